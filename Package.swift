@@ -1,0 +1,47 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "ArticleVault",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "avault", targets: ["avault"]),
+        .library(name: "ArticleVault", targets: ["ArticleVault"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C libraries. Only VaultCrypto imports these.
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // Every cryptographic operation, secret memory, RNG, encodings.
+        .target(name: "VaultCrypto", dependencies: ["CSodium", "COpenSSL"]),
+        // Pure parse/serialize: no I/O, no crypto.
+        .target(name: "VaultFormat", dependencies: ["VaultCrypto", "Yams"]),
+        // Records, secured fields, keys, all file I/O.
+        .target(name: "ArticleVault", dependencies: ["VaultFormat", "VaultCrypto"]),
+        // The command-line tool.
+        .executableTarget(
+            name: "avault",
+            dependencies: [
+                "ArticleVault",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "VaultCryptoTests", dependencies: ["VaultCrypto"]),
+        .testTarget(name: "VaultFormatTests", dependencies: ["VaultFormat"]),
+        .testTarget(name: "ArticleVaultTests", dependencies: ["ArticleVault"]),
+        .testTarget(name: "AvaultCLITests", dependencies: ["avault"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,59 @@
+public import VaultCrypto
+public import VaultFormat
+
+/// Errors from the ``ArticleVault`` layer, each with one clear line (`message`) and, where a
+/// fix exists, a `hint`. No case carries secret material.
+public enum AvaultError: Error, Sendable {
+    /// Decryption failed after the structure checks. Deliberately uniform: wrong key, wrong
+    /// context, bad tag and bad padding all look alike (no padding oracle). `hint` is only
+    /// ever public information (key ids).
+    case decryptionFailed(hint: String?)
+    /// Input text is malformed (a blob, a key file, a record).
+    case malformed(FormatError, file: String?)
+    /// A file could not be read, written or found.
+    case io(path: String, reason: String)
+    /// A secret file can be read by group or others.
+    case insecurePermissions(path: String, mode: UInt32)
+    /// A record has no `secured` field.
+    case noSecuredField(path: String)
+    /// The key is the wrong kind or size for the operation.
+    case unsuitableKey(String)
+    /// A cryptographic library failure that is not the user's doing.
+    case crypto(CryptoError)
+
+    /// The one-line message, without the `avault: ` prefix.
+    public var message: String {
+        switch self {
+        case .decryptionFailed:
+            return "decryption failed: wrong key, wrong context, or tampered data"
+        case let .malformed(error, file?):
+            return "\(file): \(error)"
+        case let .malformed(error, nil):
+            return "\(error)"
+        case let .io(path, reason):
+            return "\(path): \(reason)"
+        case let .insecurePermissions(path, mode):
+            return "\(path): secret file is accessible by group or others (mode \(String(mode & 0o777, radix: 8)))"
+        case let .noSecuredField(path):
+            return "\(path): the record has no 'secured' field"
+        case let .unsuitableKey(why):
+            return why
+        case let .crypto(error):
+            return "\(error)"
+        }
+    }
+
+    /// A suggested fix, when there is one.
+    public var hint: String? {
+        switch self {
+        case let .decryptionFailed(hint):
+            return hint
+        case let .insecurePermissions(path, _):
+            return "chmod 600 '\(path)'"
+        case .malformed(.invalidKeyFile, _):
+            return "a key file holds one key: 32, 48 or 64 hex digits, or standard base64 of 16, 24 or 32 bytes"
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import VaultCrypto
+
+/// Small POSIX file helpers: whole-file reads, permission checks, atomic durable writes.
+public enum FileSystem {
+    /// Reads a whole file. `secret` files must not be accessible by group or others.
+    public static func read(_ path: String, secret: Bool = false) throws(AvaultError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(path: path, reason: errnoText()) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: errnoText()) }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw .io(path: path, reason: "is a directory") }
+        if secret, st.st_mode & 0o077 != 0 {
+            throw .insecurePermissions(path: path, mode: UInt32(st.st_mode))
+        }
+        return try readAll(fd: fd, name: path, sizeHint: Int(st.st_size))
+    }
+
+    /// Reads a file descriptor to its end (standard input, pipes).
+    public static func readAll(fd: Int32, name: String, sizeHint: Int = 0) throws(AvaultError) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(max(sizeHint, 0) + 1)
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: name, reason: errnoText())
+            }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        wipe(&chunk)
+        return out
+    }
+
+    /// Writes `bytes` to `path` atomically and durably: a temporary file in the same
+    /// directory, created with `mode`, written, `fsync`ed, renamed over `path`, and the
+    /// directory `fsync`ed. On any failure the temporary file is removed and `path` is
+    /// untouched. Unless `overwrite`, an existing `path` is refused.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600, overwrite: Bool = true) throws(AvaultError) {
+        if !overwrite, access(path, F_OK) == 0 {
+            throw .io(path: path, reason: "already exists")
+        }
+        let dir = directory(of: path)
+        let temp = dir + "/.avault-tmp-" + Hex.encode(SecureRandom.bytes(count: 8))
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw .io(path: path, reason: "cannot create a file in \(dir): \(errnoText())") }
+        var ok = false
+        defer {
+            if !ok { unlink(temp) }
+        }
+        do {
+            defer { close(fd) }
+            _ = fchmod(fd, mode) // umask must not loosen or tighten what we asked for
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw AvaultError.io(path: path, reason: errnoText())
+                }
+                offset += n
+            }
+            guard fsync(fd) == 0 else { throw AvaultError.io(path: path, reason: "fsync: \(errnoText())") }
+        }
+        if !overwrite {
+            // link(2) fails if the target appeared meanwhile: never clobber.
+            guard link(temp, path) == 0 else { throw .io(path: path, reason: errnoText()) }
+            unlink(temp)
+        } else {
+            guard rename(temp, path) == 0 else { throw .io(path: path, reason: errnoText()) }
+        }
+        ok = true
+        syncDirectory(dir)
+    }
+
+    /// `fsync` of a directory, so a rename in it is durable.
+    public static func syncDirectory(_ dir: String) {
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+    }
+
+    /// The directory part of `path` (`.` when there is none).
+    public static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// The last path component.
+    public static func baseName(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    /// `strerror(errno)` in lowercase, e.g. "no such file or directory".
+    public static func errnoText() -> String {
+        let text = String(cString: strerror(errno))
+        return text.prefix(1).lowercased() + text.dropFirst()
+    }
+}

@@ -1,0 +1,17 @@
+public import VaultCrypto
+import VaultFormat
+
+/// Loading raw symmetric key files (see ``RawKeyFile``).
+public enum RawKeys {
+    /// Reads a raw key file. Refuses a file that group or others can access, and never
+    /// repeats the file's contents in an error.
+    public static func load(_ path: String) throws(AvaultError) -> SecretBytes {
+        var contents = try FileSystem.read(path, secret: true)
+        defer { wipe(&contents) }
+        do {
+            return try RawKeyFile.parse(contents)
+        } catch {
+            throw .malformed(error, file: path)
+        }
+    }
+}

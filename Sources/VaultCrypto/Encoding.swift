@@ -1,0 +1,129 @@
+internal import CSodium
+
+/// Strict standard base64 (RFC 4648 section 4, with padding), via libsodium's
+/// constant-time codec.
+///
+/// Decoding refuses whitespace, missing or extra padding, characters outside the
+/// standard alphabet, and non-canonical trailing bits, so every accepted string
+/// re-encodes to itself.
+public enum Base64 {
+    /// The padded standard base64 of `bytes`.
+    public static func encode<Bytes: BytesView>(_ bytes: Bytes) -> String {
+        sodiumReady()
+        return bytes.withUnsafeBytes { encode(raw: $0) }
+    }
+
+    /// The padded standard base64 of a secret. Only for writing key files.
+    public static func encode(_ secret: SecretBytes) -> String {
+        secret.withUnsafeBytes { encode(raw: $0) }
+    }
+
+    private static func encode(raw: UnsafeRawBufferPointer) -> String {
+        sodiumReady()
+        let variant = Int32(sodium_base64_VARIANT_ORIGINAL)
+        let outLength = sodium_base64_encoded_len(raw.count, variant) // includes the NUL
+        var out = [CChar](repeating: 0, count: outLength)
+        let bin = raw.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        _ = out.withUnsafeMutableBufferPointer { o in
+            sodium_bin2base64(o.baseAddress!, outLength, bin, raw.count, variant)
+        }
+        return String(decoding: out.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Decodes strict standard base64. Throws ``CryptoError/invalidBase64``.
+    public static func decode<S: StringProtocol>(_ text: S) throws(CryptoError) -> [UInt8] {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 4 == 0 else { throw .invalidBase64 }
+        var out = [UInt8](repeating: 0, count: utf8.count / 4 * 3)
+        let n = out.withUnsafeMutableBytes { raw in decodedLength(utf8: utf8, into: raw) }
+        guard let n else { throw .invalidBase64 }
+        out.removeLast(out.count - n)
+        return out
+    }
+
+    /// Decodes strict standard base64 straight into secret memory, for key files.
+    /// The error never repeats the input.
+    public static func decodeSecret(utf8: [UInt8]) throws(CryptoError) -> SecretBytes {
+        guard utf8.count % 4 == 0 else { throw .invalidBase64 }
+        var n: Int?
+        let scratch = SecretBytes(count: utf8.count / 4 * 3) { raw in
+            n = decodedLength(utf8: utf8, into: raw)
+        }
+        guard let n else { throw .invalidBase64 }
+        return scratch.slice(0..<n)
+    }
+
+    /// Decodes into `out` (at least 3/4 of the input length); returns the decoded length,
+    /// or nil when the input is not strict base64.
+    private static func decodedLength(utf8: [UInt8], into out: UnsafeMutableRawBufferPointer) -> Int? {
+        sodiumReady()
+        if utf8.isEmpty { return 0 }
+        var binLength = 0
+        let rc = utf8.withUnsafeBufferPointer { input in
+            input.withMemoryRebound(to: CChar.self) { chars in
+                sodium_base642bin(
+                    out.baseAddress!.assumingMemoryBound(to: UInt8.self), out.count,
+                    chars.baseAddress!, chars.count,
+                    nil, &binLength, nil, Int32(sodium_base64_VARIANT_ORIGINAL))
+            }
+        }
+        return rc == 0 ? binLength : nil
+    }
+}
+
+/// Hexadecimal encoding via libsodium's constant-time codec.
+public enum Hex {
+    /// Lowercase hex of `bytes`.
+    public static func encode<Bytes: BytesView>(_ bytes: Bytes) -> String {
+        sodiumReady()
+        return bytes.withUnsafeBytes { raw in
+            var out = [CChar](repeating: 0, count: raw.count * 2 + 1)
+            _ = out.withUnsafeMutableBufferPointer { o in
+                sodium_bin2hex(o.baseAddress!, o.count, raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count)
+            }
+            return String(decoding: out.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+
+    /// Decodes hex (either case, no separators, even length). Throws ``CryptoError/invalidHex``.
+    public static func decode<S: StringProtocol>(_ text: S) throws(CryptoError) -> [UInt8] {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 2 == 0 else { throw .invalidHex }
+        var out = [UInt8](repeating: 0, count: utf8.count / 2)
+        guard out.withUnsafeMutableBytes({ decode(utf8: utf8, into: $0) }) else { throw .invalidHex }
+        return out
+    }
+
+    /// Decodes hex straight into secret memory, for key files. The error never repeats the input.
+    public static func decodeSecret(utf8: [UInt8]) throws(CryptoError) -> SecretBytes {
+        guard utf8.count % 2 == 0 else { throw .invalidHex }
+        var ok = false
+        let secret = SecretBytes(count: utf8.count / 2) { dest in ok = decode(utf8: utf8, into: dest) }
+        guard ok else { throw .invalidHex }
+        return secret
+    }
+
+    /// Decodes exactly `out.count` bytes; false when the input is not that much hex.
+    private static func decode(utf8: [UInt8], into out: UnsafeMutableRawBufferPointer) -> Bool {
+        sodiumReady()
+        if utf8.isEmpty { return out.isEmpty }
+        var binLength = 0
+        let rc = utf8.withUnsafeBufferPointer { input in
+            input.withMemoryRebound(to: CChar.self) { chars in
+                sodium_hex2bin(out.baseAddress!.assumingMemoryBound(to: UInt8.self), out.count,
+                               chars.baseAddress!, chars.count, nil, &binLength, nil)
+            }
+        }
+        return rc == 0 && binLength == out.count
+    }
+}
+
+/// Wipes a buffer with `sodium_memzero`.
+func zero(_ buffer: UnsafeMutableRawBufferPointer) {
+    if let base = buffer.baseAddress, buffer.count > 0 { sodium_memzero(base, buffer.count) }
+}
+
+/// Wipes a byte array in place (`sodium_memzero`), for transient copies of secrets.
+public func wipe(_ bytes: inout [UInt8]) {
+    bytes.withUnsafeMutableBytes { zero($0) }
+}

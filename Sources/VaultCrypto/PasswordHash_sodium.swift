@@ -1,0 +1,65 @@
+internal import CSodium
+
+/// Passphrase-based key derivation: Argon2id (`crypto_pwhash`) for avault's own files and
+/// scrypt (`crypto_pwhash_scryptsalsa208sha256`) for reading and writing minisign keys.
+public enum PasswordHash {
+    /// Salt size for Argon2id (16 bytes).
+    public static var argon2idSaltSize: Int { Int(crypto_pwhash_saltbytes()) }
+    /// Salt size for scrypt (32 bytes).
+    public static var scryptSaltSize: Int { Int(crypto_pwhash_scryptsalsa208sha256_saltbytes()) }
+
+    /// libsodium's recommended Argon2id limits.
+    public struct Limits: Equatable, Sendable, Codable {
+        /// Number of passes.
+        public var opsLimit: UInt64
+        /// Memory in bytes.
+        public var memLimit: UInt64
+        public init(opsLimit: UInt64, memLimit: UInt64) { self.opsLimit = opsLimit; self.memLimit = memLimit }
+        /// `OPSLIMIT_INTERACTIVE`/`MEMLIMIT_INTERACTIVE` (64 MiB).
+        public static var interactive: Limits {
+            Limits(opsLimit: UInt64(crypto_pwhash_opslimit_interactive()), memLimit: UInt64(crypto_pwhash_memlimit_interactive()))
+        }
+        /// `OPSLIMIT_MODERATE`/`MEMLIMIT_MODERATE` (256 MiB).
+        public static var moderate: Limits {
+            Limits(opsLimit: UInt64(crypto_pwhash_opslimit_moderate()), memLimit: UInt64(crypto_pwhash_memlimit_moderate()))
+        }
+    }
+
+    /// Derives `length` bytes from `passphrase` and a 16-byte `salt` with Argon2id v1.3.
+    public static func argon2id(length: Int, passphrase: SecretBytes, salt: [UInt8], limits: Limits) throws(CryptoError) -> SecretBytes {
+        sodiumReady()
+        guard salt.count == argon2idSaltSize else {
+            throw .invalidLength(what: "Argon2id salt", expected: "\(argon2idSaltSize)", actual: salt.count)
+        }
+        var rc: Int32 = -1
+        let out = SecretBytes(count: length) { o in
+            passphrase.withUnsafeBytes { p in
+                rc = crypto_pwhash(o.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(length),
+                                   nonNull(p) { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, UInt64(p.count),
+                                   salt, limits.opsLimit, Int(limits.memLimit), crypto_pwhash_alg_argon2id13())
+            }
+        }
+        guard rc == 0 else { throw .keyDerivationFailed }
+        return out
+    }
+
+    /// Derives `length` bytes from `passphrase` and a 32-byte `salt` with scrypt
+    /// (libsodium's `crypto_pwhash_scryptsalsa208sha256`, as minisign uses it).
+    public static func scrypt(length: Int, passphrase: SecretBytes, salt: [UInt8], opsLimit: UInt64, memLimit: UInt64) throws(CryptoError) -> SecretBytes {
+        sodiumReady()
+        guard salt.count == scryptSaltSize else {
+            throw .invalidLength(what: "scrypt salt", expected: "\(scryptSaltSize)", actual: salt.count)
+        }
+        var rc: Int32 = -1
+        let out = SecretBytes(count: length) { o in
+            passphrase.withUnsafeBytes { p in
+                rc = crypto_pwhash_scryptsalsa208sha256(
+                    o.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(length),
+                    nonNull(p) { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, UInt64(p.count),
+                    salt, opsLimit, Int(memLimit))
+            }
+        }
+        guard rc == 0 else { throw .keyDerivationFailed }
+        return out
+    }
+}

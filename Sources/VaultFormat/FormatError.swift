@@ -1,0 +1,23 @@
+/// Why a piece of text is not a well-formed ArticleVault object.
+///
+/// Messages are one lowercase line with no final period, suitable after `avault: `.
+/// A case about secret material (``invalidKeyFile(_:)``) never repeats the input.
+public enum FormatError: Error, Equatable, Sendable {
+    /// A `secured` blob is malformed; the string says exactly how.
+    case invalidSecuredBlob(String)
+    /// A key file is malformed; the string says how, without quoting it.
+    case invalidKeyFile(String)
+    /// A record (front matter and body) is malformed; `line` is 1-based when known.
+    case invalidRecord(String, line: Int?)
+}
+
+extension FormatError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .invalidSecuredBlob(let why): return "malformed secured blob: \(why)"
+        case .invalidKeyFile(let why): return "malformed key file: \(why)"
+        case .invalidRecord(let why, let line?): return "malformed record: line \(line): \(why)"
+        case .invalidRecord(let why, nil): return "malformed record: \(why)"
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import VaultCrypto
+
+/// A `secured` field value, parsed strictly. See `docs/formats.md`.
+///
+/// - v1 (legacy): `B64(ciphertext);B64(iv)`, AES-CBC with PKCS#7, no authentication.
+/// - v2: `v2;<kid>;B64(nonce);B64(ciphertext ‖ tag)`, XChaCha20-Poly1305-IETF bound to a context.
+///
+/// Parsing is strict: canonical padded base64 only, no whitespace, exact field counts and
+/// sizes, so every blob that parses serialises back to the identical string.
+public enum SecuredBlob: Equatable, Sendable {
+    /// Legacy AES-CBC: `ciphertext` is a non-empty multiple of 16 bytes, `iv` 16 bytes.
+    case v1(ciphertext: [UInt8], iv: [UInt8])
+    /// XChaCha20-Poly1305: `nonce` is 24 bytes, `sealed` is ciphertext ‖ 16-byte tag.
+    case v2(kid: KeyID, nonce: [UInt8], sealed: [UInt8])
+
+    /// IV size for v1 (16).
+    public static let v1IVSize = 16
+    /// AES block size (16).
+    public static let v1BlockSize = 16
+    /// Nonce size for v2 (24).
+    public static let v2NonceSize = 24
+    /// Tag size for v2 (16).
+    public static let v2TagSize = 16
+    /// The v2 associated-data prefix.
+    public static let v2AssociatedDataPrefix = "avault/secured/v2;"
+
+    /// Parses `text` exactly as it appears in the field (no surrounding whitespace).
+    /// Throws ``FormatError/invalidSecuredBlob(_:)`` saying precisely what is wrong.
+    public init(parsing text: String) throws(FormatError) {
+        let fields = text.split(separator: ";", omittingEmptySubsequences: false)
+        if text.isEmpty { throw .invalidSecuredBlob("the blob is empty") }
+        if let tag = fields.first, fields.count > 2 || Self.looksLikeVersionTag(tag) {
+            guard tag == "v2" else {
+                if Self.looksLikeVersionTag(tag) {
+                    throw .invalidSecuredBlob("unsupported format version '\(tag)' (this avault reads v1 and v2)")
+                }
+                throw .invalidSecuredBlob("expected 2 fields (v1) or 4 fields starting with 'v2' (v2), found \(fields.count)")
+            }
+            guard fields.count == 4 else {
+                throw .invalidSecuredBlob("v2 blob has \(fields.count) fields, expected 4: v2;<kid>;<nonce>;<ciphertext>")
+            }
+            guard let kid = KeyID(hex: fields[1]) else {
+                throw .invalidSecuredBlob("v2 key id must be 16 lowercase hex digits")
+            }
+            let nonce = try Self.base64(fields[2], name: "v2 nonce")
+            guard nonce.count == Self.v2NonceSize else {
+                throw .invalidSecuredBlob("v2 nonce is \(nonce.count) bytes, expected \(Self.v2NonceSize)")
+            }
+            let sealed = try Self.base64(fields[3], name: "v2 ciphertext")
+            guard sealed.count >= Self.v2TagSize else {
+                throw .invalidSecuredBlob("v2 ciphertext is \(sealed.count) bytes, shorter than its \(Self.v2TagSize)-byte tag")
+            }
+            self = .v2(kid: kid, nonce: nonce, sealed: sealed)
+            return
+        }
+        guard fields.count == 2 else {
+            throw .invalidSecuredBlob("expected '<base64 ciphertext>;<base64 iv>' (v1) or 'v2;<kid>;<nonce>;<ciphertext>' (v2), found no ';'")
+        }
+        let ciphertext = try Self.base64(fields[0], name: "v1 ciphertext")
+        let iv = try Self.base64(fields[1], name: "v1 iv")
+        guard iv.count == Self.v1IVSize else {
+            throw .invalidSecuredBlob("v1 iv is \(iv.count) bytes, expected \(Self.v1IVSize)")
+        }
+        guard !ciphertext.isEmpty, ciphertext.count % Self.v1BlockSize == 0 else {
+            throw .invalidSecuredBlob("v1 ciphertext is \(ciphertext.count) bytes, expected a non-empty multiple of \(Self.v1BlockSize)")
+        }
+        self = .v1(ciphertext: ciphertext, iv: iv)
+    }
+
+    /// The format a (possibly malformed) blob claims to be: `"v1"`, `"v2"` or `"unknown"`.
+    public static func claimedFormat(of text: String) -> String {
+        let fields = text.split(separator: ";", omittingEmptySubsequences: false)
+        if fields.first == "v2" { return "v2" }
+        if let tag = fields.first, looksLikeVersionTag(tag) { return "unknown" }
+        return fields.count == 2 ? "v1" : "unknown"
+    }
+
+    /// `"v1"` or `"v2"`.
+    public var formatName: String {
+        switch self {
+        case .v1: "v1"
+        case .v2: "v2"
+        }
+    }
+
+    /// The blob as it is written in a record.
+    public var text: String {
+        switch self {
+        case let .v1(ciphertext, iv):
+            return Base64.encode(ciphertext) + ";" + Base64.encode(iv)
+        case let .v2(kid, nonce, sealed):
+            return "v2;" + kid.hex + ";" + Base64.encode(nonce) + ";" + Base64.encode(sealed)
+        }
+    }
+
+    /// The v2 associated data: UTF-8 of `avault/secured/v2;` + kid + `;` + context.
+    public static func v2AssociatedData(kid: KeyID, context: String) -> [UInt8] {
+        Array((v2AssociatedDataPrefix + kid.hex + ";" + context).utf8)
+    }
+
+    /// `v` followed by one or more digits.
+    private static func looksLikeVersionTag(_ s: Substring) -> Bool {
+        let u = s.utf8
+        guard u.count >= 2, u.first == UInt8(ascii: "v") else { return false }
+        return u.dropFirst().allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+    }
+
+    private static func base64(_ s: Substring, name: String) throws(FormatError) -> [UInt8] {
+        if s.isEmpty { throw .invalidSecuredBlob("\(name) is empty") }
+        do {
+            return try Base64.decode(s)
+        } catch {
+            throw .invalidSecuredBlob("\(name) is not strict base64 (standard alphabet, padded, no whitespace)")
+        }
+    }
+}
