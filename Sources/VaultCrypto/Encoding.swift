@@ -58,6 +58,9 @@ public enum Base64 {
     private static func decodedLength(utf8: [UInt8], into out: UnsafeMutableRawBufferPointer) -> Int? {
         sodiumReady()
         if utf8.isEmpty { return 0 }
+        // libsodium 1.0.18 reads its input as signed char and takes bytes 0x80...0xFF for '/':
+        // refuse anything outside ASCII first.
+        guard utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
         var binLength = 0
         let rc = utf8.withUnsafeBufferPointer { input in
             input.withMemoryRebound(to: CChar.self) { chars in
