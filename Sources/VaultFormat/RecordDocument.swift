@@ -66,8 +66,11 @@ public struct RecordDocument: Sendable {
 enum FrontMatter {
     static func parse(_ yaml: Substring) throws(FormatError) -> FieldValue {
         let node: Node?
+        let parser: Parser
         do {
-            node = try Yams.compose(yaml: String(yaml))
+            // Keep the parser alive while converting: nodes hold their anchors weakly.
+            parser = try Parser(yaml: String(yaml))
+            node = try parser.singleRoot()
         } catch let error as YamlError {
             throw .invalidRecord(describe(error), line: line(of: error).map { $0 + 1 })
         } catch {
@@ -77,10 +80,13 @@ enum FrontMatter {
         guard case .mapping = node else {
             throw .invalidRecord("the front matter must be a mapping of field names to values", line: 2)
         }
-        return try convert(node)
+        return try withExtendedLifetime(parser) { () throws(FormatError) in try convert(node) }
     }
 
     private static func convert(_ node: Node) throws(FormatError) -> FieldValue {
+        if node.anchor != nil {
+            throw .invalidRecord("anchors and aliases are not allowed", line: node.mark.map { $0.line + 1 })
+        }
         switch node {
         case .scalar(let scalar):
             return resolve(scalar)

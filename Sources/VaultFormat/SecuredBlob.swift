@@ -27,51 +27,64 @@ public enum SecuredBlob: Equatable, Sendable {
     /// Parses `text` exactly as it appears in the field (no surrounding whitespace).
     /// Throws ``FormatError/invalidSecuredBlob(_:)`` saying precisely what is wrong.
     public init(parsing text: String) throws(FormatError) {
-        let fields = text.split(separator: ";", omittingEmptySubsequences: false)
         if text.isEmpty { throw .invalidSecuredBlob("the blob is empty") }
-        if let tag = fields.first, fields.count > 2 || Self.looksLikeVersionTag(tag) {
-            guard tag == "v2" else {
-                if Self.looksLikeVersionTag(tag) {
-                    throw .invalidSecuredBlob("unsupported format version '\(tag)' (this avault reads v1 and v2)")
-                }
-                throw .invalidSecuredBlob("expected 2 fields (v1) or 4 fields starting with 'v2' (v2), found \(fields.count)")
+        let fields = text.split(separator: ";", omittingEmptySubsequences: false)
+        if fields[0] == "v2" {
+            self = try Self.parseV2(fields)
+        } else if fields.count == 2 {
+            do {
+                self = try Self.parseV1(fields)
+            } catch {
+                if Self.looksLikeVersionTag(fields[0]) { throw Self.unsupported(fields[0]) }
+                throw error
             }
-            guard fields.count == 4 else {
-                throw .invalidSecuredBlob("v2 blob has \(fields.count) fields, expected 4: v2;<kid>;<nonce>;<ciphertext>")
-            }
-            guard let kid = KeyID(hex: fields[1]) else {
-                throw .invalidSecuredBlob("v2 key id must be 16 lowercase hex digits")
-            }
-            let nonce = try Self.base64(fields[2], name: "v2 nonce")
-            guard nonce.count == Self.v2NonceSize else {
-                throw .invalidSecuredBlob("v2 nonce is \(nonce.count) bytes, expected \(Self.v2NonceSize)")
-            }
-            let sealed = try Self.base64(fields[3], name: "v2 ciphertext")
-            guard sealed.count >= Self.v2TagSize else {
-                throw .invalidSecuredBlob("v2 ciphertext is \(sealed.count) bytes, shorter than its \(Self.v2TagSize)-byte tag")
-            }
-            self = .v2(kid: kid, nonce: nonce, sealed: sealed)
-            return
-        }
-        guard fields.count == 2 else {
+        } else if Self.looksLikeVersionTag(fields[0]) {
+            throw Self.unsupported(fields[0])
+        } else if fields.count == 1 {
             throw .invalidSecuredBlob("expected '<base64 ciphertext>;<base64 iv>' (v1) or 'v2;<kid>;<nonce>;<ciphertext>' (v2), found no ';'")
+        } else {
+            throw .invalidSecuredBlob("expected 2 fields (v1) or 4 fields starting with 'v2' (v2), found \(fields.count)")
         }
-        let ciphertext = try Self.base64(fields[0], name: "v1 ciphertext")
-        let iv = try Self.base64(fields[1], name: "v1 iv")
-        guard iv.count == Self.v1IVSize else {
-            throw .invalidSecuredBlob("v1 iv is \(iv.count) bytes, expected \(Self.v1IVSize)")
+    }
+
+    private static func unsupported(_ tag: Substring) -> FormatError {
+        .invalidSecuredBlob("unsupported format version '\(tag)' (this avault reads v1 and v2)")
+    }
+
+    private static func parseV2(_ fields: [Substring]) throws(FormatError) -> SecuredBlob {
+        guard fields.count == 4 else {
+            throw .invalidSecuredBlob("v2 blob has \(fields.count) fields, expected 4: v2;<kid>;<nonce>;<ciphertext>")
         }
-        guard !ciphertext.isEmpty, ciphertext.count % Self.v1BlockSize == 0 else {
-            throw .invalidSecuredBlob("v1 ciphertext is \(ciphertext.count) bytes, expected a non-empty multiple of \(Self.v1BlockSize)")
+        guard let kid = KeyID(hex: fields[1]) else {
+            throw .invalidSecuredBlob("v2 key id must be 16 lowercase hex digits")
         }
-        self = .v1(ciphertext: ciphertext, iv: iv)
+        let nonce = try base64(fields[2], name: "v2 nonce")
+        guard nonce.count == v2NonceSize else {
+            throw .invalidSecuredBlob("v2 nonce is \(nonce.count) bytes, expected \(v2NonceSize)")
+        }
+        let sealed = try base64(fields[3], name: "v2 ciphertext")
+        guard sealed.count >= v2TagSize else {
+            throw .invalidSecuredBlob("v2 ciphertext is \(sealed.count) bytes, shorter than its \(v2TagSize)-byte tag")
+        }
+        return .v2(kid: kid, nonce: nonce, sealed: sealed)
+    }
+
+    private static func parseV1(_ fields: [Substring]) throws(FormatError) -> SecuredBlob {
+        let ciphertext = try base64(fields[0], name: "v1 ciphertext")
+        let iv = try base64(fields[1], name: "v1 iv")
+        guard iv.count == v1IVSize else {
+            throw .invalidSecuredBlob("v1 iv is \(iv.count) bytes, expected \(v1IVSize)")
+        }
+        guard !ciphertext.isEmpty, ciphertext.count % v1BlockSize == 0 else {
+            throw .invalidSecuredBlob("v1 ciphertext is \(ciphertext.count) bytes, expected a non-empty multiple of \(v1BlockSize)")
+        }
+        return .v1(ciphertext: ciphertext, iv: iv)
     }
 
     /// The format a (possibly malformed) blob claims to be: `"v1"`, `"v2"` or `"unknown"`.
     public static func claimedFormat(of text: String) -> String {
         let fields = text.split(separator: ";", omittingEmptySubsequences: false)
-        if fields.first == "v2" { return "v2" }
-        if let tag = fields.first, looksLikeVersionTag(tag) { return "unknown" }
+        if fields[0] == "v2" { return "v2" }
         return fields.count == 2 ? "v1" : "unknown"
     }
 

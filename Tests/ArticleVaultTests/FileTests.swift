@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+import VaultCrypto
+import ArticleVault
+
+@Suite struct KeyAndFileHandling {
+    func temp() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("avault-av-" + UUID().uuidString)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func keyFilesMustNotBeReadableByOthers() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("k.key").path
+        let hex = String(repeating: "ab", count: 32)
+        try Data((hex + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        for mode in [0o644, 0o640, 0o604, 0o660, 0o602] {
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+            #expect {
+                _ = try RawKeys.load(path)
+            } throws: { error in
+                guard let e = error as? AvaultError, case .insecurePermissions = e else { return false }
+                return e.hint == "chmod 600 '\(path)'"
+            }
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        let key = try RawKeys.load(path)
+        #expect(key == SecretBytes(copying: [UInt8](repeating: 0xab, count: 32)))
+    }
+
+    @Test func aMalformedKeyFileIsNeverQuoted() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("bad.key").path
+        let secretish = "c0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ffee" + "zz"
+        try Data(secretish.utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        do {
+            _ = try RawKeys.load(path)
+            Issue.record("accepted a malformed key")
+        } catch {
+            #expect(!error.message.contains("c0ffee"))
+            #expect(!(error.hint ?? "").contains("c0ffee"))
+            #expect(error.message.hasPrefix(path + ": malformed key file"))
+        }
+    }
+
+    @Test func atomicWritesCreateMode600AndLeaveNoTemporaryFiles() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("out.txt").path
+        try FileSystem.writeAtomically(path, Array("one".utf8))
+        try FileSystem.writeAtomically(path, Array("two".utf8))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "two")
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(throws: AvaultError.self) { try FileSystem.writeAtomically(path, Array("three".utf8), overwrite: false) }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "two")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["out.txt"])
+        // A directory that does not exist is a clear I/O error, not a crash.
+        #expect(throws: AvaultError.self) { try FileSystem.writeAtomically(dir.path + "/missing/x", [1]) }
+    }
+
+    @Test func theSeedRecordsContextIsItsWebUrl() throws {
+        let record = try RecordFile(path: Fixtures.url("Fixtures/seed/000_6e329c144f65a19c.txt").path)
+        #expect(record.document.securedContext == "https://futurism.com/the-byte/facebook-execs-panicking-ai-race")
+        let blob = try VaultFormat.SecuredBlob(parsing: try record.securedText())
+        guard case .v1(let ct, let iv) = blob else { Issue.record("seed is not v1"); return }
+        #expect(iv.count == 16 && ct.count == 400)
+    }
+
+    @Test func theDemoRecordsDecryptWithTheDemoKeys() throws {
+        let plaintext = try Array(Data(contentsOf: Fixtures.url("Fixtures/blobs/demo-plaintext.txt")))
+        for (file, key) in [("demo-v2.md", "demo-v2.key"), ("demo-v1.md", "demo-aes256.key")] {
+            let record = try RecordFile(path: Fixtures.url("Fixtures/records/" + file).path)
+            let blob = try VaultFormat.SecuredBlob(parsing: try record.securedText())
+            #expect(try SecuredField.decrypt(blob, key: Fixtures.key(key), context: record.document.securedContext) == plaintext)
+        }
+    }
+}
+
+import VaultFormat

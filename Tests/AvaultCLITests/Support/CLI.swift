@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+/// Runs the real `avault` binary (built next to the test bundle) and external tools.
+enum CLI {
+    /// The repository root (the directory holding Package.swift).
+    static let repoRoot: URL = {
+        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
+            dir = dir.deletingLastPathComponent()
+        }
+        return dir
+    }()
+
+    /// The built `avault` executable: `AVAULT_BIN`, else beside this test executable.
+    static let avaultPath: String = {
+        if let path = ProcessInfo.processInfo.environment["AVAULT_BIN"] { return path }
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return me.deletingLastPathComponent().appendingPathComponent("avault").path
+    }()
+
+    struct Result {
+        var stdout: Data
+        var stderr: Data
+        var code: Int32
+        var out: String { String(decoding: stdout, as: UTF8.self) }
+        var err: String { String(decoding: stderr, as: UTF8.self) }
+    }
+
+    /// Runs `avault args…` with `stdin` as standard input.
+    @discardableResult
+    static func avault(_ args: [String], stdin: Data = Data(), cwd: URL? = nil, env: [String: String] = [:]) throws -> Result {
+        try run(avaultPath, args, stdin: stdin, cwd: cwd, env: env)
+    }
+
+    /// Runs a program found on PATH (or an absolute path).
+    @discardableResult
+    static func run(_ program: String, _ args: [String], stdin: Data = Data(), cwd: URL? = nil, env: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        if program.hasPrefix("/") {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = args
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [program] + args
+        }
+        if let cwd { process.currentDirectoryURL = cwd }
+        var environment = ProcessInfo.processInfo.environment
+        for (k, v) in env { environment[k] = v }
+        process.environment = environment
+        let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
+        process.standardInput = inPipe
+        process.standardOutput = outPipe
+        process.standardError = errPipe
+        try process.run()
+        // Feed stdin and drain stdout/stderr concurrently so large payloads cannot deadlock.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var outData = Data(), errData = Data()
+        group.enter()
+        DispatchQueue.global().async { outData = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { errData = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        inPipe.fileHandleForWriting.write(stdin)
+        try inPipe.fileHandleForWriting.close()
+        process.waitUntilExit()
+        group.wait()
+        return Result(stdout: outData, stderr: errData, code: process.terminationStatus)
+    }
+
+    /// A fresh temporary directory, removed by the caller with `cleanUp`.
+    static func tempDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("avault-test-" + UUID().uuidString)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// Writes `text` to `url` with POSIX `mode` (0o600 for key files).
+    static func write(_ text: String, to url: URL, mode: Int = 0o600) throws {
+        try Data(text.utf8).write(to: url)
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
+    }
+
+    static func hex(_ data: some Sequence<UInt8>) -> String {
+        data.map { String(format: "%02x", $0) }.joined()
+    }
+}

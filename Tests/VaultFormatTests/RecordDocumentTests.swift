@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+import VaultFormat
+
+@Suite struct RecordDocuments {
+    static let repoRoot: URL = {
+        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
+            dir = dir.deletingLastPathComponent()
+        }
+        return dir
+    }()
+
+    @Test func theSeedParses() throws {
+        let text = try String(contentsOf: Self.repoRoot.appendingPathComponent("Fixtures/seed/000_6e329c144f65a19c.txt"), encoding: .utf8)
+        let doc = try RecordDocument(parsing: text)
+        #expect(doc.fields["category"] == .string("news"))
+        #expect(doc.fields["quality"] == .number(41))
+        #expect(doc.fields["heat"] == .number(-1))
+        #expect(doc.fields["published"] == .bool(false))
+        // Unquoted timestamps stay strings.
+        #expect(doc.fields["publishedDateTime"] == .string("2023-04-28T15:52:00Z"))
+        #expect(doc.fields["provider"]?["domain"] == .string("futurism.com"))
+        #expect(doc.securedContext == "https://futurism.com/the-byte/facebook-execs-panicking-ai-race")
+        #expect(doc.body == "\n")
+    }
+
+    @Test func contextFallsBackFromWebUrlToOriginalUrlToEmpty() throws {
+        let both = try RecordDocument(parsing: "---\noriginalUrl: https://o\nwebUrl: https://w\n---\n")
+        #expect(both.securedContext == "https://w")
+        let original = try RecordDocument(parsing: "---\noriginalUrl: https://o\n---\nbody\n")
+        #expect(original.securedContext == "https://o")
+        #expect(original.body == "body\n")
+        let none = try RecordDocument(parsing: "---\ntitle: x\n---\n")
+        #expect(none.securedContext == "")
+    }
+
+    @Test func crlfRecordsParse() throws {
+        let doc = try RecordDocument(parsing: "---\r\ntitle: \"x\"\r\nquality: 3\r\n---\r\nline one\r\n")
+        #expect(doc.fields["title"] == .string("x"))
+        #expect(doc.fields["quality"] == .number(3))
+        #expect(doc.body == "line one\r\n")
+    }
+
+    @Test func coreSchemaScalars() throws {
+        let doc = try RecordDocument(parsing: """
+            ---
+            a: ~
+            b:
+            c: null
+            d: True
+            e: 1.5e3
+            f: "42"
+            g: 0x1F
+            h: .inf
+            i: yes
+            j: -0.25
+            k: 2023-04-28
+            ---
+
+            """)
+        #expect(doc.fields["a"] == .null)
+        #expect(doc.fields["b"] == .null)
+        #expect(doc.fields["c"] == .null)
+        #expect(doc.fields["d"] == .bool(true))
+        #expect(doc.fields["e"] == .number(1500))
+        #expect(doc.fields["f"] == .string("42"))
+        #expect(doc.fields["g"] == .string("0x1F"))
+        #expect(doc.fields["h"] == .string(".inf"))
+        #expect(doc.fields["i"] == .string("yes"))
+        #expect(doc.fields["j"] == .number(-0.25))
+        #expect(doc.fields["k"] == .string("2023-04-28"))
+    }
+
+    static let malformed: [(String, String)] = [
+        ("title: x\n", "first line must be '---'"),
+        ("---\ntitle: x\n", "no closing '---'"),
+        ("---\na: 1\na: 2\n---\n", "duplicate key"),
+        ("---\na: &x 1\nb: *x\n---\n", "anchors and aliases"),
+        ("---\na: &x [1]\n---\n", "anchors and aliases"),
+        ("---\na: 1\n--- \nb: 2\n---\n", "another document"),
+        ("---\n- a\n- b\n---\n", "must be a mapping"),
+        ("---\na: [1, 2\n---\n", "invalid YAML"),
+    ]
+
+    @Test(arguments: malformed)
+    func malformedRecordsAreRefused(_ text: String, _ reason: String) {
+        #expect {
+            _ = try RecordDocument(parsing: text)
+        } throws: { error in
+            guard case .invalidRecord(let why, _) = error as? FormatError else { return false }
+            return why.contains(reason)
+        }
+    }
+}
