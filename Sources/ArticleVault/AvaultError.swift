@@ -20,6 +20,10 @@ public enum AvaultError: Error, Sendable {
     case unsuitableKey(String)
     /// A cryptographic library failure that is not the user's doing.
     case crypto(CryptoError)
+    /// The passphrase does not open the keyring (or the minisign key).
+    case wrongPassphrase(what: String, hint: String)
+    /// An operation was refused (a missing key, an existing file, a policy); exit status 2.
+    case refused(String, hint: String?)
 
     /// The one-line message, without the `avault: ` prefix.
     public var message: String {
@@ -40,6 +44,10 @@ public enum AvaultError: Error, Sendable {
             return why
         case let .crypto(error):
             return "\(error)"
+        case let .wrongPassphrase(what, _):
+            return "wrong passphrase for \(what)"
+        case let .refused(message, _):
+            return message
         }
     }
 
@@ -52,6 +60,10 @@ public enum AvaultError: Error, Sendable {
             return "chmod 600 '\(path)'"
         case .malformed(.invalidKeyFile, _):
             return "a key file holds one key: 32, 48 or 64 hex digits, or standard base64 of 16, 24 or 32 bytes"
+        case let .refused(_, hint):
+            return hint
+        case let .wrongPassphrase(_, hint):
+            return hint
         default:
             return nil
         }

@@ -80,11 +80,27 @@ public enum FileSystem {
         syncDirectory(dir)
     }
 
+    /// Creates `path` and missing parents with `mode` (an existing directory is left as it is).
+    public static func makeDirectory(_ path: String, mode: mode_t) throws(AvaultError) {
+        var st = stat()
+        if stat(path, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw .io(path: path, reason: "exists and is not a directory") }
+            return
+        }
+        let parent = directory(of: path)
+        if parent != path, parent != "/", parent != "." { try makeDirectory(parent, mode: mode) }
+        guard mkdir(path, mode) == 0 || errno == EEXIST else { throw .io(path: path, reason: errnoText()) }
+        _ = chmod(path, mode)
+    }
+
     /// `fsync` of a directory, so a rename in it is durable.
     public static func syncDirectory(_ dir: String) {
         let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 { _ = fsync(dfd); close(dfd) }
     }
+
+    /// Whether anything exists at `path`.
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     /// The directory part of `path` (`.` when there is none).
     public static func directory(of path: String) -> String {

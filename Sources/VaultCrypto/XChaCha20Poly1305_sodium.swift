@@ -15,14 +15,16 @@ public enum XChaCha20Poly1305 {
     public static func generateKey() -> SecretBytes { SecretBytes.random(count: keySize) }
 
     /// Encrypts and authenticates `plaintext`, binding `associatedData`. Returns `ciphertext ‖ tag`.
-    public static func seal(_ plaintext: [UInt8], key: SecretBytes, nonce: [UInt8], associatedData: [UInt8] = []) throws(CryptoError) -> [UInt8] {
+    public static func seal<P: BytesView>(_ plaintext: P, key: SecretBytes, nonce: [UInt8], associatedData: [UInt8] = []) throws(CryptoError) -> [UInt8] {
         sodiumReady()
         try check(key: key, nonce: nonce)
-        var out = [UInt8](repeating: 0, count: plaintext.count + tagSize)
+        let count = plaintext.withUnsafeBytes { $0.count }
+        var out = [UInt8](repeating: 0, count: count + tagSize)
         var outLength: UInt64 = 0
         let rc = withNonNullMutablePointer(&out) { o, _ in
-            withNonNullPointer(plaintext) { m, mCount in
-                withNonNullPointer(associatedData) { ad, adCount in
+            plaintext.withUnsafeBytes { raw in nonNull(raw) { m -> Int32 in
+                let mCount = raw.count
+                return withNonNullPointer(associatedData) { ad, adCount in
                     nonce.withUnsafeBufferPointer { n in
                         key.withUnsafeBytes { k in
                             crypto_aead_xchacha20poly1305_ietf_encrypt(
@@ -33,7 +35,7 @@ public enum XChaCha20Poly1305 {
                         }
                     }
                 }
-            }
+            } }
         }
         guard rc == 0, Int(outLength) == out.count else { throw .libraryFailure("xchacha20poly1305 encrypt") }
         return out
@@ -64,6 +66,33 @@ public enum XChaCha20Poly1305 {
         }
         guard rc == 0 else { throw .decryptionFailed }
         return out
+    }
+
+    /// Like ``open(_:key:nonce:associatedData:)`` but decrypts straight into secret memory,
+    /// for sealed keys.
+    public static func openSecret(_ sealed: [UInt8], key: SecretBytes, nonce: [UInt8], associatedData: [UInt8] = []) throws(CryptoError) -> SecretBytes {
+        sodiumReady()
+        try check(key: key, nonce: nonce)
+        guard sealed.count >= tagSize else { throw .decryptionFailed }
+        var rc: Int32 = -1
+        let secret = SecretBytes(count: sealed.count - tagSize) { o in
+            var outLength: UInt64 = 0
+            rc = nonNull(UnsafeRawBufferPointer(o)) { m in
+                withNonNullPointer(sealed) { c, cCount in
+                    withNonNullPointer(associatedData) { ad, adCount in
+                        nonce.withUnsafeBufferPointer { n in
+                            key.withUnsafeBytes { k in
+                                crypto_aead_xchacha20poly1305_ietf_decrypt(
+                                    UnsafeMutablePointer(mutating: m), &outLength, nil, c, UInt64(cCount), ad, UInt64(adCount),
+                                    n.baseAddress!, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        guard rc == 0 else { throw .decryptionFailed }
+        return secret
     }
 
     private static func check(key: SecretBytes, nonce: [UInt8]) throws(CryptoError) {

@@ -9,6 +9,12 @@ public enum FormatError: Error, Equatable, Sendable {
     case invalidKeyFile(String)
     /// A record (front matter and body) is malformed; `line` is 1-based when known.
     case invalidRecord(String, line: Int?)
+    /// A keyring file is malformed at `line` (1-based). Never quotes a secret.
+    case invalidKeyring(String, line: Int)
+    /// A minisign key or signature file is malformed.
+    case invalidMinisign(String)
+    /// A trust store is malformed at `line` (1-based).
+    case invalidTrustStore(String, line: Int)
 }
 
 extension FormatError: CustomStringConvertible {
@@ -18,6 +24,9 @@ extension FormatError: CustomStringConvertible {
         case .invalidKeyFile(let why): return "malformed key file: \(why)"
         case .invalidRecord(let why, let line?): return "malformed record: line \(line): \(why)"
         case .invalidRecord(let why, nil): return "malformed record: \(why)"
+        case .invalidKeyring(let why, let line): return "malformed keyring: line \(line): \(why)"
+        case .invalidMinisign(let why): return "malformed minisign file: \(why)"
+        case .invalidTrustStore(let why, let line): return "malformed trust store: line \(line): \(why)"
         }
     }
 }

@@ -29,7 +29,7 @@ struct Avault: ParsableCommand {
         abstract: "Decrypt, verify and sign article records; keep drafts encrypted at rest.",
         discussion: exitCodeHelp,
         version: "0.1.0",
-        subcommands: [Secured.self]
+        subcommands: [Secured.self, Keys.self]
     )
 
     static func main() {
@@ -81,9 +81,11 @@ enum Terminal {
         switch error {
         case .decryptionFailed: return Exit.no
         case .malformed(let format, _):
-            if case .invalidKeyFile = format { return Exit.operational }
-            return Exit.no
-        case .io, .insecurePermissions, .noSecuredField, .unsuitableKey, .crypto:
+            switch format {
+            case .invalidSecuredBlob, .invalidRecord: return Exit.no
+            case .invalidKeyFile, .invalidKeyring, .invalidMinisign, .invalidTrustStore: return Exit.operational
+            }
+        case .io, .insecurePermissions, .noSecuredField, .unsuitableKey, .crypto, .wrongPassphrase, .refused:
             return Exit.operational
         }
     }

@@ -1,0 +1,275 @@
+public import VaultCrypto
+
+/// The keyring file (`keyring.avk`): every key of a keyring, its versions, and their
+/// secrets, sealed under a passphrase-derived key or (for throwaway keyrings) in the clear.
+/// Pure parse and serialise; see `docs/formats.md` section 4.
+public struct KeyringFile: Equatable, Sendable {
+    /// The first line of every keyring file.
+    public static let magic = "avault-keyring v1"
+
+    /// How sealed secrets' key-encryption key is derived from the passphrase.
+    public struct KDF: Equatable, Sendable {
+        /// Argon2id passes.
+        public var opsLimit: UInt64
+        /// Argon2id memory in bytes.
+        public var memLimit: UInt64
+        /// 16-byte salt.
+        public var salt: [UInt8]
+        /// A constant sealed under the derived key, so a wrong passphrase is recognised.
+        public var check: Sealed
+        public init(opsLimit: UInt64, memLimit: UInt64, salt: [UInt8], check: Sealed) {
+            self.opsLimit = opsLimit; self.memLimit = memLimit; self.salt = salt; self.check = check
+        }
+    }
+
+    /// An XChaCha20-Poly1305 nonce and ciphertext ‖ tag.
+    public struct Sealed: Equatable, Sendable {
+        public var nonce: [UInt8]
+        public var ciphertext: [UInt8]
+        public init(nonce: [UInt8], ciphertext: [UInt8]) { self.nonce = nonce; self.ciphertext = ciphertext }
+    }
+
+    /// Kinds of key, by algorithm.
+    public enum Algorithm: String, CaseIterable, Sendable {
+        /// A 32-byte content key for v2 blobs.
+        case xchacha20poly1305
+        /// Legacy AES keys for v1 blobs.
+        case aes128cbc = "aes128-cbc", aes192cbc = "aes192-cbc", aes256cbc = "aes256-cbc"
+        /// An Ed25519 signing key (secret: 64 bytes, seed ‖ public key).
+        case ed25519
+
+        /// The secret's size in bytes.
+        public var secretSize: Int {
+            switch self {
+            case .xchacha20poly1305, .aes256cbc: 32
+            case .aes128cbc: 16
+            case .aes192cbc: 24
+            case .ed25519: 64
+            }
+        }
+
+        /// `content`, `legacy` or `signing`.
+        public var kind: String {
+            switch self {
+            case .xchacha20poly1305: "content"
+            case .aes128cbc, .aes192cbc, .aes256cbc: "legacy"
+            case .ed25519: "signing"
+            }
+        }
+
+        /// The legacy AES algorithm for a key of `size` bytes.
+        public static func aes(size: Int) -> Algorithm? {
+            switch size {
+            case 16: .aes128cbc
+            case 24: .aes192cbc
+            case 32: .aes256cbc
+            default: nil
+            }
+        }
+    }
+
+    /// How an entry's secret is stored.
+    public enum Secret: Equatable, Sendable {
+        /// Sealed under the keyring's passphrase-derived key.
+        case sealed(Sealed)
+        /// Stored in the clear (`--unprotected`), still in secret memory once read.
+        case plain(SecretBytes)
+    }
+
+    /// One version of one named key.
+    public struct Entry: Equatable, Sendable {
+        public var algorithm: Algorithm
+        /// Content and legacy keys: 16 lowercase hex digits (BLAKE2b-256 prefix of the key).
+        /// Signing keys: the minisign key id, 16 uppercase hex digits as minisign prints it.
+        public var id: String
+        public var name: String
+        public var version: Int
+        /// RFC 3339 UTC.
+        public var created: String
+        /// RFC 3339 UTC when retired; nil while active.
+        public var retired: String?
+        /// Ed25519 public key (signing keys only).
+        public var publicKey: [UInt8]?
+        public var secret: Secret
+
+        public init(algorithm: Algorithm, id: String, name: String, version: Int, created: String,
+                    retired: String? = nil, publicKey: [UInt8]? = nil, secret: Secret) {
+            self.algorithm = algorithm; self.id = id; self.name = name; self.version = version
+            self.created = created; self.retired = retired; self.publicKey = publicKey; self.secret = secret
+        }
+
+        /// The associated data binding a sealed secret to this entry.
+        public var associatedData: [UInt8] {
+            Array("avault/keyring/v1;\(algorithm.rawValue);\(id);\(name);\(version)".utf8)
+        }
+    }
+
+    /// The associated data of the passphrase check.
+    public static let checkAssociatedData = Array("avault/keyring/v1;check".utf8)
+    /// The plaintext of the passphrase check.
+    public static let checkPlaintext = Array("avault keyring passphrase check".utf8)
+
+    /// Present once any sealed secret exists.
+    public var kdf: KDF?
+    /// Entries, by name then version.
+    public var entries: [Entry]
+
+    public init(kdf: KDF? = nil, entries: [Entry] = []) {
+        self.kdf = kdf
+        self.entries = entries
+    }
+
+    /// Whether `name` is a valid key name: 1–64 of `A–Z a–z 0–9 . _ -`, not starting with `.` or `-`.
+    public static func isValidName(_ name: String) -> Bool {
+        let u = Array(name.utf8)
+        guard (1...64).contains(u.count), u[0] != UInt8(ascii: "."), u[0] != UInt8(ascii: "-") else { return false }
+        return u.allSatisfy { c in
+            (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c)
+                || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")
+        }
+    }
+}
+
+// MARK: - Serialisation
+
+extension KeyringFile {
+    /// The file's text. Entries are written sorted by name, then version.
+    public func serialized() -> String {
+        var out = Self.magic + "\n"
+        if let kdf {
+            out += "kdf: argon2id \(kdf.opsLimit) \(kdf.memLimit) \(Base64.encode(kdf.salt))\n"
+            out += "check: \(Self.text(kdf.check))\n"
+        } else {
+            out += "kdf: none\n"
+        }
+        for e in entries.sorted(by: { ($0.name, $0.version) < ($1.name, $1.version) }) {
+            out += "\nkey: \(e.algorithm.rawValue) \(e.id) \(e.name) \(e.version)\n"
+            out += "created: \(e.created)\n"
+            out += "status: " + (e.retired.map { "retired \($0)" } ?? "active") + "\n"
+            if let pk = e.publicKey { out += "public: \(Base64.encode(pk))\n" }
+            switch e.secret {
+            case .sealed(let s): out += "secret: sealed \(Self.text(s))\n"
+            case .plain(let secret): out += "secret: plain \(Base64.encode(secret))\n"
+            }
+        }
+        return out
+    }
+
+    private static func text(_ s: Sealed) -> String {
+        Base64.encode(s.nonce) + ";" + Base64.encode(s.ciphertext)
+    }
+
+    /// Parses a keyring file strictly. Errors name the line and never quote a secret.
+    public init(parsing text: String) throws(FormatError) {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.last == "" else { throw Self.error("the file does not end with a newline", line: lines.count) }
+        lines.removeLast()
+        guard lines.first == Substring(Self.magic) else {
+            throw Self.error("not an avault keyring (expected '\(Self.magic)')", line: 1)
+        }
+        var i = 1
+        func field(_ name: String) throws(FormatError) -> Substring {
+            guard i < lines.count, lines[i].hasPrefix(name + ": ") else {
+                throw Self.error("expected '\(name): …'", line: i + 1)
+            }
+            defer { i += 1 }
+            return lines[i].dropFirst(name.count + 2)
+        }
+
+        let kdfWords = try field("kdf").split(separator: " ", omittingEmptySubsequences: false)
+        var kdf: KDF?
+        if kdfWords == ["none"] {
+            kdf = nil
+        } else {
+            guard kdfWords.count == 4, kdfWords[0] == "argon2id",
+                  let ops = UInt64(kdfWords[1]), let mem = UInt64(kdfWords[2]),
+                  let salt = try? Base64.decode(kdfWords[3]), salt.count == 16 else {
+                throw Self.error("expected 'kdf: argon2id <ops> <mem> <base64 16-byte salt>' or 'kdf: none'", line: i)
+            }
+            let check = try Self.sealed(try field("check"), line: i + 1)
+            kdf = KDF(opsLimit: ops, memLimit: mem, salt: salt, check: check)
+        }
+
+        var entries: [Entry] = []
+        var seen = Set<String>()
+        while i < lines.count {
+            guard lines[i].isEmpty else { throw Self.error("expected a blank line before the next key", line: i + 1) }
+            i += 1
+            let headerLine = i + 1
+            let head = try field("key").split(separator: " ", omittingEmptySubsequences: false)
+            guard head.count == 4, let algorithm = Algorithm(rawValue: String(head[0])),
+                  let version = Int(head[3]), version >= 1, String(version) == head[3] else {
+                throw Self.error("expected 'key: <algorithm> <id> <name> <version>'", line: headerLine)
+            }
+            let id = String(head[1]), name = String(head[2])
+            guard Self.isValidID(id, for: algorithm) else { throw Self.error("malformed key id", line: headerLine) }
+            guard Self.isValidName(name) else { throw Self.error("invalid key name", line: headerLine) }
+            guard seen.insert("\(name) \(version)").inserted else {
+                throw Self.error("key '\(name)' version \(version) appears twice", line: headerLine)
+            }
+            let created = String(try field("created"))
+            guard RFC3339.isValid(created) else { throw Self.error("'created' is not an RFC 3339 time", line: i) }
+            let status = try field("status")
+            var retired: String?
+            if status != "active" {
+                guard status.hasPrefix("retired "), RFC3339.isValid(String(status.dropFirst(8))) else {
+                    throw Self.error("expected 'status: active' or 'status: retired <time>'", line: i)
+                }
+                retired = String(status.dropFirst(8))
+            }
+            var publicKey: [UInt8]?
+            if algorithm == .ed25519 {
+                guard let pk = try? Base64.decode(try field("public")), pk.count == 32 else {
+                    throw Self.error("expected 'public: <base64 32-byte key>'", line: i)
+                }
+                publicKey = pk
+            }
+            let secretText = try field("secret")
+            let secret: Secret
+            if secretText.hasPrefix("sealed ") {
+                let s = try Self.sealed(secretText.dropFirst(7), line: i)
+                guard s.ciphertext.count == algorithm.secretSize + 16 else {
+                    throw Self.error("sealed secret has the wrong size for \(algorithm.rawValue)", line: i)
+                }
+                secret = .sealed(s)
+            } else if secretText.hasPrefix("plain ") {
+                guard let key = try? Base64.decodeSecret(utf8: Array(secretText.dropFirst(6).utf8)),
+                      key.count == algorithm.secretSize else {
+                    throw Self.error("malformed plain secret (expected base64 of \(algorithm.secretSize) bytes)", line: i)
+                }
+                secret = .plain(key)
+            } else {
+                throw Self.error("expected 'secret: sealed …' or 'secret: plain …'", line: i)
+            }
+            entries.append(Entry(algorithm: algorithm, id: id, name: name, version: version, created: created,
+                                 retired: retired, publicKey: publicKey, secret: secret))
+        }
+        if kdf == nil, entries.contains(where: { if case .sealed = $0.secret { true } else { false } }) {
+            throw Self.error("sealed secrets but 'kdf: none'", line: 2)
+        }
+        self.init(kdf: kdf, entries: entries)
+    }
+
+    private static func sealed(_ text: Substring, line: Int) throws(FormatError) -> Sealed {
+        let parts = text.split(separator: ";", omittingEmptySubsequences: false)
+        guard parts.count == 2, let nonce = try? Base64.decode(parts[0]), nonce.count == 24,
+              let ct = try? Base64.decode(parts[1]), ct.count >= 16 else {
+            throw error("expected '<base64 24-byte nonce>;<base64 ciphertext>'", line: line)
+        }
+        return Sealed(nonce: nonce, ciphertext: ct)
+    }
+
+    /// Content and legacy ids are lowercase hex; signing ids uppercase (as minisign prints).
+    static func isValidID(_ id: String, for algorithm: Algorithm) -> Bool {
+        let u = Array(id.utf8)
+        guard u.count == 16 else { return false }
+        let upper = algorithm == .ed25519
+        return u.allSatisfy { c in
+            (0x30...0x39).contains(c) || (upper ? (0x41...0x46).contains(c) : (0x61...0x66).contains(c))
+        }
+    }
+
+    private static func error(_ why: String, line: Int) -> FormatError {
+        .invalidKeyring(why, line: line)
+    }
+}

@@ -1,0 +1,132 @@
+/// The trust store: publisher public keys (minisign format) with names, roles, a validity
+/// window and revocation. Pure parse and serialise; see `docs/formats.md` section 5.
+public struct TrustStoreFile: Equatable, Sendable {
+    /// The first line of every trust store.
+    public static let magic = "avault-trust v1"
+
+    /// One trusted publisher key.
+    public struct Entry: Equatable, Sendable {
+        public var publicKey: Minisign.PublicKey
+        public var name: String
+        public var roles: [String]
+        /// RFC 3339; signatures made before it are not trusted.
+        public var notBefore: String?
+        /// RFC 3339; signatures made after it are not trusted.
+        public var notAfter: String?
+        public var added: String
+        /// When and why the key was revoked.
+        public var revoked: (time: String, reason: String)?
+
+        public init(publicKey: Minisign.PublicKey, name: String, roles: [String] = [], notBefore: String? = nil,
+                    notAfter: String? = nil, added: String, revoked: (time: String, reason: String)? = nil) {
+            self.publicKey = publicKey; self.name = name; self.roles = roles; self.notBefore = notBefore
+            self.notAfter = notAfter; self.added = added; self.revoked = revoked
+        }
+
+        public static func == (a: Entry, b: Entry) -> Bool {
+            a.publicKey == b.publicKey && a.name == b.name && a.roles == b.roles && a.notBefore == b.notBefore
+                && a.notAfter == b.notAfter && a.added == b.added && a.revoked?.time == b.revoked?.time
+                && a.revoked?.reason == b.revoked?.reason
+        }
+    }
+
+    public var entries: [Entry]
+
+    public init(entries: [Entry] = []) { self.entries = entries }
+
+    /// The entry for a key id, if any.
+    public func entry(for id: Minisign.KeyID) -> Entry? {
+        entries.first { $0.publicKey.keyID == id }
+    }
+
+    /// Whether `text` may be a name, role or reason: one line, no control characters.
+    public static func isValidText(_ text: String, allowEmpty: Bool = false) -> Bool {
+        (allowEmpty || !text.isEmpty) && text.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F }
+    }
+
+    /// Whether `role` is a valid role: 1–64 of `a–z 0–9 . _ -`.
+    public static func isValidRole(_ role: String) -> Bool {
+        let u = Array(role.utf8)
+        return (1...64).contains(u.count) && u.allSatisfy {
+            (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D
+        }
+    }
+
+    /// The file's text.
+    public func serialized() -> String {
+        var out = Self.magic + "\n"
+        for e in entries {
+            out += "\nkey: \(e.publicKey.keyID.printed) \(e.publicKey.line)\n"
+            out += "name: \(e.name)\n"
+            for role in e.roles { out += "role: \(role)\n" }
+            if let t = e.notBefore { out += "not-before: \(t)\n" }
+            if let t = e.notAfter { out += "not-after: \(t)\n" }
+            out += "added: \(e.added)\n"
+            if let r = e.revoked { out += "revoked: \(r.time)" + (r.reason.isEmpty ? "" : " \(r.reason)") + "\n" }
+        }
+        return out
+    }
+
+    /// Parses a trust store strictly; errors name the line.
+    public init(parsing text: String) throws(FormatError) {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.last == "" else { throw .invalidTrustStore("the file does not end with a newline", line: lines.count) }
+        lines.removeLast()
+        guard lines.first == Substring(Self.magic) else {
+            throw .invalidTrustStore("not an avault trust store (expected '\(Self.magic)')", line: 1)
+        }
+        var i = 1
+        func optional(_ name: String) -> Substring? {
+            guard i < lines.count, lines[i].hasPrefix(name + ": ") else { return nil }
+            defer { i += 1 }
+            return lines[i].dropFirst(name.count + 2)
+        }
+        func required(_ name: String) throws(FormatError) -> Substring {
+            guard let v = optional(name) else { throw .invalidTrustStore("expected '\(name): …'", line: i + 1) }
+            return v
+        }
+        func time(_ value: Substring?, _ name: String) throws(FormatError) -> String? {
+            guard let value else { return nil }
+            guard RFC3339.isValid(String(value)) else { throw .invalidTrustStore("'\(name)' is not an RFC 3339 time", line: i) }
+            return String(value)
+        }
+        var entries: [Entry] = []
+        var seen = Set<Minisign.KeyID>()
+        while i < lines.count {
+            guard lines[i].isEmpty else { throw .invalidTrustStore("expected a blank line before the next key", line: i + 1) }
+            i += 1
+            let keyLine = i + 1
+            let head = try required("key").split(separator: " ", omittingEmptySubsequences: false)
+            guard head.count == 2 else { throw .invalidTrustStore("expected 'key: <KEYID> <base64 public key>'", line: keyLine) }
+            let publicKey: Minisign.PublicKey
+            do { publicKey = try Minisign.PublicKey(line: head[1]) } catch {
+                throw .invalidTrustStore("\(error)", line: keyLine)
+            }
+            guard head[0] == Substring(publicKey.keyID.printed) else {
+                throw .invalidTrustStore("key id \(head[0]) does not match the public key's id \(publicKey.keyID.printed)", line: keyLine)
+            }
+            guard seen.insert(publicKey.keyID).inserted else {
+                throw .invalidTrustStore("key \(publicKey.keyID.printed) appears twice", line: keyLine)
+            }
+            let name = String(try required("name"))
+            guard Self.isValidText(name) else { throw .invalidTrustStore("invalid name", line: i) }
+            var roles: [String] = []
+            while let role = optional("role") {
+                guard Self.isValidRole(String(role)) else { throw .invalidTrustStore("invalid role", line: i) }
+                roles.append(String(role))
+            }
+            let notBefore = try time(optional("not-before"), "not-before")
+            let notAfter = try time(optional("not-after"), "not-after")
+            guard let added = try time(try required("added"), "added") else { throw .invalidTrustStore("expected 'added: …'", line: i) }
+            var revoked: (String, String)?
+            if let r = optional("revoked") {
+                let parts = r.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+                guard let t = try time(parts[0], "revoked") else { throw .invalidTrustStore("expected 'revoked: <time> [reason]'", line: i) }
+                revoked = (t, parts.count > 1 ? String(parts[1]) : "")
+            }
+            entries.append(Entry(publicKey: publicKey, name: name, roles: roles, notBefore: notBefore,
+                                 notAfter: notAfter, added: added, revoked: revoked))
+        }
+        self.init(entries: entries)
+    }
+}

@@ -1,0 +1,307 @@
+import ArgumentParser
+import ArticleVault
+import VaultCrypto
+import VaultFormat
+
+struct Keys: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Manage the keyring: content, legacy and signing keys, their versions, and trusted publishers.",
+        discussion: """
+            Secrets are sealed under the keyring passphrase (Argon2id, XChaCha20-Poly1305), read \
+            from --passphrase-file, else AVAULT_PASSPHRASE, else the terminal. No command prints \
+            secret bytes.
+
+            \(exitCodeHelp)
+            """,
+        subcommands: [KeysGenerate.self, KeysImport.self, KeysList.self, KeysRotate.self, KeysRetire.self,
+                      KeysExportPublic.self, KeysImportMinisign.self, KeysExportMinisign.self, KeysPasswd.self, Trust.self]
+    )
+}
+
+enum KeyKind: String, EnumerableFlag {
+    case secret, signing
+
+    static func help(for value: KeyKind) -> ArgumentHelp? {
+        switch value {
+        case .secret: "A 32-byte content key for v2 secured blobs."
+        case .signing: "An Ed25519 signing key (minisign-compatible)."
+        }
+    }
+}
+
+/// Makes fresh key material of `algorithm` and its id.
+func freshKey(_ algorithm: KeyringFile.Algorithm) -> (secret: SecretBytes, id: String, publicKey: [UInt8]?) {
+    switch algorithm {
+    case .ed25519:
+        let key = Ed25519SigningKey.generate()
+        let id = Minisign.KeyID(bytes: SecureRandom.bytes(count: 8))
+        return (key.secretKey, id.printed, key.publicKey.bytes)
+    default:
+        let secret = SecretBytes.random(count: algorithm.secretSize)
+        return (secret, SecuredField.keyID(for: secret).hex, nil)
+    }
+}
+
+func printEntry(_ entry: KeyringFile.Entry, json: Bool, verb: String) {
+    if json {
+        Terminal.writeStdout(entry.json(current: true).jsonText + "\n")
+    } else {
+        Terminal.writeStdout("\(verb) \(entry.summary)\n")
+    }
+}
+
+struct KeysGenerate: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Create a new key (version 1).")
+
+    @OptionGroup var keyring: KeyringOptions
+    @Argument(help: "The key's name.") var name: String
+    @Flag var kind: KeyKind
+    @Flag(help: "Store the secret unsealed (still mode 600), for throwaway CI keyrings.") var unprotected = false
+    @Flag(help: "Print the new key as JSON.") var json = false
+
+    func run() throws {
+        let ring = try keyring.open()
+        var added: KeyringFile.Entry?
+        try ring.update { ring throws(AvaultError) in
+            guard ring.versions(of: name).isEmpty else {
+                throw .refused("key '\(name)' already exists", hint: "add a version with 'avault keys rotate \(name)'")
+            }
+            let algorithm: KeyringFile.Algorithm = kind == .signing ? .ed25519 : .xchacha20poly1305
+            let material = freshKey(algorithm)
+            added = try ring.add(name: name, algorithm: algorithm, secret: material.secret, id: material.id,
+                                 publicKey: material.publicKey, protected: !unprotected, now: now())
+        }
+        printEntry(added!, json: json, verb: "generated")
+        if unprotected { Terminal.warning("the secret of '\(name)' is stored unprotected in \(ring.path)") }
+    }
+}
+
+struct KeysImport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import a raw key file as a content key, or with --legacy-aes-cbc as a legacy AES key.",
+        discussion: "If NAME exists, the key becomes its next version.")
+
+    @OptionGroup var keyring: KeyringOptions
+    @Argument(help: "The key's name.") var name: String
+    @OptionGroup var key: KeyFileOption
+    @Flag(name: .customLong("legacy-aes-cbc"), help: "Import a 16-, 24- or 32-byte AES key for legacy v1 blobs.") var legacy = false
+    @Flag(help: "Store the secret unsealed (still mode 600).") var unprotected = false
+    @Flag(help: "Print the key as JSON.") var json = false
+
+    func run() throws {
+        let secret = try key.load()
+        let algorithm: KeyringFile.Algorithm
+        if legacy {
+            algorithm = KeyringFile.Algorithm.aes(size: secret.count)!
+        } else {
+            guard secret.count == 32 else {
+                throw AvaultError.refused("a content key is 32 bytes; this key is \(secret.count) bytes",
+                                          hint: "import it with --legacy-aes-cbc if it is an AES key for v1 blobs")
+            }
+            algorithm = .xchacha20poly1305
+        }
+        let ring = try keyring.open()
+        var added: KeyringFile.Entry?
+        try ring.update { ring throws(AvaultError) in
+            added = try ring.add(name: name, algorithm: algorithm, secret: secret, id: SecuredField.keyID(for: secret).hex,
+                                 protected: !unprotected, now: now())
+        }
+        printEntry(added!, json: json, verb: "imported")
+    }
+}
+
+struct KeysList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List every key version (no passphrase needed).")
+
+    @OptionGroup var keyring: KeyringOptions
+    @Flag(help: "Print one JSON object (fields documented in docs/cli.md).") var json = false
+
+    func run() throws {
+        let ring = try keyring.open()
+        let entries = ring.file.entries.sorted { ($0.name, $0.version) < ($1.name, $1.version) }
+        let currentVersions = Dictionary(grouping: entries.filter { $0.retired == nil }, by: \.name).mapValues { $0.map(\.version).max()! }
+        if json {
+            let keys = entries.map { $0.json(current: currentVersions[$0.name] == $0.version) }
+            Terminal.writeStdout(FieldValue.object([("keyring", .string(ring.directory)), ("keys", .array(keys))]).jsonText + "\n")
+            return
+        }
+        var rows = [["NAME", "KIND", "VERSION", "ID", "CREATED", "STATUS"]]
+        for e in entries {
+            var status = e.retired == nil ? (currentVersions[e.name] == e.version ? "current" : "active") : "retired"
+            if !e.isProtected { status += ", UNPROTECTED" }
+            rows.append([e.name, e.algorithm.kind + " (\(e.algorithm.rawValue))", String(e.version), e.id, e.created, status])
+        }
+        let widths = (0..<6).map { c in rows.map { $0[c].count }.max()! }
+        var out = ""
+        for row in rows {
+            out += zip(row, widths).enumerated().map { i, cell in
+                i == 5 ? cell.0 : cell.0 + String(repeating: " ", count: cell.1 - cell.0.count)
+            }.joined(separator: "  ") + "\n"
+        }
+        if entries.isEmpty { out = "no keys in \(ring.directory)\n" }
+        Terminal.writeStdout(out)
+    }
+}
+
+struct KeysRotate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate",
+        abstract: "Add a new version of a key; it encrypts and signs from now on, older versions still decrypt and verify.")
+
+    @OptionGroup var keyring: KeyringOptions
+    @Argument(help: "The key's name.") var name: String
+    @Flag(help: "Print the new version as JSON.") var json = false
+
+    func run() throws {
+        let ring = try keyring.open()
+        var added: KeyringFile.Entry?
+        try ring.update { ring throws(AvaultError) in
+            let current = try ring.current(name)
+            let material = freshKey(current.algorithm)
+            added = try ring.add(name: name, algorithm: current.algorithm, secret: material.secret, id: material.id,
+                                 publicKey: material.publicKey, protected: current.isProtected, now: now())
+        }
+        printEntry(added!, json: json, verb: "rotated to")
+    }
+}
+
+struct KeysRetire: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retire",
+        abstract: "Stop a key version from being used at all (refused for the only active version).")
+
+    @OptionGroup var keyring: KeyringOptions
+    @Argument(help: "The key's name.") var name: String
+    @Option(help: "The version to retire.") var version: Int
+
+    func run() throws {
+        let ring = try keyring.open()
+        try ring.update { ring throws(AvaultError) in try ring.retire(name: name, version: version, now: now()) }
+        Terminal.writeStdout("retired key '\(name)' version \(version)\n")
+    }
+}
+
+/// The signing key `name` from the keyring: its entry and minisign key id.
+func signingEntry(_ ring: Keyring, _ name: String) throws(AvaultError) -> (KeyringFile.Entry, Minisign.KeyID) {
+    let entry = try ring.current(name)
+    guard entry.algorithm == .ed25519, let id = Minisign.KeyID(printed: entry.id) else {
+        throw .refused("key '\(name)' is a \(entry.algorithm.kind) key, not a signing key", hint: nil)
+    }
+    return (entry, id)
+}
+
+struct KeysExportPublic: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-public",
+        abstract: "Write a signing key's public key as a minisign public key file.")
+
+    @OptionGroup var keyring: KeyringOptions
+    @Argument(help: "The signing key's name.") var name: String
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write here instead of standard output.", valueName: "file"))
+    var output: String?
+    @Flag(help: "Overwrite an existing output file.") var force = false
+
+    func run() throws {
+        let (entry, id) = try signingEntry(try keyring.open(), name)
+        let text = Minisign.PublicKey(keyID: id, key: entry.publicKey!).fileText
+        if let output {
+            try FileSystem.writeAtomically(output, Array(text.utf8), mode: 0o644, overwrite: force)
+        } else {
+            Terminal.writeStdout(text)
+        }
+    }
+}
+
+/// The minisign password: `--minisign-passphrase-file`, else AVAULT_MINISIGN_PASSPHRASE, else the terminal.
+struct MinisignPasswordOptions: ParsableArguments {
+    @Option(name: .customLong("minisign-passphrase-file"), help: ArgumentHelp("Read the minisign key's password from this file (mode 600) instead of AVAULT_MINISIGN_PASSPHRASE or the terminal.", valueName: "file"))
+    var file: String?
+
+    var source: PassphraseSource {
+        PassphraseSource(file: file, environmentVariable: "AVAULT_MINISIGN_PASSPHRASE", label: "minisign password")
+    }
+}
+
+struct KeysImportMinisign: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-minisign",
+        abstract: "Import a minisign secret key (password-protected, or made with minisign -G -W) as a signing key.",
+        discussion: "If NAME exists, the key becomes its next version. The key id is kept, so minisign's .pub file stays valid.")
+
+    @OptionGroup var keyring: KeyringOptions
+    @Argument(help: "The key's name in the keyring.") var name: String
+    @Option(help: ArgumentHelp("The minisign secret key file.", valueName: "file")) var secret: String
+    @OptionGroup var password: MinisignPasswordOptions
+    @Flag(help: "Store the secret unsealed (still mode 600).") var unprotected = false
+    @Flag(help: "Print the key as JSON.") var json = false
+
+    func run() throws {
+        var bytes = try FileSystem.read(secret, secret: true)
+        defer { wipe(&bytes) }
+        let file: Minisign.SecretKeyFile
+        do { file = try Minisign.SecretKeyFile(parsing: bytes) } catch { throw AvaultError.malformed(error, file: secret) }
+        let (id, key) = try MinisignKeys.open(file, path: secret, password: password.source)
+        let ring = try keyring.open()
+        var added: KeyringFile.Entry?
+        try ring.update { ring throws(AvaultError) in
+            added = try ring.add(name: name, algorithm: .ed25519, secret: key.secretKey, id: id.printed,
+                                 publicKey: key.publicKey.bytes, protected: !unprotected, now: now())
+        }
+        printEntry(added!, json: json, verb: "imported")
+    }
+}
+
+struct KeysExportMinisign: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-minisign",
+        abstract: "Write a signing key as a minisign secret key file that 'minisign -S -s FILE' signs with.",
+        discussion: "Protected with a minisign password (scrypt, as minisign does) unless --unprotected. The file is created with mode 600.")
+
+    @OptionGroup var keyring: KeyringOptions
+    @Argument(help: "The signing key's name.") var name: String
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The secret key file to write.", valueName: "file"))
+    var output: String
+    @OptionGroup var password: MinisignPasswordOptions
+    @Flag(help: "Write the key without a password, like minisign -G -W.") var unprotected = false
+    @Flag(help: "Overwrite an existing file.") var force = false
+
+    func run() throws {
+        if !force, FileSystem.exists(output) {
+            throw AvaultError.refused("\(output): already exists", hint: "use --force to overwrite it")
+        }
+        let ring = try keyring.open()
+        let (entry, id) = try signingEntry(ring, name)
+        let key = try Ed25519SigningKey(secretKey: try ring.secret(of: entry))
+        let pass = unprotected ? nil : try password.source.read(confirm: true)
+        var bytes = try MinisignKeys.export(keyID: id, key: key, password: pass)
+        defer { wipe(&bytes) }
+        try FileSystem.writeAtomically(output, bytes, mode: 0o600, overwrite: force)
+        Terminal.writeStdout("wrote \(entry.summary) to \(output)\n")
+    }
+}
+
+struct KeysPasswd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "passwd",
+        abstract: "Re-seal every secret under a new passphrase, atomically.",
+        discussion: "The new passphrase comes from --new-passphrase-file, else AVAULT_NEW_PASSPHRASE, else the terminal (asked twice).")
+
+    @OptionGroup var keyring: KeyringOptions
+    @Option(name: .customLong("new-passphrase-file"), help: ArgumentHelp("Read the new passphrase from this file (mode 600).", valueName: "file"))
+    var newPassphraseFile: String?
+
+    func run() throws {
+        let ring = try keyring.open()
+        let source = PassphraseSource(file: newPassphraseFile, environmentVariable: "AVAULT_NEW_PASSPHRASE", label: "new keyring passphrase")
+        var count = 0
+        try ring.update { ring throws(AvaultError) in
+            // Check the old passphrase before asking for a new one.
+            if let first = ring.file.entries.first(where: { $0.isProtected }) { _ = try ring.secret(of: first) }
+            try ring.changePassphrase(to: try source.read(confirm: true))
+            count = ring.file.entries.filter(\.isProtected).count
+        }
+        Terminal.writeStdout("re-sealed \(count) secret\(count == 1 ? "" : "s") under the new passphrase\n")
+    }
+}
