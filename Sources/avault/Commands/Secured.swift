@@ -118,12 +118,31 @@ struct SecuredInspect: ParsableCommand {
     }
 }
 
-/// `--key-file F`.
+/// `--key-file F` (a raw key file).
 struct KeyFileOption: ParsableArguments {
     @Option(name: .customLong("key-file"), help: ArgumentHelp("A file holding the key (hex or base64); must be mode 600.", valueName: "file"))
     var keyFile: String
 
     func load() throws(AvaultError) -> SecretBytes { try RawKeys.load(keyFile) }
+}
+
+/// `--key-file F` or `--key NAME` (from the keyring), exactly one.
+struct KeyChoice: ParsableArguments {
+    @Option(name: .customLong("key-file"), help: ArgumentHelp("A file holding the key (hex or base64); must be mode 600.", valueName: "file"))
+    var keyFile: String?
+
+    @Option(name: .customLong("key"), help: ArgumentHelp("A key from the keyring, by name.", valueName: "name"))
+    var keyName: String?
+
+    @OptionGroup var keyring: KeyringOptions
+
+    func validate() throws {
+        switch (keyFile, keyName) {
+        case (nil, nil): throw ValidationError("give --key NAME (from the keyring) or --key-file F")
+        case (.some, .some): throw ValidationError("give either --key or --key-file, not both")
+        default: break
+        }
+    }
 }
 
 struct SecuredDecrypt: ParsableCommand {
@@ -140,7 +159,7 @@ struct SecuredDecrypt: ParsableCommand {
     )
 
     @OptionGroup var source: BlobSource
-    @OptionGroup var key: KeyFileOption
+    @OptionGroup var key: KeyChoice
 
     @Option(help: ArgumentHelp("The context a v2 blob is bound to (default: from the record).", valueName: "text"))
     var context: String?
@@ -156,9 +175,12 @@ struct SecuredDecrypt: ParsableCommand {
         } catch {
             throw AvaultError.malformed(error, file: record?.path)
         }
-        let secret = try key.load()
         let context = context ?? record?.document.securedContext ?? ""
-        var plaintext = try SecuredField.decrypt(blob, key: secret, context: context)
+        var plaintext = if let name = key.keyName {
+            try key.keyring.open().decrypt(blob, keyName: name, context: context)
+        } else {
+            try SecuredField.decrypt(blob, key: try RawKeys.load(key.keyFile!), context: context)
+        }
         defer { wipe(&plaintext) }
         if case .v1 = blob {
             Terminal.warning("legacy v1 blobs are unauthenticated: this plaintext may have been altered by anyone")
@@ -184,7 +206,7 @@ struct SecuredEncrypt: ParsableCommand {
             """
     )
 
-    @OptionGroup var key: KeyFileOption
+    @OptionGroup var key: KeyChoice
 
     @Option(help: ArgumentHelp("The context to bind a v2 blob to (a record's webUrl).", valueName: "text"))
     var context: String?
@@ -202,13 +224,18 @@ struct SecuredEncrypt: ParsableCommand {
     }
 
     func run() throws {
-        let secret = try key.load()
+        let keyring = try key.keyName.map { _ throws(AvaultError) in try key.keyring.open() }
+        let secret = try key.keyFile.map { path throws(AvaultError) in try RawKeys.load(path) }
         var plaintext = try input.map { (path) throws(AvaultError) in try FileSystem.read(path) }
             ?? FileSystem.readAll(fd: 0, name: "standard input")
         defer { wipe(&plaintext) }
-        let blob = legacyCBC
-            ? try SecuredField.encryptV1(plaintext, key: secret)
-            : try SecuredField.encryptV2(plaintext, key: secret, context: context ?? "")
+        let blob = if let keyring, let name = key.keyName {
+            try keyring.encrypt(plaintext, keyName: name, context: context ?? "", legacy: legacyCBC)
+        } else if legacyCBC {
+            try SecuredField.encryptV1(plaintext, key: secret!)
+        } else {
+            try SecuredField.encryptV2(plaintext, key: secret!, context: context ?? "")
+        }
         Terminal.writeStdout(blob.text + "\n")
     }
 }
