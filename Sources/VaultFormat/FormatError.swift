@@ -15,6 +15,10 @@ public enum FormatError: Error, Equatable, Sendable {
     case invalidMinisign(String)
     /// A trust store is malformed at `line` (1-based).
     case invalidTrustStore(String, line: Int)
+    /// A JSON document is malformed at byte `offset` (0-based).
+    case invalidJSON(String, offset: Int)
+    /// A minisign signature (`.minisig`, or an embedded one) is malformed.
+    case invalidSignature(String)
 }
 
 extension FormatError: CustomStringConvertible {
@@ -27,6 +31,8 @@ extension FormatError: CustomStringConvertible {
         case .invalidKeyring(let why, let line): return "malformed keyring: line \(line): \(why)"
         case .invalidMinisign(let why): return "malformed minisign file: \(why)"
         case .invalidTrustStore(let why, let line): return "malformed trust store: line \(line): \(why)"
+        case .invalidJSON(let why, let offset): return "malformed JSON: at byte \(offset): \(why)"
+        case .invalidSignature(let why): return "malformed signature: \(why)"
         }
     }
 }

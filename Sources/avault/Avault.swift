@@ -82,8 +82,8 @@ enum Terminal {
         case .decryptionFailed: return Exit.no
         case .malformed(let format, _):
             switch format {
-            case .invalidSecuredBlob, .invalidRecord: return Exit.no
-            case .invalidKeyFile, .invalidKeyring, .invalidMinisign, .invalidTrustStore: return Exit.operational
+            case .invalidSecuredBlob, .invalidRecord, .invalidSignature: return Exit.no
+            case .invalidKeyFile, .invalidKeyring, .invalidMinisign, .invalidTrustStore, .invalidJSON: return Exit.operational
             }
         case .io, .insecurePermissions, .noSecuredField, .unsuitableKey, .crypto, .wrongPassphrase, .refused:
             return Exit.operational
