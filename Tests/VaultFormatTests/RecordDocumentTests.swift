@@ -78,10 +78,49 @@ import VaultFormat
         ("---\na: 1\na: 2\n---\n", "duplicate key"),
         ("---\na: &x 1\nb: *x\n---\n", "anchors and aliases"),
         ("---\na: &x [1]\n---\n", "anchors and aliases"),
-        ("---\na: 1\n--- \nb: 2\n---\n", "another document"),
+        ("---\na: 1\n--- \nb: 2\n---\n", "several YAML documents"),
+        ("---\na: !custom 1\n---\n", "tags are not allowed"),
+        ("---\na: !!str 1\n---\n", "tags are not allowed"),
+        ("---\n%YAML 1.2\n---\n", "invalid YAML"),
+        ("---\n%YAML 1.2\n--- \na: 1\n---\n", "directives are not allowed"),
+        ("---\n1: one\n---\n", "keys must be strings"),
+        ("---\ntrue: yes\n---\n", "keys must be strings"),
+        ("---\n? [a, b]\n: c\n---\n", "keys must be strings"),
+        ("---\nbig: 9007199254740992\n---\n", "beyond ±(2^53−1)"),
+        ("---\nsmall: -9007199254740992\n---\n", "beyond ±(2^53−1)"),
+        ("---\nhuge: 1e400\n---\n", "out of range"),
+        ("---\nx: \"\\ud800\"\n---\n", "invalid YAML"),
         ("---\n- a\n- b\n---\n", "must be a mapping"),
         ("---\na: [1, 2\n---\n", "invalid YAML"),
     ]
+
+    @Test func errorsNameTheLineInTheFile() {
+        #expect {
+            _ = try RecordDocument(parsing: "---\ntitle: a\nquality: 3\ntitle: b\n---\n")
+        } throws: { error in
+            guard case .invalidRecord(_, let line) = error as? FormatError else { return false }
+            return line == 4
+        }
+    }
+
+    @Test func limitsAreEnforced() throws {
+        let deep = "---\na: " + String(repeating: "[", count: 70) + String(repeating: "]", count: 70) + "\n---\n"
+        #expect(throws: FormatError.self) { try RecordDocument(parsing: deep) }
+        let ok = "---\na: " + String(repeating: "[", count: 60) + String(repeating: "]", count: 60) + "\n---\n"
+        _ = try RecordDocument(parsing: ok)
+        let big = "---\na: \"" + String(repeating: "x", count: RecordLimits.frontMatterBytes) + "\"\n---\n"
+        #expect(throws: FormatError.self) { try RecordDocument(parsing: big) }
+        #expect(try RecordDocument(parsing: "---\nmax: 9007199254740991\nmin: -9007199254740991\n---\n").fields["max"] == .number(9007199254740991))
+    }
+
+    @Test func topLevelKeyLinesAndStyle() throws {
+        let flow = try RecordDocument(parsing: "---\n{a: 1, b: [2, 3]}\n---\n")
+        let doc = try RecordDocument(parsing: "---\ntitle: a\nlist:\n  - 1\n  - 2\nlast: x\n---\nbody\n")
+        #expect(doc.frontMatter.keyLines.map(\.key) == ["title", "list", "last"])
+        #expect(doc.frontMatter.keyLines.map(\.line) == [2, 3, 6])
+        #expect(doc.frontMatter.isBlockMapping)
+        #expect(!flow.frontMatter.isBlockMapping)
+    }
 
     @Test(arguments: malformed)
     func malformedRecordsAreRefused(_ text: String, _ reason: String) {

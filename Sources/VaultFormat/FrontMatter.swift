@@ -1,0 +1,227 @@
+// libyaml's event parser, reached through Yams (which builds it): YAML is read event by
+// event straight into the JSON data model, with none of Yams' node tree or regular
+// expressions on the hot path of `avault verify`.
+internal import CYaml
+
+/// Limits on what a record may hold (documented in `docs/formats.md`).
+public enum RecordLimits {
+    /// Largest front matter, in bytes.
+    public static let frontMatterBytes = 1 << 20
+    /// Deepest nesting of mappings and sequences.
+    public static let depth = 64
+    /// Largest integer magnitude (2^53 − 1: exact in every JSON implementation).
+    public static let maxInteger: Int64 = 9_007_199_254_740_991
+}
+
+/// The parsed front matter: values, and where each top-level key sits in the file.
+public struct FrontMatter: Sendable {
+    /// The front matter as a JSON-model object.
+    public var fields: FieldValue
+    /// Top-level keys with the 1-based file line each starts on, in document order.
+    public var keyLines: [(key: String, line: Int)]
+    /// Whether the top-level mapping is in block style (the only style `avault sign` edits).
+    public var isBlockMapping: Bool
+
+    /// Parses YAML front matter whose first line is line `firstLine` of the file.
+    ///
+    /// YAML 1.2 core schema restricted to JSON: plain `null`/`Null`/`NULL`/`~`/empty are null,
+    /// plain `true`/`false` (also `True`, `TRUE`, …) booleans, plain decimal integers and floats
+    /// numbers; every other scalar — quoted, block, unquoted timestamps — is a string. Refused,
+    /// naming the line: anchors, aliases, tags, directives, several documents, keys that are not
+    /// strings, duplicate keys, integers beyond ±(2^53−1), non-finite floats, nesting past
+    /// ``RecordLimits/depth``, front matter past ``RecordLimits/frontMatterBytes``.
+    public static func parse(_ yaml: Substring, firstLine: Int) throws(FormatError) -> FrontMatter {
+        var text = yaml
+        var result: Result<FrontMatter, FormatError>!
+        text.withUTF8 { buffer in
+            do throws(FormatError) {
+                result = .success(try parse(UnsafeRawBufferPointer(buffer), firstLine: firstLine))
+            } catch {
+                result = .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    private enum Frame {
+        case mapping(pairs: [(key: String, value: FieldValue)], pendingKey: String?, keyLine: Int)
+        case sequence([FieldValue])
+    }
+
+    static func parse(_ bytes: UnsafeRawBufferPointer, firstLine: Int) throws(FormatError) -> FrontMatter {
+        guard bytes.count <= RecordLimits.frontMatterBytes else {
+            throw .invalidRecord("the front matter is larger than \(RecordLimits.frontMatterBytes) bytes", line: firstLine)
+        }
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else { throw .invalidRecord("out of memory", line: nil) }
+        defer { yaml_parser_delete(&parser) }
+        let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        var empty: UInt8 = 0
+        yaml_parser_set_input_string(&parser, base ?? withUnsafeMutablePointer(to: &empty) { UnsafePointer($0) }, bytes.count)
+        yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
+
+        var stack: [Frame] = []
+        var root: FieldValue?
+        var keyLines: [(key: String, line: Int)] = []
+        var isBlock = true
+        var documents = 0
+
+        func line(_ mark: yaml_mark_t) -> Int { Int(mark.line) + firstLine }
+
+        /// Adds a finished value to the frame on top (or makes it the root).
+        func add(_ value: FieldValue, at valueLine: Int) throws(FormatError) {
+            guard let top = stack.popLast() else { root = value; return }
+            switch top {
+            case .sequence(var items):
+                items.append(value)
+                stack.append(.sequence(items))
+            case .mapping(var pairs, let pendingKey, let keyLine):
+                guard let key = pendingKey else {
+                    throw .invalidRecord("mapping keys must be strings", line: valueLine)
+                }
+                pairs.append((key, value))
+                stack.append(.mapping(pairs: pairs, pendingKey: nil, keyLine: keyLine))
+            }
+        }
+
+        while true {
+            var event = yaml_event_t()
+            guard yaml_parser_parse(&parser, &event) == 1 else {
+                let problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
+                throw .invalidRecord("invalid YAML: \(problem)", line: Int(parser.problem_mark.line) + firstLine)
+            }
+            defer { yaml_event_delete(&event) }
+            let here = line(event.start_mark)
+            switch event.type {
+            case YAML_STREAM_START_EVENT, YAML_DOCUMENT_END_EVENT:
+                continue
+            case YAML_STREAM_END_EVENT:
+                guard let root else { return FrontMatter(fields: .object([]), keyLines: [], isBlockMapping: true) }
+                guard case .object = root else {
+                    throw .invalidRecord("the front matter must be a mapping of field names to values", line: firstLine)
+                }
+                return FrontMatter(fields: root, keyLines: keyLines, isBlockMapping: isBlock)
+            case YAML_DOCUMENT_START_EVENT:
+                documents += 1
+                guard documents == 1 else { throw .invalidRecord("several YAML documents in the front matter", line: here) }
+                let d = event.data.document_start
+                guard d.version_directive == nil, d.tag_directives.start == d.tag_directives.end else {
+                    throw .invalidRecord("YAML directives are not allowed", line: here)
+                }
+            case YAML_ALIAS_EVENT:
+                throw .invalidRecord("anchors and aliases are not allowed", line: here)
+            case YAML_SCALAR_EVENT:
+                let s = event.data.scalar
+                guard s.anchor == nil else { throw .invalidRecord("anchors and aliases are not allowed", line: here) }
+                guard s.tag == nil else { throw .invalidRecord("tags are not allowed", line: here) }
+                let raw = UnsafeRawBufferPointer(start: s.value, count: s.length)
+                let string = String(decoding: raw, as: UTF8.self)
+                let plain = s.style == YAML_PLAIN_SCALAR_STYLE
+                if case .mapping(let pairs, nil, _)? = stack.last {
+                    // A key.
+                    if plain, !Self.isStringScalar(raw) {
+                        throw .invalidRecord("mapping keys must be strings ('\(string)' is not; quote it)", line: here)
+                    }
+                    if pairs.contains(where: { $0.key == string }) {
+                        throw .invalidRecord("duplicate key '\(string)'", line: here)
+                    }
+                    if stack.count == 1 { keyLines.append((string, here)) }
+                    stack[stack.count - 1] = .mapping(pairs: pairs, pendingKey: string, keyLine: here)
+                } else {
+                    try add(plain ? try Self.resolvePlain(raw, string, line: here) : .string(string), at: here)
+                }
+            case YAML_MAPPING_START_EVENT, YAML_SEQUENCE_START_EVENT:
+                let isMapping = event.type == YAML_MAPPING_START_EVENT
+                let anchor = isMapping ? event.data.mapping_start.anchor : event.data.sequence_start.anchor
+                let tag = isMapping ? event.data.mapping_start.tag : event.data.sequence_start.tag
+                guard anchor == nil else { throw .invalidRecord("anchors and aliases are not allowed", line: here) }
+                guard tag == nil else { throw .invalidRecord("tags are not allowed", line: here) }
+                if case .mapping(_, nil, _)? = stack.last {
+                    throw .invalidRecord("mapping keys must be strings", line: here)
+                }
+                guard stack.count < RecordLimits.depth else {
+                    throw .invalidRecord("nesting deeper than \(RecordLimits.depth) levels", line: here)
+                }
+                if stack.isEmpty, isMapping {
+                    isBlock = event.data.mapping_start.style != YAML_FLOW_MAPPING_STYLE
+                }
+                stack.append(isMapping ? .mapping(pairs: [], pendingKey: nil, keyLine: here) : .sequence([]))
+            case YAML_MAPPING_END_EVENT, YAML_SEQUENCE_END_EVENT:
+                switch stack.popLast() {
+                case .mapping(let pairs, _, _)?: try add(.object(pairs), at: here)
+                case .sequence(let items)?: try add(.array(items), at: here)
+                case nil: throw .invalidRecord("invalid YAML", line: here)
+                }
+            default:
+                continue
+            }
+        }
+    }
+
+    /// Whether a plain scalar resolves to a string (not null, a boolean or a number).
+    static func isStringScalar(_ raw: UnsafeRawBufferPointer) -> Bool {
+        if case .string = (try? resolvePlain(raw, String(decoding: raw, as: UTF8.self), line: 0)) ?? .null { return true }
+        return false
+    }
+
+    /// The core-schema value of a plain scalar.
+    static func resolvePlain(_ raw: UnsafeRawBufferPointer, _ string: String, line: Int) throws(FormatError) -> FieldValue {
+        switch raw.count {
+        case 0: return .null
+        case 1 where raw[0] == UInt8(ascii: "~"): return .null
+        case 4, 5:
+            switch string {
+            case "null", "Null", "NULL": return .null
+            case "true", "True", "TRUE": return .bool(true)
+            case "false", "False", "FALSE": return .bool(false)
+            default: break
+            }
+        default: break
+        }
+        let first = raw[0]
+        // Numbers start with a sign, a digit or a point: skip the scan for everything else.
+        guard first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return .string(string) }
+        switch numberShape(raw) {
+        case .none:
+            return .string(string)
+        case .integer:
+            let digits = first == UInt8(ascii: "+") ? String(string.dropFirst()) : string
+            guard let value = Int64(digits), abs(value) <= RecordLimits.maxInteger else {
+                throw .invalidRecord("integer \(string) is beyond ±(2^53−1); quote it to keep it as text", line: line)
+            }
+            return .number(Double(value))
+        case .float:
+            guard let value = Double(string), value.isFinite else {
+                throw .invalidRecord("number \(string) is out of range; quote it to keep it as text", line: line)
+            }
+            return .number(value)
+        }
+    }
+
+    private enum NumberShape { case none, integer, float }
+
+    /// `[-+]?[0-9]+` is an integer; `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` a float.
+    private static func numberShape(_ u: UnsafeRawBufferPointer) -> NumberShape {
+        var i = 0
+        func digits() -> Int {
+            let start = i
+            while i < u.count, (0x30...0x39).contains(u[i]) { i += 1 }
+            return i - start
+        }
+        if i < u.count, u[i] == UInt8(ascii: "-") || u[i] == UInt8(ascii: "+") { i += 1 }
+        let intDigits = digits()
+        var isFloat = false
+        var fracDigits = 0
+        if i < u.count, u[i] == UInt8(ascii: ".") { i += 1; isFloat = true; fracDigits = digits() }
+        guard intDigits > 0 || fracDigits > 0 else { return .none }
+        if i < u.count, u[i] == UInt8(ascii: "e") || u[i] == UInt8(ascii: "E") {
+            i += 1
+            isFloat = true
+            if i < u.count, u[i] == UInt8(ascii: "-") || u[i] == UInt8(ascii: "+") { i += 1 }
+            guard digits() > 0 else { return .none }
+        }
+        guard i == u.count else { return .none }
+        return isFloat ? .float : .integer
+    }
+}
