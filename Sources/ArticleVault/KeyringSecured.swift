@@ -31,10 +31,11 @@ extension Keyring {
             }
             let active = all.filter { $0.retired == nil }
             guard !active.isEmpty else { throw .refused("key '\(name)' has no active version", hint: nil) }
-            for entry in active.reversed() {
-                if let plaintext = try? SecuredField.decrypt(blob, key: try secret(of: entry), context: context) {
-                    return plaintext
-                }
+            // Unseal first (a wrong passphrase is its own error), then try each version.
+            var secrets: [SecretBytes] = []
+            for entry in active.reversed() { secrets.append(try secret(of: entry)) }
+            for key in secrets {
+                if let plaintext = try? SecuredField.decrypt(blob, key: key, context: context) { return plaintext }
             }
             throw .decryptionFailed(hint: nil)
         }
@@ -52,8 +53,10 @@ extension Keyring {
         case ("legacy", false):
             throw .refused("key '\(name)' is a legacy AES key: it only makes unauthenticated v1 blobs",
                            hint: "pass --legacy-cbc if a v1 reader really needs it, or use a content key")
+        case ("content", true):
+            throw .refused("key '\(name)' is a content key; --legacy-cbc needs a legacy AES key", hint: nil)
         default:
-            throw .refused("key '\(name)' is a \(entry.algorithm.kind) key; --legacy-cbc needs a legacy AES key", hint: nil)
+            throw .refused("key '\(name)' is a \(entry.algorithm.kind) key; encryption needs a content key", hint: nil)
         }
     }
 }

@@ -161,19 +161,19 @@ extension KeyringFile {
 
     /// Parses a keyring file strictly. Errors name the line and never quote a secret.
     public init(parsing text: String) throws(FormatError) {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard lines.last == "" else { throw Self.error("the file does not end with a newline", line: lines.count) }
+        var lines = TextLines.split(text, stripCR: false)
+        guard lines.last?.isEmpty == true else { throw Self.error("the file does not end with a newline", line: lines.count) }
         lines.removeLast()
-        guard lines.first == Substring(Self.magic) else {
+        guard lines.first.map({ $0.utf8.elementsEqual(Self.magic.utf8) }) == true else {
             throw Self.error("not an avault keyring (expected '\(Self.magic)')", line: 1)
         }
         var i = 1
         func field(_ name: String) throws(FormatError) -> Substring {
-            guard i < lines.count, lines[i].hasPrefix(name + ": ") else {
+            guard i < lines.count, let value = TextLines.value(lines[i], after: name + ": ") else {
                 throw Self.error("expected '\(name): …'", line: i + 1)
             }
-            defer { i += 1 }
-            return lines[i].dropFirst(name.count + 2)
+            i += 1
+            return value
         }
 
         let kdfWords = try field("kdf").split(separator: " ", omittingEmptySubsequences: false)
@@ -186,14 +186,15 @@ extension KeyringFile {
                   let salt = try? Base64.decode(kdfWords[3]), salt.count == 16 else {
                 throw Self.error("expected 'kdf: argon2id <ops> <mem> <base64 16-byte salt>' or 'kdf: none'", line: i)
             }
-            let check = try Self.sealed(try field("check"), line: i + 1)
+            let checkText = try field("check")
+            let check = try Self.sealed(checkText, line: i)
             kdf = KDF(opsLimit: ops, memLimit: mem, salt: salt, check: check)
         }
 
         var entries: [Entry] = []
         var seen = Set<String>()
         while i < lines.count {
-            guard lines[i].isEmpty else { throw Self.error("expected a blank line before the next key", line: i + 1) }
+            guard lines[i].utf8.isEmpty else { throw Self.error("expected a blank line before the next key", line: i + 1) }
             i += 1
             let headerLine = i + 1
             let head = try field("key").split(separator: " ", omittingEmptySubsequences: false)
@@ -211,29 +212,30 @@ extension KeyringFile {
             guard RFC3339.isValid(created) else { throw Self.error("'created' is not an RFC 3339 time", line: i) }
             let status = try field("status")
             var retired: String?
-            if status != "active" {
-                guard status.hasPrefix("retired "), RFC3339.isValid(String(status.dropFirst(8))) else {
+            if !status.utf8.elementsEqual("active".utf8) {
+                guard let time = TextLines.value(status, after: "retired "), RFC3339.isValid(String(time)) else {
                     throw Self.error("expected 'status: active' or 'status: retired <time>'", line: i)
                 }
-                retired = String(status.dropFirst(8))
+                retired = String(time)
             }
             var publicKey: [UInt8]?
             if algorithm == .ed25519 {
-                guard let pk = try? Base64.decode(try field("public")), pk.count == 32 else {
+                let publicText = try field("public")
+                guard let pk = try? Base64.decode(publicText), pk.count == 32 else {
                     throw Self.error("expected 'public: <base64 32-byte key>'", line: i)
                 }
                 publicKey = pk
             }
             let secretText = try field("secret")
             let secret: Secret
-            if secretText.hasPrefix("sealed ") {
-                let s = try Self.sealed(secretText.dropFirst(7), line: i)
+            if let sealedText = TextLines.value(secretText, after: "sealed ") {
+                let s = try Self.sealed(sealedText, line: i)
                 guard s.ciphertext.count == algorithm.secretSize + 16 else {
                     throw Self.error("sealed secret has the wrong size for \(algorithm.rawValue)", line: i)
                 }
                 secret = .sealed(s)
-            } else if secretText.hasPrefix("plain ") {
-                guard let key = try? Base64.decodeSecret(utf8: Array(secretText.dropFirst(6).utf8)),
+            } else if let plainText = TextLines.value(secretText, after: "plain ") {
+                guard let key = try? Base64.decodeSecret(utf8: Array(plainText.utf8)),
                       key.count == algorithm.secretSize else {
                     throw Self.error("malformed plain secret (expected base64 of \(algorithm.secretSize) bytes)", line: i)
                 }

@@ -48,10 +48,10 @@ public enum Minisign {
 
         /// Parses a public key file (comment line and key line) or a bare key line.
         public init(parsing text: String) throws(FormatError) {
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
-            while lines.last == "" { lines.removeLast() }
+            var lines = TextLines.split(text, stripCR: true)
+            while lines.last?.isEmpty == true { lines.removeLast() }
             if lines.count == 2 {
-                guard lines[0].hasPrefix(commentPrefix) else {
+                guard TextLines.value(lines[0], after: commentPrefix) != nil else {
                     throw .invalidMinisign("a public key file starts with '\(commentPrefix)'")
                 }
                 lines.removeFirst()

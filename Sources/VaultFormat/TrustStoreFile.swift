@@ -39,9 +39,10 @@ public struct TrustStoreFile: Equatable, Sendable {
         entries.first { $0.publicKey.keyID == id }
     }
 
-    /// Whether `text` may be a name, role or reason: one line, no control characters.
+    /// Whether `text` may be a name, role or reason: one line, no control characters
+    /// (C0, DEL or C1, which terminals may take for escape sequences).
     public static func isValidText(_ text: String, allowEmpty: Bool = false) -> Bool {
-        (allowEmpty || !text.isEmpty) && text.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F }
+        (allowEmpty || !text.isEmpty) && text.unicodeScalars.allSatisfy { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) }
     }
 
     /// Whether `role` is a valid role: 1–64 of `a–z 0–9 . _ -`.
@@ -69,17 +70,17 @@ public struct TrustStoreFile: Equatable, Sendable {
 
     /// Parses a trust store strictly; errors name the line.
     public init(parsing text: String) throws(FormatError) {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard lines.last == "" else { throw .invalidTrustStore("the file does not end with a newline", line: lines.count) }
+        var lines = TextLines.split(text, stripCR: false)
+        guard lines.last?.isEmpty == true else { throw .invalidTrustStore("the file does not end with a newline", line: lines.count) }
         lines.removeLast()
-        guard lines.first == Substring(Self.magic) else {
+        guard lines.first.map({ $0.utf8.elementsEqual(Self.magic.utf8) }) == true else {
             throw .invalidTrustStore("not an avault trust store (expected '\(Self.magic)')", line: 1)
         }
         var i = 1
         func optional(_ name: String) -> Substring? {
-            guard i < lines.count, lines[i].hasPrefix(name + ": ") else { return nil }
-            defer { i += 1 }
-            return lines[i].dropFirst(name.count + 2)
+            guard i < lines.count, let value = TextLines.value(lines[i], after: name + ": ") else { return nil }
+            i += 1
+            return value
         }
         func required(_ name: String) throws(FormatError) -> Substring {
             guard let v = optional(name) else { throw .invalidTrustStore("expected '\(name): …'", line: i + 1) }
@@ -93,7 +94,7 @@ public struct TrustStoreFile: Equatable, Sendable {
         var entries: [Entry] = []
         var seen = Set<Minisign.KeyID>()
         while i < lines.count {
-            guard lines[i].isEmpty else { throw .invalidTrustStore("expected a blank line before the next key", line: i + 1) }
+            guard lines[i].utf8.isEmpty else { throw .invalidTrustStore("expected a blank line before the next key", line: i + 1) }
             i += 1
             let keyLine = i + 1
             let head = try required("key").split(separator: " ", omittingEmptySubsequences: false)
@@ -120,9 +121,9 @@ public struct TrustStoreFile: Equatable, Sendable {
             guard let added = try time(try required("added"), "added") else { throw .invalidTrustStore("expected 'added: …'", line: i) }
             var revoked: (String, String)?
             if let r = optional("revoked") {
-                let parts = r.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
-                guard let t = try time(parts[0], "revoked") else { throw .invalidTrustStore("expected 'revoked: <time> [reason]'", line: i) }
-                revoked = (t, parts.count > 1 ? String(parts[1]) : "")
+                let (timeText, reason) = TextLines.splitAtFirstSpace(r)
+                guard let t = try time(timeText, "revoked") else { throw .invalidTrustStore("expected 'revoked: <time> [reason]'", line: i) }
+                revoked = (t, reason.map(String.init) ?? "")
             }
             entries.append(Entry(publicKey: publicKey, name: name, roles: roles, notBefore: notBefore,
                                  notAfter: notAfter, added: added, revoked: revoked))

@@ -207,6 +207,9 @@ struct KeysExportPublic: ParsableCommand {
         let (entry, id) = try signingEntry(try keyring.open(), name)
         let text = Minisign.PublicKey(keyID: id, key: entry.publicKey!).fileText
         if let output {
+            if !force, FileSystem.exists(output) {
+                throw AvaultError.refused("\(output): already exists", hint: "use --force to overwrite it")
+            }
             try FileSystem.writeAtomically(output, Array(text.utf8), mode: 0o644, overwrite: force)
         } else {
             Terminal.writeStdout(text)

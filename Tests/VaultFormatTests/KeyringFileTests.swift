@@ -1,0 +1,221 @@
+import Foundation
+import Testing
+import VaultCrypto
+import VaultFormat
+
+/// Deterministic, recognisable bytes: `count` bytes starting at `start`, stepping by 7.
+private func ringBytes(_ count: Int, _ start: UInt8) -> [UInt8] {
+    (0..<count).map { start &+ UInt8(truncatingIfNeeded: $0 &* 7) }
+}
+
+/// A keyring with every kind of entry: sealed, plain, retired, ed25519, legacy.
+private enum RingSample {
+    static let salt = ringBytes(16, 1)
+    static let check = KeyringFile.Sealed(nonce: ringBytes(24, 2), ciphertext: ringBytes(KeyringFile.checkPlaintext.count + 16, 3))
+    static let legacySealed = KeyringFile.Sealed(nonce: ringBytes(24, 4), ciphertext: ringBytes(16 + 16, 5))
+    static let signerSealed = KeyringFile.Sealed(nonce: ringBytes(24, 6), ciphertext: ringBytes(64 + 16, 7))
+    static let signerPublic = ringBytes(32, 8)
+    static let plainV1 = ringBytes(32, 9)
+    static let plainV2 = ringBytes(32, 10)
+    static let legacyPlain = ringBytes(32, 11)
+
+    static var file: KeyringFile {
+        KeyringFile(
+            kdf: KeyringFile.KDF(opsLimit: 2, memLimit: 67_108_864, salt: salt, check: check),
+            entries: [
+                // Deliberately out of order: serialisation sorts by name, then version.
+                .init(algorithm: .xchacha20poly1305, id: "aaaaaaaaaaaaaaa2", name: "throwaway", version: 2,
+                      created: "2026-02-01T00:00:00Z", secret: .plain(SecretBytes(copying: plainV2))),
+                .init(algorithm: .xchacha20poly1305, id: "aaaaaaaaaaaaaaa1", name: "throwaway", version: 1,
+                      created: "2026-01-01T00:00:00Z", retired: "2026-02-02T00:00:00Z", secret: .plain(SecretBytes(copying: plainV1))),
+                .init(algorithm: .ed25519, id: "DD1DCD57B4617B83", name: "signer", version: 1, created: "2024-02-29T23:59:59Z",
+                      publicKey: signerPublic, secret: .sealed(signerSealed)),
+                .init(algorithm: .aes128cbc, id: "0496d287e7cf792a", name: "legacy", version: 1, created: "2023-04-28T15:52:00Z",
+                      retired: "2025-12-31T23:59:59Z", secret: .sealed(legacySealed)),
+                .init(algorithm: .aes256cbc, id: "b2865b0bb7376982", name: "legacy", version: 2, created: "2025-12-31T23:00:00Z",
+                      secret: .plain(SecretBytes(copying: legacyPlain))),
+            ])
+    }
+
+    static func b64(_ b: [UInt8]) -> String { Base64.encode(b) }
+    static func sealedText(_ s: KeyringFile.Sealed) -> String { b64(s.nonce) + ";" + b64(s.ciphertext) }
+
+    /// The expected text, line by line (line n of the file is `lines[n - 1]`).
+    static var lines: [String] {
+        [
+            "avault-keyring v1",                                                  // 1
+            "kdf: argon2id 2 67108864 \(b64(salt))",                              // 2
+            "check: \(sealedText(check))",                                        // 3
+            "",                                                                   // 4
+            "key: aes128-cbc 0496d287e7cf792a legacy 1",                          // 5
+            "created: 2023-04-28T15:52:00Z",                                      // 6
+            "status: retired 2025-12-31T23:59:59Z",                               // 7
+            "secret: sealed \(sealedText(legacySealed))",                         // 8
+            "",                                                                   // 9
+            "key: aes256-cbc b2865b0bb7376982 legacy 2",                          // 10
+            "created: 2025-12-31T23:00:00Z",                                      // 11
+            "status: active",                                                     // 12
+            "secret: plain \(b64(legacyPlain))",                                  // 13
+            "",                                                                   // 14
+            "key: ed25519 DD1DCD57B4617B83 signer 1",                             // 15
+            "created: 2024-02-29T23:59:59Z",                                      // 16
+            "status: active",                                                     // 17
+            "public: \(b64(signerPublic))",                                       // 18
+            "secret: sealed \(sealedText(signerSealed))",                         // 19
+            "",                                                                   // 20
+            "key: xchacha20poly1305 aaaaaaaaaaaaaaa1 throwaway 1",                // 21
+            "created: 2026-01-01T00:00:00Z",                                      // 22
+            "status: retired 2026-02-02T00:00:00Z",                               // 23
+            "secret: plain \(b64(plainV1))",                                      // 24
+            "",                                                                   // 25
+            "key: xchacha20poly1305 aaaaaaaaaaaaaaa2 throwaway 2",                // 26
+            "created: 2026-02-01T00:00:00Z",                                      // 27
+            "status: active",                                                     // 28
+            "secret: plain \(b64(plainV2))",                                      // 29
+        ]
+    }
+
+    static var text: String { lines.joined(separator: "\n") + "\n" }
+
+    /// The text with line `n` (1-based) replaced by `replacement` (nil removes it).
+    static func text(replacingLine n: Int, with replacement: String?) -> String {
+        var l = lines
+        if let replacement { l[n - 1] = replacement } else { l.remove(at: n - 1) }
+        return l.joined(separator: "\n") + "\n"
+    }
+
+    /// Every secret's base64 (and its hex), none of which may appear in an error.
+    static var secretForms: [String] {
+        [plainV1, plainV2, legacyPlain].flatMap { [b64($0), Hex.encode($0)] }
+    }
+}
+
+@Suite struct KeyringFileFormat {
+    @Test func serialiseParseSerialiseIsIdentical() throws {
+        let original = RingSample.file
+        let text = original.serialized()
+        #expect(text == RingSample.text)
+        let parsed = try KeyringFile(parsing: text)
+        #expect(parsed.serialized() == text)
+        // Parsed entries come out in file order (sorted), equal to the originals.
+        let sorted = original.entries.sorted { ($0.name, $0.version) < ($1.name, $1.version) }
+        #expect(parsed.entries == sorted)
+        #expect(parsed.kdf == original.kdf)
+        #expect(parsed == KeyringFile(kdf: original.kdf, entries: sorted))
+        // Spot checks of parsed fields.
+        let signer = try #require(parsed.entries.first { $0.name == "signer" })
+        #expect(signer.publicKey == RingSample.signerPublic)
+        #expect(signer.secret == .sealed(RingSample.signerSealed))
+        let t1 = try #require(parsed.entries.first { $0.name == "throwaway" && $0.version == 1 })
+        #expect(t1.retired == "2026-02-02T00:00:00Z")
+        #expect(t1.secret == .plain(SecretBytes(copying: RingSample.plainV1)))
+        // Parsing the text a second time gives the same value.
+        #expect(try KeyringFile(parsing: parsed.serialized()) == parsed)
+    }
+
+    @Test func aKeyringWithoutPassphraseRoundTrips() throws {
+        let file = KeyringFile(kdf: nil, entries: [
+            .init(algorithm: .aes192cbc, id: "0123456789abcdef", name: "x.y_z-1", version: 3, created: "2026-11-27T12:00:00z",
+                  secret: .plain(SecretBytes(copying: ringBytes(24, 42)))),
+        ])
+        let text = file.serialized()
+        #expect(text.hasPrefix("avault-keyring v1\nkdf: none\n\nkey: aes192-cbc 0123456789abcdef x.y_z-1 3\n"))
+        let parsed = try KeyringFile(parsing: text)
+        #expect(parsed == file)
+        #expect(parsed.serialized() == text)
+        #expect(try KeyringFile(parsing: "avault-keyring v1\nkdf: none\n") == KeyringFile())
+        #expect(KeyringFile().serialized() == "avault-keyring v1\nkdf: none\n")
+    }
+
+    /// (line to change, replacement or nil to delete, expected line in the error, words in the error).
+    static let damaged: [(Int, String?, Int?, String)] = [
+        (1, "avault-keyring v2", 1, "not an avault keyring"),
+        (2, "kdf: scrypt 1 2 AAAA", 2, "expected 'kdf: argon2id"),
+        (2, "kdf: argon2id 2 67108864 AAAA", 2, "16-byte salt"),
+        (3, "check: AAAA", 3, "expected '<base64 24-byte nonce>;<base64 ciphertext>'"),
+        (3, "nocheck: x", 3, "expected 'check: …'"),
+        (4, "junk", 4, "expected a blank line"),
+        (5, "key: aes512-cbc 0496d287e7cf792a legacy 1", 5, "expected 'key: <algorithm> <id> <name> <version>'"),
+        (5, "key: aes128-cbc 0496d287e7cf792a legacy 0", 5, "expected 'key:"),
+        (5, "key: aes128-cbc 0496d287e7cf792a legacy 01", 5, "expected 'key:"),
+        (5, "key: aes128-cbc 0496d287e7cf792a legacy", 5, "expected 'key:"),
+        (5, "key: aes128-cbc 0496D287E7CF792A legacy 1", 5, "malformed key id"),
+        (5, "key: aes128-cbc 0496d287e7cf79 legacy 1", 5, "malformed key id"),
+        (15, "key: ed25519 dd1dcd57b4617b83 signer 1", 15, "malformed key id"),
+        (5, "key: aes128-cbc 0496d287e7cf792a .legacy 1", 5, "invalid key name"),
+        (6, "created: 2023-02-29T00:00:00Z", 6, "'created' is not an RFC 3339 time"),
+        (7, "status: retired", 7, "expected 'status: active' or 'status: retired <time>'"),
+        (7, "status: gone", 7, "expected 'status:"),
+        (8, "secret: sealed \(RingSample.sealedText(RingSample.signerSealed))", 8, "sealed secret has the wrong size for aes128-cbc"),
+        (19, "secret: sealed \(RingSample.sealedText(RingSample.legacySealed))", 19, "sealed secret has the wrong size for ed25519"),
+        (8, "secret: hidden AAAA", 8, "expected 'secret: sealed …' or 'secret: plain …'"),
+        (13, "secret: plain \(Base64.encode(ringBytes(16, 11)))", 13, "malformed plain secret (expected base64 of 32 bytes)"),
+        (13, "secret: plain \(String(Base64.encode(ringBytes(32, 11)).dropLast(2)))", 13, "malformed plain secret"),
+        (18, "public: \(Base64.encode(ringBytes(31, 8)))", 18, "expected 'public: <base64 32-byte key>'"),
+        (18, nil, 18, "expected 'public: …'"),
+        (24, nil, 24, "expected 'secret: …'"),
+        (15, "key: ed25519 DD1DCD57B4617B83 signer 1 extra", 15, "expected 'key:"),
+    ]
+
+    @Test(arguments: 0..<damaged.count)
+    func parseErrorsNameTheLineAndNeverQuoteASecret(index: Int) {
+        let (line, replacement, expectedLine, words) = Self.damaged[index]
+        let text = RingSample.text(replacingLine: line, with: replacement)
+        do {
+            _ = try KeyringFile(parsing: text)
+            Issue.record("parsed a keyring with line \(line) damaged")
+        } catch {
+            let description = error.description
+            #expect(description.hasPrefix("malformed keyring: line " + (expectedLine.map { "\($0): " } ?? "")), "\(description)")
+            #expect(description.contains(words), "\(description)")
+            for secret in RingSample.secretForms + [String(Base64.encode(ringBytes(32, 11)).dropLast(2))] {
+                #expect(!description.contains(secret))
+            }
+            guard case .invalidKeyring(_, let n) = error else { Issue.record("wrong case \(error)"); return }
+            if let expectedLine { #expect(n == expectedLine) }
+        }
+    }
+
+    @Test func duplicateNameAndVersionNamesTheSecondHeader() throws {
+        // Make throwaway 2 claim version 1 (with a different id).
+        let text = RingSample.text(replacingLine: 26, with: "key: xchacha20poly1305 aaaaaaaaaaaaaaa2 throwaway 1")
+        #expect(throws: FormatError.invalidKeyring("key 'throwaway' version 1 appears twice", line: 26)) {
+            try KeyringFile(parsing: text)
+        }
+    }
+
+    @Test func wholeFileErrors() {
+        #expect(throws: FormatError.invalidKeyring("the file does not end with a newline", line: 29)) {
+            try KeyringFile(parsing: String(RingSample.text.dropLast()))
+        }
+        #expect(throws: FormatError.invalidKeyring("not an avault keyring (expected 'avault-keyring v1')", line: 1)) {
+            try KeyringFile(parsing: "")
+        }
+        #expect(throws: FormatError.invalidKeyring("expected 'kdf: …'", line: 2)) {
+            try KeyringFile(parsing: "avault-keyring v1\n")
+        }
+        // Sealed secrets without a KDF.
+        let noKDF = RingSample.lines.enumerated().filter { $0.offset != 2 }.map { $0.offset == 1 ? "kdf: none" : $0.element }
+        #expect(throws: FormatError.invalidKeyring("sealed secrets but 'kdf: none'", line: 2)) {
+            try KeyringFile(parsing: noKDF.joined(separator: "\n") + "\n")
+        }
+        // A trailing blank line is a key without a header.
+        #expect(throws: FormatError.self) { try KeyringFile(parsing: RingSample.text + "\n") }
+        // CRLF line endings are not accepted.
+        #expect(throws: FormatError.self) {
+            try KeyringFile(parsing: RingSample.lines.joined(separator: "\r\n") + "\r\n")
+        }
+    }
+
+    @Test func namesAndAssociatedData() {
+        for good in ["a", "A-b_c.d", "0", "x.", String(repeating: "z", count: 64)] { #expect(KeyringFile.isValidName(good), "\(good)") }
+        for bad in ["", ".a", "-a", "a b", "a/b", "é", "a;b", String(repeating: "z", count: 65)] { #expect(!KeyringFile.isValidName(bad), "\(bad)") }
+        let e = RingSample.file.entries[2]
+        #expect(e.associatedData == Array("avault/keyring/v1;ed25519;DD1DCD57B4617B83;signer;1".utf8))
+        #expect(KeyringFile.Algorithm.aes(size: 16) == .aes128cbc)
+        #expect(KeyringFile.Algorithm.aes(size: 24) == .aes192cbc)
+        #expect(KeyringFile.Algorithm.aes(size: 32) == .aes256cbc)
+        #expect(KeyringFile.Algorithm.aes(size: 64) == nil)
+        #expect(KeyringFile.Algorithm.allCases.map(\.kind) == ["content", "legacy", "legacy", "legacy", "signing"])
+    }
+}
