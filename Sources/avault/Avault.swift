@@ -29,7 +29,7 @@ struct Avault: ParsableCommand {
         abstract: "Decrypt, verify and sign article records; keep drafts encrypted at rest.",
         discussion: exitCodeHelp,
         version: "0.1.0",
-        subcommands: [Secured.self, Keys.self]
+        subcommands: [Secured.self, Keys.self, Sign.self, Verify.self, Audit.self, Canonical.self, Seal.self, Unseal.self, Migrate.self]
     )
 
     static func main() {

@@ -1,0 +1,151 @@
+public import VaultCrypto
+public import VaultFormat
+
+/// Drafts in place: `seal` moves a record's body (and chosen fields) into a v2 `secured` blob
+/// bound to the record's context; `unseal` restores them; `migrate` rewrites a v1 blob as v2.
+/// Plaintext never touches the disk; files are replaced atomically.
+public enum Drafts {
+    /// The marker in a sealed payload.
+    public static let payloadFormat = "avault-sealed-v1"
+
+    /// A signing key to re-sign with after a rewrite.
+    public struct Signer {
+        public var key: Ed25519SigningKey
+        public var keyID: Minisign.KeyID
+        public var now: Int64
+        public init(key: Ed25519SigningKey, keyID: Minisign.KeyID, now: Int64) { self.key = key; self.keyID = keyID; self.now = now }
+    }
+
+    /// What a rewrite did, for the caller to report.
+    public struct Result {
+        /// Signatures that no longer matched and were removed.
+        public var droppedSignatures: [String] = []
+        /// Whether the record was re-signed.
+        public var signed = false
+    }
+
+    /// Seals the body and `fields` of the record at `path` with the newest version of `keyName`.
+    public static func seal(path: String, keyring: Keyring, keyName: String, fields: [String], signer: Signer?) throws(AvaultError) -> Result {
+        let (text, document) = try RecordSigner.read(path)
+        guard document.fields["secured"] == nil else {
+            throw .refused("\(path): the record already has a secured field", hint: "unseal it first, or use 'avault migrate' for a legacy blob")
+        }
+        var editor = try edit(text, document, path)
+        var sealed: [FieldValue] = []
+        for name in fields {
+            guard !["webUrl", "originalUrl", "secured", RecordSignatures.fieldName].contains(name) else {
+                throw .refused("\(path): '\(name)' cannot be sealed", hint: name.hasSuffix("Url") ? "the context of the blob comes from it" : nil)
+            }
+            guard let (block, after) = editor.remove(name) else {
+                throw .refused("\(path): the record has no field '\(name)'", hint: nil)
+            }
+            sealed.append(.object([("name", .string(name)), ("after", after.map(FieldValue.string) ?? .null), ("yaml", .string(block.text))]))
+        }
+        var payload = FieldValue.object([("format", .string(payloadFormat)), ("body", .string(editor.body)), ("fields", .array(sealed))]).canonicalJSON
+        defer { wipe(&payload) }
+        let blob = try keyring.encrypt(payload, keyName: keyName, context: document.securedContext, legacy: false)
+        editor.body = ""
+        editor.append(editor.scalarBlock("secured", blob.text))
+        return try finish(editor, original: document, path: path, signer: signer)
+    }
+
+    /// Restores what `seal` moved into the blob (or, for a legacy v1 blob, makes its plaintext
+    /// the body). A v2 blob's key is found by its kid unless `keyName` is given; a v1 blob needs
+    /// `keyName` naming a legacy key.
+    public static func unseal(path: String, keyring: Keyring, keyName: String?, signer: Signer?) throws(AvaultError) -> Result {
+        let (text, document) = try RecordSigner.read(path)
+        let blob = try securedBlob(document, path)
+        var name = keyName
+        if name == nil {
+            guard case .v2(let kid, _, _) = blob else {
+                throw .refused("\(path): a legacy v1 blob does not say which key opens it", hint: "name a legacy key with --key")
+            }
+            guard let entry = keyring.file.entries.first(where: { $0.id == kid.hex }) else {
+                throw .refused("\(path): the keyring has no key with id \(kid.hex), which the blob names", hint: "see 'avault keys list'")
+            }
+            name = entry.name
+        }
+        var plaintext = try keyring.decrypt(blob, keyName: name!, context: document.securedContext)
+        defer { wipe(&plaintext) }
+        var editor = try edit(text, document, path)
+        editor.remove("secured")
+        if let payload = try? JSONDocument.parse(plaintext), payload["format"] == .string(payloadFormat),
+           case .string(let body)? = payload["body"], case .array(let fields)? = payload["fields"] {
+            // Fields come back in the reverse order of their removal, so each finds the key it followed.
+            for field in fields.reversed() {
+                guard case .string(let fieldName)? = field["name"], case .string(let yaml)? = field["yaml"] else {
+                    throw .refused("\(path): the sealed payload is malformed", hint: nil)
+                }
+                guard !editor.blocks.contains(where: { $0.key == fieldName }) else {
+                    throw .refused("\(path): field '\(fieldName)' was added while the record was sealed; nothing was written", hint: nil)
+                }
+                editor.insert(FrontMatterEditor.Block(key: fieldName, text: yaml), after: field["after"]?.stringValue)
+            }
+            editor.body = body
+        } else {
+            // Not a sealed draft (a legacy blob, or one made by 'secured encrypt'): its plaintext becomes the body.
+            guard let body = String(validating: plaintext, as: UTF8.self) else {
+                throw .refused("\(path): the decrypted payload is not text, so it cannot become the body", hint: "decrypt it with 'avault secured decrypt --record'")
+            }
+            guard editor.body.allSatisfy(\.isWhitespace) else {
+                throw .refused("\(path): the blob does not hold a sealed draft, and its plaintext would replace the record's body", hint: "read it with 'avault secured decrypt --record \(path)'")
+            }
+            editor.body = body
+        }
+        return try finish(editor, original: document, path: path, signer: signer)
+    }
+
+    /// Rewrites a v1 blob as v2 under the newest version of `keyName`, in memory.
+    public static func migrate(path: String, keyring: Keyring, fromKey: String, keyName: String, signer: Signer?) throws(AvaultError) -> Result {
+        let (text, document) = try RecordSigner.read(path)
+        let blob = try securedBlob(document, path)
+        guard case .v1 = blob else { throw .refused("\(path): the secured blob is already v2", hint: nil) }
+        var plaintext = try keyring.decrypt(blob, keyName: fromKey, context: document.securedContext)
+        defer { wipe(&plaintext) }
+        let v2 = try keyring.encrypt(plaintext, keyName: keyName, context: document.securedContext, legacy: false)
+        var editor = try edit(text, document, path)
+        let after = editor.remove("secured")?.after
+        editor.insert(editor.scalarBlock("secured", v2.text), after: after)
+        return try finish(editor, original: document, path: path, signer: signer)
+    }
+
+    private static func edit(_ text: String, _ document: RecordDocument, _ path: String) throws(AvaultError) -> FrontMatterEditor {
+        do { return try FrontMatterEditor(text: text, document: document) } catch { throw .malformed(error, file: path) }
+    }
+
+    private static func securedBlob(_ document: RecordDocument, _ path: String) throws(AvaultError) -> SecuredBlob {
+        guard let value = document.fields["secured"] else { throw .noSecuredField(path: path) }
+        guard case .string(let text) = value else {
+            throw .malformed(.invalidRecord("the 'secured' field is not a string", line: nil), file: path)
+        }
+        do { return try SecuredBlob(parsing: text) } catch { throw .malformed(error, file: path) }
+    }
+
+    /// Drops signatures that no longer match, re-signs if asked, checks and writes.
+    private static func finish(_ editor: FrontMatterEditor, original: RecordDocument, path: String, signer: Signer?) throws(AvaultError) -> Result {
+        var result = Result()
+        var text = editor.text
+        var document: RecordDocument
+        do { document = try RecordDocument(parsing: text) } catch {
+            throw .refused("\(path): the rewritten record did not parse (\(error)); nothing was written", hint: nil)
+        }
+        let old = (try? RecordSignatures.entries(in: original.fields)) ?? []
+        if !old.isEmpty {
+            if RecordSignatures.canonicalBytes(of: document) != RecordSignatures.canonicalBytes(of: original) {
+                // Signatures cover the canonical form, which changed: none can match any more.
+                result.droppedSignatures = old.map(\.keyID.printed)
+                do {
+                    text = try RecordSignatures.replacing(in: text, document: document, with: [])
+                    document = try RecordDocument(parsing: text)
+                } catch { throw .malformed(error, file: path) }
+            }
+        }
+        if let signer {
+            (text, _) = try RecordSigner.signed(text: text, document: document, path: path, key: signer.key, keyID: signer.keyID,
+                                                trustedComment: RecordSigner.defaultRecordComment(path: path, now: signer.now))
+            result.signed = true
+        }
+        try FileSystem.writeAtomically(path, Array(text.utf8), mode: FileSystem.mode(of: path) ?? 0o644)
+        return result
+    }
+}

@@ -1,0 +1,82 @@
+/// Signatures embedded in a record's front matter, and the canonical bytes they cover.
+/// See `docs/formats.md` section 7.
+public enum RecordSignatures {
+    /// The front-matter key that holds the signatures.
+    public static let fieldName = "signatures"
+    /// The name of the canonical form, written into default trusted comments.
+    public static let canonicalName = "avault-record-v1"
+
+    /// The signatures in `fields` (none when there is no `signatures` key).
+    public static func entries(in fields: FieldValue) throws(FormatError) -> [Minisign.Signature] {
+        guard let value = fields[fieldName] else { return [] }
+        guard case .array(let items) = value else {
+            throw .invalidRecord("'signatures' must be a list", line: nil)
+        }
+        var result: [Minisign.Signature] = []
+        for (i, item) in items.enumerated() {
+            guard case .object(let pairs) = item else {
+                throw .invalidRecord("signature \(i + 1) must be a mapping", line: nil)
+            }
+            var values: [String: String] = [:]
+            for (key, value) in pairs {
+                guard ["keyId", "signature", "trustedComment", "globalSignature"].contains(key) else {
+                    throw .invalidRecord("signature \(i + 1) has an unknown field '\(key)'", line: nil)
+                }
+                guard case .string(let s) = value else {
+                    throw .invalidRecord("signature \(i + 1): '\(key)' must be a string", line: nil)
+                }
+                values[key] = s
+            }
+            guard let keyID = values["keyId"], let line = values["signature"], let comment = values["trustedComment"],
+                  let global = values["globalSignature"] else {
+                throw .invalidRecord("signature \(i + 1) needs keyId, signature, trustedComment and globalSignature", line: nil)
+            }
+            let signature: Minisign.Signature
+            do {
+                signature = try Minisign.Signature(signatureLine: Substring(line), trustedComment: comment, globalSignatureLine: Substring(global))
+            } catch {
+                throw .invalidRecord("signature \(i + 1): \(error)", line: nil)
+            }
+            guard signature.keyID.printed == keyID else {
+                throw .invalidRecord("signature \(i + 1): keyId \(keyID) does not match the signature's key id \(signature.keyID.printed)", line: nil)
+            }
+            result.append(signature)
+        }
+        return result
+    }
+
+    /// The canonical bytes (`avault-record-v1`): RFC 8785 JSON of
+    /// `{"body": BODY, "fields": FIELDS}`, FIELDS without `signatures`, BODY with CRLF → LF.
+    public static func canonicalBytes(of document: RecordDocument) -> [UInt8] {
+        var fields = document.fields
+        if case .object(let pairs) = fields { fields = .object(pairs.filter { $0.key != fieldName }) }
+        var body = String(document.body)
+        if body.utf8.contains(13) { body = body.replacing("\r\n", with: "\n") }
+        return FieldValue.object([("body", .string(body)), ("fields", fields)]).canonicalJSON
+    }
+
+    /// `text` with its `signatures` block replaced by `signatures` (appended at the end of the
+    /// front matter; removed when empty). Every other byte stays as it was. Needs a
+    /// block-style front matter.
+    public static func replacing(in text: String, document: RecordDocument, with signatures: [Minisign.Signature]) throws(FormatError) -> String {
+        var editor = try FrontMatterEditor(text: text, document: document)
+        editor.remove(fieldName)
+        if !signatures.isEmpty {
+            let nl = editor.newline
+            func quoted(_ v: String) -> String {
+                var out = ""
+                JSONString.append(v, to: &out)
+                return out
+            }
+            var block = fieldName + ":" + nl
+            for s in signatures {
+                block += "  - keyId: " + quoted(s.keyID.printed) + nl
+                block += "    signature: " + quoted(s.signatureLine) + nl
+                block += "    trustedComment: " + quoted(s.trustedComment) + nl
+                block += "    globalSignature: " + quoted(s.globalSignatureLine) + nl
+            }
+            editor.append(FrontMatterEditor.Block(key: fieldName, text: block))
+        }
+        return editor.text
+    }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import ArticleVault
+import VaultFormat
+
+struct Audit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Inventory signed records: by signer, key id and role, by secured format, unsigned, failing, and what needs attention.",
+        discussion: """
+            Records are found and judged as 'avault verify' does (same trust options and policy flags). \
+            A record needs attention when it fails, is unsigned, still has a legacy v1 secured blob, or \
+            carries a signature that is invalid, revoked, expired or untrusted. --json prints one object \
+            (fields in docs/cli.md).
+
+            Exit status: 0 the audit ran (whatever it found); 2 operational error; 64 usage error.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Records and directories.", valueName: "path")) var paths: [String]
+    @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var trust: TrustOptions
+    @Option(name: .customLong("keyring"), help: ArgumentHelp("The keyring directory (for its trust store).", valueName: "dir"))
+    var keyringDirectory: String?
+    @Flag(name: .customLong("require-signature"), help: "Count unsigned records as failing.") var requireSignature = false
+    @Flag(name: .customLong("allow-legacy-secured"), help: "Do not count legacy v1 secured blobs as failing.") var allowLegacySecured = false
+    @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n")) var jobs: Int?
+    @Option(help: ArgumentHelp("Only files matching this glob when walking (repeatable).", valueName: "glob")) var include: [String] = []
+    @Option(help: ArgumentHelp("Skip files and directories matching this glob (repeatable).", valueName: "glob")) var exclude: [String] = []
+
+    func validate() throws { if paths.isEmpty { throw ValidationError("give records or directories to audit") } }
+
+    func run() throws {
+        var policy = VerifyPolicy(trust: try trust.load(keyringDirectory: Keyring.location(explicit: keyringDirectory)))
+        policy.requireSignature = requireSignature
+        policy.allowLegacySecured = allowLegacySecured
+        let files = try RecordWalker.expand(paths, include: include.isEmpty ? RecordWalker.defaultInclude : include, exclude: exclude)
+        let reports = RecordVerifier(policy: policy).verifyAll(files, jobs: jobs ?? cpuCount())
+
+        var bySigner: [String: Int] = [:], byKey: [String: (signer: String?, roles: [String], count: Int)] = [:], byRole: [String: Int] = [:]
+        var secured: [String: Int] = [:], outcomes: [String: Int] = [:]
+        var attention: [(path: String, reasons: [String])] = []
+        for r in reports {
+            outcomes[r.outcome.rawValue, default: 0] += 1
+            secured[r.secured, default: 0] += 1
+            var reasons: [String] = []
+            for s in r.signatures {
+                var k = byKey[s.keyID] ?? (s.signer, s.roles, 0)
+                k.count += 1
+                byKey[s.keyID] = k
+                if s.status == "valid" {
+                    bySigner[s.signer ?? s.keyID, default: 0] += 1
+                    for role in s.roles { byRole[role, default: 0] += 1 }
+                } else {
+                    reasons.append("signature by \(s.keyID) is \(s.status)" + (s.reason.map { ": \($0)" } ?? ""))
+                }
+            }
+            if !r.passed {
+                reasons.insert("fails" + (r.outcome == .valid ? "" : " (\(r.outcome.rawValue))") + (r.reason.map { ": \($0)" } ?? ""), at: 0)
+            }
+            if r.outcome == .unsigned, r.passed { reasons.append("unsigned") }
+            if r.secured == "v1", r.passed { reasons.append("legacy v1 secured blob") }
+            if !reasons.isEmpty { attention.append((r.path, reasons)) }
+        }
+        let failing = reports.filter { !$0.passed }.count
+
+        if json {
+            func counts(_ d: [String: Int]) -> FieldValue { .object(d.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) }) }
+            let object: FieldValue = .object([
+                ("records", .number(Double(reports.count))), ("passed", .number(Double(reports.count - failing))),
+                ("failing", .number(Double(failing))), ("unsigned", .number(Double(outcomes["unsigned"] ?? 0))),
+                ("outcomes", counts(outcomes)), ("secured", counts(secured)),
+                ("bySigner", counts(bySigner)),
+                ("byKeyId", .object(byKey.sorted { $0.key < $1.key }.map { key, v in
+                    (key, .object([("signer", v.signer.map(FieldValue.string) ?? .null), ("roles", .array(v.roles.map(FieldValue.string))),
+                                   ("records", .number(Double(v.count)))]))
+                })),
+                ("byRole", counts(byRole)),
+                ("attention", .array(attention.map { .object([("path", .string($0.path)), ("reasons", .array($0.reasons.map(FieldValue.string)))]) })),
+            ])
+            Terminal.writeStdout(object.jsonText + "\n")
+            return
+        }
+        var out = "records: \(reports.count) (\(reports.count - failing) pass, \(failing) fail, \(outcomes["unsigned"] ?? 0) unsigned)\n"
+        out += "outcomes: " + RecordOutcome.allCases.compactMap { o in outcomes[o.rawValue].map { "\(o.rawValue) \($0)" } }.joined(separator: ", ") + "\n"
+        out += "secured: " + ["none", "v1", "v2", "malformed"].map { "\($0) \(secured[$0] ?? 0)" }.joined(separator: ", ")
+        out += (secured["v1"] ?? 0) > 0 ? "  (\(secured["v1"]!) still legacy v1: see 'avault migrate')\n" : "\n"
+        out += "\nvalid signatures by signer:\n"
+        for (signer, n) in bySigner.sorted(by: { $0.key < $1.key }) { out += "  \(signer): \(n)\n" }
+        if bySigner.isEmpty { out += "  (none)\n" }
+        out += "\nsignatures by key id:\n"
+        for (key, v) in byKey.sorted(by: { $0.key < $1.key }) {
+            out += "  \(key)  \(v.signer ?? "(untrusted)")\(v.roles.isEmpty ? "" : " [\(v.roles.joined(separator: ", "))]"): \(v.count)\n"
+        }
+        if byKey.isEmpty { out += "  (none)\n" }
+        out += "\nvalid signatures by role:\n"
+        for (role, n) in byRole.sorted(by: { $0.key < $1.key }) { out += "  \(role): \(n)\n" }
+        if byRole.isEmpty { out += "  (none)\n" }
+        out += "\nneeds attention: \(attention.count)\n"
+        for a in attention { out += "  \(a.path): \(a.reasons.joined(separator: "; "))\n" }
+        Terminal.writeStdout(out)
+    }
+}

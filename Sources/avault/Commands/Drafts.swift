@@ -1,0 +1,100 @@
+import ArgumentParser
+import ArticleVault
+import VaultCrypto
+import VaultFormat
+
+/// `--sign NAME`: re-sign after a rewrite.
+struct ResignOption: ParsableArguments {
+    @Option(name: .customLong("sign"), help: ArgumentHelp("Re-sign each rewritten record with this signing key.", valueName: "name"))
+    var signKey: String?
+
+    func signer(_ ring: Keyring) throws(AvaultError) -> Drafts.Signer? {
+        guard let signKey else { return nil }
+        let (entry, keyID) = try signingEntry(ring, signKey)
+        do {
+            return Drafts.Signer(key: try Ed25519SigningKey(secretKey: try ring.secret(of: entry)), keyID: keyID, now: now())
+        } catch let error as CryptoError {
+            throw .crypto(error)
+        } catch let error as AvaultError {
+            throw error
+        } catch {
+            throw .refused("\(error)", hint: nil)
+        }
+    }
+}
+
+func report(_ path: String, _ verb: String, _ result: Drafts.Result) {
+    if !result.droppedSignatures.isEmpty {
+        Terminal.warning("\(path): dropped signatures that no longer match (keys \(result.droppedSignatures.joined(separator: ", ")))"
+                         + (result.signed ? "" : "; re-sign with --sign NAME"))
+    }
+    Terminal.writeStdout("\(verb) \(path)\(result.signed ? " and signed it" : "")\n")
+}
+
+struct Seal: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seal",
+        abstract: "Move a record's body (and --field NAMEs) into a v2 secured blob bound to its context.",
+        discussion: "Other fields stay readable. Written atomically; signatures that no longer match are dropped with a warning.\n\n\(exitCodeHelp)")
+
+    @Argument(help: ArgumentHelp("Records.", valueName: "file")) var files: [String]
+    @Option(help: ArgumentHelp("The content key's name.", valueName: "name")) var key: String
+    @Option(name: .customLong("field"), help: ArgumentHelp("A top-level field to seal too (repeatable).", valueName: "name")) var fields: [String] = []
+    @OptionGroup var resign: ResignOption
+    @OptionGroup var keyring: KeyringOptions
+
+    func validate() throws { if files.isEmpty { throw ValidationError("give at least one record") } }
+
+    func run() throws {
+        let ring = try keyring.open()
+        let signer = try resign.signer(ring)
+        for file in files {
+            report(file, "sealed", try Drafts.seal(path: file, keyring: ring, keyName: key, fields: fields, signer: signer))
+        }
+    }
+}
+
+struct Unseal: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unseal",
+        abstract: "Restore what seal moved into a record's secured blob (a legacy v1 blob's plaintext becomes the body).",
+        discussion: "A v2 blob's key is found by its key id unless --key names it; a v1 blob needs --key naming a legacy key.\n\n\(exitCodeHelp)")
+
+    @Argument(help: ArgumentHelp("Records.", valueName: "file")) var files: [String]
+    @Option(help: ArgumentHelp("The key's name (required for v1 blobs).", valueName: "name")) var key: String?
+    @OptionGroup var resign: ResignOption
+    @OptionGroup var keyring: KeyringOptions
+
+    func validate() throws { if files.isEmpty { throw ValidationError("give at least one record") } }
+
+    func run() throws {
+        let ring = try keyring.open()
+        let signer = try resign.signer(ring)
+        for file in files {
+            report(file, "unsealed", try Drafts.unseal(path: file, keyring: ring, keyName: key, signer: signer))
+        }
+    }
+}
+
+struct Migrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Rewrite legacy v1 secured blobs as v2, with no plaintext touching the disk.",
+        discussion: "\(exitCodeHelp)")
+
+    @Argument(help: ArgumentHelp("Records.", valueName: "file")) var files: [String]
+    @Option(name: .customLong("from-key"), help: ArgumentHelp("The legacy key that opens the v1 blobs.", valueName: "name")) var fromKey: String
+    @Option(help: ArgumentHelp("The content key for the new v2 blobs.", valueName: "name")) var key: String
+    @OptionGroup var resign: ResignOption
+    @OptionGroup var keyring: KeyringOptions
+
+    func validate() throws { if files.isEmpty { throw ValidationError("give at least one record") } }
+
+    func run() throws {
+        let ring = try keyring.open()
+        let signer = try resign.signer(ring)
+        for file in files {
+            report(file, "migrated", try Drafts.migrate(path: file, keyring: ring, fromKey: fromKey, keyName: key, signer: signer))
+        }
+    }
+}

@@ -1,0 +1,275 @@
+import Foundation
+import Testing
+
+/// A scratch copy of the demo keyring (the repository's own copy is never modified).
+struct DemoRing {
+    let dir: URL
+    var args: [String] { ["--keyring", dir.appendingPathComponent("ring").path, "--passphrase-file", dir.appendingPathComponent("pass").path] }
+    var ring: String { dir.appendingPathComponent("ring").path }
+    var pub: String { dir.appendingPathComponent("desk.pub").path }
+
+    init() throws {
+        dir = try CLI.tempDirectory()
+        let src = CLI.repoRoot.appendingPathComponent("keys/demo-keyring")
+        let ring = dir.appendingPathComponent("ring")
+        try FileManager.default.createDirectory(at: ring, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        for name in ["keyring.avk", "trust.avt"] {
+            try CLI.write(String(contentsOf: src.appendingPathComponent(name), encoding: .utf8), to: ring.appendingPathComponent(name), mode: 0o600)
+        }
+        try CLI.write(String(contentsOf: CLI.repoRoot.appendingPathComponent("keys/demo-passphrase.txt"), encoding: .utf8),
+                      to: dir.appendingPathComponent("pass"), mode: 0o600)
+        let r = try CLI.avault(["keys", "export-public", "demo-desk", "-o", pub] + args)
+        #expect(r.code == 0, "\(r.err)")
+    }
+
+    func record(_ name: String, _ text: String) throws -> String {
+        let url = dir.appendingPathComponent(name)
+        try CLI.write(text, to: url, mode: 0o644)
+        return url.path
+    }
+
+    func copy(_ fixture: String, as name: String) throws -> String {
+        try record(name, String(contentsOf: CLI.repoRoot.appendingPathComponent(fixture), encoding: .utf8))
+    }
+}
+
+@Suite struct MinisignInterop {
+    @Test func ourDetachedSignaturesVerifyWithMinisignAndBack() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let file = try demo.record("payload.bin", String(repeating: "article text ", count: 50_000))
+        let s = try CLI.avault(["sign", "--detached", file, "--key", "demo-desk"] + demo.args)
+        #expect(s.code == 0, "\(s.err)")
+        let m = try CLI.run("minisign", ["-Vm", file, "-p", demo.pub])
+        #expect(m.code == 0, "minisign -V: \(m.err)")
+        #expect(m.out.contains("Trusted comment: timestamp:"))
+        #expect(m.out.contains("\tfile:payload.bin\thashed"))
+        let v = try CLI.avault(["verify", "--detached", file, "--pubkey", demo.pub])
+        #expect(v.code == 0)
+        #expect(v.out.hasPrefix("Signature and comment signature verified\n"))
+        // Any change to the file fails, in both tools.
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
+        #expect(try CLI.run("minisign", ["-Vm", file, "-p", demo.pub]).code != 0)
+        let bad = try CLI.avault(["verify", "--detached", file, "--pubkey", demo.pub])
+        #expect(bad.code == 1)
+        #expect(bad.err.contains("signature verification failed"))
+    }
+
+    @Test func minisignSignaturesVerifyWithAvault() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let key = demo.dir.appendingPathComponent("m.key").path, pub = demo.dir.appendingPathComponent("m.pub").path
+        #expect(try CLI.run("minisign", ["-G", "-W", "-p", pub, "-s", key]).code == 0)
+        let file = try demo.record("doc.txt", "hello from minisign\n")
+        #expect(try CLI.run("minisign", ["-S", "-s", key, "-m", file]).code == 0)
+        let v = try CLI.avault(["verify", "--detached", file, "--pubkey", pub])
+        #expect(v.code == 0, "\(v.err)")
+        // A legacy (non-prehashed) signature needs --allow-legacy.
+        let legacy = demo.dir.appendingPathComponent("legacy.minisig").path
+        #expect(try CLI.run("minisign", ["-S", "-l", "-s", key, "-m", file, "-x", legacy]).code == 0)
+        let refused = try CLI.avault(["verify", "--detached", file, "-x", legacy, "--pubkey", pub])
+        #expect(refused.code == 1)
+        #expect(refused.err.contains("--allow-legacy"))
+        #expect(try CLI.avault(["verify", "--detached", file, "-x", legacy, "--pubkey", pub, "--allow-legacy"]).code == 0)
+        // Another key: the key ids are reported, no cryptography needed.
+        let other = try CLI.avault(["verify", "--detached", file, "--pubkey", demo.pub])
+        #expect(other.code == 1)
+        #expect(other.err.contains("but the public key is"))
+    }
+
+    @Test func exportedCanonicalBytesVerifyWithStockMinisign() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let record = try demo.copy("Fixtures/records/demo-v2.md", as: "demo.md")
+        #expect(try CLI.avault(["sign", record, "--key", "demo-desk"] + demo.args).code == 0)
+        let out = demo.dir.appendingPathComponent("export").path
+        let e = try CLI.avault(["sign", "--export-minisig", record, "-o", out])
+        #expect(e.code == 0, "\(e.err)")
+        let canonical = out + "/demo.md.canonical"
+        let m = try CLI.run("minisign", ["-Vm", canonical, "-p", demo.pub])
+        #expect(m.code == 0, "minisign: \(m.err)")
+        #expect(m.out.contains("canon:avault-record-v1"))
+        // The exported bytes are exactly what `avault canonical` prints.
+        let c = try CLI.avault(["canonical", record])
+        #expect(c.stdout == (try Data(contentsOf: URL(fileURLWithPath: canonical))))
+    }
+}
+
+@Suite struct VerifyCLI {
+    @Test func aPublishingGateTrustsTheExitCode() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let content = demo.dir.appendingPathComponent("content")
+        try FileManager.default.createDirectory(at: content, withIntermediateDirectories: true)
+        var paths: [String] = []
+        for i in 0..<40 {
+            let text = try String(contentsOf: CLI.repoRoot.appendingPathComponent("Fixtures/records/demo-v2.md"), encoding: .utf8)
+                .replacingOccurrences(of: "Demo: embargoed draft", with: "Draft \(i)")
+            let url = content.appendingPathComponent("r\(i).md")
+            try CLI.write(text, to: url, mode: 0o644)
+            paths.append(url.path)
+        }
+        try CLI.write("not a record, no front matter\n", to: content.appendingPathComponent("notes.txt"), mode: 0o644)
+        let signed = try CLI.avault(["sign"] + paths + ["--key", "demo-desk"] + demo.args)
+        #expect(signed.code == 0, "\(signed.err)")
+        let ok = try CLI.avault(["verify", "--require-signature", content.path, "--keyring", demo.ring])
+        #expect(ok.code == 0, "\(ok.out)\(ok.err)")
+        #expect(ok.out.hasSuffix("40 records: 40 passed, 0 failed (valid 40)\n"))
+
+        // One tampered record fails the gate, and the JSON says which and why.
+        let victim = paths[7]
+        let tampered = try String(contentsOfFile: victim, encoding: .utf8).replacingOccurrences(of: "quality: 41", with: "quality: 99")
+        try tampered.write(toFile: victim, atomically: true, encoding: .utf8)
+        let bad = try CLI.avault(["verify", "--require-signature", content.path, "--keyring", demo.ring, "--json"])
+        #expect(bad.code == 1)
+        let lines = bad.out.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(lines.count == 41)
+        let records = lines.compactMap { $0 }.filter { $0["type"] as? String == "record" }
+        let failing = records.filter { $0["passed"] as? Bool == false }
+        #expect(failing.count == 1)
+        #expect(failing.first?["path"] as? String == victim)
+        #expect(failing.first?["outcome"] as? String == "invalid")
+        let summary = try #require(lines.last!)
+        #expect(summary["type"] as? String == "summary")
+        #expect(summary["records"] as? Int == 40)
+        #expect(summary["failed"] as? Int == 1)
+        #expect((summary["outcomes"] as? [String: Int])?["invalid"] == 1)
+
+        // Unsigned records pass unless --require-signature.
+        let unsigned = try demo.copy("Fixtures/records/demo-v2.md", as: "unsigned.md")
+        #expect(try CLI.avault(["verify", unsigned, "--keyring", demo.ring]).code == 0)
+        let required = try CLI.avault(["verify", unsigned, "--keyring", demo.ring, "--require-signature"])
+        #expect(required.code == 1)
+        #expect(required.out.contains("unsigned"))
+        // A revoked key fails; revocation is read from the trust store.
+        let keyID = try #require(String(contentsOfFile: demo.pub, encoding: .utf8).split(separator: " ").last.map { String($0.prefix(16)) })
+        #expect(try CLI.avault(["keys", "trust", "revoke", keyID, "--reason", "test", "--keyring", demo.ring]).code == 0)
+        let revoked = try CLI.avault(["verify", paths[0], "--keyring", demo.ring])
+        #expect(revoked.code == 1)
+        #expect(revoked.out.contains("revoked"))
+        // Operational errors exit 2.
+        #expect(try CLI.avault(["verify", demo.dir.appendingPathComponent("missing").path, "--keyring", demo.ring]).code == 2)
+        #expect(try CLI.avault(["verify", paths[0], "--trust-store", demo.dir.appendingPathComponent("nope.avt").path]).code == 2)
+    }
+
+    @Test func legacySecuredBlobsAndDecryptChecks() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let v1 = try demo.copy("Fixtures/records/demo-v1.md", as: "v1.md")
+        let v2 = try demo.copy("Fixtures/records/demo-v2.md", as: "v2.md")
+        #expect(try CLI.avault(["sign", v1, v2, "--key", "demo-desk"] + demo.args).code == 0)
+        let strict = try CLI.avault(["verify", v1, "--keyring", demo.ring])
+        #expect(strict.code == 1)
+        #expect(strict.out.contains("legacy v1"))
+        #expect(try CLI.avault(["verify", v1, "--keyring", demo.ring, "--allow-legacy-secured"]).code == 0)
+        let check = try CLI.avault(["verify", v2, "--check-decrypt", "--key", "demo-content", "--json"] + demo.args)
+        #expect(check.code == 0, "\(check.err)")
+        #expect(check.out.contains("\"decrypts\":true"))
+        let wrong = try CLI.avault(["verify", v1, "--allow-legacy-secured", "--check-decrypt", "--key", "demo-content"] + demo.args)
+        #expect(wrong.code == 1)
+    }
+
+    @Test func auditInventoriesTheDesk() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let a = try demo.copy("Fixtures/records/demo-v2.md", as: "a.md")
+        _ = try demo.copy("Fixtures/records/demo-v1.md", as: "b.md")
+        _ = try demo.copy("Fixtures/seed/000_6e329c144f65a19c.txt", as: "seed.txt")
+        #expect(try CLI.avault(["sign", a, "--key", "demo-desk"] + demo.args).code == 0)
+        let r = try CLI.avault(["audit", demo.dir.path, "--keyring", demo.ring, "--json"])
+        #expect(r.code == 0, "\(r.err)")
+        let object = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+        #expect(object["records"] as? Int == 3)
+        #expect(object["unsigned"] as? Int == 2)
+        #expect((object["secured"] as? [String: Int])?["v1"] == 2)
+        #expect((object["bySigner"] as? [String: Int])?["ArticleVault Demo Desk"] == 1)
+        #expect((object["byRole"] as? [String: Int])?["desk"] == 1)
+        #expect((object["attention"] as? [[String: Any]])?.count == 2)
+        let text = try CLI.avault(["audit", demo.dir.path, "--keyring", demo.ring])
+        #expect(text.out.contains("2 still legacy v1"))
+    }
+
+    @Test func malformedRecordsNameTheLine() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let bad = try demo.record("bad.md", "---\ntitle: a\ntitle: b\n---\n")
+        let r = try CLI.avault(["verify", bad, "--keyring", demo.ring])
+        #expect(r.code == 1)
+        #expect(r.out.contains("bad.md: malformed (line 3): duplicate key 'title'"))
+    }
+}
+
+@Suite struct CanonicalCLI {
+    @Test func canonicalJSONOfAnyDocument() throws {
+        let r = try CLI.avault(["canonical", "--json", "-"], stdin: Data(#"{"b": [1.0, 1e21, "\u00e9"], "a": {"z": null, "y": true}}"#.utf8))
+        #expect(r.code == 0)
+        #expect(r.out == #"{"a":{"y":true,"z":null},"b":[1,1e+21,"é"]}"#)
+        let bad = try CLI.avault(["canonical", "--json", "-"], stdin: Data("{\"a\":1,\"a\":2}".utf8))
+        #expect(bad.code == 1)
+        #expect(bad.err.hasPrefix("avault: "))
+    }
+
+    @Test func canonicalRecordBytes() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let path = try demo.record("c.md", "---\r\nb: 2\r\na: \"x\"\r\nsignatures: []\r\n---\r\nline\r\n")
+        let r = try CLI.avault(["canonical", path])
+        #expect(r.code == 0)
+        #expect(r.out == #"{"body":"line\n","fields":{"a":"x","b":2}}"#)
+    }
+}
+
+@Suite struct DraftsCLI {
+    @Test func sealUnsealRoundTripsByteForByte() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let original = "---\ntitle: \"Draft\"\nwebUrl: \"https://example.org/d\"\nauthor: Jane   # staff\nsummary: |\n  two\n  lines\ntags: [a, b]\n---\n# Body\r\n\nText.\n"
+        let path = try demo.record("d.md", original)
+        let s = try CLI.avault(["seal", path, "--key", "demo-content", "--field", "summary", "--field", "author"] + demo.args)
+        #expect(s.code == 0, "\(s.err)")
+        let sealed = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(!sealed.contains("Jane") && !sealed.contains("Text.") && !sealed.contains("two"))
+        #expect(sealed.contains("title: \"Draft\"") && sealed.contains("secured: \"v2;"))
+        // The blob is bound to the record's context.
+        let d = try CLI.avault(["secured", "decrypt", "--record", path, "--key", "demo-content"] + demo.args)
+        #expect(d.code == 0)
+        let u = try CLI.avault(["unseal", path] + demo.args)
+        #expect(u.code == 0, "\(u.err)")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == original)
+    }
+
+    @Test func sealingASignedRecordDropsAndResigns() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let path = try demo.record("s.md", "---\ntitle: x\nwebUrl: https://example.org/s\n---\nbody\n")
+        #expect(try CLI.avault(["sign", path, "--key", "demo-desk"] + demo.args).code == 0)
+        let dropped = try CLI.avault(["seal", path, "--key", "demo-content"] + demo.args)
+        #expect(dropped.code == 0)
+        #expect(dropped.err.contains("avault: warning: ") && dropped.err.contains("dropped signatures"))
+        #expect(try CLI.avault(["verify", path, "--keyring", demo.ring, "--require-signature"]).code == 1)
+        let resigned = try CLI.avault(["unseal", path, "--sign", "demo-desk"] + demo.args)
+        #expect(resigned.code == 0)
+        #expect(try CLI.avault(["verify", path, "--keyring", demo.ring, "--require-signature"]).code == 0)
+    }
+
+    @Test func migrateRewritesV1AsV2() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let path = try demo.copy("Fixtures/records/demo-v1.md", as: "m.md")
+        let before = try CLI.avault(["secured", "decrypt", "--record", path, "--key", "demo-legacy"] + demo.args)
+        let m = try CLI.avault(["migrate", path, "--from-key", "demo-legacy", "--key", "demo-content", "--sign", "demo-desk"] + demo.args)
+        #expect(m.code == 0, "\(m.err)")
+        let inspect = try CLI.avault(["secured", "inspect", "--record", path, "--json"])
+        #expect(inspect.out.contains("\"format\":\"v2\""))
+        let after = try CLI.avault(["secured", "decrypt", "--record", path, "--key", "demo-content"] + demo.args)
+        #expect(after.code == 0)
+        #expect(after.stdout == before.stdout)
+        #expect(try CLI.avault(["verify", path, "--keyring", demo.ring, "--require-signature"]).code == 0)
+        // The seed's blob needs a key nobody here holds: migrate refuses, the file is untouched.
+        let seed = try demo.copy("Fixtures/seed/000_6e329c144f65a19c.txt", as: "seed.txt")
+        let original = try String(contentsOfFile: seed, encoding: .utf8)
+        let s = try CLI.avault(["migrate", seed, "--from-key", "demo-legacy", "--key", "demo-content"] + demo.args)
+        #expect(s.code == 1)
+        #expect(try String(contentsOfFile: seed, encoding: .utf8) == original)
+    }
+}
