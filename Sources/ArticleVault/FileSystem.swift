@@ -21,22 +21,35 @@ public enum FileSystem {
         return try readAll(fd: fd, name: path, sizeHint: Int(st.st_size))
     }
 
-    /// Reads a file descriptor to its end (standard input, pipes).
+    /// Reads a file descriptor to its end (standard input, pipes). With the right `sizeHint`
+    /// (a regular file's size) this is one allocation and no copy.
     public static func readAll(fd: Int32, name: String, sizeHint: Int = 0) throws(AvaultError) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(max(sizeHint, 0) + 1)
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var out: [UInt8] = []
+        var chunkSize = max(sizeHint + 1, 16384)
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
+            var got = 0
+            var failure: Int32 = 0
+            let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { buffer, initialized in
+                while got < buffer.count {
+                    let n = Glibc.read(fd, buffer.baseAddress! + got, buffer.count - got)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        break
+                    }
+                    if n == 0 { break }
+                    got += n
+                }
+                initialized = got
+            }
+            if failure != 0 {
+                errno = failure
                 throw .io(path: name, reason: errnoText())
             }
-            if n == 0 { break }
-            out.append(contentsOf: chunk[0..<n])
+            if out.isEmpty { out = chunk } else { out += chunk }
+            if got < chunkSize { return out }
+            chunkSize *= 2
         }
-        wipe(&chunk)
-        return out
     }
 
     /// Writes `bytes` to `path` atomically and durably: a temporary file in the same

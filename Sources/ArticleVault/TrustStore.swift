@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-public import VaultFormat
+import VaultFormat
 
 /// The trust store on disk (`trust.avt` in the keyring directory unless given): publisher
 /// keys that record verification consults. Updates hold a lock and replace the file atomically.

@@ -79,8 +79,9 @@ extension Minisign {
 
         /// The Unix time in a `timestamp:<seconds>` field of the trusted comment, if any.
         public var timestamp: Int64? {
-            for field in trustedComment.split(separator: "\t") where field.hasPrefix("timestamp:") {
-                return Int64(field.dropFirst("timestamp:".count))
+            let prefix = Array("timestamp:".utf8)
+            for field in trustedComment.utf8.split(separator: 0x09) where field.starts(with: prefix) {
+                return Int64(String(decoding: field.dropFirst(prefix.count), as: UTF8.self))
             }
             return nil
         }

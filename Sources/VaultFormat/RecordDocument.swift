@@ -28,37 +28,38 @@ public struct RecordDocument: Sendable {
 
     /// Splits `text` into front matter and body at the `---` fences.
     public static func split(_ text: String) throws(FormatError) -> (frontMatter: Substring, body: Substring) {
-        let lines = text.utf8
-        var index = lines.startIndex
-        // The first line must be exactly `---`.
-        guard let firstEnd = lineEnd(in: text, from: index), isFence(text[index..<firstEnd.content]) else {
+        var text = text
+        // Scan the bytes once for the two fence lines (a first line `---`, then the next line
+        // that is exactly `---`), then cut the string at those byte offsets.
+        let found: (yamlStart: Int, yamlEnd: Int, bodyStart: Int)?? = text.withUTF8 { bytes in
+            func lineEnd(_ from: Int) -> (content: Int, next: Int) {
+                var i = from
+                while i < bytes.count, bytes[i] != 0x0A { i += 1 }
+                return (i, i < bytes.count ? i + 1 : i)
+            }
+            func isFence(_ from: Int, _ to: Int) -> Bool {
+                var end = to
+                if end > from, bytes[end - 1] == 0x0D { end -= 1 }
+                return end - from == 3 && bytes[from] == 0x2D && bytes[from + 1] == 0x2D && bytes[from + 2] == 0x2D
+            }
+            let first = lineEnd(0)
+            guard bytes.count > 0, isFence(0, first.content) else { return .some(nil) }
+            var i = first.next
+            while i < bytes.count {
+                let line = lineEnd(i)
+                if isFence(i, line.content) { return (first.next, i, line.next) }
+                i = line.next
+            }
+            return nil
+        }
+        guard let found else { throw .invalidRecord("no closing '---' line after the front matter", line: nil) }
+        guard let (yamlStart, yamlEnd, bodyStart) = found else {
             throw .invalidRecord("the first line must be '---' (front matter is missing)", line: 1)
         }
-        index = firstEnd.next
-        let yamlStart = index
-        while index < lines.endIndex {
-            guard let end = lineEnd(in: text, from: index) else { break }
-            if isFence(text[index..<end.content]) {
-                return (text[yamlStart..<index], text[end.next...])
-            }
-            index = end.next
-        }
-        throw .invalidRecord("no closing '---' line after the front matter", line: nil)
-    }
-
-    private static func isFence(_ line: Substring) -> Bool {
-        line == "---" || line == "---\r"
-    }
-
-    /// End of the line starting at `start`: where its content ends (before `\n`) and where
-    /// the next line starts. nil at end of text.
-    private static func lineEnd(in text: String, from start: String.Index) -> (content: String.Index, next: String.Index)? {
         let utf8 = text.utf8
-        guard start < utf8.endIndex else { return nil }
-        if let nl = utf8[start...].firstIndex(of: UInt8(ascii: "\n")) {
-            return (nl, utf8.index(after: nl))
-        }
-        return (utf8.endIndex, utf8.endIndex)
+        let a = utf8.index(utf8.startIndex, offsetBy: yamlStart)
+        let b = utf8.index(utf8.startIndex, offsetBy: yamlEnd)
+        let c = utf8.index(utf8.startIndex, offsetBy: bodyStart)
+        return (text[a..<b], text[c...])
     }
 }
-

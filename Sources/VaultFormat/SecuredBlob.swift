@@ -28,7 +28,7 @@ public enum SecuredBlob: Equatable, Sendable {
     /// Throws ``FormatError/invalidSecuredBlob(_:)`` saying precisely what is wrong.
     public init(parsing text: String) throws(FormatError) {
         if text.isEmpty { throw .invalidSecuredBlob("the blob is empty") }
-        let fields = text.split(separator: ";", omittingEmptySubsequences: false)
+        let fields = Self.fields(text)
         if fields[0] == "v2" {
             self = try Self.parseV2(fields)
         } else if fields.count == 2 {
@@ -83,7 +83,7 @@ public enum SecuredBlob: Equatable, Sendable {
 
     /// The format a (possibly malformed) blob claims to be: `"v1"`, `"v2"` or `"unknown"`.
     public static func claimedFormat(of text: String) -> String {
-        let fields = text.split(separator: ";", omittingEmptySubsequences: false)
+        let fields = Self.fields(text)
         if fields[0] == "v2" { return "v2" }
         return fields.count == 2 ? "v1" : "unknown"
     }
@@ -109,6 +109,19 @@ public enum SecuredBlob: Equatable, Sendable {
     /// The v2 associated data: UTF-8 of `avault/secured/v2;` + kid + `;` + context.
     public static func v2AssociatedData(kid: KeyID, context: String) -> [UInt8] {
         Array((v2AssociatedDataPrefix + kid.hex + ";" + context).utf8)
+    }
+
+    /// `text` split at every `;` byte, empty pieces kept.
+    private static func fields(_ text: String) -> [Substring] {
+        var out: [Substring] = []
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        while let semicolon = utf8[start...].firstIndex(of: UInt8(ascii: ";")) {
+            out.append(text[start..<semicolon])
+            start = utf8.index(after: semicolon)
+        }
+        out.append(text[start...])
+        return out
     }
 
     /// `v` followed by one or more digits.
