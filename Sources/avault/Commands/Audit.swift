@@ -50,7 +50,7 @@ struct Audit: ParsableCommand {
                 if s.status == "valid" {
                     bySigner[s.signer ?? s.keyID, default: 0] += 1
                     for role in s.roles { byRole[role, default: 0] += 1 }
-                } else {
+                } else if s.reason != r.reason || r.passed {
                     reasons.append("signature by \(s.keyID) is \(s.status)" + (s.reason.map { ": \($0)" } ?? ""))
                 }
             }
