@@ -22,6 +22,8 @@ public enum AvaultError: Error, Sendable {
     case crypto(CryptoError)
     /// The passphrase does not open the keyring (or the minisign key).
     case wrongPassphrase(what: String, hint: String)
+    /// Stored data does not authenticate (an altered or damaged vault file); exit status 1.
+    case tampered(String, hint: String?)
     /// An operation was refused (a missing key, an existing file, a policy); exit status 2.
     case refused(String, hint: String?)
 
@@ -46,7 +48,7 @@ public enum AvaultError: Error, Sendable {
             return "\(error)"
         case let .wrongPassphrase(what, _):
             return "wrong passphrase for \(what)"
-        case let .refused(message, _):
+        case let .refused(message, _), let .tampered(message, _):
             return message
         }
     }
@@ -60,7 +62,7 @@ public enum AvaultError: Error, Sendable {
             return "chmod 600 '\(path)'"
         case .malformed(.invalidKeyFile, _):
             return "a key file holds one key: 32, 48 or 64 hex digits, or standard base64 of 16, 24 or 32 bytes"
-        case let .refused(_, hint):
+        case let .refused(_, hint), let .tampered(_, hint):
             return hint
         case let .wrongPassphrase(_, hint):
             return hint

@@ -52,6 +52,43 @@ public enum FileSystem {
         }
     }
 
+    /// Writes all of `bytes` to `fd`.
+    public static func writeAll(fd: Int32, _ bytes: [UInt8], name: String) throws(AvaultError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: name, reason: errnoText())
+            }
+            offset += n
+        }
+    }
+
+    /// Reads up to `count` bytes, fewer only at end of file.
+    public static func readUpTo(fd: Int32, _ count: Int, name: String) throws(AvaultError) -> [UInt8] {
+        var got = 0
+        var failure: Int32 = 0
+        let out = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            while got < count {
+                let n = Glibc.read(fd, buffer.baseAddress! + got, count - got)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    break
+                }
+                if n == 0 { break }
+                got += n
+            }
+            initialized = got
+        }
+        if failure != 0 {
+            errno = failure
+            throw .io(path: name, reason: errnoText())
+        }
+        return out
+    }
+
     /// Writes `bytes` to `path` atomically and durably: a temporary file in the same
     /// directory, created with `mode`, written, `fsync`ed, renamed over `path`, and the
     /// directory `fsync`ed. On any failure the temporary file is removed and `path` is

@@ -19,6 +19,8 @@ public enum FormatError: Error, Equatable, Sendable {
     case invalidJSON(String, offset: Int)
     /// A minisign signature (`.minisig`, or an embedded one) is malformed.
     case invalidSignature(String)
+    /// A vault file is malformed.
+    case invalidVault(String)
 }
 
 extension FormatError: CustomStringConvertible {
@@ -33,6 +35,7 @@ extension FormatError: CustomStringConvertible {
         case .invalidTrustStore(let why, let line): return "malformed trust store: line \(line): \(why)"
         case .invalidJSON(let why, let offset): return "malformed JSON: at byte \(offset): \(why)"
         case .invalidSignature(let why): return "malformed signature: \(why)"
+        case .invalidVault(let why): return "malformed vault: \(why)"
         }
     }
 }

@@ -34,6 +34,12 @@ public struct FrontMatter: Sendable {
         var text = yaml
         var result: Result<FrontMatter, FormatError>!
         text.withUTF8 { buffer in
+            // FAST PATH (FastFrontMatter.swift): the common block-style subset, parsed by hand
+            // to exactly what libyaml gives; nil means "not sure", and libyaml below decides.
+            if let fast = FastFrontMatter.parse(UnsafeRawBufferPointer(buffer), firstLine: firstLine) {
+                result = .success(fast)
+                return
+            }
             do throws(FormatError) {
                 result = .success(try parse(UnsafeRawBufferPointer(buffer), firstLine: firstLine))
             } catch {

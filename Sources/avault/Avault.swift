@@ -29,7 +29,7 @@ struct Avault: ParsableCommand {
         abstract: "Decrypt, verify and sign article records; keep drafts encrypted at rest.",
         discussion: exitCodeHelp,
         version: "0.1.0",
-        subcommands: [Secured.self, Keys.self, Sign.self, Verify.self, Audit.self, Canonical.self, Seal.self, Unseal.self, Migrate.self]
+        subcommands: [Secured.self, Keys.self, Sign.self, Verify.self, Audit.self, Canonical.self, Seal.self, Unseal.self, Migrate.self, VaultCommand.self]
     )
 
     static func main() {
@@ -79,11 +79,11 @@ enum Terminal {
 
     static func exitCode(for error: AvaultError) -> Int32 {
         switch error {
-        case .decryptionFailed: return Exit.no
+        case .decryptionFailed, .tampered: return Exit.no
         case .malformed(let format, _):
             switch format {
             case .invalidSecuredBlob, .invalidRecord, .invalidSignature: return Exit.no
-            case .invalidKeyFile, .invalidKeyring, .invalidMinisign, .invalidTrustStore, .invalidJSON: return Exit.operational
+            case .invalidKeyFile, .invalidKeyring, .invalidMinisign, .invalidTrustStore, .invalidJSON, .invalidVault: return Exit.operational
             }
         case .io, .insecurePermissions, .noSecuredField, .unsuitableKey, .crypto, .wrongPassphrase, .refused:
             return Exit.operational

@@ -175,9 +175,21 @@ struct KeysRetire: ParsableCommand {
     @OptionGroup var keyring: KeyringOptions
     @Argument(help: "The key's name.") var name: String
     @Option(help: "The version to retire.") var version: Int
+    @Option(help: ArgumentHelp("The vault to check first (default: AVAULT_VAULT, else $XDG_DATA_HOME/avault/vault).", valueName: "dir"))
+    var vault: String?
 
     func run() throws {
         let ring = try keyring.open()
+        // A version that a vault in use still needs cannot be retired.
+        let storage = FileVaultStorage(directory: Vault.location(explicit: vault))
+        if storage.exists(), let entry = ring.versions(of: name).first(where: { $0.version == version }) {
+            let vault = try Vault(storage: storage, keyring: ring)
+            if vault.config.keyName == name, let files = try vault.keysInUse()[entry.id], !files.isEmpty {
+                let shown = files.prefix(5).joined(separator: ", ") + (files.count > 5 ? ", …" : "")
+                throw AvaultError.refused("the vault at \(storage.location) still needs key '\(name)' version \(version) for \(files.count) file\(files.count == 1 ? "" : "s"): \(shown)",
+                                          hint: "re-encrypt them first: 'avault vault rewrap'")
+            }
+        }
         try ring.update { ring throws(AvaultError) in try ring.retire(name: name, version: version, now: now()) }
         Terminal.writeStdout("retired key '\(name)' version \(version)\n")
     }

@@ -1,0 +1,447 @@
+/// A hand-written parser for the common, conservative subset of YAML block style that record
+/// front matter uses, run before libyaml on the hot path of `avault verify`.
+///
+/// It gives exactly what ``FrontMatter/parse(_:firstLine:)``'s libyaml path gives (values,
+/// top-level key lines, block style) or declines with `nil`, and the libyaml path then parses
+/// the text and reports any error. It never throws and never reproduces an error message:
+/// whatever is outside the subset, or looks wrong in any way, is declined.
+///
+/// Accepted (everything else is declined):
+/// - UTF-8 text of printable characters and LF line breaks: no TAB, CR or other control
+///   character, no DEL, C1 control (NEL included), U+2028/U+2029, BOM, U+FFFE/U+FFFF or
+///   invalid UTF-8; at most ``RecordLimits/frontMatterBytes`` bytes; at least one key.
+/// - Blank lines and comment lines anywhere; a ` #` comment after a value or an entry.
+/// - A root block mapping; block mappings `key: value` and `key:` followed by a more-indented
+///   block, or by a sequence at the key's own indent; block sequences `- value`,
+///   `- key: value` (a mapping continuing at its first key's column) and `-` followed by a
+///   more-indented block; nesting up to ``RecordLimits/depth``.
+/// - Keys: plain (resolving to a string, no longer than 1000 bytes) or quoted on one line;
+///   no duplicates (compared as Swift strings are, as the libyaml path compares them).
+/// - Scalars on one line: plain (resolved by ``FrontMatter/resolvePlain(_:_:line:)``, and not
+///   continued on a more-indented line), double-quoted with the YAML 1.2 escapes, or
+///   single-quoted; nothing but spaces and a comment after a closing quote. An empty value
+///   is null.
+///
+/// Declined, among others: flow collections, block scalars, anchors, aliases, tags,
+/// directives, `---`/`...` lines, `?` keys, multi-line scalars, `- - x` on one line, a plain
+/// scalar on the line after `key:`, and a plain key or value containing `: ` or ending in `:`.
+enum FastFrontMatter {
+    /// The front matter in `bytes` (the YAML text, first line at file line `firstLine`), or
+    /// nil when the text is outside the subset or not well-formed.
+    static func parse(_ bytes: UnsafeRawBufferPointer, firstLine: Int) -> FrontMatter? {
+        guard bytes.count > 0, bytes.count <= RecordLimits.frontMatterBytes,
+              let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        var parser = Parser(base: base, count: bytes.count, firstLine: firstLine)
+        guard parser.splitLines(), let root = parser.parseRoot() else { return nil }
+        return FrontMatter(fields: root, keyLines: parser.keyLines, isBlockMapping: true)
+    }
+
+    /// A line that is neither blank nor a comment.
+    private struct Line {
+        /// Offset of the first non-space byte.
+        var content: Int
+        /// Offset of the LF ending the line, or the end of the text.
+        var end: Int
+        /// Leading spaces.
+        var indent: Int
+        /// 0-based line number within the YAML text.
+        var number: Int
+    }
+
+    private enum KeyScan {
+        /// A key; `after` is the offset just past its `:`.
+        case key(String, after: Int)
+        /// Not a key, but possibly a scalar.
+        case notKey
+        /// Outside the subset.
+        case decline
+    }
+
+    private static let space: UInt8 = 0x20, hash: UInt8 = 0x23, colon: UInt8 = 0x3A, dash: UInt8 = 0x2D
+    private static let doubleQuote: UInt8 = 0x22, singleQuote: UInt8 = 0x27, backslash: UInt8 = 0x5C
+    /// libyaml refuses a simple key longer than 1024 characters; stay well inside that.
+    private static let maxKeySpan = 1000
+
+    private struct Parser {
+        let base: UnsafePointer<UInt8>
+        let count: Int
+        let firstLine: Int
+        var lines: [Line] = []
+        /// Index of the next unconsumed line in `lines`.
+        var li = 0
+        var keyLines: [(key: String, line: Int)] = []
+        /// Reused buffer for quoted scalars with escapes.
+        var scratch: [UInt8] = []
+
+        init(base: UnsafePointer<UInt8>, count: Int, firstLine: Int) {
+            self.base = base
+            self.count = count
+            self.firstLine = firstLine
+        }
+
+        // MARK: Lines and characters
+
+        /// Validates the text (see the type's documentation) and records its content lines.
+        mutating func splitLines() -> Bool {
+            lines.reserveCapacity(count / 24 + 4)
+            let p = base
+            let n = count
+            var i = 0
+            var number = 0
+            while i < n {
+                let start = i
+                var content = -1
+                // Scan the line, validating every character.
+                while i < n {
+                    let b = p[i]
+                    if b >= 0x20 && b < 0x7F {
+                        if content < 0 && b != space { content = i }
+                        i += 1
+                        continue
+                    }
+                    if b == 0x0A { break }
+                    if content < 0 { content = i }
+                    guard b >= 0x80, let width = Self.characterWidth(p, i, n) else { return false }
+                    i += width
+                }
+                let end = i
+                if content >= 0 && p[content] != hash {
+                    let indent = content - start
+                    if indent == 0, end - content >= 3 {
+                        let c0 = p[content], c1 = p[content + 1], c2 = p[content + 2]
+                        if (c0 == dash || c0 == 0x2E) && c1 == c0 && c2 == c0 { return false } // `---`, `...`
+                    }
+                    lines.append(Line(content: content, end: end, indent: indent, number: number))
+                }
+                number += 1
+                i += 1 // past the LF
+            }
+            return true
+        }
+
+        /// The length of the valid, accepted multi-byte UTF-8 character at `i`, or nil.
+        static func characterWidth(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Int? {
+            let b = p[i]
+            @inline(__always) func cont(_ k: Int) -> UInt8? {
+                guard i + k < n else { return nil }
+                let c = p[i + k]
+                return c & 0xC0 == 0x80 ? c : nil
+            }
+            switch b {
+            case 0xC2...0xDF:
+                guard let b1 = cont(1) else { return nil }
+                if b == 0xC2 && b1 < 0xA0 { return nil } // C1 controls, NEL
+                return 2
+            case 0xE0...0xEF:
+                guard let b1 = cont(1), let b2 = cont(2) else { return nil }
+                if b == 0xE0 && b1 < 0xA0 { return nil } // overlong
+                if b == 0xED && b1 >= 0xA0 { return nil } // surrogates
+                if b == 0xE2 && b1 == 0x80 && (b2 == 0xA8 || b2 == 0xA9) { return nil } // LS, PS
+                if b == 0xEF && ((b1 == 0xBB && b2 == 0xBF) || (b1 == 0xBF && b2 >= 0xBE)) { return nil } // BOM, U+FFFE/F
+                return 3
+            case 0xF0...0xF4:
+                guard let b1 = cont(1), cont(2) != nil, cont(3) != nil else { return nil }
+                if b == 0xF0 && b1 < 0x90 { return nil } // overlong
+                if b == 0xF4 && b1 >= 0x90 { return nil } // beyond U+10FFFF
+                return 4
+            default:
+                return nil
+            }
+        }
+
+        @inline(__always) func skipSpaces(_ i: Int, _ end: Int) -> Int {
+            var i = i
+            while i < end && base[i] == space { i += 1 }
+            return i
+        }
+
+        /// Whether a line is a block sequence entry (`-` then a space or the end of the line).
+        @inline(__always) func isEntry(_ at: Int, _ end: Int) -> Bool {
+            base[at] == dash && (at + 1 == end || base[at + 1] == space)
+        }
+
+        /// Whether a plain scalar may start at `at` (block context).
+        @inline(__always) func isPlainStart(_ at: Int, _ end: Int) -> Bool {
+            switch base[at] {
+            case dash, 0x3F /* ? */, colon:
+                return at + 1 < end && base[at + 1] != space
+            case 0x2C, 0x5B, 0x5D, 0x7B, 0x7D, hash, 0x26, 0x2A, 0x21, 0x7C, 0x3E, singleQuote, doubleQuote, 0x25, 0x40, 0x60:
+                return false // , [ ] { } # & * ! | > ' " % @ `
+            default:
+                return true
+            }
+        }
+
+        /// After a closing quote: whether only spaces and a comment follow.
+        @inline(__always) func isRestEmpty(_ at: Int, _ end: Int) -> Bool {
+            let q = skipSpaces(at, end)
+            return q == end || (q > at && base[q] == hash)
+        }
+
+        // MARK: Blocks
+
+        mutating func parseRoot() -> FieldValue? {
+            guard let first = lines.first else { return nil } // empty: libyaml's to handle
+            guard let root = parseMapping(indent: first.indent, keyAt: first.content, depth: 1) else { return nil }
+            return li == lines.count ? root : nil
+        }
+
+        /// A block mapping whose keys are at column `indent`; the first key starts at offset
+        /// `keyAt` of the current line (after a `- ` for a mapping inside a sequence entry).
+        mutating func parseMapping(indent: Int, keyAt: Int, depth: Int) -> FieldValue? {
+            guard depth <= RecordLimits.depth else { return nil }
+            var pairs: [(key: String, value: FieldValue)] = []
+            var seen: Set<String> = [] // the keys, once there are many
+            var keyAt = keyAt
+            while true {
+                let line = lines[li]
+                guard case .key(let key, let after) = scanKey(keyAt, line.end) else { return nil }
+                // Duplicates, compared as the libyaml path compares them (`String ==`).
+                // (String hashing agrees with `==`, canonical equivalence included.)
+                if pairs.count < 16 {
+                    for pair in pairs where pair.key == key { return nil }
+                } else {
+                    if seen.isEmpty { for pair in pairs { seen.insert(pair.key) } }
+                    guard seen.insert(key).inserted else { return nil }
+                }
+                if depth == 1 { keyLines.append((key, line.number + firstLine)) }
+                let valueAt = skipSpaces(after, line.end)
+                let value: FieldValue
+                if valueAt == line.end || base[valueAt] == hash {
+                    li += 1
+                    guard let nested = parseNested(parentIndent: indent, indentless: true, depth: depth) else { return nil }
+                    value = nested
+                } else {
+                    guard let scalar = scanScalar(valueAt, line.end) else { return nil }
+                    li += 1
+                    // A more-indented line would continue a plain scalar, or be an error.
+                    if li < lines.count && lines[li].indent > indent { return nil }
+                    value = scalar
+                }
+                pairs.append((key, value))
+                guard li < lines.count else { break }
+                let next = lines[li]
+                if next.indent < indent { break }
+                guard next.indent == indent else { return nil }
+                keyAt = next.content
+            }
+            return .object(pairs)
+        }
+
+        /// A block sequence whose `-` entries are at column `indent`, from the current line.
+        mutating func parseSequence(indent: Int, depth: Int) -> FieldValue? {
+            guard depth <= RecordLimits.depth else { return nil }
+            var items: [FieldValue] = []
+            while true {
+                let line = lines[li]
+                let at = skipSpaces(line.content + 1, line.end)
+                if at == line.end || base[at] == hash {
+                    li += 1
+                    guard let nested = parseNested(parentIndent: indent, indentless: false, depth: depth) else { return nil }
+                    items.append(nested)
+                } else if isEntry(at, line.end) {
+                    return nil // `- - x`
+                } else {
+                    switch scanKey(at, line.end) {
+                    case .key:
+                        // A mapping starting on the entry's line, its keys at this column.
+                        let column = line.indent + (at - line.content)
+                        guard let mapping = parseMapping(indent: column, keyAt: at, depth: depth + 1) else { return nil }
+                        items.append(mapping)
+                    case .notKey:
+                        guard let scalar = scanScalar(at, line.end) else { return nil }
+                        li += 1
+                        if li < lines.count && lines[li].indent > indent { return nil }
+                        items.append(scalar)
+                    case .decline:
+                        return nil
+                    }
+                }
+                guard li < lines.count else { break }
+                let next = lines[li]
+                if next.indent < indent { break }
+                guard next.indent == indent else { return nil }
+                guard isEntry(next.content, next.end) else { break } // e.g. the next key after a sequence at its key's indent
+            }
+            return .array(items)
+        }
+
+        /// The value of `key:` or `-` with nothing after it on its line: a more-indented block,
+        /// a sequence at the key's own column (`indentless`, for mapping values), or null.
+        mutating func parseNested(parentIndent: Int, indentless: Bool, depth: Int) -> FieldValue? {
+            guard li < lines.count else { return .null }
+            let line = lines[li]
+            if line.indent > parentIndent {
+                if isEntry(line.content, line.end) { return parseSequence(indent: line.indent, depth: depth + 1) }
+                // Must be a mapping (parseMapping declines anything else, e.g. a lone scalar).
+                return parseMapping(indent: line.indent, keyAt: line.content, depth: depth + 1)
+            }
+            if indentless && line.indent == parentIndent && isEntry(line.content, line.end) {
+                return parseSequence(indent: parentIndent, depth: depth + 1)
+            }
+            return .null
+        }
+
+        // MARK: Scalars
+
+        /// A mapping key at `at`: a quoted or plain scalar followed by `:` and a space or the
+        /// end of the line.
+        mutating func scanKey(_ at: Int, _ end: Int) -> KeyScan {
+            let first = base[at]
+            if first == doubleQuote || first == singleQuote {
+                guard let (string, close) = scanQuoted(at, end, double: first == doubleQuote) else { return .decline }
+                let c = skipSpaces(close, end)
+                guard c < end, base[c] == colon else { return .notKey }
+                guard c + 1 == end || base[c + 1] == space, c - at <= maxKeySpan else { return .decline }
+                return .key(string, after: c + 1)
+            }
+            guard isPlainStart(at, end) else { return .decline }
+            var i = at
+            while true {
+                guard i < end else { return .notKey }
+                let b = base[i]
+                if b == colon && (i + 1 == end || base[i + 1] == space) { break }
+                if b == hash && base[i - 1] == space { return .notKey } // a comment (i > at: a plain scalar never starts with #)
+                i += 1
+            }
+            guard i - at <= maxKeySpan else { return .decline }
+            var keyEnd = i
+            while base[keyEnd - 1] == space { keyEnd -= 1 }
+            let raw = UnsafeRawBufferPointer(start: base + at, count: keyEnd - at)
+            let string = String(decoding: raw, as: UTF8.self)
+            // The libyaml path refuses plain keys that resolve to null, a boolean or a number.
+            guard case .string? = try? FrontMatter.resolvePlain(raw, string, line: 0) else { return .decline }
+            return .key(string, after: i + 1)
+        }
+
+        /// A scalar value at `at` that is the rest of its line (after spaces and a comment).
+        mutating func scanScalar(_ at: Int, _ end: Int) -> FieldValue? {
+            let first = base[at]
+            if first == doubleQuote || first == singleQuote {
+                guard let (string, close) = scanQuoted(at, end, double: first == doubleQuote),
+                      isRestEmpty(close, end) else { return nil }
+                return .string(string)
+            }
+            guard isPlainStart(at, end) else { return nil }
+            var i = at
+            var last = at // just past the last non-space byte
+            while i < end {
+                let b = base[i]
+                if b == space { i += 1; continue }
+                if b == hash && base[i - 1] == space { break }
+                if b == colon && (i + 1 == end || base[i + 1] == space) { return nil } // a mapping value: not here
+                i += 1
+                last = i
+            }
+            let raw = UnsafeRawBufferPointer(start: base + at, count: last - at)
+            return try? FrontMatter.resolvePlain(raw, String(decoding: raw, as: UTF8.self), line: 0)
+        }
+
+        /// A quoted scalar opening at `at` and closing on the same line: its value and the
+        /// offset just past the closing quote.
+        mutating func scanQuoted(_ at: Int, _ end: Int, double: Bool) -> (String, Int)? {
+            let quote = double ? doubleQuote : singleQuote
+            var i = at + 1
+            var runStart = i
+            var escaped = false
+            while true {
+                guard i < end else { return nil } // a line break (or the end) inside the quotes
+                let b = base[i]
+                if b == quote {
+                    guard !double, i + 1 < end, base[i + 1] == singleQuote else { break }
+                    // `''` is one quote.
+                    if !escaped { scratch.removeAll(keepingCapacity: true); escaped = true }
+                    scratch.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i + 1 - runStart))
+                    i += 2
+                    runStart = i
+                    continue
+                }
+                guard double, b == backslash else { i += 1; continue }
+                if !escaped { scratch.removeAll(keepingCapacity: true); escaped = true }
+                scratch.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - runStart))
+                guard i + 1 < end else { return nil } // an escaped line break
+                let e = base[i + 1]
+                i += 2
+                var digits = 0
+                switch e {
+                case 0x30 /* 0 */: scratch.append(0x00)
+                case 0x61 /* a */: scratch.append(0x07)
+                case 0x62 /* b */: scratch.append(0x08)
+                case 0x74 /* t */: scratch.append(0x09)
+                case 0x6E /* n */: scratch.append(0x0A)
+                case 0x76 /* v */: scratch.append(0x0B)
+                case 0x66 /* f */: scratch.append(0x0C)
+                case 0x72 /* r */: scratch.append(0x0D)
+                case 0x65 /* e */: scratch.append(0x1B)
+                case space, doubleQuote, 0x2F /* / */, backslash: scratch.append(e)
+                case 0x4E /* N */: scratch.append(0xC2); scratch.append(0x85)
+                case 0x5F /* _ */: scratch.append(0xC2); scratch.append(0xA0)
+                case 0x4C /* L */: scratch.append(0xE2); scratch.append(0x80); scratch.append(0xA8)
+                case 0x50 /* P */: scratch.append(0xE2); scratch.append(0x80); scratch.append(0xA9)
+                case 0x78 /* x */: digits = 2
+                case 0x75 /* u */: digits = 4
+                case 0x55 /* U */: digits = 8
+                default: return nil // unknown escape (libyaml's `\'` and `\<TAB>` included)
+                }
+                if digits > 0 {
+                    guard i + digits <= end else { return nil }
+                    var value: UInt32 = 0
+                    for k in 0..<digits {
+                        let h = base[i + k]
+                        let d: UInt8
+                        switch h {
+                        case 0x30...0x39: d = h - 0x30
+                        case 0x41...0x46: d = h - 0x41 + 10
+                        case 0x61...0x66: d = h - 0x61 + 10
+                        default: return nil
+                        }
+                        value = value << 4 | UInt32(d)
+                    }
+                    i += digits
+                    guard value < 0xD800 || (value > 0xDFFF && value <= 0x10FFFF) else { return nil }
+                    Self.appendUTF8(value, to: &scratch)
+                }
+                runStart = i
+            }
+            let string: String
+            if escaped {
+                scratch.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - runStart))
+                string = String(decoding: scratch, as: UTF8.self)
+            } else {
+                string = String(decoding: UnsafeBufferPointer(start: base + at + 1, count: i - at - 1), as: UTF8.self)
+            }
+            return (string, i + 1)
+        }
+
+        /// Appends the UTF-8 encoding of the scalar value `v` (not a surrogate, ≤ U+10FFFF).
+        static func appendUTF8(_ v: UInt32, to out: inout [UInt8]) {
+            switch v {
+            case 0..<0x80:
+                out.append(UInt8(v))
+            case 0x80..<0x800:
+                out.append(UInt8(0xC0 | v >> 6)); out.append(UInt8(0x80 | v & 0x3F))
+            case 0x800..<0x10000:
+                out.append(UInt8(0xE0 | v >> 12)); out.append(UInt8(0x80 | v >> 6 & 0x3F)); out.append(UInt8(0x80 | v & 0x3F))
+            default:
+                out.append(UInt8(0xF0 | v >> 18)); out.append(UInt8(0x80 | v >> 12 & 0x3F))
+                out.append(UInt8(0x80 | v >> 6 & 0x3F)); out.append(UInt8(0x80 | v & 0x3F))
+            }
+        }
+    }
+}
+
+extension FrontMatter {
+    /// The libyaml path alone (no fast path), for differential tests and measurements.
+    static func parseWithLibYAML(_ yaml: Substring, firstLine: Int) throws(FormatError) -> FrontMatter {
+        var text = yaml
+        var result: Result<FrontMatter, FormatError>!
+        text.withUTF8 { buffer in
+            do throws(FormatError) {
+                result = .success(try parse(UnsafeRawBufferPointer(buffer), firstLine: firstLine))
+            } catch {
+                result = .failure(error)
+            }
+        }
+        return try result.get()
+    }
+}
