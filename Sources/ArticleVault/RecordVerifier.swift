@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Dispatch
 import Synchronization
-public import VaultCrypto
+import VaultCrypto
 public import VaultFormat
 
 /// Whose signatures count.

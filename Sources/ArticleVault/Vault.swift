@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-public import VaultCrypto
+import VaultCrypto
 public import VaultFormat
 
 /// An encrypted store of article payloads with versions. Every version is an envelope: a

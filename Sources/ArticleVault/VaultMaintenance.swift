@@ -1,5 +1,5 @@
-public import VaultCrypto
-public import VaultFormat
+import VaultCrypto
+import VaultFormat
 
 extension Vault {
     /// Marks `id` removed (a tombstone); its versions and history are kept.
