@@ -27,27 +27,9 @@ public enum FileSystem {
         var out: [UInt8] = []
         var chunkSize = max(sizeHint + 1, 16384)
         while true {
-            var got = 0
-            var failure: Int32 = 0
-            let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { buffer, initialized in
-                while got < buffer.count {
-                    let n = Glibc.read(fd, buffer.baseAddress! + got, buffer.count - got)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        failure = errno
-                        break
-                    }
-                    if n == 0 { break }
-                    got += n
-                }
-                initialized = got
-            }
-            if failure != 0 {
-                errno = failure
-                throw .io(path: name, reason: errnoText())
-            }
+            let chunk = try readUpTo(fd: fd, chunkSize, name: name)
             if out.isEmpty { out = chunk } else { out += chunk }
-            if got < chunkSize { return out }
+            if chunk.count < chunkSize { return out }
             chunkSize *= 2
         }
     }
