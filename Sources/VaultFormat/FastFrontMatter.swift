@@ -50,11 +50,19 @@ enum FastFrontMatter {
 
     private enum KeyScan {
         /// A key; `after` is the offset just past its `:`.
-        case key(String, after: Int)
+        case key(String, after: Int, ref: KeyRef)
         /// Not a key, but possibly a scalar.
         case notKey
         /// Outside the subset.
         case decline
+    }
+
+    /// Where a key's text is in the source, for comparing keys without `String`.
+    private struct KeyRef {
+        var start: Int
+        var count: Int
+        /// The key is exactly these source bytes, all ASCII.
+        var isPlainASCII: Bool
     }
 
     private static let space: UInt8 = 0x20, hash: UInt8 = 0x23, colon: UInt8 = 0x3A, dash: UInt8 = 0x2D
@@ -72,6 +80,8 @@ enum FastFrontMatter {
         var keyLines: [(key: String, line: Int)] = []
         /// Reused buffer for quoted scalars with escapes.
         var scratch: [UInt8] = []
+        /// Where the keys of the mappings being parsed are, innermost last.
+        var keyRefs: [KeyRef] = []
 
         init(base: UnsafePointer<UInt8>, count: Int, firstLine: Int) {
             self.base = base
@@ -84,6 +94,8 @@ enum FastFrontMatter {
         /// Validates the text (see the type's documentation) and records its content lines.
         mutating func splitLines() -> Bool {
             lines.reserveCapacity(count / 24 + 4)
+            keyLines.reserveCapacity(16)
+            keyRefs.reserveCapacity(32)
             let p = base
             let n = count
             var i = 0
@@ -93,6 +105,11 @@ enum FastFrontMatter {
                 var content = -1
                 // Scan the line, validating every character.
                 while i < n {
+                    // Eight printable ASCII bytes at a time once past the indentation.
+                    if content >= 0 {
+                        while i + 8 <= n && Self.isPrintableASCII(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) { i += 8 }
+                        guard i < n else { break }
+                    }
                     let b = p[i]
                     if b >= 0x20 && b < 0x7F {
                         if content < 0 && b != space { content = i }
@@ -117,6 +134,19 @@ enum FastFrontMatter {
                 i += 1 // past the LF
             }
             return true
+        }
+
+        static let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+
+        /// Whether some byte of `word` is zero (exact).
+        @inline(__always) static func hasZeroByte(_ word: UInt64) -> Bool {
+            (word &- ones) & ~word & highs != 0
+        }
+
+        /// Whether every byte of `word` is in 0x20...0x7E.
+        @inline(__always) static func isPrintableASCII(_ word: UInt64) -> Bool {
+            // No high bit, no byte below 0x20 (exact when no high bit is set), no 0x7F.
+            word & highs == 0 && (word &- ones &* 0x20) & ~word & highs == 0 && !hasZeroByte(word ^ (ones &* 0x7F))
         }
 
         /// The length of the valid, accepted multi-byte UTF-8 character at `i`, or nil.
@@ -186,24 +216,62 @@ enum FastFrontMatter {
             return li == lines.count ? root : nil
         }
 
+        /// How many entries the block at `indent` starting on the current line has, were it
+        /// well-formed: a capacity to reserve.
+        func entryCount(indent: Int, sequence: Bool) -> Int {
+            var n = 1
+            var j = li + 1
+            while j < lines.count {
+                let line = lines[j]
+                if line.indent < indent { break }
+                if line.indent == indent {
+                    let entry = isEntry(line.content, line.end)
+                    if sequence && !entry { break }
+                    if !sequence && !entry { n += 1 }
+                    if sequence { n += 1 }
+                }
+                j += 1
+            }
+            return n
+        }
+
+        /// Whether `key` (at `ref`) repeats a key of the mapping whose keys are `pairs`, their
+        /// references from `keyRefs[first...]`; compared as the libyaml path compares them
+        /// (`String ==`, canonical equivalence included), bytes first where that is exact.
+        func isDuplicate(_ key: String, _ ref: KeyRef, _ pairs: [(key: String, value: FieldValue)], _ first: Int) -> Bool {
+            for k in 0..<pairs.count {
+                let other = keyRefs[first + k]
+                if ref.isPlainASCII && other.isPlainASCII {
+                    // ASCII strings are equal exactly when their bytes are.
+                    if ref.count == other.count && bytesEqual(ref.start, other.start, ref.count) { return true }
+                } else if pairs[k].key == key {
+                    return true
+                }
+            }
+            return false
+        }
+
         /// A block mapping whose keys are at column `indent`; the first key starts at offset
         /// `keyAt` of the current line (after a `- ` for a mapping inside a sequence entry).
         mutating func parseMapping(indent: Int, keyAt: Int, depth: Int) -> FieldValue? {
             guard depth <= RecordLimits.depth else { return nil }
             var pairs: [(key: String, value: FieldValue)] = []
+            pairs.reserveCapacity(entryCount(indent: indent, sequence: false))
+            let first = keyRefs.count
+            defer { keyRefs.removeSubrange(first...) }
             var seen: Set<String> = [] // the keys, once there are many
             var keyAt = keyAt
             while true {
                 let line = lines[li]
-                guard case .key(let key, let after) = scanKey(keyAt, line.end) else { return nil }
-                // Duplicates, compared as the libyaml path compares them (`String ==`).
-                // (String hashing agrees with `==`, canonical equivalence included.)
+                guard case .key(let key, let after, let ref) = scanKey(keyAt, line.end) else { return nil }
                 if pairs.count < 16 {
-                    for pair in pairs where pair.key == key { return nil }
+                    if isDuplicate(key, ref, pairs, first) { return nil }
                 } else {
+                    // (String hashing agrees with `==`, canonical equivalence included.)
                     if seen.isEmpty { for pair in pairs { seen.insert(pair.key) } }
                     guard seen.insert(key).inserted else { return nil }
                 }
+                keyRefs.append(ref)
                 if depth == 1 { keyLines.append((key, line.number + firstLine)) }
                 let valueAt = skipSpaces(after, line.end)
                 let value: FieldValue
@@ -232,6 +300,7 @@ enum FastFrontMatter {
         mutating func parseSequence(indent: Int, depth: Int) -> FieldValue? {
             guard depth <= RecordLimits.depth else { return nil }
             var items: [FieldValue] = []
+            items.reserveCapacity(entryCount(indent: indent, sequence: true))
             while true {
                 let line = lines[li]
                 let at = skipSpaces(line.content + 1, line.end)
@@ -241,21 +310,16 @@ enum FastFrontMatter {
                     items.append(nested)
                 } else if isEntry(at, line.end) {
                     return nil // `- - x`
+                } else if isKey(at, line.end) {
+                    // A mapping starting on the entry's line, its keys at this column.
+                    let column = line.indent + (at - line.content)
+                    guard let mapping = parseMapping(indent: column, keyAt: at, depth: depth + 1) else { return nil }
+                    items.append(mapping)
                 } else {
-                    switch scanKey(at, line.end) {
-                    case .key:
-                        // A mapping starting on the entry's line, its keys at this column.
-                        let column = line.indent + (at - line.content)
-                        guard let mapping = parseMapping(indent: column, keyAt: at, depth: depth + 1) else { return nil }
-                        items.append(mapping)
-                    case .notKey:
-                        guard let scalar = scanScalar(at, line.end) else { return nil }
-                        li += 1
-                        if li < lines.count && lines[li].indent > indent { return nil }
-                        items.append(scalar)
-                    case .decline:
-                        return nil
-                    }
+                    guard let scalar = scanScalar(at, line.end) else { return nil }
+                    li += 1
+                    if li < lines.count && lines[li].indent > indent { return nil }
+                    items.append(scalar)
                 }
                 guard li < lines.count else { break }
                 let next = lines[li]
@@ -284,16 +348,49 @@ enum FastFrontMatter {
 
         // MARK: Scalars
 
+        /// Whether a mapping key starts at `at` (what follows it on the line is not checked:
+        /// ``scanKey(_:_:)`` does that). Keys are plain or quoted scalars followed by `:` and a
+        /// space or the end of the line.
+        func isKey(_ at: Int, _ end: Int) -> Bool {
+            var i = at
+            let first = base[at]
+            if first == doubleQuote || first == singleQuote {
+                // Find the closing quote (`''` and `\"` do not close); on a line break, not a key.
+                i += 1
+                while true {
+                    guard i < end else { return false }
+                    let b = base[i]
+                    if first == doubleQuote && b == backslash { i += 2; continue }
+                    if b == first {
+                        if first == singleQuote && i + 1 < end && base[i + 1] == singleQuote { i += 2; continue }
+                        break
+                    }
+                    i += 1
+                }
+                let c = skipSpaces(i + 1, end)
+                return c < end && base[c] == colon
+            }
+            while i < end {
+                let b = base[i]
+                if b == colon && (i + 1 == end || base[i + 1] == space) { return true }
+                if b == hash && i > at && base[i - 1] == space { return false }
+                i += 1
+            }
+            return false
+        }
+
         /// A mapping key at `at`: a quoted or plain scalar followed by `:` and a space or the
         /// end of the line.
         mutating func scanKey(_ at: Int, _ end: Int) -> KeyScan {
             let first = base[at]
             if first == doubleQuote || first == singleQuote {
-                guard let (string, close) = scanQuoted(at, end, double: first == doubleQuote) else { return .decline }
+                guard let (string, close, escaped) = scanQuoted(at, end, double: first == doubleQuote) else { return .decline }
                 let c = skipSpaces(close, end)
                 guard c < end, base[c] == colon else { return .notKey }
                 guard c + 1 == end || base[c + 1] == space, c - at <= maxKeySpan else { return .decline }
-                return .key(string, after: c + 1)
+                // Bytes compare exactly only when the key is its source bytes (no escapes or `''`).
+                let ref = KeyRef(start: at + 1, count: close - at - 2, isPlainASCII: !escaped && isASCII(at + 1, close - 1))
+                return .key(string, after: c + 1, ref: ref)
             }
             guard isPlainStart(at, end) else { return .decline }
             var i = at
@@ -311,14 +408,25 @@ enum FastFrontMatter {
             let string = String(decoding: raw, as: UTF8.self)
             // The libyaml path refuses plain keys that resolve to null, a boolean or a number.
             guard case .string? = try? FrontMatter.resolvePlain(raw, string, line: 0) else { return .decline }
-            return .key(string, after: i + 1)
+            return .key(string, after: i + 1, ref: KeyRef(start: at, count: keyEnd - at, isPlainASCII: isASCII(at, keyEnd)))
+        }
+
+        @inline(__always) func bytesEqual(_ a: Int, _ b: Int, _ count: Int) -> Bool {
+            for k in 0..<count where base[a + k] != base[b + k] { return false }
+            return true
+        }
+
+        @inline(__always) func isASCII(_ from: Int, _ to: Int) -> Bool {
+            var bits: UInt8 = 0
+            for i in from..<to { bits |= base[i] }
+            return bits < 0x80
         }
 
         /// A scalar value at `at` that is the rest of its line (after spaces and a comment).
         mutating func scanScalar(_ at: Int, _ end: Int) -> FieldValue? {
             let first = base[at]
             if first == doubleQuote || first == singleQuote {
-                guard let (string, close) = scanQuoted(at, end, double: first == doubleQuote),
+                guard let (string, close, _) = scanQuoted(at, end, double: first == doubleQuote),
                       isRestEmpty(close, end) else { return nil }
                 return .string(string)
             }
@@ -337,14 +445,21 @@ enum FastFrontMatter {
             return try? FrontMatter.resolvePlain(raw, String(decoding: raw, as: UTF8.self), line: 0)
         }
 
-        /// A quoted scalar opening at `at` and closing on the same line: its value and the
-        /// offset just past the closing quote.
-        mutating func scanQuoted(_ at: Int, _ end: Int, double: Bool) -> (String, Int)? {
+        /// A quoted scalar opening at `at` and closing on the same line: its value, the offset
+        /// just past the closing quote, and whether it had escapes (or `''`).
+        mutating func scanQuoted(_ at: Int, _ end: Int, double: Bool) -> (String, Int, Bool)? {
             let quote = double ? doubleQuote : singleQuote
             var i = at + 1
             var runStart = i
             var escaped = false
+            let quoteWord = Self.ones &* UInt64(quote), backslashWord = Self.ones &* UInt64(backslash)
             while true {
+                // Skip eight bytes at a time while none is the quote or a backslash.
+                while i + 8 <= end {
+                    let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                    if Self.hasZeroByte(word ^ quoteWord) || (double && Self.hasZeroByte(word ^ backslashWord)) { break }
+                    i += 8
+                }
                 guard i < end else { return nil } // a line break (or the end) inside the quotes
                 let b = base[i]
                 if b == quote {
@@ -410,7 +525,7 @@ enum FastFrontMatter {
             } else {
                 string = String(decoding: UnsafeBufferPointer(start: base + at + 1, count: i - at - 1), as: UTF8.self)
             }
-            return (string, i + 1)
+            return (string, i + 1, escaped)
         }
 
         /// Appends the UTF-8 encoding of the scalar value `v` (not a surrogate, ≤ U+10FFFF).

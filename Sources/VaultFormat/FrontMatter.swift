@@ -50,7 +50,7 @@ public struct FrontMatter: Sendable {
     }
 
     private enum Frame {
-        case mapping(pairs: [(key: String, value: FieldValue)], pendingKey: String?, keyLine: Int)
+        case mapping(pairs: [(key: String, value: FieldValue)], keys: Set<String>, pendingKey: String?, keyLine: Int)
         case sequence([FieldValue])
     }
 
@@ -81,12 +81,12 @@ public struct FrontMatter: Sendable {
             case .sequence(var items):
                 items.append(value)
                 stack.append(.sequence(items))
-            case .mapping(var pairs, let pendingKey, let keyLine):
+            case .mapping(var pairs, let keys, let pendingKey, let keyLine):
                 guard let key = pendingKey else {
                     throw .invalidRecord("mapping keys must be strings", line: valueLine)
                 }
                 pairs.append((key, value))
-                stack.append(.mapping(pairs: pairs, pendingKey: nil, keyLine: keyLine))
+                stack.append(.mapping(pairs: pairs, keys: keys, pendingKey: nil, keyLine: keyLine))
             }
         }
 
@@ -123,16 +123,16 @@ public struct FrontMatter: Sendable {
                 let raw = UnsafeRawBufferPointer(start: s.value, count: s.length)
                 let string = String(decoding: raw, as: UTF8.self)
                 let plain = s.style == YAML_PLAIN_SCALAR_STYLE
-                if case .mapping(let pairs, nil, _)? = stack.last {
-                    // A key.
+                if case .mapping(_, _, nil, _)? = stack.last, case .mapping(let pairs, var keys, _, _)? = stack.popLast() {
+                    // A key. (Set<String> compares as String ==, like the fast path.)
                     if plain, !Self.isStringScalar(raw) {
                         throw .invalidRecord("mapping keys must be strings ('\(string)' is not; quote it)", line: here)
                     }
-                    if pairs.contains(where: { $0.key == string }) {
+                    guard keys.insert(string).inserted else {
                         throw .invalidRecord("duplicate key '\(string)'", line: here)
                     }
-                    if stack.count == 1 { keyLines.append((string, here)) }
-                    stack[stack.count - 1] = .mapping(pairs: pairs, pendingKey: string, keyLine: here)
+                    if stack.isEmpty { keyLines.append((string, here)) }
+                    stack.append(.mapping(pairs: pairs, keys: keys, pendingKey: string, keyLine: here))
                 } else {
                     try add(plain ? try Self.resolvePlain(raw, string, line: here) : .string(string), at: here)
                 }
@@ -142,7 +142,7 @@ public struct FrontMatter: Sendable {
                 let tag = isMapping ? event.data.mapping_start.tag : event.data.sequence_start.tag
                 guard anchor == nil else { throw .invalidRecord("anchors and aliases are not allowed", line: here) }
                 guard tag == nil else { throw .invalidRecord("tags are not allowed", line: here) }
-                if case .mapping(_, nil, _)? = stack.last {
+                if case .mapping(_, _, nil, _)? = stack.last {
                     throw .invalidRecord("mapping keys must be strings", line: here)
                 }
                 guard stack.count < RecordLimits.depth else {
@@ -151,10 +151,10 @@ public struct FrontMatter: Sendable {
                 if stack.isEmpty, isMapping {
                     isBlock = event.data.mapping_start.style != YAML_FLOW_MAPPING_STYLE
                 }
-                stack.append(isMapping ? .mapping(pairs: [], pendingKey: nil, keyLine: here) : .sequence([]))
+                stack.append(isMapping ? .mapping(pairs: [], keys: [], pendingKey: nil, keyLine: here) : .sequence([]))
             case YAML_MAPPING_END_EVENT, YAML_SEQUENCE_END_EVENT:
                 switch stack.popLast() {
-                case .mapping(let pairs, _, _)?: try add(.object(pairs), at: here)
+                case .mapping(let pairs, _, _, _)?: try add(.object(pairs), at: here)
                 case .sequence(let items)?: try add(.array(items), at: here)
                 case nil: throw .invalidRecord("invalid YAML", line: here)
                 }
@@ -193,7 +193,7 @@ public struct FrontMatter: Sendable {
             return .string(string)
         case .integer:
             let digits = first == UInt8(ascii: "+") ? String(string.dropFirst()) : string
-            guard let value = Int64(digits), abs(value) <= RecordLimits.maxInteger else {
+            guard let value = Int64(digits), value.magnitude <= UInt64(RecordLimits.maxInteger) else {
                 throw .invalidRecord("integer \(string) is beyond ±(2^53−1); quote it to keep it as text", line: line)
             }
             return .number(Double(value))
