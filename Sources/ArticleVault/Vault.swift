@@ -180,7 +180,7 @@ public final class Vault {
             for input in inputs {
                 guard !input.id.isEmpty, !input.id.utf8.contains(0) else { throw .refused("an object ID must be non-empty text", hint: nil) }
                 let name = try objectName(input.id)
-                var index = objects.firstIndex { $0.id == input.id }
+                var index = objects.firstIndex { Self.sameID($0.id, input.id) }
                 if index == nil {
                     objects.append(VaultFiles.Object(id: input.id, name: name))
                     index = objects.count - 1
@@ -232,8 +232,12 @@ public final class Vault {
 
     /// The object `id` (nil if absent).
     public func object(_ id: String, in objects: [VaultFiles.Object]) -> VaultFiles.Object? {
-        objects.first { $0.id == id }
+        objects.first { Self.sameID($0.id, id) }
     }
+
+    /// IDs are compared byte for byte (as their keyed file names are), never by Unicode
+    /// equivalence: "café" in NFC and in NFD are two objects.
+    static func sameID(_ a: String, _ b: String) -> Bool { a.utf8.elementsEqual(b.utf8) }
 
     /// Decrypts version `version` of `id` (the newest if nil) into `write`, chunk by chunk.
     /// Every chunk is authenticated before it is passed on; a truncated or altered envelope
@@ -249,12 +253,12 @@ public final class Vault {
         guard let v = version.map({ n in object.versions.first { $0.number == n } }) ?? object.versions.last else {
             throw .refused("'\(id)' has no version \(version!)", hint: "versions: \(object.versions.map { String($0.number) }.joined(separator: ", "))")
         }
-        try readEnvelope(object: object.name, version: v.number, write: write)
+        try readEnvelope(object: object.name, version: v.number, expectedKid: v.kid, write: write)
         return v
     }
 
     /// Authenticates and decrypts an envelope.
-    func readEnvelope(object: String, version: Int, write: ([UInt8]) throws(AvaultError) -> Void) throws(AvaultError) {
+    func readEnvelope(object: String, version: Int, expectedKid: String, write: ([UInt8]) throws(AvaultError) -> Void) throws(AvaultError) {
         let file = VaultFiles.envelopeFileName(object: object, version: version)
         let source = try storage.openEnvelope(file)
         let corrupt = AvaultError.tampered("\(storage.location): \(file) is corrupt or was tampered with", hint: "run 'avault vault verify'")
@@ -262,6 +266,14 @@ public final class Vault {
         guard head.count == VaultFiles.envelopeMagic.count + 8 + SecretStream.headerSize, head.starts(with: VaultFiles.envelopeMagic) else { throw corrupt }
         let kidBytes = Array(head[VaultFiles.envelopeMagic.count..<VaultFiles.envelopeMagic.count + 8])
         let kid = KeyID(bytes: kidBytes)
+        // The sealed index says which key version encrypted this version. The header may name a
+        // newer one (a rewrap interrupted before it rewrote the index) — the kid is bound into
+        // every chunk's associated data, so that is safe — but a kid that is neither the
+        // index's nor a usable version of the vault's key is tampering, not a missing key.
+        if kid.hex != expectedKid,
+           !keyring.versions(of: config.keyName).contains(where: { $0.id == kid.hex && $0.retired == nil }) {
+            throw corrupt
+        }
         let decryptor: SecretStream.Decryptor
         do { decryptor = try SecretStream.Decryptor(key: try key(kid: kid.hex), header: Array(head.suffix(SecretStream.headerSize))) } catch let e as AvaultError {
             throw e

@@ -74,7 +74,10 @@ public enum VaultLog {
         }
         report.entries = hashes.count
         if let bytes = try storage.read("log.heads") {
-            for line in TextLines.split(String(decoding: bytes, as: UTF8.self), stripCR: false) where !line.isEmpty {
+            var heads = TextLines.split(String(decoding: bytes, as: UTF8.self), stripCR: false)
+            // The last piece is empty, or an unfinished append (never acknowledged): skip it.
+            heads.removeLast()
+            for line in heads where !line.isEmpty {
                 guard let head = try? JSONDocument.parse(Array(line.utf8)), case .number(let s)? = head["seq"],
                       case .string(let h)? = head["hash"], case .string(let sig)? = head["signature"],
                       case .string(let comment)? = head["trustedComment"], case .string(let global)? = head["globalSignature"],

@@ -6,7 +6,7 @@ extension Vault {
     public func remove(_ id: String, now: Int64) throws(AvaultError) {
         try storage.withLock { () throws(AvaultError) in
             var objects = try readIndex()
-            guard let i = objects.firstIndex(where: { $0.id == id }) else { throw .refused("no object '\(id)' in the vault", hint: nil) }
+            guard let i = objects.firstIndex(where: { Self.sameID($0.id, id) }) else { throw .refused("no object '\(id)' in the vault", hint: nil) }
             guard objects[i].deleted == nil else { throw .refused("'\(id)' is already removed", hint: nil) }
             objects[i].deleted = RFC3339.format(now)
             try log([("op", .string("rm")), ("object", .string(objects[i].name))])
@@ -18,7 +18,7 @@ extension Vault {
     public func purge(_ id: String) throws(AvaultError) {
         try storage.withLock { () throws(AvaultError) in
             var objects = try readIndex()
-            guard let i = objects.firstIndex(where: { $0.id == id }) else { throw .refused("no object '\(id)' in the vault", hint: nil) }
+            guard let i = objects.firstIndex(where: { Self.sameID($0.id, id) }) else { throw .refused("no object '\(id)' in the vault", hint: nil) }
             let object = objects.remove(at: i)
             try log([("op", .string("purge")), ("object", .string(object.name)), ("versions", .number(Double(object.versions.count)))])
             // The index first: an envelope no index entry names is a leftover, never a hole.
@@ -52,7 +52,7 @@ extension Vault {
                         try sink.write(VaultFiles.envelopeMagic + KeyID(hex: kid)!.bytes + encryptor.header)
                         // Decrypt a chunk, re-encrypt it, with one chunk of look-ahead for the final tag.
                         var pending: [UInt8]?
-                        try readEnvelope(object: name, version: version.number) { (plain: [UInt8]) throws(AvaultError) in
+                        try readEnvelope(object: name, version: version.number, expectedKid: version.kid) { (plain: [UInt8]) throws(AvaultError) in
                             if let previous = pending {
                                 try sink.write(previous.withUnsafeBytes { encryptor.push($0, associatedData: ad, final: false) })
                             }
@@ -93,7 +93,7 @@ extension Vault {
             return try XChaCha20Poly1305.open(sealed.ciphertext, key: try vault.key(kid: sealed.kid.hex), nonce: sealed.nonce,
                                               associatedData: vault.config.namingKeyAssociatedData(kid: sealed.kid))
         } catch let error as AvaultError { throw error } catch {
-            throw .refused("the vault's naming key does not authenticate: the vault was altered", hint: "run 'avault vault verify'")
+            throw .tampered("the vault's naming key does not authenticate: the config was altered", hint: "run 'avault vault verify'")
         }
     }
 
@@ -119,27 +119,44 @@ extension Vault {
         public var corrupt: [String] = []
         public var unexpected: [String] = []
         public var leftovers: [String] = []
-        public var ok: Bool { missing.isEmpty && corrupt.isEmpty && unexpected.isEmpty && leftovers.isEmpty }
+        /// Intact-looking files that cannot be checked: their key version is retired or missing.
+        public var unreadable: [String] = []
+        public var ok: Bool { missing.isEmpty && corrupt.isEmpty && unexpected.isEmpty && leftovers.isEmpty && unreadable.isEmpty }
     }
 
-    /// Authenticates every version of every object and compares the files with the index.
+    /// Authenticates the naming key, the index and every version of every object, and compares
+    /// the files with the index.
     public func verify() throws(AvaultError) -> Check {
         var check = Check()
-        let objects = try readIndex()
+        do {
+            _ = try Self.unsealNamingKey(self)
+        } catch .tampered {
+            check.corrupt.append("config")
+        } catch {
+            check.unreadable.append("config (" + error.message + ")")
+        }
+        let objects: [VaultFiles.Object]
+        do { objects = try readIndex() } catch .tampered {
+            check.corrupt.append("index")
+            return check
+        }
         let (files, leftovers) = try storage.envelopeFiles()
         var expected = Set<String>()
         check.leftovers = leftovers.map { "objects/" + $0 }
         for o in objects {
             check.objects += 1
+            if let name = try? objectName(o.id), name != o.name { check.corrupt.append("index (object \(o.name) does not match its ID)") }
             for v in o.versions {
                 check.versions += 1
                 let file = VaultFiles.envelopeFileName(object: o.name, version: v.number)
                 expected.insert(file)
                 guard files.contains(file) else { check.missing.append("objects/" + file); continue }
                 do {
-                    try readEnvelope(object: o.name, version: v.number) { (_: [UInt8]) throws(AvaultError) in }
-                } catch {
+                    try readEnvelope(object: o.name, version: v.number, expectedKid: v.kid) { (_: [UInt8]) throws(AvaultError) in }
+                } catch .tampered {
                     check.corrupt.append("objects/" + file)
+                } catch {
+                    check.unreadable.append("objects/" + file + " (" + error.message + ")")
                 }
             }
         }
@@ -152,7 +169,8 @@ extension Vault {
         try storage.withLock { () throws(AvaultError) -> (check: Check, moved: [String]) in
             let check = try verify()
             var moved: [String] = []
-            for file in check.corrupt + check.unexpected + check.leftovers {
+            // Only files under objects/ move; config and index are reported, never touched.
+            for file in check.corrupt + check.unexpected + check.leftovers where file.hasPrefix("objects/") {
                 moved.append(try storage.quarantine(String(file.dropFirst("objects/".count))))
             }
             if !moved.isEmpty { try log([("op", .string("fsck")), ("quarantined", .number(Double(moved.count)))]) }

@@ -17,7 +17,9 @@ public protocol VaultStorage: AnyObject {
     func read(_ name: String) throws(AvaultError) -> [UInt8]?
     /// Replaces a small named file atomically and durably.
     func replace(_ name: String, _ bytes: [UInt8]) throws(AvaultError)
-    /// Appends lines to a named file and makes them durable.
+    /// Appends lines to a named file and makes them durable. A final line left unfinished by
+    /// an interrupted append (never acknowledged) is dropped first, so it cannot merge with
+    /// the new line.
     func append(_ name: String, _ bytes: [UInt8]) throws(AvaultError)
     /// Starts writing an envelope; nothing is visible until `commit`.
     func newEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSink
@@ -80,9 +82,19 @@ public final class FileVaultStorage: VaultStorage {
 
     public func append(_ name: String, _ bytes: [UInt8]) throws(AvaultError) {
         let path = directory + "/" + name
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
         defer { close(fd) }
+        // Drop an unfinished last line (an append cut short by a crash).
+        let size = lseek(fd, 0, SEEK_END)
+        if size > 0 {
+            var last: UInt8 = 0
+            if pread(fd, &last, 1, size - 1) == 1, last != 0x0A {
+                let existing = try FileSystem.read(path)
+                let keep = (existing.lastIndex(of: 0x0A).map { $0 + 1 }) ?? 0
+                guard ftruncate(fd, off_t(keep)) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+            }
+        }
         try FileSystem.writeAll(fd: fd, bytes, name: path)
         guard fsync(fd) == 0 else { throw .io(path: path, reason: "fsync: \(FileSystem.errnoText())") }
     }
@@ -104,6 +116,14 @@ public final class FileVaultStorage: VaultStorage {
             if name == "." || name == ".." { continue }
             if name.hasPrefix(".tmp-") { leftovers.append(name) } else { envelopes.append(name) }
         }
+        // Temporary files of an interrupted index or config replacement, in the vault's root.
+        if let root = opendir(directory) {
+            while let entry = readdir(root) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+                if name.hasPrefix(".avault-tmp-") { leftovers.append("../" + name) }
+            }
+            closedir(root)
+        }
         return (envelopes.sorted(), leftovers.sorted())
     }
 
@@ -113,7 +133,7 @@ public final class FileVaultStorage: VaultStorage {
     }
 
     public func quarantine(_ file: String) throws(AvaultError) -> String {
-        let target = directory + "/quarantine/" + file + "." + String(Int64(time(nil)))
+        let target = directory + "/quarantine/" + FileSystem.baseName(of: file) + "." + String(Int64(time(nil))) + "." + Hex.encode(SecureRandom.bytes(count: 4))
         try FileSystem.makeDirectory(directory + "/quarantine", mode: 0o700)
         guard rename(objects + "/" + file, target) == 0 else { throw .io(path: objects + "/" + file, reason: FileSystem.errnoText()) }
         FileSystem.syncDirectory(objects)

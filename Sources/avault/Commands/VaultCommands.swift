@@ -87,17 +87,24 @@ struct VaultGet: ParsableCommand {
     func run() throws {
         let vault = try options.open()
         if let output {
-            let sink = try StreamFile(path: output)
-            do {
-                _ = try vault.get(id, version: version) { (chunk: [UInt8]) throws(AvaultError) in try sink.write(chunk) }
-                try sink.commit()
-            } catch {
-                sink.abandon()
-                throw error
-            }
+            _ = try writeObject(vault, id, version: version, to: output)
         } else {
             _ = try vault.get(id, version: version) { (chunk: [UInt8]) throws(AvaultError) in try FileSystem.writeAll(fd: 1, chunk, name: "standard output") }
         }
+    }
+}
+
+/// Writes a version of `id` to `path` through a temporary file, renamed into place only once
+/// every chunk has authenticated.
+func writeObject(_ vault: Vault, _ id: String, version: Int?, to path: String) throws(AvaultError) -> VaultFiles.Version {
+    let sink = try StreamFile(path: path)
+    do {
+        let v = try vault.get(id, version: version) { (chunk: [UInt8]) throws(AvaultError) in try sink.write(chunk) }
+        try sink.commit()
+        return v
+    } catch {
+        sink.abandon()
+        throw error
     }
 }
 
@@ -260,12 +267,8 @@ struct VaultExport: ParsableCommand {
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The file to write.", valueName: "file")) var output: String
 
     func run() throws {
-        var get = VaultGet()
-        get.options = options
-        get.id = id
-        get.output = output
-        try get.run()
-        Terminal.writeStdout("exported \(id) to \(output)\n")
+        let v = try writeObject(try options.open(), id, version: nil, to: output)
+        Terminal.writeStdout("exported \(id) version \(v.number) to \(output)\n")
     }
 }
 
@@ -301,15 +304,26 @@ struct VaultKeysInUse: ParsableCommand {
 }
 
 extension Vault.Check {
+    /// The one-line error for a vault that did not verify (exit status 1).
+    var failure: Failure {
+        let counts = [("missing", missing.count), ("corrupt", corrupt.count), ("unexpected", unexpected.count),
+                      ("leftover", leftovers.count), ("unreadable", unreadable.count)].filter { $0.1 > 0 }
+        return Failure(message: "the vault did not verify: " + counts.map { "\($0.1) \($0.0)" }.joined(separator: ", "),
+                       hint: corrupt.isEmpty && missing.isEmpty ? "'avault vault fsck' moves leftovers and unexpected files aside" : nil,
+                       code: Exit.no)
+    }
+
     var json: FieldValue {
         .object([("ok", .bool(ok)), ("objects", .number(Double(objects))), ("versions", .number(Double(versions))),
                  ("missing", .array(missing.map(FieldValue.string))), ("corrupt", .array(corrupt.map(FieldValue.string))),
-                 ("unexpected", .array(unexpected.map(FieldValue.string))), ("leftovers", .array(leftovers.map(FieldValue.string)))])
+                 ("unexpected", .array(unexpected.map(FieldValue.string))), ("leftovers", .array(leftovers.map(FieldValue.string))),
+                 ("unreadable", .array(unreadable.map(FieldValue.string)))])
     }
 
     var text: String {
         var out = "\(objects) objects, \(versions) versions: " + (ok ? "all authenticate\n" : "problems found\n")
-        for (label, files) in [("missing", missing), ("corrupt", corrupt), ("unexpected", unexpected), ("leftover from an interrupted write", leftovers)] {
+        for (label, files) in [("missing", missing), ("corrupt", corrupt), ("unexpected", unexpected),
+                               ("leftover from an interrupted write", leftovers), ("cannot be checked", unreadable)] {
             for f in files { out += "  \(label): \(f)\n" }
         }
         return out
@@ -327,7 +341,7 @@ struct VaultVerify: ParsableCommand {
     func run() throws {
         let check = try options.open().verify()
         Terminal.writeStdout(json ? check.json.jsonText + "\n" : check.text)
-        if !check.ok { throw ExitCode(Exit.no) }
+        if !check.ok { throw check.failure }
     }
 }
 

@@ -1,0 +1,200 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writers killed with SIGKILL at random moments, and writers running all at once: every
+/// acknowledged put survives byte for byte, and the vault stays consistent.
+@Suite(.serialized) struct VaultCrashTests {
+    /// One ACK line: `ACK <n> stored <id> version <v> (<size> bytes)`.
+    struct Ack: Hashable {
+        var n: Int
+        var id: String
+        var version: Int
+    }
+
+    static func parseAcks(_ text: String) -> (acks: [Ack], failures: [String]) {
+        var acks: [Ack] = [], failures: [String] = []
+        // Only complete lines count: a line cut by the kill has no newline.
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        lines.removeLast()
+        for line in lines {
+            let w = line.split(separator: " ")
+            if w.first == "ACK", w.count >= 6, w[2] == "stored", w[4] == "version", let n = Int(w[1]), let v = Int(w[5]) {
+                acks.append(Ack(n: n, id: String(w[3]), version: v))
+            } else if !line.isEmpty {
+                failures.append(String(line))
+            }
+        }
+        return (acks, failures)
+    }
+
+    /// A shell loop: put payload files `$P/p<i>` for i in [first, first+count) to `id<i % ids>`,
+    /// appending `ACK i <avault's output>` after each acknowledged put, `FAIL i` otherwise.
+    static let putLoop = """
+        i=$1; end=$(( $1 + $2 ))
+        while [ "$i" -lt "$end" ]; do
+          if out=$("$AVAULT" vault put "id$(( i % $3 ))" "$P/p$i" 2>>"$ERRS"); then
+            echo "ACK $i $out" >> "$ACKS"
+          else
+            echo "FAIL $i" >> "$ACKS"
+          fi
+          i=$(( i + 1 ))
+        done
+        """
+
+    @Test func killedWritersNeverLoseAnAcknowledgedPut() throws {
+        let start = Date()
+        let f = try VaultFixture()
+        let seed = UInt64(ProcessInfo.processInfo.environment["AVAULT_CRASH_SEED"] ?? "") ?? 0xC4A5_0001
+        var rng = VaultRNG(seed: seed)
+        let payloads = f.path("payloads")
+        try FileManager.default.createDirectory(atPath: payloads, withIntermediateDirectories: true)
+        let script = f.path("loop.sh")
+        try CLI.write(Self.putLoop, to: URL(fileURLWithPath: script))
+        let acksFile = f.path("acks"), errs = f.path("errs")
+        let env = VaultSpawn.environment(f, extra: ["P": payloads, "ACKS": acksFile, "ERRS": errs])
+
+        // Payload i is "put i\n" and a slice of one of three random blobs: distinct per put,
+        // cheap to regenerate. Every 4th is 1.5–3.5 MB (23–54 chunks), so that kills also land
+        // while envelopes are being written; the rest are up to 3,000 bytes.
+        let blobs = (0..<3).map { _ in rng.bytes(4 << 20) }
+        var recipe: [Int: (blob: Int, offset: Int, size: Int)] = [:]
+        func payload(_ i: Int) -> Data? {
+            recipe[i].map { Data("put \(i)\n".utf8) + blobs[$0.blob][$0.offset..<($0.offset + $0.size)] }
+        }
+        let rounds = 16, perLoop = 20
+        var killedDuringRun = 0
+        for round in 0..<rounds {
+            // Two concurrent loops per round.
+            var firsts: [Int] = []
+            for loop in 0..<2 {
+                let first = round * 1000 + loop * 500
+                firsts.append(first)
+                for i in first..<(first + perLoop) {
+                    let size = i % 4 == 0 ? 1_500_000 + Int(rng.next() % 2_000_000) : Int(rng.next() % 3000)
+                    recipe[i] = (Int(rng.next() % 3), Int(rng.next() % UInt64((4 << 20) - size)), size)
+                    try payload(i)!.write(to: URL(fileURLWithPath: payloads + "/p\(i)"))
+                }
+            }
+            let command = firsts.map { "/bin/sh \(script) \($0) \(perLoop) 7 &" }.joined(separator: " ") + " wait"
+            let pid = try VaultSpawn.start(["/bin/sh", "-c", command], env: env, stderr: errs)
+            let delay = 150_000 + Int(rng.next() % 400_000)
+            usleep(UInt32(delay))
+            let exit = VaultSpawn.killGroup(pid)
+            if exit.signal == SIGKILL { killedDuringRun += 1 }
+            usleep(50_000)
+            for first in firsts { for i in first..<(first + perLoop) { unlink(payloads + "/p\(i)") } }
+        }
+        #expect(killedDuringRun >= rounds - 1, "the kills should land while puts run (seed \(seed))")
+
+        let (acks, failures) = Self.parseAcks((try? String(contentsOfFile: acksFile, encoding: .utf8)) ?? "")
+        #expect(failures.isEmpty, "puts failed without being killed (seed \(seed)): \(failures.prefix(5)); stderr: \((try? String(contentsOfFile: errs, encoding: .utf8))?.suffix(2000) ?? "")")
+        #expect(acks.count >= 20, "too few acknowledged puts to mean anything: \(acks.count)")
+        let versions = Dictionary(grouping: acks, by: { "\($0.id) v\($0.version)" }).filter { $0.value.count > 1 }
+        #expect(versions.isEmpty, "one version number acknowledged twice (seed \(seed)): \(versions.keys.sorted())")
+
+        var (code, report) = try f.verify()
+        print("vault crash test (seed \(seed)): \(acks.count) acknowledged puts in \(rounds) killed rounds; before fsck: \(report)")
+        #expect(report.missing.isEmpty, "seed \(seed): \(report)")
+        #expect(report.corrupt.isEmpty, "seed \(seed): \(report)")
+        _ = code
+
+        for ack in acks {
+            let g = try f.get(ack.id, version: ack.version)
+            #expect(g.code == 0, "ACKed put \(ack.n) (\(ack.id) v\(ack.version)) cannot be read (seed \(seed)): \(g.err)")
+            #expect(g.stdout == payload(ack.n), "ACKed put \(ack.n) (\(ack.id) v\(ack.version)) reads back different bytes (seed \(seed))")
+        }
+        let log = try f.avault(["vault", "log", "--verify"])
+        #expect(log.code == 0, "log --verify after the crashes (seed \(seed)): \(log.out) \(log.err)")
+
+        let fsck = try f.avault(["vault", "fsck"])
+        #expect(fsck.code == 0, "\(fsck.out) \(fsck.err)")
+        (code, report) = try f.verify()
+        #expect(code == 0, "verify after fsck (seed \(seed)): \(report)")
+        // Still writable, and the log still verifies.
+        let after = try f.put("id0", Data("after the crashes".utf8))
+        #expect(try f.get("id0", version: after).out == "after the crashes")
+        #expect(try f.avault(["vault", "log", "--verify"]).code == 0)
+        print("vault crash test took \(Int(Date().timeIntervalSince(start))) s")
+    }
+
+    /// 4 processes × 25 puts to overlapping IDs, with gets in between, all at once.
+    @Test func concurrentWritersAndReaders() throws {
+        let f = try VaultFixture()
+        var rng = VaultRNG(seed: 0xC0C0_4)
+        let dir = f.path("conc")
+        try FileManager.default.createDirectory(atPath: dir + "/got", withIntermediateDirectories: true)
+        var byID: [String: [Data]] = [:]
+        for k in 0..<5 {
+            let data = Data("initial c\(k)\n".utf8)
+            #expect(try f.put("c\(k)", data) == 1)
+            byID["c\(k)", default: []].append(data)
+        }
+        var payload: [String: Data] = [:]
+        for w in 0..<4 {
+            for i in 1...25 {
+                let data = Data("worker \(w) put \(i)\n".utf8) + rng.bytes(i % 8 == 0 ? 100_000 : Int(rng.next() % 2000))
+                payload["\(w)_\(i)"] = data
+                byID["c\((i + w) % 5)", default: []].append(data)
+                try data.write(to: URL(fileURLWithPath: dir + "/w\(w)_\(i)"))
+            }
+        }
+        let worker = """
+            w=$1
+            for i in $(seq 1 25); do
+              id="c$(( (i + w) % 5 ))"
+              if out=$("$AVAULT" vault put "$id" "$D/w${w}_$i" 2>>"$D/errs"); then echo "ACK ${w}_$i $out" >> "$D/acks.$w"; else echo "FAIL ${w}_$i" >> "$D/acks.$w"; fi
+              g="c$(( i % 5 ))"
+              if "$AVAULT" vault get "$g" > "$D/got/${w}_$i" 2>>"$D/errs"; then echo "GOT ${w}_$i $g" >> "$D/gets.$w"; else echo "GETFAIL ${w}_$i $g" >> "$D/gets.$w"; fi
+            done
+            """
+        try CLI.write(worker, to: URL(fileURLWithPath: dir + "/worker.sh"))
+        let env = VaultSpawn.environment(f, extra: ["D": dir])
+        let pids = try (0..<4).map { w in try VaultSpawn.start(["/bin/sh", dir + "/worker.sh", String(w)], env: env, stderr: dir + "/errs") }
+        for pid in pids {
+            let e = VaultSpawn.wait(pid)
+            #expect(e.code == 0, "worker exit \(e)")
+        }
+        let errs = (try? String(contentsOfFile: dir + "/errs", encoding: .utf8)) ?? ""
+        var acks: [(key: String, id: String, version: Int)] = []
+        for w in 0..<4 {
+            let text = (try? String(contentsOfFile: dir + "/acks.\(w)", encoding: .utf8)) ?? ""
+            for line in text.split(separator: "\n") {
+                let p = line.split(separator: " ")
+                if p.first == "ACK", p.count >= 6, let v = Int(p[5]) { acks.append((String(p[1]), String(p[3]), v)) } else {
+                    Issue.record("a concurrent put failed: \(line); stderr: \(errs.suffix(1500))")
+                }
+            }
+            let gets = (try? String(contentsOfFile: dir + "/gets.\(w)", encoding: .utf8)) ?? ""
+            for line in gets.split(separator: "\n") {
+                let p = line.split(separator: " ")
+                guard p.first == "GOT", p.count == 3 else {
+                    Issue.record("a concurrent get failed: \(line); stderr: \(errs.suffix(1500))")
+                    continue
+                }
+                // What a reader got is one of the payloads put for that ID, whole.
+                let got = try vaultRead(dir + "/got/" + p[1])
+                #expect(byID[String(p[2])]?.contains(got) == true, "get \(p[2]) by \(p[1]) returned bytes nobody put (\(got.count) bytes)")
+            }
+        }
+        #expect(acks.count == 100)
+        let dup = Dictionary(grouping: acks, by: { "\($0.id) v\($0.version)" }).filter { $0.value.count > 1 }
+        #expect(dup.isEmpty, "duplicated version numbers: \(dup.keys.sorted())")
+        for k in 0..<5 {
+            let vs = acks.filter { $0.id == "c\(k)" }.map(\.version).sorted()
+            #expect(vs == Array(2...21), "c\(k)'s versions: \(vs)")
+        }
+        for a in acks {
+            let g = try f.get(a.id, version: a.version)
+            #expect(g.code == 0 && g.stdout == payload[a.key], "\(a.key) as \(a.id) v\(a.version): \(g.err)")
+        }
+        let (code, report) = try f.verify()
+        #expect(code == 0, "\(report)")
+        #expect(report.versions == 105)
+        let log = try f.avault(["vault", "log", "--verify"])
+        #expect(log.code == 0, "\(log.out)")
+        #expect(log.out.hasPrefix("106 entries"), "\(log.out)")
+    }
+}

@@ -1,0 +1,352 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A vault with object A (two versions of 3 chunks each) and object B (one small version),
+/// and the envelope file of each.
+private struct TamperScene {
+    let f: VaultFixture
+    let a1: String, a2: String, b1: String
+    let payloadA1: Data, payloadA2: Data, payloadB1: Data
+
+    init() throws {
+        f = try VaultFixture()
+        var rng = VaultRNG(seed: 0x7A3_9E4)
+        payloadA1 = rng.bytes(150_000)
+        payloadA2 = rng.bytes(140_000)
+        payloadB1 = rng.bytes(100)
+        var seen = Set<String>()
+        func added(_ f: VaultFixture) throws -> String {
+            let now = Set(try f.envelopeFiles().envelopes)
+            let new = now.subtracting(seen)
+            seen = now
+            return try #require(new.first, "no new envelope")
+        }
+        #expect(try f.put("A", payloadA1) == 1)
+        a1 = try added(f)
+        #expect(try f.put("A", payloadA2) == 2)
+        a2 = try added(f)
+        #expect(try f.put("B", payloadB1) == 1)
+        b1 = try added(f)
+        #expect(a1.hasSuffix("-1") && a2.hasSuffix("-2") && b1.hasSuffix("-1"))
+        #expect(a1.prefix(32) == a2.prefix(32))
+    }
+
+    func path(_ file: String) -> String { f.objects + "/" + file }
+}
+
+@Suite struct VaultTamperTests {
+    /// Offsets in an envelope: magic 0–18, kid 19–26, stream header 27–50, then chunks of
+    /// 65,553 bytes.
+    static let flipOffsets: [(String, Int)] = [
+        ("magic", 0), ("magic newline", 18), ("kid first byte", 19), ("kid last byte", 26),
+        ("stream header", 27), ("stream header last byte", 50), ("first chunk first byte", 51),
+        ("first chunk tag", 51 + 65553 - 1), ("second chunk", 51 + 65553 + 1000), ("last byte (final tag)", -1),
+    ]
+
+    @Test(arguments: flipOffsets)
+    func aFlippedByteIsDetectedByGetAndVerify(_ where_: String, _ offset: Int) throws {
+        let s = try TamperScene()
+        let original = try vaultRead(s.path(s.a1))
+        var bad = original
+        bad.vaultFlip(at: offset)
+        try vaultOverwrite(s.path(s.a1), with: bad)
+
+        let g = try s.f.get("A", version: 1)
+        #expect(g.code == 1, "\(where_): get of the altered version exits \(g.code): \(g.err)")
+        #expect(g.err.contains("\(s.a1) is corrupt or was tampered with"), "\(where_): \(g.err)")
+        #expect(g.err.contains("hint: run 'avault vault verify'"), "\(where_): \(g.err)")
+        // With -o nothing appears.
+        let out = s.f.path("out")
+        let o = try s.f.avault(["vault", "get", "A", "--version", "1", "-o", out])
+        #expect(o.code == 1, "\(where_): get -o exits \(o.code): \(o.err)")
+        #expect(!FileManager.default.fileExists(atPath: out), "\(where_): get -o left a file behind")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: s.f.path("")).filter { $0.hasPrefix(".avault-tmp") }.isEmpty)
+        // The other version and the other object are unaffected.
+        #expect(try s.f.get("A").stdout == s.payloadA2)
+        #expect(try s.f.get("B").stdout == s.payloadB1)
+
+        let (code, report) = try s.f.verify()
+        #expect(code == 1, "\(where_): verify exits \(code)")
+        #expect(report.corrupt == ["objects/" + s.a1], "\(where_): \(report)")
+        #expect(report.missing.isEmpty && report.unexpected.isEmpty && report.leftovers.isEmpty, "\(where_): \(report)")
+        #expect(!report.ok)
+
+        try vaultOverwrite(s.path(s.a1), with: original)
+        #expect(try s.f.verify().code == 0, "\(where_): restored")
+    }
+
+    @Test func truncatedExtendedSwappedAndReplayedEnvelopesAreDetected() throws {
+        let s = try TamperScene()
+        let a1 = try vaultRead(s.path(s.a1)), a2 = try vaultRead(s.path(s.a2)), b1 = try vaultRead(s.path(s.b1))
+
+        func expectCorrupt(_ what: String, _ files: [String], versions: [(String, Int)], sourceLocation: SourceLocation = #_sourceLocation) throws {
+            for (id, v) in versions {
+                let g = try s.f.get(id, version: v)
+                #expect(g.code == 1, "\(what): get \(id) v\(v) exits \(g.code): \(g.err)", sourceLocation: sourceLocation)
+                #expect(g.err.contains("is corrupt or was tampered with"), "\(what): \(g.err)", sourceLocation: sourceLocation)
+            }
+            let (code, report) = try s.f.verify()
+            #expect(code == 1, "\(what): verify exits \(code)", sourceLocation: sourceLocation)
+            #expect(Set(report.corrupt) == Set(files.map { "objects/" + $0 }), "\(what): \(report)", sourceLocation: sourceLocation)
+            #expect(report.missing.isEmpty && report.unexpected.isEmpty, "\(what): \(report)", sourceLocation: sourceLocation)
+        }
+        func restore() throws {
+            try vaultOverwrite(s.path(s.a1), with: a1)
+            try vaultOverwrite(s.path(s.a2), with: a2)
+            try vaultOverwrite(s.path(s.b1), with: b1)
+            let (code, report) = try s.f.verify()
+            #expect(code == 0, "restored: \(report)")
+        }
+
+        // Truncations, including exactly at a chunk boundary (a whole final chunk dropped).
+        for length in [0, 10, 27, 51, 51 + 65553, 51 + 2 * 65553, a1.count - 17, a1.count - 1] {
+            try vaultOverwrite(s.path(s.a1), with: a1.prefix(length))
+            try expectCorrupt("truncated to \(length)", [s.a1], versions: [("A", 1)])
+            try restore()
+        }
+        // Extensions: one byte, an empty-looking chunk, a copy of the last chunk.
+        for (what, tail) in [("one byte", Data([0])), ("17 bytes", Data(count: 17)), ("a repeated last chunk", a1.suffix(150_000 - 2 * 65536 + 17))] {
+            try vaultOverwrite(s.path(s.a1), with: a1 + tail)
+            try expectCorrupt("appended \(what)", [s.a1], versions: [("A", 1)])
+            try restore()
+        }
+        // A middle chunk dropped, and two chunks reordered.
+        let c0 = a1[51..<(51 + 65553)], c1 = a1[(51 + 65553)..<(51 + 2 * 65553)], c2 = a1[(51 + 2 * 65553)...]
+        try vaultOverwrite(s.path(s.a1), with: a1.prefix(51) + c0 + c2)
+        try expectCorrupt("middle chunk dropped", [s.a1], versions: [("A", 1)])
+        try restore()
+        try vaultOverwrite(s.path(s.a1), with: a1.prefix(51) + c1 + c0 + c2)
+        try expectCorrupt("chunks reordered", [s.a1], versions: [("A", 1)])
+        try restore()
+
+        // Renames: A-1 ↔ B-1 (another object), A-1 ↔ A-2 (another version).
+        try Self.swap(s.path(s.a1), s.path(s.b1))
+        try expectCorrupt("A-1 and B-1 swapped", [s.a1, s.b1], versions: [("A", 1), ("B", 1)])
+        try Self.swap(s.path(s.a1), s.path(s.b1))
+        try Self.swap(s.path(s.a1), s.path(s.a2))
+        try expectCorrupt("A-1 and A-2 swapped", [s.a1, s.a2], versions: [("A", 1), ("A", 2)])
+        try Self.swap(s.path(s.a1), s.path(s.a2))
+        // Replay: version 1's bytes as version 2.
+        try vaultOverwrite(s.path(s.a2), with: a1)
+        try expectCorrupt("version 1 replayed as version 2", [s.a2], versions: [("A", 2)])
+        try restore()
+        // An envelope from another vault under the same key, under the same file name.
+        let otherVault = s.f.path("other-vault")
+        #expect(try s.f.avault(["vault", "init", "--key", "drafts", "--vault", otherVault]).code == 0)
+        #expect(try s.f.avault(["vault", "put", "A", "-", "--vault", otherVault], stdin: s.payloadA1).code == 0)
+        let foreignSameKey = try vaultRead(otherVault + "/objects/" + (try FileManager.default.contentsOfDirectory(atPath: otherVault + "/objects").first!))
+        try vaultOverwrite(s.path(s.a1), with: foreignSameKey)
+        try expectCorrupt("an envelope from another vault with the same key", [s.a1], versions: [("A", 1)])
+        try restore()
+        // …and from a vault under another key: not readable here either, and verify calls it corrupt.
+        let other = try VaultFixture()
+        try other.put("A", s.payloadA1)
+        let foreign = try vaultRead(other.objects + "/" + (try other.envelopeFiles().envelopes.first!))
+        try vaultOverwrite(s.path(s.a1), with: foreign)
+        expectVaultCleanFailure(try s.f.get("A", version: 1), "an envelope under a key this vault does not have")
+        let (code, report) = try s.f.verify()
+        #expect(code == 1 && report.corrupt == ["objects/" + s.a1], "\(report)")
+        try restore()
+        #expect(try s.f.get("A", version: 1).stdout == s.payloadA1)
+    }
+
+    static func swap(_ x: String, _ y: String) throws {
+        let t = x + ".swap"
+        try #require(rename(x, t) == 0 && rename(y, x) == 0 && rename(t, y) == 0)
+    }
+
+    @Test func missingUnexpectedAndLeftoverFilesThenFsckQuarantinesWithoutDeleting() throws {
+        let s = try TamperScene()
+        let a1 = try vaultRead(s.path(s.a1))
+        var bad = a1
+        bad.vaultFlip(at: 5000)
+        try vaultOverwrite(s.path(s.a1), with: bad)
+        let b1 = try vaultRead(s.path(s.b1))
+        #expect(unlink(s.path(s.b1)) == 0)
+        let strayName = String(repeating: "ab", count: 16) + "-1"
+        try CLI.write("stray envelope-looking file", to: URL(fileURLWithPath: s.path(strayName)))
+        try CLI.write("junk", to: URL(fileURLWithPath: s.path("README")))
+        try CLI.write("half-written", to: URL(fileURLWithPath: s.path(".tmp-0123456789abcdef")))
+
+        let missingGet = try s.f.get("B")
+        expectVaultCleanFailure(missingGet, "get of a deleted envelope")
+        #expect(missingGet.err.contains(s.b1), "names the file: \(missingGet.err)")
+
+        var (code, report) = try s.f.verify()
+        #expect(code == 1)
+        #expect(report.corrupt == ["objects/" + s.a1], "\(report)")
+        #expect(report.missing == ["objects/" + s.b1], "\(report)")
+        #expect(Set(report.unexpected) == ["objects/" + strayName, "objects/README"], "\(report)")
+        #expect(report.leftovers == ["objects/.tmp-0123456789abcdef"], "\(report)")
+        let text = try s.f.avault(["vault", "verify"])
+        #expect(text.code == 1)
+        #expect(text.out.contains("corrupt: objects/\(s.a1)") && text.out.contains("missing: objects/\(s.b1)"), "\(text.out)")
+
+        let fsck = try s.f.avault(["vault", "fsck"])
+        #expect(fsck.code == 1, "fsck with a missing envelope exits 1: \(fsck.code) \(fsck.err)")
+        #expect(fsck.out.components(separatedBy: "moved aside: ").count - 1 == 4, "\(fsck.out)")
+        // Nothing deleted: every moved file is in quarantine/ with its bytes.
+        let quarantine = s.f.vault + "/quarantine"
+        let q = try FileManager.default.contentsOfDirectory(atPath: quarantine)
+        #expect(q.count == 4, "\(q)")
+        let contents = try Set(q.map { try vaultRead(quarantine + "/" + $0) })
+        #expect(contents == [bad, Data("stray envelope-looking file".utf8), Data("junk".utf8), Data("half-written".utf8)])
+        for name in [s.a1, strayName, "README", ".tmp-0123456789abcdef"] {
+            #expect(q.contains { $0.hasPrefix(name + ".") }, "\(name) not in quarantine: \(q)")
+            #expect(!FileManager.default.fileExists(atPath: s.path(name)))
+        }
+
+        (code, report) = try s.f.verify()
+        #expect(code == 1)
+        #expect(report.corrupt.isEmpty && report.unexpected.isEmpty && report.leftovers.isEmpty, "\(report)")
+        #expect(Set(report.missing) == ["objects/" + s.a1, "objects/" + s.b1], "the index still lists them: \(report)")
+        #expect(try s.f.get("A").stdout == s.payloadA2, "the good version survives fsck")
+        // The log records the fsck.
+        let log = try s.f.avault(["vault", "log", "--json"]).out
+        #expect(log.contains("\"op\":\"fsck\""), "\(log)")
+
+        // Restoring the good bytes brings verify back to 0.
+        try CLI.write("", to: URL(fileURLWithPath: s.path(s.a1)))
+        try vaultOverwrite(s.path(s.a1), with: a1)
+        try CLI.write("", to: URL(fileURLWithPath: s.path(s.b1)))
+        try vaultOverwrite(s.path(s.b1), with: b1)
+        #expect(try s.f.verify().code == 0)
+        #expect(try s.f.avault(["vault", "fsck"]).code == 0)
+    }
+
+    /// fsck "never deletes": a file quarantined under a name that was quarantined before in
+    /// the same second must not replace the earlier one. (An interrupted put leaves
+    /// `<name>-<v>` unexpected; the next put of that ID reuses version v; if that is
+    /// interrupted too, fsck quarantines a second file of the same name.)
+    @Test func fsckNeverOverwritesAnEarlierQuarantinedFile() throws {
+        let f = try VaultFixture()
+        let name = String(repeating: "cd", count: 16) + "-1"
+        var planted: [Data] = []
+        for round in 0..<3 {
+            for copy in 0..<2 {
+                let content = Data("unexpected round \(round) copy \(copy)".utf8)
+                try CLI.write(String(decoding: content, as: UTF8.self), to: URL(fileURLWithPath: f.objects + "/" + name))
+                planted.append(content)
+                let r = try f.avault(["vault", "fsck"])
+                #expect(r.code == 0, "\(r.err)")
+            }
+        }
+        let quarantine = f.vault + "/quarantine"
+        let kept = try Set(FileManager.default.contentsOfDirectory(atPath: quarantine).map { try vaultRead(quarantine + "/" + $0) })
+        let lost = planted.filter { !kept.contains($0) }.map { String(decoding: $0, as: UTF8.self) }
+        #expect(lost.isEmpty, "fsck replaced earlier quarantined files: lost \(lost)")
+    }
+
+    @Test func tamperedConfigIsAlwaysACleanErrorNeverACrashOrASilentPass() throws {
+        let f = try VaultFixture()
+        try f.put("doc", Data("payload".utf8))
+        let config = f.vault + "/config"
+        let original = try vaultRead(config)
+        let text = String(decoding: original, as: UTF8.self)
+        #expect(text.hasPrefix("avault-vault v1\nid: "))
+        // Every line, each in a few places; the naming-key line more sparsely.
+        var offsets = Set<Int>()
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var start = 0
+        for line in lines.dropLast() {
+            let n = line.utf8.count
+            for k in stride(from: 0, to: n, by: max(1, n / 6)) { offsets.insert(start + k) }
+            offsets.insert(start + n - 1)
+            offsets.insert(start + n) // the newline
+            start += n + 1
+        }
+        var silent: [String] = []
+        for offset in offsets.sorted() {
+            var bad = original
+            bad.vaultFlip(at: offset)
+            try vaultOverwrite(config, with: bad)
+            let where_ = "config byte \(offset) (\(Self.describe(text, offset)))"
+            let v = try f.avault(["vault", "verify"])
+            if v.code == 0 { silent.append(where_) } else { expectVaultCleanFailure(v, "verify with " + where_) }
+            let p = try f.avault(["vault", "put", "doc", "-"], stdin: Data("new".utf8))
+            expectVaultCleanFailure(p, "put with " + where_)
+            try vaultOverwrite(config, with: original)
+        }
+        #expect(silent.isEmpty, "vault verify passes although the config was altered at: \(silent.joined(separator: "; "))")
+        // Truncated, empty, removed.
+        for cut in [0, 10, original.count / 2, original.count - 1] {
+            try vaultOverwrite(config, with: original.prefix(cut))
+            expectVaultCleanFailure(try f.avault(["vault", "list"]), "config cut to \(cut)")
+            expectVaultCleanFailure(try f.get("doc"), "config cut to \(cut)")
+        }
+        try vaultOverwrite(config, with: original)
+        #expect(chmod(config, 0o644) == 0)
+        let loose = try f.get("doc")
+        expectVaultCleanFailure(loose, "config mode 644")
+        #expect(chmod(config, 0o600) == 0)
+        #expect(unlink(config) == 0)
+        let none = try f.get("doc")
+        #expect(none.code == 2)
+        #expect(none.err.contains("no vault at"), "\(none.err)")
+    }
+
+    static func describe(_ text: String, _ offset: Int) -> String {
+        let bytes = Array(text.utf8)
+        let lineStart = bytes[..<offset].lastIndex(of: 10).map { $0 + 1 } ?? 0
+        let label = String(decoding: bytes[lineStart...].prefix { $0 != 10 && $0 != 32 }.prefix(12), as: UTF8.self)
+        return "line '\(label)…' +\(offset - lineStart)"
+    }
+
+    @Test func tamperedIndexIsAlwaysACleanError() throws {
+        let f = try VaultFixture()
+        try f.put("doc", Data("payload".utf8))
+        let index = f.vault + "/index"
+        let original = try vaultRead(index)
+        for offset in Array(stride(from: 0, to: original.count, by: max(1, original.count / 40))) + [original.count - 2, original.count - 1] {
+            var bad = original
+            bad.vaultFlip(at: offset)
+            try vaultOverwrite(index, with: bad)
+            let l = try f.avault(["vault", "list"])
+            expectVaultCleanFailure(l, "list with index byte \(offset) flipped")
+            let v = try f.avault(["vault", "verify"])
+            expectVaultCleanFailure(v, "verify with index byte \(offset) flipped")
+            try vaultOverwrite(index, with: original)
+        }
+        // A flipped ciphertext byte is tampering (exit 1), not a format error.
+        var bad = original
+        bad.vaultFlip(at: -5)
+        try vaultOverwrite(index, with: bad)
+        let g = try f.get("doc")
+        #expect(g.code == 1, "\(g.err)")
+        #expect(g.err.contains("the index does not authenticate"), "\(g.err)")
+        for cut in [0, 5, original.count / 2, original.count - 1] {
+            try vaultOverwrite(index, with: original.prefix(cut))
+            expectVaultCleanFailure(try f.get("doc"), "index cut to \(cut)")
+            expectVaultCleanFailure(try f.avault(["vault", "put", "doc", "-"], stdin: Data("x".utf8)), "put with the index cut to \(cut)")
+        }
+        // Another vault's index (same key): does not authenticate here.
+        let other = try VaultFixture()
+        try other.put("doc", Data("other".utf8))
+        try vaultOverwrite(index, with: try vaultRead(other.vault + "/index"))
+        expectVaultCleanFailure(try f.get("doc"), "another vault's index")
+        try vaultOverwrite(index, with: original)
+        #expect(unlink(index) == 0)
+        let none = try f.get("doc")
+        #expect(none.code == 2)
+        #expect(none.err.contains("the vault has no index"), "\(none.err)")
+        try CLI.write("", to: URL(fileURLWithPath: index))
+        try vaultOverwrite(index, with: original)
+        #expect(try f.get("doc").out == "payload")
+    }
+
+    /// An older copy of the index (a rollback) authenticates, but verify sees the newer
+    /// envelopes it does not list.
+    @Test func rolledBackIndexShowsAsUnexpectedEnvelopes() throws {
+        let f = try VaultFixture()
+        try f.put("doc", Data("one".utf8))
+        let old = try vaultRead(f.vault + "/index")
+        try f.put("doc", Data("two".utf8))
+        try vaultOverwrite(f.vault + "/index", with: old)
+        let (code, report) = try f.verify()
+        #expect(code == 1)
+        #expect(report.unexpected.count == 1 && report.unexpected[0].hasSuffix("-2"), "\(report)")
+    }
+}

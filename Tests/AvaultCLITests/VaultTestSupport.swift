@@ -1,0 +1,297 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A throwaway keyring and vault in a fresh temporary directory, driven through the real
+/// `avault` binary with a fully explicit environment: AVAULT_KEYRING, AVAULT_VAULT and
+/// AVAULT_PASSPHRASE always point into the temporary directory, HOME and the XDG variables
+/// too, and every other AVAULT_* variable is removed, so no test can touch the user's real
+/// ~/.config or ~/.local.
+final class VaultFixture {
+    /// Variables removed from every command's environment unless the fixture sets them.
+    static let clearedVariables = ["AVAULT_PASSPHRASE", "AVAULT_NEW_PASSPHRASE", "AVAULT_MINISIGN_PASSPHRASE",
+                                   "AVAULT_KEYRING", "AVAULT_TRUST_STORE", "AVAULT_VAULT", "XDG_DATA_HOME", "XDG_CONFIG_HOME"]
+
+    let dir: URL
+    let passphrase: String
+    let keyName: String
+
+    /// Creates the fixture; unless `initialize` is false, also a content key `keyName`
+    /// (unprotected unless `protected`) and a vault protected by it.
+    init(keyName: String = "drafts", protected: Bool = false, initialize: Bool = true,
+         sourceLocation: SourceLocation = #_sourceLocation) throws {
+        dir = try CLI.tempDirectory()
+        passphrase = "vt-pass-" + UUID().uuidString.prefix(8).lowercased()
+        self.keyName = keyName
+        for sub in ["home", "xdg-data", "xdg-config", "work"] {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        if initialize {
+            let g = try avault(["keys", "generate", keyName, "--secret"] + (protected ? [] : ["--unprotected"]))
+            try #require(g.code == 0, "keys generate: \(g.err)", sourceLocation: sourceLocation)
+            let i = try avault(["vault", "init", "--key", keyName])
+            try #require(i.code == 0, "vault init: \(i.err)", sourceLocation: sourceLocation)
+        }
+    }
+
+    deinit { try? FileManager.default.removeItem(at: dir) }
+
+    var ring: String { dir.appendingPathComponent("ring").path }
+    var vault: String { dir.appendingPathComponent("vault").path }
+    var objects: String { vault + "/objects" }
+    /// A scratch path inside the fixture's directory.
+    func path(_ name: String) -> String { dir.appendingPathComponent("work/" + name).path }
+
+    /// The environment every command gets.
+    var environment: [String: String] {
+        ["AVAULT_KEYRING": ring, "AVAULT_VAULT": vault, "AVAULT_PASSPHRASE": passphrase,
+         "HOME": dir.appendingPathComponent("home").path,
+         "XDG_DATA_HOME": dir.appendingPathComponent("xdg-data").path,
+         "XDG_CONFIG_HOME": dir.appendingPathComponent("xdg-config").path]
+    }
+
+    /// Runs `avault args…`; `env` values override the fixture's (nil unsets).
+    @discardableResult
+    func avault(_ args: [String], stdin: Data = Data(), env: [String: String?] = [:]) throws -> CLI.Result {
+        var given: [String: String?] = environment.mapValues { $0 }
+        for (k, v) in env { given[k] = v }
+        var set: [String: String] = [:]
+        for (k, v) in given { if let v { set[k] = v } }
+        var unset: [String] = []
+        for name in Self.clearedVariables where set[name] == nil { unset += ["-u", name] }
+        return try CLI.run("/usr/bin/env", unset + [CLI.avaultPath] + args, stdin: stdin, env: set)
+    }
+
+    /// Parses the JSON object a `--json` command printed (expects exit 0 unless `code` says).
+    func json(_ args: [String], code: Int32 = 0, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        let r = try avault(args + ["--json"])
+        #expect(r.code == code, "\(args): exit \(r.code): \(r.err)", sourceLocation: sourceLocation)
+        return try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any],
+                            "\(args): not JSON: \(r.out) \(r.err)", sourceLocation: sourceLocation)
+    }
+
+    /// Stores `payload` as a new version of `id` (through a file, or standard input when
+    /// `viaStdin`); returns the version avault reported.
+    @discardableResult
+    func put(_ id: String, _ payload: Data, viaStdin: Bool = false, extra: [String] = [],
+             sourceLocation: SourceLocation = #_sourceLocation) throws -> Int {
+        let r: CLI.Result
+        if viaStdin {
+            r = try avault(["vault", "put"] + extra + ["--", id, "-"], stdin: payload)
+        } else {
+            let file = path("payload-" + UUID().uuidString)
+            try payload.write(to: URL(fileURLWithPath: file))
+            defer { unlink(file) }
+            r = try avault(["vault", "put"] + extra + ["--", id, file])
+        }
+        try #require(r.code == 0, "put \(id.prefix(40)): exit \(r.code): \(r.err)", sourceLocation: sourceLocation)
+        return try #require(Self.storedVersion(r.out), "put printed: \(r.out)", sourceLocation: sourceLocation)
+    }
+
+    /// The version N in avault's `stored ID version N (S bytes)` line.
+    static func storedVersion(_ out: String) -> Int? {
+        guard let range = out.range(of: " version ", options: .backwards) else { return nil }
+        return Int(out[range.upperBound...].prefix(while: \.isNumber))
+    }
+
+    /// `vault get ID [--version N]` (the ID after `--`).
+    func get(_ id: String, version: Int? = nil) throws -> CLI.Result {
+        try avault(["vault", "get"] + (version.map { ["--version", String($0)] } ?? []) + ["--", id])
+    }
+
+    /// The committed envelope file names in objects/ (sorted), and the leftovers.
+    func envelopeFiles() throws -> (envelopes: [String], leftovers: [String]) {
+        let names = try FileManager.default.contentsOfDirectory(atPath: objects).sorted()
+        return (names.filter { !$0.hasPrefix(".") }, names.filter { $0.hasPrefix(".") })
+    }
+
+    /// Every path under the vault directory, relative to it, recursively.
+    func allVaultPaths() throws -> [String] {
+        let e = try #require(FileManager.default.enumerator(atPath: vault))
+        return e.compactMap { $0 as? String }.sorted()
+    }
+
+    /// `vault verify --json`'s lists.
+    func verify(sourceLocation: SourceLocation = #_sourceLocation) throws -> (code: Int32, report: VerifyReport) {
+        let r = try avault(["vault", "verify", "--json"])
+        let object = try #require(try? JSONSerialization.jsonObject(with: r.stdout) as? [String: Any],
+                                  "verify printed no JSON (exit \(r.code)): \(r.out) \(r.err)", sourceLocation: sourceLocation)
+        return (r.code, VerifyReport(object))
+    }
+}
+
+struct VerifyReport: CustomStringConvertible {
+    var ok: Bool
+    var objects: Int
+    var versions: Int
+    var missing: [String]
+    var corrupt: [String]
+    var unexpected: [String]
+    var leftovers: [String]
+
+    init(_ o: [String: Any]) {
+        ok = o["ok"] as? Bool ?? false
+        objects = o["objects"] as? Int ?? -1
+        versions = o["versions"] as? Int ?? -1
+        missing = o["missing"] as? [String] ?? ["<absent>"]
+        corrupt = o["corrupt"] as? [String] ?? ["<absent>"]
+        unexpected = o["unexpected"] as? [String] ?? ["<absent>"]
+        leftovers = o["leftovers"] as? [String] ?? ["<absent>"]
+    }
+
+    var description: String {
+        "ok \(ok), \(objects) objects, \(versions) versions, missing \(missing), corrupt \(corrupt), unexpected \(unexpected), leftovers \(leftovers)"
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so a failing run can be repeated.
+struct VaultRNG: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func bytes(_ count: Int) -> Data {
+        var out = [UInt8](repeating: 0, count: count)
+        var i = 0
+        while i < count {
+            var word = next()
+            for _ in 0..<8 where i < count {
+                out[i] = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+                i += 1
+            }
+        }
+        return Data(out)
+    }
+}
+
+/// Processes started with posix_spawn: each in a process group of its own (so a test can
+/// SIGKILL a whole tree), standard streams from and to files, only fds 0–2 inherited, and
+/// the child's peak resident memory read back with wait4.
+enum VaultSpawn {
+    struct Exit {
+        var code: Int32?
+        var signal: Int32?
+        /// Peak resident set size in KiB (the child's, and any of its waited-for descendants').
+        var maxRSSKiB: Int
+    }
+
+    /// Starts `argv` with exactly `env`; returns its pid (also its process group id).
+    static func start(_ argv: [String], env: [String: String], stdin: String = "/dev/null",
+                      stdout: String = "/dev/null", stderr: String = "/dev/null") throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        closeFrom3(&actions)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        posix_spawnattr_setpgroup(&attr, 0)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let cArgs = argv.map { strdup($0) } + [nil]
+        let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in cArgs + cEnv { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, argv[0], &actions, &attr, cArgs, cEnv)
+        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
+        return pid
+    }
+
+    /// posix_spawn_file_actions_addclosefrom_np (glibc 2.34+; not in Swift's Glibc module): so a
+    /// long-lived child does not hold other tests' pipes open.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+
+    private static func closeFrom3(_ actions: inout posix_spawn_file_actions_t) {
+        if let addCloseFrom { _ = addCloseFrom(&actions, 3) }
+    }
+
+    /// Waits for `pid` (a child of this process).
+    static func wait(_ pid: pid_t) -> Exit {
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 {
+            if errno != EINTR { return Exit(code: nil, signal: nil, maxRSSKiB: 0) }
+        }
+        let sig = status & 0x7f
+        return sig == 0 ? Exit(code: (status >> 8) & 0xff, signal: nil, maxRSSKiB: Int(usage.ru_maxrss))
+                        : Exit(code: nil, signal: sig, maxRSSKiB: Int(usage.ru_maxrss))
+    }
+
+    /// Runs to completion.
+    static func run(_ argv: [String], env: [String: String], stdin: String = "/dev/null",
+                    stdout: String = "/dev/null", stderr: String = "/dev/null") throws -> Exit {
+        wait(try start(argv, env: env, stdin: stdin, stdout: stdout, stderr: stderr))
+    }
+
+    /// SIGKILLs the whole process group `pid` and reaps its leader.
+    static func killGroup(_ pid: pid_t) -> Exit {
+        kill(-pid, SIGKILL)
+        return wait(pid)
+    }
+
+    /// Whether any process of group `pgid` is still alive.
+    static func groupAlive(_ pgid: pid_t) -> Bool { kill(-pgid, 0) == 0 }
+
+    /// The fixture's environment for a spawned shell: exactly the fixture's variables, PATH,
+    /// and `AVAULT` (the binary).
+    static func environment(_ f: VaultFixture, extra: [String: String] = [:]) -> [String: String] {
+        var env = f.environment
+        env["PATH"] = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        env["AVAULT"] = CLI.avaultPath
+        env["LC_ALL"] = "C"
+        for (k, v) in extra { env[k] = v }
+        return env
+    }
+}
+
+extension Data {
+    /// Flips bit 0 of the byte at `offset` (negative: from the end).
+    mutating func vaultFlip(at offset: Int, mask: UInt8 = 0x01) {
+        let i = offset >= 0 ? offset : count + offset
+        self[i] ^= mask
+    }
+}
+
+/// Overwrites `path` in place, keeping its mode (avault refuses vault files that others can read).
+func vaultOverwrite(_ path: String, with data: Data) throws {
+    let fd = open(path, O_WRONLY | O_TRUNC)
+    guard fd >= 0 else { throw POSIXError(.ENOENT) }
+    defer { close(fd) }
+    _ = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+}
+
+/// The permission bits of `path`.
+func vaultMode(_ path: String) throws -> Int {
+    try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+}
+
+func vaultRead(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
+
+/// The exit status of a process that ended normally and said why on stderr: 1 or 2 with
+/// `avault: …` (anything else, including a signal or a Swift trap, is a crash).
+func expectVaultCleanFailure(_ r: CLI.Result, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(r.code == 1 || r.code == 2, "\(what): exit \(r.code) (a crash?): \(r.err)", sourceLocation: sourceLocation)
+    #expect(r.err.hasPrefix("avault: "), "\(what): stderr \(r.err.debugDescription)", sourceLocation: sourceLocation)
+    #expect(!r.err.contains("Fatal error") && !r.err.contains("Stack dump"), "\(what): \(r.err)", sourceLocation: sourceLocation)
+}
