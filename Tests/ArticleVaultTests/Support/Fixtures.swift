@@ -29,11 +29,9 @@ enum Fixtures {
         try #require(lines.count == names.count, "\(url.lastPathComponent): expected \(names.count) lines")
         var values: [String: String] = [:]
         for (line, name) in zip(lines, names) {
-            let prefix = name + ":"
-            try #require(line.hasPrefix(prefix), "\(url.lastPathComponent): expected '\(name):', got '\(line)'")
-            var value = line.dropFirst(prefix.count)
-            if value.hasPrefix(" ") { value = value.dropFirst() }
-            values[name] = String(value)
+            let prefix = name + ": "
+            try #require(line.hasPrefix(prefix), "\(url.lastPathComponent): expected '\(name): ', got '\(line)'")
+            values[name] = String(line.dropFirst(prefix.count))
         }
         return values
     }
