@@ -1,7 +1,7 @@
-// libyaml's event parser, reached through Yams (which builds it): YAML is read event by
-// event straight into the JSON data model, with none of Yams' node tree or regular
-// expressions on the hot path of `avault verify`.
-internal import CYaml
+// libyaml's event parser (Debian's libyaml, the library Yams wraps): YAML is read event by
+// event straight into the JSON data model, with no node tree on the hot path of
+// `avault verify`.
+internal import CYAML
 
 /// Limits on what a record may hold (documented in `docs/formats.md`).
 public enum RecordLimits {
