@@ -177,13 +177,16 @@ public final class Vault {
             let (kid, key) = try currentKey()
             var results: [(id: String, version: Int, size: Int)] = []
             var logEntries: [[(key: String, value: FieldValue)]] = []
+            // IDs by their exact bytes (see sameID), for batches of thousands.
+            var positions = Dictionary(objects.indices.map { (Array(objects[$0].id.utf8), $0) }, uniquingKeysWith: { a, _ in a })
             for input in inputs {
                 guard !input.id.isEmpty, !input.id.utf8.contains(0) else { throw .refused("an object ID must be non-empty text", hint: nil) }
                 let name = try objectName(input.id)
-                var index = objects.firstIndex { Self.sameID($0.id, input.id) }
+                var index = positions[Array(input.id.utf8)]
                 if index == nil {
                     objects.append(VaultFiles.Object(id: input.id, name: name))
                     index = objects.count - 1
+                    positions[Array(input.id.utf8)] = index
                 }
                 let version = (objects[index!].versions.map(\.number).max() ?? 0) + 1
                 let size = try writeEnvelope(object: name, version: version, kid: kid, key: key, from: input.fd, name: input.id)
