@@ -61,7 +61,8 @@ public final class Keyring {
 
     /// Runs `body` holding the keyring's exclusive lock (creating the directory, mode 700, if
     /// needed), on a fresh read of the file; then writes the file atomically.
-    public func update(_ body: (Keyring) throws(AvaultError) -> Void) throws(AvaultError) {
+    @discardableResult
+    public func update<T>(_ body: (Keyring) throws(AvaultError) -> T) throws(AvaultError) -> T {
         try FileSystem.makeDirectory(directory, mode: 0o700)
         try Self.checkDirectory(directory)
         let fd = open(directory + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
@@ -72,10 +73,11 @@ public final class Keyring {
             guard errno == EINTR else { throw .io(path: directory + "/.lock", reason: FileSystem.errnoText()) }
         }
         try reload()
-        try body(self)
+        let result = try body(self)
         var text = Array(file.serialized().utf8)
         defer { wipe(&text) }
         try FileSystem.writeAtomically(path, text, mode: 0o600)
+        return result
     }
 
     private static func checkDirectory(_ directory: String) throws(AvaultError) {

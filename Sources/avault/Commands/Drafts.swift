@@ -23,6 +23,14 @@ struct ResignOption: ParsableArguments {
     }
 }
 
+/// Opens the keyring once, then rewrites each file with `body`, reporting as it goes.
+func rewriteEach(_ files: [String], _ keyring: KeyringOptions, _ resign: ResignOption, verb: String,
+                 _ body: (String, Keyring, Drafts.Signer?) throws(AvaultError) -> Drafts.Result) throws {
+    let ring = try keyring.open()
+    let signer = try resign.signer(ring)
+    for file in files { report(file, verb, try body(file, ring, signer)) }
+}
+
 func report(_ path: String, _ verb: String, _ result: Drafts.Result) {
     if !result.droppedSignatures.isEmpty {
         Terminal.warning("\(path): dropped signatures that no longer match (keys \(result.droppedSignatures.joined(separator: ", ")))"
@@ -46,10 +54,8 @@ struct Seal: ParsableCommand {
     func validate() throws { if files.isEmpty { throw ValidationError("give at least one record") } }
 
     func run() throws {
-        let ring = try keyring.open()
-        let signer = try resign.signer(ring)
-        for file in files {
-            report(file, "sealed", try Drafts.seal(path: file, keyring: ring, keyName: key, fields: fields, signer: signer))
+        try rewriteEach(files, keyring, resign, verb: "sealed") { file, ring, signer throws(AvaultError) in
+            try Drafts.seal(path: file, keyring: ring, keyName: key, fields: fields, signer: signer)
         }
     }
 }
@@ -68,10 +74,8 @@ struct Unseal: ParsableCommand {
     func validate() throws { if files.isEmpty { throw ValidationError("give at least one record") } }
 
     func run() throws {
-        let ring = try keyring.open()
-        let signer = try resign.signer(ring)
-        for file in files {
-            report(file, "unsealed", try Drafts.unseal(path: file, keyring: ring, keyName: key, signer: signer))
+        try rewriteEach(files, keyring, resign, verb: "unsealed") { file, ring, signer throws(AvaultError) in
+            try Drafts.unseal(path: file, keyring: ring, keyName: key, signer: signer)
         }
     }
 }
@@ -91,10 +95,8 @@ struct Migrate: ParsableCommand {
     func validate() throws { if files.isEmpty { throw ValidationError("give at least one record") } }
 
     func run() throws {
-        let ring = try keyring.open()
-        let signer = try resign.signer(ring)
-        for file in files {
-            report(file, "migrated", try Drafts.migrate(path: file, keyring: ring, fromKey: fromKey, keyName: key, signer: signer))
+        try rewriteEach(files, keyring, resign, verb: "migrated") { file, ring, signer throws(AvaultError) in
+            try Drafts.migrate(path: file, keyring: ring, fromKey: fromKey, keyName: key, signer: signer)
         }
     }
 }

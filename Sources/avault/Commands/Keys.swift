@@ -62,17 +62,16 @@ struct KeysGenerate: ParsableCommand {
 
     func run() throws {
         let ring = try keyring.open()
-        var added: KeyringFile.Entry?
-        try ring.update { ring throws(AvaultError) in
+        let added = try ring.update { ring throws(AvaultError) -> KeyringFile.Entry in
             guard ring.versions(of: name).isEmpty else {
                 throw .refused("key '\(name)' already exists", hint: "add a version with 'avault keys rotate \(name)'")
             }
             let algorithm: KeyringFile.Algorithm = kind == .signing ? .ed25519 : .xchacha20poly1305
             let material = freshKey(algorithm)
-            added = try ring.add(name: name, algorithm: algorithm, secret: material.secret, id: material.id,
-                                 publicKey: material.publicKey, protected: !unprotected, now: now())
+            return try ring.add(name: name, algorithm: algorithm, secret: material.secret, id: material.id,
+                                publicKey: material.publicKey, protected: !unprotected, now: now())
         }
-        printEntry(added!, json: json, verb: "generated")
+        printEntry(added, json: json, verb: "generated")
         if unprotected { Terminal.warning("the secret of '\(name)' is stored unprotected in \(ring.path)") }
     }
 }
@@ -103,12 +102,11 @@ struct KeysImport: ParsableCommand {
             algorithm = .xchacha20poly1305
         }
         let ring = try keyring.open()
-        var added: KeyringFile.Entry?
-        try ring.update { ring throws(AvaultError) in
-            added = try ring.add(name: name, algorithm: algorithm, secret: secret, id: SecuredField.keyID(for: secret).hex,
-                                 protected: !unprotected, now: now())
+        let added = try ring.update { ring throws(AvaultError) in
+            try ring.add(name: name, algorithm: algorithm, secret: secret, id: SecuredField.keyID(for: secret).hex,
+                         protected: !unprotected, now: now())
         }
-        printEntry(added!, json: json, verb: "imported")
+        printEntry(added, json: json, verb: "imported")
     }
 }
 
@@ -156,14 +154,13 @@ struct KeysRotate: ParsableCommand {
 
     func run() throws {
         let ring = try keyring.open()
-        var added: KeyringFile.Entry?
-        try ring.update { ring throws(AvaultError) in
+        let added = try ring.update { ring throws(AvaultError) -> KeyringFile.Entry in
             let current = try ring.current(name)
             let material = freshKey(current.algorithm)
-            added = try ring.add(name: name, algorithm: current.algorithm, secret: material.secret, id: material.id,
-                                 publicKey: material.publicKey, protected: current.isProtected, now: now())
+            return try ring.add(name: name, algorithm: current.algorithm, secret: material.secret, id: material.id,
+                                publicKey: material.publicKey, protected: current.isProtected, now: now())
         }
-        printEntry(added!, json: json, verb: "rotated to")
+        printEntry(added, json: json, verb: "rotated to")
     }
 }
 
@@ -259,12 +256,11 @@ struct KeysImportMinisign: ParsableCommand {
         do { file = try Minisign.SecretKeyFile(parsing: bytes) } catch { throw AvaultError.malformed(error, file: secret) }
         let (id, key) = try MinisignKeys.open(file, path: secret, password: password.source)
         let ring = try keyring.open()
-        var added: KeyringFile.Entry?
-        try ring.update { ring throws(AvaultError) in
-            added = try ring.add(name: name, algorithm: .ed25519, secret: key.secretKey, id: id.printed,
-                                 publicKey: key.publicKey.bytes, protected: !unprotected, now: now())
+        let added = try ring.update { ring throws(AvaultError) in
+            try ring.add(name: name, algorithm: .ed25519, secret: key.secretKey, id: id.printed,
+                         publicKey: key.publicKey.bytes, protected: !unprotected, now: now())
         }
-        printEntry(added!, json: json, verb: "imported")
+        printEntry(added, json: json, verb: "imported")
     }
 }
 
@@ -310,12 +306,11 @@ struct KeysPasswd: ParsableCommand {
     func run() throws {
         let ring = try keyring.open()
         let source = PassphraseSource(file: newPassphraseFile, environmentVariable: "AVAULT_NEW_PASSPHRASE", label: "new keyring passphrase")
-        var count = 0
-        try ring.update { ring throws(AvaultError) in
+        let count = try ring.update { ring throws(AvaultError) -> Int in
             // Check the old passphrase before asking for a new one.
             if let first = ring.file.entries.first(where: { $0.isProtected }) { _ = try ring.secret(of: first) }
             try ring.changePassphrase(to: try source.read(confirm: true))
-            count = ring.file.entries.filter(\.isProtected).count
+            return ring.file.entries.filter(\.isProtected).count
         }
         Terminal.writeStdout("re-sealed \(count) secret\(count == 1 ? "" : "s") under the new passphrase\n")
     }
