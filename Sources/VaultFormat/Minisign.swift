@@ -17,15 +17,21 @@ public enum Minisign {
             precondition(bytes.count == 8)
             self.bytes = bytes
         }
-        /// Parses the 16 hex digits minisign prints (the little-endian number, uppercase);
-        /// lowercase is accepted too.
+        /// Parses a printed id: the little-endian number in hex, 1 to 16 digits (minisign drops
+        /// leading zeros), either case.
         public init?(printed: some StringProtocol) {
-            guard printed.utf8.count == 16, let raw = try? Hex.decode(printed) else { return nil }
+            let count = printed.utf8.count
+            guard (1...16).contains(count), let raw = try? Hex.decode(String(repeating: "0", count: 16 - count) + printed) else { return nil }
             self.bytes = raw.reversed()
         }
-        /// The id as minisign prints it: the 8 bytes read as a little-endian number, in
+        /// The id in avault's files and output: the 8 bytes read as a little-endian number, in
         /// 16 uppercase hex digits.
         public var printed: String { Hex.encode(Array(bytes.reversed())).uppercased() }
+        /// The id exactly as minisign prints it (`%PRIX64`: no leading zeros), as in the comment
+        /// of a `.pub` file.
+        public var minisignText: String {
+            String(bytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }, radix: 16, uppercase: true)
+        }
         public var description: String { printed }
     }
 
@@ -43,7 +49,7 @@ public enum Minisign {
 
         /// The whole file, as `minisign -G` writes it.
         public var fileText: String {
-            "\(commentPrefix)minisign public key \(keyID.printed)\n\(line)\n"
+            "\(commentPrefix)minisign public key \(keyID.minisignText)\n\(line)\n"
         }
 
         /// Parses a public key file (comment line and key line) or a bare key line.

@@ -17,7 +17,7 @@ import Testing
         #expect(imported["protected"] as? Bool == true)
         let pubText = String(decoding: minisignPub, as: UTF8.self)
         let lines = pubText.split(separator: "\n")
-        #expect(lines.first == "untrusted comment: minisign public key \(imported["id"] as? String ?? "?")")
+        #expect(lines.first == "untrusted comment: minisign public key \(minisignIDText(imported["id"] as? String ?? "?"))")
         #expect(imported["publicKey"] as? String == lines.last.map(String.init))
 
         let exported = try f.avault(["keys", "export-public", "mx"])

@@ -156,3 +156,9 @@ final class KeysFixture {
                      sourceLocation: sourceLocation)
     }
 }
+
+/// A 16-digit key id as minisign prints it: without leading zeros.
+func minisignIDText(_ id: String) -> String {
+    let trimmed = id.drop { $0 == "0" }
+    return trimmed.isEmpty ? "0" : String(trimmed)
+}

@@ -55,7 +55,9 @@ private enum MinisignSample {
         #expect(Minisign.KeyID(printed: "9E9C1AA7DF61BC30") == id)
         #expect(Minisign.KeyID(printed: "9e9c1aa7df61bc30") == id)
         #expect(Minisign.KeyID(bytes: [1, 2, 3, 4, 5, 6, 7, 0xAB]).printed == "AB07060504030201")
-        for bad in ["", "9E9C1AA7DF61BC3", "9E9C1AA7DF61BC300", "9E9C1AA7DF61BC3G", "0x9C1AA7DF61BC30"] {
+        // Fewer digits are minisign's own spelling of an id with leading zeros.
+        #expect(Minisign.KeyID(printed: "9E9C1AA7DF61BC3")?.printed == "09E9C1AA7DF61BC3")
+        for bad in ["", "9E9C1AA7DF61BC300", "9E9C1AA7DF61BC3G", "0x9C1AA7DF61BC30"] {
             #expect(Minisign.KeyID(printed: bad) == nil, "\(bad)")
         }
         for _ in 0..<20 {
@@ -165,8 +167,10 @@ private enum MinisignSample {
 
         let pubText = try String(contentsOfFile: pub, encoding: .utf8)
         let key = try Minisign.PublicKey(parsing: pubText)
-        // minisign prints the id in its comment: it must be our printed form.
-        #expect(pubText.hasPrefix("untrusted comment: minisign public key \(key.keyID.printed)\n"))
+        // minisign prints the id in its comment without leading zeros; ours pads to 16 digits.
+        #expect(pubText.hasPrefix("untrusted comment: minisign public key \(key.keyID.minisignText)\n"))
+        #expect(key.keyID.printed.hasSuffix(key.keyID.minisignText) && key.keyID.printed.count == 16)
+        #expect(Minisign.KeyID(printed: key.keyID.minisignText) == key.keyID)
         #expect(key.fileText == pubText)
         let secBytes = Array(try Data(contentsOf: URL(fileURLWithPath: sec)))
         let secret = try Minisign.SecretKeyFile(parsing: secBytes)
@@ -175,5 +179,20 @@ private enum MinisignSample {
             #expect(Array(raw[0..<8]) == key.keyID.bytes)
             #expect(Array(raw[40..<72]) == key.key)
         }
+    }
+}
+
+@Suite struct MinisignKeyIDText {
+    /// minisign prints key ids with `%PRIX64`: an id whose top nibble is zero has 15 digits.
+    @Test func leadingZerosAreDroppedOnlyInMinisignsOwnText() throws {
+        let id = Minisign.KeyID(bytes: [0xE6, 0x1E, 0x2C, 0x0B, 0x3F, 0xC8, 0x6B, 0x0E])
+        #expect(id.printed == "0E6BC83F0B2C1EE6")
+        #expect(id.minisignText == "E6BC83F0B2C1EE6")
+        #expect(Minisign.KeyID(printed: "E6BC83F0B2C1EE6") == id)
+        #expect(Minisign.KeyID(printed: "0e6bc83f0b2c1ee6") == id)
+        #expect(Minisign.KeyID(printed: "") == nil)
+        #expect(Minisign.KeyID(printed: "10E6BC83F0B2C1EE6") == nil)
+        let key = Minisign.PublicKey(keyID: id, key: [UInt8](repeating: 7, count: 32))
+        #expect(key.fileText.hasPrefix("untrusted comment: minisign public key E6BC83F0B2C1EE6\n"))
     }
 }
