@@ -4,6 +4,8 @@ public import VaultFormat
 public struct RecordFile: Sendable {
     /// Where it was read from.
     public let path: String
+    /// The file's text.
+    public let text: String
     /// The parsed document.
     public let document: RecordDocument
 
@@ -14,6 +16,7 @@ public struct RecordFile: Sendable {
             throw .malformed(.invalidRecord("the file is not valid UTF-8", line: nil), file: path)
         }
         self.path = path
+        self.text = text
         do {
             self.document = try RecordDocument(parsing: text)
         } catch {

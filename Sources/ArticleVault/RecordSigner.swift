@@ -58,11 +58,8 @@ public enum RecordSigner {
 
     /// Reads and parses a record.
     public static func read(_ path: String) throws(AvaultError) -> (String, RecordDocument) {
-        let bytes = try FileSystem.read(path)
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw .malformed(.invalidRecord("the file is not valid UTF-8", line: nil), file: path)
-        }
-        do { return (text, try RecordDocument(parsing: text)) } catch { throw .malformed(error, file: path) }
+        let file = try RecordFile(path: path)
+        return (file.text, file.document)
     }
 
     /// BLAKE2b-512 of a file, read in 1 MiB pieces.

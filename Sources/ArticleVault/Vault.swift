@@ -37,10 +37,13 @@ public final class Vault {
         return try storage.withLock { () throws(AvaultError) -> Vault in
             let vaultID = Hex.encode(SecureRandom.bytes(count: 16))
             let namingKey = SecretBytes.random(count: 32)
-            var config = VaultFiles.Config(vaultID: vaultID, keyName: keyName,
-                                           namingKey: VaultFiles.Sealed(kid: KeyID(bytes: [0, 0, 0, 0, 0, 0, 0, 0]), nonce: [], ciphertext: []))
             let key = try keyring.secret(of: entry)
-            config.namingKey = try seal(namingKey.withUnsafeBytes { Array($0) }, key: key, kid: entry.id, ad: { config.namingKeyAssociatedData(kid: $0) })
+            let sealed = try namingKey.withUnsafeBytes { raw in
+                Result { () throws(AvaultError) in
+                    try seal(raw, key: key, kid: entry.id, ad: { VaultFiles.Config.namingKeyAssociatedData(vaultID: vaultID, kid: $0) })
+                }
+            }.get()
+            let config = VaultFiles.Config(vaultID: vaultID, keyName: keyName, namingKey: sealed)
             try storage.replace("config", Array(config.text.utf8))
             let vault = try Vault(storage: storage, keyring: keyring)
             try vault.writeIndex([])
@@ -107,7 +110,7 @@ public final class Vault {
         return Hex.encode(Array(digest[0..<16]))
     }
 
-    private static func seal(_ plaintext: [UInt8], key: SecretBytes, kid: String, ad: (KeyID) -> [UInt8]) throws(AvaultError) -> VaultFiles.Sealed {
+    private static func seal<P: BytesView>(_ plaintext: P, key: SecretBytes, kid: String, ad: (KeyID) -> [UInt8]) throws(AvaultError) -> VaultFiles.Sealed {
         let id = KeyID(hex: kid)!
         let nonce = SecureRandom.bytes(count: 24)
         do {
@@ -127,7 +130,10 @@ public final class Vault {
     public func readIndex() throws(AvaultError) -> [VaultFiles.Object] {
         guard let bytes = try storage.read("index") else { throw .refused("\(storage.location): the vault has no index", hint: nil) }
         let sealed: VaultFiles.Sealed
-        do { sealed = try VaultFiles.parseIndex(String(decoding: bytes, as: UTF8.self)) } catch { throw .malformed(error, file: storage.location + "/index") }
+        do { sealed = try VaultFiles.parseIndex(String(decoding: bytes, as: UTF8.self)) } catch {
+            // Only avault writes the index: a malformed one was altered or damaged.
+            throw .tampered("the index does not authenticate: it is malformed (\(error))", hint: "run 'avault vault verify'")
+        }
         let plain = try Self.open(sealed, key: try key(kid: sealed.kid.hex), ad: config.indexAssociatedData(kid: sealed.kid), what: "the index")
         do { return try VaultFiles.parseIndexJSON(plain) } catch { throw .malformed(error, file: storage.location + "/index") }
     }

@@ -62,6 +62,11 @@ public enum VaultFiles {
 
         /// Associated data of the sealed naming key.
         public func namingKeyAssociatedData(kid: KeyID) -> [UInt8] {
+            Self.namingKeyAssociatedData(vaultID: vaultID, kid: kid)
+        }
+
+        /// Associated data of the sealed naming key of vault `vaultID`.
+        public static func namingKeyAssociatedData(vaultID: String, kid: KeyID) -> [UInt8] {
             Array("avault/vault/v1;naming;\(vaultID);\(kid.hex)".utf8)
         }
 
