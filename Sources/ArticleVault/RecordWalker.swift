@@ -34,9 +34,13 @@ public enum RecordWalker {
             }
             if name.hasPrefix(".") { continue }
             var isDir = entry.pointee.d_type == UInt8(DT_DIR)
-            if entry.pointee.d_type == UInt8(DT_UNKNOWN) || entry.pointee.d_type == UInt8(DT_LNK) {
+            if entry.pointee.d_type == UInt8(DT_UNKNOWN) {
                 var st = stat()
-                isDir = stat(dir + "/" + name, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+                isDir = lstat(dir + "/" + name, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+            } else if entry.pointee.d_type == UInt8(DT_LNK) {
+                // Symbolic links to files are followed; links to directories are not (no cycles).
+                var st = stat()
+                guard stat(dir + "/" + name, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
             }
             names.append((name, isDir))
         }
