@@ -181,19 +181,6 @@ enum Interop {
         }
     }
 
-    /// Deterministic test data (SplitMix64).
-    struct RNG: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) } }
-    }
 
     static func withTempDirectory<T>(_ body: (URL) throws -> T) throws -> T {
         let dir = try CLI.tempDirectory()
@@ -257,7 +244,7 @@ struct InteropTests {
 
     @Test("v1: blobs made by `avault secured encrypt --legacy-cbc` decrypt with PyCryptodome (16/24/32-byte keys)")
     func v1AvaultBlobsDecryptWithPyCryptodome() throws {
-        var rng = Interop.RNG(seed: 11)
+        var rng = SeededRNG(seed: 11)
         let inputs = (0..<Self.encryptCount).map { i -> (key: String, context: String?, plaintext: [UInt8]) in
             let lengths = [0, 1, 15, 16, 17, 31, 32, 33]
             let length = i < lengths.count ? lengths[i] : Int.random(in: 0...100, using: &rng)
@@ -278,7 +265,7 @@ struct InteropTests {
 
     @Test("v2: blobs made by `avault secured encrypt --context C` decrypt with PyNaCl under C only")
     func v2AvaultBlobsDecryptWithPyNaCl() throws {
-        var rng = Interop.RNG(seed: 12)
+        var rng = SeededRNG(seed: 12)
         let contexts = ["", "https://example.org/news/1", "-starts-with-dash", "a;b;v2;", "café", "cafe\u{301}",
                         "日本語 ✓ 🔒", "line\nbreak", " padded ", "--context"]
         let inputs = (0..<Self.encryptCount).map { i -> (key: String, context: String?, plaintext: [UInt8]) in
@@ -328,7 +315,7 @@ struct InteropTests {
           arguments: [0, 1, 2])
     func opensslToAvault(cipherIndex: Int) throws {
         let (cipher, keyBytes) = Self.opensslCiphers[cipherIndex]
-        var rng = Interop.RNG(seed: 100 + UInt64(cipherIndex))
+        var rng = SeededRNG(seed: 100 + UInt64(cipherIndex))
         try Interop.withTempDirectory { dir in
             for length in Self.opensslLengths {
                 let key = rng.bytes(keyBytes), iv = rng.bytes(16), plaintext = rng.bytes(length)
@@ -349,7 +336,7 @@ struct InteropTests {
           arguments: [0, 1, 2])
     func avaultToOpenssl(cipherIndex: Int) throws {
         let (cipher, keyBytes) = Self.opensslCiphers[cipherIndex]
-        var rng = Interop.RNG(seed: 200 + UInt64(cipherIndex))
+        var rng = SeededRNG(seed: 200 + UInt64(cipherIndex))
         try Interop.withTempDirectory { dir in
             let key = rng.bytes(keyBytes)
             let keyFile = dir.appendingPathComponent("key")

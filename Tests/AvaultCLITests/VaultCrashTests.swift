@@ -48,7 +48,7 @@ import Glibc
         let start = Date()
         let f = try VaultFixture()
         let seed = UInt64(ProcessInfo.processInfo.environment["AVAULT_CRASH_SEED"] ?? "") ?? 0xC4A5_0001
-        var rng = VaultRNG(seed: seed)
+        var rng = SeededRNG(seed: seed)
         let payloads = f.path("payloads")
         try FileManager.default.createDirectory(atPath: payloads, withIntermediateDirectories: true)
         let script = f.path("loop.sh")
@@ -59,7 +59,7 @@ import Glibc
         // Payload i is "put i\n" and a slice of one of three random blobs: distinct per put,
         // cheap to regenerate. Every 4th is 1.5–3.5 MB (23–54 chunks), so that kills also land
         // while envelopes are being written; the rest are up to 3,000 bytes.
-        let blobs = (0..<3).map { _ in rng.bytes(4 << 20) }
+        let blobs = (0..<3).map { _ in rng.data(4 << 20) }
         var recipe: [Int: (blob: Int, offset: Int, size: Int)] = [:]
         func payload(_ i: Int) -> Data? {
             recipe[i].map { Data("put \(i)\n".utf8) + blobs[$0.blob][$0.offset..<($0.offset + $0.size)] }
@@ -123,7 +123,7 @@ import Glibc
     /// 4 processes × 25 puts to overlapping IDs, with gets in between, all at once.
     @Test func concurrentWritersAndReaders() throws {
         let f = try VaultFixture()
-        var rng = VaultRNG(seed: 0xC0C0_4)
+        var rng = SeededRNG(seed: 0xC0C0_4)
         let dir = f.path("conc")
         try FileManager.default.createDirectory(atPath: dir + "/got", withIntermediateDirectories: true)
         var byID: [String: [Data]] = [:]
@@ -135,7 +135,7 @@ import Glibc
         var payload: [String: Data] = [:]
         for w in 0..<4 {
             for i in 1...25 {
-                let data = Data("worker \(w) put \(i)\n".utf8) + rng.bytes(i % 8 == 0 ? 100_000 : Int(rng.next() % 2000))
+                let data = Data("worker \(w) put \(i)\n".utf8) + rng.data(i % 8 == 0 ? 100_000 : Int(rng.next() % 2000))
                 payload["\(w)_\(i)"] = data
                 byID["c\((i + w) % 5)", default: []].append(data)
                 try data.write(to: URL(fileURLWithPath: dir + "/w\(w)_\(i)"))

@@ -18,10 +18,10 @@ import Glibc
 
     @Test func rotateRewrapRetireAndEveryVersionStillReads() throws {
         let f = try VaultFixture()
-        var rng = VaultRNG(seed: 0xA07A7E)
+        var rng = SeededRNG(seed: 0xA07A7E)
         var stored: [String: [Int: Data]] = [:]
         func put(_ id: String, _ size: Int) throws {
-            let payload = rng.bytes(size)
+            let payload = rng.data(size)
             let v = try f.put(id, payload)
             stored[id, default: [:]][v] = payload
         }

@@ -16,10 +16,10 @@ import Glibc
 
     @Test func payloadsOfEverySizeRoundTripByteForByte() throws {
         let f = try VaultFixture()
-        var rng = VaultRNG(seed: 0x5EED_0001)
+        var rng = SeededRNG(seed: 0x5EED_0001)
         let sizes = [0, 1, 17, 65535, 65536, 65537, 131072, 3 * 1024 * 1024 + 12345]
         for (i, size) in sizes.enumerated() {
-            let payload = rng.bytes(size)
+            let payload = rng.data(size)
             let id = "size-\(size)"
             let before = Set(try f.envelopeFiles().envelopes)
             // Alternate between a file argument and standard input.

@@ -13,10 +13,10 @@ private struct TamperScene {
 
     init() throws {
         f = try VaultFixture()
-        var rng = VaultRNG(seed: 0x7A3_9E4)
-        payloadA1 = rng.bytes(150_000)
-        payloadA2 = rng.bytes(140_000)
-        payloadB1 = rng.bytes(100)
+        var rng = SeededRNG(seed: 0x7A3_9E4)
+        payloadA1 = rng.data(150_000)
+        payloadA2 = rng.data(140_000)
+        payloadB1 = rng.data(100)
         var seen = Set<String>()
         func added(_ f: VaultFixture) throws -> String {
             let now = Set(try f.envelopeFiles().envelopes)

@@ -146,32 +146,6 @@ struct VerifyReport: CustomStringConvertible {
     }
 }
 
-/// A small deterministic generator (SplitMix64), so a failing run can be repeated.
-struct VaultRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func bytes(_ count: Int) -> Data {
-        var out = [UInt8](repeating: 0, count: count)
-        var i = 0
-        while i < count {
-            var word = next()
-            for _ in 0..<8 where i < count {
-                out[i] = UInt8(truncatingIfNeeded: word)
-                word >>= 8
-                i += 1
-            }
-        }
-        return Data(out)
-    }
-}
 
 /// Processes started with posix_spawn: each in a process group of its own (so a test can
 /// SIGKILL a whole tree), standard streams from and to files, only fds 0–2 inherited, and
