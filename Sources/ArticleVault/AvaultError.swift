@@ -24,6 +24,9 @@ public enum AvaultError: Error, Sendable {
     case wrongPassphrase(what: String, hint: String)
     /// Stored data does not authenticate (an altered or damaged vault file); exit status 1.
     case tampered(String, hint: String?)
+    /// A legacy v1 blob would be decrypted although nothing authenticates it (no valid
+    /// signature by a trusted key over its record, no explicit opt-in); exit status 2.
+    case unauthenticatedLegacy
     /// An operation was refused (a missing key, an existing file, a policy); exit status 2.
     case refused(String, hint: String?)
 
@@ -50,6 +53,8 @@ public enum AvaultError: Error, Sendable {
             return "wrong passphrase for \(what)"
         case let .refused(message, _), let .tampered(message, _):
             return message
+        case .unauthenticatedLegacy:
+            return "refusing to decrypt a legacy v1 blob that no trusted signature authenticates"
         }
     }
 
@@ -66,6 +71,9 @@ public enum AvaultError: Error, Sendable {
             return hint
         case let .wrongPassphrase(_, hint):
             return hint
+        case .unauthenticatedLegacy:
+            return "v1 is unauthenticated AES-CBC, so its decryption is a padding oracle; sign the record with a trusted key, "
+                + "or pass --allow-unauthenticated-legacy to accept that"
         default:
             return nil
         }

@@ -22,6 +22,8 @@ public enum Drafts {
         public var droppedSignatures: [String] = []
         /// Whether the record was re-signed.
         public var signed = false
+        /// Why a legacy v1 blob could be decrypted, when one was.
+        public var legacy: LegacyAuthorization.Basis?
     }
 
     /// Seals the body and `fields` of the record at `path` with the newest version of `keyName`.
@@ -52,9 +54,11 @@ public enum Drafts {
     /// Restores what `seal` moved into the blob (or, for a legacy v1 blob, makes its plaintext
     /// the body). A v2 blob's key is found by its kid unless `keyName` is given; a v1 blob needs
     /// `keyName` naming a legacy key.
-    public static func unseal(path: String, keyring: Keyring, keyName: String?, signer: Signer?) throws(AvaultError) -> Result {
+    public static func unseal(path: String, keyring: Keyring, keyName: String?, legacy: LegacyPolicy,
+                              signer: Signer?) throws(AvaultError) -> Result {
         let (text, document) = try RecordSigner.read(path)
         let blob = try securedBlob(document, path)
+        let authorization = try legacyAuthorization(blob, document, legacy)
         var name = keyName
         if name == nil {
             guard case .v2(let kid, _, _) = blob else {
@@ -65,7 +69,7 @@ public enum Drafts {
             }
             name = entry.name
         }
-        var plaintext = try keyring.decrypt(blob, keyName: name!, context: document.securedContext)
+        var plaintext = try keyring.decrypt(blob, keyName: name!, context: document.securedContext, legacy: authorization)
         defer { wipe(&plaintext) }
         var editor = try edit(text, document, path)
         editor.remove("secured")
@@ -92,21 +96,35 @@ public enum Drafts {
             }
             editor.body = body
         }
-        return try finish(editor, original: document, path: path, signer: signer)
+        var result = try finish(editor, original: document, path: path, signer: signer)
+        result.legacy = authorization?.basis
+        return result
     }
 
     /// Rewrites a v1 blob as v2 under the newest version of `keyName`, in memory.
-    public static func migrate(path: String, keyring: Keyring, fromKey: String, keyName: String, signer: Signer?) throws(AvaultError) -> Result {
+    public static func migrate(path: String, keyring: Keyring, fromKey: String, keyName: String, legacy: LegacyPolicy,
+                               signer: Signer?) throws(AvaultError) -> Result {
         let (text, document) = try RecordSigner.read(path)
         let blob = try securedBlob(document, path)
         guard case .v1 = blob else { throw .refused("\(path): the secured blob is already v2", hint: nil) }
-        var plaintext = try keyring.decrypt(blob, keyName: fromKey, context: document.securedContext)
+        let authorization = try legacyAuthorization(blob, document, legacy)
+        var plaintext = try keyring.decrypt(blob, keyName: fromKey, context: document.securedContext, legacy: authorization)
         defer { wipe(&plaintext) }
         let v2 = try keyring.encrypt(plaintext, keyName: keyName, context: document.securedContext, legacy: false)
         var editor = try edit(text, document, path)
         let after = editor.remove("secured")?.after
         editor.insert(editor.scalarBlock("secured", v2.text), after: after)
-        return try finish(editor, original: document, path: path, signer: signer)
+        var result = try finish(editor, original: document, path: path, signer: signer)
+        result.legacy = authorization?.basis
+        return result
+    }
+
+    /// For a v1 blob: the authorisation to decrypt it, or the refusal (before any decryption).
+    private static func legacyAuthorization(_ blob: SecuredBlob, _ document: RecordDocument,
+                                            _ policy: LegacyPolicy) throws(AvaultError) -> LegacyAuthorization? {
+        guard case .v1 = blob else { return nil }
+        guard let authorization = policy.authorization(for: document) else { throw .unauthenticatedLegacy }
+        return authorization
     }
 
     private static func edit(_ text: String, _ document: RecordDocument, _ path: String) throws(AvaultError) -> FrontMatterEditor {

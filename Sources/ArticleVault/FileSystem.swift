@@ -21,6 +21,47 @@ public enum FileSystem {
         return try readAll(fd: fd, name: path, sizeHint: Int(st.st_size))
     }
 
+    /// What kind of file is at a path (symbolic links followed).
+    public enum FileKind: String, Sendable {
+        case regular = "a regular file", directory = "a directory", fifo = "a FIFO", socket = "a socket"
+        case characterDevice = "a character device", blockDevice = "a block device", other = "not a regular file"
+    }
+
+    /// The kind of file at `path`, following symbolic links.
+    public static func kind(of path: String) throws(AvaultError) -> FileKind {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw .io(path: path, reason: errnoText()) }
+        return kind(st.st_mode)
+    }
+
+    static func kind(_ mode: mode_t) -> FileKind {
+        switch mode & S_IFMT {
+        case S_IFREG: return .regular
+        case S_IFDIR: return .directory
+        case S_IFIFO: return .fifo
+        case S_IFSOCK: return .socket
+        case S_IFCHR: return .characterDevice
+        case S_IFBLK: return .blockDevice
+        default: return .other
+        }
+    }
+
+    /// Reads a whole regular file. Anything else (a FIFO, a socket, a device) is refused
+    /// without being opened, and checked again on the open descriptor (opened non-blocking, so
+    /// a FIFO swapped in meanwhile cannot hang the reader).
+    public static func readRegularFile(_ path: String) throws(AvaultError) -> [UInt8] {
+        let before = try kind(of: path)
+        guard before == .regular else { throw .io(path: path, reason: "\(before.rawValue), not a regular file") }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else { throw .io(path: path, reason: errnoText()) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: errnoText()) }
+        let after = kind(st.st_mode)
+        guard after == .regular else { throw .io(path: path, reason: "\(after.rawValue), not a regular file") }
+        return try readAll(fd: fd, name: path, sizeHint: Int(st.st_size))
+    }
+
     /// Reads a file descriptor to its end (standard input, pipes). With the right `sizeHint`
     /// (a regular file's size) this is one allocation and no copy.
     public static func readAll(fd: Int32, name: String, sizeHint: Int = 0) throws(AvaultError) -> [UInt8] {

@@ -3,8 +3,11 @@ public import VaultFormat
 
 extension Keyring {
     /// Decrypts `blob` with the key named `name`: a v2 blob with the version whose id the blob
-    /// names, a v1 blob with each active version of a legacy key in turn (newest first).
-    public func decrypt(_ blob: SecuredBlob, keyName name: String, context: String) throws(AvaultError) -> [UInt8] {
+    /// names, a v1 blob — only with a `legacy` authorisation — with each active version of a
+    /// legacy key in turn (newest first).
+    public func decrypt(_ blob: SecuredBlob, keyName name: String, context: String,
+                        legacy: LegacyAuthorization? = nil) throws(AvaultError) -> [UInt8] {
+        if case .v1 = blob, legacy == nil { throw .unauthenticatedLegacy }
         let all = versions(of: name)
         guard let kind = all.first?.algorithm.kind else { throw noSuchKey(name) }
         switch blob {
@@ -35,7 +38,7 @@ extension Keyring {
             var secrets: [SecretBytes] = []
             for entry in active.reversed() { secrets.append(try secret(of: entry)) }
             for key in secrets {
-                if let plaintext = try? SecuredField.decrypt(blob, key: key, context: context) { return plaintext }
+                if let plaintext = try? SecuredField.decrypt(blob, key: key, context: context, legacy: legacy) { return plaintext }
             }
             throw .decryptionFailed(hint: nil)
         }

@@ -1,95 +1,74 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Dispatch
 import Synchronization
 import VaultCrypto
 public import VaultFormat
 
-/// Whose signatures count.
-public enum TrustSource: Sendable {
-    /// Keys in a trust store, with roles, validity windows and revocation.
-    case store(TrustStoreFile)
-    /// Exactly one public key (`--pubkey`), with no roles or validity window.
-    case publicKey(Minisign.PublicKey)
-}
-
-/// What `avault verify` requires of each record.
+/// What `avault verify` requires of each file.
 public struct VerifyPolicy: Sendable {
-    public var trust: TrustSource
-    /// Roles that valid signatures must cover (each by at least one).
-    public var requiredRoles: [String] = []
-    /// Fail unsigned records.
+    /// Whose signatures count, and the rules they are judged by.
+    public var trust: TrustPolicy
+    /// Fail unsigned files.
     public var requireSignature = false
     /// Let legacy v1 `secured` blobs pass.
     public var allowLegacySecured = false
-    /// With `--check-decrypt`: whether a record's blob decrypts (blob, context).
-    public var decryptCheck: (@Sendable (SecuredBlob, String) -> Bool)?
+    /// With `--check-decrypt`: the keys to try each record's blob with.
+    public var decryptCheck: SecuredDecryptChecker?
+    /// With `--check-decrypt`: also try v1 blobs that no trusted signature authenticates.
+    public var allowUnauthenticatedLegacy = false
 
-    public init(trust: TrustSource) { self.trust = trust }
+    public init(trust: TrustPolicy) { self.trust = trust }
 }
 
-/// The verdict on one record.
+/// The verdict on one file.
 public enum RecordOutcome: String, Sendable, CaseIterable {
     case valid, invalid, untrusted, revoked, expired, unsigned, malformed
 }
 
-/// One signature's verdict.
-public struct SignatureReport: Sendable {
-    public var keyID: String
-    /// `valid`, `invalid`, `untrusted`, `revoked` or `expired`.
-    public var status: String
-    public var signer: String?
-    public var roles: [String]
-    /// From the trusted comment's `timestamp:` field.
-    public var timestamp: Int64?
-    public var reason: String?
-}
-
-/// Everything `verify` and `audit` say about one record.
+/// Everything `verify` and `audit` say about one file.
 public struct RecordReport: Sendable {
     public var path: String
     public var outcome: RecordOutcome
-    /// Whether the record passes the policy.
+    /// Whether the file passes the policy.
     public var passed: Bool
     /// Why it fails (or what is notable).
     public var reason: String?
     /// For malformed records, the line when known.
     public var line: Int?
+    /// Embedded signatures, or the detached `FILE.minisig` of a file without front matter.
     public var signatures: [SignatureReport] = []
+    /// Whether ``signatures`` came from a detached `FILE.minisig`.
+    public var detached = false
     /// `none`, `v1`, `v2` or `malformed`.
     public var secured: String = "none"
     /// The kid of a v2 blob.
     public var securedKeyID: String?
-    /// With `--check-decrypt`, whether the blob decrypts.
+    /// With `--check-decrypt`, whether the blob decrypts; nil when it was not tried (no
+    /// check asked, or a v1 blob that nothing authenticates).
     public var decrypts: Bool?
 }
 
-/// Verifies records against a policy.
+/// Verifies files against a policy.
+///
+/// A file is a record when it starts as Jekyll's pages with front matter do (see
+/// ``RecordDocument/hasFrontMatter(_:)``); its embedded signatures are judged. A file without
+/// front matter is `unsigned` (reason `no front matter`) unless a detached `FILE.minisig` beside
+/// it verifies under the same policy. Files that are not regular (FIFOs, sockets, devices) are
+/// reported as `malformed` and never opened.
 public struct RecordVerifier: Sendable {
     public let policy: VerifyPolicy
-    private let trusted: [Minisign.KeyID: TrustStoreFile.Entry]
 
-    public init(policy: VerifyPolicy) {
-        self.policy = policy
-        switch policy.trust {
-        case .store(let store):
-            trusted = Dictionary(store.entries.map { ($0.publicKey.keyID, $0) }, uniquingKeysWith: { a, _ in a })
-        case .publicKey(let key):
-            trusted = [key.keyID: TrustStoreFile.Entry(publicKey: key, name: "--pubkey", added: "1970-01-01T00:00:00Z")]
-        }
-    }
+    public init(policy: VerifyPolicy) { self.policy = policy }
 
-    /// Verifies the record at `path`. With `onlyRecords`, a file that does not start with a
-    /// `---` line is not a record and gives nil.
-    public func verify(path: String, onlyRecords: Bool = false) -> RecordReport? {
+    /// The reason given for a file without front matter.
+    public static let noFrontMatter = "no front matter"
+
+    /// Verifies the file at `path`.
+    public func verify(path: String) -> RecordReport {
         let bytes: [UInt8]
-        do { bytes = try FileSystem.read(path) } catch {
+        do { bytes = try FileSystem.readRegularFile(path) } catch {
             return RecordReport(path: path, outcome: .malformed, passed: false, reason: error.message)
         }
-        if onlyRecords, !(bytes.starts(with: Array("---\n".utf8)) || bytes.starts(with: Array("---\r\n".utf8))) {
-            return nil
-        }
+        guard RecordDocument.hasFrontMatter(bytes) else { return verifyWithoutFrontMatter(path: path, bytes: bytes) }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             return RecordReport(path: path, outcome: .malformed, passed: false, reason: "the file is not valid UTF-8")
         }
@@ -107,127 +86,129 @@ public struct RecordVerifier: Sendable {
         return verify(document: document, signatures: signatures, path: path)
     }
 
+    /// A file without front matter: unsigned, unless `FILE.minisig` signs its bytes.
+    private func verifyWithoutFrontMatter(path: String, bytes: [UInt8]) -> RecordReport {
+        var report = RecordReport(path: path, outcome: .unsigned, passed: !policy.requireSignature, reason: Self.noFrontMatter)
+        let sigPath = path + ".minisig"
+        guard FileSystem.exists(sigPath) else { return report }
+        report.detached = true
+        let signature: Minisign.Signature
+        do {
+            let sigBytes = try FileSystem.readRegularFile(sigPath)
+            signature = try Minisign.Signature(parsing: String(decoding: sigBytes, as: UTF8.self))
+        } catch let error as AvaultError {
+            return RecordReport(path: path, outcome: .malformed, passed: false, reason: "no front matter, and \(error.message)")
+        } catch {
+            return RecordReport(path: path, outcome: .malformed, passed: false, reason: "no front matter, and \(sigPath): \(error)")
+        }
+        let s = policy.trust.judge(signature, domain: .file) { key in
+            MinisignSigning.check(signature, digest: MinisignSigning.prehash(bytes), publicKey: key)
+        }
+        report.signatures = [s]
+        if let (outcome, reason) = policy.trust.outcome(of: [s]) {
+            report.outcome = outcome
+            report.reason = outcome == .valid ? "no front matter; signed by \(FileSystem.baseName(of: sigPath))" : reason
+        }
+        report.passed = report.outcome == .valid
+        return report
+    }
+
     /// Verifies a parsed record.
     public func verify(document: RecordDocument, signatures: [Minisign.Signature], path: String) -> RecordReport {
         var report = RecordReport(path: path, outcome: .unsigned, passed: false)
         var digest: [UInt8]?
-        var validRoles = Set<String>()
-        var anyValid = false
-        for signature in signatures {
-            var s = SignatureReport(keyID: signature.keyID.printed, status: "untrusted", roles: [], timestamp: signature.timestamp)
-            guard let entry = trusted[signature.keyID] else {
-                s.reason = "key \(signature.keyID.printed) is not trusted"
-                report.signatures.append(s)
-                continue
+        report.signatures = signatures.map { signature in
+            policy.trust.judge(signature, domain: .record) { key in
+                if digest == nil { digest = MinisignSigning.prehash(RecordSignatures.canonicalBytes(of: document)) }
+                return MinisignSigning.check(signature, digest: digest!, publicKey: key)
             }
-            s.signer = entry.name
-            s.roles = entry.roles
-            if digest == nil { digest = MinisignSigning.prehash(RecordSignatures.canonicalBytes(of: document)) }
-            switch MinisignSigning.check(signature, digest: digest!, publicKey: entry.publicKey) {
-            case .valid:
-                if let revoked = entry.revoked {
-                    s.status = "revoked"
-                    s.reason = "key \(s.keyID) was revoked on \(revoked.time)" + (revoked.reason.isEmpty ? "" : ": \(revoked.reason)")
-                } else if let window = outsideValidity(entry, signature.timestamp) {
-                    s.status = "expired"
-                    s.reason = window
-                } else {
-                    s.status = "valid"
-                    anyValid = true
-                    validRoles.formUnion(entry.roles)
-                }
-            case .badSignature:
-                s.status = "invalid"
-                s.reason = "the signature by \(s.keyID) does not match the record"
-            case .badTrustedComment:
-                s.status = "invalid"
-                s.reason = "the trusted comment of the signature by \(s.keyID) was altered"
-            case .legacyRefused:
-                s.status = "invalid"
-                s.reason = "the signature by \(s.keyID) is a legacy Ed signature; records need ED"
-            case .keyMismatch:
-                s.status = "invalid"
-                s.reason = "key id mismatch"
-            }
-            report.signatures.append(s)
         }
-
-        let missingRoles = policy.requiredRoles.filter { !validRoles.contains($0) }
-        if anyValid, missingRoles.isEmpty {
-            report.outcome = .valid
-        } else if anyValid {
-            report.outcome = .untrusted
-            report.reason = "no valid signature by a key with role " + missingRoles.joined(separator: ", ")
-        } else if signatures.isEmpty {
-            report.outcome = .unsigned
-            report.reason = "the record is not signed"
+        if let (outcome, reason) = policy.trust.outcome(of: report.signatures) {
+            report.outcome = outcome
+            report.reason = reason
         } else {
-            for status in ["invalid", "revoked", "expired", "untrusted"] {
-                if let s = report.signatures.first(where: { $0.status == status }) {
-                    report.outcome = RecordOutcome(rawValue: status)!
-                    report.reason = s.reason
-                    break
-                }
-            }
-            if report.outcome == .untrusted, report.signatures.allSatisfy({ $0.status == "untrusted" }) {
-                report.reason = "no signature by a trusted key (signed by \(report.signatures.map(\.keyID).joined(separator: ", ")))"
-            }
+            report.reason = "the record is not signed"
         }
         report.passed = report.outcome == .valid || (report.outcome == .unsigned && !policy.requireSignature)
 
         // The secured field.
-        if let value = document.fields["secured"] {
-            if case .string(let text) = value, let blob = try? SecuredBlob(parsing: text) {
-                report.secured = blob.formatName
-                if case .v2(let kid, _, _) = blob { report.securedKeyID = kid.hex }
-                if case .v1 = blob, !policy.allowLegacySecured {
-                    report.passed = false
-                    report.reason = report.reason.map { $0 + "; " } ?? ""
-                    report.reason! += "legacy v1 secured blob (unauthenticated; allow with --allow-legacy-secured)"
-                }
-                if let check = policy.decryptCheck {
-                    let ok = check(blob, document.securedContext)
-                    report.decrypts = ok
-                    if !ok {
-                        report.passed = false
-                        report.reason = (report.reason.map { $0 + "; " } ?? "") + "the secured blob does not decrypt"
-                    }
-                }
+        guard let value = document.fields["secured"] else { return report }
+        func fail(_ why: String) {
+            report.passed = false
+            report.reason = (report.reason.map { $0 + "; " } ?? "") + why
+        }
+        guard case .string(let text) = value, let blob = try? SecuredBlob(parsing: text) else {
+            report.secured = "malformed"
+            fail("the secured field is malformed")
+            return report
+        }
+        report.secured = blob.formatName
+        if case .v2(let kid, _, _) = blob { report.securedKeyID = kid.hex }
+        if case .v1 = blob, !policy.allowLegacySecured {
+            fail("legacy v1 secured blob (unauthenticated; allow with --allow-legacy-secured)")
+        }
+        if let checker = policy.decryptCheck {
+            var legacy: LegacyAuthorization?
+            if case .v1 = blob {
+                legacy = LegacyAuthorization.authorization(for: report.signatures, policy: policy.trust)
+                    ?? (policy.allowUnauthenticatedLegacy ? .userOptIn : nil)
+            }
+            if case .v1 = blob, legacy == nil {
+                // Not tried: whether it decrypts would be a padding oracle.
+                fail("the legacy v1 blob was not decrypted: no trusted signature authenticates it")
             } else {
-                report.secured = "malformed"
-                report.passed = false
-                report.reason = (report.reason.map { $0 + "; " } ?? "") + "the secured field is malformed"
+                let ok = checker.decrypts(blob, context: document.securedContext, legacy: legacy)
+                report.decrypts = ok
+                if !ok { fail("the secured blob does not decrypt") }
             }
         }
         return report
     }
 
-    /// Why `timestamp` is outside the entry's validity window, or nil if it is inside.
-    private func outsideValidity(_ entry: TrustStoreFile.Entry, _ timestamp: Int64?) -> String? {
-        guard entry.notBefore != nil || entry.notAfter != nil else { return nil }
-        guard let timestamp else { return "the signature has no timestamp, and key \(entry.publicKey.keyID.printed) is valid only for a period" }
-        if let nb = entry.notBefore, let t = RFC3339.seconds(nb), timestamp < t {
-            return "signed at \(RFC3339.format(timestamp)), before key \(entry.publicKey.keyID.printed) became valid (\(nb))"
+    /// The verdict on a detached signature.
+    public struct DetachedResult: Sendable {
+        public var signature: SignatureReport
+        public var outcome: RecordOutcome
+        public var reason: String?
+        /// The signature's trusted comment (authenticated only when the outcome is valid).
+        public var trustedComment: String
+    }
+
+    /// Checks the detached signature `signatureFile` of any `file`, as `minisign -V` does
+    /// (legacy `Ed` signatures only with `allowLegacy`), judged by `policy` like an embedded
+    /// signature: trust, revocation, validity window, roles, timestamps from the future. An
+    /// untrusted key id is reported before the file is read.
+    public static func verifyDetached(file: String, signatureFile: String, policy: TrustPolicy,
+                                      allowLegacy: Bool) throws(AvaultError) -> DetachedResult {
+        let text = String(decoding: try FileSystem.read(signatureFile), as: UTF8.self)
+        let signature: Minisign.Signature
+        do { signature = try Minisign.Signature(parsing: text) } catch { throw .malformed(error, file: signatureFile) }
+        var check: MinisignSigning.Check?
+        if let key = policy.publicKey(for: signature.keyID) {
+            check = try RecordSigner.verifyDetached(path: file, signature: signature, publicKey: key, allowLegacy: allowLegacy)
         }
-        if let na = entry.notAfter, let t = RFC3339.seconds(na), timestamp > t {
-            return "signed at \(RFC3339.format(timestamp)), after key \(entry.publicKey.keyID.printed) expired (\(na))"
-        }
-        return nil
+        let report = policy.judge(signature, domain: .any) { _ in check ?? .badSignature }
+        let (outcome, reason) = policy.outcome(of: [report]) ?? (.unsigned, nil)
+        return DetachedResult(signature: report, outcome: outcome, reason: reason, trustedComment: signature.trustedComment)
     }
 
     /// Verifies every path on `jobs` threads; `progress` is called with the number done.
-    /// Reports come back in the order of `paths`; non-records found by walking are dropped.
-    public func verifyAll(_ paths: [(path: String, named: Bool)], jobs: Int,
+    /// Reports come back in the order of `paths`, one for every path.
+    public func verifyAll(_ files: [RecordWalker.Found], jobs: Int,
                           progress: (@Sendable (Int) -> Void)? = nil) -> [RecordReport] {
-        let results = Mutex<[RecordReport?]>(Array(repeating: nil, count: paths.count))
+        let results = Mutex<[RecordReport?]>(Array(repeating: nil, count: files.count))
         let next = Atomic<Int>(0)
         let done = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, paths.count))) { _ in
-            var local: [(Int, RecordReport?)] = []
+        DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, files.count))) { _ in
+            var local: [(Int, RecordReport)] = []
             while true {
                 let i = next.add(1, ordering: .relaxed).oldValue
-                guard i < paths.count else { break }
-                local.append((i, verify(path: paths[i].path, onlyRecords: !paths[i].named)))
+                guard i < files.count else { break }
+                let file = files[i]
+                let report = file.kind == .regular ? verify(path: file.path)
+                    : RecordReport(path: file.path, outcome: .malformed, passed: false,
+                                   reason: "\(file.kind.rawValue), not a regular file (not opened)")
+                local.append((i, report))
                 if local.count == 64 {
                     results.withLock { r in for (i, report) in local { r[i] = report } }
                     local.removeAll(keepingCapacity: true)
@@ -238,5 +219,38 @@ public struct RecordVerifier: Sendable {
             results.withLock { r in for (i, report) in local { r[i] = report } }
         }
         return results.withLock { $0.compactMap { $0 } }
+    }
+}
+
+/// Checks whether `secured` blobs decrypt with one named key (`verify --check-decrypt`); the
+/// key's secrets are unsealed once and shared by every thread.
+public struct SecuredDecryptChecker: Sendable {
+    private let isContentKey: Bool
+    private let keys: [(id: String, secret: SecretBytes)]
+
+    /// The active versions of key `name` in `keyring` (a content or a legacy key).
+    public init(keyring: Keyring, keyName name: String) throws(AvaultError) {
+        let versions = keyring.versions(of: name).filter { $0.retired == nil }
+        guard let first = versions.first else { throw keyring.noSuchKey(name) }
+        guard first.algorithm.kind == "content" || first.algorithm.kind == "legacy" else {
+            throw .refused("key '\(name)' is a \(first.algorithm.kind) key; checking blobs needs a content or legacy key", hint: nil)
+        }
+        var keys: [(id: String, secret: SecretBytes)] = []
+        for v in versions.reversed() { keys.append((v.id, try keyring.secret(of: v))) }
+        self.keys = keys
+        self.isContentKey = first.algorithm.kind == "content"
+    }
+
+    /// Whether `blob` decrypts with one of the key's versions. A v1 blob needs `legacy`
+    /// (without it the answer is false and nothing is decrypted).
+    public func decrypts(_ blob: SecuredBlob, context: String, legacy: LegacyAuthorization?) -> Bool {
+        switch blob {
+        case .v2(let kid, _, _):
+            guard isContentKey, let k = keys.first(where: { $0.id == kid.hex }) else { return false }
+            return (try? SecuredField.decrypt(blob, key: k.secret, context: context)) != nil
+        case .v1:
+            guard !isContentKey, let legacy else { return false }
+            return keys.contains { (try? SecuredField.decrypt(blob, key: $0.secret, context: context, legacy: legacy)) != nil }
+        }
     }
 }

@@ -2,62 +2,82 @@
 import Glibc
 #endif
 
-/// Finds records: files named on the command line, and in directories (recursively, hidden
-/// entries skipped) the files that match an include glob and no exclude glob.
+/// Finds the files to verify: files named on the command line, and in directories
+/// (recursively, hidden entries skipped, as site generators skip them) every file that matches
+/// an include glob and no exclude glob. Nothing matched is dropped: a file that is not regular
+/// is returned with its kind so that it can be reported.
 public enum RecordWalker {
-    /// Default include globs.
-    public static let defaultInclude = ["*.md", "*.txt"]
+    /// What a site generator may publish as a page: Markdown, text and HTML (matched without
+    /// regard to case).
+    public static let defaultInclude = ["*.md", "*.markdown", "*.mdown", "*.mkd", "*.mkdn", "*.txt", "*.html", "*.htm"]
 
-    /// Expands `paths` in order; a directory's files come sorted. `named` marks paths given
-    /// directly (checked even without front matter).
-    public static func expand(_ paths: [String], include: [String], exclude: [String]) throws(AvaultError) -> [(path: String, named: Bool)] {
-        var out: [(String, Bool)] = []
+    /// A file to verify.
+    public struct Found: Sendable, Equatable {
+        public var path: String
+        /// Named on the command line rather than found by walking.
+        public var named: Bool
+        /// What is at the path (symbolic links followed).
+        public var kind: FileSystem.FileKind
+    }
+
+    /// Expands `paths` in order; a directory's files come sorted by name. Include globs match
+    /// without regard to case (`*.MD` is a `*.md`); exclude globs match exactly. A symbolic
+    /// link to a directory is followed unless it leads to a directory already walked.
+    public static func expand(_ paths: [String], include: [String], exclude: [String]) throws(AvaultError) -> [Found] {
+        var out: [Found] = []
         for path in paths {
             var st = stat()
             guard stat(path, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
             if (st.st_mode & S_IFMT) == S_IFDIR {
-                try walk(path, relative: "", include: include, exclude: exclude, into: &out)
+                var seen: Set<DirectoryID> = [DirectoryID(st)]
+                try walk(path, relative: "", include: include, exclude: exclude, seen: &seen, into: &out)
             } else {
-                out.append((path, true))
+                out.append(Found(path: path, named: true, kind: FileSystem.kind(st.st_mode)))
             }
         }
         return out
     }
 
+    private struct DirectoryID: Hashable {
+        var device: UInt64
+        var inode: UInt64
+        init(_ st: stat) { device = UInt64(st.st_dev); inode = UInt64(st.st_ino) }
+    }
+
     private static func walk(_ dir: String, relative: String, include: [String], exclude: [String],
-                             into out: inout [(String, Bool)]) throws(AvaultError) {
+                             seen: inout Set<DirectoryID>, into out: inout [Found]) throws(AvaultError) {
         guard let d = opendir(dir) else { throw .io(path: dir, reason: FileSystem.errnoText()) }
-        var names: [(String, Bool)] = []
+        var names: [String] = []
         while let entry = readdir(d) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
-            if name.hasPrefix(".") { continue }
-            var isDir = entry.pointee.d_type == UInt8(DT_DIR)
-            if entry.pointee.d_type == UInt8(DT_UNKNOWN) {
-                var st = stat()
-                isDir = lstat(dir + "/" + name, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-            } else if entry.pointee.d_type == UInt8(DT_LNK) {
-                // Symbolic links to files are followed; links to directories are not (no cycles).
-                var st = stat()
-                guard stat(dir + "/" + name, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
-            }
-            names.append((name, isDir))
+            if !name.hasPrefix(".") { names.append(name) }
         }
         closedir(d)
-        for (name, isDir) in names.sorted(by: { $0.0 < $1.0 }) {
+        for name in names.sorted() {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
             let rel = relative.isEmpty ? name : relative + "/" + name
-            if isDir {
-                if !matches(rel, name, exclude) { try walk(path, relative: rel, include: include, exclude: exclude, into: &out) }
-            } else if matches(rel, name, include), !matches(rel, name, exclude) {
-                out.append((path, false))
+            var st = stat()
+            guard stat(path, &st) == 0 else {
+                // A dangling symbolic link, or an entry removed meanwhile: report it if it matches.
+                if matches(rel, name, include, caseless: true), !matches(rel, name, exclude, caseless: false) {
+                    out.append(Found(path: path, named: false, kind: .other))
+                }
+                continue
+            }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                guard !matches(rel, name, exclude, caseless: false), seen.insert(DirectoryID(st)).inserted else { continue }
+                try walk(path, relative: rel, include: include, exclude: exclude, seen: &seen, into: &out)
+            } else if matches(rel, name, include, caseless: true), !matches(rel, name, exclude, caseless: false) {
+                out.append(Found(path: path, named: false, kind: FileSystem.kind(st.st_mode)))
             }
         }
     }
 
     /// A glob with a `/` matches the relative path; one without matches the file name.
-    private static func matches(_ relative: String, _ name: String, _ globs: [String]) -> Bool {
-        globs.contains { glob in fnmatch(glob, glob.contains("/") ? relative : name, 0) == 0 }
+    private static func matches(_ relative: String, _ name: String, _ globs: [String], caseless: Bool) -> Bool {
+        let flags: Int32 = caseless ? 1 << 4 : 0 // FNM_CASEFOLD (a GNU extension Glibc does not export to Swift)
+        return globs.contains { glob in fnmatch(glob, glob.contains("/") ? relative : name, flags) == 0 }
     }
 }

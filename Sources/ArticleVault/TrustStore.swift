@@ -47,3 +47,29 @@ public final class TrustStore {
         try FileSystem.writeAtomically(path, Array(file.serialized().utf8), mode: 0o644)
     }
 }
+
+extension TrustStore {
+    /// Where a command's trusted keys come from: the minisign public key files
+    /// `publicKeyFiles` when any are given (each trusted, with no roles or window), else the
+    /// trust store at `explicit`, else `trust.avt` in the keyring directory. With `required`, a
+    /// missing store is an error (nothing could be trusted, which is a broken setup, not a
+    /// verdict on the records); without it, a missing default store gives nil.
+    public static func source(publicKeyFiles: [String], explicit: String?, keyringDirectory: String,
+                              required: Bool) throws(AvaultError) -> TrustSource? {
+        if !publicKeyFiles.isEmpty {
+            var keys: [Minisign.PublicKey] = []
+            for path in publicKeyFiles {
+                let text = String(decoding: try FileSystem.read(path), as: UTF8.self)
+                do { keys.append(try Minisign.PublicKey(parsing: text)) } catch { throw .malformed(error, file: path) }
+            }
+            return .publicKeys(keys)
+        }
+        let path = location(explicit: explicit, keyringDirectory: keyringDirectory)
+        if explicit == nil, !FileSystem.exists(path) {
+            guard required else { return nil }
+            throw .refused("no trust store at \(path): no signature could be trusted",
+                           hint: "add publisher keys with 'avault keys trust add PUBFILE --name NAME', or give --pubkey PUBFILE or --trust-store FILE")
+        }
+        return .store(try TrustStore(path: path, mustExist: true).file)
+    }
+}

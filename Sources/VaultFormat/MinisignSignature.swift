@@ -77,6 +77,13 @@ extension Minisign {
                           globalSignatureLine: lines[3], untrustedComment: String(untrusted))
         }
 
+        /// The TAB-separated fields of the trusted comment (`timestamp:…`, `canon:…`, `file:…`).
+        /// (Split on the TAB byte, not on characters: a TAB followed by a combining mark is one
+        /// `Character` but still two fields.)
+        public var trustedCommentFields: [String] {
+            trustedComment.utf8.split(separator: 0x09, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        }
+
         /// The Unix time in a `timestamp:<seconds>` field of the trusted comment, if any.
         public var timestamp: Int64? {
             let prefix = Array("timestamp:".utf8)

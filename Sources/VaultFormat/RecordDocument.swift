@@ -1,23 +1,40 @@
-/// An article record: a `---` line, YAML front matter, a `---` line, then the body.
+/// An article record: an optional UTF-8 byte order mark, a `---` line, YAML front matter, a
+/// `---` (or `...`) line, then the body.
 ///
-/// CRLF line endings are accepted. The front matter must be a mapping; it is read into the
-/// JSON data model under the YAML 1.2 core schema (see `docs/formats.md`).
+/// Records are recognised the way Jekyll recognises them: the fence lines may carry trailing
+/// whitespace, and CRLF line endings are accepted. The front matter must be a mapping; it is
+/// read into the JSON data model under the YAML 1.2 core schema (see `docs/formats.md`).
 public struct RecordDocument: Sendable {
-    /// The front matter's YAML text, between the two `---` lines.
+    /// Where the parts of a record lie in its text, in UTF-8 byte offsets.
+    public struct Layout: Equatable, Sendable {
+        /// Where the opening fence line starts (3 after a byte order mark, else 0).
+        public var openingStart: Int
+        /// Where the front matter's YAML text starts (just after the opening fence line).
+        public var yamlStart: Int
+        /// Where the YAML text ends: the start of the closing fence line.
+        public var yamlEnd: Int
+        /// Where the body starts (just after the closing fence line and its line ending).
+        public var bodyStart: Int
+    }
+
+    /// The front matter's YAML text, between the two fence lines.
     public let frontMatterText: Substring
-    /// Everything after the closing `---` line, unchanged.
+    /// Everything after the closing fence line, unchanged.
     public let body: Substring
     /// The parsed front matter.
     public let frontMatter: FrontMatter
+    /// Byte offsets of the parts in the text that was parsed.
+    public let layout: Layout
     /// The front matter as a JSON-model object.
     public var fields: FieldValue { frontMatter.fields }
 
-    /// Splits and parses `text`. Throws ``FormatError/invalidRecord(_:line:)``.
+    /// Splits and parses `text`. Throws ``FormatError/invalidRecord(_:line:)``; a text that
+    /// does not start with a fence line is "not a record" (see ``hasFrontMatter(_:)``).
     public init(parsing text: String) throws(FormatError) {
-        let (yaml, body) = try Self.split(text)
-        self.frontMatterText = yaml
-        self.body = body
-        self.frontMatter = try FrontMatter.parse(yaml, firstLine: 2)
+        let layout = try Self.locate(text)
+        self.layout = layout
+        (self.frontMatterText, self.body) = Self.parts(of: text, layout)
+        self.frontMatter = try FrontMatter.parse(frontMatterText, firstLine: 2)
     }
 
     /// The context a `secured` blob in this record is bound to: `webUrl` if the record has
@@ -26,40 +43,69 @@ public struct RecordDocument: Sendable {
         fields["webUrl"]?.stringValue ?? fields["originalUrl"]?.stringValue ?? ""
     }
 
-    /// Splits `text` into front matter and body at the `---` fences.
+    /// Splits `text` into front matter and body at the fence lines (see ``locate(_:)``).
     public static func split(_ text: String) throws(FormatError) -> (frontMatter: Substring, body: Substring) {
+        parts(of: text, try locate(text))
+    }
+
+    private static func parts(of text: String, _ layout: Layout) -> (Substring, Substring) {
+        let utf8 = text.utf8
+        func index(_ offset: Int) -> String.Index { utf8.index(utf8.startIndex, offsetBy: offset) }
+        return (text[index(layout.yamlStart)..<index(layout.yamlEnd)], text[index(layout.bodyStart)...])
+    }
+
+    /// The message of the error for a text that does not start with a fence line.
+    public static let noFrontMatterMessage = "the first line must be '---' (front matter is missing)"
+
+    /// Whether `bytes` start as a record does: an optional UTF-8 byte order mark, then a line
+    /// that is `---` followed only by whitespace. (Jekyll's test for a page with front matter.)
+    public static func hasFrontMatter(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { b in
+            fenceLength(b, from: b.starts(with: byteOrderMark) ? 3 : 0, marker: 0x2D, closing: false) != nil
+        }
+    }
+
+    /// The UTF-8 byte order mark.
+    public static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
+    /// Finds the fence lines of `text`.
+    ///
+    /// The opening fence is the first line (after an optional byte order mark): `---` then
+    /// only spaces, tabs, CR, FF or VT (Ruby's `\s`, as Jekyll's pattern has it), then LF. The
+    /// front matter ends at the next line that is `---` or `...` followed by such whitespace.
+    public static func locate(_ text: String) throws(FormatError) -> Layout {
         var text = text
-        // Scan the bytes once for the two fence lines (a first line `---`, then the next line
-        // that is exactly `---`), then cut the string at those byte offsets.
-        let found: (yamlStart: Int, yamlEnd: Int, bodyStart: Int)?? = text.withUTF8 { bytes in
-            func lineEnd(_ from: Int) -> (content: Int, next: Int) {
-                var i = from
-                while i < bytes.count, bytes[i] != 0x0A { i += 1 }
-                return (i, i < bytes.count ? i + 1 : i)
-            }
-            func isFence(_ from: Int, _ to: Int) -> Bool {
-                var end = to
-                if end > from, bytes[end - 1] == 0x0D { end -= 1 }
-                return end - from == 3 && bytes[from] == 0x2D && bytes[from + 1] == 0x2D && bytes[from + 2] == 0x2D
-            }
-            let first = lineEnd(0)
-            guard bytes.count > 0, isFence(0, first.content) else { return .some(nil) }
-            var i = first.next
+        let found: Layout?? = text.withUTF8 { bytes in
+            let start = bytes.starts(with: byteOrderMark) ? 3 : 0
+            guard let opening = fenceLength(bytes, from: start, marker: 0x2D, closing: false) else { return .some(nil) }
+            var i = start + opening
             while i < bytes.count {
-                let line = lineEnd(i)
-                if isFence(i, line.content) { return (first.next, i, line.next) }
-                i = line.next
+                if let n = fenceLength(bytes, from: i, marker: 0x2D, closing: true) ?? fenceLength(bytes, from: i, marker: 0x2E, closing: true) {
+                    return Layout(openingStart: start, yamlStart: start + opening, yamlEnd: i, bodyStart: i + n)
+                }
+                while i < bytes.count, bytes[i] != 0x0A { i += 1 }
+                i += 1
             }
             return nil
         }
         guard let found else { throw .invalidRecord("no closing '---' line after the front matter", line: nil) }
-        guard let (yamlStart, yamlEnd, bodyStart) = found else {
-            throw .invalidRecord("the first line must be '---' (front matter is missing)", line: 1)
+        guard let layout = found else { throw .invalidRecord(noFrontMatterMessage, line: 1) }
+        return layout
+    }
+
+    /// If a fence line of three `marker` bytes starts at `from`, its length with its line
+    /// ending. Trailing whitespace is what Ruby's `\s` matches besides LF: space, TAB, CR, FF,
+    /// VT. An opening fence needs its LF; a closing one may end the text.
+    private static func fenceLength(_ bytes: UnsafeBufferPointer<UInt8>, from: Int, marker: UInt8, closing: Bool) -> Int? {
+        guard from + 3 <= bytes.count, bytes[from] == marker, bytes[from + 1] == marker, bytes[from + 2] == marker else { return nil }
+        var i = from + 3
+        while i < bytes.count {
+            switch bytes[i] {
+            case 0x0A: return i + 1 - from
+            case 0x20, 0x09, 0x0D, 0x0C, 0x0B: i += 1
+            default: return nil
+            }
         }
-        let utf8 = text.utf8
-        let a = utf8.index(utf8.startIndex, offsetBy: yamlStart)
-        let b = utf8.index(utf8.startIndex, offsetBy: yamlEnd)
-        let c = utf8.index(utf8.startIndex, offsetBy: bodyStart)
-        return (text[a..<b], text[c...])
+        return closing ? i - from : nil
     }
 }

@@ -71,6 +71,11 @@ enum Terminal {
         writeStderr("avault: warning: \(message)\n")
     }
 
+    /// `avault: note: …` on stderr: something worth knowing that is not a problem.
+    static func note(_ message: String) {
+        writeStderr("avault: note: \(message)\n")
+    }
+
     /// Reports `error` and exits with its code.
     static func fail(_ error: AvaultError) -> Never {
         self.error(error.message, hint: error.hint)
@@ -85,7 +90,7 @@ enum Terminal {
             case .invalidSecuredBlob, .invalidRecord, .invalidSignature: return Exit.no
             case .invalidKeyFile, .invalidKeyring, .invalidMinisign, .invalidTrustStore, .invalidJSON, .invalidVault: return Exit.operational
             }
-        case .io, .insecurePermissions, .noSecuredField, .unsuitableKey, .crypto, .wrongPassphrase, .refused:
+        case .io, .insecurePermissions, .noSecuredField, .unsuitableKey, .crypto, .wrongPassphrase, .refused, .unauthenticatedLegacy:
             return Exit.operational
         }
     }

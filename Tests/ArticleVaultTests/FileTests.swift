@@ -76,7 +76,7 @@ import ArticleVault
         for (file, key) in [("demo-v2.md", "demo-v2.key"), ("demo-v1.md", "demo-aes256.key")] {
             let record = try RecordFile(path: Fixtures.url("Fixtures/records/" + file).path)
             let blob = try VaultFormat.SecuredBlob(parsing: try record.securedText())
-            #expect(try SecuredField.decrypt(blob, key: Fixtures.key(key), context: record.document.securedContext) == plaintext)
+            #expect(try SecuredField.decrypt(blob, key: Fixtures.key(key), context: record.document.securedContext, legacy: .userOptIn) == plaintext)
         }
     }
 }

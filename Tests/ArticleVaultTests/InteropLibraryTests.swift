@@ -154,7 +154,7 @@ func interopLibraryOutcome(_ c: InteropCase) -> String {
         return "malformed"
     }
     do {
-        let plaintext = try SecuredField.decrypt(blob, key: SecretBytes(copying: InteropHex.decode(c.key)), context: c.context ?? "")
+        let plaintext = try SecuredField.decrypt(blob, key: SecretBytes(copying: InteropHex.decode(c.key)), context: c.context ?? "", legacy: .userOptIn)
         return InteropHex.encode(plaintext)
     } catch {
         let error: any Error = error

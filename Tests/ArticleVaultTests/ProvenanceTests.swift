@@ -21,6 +21,11 @@ struct TestSigner {
     }
 }
 
+/// A verification policy trusting `store`, judged at the current time.
+func storePolicy(_ store: TrustStoreFile, roles: [String] = []) -> VerifyPolicy {
+    VerifyPolicy(trust: TrustPolicy(source: .store(store), requiredRoles: roles, now: Int64(Date().timeIntervalSince1970)))
+}
+
 func tempDir() throws -> URL {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("avault-prov-" + UUID().uuidString)
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -100,8 +105,8 @@ let sampleRecord = """
         let changed = transform(signed)
         #expect(changed != signed, "the reformatting must change the text")
         try changed.write(to: file, atomically: true, encoding: .utf8)
-        let verifier = RecordVerifier(policy: VerifyPolicy(trust: .store(TrustStoreFile(entries: [signer.trust("desk")]))))
-        let report = try #require(verifier.verify(path: file.path))
+        let verifier = RecordVerifier(policy: storePolicy(TrustStoreFile(entries: [signer.trust("desk")])))
+        let report = verifier.verify(path: file.path)
         #expect(report.outcome == .valid, "\(name): \(report.reason ?? "")")
         #expect(report.passed)
     }
@@ -114,8 +119,8 @@ let sampleRecord = """
         let changed = Self.tamperings.first { $0.0 == name }!.1(signed)
         #expect(changed != signed)
         try changed.write(to: file, atomically: true, encoding: .utf8)
-        let verifier = RecordVerifier(policy: VerifyPolicy(trust: .store(TrustStoreFile(entries: [signer.trust("desk")]))))
-        let report = try #require(verifier.verify(path: file.path))
+        let verifier = RecordVerifier(policy: storePolicy(TrustStoreFile(entries: [signer.trust("desk")])))
+        let report = verifier.verify(path: file.path)
         #expect(report.outcome == .invalid, "\(name)")
         #expect(!report.passed)
         #expect(report.reason?.contains("does not match the record") == true)
@@ -141,8 +146,8 @@ let sampleRecord = """
         #expect(entries.map(\.keyID) == [b.id, a.id])
         #expect(entries.last?.timestamp == 1_790_000_000)
         let store = TrustStoreFile(entries: [a.trust("a"), b.trust("b")])
-        let report = try #require(RecordVerifier(policy: VerifyPolicy(trust: .store(store))).verify(path: file.path))
-        #expect(report.signatures.map(\.status) == ["valid", "valid"])
+        let report = RecordVerifier(policy: storePolicy(store)).verify(path: file.path)
+        #expect(report.signatures.map(\.status) == [.valid, .valid])
     }
 }
 
@@ -189,7 +194,7 @@ let sampleRecord = """
         }
         let files = try RecordWalker.expand([dir.path], include: RecordWalker.defaultInclude, exclude: [])
         #expect(files.count == count)
-        var policy = VerifyPolicy(trust: .store(store))
+        var policy = storePolicy(store)
         policy.requireSignature = true
         let reports = RecordVerifier(policy: policy).verifyAll(files, jobs: 4)
         #expect(reports.count == count)
@@ -204,7 +209,7 @@ let sampleRecord = """
         let inside = dir.appendingPathComponent("inside.md").path
         try sampleRecord.write(toFile: inside, atomically: false, encoding: .utf8)
         try old.sign(inside, at: 1_700_000_000)
-        #expect(RecordVerifier(policy: policy).verify(path: inside)?.outcome == .valid)
+        #expect(RecordVerifier(policy: policy).verify(path: inside).outcome == .valid)
     }
 
     @Test func rolesAreRequiredOfValidSignatures() throws {
@@ -215,13 +220,12 @@ let sampleRecord = """
         let path = dir.appendingPathComponent("r.md").path
         try sampleRecord.write(toFile: path, atomically: false, encoding: .utf8)
         try desk.sign(path)
-        var policy = VerifyPolicy(trust: .store(store))
-        policy.requiredRoles = ["editor"]
-        let before = try #require(RecordVerifier(policy: policy).verify(path: path))
+        let policy = storePolicy(store, roles: ["editor"])
+        let before = RecordVerifier(policy: policy).verify(path: path)
         #expect(before.outcome == .untrusted)
         #expect(before.reason?.contains("role editor") == true)
         try editor.sign(path)
-        #expect(RecordVerifier(policy: policy).verify(path: path)?.outcome == .valid)
+        #expect(RecordVerifier(policy: policy).verify(path: path).outcome == .valid)
     }
 
     @Test func securedBlobsArePartOfThePolicy() throws {
@@ -233,15 +237,22 @@ let sampleRecord = """
         let path = dir.appendingPathComponent("seed.txt").path
         try FileManager.default.copyItem(atPath: seed.path, toPath: path)
         try desk.sign(path)
-        var policy = VerifyPolicy(trust: .store(store))
-        let strict = try #require(RecordVerifier(policy: policy).verify(path: path))
+        var policy = storePolicy(store)
+        let strict = RecordVerifier(policy: policy).verify(path: path)
         #expect(strict.outcome == .valid)
         #expect(strict.secured == "v1")
         #expect(!strict.passed)
         policy.allowLegacySecured = true
-        #expect(RecordVerifier(policy: policy).verify(path: path)?.passed == true)
-        policy.decryptCheck = { _, _ in false }
-        let undecryptable = try #require(RecordVerifier(policy: policy).verify(path: path))
+        #expect(RecordVerifier(policy: policy).verify(path: path).passed == true)
+        // A legacy key that is not the seed's: the signed record authenticates the blob, so it is tried.
+        let ringDir = dir.appendingPathComponent("ring")
+        let ring = try Keyring(directory: ringDir.path, passphrase: PassphraseSource(file: nil, environmentVariable: "AVAULT_TEST_UNSET", label: "test"))
+        let key = try Fixtures.key("demo-aes256.key")
+        try ring.update { (r: Keyring) throws(AvaultError) in
+            try r.add(name: "legacy", algorithm: .aes256cbc, secret: key, id: SecuredField.keyID(for: key).hex, protected: false, now: 0)
+        }
+        policy.decryptCheck = try SecuredDecryptChecker(keyring: ring, keyName: "legacy")
+        let undecryptable = RecordVerifier(policy: policy).verify(path: path)
         #expect(undecryptable.decrypts == false)
         #expect(!undecryptable.passed)
     }

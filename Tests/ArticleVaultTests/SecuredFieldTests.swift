@@ -83,7 +83,7 @@ func expectUniformFailure(_ blob: SecuredBlob, key: SecretBytes, context: String
             guard case .v1(let ct, let iv) = blob else { Issue.record("not v1"); return }
             #expect(iv.count == 16)
             #expect(ct.count == (length / 16 + 1) * 16)
-            #expect(try SecuredField.decrypt(try SecuredBlob(parsing: blob.text), key: key, context: "ignored") == plaintext)
+            #expect(try SecuredField.decrypt(try SecuredBlob(parsing: blob.text), key: key, context: "ignored", legacy: .userOptIn) == plaintext)
         }
     }
 
@@ -123,7 +123,7 @@ func expectUniformFailure(_ blob: SecuredBlob, key: SecretBytes, context: String
         let v2 = try SecuredField.encryptV2([1], key: SecretBytes.random(count: 32), context: "")
         for (blob, size) in [(v1, 20), (v2, 16), (v2, 24)] {
             #expect {
-                _ = try SecuredField.decrypt(blob, key: SecretBytes.random(count: size), context: "")
+                _ = try SecuredField.decrypt(blob, key: SecretBytes.random(count: size), context: "", legacy: .userOptIn)
             } throws: { error in
                 if case .unsuitableKey = error as? AvaultError { return true }
                 return false
@@ -142,7 +142,7 @@ func expectUniformFailure(_ blob: SecuredBlob, key: SecretBytes, context: String
             var t = ct
             t[byte] ^= 0x01
             do {
-                let out = try SecuredField.decrypt(.v1(ciphertext: t, iv: iv), key: key, context: "")
+                let out = try SecuredField.decrypt(.v1(ciphertext: t, iv: iv), key: key, context: "", legacy: .userOptIn)
                 // CBC is malleable: a flip outside the last block "decrypts" to altered text.
                 #expect(out != plaintext)
                 wrongPlaintexts += 1
@@ -154,5 +154,23 @@ func expectUniformFailure(_ blob: SecuredBlob, key: SecretBytes, context: String
         }
         #expect(failures + wrongPlaintexts == ct.count)
         #expect(failures >= 1) // a flip in the last byte always breaks the padding
+    }
+
+    /// Without an authorisation a v1 blob is refused before anything about it is examined:
+    /// a valid, a tampered and a wrong-key decryption all give the same error (no padding oracle).
+    @Test func v1WithoutAuthorisationIsRefusedAlike() throws {
+        let key = SecretBytes.random(count: 32)
+        guard case .v1(let ct, let iv) = try SecuredField.encryptV1(Array("secret".utf8), key: key) else { return }
+        var tampered = ct
+        tampered[tampered.count - 1] ^= 1
+        for (blob, k) in [(SecuredBlob.v1(ciphertext: ct, iv: iv), key), (.v1(ciphertext: tampered, iv: iv), key),
+                          (.v1(ciphertext: ct, iv: iv), SecretBytes.random(count: 16)), (.v1(ciphertext: ct, iv: iv), SecretBytes.random(count: 7))] {
+            #expect {
+                _ = try SecuredField.decrypt(blob, key: k, context: "")
+            } throws: { error in
+                if case .unauthenticatedLegacy = error as? AvaultError { return true }
+                return false
+            }
+        }
     }
 }

@@ -378,12 +378,13 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         #expect(imported["version"] as? Int == 1)
 
         let plaintext = try Data(contentsOf: CLI.repoRoot.appendingPathComponent("Fixtures/blobs/demo-plaintext.txt"))
-        let ok = try f.avault(["secured", "decrypt", "--record", "Fixtures/records/demo-v1.md", "--key", "legacy"], cwd: CLI.repoRoot)
+        let ok = try f.avault(["secured", "decrypt", "--record", "Fixtures/records/demo-v1.md", "--key", "legacy",
+                               "--allow-unauthenticated-legacy"], cwd: CLI.repoRoot)
         #expect(ok.code == 0, "\(ok.err)")
         #expect(ok.stdout == plaintext)
-        #expect(ok.err.contains("avault: warning: legacy v1 blobs are unauthenticated"))
+        #expect(ok.err.contains("avault: warning: decrypting an unauthenticated legacy v1 blob"))
 
-        let seed = try f.avault(["secured", "decrypt", "--record", keysSeedRecord, "--key", "legacy"], cwd: CLI.repoRoot)
+        let seed = try f.avault(["secured", "decrypt", "--record", keysSeedRecord, "--key", "legacy", "--allow-unauthenticated-legacy"], cwd: CLI.repoRoot)
         #expect(seed.code == 1)
         #expect(seed.stdout.isEmpty)
         #expect(seed.err.contains(keysUniformFailure + "\n"), "\(seed.err)")
@@ -394,7 +395,7 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         #expect(v2.err.contains("--legacy-cbc"))
         let v1 = try f.avault(["secured", "encrypt", "--key", "legacy", "--legacy-cbc"], stdin: Data("legacy text".utf8))
         #expect(v1.code == 0)
-        let back = try f.avault(["secured", "decrypt", v1.out.trimmingCharacters(in: .newlines), "--key", "legacy"])
+        let back = try f.avault(["secured", "decrypt", v1.out.trimmingCharacters(in: .newlines), "--key", "legacy", "--allow-unauthenticated-legacy"])
         #expect(back.code == 0)
         #expect(back.out == "legacy text")
 

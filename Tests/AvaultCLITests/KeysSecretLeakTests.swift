@@ -61,8 +61,8 @@ import Testing
         #expect(try f.avault(["secured", "decrypt", blob, "--key", "legacy", "--context", "ctx"]).code == 2)
         #expect(try f.avault(["secured", "decrypt", blob, "--key", "content", "--context", "ctx"],
                              env: ["AVAULT_PASSPHRASE": "wrong-passphrase-xyz"]).code == 2)
-        #expect(try f.avault(["secured", "decrypt", "--record", "Fixtures/records/demo-v1.md", "--key", "legacy"], cwd: CLI.repoRoot).code == 0)
-        #expect(try f.avault(["secured", "decrypt", "--record", "Fixtures/seed/000_6e329c144f65a19c.txt", "--key", "legacy"], cwd: CLI.repoRoot).code == 1)
+        #expect(try f.avault(["secured", "decrypt", "--record", "Fixtures/records/demo-v1.md", "--key", "legacy", "--allow-unauthenticated-legacy"], cwd: CLI.repoRoot).code == 0)
+        #expect(try f.avault(["secured", "decrypt", "--record", "Fixtures/seed/000_6e329c144f65a19c.txt", "--key", "legacy", "--allow-unauthenticated-legacy"], cwd: CLI.repoRoot).code == 1)
         #expect(try f.avault(["secured", "encrypt", "--key", "legacy", "--legacy-cbc"], stdin: Data("x".utf8)).code == 0)
         #expect(try f.avault(["secured", "encrypt", "--key-file", v2Key, "--context", "c"], stdin: Data("x".utf8)).code == 0)
         #expect(try f.avault(["secured", "encrypt", "--key-file", aes128], stdin: Data("x".utf8)).code != 0)

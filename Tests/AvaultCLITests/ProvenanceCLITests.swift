@@ -52,7 +52,7 @@ struct DemoRing {
         #expect(try CLI.run("minisign", ["-Vm", file, "-p", demo.pub]).code != 0)
         let bad = try CLI.avault(["verify", "--detached", file, "--pubkey", demo.pub])
         #expect(bad.code == 1)
-        #expect(bad.err.contains("signature verification failed"))
+        #expect(bad.err.contains("does not match the file"))
     }
 
     @Test func minisignSignaturesVerifyWithAvault() throws {
@@ -112,9 +112,17 @@ struct DemoRing {
         try CLI.write("not a record, no front matter\n", to: content.appendingPathComponent("notes.txt"), mode: 0o644)
         let signed = try CLI.avault(["sign"] + paths + ["--key", "demo-desk"] + demo.args)
         #expect(signed.code == 0, "\(signed.err)")
+        // A file without front matter is published too: unsigned, so the gate fails…
+        let notes = try CLI.avault(["verify", "--require-signature", content.path, "--keyring", demo.ring])
+        #expect(notes.code == 1)
+        #expect(notes.out.contains("notes.txt: unsigned: no front matter\n"), "\(notes.out)")
+        #expect(notes.out.hasSuffix("41 records: 40 passed, 1 failed (valid 40, unsigned 1)\n"))
+        // …until a detached signature (as minisign writes it) lies beside it.
+        let detached = try CLI.avault(["sign", "--detached", content.appendingPathComponent("notes.txt").path, "--key", "demo-desk"] + demo.args)
+        #expect(detached.code == 0, "\(detached.err)")
         let ok = try CLI.avault(["verify", "--require-signature", content.path, "--keyring", demo.ring])
         #expect(ok.code == 0, "\(ok.out)\(ok.err)")
-        #expect(ok.out.hasSuffix("40 records: 40 passed, 0 failed (valid 40)\n"))
+        #expect(ok.out.hasSuffix("41 records: 41 passed, 0 failed (valid 41)\n"))
 
         // One tampered record fails the gate, and the JSON says which and why.
         let victim = paths[7]
@@ -123,7 +131,7 @@ struct DemoRing {
         let bad = try CLI.avault(["verify", "--require-signature", content.path, "--keyring", demo.ring, "--json"])
         #expect(bad.code == 1)
         let lines = bad.out.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        #expect(lines.count == 41)
+        #expect(lines.count == 42)
         let records = lines.compactMap { $0 }.filter { $0["type"] as? String == "record" }
         let failing = records.filter { $0["passed"] as? Bool == false }
         #expect(failing.count == 1)
@@ -131,7 +139,7 @@ struct DemoRing {
         #expect(failing.first?["outcome"] as? String == "invalid")
         let summary = try #require(lines.last!)
         #expect(summary["type"] as? String == "summary")
-        #expect(summary["records"] as? Int == 40)
+        #expect(summary["records"] as? Int == 41)
         #expect(summary["failed"] as? Int == 1)
         #expect((summary["outcomes"] as? [String: Int])?["invalid"] == 1)
 
@@ -257,9 +265,17 @@ struct DemoRing {
         let demo = try DemoRing()
         defer { try? FileManager.default.removeItem(at: demo.dir) }
         let path = try demo.copy("Fixtures/records/demo-v1.md", as: "m.md")
-        let before = try CLI.avault(["secured", "decrypt", "--record", path, "--key", "demo-legacy"] + demo.args)
+        let before = try CLI.avault(["secured", "decrypt", "--record", path, "--key", "demo-legacy", "--allow-unauthenticated-legacy"] + demo.args)
+        #expect(before.code == 0, "\(before.err)")
+        // Unsigned, the v1 plaintext could be anyone's: migrating it into an authenticated v2 is refused…
+        let unsigned = try CLI.avault(["migrate", path, "--from-key", "demo-legacy", "--key", "demo-content", "--sign", "demo-desk"] + demo.args)
+        #expect(unsigned.code == 2)
+        #expect(unsigned.err.contains("--allow-unauthenticated-legacy"))
+        // …but once a trusted key has signed the record, its signature authenticates the blob.
+        #expect(try CLI.avault(["sign", path, "--key", "demo-desk"] + demo.args).code == 0)
         let m = try CLI.avault(["migrate", path, "--from-key", "demo-legacy", "--key", "demo-content", "--sign", "demo-desk"] + demo.args)
         #expect(m.code == 0, "\(m.err)")
+        #expect(!m.err.contains("warning: decrypting an unauthenticated"))
         let inspect = try CLI.avault(["secured", "inspect", "--record", path, "--json"])
         #expect(inspect.out.contains("\"format\":\"v2\""))
         let after = try CLI.avault(["secured", "decrypt", "--record", path, "--key", "demo-content"] + demo.args)
@@ -269,7 +285,7 @@ struct DemoRing {
         // The seed's blob needs a key nobody here holds: migrate refuses, the file is untouched.
         let seed = try demo.copy("Fixtures/seed/000_6e329c144f65a19c.txt", as: "seed.txt")
         let original = try String(contentsOfFile: seed, encoding: .utf8)
-        let s = try CLI.avault(["migrate", seed, "--from-key", "demo-legacy", "--key", "demo-content"] + demo.args)
+        let s = try CLI.avault(["migrate", seed, "--from-key", "demo-legacy", "--key", "demo-content", "--allow-unauthenticated-legacy"] + demo.args)
         #expect(s.code == 1)
         #expect(try String(contentsOfFile: seed, encoding: .utf8) == original)
     }

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 let uniformFailure = "avault: decryption failed: wrong key, wrong context, or tampered data"
+/// What `--allow-unauthenticated-legacy` says once on standard error.
+let legacyOptInWarning = "avault: warning: decrypting an unauthenticated legacy v1 blob: anyone could have altered it, "
+    + "and whether its decryption succeeds or fails is itself a padding oracle to whoever supplied it"
 let seedPath = "Fixtures/seed/000_6e329c144f65a19c.txt"
 
 /// Key files in `keys/` lose their mode in git; tests use private copies with mode 600.
@@ -60,14 +63,15 @@ func privateKey(_ name: String, in dir: URL) throws -> String {
         let dir = try CLI.tempDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         for key in ["demo-aes256.key", "demo-aes128.key"] {
-            let r = try CLI.avault(["secured", "decrypt", "--record", seedPath, "--key-file", privateKey(key, in: dir)], cwd: CLI.repoRoot)
+            let r = try CLI.avault(["secured", "decrypt", "--record", seedPath, "--key-file", privateKey(key, in: dir),
+                                    "--allow-unauthenticated-legacy"], cwd: CLI.repoRoot)
             #expect(r.code == 1)
-            #expect(r.err == uniformFailure + "\n")
+            #expect(r.err == legacyOptInWarning + "\n" + uniformFailure + "\n")
             #expect(r.stdout.isEmpty)
         }
     }
 
-    @Test func demoRecordsDecryptAndV1Warns() throws {
+    @Test func demoRecordsDecryptAndV1NeedsTheOptIn() throws {
         let dir = try CLI.tempDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let plaintext = try Data(contentsOf: CLI.repoRoot.appendingPathComponent("Fixtures/blobs/demo-plaintext.txt"))
@@ -75,10 +79,15 @@ func privateKey(_ name: String, in dir: URL) throws -> String {
         #expect(v2.code == 0)
         #expect(v2.stdout == plaintext)
         #expect(v2.err.isEmpty)
-        let v1 = try CLI.avault(["secured", "decrypt", "--record", "Fixtures/records/demo-v1.md", "--key-file", privateKey("demo-aes256.key", in: dir)], cwd: CLI.repoRoot)
+        let v1Args = ["secured", "decrypt", "--record", "Fixtures/records/demo-v1.md", "--key-file", try privateKey("demo-aes256.key", in: dir)]
+        let refused = try CLI.avault(v1Args, cwd: CLI.repoRoot, env: ["AVAULT_KEYRING": dir.appendingPathComponent("none").path])
+        #expect(refused.code == 2)
+        #expect(refused.stdout.isEmpty)
+        #expect(refused.err.contains("avault: hint:") && refused.err.contains("--allow-unauthenticated-legacy"))
+        let v1 = try CLI.avault(v1Args + ["--allow-unauthenticated-legacy"], cwd: CLI.repoRoot)
         #expect(v1.code == 0)
         #expect(v1.stdout == plaintext)
-        #expect(v1.err.contains("avault: warning: legacy v1 blobs are unauthenticated"))
+        #expect(v1.err == legacyOptInWarning + "\n")
     }
 
     @Test func wrongKeyWrongContextAndTamperingAllGiveTheSameMessage() throws {
@@ -116,7 +125,8 @@ func privateKey(_ name: String, in dir: URL) throws -> String {
         #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data(contentsOf: CLI.repoRoot.appendingPathComponent("Fixtures/blobs/demo-plaintext.txt")))
         // A failed decryption leaves no output file behind.
         let failed = dir.appendingPathComponent("never.txt").path
-        let f = try CLI.avault(["secured", "decrypt", "--record", seedPath, "--key-file", privateKey("demo-aes256.key", in: dir), "-o", failed], cwd: CLI.repoRoot)
+        let f = try CLI.avault(["secured", "decrypt", "--record", seedPath, "--key-file", privateKey("demo-aes256.key", in: dir), "-o", failed,
+                                "--allow-unauthenticated-legacy"], cwd: CLI.repoRoot)
         #expect(f.code == 1)
         #expect(!FileManager.default.fileExists(atPath: failed))
     }
@@ -133,7 +143,7 @@ func privateKey(_ name: String, in dir: URL) throws -> String {
             #expect(e.code == 0)
             #expect(e.out.hasSuffix("\n") && e.out.filter { $0 == "\n" }.count == 1)
             #expect(e.out.hasPrefix(prefix))
-            let context = extra.first == "--context" ? ["--context", "ctx"] : []
+            let context = extra.first == "--context" ? ["--context", "ctx"] : ["--allow-unauthenticated-legacy"]
             let d = try CLI.avault(["secured", "decrypt", "-", "--key-file", k] + context, stdin: e.stdout)
             #expect(d.code == 0)
             #expect(d.stdout == plaintext)

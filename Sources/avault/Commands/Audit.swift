@@ -30,7 +30,8 @@ struct Audit: ParsableCommand {
     func validate() throws { if paths.isEmpty { throw ValidationError("give records or directories to audit") } }
 
     func run() throws {
-        var policy = VerifyPolicy(trust: try trust.load(keyringDirectory: Keyring.location(explicit: keyringDirectory)))
+        guard let trustPolicy = try trust.policy(keyringDirectory: Keyring.location(explicit: keyringDirectory)) else { return }
+        var policy = VerifyPolicy(trust: trustPolicy)
         policy.requireSignature = requireSignature
         policy.allowLegacySecured = allowLegacySecured
         let files = try RecordWalker.expand(paths, include: include.isEmpty ? RecordWalker.defaultInclude : include, exclude: exclude)
@@ -47,11 +48,11 @@ struct Audit: ParsableCommand {
                 var k = byKey[s.keyID] ?? (s.signer, s.roles, 0)
                 k.count += 1
                 byKey[s.keyID] = k
-                if s.status == "valid" {
+                if s.status == .valid {
                     bySigner[s.signer ?? s.keyID, default: 0] += 1
                     for role in s.roles { byRole[role, default: 0] += 1 }
                 } else if s.reason != r.reason || r.passed {
-                    reasons.append("signature by \(s.keyID) is \(s.status)" + (s.reason.map { ": \($0)" } ?? ""))
+                    reasons.append("signature by \(s.keyID) is \(s.status.rawValue)" + (s.reason.map { ": \($0)" } ?? ""))
                 }
             }
             if !r.passed {

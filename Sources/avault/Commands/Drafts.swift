@@ -23,6 +23,23 @@ struct ResignOption: ParsableArguments {
     }
 }
 
+/// `--allow-unauthenticated-legacy` and where trusted keys come from (`--pubkey`,
+/// `--trust-store`), for commands that may decrypt a legacy v1 blob.
+struct LegacyOptions: ParsableArguments {
+    @Flag(name: .customLong("allow-unauthenticated-legacy"),
+          help: "Decrypt legacy v1 blobs that no trusted signature authenticates (their decryption is a padding oracle).")
+    var allowUnauthenticatedLegacy = false
+    @OptionGroup var trust: TrustOptions
+
+    /// The library's policy; says once on standard error what the opt-in means.
+    func policy(keyringDirectory: String) throws(AvaultError) -> LegacyPolicy {
+        let policy = LegacyPolicy(trust: try trust.policy(keyringDirectory: keyringDirectory, required: false),
+                                  allowUnauthenticated: allowUnauthenticatedLegacy)
+        if allowUnauthenticatedLegacy { Terminal.warning(LegacyAuthorization.oracleWarning) }
+        return policy
+    }
+}
+
 /// Opens the keyring once, then rewrites each file with `body`, reporting as it goes.
 func rewriteEach(_ files: [String], _ keyring: KeyringOptions, _ resign: ResignOption, verb: String,
                  _ body: (String, Keyring, Drafts.Signer?) throws(AvaultError) -> Drafts.Result) throws {
@@ -64,18 +81,26 @@ struct Unseal: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unseal",
         abstract: "Restore what seal moved into a record's secured blob (a legacy v1 blob's plaintext becomes the body).",
-        discussion: "A v2 blob's key is found by its key id unless --key names it; a v1 blob needs --key naming a legacy key.\n\n\(exitCodeHelp)")
+        discussion: """
+            A v2 blob's key is found by its key id unless --key names it; a v1 blob needs --key naming a legacy key, \
+            and is decrypted only when a valid signature by a trusted key covers the record (or with \
+            --allow-unauthenticated-legacy).
+
+            \(exitCodeHelp)
+            """)
 
     @Argument(help: ArgumentHelp("Records.", valueName: "file")) var files: [String]
     @Option(help: ArgumentHelp("The key's name (required for v1 blobs).", valueName: "name")) var key: String?
     @OptionGroup var resign: ResignOption
     @OptionGroup var keyring: KeyringOptions
+    @OptionGroup var legacy: LegacyOptions
 
     func validate() throws { if files.isEmpty { throw ValidationError("give at least one record") } }
 
     func run() throws {
+        let policy = try legacy.policy(keyringDirectory: keyring.directory)
         try rewriteEach(files, keyring, resign, verb: "unsealed") { file, ring, signer throws(AvaultError) in
-            try Drafts.unseal(path: file, keyring: ring, keyName: key, signer: signer)
+            try Drafts.unseal(path: file, keyring: ring, keyName: key, legacy: policy, signer: signer)
         }
     }
 }
@@ -84,19 +109,26 @@ struct Migrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Rewrite legacy v1 secured blobs as v2, with no plaintext touching the disk.",
-        discussion: "\(exitCodeHelp)")
+        discussion: """
+            A v1 blob is decrypted only when a valid signature by a trusted key covers the record (or with \
+            --allow-unauthenticated-legacy): otherwise a tampered plaintext would come out authenticated.
+
+            \(exitCodeHelp)
+            """)
 
     @Argument(help: ArgumentHelp("Records.", valueName: "file")) var files: [String]
     @Option(name: .customLong("from-key"), help: ArgumentHelp("The legacy key that opens the v1 blobs.", valueName: "name")) var fromKey: String
     @Option(help: ArgumentHelp("The content key for the new v2 blobs.", valueName: "name")) var key: String
     @OptionGroup var resign: ResignOption
     @OptionGroup var keyring: KeyringOptions
+    @OptionGroup var legacy: LegacyOptions
 
     func validate() throws { if files.isEmpty { throw ValidationError("give at least one record") } }
 
     func run() throws {
+        let policy = try legacy.policy(keyringDirectory: keyring.directory)
         try rewriteEach(files, keyring, resign, verb: "migrated") { file, ring, signer throws(AvaultError) in
-            try Drafts.migrate(path: file, keyring: ring, fromKey: fromKey, keyName: key, signer: signer)
+            try Drafts.migrate(path: file, keyring: ring, fromKey: fromKey, keyName: key, legacy: policy, signer: signer)
         }
     }
 }

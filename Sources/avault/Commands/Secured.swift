@@ -152,7 +152,9 @@ struct SecuredDecrypt: ParsableCommand {
         discussion: """
             A v2 blob is bound to a context: --context, else the record's webUrl, else its \
             originalUrl, else empty. Every failure after the structure checks gives the same \
-            message, whatever the cause.
+            message, whatever the cause. A legacy v1 blob is unauthenticated: it is decrypted only \
+            from a --record whose signature by a trusted key verifies, or with \
+            --allow-unauthenticated-legacy.
 
             \(exitCodeHelp)
             """
@@ -167,6 +169,8 @@ struct SecuredDecrypt: ParsableCommand {
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write the plaintext here (atomically, mode 600).", valueName: "file"))
     var output: String?
 
+    @OptionGroup var legacy: LegacyOptions
+
     func run() throws {
         let (text, record) = try source.load()
         let blob: SecuredBlob
@@ -175,15 +179,24 @@ struct SecuredDecrypt: ParsableCommand {
         } catch {
             throw AvaultError.malformed(error, file: record?.path)
         }
+        // A v1 blob: decide before anything else whether it may be decrypted at all (so that a
+        // valid and a tampered blob get the same answer when it may not).
+        var authorization: LegacyAuthorization?
+        if case .v1 = blob {
+            guard let granted = try legacy.policy(keyringDirectory: key.keyring.directory).authorization(for: record?.document) else {
+                throw AvaultError.unauthenticatedLegacy
+            }
+            authorization = granted
+        }
         let context = context ?? record?.document.securedContext ?? ""
         var plaintext = if let name = key.keyName {
-            try key.keyring.open().decrypt(blob, keyName: name, context: context)
+            try key.keyring.open().decrypt(blob, keyName: name, context: context, legacy: authorization)
         } else {
-            try SecuredField.decrypt(blob, key: try RawKeys.load(key.keyFile!), context: context)
+            try SecuredField.decrypt(blob, key: try RawKeys.load(key.keyFile!), context: context, legacy: authorization)
         }
         defer { wipe(&plaintext) }
-        if case .v1 = blob {
-            Terminal.warning("legacy v1 blobs are unauthenticated: this plaintext may have been altered by anyone")
+        if case .signedRecord(let ids)? = authorization?.basis {
+            Terminal.note("legacy v1 blob authenticated by the record's signature (key \(ids.joined(separator: ", ")))")
         }
         if let output {
             try FileSystem.writeAtomically(output, plaintext, mode: 0o600)

@@ -248,7 +248,9 @@ struct VaultImport: ParsableCommand {
         var inputs: [Vault.Input] = []
         var fds: [Int32] = []
         defer { for fd in fds { close(fd) } }
-        for (path, _) in files {
+        for file in files {
+            let path = file.path
+            guard file.kind == .regular else { throw AvaultError.io(path: path, reason: "\(file.kind.rawValue), not a regular file") }
             let (_, document) = try RecordSigner.read(path)
             let id = document.fields["webUrl"]?.stringValue ?? document.fields["originalUrl"]?.stringValue ?? FileSystem.baseName(of: path)
             let fd = open(path, O_RDONLY | O_CLOEXEC)

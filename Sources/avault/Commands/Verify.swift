@@ -6,26 +6,21 @@ import VaultFormat
 import Glibc
 #endif
 
-/// Where trusted keys come from: `--pubkey PUB` or `--trust-store FILE` (default: the keyring's).
+/// Where trusted keys come from: `--pubkey PUB` (repeatable) or `--trust-store FILE` (default:
+/// the keyring's).
 struct TrustOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Trust exactly this minisign public key file.", valueName: "pubfile")) var pubkey: String?
+    @Option(help: ArgumentHelp("Trust this minisign public key file (repeatable).", valueName: "pubfile")) var pubkey: [String] = []
     @Option(name: .customLong("trust-store"), help: ArgumentHelp("The trust store (default: trust.avt in the keyring).", valueName: "file"))
     var trustStore: String?
 
     func validate() throws {
-        if pubkey != nil, trustStore != nil { throw ValidationError("give --pubkey or --trust-store, not both") }
+        if !pubkey.isEmpty, trustStore != nil { throw ValidationError("give --pubkey or --trust-store, not both") }
     }
 
-    func load(keyringDirectory: String) throws(AvaultError) -> TrustSource {
-        if let pubkey {
-            let text = String(decoding: try FileSystem.read(pubkey), as: UTF8.self)
-            do { return .publicKey(try Minisign.PublicKey(parsing: text)) } catch { throw .malformed(error, file: pubkey) }
-        }
-        let path = TrustStore.location(explicit: trustStore, keyringDirectory: keyringDirectory)
-        if trustStore == nil, !FileSystem.exists(path) {
-            Terminal.warning("no trust store at \(path): no signature can be trusted (add keys with 'avault keys trust add', or give --pubkey)")
-        }
-        return .store(try TrustStore(path: path, mustExist: trustStore != nil).file)
+    /// The trust policy; with `required`, a missing default trust store is an error.
+    func policy(keyringDirectory: String, requiredRoles: [String] = [], required: Bool = true) throws(AvaultError) -> TrustPolicy? {
+        try TrustStore.source(publicKeyFiles: pubkey, explicit: trustStore, keyringDirectory: keyringDirectory, required: required)
+            .map { TrustPolicy(source: $0, requiredRoles: requiredRoles, now: now()) }
     }
 }
 
@@ -57,6 +52,8 @@ struct Verify: ParsableCommand {
     @Flag(name: .customLong("require-signature"), help: "Fail unsigned records.") var requireSignature = false
     @Flag(name: .customLong("allow-legacy-secured"), help: "Let records with legacy v1 secured blobs pass.") var allowLegacySecured = false
     @Flag(name: .customLong("check-decrypt"), help: "Check that each secured blob decrypts with --key.") var checkDecrypt = false
+    @Flag(name: .customLong("allow-unauthenticated-legacy"), help: "With --check-decrypt: also try legacy v1 blobs that no trusted signature authenticates (a padding oracle).")
+    var allowUnauthenticatedLegacy = false
     @Option(help: ArgumentHelp("With --check-decrypt: the content or legacy key's name.", valueName: "name")) var key: String?
     @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n")) var jobs: Int?
     @Option(help: ArgumentHelp("Only files matching this glob, when walking directories (repeatable; default *.md and *.txt).", valueName: "glob"))
@@ -71,19 +68,22 @@ struct Verify: ParsableCommand {
         if detached != nil, !paths.isEmpty { throw ValidationError("--detached verifies one file; give no other paths") }
         if checkDecrypt != (key != nil) { throw ValidationError("--check-decrypt and --key NAME go together") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if allowUnauthenticatedLegacy, !checkDecrypt { throw ValidationError("--allow-unauthenticated-legacy goes with --check-decrypt") }
     }
 
     func run() throws {
         let ringDir = Keyring.location(explicit: keyringDirectory)
-        let source = try trust.load(keyringDirectory: ringDir)
-        if let detached { return try verifyDetached(detached, source) }
+        guard let trustPolicy = try trust.policy(keyringDirectory: ringDir, requiredRoles: requireRole) else { return }
+        if let detached { return try verifyDetached(detached, trustPolicy) }
 
-        var policy = VerifyPolicy(trust: source)
-        policy.requiredRoles = requireRole
+        var policy = VerifyPolicy(trust: trustPolicy)
         policy.requireSignature = requireSignature
         policy.allowLegacySecured = allowLegacySecured
+        policy.allowUnauthenticatedLegacy = allowUnauthenticatedLegacy
         if checkDecrypt, let key {
-            policy.decryptCheck = try decryptChecker(ringDir, key)
+            let ring = try Keyring(directory: ringDir, passphrase: PassphraseSource(file: passphraseFile, environmentVariable: "AVAULT_PASSPHRASE", label: "keyring passphrase"))
+            policy.decryptCheck = try SecuredDecryptChecker(keyring: ring, keyName: key)
+            if allowUnauthenticatedLegacy { Terminal.warning(LegacyAuthorization.oracleWarning) }
         }
         let start = monotonicSeconds()
         let files = try RecordWalker.expand(paths, include: include.isEmpty ? RecordWalker.defaultInclude : include, exclude: exclude)
@@ -102,6 +102,9 @@ struct Verify: ParsableCommand {
         if showProgress, monotonicSeconds() - start > 1 { Terminal.writeStderr("\r\u{1B}[K") }
         let seconds = monotonicSeconds() - start
         print(reports, seconds: seconds)
+        if requireSignature, reports.isEmpty {
+            throw Failure(message: "nothing to verify: no file matched", hint: "check the paths and the --include globs", code: Exit.no)
+        }
         if reports.contains(where: { !$0.passed }) { throw ExitCode(Exit.no) }
     }
 
@@ -135,59 +138,26 @@ struct Verify: ParsableCommand {
         Terminal.writeStdout(out)
     }
 
-    private func verifyDetached(_ file: String, _ source: TrustSource) throws {
+    private func verifyDetached(_ file: String, _ policy: TrustPolicy) throws {
         let sigPath = signatureFile ?? file + ".minisig"
-        let text = String(decoding: try FileSystem.read(sigPath), as: UTF8.self)
-        let signature: Minisign.Signature
-        do { signature = try Minisign.Signature(parsing: text) } catch { throw AvaultError.malformed(error, file: sigPath) }
-        var entry: TrustStoreFile.Entry?
-        switch source {
-        case .publicKey(let key):
-            guard key.keyID == signature.keyID else {
-                throw Failure(message: "\(sigPath): signed by key \(signature.keyID.printed), but the public key is \(key.keyID.printed)",
-                              hint: nil, code: Exit.no)
-            }
-            entry = TrustStoreFile.Entry(publicKey: key, name: "--pubkey", added: "1970-01-01T00:00:00Z")
-        case .store(let store):
-            entry = store.entry(for: signature.keyID)
-        }
-        guard let entry else {
-            throw Failure(message: "\(sigPath): signed by key \(signature.keyID.printed), which is not trusted", hint: "give --pubkey or add the key with 'avault keys trust add'", code: Exit.no)
-        }
-        switch try RecordSigner.verifyDetached(path: file, signature: signature, publicKey: entry.publicKey, allowLegacy: allowLegacy) {
+        let result = try RecordVerifier.verifyDetached(file: file, signatureFile: sigPath, policy: policy, allowLegacy: allowLegacy)
+        let s = result.signature
+        switch result.outcome {
         case .valid:
-            if let revoked = entry.revoked {
-                throw Failure(message: "\(file): signed by key \(signature.keyID.printed), which was revoked on \(revoked.time)", hint: nil, code: Exit.no)
-            }
-            Terminal.writeStdout("Signature and comment signature verified\nTrusted comment: \(signature.trustedComment)\n")
-        case .legacyRefused:
+            Terminal.writeStdout("Signature and comment signature verified\nTrusted comment: \(result.trustedComment)\n")
+            return
+        case .untrusted where s.status == .untrusted:
+            let message = trust.pubkey.count == 1 && policy.trustedKeyIDs.count == 1
+                ? "\(sigPath): signed by key \(s.keyID), but the public key is \(policy.trustedKeyIDs[0])"
+                : "\(sigPath): signed by key \(s.keyID), which is not trusted"
+            throw Failure(message: message, hint: "give its public key with --pubkey, or add it with 'avault keys trust add'", code: Exit.no)
+        default:
+            break
+        }
+        if s.reason?.contains("legacy Ed signature") == true {
             throw Failure(message: "\(sigPath): a legacy (non-prehashed) signature", hint: "accept it with --allow-legacy", code: Exit.no)
-        case .badTrustedComment:
-            throw Failure(message: "\(sigPath): the trusted comment was altered (comment signature verification failed)", hint: nil, code: Exit.no)
-        case .badSignature, .keyMismatch:
-            throw Failure(message: "\(file): signature verification failed", hint: nil, code: Exit.no)
         }
-    }
-
-    /// A thread-safe check that a blob decrypts with key `name` (secrets unsealed once).
-    private func decryptChecker(_ ringDir: String, _ name: String) throws(AvaultError) -> @Sendable (SecuredBlob, String) -> Bool {
-        let ring = try Keyring(directory: ringDir, passphrase: PassphraseSource(file: passphraseFile, environmentVariable: "AVAULT_PASSPHRASE", label: "keyring passphrase"))
-        let versions = ring.versions(of: name).filter { $0.retired == nil }
-        guard !versions.isEmpty else { throw ring.noSuchKey(name) }
-        var unsealed: [(id: String, secret: SecretBytes)] = []
-        for v in versions.reversed() { unsealed.append((v.id, try ring.secret(of: v))) }
-        let keys = unsealed
-        let kind = versions[0].algorithm.kind
-        return { blob, context in
-            switch blob {
-            case .v2(let kid, _, _):
-                guard kind == "content", let k = keys.first(where: { $0.id == kid.hex }) else { return false }
-                return (try? SecuredField.decrypt(blob, key: k.secret, context: context)) != nil
-            case .v1:
-                guard kind == "legacy" else { return false }
-                return keys.contains { (try? SecuredField.decrypt(blob, key: $0.secret, context: context)) != nil }
-            }
-        }
+        throw Failure(message: "\(file): signature \(result.outcome.rawValue): \(result.reason ?? "verification failed")", hint: nil, code: Exit.no)
     }
 }
 
@@ -200,7 +170,7 @@ extension RecordReport {
             ("line", line.map { .number(Double($0)) } ?? .null),
             ("signatures", .array(signatures.map { s in
                 .object([
-                    ("keyId", .string(s.keyID)), ("status", .string(s.status)), ("signer", s.signer.map(FieldValue.string) ?? .null),
+                    ("keyId", .string(s.keyID)), ("status", .string(s.status.rawValue)), ("detached", .bool(detached)), ("signer", s.signer.map(FieldValue.string) ?? .null),
                     ("roles", .array(s.roles.map(FieldValue.string))),
                     ("timestamp", s.timestamp.map { .number(Double($0)) } ?? .null), ("reason", s.reason.map(FieldValue.string) ?? .null),
                 ])

@@ -1,0 +1,206 @@
+public import VaultFormat
+
+/// Whose signatures count.
+public enum TrustSource: Sendable {
+    /// Keys in a trust store, with roles, validity windows and revocation.
+    case store(TrustStoreFile)
+    /// Exactly these public keys (`--pubkey`, repeatable), with no roles or validity window.
+    case publicKeys([Minisign.PublicKey])
+}
+
+/// One signature's verdict.
+public enum SignatureStatus: String, Sendable, CaseIterable {
+    /// Made by a trusted, unrevoked key, within its validity window, over this content.
+    case valid
+    /// By a trusted key, but it does not match, its trusted comment was altered, it is not a
+    /// signature of this kind (no `canon:`), or it claims to come from the future.
+    case invalid
+    /// By a key that is not trusted.
+    case untrusted
+    /// By a revoked key (whenever it was made).
+    case revoked
+    /// Made outside the key's validity window.
+    case expired
+}
+
+/// What one signature says, and who made it.
+public struct SignatureReport: Sendable {
+    /// The key id, as minisign prints it.
+    public var keyID: String
+    public var status: SignatureStatus
+    /// The trust store's name for the key; nil for `--pubkey` keys and untrusted ones.
+    public var signer: String?
+    public var roles: [String]
+    /// From the trusted comment's `timestamp:` field.
+    public var timestamp: Int64?
+    public var reason: String?
+}
+
+/// The one trust policy for embedded record signatures and detached `.minisig` signatures:
+/// who is trusted, revocation, validity windows, required roles, and the domain and time
+/// checks on the trusted comment.
+public struct TrustPolicy: Sendable {
+    /// A trusted key with what the store says about it.
+    struct Trusted: Sendable {
+        var publicKey: Minisign.PublicKey
+        var name: String?
+        var roles: [String]
+        var notBefore: Int64?
+        var notAfter: Int64?
+        var notBeforeText: String?
+        var notAfterText: String?
+        var revoked: (time: String, reason: String)?
+    }
+
+    /// What a signature signs, which decides what its trusted comment must say.
+    public enum Domain: Sendable {
+        /// The canonical bytes of a record: the comment must carry `canon:avault-record-v1`.
+        case record
+        /// The bytes of a file: the comment must not claim to be a record signature.
+        case file
+        /// Any bytes (`verify --detached`, as `minisign -V`): no requirement on the comment.
+        case any
+    }
+
+    /// How far in the future a signature's timestamp may lie (clock skew), in seconds.
+    public static let futureTolerance: Int64 = 300
+
+    /// The `canon:` field a record signature's trusted comment carries.
+    public static let recordCanonField = "canon:" + RecordSignatures.canonicalName
+
+    private let trusted: [Minisign.KeyID: Trusted]
+    /// Roles that valid signatures must cover between them (each by at least one).
+    public let requiredRoles: [String]
+    /// The current time (Unix seconds), for timestamps from the future.
+    public let now: Int64
+
+    /// A policy trusting `source`. (A validity bound that is not RFC 3339, which the trust
+    /// store's parser refuses, makes the key never valid: fail closed.)
+    public init(source: TrustSource, requiredRoles: [String] = [], now: Int64) {
+        var trusted: [Minisign.KeyID: Trusted] = [:]
+        switch source {
+        case .store(let store):
+            for e in store.entries where trusted[e.publicKey.keyID] == nil {
+                var t = Trusted(publicKey: e.publicKey, name: e.name, roles: e.roles, notBeforeText: e.notBefore,
+                                notAfterText: e.notAfter, revoked: e.revoked)
+                if let nb = e.notBefore { t.notBefore = RFC3339.seconds(nb) ?? Int64.max }
+                if let na = e.notAfter { t.notAfter = RFC3339.seconds(na) ?? Int64.min }
+                trusted[e.publicKey.keyID] = t
+            }
+        case .publicKeys(let keys):
+            for k in keys where trusted[k.keyID] == nil {
+                trusted[k.keyID] = Trusted(publicKey: k, name: nil, roles: [])
+            }
+        }
+        self.trusted = trusted
+        self.requiredRoles = requiredRoles
+        self.now = now
+    }
+
+    /// The ids of the trusted keys, sorted.
+    public var trustedKeyIDs: [String] { trusted.keys.map(\.printed).sorted() }
+
+    /// The trusted public key with this id, if any.
+    public func publicKey(for id: Minisign.KeyID) -> Minisign.PublicKey? { trusted[id]?.publicKey }
+
+    /// Judges one signature. `check` runs the cryptography against the trusted key (it is not
+    /// called for an untrusted key id).
+    public func judge(_ signature: Minisign.Signature, domain: Domain,
+                      check: (Minisign.PublicKey) -> MinisignSigning.Check) -> SignatureReport {
+        let id = signature.keyID.printed
+        var s = SignatureReport(keyID: id, status: .untrusted, roles: [], timestamp: signature.timestamp)
+        guard let entry = trusted[signature.keyID] else {
+            s.reason = "key \(id) is not trusted"
+            return s
+        }
+        s.signer = entry.name
+        s.roles = entry.roles
+        s.status = .invalid
+        switch check(entry.publicKey) {
+        case .valid:
+            break
+        case .badSignature:
+            s.reason = "the signature by \(id) does not match the \(domain == .record ? "record" : "file")"
+            return s
+        case .badTrustedComment:
+            s.reason = "the trusted comment of the signature by \(id) was altered"
+            return s
+        case .legacyRefused:
+            s.reason = "the signature by \(id) is a legacy Ed signature (not prehashed)"
+            return s
+        case .keyMismatch:
+            s.reason = "key id mismatch"
+            return s
+        }
+        // The trusted comment is authenticated from here on.
+        let canon = signature.trustedCommentFields.filter { $0.hasPrefix("canon:") }
+        switch domain {
+        case .record where canon != [Self.recordCanonField]:
+            s.reason = "the signature by \(id) is not a record signature (its trusted comment lacks \(Self.recordCanonField))"
+            return s
+        case .file where !canon.isEmpty:
+            s.reason = "the signature by \(id) is a record signature (\(canon[0])), not a signature of this file's bytes"
+            return s
+        default:
+            break
+        }
+        if let t = signature.timestamp, t > now + Self.futureTolerance {
+            s.reason = "the signature by \(id) claims a time in the future (\(RFC3339.format(t)))"
+            return s
+        }
+        if let revoked = entry.revoked {
+            s.status = .revoked
+            s.reason = "key \(id) was revoked on \(revoked.time)" + (revoked.reason.isEmpty ? "" : ": \(revoked.reason)")
+            return s
+        }
+        if entry.notBefore != nil || entry.notAfter != nil {
+            s.status = .expired
+            guard let t = signature.timestamp else {
+                s.reason = "the signature has no timestamp, and key \(id) is valid only for a period"
+                return s
+            }
+            if let nb = entry.notBefore, t < nb {
+                s.reason = "signed at \(RFC3339.format(t)), before key \(id) became valid (\(entry.notBeforeText ?? ""))"
+                return s
+            }
+            if let na = entry.notAfter, t > na {
+                s.reason = "signed at \(RFC3339.format(t)), after key \(id) expired (\(entry.notAfterText ?? ""))"
+                return s
+            }
+        }
+        s.status = .valid
+        s.reason = nil
+        return s
+    }
+
+    /// The verdict on a set of signatures: valid when valid signatures exist and cover the
+    /// required roles; otherwise the first of invalid, revoked, expired, untrusted found.
+    /// `nil` when there are no signatures.
+    public func outcome(of signatures: [SignatureReport]) -> (outcome: RecordOutcome, reason: String?)? {
+        guard !signatures.isEmpty else { return nil }
+        let valid = signatures.filter { $0.status == .valid }
+        if !valid.isEmpty {
+            let covered = Set(valid.flatMap(\.roles))
+            let missing = requiredRoles.filter { !covered.contains($0) }
+            if missing.isEmpty { return (.valid, nil) }
+            return (.untrusted, "no valid signature by a key with role " + missing.joined(separator: ", "))
+        }
+        for status in [SignatureStatus.invalid, .revoked, .expired] {
+            if let s = signatures.first(where: { $0.status == status }) { return (RecordOutcome(status), s.reason) }
+        }
+        return (.untrusted, "no signature by a trusted key (signed by \(signatures.map(\.keyID).joined(separator: ", ")))")
+    }
+}
+
+extension RecordOutcome {
+    /// The record outcome a signature status leads to.
+    init(_ status: SignatureStatus) {
+        switch status {
+        case .valid: self = .valid
+        case .invalid: self = .invalid
+        case .untrusted: self = .untrusted
+        case .revoked: self = .revoked
+        case .expired: self = .expired
+        }
+    }
+}
