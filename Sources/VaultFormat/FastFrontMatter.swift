@@ -33,7 +33,7 @@ enum FastFrontMatter {
               let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
         var parser = Parser(base: base, count: bytes.count, firstLine: firstLine)
         guard parser.splitLines(), let root = parser.parseRoot() else { return nil }
-        return FrontMatter(fields: root, keyLines: parser.keyLines, isBlockMapping: true)
+        return FrontMatter(fields: root, topLevelKeys: parser.topLevelKeys, isBlockMapping: true)
     }
 
     /// A line that is neither blank nor a comment.
@@ -77,7 +77,7 @@ enum FastFrontMatter {
         var lines: [Line] = []
         /// Index of the next unconsumed line in `lines`.
         var li = 0
-        var keyLines: [(key: String, line: Int)] = []
+        var topLevelKeys: [FrontMatter.TopLevelKey] = []
         /// Reused buffer for quoted scalars with escapes.
         var scratch: [UInt8] = []
         /// Where the keys of the mappings being parsed are, innermost last.
@@ -94,7 +94,7 @@ enum FastFrontMatter {
         /// Validates the text (see the type's documentation) and records its content lines.
         mutating func splitLines() -> Bool {
             lines.reserveCapacity(count / 24 + 4)
-            keyLines.reserveCapacity(16)
+            topLevelKeys.reserveCapacity(16)
             keyRefs.reserveCapacity(32)
             let p = base
             let n = count
@@ -272,7 +272,9 @@ enum FastFrontMatter {
                     guard seen.insert(key).inserted else { return nil }
                 }
                 keyRefs.append(ref)
-                if depth == 1 { keyLines.append((key, line.number + firstLine)) }
+                if depth == 1 {
+                    topLevelKeys.append(FrontMatter.TopLevelKey(key: key, line: line.number + firstLine, lineStart: line.content - line.indent))
+                }
                 let valueAt = skipSpaces(after, line.end)
                 let value: FieldValue
                 if valueAt == line.end || base[valueAt] == hash {

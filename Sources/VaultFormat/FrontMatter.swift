@@ -15,12 +15,35 @@ public enum RecordLimits {
 
 /// The parsed front matter: values, and where each top-level key sits in the file.
 public struct FrontMatter: Sendable {
+    /// A top-level key of the front matter, located by the parse that read it (so its line
+    /// agrees with the parser's own line count, not a second one).
+    public struct TopLevelKey: Sendable, Equatable {
+        /// The key.
+        public var key: String
+        /// The 1-based file line the key starts on.
+        public var line: Int
+        /// Byte offset, within the YAML text given to ``FrontMatter/parse(_:firstLine:)``, of
+        /// the start of the line the key starts on (0, or just after a LF).
+        public var lineStart: Int
+
+        public init(key: String, line: Int, lineStart: Int) {
+            self.key = key
+            self.line = line
+            self.lineStart = lineStart
+        }
+    }
+
     /// The front matter as a JSON-model object.
     public var fields: FieldValue
-    /// Top-level keys with the 1-based file line each starts on, in document order.
-    public var keyLines: [(key: String, line: Int)]
+    /// Top-level keys in document order, with their lines and line offsets.
+    public var topLevelKeys: [TopLevelKey]
     /// Whether the top-level mapping is in block style (the only style `avault sign` edits).
     public var isBlockMapping: Bool
+
+    /// Top-level keys with the 1-based file line each starts on, in document order (from
+    /// ``topLevelKeys``).
+    public var keyLines: [(key: String, line: Int)] { topLevelKeys.map { ($0.key, $0.line) } }
+
 
     /// Parses YAML front matter whose first line is line `firstLine` of the file.
     ///
@@ -54,6 +77,27 @@ public struct FrontMatter: Sendable {
         case sequence([FieldValue])
     }
 
+    /// Turns libyaml's marks (`index` counts characters: one per UTF-8 sequence, two for a
+    /// CRLF) into byte offsets, moving forward only: marks come in document order.
+    private struct MarkCursor {
+        let bytes: UnsafeRawBufferPointer
+        var byte = 0
+        var character = 0
+        /// Offset of the start of the line `byte` is on.
+        var lineStart = 0
+
+        /// The byte offset of the start of the line holding the character at `index`.
+        mutating func lineStart(ofCharacter index: Int) -> Int {
+            while character < index, byte < bytes.count {
+                let b = bytes[byte]
+                if b == 0x0A { lineStart = byte + 1 }
+                byte += b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4
+                character += 1
+            }
+            return lineStart
+        }
+    }
+
     static func parse(_ bytes: UnsafeRawBufferPointer, firstLine: Int) throws(FormatError) -> FrontMatter {
         guard bytes.count <= RecordLimits.frontMatterBytes else {
             throw .invalidRecord("the front matter is larger than \(RecordLimits.frontMatterBytes) bytes", line: firstLine)
@@ -68,7 +112,8 @@ public struct FrontMatter: Sendable {
 
         var stack: [Frame] = []
         var root: FieldValue?
-        var keyLines: [(key: String, line: Int)] = []
+        var topLevelKeys: [TopLevelKey] = []
+        var cursor = MarkCursor(bytes: bytes)
         var isBlock = true
         var documents = 0
 
@@ -102,11 +147,11 @@ public struct FrontMatter: Sendable {
             case YAML_STREAM_START_EVENT, YAML_DOCUMENT_END_EVENT:
                 continue
             case YAML_STREAM_END_EVENT:
-                guard let root else { return FrontMatter(fields: .object([]), keyLines: [], isBlockMapping: true) }
+                guard let root else { return FrontMatter(fields: .object([]), topLevelKeys: [], isBlockMapping: true) }
                 guard case .object = root else {
                     throw .invalidRecord("the front matter must be a mapping of field names to values", line: firstLine)
                 }
-                return FrontMatter(fields: root, keyLines: keyLines, isBlockMapping: isBlock)
+                return FrontMatter(fields: root, topLevelKeys: topLevelKeys, isBlockMapping: isBlock)
             case YAML_DOCUMENT_START_EVENT:
                 documents += 1
                 guard documents == 1 else { throw .invalidRecord("several YAML documents in the front matter", line: here) }
@@ -131,7 +176,10 @@ public struct FrontMatter: Sendable {
                     guard keys.insert(string).inserted else {
                         throw .invalidRecord("duplicate key '\(string)'", line: here)
                     }
-                    if stack.isEmpty { keyLines.append((string, here)) }
+                    if stack.isEmpty {
+                        let lineStart = cursor.lineStart(ofCharacter: Int(event.start_mark.index))
+                        topLevelKeys.append(TopLevelKey(key: string, line: here, lineStart: lineStart))
+                    }
                     stack.append(.mapping(pairs: pairs, keys: keys, pendingKey: string, keyLine: here))
                 } else {
                     try add(plain ? try Self.resolvePlain(raw, string, line: here) : .string(string), at: here)

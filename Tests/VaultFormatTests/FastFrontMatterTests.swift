@@ -48,8 +48,10 @@ import Testing
         a.fields == b.fields
             && a.fields.canonicalJSON == b.fields.canonicalJSON
             && identical(a.fields, b.fields)
-            && a.keyLines.count == b.keyLines.count
-            && zip(a.keyLines, b.keyLines).allSatisfy { Array($0.key.utf8) == Array($1.key.utf8) && $0.line == $1.line }
+            && a.topLevelKeys.count == b.topLevelKeys.count
+            && zip(a.topLevelKeys, b.topLevelKeys).allSatisfy {
+                Array($0.key.utf8) == Array($1.key.utf8) && $0.line == $1.line && $0.lineStart == $1.lineStart
+            }
             && a.isBlockMapping == b.isBlockMapping
     }
 
@@ -436,8 +438,57 @@ import Testing
         let got = try #require(Self.fast(yaml, firstLine: 2))
         #expect(got.keyLines.map(\.key) == ["title", "list", "last"])
         #expect(got.keyLines.map(\.line) == [4, 5, 9])
+        #expect(got.topLevelKeys.map(\.lineStart) == [5, 14, 38])
         #expect(got.isBlockMapping)
         Self.expectAccepted(yaml)
+    }
+
+    /// Each key's line start, by both paths: the offset of the line's first byte.
+    static func expectLineStarts(_ yaml: String, _ keys: [String], fast expectFast: Bool, sourceLocation: SourceLocation = #_sourceLocation) {
+        // The expected offsets, by hand: the start of the line on which each key's text starts.
+        let utf8 = Array(yaml.utf8)
+        let expected = keys.map { key -> Int in
+            let needle = Array(key.utf8)
+            let at = (0...(utf8.count - needle.count)).first { Array(utf8[$0..<$0 + needle.count]) == needle }!
+            return (utf8[..<at].lastIndex(of: 0x0A).map { $0 + 1 }) ?? 0
+        }
+        guard case .success(let lib) = libyaml(yaml) else {
+            Issue.record("libyaml refuses \(yaml.debugDescription)", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(lib.topLevelKeys.map(\.lineStart) == expected, "\(yaml.debugDescription)", sourceLocation: sourceLocation)
+        #expect(lib.keyLines.map(\.line) == expected.map { start in 2 + utf8[..<start].filter { $0 == 0x0A }.count },
+                sourceLocation: sourceLocation)
+        let fastResult = fast(yaml)
+        #expect((fastResult != nil) == expectFast, "\(yaml.debugDescription)", sourceLocation: sourceLocation)
+        if let fastResult { #expect(agree(fastResult, lib), sourceLocation: sourceLocation) }
+    }
+
+    @Test func keyLineStartsAreByteOffsets() {
+        // Multi-byte text before and inside keys: libyaml counts characters, offsets are bytes.
+        Self.expectLineStarts("제목: 한국어 기사\n요약: \"😀 👍🏽 e\u{301}\"\n😀: x\nlast: z\n", ["제목", "요약", "😀:", "last"], fast: true)
+        Self.expectLineStarts("a: \"\\L 😀\"\n# 한국어 comment\n\nb:\n  - 😀\n  - 한\nc: 1\n", ["a:", "b:", "c:"], fast: true)
+        // CRLF: libyaml counts a CRLF as two characters.
+        Self.expectLineStarts("제목: x\r\nlist:\r\n  - 😀\r\nlast: 1\r\n", ["제목", "list", "last"], fast: false)
+        // An indented root mapping: the line starts before the indentation.
+        Self.expectLineStarts("  a: 1\n  b:\n    - 😀\n  c: 한\n", ["a:", "b:", "c:"], fast: true)
+        // Explicit `? key` entries: the key's own line.
+        Self.expectLineStarts("? 한국어\n: 1\n?\n  😀key\n: 2\nplain: 3\n", ["? 한국어", "😀key", "plain"], fast: false)
+        // A flow mapping: every key on the one line.
+        Self.expectLineStarts("# c\n{a: 1, 한: 2,\n  b: 3}\n", ["{a", "{a", "  b"], fast: false)
+    }
+
+    @Test func bothPathsAgreeOnKeyOffsetsForTheWholeCorpus() throws {
+        // (`agree` compares `topLevelKeys`, offsets included; this checks they are not all 0.)
+        for yaml in Self.accepted {
+            guard let got = Self.fast(yaml), case .success(let lib) = Self.libyaml(yaml) else { continue }
+            #expect(got.topLevelKeys == lib.topLevelKeys)
+            let bytes = Array(yaml.utf8)
+            for key in got.topLevelKeys {
+                #expect(key.lineStart == 0 || bytes[key.lineStart - 1] == 0x0A)
+                #expect(bytes[..<key.lineStart].filter { $0 == 0x0A }.count + 2 == key.line)
+            }
+        }
     }
 
     @Test func errorsStillComeFromLibYAML() {
