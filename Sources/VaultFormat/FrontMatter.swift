@@ -44,7 +44,6 @@ public struct FrontMatter: Sendable {
     /// ``topLevelKeys``).
     public var keyLines: [(key: String, line: Int)] { topLevelKeys.map { ($0.key, $0.line) } }
 
-
     /// Parses YAML front matter whose first line is line `firstLine` of the file.
     ///
     /// YAML 1.2 core schema restricted to JSON: plain `null`/`Null`/`NULL`/`~`/empty are null,
@@ -53,6 +52,13 @@ public struct FrontMatter: Sendable {
     /// naming the line: anchors, aliases, tags, directives, several documents, keys that are not
     /// strings, duplicate keys, integers beyond ±(2^53−1), non-finite floats, nesting past
     /// ``RecordLimits/depth``, front matter past ``RecordLimits/frontMatterBytes``.
+    ///
+    /// Also refused, so that the front matter means the same to YAML 1.1 readers (Jekyll reads
+    /// it with Ruby's Psych) as to YAML 1.2 ones: plain scalars that YAML 1.1 reads as another
+    /// type or value (`yes`, `no`, `on`, `off`, `y`, `n` in any case, `010`, `0x1F`, `1:20`,
+    /// `1_000`, `1e3`, `.inf`, `:sym`, `<<`, `=`, …), keys that YAML 1.1 reads as anything but
+    /// text (a date, a timestamp), a `<<` key in any style, and U+2028, U+2029, U+0085 or a CR
+    /// not followed by LF anywhere in the text (see `docs/formats.md`, section 7.1).
     public static func parse(_ yaml: Substring, firstLine: Int) throws(FormatError) -> FrontMatter {
         var text = yaml
         var result: Result<FrontMatter, FormatError>!
@@ -75,6 +81,29 @@ public struct FrontMatter: Sendable {
     private enum Frame {
         case mapping(pairs: [(key: String, value: FieldValue)], keys: Set<String>, pendingKey: String?, keyLine: Int)
         case sequence([FieldValue])
+    }
+
+    /// Refuses the line breaks that YAML readers disagree on: libyaml (and YAML 1.1) breaks
+    /// lines at U+2028, U+2029, U+0085 and a lone CR, a YAML 1.2 reader such as js-yaml does
+    /// not, so `a: x<U+2028># y` has two meanings. CRLF is one line break, and so fine.
+    static func checkLineBreaks(_ bytes: UnsafeRawBufferPointer, firstLine: Int) throws(FormatError) {
+        var line = firstLine
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b = bytes[i]
+            if b == 0x0A {
+                line += 1
+            } else if b == 0x0D, i + 1 >= n || bytes[i + 1] != 0x0A {
+                throw .invalidRecord("a carriage return not followed by a line feed is a line break to some YAML readers and not to others; remove it, or write \\r inside double quotes", line: line)
+            } else if b == 0xC2, i + 1 < n, bytes[i + 1] == 0x85 {
+                throw .invalidRecord("next line U+0085 is a line break to some YAML readers and not to others; remove it, or write \\N inside double quotes", line: line)
+            } else if b == 0xE2, i + 2 < n, bytes[i + 1] == 0x80, bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9 {
+                let (name, escape) = bytes[i + 2] == 0xA8 ? ("line separator U+2028", "\\L") : ("paragraph separator U+2029", "\\P")
+                throw .invalidRecord("\(name) is a line break to some YAML readers and not to others; remove it, or write \(escape) inside double quotes", line: line)
+            }
+            i += 1
+        }
     }
 
     /// Turns libyaml's marks (`index` counts characters: one per UTF-8 sequence, two for a
@@ -102,6 +131,7 @@ public struct FrontMatter: Sendable {
         guard bytes.count <= RecordLimits.frontMatterBytes else {
             throw .invalidRecord("the front matter is larger than \(RecordLimits.frontMatterBytes) bytes", line: firstLine)
         }
+        try checkLineBreaks(bytes, firstLine: firstLine)
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else { throw .invalidRecord("out of memory", line: nil) }
         defer { yaml_parser_delete(&parser) }
@@ -170,8 +200,10 @@ public struct FrontMatter: Sendable {
                 let plain = s.style == YAML_PLAIN_SCALAR_STYLE
                 if case .mapping(_, _, nil, _)? = stack.last, case .mapping(let pairs, var keys, _, _)? = stack.popLast() {
                     // A key. (Set<String> compares as String ==, like the fast path.)
-                    if plain, !Self.isStringScalar(raw) {
-                        throw .invalidRecord("mapping keys must be strings ('\(string)' is not; quote it)", line: here)
+                    if plain { try Self.checkPlainKey(raw, string, line: here) }
+                    if string == "<<" {
+                        // Psych merges at a `<<` key unless it is tagged `!!str`, quoted or not.
+                        throw .invalidRecord("a '<<' key merges mappings in YAML 1.1 readers (Jekyll), quoted or not; rename it", line: here)
                     }
                     guard keys.insert(string).inserted else {
                         throw .invalidRecord("duplicate key '\(string)'", line: here)
@@ -212,14 +244,26 @@ public struct FrontMatter: Sendable {
         }
     }
 
-    /// Whether a plain scalar resolves to a string (not null, a boolean or a number).
-    static func isStringScalar(_ raw: UnsafeRawBufferPointer) -> Bool {
-        if case .string = (try? resolvePlain(raw, String(decoding: raw, as: UTF8.self), line: 0)) ?? .null { return true }
-        return false
+    /// Refuses a plain mapping key that does not read as the same text under the YAML 1.2 core
+    /// schema and YAML 1.1 (``YAML11/conflict(_:_:ours:isKey:)``).
+    static func checkPlainKey(_ raw: UnsafeRawBufferPointer, _ string: String, line: Int) throws(FormatError) {
+        let value = try resolveCore(raw, string, line: line)
+        guard case .string = value else {
+            throw .invalidRecord("mapping keys must be strings ('\(string)' is not; quote it)", line: line)
+        }
+        if let why = YAML11.conflict(raw, string, ours: value, isKey: true) { throw .invalidRecord(why, line: line) }
     }
 
-    /// The core-schema value of a plain scalar.
+    /// The core-schema value of a plain scalar (value `raw`, as text `string`), refused when
+    /// YAML 1.1 readers read it otherwise (``YAML11/conflict(_:_:ours:isKey:)``).
     static func resolvePlain(_ raw: UnsafeRawBufferPointer, _ string: String, line: Int) throws(FormatError) -> FieldValue {
+        let value = try resolveCore(raw, string, line: line)
+        if let why = YAML11.conflict(raw, string, ours: value, isKey: false) { throw .invalidRecord(why, line: line) }
+        return value
+    }
+
+    /// The YAML 1.2 core-schema value of a plain scalar, restricted to JSON.
+    static func resolveCore(_ raw: UnsafeRawBufferPointer, _ string: String, line: Int) throws(FormatError) -> FieldValue {
         switch raw.count {
         case 0: return .null
         case 1 where raw[0] == UInt8(ascii: "~"): return .null
