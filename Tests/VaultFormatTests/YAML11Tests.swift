@@ -3,7 +3,9 @@ import Testing
 @testable import VaultFormat
 
 /// Front matter must mean the same to YAML 1.1 readers (Jekyll reads it with Ruby's Psych) and
-/// to YAML 1.2 readers; anything else is refused.
+/// to YAML 1.2 readers; anything else is refused. The reference is Psych itself: the
+/// differential test runs `Tests/interop/psych_oracle.rb` with the system `ruby`, which is
+/// REQUIRED (CI and `scripts/setup` install Debian's `ruby`).
 @Suite struct YAML11Tests {
     static func parse(_ yaml: String) -> Result<FrontMatter, FormatError> {
         Result { () throws(FormatError) in try FrontMatter.parse(Substring(yaml), firstLine: 2) }
@@ -170,4 +172,237 @@ import Testing
             }
         }
     }
+
+    // MARK: Differential test against Psych
+
+    /// Seeded front matter mixing every risky form with ordinary records.
+    struct Generator {
+        var rng: FastFrontMatterTests.RNG
+        var counter = 0
+
+        static let keywords = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "ye\u{17F}", "fal\u{17F}e", "o\u{FB00}"]
+        static let words = ["news", "AI", "Meta", "a-b", "a:b", "https://futurism.com/the-byte/x?y=1&z=no#f", "한국어 기사",
+                            "漢字", "😀 👍🏽", "O'Brien", "v1.2.3", "50%", "e3", "-x", "~x", "<<<", "==", "yesterday",
+                            "Yes please", "2023", "x y z"]
+
+        mutating func flipCase(_ s: String) -> String {
+            // ASCII letters only: `ſ` and `ﬀ` stay as they are (uppercased, they are other words).
+            String(s.map { c in c.isASCII ? Character(rng.chance(50) ? c.uppercased() : c.lowercased()) : c })
+        }
+
+        mutating func digits(_ n: Int) -> String { (0..<n).map { _ in String(rng.int(10)) }.joined() }
+
+        mutating func number() -> String {
+            let sign = rng.pick(["", "", "", "-", "+"])
+            switch rng.int(8) {
+            case 0: // based integers
+                let prefix = rng.pick(["0x", "0X", "0o", "0b", "0B", "0"])
+                let body = (0..<rng.int(5)).map { _ in rng.pick(["0", "1", "7", "9", "f", "A", "_", ","]) }.joined()
+                return sign + prefix + body
+            case 1: // base 60
+                var s = sign + digits(1 + rng.int(3)) + (rng.chance(20) ? "_" + digits(1) : "")
+                for _ in 0..<(1 + rng.int(3)) { s += ":" + digits(1 + rng.int(2)) }
+                if rng.chance(30) { s += "." + digits(rng.int(3)) + (rng.chance(20) ? "_" : "") }
+                return s
+            case 2: // .inf and .nan
+                return rng.pick(["", "-", "+"]) + flipCase(rng.pick([".inf", ".nan", ".Inf", ".NaN"]))
+            default: // decimal with leading zeros, separators, points, exponents
+                var s = sign
+                if rng.chance(20) { s += "0" }
+                if !rng.chance(15) { s += digits(1 + rng.int(6)) }
+                if rng.chance(15) { s += rng.pick(["_", ","]) + digits(rng.int(4)) }
+                if rng.chance(50) { s += "." + digits(rng.int(4)) }
+                if rng.chance(10) { s += rng.pick(["_", ","]) + digits(1) }
+                if rng.chance(35) { s += rng.pick(["e", "E"]) + rng.pick(["", "+", "-"]) + digits(rng.int(3)) }
+                return s.isEmpty ? "0" : s
+            }
+        }
+
+        mutating func timestamp() -> String {
+            let date = rng.pick(["", "", "", "-"]) + rng.pick(["2023", "1999", "20230"]) + "-"
+                + rng.pick(["04", "4", "12", "13", "00", "1"]) + "-" + rng.pick(["28", "5", "31", "30", "32", "00", "09"])
+            guard rng.chance(60) else { return date }
+            let separator = rng.pick(["T", "t", " ", "  ", "\t"])
+            let time = rng.pick(["15", "1", "25", "00"]) + ":" + rng.pick(["52", "05", "5", "60"]) + ":" + rng.pick(["00", "59", "60"])
+            let fraction = rng.pick(["", "", ".5", ".123456", "."])
+            let zone = rng.pick(["", "Z", "Z", " Z", "+02:00", "-05:00", "-5", "+0530", "+123", " +01", "+99", "+5:", "z"])
+            return date + separator + time + fraction + zone
+        }
+
+        /// A plain scalar, possibly a risky one.
+        mutating func plain() -> String {
+            switch rng.int(14) {
+            case 0, 1: return flipCase(rng.pick(Self.keywords))
+            case 2, 3, 4: return number()
+            case 5: return timestamp()
+            case 6: return rng.pick([":sym", ":'q'", "<<", "=", "~", "+", ".", "-.", "0", "41", "-1", "1.5", "1.0e+3", "-0.25"])
+            default: return rng.pick(Self.words)
+            }
+        }
+
+        mutating func doubleQuoted() -> String {
+            var s = "\""
+            for _ in 0..<rng.int(4) {
+                s += rng.pick([#"\L"#, #"\P"#, #"\N"#, #"\r"#, #"\t"#, #"\x41"#, #"\u00e9"#, #"\\"#, #"\""#, " ", "no", "010",
+                               "1e3", "한글", "😀", "a: b", " #x", "\u{2028}", "\u{85}", "\r"])
+            }
+            return s + "\""
+        }
+
+        /// A scalar value for `key:` at `indent` (the text after `key: `).
+        mutating func scalar(indent: Int) -> String {
+            let pad = String(repeating: " ", count: indent + 2)
+            switch rng.int(21) {
+            case 0...10: return plain()
+            case 10, 11: return "'" + plain().replacingOccurrences(of: "'", with: "''") + "'"
+            case 12, 13: return rng.chance(50) ? doubleQuoted() : "\"" + plain().replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            case 14: return rng.pick(["|", ">", "|-", ">+"]) + "\n" + pad + plain() + (rng.chance(50) ? "\n" + pad + plain() : "")
+            case 15: // multi-line plain: folded with a space, or with a blank line ("y\n\nno")
+                let blank = rng.chance(60) ? "\n" : ""
+                return rng.pick(["y", "a", "1", "on", "한", "no"]) + "\n" + blank + pad + rng.pick(["no", "b", "yes", "2", "글", "nope"])
+            case 16: return "[" + (0..<rng.int(4)).map { _ in plain().replacingOccurrences(of: ",", with: "") }.joined(separator: ", ") + "]"
+            case 17: return "{k: " + plain().replacingOccurrences(of: ",", with: "") + ", " + rng.pick(["yes", "n", "2023-04-28", "x"]) + ": 1}"
+            case 18 where rng.chance(50):
+                return rng.pick(["Hello\u{2028}# and the CEO resigns", "a\u{2029}b", "a\u{85}b", "a\rb", "\"q\u{2028}\"", "x # c\u{2028}"])
+            case 18: return rng.pick(Self.words)
+            default: return ""
+            }
+        }
+
+        mutating func key() -> String {
+            counter += 1
+            if rng.chance(5) {
+                return rng.pick(["2023-04-28", "2023-04-28 15:52:00", "2023-13-45", "yes", "No", "y", ":k", "<<", "\"<<\"", "'<<'",
+                                 "=", "1_000", "0x1F", "12:30", ".inf", "\"yes\"", "'2023-04-28'", "k\u{2028}x"])
+            }
+            return rng.pick(["title", "url", "quality", "heat", "published", "한글", "date", "k"]) + "\(counter)"
+        }
+
+        mutating func mapping(_ out: inout [String], indent: Int, depth: Int) {
+            let pad = String(repeating: " ", count: indent)
+            for _ in 0..<(1 + rng.int(depth == 0 ? 5 : 3)) {
+                let k = key()
+                if depth < 3 && rng.chance(15) {
+                    out.append(pad + k + ":")
+                    mapping(&out, indent: indent + 2, depth: depth + 1)
+                } else if depth < 3 && rng.chance(15) {
+                    out.append(pad + k + ":")
+                    for _ in 0..<(1 + rng.int(3)) {
+                        out.append(pad + "  - " + scalar(indent: indent + 2).replacingOccurrences(of: "\n", with: "\n  "))
+                    }
+                } else {
+                    let v = scalar(indent: indent)
+                    out.append(pad + k + ":" + (v.isEmpty ? "" : " " + v) + (rng.chance(10) ? rng.pick([" # no", " # yes", " # \u{2028} x", " #\r"]) : ""))
+                }
+            }
+        }
+
+        /// Short random strings over the characters of numbers, keywords and timestamps, as a
+        /// value (`x: s`) or a key (`s: x`): the corners of Psych's patterns.
+        static let fuzzCharacters: [String] = Array("0123456789.:-+_,eExXoObB yYnNtTfFaAlLsSuU~<=Z").map(String.init) + ["\u{17F}", "\u{FB00}", "0", "1", ":", "."]
+
+        mutating func fuzzDocument() -> String {
+            let s = (0..<(1 + rng.int(9))).map { _ in rng.pick(Self.fuzzCharacters) }.joined()
+            return rng.chance(75) ? "x: " + s + "\n" : s + ": x\n"
+        }
+
+        mutating func document() -> String {
+            var out: [String] = []
+            if rng.chance(10) { out.append(rng.pick(["# comment", "# \u{2028} no", ""])) }
+            mapping(&out, indent: 0, depth: 0)
+            return out.joined(separator: rng.chance(5) ? "\r\n" : "\n") + "\n"
+        }
+    }
+
+    /// Runs the oracle on JSON Lines; returns its standard output and exit status.
+    static func runOracle(_ lines: [UInt8]) throws -> (out: String, err: String, code: Int32) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("avault-psych-" + UUID().uuidString)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.jsonl"), output = dir.appendingPathComponent("out"),
+            errors = dir.appendingPathComponent("err")
+        try Data(lines).write(to: input)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        let script = FastFrontMatterTests.repoRoot.appendingPathComponent("Tests/interop/psych_oracle.rb").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["ruby", script, input.path]
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = try FileHandle(forWritingTo: errors)
+        try process.run()
+        process.waitUntilExit()
+        return (String(decoding: try Data(contentsOf: output), as: UTF8.self),
+                String(decoding: try Data(contentsOf: errors), as: UTF8.self), process.terminationStatus)
+    }
+
+    @Test func canonicalValuesAreWhatPsychReads() throws {
+        // PSYCH_ORACLE_ROUNDS (and _SEED) run a longer or different campaign by hand.
+        let environment = ProcessInfo.processInfo.environment
+        let rounds = environment["PSYCH_ORACLE_ROUNDS"].flatMap { Int($0) } ?? 4000
+        let seed = environment["PSYCH_ORACLE_SEED"].flatMap { UInt64($0) } ?? 0
+        var generator = Generator(rng: FastFrontMatterTests.RNG(state: 0x9511_C4E5 &+ seed))
+        var jsonl: [UInt8] = []
+        var accepted = 0, refused = 0, refusedByLineBreaks = 0
+        var documents: [String] = []
+        for _ in 0..<rounds { documents.append(generator.document()) }
+        for _ in 0..<rounds { documents.append(generator.fuzzDocument()) }
+        // The tables above, too.
+        documents += Self.refused.map(\.yaml) + Self.accepted.map(\.yaml)
+        for yaml in documents {
+            let public_ = Self.parse(yaml)
+            let lib = FastFrontMatterTests.libyaml(yaml)
+            // The public entry (fast path first) and the libyaml path agree, errors included.
+            switch (public_, lib) {
+            case (.success(let a), .success(let b)):
+                #expect(FastFrontMatterTests.agree(a, b), "\(yaml.debugDescription)")
+            case (.failure(let a), .failure(let b)):
+                #expect(a == b, "\(yaml.debugDescription)")
+            default:
+                Issue.record("fast path and libyaml differ: \(public_) vs \(lib)\n\(yaml.debugDescription)")
+            }
+            let ours: String
+            switch public_ {
+            case .success(let fm):
+                accepted += 1
+                ours = FieldValue.string(String(decoding: fm.fields.canonicalJSON, as: UTF8.self)).canonicalJSON.stringValue
+            case .failure(let error):
+                refused += 1
+                if case .invalidRecord(let why, _) = error, why.contains("line break") { refusedByLineBreaks += 1 }
+                ours = "null"
+            }
+            jsonl += Array("{\"yaml\":".utf8) + FieldValue.string(yaml).canonicalJSON + Array(",\"ours\":\(ours)}\n".utf8)
+        }
+        // Not vacuous: plenty of both outcomes, line-break refusals among them.
+        #expect(accepted >= 3000 && refused >= 3000 && refusedByLineBreaks >= 100,
+                "accepted \(accepted), refused \(refused) (\(refusedByLineBreaks) for line breaks)")
+        print("psych differential: \(documents.count) documents, \(accepted) accepted, \(refused) refused")
+
+        let result = try Self.runOracle(jsonl)
+        let mismatches = result.out.split(separator: "\n").filter { $0.hasPrefix("MISMATCH") }
+        #expect(mismatches.isEmpty, "\(mismatches.count) mismatches with Psych:\n\(mismatches.prefix(30).joined(separator: "\n"))")
+        #expect(result.code == 0, "ruby psych_oracle.rb exited \(result.code) (ruby is required: apt-get install ruby): \(result.err)")
+        #expect(result.out.contains("checked \(accepted) accepted, \(refused) refused, 0 mismatches"), "\(result.out.suffix(300))")
+    }
+
+    /// The oracle is not a rubber stamp: it reports a value that differs from Psych's.
+    @Test func theOracleFindsAMismatch() throws {
+        let lines = [
+            #"{"yaml":"published: no\n","ours":"{\"published\":\"no\"}"}"#,
+            #"{"yaml":"e: 010\n","ours":"{\"e\":10}"}"#,
+            #"{"yaml":"t: 2023-04-28T15:52:00Z\n","ours":"{\"t\":\"2023-04-28T15:52:01Z\"}"}"#,
+            #"{"yaml":"ok: 2023-04-28T15:52:00Z\n","ours":"{\"ok\":\"2023-04-28T15:52:00Z\"}"}"#,
+            #"{"yaml":"ok: 1.0e+3\n","ours":"{\"ok\":1000}"}"#,
+            #"{"yaml":"refused: yes\n","ours":null}"#,
+        ].joined(separator: "\n") + "\n"
+        let result = try Self.runOracle(Array(lines.utf8))
+        #expect(result.code == 1, "\(result.err)")
+        #expect(result.out.split(separator: "\n").filter { $0.hasPrefix("MISMATCH") }.count == 3, "\(result.out)")
+        #expect(result.out.contains("checked 5 accepted, 1 refused, 3 mismatches"), "\(result.out)")
+    }
+}
+
+private extension [UInt8] {
+    /// The bytes as text (they are UTF-8 JSON).
+    var stringValue: String { String(decoding: self, as: UTF8.self) }
 }
