@@ -18,9 +18,9 @@
 /// - Keys: plain (resolving to a string that YAML 1.1 reads as the same string, no longer than
 ///   1000 bytes) or quoted on one line, but not `<<`; no duplicates (compared as Swift strings
 ///   are, as the libyaml path compares them).
-/// - Scalars on one line: plain (resolved by ``FrontMatter/resolvePlain(_:_:line:)``, so a
-///   scalar YAML 1.1 reads otherwise is declined, and not
-///   continued on a more-indented line), double-quoted with the YAML 1.2 escapes, or
+/// - Scalars on one line: plain (resolved by ``FrontMatter/resolvePlain(_:_:line:)``, which
+///   refuses what YAML 1.1 reads otherwise, and not continued on a more-indented line),
+///   double-quoted with the YAML 1.2 escapes, or
 ///   single-quoted; nothing but spaces and a comment after a closing quote. An empty value
 ///   is null.
 ///

@@ -26,6 +26,7 @@ public struct FrontMatter: Sendable {
         /// the start of the line the key starts on (0, or just after a LF).
         public var lineStart: Int
 
+        /// A key at 1-based file line `line`, whose line starts at byte `lineStart`.
         public init(key: String, line: Int, lineStart: Int) {
             self.key = key
             self.line = line
