@@ -15,10 +15,12 @@
 ///   block, or by a sequence at the key's own indent; block sequences `- value`,
 ///   `- key: value` (a mapping continuing at its first key's column) and `-` followed by a
 ///   more-indented block; nesting up to ``RecordLimits/depth``.
-/// - Keys: plain (resolving to a string, no longer than 1000 bytes) or quoted on one line;
-///   no duplicates (compared as Swift strings are, as the libyaml path compares them).
-/// - Scalars on one line: plain (resolved by ``FrontMatter/resolvePlain(_:_:line:)``, and not
-///   continued on a more-indented line), double-quoted with the YAML 1.2 escapes, or
+/// - Keys: plain (resolving to a string that YAML 1.1 reads as the same string, no longer than
+///   1000 bytes) or quoted on one line, but not `<<`; no duplicates (compared as Swift strings
+///   are, as the libyaml path compares them).
+/// - Scalars on one line: plain (resolved by ``FrontMatter/resolvePlain(_:_:line:)``, which
+///   refuses what YAML 1.1 reads otherwise, and not continued on a more-indented line),
+///   double-quoted with the YAML 1.2 escapes, or
 ///   single-quoted; nothing but spaces and a comment after a closing quote. An empty value
 ///   is null.
 ///
@@ -33,7 +35,7 @@ enum FastFrontMatter {
               let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
         var parser = Parser(base: base, count: bytes.count, firstLine: firstLine)
         guard parser.splitLines(), let root = parser.parseRoot() else { return nil }
-        return FrontMatter(fields: root, keyLines: parser.keyLines, isBlockMapping: true)
+        return FrontMatter(fields: root, topLevelKeys: parser.topLevelKeys, isBlockMapping: true)
     }
 
     /// A line that is neither blank nor a comment.
@@ -77,7 +79,7 @@ enum FastFrontMatter {
         var lines: [Line] = []
         /// Index of the next unconsumed line in `lines`.
         var li = 0
-        var keyLines: [(key: String, line: Int)] = []
+        var topLevelKeys: [FrontMatter.TopLevelKey] = []
         /// Reused buffer for quoted scalars with escapes.
         var scratch: [UInt8] = []
         /// Where the keys of the mappings being parsed are, innermost last.
@@ -94,7 +96,7 @@ enum FastFrontMatter {
         /// Validates the text (see the type's documentation) and records its content lines.
         mutating func splitLines() -> Bool {
             lines.reserveCapacity(count / 24 + 4)
-            keyLines.reserveCapacity(16)
+            topLevelKeys.reserveCapacity(16)
             keyRefs.reserveCapacity(32)
             let p = base
             let n = count
@@ -272,7 +274,9 @@ enum FastFrontMatter {
                     guard seen.insert(key).inserted else { return nil }
                 }
                 keyRefs.append(ref)
-                if depth == 1 { keyLines.append((key, line.number + firstLine)) }
+                if depth == 1 {
+                    topLevelKeys.append(FrontMatter.TopLevelKey(key: key, line: line.number + firstLine, lineStart: line.content - line.indent))
+                }
                 let valueAt = skipSpaces(after, line.end)
                 let value: FieldValue
                 if valueAt == line.end || base[valueAt] == hash {
@@ -388,6 +392,7 @@ enum FastFrontMatter {
                 let c = skipSpaces(close, end)
                 guard c < end, base[c] == colon else { return .notKey }
                 guard c + 1 == end || base[c + 1] == space, c - at <= maxKeySpan else { return .decline }
+                if string == "<<" { return .decline } // a merge key to YAML 1.1, even quoted: libyaml's path refuses it
                 // Bytes compare exactly only when the key is its source bytes (no escapes or `''`).
                 let ref = KeyRef(start: at + 1, count: close - at - 2, isPlainASCII: !escaped && isASCII(at + 1, close - 1))
                 return .key(string, after: c + 1, ref: ref)
@@ -406,8 +411,9 @@ enum FastFrontMatter {
             while base[keyEnd - 1] == space { keyEnd -= 1 }
             let raw = UnsafeRawBufferPointer(start: base + at, count: keyEnd - at)
             let string = String(decoding: raw, as: UTF8.self)
-            // The libyaml path refuses plain keys that resolve to null, a boolean or a number.
-            guard case .string? = try? FrontMatter.resolvePlain(raw, string, line: 0) else { return .decline }
+            // The libyaml path refuses plain keys that resolve to null, a boolean or a number, or
+            // that YAML 1.1 reads otherwise.
+            do { try FrontMatter.checkPlainKey(raw, string, line: 0) } catch { return .decline }
             return .key(string, after: i + 1, ref: KeyRef(start: at, count: keyEnd - at, isPlainASCII: isASCII(at, keyEnd)))
         }
 

@@ -15,12 +15,35 @@ public enum RecordLimits {
 
 /// The parsed front matter: values, and where each top-level key sits in the file.
 public struct FrontMatter: Sendable {
+    /// A top-level key of the front matter, located by the parse that read it (so its line
+    /// agrees with the parser's own line count, not a second one).
+    public struct TopLevelKey: Sendable, Equatable {
+        /// The key.
+        public var key: String
+        /// The 1-based file line the key starts on.
+        public var line: Int
+        /// Byte offset, within the YAML text given to ``FrontMatter/parse(_:firstLine:)``, of
+        /// the start of the line the key starts on (0, or just after a LF).
+        public var lineStart: Int
+
+        /// A key at 1-based file line `line`, whose line starts at byte `lineStart`.
+        public init(key: String, line: Int, lineStart: Int) {
+            self.key = key
+            self.line = line
+            self.lineStart = lineStart
+        }
+    }
+
     /// The front matter as a JSON-model object.
     public var fields: FieldValue
-    /// Top-level keys with the 1-based file line each starts on, in document order.
-    public var keyLines: [(key: String, line: Int)]
+    /// Top-level keys in document order, with their lines and line offsets.
+    public var topLevelKeys: [TopLevelKey]
     /// Whether the top-level mapping is in block style (the only style `avault sign` edits).
     public var isBlockMapping: Bool
+
+    /// Top-level keys with the 1-based file line each starts on, in document order (from
+    /// ``topLevelKeys``).
+    public var keyLines: [(key: String, line: Int)] { topLevelKeys.map { ($0.key, $0.line) } }
 
     /// Parses YAML front matter whose first line is line `firstLine` of the file.
     ///
@@ -30,6 +53,13 @@ public struct FrontMatter: Sendable {
     /// naming the line: anchors, aliases, tags, directives, several documents, keys that are not
     /// strings, duplicate keys, integers beyond ±(2^53−1), non-finite floats, nesting past
     /// ``RecordLimits/depth``, front matter past ``RecordLimits/frontMatterBytes``.
+    ///
+    /// Also refused, so that the front matter means the same to YAML 1.1 readers (Jekyll reads
+    /// it with Ruby's Psych) as to YAML 1.2 ones: plain scalars that YAML 1.1 reads as another
+    /// type or value (`yes`, `no`, `on`, `off`, `y`, `n` in any case, `010`, `0x1F`, `1:20`,
+    /// `1_000`, `1e3`, `.inf`, `:sym`, `<<`, `=`, …), keys that YAML 1.1 reads as anything but
+    /// text (a date, a timestamp), a `<<` key in any style, and U+2028, U+2029, U+0085 or a CR
+    /// not followed by LF anywhere in the text (see `docs/formats.md`, section 7.1).
     public static func parse(_ yaml: Substring, firstLine: Int) throws(FormatError) -> FrontMatter {
         var text = yaml
         var result: Result<FrontMatter, FormatError>!
@@ -54,10 +84,55 @@ public struct FrontMatter: Sendable {
         case sequence([FieldValue])
     }
 
+    /// Refuses the line breaks that YAML readers disagree on: libyaml (and YAML 1.1) breaks
+    /// lines at U+2028, U+2029, U+0085 and a lone CR, a YAML 1.2 reader such as js-yaml does
+    /// not, so `a: x<U+2028># y` has two meanings. CRLF is one line break, and so fine.
+    static func checkLineBreaks(_ bytes: UnsafeRawBufferPointer, firstLine: Int) throws(FormatError) {
+        var line = firstLine
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b = bytes[i]
+            if b == 0x0A {
+                line += 1
+            } else if b == 0x0D, i + 1 >= n || bytes[i + 1] != 0x0A {
+                throw .invalidRecord("a carriage return not followed by a line feed is a line break to some YAML readers and not to others; remove it, or write \\r inside double quotes", line: line)
+            } else if b == 0xC2, i + 1 < n, bytes[i + 1] == 0x85 {
+                throw .invalidRecord("next line U+0085 is a line break to some YAML readers and not to others; remove it, or write \\N inside double quotes", line: line)
+            } else if b == 0xE2, i + 2 < n, bytes[i + 1] == 0x80, bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9 {
+                let (name, escape) = bytes[i + 2] == 0xA8 ? ("line separator U+2028", "\\L") : ("paragraph separator U+2029", "\\P")
+                throw .invalidRecord("\(name) is a line break to some YAML readers and not to others; remove it, or write \(escape) inside double quotes", line: line)
+            }
+            i += 1
+        }
+    }
+
+    /// Turns libyaml's marks (`index` counts characters: one per UTF-8 sequence, two for a
+    /// CRLF) into byte offsets, moving forward only: marks come in document order.
+    private struct MarkCursor {
+        let bytes: UnsafeRawBufferPointer
+        var byte = 0
+        var character = 0
+        /// Offset of the start of the line `byte` is on.
+        var lineStart = 0
+
+        /// The byte offset of the start of the line holding the character at `index`.
+        mutating func lineStart(ofCharacter index: Int) -> Int {
+            while character < index, byte < bytes.count {
+                let b = bytes[byte]
+                if b == 0x0A { lineStart = byte + 1 }
+                byte += b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4
+                character += 1
+            }
+            return lineStart
+        }
+    }
+
     static func parse(_ bytes: UnsafeRawBufferPointer, firstLine: Int) throws(FormatError) -> FrontMatter {
         guard bytes.count <= RecordLimits.frontMatterBytes else {
             throw .invalidRecord("the front matter is larger than \(RecordLimits.frontMatterBytes) bytes", line: firstLine)
         }
+        try checkLineBreaks(bytes, firstLine: firstLine)
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else { throw .invalidRecord("out of memory", line: nil) }
         defer { yaml_parser_delete(&parser) }
@@ -68,7 +143,8 @@ public struct FrontMatter: Sendable {
 
         var stack: [Frame] = []
         var root: FieldValue?
-        var keyLines: [(key: String, line: Int)] = []
+        var topLevelKeys: [TopLevelKey] = []
+        var cursor = MarkCursor(bytes: bytes)
         var isBlock = true
         var documents = 0
 
@@ -102,11 +178,11 @@ public struct FrontMatter: Sendable {
             case YAML_STREAM_START_EVENT, YAML_DOCUMENT_END_EVENT:
                 continue
             case YAML_STREAM_END_EVENT:
-                guard let root else { return FrontMatter(fields: .object([]), keyLines: [], isBlockMapping: true) }
+                guard let root else { return FrontMatter(fields: .object([]), topLevelKeys: [], isBlockMapping: true) }
                 guard case .object = root else {
                     throw .invalidRecord("the front matter must be a mapping of field names to values", line: firstLine)
                 }
-                return FrontMatter(fields: root, keyLines: keyLines, isBlockMapping: isBlock)
+                return FrontMatter(fields: root, topLevelKeys: topLevelKeys, isBlockMapping: isBlock)
             case YAML_DOCUMENT_START_EVENT:
                 documents += 1
                 guard documents == 1 else { throw .invalidRecord("several YAML documents in the front matter", line: here) }
@@ -125,13 +201,18 @@ public struct FrontMatter: Sendable {
                 let plain = s.style == YAML_PLAIN_SCALAR_STYLE
                 if case .mapping(_, _, nil, _)? = stack.last, case .mapping(let pairs, var keys, _, _)? = stack.popLast() {
                     // A key. (Set<String> compares as String ==, like the fast path.)
-                    if plain, !Self.isStringScalar(raw) {
-                        throw .invalidRecord("mapping keys must be strings ('\(string)' is not; quote it)", line: here)
+                    if plain { try Self.checkPlainKey(raw, string, line: here) }
+                    if string == "<<" {
+                        // Psych merges at a `<<` key unless it is tagged `!!str`, quoted or not.
+                        throw .invalidRecord("a '<<' key merges mappings in YAML 1.1 readers (Jekyll), quoted or not; rename it", line: here)
                     }
                     guard keys.insert(string).inserted else {
                         throw .invalidRecord("duplicate key '\(string)'", line: here)
                     }
-                    if stack.isEmpty { keyLines.append((string, here)) }
+                    if stack.isEmpty {
+                        let lineStart = cursor.lineStart(ofCharacter: Int(event.start_mark.index))
+                        topLevelKeys.append(TopLevelKey(key: string, line: here, lineStart: lineStart))
+                    }
                     stack.append(.mapping(pairs: pairs, keys: keys, pendingKey: string, keyLine: here))
                 } else {
                     try add(plain ? try Self.resolvePlain(raw, string, line: here) : .string(string), at: here)
@@ -164,14 +245,26 @@ public struct FrontMatter: Sendable {
         }
     }
 
-    /// Whether a plain scalar resolves to a string (not null, a boolean or a number).
-    static func isStringScalar(_ raw: UnsafeRawBufferPointer) -> Bool {
-        if case .string = (try? resolvePlain(raw, String(decoding: raw, as: UTF8.self), line: 0)) ?? .null { return true }
-        return false
+    /// Refuses a plain mapping key that does not read as the same text under the YAML 1.2 core
+    /// schema and YAML 1.1 (``YAML11/conflict(_:_:ours:isKey:)``).
+    static func checkPlainKey(_ raw: UnsafeRawBufferPointer, _ string: String, line: Int) throws(FormatError) {
+        let value = try resolveCore(raw, string, line: line)
+        guard case .string = value else {
+            throw .invalidRecord("mapping keys must be strings ('\(string)' is not; quote it)", line: line)
+        }
+        if let why = YAML11.conflict(raw, string, ours: value, isKey: true) { throw .invalidRecord(why, line: line) }
     }
 
-    /// The core-schema value of a plain scalar.
+    /// The core-schema value of a plain scalar (value `raw`, as text `string`), refused when
+    /// YAML 1.1 readers read it otherwise (``YAML11/conflict(_:_:ours:isKey:)``).
     static func resolvePlain(_ raw: UnsafeRawBufferPointer, _ string: String, line: Int) throws(FormatError) -> FieldValue {
+        let value = try resolveCore(raw, string, line: line)
+        if let why = YAML11.conflict(raw, string, ours: value, isKey: false) { throw .invalidRecord(why, line: line) }
+        return value
+    }
+
+    /// The YAML 1.2 core-schema value of a plain scalar, restricted to JSON.
+    static func resolveCore(_ raw: UnsafeRawBufferPointer, _ string: String, line: Int) throws(FormatError) -> FieldValue {
         switch raw.count {
         case 0: return .null
         case 1 where raw[0] == UInt8(ascii: "~"): return .null

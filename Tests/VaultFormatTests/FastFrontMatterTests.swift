@@ -48,8 +48,10 @@ import Testing
         a.fields == b.fields
             && a.fields.canonicalJSON == b.fields.canonicalJSON
             && identical(a.fields, b.fields)
-            && a.keyLines.count == b.keyLines.count
-            && zip(a.keyLines, b.keyLines).allSatisfy { Array($0.key.utf8) == Array($1.key.utf8) && $0.line == $1.line }
+            && a.topLevelKeys.count == b.topLevelKeys.count
+            && zip(a.topLevelKeys, b.topLevelKeys).allSatisfy {
+                Array($0.key.utf8) == Array($1.key.utf8) && $0.line == $1.line && $0.lineStart == $1.lineStart
+            }
             && a.isBlockMapping == b.isBlockMapping
     }
 
@@ -114,33 +116,33 @@ import Testing
         i: false
         j: False
         k: FALSE
-        l: yes
-        m: no
-        n: on
+        l: "yes"
+        m: 'no'
+        nn: yesterday
         o: -1
         p: +5
-        q: 1e3
+        q: 1.0e+3
         r: .5
-        s: 0x1F
+        s: 0x
         t: 2023-04-28T15:52:00Z
         u: 2023-04-28
         v: -0.25
-        w: 1.5e3
-        x: 1E-3
-        y: +.5e+2
+        w: 1.5e+3
+        x: 1.0E-3
+        yy: +.5e+2
         z: 5.
-        aa: 007
+        aa: 00.7
         ab: -0
         ac: -0.0
         ad: 9007199254740991
         ae: -9007199254740991
-        af: .inf
-        ag: -.inf
-        ah: .nan
-        ai: 1_000
-        aj: 0o17
+        af: inf
+        ag: -inf
+        ah: nan
+        ai: 1000
+        aj: 0o
         ak: 1.2.3
-        al: 12:30
+        al: 12:60
         am: 1e
         an: e3
         ao: "42"
@@ -160,7 +162,7 @@ import Testing
         hash: a#b
         colon: a:b
         colonEnd: a:b:c
-        colon2: :x
+        colon2: a::b
         question: ?x
         dash: -dash-
         amp: a&b *c !d |e >f 'g' "h" %i @j `k
@@ -210,7 +212,7 @@ import Testing
         "1": numeric string key
         'true': bool string key
         "": empty key
-        "x": y
+        "x": yy
         'it''s': quoted quote
         "esc\\tkey": tab escape
         key with spaces: v
@@ -218,11 +220,10 @@ import Testing
         "k"  : v2
         -k: dash key
         ?q: question key
-        :c: colon key
         a:b: colon in key
-        yes: yes key
-        0x1F: hex-looking key
-        2023-04-28: date key
+        "yes": quoted yes key
+        '0x1F': quoted hex-looking key
+        "2023-04-28": quoted date key
         """,
         // Nested mappings and sequences at several indents, like the seed.
         """
@@ -263,7 +264,7 @@ import Testing
             - t1
             - t2
           -   title: B
-              n: 2
+              m: 2
           -
             title: C
           -
@@ -290,7 +291,7 @@ import Testing
             d:
             - x
         #
-            - y
+            - z
         e: "q"
         """,
         // An indented root mapping.
@@ -436,8 +437,57 @@ import Testing
         let got = try #require(Self.fast(yaml, firstLine: 2))
         #expect(got.keyLines.map(\.key) == ["title", "list", "last"])
         #expect(got.keyLines.map(\.line) == [4, 5, 9])
+        #expect(got.topLevelKeys.map(\.lineStart) == [5, 14, 38])
         #expect(got.isBlockMapping)
         Self.expectAccepted(yaml)
+    }
+
+    /// Each key's line start, by both paths: the offset of the line's first byte.
+    static func expectLineStarts(_ yaml: String, _ keys: [String], fast expectFast: Bool, sourceLocation: SourceLocation = #_sourceLocation) {
+        // The expected offsets, by hand: the start of the line on which each key's text starts.
+        let utf8 = Array(yaml.utf8)
+        let expected = keys.map { key -> Int in
+            let needle = Array(key.utf8)
+            let at = (0...(utf8.count - needle.count)).first { Array(utf8[$0..<$0 + needle.count]) == needle }!
+            return (utf8[..<at].lastIndex(of: 0x0A).map { $0 + 1 }) ?? 0
+        }
+        guard case .success(let lib) = libyaml(yaml) else {
+            Issue.record("libyaml refuses \(yaml.debugDescription)", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(lib.topLevelKeys.map(\.lineStart) == expected, "\(yaml.debugDescription)", sourceLocation: sourceLocation)
+        #expect(lib.keyLines.map(\.line) == expected.map { start in 2 + utf8[..<start].filter { $0 == 0x0A }.count },
+                sourceLocation: sourceLocation)
+        let fastResult = fast(yaml)
+        #expect((fastResult != nil) == expectFast, "\(yaml.debugDescription)", sourceLocation: sourceLocation)
+        if let fastResult { #expect(agree(fastResult, lib), sourceLocation: sourceLocation) }
+    }
+
+    @Test func keyLineStartsAreByteOffsets() {
+        // Multi-byte text before and inside keys: libyaml counts characters, offsets are bytes.
+        Self.expectLineStarts("제목: 한국어 기사\n요약: \"😀 👍🏽 e\u{301}\"\n😀: x\nlast: z\n", ["제목", "요약", "😀:", "last"], fast: true)
+        Self.expectLineStarts("a: \"\\L 😀\"\n# 한국어 comment\n\nb:\n  - 😀\n  - 한\nc: 1\n", ["a:", "b:", "c:"], fast: true)
+        // CRLF: libyaml counts a CRLF as two characters.
+        Self.expectLineStarts("제목: x\r\nlist:\r\n  - 😀\r\nlast: 1\r\n", ["제목", "list", "last"], fast: false)
+        // An indented root mapping: the line starts before the indentation.
+        Self.expectLineStarts("  a: 1\n  b:\n    - 😀\n  c: 한\n", ["a:", "b:", "c:"], fast: true)
+        // Explicit `? key` entries: the key's own line.
+        Self.expectLineStarts("? 한국어\n: 1\n?\n  😀key\n: 2\nplain: 3\n", ["? 한국어", "😀key", "plain"], fast: false)
+        // A flow mapping: every key on the one line.
+        Self.expectLineStarts("# c\n{a: 1, 한: 2,\n  b: 3}\n", ["{a", "{a", "  b"], fast: false)
+    }
+
+    @Test func bothPathsAgreeOnKeyOffsetsForTheWholeCorpus() throws {
+        // (`agree` compares `topLevelKeys`, offsets included; this checks they are not all 0.)
+        for yaml in Self.accepted {
+            guard let got = Self.fast(yaml), case .success(let lib) = Self.libyaml(yaml) else { continue }
+            #expect(got.topLevelKeys == lib.topLevelKeys)
+            let bytes = Array(yaml.utf8)
+            for key in got.topLevelKeys {
+                #expect(key.lineStart == 0 || bytes[key.lineStart - 1] == 0x0A)
+                #expect(bytes[..<key.lineStart].filter { $0 == 0x0A }.count + 2 == key.line)
+            }
+        }
     }
 
     @Test func errorsStillComeFromLibYAML() {
@@ -470,14 +520,16 @@ import Testing
 
         static let words = ["news", "title", "AI", "Meta", "x", "café", "cafe\u{301}", "漢字", "😀", "a-b", "a_b", "a.b",
                             "a/b", "a:b", "a#b", "https://example.org/p?q=1&r=2#f", "50%", "v1.2", "O'Brien", "say \"hi\"",
-                            "e\u{301}t\u{E9}", "-x", "?y", ":z", "a,b", "x[1]", "{y}", "a|b", "a>b", "~x", "@@", "a*b", "!x"]
+                            "e\u{301}t\u{E9}", "-x", "?y", "z:", "a,b", "x[1]", "{y}", "a|b", "a>b", "~x", "@@", "a*b", "!x"]
         static let plainSafe = ["news", "title", "AI", "Meta", "x", "café", "cafe\u{301}", "漢字", "😀 👍", "a-b", "a_b", "a.b",
                                 "a/b", "a:b", "a#b", "https://example.org/p?q=1&r=2#f", "50%", "v1.2", "O'Brien", "say \"hi\"",
-                                "e\u{301}t\u{E9}", "-x", "?y", ":z", "a,b", "x[1]", "y{z}", "a|b", "a>b", "~x", "a*b", "a !x",
-                                "two words", "three  spaced  words", "2023-04-28T15:52:00Z", "2023-04-28", "12:30", "1.2.3",
-                                ".inf", "yes", "No", "on", "0x1F", "0o7", "1_000", "+", ".", "e5", "1e", "nulls", "Truer"]
-        static let numbers = ["0", "-1", "+5", "1e3", ".5", "5.", "-0", "-0.0", "1.5e-3", "+.5E+2", "007", "41", "1200",
-                              "9007199254740991", "-9007199254740991", "3.141592653589793", "1e21", "1e-7", "123456.789"]
+                                "e\u{301}t\u{E9}", "-x", "?y", "z:z", "a,b", "x[1]", "y{z}", "a|b", "a>b", "~x", "a*b", "a !x",
+                                "two words", "three  spaced  words", "2023-04-28T15:52:00Z", "2023-04-28", "12:60", "1.2.3",
+                                "inf", "yesterday", "Nope", "one", "0x", "0o", "1000", "+", ".", "e5", "1e", "nulls", "Truer"]
+        // (The YAML 1.1 forms — `yes`, `1e3`, `007`, `0x1F`, `1_000`, `12:30`, `.inf`, `:z` — are
+        // refused now; YAML11Tests covers them.)
+        static let numbers = ["0", "-1", "+5", "1.0e+3", ".5", "5.", "-0", "-0.0", "1.5e-3", "+.5E+2", "00.7", "41", "1200",
+                              "9007199254740991", "-9007199254740991", "3.141592653589793", "1.0e+21", "1.0e-7", "123456.789"]
         static let nulls = ["~", "null", "Null", "NULL", ""]
         static let bools = ["true", "True", "TRUE", "false", "False", "FALSE"]
         static let escapes = [#"\\"#, #"\""#, #"\/"#, #"\n"#, #"\t"#, #"\r"#, #"\b"#, #"\f"#, #"\0"#, #"\a"#, #"\v"#, #"\e"#,
@@ -541,7 +593,7 @@ import Testing
             switch rng.int(10) {
             case 0: base = "\"" + rng.pick(["q", "a b", "1", "true", "", "é", "x\\ty"]) + "\(keyCounter)\""
             case 1: base = "'" + rng.pick(["q", "a b", "1", "null", "it''s"]) + "\(keyCounter)'"
-            case 2: base = rng.pick(["key with spaces", "-k", "?k", ":k", "a:b", "k.k", "é", "x#y"]) + "\(keyCounter)"
+            case 2: base = rng.pick(["key with spaces", "-k", "?k", "k:k", "a:b", "k.k", "é", "x#y"]) + "\(keyCounter)"
             default: base = rng.pick(["title", "url", "width", "name", "domain", "type", "quality", "heat", "k"]) + "\(keyCounter)"
             }
             used.append(base)

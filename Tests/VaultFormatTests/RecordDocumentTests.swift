@@ -49,11 +49,11 @@ import VaultFormat
             b:
             c: null
             d: True
-            e: 1.5e3
+            e: 1.5e+3
             f: "42"
-            g: 0x1F
-            h: .inf
-            i: yes
+            g: "0x1F"
+            h: ".inf"
+            i: 'yes'
             j: -0.25
             k: 2023-04-28
             ---
@@ -68,6 +68,11 @@ import VaultFormat
         #expect(doc.fields["g"] == .string("0x1F"))
         #expect(doc.fields["h"] == .string(".inf"))
         #expect(doc.fields["i"] == .string("yes"))
+        // Unquoted, YAML 1.1 reads these otherwise (0x1F is 31, .inf infinity, yes true,
+        // 1.5e3 text): they are refused (YAML11Tests).
+        for refused in ["e: 1.5e3", "g: 0x1F", "h: .inf", "i: yes"] {
+            #expect(throws: FormatError.self) { try RecordDocument(parsing: "---\n\(refused)\n---\n") }
+        }
         #expect(doc.fields["j"] == .number(-0.25))
         #expect(doc.fields["k"] == .string("2023-04-28"))
     }
@@ -92,6 +97,8 @@ import VaultFormat
         ("---\nx: \"\\ud800\"\n---\n", "invalid YAML"),
         ("---\n- a\n- b\n---\n", "must be a mapping"),
         ("---\na: [1, 2\n---\n", "invalid YAML"),
+        ("---\npublished: no\n---\n", "read as false by YAML 1.1"),
+        ("---\ntitle: Hello\u{2028}# and the CEO resigns\n---\n", "line separator U+2028"),
     ]
 
     @Test func errorsNameTheLineInTheFile() {

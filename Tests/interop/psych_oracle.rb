@@ -1,0 +1,88 @@
+#!/usr/bin/env ruby
+# frozen_string_literal: true
+#
+# The YAML 1.1 oracle for ArticleVault's front matter: what Jekyll publishes is what Ruby's
+# Psych reads (`YAML.safe_load`). Reads JSON Lines, one object per line:
+#
+#   {"yaml": "<front matter text>", "ours": "<avault's canonical JSON of the fields>" | null}
+#
+# ("ours" is null when avault refused the front matter). For every accepted document, loads
+# "yaml" with Psych and checks that it reads exactly the values avault signs:
+#   - Hash, Array, String, true, false, nil: equal exactly (keys must be Strings);
+#   - numbers: numerically (1 and 1.0 are equal; NaN equals nothing);
+#   - a Time or Date that Psych makes of an unquoted timestamp or date, against our string s:
+#     s re-read by Psych's own ScalarScanner must give the same instant (Time#==) or date.
+# Prints one line per mismatch, then a summary line `checked N accepted, M refused`, and
+# exits 1 when there is any mismatch (2 on bad input).
+#
+#   ruby Tests/interop/psych_oracle.rb FILE.jsonl      (or the lines on standard input)
+
+require 'json'
+require 'yaml'
+require 'date'
+
+# Psych's scanner with a class loader that may build only Time and Date.
+SCANNER = Psych::ScalarScanner.new(Psych::ClassLoader::Restricted.new(%w[Time Date], []))
+
+def rescan(string)
+  SCANNER.tokenize(string)
+rescue StandardError
+  nil
+end
+
+# Whether Psych's value `psych` is what avault's JSON value `ours` says.
+def same?(psych, ours)
+  case psych
+  when Hash
+    ours.is_a?(Hash) && psych.size == ours.size &&
+      psych.all? { |k, v| k.is_a?(String) && ours.key?(k) && same?(v, ours[k]) }
+  when Array
+    ours.is_a?(Array) && psych.size == ours.size && psych.zip(ours).all? { |a, b| same?(a, b) }
+  when String
+    ours.is_a?(String) && psych.encoding == Encoding::UTF_8 && psych == ours
+  when true, false, nil
+    ours.equal?(psych)
+  when Integer, Float
+    ours.is_a?(Numeric) && psych == ours
+  when Time
+    ours.is_a?(String) && (t = rescan(ours)).is_a?(Time) && t == psych
+  when Date # (DateTime is a Date; safe_load does not make one)
+    ours.is_a?(String) && (d = rescan(ours)).instance_of?(Date) && d == psych
+  else
+    false # Symbol, or anything else: never a JSON value
+  end
+end
+
+input = ARGV.empty? ? $stdin : File.open(ARGV[0], 'r:UTF-8')
+mismatches = 0
+accepted = 0
+refused = 0
+input.each_line(chomp: true).with_index(1) do |line, number|
+  next if line.empty?
+
+  begin
+    item = JSON.parse(line)
+  rescue JSON::ParserError => e
+    warn "psych_oracle: line #{number}: not JSON: #{e.message}"
+    exit 2
+  end
+  yaml = item.fetch('yaml')
+  if item['ours'].nil?
+    refused += 1
+    next
+  end
+  accepted += 1
+  ours = JSON.parse(item['ours'])
+  begin
+    psych = YAML.safe_load(yaml, permitted_classes: [Time, Date, Symbol], aliases: true)
+    psych = {} if psych.nil? || psych == false
+  rescue Exception => e # rubocop:disable Lint/RescueException -- any failure to read is a mismatch
+    psych = e
+  end
+  next if !psych.is_a?(Exception) && same?(psych, ours)
+
+  mismatches += 1
+  puts "MISMATCH #{number}: yaml=#{yaml.inspect} psych=#{psych.inspect} ours=#{item['ours']}"
+end
+puts "checked #{accepted} accepted, #{refused} refused, #{mismatches} mismatches"
+exit(mismatches.zero? ? 0 : 1)
