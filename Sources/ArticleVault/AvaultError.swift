@@ -27,6 +27,9 @@ public enum AvaultError: Error, Sendable {
     /// A legacy v1 blob would be decrypted although nothing authenticates it (no valid
     /// signature by a trusted key over its record, no explicit opt-in); exit status 2.
     case unauthenticatedLegacy
+    /// A rewritten record (seal, unseal, migrate, sign), read back before replacing the file,
+    /// did not show what was meant; nothing was written. Exit status 1.
+    case rewriteCheckFailed(path: String, reason: String)
     /// An operation was refused (a missing key, an existing file, a policy); exit status 2.
     case refused(String, hint: String?)
 
@@ -55,6 +58,8 @@ public enum AvaultError: Error, Sendable {
             return message
         case .unauthenticatedLegacy:
             return "refusing to decrypt a legacy v1 blob that no trusted signature authenticates"
+        case let .rewriteCheckFailed(path, reason):
+            return "\(path): the rewritten record was not what was meant (\(reason)); nothing was written"
         }
     }
 

@@ -48,7 +48,15 @@ public enum Drafts {
         let blob = try keyring.encrypt(payload, keyName: keyName, context: document.securedContext, legacy: false)
         editor.body = ""
         editor.append(editor.scalarBlock("secured", blob.text))
-        return try finish(editor, original: document, path: path, signer: signer)
+        // What the sealed record must show: the sealed fields gone, every other value as it was,
+        // an empty body, and a blob that opens to exactly what was sealed.
+        let expected = Expected(fields: otherFields(document, without: Set(fields)) + [("secured", .string(blob.text))], body: "") {
+            (blob, sealed) throws(AvaultError) in
+            var opened = try keyring.decrypt(blob, keyName: keyName, context: sealed.securedContext)
+            defer { wipe(&opened) }
+            return opened == payload
+        }
+        return try finish(editor, original: document, path: path, signer: signer, expected: expected)
     }
 
     /// Restores what `seal` moved into the blob (or, for a legacy v1 blob, makes its plaintext
@@ -73,6 +81,7 @@ public enum Drafts {
         defer { wipe(&plaintext) }
         var editor = try edit(text, document, path)
         editor.remove("secured")
+        var expected = Expected(fields: otherFields(document, without: ["secured"]), body: "")
         if let payload = try? JSONDocument.parse(plaintext), payload["format"] == .string(payloadFormat),
            case .string(let body)? = payload["body"], case .array(let fields)? = payload["fields"] {
             // Fields come back in the reverse order of their removal, so each finds the key it followed.
@@ -84,8 +93,14 @@ public enum Drafts {
                     throw .refused("\(path): field '\(fieldName)' was added while the record was sealed; nothing was written", hint: nil)
                 }
                 editor.insert(FrontMatterEditor.Block(key: fieldName, text: yaml), after: field["after"]?.stringValue)
+                // Its value, read from its own lines alone, is what the unsealed record must show.
+                guard let restored = (try? FrontMatter.parse(Substring(yaml), firstLine: 1))?.fields[fieldName] else {
+                    throw .refused("\(path): the sealed payload holds unreadable YAML for field '\(fieldName)'; nothing was written", hint: nil)
+                }
+                expected.fields.append((fieldName, restored))
             }
             editor.body = body
+            expected.body = body
         } else {
             // Not a sealed draft (a legacy blob, or one made by 'secured encrypt'): its plaintext becomes the body.
             guard let body = String(validating: plaintext, as: UTF8.self) else {
@@ -95,8 +110,9 @@ public enum Drafts {
                 throw .refused("\(path): the blob does not hold a sealed draft, and its plaintext would replace the record's body", hint: "read it with 'avault secured decrypt --record \(path)'")
             }
             editor.body = body
+            expected.body = body
         }
-        var result = try finish(editor, original: document, path: path, signer: signer)
+        var result = try finish(editor, original: document, path: path, signer: signer, expected: expected)
         result.legacy = authorization?.basis
         return result
     }
@@ -114,7 +130,13 @@ public enum Drafts {
         var editor = try edit(text, document, path)
         let after = editor.remove("secured")?.after
         editor.insert(editor.scalarBlock("secured", v2.text), after: after)
-        var result = try finish(editor, original: document, path: path, signer: signer)
+        let expected = Expected(fields: otherFields(document, without: ["secured"]) + [("secured", .string(v2.text))], body: String(document.body)) {
+            (blob, migrated) throws(AvaultError) in
+            var opened = try keyring.decrypt(blob, keyName: keyName, context: migrated.securedContext)
+            defer { wipe(&opened) }
+            return opened == plaintext
+        }
+        var result = try finish(editor, original: document, path: path, signer: signer, expected: expected)
         result.legacy = authorization?.basis
         return result
     }
@@ -139,13 +161,30 @@ public enum Drafts {
         do { return try SecuredBlob(parsing: text) } catch { throw .malformed(error, file: path) }
     }
 
-    /// Drops signatures that no longer match, re-signs if asked, checks and writes.
-    private static func finish(_ editor: FrontMatterEditor, original: RecordDocument, path: String, signer: Signer?) throws(AvaultError) -> Result {
+    /// What a rewritten record must show before it may replace the original.
+    struct Expected {
+        /// Every top-level field but `signatures`, with its value.
+        var fields: [(key: String, value: FieldValue)]
+        var body: String
+        /// Checks the new `secured` blob (in the new record); nil when there must be none.
+        var blob: ((SecuredBlob, RecordDocument) throws(AvaultError) -> Bool)?
+    }
+
+    /// The top-level fields of `document` but `signatures` and `names`.
+    private static func otherFields(_ document: RecordDocument, without names: Set<String>) -> [(key: String, value: FieldValue)] {
+        guard case .object(let pairs) = document.fields else { return [] }
+        return pairs.filter { $0.key != RecordSignatures.fieldName && !names.contains($0.key) }
+    }
+
+    /// Drops signatures that no longer match, re-signs if asked, reads the result back and
+    /// checks it against `expected`, and only then replaces the file.
+    private static func finish(_ editor: FrontMatterEditor, original: RecordDocument, path: String, signer: Signer?,
+                               expected: Expected) throws(AvaultError) -> Result {
         var result = Result()
         var text = editor.text
         var document: RecordDocument
         do { document = try RecordDocument(parsing: text) } catch {
-            throw .refused("\(path): the rewritten record did not parse (\(error)); nothing was written", hint: nil)
+            throw .rewriteCheckFailed(path: path, reason: "it does not parse: \(error)")
         }
         let old = (try? RecordSignatures.entries(in: original.fields)) ?? []
         if !old.isEmpty {
@@ -163,7 +202,37 @@ public enum Drafts {
                                                 trustedComment: RecordSigner.defaultRecordComment(path: path, now: signer.now))
             result.signed = true
         }
+        try check(text, against: expected, path: path)
         try FileSystem.writeAtomically(path, Array(text.utf8), mode: FileSystem.mode(of: path) ?? 0o644)
         return result
+    }
+
+    /// Reads `text` again and compares it with what was meant: the same set of fields with the
+    /// same values (compared by their canonical JSON bytes), the same body byte for byte, and
+    /// the `secured` blob passing its check.
+    private static func check(_ text: String, against expected: Expected, path: String) throws(AvaultError) {
+        let document: RecordDocument
+        do { document = try RecordDocument(parsing: text) } catch {
+            throw .rewriteCheckFailed(path: path, reason: "it does not parse: \(error)")
+        }
+        let got = otherFields(document, without: [])
+        let gotNames = Set(got.map(\.key)), wantNames = Set(expected.fields.map(\.key))
+        if let extra = gotNames.subtracting(wantNames).sorted().first {
+            throw .rewriteCheckFailed(path: path, reason: "it has a field '\(extra)' that should not be there")
+        }
+        if let missing = wantNames.subtracting(gotNames).sorted().first {
+            throw .rewriteCheckFailed(path: path, reason: "it lacks the field '\(missing)'")
+        }
+        for (name, value) in expected.fields where document.fields[name].map({ $0.canonicalJSON }) != value.canonicalJSON {
+            throw .rewriteCheckFailed(path: path, reason: "the field '\(name)' changed")
+        }
+        guard Array(document.body.utf8) == Array(expected.body.utf8) else {
+            throw .rewriteCheckFailed(path: path, reason: "the body is not what was meant")
+        }
+        guard let blobCheck = expected.blob else { return }
+        guard case .string(let blobText)? = document.fields["secured"], let blob = try? SecuredBlob(parsing: blobText),
+              try blobCheck(blob, document) else {
+            throw .rewriteCheckFailed(path: path, reason: "its secured blob does not open to what was sealed")
+        }
     }
 }

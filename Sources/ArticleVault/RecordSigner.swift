@@ -44,14 +44,17 @@ public enum RecordSigner {
             updated = try RecordSignatures.replacing(in: text, document: document,
                                                      with: existing.filter { $0.keyID != keyID } + [signature])
         } catch { throw .malformed(error, file: path) }
-        // Verify what will be written before writing it.
         let publicKey = Minisign.PublicKey(keyID: keyID, key: key.publicKey.bytes)
-        guard let check = try? RecordDocument(parsing: updated), let written = try? RecordSignatures.entries(in: check.fields),
+        // Verify what will be written before writing it: the same canonical bytes (only the
+        // signatures changed), and the new signature among them, verifying.
+        guard let check = try? RecordDocument(parsing: updated),
+              RecordSignatures.canonicalBytes(of: check) == RecordSignatures.canonicalBytes(of: document),
+              let written = try? RecordSignatures.entries(in: check.fields),
               written.contains(where: { $0.signatureLine == signature.signatureLine && $0.trustedComment == signature.trustedComment
                                         && $0.globalSignature == signature.globalSignature }),
               MinisignSigning.check(signature, digest: MinisignSigning.prehash(RecordSignatures.canonicalBytes(of: check)),
                                     publicKey: publicKey) == .valid else {
-            throw .refused("\(path): the new signature did not verify after rewriting; nothing was written", hint: nil)
+            throw .rewriteCheckFailed(path: path, reason: "read back, its values or its new signature did not check out")
         }
         return (updated, signature)
     }

@@ -63,11 +63,7 @@ public enum RecordSignatures {
         editor.remove(fieldName)
         if !signatures.isEmpty {
             let nl = editor.newline
-            func quoted(_ v: String) -> String {
-                var out = ""
-                JSONString.append(v, to: &out)
-                return out
-            }
+            let quoted = FrontMatterEditor.quoted
             var block = fieldName + ":" + nl
             for s in signatures {
                 block += "  - keyId: " + quoted(s.keyID.printed) + nl

@@ -84,7 +84,7 @@ enum Terminal {
 
     static func exitCode(for error: AvaultError) -> Int32 {
         switch error {
-        case .decryptionFailed, .tampered: return Exit.no
+        case .decryptionFailed, .tampered, .rewriteCheckFailed: return Exit.no
         case .malformed(let format, _):
             switch format {
             case .invalidSecuredBlob, .invalidRecord, .invalidSignature: return Exit.no

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+import VaultCrypto
+import VaultFormat
+import ArticleVault
+
+/// The one trust policy: the same rules for embedded record signatures, detached signatures of
+/// files without front matter, and `verify --detached`.
+@Suite struct OneTrustPolicy {
+    static let now: Int64 = 1_796_000_000 // 2026-11-30
+
+    func comment(_ time: Int64, record: Bool) -> String {
+        record ? "timestamp:\(time)\tcanon:avault-record-v1\tfile:x" : "timestamp:\(time)\tfile:x\thashed"
+    }
+
+    /// Signs `dir/name.md` (embedded) and `dir/name.txt` (no front matter, detached) with `signer` at `time`.
+    func signBoth(_ signer: TestSigner, at time: Int64, in dir: URL, _ name: String) throws -> (record: String, file: String) {
+        let record = dir.appendingPathComponent(name + ".md").path
+        try sampleRecord.write(toFile: record, atomically: false, encoding: .utf8)
+        try RecordSigner.sign(path: record, key: signer.key, keyID: signer.id, trustedComment: comment(time, record: true))
+        let file = dir.appendingPathComponent(name + ".txt").path
+        try "plain text, no front matter\n".write(toFile: file, atomically: false, encoding: .utf8)
+        try RecordSigner.signDetached(path: file, key: signer.key, keyID: signer.id, trustedComment: comment(time, record: false))
+        return (record, file)
+    }
+
+    @Test func embeddedAndDetachedSignaturesAreJudgedAlike() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let desk = TestSigner(), lost = TestSigner(), old = TestSigner(), future = TestSigner(), stranger = TestSigner()
+        let store = TrustStoreFile(entries: [
+            desk.trust("Desk", roles: ["desk"]),
+            lost.trust("Lost", roles: ["editor"], revoked: true),
+            old.trust("Old", roles: ["editor"], notBefore: "2020-01-01T00:00:00Z", notAfter: "2021-12-31T23:59:59Z"),
+            future.trust("Future", roles: ["editor"], notBefore: "2027-01-01T00:00:00Z"),
+        ])
+        let cases: [(String, TestSigner, Int64, [String], RecordOutcome)] = [
+            ("valid", desk, Self.now - 60, [], .valid),
+            ("wrong-role", desk, Self.now - 60, ["editor"], .untrusted),
+            ("revoked", lost, Self.now - 60, [], .revoked),
+            ("expired", old, Self.now - 60, [], .expired),
+            ("inside-window", old, 1_640_000_000, [], .valid),
+            ("not-yet-valid", future, Self.now - 60, [], .expired),
+            ("from-the-future", desk, Self.now + 3600, [], .invalid),
+            ("slightly-ahead", desk, Self.now + 120, [], .valid),
+            ("untrusted", stranger, Self.now - 60, [], .untrusted),
+        ]
+        for (name, signer, time, roles, expected) in cases {
+            let (record, file) = try signBoth(signer, at: time, in: dir, name)
+            let policy = TrustPolicy(source: .store(store), requiredRoles: roles, now: Self.now)
+            var verify = VerifyPolicy(trust: policy)
+            verify.requireSignature = true
+            let embedded = RecordVerifier(policy: verify).verify(path: record)
+            let walked = RecordVerifier(policy: verify).verify(path: file)
+            let detached = try RecordVerifier.verifyDetached(file: file, signatureFile: file + ".minisig", policy: policy, allowLegacy: false)
+            #expect(embedded.outcome == expected, "\(name) embedded: \(embedded.reason ?? "")")
+            #expect(walked.outcome == expected, "\(name) walked: \(walked.reason ?? "")")
+            #expect(walked.detached)
+            #expect(detached.outcome == expected, "\(name) --detached: \(detached.reason ?? "")")
+            #expect(embedded.passed == (expected == .valid) && walked.passed == (expected == .valid))
+        }
+    }
+
+    @Test func aRecordSignatureMustSayItIsOne() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let desk = TestSigner()
+        let policy = VerifyPolicy(trust: TrustPolicy(source: .publicKeys([desk.publicKey]), now: Self.now))
+        let comments: [(String, RecordOutcome)] = [
+            ("timestamp:\(Self.now)\tcanon:avault-record-v1\tfile:x", .valid),
+            ("timestamp:\(Self.now)\tfile:x", .invalid),
+            ("timestamp:\(Self.now)\tcanon:avault-record-v2", .invalid),
+            ("timestamp:\(Self.now)\tcanon:avault-record-v1\tcanon:other", .invalid),
+            ("timestamp:\(Self.now)\tnotcanon:avault-record-v1", .invalid),
+            ("timestamp:\(Self.now) canon:avault-record-v1", .invalid),
+        ]
+        for (i, (comment, expected)) in comments.enumerated() {
+            let path = dir.appendingPathComponent("r\(i).md").path
+            try sampleRecord.write(toFile: path, atomically: false, encoding: .utf8)
+            try RecordSigner.sign(path: path, key: desk.key, keyID: desk.id, trustedComment: comment)
+            let report = RecordVerifier(policy: policy).verify(path: path)
+            #expect(report.outcome == expected, "\(comment): \(report.reason ?? "")")
+            if expected == .invalid { #expect(report.reason?.contains("canon:avault-record-v1") == true) }
+        }
+    }
+
+    /// A signature over a record's canonical bytes, laid beside a file holding exactly those
+    /// bytes, does not make that file a signed page.
+    @Test func aRecordSignatureDoesNotSignAFile() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let desk = TestSigner()
+        let record = dir.appendingPathComponent("r.md").path
+        try sampleRecord.write(toFile: record, atomically: false, encoding: .utf8)
+        let signature = try RecordSigner.sign(path: record, key: desk.key, keyID: desk.id,
+                                              trustedComment: "timestamp:\(Self.now)\tcanon:avault-record-v1\tfile:r.md")
+        let canonical = RecordSignatures.canonicalBytes(of: try RecordDocument(parsing: String(contentsOfFile: record, encoding: .utf8)))
+        let page = dir.appendingPathComponent("page.html").path
+        try Data(canonical).write(to: URL(fileURLWithPath: page))
+        try signature.fileText.write(toFile: page + ".minisig", atomically: false, encoding: .utf8)
+        let policy = VerifyPolicy(trust: TrustPolicy(source: .publicKeys([desk.publicKey]), now: Self.now))
+        let report = RecordVerifier(policy: policy).verify(path: page)
+        #expect(report.outcome == .invalid)
+        #expect(report.reason?.contains("record signature") == true)
+    }
+
+    @Test func everyPublicKeyGivenIsTrusted() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = TestSigner(), b = TestSigner(), c = TestSigner()
+        let policy = VerifyPolicy(trust: TrustPolicy(source: .publicKeys([a.publicKey, b.publicKey]), now: Self.now))
+        for (name, signer, expected) in [("a", a, RecordOutcome.valid), ("b", b, .valid), ("c", c, .untrusted)] {
+            let (record, _) = try signBoth(signer, at: Self.now, in: dir, name)
+            let report = RecordVerifier(policy: policy).verify(path: record)
+            #expect(report.outcome == expected)
+            #expect(report.signatures.first?.signer == nil, "a --pubkey key has no name")
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import Testing
+
+/// `avault verify --require-signature DIR` as a publishing gate: every file a site generator
+/// would publish gets an outcome, and nothing it did not check passes.
+@Suite struct PublishingGate {
+    /// A directory with one file of every kind the gate must see, and each file's outcome.
+    struct Corpus {
+        let demo: DemoRing
+        let content: URL
+        var expected: [String: String] = [:]
+
+        init() throws {
+            demo = try DemoRing()
+            content = demo.dir.appendingPathComponent("content")
+            try FileManager.default.createDirectory(at: content, withIntermediateDirectories: true)
+        }
+
+        var ring: [String] { ["--keyring", demo.ring] }
+
+        func path(_ name: String) -> String { content.appendingPathComponent(name).path }
+
+        /// Writes `text` as `name`, signed (embedded) when `sign`.
+        func write(_ name: String, _ text: String, sign: Bool = false) throws {
+            try FileManager.default.createDirectory(at: content.appendingPathComponent(name).deletingLastPathComponent(),
+                                                    withIntermediateDirectories: true)
+            try CLI.write(text, to: content.appendingPathComponent(name), mode: 0o644)
+            if sign {
+                let r = try CLI.avault(["sign", path(name), "--key", "demo-desk"] + demo.args)
+                #expect(r.code == 0, "sign \(name): \(r.err)")
+            }
+        }
+
+        /// Replaces `old` with `new` in the file's bytes (after signing: tampering).
+        func edit(_ name: String, _ change: (Data) -> Data) throws {
+            let url = content.appendingPathComponent(name)
+            try change(try Data(contentsOf: url)).write(to: url)
+        }
+    }
+
+    static let record = "---\ntitle: \"Quarterly results\"\nwebUrl: \"https://example.org/q\"\nquality: 41\n---\nThe body.\n"
+
+    static func replacing(_ a: String, _ b: String) -> (Data) -> Data {
+        { Data(String(decoding: $0, as: UTF8.self).replacingOccurrences(of: a, with: b).utf8) }
+    }
+
+    @Test(.timeLimit(.minutes(2))) func everyPublishableFileGetsAnOutcome() throws {
+        var c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        let bom = Data([0xEF, 0xBB, 0xBF])
+
+        try c.write("good.md", Self.record, sign: true)
+        c.expected["good.md"] = "valid"
+        // A record starting with a byte order mark: still a record, so tampering is caught.
+        try c.write("bom.md", Self.record, sign: true)
+        try c.edit("bom.md") { bom + Self.replacing("quality: 41", "quality: 99")($0) }
+        c.expected["bom.md"] = "invalid"
+        // Fences with trailing whitespace, and `...` closing the front matter (Jekyll's rule).
+        try c.write("space-fence.md", Self.record.replacingOccurrences(of: "---\n", with: "--- \t\n"), sign: true)
+        try c.edit("space-fence.md", Self.replacing("Quarterly", "Annual"))
+        c.expected["space-fence.md"] = "invalid"
+        try c.write("dots.md", Self.record.replacingOccurrences(of: "41\n---\n", with: "41\n...\n"), sign: true)
+        c.expected["dots.md"] = "valid"
+        try c.write("long.markdown", Self.record, sign: true)
+        try c.edit("long.markdown", Self.replacing("The body.", "Another body."))
+        c.expected["long.markdown"] = "invalid"
+        try c.write("UPPER.MD", Self.record)
+        c.expected["UPPER.MD"] = "unsigned"
+        try c.write("nested/deep/x.mkdn", Self.record, sign: true)
+        c.expected["nested/deep/x.mkdn"] = "valid"
+        // Files without front matter: published as they are, so they need a detached signature.
+        try c.write("plain.md", "# No front matter\n")
+        c.expected["plain.md"] = "unsigned"
+        try c.write("page.html", "<p>static page</p>\n")
+        c.expected["page.html"] = "unsigned"
+        try c.write("signed.txt", "signed plain text\n")
+        #expect(try CLI.avault(["sign", "--detached", c.path("signed.txt"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        c.expected["signed.txt"] = "valid"
+        try c.write("forged.htm", "original\n")
+        #expect(try CLI.avault(["sign", "--detached", c.path("forged.htm"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        try c.edit("forged.htm", Self.replacing("original", "forged"))
+        c.expected["forged.htm"] = "invalid"
+        // A FIFO is reported, never opened (opening it would hang the gate).
+        #expect(mkfifo(c.path("pipe.md"), 0o644) == 0)
+        c.expected["pipe.md"] = "malformed"
+        // Hidden files are not published (Jekyll skips them) and are not walked.
+        try c.write(".hidden.md", "# hidden\n")
+        try c.write("notes.json", "{}\n") // not a page extension
+
+        let r = try CLI.avault(["verify", "--require-signature", "--json", c.content.path] + c.ring)
+        #expect(r.code == 1, "\(r.err)")
+        let lines = r.out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let records = lines.filter { $0["type"] as? String == "record" }
+        var got: [String: String] = [:]
+        for rec in records {
+            let path = try #require(rec["path"] as? String)
+            got[String(path.dropFirst(c.content.path.count + 1))] = rec["outcome"] as? String
+        }
+        #expect(got == c.expected)
+        let summary = try #require(lines.last)
+        #expect(summary["records"] as? Int == c.expected.count)
+        #expect(summary["passed"] as? Int == c.expected.values.filter { $0 == "valid" }.count)
+        let plain = records.first { ($0["path"] as? String)?.hasSuffix("/plain.md") == true }
+        #expect(plain?["reason"] as? String == "no front matter")
+        let pipe = records.first { ($0["path"] as? String)?.hasSuffix("/pipe.md") == true }
+        #expect((pipe?["reason"] as? String)?.contains("FIFO") == true)
+
+        // Named files follow the same rules as walked ones.
+        for (name, outcome) in c.expected {
+            let one = try CLI.avault(["verify", "--require-signature", "--json", c.path(name)] + c.ring)
+            #expect(one.code == (outcome == "valid" ? 0 : 1), "\(name)")
+            #expect(one.out.contains("\"outcome\":\"\(outcome)\""), "\(name): \(one.out)")
+        }
+
+        // Excluding every file that does not pass: the gate passes.
+        let failing = c.expected.filter { $0.value != "valid" }.keys.sorted()
+        let excluded = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring + failing.flatMap { ["--exclude", $0] })
+        #expect(excluded.code == 0, "\(excluded.out)")
+        #expect(excluded.out.hasSuffix("\(c.expected.count - failing.count) records: \(c.expected.count - failing.count) passed, 0 failed (valid \(c.expected.count - failing.count))\n"))
+    }
+
+    @Test func anEmptyGatePassesNothing() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let empty = demo.dir.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let r = try CLI.avault(["verify", "--require-signature", empty.path, "--keyring", demo.ring])
+        #expect(r.code == 1)
+        #expect(r.err.hasPrefix("avault: nothing to verify"))
+        #expect(r.err.contains("avault: hint: "))
+        // Without --require-signature, nothing to check is not a failure.
+        #expect(try CLI.avault(["verify", empty.path, "--keyring", demo.ring]).code == 0)
+    }
+
+    @Test func noTrustStoreIsABrokenSetupNotAVerdict() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let record = try demo.record("r.md", Self.record)
+        let empty = demo.dir.appendingPathComponent("no-ring").path
+        for command in ["verify", "audit"] {
+            let r = try CLI.avault([command, record, "--keyring", empty])
+            #expect(r.code == 2, "\(command): \(r.out)\(r.err)")
+            #expect(r.err.hasPrefix("avault: no trust store at "))
+            #expect(r.err.contains("avault: hint: ") && r.err.contains("--pubkey"))
+        }
+        // An unreadable trust store is operational too.
+        let store = demo.dir.appendingPathComponent("ring/trust.avt").path
+        #expect(chmod(store, 0) == 0)
+        defer { chmod(store, 0o600) }
+        if geteuid() != 0 { #expect(try CLI.avault(["verify", record, "--keyring", demo.ring]).code == 2) }
+    }
+
+    @Test func repeatedPublicKeysAreEachTrusted() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let record = try demo.record("r.md", Self.record)
+        #expect(try CLI.avault(["sign", record, "--key", "demo-desk"] + demo.args).code == 0)
+        let other = demo.dir.appendingPathComponent("other.pub").path, otherKey = demo.dir.appendingPathComponent("other.key").path
+        #expect(try CLI.run("minisign", ["-G", "-W", "-p", other, "-s", otherKey]).code == 0)
+        let one = try CLI.avault(["verify", record, "--pubkey", other])
+        #expect(one.code == 1)
+        let both = try CLI.avault(["verify", record, "--pubkey", other, "--pubkey", demo.pub, "--json"])
+        #expect(both.code == 0, "\(both.out)")
+        #expect(both.out.contains("\"signer\":null"))
+        let reversed = try CLI.avault(["verify", record, "--pubkey", demo.pub, "--pubkey", other])
+        #expect(reversed.code == 0)
+    }
+
+    /// `verify --detached` applies the trust store's validity window and `--require-role`.
+    @Test func detachedVerificationUsesTheWholeTrustPolicy() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let file = try demo.record("doc.txt", "a detached document\n")
+        let store = demo.dir.appendingPathComponent("windowed.avt").path
+        let add = try CLI.avault(["keys", "trust", "add", demo.pub, "--name", "Old desk", "--role", "desk",
+                                  "--not-before", "2020-01-01T00:00:00Z", "--not-after", "2021-12-31T00:00:00Z", "--trust-store", store])
+        #expect(add.code == 0, "\(add.err)")
+        #expect(try CLI.avault(["sign", "--detached", file, "--key", "demo-desk"] + demo.args).code == 0)
+        let expired = try CLI.avault(["verify", "--detached", file, "--trust-store", store])
+        #expect(expired.code == 1)
+        #expect(expired.err.contains("expired"), "\(expired.err)")
+        // In the keyring's own store the key has no window: valid, but not for a role it lacks.
+        #expect(try CLI.avault(["verify", "--detached", file, "--keyring", demo.ring]).code == 0)
+        #expect(try CLI.avault(["verify", "--detached", file, "--keyring", demo.ring, "--require-role", "desk"]).code == 0)
+        let role = try CLI.avault(["verify", "--detached", file, "--keyring", demo.ring, "--require-role", "legal"])
+        #expect(role.code == 1)
+        #expect(role.err.contains("role legal"), "\(role.err)")
+    }
+}
