@@ -29,14 +29,17 @@ struct Verify: ParsableCommand {
         commandName: "verify",
         abstract: "Verify the provenance of records (or, with --detached, a minisign signature of any file).",
         discussion: """
-            Directories are walked for *.md and *.txt files with front matter (--include and --exclude \
-            globs change that). Each record's outcome is valid, invalid, untrusted, revoked, expired, \
-            unsigned or malformed; it passes when a valid signature is by a trusted, unrevoked key \
-            valid at its signing time (unsigned records pass unless --require-signature), and its \
-            secured blob, if any, is v2 (v1 only with --allow-legacy-secured). Field names of --json \
-            (JSON Lines) are documented in docs/cli.md.
+            Every file a site generator would publish gets an outcome: directories are walked for \
+            *.md *.markdown *.mdown *.mkd *.mkdn *.txt *.html *.htm (any case; --include and --exclude \
+            globs change that), hidden entries skipped. Each file's outcome is valid, invalid, untrusted, \
+            revoked, expired, unsigned or malformed; it passes when a valid signature is by a trusted, \
+            unrevoked key valid at its signing time (unsigned files pass unless --require-signature), and \
+            its secured blob, if any, is v2 (v1 only with --allow-legacy-secured). A file without front \
+            matter is unsigned unless a detached FILE.minisig signs it. Field names of --json (JSON Lines) \
+            are documented in docs/cli.md.
 
-            Exit status: 0 every record passes; 1 a record fails; 2 operational error; 64 usage error.
+            Exit status: 0 every file passes; 1 a file fails, or --require-signature found nothing to verify; \
+            2 operational error (no trust store, unreadable path); 64 usage error.
             """
     )
 
@@ -56,7 +59,7 @@ struct Verify: ParsableCommand {
     var allowUnauthenticatedLegacy = false
     @Option(help: ArgumentHelp("With --check-decrypt: the content or legacy key's name.", valueName: "name")) var key: String?
     @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n")) var jobs: Int?
-    @Option(help: ArgumentHelp("Only files matching this glob, when walking directories (repeatable; default *.md and *.txt).", valueName: "glob"))
+    @Option(help: ArgumentHelp("Only files matching this glob, any case, when walking directories (repeatable; default: Markdown, text and HTML).", valueName: "glob"))
     var include: [String] = []
     @Option(help: ArgumentHelp("Skip files and directories matching this glob (repeatable).", valueName: "glob")) var exclude: [String] = []
     @Option(help: ArgumentHelp("Verify the detached signature FILE.minisig (or -x) of this file.", valueName: "file")) var detached: String?
