@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+import ArticleVault
+
+/// Files in avault's own directories are opened relative to the directory, never through a
+/// symbolic link, and only when they are regular files.
+@Suite struct SecureDirectoryFiles {
+    func directory(mode: Int = 0o700) throws -> (URL, SecureDirectory) {
+        let url = try tempDir()
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
+        return (url, try SecureDirectory(path: url.path, requirePrivate: false))
+    }
+
+    @Test func symbolicLinksAreRefusedNotFollowed() throws {
+        let (url, dir) = try directory()
+        defer { try? FileManager.default.removeItem(at: url) }
+        let victim = url.appendingPathComponent("victim.txt")
+        try "the user's own file\n".write(to: victim, atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: url.appendingPathComponent("log").path, withDestinationPath: victim.path)
+        #expect(throws: AvaultError.self) { _ = try dir.read("log") }
+        #expect(throws: AvaultError.self) { _ = try dir.openFile("log", O_WRONLY | O_APPEND | O_CREAT) }
+        #expect(try dir.kind(of: "log") == .symbolicLink)
+        // Replacing the name atomically replaces the link itself, never the file it points to.
+        try dir.writeAtomically("log", Array("new\n".utf8))
+        #expect(try String(contentsOf: victim, encoding: .utf8) == "the user's own file\n")
+        #expect(try dir.read("log") == Array("new\n".utf8))
+        // A symbolic link to a directory is not opened as the directory.
+        try FileManager.default.createSymbolicLink(atPath: url.appendingPathComponent("sub").path, withDestinationPath: "/tmp")
+        #expect(throws: AvaultError.self) { _ = try dir.subdirectory("sub") }
+        #expect(throws: AvaultError.self) { _ = try SecureDirectory(path: url.appendingPathComponent("sub").path, requirePrivate: false) }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func fifosAndDevicesAreRefusedWithoutBlocking() throws {
+        let (url, dir) = try directory()
+        defer { try? FileManager.default.removeItem(at: url) }
+        #expect(mkfifo(url.appendingPathComponent("index").path, 0o600) == 0)
+        #expect(throws: AvaultError.self) { _ = try dir.read("index") }
+        #expect(throws: AvaultError.self) { _ = try dir.openFile("index", O_WRONLY) }
+        #expect(symlink("/dev/zero", url.appendingPathComponent("zero").path) == 0)
+        #expect(throws: AvaultError.self) { _ = try dir.read("zero") }
+    }
+
+    @Test func privateDirectoriesAndSecretFiles() throws {
+        let (url, _) = try directory(mode: 0o777)
+        defer { try? FileManager.default.removeItem(at: url) }
+        #expect {
+            _ = try SecureDirectory(path: url.path, requirePrivate: true)
+        } throws: { error in
+            (error as? AvaultError)?.hint == "chmod 700 '\(url.path)'"
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: url.path)
+        let dir = try SecureDirectory(path: url.path, requirePrivate: true)
+        try dir.writeAtomically("secret", [1, 2, 3], mode: 0o644)
+        #expect(throws: AvaultError.self) { _ = try dir.read("secret", secret: true) }
+        try dir.writeAtomically("secret", [1, 2, 3], mode: 0o600)
+        #expect(try dir.read("secret", secret: true) == [1, 2, 3])
+        #expect(try dir.read("missing") == nil)
+        #expect(throws: AvaultError.self) { try dir.writeAtomically("secret", [4], overwrite: false) }
+        #expect(try dir.names().filter { $0.hasPrefix(".avault-tmp-") }.isEmpty)
+    }
+}
