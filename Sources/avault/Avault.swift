@@ -33,6 +33,7 @@ struct Avault: ParsableCommand {
     )
 
     static func main() {
+        CrashGuard.install()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+/// A fault in `avault` prints one fixed line, never the registers and memory that the Swift
+/// runtime's backtracer would dump (they can hold keys and plaintext).
+@Suite struct CrashOutput {
+    /// Starts `avault secured decrypt -` (which waits on standard input), sends it `signal`,
+    /// and returns its standard error and exit status.
+    func crash(_ signal: Int32, env: [String: String] = [:]) throws -> (err: String, status: Int32, reason: Process.TerminationReason) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.avaultPath)
+        process.arguments = ["secured", "decrypt", "-", "--key-file", "/dev/null"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWIFT_BACKTRACE"] = "enable=yes"
+        for (k, v) in env { environment[k] = v }
+        process.environment = environment
+        let input = Pipe(), errors = Pipe()
+        process.standardInput = input
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Wait until it blocks reading standard input (past start-up, handlers installed):
+        // /proc/PID/syscall then starts with "0 0x0" (read(2) on descriptor 0).
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let syscall = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/syscall", encoding: .utf8)) ?? ""
+            if syscall.hasPrefix("0 0x0 ") { break }
+            usleep(10_000)
+        }
+        kill(process.processIdentifier, signal)
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try? input.fileHandleForWriting.close()
+        return (String(decoding: err, as: UTF8.self), process.terminationStatus, process.terminationReason)
+    }
+
+    @Test(arguments: [SIGSEGV, SIGILL, SIGTRAP, SIGBUS, SIGABRT])
+    func aFaultPrintsOneLineAndNoMemory(_ signal: Int32) throws {
+        let r = try crash(signal)
+        #expect(r.reason == .exit)
+        #expect(r.status == 70)
+        #expect(r.err.hasPrefix("avault: internal error: the program stopped on a fault"))
+        #expect(r.err.split(separator: "\n").count == 2, "\(r.err)")
+        for word in ["Thread", "Registers", "rax", "rip", "Backtrace", "0x0"] { #expect(!r.err.contains(word)) }
+    }
+
+    /// When debugging, AVAULT_BACKTRACE=1 leaves the fault to the Swift runtime.
+    @Test func aBacktraceOnlyWhenAskedFor() throws {
+        let r = try crash(SIGSEGV, env: ["AVAULT_BACKTRACE": "1", "SWIFT_BACKTRACE": "enable=no"])
+        #expect(r.reason == .uncaughtSignal)
+        #expect(!r.err.contains("avault: internal error"))
+    }
+}
