@@ -379,6 +379,8 @@ public final class Keyring {
             keys = try Self.newKDF(try passphrase.read(confirm: true))
             file.kdf = keys.kdf
             self.keys = keys
+            // What is in memory now is what this process made: nothing on disk to check yet.
+            isAuthenticated = true
         } else {
             keys = try unlock()
         }
