@@ -250,6 +250,31 @@ private func expectTampered(_ r: CLI.Result, _ detail: String? = nil, sourceLoca
         expectTampered(try f.avault(["keys", "list", "--verify"]))
     }
 
+    /// The header is read before the keys exist: a changed salt, limit or check reads as a
+    /// wrong passphrase (exit 2), a changed first line or a missing code as a malformed file
+    /// (exit 2). Either way nothing is used or written.
+    @Test func theHeaderFailsClosedAsAWrongPassphraseOrAMalformedFile() throws {
+        let f = try KeysFixture()
+        #expect(try f.avault(["keys", "generate", "c", "--secret"]).code == 0)
+        let original = try f.keyringLines()
+        let cases: [(String, ([String]) -> [String], String)] = [
+            ("the salt", { l in l.map { $0.hasPrefix("kdf: ") ? KeyringAuthentication.nudge($0, at: $0.count - 6) : $0 } }, "wrong passphrase"),
+            ("the check's nonce", { l in l.map { $0.hasPrefix("check: ") ? KeyringAuthentication.nudge($0, at: 10) : $0 } }, "wrong passphrase"),
+            ("the first line", { l in ["avault-keyring v3"] + l.dropFirst() }, "not an avault keyring"),
+            ("the code's line removed", { l in Array(l.dropLast(2)) }, "malformed keyring"),
+        ]
+        for (what, edit, words) in cases {
+            try f.writeKeyring(lines: edit(original))
+            let before = try Data(contentsOf: URL(fileURLWithPath: f.keyringFile))
+            let r = try f.avault(["keys", "rotate", "c"])
+            #expect(r.code == 2, "\(what): exit \(r.code) \(r.err)")
+            #expect(r.err.contains(words), "\(what): \(r.err)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: f.keyringFile)) == before, "\(what)")
+        }
+        try f.writeKeyring(lines: original)
+        #expect(try f.avault(["keys", "list", "--verify"]).code == 0)
+    }
+
     @Test func theListingSaysWhetherItWasVerified() throws {
         let f = try KeysFixture()
         #expect(try f.avault(["keys", "generate", "c", "--secret"]).code == 0)
