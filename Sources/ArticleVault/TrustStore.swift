@@ -4,7 +4,11 @@ import Glibc
 import VaultFormat
 
 /// The trust store on disk (`trust.avt` in the keyring directory unless given): publisher
-/// keys that record verification consults. Updates hold a lock and replace the file atomically.
+/// keys that record verification consults. It holds only public keys and is read without a
+/// passphrase, so nothing authenticates it but who can write it: a store (or a directory it is
+/// in) that group or others may write is refused. It is opened by name relative to its
+/// directory, never through a symbolic link, and only when it is a regular file. Updates hold a
+/// lock (`FILE.lock` beside it, opened the same way) and replace the file atomically.
 public final class TrustStore {
     /// The file.
     public let path: String
@@ -20,31 +24,63 @@ public final class TrustStore {
     public init(path: String, mustExist: Bool = false) throws(AvaultError) {
         self.path = path
         self.file = TrustStoreFile()
-        if mustExist || access(path, F_OK) == 0 { try reload() }
+        guard Self.exists(path) else {
+            if mustExist { throw .io(path: path, reason: "no such file or directory") }
+            return
+        }
+        try reload(try SecureDirectory(path: directoryPath, requirePrivate: false), mustExist: mustExist)
     }
 
-    private func reload() throws(AvaultError) {
-        let bytes = try FileSystem.read(path)
+    /// Whether anything (a symbolic link included) is at `path`.
+    static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    private var directoryPath: String { FileSystem.directory(of: path) }
+    private var name: String { FileSystem.baseName(of: path) }
+
+    private func reload(_ dir: SecureDirectory, mustExist: Bool) throws(AvaultError) {
+        guard try dir.kind(of: name) != nil else {
+            if mustExist { throw .io(path: path, reason: "no such file or directory") }
+            file = TrustStoreFile()
+            return
+        }
+        let fd = try dir.openFile(name, O_RDONLY)
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+        try checkWriters(dir, fileMode: st.st_mode)
+        let bytes = try FileSystem.readAll(fd: fd, name: path, sizeHint: Int(st.st_size))
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .malformed(.invalidTrustStore("not UTF-8", line: 1), file: path)
         }
         do { file = try TrustStoreFile(parsing: text) } catch { throw .malformed(error, file: path) }
     }
 
+    /// Refuses a store that group or others may write, or one in a directory they may write
+    /// (unless it is sticky, like /tmp): anyone who can write it decides whose signatures count.
+    private func checkWriters(_ dir: SecureDirectory, fileMode: mode_t) throws(AvaultError) {
+        if fileMode & 0o022 != 0 {
+            throw .refused("\(path): the trust store is writable by group or others (mode \(String(fileMode & 0o777, radix: 8))): anyone who can write it decides whose signatures count",
+                           hint: "chmod go-w '\(path)'")
+        }
+        var st = stat()
+        guard fstat(dir.fd, &st) == 0 else { throw .io(path: dir.path, reason: FileSystem.errnoText()) }
+        if st.st_mode & 0o022 != 0, st.st_mode & S_ISVTX == 0 {
+            throw .refused("\(dir.path): the trust store's directory is writable by group or others (mode \(String(st.st_mode & 0o777, radix: 8))): anyone who can write it can replace the store",
+                           hint: "chmod go-w '\(dir.path)'")
+        }
+    }
+
     /// Runs `body` under an exclusive lock on a fresh read, then writes atomically (mode 644).
     public func update(_ body: (inout TrustStoreFile) throws(AvaultError) -> Void) throws(AvaultError) {
-        let dir = FileSystem.directory(of: path)
-        try FileSystem.makeDirectory(dir, mode: 0o700)
-        let lockPath = path + ".lock"
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .io(path: lockPath, reason: FileSystem.errnoText()) }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw .io(path: lockPath, reason: FileSystem.errnoText()) }
-        }
-        if access(path, F_OK) == 0 { try reload() } else { file = TrustStoreFile() }
+        let dir = try SecureDirectory.create(path: directoryPath, mode: 0o700, requirePrivate: false)
+        let lock = try dir.lock(name + ".lock")
+        defer { withExtendedLifetime(lock) {} }
+        try reload(dir, mustExist: false)
         try body(&file)
-        try FileSystem.writeAtomically(path, Array(file.serialized().utf8), mode: 0o644)
+        try dir.writeAtomically(name, Array(file.serialized().utf8), mode: 0o644)
     }
 }
 
@@ -65,7 +101,7 @@ extension TrustStore {
             return .publicKeys(keys)
         }
         let path = location(explicit: explicit, keyringDirectory: keyringDirectory)
-        if explicit == nil, !FileSystem.exists(path) {
+        if explicit == nil, !exists(path) {
             guard required else { return nil }
             throw .refused("no trust store at \(path): no signature could be trusted",
                            hint: "add publisher keys with 'avault keys trust add PUBFILE --name NAME', or give --pubkey PUBFILE or --trust-store FILE")

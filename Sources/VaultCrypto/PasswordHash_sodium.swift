@@ -31,12 +31,18 @@ public enum PasswordHash {
         guard salt.count == argon2idSaltSize else {
             throw .invalidLength(what: "Argon2id salt", expected: "\(argon2idSaltSize)", actual: salt.count)
         }
+        // Limits come from files: out of libsodium's range is an error, never a trap.
+        guard let memLimit = Int(exactly: limits.memLimit),
+              (UInt64(crypto_pwhash_opslimit_min())...UInt64(crypto_pwhash_opslimit_max())).contains(limits.opsLimit),
+              (Int(crypto_pwhash_memlimit_min())...Int(crypto_pwhash_memlimit_max())).contains(memLimit) else {
+            throw .keyDerivationFailed
+        }
         var rc: Int32 = -1
         let out = SecretBytes(count: length) { o in
             passphrase.withUnsafeBytes { p in
                 rc = crypto_pwhash(o.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(length),
                                    nonNull(p) { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, UInt64(p.count),
-                                   salt, limits.opsLimit, Int(limits.memLimit), crypto_pwhash_alg_argon2id13())
+                                   salt, limits.opsLimit, memLimit, crypto_pwhash_alg_argon2id13())
             }
         }
         guard rc == 0 else { throw .keyDerivationFailed }
@@ -50,13 +56,14 @@ public enum PasswordHash {
         guard salt.count == scryptSaltSize else {
             throw .invalidLength(what: "scrypt salt", expected: "\(scryptSaltSize)", actual: salt.count)
         }
+        guard let memLimit = Int(exactly: memLimit) else { throw .keyDerivationFailed }
         var rc: Int32 = -1
         let out = SecretBytes(count: length) { o in
             passphrase.withUnsafeBytes { p in
                 rc = crypto_pwhash_scryptsalsa208sha256(
                     o.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(length),
                     nonNull(p) { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, UInt64(p.count),
-                    salt, opsLimit, Int(memLimit))
+                    salt, opsLimit, memLimit)
             }
         }
         guard rc == 0 else { throw .keyDerivationFailed }

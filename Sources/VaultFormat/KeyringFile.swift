@@ -1,11 +1,19 @@
 public import VaultCrypto
 
-/// The keyring file (`keyring.avk`): every key of a keyring, its versions, and their
-/// secrets, sealed under a passphrase-derived key or (for throwaway keyrings) in the clear.
-/// Pure parse and serialise; see `docs/formats.md` section 4.
+/// The keyring file (`keyring.avk`): every key of a keyring, its versions, their secrets
+/// (sealed under a passphrase-derived key or, for throwaway keyrings, in the clear), the highest
+/// log head seen per vault, and an authentication code over all of it. Pure parse and serialise:
+/// computing and checking the code is the caller's (``authenticatedText()`` says what it covers).
+/// See `docs/formats.md` section 4.
 public struct KeyringFile: Equatable, Sendable {
-    /// The first line of every keyring file.
-    public static let magic = "avault-keyring v1"
+    /// The first line of every keyring file avault writes.
+    public static let magic = "avault-keyring v2"
+    /// The first line of a version 1 keyring (read only by the upgrade, see ``init(parsingVersion1:)``).
+    public static let magicV1 = "avault-keyring v1"
+    /// The highest version number a key may have.
+    public static let maximumVersion = 1_000_000
+    /// The size of the authentication code (BLAKE2b-256).
+    public static let macSize = 32
 
     /// How sealed secrets' key-encryption key is derived from the passphrase.
     public struct KDF: Equatable, Sendable {
@@ -83,6 +91,7 @@ public struct KeyringFile: Equatable, Sendable {
         /// Signing keys: the minisign key id, 16 uppercase hex digits as minisign prints it.
         public var id: String
         public var name: String
+        /// 1 to ``KeyringFile/maximumVersion``.
         public var version: Int
         /// RFC 3339 UTC.
         public var created: String
@@ -98,14 +107,38 @@ public struct KeyringFile: Equatable, Sendable {
             self.created = created; self.retired = retired; self.publicKey = publicKey; self.secret = secret
         }
 
-        /// The associated data binding a sealed secret to this entry.
+        /// The associated data binding a sealed secret to this entry (version 2 keyrings).
         public var associatedData: [UInt8] {
+            Array("avault/keyring/v2;\(algorithm.rawValue);\(id);\(name);\(version)".utf8)
+        }
+
+        /// The associated data a version 1 keyring sealed this entry's secret with.
+        public var associatedDataV1: [UInt8] {
             Array("avault/keyring/v1;\(algorithm.rawValue);\(id);\(name);\(version)".utf8)
+        }
+
+        /// Whether the secret is sealed.
+        public var isSealed: Bool {
+            if case .sealed = secret { return true }
+            return false
         }
     }
 
-    /// The associated data of the passphrase check.
-    public static let checkAssociatedData = Array("avault/keyring/v1;check".utf8)
+    /// The highest log head a keyring has seen for one vault.
+    public struct VaultHead: Equatable, Sendable {
+        /// The vault's id: 32 lowercase hex digits.
+        public var vaultID: String
+        /// The log head's sequence number.
+        public var seq: UInt64
+        /// The log head's hash: 64 lowercase hex digits.
+        public var hash: String
+        public init(vaultID: String, seq: UInt64, hash: String) { self.vaultID = vaultID; self.seq = seq; self.hash = hash }
+    }
+
+    /// The associated data of the passphrase check (version 2).
+    public static let checkAssociatedData = Array("avault/keyring/v2;check".utf8)
+    /// The associated data of a version 1 keyring's passphrase check.
+    public static let checkAssociatedDataV1 = Array("avault/keyring/v1;check".utf8)
     /// The plaintext of the passphrase check.
     public static let checkPlaintext = Array("avault keyring passphrase check".utf8)
 
@@ -113,10 +146,17 @@ public struct KeyringFile: Equatable, Sendable {
     public var kdf: KDF?
     /// Entries, by name then version.
     public var entries: [Entry]
+    /// The highest log head seen per vault, by vault id.
+    public var vaultHeads: [VaultHead]
+    /// The authentication code of ``authenticatedText()`` as the file carries it: 32 bytes, or
+    /// nil for a keyring without passphrase (`mac: none`), which nothing can authenticate.
+    public var mac: [UInt8]?
 
-    public init(kdf: KDF? = nil, entries: [Entry] = []) {
+    public init(kdf: KDF? = nil, entries: [Entry] = [], vaultHeads: [VaultHead] = [], mac: [UInt8]? = nil) {
         self.kdf = kdf
         self.entries = entries
+        self.vaultHeads = vaultHeads
+        self.mac = mac
     }
 
     /// Whether `name` is a valid key name: 1–64 of `A–Z a–z 0–9 . _ -`, not starting with `.` or `-`.
@@ -128,13 +168,28 @@ public struct KeyringFile: Equatable, Sendable {
                 || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")
         }
     }
+
+    /// Whether `text` is `count` lowercase hex digits (a vault id: 32; a log head hash: 64).
+    public static func isLowercaseHex(_ text: String, count: Int) -> Bool {
+        let u = Array(text.utf8)
+        return u.count == count && u.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    /// Which format `text` is in, from its first line: 1, 2, or nil when it is no keyring.
+    public static func formatVersion(of text: String) -> Int? {
+        let first = TextLines.split(text, stripCR: false)[0]
+        if first.utf8.elementsEqual(magic.utf8) { return 2 }
+        if first.utf8.elementsEqual(magicV1.utf8) { return 1 }
+        return nil
+    }
 }
 
 // MARK: - Serialisation
 
 extension KeyringFile {
-    /// The file's text. Entries are written sorted by name, then version.
-    public func serialized() -> String {
+    /// Everything the authentication code covers: the whole file up to, not including, the
+    /// `mac:` line. Entries are written sorted by name, then version; vault heads by vault id.
+    public func authenticatedText() -> String {
         var out = Self.magic + "\n"
         if let kdf {
             out += "kdf: argon2id \(kdf.opsLimit) \(kdf.memLimit) \(Base64.encode(kdf.salt))\n"
@@ -152,20 +207,51 @@ extension KeyringFile {
             case .plain(let secret): out += "secret: plain \(Base64.encode(secret))\n"
             }
         }
-        return out
+        if !vaultHeads.isEmpty {
+            out += "\n"
+            for h in vaultHeads.sorted(by: { $0.vaultID < $1.vaultID }) { out += "vault: \(h.vaultID) \(h.seq) \(h.hash)\n" }
+        }
+        return out + "\n"
+    }
+
+    /// The last line of the file for `mac` (nil: `mac: none`).
+    public static func macLine(_ mac: [UInt8]?) -> String {
+        "mac: " + (mac.map { Base64.encode($0) } ?? "none") + "\n"
+    }
+
+    /// The file's text: ``authenticatedText()`` followed by the `mac:` line of ``mac``.
+    public func serialized() -> String {
+        authenticatedText() + Self.macLine(mac)
     }
 
     private static func text(_ s: Sealed) -> String {
         Base64.encode(s.nonce) + ";" + Base64.encode(s.ciphertext)
     }
 
-    /// Parses a keyring file strictly. Errors name the line and never quote a secret.
+    /// Parses a version 2 keyring strictly: exactly the text ``serialized()`` writes (so every
+    /// file that parses serialises back to the same bytes). Errors name the line and never quote
+    /// a secret. A version 1 file is refused (see ``init(parsingVersion1:)``).
     public init(parsing text: String) throws(FormatError) {
+        try self.init(text, format: 2)
+    }
+
+    /// Parses a version 1 keyring (`avault-keyring v1`: no vault heads, no `mac:` line, entries
+    /// in any order), for the one-time upgrade. Nothing in such a file is authenticated but
+    /// each sealed secret with its own entry's name, id and version.
+    public init(parsingVersion1 text: String) throws(FormatError) {
+        try self.init(text, format: 1)
+    }
+
+    private init(_ text: String, format: Int) throws(FormatError) {
+        let magic = format == 2 ? Self.magic : Self.magicV1
         var lines = TextLines.split(text, stripCR: false)
         guard lines.last?.isEmpty == true else { throw Self.error("the file does not end with a newline", line: lines.count) }
         lines.removeLast()
-        guard lines.first.map({ $0.utf8.elementsEqual(Self.magic.utf8) }) == true else {
-            throw Self.error("not an avault keyring (expected '\(Self.magic)')", line: 1)
+        guard lines.first.map({ $0.utf8.elementsEqual(magic.utf8) }) == true else {
+            if format == 2, lines.first.map({ $0.utf8.elementsEqual(Self.magicV1.utf8) }) == true {
+                throw Self.error("a version 1 keyring ('\(Self.magicV1)'): upgrade it with 'avault keys upgrade'", line: 1)
+            }
+            throw Self.error("not an avault keyring (expected '\(magic)')", line: 1)
         }
         var i = 1
         func field(_ name: String) throws(FormatError) -> Substring {
@@ -182,9 +268,9 @@ extension KeyringFile {
             kdf = nil
         } else {
             guard kdfWords.count == 4, kdfWords[0] == "argon2id",
-                  let ops = UInt64(kdfWords[1]), let mem = UInt64(kdfWords[2]),
+                  let ops = Self.decimal(kdfWords[1]), let mem = Self.decimal(kdfWords[2]),
                   let salt = try? Base64.decode(kdfWords[3]), salt.count == 16 else {
-                throw Self.error("expected 'kdf: argon2id <ops> <mem> <base64 16-byte salt>' or 'kdf: none'", line: i)
+                throw Self.error("expected 'kdf: argon2id <ops> <mem> <base64 16-byte salt>' or 'kdf: none' (numbers in decimal, at most \(UInt64.max))", line: i)
             }
             let checkText = try field("check")
             let check = try Self.sealed(checkText, line: i)
@@ -193,20 +279,69 @@ extension KeyringFile {
 
         var entries: [Entry] = []
         var seen = Set<String>()
+        var ids = Set<String>()
+        var heads: [VaultHead] = []
+        var mac: [UInt8]?
+        var sawMAC = false
         while i < lines.count {
-            guard lines[i].utf8.isEmpty else { throw Self.error("expected a blank line before the next key", line: i + 1) }
+            guard lines[i].utf8.isEmpty else { throw Self.error("expected a blank line before the next block", line: i + 1) }
             i += 1
+            if format == 2, i == lines.count { throw Self.error("expected 'mac: …' after the last blank line", line: i + 1) }
+            if format == 2, i < lines.count, TextLines.value(lines[i], after: "mac: ") != nil {
+                let macLine = i + 1
+                let value = try field("mac")
+                if value.utf8.elementsEqual("none".utf8) {
+                    guard kdf == nil else { throw Self.error("'mac: none' in a keyring with a passphrase", line: macLine) }
+                } else {
+                    guard let m = try? Base64.decode(value), m.count == Self.macSize else {
+                        throw Self.error("expected 'mac: <base64 32-byte code>' or 'mac: none'", line: macLine)
+                    }
+                    guard kdf != nil else { throw Self.error("an authentication code in a keyring without passphrase ('kdf: none')", line: macLine) }
+                    mac = m
+                }
+                guard i == lines.count else { throw Self.error("nothing may follow the 'mac:' line", line: i + 1) }
+                sawMAC = true
+                break
+            }
+            if format == 2, i < lines.count, TextLines.value(lines[i], after: "vault: ") != nil {
+                guard heads.isEmpty else { throw Self.error("a second block of vault heads", line: i + 1) }
+                while i < lines.count, TextLines.value(lines[i], after: "vault: ") != nil {
+                    let lineNumber = i + 1
+                    let words = try field("vault").split(separator: " ", omittingEmptySubsequences: false)
+                    guard words.count == 3, Self.isLowercaseHex(String(words[0]), count: 32), let seq = Self.decimal(words[1]),
+                          Self.isLowercaseHex(String(words[2]), count: 64) else {
+                        throw Self.error("expected 'vault: <32 hex digits> <seq> <64 hex digits>' (lowercase hex, seq in decimal, at most \(UInt64.max))", line: lineNumber)
+                    }
+                    let head = VaultHead(vaultID: String(words[0]), seq: seq, hash: String(words[2]))
+                    if let last = heads.last, !(last.vaultID < head.vaultID) {
+                        throw Self.error(last.vaultID == head.vaultID ? "vault \(head.vaultID) appears twice" : "vault heads out of order (sorted by vault id)", line: lineNumber)
+                    }
+                    heads.append(head)
+                }
+                continue
+            }
+            guard heads.isEmpty else {
+                let isKey = i < lines.count && TextLines.value(lines[i], after: "key: ") != nil
+                throw Self.error(isKey ? "keys come before the vault heads" : "expected 'mac: …' after the vault heads", line: i + 1)
+            }
             let headerLine = i + 1
             let head = try field("key").split(separator: " ", omittingEmptySubsequences: false)
             guard head.count == 4, let algorithm = Algorithm(rawValue: String(head[0])),
                   let version = Int(head[3]), version >= 1, String(version) == head[3] else {
                 throw Self.error("expected 'key: <algorithm> <id> <name> <version>'", line: headerLine)
             }
+            guard version <= Self.maximumVersion else {
+                throw Self.error("version \(head[3]) is beyond the last a key may have (\(Self.maximumVersion))", line: headerLine)
+            }
             let id = String(head[1]), name = String(head[2])
             guard Self.isValidID(id, for: algorithm) else { throw Self.error("malformed key id", line: headerLine) }
             guard Self.isValidName(name) else { throw Self.error("invalid key name", line: headerLine) }
             guard seen.insert("\(name) \(version)").inserted else {
                 throw Self.error("key '\(name)' version \(version) appears twice", line: headerLine)
+            }
+            guard ids.insert(id).inserted else { throw Self.error("key id \(id) appears twice", line: headerLine) }
+            if format == 2, let last = entries.last, !((last.name, last.version) < (name, version)) {
+                throw Self.error("keys out of order (sorted by name, then version)", line: headerLine)
             }
             let created = String(try field("created"))
             guard RFC3339.isValid(created) else { throw Self.error("'created' is not an RFC 3339 time", line: i) }
@@ -246,10 +381,19 @@ extension KeyringFile {
             entries.append(Entry(algorithm: algorithm, id: id, name: name, version: version, created: created,
                                  retired: retired, publicKey: publicKey, secret: secret))
         }
-        if kdf == nil, entries.contains(where: { if case .sealed = $0.secret { true } else { false } }) {
+        if format == 2, !sawMAC { throw Self.error("expected a blank line and 'mac: …' at the end", line: lines.count + 1) }
+        if kdf == nil, entries.contains(where: \.isSealed) {
             throw Self.error("sealed secrets but 'kdf: none'", line: 2)
         }
-        self.init(kdf: kdf, entries: entries)
+        self.init(kdf: kdf, entries: entries, vaultHeads: heads, mac: mac)
+    }
+
+    /// A decimal `UInt64` written the one way ``serialized()`` writes it: no sign, no leading
+    /// zero; nil when it is not, or when it does not fit.
+    private static func decimal(_ text: Substring) -> UInt64? {
+        let u = text.utf8
+        guard let first = u.first, u.allSatisfy({ (0x30...0x39).contains($0) }), first != 0x30 || u.count == 1 else { return nil }
+        return UInt64(text)
     }
 
     private static func sealed(_ text: Substring, line: Int) throws(FormatError) -> Sealed {

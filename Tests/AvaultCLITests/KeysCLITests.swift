@@ -14,7 +14,9 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         let s = try f.avault(["keys", "generate", "signer", "--signing"])
         #expect(s.code == 0, "\(s.err)")
         #expect(s.out.hasPrefix("generated signing key 'signer' version 1 (ed25519, id "))
-        let u = try f.avault(["keys", "generate", "throwaway", "--secret", "--unprotected"])
+        // Unprotected keys live in a keyring without passphrase (a keyring with one takes none).
+        let g = try KeysFixture()
+        let u = try g.avault(["keys", "generate", "throwaway", "--secret", "--unprotected"])
         #expect(u.code == 0, "\(u.err)")
         #expect(u.out.contains(", UNPROTECTED)"))
         #expect(u.err.contains("avault: warning: the secret of 'throwaway' is stored unprotected"))
@@ -32,13 +34,22 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         #expect(lines.first?.contains("STATUS") == true)
         #expect(lines.contains { $0.hasPrefix("content ") && $0.contains("content (xchacha20poly1305)") && $0.hasSuffix("current") })
         #expect(lines.contains { $0.hasPrefix("signer ") && $0.contains("signing (ed25519)") && $0.hasSuffix("current") })
-        #expect(lines.contains { $0.hasPrefix("throwaway ") && $0.hasSuffix("current, UNPROTECTED") })
+        #expect(lines.last?.hasPrefix("(not verified: listed without the passphrase") == true, "\(text.out)")
+        let unprotectedLines = try g.avault(["keys", "list"], env: ["AVAULT_PASSPHRASE": nil]).out.split(separator: "\n")
+        #expect(unprotectedLines.contains { $0.hasPrefix("throwaway ") && $0.hasSuffix("current, UNPROTECTED") })
+        #expect(unprotectedLines.last?.hasPrefix("(cannot be verified") == true)
 
         // JSON listing.
         let object = try f.json(["keys", "list"], env: ["AVAULT_PASSPHRASE": nil])
         #expect(object["keyring"] as? String == f.ring)
-        let keys = try #require(object["keys"] as? [[String: Any]])
-        #expect(keys.map { $0["name"] as? String } == ["content", "signer", "throwaway"])
+        #expect(object["protected"] as? Bool == true)
+        #expect(object["verified"] as? Bool == false)
+        var keys = try #require(object["keys"] as? [[String: Any]])
+        #expect(keys.map { $0["name"] as? String } == ["content", "signer"])
+        let unprotectedObject = try g.json(["keys", "list"], env: ["AVAULT_PASSPHRASE": nil])
+        #expect(unprotectedObject["protected"] as? Bool == false)
+        #expect(unprotectedObject["verified"] as? Bool == false)
+        keys += try #require(unprotectedObject["keys"] as? [[String: Any]])
         for k in keys {
             #expect(k["version"] as? Int == 1)
             #expect(k["status"] as? String == "active")
@@ -77,12 +88,13 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         #expect(pub.out == "untrusted comment: minisign public key \(minisignIDText(signerID))\n\(pkLine)\n")
 
         // The JSON for generate --json matches list.
-        let g = try f.json(["keys", "generate", "second", "--secret"])
-        #expect(g["name"] as? String == "second")
-        #expect(g["current"] as? Bool == true)
-        #expect(try f.listed("second", 1)["id"] as? String == g["id"] as? String)
+        let second = try f.json(["keys", "generate", "second", "--secret"])
+        #expect(second["name"] as? String == "second")
+        #expect(second["current"] as? Bool == true)
+        #expect(try f.listed("second", 1)["id"] as? String == second["id"] as? String)
 
-        f.expectNoLeaks(of: try f.plainSecrets())
+        f.expectNoLeaks(of: try g.plainSecrets())
+        g.expectNoLeaks(of: try g.plainSecrets())
     }
 
     @Test func anEmptyKeyringListsAsEmpty() throws {
@@ -248,7 +260,11 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         let after = try Data(contentsOf: ringURL)
         #expect(after != before)
         // Ids, names and versions are unchanged; only the sealing changed.
-        let headers = { (d: Data) in String(decoding: d, as: UTF8.self).split(separator: "\n").filter { !$0.hasPrefix("secret:") && !$0.hasPrefix("kdf:") && !$0.hasPrefix("check:") } }
+        let headers = { (d: Data) in
+            String(decoding: d, as: UTF8.self).split(separator: "\n").filter {
+                !$0.hasPrefix("secret:") && !$0.hasPrefix("kdf:") && !$0.hasPrefix("check:") && !$0.hasPrefix("mac:")
+            }
+        }
         #expect(headers(after) == headers(before))
 
         // The old passphrase no longer opens anything.

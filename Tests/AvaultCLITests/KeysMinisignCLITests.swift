@@ -111,7 +111,7 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: sk)) != before)
         #expect(try KeysFixture.mode(sk) == 0o600)
         // Not a signing key.
-        #expect(try f.avault(["keys", "generate", "c", "--secret", "--unprotected"]).code == 0)
+        #expect(try f.avault(["keys", "generate", "c", "--secret"]).code == 0)
         let notSigning = try f.avault(["keys", "export-minisign", "c", "-o", f.path("c.key"), "--unprotected"])
         #expect(notSigning.code == 2)
         #expect(notSigning.err.contains("not a signing key"))

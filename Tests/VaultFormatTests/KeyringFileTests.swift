@@ -18,6 +18,11 @@ private enum RingSample {
     static let plainV1 = ringBytes(32, 9)
     static let plainV2 = ringBytes(32, 10)
     static let legacyPlain = ringBytes(32, 11)
+    static let mac = ringBytes(32, 12)
+    static let vaultA = String(repeating: "0a", count: 16)
+    static let vaultB = String(repeating: "f1", count: 16)
+    static let hashA = String(repeating: "3c", count: 32)
+    static let hashB = String(repeating: "d9", count: 32)
 
     static var file: KeyringFile {
         KeyringFile(
@@ -34,7 +39,10 @@ private enum RingSample {
                       retired: "2025-12-31T23:59:59Z", secret: .sealed(legacySealed)),
                 .init(algorithm: .aes256cbc, id: "b2865b0bb7376982", name: "legacy", version: 2, created: "2025-12-31T23:00:00Z",
                       secret: .plain(SecretBytes(copying: legacyPlain))),
-            ])
+            ],
+            // Deliberately out of order: serialisation sorts by vault id.
+            vaultHeads: [.init(vaultID: vaultB, seq: UInt64.max, hash: hashB), .init(vaultID: vaultA, seq: 7, hash: hashA)],
+            mac: mac)
     }
 
     static func b64(_ b: [UInt8]) -> String { Base64.encode(b) }
@@ -43,7 +51,7 @@ private enum RingSample {
     /// The expected text, line by line (line n of the file is `lines[n - 1]`).
     static var lines: [String] {
         [
-            "avault-keyring v1",                                                  // 1
+            "avault-keyring v2",                                                  // 1
             "kdf: argon2id 2 67108864 \(b64(salt))",                              // 2
             "check: \(sealedText(check))",                                        // 3
             "",                                                                   // 4
@@ -72,7 +80,17 @@ private enum RingSample {
             "created: 2026-02-01T00:00:00Z",                                      // 27
             "status: active",                                                     // 28
             "secret: plain \(b64(plainV2))",                                      // 29
+            "",                                                                   // 30
+            "vault: \(vaultA) 7 \(hashA)",                                        // 31
+            "vault: \(vaultB) 18446744073709551615 \(hashB)",                     // 32
+            "",                                                                   // 33
+            "mac: \(b64(mac))",                                                   // 34
         ]
+    }
+
+    /// The same keyring as version 1 wrote it: no vault heads, no `mac:` line.
+    static var v1Text: String {
+        (["avault-keyring v1"] + lines[1..<29]).joined(separator: "\n") + "\n"
     }
 
     static var text: String { lines.joined(separator: "\n") + "\n" }
@@ -101,7 +119,13 @@ private enum RingSample {
         let sorted = original.entries.sorted { ($0.name, $0.version) < ($1.name, $1.version) }
         #expect(parsed.entries == sorted)
         #expect(parsed.kdf == original.kdf)
-        #expect(parsed == KeyringFile(kdf: original.kdf, entries: sorted))
+        #expect(parsed.vaultHeads.map(\.vaultID) == [RingSample.vaultA, RingSample.vaultB])
+        #expect(parsed.vaultHeads.last?.seq == UInt64.max)
+        #expect(parsed.mac == RingSample.mac)
+        #expect(parsed == KeyringFile(kdf: original.kdf, entries: sorted, vaultHeads: parsed.vaultHeads, mac: RingSample.mac))
+        // What the authentication code covers: everything before the last line.
+        #expect(parsed.authenticatedText() + "mac: \(RingSample.b64(RingSample.mac))\n" == text)
+        #expect(KeyringFile.macLine(nil) == "mac: none\n")
         // Spot checks of parsed fields.
         let signer = try #require(parsed.entries.first { $0.name == "signer" })
         #expect(signer.publicKey == RingSample.signerPublic)
@@ -119,19 +143,46 @@ private enum RingSample {
                   secret: .plain(SecretBytes(copying: ringBytes(24, 42)))),
         ])
         let text = file.serialized()
-        #expect(text.hasPrefix("avault-keyring v1\nkdf: none\n\nkey: aes192-cbc 0123456789abcdef x.y_z-1 3\n"))
+        #expect(text.hasPrefix("avault-keyring v2\nkdf: none\n\nkey: aes192-cbc 0123456789abcdef x.y_z-1 3\n"))
+        #expect(text.hasSuffix("\n\nmac: none\n"))
         let parsed = try KeyringFile(parsing: text)
         #expect(parsed == file)
         #expect(parsed.serialized() == text)
-        #expect(try KeyringFile(parsing: "avault-keyring v1\nkdf: none\n") == KeyringFile())
-        #expect(KeyringFile().serialized() == "avault-keyring v1\nkdf: none\n")
+        #expect(try KeyringFile(parsing: "avault-keyring v2\nkdf: none\n\nmac: none\n") == KeyringFile())
+        #expect(KeyringFile().serialized() == "avault-keyring v2\nkdf: none\n\nmac: none\n")
+        // Vault heads alone (an unprotected keyring remembers them too, unauthenticated).
+        let heads = "avault-keyring v2\nkdf: none\n\nvault: \(RingSample.vaultA) 0 \(RingSample.hashA)\n\nmac: none\n"
+        #expect(try KeyringFile(parsing: heads).serialized() == heads)
+    }
+
+    @Test func version1IsReadOnlyByTheUpgradeParser() throws {
+        #expect(KeyringFile.formatVersion(of: RingSample.v1Text) == 1)
+        #expect(KeyringFile.formatVersion(of: RingSample.text) == 2)
+        #expect(KeyringFile.formatVersion(of: "avault-keyring v3\n") == nil)
+        #expect(KeyringFile.formatVersion(of: "") == nil)
+        #expect(throws: FormatError.invalidKeyring("a version 1 keyring ('avault-keyring v1'): upgrade it with 'avault keys upgrade'", line: 1)) {
+            try KeyringFile(parsing: RingSample.v1Text)
+        }
+        let v1 = try KeyringFile(parsingVersion1: RingSample.v1Text)
+        #expect(v1.entries == RingSample.file.entries.sorted { ($0.name, $0.version) < ($1.name, $1.version) })
+        #expect(v1.vaultHeads.isEmpty && v1.mac == nil)
+        // Version 1 took entries in any order; version 2 does not.
+        var shuffled = RingSample.v1Text.components(separatedBy: "\n\n")
+        shuffled.swapAt(1, 2)
+        #expect(try KeyringFile(parsingVersion1: shuffled.joined(separator: "\n\n")).entries.count == 5)
+        #expect(throws: FormatError.self) { try KeyringFile(parsingVersion1: RingSample.text) }
     }
 
     /// (line to change, replacement or nil to delete, expected line in the error, words in the error).
     static let damaged: [(Int, String?, Int?, String)] = [
-        (1, "avault-keyring v2", 1, "not an avault keyring"),
+        (1, "avault-keyring v3", 1, "not an avault keyring (expected 'avault-keyring v2')"),
+        (1, "avault-keyring v1", 1, "a version 1 keyring"),
         (2, "kdf: scrypt 1 2 AAAA", 2, "expected 'kdf: argon2id"),
         (2, "kdf: argon2id 2 67108864 AAAA", 2, "16-byte salt"),
+        (2, "kdf: argon2id 02 67108864 \(RingSample.b64(RingSample.salt))", 2, "expected 'kdf: argon2id"),
+        (2, "kdf: argon2id +2 67108864 \(RingSample.b64(RingSample.salt))", 2, "expected 'kdf: argon2id"),
+        (2, "kdf: argon2id 2 18446744073709551616 \(RingSample.b64(RingSample.salt))", 2, "at most 18446744073709551615"),
+        (2, "kdf: none", 3, "expected a blank line"),
         (3, "check: AAAA", 3, "expected '<base64 24-byte nonce>;<base64 ciphertext>'"),
         (3, "nocheck: x", 3, "expected 'check: …'"),
         (4, "junk", 4, "expected a blank line"),
@@ -139,10 +190,15 @@ private enum RingSample {
         (5, "key: aes128-cbc 0496d287e7cf792a legacy 0", 5, "expected 'key:"),
         (5, "key: aes128-cbc 0496d287e7cf792a legacy 01", 5, "expected 'key:"),
         (5, "key: aes128-cbc 0496d287e7cf792a legacy", 5, "expected 'key:"),
+        (5, "key: aes128-cbc 0496d287e7cf792a legacy 9223372036854775808", 5, "expected 'key:"),
+        (10, "key: aes256-cbc b2865b0bb7376982 legacy 1000001", 10, "beyond the last a key may have (1000000)"),
         (5, "key: aes128-cbc 0496D287E7CF792A legacy 1", 5, "malformed key id"),
         (5, "key: aes128-cbc 0496d287e7cf79 legacy 1", 5, "malformed key id"),
         (15, "key: ed25519 dd1dcd57b4617b83 signer 1", 15, "malformed key id"),
         (5, "key: aes128-cbc 0496d287e7cf792a .legacy 1", 5, "invalid key name"),
+        (10, "key: aes256-cbc 0496d287e7cf792a legacy 2", 10, "key id 0496d287e7cf792a appears twice"),
+        (15, "key: ed25519 DD1DCD57B4617B83 alpha 1", 15, "keys out of order"),
+        (33, "key: aes128-cbc 1496d287e7cf792a zzz 1", 33, "expected a blank line"),
         (6, "created: 2023-02-29T00:00:00Z", 6, "'created' is not an RFC 3339 time"),
         (7, "status: retired", 7, "expected 'status: active' or 'status: retired <time>'"),
         (7, "status: gone", 7, "expected 'status:"),
@@ -155,6 +211,23 @@ private enum RingSample {
         (18, nil, 18, "expected 'public: …'"),
         (24, nil, 24, "expected 'secret: …'"),
         (15, "key: ed25519 DD1DCD57B4617B83 signer 1 extra", 15, "expected 'key:"),
+        // Vault heads.
+        (31, "vault: \(RingSample.vaultA.uppercased()) 7 \(RingSample.hashA)", 31, "expected 'vault: <32 hex digits> <seq> <64 hex digits>'"),
+        (31, "vault: \(RingSample.vaultA) 07 \(RingSample.hashA)", 31, "expected 'vault:"),
+        (31, "vault: \(RingSample.vaultA) -7 \(RingSample.hashA)", 31, "expected 'vault:"),
+        (31, "vault: \(RingSample.vaultA) 18446744073709551616 \(RingSample.hashA)", 31, "at most 18446744073709551615"),
+        (31, "vault: \(RingSample.vaultA) 7", 31, "expected 'vault:"),
+        (31, "vault: \(RingSample.vaultA) 7 \(RingSample.hashA) x", 31, "expected 'vault:"),
+        (31, "vault: \(String(RingSample.vaultA.dropLast(2))) 7 \(RingSample.hashA)", 31, "expected 'vault:"),
+        (32, "vault: \(RingSample.vaultA) 8 \(RingSample.hashB)", 32, "vault \(RingSample.vaultA) appears twice"),
+        (31, "vault: \(RingSample.vaultB) 8 \(RingSample.hashB)", 32, "appears twice"),
+        (32, "vault: \(String(repeating: "00", count: 16)) 8 \(RingSample.hashB)", 32, "vault heads out of order"),
+        // The authentication code.
+        (34, "mac: none", 34, "'mac: none' in a keyring with a passphrase"),
+        (34, "mac: \(Base64.encode(ringBytes(31, 12)))", 34, "expected 'mac: <base64 32-byte code>' or 'mac: none'"),
+        (34, "mac:", 34, "expected 'mac: …' after the vault heads"),
+        (34, "key: aes128-cbc 1496d287e7cf792a zzz 1", 34, "keys come before the vault heads"),
+        (34, nil, 34, "expected 'mac: …' after the last blank line"),
     ]
 
     @Test(arguments: 0..<damaged.count)
@@ -185,33 +258,65 @@ private enum RingSample {
     }
 
     @Test func wholeFileErrors() {
-        #expect(throws: FormatError.invalidKeyring("the file does not end with a newline", line: 29)) {
+        #expect(throws: FormatError.invalidKeyring("the file does not end with a newline", line: 34)) {
             try KeyringFile(parsing: String(RingSample.text.dropLast()))
         }
-        #expect(throws: FormatError.invalidKeyring("not an avault keyring (expected 'avault-keyring v1')", line: 1)) {
+        #expect(throws: FormatError.invalidKeyring("not an avault keyring (expected 'avault-keyring v2')", line: 1)) {
             try KeyringFile(parsing: "")
         }
         #expect(throws: FormatError.invalidKeyring("expected 'kdf: …'", line: 2)) {
-            try KeyringFile(parsing: "avault-keyring v1\n")
+            try KeyringFile(parsing: "avault-keyring v2\n")
+        }
+        #expect(throws: FormatError.invalidKeyring("expected a blank line and 'mac: …' at the end", line: 3)) {
+            try KeyringFile(parsing: "avault-keyring v2\nkdf: none\n")
         }
         // Sealed secrets without a KDF.
-        let noKDF = RingSample.lines.enumerated().filter { $0.offset != 2 }.map { $0.offset == 1 ? "kdf: none" : $0.element }
+        var noKDF = RingSample.lines.enumerated().filter { $0.offset != 2 }.map { $0.offset == 1 ? "kdf: none" : $0.element }
+        noKDF[noKDF.count - 1] = "mac: none"
         #expect(throws: FormatError.invalidKeyring("sealed secrets but 'kdf: none'", line: 2)) {
             try KeyringFile(parsing: noKDF.joined(separator: "\n") + "\n")
         }
-        // A trailing blank line is a key without a header.
-        #expect(throws: FormatError.self) { try KeyringFile(parsing: RingSample.text + "\n") }
+        // An authentication code without a passphrase.
+        let plainOnly = "avault-keyring v2\nkdf: none\n\nmac: \(RingSample.b64(RingSample.mac))\n"
+        #expect(throws: FormatError.invalidKeyring("an authentication code in a keyring without passphrase ('kdf: none')", line: 4)) {
+            try KeyringFile(parsing: plainOnly)
+        }
+        // Anything after the mac line.
+        #expect(throws: FormatError.invalidKeyring("nothing may follow the 'mac:' line", line: 35)) {
+            try KeyringFile(parsing: RingSample.text + "\n")
+        }
+        #expect(throws: FormatError.self) { try KeyringFile(parsing: RingSample.text + "key: x\n") }
         // CRLF line endings are not accepted.
         #expect(throws: FormatError.self) {
             try KeyringFile(parsing: RingSample.lines.joined(separator: "\r\n") + "\r\n")
         }
     }
 
+    /// Every text that parses serialises back to the same bytes (which is what makes the
+    /// authentication code over the bytes and over the values the same thing).
+    @Test func everyAcceptedTextIsCanonical() throws {
+        var texts = [RingSample.text, KeyringFile().serialized()]
+        for (line, replacement, _, _) in Self.damaged { texts.append(RingSample.text(replacingLine: line, with: replacement)) }
+        for n in 1...RingSample.lines.count { texts.append(RingSample.text(replacingLine: n, with: nil)) }
+        var accepted = 0
+        for text in texts {
+            guard let parsed = try? KeyringFile(parsing: text) else { continue }
+            accepted += 1
+            #expect(parsed.serialized() == text)
+        }
+        #expect(accepted >= 2)
+    }
+
     @Test func namesAndAssociatedData() {
         for good in ["a", "A-b_c.d", "0", "x.", String(repeating: "z", count: 64)] { #expect(KeyringFile.isValidName(good), "\(good)") }
         for bad in ["", ".a", "-a", "a b", "a/b", "é", "a;b", String(repeating: "z", count: 65)] { #expect(!KeyringFile.isValidName(bad), "\(bad)") }
         let e = RingSample.file.entries[2]
-        #expect(e.associatedData == Array("avault/keyring/v1;ed25519;DD1DCD57B4617B83;signer;1".utf8))
+        #expect(e.associatedData == Array("avault/keyring/v2;ed25519;DD1DCD57B4617B83;signer;1".utf8))
+        #expect(e.associatedDataV1 == Array("avault/keyring/v1;ed25519;DD1DCD57B4617B83;signer;1".utf8))
+        #expect(KeyringFile.checkAssociatedData == Array("avault/keyring/v2;check".utf8))
+        #expect(KeyringFile.isLowercaseHex(RingSample.vaultA, count: 32))
+        #expect(!KeyringFile.isLowercaseHex(RingSample.vaultA.uppercased(), count: 32))
+        #expect(!KeyringFile.isLowercaseHex(RingSample.vaultA, count: 64))
         #expect(KeyringFile.Algorithm.aes(size: 16) == .aes128cbc)
         #expect(KeyringFile.Algorithm.aes(size: 24) == .aes192cbc)
         #expect(KeyringFile.Algorithm.aes(size: 32) == .aes256cbc)

@@ -16,9 +16,13 @@ struct KeyringOptions: ParsableArguments {
 
     var directory: String { Keyring.location(explicit: keyring) }
 
+    /// `--passphrase-file`, else AVAULT_PASSPHRASE, else the terminal.
+    var passphraseSource: PassphraseSource {
+        PassphraseSource(file: passphraseFile, environmentVariable: "AVAULT_PASSPHRASE", label: "keyring passphrase")
+    }
+
     func open() throws(AvaultError) -> Keyring {
-        try Keyring(directory: directory,
-                    passphrase: PassphraseSource(file: passphraseFile, environmentVariable: "AVAULT_PASSPHRASE", label: "keyring passphrase"))
+        try Keyring(directory: directory, passphrase: passphraseSource)
     }
 }
 

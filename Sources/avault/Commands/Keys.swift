@@ -9,13 +9,14 @@ struct Keys: ParsableCommand {
         abstract: "Manage the keyring: content, legacy and signing keys, their versions, and trusted publishers.",
         discussion: """
             Secrets are sealed under the keyring passphrase (Argon2id, XChaCha20-Poly1305), read \
-            from --passphrase-file, else AVAULT_PASSPHRASE, else the terminal. No command prints \
-            secret bytes.
+            from --passphrase-file, else AVAULT_PASSPHRASE, else the terminal, and the whole \
+            keyring file is authenticated under it: a keyring modified outside avault is refused \
+            (exit 1) whenever the passphrase is used. No command prints secret bytes.
 
             \(exitCodeHelp)
             """,
         subcommands: [KeysGenerate.self, KeysImport.self, KeysList.self, KeysRotate.self, KeysRetire.self,
-                      KeysExportPublic.self, KeysImportMinisign.self, KeysExportMinisign.self, KeysPasswd.self, Trust.self]
+                      KeysExportPublic.self, KeysImportMinisign.self, KeysExportMinisign.self, KeysPasswd.self, KeysUpgrade.self, Trust.self]
     )
 }
 
@@ -111,18 +112,33 @@ struct KeysImport: ParsableCommand {
 }
 
 struct KeysList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List every key version (no passphrase needed).")
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List every key version (no passphrase needed; --verify checks the keyring with it).",
+        discussion: """
+            Without --verify the listing is read without the passphrase and says that it is not \
+            verified: someone who can write the keyring directory could have changed it. With \
+            --verify the keyring's authentication code is checked first (exit 1 if it does not \
+            match). A keyring without passphrase cannot be verified.
+            """)
 
     @OptionGroup var keyring: KeyringOptions
+    @Flag(help: "Check the keyring's authentication code with the passphrase before listing.") var verify = false
     @Flag(help: "Print one JSON object (fields documented in docs/cli.md).") var json = false
 
     func run() throws {
         let ring = try keyring.open()
+        let verified = verify ? try ring.authenticate() : false
         let entries = ring.file.entries.sorted { ($0.name, $0.version) < ($1.name, $1.version) }
         let currentVersions = Dictionary(grouping: entries.filter { $0.retired == nil }, by: \.name).mapValues { $0.map(\.version).max()! }
         if json {
             let keys = entries.map { $0.json(current: currentVersions[$0.name] == $0.version) }
-            Terminal.writeStdout(FieldValue.object([("keyring", .string(ring.directory)), ("keys", .array(keys))]).jsonText + "\n")
+            Terminal.writeStdout(FieldValue.object([("keyring", .string(ring.directory)), ("protected", .bool(ring.isProtected)),
+                                                    ("verified", .bool(verified)), ("keys", .array(keys))]).jsonText + "\n")
+            return
+        }
+        if entries.isEmpty {
+            Terminal.writeStdout("no keys in \(ring.directory)\n")
             return
         }
         var rows = [["NAME", "KIND", "VERSION", "ID", "CREATED", "STATUS"]]
@@ -138,7 +154,13 @@ struct KeysList: ParsableCommand {
                 i == 5 ? cell.0 : cell.0 + String(repeating: " ", count: cell.1 - cell.0.count)
             }.joined(separator: "  ") + "\n"
         }
-        if entries.isEmpty { out = "no keys in \(ring.directory)\n" }
+        if !ring.isProtected {
+            out += "(cannot be verified: the keyring has no passphrase, so nothing authenticates it)\n"
+        } else if verified {
+            out += "(verified with the passphrase: the keyring's authentication code matches)\n"
+        } else {
+            out += "(not verified: listed without the passphrase; 'avault keys list --verify' checks the keyring's authentication code)\n"
+        }
         Terminal.writeStdout(out)
     }
 }
@@ -204,7 +226,8 @@ func signingEntry(_ ring: Keyring, _ name: String) throws(AvaultError) -> (Keyri
 struct KeysExportPublic: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export-public",
-        abstract: "Write a signing key's public key as a minisign public key file.")
+        abstract: "Write a signing key's public key as a minisign public key file.",
+        discussion: "A keyring with a passphrase is authenticated first (so the passphrase is needed): the key handed out is the one that signs.")
 
     @OptionGroup var keyring: KeyringOptions
     @Argument(help: "The signing key's name.") var name: String
@@ -213,8 +236,8 @@ struct KeysExportPublic: ParsableCommand {
     @Flag(help: "Overwrite an existing output file.") var force = false
 
     func run() throws {
-        let (entry, id) = try signingEntry(try keyring.open(), name)
-        let text = Minisign.PublicKey(keyID: id, key: entry.publicKey!).fileText
+        // What is handed to others must be the key that signs: the keyring is authenticated first.
+        let text = try keyring.open().publicKey(ofSigningKey: name).fileText
         if let output {
             if !force, FileSystem.exists(output) {
                 throw AvaultError.refused("\(output): already exists", hint: "use --force to overwrite it")
@@ -313,5 +336,36 @@ struct KeysPasswd: ParsableCommand {
             return ring.file.entries.filter(\.isProtected).count
         }
         Terminal.writeStdout("re-sealed \(count) secret\(count == 1 ? "" : "s") under the new passphrase\n")
+    }
+}
+
+struct KeysUpgrade: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "upgrade",
+        abstract: "Rewrite a version 1 keyring as version 2, whose every byte the passphrase authenticates.",
+        discussion: """
+            Asks for the passphrase, checks every sealed secret against its own entry and every \
+            signing key's public key against its secret, then writes avault-keyring v2 with an \
+            authentication code, atomically. Version 1 let a keyring with a passphrase hold unsealed \
+            secrets; version 2 does not: the upgrade names them and writes nothing, unless \
+            --seal-unprotected says they are yours and seals them. Nothing in version 1 vouches for \
+            statuses and creation times: review them with 'avault keys list --verify' afterwards.
+
+            \(exitCodeHelp)
+            """)
+
+    @OptionGroup var keyring: KeyringOptions
+    @Flag(name: .customLong("seal-unprotected"), help: "Seal the unsealed secrets of a version 1 keyring with a passphrase (they are yours).")
+    var sealUnprotected = false
+
+    func run() throws {
+        let up = try Keyring.upgrade(directory: keyring.directory, passphrase: keyring.passphraseSource, sealUnprotected: sealUnprotected)
+        var out = ""
+        for key in up.sealed { out += "sealed the secret of key \(key)\n" }
+        let count = up.keyring.file.entries.count
+        out += "upgraded \(up.keyring.path) to \(KeyringFile.magic) (\(count) key version\(count == 1 ? "" : "s")"
+            + (up.keyring.isProtected ? ", authenticated with the passphrase)" : ", no passphrase: nothing authenticates it)") + "\n"
+        Terminal.writeStdout(out)
+        Terminal.note("version 1 did not authenticate statuses or creation times: review them with 'avault keys list --verify'")
     }
 }
