@@ -234,7 +234,7 @@ public final class Vault {
             for candidate in [file, VaultFiles.stagedPrefix + file] {
                 guard let source = try storage.openEnvelope(candidate) else { continue }
                 found = true
-                var hasher = BLAKE2b(digestSize: 32)
+                let hasher = EnvelopeDigest()
                 let size: Int
                 do {
                     size = try decrypt({ (n: Int) throws(AvaultError) -> [UInt8] in
@@ -243,10 +243,9 @@ public final class Vault {
                         return bytes
                     }, object: object, version: v.number, expectedKid: v.kid, corrupt: corrupt, write: write)
                 } catch .tampered {
-                    _ = hasher.finalize()
                     continue
                 }
-                if Hex.encode(hasher.finalize()) == v.digest, size == v.size { return }
+                if hasher.hex() == v.digest, size == v.size { return }
             }
             throw found ? corrupt : missing
         }
@@ -254,7 +253,7 @@ public final class Vault {
         var memory: [UInt8]?
         for candidate in [file, VaultFiles.stagedPrefix + file] {
             guard let source = try storage.openEnvelope(candidate) else { continue }
-            var hasher = BLAKE2b(digestSize: 32)
+            let hasher = EnvelopeDigest()
             let first = try source.read(Self.inMemoryLimit + 1)
             hasher.update(first)
             if first.count <= Self.inMemoryLimit {
@@ -267,7 +266,7 @@ public final class Vault {
                     hasher.update(more)
                 }
             }
-            if Hex.encode(hasher.finalize()) == v.digest {
+            if hasher.hex() == v.digest {
                 chosen = candidate
                 break
             }
@@ -277,7 +276,7 @@ public final class Vault {
             throw corrupt
         }
         var reader: (Int) throws(AvaultError) -> [UInt8]
-        var hasher = BLAKE2b(digestSize: 32)
+        let hasher = EnvelopeDigest()
         if let bytes = memory {
             var offset = 0
             reader = { (n: Int) throws(AvaultError) -> [UInt8] in
@@ -295,7 +294,7 @@ public final class Vault {
             }
         }
         let size = try decrypt(reader, object: object, version: v.number, expectedKid: v.kid, corrupt: corrupt, write: write)
-        if memory == nil, Hex.encode(hasher.finalize()) != v.digest { throw corrupt }
+        if memory == nil, hasher.hex() != v.digest { throw corrupt }
         guard size == v.size else { throw corrupt }
     }
 
@@ -432,7 +431,7 @@ final class EnvelopeWriter {
     private let sink: EnvelopeSink
     private let encryptor: SecretStream.Encryptor
     private let ad: [UInt8]
-    private var hasher = BLAKE2b(digestSize: 32)
+    private let hasher = EnvelopeDigest()
     private var pending: [UInt8]?
     private var size = 0
 
@@ -467,8 +466,24 @@ final class EnvelopeWriter {
         try push(pending ?? [], final: true)
         pending = nil
         try sink.commit(syncDirectory: false)
-        return (size, Hex.encode(hasher.finalize()))
+        return (size, hasher.hex())
     }
 
     func abandon() { sink.abandon() }
+}
+
+/// BLAKE2b-256 of an envelope, as hex; the hasher's state is freed even when reading stops
+/// early (a struct hasher frees it only in `finalize`).
+final class EnvelopeDigest {
+    private var hasher = BLAKE2b(digestSize: 32)
+    private var finished = false
+
+    func update(_ bytes: [UInt8]) { hasher.update(bytes) }
+
+    func hex() -> String {
+        finished = true
+        return Hex.encode(hasher.finalize())
+    }
+
+    deinit { if !finished { _ = hasher.finalize() } }
 }

@@ -253,13 +253,13 @@ extension Vault {
     /// Hex BLAKE2b-256 of an envelope file.
     func digest(of file: String) throws(AvaultError) -> String? {
         guard let source = try storage.openEnvelope(file) else { return nil }
-        var hasher = BLAKE2b(digestSize: 32)
+        let hasher = EnvelopeDigest()
         while true {
             let bytes = try source.read(VaultFiles.chunkSize * 4)
             if bytes.isEmpty { break }
             hasher.update(bytes)
         }
-        return Hex.encode(hasher.finalize())
+        return hasher.hex()
     }
 
     /// Before a write: removes what crashed writers left — temporary files, envelopes the
