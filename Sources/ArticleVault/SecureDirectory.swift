@@ -149,6 +149,17 @@ public final class SecureDirectory {
         guard renameat(fd, from, fd, to) == 0 else { throw .io(path: pathOf(from), reason: FileSystem.errnoText()) }
     }
 
+    /// Moves `from` in this directory to `to` in `other` (not durable until both are synced).
+    /// With `replace` false, an existing `to` is never overwritten (`EEXIST`).
+    public func move(_ from: String, to other: SecureDirectory, as to: String, replace: Bool = true) throws(AvaultError) {
+        if replace {
+            guard renameat(fd, from, other.fd, to) == 0 else { throw .io(path: pathOf(from), reason: FileSystem.errnoText()) }
+        } else {
+            guard linkat(fd, from, other.fd, to, 0) == 0 else { throw .io(path: other.pathOf(to), reason: FileSystem.errnoText()) }
+            guard unlinkat(fd, from, 0) == 0 else { throw .io(path: pathOf(from), reason: FileSystem.errnoText()) }
+        }
+    }
+
     /// Removes the file `name` (a symbolic link itself, never its target).
     public func remove(_ name: String) throws(AvaultError) {
         guard unlinkat(fd, name, 0) == 0 || errno == ENOENT else { throw .io(path: pathOf(name), reason: FileSystem.errnoText()) }

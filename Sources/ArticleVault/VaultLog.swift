@@ -1,4 +1,4 @@
-public import VaultCrypto
+import VaultCrypto
 public import VaultFormat
 
 /// The vault's tamper-evident log: one JSON object per line, each holding the BLAKE2b-256 of
@@ -6,128 +6,221 @@ public import VaultFormat
 /// keyed file names, never by ID.
 public enum VaultLog {
     /// The all-zero `prev` of the first entry.
-    public static let genesis = String(repeating: "0", count: 64)
+    public static let genesis = VaultFiles.genesisHash
 
     /// Hex BLAKE2b-256 of a line (without its newline).
     public static func hash(_ line: some StringProtocol) -> String { Hex.encode(BLAKE2b.hash(Array(line.utf8), digestSize: 32)) }
 
     /// The message a head signature covers.
     public static func headMessage(vaultID: String, seq: Int, hash: String) -> [UInt8] {
-        Array("avault-vault-log-v1;\(vaultID);\(seq);\(hash)".utf8)
+        VaultFiles.SignedHead.message(vaultID: vaultID, head: VaultFiles.Head(seq: seq, hash: hash))
     }
 
-    /// The complete lines of `log` (a final line without a newline is an unfinished append).
-    static func lines(_ storage: VaultStorage) throws(AvaultError) -> (complete: [Substring], unfinished: Bool) {
-        guard let bytes = try storage.read("log") else { return ([], false) }
-        let text = String(decoding: bytes, as: UTF8.self)
-        var lines = TextLines.split(text, stripCR: false)
-        let unfinished = !(lines.last?.isEmpty ?? true)
-        lines.removeLast()
-        return (lines, unfinished)
-    }
+    /// The log's complete lines, parsed and chain-checked up to the first problem.
+    public struct Chain: Sendable {
+        /// The entries that parse and follow each other, in order.
+        public var entries: [VaultFiles.LogEntry] = []
+        /// The hash of each of those entries' lines.
+        public var hashes: [String] = []
+        /// Where the chain breaks (nil: it does not), naming the line by its position.
+        public var problem: String?
+        /// The last line has no newline: an append cut short (never acknowledged).
+        public var unfinishedTail = false
+        private var positions: [Int: Int] = [:]
 
-    /// The last entry's sequence number and hash (0 and the genesis hash for an empty log).
-    static func tail(_ storage: VaultStorage) throws(AvaultError) -> (Int, String) {
-        let (lines, _) = try lines(storage)
-        guard let last = lines.last else { return (0, genesis) }
-        guard case .number(let seq)? = (try? JSONDocument.parse(Array(last.utf8)))?["seq"] else {
-            throw .refused("\(storage.location)/log: the last entry is malformed", hint: "run 'avault vault log --verify'")
+        /// The position of the entry with sequence number `seq`, if the chain has it.
+        public func position(of seq: Int) -> Int? { positions[seq] }
+
+        /// The last entry's head.
+        public var last: VaultFiles.Head? { entries.last.map { VaultFiles.Head(seq: $0.seq, hash: hashes[hashes.count - 1]) } }
+
+        mutating func add(_ entry: VaultFiles.LogEntry, hash: String) {
+            positions[entry.seq] = entries.count
+            entries.append(entry)
+            hashes.append(hash)
         }
-        return (Int(seq), hash(last))
+    }
+
+    /// Reads `log` and checks its chain: sequence numbers count up by one from 1 (an
+    /// `accept-rollback` entry may jump forward), each `prev` is the hash of the line before.
+    static func read(_ storage: VaultStorage) throws(AvaultError) -> Chain {
+        var chain = Chain()
+        guard let bytes = try storage.read("log") else { return chain }
+        var lines = TextLines.split(String(decoding: bytes, as: UTF8.self), stripCR: false)
+        chain.unfinishedTail = !(lines.last?.isEmpty ?? true)
+        lines.removeLast()
+        var prev = genesis
+        var prevSeq = 0
+        for (i, line) in lines.enumerated() {
+            let entry: VaultFiles.LogEntry
+            do { entry = try VaultFiles.LogEntry(parsing: line) } catch {
+                chain.problem = "entry \(i + 1) is malformed (\(error))"
+                break
+            }
+            let jump = entry.op == "accept-rollback" && entry.seq > prevSeq + 1
+            if entry.seq != prevSeq + 1, !jump {
+                chain.problem = "entry \(i + 1) has sequence number \(entry.seq): entries were removed or reordered"
+                break
+            }
+            if entry.prev != prev {
+                chain.problem = "entry \(i + 1) does not follow entry \(i): an entry was edited, removed or reordered"
+                break
+            }
+            prev = hash(line)
+            prevSeq = entry.seq
+            chain.add(entry, hash: prev)
+        }
+        return chain
+    }
+
+    /// The heads in `log.heads` that parse (an unfinished last line is skipped).
+    static func signedHeads(_ storage: VaultStorage) throws(AvaultError) -> [VaultFiles.SignedHead] {
+        try VaultLogHeads.lines(storage).compactMap { try? VaultFiles.SignedHead(parsing: $0) }
     }
 
     /// What `log --verify` found.
     public struct Report: Sendable {
+        /// Entries whose chain checks.
         public var entries = 0
+        /// The last entry's sequence number.
+        public var lastSeq = 0
         public var problems: [String] = []
+        /// Things worth knowing that are not problems (an interrupted write, a head by a key
+        /// retired after it signed).
+        public var notes: [String] = []
         public var signedHeads = 0
         /// Sequence number covered by the last valid signed head (0 if none).
         public var signedThrough = 0
         public var unfinishedTail = false
         public var ok: Bool { problems.isEmpty }
     }
+}
 
-    /// Checks the chain and every signed head. `publicKey` resolves a head's key id.
-    public static func verify(_ storage: VaultStorage, vaultID: String,
-                              publicKey: (Minisign.KeyID) -> Minisign.PublicKey?) throws(AvaultError) -> Report {
-        var report = Report()
-        let (lines, unfinished) = try lines(storage)
-        report.unfinishedTail = unfinished
-        var prev = genesis
-        var hashes: [String] = []
-        for (i, line) in lines.enumerated() {
-            let entry = try? JSONDocument.parse(Array(line.utf8))
-            guard case .number(let seq)? = entry?["seq"], case .string(let p)? = entry?["prev"] else {
-                report.problems.append("entry \(i + 1) is malformed")
-                break
-            }
-            if Int(seq) != i + 1 {
-                report.problems.append("entry \(i + 1) has sequence number \(Int(seq)): entries were removed or reordered")
-                break
-            }
-            if p != prev {
-                report.problems.append("entry \(i + 1) does not follow entry \(i): an entry was edited, removed or reordered")
-                break
-            }
-            prev = hash(line)
-            hashes.append(prev)
+extension Vault {
+    /// Checks the log's chain, every signed head, and the vault's bindings (the index's head
+    /// and signed head, the keyring's record). A head counts only when its signature verifies
+    /// under a key of the keyring or the trust store: a head by a trust-store key that is
+    /// revoked, outside its validity window or from the future, or by a keyring key retired
+    /// before it signed (or with no time), is a problem; a head signed before its keyring key
+    /// was retired counts, with a note.
+    public func verifyLog(trustStore: TrustStoreFile?, now: Int64) throws(AvaultError) -> VaultLog.Report {
+        var report = VaultLog.Report()
+        let chain = try VaultLog.read(storage)
+        if let problem = chain.problem { report.problems.append(problem) }
+        report.entries = chain.entries.count
+        report.lastSeq = chain.last?.seq ?? 0
+        report.unfinishedTail = chain.unfinishedTail
+
+        var ringKeys: [Minisign.KeyID: KeyringFile.Entry] = [:]
+        for e in keyring.file.entries where e.algorithm == .ed25519 {
+            if let id = Minisign.KeyID(printed: e.id), e.publicKey != nil { ringKeys[id] = e }
         }
-        report.entries = hashes.count
-        if let bytes = try storage.read("log.heads") {
-            var heads = TextLines.split(String(decoding: bytes, as: UTF8.self), stripCR: false)
-            // The last piece is empty, or an unfinished append (never acknowledged): skip it.
-            heads.removeLast()
-            for line in heads where !line.isEmpty {
-                guard let head = try? JSONDocument.parse(Array(line.utf8)), case .number(let s)? = head["seq"],
-                      case .string(let h)? = head["hash"], case .string(let sig)? = head["signature"],
-                      case .string(let comment)? = head["trustedComment"], case .string(let global)? = head["globalSignature"],
-                      let signature = try? Minisign.Signature(signatureLine: Substring(sig), trustedComment: comment, globalSignatureLine: Substring(global))
-                else {
-                    report.problems.append("a signed head is malformed")
-                    continue
-                }
-                let seq = Int(s)
-                guard let key = publicKey(signature.keyID) else {
-                    report.problems.append("the head signed at entry \(seq) is by key \(signature.keyID.printed), which is not known")
-                    continue
-                }
-                let digest = MinisignSigning.prehash(headMessage(vaultID: vaultID, seq: seq, hash: h))
-                guard MinisignSigning.check(signature, digest: digest, publicKey: key) == .valid else {
+        let policy = trustStore.map { TrustPolicy(source: .store($0), now: now) }
+        let lines = try VaultLogHeads.lines(storage)
+        for line in lines {
+            guard let head = try? VaultFiles.SignedHead(parsing: line),
+                  let signature = try? Minisign.Signature(signatureLine: Substring(head.signatureLine), trustedComment: head.trustedComment,
+                                                          globalSignatureLine: Substring(head.globalSignatureLine))
+            else {
+                report.problems.append("a signed head is malformed")
+                continue
+            }
+            let seq = head.head.seq
+            let digest = MinisignSigning.prehash(VaultFiles.SignedHead.message(vaultID: config.vaultID, head: head.head))
+            let at = "the head signed at entry \(seq)"
+            let storeEntry = trustStore?.entry(for: signature.keyID)
+            if let storeEntry, let revoked = storeEntry.revoked {
+                report.problems.append("\(at) is by key \(signature.keyID.printed), which was revoked on \(revoked.time)" + (revoked.reason.isEmpty ? "" : ": \(revoked.reason)"))
+                continue
+            }
+            if let entry = ringKeys[signature.keyID], let pk = entry.publicKey {
+                guard MinisignSigning.check(signature, digest: digest, publicKey: Minisign.PublicKey(keyID: signature.keyID, key: pk)) == .valid else {
                     report.problems.append("the signature of the head at entry \(seq) does not verify")
                     continue
                 }
-                report.signedHeads += 1
-                if seq > hashes.count, hashes.count < lines.count {
-                    report.problems.append("the head signed at entry \(seq) cannot be checked: the chain breaks at entry \(hashes.count + 1)")
-                } else if seq > hashes.count {
-                    report.problems.append("the log was cut: a signed head covers \(seq) entries, the log has \(hashes.count)")
-                } else if hashes[seq - 1] != h {
+                if let retired = entry.retired {
+                    let name = "key '\(entry.name)' version \(entry.version) (\(signature.keyID.printed))"
+                    guard let t = signature.timestamp, let r = RFC3339.seconds(retired), t < r else {
+                        report.problems.append("\(at) is by \(name), which was retired on \(retired), and it was not signed before that")
+                        continue
+                    }
+                    report.notes.append("\(at) is by \(name), retired on \(retired) after it signed")
+                }
+            } else if storeEntry != nil, let policy {
+                let verdict = policy.judge(signature, domain: .file) { pk in MinisignSigning.check(signature, digest: digest, publicKey: pk) }
+                guard verdict.status == .valid else {
+                    report.problems.append("\(at) does not count: " + (verdict.reason ?? verdict.status.rawValue))
+                    continue
+                }
+            } else {
+                report.problems.append("\(at) is by key \(signature.keyID.printed), which is not known")
+                continue
+            }
+            report.signedHeads += 1
+            if let p = chain.position(of: seq) {
+                if chain.hashes[p] != head.head.hash {
                     report.problems.append("entry \(seq) is not the one that was signed: the log was edited")
                 } else {
                     report.signedThrough = max(report.signedThrough, seq)
                 }
+            } else if chain.problem != nil {
+                report.problems.append("\(at) cannot be checked: the chain breaks at entry \(chain.entries.count + 1)")
+            } else if seq > report.lastSeq {
+                report.problems.append("the log was cut: a signed head covers \(seq) entries, the log has \(report.lastSeq)")
+            } else {
+                report.problems.append("entry \(seq), which was signed, is not in the log: the log was edited")
+            }
+        }
+        // The index binds the log's head and the last signed head; the keyring remembers the
+        // newest head it has seen.
+        if chain.problem == nil {
+            do {
+                let state = try checkedState()
+                if let first = state.unindexed.first, let last = state.unindexed.last {
+                    report.notes.append("entries \(first)–\(last) were written by an interrupted write whose index never landed (its changes did not happen); the next write records that")
+                }
+            } catch .tampered(let message, _) {
+                report.problems.append(message)
             }
         }
         return report
     }
+
+    /// Signs the current head of the log with a signing key; the index then records it as the
+    /// last signed head (so a removed `log.heads` shows). The signature is checked before it
+    /// is written.
+    public func signLog(key: Ed25519SigningKey, keyID: Minisign.KeyID, now: Int64) throws(AvaultError) -> (seq: Int, hash: String) {
+        let publicKey = Minisign.PublicKey(keyID: keyID, key: key.publicKey.bytes)
+        let vaultID = config.vaultID
+        let storage = self.storage
+        var signed: VaultFiles.Head?
+        try transaction { (tx: inout Transaction) throws(AvaultError) in
+            tx.sign = { (head: VaultFiles.Head) throws(AvaultError) -> VaultFiles.Head in
+                let comment = "timestamp:\(now)\tvault:\(vaultID)\tseq:\(head.seq)"
+                let digest = MinisignSigning.prehash(VaultFiles.SignedHead.message(vaultID: vaultID, head: head))
+                let signature = MinisignSigning.sign(digest: digest, key: key, keyID: keyID, trustedComment: comment)
+                guard MinisignSigning.check(signature, digest: digest, publicKey: publicKey) == .valid else {
+                    throw .crypto(.libraryFailure("the new head signature does not verify"))
+                }
+                let line = VaultFiles.SignedHead(head: head, keyID: keyID.printed, signatureLine: signature.signatureLine,
+                                                 trustedComment: comment, globalSignatureLine: signature.globalSignatureLine).line
+                try storage.append("log.heads", Array((line + "\n").utf8))
+                signed = head
+                return head
+            }
+        }
+        guard let signed else { throw .crypto(.libraryFailure("no head was signed")) }
+        return (signed.seq, signed.hash)
+    }
 }
 
-extension Vault {
-    /// Signs the current head of the log with a signing key.
-    public func signLog(key: Ed25519SigningKey, keyID: Minisign.KeyID, now: Int64) throws(AvaultError) -> (seq: Int, hash: String) {
-        try storage.withLock { () throws(AvaultError) -> (seq: Int, hash: String) in
-            let (seq, hash) = try VaultLog.tail(storage)
-            guard seq > 0 else { throw .refused("the log is empty", hint: nil) }
-            let comment = "timestamp:\(now)\tvault:\(config.vaultID)\tseq:\(seq)"
-            let signature = MinisignSigning.sign(digest: MinisignSigning.prehash(VaultLog.headMessage(vaultID: config.vaultID, seq: seq, hash: hash)),
-                                                 key: key, keyID: keyID, trustedComment: comment)
-            let line = FieldValue.object([
-                ("seq", .number(Double(seq))), ("hash", .string(hash)), ("keyId", .string(keyID.printed)),
-                ("signature", .string(signature.signatureLine)), ("trustedComment", .string(comment)),
-                ("globalSignature", .string(signature.globalSignatureLine)),
-            ]).jsonText
-            try storage.append("log.heads", Array((line + "\n").utf8))
-            return (seq, hash)
-        }
+/// The lines of `log.heads`.
+enum VaultLogHeads {
+    static func lines(_ storage: VaultStorage) throws(AvaultError) -> [Substring] {
+        guard let bytes = try storage.read("log.heads") else { return [] }
+        var lines = TextLines.split(String(decoding: bytes, as: UTF8.self), stripCR: false)
+        // The last piece is empty, or an unfinished append (never acknowledged): skip it.
+        lines.removeLast()
+        return lines.filter { !$0.isEmpty }
     }
 }

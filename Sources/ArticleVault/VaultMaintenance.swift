@@ -4,85 +4,73 @@ import VaultFormat
 extension Vault {
     /// Marks `id` removed (a tombstone); its versions and history are kept.
     public func remove(_ id: String, now: Int64) throws(AvaultError) {
-        try storage.withLock { () throws(AvaultError) in
-            var objects = try readIndex()
-            guard let i = objects.firstIndex(where: { Self.sameID($0.id, id) }) else { throw .refused("no object '\(id)' in the vault", hint: nil) }
-            guard objects[i].deleted == nil else { throw .refused("'\(id)' is already removed", hint: nil) }
-            objects[i].deleted = RFC3339.format(now)
-            try log([("op", .string("rm")), ("object", .string(objects[i].name))])
-            try writeIndex(objects)
+        try transaction { (tx: inout Transaction) throws(AvaultError) in
+            guard let i = tx.index.objects.firstIndex(where: { Self.sameID($0.id, id) }) else { throw .refused("no object '\(id)' in the vault", hint: nil) }
+            guard tx.index.objects[i].deleted == nil else { throw .refused("'\(id)' is already removed", hint: nil) }
+            tx.index.objects[i].deleted = RFC3339.format(now)
+            tx.entries.append([("op", .string("rm")), ("object", .string(tx.index.objects[i].name))])
         }
     }
 
-    /// Deletes every version of `id` and its index entry. The log keeps the record of it.
+    /// Deletes every version of `id` and its index entry. The log keeps the record of it, and
+    /// the index its highest version number, so that the ID's next version number is higher.
     public func purge(_ id: String) throws(AvaultError) {
-        try storage.withLock { () throws(AvaultError) in
-            var objects = try readIndex()
-            guard let i = objects.firstIndex(where: { Self.sameID($0.id, id) }) else { throw .refused("no object '\(id)' in the vault", hint: nil) }
-            let object = objects.remove(at: i)
-            try log([("op", .string("purge")), ("object", .string(object.name)), ("versions", .number(Double(object.versions.count)))])
-            // The index first: an envelope no index entry names is a leftover, never a hole.
-            try writeIndex(objects)
-            for v in object.versions { try storage.removeEnvelope(VaultFiles.envelopeFileName(object: object.name, version: v.number)) }
-            try storage.syncEnvelopes()
+        try transaction { (tx: inout Transaction) throws(AvaultError) in
+            guard let i = tx.index.objects.firstIndex(where: { Self.sameID($0.id, id) }) else { throw .refused("no object '\(id)' in the vault", hint: nil) }
+            let object = tx.index.objects.remove(at: i)
+            if let last = object.versions.last?.number { tx.index.used[object.name] = max(tx.index.used[object.name] ?? 0, last) }
+            tx.entries.append([("op", .string("purge")), ("object", .string(object.name)), ("versions", .number(Double(object.versions.count)))])
+            // After the index: an envelope no index entry names is a leftover, never a hole.
+            tx.removals = object.versions.map { VaultFiles.envelopeFileName(object: object.name, version: $0.number) }
         }
     }
 
     /// Re-encrypts every version, the naming key and the index under the newest version of the
-    /// vault's key, streaming chunk by chunk: no plaintext touches the disk. Returns how many
-    /// envelopes were rewritten.
+    /// vault's key, streaming chunk by chunk: no plaintext touches the disk. The new envelopes
+    /// are staged beside the old ones and take their place once the new index lists them.
+    /// Returns how many envelopes were rewritten.
     public func rewrap() throws(AvaultError) -> Int {
-        try storage.withLock { () throws(AvaultError) -> Int in
-            var objects = try readIndex()
+        try transaction { (tx: inout Transaction) throws(AvaultError) -> Int in
             let (kid, key) = try currentKey()
             var rewritten = 0
             var fromKids = Set<String>()
-            for o in objects.indices {
-                for v in objects[o].versions.indices where objects[o].versions[v].kid != kid {
-                    let version = objects[o].versions[v]
+            for o in tx.index.objects.indices {
+                for v in tx.index.objects[o].versions.indices where tx.index.objects[o].versions[v].kid != kid {
+                    let version = tx.index.objects[o].versions[v]
                     fromKids.insert(version.kid)
-                    let name = objects[o].name
+                    let name = tx.index.objects[o].name
                     let file = VaultFiles.envelopeFileName(object: name, version: version.number)
-                    let sink = try storage.newEnvelope(file)
+                    let staged = VaultFiles.stagedPrefix + file
+                    let writer = try EnvelopeWriter(self, file: staged, object: name, version: version.number, kid: kid, key: key)
+                    let digest: String
                     do throws(AvaultError) {
-                        guard let encryptor = try? SecretStream.Encryptor(key: key) else {
-                            throw AvaultError.crypto(.libraryFailure("secretstream"))
-                        }
-                        let ad = config.envelopeAssociatedData(object: name, version: version.number, kid: KeyID(hex: kid)!)
-                        try sink.write(VaultFiles.envelopeMagic + KeyID(hex: kid)!.bytes + encryptor.header)
-                        // Decrypt a chunk, re-encrypt it, with one chunk of look-ahead for the final tag.
-                        var pending: [UInt8]?
-                        try readEnvelope(object: name, version: version.number, expectedKid: version.kid) { (plain: [UInt8]) throws(AvaultError) in
-                            if let previous = pending {
-                                try sink.write(previous.withUnsafeBytes { encryptor.push($0, associatedData: ad, final: false) })
-                            }
-                            pending = plain
-                        }
-                        try sink.write((pending ?? []).withUnsafeBytes { encryptor.push($0, associatedData: ad, final: true) })
-                        try sink.commit(syncDirectory: false)
+                        try readVersion(object: name, version, checkFirst: false) { (plain: [UInt8]) throws(AvaultError) in try writer.add(plain) }
+                        (_, digest) = try writer.finish()
                     } catch {
-                        sink.abandon()
+                        writer.abandon()
                         throw error
                     }
-                    objects[o].versions[v].kid = kid
+                    tx.index.objects[o].versions[v].kid = kid
+                    tx.index.objects[o].versions[v].digest = digest
+                    tx.renames.append((staged, file))
                     rewritten += 1
                 }
             }
-            try storage.syncEnvelopes()
+            if rewritten > 0 { try storage.syncEnvelopes() }
             // The naming key, under the new key version too.
-            var namingPlain = try Self.unsealNamingKey(self)
-            defer { wipe(&namingPlain) }
-            var newConfig = config
-            let nonce = SecureRandom.bytes(count: 24)
-            do {
-                newConfig.namingKey = VaultFiles.Sealed(kid: KeyID(hex: kid)!, nonce: nonce,
-                    ciphertext: try XChaCha20Poly1305.seal(namingPlain, key: key, nonce: nonce, associatedData: config.namingKeyAssociatedData(kid: KeyID(hex: kid)!)))
-            } catch { throw .crypto(error as? CryptoError ?? .libraryFailure("seal")) }
-            try log([("op", .string("rewrap")), ("envelopes", .number(Double(rewritten))),
-                     ("from", .array(fromKids.sorted().map(FieldValue.string))), ("kid", .string(kid))])
-            try storage.replace("config", Array(newConfig.text.utf8))
-            try replaceConfig(newConfig)
-            try writeIndex(objects)
+            if config.namingKey.kid.hex != kid {
+                var namingPlain = try Self.unsealNamingKey(self)
+                defer { wipe(&namingPlain) }
+                var newConfig = config
+                let nonce = SecureRandom.bytes(count: 24)
+                do {
+                    newConfig.namingKey = VaultFiles.Sealed(kid: KeyID(hex: kid)!, nonce: nonce,
+                        ciphertext: try XChaCha20Poly1305.seal(namingPlain, key: key, nonce: nonce, associatedData: config.namingKeyAssociatedData(kid: KeyID(hex: kid)!)))
+                } catch { throw .crypto(error as? CryptoError ?? .libraryFailure("seal")) }
+                tx.newConfig = newConfig
+            }
+            tx.entries.append([("op", .string("rewrap")), ("envelopes", .number(Double(rewritten))),
+                               ("from", .array(fromKids.sorted().map(FieldValue.string))), ("kid", .string(kid))])
             return rewritten
         }
     }
@@ -118,14 +106,20 @@ extension Vault {
         public var missing: [String] = []
         public var corrupt: [String] = []
         public var unexpected: [String] = []
+        /// What interrupted writes left (temporary files, envelopes no index lists that
+        /// authenticate, staged rewraps): the next writer removes or finishes them. Not a failure.
         public var leftovers: [String] = []
         /// Intact-looking files that cannot be checked: their key version is retired or missing.
         public var unreadable: [String] = []
-        public var ok: Bool { missing.isEmpty && corrupt.isEmpty && unexpected.isEmpty && leftovers.isEmpty && unreadable.isEmpty }
+        /// Interrupted writes seen in the log or the config (not a failure).
+        public var notes: [String] = []
+        public var ok: Bool { missing.isEmpty && corrupt.isEmpty && unexpected.isEmpty && unreadable.isEmpty }
     }
 
-    /// Authenticates the naming key, the index and every version of every object, and compares
-    /// the files with the index.
+    /// Authenticates the naming key, the index (and everything it binds: the config, the log,
+    /// the last signed head, the keyring's record) and every version of every object against
+    /// its digest and size, and compares the files with the index. A vault that was rolled
+    /// back or whose bindings fail throws `.tampered`.
     public func verify() throws(AvaultError) -> Check {
         var check = Check()
         do {
@@ -135,24 +129,37 @@ extension Vault {
         } catch {
             check.unreadable.append("config (" + error.message + ")")
         }
-        let objects: [VaultFiles.Object]
-        do { objects = try readIndex() } catch .tampered {
-            check.corrupt.append("index")
-            return check
+        let state: State
+        do { state = try checkedState() } catch {
+            if case .tampered(let message, _) = error, message.hasPrefix(Self.indexAuthenticationFailure) {
+                check.corrupt.append("index")
+                return check
+            }
+            throw error
         }
-        let (files, leftovers) = try storage.envelopeFiles()
-        var expected = Set<String>()
-        check.leftovers = leftovers.map { "objects/" + $0 }
-        for o in objects {
+        try checkFiles(state.index, into: &check)
+        if let first = state.unindexed.first, let last = state.unindexed.last {
+            check.notes.append("log entries \(first)–\(last) were written by an interrupted write whose index never landed (its changes did not happen)")
+        }
+        if state.interruptedRewrap { check.notes.append("the config was re-sealed by a rewrap interrupted before its index landed") }
+        return check
+    }
+
+    /// Checks every envelope against `index` and sorts the other files.
+    private func checkFiles(_ index: VaultFiles.Index, into check: inout Check) throws(AvaultError) {
+        let survey = try survey(index)
+        for o in index.objects {
             check.objects += 1
             if let name = try? objectName(o.id), name != o.name { check.corrupt.append("index (object \(o.name) does not match its ID)") }
             for v in o.versions {
                 check.versions += 1
                 let file = VaultFiles.envelopeFileName(object: o.name, version: v.number)
-                expected.insert(file)
-                guard files.contains(file) else { check.missing.append("objects/" + file); continue }
+                guard survey.present.contains(file) || survey.present.contains(VaultFiles.stagedPrefix + file) else {
+                    check.missing.append("objects/" + file)
+                    continue
+                }
                 do {
-                    try readEnvelope(object: o.name, version: v.number, expectedKid: v.kid) { (_: [UInt8]) throws(AvaultError) in }
+                    try readVersion(object: o.name, v, checkFirst: false) { (_: [UInt8]) throws(AvaultError) in }
                 } catch .tampered {
                     check.corrupt.append("objects/" + file)
                 } catch {
@@ -160,20 +167,32 @@ extension Vault {
                 }
             }
         }
-        check.unexpected = files.filter { !expected.contains($0) }.map { "objects/" + $0 }
-        return check
+        check.leftovers = survey.temporaries.map { $0.hasPrefix("../") ? String($0.dropFirst(3)) : "objects/" + $0 }
+        check.leftovers += survey.staged.map { "objects/" + $0.file }
+        for u in survey.unlisted {
+            switch u.authentic {
+            case true?: check.leftovers.append("objects/" + u.file)
+            case false?: check.unexpected.append("objects/" + u.file)
+            case nil: check.unreadable.append("objects/" + u.file + " (not in the index; its key version is retired or missing)")
+            }
+        }
+        check.unexpected += survey.unexpected.map { "objects/" + $0 }
+        check.leftovers.sort()
+        check.unexpected.sort()
     }
 
-    /// Moves every corrupt, unexpected or leftover file into `quarantine/` (never deletes).
+    /// Removes what interrupted writes left (as every writer does), then moves every corrupt
+    /// or unexpected file into `quarantine/` (never deletes those).
     public func fsck() throws(AvaultError) -> (check: Check, moved: [String]) {
-        try storage.withLock { () throws(AvaultError) -> (check: Check, moved: [String]) in
-            let check = try verify()
+        try transaction { (tx: inout Transaction) throws(AvaultError) -> (check: Check, moved: [String]) in
+            var check = Check()
+            try checkFiles(tx.index, into: &check)
             var moved: [String] = []
             // Only files under objects/ move; config and index are reported, never touched.
             for file in check.corrupt + check.unexpected + check.leftovers where file.hasPrefix("objects/") {
                 moved.append(try storage.quarantine(String(file.dropFirst("objects/".count))))
             }
-            if !moved.isEmpty { try log([("op", .string("fsck")), ("quarantined", .number(Double(moved.count)))]) }
+            if !moved.isEmpty { tx.entries.append([("op", .string("fsck")), ("quarantined", .number(Double(moved.count)))]) }
             return (check, moved)
         }
     }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import VaultCrypto
+import VaultFormat
 
 /// Where a vault keeps its bytes. The file system store is the default; `docs/architecture.md`
 /// describes a PostgreSQL store behind the same protocol. Every method is called with the
@@ -9,8 +10,9 @@ import VaultCrypto
 public protocol VaultStorage: AnyObject {
     /// A human-readable location, for messages.
     var location: String { get }
-    /// Whether a vault exists here.
-    func exists() -> Bool
+    /// Whether a vault exists here (its `config` does). Throws when the location cannot be
+    /// used safely (a symbolic link, a directory others can access).
+    func exists() throws(AvaultError) -> Bool
     /// Creates the empty vault (fails if one exists).
     func create() throws(AvaultError)
     /// Reads a small named file (`config`, `index`, `log`, `log.heads`); nil if absent.
@@ -23,16 +25,22 @@ public protocol VaultStorage: AnyObject {
     func append(_ name: String, _ bytes: [UInt8]) throws(AvaultError)
     /// Starts writing an envelope; nothing is visible until `commit`.
     func newEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSink
-    /// Opens a committed envelope for reading.
-    func openEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSource
-    /// Names of every committed envelope, and leftovers of interrupted writes.
+    /// Opens a committed envelope for reading; nil if there is none of that name.
+    func openEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSource?
+    /// Names of every file among the envelopes, and the temporary files of interrupted writes.
     func envelopeFiles() throws(AvaultError) -> (envelopes: [String], leftovers: [String])
-    /// Deletes an envelope (purge).
+    /// Deletes an envelope (purge, recovery) or a leftover named by `envelopeFiles`.
     func removeEnvelope(_ file: String) throws(AvaultError)
+    /// Renames an envelope over another (a staged rewrap taking its place); durable after
+    /// `syncEnvelopes`.
+    func renameEnvelope(_ from: String, to: String) throws(AvaultError)
     /// Moves an envelope or leftover aside (fsck); returns where it went.
     func quarantine(_ file: String) throws(AvaultError) -> String
-    /// Makes every committed envelope's name durable (one directory sync for a batch).
+    /// Makes every change among the envelopes durable (one directory sync for a batch).
     func syncEnvelopes() throws(AvaultError)
+    /// Makes the replacement of the small named files durable (a reader calls it before
+    /// recording, in the keyring, a log head it has read).
+    func syncFiles() throws(AvaultError)
     /// Runs `body` holding the vault's exclusive lock.
     func withLock<T>(_ body: () throws(AvaultError) -> T) throws(AvaultError) -> T
 }
@@ -53,44 +61,68 @@ public protocol EnvelopeSource: AnyObject {
 }
 
 /// The file system store: `config`, `index`, `log`, `log.heads`, `lock`, and
-/// `objects/<name>-<version>` in one directory (mode 700, files 600).
+/// `objects/<name>-<version>` in one directory (mode 700, files 600). The directory is opened
+/// once (not through a symbolic link, refused if group or others can access it) and every file
+/// in it relative to its descriptor with `O_NOFOLLOW | O_CLOEXEC`: a symbolic link, a FIFO or a
+/// device planted under a vault file's name is refused, never followed or waited on.
 public final class FileVaultStorage: VaultStorage {
     public let directory: String
     public var location: String { directory }
-    private var objects: String { directory + "/objects" }
+    private var rootDirectory: SecureDirectory?
+    private var objectsDirectory: SecureDirectory?
 
     public init(directory: String) { self.directory = directory }
 
-    public func exists() -> Bool { FileSystem.exists(directory + "/config") }
+    private func root() throws(AvaultError) -> SecureDirectory {
+        if let rootDirectory { return rootDirectory }
+        let dir = try SecureDirectory(path: directory, requirePrivate: true)
+        rootDirectory = dir
+        return dir
+    }
+
+    private func objects() throws(AvaultError) -> SecureDirectory {
+        if let objectsDirectory { return objectsDirectory }
+        let dir = try root().subdirectory("objects")
+        try dir.checkPrivate()
+        objectsDirectory = dir
+        return dir
+    }
+
+    public func exists() throws(AvaultError) -> Bool {
+        var st = stat()
+        guard lstat(directory, &st) == 0 else { return false }
+        return try root().kind(of: "config") != nil
+    }
 
     public func create() throws(AvaultError) {
-        try FileSystem.makeDirectory(directory, mode: 0o700)
-        try FileSystem.makeDirectory(objects, mode: 0o700)
-        try FileSystem.makeDirectory(directory + "/quarantine", mode: 0o700)
-        FileSystem.syncDirectory(directory)
+        let root = try SecureDirectory.create(path: directory, mode: 0o700, requirePrivate: true)
+        rootDirectory = root
+        _ = try root.subdirectory("objects", create: true)
+        _ = try root.subdirectory("quarantine", create: true)
+        try root.sync()
+        FileSystem.syncDirectory(FileSystem.directory(of: directory))
     }
 
     public func read(_ name: String) throws(AvaultError) -> [UInt8]? {
-        let path = directory + "/" + name
-        guard FileSystem.exists(path) else { return nil }
-        return try FileSystem.read(path, secret: true)
+        try root().read(name, secret: true)
     }
 
     public func replace(_ name: String, _ bytes: [UInt8]) throws(AvaultError) {
-        try FileSystem.writeAtomically(directory + "/" + name, bytes, mode: 0o600)
+        try root().writeAtomically(name, bytes, mode: 0o600)
     }
 
     public func append(_ name: String, _ bytes: [UInt8]) throws(AvaultError) {
-        let path = directory + "/" + name
-        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+        let root = try root()
+        let path = root.pathOf(name)
+        let fd = try root.openFile(name, O_RDWR | O_APPEND | O_CREAT, mode: 0o600, secret: true)
         defer { close(fd) }
         // Drop an unfinished last line (an append cut short by a crash).
         let size = lseek(fd, 0, SEEK_END)
         if size > 0 {
             var last: UInt8 = 0
             if pread(fd, &last, 1, size - 1) == 1, last != 0x0A {
-                let existing = try FileSystem.read(path)
+                guard lseek(fd, 0, SEEK_SET) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+                let existing = try FileSystem.readAll(fd: fd, name: path, sizeHint: Int(size))
                 let keep = (existing.lastIndex(of: 0x0A).map { $0 + 1 }) ?? 0
                 guard ftruncate(fd, off_t(keep)) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
             }
@@ -100,57 +132,61 @@ public final class FileVaultStorage: VaultStorage {
     }
 
     public func newEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSink {
-        try FileEnvelopeSink(directory: objects, name: file)
+        try FileEnvelopeSink(directory: try objects(), name: file)
     }
 
-    public func openEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSource {
-        try FileEnvelopeSource(path: objects + "/" + file)
+    public func openEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSource? {
+        let objects = try objects()
+        guard try objects.kind(of: file) != nil else { return nil }
+        do { return FileEnvelopeSource(fd: try objects.openFile(file, O_RDONLY), path: objects.pathOf(file)) } catch .refused(let message, _) {
+            // A link, a FIFO or a device under an envelope's name: only an alteration puts it there.
+            throw .tampered("\(message): the vault was altered", hint: "run 'avault vault verify'")
+        }
     }
 
     public func envelopeFiles() throws(AvaultError) -> (envelopes: [String], leftovers: [String]) {
-        guard let d = opendir(objects) else { throw .io(path: objects, reason: FileSystem.errnoText()) }
-        defer { closedir(d) }
         var envelopes: [String] = [], leftovers: [String] = []
-        while let entry = readdir(d) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if name == "." || name == ".." { continue }
-            if name.hasPrefix(".tmp-") { leftovers.append(name) } else { envelopes.append(name) }
+        for name in try objects().names() {
+            if Self.isTemporary(name, prefix: ".tmp-") { leftovers.append(name) } else { envelopes.append(name) }
         }
         // Temporary files of an interrupted index or config replacement, in the vault's root.
-        if let root = opendir(directory) {
-            while let entry = readdir(root) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-                if name.hasPrefix(".avault-tmp-") { leftovers.append("../" + name) }
-            }
-            closedir(root)
+        for name in try root().names() where Self.isTemporary(name, prefix: ".avault-tmp-") {
+            leftovers.append("../" + name)
         }
         return (envelopes.sorted(), leftovers.sorted())
     }
 
+    /// `prefix` and 16 lowercase hex digits: a name only avault's writers choose.
+    private static func isTemporary(_ name: String, prefix: String) -> Bool {
+        name.hasPrefix(prefix) && VaultFiles.isLowerHex(name.dropFirst(prefix.count), count: 16)
+    }
+
     public func removeEnvelope(_ file: String) throws(AvaultError) {
-        let path = objects + "/" + file
-        guard unlink(path) == 0 || errno == ENOENT else { throw .io(path: path, reason: FileSystem.errnoText()) }
+        if file.hasPrefix("../") { try root().remove(String(file.dropFirst(3))) } else { try objects().remove(file) }
+    }
+
+    public func renameEnvelope(_ from: String, to: String) throws(AvaultError) {
+        try objects().rename(from, to: to)
     }
 
     public func quarantine(_ file: String) throws(AvaultError) -> String {
-        let target = directory + "/quarantine/" + FileSystem.baseName(of: file) + "." + String(Int64(time(nil))) + "." + Hex.encode(SecureRandom.bytes(count: 4))
-        try FileSystem.makeDirectory(directory + "/quarantine", mode: 0o700)
-        guard rename(objects + "/" + file, target) == 0 else { throw .io(path: objects + "/" + file, reason: FileSystem.errnoText()) }
-        FileSystem.syncDirectory(objects)
-        FileSystem.syncDirectory(directory + "/quarantine")
-        return target
+        let quarantine = try root().subdirectory("quarantine", create: true)
+        let (source, name) = file.hasPrefix("../") ? (try root(), String(file.dropFirst(3))) : (try objects(), file)
+        let target = FileSystem.baseName(of: name) + "." + String(Int64(time(nil))) + "." + Hex.encode(SecureRandom.bytes(count: 4))
+        // Never replace an earlier quarantined file.
+        try source.move(name, to: quarantine, as: target, replace: false)
+        try source.sync()
+        try quarantine.sync()
+        return quarantine.pathOf(target)
     }
 
-    public func syncEnvelopes() throws(AvaultError) { FileSystem.syncDirectory(objects) }
+    public func syncEnvelopes() throws(AvaultError) { try objects().sync() }
+
+    public func syncFiles() throws(AvaultError) { try root().sync() }
 
     public func withLock<T>(_ body: () throws(AvaultError) -> T) throws(AvaultError) -> T {
-        let path = directory + "/lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw .io(path: path, reason: FileSystem.errnoText()) }
-        }
+        let lock = try root().lock("lock")
+        defer { withExtendedLifetime(lock) {} }
         return try body()
     }
 }
@@ -158,40 +194,41 @@ public final class FileVaultStorage: VaultStorage {
 final class FileEnvelopeSink: EnvelopeSink {
     private let fd: Int32
     private let temp: String
-    private let final: String
-    private let directory: String
+    private let name: String
+    private let directory: SecureDirectory
     private var done = false
 
-    init(directory: String, name: String) throws(AvaultError) {
+    init(directory: SecureDirectory, name: String) throws(AvaultError) {
         self.directory = directory
-        temp = directory + "/.tmp-" + Hex.encode(SecureRandom.bytes(count: 8))
-        final = directory + "/" + name
-        fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .io(path: temp, reason: FileSystem.errnoText()) }
+        self.name = name
+        temp = ".tmp-" + Hex.encode(SecureRandom.bytes(count: 8))
+        fd = openat(directory.fd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .io(path: directory.pathOf(temp), reason: FileSystem.errnoText()) }
     }
 
     deinit {
         if !done { abandon() }
     }
 
-    func write(_ bytes: [UInt8]) throws(AvaultError) { try FileSystem.writeAll(fd: fd, bytes, name: final) }
+    func write(_ bytes: [UInt8]) throws(AvaultError) { try FileSystem.writeAll(fd: fd, bytes, name: directory.pathOf(name)) }
 
     func commit(syncDirectory: Bool) throws(AvaultError) {
-        guard fsync(fd) == 0 else { throw .io(path: final, reason: "fsync: \(FileSystem.errnoText())") }
+        guard fsync(fd) == 0 else { throw .io(path: directory.pathOf(name), reason: "fsync: \(FileSystem.errnoText())") }
         close(fd)
         done = true
-        guard rename(temp, final) == 0 else {
-            unlink(temp)
-            throw .io(path: final, reason: FileSystem.errnoText())
+        guard renameat(directory.fd, temp, directory.fd, name) == 0 else {
+            let reason = FileSystem.errnoText()
+            unlinkat(directory.fd, temp, 0)
+            throw .io(path: directory.pathOf(name), reason: reason)
         }
-        if syncDirectory { FileSystem.syncDirectory(directory) }
+        if syncDirectory { try directory.sync() }
     }
 
     func abandon() {
         guard !done else { return }
         done = true
         close(fd)
-        unlink(temp)
+        unlinkat(directory.fd, temp, 0)
     }
 }
 
@@ -199,10 +236,9 @@ final class FileEnvelopeSource: EnvelopeSource {
     private let fd: Int32
     private let path: String
 
-    init(path: String) throws(AvaultError) {
+    init(fd: Int32, path: String) {
+        self.fd = fd
         self.path = path
-        fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
     }
 
     deinit { close(fd) }

@@ -1,15 +1,39 @@
 import VaultCrypto
 
 /// The vault's on-disk formats (see `docs/formats.md` section 8). Pure parse and serialise.
+/// Every number read from a vault file is range-checked here: out of range, fractional or not
+/// a number is a `FormatError`, never a trap.
 public enum VaultFiles {
     /// First line of the config file.
     public static let configMagic = "avault-vault v1"
     /// First line of the index file.
-    public static let indexMagic = "avault-vault-index v1"
+    public static let indexMagic = "avault-vault-index v2"
+    /// First line of an index written before version 2 (no bindings); refused.
+    public static let legacyIndexMagic = "avault-vault-index v1"
     /// The bytes every envelope starts with.
     public static let envelopeMagic = Array("avault-envelope v1\n".utf8)
     /// Plaintext bytes per envelope chunk.
     public static let chunkSize = 1 << 16
+    /// The largest version number (and purge high-water mark) a vault file may hold.
+    public static let maxVersion = Int(Int32.max)
+    /// The largest payload size, sequence number or count a vault file may hold: 2^53 − 1,
+    /// the largest integer JSON (an IEEE double) keeps exactly.
+    public static let maxInteger = (1 << 53) - 1
+
+    /// An integer field of a vault JSON document, checked: present, a whole number, in `range`.
+    public static func integer(_ value: FieldValue?, _ what: String, in range: ClosedRange<Int>) throws(FormatError) -> Int {
+        guard case .number(let d)? = value else { throw .invalidVault("\(what): expected a number") }
+        // Compare as doubles before converting: Int(d) traps on 1e300, NaN or infinity.
+        guard d.isFinite, d == d.rounded(.towardZero), d >= Double(range.lowerBound), d <= Double(range.upperBound) else {
+            throw .invalidVault("\(what): expected an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return Int(d)
+    }
+
+    /// Whether `text` is exactly `count` lowercase hex digits.
+    public static func isLowerHex(_ text: some StringProtocol, count: Int) -> Bool {
+        text.utf8.count == count && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
 
     /// A sealed value: the key id that sealed it, a nonce and `ciphertext ‖ tag`.
     public struct Sealed: Equatable, Sendable {
@@ -52,7 +76,7 @@ public enum VaultFiles {
         public init(parsing text: String) throws(FormatError) {
             let lines = TextLines.split(text, stripCR: false)
             guard lines.count == 5, lines[4].isEmpty, lines[0].utf8.elementsEqual(configMagic.utf8),
-                  let id = TextLines.value(lines[1], after: "id: "), id.utf8.count == 32, (try? Hex.decode(id)) != nil,
+                  let id = TextLines.value(lines[1], after: "id: "), VaultFiles.isLowerHex(id, count: 32),
                   let key = TextLines.value(lines[2], after: "key: "), KeyringFile.isValidName(String(key)),
                   let naming = TextLines.value(lines[3], after: "naming-key: ") else {
                 throw .invalidVault("config: expected '\(configMagic)', id, key and naming-key lines")
@@ -70,9 +94,9 @@ public enum VaultFiles {
             Array("avault/vault/v1;naming;\(vaultID);\(kid.hex)".utf8)
         }
 
-        /// Associated data of the sealed index.
+        /// Associated data of the sealed index (format 2).
         public func indexAssociatedData(kid: KeyID) -> [UInt8] {
-            Array("avault/vault/v1;index;\(vaultID);\(kid.hex)".utf8)
+            Array("avault/vault/v2;index;\(vaultID);\(kid.hex)".utf8)
         }
 
         /// Associated data of every chunk of an envelope: binds the vault, the object and the version.
@@ -81,15 +105,65 @@ public enum VaultFiles {
         }
     }
 
-    /// The index file: `avault-vault-index v1` then the sealed index on one line.
+    // MARK: Index
+
+    /// The index file: `avault-vault-index v2` then the sealed index on one line.
     public static func indexText(_ sealed: Sealed) -> String { "\(indexMagic)\n\(sealed.text)\n" }
 
+    /// Parses the index file into its sealed line. An index of format 1 (which binds neither
+    /// the log nor the config) is refused with its own message.
     public static func parseIndex(_ text: String) throws(FormatError) -> Sealed {
         let lines = TextLines.split(text, stripCR: false)
+        if lines.first.map({ $0.utf8.elementsEqual(legacyIndexMagic.utf8) }) == true {
+            throw .invalidVault("index: format 1, written by an earlier avault, which binds neither the log nor the config")
+        }
         guard lines.count == 3, lines[2].isEmpty, lines[0].utf8.elementsEqual(indexMagic.utf8) else {
             throw .invalidVault("index: expected '\(indexMagic)' and one sealed line")
         }
         return try Sealed(parsing: lines[1], what: "index")
+    }
+
+    /// A point in the log: an entry's sequence number and the hex BLAKE2b-256 of its line.
+    public struct Head: Equatable, Hashable, Sendable {
+        public var seq: Int
+        public var hash: String
+        public init(seq: Int, hash: String) { self.seq = seq; self.hash = hash }
+
+        var json: FieldValue { .object([("seq", .number(Double(seq))), ("hash", .string(hash))]) }
+
+        init(parsing value: FieldValue?, _ what: String) throws(FormatError) {
+            guard case .object? = value else { throw .invalidVault("\(what): expected {\"seq\", \"hash\"}") }
+            let seq = try VaultFiles.integer(value?["seq"], "\(what) seq", in: 1...VaultFiles.maxInteger)
+            guard case .string(let hash)? = value?["hash"], VaultFiles.isLowerHex(hash, count: 64) else {
+                throw .invalidVault("\(what) hash: expected 64 lowercase hex digits")
+            }
+            self.init(seq: seq, hash: hash)
+        }
+    }
+
+    /// The decrypted index (format 2): the objects, and what it binds — the config it belongs
+    /// to, the log entry it was written with, the last signed head — and the highest version
+    /// number each object name has used beyond what `objects` lists (purged objects, versions
+    /// of interrupted or rolled-back writes), so that a version number is never used twice.
+    public struct Index: Equatable, Sendable {
+        public var vaultID: String
+        public var keyName: String
+        /// The kid sealing `config`'s naming key when the index was written.
+        public var namingKid: KeyID
+        /// The last log entry when the index was written.
+        public var log: Head
+        /// The last head in `log.heads` when the index was written; nil if none was signed.
+        public var signedHead: Head?
+        /// Object name → the highest version number it has used, where that is more than its
+        /// entry in `objects` lists (or it has none).
+        public var used: [String: Int]
+        public var objects: [Object]
+
+        public init(vaultID: String, keyName: String, namingKid: KeyID, log: Head, signedHead: Head?,
+                    used: [String: Int] = [:], objects: [Object] = []) {
+            self.vaultID = vaultID; self.keyName = keyName; self.namingKid = namingKid; self.log = log
+            self.signedHead = signedHead; self.used = used; self.objects = objects
+        }
     }
 
     /// One object in the (decrypted) index.
@@ -107,55 +181,214 @@ public enum VaultFiles {
     /// One stored version.
     public struct Version: Equatable, Sendable {
         public var number: Int
+        /// The plaintext size in bytes.
         public var size: Int
         public var created: String
         public var contentType: String?
         /// The content key version that encrypts it.
         public var kid: String
-        public init(number: Int, size: Int, created: String, contentType: String?, kid: String) {
-            self.number = number; self.size = size; self.created = created; self.contentType = contentType; self.kid = kid
+        /// Hex BLAKE2b-256 of the whole envelope file.
+        public var digest: String
+        public init(number: Int, size: Int, created: String, contentType: String?, kid: String, digest: String) {
+            self.number = number; self.size = size; self.created = created; self.contentType = contentType
+            self.kid = kid; self.digest = digest
         }
     }
 
     /// The decrypted index as canonical JSON.
-    public static func indexJSON(_ objects: [Object]) -> [UInt8] {
-        FieldValue.object([("objects", .array(objects.map { o in
-            .object([
-                ("id", .string(o.id)), ("name", .string(o.name)), ("deleted", o.deleted.map(FieldValue.string) ?? .null),
-                ("versions", .array(o.versions.map { v in
-                    .object([("n", .number(Double(v.number))), ("size", .number(Double(v.size))), ("created", .string(v.created)),
-                             ("contentType", v.contentType.map(FieldValue.string) ?? .null), ("kid", .string(v.kid))])
-                })),
-            ])
-        }))]).canonicalJSON
+    public static func indexJSON(_ index: Index) -> [UInt8] {
+        FieldValue.object([
+            ("format", .number(2)),
+            ("vault", .string(index.vaultID)), ("key", .string(index.keyName)), ("namingKid", .string(index.namingKid.hex)),
+            ("log", index.log.json), ("signedHead", index.signedHead?.json ?? .null),
+            ("used", .array(index.used.sorted { $0.key < $1.key }.map { .object([("name", .string($0.key)), ("last", .number(Double($0.value)))]) })),
+            ("objects", .array(index.objects.map { o in
+                .object([
+                    ("id", .string(o.id)), ("name", .string(o.name)), ("deleted", o.deleted.map(FieldValue.string) ?? .null),
+                    ("versions", .array(o.versions.map { v in
+                        .object([("n", .number(Double(v.number))), ("size", .number(Double(v.size))), ("created", .string(v.created)),
+                                 ("contentType", v.contentType.map(FieldValue.string) ?? .null), ("kid", .string(v.kid)),
+                                 ("digest", .string(v.digest))])
+                    })),
+                ])
+            })),
+        ]).canonicalJSON
     }
 
-    public static func parseIndexJSON(_ bytes: [UInt8]) throws(FormatError) -> [Object] {
-        guard case .array(let items)? = try JSONDocument.parse(bytes)["objects"] else { throw .invalidVault("index: no objects list") }
+    /// Parses a decrypted index strictly: every number range-checked, every name and digest
+    /// in its exact form, versions increasing, no object name twice.
+    public static func parseIndexJSON(_ bytes: [UInt8]) throws(FormatError) -> Index {
+        let doc = try JSONDocument.parse(bytes)
+        guard case .object = doc else { throw .invalidVault("index: not an object") }
+        guard try integer(doc["format"], "index format", in: 2...2) == 2 else { throw .invalidVault("index: unknown format") }
+        guard case .string(let vault)? = doc["vault"], isLowerHex(vault, count: 32),
+              case .string(let key)? = doc["key"], KeyringFile.isValidName(key),
+              case .string(let naming)? = doc["namingKid"], let namingKid = KeyID(hex: naming) else {
+            throw .invalidVault("index: malformed vault, key or namingKid")
+        }
+        let log = try Head(parsing: doc["log"], "index log")
+        let signed: Head?
+        if case .null? = doc["signedHead"] { signed = nil } else { signed = try Head(parsing: doc["signedHead"], "index signedHead") }
+        guard case .array(let usedItems)? = doc["used"] else { throw .invalidVault("index: no used list") }
+        var used: [String: Int] = [:]
+        for u in usedItems {
+            guard case .string(let name)? = u["name"], isLowerHex(name, count: 32), used[name] == nil else {
+                throw .invalidVault("index: malformed used entry")
+            }
+            used[name] = try integer(u["last"], "index used last", in: 1...maxVersion)
+        }
+        guard case .array(let items)? = doc["objects"] else { throw .invalidVault("index: no objects list") }
         var objects: [Object] = []
+        objects.reserveCapacity(items.count)
+        var names = Set<String>()
         for item in items {
-            guard case .string(let id)? = item["id"], case .string(let name)? = item["name"], case .array(let vs)? = item["versions"] else {
+            guard case .string(let id)? = item["id"], !id.isEmpty, !id.utf8.contains(0),
+                  case .string(let name)? = item["name"], isLowerHex(name, count: 32), names.insert(name).inserted,
+                  case .array(let vs)? = item["versions"] else {
                 throw .invalidVault("index: malformed object")
             }
-            var versions: [Version] = []
-            for v in vs {
-                guard case .number(let n)? = v["n"], case .number(let size)? = v["size"], case .string(let created)? = v["created"],
-                      case .string(let kid)? = v["kid"] else { throw .invalidVault("index: malformed version") }
-                versions.append(Version(number: Int(n), size: Int(size), created: created, contentType: v["contentType"]?.stringValue, kid: kid))
+            var deleted: String?
+            switch item["deleted"] {
+            case .null?: deleted = nil
+            case .string(let t)?: deleted = t
+            default: throw .invalidVault("index: malformed object")
             }
-            objects.append(Object(id: id, name: name, deleted: item["deleted"]?.stringValue, versions: versions))
+            var versions: [Version] = []
+            versions.reserveCapacity(vs.count)
+            for v in vs {
+                let n = try integer(v["n"], "index version number", in: 1...maxVersion)
+                let size = try integer(v["size"], "index version size", in: 0...maxInteger)
+                guard n > (versions.last?.number ?? 0) else { throw .invalidVault("index: version numbers must increase") }
+                guard case .string(let created)? = v["created"], case .string(let kid)? = v["kid"], KeyID(hex: kid) != nil,
+                      case .string(let digest)? = v["digest"], isLowerHex(digest, count: 64) else {
+                    throw .invalidVault("index: malformed version")
+                }
+                var contentType: String?
+                switch v["contentType"] {
+                case .null?: contentType = nil
+                case .string(let t)?: contentType = t
+                default: throw .invalidVault("index: malformed version")
+                }
+                versions.append(Version(number: n, size: size, created: created, contentType: contentType, kid: kid, digest: digest))
+            }
+            objects.append(Object(id: id, name: name, deleted: deleted, versions: versions))
         }
-        return objects
+        return Index(vaultID: vault, keyName: key, namingKid: namingKid, log: log, signedHead: signed, used: used, objects: objects)
+    }
+
+    // MARK: Envelopes
+
+    /// The size of an envelope's header: magic, kid, secretstream header.
+    public static var envelopeHeaderSize: Int { envelopeMagic.count + KeyID.size + SecretStream.headerSize }
+
+    /// The size of the envelope holding a `size`-byte payload.
+    public static func envelopeSize(plaintext size: Int) -> Int {
+        // Full chunks, the last one possibly shorter; an empty payload is one empty chunk.
+        let chunks = size == 0 ? 1 : (size + chunkSize - 1) / chunkSize
+        return envelopeHeaderSize + size + chunks * SecretStream.chunkOverhead
+    }
+
+    /// The kid in an envelope's header; nil if the bytes do not start like an envelope.
+    public static func envelopeKid(_ head: [UInt8]) -> KeyID? {
+        guard head.count >= envelopeMagic.count + KeyID.size, head.starts(with: envelopeMagic) else { return nil }
+        return KeyID(bytes: Array(head[envelopeMagic.count..<(envelopeMagic.count + KeyID.size)]))
     }
 
     /// An envelope's file name: `<name>-<version>`.
     public static func envelopeFileName(object: String, version: Int) -> String { "\(object)-\(version)" }
 
+    /// The prefix of an envelope re-encrypted by `rewrap`, waiting to replace the envelope of the
+    /// same name once the index lists it.
+    public static let stagedPrefix = ".rewrap-"
+
     /// Parses an envelope file name into (object name, version); nil if it is not one.
     public static func parseEnvelopeFileName(_ file: String) -> (String, Int)? {
-        let parts = file.split(separator: "-")
-        guard parts.count == 2, parts[0].utf8.count == 32, parts[0].utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
-              let v = Int(parts[1]), v >= 1, String(v) == parts[1] else { return nil }
+        let parts = file.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, isLowerHex(parts[0], count: 32), (1...10).contains(parts[1].utf8.count),
+              parts[1].utf8.allSatisfy({ (0x30...0x39).contains($0) }), parts[1].utf8.first != 0x30,
+              let v = Int(parts[1]), v <= maxVersion else { return nil }
         return (String(parts[0]), v)
+    }
+
+    // MARK: Log
+
+    /// The `prev` of the first log entry: 64 zeros.
+    public static let genesisHash = String(repeating: "0", count: 64)
+
+    /// One line of `log`: `{"seq": n, "time": …, "op": …, …, "prev": <hash of the line before>}`.
+    public struct LogEntry: Sendable {
+        public var seq: Int
+        public var prev: String
+        public var op: String
+        /// The whole entry.
+        public var fields: FieldValue
+
+        /// Parses one line (without its newline). `seq` must be 1…2^53 − 1, `prev` 64 hex digits.
+        public init(parsing line: some StringProtocol) throws(FormatError) {
+            let doc = try JSONDocument.parse(Array(line.utf8))
+            guard case .object = doc else { throw .invalidVault("log entry: not an object") }
+            seq = try VaultFiles.integer(doc["seq"], "log entry seq", in: 1...VaultFiles.maxInteger)
+            guard case .string(let p)? = doc["prev"], VaultFiles.isLowerHex(p, count: 64) else {
+                throw .invalidVault("log entry: prev is not 64 lowercase hex digits")
+            }
+            guard case .string(let o)? = doc["op"] else { throw .invalidVault("log entry: no op") }
+            prev = p
+            op = o
+            fields = doc
+        }
+
+        /// A string field.
+        public func string(_ key: String) -> String? { fields[key]?.stringValue }
+
+        /// An integer field, range-checked.
+        public func integer(_ key: String, in range: ClosedRange<Int>) throws(FormatError) -> Int {
+            try VaultFiles.integer(fields[key], "log entry \(seq) \(key)", in: range)
+        }
+
+        /// The head an `accept-rollback` entry says was forgotten.
+        public func forgotten() throws(FormatError) -> Head { try Head(parsing: fields["forgotten"], "log entry \(seq) forgotten") }
+    }
+
+    /// The text of a log line: `seq`, `time`, the fields, `prev`, in that order.
+    public static func logLine(seq: Int, time: String, _ fields: [(key: String, value: FieldValue)], prev: String) -> String {
+        FieldValue.object([("seq", .number(Double(seq))), ("time", .string(time))] + fields + [("prev", .string(prev))]).jsonText
+    }
+
+    /// One line of `log.heads`: a minisign signature of a log head.
+    public struct SignedHead: Sendable {
+        public var head: Head
+        public var keyID: String
+        public var signatureLine: String
+        public var trustedComment: String
+        public var globalSignatureLine: String
+
+        public init(head: Head, keyID: String, signatureLine: String, trustedComment: String, globalSignatureLine: String) {
+            self.head = head; self.keyID = keyID; self.signatureLine = signatureLine
+            self.trustedComment = trustedComment; self.globalSignatureLine = globalSignatureLine
+        }
+
+        public init(parsing line: some StringProtocol) throws(FormatError) {
+            let doc = try JSONDocument.parse(Array(line.utf8))
+            guard case .object = doc else { throw .invalidVault("signed head: not an object") }
+            head = try Head(parsing: .object([("seq", doc["seq"] ?? .null), ("hash", doc["hash"] ?? .null)]), "signed head")
+            guard case .string(let k)? = doc["keyId"], case .string(let s)? = doc["signature"],
+                  case .string(let c)? = doc["trustedComment"], case .string(let g)? = doc["globalSignature"] else {
+                throw .invalidVault("signed head: expected keyId, signature, trustedComment and globalSignature")
+            }
+            keyID = k; signatureLine = s; trustedComment = c; globalSignatureLine = g
+        }
+
+        public var line: String {
+            FieldValue.object([
+                ("seq", .number(Double(head.seq))), ("hash", .string(head.hash)), ("keyId", .string(keyID)),
+                ("signature", .string(signatureLine)), ("trustedComment", .string(trustedComment)),
+                ("globalSignature", .string(globalSignatureLine)),
+            ]).jsonText
+        }
+
+        /// The message a head signature covers.
+        public static func message(vaultID: String, head: Head) -> [UInt8] {
+            Array("avault-vault-log-v1;\(vaultID);\(head.seq);\(head.hash)".utf8)
+        }
     }
 }

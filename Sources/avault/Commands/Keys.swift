@@ -201,7 +201,7 @@ struct KeysRetire: ParsableCommand {
         let ring = try keyring.open()
         // A version that a vault in use still needs cannot be retired.
         let storage = FileVaultStorage(directory: Vault.location(explicit: vault))
-        if storage.exists(), let entry = ring.versions(of: name).first(where: { $0.version == version }) {
+        if try storage.exists(), let entry = ring.versions(of: name).first(where: { $0.version == version }) {
             let vault = try Vault(storage: storage, keyring: ring)
             if vault.config.keyName == name, let files = try vault.keysInUse()[entry.id], !files.isEmpty {
                 let shown = files.prefix(5).joined(separator: ", ") + (files.count > 5 ? ", …" : "")

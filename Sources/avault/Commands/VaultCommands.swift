@@ -28,10 +28,17 @@ struct VaultOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The vault directory (default: AVAULT_VAULT, else $XDG_DATA_HOME/avault/vault).", valueName: "dir"))
     var vault: String?
     @OptionGroup var keyring: KeyringOptions
+    @Flag(name: .customLong("accept-rollback"),
+          help: "Adopt the vault although this keyring has seen a newer state of it (a deliberate restore from a backup); the log records it.")
+    var acceptRollback = false
 
     var storage: FileVaultStorage { FileVaultStorage(directory: Vault.location(explicit: vault)) }
 
-    func open() throws(AvaultError) -> Vault { try Vault(storage: storage, keyring: try keyring.open()) }
+    func open() throws(AvaultError) -> Vault {
+        let vault = try Vault(storage: storage, keyring: try keyring.open())
+        vault.acceptRollback = acceptRollback
+        return vault
+    }
 }
 
 struct VaultInit: ParsableCommand {
@@ -309,9 +316,9 @@ extension Vault.Check {
     /// The one-line error for a vault that did not verify (exit status 1).
     var failure: Failure {
         let counts = [("missing", missing.count), ("corrupt", corrupt.count), ("unexpected", unexpected.count),
-                      ("leftover", leftovers.count), ("unreadable", unreadable.count)].filter { $0.1 > 0 }
+                      ("unreadable", unreadable.count)].filter { $0.1 > 0 }
         return Failure(message: "the vault did not verify: " + counts.map { "\($0.1) \($0.0)" }.joined(separator: ", "),
-                       hint: corrupt.isEmpty && missing.isEmpty ? "'avault vault fsck' moves leftovers and unexpected files aside" : nil,
+                       hint: corrupt.isEmpty && missing.isEmpty && !unexpected.isEmpty ? "'avault vault fsck' moves unexpected files aside" : nil,
                        code: Exit.no)
     }
 
@@ -319,7 +326,7 @@ extension Vault.Check {
         .object([("ok", .bool(ok)), ("objects", .number(Double(objects))), ("versions", .number(Double(versions))),
                  ("missing", .array(missing.map(FieldValue.string))), ("corrupt", .array(corrupt.map(FieldValue.string))),
                  ("unexpected", .array(unexpected.map(FieldValue.string))), ("leftovers", .array(leftovers.map(FieldValue.string))),
-                 ("unreadable", .array(unreadable.map(FieldValue.string)))])
+                 ("unreadable", .array(unreadable.map(FieldValue.string))), ("notes", .array(notes.map(FieldValue.string)))])
     }
 
     var text: String {
@@ -328,6 +335,8 @@ extension Vault.Check {
                                ("leftover from an interrupted write", leftovers), ("cannot be checked", unreadable)] {
             for f in files { out += "  \(label): \(f)\n" }
         }
+        for n in notes { out += "note: \(n)\n" }
+        if !leftovers.isEmpty { out += "note: leftovers of interrupted writes are not a problem: the next write removes them\n" }
         return out
     }
 }
@@ -335,8 +344,8 @@ extension Vault.Check {
 struct VaultVerify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Authenticate every version; report missing, corrupt or unexpected files.",
-        discussion: "Exit status: 0 all is well; 1 something is missing, corrupt or unexpected; 2 operational error.")
+        abstract: "Authenticate every version; report missing, corrupt or unexpected files, and what interrupted writes left.",
+        discussion: "Exit status: 0 all is well (leftovers of interrupted writes included); 1 something is missing, corrupt or unexpected, or the vault was rolled back; 2 operational error.")
     @OptionGroup var options: VaultOptions
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -383,17 +392,14 @@ struct VaultLogCommand: ParsableCommand {
             return
         }
         if verify {
-            var keys: [Minisign.KeyID: Minisign.PublicKey] = [:]
-            for e in vault.keyring.file.entries where e.algorithm == .ed25519 {
-                if let id = Minisign.KeyID(printed: e.id), let pk = e.publicKey { keys[id] = Minisign.PublicKey(keyID: id, key: pk) }
-            }
             let store = (try? TrustStore(path: TrustStore.location(explicit: nil, keyringDirectory: vault.keyring.directory)))?.file
-            let report = try VaultLog.verify(vault.storage, vaultID: vault.config.vaultID) { id in keys[id] ?? store?.entry(for: id)?.publicKey }
+            let report = try vault.verifyLog(trustStore: store, now: now())
             var out = "\(report.entries) entries, \(report.signedHeads) signed head\(report.signedHeads == 1 ? "" : "s")"
             out += report.signedThrough > 0 ? ", signed through entry \(report.signedThrough)\n" : "\n"
             for p in report.problems { out += "problem: \(p)\n" }
-            if report.entries > report.signedThrough, report.problems.isEmpty {
-                out += "note: entries \(report.signedThrough + 1)–\(report.entries) are after the last signed head: a cut there would not show\n"
+            for n in report.notes { out += "note: \(n)\n" }
+            if report.lastSeq > report.signedThrough, report.problems.isEmpty {
+                out += "note: entries \(report.signedThrough + 1)–\(report.lastSeq) are after the last signed head: only the index and the keyring's record protect them\n"
             }
             if report.unfinishedTail { out += "note: the last line is unfinished (an interrupted append)\n" }
             Terminal.writeStdout(out)

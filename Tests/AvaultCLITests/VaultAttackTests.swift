@@ -1,0 +1,387 @@
+import Foundation
+import Testing
+import VaultCrypto
+import VaultFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Someone who can write the vault's directory (a sync folder, a backup, a shared disk) but
+/// has no passphrase and no key of the vault: every attack of issue 9 fails closed.
+@Suite struct VaultRollbackTests {
+    @Test func anOldIndexWithTheNewerEnvelopeDeletedIsARollback() throws {
+        let f = try VaultFixture()
+        #expect(try f.put("doc", Data("first draft".utf8)) == 1)
+        let oldIndex = try vaultRead(f.vault + "/index"), oldLog = try vaultRead(f.vault + "/log")
+        let before = Set(try f.envelopeFiles().envelopes)
+        #expect(try f.put("doc", Data("second draft".utf8)) == 2)
+        let newer = try #require(Set(try f.envelopeFiles().envelopes).subtracting(before).first)
+
+        // The attacker restores the old index and deletes the newer envelope.
+        try vaultOverwrite(f.vault + "/index", with: oldIndex)
+        #expect(unlink(f.objects + "/" + newer) == 0)
+        try Self.expectRolledBack(f, "old index, newer envelope deleted")
+        // …and the old log too: the index and the log agree, but the keyring has seen more.
+        try vaultOverwrite(f.vault + "/log", with: oldLog)
+        try Self.expectRolledBack(f, "old index and old log")
+        let put = try f.avault(["vault", "put", "doc", "-"], stdin: Data("third".utf8))
+        #expect(put.code == 1 && put.err.contains("the vault was rolled back"), "\(put.err)")
+        #expect(try vaultRead(f.vault + "/index") == oldIndex, "a refused put wrote the index")
+
+        // Restored on purpose: --accept-rollback adopts it, the log records it, and from then on
+        // the vault works without the flag.
+        let accept = try f.avault(["vault", "get", "doc", "--accept-rollback"])
+        #expect(accept.code == 0 && accept.out == "first draft", "\(accept.code) \(accept.err)")
+        #expect(try f.get("doc").out == "first draft")
+        #expect(try f.verify().code == 0)
+        let logCheck = try f.avault(["vault", "log", "--verify"])
+        #expect(logCheck.code == 0, "\(logCheck.out)")
+        let entries = try VaultLogTests.entries(f)
+        let adopted = try #require(entries.last { $0["op"] as? String == "accept-rollback" }, "\(entries)")
+        #expect((adopted["forgotten"] as? [String: Any])?["seq"] as? Int == 3, "\(adopted)")
+        #expect(adopted["seq"] as? Int == 4, "the entry continues above the forgotten head: \(adopted)")
+        let v = try f.put("doc", Data("after the restore".utf8))
+        #expect(try f.get("doc", version: v).out == "after the restore")
+    }
+
+    static func expectRolledBack(_ f: VaultFixture, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let g = try f.get("doc")
+        #expect(g.code == 1, "\(what): get exits \(g.code) and printed \(g.out.debugDescription)", sourceLocation: sourceLocation)
+        #expect(g.stdout.isEmpty, "\(what): get printed the old draft", sourceLocation: sourceLocation)
+        #expect(g.err.contains("avault: the vault was rolled back"), "\(what): \(g.err)", sourceLocation: sourceLocation)
+        #expect(g.err.contains("hint: ") && g.err.contains("--accept-rollback"), "\(what): \(g.err)", sourceLocation: sourceLocation)
+        let v = try f.avault(["vault", "verify"])
+        #expect(v.code == 1 && v.err.contains("the vault was rolled back"), "\(what): verify: \(v.code) \(v.out) \(v.err)", sourceLocation: sourceLocation)
+        let l = try f.avault(["vault", "log", "--verify"])
+        #expect(l.code == 1 && l.out.contains("problem: the vault was rolled back"), "\(what): log --verify: \(l.code) \(l.out) \(l.err)",
+                sourceLocation: sourceLocation)
+    }
+
+    /// After a purge the ID's next version has a new number, so an old envelope put back
+    /// under the old name is never read as the new version.
+    @Test func aReplayedEnvelopeAfterAPurgeNeverComesBack() throws {
+        let f = try VaultFixture()
+        #expect(try f.put("doc", Data("14 bytes, old.".utf8)) == 1)
+        let file = try #require(try f.envelopeFiles().envelopes.first)
+        let old = try vaultRead(f.objects + "/" + file)
+        #expect(try f.avault(["vault", "purge", "doc", "--force"]).code == 0)
+        let v = try f.put("doc", Data("new text".utf8))
+        #expect(v == 2, "a purged ID's version number was used again")
+        try CLI.write("", to: URL(fileURLWithPath: f.objects + "/" + file))
+        try vaultOverwrite(f.objects + "/" + file, with: old)
+        #expect(try f.get("doc").out == "new text")
+        let history = try #require(try f.json(["vault", "history", "doc"])["versions"] as? [[String: Any]])
+        #expect(history.map { $0["version"] as? Int } == [v] && history.first?["size"] as? Int == 8, "\(history)")
+        #expect(try f.get("doc", version: 1).code == 2)
+        // The old envelope under the new version's name does not authenticate.
+        let current = try #require(try f.envelopeFiles().envelopes.first { $0.hasSuffix("-\(v)") })
+        let good = try vaultRead(f.objects + "/" + current)
+        try vaultOverwrite(f.objects + "/" + current, with: old)
+        let g = try f.get("doc")
+        #expect(g.code == 1 && g.stdout.isEmpty, "\(g.code) \(g.out)")
+        try vaultOverwrite(f.objects + "/" + current, with: good)
+        // The replayed file is inert: a leftover the next write removes.
+        let (code, report) = try f.verify()
+        #expect(code == 0 && report.leftovers == ["objects/" + file], "\(report)")
+        try f.put("other", Data("x".utf8))
+        #expect(try f.verify().report.leftovers.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: f.objects + "/" + file))
+    }
+
+    /// The index holds every envelope's digest: an envelope from before a rewrap (same name,
+    /// same version, same plaintext, a key version that still reads) is not the listed one.
+    @Test func anEnvelopeFromBeforeARewrapIsRefused() throws {
+        let f = try VaultFixture()
+        try f.put("doc", Data("draft".utf8))
+        let file = try #require(try f.envelopeFiles().envelopes.first)
+        let old = try vaultRead(f.objects + "/" + file)
+        #expect(try f.avault(["keys", "rotate", "drafts"]).code == 0)
+        #expect(try f.avault(["vault", "rewrap"]).out == "rewrapped 1 version\n")
+        try vaultOverwrite(f.objects + "/" + file, with: old)
+        let g = try f.get("doc")
+        #expect(g.code == 1 && g.err.contains("is corrupt or was tampered with"), "\(g.code) \(g.err)")
+        let (code, report) = try f.verify()
+        #expect(code == 1 && report.corrupt == ["objects/" + file], "\(report)")
+    }
+
+    /// Someone who knows another key of the victim's keyring (a shared team key) points the
+    /// config at it and re-seals the naming key and the index under it: the next put would be
+    /// readable by them. The log's first entry names the vault's key; the keyring has seen the log.
+    @Test func aConfigPointingAtAnotherKeyringKeyIsRefused() throws {
+        let f = try VaultFixture()
+        let sharedBytes = SecureRandom.bytes(count: 32)
+        let shared = SecretBytes(copying: sharedBytes)
+        let keyFile = f.path("shared.key")
+        try CLI.write(Hex.encode(sharedBytes), to: URL(fileURLWithPath: keyFile))
+        #expect(try f.avault(["keys", "import", "shared", "--key-file", keyFile, "--unprotected"]).code == 0)
+        let keys = try #require(try f.json(["keys", "list"])["keys"] as? [[String: Any]])
+        let sharedID = try #require(keys.first { $0["name"] as? String == "shared" }?["id"] as? String)
+        let sharedKid = try #require(KeyID(hex: sharedID))
+        try f.put("doc", Data("before".utf8))
+        let envelopesBefore = try f.envelopeFiles().envelopes
+
+        try VaultForge.pointConfig(f, at: "shared", key: shared, kid: sharedKid)
+        for args in [["vault", "put", "doc", "-"], ["vault", "get", "doc"], ["vault", "verify"]] {
+            let r = try f.avault(args, stdin: Data("the next draft".utf8))
+            #expect(r.code == 1, "\(args): \(r.code) \(r.out) \(r.err)")
+            #expect(r.err.contains("the config names key 'shared', but the vault was created with key 'drafts'"), "\(args): \(r.err)")
+        }
+        #expect(try f.envelopeFiles().envelopes == envelopesBefore, "a put went to the attacker's key")
+
+        // Rewriting the log's first entry too: the log is no longer the one the keyring saw.
+        try VaultForge.rewriteLog(f) { lines in
+            lines[0] = lines[0].replacingOccurrences(of: "\"key\":\"drafts\"", with: "\"key\":\"shared\"")
+                .replacingOccurrences(of: keys.first { $0["name"] as? String == "drafts" }!["id"] as! String, with: sharedKid.hex)
+        }
+        try VaultForge.pointConfig(f, at: "shared", key: shared, kid: sharedKid)
+        let r = try f.avault(["vault", "put", "doc", "-"], stdin: Data("the next draft".utf8))
+        #expect(r.code == 1 && r.err.contains("the vault was rolled back"), "\(r.code) \(r.err)")
+        #expect(try f.envelopeFiles().envelopes == envelopesBefore)
+    }
+
+    @Test func aDeletedLogHeadsOrARewrittenChainIsDetected() throws {
+        let f = try VaultLogTests.logScene()
+        #expect(try f.avault(["keys", "generate", "logsigner", "--signing", "--unprotected"]).code == 0)
+        #expect(try f.avault(["vault", "log", "--sign", "logsigner"]).code == 0)
+        try f.put("doc0", Data("after the head".utf8))
+        let heads = try vaultRead(f.vault + "/log.heads")
+        #expect(unlink(f.vault + "/log.heads") == 0)
+        for args in [["vault", "get", "doc0"], ["vault", "verify"]] {
+            let r = try f.avault(args)
+            #expect(r.code == 1 && r.err.contains("log.heads no longer holds the head signed at entry 8"), "\(args): \(r.code) \(r.err)")
+        }
+        var l = try f.avault(["vault", "log", "--verify"])
+        #expect(l.code == 1 && l.out.contains("problem: log.heads no longer holds the head signed at entry 8"), "\(l.out)")
+        try CLI.write("", to: URL(fileURLWithPath: f.vault + "/log.heads"))
+        try vaultOverwrite(f.vault + "/log.heads", with: heads)
+        #expect(try f.avault(["vault", "log", "--verify"]).code == 0)
+
+        // The unkeyed chain rewritten (entry 3 dropped, the rest renumbered and re-chained) and
+        // log.heads deleted: the index and the keyring no longer find their entries.
+        try VaultForge.rewriteLog(f) { lines in lines.remove(at: 2) }
+        #expect(unlink(f.vault + "/log.heads") == 0)
+        l = try f.avault(["vault", "log", "--verify"])
+        #expect(l.code == 1, "a rewritten chain: \(l.out)")
+        #expect(l.out.contains("problem: "), "\(l.out)")
+        let g = try f.get("doc0")
+        #expect(g.code == 1, "\(g.err)")
+    }
+
+    @Test func headsByRevokedOrRetiredKeysAreReported() throws {
+        let f = try VaultLogTests.logScene()
+        // Revoked in the trust store (while the keyring still has the key).
+        #expect(try f.avault(["keys", "generate", "desk", "--signing", "--unprotected"]).code == 0)
+        let pub = f.path("desk.pub")
+        #expect(try f.avault(["keys", "export-public", "desk", "-o", pub]).code == 0)
+        #expect(try f.avault(["keys", "trust", "add", pub, "--name", "Desk"]).code == 0)
+        #expect(try f.avault(["vault", "log", "--sign", "desk"]).code == 0)
+        #expect(try f.avault(["vault", "log", "--verify"]).code == 0)
+        let keyID = try #require(try String(contentsOfFile: pub, encoding: .utf8).split(separator: " ").last.map { String($0.prefix { $0 != "\n" }) })
+        #expect(try f.avault(["keys", "trust", "revoke", keyID, "--reason", "laptop stolen"]).code == 0)
+        var l = try f.avault(["vault", "log", "--verify"])
+        #expect(l.code == 1, "\(l.out)")
+        #expect(l.out.contains("which was revoked on") && l.out.contains("laptop stolen"), "\(l.out)")
+        #expect(l.out.hasPrefix("8 entries, 0 signed heads"), "a revoked key's head does not count: \(l.out)")
+        #expect(try f.avault(["keys", "trust", "remove", keyID]).code == 0)
+        #expect(unlink(f.vault + "/log.heads") == 0 || true)
+
+        // Retired in the keyring: a head signed before the retirement counts (with a note); one
+        // signed after it, by someone holding a copy of the old key, does not.
+        let g = try VaultFixture(initialize: false)
+        #expect(try g.avault(["keys", "generate", "drafts", "--secret", "--unprotected"]).code == 0)
+        #expect(try g.avault(["vault", "init", "--key", "drafts"]).code == 0)
+        try g.put("doc", Data("one".utf8))
+        #expect(try g.avault(["keys", "generate", "signer", "--signing", "--unprotected"]).code == 0)
+        let copy = g.path("stolen-ring")
+        try FileManager.default.copyItem(atPath: g.ring, toPath: copy)
+        #expect(try g.avault(["vault", "log", "--sign", "signer"]).code == 0)
+        sleep(1)
+        #expect(try g.avault(["keys", "rotate", "signer"]).code == 0)
+        #expect(try g.avault(["keys", "retire", "signer", "--version", "1"]).code == 0)
+        l = try g.avault(["vault", "log", "--verify"])
+        #expect(l.code == 0, "\(l.out)")
+        #expect(l.out.contains("note: the head signed at entry 2 is by key 'signer' version 1") && l.out.contains("after it signed"), "\(l.out)")
+        try g.put("doc", Data("two".utf8))
+        let forged = try g.avault(["vault", "log", "--sign", "signer"], env: ["AVAULT_KEYRING": copy])
+        #expect(forged.code == 0, "\(forged.err)")
+        l = try g.avault(["vault", "log", "--verify"])
+        #expect(l.code == 1, "\(l.out)")
+        #expect(l.out.contains("problem: the head signed at entry 3 is by key 'signer' version 1") && l.out.contains("retired"), "\(l.out)")
+    }
+}
+
+/// Vault files are opened relative to the vault's directory, never through a symbolic link,
+/// only when regular; the directory must be private.
+@Suite struct VaultFileSafetyTests {
+    @Test func symbolicLinksAreRefusedAndTheirTargetsUntouched() throws {
+        let f = try VaultFixture()
+        try f.put("doc", Data("text".utf8))
+        let victim = f.path("notes.txt")
+        try CLI.write("the user's own notes\n", to: URL(fileURLWithPath: victim))
+        for name in ["log", "index", "log.heads", "config", "lock"] {
+            let path = f.vault + "/" + name
+            let saved = FileManager.default.fileExists(atPath: path) ? try vaultRead(path) : nil
+            if saved != nil {
+                // A link to a copy of the very same bytes: the content is right, the link is not.
+                try saved!.write(to: URL(fileURLWithPath: victim + ".copy"))
+                chmod(victim + ".copy", 0o600)
+                #expect(unlink(path) == 0)
+                #expect(symlink(victim + ".copy", path) == 0)
+            } else {
+                #expect(symlink(victim, path) == 0)
+            }
+            // Readers never touch the lock.
+            let commands = name == "lock" ? [["vault", "put", "doc", "-"]]
+                : [["vault", "put", "doc", "-"], ["vault", "get", "doc"], ["vault", "verify"], ["vault", "log", "--verify"]]
+            for args in commands {
+                let r = try f.avault(args, stdin: Data("new".utf8))
+                expectVaultCleanFailure(r, "\(name) as a symbolic link: \(args)")
+                #expect(r.err.contains("is a symbolic link, which avault does not follow here"), "\(name): \(args): \(r.err)")
+            }
+            #expect(try String(contentsOfFile: victim, encoding: .utf8) == "the user's own notes\n", "\(name): the link's target was written")
+            if let saved { #expect(try vaultRead(victim + ".copy") == saved, "\(name): the link's target was written") }
+            unlink(path)
+            if let saved { try saved.write(to: URL(fileURLWithPath: path)); chmod(path, 0o600) }
+            #expect(try f.get("doc").out == "text", "\(name) restored")
+        }
+        // An envelope as a link.
+        let file = try #require(try f.envelopeFiles().envelopes.first)
+        let bytes = try vaultRead(f.objects + "/" + file)
+        try bytes.write(to: URL(fileURLWithPath: victim + ".env"))
+        #expect(unlink(f.objects + "/" + file) == 0 && symlink(victim + ".env", f.objects + "/" + file) == 0)
+        expectVaultCleanFailure(try f.get("doc"), "an envelope as a symbolic link")
+    }
+
+    /// A FIFO under any vault file's name is refused at once: nothing waits for a writer.
+    @Test(.timeLimit(.minutes(2))) func fifosAreRefusedWithoutHanging() throws {
+        let f = try VaultFixture()
+        try f.put("doc", Data("text".utf8))
+        let file = try #require(try f.envelopeFiles().envelopes.first)
+        for name in ["log", "index", "log.heads", "config", "lock", "objects/" + file] {
+            let path = f.vault + "/" + name
+            let saved = FileManager.default.fileExists(atPath: path) ? try vaultRead(path) : nil
+            unlink(path)
+            #expect(mkfifo(path, 0o600) == 0)
+            let commands: [[String]] = switch name {
+            case "lock": [["vault", "put", "doc", "-"]]
+            case "objects/" + file: [["vault", "get", "doc"], ["vault", "verify"]]
+            default: [["vault", "put", "doc", "-"], ["vault", "get", "doc"], ["vault", "verify"], ["vault", "log", "--verify"]]
+            }
+            for args in commands {
+                let out = f.path("fifo-out"), err = f.path("fifo-err")
+                let pid = try VaultSpawn.start([CLI.avaultPath] + args, env: VaultSpawn.environment(f), stdout: out, stderr: err)
+                var waited = 0
+                var status: Int32 = 0
+                while waitpid(pid, &status, WNOHANG) == 0, waited < 100 {
+                    usleep(50_000)
+                    waited += 1
+                }
+                #expect(waited < 100, "\(name) as a FIFO: \(args) hung for 5 s")
+                if waited >= 100 { _ = VaultSpawn.killGroup(pid) }
+                let text = ((try? String(contentsOfFile: err, encoding: .utf8)) ?? "") + ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
+                #expect(text.contains("a FIFO, not a regular file") || text.contains("corrupt: objects/\(file)"), "\(name) as a FIFO: \(args): \(text)")
+                #expect(status != 0, "\(name) as a FIFO: \(args) succeeded")
+                unlink(out)
+                unlink(err)
+            }
+            unlink(path)
+            if let saved { try saved.write(to: URL(fileURLWithPath: path)); chmod(path, 0o600) }
+        }
+        #expect(try f.get("doc").out == "text")
+    }
+
+    @Test func aVaultDirectoryOthersCanAccessIsRefused() throws {
+        let f = try VaultFixture()
+        try f.put("doc", Data("text".utf8))
+        for (dir, mode) in [(f.vault, 0o777), (f.vault, 0o755), (f.vault, 0o710), (f.objects, 0o777)] {
+            chmod(dir, mode_t(mode))
+            for args in [["vault", "get", "doc"], ["vault", "put", "doc", "-"], ["vault", "verify"]] {
+                let r = try f.avault(args, stdin: Data("x".utf8))
+                #expect(r.code == 2, "\(dir) mode \(String(mode, radix: 8)): \(args): \(r.code) \(r.err)")
+                #expect(r.err.contains("accessible by group or others"), "\(r.err)")
+                #expect(r.err.contains("hint: chmod 700 '\(dir)'"), "\(r.err)")
+            }
+            chmod(dir, 0o700)
+        }
+        #expect(try f.get("doc").out == "text")
+        // init makes it 700, and refuses an existing directory others can read.
+        let loose = f.path("loose-vault")
+        try FileManager.default.createDirectory(atPath: loose, withIntermediateDirectories: true)
+        chmod(loose, 0o755)
+        let i = try f.avault(["vault", "init", "--key", "drafts", "--vault", loose])
+        #expect(i.code == 2 && i.err.contains("chmod 700"), "\(i.err)")
+    }
+}
+
+/// Every number read from a vault file is range-checked: an error (exit 1), never a trap.
+@Suite struct VaultNumberTests {
+    @Test(arguments: ["1e300", "-1", "0", "1.5", "9007199254740993", "18446744073709551616", "-0", "1e-300"])
+    func anOutOfRangeSequenceNumberIsAnError(_ number: String) throws {
+        let f = try VaultFixture()
+        try f.put("doc", Data("text".utf8))
+        let log = try vaultRead(f.vault + "/log")
+        try vaultOverwrite(f.vault + "/log", with: log + Data("{\"seq\":\(number),\"op\":\"put\",\"prev\":\"\(String(repeating: "0", count: 64))\"}\n".utf8))
+        for args in [["vault", "put", "doc", "-"], ["vault", "get", "doc"], ["vault", "verify"]] {
+            let r = try f.avault(args, stdin: Data("x".utf8))
+            expectVaultCleanFailure(r, "seq \(number): \(args)")
+            #expect(r.code == 1, "seq \(number): \(args): \(r.code) \(r.err)")
+            #expect(r.err.contains("the log was altered: entry 3 is malformed"), "seq \(number): \(args): \(r.err)")
+        }
+        let l = try f.avault(["vault", "log", "--verify"])
+        #expect(l.code == 1 && l.out.contains("problem: entry 3 is malformed"), "seq \(number): \(l.code) \(l.out) \(l.err)")
+        #expect(!l.err.contains("Fatal error"), "\(l.err)")
+        try vaultOverwrite(f.vault + "/log", with: log)
+        // The same in a signed head.
+        #expect(try f.avault(["keys", "generate", "s", "--signing", "--unprotected"]).code == 0)
+        #expect(try f.avault(["vault", "log", "--sign", "s"]).code == 0)
+        let heads = try vaultRead(f.vault + "/log.heads")
+        try vaultOverwrite(f.vault + "/log.heads", with: heads + Data("{\"seq\":\(number),\"hash\":\"\(String(repeating: "0", count: 64))\",\"keyId\":\"0\",\"signature\":\"\",\"trustedComment\":\"\",\"globalSignature\":\"\"}\n".utf8))
+        let r = try f.avault(["vault", "log", "--verify"])
+        #expect(r.code == 1 && r.out.contains("problem: a signed head is malformed"), "head seq \(number): \(r.code) \(r.out) \(r.err)")
+        #expect(!r.err.contains("Fatal error"), "\(r.err)")
+    }
+}
+
+/// What an attacker with the vault's directory (and one key of the victim's keyring that they
+/// know) can write: a config and an index under that key, and a re-chained log.
+enum VaultForge {
+    /// Points `config` at key `name` (whose secret the attacker knows): a new naming key sealed
+    /// under it, and an empty index sealed under it that binds the log as it is.
+    static func pointConfig(_ f: VaultFixture, at name: String, key: SecretBytes, kid: KeyID) throws {
+        let config = try VaultFiles.Config(parsing: String(decoding: try vaultRead(f.vault + "/config"), as: UTF8.self))
+        var forged = config
+        forged.keyName = name
+        let nonce = SecureRandom.bytes(count: 24)
+        forged.namingKey = VaultFiles.Sealed(kid: kid, nonce: nonce, ciphertext: try XChaCha20Poly1305.seal(
+            SecureRandom.bytes(count: 32), key: key, nonce: nonce, associatedData: config.namingKeyAssociatedData(kid: kid)))
+        let lines = String(decoding: try vaultRead(f.vault + "/log"), as: UTF8.self).split(separator: "\n")
+        let last = try #require(lines.last)
+        let seq = try #require((try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])?["seq"] as? Int)
+        let head = VaultFiles.Head(seq: seq, hash: Hex.encode(BLAKE2b.hash(Array(last.utf8), digestSize: 32)))
+        let index = VaultFiles.Index(vaultID: config.vaultID, keyName: name, namingKid: kid, log: head, signedHead: nil)
+        let indexNonce = SecureRandom.bytes(count: 24)
+        // The attacker writes the index format the vault has (format 1 before issue 9).
+        let formatOne = String(decoding: try vaultRead(f.vault + "/index"), as: UTF8.self).hasPrefix("avault-vault-index v1\n")
+        let plaintext = formatOne ? Array(#"{"objects":[]}"#.utf8) : VaultFiles.indexJSON(index)
+        let ad = formatOne ? Array("avault/vault/v1;index;\(config.vaultID);\(kid.hex)".utf8) : forged.indexAssociatedData(kid: kid)
+        let ciphertext = try XChaCha20Poly1305.seal(plaintext, key: key, nonce: indexNonce, associatedData: ad)
+        let text = (formatOne ? "avault-vault-index v1" : VaultFiles.indexMagic) + "\n\(kid.hex) \(Base64.encode(indexNonce));\(Base64.encode(ciphertext))\n"
+        try vaultOverwrite(f.vault + "/config", with: Data(forged.text.utf8))
+        try vaultOverwrite(f.vault + "/index", with: Data(text.utf8))
+    }
+
+    /// Edits the log's lines, then renumbers them and re-chains every `prev` (the chain has no key).
+    static func rewriteLog(_ f: VaultFixture, _ edit: (inout [String]) -> Void) throws {
+        var lines = String(decoding: try vaultRead(f.vault + "/log"), as: UTF8.self).split(separator: "\n").map(String.init)
+        edit(&lines)
+        var prev = String(repeating: "0", count: 64)
+        var out = ""
+        for (i, line) in lines.enumerated() {
+            var text = line.replacingOccurrences(of: #"^\{"seq":\d+,"#, with: "{\"seq\":\(i + 1),", options: .regularExpression)
+            text = text.replacingOccurrences(of: #""prev":"[0-9a-f]{64}"\}$"#, with: "\"prev\":\"\(prev)\"}", options: .regularExpression)
+            prev = Hex.encode(BLAKE2b.hash(Array(text.utf8), digestSize: 32))
+            out += text + "\n"
+        }
+        try vaultOverwrite(f.vault + "/log", with: Data(out.utf8))
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Durability is observed, not assumed: the real binary runs under `strace`, and every file it
+/// renames into place in the vault or the keyring must have been `fsync`ed after its last write
+/// and before the rename, every appended file `fsync`ed after its last write, and the
+/// directory of every rename `fsync`ed after it — all before the command acknowledges (its
+/// first write to standard output). SIGKILL keeps the page cache, so no crash test can see a
+/// missing `fsync`; this one does.
+@Suite(.serialized) struct VaultDurabilityTests {
+    /// One system call from `strace -f -y`.
+    struct Call: CustomStringConvertible {
+        var index: Int
+        var name: String
+        var args: String
+        var result: String
+        var description: String { "#\(index) \(name)(\(args)) = \(result)" }
+    }
+
+    static let strace: String? = ["/usr/bin/strace", "/bin/strace"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// Runs `avault args…` under strace; returns the calls and the exit status.
+    static func trace(_ f: VaultFixture, _ args: [String], stdin: Data = Data()) throws -> (calls: [Call], code: Int32?, out: String) {
+        let strace = try #require(Self.strace, "strace is not installed (scripts/setup installs it)")
+        let traceFile = f.path("trace-\(UUID().uuidString)"), input = f.path("stdin"), out = f.path("stdout"), err = f.path("stderr")
+        try stdin.write(to: URL(fileURLWithPath: input))
+        defer { for p in [traceFile, input, out, err] { unlink(p) } }
+        let exit = try VaultSpawn.run([strace, "-f", "-y", "-qq", "-s", "256", "-o", traceFile,
+                                       "-e", "trace=write,pwrite64,fsync,fdatasync,rename,renameat,renameat2",
+                                       CLI.avaultPath] + args,
+                                      env: VaultSpawn.environment(f), stdin: input, stdout: out, stderr: err)
+        let text = try String(contentsOfFile: traceFile, encoding: .utf8)
+        #expect(exit.code == 0, "\(args): exit \(exit): \((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
+        return (parse(text), exit.code, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
+    }
+
+    /// Parses strace's lines (`PID name(args) = result`), joining `<unfinished ...>` halves.
+    static func parse(_ text: String) -> [Call] {
+        var calls: [Call] = []
+        var pending: [String: String] = [:]
+        for raw in text.split(separator: "\n").map(String.init) {
+            guard let space = raw.firstIndex(of: " ") else { continue }
+            let pid = String(raw[..<space])
+            var line = String(raw[raw.index(after: space)...].drop { $0 == " " })
+            if line.hasSuffix("<unfinished ...>") {
+                pending[pid] = String(line.dropLast("<unfinished ...>".count))
+                continue
+            }
+            if line.hasPrefix("<... "), let resumed = line.range(of: " resumed>") {
+                line = (pending.removeValue(forKey: pid) ?? "") + line[resumed.upperBound...]
+            }
+            // strace pads short calls: `fsync(3</d>)      = 0`.
+            guard let open = line.firstIndex(of: "("), let eq = line.range(of: " = ", options: .backwards) else { continue }
+            let head = line[..<eq.lowerBound].reversed().drop { $0 == " " }
+            guard head.first == ")" else { continue }
+            let close = line.index(line.startIndex, offsetBy: head.count - 1)
+            calls.append(Call(index: calls.count, name: String(line[..<open]), args: String(line[line.index(after: open)..<close]),
+                              result: String(line[eq.upperBound...])))
+        }
+        return calls
+    }
+
+    /// The path strace shows for a descriptor argument: `5</a/b>` or `AT_FDCWD</a>`.
+    static func fdPath(_ arg: Substring) -> String? {
+        guard let lt = arg.firstIndex(of: "<"), arg.hasSuffix(">") else { return nil }
+        return String(arg[arg.index(after: lt)..<arg.index(before: arg.endIndex)])
+    }
+
+    static func unquote(_ arg: Substring) -> String {
+        var s = arg.trimmingCharacters(in: .whitespaces)
+        if s.hasPrefix("\""), s.hasSuffix("\""), s.count >= 2 { s = String(s.dropFirst().dropLast()) }
+        return s
+    }
+
+    /// The arguments split at top-level commas (strings may hold commas).
+    static func arguments(_ args: String) -> [Substring] {
+        var out: [Substring] = []
+        var start = args.startIndex, inString = false, escaped = false, depth = 0
+        var i = args.startIndex
+        while i < args.endIndex {
+            let c = args[i]
+            if inString {
+                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+            } else if c == "\"" { inString = true } else if c == "<" || c == "[" || c == "{" { depth += 1 } else if c == ">" || c == "]" || c == "}" {
+                depth -= 1
+            } else if c == ",", depth == 0 {
+                out.append(args[start..<i].drop { $0 == " " })
+                start = args.index(after: i)
+            }
+            i = args.index(after: i)
+        }
+        out.append(args[start...].drop { $0 == " " })
+        return out
+    }
+
+    /// The problems with the calls before the acknowledgement, for files under `root`, followed
+    /// in order: a write makes a file dirty, its `fsync` clean; a rename needs a clean file (the
+    /// state moves with the name) and leaves its directory to be synced; at the acknowledgement
+    /// no directory may wait for a sync and no appended log be dirty.
+    static func durabilityProblems(_ calls: [Call], root: String) -> (problems: [String], renamed: [String]) {
+        guard let ack = calls.first(where: { ($0.name == "write") && $0.args.hasPrefix("1<") }) else {
+            return (["the command never acknowledged (no write to standard output)"], [])
+        }
+        var problems: [String] = [], renamed: [String] = []
+        var clean: [String: Bool] = [:]
+        var unsyncedDirectories: [String: Call] = [:]
+        func show(_ path: String) -> String { path.hasPrefix(root + "/") ? String(path.dropFirst(root.count + 1)) : path }
+        for c in calls where c.index < ack.index {
+            let args = arguments(c.args)
+            switch c.name {
+            case "write", "pwrite64":
+                if let path = args.first.flatMap(fdPath) { clean[path] = false }
+            case "fsync", "fdatasync":
+                guard c.result == "0", let path = args.first.flatMap(fdPath) else { break }
+                clean[path] = true
+                unsyncedDirectories[path] = nil
+            case "rename", "renameat", "renameat2":
+                guard c.result == "0" else { break }
+                let (from, to): (String, String)
+                if c.name == "rename" {
+                    from = unquote(args[0]); to = unquote(args[1])
+                } else {
+                    guard args.count >= 4, let fromDir = fdPath(args[0]), let toDir = fdPath(args[2]) else { break }
+                    let a = unquote(args[1]), b = unquote(args[3])
+                    from = a.hasPrefix("/") ? a : fromDir + "/" + a
+                    to = b.hasPrefix("/") ? b : toDir + "/" + b
+                }
+                guard to.hasPrefix(root + "/") else { break }
+                renamed.append(show(to))
+                if clean[from] != true {
+                    problems.append("\(show(to)) was renamed into place without an fsync of its bytes after their last write (\(c))")
+                }
+                clean[to] = clean.removeValue(forKey: from)
+                unsyncedDirectories[String(to[..<to.lastIndex(of: "/")!])] = c
+            default:
+                break
+            }
+        }
+        for (directory, c) in unsyncedDirectories.sorted(by: { $0.key < $1.key }) {
+            problems.append("\(show(directory)) was not synced after a rename and before the acknowledgement (\(c))")
+        }
+        // Appended files (the log, log.heads): synced after their last write.
+        for (path, isClean) in clean.sorted(by: { $0.key < $1.key }) where path.hasPrefix(root + "/") && !isClean
+            && (path.hasSuffix("/log") || path.hasSuffix("/log.heads")) {
+            problems.append("\(show(path)) was appended to and not synced before the acknowledgement")
+        }
+        return (problems, renamed)
+    }
+
+    @Test func everyAcknowledgedWriteIsSyncedBeforeItsRenameAndItsDirectoryBeforeTheAcknowledgement() throws {
+        let f = try VaultFixture()
+        let resolved = try #require(realpath(f.dir.path, nil))
+        let root = String(cString: resolved)
+        free(resolved)
+        try f.put("doc", Data("first".utf8))
+        var rng = SeededRNG(seed: 0xD0_4AB1E)
+        let records = f.path("records")
+        try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
+        for i in 0..<3 {
+            try CLI.write("---\ntitle: Record \(i)\nwebUrl: https://example.org/\(i)\n---\n\nBody \(i).\n", to: URL(fileURLWithPath: records + "/r\(i).md"))
+        }
+        #expect(try f.avault(["keys", "generate", "logsigner", "--signing", "--unprotected"]).code == 0)
+        let steps: [(String, [String], Data, [String])] = [
+            ("a small put", ["vault", "put", "doc", "-"], Data("second".utf8), ["objects/", "vault/index", "vault/log"]),
+            ("a put of five chunks", ["vault", "put", "big", "-"], rng.data(300_000), ["objects/", "vault/index"]),
+            ("an import of three records", ["vault", "import", records], Data(), ["objects/", "vault/index"]),
+            ("rm", ["vault", "rm", "big"], Data(), ["vault/index"]),
+            ("purge", ["vault", "purge", "big", "--force"], Data(), ["vault/index"]),
+            ("log --sign", ["vault", "log", "--sign", "logsigner"], Data(), ["vault/index", "vault/log.heads"]),
+        ]
+        for (what, args, stdin, expected) in steps {
+            let (calls, code, _) = try Self.trace(f, args, stdin: stdin)
+            guard code == 0 else { continue }
+            let (problems, renamed) = Self.durabilityProblems(calls, root: root)
+            #expect(problems.isEmpty, "\(what): \(problems)")
+            for e in expected where e != "vault/log" && e != "vault/log.heads" {
+                #expect(renamed.contains { $0.contains(e) }, "\(what): no rename of \(e) seen; renamed: \(renamed)")
+            }
+        }
+        // A rotation and a rewrap: staged envelopes, the config, the index.
+        #expect(try f.avault(["keys", "rotate", "drafts"]).code == 0)
+        let (calls, code, out) = try Self.trace(f, ["vault", "rewrap"])
+        #expect(code == 0 && out.hasPrefix("rewrapped 5 versions"), "\(out)")
+        let (problems, renamed) = Self.durabilityProblems(calls, root: root)
+        #expect(problems.isEmpty, "rewrap: \(problems)")
+        #expect(renamed.contains("vault/config") && renamed.filter { $0.hasPrefix("vault/objects/.rewrap-") }.count == 5, "\(renamed)")
+        #expect(try f.verify().code == 0)
+    }
+
+    /// The checker itself: a trace with the envelope's fsync removed, or the directory's, fails.
+    @Test func theCheckerCatchesAMissingSync() {
+        let ok = """
+            1  write(5</r/v/objects/.tmp-1>, "x", 1) = 1
+            1 fsync(5</r/v/objects/.tmp-1>) = 0
+            1 renameat(4</r/v/objects>, ".tmp-1", 4</r/v/objects>, "n-1") = 0
+            1 fsync(4</r/v/objects>)     = 0
+            1 write(6</r/v/log>, "{}\\n", 3) = 3
+            1 fsync(6</r/v/log>) = 0
+            1 write(1</r/out>, "stored", 6) = 6
+            """
+        #expect(Self.durabilityProblems(Self.parse(ok), root: "/r").problems.isEmpty)
+        for (what, line) in [("the envelope's fsync", "1 fsync(5</r/v/objects/.tmp-1>) = 0"), ("the directory's fsync", "1 fsync(4</r/v/objects>)     = 0"),
+                             ("the log's fsync", "1 fsync(6</r/v/log>) = 0")] {
+            let broken = ok.split(separator: "\n").filter { $0 != line }.joined(separator: "\n")
+            #expect(!Self.durabilityProblems(Self.parse(broken), root: "/r").problems.isEmpty, "without \(what)")
+        }
+        // A write after the fsync and before the rename is not durable either.
+        let late = ok.replacingOccurrences(of: "1 renameat(", with: "1 write(5</r/v/objects/.tmp-1>, \"y\", 1) = 1\n1 renameat(")
+        #expect(!Self.durabilityProblems(Self.parse(late), root: "/r").problems.isEmpty)
+    }
+}

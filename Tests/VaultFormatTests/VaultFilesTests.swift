@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+import VaultCrypto
+import VaultFormat
+
+/// The vault's pure parsers: strict, round-tripping, and every number range-checked (an
+/// error, never a trap).
+@Suite struct VaultFilesTests {
+    static let hash = String(repeating: "ab", count: 32)
+    static let name = String(repeating: "c", count: 32)
+
+    static var index: VaultFiles.Index {
+        VaultFiles.Index(vaultID: String(repeating: "0f", count: 16), keyName: "drafts", namingKid: KeyID(hex: "0011223344556677")!,
+                         log: VaultFiles.Head(seq: 12, hash: hash), signedHead: VaultFiles.Head(seq: 9, hash: hash),
+                         used: [name: 4],
+                         objects: [VaultFiles.Object(id: "https://example.org/a", name: name, deleted: nil, versions: [
+                             VaultFiles.Version(number: 5, size: 0, created: "2026-01-01T00:00:00Z", contentType: nil, kid: "0011223344556677", digest: hash),
+                             VaultFiles.Version(number: 7, size: 70_000, created: "2026-01-02T00:00:00Z", contentType: "text/markdown",
+                                                kid: "0011223344556677", digest: hash),
+                         ])])
+    }
+
+    @Test func theIndexRoundTrips() throws {
+        let bytes = VaultFiles.indexJSON(Self.index)
+        #expect(try VaultFiles.parseIndexJSON(bytes) == Self.index)
+        #expect(try VaultFiles.indexJSON(VaultFiles.parseIndexJSON(bytes)) == bytes)
+    }
+
+    /// Replaces the first `"key":value` in the index's JSON.
+    static func indexWith(_ key: String, _ value: String) -> [UInt8] {
+        let text = String(decoding: VaultFiles.indexJSON(index), as: UTF8.self)
+        let range = text.range(of: "\"\(key)\":[^,}\\]]*", options: .regularExpression)!
+        return Array(text.replacingCharacters(in: range, with: "\"\(key)\":\(value)").utf8)
+    }
+
+    @Test(arguments: [("n", "1e300"), ("n", "0"), ("n", "-1"), ("n", "2147483648"), ("n", "1.5"), ("size", "1e300"), ("size", "-1"),
+                      ("size", "9007199254740992"), ("seq", "1e300"), ("seq", "0"), ("seq", "18446744073709551616"), ("last", "1e300"),
+                      ("last", "0"), ("format", "1"), ("n", "\"5\""), ("digest", "\"abc\""), ("hash", "\"ABAB\""), ("name", "\"../x\"")])
+    func outOfRangeOrMalformedIndexFieldsAreErrors(_ key: String, _ value: String) {
+        #expect(throws: FormatError.self, "\(key): \(value)") { _ = try VaultFiles.parseIndexJSON(Self.indexWith(key, value)) }
+    }
+
+    @Test func versionsMustIncreaseAndNamesBeUnique() throws {
+        var index = Self.index
+        index.objects[0].versions.swapAt(0, 1)
+        #expect(throws: FormatError.self) { _ = try VaultFiles.parseIndexJSON(VaultFiles.indexJSON(index)) }
+        index = Self.index
+        index.objects.append(index.objects[0])
+        #expect(throws: FormatError.self) { _ = try VaultFiles.parseIndexJSON(VaultFiles.indexJSON(index)) }
+    }
+
+    @Test func aFormatOneIndexIsRefusedByName() {
+        #expect { _ = try VaultFiles.parseIndex("avault-vault-index v1\nxyz\n") } throws: { error in
+            "\(error)".contains("format 1")
+        }
+    }
+
+    @Test(arguments: ["1e300", "-1", "0", "1.5", "9007199254740992", "1e-300", "\"1\"", "null", "true"])
+    func logEntrySequenceNumbersAreRangeChecked(_ seq: String) {
+        let line = "{\"seq\":\(seq),\"time\":\"t\",\"op\":\"put\",\"prev\":\"\(Self.hash)\"}"
+        #expect(throws: FormatError.self, "\(seq)") { _ = try VaultFiles.LogEntry(parsing: line) }
+    }
+
+    @Test func logEntriesAndSignedHeadsParse() throws {
+        let line = VaultFiles.logLine(seq: 3, time: "2026-01-01T00:00:00Z", [("op", .string("put")), ("version", .number(7))], prev: Self.hash)
+        let entry = try VaultFiles.LogEntry(parsing: line)
+        #expect(entry.seq == 3 && entry.op == "put" && entry.prev == Self.hash)
+        #expect(try entry.integer("version", in: 1...VaultFiles.maxVersion) == 7)
+        #expect(throws: FormatError.self) { _ = try entry.integer("version", in: 8...9) }
+        let head = VaultFiles.SignedHead(head: VaultFiles.Head(seq: 3, hash: Self.hash), keyID: "AB", signatureLine: "s",
+                                         trustedComment: "c", globalSignatureLine: "g")
+        let parsed = try VaultFiles.SignedHead(parsing: head.line)
+        #expect(parsed.head == head.head && parsed.line == head.line)
+        #expect(throws: FormatError.self) { _ = try VaultFiles.SignedHead(parsing: head.line.replacingOccurrences(of: "\"seq\":3", with: "\"seq\":1e300")) }
+    }
+
+    @Test func envelopeFileNamesAreStrict() {
+        #expect(VaultFiles.parseEnvelopeFileName(Self.name + "-12")! == (Self.name, 12))
+        for bad in [Self.name + "-0", Self.name + "-012", Self.name + "-2147483648", Self.name + "-99999999999999999999999",
+                    Self.name + "-+1", Self.name + "--1", Self.name.uppercased() + "-1", ".rewrap-" + Self.name + "-1", Self.name] {
+            #expect(VaultFiles.parseEnvelopeFileName(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func envelopeSizes() {
+        let h = VaultFiles.envelopeHeaderSize, o = 17
+        #expect(VaultFiles.envelopeSize(plaintext: 0) == h + o)
+        #expect(VaultFiles.envelopeSize(plaintext: 65_536) == h + 65_536 + o)
+        #expect(VaultFiles.envelopeSize(plaintext: 65_537) == h + 65_537 + 2 * o)
+    }
+}
