@@ -111,6 +111,8 @@ extension Vault {
         report.lastSeq = chain.last?.seq ?? 0
         report.unfinishedTail = chain.unfinishedTail
 
+        // The keyring's public keys count only once the keyring itself is authenticated.
+        _ = try keyring.authenticate()
         var ringKeys: [Minisign.KeyID: KeyringFile.Entry] = [:]
         for e in keyring.file.entries where e.algorithm == .ed25519 {
             if let id = Minisign.KeyID(printed: e.id), e.publicKey != nil { ringKeys[id] = e }

@@ -392,7 +392,12 @@ struct VaultLogCommand: ParsableCommand {
             return
         }
         if verify {
-            let store = (try? TrustStore(path: TrustStore.location(explicit: nil, keyringDirectory: vault.keyring.directory)))?.file
+            // A missing trust store is fine (heads may be by keyring keys); a refused or malformed one is an error.
+            var store: TrustStoreFile?
+            if case .store(let file)? = try TrustStore.source(publicKeyFiles: [], explicit: nil,
+                                                             keyringDirectory: vault.keyring.directory, required: false) {
+                store = file
+            }
             let report = try vault.verifyLog(trustStore: store, now: now())
             var out = "\(report.entries) entries, \(report.signedHeads) signed head\(report.signedHeads == 1 ? "" : "s")"
             out += report.signedThrough > 0 ? ", signed through entry \(report.signedThrough)\n" : "\n"
