@@ -21,6 +21,14 @@ public enum FileSystem {
         return try readAll(fd: fd, name: path, sizeHint: Int(st.st_size))
     }
 
+    /// The name in a directory entry from `readdir`. (The entry may end right after its name's
+    /// NUL, before the 256 bytes `d_name` is declared with: read through a pointer, never copy
+    /// the field.)
+    public static func name(of entry: UnsafeMutablePointer<dirent>) -> String {
+        let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        return String(cString: UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
+    }
+
     /// What kind of file is at a path (symbolic links followed).
     public enum FileKind: String, Sendable {
         case regular = "a regular file", directory = "a directory", fifo = "a FIFO", socket = "a socket"

@@ -49,9 +49,7 @@ public enum RecordWalker {
         guard let d = opendir(dir) else { throw .io(path: dir, reason: FileSystem.errnoText()) }
         var names: [String] = []
         while let entry = readdir(d) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+            let name = FileSystem.name(of: entry)
             if !name.hasPrefix(".") { names.append(name) }
         }
         closedir(d)

@@ -12,13 +12,15 @@ import VaultCrypto
 public final class SecureDirectory {
     /// The directory's path, for messages.
     public let path: String
-    /// Its descriptor (`O_DIRECTORY | O_NOFOLLOW`).
+    /// Its descriptor.
     public let fd: Int32
 
-    /// Opens the directory at `path`. The last component must not be a symbolic link. With
-    /// `requirePrivate`, a directory that group or others can access is refused with a hint.
+    /// Opens the directory at `path`. The path itself is the user's choice (a keyring directory
+    /// linked from a dotfiles repository is fine) and is followed; everything inside is opened
+    /// relative to the descriptor, without following links. With `requirePrivate`, a directory
+    /// that group or others can access is refused with a hint.
     public init(path: String, requirePrivate: Bool) throws(AvaultError) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw Self.openError(path) }
         self.path = path
         self.fd = fd
@@ -179,7 +181,7 @@ public final class SecureDirectory {
         defer { closedir(d) }
         var out: [String] = []
         while let entry = readdir(d) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            let name = FileSystem.name(of: entry)
             if name != "." && name != ".." { out.append(name) }
         }
         return out

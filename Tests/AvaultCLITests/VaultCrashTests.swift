@@ -45,7 +45,7 @@ import Glibc
         done
         """
 
-    @Test func killedWritersNeverLoseAnAcknowledgedPut() throws {
+    @Test(.disabled(if: CLI.sanitized, "counts acknowledged puts in a fixed time: too slow under AddressSanitizer")) func killedWritersNeverLoseAnAcknowledgedPut() throws {
         let start = Date()
         let f = try VaultFixture()
         let seed = UInt64(ProcessInfo.processInfo.environment["AVAULT_CRASH_SEED"] ?? "") ?? 0xC4A5_0001

@@ -19,6 +19,10 @@ enum CLI {
         return me.deletingLastPathComponent().appendingPathComponent("avault").path
     }()
 
+    /// Whether the tests run under a sanitizer (`.ci/run` sets `AVAULT_SANITIZER`): tests that
+    /// measure memory or speed, or trace system calls, are skipped then.
+    static let sanitized = ProcessInfo.processInfo.environment["AVAULT_SANITIZER"] != nil
+
     struct Result {
         var stdout: Data
         var stderr: Data
