@@ -30,16 +30,16 @@ public enum Drafts {
     public static func seal(path: String, keyring: Keyring, keyName: String, fields: [String], signer: Signer?) throws(AvaultError) -> Result {
         let (text, document) = try RecordSigner.read(path)
         guard document.fields["secured"] == nil else {
-            throw .refused("\(path): the record already has a secured field", hint: "unseal it first, or use 'avault migrate' for a legacy blob")
+            throw .alreadySecured(path: path)
         }
         var editor = try edit(text, document, path)
         var sealed: [FieldValue] = []
         for name in fields {
             guard !["webUrl", "originalUrl", "secured", RecordSignatures.fieldName].contains(name) else {
-                throw .refused("\(path): '\(name)' cannot be sealed", hint: name.hasSuffix("Url") ? "the context of the blob comes from it" : nil)
+                throw .refused("\(path): '\(name)' cannot be sealed" + (name.hasSuffix("Url") ? " (the context of the blob comes from it)" : ""))
             }
             guard let (block, after) = editor.remove(name) else {
-                throw .refused("\(path): the record has no field '\(name)'", hint: nil)
+                throw .refused("\(path): the record has no field '\(name)'")
             }
             sealed.append(.object([("name", .string(name)), ("after", after.map(FieldValue.string) ?? .null), ("yaml", .string(block.text))]))
         }
@@ -70,10 +70,10 @@ public enum Drafts {
         var name = keyName
         if name == nil {
             guard case .v2(let kid, _, _) = blob else {
-                throw .refused("\(path): a legacy v1 blob does not say which key opens it", hint: "name a legacy key with --key")
+                throw .legacyBlobNeedsKey(path: path)
             }
             guard let entry = keyring.file.entries.first(where: { $0.id == kid.hex }) else {
-                throw .refused("\(path): the keyring has no key with id \(kid.hex), which the blob names", hint: "see 'avault keys list'")
+                throw .refused("\(path): the keyring has no key with id \(kid.hex), which the blob names")
             }
             name = entry.name
         }
@@ -87,15 +87,15 @@ public enum Drafts {
             // Fields come back in the reverse order of their removal, so each finds the key it followed.
             for field in fields.reversed() {
                 guard case .string(let fieldName)? = field["name"], case .string(let yaml)? = field["yaml"] else {
-                    throw .refused("\(path): the sealed payload is malformed", hint: nil)
+                    throw .refused("\(path): the sealed payload is malformed")
                 }
                 guard !editor.blocks.contains(where: { $0.key == fieldName }) else {
-                    throw .refused("\(path): field '\(fieldName)' was added while the record was sealed; nothing was written", hint: nil)
+                    throw .refused("\(path): field '\(fieldName)' was added while the record was sealed; nothing was written")
                 }
                 editor.insert(FrontMatterEditor.Block(key: fieldName, text: yaml), after: field["after"]?.stringValue)
                 // Its value, read from its own lines alone, is what the unsealed record must show.
                 guard let restored = (try? FrontMatter.parse(Substring(yaml), firstLine: 1))?.fields[fieldName] else {
-                    throw .refused("\(path): the sealed payload holds unreadable YAML for field '\(fieldName)'; nothing was written", hint: nil)
+                    throw .refused("\(path): the sealed payload holds unreadable YAML for field '\(fieldName)'; nothing was written")
                 }
                 expected.fields.append((fieldName, restored))
             }
@@ -104,10 +104,10 @@ public enum Drafts {
         } else {
             // Not a sealed draft (a legacy blob, or one made by 'secured encrypt'): its plaintext becomes the body.
             guard let body = String(validating: plaintext, as: UTF8.self) else {
-                throw .refused("\(path): the decrypted payload is not text, so it cannot become the body", hint: "decrypt it with 'avault secured decrypt --record'")
+                throw .notASealedDraft(path: path, binary: true)
             }
             guard editor.body.allSatisfy(\.isWhitespace) else {
-                throw .refused("\(path): the blob does not hold a sealed draft, and its plaintext would replace the record's body", hint: "read it with 'avault secured decrypt --record \(path)'")
+                throw .notASealedDraft(path: path, binary: false)
             }
             editor.body = body
             expected.body = body
@@ -122,7 +122,7 @@ public enum Drafts {
                                signer: Signer?) throws(AvaultError) -> Result {
         let (text, document) = try RecordSigner.read(path)
         let blob = try securedBlob(document, path)
-        guard case .v1 = blob else { throw .refused("\(path): the secured blob is already v2", hint: nil) }
+        guard case .v1 = blob else { throw .refused("\(path): the secured blob is already v2") }
         let authorization = try legacyAuthorization(blob, document, legacy)
         var plaintext = try keyring.decrypt(blob, keyName: fromKey, context: document.securedContext, legacy: authorization)
         defer { wipe(&plaintext) }

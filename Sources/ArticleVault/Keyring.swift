@@ -129,14 +129,12 @@ public final class Keyring {
     }
 
     private func version1Refusal() -> AvaultError {
-        .refused("\(path): a version 1 keyring (\(KeyringFile.magicV1)), which nothing authenticates as a whole: an added key or a changed status or public key would go unnoticed",
-                 hint: "upgrade it once with 'avault keys upgrade --keyring \(directory)': it asks for the passphrase, checks what version 1 allows, and writes \(KeyringFile.magic)")
+.keyringVersion1(path: path, directory: directory)
     }
 
     /// Tampering found in this keyring: exit status 1.
     func tampered(_ what: String) -> AvaultError {
-        .tampered("\(path): the keyring was modified outside avault: \(what)",
-                  hint: "if you did not change it, someone or something that can write \(directory) did: do not use it; restore keyring.avk from a backup you trust")
+.tampered("\(path): the keyring was modified outside avault: \(what)", area: .keyring(directory: directory))
     }
 
     /// What needs no passphrase: a keyring with a passphrase holds sealed secrets only, and an
@@ -192,7 +190,7 @@ public final class Keyring {
         var body = Array(out.authenticatedText().utf8)
         defer { wipe(&body) }
         if let kdf = out.kdf {
-            guard let keys, keys.kdf == kdf else { throw .refused("\(path): internal error: no key for the keyring's passphrase", hint: nil) }
+            guard let keys, keys.kdf == kdf else { throw .refused("\(path): internal error: no key for the keyring's passphrase") }
             out.mac = BLAKE2b.hash(body, digestSize: KeyringFile.macSize, key: keys.mac)
         } else {
             out.mac = nil
@@ -202,7 +200,7 @@ public final class Keyring {
         let readBack = try? KeyringFile(parsing: String(decoding: text, as: UTF8.self))
         let authenticates = out.kdf == nil || keys.map { ConstantTime.equals(BLAKE2b.hash(body, digestSize: KeyringFile.macSize, key: $0.mac), out.mac ?? []) } == true
         guard readBack == out, authenticates else {
-            throw .refused("\(path): the keyring about to be written did not read back as meant; nothing was written", hint: nil)
+            throw .refused("\(path): the keyring about to be written did not read back as meant; nothing was written")
         }
         try dir.writeAtomically(Self.fileName, text, mode: 0o600)
         file = out
@@ -222,7 +220,7 @@ public final class Keyring {
         let all = versions(of: name)
         guard !all.isEmpty else { throw noSuchKey(name) }
         guard let entry = all.last(where: { $0.retired == nil }) else {
-            throw .refused("key '\(name)' has no active version", hint: "see 'avault keys list'")
+            throw .noActiveVersion(key: name)
         }
         return entry
     }
@@ -230,9 +228,7 @@ public final class Keyring {
     /// Error for a missing key, listing the names that exist.
     public func noSuchKey(_ name: String) -> AvaultError {
         let names = Set(file.entries.map(\.name)).sorted()
-        return .refused("no key named '\(name)' in \(directory)",
-                        hint: names.isEmpty ? "the keyring is empty; create a key with 'avault keys generate'"
-                                            : "the keyring has: \(names.joined(separator: ", "))")
+        return .noSuchKey(name: name, keyring: directory, existing: names)
     }
 
     /// The public key of the newest active version of the signing key `name`, after the keyring
@@ -242,7 +238,7 @@ public final class Keyring {
         try authenticate()
         let entry = try current(name)
         guard entry.algorithm == .ed25519, let id = Minisign.KeyID(printed: entry.id), let key = entry.publicKey else {
-            throw .refused("key '\(name)' is a \(entry.algorithm.kind) key, not a signing key", hint: nil)
+            throw .wrongKeyKind(key: name, kind: entry.algorithm.kind, use: .signing)
         }
         return Minisign.PublicKey(keyID: id, key: key)
     }
@@ -264,7 +260,7 @@ public final class Keyring {
     /// authenticated with them before they are returned.
     @discardableResult
     private func unlock() throws(AvaultError) -> UnlockedKeys {
-        guard let kdf = file.kdf else { throw .refused("\(path): the keyring has no passphrase set", hint: nil) }
+        guard let kdf = file.kdf else { throw .refused("\(path): the keyring has no passphrase set") }
         let keys: UnlockedKeys
         if let cached = self.keys, cached.kdf == kdf {
             keys = cached
@@ -303,8 +299,7 @@ public final class Keyring {
     /// The master key: Argon2id of the passphrase, with the file's limits range-checked first.
     private static func master(_ pass: SecretBytes, _ salt: [UInt8], _ limits: PasswordHash.Limits) throws(AvaultError) -> SecretBytes {
         guard acceptedOpsLimits.contains(limits.opsLimit), acceptedMemLimits.contains(limits.memLimit) else {
-            throw .refused("the keyring asks for key-derivation limits outside what avault accepts (passes \(limits.opsLimit), memory \(limits.memLimit) bytes; "
-                           + "accepted: 1 to 64 passes, 8 KiB to 4 GiB)", hint: nil)
+            throw .kdfLimits(opsLimit: limits.opsLimit, memLimit: limits.memLimit)
         }
         do {
             return try PasswordHash.argon2id(length: KeyDerivation.masterKeySize, passphrase: pass, salt: salt, limits: limits)
@@ -319,7 +314,7 @@ public final class Keyring {
         let keys = try subkeys(master, kdf)
         guard (try? XChaCha20Poly1305.open(kdf.check.ciphertext, key: keys.seal, nonce: kdf.check.nonce,
                                            associatedData: KeyringFile.checkAssociatedData)) == KeyringFile.checkPlaintext else {
-            throw .wrongPassphrase(what: what, hint: origin)
+            throw .wrongPassphrase(what: what, origin: origin)
         }
         return keys
     }
@@ -407,26 +402,24 @@ public final class Keyring {
     public func add(name: String, algorithm: KeyringFile.Algorithm, secret: SecretBytes, id: String,
                     publicKey: [UInt8]? = nil, protected: Bool, now: Int64) throws(AvaultError) -> KeyringFile.Entry {
         guard KeyringFile.isValidName(name) else {
-            throw .refused("invalid key name '\(name)'", hint: "use 1 to 64 letters, digits, '.', '_' or '-', not starting with '.' or '-'")
+            throw .invalidKeyName(name)
         }
         let existing = versions(of: name)
         if let first = existing.first, first.algorithm.kind != algorithm.kind {
-            throw .refused("key '\(name)' is a \(first.algorithm.kind) key, not a \(algorithm.kind) key", hint: nil)
+            throw .wrongKeyKind(key: name, kind: first.algorithm.kind, use: .newVersion(algorithm.kind))
         }
         if let clash = file.entries.first(where: { $0.id == id }) {
-            throw .refused("this key is already in the keyring as '\(clash.name)' version \(clash.version) (id \(id))", hint: nil)
+            throw .keyAlreadyPresent(name: clash.name, version: clash.version, id: id)
         }
         if protected, file.entries.contains(where: { !$0.isSealed }) {
-            throw .refused("the keyring \(directory) is unprotected (its secrets are stored in the clear): a protected key cannot join it",
-                           hint: "keep protected keys in a keyring of their own (--keyring DIR), or add this one with --unprotected")
+            throw .keyringProtectionMismatch(keyring: directory, keyringIsProtected: false)
         }
         if !protected, file.kdf != nil {
-            throw .refused("the keyring \(directory) is protected by a passphrase: it holds no unprotected secrets",
-                           hint: "keep throwaway keys in a keyring of their own (--keyring DIR), or leave out --unprotected")
+            throw .keyringProtectionMismatch(keyring: directory, keyringIsProtected: true)
         }
         let version = (existing.last?.version ?? 0) + 1
         guard version <= KeyringFile.maximumVersion else {
-            throw .refused("key '\(name)' has reached the last version a key may have (\(KeyringFile.maximumVersion))", hint: "generate a key under a new name")
+            throw .lastKeyVersion(key: name)
         }
         var entry = KeyringFile.Entry(algorithm: algorithm, id: id, name: name, version: version,
                                       created: RFC3339.format(now), publicKey: publicKey, secret: .plain(secret))
@@ -441,11 +434,11 @@ public final class Keyring {
         let all = versions(of: name)
         guard !all.isEmpty else { throw noSuchKey(name) }
         guard let index = file.entries.firstIndex(where: { $0.name == name && $0.version == version }) else {
-            throw .refused("key '\(name)' has no version \(version)", hint: "versions: \(all.map { String($0.version) }.joined(separator: ", "))")
+            throw .noSuchKeyVersion(key: name, version: version, versions: all.map(\.version))
         }
-        guard file.entries[index].retired == nil else { throw .refused("key '\(name)' version \(version) is already retired", hint: nil) }
+        guard file.entries[index].retired == nil else { throw .refused("key '\(name)' version \(version) is already retired") }
         guard all.contains(where: { $0.version != version && $0.retired == nil }) else {
-            throw .refused("version \(version) is the only active version of '\(name)'", hint: "rotate first: 'avault keys rotate \(name)'")
+            throw .onlyActiveVersion(key: name, version: version)
         }
         file.entries[index].retired = RFC3339.format(now)
     }
@@ -453,7 +446,7 @@ public final class Keyring {
     /// Re-seals every secret under `newPassphrase` with a fresh salt (and so new keys and a
     /// new authentication code).
     public func changePassphrase(to newPassphrase: SecretBytes) throws(AvaultError) {
-        guard file.kdf != nil else { throw .refused("the keyring has no sealed secrets to re-seal", hint: nil) }
+        guard file.kdf != nil else { throw .refused("the keyring has no sealed secrets to re-seal") }
         var secrets: [(Int, SecretBytes)] = []
         for (i, e) in file.entries.enumerated() { secrets.append((i, try secret(of: e))) }
         let keys = try Self.newKDF(newPassphrase)
@@ -504,7 +497,7 @@ extension Keyring {
     public func noteHead(_ head: VaultHead, vaultID: String) throws(AvaultError) {
         try Self.checkVaultID(vaultID)
         guard KeyringFile.isLowercaseHex(head.hash, count: 64) else {
-            throw .refused("a log head hash is 64 lowercase hex digits", hint: nil)
+            throw .refused("a log head hash is 64 lowercase hex digits")
         }
         try update { ring throws(AvaultError) in
             let new = KeyringFile.VaultHead(vaultID: vaultID, seq: head.seq, hash: head.hash)
@@ -519,7 +512,7 @@ extension Keyring {
 
     private static func checkVaultID(_ id: String) throws(AvaultError) {
         guard KeyringFile.isLowercaseHex(id, count: 32) else {
-            throw .refused("a vault id is 32 lowercase hex digits", hint: nil)
+            throw .refused("a vault id is 32 lowercase hex digits")
         }
     }
 }
@@ -545,17 +538,17 @@ extension Keyring {
     /// vouches that it is theirs, and it is sealed. A keyring without passphrase stays so.
     public static func upgrade(directory: String, passphrase: PassphraseSource, sealUnprotected: Bool) throws(AvaultError) -> Upgrade {
         let ring = Keyring(unloaded: directory, passphrase: passphrase)
-        guard try ring.openDirectory() != nil else { throw .refused("no keyring at \(directory)", hint: nil) }
+        guard try ring.openDirectory() != nil else { throw .refused("no keyring at \(directory)") }
         let dir = try SecureDirectory(path: directory, requirePrivate: true)
         let lock = try dir.lock(lockName)
         defer { withExtendedLifetime(lock) {} }
-        guard var bytes = try dir.read(fileName, secret: true) else { throw .refused("\(ring.path): no keyring to upgrade", hint: nil) }
+        guard var bytes = try dir.read(fileName, secret: true) else { throw .refused("\(ring.path): no keyring to upgrade") }
         defer { wipe(&bytes) }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .malformed(.invalidKeyring("not UTF-8", line: 1), file: ring.path)
         }
         switch KeyringFile.formatVersion(of: text) {
-        case 2: throw .refused("\(ring.path): already a version 2 keyring (\(KeyringFile.magic)); there is nothing to upgrade", hint: nil)
+        case 2: throw .refused("\(ring.path): already a version 2 keyring (\(KeyringFile.magic)); there is nothing to upgrade")
         case 1: break
         default: throw .malformed(.invalidKeyring("not an avault keyring (expected '\(KeyringFile.magicV1)')", line: 1), file: ring.path)
         }
@@ -572,7 +565,7 @@ extension Keyring {
             let kek = try master(p, kdf.salt, PasswordHash.Limits(opsLimit: kdf.opsLimit, memLimit: kdf.memLimit))
             guard (try? XChaCha20Poly1305.open(kdf.check.ciphertext, key: kek, nonce: kdf.check.nonce,
                                                associatedData: KeyringFile.checkAssociatedDataV1)) == KeyringFile.checkPlaintext else {
-                throw .wrongPassphrase(what: "the keyring \(directory)", hint: passphrase.origin)
+                throw .wrongPassphrase(what: "the keyring \(directory)", origin: passphrase.origin)
             }
             for e in old.entries {
                 switch e.secret {
@@ -592,10 +585,7 @@ extension Keyring {
         }
         for (e, secret) in zip(old.entries, secrets) { try ring.checkPublicKey(e, secret) }
         if !unsealed.isEmpty, !sealUnprotected {
-            throw .refused("\(ring.path): this keyring has a passphrase and yet unsealed secrets (key \(unsealed.joined(separator: ", key "))), "
-                           + "which version 1 allowed and version 2 does not; nothing was written",
-                           hint: "if they are yours, run 'avault keys upgrade --seal-unprotected' to seal them under the passphrase; "
-                               + "if you did not put them there, someone who can write \(directory) did: do not upgrade, restore a backup you trust")
+            throw .unsealedSecrets(path: ring.path, keys: unsealed, directory: directory)
         }
 
         var new = KeyringFile(kdf: nil, entries: old.entries)

@@ -10,7 +10,7 @@ public enum MinisignKeys {
         var keynumSK = file.keynumSK
         if file.kdf == .scrypt {
             guard file.memLimit <= 4 << 30, file.opsLimit <= 1 << 32 else {
-                throw .refused("\(path): the key asks for scrypt limits beyond what avault allows (memory ≤ 4 GiB)", hint: nil)
+                throw .refused("\(path): the key asks for scrypt limits beyond what avault allows (memory ≤ 4 GiB)")
             }
             let pass = try password.read()
             let stream: SecretBytes
@@ -28,13 +28,13 @@ public enum MinisignKeys {
                 h.update(UnsafeRawBufferPointer(rebasing: raw[0..<72]))
                 return ConstantTime.equals(h.finalize(), Array(raw[72..<104]))
             }
-            guard ok else { throw .wrongPassphrase(what: "\(path) (or the key is corrupt)", hint: password.origin) }
+            guard ok else { throw .wrongPassphrase(what: "\(path) (or the key is corrupt)", origin: password.origin) }
         }
         let keyID = keynumSK.withUnsafeBytes { Minisign.KeyID(bytes: Array($0[0..<8])) }
         do {
             return (keyID, try Ed25519SigningKey(secretKey: keynumSK.slice(8..<72)))
         } catch {
-            throw .refused("\(path): the secret key does not match its public half (corrupt key)", hint: nil)
+            throw .refused("\(path): the secret key does not match its public half (corrupt key)")
         }
     }
 

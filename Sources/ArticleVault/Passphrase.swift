@@ -38,17 +38,17 @@ public struct PassphraseSource: Sendable {
             secret = try Self.prompt("\(label): ", unavailable: "no \(label): give --passphrase-file, set \(environmentVariable), or run on a terminal")
             if confirm {
                 let again = try Self.prompt("\(label) (again): ", unavailable: "no terminal")
-                guard again == secret else { throw .refused("the two \(label)s differ", hint: nil) }
+                guard again == secret else { throw .refused("the two \(label)s differ") }
             }
         }
-        guard secret.count > 0 else { throw .refused("the \(label) is empty", hint: nil) }
+        guard secret.count > 0 else { throw .refused("the \(label) is empty") }
         return secret
     }
 
     /// Prompts on the controlling terminal with echo off.
     private static func prompt(_ text: String, unavailable: String) throws(AvaultError) -> SecretBytes {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { throw .refused(unavailable, hint: nil) }
+        guard fd >= 0 else { throw .refused(unavailable) }
         defer { close(fd) }
         var saved = termios()
         let haveTerm = tcgetattr(fd, &saved) == 0

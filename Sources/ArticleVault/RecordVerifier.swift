@@ -232,13 +232,13 @@ public struct SecuredDecryptChecker: Sendable {
     public init(keyring: Keyring, keyName name: String) throws(AvaultError) {
         let versions = keyring.versions(of: name).filter { $0.retired == nil }
         guard let first = versions.first else { throw keyring.noSuchKey(name) }
-        guard first.algorithm.kind == "content" || first.algorithm.kind == "legacy" else {
-            throw .refused("key '\(name)' is a \(first.algorithm.kind) key; checking blobs needs a content or legacy key", hint: nil)
+        guard first.algorithm.kind != .signing else {
+            throw .wrongKeyKind(key: name, kind: first.algorithm.kind, use: .blobCheck)
         }
         var keys: [(id: String, secret: SecretBytes)] = []
         for v in versions.reversed() { keys.append((v.id, try keyring.secret(of: v))) }
         self.keys = keys
-        self.isContentKey = first.algorithm.kind == "content"
+        self.isContentKey = first.algorithm.kind == .content
     }
 
     /// Whether `blob` decrypts with one of the key's versions. A v1 blob needs `legacy`

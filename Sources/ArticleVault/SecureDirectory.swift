@@ -46,8 +46,7 @@ public final class SecureDirectory {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
         if st.st_mode & 0o077 != 0 {
-            throw .refused("\(path): directory is accessible by group or others (mode \(String(st.st_mode & 0o777, radix: 8)))",
-                           hint: "chmod 700 '\(path)'")
+            throw .insecureDirectory(path: path, mode: UInt32(st.st_mode))
         }
     }
 
@@ -99,7 +98,7 @@ public final class SecureDirectory {
         let kind = FileSystem.kind(st.st_mode)
         guard kind == .regular else {
             close(file)
-            throw .refused("\(pathOf(name)): \(kind.rawValue), not a regular file", hint: "only avault should write in \(path)")
+            throw .notRegularFile(path: pathOf(name), kind: kind.rawValue)
         }
         if secret, st.st_mode & 0o077 != 0 {
             close(file)
@@ -196,7 +195,7 @@ public final class SecureDirectory {
 
     private static func openError(_ path: String) -> AvaultError {
         switch errno {
-        case ELOOP: return .refused("\(path): is a symbolic link, which avault does not follow here", hint: "replace the link with the file itself")
+        case ELOOP: return .symbolicLink(path: path)
         case ENOTDIR: return .io(path: path, reason: "not a directory (or a symbolic link to one)")
         default: return .io(path: path, reason: FileSystem.errnoText())
         }

@@ -13,7 +13,7 @@ public enum SecuredField {
     /// Decrypts `blob` with `key`. A v2 blob is authenticated against `context`; a v1 blob is
     /// not authenticated at all, so it is decrypted only with a `legacy` authorisation (else
     /// ``AvaultError/unauthenticatedLegacy``, before anything about the blob is looked at).
-    /// Every failure after the size checks is the same ``AvaultError/decryptionFailed(hint:)``.
+    /// Every failure after the size checks is the same ``AvaultError/decryptionFailed(keyIDs:)``.
     public static func decrypt(_ blob: SecuredBlob, key: SecretBytes, context: String,
                                legacy: LegacyAuthorization? = nil) throws(AvaultError) -> [UInt8] {
         switch blob {
@@ -25,7 +25,7 @@ public enum SecuredField {
             do {
                 return try AESCBC.decrypt(ciphertext, key: key, iv: iv)
             } catch {
-                throw .decryptionFailed(hint: nil)
+                throw .decryptionFailed(keyIDs: nil)
             }
         case let .v2(kid, nonce, sealed):
             guard key.count == XChaCha20Poly1305.keySize else {
@@ -33,13 +33,13 @@ public enum SecuredField {
             }
             let keyKid = keyID(for: key)
             guard keyKid == kid else {
-                throw .decryptionFailed(hint: "the blob names key id \(kid.hex); this key's id is \(keyKid.hex)")
+                throw .decryptionFailed(keyIDs: (blob: kid, tried: keyKid))
             }
             do {
                 return try XChaCha20Poly1305.open(sealed, key: key, nonce: nonce,
                                                   associatedData: SecuredBlob.v2AssociatedData(kid: kid, context: context))
             } catch {
-                throw .decryptionFailed(hint: nil)
+                throw .decryptionFailed(keyIDs: nil)
             }
         }
     }
@@ -73,5 +73,40 @@ public enum SecuredField {
         } catch {
             throw .crypto(error)
         }
+    }
+}
+
+/// Where the key for a blob comes from: a key in the keyring, by name, or a raw key file.
+public enum KeySource {
+    case keyring(Keyring, name: String)
+    case file(String)
+}
+
+extension SecuredField {
+    /// Decrypts `blob` with the key from `source` and hands the plaintext to `sink`, then wipes
+    /// it. A v1 blob needs a `legacy` authorisation (see ``LegacyAuthorization``).
+    public static func decrypt(_ blob: SecuredBlob, using source: KeySource, context: String, legacy: LegacyAuthorization?,
+                               into sink: ([UInt8]) throws(AvaultError) -> Void) throws(AvaultError) {
+        var plaintext = switch source {
+        case let .keyring(keyring, name): try keyring.decrypt(blob, keyName: name, context: context, legacy: legacy)
+        case let .file(path): try decrypt(blob, key: try RawKeys.load(path), context: context, legacy: legacy)
+        }
+        defer { wipe(&plaintext) }
+        try sink(plaintext)
+    }
+
+    /// Encrypts the file at `input` (standard input when nil) with the key from `source`: a
+    /// v2 blob bound to `context`, or with `legacy` a v1 blob. The plaintext read is wiped.
+    public static func encrypt(input: String?, using source: KeySource, context: String, legacy: Bool) throws(AvaultError) -> SecuredBlob {
+        // The key first: a missing key file is reported before standard input is waited on.
+        var fileKey: SecretBytes?
+        if case .file(let path) = source { fileKey = try RawKeys.load(path) }
+        var plaintext: [UInt8]
+        if let input { plaintext = try FileSystem.read(input) } else { plaintext = try FileSystem.readAll(fd: 0, name: "standard input") }
+        defer { wipe(&plaintext) }
+        if case let .keyring(keyring, name) = source {
+            return try keyring.encrypt(plaintext, keyName: name, context: context, legacy: legacy)
+        }
+        return legacy ? try encryptV1(plaintext, key: fileKey!) : try encryptV2(plaintext, key: fileKey!, context: context)
     }
 }

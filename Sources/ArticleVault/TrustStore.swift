@@ -62,14 +62,14 @@ public final class TrustStore {
     /// (unless it is sticky, like /tmp): anyone who can write it decides whose signatures count.
     private func checkWriters(_ dir: SecureDirectory, fileMode: mode_t) throws(AvaultError) {
         if fileMode & 0o022 != 0 {
-            throw .refused("\(path): the trust store is writable by group or others (mode \(String(fileMode & 0o777, radix: 8))): anyone who can write it decides whose signatures count",
-                           hint: "chmod go-w '\(path)'")
+            throw .writableByOthers(path: path, mode: UInt32(fileMode), what: "the trust store",
+                                    risk: "anyone who can write it decides whose signatures count")
         }
         var st = stat()
         guard fstat(dir.fd, &st) == 0 else { throw .io(path: dir.path, reason: FileSystem.errnoText()) }
         if st.st_mode & 0o022 != 0, st.st_mode & S_ISVTX == 0 {
-            throw .refused("\(dir.path): the trust store's directory is writable by group or others (mode \(String(st.st_mode & 0o777, radix: 8))): anyone who can write it can replace the store",
-                           hint: "chmod go-w '\(dir.path)'")
+            throw .writableByOthers(path: dir.path, mode: UInt32(st.st_mode), what: "the trust store's directory",
+                                    risk: "anyone who can write it can replace the store")
         }
     }
 
@@ -103,8 +103,7 @@ extension TrustStore {
         let path = location(explicit: explicit, keyringDirectory: keyringDirectory)
         if explicit == nil, !exists(path) {
             guard required else { return nil }
-            throw .refused("no trust store at \(path): no signature could be trusted",
-                           hint: "add publisher keys with 'avault keys trust add PUBFILE --name NAME', or give --pubkey PUBFILE or --trust-store FILE")
+            throw .noTrustStore(path: path)
         }
         return .store(try TrustStore(path: path, mustExist: true).file)
     }

@@ -35,15 +35,15 @@ public final class Vault {
     @discardableResult
     public static func initialize(storage: VaultStorage, keyring: Keyring, keyName: String, now: Int64 = Int64(Glibc.time(nil))) throws(AvaultError) -> Vault {
         guard try !storage.exists() else {
-            throw .refused("\(storage.location): a vault already exists there", hint: nil)
+            throw .vaultExists(location: storage.location)
         }
         let entry = try keyring.current(keyName)
         guard entry.algorithm == .xchacha20poly1305 else {
-            throw .refused("key '\(keyName)' is a \(entry.algorithm.kind) key; a vault needs a content key", hint: "create one with 'avault keys generate NAME --secret'")
+            throw .wrongKeyKind(key: keyName, kind: entry.algorithm.kind, use: .vault)
         }
         try storage.create()
         return try storage.withLock { () throws(AvaultError) -> Vault in
-            guard try !storage.exists() else { throw .refused("\(storage.location): a vault already exists there", hint: nil) }
+            guard try !storage.exists() else { throw .vaultExists(location: storage.location) }
             let vaultID = Hex.encode(SecureRandom.bytes(count: 16))
             let namingKey = SecretBytes.random(count: 32)
             let key = try keyring.secret(of: entry)
@@ -74,14 +74,14 @@ public final class Vault {
         self.storage = storage
         self.keyring = keyring
         guard try storage.exists() else {
-            throw .refused("no vault at \(storage.location)", hint: "create one with 'avault vault init --key NAME'")
+            throw .noVault(location: storage.location)
         }
         config = try Self.readConfig(storage)
     }
 
     static func readConfig(_ storage: VaultStorage) throws(AvaultError) -> VaultFiles.Config {
         guard let bytes = try storage.read("config") else {
-            throw .refused("no vault at \(storage.location)", hint: "create one with 'avault vault init --key NAME'")
+            throw .noVault(location: storage.location)
         }
         do { return try VaultFiles.Config(parsing: String(decoding: bytes, as: UTF8.self)) } catch {
             throw .malformed(error, file: storage.location + "/config")
@@ -106,10 +106,10 @@ public final class Vault {
     func key(kid: String) throws(AvaultError) -> SecretBytes {
         if let k = keyCache[kid] { return k }
         guard let entry = keyring.versions(of: config.keyName).first(where: { $0.id == kid }) else {
-            throw .refused("the vault needs key id \(kid), which key '\(config.keyName)' does not have", hint: "see 'avault keys list'")
+            throw .noKeyVersionWithID(key: config.keyName, id: kid, holder: nil, contentKeys: [])
         }
         guard entry.retired == nil else {
-            throw .refused("the vault needs key '\(config.keyName)' version \(entry.version) (id \(kid)), which is retired", hint: nil)
+            throw .keyRetired(key: config.keyName, version: entry.version, id: kid)
         }
         let k = try keyring.secret(of: entry)
         keyCache[kid] = k
@@ -152,7 +152,7 @@ public final class Vault {
 
     static func open(_ sealed: VaultFiles.Sealed, key: SecretBytes, ad: [UInt8], what: String) throws(AvaultError) -> [UInt8] {
         do { return try XChaCha20Poly1305.open(sealed.ciphertext, key: key, nonce: sealed.nonce, associatedData: ad) } catch {
-            throw .tampered("\(what) does not authenticate: the vault was altered", hint: "run 'avault vault verify'")
+            throw .tampered("\(what) does not authenticate: the vault was altered", area: .vault)
         }
     }
 
@@ -171,15 +171,15 @@ public final class Vault {
         let sealed: VaultFiles.Sealed
         do { sealed = try VaultFiles.parseIndex(String(decoding: bytes, as: UTF8.self)) } catch {
             // Only avault writes the index: a malformed one was altered or damaged.
-            throw .tampered("\(Self.indexAuthenticationFailure): it is malformed (\(error))", hint: "run 'avault vault verify'")
+            throw .tampered("\(Self.indexAuthenticationFailure): it is malformed (\(error))", area: .vault)
         }
         guard keyring.versions(of: config.keyName).contains(where: { $0.id == sealed.kid.hex }) else {
             throw .tampered("\(Self.indexAuthenticationFailure): it is sealed under key id \(sealed.kid.hex), which is not a version of key '\(config.keyName)'",
-                            hint: "run 'avault vault verify'")
+                            area: .vault)
         }
         let plain = try Self.open(sealed, key: try key(kid: sealed.kid.hex), ad: config.indexAssociatedData(kid: sealed.kid), what: "the index")
         do { return (try VaultFiles.parseIndexJSON(plain), sealed.kid) } catch {
-            throw .tampered("\(Self.indexAuthenticationFailure): its contents are malformed (\(error))", hint: "run 'avault vault verify'")
+            throw .tampered("\(Self.indexAuthenticationFailure): its contents are malformed (\(error))", area: .vault)
         }
     }
 
@@ -201,13 +201,13 @@ public final class Vault {
     public func get(_ id: String, version: Int?, write: ([UInt8]) throws(AvaultError) -> Void) throws(AvaultError) -> VaultFiles.Version {
         let objects = try checkedState().index.objects
         guard let object = object(id, in: objects), !object.versions.isEmpty else {
-            throw .refused("no object '\(id)' in the vault", hint: "see 'avault vault list'")
+            throw .noSuchObject(id: id)
         }
         if version == nil, let deleted = object.deleted {
-            throw .refused("'\(id)' was removed on \(deleted)", hint: "its history is kept: 'avault vault get \(id) --version N'")
+            throw .objectRemoved(id: id, time: deleted)
         }
         guard let v = version.map({ n in object.versions.first { $0.number == n } }) ?? object.versions.last else {
-            throw .refused("'\(id)' has no version \(version!)", hint: "versions: \(object.versions.map { String($0.number) }.joined(separator: ", "))")
+            throw .noSuchObjectVersion(id: id, version: version!, versions: object.versions.map(\.number))
         }
         try readVersion(object: object.name, v, write: write)
         return v
@@ -227,8 +227,8 @@ public final class Vault {
     func readVersion(object: String, _ v: VaultFiles.Version, checkFirst: Bool = true,
                      write: ([UInt8]) throws(AvaultError) -> Void) throws(AvaultError) {
         let file = VaultFiles.envelopeFileName(object: object, version: v.number)
-        let corrupt = AvaultError.tampered("\(storage.location): \(file) is corrupt or was tampered with", hint: "run 'avault vault verify'")
-        let missing = AvaultError.tampered("\(storage.location): objects/\(file) is missing: the vault was altered", hint: "run 'avault vault verify'")
+        let corrupt = AvaultError.tampered("\(storage.location): \(file) is corrupt or was tampered with", area: .vault)
+        let missing = AvaultError.tampered("\(storage.location): objects/\(file) is missing: the vault was altered", area: .vault)
         if !checkFirst {
             var found = false
             for candidate in [file, VaultFiles.stagedPrefix + file] {
@@ -331,7 +331,7 @@ public final class Vault {
     func authenticates(_ file: String) -> Bool? {
         guard let (object, version) = VaultFiles.parseEnvelopeFileName(file) else { return false }
         guard let source = try? storage.openEnvelope(file) else { return false }
-        let corrupt = AvaultError.tampered("", hint: nil)
+        let corrupt = AvaultError.tampered("", area: .vault)
         var sawHeader = false
         do {
             _ = try decrypt({ (n: Int) throws(AvaultError) -> [UInt8] in
@@ -340,7 +340,7 @@ public final class Vault {
                     sawHeader = true
                     if let kid = VaultFiles.envelopeKid(bytes), keyring.versions(of: config.keyName).contains(where: { $0.id == kid.hex }),
                        !isUsable(kid: kid.hex) {
-                        throw .refused("retired", hint: nil)
+                        throw .refused("retired")
                     }
                 }
                 return bytes
@@ -380,7 +380,7 @@ public final class Vault {
             // IDs by their exact bytes (see sameID), for batches of thousands.
             var positions = Dictionary(tx.index.objects.indices.map { (Array(tx.index.objects[$0].id.utf8), $0) }, uniquingKeysWith: { a, _ in a })
             for input in inputs {
-                guard !input.id.isEmpty, !input.id.utf8.contains(0) else { throw .refused("an object ID must be non-empty text", hint: nil) }
+                guard !input.id.isEmpty, !input.id.utf8.contains(0) else { throw .refused("an object ID must be non-empty text") }
                 let name = try objectName(input.id)
                 let i: Int
                 if let known = positions[Array(input.id.utf8)] {
@@ -391,7 +391,7 @@ public final class Vault {
                     positions[Array(input.id.utf8)] = i
                 }
                 let version = max(tx.index.objects[i].versions.last?.number ?? 0, tx.index.used[name] ?? 0) + 1
-                guard version <= VaultFiles.maxVersion else { throw .refused("'\(input.id)' has reached the highest version number", hint: nil) }
+                guard version <= VaultFiles.maxVersion else { throw .refused("'\(input.id)' has reached the highest version number") }
                 let (size, digest) = try writeEnvelope(object: name, version: version, kid: kid, key: key, from: input.fd, name: input.id)
                 tx.index.objects[i].versions.append(VaultFiles.Version(number: version, size: size, created: RFC3339.format(now),
                                                                        contentType: input.contentType, kid: kid, digest: digest))

@@ -5,8 +5,8 @@ extension Vault {
     /// Marks `id` removed (a tombstone); its versions and history are kept.
     public func remove(_ id: String, now: Int64) throws(AvaultError) {
         try transaction { (tx: inout Transaction) throws(AvaultError) in
-            guard let i = tx.index.objects.firstIndex(where: { Self.sameID($0.id, id) }) else { throw .refused("no object '\(id)' in the vault", hint: nil) }
-            guard tx.index.objects[i].deleted == nil else { throw .refused("'\(id)' is already removed", hint: nil) }
+            guard let i = tx.index.objects.firstIndex(where: { Self.sameID($0.id, id) }) else { throw .noSuchObject(id: id) }
+            guard tx.index.objects[i].deleted == nil else { throw .refused("'\(id)' is already removed") }
             tx.index.objects[i].deleted = RFC3339.format(now)
             tx.entries.append([("op", .string("rm")), ("object", .string(tx.index.objects[i].name))])
         }
@@ -16,7 +16,7 @@ extension Vault {
     /// the index its highest version number, so that the ID's next version number is higher.
     public func purge(_ id: String) throws(AvaultError) {
         try transaction { (tx: inout Transaction) throws(AvaultError) in
-            guard let i = tx.index.objects.firstIndex(where: { Self.sameID($0.id, id) }) else { throw .refused("no object '\(id)' in the vault", hint: nil) }
+            guard let i = tx.index.objects.firstIndex(where: { Self.sameID($0.id, id) }) else { throw .noSuchObject(id: id) }
             let object = tx.index.objects.remove(at: i)
             if let last = object.versions.last?.number { tx.index.used[object.name] = max(tx.index.used[object.name] ?? 0, last) }
             tx.entries.append([("op", .string("purge")), ("object", .string(object.name)), ("versions", .number(Double(object.versions.count)))])
@@ -81,7 +81,7 @@ extension Vault {
             return try XChaCha20Poly1305.open(sealed.ciphertext, key: try vault.key(kid: sealed.kid.hex), nonce: sealed.nonce,
                                               associatedData: vault.config.namingKeyAssociatedData(kid: sealed.kid))
         } catch let error as AvaultError { throw error } catch {
-            throw .tampered("the vault's naming key does not authenticate: the config was altered", hint: "run 'avault vault verify'")
+            throw .tampered("the vault's naming key does not authenticate: the config was altered", area: .vault)
         }
     }
 

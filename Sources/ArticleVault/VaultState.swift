@@ -39,7 +39,7 @@ extension Vault {
         let indexBytes = try storage.read("index")
         let log = try VaultLog.read(storage)
         let altered = { (what: String) -> AvaultError in
-            .tampered(what, hint: "run 'avault vault verify' and 'avault vault log --verify'")
+            .tampered(what, area: .vaultState)
         }
         if let problem = log.problem { throw altered("the log was altered: \(problem)") }
         // The log's first entry says which key the vault was created with; a config naming
@@ -54,11 +54,10 @@ extension Vault {
                     throw altered("the vault was created with key '\(other.name)' (id \(kid)), but the config names key '\(config.keyName)': the config was altered")
                 }
                 if keyring.versions(of: config.keyName).isEmpty { throw keyring.noSuchKey(config.keyName) }
-                throw .refused("the vault was created with key id \(kid), which key '\(config.keyName)' in \(keyring.directory) does not have",
-                               hint: "is this the vault's keyring? see 'avault keys list'")
+                throw .vaultKeyNotInKeyring(key: config.keyName, id: kid, keyring: keyring.directory)
             }
         }
-        guard let indexBytes else { throw .refused("\(storage.location): the vault has no index", hint: nil) }
+        guard let indexBytes else { throw .refused("\(storage.location): the vault has no index") }
         let (index, indexKid) = try openIndex(indexBytes)
         guard index.vaultID == config.vaultID, index.keyName == config.keyName else {
             throw altered("the index was written for key '\(index.keyName)' of vault \(index.vaultID), not for the config's: the config was altered")
@@ -92,8 +91,7 @@ extension Vault {
                           rolledBack: nil, seen: seen)
         if let seen, let problem = rollback(from: seen, log: log, indexPosition: indexPosition, index: index) {
             guard acceptRollback else {
-                throw .tampered("the vault was rolled back: \(problem)",
-                                hint: "if you restored it from a backup on purpose, run the command again with --accept-rollback (the log will record it)")
+                throw .tampered("the vault was rolled back: \(problem)", area: .rollback)
             }
             state.rolledBack = seen
         }
@@ -178,7 +176,7 @@ extension Vault {
                 // An accepted rollback continues above the head the keyring had seen, so that
                 // the keyring (which only moves forward) can record the adopted vault.
                 if k == 0, let seen = state.rolledBack, let seenHead = Self.head(seen) { seq = max(seq, seenHead.seq + 1) }
-                guard seq <= VaultFiles.maxInteger else { throw .refused("the log is full", hint: nil) }
+                guard seq <= VaultFiles.maxInteger else { throw .refused("the log is full") }
                 let line = VaultFiles.logLine(seq: seq, time: time, fields, prev: head.hash)
                 head = VaultFiles.Head(seq: seq, hash: VaultLog.hash(line))
                 out += line + "\n"

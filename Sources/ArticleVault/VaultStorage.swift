@@ -138,9 +138,14 @@ public final class FileVaultStorage: VaultStorage {
     public func openEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSource? {
         let objects = try objects()
         guard try objects.kind(of: file) != nil else { return nil }
-        do { return FileEnvelopeSource(fd: try objects.openFile(file, O_RDONLY), path: objects.pathOf(file)) } catch .refused(let message, _) {
+        do {
+            return FileEnvelopeSource(fd: try objects.openFile(file, O_RDONLY), path: objects.pathOf(file))
+        } catch let error {
             // A link, a FIFO or a device under an envelope's name: only an alteration puts it there.
-            throw .tampered("\(message): the vault was altered", hint: "run 'avault vault verify'")
+            switch error {
+            case .symbolicLink, .notRegularFile: throw .tampered("\(error.message): the vault was altered", area: .vault)
+            default: throw error
+            }
         }
     }
 

@@ -21,8 +21,8 @@ import ArticleVault
             #expect {
                 _ = try RawKeys.load(path)
             } throws: { error in
-                guard let e = error as? AvaultError, case .insecurePermissions = e else { return false }
-                return e.hint == "chmod 600 '\(path)'"
+                guard let e = error as? AvaultError, case .insecurePermissions(let p, _) = e else { return false }
+                return p == path
             }
         }
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
@@ -42,7 +42,6 @@ import ArticleVault
             Issue.record("accepted a malformed key")
         } catch {
             #expect(!error.message.contains("c0ffee"))
-            #expect(!(error.hint ?? "").contains("c0ffee"))
             #expect(error.message.hasPrefix(path + ": malformed key file"))
         }
     }

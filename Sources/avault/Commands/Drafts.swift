@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultCrypto
 import VaultFormat
 
 /// `--sign NAME`: re-sign after a rewrite.
@@ -10,16 +9,8 @@ struct ResignOption: ParsableArguments {
 
     func signer(_ ring: Keyring) throws(AvaultError) -> Drafts.Signer? {
         guard let signKey else { return nil }
-        let (entry, keyID) = try signingEntry(ring, signKey)
-        do {
-            return Drafts.Signer(key: try Ed25519SigningKey(secretKey: try ring.secret(of: entry)), keyID: keyID, now: now())
-        } catch let error as CryptoError {
-            throw .crypto(error)
-        } catch let error as AvaultError {
-            throw error
-        } catch {
-            throw .refused("\(error)", hint: nil)
-        }
+        let signing = try ring.signingKey(named: signKey)
+        return Drafts.Signer(key: signing.key, keyID: signing.keyID, now: now())
     }
 }
 

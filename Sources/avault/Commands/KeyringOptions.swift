@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultCrypto
 import VaultFormat
 #if canImport(Glibc)
 import Glibc
@@ -33,7 +32,7 @@ extension KeyringFile.Entry {
     /// The stable JSON form documented in docs/cli.md.
     func json(current: Bool) -> FieldValue {
         var pairs: [(key: String, value: FieldValue)] = [
-            ("name", .string(name)), ("kind", .string(algorithm.kind)), ("algorithm", .string(algorithm.rawValue)),
+            ("name", .string(name)), ("kind", .string(algorithm.kind.rawValue)), ("algorithm", .string(algorithm.rawValue)),
             ("version", .number(Double(version))), ("id", .string(id)), ("created", .string(created)),
             ("status", .string(retired == nil ? "active" : "retired")), ("retired", retired.map(FieldValue.string) ?? .null),
             ("current", .bool(current)), ("protected", .bool(isProtected)),

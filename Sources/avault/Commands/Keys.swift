@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultCrypto
 import VaultFormat
 
 struct Keys: ParsableCommand {
@@ -20,28 +19,18 @@ struct Keys: ParsableCommand {
     )
 }
 
-enum KeyKind: String, EnumerableFlag {
+/// `--secret` or `--signing`: the kind of key `keys generate` makes.
+enum GeneratedKind: String, EnumerableFlag {
     case secret, signing
 
-    static func help(for value: KeyKind) -> ArgumentHelp? {
+    static func help(for value: GeneratedKind) -> ArgumentHelp? {
         switch value {
         case .secret: "A 32-byte content key for v2 secured blobs."
         case .signing: "An Ed25519 signing key (minisign-compatible)."
         }
     }
-}
 
-/// Makes fresh key material of `algorithm` and its id.
-func freshKey(_ algorithm: KeyringFile.Algorithm) -> (secret: SecretBytes, id: String, publicKey: [UInt8]?) {
-    switch algorithm {
-    case .ed25519:
-        let key = Ed25519SigningKey.generate()
-        let id = Minisign.KeyID(bytes: SecureRandom.bytes(count: 8))
-        return (key.secretKey, id.printed, key.publicKey.bytes)
-    default:
-        let secret = SecretBytes.random(count: algorithm.secretSize)
-        return (secret, SecuredField.keyID(for: secret).hex, nil)
-    }
+    var kind: KeyKind { self == .signing ? .signing : .content }
 }
 
 func printEntry(_ entry: KeyringFile.Entry, json: Bool, verb: String) {
@@ -57,21 +46,13 @@ struct KeysGenerate: ParsableCommand {
 
     @OptionGroup var keyring: KeyringOptions
     @Argument(help: "The key's name.") var name: String
-    @Flag var kind: KeyKind
+    @Flag var kind: GeneratedKind
     @Flag(help: "Store the secret unsealed (still mode 600), for throwaway CI keyrings.") var unprotected = false
     @Flag(help: "Print the new key as JSON.") var json = false
 
     func run() throws {
         let ring = try keyring.open()
-        let added = try ring.update { ring throws(AvaultError) -> KeyringFile.Entry in
-            guard ring.versions(of: name).isEmpty else {
-                throw .refused("key '\(name)' already exists", hint: "add a version with 'avault keys rotate \(name)'")
-            }
-            let algorithm: KeyringFile.Algorithm = kind == .signing ? .ed25519 : .xchacha20poly1305
-            let material = freshKey(algorithm)
-            return try ring.add(name: name, algorithm: algorithm, secret: material.secret, id: material.id,
-                                publicKey: material.publicKey, protected: !unprotected, now: now())
-        }
+        let added = try ring.generateKey(name: name, kind: kind.kind, protected: !unprotected, now: now())
         printEntry(added, json: json, verb: "generated")
         if unprotected { Terminal.warning("the secret of '\(name)' is stored unprotected in \(ring.path)") }
     }
@@ -91,21 +72,11 @@ struct KeysImport: ParsableCommand {
     @Flag(help: "Print the key as JSON.") var json = false
 
     func run() throws {
-        let secret = try key.load()
-        let algorithm: KeyringFile.Algorithm
-        if legacy {
-            algorithm = KeyringFile.Algorithm.aes(size: secret.count)!
-        } else {
-            guard secret.count == 32 else {
-                throw AvaultError.refused("a content key is 32 bytes; this key is \(secret.count) bytes",
-                                          hint: "import it with --legacy-aes-cbc if it is an AES key for v1 blobs")
-            }
-            algorithm = .xchacha20poly1305
-        }
-        let ring = try keyring.open()
-        let added = try ring.update { ring throws(AvaultError) in
-            try ring.add(name: name, algorithm: algorithm, secret: secret, id: SecuredField.keyID(for: secret).hex,
-                         protected: !unprotected, now: now())
+        let added: KeyringFile.Entry
+        do {
+            added = try keyring.open().importKey(name: name, keyFile: key.keyFile, legacy: legacy, protected: !unprotected, now: now())
+        } catch AvaultError.unsuitableKey(let why) where !legacy {
+            throw Failure(message: why, hint: "import it with --legacy-aes-cbc if it is an AES key for v1 blobs", code: Exit.operational)
         }
         printEntry(added, json: json, verb: "imported")
     }
@@ -145,7 +116,7 @@ struct KeysList: ParsableCommand {
         for e in entries {
             var status = e.retired == nil ? (currentVersions[e.name] == e.version ? "current" : "active") : "retired"
             if !e.isProtected { status += ", UNPROTECTED" }
-            rows.append([e.name, e.algorithm.kind + " (\(e.algorithm.rawValue))", String(e.version), e.id, e.created, status])
+            rows.append([e.name, e.algorithm.kind.rawValue + " (\(e.algorithm.rawValue))", String(e.version), e.id, e.created, status])
         }
         let widths = (0..<6).map { c in rows.map { $0[c].count }.max()! }
         var out = ""
@@ -175,13 +146,7 @@ struct KeysRotate: ParsableCommand {
     @Flag(help: "Print the new version as JSON.") var json = false
 
     func run() throws {
-        let ring = try keyring.open()
-        let added = try ring.update { ring throws(AvaultError) -> KeyringFile.Entry in
-            let current = try ring.current(name)
-            let material = freshKey(current.algorithm)
-            return try ring.add(name: name, algorithm: current.algorithm, secret: material.secret, id: material.id,
-                                publicKey: material.publicKey, protected: current.isProtected, now: now())
-        }
+        let added = try keyring.open().rotateKey(name: name, now: now())
         printEntry(added, json: json, verb: "rotated to")
     }
 }
@@ -198,29 +163,11 @@ struct KeysRetire: ParsableCommand {
     var vault: String?
 
     func run() throws {
-        let ring = try keyring.open()
         // A version that a vault in use still needs cannot be retired.
         let storage = FileVaultStorage(directory: Vault.location(explicit: vault))
-        if try storage.exists(), let entry = ring.versions(of: name).first(where: { $0.version == version }) {
-            let vault = try Vault(storage: storage, keyring: ring)
-            if vault.config.keyName == name, let files = try vault.keysInUse()[entry.id], !files.isEmpty {
-                let shown = files.prefix(5).joined(separator: ", ") + (files.count > 5 ? ", …" : "")
-                throw AvaultError.refused("the vault at \(storage.location) still needs key '\(name)' version \(version) for \(files.count) file\(files.count == 1 ? "" : "s"): \(shown)",
-                                          hint: "re-encrypt them first: 'avault vault rewrap'")
-            }
-        }
-        try ring.update { ring throws(AvaultError) in try ring.retire(name: name, version: version, now: now()) }
+        try keyring.open().retireKey(name: name, version: version, vault: storage, now: now())
         Terminal.writeStdout("retired key '\(name)' version \(version)\n")
     }
-}
-
-/// The signing key `name` from the keyring: its entry and minisign key id.
-func signingEntry(_ ring: Keyring, _ name: String) throws(AvaultError) -> (KeyringFile.Entry, Minisign.KeyID) {
-    let entry = try ring.current(name)
-    guard entry.algorithm == .ed25519, let id = Minisign.KeyID(printed: entry.id) else {
-        throw .refused("key '\(name)' is a \(entry.algorithm.kind) key, not a signing key", hint: nil)
-    }
-    return (entry, id)
 }
 
 struct KeysExportPublic: ParsableCommand {
@@ -239,9 +186,7 @@ struct KeysExportPublic: ParsableCommand {
         // What is handed to others must be the key that signs: the keyring is authenticated first.
         let text = try keyring.open().publicKey(ofSigningKey: name).fileText
         if let output {
-            if !force, FileSystem.exists(output) {
-                throw AvaultError.refused("\(output): already exists", hint: "use --force to overwrite it")
-            }
+            if !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
             try FileSystem.writeAtomically(output, Array(text.utf8), mode: 0o644, overwrite: force)
         } else {
             Terminal.writeStdout(text)
@@ -273,16 +218,8 @@ struct KeysImportMinisign: ParsableCommand {
     @Flag(help: "Print the key as JSON.") var json = false
 
     func run() throws {
-        var bytes = try FileSystem.read(secret, secret: true)
-        defer { wipe(&bytes) }
-        let file: Minisign.SecretKeyFile
-        do { file = try Minisign.SecretKeyFile(parsing: bytes) } catch { throw AvaultError.malformed(error, file: secret) }
-        let (id, key) = try MinisignKeys.open(file, path: secret, password: password.source)
-        let ring = try keyring.open()
-        let added = try ring.update { ring throws(AvaultError) in
-            try ring.add(name: name, algorithm: .ed25519, secret: key.secretKey, id: id.printed,
-                         publicKey: key.publicKey.bytes, protected: !unprotected, now: now())
-        }
+        let added = try keyring.open().importMinisign(name: name, file: secret, password: password.source,
+                                                      protected: !unprotected, now: now())
         printEntry(added, json: json, verb: "imported")
     }
 }
@@ -302,16 +239,11 @@ struct KeysExportMinisign: ParsableCommand {
     @Flag(help: "Overwrite an existing file.") var force = false
 
     func run() throws {
-        if !force, FileSystem.exists(output) {
-            throw AvaultError.refused("\(output): already exists", hint: "use --force to overwrite it")
-        }
+        if !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
         let ring = try keyring.open()
-        let (entry, id) = try signingEntry(ring, name)
-        let key = try Ed25519SigningKey(secretKey: try ring.secret(of: entry))
+        _ = try ring.signingKeyID(named: name)
         let pass = unprotected ? nil : try password.source.read(confirm: true)
-        var bytes = try MinisignKeys.export(keyID: id, key: key, password: pass)
-        defer { wipe(&bytes) }
-        try FileSystem.writeAtomically(output, bytes, mode: 0o600, overwrite: force)
+        let entry = try ring.exportMinisign(name: name, password: pass, to: output, overwrite: force)
         Terminal.writeStdout("wrote \(entry.summary) to \(output)\n")
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultCrypto
 import VaultFormat
 
 struct Secured: ParsableCommand {
@@ -123,7 +122,6 @@ struct KeyFileOption: ParsableArguments {
     @Option(name: .customLong("key-file"), help: ArgumentHelp("A file holding the key (hex or base64); must be mode 600.", valueName: "file"))
     var keyFile: String
 
-    func load() throws(AvaultError) -> SecretBytes { try RawKeys.load(keyFile) }
 }
 
 /// `--key-file F` or `--key NAME` (from the keyring), exactly one.
@@ -142,6 +140,12 @@ struct KeyChoice: ParsableArguments {
         case (.some, .some): throw ValidationError("give either --key or --key-file, not both")
         default: break
         }
+    }
+
+    /// The key named on the command line (the keyring is opened for `--key`).
+    func source() throws(AvaultError) -> KeySource {
+        if let keyName { return .keyring(try keyring.open(), name: keyName) }
+        return .file(keyFile!)
     }
 }
 
@@ -189,19 +193,15 @@ struct SecuredDecrypt: ParsableCommand {
             authorization = granted
         }
         let context = context ?? record?.document.securedContext ?? ""
-        var plaintext = if let name = key.keyName {
-            try key.keyring.open().decrypt(blob, keyName: name, context: context, legacy: authorization)
-        } else {
-            try SecuredField.decrypt(blob, key: try RawKeys.load(key.keyFile!), context: context, legacy: authorization)
-        }
-        defer { wipe(&plaintext) }
-        if case .signedRecord(let ids)? = authorization?.basis {
-            Terminal.note("legacy v1 blob authenticated by the record's signature (key \(ids.joined(separator: ", ")))")
-        }
-        if let output {
-            try FileSystem.writeAtomically(output, plaintext, mode: 0o600)
-        } else {
-            Terminal.writeStdout(plaintext)
+        try SecuredField.decrypt(blob, using: try key.source(), context: context, legacy: authorization) { (plaintext: [UInt8]) throws(AvaultError) in
+            if case .signedRecord(let ids)? = authorization?.basis {
+                Terminal.note("legacy v1 blob authenticated by the record's signature (key \(ids.joined(separator: ", ")))")
+            }
+            if let output {
+                try FileSystem.writeAtomically(output, plaintext, mode: 0o600)
+            } else {
+                Terminal.writeStdout(plaintext)
+            }
         }
     }
 }
@@ -237,18 +237,7 @@ struct SecuredEncrypt: ParsableCommand {
     }
 
     func run() throws {
-        let keyring = try key.keyName.map { _ throws(AvaultError) in try key.keyring.open() }
-        let secret = try key.keyFile.map { path throws(AvaultError) in try RawKeys.load(path) }
-        var plaintext = try input.map { (path) throws(AvaultError) in try FileSystem.read(path) }
-            ?? FileSystem.readAll(fd: 0, name: "standard input")
-        defer { wipe(&plaintext) }
-        let blob = if let keyring, let name = key.keyName {
-            try keyring.encrypt(plaintext, keyName: name, context: context ?? "", legacy: legacyCBC)
-        } else if legacyCBC {
-            try SecuredField.encryptV1(plaintext, key: secret!)
-        } else {
-            try SecuredField.encryptV2(plaintext, key: secret!, context: context ?? "")
-        }
+        let blob = try SecuredField.encrypt(input: input, using: try key.source(), context: context ?? "", legacy: legacyCBC)
         Terminal.writeStdout(blob.text + "\n")
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultCrypto
 import VaultFormat
 
 struct Sign: ParsableCommand {
@@ -46,11 +45,8 @@ struct Sign: ParsableCommand {
     func run() throws {
         if exportMinisig { return try export() }
         let ring = try keyring.open()
-        let (entry, keyID) = try signingEntry(ring, key!)
-        let signingKey: Ed25519SigningKey
-        do { signingKey = try Ed25519SigningKey(secretKey: try ring.secret(of: entry)) } catch let e as CryptoError {
-            throw AvaultError.crypto(e)
-        }
+        let signing = try ring.signingKey(named: key!)
+        let (signingKey, keyID) = (signing.key, signing.keyID)
         let time = now()
         for file in files {
             if detached {
@@ -69,14 +65,13 @@ struct Sign: ParsableCommand {
         let dir = output!
         try FileSystem.makeDirectory(dir, mode: 0o755)
         var wanted: Minisign.KeyID?
-        if let key { wanted = try signingEntry(try keyring.open(), key).1 }
+        if let key { wanted = try keyring.open().signingKeyID(named: key) }
         for file in files {
             let (_, document) = try RecordSigner.read(file)
             let signatures: [Minisign.Signature]
             do { signatures = try RecordSignatures.entries(in: document.fields) } catch { throw AvaultError.malformed(error, file: file) }
             guard var signature = signatures.first(where: { wanted == nil || $0.keyID == wanted }) else {
-                throw AvaultError.refused("\(file): no embedded signature" + (wanted.map { " by key \($0.printed)" } ?? ""),
-                                          hint: "sign it first with 'avault sign \(file) --key NAME'")
+                throw AvaultError.noSignature(path: file, keyID: wanted?.printed)
             }
             signature.untrustedComment = "signature from avault, over the avault-record-v1 canonical form"
             let base = dir + "/" + FileSystem.baseName(of: file) + ".canonical"

@@ -23,19 +23,19 @@ struct TrustStoreOptions: ParsableArguments {
     }
 }
 
-func parseKeyID(_ text: String) throws(AvaultError) -> Minisign.KeyID {
+func parseKeyID(_ text: String) throws(Failure) -> Minisign.KeyID {
     guard let id = Minisign.KeyID(printed: text) else {
-        throw .refused("'\(text)' is not a key id (16 hex digits, as minisign prints it)", hint: nil)
+        throw Failure(message: "'\(text)' is not a key id (16 hex digits, as minisign prints it)", code: Exit.operational)
     }
     return id
 }
 
-func checkTime(_ value: String?, _ option: String) throws(AvaultError) -> String? {
+func parseTime(_ value: String?, _ option: String) throws(Failure) -> Timestamp? {
     guard let value else { return nil }
-    guard RFC3339.isValid(value) else {
-        throw .refused("\(option) '\(value)' is not an RFC 3339 time", hint: "for example 2026-01-31T00:00:00Z")
+    guard let time = Timestamp(value) else {
+        throw Failure(message: "\(option) '\(value)' is not an RFC 3339 time", hint: "for example 2026-01-31T00:00:00Z", code: Exit.operational)
     }
-    return value
+    return time
 }
 
 extension TrustStoreFile.Entry {
@@ -72,19 +72,10 @@ struct TrustAdd: ParsableCommand {
         let text = String(decoding: try FileSystem.read(pubfile), as: UTF8.self)
         let key: Minisign.PublicKey
         do { key = try Minisign.PublicKey(parsing: text) } catch { throw AvaultError.malformed(error, file: pubfile) }
-        let nb = try checkTime(notBefore, "--not-before"), na = try checkTime(notAfter, "--not-after")
-        if let nb, let na, RFC3339.seconds(nb)! > RFC3339.seconds(na)! {
-            throw AvaultError.refused("--not-before is after --not-after", hint: nil)
-        }
+        let nb = try parseTime(notBefore, "--not-before"), na = try parseTime(notAfter, "--not-after")
+        if let nb, let na, nb > na { throw Failure(message: "--not-before is after --not-after", code: Exit.operational) }
         let store = try store.open()
-        try store.update { file throws(AvaultError) in
-            if let existing = file.entry(for: key.keyID) {
-                throw .refused("key \(key.keyID.printed) is already trusted as '\(existing.name)'",
-                               hint: "remove it first with 'avault keys trust remove \(key.keyID.printed)'")
-            }
-            file.entries.append(TrustStoreFile.Entry(publicKey: key, name: name, roles: role, notBefore: nb, notAfter: na,
-                                                     added: RFC3339.format(now())))
-        }
+        try store.add(key, name: name, roles: role, notBefore: nb, notAfter: na, now: now())
         Terminal.writeStdout("trusted key \(key.keyID.printed) as '\(name)' in \(store.path)\n")
     }
 }
@@ -132,14 +123,7 @@ struct TrustRevoke: ParsableCommand {
 
     func run() throws {
         let id = try parseKeyID(keyID)
-        let store = try store.open()
-        try store.update { file throws(AvaultError) in
-            guard let i = file.entries.firstIndex(where: { $0.publicKey.keyID == id }) else {
-                throw .refused("key \(id.printed) is not in the trust store \(store.path)", hint: "see 'avault keys trust list'")
-            }
-            guard file.entries[i].revoked == nil else { throw .refused("key \(id.printed) is already revoked", hint: nil) }
-            file.entries[i].revoked = (RFC3339.format(now()), reason)
-        }
+        try store.open().revoke(id, reason: reason, now: now())
         Terminal.writeStdout("revoked key \(id.printed)\n")
     }
 }
@@ -152,13 +136,7 @@ struct TrustRemove: ParsableCommand {
 
     func run() throws {
         let id = try parseKeyID(keyID)
-        let store = try store.open()
-        try store.update { file throws(AvaultError) in
-            guard let i = file.entries.firstIndex(where: { $0.publicKey.keyID == id }) else {
-                throw .refused("key \(id.printed) is not in the trust store \(store.path)", hint: "see 'avault keys trust list'")
-            }
-            file.entries.remove(at: i)
-        }
+        try store.open().remove(id)
         Terminal.writeStdout("removed key \(id.printed)\n")
     }
 }

@@ -1,10 +1,6 @@
 import ArgumentParser
 import ArticleVault
-import VaultCrypto
 import VaultFormat
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct VaultCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -61,12 +57,8 @@ struct VaultPut: ParsableCommand {
     @Flag(help: "Print the stored version as JSON.") var json = false
 
     func run() throws {
-        let vault = try options.open()
-        let fd = file == "-" ? 0 : open(file, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw AvaultError.io(path: file, reason: FileSystem.errnoText()) }
-        defer { if fd != 0 { close(fd) } }
-        let stored = try vault.put([Vault.Input(id: id, fd: fd, contentType: contentType)], now: now())
-        printStored(stored, json: json)
+        let stored = try options.open().put(id: id, path: file, contentType: contentType, now: now())
+        printStored([stored], json: json)
     }
 }
 
@@ -94,58 +86,10 @@ struct VaultGet: ParsableCommand {
     func run() throws {
         let vault = try options.open()
         if let output {
-            _ = try writeObject(vault, id, version: version, to: output)
+            try vault.get(id, version: version, toFile: output)
         } else {
             _ = try vault.get(id, version: version) { (chunk: [UInt8]) throws(AvaultError) in try FileSystem.writeAll(fd: 1, chunk, name: "standard output") }
         }
-    }
-}
-
-/// Writes a version of `id` to `path` through a temporary file, renamed into place only once
-/// every chunk has authenticated.
-func writeObject(_ vault: Vault, _ id: String, version: Int?, to path: String) throws(AvaultError) -> VaultFiles.Version {
-    let sink = try StreamFile(path: path)
-    do {
-        let v = try vault.get(id, version: version) { (chunk: [UInt8]) throws(AvaultError) in try sink.write(chunk) }
-        try sink.commit()
-        return v
-    } catch {
-        sink.abandon()
-        throw error
-    }
-}
-
-/// A file written through a temporary name and renamed into place once complete (mode 600).
-final class StreamFile {
-    private let fd: Int32
-    private let temp: String
-    private let path: String
-    private var done = false
-
-    init(path: String) throws(AvaultError) {
-        self.path = path
-        temp = FileSystem.directory(of: path) + "/.avault-tmp-" + Hex.encode(SecureRandom.bytes(count: 8))
-        fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
-    }
-
-    deinit { abandon() }
-
-    func write(_ bytes: [UInt8]) throws(AvaultError) { try FileSystem.writeAll(fd: fd, bytes, name: path) }
-
-    func commit() throws(AvaultError) {
-        guard fsync(fd) == 0 else { throw .io(path: path, reason: "fsync: \(FileSystem.errnoText())") }
-        close(fd)
-        done = true
-        guard rename(temp, path) == 0 else { unlink(temp); throw .io(path: path, reason: FileSystem.errnoText()) }
-        FileSystem.syncDirectory(FileSystem.directory(of: path))
-    }
-
-    func abandon() {
-        guard !done else { return }
-        done = true
-        close(fd)
-        unlink(temp)
     }
 }
 
@@ -191,10 +135,7 @@ struct VaultHistory: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let vault = try options.open()
-        guard let object = vault.object(id, in: try vault.readIndex()) else {
-            throw AvaultError.refused("no object '\(id)' in the vault", hint: "see 'avault vault list'")
-        }
+        let object = try options.open().history(id)
         if json {
             Terminal.writeStdout(FieldValue.object([
                 ("id", .string(object.id)), ("removed", object.deleted.map(FieldValue.string) ?? .null),
@@ -251,21 +192,7 @@ struct VaultImport: ParsableCommand {
     func validate() throws { if paths.isEmpty { throw ValidationError("give records or directories to import") } }
 
     func run() throws {
-        let files = try RecordWalker.expand(paths, include: RecordWalker.defaultInclude, exclude: [])
-        var inputs: [Vault.Input] = []
-        var fds: [Int32] = []
-        defer { for fd in fds { close(fd) } }
-        for file in files {
-            let path = file.path
-            guard file.kind == .regular else { throw AvaultError.io(path: path, reason: "\(file.kind.rawValue), not a regular file") }
-            let (_, document) = try RecordSigner.read(path)
-            let id = document.fields["webUrl"]?.stringValue ?? document.fields["originalUrl"]?.stringValue ?? FileSystem.baseName(of: path)
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw AvaultError.io(path: path, reason: FileSystem.errnoText()) }
-            fds.append(fd)
-            inputs.append(Vault.Input(id: id, fd: fd, contentType: "text/markdown"))
-        }
-        printStored(try options.open().put(inputs, now: now()), json: json)
+        printStored(try options.open().importRecords(paths, now: now()), json: json)
     }
 }
 
@@ -276,7 +203,7 @@ struct VaultExport: ParsableCommand {
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The file to write.", valueName: "file")) var output: String
 
     func run() throws {
-        let v = try writeObject(try options.open(), id, version: nil, to: output)
+        let v = try options.open().get(id, version: nil, toFile: output)
         Terminal.writeStdout("exported \(id) version \(v.number) to \(output)\n")
     }
 }
@@ -384,10 +311,7 @@ struct VaultLogCommand: ParsableCommand {
     func run() throws {
         let vault = try options.open()
         if let sign {
-            let (entry, keyID) = try signingEntry(vault.keyring, sign)
-            let key: Ed25519SigningKey
-            do { key = try Ed25519SigningKey(secretKey: try vault.keyring.secret(of: entry)) } catch let e as CryptoError { throw AvaultError.crypto(e) }
-            let (seq, hash) = try vault.signLog(key: key, keyID: keyID, now: now())
+            let (seq, hash) = try vault.signLog(keyName: sign, now: now())
             Terminal.writeStdout("signed the log head: entry \(seq), \(hash)\n")
             return
         }

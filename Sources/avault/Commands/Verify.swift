@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultCrypto
 import VaultFormat
 #if canImport(Glibc)
 import Glibc
