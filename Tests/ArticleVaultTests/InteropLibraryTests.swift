@@ -9,19 +9,14 @@
 
 import ArticleVault
 import Foundation
+import TestSupport
 import Testing
 import VaultCrypto
 import VaultFormat
 
 /// Runs the Python reference implementation.
 enum InteropPython {
-    static let repoRoot: URL = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir
-    }()
+    static let repoRoot: URL = Repository.root
 
     static let script = repoRoot.appendingPathComponent("Tests/interop/secured_reference.py").path
 
@@ -109,19 +104,6 @@ struct InteropMade: Codable {
     var blob: String
 }
 
-/// Deterministic test data (SplitMix64).
-struct InteropRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) } }
-}
 
 /// Hex without using the code under test.
 enum InteropHex {
@@ -201,7 +183,7 @@ struct InteropLibraryTests {
 
     @Test("v1: 2,000 library-made blobs (random 16/24/32-byte keys, 0…100 bytes) decrypt with PyCryptodome")
     func v1LibraryBlobsDecryptWithPyCryptodome() throws {
-        var rng = InteropRNG(seed: 0xA11CE)
+        var rng = SeededRNG(seed: 0xA11CE)
         var made: [InteropMade] = []
         for id in 0..<Self.v1Valid {
             let key = rng.bytes([16, 24, 32].randomElement(using: &rng)!)
@@ -233,7 +215,7 @@ struct InteropLibraryTests {
 
     @Test("v2: 2,000 library-made blobs decrypt with PyNaCl under their context, and not under near-miss contexts or keys")
     func v2LibraryBlobsDecryptWithPyNaCl() throws {
-        var rng = InteropRNG(seed: 0xB0B)
+        var rng = SeededRNG(seed: 0xB0B)
         let contexts = ["", "https://example.org/news/1", "a;b;v2;", "café", "cafe\u{301}", "日本語 ✓", "line\nbreak", " padded "]
         var made: [InteropMade] = []
         for id in 0..<Self.v2Valid {

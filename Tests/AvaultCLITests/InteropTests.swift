@@ -11,6 +11,7 @@
 // with `pip install pynacl pycryptodome`): if they are missing these tests fail, never skip.
 
 import Foundation
+import TestSupport
 import Testing
 
 enum Interop {

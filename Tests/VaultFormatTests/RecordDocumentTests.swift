@@ -1,15 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 import VaultFormat
 
 @Suite struct RecordDocuments {
-    static let repoRoot: URL = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir
-    }()
+    static let repoRoot: URL = Repository.root
 
     @Test func theSeedParses() throws {
         let text = try String(contentsOf: Self.repoRoot.appendingPathComponent("Fixtures/seed/000_6e329c144f65a19c.txt"), encoding: .utf8)

@@ -142,8 +142,14 @@ public final class Vault {
         return Hex.encode(Array(digest[0..<16]))
     }
 
+    /// A content key id as the keyring and the index write it (16 lowercase hex digits).
+    static func contentKeyID(_ kid: String) throws(AvaultError) -> KeyID {
+        guard let id = KeyID(hex: kid) else { throw .malformed(.invalidVault("key id '\(kid)' is not 16 lowercase hex digits"), file: nil) }
+        return id
+    }
+
     static func seal<P: BytesView>(_ plaintext: P, key: SecretBytes, kid: String, ad: (KeyID) -> [UInt8]) throws(AvaultError) -> VaultFiles.Sealed {
-        let id = KeyID(hex: kid)!
+        let id = try contentKeyID(kid)
         let nonce = SecureRandom.bytes(count: 24)
         do {
             return VaultFiles.Sealed(kid: id, nonce: nonce, ciphertext: try XChaCha20Poly1305.seal(plaintext, key: key, nonce: nonce, associatedData: ad(id)))
@@ -438,7 +444,8 @@ final class EnvelopeWriter {
     init(_ vault: Vault, file: String, object: String, version: Int, kid: String, key: SecretBytes) throws(AvaultError) {
         sink = try vault.storage.newEnvelope(file)
         do { encryptor = try SecretStream.Encryptor(key: key) } catch { sink.abandon(); throw .crypto(error) }
-        let id = KeyID(hex: kid)!
+        let id: KeyID
+        do { id = try Vault.contentKeyID(kid) } catch { sink.abandon(); throw error }
         ad = vault.config.envelopeAssociatedData(object: object, version: version, kid: id)
         do { try emit(VaultFiles.envelopeMagic + id.bytes + encryptor.header) } catch { sink.abandon(); throw error }
     }
@@ -472,18 +479,16 @@ final class EnvelopeWriter {
     func abandon() { sink.abandon() }
 }
 
-/// BLAKE2b-256 of an envelope, as hex; the hasher's state is freed even when reading stops
-/// early (a struct hasher frees it only in `finalize`).
+/// BLAKE2b-256 of an envelope, as hex (a reference to one hasher, shared by the closures that
+/// feed it; a hasher that is never finalised frees its state when dropped).
 final class EnvelopeDigest {
-    private var hasher = BLAKE2b(digestSize: 32)
-    private var finished = false
+    private var hasher: BLAKE2b? = BLAKE2b(digestSize: 32)
 
-    func update(_ bytes: [UInt8]) { hasher.update(bytes) }
+    func update(_ bytes: [UInt8]) { hasher?.update(bytes) }
 
+    /// The digest; once only.
     func hex() -> String {
-        finished = true
+        guard let hasher = hasher.take() else { preconditionFailure("EnvelopeDigest finalised twice") }
         return Hex.encode(hasher.finalize())
     }
-
-    deinit { if !finished { _ = hasher.finalize() } }
 }

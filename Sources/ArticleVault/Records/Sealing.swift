@@ -1,10 +1,10 @@
 public import VaultCrypto
 public import VaultFormat
 
-/// Drafts in place: `seal` moves a record's body (and chosen fields) into a v2 `secured` blob
+/// Sealing in place: `seal` moves a record's body (and chosen fields) into a v2 `secured` blob
 /// bound to the record's context; `unseal` restores them; `migrate` rewrites a v1 blob as v2.
 /// Plaintext never touches the disk; files are replaced atomically.
-public enum Drafts {
+public enum Sealing {
     /// The marker in a sealed payload.
     public static let payloadFormat = "avault-sealed-v1"
 

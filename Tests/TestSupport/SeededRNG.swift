@@ -1,11 +1,11 @@
 import Foundation
 
 /// A small deterministic generator (SplitMix64), so a failing run can be repeated.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
+public struct SeededRNG: RandomNumberGenerator {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -14,7 +14,7 @@ struct SeededRNG: RandomNumberGenerator {
     }
 
     /// `count` pseudo-random bytes.
-    mutating func bytes(_ count: Int) -> [UInt8] {
+    public mutating func bytes(_ count: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
         var i = 0
         while i < count {
@@ -29,5 +29,5 @@ struct SeededRNG: RandomNumberGenerator {
     }
 
     /// `count` pseudo-random bytes as `Data`.
-    mutating func data(_ count: Int) -> Data { Data(bytes(count)) }
+    public mutating func data(_ count: Int) -> Data { Data(bytes(count)) }
 }

@@ -63,9 +63,10 @@ extension Vault {
                 defer { wipe(&namingPlain) }
                 var newConfig = config
                 let nonce = SecureRandom.bytes(count: 24)
+                let id = try Self.contentKeyID(kid)
                 do {
-                    newConfig.namingKey = VaultFiles.Sealed(kid: KeyID(hex: kid)!, nonce: nonce,
-                        ciphertext: try XChaCha20Poly1305.seal(namingPlain, key: key, nonce: nonce, associatedData: config.namingKeyAssociatedData(kid: KeyID(hex: kid)!)))
+                    newConfig.namingKey = VaultFiles.Sealed(kid: id, nonce: nonce,
+                        ciphertext: try XChaCha20Poly1305.seal(namingPlain, key: key, nonce: nonce, associatedData: config.namingKeyAssociatedData(kid: id)))
                 } catch { throw .crypto(error as? CryptoError ?? .libraryFailure("seal")) }
                 tx.newConfig = newConfig
             }
