@@ -5,6 +5,11 @@ internal import CYAML
 
 /// Limits on what a record may hold (documented in `docs/formats.md`).
 public enum RecordLimits {
+    /// Largest record file (front matter and body, with fences and any byte order mark), in
+    /// bytes: 64 MiB. A larger file is a malformed record, refused without being read whole.
+    public static let fileBytes = 64 << 20
+    /// The message for a record file over ``fileBytes``.
+    public static let fileTooLarge = "record larger than \(fileBytes >> 20) MiB"
     /// Largest front matter, in bytes.
     public static let frontMatterBytes = 1 << 20
     /// Deepest nesting of mappings and sequences.
