@@ -41,4 +41,3 @@ struct Failure: Error {
     var hint: String? = nil
     var code: Int32
 }
-

@@ -34,7 +34,7 @@ public struct LegacyAuthorization: Sendable {
         var digest: [UInt8]?
         let reports = signatures.map { signature in
             policy.judge(signature, domain: .record) { key in
-                if digest == nil { digest = MinisignSigning.prehash(RecordSignatures.canonicalBytes(of: document)) }
+                if digest == nil { digest = MinisignSigning.prehash(canonicalBytesOf: document) }
                 return MinisignSigning.check(signature, digest: digest!, publicKey: key)
             }
         }

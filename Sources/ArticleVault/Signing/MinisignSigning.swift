@@ -8,6 +8,14 @@ public enum MinisignSigning {
         BLAKE2b.hash(data, digestSize: 64)
     }
 
+    /// BLAKE2b-512 of a record's canonical bytes (``RecordSignatures/canonicalBytes(of:)``),
+    /// hashed piece by piece as they are written: never held whole.
+    public static func prehash(canonicalBytesOf document: RecordDocument) -> [UInt8] {
+        var hasher = BLAKE2b(digestSize: 64)
+        RecordSignatures.writeCanonicalBytes(of: document) { hasher.update($0) }
+        return hasher.finalize()
+    }
+
     /// Signs a BLAKE2b-512 `digest` as minisign does: the signature, then the global signature
     /// over `signature ‖ trustedComment`.
     public static func sign(digest: [UInt8], key: Ed25519SigningKey, keyID: Minisign.KeyID, trustedComment: String,

@@ -37,7 +37,7 @@ public enum RecordSigner {
         }
         let existing: [Minisign.Signature]
         do { existing = try RecordSignatures.entries(in: document.fields) } catch { throw .malformed(error, file: path) }
-        let digest = MinisignSigning.prehash(RecordSignatures.canonicalBytes(of: document))
+        let digest = MinisignSigning.prehash(canonicalBytesOf: document)
         let signature = MinisignSigning.sign(digest: digest, key: key, keyID: keyID, trustedComment: trustedComment)
         let updated: String
         do {
@@ -46,13 +46,14 @@ public enum RecordSigner {
         } catch { throw .malformed(error, file: path) }
         let publicKey = Minisign.PublicKey(keyID: keyID, key: key.publicKey.bytes)
         // Verify what will be written before writing it: the same canonical bytes (only the
-        // signatures changed), and the new signature among them, verifying.
+        // signatures changed; compared by their BLAKE2b-512, hashed as they are written), and
+        // the new signature among them, verifying.
         guard let check = try? RecordDocument(parsing: updated),
-              RecordSignatures.canonicalBytes(of: check) == RecordSignatures.canonicalBytes(of: document),
+              MinisignSigning.prehash(canonicalBytesOf: check) == digest,
               let written = try? RecordSignatures.entries(in: check.fields),
               written.contains(where: { $0.signatureLine == signature.signatureLine && $0.trustedComment == signature.trustedComment
                                         && $0.globalSignature == signature.globalSignature }),
-              MinisignSigning.check(signature, digest: MinisignSigning.prehash(RecordSignatures.canonicalBytes(of: check)),
+              MinisignSigning.check(signature, digest: MinisignSigning.prehash(canonicalBytesOf: check),
                                     publicKey: publicKey) == .valid else {
             throw .rewriteCheckFailed(path: path, reason: "read back, its values or its new signature did not check out")
         }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Dispatch
 import Synchronization
 import VaultCrypto
@@ -63,15 +66,43 @@ public struct RecordVerifier: Sendable {
     public static let noFrontMatter = "no front matter"
 
     /// Verifies the file at `path`.
+    ///
+    /// A record over ``RecordLimits/fileBytes`` is malformed: only its first bytes are read
+    /// (its size says so), or reading stops just past the limit (it grew). A larger file
+    /// without front matter is hashed as it is read, for a detached signature, never held.
     public func verify(path: String) -> RecordReport {
-        let bytes: [UInt8]
-        do { bytes = try FileSystem.readRegularFile(path) } catch {
+        let limit = RecordLimits.fileBytes
+        let fd: Int32, size: Int
+        var bytes: [UInt8]
+        do { (fd, size) = try FileSystem.openRegularFile(path) } catch {
             return RecordReport(path: path, outcome: .malformed, passed: false, reason: error.message)
         }
-        guard RecordDocument.hasFrontMatter(bytes) else { return verifyWithoutFrontMatter(path: path, bytes: bytes) }
+        defer { close(fd) }
+        do {
+            // Past the limit by its size: the first bytes tell whether it is a record.
+            bytes = try FileSystem.readAll(fd: fd, name: path, sizeHint: min(size, limit), limit: size > limit ? 1 << 16 : limit + 1)
+        } catch {
+            return RecordReport(path: path, outcome: .malformed, passed: false, reason: error.message)
+        }
+        if size > limit || bytes.count > limit {
+            guard !RecordDocument.hasFrontMatter(bytes, isPrefix: true) else {
+                return RecordReport(path: path, outcome: .malformed, passed: false, reason: RecordLimits.fileTooLarge)
+            }
+            return verifyWithoutFrontMatter(path: path) { () throws(AvaultError) in
+                var hasher = BLAKE2b(digestSize: 64)
+                hasher.update(bytes)
+                bytes = []
+                try FileSystem.forEachPiece(fd: fd, name: path) { hasher.update($0) }
+                return hasher.finalize()
+            }
+        }
+        guard RecordDocument.hasFrontMatter(bytes) else {
+            return verifyWithoutFrontMatter(path: path) { () throws(AvaultError) in MinisignSigning.prehash(bytes) }
+        }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             return RecordReport(path: path, outcome: .malformed, passed: false, reason: "the file is not valid UTF-8")
         }
+        bytes = [] // one copy of the file from here: the text
         let document: RecordDocument
         let signatures: [Minisign.Signature]
         do {
@@ -87,7 +118,8 @@ public struct RecordVerifier: Sendable {
     }
 
     /// A file without front matter: unsigned, unless `FILE.minisig` signs its bytes.
-    private func verifyWithoutFrontMatter(path: String, bytes: [UInt8]) -> RecordReport {
+    /// `digest` gives the BLAKE2b-512 of the file's bytes; it is called at most once.
+    private func verifyWithoutFrontMatter(path: String, digest: () throws(AvaultError) -> [UInt8]) -> RecordReport {
         var report = RecordReport(path: path, outcome: .unsigned, passed: !policy.requireSignature, reason: Self.noFrontMatter)
         let sigPath = path + ".minisig"
         guard FileSystem.exists(sigPath) else { return report }
@@ -101,8 +133,14 @@ public struct RecordVerifier: Sendable {
         } catch {
             return RecordReport(path: path, outcome: .malformed, passed: false, reason: "no front matter, and \(sigPath): \(error)")
         }
+        var hashed: Result<[UInt8], AvaultError>?
         let s = policy.trust.judge(signature, domain: .file) { key in
-            MinisignSigning.check(signature, digest: MinisignSigning.prehash(bytes), publicKey: key)
+            if hashed == nil { hashed = Result { () throws(AvaultError) in try digest() } }
+            guard case .success(let d) = hashed else { return .badSignature }
+            return MinisignSigning.check(signature, digest: d, publicKey: key)
+        }
+        if case .failure(let error) = hashed {
+            return RecordReport(path: path, outcome: .malformed, passed: false, reason: error.message)
         }
         report.signatures = [s]
         if let (outcome, reason) = policy.trust.outcome(of: [s]) {
@@ -119,7 +157,7 @@ public struct RecordVerifier: Sendable {
         var digest: [UInt8]?
         report.signatures = signatures.map { signature in
             policy.trust.judge(signature, domain: .record) { key in
-                if digest == nil { digest = MinisignSigning.prehash(RecordSignatures.canonicalBytes(of: document)) }
+                if digest == nil { digest = MinisignSigning.prehash(canonicalBytesOf: document) }
                 return MinisignSigning.check(signature, digest: digest!, publicKey: key)
             }
         }

@@ -9,6 +9,13 @@ import VaultCrypto
 public enum FileSystem {
     /// Reads a whole file. `secret` files must not be accessible by group or others.
     public static func read(_ path: String, secret: Bool = false) throws(AvaultError) -> [UInt8] {
+        try read(path, secret: secret, maxSize: .max)!
+    }
+
+    /// Reads a whole file of at most `maxSize` bytes, or returns nil when it is larger: by its
+    /// size (then nothing is read), or by what it holds when read (it may have grown; reading
+    /// stops one byte past `maxSize`). Memory stays bounded by `maxSize`.
+    public static func read(_ path: String, secret: Bool = false, maxSize: Int) throws(AvaultError) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(path: path, reason: errnoText()) }
         defer { close(fd) }
@@ -18,7 +25,10 @@ public enum FileSystem {
         if secret, st.st_mode & 0o077 != 0 {
             throw .insecurePermissions(path: path, mode: UInt32(st.st_mode))
         }
-        return try readAll(fd: fd, name: path, sizeHint: Int(st.st_size))
+        guard Int(st.st_size) <= maxSize else { return nil }
+        let limit = maxSize == .max ? .max : maxSize + 1
+        let bytes = try readAll(fd: fd, name: path, sizeHint: Int(st.st_size), limit: limit)
+        return bytes.count <= maxSize ? bytes : nil
     }
 
     /// The name in a directory entry from `readdir`. (The entry may end right after its name's
@@ -58,28 +68,60 @@ public enum FileSystem {
     /// without being opened, and checked again on the open descriptor (opened non-blocking, so
     /// a FIFO swapped in meanwhile cannot hang the reader).
     public static func readRegularFile(_ path: String) throws(AvaultError) -> [UInt8] {
+        let (fd, size) = try openRegularFile(path)
+        defer { close(fd) }
+        return try readAll(fd: fd, name: path, sizeHint: size)
+    }
+
+    /// Opens a regular file for reading, as ``readRegularFile(_:)`` does (anything else is
+    /// refused, and a FIFO swapped in cannot block), and returns the descriptor, which the
+    /// caller closes, with the file's size when it was opened.
+    public static func openRegularFile(_ path: String) throws(AvaultError) -> (fd: Int32, size: Int) {
         let before = try kind(of: path)
         guard before == .regular else { throw .io(path: path, reason: "\(before.rawValue), not a regular file") }
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { throw .io(path: path, reason: errnoText()) }
-        defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: errnoText()) }
+        guard fstat(fd, &st) == 0 else {
+            let failure = errno
+            close(fd)
+            errno = failure
+            throw .io(path: path, reason: errnoText())
+        }
         let after = kind(st.st_mode)
-        guard after == .regular else { throw .io(path: path, reason: "\(after.rawValue), not a regular file") }
-        return try readAll(fd: fd, name: path, sizeHint: Int(st.st_size))
+        guard after == .regular else {
+            close(fd)
+            throw .io(path: path, reason: "\(after.rawValue), not a regular file")
+        }
+        return (fd, Int(st.st_size))
     }
 
-    /// Reads a file descriptor to its end (standard input, pipes). With the right `sizeHint`
-    /// (a regular file's size) this is one allocation and no copy.
-    public static func readAll(fd: Int32, name: String, sizeHint: Int = 0) throws(AvaultError) -> [UInt8] {
+    /// Reads a file descriptor to its end (standard input, pipes), or until `limit` bytes:
+    /// what lies past them is left unread (ask for one byte more than you accept to tell a
+    /// longer file). With the right `sizeHint` (a regular file's size) this is one allocation
+    /// and no copy.
+    public static func readAll(fd: Int32, name: String, sizeHint: Int = 0, limit: Int = .max) throws(AvaultError) -> [UInt8] {
         var out: [UInt8] = []
-        var chunkSize = max(sizeHint + 1, 16384)
+        var chunkSize = min(max(sizeHint + 1, 16384), limit)
         while true {
             let chunk = try readUpTo(fd: fd, chunkSize, name: name)
             if out.isEmpty { out = chunk } else { out += chunk }
-            if chunk.count < chunkSize { return out }
-            chunkSize *= 2
+            if chunk.count < chunkSize || out.count >= limit { return out }
+            chunkSize = min(chunkSize * 2, limit - out.count)
+        }
+    }
+
+    /// Reads `fd` to its end in pieces of up to 1 MiB, each handed to `body`.
+    public static func forEachPiece(fd: Int32, name: String, _ body: (UnsafeRawBufferPointer) -> Void) throws(AvaultError) {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: name, reason: errnoText())
+            }
+            if n == 0 { return }
+            buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
     }
 

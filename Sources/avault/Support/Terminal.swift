@@ -28,23 +28,25 @@ enum Terminal {
     }
 
     static func writeStderr(_ text: String) {
-        var bytes = Array(text.utf8)
-        writeAll(fd: 2, &bytes)
+        Array(text.utf8).withUnsafeBytes { writeAll(fd: 2, $0) }
     }
 
     static func writeStdout(_ bytes: [UInt8]) {
-        var copy = bytes
-        writeAll(fd: 1, &copy)
+        bytes.withUnsafeBytes { writeAll(fd: 1, $0) }
+    }
+
+    static func writeStdout(_ bytes: UnsafeRawBufferPointer) {
+        writeAll(fd: 1, bytes)
     }
 
     static func writeStdout(_ text: String) {
         writeStdout(Array(text.utf8))
     }
 
-    private static func writeAll(fd: Int32, _ bytes: inout [UInt8]) {
+    private static func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer) {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
                 return

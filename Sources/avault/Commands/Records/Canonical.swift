@@ -19,8 +19,8 @@ struct Canonical: ParsableCommand {
     @Flag(help: "Canonicalise a JSON document instead of a record.") var json = false
 
     func run() throws {
-        let bytes = file == "-" ? try FileSystem.readAll(fd: 0, name: "standard input") : try FileSystem.read(file)
         if json {
+            let bytes = file == "-" ? try FileSystem.readAll(fd: 0, name: "standard input") : try FileSystem.read(file)
             do {
                 Terminal.writeStdout(try JSONDocument.parse(bytes).canonicalJSON)
             } catch {
@@ -28,13 +28,13 @@ struct Canonical: ParsableCommand {
             }
             return
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw AvaultError.malformed(.invalidRecord("the file is not valid UTF-8", line: nil), file: file)
-        }
+        let document: RecordDocument
         do {
-            Terminal.writeStdout(RecordSignatures.canonicalBytes(of: try RecordDocument(parsing: text)))
-        } catch {
+            document = try RecordDocument(parsing: try RecordFile.readText(file))
+        } catch let error as FormatError {
             throw AvaultError.malformed(error, file: file)
         }
+        // Written piece by piece: the body is never copied whole.
+        RecordSignatures.writeCanonicalBytes(of: document) { Terminal.writeStdout($0) }
     }
 }
