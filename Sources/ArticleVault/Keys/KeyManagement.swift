@@ -148,6 +148,17 @@ extension Keyring {
 }
 
 extension TrustStore {
+    /// Trusts the minisign public key in the file at `path` (see ``add(_:name:roles:notBefore:notAfter:now:)``);
+    /// returns it.
+    @discardableResult
+    public func add(publicKeyFile path: String, name: String, roles: [String], notBefore: Timestamp?, notAfter: Timestamp?, now: Int64) throws(AvaultError) -> Minisign.PublicKey {
+        let text = String(decoding: try FileSystem.read(path), as: UTF8.self)
+        let key: Minisign.PublicKey
+        do { key = try Minisign.PublicKey(parsing: text) } catch { throw .malformed(error, file: path) }
+        try add(key, name: name, roles: roles, notBefore: notBefore, notAfter: notAfter, now: now)
+        return key
+    }
+
     /// Trusts `key` as `name` with `roles`, optionally only for signatures made in
     /// [`notBefore`, `notAfter`]. Refused when the key is trusted already.
     public func add(_ key: Minisign.PublicKey, name: String, roles: [String], notBefore: Timestamp?, notAfter: Timestamp?, now: Int64) throws(AvaultError) {

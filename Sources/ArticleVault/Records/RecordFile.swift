@@ -48,3 +48,20 @@ public struct RecordFile: Sendable {
         return text
     }
 }
+
+/// What `avault canonical` prints.
+public enum Canonical {
+    /// Writes the canonical bytes a record signature covers (avault-record-v1) of the record at
+    /// `path`, piece by piece: the body is never copied whole.
+    public static func record(at path: String, write: (UnsafeRawBufferPointer) -> Void) throws(AvaultError) {
+        let text = try RecordFile.readText(path)
+        let document: RecordDocument
+        do { document = try RecordDocument(parsing: text) } catch { throw .malformed(error, file: path) }
+        RecordSignatures.writeCanonicalBytes(of: document, to: write)
+    }
+
+    /// The RFC 8785 form of the JSON document `bytes` (read from `path`).
+    public static func json(_ bytes: [UInt8], path: String) throws(AvaultError) -> [UInt8] {
+        do { return try JSONDocument.parse(bytes).canonicalJSON } catch { throw .malformed(error, file: path) }
+    }
+}

@@ -110,3 +110,11 @@ extension SecuredField {
         return legacy ? try encryptV1(plaintext, key: fileKey!) : try encryptV2(plaintext, key: fileKey!, context: context)
     }
 }
+
+extension SecuredField {
+    /// Parses the text of a `secured` field (`file`, when it came from a record, names it in
+    /// the error).
+    public static func parse(_ text: String, file: String?) throws(AvaultError) -> SecuredBlob {
+        do { return try SecuredBlob(parsing: text) } catch { throw .malformed(error, file: file) }
+    }
+}

@@ -115,4 +115,21 @@ public enum RecordSigner {
         let digest = try prehashFile(path)
         return MinisignSigning.check(signature, digest: digest, publicKey: publicKey)
     }
+
+    /// Writes the record's canonical bytes to `DIR/NAME.canonical` and its embedded signature
+    /// (the first, or the first by `keyID`) to `DIR/NAME.canonical.minisig`, so that stock
+    /// `minisign -V` can check it. Returns the base path written and the signature's key id.
+    public static func exportForMinisign(path: String, keyID: Minisign.KeyID?, to directory: String) throws(AvaultError) -> (base: String, keyID: Minisign.KeyID) {
+        let (_, document) = try read(path)
+        let signatures: [Minisign.Signature]
+        do { signatures = try RecordSignatures.entries(in: document.fields) } catch { throw .malformed(error, file: path) }
+        guard var signature = signatures.first(where: { keyID == nil || $0.keyID == keyID }) else {
+            throw .noSignature(path: path, keyID: keyID?.printed)
+        }
+        signature.untrustedComment = "signature from avault, over the avault-record-v1 canonical form"
+        let base = directory + "/" + FileSystem.baseName(of: path) + ".canonical"
+        try FileSystem.writeAtomically(base, RecordSignatures.canonicalBytes(of: document), mode: 0o644)
+        try FileSystem.writeAtomically(base + ".minisig", Array(signature.fileText.utf8), mode: 0o644)
+        return (base, signature.keyID)
+    }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultFormat
 
 struct Canonical: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,19 +21,13 @@ struct Canonical: ParsableCommand {
         if json {
             let bytes = file == "-" ? try FileSystem.readAll(fd: 0, name: "standard input") : try FileSystem.read(file)
             do {
-                Terminal.writeStdout(try JSONDocument.parse(bytes).canonicalJSON)
+                Terminal.writeStdout(try ArticleVault.Canonical.json(bytes, path: file))
             } catch {
-                throw Failure(message: "\(file): \(error)", hint: nil, code: Exit.no)
+                // Not JSON is the answer "no" here, as for a record.
+                throw Failure(message: error.message, code: Exit.no)
             }
             return
         }
-        let document: RecordDocument
-        do {
-            document = try RecordDocument(parsing: try RecordFile.readText(file))
-        } catch let error as FormatError {
-            throw AvaultError.malformed(error, file: file)
-        }
-        // Written piece by piece: the body is never copied whole.
-        RecordSignatures.writeCanonicalBytes(of: document) { Terminal.writeStdout($0) }
+        try ArticleVault.Canonical.record(at: file) { Terminal.writeStdout($0) }
     }
 }

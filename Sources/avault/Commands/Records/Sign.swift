@@ -67,17 +67,8 @@ struct Sign: ParsableCommand {
         var wanted: Minisign.KeyID?
         if let key { wanted = try keyring.open().signingKeyID(named: key) }
         for file in files {
-            let (_, document) = try RecordSigner.read(file)
-            let signatures: [Minisign.Signature]
-            do { signatures = try RecordSignatures.entries(in: document.fields) } catch { throw AvaultError.malformed(error, file: file) }
-            guard var signature = signatures.first(where: { wanted == nil || $0.keyID == wanted }) else {
-                throw AvaultError.noSignature(path: file, keyID: wanted?.printed)
-            }
-            signature.untrustedComment = "signature from avault, over the avault-record-v1 canonical form"
-            let base = dir + "/" + FileSystem.baseName(of: file) + ".canonical"
-            try FileSystem.writeAtomically(base, RecordSignatures.canonicalBytes(of: document), mode: 0o644)
-            try FileSystem.writeAtomically(base + ".minisig", Array(signature.fileText.utf8), mode: 0o644)
-            Terminal.writeStdout("wrote \(base) and \(base).minisig (key \(signature.keyID.printed))\n")
+            let (base, keyID) = try RecordSigner.exportForMinisign(path: file, keyID: wanted, to: dir)
+            Terminal.writeStdout("wrote \(base) and \(base).minisig (key \(keyID.printed))\n")
         }
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultFormat
 
 struct SecuredDecrypt: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,12 +29,7 @@ struct SecuredDecrypt: ParsableCommand {
 
     func run() throws {
         let (text, record) = try source.load()
-        let blob: SecuredBlob
-        do {
-            blob = try SecuredBlob(parsing: text)
-        } catch {
-            throw AvaultError.malformed(error, file: record?.path)
-        }
+        let blob = try SecuredField.parse(text, file: record?.path)
         // A v1 blob: decide before anything else whether it may be decrypted at all (so that a
         // valid and a tampered blob get the same answer when it may not).
         var authorization: LegacyAuthorization?

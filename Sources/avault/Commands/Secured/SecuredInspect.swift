@@ -19,7 +19,7 @@ struct SecuredInspect: ParsableCommand {
         var fields: [(key: String, value: FieldValue)]
         var problem: String?
         do {
-            let blob = try SecuredBlob(parsing: text)
+            let blob = try SecuredField.parse(text, file: nil)
             fields = [("format", .string(blob.formatName)), ("wellFormed", .bool(true))]
             switch blob {
             case let .v1(ciphertext, iv):
@@ -40,9 +40,9 @@ struct SecuredInspect: ParsableCommand {
                 ]
             }
         } catch {
-            problem = error.description
+            problem = error.message
             fields = [("format", .string(SecuredBlob.claimedFormat(of: text))), ("wellFormed", .bool(false)),
-                      ("error", .string(error.description))]
+                      ("error", .string(error.message))]
         }
 
         if json {

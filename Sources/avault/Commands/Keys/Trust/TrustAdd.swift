@@ -22,13 +22,10 @@ struct TrustAdd: ParsableCommand {
     }
 
     func run() throws {
-        let text = String(decoding: try FileSystem.read(pubfile), as: UTF8.self)
-        let key: Minisign.PublicKey
-        do { key = try Minisign.PublicKey(parsing: text) } catch { throw AvaultError.malformed(error, file: pubfile) }
         let nb = try parseTime(notBefore, "--not-before"), na = try parseTime(notAfter, "--not-after")
         if let nb, let na, nb > na { throw Failure(message: "--not-before is after --not-after", code: Exit.operational) }
         let store = try store.open()
-        try store.add(key, name: name, roles: role, notBefore: nb, notAfter: na, now: now())
+        let key = try store.add(publicKeyFile: pubfile, name: name, roles: role, notBefore: nb, notAfter: na, now: now())
         Terminal.writeStdout("trusted key \(key.keyID.printed) as '\(name)' in \(store.path)\n")
     }
 }
