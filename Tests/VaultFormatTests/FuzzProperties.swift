@@ -378,6 +378,9 @@ enum FuzzChecks {
         try require(store.serialized().utf8.elementsEqual(text.utf8), "trust store: does not serialise back to its text")
         for e in store.entries {
             try require(store.entry(for: e.publicKey.keyID) == e, "trust store: lookup by key id finds another entry")
+            // Names and reasons are printed: one line, no control characters.
+            try require(TrustStoreFile.isValidText(e.name) && TrustStoreFile.isValidText(e.revoked?.reason ?? "", allowEmpty: true),
+                        "trust store: a name or reason with control characters")
         }
     }
 
