@@ -242,7 +242,17 @@ enum FuzzChecks {
             try require(document.frontMatterText.utf8.elementsEqual(input[layout.yamlStart..<layout.yamlEnd]), "record: front matter text is not its layout's bytes")
             try require(document.body.utf8.elementsEqual(input[layout.bodyStart...]), "record: body is not its layout's bytes")
             try checkCanonical(document.fields, "record")
-            _ = RecordSignatures.canonicalBytes(of: document)
+            let canonical = RecordSignatures.canonicalBytes(of: document)
+            // Embedded signatures, written back as `avault sign` writes them: the record still
+            // parses, covers the same canonical bytes and holds the same signatures.
+            if document.frontMatter.isBlockMapping, let signatures = try? RecordSignatures.entries(in: document.fields),
+               let rewritten = try? RecordSignatures.replacing(in: text, document: document, with: signatures) {
+                guard let again = try? RecordDocument(parsing: rewritten) else {
+                    throw FuzzViolation(description: "record: its signatures written back make it unparseable")
+                }
+                try require(RecordSignatures.canonicalBytes(of: again) == canonical, "record: writing its signatures back changes its canonical bytes")
+                try require((try? RecordSignatures.entries(in: again.fields)) == signatures, "record: writing its signatures back changes them")
+            }
         }
     }
 
