@@ -1,9 +1,10 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Linux only: the code calls Glibc directly and links Debian's libsodium, libcrypto and
+// libyaml through pkg-config (see README). No Apple platform is declared or supported.
 let package = Package(
     name: "ArticleVault",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "avault", targets: ["avault"]),
         .library(name: "ArticleVault", targets: ["ArticleVault"]),
@@ -45,10 +46,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "VaultCryptoTests", dependencies: ["VaultCrypto"]),
-        .testTarget(name: "VaultFormatTests", dependencies: ["VaultFormat"]),
-        .testTarget(name: "ArticleVaultTests", dependencies: ["ArticleVault"]),
-        .testTarget(name: "AvaultCLITests", dependencies: ["avault"]),
+        // What every test target shares: the repository's files, a seeded generator.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "VaultCryptoTests", dependencies: ["VaultCrypto", "TestSupport"]),
+        .testTarget(name: "VaultFormatTests", dependencies: ["VaultFormat", "TestSupport"]),
+        .testTarget(name: "ArticleVaultTests", dependencies: ["ArticleVault", "TestSupport"]),
+        .testTarget(name: "AvaultCLITests", dependencies: ["avault", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,7 +1,10 @@
 internal import CSodium
 
 /// BLAKE2b (RFC 7693) via libsodium's `crypto_generichash`.
-public struct BLAKE2b {
+///
+/// Non-copyable: a hasher owns its libsodium state, which a copy would share. `finalize`
+/// consumes it; a hasher dropped without `finalize` wipes and frees its state in `deinit`.
+public struct BLAKE2b: ~Copyable {
     /// Smallest, default and largest digest sizes (16, 32, 64 bytes).
     public static var minimumDigestSize: Int { Int(crypto_generichash_bytes_min()) }
     public static var defaultDigestSize: Int { Int(crypto_generichash_bytes()) }
@@ -16,7 +19,6 @@ public struct BLAKE2b {
 
     private let state: UnsafeMutableRawPointer
     private let digestSize: Int
-    private var finished = false
 
     /// A streaming hasher. `digestSize` must be 16...64; a key, when given, 16...64 bytes.
     public init(digestSize: Int = 32, key: SecretBytes? = nil) {
@@ -37,21 +39,21 @@ public struct BLAKE2b {
 
     /// Absorbs `data`.
     public mutating func update<D: BytesView>(_ data: D) {
-        precondition(!finished, "BLAKE2b used after finalize")
         data.withUnsafeBytes { d in
             _ = crypto_generichash_update(OpaquePointer(state),
                                           d.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(d.count))
         }
     }
 
-    /// The digest. The hasher cannot be used afterwards; its state is wiped and freed.
-    public mutating func finalize() -> [UInt8] {
-        precondition(!finished, "BLAKE2b finalized twice")
-        finished = true
+    /// The digest. Consumes the hasher (its state is wiped and freed by `deinit`).
+    public consuming func finalize() -> [UInt8] {
         var out = [UInt8](repeating: 0, count: digestSize)
         _ = crypto_generichash_final(OpaquePointer(state), &out, digestSize)
+        return out
+    }
+
+    deinit {
         sodium_memzero(state, crypto_generichash_statebytes())
         state.deallocate()
-        return out
     }
 }

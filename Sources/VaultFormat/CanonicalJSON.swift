@@ -43,14 +43,19 @@ extension JSONString {
     /// lowercase hex); every other byte is copied.
     static func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(0x22)
+        appendEscapedContent(utf8, to: &out)
+        out.append(0x22)
+    }
+
+    /// The escaped form of the UTF-8 text `utf8` without the quotes (as ``appendEscaped(_:to:)``
+    /// writes it between them). Escaping is byte by byte, so a text may be given in pieces cut
+    /// anywhere, even inside a character.
+    static func appendEscapedContent(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         // Copy runs that need no escaping in one go.
         var runStart = 0
         var i = 0
         let count = utf8.count
-        guard let base = utf8.baseAddress else {
-            out.append(0x22)
-            return
-        }
+        guard let base = utf8.baseAddress else { return }
         while i < count {
             // Skip eight bytes at a time while none of them is `"`, `\` or below 0x20
             // (exact SWAR tests: a flagged word only sends those bytes to the byte loop).
@@ -94,7 +99,6 @@ extension JSONString {
             }
         }
         if runStart < count { out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart)) }
-        out.append(0x22)
     }
 }
 

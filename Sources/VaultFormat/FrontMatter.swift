@@ -5,6 +5,11 @@ internal import CYAML
 
 /// Limits on what a record may hold (documented in `docs/formats.md`).
 public enum RecordLimits {
+    /// Largest record file (front matter and body, with fences and any byte order mark), in
+    /// bytes: 64 MiB. A larger file is a malformed record, refused without being read whole.
+    public static let fileBytes = 64 << 20
+    /// The message for a record file over ``fileBytes``.
+    public static let fileTooLarge = "record larger than \(fileBytes >> 20) MiB"
     /// Largest front matter, in bytes.
     public static let frontMatterBytes = 1 << 20
     /// Deepest nesting of mappings and sequences.
@@ -79,9 +84,25 @@ public struct FrontMatter: Sendable {
         return try result.get()
     }
 
-    private enum Frame {
-        case mapping(pairs: [(key: String, value: FieldValue)], keys: Set<String>, pendingKey: String?, keyLine: Int)
-        case sequence([FieldValue])
+    /// An open mapping or sequence of the libyaml event loop. A class, so that adding to the
+    /// innermost one mutates its arrays in place: an enum frame holding arrays was copied on
+    /// every event (copy-on-write of a value still held by the stack), quadratic in the number
+    /// of items.
+    private final class Frame {
+        let isMapping: Bool
+        /// A sequence's items.
+        var items: [FieldValue] = []
+        /// A mapping's pairs, in document order.
+        var pairs: [(key: String, value: FieldValue)] = []
+        /// A mapping's keys, for duplicates. (Set<String> compares as String ==, like the fast path.)
+        var keys: Set<String> = []
+        /// A mapping's key whose value comes next, if any.
+        var pendingKey: String?
+
+        init(isMapping: Bool) { self.isMapping = isMapping }
+
+        /// Whether the next scalar is a mapping key.
+        var awaitsKey: Bool { isMapping && pendingKey == nil }
     }
 
     /// Refuses the line breaks that YAML readers disagree on: libyaml (and YAML 1.1) breaks
@@ -152,17 +173,15 @@ public struct FrontMatter: Sendable {
 
         /// Adds a finished value to the frame on top (or makes it the root).
         func add(_ value: FieldValue, at valueLine: Int) throws(FormatError) {
-            guard let top = stack.popLast() else { root = value; return }
-            switch top {
-            case .sequence(var items):
-                items.append(value)
-                stack.append(.sequence(items))
-            case .mapping(var pairs, let keys, let pendingKey, let keyLine):
-                guard let key = pendingKey else {
+            guard let top = stack.last else { root = value; return }
+            if top.isMapping {
+                guard let key = top.pendingKey else {
                     throw .invalidRecord("mapping keys must be strings", line: valueLine)
                 }
-                pairs.append((key, value))
-                stack.append(.mapping(pairs: pairs, keys: keys, pendingKey: nil, keyLine: keyLine))
+                top.pairs.append((key, value))
+                top.pendingKey = nil
+            } else {
+                top.items.append(value)
             }
         }
 
@@ -199,21 +218,21 @@ public struct FrontMatter: Sendable {
                 let raw = UnsafeRawBufferPointer(start: s.value, count: s.length)
                 let string = String(decoding: raw, as: UTF8.self)
                 let plain = s.style == YAML_PLAIN_SCALAR_STYLE
-                if case .mapping(_, _, nil, _)? = stack.last, case .mapping(let pairs, var keys, _, _)? = stack.popLast() {
-                    // A key. (Set<String> compares as String ==, like the fast path.)
+                if let top = stack.last, top.awaitsKey {
+                    // A key.
                     if plain { try Self.checkPlainKey(raw, string, line: here) }
                     if string == "<<" {
                         // Psych merges at a `<<` key unless it is tagged `!!str`, quoted or not.
                         throw .invalidRecord("a '<<' key merges mappings in YAML 1.1 readers (Jekyll), quoted or not; rename it", line: here)
                     }
-                    guard keys.insert(string).inserted else {
+                    guard top.keys.insert(string).inserted else {
                         throw .invalidRecord("duplicate key '\(string)'", line: here)
                     }
-                    if stack.isEmpty {
+                    if stack.count == 1 {
                         let lineStart = cursor.lineStart(ofCharacter: Int(event.start_mark.index))
                         topLevelKeys.append(TopLevelKey(key: string, line: here, lineStart: lineStart))
                     }
-                    stack.append(.mapping(pairs: pairs, keys: keys, pendingKey: string, keyLine: here))
+                    top.pendingKey = string
                 } else {
                     try add(plain ? try Self.resolvePlain(raw, string, line: here) : .string(string), at: here)
                 }
@@ -223,7 +242,7 @@ public struct FrontMatter: Sendable {
                 let tag = isMapping ? event.data.mapping_start.tag : event.data.sequence_start.tag
                 guard anchor == nil else { throw .invalidRecord("anchors and aliases are not allowed", line: here) }
                 guard tag == nil else { throw .invalidRecord("tags are not allowed", line: here) }
-                if case .mapping(_, _, nil, _)? = stack.last {
+                if let top = stack.last, top.awaitsKey {
                     throw .invalidRecord("mapping keys must be strings", line: here)
                 }
                 guard stack.count < RecordLimits.depth else {
@@ -232,13 +251,10 @@ public struct FrontMatter: Sendable {
                 if stack.isEmpty, isMapping {
                     isBlock = event.data.mapping_start.style != YAML_FLOW_MAPPING_STYLE
                 }
-                stack.append(isMapping ? .mapping(pairs: [], keys: [], pendingKey: nil, keyLine: here) : .sequence([]))
+                stack.append(Frame(isMapping: isMapping))
             case YAML_MAPPING_END_EVENT, YAML_SEQUENCE_END_EVENT:
-                switch stack.popLast() {
-                case .mapping(let pairs, _, _, _)?: try add(.object(pairs), at: here)
-                case .sequence(let items)?: try add(.array(items), at: here)
-                case nil: throw .invalidRecord("invalid YAML", line: here)
-                }
+                guard let top = stack.popLast() else { throw .invalidRecord("invalid YAML", line: here) }
+                try add(top.isMapping ? .object(top.pairs) : .array(top.items), at: here)
             default:
                 continue
             }

@@ -56,12 +56,12 @@ public struct KeyringFile: Equatable, Sendable {
             }
         }
 
-        /// `content`, `legacy` or `signing`.
-        public var kind: String {
+        /// What the key is for.
+        public var kind: KeyKind {
             switch self {
-            case .xchacha20poly1305: "content"
-            case .aes128cbc, .aes192cbc, .aes256cbc: "legacy"
-            case .ed25519: "signing"
+            case .xchacha20poly1305: .content
+            case .aes128cbc, .aes192cbc, .aes256cbc: .legacy
+            case .ed25519: .signing
             }
         }
 
@@ -116,6 +116,10 @@ public struct KeyringFile: Equatable, Sendable {
         public var associatedDataV1: [UInt8] {
             Array("avault/keyring/v1;\(algorithm.rawValue);\(id);\(name);\(version)".utf8)
         }
+
+        /// The typed identifier: the content kid, or the minisign key id of a signing key.
+        /// The parser checks the shape, so every parsed entry has one.
+        public var keyID: KeyIdentifier? { KeyIdentifier(id, kind: algorithm.kind) }
 
         /// Whether the secret is sealed.
         public var isSealed: Bool {

@@ -86,3 +86,30 @@ public enum RFC3339 {
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }
+
+/// A point in time read from RFC 3339 text (or made from Unix seconds), keeping the text it
+/// was written as: parsing happens once, where the text enters, never again with `!`.
+public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible {
+    /// Unix seconds.
+    public let seconds: Int64
+    /// The RFC 3339 text.
+    public let text: String
+
+    /// Parses RFC 3339 text; nil when it is not a valid time.
+    public init?(_ text: String) {
+        guard let seconds = RFC3339.seconds(text) else { return nil }
+        self.seconds = seconds
+        self.text = text
+    }
+
+    /// The time `seconds` after the epoch, written in UTC.
+    public init(seconds: Int64) {
+        self.seconds = seconds
+        self.text = RFC3339.format(seconds)
+    }
+
+    public static func < (a: Timestamp, b: Timestamp) -> Bool { a.seconds < b.seconds }
+    public static func == (a: Timestamp, b: Timestamp) -> Bool { a.seconds == b.seconds && a.text == b.text }
+    public func hash(into h: inout Hasher) { h.combine(seconds); h.combine(text) }
+    public var description: String { text }
+}

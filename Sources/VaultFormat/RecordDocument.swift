@@ -59,9 +59,12 @@ public struct RecordDocument: Sendable {
 
     /// Whether `bytes` start as a record does: an optional UTF-8 byte order mark, then a line
     /// that is `---` followed only by whitespace. (Jekyll's test for a page with front matter.)
-    public static func hasFrontMatter(_ bytes: [UInt8]) -> Bool {
+    ///
+    /// With `isPrefix`, `bytes` are only the first bytes of a file: an opening fence line cut
+    /// short by their end counts (the file may be a record).
+    public static func hasFrontMatter(_ bytes: [UInt8], isPrefix: Bool = false) -> Bool {
         bytes.withUnsafeBufferPointer { b in
-            fenceLength(b, from: b.starts(with: byteOrderMark) ? 3 : 0, marker: 0x2D, closing: false) != nil
+            fenceLength(b, from: b.starts(with: byteOrderMark) ? 3 : 0, marker: 0x2D, closing: isPrefix) != nil
         }
     }
 

@@ -48,11 +48,48 @@ public enum RecordSignatures {
     /// The canonical bytes (`avault-record-v1`): RFC 8785 JSON of
     /// `{"body": BODY, "fields": FIELDS}`, FIELDS without `signatures`, BODY with CRLF → LF.
     public static func canonicalBytes(of document: RecordDocument) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(document.body.utf8.count + 1024)
+        writeCanonicalBytes(of: document) { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// The canonical bytes of ``canonicalBytes(of:)``, handed to `consume` in order, in pieces
+    /// of about `pieceSize` bytes (the last holds the fields), so that they can be hashed or
+    /// written without being held whole: the body is escaped piece by piece from the record's
+    /// text, never copied.
+    public static func writeCanonicalBytes(of document: RecordDocument, pieceSize: Int = 1 << 16,
+                                           to consume: (UnsafeRawBufferPointer) -> Void) {
         var fields = document.fields
         if case .object(let pairs) = fields { fields = .object(pairs.filter { $0.key != fieldName }) }
-        var body = String(document.body)
-        if body.utf8.contains(13) { body = body.replacing("\r\n", with: "\n") }
-        return FieldValue.object([("body", .string(body)), ("fields", fields)]).canonicalJSON
+        // {"body": BODY, "fields": FIELDS}: "body" sorts before "fields" (RFC 8785 §3.2.3).
+        var out: [UInt8] = []
+        out.reserveCapacity(pieceSize + 64)
+        out.append(contentsOf: #"{"body":""#.utf8)
+        var body = document.body
+        body.withUTF8 { b in
+            let n = b.count
+            var start = 0
+            while start < n {
+                let end = min(start + max(pieceSize, 1), n)
+                // Escape b[start..<end], leaving out each CR that a LF follows (CRLF → LF).
+                var run = start
+                for i in start..<end where b[i] == 0x0D && i + 1 < n && b[i + 1] == 0x0A {
+                    JSONString.appendEscapedContent(UnsafeBufferPointer(rebasing: b[run..<i]), to: &out)
+                    run = i + 1
+                }
+                JSONString.appendEscapedContent(UnsafeBufferPointer(rebasing: b[run..<end]), to: &out)
+                start = end
+                if out.count >= pieceSize {
+                    out.withUnsafeBytes(consume)
+                    out.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+        out.append(contentsOf: #"","fields":"#.utf8)
+        CanonicalWriter.write(fields, into: &out)
+        out.append(UInt8(ascii: "}"))
+        out.withUnsafeBytes(consume)
     }
 
     /// `text` with its `signatures` block replaced by `signatures` (appended at the end of the

@@ -4,24 +4,6 @@ import ArticleVault
 import Glibc
 #endif
 
-/// Exit codes, documented in `--help`, the README and `docs/cli.md`.
-enum Exit {
-    /// Success.
-    static let ok: Int32 = 0
-    /// The answer is no: a malformed blob or record, a failed decryption or verification.
-    static let no: Int32 = 1
-    /// An operational error: unreadable file, bad key file, unsuitable key.
-    static let operational: Int32 = 2
-    /// A usage error (from the argument parser).
-    static let usage: Int32 = 64
-}
-
-let exitCodeHelp = """
-    Exit status: 0 success; 1 the answer is no (malformed blob or record, failed \
-    decryption); 2 operational error (unreadable file, bad key file, unsuitable key); \
-    64 usage error.
-    """
-
 @main
 struct Avault: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -56,69 +38,6 @@ struct Avault: ParsableCommand {
 /// A failure the CLI itself decides on, with its exit code.
 struct Failure: Error {
     var message: String
-    var hint: String?
+    var hint: String? = nil
     var code: Int32
-}
-
-enum Terminal {
-    /// `avault: message` (and `avault: hint: …`) on stderr.
-    static func error(_ message: String, hint: String? = nil) {
-        var text = "avault: \(message)\n"
-        if let hint { text += "avault: hint: \(hint)\n" }
-        writeStderr(text)
-    }
-
-    static func warning(_ message: String) {
-        writeStderr("avault: warning: \(message)\n")
-    }
-
-    /// `avault: note: …` on stderr: something worth knowing that is not a problem.
-    static func note(_ message: String) {
-        writeStderr("avault: note: \(message)\n")
-    }
-
-    /// Reports `error` and exits with its code.
-    static func fail(_ error: AvaultError) -> Never {
-        self.error(error.message, hint: error.hint)
-        Glibc.exit(exitCode(for: error))
-    }
-
-    static func exitCode(for error: AvaultError) -> Int32 {
-        switch error {
-        case .decryptionFailed, .tampered, .rewriteCheckFailed: return Exit.no
-        case .malformed(let format, _):
-            switch format {
-            case .invalidSecuredBlob, .invalidRecord, .invalidSignature: return Exit.no
-            case .invalidKeyFile, .invalidKeyring, .invalidMinisign, .invalidTrustStore, .invalidJSON, .invalidVault: return Exit.operational
-            }
-        case .io, .insecurePermissions, .noSecuredField, .unsuitableKey, .crypto, .wrongPassphrase, .refused, .unauthenticatedLegacy:
-            return Exit.operational
-        }
-    }
-
-    static func writeStderr(_ text: String) {
-        var bytes = Array(text.utf8)
-        writeAll(fd: 2, &bytes)
-    }
-
-    static func writeStdout(_ bytes: [UInt8]) {
-        var copy = bytes
-        writeAll(fd: 1, &copy)
-    }
-
-    static func writeStdout(_ text: String) {
-        writeStdout(Array(text.utf8))
-    }
-
-    private static func writeAll(fd: Int32, _ bytes: inout [UInt8]) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += n
-        }
-    }
 }

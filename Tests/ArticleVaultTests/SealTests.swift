@@ -50,7 +50,7 @@ import ArticleVault
             let path = dir.appendingPathComponent("r\(position).md").path
             try original.write(toFile: path, atomically: false, encoding: .utf8)
             do {
-                _ = try Drafts.seal(path: path, keyring: ring, keyName: "content", fields: ["sourceName"], signer: nil)
+                _ = try Sealing.seal(path: path, keyring: ring, keyName: "content", fields: ["sourceName"], signer: nil)
             } catch {
                 // Refused: the file is untouched.
                 #expect(try String(contentsOfFile: path, encoding: .utf8) == original, "\(name) at \(position)")
@@ -65,7 +65,7 @@ import ArticleVault
             #expect(doc.fields["webUrl"] == .string("https://example.org/q"), "\(name) at \(position): the context changed")
             #expect(doc.fields["title"] == .string("Quarterly results"))
             #expect(doc.fields["quality"] == .number(41))
-            _ = try Drafts.unseal(path: path, keyring: ring, keyName: nil, legacy: LegacyPolicy(trust: nil, allowUnauthenticated: false), signer: nil)
+            _ = try Sealing.unseal(path: path, keyring: ring, keyName: nil, legacy: LegacyPolicy(trust: nil, allowUnauthenticated: false), signer: nil)
             #expect(try String(contentsOfFile: path, encoding: .utf8) == original, "\(name) at \(position): unseal did not restore the bytes")
         }
         // Breaks in the front matter are refused (YAML readers disagree on them); in the body they are text.
@@ -81,11 +81,11 @@ import ArticleVault
         let original = Self.record.replacingOccurrences(of: "Quarterly results", with: "Hello\\L# and \\P the \\N CEO \\r resigns")
         let path = dir.appendingPathComponent("r.md").path
         try original.write(toFile: path, atomically: false, encoding: .utf8)
-        _ = try Drafts.seal(path: path, keyring: ring, keyName: "content", fields: ["sourceName", "title"], signer: nil)
+        _ = try Sealing.seal(path: path, keyring: ring, keyName: "content", fields: ["sourceName", "title"], signer: nil)
         let doc = try RecordDocument(parsing: try String(contentsOfFile: path, encoding: .utf8))
         #expect(doc.fields["title"] == nil && doc.fields["sourceName"] == nil)
         #expect(doc.fields["webUrl"] == .string("https://example.org/q"))
-        _ = try Drafts.unseal(path: path, keyring: ring, keyName: nil, legacy: LegacyPolicy(trust: nil, allowUnauthenticated: false), signer: nil)
+        _ = try Sealing.unseal(path: path, keyring: ring, keyName: nil, legacy: LegacyPolicy(trust: nil, allowUnauthenticated: false), signer: nil)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == original)
     }
 
@@ -100,12 +100,12 @@ import ArticleVault
         if opening.hasSuffix("\r\n") { original = original.replacingOccurrences(of: "\n", with: "\r\n").replacingOccurrences(of: "\r\r\n", with: "\r\n") }
         let path = dir.appendingPathComponent("r.md").path
         try original.write(toFile: path, atomically: false, encoding: .utf8)
-        _ = try Drafts.seal(path: path, keyring: ring, keyName: "content", fields: ["sourceName"], signer: nil)
+        _ = try Sealing.seal(path: path, keyring: ring, keyName: "content", fields: ["sourceName"], signer: nil)
         // (Read as bytes: Foundation's String(contentsOfFile:) drops a byte order mark.)
         let sealed = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
         #expect(sealed.utf8.starts(with: opening.utf8))
         #expect(!sealed.contains("Deep Throat"))
-        _ = try Drafts.unseal(path: path, keyring: ring, keyName: nil, legacy: LegacyPolicy(trust: nil, allowUnauthenticated: false), signer: nil)
+        _ = try Sealing.unseal(path: path, keyring: ring, keyName: nil, legacy: LegacyPolicy(trust: nil, allowUnauthenticated: false), signer: nil)
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(original.utf8))
     }
 
@@ -118,7 +118,7 @@ import ArticleVault
         let key = try ring.secret(of: try ring.current("content"))
         for (yaml, why) in [("sourceName: \"x\"\nextra: 1\n", "extra"), ("other: 1\n", "unreadable")] {
             let payload = FieldValue.object([
-                ("format", .string(Drafts.payloadFormat)), ("body", .string("")),
+                ("format", .string(Sealing.payloadFormat)), ("body", .string("")),
                 ("fields", .array([.object([("name", .string("sourceName")), ("after", .string("title")), ("yaml", .string(yaml))])])),
             ]).canonicalJSON
             let blob = try SecuredField.encryptV2(payload, key: key, context: "https://example.org/q")
@@ -126,7 +126,7 @@ import ArticleVault
             let path = dir.appendingPathComponent("crafted.md").path
             try text.write(toFile: path, atomically: false, encoding: .utf8)
             #expect {
-                _ = try Drafts.unseal(path: path, keyring: ring, keyName: nil, legacy: LegacyPolicy(trust: nil, allowUnauthenticated: false), signer: nil)
+                _ = try Sealing.unseal(path: path, keyring: ring, keyName: nil, legacy: LegacyPolicy(trust: nil, allowUnauthenticated: false), signer: nil)
             } throws: { error in
                 (error as? AvaultError)?.message.contains(why) == true
             }

@@ -48,7 +48,8 @@ import ArticleVault
         #expect {
             _ = try SecureDirectory(path: url.path, requirePrivate: true)
         } throws: { error in
-            (error as? AvaultError)?.hint == "chmod 700 '\(url.path)'"
+            guard case .insecureDirectory(let path, _)? = error as? AvaultError else { return false }
+            return path == url.path
         }
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: url.path)
         let dir = try SecureDirectory(path: url.path, requirePrivate: true)

@@ -1,17 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 import VaultFormat
 
 // MARK: - Fixtures (Fixtures/jcs, see its README)
 
 enum JCSFixtures {
-    static let directory: URL = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir.appendingPathComponent("Fixtures/jcs")
-    }()
+    static let directory: URL = Repository.root.appendingPathComponent("Fixtures/jcs")
 
     /// `cases/NAME.input.json` → `cases/NAME.output.json` (and `.output.hex` when present).
     struct Case: Sendable, CustomTestStringConvertible {
@@ -69,17 +64,6 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
 private func canonical(_ value: FieldValue) -> String { text(value.canonicalJSON) }
 private func canonical(_ number: Double) -> String { canonical(.number(number)) }
 
-/// A deterministic generator so that property tests are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 // MARK: - RFC 8785 vectors
 
@@ -185,7 +169,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     @Test func randomDoublesMatchTheReferenceAlgorithmAndRoundTrip() throws {
-        var rng = SplitMix64(state: 8785)
+        var rng = SeededRNG(seed: 8785)
         var checked = 0
         while checked < 20_000 {
             let d: Double
@@ -207,7 +191,7 @@ struct SplitMix64: RandomNumberGenerator {
     @Test func parsedNumbersAreCorrectlyRounded() throws {
         // The parser's fast paths must agree with the standard library's correctly rounded
         // conversion on every shape of number.
-        var rng = SplitMix64(state: 42)
+        var rng = SeededRNG(seed: 42)
         let digits = Array("0123456789")
         for i in 0..<20_000 {
             var s = Bool.random(using: &rng) ? "-" : ""
@@ -260,7 +244,7 @@ struct SplitMix64: RandomNumberGenerator {
         return scalars
     }()
 
-    static func randomString(_ rng: inout SplitMix64, maxLength: Int = 12) -> String {
+    static func randomString(_ rng: inout SeededRNG, maxLength: Int = 12) -> String {
         var s = String.UnicodeScalarView()
         for _ in 0..<Int.random(in: 0...maxLength, using: &rng) {
             switch Int.random(in: 0...3, using: &rng) {
@@ -276,7 +260,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     @Test func byteEscaperAgreesWithJSONStringAppend() {
-        var rng = SplitMix64(state: 7)
+        var rng = SeededRNG(seed: 7)
         var samples = Self.awkward.map { String($0) }
         samples.append(String(String.UnicodeScalarView(Self.awkward)))
         samples += ["", "plain ascii", "e\u{301}", "\u{E9}", "\r\n\t\u{8}\u{C}\"\\/"]
@@ -322,7 +306,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     @Test func utf16OrderMatchesComparingUTF16CodeUnits() {
-        var rng = SplitMix64(state: 16)
+        var rng = SeededRNG(seed: 16)
         for _ in 0..<20_000 {
             let a = Self.randomString(&rng, maxLength: 4)
             let b = Bool.random(using: &rng) ? a + Self.randomString(&rng, maxLength: 2) : Self.randomString(&rng, maxLength: 4)
@@ -516,7 +500,7 @@ struct SplitMix64: RandomNumberGenerator {
 // MARK: - Properties
 
 @Suite struct CanonicalJSONProperties {
-    static func randomValue(_ rng: inout SplitMix64, depth: Int = 0) -> FieldValue {
+    static func randomValue(_ rng: inout SeededRNG, depth: Int = 0) -> FieldValue {
         let leafOnly = depth >= 4
         switch Int.random(in: 0...(leafOnly ? 5 : 7), using: &rng) {
         case 0: return .null
@@ -568,7 +552,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     @Test func parsingTheCanonicalFormGivesTheValueBack() throws {
-        var rng = SplitMix64(state: 2020)
+        var rng = SeededRNG(seed: 2020)
         for _ in 0..<3_000 {
             let value = Self.randomValue(&rng)
             let bytes = value.canonicalJSON
@@ -583,8 +567,8 @@ struct SplitMix64: RandomNumberGenerator {
 
     /// `value` as JSON text with members in reverse order, random whitespace between tokens
     /// and random (but equivalent) escapes in strings.
-    static func looseJSON(_ value: FieldValue, _ rng: inout SplitMix64) -> String {
-        func ws(_ rng: inout SplitMix64) -> String {
+    static func looseJSON(_ value: FieldValue, _ rng: inout SeededRNG) -> String {
+        func ws(_ rng: inout SeededRNG) -> String {
             String((0..<Int.random(in: 0...2, using: &rng)).map { _ in [" ", "\t", "\r", "\n"].randomElement(using: &rng)! })
         }
         switch value {
@@ -600,8 +584,8 @@ struct SplitMix64: RandomNumberGenerator {
         }
     }
 
-    static func looseString(_ s: String, _ rng: inout SplitMix64) -> String {
-        func u(_ unit: UInt16, _ rng: inout SplitMix64) -> String {
+    static func looseString(_ s: String, _ rng: inout SeededRNG) -> String {
+        func u(_ unit: UInt16, _ rng: inout SeededRNG) -> String {
             let hex = String(unit, radix: 16, uppercase: Bool.random(using: &rng))
             return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
         }
@@ -626,7 +610,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     @Test func canonicalFormIgnoresMemberOrderWhitespaceAndEscapes() throws {
-        var rng = SplitMix64(state: 99)
+        var rng = SeededRNG(seed: 99)
         for _ in 0..<2_000 {
             let value = Self.randomValue(&rng)
             let expected = value.canonicalJSON

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import VaultFormat
 
@@ -7,13 +8,7 @@ import Testing
 @Suite struct FastFrontMatterTests {
     // MARK: Helpers
 
-    static let repoRoot: URL = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir
-    }()
+    static let repoRoot: URL = Repository.root
 
     static func fast(_ yaml: String, firstLine: Int = 2) -> FrontMatter? {
         var yaml = yaml
@@ -498,16 +493,11 @@ import Testing
 
     // MARK: Randomized differential test
 
-    /// SplitMix64: reproducible across platforms.
+    /// SplitMix64 (``SeededRNG``): reproducible across platforms.
     struct RNG {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var seeded: SeededRNG
+        init(state: UInt64) { seeded = SeededRNG(seed: state) }
+        mutating func next() -> UInt64 { seeded.next() }
         mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
         mutating func chance(_ percent: Int) -> Bool { int(100) < percent }
         mutating func pick<T>(_ items: [T]) -> T { items[int(items.count)] }

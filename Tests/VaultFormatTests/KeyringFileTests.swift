@@ -321,6 +321,6 @@ private enum RingSample {
         #expect(KeyringFile.Algorithm.aes(size: 24) == .aes192cbc)
         #expect(KeyringFile.Algorithm.aes(size: 32) == .aes256cbc)
         #expect(KeyringFile.Algorithm.aes(size: 64) == nil)
-        #expect(KeyringFile.Algorithm.allCases.map(\.kind) == ["content", "legacy", "legacy", "legacy", "signing"])
+        #expect(KeyringFile.Algorithm.allCases.map(\.kind.rawValue) == ["content", "legacy", "legacy", "legacy", "signing"])
     }
 }

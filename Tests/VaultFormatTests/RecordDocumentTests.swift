@@ -1,15 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 import VaultFormat
 
 @Suite struct RecordDocuments {
-    static let repoRoot: URL = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir
-    }()
+    static let repoRoot: URL = Repository.root
 
     @Test func theSeedParses() throws {
         let text = try String(contentsOf: Self.repoRoot.appendingPathComponent("Fixtures/seed/000_6e329c144f65a19c.txt"), encoding: .utf8)
@@ -40,6 +35,28 @@ import VaultFormat
         #expect(doc.fields["title"] == .string("x"))
         #expect(doc.fields["quality"] == .number(3))
         #expect(doc.body == "line one\r\n")
+    }
+
+    /// The canonical bytes written piece by piece (for hashing as they are made) are exactly
+    /// those of the whole value `{"body": BODY with CRLF → LF, "fields": FIELDS}`, wherever the
+    /// pieces cut: inside a CRLF, an escape, a UTF-8 sequence.
+    @Test func canonicalBytesInPiecesMatchTheWholeForm() throws {
+        let bodies = ["", "line one\r\n", "\r", "\r\r\n\n\r", "a\r\nb\rc\n\r\n", "tab\there \"q\" \\ \u{1}\u{1F}",
+                      "é€😀\r\n日本\r\n", String(repeating: "x\r\ny\u{7}😀", count: 500)]
+        for body in bodies {
+            let document = try RecordDocument(parsing: "---\ntitle: \"x\"\nsignatures: []\nb: [1, {c: d}]\n---\n" + body)
+            guard case .object(let pairs) = document.fields else { Issue.record("not an object"); continue }
+            let expected = FieldValue.object([("body", .string(body.replacing("\r\n", with: "\n"))),
+                                              ("fields", .object(pairs.filter { $0.key != "signatures" }))]).canonicalJSON
+            #expect(RecordSignatures.canonicalBytes(of: document) == expected)
+            for pieceSize in [1, 2, 3, 7, 64, 1 << 16] {
+                var joined: [UInt8] = []
+                var pieces = 0
+                RecordSignatures.writeCanonicalBytes(of: document, pieceSize: pieceSize) { joined.append(contentsOf: $0); pieces += 1 }
+                #expect(joined == expected, "piece size \(pieceSize)")
+                #expect(pieces >= min(body.utf8.count / pieceSize, 2))
+            }
+        }
     }
 
     @Test func coreSchemaScalars() throws {

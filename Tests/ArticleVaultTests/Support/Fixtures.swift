@@ -1,16 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 import VaultCrypto
 
 /// Locates and reads the repository's `Fixtures/`.
 enum Fixtures {
-    static let repoRoot: URL = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir
-    }()
+    static let repoRoot: URL = Repository.root
 
     static func url(_ relative: String) -> URL { repoRoot.appendingPathComponent(relative) }
 

@@ -1,16 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs the real `avault` binary (built next to the test bundle) and external tools.
 enum CLI {
     /// The repository root (the directory holding Package.swift).
-    static let repoRoot: URL = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir
-    }()
+    static let repoRoot: URL = Repository.root
 
     /// The built `avault` executable: `AVAULT_BIN`, else beside this test executable.
     static let avaultPath: String = {

@@ -4,6 +4,7 @@
 // an error (thrown as `VectorError`), never a silently skipped record.
 
 import Foundation
+import TestSupport
 import Testing
 import VaultCrypto
 
@@ -43,21 +44,8 @@ func flippingBit(_ bit: Int, of bytes: [UInt8]) -> [UInt8] {
 // MARK: - Locating the fixtures
 
 enum Fixtures {
-    /// The repository root: the nearest ancestor of this source file's directory that
-    /// contains `Package.swift`.
-    static func repoRoot(from filePath: String = #filePath) throws -> URL {
-        var dir = URL(fileURLWithPath: filePath).deletingLastPathComponent().standardizedFileURL
-        while true {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-                return dir
-            }
-            let parent = dir.deletingLastPathComponent()
-            if parent.path == dir.path {
-                throw VectorError("no Package.swift above \(filePath)")
-            }
-            dir = parent
-        }
-    }
+    /// The repository root (``Repository/root``).
+    static func repoRoot() throws -> URL { Repository.root }
 
     /// `Fixtures/vectors/<relativePath>` in the repository.
     static func url(_ relativePath: String) throws -> URL {

@@ -1,0 +1,189 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import VaultCrypto
+public import VaultFormat
+
+/// A signing key taken from the keyring: what `sign`, `seal --sign` and `vault log --sign` use.
+public struct SigningKey {
+    /// The keyring entry (the newest active version of the key).
+    public let entry: KeyringFile.Entry
+    /// Its minisign key id.
+    public let keyID: Minisign.KeyID
+    /// The key itself.
+    public let key: Ed25519SigningKey
+}
+
+/// The key lifecycle: each operation is one locked, authenticated change of the keyring.
+extension Keyring {
+    /// Makes fresh key material for `algorithm`, and its id.
+    static func freshKey(_ algorithm: KeyringFile.Algorithm) -> (secret: SecretBytes, id: String, publicKey: [UInt8]?) {
+        switch algorithm {
+        case .ed25519:
+            let key = Ed25519SigningKey.generate()
+            return (key.secretKey, Minisign.KeyID(bytes: SecureRandom.bytes(count: 8)).printed, key.publicKey.bytes)
+        default:
+            let secret = SecretBytes.random(count: algorithm.secretSize)
+            return (secret, SecuredField.keyID(for: secret).hex, nil)
+        }
+    }
+
+    /// Creates key `name` (version 1) with fresh material: a content key or a signing key
+    /// (legacy keys are only ever imported).
+    @discardableResult
+    public func generateKey(name: String, kind: KeyKind, protected: Bool, now: Int64) throws(AvaultError) -> KeyringFile.Entry {
+        guard kind != .legacy else { throw .refused("legacy AES keys are imported, never generated") }
+        return try update { ring throws(AvaultError) -> KeyringFile.Entry in
+            guard ring.versions(of: name).isEmpty else { throw .keyExists(name: name) }
+            let algorithm: KeyringFile.Algorithm = kind == .signing ? .ed25519 : .xchacha20poly1305
+            let material = Self.freshKey(algorithm)
+            return try ring.add(name: name, algorithm: algorithm, secret: material.secret, id: material.id,
+                                publicKey: material.publicKey, protected: protected, now: now)
+        }
+    }
+
+    /// Imports the raw key file at `path` (see ``RawKeys``) as the next version of `name`.
+    @discardableResult
+    public func importKey(name: String, keyFile path: String, legacy: Bool, protected: Bool, now: Int64) throws(AvaultError) -> KeyringFile.Entry {
+        try importKey(name: name, secret: try RawKeys.load(path), legacy: legacy, protected: protected, now: now)
+    }
+
+    /// Imports raw key material as the next version of `name`: a 32-byte content key, or with
+    /// `legacy` a 16-, 24- or 32-byte AES key for v1 blobs.
+    @discardableResult
+    public func importKey(name: String, secret: SecretBytes, legacy: Bool, protected: Bool, now: Int64) throws(AvaultError) -> KeyringFile.Entry {
+        let algorithm: KeyringFile.Algorithm
+        if legacy {
+            guard let aes = KeyringFile.Algorithm.aes(size: secret.count) else {
+                throw .unsuitableKey("a legacy AES key is 16, 24 or 32 bytes; this key is \(secret.count) bytes")
+            }
+            algorithm = aes
+        } else {
+            guard secret.count == 32 else {
+                throw .unsuitableKey("a content key is 32 bytes; this key is \(secret.count) bytes")
+            }
+            algorithm = .xchacha20poly1305
+        }
+        return try update { ring throws(AvaultError) in
+            try ring.add(name: name, algorithm: algorithm, secret: secret, id: SecuredField.keyID(for: secret).hex,
+                         protected: protected, now: now)
+        }
+    }
+
+    /// Imports a minisign secret key file as the next version of the signing key `name`,
+    /// keeping its key id (so minisign's `.pub` file stays valid).
+    @discardableResult
+    public func importMinisign(name: String, file path: String, password: PassphraseSource, protected: Bool, now: Int64) throws(AvaultError) -> KeyringFile.Entry {
+        var bytes = try FileSystem.read(path, secret: true)
+        defer { wipe(&bytes) }
+        let file: Minisign.SecretKeyFile
+        do { file = try Minisign.SecretKeyFile(parsing: bytes) } catch { throw .malformed(error, file: path) }
+        let (id, key) = try MinisignKeys.open(file, path: path, password: password)
+        return try update { ring throws(AvaultError) in
+            try ring.add(name: name, algorithm: .ed25519, secret: key.secretKey, id: id.printed,
+                         publicKey: key.publicKey.bytes, protected: protected, now: now)
+        }
+    }
+
+    /// Adds a new version of `name` with fresh material, of the same kind and protection.
+    @discardableResult
+    public func rotateKey(name: String, now: Int64) throws(AvaultError) -> KeyringFile.Entry {
+        try update { ring throws(AvaultError) -> KeyringFile.Entry in
+            let current = try ring.current(name)
+            let material = Self.freshKey(current.algorithm)
+            return try ring.add(name: name, algorithm: current.algorithm, secret: material.secret, id: material.id,
+                                publicKey: material.publicKey, protected: current.isSealed, now: now)
+        }
+    }
+
+    /// Retires `version` of `name`. Refused for the only active version, and while the vault
+    /// in `vault` (when one exists there) still needs that version.
+    public func retireKey(name: String, version: Int, vault storage: VaultStorage?, now: Int64) throws(AvaultError) {
+        if let storage, try storage.exists(), let entry = versions(of: name).first(where: { $0.version == version }) {
+            let vault = try Vault(storage: storage, keyring: self)
+            if vault.config.keyName == name, let files = try vault.keysInUse()[entry.id], !files.isEmpty {
+                throw .keyStillNeeded(key: name, version: version, vault: storage.location, files: files)
+            }
+        }
+        try update { ring throws(AvaultError) in try ring.retire(name: name, version: version, now: now) }
+    }
+
+    /// The newest active version of the signing key `name`, unsealed.
+    public func signingKey(named name: String) throws(AvaultError) -> SigningKey {
+        let entry = try current(name)
+        guard entry.algorithm == .ed25519, case .minisign(let id)? = entry.keyID else {
+            throw .wrongKeyKind(key: name, kind: entry.algorithm.kind, use: .signing)
+        }
+        do {
+            return SigningKey(entry: entry, keyID: id, key: try Ed25519SigningKey(secretKey: try secret(of: entry)))
+        } catch let error as CryptoError {
+            throw .crypto(error)
+        } catch let error as AvaultError {
+            throw error
+        } catch {
+            throw .refused("\(error)")
+        }
+    }
+
+    /// The minisign key id of the signing key `name` (no passphrase needed).
+    public func signingKeyID(named name: String) throws(AvaultError) -> Minisign.KeyID {
+        let entry = try current(name)
+        guard entry.algorithm == .ed25519, case .minisign(let id)? = entry.keyID else {
+            throw .wrongKeyKind(key: name, kind: entry.algorithm.kind, use: .signing)
+        }
+        return id
+    }
+
+    /// Writes the signing key `name` to `path` (mode 600, atomically; an existing file only
+    /// with `overwrite`) as a minisign secret key file: protected with `password` (scrypt, as
+    /// minisign does), or unprotected like `minisign -G -W` when nil. Returns the entry written.
+    public func exportMinisign(name: String, password: SecretBytes?, to path: String, overwrite: Bool) throws(AvaultError) -> KeyringFile.Entry {
+        if !overwrite, FileSystem.exists(path) { throw .fileExists(path: path) }
+        let signing = try signingKey(named: name)
+        var bytes = try MinisignKeys.export(keyID: signing.keyID, key: signing.key, password: password)
+        defer { wipe(&bytes) }
+        try FileSystem.writeAtomically(path, bytes, mode: 0o600, overwrite: overwrite)
+        return signing.entry
+    }
+}
+
+extension TrustStore {
+    /// Trusts `key` as `name` with `roles`, optionally only for signatures made in
+    /// [`notBefore`, `notAfter`]. Refused when the key is trusted already.
+    public func add(_ key: Minisign.PublicKey, name: String, roles: [String], notBefore: Timestamp?, notAfter: Timestamp?, now: Int64) throws(AvaultError) {
+        guard TrustStoreFile.isValidText(name) else { throw .refused("the name must be non-empty text on one line") }
+        for r in roles where !TrustStoreFile.isValidRole(r) {
+            throw .refused("role '\(r)' must be 1 to 64 of a-z, 0-9, '.', '_' and '-'")
+        }
+        if let notBefore, let notAfter, notBefore > notAfter { throw .refused("the validity window starts after it ends") }
+        try update { file throws(AvaultError) in
+            if let existing = file.entry(for: key.keyID) {
+                throw .alreadyTrusted(keyID: key.keyID.printed, name: existing.name)
+            }
+            file.entries.append(TrustStoreFile.Entry(publicKey: key, name: name, roles: roles, notBefore: notBefore?.text,
+                                                     notAfter: notAfter?.text, added: RFC3339.format(now)))
+        }
+    }
+
+    /// Revokes the trusted key `id`: its signatures no longer pass, and it stays listed.
+    public func revoke(_ id: Minisign.KeyID, reason: String, now: Int64) throws(AvaultError) {
+        guard TrustStoreFile.isValidText(reason, allowEmpty: true) else { throw .refused("the reason must be text on one line") }
+        try update { file throws(AvaultError) in
+            guard let i = file.entries.firstIndex(where: { $0.publicKey.keyID == id }) else {
+                throw .notTrusted(keyID: id.printed, store: path)
+            }
+            guard file.entries[i].revoked == nil else { throw .refused("key \(id.printed) is already revoked") }
+            file.entries[i].revoked = (RFC3339.format(now), reason)
+        }
+    }
+
+    /// Removes the key `id` from the trust store.
+    public func remove(_ id: Minisign.KeyID) throws(AvaultError) {
+        try update { file throws(AvaultError) in
+            guard let i = file.entries.firstIndex(where: { $0.publicKey.keyID == id }) else {
+                throw .notTrusted(keyID: id.printed, store: path)
+            }
+            file.entries.remove(at: i)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import VaultCrypto
+public import VaultFormat
+
+extension Keyring {
+    /// Decrypts `blob` with the key named `name`: a v2 blob with the version whose id the blob
+    /// names, a v1 blob — only with a `legacy` authorisation — with each active version of a
+    /// legacy key in turn (newest first).
+    public func decrypt(_ blob: SecuredBlob, keyName name: String, context: String,
+                        legacy: LegacyAuthorization? = nil) throws(AvaultError) -> [UInt8] {
+        if case .v1 = blob, legacy == nil { throw .unauthenticatedLegacy }
+        let all = versions(of: name)
+        guard let kind = all.first?.algorithm.kind else { throw noSuchKey(name) }
+        switch blob {
+        case .v2(let kid, _, _):
+            guard kind == .content else { throw .wrongKeyKind(key: name, kind: kind, use: .v2Blob) }
+            guard let entry = all.first(where: { $0.id == kid.hex }) else {
+                let holder = file.entries.first { $0.id == kid.hex }
+                let contentNames = Set(file.entries.filter { $0.algorithm.kind == .content }.map(\.name)).sorted()
+                throw .noKeyVersionWithID(key: name, id: kid.hex, holder: holder.map { ($0.name, $0.version) }, contentKeys: contentNames)
+            }
+            guard entry.retired == nil else { throw .keyRetired(key: name, version: entry.version, id: kid.hex) }
+            return try SecuredField.decrypt(blob, key: try secret(of: entry), context: context)
+        case .v1:
+            guard kind == .legacy else { throw .wrongKeyKind(key: name, kind: kind, use: .v1Blob) }
+            let active = all.filter { $0.retired == nil }
+            guard !active.isEmpty else { throw .noActiveVersion(key: name) }
+            // Unseal first (a wrong passphrase is its own error), then try each version.
+            var secrets: [SecretBytes] = []
+            for entry in active.reversed() { secrets.append(try secret(of: entry)) }
+            for key in secrets {
+                if let plaintext = try? SecuredField.decrypt(blob, key: key, context: context, legacy: legacy) { return plaintext }
+            }
+            throw .decryptionFailed(keyIDs: nil)
+        }
+    }
+
+    /// Encrypts with the newest active version of `name`: v2 for a content key, v1 for a
+    /// legacy key (which the caller must ask for with `legacy`).
+    public func encrypt(_ plaintext: [UInt8], keyName name: String, context: String, legacy: Bool) throws(AvaultError) -> SecuredBlob {
+        let entry = try current(name)
+        switch (entry.algorithm.kind, legacy) {
+        case (.content, false):
+            return try SecuredField.encryptV2(plaintext, key: try secret(of: entry), context: context)
+        case (.legacy, true):
+            return try SecuredField.encryptV1(plaintext, key: try secret(of: entry))
+        case (let kind, false):
+            throw .wrongKeyKind(key: name, kind: kind, use: .encryption)
+        case (let kind, true):
+            throw .wrongKeyKind(key: name, kind: kind, use: .legacyEncryption)
+        }
+    }
+}

@@ -1,0 +1,80 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import VaultCrypto
+
+/// Where a passphrase comes from: a file, an environment variable, else the terminal.
+public struct PassphraseSource: Sendable {
+    /// `--passphrase-file` (or similar); must be mode 600.
+    public var file: String?
+    /// The environment variable to consult, e.g. `AVAULT_PASSPHRASE`.
+    public var environmentVariable: String
+    /// What to call it in prompts and errors, e.g. "keyring passphrase".
+    public var label: String
+
+    public init(file: String?, environmentVariable: String, label: String) {
+        self.file = file; self.environmentVariable = environmentVariable; self.label = label
+    }
+
+    /// Where this passphrase is read from, for hints.
+    public var origin: String {
+        "the \(label) is read from " + (file.map { "'\($0)'" } ?? "\(environmentVariable) if set, else the terminal")
+    }
+
+    /// Reads the passphrase. With `confirm`, a terminal prompt asks twice and refuses a
+    /// mismatch. An empty passphrase is refused.
+    public func read(confirm: Bool = false) throws(AvaultError) -> SecretBytes {
+        let secret: SecretBytes
+        if let file {
+            var bytes = try FileSystem.read(file, secret: true)
+            defer { wipe(&bytes) }
+            var end = bytes.count
+            if end > 0, bytes[end - 1] == 0x0A { end -= 1 }
+            if end > 0, bytes[end - 1] == 0x0D { end -= 1 }
+            secret = SecretBytes(copying: bytes[0..<end])
+        } else if let value = getenv(environmentVariable) {
+            secret = SecretBytes(copying: UnsafeRawBufferPointer(start: value, count: strlen(value)))
+        } else {
+            secret = try Self.prompt("\(label): ", unavailable: "no \(label): give --passphrase-file, set \(environmentVariable), or run on a terminal")
+            if confirm {
+                let again = try Self.prompt("\(label) (again): ", unavailable: "no terminal")
+                guard again == secret else { throw .refused("the two \(label)s differ") }
+            }
+        }
+        guard secret.count > 0 else { throw .refused("the \(label) is empty") }
+        return secret
+    }
+
+    /// Prompts on the controlling terminal with echo off.
+    private static func prompt(_ text: String, unavailable: String) throws(AvaultError) -> SecretBytes {
+        let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { throw .refused(unavailable) }
+        defer { close(fd) }
+        var saved = termios()
+        let haveTerm = tcgetattr(fd, &saved) == 0
+        if haveTerm {
+            var quiet = saved
+            quiet.c_lflag &= ~tcflag_t(ECHO)
+            _ = tcsetattr(fd, TCSAFLUSH, &quiet)
+        }
+        defer {
+            if haveTerm { _ = tcsetattr(fd, TCSAFLUSH, &saved) }
+            _ = write(fd, "\n", 1)
+        }
+        _ = text.withCString { write(fd, $0, strlen($0)) }
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        defer { wipe(&buffer) }
+        var count = 0
+        var byte: UInt8 = 0
+        while count < buffer.count {
+            let n = Glibc.read(fd, &byte, 1)
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 || byte == 0x0A { break }
+            buffer[count] = byte
+            count += 1
+        }
+        byte = 0
+        if count > 0, buffer[count - 1] == 0x0D { count -= 1 }
+        return SecretBytes(copying: buffer[0..<count])
+    }
+}

@@ -1,0 +1,50 @@
+public import VaultFormat
+
+/// An article record read from disk.
+public struct RecordFile: Sendable {
+    /// Where it was read from.
+    public let path: String
+    /// The file's text.
+    public let text: String
+    /// The parsed document.
+    public let document: RecordDocument
+
+    /// Reads and parses the record at `path`. A file over ``RecordLimits/fileBytes`` is
+    /// malformed, and not read past the limit.
+    public init(path: String) throws(AvaultError) {
+        let text = try Self.readText(path)
+        self.path = path
+        self.text = text
+        do {
+            self.document = try RecordDocument(parsing: text)
+        } catch {
+            throw .malformed(error, file: path)
+        }
+    }
+
+    /// The text of the record at `path` (`-`: standard input), read up to
+    /// ``RecordLimits/fileBytes``: a longer file (by its size, or by what it holds when read:
+    /// it may grow) is malformed, and so is one that is not UTF-8.
+    public static func readText(_ path: String) throws(AvaultError) -> String {
+        let limit = RecordLimits.fileBytes
+        let read = path == "-" ? try FileSystem.readAll(fd: 0, name: "standard input", limit: limit + 1)
+            : try FileSystem.read(path, maxSize: limit)
+        guard var bytes = read, bytes.count <= limit else {
+            throw .malformed(.invalidRecord(RecordLimits.fileTooLarge, line: nil), file: path)
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw .malformed(.invalidRecord("the file is not valid UTF-8", line: nil), file: path)
+        }
+        bytes = [] // one copy of the file at a time from here
+        return text
+    }
+
+    /// The `secured` field's text. Throws when the record has none or it is not a string.
+    public func securedText() throws(AvaultError) -> String {
+        guard let value = document.fields["secured"] else { throw .noSecuredField(path: path) }
+        guard let text = value.stringValue else {
+            throw .malformed(.invalidRecord("the 'secured' field is not a string", line: nil), file: path)
+        }
+        return text
+    }
+}

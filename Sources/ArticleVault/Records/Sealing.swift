@@ -1,0 +1,238 @@
+public import VaultCrypto
+public import VaultFormat
+
+/// Sealing in place: `seal` moves a record's body (and chosen fields) into a v2 `secured` blob
+/// bound to the record's context; `unseal` restores them; `migrate` rewrites a v1 blob as v2.
+/// Plaintext never touches the disk; files are replaced atomically.
+public enum Sealing {
+    /// The marker in a sealed payload.
+    public static let payloadFormat = "avault-sealed-v1"
+
+    /// A signing key to re-sign with after a rewrite.
+    public struct Signer {
+        public var key: Ed25519SigningKey
+        public var keyID: Minisign.KeyID
+        public var now: Int64
+        public init(key: Ed25519SigningKey, keyID: Minisign.KeyID, now: Int64) { self.key = key; self.keyID = keyID; self.now = now }
+    }
+
+    /// What a rewrite did, for the caller to report.
+    public struct Result {
+        /// Signatures that no longer matched and were removed.
+        public var droppedSignatures: [String] = []
+        /// Whether the record was re-signed.
+        public var signed = false
+        /// Why a legacy v1 blob could be decrypted, when one was.
+        public var legacy: LegacyAuthorization.Basis?
+    }
+
+    /// Seals the body and `fields` of the record at `path` with the newest version of `keyName`.
+    public static func seal(path: String, keyring: Keyring, keyName: String, fields: [String], signer: Signer?) throws(AvaultError) -> Result {
+        let (text, document) = try RecordSigner.read(path)
+        guard document.fields["secured"] == nil else {
+            throw .alreadySecured(path: path)
+        }
+        var editor = try edit(text, document, path)
+        var sealed: [FieldValue] = []
+        for name in fields {
+            guard !["webUrl", "originalUrl", "secured", RecordSignatures.fieldName].contains(name) else {
+                throw .refused("\(path): '\(name)' cannot be sealed" + (name.hasSuffix("Url") ? " (the context of the blob comes from it)" : ""))
+            }
+            guard let (block, after) = editor.remove(name) else {
+                throw .refused("\(path): the record has no field '\(name)'")
+            }
+            sealed.append(.object([("name", .string(name)), ("after", after.map(FieldValue.string) ?? .null), ("yaml", .string(block.text))]))
+        }
+        var payload = FieldValue.object([("format", .string(payloadFormat)), ("body", .string(editor.body)), ("fields", .array(sealed))]).canonicalJSON
+        defer { wipe(&payload) }
+        let blob = try keyring.encrypt(payload, keyName: keyName, context: document.securedContext, legacy: false)
+        editor.body = ""
+        editor.append(editor.scalarBlock("secured", blob.text))
+        // What the sealed record must show: the sealed fields gone, every other value as it was,
+        // an empty body, and a blob that opens to exactly what was sealed.
+        let expected = Expected(fields: otherFields(document, without: Set(fields)) + [("secured", .string(blob.text))], body: "") {
+            (blob, sealed) throws(AvaultError) in
+            var opened = try keyring.decrypt(blob, keyName: keyName, context: sealed.securedContext)
+            defer { wipe(&opened) }
+            return opened == payload
+        }
+        return try finish(editor, original: document, path: path, signer: signer, expected: expected)
+    }
+
+    /// Restores what `seal` moved into the blob (or, for a legacy v1 blob, makes its plaintext
+    /// the body). A v2 blob's key is found by its kid unless `keyName` is given; a v1 blob needs
+    /// `keyName` naming a legacy key.
+    public static func unseal(path: String, keyring: Keyring, keyName: String?, legacy: LegacyPolicy,
+                              signer: Signer?) throws(AvaultError) -> Result {
+        let (text, document) = try RecordSigner.read(path)
+        let blob = try securedBlob(document, path)
+        let authorization = try legacyAuthorization(blob, document, legacy)
+        var name = keyName
+        if name == nil {
+            guard case .v2(let kid, _, _) = blob else {
+                throw .legacyBlobNeedsKey(path: path)
+            }
+            guard let entry = keyring.file.entries.first(where: { $0.id == kid.hex }) else {
+                throw .refused("\(path): the keyring has no key with id \(kid.hex), which the blob names")
+            }
+            name = entry.name
+        }
+        var plaintext = try keyring.decrypt(blob, keyName: name!, context: document.securedContext, legacy: authorization)
+        defer { wipe(&plaintext) }
+        var editor = try edit(text, document, path)
+        editor.remove("secured")
+        var expected = Expected(fields: otherFields(document, without: ["secured"]), body: "")
+        if let payload = try? JSONDocument.parse(plaintext), payload["format"] == .string(payloadFormat),
+           case .string(let body)? = payload["body"], case .array(let fields)? = payload["fields"] {
+            // Fields come back in the reverse order of their removal, so each finds the key it followed.
+            for field in fields.reversed() {
+                guard case .string(let fieldName)? = field["name"], case .string(let yaml)? = field["yaml"] else {
+                    throw .refused("\(path): the sealed payload is malformed")
+                }
+                guard !editor.blocks.contains(where: { $0.key == fieldName }) else {
+                    throw .refused("\(path): field '\(fieldName)' was added while the record was sealed; nothing was written")
+                }
+                editor.insert(FrontMatterEditor.Block(key: fieldName, text: yaml), after: field["after"]?.stringValue)
+                // Its value, read from its own lines alone, is what the unsealed record must show.
+                guard let restored = (try? FrontMatter.parse(Substring(yaml), firstLine: 1))?.fields[fieldName] else {
+                    throw .refused("\(path): the sealed payload holds unreadable YAML for field '\(fieldName)'; nothing was written")
+                }
+                expected.fields.append((fieldName, restored))
+            }
+            editor.body = body
+            expected.body = body
+        } else {
+            // Not a sealed draft (a legacy blob, or one made by 'secured encrypt'): its plaintext becomes the body.
+            guard let body = String(validating: plaintext, as: UTF8.self) else {
+                throw .notASealedDraft(path: path, binary: true)
+            }
+            guard editor.body.allSatisfy(\.isWhitespace) else {
+                throw .notASealedDraft(path: path, binary: false)
+            }
+            editor.body = body
+            expected.body = body
+        }
+        var result = try finish(editor, original: document, path: path, signer: signer, expected: expected)
+        result.legacy = authorization?.basis
+        return result
+    }
+
+    /// Rewrites a v1 blob as v2 under the newest version of `keyName`, in memory.
+    public static func migrate(path: String, keyring: Keyring, fromKey: String, keyName: String, legacy: LegacyPolicy,
+                               signer: Signer?) throws(AvaultError) -> Result {
+        let (text, document) = try RecordSigner.read(path)
+        let blob = try securedBlob(document, path)
+        guard case .v1 = blob else { throw .refused("\(path): the secured blob is already v2") }
+        let authorization = try legacyAuthorization(blob, document, legacy)
+        var plaintext = try keyring.decrypt(blob, keyName: fromKey, context: document.securedContext, legacy: authorization)
+        defer { wipe(&plaintext) }
+        let v2 = try keyring.encrypt(plaintext, keyName: keyName, context: document.securedContext, legacy: false)
+        var editor = try edit(text, document, path)
+        let after = editor.remove("secured")?.after
+        editor.insert(editor.scalarBlock("secured", v2.text), after: after)
+        let expected = Expected(fields: otherFields(document, without: ["secured"]) + [("secured", .string(v2.text))], body: String(document.body)) {
+            (blob, migrated) throws(AvaultError) in
+            var opened = try keyring.decrypt(blob, keyName: keyName, context: migrated.securedContext)
+            defer { wipe(&opened) }
+            return opened == plaintext
+        }
+        var result = try finish(editor, original: document, path: path, signer: signer, expected: expected)
+        result.legacy = authorization?.basis
+        return result
+    }
+
+    /// For a v1 blob: the authorisation to decrypt it, or the refusal (before any decryption).
+    private static func legacyAuthorization(_ blob: SecuredBlob, _ document: RecordDocument,
+                                            _ policy: LegacyPolicy) throws(AvaultError) -> LegacyAuthorization? {
+        guard case .v1 = blob else { return nil }
+        guard let authorization = policy.authorization(for: document) else { throw .unauthenticatedLegacy }
+        return authorization
+    }
+
+    private static func edit(_ text: String, _ document: RecordDocument, _ path: String) throws(AvaultError) -> FrontMatterEditor {
+        do { return try FrontMatterEditor(text: text, document: document) } catch { throw .malformed(error, file: path) }
+    }
+
+    private static func securedBlob(_ document: RecordDocument, _ path: String) throws(AvaultError) -> SecuredBlob {
+        guard let value = document.fields["secured"] else { throw .noSecuredField(path: path) }
+        guard case .string(let text) = value else {
+            throw .malformed(.invalidRecord("the 'secured' field is not a string", line: nil), file: path)
+        }
+        do { return try SecuredBlob(parsing: text) } catch { throw .malformed(error, file: path) }
+    }
+
+    /// What a rewritten record must show before it may replace the original.
+    struct Expected {
+        /// Every top-level field but `signatures`, with its value.
+        var fields: [(key: String, value: FieldValue)]
+        var body: String
+        /// Checks the new `secured` blob (in the new record); nil when there must be none.
+        var blob: ((SecuredBlob, RecordDocument) throws(AvaultError) -> Bool)?
+    }
+
+    /// The top-level fields of `document` but `signatures` and `names`.
+    private static func otherFields(_ document: RecordDocument, without names: Set<String>) -> [(key: String, value: FieldValue)] {
+        guard case .object(let pairs) = document.fields else { return [] }
+        return pairs.filter { $0.key != RecordSignatures.fieldName && !names.contains($0.key) }
+    }
+
+    /// Drops signatures that no longer match, re-signs if asked, reads the result back and
+    /// checks it against `expected`, and only then replaces the file.
+    private static func finish(_ editor: FrontMatterEditor, original: RecordDocument, path: String, signer: Signer?,
+                               expected: Expected) throws(AvaultError) -> Result {
+        var result = Result()
+        var text = editor.text
+        var document: RecordDocument
+        do { document = try RecordDocument(parsing: text) } catch {
+            throw .rewriteCheckFailed(path: path, reason: "it does not parse: \(error)")
+        }
+        let old = (try? RecordSignatures.entries(in: original.fields)) ?? []
+        if !old.isEmpty {
+            if RecordSignatures.canonicalBytes(of: document) != RecordSignatures.canonicalBytes(of: original) {
+                // Signatures cover the canonical form, which changed: none can match any more.
+                result.droppedSignatures = old.map(\.keyID.printed)
+                do {
+                    text = try RecordSignatures.replacing(in: text, document: document, with: [])
+                    document = try RecordDocument(parsing: text)
+                } catch { throw .malformed(error, file: path) }
+            }
+        }
+        if let signer {
+            (text, _) = try RecordSigner.signed(text: text, document: document, path: path, key: signer.key, keyID: signer.keyID,
+                                                trustedComment: RecordSigner.defaultRecordComment(path: path, now: signer.now))
+            result.signed = true
+        }
+        try check(text, against: expected, path: path)
+        try FileSystem.writeAtomically(path, Array(text.utf8), mode: FileSystem.mode(of: path) ?? 0o644)
+        return result
+    }
+
+    /// Reads `text` again and compares it with what was meant: the same set of fields with the
+    /// same values (compared by their canonical JSON bytes), the same body byte for byte, and
+    /// the `secured` blob passing its check.
+    private static func check(_ text: String, against expected: Expected, path: String) throws(AvaultError) {
+        let document: RecordDocument
+        do { document = try RecordDocument(parsing: text) } catch {
+            throw .rewriteCheckFailed(path: path, reason: "it does not parse: \(error)")
+        }
+        let got = otherFields(document, without: [])
+        let gotNames = Set(got.map(\.key)), wantNames = Set(expected.fields.map(\.key))
+        if let extra = gotNames.subtracting(wantNames).sorted().first {
+            throw .rewriteCheckFailed(path: path, reason: "it has a field '\(extra)' that should not be there")
+        }
+        if let missing = wantNames.subtracting(gotNames).sorted().first {
+            throw .rewriteCheckFailed(path: path, reason: "it lacks the field '\(missing)'")
+        }
+        for (name, value) in expected.fields where document.fields[name].map({ $0.canonicalJSON }) != value.canonicalJSON {
+            throw .rewriteCheckFailed(path: path, reason: "the field '\(name)' changed")
+        }
+        guard Array(document.body.utf8) == Array(expected.body.utf8) else {
+            throw .rewriteCheckFailed(path: path, reason: "the body is not what was meant")
+        }
+        guard let blobCheck = expected.blob else { return }
+        guard case .string(let blobText)? = document.fields["secured"], let blob = try? SecuredBlob(parsing: blobText),
+              try blobCheck(blob, document) else {
+            throw .rewriteCheckFailed(path: path, reason: "its secured blob does not open to what was sealed")
+        }
+    }
+}

@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import VaultCrypto
+public import VaultFormat
+
+/// Signing records (embedded signatures) and files (detached `.minisig`).
+public enum RecordSigner {
+    /// The default trusted comment of an embedded signature.
+    public static func defaultRecordComment(path: String, now: Int64) -> String {
+        "timestamp:\(now)\tcanon:\(RecordSignatures.canonicalName)\tfile:\(FileSystem.baseName(of: path))"
+    }
+
+    /// The default trusted comment of a detached signature (as minisign writes it).
+    public static func defaultDetachedComment(path: String, now: Int64) -> String {
+        "timestamp:\(now)\tfile:\(FileSystem.baseName(of: path))\thashed"
+    }
+
+    /// Signs the record at `path` in place: adds (or replaces) the entry by `keyID` in its
+    /// `signatures` list, verifies the new signature over the rewritten file, then replaces
+    /// the file atomically, keeping its mode. Returns the new signature.
+    @discardableResult
+    public static func sign(path: String, key: Ed25519SigningKey, keyID: Minisign.KeyID,
+                            trustedComment: String) throws(AvaultError) -> Minisign.Signature {
+        let (text, document) = try read(path)
+        let (updated, signature) = try signed(text: text, document: document, path: path, key: key, keyID: keyID, trustedComment: trustedComment)
+        try FileSystem.writeAtomically(path, Array(updated.utf8), mode: FileSystem.mode(of: path) ?? 0o644)
+        return signature
+    }
+
+    /// `text` with a signature by `keyID` added (replacing one by the same key), verified
+    /// over the rewritten text before it is returned. Nothing is written.
+    public static func signed(text: String, document: RecordDocument, path: String, key: Ed25519SigningKey, keyID: Minisign.KeyID,
+                              trustedComment: String) throws(AvaultError) -> (String, Minisign.Signature) {
+        guard !trustedComment.contains(where: \.isNewline) else {
+            throw .refused("the trusted comment must be one line")
+        }
+        let existing: [Minisign.Signature]
+        do { existing = try RecordSignatures.entries(in: document.fields) } catch { throw .malformed(error, file: path) }
+        let digest = MinisignSigning.prehash(canonicalBytesOf: document)
+        let signature = MinisignSigning.sign(digest: digest, key: key, keyID: keyID, trustedComment: trustedComment)
+        let updated: String
+        do {
+            updated = try RecordSignatures.replacing(in: text, document: document,
+                                                     with: existing.filter { $0.keyID != keyID } + [signature])
+        } catch { throw .malformed(error, file: path) }
+        let publicKey = Minisign.PublicKey(keyID: keyID, key: key.publicKey.bytes)
+        // Verify what will be written before writing it: the same canonical bytes (only the
+        // signatures changed; compared by their BLAKE2b-512, hashed as they are written), and
+        // the new signature among them, verifying.
+        guard let check = try? RecordDocument(parsing: updated),
+              MinisignSigning.prehash(canonicalBytesOf: check) == digest,
+              let written = try? RecordSignatures.entries(in: check.fields),
+              written.contains(where: { $0.signatureLine == signature.signatureLine && $0.trustedComment == signature.trustedComment
+                                        && $0.globalSignature == signature.globalSignature }),
+              MinisignSigning.check(signature, digest: MinisignSigning.prehash(canonicalBytesOf: check),
+                                    publicKey: publicKey) == .valid else {
+            throw .rewriteCheckFailed(path: path, reason: "read back, its values or its new signature did not check out")
+        }
+        return (updated, signature)
+    }
+
+    /// Reads and parses a record.
+    public static func read(_ path: String) throws(AvaultError) -> (String, RecordDocument) {
+        let file = try RecordFile(path: path)
+        return (file.text, file.document)
+    }
+
+    /// BLAKE2b-512 of a file, read in 1 MiB pieces.
+    public static func prehashFile(_ path: String) throws(AvaultError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+        defer { close(fd) }
+        var hasher = BLAKE2b(digestSize: 64)
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                _ = hasher.finalize()
+                throw .io(path: path, reason: FileSystem.errnoText())
+            }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        return hasher.finalize()
+    }
+
+    /// Signs any file as minisign does (prehashed) and writes `FILE.minisig`. The signature is
+    /// verified before it is written.
+    @discardableResult
+    public static func signDetached(path: String, key: Ed25519SigningKey, keyID: Minisign.KeyID,
+                                    trustedComment: String) throws(AvaultError) -> String {
+        guard !trustedComment.contains(where: \.isNewline) else {
+            throw .refused("the trusted comment must be one line")
+        }
+        let digest = try prehashFile(path)
+        let signature = MinisignSigning.sign(digest: digest, key: key, keyID: keyID, trustedComment: trustedComment)
+        guard MinisignSigning.check(signature, digest: digest, publicKey: Minisign.PublicKey(keyID: keyID, key: key.publicKey.bytes)) == .valid else {
+            throw .refused("\(path): the new signature did not verify; nothing was written")
+        }
+        let out = path + ".minisig"
+        try FileSystem.writeAtomically(out, Array(signature.fileText.utf8), mode: 0o644)
+        return out
+    }
+
+    /// Checks a detached signature of `path`.
+    public static func verifyDetached(path: String, signature: Minisign.Signature, publicKey: Minisign.PublicKey,
+                                      allowLegacy: Bool) throws(AvaultError) -> MinisignSigning.Check {
+        if signature.algorithm == Minisign.legacyAlgorithm {
+            guard allowLegacy else { return .legacyRefused }
+            let bytes = try FileSystem.read(path)
+            return MinisignSigning.check(signature, digest: [], message: { bytes }, publicKey: publicKey, allowLegacy: true)
+        }
+        let digest = try prehashFile(path)
+        return MinisignSigning.check(signature, digest: digest, publicKey: publicKey)
+    }
+}

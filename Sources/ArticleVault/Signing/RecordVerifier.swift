@@ -1,0 +1,294 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Synchronization
+import VaultCrypto
+public import VaultFormat
+
+/// What `avault verify` requires of each file.
+public struct VerifyPolicy: Sendable {
+    /// Whose signatures count, and the rules they are judged by.
+    public var trust: TrustPolicy
+    /// Fail unsigned files.
+    public var requireSignature = false
+    /// Let legacy v1 `secured` blobs pass.
+    public var allowLegacySecured = false
+    /// With `--check-decrypt`: the keys to try each record's blob with.
+    public var decryptCheck: SecuredDecryptChecker?
+    /// With `--check-decrypt`: also try v1 blobs that no trusted signature authenticates.
+    public var allowUnauthenticatedLegacy = false
+
+    public init(trust: TrustPolicy) { self.trust = trust }
+}
+
+/// The verdict on one file.
+public enum RecordOutcome: String, Sendable, CaseIterable {
+    case valid, invalid, untrusted, revoked, expired, unsigned, malformed
+}
+
+/// Everything `verify` and `audit` say about one file.
+public struct RecordReport: Sendable {
+    public var path: String
+    public var outcome: RecordOutcome
+    /// Whether the file passes the policy.
+    public var passed: Bool
+    /// Why it fails (or what is notable).
+    public var reason: String?
+    /// For malformed records, the line when known.
+    public var line: Int?
+    /// Embedded signatures, or the detached `FILE.minisig` of a file without front matter.
+    public var signatures: [SignatureReport] = []
+    /// Whether ``signatures`` came from a detached `FILE.minisig`.
+    public var detached = false
+    /// `none`, `v1`, `v2` or `malformed`.
+    public var secured: String = "none"
+    /// The kid of a v2 blob.
+    public var securedKeyID: String?
+    /// With `--check-decrypt`, whether the blob decrypts; nil when it was not tried (no
+    /// check asked, or a v1 blob that nothing authenticates).
+    public var decrypts: Bool?
+}
+
+/// Verifies files against a policy.
+///
+/// A file is a record when it starts as Jekyll's pages with front matter do (see
+/// ``RecordDocument/hasFrontMatter(_:)``); its embedded signatures are judged. A file without
+/// front matter is `unsigned` (reason `no front matter`) unless a detached `FILE.minisig` beside
+/// it verifies under the same policy. Files that are not regular (FIFOs, sockets, devices) are
+/// reported as `malformed` and never opened.
+public struct RecordVerifier: Sendable {
+    public let policy: VerifyPolicy
+
+    public init(policy: VerifyPolicy) { self.policy = policy }
+
+    /// The reason given for a file without front matter.
+    public static let noFrontMatter = "no front matter"
+
+    /// Verifies the file at `path`.
+    ///
+    /// A record over ``RecordLimits/fileBytes`` is malformed: only its first bytes are read
+    /// (its size says so), or reading stops just past the limit (it grew). A larger file
+    /// without front matter is hashed as it is read, for a detached signature, never held.
+    public func verify(path: String) -> RecordReport {
+        let limit = RecordLimits.fileBytes
+        let fd: Int32, size: Int
+        var bytes: [UInt8]
+        do { (fd, size) = try FileSystem.openRegularFile(path) } catch {
+            return RecordReport(path: path, outcome: .malformed, passed: false, reason: error.message)
+        }
+        defer { close(fd) }
+        do {
+            // Past the limit by its size: the first bytes tell whether it is a record.
+            bytes = try FileSystem.readAll(fd: fd, name: path, sizeHint: min(size, limit), limit: size > limit ? 1 << 16 : limit + 1)
+        } catch {
+            return RecordReport(path: path, outcome: .malformed, passed: false, reason: error.message)
+        }
+        if size > limit || bytes.count > limit {
+            guard !RecordDocument.hasFrontMatter(bytes, isPrefix: true) else {
+                return RecordReport(path: path, outcome: .malformed, passed: false, reason: RecordLimits.fileTooLarge)
+            }
+            return verifyWithoutFrontMatter(path: path) { () throws(AvaultError) in
+                var hasher = BLAKE2b(digestSize: 64)
+                hasher.update(bytes)
+                bytes = []
+                try FileSystem.forEachPiece(fd: fd, name: path) { hasher.update($0) }
+                return hasher.finalize()
+            }
+        }
+        guard RecordDocument.hasFrontMatter(bytes) else {
+            return verifyWithoutFrontMatter(path: path) { () throws(AvaultError) in MinisignSigning.prehash(bytes) }
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            return RecordReport(path: path, outcome: .malformed, passed: false, reason: "the file is not valid UTF-8")
+        }
+        bytes = [] // one copy of the file from here: the text
+        let document: RecordDocument
+        let signatures: [Minisign.Signature]
+        do {
+            document = try RecordDocument(parsing: text)
+            signatures = try RecordSignatures.entries(in: document.fields)
+        } catch {
+            var line: Int?
+            var reason = "\(error)"
+            if case .invalidRecord(let why, let l) = error { line = l; reason = why }
+            return RecordReport(path: path, outcome: .malformed, passed: false, reason: reason, line: line)
+        }
+        return verify(document: document, signatures: signatures, path: path)
+    }
+
+    /// A file without front matter: unsigned, unless `FILE.minisig` signs its bytes.
+    /// `digest` gives the BLAKE2b-512 of the file's bytes; it is called at most once.
+    private func verifyWithoutFrontMatter(path: String, digest: () throws(AvaultError) -> [UInt8]) -> RecordReport {
+        var report = RecordReport(path: path, outcome: .unsigned, passed: !policy.requireSignature, reason: Self.noFrontMatter)
+        let sigPath = path + ".minisig"
+        guard FileSystem.exists(sigPath) else { return report }
+        report.detached = true
+        let signature: Minisign.Signature
+        do {
+            let sigBytes = try FileSystem.readRegularFile(sigPath)
+            signature = try Minisign.Signature(parsing: String(decoding: sigBytes, as: UTF8.self))
+        } catch let error as AvaultError {
+            return RecordReport(path: path, outcome: .malformed, passed: false, reason: "no front matter, and \(error.message)")
+        } catch {
+            return RecordReport(path: path, outcome: .malformed, passed: false, reason: "no front matter, and \(sigPath): \(error)")
+        }
+        var hashed: Result<[UInt8], AvaultError>?
+        let s = policy.trust.judge(signature, domain: .file) { key in
+            if hashed == nil { hashed = Result { () throws(AvaultError) in try digest() } }
+            guard case .success(let d) = hashed else { return .badSignature }
+            return MinisignSigning.check(signature, digest: d, publicKey: key)
+        }
+        if case .failure(let error) = hashed {
+            return RecordReport(path: path, outcome: .malformed, passed: false, reason: error.message)
+        }
+        report.signatures = [s]
+        if let (outcome, reason) = policy.trust.outcome(of: [s]) {
+            report.outcome = outcome
+            report.reason = outcome == .valid ? "no front matter; signed by \(FileSystem.baseName(of: sigPath))" : reason
+        }
+        report.passed = report.outcome == .valid
+        return report
+    }
+
+    /// Verifies a parsed record.
+    public func verify(document: RecordDocument, signatures: [Minisign.Signature], path: String) -> RecordReport {
+        var report = RecordReport(path: path, outcome: .unsigned, passed: false)
+        var digest: [UInt8]?
+        report.signatures = signatures.map { signature in
+            policy.trust.judge(signature, domain: .record) { key in
+                if digest == nil { digest = MinisignSigning.prehash(canonicalBytesOf: document) }
+                return MinisignSigning.check(signature, digest: digest!, publicKey: key)
+            }
+        }
+        if let (outcome, reason) = policy.trust.outcome(of: report.signatures) {
+            report.outcome = outcome
+            report.reason = reason
+        } else {
+            report.reason = "the record is not signed"
+        }
+        report.passed = report.outcome == .valid || (report.outcome == .unsigned && !policy.requireSignature)
+
+        // The secured field.
+        guard let value = document.fields["secured"] else { return report }
+        func fail(_ why: String) {
+            report.passed = false
+            report.reason = (report.reason.map { $0 + "; " } ?? "") + why
+        }
+        guard case .string(let text) = value, let blob = try? SecuredBlob(parsing: text) else {
+            report.secured = "malformed"
+            fail("the secured field is malformed")
+            return report
+        }
+        report.secured = blob.formatName
+        if case .v2(let kid, _, _) = blob { report.securedKeyID = kid.hex }
+        if case .v1 = blob, !policy.allowLegacySecured {
+            fail("legacy v1 secured blob (unauthenticated; allow with --allow-legacy-secured)")
+        }
+        if let checker = policy.decryptCheck {
+            var legacy: LegacyAuthorization?
+            if case .v1 = blob {
+                legacy = LegacyAuthorization.authorization(for: report.signatures, policy: policy.trust)
+                    ?? (policy.allowUnauthenticatedLegacy ? .userOptIn : nil)
+            }
+            if case .v1 = blob, legacy == nil {
+                // Not tried: whether it decrypts would be a padding oracle.
+                fail("the legacy v1 blob was not decrypted: no trusted signature authenticates it")
+            } else {
+                let ok = checker.decrypts(blob, context: document.securedContext, legacy: legacy)
+                report.decrypts = ok
+                if !ok { fail("the secured blob does not decrypt") }
+            }
+        }
+        return report
+    }
+
+    /// The verdict on a detached signature.
+    public struct DetachedResult: Sendable {
+        public var signature: SignatureReport
+        public var outcome: RecordOutcome
+        public var reason: String?
+        /// The signature's trusted comment (authenticated only when the outcome is valid).
+        public var trustedComment: String
+    }
+
+    /// Checks the detached signature `signatureFile` of any `file`, as `minisign -V` does
+    /// (legacy `Ed` signatures only with `allowLegacy`), judged by `policy` like an embedded
+    /// signature: trust, revocation, validity window, roles, timestamps from the future. An
+    /// untrusted key id is reported before the file is read.
+    public static func verifyDetached(file: String, signatureFile: String, policy: TrustPolicy,
+                                      allowLegacy: Bool) throws(AvaultError) -> DetachedResult {
+        let text = String(decoding: try FileSystem.read(signatureFile), as: UTF8.self)
+        let signature: Minisign.Signature
+        do { signature = try Minisign.Signature(parsing: text) } catch { throw .malformed(error, file: signatureFile) }
+        var check: MinisignSigning.Check?
+        if let key = policy.publicKey(for: signature.keyID) {
+            check = try RecordSigner.verifyDetached(path: file, signature: signature, publicKey: key, allowLegacy: allowLegacy)
+        }
+        let report = policy.judge(signature, domain: .any) { _ in check ?? .badSignature }
+        let (outcome, reason) = policy.outcome(of: [report]) ?? (.unsigned, nil)
+        return DetachedResult(signature: report, outcome: outcome, reason: reason, trustedComment: signature.trustedComment)
+    }
+
+    /// Verifies every path on `jobs` threads; `progress` is called with the number done.
+    /// Reports come back in the order of `paths`, one for every path.
+    public func verifyAll(_ files: [RecordWalker.Found], jobs: Int,
+                          progress: (@Sendable (Int) -> Void)? = nil) -> [RecordReport] {
+        let results = Mutex<[RecordReport?]>(Array(repeating: nil, count: files.count))
+        let next = Atomic<Int>(0)
+        let done = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, files.count))) { _ in
+            var local: [(Int, RecordReport)] = []
+            while true {
+                let i = next.add(1, ordering: .relaxed).oldValue
+                guard i < files.count else { break }
+                let file = files[i]
+                let report = file.kind == .regular ? verify(path: file.path)
+                    : RecordReport(path: file.path, outcome: .malformed, passed: false,
+                                   reason: "\(file.kind.rawValue), not a regular file (not opened)")
+                local.append((i, report))
+                if local.count == 64 {
+                    results.withLock { r in for (i, report) in local { r[i] = report } }
+                    local.removeAll(keepingCapacity: true)
+                }
+                let n = done.add(1, ordering: .relaxed).newValue
+                if n % 256 == 0 { progress?(n) }
+            }
+            results.withLock { r in for (i, report) in local { r[i] = report } }
+        }
+        return results.withLock { $0.compactMap { $0 } }
+    }
+}
+
+/// Checks whether `secured` blobs decrypt with one named key (`verify --check-decrypt`); the
+/// key's secrets are unsealed once and shared by every thread.
+public struct SecuredDecryptChecker: Sendable {
+    private let isContentKey: Bool
+    private let keys: [(id: String, secret: SecretBytes)]
+
+    /// The active versions of key `name` in `keyring` (a content or a legacy key).
+    public init(keyring: Keyring, keyName name: String) throws(AvaultError) {
+        let versions = keyring.versions(of: name).filter { $0.retired == nil }
+        guard let first = versions.first else { throw keyring.noSuchKey(name) }
+        guard first.algorithm.kind != .signing else {
+            throw .wrongKeyKind(key: name, kind: first.algorithm.kind, use: .blobCheck)
+        }
+        var keys: [(id: String, secret: SecretBytes)] = []
+        for v in versions.reversed() { keys.append((v.id, try keyring.secret(of: v))) }
+        self.keys = keys
+        self.isContentKey = first.algorithm.kind == .content
+    }
+
+    /// Whether `blob` decrypts with one of the key's versions. A v1 blob needs `legacy`
+    /// (without it the answer is false and nothing is decrypted).
+    public func decrypts(_ blob: SecuredBlob, context: String, legacy: LegacyAuthorization?) -> Bool {
+        switch blob {
+        case .v2(let kid, _, _):
+            guard isContentKey, let k = keys.first(where: { $0.id == kid.hex }) else { return false }
+            return (try? SecuredField.decrypt(blob, key: k.secret, context: context)) != nil
+        case .v1:
+            guard !isContentKey, let legacy else { return false }
+            return keys.contains { (try? SecuredField.decrypt(blob, key: $0.secret, context: context, legacy: legacy)) != nil }
+        }
+    }
+}

@@ -1,0 +1,266 @@
+public import VaultCrypto
+public import VaultFormat
+
+/// Errors from the ``ArticleVault`` layer. Each case describes the problem in one line
+/// (``message``); what to do about it — the flags and commands of a particular front end — is
+/// the front end's to say. No case carries secret material.
+public enum AvaultError: Error, Sendable {
+    // MARK: Answers: the data is not what it should be
+
+    /// Decryption failed after the structure checks. Deliberately uniform: wrong key, wrong
+    /// context, bad tag and bad padding all look alike (no padding oracle). `keyIDs` is only
+    /// ever public information: the kid the blob names and the kid that was tried.
+    case decryptionFailed(keyIDs: (blob: KeyID, tried: KeyID)?)
+    /// Input text is malformed (a blob, a key file, a record).
+    case malformed(FormatError, file: String?)
+    /// Stored data does not authenticate: a file of `area` was altered or damaged.
+    case tampered(String, area: TamperedArea)
+    /// A rewritten record (seal, unseal, migrate, sign), read back before replacing the file,
+    /// did not show what was meant; nothing was written.
+    case rewriteCheckFailed(path: String, reason: String)
+
+    // MARK: Files
+
+    /// A file could not be read, written or found.
+    case io(path: String, reason: String)
+    /// A secret file can be read by group or others.
+    case insecurePermissions(path: String, mode: UInt32)
+    /// A private directory (keyring, vault) can be accessed by group or others.
+    case insecureDirectory(path: String, mode: UInt32)
+    /// A file or directory that others may write, which decides whom to trust: `what` it is,
+    /// and what a writer could do.
+    case writableByOthers(path: String, mode: UInt32, what: String, risk: String)
+    /// A symbolic link where avault opens only the file itself.
+    case symbolicLink(path: String)
+    /// Something other than a regular file (a FIFO, a device, a directory) inside a directory
+    /// only avault writes.
+    case notRegularFile(path: String, kind: String)
+    /// The output file exists and would be overwritten.
+    case fileExists(path: String)
+
+    // MARK: Keys
+
+    /// No key of that name.
+    case noSuchKey(name: String, keyring: String, existing: [String])
+    /// Every version of the key is retired.
+    case noActiveVersion(key: String)
+    /// The key has no such version.
+    case noSuchKeyVersion(key: String, version: Int, versions: [Int])
+    /// The key version is retired.
+    case keyRetired(key: String, version: Int, id: String)
+    /// The key is of a kind that cannot do `use`.
+    case wrongKeyKind(key: String, kind: KeyKind, use: KeyUse)
+    /// A key of that name exists already.
+    case keyExists(name: String)
+    /// The same key material is in the keyring already.
+    case keyAlreadyPresent(name: String, version: Int, id: String)
+    /// The key has no version with the kid a blob or a vault names; `holder` is the key that
+    /// has it, `contentKeys` the content keys the keyring has.
+    case noKeyVersionWithID(key: String?, id: String, holder: (name: String, version: Int)?, contentKeys: [String])
+    /// The vault's content key version is not in this keyring.
+    case vaultKeyNotInKeyring(key: String, id: String, keyring: String)
+    /// A keyring with a passphrase holding unsealed secrets (`keys`), which version 1 allowed.
+    case unsealedSecrets(path: String, keys: [String], directory: String)
+    /// A vault still needs the key version.
+    case keyStillNeeded(key: String, version: Int, vault: String, files: [String])
+    /// The key version is the only active one.
+    case onlyActiveVersion(key: String, version: Int)
+    /// The key has reached ``KeyringFile/maximumVersion``.
+    case lastKeyVersion(key: String)
+    /// Not a valid key name.
+    case invalidKeyName(String)
+    /// A protected key for a keyring without passphrase, or the other way round.
+    case keyringProtectionMismatch(keyring: String, keyringIsProtected: Bool)
+    /// A version 1 keyring, which nothing authenticates as a whole.
+    case keyringVersion1(path: String, directory: String)
+    /// The passphrase does not open the keyring (or the minisign key); `origin` says where it
+    /// was read from.
+    case wrongPassphrase(what: String, origin: String)
+    /// The keyring's key-derivation limits are outside what avault accepts.
+    case kdfLimits(opsLimit: UInt64, memLimit: UInt64)
+    /// The key is the wrong size for the operation.
+    case unsuitableKey(String)
+
+    // MARK: Trust
+
+    /// No trust store, no public key: nothing could be trusted.
+    case noTrustStore(path: String)
+    /// The key is not in the trust store.
+    case notTrusted(keyID: String, store: String)
+    /// The key is in the trust store already.
+    case alreadyTrusted(keyID: String, name: String)
+    /// A legacy v1 blob would be decrypted although nothing authenticates it (no valid
+    /// signature by a trusted key over its record, no explicit opt-in).
+    case unauthenticatedLegacy
+
+    // MARK: Records and the vault
+
+    /// A record has no `secured` field.
+    case noSecuredField(path: String)
+    /// A record that already has a `secured` field was to be sealed.
+    case alreadySecured(path: String)
+    /// A legacy v1 blob names no key, and none was given.
+    case legacyBlobNeedsKey(path: String)
+    /// The blob holds no sealed draft, and its plaintext cannot become the body (`binary`: it
+    /// is not text; otherwise the body is not empty).
+    case notASealedDraft(path: String, binary: Bool)
+    /// A record has no embedded signature (by the key asked for).
+    case noSignature(path: String, keyID: String?)
+    /// No vault at the location.
+    case noVault(location: String)
+    /// A vault exists at the location already.
+    case vaultExists(location: String)
+    /// The vault has no object with that ID.
+    case noSuchObject(id: String)
+    /// The object was removed (its history is kept).
+    case objectRemoved(id: String, time: String)
+    /// The object has no such version.
+    case noSuchObjectVersion(id: String, version: Int, versions: [Int])
+
+    // MARK: Other
+
+    /// A cryptographic library failure that is not the user's doing.
+    case crypto(CryptoError)
+    /// Anything else refused, described in one line.
+    case refused(String)
+
+    /// What was found altered, for the front end's advice.
+    public enum TamperedArea: Sendable, Equatable {
+        /// The keyring file in `directory`.
+        case keyring(directory: String)
+        /// A vault file (envelope, index, config).
+        case vault
+        /// The vault's log or state.
+        case vaultState
+        /// The vault is older than what the keyring saw (restorable on purpose).
+        case rollback
+    }
+
+    /// What a key was wanted for, in ``wrongKeyKind(key:kind:use:)``.
+    public enum KeyUse: Sendable, Equatable {
+        case signing, vault, v2Blob, v1Blob, encryption, legacyEncryption, blobCheck
+        /// Adding a version to a key of another kind.
+        case newVersion(KeyKind)
+    }
+
+    /// The one-line message, without the `avault: ` prefix.
+    public var message: String {
+        switch self {
+        case .decryptionFailed:
+            return "decryption failed: wrong key, wrong context, or tampered data"
+        case let .malformed(error, file?):
+            return "\(file): \(error)"
+        case let .malformed(error, nil):
+            return "\(error)"
+        case let .tampered(message, _):
+            return message
+        case let .rewriteCheckFailed(path, reason):
+            return "\(path): the rewritten record was not what was meant (\(reason)); nothing was written"
+        case let .io(path, reason):
+            return "\(path): \(reason)"
+        case let .insecurePermissions(path, mode):
+            return "\(path): secret file is accessible by group or others (mode \(Self.octal(mode)))"
+        case let .insecureDirectory(path, mode):
+            return "\(path): directory is accessible by group or others (mode \(Self.octal(mode)))"
+        case let .writableByOthers(path, mode, what, risk):
+            return "\(path): \(what) is writable by group or others (mode \(Self.octal(mode))): \(risk)"
+        case let .symbolicLink(path):
+            return "\(path): is a symbolic link, which avault does not follow here"
+        case let .notRegularFile(path, kind):
+            return "\(path): \(kind), not a regular file"
+        case let .fileExists(path):
+            return "\(path): already exists"
+        case let .noSuchKey(name, keyring, _):
+            return "no key named '\(name)' in \(keyring)"
+        case let .noActiveVersion(key):
+            return "key '\(key)' has no active version"
+        case let .noSuchKeyVersion(key, version, _):
+            return "key '\(key)' has no version \(version)"
+        case let .keyRetired(key, version, id):
+            return "key id \(id) is key '\(key)' version \(version), which is retired"
+        case let .wrongKeyKind(key, kind, use):
+            switch use {
+            case .signing: return "key '\(key)' is a \(kind) key, not a signing key"
+            case .vault: return "key '\(key)' is a \(kind) key; a vault needs a content key"
+            case .v2Blob: return "key '\(key)' is a \(kind) key; a v2 blob needs a content key"
+            case .v1Blob: return "key '\(key)' is a \(kind) key; a v1 blob needs a legacy AES key"
+            case .encryption where kind == .legacy: return "key '\(key)' is a legacy AES key: it only makes unauthenticated v1 blobs"
+            case .encryption: return "key '\(key)' is a \(kind) key; encryption needs a content key"
+            case .legacyEncryption: return "key '\(key)' is a \(kind) key; legacy v1 encryption needs a legacy AES key"
+            case .blobCheck: return "key '\(key)' is a \(kind) key; checking blobs needs a content or legacy key"
+            case .newVersion(let wanted): return "key '\(key)' is a \(kind) key, not a \(wanted) key"
+            }
+        case let .keyExists(name):
+            return "key '\(name)' already exists"
+        case let .keyAlreadyPresent(name, version, id):
+            return "this key is already in the keyring as '\(name)' version \(version) (id \(id))"
+        case let .noKeyVersionWithID(key?, id, _, _):
+            return "key '\(key)' has no version with key id \(id)"
+        case let .noKeyVersionWithID(nil, id, _, _):
+            return "the keyring has no key with id \(id)"
+        case let .vaultKeyNotInKeyring(key, id, keyring):
+            return "the vault was created with key id \(id), which key '\(key)' in \(keyring) does not have"
+        case let .unsealedSecrets(path, keys, _):
+            return "\(path): this keyring has a passphrase and yet unsealed secrets (key \(keys.joined(separator: ", key "))), "
+                + "which version 1 allowed and version 2 does not; nothing was written"
+        case let .keyStillNeeded(key, version, vault, files):
+            let shown = files.prefix(5).joined(separator: ", ") + (files.count > 5 ? ", …" : "")
+            return "the vault at \(vault) still needs key '\(key)' version \(version) for \(files.count) file\(files.count == 1 ? "" : "s"): \(shown)"
+        case let .onlyActiveVersion(key, version):
+            return "version \(version) is the only active version of '\(key)'"
+        case let .lastKeyVersion(key):
+            return "key '\(key)' has reached the last version a key may have (\(KeyringFile.maximumVersion))"
+        case let .invalidKeyName(name):
+            return "invalid key name '\(name)'"
+        case let .keyringProtectionMismatch(keyring, true):
+            return "the keyring \(keyring) is protected by a passphrase: it holds no unprotected secrets"
+        case let .keyringProtectionMismatch(keyring, false):
+            return "the keyring \(keyring) is unprotected (its secrets are stored in the clear): a protected key cannot join it"
+        case let .keyringVersion1(path, _):
+            return "\(path): a version 1 keyring (\(KeyringFile.magicV1)), which nothing authenticates as a whole: an added key or a changed status or public key would go unnoticed"
+        case let .wrongPassphrase(what, _):
+            return "wrong passphrase for \(what)"
+        case let .kdfLimits(ops, mem):
+            return "the keyring asks for key-derivation limits outside what avault accepts (passes \(ops), memory \(mem) bytes; "
+                + "accepted: 1 to 64 passes, 8 KiB to 4 GiB)"
+        case let .unsuitableKey(why):
+            return why
+        case let .noTrustStore(path):
+            return "no trust store at \(path): no signature could be trusted"
+        case let .notTrusted(keyID, store):
+            return "key \(keyID) is not in the trust store \(store)"
+        case let .alreadyTrusted(keyID, name):
+            return "key \(keyID) is already trusted as '\(name)'"
+        case .unauthenticatedLegacy:
+            return "refusing to decrypt a legacy v1 blob that no trusted signature authenticates"
+        case let .noSecuredField(path):
+            return "\(path): the record has no 'secured' field"
+        case let .alreadySecured(path):
+            return "\(path): the record already has a secured field"
+        case let .legacyBlobNeedsKey(path):
+            return "\(path): a legacy v1 blob does not say which key opens it"
+        case let .notASealedDraft(path, true):
+            return "\(path): the decrypted payload is not text, so it cannot become the body"
+        case let .notASealedDraft(path, false):
+            return "\(path): the blob does not hold a sealed draft, and its plaintext would replace the record's body"
+        case let .noSignature(path, keyID):
+            return "\(path): no embedded signature" + (keyID.map { " by key \($0)" } ?? "")
+        case let .noVault(location):
+            return "no vault at \(location)"
+        case let .vaultExists(location):
+            return "\(location): a vault already exists there"
+        case let .noSuchObject(id):
+            return "no object '\(id)' in the vault"
+        case let .objectRemoved(id, time):
+            return "'\(id)' was removed on \(time)"
+        case let .noSuchObjectVersion(id, version, _):
+            return "'\(id)' has no version \(version)"
+        case let .crypto(error):
+            return "\(error)"
+        case let .refused(message):
+            return message
+        }
+    }
+
+    private static func octal(_ mode: UInt32) -> String { String(mode & 0o777, radix: 8) }
+}

@@ -1,0 +1,252 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import VaultCrypto
+
+/// Small POSIX file helpers: whole-file reads, permission checks, atomic durable writes.
+public enum FileSystem {
+    /// Reads a whole file. `secret` files must not be accessible by group or others.
+    public static func read(_ path: String, secret: Bool = false) throws(AvaultError) -> [UInt8] {
+        try read(path, secret: secret, maxSize: .max)!
+    }
+
+    /// Reads a whole file of at most `maxSize` bytes, or returns nil when it is larger: by its
+    /// size (then nothing is read), or by what it holds when read (it may have grown; reading
+    /// stops one byte past `maxSize`). Memory stays bounded by `maxSize`.
+    public static func read(_ path: String, secret: Bool = false, maxSize: Int) throws(AvaultError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(path: path, reason: errnoText()) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: errnoText()) }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw .io(path: path, reason: "is a directory") }
+        if secret, st.st_mode & 0o077 != 0 {
+            throw .insecurePermissions(path: path, mode: UInt32(st.st_mode))
+        }
+        guard Int(st.st_size) <= maxSize else { return nil }
+        let limit = maxSize == .max ? .max : maxSize + 1
+        let bytes = try readAll(fd: fd, name: path, sizeHint: Int(st.st_size), limit: limit)
+        return bytes.count <= maxSize ? bytes : nil
+    }
+
+    /// The name in a directory entry from `readdir`. (The entry may end right after its name's
+    /// NUL, before the 256 bytes `d_name` is declared with: read through a pointer, never copy
+    /// the field.)
+    public static func name(of entry: UnsafeMutablePointer<dirent>) -> String {
+        let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        return String(cString: UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
+    }
+
+    /// What kind of file is at a path (symbolic links followed).
+    public enum FileKind: String, Sendable {
+        case regular = "a regular file", directory = "a directory", fifo = "a FIFO", socket = "a socket"
+        case characterDevice = "a character device", blockDevice = "a block device", other = "not a regular file"
+    }
+
+    /// The kind of file at `path`, following symbolic links.
+    public static func kind(of path: String) throws(AvaultError) -> FileKind {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw .io(path: path, reason: errnoText()) }
+        return kind(st.st_mode)
+    }
+
+    static func kind(_ mode: mode_t) -> FileKind {
+        switch mode & S_IFMT {
+        case S_IFREG: return .regular
+        case S_IFDIR: return .directory
+        case S_IFIFO: return .fifo
+        case S_IFSOCK: return .socket
+        case S_IFCHR: return .characterDevice
+        case S_IFBLK: return .blockDevice
+        default: return .other
+        }
+    }
+
+    /// Reads a whole regular file. Anything else (a FIFO, a socket, a device) is refused
+    /// without being opened, and checked again on the open descriptor (opened non-blocking, so
+    /// a FIFO swapped in meanwhile cannot hang the reader).
+    public static func readRegularFile(_ path: String) throws(AvaultError) -> [UInt8] {
+        let (fd, size) = try openRegularFile(path)
+        defer { close(fd) }
+        return try readAll(fd: fd, name: path, sizeHint: size)
+    }
+
+    /// Opens a regular file for reading, as ``readRegularFile(_:)`` does (anything else is
+    /// refused, and a FIFO swapped in cannot block), and returns the descriptor, which the
+    /// caller closes, with the file's size when it was opened.
+    public static func openRegularFile(_ path: String) throws(AvaultError) -> (fd: Int32, size: Int) {
+        let before = try kind(of: path)
+        guard before == .regular else { throw .io(path: path, reason: "\(before.rawValue), not a regular file") }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else { throw .io(path: path, reason: errnoText()) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let failure = errno
+            close(fd)
+            errno = failure
+            throw .io(path: path, reason: errnoText())
+        }
+        let after = kind(st.st_mode)
+        guard after == .regular else {
+            close(fd)
+            throw .io(path: path, reason: "\(after.rawValue), not a regular file")
+        }
+        return (fd, Int(st.st_size))
+    }
+
+    /// Reads a file descriptor to its end (standard input, pipes), or until `limit` bytes:
+    /// what lies past them is left unread (ask for one byte more than you accept to tell a
+    /// longer file). With the right `sizeHint` (a regular file's size) this is one allocation
+    /// and no copy.
+    public static func readAll(fd: Int32, name: String, sizeHint: Int = 0, limit: Int = .max) throws(AvaultError) -> [UInt8] {
+        var out: [UInt8] = []
+        var chunkSize = min(max(sizeHint + 1, 16384), limit)
+        while true {
+            let chunk = try readUpTo(fd: fd, chunkSize, name: name)
+            if out.isEmpty { out = chunk } else { out += chunk }
+            if chunk.count < chunkSize || out.count >= limit { return out }
+            chunkSize = min(chunkSize * 2, limit - out.count)
+        }
+    }
+
+    /// Reads `fd` to its end in pieces of up to 1 MiB, each handed to `body`.
+    public static func forEachPiece(fd: Int32, name: String, _ body: (UnsafeRawBufferPointer) -> Void) throws(AvaultError) {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: name, reason: errnoText())
+            }
+            if n == 0 { return }
+            buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+    }
+
+    /// Writes all of `bytes` to `fd`.
+    public static func writeAll(fd: Int32, _ bytes: [UInt8], name: String) throws(AvaultError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: name, reason: errnoText())
+            }
+            offset += n
+        }
+    }
+
+    /// Reads up to `count` bytes, fewer only at end of file.
+    public static func readUpTo(fd: Int32, _ count: Int, name: String) throws(AvaultError) -> [UInt8] {
+        var got = 0
+        var failure: Int32 = 0
+        let out = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            while got < count {
+                let n = Glibc.read(fd, buffer.baseAddress! + got, count - got)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    break
+                }
+                if n == 0 { break }
+                got += n
+            }
+            initialized = got
+        }
+        if failure != 0 {
+            errno = failure
+            throw .io(path: name, reason: errnoText())
+        }
+        return out
+    }
+
+    /// Writes `bytes` to `path` atomically and durably: a temporary file in the same
+    /// directory, created with `mode`, written, `fsync`ed, renamed over `path`, and the
+    /// directory `fsync`ed. On any failure the temporary file is removed and `path` is
+    /// untouched. Unless `overwrite`, an existing `path` is refused.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600, overwrite: Bool = true) throws(AvaultError) {
+        if !overwrite, access(path, F_OK) == 0 {
+            throw .io(path: path, reason: "already exists")
+        }
+        let dir = directory(of: path)
+        let temp = dir + "/.avault-tmp-" + Hex.encode(SecureRandom.bytes(count: 8))
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw .io(path: path, reason: "cannot create a file in \(dir): \(errnoText())") }
+        var ok = false
+        defer {
+            if !ok { unlink(temp) }
+        }
+        do {
+            defer { close(fd) }
+            _ = fchmod(fd, mode) // umask must not loosen or tighten what we asked for
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw AvaultError.io(path: path, reason: errnoText())
+                }
+                offset += n
+            }
+            guard fsync(fd) == 0 else { throw AvaultError.io(path: path, reason: "fsync: \(errnoText())") }
+        }
+        if !overwrite {
+            // link(2) fails if the target appeared meanwhile: never clobber.
+            guard link(temp, path) == 0 else { throw .io(path: path, reason: errnoText()) }
+            unlink(temp)
+        } else {
+            guard rename(temp, path) == 0 else { throw .io(path: path, reason: errnoText()) }
+        }
+        ok = true
+        syncDirectory(dir)
+    }
+
+    /// Creates `path` and missing parents with `mode` (an existing directory is left as it is).
+    public static func makeDirectory(_ path: String, mode: mode_t) throws(AvaultError) {
+        var st = stat()
+        if stat(path, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw .io(path: path, reason: "exists and is not a directory") }
+            return
+        }
+        let parent = directory(of: path)
+        if parent != path, parent != "/", parent != "." { try makeDirectory(parent, mode: mode) }
+        guard mkdir(path, mode) == 0 || errno == EEXIST else { throw .io(path: path, reason: errnoText()) }
+        _ = chmod(path, mode)
+    }
+
+    /// `fsync` of a directory, so a rename in it is durable.
+    public static func syncDirectory(_ dir: String) {
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+    }
+
+    /// The permission bits of `path`, or nil if it cannot be read.
+    public static func mode(of path: String) -> mode_t? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return st.st_mode & 0o7777
+    }
+
+    /// Whether anything exists at `path`.
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// The directory part of `path` (`.` when there is none).
+    public static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// The last path component.
+    public static func baseName(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    /// `strerror(errno)` in lowercase, e.g. "no such file or directory".
+    public static func errnoText() -> String {
+        let text = String(cString: strerror(errno))
+        return text.prefix(1).lowercased() + text.dropFirst()
+    }
+}

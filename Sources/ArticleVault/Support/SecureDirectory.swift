@@ -1,0 +1,203 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import VaultCrypto
+
+/// A directory of avault's own files (a keyring, a vault), opened once and then used only
+/// through its descriptor: every file in it is opened relative to that descriptor with
+/// `O_NOFOLLOW | O_CLOEXEC`, so a symbolic link planted in the directory is refused rather
+/// than followed, and only regular files are read or written (a FIFO or a device is refused
+/// without blocking). Writes are atomic and durable (temporary file, `fsync`, `renameat`,
+/// `fsync` of the directory).
+public final class SecureDirectory {
+    /// The directory's path, for messages.
+    public let path: String
+    /// Its descriptor.
+    public let fd: Int32
+
+    /// Opens the directory at `path`. The path itself is the user's choice (a keyring directory
+    /// linked from a dotfiles repository is fine) and is followed; everything inside is opened
+    /// relative to the descriptor, without following links. With `requirePrivate`, a directory
+    /// that group or others can access is refused with a hint.
+    public init(path: String, requirePrivate: Bool) throws(AvaultError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw Self.openError(path) }
+        self.path = path
+        self.fd = fd
+        if requirePrivate { try checkPrivate() }
+    }
+
+    private init(path: String, fd: Int32) {
+        self.path = path
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// Creates the directory at `path` (and missing parents) with `mode` if it does not exist,
+    /// then opens it.
+    public static func create(path: String, mode: mode_t, requirePrivate: Bool) throws(AvaultError) -> SecureDirectory {
+        try FileSystem.makeDirectory(path, mode: mode)
+        return try SecureDirectory(path: path, requirePrivate: requirePrivate)
+    }
+
+    /// Refuses the directory when group or others can access it.
+    public func checkPrivate() throws(AvaultError) {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+        if st.st_mode & 0o077 != 0 {
+            throw .insecureDirectory(path: path, mode: UInt32(st.st_mode))
+        }
+    }
+
+    /// The path of an entry, for messages.
+    public func pathOf(_ name: String) -> String { path.hasSuffix("/") ? path + name : path + "/" + name }
+
+    /// The subdirectory `name`, opened the same way (not through a symbolic link); created with
+    /// `mode` first when `create` and it does not exist.
+    public func subdirectory(_ name: String, create: Bool = false, mode: mode_t = 0o700) throws(AvaultError) -> SecureDirectory {
+        if create, mkdirat(fd, name, mode) != 0, errno != EEXIST { throw .io(path: pathOf(name), reason: FileSystem.errnoText()) }
+        let sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard sub >= 0 else { throw Self.openError(pathOf(name)) }
+        return SecureDirectory(path: pathOf(name), fd: sub)
+    }
+
+    /// What is at `name` (not following a symbolic link): nil when nothing is.
+    public func kind(of name: String) throws(AvaultError) -> EntryKind? {
+        var st = stat()
+        guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
+            if errno == ENOENT { return nil }
+            throw .io(path: pathOf(name), reason: FileSystem.errnoText())
+        }
+        return (st.st_mode & S_IFMT) == S_IFLNK ? .symbolicLink : .file(FileSystem.kind(st.st_mode))
+    }
+
+    /// What an entry is.
+    public enum EntryKind: Equatable, Sendable {
+        case symbolicLink
+        case file(FileSystem.FileKind)
+    }
+
+    /// Whether something (of any kind) is at `name`.
+    public func exists(_ name: String) -> Bool {
+        guard let kind = try? kind(of: name) else { return false }
+        return kind != nil
+    }
+
+    /// Opens the regular file `name` with `flags` (plus `O_NOFOLLOW | O_CLOEXEC | O_NOCTTY`,
+    /// and `O_NONBLOCK` so that a FIFO cannot block), refusing anything but a regular file.
+    /// With `secret`, a file that group or others can access is refused. The caller closes it.
+    public func openFile(_ name: String, _ flags: Int32, mode: mode_t = 0o600, secret: Bool = false) throws(AvaultError) -> Int32 {
+        let file = openat(fd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, mode)
+        guard file >= 0 else { throw Self.openError(pathOf(name)) }
+        var st = stat()
+        guard fstat(file, &st) == 0 else {
+            close(file)
+            throw .io(path: pathOf(name), reason: FileSystem.errnoText())
+        }
+        let kind = FileSystem.kind(st.st_mode)
+        guard kind == .regular else {
+            close(file)
+            throw .notRegularFile(path: pathOf(name), kind: kind.rawValue)
+        }
+        if secret, st.st_mode & 0o077 != 0 {
+            close(file)
+            throw .insecurePermissions(path: pathOf(name), mode: UInt32(st.st_mode))
+        }
+        // Back to blocking I/O for the regular file (O_NONBLOCK only guarded the open).
+        _ = fcntl(file, F_SETFL, fcntl(file, F_GETFL) & ~O_NONBLOCK)
+        return file
+    }
+
+    /// The whole regular file `name`, or nil when it does not exist.
+    public func read(_ name: String, secret: Bool = false) throws(AvaultError) -> [UInt8]? {
+        guard try kind(of: name) != nil else { return nil }
+        let file = try openFile(name, O_RDONLY, secret: secret)
+        defer { close(file) }
+        var st = stat()
+        _ = fstat(file, &st)
+        return try FileSystem.readAll(fd: file, name: pathOf(name), sizeHint: Int(st.st_size))
+    }
+
+    /// Replaces (or, unless `overwrite`, creates) `name` atomically and durably: a temporary
+    /// file in this directory, created with `mode`, written, `fsync`ed, renamed over `name`,
+    /// then the directory `fsync`ed. On failure the temporary file is removed.
+    public func writeAtomically(_ name: String, _ bytes: [UInt8], mode: mode_t = 0o600, overwrite: Bool = true) throws(AvaultError) {
+        let temp = ".avault-tmp-" + Hex.encode(SecureRandom.bytes(count: 8))
+        let file = openat(fd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard file >= 0 else { throw .io(path: pathOf(name), reason: "cannot create a file in \(path): \(FileSystem.errnoText())") }
+        var done = false
+        defer { if !done { unlinkat(fd, temp, 0) } }
+        do {
+            defer { close(file) }
+            _ = fchmod(file, mode)
+            try FileSystem.writeAll(fd: file, bytes, name: pathOf(name))
+            guard fsync(file) == 0 else { throw AvaultError.io(path: pathOf(name), reason: "fsync: \(FileSystem.errnoText())") }
+        }
+        if overwrite {
+            guard renameat(fd, temp, fd, name) == 0 else { throw .io(path: pathOf(name), reason: FileSystem.errnoText()) }
+        } else {
+            // linkat(2) fails if the name appeared meanwhile: never clobber.
+            guard linkat(fd, temp, fd, name, 0) == 0 else { throw .io(path: pathOf(name), reason: FileSystem.errnoText()) }
+            unlinkat(fd, temp, 0)
+        }
+        done = true
+        try sync()
+    }
+
+    /// Renames `from` to `to` within this directory (not durable until ``sync()``).
+    public func rename(_ from: String, to: String) throws(AvaultError) {
+        guard renameat(fd, from, fd, to) == 0 else { throw .io(path: pathOf(from), reason: FileSystem.errnoText()) }
+    }
+
+    /// Moves `from` in this directory to `to` in `other` (not durable until both are synced).
+    /// With `replace` false, an existing `to` is never overwritten (`EEXIST`).
+    public func move(_ from: String, to other: SecureDirectory, as to: String, replace: Bool = true) throws(AvaultError) {
+        if replace {
+            guard renameat(fd, from, other.fd, to) == 0 else { throw .io(path: pathOf(from), reason: FileSystem.errnoText()) }
+        } else {
+            guard linkat(fd, from, other.fd, to, 0) == 0 else { throw .io(path: other.pathOf(to), reason: FileSystem.errnoText()) }
+            guard unlinkat(fd, from, 0) == 0 else { throw .io(path: pathOf(from), reason: FileSystem.errnoText()) }
+        }
+    }
+
+    /// Removes the file `name` (a symbolic link itself, never its target).
+    public func remove(_ name: String) throws(AvaultError) {
+        guard unlinkat(fd, name, 0) == 0 || errno == ENOENT else { throw .io(path: pathOf(name), reason: FileSystem.errnoText()) }
+    }
+
+    /// `fsync` of the directory, so renames and removals in it are durable.
+    public func sync() throws(AvaultError) {
+        guard fsync(fd) == 0 else { throw .io(path: path, reason: "fsync: \(FileSystem.errnoText())") }
+    }
+
+    /// The names in the directory, `.` and `..` excluded, in no particular order.
+    public func names() throws(AvaultError) -> [String] {
+        let dup = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dup >= 0, let d = fdopendir(dup) else {
+            throw .io(path: path, reason: FileSystem.errnoText())
+        }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let entry = readdir(d) {
+            let name = FileSystem.name(of: entry)
+            if name != "." && name != ".." { out.append(name) }
+        }
+        return out
+    }
+
+    /// Takes an exclusive `flock` on the file `name` (created with mode 600 if needed), held
+    /// until the returned lock is released or dropped.
+    public func lock(_ name: String) throws(AvaultError) -> FileLock {
+        let file = try openFile(name, O_RDWR | O_CREAT)
+        return try FileLock(fd: file, path: pathOf(name))
+    }
+
+    private static func openError(_ path: String) -> AvaultError {
+        switch errno {
+        case ELOOP: return .symbolicLink(path: path)
+        case ENOTDIR: return .io(path: path, reason: "not a directory (or a symbolic link to one)")
+        default: return .io(path: path, reason: FileSystem.errnoText())
+        }
+    }
+}

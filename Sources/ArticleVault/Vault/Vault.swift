@@ -1,0 +1,495 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import VaultCrypto
+public import VaultFormat
+
+/// An encrypted store of article payloads with versions. Every version is an envelope: a
+/// `secretstream` under a version of the vault's content key, each chunk bound to the vault,
+/// the object and the version. File names are keyed hashes of the IDs; the index of IDs is
+/// itself sealed, and binds the config, the log head it was written with, the last signed head
+/// and every envelope's digest. Writers hold the vault's lock; every change is appended to a
+/// hash-chained log; the keyring remembers the highest head it has seen, so an older copy of
+/// the vault is refused (see `docs/formats.md` section 8).
+public final class Vault {
+    public let storage: VaultStorage
+    public let keyring: Keyring
+    public internal(set) var config: VaultFiles.Config
+    /// Adopt the vault although the keyring has seen a newer state of it (a deliberate restore
+    /// from a backup): the next check appends an `accept-rollback` entry to the log and the
+    /// keyring then remembers the vault as it is. Off by default: such a vault is refused.
+    public var acceptRollback = false
+
+    /// `explicit` (`--vault`), else `AVAULT_VAULT`, else `$XDG_DATA_HOME/avault/vault`, else
+    /// `~/.local/share/avault/vault`.
+    public static func location(explicit: String?) -> String {
+        if let explicit { return explicit }
+        if let env = getenv("AVAULT_VAULT"), env[0] != 0 { return String(cString: env) }
+        if let xdg = getenv("XDG_DATA_HOME"), xdg[0] != 0 { return String(cString: xdg) + "/avault/vault" }
+        let home = getenv("HOME").map { String(cString: $0) } ?? "."
+        return home + "/.local/share/avault/vault"
+    }
+
+    /// Creates a vault protected by the content key `keyName`. The config is written last: a
+    /// crash before it leaves no vault, and `init` can simply run again.
+    @discardableResult
+    public static func initialize(storage: VaultStorage, keyring: Keyring, keyName: String, now: Int64 = Int64(Glibc.time(nil))) throws(AvaultError) -> Vault {
+        guard try !storage.exists() else {
+            throw .vaultExists(location: storage.location)
+        }
+        let entry = try keyring.current(keyName)
+        guard entry.algorithm == .xchacha20poly1305 else {
+            throw .wrongKeyKind(key: keyName, kind: entry.algorithm.kind, use: .vault)
+        }
+        try storage.create()
+        return try storage.withLock { () throws(AvaultError) -> Vault in
+            guard try !storage.exists() else { throw .vaultExists(location: storage.location) }
+            let vaultID = Hex.encode(SecureRandom.bytes(count: 16))
+            let namingKey = SecretBytes.random(count: 32)
+            let key = try keyring.secret(of: entry)
+            let sealed = try namingKey.withUnsafeBytes { raw in
+                Result { () throws(AvaultError) in
+                    try seal(raw, key: key, kid: entry.id, ad: { VaultFiles.Config.namingKeyAssociatedData(vaultID: vaultID, kid: $0) })
+                }
+            }.get()
+            let config = VaultFiles.Config(vaultID: vaultID, keyName: keyName, namingKey: sealed)
+            let line = VaultFiles.logLine(seq: 1, time: RFC3339.format(now),
+                                          [("op", .string("init")), ("key", .string(keyName)), ("kid", .string(entry.id))],
+                                          prev: VaultFiles.genesisHash)
+            let head = VaultFiles.Head(seq: 1, hash: VaultLog.hash(line))
+            // Whatever an interrupted init left is replaced.
+            if try storage.read("log.heads") != nil { try storage.replace("log.heads", []) }
+            try storage.replace("log", Array((line + "\n").utf8))
+            let index = VaultFiles.Index(vaultID: vaultID, keyName: keyName, namingKid: sealed.kid, log: head, signedHead: nil)
+            let sealedIndex = try seal(VaultFiles.indexJSON(index), key: key, kid: entry.id, ad: { config.indexAssociatedData(kid: $0) })
+            try storage.replace("index", Array(VaultFiles.indexText(sealedIndex).utf8))
+            try storage.replace("config", Array(config.text.utf8))
+            try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash), vaultID: vaultID)
+            return try Vault(storage: storage, keyring: keyring)
+        }
+    }
+
+    /// Opens the vault in `storage`.
+    public init(storage: VaultStorage, keyring: Keyring) throws(AvaultError) {
+        self.storage = storage
+        self.keyring = keyring
+        guard try storage.exists() else {
+            throw .noVault(location: storage.location)
+        }
+        config = try Self.readConfig(storage)
+    }
+
+    static func readConfig(_ storage: VaultStorage) throws(AvaultError) -> VaultFiles.Config {
+        guard let bytes = try storage.read("config") else {
+            throw .noVault(location: storage.location)
+        }
+        do { return try VaultFiles.Config(parsing: String(decoding: bytes, as: UTF8.self)) } catch {
+            throw .malformed(error, file: storage.location + "/config")
+        }
+    }
+
+    /// Re-reads `config` (another writer may have re-sealed the naming key).
+    func reloadConfig() throws(AvaultError) {
+        let fresh = try Self.readConfig(storage)
+        if fresh != config {
+            config = fresh
+            namingKeyCache = nil
+        }
+    }
+
+    // MARK: Keys
+
+    private var keyCache: [String: SecretBytes] = [:]
+    private var namingKeyCache: SecretBytes?
+
+    /// The content key version with id `kid` (refused if retired or missing).
+    func key(kid: String) throws(AvaultError) -> SecretBytes {
+        if let k = keyCache[kid] { return k }
+        guard let entry = keyring.versions(of: config.keyName).first(where: { $0.id == kid }) else {
+            throw .noKeyVersionWithID(key: config.keyName, id: kid, holder: nil, contentKeys: [])
+        }
+        guard entry.retired == nil else {
+            throw .keyRetired(key: config.keyName, version: entry.version, id: kid)
+        }
+        let k = try keyring.secret(of: entry)
+        keyCache[kid] = k
+        return k
+    }
+
+    /// Whether `kid` is a version of the vault's key that can still read.
+    func isUsable(kid: String) -> Bool {
+        keyring.versions(of: config.keyName).contains { $0.id == kid && $0.retired == nil }
+    }
+
+    /// The newest active version of the vault's key.
+    func currentKey() throws(AvaultError) -> (kid: String, key: SecretBytes) {
+        let entry = try keyring.current(config.keyName)
+        return (entry.id, try key(kid: entry.id))
+    }
+
+    private func namingKey() throws(AvaultError) -> SecretBytes {
+        if let k = namingKeyCache { return k }
+        let sealed = config.namingKey
+        let k = try Self.open(sealed, key: try key(kid: sealed.kid.hex), ad: config.namingKeyAssociatedData(kid: sealed.kid), what: "the vault's naming key")
+        let secret = SecretBytes(copying: k)
+        namingKeyCache = secret
+        return secret
+    }
+
+    /// The file-name stem of an object: 32 hex digits of BLAKE2b-256 keyed with the naming key.
+    public func objectName(_ id: String) throws(AvaultError) -> String {
+        let digest = BLAKE2b.hash(Array(id.utf8), digestSize: 32, key: try namingKey())
+        return Hex.encode(Array(digest[0..<16]))
+    }
+
+    /// A content key id as the keyring and the index write it (16 lowercase hex digits).
+    static func contentKeyID(_ kid: String) throws(AvaultError) -> KeyID {
+        guard let id = KeyID(hex: kid) else { throw .malformed(.invalidVault("key id '\(kid)' is not 16 lowercase hex digits"), file: nil) }
+        return id
+    }
+
+    static func seal<P: BytesView>(_ plaintext: P, key: SecretBytes, kid: String, ad: (KeyID) -> [UInt8]) throws(AvaultError) -> VaultFiles.Sealed {
+        let id = try contentKeyID(kid)
+        let nonce = SecureRandom.bytes(count: 24)
+        do {
+            return VaultFiles.Sealed(kid: id, nonce: nonce, ciphertext: try XChaCha20Poly1305.seal(plaintext, key: key, nonce: nonce, associatedData: ad(id)))
+        } catch { throw .crypto(error) }
+    }
+
+    static func open(_ sealed: VaultFiles.Sealed, key: SecretBytes, ad: [UInt8], what: String) throws(AvaultError) -> [UInt8] {
+        do { return try XChaCha20Poly1305.open(sealed.ciphertext, key: key, nonce: sealed.nonce, associatedData: ad) } catch {
+            throw .tampered("\(what) does not authenticate: the vault was altered", area: .vault)
+        }
+    }
+
+    // MARK: Index
+
+    /// The start of the message when the index itself does not authenticate.
+    static let indexAuthenticationFailure = "the index does not authenticate"
+
+    /// The decrypted index, after every check of ``checkedState()``.
+    public func readIndex() throws(AvaultError) -> [VaultFiles.Object] {
+        try checkedState().index.objects
+    }
+
+    /// Parses and authenticates the index file's bytes (no binding checked yet).
+    func openIndex(_ bytes: [UInt8]) throws(AvaultError) -> (index: VaultFiles.Index, kid: KeyID) {
+        let sealed: VaultFiles.Sealed
+        do { sealed = try VaultFiles.parseIndex(String(decoding: bytes, as: UTF8.self)) } catch {
+            // Only avault writes the index: a malformed one was altered or damaged.
+            throw .tampered("\(Self.indexAuthenticationFailure): it is malformed (\(error))", area: .vault)
+        }
+        guard keyring.versions(of: config.keyName).contains(where: { $0.id == sealed.kid.hex }) else {
+            throw .tampered("\(Self.indexAuthenticationFailure): it is sealed under key id \(sealed.kid.hex), which is not a version of key '\(config.keyName)'",
+                            area: .vault)
+        }
+        let plain = try Self.open(sealed, key: try key(kid: sealed.kid.hex), ad: config.indexAssociatedData(kid: sealed.kid), what: "the index")
+        do { return (try VaultFiles.parseIndexJSON(plain), sealed.kid) } catch {
+            throw .tampered("\(Self.indexAuthenticationFailure): its contents are malformed (\(error))", area: .vault)
+        }
+    }
+
+    // MARK: Reading
+
+    /// The object `id` (nil if absent).
+    public func object(_ id: String, in objects: [VaultFiles.Object]) -> VaultFiles.Object? {
+        objects.first { Self.sameID($0.id, id) }
+    }
+
+    /// IDs are compared byte for byte (as their keyed file names are), never by Unicode
+    /// equivalence: "café" in NFC and in NFD are two objects.
+    static func sameID(_ a: String, _ b: String) -> Bool { a.utf8.elementsEqual(b.utf8) }
+
+    /// Decrypts version `version` of `id` (the newest if nil) into `write`, chunk by chunk.
+    /// The envelope is first checked against the index's digest, so no byte of any other
+    /// envelope (an older one replayed, one from before a purge) is ever passed on; every
+    /// chunk is authenticated before it is.
+    public func get(_ id: String, version: Int?, write: ([UInt8]) throws(AvaultError) -> Void) throws(AvaultError) -> VaultFiles.Version {
+        let objects = try checkedState().index.objects
+        guard let object = object(id, in: objects), !object.versions.isEmpty else {
+            throw .noSuchObject(id: id)
+        }
+        if version == nil, let deleted = object.deleted {
+            throw .objectRemoved(id: id, time: deleted)
+        }
+        guard let v = version.map({ n in object.versions.first { $0.number == n } }) ?? object.versions.last else {
+            throw .noSuchObjectVersion(id: id, version: version!, versions: object.versions.map(\.number))
+        }
+        try readVersion(object: object.name, v, write: write)
+        return v
+    }
+
+    /// Envelopes up to this size are read into memory once; larger ones are read twice (the
+    /// digest first, then the chunks), in bounded memory.
+    static let inMemoryLimit = 1 << 20
+
+    /// Checks version `v` of `object` against the index's digest, then authenticates and
+    /// decrypts it. When the envelope does not match but a staged rewrap of it does (a rewrap
+    /// interrupted after its index landed), the staged one is read.
+    ///
+    /// With `checkFirst` false (for callers that pass nothing on before this returns: verify,
+    /// and rewrap, whose new envelope is committed only afterwards), each candidate is read
+    /// once, its digest computed while it is decrypted.
+    func readVersion(object: String, _ v: VaultFiles.Version, checkFirst: Bool = true,
+                     write: ([UInt8]) throws(AvaultError) -> Void) throws(AvaultError) {
+        let file = VaultFiles.envelopeFileName(object: object, version: v.number)
+        let corrupt = AvaultError.tampered("\(storage.location): \(file) is corrupt or was tampered with", area: .vault)
+        let missing = AvaultError.tampered("\(storage.location): objects/\(file) is missing: the vault was altered", area: .vault)
+        if !checkFirst {
+            var found = false
+            for candidate in [file, VaultFiles.stagedPrefix + file] {
+                guard let source = try storage.openEnvelope(candidate) else { continue }
+                found = true
+                let hasher = EnvelopeDigest()
+                let size: Int
+                do {
+                    size = try decrypt({ (n: Int) throws(AvaultError) -> [UInt8] in
+                        let bytes = try source.read(n)
+                        hasher.update(bytes)
+                        return bytes
+                    }, object: object, version: v.number, expectedKid: v.kid, corrupt: corrupt, write: write)
+                } catch .tampered {
+                    continue
+                }
+                if hasher.hex() == v.digest, size == v.size { return }
+            }
+            throw found ? corrupt : missing
+        }
+        var chosen: String?
+        var memory: [UInt8]?
+        for candidate in [file, VaultFiles.stagedPrefix + file] {
+            guard let source = try storage.openEnvelope(candidate) else { continue }
+            let hasher = EnvelopeDigest()
+            let first = try source.read(Self.inMemoryLimit + 1)
+            hasher.update(first)
+            if first.count <= Self.inMemoryLimit {
+                memory = first
+            } else {
+                memory = nil
+                while true {
+                    let more = try source.read(VaultFiles.chunkSize * 4)
+                    if more.isEmpty { break }
+                    hasher.update(more)
+                }
+            }
+            if hasher.hex() == v.digest {
+                chosen = candidate
+                break
+            }
+        }
+        guard let chosen else {
+            if try storage.openEnvelope(file) == nil, try storage.openEnvelope(VaultFiles.stagedPrefix + file) == nil { throw missing }
+            throw corrupt
+        }
+        var reader: (Int) throws(AvaultError) -> [UInt8]
+        let hasher = EnvelopeDigest()
+        if let bytes = memory {
+            var offset = 0
+            reader = { (n: Int) throws(AvaultError) -> [UInt8] in
+                let end = min(bytes.count, offset + n)
+                defer { offset = end }
+                return Array(bytes[offset..<end])
+            }
+        } else {
+            // Read again, and hash again: the file must not change between the two passes.
+            guard let source = try storage.openEnvelope(chosen) else { throw corrupt }
+            reader = { (n: Int) throws(AvaultError) -> [UInt8] in
+                let bytes = try source.read(n)
+                hasher.update(bytes)
+                return bytes
+            }
+        }
+        let size = try decrypt(reader, object: object, version: v.number, expectedKid: v.kid, corrupt: corrupt, write: write)
+        if memory == nil, hasher.hex() != v.digest { throw corrupt }
+        guard size == v.size else { throw corrupt }
+    }
+
+    /// Authenticates and decrypts one envelope read through `read`; returns the plaintext size.
+    /// With `expectedKid`, the header must name that key version; without, any usable version
+    /// of the vault's key.
+    func decrypt(_ read: (Int) throws(AvaultError) -> [UInt8], object: String, version: Int, expectedKid: String?,
+                 corrupt: AvaultError, write: ([UInt8]) throws(AvaultError) -> Void) throws(AvaultError) -> Int {
+        let head = try read(VaultFiles.envelopeHeaderSize)
+        guard let header = try? VaultFiles.EnvelopeHeader(parsing: head) else { throw corrupt }
+        let kid = header.kid
+        if let expectedKid, kid.hex != expectedKid { throw corrupt }
+        if expectedKid == nil, !keyring.versions(of: config.keyName).contains(where: { $0.id == kid.hex }) { throw corrupt }
+        let decryptor: SecretStream.Decryptor
+        do { decryptor = try SecretStream.Decryptor(key: try key(kid: kid.hex), header: header.streamHeader) } catch let e as AvaultError {
+            throw e
+        } catch { throw corrupt }
+        let ad = config.envelopeAssociatedData(object: object, version: version, kid: kid)
+        var size = 0
+        while true {
+            let chunk = try read(VaultFiles.chunkSize + SecretStream.chunkOverhead)
+            if chunk.isEmpty { break }
+            guard let plain = try? chunk.withUnsafeBytes({ raw throws(CryptoError) in try decryptor.pull(raw, associatedData: ad) }) else { throw corrupt }
+            size += plain.count
+            try write(plain)
+            if decryptor.finished { break }
+        }
+        guard decryptor.finished, try read(1).isEmpty else { throw corrupt }
+        return size
+    }
+
+    /// Whether an envelope that the index does not list authenticates as `file` (its header's
+    /// key version, the vault, its object and version); nil when that cannot be checked (its
+    /// key version is retired or missing).
+    func authenticates(_ file: String) -> Bool? {
+        guard let (object, version) = VaultFiles.parseEnvelopeFileName(file) else { return false }
+        guard let source = try? storage.openEnvelope(file) else { return false }
+        let corrupt = AvaultError.tampered("", area: .vault)
+        var sawHeader = false
+        do {
+            _ = try decrypt({ (n: Int) throws(AvaultError) -> [UInt8] in
+                let bytes = try source.read(n)
+                if !sawHeader {
+                    sawHeader = true
+                    if let kid = VaultFiles.envelopeKid(bytes), keyring.versions(of: config.keyName).contains(where: { $0.id == kid.hex }),
+                       !isUsable(kid: kid.hex) {
+                        throw .refused("retired")
+                    }
+                }
+                return bytes
+            }, object: object, version: version, expectedKid: nil, corrupt: corrupt) { (_: [UInt8]) throws(AvaultError) in }
+            return true
+        } catch .refused {
+            return nil
+        } catch {
+            return false
+        }
+    }
+
+    /// The kid in an envelope's header, without decrypting anything.
+    func envelopeKid(_ file: String) -> String? {
+        guard let source = try? storage.openEnvelope(file), let head = try? source.read(VaultFiles.envelopeMagic.count + 8) else { return nil }
+        return VaultFiles.envelopeKid(head)?.hex
+    }
+
+    // MARK: Writing
+
+    /// One payload to store.
+    public struct Input {
+        public var id: String
+        public var fd: Int32
+        public var contentType: String?
+        public init(id: String, fd: Int32, contentType: String?) { self.id = id; self.fd = fd; self.contentType = contentType }
+    }
+
+    /// Stores a new version of each input, acknowledged (returned) only once every envelope,
+    /// the log, the index and the keyring's record of the new head are durable. One lock, one
+    /// directory sync and one index write for the whole batch. Version numbers are never
+    /// reused, not even after a purge.
+    public func put(_ inputs: [Input], now: Int64) throws(AvaultError) -> [(id: String, version: Int, size: Int)] {
+        try transaction { (tx: inout Transaction) throws(AvaultError) -> [(id: String, version: Int, size: Int)] in
+            let (kid, key) = try currentKey()
+            var results: [(id: String, version: Int, size: Int)] = []
+            // IDs by their exact bytes (see sameID), for batches of thousands.
+            var positions = Dictionary(tx.index.objects.indices.map { (Array(tx.index.objects[$0].id.utf8), $0) }, uniquingKeysWith: { a, _ in a })
+            for input in inputs {
+                guard !input.id.isEmpty, !input.id.utf8.contains(0) else { throw .refused("an object ID must be non-empty text") }
+                let name = try objectName(input.id)
+                let i: Int
+                if let known = positions[Array(input.id.utf8)] {
+                    i = known
+                } else {
+                    tx.index.objects.append(VaultFiles.Object(id: input.id, name: name))
+                    i = tx.index.objects.count - 1
+                    positions[Array(input.id.utf8)] = i
+                }
+                let version = max(tx.index.objects[i].versions.last?.number ?? 0, tx.index.used[name] ?? 0) + 1
+                guard version <= VaultFiles.maxVersion else { throw .refused("'\(input.id)' has reached the highest version number") }
+                let (size, digest) = try writeEnvelope(object: name, version: version, kid: kid, key: key, from: input.fd, name: input.id)
+                tx.index.objects[i].versions.append(VaultFiles.Version(number: version, size: size, created: RFC3339.format(now),
+                                                                       contentType: input.contentType, kid: kid, digest: digest))
+                tx.index.objects[i].deleted = nil
+                results.append((input.id, version, size))
+                tx.entries.append([("op", .string("put")), ("object", .string(name)), ("version", .number(Double(version))),
+                                   ("size", .number(Double(size))), ("kid", .string(kid))])
+            }
+            try storage.syncEnvelopes()
+            return results
+        }
+    }
+
+    /// Encrypts everything readable from `fd` into a new envelope (committed, not yet synced in
+    /// its directory); returns the plaintext size and the envelope's digest.
+    private func writeEnvelope(object: String, version: Int, kid: String, key: SecretBytes, from fd: Int32, name: String) throws(AvaultError) -> (Int, String) {
+        let writer = try EnvelopeWriter(self, file: VaultFiles.envelopeFileName(object: object, version: version),
+                                        object: object, version: version, kid: kid, key: key)
+        do throws(AvaultError) {
+            while true {
+                let chunk = try FileSystem.readUpTo(fd: fd, VaultFiles.chunkSize, name: name)
+                if chunk.isEmpty { break }
+                try writer.add(chunk)
+                if chunk.count < VaultFiles.chunkSize { break }
+            }
+            return try writer.finish()
+        } catch {
+            writer.abandon()
+            throw error
+        }
+    }
+}
+
+/// Writes one envelope: the header, then each 65,536-byte chunk of plaintext as it is added,
+/// holding one back so that the last one can carry the final tag; hashes every byte written.
+final class EnvelopeWriter {
+    private let sink: EnvelopeSink
+    private let encryptor: SecretStream.Encryptor
+    private let ad: [UInt8]
+    private let hasher = EnvelopeDigest()
+    private var pending: [UInt8]?
+    private var size = 0
+
+    init(_ vault: Vault, file: String, object: String, version: Int, kid: String, key: SecretBytes) throws(AvaultError) {
+        sink = try vault.storage.newEnvelope(file)
+        do { encryptor = try SecretStream.Encryptor(key: key) } catch { sink.abandon(); throw .crypto(error) }
+        let id: KeyID
+        do { id = try Vault.contentKeyID(kid) } catch { sink.abandon(); throw error }
+        ad = vault.config.envelopeAssociatedData(object: object, version: version, kid: id)
+        do { try emit(VaultFiles.EnvelopeHeader(kid: id, streamHeader: encryptor.header).bytes) } catch { sink.abandon(); throw error }
+    }
+
+    private func emit(_ bytes: [UInt8]) throws(AvaultError) {
+        hasher.update(bytes)
+        try sink.write(bytes)
+    }
+
+    private func push(_ chunk: [UInt8], final: Bool) throws(AvaultError) {
+        try emit(chunk.withUnsafeBytes { encryptor.push($0, associatedData: ad, final: final) })
+        size += chunk.count
+    }
+
+    /// Adds the next chunk: 65,536 bytes, or fewer for the last one.
+    func add(_ chunk: [UInt8]) throws(AvaultError) {
+        precondition(chunk.count <= VaultFiles.chunkSize && (pending?.count ?? VaultFiles.chunkSize) == VaultFiles.chunkSize)
+        if let previous = pending { try push(previous, final: false) }
+        pending = chunk
+    }
+
+    /// Pushes the last chunk with the final tag and commits; returns the plaintext size and
+    /// the digest of the envelope.
+    func finish() throws(AvaultError) -> (Int, String) {
+        try push(pending ?? [], final: true)
+        pending = nil
+        try sink.commit(syncDirectory: false)
+        return (size, hasher.hex())
+    }
+
+    func abandon() { sink.abandon() }
+}
+
+/// BLAKE2b-256 of an envelope, as hex (a reference to one hasher, shared by the closures that
+/// feed it; a hasher that is never finalised frees its state when dropped).
+final class EnvelopeDigest {
+    private var hasher: BLAKE2b? = BLAKE2b(digestSize: 32)
+
+    func update(_ bytes: [UInt8]) { hasher?.update(bytes) }
+
+    /// The digest; once only.
+    func hex() -> String {
+        guard let hasher = hasher.take() else { preconditionFailure("EnvelopeDigest finalised twice") }
+        return Hex.encode(hasher.finalize())
+    }
+}

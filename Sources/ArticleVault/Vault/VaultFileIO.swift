@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import VaultCrypto
+public import VaultFormat
+
+/// A file written through a temporary name in its directory and renamed into place (mode 600)
+/// only once complete and synced: a reader never sees half of it, and a failure leaves nothing.
+public final class OutputFile {
+    private let fd: Int32
+    private let temp: String
+    /// The final path.
+    public let path: String
+    private var done = false
+
+    /// Starts writing `path` (its temporary file is created next to it).
+    public init(path: String) throws(AvaultError) {
+        self.path = path
+        temp = FileSystem.directory(of: path) + "/.avault-tmp-" + Hex.encode(SecureRandom.bytes(count: 8))
+        fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+    }
+
+    deinit { abandon() }
+
+    /// Appends `bytes`.
+    public func write(_ bytes: [UInt8]) throws(AvaultError) { try FileSystem.writeAll(fd: fd, bytes, name: path) }
+
+    /// Syncs the file, renames it into place and syncs its directory.
+    public func commit() throws(AvaultError) {
+        guard fsync(fd) == 0 else { throw .io(path: path, reason: "fsync: \(FileSystem.errnoText())") }
+        close(fd)
+        done = true
+        guard rename(temp, path) == 0 else { unlink(temp); throw .io(path: path, reason: FileSystem.errnoText()) }
+        FileSystem.syncDirectory(FileSystem.directory(of: path))
+    }
+
+    /// Removes the temporary file (nothing appears at `path`).
+    public func abandon() {
+        guard !done else { return }
+        done = true
+        close(fd)
+        unlink(temp)
+    }
+}
+
+extension Vault {
+    /// Stores a new version of `id` read from the file at `path`, or from standard input for `-`.
+    public func put(id: String, path: String, contentType: String?, now: Int64) throws(AvaultError) -> (id: String, version: Int, size: Int) {
+        let fd = path == "-" ? 0 : Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+        defer { if fd != 0 { close(fd) } }
+        return try put([Input(id: id, fd: fd, contentType: contentType)], now: now)[0]
+    }
+
+    /// The ID a record is filed under: its `webUrl`, else its `originalUrl`, else its file name.
+    public static func recordID(_ document: RecordDocument, path: String) -> String {
+        document.fields["webUrl"]?.stringValue ?? document.fields["originalUrl"]?.stringValue ?? FileSystem.baseName(of: path)
+    }
+
+    /// Stores every article record under `paths` (files, and directories walked as `verify`
+    /// walks them) in one batch; each must be a record.
+    public func importRecords(_ paths: [String], now: Int64) throws(AvaultError) -> [(id: String, version: Int, size: Int)] {
+        let files = try RecordWalker.expand(paths, include: RecordWalker.defaultInclude, exclude: [])
+        var inputs: [Input] = []
+        var fds: [Int32] = []
+        defer { for fd in fds { close(fd) } }
+        for file in files {
+            let path = file.path
+            guard file.kind == .regular else { throw .io(path: path, reason: "\(file.kind.rawValue), not a regular file") }
+            let (_, document) = try RecordSigner.read(path)
+            let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+            fds.append(fd)
+            inputs.append(Input(id: Self.recordID(document, path: path), fd: fd, contentType: "text/markdown"))
+        }
+        return try put(inputs, now: now)
+    }
+
+    /// Writes a version of `id` (the newest when `version` is nil) to `path` through a
+    /// temporary file, renamed into place only once every chunk has authenticated.
+    @discardableResult
+    public func get(_ id: String, version: Int?, toFile path: String) throws(AvaultError) -> VaultFiles.Version {
+        let sink = try OutputFile(path: path)
+        do {
+            let v = try get(id, version: version) { (chunk: [UInt8]) throws(AvaultError) in try sink.write(chunk) }
+            try sink.commit()
+            return v
+        } catch {
+            sink.abandon()
+            throw error
+        }
+    }
+
+    /// Every version of the object `id`.
+    public func history(_ id: String) throws(AvaultError) -> VaultFiles.Object {
+        guard let object = object(id, in: try readIndex()) else { throw .noSuchObject(id: id) }
+        return object
+    }
+
+    /// Signs the log's current head with the signing key `name` from the vault's keyring.
+    public func signLog(keyName name: String, now: Int64) throws(AvaultError) -> (seq: Int, hash: String) {
+        let signing = try keyring.signingKey(named: name)
+        return try signLog(key: signing.key, keyID: signing.keyID, now: now)
+    }
+}

@@ -1,0 +1,200 @@
+import VaultCrypto
+import VaultFormat
+
+extension Vault {
+    /// Marks `id` removed (a tombstone); its versions and history are kept.
+    public func remove(_ id: String, now: Int64) throws(AvaultError) {
+        try transaction { (tx: inout Transaction) throws(AvaultError) in
+            guard let i = tx.index.objects.firstIndex(where: { Self.sameID($0.id, id) }) else { throw .noSuchObject(id: id) }
+            guard tx.index.objects[i].deleted == nil else { throw .refused("'\(id)' is already removed") }
+            tx.index.objects[i].deleted = RFC3339.format(now)
+            tx.entries.append([("op", .string("rm")), ("object", .string(tx.index.objects[i].name))])
+        }
+    }
+
+    /// Deletes every version of `id` and its index entry. The log keeps the record of it, and
+    /// the index its highest version number, so that the ID's next version number is higher.
+    public func purge(_ id: String) throws(AvaultError) {
+        try transaction { (tx: inout Transaction) throws(AvaultError) in
+            guard let i = tx.index.objects.firstIndex(where: { Self.sameID($0.id, id) }) else { throw .noSuchObject(id: id) }
+            let object = tx.index.objects.remove(at: i)
+            if let last = object.versions.last?.number { tx.index.used[object.name] = max(tx.index.used[object.name] ?? 0, last) }
+            tx.entries.append([("op", .string("purge")), ("object", .string(object.name)), ("versions", .number(Double(object.versions.count)))])
+            // After the index: an envelope no index entry names is a leftover, never a hole.
+            tx.removals = object.versions.map { VaultFiles.envelopeFileName(object: object.name, version: $0.number) }
+        }
+    }
+
+    /// Re-encrypts every version, the naming key and the index under the newest version of the
+    /// vault's key, streaming chunk by chunk: no plaintext touches the disk. The new envelopes
+    /// are staged beside the old ones and take their place once the new index lists them.
+    /// Returns how many envelopes were rewritten.
+    public func rewrap() throws(AvaultError) -> Int {
+        try transaction { (tx: inout Transaction) throws(AvaultError) -> Int in
+            let (kid, key) = try currentKey()
+            var rewritten = 0
+            var fromKids = Set<String>()
+            for o in tx.index.objects.indices {
+                for v in tx.index.objects[o].versions.indices where tx.index.objects[o].versions[v].kid != kid {
+                    let version = tx.index.objects[o].versions[v]
+                    fromKids.insert(version.kid)
+                    let name = tx.index.objects[o].name
+                    let file = VaultFiles.envelopeFileName(object: name, version: version.number)
+                    let staged = VaultFiles.stagedPrefix + file
+                    let writer = try EnvelopeWriter(self, file: staged, object: name, version: version.number, kid: kid, key: key)
+                    let digest: String
+                    do throws(AvaultError) {
+                        try readVersion(object: name, version, checkFirst: false) { (plain: [UInt8]) throws(AvaultError) in try writer.add(plain) }
+                        (_, digest) = try writer.finish()
+                    } catch {
+                        writer.abandon()
+                        throw error
+                    }
+                    tx.index.objects[o].versions[v].kid = kid
+                    tx.index.objects[o].versions[v].digest = digest
+                    tx.renames.append((staged, file))
+                    rewritten += 1
+                }
+            }
+            if rewritten > 0 { try storage.syncEnvelopes() }
+            // The naming key, under the new key version too.
+            if config.namingKey.kid.hex != kid {
+                var namingPlain = try Self.unsealNamingKey(self)
+                defer { wipe(&namingPlain) }
+                var newConfig = config
+                let nonce = SecureRandom.bytes(count: 24)
+                let id = try Self.contentKeyID(kid)
+                do {
+                    newConfig.namingKey = VaultFiles.Sealed(kid: id, nonce: nonce,
+                        ciphertext: try XChaCha20Poly1305.seal(namingPlain, key: key, nonce: nonce, associatedData: config.namingKeyAssociatedData(kid: id)))
+                } catch { throw .crypto(error as? CryptoError ?? .libraryFailure("seal")) }
+                tx.newConfig = newConfig
+            }
+            tx.entries.append([("op", .string("rewrap")), ("envelopes", .number(Double(rewritten))),
+                               ("from", .array(fromKids.sorted().map(FieldValue.string))), ("kid", .string(kid))])
+            return rewritten
+        }
+    }
+
+    private static func unsealNamingKey(_ vault: Vault) throws(AvaultError) -> [UInt8] {
+        let sealed = vault.config.namingKey
+        do {
+            return try XChaCha20Poly1305.open(sealed.ciphertext, key: try vault.key(kid: sealed.kid.hex), nonce: sealed.nonce,
+                                              associatedData: vault.config.namingKeyAssociatedData(kid: sealed.kid))
+        } catch let error as AvaultError { throw error } catch {
+            throw .tampered("the vault's naming key does not authenticate: the config was altered", area: .vault)
+        }
+    }
+
+    /// Key ids that still protect something, read from the envelope headers, the naming key
+    /// and the index, without decrypting anything: kid → files.
+    public func keysInUse() throws(AvaultError) -> [String: [String]] {
+        var use: [String: [String]] = [:]
+        for file in try storage.envelopeFiles().envelopes {
+            use[envelopeKid(file) ?? "unreadable", default: []].append("objects/" + file)
+        }
+        use[config.namingKey.kid.hex, default: []].append("config")
+        if let bytes = try storage.read("index"), let sealed = try? VaultFiles.parseIndex(String(decoding: bytes, as: UTF8.self)) {
+            use[sealed.kid.hex, default: []].append("index")
+        }
+        return use
+    }
+
+    /// What `vault verify` found.
+    public struct Check: Sendable {
+        public var objects = 0
+        public var versions = 0
+        public var missing: [String] = []
+        public var corrupt: [String] = []
+        public var unexpected: [String] = []
+        /// What interrupted writes left (temporary files, envelopes no index lists that
+        /// authenticate, staged rewraps): the next writer removes or finishes them. Not a failure.
+        public var leftovers: [String] = []
+        /// Intact-looking files that cannot be checked: their key version is retired or missing.
+        public var unreadable: [String] = []
+        /// Interrupted writes seen in the log or the config (not a failure).
+        public var notes: [String] = []
+        public var ok: Bool { missing.isEmpty && corrupt.isEmpty && unexpected.isEmpty && unreadable.isEmpty }
+    }
+
+    /// Authenticates the naming key, the index (and everything it binds: the config, the log,
+    /// the last signed head, the keyring's record) and every version of every object against
+    /// its digest and size, and compares the files with the index. A vault that was rolled
+    /// back or whose bindings fail throws `.tampered`.
+    public func verify() throws(AvaultError) -> Check {
+        var check = Check()
+        do {
+            _ = try Self.unsealNamingKey(self)
+        } catch .tampered {
+            check.corrupt.append("config")
+        } catch {
+            check.unreadable.append("config (" + error.message + ")")
+        }
+        let state: State
+        do { state = try checkedState() } catch {
+            if case .tampered(let message, _) = error, message.hasPrefix(Self.indexAuthenticationFailure) {
+                check.corrupt.append("index")
+                return check
+            }
+            throw error
+        }
+        try checkFiles(state.index, into: &check)
+        if let first = state.unindexed.first, let last = state.unindexed.last {
+            check.notes.append("log entries \(first)–\(last) were written by an interrupted write whose index never landed (its changes did not happen)")
+        }
+        if state.interruptedRewrap { check.notes.append("the config was re-sealed by a rewrap interrupted before its index landed") }
+        return check
+    }
+
+    /// Checks every envelope against `index` and sorts the other files.
+    private func checkFiles(_ index: VaultFiles.Index, into check: inout Check) throws(AvaultError) {
+        let survey = try survey(index)
+        for o in index.objects {
+            check.objects += 1
+            if let name = try? objectName(o.id), name != o.name { check.corrupt.append("index (object \(o.name) does not match its ID)") }
+            for v in o.versions {
+                check.versions += 1
+                let file = VaultFiles.envelopeFileName(object: o.name, version: v.number)
+                guard survey.present.contains(file) || survey.present.contains(VaultFiles.stagedPrefix + file) else {
+                    check.missing.append("objects/" + file)
+                    continue
+                }
+                do {
+                    try readVersion(object: o.name, v, checkFirst: false) { (_: [UInt8]) throws(AvaultError) in }
+                } catch .tampered {
+                    check.corrupt.append("objects/" + file)
+                } catch {
+                    check.unreadable.append("objects/" + file + " (" + error.message + ")")
+                }
+            }
+        }
+        check.leftovers = survey.temporaries.map { $0.hasPrefix("../") ? String($0.dropFirst(3)) : "objects/" + $0 }
+        check.leftovers += survey.staged.map { "objects/" + $0.file }
+        for u in survey.unlisted {
+            switch u.authentic {
+            case true?: check.leftovers.append("objects/" + u.file)
+            case false?: check.unexpected.append("objects/" + u.file)
+            case nil: check.unreadable.append("objects/" + u.file + " (not in the index; its key version is retired or missing)")
+            }
+        }
+        check.unexpected += survey.unexpected.map { "objects/" + $0 }
+        check.leftovers.sort()
+        check.unexpected.sort()
+    }
+
+    /// Removes what interrupted writes left (as every writer does), then moves every corrupt
+    /// or unexpected file into `quarantine/` (never deletes those).
+    public func fsck() throws(AvaultError) -> (check: Check, moved: [String]) {
+        try transaction { (tx: inout Transaction) throws(AvaultError) -> (check: Check, moved: [String]) in
+            var check = Check()
+            try checkFiles(tx.index, into: &check)
+            var moved: [String] = []
+            // Only files under objects/ move; config and index are reported, never touched.
+            for file in check.corrupt + check.unexpected + check.leftovers where file.hasPrefix("objects/") {
+                moved.append(try storage.quarantine(String(file.dropFirst("objects/".count))))
+            }
+            if !moved.isEmpty { tx.entries.append([("op", .string("fsck")), ("quarantined", .number(Double(moved.count)))]) }
+            return (check, moved)
+        }
+    }
+}

@@ -1,0 +1,315 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import VaultCrypto
+import VaultFormat
+
+/// How the vault's files are checked against each other and against the keyring, how a write
+/// is committed, and how a writer recovers from a crashed one. The order of a write, and what
+/// is authoritative after a crash, is in `docs/formats.md` section 8.5.
+extension Vault {
+    /// What a consistent read of the vault found.
+    struct State {
+        var index: VaultFiles.Index
+        var indexKid: KeyID
+        var log: VaultLog.Chain
+        /// Sequence numbers of log entries after the index's head: written by a writer
+        /// interrupted before its index landed (their changes never happened).
+        var unindexed: [Int]
+        /// The config was re-sealed by a rewrap whose index never landed.
+        var interruptedRewrap: Bool
+        /// The head this keyring has seen, when the vault is older and the user accepts that.
+        var rolledBack: Keyring.VaultHead?
+        /// What this keyring had recorded for the vault when the state was read.
+        var seen: Keyring.VaultHead?
+    }
+
+    static func head(_ h: Keyring.VaultHead) -> VaultFiles.Head? {
+        h.seq <= UInt64(VaultFiles.maxInteger) ? VaultFiles.Head(seq: Int(h.seq), hash: h.hash) : nil
+    }
+
+    /// Reads the index, the log and the keyring's record, and checks them against each other.
+    /// Throws `.tampered` (exit 1) for anything only an alteration explains, including a vault
+    /// older than this keyring has seen (`the vault was rolled back`) unless ``acceptRollback``.
+    func loadState() throws(AvaultError) -> State {
+        try reloadConfig()
+        // The keyring first: a writer records a head only after its index landed, so an index
+        // read after this is at least as new as what the keyring says.
+        let seen = try keyring.lastSeenHead(vaultID: config.vaultID)
+        let indexBytes = try storage.read("index")
+        let log = try VaultLog.read(storage)
+        let altered = { (what: String) -> AvaultError in
+            .tampered(what, area: .vaultState)
+        }
+        if let problem = log.problem { throw altered("the log was altered: \(problem)") }
+        // The log's first entry says which key the vault was created with; a config naming
+        // another key (whose holder could then read every later put) was altered.
+        if let first = log.entries.first {
+            guard first.op == "init", let kid = first.string("kid") else { throw altered("the log was altered: entry 1 is not the vault's creation") }
+            if let created = first.string("key"), created != config.keyName {
+                throw altered("the config names key '\(config.keyName)', but the vault was created with key '\(created)': the config was altered")
+            }
+            guard keyring.versions(of: config.keyName).contains(where: { $0.id == kid }) else {
+                if let other = keyring.file.entries.first(where: { $0.id == kid }) {
+                    throw altered("the vault was created with key '\(other.name)' (id \(kid)), but the config names key '\(config.keyName)': the config was altered")
+                }
+                if keyring.versions(of: config.keyName).isEmpty { throw keyring.noSuchKey(config.keyName) }
+                throw .vaultKeyNotInKeyring(key: config.keyName, id: kid, keyring: keyring.directory)
+            }
+        }
+        guard let indexBytes else { throw .refused("\(storage.location): the vault has no index") }
+        let (index, indexKid) = try openIndex(indexBytes)
+        guard index.vaultID == config.vaultID, index.keyName == config.keyName else {
+            throw altered("the index was written for key '\(index.keyName)' of vault \(index.vaultID), not for the config's: the config was altered")
+        }
+        // The index's head must be in the log: a log cut or rewritten below it was altered.
+        guard let indexPosition = log.position(of: index.log.seq) else {
+            throw altered("the log was cut: the index was written at entry \(index.log.seq), the log has \(log.entries.last?.seq ?? 0) entries")
+        }
+        guard log.hashes[indexPosition] == index.log.hash else {
+            throw altered("entry \(index.log.seq) of the log is not the one the index was written with: the log was rewritten")
+        }
+        let unindexed = log.entries[(indexPosition + 1)...].map(\.seq)
+        // A naming key the index does not know: only a rewrap interrupted between re-sealing it
+        // and writing its index explains that, and its log entry says so.
+        var interruptedRewrap = false
+        if index.namingKid != config.namingKey.kid {
+            guard log.entries[(indexPosition + 1)...].contains(where: { $0.op == "rewrap" && $0.string("kid") == config.namingKey.kid.hex }) else {
+                throw altered("the config's naming key is sealed under key id \(config.namingKey.kid.hex), the index says \(index.namingKid.hex): the config was altered")
+            }
+            interruptedRewrap = true
+        }
+        // The last signed head the index knows of must still be in log.heads (read in any case,
+        // so that a link or a FIFO planted under its name is refused).
+        let heads = try VaultLog.signedHeads(storage)
+        if let signed = index.signedHead {
+            guard heads.contains(where: { $0.head == signed }) else {
+                throw altered("log.heads no longer holds the head signed at entry \(signed.seq) that the index records: it was removed or cut")
+            }
+        }
+        var state = State(index: index, indexKid: indexKid, log: log, unindexed: unindexed, interruptedRewrap: interruptedRewrap,
+                          rolledBack: nil, seen: seen)
+        if let seen, let problem = rollback(from: seen, log: log, indexPosition: indexPosition, index: index) {
+            guard acceptRollback else {
+                throw .tampered("the vault was rolled back: \(problem)", area: .rollback)
+            }
+            state.rolledBack = seen
+        }
+        return state
+    }
+
+    /// Why the vault is older than `seen`, or nil when it is not: the index's head must be at
+    /// or after `seen`, on the same chain (or an accepted rollback must have forgotten it).
+    private func rollback(from seen: Keyring.VaultHead, log: VaultLog.Chain, indexPosition: Int, index: VaultFiles.Index) -> String? {
+        guard let seenHead = Self.head(seen) else { return "this keyring records an impossible head (entry \(seen.seq))" }
+        if index.log.seq < seenHead.seq {
+            return "this keyring has seen entry \(seenHead.seq) of its log, but its index was written at entry \(index.log.seq)"
+        }
+        if let p = log.position(of: seenHead.seq), p <= indexPosition, log.hashes[p] == seenHead.hash { return nil }
+        if log.entries[...indexPosition].contains(where: { $0.op == "accept-rollback" && (try? $0.forgotten()) == seenHead }) { return nil }
+        return "entry \(seenHead.seq) of its log is not the one this keyring has seen: the log was rewritten"
+    }
+
+    /// The checked state for a reader. With ``acceptRollback``, a rolled-back vault is first
+    /// adopted (a write). The index's head is then recorded in the keyring if it is newer than
+    /// the keyring's record (after syncing the vault's directory, so that a power cut cannot
+    /// take back what the keyring remembers).
+    func checkedState() throws(AvaultError) -> State {
+        var state = try loadState()
+        if state.rolledBack != nil {
+            try transaction { (_: inout Transaction) throws(AvaultError) in }
+            state = try loadState()
+        }
+        if UInt64(state.index.log.seq) > state.seen?.seq ?? 0 {
+            try storage.syncFiles()
+            try keyring.noteHead(Keyring.VaultHead(seq: UInt64(state.index.log.seq), hash: state.index.log.hash), vaultID: config.vaultID)
+        }
+        return state
+    }
+
+    // MARK: Transactions
+
+    /// A write in progress: the new index, the log entries that describe it, and what to do
+    /// once the index has landed.
+    struct Transaction {
+        var index: VaultFiles.Index
+        var entries: [[(key: String, value: FieldValue)]] = []
+        /// A re-sealed config, written after the log and before the index.
+        var newConfig: VaultFiles.Config?
+        /// Envelopes to delete once the index no longer lists them (purge).
+        var removals: [String] = []
+        /// Staged envelopes to rename over the ones they replace once the index lists them (rewrap).
+        var renames: [(from: String, to: String)] = []
+        /// A head to sign before the index is written (log --sign).
+        var sign: ((VaultFiles.Head) throws(AvaultError) -> VaultFiles.Head)?
+        /// The head the commit wrote.
+        var committed: VaultFiles.Head?
+    }
+
+    /// Runs `body` as one write: under the lock, on a checked state, after recovering what
+    /// crashed writers left; then commits (log, config, index, post-index steps, keyring).
+    func transaction<T>(_ body: (inout Transaction) throws(AvaultError) -> T) throws(AvaultError) -> T {
+        try storage.withLock { () throws(AvaultError) -> T in
+            let state = try loadState()
+            var tx = Transaction(index: state.index)
+            if let seen = state.rolledBack {
+                tx.entries.append([("op", .string("accept-rollback")),
+                                   ("forgotten", .object([("seq", .number(Double(seen.seq))), ("hash", .string(seen.hash))])),
+                                   ("index", .object([("seq", .number(Double(state.index.log.seq))), ("hash", .string(state.index.log.hash))]))])
+            }
+            try recover(state, &tx)
+            let result = try body(&tx)
+            try commit(state, &tx)
+            return result
+        }
+    }
+
+    /// Appends the entries, replaces the config if re-sealed, seals the index (bound to the
+    /// new head), finishes what waited for the index, and records the head in the keyring.
+    private func commit(_ state: State, _ tx: inout Transaction) throws(AvaultError) {
+        var head = state.log.last ?? VaultFiles.Head(seq: 0, hash: VaultFiles.genesisHash)
+        if !tx.entries.isEmpty {
+            let time = RFC3339.format(Int64(Glibc.time(nil)))
+            var out = ""
+            for (k, fields) in tx.entries.enumerated() {
+                var seq = head.seq + 1
+                // An accepted rollback continues above the head the keyring had seen, so that
+                // the keyring (which only moves forward) can record the adopted vault.
+                if k == 0, let seen = state.rolledBack, let seenHead = Self.head(seen) { seq = max(seq, seenHead.seq + 1) }
+                guard seq <= VaultFiles.maxInteger else { throw .refused("the log is full") }
+                let line = VaultFiles.logLine(seq: seq, time: time, fields, prev: head.hash)
+                head = VaultFiles.Head(seq: seq, hash: VaultLog.hash(line))
+                out += line + "\n"
+            }
+            try storage.append("log", Array(out.utf8))
+        }
+        if let sign = tx.sign { tx.index.signedHead = try sign(head) }
+        if let newConfig = tx.newConfig {
+            try storage.replace("config", Array(newConfig.text.utf8))
+            config = newConfig
+        }
+        tx.index.log = head
+        tx.index.vaultID = config.vaultID
+        tx.index.keyName = config.keyName
+        tx.index.namingKid = config.namingKey.kid
+        if tx.index != state.index {
+            let (kid, key) = try currentKey()
+            let sealed = try Self.seal(VaultFiles.indexJSON(tx.index), key: key, kid: kid, ad: { config.indexAssociatedData(kid: $0) })
+            try storage.replace("index", Array(VaultFiles.indexText(sealed).utf8))
+        }
+        if !tx.removals.isEmpty || !tx.renames.isEmpty {
+            for (from, to) in tx.renames { try storage.renameEnvelope(from, to: to) }
+            for file in tx.removals { try storage.removeEnvelope(file) }
+            try storage.syncEnvelopes()
+        }
+        tx.committed = head
+        try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash), vaultID: config.vaultID)
+    }
+
+    // MARK: Recovery
+
+    /// What is among the envelopes, compared with the index.
+    struct Survey {
+        /// Temporary files of interrupted writes.
+        var temporaries: [String] = []
+        /// Staged rewraps: whether the index lists their digest (the rewrap's index landed).
+        var staged: [(file: String, target: String, listed: Bool)] = []
+        /// Envelopes the index does not list, and whether they authenticate (nil: cannot tell,
+        /// their key version is retired or missing).
+        var unlisted: [(file: String, authentic: Bool?)] = []
+        /// Anything else.
+        var unexpected: [String] = []
+        /// Every file present.
+        var present = Set<String>()
+    }
+
+    /// Lists the envelope directory and sorts what is there. Unlisted envelopes are
+    /// authenticated (read in full), staged ones hashed.
+    func survey(_ index: VaultFiles.Index) throws(AvaultError) -> Survey {
+        var survey = Survey()
+        let (files, temporaries) = try storage.envelopeFiles()
+        survey.temporaries = temporaries
+        survey.present = Set(files)
+        var listed: [String: String] = [:]
+        for o in index.objects {
+            for v in o.versions { listed[VaultFiles.envelopeFileName(object: o.name, version: v.number)] = v.digest }
+        }
+        for file in files where listed[file] == nil {
+            if file.hasPrefix(VaultFiles.stagedPrefix) {
+                let target = String(file.dropFirst(VaultFiles.stagedPrefix.count))
+                let digest = try? self.digest(of: file)
+                survey.staged.append((file, target, digest != nil && listed[target] == digest))
+            } else if VaultFiles.parseEnvelopeFileName(file) != nil {
+                survey.unlisted.append((file, authenticates(file)))
+            } else {
+                survey.unexpected.append(file)
+            }
+        }
+        return survey
+    }
+
+    /// Hex BLAKE2b-256 of an envelope file.
+    func digest(of file: String) throws(AvaultError) -> String? {
+        guard let source = try storage.openEnvelope(file) else { return nil }
+        let hasher = EnvelopeDigest()
+        while true {
+            let bytes = try source.read(VaultFiles.chunkSize * 4)
+            if bytes.isEmpty { break }
+            hasher.update(bytes)
+        }
+        return hasher.hex()
+    }
+
+    /// Before a write: removes what crashed writers left — temporary files, envelopes the
+    /// index does not list that authenticate (an interrupted put or purge; moved into
+    /// quarantine instead when a rollback is being accepted, since they may be newer than the
+    /// adopted index), staged rewraps whose index never landed — and finishes a rewrap whose
+    /// index did. Logs what it did, and the log entries that no index ever covered.
+    private func recover(_ state: State, _ tx: inout Transaction) throws(AvaultError) {
+        let survey = try survey(state.index)
+        var removed: [String] = []
+        var quarantined = 0
+        for file in survey.temporaries { try storage.removeEnvelope(file) }
+        for s in survey.staged {
+            if s.listed {
+                try storage.renameEnvelope(s.file, to: s.target)
+            } else {
+                try storage.removeEnvelope(s.file)
+            }
+        }
+        // Version numbers the interrupted (or rolled-back) writes used are never used again.
+        func burn(_ name: String, _ version: Int) {
+            if version > tx.index.objects.first(where: { $0.name == name })?.versions.last?.number ?? 0 {
+                tx.index.used[name] = max(tx.index.used[name] ?? 0, version)
+            }
+        }
+        for seq in state.unindexed {
+            guard let entry = state.log.position(of: seq).map({ state.log.entries[$0] }), entry.op == "put",
+                  let name = entry.string("object"), VaultFiles.isLowerHex(name, count: 32),
+                  let version = try? entry.integer("version", in: 1...VaultFiles.maxVersion) else { continue }
+            burn(name, version)
+        }
+        for u in survey.unlisted where u.authentic == true {
+            if let (name, version) = VaultFiles.parseEnvelopeFileName(u.file) { burn(name, version) }
+            if state.rolledBack != nil {
+                _ = try storage.quarantine(u.file)
+                quarantined += 1
+            } else {
+                try storage.removeEnvelope(u.file)
+            }
+            removed.append(u.file)
+        }
+        let finished = survey.staged.filter(\.listed).count
+        if !survey.staged.isEmpty || !removed.isEmpty { try storage.syncEnvelopes() }
+        guard !survey.temporaries.isEmpty || !survey.staged.isEmpty || !removed.isEmpty || !state.unindexed.isEmpty || state.interruptedRewrap else { return }
+        var fields: [(key: String, value: FieldValue)] = [("op", .string("recover"))]
+        fields.append(("temporary", .number(Double(survey.temporaries.count + survey.staged.count - finished))))
+        fields.append(("removed", .array(removed.map(FieldValue.string))))
+        if quarantined > 0 { fields.append(("quarantined", .number(Double(quarantined)))) }
+        if finished > 0 { fields.append(("rewrapFinished", .number(Double(finished)))) }
+        if let first = state.unindexed.first, let last = state.unindexed.last {
+            fields.append(("unapplied", .array([.number(Double(first)), .number(Double(last))])))
+        }
+        tx.entries.append(fields)
+    }
+}

@@ -1,0 +1,254 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import VaultCrypto
+import VaultFormat
+
+/// Where a vault keeps its bytes. The file system store is the default; `docs/architecture.md`
+/// describes a PostgreSQL store behind the same protocol. Every method is called with the
+/// vault's exclusive lock held, except reads, which rely on writes being atomic replacements.
+public protocol VaultStorage: AnyObject {
+    /// A human-readable location, for messages.
+    var location: String { get }
+    /// Whether a vault exists here (its `config` does). Throws when the location cannot be
+    /// used safely (a symbolic link, a directory others can access).
+    func exists() throws(AvaultError) -> Bool
+    /// Creates the empty vault (fails if one exists).
+    func create() throws(AvaultError)
+    /// Reads a small named file (`config`, `index`, `log`, `log.heads`); nil if absent.
+    func read(_ name: String) throws(AvaultError) -> [UInt8]?
+    /// Replaces a small named file atomically and durably.
+    func replace(_ name: String, _ bytes: [UInt8]) throws(AvaultError)
+    /// Appends lines to a named file and makes them durable. A final line left unfinished by
+    /// an interrupted append (never acknowledged) is dropped first, so it cannot merge with
+    /// the new line.
+    func append(_ name: String, _ bytes: [UInt8]) throws(AvaultError)
+    /// Starts writing an envelope; nothing is visible until `commit`.
+    func newEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSink
+    /// Opens a committed envelope for reading; nil if there is none of that name.
+    func openEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSource?
+    /// Names of every file among the envelopes, and the temporary files of interrupted writes.
+    func envelopeFiles() throws(AvaultError) -> (envelopes: [String], leftovers: [String])
+    /// Deletes an envelope (purge, recovery) or a leftover named by `envelopeFiles`.
+    func removeEnvelope(_ file: String) throws(AvaultError)
+    /// Renames an envelope over another (a staged rewrap taking its place); durable after
+    /// `syncEnvelopes`.
+    func renameEnvelope(_ from: String, to: String) throws(AvaultError)
+    /// Moves an envelope or leftover aside (fsck); returns where it went.
+    func quarantine(_ file: String) throws(AvaultError) -> String
+    /// Makes every change among the envelopes durable (one directory sync for a batch).
+    func syncEnvelopes() throws(AvaultError)
+    /// Makes the replacement of the small named files durable (a reader calls it before
+    /// recording, in the keyring, a log head it has read).
+    func syncFiles() throws(AvaultError)
+    /// Runs `body` holding the vault's exclusive lock.
+    func withLock<T>(_ body: () throws(AvaultError) -> T) throws(AvaultError) -> T
+}
+
+/// A writer for one envelope.
+public protocol EnvelopeSink: AnyObject {
+    func write(_ bytes: [UInt8]) throws(AvaultError)
+    /// Makes the bytes durable and the envelope visible under its name.
+    func commit(syncDirectory: Bool) throws(AvaultError)
+    /// Discards an unfinished envelope.
+    func abandon()
+}
+
+/// A reader for one envelope.
+public protocol EnvelopeSource: AnyObject {
+    /// Up to `count` bytes; fewer only at the end.
+    func read(_ count: Int) throws(AvaultError) -> [UInt8]
+}
+
+/// The file system store: `config`, `index`, `log`, `log.heads`, `lock`, and
+/// `objects/<name>-<version>` in one directory (mode 700, files 600). The directory is opened
+/// once (not through a symbolic link, refused if group or others can access it) and every file
+/// in it relative to its descriptor with `O_NOFOLLOW | O_CLOEXEC`: a symbolic link, a FIFO or a
+/// device planted under a vault file's name is refused, never followed or waited on.
+public final class FileVaultStorage: VaultStorage {
+    public let directory: String
+    public var location: String { directory }
+    private var rootDirectory: SecureDirectory?
+    private var objectsDirectory: SecureDirectory?
+
+    public init(directory: String) { self.directory = directory }
+
+    private func root() throws(AvaultError) -> SecureDirectory {
+        if let rootDirectory { return rootDirectory }
+        let dir = try SecureDirectory(path: directory, requirePrivate: true)
+        rootDirectory = dir
+        return dir
+    }
+
+    private func objects() throws(AvaultError) -> SecureDirectory {
+        if let objectsDirectory { return objectsDirectory }
+        let dir = try root().subdirectory("objects")
+        try dir.checkPrivate()
+        objectsDirectory = dir
+        return dir
+    }
+
+    public func exists() throws(AvaultError) -> Bool {
+        var st = stat()
+        guard lstat(directory, &st) == 0 else { return false }
+        return try root().kind(of: "config") != nil
+    }
+
+    public func create() throws(AvaultError) {
+        let root = try SecureDirectory.create(path: directory, mode: 0o700, requirePrivate: true)
+        rootDirectory = root
+        _ = try root.subdirectory("objects", create: true)
+        _ = try root.subdirectory("quarantine", create: true)
+        try root.sync()
+        FileSystem.syncDirectory(FileSystem.directory(of: directory))
+    }
+
+    public func read(_ name: String) throws(AvaultError) -> [UInt8]? {
+        try root().read(name, secret: true)
+    }
+
+    public func replace(_ name: String, _ bytes: [UInt8]) throws(AvaultError) {
+        try root().writeAtomically(name, bytes, mode: 0o600)
+    }
+
+    public func append(_ name: String, _ bytes: [UInt8]) throws(AvaultError) {
+        let root = try root()
+        let path = root.pathOf(name)
+        let fd = try root.openFile(name, O_RDWR | O_APPEND | O_CREAT, mode: 0o600, secret: true)
+        defer { close(fd) }
+        // Drop an unfinished last line (an append cut short by a crash).
+        let size = lseek(fd, 0, SEEK_END)
+        if size > 0 {
+            var last: UInt8 = 0
+            if pread(fd, &last, 1, size - 1) == 1, last != 0x0A {
+                guard lseek(fd, 0, SEEK_SET) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+                let existing = try FileSystem.readAll(fd: fd, name: path, sizeHint: Int(size))
+                let keep = (existing.lastIndex(of: 0x0A).map { $0 + 1 }) ?? 0
+                guard ftruncate(fd, off_t(keep)) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+            }
+        }
+        try FileSystem.writeAll(fd: fd, bytes, name: path)
+        guard fsync(fd) == 0 else { throw .io(path: path, reason: "fsync: \(FileSystem.errnoText())") }
+    }
+
+    public func newEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSink {
+        try FileEnvelopeSink(directory: try objects(), name: file)
+    }
+
+    public func openEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSource? {
+        let objects = try objects()
+        guard try objects.kind(of: file) != nil else { return nil }
+        do {
+            return FileEnvelopeSource(fd: try objects.openFile(file, O_RDONLY), path: objects.pathOf(file))
+        } catch let error {
+            // A link, a FIFO or a device under an envelope's name: only an alteration puts it there.
+            switch error {
+            case .symbolicLink, .notRegularFile: throw .tampered("\(error.message): the vault was altered", area: .vault)
+            default: throw error
+            }
+        }
+    }
+
+    public func envelopeFiles() throws(AvaultError) -> (envelopes: [String], leftovers: [String]) {
+        var envelopes: [String] = [], leftovers: [String] = []
+        for name in try objects().names() {
+            if Self.isTemporary(name, prefix: ".tmp-") { leftovers.append(name) } else { envelopes.append(name) }
+        }
+        // Temporary files of an interrupted index or config replacement, in the vault's root.
+        for name in try root().names() where Self.isTemporary(name, prefix: ".avault-tmp-") {
+            leftovers.append("../" + name)
+        }
+        return (envelopes.sorted(), leftovers.sorted())
+    }
+
+    /// `prefix` and 16 lowercase hex digits: a name only avault's writers choose.
+    private static func isTemporary(_ name: String, prefix: String) -> Bool {
+        name.hasPrefix(prefix) && VaultFiles.isLowerHex(name.dropFirst(prefix.count), count: 16)
+    }
+
+    public func removeEnvelope(_ file: String) throws(AvaultError) {
+        if file.hasPrefix("../") { try root().remove(String(file.dropFirst(3))) } else { try objects().remove(file) }
+    }
+
+    public func renameEnvelope(_ from: String, to: String) throws(AvaultError) {
+        try objects().rename(from, to: to)
+    }
+
+    public func quarantine(_ file: String) throws(AvaultError) -> String {
+        let quarantine = try root().subdirectory("quarantine", create: true)
+        let (source, name) = file.hasPrefix("../") ? (try root(), String(file.dropFirst(3))) : (try objects(), file)
+        let target = FileSystem.baseName(of: name) + "." + String(Int64(time(nil))) + "." + Hex.encode(SecureRandom.bytes(count: 4))
+        // Never replace an earlier quarantined file.
+        try source.move(name, to: quarantine, as: target, replace: false)
+        try source.sync()
+        try quarantine.sync()
+        return quarantine.pathOf(target)
+    }
+
+    public func syncEnvelopes() throws(AvaultError) { try objects().sync() }
+
+    public func syncFiles() throws(AvaultError) { try root().sync() }
+
+    public func withLock<T>(_ body: () throws(AvaultError) -> T) throws(AvaultError) -> T {
+        let lock = try root().lock("lock")
+        defer { withExtendedLifetime(lock) {} }
+        return try body()
+    }
+}
+
+final class FileEnvelopeSink: EnvelopeSink {
+    private let fd: Int32
+    private let temp: String
+    private let name: String
+    private let directory: SecureDirectory
+    private var done = false
+
+    init(directory: SecureDirectory, name: String) throws(AvaultError) {
+        self.directory = directory
+        self.name = name
+        temp = ".tmp-" + Hex.encode(SecureRandom.bytes(count: 8))
+        fd = openat(directory.fd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .io(path: directory.pathOf(temp), reason: FileSystem.errnoText()) }
+    }
+
+    deinit {
+        if !done { abandon() }
+    }
+
+    func write(_ bytes: [UInt8]) throws(AvaultError) { try FileSystem.writeAll(fd: fd, bytes, name: directory.pathOf(name)) }
+
+    func commit(syncDirectory: Bool) throws(AvaultError) {
+        guard fsync(fd) == 0 else { throw .io(path: directory.pathOf(name), reason: "fsync: \(FileSystem.errnoText())") }
+        close(fd)
+        done = true
+        guard renameat(directory.fd, temp, directory.fd, name) == 0 else {
+            let reason = FileSystem.errnoText()
+            unlinkat(directory.fd, temp, 0)
+            throw .io(path: directory.pathOf(name), reason: reason)
+        }
+        if syncDirectory { try directory.sync() }
+    }
+
+    func abandon() {
+        guard !done else { return }
+        done = true
+        close(fd)
+        unlinkat(directory.fd, temp, 0)
+    }
+}
+
+final class FileEnvelopeSource: EnvelopeSource {
+    private let fd: Int32
+    private let path: String
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    deinit { close(fd) }
+
+    func read(_ count: Int) throws(AvaultError) -> [UInt8] {
+        try FileSystem.readUpTo(fd: fd, count, name: path)
+    }
+}

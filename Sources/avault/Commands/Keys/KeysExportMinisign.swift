@@ -1,0 +1,27 @@
+import ArgumentParser
+import ArticleVault
+import VaultFormat
+
+struct KeysExportMinisign: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-minisign",
+        abstract: "Write a signing key as a minisign secret key file that 'minisign -S -s FILE' signs with.",
+        discussion: "Protected with a minisign password (scrypt, as minisign does) unless --unprotected. The file is created with mode 600.")
+
+    @OptionGroup var keyring: KeyringOptions
+    @Argument(help: "The signing key's name.") var name: String
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The secret key file to write.", valueName: "file"))
+    var output: String
+    @OptionGroup var password: MinisignPasswordOptions
+    @Flag(help: "Write the key without a password, like minisign -G -W.") var unprotected = false
+    @Flag(help: "Overwrite an existing file.") var force = false
+
+    func run() throws {
+        if !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
+        let ring = try keyring.open()
+        _ = try ring.signingKeyID(named: name)
+        let pass = unprotected ? nil : try password.source.read(confirm: true)
+        let entry = try ring.exportMinisign(name: name, password: pass, to: output, overwrite: force)
+        Terminal.writeStdout("wrote \(entry.summary) to \(output)\n")
+    }
+}

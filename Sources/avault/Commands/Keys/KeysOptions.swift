@@ -1,0 +1,35 @@
+import ArgumentParser
+import ArticleVault
+import VaultFormat
+
+/// `--secret` or `--signing`: the kind of key `keys generate` makes.
+enum GeneratedKind: String, EnumerableFlag {
+    case secret, signing
+
+    static func help(for value: GeneratedKind) -> ArgumentHelp? {
+        switch value {
+        case .secret: "A 32-byte content key for v2 secured blobs."
+        case .signing: "An Ed25519 signing key (minisign-compatible)."
+        }
+    }
+
+    var kind: KeyKind { self == .signing ? .signing : .content }
+}
+
+func printEntry(_ entry: KeyringFile.Entry, json: Bool, verb: String) {
+    if json {
+        Terminal.writeStdout(entry.json(current: true).jsonText + "\n")
+    } else {
+        Terminal.writeStdout("\(verb) \(entry.summary)\n")
+    }
+}
+
+/// The minisign password: `--minisign-passphrase-file`, else AVAULT_MINISIGN_PASSPHRASE, else the terminal.
+struct MinisignPasswordOptions: ParsableArguments {
+    @Option(name: .customLong("minisign-passphrase-file"), help: ArgumentHelp("Read the minisign key's password from this file (mode 600) instead of AVAULT_MINISIGN_PASSPHRASE or the terminal.", valueName: "file"))
+    var file: String?
+
+    var source: PassphraseSource {
+        PassphraseSource(file: file, environmentVariable: "AVAULT_MINISIGN_PASSPHRASE", label: "minisign password")
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import ArticleVault
+import VaultFormat
+
+struct KeysPasswd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "passwd",
+        abstract: "Re-seal every secret under a new passphrase, atomically.",
+        discussion: "The new passphrase comes from --new-passphrase-file, else AVAULT_NEW_PASSPHRASE, else the terminal (asked twice).")
+
+    @OptionGroup var keyring: KeyringOptions
+    @Option(name: .customLong("new-passphrase-file"), help: ArgumentHelp("Read the new passphrase from this file (mode 600).", valueName: "file"))
+    var newPassphraseFile: String?
+
+    func run() throws {
+        let ring = try keyring.open()
+        let source = PassphraseSource(file: newPassphraseFile, environmentVariable: "AVAULT_NEW_PASSPHRASE", label: "new keyring passphrase")
+        let count = try ring.update { ring throws(AvaultError) -> Int in
+            // Check the old passphrase before asking for a new one.
+            if let first = ring.file.entries.first(where: { $0.isProtected }) { _ = try ring.secret(of: first) }
+            try ring.changePassphrase(to: try source.read(confirm: true))
+            return ring.file.entries.filter(\.isProtected).count
+        }
+        Terminal.writeStdout("re-sealed \(count) secret\(count == 1 ? "" : "s") under the new passphrase\n")
+    }
+}

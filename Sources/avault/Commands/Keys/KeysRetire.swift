@@ -1,0 +1,21 @@
+import ArgumentParser
+import ArticleVault
+
+struct KeysRetire: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retire",
+        abstract: "Stop a key version from being used at all (refused for the only active version).")
+
+    @OptionGroup var keyring: KeyringOptions
+    @Argument(help: "The key's name.") var name: String
+    @Option(help: "The version to retire.") var version: Int
+    @Option(help: ArgumentHelp("The vault to check first (default: AVAULT_VAULT, else $XDG_DATA_HOME/avault/vault).", valueName: "dir"))
+    var vault: String?
+
+    func run() throws {
+        // A version that a vault in use still needs cannot be retired.
+        let storage = FileVaultStorage(directory: Vault.location(explicit: vault))
+        try keyring.open().retireKey(name: name, version: version, vault: storage, now: now())
+        Terminal.writeStdout("retired key '\(name)' version \(version)\n")
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+import ArticleVault
+
+struct Trust: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trust",
+        abstract: "The trust store: publisher public keys (minisign format) that verification consults.",
+        subcommands: [TrustAdd.self, TrustList.self, TrustRevoke.self, TrustRemove.self]
+    )
+}

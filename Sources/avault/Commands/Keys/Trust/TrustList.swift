@@ -1,0 +1,31 @@
+import ArgumentParser
+import ArticleVault
+import VaultFormat
+
+struct TrustList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List trusted publisher keys.")
+
+    @OptionGroup var store: TrustStoreOptions
+    @Flag(help: "Print one JSON object (fields documented in docs/cli.md).") var json = false
+
+    func run() throws {
+        let store = try store.open()
+        if json {
+            Terminal.writeStdout(FieldValue.object([("trustStore", .string(store.path)),
+                                                    ("keys", .array(store.file.entries.map(\.json)))]).jsonText + "\n")
+            return
+        }
+        if store.file.entries.isEmpty {
+            Terminal.writeStdout("no trusted keys in \(store.path)\n")
+            return
+        }
+        var out = ""
+        for e in store.file.entries {
+            var status = e.revoked.map { "REVOKED \($0.time)" + ($0.reason.isEmpty ? "" : ": \($0.reason)") } ?? "trusted"
+            if e.notBefore != nil || e.notAfter != nil { status += ", valid \(e.notBefore ?? "…") to \(e.notAfter ?? "…")" }
+            let roles = e.roles.isEmpty ? "" : " [\(e.roles.joined(separator: ", "))]"
+            out += "\(e.publicKey.keyID.printed)  \(e.name)\(roles)  \(status)\n"
+        }
+        Terminal.writeStdout(out)
+    }
+}

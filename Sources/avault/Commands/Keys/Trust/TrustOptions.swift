@@ -1,0 +1,42 @@
+import ArgumentParser
+import ArticleVault
+import VaultFormat
+
+/// `--trust-store FILE`, else `trust.avt` in the keyring directory.
+struct TrustStoreOptions: ParsableArguments {
+    @Option(name: .customLong("keyring"), help: ArgumentHelp("The keyring directory holding trust.avt.", valueName: "dir"))
+    var keyring: String?
+
+    @Option(name: .customLong("trust-store"), help: ArgumentHelp("The trust store file (default: trust.avt in the keyring directory).", valueName: "file"))
+    var trustStore: String?
+
+    func open() throws(AvaultError) -> TrustStore {
+        try TrustStore(path: TrustStore.location(explicit: trustStore, keyringDirectory: Keyring.location(explicit: keyring)))
+    }
+}
+
+func parseKeyID(_ text: String) throws(Failure) -> Minisign.KeyID {
+    guard let id = Minisign.KeyID(printed: text) else {
+        throw Failure(message: "'\(text)' is not a key id (16 hex digits, as minisign prints it)", code: Exit.operational)
+    }
+    return id
+}
+
+func parseTime(_ value: String?, _ option: String) throws(Failure) -> Timestamp? {
+    guard let value else { return nil }
+    guard let time = Timestamp(value) else {
+        throw Failure(message: "\(option) '\(value)' is not an RFC 3339 time", hint: "for example 2026-01-31T00:00:00Z", code: Exit.operational)
+    }
+    return time
+}
+
+extension TrustStoreFile.Entry {
+    var json: FieldValue {
+        .object([
+            ("keyId", .string(publicKey.keyID.printed)), ("publicKey", .string(publicKey.line)), ("name", .string(name)),
+            ("roles", .array(roles.map(FieldValue.string))), ("notBefore", notBefore.map(FieldValue.string) ?? .null),
+            ("notAfter", notAfter.map(FieldValue.string) ?? .null), ("added", .string(added)),
+            ("revoked", revoked.map { .object([("time", .string($0.time)), ("reason", .string($0.reason))]) } ?? .null),
+        ])
+    }
+}

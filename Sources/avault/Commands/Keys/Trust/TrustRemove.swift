@@ -1,0 +1,15 @@
+import ArgumentParser
+import ArticleVault
+
+struct TrustRemove: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a key from the trust store.")
+
+    @OptionGroup var store: TrustStoreOptions
+    @Argument(help: ArgumentHelp("The key id, as minisign prints it.", valueName: "keyid")) var keyID: String
+
+    func run() throws {
+        let id = try parseKeyID(keyID)
+        try store.open().remove(id)
+        Terminal.writeStdout("removed key \(id.printed)\n")
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import ArticleVault
+import VaultFormat
+
+struct TrustRevoke: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revoke",
+        abstract: "Revoke a trusted key: its signatures no longer pass, and it stays listed as revoked.")
+
+    @OptionGroup var store: TrustStoreOptions
+    @Argument(help: ArgumentHelp("The key id, as minisign prints it.", valueName: "keyid")) var keyID: String
+    @Option(help: "Why (recorded in the trust store).") var reason: String = ""
+
+    func validate() throws {
+        guard TrustStoreFile.isValidText(reason, allowEmpty: true) else { throw ValidationError("--reason must be text on one line") }
+    }
+
+    func run() throws {
+        let id = try parseKeyID(keyID)
+        try store.open().revoke(id, reason: reason, now: now())
+        Terminal.writeStdout("revoked key \(id.printed)\n")
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import ArticleVault
+import VaultFormat
+
+struct Sign: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sign",
+        abstract: "Sign records (embedded, over their canonical form) or any file (detached .minisig).",
+        discussion: """
+            Embedded: adds an entry to the record's `signatures` list (replacing one by the same key), \
+            with minisign's signature, trusted comment and global signature over the record's canonical \
+            bytes (see 'avault canonical'). Everything else in the file stays byte for byte; the new \
+            signature is verified before the file is replaced atomically.
+
+            --detached writes FILE.minisig exactly as minisign does. --export-minisig writes a record's \
+            canonical bytes and an embedded signature as FILE.canonical and FILE.canonical.minisig in DIR, \
+            so that 'minisign -Vm FILE.canonical -p KEY.pub' verifies it with no avault at hand.
+
+            \(exitCodeHelp)
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Records (or, with --detached, any files).", valueName: "file")) var files: [String]
+    @Option(help: ArgumentHelp("The signing key's name in the keyring.", valueName: "name")) var key: String?
+    @OptionGroup var keyring: KeyringOptions
+    @Option(name: .customLong("trusted-comment"), help: ArgumentHelp("The trusted comment (default: timestamp, canonical form, file name).", valueName: "text"))
+    var trustedComment: String?
+    @Flag(help: "Write a detached FILE.minisig instead of signing inside the record.") var detached = false
+    @Flag(name: .customLong("export-minisig"), help: "Export each record's canonical bytes and embedded signature for stock minisign.")
+    var exportMinisig = false
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("With --export-minisig: the directory to write to.", valueName: "dir"))
+    var output: String?
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give at least one file") }
+        if exportMinisig {
+            if detached { throw ValidationError("--export-minisig and --detached do not go together") }
+            if output == nil { throw ValidationError("--export-minisig needs -o DIR") }
+        } else {
+            if key == nil { throw ValidationError("give --key NAME (a signing key in the keyring)") }
+            if output != nil { throw ValidationError("-o goes with --export-minisig") }
+        }
+    }
+
+    func run() throws {
+        if exportMinisig { return try export() }
+        let ring = try keyring.open()
+        let signing = try ring.signingKey(named: key!)
+        let (signingKey, keyID) = (signing.key, signing.keyID)
+        let time = now()
+        for file in files {
+            if detached {
+                let comment = trustedComment ?? RecordSigner.defaultDetachedComment(path: file, now: time)
+                let out = try RecordSigner.signDetached(path: file, key: signingKey, keyID: keyID, trustedComment: comment)
+                Terminal.writeStdout("signed \(file) -> \(out) (key \(keyID.printed))\n")
+            } else {
+                let comment = trustedComment ?? RecordSigner.defaultRecordComment(path: file, now: time)
+                try RecordSigner.sign(path: file, key: signingKey, keyID: keyID, trustedComment: comment)
+                Terminal.writeStdout("signed \(file) (key \(keyID.printed))\n")
+            }
+        }
+    }
+
+    private func export() throws {
+        let dir = output!
+        try FileSystem.makeDirectory(dir, mode: 0o755)
+        var wanted: Minisign.KeyID?
+        if let key { wanted = try keyring.open().signingKeyID(named: key) }
+        for file in files {
+            let (_, document) = try RecordSigner.read(file)
+            let signatures: [Minisign.Signature]
+            do { signatures = try RecordSignatures.entries(in: document.fields) } catch { throw AvaultError.malformed(error, file: file) }
+            guard var signature = signatures.first(where: { wanted == nil || $0.keyID == wanted }) else {
+                throw AvaultError.noSignature(path: file, keyID: wanted?.printed)
+            }
+            signature.untrustedComment = "signature from avault, over the avault-record-v1 canonical form"
+            let base = dir + "/" + FileSystem.baseName(of: file) + ".canonical"
+            try FileSystem.writeAtomically(base, RecordSignatures.canonicalBytes(of: document), mode: 0o644)
+            try FileSystem.writeAtomically(base + ".minisig", Array(signature.fileText.utf8), mode: 0o644)
+            Terminal.writeStdout("wrote \(base) and \(base).minisig (key \(signature.keyID.printed))\n")
+        }
+    }
+}

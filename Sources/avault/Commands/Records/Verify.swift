@@ -1,0 +1,146 @@
+import ArgumentParser
+import ArticleVault
+import VaultFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify the provenance of records (or, with --detached, a minisign signature of any file).",
+        discussion: """
+            Every file a site generator would publish gets an outcome: directories are walked for \
+            *.md *.markdown *.mdown *.mkd *.mkdn *.txt *.html *.htm (any case; --include and --exclude \
+            globs change that), hidden entries skipped. Each file's outcome is valid, invalid, untrusted, \
+            revoked, expired, unsigned or malformed; it passes when a valid signature is by a trusted, \
+            unrevoked key valid at its signing time (unsigned files pass unless --require-signature), and \
+            its secured blob, if any, is v2 (v1 only with --allow-legacy-secured). A file without front \
+            matter is unsigned unless a detached FILE.minisig signs it. Field names of --json (JSON Lines) \
+            are documented in docs/cli.md.
+
+            Exit status: 0 every file passes; 1 a file fails, or --require-signature found nothing to verify; \
+            2 operational error (no trust store, unreadable path); 64 usage error.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Records and directories.", valueName: "path")) var paths: [String] = []
+    @Flag(help: "One JSON object per record (JSON Lines), then a summary object.") var json = false
+    @OptionGroup var trust: TrustOptions
+    @Option(name: .customLong("keyring"), help: ArgumentHelp("The keyring directory (for its trust store and --check-decrypt).", valueName: "dir"))
+    var keyringDirectory: String?
+    @Option(name: .customLong("passphrase-file"), help: ArgumentHelp("With --check-decrypt: the keyring passphrase file.", valueName: "file"))
+    var passphraseFile: String?
+    @Option(name: .customLong("require-role"), help: ArgumentHelp("Require a valid signature by a key with this role (repeatable).", valueName: "role"))
+    var requireRole: [String] = []
+    @Flag(name: .customLong("require-signature"), help: "Fail unsigned records.") var requireSignature = false
+    @Flag(name: .customLong("allow-legacy-secured"), help: "Let records with legacy v1 secured blobs pass.") var allowLegacySecured = false
+    @Flag(name: .customLong("check-decrypt"), help: "Check that each secured blob decrypts with --key.") var checkDecrypt = false
+    @Flag(name: .customLong("allow-unauthenticated-legacy"), help: "With --check-decrypt: also try legacy v1 blobs that no trusted signature authenticates (a padding oracle).")
+    var allowUnauthenticatedLegacy = false
+    @Option(help: ArgumentHelp("With --check-decrypt: the content or legacy key's name.", valueName: "name")) var key: String?
+    @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n")) var jobs: Int?
+    @Option(help: ArgumentHelp("Only files matching this glob, any case, when walking directories (repeatable; default: Markdown, text and HTML).", valueName: "glob"))
+    var include: [String] = []
+    @Option(help: ArgumentHelp("Skip files and directories matching this glob (repeatable).", valueName: "glob")) var exclude: [String] = []
+    @Option(help: ArgumentHelp("Verify the detached signature FILE.minisig (or -x) of this file.", valueName: "file")) var detached: String?
+    @Option(name: .customShort("x"), help: ArgumentHelp("With --detached: the signature file.", valueName: "sigfile")) var signatureFile: String?
+    @Flag(name: .customLong("allow-legacy"), help: "With --detached: accept legacy (non-prehashed) Ed signatures.") var allowLegacy = false
+
+    func validate() throws {
+        if detached == nil, paths.isEmpty { throw ValidationError("give records or directories to verify, or --detached FILE") }
+        if detached != nil, !paths.isEmpty { throw ValidationError("--detached verifies one file; give no other paths") }
+        if checkDecrypt != (key != nil) { throw ValidationError("--check-decrypt and --key NAME go together") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if allowUnauthenticatedLegacy, !checkDecrypt { throw ValidationError("--allow-unauthenticated-legacy goes with --check-decrypt") }
+    }
+
+    func run() throws {
+        let ringDir = Keyring.location(explicit: keyringDirectory)
+        guard let trustPolicy = try trust.policy(keyringDirectory: ringDir, requiredRoles: requireRole) else { return }
+        if let detached { return try verifyDetached(detached, trustPolicy) }
+
+        var policy = VerifyPolicy(trust: trustPolicy)
+        policy.requireSignature = requireSignature
+        policy.allowLegacySecured = allowLegacySecured
+        policy.allowUnauthenticatedLegacy = allowUnauthenticatedLegacy
+        if checkDecrypt, let key {
+            let ring = try Keyring(directory: ringDir, passphrase: PassphraseSource(file: passphraseFile, environmentVariable: "AVAULT_PASSPHRASE", label: "keyring passphrase"))
+            policy.decryptCheck = try SecuredDecryptChecker(keyring: ring, keyName: key)
+            if allowUnauthenticatedLegacy { Terminal.warning(LegacyAuthorization.oracleWarning) }
+        }
+        let start = monotonicSeconds()
+        let files = try RecordWalker.expand(paths, include: include.isEmpty ? RecordWalker.defaultInclude : include, exclude: exclude)
+        let showProgress = !json && isatty(2) == 1
+        let total = files.count
+        var progress: (@Sendable (Int) -> Void)?
+        if showProgress {
+            progress = { (done: Int) -> Void in
+                if monotonicSeconds() - start > 1 {
+                    let line: String = "\rverifying: \(done)/\(total)"
+                    Terminal.writeStderr(line)
+                }
+            }
+        }
+        let reports = RecordVerifier(policy: policy).verifyAll(files, jobs: jobs ?? cpuCount(), progress: progress)
+        if showProgress, monotonicSeconds() - start > 1 { Terminal.writeStderr("\r\u{1B}[K") }
+        let seconds = monotonicSeconds() - start
+        print(reports, seconds: seconds)
+        if requireSignature, reports.isEmpty {
+            throw Failure(message: "nothing to verify: no file matched", hint: "check the paths and the --include globs", code: Exit.no)
+        }
+        if reports.contains(where: { !$0.passed }) { throw ExitCode(Exit.no) }
+    }
+
+    private func print(_ reports: [RecordReport], seconds: Double) {
+        var counts: [String: Int] = [:]
+        var secured: [String: Int] = [:]
+        for r in reports { counts[r.outcome.rawValue, default: 0] += 1; secured[r.secured, default: 0] += 1 }
+        let passed = reports.filter(\.passed).count
+        if json {
+            var out = ""
+            out.reserveCapacity(reports.count * 200)
+            for r in reports { out += r.json.jsonText + "\n" }
+            let summary: FieldValue = .object([
+                ("type", .string("summary")), ("records", .number(Double(reports.count))),
+                ("passed", .number(Double(passed))), ("failed", .number(Double(reports.count - passed))),
+                ("outcomes", .object(RecordOutcome.allCases.map { ($0.rawValue, .number(Double(counts[$0.rawValue] ?? 0))) })),
+                ("secured", .object(["none", "v1", "v2", "malformed"].map { ($0, .number(Double(secured[$0] ?? 0))) })),
+                ("seconds", .number((seconds * 1000).rounded() / 1000)),
+            ])
+            Terminal.writeStdout(out + summary.jsonText + "\n")
+            return
+        }
+        var out = ""
+        for r in reports where !r.passed {
+            out += "\(r.path): \(r.outcome.rawValue)" + (r.line.map { " (line \($0))" } ?? "")
+                + (r.secured == "none" ? "" : ", secured \(r.secured)") + (r.reason.map { ": \($0)" } ?? "") + "\n"
+        }
+        let breakdown = RecordOutcome.allCases.compactMap { o in counts[o.rawValue].map { "\(o.rawValue) \($0)" } }.joined(separator: ", ")
+        out += "\(reports.count) record\(reports.count == 1 ? "" : "s"): \(passed) passed, \(reports.count - passed) failed"
+        out += breakdown.isEmpty ? "\n" : " (\(breakdown))\n"
+        Terminal.writeStdout(out)
+    }
+
+    private func verifyDetached(_ file: String, _ policy: TrustPolicy) throws {
+        let sigPath = signatureFile ?? file + ".minisig"
+        let result = try RecordVerifier.verifyDetached(file: file, signatureFile: sigPath, policy: policy, allowLegacy: allowLegacy)
+        let s = result.signature
+        switch result.outcome {
+        case .valid:
+            Terminal.writeStdout("Signature and comment signature verified\nTrusted comment: \(result.trustedComment)\n")
+            return
+        case .untrusted where s.status == .untrusted:
+            let message = trust.pubkey.count == 1 && policy.trustedKeyIDs.count == 1
+                ? "\(sigPath): signed by key \(s.keyID), but the public key is \(policy.trustedKeyIDs[0])"
+                : "\(sigPath): signed by key \(s.keyID), which is not trusted"
+            throw Failure(message: message, hint: "give its public key with --pubkey, or add it with 'avault keys trust add'", code: Exit.no)
+        default:
+            break
+        }
+        if s.reason?.contains("legacy Ed signature") == true {
+            throw Failure(message: "\(sigPath): a legacy (non-prehashed) signature", hint: "accept it with --allow-legacy", code: Exit.no)
+        }
+        throw Failure(message: "\(file): signature \(result.outcome.rawValue): \(result.reason ?? "verification failed")", hint: nil, code: Exit.no)
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import ArticleVault
+import VaultFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where trusted keys come from: `--pubkey PUB` (repeatable) or `--trust-store FILE` (default:
+/// the keyring's).
+struct TrustOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Trust this minisign public key file (repeatable).", valueName: "pubfile")) var pubkey: [String] = []
+    @Option(name: .customLong("trust-store"), help: ArgumentHelp("The trust store (default: trust.avt in the keyring).", valueName: "file"))
+    var trustStore: String?
+
+    func validate() throws {
+        if !pubkey.isEmpty, trustStore != nil { throw ValidationError("give --pubkey or --trust-store, not both") }
+    }
+
+    /// The trust policy; with `required`, a missing default trust store is an error.
+    func policy(keyringDirectory: String, requiredRoles: [String] = [], required: Bool = true) throws(AvaultError) -> TrustPolicy? {
+        try TrustStore.source(publicKeyFiles: pubkey, explicit: trustStore, keyringDirectory: keyringDirectory, required: required)
+            .map { TrustPolicy(source: $0, requiredRoles: requiredRoles, now: now()) }
+    }
+}
+
+extension RecordReport {
+    /// The JSON Lines object documented in docs/cli.md.
+    var json: FieldValue {
+        .object([
+            ("type", .string("record")), ("path", .string(path)), ("outcome", .string(outcome.rawValue)),
+            ("passed", .bool(passed)), ("reason", reason.map(FieldValue.string) ?? .null),
+            ("line", line.map { .number(Double($0)) } ?? .null),
+            ("signatures", .array(signatures.map { s in
+                .object([
+                    ("keyId", .string(s.keyID)), ("status", .string(s.status.rawValue)), ("detached", .bool(detached)), ("signer", s.signer.map(FieldValue.string) ?? .null),
+                    ("roles", .array(s.roles.map(FieldValue.string))),
+                    ("timestamp", s.timestamp.map { .number(Double($0)) } ?? .null), ("reason", s.reason.map(FieldValue.string) ?? .null),
+                ])
+            })),
+            ("secured", .object([("format", .string(secured)), ("keyId", securedKeyID.map(FieldValue.string) ?? .null),
+                                 ("decrypts", decrypts.map(FieldValue.bool) ?? .null)])),
+        ])
+    }
+}
+
+func cpuCount() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}

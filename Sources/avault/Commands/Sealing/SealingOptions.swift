@@ -1,0 +1,47 @@
+import ArgumentParser
+import ArticleVault
+
+/// `--sign NAME`: re-sign after a rewrite.
+struct ResignOption: ParsableArguments {
+    @Option(name: .customLong("sign"), help: ArgumentHelp("Re-sign each rewritten record with this signing key.", valueName: "name"))
+    var signKey: String?
+
+    func signer(_ ring: Keyring) throws(AvaultError) -> Sealing.Signer? {
+        guard let signKey else { return nil }
+        let signing = try ring.signingKey(named: signKey)
+        return Sealing.Signer(key: signing.key, keyID: signing.keyID, now: now())
+    }
+}
+
+/// `--allow-unauthenticated-legacy` and where trusted keys come from (`--pubkey`,
+/// `--trust-store`), for commands that may decrypt a legacy v1 blob.
+struct LegacyOptions: ParsableArguments {
+    @Flag(name: .customLong("allow-unauthenticated-legacy"),
+          help: "Decrypt legacy v1 blobs that no trusted signature authenticates (their decryption is a padding oracle).")
+    var allowUnauthenticatedLegacy = false
+    @OptionGroup var trust: TrustOptions
+
+    /// The library's policy; says once on standard error what the opt-in means.
+    func policy(keyringDirectory: String) throws(AvaultError) -> LegacyPolicy {
+        let policy = LegacyPolicy(trust: try trust.policy(keyringDirectory: keyringDirectory, required: false),
+                                  allowUnauthenticated: allowUnauthenticatedLegacy)
+        if allowUnauthenticatedLegacy { Terminal.warning(LegacyAuthorization.oracleWarning) }
+        return policy
+    }
+}
+
+/// Opens the keyring once, then rewrites each file with `body`, reporting as it goes.
+func rewriteEach(_ files: [String], _ keyring: KeyringOptions, _ resign: ResignOption, verb: String,
+                 _ body: (String, Keyring, Sealing.Signer?) throws(AvaultError) -> Sealing.Result) throws {
+    let ring = try keyring.open()
+    let signer = try resign.signer(ring)
+    for file in files { report(file, verb, try body(file, ring, signer)) }
+}
+
+func report(_ path: String, _ verb: String, _ result: Sealing.Result) {
+    if !result.droppedSignatures.isEmpty {
+        Terminal.warning("\(path): dropped signatures that no longer match (keys \(result.droppedSignatures.joined(separator: ", ")))"
+                         + (result.signed ? "" : "; re-sign with --sign NAME"))
+    }
+    Terminal.writeStdout("\(verb) \(path)\(result.signed ? " and signed it" : "")\n")
+}

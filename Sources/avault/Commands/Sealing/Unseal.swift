@@ -1,0 +1,30 @@
+import ArgumentParser
+import ArticleVault
+
+struct Unseal: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unseal",
+        abstract: "Restore what seal moved into a record's secured blob (a legacy v1 blob's plaintext becomes the body).",
+        discussion: """
+            A v2 blob's key is found by its key id unless --key names it; a v1 blob needs --key naming a legacy key, \
+            and is decrypted only when a valid signature by a trusted key covers the record (or with \
+            --allow-unauthenticated-legacy).
+
+            \(exitCodeHelp)
+            """)
+
+    @Argument(help: ArgumentHelp("Records.", valueName: "file")) var files: [String]
+    @Option(help: ArgumentHelp("The key's name (required for v1 blobs).", valueName: "name")) var key: String?
+    @OptionGroup var resign: ResignOption
+    @OptionGroup var keyring: KeyringOptions
+    @OptionGroup var legacy: LegacyOptions
+
+    func validate() throws { if files.isEmpty { throw ValidationError("give at least one record") } }
+
+    func run() throws {
+        let policy = try legacy.policy(keyringDirectory: keyring.directory)
+        try rewriteEach(files, keyring, resign, verb: "unsealed") { file, ring, signer throws(AvaultError) in
+            try Sealing.unseal(path: file, keyring: ring, keyName: key, legacy: policy, signer: signer)
+        }
+    }
+}

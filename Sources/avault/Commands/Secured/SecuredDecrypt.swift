@@ -1,0 +1,60 @@
+import ArgumentParser
+import ArticleVault
+import VaultFormat
+
+struct SecuredDecrypt: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decrypt",
+        abstract: "Decrypt a blob; the plaintext goes to standard output or to --output.",
+        discussion: """
+            A v2 blob is bound to a context: --context, else the record's webUrl, else its \
+            originalUrl, else empty. Every failure after the structure checks gives the same \
+            message, whatever the cause. A legacy v1 blob is unauthenticated: it is decrypted only \
+            from a --record whose signature by a trusted key verifies, or with \
+            --allow-unauthenticated-legacy.
+
+            \(exitCodeHelp)
+            """
+    )
+
+    @OptionGroup var source: BlobSource
+    @OptionGroup var key: KeyChoice
+
+    @Option(help: ArgumentHelp("The context a v2 blob is bound to (default: from the record).", valueName: "text"))
+    var context: String?
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write the plaintext here (atomically, mode 600).", valueName: "file"))
+    var output: String?
+
+    @OptionGroup var legacy: LegacyOptions
+
+    func run() throws {
+        let (text, record) = try source.load()
+        let blob: SecuredBlob
+        do {
+            blob = try SecuredBlob(parsing: text)
+        } catch {
+            throw AvaultError.malformed(error, file: record?.path)
+        }
+        // A v1 blob: decide before anything else whether it may be decrypted at all (so that a
+        // valid and a tampered blob get the same answer when it may not).
+        var authorization: LegacyAuthorization?
+        if case .v1 = blob {
+            guard let granted = try legacy.policy(keyringDirectory: key.keyring.directory).authorization(for: record?.document) else {
+                throw AvaultError.unauthenticatedLegacy
+            }
+            authorization = granted
+        }
+        let context = context ?? record?.document.securedContext ?? ""
+        try SecuredField.decrypt(blob, using: try key.source(), context: context, legacy: authorization) { (plaintext: [UInt8]) throws(AvaultError) in
+            if case .signedRecord(let ids)? = authorization?.basis {
+                Terminal.note("legacy v1 blob authenticated by the record's signature (key \(ids.joined(separator: ", ")))")
+            }
+            if let output {
+                try FileSystem.writeAtomically(output, plaintext, mode: 0o600)
+            } else {
+                Terminal.writeStdout(plaintext)
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import ArticleVault
+import VaultFormat
+
+struct SecuredInspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Say what a blob is and whether it is well-formed (no key needed).",
+        discussion: "Exit status: 0 well-formed; 1 malformed; 2 the blob could not be read."
+    )
+
+    @OptionGroup var source: BlobSource
+
+    @Flag(help: "Print one JSON object (fields documented in docs/cli.md).")
+    var json = false
+
+    func run() throws {
+        let text = try source.load().text
+        var fields: [(key: String, value: FieldValue)]
+        var problem: String?
+        do {
+            let blob = try SecuredBlob(parsing: text)
+            fields = [("format", .string(blob.formatName)), ("wellFormed", .bool(true))]
+            switch blob {
+            case let .v1(ciphertext, iv):
+                fields += [
+                    ("algorithm", .string("AES-CBC-PKCS7")),
+                    ("authenticated", .bool(false)),
+                    ("ivBytes", .number(Double(iv.count))),
+                    ("ciphertextBytes", .number(Double(ciphertext.count))),
+                ]
+            case let .v2(kid, nonce, sealed):
+                fields += [
+                    ("algorithm", .string("XChaCha20-Poly1305")),
+                    ("authenticated", .bool(true)),
+                    ("kid", .string(kid.hex)),
+                    ("nonceBytes", .number(Double(nonce.count))),
+                    ("ciphertextBytes", .number(Double(sealed.count - SecuredBlob.v2TagSize))),
+                    ("tagBytes", .number(Double(SecuredBlob.v2TagSize))),
+                ]
+            }
+        } catch {
+            problem = error.description
+            fields = [("format", .string(SecuredBlob.claimedFormat(of: text))), ("wellFormed", .bool(false)),
+                      ("error", .string(error.description))]
+        }
+
+        if json {
+            Terminal.writeStdout(FieldValue.object(fields).jsonText + "\n")
+        } else {
+            let width = fields.map(\.key.count).max() ?? 0
+            var out = ""
+            for (key, value) in fields where key != "error" {
+                let shown: String
+                switch value {
+                case .string(let s): shown = s
+                case .bool(let b): shown = b ? "yes" : "no"
+                default: shown = value.jsonText
+                }
+                out += key + ":" + String(repeating: " ", count: width - key.count + 1) + shown + "\n"
+            }
+            Terminal.writeStdout(out)
+        }
+        if let problem {
+            Terminal.error(problem)
+            throw ExitCode(Exit.no)
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import ArticleVault
+import VaultFormat
+
+struct VaultHistory: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "history", abstract: "Every version of an object.")
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "The object's ID.") var id: String
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let object = try options.open().history(id)
+        if json {
+            Terminal.writeStdout(FieldValue.object([
+                ("id", .string(object.id)), ("removed", object.deleted.map(FieldValue.string) ?? .null),
+                ("versions", .array(object.versions.map { v in
+                    .object([("version", .number(Double(v.number))), ("size", .number(Double(v.size))), ("created", .string(v.created)),
+                             ("contentType", v.contentType.map(FieldValue.string) ?? .null), ("kid", .string(v.kid))])
+                })),
+            ]).jsonText + "\n")
+            return
+        }
+        var out = ""
+        for v in object.versions {
+            out += "version \(v.number)  \(v.size) bytes  \(v.created)  kid \(v.kid)\(v.contentType.map { "  \($0)" } ?? "")\n"
+        }
+        if let deleted = object.deleted { out += "removed \(deleted)\n" }
+        Terminal.writeStdout(out)
+    }
+}

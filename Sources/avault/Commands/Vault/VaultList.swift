@@ -1,0 +1,26 @@
+import ArgumentParser
+import ArticleVault
+import VaultFormat
+
+struct VaultList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List objects: id, versions, latest size, updated, key id.")
+    @OptionGroup var options: VaultOptions
+    @Option(help: ArgumentHelp("Only IDs starting with this.", valueName: "prefix")) var prefix: String?
+    @Flag(help: "Print one JSON object (fields in docs/cli.md).") var json = false
+
+    func run() throws {
+        let objects = try options.open().readIndex().filter { prefix == nil || $0.id.hasPrefix(prefix!) }.sorted { $0.id < $1.id }
+        if json {
+            Terminal.writeStdout(FieldValue.object([("objects", .array(objects.map(\.json)))]).jsonText + "\n")
+            return
+        }
+        var out = objects.isEmpty ? "no objects\n" : ""
+        for o in objects {
+            let latest = o.versions.last
+            out += "\(o.id)  versions \(o.versions.count)  \(latest.map { "\($0.size) bytes" } ?? "-")  \(latest?.created ?? "-")  kid \(latest?.kid ?? "-")"
+            out += o.deleted.map { "  REMOVED \($0)" } ?? ""
+            out += "\n"
+        }
+        Terminal.writeStdout(out)
+    }
+}

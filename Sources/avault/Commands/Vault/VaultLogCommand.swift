@@ -1,0 +1,52 @@
+import ArgumentParser
+import ArticleVault
+import VaultFormat
+
+struct VaultLogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "Show the hash-chained log; --verify checks it; --sign NAME signs its head.",
+        discussion: "Exit status with --verify: 0 intact; 1 edited, reordered, removed or cut entries; 2 operational error.")
+    @OptionGroup var options: VaultOptions
+    @Flag(help: "Print the entries as JSON Lines.") var json = false
+    @Flag(help: "Check the chain and every signed head.") var verify = false
+    @Option(help: ArgumentHelp("Sign the current head with this signing key.", valueName: "name")) var sign: String?
+
+    func run() throws {
+        let vault = try options.open()
+        if let sign {
+            let (seq, hash) = try vault.signLog(keyName: sign, now: now())
+            Terminal.writeStdout("signed the log head: entry \(seq), \(hash)\n")
+            return
+        }
+        if verify {
+            // A missing trust store is fine (heads may be by keyring keys); a refused or malformed one is an error.
+            var store: TrustStoreFile?
+            if case .store(let file)? = try TrustStore.source(publicKeyFiles: [], explicit: nil,
+                                                             keyringDirectory: vault.keyring.directory, required: false) {
+                store = file
+            }
+            let report = try vault.verifyLog(trustStore: store, now: now())
+            var out = "\(report.entries) entries, \(report.signedHeads) signed head\(report.signedHeads == 1 ? "" : "s")"
+            out += report.signedThrough > 0 ? ", signed through entry \(report.signedThrough)\n" : "\n"
+            for p in report.problems { out += "problem: \(p)\n" }
+            for n in report.notes { out += "note: \(n)\n" }
+            if report.lastSeq > report.signedThrough, report.problems.isEmpty {
+                out += "note: entries \(report.signedThrough + 1)–\(report.lastSeq) are after the last signed head: only the index and the keyring's record protect them\n"
+            }
+            if report.unfinishedTail { out += "note: the last line is unfinished (an interrupted append)\n" }
+            Terminal.writeStdout(out)
+            if !report.ok { throw ExitCode(Exit.no) }
+            return
+        }
+        let text = String(decoding: try vault.storage.read("log") ?? [], as: UTF8.self)
+        Terminal.writeStdout(json ? text : text.split(separator: "\n").map { line -> String in
+            guard let e = try? JSONDocument.parse(Array(line.utf8)) else { return String(line) }
+            var parts: [String] = []
+            for key in ["seq", "time", "op", "object", "version", "size", "kid"] {
+                if let v = e[key] { parts.append(key == "seq" ? "#\(v.jsonText)" : (v.stringValue ?? v.jsonText)) }
+            }
+            return parts.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n")
+    }
+}

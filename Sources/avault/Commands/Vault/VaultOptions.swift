@@ -1,0 +1,72 @@
+import ArgumentParser
+import ArticleVault
+import VaultFormat
+
+/// `--vault DIR` and the keyring options.
+struct VaultOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The vault directory (default: AVAULT_VAULT, else $XDG_DATA_HOME/avault/vault).", valueName: "dir"))
+    var vault: String?
+    @OptionGroup var keyring: KeyringOptions
+    @Flag(name: .customLong("accept-rollback"),
+          help: "Adopt the vault although this keyring has seen a newer state of it (a deliberate restore from a backup); the log records it.")
+    var acceptRollback = false
+
+    var storage: FileVaultStorage { FileVaultStorage(directory: Vault.location(explicit: vault)) }
+
+    func open() throws(AvaultError) -> Vault {
+        let vault = try Vault(storage: storage, keyring: try keyring.open())
+        vault.acceptRollback = acceptRollback
+        return vault
+    }
+}
+
+func printStored(_ stored: [(id: String, version: Int, size: Int)], json: Bool) {
+    var out = ""
+    for s in stored {
+        out += json
+            ? FieldValue.object([("id", .string(s.id)), ("version", .number(Double(s.version))), ("size", .number(Double(s.size)))]).jsonText + "\n"
+            : "stored \(s.id) version \(s.version) (\(s.size) bytes)\n"
+    }
+    Terminal.writeStdout(out)
+}
+
+extension VaultFiles.Object {
+    var json: FieldValue {
+        .object([
+            ("id", .string(id)), ("versions", .number(Double(versions.count))),
+            ("latestSize", versions.last.map { .number(Double($0.size)) } ?? .null),
+            ("updated", versions.last.map { .string($0.created) } ?? .null),
+            ("kid", versions.last.map { .string($0.kid) } ?? .null),
+            ("removed", deleted.map(FieldValue.string) ?? .null),
+        ])
+    }
+}
+
+extension Vault.Check {
+    /// The one-line error for a vault that did not verify (exit status 1).
+    var failure: Failure {
+        let counts = [("missing", missing.count), ("corrupt", corrupt.count), ("unexpected", unexpected.count),
+                      ("unreadable", unreadable.count)].filter { $0.1 > 0 }
+        return Failure(message: "the vault did not verify: " + counts.map { "\($0.1) \($0.0)" }.joined(separator: ", "),
+                       hint: corrupt.isEmpty && missing.isEmpty && !unexpected.isEmpty ? "'avault vault fsck' moves unexpected files aside" : nil,
+                       code: Exit.no)
+    }
+
+    var json: FieldValue {
+        .object([("ok", .bool(ok)), ("objects", .number(Double(objects))), ("versions", .number(Double(versions))),
+                 ("missing", .array(missing.map(FieldValue.string))), ("corrupt", .array(corrupt.map(FieldValue.string))),
+                 ("unexpected", .array(unexpected.map(FieldValue.string))), ("leftovers", .array(leftovers.map(FieldValue.string))),
+                 ("unreadable", .array(unreadable.map(FieldValue.string))), ("notes", .array(notes.map(FieldValue.string)))])
+    }
+
+    var text: String {
+        var out = "\(objects) objects, \(versions) versions: " + (ok ? "all authenticate\n" : "problems found\n")
+        for (label, files) in [("missing", missing), ("corrupt", corrupt), ("unexpected", unexpected),
+                               ("leftover from an interrupted write", leftovers), ("cannot be checked", unreadable)] {
+            for f in files { out += "  \(label): \(f)\n" }
+        }
+        for n in notes { out += "note: \(n)\n" }
+        if !leftovers.isEmpty { out += "note: leftovers of interrupted writes are not a problem: the next write removes them\n" }
+        return out
+    }
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+import ArticleVault
+
+struct VaultRemove: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove an object (a tombstone: its history is kept).")
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "The object's ID.") var id: String
+
+    func run() throws {
+        try options.open().remove(id, now: now())
+        Terminal.writeStdout("removed \(id) (history kept)\n")
+    }
+}

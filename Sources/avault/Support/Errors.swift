@@ -1,0 +1,111 @@
+import ArticleVault
+import VaultFormat
+
+/// Exit codes, documented in `--help`, the README and `docs/cli.md`.
+enum Exit {
+    /// Success.
+    static let ok: Int32 = 0
+    /// The answer is no: a malformed blob or record, a failed decryption or verification.
+    static let no: Int32 = 1
+    /// An operational error: unreadable file, bad key file, unsuitable key.
+    static let operational: Int32 = 2
+    /// A usage error (from the argument parser).
+    static let usage: Int32 = 64
+}
+
+let exitCodeHelp = """
+    Exit status: 0 success; 1 the answer is no (malformed blob or record, failed \
+    decryption); 2 operational error (unreadable file, bad key file, unsuitable key); \
+    64 usage error.
+    """
+
+/// The one place that turns a library error into what the command line says and returns:
+/// the library describes the problem, the CLI adds the fix in terms of its flags and commands.
+extension AvaultError {
+    /// The exit status: 1 when the data said no, 2 for everything else.
+    var exitCode: Int32 {
+        switch self {
+        case .decryptionFailed, .tampered, .rewriteCheckFailed: return Exit.no
+        case .malformed(let format, _):
+            switch format {
+            case .invalidSecuredBlob, .invalidRecord, .invalidSignature: return Exit.no
+            case .invalidKeyFile, .invalidKeyring, .invalidMinisign, .invalidTrustStore, .invalidJSON, .invalidVault: return Exit.operational
+            }
+        default:
+            return Exit.operational
+        }
+    }
+
+    /// A suggested fix, when there is one.
+    var hint: String? {
+        switch self {
+        case let .decryptionFailed(ids?):
+            return "the blob names key id \(ids.blob.hex); this key's id is \(ids.tried.hex)"
+        case .malformed(.invalidKeyFile, _):
+            return "a key file holds one key: 32, 48 or 64 hex digits, or standard base64 of 16, 24 or 32 bytes"
+        case let .tampered(_, area):
+            switch area {
+            case .keyring(let directory):
+                return "if you did not change it, someone or something that can write \(directory) did: do not use it; restore keyring.avk from a backup you trust"
+            case .vault: return "run 'avault vault verify'"
+            case .vaultState: return "run 'avault vault verify' and 'avault vault log --verify'"
+            case .rollback: return "if you restored it from a backup on purpose, run the command again with --accept-rollback (the log will record it)"
+            }
+        case let .insecurePermissions(path, _): return "chmod 600 '\(path)'"
+        case let .insecureDirectory(path, _): return "chmod 700 '\(path)'"
+        case let .writableByOthers(path, _, _, _): return "chmod go-w '\(path)'"
+        case .symbolicLink: return "replace the link with the file itself"
+        case let .notRegularFile(path, _): return "only avault should write in \(FileSystem.directory(of: path))"
+        case .fileExists: return "use --force to overwrite it"
+        case let .noSuchKey(_, _, existing):
+            return existing.isEmpty ? "the keyring is empty; create a key with 'avault keys generate'"
+                                    : "the keyring has: \(existing.joined(separator: ", "))"
+        case .noActiveVersion: return "see 'avault keys list'"
+        case let .noSuchKeyVersion(_, _, versions): return "versions: \(versions.map(String.init).joined(separator: ", "))"
+        case let .wrongKeyKind(_, kind, use):
+            switch use {
+            case .vault: return "create one with 'avault keys generate NAME --secret'"
+            case .v1Blob: return "import one with 'avault keys import NAME --key-file F --legacy-aes-cbc'"
+            case .encryption where kind == .legacy: return "pass --legacy-cbc if a v1 reader really needs it, or use a content key"
+            default: return nil
+            }
+        case let .keyExists(name): return "add a version with 'avault keys rotate \(name)'"
+        case let .noKeyVersionWithID(_, _, holder, contentKeys):
+            if let holder { return "that is key '\(holder.name)' version \(holder.version)" }
+            return contentKeys.isEmpty ? "see 'avault keys list'"
+                : "the keyring lacks that key; its content keys are: \(contentKeys.joined(separator: ", "))"
+        case .vaultKeyNotInKeyring: return "is this the vault's keyring? see 'avault keys list'"
+        case let .unsealedSecrets(_, _, directory):
+            return "if they are yours, run 'avault keys upgrade --seal-unprotected' to seal them under the passphrase; "
+                + "if you did not put them there, someone who can write \(directory) did: do not upgrade, restore a backup you trust"
+        case .keyStillNeeded: return "re-encrypt them first: 'avault vault rewrap'"
+        case let .onlyActiveVersion(key, _): return "rotate first: 'avault keys rotate \(key)'"
+        case .lastKeyVersion: return "generate a key under a new name"
+        case .invalidKeyName: return "use 1 to 64 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
+        case .keyringProtectionMismatch(_, true):
+            return "keep throwaway keys in a keyring of their own (--keyring DIR), or leave out --unprotected"
+        case .keyringProtectionMismatch(_, false):
+            return "keep protected keys in a keyring of their own (--keyring DIR), or add this one with --unprotected"
+        case let .keyringVersion1(_, directory):
+            return "upgrade it once with 'avault keys upgrade --keyring \(directory)': it asks for the passphrase, checks what version 1 allows, and writes \(KeyringFile.magic)"
+        case let .wrongPassphrase(_, origin): return origin
+        case .noTrustStore:
+            return "add publisher keys with 'avault keys trust add PUBFILE --name NAME', or give --pubkey PUBFILE or --trust-store FILE"
+        case .notTrusted: return "see 'avault keys trust list'"
+        case let .alreadyTrusted(keyID, _): return "remove it first with 'avault keys trust remove \(keyID)'"
+        case .unauthenticatedLegacy:
+            return "v1 is unauthenticated AES-CBC, so its decryption is a padding oracle; sign the record with a trusted key, "
+                + "or pass --allow-unauthenticated-legacy to accept that"
+        case .alreadySecured: return "unseal it first, or use 'avault migrate' for a legacy blob"
+        case .legacyBlobNeedsKey: return "name a legacy key with --key"
+        case .notASealedDraft(_, true): return "decrypt it with 'avault secured decrypt --record'"
+        case let .notASealedDraft(path, false): return "read it with 'avault secured decrypt --record \(path)'"
+        case let .noSignature(path, _): return "sign it first with 'avault sign \(path) --key NAME'"
+        case .noVault: return "create one with 'avault vault init --key NAME'"
+        case .noSuchObject: return "see 'avault vault list'"
+        case let .objectRemoved(id, _): return "its history is kept: 'avault vault get \(id) --version N'"
+        case let .noSuchObjectVersion(_, _, versions): return "versions: \(versions.map(String.init).joined(separator: ", "))"
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import ArticleVault
+import VaultFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--keyring DIR` and `--passphrase-file F`, shared by every command that uses the keyring.
+struct KeyringOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The keyring directory (default: AVAULT_KEYRING, else $XDG_CONFIG_HOME/avault/keyring).", valueName: "dir"))
+    var keyring: String?
+
+    @Option(name: .customLong("passphrase-file"), help: ArgumentHelp("Read the keyring passphrase from this file (mode 600) instead of AVAULT_PASSPHRASE or the terminal.", valueName: "file"))
+    var passphraseFile: String?
+
+    var directory: String { Keyring.location(explicit: keyring) }
+
+    /// `--passphrase-file`, else AVAULT_PASSPHRASE, else the terminal.
+    var passphraseSource: PassphraseSource {
+        PassphraseSource(file: passphraseFile, environmentVariable: "AVAULT_PASSPHRASE", label: "keyring passphrase")
+    }
+
+    func open() throws(AvaultError) -> Keyring {
+        try Keyring(directory: directory, passphrase: passphraseSource)
+    }
+}
+
+/// The current time in Unix seconds.
+func now() -> Int64 { Int64(time(nil)) }
+
+extension KeyringFile.Entry {
+    /// The stable JSON form documented in docs/cli.md.
+    func json(current: Bool) -> FieldValue {
+        var pairs: [(key: String, value: FieldValue)] = [
+            ("name", .string(name)), ("kind", .string(algorithm.kind.rawValue)), ("algorithm", .string(algorithm.rawValue)),
+            ("version", .number(Double(version))), ("id", .string(id)), ("created", .string(created)),
+            ("status", .string(retired == nil ? "active" : "retired")), ("retired", retired.map(FieldValue.string) ?? .null),
+            ("current", .bool(current)), ("protected", .bool(isProtected)),
+        ]
+        if let publicKey, let keyID = Minisign.KeyID(printed: id) {
+            pairs.append(("publicKey", .string(Minisign.PublicKey(keyID: keyID, key: publicKey).line)))
+        }
+        return .object(pairs)
+    }
+
+    var isProtected: Bool {
+        if case .sealed = secret { return true }
+        return false
+    }
+
+    var summary: String {
+        "\(algorithm.kind) key '\(name)' version \(version) (\(algorithm.rawValue), id \(id)\(isProtected ? "" : ", UNPROTECTED"))"
+    }
+}
