@@ -1,18 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import VaultFormat
 
 /// Replays the fuzz seeds (Tests/Fuzz/corpus/<target>/) and every input a fuzzer found that
 /// broke a parser (Tests/Fuzz/regressions/<target>/) through the same property checks the
 /// libFuzzer targets run (FuzzProperties.swift). See Tests/Fuzz/README.md.
 @Suite struct FuzzCorpusTests {
-    static let fuzzRoot: URL = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir.appendingPathComponent("Tests/Fuzz")
-    }()
+    static let fuzzRoot = Repository.url("Tests/Fuzz")
 
     static func files(_ folder: String, _ target: FuzzTarget) -> [URL] {
         let dir = fuzzRoot.appendingPathComponent(folder).appendingPathComponent(target.rawValue)
