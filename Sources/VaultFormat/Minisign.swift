@@ -107,6 +107,11 @@ public enum Minisign {
             guard let comment = String(validating: commentLine, as: UTF8.self), comment.hasPrefix(commentPrefix) else {
                 throw .invalidMinisign("a secret key file starts with '\(commentPrefix)'")
             }
+            // A CR left in the comment (after the line ending's own CR) would be read as part of
+            // the line ending once the file is written again.
+            guard !commentLine.contains(UInt8(ascii: "\r")) else {
+                throw .invalidMinisign("the comment line of a secret key file holds a carriage return")
+            }
             guard let raw = try? Base64.decodeSecret(utf8: keyLine), raw.count == 158 else {
                 throw .invalidMinisign("the secret key is not base64 of 158 bytes")
             }

@@ -58,6 +58,11 @@ extension Minisign {
             guard !trustedComment.utf8.contains(0x0A), !trustedComment.utf8.contains(0x0D) else {
                 throw .invalidSignature("the trusted comment spans several lines")
             }
+            // A CR left at the end of line 1 (after the line ending's own CR) would be read as
+            // part of the line ending once the file is written again.
+            guard !untrustedComment.utf8.contains(0x0A), !untrustedComment.utf8.contains(0x0D) else {
+                throw .invalidSignature("the untrusted comment spans several lines")
+            }
             self.init(algorithm: algorithm, keyID: KeyID(bytes: Array(raw[2..<10])), signature: Array(raw[10..<74]),
                       trustedComment: trustedComment, globalSignature: global, untrustedComment: untrustedComment)
         }

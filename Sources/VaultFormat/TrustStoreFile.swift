@@ -123,6 +123,11 @@ public struct TrustStoreFile: Equatable, Sendable {
             if let r = optional("revoked") {
                 let (timeText, reason) = TextLines.splitAtFirstSpace(r)
                 guard let t = try time(timeText, "revoked") else { throw .invalidTrustStore("expected 'revoked: <time> [reason]'", line: i) }
+                // A reason, when there is a space, is text on one line like a name: not empty (which
+                // would not be written back) and without control characters (it is printed).
+                if let reason, !Self.isValidText(String(reason)) {
+                    throw .invalidTrustStore("invalid revocation reason (expected 'revoked: <time>' or 'revoked: <time> <reason>')", line: i)
+                }
                 revoked = (t, reason.map(String.init) ?? "")
             }
             entries.append(Entry(publicKey: publicKey, name: name, roles: roles, notBefore: notBefore,

@@ -294,6 +294,31 @@ public enum VaultFiles {
         return KeyID(bytes: Array(head[envelopeMagic.count..<(envelopeMagic.count + KeyID.size)]))
     }
 
+    /// An envelope's header: ``envelopeMagic``, the kid of the content key version that
+    /// encrypts it, and the secretstream header; ``envelopeHeaderSize`` bytes in all.
+    public struct EnvelopeHeader: Equatable, Sendable {
+        public var kid: KeyID
+        /// The XChaCha20-Poly1305 secretstream header (``SecretStream/headerSize`` bytes).
+        public var streamHeader: [UInt8]
+
+        public init(kid: KeyID, streamHeader: [UInt8]) {
+            precondition(streamHeader.count == SecretStream.headerSize, "a secretstream header is \(SecretStream.headerSize) bytes")
+            self.kid = kid; self.streamHeader = streamHeader
+        }
+
+        /// Parses exactly ``envelopeHeaderSize`` bytes (the first bytes of an envelope file).
+        public init(parsing head: [UInt8]) throws(FormatError) {
+            guard head.count == VaultFiles.envelopeHeaderSize else {
+                throw .invalidVault("envelope: the header is \(head.count) bytes, expected \(VaultFiles.envelopeHeaderSize)")
+            }
+            guard let kid = VaultFiles.envelopeKid(head) else { throw .invalidVault("envelope: bad magic") }
+            self.init(kid: kid, streamHeader: Array(head.suffix(SecretStream.headerSize)))
+        }
+
+        /// The header's bytes, as an envelope starts.
+        public var bytes: [UInt8] { VaultFiles.envelopeMagic + kid.bytes + streamHeader }
+    }
+
     /// An envelope's file name: `<name>-<version>`.
     public static func envelopeFileName(object: String, version: Int) -> String { "\(object)-\(version)" }
 

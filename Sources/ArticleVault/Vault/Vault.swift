@@ -310,11 +310,12 @@ public final class Vault {
     func decrypt(_ read: (Int) throws(AvaultError) -> [UInt8], object: String, version: Int, expectedKid: String?,
                  corrupt: AvaultError, write: ([UInt8]) throws(AvaultError) -> Void) throws(AvaultError) -> Int {
         let head = try read(VaultFiles.envelopeHeaderSize)
-        guard head.count == VaultFiles.envelopeHeaderSize, let kid = VaultFiles.envelopeKid(head) else { throw corrupt }
+        guard let header = try? VaultFiles.EnvelopeHeader(parsing: head) else { throw corrupt }
+        let kid = header.kid
         if let expectedKid, kid.hex != expectedKid { throw corrupt }
         if expectedKid == nil, !keyring.versions(of: config.keyName).contains(where: { $0.id == kid.hex }) { throw corrupt }
         let decryptor: SecretStream.Decryptor
-        do { decryptor = try SecretStream.Decryptor(key: try key(kid: kid.hex), header: Array(head.suffix(SecretStream.headerSize))) } catch let e as AvaultError {
+        do { decryptor = try SecretStream.Decryptor(key: try key(kid: kid.hex), header: header.streamHeader) } catch let e as AvaultError {
             throw e
         } catch { throw corrupt }
         let ad = config.envelopeAssociatedData(object: object, version: version, kid: kid)
@@ -447,7 +448,7 @@ final class EnvelopeWriter {
         let id: KeyID
         do { id = try Vault.contentKeyID(kid) } catch { sink.abandon(); throw error }
         ad = vault.config.envelopeAssociatedData(object: object, version: version, kid: id)
-        do { try emit(VaultFiles.envelopeMagic + id.bytes + encryptor.header) } catch { sink.abandon(); throw error }
+        do { try emit(VaultFiles.EnvelopeHeader(kid: id, streamHeader: encryptor.header).bytes) } catch { sink.abandon(); throw error }
     }
 
     private func emit(_ bytes: [UInt8]) throws(AvaultError) {
