@@ -18,7 +18,7 @@ enum GeneratedKind: String, EnumerableFlag {
 
 func printEntry(_ entry: KeyringFile.Entry, json: Bool, verb: String) {
     if json {
-        Terminal.writeStdout(entry.json(current: true).jsonText + "\n")
+        JSONOutput.print(entry.jsonPairs(current: true))
     } else {
         Terminal.writeStdout("\(verb) \(entry.summary)\n")
     }
