@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The key lifecycle's ways back (issue 11, item 5): delete, reinstate, rename, a sealed
+/// export and its import, and the trust step of a rotated signing key.
+@Suite struct KeyLifecycleCLITests {
+    static func mode(_ path: String) -> Int {
+        var st = stat()
+        return lstat(path, &st) == 0 ? Int(st.st_mode & 0o777) : -1
+    }
+
+    @Test func deleteAsksWithoutATerminalRefusesAndDeletesWithYes() throws {
+        let f = try KeysFixture()
+        #expect(try f.avault(["keys", "generate", "c", "--secret"]).code == 0)
+        #expect(try f.avault(["keys", "generate", "keep", "--secret"]).code == 0)
+        let asked = try f.avault(["keys", "delete", "c"])
+        #expect(asked.code == 2, "\(asked.err)")
+        #expect(asked.err.hasPrefix("avault: refusing to delete key 'c' (1 version) without confirmation\n"), "\(asked.err)")
+        #expect(asked.err.contains("avault: hint: pass --yes"), "\(asked.err)")
+        #expect(try f.listedKeys().map { $0["name"] as? String } == ["c", "keep"])
+        let deleted = try f.avault(["keys", "delete", "c", "--yes"])
+        #expect(deleted.code == 0, "\(deleted.err)")
+        #expect(deleted.out.hasPrefix("deleted content key 'c' version 1"), "\(deleted.out)")
+        #expect(try f.listedKeys().map { $0["name"] as? String } == ["keep"])
+        let missing = try f.avault(["keys", "delete", "c", "--yes"])
+        #expect(missing.code == 2)
+        #expect(missing.err.hasPrefix("avault: no key named 'c'"), "\(missing.err)")
+        // One version of several.
+        #expect(try f.avault(["keys", "rotate", "keep"]).code == 0)
+        #expect(try f.avault(["keys", "delete", "keep", "--version", "3", "--yes"]).code == 2)
+        #expect(try f.avault(["keys", "delete", "keep", "--version", "1", "--yes"]).code == 0)
+        #expect(try f.listedKeys().map { $0["version"] as? Int } == [2])
+    }
+
+    /// A 32-byte AES key imported without --legacy-aes-cbc became a content key that could be
+    /// neither re-imported (its id is taken) nor retired (its only version): delete undoes it.
+    @Test func aMistakenImportIsUndoneByDelete() throws {
+        let f = try KeysFixture()
+        let key = try f.keyFile("demo-aes256.key")
+        #expect(try f.avault(["keys", "import", "old-site", "--key-file", key]).code == 0)
+        #expect(try f.listed("old-site", 1)["kind"] as? String == "content")
+        let again = try f.avault(["keys", "import", "old-site", "--key-file", key, "--legacy-aes-cbc"])
+        #expect(again.code == 2, "\(again.err)")
+        #expect(try f.avault(["keys", "retire", "old-site", "--version", "1"]).code == 2)
+        #expect(try f.avault(["keys", "delete", "old-site", "--yes"]).code == 0)
+        let right = try f.avault(["keys", "import", "old-site", "--key-file", key, "--legacy-aes-cbc"])
+        #expect(right.code == 0, "\(right.err)")
+        #expect(try f.listed("old-site", 1)["kind"] as? String == "legacy")
+    }
+
+    @Test func deleteRefusesAVersionTheVaultNeedsUnlessForced() throws {
+        let f = try VaultFixture()
+        _ = try f.put("doc", Data("draft".utf8))
+        #expect(try f.avault(["keys", "rotate", "drafts"]).code == 0)
+        let refused = try f.avault(["keys", "delete", "drafts", "--version", "1", "--yes"])
+        #expect(refused.code == 2, "\(refused.err)")
+        #expect(refused.err.contains("still needs key 'drafts' version 1"), "\(refused.err)")
+        #expect(refused.err.contains("--force"), "\(refused.err)")
+        #expect(try f.get("doc").out == "draft", "nothing was deleted")
+        // The rule holds for the whole key too, and --force alone does not skip the confirmation.
+        #expect(try f.avault(["keys", "delete", "drafts", "--yes"]).code == 2)
+        #expect(try f.avault(["keys", "delete", "drafts", "--version", "1", "--force"]).code == 2)
+        let forced = try f.avault(["keys", "delete", "drafts", "--version", "1", "--force", "--yes"])
+        #expect(forced.code == 0, "\(forced.err)")
+        #expect(try f.get("doc").code == 2, "the version that encrypted it is gone")
+    }
+
+    @Test func deleteRefusesATrustedSigningKeyUntilRevoked() throws {
+        let f = try KeysFixture()
+        #expect(try f.avault(["keys", "generate", "desk", "--signing"]).code == 0)
+        let pub = f.path("desk.pub")
+        #expect(try f.avault(["keys", "export-public", "desk", "-o", pub]).code == 0)
+        #expect(try f.avault(["keys", "trust", "add", pub, "--name", "Desk"]).code == 0)
+        let id = try #require(try f.listed("desk", 1)["keyId"] as? String)
+        let refused = try f.avault(["keys", "delete", "desk", "--yes"])
+        #expect(refused.code == 2, "\(refused.err)")
+        #expect(refused.err.contains("trusts key 'desk' version 1 (key id \(id)) as 'Desk'"), "\(refused.err)")
+        #expect(refused.err.contains("avault: hint: revoke it ('avault keys trust revoke \(id)')"), "\(refused.err)")
+        #expect(try f.avault(["keys", "trust", "revoke", id, "--reason", "retired desk"]).code == 0)
+        #expect(try f.avault(["keys", "delete", "desk", "--yes"]).code == 0)
+    }
+
+    @Test func reinstateUndoesRetire() throws {
+        let f = try KeysFixture()
+        #expect(try f.avault(["keys", "generate", "c", "--secret"]).code == 0)
+        let blob = try f.encrypt("before", key: "c")
+        #expect(try f.avault(["keys", "rotate", "c"]).code == 0)
+        #expect(try f.avault(["keys", "retire", "c", "--version", "1"]).code == 0)
+        #expect(try f.avault(["secured", "decrypt", "-", "--key", "c", "--context", "ctx"], stdin: Data(blob.utf8)).code == 2)
+        let back = try f.avault(["keys", "reinstate", "c", "--version", "1"])
+        #expect(back.code == 0, "\(back.err)")
+        #expect(back.out == "reinstated key 'c' version 1\n")
+        #expect(try f.listed("c", 1)["status"] as? String == "active")
+        #expect(try f.avault(["secured", "decrypt", "-", "--key", "c", "--context", "ctx"], stdin: Data(blob.utf8)).out == "before")
+        let twice = try f.avault(["keys", "reinstate", "c", "--version", "1"])
+        #expect(twice.code == 2)
+        #expect(twice.err == "avault: key 'c' version 1 is not retired\n")
+        #expect(try f.avault(["keys", "reinstate", "c", "--version", "9"]).code == 2)
+    }
+
+    @Test func renameReSealsUnderTheNewName() throws {
+        let f = try KeysFixture()
+        #expect(try f.avault(["keys", "generate", "c", "--secret"]).code == 0)
+        #expect(try f.avault(["keys", "generate", "other", "--secret"]).code == 0)
+        let blob = try f.encrypt("text", key: "c")
+        #expect(try f.avault(["keys", "rotate", "c"]).code == 0)
+        let before = try String(contentsOfFile: f.keyringFile, encoding: .utf8)
+        let r = try f.avault(["keys", "rename", "c", "d"])
+        #expect(r.code == 0, "\(r.err)")
+        #expect(r.out == "renamed key 'c' to 'd'\n")
+        #expect(try f.listedKeys().map { "\($0["name"] as? String ?? "") \($0["version"] as? Int ?? 0)" } == ["d 1", "d 2", "other 1"])
+        let after = try String(contentsOfFile: f.keyringFile, encoding: .utf8)
+        #expect(!after.contains("secret: plain"))
+        #expect(after != before)
+        // The keyring authenticates, and both versions open under the new name.
+        #expect(try f.avault(["keys", "list", "--verify"]).code == 0)
+        #expect(try f.avault(["secured", "decrypt", "-", "--key", "d", "--context", "ctx"], stdin: Data(blob.utf8)).out == "text")
+        #expect(try f.avault(["keys", "rename", "d", "other"]).code == 2)
+        #expect(try f.avault(["keys", "rename", "nope", "x"]).code == 2)
+        #expect(try f.avault(["keys", "rename", "d", "bad name"]).code == 2)
+    }
+
+    @Test func renameRefusesTheVaultsKey() throws {
+        let f = try VaultFixture()
+        let r = try f.avault(["keys", "rename", "drafts", "renamed"])
+        #expect(r.code == 2)
+        #expect(r.err.contains("uses key 'drafts' by name"), "\(r.err)")
+    }
+}
