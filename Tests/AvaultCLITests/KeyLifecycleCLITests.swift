@@ -129,4 +129,64 @@ import Glibc
         #expect(r.code == 2)
         #expect(r.err.contains("uses key 'drafts' by name"), "\(r.err)")
     }
+
+    @Test func exportIsSealedAndImportsWithEveryVersion() throws {
+        let f = try KeysFixture()
+        #expect(try f.avault(["keys", "generate", "c", "--secret"]).code == 0)
+        let old = try f.encrypt("old text", key: "c")
+        #expect(try f.avault(["keys", "rotate", "c"]).code == 0)
+        #expect(try f.avault(["keys", "retire", "c", "--version", "1"]).code == 0)
+        let exportPass = "export-" + UUID().uuidString.prefix(8)
+        let out = f.path("c.avkx")
+        let e = try f.avault(["keys", "export", "c", "-o", out], env: ["AVAULT_EXPORT_PASSPHRASE": exportPass])
+        #expect(e.code == 0, "\(e.err)")
+        #expect(e.out == "exported key 'c' (2 versions) to \(out)\n")
+        #expect(Self.mode(out) == 0o600)
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(text.hasPrefix("avault-key-export-v1\nname: c\nkdf: argon2id "))
+        #expect(!text.contains("plain") && !text.contains(exportPass))
+        let again = try f.avault(["keys", "export", "c", "-o", out], env: ["AVAULT_EXPORT_PASSPHRASE": exportPass])
+        #expect(again.code == 2)
+        #expect(again.err.contains("already exists"), "\(again.err)")
+        #expect(try f.avault(["keys", "export", "c", "-o", out, "--force"], env: ["AVAULT_EXPORT_PASSPHRASE": exportPass]).code == 0)
+        #expect(try f.avault(["keys", "export", "c", "-o", f.path("x")], env: ["AVAULT_EXPORT_PASSPHRASE": nil]).code == 2, "no passphrase, no terminal")
+
+        // Into another keyring, under another name: every version, status and id.
+        let g = try KeysFixture()
+        #expect(try g.avault(["keys", "generate", "unrelated", "--secret"]).code == 0)
+        let wrong = try g.avault(["keys", "import", "restored", "--sealed", out], env: ["AVAULT_EXPORT_PASSPHRASE": "not it"])
+        #expect(wrong.code == 2)
+        #expect(wrong.err.hasPrefix("avault: wrong passphrase for the key export \(out)"), "\(wrong.err)")
+        let i = try g.avault(["keys", "import", "restored", "--sealed", out], env: ["AVAULT_EXPORT_PASSPHRASE": exportPass])
+        #expect(i.code == 0, "\(i.err)")
+        for v in [1, 2] {
+            #expect(try g.listed("restored", v)["keyId"] as? String == (try f.listed("c", v)["keyId"] as? String))
+            #expect(try g.listed("restored", v)["created"] as? String == (try f.listed("c", v)["created"] as? String))
+        }
+        #expect(try g.listed("restored", 1)["status"] as? String == "retired")
+        #expect(try g.avault(["keys", "list", "--verify"]).code == 0)
+        #expect(try g.avault(["keys", "reinstate", "restored", "--version", "1"]).code == 0)
+        #expect(try g.avault(["secured", "decrypt", "-", "--key", "restored", "--context", "ctx"], stdin: Data(old.utf8)).out == "old text")
+        // A name that exists, a tampered file.
+        #expect(try g.avault(["keys", "import", "restored", "--sealed", out], env: ["AVAULT_EXPORT_PASSPHRASE": exportPass]).code == 2)
+        let tampered = g.path("tampered.avkx")
+        try CLI.write(text.replacingOccurrences(of: "name: c\n", with: "name: d\n"), to: URL(fileURLWithPath: tampered))
+        let t = try g.avault(["keys", "import", "again", "--sealed", tampered], env: ["AVAULT_EXPORT_PASSPHRASE": exportPass])
+        #expect(t.code == 2, "the header is authenticated: \(t.err)")
+        #expect(try g.avault(["keys", "import", "x", "--sealed", out, "--key-file", out]).code == 64)
+    }
+
+    @Test func anExportedSigningKeyStillSigns() throws {
+        let f = try KeysFixture()
+        #expect(try f.avault(["keys", "generate", "desk", "--signing", "--unprotected"]).code == 0)
+        let secrets = try f.plainSecrets()
+        let out = f.path("desk.avkx")
+        #expect(try f.avault(["keys", "export", "desk", "-o", out], env: ["AVAULT_EXPORT_PASSPHRASE": "export-pass-1"]).code == 0)
+        let g = try KeysFixture()
+        #expect(try g.avault(["keys", "import", "desk", "--sealed", out, "--unprotected"], env: ["AVAULT_EXPORT_PASSPHRASE": "export-pass-1"]).code == 0)
+        #expect(try g.plainSecrets() == secrets)
+        #expect(try g.avault(["keys", "export-public", "desk"]).out == (try f.avault(["keys", "export-public", "desk"]).out))
+        f.expectNoLeaks(of: secrets)
+        g.expectNoLeaks(of: secrets)
+    }
 }

@@ -487,6 +487,44 @@ public final class Keyring {
         }
     }
 
+    /// Adds `entries` — every version of one key with unsealed secrets, as a key export holds
+    /// them — as key `name`, keeping their versions, creation times and statuses. `name` must
+    /// be new; each secret is checked (a signing key's public key against it) and sealed when
+    /// `protected`, which must match the keyring as in ``add(name:algorithm:secret:id:publicKey:protected:now:)``.
+    @discardableResult
+    public func restore(_ entries: [KeyringFile.Entry], as name: String, protected: Bool) throws(AvaultError) -> [KeyringFile.Entry] {
+        guard KeyringFile.isValidName(name) else { throw .invalidKeyName(name) }
+        guard versions(of: name).isEmpty else { throw .keyExists(name: name) }
+        guard let kind = entries.first?.algorithm.kind, entries.allSatisfy({ $0.algorithm.kind == kind }),
+              Set(entries.map(\.version)).count == entries.count,
+              entries.allSatisfy({ (1...KeyringFile.maximumVersion).contains($0.version) }) else {
+            throw .refused("the exported versions are not one key's")
+        }
+        if protected, file.entries.contains(where: { !$0.isSealed }) {
+            throw .keyringProtectionMismatch(keyring: directory, keyringIsProtected: false)
+        }
+        if !protected, file.kdf != nil {
+            throw .keyringProtectionMismatch(keyring: directory, keyringIsProtected: true)
+        }
+        var added: [KeyringFile.Entry] = []
+        for e in entries.sorted(by: { $0.version < $1.version }) {
+            guard case .plain(let secret) = e.secret else { throw .refused("an exported secret is not in the clear inside its seal") }
+            if let clash = file.entries.first(where: { $0.id == e.id }) {
+                throw .keyAlreadyPresent(name: clash.name, version: clash.version, id: e.id)
+            }
+            var entry = e
+            entry.name = name
+            try checkPublicKey(entry, secret)
+            if entry.algorithm != .ed25519, SecuredField.keyID(for: secret).hex != entry.id {
+                throw .refused("exported key version \(e.version) does not have the key id it claims")
+            }
+            if protected { entry.secret = .sealed(try seal(secret, for: entry)) }
+            file.entries.append(entry)
+            added.append(entry)
+        }
+        return added
+    }
+
     /// Re-seals every secret under `newPassphrase` with a fresh salt (and so new keys and a
     /// new authentication code).
     public func changePassphrase(to newPassphrase: SecretBytes) throws(AvaultError) {

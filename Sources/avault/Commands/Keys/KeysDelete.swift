@@ -13,7 +13,7 @@ struct KeysDelete: ParsableCommand {
             Refused while the vault (--vault, else AVAULT_VAULT) still has files under a version \
             to delete, or while the trust store trusts a signing version's public key (revoke or \
             remove it first), unless --force. On a terminal it asks for confirmation; otherwise \
-            it needs --yes. Deleting cannot be undone.
+            it needs --yes. Deleting cannot be undone: 'avault keys export' makes a backup first.
             """)
 
     @OptionGroup var keyring: KeyringOptions
