@@ -189,4 +189,36 @@ import Glibc
         f.expectNoLeaks(of: secrets)
         g.expectNoLeaks(of: secrets)
     }
+
+    @Test func rotatingASigningKeyNamesTheTrustStepOrTakesIt() throws {
+        let f = try KeysFixture()
+        #expect(try f.avault(["keys", "generate", "desk", "--signing"]).code == 0)
+        let pub = f.path("desk.pub")
+        #expect(try f.avault(["keys", "export-public", "desk", "-o", pub]).code == 0)
+        #expect(try f.avault(["keys", "trust", "add", pub, "--name", "The Desk", "--role", "desk"]).code == 0)
+        let plain = try f.avault(["keys", "rotate", "desk"])
+        #expect(plain.code == 0, "\(plain.err)")
+        let v2 = try #require(try f.listed("desk", 2)["keyId"] as? String)
+        #expect(plain.err.contains("avault: note: the new version (key id \(v2)) is not trusted yet"), "\(plain.err)")
+        #expect(plain.err.contains("avault keys trust add desk.pub --name 'The Desk' --role desk"), "\(plain.err)")
+        #expect(try f.json(["keys", "trust", "list"])["keys"].flatMap { $0 as? [[String: Any]] }?.count == 1)
+
+        let trusted = try f.avault(["keys", "rotate", "desk", "--trust"])
+        #expect(trusted.code == 0, "\(trusted.err)")
+        let v3 = try #require(try f.listed("desk", 3)["keyId"] as? String)
+        #expect(trusted.err.contains("trusted the new version (key id \(v3)) as 'The Desk' with roles desk"), "\(trusted.err)")
+        let entries = try #require(try f.json(["keys", "trust", "list"])["keys"] as? [[String: Any]])
+        let entry = try #require(entries.first { $0["keyId"] as? String == v3 })
+        #expect(entry["name"] as? String == "The Desk")
+        #expect(entry["roles"] as? [String] == ["desk"])
+        // The next signature passes the gate.
+        let record = f.path("r.md")
+        try CLI.write("---\ntitle: t\n---\nbody\n", to: URL(fileURLWithPath: record), mode: 0o644)
+        #expect(try f.avault(["sign", record, "--key", "desk"]).code == 0)
+        let v = try f.avault(["verify", record, "--require-role", "desk"])
+        #expect(v.code == 0, "\(v.out)\(v.err)")
+        // A content key has no trust step.
+        #expect(try f.avault(["keys", "generate", "c", "--secret"]).code == 0)
+        #expect(try f.avault(["keys", "rotate", "c"]).err.isEmpty)
+    }
 }

@@ -144,3 +144,26 @@ extension Keyring {
         }
     }
 }
+
+extension TrustStore {
+    /// The trust store's entry for the newest of `versions` (a signing key's older versions)
+    /// that it holds, revoked or not: whose name and roles a new version takes over.
+    public func newestEntry(among versions: [KeyringFile.Entry]) -> TrustStoreFile.Entry? {
+        for v in versions.sorted(by: { $0.version > $1.version }) {
+            if let id = Minisign.KeyID(printed: v.id), let e = file.entry(for: id) { return e }
+        }
+        return nil
+    }
+
+    /// After a rotation of a signing key: trusts `new` under the name and roles of the trust
+    /// store's entry for the newest of `previous` (the versions before it) that it holds, else
+    /// as `fallbackName` with no roles. Returns the name and roles used.
+    @discardableResult
+    public func trustRotated(previous: [KeyringFile.Entry], new: Minisign.PublicKey, fallbackName: String, now: Int64) throws(AvaultError) -> (name: String, roles: [String]) {
+        let old = newestEntry(among: previous)
+        let name = old?.name ?? fallbackName
+        let roles = old?.roles ?? []
+        try add(new, name: name, roles: roles, notBefore: nil, notAfter: nil, now: now)
+        return (name, roles)
+    }
+}
