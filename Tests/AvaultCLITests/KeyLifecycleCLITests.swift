@@ -35,6 +35,25 @@ import Glibc
         #expect(try f.listedKeys().map { $0["version"] as? Int } == [2])
     }
 
+    /// On a terminal (a pseudo-terminal from script(1)) delete asks, and only "y" deletes.
+    @Test func deleteOnATerminalAsksFirst() throws {
+        let f = try KeysFixture()
+        #expect(try f.avault(["keys", "generate", "c", "--secret"]).code == 0)
+        func onTerminal(_ answer: String) throws -> CLI.Result {
+            try CLI.run("/usr/bin/script", ["-qec", "'\(CLI.avaultPath)' keys delete c --keyring '\(f.ring)'", "/dev/null"],
+                        stdin: Data((answer + "\n").utf8), env: ["AVAULT_PASSPHRASE": f.passphrase])
+        }
+        let no = try onTerminal("n")
+        #expect(no.code == 2, "\(no.out)")
+        #expect(no.out.contains("avault: delete key 'c' (1 version)? this cannot be undone [y/N] "), "\(no.out)")
+        #expect(no.out.contains("avault: nothing deleted"), "\(no.out)")
+        #expect(try f.listedKeys().count == 1)
+        let yes = try onTerminal("y")
+        #expect(yes.code == 0, "\(yes.out)")
+        #expect(yes.out.contains("deleted content key 'c' version 1"), "\(yes.out)")
+        #expect(try f.listedKeys().isEmpty)
+    }
+
     /// A 32-byte AES key imported without --legacy-aes-cbc became a content key that could be
     /// neither re-imported (its id is taken) nor retired (its only version): delete undoes it.
     @Test func aMistakenImportIsUndoneByDelete() throws {
@@ -164,6 +183,14 @@ import Glibc
             #expect(try g.listed("restored", v)["created"] as? String == (try f.listed("c", v)["created"] as? String))
         }
         #expect(try g.listed("restored", 1)["status"] as? String == "retired")
+        #expect(i.out == "imported content key 'restored' version 1 (xchacha20poly1305, id \(try f.listed("c", 1)["keyId"] as? String ?? "?"))\n"
+                + "imported content key 'restored' version 2 (xchacha20poly1305, id \(try f.listed("c", 2)["keyId"] as? String ?? "?"))\n")
+        let h = try KeysFixture()
+        let jsonImport = try h.avault(["keys", "import", "r", "--sealed", out, "--json"], env: ["AVAULT_EXPORT_PASSPHRASE": exportPass])
+        let objects = jsonImport.out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(objects.map { $0["version"] as? Int } == [1, 2])
+        #expect(objects.map { $0["current"] as? Bool } == [false, true], "the newest active version is current")
+        #expect(objects.allSatisfy { $0["schemaVersion"] as? Int == 2 })
         #expect(try g.avault(["keys", "list", "--verify"]).code == 0)
         #expect(try g.avault(["keys", "reinstate", "restored", "--version", "1"]).code == 0)
         #expect(try g.avault(["secured", "decrypt", "-", "--key", "restored", "--context", "ctx"], stdin: Data(old.utf8)).out == "old text")

@@ -40,7 +40,8 @@ struct KeysImport: ParsableCommand {
 
     private func importSealed(_ path: String) throws {
         let added = try keyring.open().importExport(name: name, file: path, passphrase: exportPassphrase(exportPassphraseFile), protected: !unprotected)
-        for entry in added { printEntry(entry, json: json, verb: "imported") }
+        let current = added.last { $0.retired == nil }?.version
+        for entry in added { printEntry(entry, json: json, verb: "imported", current: entry.version == current) }
     }
 
     private func importKeyFile(_ path: String) throws {
