@@ -78,7 +78,7 @@ extension AvaultError {
         case let .unsealedSecrets(_, _, directory):
             return "if they are yours, run 'avault keys upgrade --seal-unprotected' to seal them under the passphrase; "
                 + "if you did not put them there, someone who can write \(directory) did: do not upgrade, restore a backup you trust"
-        case .keyStillNeeded: return "re-encrypt them first: 'avault vault rewrap' (keys delete --force deletes it anyway)"
+        case .keyStillNeeded: return "re-encrypt them first: 'avault vault rewrap'"
         case let .keyStillTrusted(_, _, keyID, _, _):
             return "revoke it ('avault keys trust revoke \(keyID)') or remove it ('avault keys trust remove \(keyID)') first, or pass --force"
         case let .onlyActiveVersion(key, _): return "rotate first: 'avault keys rotate \(key)'"

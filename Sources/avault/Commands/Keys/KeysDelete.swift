@@ -39,9 +39,21 @@ struct KeysDelete: ParsableCommand {
             }
         }
         let store = try TrustStore(path: TrustStore.location(explicit: trustStore, keyringDirectory: ring.directory))
-        let deleted = try ring.deleteKey(name: name, version: version, vault: FileVaultStorage(directory: Vault.location(explicit: vault)),
+        let deleted: [KeyringFile.Entry]
+        do {
+            deleted = try ring.deleteKey(name: name, version: version, vault: FileVaultStorage(directory: Vault.location(explicit: vault)),
                                          trustStore: store, force: force)
+        } catch {
+            throw Self.explained(error)
+        }
         Terminal.writeStdout(deleted.map { "deleted \($0.summary)\n" }.joined())
+    }
+
+    /// A version the vault still needs: here --force is the way around it, and what it costs.
+    private static func explained(_ error: AvaultError) -> Error {
+        guard case .keyStillNeeded = error else { return error }
+        return Failure(message: error.message, hint: "re-encrypt them first with 'avault vault rewrap', or pass --force to delete it anyway: what it encrypted is then lost",
+                       code: error.exitCode)
     }
 }
 
@@ -51,3 +63,4 @@ func askYes(_ question: String) -> Bool {
     guard let line = readLine(strippingNewline: true) else { return false }
     return ["y", "yes"].contains(line.lowercased())
 }
+
