@@ -478,7 +478,7 @@ private func expectTampered(_ r: CLI.Result, _ detail: String? = nil, sourceLoca
         #expect(lines.last?.hasPrefix("mac: ") == true)
         // The same keys: names, versions and ids; the secrets still open what they opened.
         let keys = try f.listedKeys()
-        #expect(keys.map { "\($0["name"] as? String ?? "") \($0["version"] as? Int ?? 0) \($0["id"] as? String ?? "")" } == [
+        #expect(keys.map { "\($0["name"] as? String ?? "") \($0["version"] as? Int ?? 0) \($0["keyId"] as? String ?? "")" } == [
             "demo-content 1 34dda81fc44e46c8", "demo-desk 1 2F2D13E212EF42E9", "demo-legacy 1 0496d287e7cf792a", "demo-legacy 2 b2865b0bb7376982",
         ])
         let d = try f.avault(["secured", "decrypt", "--record", "Fixtures/records/demo-v2.md", "--key", "demo-content"], cwd: CLI.repoRoot)

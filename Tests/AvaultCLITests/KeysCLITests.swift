@@ -57,7 +57,7 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
             #expect(k["current"] as? Bool == true)
             let created = try #require(k["created"] as? String)
             #expect(created.count == 20 && created.hasSuffix("Z") && created.dropFirst(10).hasPrefix("T"))
-            let id = try #require(k["id"] as? String)
+            let id = try #require(k["keyId"] as? String)
             #expect(id.count == 16)
         }
         let content = keys[0], signer = keys[1], throwaway = keys[2]
@@ -65,12 +65,12 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         #expect(content["algorithm"] as? String == "xchacha20poly1305")
         #expect(content["protected"] as? Bool == true)
         #expect(content["publicKey"] == nil)
-        #expect((content["id"] as? String).map { $0 == $0.lowercased() && $0.allSatisfy(\.isHexDigit) } == true)
-        #expect(c.out.contains("id \(content["id"] as? String ?? "?")"))
+        #expect((content["keyId"] as? String).map { $0 == $0.lowercased() && $0.allSatisfy(\.isHexDigit) } == true)
+        #expect(c.out.contains("id \(content["keyId"] as? String ?? "?")"))
         #expect(signer["kind"] as? String == "signing")
         #expect(signer["algorithm"] as? String == "ed25519")
         #expect(signer["protected"] as? Bool == true)
-        let signerID = try #require(signer["id"] as? String)
+        let signerID = try #require(signer["keyId"] as? String)
         #expect(signerID == signerID.uppercased() && signerID.allSatisfy(\.isHexDigit))
         // publicKey is minisign's base64 line: "Ed" ‖ key id (little-endian of the printed id) ‖ 32 bytes.
         let pkLine = try #require(signer["publicKey"] as? String)
@@ -91,7 +91,7 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         let second = try f.json(["keys", "generate", "second", "--secret"])
         #expect(second["name"] as? String == "second")
         #expect(second["current"] as? Bool == true)
-        #expect(try f.listed("second", 1)["id"] as? String == second["id"] as? String)
+        #expect(try f.listed("second", 1)["keyId"] as? String == second["keyId"] as? String)
 
         f.expectNoLeaks(of: try g.plainSecrets())
         g.expectNoLeaks(of: try g.plainSecrets())
@@ -295,15 +295,15 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         let f = try KeysFixture()
         #expect(try f.avault(["keys", "generate", "c", "--secret"]).code == 0)
         #expect(try f.avault(["keys", "generate", "other", "--secret"]).code == 0)
-        let v1ID = try #require(try f.listed("c", 1)["id"] as? String)
+        let v1ID = try #require(try f.listed("c", 1)["keyId"] as? String)
         let v1Blob = try f.encrypt("from version one", key: "c")
         #expect(v1Blob.hasPrefix("v2;\(v1ID);"))
 
         let rotated = try f.json(["keys", "rotate", "c"])
         #expect(rotated["version"] as? Int == 2)
         let v2 = try f.listed("c", 2)
-        let v2ID = try #require(v2["id"] as? String)
-        #expect(rotated["id"] as? String == v2ID)
+        let v2ID = try #require(v2["keyId"] as? String)
+        #expect(rotated["keyId"] as? String == v2ID)
         #expect(v2ID != v1ID)
         #expect(v2["current"] as? Bool == true)
         #expect(v2["protected"] as? Bool == true)
@@ -316,7 +316,7 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         // New blobs are made with version 2.
         let v2Blob = try f.encrypt("from version two", key: "c")
         let inspect = try f.json(["secured", "inspect", v2Blob], keyring: false)
-        #expect(inspect["kid"] as? String == v2ID)
+        #expect(inspect["keyId"] as? String == v2ID)
 
         // Version 1 blobs still decrypt.
         let old = try f.avault(["secured", "decrypt", v1Blob, "--key", "c", "--context", "ctx"])

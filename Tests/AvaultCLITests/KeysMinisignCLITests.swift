@@ -17,7 +17,7 @@ import Testing
         #expect(imported["protected"] as? Bool == true)
         let pubText = String(decoding: minisignPub, as: UTF8.self)
         let lines = pubText.split(separator: "\n")
-        #expect(lines.first == "untrusted comment: minisign public key \(minisignIDText(imported["id"] as? String ?? "?"))")
+        #expect(lines.first == "untrusted comment: minisign public key \(minisignIDText(imported["keyId"] as? String ?? "?"))")
         #expect(imported["publicKey"] as? String == lines.last.map(String.init))
 
         let exported = try f.avault(["keys", "export-public", "mx"])
@@ -94,7 +94,7 @@ import Testing
         // The exported key imports back into another keyring with the same id and public key.
         let g = try KeysFixture()
         let back = try g.json(["keys", "import-minisign", "S", "--secret", sk])
-        #expect(back["id"] as? String == (try f.listed("S", 1)["id"] as? String))
+        #expect(back["keyId"] as? String == (try f.listed("S", 1)["keyId"] as? String))
         #expect(try g.avault(["keys", "export-public", "S"]).stdout == (try Data(contentsOf: URL(fileURLWithPath: pk))))
 
         // export-minisign never overwrites without --force; the refused file stays as it was.

@@ -43,7 +43,7 @@ func privateKey(_ name: String, in dir: URL) throws -> String {
         #expect(object["format"] as? String == "v2")
         #expect(object["nonceBytes"] as? Int == 24)
         #expect(object["tagBytes"] as? Int == 16)
-        let kid = try #require(object["kid"] as? String)
+        let kid = try #require(object["keyId"] as? String)
         #expect(blob.hasPrefix("v2;" + kid + ";"))
     }
 

@@ -115,7 +115,7 @@ import Glibc
         try CLI.write(Hex.encode(sharedBytes), to: URL(fileURLWithPath: keyFile))
         #expect(try f.avault(["keys", "import", "shared", "--key-file", keyFile, "--unprotected"]).code == 0)
         let keys = try #require(try f.json(["keys", "list"])["keys"] as? [[String: Any]])
-        let sharedID = try #require(keys.first { $0["name"] as? String == "shared" }?["id"] as? String)
+        let sharedID = try #require(keys.first { $0["name"] as? String == "shared" }?["keyId"] as? String)
         let sharedKid = try #require(KeyID(hex: sharedID))
         try f.put("doc", Data("before".utf8))
         let envelopesBefore = try f.envelopeFiles().envelopes
@@ -131,7 +131,7 @@ import Glibc
         // Rewriting the log's first entry too: the log is no longer the one the keyring saw.
         try VaultForge.rewriteLog(f) { lines in
             lines[0] = lines[0].replacingOccurrences(of: "\"key\":\"drafts\"", with: "\"key\":\"shared\"")
-                .replacingOccurrences(of: keys.first { $0["name"] as? String == "drafts" }!["id"] as! String, with: sharedKid.hex)
+                .replacingOccurrences(of: keys.first { $0["name"] as? String == "drafts" }!["keyId"] as! String, with: sharedKid.hex)
         }
         try VaultForge.pointConfig(f, at: "shared", key: shared, kid: sharedKid)
         let r = try f.avault(["vault", "put", "doc", "-"], stdin: Data("the next draft".utf8))

@@ -9,12 +9,13 @@ import Glibc
 @Suite struct VaultRotationTests {
     static func kid(_ f: VaultFixture, version: Int) throws -> String {
         let keys = try #require(try f.json(["keys", "list"])["keys"] as? [[String: Any]])
-        return try #require(keys.first { $0["name"] as? String == f.keyName && $0["version"] as? Int == version }?["id"] as? String)
+        return try #require(keys.first { $0["name"] as? String == f.keyName && $0["version"] as? Int == version }?["keyId"] as? String)
     }
 
     static func keysInUse(_ f: VaultFixture, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Int] {
         let o = try f.json(["vault", "keys-in-use"], sourceLocation: sourceLocation)
-        return o.compactMapValues { $0 as? Int }
+        let keys = try #require(o["keys"] as? [[String: Any]], sourceLocation: sourceLocation)
+        return Dictionary(uniqueKeysWithValues: keys.compactMap { k in (k["keyId"] as? String).map { ($0, k["files"] as? Int ?? -1) } })
     }
 
     @Test func rotateRewrapRetireAndEveryVersionStillReads() throws {
@@ -44,7 +45,7 @@ import Glibc
         #expect(text.out.contains("\(kid1)  drafts version 1  4 files"), "\(text.out)")
         #expect(text.out.contains("\(kid2)  drafts version 2  3 files"), "\(text.out)")
         let history = try #require(try f.json(["vault", "history", "A"])["versions"] as? [[String: Any]])
-        #expect(history.map { $0["kid"] as? String } == [kid1, kid1, kid2])
+        #expect(history.map { $0["keyId"] as? String } == [kid1, kid1, kid2])
 
         // Retiring version 1 is refused while the vault needs it: with --vault, and through AVAULT_VAULT.
         for args in [["--vault", f.vault], []] {
@@ -61,7 +62,7 @@ import Glibc
         #expect(rw.code == 0, "\(rw.err)")
         #expect(rw.out == "rewrapped 3 versions\n", "\(rw.out)")
         #expect(try Self.keysInUse(f) == [kid2: 5 + 2])
-        #expect(try #require(try f.json(["vault", "history", "A"])["versions"] as? [[String: Any]]).allSatisfy { $0["kid"] as? String == kid2 })
+        #expect(try #require(try f.json(["vault", "history", "A"])["versions"] as? [[String: Any]]).allSatisfy { $0["keyId"] as? String == kid2 })
         #expect(try f.avault(["vault", "rewrap"]).out == "rewrapped 0 versions\n")
 
         let retire = try f.avault(["keys", "retire", "drafts", "--version", "1", "--vault", f.vault])

@@ -96,7 +96,7 @@ import Glibc
 
     @Test func putListAndHistoryJSON() throws {
         let f = try VaultFixture()
-        let kid = try #require(try f.json(["keys", "list"])["keys"].flatMap { $0 as? [[String: Any]] }?.first?["id"] as? String)
+        let kid = try #require(try f.json(["keys", "list"])["keys"].flatMap { $0 as? [[String: Any]] }?.first?["keyId"] as? String)
 
         let p = try f.avault(["vault", "put", "--json", "--content-type", "text/markdown", "b/article", "-"], stdin: Data("hello\n".utf8))
         #expect(p.code == 0, "\(p.err)")
@@ -104,7 +104,7 @@ import Glibc
         #expect(stored["id"] as? String == "b/article")
         #expect(stored["version"] as? Int == 1)
         #expect(stored["size"] as? Int == 6)
-        #expect(Set(stored.keys) == ["id", "version", "size"])
+        #expect(Set(stored.keys) == ["schemaVersion", "id", "version", "size"])
         try f.put("b/article", Data(repeating: 7, count: 70000))
         try f.put("a/other", Data("x".utf8))
         try f.put("c/gone", Data("bye".utf8))
@@ -114,8 +114,8 @@ import Glibc
         let objects = try #require(list["objects"] as? [[String: Any]])
         #expect(objects.map { $0["id"] as? String } == ["a/other", "b/article", "c/gone"], "sorted by ID")
         for o in objects {
-            #expect(Set(o.keys) == ["id", "versions", "latestSize", "updated", "kid", "removed"], "\(o.keys)")
-            #expect(o["kid"] as? String == kid)
+            #expect(Set(o.keys) == ["id", "versions", "latestSize", "updated", "keyId", "removed"], "\(o.keys)")
+            #expect(o["keyId"] as? String == kid)
             let updated = try #require(o["updated"] as? String)
             #expect(updated.count == 20 && updated.hasSuffix("Z") && Array(updated)[10] == "T", "\(updated)")
         }
@@ -129,7 +129,7 @@ import Glibc
         #expect((prefixed["objects"] as? [[String: Any]])?.map { $0["id"] as? String } == ["b/article"])
 
         let history = try f.json(["vault", "history", "b/article"])
-        #expect(Set(history.keys) == ["id", "removed", "versions"])
+        #expect(Set(history.keys) == ["schemaVersion", "id", "removed", "versions"])
         #expect(history["id"] as? String == "b/article")
         #expect(history["removed"] is NSNull)
         let versions = try #require(history["versions"] as? [[String: Any]])
@@ -139,8 +139,8 @@ import Glibc
         #expect(versions[0]["contentType"] as? String == "text/markdown")
         #expect(versions[1]["contentType"] is NSNull)
         for v in versions {
-            #expect(Set(v.keys) == ["version", "size", "created", "contentType", "kid"])
-            #expect(v["kid"] as? String == kid)
+            #expect(Set(v.keys) == ["version", "size", "created", "contentType", "keyId"])
+            #expect(v["keyId"] as? String == kid)
             #expect((v["created"] as? String)?.hasSuffix("Z") == true)
         }
         let gone = try f.json(["vault", "history", "c/gone"])

@@ -99,11 +99,8 @@ extension Keyring {
     /// Retires `version` of `name`. Refused for the only active version, and while the vault
     /// in `vault` (when one exists there) still needs that version.
     public func retireKey(name: String, version: Int, vault storage: VaultStorage?, now: Int64) throws(AvaultError) {
-        if let storage, try storage.exists(), let entry = versions(of: name).first(where: { $0.version == version }) {
-            let vault = try Vault(storage: storage, keyring: self)
-            if vault.config.keyName == name, let files = try vault.keysInUse()[entry.id], !files.isEmpty {
-                throw .keyStillNeeded(key: name, version: version, vault: storage.location, files: files)
-            }
+        if let entry = versions(of: name).first(where: { $0.version == version }) {
+            try checkNotNeeded(entry, byVault: storage)
         }
         try update { ring throws(AvaultError) in try ring.retire(name: name, version: version, now: now) }
     }

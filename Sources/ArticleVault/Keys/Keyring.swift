@@ -443,6 +443,88 @@ public final class Keyring {
         file.entries[index].retired = RFC3339.format(now)
     }
 
+    /// Removes `version` of `name`, or every version when `version` is nil; returns what was
+    /// removed. (Whether anything still needs it is ``deleteKey(name:version:vault:trustStore:force:)``'s question.)
+    @discardableResult
+    public func remove(name: String, version: Int?) throws(AvaultError) -> [KeyringFile.Entry] {
+        let all = versions(of: name)
+        guard !all.isEmpty else { throw noSuchKey(name) }
+        let removed = all.filter { version == nil || $0.version == version }
+        if let version, removed.isEmpty { throw .noSuchKeyVersion(key: name, version: version, versions: all.map(\.version)) }
+        file.entries.removeAll { $0.name == name && (version == nil || $0.version == version) }
+        return removed
+    }
+
+    /// Makes the retired `version` of `name` active again (undoes ``retire(name:version:now:)``).
+    public func reinstate(name: String, version: Int) throws(AvaultError) {
+        let all = versions(of: name)
+        guard !all.isEmpty else { throw noSuchKey(name) }
+        guard let index = file.entries.firstIndex(where: { $0.name == name && $0.version == version }) else {
+            throw .noSuchKeyVersion(key: name, version: version, versions: all.map(\.version))
+        }
+        guard file.entries[index].retired != nil else { throw .refused("key '\(name)' version \(version) is not retired") }
+        file.entries[index].retired = nil
+    }
+
+    /// Renames every version of `old` to `new`. A sealed secret's associated data names its
+    /// key, so each is unsealed and sealed again for its new name, and checked to open.
+    public func rename(_ old: String, to new: String) throws(AvaultError) {
+        guard KeyringFile.isValidName(new) else { throw .invalidKeyName(new) }
+        guard !versions(of: old).isEmpty else { throw noSuchKey(old) }
+        guard versions(of: new).isEmpty else { throw .keyExists(name: new) }
+        for i in file.entries.indices where file.entries[i].name == old {
+            let secret = try secret(of: file.entries[i])
+            file.entries[i].name = new
+            guard file.entries[i].isSealed else { continue }
+            let key = try unlock().seal
+            let sealed = try Self.seal(secret, for: file.entries[i], with: key)
+            let reopened = try Self.open(sealed, file.entries[i], key, associatedData: file.entries[i].associatedData,
+                                         or: .refused("key '\(old)' version \(file.entries[i].version) did not re-seal as meant; nothing was written"))
+            guard reopened == secret else {
+                throw .refused("key '\(old)' version \(file.entries[i].version) did not re-seal as meant; nothing was written")
+            }
+            file.entries[i].secret = .sealed(sealed)
+        }
+    }
+
+    /// Adds `entries` — every version of one key with unsealed secrets, as a key export holds
+    /// them — as key `name`, keeping their versions, creation times and statuses. `name` must
+    /// be new; each secret is checked (a signing key's public key against it) and sealed when
+    /// `protected`, which must match the keyring as in ``add(name:algorithm:secret:id:publicKey:protected:now:)``.
+    @discardableResult
+    public func restore(_ entries: [KeyringFile.Entry], as name: String, protected: Bool) throws(AvaultError) -> [KeyringFile.Entry] {
+        guard KeyringFile.isValidName(name) else { throw .invalidKeyName(name) }
+        guard versions(of: name).isEmpty else { throw .keyExists(name: name) }
+        guard let kind = entries.first?.algorithm.kind, entries.allSatisfy({ $0.algorithm.kind == kind }),
+              Set(entries.map(\.version)).count == entries.count,
+              entries.allSatisfy({ (1...KeyringFile.maximumVersion).contains($0.version) }) else {
+            throw .refused("the exported versions are not one key's")
+        }
+        if protected, file.entries.contains(where: { !$0.isSealed }) {
+            throw .keyringProtectionMismatch(keyring: directory, keyringIsProtected: false)
+        }
+        if !protected, file.kdf != nil {
+            throw .keyringProtectionMismatch(keyring: directory, keyringIsProtected: true)
+        }
+        var added: [KeyringFile.Entry] = []
+        for e in entries.sorted(by: { $0.version < $1.version }) {
+            guard case .plain(let secret) = e.secret else { throw .refused("an exported secret is not in the clear inside its seal") }
+            if let clash = file.entries.first(where: { $0.id == e.id }) {
+                throw .keyAlreadyPresent(name: clash.name, version: clash.version, id: e.id)
+            }
+            var entry = e
+            entry.name = name
+            try checkPublicKey(entry, secret)
+            if entry.algorithm != .ed25519, SecuredField.keyID(for: secret).hex != entry.id {
+                throw .refused("exported key version \(e.version) does not have the key id it claims")
+            }
+            if protected { entry.secret = .sealed(try seal(secret, for: entry)) }
+            file.entries.append(entry)
+            added.append(entry)
+        }
+        return added
+    }
+
     /// Re-seals every secret under `newPassphrase` with a fresh salt (and so new keys and a
     /// new authentication code).
     public func changePassphrase(to newPassphrase: SecretBytes) throws(AvaultError) {

@@ -63,6 +63,8 @@ public enum AvaultError: Error, Sendable {
     case unsealedSecrets(path: String, keys: [String], directory: String)
     /// A vault still needs the key version.
     case keyStillNeeded(key: String, version: Int, vault: String, files: [String])
+    /// The trust store trusts the public key of the signing key version (as `name`).
+    case keyStillTrusted(key: String, version: Int, keyID: String, name: String, store: String)
     /// The key version is the only active one.
     case onlyActiveVersion(key: String, version: Int)
     /// The key has reached ``KeyringFile/maximumVersion``.
@@ -206,6 +208,8 @@ public enum AvaultError: Error, Sendable {
         case let .keyStillNeeded(key, version, vault, files):
             let shown = files.prefix(5).joined(separator: ", ") + (files.count > 5 ? ", …" : "")
             return "the vault at \(vault) still needs key '\(key)' version \(version) for \(files.count) file\(files.count == 1 ? "" : "s"): \(shown)"
+        case let .keyStillTrusted(key, version, keyID, name, store):
+            return "the trust store \(store) trusts key '\(key)' version \(version) (key id \(keyID)) as '\(name)'"
         case let .onlyActiveVersion(key, version):
             return "version \(version) is the only active version of '\(key)'"
         case let .lastKeyVersion(key):

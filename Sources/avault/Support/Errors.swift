@@ -79,6 +79,8 @@ extension AvaultError {
             return "if they are yours, run 'avault keys upgrade --seal-unprotected' to seal them under the passphrase; "
                 + "if you did not put them there, someone who can write \(directory) did: do not upgrade, restore a backup you trust"
         case .keyStillNeeded: return "re-encrypt them first: 'avault vault rewrap'"
+        case let .keyStillTrusted(_, _, keyID, _, _):
+            return "revoke it ('avault keys trust revoke \(keyID)') or remove it ('avault keys trust remove \(keyID)') first, or pass --force"
         case let .onlyActiveVersion(key, _): return "rotate first: 'avault keys rotate \(key)'"
         case .lastKeyVersion: return "generate a key under a new name"
         case .invalidKeyName: return "use 1 to 64 letters, digits, '.', '_' or '-', not starting with '.' or '-'"

@@ -30,17 +30,19 @@ func now() -> Int64 { Int64(time(nil)) }
 
 extension KeyringFile.Entry {
     /// The stable JSON form documented in docs/cli.md.
-    func json(current: Bool) -> FieldValue {
+    func json(current: Bool) -> FieldValue { .object(jsonPairs(current: current)) }
+
+    func jsonPairs(current: Bool) -> [(key: String, value: FieldValue)] {
         var pairs: [(key: String, value: FieldValue)] = [
             ("name", .string(name)), ("kind", .string(algorithm.kind.rawValue)), ("algorithm", .string(algorithm.rawValue)),
-            ("version", .number(Double(version))), ("id", .string(id)), ("created", .string(created)),
+            ("version", .number(Double(version))), ("keyId", .string(id)), ("created", .string(created)),
             ("status", .string(retired == nil ? "active" : "retired")), ("retired", retired.map(FieldValue.string) ?? .null),
             ("current", .bool(current)), ("protected", .bool(isProtected)),
         ]
         if let publicKey, let keyID = Minisign.KeyID(printed: id) {
             pairs.append(("publicKey", .string(Minisign.PublicKey(keyID: keyID, key: publicKey).line)))
         }
-        return .object(pairs)
+        return pairs
     }
 
     var isProtected: Bool {

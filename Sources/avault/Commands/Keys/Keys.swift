@@ -13,7 +13,8 @@ struct Keys: ParsableCommand {
 
             \(exitCodeHelp)
             """,
-        subcommands: [KeysGenerate.self, KeysImport.self, KeysList.self, KeysRotate.self, KeysRetire.self,
+        subcommands: [KeysGenerate.self, KeysImport.self, KeysList.self, KeysRotate.self, KeysRetire.self, KeysReinstate.self, KeysDelete.self,
+                      KeysRename.self, KeysExport.self,
                       KeysExportPublic.self, KeysImportMinisign.self, KeysExportMinisign.self, KeysPasswd.self, KeysUpgrade.self, Trust.self]
     )
 }

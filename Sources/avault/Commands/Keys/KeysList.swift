@@ -24,8 +24,8 @@ struct KeysList: ParsableCommand {
         let currentVersions = Dictionary(grouping: entries.filter { $0.retired == nil }, by: \.name).mapValues { $0.map(\.version).max()! }
         if json {
             let keys = entries.map { $0.json(current: currentVersions[$0.name] == $0.version) }
-            Terminal.writeStdout(FieldValue.object([("keyring", .string(ring.directory)), ("protected", .bool(ring.isProtected)),
-                                                    ("verified", .bool(verified)), ("keys", .array(keys))]).jsonText + "\n")
+            JSONOutput.print([("keyring", .string(ring.directory)), ("protected", .bool(ring.isProtected)),
+                              ("verified", .bool(verified)), ("keys", .array(keys))])
             return
         }
         if entries.isEmpty {

@@ -16,9 +16,9 @@ enum GeneratedKind: String, EnumerableFlag {
     var kind: KeyKind { self == .signing ? .signing : .content }
 }
 
-func printEntry(_ entry: KeyringFile.Entry, json: Bool, verb: String) {
+func printEntry(_ entry: KeyringFile.Entry, json: Bool, verb: String, current: Bool = true) {
     if json {
-        Terminal.writeStdout(entry.json(current: true).jsonText + "\n")
+        JSONOutput.print(entry.jsonPairs(current: current))
     } else {
         Terminal.writeStdout("\(verb) \(entry.summary)\n")
     }

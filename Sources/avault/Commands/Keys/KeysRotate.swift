@@ -1,17 +1,43 @@
 import ArgumentParser
 import ArticleVault
+import VaultFormat
 
 struct KeysRotate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rotate",
-        abstract: "Add a new version of a key; it encrypts and signs from now on, older versions still decrypt and verify.")
+        abstract: "Add a new version of a key; it encrypts and signs from now on, older versions still decrypt and verify.",
+        discussion: """
+            A new signing version is not trusted until its public key is in the trust store: \
+            --trust adds it, under the name and roles of the version it replaces (or the key's \
+            name); without --trust a note says how.
+            """)
 
     @OptionGroup var keyring: KeyringOptions
     @Argument(help: "The key's name.") var name: String
     @Flag(help: "Print the new version as JSON.") var json = false
+    @Flag(help: "Signing keys: trust the new public key in the trust store, as the previous version is trusted.") var trust = false
+    @Option(name: .customLong("trust-store"), help: ArgumentHelp("With --trust: the trust store (default: trust.avt in the keyring directory).", valueName: "file"))
+    var trustStore: String?
 
     func run() throws {
-        let added = try keyring.open().rotateKey(name: name, now: now())
+        let ring = try keyring.open()
+        let added = try ring.rotateKey(name: name, now: now())
         printEntry(added, json: json, verb: "rotated to")
+        guard added.algorithm == .ed25519, let id = Minisign.KeyID(printed: added.id), let bytes = added.publicKey else {
+            if trust { Terminal.note("--trust does nothing for a \(added.algorithm.kind) key") }
+            return
+        }
+        let store = try TrustStore(path: TrustStore.location(explicit: trustStore, keyringDirectory: ring.directory))
+        let previous = ring.versions(of: name).filter { $0.version != added.version }
+        if trust {
+            let (trustedName, roles) = try store.trustRotated(previous: previous, new: Minisign.PublicKey(keyID: id, key: bytes), fallbackName: name, now: now())
+            Terminal.note("trusted the new version (key id \(added.id)) as '\(trustedName)'\(roles.isEmpty ? "" : " with roles \(roles.joined(separator: ", "))") in \(store.path)")
+            return
+        }
+        let entry = store.newestEntry(among: previous)
+        let roles = (entry?.roles ?? []).map { " --role \($0)" }.joined()
+        Terminal.note("the new version (key id \(added.id)) is not trusted yet: signatures it makes fail verification until it is")
+        Terminal.writeStderr("avault: hint: avault keys export-public \(name) -o \(name).pub && avault keys trust add \(name).pub --name '\(entry?.name ?? name)'\(roles)"
+                             + " (or rotate with --trust)\n")
     }
 }

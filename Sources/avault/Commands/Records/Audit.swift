@@ -66,10 +66,12 @@ struct Audit: ParsableCommand {
 
         if json {
             func counts(_ d: [String: Int]) -> FieldValue { .object(d.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) }) }
-            let object: FieldValue = .object([
-                ("records", .number(Double(reports.count))), ("passed", .number(Double(reports.count - failing))),
-                ("failing", .number(Double(failing))), ("unsigned", .number(Double(outcomes["unsigned"] ?? 0))),
-                ("outcomes", counts(outcomes)), ("secured", counts(secured)),
+            func every(_ names: [String], _ d: [String: Int]) -> FieldValue { .object(names.map { ($0, JSONOutput.count(d[$0] ?? 0)) }) }
+            let object = JSONOutput.document([
+                ("records", JSONOutput.count(reports.count)), ("passed", JSONOutput.count(reports.count - failing)),
+                ("failed", JSONOutput.count(failing)), ("unsigned", JSONOutput.count(outcomes["unsigned"] ?? 0)),
+                ("outcomes", every(RecordOutcome.allCases.map(\.rawValue), outcomes)),
+                ("secured", every(["none", "v1", "v2", "malformed"], secured)),
                 ("bySigner", counts(bySigner)),
                 ("byKeyId", .object(byKey.sorted { $0.key < $1.key }.map { key, v in
                     (key, .object([("signer", v.signer.map(FieldValue.string) ?? .null), ("roles", .array(v.roles.map(FieldValue.string))),
@@ -81,7 +83,7 @@ struct Audit: ParsableCommand {
             Terminal.writeStdout(object.jsonText + "\n")
             return
         }
-        var out = "records: \(reports.count) (\(reports.count - failing) pass, \(failing) fail, \(outcomes["unsigned"] ?? 0) unsigned)\n"
+        var out = "records: \(reports.count) (\(reports.count - failing) passed, \(failing) failed, \(outcomes["unsigned"] ?? 0) unsigned)\n"
         out += "outcomes: " + RecordOutcome.allCases.compactMap { o in outcomes[o.rawValue].map { "\(o.rawValue) \($0)" } }.joined(separator: ", ") + "\n"
         out += "secured: " + ["none", "v1", "v2", "malformed"].map { "\($0) \(secured[$0] ?? 0)" }.joined(separator: ", ")
         out += (secured["v1"] ?? 0) > 0 ? "  (\(secured["v1"]!) still legacy v1: see 'avault migrate')\n" : "\n"

@@ -101,7 +101,7 @@ struct Verify: ParsableCommand {
             var out = ""
             out.reserveCapacity(reports.count * 200)
             for r in reports { out += r.json.jsonText + "\n" }
-            let summary: FieldValue = .object([
+            let summary = JSONOutput.document([
                 ("type", .string("summary")), ("records", .number(Double(reports.count))),
                 ("passed", .number(Double(passed))), ("failed", .number(Double(reports.count - passed))),
                 ("outcomes", .object(RecordOutcome.allCases.map { ($0.rawValue, .number(Double(counts[$0.rawValue] ?? 0))) })),

@@ -26,7 +26,7 @@ struct TrustOptions: ParsableArguments {
 extension RecordReport {
     /// The JSON Lines object documented in docs/cli.md.
     var json: FieldValue {
-        .object([
+        JSONOutput.document([
             ("type", .string("record")), ("path", .string(path)), ("outcome", .string(outcome.rawValue)),
             ("passed", .bool(passed)), ("reason", reason.map(FieldValue.string) ?? .null),
             ("line", line.map { .number(Double($0)) } ?? .null),
@@ -34,7 +34,7 @@ extension RecordReport {
                 .object([
                     ("keyId", .string(s.keyID)), ("status", .string(s.status.rawValue)), ("detached", .bool(detached)), ("signer", s.signer.map(FieldValue.string) ?? .null),
                     ("roles", .array(s.roles.map(FieldValue.string))),
-                    ("timestamp", s.timestamp.map { .number(Double($0)) } ?? .null), ("reason", s.reason.map(FieldValue.string) ?? .null),
+                    ("timestamp", JSONOutput.time(s.timestamp)), ("reason", s.reason.map(FieldValue.string) ?? .null),
                 ])
             })),
             ("secured", .object([("format", .string(secured)), ("keyId", securedKeyID.map(FieldValue.string) ?? .null),

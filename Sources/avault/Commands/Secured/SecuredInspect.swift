@@ -33,7 +33,7 @@ struct SecuredInspect: ParsableCommand {
                 fields += [
                     ("algorithm", .string("XChaCha20-Poly1305")),
                     ("authenticated", .bool(true)),
-                    ("kid", .string(kid.hex)),
+                    ("keyId", .string(kid.hex)),
                     ("nonceBytes", .number(Double(nonce.count))),
                     ("ciphertextBytes", .number(Double(sealed.count - SecuredBlob.v2TagSize))),
                     ("tagBytes", .number(Double(SecuredBlob.v2TagSize))),
@@ -46,7 +46,7 @@ struct SecuredInspect: ParsableCommand {
         }
 
         if json {
-            Terminal.writeStdout(FieldValue.object(fields).jsonText + "\n")
+            JSONOutput.print(fields)
         } else {
             let width = fields.map(\.key.count).max() ?? 0
             var out = ""

@@ -11,13 +11,13 @@ struct VaultHistory: ParsableCommand {
     func run() throws {
         let object = try options.open().history(id)
         if json {
-            Terminal.writeStdout(FieldValue.object([
+            JSONOutput.print([
                 ("id", .string(object.id)), ("removed", object.deleted.map(FieldValue.string) ?? .null),
                 ("versions", .array(object.versions.map { v in
                     .object([("version", .number(Double(v.number))), ("size", .number(Double(v.size))), ("created", .string(v.created)),
-                             ("contentType", v.contentType.map(FieldValue.string) ?? .null), ("kid", .string(v.kid))])
+                             ("contentType", v.contentType.map(FieldValue.string) ?? .null), ("keyId", .string(v.kid))])
                 })),
-            ]).jsonText + "\n")
+            ])
             return
         }
         var out = ""

@@ -11,7 +11,7 @@ struct VaultList: ParsableCommand {
     func run() throws {
         let objects = try options.open().readIndex().filter { prefix == nil || $0.id.hasPrefix(prefix!) }.sorted { $0.id < $1.id }
         if json {
-            Terminal.writeStdout(FieldValue.object([("objects", .array(objects.map(\.json)))]).jsonText + "\n")
+            JSONOutput.print([("objects", .array(objects.map(\.json)))])
             return
         }
         var out = objects.isEmpty ? "no objects\n" : ""

@@ -24,7 +24,7 @@ func printStored(_ stored: [(id: String, version: Int, size: Int)], json: Bool) 
     var out = ""
     for s in stored {
         out += json
-            ? FieldValue.object([("id", .string(s.id)), ("version", .number(Double(s.version))), ("size", .number(Double(s.size)))]).jsonText + "\n"
+            ? JSONOutput.document([("id", .string(s.id)), ("version", .number(Double(s.version))), ("size", .number(Double(s.size)))]).jsonText + "\n"
             : "stored \(s.id) version \(s.version) (\(s.size) bytes)\n"
     }
     Terminal.writeStdout(out)
@@ -36,7 +36,7 @@ extension VaultFiles.Object {
             ("id", .string(id)), ("versions", .number(Double(versions.count))),
             ("latestSize", versions.last.map { .number(Double($0.size)) } ?? .null),
             ("updated", versions.last.map { .string($0.created) } ?? .null),
-            ("kid", versions.last.map { .string($0.kid) } ?? .null),
+            ("keyId", versions.last.map { .string($0.kid) } ?? .null),
             ("removed", deleted.map(FieldValue.string) ?? .null),
         ])
     }
@@ -53,7 +53,7 @@ extension Vault.Check {
     }
 
     var json: FieldValue {
-        .object([("ok", .bool(ok)), ("objects", .number(Double(objects))), ("versions", .number(Double(versions))),
+        JSONOutput.document([("ok", .bool(ok)), ("objects", .number(Double(objects))), ("versions", .number(Double(versions))),
                  ("missing", .array(missing.map(FieldValue.string))), ("corrupt", .array(corrupt.map(FieldValue.string))),
                  ("unexpected", .array(unexpected.map(FieldValue.string))), ("leftovers", .array(leftovers.map(FieldValue.string))),
                  ("unreadable", .array(unreadable.map(FieldValue.string))), ("notes", .array(notes.map(FieldValue.string)))])

@@ -11,8 +11,7 @@ struct TrustList: ParsableCommand {
     func run() throws {
         let store = try store.open()
         if json {
-            Terminal.writeStdout(FieldValue.object([("trustStore", .string(store.path)),
-                                                    ("keys", .array(store.file.entries.map(\.json)))]).jsonText + "\n")
+            JSONOutput.print([("trustStore", .string(store.path)), ("keys", .array(store.file.entries.map(\.json)))])
             return
         }
         if store.file.entries.isEmpty {

@@ -1,0 +1,169 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import VaultCrypto
+public import VaultFormat
+
+/// The key lifecycle's ways back: delete, reinstate, rename, and a sealed export for backups.
+extension Keyring {
+    /// Refuses (``AvaultError/keyStillNeeded(key:version:vault:files:)``) while the vault in
+    /// `storage`, when one exists there and uses key `name`, still has files under `entry`.
+    func checkNotNeeded(_ entry: KeyringFile.Entry, byVault storage: VaultStorage?) throws(AvaultError) {
+        guard let storage, try storage.exists() else { return }
+        let vault = try Vault(storage: storage, keyring: self)
+        if vault.config.keyName == entry.name, let files = try vault.keysInUse()[entry.id], !files.isEmpty {
+            throw .keyStillNeeded(key: entry.name, version: entry.version, vault: storage.location, files: files)
+        }
+    }
+
+    /// Refuses (``AvaultError/keyStillTrusted(key:version:keyID:name:store:)``) while `store`
+    /// trusts the public key of the signing key version `entry` (a revoked entry does not count).
+    func checkNotTrusted(_ entry: KeyringFile.Entry, by store: TrustStore?) throws(AvaultError) {
+        guard let store, entry.algorithm == .ed25519, let id = Minisign.KeyID(printed: entry.id),
+              let trusted = store.file.entry(for: id), trusted.revoked == nil else { return }
+        throw .keyStillTrusted(key: entry.name, version: entry.version, keyID: entry.id, name: trusted.name, store: store.path)
+    }
+
+    /// The versions ``deleteKey(name:version:vault:trustStore:force:)`` would delete.
+    public func versionsToDelete(name: String, version: Int?) throws(AvaultError) -> [KeyringFile.Entry] {
+        let all = versions(of: name)
+        guard !all.isEmpty else { throw noSuchKey(name) }
+        let chosen = all.filter { version == nil || $0.version == version }
+        if let version, chosen.isEmpty { throw .noSuchKeyVersion(key: name, version: version, versions: all.map(\.version)) }
+        return chosen
+    }
+
+    /// Deletes `version` of `name`, or every version when nil, and returns what was deleted.
+    /// Unless `force`, refused while the vault in `vault` (when one exists there) still needs a
+    /// deleted version, or while `trustStore` trusts a deleted signing version's public key.
+    /// Deleting cannot be undone except from a backup (``exportKey(name:passphrase:to:overwrite:)``).
+    @discardableResult
+    public func deleteKey(name: String, version: Int?, vault storage: VaultStorage?, trustStore: TrustStore?, force: Bool) throws(AvaultError) -> [KeyringFile.Entry] {
+        if !force {
+            for entry in try versionsToDelete(name: name, version: version) {
+                try checkNotNeeded(entry, byVault: storage)
+                try checkNotTrusted(entry, by: trustStore)
+            }
+        }
+        return try update { ring throws(AvaultError) in try ring.remove(name: name, version: version) }
+    }
+
+    /// Makes the retired `version` of `name` active again.
+    public func reinstateKey(name: String, version: Int) throws(AvaultError) {
+        try update { ring throws(AvaultError) in try ring.reinstate(name: name, version: version) }
+    }
+
+    /// Renames key `old` (every version) to `new`. Refused while the vault in `vault` (when one
+    /// exists there) is configured with key `old`: it finds its key by name.
+    public func renameKey(_ old: String, to new: String, vault storage: VaultStorage?) throws(AvaultError) {
+        if let storage, try storage.exists(), !versions(of: old).isEmpty {
+            let vault = try Vault(storage: storage, keyring: self)
+            if vault.config.keyName == old {
+                throw .refused("the vault at \(storage.location) uses key '\(old)' by name; renaming it would leave the vault without its key")
+            }
+        }
+        try update { ring throws(AvaultError) in try ring.rename(old, to: new) }
+    }
+
+    /// Writes every version of `name` to `path` (mode 600, atomically; an existing file only
+    /// with `overwrite`) as a key export file sealed under `passphrase` (Argon2id, then
+    /// XChaCha20-Poly1305; docs/formats.md). The file is opened again and compared with what
+    /// was meant before it is written. Returns the versions exported.
+    @discardableResult
+    public func exportKey(name: String, passphrase: SecretBytes, to path: String, overwrite: Bool) throws(AvaultError) -> [KeyringFile.Entry] {
+        if !overwrite, FileSystem.exists(path) { throw .fileExists(path: path) }
+        try authenticate()
+        let all = versions(of: name)
+        guard !all.isEmpty else { throw noSuchKey(name) }
+        var plain: [KeyringFile.Entry] = []
+        for e in all {
+            var p = e
+            p.secret = .plain(try secret(of: e))
+            plain.append(p)
+        }
+        var inner = Array(KeyringFile(entries: plain).serialized().utf8)
+        defer { wipe(&inner) }
+        let limits = Self.newKDFLimits
+        let salt = SecureRandom.bytes(count: PasswordHash.argon2idSaltSize)
+        let key = try Self.exportKey(passphrase, salt: salt, limits: limits)
+        var export = KeyExportFile(name: name, opsLimit: limits.opsLimit, memLimit: limits.memLimit, salt: salt,
+                                   nonce: SecureRandom.bytes(count: XChaCha20Poly1305.nonceSize), ciphertext: [])
+        do {
+            export.ciphertext = try XChaCha20Poly1305.seal(inner, key: key, nonce: export.nonce, associatedData: export.associatedData)
+        } catch {
+            throw .crypto(error)
+        }
+        let bytes = export.serialized()
+        // Read back: the bytes must parse to this export and open to exactly what was sealed.
+        guard let reread = try? KeyExportFile(parsing: bytes), reread == export,
+              var opened = try? XChaCha20Poly1305.open(reread.ciphertext, key: key, nonce: reread.nonce, associatedData: reread.associatedData) else {
+            throw .refused("\(path): the export did not read back as meant; nothing was written")
+        }
+        defer { wipe(&opened) }
+        guard opened == inner else { throw .refused("\(path): the export did not read back as meant; nothing was written") }
+        try FileSystem.writeAtomically(path, bytes, mode: 0o600, overwrite: overwrite)
+        return all
+    }
+
+    /// Imports the key export file at `path` (see ``exportKey(name:passphrase:to:overwrite:)``)
+    /// as key `name`, which must be new: every version, with its number, creation time and
+    /// status. Secrets are sealed when `protected`.
+    @discardableResult
+    public func importExport(name: String, file path: String, passphrase: PassphraseSource, protected: Bool) throws(AvaultError) -> [KeyringFile.Entry] {
+        var bytes = try FileSystem.read(path, secret: true)
+        defer { wipe(&bytes) }
+        let export: KeyExportFile
+        do { export = try KeyExportFile(parsing: bytes) } catch { throw .malformed(error, file: path) }
+        let limits = PasswordHash.Limits(opsLimit: export.opsLimit, memLimit: export.memLimit)
+        let key = try Self.exportKey(try passphrase.read(), salt: export.salt, limits: limits)
+        guard var inner = try? XChaCha20Poly1305.open(export.ciphertext, key: key, nonce: export.nonce, associatedData: export.associatedData) else {
+            throw .wrongPassphrase(what: "the key export \(path)", origin: passphrase.origin)
+        }
+        defer { wipe(&inner) }
+        let file: KeyringFile
+        do {
+            file = try KeyringFile(parsing: String(decoding: inner, as: UTF8.self))
+        } catch {
+            throw .refused("\(path): the sealed contents are not a key export")
+        }
+        guard file.kdf == nil, file.vaultHeads.isEmpty, !file.entries.isEmpty, file.entries.allSatisfy({ $0.name == export.name }) else {
+            throw .refused("\(path): the sealed contents are not one key's versions")
+        }
+        return try update { ring throws(AvaultError) in try ring.restore(file.entries, as: name, protected: protected) }
+    }
+
+    /// The export's sealing key: Argon2id of `passphrase`, with the limits range-checked first.
+    private static func exportKey(_ passphrase: SecretBytes, salt: [UInt8], limits: PasswordHash.Limits) throws(AvaultError) -> SecretBytes {
+        guard acceptedOpsLimits.contains(limits.opsLimit), acceptedMemLimits.contains(limits.memLimit) else {
+            throw .kdfLimits(opsLimit: limits.opsLimit, memLimit: limits.memLimit)
+        }
+        do {
+            return try PasswordHash.argon2id(length: XChaCha20Poly1305.keySize, passphrase: passphrase, salt: salt, limits: limits)
+        } catch {
+            throw .crypto(error)
+        }
+    }
+}
+
+extension TrustStore {
+    /// The trust store's entry for the newest of `versions` (a signing key's older versions)
+    /// that it holds, revoked or not: whose name and roles a new version takes over.
+    public func newestEntry(among versions: [KeyringFile.Entry]) -> TrustStoreFile.Entry? {
+        for v in versions.sorted(by: { $0.version > $1.version }) {
+            if let id = Minisign.KeyID(printed: v.id), let e = file.entry(for: id) { return e }
+        }
+        return nil
+    }
+
+    /// After a rotation of a signing key: trusts `new` under the name and roles of the trust
+    /// store's entry for the newest of `previous` (the versions before it) that it holds, else
+    /// as `fallbackName` with no roles. Returns the name and roles used.
+    @discardableResult
+    public func trustRotated(previous: [KeyringFile.Entry], new: Minisign.PublicKey, fallbackName: String, now: Int64) throws(AvaultError) -> (name: String, roles: [String]) {
+        let old = newestEntry(among: previous)
+        let name = old?.name ?? fallbackName
+        let roles = old?.roles ?? []
+        try add(new, name: name, roles: roles, notBefore: nil, notAfter: nil, now: now)
+        return (name, roles)
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import ArticleVault
+
+struct KeysExport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write every version of a key to a file sealed under a passphrase of its own, for a backup.",
+        discussion: """
+            The export passphrase comes from --export-passphrase-file, else AVAULT_EXPORT_PASSPHRASE, \
+            else the terminal (asked twice). The file (mode 600; format in docs/formats.md) is read \
+            back with 'avault keys import NAME --sealed FILE'.
+            """)
+
+    @OptionGroup var keyring: KeyringOptions
+    @Argument(help: "The key's name.") var name: String
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The export file to write.", valueName: "file"))
+    var output: String
+    @Option(name: .customLong("export-passphrase-file"), help: ArgumentHelp("Read the export passphrase from this file (mode 600) instead of AVAULT_EXPORT_PASSPHRASE or the terminal.", valueName: "file"))
+    var exportPassphraseFile: String?
+    @Flag(help: "Overwrite an existing output file.") var force = false
+
+    func run() throws {
+        if !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
+        let ring = try keyring.open()
+        try ring.authenticate()
+        let pass = try exportPassphrase(exportPassphraseFile).read(confirm: true)
+        let exported = try ring.exportKey(name: name, passphrase: pass, to: output, overwrite: force)
+        Terminal.writeStdout("exported key '\(name)' (\(exported.count) version\(exported.count == 1 ? "" : "s")) to \(output)\n")
+    }
+}
+
+/// The passphrase of a key export: `--export-passphrase-file`, else AVAULT_EXPORT_PASSPHRASE, else the terminal.
+func exportPassphrase(_ file: String?) -> PassphraseSource {
+    PassphraseSource(file: file, environmentVariable: "AVAULT_EXPORT_PASSPHRASE", label: "export passphrase")
+}
