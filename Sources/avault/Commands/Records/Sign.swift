@@ -33,6 +33,11 @@ struct Sign: ParsableCommand {
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one file") }
+        if files.contains("-") {
+            throw ValidationError(detached || exportMinisig
+                ? "- (standard input) cannot be signed: the signature is written next to the file, and standard input has no name"
+                : "- (standard input) cannot be signed: sign rewrites the record in place; save it to a file and sign that")
+        }
         if exportMinisig {
             if detached { throw ValidationError("--export-minisig and --detached do not go together") }
             if output == nil { throw ValidationError("--export-minisig needs -o DIR") }

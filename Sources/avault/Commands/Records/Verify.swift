@@ -24,7 +24,7 @@ struct Verify: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Records and directories.", valueName: "path")) var paths: [String] = []
+    @Argument(help: ArgumentHelp("Records and directories; - is one record on standard input.", valueName: "path")) var paths: [String] = []
     @Flag(help: "One JSON object per record (JSON Lines), then a summary object.") var json = false
     @OptionGroup var trust: TrustOptions
     @Option(name: .customLong("keyring"), help: ArgumentHelp("The keyring directory (for its trust store and --check-decrypt).", valueName: "dir"))
@@ -51,6 +51,8 @@ struct Verify: ParsableCommand {
         if detached == nil, paths.isEmpty { throw ValidationError("give records or directories to verify, or --detached FILE") }
         if detached != nil, !paths.isEmpty { throw ValidationError("--detached verifies one file; give no other paths") }
         if checkDecrypt != (key != nil) { throw ValidationError("--check-decrypt and --key NAME go together") }
+        if paths.filter({ $0 == "-" }).count > 1 { throw ValidationError("- (standard input) can be given once") }
+        if paths.contains("-"), passphraseFile == "-" { throw ValidationError("standard input cannot hold both a record and the passphrase") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if allowUnauthenticatedLegacy, !checkDecrypt { throw ValidationError("--allow-unauthenticated-legacy goes with --check-decrypt") }
     }

@@ -9,6 +9,12 @@ struct VaultPut: ParsableCommand {
     @Option(name: .customLong("content-type"), help: ArgumentHelp("Recorded with the version.", valueName: "type")) var contentType: String?
     @Flag(help: "Print the stored version as JSON.") var json = false
 
+    func validate() throws {
+        if file == "-", options.keyring.passphraseFile == "-" {
+            throw ValidationError("standard input cannot hold both the payload and the passphrase: give FILE or a --passphrase-file FILE")
+        }
+    }
+
     func run() throws {
         let stored = try options.open().put(id: id, path: file, contentType: contentType, now: now())
         printStored([stored], json: json)
