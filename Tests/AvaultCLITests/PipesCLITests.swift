@@ -106,7 +106,7 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
     }
 
     @Test func aFailedWriteToStandardOutputExitsTwo() throws {
-        let expected = "avault: standard output: No space left on device\n"
+        let expected = "avault: standard output: no space left on device\n"
         let dir = try CLI.tempDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let key = try privateKey("demo-v2.key", in: dir)

@@ -379,7 +379,8 @@ public final class Vault {
     /// the log, the index and the keyring's record of the new head are durable. One lock, one
     /// directory sync and one index write for the whole batch. Version numbers are never
     /// reused, not even after a purge.
-    public func put(_ inputs: [Input], now: Int64) throws(AvaultError) -> [(id: String, version: Int, size: Int)] {
+    /// `progress` is called with the number of inputs stored so far (not yet durable).
+    public func put(_ inputs: [Input], now: Int64, progress: ((Int) -> Void)? = nil) throws(AvaultError) -> [(id: String, version: Int, size: Int)] {
         try transaction { (tx: inout Transaction) throws(AvaultError) -> [(id: String, version: Int, size: Int)] in
             let (kid, key) = try currentKey()
             var results: [(id: String, version: Int, size: Int)] = []
@@ -403,6 +404,7 @@ public final class Vault {
                                                                        contentType: input.contentType, kid: kid, digest: digest))
                 tx.index.objects[i].deleted = nil
                 results.append((input.id, version, size))
+                progress?(results.count)
                 tx.entries.append([("op", .string("put")), ("object", .string(name)), ("version", .number(Double(version))),
                                    ("size", .number(Double(size))), ("kid", .string(kid))])
             }

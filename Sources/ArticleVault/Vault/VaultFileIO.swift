@@ -26,11 +26,25 @@ public final class OutputFile {
     /// Appends `bytes`.
     public func write(_ bytes: [UInt8]) throws(AvaultError) { try FileSystem.writeAll(fd: fd, bytes, name: path) }
 
-    /// Syncs the file, renames it into place and syncs its directory.
-    public func commit() throws(AvaultError) {
+    /// Syncs the file, renames it into place and syncs its directory. Unless `overwrite`, an
+    /// existing file at `path` is left as it is and ``AvaultError/fileExists(path:)`` thrown.
+    public func commit(overwrite: Bool = true) throws(AvaultError) {
         guard fsync(fd) == 0 else { throw .io(path: path, reason: "fsync: \(FileSystem.errnoText())") }
         close(fd)
         done = true
+        if !overwrite {
+            // link(2) fails if the target exists: never clobber.
+            guard link(temp, path) == 0 else {
+                let failure = errno
+                unlink(temp)
+                if failure == EEXIST { throw .fileExists(path: path) }
+                errno = failure
+                throw .io(path: path, reason: FileSystem.errnoText())
+            }
+            unlink(temp)
+            FileSystem.syncDirectory(FileSystem.directory(of: path))
+            return
+        }
         guard rename(temp, path) == 0 else { unlink(temp); throw .io(path: path, reason: FileSystem.errnoText()) }
         FileSystem.syncDirectory(FileSystem.directory(of: path))
     }
@@ -59,8 +73,10 @@ extension Vault {
     }
 
     /// Stores every article record under `paths` (files, and directories walked as `verify`
-    /// walks them) in one batch; each must be a record.
-    public func importRecords(_ paths: [String], now: Int64) throws(AvaultError) -> [(id: String, version: Int, size: Int)] {
+    /// walks them) in one batch; each must be a record. `progress` is called with the number
+    /// of records stored so far and the total.
+    public func importRecords(_ paths: [String], now: Int64,
+                              progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws(AvaultError) -> [(id: String, version: Int, size: Int)] {
         let files = try RecordWalker.expand(paths, include: RecordWalker.defaultInclude, exclude: [])
         var inputs: [Input] = []
         var fds: [Int32] = []
@@ -74,17 +90,20 @@ extension Vault {
             fds.append(fd)
             inputs.append(Input(id: Self.recordID(document, path: path), fd: fd, contentType: "text/markdown"))
         }
-        return try put(inputs, now: now)
+        let total = inputs.count
+        return try put(inputs, now: now, progress: progress.map { report in { done in report(done, total) } })
     }
 
     /// Writes a version of `id` (the newest when `version` is nil) to `path` through a
-    /// temporary file, renamed into place only once every chunk has authenticated.
+    /// temporary file, renamed into place only once every chunk has authenticated. Unless
+    /// `overwrite`, an existing file at `path` is refused (and kept).
     @discardableResult
-    public func get(_ id: String, version: Int?, toFile path: String) throws(AvaultError) -> VaultFiles.Version {
+    public func get(_ id: String, version: Int?, toFile path: String, overwrite: Bool = true) throws(AvaultError) -> VaultFiles.Version {
+        if !overwrite, FileSystem.exists(path) { throw .fileExists(path: path) }
         let sink = try OutputFile(path: path)
         do {
             let v = try get(id, version: version) { (chunk: [UInt8]) throws(AvaultError) in try sink.write(chunk) }
-            try sink.commit()
+            try sink.commit(overwrite: overwrite)
             return v
         } catch {
             sink.abandon()

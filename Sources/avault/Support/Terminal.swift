@@ -1,3 +1,4 @@
+import ArgumentParser
 import ArticleVault
 #if canImport(Glibc)
 import Glibc
@@ -12,12 +13,16 @@ enum Terminal {
         writeStderr(text)
     }
 
+    /// Set by `-q`/`--quiet`: no progress and no notes (errors and warnings are still printed).
+    nonisolated(unsafe) static var quiet = false
+
     static func warning(_ message: String) {
         writeStderr("avault: warning: \(message)\n")
     }
 
     /// `avault: note: …` on stderr: something worth knowing that is not a problem.
     static func note(_ message: String) {
+        if quiet { return }
         writeStderr("avault: note: \(message)\n")
     }
 
@@ -40,7 +45,8 @@ enum Terminal {
 
     static func writeStdout(_ bytes: UnsafeRawBufferPointer) {
         if let failure = writeAll(fd: 1, bytes) {
-            error("standard output: \(String(cString: strerror(failure)))")
+            errno = failure
+            error("standard output: \(FileSystem.errnoText())")
             Glibc.exit(Exit.operational)
         }
     }
@@ -85,5 +91,40 @@ enum Terminal {
             offset += n
         }
         return nil
+    }
+}
+
+/// `-q`/`--quiet`, for the commands that print progress or notes.
+struct QuietOption: ParsableArguments {
+    @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Print no progress and no notes (errors and warnings still).")
+    var quiet = false
+
+    /// Makes ``Terminal/quiet`` follow the flag.
+    func apply() { if quiet { Terminal.quiet = true } }
+}
+
+/// A `\rLABEL: done/total` line on standard error, shown only when standard error is a
+/// terminal, the command is not quiet, and the work has taken more than a second.
+struct ProgressLine: Sendable {
+    let label: String
+    let total: Int
+    let start = monotonicSeconds()
+    let enabled: Bool
+
+    init(_ label: String, total: Int, enabled: Bool = true) {
+        self.label = label
+        self.total = total
+        self.enabled = enabled && !Terminal.quiet && isatty(2) == 1
+    }
+
+    /// Shows that `done` of `total` are done.
+    func update(_ done: Int) {
+        guard enabled, monotonicSeconds() - start > 1 else { return }
+        Terminal.writeStderr("\r\(label): \(done)/\(total)")
+    }
+
+    /// Clears the line (if it was shown).
+    func finish() {
+        if enabled, monotonicSeconds() - start > 1 { Terminal.writeStderr("\r\u{1B}[K") }
     }
 }

@@ -30,6 +30,7 @@ struct Sign: ParsableCommand {
     var exportMinisig = false
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("With --export-minisig: the directory to write to.", valueName: "dir"))
     var output: String?
+    @Flag(help: "With --detached or --export-minisig: overwrite existing signature and canonical files.") var force = false
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one file") }
@@ -44,6 +45,7 @@ struct Sign: ParsableCommand {
         } else {
             if key == nil { throw ValidationError("give --key NAME (a signing key in the keyring)") }
             if output != nil { throw ValidationError("-o goes with --export-minisig") }
+            if force, !detached { throw ValidationError("--force goes with --detached or --export-minisig (an embedded signature replaces the key's own entry)") }
         }
     }
 
@@ -53,10 +55,13 @@ struct Sign: ParsableCommand {
         let signing = try ring.signingKey(named: key!)
         let (signingKey, keyID) = (signing.key, signing.keyID)
         let time = now()
+        if detached, !force, let existing = files.map({ $0 + ".minisig" }).first(where: FileSystem.exists) {
+            throw AvaultError.fileExists(path: existing)
+        }
         for file in files {
             if detached {
                 let comment = trustedComment ?? RecordSigner.defaultDetachedComment(path: file, now: time)
-                let out = try RecordSigner.signDetached(path: file, key: signingKey, keyID: keyID, trustedComment: comment)
+                let out = try RecordSigner.signDetached(path: file, key: signingKey, keyID: keyID, trustedComment: comment, overwrite: force)
                 Terminal.writeStdout("signed \(file) -> \(out) (key \(keyID.printed))\n")
             } else {
                 let comment = trustedComment ?? RecordSigner.defaultRecordComment(path: file, now: time)
@@ -72,7 +77,7 @@ struct Sign: ParsableCommand {
         var wanted: Minisign.KeyID?
         if let key { wanted = try keyring.open().signingKeyID(named: key) }
         for file in files {
-            let (base, keyID) = try RecordSigner.exportForMinisign(path: file, keyID: wanted, to: dir)
+            let (base, keyID) = try RecordSigner.exportForMinisign(path: file, keyID: wanted, to: dir, overwrite: force)
             Terminal.writeStdout("wrote \(base) and \(base).minisig (key \(keyID.printed))\n")
         }
     }

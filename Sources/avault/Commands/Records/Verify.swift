@@ -46,6 +46,7 @@ struct Verify: ParsableCommand {
     @Option(help: ArgumentHelp("Verify the detached signature FILE.minisig (or -x) of this file.", valueName: "file")) var detached: String?
     @Option(name: .customShort("x"), help: ArgumentHelp("With --detached: the signature file.", valueName: "sigfile")) var signatureFile: String?
     @Flag(name: .customLong("allow-legacy"), help: "With --detached: accept legacy (non-prehashed) Ed signatures.") var allowLegacy = false
+    @OptionGroup var quiet: QuietOption
 
     func validate() throws {
         if detached == nil, paths.isEmpty { throw ValidationError("give records or directories to verify, or --detached FILE") }
@@ -58,6 +59,7 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
+        quiet.apply()
         let ringDir = Keyring.location(explicit: keyringDirectory)
         guard let trustPolicy = try trust.policy(keyringDirectory: ringDir, requiredRoles: requireRole) else { return }
         if let detached { return try verifyDetached(detached, trustPolicy) }
@@ -73,19 +75,9 @@ struct Verify: ParsableCommand {
         }
         let start = monotonicSeconds()
         let files = try RecordWalker.expand(paths, include: include.isEmpty ? RecordWalker.defaultInclude : include, exclude: exclude)
-        let showProgress = !json && isatty(2) == 1
-        let total = files.count
-        var progress: (@Sendable (Int) -> Void)?
-        if showProgress {
-            progress = { (done: Int) -> Void in
-                if monotonicSeconds() - start > 1 {
-                    let line: String = "\rverifying: \(done)/\(total)"
-                    Terminal.writeStderr(line)
-                }
-            }
-        }
-        let reports = RecordVerifier(policy: policy).verifyAll(files, jobs: jobs ?? cpuCount(), progress: progress)
-        if showProgress, monotonicSeconds() - start > 1 { Terminal.writeStderr("\r\u{1B}[K") }
+        let line = ProgressLine("verifying", total: files.count, enabled: !json)
+        let reports = RecordVerifier(policy: policy).verifyAll(files, jobs: jobs ?? cpuCount(), progress: line.enabled ? line.update : nil)
+        line.finish()
         let seconds = monotonicSeconds() - start
         print(reports, seconds: seconds)
         if requireSignature, reports.isEmpty {

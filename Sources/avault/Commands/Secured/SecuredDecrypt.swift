@@ -25,7 +25,10 @@ struct SecuredDecrypt: ParsableCommand {
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write the plaintext here (atomically, mode 600); - is standard output.", valueName: "file"))
     var output: String?
 
+    @Flag(help: "Overwrite an existing --output file.") var force = false
+
     @OptionGroup var legacy: LegacyOptions
+    @OptionGroup var quiet: QuietOption
 
     func validate() throws {
         if source.blob == "-", key.keyring.passphraseFile == "-", key.keyName != nil {
@@ -34,6 +37,8 @@ struct SecuredDecrypt: ParsableCommand {
     }
 
     func run() throws {
+        quiet.apply()
+        if let output, output != "-", !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
         let (text, record) = try source.load()
         let blob = try SecuredField.parse(text, file: record?.path)
         // A v1 blob: decide before anything else whether it may be decrypted at all (so that a
@@ -52,7 +57,7 @@ struct SecuredDecrypt: ParsableCommand {
                 Terminal.note("legacy v1 blob authenticated by the record's signature (key \(ids.joined(separator: ", ")))")
             }
             if let output, output != "-" {
-                try FileSystem.writeAtomically(output, plaintext, mode: 0o600)
+                try FileSystem.writeAtomically(output, plaintext, mode: 0o600, overwrite: force)
             } else {
                 // Binary on a terminal can garble it or drive it (escape sequences), as age says.
                 if output == nil, Terminal.stdoutIsTerminal, Terminal.isBinary(plaintext) { binaryRefused = true; return }

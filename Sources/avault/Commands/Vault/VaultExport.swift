@@ -6,11 +6,13 @@ struct VaultExport: ParsableCommand {
     @OptionGroup var options: VaultOptions
     @Argument(help: "The object's ID.") var id: String
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The file to write (- is standard output).", valueName: "file")) var output: String
+    @Flag(help: "Overwrite an existing output file.") var force = false
 
     func run() throws {
+        if output != "-", !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
         let vault = try options.open()
         if output == "-" { return try writePayload(of: vault, id: id, version: nil, refuseBinaryOnTerminal: false) }
-        let v = try vault.get(id, version: nil, toFile: output)
+        let v = try vault.get(id, version: nil, toFile: output, overwrite: force)
         Terminal.writeStdout("exported \(id) version \(v.number) to \(output)\n")
     }
 }

@@ -11,11 +11,13 @@ struct VaultGet: ParsableCommand {
     @Option(help: "The version (default: the newest).") var version: Int?
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write here instead of standard output (- is standard output).", valueName: "file"))
     var output: String?
+    @Flag(help: "Overwrite an existing --output file.") var force = false
 
     func run() throws {
+        if let output, output != "-", !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
         let vault = try options.open()
         if let output, output != "-" {
-            try vault.get(id, version: version, toFile: output)
+            try vault.get(id, version: version, toFile: output, overwrite: force)
         } else {
             try writePayload(of: vault, id: id, version: version, refuseBinaryOnTerminal: output == nil)
         }

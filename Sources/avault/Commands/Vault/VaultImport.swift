@@ -9,10 +9,19 @@ struct VaultImport: ParsableCommand {
     @OptionGroup var options: VaultOptions
     @Argument(help: ArgumentHelp("Records and directories.", valueName: "path")) var paths: [String]
     @Flag(help: "Print one JSON object per stored record.") var json = false
+    @OptionGroup var quiet: QuietOption
 
     func validate() throws { if paths.isEmpty { throw ValidationError("give records or directories to import") } }
 
     func run() throws {
-        printStored(try options.open().importRecords(paths, now: now()), json: json)
+        quiet.apply()
+        let vault = try options.open()
+        var line: ProgressLine?
+        let stored = try vault.importRecords(paths, now: now()) { done, total in
+            if line == nil { line = ProgressLine("importing", total: total) }
+            line?.update(done)
+        }
+        line?.finish()
+        printStored(stored, json: json)
     }
 }
