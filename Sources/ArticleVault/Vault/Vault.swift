@@ -215,7 +215,13 @@ public final class Vault {
         guard let v = version.map({ n in object.versions.first { $0.number == n } }) ?? object.versions.last else {
             throw .noSuchObjectVersion(id: id, version: version!, versions: object.versions.map(\.number))
         }
-        try readVersion(object: object.name, v, write: write)
+        do {
+            try readVersion(object: object.name, v, write: write)
+        } catch {
+            // Name the object the caller asked for, not only its hashed file name.
+            if case let .tampered(message, area) = error { throw .tampered("'\(id)' version \(v.number): \(message)", area: area) }
+            throw error
+        }
         return v
     }
 
