@@ -4,18 +4,25 @@ import ArticleVault
 import Glibc
 #endif
 
+/// The release, as `avault --version` prints it.
+let avaultVersion = "0.5.0"
+
 @main
 struct Avault: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "avault",
         abstract: "Decrypt, verify and sign article records; keep drafts encrypted at rest.",
         discussion: exitCodeHelp,
-        version: "0.1.0",
+        version: "avault \(avaultVersion)",
         subcommands: [Secured.self, Keys.self, Sign.self, Verify.self, Audit.self, Canonical.self, Seal.self, Unseal.self, Migrate.self, VaultCommand.self]
     )
 
     static func main() {
         CrashGuard.install()
+        if let unknown = unknownCommand(Array(CommandLine.arguments.dropFirst())) {
+            Terminal.error(unknown.message, hint: unknown.hint)
+            Glibc.exit(unknown.code)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -40,4 +47,50 @@ struct Failure: Error {
     var message: String
     var hint: String? = nil
     var code: Int32
+}
+
+/// A word where a subcommand belongs that names none (`avault verfy`, `avault vault gte`,
+/// `avault help nosuch`), with the nearest subcommand as a hint; nil when the words name
+/// commands (the parser then does the rest).
+func unknownCommand(_ arguments: [String]) -> Failure? {
+    var words = arguments[...]
+    if words.first == "help" { words = words.dropFirst() }
+    var command: any ParsableCommand.Type = Avault.self
+    var path = ["avault"]
+    for word in words {
+        let subcommands = command.configuration.subcommands
+        if word.hasPrefix("-") || subcommands.isEmpty { return nil }
+        let names: [String] = subcommands.compactMap { (sub: any ParsableCommand.Type) -> String? in sub.configuration.commandName }
+        if let next = subcommands.first(where: { $0.configuration.commandName == word }) {
+            command = next
+            path.append(word)
+            continue
+        }
+        if word == "help", path.count > 1 { return nil } // `avault vault help`: the parser's own
+        let nearest = names.map { (name: $0, distance: editDistance($0, word)) }.min { $0.distance < $1.distance }
+        let hint = nearest.flatMap { $0.distance <= max(2, word.count / 3) ? "did you mean '\($0.name)'?" : nil }
+            ?? "see '\(path.joined(separator: " ")) --help' for the commands"
+        return Failure(message: "unknown command '\(word)'", hint: hint, code: Exit.usage)
+    }
+    return nil
+}
+
+/// The Levenshtein distance between `a` and `b` (by characters).
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a: [Character] = Array(a), b: [Character] = Array(b)
+    if a.isEmpty { return b.count }
+    var row: [Int] = Array(0...b.count)
+    for i in 1...a.count {
+        var previous = row[0]
+        row[0] = i
+        var j = 1
+        while j <= b.count {
+            let current = row[j]
+            let substitution = previous + (a[i - 1] == b[j - 1] ? 0 : 1)
+            row[j] = min(min(row[j] + 1, row[j - 1] + 1), substitution)
+            previous = current
+            j += 1
+        }
+    }
+    return row[b.count]
 }

@@ -80,10 +80,10 @@ import Glibc
         #expect(none.code == 2)
         #expect(none.err.hasPrefix("avault: no object 'no-such-article' in the vault"), "\(none.err)")
 
-        // -o over an existing, longer file: replaced whole, mode 600 even if it was 644.
+        // -o over an existing, longer file (with --force): replaced whole, mode 600 even if it was 644.
         let out = f.path("existing")
         try CLI.write(String(repeating: "x", count: 5000), to: URL(fileURLWithPath: out), mode: 0o644)
-        let o = try f.avault(["vault", "get", "article", "--version", "1", "-o", out])
+        let o = try f.avault(["vault", "get", "article", "--version", "1", "-o", out, "--force"])
         #expect(o.code == 0, "\(o.err)")
         #expect(String(decoding: try vaultRead(out), as: UTF8.self) == texts[0])
         #expect(try vaultMode(out) == 0o600)

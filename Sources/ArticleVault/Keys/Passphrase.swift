@@ -5,7 +5,7 @@ public import VaultCrypto
 
 /// Where a passphrase comes from: a file, an environment variable, else the terminal.
 public struct PassphraseSource: Sendable {
-    /// `--passphrase-file` (or similar); must be mode 600.
+    /// `--passphrase-file` (or similar); must be mode 600. `-` is standard input (read to its end).
     public var file: String?
     /// The environment variable to consult, e.g. `AVAULT_PASSPHRASE`.
     public var environmentVariable: String
@@ -18,7 +18,7 @@ public struct PassphraseSource: Sendable {
 
     /// Where this passphrase is read from, for hints.
     public var origin: String {
-        "the \(label) is read from " + (file.map { "'\($0)'" } ?? "\(environmentVariable) if set, else the terminal")
+        "the \(label) is read from " + (file.map { $0 == "-" ? "standard input" : "'\($0)'" } ?? "\(environmentVariable) if set, else the terminal")
     }
 
     /// Reads the passphrase. With `confirm`, a terminal prompt asks twice and refuses a
@@ -26,7 +26,8 @@ public struct PassphraseSource: Sendable {
     public func read(confirm: Bool = false) throws(AvaultError) -> SecretBytes {
         let secret: SecretBytes
         if let file {
-            var bytes = try FileSystem.read(file, secret: true)
+            var bytes = file == "-" ? try FileSystem.readAll(fd: 0, name: "standard input", limit: 1 << 16)
+                                    : try FileSystem.read(file, secret: true)
             defer { wipe(&bytes) }
             var end = bytes.count
             if end > 0, bytes[end - 1] == 0x0A { end -= 1 }

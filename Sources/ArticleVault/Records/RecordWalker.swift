@@ -22,10 +22,15 @@ public enum RecordWalker {
 
     /// Expands `paths` in order; a directory's files come sorted by name. Include globs match
     /// without regard to case (`*.MD` is a `*.md`); exclude globs match exactly. A symbolic
-    /// link to a directory is followed unless it leads to a directory already walked.
+    /// link to a directory is followed unless it leads to a directory already walked. `-`
+    /// stands for one record on standard input.
     public static func expand(_ paths: [String], include: [String], exclude: [String]) throws(AvaultError) -> [Found] {
         var out: [Found] = []
         for path in paths {
+            if path == "-" { // standard input, one record
+                out.append(Found(path: path, named: true, kind: .regular))
+                continue
+            }
             var st = stat()
             guard stat(path, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
             if (st.st_mode & S_IFMT) == S_IFDIR {

@@ -95,14 +95,14 @@ extension SecuredField {
         try sink(plaintext)
     }
 
-    /// Encrypts the file at `input` (standard input when nil) with the key from `source`: a
+    /// Encrypts the file at `input` (standard input when nil or `-`) with the key from `source`: a
     /// v2 blob bound to `context`, or with `legacy` a v1 blob. The plaintext read is wiped.
     public static func encrypt(input: String?, using source: KeySource, context: String, legacy: Bool) throws(AvaultError) -> SecuredBlob {
         // The key first: a missing key file is reported before standard input is waited on.
         var fileKey: SecretBytes?
         if case .file(let path) = source { fileKey = try RawKeys.load(path) }
         var plaintext: [UInt8]
-        if let input { plaintext = try FileSystem.read(input) } else { plaintext = try FileSystem.readAll(fd: 0, name: "standard input") }
+        if let input, input != "-" { plaintext = try FileSystem.read(input) } else { plaintext = try FileSystem.readAll(fd: 0, name: "standard input") }
         defer { wipe(&plaintext) }
         if case let .keyring(keyring, name) = source {
             return try keyring.encrypt(plaintext, keyName: name, context: context, legacy: legacy)

@@ -87,10 +87,12 @@ public enum RecordSigner {
     }
 
     /// Signs any file as minisign does (prehashed) and writes `FILE.minisig`. The signature is
-    /// verified before it is written.
+    /// verified before it is written. Unless `overwrite`, an existing `FILE.minisig` is refused.
     @discardableResult
     public static func signDetached(path: String, key: Ed25519SigningKey, keyID: Minisign.KeyID,
-                                    trustedComment: String) throws(AvaultError) -> String {
+                                    trustedComment: String, overwrite: Bool = true) throws(AvaultError) -> String {
+        let out = path + ".minisig"
+        if !overwrite, FileSystem.exists(out) { throw .fileExists(path: out) }
         guard !trustedComment.contains(where: \.isNewline) else {
             throw .refused("the trusted comment must be one line")
         }
@@ -99,8 +101,7 @@ public enum RecordSigner {
         guard MinisignSigning.check(signature, digest: digest, publicKey: Minisign.PublicKey(keyID: keyID, key: key.publicKey.bytes)) == .valid else {
             throw .refused("\(path): the new signature did not verify; nothing was written")
         }
-        let out = path + ".minisig"
-        try FileSystem.writeAtomically(out, Array(signature.fileText.utf8), mode: 0o644)
+        try FileSystem.writeAtomically(out, Array(signature.fileText.utf8), mode: 0o644, overwrite: overwrite)
         return out
     }
 
@@ -119,7 +120,9 @@ public enum RecordSigner {
     /// Writes the record's canonical bytes to `DIR/NAME.canonical` and its embedded signature
     /// (the first, or the first by `keyID`) to `DIR/NAME.canonical.minisig`, so that stock
     /// `minisign -V` can check it. Returns the base path written and the signature's key id.
-    public static func exportForMinisign(path: String, keyID: Minisign.KeyID?, to directory: String) throws(AvaultError) -> (base: String, keyID: Minisign.KeyID) {
+    /// Unless `overwrite`, nothing is written when either file exists.
+    public static func exportForMinisign(path: String, keyID: Minisign.KeyID?, to directory: String,
+                                         overwrite: Bool = true) throws(AvaultError) -> (base: String, keyID: Minisign.KeyID) {
         let (_, document) = try read(path)
         let signatures: [Minisign.Signature]
         do { signatures = try RecordSignatures.entries(in: document.fields) } catch { throw .malformed(error, file: path) }
@@ -128,8 +131,9 @@ public enum RecordSigner {
         }
         signature.untrustedComment = "signature from avault, over the avault-record-v1 canonical form"
         let base = directory + "/" + FileSystem.baseName(of: path) + ".canonical"
-        try FileSystem.writeAtomically(base, RecordSignatures.canonicalBytes(of: document), mode: 0o644)
-        try FileSystem.writeAtomically(base + ".minisig", Array(signature.fileText.utf8), mode: 0o644)
+        if !overwrite, let existing = [base, base + ".minisig"].first(where: FileSystem.exists) { throw .fileExists(path: existing) }
+        try FileSystem.writeAtomically(base, RecordSignatures.canonicalBytes(of: document), mode: 0o644, overwrite: overwrite)
+        try FileSystem.writeAtomically(base + ".minisig", Array(signature.fileText.utf8), mode: 0o644, overwrite: overwrite)
         return (base, signature.keyID)
     }
 }

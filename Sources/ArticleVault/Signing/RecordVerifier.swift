@@ -70,14 +70,19 @@ public struct RecordVerifier: Sendable {
     /// A record over ``RecordLimits/fileBytes`` is malformed: only its first bytes are read
     /// (its size says so), or reading stops just past the limit (it grew). A larger file
     /// without front matter is hashed as it is read, for a detached signature, never held.
+    /// `-` is standard input (its size unknown until read).
     public func verify(path: String) -> RecordReport {
         let limit = RecordLimits.fileBytes
         let fd: Int32, size: Int
         var bytes: [UInt8]
-        do { (fd, size) = try FileSystem.openRegularFile(path) } catch {
-            return RecordReport(path: path, outcome: .malformed, passed: false, reason: error.message)
+        if path == "-" {
+            (fd, size) = (0, 0)
+        } else {
+            do { (fd, size) = try FileSystem.openRegularFile(path) } catch {
+                return RecordReport(path: path, outcome: .malformed, passed: false, reason: error.message)
+            }
         }
-        defer { close(fd) }
+        defer { if fd != 0 { close(fd) } }
         do {
             // Past the limit by its size: the first bytes tell whether it is a record.
             bytes = try FileSystem.readAll(fd: fd, name: path, sizeHint: min(size, limit), limit: size > limit ? 1 << 16 : limit + 1)
@@ -122,7 +127,7 @@ public struct RecordVerifier: Sendable {
     private func verifyWithoutFrontMatter(path: String, digest: () throws(AvaultError) -> [UInt8]) -> RecordReport {
         var report = RecordReport(path: path, outcome: .unsigned, passed: !policy.requireSignature, reason: Self.noFrontMatter)
         let sigPath = path + ".minisig"
-        guard FileSystem.exists(sigPath) else { return report }
+        guard path != "-", FileSystem.exists(sigPath) else { return report }
         report.detached = true
         let signature: Minisign.Signature
         do {

@@ -118,6 +118,8 @@ public enum AvaultError: Error, Sendable {
     case objectRemoved(id: String, time: String)
     /// The object has no such version.
     case noSuchObjectVersion(id: String, version: Int, versions: [Int])
+    /// Different files of one import batch map to the same object ID (nothing was stored).
+    case importCollision(id: String, files: [String])
 
     // MARK: Other
 
@@ -259,6 +261,8 @@ public enum AvaultError: Error, Sendable {
             return "'\(id)' was removed on \(time)"
         case let .noSuchObjectVersion(id, version, _):
             return "'\(id)' has no version \(version)"
+        case let .importCollision(id, files):
+            return "\(files.count) files map to the ID '\(id)': \(files.joined(separator: ", ")); nothing was imported"
         case let .crypto(error):
             return "\(error)"
         case let .refused(message):

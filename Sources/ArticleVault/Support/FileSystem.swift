@@ -165,10 +165,10 @@ public enum FileSystem {
     /// Writes `bytes` to `path` atomically and durably: a temporary file in the same
     /// directory, created with `mode`, written, `fsync`ed, renamed over `path`, and the
     /// directory `fsync`ed. On any failure the temporary file is removed and `path` is
-    /// untouched. Unless `overwrite`, an existing `path` is refused.
+    /// untouched. Unless `overwrite`, an existing `path` is refused (``AvaultError/fileExists(path:)``).
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600, overwrite: Bool = true) throws(AvaultError) {
         if !overwrite, access(path, F_OK) == 0 {
-            throw .io(path: path, reason: "already exists")
+            throw .fileExists(path: path)
         }
         let dir = directory(of: path)
         let temp = dir + "/.avault-tmp-" + Hex.encode(SecureRandom.bytes(count: 8))
@@ -194,7 +194,10 @@ public enum FileSystem {
         }
         if !overwrite {
             // link(2) fails if the target appeared meanwhile: never clobber.
-            guard link(temp, path) == 0 else { throw .io(path: path, reason: errnoText()) }
+            guard link(temp, path) == 0 else {
+                if errno == EEXIST { throw .fileExists(path: path) }
+                throw .io(path: path, reason: errnoText())
+            }
             unlink(temp)
         } else {
             guard rename(temp, path) == 0 else { throw .io(path: path, reason: errnoText()) }

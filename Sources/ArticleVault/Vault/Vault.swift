@@ -215,7 +215,13 @@ public final class Vault {
         guard let v = version.map({ n in object.versions.first { $0.number == n } }) ?? object.versions.last else {
             throw .noSuchObjectVersion(id: id, version: version!, versions: object.versions.map(\.number))
         }
-        try readVersion(object: object.name, v, write: write)
+        do {
+            try readVersion(object: object.name, v, write: write)
+        } catch {
+            // Name the object the caller asked for, not only its hashed file name.
+            if case let .tampered(message, area) = error { throw .tampered("'\(id)' version \(v.number): \(message)", area: area) }
+            throw error
+        }
         return v
     }
 
@@ -380,7 +386,8 @@ public final class Vault {
     /// the log, the index and the keyring's record of the new head are durable. One lock, one
     /// directory sync and one index write for the whole batch. Version numbers are never
     /// reused, not even after a purge.
-    public func put(_ inputs: [Input], now: Int64) throws(AvaultError) -> [(id: String, version: Int, size: Int)] {
+    /// `progress` is called with the number of inputs stored so far (not yet durable).
+    public func put(_ inputs: [Input], now: Int64, progress: ((Int) -> Void)? = nil) throws(AvaultError) -> [(id: String, version: Int, size: Int)] {
         try transaction { (tx: inout Transaction) throws(AvaultError) -> [(id: String, version: Int, size: Int)] in
             let (kid, key) = try currentKey()
             var results: [(id: String, version: Int, size: Int)] = []
@@ -404,6 +411,7 @@ public final class Vault {
                                                                        contentType: input.contentType, kid: kid, digest: digest))
                 tx.index.objects[i].deleted = nil
                 results.append((input.id, version, size))
+                progress?(results.count)
                 tx.entries.append([("op", .string("put")), ("object", .string(name)), ("version", .number(Double(version))),
                                    ("size", .number(Double(size))), ("kid", .string(kid))])
             }

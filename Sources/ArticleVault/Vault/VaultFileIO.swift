@@ -26,11 +26,25 @@ public final class OutputFile {
     /// Appends `bytes`.
     public func write(_ bytes: [UInt8]) throws(AvaultError) { try FileSystem.writeAll(fd: fd, bytes, name: path) }
 
-    /// Syncs the file, renames it into place and syncs its directory.
-    public func commit() throws(AvaultError) {
+    /// Syncs the file, renames it into place and syncs its directory. Unless `overwrite`, an
+    /// existing file at `path` is left as it is and ``AvaultError/fileExists(path:)`` thrown.
+    public func commit(overwrite: Bool = true) throws(AvaultError) {
         guard fsync(fd) == 0 else { throw .io(path: path, reason: "fsync: \(FileSystem.errnoText())") }
         close(fd)
         done = true
+        if !overwrite {
+            // link(2) fails if the target exists: never clobber.
+            guard link(temp, path) == 0 else {
+                let failure = errno
+                unlink(temp)
+                if failure == EEXIST { throw .fileExists(path: path) }
+                errno = failure
+                throw .io(path: path, reason: FileSystem.errnoText())
+            }
+            unlink(temp)
+            FileSystem.syncDirectory(FileSystem.directory(of: path))
+            return
+        }
         guard rename(temp, path) == 0 else { unlink(temp); throw .io(path: path, reason: FileSystem.errnoText()) }
         FileSystem.syncDirectory(FileSystem.directory(of: path))
     }
@@ -53,38 +67,71 @@ extension Vault {
         return try put([Input(id: id, fd: fd, contentType: contentType)], now: now)[0]
     }
 
+    /// The most ``put(id:bytes:contentType:now:)`` takes: what a pipe holds without a reader.
+    public static let smallPayloadLimit = 65536
+
+    /// Stores a new version of `id` holding `bytes` (at most ``smallPayloadLimit``; passed
+    /// through a pipe, never the disk).
+    public func put(id: String, bytes: [UInt8], contentType: String?, now: Int64) throws(AvaultError) -> (id: String, version: Int, size: Int) {
+        guard bytes.count <= Self.smallPayloadLimit else { throw .refused("a payload held in memory is limited to \(Self.smallPayloadLimit) bytes") }
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { throw .io(path: "pipe", reason: FileSystem.errnoText()) }
+        defer { close(ends[0]) }
+        do {
+            defer { close(ends[1]) }
+            try FileSystem.writeAll(fd: ends[1], bytes, name: "pipe")
+        }
+        return try put([Input(id: id, fd: ends[0], contentType: contentType)], now: now)[0]
+    }
+
     /// The ID a record is filed under: its `webUrl`, else its `originalUrl`, else its file name.
     public static func recordID(_ document: RecordDocument, path: String) -> String {
         document.fields["webUrl"]?.stringValue ?? document.fields["originalUrl"]?.stringValue ?? FileSystem.baseName(of: path)
     }
 
     /// Stores every article record under `paths` (files, and directories walked as `verify`
-    /// walks them) in one batch; each must be a record.
-    public func importRecords(_ paths: [String], now: Int64) throws(AvaultError) -> [(id: String, version: Int, size: Int)] {
+    /// walks them) in one batch; each must be a record. Two different files that map to one
+    /// ID are refused (``AvaultError/importCollision(id:files:)``, nothing stored) unless
+    /// `asVersions`, which stores them as successive versions of it. `progress` is called with
+    /// the number of records stored so far and the total.
+    public func importRecords(_ paths: [String], now: Int64, asVersions: Bool = false,
+                              progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws(AvaultError) -> [(id: String, version: Int, size: Int)] {
         let files = try RecordWalker.expand(paths, include: RecordWalker.defaultInclude, exclude: [])
         var inputs: [Input] = []
         var fds: [Int32] = []
         defer { for fd in fds { close(fd) } }
+        var filesByID: [[UInt8]: [String]] = [:] // IDs by their exact bytes (see sameID)
+        var found: [(path: String, id: String)] = []
         for file in files {
-            let path = file.path
-            guard file.kind == .regular else { throw .io(path: path, reason: "\(file.kind.rawValue), not a regular file") }
-            let (_, document) = try RecordSigner.read(path)
+            guard file.kind == .regular else { throw .io(path: file.path, reason: "\(file.kind.rawValue), not a regular file") }
+            let (_, document) = try RecordSigner.read(file.path)
+            let id = Self.recordID(document, path: file.path)
+            found.append((file.path, id))
+            if !filesByID[Array(id.utf8), default: []].contains(file.path) { filesByID[Array(id.utf8), default: []].append(file.path) }
+        }
+        if !asVersions, let first = found.first(where: { filesByID[Array($0.id.utf8)]!.count > 1 }) {
+            throw .importCollision(id: first.id, files: filesByID[Array(first.id.utf8)]!)
+        }
+        for (path, id) in found {
             let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
             fds.append(fd)
-            inputs.append(Input(id: Self.recordID(document, path: path), fd: fd, contentType: "text/markdown"))
+            inputs.append(Input(id: id, fd: fd, contentType: "text/markdown"))
         }
-        return try put(inputs, now: now)
+        let total = inputs.count
+        return try put(inputs, now: now, progress: progress.map { report in { done in report(done, total) } })
     }
 
     /// Writes a version of `id` (the newest when `version` is nil) to `path` through a
-    /// temporary file, renamed into place only once every chunk has authenticated.
+    /// temporary file, renamed into place only once every chunk has authenticated. Unless
+    /// `overwrite`, an existing file at `path` is refused (and kept).
     @discardableResult
-    public func get(_ id: String, version: Int?, toFile path: String) throws(AvaultError) -> VaultFiles.Version {
+    public func get(_ id: String, version: Int?, toFile path: String, overwrite: Bool = true) throws(AvaultError) -> VaultFiles.Version {
+        if !overwrite, FileSystem.exists(path) { throw .fileExists(path: path) }
         let sink = try OutputFile(path: path)
         do {
             let v = try get(id, version: version) { (chunk: [UInt8]) throws(AvaultError) in try sink.write(chunk) }
-            try sink.commit()
+            try sink.commit(overwrite: overwrite)
             return v
         } catch {
             sink.abandon()

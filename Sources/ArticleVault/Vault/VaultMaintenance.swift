@@ -114,6 +114,9 @@ extension Vault {
         public var unreadable: [String] = []
         /// Interrupted writes seen in the log or the config (not a failure).
         public var notes: [String] = []
+        /// What the index says each listed envelope holds ("objects/FILE" → the object's ID and
+        /// version), so that problems can be named by ID.
+        public var versionsByFile: [String: (id: String, version: Int)] = [:]
         public var ok: Bool { missing.isEmpty && corrupt.isEmpty && unexpected.isEmpty && unreadable.isEmpty }
     }
 
@@ -155,6 +158,7 @@ extension Vault {
             for v in o.versions {
                 check.versions += 1
                 let file = VaultFiles.envelopeFileName(object: o.name, version: v.number)
+                check.versionsByFile["objects/" + file] = (o.id, v.number)
                 guard survey.present.contains(file) || survey.present.contains(VaultFiles.stagedPrefix + file) else {
                     check.missing.append("objects/" + file)
                     continue

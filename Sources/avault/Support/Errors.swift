@@ -107,6 +107,8 @@ extension AvaultError {
         case .noSuchObject: return "see 'avault vault list'"
         case let .objectRemoved(id, _): return "its history is kept: 'avault vault get \(id) --version N'"
         case let .noSuchObjectVersion(_, _, versions): return "versions: \(versions.map(String.init).joined(separator: ", "))"
+        case .importCollision:
+            return "give each record its own webUrl, import them separately, or pass --as-versions to store them as versions of one ID"
         default: return nil
         }
     }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import ArticleVault
 #if canImport(Glibc)
 import Glibc
@@ -12,12 +13,16 @@ enum Terminal {
         writeStderr(text)
     }
 
+    /// Set by `-q`/`--quiet`: no progress and no notes (errors and warnings are still printed).
+    nonisolated(unsafe) static var quiet = false
+
     static func warning(_ message: String) {
         writeStderr("avault: warning: \(message)\n")
     }
 
     /// `avault: note: …` on stderr: something worth knowing that is not a problem.
     static func note(_ message: String) {
+        if quiet { return }
         writeStderr("avault: note: \(message)\n")
     }
 
@@ -31,27 +36,95 @@ enum Terminal {
         Array(text.utf8).withUnsafeBytes { writeAll(fd: 2, $0) }
     }
 
+    /// Writes to standard output. A failed write (a full disk, a closed descriptor) is fatal:
+    /// `avault: standard output: …` and exit status 2, so a script never takes a truncated
+    /// output for a complete one.
     static func writeStdout(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { writeAll(fd: 1, $0) }
+        bytes.withUnsafeBytes { writeStdout($0) }
     }
 
     static func writeStdout(_ bytes: UnsafeRawBufferPointer) {
-        writeAll(fd: 1, bytes)
+        if let failure = writeAll(fd: 1, bytes) {
+            errno = failure
+            error("standard output: \(FileSystem.errnoText())")
+            Glibc.exit(Exit.operational)
+        }
     }
 
     static func writeStdout(_ text: String) {
         writeStdout(Array(text.utf8))
     }
 
-    private static func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+    /// Whether standard output is a terminal.
+    static var stdoutIsTerminal: Bool { isatty(1) == 1 }
+
+    /// Whether `bytes` would be garbled or unsafe on a terminal: not UTF-8, or holding control
+    /// characters other than tab, line feed and carriage return (escape sequences included).
+    static func isBinary(_ bytes: [UInt8]) -> Bool {
+        if bytes.contains(where: { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D) || $0 == 0x7F }) { return true }
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar):
+                if (0x80...0x9F).contains(scalar.value) { return true } // C1 controls
+            case .emptyInput: return false
+            case .error: return true
+            }
+        }
+    }
+
+    /// The refusal to print binary output on a terminal (as age refuses).
+    static let binaryToTerminal = Failure(message: "refusing to output binary to the terminal",
+                                          hint: "use -o FILE or pipe it", code: Exit.operational)
+
+    /// Writes all of `bytes`; returns the `errno` of a failed write.
+    @discardableResult
+    private static func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
         var offset = 0
         while offset < bytes.count {
             let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
-                return
+                return errno
             }
             offset += n
         }
+        return nil
+    }
+}
+
+/// `-q`/`--quiet`, for the commands that print progress or notes.
+struct QuietOption: ParsableArguments {
+    @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Print no progress and no notes (errors and warnings still).")
+    var quiet = false
+
+    /// Makes ``Terminal/quiet`` follow the flag.
+    func apply() { if quiet { Terminal.quiet = true } }
+}
+
+/// A `\rLABEL: done/total` line on standard error, shown only when standard error is a
+/// terminal, the command is not quiet, and the work has taken more than a second.
+struct ProgressLine: Sendable {
+    let label: String
+    let total: Int
+    let start = monotonicSeconds()
+    let enabled: Bool
+
+    init(_ label: String, total: Int, enabled: Bool = true) {
+        self.label = label
+        self.total = total
+        self.enabled = enabled && !Terminal.quiet && isatty(2) == 1
+    }
+
+    /// Shows that `done` of `total` are done.
+    func update(_ done: Int) {
+        guard enabled, monotonicSeconds() - start > 1 else { return }
+        Terminal.writeStderr("\r\(label): \(done)/\(total)")
+    }
+
+    /// Clears the line (if it was shown).
+    func finish() {
+        if enabled, monotonicSeconds() - start > 1 { Terminal.writeStderr("\r\u{1B}[K") }
     }
 }

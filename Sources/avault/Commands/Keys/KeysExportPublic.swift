@@ -9,14 +9,14 @@ struct KeysExportPublic: ParsableCommand {
 
     @OptionGroup var keyring: KeyringOptions
     @Argument(help: "The signing key's name.") var name: String
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write here instead of standard output.", valueName: "file"))
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write here instead of standard output (- is standard output).", valueName: "file"))
     var output: String?
     @Flag(help: "Overwrite an existing output file.") var force = false
 
     func run() throws {
         // What is handed to others must be the key that signs: the keyring is authenticated first.
         let text = try keyring.open().publicKey(ofSigningKey: name).fileText
-        if let output {
+        if let output, output != "-" {
             if !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
             try FileSystem.writeAtomically(output, Array(text.utf8), mode: 0o644, overwrite: force)
         } else {

@@ -26,16 +26,20 @@ struct Audit: ParsableCommand {
     @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n")) var jobs: Int?
     @Option(help: ArgumentHelp("Only files matching this glob when walking (repeatable).", valueName: "glob")) var include: [String] = []
     @Option(help: ArgumentHelp("Skip files and directories matching this glob (repeatable).", valueName: "glob")) var exclude: [String] = []
+    @OptionGroup var quiet: QuietOption
 
     func validate() throws { if paths.isEmpty { throw ValidationError("give records or directories to audit") } }
 
     func run() throws {
+        quiet.apply()
         guard let trustPolicy = try trust.policy(keyringDirectory: Keyring.location(explicit: keyringDirectory)) else { return }
         var policy = VerifyPolicy(trust: trustPolicy)
         policy.requireSignature = requireSignature
         policy.allowLegacySecured = allowLegacySecured
         let files = try RecordWalker.expand(paths, include: include.isEmpty ? RecordWalker.defaultInclude : include, exclude: exclude)
-        let reports = RecordVerifier(policy: policy).verifyAll(files, jobs: jobs ?? cpuCount())
+        let line = ProgressLine("auditing", total: files.count)
+        let reports = RecordVerifier(policy: policy).verifyAll(files, jobs: jobs ?? cpuCount(), progress: line.enabled ? line.update : nil)
+        line.finish()
 
         var bySigner: [String: Int] = [:], byKey: [String: (signer: String?, roles: [String], count: Int)] = [:], byRole: [String: Int] = [:]
         var secured: [String: Int] = [:], outcomes: [String: Int] = [:]

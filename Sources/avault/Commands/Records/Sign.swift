@@ -30,15 +30,22 @@ struct Sign: ParsableCommand {
     var exportMinisig = false
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("With --export-minisig: the directory to write to.", valueName: "dir"))
     var output: String?
+    @Flag(help: "With --detached or --export-minisig: overwrite existing signature and canonical files.") var force = false
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one file") }
+        if files.contains("-") {
+            throw ValidationError(detached || exportMinisig
+                ? "- (standard input) cannot be signed: the signature is written next to the file, and standard input has no name"
+                : "- (standard input) cannot be signed: sign rewrites the record in place; save it to a file and sign that")
+        }
         if exportMinisig {
             if detached { throw ValidationError("--export-minisig and --detached do not go together") }
             if output == nil { throw ValidationError("--export-minisig needs -o DIR") }
         } else {
             if key == nil { throw ValidationError("give --key NAME (a signing key in the keyring)") }
             if output != nil { throw ValidationError("-o goes with --export-minisig") }
+            if force, !detached { throw ValidationError("--force goes with --detached or --export-minisig (an embedded signature replaces the key's own entry)") }
         }
     }
 
@@ -48,10 +55,13 @@ struct Sign: ParsableCommand {
         let signing = try ring.signingKey(named: key!)
         let (signingKey, keyID) = (signing.key, signing.keyID)
         let time = now()
+        if detached, !force, let existing = files.map({ $0 + ".minisig" }).first(where: FileSystem.exists) {
+            throw AvaultError.fileExists(path: existing)
+        }
         for file in files {
             if detached {
                 let comment = trustedComment ?? RecordSigner.defaultDetachedComment(path: file, now: time)
-                let out = try RecordSigner.signDetached(path: file, key: signingKey, keyID: keyID, trustedComment: comment)
+                let out = try RecordSigner.signDetached(path: file, key: signingKey, keyID: keyID, trustedComment: comment, overwrite: force)
                 Terminal.writeStdout("signed \(file) -> \(out) (key \(keyID.printed))\n")
             } else {
                 let comment = trustedComment ?? RecordSigner.defaultRecordComment(path: file, now: time)
@@ -67,7 +77,7 @@ struct Sign: ParsableCommand {
         var wanted: Minisign.KeyID?
         if let key { wanted = try keyring.open().signingKeyID(named: key) }
         for file in files {
-            let (base, keyID) = try RecordSigner.exportForMinisign(path: file, keyID: wanted, to: dir)
+            let (base, keyID) = try RecordSigner.exportForMinisign(path: file, keyID: wanted, to: dir, overwrite: force)
             Terminal.writeStdout("wrote \(base) and \(base).minisig (key \(keyID.printed))\n")
         }
     }

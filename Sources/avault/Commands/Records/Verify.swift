@@ -24,7 +24,7 @@ struct Verify: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Records and directories.", valueName: "path")) var paths: [String] = []
+    @Argument(help: ArgumentHelp("Records and directories; - is one record on standard input.", valueName: "path")) var paths: [String] = []
     @Flag(help: "One JSON object per record (JSON Lines), then a summary object.") var json = false
     @OptionGroup var trust: TrustOptions
     @Option(name: .customLong("keyring"), help: ArgumentHelp("The keyring directory (for its trust store and --check-decrypt).", valueName: "dir"))
@@ -46,16 +46,20 @@ struct Verify: ParsableCommand {
     @Option(help: ArgumentHelp("Verify the detached signature FILE.minisig (or -x) of this file.", valueName: "file")) var detached: String?
     @Option(name: .customShort("x"), help: ArgumentHelp("With --detached: the signature file.", valueName: "sigfile")) var signatureFile: String?
     @Flag(name: .customLong("allow-legacy"), help: "With --detached: accept legacy (non-prehashed) Ed signatures.") var allowLegacy = false
+    @OptionGroup var quiet: QuietOption
 
     func validate() throws {
         if detached == nil, paths.isEmpty { throw ValidationError("give records or directories to verify, or --detached FILE") }
         if detached != nil, !paths.isEmpty { throw ValidationError("--detached verifies one file; give no other paths") }
         if checkDecrypt != (key != nil) { throw ValidationError("--check-decrypt and --key NAME go together") }
+        if paths.filter({ $0 == "-" }).count > 1 { throw ValidationError("- (standard input) can be given once") }
+        if paths.contains("-"), passphraseFile == "-" { throw ValidationError("standard input cannot hold both a record and the passphrase") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if allowUnauthenticatedLegacy, !checkDecrypt { throw ValidationError("--allow-unauthenticated-legacy goes with --check-decrypt") }
     }
 
     func run() throws {
+        quiet.apply()
         let ringDir = Keyring.location(explicit: keyringDirectory)
         guard let trustPolicy = try trust.policy(keyringDirectory: ringDir, requiredRoles: requireRole) else { return }
         if let detached { return try verifyDetached(detached, trustPolicy) }
@@ -71,19 +75,9 @@ struct Verify: ParsableCommand {
         }
         let start = monotonicSeconds()
         let files = try RecordWalker.expand(paths, include: include.isEmpty ? RecordWalker.defaultInclude : include, exclude: exclude)
-        let showProgress = !json && isatty(2) == 1
-        let total = files.count
-        var progress: (@Sendable (Int) -> Void)?
-        if showProgress {
-            progress = { (done: Int) -> Void in
-                if monotonicSeconds() - start > 1 {
-                    let line: String = "\rverifying: \(done)/\(total)"
-                    Terminal.writeStderr(line)
-                }
-            }
-        }
-        let reports = RecordVerifier(policy: policy).verifyAll(files, jobs: jobs ?? cpuCount(), progress: progress)
-        if showProgress, monotonicSeconds() - start > 1 { Terminal.writeStderr("\r\u{1B}[K") }
+        let line = ProgressLine("verifying", total: files.count, enabled: !json)
+        let reports = RecordVerifier(policy: policy).verifyAll(files, jobs: jobs ?? cpuCount(), progress: line.enabled ? line.update : nil)
+        line.finish()
         let seconds = monotonicSeconds() - start
         print(reports, seconds: seconds)
         if requireSignature, reports.isEmpty {

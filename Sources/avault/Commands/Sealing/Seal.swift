@@ -12,10 +12,12 @@ struct Seal: ParsableCommand {
     @Option(name: .customLong("field"), help: ArgumentHelp("A top-level field to seal too (repeatable).", valueName: "name")) var fields: [String] = []
     @OptionGroup var resign: ResignOption
     @OptionGroup var keyring: KeyringOptions
+    @OptionGroup var quiet: QuietOption
 
     func validate() throws { if files.isEmpty { throw ValidationError("give at least one record") } }
 
     func run() throws {
+        quiet.apply()
         try rewriteEach(files, keyring, resign, verb: "sealed") { file, ring, signer throws(AvaultError) in
             try Sealing.seal(path: file, keyring: ring, keyName: key, fields: fields, signer: signer)
         }

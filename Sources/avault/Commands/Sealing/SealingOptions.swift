@@ -43,5 +43,5 @@ func report(_ path: String, _ verb: String, _ result: Sealing.Result) {
         Terminal.warning("\(path): dropped signatures that no longer match (keys \(result.droppedSignatures.joined(separator: ", ")))"
                          + (result.signed ? "" : "; re-sign with --sign NAME"))
     }
-    Terminal.writeStdout("\(verb) \(path)\(result.signed ? " and signed it" : "")\n")
+    if !Terminal.quiet { Terminal.writeStdout("\(verb) \(path)\(result.signed ? " and signed it" : "")\n") }
 }

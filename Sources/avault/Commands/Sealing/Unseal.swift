@@ -17,11 +17,13 @@ struct Unseal: ParsableCommand {
     @Option(help: ArgumentHelp("The key's name (required for v1 blobs).", valueName: "name")) var key: String?
     @OptionGroup var resign: ResignOption
     @OptionGroup var keyring: KeyringOptions
+    @OptionGroup var quiet: QuietOption
     @OptionGroup var legacy: LegacyOptions
 
     func validate() throws { if files.isEmpty { throw ValidationError("give at least one record") } }
 
     func run() throws {
+        quiet.apply()
         let policy = try legacy.policy(keyringDirectory: keyring.directory)
         try rewriteEach(files, keyring, resign, verb: "unsealed") { file, ring, signer throws(AvaultError) in
             try Sealing.unseal(path: file, keyring: ring, keyName: key, legacy: policy, signer: signer)

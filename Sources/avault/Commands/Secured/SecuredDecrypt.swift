@@ -22,12 +22,23 @@ struct SecuredDecrypt: ParsableCommand {
     @Option(help: ArgumentHelp("The context a v2 blob is bound to (default: from the record).", valueName: "text"))
     var context: String?
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write the plaintext here (atomically, mode 600).", valueName: "file"))
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write the plaintext here (atomically, mode 600); - is standard output.", valueName: "file"))
     var output: String?
 
+    @Flag(help: "Overwrite an existing --output file.") var force = false
+
     @OptionGroup var legacy: LegacyOptions
+    @OptionGroup var quiet: QuietOption
+
+    func validate() throws {
+        if source.blob == "-", key.keyring.passphraseFile == "-", key.keyName != nil {
+            throw ValidationError("standard input cannot hold both the blob and the passphrase: give the blob or a --passphrase-file FILE")
+        }
+    }
 
     func run() throws {
+        quiet.apply()
+        if let output, output != "-", !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
         let (text, record) = try source.load()
         let blob = try SecuredField.parse(text, file: record?.path)
         // A v1 blob: decide before anything else whether it may be decrypted at all (so that a
@@ -40,15 +51,19 @@ struct SecuredDecrypt: ParsableCommand {
             authorization = granted
         }
         let context = context ?? record?.document.securedContext ?? ""
+        var binaryRefused = false
         try SecuredField.decrypt(blob, using: try key.source(), context: context, legacy: authorization) { (plaintext: [UInt8]) throws(AvaultError) in
             if case .signedRecord(let ids)? = authorization?.basis {
                 Terminal.note("legacy v1 blob authenticated by the record's signature (key \(ids.joined(separator: ", ")))")
             }
-            if let output {
-                try FileSystem.writeAtomically(output, plaintext, mode: 0o600)
+            if let output, output != "-" {
+                try FileSystem.writeAtomically(output, plaintext, mode: 0o600, overwrite: force)
             } else {
+                // Binary on a terminal can garble it or drive it (escape sequences), as age says.
+                if output == nil, Terminal.stdoutIsTerminal, Terminal.isBinary(plaintext) { binaryRefused = true; return }
                 Terminal.writeStdout(plaintext)
             }
         }
+        if binaryRefused { throw Terminal.binaryToTerminal }
     }
 }

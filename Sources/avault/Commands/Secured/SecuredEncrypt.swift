@@ -22,10 +22,13 @@ struct SecuredEncrypt: ParsableCommand {
     @Flag(name: .customLong("legacy-cbc"), help: "Make a legacy, unauthenticated v1 blob.")
     var legacyCBC = false
 
-    @Option(name: [.customShort("i"), .customLong("input")], help: ArgumentHelp("Read the plaintext from this file instead of standard input.", valueName: "file"))
+    @Option(name: [.customShort("i"), .customLong("input")], help: ArgumentHelp("Read the plaintext from this file instead of standard input (- is standard input).", valueName: "file"))
     var input: String?
 
     func validate() throws {
+        if input == nil || input == "-", key.keyring.passphraseFile == "-", key.keyName != nil {
+            throw ValidationError("standard input cannot hold both the plaintext and the passphrase: give -i FILE or a --passphrase-file FILE")
+        }
         if legacyCBC, context != nil {
             throw ValidationError("--context has no effect with --legacy-cbc: v1 blobs are not bound to a context")
         }

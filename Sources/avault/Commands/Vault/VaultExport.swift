@@ -5,10 +5,14 @@ struct VaultExport: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "export", abstract: "Write an object's newest version to a file (mode 600).")
     @OptionGroup var options: VaultOptions
     @Argument(help: "The object's ID.") var id: String
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The file to write.", valueName: "file")) var output: String
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The file to write (- is standard output).", valueName: "file")) var output: String
+    @Flag(help: "Overwrite an existing output file.") var force = false
 
     func run() throws {
-        let v = try options.open().get(id, version: nil, toFile: output)
+        if output != "-", !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
+        let vault = try options.open()
+        if output == "-" { return try writePayload(of: vault, id: id, version: nil, refuseBinaryOnTerminal: false) }
+        let v = try vault.get(id, version: nil, toFile: output, overwrite: force)
         Terminal.writeStdout("exported \(id) version \(v.number) to \(output)\n")
     }
 }

@@ -4,7 +4,8 @@ import ArticleVault
 struct VaultFsck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fsck",
-        abstract: "Report problems and move unreadable or unexpected files into quarantine/ (nothing is deleted).")
+        abstract: "Report problems and move unreadable or unexpected files into quarantine/ (nothing is deleted).",
+        discussion: "Exit status: 0 nothing was wrong; 1 files were missing or moved aside; 2 operational error.")
     @OptionGroup var options: VaultOptions
 
     func run() throws {
@@ -12,6 +13,7 @@ struct VaultFsck: ParsableCommand {
         var out = check.text
         for m in moved { out += "moved aside: \(m)\n" }
         Terminal.writeStdout(out)
-        if !check.missing.isEmpty { throw ExitCode(Exit.no) }
+        // Something was wrong enough to move aside: a script must notice.
+        if !check.missing.isEmpty || !moved.isEmpty { throw ExitCode(Exit.no) }
     }
 }

@@ -5,19 +5,34 @@ struct VaultGet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
         abstract: "Write a version's payload (the newest by default), byte for byte.",
-        discussion: "Each chunk is authenticated before it is written; with -o the file appears (mode 600) only once all of it has.")
+        discussion: "Each chunk is authenticated before it is written; with -o the file appears (mode 600) only once all of it has. Binary payloads are not written to a terminal: use -o FILE or a pipe.")
     @OptionGroup var options: VaultOptions
     @Argument(help: "The object's ID.") var id: String
     @Option(help: "The version (default: the newest).") var version: Int?
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write here instead of standard output.", valueName: "file"))
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write here instead of standard output (- is standard output).", valueName: "file"))
     var output: String?
+    @Flag(help: "Overwrite an existing --output file.") var force = false
 
     func run() throws {
+        if let output, output != "-", !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
         let vault = try options.open()
-        if let output {
-            try vault.get(id, version: version, toFile: output)
+        if let output, output != "-" {
+            try vault.get(id, version: version, toFile: output, overwrite: force)
         } else {
-            _ = try vault.get(id, version: version) { (chunk: [UInt8]) throws(AvaultError) in try FileSystem.writeAll(fd: 1, chunk, name: "standard output") }
+            try writePayload(of: vault, id: id, version: version, refuseBinaryOnTerminal: output == nil)
         }
+    }
+}
+
+/// Writes a version's payload to standard output. On a terminal (unless `-o -` asked for it)
+/// the payload is collected first and refused if it is binary.
+func writePayload(of vault: Vault, id: String, version: Int?, refuseBinaryOnTerminal: Bool) throws {
+    if refuseBinaryOnTerminal, Terminal.stdoutIsTerminal {
+        var payload: [UInt8] = []
+        _ = try vault.get(id, version: version) { (chunk: [UInt8]) throws(AvaultError) in payload += chunk }
+        if Terminal.isBinary(payload) { throw Terminal.binaryToTerminal }
+        Terminal.writeStdout(payload)
+    } else {
+        _ = try vault.get(id, version: version) { (chunk: [UInt8]) throws(AvaultError) in Terminal.writeStdout(chunk) }
     }
 }

@@ -5,14 +5,25 @@ struct VaultImport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Store article records (files or directories); the ID is the record's webUrl, else originalUrl, else its file name.",
-        discussion: "The whole batch is one locked transaction, acknowledged once everything is durable.")
+        discussion: "The whole batch is one locked transaction, acknowledged once everything is durable. Two different files with the same ID are refused (nothing is stored) unless --as-versions.")
     @OptionGroup var options: VaultOptions
     @Argument(help: ArgumentHelp("Records and directories.", valueName: "path")) var paths: [String]
     @Flag(help: "Print one JSON object per stored record.") var json = false
+    @Flag(name: .customLong("as-versions"), help: "Store different records with the same ID as successive versions of it (otherwise refused).")
+    var asVersions = false
+    @OptionGroup var quiet: QuietOption
 
     func validate() throws { if paths.isEmpty { throw ValidationError("give records or directories to import") } }
 
     func run() throws {
-        printStored(try options.open().importRecords(paths, now: now()), json: json)
+        quiet.apply()
+        let vault = try options.open()
+        var line: ProgressLine?
+        let stored = try vault.importRecords(paths, now: now(), asVersions: asVersions) { done, total in
+            if line == nil { line = ProgressLine("importing", total: total) }
+            line?.update(done)
+        }
+        line?.finish()
+        printStored(stored, json: json)
     }
 }

@@ -63,7 +63,12 @@ extension Vault.Check {
         var out = "\(objects) objects, \(versions) versions: " + (ok ? "all authenticate\n" : "problems found\n")
         for (label, files) in [("missing", missing), ("corrupt", corrupt), ("unexpected", unexpected),
                                ("leftover from an interrupted write", leftovers), ("cannot be checked", unreadable)] {
-            for f in files { out += "  \(label): \(f)\n" }
+            for f in files {
+                // Named by ID when the index lists the file ("objects/F (reason)" included).
+                let file = String(f.prefix { $0 != " " })
+                let named = versionsByFile[file].map { "'\($0.id)' version \($0.version) (\(f))" } ?? f
+                out += "  \(label): \(named)\n"
+            }
         }
         for n in notes { out += "note: \(n)\n" }
         if !leftovers.isEmpty { out += "note: leftovers of interrupted writes are not a problem: the next write removes them\n" }

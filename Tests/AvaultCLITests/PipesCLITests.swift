@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+
+/// Runs `avault args…` with standard output sent to /dev/full (every write fails with ENOSPC).
+func avaultToFullDisk(_ args: [String], env: [String: String] = [:], cwd: URL? = nil) throws -> CLI.Result {
+    try CLI.run("/bin/sh", ["-c", "exec \"$0\" \"$@\" > /dev/full", CLI.avaultPath] + args, cwd: cwd, env: env)
+}
+
+/// Runs `avault args…` on a pseudo-terminal (standard input, output and error all on it) with
+/// `input` typed into it; returns what the terminal showed and the exit status.
+func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String] = [:], cwd: URL? = nil) throws -> (screen: String, code: Int32) {
+    let script = """
+        import os, pty, sys, time
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(sys.argv[1], sys.argv[1:])
+        data = sys.stdin.buffer.read()
+        if data:
+            time.sleep(0.3)
+            os.write(fd, data)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        _, status = os.waitpid(pid, 0)
+        sys.stdout.buffer.write(out)
+        sys.exit(os.waitstatus_to_exitcode(status))
+        """
+    let r = try CLI.run("python3", ["-c", script, CLI.avaultPath] + args, stdin: Data(input.utf8), cwd: cwd, env: env)
+    return (r.out, r.code)
+}
+
+@Suite struct PipesCLI {
+    @Test func dashOutputIsStandardOutput() throws {
+        let dir = try CLI.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = try privateKey("demo-v2.key", in: dir)
+        let enc = try CLI.avault(["secured", "encrypt", "--key-file", key, "--context", "c", "-i", "-"], stdin: Data("hello\n".utf8), cwd: dir)
+        #expect(enc.code == 0, "\(enc.err)")
+        let blob = enc.out.trimmingCharacters(in: .newlines)
+        let dec = try CLI.avault(["secured", "decrypt", blob, "--key-file", key, "--context", "c", "-o", "-"], cwd: dir)
+        #expect(dec.code == 0, "\(dec.err)")
+        #expect(dec.out == "hello\n")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("-").path))
+
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let pub = try CLI.avault(["keys", "export-public", "demo-desk", "-o", "-"] + demo.args, cwd: demo.dir)
+        #expect(pub.code == 0, "\(pub.err)")
+        #expect(pub.out.hasPrefix("untrusted comment:"))
+        #expect(!FileManager.default.fileExists(atPath: demo.dir.appendingPathComponent("-").path))
+    }
+
+    @Test func vaultGetAndExportToDash() throws {
+        let v = try VaultFixture()
+        try v.put("doc", Data("payload\n".utf8))
+        let get = try v.avault(["vault", "get", "doc", "-o", "-"])
+        #expect(get.code == 0, "\(get.err)")
+        #expect(get.out == "payload\n")
+        let export = try v.avault(["vault", "export", "doc", "-o", "-"])
+        #expect(export.code == 0, "\(export.err)")
+        #expect(export.out == "payload\n")
+    }
+
+    @Test func passphraseFromStandardInput() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let pass = try String(contentsOf: CLI.repoRoot.appendingPathComponent("keys/demo-passphrase.txt"), encoding: .utf8)
+        let r = try CLI.avault(["keys", "export-public", "demo-desk", "--keyring", demo.ring, "--passphrase-file", "-"],
+                               stdin: Data(pass.utf8), env: ["AVAULT_PASSPHRASE": ""])
+        #expect(r.code == 0, "\(r.err)")
+        #expect(r.out.hasPrefix("untrusted comment:"))
+        // Standard input cannot carry two things.
+        let both = try CLI.avault(["secured", "encrypt", "--key", "x", "--keyring", demo.ring, "--passphrase-file", "-"])
+        #expect(both.code == 64)
+        #expect(both.err.contains("standard input cannot hold both the plaintext and the passphrase"))
+    }
+
+    @Test func verifyReadsOneRecordFromStandardInput() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let a = try demo.copy("Fixtures/records/demo-v2.md", as: "a.md")
+        #expect(try CLI.avault(["sign", a, "--key", "demo-desk"] + demo.args).code == 0)
+        let text = try Data(contentsOf: URL(fileURLWithPath: a))
+        let ok = try CLI.avault(["verify", "-", "--keyring", demo.ring, "--require-signature"], stdin: text)
+        #expect(ok.code == 0, "\(ok.out)\(ok.err)")
+        #expect(ok.out == "1 record: 1 passed, 0 failed (valid 1)\n")
+        let tampered = Data(String(decoding: text, as: UTF8.self).replacingOccurrences(of: "quality: 41", with: "quality: 99").utf8)
+        let bad = try CLI.avault(["verify", "-", "--keyring", demo.ring], stdin: tampered)
+        #expect(bad.code == 1)
+        #expect(bad.out.hasPrefix("-: invalid"), "\(bad.out)")
+    }
+
+    @Test func signRefusesStandardInput() throws {
+        let r = try CLI.avault(["sign", "-", "--key", "k"])
+        #expect(r.code == 64)
+        #expect(r.err.contains("- (standard input) cannot be signed: sign rewrites the record in place"), "\(r.err)")
+        let d = try CLI.avault(["sign", "--detached", "-", "--key", "k"])
+        #expect(d.code == 64)
+        #expect(d.err.contains("standard input has no name"))
+    }
+
+    @Test func aFailedWriteToStandardOutputExitsTwo() throws {
+        let expected = "avault: standard output: no space left on device\n"
+        let dir = try CLI.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = try privateKey("demo-v2.key", in: dir)
+        let enc = try avaultToFullDisk(["secured", "encrypt", "--key-file", key, "-i", key])
+        #expect(enc.code == 2)
+        #expect(enc.err == expected)
+
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let list = try avaultToFullDisk(["keys", "list"] + demo.args)
+        #expect(list.code == 2)
+        #expect(list.err == expected)
+        let a = try demo.copy("Fixtures/records/demo-v2.md", as: "a.md")
+        let verify = try avaultToFullDisk(["verify", "--json", a, "--keyring", demo.ring])
+        #expect(verify.code == 2)
+        #expect(verify.err == expected)
+        let audit = try avaultToFullDisk(["audit", a, "--keyring", demo.ring])
+        #expect(audit.code == 2)
+        #expect(audit.err == expected)
+
+        let v = try VaultFixture()
+        try v.put("doc", Data("payload\n".utf8))
+        let env = v.environment
+        let vlist = try avaultToFullDisk(["vault", "list"], env: env)
+        #expect(vlist.code == 2)
+        #expect(vlist.err == expected)
+        let get = try avaultToFullDisk(["vault", "get", "doc"], env: env)
+        #expect(get.code == 2)
+        #expect(get.err == expected)
+    }
+
+    @Test func binaryIsNotWrittenToATerminal() throws {
+        let dir = try CLI.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = try privateKey("demo-v2.key", in: dir)
+        let binary = dir.appendingPathComponent("bin")
+        try Data([0x00, 0xFF, 0x1B, 0x5B, 0x32, 0x4A, 0x41]).write(to: binary)
+        let enc = try CLI.avault(["secured", "encrypt", "--key-file", key, "--context", "c", "-i", binary.path])
+        let blob = enc.out.trimmingCharacters(in: .newlines)
+        let refused = try avaultOnTerminal(["secured", "decrypt", blob, "--key-file", key, "--context", "c"])
+        #expect(refused.code == 2)
+        #expect(refused.screen.contains("avault: refusing to output binary to the terminal\r\navault: hint: use -o FILE or pipe it"), "\(refused.screen)")
+        // Text is fine, and so is binary into a pipe.
+        let text = try CLI.avault(["secured", "encrypt", "--key-file", key, "--context", "c"], stdin: Data("héllo\tthere\n".utf8))
+        let shown = try avaultOnTerminal(["secured", "decrypt", text.out.trimmingCharacters(in: .newlines), "--key-file", key, "--context", "c"])
+        #expect(shown.code == 0)
+        #expect(shown.screen == "héllo\tthere\r\n")
+        let piped = try CLI.avault(["secured", "decrypt", blob, "--key-file", key, "--context", "c"])
+        #expect(piped.code == 0)
+        #expect(piped.stdout == (try Data(contentsOf: binary)))
+
+        let v = try VaultFixture()
+        try v.put("bin", Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
+        try v.put("txt", Data("plain\n".utf8))
+        let get = try avaultOnTerminal(["vault", "get", "bin"], env: v.environment)
+        #expect(get.code == 2)
+        #expect(get.screen.contains("refusing to output binary to the terminal"))
+        let ok = try avaultOnTerminal(["vault", "get", "txt"], env: v.environment)
+        #expect(ok.code == 0)
+        #expect(ok.screen == "plain\r\n")
+    }
+}

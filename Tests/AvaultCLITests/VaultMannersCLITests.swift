@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+@Suite struct VaultMannersCLI {
+    @Test func importRefusesTwoFilesWithOneIDUnlessAsVersions() throws {
+        let v = try VaultFixture()
+        let content = v.path("content")
+        try FileManager.default.createDirectory(atPath: content, withIntermediateDirectories: true)
+        for name in ["a", "b"] {
+            try CLI.write("---\ntitle: \"\(name)\"\nwebUrl: \"https://example.org/same\"\n---\nbody \(name)\n",
+                          to: URL(fileURLWithPath: content + "/\(name).md"))
+        }
+        let refused = try v.avault(["vault", "import", content])
+        #expect(refused.code == 2)
+        #expect(refused.err == "avault: 2 files map to the ID 'https://example.org/same': \(content)/a.md, \(content)/b.md; nothing was imported\n"
+                + "avault: hint: give each record its own webUrl, import them separately, or pass --as-versions to store them as versions of one ID\n")
+        #expect(try v.avault(["vault", "list"]).out == "no objects\n")
+        let versions = try v.avault(["vault", "import", "--as-versions", content])
+        #expect(versions.code == 0, "\(versions.err)")
+        #expect(versions.out.contains("stored https://example.org/same version 2"))
+        // Importing the same record again is a new version, as before.
+        let again = try v.avault(["vault", "import", content + "/a.md"])
+        #expect(again.code == 0)
+        #expect(again.out.contains("version 3"))
+    }
+
+    @Test func failuresNameTheObjectID() throws {
+        let v = try VaultFixture()
+        try v.put("drafts/secret-plan", Data("payload\n".utf8))
+        let files = try FileManager.default.contentsOfDirectory(atPath: v.objects).filter { !$0.hasPrefix(".") }
+        let file = try #require(files.first)
+        let url = URL(fileURLWithPath: v.objects + "/" + file)
+        var bytes = try Data(contentsOf: url)
+        bytes[bytes.count - 5] ^= 0x01
+        try bytes.write(to: url)
+        let verify = try v.avault(["vault", "verify"])
+        #expect(verify.code == 1)
+        #expect(verify.out.contains("  corrupt: 'drafts/secret-plan' version 1 (objects/\(file))\n"), "\(verify.out)")
+        let get = try v.avault(["vault", "get", "drafts/secret-plan"])
+        #expect(get.code == 1)
+        #expect(get.err.hasPrefix("avault: 'drafts/secret-plan' version 1: "), "\(get.err)")
+        // fsck moves it aside and says so with its exit status.
+        let fsck = try v.avault(["vault", "fsck"])
+        #expect(fsck.code == 1, "\(fsck.out)\(fsck.err)")
+        #expect(fsck.out.contains("moved aside: "))
+    }
+
+    @Test func fsckExitsZeroWhenNothingMoved() throws {
+        let v = try VaultFixture()
+        try v.put("a", Data("x".utf8))
+        let fsck = try v.avault(["vault", "fsck"])
+        #expect(fsck.code == 0, "\(fsck.out)\(fsck.err)")
+    }
+
+    @Test func putOnATerminalSaysItIsReadingAndRefusesNothing() throws {
+        let v = try VaultFixture()
+        let empty = try avaultOnTerminal(["vault", "put", "doc"], input: "\u{04}", env: v.environment)
+        #expect(empty.screen.contains("avault: reading the payload from standard input (end with Ctrl-D)"), "\(empty.screen)")
+        #expect(empty.code == 2)
+        #expect(empty.screen.contains("avault: nothing was read from the terminal; nothing was stored"))
+        let typed = try avaultOnTerminal(["vault", "put", "doc"], input: "hello\n\u{04}", env: v.environment)
+        #expect(typed.code == 0, "\(typed.screen)")
+        #expect(typed.screen.contains("stored doc version 1 (6 bytes)"))
+        #expect(try v.avault(["vault", "get", "doc"]).out == "hello\n")
+    }
+}
