@@ -6,10 +6,10 @@ struct KeysImport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import a raw key file as a content key, or with --legacy-aes-cbc as a legacy AES key.",
-        discussion: "If NAME exists, the key becomes its next version.")
+        discussion: "If NAME exists, the key becomes its next version.\n\nExample: avault keys import old-aes --key-file old-aes.key --legacy-aes-cbc")
 
     @OptionGroup var keyring: KeyringOptions
-    @Argument(help: "The key's name.") var name: String
+    @Argument(help: "The key's name.", completion: KeyCompletion.names(.content, .legacy)) var name: String
     @OptionGroup var key: KeyFileOption
     @Flag(name: .customLong("legacy-aes-cbc"), help: "Import a 16-, 24- or 32-byte AES key for legacy v1 blobs.") var legacy = false
     @Flag(help: "Store the secret unsealed (still mode 600).") var unprotected = false

@@ -9,17 +9,19 @@ struct Audit: ParsableCommand {
         discussion: """
             Records are found and judged as 'avault verify' does (same trust options and policy flags). \
             A record needs attention when it fails, is unsigned, still has a legacy v1 secured blob, or \
-            carries a signature that is invalid, revoked, expired or untrusted. --json prints one object \
-            (fields in docs/cli.md).
+            carries a signature that is invalid, revoked, expired or untrusted. --json prints the same counts \
+            as one object.
+
+            Example: avault audit --json site/
 
             Exit status: 0 the audit ran (whatever it found); 2 operational error; 64 usage error.
             """
     )
 
-    @Argument(help: ArgumentHelp("Records and directories.", valueName: "path")) var paths: [String]
+    @Argument(help: ArgumentHelp("Records and directories.", valueName: "path"), completion: .file()) var paths: [String]
     @Flag(help: "Print one JSON object.") var json = false
     @OptionGroup var trust: TrustOptions
-    @Option(name: .customLong("keyring"), help: ArgumentHelp("The keyring directory (for its trust store).", valueName: "dir"))
+    @Option(name: .customLong("keyring"), help: ArgumentHelp("The keyring directory (for its trust store).", valueName: "dir"), completion: .directory)
     var keyringDirectory: String?
     @Flag(name: .customLong("require-signature"), help: "Count unsigned records as failing.") var requireSignature = false
     @Flag(name: .customLong("allow-legacy-secured"), help: "Do not count legacy v1 secured blobs as failing.") var allowLegacySecured = false

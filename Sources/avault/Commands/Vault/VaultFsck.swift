@@ -4,7 +4,8 @@ import ArticleVault
 struct VaultFsck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fsck",
-        abstract: "Report problems and move unreadable or unexpected files into quarantine/ (nothing is deleted).")
+        abstract: "Report problems and move unreadable or unexpected files into quarantine/ (nothing is deleted).",
+        discussion: "Example: avault vault fsck")
     @OptionGroup var options: VaultOptions
 
     func run() throws {
