@@ -12,7 +12,7 @@ struct Avault: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "avault",
         abstract: "Decrypt, verify and sign article records; keep drafts encrypted at rest.",
-        discussion: exitCodeHelp,
+        discussion: "Example: avault verify --require-signature site/\n\n" + exitCodeHelp,
         version: "avault \(avaultVersion)",
         subcommands: [Secured.self, Keys.self, Sign.self, Verify.self, Audit.self, Canonical.self, Seal.self, Unseal.self, Migrate.self, VaultCommand.self]
     )

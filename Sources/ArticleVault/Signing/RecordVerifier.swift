@@ -48,6 +48,9 @@ public struct RecordReport: Sendable {
     /// With `--check-decrypt`, whether the blob decrypts; nil when it was not tried (no
     /// check asked, or a v1 blob that nothing authenticates).
     public var decrypts: Bool?
+    /// The record's date as written: its `publishedDateTime` field, else its `date` field, when
+    /// that is text; nil for a file without front matter or without such a field.
+    public var date: String?
 }
 
 /// Verifies files against a policy.
@@ -159,6 +162,9 @@ public struct RecordVerifier: Sendable {
     /// Verifies a parsed record.
     public func verify(document: RecordDocument, signatures: [Minisign.Signature], path: String) -> RecordReport {
         var report = RecordReport(path: path, outcome: .unsigned, passed: false)
+        for name in ["publishedDateTime", "date"] {
+            if let text = document.fields[name]?.stringValue { report.date = text; break }
+        }
         var digest: [UInt8]?
         report.signatures = signatures.map { signature in
             policy.trust.judge(signature, domain: .record) { key in

@@ -7,10 +7,10 @@ import Glibc
 
 /// `--keyring DIR` and `--passphrase-file F`, shared by every command that uses the keyring.
 struct KeyringOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The keyring directory (default: AVAULT_KEYRING, else $XDG_CONFIG_HOME/avault/keyring).", valueName: "dir"))
+    @Option(help: ArgumentHelp("The keyring directory (default: AVAULT_KEYRING, else $XDG_CONFIG_HOME/avault/keyring).", valueName: "dir"), completion: .directory)
     var keyring: String?
 
-    @Option(name: .customLong("passphrase-file"), help: ArgumentHelp("Read the keyring passphrase from this file (mode 600) instead of AVAULT_PASSPHRASE or the terminal; - is standard input.", valueName: "file"))
+    @Option(name: .customLong("passphrase-file"), help: ArgumentHelp("Read the keyring passphrase from this file (mode 600) instead of AVAULT_PASSPHRASE or the terminal; - is standard input.", valueName: "file"), completion: .file())
     var passphraseFile: String?
 
     var directory: String { Keyring.location(explicit: keyring) }

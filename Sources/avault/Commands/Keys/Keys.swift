@@ -12,6 +12,8 @@ struct Keys: ParsableCommand {
             (exit 1) whenever the passphrase is used. No command prints secret bytes.
 
             \(exitCodeHelp)
+
+            Example: avault keys generate desk-signing --signing
             """,
         subcommands: [KeysGenerate.self, KeysImport.self, KeysList.self, KeysRotate.self, KeysRetire.self, KeysReinstate.self, KeysDelete.self,
                       KeysRename.self, KeysExport.self,

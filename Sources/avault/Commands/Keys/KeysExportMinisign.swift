@@ -6,11 +6,11 @@ struct KeysExportMinisign: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export-minisign",
         abstract: "Write a signing key as a minisign secret key file that 'minisign -S -s FILE' signs with.",
-        discussion: "Protected with a minisign password (scrypt, as minisign does) unless --unprotected. The file is created with mode 600.")
+        discussion: "Protected with a minisign password (scrypt, as minisign does) unless --unprotected. The file is created with mode 600.\n\nExample: avault keys export-minisign desk-signing -o desk.key")
 
     @OptionGroup var keyring: KeyringOptions
-    @Argument(help: "The signing key's name.") var name: String
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The secret key file to write.", valueName: "file"))
+    @Argument(help: "The signing key's name.", completion: KeyCompletion.names(.signing)) var name: String
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The secret key file to write.", valueName: "file"), completion: .file())
     var output: String
     @OptionGroup var password: MinisignPasswordOptions
     @Flag(help: "Write the key without a password, like minisign -G -W.") var unprotected = false

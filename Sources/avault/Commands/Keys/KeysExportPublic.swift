@@ -5,11 +5,11 @@ struct KeysExportPublic: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export-public",
         abstract: "Write a signing key's public key as a minisign public key file.",
-        discussion: "A keyring with a passphrase is authenticated first (so the passphrase is needed): the key handed out is the one that signs.")
+        discussion: "A keyring with a passphrase is authenticated first (so the passphrase is needed): the key handed out is the one that signs.\n\nExample: avault keys export-public desk-signing -o desk.pub")
 
     @OptionGroup var keyring: KeyringOptions
-    @Argument(help: "The signing key's name.") var name: String
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write here instead of standard output (- is standard output).", valueName: "file"))
+    @Argument(help: "The signing key's name.", completion: KeyCompletion.names(.signing)) var name: String
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write here instead of standard output (- is standard output).", valueName: "file"), completion: .file())
     var output: String?
     @Flag(help: "Overwrite an existing output file.") var force = false
 

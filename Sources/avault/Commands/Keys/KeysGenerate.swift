@@ -2,7 +2,8 @@ import ArgumentParser
 import ArticleVault
 
 struct KeysGenerate: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Create a new key (version 1).")
+    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Create a new key (version 1).",
+        discussion: "Example: avault keys generate desk-content")
 
     @OptionGroup var keyring: KeyringOptions
     @Argument(help: "The key's name.") var name: String

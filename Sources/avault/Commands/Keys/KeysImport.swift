@@ -11,14 +11,16 @@ struct KeysImport: ParsableCommand {
             file written by 'avault keys export' becomes key NAME (which must be new) with every \
             version, creation time and status it had; its passphrase comes from \
             --export-passphrase-file, else AVAULT_EXPORT_PASSPHRASE, else the terminal.
+
+            Example: avault keys import old-aes --key-file old-aes.key --legacy-aes-cbc
             """)
 
     @OptionGroup var keyring: KeyringOptions
-    @Argument(help: "The key's name.") var name: String
-    @Option(name: .customLong("key-file"), help: ArgumentHelp("A file holding the key (hex or base64); must be mode 600.", valueName: "file"))
+    @Argument(help: "The key's name.", completion: KeyCompletion.names(.content, .legacy)) var name: String
+    @Option(name: .customLong("key-file"), help: ArgumentHelp("A file holding the key (hex or base64); must be mode 600.", valueName: "file"), completion: .file())
     var keyFile: String?
-    @Option(help: ArgumentHelp("A key export file written by 'avault keys export'.", valueName: "file")) var sealed: String?
-    @Option(name: .customLong("export-passphrase-file"), help: ArgumentHelp("With --sealed: read the export passphrase from this file (mode 600).", valueName: "file"))
+    @Option(help: ArgumentHelp("A key export file written by 'avault keys export'.", valueName: "file"), completion: .file()) var sealed: String?
+    @Option(name: .customLong("export-passphrase-file"), help: ArgumentHelp("With --sealed: read the export passphrase from this file (mode 600).", valueName: "file"), completion: .file())
     var exportPassphraseFile: String?
     @Flag(name: .customLong("legacy-aes-cbc"), help: "Import a 16-, 24- or 32-byte AES key for legacy v1 blobs.") var legacy = false
     @Flag(help: "Store the secret unsealed (still mode 600).") var unprotected = false

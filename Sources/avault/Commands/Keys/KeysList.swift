@@ -11,11 +11,13 @@ struct KeysList: ParsableCommand {
             verified: someone who can write the keyring directory could have changed it. With \
             --verify the keyring's authentication code is checked first (exit 1 if it does not \
             match). A keyring without passphrase cannot be verified.
+
+            Example: avault keys list --verify
             """)
 
     @OptionGroup var keyring: KeyringOptions
     @Flag(help: "Check the keyring's authentication code with the passphrase before listing.") var verify = false
-    @Flag(help: "Print one JSON object (fields documented in docs/cli.md).") var json = false
+    @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
         let ring = try keyring.open()

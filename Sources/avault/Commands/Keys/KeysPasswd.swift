@@ -6,10 +6,10 @@ struct KeysPasswd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "passwd",
         abstract: "Re-seal every secret under a new passphrase, atomically.",
-        discussion: "The new passphrase comes from --new-passphrase-file, else AVAULT_NEW_PASSPHRASE, else the terminal (asked twice).")
+        discussion: "The new passphrase comes from --new-passphrase-file, else AVAULT_NEW_PASSPHRASE, else the terminal (asked twice).\n\nExample: avault keys passwd --new-passphrase-file new-passphrase.txt")
 
     @OptionGroup var keyring: KeyringOptions
-    @Option(name: .customLong("new-passphrase-file"), help: ArgumentHelp("Read the new passphrase from this file (mode 600).", valueName: "file"))
+    @Option(name: .customLong("new-passphrase-file"), help: ArgumentHelp("Read the new passphrase from this file (mode 600).", valueName: "file"), completion: .file())
     var newPassphraseFile: String?
 
     func run() throws {

@@ -4,12 +4,13 @@ import ArticleVault
 struct KeysRetire: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retire",
-        abstract: "Stop a key version from being used at all (refused for the only active version).")
+        abstract: "Stop a key version from being used at all (refused for the only active version).",
+        discussion: "Example: avault keys retire desk-content --version 1")
 
     @OptionGroup var keyring: KeyringOptions
-    @Argument(help: "The key's name.") var name: String
+    @Argument(help: "The key's name.", completion: KeyCompletion.names()) var name: String
     @Option(help: "The version to retire.") var version: Int
-    @Option(help: ArgumentHelp("The vault to check first (default: AVAULT_VAULT, else $XDG_DATA_HOME/avault/vault).", valueName: "dir"))
+    @Option(help: ArgumentHelp("The vault to check first (default: AVAULT_VAULT, else $XDG_DATA_HOME/avault/vault).", valueName: "dir"), completion: .directory)
     var vault: String?
 
     func run() throws {

@@ -10,10 +10,12 @@ struct KeysRotate: ParsableCommand {
             A new signing version is not trusted until its public key is in the trust store: \
             --trust adds it, under the name and roles of the version it replaces (or the key's \
             name); without --trust a note says how.
+
+            Example: avault keys rotate desk-content
             """)
 
     @OptionGroup var keyring: KeyringOptions
-    @Argument(help: "The key's name.") var name: String
+    @Argument(help: "The key's name.", completion: KeyCompletion.names()) var name: String
     @Flag(help: "Print the new version as JSON.") var json = false
     @Flag(help: "Signing keys: trust the new public key in the trust store, as the previous version is trusted.") var trust = false
     @Option(name: .customLong("trust-store"), help: ArgumentHelp("With --trust: the trust store (default: trust.avt in the keyring directory).", valueName: "file"))

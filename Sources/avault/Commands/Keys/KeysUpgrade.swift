@@ -15,6 +15,8 @@ struct KeysUpgrade: ParsableCommand {
             statuses and creation times: review them with 'avault keys list --verify' afterwards.
 
             \(exitCodeHelp)
+
+            Example: avault keys upgrade
             """)
 
     @OptionGroup var keyring: KeyringOptions

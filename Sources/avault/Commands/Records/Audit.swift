@@ -9,17 +9,25 @@ struct Audit: ParsableCommand {
         discussion: """
             Records are found and judged as 'avault verify' does (same trust options and policy flags). \
             A record needs attention when it fails, is unsigned, still has a legacy v1 secured blob, or \
-            carries a signature that is invalid, revoked, expired or untrusted. --json prints one object \
-            (fields in docs/cli.md).
+            carries a signature that is invalid, revoked, expired or untrusted. --json prints the same counts \
+            as one object. --html FILE writes one self-contained HTML page \
+            (inline CSS and SVG charts, no scripts, nothing fetched) with the same counts: outcomes, secured \
+            formats and legacy v1 blobs remaining, valid signatures by signer, role and month of the \
+            record's date, and what needs attention; it refuses to replace FILE without --force.
+
+            Example: avault audit --html audit.html site/
 
             Exit status: 0 the audit ran (whatever it found); 2 operational error; 64 usage error.
             """
     )
 
-    @Argument(help: ArgumentHelp("Records and directories.", valueName: "path")) var paths: [String]
+    @Argument(help: ArgumentHelp("Records and directories.", valueName: "path"), completion: .file()) var paths: [String]
     @Flag(help: "Print one JSON object.") var json = false
+    @Option(help: ArgumentHelp("Also write the report as one self-contained HTML file.", valueName: "file"), completion: .file(extensions: ["html"]))
+    var html: String?
+    @Flag(help: "With --html: replace an existing file.") var force = false
     @OptionGroup var trust: TrustOptions
-    @Option(name: .customLong("keyring"), help: ArgumentHelp("The keyring directory (for its trust store).", valueName: "dir"))
+    @Option(name: .customLong("keyring"), help: ArgumentHelp("The keyring directory (for its trust store).", valueName: "dir"), completion: .directory)
     var keyringDirectory: String?
     @Flag(name: .customLong("require-signature"), help: "Count unsigned records as failing.") var requireSignature = false
     @Flag(name: .customLong("allow-legacy-secured"), help: "Do not count legacy v1 secured blobs as failing.") var allowLegacySecured = false
@@ -28,10 +36,14 @@ struct Audit: ParsableCommand {
     @Option(help: ArgumentHelp("Skip files and directories matching this glob (repeatable).", valueName: "glob")) var exclude: [String] = []
     @OptionGroup var quiet: QuietOption
 
-    func validate() throws { if paths.isEmpty { throw ValidationError("give records or directories to audit") } }
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("give records or directories to audit") }
+        if force, html == nil { throw ValidationError("--force goes with --html FILE") }
+    }
 
     func run() throws {
         quiet.apply()
+        if let html, !force, FileSystem.exists(html) { throw AvaultError.fileExists(path: html) }
         guard let trustPolicy = try trust.policy(keyringDirectory: Keyring.location(explicit: keyringDirectory)) else { return }
         var policy = VerifyPolicy(trust: trustPolicy)
         policy.requireSignature = requireSignature
@@ -44,6 +56,7 @@ struct Audit: ParsableCommand {
         var bySigner: [String: Int] = [:], byKey: [String: (signer: String?, roles: [String], count: Int)] = [:], byRole: [String: Int] = [:]
         var secured: [String: Int] = [:], outcomes: [String: Int] = [:]
         var attention: [(path: String, reasons: [String])] = []
+        var byMonth: [String: Int] = [:]
         for r in reports {
             outcomes[r.outcome.rawValue, default: 0] += 1
             secured[r.secured, default: 0] += 1
@@ -55,6 +68,7 @@ struct Audit: ParsableCommand {
                 if s.status == .valid {
                     bySigner[s.signer ?? s.keyID, default: 0] += 1
                     for role in s.roles { byRole[role, default: 0] += 1 }
+                    byMonth[monthOf(r.date) ?? "undated", default: 0] += 1
                 } else if s.reason != r.reason || r.passed {
                     reasons.append("signature by \(s.keyID) is \(s.status.rawValue)" + (s.reason.map { ": \($0)" } ?? ""))
                 }
@@ -67,6 +81,15 @@ struct Audit: ParsableCommand {
             if !reasons.isEmpty { attention.append((r.path, reasons)) }
         }
         let failing = reports.filter { !$0.passed }.count
+
+        if let html {
+            let tally = AuditTally(
+                records: reports.count, failing: failing, outcomes: outcomes, secured: secured, bySigner: bySigner,
+                byKey: byKey.sorted { $0.key < $1.key }.map { .init(keyID: $0.key, signer: $0.value.signer, roles: $0.value.roles, count: $0.value.count) },
+                byRole: byRole, byMonth: byMonth, attention: attention)
+            let page = AuditHTML.render(tally, generated: RFC3339.format(now()))
+            try FileSystem.writeAtomically(html, Array(page.utf8), mode: 0o644, overwrite: force)
+        }
 
         if json {
             func counts(_ d: [String: Int]) -> FieldValue { .object(d.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) }) }

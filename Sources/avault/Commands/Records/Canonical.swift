@@ -11,10 +11,12 @@ struct Canonical: ParsableCommand {
             with CRLF turned into LF. With --json: the RFC 8785 form of any JSON document.
 
             \(exitCodeHelp)
+
+            Example: avault canonical post.md | sha256sum
             """
     )
 
-    @Argument(help: ArgumentHelp("A record, or with --json a JSON file (- for standard input).", valueName: "file")) var file: String
+    @Argument(help: ArgumentHelp("A record, or with --json a JSON file (- for standard input).", valueName: "file"), completion: .file()) var file: String
     @Flag(help: "Canonicalise a JSON document instead of a record.") var json = false
 
     func run() throws {

@@ -17,18 +17,20 @@ struct Sign: ParsableCommand {
             so that 'minisign -Vm FILE.canonical -p KEY.pub' verifies it with no avault at hand.
 
             \(exitCodeHelp)
+
+            Example: avault sign --key desk-signing posts/*.md
             """
     )
 
-    @Argument(help: ArgumentHelp("Records (or, with --detached, any files).", valueName: "file")) var files: [String]
-    @Option(help: ArgumentHelp("The signing key's name in the keyring.", valueName: "name")) var key: String?
+    @Argument(help: ArgumentHelp("Records (or, with --detached, any files).", valueName: "file"), completion: .file()) var files: [String]
+    @Option(help: ArgumentHelp("The signing key's name in the keyring.", valueName: "name"), completion: KeyCompletion.names(.signing)) var key: String?
     @OptionGroup var keyring: KeyringOptions
     @Option(name: .customLong("trusted-comment"), help: ArgumentHelp("The trusted comment (default: timestamp, canonical form, file name).", valueName: "text"))
     var trustedComment: String?
     @Flag(help: "Write a detached FILE.minisig instead of signing inside the record.") var detached = false
     @Flag(name: .customLong("export-minisig"), help: "Export each record's canonical bytes and embedded signature for stock minisign.")
     var exportMinisig = false
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("With --export-minisig: the directory to write to.", valueName: "dir"))
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("With --export-minisig: the directory to write to.", valueName: "dir"), completion: .directory)
     var output: String?
     @Flag(help: "With --detached or --export-minisig: overwrite existing signature and canonical files.") var force = false
 

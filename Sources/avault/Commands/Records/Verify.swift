@@ -16,20 +16,22 @@ struct Verify: ParsableCommand {
             revoked, expired, unsigned or malformed; it passes when a valid signature is by a trusted, \
             unrevoked key valid at its signing time (unsigned files pass unless --require-signature), and \
             its secured blob, if any, is v2 (v1 only with --allow-legacy-secured). A file without front \
-            matter is unsigned unless a detached FILE.minisig signs it. Field names of --json (JSON Lines) \
-            are documented in docs/cli.md.
+            matter is unsigned unless a detached FILE.minisig signs it. --json prints one object per file \
+            (JSON Lines: path, outcome, passed, reason, signatures, secured), then a summary object.
 
             Exit status: 0 every file passes; 1 a file fails, or --require-signature found nothing to verify; \
             2 operational error (no trust store, unreadable path); 64 usage error.
+
+            Example: avault verify --require-signature site/
             """
     )
 
-    @Argument(help: ArgumentHelp("Records and directories; - is one record on standard input.", valueName: "path")) var paths: [String] = []
+    @Argument(help: ArgumentHelp("Records and directories; - is one record on standard input.", valueName: "path"), completion: .file()) var paths: [String] = []
     @Flag(help: "One JSON object per record (JSON Lines), then a summary object.") var json = false
     @OptionGroup var trust: TrustOptions
-    @Option(name: .customLong("keyring"), help: ArgumentHelp("The keyring directory (for its trust store and --check-decrypt).", valueName: "dir"))
+    @Option(name: .customLong("keyring"), help: ArgumentHelp("The keyring directory (for its trust store and --check-decrypt).", valueName: "dir"), completion: .directory)
     var keyringDirectory: String?
-    @Option(name: .customLong("passphrase-file"), help: ArgumentHelp("With --check-decrypt: the keyring passphrase file.", valueName: "file"))
+    @Option(name: .customLong("passphrase-file"), help: ArgumentHelp("With --check-decrypt: the keyring passphrase file.", valueName: "file"), completion: .file())
     var passphraseFile: String?
     @Option(name: .customLong("require-role"), help: ArgumentHelp("Require a valid signature by a key with this role (repeatable).", valueName: "role"))
     var requireRole: [String] = []
@@ -38,13 +40,13 @@ struct Verify: ParsableCommand {
     @Flag(name: .customLong("check-decrypt"), help: "Check that each secured blob decrypts with --key.") var checkDecrypt = false
     @Flag(name: .customLong("allow-unauthenticated-legacy"), help: "With --check-decrypt: also try legacy v1 blobs that no trusted signature authenticates (a padding oracle).")
     var allowUnauthenticatedLegacy = false
-    @Option(help: ArgumentHelp("With --check-decrypt: the content or legacy key's name.", valueName: "name")) var key: String?
+    @Option(help: ArgumentHelp("With --check-decrypt: the content or legacy key's name.", valueName: "name"), completion: KeyCompletion.names(.content, .legacy)) var key: String?
     @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n")) var jobs: Int?
     @Option(help: ArgumentHelp("Only files matching this glob, any case, when walking directories (repeatable; default: Markdown, text and HTML).", valueName: "glob"))
     var include: [String] = []
     @Option(help: ArgumentHelp("Skip files and directories matching this glob (repeatable).", valueName: "glob")) var exclude: [String] = []
-    @Option(help: ArgumentHelp("Verify the detached signature FILE.minisig (or -x) of this file.", valueName: "file")) var detached: String?
-    @Option(name: .customShort("x"), help: ArgumentHelp("With --detached: the signature file.", valueName: "sigfile")) var signatureFile: String?
+    @Option(help: ArgumentHelp("Verify the detached signature FILE.minisig (or -x) of this file.", valueName: "file"), completion: .file()) var detached: String?
+    @Option(name: .customShort("x"), help: ArgumentHelp("With --detached: the signature file.", valueName: "sigfile"), completion: .file(extensions: ["minisig"])) var signatureFile: String?
     @Flag(name: .customLong("allow-legacy"), help: "With --detached: accept legacy (non-prehashed) Ed signatures.") var allowLegacy = false
     @OptionGroup var quiet: QuietOption
 

@@ -8,8 +8,8 @@ import Glibc
 /// Where trusted keys come from: `--pubkey PUB` (repeatable) or `--trust-store FILE` (default:
 /// the keyring's).
 struct TrustOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Trust this minisign public key file (repeatable).", valueName: "pubfile")) var pubkey: [String] = []
-    @Option(name: .customLong("trust-store"), help: ArgumentHelp("The trust store (default: trust.avt in the keyring).", valueName: "file"))
+    @Option(help: ArgumentHelp("Trust this minisign public key file (repeatable).", valueName: "pubfile"), completion: .file(extensions: ["pub"])) var pubkey: [String] = []
+    @Option(name: .customLong("trust-store"), help: ArgumentHelp("The trust store (default: trust.avt in the keyring).", valueName: "file"), completion: .file())
     var trustStore: String?
 
     func validate() throws {

@@ -10,11 +10,13 @@ struct Migrate: ParsableCommand {
             --allow-unauthenticated-legacy): otherwise a tampered plaintext would come out authenticated.
 
             \(exitCodeHelp)
+
+            Example: avault migrate --from-key old-aes --key desk-content --sign desk-signing posts/*.md
             """)
 
-    @Argument(help: ArgumentHelp("Records.", valueName: "file")) var files: [String]
-    @Option(name: .customLong("from-key"), help: ArgumentHelp("The legacy key that opens the v1 blobs.", valueName: "name")) var fromKey: String
-    @Option(help: ArgumentHelp("The content key for the new v2 blobs.", valueName: "name")) var key: String
+    @Argument(help: ArgumentHelp("Records.", valueName: "file"), completion: .file()) var files: [String]
+    @Option(name: .customLong("from-key"), help: ArgumentHelp("The legacy key that opens the v1 blobs.", valueName: "name"), completion: KeyCompletion.names(.legacy)) var fromKey: String
+    @Option(help: ArgumentHelp("The content key for the new v2 blobs.", valueName: "name"), completion: KeyCompletion.names(.content)) var key: String
     @OptionGroup var resign: ResignOption
     @OptionGroup var keyring: KeyringOptions
     @OptionGroup var quiet: QuietOption

@@ -3,7 +3,7 @@ import ArticleVault
 
 /// `--sign NAME`: re-sign after a rewrite.
 struct ResignOption: ParsableArguments {
-    @Option(name: .customLong("sign"), help: ArgumentHelp("Re-sign each rewritten record with this signing key.", valueName: "name"))
+    @Option(name: .customLong("sign"), help: ArgumentHelp("Re-sign each rewritten record with this signing key.", valueName: "name"), completion: KeyCompletion.names(.signing))
     var signKey: String?
 
     func signer(_ ring: Keyring) throws(AvaultError) -> Sealing.Signer? {

@@ -11,10 +11,12 @@ struct Unseal: ParsableCommand {
             --allow-unauthenticated-legacy).
 
             \(exitCodeHelp)
+
+            Example: avault unseal --key desk-content draft.md
             """)
 
-    @Argument(help: ArgumentHelp("Records.", valueName: "file")) var files: [String]
-    @Option(help: ArgumentHelp("The key's name (required for v1 blobs).", valueName: "name")) var key: String?
+    @Argument(help: ArgumentHelp("Records.", valueName: "file"), completion: .file()) var files: [String]
+    @Option(help: ArgumentHelp("The key's name (required for v1 blobs).", valueName: "name"), completion: KeyCompletion.names(.content, .legacy)) var key: String?
     @OptionGroup var resign: ResignOption
     @OptionGroup var keyring: KeyringOptions
     @OptionGroup var quiet: QuietOption

@@ -11,6 +11,8 @@ struct Secured: ParsableCommand {
             never from the command line.
 
             \(exitCodeHelp)
+
+            Example: avault secured decrypt --record post.md --key desk-content
             """,
         subcommands: [SecuredInspect.self, SecuredDecrypt.self, SecuredEncrypt.self]
     )

@@ -13,6 +13,8 @@ struct SecuredDecrypt: ParsableCommand {
             --allow-unauthenticated-legacy.
 
             \(exitCodeHelp)
+
+            Example: avault secured decrypt --record post.md --key desk-content -o draft.txt
             """
     )
 
@@ -22,7 +24,7 @@ struct SecuredDecrypt: ParsableCommand {
     @Option(help: ArgumentHelp("The context a v2 blob is bound to (default: from the record).", valueName: "text"))
     var context: String?
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write the plaintext here (atomically, mode 600); - is standard output.", valueName: "file"))
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write the plaintext here (atomically, mode 600); - is standard output.", valueName: "file"), completion: .file())
     var output: String?
 
     @Flag(help: "Overwrite an existing --output file.") var force = false

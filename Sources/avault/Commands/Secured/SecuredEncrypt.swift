@@ -11,6 +11,8 @@ struct SecuredEncrypt: ParsableCommand {
             for readers that only know v1.
 
             \(exitCodeHelp)
+
+            Example: avault secured encrypt --key desk-content --context https://example.org/a < draft.txt
             """
     )
 
@@ -22,7 +24,7 @@ struct SecuredEncrypt: ParsableCommand {
     @Flag(name: .customLong("legacy-cbc"), help: "Make a legacy, unauthenticated v1 blob.")
     var legacyCBC = false
 
-    @Option(name: [.customShort("i"), .customLong("input")], help: ArgumentHelp("Read the plaintext from this file instead of standard input (- is standard input).", valueName: "file"))
+    @Option(name: [.customShort("i"), .customLong("input")], help: ArgumentHelp("Read the plaintext from this file instead of standard input (- is standard input).", valueName: "file"), completion: .file())
     var input: String?
 
     func validate() throws {

@@ -6,12 +6,12 @@ struct SecuredInspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Say what a blob is and whether it is well-formed (no key needed).",
-        discussion: "Exit status: 0 well-formed; 1 malformed; 2 the blob could not be read."
+        discussion: "Exit status: 0 well-formed; 1 malformed; 2 the blob could not be read.\n\nExample: avault secured inspect --record post.md"
     )
 
     @OptionGroup var source: BlobSource
 
-    @Flag(help: "Print one JSON object (fields documented in docs/cli.md).")
+    @Flag(help: "Print one JSON object.")
     var json = false
 
     func run() throws {

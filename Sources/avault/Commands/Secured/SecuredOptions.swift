@@ -6,7 +6,7 @@ struct BlobSource: ParsableArguments {
     @Argument(help: ArgumentHelp("The blob, or - to read it from standard input.", valueName: "blob"))
     var blob: String?
 
-    @Option(name: .customLong("record"), help: ArgumentHelp("Read the blob from the `secured` field of this record.", valueName: "file"))
+    @Option(name: .customLong("record"), help: ArgumentHelp("Read the blob from the `secured` field of this record.", valueName: "file"), completion: .file())
     var record: String?
 
     func validate() throws {
@@ -36,18 +36,12 @@ struct BlobSource: ParsableArguments {
 }
 
 /// `--key-file F` (a raw key file).
-struct KeyFileOption: ParsableArguments {
-    @Option(name: .customLong("key-file"), help: ArgumentHelp("A file holding the key (hex or base64); must be mode 600.", valueName: "file"))
-    var keyFile: String
-
-}
-
 /// `--key-file F` or `--key NAME` (from the keyring), exactly one.
 struct KeyChoice: ParsableArguments {
-    @Option(name: .customLong("key-file"), help: ArgumentHelp("A file holding the key (hex or base64); must be mode 600.", valueName: "file"))
+    @Option(name: .customLong("key-file"), help: ArgumentHelp("A file holding the key (hex or base64); must be mode 600.", valueName: "file"), completion: .file())
     var keyFile: String?
 
-    @Option(name: .customLong("key"), help: ArgumentHelp("A key from the keyring, by name.", valueName: "name"))
+    @Option(name: .customLong("key"), help: ArgumentHelp("A key from the keyring, by name.", valueName: "name"), completion: KeyCompletion.names(.content, .legacy))
     var keyName: String?
 
     @OptionGroup var keyring: KeyringOptions

@@ -11,6 +11,8 @@ struct VaultCommand: ParsableCommand {
             --passphrase-file as for 'avault keys').
 
             \(exitCodeHelp)
+
+            Example: avault vault put https://example.org/a draft.md
             """,
         subcommands: [VaultInit.self, VaultPut.self, VaultGet.self, VaultList.self, VaultHistory.self, VaultRemove.self,
                       VaultPurge.self, VaultImport.self, VaultExport.self, VaultRewrap.self, VaultKeysInUse.self,

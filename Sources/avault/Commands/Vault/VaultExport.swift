@@ -2,10 +2,11 @@ import ArgumentParser
 import ArticleVault
 
 struct VaultExport: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "export", abstract: "Write an object's newest version to a file (mode 600).")
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Write an object's newest version to a file (mode 600).",
+        discussion: "Example: avault vault export https://example.org/a -o a.md")
     @OptionGroup var options: VaultOptions
     @Argument(help: "The object's ID.") var id: String
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The file to write (- is standard output).", valueName: "file")) var output: String
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The file to write (- is standard output).", valueName: "file"), completion: .file()) var output: String
     @Flag(help: "Overwrite an existing output file.") var force = false
 
     func run() throws {

@@ -5,7 +5,7 @@ struct VaultFsck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fsck",
         abstract: "Report problems and move unreadable or unexpected files into quarantine/ (nothing is deleted).",
-        discussion: "Exit status: 0 nothing was wrong; 1 files were missing or moved aside; 2 operational error.")
+        discussion: "Exit status: 0 nothing was wrong; 1 files were missing or moved aside; 2 operational error.\n\nExample: avault vault fsck")
     @OptionGroup var options: VaultOptions
 
     func run() throws {

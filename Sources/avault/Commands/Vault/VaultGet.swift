@@ -5,11 +5,11 @@ struct VaultGet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
         abstract: "Write a version's payload (the newest by default), byte for byte.",
-        discussion: "Each chunk is authenticated before it is written; with -o the file appears (mode 600) only once all of it has. Binary payloads are not written to a terminal: use -o FILE or a pipe.")
+        discussion: "Each chunk is authenticated before it is written; with -o the file appears (mode 600) only once all of it has. Binary payloads are not written to a terminal: use -o FILE or a pipe.\n\nExample: avault vault get https://example.org/a --version 2 -o draft.md")
     @OptionGroup var options: VaultOptions
     @Argument(help: "The object's ID.") var id: String
     @Option(help: "The version (default: the newest).") var version: Int?
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write here instead of standard output (- is standard output).", valueName: "file"))
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write here instead of standard output (- is standard output).", valueName: "file"), completion: .file())
     var output: String?
     @Flag(help: "Overwrite an existing --output file.") var force = false
 

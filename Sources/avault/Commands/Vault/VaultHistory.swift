@@ -3,7 +3,8 @@ import ArticleVault
 import VaultFormat
 
 struct VaultHistory: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "history", abstract: "Every version of an object.")
+    static let configuration = CommandConfiguration(commandName: "history", abstract: "Every version of an object.",
+        discussion: "Example: avault vault history https://example.org/a")
     @OptionGroup var options: VaultOptions
     @Argument(help: "The object's ID.") var id: String
     @Flag(help: "Print one JSON object.") var json = false

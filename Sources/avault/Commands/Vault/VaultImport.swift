@@ -5,9 +5,9 @@ struct VaultImport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Store article records (files or directories); the ID is the record's webUrl, else originalUrl, else its file name.",
-        discussion: "The whole batch is one locked transaction, acknowledged once everything is durable. Two different files with the same ID are refused (nothing is stored) unless --as-versions.")
+        discussion: "The whole batch is one locked transaction, acknowledged once everything is durable. Two different files with the same ID are refused (nothing is stored) unless --as-versions.\n\nExample: avault vault import posts/")
     @OptionGroup var options: VaultOptions
-    @Argument(help: ArgumentHelp("Records and directories.", valueName: "path")) var paths: [String]
+    @Argument(help: ArgumentHelp("Records and directories.", valueName: "path"), completion: .file()) var paths: [String]
     @Flag(help: "Print one JSON object per stored record.") var json = false
     @Flag(name: .customLong("as-versions"), help: "Store different records with the same ID as successive versions of it (otherwise refused).")
     var asVersions = false

@@ -2,9 +2,10 @@ import ArgumentParser
 import ArticleVault
 
 struct VaultInit: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a vault protected by a content key.")
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a vault protected by a content key.",
+        discussion: "Example: avault vault init --key desk-content")
     @OptionGroup var options: VaultOptions
-    @Option(help: ArgumentHelp("The content key's name in the keyring.", valueName: "name")) var key: String
+    @Option(help: ArgumentHelp("The content key's name in the keyring.", valueName: "name"), completion: KeyCompletion.names(.content)) var key: String
 
     func run() throws {
         let vault = try Vault.initialize(storage: options.storage, keyring: try options.keyring.open(), keyName: key)

@@ -5,7 +5,8 @@ import VaultFormat
 struct VaultKeysInUse: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys-in-use",
-        abstract: "Which key ids still protect something (read from headers; no passphrase needed).")
+        abstract: "Which key ids still protect something (read from headers; no passphrase needed).",
+        discussion: "Example: avault vault keys-in-use --json")
     @OptionGroup var options: VaultOptions
     @Flag(help: "Print one JSON object: each key id, its keyring name and version (null if unknown) and the number of files.") var json = false
 

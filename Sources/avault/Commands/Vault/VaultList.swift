@@ -3,10 +3,11 @@ import ArticleVault
 import VaultFormat
 
 struct VaultList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List objects: id, versions, latest size, updated, key id.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List objects: id, versions, latest size, updated, key id.",
+        discussion: "Example: avault vault list --prefix https://example.org/")
     @OptionGroup var options: VaultOptions
     @Option(help: ArgumentHelp("Only IDs starting with this.", valueName: "prefix")) var prefix: String?
-    @Flag(help: "Print one JSON object (fields in docs/cli.md).") var json = false
+    @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
         let objects = try options.open().readIndex().filter { prefix == nil || $0.id.hasPrefix(prefix!) }.sorted { $0.id < $1.id }

@@ -6,11 +6,11 @@ struct VaultLogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Show the hash-chained log; --verify checks it; --sign NAME signs its head.",
-        discussion: "Exit status with --verify: 0 intact; 1 edited, reordered, removed or cut entries; 2 operational error.")
+        discussion: "Exit status with --verify: 0 intact; 1 edited, reordered, removed or cut entries; 2 operational error.\n\nExample: avault vault log --verify")
     @OptionGroup var options: VaultOptions
     @Flag(help: "Print the entries as JSON Lines.") var json = false
     @Flag(help: "Check the chain and every signed head.") var verify = false
-    @Option(help: ArgumentHelp("Sign the current head with this signing key.", valueName: "name")) var sign: String?
+    @Option(help: ArgumentHelp("Sign the current head with this signing key.", valueName: "name"), completion: KeyCompletion.names(.signing)) var sign: String?
 
     func run() throws {
         let vault = try options.open()

@@ -4,7 +4,7 @@ import VaultFormat
 
 /// `--vault DIR` and the keyring options.
 struct VaultOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The vault directory (default: AVAULT_VAULT, else $XDG_DATA_HOME/avault/vault).", valueName: "dir"))
+    @Option(help: ArgumentHelp("The vault directory (default: AVAULT_VAULT, else $XDG_DATA_HOME/avault/vault).", valueName: "dir"), completion: .directory)
     var vault: String?
     @OptionGroup var keyring: KeyringOptions
     @Flag(name: .customLong("accept-rollback"),

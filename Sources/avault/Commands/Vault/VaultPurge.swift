@@ -2,7 +2,8 @@ import ArgumentParser
 import ArticleVault
 
 struct VaultPurge: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "purge", abstract: "Delete every version of an object for good.")
+    static let configuration = CommandConfiguration(commandName: "purge", abstract: "Delete every version of an object for good.",
+        discussion: "Example: avault vault purge https://example.org/a --force")
     @OptionGroup var options: VaultOptions
     @Argument(help: "The object's ID.") var id: String
     @Flag(help: "Required: purging cannot be undone.") var force = false

@@ -2,7 +2,8 @@ import ArgumentParser
 import ArticleVault
 
 struct VaultRemove: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove an object (a tombstone: its history is kept).")
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove an object (a tombstone: its history is kept).",
+        discussion: "Example: avault vault rm https://example.org/a")
     @OptionGroup var options: VaultOptions
     @Argument(help: "The object's ID.") var id: String
 

@@ -3,10 +3,11 @@ import ArticleVault
 import VaultFormat
 
 struct TrustList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List trusted publisher keys.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List trusted publisher keys.",
+        discussion: "Example: avault keys trust list --json")
 
     @OptionGroup var store: TrustStoreOptions
-    @Flag(help: "Print one JSON object (fields documented in docs/cli.md).") var json = false
+    @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
         let store = try store.open()

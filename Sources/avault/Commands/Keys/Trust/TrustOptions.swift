@@ -4,10 +4,10 @@ import VaultFormat
 
 /// `--trust-store FILE`, else `trust.avt` in the keyring directory.
 struct TrustStoreOptions: ParsableArguments {
-    @Option(name: .customLong("keyring"), help: ArgumentHelp("The keyring directory holding trust.avt.", valueName: "dir"))
+    @Option(name: .customLong("keyring"), help: ArgumentHelp("The keyring directory holding trust.avt.", valueName: "dir"), completion: .directory)
     var keyring: String?
 
-    @Option(name: .customLong("trust-store"), help: ArgumentHelp("The trust store file (default: trust.avt in the keyring directory).", valueName: "file"))
+    @Option(name: .customLong("trust-store"), help: ArgumentHelp("The trust store file (default: trust.avt in the keyring directory).", valueName: "file"), completion: .file())
     var trustStore: String?
 
     func open() throws(AvaultError) -> TrustStore {

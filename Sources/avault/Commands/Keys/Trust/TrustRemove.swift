@@ -2,7 +2,8 @@ import ArgumentParser
 import ArticleVault
 
 struct TrustRemove: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a key from the trust store.")
+    static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a key from the trust store.",
+        discussion: "Example: avault keys trust remove 2F2D13E212EF42E9")
 
     @OptionGroup var store: TrustStoreOptions
     @Argument(help: ArgumentHelp("The key id, as minisign prints it.", valueName: "keyid")) var keyID: String

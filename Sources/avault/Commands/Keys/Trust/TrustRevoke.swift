@@ -5,7 +5,8 @@ import VaultFormat
 struct TrustRevoke: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revoke",
-        abstract: "Revoke a trusted key: its signatures no longer pass, and it stays listed as revoked.")
+        abstract: "Revoke a trusted key: its signatures no longer pass, and it stays listed as revoked.",
+        discussion: "Example: avault keys trust revoke 2F2D13E212EF42E9 --reason 'key lost'")
 
     @OptionGroup var store: TrustStoreOptions
     @Argument(help: ArgumentHelp("The key id, as minisign prints it.", valueName: "keyid")) var keyID: String
