@@ -23,22 +23,31 @@ struct Avault: ParsableCommand {
             Terminal.error(unknown.message, hint: unknown.hint)
             Glibc.exit(unknown.code)
         }
+        // The error goes out of scope before the process exits: a live Swift error whose
+        // payload sits in an enum's spare bits looks like a leak to LeakSanitizer.
+        let code: Int32
         do {
             var command = try parseAsRoot()
             try command.run()
+            code = 0
         } catch let error as AvaultError {
-            Terminal.fail(error)
+            Terminal.error(error.message, hint: error.hint)
+            code = error.exitCode
         } catch let failure as Failure {
             Terminal.error(failure.message, hint: failure.hint)
-            Glibc.exit(failure.code)
+            code = failure.code
         } catch {
             // Help and --version are "errors" with exit code 0: let the parser print them.
-            let code = exitCode(for: error)
-            if code == .success { exit(withError: error) }
-            if let exit = error as? ExitCode { Glibc.exit(exit.rawValue) }
-            Terminal.error(message(for: error), hint: "see 'avault --help' (or '--help' after any command)")
-            Glibc.exit(code.rawValue)
+            let parserCode = exitCode(for: error)
+            if parserCode == .success { exit(withError: error) }
+            if let exit = error as? ExitCode {
+                code = exit.rawValue
+            } else {
+                Terminal.error(message(for: error), hint: "see 'avault --help' (or '--help' after any command)")
+                code = parserCode.rawValue
+            }
         }
+        Glibc.exit(code)
     }
 }
 

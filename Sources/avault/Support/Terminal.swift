@@ -26,12 +26,6 @@ enum Terminal {
         writeStderr("avault: note: \(message)\n")
     }
 
-    /// Reports `error` and exits with its code.
-    static func fail(_ error: AvaultError) -> Never {
-        self.error(error.message, hint: error.hint)
-        Glibc.exit(error.exitCode)
-    }
-
     static func writeStderr(_ text: String) {
         Array(text.utf8).withUnsafeBytes { writeAll(fd: 2, $0) }
     }

@@ -35,7 +35,6 @@ struct BlobSource: ParsableArguments {
     }
 }
 
-/// `--key-file F` (a raw key file).
 /// `--key-file F` or `--key NAME` (from the keyring), exactly one.
 struct KeyChoice: ParsableArguments {
     @Option(name: .customLong("key-file"), help: ArgumentHelp("A file holding the key (hex or base64); must be mode 600.", valueName: "file"), completion: .file())
