@@ -27,7 +27,8 @@ enum Terminal {
     }
 
     static func writeStderr(_ text: String) {
-        Array(text.utf8).withUnsafeBytes { writeAll(fd: 2, $0) }
+        // Nothing to do if standard error itself fails: there is nowhere left to say so.
+        _ = Array(text.utf8).withUnsafeBytes { writeAll(fd: 2, $0) }
     }
 
     /// Writes to standard output. A failed write (a full disk, a closed descriptor) is fatal:
