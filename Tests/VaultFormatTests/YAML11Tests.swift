@@ -83,8 +83,9 @@ import Testing
         }
     }
 
-    /// What stays accepted, and its value.
-    static let accepted: [(yaml: String, key: String, value: FieldValue)] = [
+    /// What stays accepted, and its value (computed: LeakSanitizer cannot follow FieldValue
+    /// payloads held by a global, whose pointers carry enum tag bits).
+    static var accepted: [(yaml: String, key: String, value: FieldValue)] { [
         ("published: false\n", "published", .bool(false)),
         ("published: \"no\"\n", "published", .string("no")),
         ("published: 'no'\n", "published", .string("no")),
@@ -117,7 +118,7 @@ import Testing
         ("x: \"\\t\\x41\\u00e9\"\n", "x", .string("\tA\u{E9}")),
         ("x: a\n  no\n", "x", .string("a no")), ("x: yesno\n  and more\n", "x", .string("yesno and more")),
         ("x: y\n\n  nope\n", "x", .string("y\nnope")),
-    ]
+    ] }
 
     @Test func ordinaryValuesStillParse() {
         for (yaml, key, value) in Self.accepted {
