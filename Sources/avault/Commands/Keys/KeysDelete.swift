@@ -14,10 +14,12 @@ struct KeysDelete: ParsableCommand {
             to delete, or while the trust store trusts a signing version's public key (revoke or \
             remove it first), unless --force. On a terminal it asks for confirmation; otherwise \
             it needs --yes. Deleting cannot be undone: 'avault keys export' makes a backup first.
+
+            Example: avault keys delete old-desk --version 1
             """)
 
     @OptionGroup var keyring: KeyringOptions
-    @Argument(help: "The key's name.") var name: String
+    @Argument(help: "The key's name.", completion: KeyCompletion.names()) var name: String
     @Option(help: "Delete only this version (default: every version).") var version: Int?
     @Option(help: ArgumentHelp("The vault to check first (default: AVAULT_VAULT, else $XDG_DATA_HOME/avault/vault).", valueName: "dir"))
     var vault: String?

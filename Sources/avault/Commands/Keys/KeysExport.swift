@@ -7,12 +7,14 @@ struct KeysExport: ParsableCommand {
         abstract: "Write every version of a key to a file sealed under a passphrase of its own, for a backup.",
         discussion: """
             The export passphrase comes from --export-passphrase-file, else AVAULT_EXPORT_PASSPHRASE, \
-            else the terminal (asked twice). The file (mode 600; format in docs/formats.md) is read \
-            back with 'avault keys import NAME --sealed FILE'.
+            else the terminal (asked twice). The file (mode 600) is read back \
+            with 'avault keys import NAME --sealed FILE'.
+
+            Example: avault keys export desk-content -o desk-content.avx
             """)
 
     @OptionGroup var keyring: KeyringOptions
-    @Argument(help: "The key's name.") var name: String
+    @Argument(help: "The key's name.", completion: KeyCompletion.names()) var name: String
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The export file to write.", valueName: "file"))
     var output: String
     @Option(name: .customLong("export-passphrase-file"), help: ArgumentHelp("Read the export passphrase from this file (mode 600) instead of AVAULT_EXPORT_PASSPHRASE or the terminal.", valueName: "file"))
