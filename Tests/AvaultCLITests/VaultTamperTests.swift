@@ -72,6 +72,7 @@ private struct TamperScene {
         let (code, report) = try s.f.verify()
         #expect(code == 1, "\(where_): verify exits \(code)")
         #expect(report.corrupt == ["objects/" + s.a1], "\(where_): \(report)")
+        #expect(report.namedIDs == ["A"], "\(where_): --json names the ID: \(report)")
         #expect(report.missing.isEmpty && report.unexpected.isEmpty && report.leftovers.isEmpty, "\(where_): \(report)")
         #expect(!report.ok)
 

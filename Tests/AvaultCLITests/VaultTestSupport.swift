@@ -130,15 +130,22 @@ struct VerifyReport: CustomStringConvertible {
     var corrupt: [String]
     var unexpected: [String]
     var leftovers: [String]
+    /// The IDs the corrupt and missing entries name (null entries left out).
+    var namedIDs: [String]
 
     init(_ o: [String: Any]) {
+        // Each entry is {"file", "id", "version"}; the tests compare the file names.
+        func files(_ key: String) -> [String] {
+            (o[key] as? [[String: Any]])?.map { $0["file"] as? String ?? "<no file>" } ?? ["<absent>"]
+        }
         ok = o["ok"] as? Bool ?? false
         objects = o["objects"] as? Int ?? -1
         versions = o["versions"] as? Int ?? -1
-        missing = o["missing"] as? [String] ?? ["<absent>"]
-        corrupt = o["corrupt"] as? [String] ?? ["<absent>"]
-        unexpected = o["unexpected"] as? [String] ?? ["<absent>"]
-        leftovers = o["leftovers"] as? [String] ?? ["<absent>"]
+        missing = files("missing")
+        corrupt = files("corrupt")
+        unexpected = files("unexpected")
+        leftovers = files("leftovers")
+        namedIDs = ["missing", "corrupt"].flatMap { (o[$0] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String } }
     }
 
     var description: String {

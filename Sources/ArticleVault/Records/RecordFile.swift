@@ -52,12 +52,18 @@ public struct RecordFile: Sendable {
 /// What `avault canonical` prints.
 public enum Canonical {
     /// Writes the canonical bytes a record signature covers (avault-record-v1) of the record at
-    /// `path`, piece by piece: the body is never copied whole.
-    public static func record(at path: String, write: (UnsafeRawBufferPointer) -> Void) throws(AvaultError) {
+    /// `path`, piece by piece: the body is never copied whole. The first error `write` throws
+    /// stops the writing and is rethrown.
+    public static func record(at path: String, write: (UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) {
         let text = try RecordFile.readText(path)
         let document: RecordDocument
         do { document = try RecordDocument(parsing: text) } catch { throw .malformed(error, file: path) }
-        RecordSignatures.writeCanonicalBytes(of: document, to: write)
+        var failure: AvaultError?
+        RecordSignatures.writeCanonicalBytes(of: document) { piece in
+            guard failure == nil else { return }
+            do throws(AvaultError) { try write(piece) } catch { failure = error }
+        }
+        if let failure { throw failure }
     }
 
     /// The RFC 8785 form of the JSON document `bytes` (read from `path`).

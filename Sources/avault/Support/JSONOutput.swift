@@ -14,8 +14,8 @@ enum JSONOutput {
     }
 
     /// A top-level object printed as one line.
-    static func print(_ pairs: [(key: String, value: FieldValue)]) {
-        Terminal.writeStdout(document(pairs).jsonText + "\n")
+    static func print(_ pairs: [(key: String, value: FieldValue)]) throws(AvaultError) {
+        try Terminal.writeStdout(document(pairs).jsonText + "\n")
     }
 
     /// A count.

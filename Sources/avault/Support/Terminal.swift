@@ -31,23 +31,27 @@ enum Terminal {
         _ = Array(text.utf8).withUnsafeBytes { writeAll(fd: 2, $0) }
     }
 
-    /// Writes to standard output. A failed write (a full disk, a closed descriptor) is fatal:
-    /// `avault: standard output: …` and exit status 2, so a script never takes a truncated
-    /// output for a complete one.
-    static func writeStdout(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { writeStdout($0) }
+    /// Writes to standard output. A failed write (a full disk, a closed descriptor) stops the
+    /// command: `avault: standard output: …` and exit status 2, so a script never takes a
+    /// truncated output for a complete one.
+    static func writeStdout(_ bytes: [UInt8]) throws(AvaultError) {
+        try checkStdout(bytes.withUnsafeBytes { writeAll(fd: 1, $0) })
     }
 
-    static func writeStdout(_ bytes: UnsafeRawBufferPointer) {
-        if let failure = writeAll(fd: 1, bytes) {
+    static func writeStdout(_ bytes: UnsafeRawBufferPointer) throws(AvaultError) {
+        try checkStdout(writeAll(fd: 1, bytes))
+    }
+
+    /// Throws for the `errno` of a failed write to standard output.
+    private static func checkStdout(_ failed: Int32?) throws(AvaultError) {
+        if let failure = failed {
             errno = failure
-            error("standard output: \(FileSystem.errnoText())")
-            Glibc.exit(Exit.operational)
+            throw .io(path: "standard output", reason: FileSystem.errnoText())
         }
     }
 
-    static func writeStdout(_ text: String) {
-        writeStdout(Array(text.utf8))
+    static func writeStdout(_ text: String) throws(AvaultError) {
+        try writeStdout(Array(text.utf8))
     }
 
     /// Whether standard output is a terminal.

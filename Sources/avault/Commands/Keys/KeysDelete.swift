@@ -48,7 +48,7 @@ struct KeysDelete: ParsableCommand {
         } catch {
             throw Self.explained(error)
         }
-        Terminal.writeStdout(deleted.map { "deleted \($0.summary)\n" }.joined())
+        try Terminal.writeStdout(deleted.map { "deleted \($0.summary)\n" }.joined())
     }
 
     /// A version the vault still needs: here --force is the way around it, and what it costs.

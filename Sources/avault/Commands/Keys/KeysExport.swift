@@ -27,7 +27,7 @@ struct KeysExport: ParsableCommand {
         try ring.authenticate()
         let pass = try exportPassphrase(exportPassphraseFile).read(confirm: true)
         let exported = try ring.exportKey(name: name, passphrase: pass, to: output, overwrite: force)
-        Terminal.writeStdout("exported key '\(name)' (\(exported.count) version\(exported.count == 1 ? "" : "s")) to \(output)\n")
+        try Terminal.writeStdout("exported key '\(name)' (\(exported.count) version\(exported.count == 1 ? "" : "s")) to \(output)\n")
     }
 }
 

@@ -22,6 +22,6 @@ struct KeysExportMinisign: ParsableCommand {
         _ = try ring.signingKeyID(named: name)
         let pass = unprotected ? nil : try password.source.read(confirm: true)
         let entry = try ring.exportMinisign(name: name, password: pass, to: output, overwrite: force)
-        Terminal.writeStdout("wrote \(entry.summary) to \(output)\n")
+        try Terminal.writeStdout("wrote \(entry.summary) to \(output)\n")
     }
 }

@@ -20,7 +20,7 @@ struct KeysExportPublic: ParsableCommand {
             if !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
             try FileSystem.writeAtomically(output, Array(text.utf8), mode: 0o644, overwrite: force)
         } else {
-            Terminal.writeStdout(text)
+            try Terminal.writeStdout(text)
         }
     }
 }

@@ -14,7 +14,7 @@ struct KeysGenerate: ParsableCommand {
     func run() throws {
         let ring = try keyring.open()
         let added = try ring.generateKey(name: name, kind: kind.kind, protected: !unprotected, now: now())
-        printEntry(added, json: json, verb: "generated")
+        try printEntry(added, json: json, verb: "generated")
         if unprotected { Terminal.warning("the secret of '\(name)' is stored unprotected in \(ring.path)") }
     }
 }

@@ -43,7 +43,7 @@ struct KeysImport: ParsableCommand {
     private func importSealed(_ path: String) throws {
         let added = try keyring.open().importExport(name: name, file: path, passphrase: exportPassphrase(exportPassphraseFile), protected: !unprotected)
         let current = added.last { $0.retired == nil }?.version
-        for entry in added { printEntry(entry, json: json, verb: "imported", current: entry.version == current) }
+        for entry in added { try printEntry(entry, json: json, verb: "imported", current: entry.version == current) }
     }
 
     private func importKeyFile(_ path: String) throws {
@@ -53,6 +53,6 @@ struct KeysImport: ParsableCommand {
         } catch AvaultError.unsuitableKey(let why) where !legacy {
             throw Failure(message: why, hint: "import it with --legacy-aes-cbc if it is an AES key for v1 blobs", code: Exit.operational)
         }
-        printEntry(added, json: json, verb: "imported")
+        try printEntry(added, json: json, verb: "imported")
     }
 }

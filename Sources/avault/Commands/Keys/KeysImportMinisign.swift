@@ -17,6 +17,6 @@ struct KeysImportMinisign: ParsableCommand {
     func run() throws {
         let added = try keyring.open().importMinisign(name: name, file: secret, password: password.source,
                                                       protected: !unprotected, now: now())
-        printEntry(added, json: json, verb: "imported")
+        try printEntry(added, json: json, verb: "imported")
     }
 }

@@ -26,12 +26,12 @@ struct KeysList: ParsableCommand {
         let currentVersions = Dictionary(grouping: entries.filter { $0.retired == nil }, by: \.name).mapValues { $0.map(\.version).max()! }
         if json {
             let keys = entries.map { $0.json(current: currentVersions[$0.name] == $0.version) }
-            JSONOutput.print([("keyring", .string(ring.directory)), ("protected", .bool(ring.isProtected)),
+            try JSONOutput.print([("keyring", .string(ring.directory)), ("protected", .bool(ring.isProtected)),
                               ("verified", .bool(verified)), ("keys", .array(keys))])
             return
         }
         if entries.isEmpty {
-            Terminal.writeStdout("no keys in \(ring.directory)\n")
+            try Terminal.writeStdout("no keys in \(ring.directory)\n")
             return
         }
         var rows = [["NAME", "KIND", "VERSION", "ID", "CREATED", "STATUS"]]
@@ -54,6 +54,6 @@ struct KeysList: ParsableCommand {
         } else {
             out += "(not verified: listed without the passphrase; 'avault keys list --verify' checks the keyring's authentication code)\n"
         }
-        Terminal.writeStdout(out)
+        try Terminal.writeStdout(out)
     }
 }

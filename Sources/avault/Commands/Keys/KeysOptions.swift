@@ -16,11 +16,11 @@ enum GeneratedKind: String, EnumerableFlag {
     var kind: KeyKind { self == .signing ? .signing : .content }
 }
 
-func printEntry(_ entry: KeyringFile.Entry, json: Bool, verb: String, current: Bool = true) {
+func printEntry(_ entry: KeyringFile.Entry, json: Bool, verb: String, current: Bool = true) throws(AvaultError) {
     if json {
-        JSONOutput.print(entry.jsonPairs(current: current))
+        try JSONOutput.print(entry.jsonPairs(current: current))
     } else {
-        Terminal.writeStdout("\(verb) \(entry.summary)\n")
+        try Terminal.writeStdout("\(verb) \(entry.summary)\n")
     }
 }
 

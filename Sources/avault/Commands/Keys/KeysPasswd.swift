@@ -21,6 +21,6 @@ struct KeysPasswd: ParsableCommand {
             try ring.changePassphrase(to: try source.read(confirm: true))
             return ring.file.entries.filter(\.isProtected).count
         }
-        Terminal.writeStdout("re-sealed \(count) secret\(count == 1 ? "" : "s") under the new passphrase\n")
+        try Terminal.writeStdout("re-sealed \(count) secret\(count == 1 ? "" : "s") under the new passphrase\n")
     }
 }

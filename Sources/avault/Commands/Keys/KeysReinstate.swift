@@ -13,6 +13,6 @@ struct KeysReinstate: ParsableCommand {
 
     func run() throws {
         try keyring.open().reinstateKey(name: name, version: version)
-        Terminal.writeStdout("reinstated key '\(name)' version \(version)\n")
+        try Terminal.writeStdout("reinstated key '\(name)' version \(version)\n")
     }
 }

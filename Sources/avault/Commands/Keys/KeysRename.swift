@@ -15,6 +15,6 @@ struct KeysRename: ParsableCommand {
 
     func run() throws {
         try keyring.open().renameKey(old, to: new, vault: FileVaultStorage(directory: Vault.location(explicit: vault)))
-        Terminal.writeStdout("renamed key '\(old)' to '\(new)'\n")
+        try Terminal.writeStdout("renamed key '\(old)' to '\(new)'\n")
     }
 }

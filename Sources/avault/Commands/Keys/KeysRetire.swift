@@ -17,6 +17,6 @@ struct KeysRetire: ParsableCommand {
         // A version that a vault in use still needs cannot be retired.
         let storage = FileVaultStorage(directory: Vault.location(explicit: vault))
         try keyring.open().retireKey(name: name, version: version, vault: storage, now: now())
-        Terminal.writeStdout("retired key '\(name)' version \(version)\n")
+        try Terminal.writeStdout("retired key '\(name)' version \(version)\n")
     }
 }

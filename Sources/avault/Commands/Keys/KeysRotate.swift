@@ -24,7 +24,7 @@ struct KeysRotate: ParsableCommand {
     func run() throws {
         let ring = try keyring.open()
         let added = try ring.rotateKey(name: name, now: now())
-        printEntry(added, json: json, verb: "rotated to")
+        try printEntry(added, json: json, verb: "rotated to")
         guard added.algorithm == .ed25519, let id = Minisign.KeyID(printed: added.id), let bytes = added.publicKey else {
             if trust { Terminal.note("--trust does nothing for a \(added.algorithm.kind) key") }
             return

@@ -30,7 +30,7 @@ struct KeysUpgrade: ParsableCommand {
         let count = up.keyring.file.entries.count
         out += "upgraded \(up.keyring.path) to \(KeyringFile.magic) (\(count) key version\(count == 1 ? "" : "s")"
             + (up.keyring.isProtected ? ", authenticated with the passphrase)" : ", no passphrase: nothing authenticates it)") + "\n"
-        Terminal.writeStdout(out)
+        try Terminal.writeStdout(out)
         Terminal.note("version 1 did not authenticate statuses or creation times: review them with 'avault keys list --verify'")
     }
 }

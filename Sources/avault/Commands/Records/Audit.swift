@@ -107,7 +107,7 @@ struct Audit: ParsableCommand {
                 ("byRole", counts(byRole)),
                 ("attention", .array(attention.map { .object([("path", .string($0.path)), ("reasons", .array($0.reasons.map(FieldValue.string)))]) })),
             ])
-            Terminal.writeStdout(object.jsonText + "\n")
+            try Terminal.writeStdout(object.jsonText + "\n")
             return
         }
         var out = "records: \(reports.count) (\(reports.count - failing) passed, \(failing) failed, \(outcomes["unsigned"] ?? 0) unsigned)\n"
@@ -127,6 +127,6 @@ struct Audit: ParsableCommand {
         if byRole.isEmpty { out += "  (none)\n" }
         out += "\nneeds attention: \(attention.count)\n"
         for a in attention { out += "  \(a.path): \(a.reasons.joined(separator: "; "))\n" }
-        Terminal.writeStdout(out)
+        try Terminal.writeStdout(out)
     }
 }

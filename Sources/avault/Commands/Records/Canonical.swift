@@ -23,13 +23,13 @@ struct Canonical: ParsableCommand {
         if json {
             let bytes = file == "-" ? try FileSystem.readAll(fd: 0, name: "standard input") : try FileSystem.read(file)
             do {
-                Terminal.writeStdout(try ArticleVault.Canonical.json(bytes, path: file))
+                try Terminal.writeStdout(try ArticleVault.Canonical.json(bytes, path: file))
             } catch {
                 // Not JSON is the answer "no" here, as for a record.
                 throw Failure(message: error.message, code: Exit.no)
             }
             return
         }
-        try ArticleVault.Canonical.record(at: file) { Terminal.writeStdout($0) }
+        try ArticleVault.Canonical.record(at: file) { (piece) throws(AvaultError) in try Terminal.writeStdout(piece) }
     }
 }

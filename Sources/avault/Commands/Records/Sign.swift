@@ -64,11 +64,11 @@ struct Sign: ParsableCommand {
             if detached {
                 let comment = trustedComment ?? RecordSigner.defaultDetachedComment(path: file, now: time)
                 let out = try RecordSigner.signDetached(path: file, key: signingKey, keyID: keyID, trustedComment: comment, overwrite: force)
-                Terminal.writeStdout("signed \(file) -> \(out) (key \(keyID.printed))\n")
+                try Terminal.writeStdout("signed \(file) -> \(out) (key \(keyID.printed))\n")
             } else {
                 let comment = trustedComment ?? RecordSigner.defaultRecordComment(path: file, now: time)
                 try RecordSigner.sign(path: file, key: signingKey, keyID: keyID, trustedComment: comment)
-                Terminal.writeStdout("signed \(file) (key \(keyID.printed))\n")
+                try Terminal.writeStdout("signed \(file) (key \(keyID.printed))\n")
             }
         }
     }
@@ -80,7 +80,7 @@ struct Sign: ParsableCommand {
         if let key { wanted = try keyring.open().signingKeyID(named: key) }
         for file in files {
             let (base, keyID) = try RecordSigner.exportForMinisign(path: file, keyID: wanted, to: dir, overwrite: force)
-            Terminal.writeStdout("wrote \(base) and \(base).minisig (key \(keyID.printed))\n")
+            try Terminal.writeStdout("wrote \(base) and \(base).minisig (key \(keyID.printed))\n")
         }
     }
 }

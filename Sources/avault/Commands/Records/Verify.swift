@@ -81,14 +81,14 @@ struct Verify: ParsableCommand {
         let reports = RecordVerifier(policy: policy).verifyAll(files, jobs: jobs ?? cpuCount(), progress: line.enabled ? line.update : nil)
         line.finish()
         let seconds = monotonicSeconds() - start
-        print(reports, seconds: seconds)
+        try print(reports, seconds: seconds)
         if requireSignature, reports.isEmpty {
             throw Failure(message: "nothing to verify: no file matched", hint: "check the paths and the --include globs", code: Exit.no)
         }
         if reports.contains(where: { !$0.passed }) { throw ExitCode(Exit.no) }
     }
 
-    private func print(_ reports: [RecordReport], seconds: Double) {
+    private func print(_ reports: [RecordReport], seconds: Double) throws(AvaultError) {
         var counts: [String: Int] = [:]
         var secured: [String: Int] = [:]
         for r in reports { counts[r.outcome.rawValue, default: 0] += 1; secured[r.secured, default: 0] += 1 }
@@ -104,7 +104,7 @@ struct Verify: ParsableCommand {
                 ("secured", .object(["none", "v1", "v2", "malformed"].map { ($0, .number(Double(secured[$0] ?? 0))) })),
                 ("seconds", .number((seconds * 1000).rounded() / 1000)),
             ])
-            Terminal.writeStdout(out + summary.jsonText + "\n")
+            try Terminal.writeStdout(out + summary.jsonText + "\n")
             return
         }
         var out = ""
@@ -115,7 +115,7 @@ struct Verify: ParsableCommand {
         let breakdown = RecordOutcome.allCases.compactMap { o in counts[o.rawValue].map { "\(o.rawValue) \($0)" } }.joined(separator: ", ")
         out += "\(reports.count) record\(reports.count == 1 ? "" : "s"): \(passed) passed, \(reports.count - passed) failed"
         out += breakdown.isEmpty ? "\n" : " (\(breakdown))\n"
-        Terminal.writeStdout(out)
+        try Terminal.writeStdout(out)
     }
 
     private func verifyDetached(_ file: String, _ policy: TrustPolicy) throws {
@@ -124,7 +124,7 @@ struct Verify: ParsableCommand {
         let s = result.signature
         switch result.outcome {
         case .valid:
-            Terminal.writeStdout("Signature and comment signature verified\nTrusted comment: \(result.trustedComment)\n")
+            try Terminal.writeStdout("Signature and comment signature verified\nTrusted comment: \(result.trustedComment)\n")
             return
         case .untrusted where s.status == .untrusted:
             let message = trust.pubkey.count == 1 && policy.trustedKeyIDs.count == 1

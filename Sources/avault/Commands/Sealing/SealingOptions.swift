@@ -35,13 +35,13 @@ func rewriteEach(_ files: [String], _ keyring: KeyringOptions, _ resign: ResignO
                  _ body: (String, Keyring, Sealing.Signer?) throws(AvaultError) -> Sealing.Result) throws {
     let ring = try keyring.open()
     let signer = try resign.signer(ring)
-    for file in files { report(file, verb, try body(file, ring, signer)) }
+    for file in files { try report(file, verb, try body(file, ring, signer)) }
 }
 
-func report(_ path: String, _ verb: String, _ result: Sealing.Result) {
+func report(_ path: String, _ verb: String, _ result: Sealing.Result) throws(AvaultError) {
     if !result.droppedSignatures.isEmpty {
         Terminal.warning("\(path): dropped signatures that no longer match (keys \(result.droppedSignatures.joined(separator: ", ")))"
                          + (result.signed ? "" : "; re-sign with --sign NAME"))
     }
-    if !Terminal.quiet { Terminal.writeStdout("\(verb) \(path)\(result.signed ? " and signed it" : "")\n") }
+    if !Terminal.quiet { try Terminal.writeStdout("\(verb) \(path)\(result.signed ? " and signed it" : "")\n") }
 }

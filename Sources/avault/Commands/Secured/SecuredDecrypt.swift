@@ -63,7 +63,7 @@ struct SecuredDecrypt: ParsableCommand {
             } else {
                 // Binary on a terminal can garble it or drive it (escape sequences), as age says.
                 if output == nil, Terminal.stdoutIsTerminal, Terminal.isBinary(plaintext) { binaryRefused = true; return }
-                Terminal.writeStdout(plaintext)
+                try Terminal.writeStdout(plaintext)
             }
         }
         if binaryRefused { throw Terminal.binaryToTerminal }

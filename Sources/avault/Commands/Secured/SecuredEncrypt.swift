@@ -38,6 +38,6 @@ struct SecuredEncrypt: ParsableCommand {
 
     func run() throws {
         let blob = try SecuredField.encrypt(input: input, using: try key.source(), context: context ?? "", legacy: legacyCBC)
-        Terminal.writeStdout(blob.text + "\n")
+        try Terminal.writeStdout(blob.text + "\n")
     }
 }

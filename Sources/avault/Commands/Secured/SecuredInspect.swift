@@ -46,7 +46,7 @@ struct SecuredInspect: ParsableCommand {
         }
 
         if json {
-            JSONOutput.print(fields)
+            try JSONOutput.print(fields)
         } else {
             let width = fields.map(\.key.count).max() ?? 0
             var out = ""
@@ -59,7 +59,7 @@ struct SecuredInspect: ParsableCommand {
                 }
                 out += key + ":" + String(repeating: " ", count: width - key.count + 1) + shown + "\n"
             }
-            Terminal.writeStdout(out)
+            try Terminal.writeStdout(out)
         }
         if let problem {
             Terminal.error(problem)

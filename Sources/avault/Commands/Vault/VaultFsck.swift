@@ -12,7 +12,7 @@ struct VaultFsck: ParsableCommand {
         let (check, moved) = try options.open().fsck()
         var out = check.text
         for m in moved { out += "moved aside: \(m)\n" }
-        Terminal.writeStdout(out)
+        try Terminal.writeStdout(out)
         // Something was wrong enough to move aside: a script must notice.
         if !check.missing.isEmpty || !moved.isEmpty { throw ExitCode(Exit.no) }
     }

@@ -31,8 +31,8 @@ func writePayload(of vault: Vault, id: String, version: Int?, refuseBinaryOnTerm
         var payload: [UInt8] = []
         _ = try vault.get(id, version: version) { (chunk: [UInt8]) throws(AvaultError) in payload += chunk }
         if Terminal.isBinary(payload) { throw Terminal.binaryToTerminal }
-        Terminal.writeStdout(payload)
+        try Terminal.writeStdout(payload)
     } else {
-        _ = try vault.get(id, version: version) { (chunk: [UInt8]) throws(AvaultError) in Terminal.writeStdout(chunk) }
+        _ = try vault.get(id, version: version) { (chunk: [UInt8]) throws(AvaultError) in try Terminal.writeStdout(chunk) }
     }
 }

@@ -12,7 +12,7 @@ struct VaultHistory: ParsableCommand {
     func run() throws {
         let object = try options.open().history(id)
         if json {
-            JSONOutput.print([
+            try JSONOutput.print([
                 ("id", .string(object.id)), ("removed", object.deleted.map(FieldValue.string) ?? .null),
                 ("versions", .array(object.versions.map { v in
                     .object([("version", .number(Double(v.number))), ("size", .number(Double(v.size))), ("created", .string(v.created)),
@@ -26,6 +26,6 @@ struct VaultHistory: ParsableCommand {
             out += "version \(v.number)  \(v.size) bytes  \(v.created)  kid \(v.kid)\(v.contentType.map { "  \($0)" } ?? "")\n"
         }
         if let deleted = object.deleted { out += "removed \(deleted)\n" }
-        Terminal.writeStdout(out)
+        try Terminal.writeStdout(out)
     }
 }

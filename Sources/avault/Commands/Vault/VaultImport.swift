@@ -24,6 +24,6 @@ struct VaultImport: ParsableCommand {
             line?.update(done)
         }
         line?.finish()
-        printStored(stored, json: json)
+        try printStored(stored, json: json)
     }
 }

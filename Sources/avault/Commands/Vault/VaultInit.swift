@@ -9,6 +9,6 @@ struct VaultInit: ParsableCommand {
 
     func run() throws {
         let vault = try Vault.initialize(storage: options.storage, keyring: try options.keyring.open(), keyName: key)
-        Terminal.writeStdout("created vault \(vault.config.vaultID) at \(vault.storage.location) (key '\(key)')\n")
+        try Terminal.writeStdout("created vault \(vault.config.vaultID) at \(vault.storage.location) (key '\(key)')\n")
     }
 }

@@ -15,13 +15,13 @@ struct VaultKeysInUse: ParsableCommand {
         let use = try vault.keysInUse()
         let entries = Dictionary(vault.keyring.versions(of: vault.config.keyName).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         if json {
-            JSONOutput.print([("keys", .array(use.sorted { $0.key < $1.key }.map { kid, files in
+            try JSONOutput.print([("keys", .array(use.sorted { $0.key < $1.key }.map { kid, files in
                 .object([("keyId", kid == "unreadable" ? .null : .string(kid)), ("name", JSONOutput.string(entries[kid]?.name)),
                          ("version", entries[kid].map { .number(Double($0.version)) } ?? .null), ("files", JSONOutput.count(files.count))])
             }))])
             return
         }
         let names = entries.mapValues { "\($0.name) version \($0.version)" }
-        Terminal.writeStdout(use.sorted { $0.key < $1.key }.map { "\($0.key)  \(names[$0.key] ?? "unknown key")  \($0.value.count) file\($0.value.count == 1 ? "" : "s")" }.joined(separator: "\n") + "\n")
+        try Terminal.writeStdout(use.sorted { $0.key < $1.key }.map { "\($0.key)  \(names[$0.key] ?? "unknown key")  \($0.value.count) file\($0.value.count == 1 ? "" : "s")" }.joined(separator: "\n") + "\n")
     }
 }

@@ -12,7 +12,7 @@ struct VaultList: ParsableCommand {
     func run() throws {
         let objects = try options.open().readIndex().filter { prefix == nil || $0.id.hasPrefix(prefix!) }.sorted { $0.id < $1.id }
         if json {
-            JSONOutput.print([("objects", .array(objects.map(\.json)))])
+            try JSONOutput.print([("objects", .array(objects.map(\.json)))])
             return
         }
         var out = objects.isEmpty ? "no objects\n" : ""
@@ -22,6 +22,6 @@ struct VaultList: ParsableCommand {
             out += o.deleted.map { "  REMOVED \($0)" } ?? ""
             out += "\n"
         }
-        Terminal.writeStdout(out)
+        try Terminal.writeStdout(out)
     }
 }

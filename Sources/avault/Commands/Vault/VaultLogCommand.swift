@@ -16,7 +16,7 @@ struct VaultLogCommand: ParsableCommand {
         let vault = try options.open()
         if let sign {
             let (seq, hash) = try vault.signLog(keyName: sign, now: now())
-            Terminal.writeStdout("signed the log head: entry \(seq), \(hash)\n")
+            try Terminal.writeStdout("signed the log head: entry \(seq), \(hash)\n")
             return
         }
         if verify {
@@ -35,12 +35,12 @@ struct VaultLogCommand: ParsableCommand {
                 out += "note: entries \(report.signedThrough + 1)–\(report.lastSeq) are after the last signed head: only the index and the keyring's record protect them\n"
             }
             if report.unfinishedTail { out += "note: the last line is unfinished (an interrupted append)\n" }
-            Terminal.writeStdout(out)
+            try Terminal.writeStdout(out)
             if !report.ok { throw ExitCode(Exit.no) }
             return
         }
         let text = String(decoding: try vault.storage.read("log") ?? [], as: UTF8.self)
-        Terminal.writeStdout(json ? text : text.split(separator: "\n").map { line -> String in
+        try Terminal.writeStdout(json ? text : text.split(separator: "\n").map { line -> String in
             guard let e = try? JSONDocument.parse(Array(line.utf8)) else { return String(line) }
             var parts: [String] = []
             for key in ["seq", "time", "op", "object", "version", "size", "kid"] {

@@ -20,14 +20,14 @@ struct VaultOptions: ParsableArguments {
     }
 }
 
-func printStored(_ stored: [(id: String, version: Int, size: Int)], json: Bool) {
+func printStored(_ stored: [(id: String, version: Int, size: Int)], json: Bool) throws(AvaultError) {
     var out = ""
     for s in stored {
         out += json
             ? JSONOutput.document([("id", .string(s.id)), ("version", .number(Double(s.version))), ("size", .number(Double(s.size)))]).jsonText + "\n"
             : "stored \(s.id) version \(s.version) (\(s.size) bytes)\n"
     }
-    Terminal.writeStdout(out)
+    try Terminal.writeStdout(out)
 }
 
 extension VaultFiles.Object {
@@ -53,10 +53,18 @@ extension Vault.Check {
     }
 
     var json: FieldValue {
-        JSONOutput.document([("ok", .bool(ok)), ("objects", .number(Double(objects))), ("versions", .number(Double(versions))),
-                 ("missing", .array(missing.map(FieldValue.string))), ("corrupt", .array(corrupt.map(FieldValue.string))),
-                 ("unexpected", .array(unexpected.map(FieldValue.string))), ("leftovers", .array(leftovers.map(FieldValue.string))),
-                 ("unreadable", .array(unreadable.map(FieldValue.string))), ("notes", .array(notes.map(FieldValue.string)))])
+        func entries(_ files: [String]) -> FieldValue { .array(files.map(entry)) }
+        return JSONOutput.document([("ok", .bool(ok)), ("objects", .number(Double(objects))), ("versions", .number(Double(versions))),
+                 ("missing", entries(missing)), ("corrupt", entries(corrupt)), ("unexpected", entries(unexpected)),
+                 ("leftovers", entries(leftovers)), ("unreadable", entries(unreadable)), ("notes", .array(notes.map(FieldValue.string)))])
+    }
+
+    /// One reported file: its ID and version when the index lists it, else null.
+    private func entry(_ reported: String) -> FieldValue {
+        let file = String(reported.prefix { $0 != " " })
+        let named = versionsByFile[file]
+        return .object([("file", .string(reported)), ("id", named.map { .string($0.id) } ?? .null),
+                        ("version", named.map { .number(Double($0.version)) } ?? .null)])
     }
 
     var text: String {

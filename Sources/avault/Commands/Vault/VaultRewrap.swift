@@ -10,6 +10,6 @@ struct VaultRewrap: ParsableCommand {
 
     func run() throws {
         let n = try options.open().rewrap()
-        Terminal.writeStdout("rewrapped \(n) version\(n == 1 ? "" : "s")\n")
+        try Terminal.writeStdout("rewrapped \(n) version\(n == 1 ? "" : "s")\n")
     }
 }

@@ -27,6 +27,6 @@ struct TrustAdd: ParsableCommand {
         if let nb, let na, nb > na { throw Failure(message: "--not-before is after --not-after", code: Exit.operational) }
         let store = try store.open()
         let key = try store.add(publicKeyFile: pubfile, name: name, roles: role, notBefore: nb, notAfter: na, now: now())
-        Terminal.writeStdout("trusted key \(key.keyID.printed) as '\(name)' in \(store.path)\n")
+        try Terminal.writeStdout("trusted key \(key.keyID.printed) as '\(name)' in \(store.path)\n")
     }
 }

@@ -12,11 +12,11 @@ struct TrustList: ParsableCommand {
     func run() throws {
         let store = try store.open()
         if json {
-            JSONOutput.print([("trustStore", .string(store.path)), ("keys", .array(store.file.entries.map(\.json)))])
+            try JSONOutput.print([("trustStore", .string(store.path)), ("keys", .array(store.file.entries.map(\.json)))])
             return
         }
         if store.file.entries.isEmpty {
-            Terminal.writeStdout("no trusted keys in \(store.path)\n")
+            try Terminal.writeStdout("no trusted keys in \(store.path)\n")
             return
         }
         var out = ""
@@ -26,6 +26,6 @@ struct TrustList: ParsableCommand {
             let roles = e.roles.isEmpty ? "" : " [\(e.roles.joined(separator: ", "))]"
             out += "\(e.publicKey.keyID.printed)  \(e.name)\(roles)  \(status)\n"
         }
-        Terminal.writeStdout(out)
+        try Terminal.writeStdout(out)
     }
 }

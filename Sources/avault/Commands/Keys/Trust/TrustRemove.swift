@@ -11,6 +11,6 @@ struct TrustRemove: ParsableCommand {
     func run() throws {
         let id = try parseKeyID(keyID)
         try store.open().remove(id)
-        Terminal.writeStdout("removed key \(id.printed)\n")
+        try Terminal.writeStdout("removed key \(id.printed)\n")
     }
 }

@@ -19,6 +19,6 @@ struct TrustRevoke: ParsableCommand {
     func run() throws {
         let id = try parseKeyID(keyID)
         try store.open().revoke(id, reason: reason, now: now())
-        Terminal.writeStdout("revoked key \(id.printed)\n")
+        try Terminal.writeStdout("revoked key \(id.printed)\n")
     }
 }
