@@ -80,8 +80,7 @@ public final class SecureDirectory {
 
     /// Whether something (of any kind) is at `name`.
     public func exists(_ name: String) -> Bool {
-        guard let kind = try? kind(of: name) else { return false }
-        return kind != nil
+        (try? kind(of: name)) != nil // nil when nothing is there, or it cannot be looked at
     }
 
     /// Opens the regular file `name` with `flags` (plus `O_NOFOLLOW | O_CLOEXEC | O_NOCTTY`,
