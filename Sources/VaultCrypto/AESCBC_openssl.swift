@@ -12,6 +12,9 @@ public enum AESCBC {
     /// Accepted key sizes in bytes.
     public static let keySizes: Set<Int> = [16, 24, 32]
 
+    /// Whether `count` is an AES key size (what ``keySizes`` holds, without hashing).
+    @inlinable public static func isKeySize(_ count: Int) -> Bool { count == 16 || count == 24 || count == 32 }
+
     /// Encrypts `plaintext`. With `padding` (the default) the output is 1 to 16 bytes longer
     /// than the input; without it the input must be a whole number of blocks.
     public static func encrypt(_ plaintext: [UInt8], key: SecretBytes, iv: [UInt8], padding: Bool = true) throws(CryptoError) -> [UInt8] {
@@ -40,7 +43,7 @@ public enum AESCBC {
     }
 
     private static func checkSizes(key: SecretBytes, iv: [UInt8]) throws(CryptoError) {
-        guard keySizes.contains(key.count) else {
+        guard isKeySize(key.count) else {
             throw .invalidLength(what: "AES key", expected: "16, 24 or 32", actual: key.count)
         }
         guard iv.count == blockSize else {
@@ -60,7 +63,11 @@ public enum AESCBC {
                     : EVP_DecryptInit_ex2(ctx, cipher, k.baseAddress!.assumingMemoryBound(to: UInt8.self), v.baseAddress!, nil)
             }
         }
-        guard initOK == 1, EVP_CIPHER_CTX_set_padding(ctx, padding ? 1 : 0) == 1 else { return nil }
+        // PKCS#7 is EVP's default; setting it is a parameter lookup, so only turn it off.
+        guard initOK == 1, padding || EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 else {
+            ERR_clear_error()
+            return nil
+        }
 
         var out = [UInt8](repeating: 0, count: input.count + blockSize)
         var written = 0
@@ -87,8 +94,8 @@ public enum AESCBC {
                 return true
             }
         }
-        ERR_clear_error()
         guard ok else {
+            ERR_clear_error() // a failure leaves an error on the thread's queue
             wipe(&out)
             return nil
         }
@@ -146,7 +153,7 @@ extension AESCBC {
         /// Sets up AES-128, -192 or -256 for a 16-, 24- or 32-byte `key`
         /// (else ``CryptoError/invalidLength(what:expected:actual:)``).
         public init(key: SecretBytes) throws(CryptoError) {
-            guard AESCBC.keySizes.contains(key.count) else {
+            guard AESCBC.isKeySize(key.count) else {
                 throw .invalidLength(what: "AES key", expected: "16, 24 or 32", actual: key.count)
             }
             guard let ctx = EVP_CIPHER_CTX_new() else { throw .libraryFailure("EVP_CIPHER_CTX_new") }
