@@ -1,4 +1,7 @@
 import VaultCrypto
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A `secured` field value, parsed strictly. See `docs/formats.md`.
 ///
@@ -126,10 +129,25 @@ public enum SecuredBlob: Equatable, Sendable {
 
     /// `text` split at every `;` byte, empty pieces kept.
     private static func fields(_ text: String) -> [Substring] {
-        var out: [Substring] = []
         let utf8 = text.utf8
+        // The offsets of the `;`s, found in the contiguous bytes (a native string's) when there
+        // are any: the generic search goes a byte at a time through the index machinery.
+        let offsets: [Int] = utf8.withContiguousStorageIfAvailable { bytes in
+            var found: [Int] = []
+            guard let base = bytes.baseAddress else { return found }
+            var at = 0
+            while at < bytes.count, let hit = memchr(base + at, Int32(UInt8(ascii: ";")), bytes.count - at) {
+                let i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                found.append(i)
+                at = i + 1
+            }
+            return found
+        } ?? utf8.indices.filter { utf8[$0] == UInt8(ascii: ";") }.map { utf8.distance(from: utf8.startIndex, to: $0) }
+        var out: [Substring] = []
+        out.reserveCapacity(offsets.count + 1)
         var start = utf8.startIndex
-        while let semicolon = utf8[start...].firstIndex(of: UInt8(ascii: ";")) {
+        for offset in offsets {
+            let semicolon = utf8.index(utf8.startIndex, offsetBy: offset)
             out.append(text[start..<semicolon])
             start = utf8.index(after: semicolon)
         }
@@ -149,6 +167,9 @@ public enum SecuredBlob: Equatable, Sendable {
     private static func base64(_ s: Substring, name: String) throws(FormatError) -> [UInt8] {
         if s.isEmpty { throw .invalidSecuredBlob("\(name) is empty") }
         do {
+            if let bytes = try s.utf8.withContiguousStorageIfAvailable({ try Base64.decodePublic(UnsafeRawBufferPointer($0)) }) {
+                return bytes
+            }
             return try Base64.decodePublic(Array(s.utf8))
         } catch {
             throw notBase64(name)
