@@ -24,10 +24,10 @@ extension SecuredField {
         guard legacy != nil else { throw .unauthenticatedLegacy }
         let keys: [SecretBytes]
         switch source {
-        case let .keyring(keyring, name): keys = try keyring.legacyKeys(name).filter { AESCBC.keySizes.contains($0.count) }
+        case let .keyring(keyring, name): keys = try keyring.legacyKeys(name).filter { AESCBC.isKeySize($0.count) }
         case let .file(path):
             let key = try RawKeys.load(path)
-            guard AESCBC.keySizes.contains(key.count) else {
+            guard AESCBC.isKeySize(key.count) else {
                 throw .unsuitableKey("a v1 blob needs a 16-, 24- or 32-byte AES key; this key is \(key.count) bytes")
             }
             keys = [key]
@@ -102,17 +102,25 @@ struct LegacyStreamPlan {
 }
 
 /// One decryption of a planned stream: chunks decoded and decrypted on up to two worker
-/// threads (each with its own slots and its own ``AESCBC/Decryptor``: chunk `j` is chained
-/// from the ciphertext block before it, read again from the file), handed to the sink in order
-/// by the calling thread.
+/// threads, each with its own ``AESCBC/Decryptor`` (chunk `j` is chained from the ciphertext
+/// block before it, decoded again from the file), handed to the sink in order by the calling
+/// thread. Workers take the next chunk as they come free, into a ring of slots: chunk `j`
+/// goes to slot `j % slots`, once chunk `j - slots` has been consumed. So a worker that the
+/// system descheduled holds up the caller but not the other worker, which runs ahead.
 private final class LegacyStreamRun: @unchecked Sendable {
     let plan: LegacyStreamPlan
     let key: SecretBytes
     let workers: Int
     let slots: [Slot]
-    let cancelled = Atomic<Bool>(false)
+    /// The next chunk a worker takes.
+    let next = Atomic<Int>(0)
+    /// Chunks consumed so far, and whether to stop; guarded by `lock`, signalled by `advanced`.
+    private var consumed = 0
+    private var cancelled = false
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let advanced = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    /// A chunk's buffers, handed between a worker and the caller by two semaphores.
+    /// A chunk's buffers. Its worker fills it and posts `ready`; the caller consumes it.
     final class Slot: @unchecked Sendable {
         /// The base64 read from the file (public).
         var text: [UInt8]
@@ -120,19 +128,17 @@ private final class LegacyStreamRun: @unchecked Sendable {
         let bytes: SecretBuffer
         /// Where the plaintext lies in `bytes`, or the error that stopped the worker.
         var result: Result<Range<Int>, AvaultError> = .success(0..<0)
-        let free = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
         let ready = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
 
         init(characters: Int) {
             text = [UInt8](repeating: 0, count: characters)
             bytes = SecretBuffer(count: characters / 4 * 3 + 3)
-            sem_init(free, 0, 1)
             sem_init(ready, 0, 0)
         }
 
         deinit {
-            sem_destroy(free); free.deallocate()
-            sem_destroy(ready); ready.deallocate()
+            sem_destroy(ready)
+            ready.deallocate()
         }
     }
 
@@ -142,9 +148,16 @@ private final class LegacyStreamRun: @unchecked Sendable {
         let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         workers = min(2, cores, plan.chunkCount)
         // A chunk's text, and for chunks after the first the 24 characters before it (the
-        // ciphertext block that chains it).
+        // ciphertext block that chains it). Three slots per worker: 5.3 MiB in all.
         let characters = min(LegacyStreamPlan.chunkCharacters, plan.interiorCharacters) + 24
-        slots = (0..<(workers == 1 ? 1 : 2 * workers)).map { _ in Slot(characters: characters) }
+        slots = (0..<(workers == 1 ? 1 : 3 * workers)).map { _ in Slot(characters: characters) }
+        pthread_mutex_init(lock, nil)
+        pthread_cond_init(advanced, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(advanced); advanced.deallocate()
+        pthread_mutex_destroy(lock); lock.deallocate()
     }
 
     func run(into sink: (UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) {
@@ -159,8 +172,8 @@ private final class LegacyStreamRun: @unchecked Sendable {
             return
         }
         var threads: [pthread_t] = []
-        for w in 0..<workers {
-            threads.append(Threads.start { [self] in work(first: w, count: count) })
+        for _ in 0..<workers {
+            threads.append(Threads.start { [self] in work(count: count) })
         }
         var failure: AvaultError?
         for j in 0..<count {
@@ -170,11 +183,17 @@ private final class LegacyStreamRun: @unchecked Sendable {
                 failure = error
                 break
             }
-            sem_post(slot.free)
+            pthread_mutex_lock(lock)
+            consumed = j + 1
+            pthread_cond_broadcast(advanced)
+            pthread_mutex_unlock(lock)
         }
         if failure != nil {
-            cancelled.store(true, ordering: .relaxed)
-            for slot in slots { sem_post(slot.free) } // a worker waiting for a slot wakes and stops
+            // A worker waiting for its slot wakes and stops; one producing finishes its chunk.
+            pthread_mutex_lock(lock)
+            cancelled = true
+            pthread_cond_broadcast(advanced)
+            pthread_mutex_unlock(lock)
         }
         for thread in threads { Threads.join(thread) }
         for slot in slots { slot.bytes.wipe() }
@@ -194,26 +213,28 @@ private final class LegacyStreamRun: @unchecked Sendable {
         do { return try AESCBC.Decryptor(key: key) } catch { throw .crypto(error) }
     }
 
-    /// A worker: chunks `first`, `first + workers`, … into its slots, until done or cancelled.
-    private func work(first: Int, count: Int) {
-        let decryptor: AESCBC.Decryptor
-        do { decryptor = try self.decryptor() } catch {
-            let slot = slots[first % slots.count]
-            while sem_wait(slot.free) != 0 {}
-            slot.result = .failure(error)
-            sem_post(slot.ready)
-            return
-        }
-        var j = first
-        while j < count {
+    /// Waits until chunk `j`'s slot is free (chunk `j - slots` consumed); false when cancelled.
+    private func waitForSlot(of j: Int) -> Bool {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        while !cancelled, consumed < j - slots.count + 1 { pthread_cond_wait(advanced, lock) }
+        return !cancelled
+    }
+
+    /// A worker: takes the next chunk until none is left, the caller stops, or a chunk fails
+    /// (its error goes to the caller in that chunk's slot).
+    private func work(count: Int) {
+        var decryptor: AESCBC.Decryptor?
+        var setupFailure: AvaultError?
+        do { decryptor = try self.decryptor() } catch { setupFailure = error }
+        while true {
+            let j = next.add(1, ordering: .relaxed).oldValue
+            guard j < count, waitForSlot(of: j) else { return }
             let slot = slots[j % slots.count]
-            while sem_wait(slot.free) != 0 {}
-            if cancelled.load(ordering: .relaxed) { return }
-            slot.result = produce(chunk: j, in: slot, decryptor: decryptor)
+            if let decryptor { slot.result = produce(chunk: j, in: slot, decryptor: decryptor) } else { slot.result = .failure(setupFailure!) }
             let failed = if case .failure = slot.result { true } else { false }
             sem_post(slot.ready)
             if failed { return }
-            j += workers
         }
     }
 
