@@ -10,7 +10,9 @@ struct SecuredDecrypt: ParsableCommand {
             originalUrl, else empty. Every failure after the structure checks gives the same \
             message, whatever the cause. A legacy v1 blob is unauthenticated: it is decrypted only \
             from a --record whose signature by a trusted key verifies, or with \
-            --allow-unauthenticated-legacy.
+            --allow-unauthenticated-legacy. A long v1 blob from standard input or -i FILE is \
+            decrypted as it is read, in bounded memory: its padding is checked before anything is \
+            written, and -o is renamed into place only at the end.
 
             \(exitCodeHelp)
 
