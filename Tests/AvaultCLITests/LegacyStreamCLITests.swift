@@ -201,6 +201,23 @@ final class OpenSSLBlobs {
         #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data(repeating: 9, count: Self.chunk))
     }
 
+    /// On a terminal, text is shown piece by piece (a character cut between two pieces too),
+    /// and the first binary piece stops it.
+    @Test func onATerminalTextIsShownAndBinaryStops() throws {
+        let b = try OpenSSLBlobs()
+        // "é" is 2 bytes, the first the last of the first piece, the second the first of the next.
+        let text = Data(String(repeating: "a", count: Self.chunk - 1).utf8) + Data("é".utf8) + Data(String(repeating: "b", count: 100).utf8)
+        let blob = try b.make("text", text)
+        let shown = try avaultOnTerminal(["secured", "decrypt", "-i", blob, "--key-file", b.keyFile, "--allow-unauthenticated-legacy", "-q"])
+        #expect(shown.code == 0, "\(shown.screen.suffix(300))")
+        #expect(shown.screen.hasSuffix("aé" + String(repeating: "b", count: 100)), "\(shown.screen.suffix(200))")
+        let binary = try b.make("binary", Data(repeating: 0x61, count: Self.chunk + 10) + Data([0x1B, 0x5B, 0x32, 0x4A]))
+        let refused = try avaultOnTerminal(["secured", "decrypt", "-i", binary, "--key-file", b.keyFile, "--allow-unauthenticated-legacy", "-q"])
+        #expect(refused.code == 2)
+        #expect(refused.screen.hasSuffix("avault: refusing to output binary to the terminal\r\navault: hint: use -o FILE or pipe it\r\n"), "\(refused.screen.suffix(200))")
+        #expect(!refused.screen.contains("\u{1B}[2J"))
+    }
+
     @Test func oneSourceOnly() throws {
         let r = try CLI.avault(["secured", "decrypt", "-", "-i", "x", "--key-file", "k"])
         #expect(r.code == 64)
