@@ -46,6 +46,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // bench/legacy's small-blob timing through the library (not a product; built on demand).
+        .executableTarget(name: "legacy-bench", dependencies: ["ArticleVault", "VaultCrypto", "VaultFormat"], path: "bench/LegacyBench"),
         // What every test target shares: the repository's files, a seeded generator.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "VaultCryptoTests", dependencies: ["VaultCrypto", "TestSupport"]),

@@ -1,4 +1,7 @@
 import VaultCrypto
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A `secured` field value, parsed strictly. See `docs/formats.md`.
 ///
@@ -71,15 +74,28 @@ public enum SecuredBlob: Equatable, Sendable {
 
     private static func parseV1(_ fields: [Substring]) throws(FormatError) -> SecuredBlob {
         let ciphertext = try base64(fields[0], name: "v1 ciphertext")
-        let iv = try base64(fields[1], name: "v1 iv")
+        let iv = try v1IV(fields[1])
+        try checkV1Ciphertext(count: ciphertext.count)
+        return .v1(ciphertext: ciphertext, iv: iv)
+    }
+
+    private static func v1IV(_ field: Substring) throws(FormatError) -> [UInt8] {
+        let iv = try base64(field, name: "v1 iv")
         guard iv.count == v1IVSize else {
             throw .invalidSecuredBlob("v1 iv is \(iv.count) bytes, expected \(v1IVSize)")
         }
-        guard !ciphertext.isEmpty, ciphertext.count % v1BlockSize == 0 else {
-            throw .invalidSecuredBlob("v1 ciphertext is \(ciphertext.count) bytes, expected a non-empty multiple of \(v1BlockSize)")
-        }
-        return .v1(ciphertext: ciphertext, iv: iv)
+        return iv
     }
+
+    /// Checks the size of a v1 blob's ciphertext: a non-empty multiple of 16 bytes.
+    public static func checkV1Ciphertext(count: Int) throws(FormatError) {
+        guard count > 0, count % v1BlockSize == 0 else {
+            throw .invalidSecuredBlob("v1 ciphertext is \(count) bytes, expected a non-empty multiple of \(v1BlockSize)")
+        }
+    }
+
+    /// What a v1 blob whose ciphertext field is not strict base64 is refused with.
+    public static let v1CiphertextNotBase64 = notBase64("v1 ciphertext")
 
     /// The format a (possibly malformed) blob claims to be: `"v1"`, `"v2"` or `"unknown"`.
     public static func claimedFormat(of text: String) -> String {
@@ -113,10 +129,25 @@ public enum SecuredBlob: Equatable, Sendable {
 
     /// `text` split at every `;` byte, empty pieces kept.
     private static func fields(_ text: String) -> [Substring] {
-        var out: [Substring] = []
         let utf8 = text.utf8
+        // The offsets of the `;`s, found in the contiguous bytes (a native string's) when there
+        // are any: the generic search goes a byte at a time through the index machinery.
+        let offsets: [Int] = utf8.withContiguousStorageIfAvailable { bytes in
+            var found: [Int] = []
+            guard let base = bytes.baseAddress else { return found }
+            var at = 0
+            while at < bytes.count, let hit = memchr(base + at, Int32(UInt8(ascii: ";")), bytes.count - at) {
+                let i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                found.append(i)
+                at = i + 1
+            }
+            return found
+        } ?? utf8.indices.filter { utf8[$0] == UInt8(ascii: ";") }.map { utf8.distance(from: utf8.startIndex, to: $0) }
+        var out: [Substring] = []
+        out.reserveCapacity(offsets.count + 1)
         var start = utf8.startIndex
-        while let semicolon = utf8[start...].firstIndex(of: UInt8(ascii: ";")) {
+        for offset in offsets {
+            let semicolon = utf8.index(utf8.startIndex, offsetBy: offset)
             out.append(text[start..<semicolon])
             start = utf8.index(after: semicolon)
         }
@@ -131,12 +162,59 @@ public enum SecuredBlob: Equatable, Sendable {
         return u.dropFirst().allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
     }
 
+    /// A field's bytes. Every field of a blob is public (ciphertext, IV, nonce), so the fast
+    /// decoder that is not constant-time is used; it accepts exactly what `Base64.decode` does.
     private static func base64(_ s: Substring, name: String) throws(FormatError) -> [UInt8] {
         if s.isEmpty { throw .invalidSecuredBlob("\(name) is empty") }
         do {
-            return try Base64.decode(s)
+            if let bytes = try s.utf8.withContiguousStorageIfAvailable({ try Base64.decodePublic(UnsafeRawBufferPointer($0)) }) {
+                return bytes
+            }
+            return try Base64.decodePublic(Array(s.utf8))
         } catch {
-            throw .invalidSecuredBlob("\(name) is not strict base64 (standard alphabet, padded, no whitespace)")
+            throw notBase64(name)
         }
+    }
+
+    private static func notBase64(_ name: String) -> FormatError {
+        .invalidSecuredBlob("\(name) is not strict base64 (standard alphabet, padded, no whitespace)")
+    }
+}
+
+// MARK: - A v1 blob read from its end
+
+extension SecuredBlob {
+    /// The end of a v1 blob too long to hold in memory, which is read from its end: the IV is
+    /// its last field, after the ciphertext (formats.md §1.2).
+    public struct V1Tail: Equatable, Sendable {
+        /// The 16-byte IV.
+        public let iv: [UInt8]
+        /// How many characters `B64(ciphertext)` takes: everything before the `;`.
+        public let ciphertextCharacters: Int
+    }
+
+    /// How many bytes from the end of a v1 blob ``v1Tail(length:tail:)`` wants to see: the
+    /// IV's 24 characters and the `;` with room to spare, so that a wrong IV is reported as
+    /// the whole-blob parser reports it.
+    public static let v1TailWindow = 64
+
+    /// Parses the end of a v1 blob of `length` bytes, given its last
+    /// `min(length, v1TailWindow)` bytes as `tail`: the IV field after the last `;`, checked as
+    /// ``init(parsing:)`` checks it, and where the ciphertext field ends. The ciphertext itself
+    /// is for the caller to decode and check (``v1CiphertextNotBase64``,
+    /// ``checkV1Ciphertext(count:)``); a second `;` inside it makes it not strict base64.
+    public static func v1Tail(length: Int, tail: [UInt8]) throws(FormatError) -> V1Tail {
+        precondition(tail.count == min(length, v1TailWindow), "v1Tail wants the last min(length, \(v1TailWindow)) bytes")
+        guard let semicolon = tail.lastIndex(of: UInt8(ascii: ";")) else {
+            if tail.count == length {
+                throw .invalidSecuredBlob("expected '<base64 ciphertext>;<base64 iv>' (v1) or 'v2;<kid>;<nonce>;<ciphertext>' (v2), found no ';'")
+            }
+            throw .invalidSecuredBlob("expected '<base64 ciphertext>;<base64 iv>' (v1), found no ';' in the last \(tail.count) bytes, where the iv belongs")
+        }
+        let ivField = String(decoding: tail[(semicolon + 1)...], as: UTF8.self)
+        let iv = try v1IV(ivField[...])
+        let ciphertextCharacters = length - (tail.count - semicolon)
+        if ciphertextCharacters == 0 { throw .invalidSecuredBlob("v1 ciphertext is empty") }
+        return V1Tail(iv: iv, ciphertextCharacters: ciphertextCharacters)
     }
 }

@@ -158,3 +158,45 @@ let validV2 = "v2;a572a3388fab68b1;KVbpjlZ8obqBP529oPgaayiVW7FvwgIl;u6h4oatOS+Hn
         }
     }
 }
+
+/// The end of a v1 blob, as a stream reads it: the IV is checked as the whole-blob parser
+/// checks it, with the parser's words.
+@Suite struct SecuredBlobV1Tail {
+    static func tail(_ text: String) throws(FormatError) -> SecuredBlob.V1Tail {
+        let bytes = Array(text.utf8)
+        return try SecuredBlob.v1Tail(length: bytes.count, tail: Array(bytes.suffix(SecuredBlob.v1TailWindow)))
+    }
+
+    @Test func theSeedBlobsEnd() throws {
+        let t = try Self.tail(seedBlob)
+        guard case .v1(_, let iv) = try SecuredBlob(parsing: seedBlob) else { return }
+        #expect(t.iv == iv)
+        #expect(t.ciphertextCharacters == seedBlob.utf8.count - 25)
+    }
+
+    @Test func aBadIVIsReportedAsTheParserReportsIt() {
+        let ciphertext = String(seedBlob.split(separator: ";")[0])
+        for iv in ["9D+JsPb8z2y24TI0PUGv", "9D+JsPb8z2y24TI0PUGv3A=", "9D+JsPb8z2y24TI0PUGv3A==AAAA", "", "9D+J sPb8z2y24TI0PUGv3A=="] {
+            let text = ciphertext + ";" + iv
+            var whole: FormatError?
+            do { _ = try SecuredBlob(parsing: text) } catch { whole = error }
+            var streamed: FormatError?
+            do { _ = try Self.tail(text) } catch { streamed = error }
+            #expect(whole != nil && streamed == whole, "\(iv): \(String(describing: whole)) vs \(String(describing: streamed))")
+        }
+    }
+
+    @Test func noSemicolonNearTheEnd() {
+        let long = String(repeating: "A", count: 200)
+        #expect(throws: FormatError.self) { try Self.tail(long) }
+        #expect(throws: FormatError.self) { try Self.tail(long + ";" + String(repeating: "A", count: 70)) }
+        #expect(throws: FormatError.self) { try Self.tail(";9D+JsPb8z2y24TI0PUGv3A==") } // no ciphertext
+    }
+
+    @Test func theCiphertextsSizeRule() {
+        #expect(throws: Never.self) { try SecuredBlob.checkV1Ciphertext(count: 32) }
+        for bad in [0, 15, 17, 400 + 1] {
+            #expect(throws: FormatError.self) { try SecuredBlob.checkV1Ciphertext(count: bad) }
+        }
+    }
+}

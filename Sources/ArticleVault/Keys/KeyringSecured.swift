@@ -21,17 +21,25 @@ extension Keyring {
             guard entry.retired == nil else { throw .keyRetired(key: name, version: entry.version, id: kid.hex) }
             return try SecuredField.decrypt(blob, key: try secret(of: entry), context: context)
         case .v1:
-            guard kind == .legacy else { throw .wrongKeyKind(key: name, kind: kind, use: .v1Blob) }
-            let active = all.filter { $0.retired == nil }
-            guard !active.isEmpty else { throw .noActiveVersion(key: name) }
-            // Unseal first (a wrong passphrase is its own error), then try each version.
-            var secrets: [SecretBytes] = []
-            for entry in active.reversed() { secrets.append(try secret(of: entry)) }
-            for key in secrets {
+            for key in try legacyKeys(name) {
                 if let plaintext = try? SecuredField.decrypt(blob, key: key, context: context, legacy: legacy) { return plaintext }
             }
             throw .decryptionFailed(keyIDs: nil)
         }
+    }
+
+    /// The secrets of every active version of the legacy key `name`, newest first: the keys a
+    /// v1 blob is tried with. All are unsealed before any is tried (a wrong passphrase is its
+    /// own error, not a failed decryption).
+    public func legacyKeys(_ name: String) throws(AvaultError) -> [SecretBytes] {
+        let all = versions(of: name)
+        guard let kind = all.first?.algorithm.kind else { throw noSuchKey(name) }
+        guard kind == .legacy else { throw .wrongKeyKind(key: name, kind: kind, use: .v1Blob) }
+        let active = all.filter { $0.retired == nil }
+        guard !active.isEmpty else { throw .noActiveVersion(key: name) }
+        var secrets: [SecretBytes] = []
+        for entry in active.reversed() { secrets.append(try secret(of: entry)) }
+        return secrets
     }
 
     /// Encrypts with the newest active version of `name`: v2 for a content key, v1 for a

@@ -19,7 +19,7 @@ public enum SecuredField {
         switch blob {
         case let .v1(ciphertext, iv):
             guard legacy != nil else { throw .unauthenticatedLegacy }
-            guard AESCBC.keySizes.contains(key.count) else {
+            guard AESCBC.isKeySize(key.count) else {
                 throw .unsuitableKey("a v1 blob needs a 16-, 24- or 32-byte AES key; this key is \(key.count) bytes")
             }
             do {
@@ -64,7 +64,7 @@ public enum SecuredField {
     /// Encrypts `plaintext` as a legacy v1 blob (AES-CBC, PKCS#7, fresh random IV), for readers
     /// that only know v1. Unauthenticated: prefer ``encryptV2(_:key:context:nonce:)``.
     public static func encryptV1(_ plaintext: [UInt8], key: SecretBytes, iv: [UInt8]? = nil) throws(AvaultError) -> SecuredBlob {
-        guard AESCBC.keySizes.contains(key.count) else {
+        guard AESCBC.isKeySize(key.count) else {
             throw .unsuitableKey("v1 needs a 16-, 24- or 32-byte AES key; this key is \(key.count) bytes")
         }
         let iv = iv ?? SecureRandom.bytes(count: SecuredBlob.v1IVSize)

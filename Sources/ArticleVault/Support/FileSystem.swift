@@ -138,6 +138,47 @@ public enum FileSystem {
         }
     }
 
+    /// Writes all of `bytes` to `fd`.
+    public static func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer, name: String) throws(AvaultError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: name, reason: errnoText())
+            }
+            offset += n
+        }
+    }
+
+    /// Fills `buffer` from `fd` at `offset` (`pread`, which leaves the file position alone);
+    /// a file that ends too soon has changed since its size was taken, and is an error.
+    public static func pread(fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int, name: String) throws(AvaultError) {
+        var got = 0
+        while got < buffer.count {
+            let n = Glibc.pread(fd, buffer.baseAddress! + got, buffer.count - got, off_t(offset + got))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: name, reason: errnoText())
+            }
+            if n == 0 { throw .io(path: name, reason: "it became shorter while being read") }
+            got += n
+        }
+    }
+
+    /// `count` bytes of `fd` at `offset` (see ``pread(fd:into:at:name:)``).
+    public static func pread(fd: Int32, count: Int, at offset: Int, name: String) throws(AvaultError) -> [UInt8] {
+        var failure: AvaultError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            do throws(AvaultError) {
+                try pread(fd: fd, into: UnsafeMutableRawBufferPointer(buffer), at: offset, name: name)
+                initialized = count
+            } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return bytes
+    }
+
     /// Reads up to `count` bytes, fewer only at end of file.
     public static func readUpTo(fd: Int32, _ count: Int, name: String) throws(AvaultError) -> [UInt8] {
         var got = 0

@@ -59,7 +59,7 @@ enum Terminal {
 
     /// Whether `bytes` would be garbled or unsafe on a terminal: not UTF-8, or holding control
     /// characters other than tab, line feed and carriage return (escape sequences included).
-    static func isBinary(_ bytes: [UInt8]) -> Bool {
+    static func isBinary<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Bool {
         if bytes.contains(where: { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D) || $0 == 0x7F }) { return true }
         var iterator = bytes.makeIterator()
         var decoder = UTF8()
@@ -125,5 +125,62 @@ struct ProgressLine: Sendable {
     /// Clears the line (if it was shown).
     func finish() {
         if enabled, monotonicSeconds() - start > 1 { Terminal.writeStderr("\r\u{1B}[K") }
+    }
+}
+
+/// Plaintext shown on a terminal a piece at a time, each piece checked with
+/// ``Terminal/isBinary(_:)`` before it is written. A UTF-8 sequence cut between two pieces is
+/// held back (at most 3 bytes) and checked with the rest of it.
+final class TerminalText {
+    private var pending: [UInt8] = []
+    /// Whether a piece was refused.
+    private(set) var refusedBinary = false
+
+    deinit { Self.clear(&pending) }
+
+    /// Writes `piece` (after what was held back) to standard output, unless it is binary: then
+    /// nothing more is written and false returned.
+    func show(_ piece: UnsafeRawBufferPointer) -> Bool {
+        var start = 0
+        if let lead = pending.first {
+            // Complete the sequence held back, and check and write it alone.
+            start = min(piece.count, Self.sequenceLength(lead) - pending.count)
+            pending += piece[0..<start]
+            if pending.count < Self.sequenceLength(lead) { return true }
+            guard !Terminal.isBinary(pending) else { refusedBinary = true; return false }
+            Terminal.writeStdout(pending)
+            Self.clear(&pending)
+        }
+        let rest = UnsafeRawBufferPointer(rebasing: piece[start...])
+        let cut = Self.completeLength(rest)
+        let body = UnsafeRawBufferPointer(rebasing: rest[..<cut])
+        guard !Terminal.isBinary(body) else { refusedBinary = true; return false }
+        Terminal.writeStdout(body)
+        pending = Array(rest[cut...])
+        return true
+    }
+
+    /// At the end: false when a cut UTF-8 sequence was left over (binary, not written).
+    func finish() -> Bool {
+        if pending.isEmpty { return true }
+        refusedBinary = true
+        return false
+    }
+
+    /// How long the UTF-8 sequence that `lead` starts is (1 for anything that does not start one).
+    static func sequenceLength(_ lead: UInt8) -> Int { lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1 }
+
+    /// The length of `bytes` without a UTF-8 sequence that its end cuts short.
+    static func completeLength(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var i = bytes.count
+        // Back over up to 3 continuation bytes to the lead byte of the last sequence.
+        while i > 0, bytes.count - i < 3, bytes[i - 1] & 0xC0 == 0x80 { i -= 1 }
+        guard i > 0 else { return bytes.count }
+        return bytes.count - (i - 1) < sequenceLength(bytes[i - 1]) ? i - 1 : bytes.count
+    }
+
+    private static func clear(_ bytes: inout [UInt8]) {
+        bytes.withUnsafeMutableBytes { if let base = $0.baseAddress { explicit_bzero(base, $0.count) } }
+        bytes.removeAll()
     }
 }

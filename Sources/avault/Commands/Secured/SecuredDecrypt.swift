@@ -10,7 +10,9 @@ struct SecuredDecrypt: ParsableCommand {
             originalUrl, else empty. Every failure after the structure checks gives the same \
             message, whatever the cause. A legacy v1 blob is unauthenticated: it is decrypted only \
             from a --record whose signature by a trusted key verifies, or with \
-            --allow-unauthenticated-legacy.
+            --allow-unauthenticated-legacy. A long v1 blob from standard input or -i FILE is \
+            decrypted as it is read, in bounded memory: its padding is checked before anything is \
+            written, and -o is renamed into place only at the end.
 
             \(exitCodeHelp)
 
@@ -33,7 +35,7 @@ struct SecuredDecrypt: ParsableCommand {
     @OptionGroup var quiet: QuietOption
 
     func validate() throws {
-        if source.blob == "-", key.keyring.passphraseFile == "-", key.keyName != nil {
+        if source.readsStandardInput, key.keyring.passphraseFile == "-", key.keyName != nil {
             throw ValidationError("standard input cannot hold both the blob and the passphrase: give the blob or a --passphrase-file FILE")
         }
     }
@@ -41,7 +43,20 @@ struct SecuredDecrypt: ParsableCommand {
     func run() throws {
         quiet.apply()
         if let output, output != "-", !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
+        // From standard input or a file, a long v1 blob is decrypted as it is read.
+        if let path = source.path, source.record == nil {
+            switch try BlobInput.read(path) {
+            case .text(let text): try decrypt(text: text, record: nil)
+            case .legacyStream(let stream): try decrypt(stream)
+            }
+            return
+        }
         let (text, record) = try source.load()
+        try decrypt(text: text, record: record)
+    }
+
+    /// A blob held in memory.
+    private func decrypt(text: String, record: RecordFile?) throws {
         let blob = try SecuredField.parse(text, file: record?.path)
         // A v1 blob: decide before anything else whether it may be decrypted at all (so that a
         // valid and a tampered blob get the same answer when it may not).
@@ -67,5 +82,39 @@ struct SecuredDecrypt: ParsableCommand {
             }
         }
         if binaryRefused { throw Terminal.binaryToTerminal }
+    }
+
+    /// A long v1 blob, decrypted a piece at a time: to standard output as it goes (the padding
+    /// is checked before the first byte), or to a temporary file renamed into place at the end.
+    private func decrypt(_ stream: LegacyBlobStream) throws {
+        // No record, so no signature: only the opt-in authorises it (its structure — the IV and
+        // the ciphertext's length, at its end — has been checked already).
+        guard let granted = try legacy.policy(keyringDirectory: key.keyring.directory).authorization(for: nil) else {
+            throw AvaultError.unauthenticatedLegacy
+        }
+        let source = try key.source()
+        if let output, output != "-" {
+            let file = try OutputFile(path: output)
+            do {
+                try SecuredField.decrypt(stream, using: source, legacy: granted) { (piece: UnsafeRawBufferPointer) throws(AvaultError) in try file.write(piece) }
+                try file.commit(overwrite: force)
+            } catch {
+                file.abandon()
+                throw error
+            }
+            return
+        }
+        // On a terminal, text is shown as it comes and the first binary piece stops it.
+        let terminal = output == nil && Terminal.stdoutIsTerminal ? TerminalText() : nil
+        do {
+            try SecuredField.decrypt(stream, using: source, legacy: granted) { (piece: UnsafeRawBufferPointer) throws(AvaultError) in
+                guard let terminal else { return Terminal.writeStdout(piece) }
+                guard terminal.show(piece) else { throw .refused("binary output to a terminal") }
+            }
+        } catch {
+            if terminal?.refusedBinary == true { throw Terminal.binaryToTerminal }
+            throw error
+        }
+        if let terminal, !terminal.finish() { throw Terminal.binaryToTerminal }
     }
 }

@@ -1,21 +1,30 @@
 import ArgumentParser
 import ArticleVault
 
-/// Where a blob comes from: an argument, `-` (stdin) or `--record FILE`.
+/// Where a blob comes from: an argument, `-` (stdin), `-i FILE` or `--record FILE`.
 struct BlobSource: ParsableArguments {
     @Argument(help: ArgumentHelp("The blob, or - to read it from standard input.", valueName: "blob"))
     var blob: String?
+
+    @Option(name: [.customShort("i"), .customLong("input")], help: ArgumentHelp("Read the blob from this file (- is standard input).", valueName: "file"), completion: .file())
+    var input: String?
 
     @Option(name: .customLong("record"), help: ArgumentHelp("Read the blob from the `secured` field of this record.", valueName: "file"), completion: .file())
     var record: String?
 
     func validate() throws {
-        switch (blob, record) {
-        case (nil, nil): throw ValidationError("give a blob, - for standard input, or --record FILE")
-        case (.some, .some): throw ValidationError("give either a blob or --record FILE, not both")
-        default: break
+        switch [blob, input, record].compactMap({ $0 }).count {
+        case 0: throw ValidationError("give a blob, - for standard input, -i FILE, or --record FILE")
+        case 1: break
+        default: throw ValidationError("give one of a blob, -i FILE and --record FILE")
         }
     }
+
+    /// The file (or `-`) the blob is read from, when it is not an argument or a record.
+    var path: String? { input ?? (blob == "-" ? "-" : nil) }
+
+    /// Whether the blob comes from standard input.
+    var readsStandardInput: Bool { path == "-" }
 
     /// The blob text and, for a record, the record (for its context).
     func load() throws(AvaultError) -> (text: String, record: RecordFile?) {
@@ -23,12 +32,9 @@ struct BlobSource: ParsableArguments {
             let file = try RecordFile(path: record)
             return (try file.securedText(), file)
         }
-        if blob == "-" {
-            let bytes = try FileSystem.readAll(fd: 0, name: "standard input")
-            var text = String(decoding: bytes, as: UTF8.self)
+        if let path {
             // One trailing line break is how text arrives through a pipe; nothing else is trimmed.
-            if text.hasSuffix("\r\n") { text.removeLast(1) } // "\r\n" is one Character
-            else if text.hasSuffix("\n") { text.removeLast() }
+            guard case .text(let text) = try BlobInput.read(path, streamThreshold: .max) else { preconditionFailure("read whole") }
             return (text, nil)
         }
         return (blob!, nil)
