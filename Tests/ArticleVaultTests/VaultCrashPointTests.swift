@@ -113,9 +113,9 @@ final class CrashPointSink: EnvelopeSink {
 
     deinit { if !done { close(fd) } }
 
-    func write(_ bytes: [UInt8]) throws(AvaultError) {
+    func write(_ bytes: UnsafeRawBufferPointer) throws(AvaultError) {
         if try storage.begin() {
-            if storage.tear { try? FileSystem.writeAll(fd: fd, Array(bytes.prefix(bytes.count / 2)), name: temp) }
+            if storage.tear { try? FileSystem.writeAll(fd: fd, UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count / 2)]), name: temp) }
             throw CrashPointStorage.crash
         }
         try FileSystem.writeAll(fd: fd, bytes, name: temp)
