@@ -7,7 +7,7 @@ import VaultFormat
 import Glibc
 #endif
 
-/// Envelopes are written and read a block of 16 chunks at a time, through reused buffers, with
+/// Envelopes are written and read a block of 4 chunks at a time, through reused buffers, with
 /// the digest fed on a thread of its own; `get -o` reads an envelope once. None of that may show
 /// on disk: every envelope is still the format of docs/formats.md 8.4 (checked here by reading
 /// it back chunk by chunk with nothing but SecretStream), at every size around the chunk, block
@@ -126,13 +126,14 @@ import Glibc
         }
     }
 
-    /// Around a chunk, a block (16 chunks), the plaintext buffer (17 chunks), two blocks, and
-    /// the 1 MiB below which `get` reads an envelope into memory once.
+    /// Around a chunk, a block (4 chunks), the plaintext buffer (5 chunks), two and three
+    /// blocks (the sealed blocks are reused in turn), larger multiples, and the 1 MiB up to which
+    /// `get` reads an envelope into memory once (an envelope of exactly 1 MiB holds 16 chunks).
     static let sizes: [Int] = {
         let c = chunk
         let memoryLimitPayload = (1 << 20) - VaultFiles.envelopeHeaderSize - 16 * SecretStream.chunkOverhead
-        return [0, 1, c - 1, c, c + 1, 16 * c - 1, 16 * c, 16 * c + 1, 17 * c - 1, 17 * c, 17 * c + 1, 32 * c, 33 * c + 5, 34 * c,
-                memoryLimitPayload - 1, memoryLimitPayload, memoryLimitPayload + 1]
+        return [0, 1, c - 1, c, c + 1, 4 * c - 1, 4 * c, 4 * c + 1, 5 * c - 1, 5 * c, 5 * c + 1, 8 * c, 9 * c + 3, 12 * c, 13 * c + 7,
+                17 * c + 1, 33 * c + 5, memoryLimitPayload - 1, memoryLimitPayload, memoryLimitPayload + 1]
     }()
 
     @Test(arguments: [false, true])
@@ -210,7 +211,7 @@ import Glibc
     }
 
     /// An envelope cut short, or with bytes after its final chunk, is refused by every reader,
-    /// at a block boundary too (16 chunks: a block ends where the envelope should).
+    /// at a block boundary too (16 chunks: the fourth block ends where the envelope should).
     @Test(arguments: [16, 20])
     func cutOrExtendedEnvelopesAreRefused(chunks: Int) throws {
         let s = try Scene()

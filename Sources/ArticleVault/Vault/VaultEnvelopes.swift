@@ -4,33 +4,40 @@ import Glibc
 import VaultCrypto
 import VaultFormat
 
-/// Reusable memory for streaming envelopes, so that no chunk allocates: a plaintext block, two
-/// sealed (ciphertext) blocks, and a thread that feeds one sealed block to the envelope's digest
-/// while the other is filled. Blocks hold ``blockChunks`` chunks: one `read` and one `write`
-/// of about 1 MiB each instead of one per chunk. A vault keeps one for reading and one for
-/// writing (a rewrap does both at once); never shared between threads.
+/// Reusable memory for streaming envelopes, so that no chunk allocates: a plaintext block, a
+/// few sealed (ciphertext) blocks, and a thread that feeds the sealed blocks to the envelope's
+/// digest while the next one is filled. Blocks hold ``blockChunks`` chunks: one `read` and one
+/// `write` of 256 KiB instead of one per chunk, small enough to stay in a core's cache between
+/// the crypto and the copy into or out of the kernel (1 MiB blocks made those copies several
+/// times slower). A vault keeps one for reading and one for writing (a rewrap does both at
+/// once); never shared between threads.
 final class EnvelopeBuffers {
     /// Chunks per block.
-    static let blockChunks = 16
+    static let blockChunks = 4
     /// A chunk of plaintext sealed: 65,553 bytes.
     static var sealedChunk: Int { VaultFiles.chunkSize + SecretStream.chunkOverhead }
     /// The sealed bytes read per block.
     static var readBlock: Int { blockChunks * sealedChunk }
+    static let sealedBlocks = 3
+
+    /// The sealed block after `i`.
+    static func next(_ i: Int) -> Int { (i + 1) % sealedBlocks }
 
     /// Plaintext: `blockChunks + 1` chunks (a writer holds the last one back until it knows
     /// whether it is the final one). Wiped when freed.
     let plain: UnsafeMutableRawBufferPointer
-    /// Two sealed blocks, each room for the envelope header and `blockChunks + 1` chunks.
+    /// ``sealedBlocks`` sealed blocks, each room for the envelope header and `blockChunks + 1`
+    /// chunks: one is filled while the others wait for, or are fed to, the digest.
     let sealed: [UnsafeMutableRawBufferPointer]
     /// One byte, to check that an envelope ends where its final chunk does.
     let probe: UnsafeMutableRawBufferPointer
     /// The digest job of each sealed block still to wait for (0: none).
-    private var tickets = [0, 0]
+    private var tickets = [Int](repeating: 0, count: sealedBlocks)
     private var worker: SerialWorker?
 
     init() {
         plain = .allocate(byteCount: (Self.blockChunks + 1) * VaultFiles.chunkSize, alignment: 64)
-        sealed = (0..<2).map { _ in
+        sealed = (0..<Self.sealedBlocks).map { _ in
             .allocate(byteCount: VaultFiles.envelopeHeaderSize + (Self.blockChunks + 1) * Self.sealedChunk, alignment: 64)
         }
         probe = .allocate(byteCount: 1, alignment: 1)
@@ -68,7 +75,7 @@ final class EnvelopeBuffers {
     /// Waits until every digest job is done (before a digest is read, or a block reused).
     func drain() {
         worker?.drain()
-        tickets = [0, 0]
+        tickets = [Int](repeating: 0, count: Self.sealedBlocks)
     }
 }
 
@@ -175,7 +182,7 @@ final class EnvelopeWriter {
         try sink.write(UnsafeRawBufferPointer(start: buffers.sealed[current].baseAddress, count: filled))
         buffers.hash(current, count: filled, into: digest, background: background)
         flushed = true
-        current ^= 1
+        current = EnvelopeBuffers.next(current)
         buffers.reclaim(current)
         filled = 0
     }
@@ -253,7 +260,7 @@ extension Vault {
             if produced > 0 { try write(UnsafeRawBufferPointer(rebasing: buffers.plain[0..<produced])) }
             size += produced
             if decryptor.finished { break }
-            current ^= 1
+            current = EnvelopeBuffers.next(current)
         }
         buffers.drain()
         return size
