@@ -1,6 +1,11 @@
-/* The floor for storing N files durably on this disk: for each, write to a temporary file,
- * fsync it, rename it into place; one fsync of the directory at the end (as a batch import
- * does). `bench/vault` compares `avault vault import` against it. */
+/* The floor for storing N files durably on this disk, one file at a time: for each, write it
+ * to a temporary file, fsync it, rename it into place, and (mode "each", the default: the
+ * per-file durable floor of issue 12) fsync the directory, so that every file is durable before
+ * the next one starts. Mode "end" syncs the directory once at the end instead (a batch that
+ * syncs its renames together, but still one file's fsync at a time). `bench/vault` compares
+ * `avault vault import` against both.
+ *
+ *   write_floor DIR N SIZE [each|end]    prints the seconds taken */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,25 +14,28 @@
 #include <unistd.h>
 
 int main(int argc, char **argv) {
-    if (argc < 4) { fprintf(stderr, "usage: write_floor DIR N SIZE\n"); return 2; }
+    if (argc < 4) { fprintf(stderr, "usage: write_floor DIR N SIZE [each|end]\n"); return 2; }
     const char *dir = argv[1];
     long n = atol(argv[2]), size = atol(argv[3]);
+    int each = argc < 5 || strcmp(argv[4], "end") != 0;
     char *buf = malloc(size);
     memset(buf, 'x', size);
     char tmp[4096], dst[4096];
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
+    int d = open(dir, O_RDONLY | O_DIRECTORY);
+    if (d < 0) { perror("write_floor"); return 1; }
     for (long i = 0; i < n; i++) {
         snprintf(tmp, sizeof tmp, "%s/.tmp-%ld", dir, i);
         snprintf(dst, sizeof dst, "%s/file-%ld", dir, i);
         int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
-        if (fd < 0 || write(fd, buf, size) != size || fsync(fd) != 0 || close(fd) != 0 || rename(tmp, dst) != 0) {
+        if (fd < 0 || write(fd, buf, size) != size || fsync(fd) != 0 || close(fd) != 0 || rename(tmp, dst) != 0
+            || (each && fsync(d) != 0)) {
             perror("write_floor");
             return 1;
         }
     }
-    int d = open(dir, O_RDONLY);
-    fsync(d);
+    if (!each && fsync(d) != 0) { perror("write_floor"); return 1; }
     close(d);
     clock_gettime(CLOCK_MONOTONIC, &b);
     printf("%.3f\n", (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9);

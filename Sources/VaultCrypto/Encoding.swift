@@ -138,3 +138,9 @@ func zero(_ buffer: UnsafeMutableRawBufferPointer) {
 public func wipe(_ bytes: inout [UInt8]) {
     bytes.withUnsafeMutableBytes { zero($0) }
 }
+
+/// Wipes memory in place (`sodium_memzero`): a reused buffer that held plaintext, before it is
+/// freed.
+public func wipe(_ buffer: UnsafeMutableRawBufferPointer) {
+    zero(buffer)
+}

@@ -45,16 +45,25 @@ public enum SecretStream {
 
         /// Encrypts one chunk; `final` marks the last one.
         public func push(_ chunk: UnsafeRawBufferPointer, associatedData: [UInt8], final: Bool) -> [UInt8] {
-            var out = [UInt8](repeating: 0, count: chunk.count + SecretStream.chunkOverhead)
+            [UInt8](unsafeUninitializedCapacity: chunk.count + SecretStream.chunkOverhead) { out, initialized in
+                initialized = push(chunk, into: UnsafeMutableRawBufferPointer(out), associatedData: associatedData, final: final)
+            }
+        }
+
+        /// Encrypts one chunk into `out`, which must hold `chunk.count + chunkOverhead` bytes
+        /// (`chunk` and `out` must not overlap); returns that count. Allocates nothing.
+        public func push(_ chunk: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer, associatedData: [UInt8], final: Bool) -> Int {
+            precondition(out.count >= chunk.count + SecretStream.chunkOverhead, "secretstream output buffer too small")
             var outLength: UInt64 = 0
             let tag = final ? crypto_secretstream_xchacha20poly1305_tag_final() : crypto_secretstream_xchacha20poly1305_tag_message()
             nonNull(chunk) { m in
                 withNonNullPointer(associatedData) { ad, adCount in
-                    _ = crypto_secretstream_xchacha20poly1305_push(state.assumingMemoryBound(to: crypto_secretstream_xchacha20poly1305_state.self), &out, &outLength, m, UInt64(chunk.count),
+                    _ = crypto_secretstream_xchacha20poly1305_push(state.assumingMemoryBound(to: crypto_secretstream_xchacha20poly1305_state.self),
+                                                                   out.baseAddress!.assumingMemoryBound(to: UInt8.self), &outLength, m, UInt64(chunk.count),
                                                                    ad, UInt64(adCount), tag)
                 }
             }
-            return out
+            return Int(outLength)
         }
     }
 
@@ -80,21 +89,35 @@ public enum SecretStream {
         /// Decrypts and authenticates one chunk. Throws ``CryptoError/decryptionFailed`` if it
         /// was altered, reordered, bound to other associated data, or comes after the final one.
         public func pull(_ chunk: UnsafeRawBufferPointer, associatedData: [UInt8]) throws(CryptoError) -> [UInt8] {
+            guard chunk.count >= SecretStream.chunkOverhead else { throw .decryptionFailed }
+            // One spare byte: an empty chunk still needs a buffer with an address.
+            var out = [UInt8](repeating: 0, count: chunk.count - SecretStream.chunkOverhead + 1)
+            let n = try out.withUnsafeMutableBytes { o in
+                Result { () throws(CryptoError) -> Int in try pull(chunk, into: o, associatedData: associatedData) }
+            }.get()
+            out.removeLast(out.count - n)
+            return out
+        }
+
+        /// Decrypts and authenticates one chunk into `out`, which must hold
+        /// `chunk.count - chunkOverhead` bytes (`chunk` and `out` must not overlap); returns that
+        /// count. Allocates nothing. Throws as ``pull(_:associatedData:)`` does; `out` then holds
+        /// nothing to use.
+        public func pull(_ chunk: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer, associatedData: [UInt8]) throws(CryptoError) -> Int {
             guard !finished, chunk.count >= SecretStream.chunkOverhead else { throw .decryptionFailed }
-            var out = [UInt8](repeating: 0, count: chunk.count - SecretStream.chunkOverhead)
+            precondition(out.count >= chunk.count - SecretStream.chunkOverhead && out.baseAddress != nil, "secretstream output buffer too small")
             var outLength: UInt64 = 0
             var tag: UInt8 = 0
-            let rc = withNonNullMutablePointer(&out) { o, _ in
-                nonNull(chunk) { c in
-                    withNonNullPointer(associatedData) { ad, adCount in
-                        crypto_secretstream_xchacha20poly1305_pull(state.assumingMemoryBound(to: crypto_secretstream_xchacha20poly1305_state.self), o, &outLength, &tag, c, UInt64(chunk.count),
-                                                                   ad, UInt64(adCount))
-                    }
+            let rc = nonNull(chunk) { c in
+                withNonNullPointer(associatedData) { ad, adCount in
+                    crypto_secretstream_xchacha20poly1305_pull(state.assumingMemoryBound(to: crypto_secretstream_xchacha20poly1305_state.self),
+                                                               out.baseAddress!.assumingMemoryBound(to: UInt8.self), &outLength, &tag, c, UInt64(chunk.count),
+                                                               ad, UInt64(adCount))
                 }
             }
             guard rc == 0 else { throw .decryptionFailed }
             if tag == crypto_secretstream_xchacha20poly1305_tag_final() { finished = true }
-            return out
+            return Int(outLength)
         }
     }
 }

@@ -113,9 +113,9 @@ final class CrashPointSink: EnvelopeSink {
 
     deinit { if !done { close(fd) } }
 
-    func write(_ bytes: [UInt8]) throws(AvaultError) {
+    func write(_ bytes: UnsafeRawBufferPointer) throws(AvaultError) {
         if try storage.begin() {
-            if storage.tear { try? FileSystem.writeAll(fd: fd, Array(bytes.prefix(bytes.count / 2)), name: temp) }
+            if storage.tear { try? FileSystem.writeAll(fd: fd, UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count / 2)]), name: temp) }
             throw CrashPointStorage.crash
         }
         try FileSystem.writeAll(fd: fd, bytes, name: temp)
@@ -239,6 +239,8 @@ final class CrashPointSink: EnvelopeSink {
 
     static let operations: [Operation] = [
         Operation(name: "put of a multi-chunk payload", run: { v, s in _ = try Scene.put(v, [("A", s.bytes(140_000))], scratch: s.dir) }),
+        // 11 chunks: three writes of a block each (4, 4 and 3 chunks), each a step that can tear.
+        Operation(name: "put of a multi-block payload", run: { v, s in _ = try Scene.put(v, [("A", s.bytes(700_000))], scratch: s.dir) }),
         Operation(name: "put of a batch (new ID twice, old ID once)",
                   run: { v, s in _ = try Scene.put(v, [("C", s.bytes(70_000)), ("A", s.bytes(10)), ("C", s.bytes(0))], scratch: s.dir) }),
         Operation(name: "rm", run: { v, _ in try v.remove("B", now: now) }),

@@ -15,6 +15,8 @@ import Glibc
     /// One system call from `strace -f -y`.
     struct Call: CustomStringConvertible {
         var index: Int
+        /// The thread that made it.
+        var pid: String = ""
         var name: String
         var args: String
         var result: String
@@ -47,7 +49,9 @@ import Glibc
             let pid = String(raw[..<space])
             var line = String(raw[raw.index(after: space)...].drop { $0 == " " })
             if line.hasSuffix("<unfinished ...>") {
-                pending[pid] = String(line.dropLast("<unfinished ...>".count))
+                // A call another thread interrupted: `fsync(7</d/f> <unfinished ...>`, later
+                // `<... fsync resumed>) = 0`.
+                pending[pid] = String(line.dropLast("<unfinished ...>".count).reversed().drop { $0 == " " }.reversed())
                 continue
             }
             if line.hasPrefix("<... "), let resumed = line.range(of: " resumed>") {
@@ -58,7 +62,7 @@ import Glibc
             let head = line[..<eq.lowerBound].reversed().drop { $0 == " " }
             guard head.first == ")" else { continue }
             let close = line.index(line.startIndex, offsetBy: head.count - 1)
-            calls.append(Call(index: calls.count, name: String(line[..<open]), args: String(line[line.index(after: open)..<close]),
+            calls.append(Call(index: calls.count, pid: pid, name: String(line[..<open]), args: String(line[line.index(after: open)..<close]),
                               result: String(line[eq.upperBound...])))
         }
         return calls
@@ -97,6 +101,48 @@ import Glibc
         return out
     }
 
+    /// The paths of a successful rename.
+    static func renamed(_ c: Call) -> (from: String, to: String)? {
+        guard ["rename", "renameat", "renameat2"].contains(c.name), c.result == "0" else { return nil }
+        let args = arguments(c.args)
+        if c.name == "rename" { return args.count >= 2 ? (unquote(args[0]), unquote(args[1])) : nil }
+        guard args.count >= 4, let fromDir = fdPath(args[0]), let toDir = fdPath(args[2]) else { return nil }
+        let a = unquote(args[1]), b = unquote(args[3])
+        return (a.hasPrefix("/") ? a : fromDir + "/" + a, b.hasPrefix("/") ? b : toDir + "/" + b)
+    }
+
+    /// The path of the descriptor a successful `fsync` synced.
+    static func synced(_ c: Call) -> String? {
+        guard c.name == "fsync" || c.name == "fdatasync", c.result == "0" else { return nil }
+        return arguments(c.args).first.flatMap(fdPath)
+    }
+
+    /// What must come before the index of the vault at `vault` lands (its rename), for a write
+    /// that stores envelopes (formats.md 8.5): every envelope renamed from its temporary file
+    /// into `objects/`, then `objects/` synced, and the log synced after its last write.
+    /// Renames of staged rewraps after the index are step 5, not checked here.
+    static func orderProblems(_ calls: [Call], vault: String) -> [String] {
+        guard let ack = calls.first(where: { ($0.name == "write") && $0.args.hasPrefix("1<") }) else { return ["no acknowledgement"] }
+        let before = calls.filter { $0.index < ack.index }
+        guard let index = before.first(where: { renamed($0)?.to == vault + "/index" }) else { return ["the index was never renamed into place"] }
+        let objects = vault + "/objects"
+        var problems: [String] = []
+        let envelopes = before.filter { c in renamed(c).map { $0.from.hasPrefix(objects + "/.tmp-") && $0.to.hasPrefix(objects + "/") } ?? false }
+        for e in envelopes where e.index > index.index { problems.append("an envelope was renamed into place after the index (\(e))") }
+        if let last = envelopes.last {
+            let sync = before.first { $0.index > last.index && synced($0) == objects }
+            if sync == nil || sync!.index > index.index {
+                problems.append("objects/ was not synced after its last envelope's rename (\(last)) and before the index's (\(index))")
+            }
+        }
+        let log = vault + "/log"
+        if let lastWrite = before.last(where: { $0.name == "write" && arguments($0.args).first.flatMap(fdPath) == log }) {
+            let sync = before.first { $0.index > lastWrite.index && synced($0) == log }
+            if sync == nil || sync!.index > index.index { problems.append("the log was not synced after its last write and before the index's rename") }
+        }
+        return problems
+    }
+
     /// The problems with the calls before the acknowledgement, for files under `root`, followed
     /// in order: a write makes a file dirty, its `fsync` clean; a rename needs a clean file (the
     /// state moves with the name) and leaves its directory to be synced; at the acknowledgement
@@ -119,17 +165,7 @@ import Glibc
                 clean[path] = true
                 unsyncedDirectories[path] = nil
             case "rename", "renameat", "renameat2":
-                guard c.result == "0" else { break }
-                let (from, to): (String, String)
-                if c.name == "rename" {
-                    from = unquote(args[0]); to = unquote(args[1])
-                } else {
-                    guard args.count >= 4, let fromDir = fdPath(args[0]), let toDir = fdPath(args[2]) else { break }
-                    let a = unquote(args[1]), b = unquote(args[3])
-                    from = a.hasPrefix("/") ? a : fromDir + "/" + a
-                    to = b.hasPrefix("/") ? b : toDir + "/" + b
-                }
-                guard to.hasPrefix(root + "/") else { break }
+                guard let (from, to) = Self.renamed(c), to.hasPrefix(root + "/") else { break }
                 renamed.append(show(to))
                 if clean[from] != true {
                     problems.append("\(show(to)) was renamed into place without an fsync of its bytes after their last write (\(c))")
@@ -151,6 +187,8 @@ import Glibc
         return (problems, renamed)
     }
 
+    static let batchSize = 40
+
     @Test(.disabled(if: CLI.sanitized, "LeakSanitizer does not run under ptrace (strace)")) func everyAcknowledgedWriteIsSyncedBeforeItsRenameAndItsDirectoryBeforeTheAcknowledgement() throws {
         let f = try VaultFixture()
         let resolved = try #require(realpath(f.dir.path, nil))
@@ -163,11 +201,18 @@ import Glibc
         for i in 0..<3 {
             try CLI.write("---\ntitle: Record \(i)\nwebUrl: https://example.org/\(i)\n---\n\nBody \(i).\n", to: URL(fileURLWithPath: records + "/r\(i).md"))
         }
+        let batch = f.path("batch")
+        try FileManager.default.createDirectory(atPath: batch, withIntermediateDirectories: true)
+        for i in 0..<Self.batchSize {
+            try CLI.write("---\ntitle: Batch \(i)\nwebUrl: https://example.org/batch/\(i)\n---\n\n\(String(repeating: "Body \(i). ", count: 300))\n",
+                          to: URL(fileURLWithPath: batch + "/b\(i).md"))
+        }
         #expect(try f.avault(["keys", "generate", "logsigner", "--signing", "--unprotected"]).code == 0)
         let steps: [(String, [String], Data, [String])] = [
             ("a small put", ["vault", "put", "doc", "-"], Data("second".utf8), ["objects/", "vault/index", "vault/log"]),
             ("a put of five chunks", ["vault", "put", "big", "-"], rng.data(300_000), ["objects/", "vault/index"]),
             ("an import of three records", ["vault", "import", records], Data(), ["objects/", "vault/index"]),
+            ("an import of a batch", ["vault", "import", batch], Data(), ["objects/", "vault/index"]),
             ("rm", ["vault", "rm", "big"], Data(), ["vault/index"]),
             ("purge", ["vault", "purge", "big", "--force"], Data(), ["vault/index"]),
             ("log --sign", ["vault", "log", "--sign", "logsigner"], Data(), ["vault/index", "vault/log.heads"]),
@@ -180,14 +225,28 @@ import Glibc
             for e in expected where e != "vault/log" && e != "vault/log.heads" {
                 #expect(renamed.contains { $0.contains(e) }, "\(what): no rename of \(e) seen; renamed: \(renamed)")
             }
+            if expected.contains("objects/") {
+                let order = Self.orderProblems(calls, vault: root + "/vault")
+                #expect(order.isEmpty, "\(what): \(order)")
+            }
+            if args.first(where: { $0 == batch }) != nil {
+                // The batch's envelopes: each fsynced (checked above), several at once on
+                // threads of their own, and one sync of objects/ for all of them.
+                let objects = root + "/vault/objects"
+                let envelopeSyncs = calls.filter { Self.synced($0)?.hasPrefix(objects + "/.tmp-") == true }
+                #expect(envelopeSyncs.count == Self.batchSize, "\(what): \(envelopeSyncs.count) envelope fsyncs")
+                #expect(Set(envelopeSyncs.map(\.pid)).count > 1, "\(what): every envelope fsync came from one thread")
+                #expect(calls.filter { Self.synced($0) == objects }.count == 1, "\(what): objects/ synced more than once for one batch")
+            }
         }
         // A rotation and a rewrap: staged envelopes, the config, the index.
         #expect(try f.avault(["keys", "rotate", "drafts"]).code == 0)
         let (calls, code, out) = try Self.trace(f, ["vault", "rewrap"])
-        #expect(code == 0 && out.hasPrefix("rewrapped 5 versions"), "\(out)")
+        #expect(code == 0 && out.hasPrefix("rewrapped \(5 + Self.batchSize) versions"), "\(out)")
         let (problems, renamed) = Self.durabilityProblems(calls, root: root)
         #expect(problems.isEmpty, "rewrap: \(problems)")
-        #expect(renamed.contains("vault/config") && renamed.filter { $0.hasPrefix("vault/objects/.rewrap-") }.count == 5, "\(renamed)")
+        #expect(Self.orderProblems(calls, vault: root + "/vault").isEmpty, "rewrap: \(Self.orderProblems(calls, vault: root + "/vault"))")
+        #expect(renamed.contains("vault/config") && renamed.filter { $0.hasPrefix("vault/objects/.rewrap-") }.count == 5 + Self.batchSize, "\(renamed)")
         #expect(try f.verify().code == 0)
     }
 
@@ -211,5 +270,43 @@ import Glibc
         // A write after the fsync and before the rename is not durable either.
         let late = ok.replacingOccurrences(of: "1 renameat(", with: "1 write(5</r/v/objects/.tmp-1>, \"y\", 1) = 1\n1 renameat(")
         #expect(!Self.durabilityProblems(Self.parse(late), root: "/r").problems.isEmpty)
+    }
+
+    /// The order checker: an index renamed before its envelopes, before the sync of objects/,
+    /// or before the log's sync, fails; and a call split by another thread is parsed whole.
+    @Test func theOrderCheckerCatchesAnIndexLandingTooEarly() {
+        let ok = """
+            1 write(5</r/vault/objects/.tmp-1>, "x", 1) = 1
+            2 fsync(5</r/vault/objects/.tmp-1> <unfinished ...>
+            1 write(7</r/vault/objects/.tmp-2>, "y", 1) = 1
+            2 <... fsync resumed>) = 0
+            2 renameat(4</r/vault/objects>, ".tmp-1", 4</r/vault/objects>, "n-1") = 0
+            3 fsync(7</r/vault/objects/.tmp-2>) = 0
+            3 renameat(4</r/vault/objects>, ".tmp-2", 4</r/vault/objects>, "m-1") = 0
+            1 fsync(4</r/vault/objects>)     = 0
+            1 write(6</r/vault/log>, "{}\\n", 3) = 3
+            1 fsync(6</r/vault/log>) = 0
+            1 write(8</r/vault/.avault-tmp-1>, "i", 1) = 1
+            1 fsync(8</r/vault/.avault-tmp-1>) = 0
+            1 rename("/r/vault/.avault-tmp-1", "/r/vault/index") = 0
+            1 fsync(3</r/vault>) = 0
+            1 write(1</r/out>, "stored", 6) = 6
+            """
+        let calls = Self.parse(ok)
+        #expect(Self.durabilityProblems(calls, root: "/r").problems.isEmpty)
+        #expect(Self.orderProblems(calls, vault: "/r/vault").isEmpty, "\(Self.orderProblems(calls, vault: "/r/vault"))")
+        #expect(Set(calls.filter { Self.synced($0)?.contains(".tmp-") == true }.map(\.pid)) == ["2", "3"])
+        let lines = ok.split(separator: "\n").map(String.init)
+        let indexRename = lines.firstIndex { $0.contains("/r/vault/index") }!
+        func moved(_ line: Int) -> String {
+            var l = lines
+            let moving = l.remove(at: line)
+            l.insert(moving, at: l.firstIndex { $0.contains("/r/vault/index") }! + 1)
+            return l.joined(separator: "\n")
+        }
+        for (what, line) in [("an envelope's rename", 6), ("the sync of objects/", 7), ("the log's sync", 9)] {
+            #expect(line < indexRename)
+            #expect(!Self.orderProblems(Self.parse(moved(line)), vault: "/r/vault").isEmpty, "with \(what) after the index")
+        }
     }
 }

@@ -179,6 +179,21 @@ public enum FileSystem {
         return bytes
     }
 
+    /// Fills `buffer` from `fd`, or fewer bytes only at end of file; returns how many.
+    public static func readFull(fd: Int32, into buffer: UnsafeMutableRawBufferPointer, name: String) throws(AvaultError) -> Int {
+        var got = 0
+        while got < buffer.count {
+            let n = Glibc.read(fd, buffer.baseAddress! + got, buffer.count - got)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: name, reason: errnoText())
+            }
+            if n == 0 { break }
+            got += n
+        }
+        return got
+    }
+
     /// Reads up to `count` bytes, fewer only at end of file.
     public static func readUpTo(fd: Int32, _ count: Int, name: String) throws(AvaultError) -> [UInt8] {
         var got = 0
@@ -292,5 +307,37 @@ public enum FileSystem {
     public static func errnoText() -> String {
         let text = String(cString: strerror(errno))
         return text.prefix(1).lowercased() + text.dropFirst()
+    }
+}
+
+/// Starts the writeback of a file being written, every ``step`` bytes (`sync_file_range` with
+/// `SYNC_FILE_RANGE_WRITE`: it neither waits nor promises anything), so that the disk writes
+/// while the rest is encrypted or decrypted and the `fsync` at the end finds little left to do.
+/// Durability still comes from that `fsync` alone; without `sync_file_range` nothing changes.
+struct EarlyWriteback {
+    static let step = 8 << 20
+    private var written = 0
+    private var started = 0
+
+    /// glibc's `sync_file_range` (Linux only, so Swift's Glibc module, built without
+    /// `_GNU_SOURCE`, does not declare it), looked up once.
+    private typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
+    private static let syncFileRange: SyncFileRange? = dlsym(nil, "sync_file_range").map { unsafeBitCast($0, to: SyncFileRange.self) }
+    private static let syncFileRangeWrite: UInt32 = 2 // SYNC_FILE_RANGE_WRITE
+
+    mutating func wrote(_ count: Int, fd: Int32) {
+        written += count
+        // Whole pages only: the next write goes on in the last, partly written page, and would
+        // wait for its writeback to finish (stable pages) if it were under way.
+        let end = written & ~4095
+        guard end - started >= Self.step else { return }
+        _ = Self.syncFileRange?(fd, Int64(started), Int64(end - started), Self.syncFileRangeWrite)
+        started = end
+    }
+
+    /// The file was emptied: start counting again.
+    mutating func reset() {
+        written = 0
+        started = 0
     }
 }

@@ -19,6 +19,10 @@ public final class Vault {
     /// from a backup): the next check appends an `accept-rollback` entry to the log and the
     /// keyring then remembers the vault as it is. Off by default: such a vault is refused.
     public var acceptRollback = false
+    /// Memory for streaming envelopes in and out (see ``EnvelopeBuffers``), made when first
+    /// needed and kept for the vault's lifetime.
+    lazy var readingBuffers = EnvelopeBuffers()
+    lazy var writingBuffers = EnvelopeBuffers()
 
     /// `explicit` (`--vault`), else `AVAULT_VAULT`, else `$XDG_DATA_HOME/avault/vault`, else
     /// `~/.local/share/avault/vault`.
@@ -200,11 +204,22 @@ public final class Vault {
     /// equivalence: "café" in NFC and in NFD are two objects.
     static func sameID(_ a: String, _ b: String) -> Bool { a.utf8.elementsEqual(b.utf8) }
 
-    /// Decrypts version `version` of `id` (the newest if nil) into `write`, chunk by chunk.
-    /// The envelope is first checked against the index's digest, so no byte of any other
-    /// envelope (an older one replayed, one from before a purge) is ever passed on; every
-    /// chunk is authenticated before it is.
+    /// Decrypts version `version` of `id` (the newest if nil) into `write`, a block of chunks at
+    /// a time. The envelope is first checked against the index's digest, so no byte of any other
+    /// envelope (an older one replayed, one from before a purge) is ever passed on; every chunk
+    /// is authenticated before it is.
+    public func get(_ id: String, version: Int?, write: (UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) -> VaultFiles.Version {
+        try get(id, version: version, checkFirst: true, rewind: nil, write: write)
+    }
+
+    /// As ``get(_:version:write:)``, with each block of the payload copied into an array.
     public func get(_ id: String, version: Int?, write: ([UInt8]) throws(AvaultError) -> Void) throws(AvaultError) -> VaultFiles.Version {
+        try get(id, version: version, checkFirst: true, rewind: nil) { (block: UnsafeRawBufferPointer) throws(AvaultError) in try write(Array(block)) }
+    }
+
+    /// With `checkFirst` false, see ``readVersion(object:_:checkFirst:rewind:write:)``.
+    func get(_ id: String, version: Int?, checkFirst: Bool, rewind: (() throws(AvaultError) -> Void)?,
+             write: (UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) -> VaultFiles.Version {
         let objects = try checkedState().index.objects
         guard let object = object(id, in: objects), !object.versions.isEmpty else {
             throw .noSuchObject(id: id)
@@ -216,7 +231,7 @@ public final class Vault {
             throw .noSuchObjectVersion(id: id, version: version!, versions: object.versions.map(\.number))
         }
         do {
-            try readVersion(object: object.name, v, write: write)
+            try readVersion(object: object.name, v, checkFirst: checkFirst, rewind: rewind, write: write)
         } catch {
             // Name the object the caller asked for, not only its hashed file name.
             if case let .tampered(message, area) = error { throw .tampered("'\(id)' version \(v.number): \(message)", area: area) }
@@ -233,31 +248,42 @@ public final class Vault {
     /// decrypts it. When the envelope does not match but a staged rewrap of it does (a rewrap
     /// interrupted after its index landed), the staged one is read.
     ///
-    /// With `checkFirst` false (for callers that pass nothing on before this returns: verify,
-    /// and rewrap, whose new envelope is committed only afterwards), each candidate is read
-    /// once, its digest computed while it is decrypted.
-    func readVersion(object: String, _ v: VaultFiles.Version, checkFirst: Bool = true,
-                     write: ([UInt8]) throws(AvaultError) -> Void) throws(AvaultError) {
+    /// With `checkFirst` false, for callers that pass nothing on before this returns (verify;
+    /// rewrap, whose new envelope is committed only afterwards; `get -o`, whose temporary file
+    /// appears under its name only afterwards), each candidate is read once, its digest
+    /// computed while it is decrypted. If a candidate fails after some of it was written, the
+    /// next is tried only after `rewind` (which discards what was written); without `rewind`,
+    /// the read fails.
+    func readVersion(object: String, _ v: VaultFiles.Version, checkFirst: Bool = true, rewind: (() throws(AvaultError) -> Void)? = nil,
+                     write: (UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) {
         let file = VaultFiles.envelopeFileName(object: object, version: v.number)
         let corrupt = AvaultError.tampered("\(storage.location): \(file) is corrupt or was tampered with", area: .vault)
         let missing = AvaultError.tampered("\(storage.location): objects/\(file) is missing: the vault was altered", area: .vault)
+        let buffers = readingBuffers
         if !checkFirst {
             var found = false
+            var wrote = false
             for candidate in [file, VaultFiles.stagedPrefix + file] {
                 guard let source = try storage.openEnvelope(candidate) else { continue }
+                if wrote {
+                    guard let rewind else { throw corrupt }
+                    try rewind()
+                    wrote = false
+                }
                 found = true
-                let hasher = EnvelopeDigest()
+                let digest = EnvelopeDigest()
                 let size: Int
                 do {
-                    size = try decrypt({ (n: Int) throws(AvaultError) -> [UInt8] in
-                        let bytes = try source.read(n)
-                        hasher.update(bytes)
-                        return bytes
-                    }, object: object, version: v.number, expectedKid: v.kid, corrupt: corrupt, write: write)
+                    size = try decrypt({ (buffer: UnsafeMutableRawBufferPointer) throws(AvaultError) -> Int in try source.read(into: buffer) },
+                                       buffers: buffers, digest: digest, object: object, version: v.number, expectedKid: v.kid, corrupt: corrupt) {
+                        (block: UnsafeRawBufferPointer) throws(AvaultError) in
+                        wrote = true
+                        try write(block)
+                    }
                 } catch .tampered {
                     continue
                 }
-                if hasher.hex() == v.digest, size == v.size { return }
+                if digest.hex() == v.digest, size == v.size { return }
             }
             throw found ? corrupt : missing
         }
@@ -265,20 +291,20 @@ public final class Vault {
         var memory: [UInt8]?
         for candidate in [file, VaultFiles.stagedPrefix + file] {
             guard let source = try storage.openEnvelope(candidate) else { continue }
-            let hasher = EnvelopeDigest()
             let first = try source.read(Self.inMemoryLimit + 1)
-            hasher.update(first)
+            let matches: Bool
             if first.count <= Self.inMemoryLimit {
                 memory = first
+                let digest = EnvelopeDigest()
+                digest.update(first)
+                matches = digest.hex() == v.digest
             } else {
                 memory = nil
-                while true {
-                    let more = try source.read(VaultFiles.chunkSize * 4)
-                    if more.isEmpty { break }
-                    hasher.update(more)
-                }
+                // The rest of it, and then the whole file again from its start.
+                guard let whole = try storage.openEnvelope(candidate) else { continue }
+                matches = try digest(of: whole, buffers: buffers) == v.digest
             }
-            if hasher.hex() == v.digest {
+            if matches {
                 chosen = candidate
                 break
             }
@@ -287,55 +313,24 @@ public final class Vault {
             if try storage.openEnvelope(file) == nil, try storage.openEnvelope(VaultFiles.stagedPrefix + file) == nil { throw missing }
             throw corrupt
         }
-        var reader: (Int) throws(AvaultError) -> [UInt8]
-        let hasher = EnvelopeDigest()
+        let size: Int
         if let bytes = memory {
             var offset = 0
-            reader = { (n: Int) throws(AvaultError) -> [UInt8] in
-                let end = min(bytes.count, offset + n)
-                defer { offset = end }
-                return Array(bytes[offset..<end])
-            }
+            size = try decrypt({ (buffer: UnsafeMutableRawBufferPointer) -> Int in
+                let n = min(buffer.count, bytes.count - offset)
+                bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + n)])) }
+                offset += n
+                return n
+            }, buffers: buffers, digest: nil, object: object, version: v.number, expectedKid: v.kid, corrupt: corrupt, write: write)
         } else {
             // Read again, and hash again: the file must not change between the two passes.
             guard let source = try storage.openEnvelope(chosen) else { throw corrupt }
-            reader = { (n: Int) throws(AvaultError) -> [UInt8] in
-                let bytes = try source.read(n)
-                hasher.update(bytes)
-                return bytes
-            }
+            let digest = EnvelopeDigest()
+            size = try decrypt({ (buffer: UnsafeMutableRawBufferPointer) throws(AvaultError) -> Int in try source.read(into: buffer) },
+                               buffers: buffers, digest: digest, object: object, version: v.number, expectedKid: v.kid, corrupt: corrupt, write: write)
+            if digest.hex() != v.digest { throw corrupt }
         }
-        let size = try decrypt(reader, object: object, version: v.number, expectedKid: v.kid, corrupt: corrupt, write: write)
-        if memory == nil, hasher.hex() != v.digest { throw corrupt }
         guard size == v.size else { throw corrupt }
-    }
-
-    /// Authenticates and decrypts one envelope read through `read`; returns the plaintext size.
-    /// With `expectedKid`, the header must name that key version; without, any usable version
-    /// of the vault's key.
-    func decrypt(_ read: (Int) throws(AvaultError) -> [UInt8], object: String, version: Int, expectedKid: String?,
-                 corrupt: AvaultError, write: ([UInt8]) throws(AvaultError) -> Void) throws(AvaultError) -> Int {
-        let head = try read(VaultFiles.envelopeHeaderSize)
-        guard let header = try? VaultFiles.EnvelopeHeader(parsing: head) else { throw corrupt }
-        let kid = header.kid
-        if let expectedKid, kid.hex != expectedKid { throw corrupt }
-        if expectedKid == nil, !keyring.versions(of: config.keyName).contains(where: { $0.id == kid.hex }) { throw corrupt }
-        let decryptor: SecretStream.Decryptor
-        do { decryptor = try SecretStream.Decryptor(key: try key(kid: kid.hex), header: header.streamHeader) } catch let e as AvaultError {
-            throw e
-        } catch { throw corrupt }
-        let ad = config.envelopeAssociatedData(object: object, version: version, kid: kid)
-        var size = 0
-        while true {
-            let chunk = try read(VaultFiles.chunkSize + SecretStream.chunkOverhead)
-            if chunk.isEmpty { break }
-            guard let plain = try? chunk.withUnsafeBytes({ raw throws(CryptoError) in try decryptor.pull(raw, associatedData: ad) }) else { throw corrupt }
-            size += plain.count
-            try write(plain)
-            if decryptor.finished { break }
-        }
-        guard decryptor.finished, try read(1).isEmpty else { throw corrupt }
-        return size
     }
 
     /// Whether an envelope that the index does not list authenticates as `file` (its header's
@@ -347,17 +342,17 @@ public final class Vault {
         let corrupt = AvaultError.tampered("", area: .vault)
         var sawHeader = false
         do {
-            _ = try decrypt({ (n: Int) throws(AvaultError) -> [UInt8] in
-                let bytes = try source.read(n)
+            _ = try decrypt({ (buffer: UnsafeMutableRawBufferPointer) throws(AvaultError) -> Int in
+                let n = try source.read(into: buffer)
                 if !sawHeader {
                     sawHeader = true
-                    if let kid = VaultFiles.envelopeKid(bytes), keyring.versions(of: config.keyName).contains(where: { $0.id == kid.hex }),
+                    if let kid = VaultFiles.envelopeKid(Array(buffer[0..<n])), keyring.versions(of: config.keyName).contains(where: { $0.id == kid.hex }),
                        !isUsable(kid: kid.hex) {
                         throw .refused("retired")
                     }
                 }
-                return bytes
-            }, object: object, version: version, expectedKid: nil, corrupt: corrupt) { (_: [UInt8]) throws(AvaultError) in }
+                return n
+            }, buffers: readingBuffers, digest: nil, object: object, version: version, expectedKid: nil, corrupt: corrupt) { (_: UnsafeRawBufferPointer) throws(AvaultError) in }
             return true
         } catch .refused {
             return nil
@@ -390,6 +385,10 @@ public final class Vault {
     public func put(_ inputs: [Input], now: Int64, progress: ((Int) -> Void)? = nil) throws(AvaultError) -> [(id: String, version: Int, size: Int)] {
         try transaction { (tx: inout Transaction) throws(AvaultError) -> [(id: String, version: Int, size: Int)] in
             let (kid, key) = try currentKey()
+            // Each envelope is committed (fsync, rename) while the next ones are written, several
+            // at once; all of them before the directory sync, the log and the index.
+            let committer = storage.envelopeCommitter()
+            defer { committer.cancel() }
             var results: [(id: String, version: Int, size: Int)] = []
             // IDs by their exact bytes (see sameID), for batches of thousands.
             var positions = Dictionary(tx.index.objects.indices.map { (Array(tx.index.objects[$0].id.utf8), $0) }, uniquingKeysWith: { a, _ in a })
@@ -406,7 +405,8 @@ public final class Vault {
                 }
                 let version = max(tx.index.objects[i].versions.last?.number ?? 0, tx.index.used[name] ?? 0) + 1
                 guard version <= VaultFiles.maxVersion else { throw .refused("'\(input.id)' has reached the highest version number") }
-                let (size, digest) = try writeEnvelope(object: name, version: version, kid: kid, key: key, from: input.fd, name: input.id)
+                let (size, digest) = try writeEnvelope(object: name, version: version, kid: kid, key: key, from: input.fd, name: input.id,
+                                                       committer: committer)
                 tx.index.objects[i].versions.append(VaultFiles.Version(number: version, size: size, created: RFC3339.format(now),
                                                                        contentType: input.contentType, kid: kid, digest: digest))
                 tx.index.objects[i].deleted = nil
@@ -415,89 +415,27 @@ public final class Vault {
                 tx.entries.append([("op", .string("put")), ("object", .string(name)), ("version", .number(Double(version))),
                                    ("size", .number(Double(size))), ("kid", .string(kid))])
             }
+            try committer.finish()
             try storage.syncEnvelopes()
             return results
         }
     }
 
-    /// Encrypts everything readable from `fd` into a new envelope (committed, not yet synced in
-    /// its directory); returns the plaintext size and the envelope's digest.
-    private func writeEnvelope(object: String, version: Int, kid: String, key: SecretBytes, from fd: Int32, name: String) throws(AvaultError) -> (Int, String) {
-        let writer = try EnvelopeWriter(self, file: VaultFiles.envelopeFileName(object: object, version: version),
+    /// Encrypts everything readable from `fd` into a new envelope and hands it to `committer`;
+    /// returns the plaintext size and the envelope's digest.
+    private func writeEnvelope(object: String, version: Int, kid: String, key: SecretBytes, from fd: Int32, name: String,
+                               committer: EnvelopeCommitter) throws(AvaultError) -> (Int, String) {
+        let writer = try EnvelopeWriter(self, buffers: writingBuffers, file: VaultFiles.envelopeFileName(object: object, version: version),
                                         object: object, version: version, kid: kid, key: key)
+        let written: (size: Int, digest: String, sink: EnvelopeSink)
         do throws(AvaultError) {
-            while true {
-                let chunk = try FileSystem.readUpTo(fd: fd, VaultFiles.chunkSize, name: name)
-                if chunk.isEmpty { break }
-                try writer.add(chunk)
-                if chunk.count < VaultFiles.chunkSize { break }
-            }
-            return try writer.finish()
+            try writer.add(reading: fd, name: name)
+            written = try writer.finish()
         } catch {
             writer.abandon()
             throw error
         }
-    }
-}
-
-/// Writes one envelope: the header, then each 65,536-byte chunk of plaintext as it is added,
-/// holding one back so that the last one can carry the final tag; hashes every byte written.
-final class EnvelopeWriter {
-    private let sink: EnvelopeSink
-    private let encryptor: SecretStream.Encryptor
-    private let ad: [UInt8]
-    private let hasher = EnvelopeDigest()
-    private var pending: [UInt8]?
-    private var size = 0
-
-    init(_ vault: Vault, file: String, object: String, version: Int, kid: String, key: SecretBytes) throws(AvaultError) {
-        sink = try vault.storage.newEnvelope(file)
-        do { encryptor = try SecretStream.Encryptor(key: key) } catch { sink.abandon(); throw .crypto(error) }
-        let id: KeyID
-        do { id = try Vault.contentKeyID(kid) } catch { sink.abandon(); throw error }
-        ad = vault.config.envelopeAssociatedData(object: object, version: version, kid: id)
-        do { try emit(VaultFiles.EnvelopeHeader(kid: id, streamHeader: encryptor.header).bytes) } catch { sink.abandon(); throw error }
-    }
-
-    private func emit(_ bytes: [UInt8]) throws(AvaultError) {
-        hasher.update(bytes)
-        try sink.write(bytes)
-    }
-
-    private func push(_ chunk: [UInt8], final: Bool) throws(AvaultError) {
-        try emit(chunk.withUnsafeBytes { encryptor.push($0, associatedData: ad, final: final) })
-        size += chunk.count
-    }
-
-    /// Adds the next chunk: 65,536 bytes, or fewer for the last one.
-    func add(_ chunk: [UInt8]) throws(AvaultError) {
-        precondition(chunk.count <= VaultFiles.chunkSize && (pending?.count ?? VaultFiles.chunkSize) == VaultFiles.chunkSize)
-        if let previous = pending { try push(previous, final: false) }
-        pending = chunk
-    }
-
-    /// Pushes the last chunk with the final tag and commits; returns the plaintext size and
-    /// the digest of the envelope.
-    func finish() throws(AvaultError) -> (Int, String) {
-        try push(pending ?? [], final: true)
-        pending = nil
-        try sink.commit(syncDirectory: false)
-        return (size, hasher.hex())
-    }
-
-    func abandon() { sink.abandon() }
-}
-
-/// BLAKE2b-256 of an envelope, as hex (a reference to one hasher, shared by the closures that
-/// feed it; a hasher that is never finalised frees its state when dropped).
-final class EnvelopeDigest {
-    private var hasher: BLAKE2b? = BLAKE2b(digestSize: 32)
-
-    func update(_ bytes: [UInt8]) { hasher?.update(bytes) }
-
-    /// The digest; once only.
-    func hex() -> String {
-        guard let hasher = hasher.take() else { preconditionFailure("EnvelopeDigest finalised twice") }
-        return Hex.encode(hasher.finalize())
+        try committer.add(written.sink)
+        return (written.size, written.digest)
     }
 }

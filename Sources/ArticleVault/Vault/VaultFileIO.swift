@@ -12,6 +12,7 @@ public final class OutputFile {
     /// The final path.
     public let path: String
     private var done = false
+    private var writeback = EarlyWriteback()
 
     /// Starts writing `path` (its temporary file is created next to it).
     public init(path: String) throws(AvaultError) {
@@ -24,7 +25,21 @@ public final class OutputFile {
     deinit { abandon() }
 
     /// Appends `bytes`.
-    public func write(_ bytes: [UInt8]) throws(AvaultError) { try FileSystem.writeAll(fd: fd, bytes, name: path) }
+    public func write(_ bytes: [UInt8]) throws(AvaultError) {
+        try bytes.withUnsafeBytes { raw in Result { () throws(AvaultError) in try write(raw) } }.get()
+    }
+
+    /// Appends `bytes`.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(AvaultError) {
+        try FileSystem.writeAll(fd: fd, bytes, name: path)
+        writeback.wrote(bytes.count, fd: fd)
+    }
+
+    /// Empties the file, to write it again from the start.
+    public func rewind() throws(AvaultError) {
+        guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+        writeback.reset()
+    }
 
     /// Appends `bytes`.
     public func write(_ bytes: UnsafeRawBufferPointer) throws(AvaultError) { try FileSystem.writeAll(fd: fd, bytes, name: path) }
@@ -126,14 +141,18 @@ extension Vault {
     }
 
     /// Writes a version of `id` (the newest when `version` is nil) to `path` through a
-    /// temporary file, renamed into place only once every chunk has authenticated. Unless
-    /// `overwrite`, an existing file at `path` is refused (and kept).
+    /// temporary file (mode 600), renamed into place only once every chunk has authenticated
+    /// and the envelope has matched the index's digest, which is computed as it is decrypted:
+    /// the envelope is read once. Unless `overwrite`, an existing file at `path` is refused
+    /// (and kept).
     @discardableResult
     public func get(_ id: String, version: Int?, toFile path: String, overwrite: Bool = true) throws(AvaultError) -> VaultFiles.Version {
         if !overwrite, FileSystem.exists(path) { throw .fileExists(path: path) }
         let sink = try OutputFile(path: path)
         do {
-            let v = try get(id, version: version) { (chunk: [UInt8]) throws(AvaultError) in try sink.write(chunk) }
+            let v = try get(id, version: version, checkFirst: false, rewind: { () throws(AvaultError) in try sink.rewind() }) {
+                (block: UnsafeRawBufferPointer) throws(AvaultError) in try sink.write(block)
+            }
             try sink.commit(overwrite: overwrite)
             return v
         } catch {

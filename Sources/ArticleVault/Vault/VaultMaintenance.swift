@@ -32,6 +32,8 @@ extension Vault {
     public func rewrap() throws(AvaultError) -> Int {
         try transaction { (tx: inout Transaction) throws(AvaultError) -> Int in
             let (kid, key) = try currentKey()
+            let committer = storage.envelopeCommitter()
+            defer { committer.cancel() }
             var rewritten = 0
             var fromKids = Set<String>()
             for o in tx.index.objects.indices {
@@ -41,21 +43,23 @@ extension Vault {
                     let name = tx.index.objects[o].name
                     let file = VaultFiles.envelopeFileName(object: name, version: version.number)
                     let staged = VaultFiles.stagedPrefix + file
-                    let writer = try EnvelopeWriter(self, file: staged, object: name, version: version.number, kid: kid, key: key)
-                    let digest: String
+                    let writer = try EnvelopeWriter(self, buffers: writingBuffers, file: staged, object: name, version: version.number, kid: kid, key: key)
+                    let written: (size: Int, digest: String, sink: EnvelopeSink)
                     do throws(AvaultError) {
-                        try readVersion(object: name, version, checkFirst: false) { (plain: [UInt8]) throws(AvaultError) in try writer.add(plain) }
-                        (_, digest) = try writer.finish()
+                        try readVersion(object: name, version, checkFirst: false) { (plain: UnsafeRawBufferPointer) throws(AvaultError) in try writer.add(plain) }
+                        written = try writer.finish()
                     } catch {
                         writer.abandon()
                         throw error
                     }
+                    try committer.add(written.sink)
                     tx.index.objects[o].versions[v].kid = kid
-                    tx.index.objects[o].versions[v].digest = digest
+                    tx.index.objects[o].versions[v].digest = written.digest
                     tx.renames.append((staged, file))
                     rewritten += 1
                 }
             }
+            try committer.finish()
             if rewritten > 0 { try storage.syncEnvelopes() }
             // The naming key, under the new key version too.
             if config.namingKey.kid.hex != kid {
@@ -164,7 +168,7 @@ extension Vault {
                     continue
                 }
                 do {
-                    try readVersion(object: o.name, v, checkFirst: false) { (_: [UInt8]) throws(AvaultError) in }
+                    try readVersion(object: o.name, v, checkFirst: false, rewind: {}) { (_: UnsafeRawBufferPointer) throws(AvaultError) in }
                 } catch .tampered {
                     check.corrupt.append("objects/" + file)
                 } catch {

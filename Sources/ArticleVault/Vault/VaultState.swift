@@ -251,13 +251,7 @@ extension Vault {
     /// Hex BLAKE2b-256 of an envelope file.
     func digest(of file: String) throws(AvaultError) -> String? {
         guard let source = try storage.openEnvelope(file) else { return nil }
-        let hasher = EnvelopeDigest()
-        while true {
-            let bytes = try source.read(VaultFiles.chunkSize * 4)
-            if bytes.isEmpty { break }
-            hasher.update(bytes)
-        }
-        return hasher.hex()
+        return try digest(of: source, buffers: readingBuffers)
     }
 
     /// Before a write: removes what crashed writers left — temporary files, envelopes the

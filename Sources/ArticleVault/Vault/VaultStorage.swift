@@ -25,6 +25,9 @@ public protocol VaultStorage: AnyObject {
     func append(_ name: String, _ bytes: [UInt8]) throws(AvaultError)
     /// Starts writing an envelope; nothing is visible until `commit`.
     func newEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSink
+    /// Something that commits written envelopes of this store, several at a time where the
+    /// store can (a batch then waits for its slowest commit, not for the sum of them).
+    func envelopeCommitter() -> EnvelopeCommitter
     /// Opens a committed envelope for reading; nil if there is none of that name.
     func openEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSource?
     /// Names of every file among the envelopes, and the temporary files of interrupted writes.
@@ -45,19 +48,68 @@ public protocol VaultStorage: AnyObject {
     func withLock<T>(_ body: () throws(AvaultError) -> T) throws(AvaultError) -> T
 }
 
+extension VaultStorage {
+    /// One envelope committed after the other, as it is handed over.
+    public func envelopeCommitter() -> EnvelopeCommitter { SerialEnvelopeCommitter() }
+}
+
 /// A writer for one envelope.
 public protocol EnvelopeSink: AnyObject {
-    func write(_ bytes: [UInt8]) throws(AvaultError)
-    /// Makes the bytes durable and the envelope visible under its name.
+    func write(_ bytes: UnsafeRawBufferPointer) throws(AvaultError)
+    /// Makes the bytes durable and then the envelope visible under its name. Once written, a
+    /// sink may be committed on another thread than the one that wrote it (one at a time).
     func commit(syncDirectory: Bool) throws(AvaultError)
     /// Discards an unfinished envelope.
     func abandon()
+}
+
+/// Commits written envelopes (``EnvelopeSink/commit(syncDirectory:)`` without the directory,
+/// which ``VaultStorage/syncEnvelopes()`` syncs once for the batch). Every writer calls
+/// ``finish()`` before it records the envelopes anywhere, and ``cancel()`` on every path out,
+/// so that no commit is still running when it lets go of the vault's lock.
+public protocol EnvelopeCommitter: AnyObject {
+    /// Hands over `sink`, written in full: from now on only the committer touches it. Once a
+    /// commit has failed, abandons `sink` and throws that failure.
+    func add(_ sink: EnvelopeSink) throws(AvaultError)
+    /// Returns once every envelope handed over is durable and under its name, or throws the
+    /// first failure (what was not committed by then is abandoned).
+    func finish() throws(AvaultError)
+    /// Abandons what is not committed yet and waits for the commits under way. Harmless after
+    /// ``finish()``.
+    func cancel()
+}
+
+/// Commits each envelope as it is handed over.
+public final class SerialEnvelopeCommitter: EnvelopeCommitter {
+    private var failure: AvaultError?
+
+    public init() {}
+
+    public func add(_ sink: EnvelopeSink) throws(AvaultError) {
+        if let failure {
+            sink.abandon()
+            throw failure
+        }
+        do { try sink.commit(syncDirectory: false) } catch {
+            sink.abandon()
+            failure = error
+            throw error
+        }
+    }
+
+    public func finish() throws(AvaultError) {
+        if let failure { throw failure }
+    }
+
+    public func cancel() {}
 }
 
 /// A reader for one envelope.
 public protocol EnvelopeSource: AnyObject {
     /// Up to `count` bytes; fewer only at the end.
     func read(_ count: Int) throws(AvaultError) -> [UInt8]
+    /// Fills `buffer`, or returns fewer bytes only at the end; returns how many.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(AvaultError) -> Int
 }
 
 /// The file system store: `config`, `index`, `log`, `log.heads`, `lock`, and
@@ -135,6 +187,11 @@ public final class FileVaultStorage: VaultStorage {
         try FileEnvelopeSink(directory: try objects(), name: file)
     }
 
+    /// Commits on up to ``ParallelEnvelopeCommitter/threads`` threads at once: the fsyncs of
+    /// a batch are in flight together, and the file system commits them in a few journal
+    /// transactions instead of one each.
+    public func envelopeCommitter() -> EnvelopeCommitter { ParallelEnvelopeCommitter() }
+
     public func openEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSource? {
         let objects = try objects()
         guard try objects.kind(of: file) != nil else { return nil }
@@ -202,6 +259,7 @@ final class FileEnvelopeSink: EnvelopeSink {
     private let name: String
     private let directory: SecureDirectory
     private var done = false
+    private var writeback = EarlyWriteback()
 
     init(directory: SecureDirectory, name: String) throws(AvaultError) {
         self.directory = directory
@@ -215,7 +273,10 @@ final class FileEnvelopeSink: EnvelopeSink {
         if !done { abandon() }
     }
 
-    func write(_ bytes: [UInt8]) throws(AvaultError) { try FileSystem.writeAll(fd: fd, bytes, name: directory.pathOf(name)) }
+    func write(_ bytes: UnsafeRawBufferPointer) throws(AvaultError) {
+        try FileSystem.writeAll(fd: fd, bytes, name: directory.pathOf(name))
+        writeback.wrote(bytes.count, fd: fd)
+    }
 
     func commit(syncDirectory: Bool) throws(AvaultError) {
         guard fsync(fd) == 0 else { throw .io(path: directory.pathOf(name), reason: "fsync: \(FileSystem.errnoText())") }
@@ -250,5 +311,107 @@ final class FileEnvelopeSource: EnvelopeSource {
 
     func read(_ count: Int) throws(AvaultError) -> [UInt8] {
         try FileSystem.readUpTo(fd: fd, count, name: path)
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(AvaultError) -> Int {
+        try FileSystem.readFull(fd: fd, into: buffer, name: path)
+    }
+}
+
+/// The file store's committer: envelopes handed over are queued, and up to ``threads`` threads
+/// (started as the queue needs them) each take one, `fsync` it and rename it into place. At
+/// most ``inFlightLimit`` envelopes (open descriptors) wait or are being committed at once;
+/// `add` waits for room.
+final class ParallelEnvelopeCommitter: EnvelopeCommitter, @unchecked Sendable {
+    static let threads = 8
+    static let inFlightLimit = 128
+
+    private let monitor = Monitor()
+    // All of these are guarded by `monitor`.
+    private var queue: [EnvelopeSink] = []
+    private var inFlight = 0
+    private var running = 0
+    private var idle = 0
+    private var closed = false
+    private var cancelled = false
+    private var failure: AvaultError?
+
+    func add(_ sink: EnvelopeSink) throws(AvaultError) {
+        let (refused, start) = monitor.locked { () -> (AvaultError?, Bool) in
+            while inFlight >= Self.inFlightLimit && failure == nil && !cancelled { monitor.wait() }
+            if let failure { return (failure, false) }
+            if cancelled { return (.refused("the envelope commits were cancelled"), false) }
+            queue.append(sink)
+            inFlight += 1
+            let start = idle == 0 && running < Self.threads
+            if start { running += 1 }
+            monitor.broadcast()
+            return (nil, start)
+        }
+        if let refused {
+            sink.abandon()
+            throw refused
+        }
+        if start, !Threads.detach({ [self] in work() }) {
+            // No thread to be had: commit what is queued here.
+            monitor.locked { running -= 1 }
+            while let next = monitor.locked({ queue.isEmpty ? nil : queue.removeFirst() }) { commit(next) }
+        }
+    }
+
+    private func work() {
+        while true {
+            let next = monitor.locked { () -> EnvelopeSink? in
+                while queue.isEmpty && !closed {
+                    idle += 1
+                    monitor.wait()
+                    idle -= 1
+                }
+                if queue.isEmpty {
+                    running -= 1
+                    monitor.broadcast()
+                    return nil
+                }
+                return queue.removeFirst()
+            }
+            guard let next else { return }
+            commit(next)
+        }
+    }
+
+    private func commit(_ sink: EnvelopeSink) {
+        var error: AvaultError?
+        if monitor.locked({ failure != nil || cancelled }) {
+            sink.abandon()
+        } else {
+            do { try sink.commit(syncDirectory: false) } catch let e {
+                error = e
+                sink.abandon()
+            }
+        }
+        monitor.locked {
+            if let error, failure == nil { failure = error }
+            inFlight -= 1
+            monitor.broadcast()
+        }
+    }
+
+    /// Closes the queue and waits until every thread has ended.
+    private func close() -> AvaultError? {
+        monitor.locked {
+            closed = true
+            monitor.broadcast()
+            while inFlight > 0 || running > 0 { monitor.wait() }
+            return failure
+        }
+    }
+
+    func finish() throws(AvaultError) {
+        if let failure = close() { throw failure }
+    }
+
+    func cancel() {
+        monitor.locked { cancelled = true }
+        _ = close()
     }
 }

@@ -33,6 +33,6 @@ func writePayload(of vault: Vault, id: String, version: Int?, refuseBinaryOnTerm
         if Terminal.isBinary(payload) { throw Terminal.binaryToTerminal }
         try Terminal.writeStdout(payload)
     } else {
-        _ = try vault.get(id, version: version) { (chunk: [UInt8]) throws(AvaultError) in try Terminal.writeStdout(chunk) }
+        _ = try vault.get(id, version: version) { (block: UnsafeRawBufferPointer) throws(AvaultError) in try Terminal.writeStdout(block) }
     }
 }

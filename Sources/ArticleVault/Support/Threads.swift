@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A pthread mutex with one condition variable (both understood by ThreadSanitizer), for the
+/// few places that hand work to threads of their own: envelopes synced several at a time, and
+/// an envelope's digest computed while the next block is encrypted or decrypted.
+final class Monitor: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        condition.deallocate()
+    }
+
+    /// Runs `body` holding the mutex.
+    func locked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+
+    /// Waits for a broadcast; only inside ``locked(_:)``.
+    func wait() { pthread_cond_wait(condition, mutex) }
+
+    /// Wakes every waiter; inside ``locked(_:)``.
+    func broadcast() { pthread_cond_broadcast(condition) }
+}
+
+enum Threads {
+    private final class Start {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+
+    /// Starts a detached thread running `body`; false if the system refuses one (the caller
+    /// then does the work itself).
+    static func detach(_ body: @escaping @Sendable () -> Void) -> Bool {
+        let start = Unmanaged.passRetained(Start(body)).toOpaque()
+        var thread = pthread_t()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        let rc = pthread_create(&thread, &attributes, { argument in
+            Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue().body()
+            return nil
+        }, start)
+        if rc != 0 {
+            Unmanaged<Start>.fromOpaque(start).release()
+            return false
+        }
+        return true
+    }
+}
+
+/// One thread that runs jobs in the order they are handed over, and says when a job is done.
+/// Started on the first job; it ends when the worker is released (after its last job).
+final class SerialWorker: @unchecked Sendable {
+    private let monitor = Monitor()
+    private var jobs: [@Sendable () -> Void] = []
+    private var submitted = 0
+    private var completed = 0
+    private var running = false
+    private var closing = false
+
+    /// Hands `job` over; returns its ticket, for ``wait(for:)``. When no thread can be
+    /// started, the job runs at once.
+    func submit(_ job: @escaping @Sendable () -> Void) -> Int {
+        let (ticket, start) = monitor.locked { () -> (Int, Bool) in
+            jobs.append(job)
+            submitted += 1
+            monitor.broadcast()
+            let start = !running
+            running = true
+            return (submitted, start)
+        }
+        if start, !Threads.detach({ [self] in run() }) {
+            // No thread: run what is queued here and now.
+            monitor.locked { running = false }
+            drainHere()
+        }
+        return ticket
+    }
+
+    private func drainHere() {
+        while let job = monitor.locked({ jobs.isEmpty ? nil : jobs.removeFirst() }) {
+            job()
+            monitor.locked {
+                completed += 1
+                monitor.broadcast()
+            }
+        }
+    }
+
+    private func run() {
+        while true {
+            let job = monitor.locked { () -> (@Sendable () -> Void)? in
+                while jobs.isEmpty && !closing { monitor.wait() }
+                if jobs.isEmpty {
+                    running = false
+                    monitor.broadcast()
+                    return nil
+                }
+                return jobs.removeFirst()
+            }
+            guard let job else { return }
+            job()
+            monitor.locked {
+                completed += 1
+                monitor.broadcast()
+            }
+        }
+    }
+
+    /// Waits until the job with `ticket` (and every one before it) is done.
+    func wait(for ticket: Int) {
+        monitor.locked {
+            while completed < ticket { monitor.wait() }
+        }
+    }
+
+    /// Waits until every job handed over is done.
+    func drain() {
+        monitor.locked {
+            while completed < submitted { monitor.wait() }
+        }
+    }
+
+    /// Finishes the jobs handed over and lets the thread end; waits for it.
+    func close() {
+        monitor.locked {
+            closing = true
+            monitor.broadcast()
+            while running || completed < submitted { monitor.wait() }
+        }
+    }
+}
