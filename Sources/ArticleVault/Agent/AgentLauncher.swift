@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-public import VaultCrypto
+import VaultCrypto
 public import VaultFormat
 
 /// Starts the agent in the background without `fork` (which a Swift process with threads
