@@ -32,7 +32,8 @@ public enum Base64 {
 
     /// Decodes strict standard base64. Throws ``CryptoError/invalidBase64``.
     public static func decode<S: StringProtocol>(_ text: S) throws(CryptoError) -> [UInt8] {
-        let utf8 = Array(text.utf8)
+        // One copy from contiguous storage where the string has it (a large index line).
+        let utf8 = text.utf8.withContiguousStorageIfAvailable { Array($0) } ?? Array(text.utf8)
         guard utf8.count % 4 == 0 else { throw .invalidBase64 }
         var out = [UInt8](repeating: 0, count: utf8.count / 4 * 3)
         let n = out.withUnsafeMutableBytes { raw in decodedLength(utf8: utf8, into: raw) }
@@ -90,7 +91,8 @@ public enum Hex {
 
     /// Decodes hex (either case, no separators, even length). Throws ``CryptoError/invalidHex``.
     public static func decode<S: StringProtocol>(_ text: S) throws(CryptoError) -> [UInt8] {
-        let utf8 = Array(text.utf8)
+        // One copy from contiguous storage where the string has it (a large index line).
+        let utf8 = text.utf8.withContiguousStorageIfAvailable { Array($0) } ?? Array(text.utf8)
         guard utf8.count % 2 == 0 else { throw .invalidHex }
         var out = [UInt8](repeating: 0, count: utf8.count / 2)
         guard out.withUnsafeMutableBytes({ decode(utf8: utf8, into: $0) }) else { throw .invalidHex }
