@@ -6,7 +6,7 @@ struct AgentCommand: ParsableCommand {
         commandName: "agent",
         abstract: "Hold the keyring's unlocked key for a session, so that scripts do not pay for the passphrase on every command.",
         discussion: """
-            'avault agent start' asks for the keyring passphrase once and keeps the key derived \
+            'eval "$(avault agent start)"' asks for the keyring passphrase once and keeps the key derived \
             from it in a background process (locked in memory, never written anywhere) that \
             answers on a Unix socket: AVAULT_AGENT_SOCK, else $XDG_RUNTIME_DIR/avault/agent.sock \
             (mode 600, only processes of your user are answered). Every command that needs that \
@@ -20,7 +20,7 @@ struct AgentCommand: ParsableCommand {
 
             \(exitCodeHelp)
 
-            Example: eval "$(avault agent start --timeout 30m)"
+            Example: avault agent start --timeout 30m
             """,
         subcommands: [AgentStart.self, AgentStop.self, AgentStatusCommand.self]
     )
