@@ -112,6 +112,8 @@ public struct AgentClient: Sendable {
         let fd = AgentSocket.newSocket()
         guard fd >= 0 else { return .unusable("socket: \(FileSystem.errnoText())") }
         defer { close(fd) }
+        // Before connecting: a connect to an agent whose backlog is full waits no longer either.
+        AgentSocket.setDeadlines(fd, milliseconds: Self.deadline)
         let rc = AgentSocket.withAddress(socket) { connect(fd, $0, $1) }
         guard let rc else { return .unusable("the path is longer than a socket's (\(AgentSocket.maximumPathSize) bytes)") }
         if rc != 0 {
@@ -123,7 +125,6 @@ public struct AgentClient: Sendable {
         }
         guard let peer = AgentSocket.peer(fd) else { return .unusable("its listener's credentials cannot be read") }
         guard peer.uid == me else { return .unusable("the process listening on it runs as uid \(peer.uid), not as uid \(me)") }
-        AgentSocket.setDeadlines(fd, milliseconds: Self.deadline)
         do {
             try AgentSocket.send(fd, request.frame())
             return .answer(try AgentSocket.receive(fd) { raw throws(FormatError) in try AgentResponse(body: raw) })
