@@ -32,8 +32,10 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
+        // Linux calls Glibc does not import (prctl), for the process that holds secrets.
+        .systemLibrary(name: "CLinux"),
         // Every cryptographic operation, secret memory, RNG, encodings.
-        .target(name: "VaultCrypto", dependencies: ["CSodium", "COpenSSL"]),
+        .target(name: "VaultCrypto", dependencies: ["CSodium", "COpenSSL", "CLinux"]),
         // Pure parse/serialize: no I/O, no crypto.
         .target(name: "VaultFormat", dependencies: ["VaultCrypto", "CYAML"]),
         // Records, secured fields, keys, all file I/O.

@@ -32,7 +32,8 @@ public enum Base64 {
 
     /// Decodes strict standard base64. Throws ``CryptoError/invalidBase64``.
     public static func decode<S: StringProtocol>(_ text: S) throws(CryptoError) -> [UInt8] {
-        try decode(utf8: Array(text.utf8))
+        // One copy from contiguous storage where the string has it (a large index line).
+        try decode(utf8: text.utf8.withContiguousStorageIfAvailable { Array($0) } ?? Array(text.utf8))
     }
 
     /// ``decode(_:)`` of the characters' bytes.
@@ -94,7 +95,8 @@ public enum Hex {
 
     /// Decodes hex (either case, no separators, even length). Throws ``CryptoError/invalidHex``.
     public static func decode<S: StringProtocol>(_ text: S) throws(CryptoError) -> [UInt8] {
-        try decode(utf8: Array(text.utf8))
+        // One copy from contiguous storage where the string has it (a large index line).
+        try decode(utf8: text.utf8.withContiguousStorageIfAvailable { Array($0) } ?? Array(text.utf8))
     }
 
     /// ``decode(_:)`` of the characters' bytes.

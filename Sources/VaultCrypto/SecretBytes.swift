@@ -63,6 +63,16 @@ public struct SecretBytes: Sendable {
         }
     }
 
+    /// Locks the bytes in RAM (`sodium_mlock`: `mlock(2)`, and left out of core files), so that
+    /// they are never written to swap. `sodium_malloc` tries this already and ignores a
+    /// failure; this says whether the bytes are locked. Throws when the system refuses (see
+    /// `ulimit -l`).
+    public func lockInMemory() throws(CryptoError) {
+        guard withUnsafeBytes({ sodium_mlock(UnsafeMutableRawPointer(mutating: storage.pointer), max($0.count, 1)) }) == 0 else {
+            throw .libraryFailure("sodium_mlock (the memory-lock limit, ulimit -l, may be too low)")
+        }
+    }
+
     /// A new secret holding the bytes `range` of this one.
     public func slice(_ range: Range<Int>) -> SecretBytes {
         precondition(range.lowerBound >= 0 && range.upperBound <= count)

@@ -21,6 +21,8 @@ public enum FormatError: Error, Equatable, Sendable {
     case invalidSignature(String)
     /// A vault file is malformed.
     case invalidVault(String)
+    /// A message between avault and its agent is malformed. Never quotes the message.
+    case invalidAgentMessage(String)
 }
 
 extension FormatError: CustomStringConvertible {
@@ -36,6 +38,7 @@ extension FormatError: CustomStringConvertible {
         case .invalidJSON(let why, let offset): return "malformed JSON: at byte \(offset): \(why)"
         case .invalidSignature(let why): return "malformed signature: \(why)"
         case .invalidVault(let why): return "malformed vault: \(why)"
+        case .invalidAgentMessage(let why): return "malformed agent message: \(why)"
         }
     }
 }

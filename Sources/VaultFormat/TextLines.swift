@@ -7,6 +7,27 @@ public enum TextLines {
     public static func split(_ text: some StringProtocol, stripCR: Bool) -> [Substring] {
         let whole = Substring(text)
         let utf8 = whole.utf8
+        // The byte ranges of the lines, found on contiguous storage when there is one (a
+        // large index or log: the scan of a generic view costs more than the rest).
+        let ranges: [Range<Int>]? = utf8.withContiguousStorageIfAvailable { bytes in
+            var found: [Range<Int>] = []
+            var start = 0
+            var i = 0
+            while i <= bytes.count {
+                if i == bytes.count || bytes[i] == 0x0A {
+                    var end = i
+                    if stripCR, end > start, bytes[end - 1] == 0x0D { end -= 1 }
+                    found.append(start..<end)
+                    start = i + 1
+                }
+                i += 1
+            }
+            return found
+        }
+        if let ranges {
+            let base = utf8.startIndex
+            return ranges.map { whole[utf8.index(base, offsetBy: $0.lowerBound)..<utf8.index(base, offsetBy: $0.upperBound)] }
+        }
         var lines: [Substring] = []
         var start = utf8.startIndex
         while true {
@@ -20,10 +41,25 @@ public enum TextLines {
         return lines
     }
 
+    /// The index of the first `byte` in `text`, searched on contiguous storage when there is one.
+    public static func firstIndex(of byte: UInt8, in text: Substring) -> String.Index? {
+        let utf8 = text.utf8
+        if let offset = utf8.withContiguousStorageIfAvailable({ $0.firstIndex(of: byte) }) {
+            return offset.map { utf8.index(utf8.startIndex, offsetBy: $0) }
+        }
+        return utf8.firstIndex(of: byte)
+    }
+
     /// What follows `prefix` in `line`, compared byte for byte; nil if `line` does not start with it.
     public static func value(_ line: Substring, after prefix: String) -> Substring? {
         guard line.utf8.starts(with: prefix.utf8) else { return nil }
         return line[line.utf8.index(line.utf8.startIndex, offsetBy: prefix.utf8.count)...]
+    }
+
+    /// The UTF-8 bytes of `text`, copied in one piece when the string has contiguous storage
+    /// (the element-by-element copy of a substring's view is several times slower).
+    public static func bytes(of text: some StringProtocol) -> [UInt8] {
+        text.utf8.withContiguousStorageIfAvailable { Array($0) } ?? Array(text.utf8)
     }
 
     /// `line` split at its first space byte.

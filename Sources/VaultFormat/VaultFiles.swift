@@ -47,7 +47,10 @@ public enum VaultFiles {
         init(parsing text: Substring, what: String) throws(FormatError) {
             let (kidText, rest) = TextLines.splitAtFirstSpace(text)
             guard let kid = KeyID(hex: kidText), let rest else { throw .invalidVault("\(what): expected '<kid> <nonce>;<ciphertext>'") }
-            let parts = rest.split(separator: ";", omittingEmptySubsequences: false)
+            // Split on the byte: a Character-level split of a large index walks grapheme breaks.
+            let semicolon = TextLines.firstIndex(of: UInt8(ascii: ";"), in: rest)
+            let parts = semicolon.map { [rest[..<$0], rest[rest.utf8.index(after: $0)...]] } ?? [rest]
+            // A second ';' is in the ciphertext's piece, which base64 then refuses.
             guard parts.count == 2, let nonce = try? Base64.decode(parts[0]), nonce.count == 24,
                   let ct = try? Base64.decode(parts[1]), ct.count >= 16 else {
                 throw .invalidVault("\(what): expected '<kid> <nonce>;<ciphertext>'")
@@ -350,7 +353,7 @@ public enum VaultFiles {
 
         /// Parses one line (without its newline). `seq` must be 1…2^53 − 1, `prev` 64 hex digits.
         public init(parsing line: some StringProtocol) throws(FormatError) {
-            let doc = try JSONDocument.parse(Array(line.utf8))
+            let doc = try JSONDocument.parse(TextLines.bytes(of: line))
             guard case .object = doc else { throw .invalidVault("log entry: not an object") }
             seq = try VaultFiles.integer(doc["seq"], "log entry seq", in: 1...VaultFiles.maxInteger)
             guard case .string(let p)? = doc["prev"], VaultFiles.isLowerHex(p, count: 64) else {
@@ -393,7 +396,7 @@ public enum VaultFiles {
         }
 
         public init(parsing line: some StringProtocol) throws(FormatError) {
-            let doc = try JSONDocument.parse(Array(line.utf8))
+            let doc = try JSONDocument.parse(TextLines.bytes(of: line))
             guard case .object = doc else { throw .invalidVault("signed head: not an object") }
             head = try Head(parsing: .object([("seq", doc["seq"] ?? .null), ("hash", doc["hash"] ?? .null)]), "signed head")
             guard case .string(let k)? = doc["keyId"], case .string(let s)? = doc["signature"],

@@ -9,7 +9,7 @@ import Testing
 final class KeysFixture {
     /// Variables avault (or these tests) read; all are unset unless a test gives them.
     static let avaultVariables = ["AVAULT_PASSPHRASE", "AVAULT_NEW_PASSPHRASE", "AVAULT_MINISIGN_PASSPHRASE",
-                                  "AVAULT_KEYRING", "AVAULT_TRUST_STORE"]
+                                  "AVAULT_KEYRING", "AVAULT_TRUST_STORE", "AVAULT_AGENT_SOCK", "XDG_RUNTIME_DIR"]
 
     let dir: URL
     /// The keyring passphrase given to every command unless overridden.

@@ -12,7 +12,8 @@ import Glibc
 final class VaultFixture {
     /// Variables removed from every command's environment unless the fixture sets them.
     static let clearedVariables = ["AVAULT_PASSPHRASE", "AVAULT_NEW_PASSPHRASE", "AVAULT_MINISIGN_PASSPHRASE",
-                                   "AVAULT_KEYRING", "AVAULT_TRUST_STORE", "AVAULT_VAULT", "XDG_DATA_HOME", "XDG_CONFIG_HOME"]
+                                   "AVAULT_KEYRING", "AVAULT_TRUST_STORE", "AVAULT_VAULT", "XDG_DATA_HOME", "XDG_CONFIG_HOME",
+                                   "AVAULT_AGENT_SOCK", "XDG_RUNTIME_DIR"]
 
     let dir: URL
     let passphrase: String

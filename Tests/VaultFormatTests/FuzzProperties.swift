@@ -34,6 +34,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case vaultIndex = "vault-index"
     case envelope = "envelope"
     case logLine = "log-line"
+    case agentMessage = "agent-message"
 
     /// Runs the target's parsers on `input` and checks their properties. A parser that
     /// refuses the input is fine; a parser that accepts it must keep every promise below.
@@ -51,6 +52,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .vaultIndex: try FuzzChecks.vaultIndex(input)
         case .envelope: try FuzzChecks.envelope(input)
         case .logLine: try FuzzChecks.logLine(input)
+        case .agentMessage: try FuzzChecks.agentMessage(input)
         }
     }
 
@@ -485,6 +487,33 @@ enum FuzzChecks {
                         && again.trustedComment.utf8.elementsEqual(signed.trustedComment.utf8)
                         && again.globalSignatureLine.utf8.elementsEqual(signed.globalSignatureLine.utf8), "signed head: its line parses to another head")
             try require(again.line.utf8.elementsEqual(signed.line.utf8), "signed head: line is not a fixed point")
+        }
+    }
+
+    // MARK: Agent
+
+    /// An agent message body (a frame without its length prefix) that parses as a request, an
+    /// answer or a handoff serialises back to the identical bytes; so does a length prefix
+    /// made of the first four bytes, when it is accepted.
+    static func agentMessage(_ input: [UInt8]) throws(FuzzViolation) {
+        func reframed(_ frame: SecretBytes) -> [UInt8] { frame.withUnsafeBytes { Array($0.dropFirst(AgentProtocol.prefixSize)) } }
+        let parsed: [(String, [UInt8]?)] = input.withUnsafeBytes { raw in
+            [("request", (try? AgentRequest(body: raw)).map { reframed($0.frame()) }),
+             ("answer", (try? AgentResponse(body: raw)).map { reframed($0.frame()) }),
+             ("handoff", (try? AgentHandoff(body: raw)).map { reframed($0.frame()) })]
+        }
+        var accepted = 0
+        for (what, bytes) in parsed {
+            guard let bytes else { continue }
+            accepted += 1
+            try require(bytes == input, "agent \(what): does not serialise back to the same bytes")
+        }
+        try require(accepted <= 1, "agent message: parses as more than one kind")
+        if accepted == 1 {
+            try require(input.count <= AgentProtocol.maximumBodySize && input.starts(with: AgentProtocol.magic), "agent message: accepted out of bounds")
+        }
+        if input.count >= AgentProtocol.prefixSize, let n = try? AgentProtocol.bodyLength(prefix: Array(input.prefix(AgentProtocol.prefixSize))) {
+            try require((AgentProtocol.minimumBodySize...AgentProtocol.maximumBodySize).contains(n), "agent frame: a length out of bounds")
         }
     }
 }

@@ -24,6 +24,12 @@ public final class Keyring {
     public private(set) var file: KeyringFile
     /// Where the passphrase comes from when a secret must be sealed or unsealed.
     public let passphrase: PassphraseSource
+    /// The agent asked for the passphrase's key before the passphrase is read (nil: none), and
+    /// told of a new passphrase (``changePassphrase(to:)``).
+    public let agent: AgentClient?
+    /// Whether the keyring is unlocked with the agent's key when it has one (true), or only
+    /// with the passphrase: `keys passwd` wants the passphrase it replaces.
+    public var unlocksWithAgent = true
     /// Argon2id limits for a new keyring or a new passphrase.
     public static var newKDFLimits: PasswordHash.Limits { .interactive }
     /// The Argon2id limits a keyring may ask for: passes and memory in bytes.
@@ -37,15 +43,18 @@ public final class Keyring {
     public var isProtected: Bool { file.kdf != nil }
 
     /// The keys derived from the passphrase for one KDF line.
-    private struct UnlockedKeys {
+    struct UnlockedKeys {
         let kdf: KeyringFile.KDF
+        /// The Argon2id output the two below derive from: what an agent holds.
+        let master: SecretBytes
         /// Seals secrets and the passphrase check (XChaCha20-Poly1305).
         let seal: SecretBytes
         /// Keys the authentication code (BLAKE2b-256).
         let mac: SecretBytes
     }
 
-    private var keys: UnlockedKeys?
+    /// The keys of the loaded KDF line, once derived (or given by the agent).
+    var keys: UnlockedKeys?
     /// The bytes the authentication code covers, as read (protected keyrings only).
     private var authenticatedBytes: [UInt8] = []
 
@@ -73,14 +82,19 @@ public final class Keyring {
     /// be checked without the passphrase is checked here: a version 1 file is refused (see
     /// ``upgrade(directory:passphrase:sealUnprotected:)``), an unsealed secret in a keyring with
     /// a passphrase and a signing key whose stored public key is not its secret's are tampering.
-    public convenience init(directory: String, passphrase: PassphraseSource) throws(AvaultError) {
-        self.init(unloaded: directory, passphrase: passphrase)
+    ///
+    /// With an `agent`, a keyring with a passphrase is unlocked with the key the agent holds
+    /// for it when it holds one (checked like a passphrase: the key must open the `kdf:` line's
+    /// check and authenticate the file), else with the passphrase.
+    public convenience init(directory: String, passphrase: PassphraseSource, agent: AgentClient? = nil) throws(AvaultError) {
+        self.init(unloaded: directory, passphrase: passphrase, agent: agent)
         if let dir = try openDirectory() { try reload(dir) }
     }
 
-    private init(unloaded directory: String, passphrase: PassphraseSource) {
+    private init(unloaded directory: String, passphrase: PassphraseSource, agent: AgentClient? = nil) {
         self.directory = directory
         self.passphrase = passphrase
+        self.agent = agent
         self.file = KeyringFile()
     }
 
@@ -176,7 +190,10 @@ public final class Keyring {
         if file.kdf != nil { try unlock() }
         let before = file
         let result = try body(self)
-        if file != before { try write(file, to: dir) }
+        if file != before {
+            try write(file, to: dir)
+            if let old = before.kdf, let new = file.kdf, old != new { tellAgent(old: old) }
+        }
         return result
     }
 
@@ -261,13 +278,7 @@ public final class Keyring {
     @discardableResult
     private func unlock() throws(AvaultError) -> UnlockedKeys {
         guard let kdf = file.kdf else { throw .refused("\(path): the keyring has no passphrase set") }
-        let keys: UnlockedKeys
-        if let cached = self.keys, cached.kdf == kdf {
-            keys = cached
-        } else {
-            keys = try Self.deriveKeys(try passphrase.read(), kdf, what: "the keyring \(directory)", origin: passphrase.origin)
-            self.keys = keys
-        }
+        let keys = try keys(for: kdf)
         if !isAuthenticated {
             try verify(file, authenticatedBytes, with: keys)
             isAuthenticated = true
@@ -308,20 +319,37 @@ public final class Keyring {
         }
     }
 
+    /// The keys for `kdf`: cached (one derivation per process and KDF line), else the agent's
+    /// (when it holds this keyring's and they open the check), else from the passphrase.
+    private func keys(for kdf: KeyringFile.KDF) throws(AvaultError) -> UnlockedKeys {
+        if let cached = keys, cached.kdf == kdf { return cached }
+        let derived: UnlockedKeys
+        if unlocksWithAgent, let fromAgent = keysFromAgent(kdf) {
+            derived = fromAgent
+        } else {
+            derived = try Self.deriveKeys(try passphrase.read(), kdf, what: "the keyring \(directory)", origin: passphrase.origin)
+        }
+        keys = derived
+        return derived
+    }
+
     /// The sealing and authentication keys for `kdf`, after checking the passphrase against it.
     private static func deriveKeys(_ pass: SecretBytes, _ kdf: KeyringFile.KDF, what: String, origin: String) throws(AvaultError) -> UnlockedKeys {
         let master = try master(pass, kdf.salt, PasswordHash.Limits(opsLimit: kdf.opsLimit, memLimit: kdf.memLimit))
         let keys = try subkeys(master, kdf)
-        guard (try? XChaCha20Poly1305.open(kdf.check.ciphertext, key: keys.seal, nonce: kdf.check.nonce,
-                                           associatedData: KeyringFile.checkAssociatedData)) == KeyringFile.checkPlaintext else {
-            throw .wrongPassphrase(what: what, origin: origin)
-        }
+        guard opensCheck(keys) else { throw .wrongPassphrase(what: what, origin: origin) }
         return keys
     }
 
-    private static func subkeys(_ master: SecretBytes, _ kdf: KeyringFile.KDF) throws(AvaultError) -> UnlockedKeys {
+    /// Whether the sealing key opens the `kdf:` line's check: the key is this passphrase's.
+    static func opensCheck(_ keys: UnlockedKeys) -> Bool {
+        (try? XChaCha20Poly1305.open(keys.kdf.check.ciphertext, key: keys.seal, nonce: keys.kdf.check.nonce,
+                                     associatedData: KeyringFile.checkAssociatedData)) == KeyringFile.checkPlaintext
+    }
+
+    static func subkeys(_ master: SecretBytes, _ kdf: KeyringFile.KDF) throws(AvaultError) -> UnlockedKeys {
         do {
-            return UnlockedKeys(kdf: kdf,
+            return UnlockedKeys(kdf: kdf, master: master,
                                 seal: try KeyDerivation.subkey(length: XChaCha20Poly1305.keySize, id: sealSubkeyID, context: subkeyContext, master: master),
                                 mac: try KeyDerivation.subkey(length: KeyringFile.macSize, id: macSubkeyID, context: subkeyContext, master: master))
         } catch {
@@ -343,7 +371,7 @@ public final class Keyring {
                                                    associatedData: KeyringFile.checkAssociatedData)
             var kdf = placeholder
             kdf.check = KeyringFile.Sealed(nonce: nonce, ciphertext: check)
-            return UnlockedKeys(kdf: kdf, seal: keys.seal, mac: keys.mac)
+            return UnlockedKeys(kdf: kdf, master: master, seal: keys.seal, mac: keys.mac)
         } catch {
             throw .crypto(error)
         }
@@ -562,14 +590,7 @@ extension Keyring {
         guard let dir = try openDirectory(), let loaded = try load(dir) else { return nil }
         if let kdf = loaded.file.kdf {
             // Authenticate this read with the keys for its KDF line (derived once per process).
-            let keys: UnlockedKeys
-            if let cached = self.keys, cached.kdf == kdf {
-                keys = cached
-            } else {
-                keys = try Self.deriveKeys(try passphrase.read(), kdf, what: "the keyring \(directory)", origin: passphrase.origin)
-                self.keys = keys
-            }
-            try verify(loaded.file, loaded.authenticated, with: keys)
+            try verify(loaded.file, loaded.authenticated, with: try keys(for: kdf))
         }
         return loaded.file.vaultHeads.first { $0.vaultID == vaultID }.map { VaultHead(seq: $0.seq, hash: $0.hash) }
     }

@@ -46,6 +46,20 @@ public struct PassphraseSource: Sendable {
         return secret
     }
 
+    /// The environment variables avault reads passphrases from.
+    public static let environmentVariables = ["AVAULT_PASSPHRASE", "AVAULT_NEW_PASSPHRASE", "AVAULT_EXPORT_PASSPHRASE", "AVAULT_MINISIGN_PASSPHRASE"]
+
+    /// Wipes the values of ``environmentVariables`` where they are in this process's memory
+    /// (so that `/proc/PID/environ` no longer shows them) and removes them: for a process that
+    /// lives on after reading its passphrase, the agent.
+    public static func wipeEnvironment() {
+        for name in environmentVariables {
+            guard let value = getenv(name) else { continue }
+            SecretMemory.wipe(UnsafeMutableRawPointer(value), count: strlen(value))
+            unsetenv(name)
+        }
+    }
+
     /// Prompts on the controlling terminal with echo off.
     private static func prompt(_ text: String, unavailable: String) throws(AvaultError) -> SecretBytes {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)

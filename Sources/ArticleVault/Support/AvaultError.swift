@@ -121,6 +121,17 @@ public enum AvaultError: Error, Sendable {
     /// Different files of one import batch map to the same object ID (nothing was stored).
     case importCollision(id: String, files: [String])
 
+    // MARK: The agent
+
+    /// Neither `AVAULT_AGENT_SOCK` nor `XDG_RUNTIME_DIR` names a place for the agent's socket.
+    case agentSocketUnset
+    /// The agent's socket cannot be used or trusted: `reason`.
+    case agentUnusable(socket: String, reason: String)
+    /// An agent answers at the socket already.
+    case agentRunning(socket: String, pid: UInt32)
+    /// No agent answers at the socket.
+    case noAgent(socket: String)
+
     // MARK: Other
 
     /// A cryptographic library failure that is not the user's doing.
@@ -263,6 +274,14 @@ public enum AvaultError: Error, Sendable {
             return "'\(id)' has no version \(version)"
         case let .importCollision(id, files):
             return "\(files.count) files map to the ID '\(id)': \(files.joined(separator: ", ")); nothing was imported"
+        case .agentSocketUnset:
+            return "no place for the agent's socket: XDG_RUNTIME_DIR is not set"
+        case let .agentUnusable(socket, reason):
+            return "cannot use the agent socket \(socket): \(reason)"
+        case let .agentRunning(socket, pid):
+            return "an agent already runs at \(socket) (pid \(pid))"
+        case let .noAgent(socket):
+            return "no agent runs at \(socket)"
         case let .crypto(error):
             return "\(error)"
         case let .refused(message):

@@ -9,7 +9,7 @@ public enum VaultLog {
     public static let genesis = VaultFiles.genesisHash
 
     /// Hex BLAKE2b-256 of a line (without its newline).
-    public static func hash(_ line: some StringProtocol) -> String { Hex.encode(BLAKE2b.hash(Array(line.utf8), digestSize: 32)) }
+    public static func hash(_ line: some StringProtocol) -> String { Hex.encode(BLAKE2b.hash(TextLines.bytes(of: line), digestSize: 32)) }
 
     /// The message a head signature covers.
     public static func headMessage(vaultID: String, seq: Int, hash: String) -> [UInt8] {

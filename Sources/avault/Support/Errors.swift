@@ -25,11 +25,11 @@ extension AvaultError {
     /// The exit status: 1 when the data said no, 2 for everything else.
     var exitCode: Int32 {
         switch self {
-        case .decryptionFailed, .tampered, .rewriteCheckFailed: return Exit.no
+        case .decryptionFailed, .tampered, .rewriteCheckFailed, .noAgent: return Exit.no
         case .malformed(let format, _):
             switch format {
             case .invalidSecuredBlob, .invalidRecord, .invalidSignature: return Exit.no
-            case .invalidKeyFile, .invalidKeyring, .invalidMinisign, .invalidTrustStore, .invalidJSON, .invalidVault: return Exit.operational
+            case .invalidKeyFile, .invalidKeyring, .invalidMinisign, .invalidTrustStore, .invalidJSON, .invalidVault, .invalidAgentMessage: return Exit.operational
             }
         default:
             return Exit.operational
@@ -109,6 +109,14 @@ extension AvaultError {
         case let .noSuchObjectVersion(_, _, versions): return "versions: \(versions.map(String.init).joined(separator: ", "))"
         case .importCollision:
             return "give each record its own webUrl, import them separately, or pass --as-versions to store them as versions of one ID"
+        case .agentSocketUnset:
+            return "set AVAULT_AGENT_SOCK to a path in a directory only you can write, e.g. export AVAULT_AGENT_SOCK=\"$HOME/.avault-agent.sock\""
+        case .agentUnusable:
+            return "if it is not your agent's socket, remove it; 'avault agent start' makes a new one"
+        case .agentRunning:
+            return "stop it first with 'avault agent stop', or set AVAULT_AGENT_SOCK to another path"
+        case .noAgent:
+            return "start one with 'avault agent start'"
         default: return nil
         }
     }

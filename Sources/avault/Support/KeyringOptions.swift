@@ -20,7 +20,13 @@ struct KeyringOptions: ParsableArguments {
         PassphraseSource(file: passphraseFile, environmentVariable: "AVAULT_PASSPHRASE", label: "keyring passphrase")
     }
 
+    /// The keyring, unlocked with the agent's key when an agent holds it (else the passphrase).
     func open() throws(AvaultError) -> Keyring {
+        try Keyring(directory: directory, passphrase: passphraseSource, agent: AgentClient.fromEnvironment(report: Terminal.agentNotice))
+    }
+
+    /// The keyring, unlocked with the passphrase only.
+    func openWithoutAgent() throws(AvaultError) -> Keyring {
         try Keyring(directory: directory, passphrase: passphraseSource)
     }
 }

@@ -26,6 +26,14 @@ enum Terminal {
         writeStderr("avault: note: \(message)\n")
     }
 
+    /// What the agent client has to say: a note or a warning.
+    @Sendable static func agentNotice(_ notice: AgentClient.Notice) {
+        switch notice {
+        case .note(let text): note(text)
+        case .warning(let text): warning(text)
+        }
+    }
+
     static func writeStderr(_ text: String) {
         // Nothing to do if standard error itself fails: there is nowhere left to say so.
         _ = Array(text.utf8).withUnsafeBytes { writeAll(fd: 2, $0) }

@@ -71,7 +71,8 @@ struct Verify: ParsableCommand {
         policy.allowLegacySecured = allowLegacySecured
         policy.allowUnauthenticatedLegacy = allowUnauthenticatedLegacy
         if checkDecrypt, let key {
-            let ring = try Keyring(directory: ringDir, passphrase: PassphraseSource(file: passphraseFile, environmentVariable: "AVAULT_PASSPHRASE", label: "keyring passphrase"))
+            let ring = try Keyring(directory: ringDir, passphrase: PassphraseSource(file: passphraseFile, environmentVariable: "AVAULT_PASSPHRASE", label: "keyring passphrase"),
+                                   agent: AgentClient.fromEnvironment(report: Terminal.agentNotice))
             policy.decryptCheck = try SecuredDecryptChecker(keyring: ring, keyName: key)
             if allowUnauthenticatedLegacy { Terminal.warning(LegacyAuthorization.oracleWarning) }
         }

@@ -1,0 +1,448 @@
+import Foundation
+import Testing
+
+/// `avault agent` (issue 12, item 5): an agent holds a protected keyring's key, commands with
+/// no passphrase and no terminal use it, it answers only its own user, writes nothing, keeps
+/// no file open but its socket, and wipes its key and removes its socket when stopped, idle
+/// or signalled. Everything runs through real processes; nothing here measures speed.
+@Suite(.serialized) struct AgentCLITests {
+    /// A protected keyring with a vault holding one draft, in a fresh directory, with the
+    /// agent's socket there too. Every command runs in a session of its own (`setsid`, so no
+    /// terminal to prompt on) with an explicit environment: the variables in ``controlled``
+    /// that a test does not give are removed.
+    final class Fixture {
+        static let controlled = ["AVAULT_PASSPHRASE", "AVAULT_NEW_PASSPHRASE", "AVAULT_KEYRING", "AVAULT_VAULT",
+                                 "AVAULT_AGENT_SOCK", "XDG_RUNTIME_DIR", "AVAULT_TRUST_STORE"]
+        static let draft = "---\ntitle: a draft\n---\nthe body\n"
+
+        let dir: URL
+        let passphrase = "agent-pass-" + UUID().uuidString.prefix(8).lowercased()
+        var ring: String { path("ring") }
+        var vault: String { path("vault") }
+        var socket: String { path("agent.sock") }
+        private var processes: [Process] = []
+
+        init(vault makeVault: Bool = true) throws {
+            dir = try CLI.tempDirectory()
+            guard makeVault else { return }
+            try check(avault(["keys", "generate", "k", "--secret"], env: ["AVAULT_PASSPHRASE": passphrase]))
+            try check(avault(["vault", "init", "--key", "k"], env: ["AVAULT_PASSPHRASE": passphrase]))
+            try check(avault(["vault", "put", "draft", "-"], env: ["AVAULT_PASSPHRASE": passphrase], stdin: Data(Self.draft.utf8)))
+        }
+
+        deinit {
+            if FileManager.default.fileExists(atPath: socket) { _ = try? avault(["agent", "stop"]) }
+            for p in processes where p.isRunning { p.terminate(); p.waitUntilExit() }
+            try? FileManager.default.removeItem(at: dir)
+        }
+
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+        func check(_ r: CLI.Result, sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(r.code == 0, "\(r.err)", sourceLocation: sourceLocation)
+        }
+
+        /// The command line prefix that runs `avault` with the environment of `env` (defaults:
+        /// AVAULT_KEYRING, AVAULT_VAULT and AVAULT_AGENT_SOCK of this fixture, nothing else),
+        /// as `nobody` when `asNobody`; and the variables to set.
+        func commandLine(_ env: [String: String?], asNobody: Bool = false) -> (args: [String], set: [String: String]) {
+            var given: [String: String?] = ["AVAULT_KEYRING": ring, "AVAULT_VAULT": vault, "AVAULT_AGENT_SOCK": socket]
+            for (k, v) in env { given.updateValue(v, forKey: k) } // a nil value unsets
+            var set: [String: String] = [:], unset: [String] = []
+            for name in Self.controlled { if let value = given[name] ?? nil { set[name] = value } else { unset += ["-u", name] } }
+            let user = asNobody ? ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] : []
+            return (["-w"] + user + ["/usr/bin/env"] + unset + [CLI.avaultPath], set)
+        }
+
+        @discardableResult
+        func avault(_ args: [String], env: [String: String?] = [:], stdin: Data = Data(), asNobody: Bool = false) throws -> CLI.Result {
+            let line = commandLine(env, asNobody: asNobody)
+            return try CLI.run("/usr/bin/setsid", line.args + args, stdin: stdin, env: line.set)
+        }
+
+        /// `vault get draft` with no passphrase anywhere.
+        func getWithoutPassphrase(env: [String: String?] = [:]) throws -> CLI.Result {
+            try avault(["vault", "get", "draft"], env: env)
+        }
+
+        /// A foreground agent (`agent start --foreground ARGS`), its standard output and error
+        /// going to files; returned once `ready` says so (by default: `agent status` answers).
+        func startForeground(_ args: [String] = [], env: [String: String?] = [:], asNobody: Bool = false,
+                             ready: ((Agent) -> Bool)? = nil) throws -> Agent {
+            var given: [String: String?] = ["AVAULT_PASSPHRASE": passphrase]
+            for (k, v) in env { given.updateValue(v, forKey: k) }
+            let line = commandLine(given, asNobody: asNobody)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+            process.arguments = line.args + ["agent", "start", "--foreground"] + args
+            var environment = ProcessInfo.processInfo.environment
+            for (k, v) in line.set { environment[k] = v }
+            process.environment = environment
+            let n = processes.count
+            let out = dir.appendingPathComponent("agent\(n).out"), err = dir.appendingPathComponent("agent\(n).err")
+            FileManager.default.createFile(atPath: out.path, contents: nil)
+            FileManager.default.createFile(atPath: err.path, contents: nil)
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = try FileHandle(forWritingTo: out)
+            process.standardError = try FileHandle(forWritingTo: err)
+            try process.run()
+            processes.append(process)
+            let agent = Agent(process: process, out: out, err: err)
+            let isReady = ready ?? { [self] _ in (try? avault(["agent", "status"]).code) == 0 }
+            let started = Self.waitFor { !process.isRunning || isReady(agent) }
+            #expect(started && process.isRunning, "the agent did not start: \(agent.err)")
+            return agent
+        }
+
+        /// Polls `condition` every 20 ms for up to a minute (a bound for a loaded machine, not a
+        /// speed requirement); whether it held.
+        static func waitFor(_ condition: () -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                if condition() { return true }
+                usleep(20_000)
+            }
+            return condition()
+        }
+    }
+
+    /// A foreground agent process and what it printed.
+    struct Agent {
+        let process: Process
+        let out: URL
+        let errFile: URL
+        init(process: Process, out: URL, err: URL) { self.process = process; self.out = out; self.errFile = err }
+        var stdout: String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
+        var err: String { (try? String(contentsOf: errFile, encoding: .utf8)) ?? "" }
+        /// The agent's pid: `setsid -w` runs it in its own process, or in a child when it had
+        /// to fork to leave its process group.
+        var pid: Int32? {
+            let me = process.processIdentifier
+            let children = (try? String(contentsOfFile: "/proc/\(me)/task/\(me)/children", encoding: .utf8)) ?? ""
+            return children.split(separator: " ").first.flatMap { Int32($0) } ?? (process.isRunning ? me : nil)
+        }
+        func waitForExit() -> Bool {
+            let exited = Fixture.waitFor { !process.isRunning }
+            if exited { process.waitUntilExit() }
+            return exited
+        }
+    }
+
+    /// A process has ended (gone, or a zombie nobody reaped).
+    static func ended(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+        return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+    }
+
+    static func mode(_ path: String) -> (type: mode_t, permissions: mode_t, uid: uid_t)? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        return (st.st_mode & S_IFMT, st.st_mode & 0o7777, st.st_uid)
+    }
+
+    static var isRootWithSetpriv: Bool { geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") }
+
+    // MARK: Using the agent
+
+    @Test func commandsWithoutAPassphraseUseTheAgentUntilItIsStopped() throws {
+        let f = try Fixture()
+        let without = try f.getWithoutPassphrase()
+        #expect(without.code == 2 && without.err.contains("no keyring passphrase"), "\(without.err)")
+
+        let agent = try f.startForeground(["--timeout", "10m"])
+        #expect(agent.stdout == "AVAULT_AGENT_SOCK=\(f.socket); export AVAULT_AGENT_SOCK;\n")
+        let socket = try #require(Self.mode(f.socket))
+        #expect(socket.type == S_IFSOCK && socket.permissions == 0o600 && socket.uid == geteuid())
+
+        let get = try f.getWithoutPassphrase()
+        #expect(get.code == 0 && get.out == Fixture.draft && get.err.isEmpty, "\(get.err)")
+        let put = try f.avault(["vault", "put", "second", "-"], stdin: Data("two\n".utf8))
+        #expect(put.code == 0, "\(put.err)")
+        #expect(try f.avault(["keys", "list", "--verify"]).code == 0)
+        #expect(try f.avault(["vault", "get", "second"]).out == "two\n")
+        // AVAULT_AGENT_SOCK set and empty: no agent.
+        #expect(try f.getWithoutPassphrase(env: ["AVAULT_AGENT_SOCK": ""]).code == 2)
+
+        let status = try f.avault(["agent", "status", "--json"])
+        #expect(status.code == 0, "\(status.err)")
+        let object = try #require(try JSONSerialization.jsonObject(with: status.stdout) as? [String: Any])
+        let realRing = URL(fileURLWithPath: f.ring).resolvingSymlinksInPath().path
+        #expect(object["schemaVersion"] as? Int == 2 && object["running"] as? Bool == true)
+        #expect(object["keyring"] as? String == realRing && object["socket"] as? String == f.socket)
+        #expect((object["pid"] as? Int).map(Int32.init) == agent.pid && object["idleTimeout"] as? Int == 600)
+
+        let stop = try f.avault(["agent", "stop"])
+        #expect(stop.code == 0 && stop.out.contains("key wiped, socket removed"), "\(stop.err)")
+        // When stop returns, the socket is gone (the agent removes it before it answers).
+        #expect(Self.mode(f.socket) == nil)
+        #expect(agent.waitForExit())
+        #expect(agent.process.terminationStatus == 0)
+        #expect(agent.err.contains("stopped by pid") && agent.err.contains("key wiped, socket removed"), "\(agent.err)")
+        #expect(try f.getWithoutPassphrase().code == 2)
+        let none = try f.avault(["agent", "status"])
+        #expect(none.code == 1 && none.err.contains("no agent runs at \(f.socket)"), "\(none.err)")
+        #expect(try f.avault(["agent", "stop"]).code == 1)
+        // Nothing the tests handed over was printed.
+        #expect(!(agent.stdout + agent.err + status.out + stop.out).contains(f.passphrase))
+    }
+
+    @Test func anotherKeyringsCommandsAreNotServedAndFallBackQuietly() throws {
+        let f = try Fixture()
+        let other = f.path("other-ring")
+        #expect(try f.avault(["keys", "generate", "o", "--secret", "--keyring", other], env: ["AVAULT_PASSPHRASE": "other pass"]).code == 0)
+        _ = try f.startForeground()
+        let refused = try f.avault(["keys", "list", "--verify", "--keyring", other])
+        #expect(refused.code == 2 && refused.err.contains("no keyring passphrase"), "\(refused.err)")
+        let withPassphrase = try f.avault(["keys", "list", "--verify", "--keyring", other], env: ["AVAULT_PASSPHRASE": "other pass"])
+        #expect(withPassphrase.code == 0 && withPassphrase.err.isEmpty, "\(withPassphrase.err)")
+        // The agent's own keyring, named through a symbolic link, is the same keyring.
+        try FileManager.default.createSymbolicLink(atPath: f.path("ring-link"), withDestinationPath: f.ring)
+        #expect(try f.avault(["vault", "get", "draft", "--keyring", f.path("ring-link")]).out == Fixture.draft)
+        #expect(try f.avault(["agent", "stop"]).code == 0)
+    }
+
+    @Test func anIdleAgentWipesItsKeyRemovesItsSocketAndExits() throws {
+        let f = try Fixture()
+        let agent = try f.startForeground(["--timeout", "2s"])
+        #expect(agent.waitForExit(), "the agent did not end after its idle timeout")
+        #expect(agent.process.terminationStatus == 0)
+        #expect(Self.mode(f.socket) == nil)
+        #expect(agent.err.contains("no request for 2s: key wiped, socket removed"), "\(agent.err)")
+        #expect(try f.getWithoutPassphrase().code == 2)
+        for bad in ["0s", "25h", "15x", "-1m", "1.5h", "m"] {
+            let r = try f.avault(["agent", "start", "--timeout=" + bad], env: ["AVAULT_PASSPHRASE": f.passphrase])
+            #expect(r.code == 2 && r.err.contains("invalid idle timeout"), "\(bad): \(r.err)")
+        }
+    }
+
+    @Test func sigtermEndsTheAgentLikeStop() throws {
+        let f = try Fixture()
+        let agent = try f.startForeground()
+        let pid = try #require(agent.pid)
+        kill(pid, SIGTERM)
+        #expect(agent.waitForExit())
+        #expect(Self.mode(f.socket) == nil)
+        #expect(agent.err.contains("signal 15: key wiped, socket removed"), "\(agent.err)")
+    }
+
+    /// `agent start` without --foreground: a process in a session of its own, holding only
+    /// /dev/null, its socket and its signal pipe, with an empty environment and its key locked
+    /// in RAM.
+    @Test func theBackgroundAgentHoldsNothingButItsSocket() throws {
+        let f = try Fixture()
+        let start = try f.avault(["agent", "start", "--timeout", "5m"], env: ["AVAULT_PASSPHRASE": f.passphrase])
+        #expect(start.code == 0, "\(start.err)")
+        let lines = start.out.split(separator: "\n")
+        #expect(lines.first == "AVAULT_AGENT_SOCK=\(f.socket); export AVAULT_AGENT_SOCK;")
+        let pid = try #require(lines.last.flatMap { Int32($0.split(separator: " ").last?.dropLast() ?? "") }, "\(start.out)")
+        defer { if !Self.ended(pid) { kill(pid, SIGTERM) } }
+
+        #expect(try f.getWithoutPassphrase().out == Fixture.draft)
+        let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
+        for fd in fds {
+            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)")) ?? "?"
+            #expect(target == "/dev/null" || target.hasPrefix("socket:[") || target.hasPrefix("pipe:["), "fd \(fd) -> \(target)")
+        }
+        #expect(fds.count <= 6, "\(fds)")
+        let environ = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))
+        #expect(!String(decoding: environ, as: UTF8.self).contains("PASSPHRASE"))
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let locked = status.split(separator: "\n").first { $0.hasPrefix("VmLck:") }.map { $0.split(separator: " ")[1] }
+        #expect(locked.flatMap { Int($0) }.map { $0 > 0 } == true, "\(locked ?? "no VmLck")")
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+        #expect(fields.count > 3 && fields[3] == "\(pid)", "not the leader of its own session: \(stat)")
+
+        let again = try f.avault(["agent", "start"], env: ["AVAULT_PASSPHRASE": f.passphrase])
+        #expect(again.code == 2 && again.err.contains("an agent already runs at \(f.socket) (pid \(pid))"), "\(again.err)")
+        #expect(try f.avault(["agent", "stop"]).code == 0)
+        #expect(Fixture.waitFor { Self.ended(pid) })
+        #expect(Self.mode(f.socket) == nil)
+    }
+
+    @Test func theDefaultSocketIsInAPrivateDirectoryOfXDGRuntimeDir() throws {
+        let f = try Fixture()
+        let runtime = f.path("run")
+        try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        let env: [String: String?] = ["AVAULT_AGENT_SOCK": nil, "XDG_RUNTIME_DIR": runtime]
+        let startEnv: [String: String?] = ["AVAULT_AGENT_SOCK": nil, "XDG_RUNTIME_DIR": runtime, "AVAULT_PASSPHRASE": f.passphrase]
+        let start = try f.avault(["agent", "start"], env: startEnv)
+        #expect(start.code == 0 && start.out.hasPrefix("AVAULT_AGENT_SOCK=\(runtime)/avault/agent.sock;"), "\(start.err)")
+        #expect(Self.mode(runtime + "/avault")?.permissions == 0o700)
+        #expect(Self.mode(runtime + "/avault/agent.sock")?.permissions == 0o600)
+        #expect(try f.getWithoutPassphrase(env: env).out == Fixture.draft)
+        #expect(try f.avault(["agent", "stop"], env: env).code == 0)
+
+        // Neither variable: the agent commands say how to name a socket; other commands go on.
+        let unset: [String: String?] = ["AVAULT_AGENT_SOCK": nil, "XDG_RUNTIME_DIR": nil, "AVAULT_PASSPHRASE": f.passphrase]
+        let nowhere = try f.avault(["agent", "start"], env: unset)
+        #expect(nowhere.code == 2 && nowhere.err.contains("XDG_RUNTIME_DIR is not set") && nowhere.err.contains("AVAULT_AGENT_SOCK"), "\(nowhere.err)")
+        #expect(try f.avault(["vault", "get", "draft"], env: unset).code == 0)
+    }
+
+    @Test func startChecksThePassphraseAndTheKeyringFirst() throws {
+        let f = try Fixture()
+        let wrong = try f.avault(["agent", "start"], env: ["AVAULT_PASSPHRASE": "not the passphrase"])
+        #expect(wrong.code == 2 && wrong.err.contains("wrong passphrase"), "\(wrong.err)")
+        let none = try f.avault(["agent", "start"])
+        #expect(none.code == 2 && none.err.contains("no keyring passphrase"), "\(none.err)")
+        #expect(Self.mode(f.socket) == nil)
+        let plain = f.path("plain-ring")
+        #expect(try f.avault(["keys", "generate", "p", "--secret", "--unprotected", "--keyring", plain]).code == 0)
+        let unprotected = try f.avault(["agent", "start", "--keyring", plain])
+        #expect(unprotected.code == 2 && unprotected.err.contains("has no passphrase"), "\(unprotected.err)")
+        #expect(Self.mode(f.socket) == nil)
+    }
+
+    // MARK: A new passphrase
+
+    @Test func passwdAsksForTheCurrentPassphraseAndGivesTheAgentTheNewKey() throws {
+        let f = try Fixture()
+        _ = try f.startForeground()
+        let noOld = try f.avault(["keys", "passwd"], env: ["AVAULT_NEW_PASSPHRASE": "a new passphrase"])
+        #expect(noOld.code == 2 && noOld.err.contains("no keyring passphrase"), "\(noOld.err)")
+        let passwd = try f.avault(["keys", "passwd"], env: ["AVAULT_PASSPHRASE": f.passphrase, "AVAULT_NEW_PASSPHRASE": "a new passphrase"])
+        #expect(passwd.code == 0 && passwd.err.contains("now holds the key of the new passphrase"), "\(passwd.err)")
+        #expect(try f.getWithoutPassphrase().out == Fixture.draft)
+        #expect(try f.avault(["vault", "get", "draft"], env: ["AVAULT_PASSPHRASE": "a new passphrase", "AVAULT_AGENT_SOCK": ""]).code == 0)
+
+        // A passphrase changed while no agent ran: an agent started before holds a stale key.
+        let stale = try f.avault(["keys", "passwd"], env: ["AVAULT_AGENT_SOCK": "", "AVAULT_PASSPHRASE": "a new passphrase",
+                                                           "AVAULT_NEW_PASSPHRASE": "a third passphrase"])
+        #expect(stale.code == 0, "\(stale.err)")
+        let get = try f.getWithoutPassphrase()
+        #expect(get.code == 2 && get.err.contains("holds the key of an earlier passphrase"), "\(get.err)")
+        #expect(try f.avault(["vault", "get", "draft"], env: ["AVAULT_PASSPHRASE": "a third passphrase"]).out == Fixture.draft)
+        #expect(try f.avault(["agent", "stop"]).code == 0)
+    }
+
+    // MARK: Sockets the client does not trust
+
+    @Test func aSocketOthersCanReachOrALinkIsNotUsed() throws {
+        let f = try Fixture()
+        _ = try f.startForeground()
+        chmod(f.socket, 0o666)
+        let open = try f.getWithoutPassphrase()
+        #expect(open.code == 2 && open.err.contains("warning: not using the agent at \(f.socket): group or others may connect to it (mode 666)"), "\(open.err)")
+        let fallback = try f.avault(["vault", "get", "draft"], env: ["AVAULT_PASSPHRASE": f.passphrase])
+        #expect(fallback.code == 0 && fallback.err.contains("warning: not using the agent"))
+        #expect(try f.avault(["agent", "status"]).code == 2)
+        chmod(f.socket, 0o600)
+
+        let link = f.path("link.sock")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: f.socket)
+        let linked = try f.getWithoutPassphrase(env: ["AVAULT_AGENT_SOCK": link])
+        #expect(linked.code == 2 && linked.err.contains("it is a symbolic link"), "\(linked.err)")
+
+        let relative = try f.getWithoutPassphrase(env: ["AVAULT_AGENT_SOCK": "agent.sock"])
+        #expect(relative.code == 2 && relative.err.contains("not an absolute path"), "\(relative.err)")
+        #expect(try f.getWithoutPassphrase().out == Fixture.draft)
+        #expect(try f.avault(["agent", "stop"]).code == 0)
+    }
+
+    @Test func aFileOrALeftOverSocketInThePlaceOfTheAgent() throws {
+        let f = try Fixture()
+        try CLI.write("not a socket\n", to: URL(fileURLWithPath: f.socket))
+        let file = try f.getWithoutPassphrase()
+        #expect(file.code == 2 && file.err.contains("it is a regular file, not a socket"), "\(file.err)")
+        let start = try f.avault(["agent", "start"], env: ["AVAULT_PASSPHRASE": f.passphrase])
+        #expect(start.code == 2 && start.err.contains("avault does not replace it"), "\(start.err)")
+        #expect(try String(contentsOfFile: f.socket, encoding: .utf8) == "not a socket\n")
+        try FileManager.default.removeItem(atPath: f.socket)
+
+        // A socket nobody listens on (an agent killed with SIGKILL leaves one).
+        let left = try CLI.run("python3", ["-c", "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.close()", f.socket])
+        #expect(left.code == 0, "\(left.err)")
+        chmod(f.socket, 0o600)
+        let stale = try f.getWithoutPassphrase()
+        #expect(stale.code == 2 && stale.err.contains("note: no agent answers at \(f.socket)"), "\(stale.err)")
+        let quiet = try f.avault(["vault", "get", "draft"], env: ["AVAULT_PASSPHRASE": f.passphrase])
+        #expect(quiet.code == 0)
+        let restart = try f.avault(["agent", "start"], env: ["AVAULT_PASSPHRASE": f.passphrase])
+        #expect(restart.code == 0, "\(restart.err)")
+        #expect(try f.getWithoutPassphrase().out == Fixture.draft)
+        #expect(try f.avault(["agent", "stop"]).code == 0)
+    }
+
+    /// The agent answers only its own uid (`SO_PEERCRED`), and a client trusts only a socket of
+    /// its own uid. A test cannot pose as another uid without root: as root, the agent runs as
+    /// `nobody` (setpriv) and root is the stranger — root may connect to any socket, so the
+    /// agent's own check is what refuses it.
+    @Test(.enabled(if: AgentCLITests.isRootWithSetpriv, "needs root and setpriv to run the agent as another user"))
+    func onlyTheAgentsOwnUserIsAnswered() throws {
+        let f = try Fixture(vault: false)
+        _ = try CLI.run("/usr/bin/chown", ["nobody", f.dir.path])
+        let created = try f.avault(["keys", "generate", "k", "--secret"], env: ["AVAULT_PASSPHRASE": f.passphrase], asNobody: true)
+        #expect(created.code == 0, "\(created.err)")
+        let agent = try f.startForeground(asNobody: true) { $0.err.contains("holds the key") }
+
+        // The client refuses a socket that is not its user's before connecting.
+        let client = try f.avault(["agent", "status"])
+        #expect(client.code == 2 && client.err.contains("it belongs to uid 65534, not to uid 0"), "\(client.err)")
+        // Connecting anyway (root may): the agent closes the connection without an answer.
+        let raw = try CLI.run("python3", ["-c", """
+            import socket, struct, sys
+            s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(20)
+            body = b"AVAG\\x01\\x02"
+            try:
+                s.sendall(struct.pack(">I", len(body)) + body)
+            except OSError:
+                pass
+            try:
+                print(len(s.recv(100)))
+            except OSError:
+                print(0)
+            """, f.socket])
+        #expect(raw.code == 0 && raw.out == "0\n", "\(raw.out) \(raw.err)")
+        #expect(Fixture.waitFor { agent.err.contains("refused a connection from uid 0") }, "\(agent.err)")
+        // Its own user is answered.
+        let own = try f.avault(["agent", "status"], asNobody: true)
+        #expect(own.code == 0, "\(own.err)")
+        #expect(try f.avault(["agent", "stop"], asNobody: true).code == 0)
+        #expect(agent.waitForExit())
+    }
+
+    /// Traced from start to stop: the agent opens files for reading only (its libraries, the
+    /// keyring before it serves), writes only to standard output and error, and removes
+    /// nothing but its socket.
+    @Test(.disabled(if: CLI.sanitized, "traces system calls"),
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/strace"), "needs strace"))
+    func theAgentWritesNothingToDisk() throws {
+        let f = try Fixture()
+        let trace = f.path("agent.trace")
+        let line = f.commandLine(["AVAULT_PASSPHRASE": f.passphrase])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/strace")
+        process.arguments = ["-f", "-qq", "-o", trace, "-e", "signal=none", "-e",
+                             "trace=openat,open,creat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,unlink,unlinkat,mkdir,mkdirat,truncate,ftruncate,write,pwrite64,writev",
+                             "/usr/bin/setsid"] + line.args + ["agent", "start", "--foreground"]
+        var environment = ProcessInfo.processInfo.environment
+        for (k, v) in line.set { environment[k] = v }
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        #expect(Fixture.waitFor { (try? f.avault(["agent", "status"]).code) == 0 })
+        #expect(try f.getWithoutPassphrase().out == Fixture.draft)
+        #expect(try f.avault(["agent", "stop"]).code == 0)
+        #expect(Fixture.waitFor { !process.isRunning })
+
+        let calls = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").map(String.init)
+        let agentCalls = calls.filter { !$0.contains("execve") }
+        #expect(agentCalls.contains { $0.contains("unlink(\"\(f.socket)\")") || $0.contains("unlinkat(AT_FDCWD, \"\(f.socket)\"") }, "the socket was not removed")
+        for call in agentCalls where !call.contains(" resumed>") {
+            let syscall = call.split(separator: " ", maxSplits: 1).last.map(String.init) ?? call
+            if syscall.hasPrefix("openat(") || syscall.hasPrefix("open(") {
+                #expect(!syscall.contains("O_WRONLY") && !syscall.contains("O_RDWR") && !syscall.contains("O_CREAT"), "\(call)")
+            } else if syscall.hasPrefix("write(") || syscall.hasPrefix("writev(") || syscall.hasPrefix("pwrite64(") {
+                #expect(syscall.hasPrefix("write(1,") || syscall.hasPrefix("write(2,"), "\(call)")
+            } else if syscall.hasPrefix("unlink") {
+                #expect(syscall.contains("\"\(f.socket)\""), "\(call)")
+            } else {
+                Issue.record("unexpected: \(call)")
+            }
+        }
+    }
+}
