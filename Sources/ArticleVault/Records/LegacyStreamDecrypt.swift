@@ -282,23 +282,3 @@ private final class LegacyStreamRun: @unchecked Sendable {
         }
     }
 }
-
-/// POSIX threads for ``LegacyStreamRun``: its workers must run at once (each waits for the
-/// caller, which waits for the other), which a bounded thread pool does not promise.
-enum Threads {
-    private final class Body { let run: @Sendable () -> Void; init(_ run: @escaping @Sendable () -> Void) { self.run = run } }
-
-    static func start(_ body: @escaping @Sendable () -> Void) -> pthread_t {
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(Body(body)).toOpaque()
-        let rc = pthread_create(&thread, nil, { context in
-            let body = Unmanaged<Body>.fromOpaque(context!).takeRetainedValue()
-            body.run()
-            return nil
-        }, context)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
-        return thread
-    }
-
-    static func join(_ thread: pthread_t) { pthread_join(thread, nil) }
-}

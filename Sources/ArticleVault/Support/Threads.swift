@@ -60,6 +60,21 @@ enum Threads {
         }
         return true
     }
+
+    /// Starts a joinable thread running `body`, for workers that must all run at once (each
+    /// may wait for another), which a bounded thread pool does not promise.
+    static func start(_ body: @escaping @Sendable () -> Void) -> pthread_t {
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(Start(body)).toOpaque()
+        let rc = pthread_create(&thread, nil, { context in
+            Unmanaged<Start>.fromOpaque(context!).takeRetainedValue().body()
+            return nil
+        }, context)
+        precondition(rc == 0, "pthread_create failed: \(rc)")
+        return thread
+    }
+
+    static func join(_ thread: pthread_t) { pthread_join(thread, nil) }
 }
 
 /// One thread that runs jobs in the order they are handed over, and says when a job is done.

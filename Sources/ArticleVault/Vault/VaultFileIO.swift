@@ -41,9 +41,6 @@ public final class OutputFile {
         writeback.reset()
     }
 
-    /// Appends `bytes`.
-    public func write(_ bytes: UnsafeRawBufferPointer) throws(AvaultError) { try FileSystem.writeAll(fd: fd, bytes, name: path) }
-
     /// Syncs the file, renames it into place and syncs its directory. Unless `overwrite`, an
     /// existing file at `path` is left as it is and ``AvaultError/fileExists(path:)`` thrown.
     public func commit(overwrite: Bool = true) throws(AvaultError) {

@@ -148,7 +148,7 @@ final class TerminalText {
 
     /// Writes `piece` (after what was held back) to standard output, unless it is binary: then
     /// nothing more is written and false returned.
-    func show(_ piece: UnsafeRawBufferPointer) -> Bool {
+    func show(_ piece: UnsafeRawBufferPointer) throws(AvaultError) -> Bool {
         var start = 0
         if let lead = pending.first {
             // Complete the sequence held back, and check and write it alone.
@@ -156,14 +156,14 @@ final class TerminalText {
             pending += piece[0..<start]
             if pending.count < Self.sequenceLength(lead) { return true }
             guard !Terminal.isBinary(pending) else { refusedBinary = true; return false }
-            Terminal.writeStdout(pending)
+            try Terminal.writeStdout(pending)
             Self.clear(&pending)
         }
         let rest = UnsafeRawBufferPointer(rebasing: piece[start...])
         let cut = Self.completeLength(rest)
         let body = UnsafeRawBufferPointer(rebasing: rest[..<cut])
         guard !Terminal.isBinary(body) else { refusedBinary = true; return false }
-        Terminal.writeStdout(body)
+        try Terminal.writeStdout(body)
         pending = Array(rest[cut...])
         return true
     }

@@ -36,11 +36,11 @@ struct AgentStart: ParsableCommand {
         let line = "\(AgentClient.socketVariable)=\(shellQuoted(socket)); export \(AgentClient.socketVariable);\n"
         if !foreground {
             let pid = try startInBackground(socket: socket, idleTimeout: seconds)
-            Terminal.writeStdout(line + "echo avault agent pid \(pid);\n")
+            try Terminal.writeStdout(line + "echo avault agent pid \(pid);\n")
             return
         }
         let server = try makeServer(socket: socket, idleTimeout: seconds)
-        Terminal.writeStdout(line)
+        try Terminal.writeStdout(line)
         Terminal.writeStderr("avault agent: pid \(getpid()) holds the key of the keyring \(server.keyring) at \(socket); "
                              + "idle timeout \(AgentServer.formatDuration(seconds))\n")
         try finish(server.run())

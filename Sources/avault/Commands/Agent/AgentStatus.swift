@@ -19,7 +19,7 @@ struct AgentStatusCommand: ParsableCommand {
         let socket = try AgentClient.socketForAgentCommands()
         let status = try AgentClient(socket: socket, report: Terminal.agentNotice).status()
         if json {
-            JSONOutput.print([("running", .bool(status != nil)), ("socket", .string(socket)),
+            try JSONOutput.print([("running", .bool(status != nil)), ("socket", .string(socket)),
                               ("pid", status.map { .number(Double($0.pid)) } ?? .null),
                               ("keyring", JSONOutput.string(status?.keyring)),
                               ("idleTimeout", status.map { .number(Double($0.idleTimeout)) } ?? .null),
@@ -28,7 +28,7 @@ struct AgentStatusCommand: ParsableCommand {
             return
         }
         guard let status else { throw AvaultError.noAgent(socket: socket) }
-        Terminal.writeStdout("agent pid \(status.pid) at \(socket) holds the key of the keyring \(status.keyring); "
+        try Terminal.writeStdout("agent pid \(status.pid) at \(socket) holds the key of the keyring \(status.keyring); "
                              + "idle timeout \(AgentServer.formatDuration(status.idleTimeout)), "
                              + "ends in \(AgentServer.formatDuration(status.remaining)) without a request\n")
     }

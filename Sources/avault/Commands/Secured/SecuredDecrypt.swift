@@ -108,8 +108,8 @@ struct SecuredDecrypt: ParsableCommand {
         let terminal = output == nil && Terminal.stdoutIsTerminal ? TerminalText() : nil
         do {
             try SecuredField.decrypt(stream, using: source, legacy: granted) { (piece: UnsafeRawBufferPointer) throws(AvaultError) in
-                guard let terminal else { return Terminal.writeStdout(piece) }
-                guard terminal.show(piece) else { throw .refused("binary output to a terminal") }
+                guard let terminal else { return try Terminal.writeStdout(piece) }
+                guard try terminal.show(piece) else { throw .refused("binary output to a terminal") }
             }
         } catch {
             if terminal?.refusedBinary == true { throw Terminal.binaryToTerminal }
