@@ -433,7 +433,8 @@ import Testing
         let agentCalls = calls.filter { !$0.contains("execve") }
         #expect(agentCalls.contains { $0.contains("unlink(\"\(f.socket)\")") || $0.contains("unlinkat(AT_FDCWD, \"\(f.socket)\"") }, "the socket was not removed")
         for call in agentCalls where !call.contains(" resumed>") {
-            let syscall = call.split(separator: " ", maxSplits: 1).last.map(String.init) ?? call
+            // "PID  call(...)": strace pads the pid, so skip every space after it.
+            let syscall = call.split(separator: " ", maxSplits: 1).last.map { String($0.drop { $0 == " " }) } ?? call
             if syscall.hasPrefix("openat(") || syscall.hasPrefix("open(") {
                 #expect(!syscall.contains("O_WRONLY") && !syscall.contains("O_RDWR") && !syscall.contains("O_CREAT"), "\(call)")
             } else if syscall.hasPrefix("write(") || syscall.hasPrefix("writev(") || syscall.hasPrefix("pwrite64(") {
