@@ -75,7 +75,7 @@ final class EnvelopeBuffers {
     /// Waits until every digest job is done (before a digest is read, or a block reused).
     func drain() {
         worker?.drain()
-        tickets = [Int](repeating: 0, count: Self.sealedBlocks)
+        for i in tickets.indices { tickets[i] = 0 }
     }
 }
 
@@ -183,7 +183,8 @@ final class EnvelopeWriter {
         size += piece.count
     }
 
-    /// Writes the sealed block and hands it to the digest; the other block is filled next.
+    /// Writes the sealed block and hands it to the digest; the next block is filled next, once
+    /// the digest is done with it.
     private func emit(background: Bool) throws(AvaultError) {
         try sink.write(UnsafeRawBufferPointer(start: buffers.sealed[current].baseAddress, count: filled))
         buffers.hash(current, count: filled, into: digest, background: background)
@@ -272,7 +273,7 @@ extension Vault {
         return size
     }
 
-    /// Reads the envelope `file` through `source` and feeds it to a new digest; its hex.
+    /// Reads an envelope through `source` to its end and returns the hex of its digest.
     func digest(of source: EnvelopeSource, buffers: EnvelopeBuffers) throws(AvaultError) -> String {
         let digest = EnvelopeDigest()
         buffers.drain()
