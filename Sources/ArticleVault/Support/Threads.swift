@@ -77,19 +77,28 @@ enum Threads {
     static func join(_ thread: pthread_t) { pthread_join(thread, nil) }
 }
 
-/// One thread that runs jobs in the order they are handed over, and says when a job is done.
-/// Started on the first job; it ends when the worker is released (after its last job).
-final class SerialWorker: @unchecked Sendable {
+/// One thread that hands jobs to `handler` in the order they are submitted, and says when a
+/// job is done. Started on the first job; it ends at ``close()``. A job is a value (no closure
+/// to allocate), queued in room reserved up front: submitting allocates nothing.
+final class SerialWorker<Job>: @unchecked Sendable {
     private let monitor = Monitor()
-    private var jobs: [@Sendable () -> Void] = []
+    private let handler: (Job) -> Void
+    private var jobs: [Job] = []
     private var submitted = 0
     private var completed = 0
     private var running = false
     private var closing = false
 
+    /// `handler` runs on the worker's thread, one job at a time; room is reserved for
+    /// `capacity` jobs waiting at once.
+    init(capacity: Int, handler: @escaping (Job) -> Void) {
+        self.handler = handler
+        jobs.reserveCapacity(capacity)
+    }
+
     /// Hands `job` over; returns its ticket, for ``wait(for:)``. When no thread can be
     /// started, the job runs at once.
-    func submit(_ job: @escaping @Sendable () -> Void) -> Int {
+    func submit(_ job: Job) -> Int {
         let (ticket, start) = monitor.locked { () -> (Int, Bool) in
             jobs.append(job)
             submitted += 1
@@ -108,7 +117,7 @@ final class SerialWorker: @unchecked Sendable {
 
     private func drainHere() {
         while let job = monitor.locked({ jobs.isEmpty ? nil : jobs.removeFirst() }) {
-            job()
+            handler(job)
             monitor.locked {
                 completed += 1
                 monitor.broadcast()
@@ -118,7 +127,7 @@ final class SerialWorker: @unchecked Sendable {
 
     private func run() {
         while true {
-            let job = monitor.locked { () -> (@Sendable () -> Void)? in
+            let job = monitor.locked { () -> Job? in
                 while jobs.isEmpty && !closing { monitor.wait() }
                 if jobs.isEmpty {
                     running = false
@@ -128,7 +137,7 @@ final class SerialWorker: @unchecked Sendable {
                 return jobs.removeFirst()
             }
             guard let job else { return }
-            job()
+            handler(job)
             monitor.locked {
                 completed += 1
                 monitor.broadcast()

@@ -33,7 +33,7 @@ final class EnvelopeBuffers {
     let probe: UnsafeMutableRawBufferPointer
     /// The digest job of each sealed block still to wait for (0: none).
     private var tickets = [Int](repeating: 0, count: sealedBlocks)
-    private var worker: SerialWorker?
+    private var worker: SerialWorker<DigestJob>?
 
     init() {
         plain = .allocate(byteCount: (Self.blockChunks + 1) * VaultFiles.chunkSize, alignment: 64)
@@ -61,9 +61,9 @@ final class EnvelopeBuffers {
             digest.update(bytes.raw)
             return
         }
-        let worker = self.worker ?? SerialWorker()
+        let worker = self.worker ?? SerialWorker<DigestJob>(capacity: Self.sealedBlocks) { $0.digest.update($0.bytes.raw) }
         self.worker = worker
-        tickets[i] = worker.submit { digest.update(bytes.raw) }
+        tickets[i] = worker.submit(DigestJob(digest: digest, bytes: bytes))
     }
 
     /// Waits until sealed block `i` may be written again.
@@ -75,15 +75,21 @@ final class EnvelopeBuffers {
     /// Waits until every digest job is done (before a digest is read, or a block reused).
     func drain() {
         worker?.drain()
-        tickets = [Int](repeating: 0, count: Self.sealedBlocks)
+        for i in tickets.indices { tickets[i] = 0 }
     }
 }
 
 /// Bytes handed to the digest thread, which only reads them while their owner waits for it
 /// before writing them again (``EnvelopeBuffers/reclaim(_:)``).
-private struct ReadOnlyBytes: @unchecked Sendable {
+struct ReadOnlyBytes: @unchecked Sendable {
     let raw: UnsafeRawBufferPointer
     init(_ raw: UnsafeRawBufferPointer) { self.raw = raw }
+}
+
+/// A sealed block to feed to a digest.
+struct DigestJob {
+    let digest: EnvelopeDigest
+    let bytes: ReadOnlyBytes
 }
 
 /// BLAKE2b-256 of an envelope, as hex (a reference to one hasher, which the digest thread of
@@ -177,7 +183,8 @@ final class EnvelopeWriter {
         size += piece.count
     }
 
-    /// Writes the sealed block and hands it to the digest; the other block is filled next.
+    /// Writes the sealed block and hands it to the digest; the next block is filled next, once
+    /// the digest is done with it.
     private func emit(background: Bool) throws(AvaultError) {
         try sink.write(UnsafeRawBufferPointer(start: buffers.sealed[current].baseAddress, count: filled))
         buffers.hash(current, count: filled, into: digest, background: background)
@@ -266,7 +273,7 @@ extension Vault {
         return size
     }
 
-    /// Reads the envelope `file` through `source` and feeds it to a new digest; its hex.
+    /// Reads an envelope through `source` to its end and returns the hex of its digest.
     func digest(of source: EnvelopeSource, buffers: EnvelopeBuffers) throws(AvaultError) -> String {
         let digest = EnvelopeDigest()
         buffers.drain()

@@ -258,12 +258,15 @@ final class FileEnvelopeSink: EnvelopeSink {
     private let temp: String
     private let name: String
     private let directory: SecureDirectory
+    /// The envelope's path, for messages (made once, not per write).
+    private let path: String
     private var done = false
     private var writeback = EarlyWriteback()
 
     init(directory: SecureDirectory, name: String) throws(AvaultError) {
         self.directory = directory
         self.name = name
+        path = directory.pathOf(name)
         temp = ".tmp-" + Hex.encode(SecureRandom.bytes(count: 8))
         fd = openat(directory.fd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .io(path: directory.pathOf(temp), reason: FileSystem.errnoText()) }
@@ -274,7 +277,7 @@ final class FileEnvelopeSink: EnvelopeSink {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws(AvaultError) {
-        try FileSystem.writeAll(fd: fd, bytes, name: directory.pathOf(name))
+        try FileSystem.writeAll(fd: fd, bytes, name: path)
         writeback.wrote(bytes.count, fd: fd)
     }
 
