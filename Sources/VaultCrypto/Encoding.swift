@@ -32,13 +32,38 @@ public enum Base64 {
 
     /// Decodes strict standard base64. Throws ``CryptoError/invalidBase64``.
     public static func decode<S: StringProtocol>(_ text: S) throws(CryptoError) -> [UInt8] {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 4 == 0 else { throw .invalidBase64 }
-        var out = [UInt8](repeating: 0, count: utf8.count / 4 * 3)
-        let n = out.withUnsafeMutableBytes { raw in decodedLength(utf8: utf8, into: raw) }
-        guard let n else { throw .invalidBase64 }
-        out.removeLast(out.count - n)
-        return out
+        // The text's own UTF-8 when it is contiguous (native strings and their substrings): no copy.
+        let decoded = text.utf8.withContiguousStorageIfAvailable { decode(utf8: $0) } ?? Array(text.utf8).withUnsafeBufferPointer { decode(utf8: $0) }
+        guard let decoded else { throw .invalidBase64 }
+        return decoded
+    }
+
+    /// Decodes strict standard base64. Throws ``CryptoError/invalidBase64``. (Not generic, so
+    /// that callers in other modules do not go through the generic `utf8` view.)
+    public static func decode(_ text: Substring) throws(CryptoError) -> [UInt8] {
+        var text = text
+        guard let decoded = text.withUTF8({ decode(utf8: $0) }) else { throw .invalidBase64 }
+        return decoded
+    }
+
+    /// Decodes strict standard base64. Throws ``CryptoError/invalidBase64``.
+    public static func decode(_ text: String) throws(CryptoError) -> [UInt8] {
+        var text = text
+        guard let decoded = text.withUTF8({ decode(utf8: $0) }) else { throw .invalidBase64 }
+        return decoded
+    }
+
+    /// Decodes strict standard base64 from `utf8`; nil when it is not.
+    private static func decode(utf8: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard utf8.count % 4 == 0 else { return nil }
+        var ok = false
+        let out = [UInt8](unsafeUninitializedCapacity: utf8.count / 4 * 3) { buffer, count in
+            count = 0
+            guard let n = decodedLength(utf8: utf8, into: UnsafeMutableRawBufferPointer(buffer)) else { return }
+            count = n
+            ok = true
+        }
+        return ok ? out : nil
     }
 
     /// Decodes strict standard base64 straight into secret memory, for key files.
@@ -47,7 +72,7 @@ public enum Base64 {
         guard utf8.count % 4 == 0 else { throw .invalidBase64 }
         var n: Int?
         let scratch = SecretBytes(count: utf8.count / 4 * 3) { raw in
-            n = decodedLength(utf8: utf8, into: raw)
+            n = utf8.withUnsafeBufferPointer { decodedLength(utf8: $0, into: raw) }
         }
         guard let n else { throw .invalidBase64 }
         return scratch.slice(0..<n)
@@ -55,20 +80,20 @@ public enum Base64 {
 
     /// Decodes into `out` (at least 3/4 of the input length); returns the decoded length,
     /// or nil when the input is not strict base64.
-    private static func decodedLength(utf8: [UInt8], into out: UnsafeMutableRawBufferPointer) -> Int? {
+    private static func decodedLength(utf8: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableRawBufferPointer) -> Int? {
         sodiumReady()
-        if utf8.isEmpty { return 0 }
+        guard let input = utf8.baseAddress, !utf8.isEmpty else { return 0 }
         // libsodium 1.0.18 reads its input as signed char and takes bytes 0x80...0xFF for '/':
         // refuse anything outside ASCII first.
-        guard utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
+        var high: UInt8 = 0
+        for b in utf8 { high |= b }
+        guard high < 0x80 else { return nil }
         var binLength = 0
-        let rc = utf8.withUnsafeBufferPointer { input in
-            input.withMemoryRebound(to: CChar.self) { chars in
-                sodium_base642bin(
-                    out.baseAddress!.assumingMemoryBound(to: UInt8.self), out.count,
-                    chars.baseAddress!, chars.count,
-                    nil, &binLength, nil, Int32(sodium_base64_VARIANT_ORIGINAL))
-            }
+        let rc = input.withMemoryRebound(to: CChar.self, capacity: utf8.count) { chars in
+            sodium_base642bin(
+                out.baseAddress!.assumingMemoryBound(to: UInt8.self), out.count,
+                chars, utf8.count,
+                nil, &binLength, nil, Int32(sodium_base64_VARIANT_ORIGINAL))
         }
         return rc == 0 ? binLength : nil
     }

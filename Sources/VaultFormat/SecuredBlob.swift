@@ -113,10 +113,18 @@ public enum SecuredBlob: Equatable, Sendable {
 
     /// `text` split at every `;` byte, empty pieces kept.
     private static func fields(_ text: String) -> [Substring] {
-        var out: [Substring] = []
+        var text = text
+        // The offsets of the `;` bytes, found in the UTF-8 itself (a blob has three at most).
+        var semicolons: [Int] = []
+        text.withUTF8 { utf8 in
+            for i in utf8.indices where utf8[i] == UInt8(ascii: ";") { semicolons.append(i) }
+        }
         let utf8 = text.utf8
+        var out: [Substring] = []
+        out.reserveCapacity(semicolons.count + 1)
         var start = utf8.startIndex
-        while let semicolon = utf8[start...].firstIndex(of: UInt8(ascii: ";")) {
+        for offset in semicolons {
+            let semicolon = utf8.index(utf8.startIndex, offsetBy: offset)
             out.append(text[start..<semicolon])
             start = utf8.index(after: semicolon)
         }
