@@ -26,7 +26,16 @@ public enum Minisign {
         }
         /// The id in avault's files and output: the 8 bytes read as a little-endian number, in
         /// 16 uppercase hex digits.
-        public var printed: String { Hex.encode(Array(bytes.reversed())).uppercased() }
+        public var printed: String {
+            String(unsafeUninitializedCapacity: 16) { out in
+                let digits: StaticString = "0123456789ABCDEF"
+                for (i, b) in bytes.reversed().enumerated() {
+                    out[2 * i] = digits.utf8Start[Int(b >> 4)]
+                    out[2 * i + 1] = digits.utf8Start[Int(b & 0x0F)]
+                }
+                return 16
+            }
+        }
         /// The id exactly as minisign prints it (`%PRIX64`: no leading zeros), as in the comment
         /// of a `.pub` file.
         public var minisignText: String {

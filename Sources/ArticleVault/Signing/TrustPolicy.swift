@@ -133,7 +133,7 @@ public struct TrustPolicy: Sendable {
             return s
         }
         // The trusted comment is authenticated from here on.
-        let canon = signature.trustedCommentFields.filter { $0.hasPrefix("canon:") }
+        let canon = signature.trustedCommentFields(withPrefix: "canon:")
         switch domain {
         case .record where canon != [Self.recordCanonField]:
             s.reason = "the signature by \(id) is not a record signature (its trusted comment lacks \(Self.recordCanonField))"
