@@ -66,6 +66,48 @@ public enum Base64 {
         return ok ? out : nil
     }
 
+    /// The length ``decode(_:)`` decodes `utf8` to, or nil when it refuses it — found without
+    /// decoding, for checking the form of public text (a record's `secured` blob) without
+    /// holding its bytes. Not for secrets: unlike libsodium's codec, this is not constant time.
+    ///
+    /// `decode` (libsodium's `sodium_base642bin`, standard alphabet, padding required, nothing
+    /// ignored, after the length and ASCII checks) accepts exactly: a length that is a multiple
+    /// of 4; k characters of the alphabet `A–Z a–z 0–9 + /` with k mod 4 ≠ 1; then one `=` when
+    /// k mod 4 = 3 and two when k mod 4 = 2, nothing else; and zero bits past the last byte
+    /// (the last character's low 2 bits when k mod 4 = 3, low 4 bits when 2). It decodes to
+    /// ⌊6k / 8⌋ bytes. (The property tests compare this with `decode` on random text.)
+    public static func strictDecodedCount(_ utf8: UnsafeBufferPointer<UInt8>) -> Int? {
+        let n = utf8.count
+        guard n % 4 == 0 else { return nil }
+        guard n > 0 else { return 0 }
+        let padding = utf8[n - 1] != UInt8(ascii: "=") ? 0 : utf8[n - 2] != UInt8(ascii: "=") ? 1 : 2
+        let k = n - padding
+        // The alphabet: `alphabet[c]` is "1" for each character c of it, "0" for any other byte.
+        let alphabet: StaticString = """
+            0000000000000000000000000000000000000000000100011111111111000000\
+            0111111111111111111111111110000001111111111111111111111111100000\
+            0000000000000000000000000000000000000000000000000000000000000000\
+            0000000000000000000000000000000000000000000000000000000000000000
+            """
+        let table = alphabet.utf8Start
+        var ok: UInt8 = 1
+        for i in 0..<k { ok &= table[Int(utf8[i])] } // (the low bit of "1" is 1, of "0" is 0)
+        guard ok == 1 else { return nil }
+        if padding > 0 {
+            // The last character's value: its unused low bits must be zero.
+            let c = utf8[k - 1]
+            let value: UInt8 = switch c {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): c - UInt8(ascii: "A")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): c - UInt8(ascii: "a") + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0") + 52
+            case UInt8(ascii: "+"): 62
+            default: 63
+            }
+            guard value & (padding == 2 ? 0x0F : 0x03) == 0 else { return nil }
+        }
+        return k * 6 / 8
+    }
+
     /// Decodes strict standard base64 straight into secret memory, for key files.
     /// The error never repeats the input.
     public static func decodeSecret(utf8: [UInt8]) throws(CryptoError) -> SecretBytes {

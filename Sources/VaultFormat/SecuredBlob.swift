@@ -27,13 +27,52 @@ public enum SecuredBlob: Equatable, Sendable {
     /// Parses `text` exactly as it appears in the field (no surrounding whitespace).
     /// Throws ``FormatError/invalidSecuredBlob(_:)`` saying precisely what is wrong.
     public init(parsing text: String) throws(FormatError) {
+        switch try Self.read(text, field: { (s: Substring, name: String) throws(FormatError) in try Self.base64(s, name: name) }, count: \.count) {
+        case let .v1(ciphertext, iv): self = .v1(ciphertext: ciphertext, iv: iv)
+        case let .v2(kid, nonce, sealed): self = .v2(kid: kid, nonce: nonce, sealed: sealed)
+        }
+    }
+
+    /// What a blob is, as ``init(parsing:)`` reads it, without its bytes.
+    public struct Form: Equatable, Sendable {
+        /// `"v1"` or `"v2"` (``SecuredBlob/formatName``).
+        public var formatName: String
+        /// The kid of a v2 blob.
+        public var keyID: KeyID?
+
+        public init(formatName: String, keyID: KeyID?) {
+            self.formatName = formatName
+            self.keyID = keyID
+        }
+    }
+
+    /// The form of the blob `text`: exactly the checks of ``init(parsing:)``, with the same
+    /// errors, but its base64 fields are checked and measured without being decoded
+    /// (``Base64/strictDecodedCount(_:)``) — for `avault verify`, which only reports a blob's
+    /// format.
+    public static func form(of text: String) throws(FormatError) -> Form {
+        switch try read(text, field: { (s: Substring, name: String) throws(FormatError) in try base64Count(s, name: name) }, count: { $0 }) {
+        case .v1: Form(formatName: "v1", keyID: nil)
+        case let .v2(kid, _, _): Form(formatName: "v2", keyID: kid)
+        }
+    }
+
+    /// A blob's fields, each read by `field` (decoded, or only measured), `count` giving its
+    /// length in bytes.
+    private enum Fields<Field> {
+        case v1(Field, Field)
+        case v2(KeyID, Field, Field)
+    }
+
+    private static func read<Field>(_ text: String, field: (Substring, String) throws(FormatError) -> Field,
+                                    count: (Field) -> Int) throws(FormatError) -> Fields<Field> {
         if text.isEmpty { throw .invalidSecuredBlob("the blob is empty") }
         let fields = Self.fields(text)
         if fields[0] == "v2" {
-            self = try Self.parseV2(fields)
+            return try Self.parseV2(fields, field: field, count: count)
         } else if fields.count == 2 {
             do {
-                self = try Self.parseV1(fields)
+                return try Self.parseV1(fields, field: field, count: count)
             } catch {
                 if Self.looksLikeVersionTag(fields[0]) { throw Self.unsupported(fields[0]) }
                 throw error
@@ -51,34 +90,36 @@ public enum SecuredBlob: Equatable, Sendable {
         .invalidSecuredBlob("unsupported format version '\(tag)' (this avault reads v1 and v2)")
     }
 
-    private static func parseV2(_ fields: [Substring]) throws(FormatError) -> SecuredBlob {
+    private static func parseV2<Field>(_ fields: [Substring], field: (Substring, String) throws(FormatError) -> Field,
+                                       count: (Field) -> Int) throws(FormatError) -> Fields<Field> {
         guard fields.count == 4 else {
             throw .invalidSecuredBlob("v2 blob has \(fields.count) fields, expected 4: v2;<kid>;<nonce>;<ciphertext>")
         }
         guard let kid = KeyID(hex: fields[1]) else {
             throw .invalidSecuredBlob("v2 key id must be 16 lowercase hex digits")
         }
-        let nonce = try base64(fields[2], name: "v2 nonce")
-        guard nonce.count == v2NonceSize else {
-            throw .invalidSecuredBlob("v2 nonce is \(nonce.count) bytes, expected \(v2NonceSize)")
+        let nonce = try field(fields[2], "v2 nonce")
+        guard count(nonce) == v2NonceSize else {
+            throw .invalidSecuredBlob("v2 nonce is \(count(nonce)) bytes, expected \(v2NonceSize)")
         }
-        let sealed = try base64(fields[3], name: "v2 ciphertext")
-        guard sealed.count >= v2TagSize else {
-            throw .invalidSecuredBlob("v2 ciphertext is \(sealed.count) bytes, shorter than its \(v2TagSize)-byte tag")
+        let sealed = try field(fields[3], "v2 ciphertext")
+        guard count(sealed) >= v2TagSize else {
+            throw .invalidSecuredBlob("v2 ciphertext is \(count(sealed)) bytes, shorter than its \(v2TagSize)-byte tag")
         }
-        return .v2(kid: kid, nonce: nonce, sealed: sealed)
+        return .v2(kid, nonce, sealed)
     }
 
-    private static func parseV1(_ fields: [Substring]) throws(FormatError) -> SecuredBlob {
-        let ciphertext = try base64(fields[0], name: "v1 ciphertext")
-        let iv = try base64(fields[1], name: "v1 iv")
-        guard iv.count == v1IVSize else {
-            throw .invalidSecuredBlob("v1 iv is \(iv.count) bytes, expected \(v1IVSize)")
+    private static func parseV1<Field>(_ fields: [Substring], field: (Substring, String) throws(FormatError) -> Field,
+                                       count: (Field) -> Int) throws(FormatError) -> Fields<Field> {
+        let ciphertext = try field(fields[0], "v1 ciphertext")
+        let iv = try field(fields[1], "v1 iv")
+        guard count(iv) == v1IVSize else {
+            throw .invalidSecuredBlob("v1 iv is \(count(iv)) bytes, expected \(v1IVSize)")
         }
-        guard !ciphertext.isEmpty, ciphertext.count % v1BlockSize == 0 else {
-            throw .invalidSecuredBlob("v1 ciphertext is \(ciphertext.count) bytes, expected a non-empty multiple of \(v1BlockSize)")
+        guard count(ciphertext) > 0, count(ciphertext) % v1BlockSize == 0 else {
+            throw .invalidSecuredBlob("v1 ciphertext is \(count(ciphertext)) bytes, expected a non-empty multiple of \(v1BlockSize)")
         }
-        return .v1(ciphertext: ciphertext, iv: iv)
+        return .v1(ciphertext, iv)
     }
 
     /// The format a (possibly malformed) blob claims to be: `"v1"`, `"v2"` or `"unknown"`.
@@ -86,6 +127,12 @@ public enum SecuredBlob: Equatable, Sendable {
         let fields = Self.fields(text)
         if fields[0] == "v2" { return "v2" }
         return fields.count == 2 ? "v1" : "unknown"
+    }
+
+    /// The kid of a v2 blob.
+    public var keyID: KeyID? {
+        if case .v2(let kid, _, _) = self { return kid }
+        return nil
     }
 
     /// `"v1"` or `"v2"`.
@@ -137,6 +184,16 @@ public enum SecuredBlob: Equatable, Sendable {
         let u = s.utf8
         guard u.count >= 2, u.first == UInt8(ascii: "v") else { return false }
         return u.dropFirst().allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+    }
+
+    /// The decoded length of a base64 field, checked as ``base64(_:name:)`` checks it.
+    private static func base64Count(_ s: Substring, name: String) throws(FormatError) -> Int {
+        if s.isEmpty { throw .invalidSecuredBlob("\(name) is empty") }
+        var s = s
+        guard let count = s.withUTF8({ Base64.strictDecodedCount($0) }) else {
+            throw .invalidSecuredBlob("\(name) is not strict base64 (standard alphabet, padded, no whitespace)")
+        }
+        return count
     }
 
     private static func base64(_ s: Substring, name: String) throws(FormatError) -> [UInt8] {
