@@ -108,6 +108,66 @@ public enum Base64 {
         return k * 6 / 8
     }
 
+    /// Decodes strict standard base64 of public data: exactly what ``decode(_:)`` accepts
+    /// (``strictDecodedCount(_:)`` checks it) and the same bytes, decoded here rather than by
+    /// libsodium — for the signatures embedded in records, read for every record `avault
+    /// verify` checks. Not for secrets: this is not constant time.
+    public static func decodePublic(_ text: Substring) -> [UInt8]? {
+        var text = text
+        return text.withUTF8 { decodePublic(utf8: $0) }
+    }
+
+    private static func decodePublic(utf8: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        // One pass: the length and the padding as strictDecodedCount reads them, each character's
+        // value from a table, the zero bits at the end.
+        let n = utf8.count
+        guard n % 4 == 0 else { return nil }
+        guard n > 0 else { return [] }
+        let padding = utf8[n - 1] != UInt8(ascii: "=") ? 0 : utf8[n - 2] != UInt8(ascii: "=") ? 1 : 2
+        let k = n - padding
+        // Each ASCII character's value + 0x30 (A–Z 0–25, a–z 26–51, 0–9 52–61, + 62, / 63); "~"
+        // for a byte outside the alphabet.
+        let values: StaticString = "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~n~~~odefghijklm~~~~~~~0123456789:;<=>?@ABCDEFGHI~~~~~~JKLMNOPQRSTUVWXYZ[\\]^_`abc~~~~~"
+        let table = values.utf8Start
+        @inline(__always) func value(_ c: UInt8) -> UInt32 { UInt32(c < 128 ? table[Int(c)] &- 0x30 : 0xFF) }
+        var bad: UInt32 = 0
+        var last: UInt32 = 0
+        let count = k * 6 / 8
+        let out = [UInt8](unsafeUninitializedCapacity: count) { out, written in
+            // Four characters to three bytes; then the last two or three characters.
+            var i = 0, o = 0
+            while i + 4 <= k {
+                let a = value(utf8[i]), b = value(utf8[i + 1]), c = value(utf8[i + 2]), d = value(utf8[i + 3])
+                bad |= a | b | c | d
+                let bits = a << 18 | b << 12 | c << 6 | d
+                out[o] = UInt8(truncatingIfNeeded: bits >> 16)
+                out[o + 1] = UInt8(truncatingIfNeeded: bits >> 8)
+                out[o + 2] = UInt8(truncatingIfNeeded: bits)
+                i += 4
+                o += 3
+            }
+            if k - i >= 2 {
+                let a = value(utf8[i]), b = value(utf8[i + 1])
+                bad |= a | b
+                last = b
+                out[o] = UInt8(truncatingIfNeeded: a << 2 | b >> 4)
+                o += 1
+                if k - i == 3 {
+                    let c = value(utf8[i + 2])
+                    bad |= c
+                    last = c
+                    out[o] = UInt8(truncatingIfNeeded: b << 4 | c >> 2)
+                    o += 1
+                }
+            }
+            written = o
+        }
+        // Values are below 64; "~" (0x4E after the subtraction) and any other byte (0xFF) are not.
+        guard bad & ~0x3F == 0 else { return nil }
+        if padding > 0, last & (padding == 2 ? 0x0F : 0x03) != 0 { return nil }
+        return out
+    }
+
     /// Decodes strict standard base64 straight into secret memory, for key files.
     /// The error never repeats the input.
     public static func decodeSecret(utf8: [UInt8]) throws(CryptoError) -> SecretBytes {

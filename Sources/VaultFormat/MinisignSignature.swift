@@ -40,19 +40,29 @@ extension Minisign {
         }
 
         /// The bytes the global signature covers.
-        public var globalMessage: [UInt8] { signature + Array(trustedComment.utf8) }
+        public var globalMessage: [UInt8] {
+            var comment = trustedComment
+            return comment.withUTF8 { text in
+                [UInt8](unsafeUninitializedCapacity: signature.count + text.count) { out, count in
+                    _ = out.initialize(from: signature)
+                    _ = UnsafeMutableBufferPointer(rebasing: out[signature.count...]).initialize(from: text)
+                    count = signature.count + text.count
+                }
+            }
+        }
 
         /// Builds a signature from line 2, the trusted comment and line 4 (an embedded entry).
         public init(signatureLine: Substring, trustedComment: String, globalSignatureLine: Substring,
                     untrustedComment: String = "") throws(FormatError) {
-            guard let raw = try? Base64.decode(signatureLine), raw.count == 74 else {
+            // (Public data, decoded in Swift: see Base64.decodePublic.)
+            guard let raw = Base64.decodePublic(signatureLine), raw.count == 74 else {
                 throw .invalidSignature("the signature is not base64 of 74 bytes")
             }
             let algorithm = String(decoding: raw[0..<2], as: UTF8.self)
             guard algorithm == prehashedAlgorithm || algorithm == legacyAlgorithm else {
                 throw .invalidSignature("unsupported signature algorithm (expected ED or Ed)")
             }
-            guard let global = try? Base64.decode(globalSignatureLine), global.count == 64 else {
+            guard let global = Base64.decodePublic(globalSignatureLine), global.count == 64 else {
                 throw .invalidSignature("the global signature is not base64 of 64 bytes")
             }
             guard !Self.hasLineBreak(trustedComment) else {
