@@ -51,11 +51,22 @@ extension JSONString {
     /// writes it between them). Escaping is byte by byte, so a text may be given in pieces cut
     /// anywhere, even inside a character.
     static func appendEscapedContent<Out: ByteAppending & ~Copyable>(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout Out) {
+        appendEscapedContent(utf8, 0..<utf8.count, droppingCRBeforeLF: false, to: &out)
+    }
+
+    /// ``appendEscapedContent(_:to:)`` of `text[range]`, each CR that a LF follows in `text`
+    /// (past the range's end too) left out: a record's body, CRLF → LF, in pieces.
+    static func appendEscapedBody<Out: ByteAppending & ~Copyable>(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, to out: inout Out) {
+        appendEscapedContent(text, range, droppingCRBeforeLF: true, to: &out)
+    }
+
+    private static func appendEscapedContent<Out: ByteAppending & ~Copyable>(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>,
+                                                                           droppingCRBeforeLF: Bool, to out: inout Out) {
         // Copy runs that need no escaping in one go.
-        var runStart = 0
-        var i = 0
-        let count = utf8.count
-        guard let base = utf8.baseAddress else { return }
+        var runStart = range.lowerBound
+        var i = range.lowerBound
+        let count = range.upperBound
+        guard let base = text.baseAddress else { return }
         while i < count {
             // Skip eight bytes at a time while none of them is `"`, `\` or below 0x20, then go
             // straight to the first that is (exact SWAR tests: the lowest flagged byte is one).
@@ -81,6 +92,7 @@ extension JSONString {
             if runStart < i { out.append(bytes: UnsafeBufferPointer(start: base + runStart, count: i - runStart)) }
             i += 1
             runStart = i
+            if droppingCRBeforeLF && b == 0x0D && i < text.count && base[i] == 0x0A { continue }
             switch b {
             case 0x22: out.append(0x5C); out.append(0x22)
             case 0x5C: out.append(0x5C); out.append(0x5C)
@@ -146,8 +158,40 @@ struct RawBytes: ~Copyable, ByteAppending {
         let n = bytes.count
         guard n > 0, let source = bytes.baseAddress else { return }
         if n > capacity - count { grow(to: count + n) }
-        (base + count).initialize(from: source, count: n)
+        Self.copy(source, to: base + count, n)
         count += n
+    }
+
+    /// Appends `"name":`: a member's name that JSON does not escape, quoted, and its colon.
+    @inline(__always) mutating func appendQuotedName(_ name: UnsafeBufferPointer<UInt8>) {
+        let n = name.count
+        if n + 3 > capacity - count { grow(to: count + n + 3) }
+        base[count] = 0x22
+        if let source = name.baseAddress, n > 0 { Self.copy(source, to: base + count + 1, n) }
+        base[count + n + 1] = 0x22
+        base[count + n + 2] = 0x3A
+        count += n + 3
+    }
+
+    /// Copies `n` bytes (n > 0); short copies with two overlapping loads and stores, not a call.
+    @inline(__always) private static func copy(_ source: UnsafePointer<UInt8>, to destination: UnsafeMutablePointer<UInt8>, _ n: Int) {
+        let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(destination)
+        switch n {
+        case 8...16:
+            let head = from.loadUnaligned(as: UInt64.self), tail = from.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            to.storeBytes(of: head, as: UInt64.self)
+            to.storeBytes(of: tail, toByteOffset: n - 8, as: UInt64.self)
+        case 4..<8:
+            let head = from.loadUnaligned(as: UInt32.self), tail = from.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+            to.storeBytes(of: head, as: UInt32.self)
+            to.storeBytes(of: tail, toByteOffset: n - 4, as: UInt32.self)
+        case 1..<4:
+            destination[0] = source[0]
+            destination[n / 2] = source[n / 2]
+            destination[n - 1] = source[n - 1]
+        default:
+            destination.initialize(from: source, count: n)
+        }
     }
 
     /// Appends `count` bytes from offset `from` of this buffer (a range before `count`).
@@ -303,8 +347,17 @@ enum ECMAScriptNumber {
         // round-trip form and ECMAScript writes it without exponent.
         if d.magnitude < 9_007_199_254_740_992, d == d.rounded(.towardZero) {
             if d < 0 { out.append(UInt8(ascii: "-")) }
-            let m = UInt64(d.magnitude)
-            appendDigits(m, count: digitCount(m), to: &out)
+            // The digits, last first, into a small buffer (at most 16 of them), then out.
+            var m = UInt64(d.magnitude)
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+                var i = 20
+                repeat {
+                    i -= 1
+                    digits[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: m % 10)
+                    m /= 10
+                } while m > 0
+                out.append(bytes: UnsafeBufferPointer(rebasing: digits[i...]))
+            }
             return
         }
 

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc // memchr
+#endif
+
 /// A hand-written parser for the common, conservative subset of YAML block style that record
 /// front matter uses, run before libyaml on the hot path of `avault verify`.
 ///
@@ -87,6 +91,8 @@ enum FastFrontMatter {
         var isPlainASCII: Bool
         /// Otherwise, the key's `String` in `keyNames`.
         var name: Int
+        /// A plain-ASCII key holds `"` or `\\` (which JSON escapes).
+        var needsEscaping = false
     }
 
     private static let space: UInt8 = 0x20, hash: UInt8 = 0x23, colon: UInt8 = 0x3A, dash: UInt8 = 0x2D
@@ -108,6 +114,8 @@ enum FastFrontMatter {
         var scratch: [UInt8] = []
         /// Where the keys of the mappings being parsed are, innermost last.
         var keyRefs: [KeyRef] = []
+        /// The keys in use in `keyRefs` (a stack: entries past it are stale, and reused).
+        var keyTop = 0
         /// The `String`s of the keys in `keyRefs` that are not plain ASCII (``KeyRef/name``).
         var keyNames: [String] = []
         /// What the values go to.
@@ -133,6 +141,7 @@ enum FastFrontMatter {
             let n = count
             lines.reserveCapacity(min(n, RecordLimits.frontMatterBytes) / 24 + 4)
             keyRefs.reserveCapacity(32)
+            scratch.reserveCapacity(256)
             var i = 0
             var number = 0
             while i < n {
@@ -151,12 +160,30 @@ enum FastFrontMatter {
                     }
                     guard i <= RecordLimits.frontMatterBytes else { return false }
                 }
-                while i < n && p[i] == space { i += 1 } // the indentation
+                // The indentation: eight spaces at a time, then to the first byte that is not one.
+                while i + 8 <= n {
+                    let other = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) ^ (Self.ones &* UInt64(space))
+                    if other != 0 {
+                        i += other.trailingZeroBitCount >> 3
+                        break
+                    }
+                    i += 8
+                }
+                while i < n && p[i] == space { i += 1 }
                 let content = i < n && p[i] != 0x0A ? i : -1
                 // Scan the rest of the line, validating every character: eight printable ASCII
                 // bytes at a time, then straight to the first byte that is not (exact SWAR
                 // tests: the lowest flagged byte is one).
                 while i < n {
+                    while i + 16 <= n {
+                        let low = Self.nonPrintableASCII(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+                        let high = Self.nonPrintableASCII(UnsafeRawPointer(p + i + 8).loadUnaligned(as: UInt64.self))
+                        if low | high != 0 {
+                            i += low != 0 ? low.trailingZeroBitCount >> 3 : 8 + high.trailingZeroBitCount >> 3
+                            break
+                        }
+                        i += 16
+                    }
                     while i + 8 <= n {
                         let word = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
                         let flags = Self.nonPrintableASCII(word)
@@ -192,10 +219,11 @@ enum FastFrontMatter {
         }
 
         /// The high bit of each byte of `word` that is not printable ASCII (0x20...0x7E); the
-        /// lowest one set is exact (higher ones may be false).
+        /// lowest one set is exact (higher ones may be false). A byte's high bit, or its high bit
+        /// after adding 1 (0x7F) or subtracting 0x20 (below 0x20), is set exactly when it is not
+        /// printable; a carry or borrow into a byte comes only from a lower byte that is not.
         @inline(__always) static func nonPrintableASCII(_ word: UInt64) -> UInt64 {
-            let del = word ^ (ones &* 0x7F)
-            return (word | ((word &- ones &* 0x20) & ~word) | ((del &- ones) & ~del)) & highs
+            (word | (word &+ ones) | (word &- ones &* 0x20)) & highs
         }
 
         static var ones: UInt64 { 0x0101_0101_0101_0101 }
@@ -313,7 +341,7 @@ enum FastFrontMatter {
         /// compares keys (`String ==`, canonical equivalence included), bytes first where that
         /// is exact.
         func isDuplicate(_ key: KeyRef, _ first: Int) -> Bool {
-            for k in first..<keyRefs.count {
+            for k in first..<keyTop {
                 let other = keyRefs[k]
                 if key.isPlainASCII && other.isPlainASCII {
                     // ASCII strings are equal exactly when their bytes are.
@@ -330,31 +358,35 @@ enum FastFrontMatter {
         mutating func parseMapping(indent: Int, keyAt: Int, depth: Int) -> Sink.Value? {
             guard depth <= RecordLimits.depth else { return nil }
             guard var mapping = sink.beginMapping(capacity: Sink.usesCapacity ? entryCount(indent: indent, sequence: false) : 0) else { return nil }
-            let first = keyRefs.count, firstName = keyNames.count
+            let first = keyTop, firstName = keyNames.count
             defer {
-                keyRefs.removeLast(keyRefs.count - first)
-                keyNames.removeLast(keyNames.count - firstName)
+                keyTop = first
+                if keyNames.count > firstName { keyNames.removeLast(keyNames.count - firstName) }
             }
             var seen: Set<String> = [] // the keys, once there are many
             var keyAt = keyAt
             while true {
                 let line = lines[li]
                 guard case .key(let key, let after) = scanKey(keyAt, line.end) else { return nil }
-                if keyRefs.count - first < 16 {
+                if keyTop - first < 16 {
                     if isDuplicate(key, first) { return nil }
                 } else {
                     // (String hashing agrees with `==`, canonical equivalence included.)
-                    if seen.isEmpty { for k in first..<keyRefs.count { seen.insert(keyString(keyRefs[k])) } }
+                    if seen.isEmpty { for k in first..<keyTop { seen.insert(keyString(keyRefs[k])) } }
                     guard seen.insert(keyString(key)).inserted else { return nil }
                 }
-                keyRefs.append(key)
+                if keyTop < keyRefs.count { keyRefs[keyTop] = key } else { keyRefs.append(key) }
+                keyTop += 1
                 let keyLine = line.number + firstLine, lineStart = line.content - line.indent
                 if key.isPlainASCII {
-                    sink.beginMember(UnsafeBufferPointer(start: base + key.start, count: key.count), isASCII: true,
+                    let hint = KeyHint(prefix: prefix(key.start, key.count), needsEscaping: key.needsEscaping)
+                    sink.beginMember(UnsafeBufferPointer(start: base + key.start, count: key.count), isASCII: true, hint: hint,
                                      line: keyLine, lineStart: lineStart, of: &mapping)
                 } else {
                     var name = keyNames[key.name] // (a local: the sink is written while it is read)
-                    name.withUTF8 { sink.beginMember($0, isASCII: false, line: keyLine, lineStart: lineStart, of: &mapping) }
+                    name.withUTF8 {
+                        sink.beginMember($0, isASCII: false, hint: KeyHint(), line: keyLine, lineStart: lineStart, of: &mapping)
+                    }
                 }
                 let valueAt = skipSpaces(after, line.end)
                 let value: Sink.Value
@@ -464,7 +496,7 @@ enum FastFrontMatter {
 
         /// A mapping key at `at`: a quoted or plain scalar followed by `:` and a space or the
         /// end of the line.
-        mutating func scanKey(_ at: Int, _ end: Int) -> KeyScan {
+        @inline(__always) mutating func scanKey(_ at: Int, _ end: Int) -> KeyScan {
             let first = base[at]
             if first == doubleQuote || first == singleQuote {
                 guard let quoted = scanQuoted(at, end, double: first == doubleQuote) else { return .decline }
@@ -473,7 +505,8 @@ enum FastFrontMatter {
                 guard c < end, base[c] == colon else { return .notKey }
                 guard c + 1 == end || base[c + 1] == space, c - at <= maxKeySpan else { return .decline }
                 // Bytes compare exactly only when the key is its source bytes (no escapes or `''`).
-                var ref = KeyRef(start: at + 1, count: close - at - 2, isPlainASCII: !quoted.escaped && isASCII(at + 1, close - 1), name: -1)
+                let (ascii, specials) = asciiAndSpecials(at + 1, close - 1)
+                var ref = KeyRef(start: at + 1, count: close - at - 2, isPlainASCII: !quoted.escaped && ascii, name: -1, needsEscaping: specials)
                 if ref.isPlainASCII {
                     // A merge key to YAML 1.1, even quoted: libyaml's path refuses it.
                     if ref.count == 2 && base[ref.start] == 0x3C && base[ref.start + 1] == 0x3C { return .decline }
@@ -489,6 +522,7 @@ enum FastFrontMatter {
             guard isPlainStart(at, end) else { return .decline }
             var i = at
             while true {
+                i = colonOrHash(from: i, end)
                 guard i < end else { return .notKey }
                 let b = base[i]
                 if b == colon && (i + 1 == end || base[i + 1] == space) { break }
@@ -500,9 +534,13 @@ enum FastFrontMatter {
             while base[keyEnd - 1] == space { keyEnd -= 1 }
             let raw = UnsafeRawBufferPointer(start: base + at, count: keyEnd - at)
             // The libyaml path refuses plain keys that resolve to null, a boolean or a number, or
-            // that YAML 1.1 reads otherwise.
-            do { try FrontMatter.checkPlainKey(raw, line: 0) } catch { return .decline }
-            var ref = KeyRef(start: at, count: keyEnd - at, isPlainASCII: isASCII(at, keyEnd), name: -1)
+            // that YAML 1.1 reads otherwise. (A key starting with most letters is text to both:
+            // checkPlainKey's own first test, here without the call, as no line holds a LF.)
+            if !FrontMatter.startsPlainText(first) {
+                do { try FrontMatter.checkPlainKey(raw, line: 0) } catch { return .decline }
+            }
+            let (ascii, specials) = asciiAndSpecials(at, keyEnd)
+            var ref = KeyRef(start: at, count: keyEnd - at, isPlainASCII: ascii, name: -1, needsEscaping: specials)
             if !ref.isPlainASCII {
                 ref.name = keyNames.count
                 keyNames.append(String(decoding: raw, as: UTF8.self))
@@ -510,15 +548,54 @@ enum FastFrontMatter {
             return .key(ref, after: i + 1)
         }
 
+        /// The offset of the first `byte` in `from..<end`, or `end`.
+        @inline(__always) func firstIndex(of byte: UInt8, from: Int, _ end: Int) -> Int {
+            guard from < end, let found = memchr(base + from, Int32(byte), end - from) else { return end }
+            return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        }
+
+        /// The offset of the first `:` or `#` at or after `from` on the line ending at `end`, or
+        /// `end`: eight bytes at a time, then straight to it (the lowest flagged byte is exact).
+        @inline(__always) func colonOrHash(from: Int, _ end: Int) -> Int {
+            var i = from
+            let colons = Self.ones &* UInt64(colon), hashes = Self.ones &* UInt64(hash)
+            while i + 8 <= end {
+                let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                let flags = Self.zeroBytes(word ^ colons) | Self.zeroBytes(word ^ hashes)
+                if flags != 0 { return i + flags.trailingZeroBitCount >> 3 }
+                i += 8
+            }
+            while i < end && base[i] != colon && base[i] != hash { i += 1 }
+            return i
+        }
+
         @inline(__always) func bytesEqual(_ a: Int, _ b: Int, _ count: Int) -> Bool {
             for k in 0..<count where base[a + k] != base[b + k] { return false }
             return true
         }
 
-        @inline(__always) func isASCII(_ from: Int, _ to: Int) -> Bool {
-            var bits: UInt8 = 0
-            for i in from..<to { bits |= base[i] }
-            return bits < 0x80
+        /// Whether `from..<to` is all ASCII, and whether it holds `"` or `\\` (no line of the
+        /// text holds a control character: these are the bytes JSON would escape).
+        @inline(__always) func asciiAndSpecials(_ from: Int, _ to: Int) -> (Bool, Bool) {
+            var bits: UInt8 = 0, specials: UInt8 = 0
+            for i in from..<to {
+                let b = base[i]
+                bits |= b
+                specials |= (b == doubleQuote ? 1 : 0) | (b == backslash ? 1 : 0)
+            }
+            return (bits < 0x80, specials != 0)
+        }
+
+        /// The first eight bytes at `start` (of a key of `count` bytes), big-endian, zeros past
+        /// the key's end.
+        @inline(__always) func prefix(_ start: Int, _ count: Int) -> UInt64 {
+            if start + 8 <= self.count {
+                let word = UInt64(bigEndian: UnsafeRawPointer(base + start).loadUnaligned(as: UInt64.self))
+                return count >= 8 ? word : count == 0 ? 0 : word & ~(UInt64.max >> UInt64(8 * count))
+            }
+            var word: UInt64 = 0
+            for k in 0..<min(count, 8) { word |= UInt64(base[start + k]) << UInt64(56 - 8 * k) }
+            return word
         }
 
         /// A scalar value at `at` that is the rest of its line (after spaces and a comment).
@@ -540,17 +617,22 @@ enum FastFrontMatter {
                 return text.withUnsafeBufferPointer { sink.scalar(.string, $0, verbatim: false) }
             }
             guard isPlainStart(at, end) else { return nil }
+            // The scalar ends at a comment (` #`) or the end of the line, less trailing spaces.
             var i = at
-            var last = at // just past the last non-space byte
-            while i < end {
+            while true {
+                i = colonOrHash(from: i, end)
+                guard i < end else { break }
                 let b = base[i]
-                if b == space { i += 1; continue }
-                if b == hash && base[i - 1] == space { break }
+                if b == hash && base[i - 1] == space { break } // (i > at: a plain scalar never starts with #)
                 if b == colon && (i + 1 == end || base[i + 1] == space) { return nil } // a mapping value: not here
                 i += 1
-                last = i
             }
+            var last = i // just past the last non-space byte (`at` is not a space)
+            while base[last - 1] == space { last -= 1 }
             let raw = UnsafeBufferPointer(start: base + at, count: last - at)
+            // (Text to both readers when it starts with most letters: resolvePlain's own first
+            // test, here without the call, as no line holds a LF.)
+            if FrontMatter.startsPlainText(first) { return sink.scalar(.string, raw, verbatim: false) }
             guard let value = try? FrontMatter.resolvePlain(UnsafeRawBufferPointer(raw), line: 0) else { return nil }
             return sink.scalar(value, raw, verbatim: false)
         }
@@ -563,20 +645,11 @@ enum FastFrontMatter {
             var i = at + 1
             var runStart = i
             var escaped = false
-            let quoteWord = Self.ones &* UInt64(quote), backslashWord = Self.ones &* UInt64(backslash)
             while true {
-                // Skip eight bytes at a time while none is the quote or a backslash, then go
-                // straight to the first that is (the lowest flagged byte is exact).
-                while i + 8 <= end {
-                    let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-                    var flags = Self.zeroBytes(word ^ quoteWord)
-                    if double { flags |= Self.zeroBytes(word ^ backslashWord) }
-                    if flags != 0 {
-                        i += flags.trailingZeroBitCount >> 3
-                        break
-                    }
-                    i += 8
-                }
+                // The first quote, or a backslash before it (memchr: the C library's vector loops).
+                let from = i
+                i = firstIndex(of: quote, from: from, end)
+                if double { i = firstIndex(of: backslash, from: from, i) }
                 guard i < end else { return nil } // a line break (or the end) inside the quotes
                 let b = base[i]
                 if b == quote {

@@ -286,6 +286,11 @@ public struct FrontMatter: Sendable {
     /// made only for a message.
     static func checkPlainKey(_ raw: UnsafeRawBufferPointer, line: Int) throws(FormatError) {
         if isPlainText(raw) { return }
+        try checkPlainKeyInFull(raw, line: line)
+    }
+
+    /// ``checkPlainKey(_:line:)`` without its shortcut (for tests that check it).
+    static func checkPlainKeyInFull(_ raw: UnsafeRawBufferPointer, line: Int) throws(FormatError) {
         let value = try resolveCore(raw, line: line)
         guard case .string = value else {
             throw .invalidRecord("mapping keys must be strings ('\(text(raw))' is not; quote it)", line: line)
@@ -313,21 +318,49 @@ public struct FrontMatter: Sendable {
         try resolvePlain(raw, line: line).fieldValue(string)
     }
 
-    /// The common case, decided by its first byte: a plain scalar that both ``resolveCore(_:line:)``
-    /// and ``YAML11/conflict(_:_:ours:isKey:)`` read as text. It starts with an ASCII letter
-    /// that no word of either starts with (null, true, false, yes, no, on, off, y, n in any
-    /// case) and is not one of the short scalars over several lines that YAML 1.1 readers
-    /// match line by line: both then read it as a string, and find nothing to refuse.
+    /// The common case: a plain scalar that both ``resolveCore(_:line:)`` and
+    /// ``YAML11/conflict(_:_:ours:isKey:)`` read as text. It starts with an ASCII letter, and
+    /// either no word of either starts with that letter (null, true, false, yes, no, on, off,
+    /// y, n in any case) or it is none of those words (``Psych/keyword(_:)``, which folds
+    /// case as Psych does, says nil: null, true and false in every case resolveCore reads are
+    /// among its words); and it is not one of the short scalars over several lines that YAML
+    /// 1.1 readers match line by line. Both then read it as a string, and find nothing to refuse.
     @inline(__always) private static func isPlainText(_ raw: UnsafeRawBufferPointer) -> Bool {
         guard let first = raw.first else { return false }
         switch first | 0x20 { // an ASCII letter in lowercase (only letters land in a...z)
         case UInt8(ascii: "a")...UInt8(ascii: "z"):
             switch first | 0x20 {
-            case UInt8(ascii: "n"), UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "y"), UInt8(ascii: "o"): return false
-            default: return raw.count > 20 || !raw.contains(0x0A)
+            case UInt8(ascii: "t"), UInt8(ascii: "n"):
+                // The words starting with t or n (true; null, no, n) hold no s or f, the only
+                // letters anything beyond ASCII folds to: raw is one of them exactly when it is
+                // spelt in ASCII, in any case.
+                let word = raw.count == 4 && raw[1] | 0x20 == UInt8(ascii: first | 0x20 == UInt8(ascii: "t") ? "r" : "u")
+                    && raw[2] | 0x20 == UInt8(ascii: first | 0x20 == UInt8(ascii: "t") ? "u" : "l")
+                    && raw[3] | 0x20 == UInt8(ascii: first | 0x20 == UInt8(ascii: "t") ? "e" : "l")
+                let short = first | 0x20 == UInt8(ascii: "n") && (raw.count == 1 || (raw.count == 2 && raw[1] | 0x20 == UInt8(ascii: "o")))
+                return !word && !short && (raw.count > 20 || !raw.contains(0x0A))
+            case UInt8(ascii: "f"), UInt8(ascii: "y"), UInt8(ascii: "o"):
+                // Also text when it is none of the words (as Psych folds case; null, true and
+                // false in each case resolveCore reads are among them): six ASCII characters
+                // or more are too long for any (keyword would say so after reading them).
+                let long = raw.count >= 6 && raw[1] | raw[2] | raw[3] | raw[4] | raw[5] < 0x80
+                return (long || Psych.keyword(raw) == nil) && (raw.count > 20 || !raw.contains(0x0A))
+            default:
+                return raw.count > 20 || !raw.contains(0x0A)
             }
         default:
             return false
+        }
+    }
+
+    /// Whether a plain scalar starting with `first` is text to both readers whatever follows,
+    /// unless it spans lines: an ASCII letter that no word of either starts with (the first
+    /// test of ``isPlainText(_:)``, for callers whose scalars are on one line).
+    @inline(__always) static func startsPlainText(_ first: UInt8) -> Bool {
+        switch first | 0x20 {
+        case UInt8(ascii: "n"), UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "y"), UInt8(ascii: "o"): false
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): true
+        default: false
         }
     }
 

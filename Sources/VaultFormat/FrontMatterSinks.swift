@@ -14,10 +14,14 @@ protocol FrontMatterSink: ~Copyable {
     mutating func scalar(_ value: PlainValue, _ text: UnsafeBufferPointer<UInt8>, verbatim: Bool) -> Value
     /// A block mapping of about `capacity` members starts; nil declines the document.
     mutating func beginMapping(capacity: Int) -> Mapping?
-    /// A member's key, its UTF-8 (valid only during the call; `isASCII`: all ASCII, which
-    /// compares exactly by bytes), on 1-based file line `line`, whose line starts at byte
-    /// `lineStart` of the YAML text; its value comes next.
-    mutating func beginMember(_ key: UnsafeBufferPointer<UInt8>, isASCII: Bool, line: Int, lineStart: Int, of mapping: inout Mapping)
+    /// A member's key, its UTF-8, on 1-based file line `line`, whose line starts at byte
+    /// `lineStart` of the YAML text; its value comes next. With `isASCII`, the key is exactly
+    /// these bytes of the YAML text, all ASCII (so it compares exactly by bytes, and the bytes
+    /// stay where they are for the whole parse); otherwise they are valid only during the call.
+    /// `hint` (with `isASCII` only) tells the key's first eight bytes and whether JSON escapes
+    /// one of its bytes.
+    mutating func beginMember(_ key: UnsafeBufferPointer<UInt8>, isASCII: Bool, hint: KeyHint, line: Int, lineStart: Int,
+                              of mapping: inout Mapping)
     /// The value of the member begun last.
     mutating func endMember(_ value: Value, of mapping: inout Mapping)
     mutating func endMapping(_ mapping: Mapping) -> Value
@@ -27,6 +31,14 @@ protocol FrontMatterSink: ~Copyable {
     mutating func beginItem(of sequence: inout Sequence)
     mutating func endItem(_ value: Value, of sequence: inout Sequence)
     mutating func endSequence(_ sequence: Sequence) -> Value
+}
+
+/// What the parser knows of a plain-ASCII key besides its bytes, for the canonical sink.
+struct KeyHint {
+    /// Its first eight bytes, big-endian, zeros past its end.
+    var prefix: UInt64 = 0
+    /// It holds a byte JSON escapes (`"` or `\\`).
+    var needsEscaping = false
 }
 
 /// Whether the key `key` (UTF-8; `isASCII`: all ASCII) is `name` (ASCII), compared as
@@ -71,7 +83,8 @@ struct TreeSink: FrontMatterSink {
         return Mapping(pairs: pairs)
     }
 
-    mutating func beginMember(_ key: UnsafeBufferPointer<UInt8>, isASCII: Bool, line: Int, lineStart: Int, of mapping: inout Mapping) {
+    mutating func beginMember(_ key: UnsafeBufferPointer<UInt8>, isASCII: Bool, hint: KeyHint, line: Int, lineStart: Int,
+                              of mapping: inout Mapping) {
         mapping.key = String(decoding: key, as: UTF8.self)
         if level == 1 && recordsTopLevelKeys {
             topLevelKeys.append(FrontMatter.TopLevelKey(key: mapping.key, line: line, lineStart: lineStart))
@@ -126,15 +139,19 @@ struct CanonicalSink: FrontMatterSink, ~Copyable {
     /// The top-level fields named in ``capturedNames``, in document order.
     private(set) var captured: [(key: String, value: FieldValue)] = []
 
-    /// A member of an open mapping: its name in `names`, its value in `out`.
+    /// A member of an open mapping: its name (in the YAML text, or at `nameStart` in `names`),
+    /// its value in `out`.
     private struct Member {
+        /// The name in the YAML text (an ASCII key), or nil: at `nameStart` in `names`.
+        var nameInText: UnsafePointer<UInt8>?
         var nameStart: Int
         var nameCount: Int
         var valueStart: Int
         var valueEnd: Int
-        /// The name's first eight bytes, big-endian (zeros past its end), when they are ASCII
-        /// (UTF-16 order is byte order there): names whose prefixes differ sort by them.
+        /// The name's first eight bytes, big-endian, zeros past its end.
         var prefix: UInt64
+        /// Those bytes are ASCII: UTF-16 order is byte order there, so names whose prefixes
+        /// differ sort by them.
         var prefixIsASCII: Bool
         /// The name has a byte JSON escapes (`"`, `\\`, a control character).
         var nameNeedsEscaping: Bool
@@ -142,8 +159,10 @@ struct CanonicalSink: FrontMatterSink, ~Copyable {
 
     /// The names of the members of the open mappings (UTF-8).
     private var names: RawBytes
-    /// The members of the open mappings, innermost last.
+    /// The members of the open mappings, innermost last, up to `memberTop` (entries past it
+    /// are stale, and reused).
     private var members: [Member] = []
+    private var memberTop = 0
     /// Where a mapping's members are copied to while they are written back in order.
     private var spare: RawBytes
     /// Open mappings and sequences (the root mapping is level 1).
@@ -182,6 +201,7 @@ struct CanonicalSink: FrontMatterSink, ~Copyable {
         spare = RawBytes(capacity: capacity + 64)
         names = RawBytes(capacity: 256)
         members.reserveCapacity(32)
+        captured.reserveCapacity(Self.capturedNames.count)
     }
 
     @inline(__always) private mutating func appendASCII(_ s: StaticString) {
@@ -214,46 +234,80 @@ struct CanonicalSink: FrontMatterSink, ~Copyable {
         if level == 1 && capturing != nil { return nil }
         level += 1
         if inSignatures {
-            treeMappings.append(tree.beginMapping(capacity: 0)!)
+            treeMappings.append(tree.beginMapping(capacity: 4)!)
             return Mapping(start: 0, firstMember: 0, tree: treeMappings.count - 1)
         }
-        return Mapping(start: out.count, firstMember: members.count)
+        return Mapping(start: out.count, firstMember: memberTop)
     }
 
-    mutating func beginMember(_ key: UnsafeBufferPointer<UInt8>, isASCII: Bool, line: Int, lineStart: Int, of mapping: inout Mapping) {
+    mutating func beginMember(_ key: UnsafeBufferPointer<UInt8>, isASCII: Bool, hint: KeyHint, line: Int, lineStart: Int,
+                              of mapping: inout Mapping) {
         if mapping.tree >= 0 {
-            tree.beginMember(key, isASCII: isASCII, line: line, lineStart: lineStart, of: &treeMappings[mapping.tree])
+            tree.beginMember(key, isASCII: isASCII, hint: hint, line: line, lineStart: lineStart, of: &treeMappings[mapping.tree])
             return
         }
         if level == 1 {
-            if VaultFormat.isKey(key, isASCII: isASCII, named: "signatures") {
-                inSignatures = true
-                return
-            }
-            for name in Self.capturedNames where VaultFormat.isKey(key, isASCII: isASCII, named: name) {
-                capturing = String(decoding: key, as: UTF8.self)
+            if isASCII {
+                // Each name has its own length: one comparison at most.
+                switch key.count {
+                case 10 where VaultFormat.isKey(key, isASCII: true, named: "signatures"):
+                    inSignatures = true
+                    return
+                case 7 where VaultFormat.isKey(key, isASCII: true, named: "secured"),
+                     17 where VaultFormat.isKey(key, isASCII: true, named: "publishedDateTime"),
+                     4 where VaultFormat.isKey(key, isASCII: true, named: "date"),
+                     6 where VaultFormat.isKey(key, isASCII: true, named: "webUrl"),
+                     11 where VaultFormat.isKey(key, isASCII: true, named: "originalUrl"):
+                    capturing = String(decoding: key, as: UTF8.self)
+                default:
+                    break
+                }
+            } else {
+                if VaultFormat.isKey(key, isASCII: false, named: "signatures") {
+                    inSignatures = true
+                    return
+                }
+                for name in Self.capturedNames where VaultFormat.isKey(key, isASCII: false, named: name) {
+                    capturing = String(decoding: key, as: UTF8.self)
+                }
             }
         }
-        var prefix: UInt64 = 0
-        var bits: UInt8 = 0
-        for i in 0..<8 {
-            let b: UInt8 = i < key.count ? key[i] : 0
-            prefix = prefix << 8 | UInt64(b)
-            bits |= b
-        }
-        var needsEscaping = false
-        for b in key where b < 0x20 || b == 0x22 || b == 0x5C { needsEscaping = true }
         let start = names.count
+        if isASCII {
+            push(Member(nameInText: key.baseAddress, nameStart: start, nameCount: key.count, valueStart: out.count,
+                        valueEnd: out.count, prefix: hint.prefix, prefixIsASCII: true, nameNeedsEscaping: hint.needsEscaping))
+            return
+        }
+        // Any other key: its sort prefix, and whether JSON escapes a byte of it, from its bytes.
+        var prefix: UInt64 = 0, high: UInt8 = 0, escapes = false
+        for i in 0..<key.count {
+            let b = key[i]
+            if i < 8 {
+                prefix |= UInt64(b) << UInt64(56 - 8 * i)
+                high |= b
+            }
+            escapes = escapes || b < 0x20 || b == 0x22 || b == 0x5C
+        }
         names.append(bytes: key)
-        members.append(Member(nameStart: start, nameCount: key.count, valueStart: out.count, valueEnd: out.count,
-                              prefix: prefix, prefixIsASCII: bits < 0x80, nameNeedsEscaping: needsEscaping))
+        push(Member(nameInText: nil, nameStart: start, nameCount: key.count, valueStart: out.count,
+                    valueEnd: out.count, prefix: prefix, prefixIsASCII: high < 0x80, nameNeedsEscaping: escapes))
+    }
+
+    @inline(__always) private mutating func push(_ member: Member) {
+        if memberTop < members.count { members[memberTop] = member } else { members.append(member) }
+        memberTop += 1
+    }
+
+    /// A member's name.
+    @inline(__always) private static func name(_ m: Member, _ names: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        if let text = m.nameInText { return UnsafeBufferPointer(start: text, count: m.nameCount) }
+        return UnsafeBufferPointer(rebasing: names[m.nameStart..<(m.nameStart + m.nameCount)])
     }
 
     /// Whether member `a` sorts before member `b` (RFC 8785: UTF-16 order of their names).
     @inline(__always) private static func precedes(_ a: Member, _ b: Member, _ names: UnsafeBufferPointer<UInt8>) -> Bool {
         if a.prefixIsASCII && b.prefixIsASCII && a.prefix != b.prefix { return a.prefix < b.prefix }
-        return UTF16Order.less(UnsafeBufferPointer(rebasing: names[a.nameStart..<(a.nameStart + a.nameCount)]),
-                               UnsafeBufferPointer(rebasing: names[b.nameStart..<(b.nameStart + b.nameCount)]))
+        return UTF16Order.less(name(a, names), name(b, names))
     }
 
     mutating func endMember(_ value: Bool, of mapping: inout Mapping) {
@@ -270,7 +324,7 @@ struct CanonicalSink: FrontMatterSink, ~Copyable {
                 return
             }
         }
-        members[members.count - 1].valueEnd = out.count
+        members[memberTop - 1].valueEnd = out.count
     }
 
     /// Writes the mapping's members (in `out` from its start, in document order) back in
@@ -281,7 +335,7 @@ struct CanonicalSink: FrontMatterSink, ~Copyable {
             treeValue = tree.endMapping(treeMappings.removeLast())
             return true
         }
-        let first = mapping.firstMember, count = members.count - first
+        let first = mapping.firstMember, count = memberTop - first
         // The members' values move to `spare`; `out` takes them back in order.
         spare.truncate(to: 0)
         spare.append(bytes: UnsafeBufferPointer(rebasing: out.bytes[mapping.start...]))
@@ -293,39 +347,43 @@ struct CanonicalSink: FrontMatterSink, ~Copyable {
             var list: [Member] = []
             swap(&list, &members) // (a local while `out` is written: no overlapping access to self)
             defer { swap(&list, &members) }
-            list.withUnsafeMutableBufferPointer { all in
-                var list = UnsafeMutableBufferPointer(rebasing: all[first...])
-                // Sort the members (names are unique, so any sort gives the one order): by
-                // insertion for the usual handful, else the standard library's.
-                if count <= 24 {
-                    for i in 1..<count {
-                        let m = list[i]
-                        var j = i
-                        while j > 0 && Self.precedes(m, list[j - 1], names) {
-                            list[j] = list[j - 1]
-                            j -= 1
+            list.withUnsafeBufferPointer { all in
+                let list = UnsafeBufferPointer(rebasing: all[first..<(first + count)])
+                // Sort the members' indices (names are unique, so any sort gives the one order):
+                // by insertion for the usual handful, else the standard library's.
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { order in
+                    var order = order
+                    for i in 0..<count { order.initializeElement(at: i, to: i) }
+                    if count <= 24 {
+                        for i in 1..<count {
+                            let m = order[i]
+                            var j = i
+                            while j > 0 && Self.precedes(list[m], list[order[j - 1]], names) {
+                                order[j] = order[j - 1]
+                                j -= 1
+                            }
+                            order[j] = m
                         }
-                        list[j] = m
-                    }
-                } else {
-                    list.sort { Self.precedes($0, $1, names) }
-                }
-                for (position, m) in list.enumerated() {
-                    if position > 0 { out.append(UInt8(ascii: ",")) }
-                    let name = UnsafeBufferPointer(rebasing: names[m.nameStart..<(m.nameStart + m.nameCount)])
-                    if m.nameNeedsEscaping {
-                        JSONString.appendEscaped(name, to: &out)
                     } else {
-                        out.append(UInt8(ascii: "\""))
-                        out.append(bytes: name)
-                        out.append(UInt8(ascii: "\""))
+                        order.sort { Self.precedes(list[$0], list[$1], names) }
                     }
-                    out.append(UInt8(ascii: ":"))
-                    out.append(bytes: UnsafeBufferPointer(rebasing: values[(m.valueStart - mapping.start)..<(m.valueEnd - mapping.start)]))
+                    for (position, i) in order.enumerated() {
+                        let m = list[i]
+                        if position > 0 { out.append(UInt8(ascii: ",")) }
+                        let name = Self.name(m, names)
+                        if m.nameNeedsEscaping {
+                            JSONString.appendEscaped(name, to: &out)
+                            out.append(UInt8(ascii: ":"))
+                        } else {
+                            out.appendQuotedName(name)
+                        }
+                        out.append(bytes: UnsafeBufferPointer(rebasing: values[(m.valueStart - mapping.start)..<(m.valueEnd - mapping.start)]))
+                    }
+                    // Int is trivial: nothing to deinitialise.
                 }
             }
             self.names.truncate(to: namesStart)
-            list.removeLast(count)
+            memberTop = first
         }
         out.append(UInt8(ascii: "}"))
         return true
@@ -335,7 +393,7 @@ struct CanonicalSink: FrontMatterSink, ~Copyable {
         if level == 1 && capturing != nil { return nil }
         level += 1
         if inSignatures {
-            treeSequences.append(tree.beginSequence(capacity: 0)!)
+            treeSequences.append(tree.beginSequence(capacity: 2)!)
             return Sequence(tree: treeSequences.count - 1)
         }
         out.append(UInt8(ascii: "["))

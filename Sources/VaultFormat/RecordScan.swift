@@ -20,13 +20,20 @@ public struct RecordScan: Sendable {
     public let fields: FieldValue
     /// The RFC 8785 form of the front matter's fields without `signatures`.
     let canonicalFields: [UInt8]
-    /// The record's text (its body is hashed from it).
-    private let text: String
+    /// The record's UTF-8 (its body is hashed from it).
+    private let bytes: [UInt8]
 
     /// Reads `text`, or nil when the quick way declines it (see the type).
     public init?(_ text: String) {
-        var text = text
-        let read: (RecordDocument.Layout, CanonicalFrontMatter)? = text.withUTF8 { bytes in
+        self.init(utf8: Array(text.utf8))
+    }
+
+    /// Reads the record whose file holds `bytes`, or nil when the quick way declines it (see
+    /// the type) — and when the bytes are not valid UTF-8, as a record's must be: the front
+    /// matter is checked by the parser (which accepts UTF-8 only, and less), the body here,
+    /// and the fence lines between them are ASCII.
+    public init?(utf8 bytes: [UInt8]) {
+        let read: (RecordDocument.Layout, CanonicalFrontMatter)? = bytes.withUnsafeBufferPointer { bytes in
             // The opening fence as RecordDocument.locate finds it; the parser finds the closing one.
             let start = bytes.starts(with: RecordDocument.byteOrderMark) ? 3 : 0
             guard let opening = RecordDocument.fenceLength(bytes, from: start, marker: 0x2D, closing: false) else { return nil }
@@ -35,20 +42,21 @@ public struct RecordScan: Sendable {
             guard let read = FastFrontMatter.canonical(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[yamlStart...])),
                                                        firstLine: 2, untilFence: true) else { return nil }
             let yamlEnd = yamlStart + read.yamlCount
-            return (RecordDocument.Layout(openingStart: start, yamlStart: yamlStart, yamlEnd: yamlEnd,
-                                          bodyStart: yamlEnd + read.fenceCount), read)
+            let layout = RecordDocument.Layout(openingStart: start, yamlStart: yamlStart, yamlEnd: yamlEnd,
+                                               bodyStart: yamlEnd + read.fenceCount)
+            guard String(validating: UnsafeBufferPointer(rebasing: bytes[layout.bodyStart...]), as: UTF8.self) != nil else { return nil }
+            return (layout, read)
         }
         guard let (layout, read) = read else { return nil }
         self.layout = layout
         self.signaturesField = read.signatures
         self.fields = .object(read.captured)
         self.canonicalFields = read.fields
-        self.text = text
+        self.bytes = bytes
     }
 
     /// Calls `body` with the UTF-8 of the record's body (everything after the closing fence).
     func withBody<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        var text = text
-        return text.withUTF8 { body(UnsafeBufferPointer(rebasing: $0[layout.bodyStart...])) }
+        bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[layout.bodyStart...])) }
     }
 }

@@ -47,7 +47,7 @@ public enum RecordSignatures {
             } catch {
                 throw .invalidRecord("signature \(i + 1): \(error)", line: nil)
             }
-            guard signature.keyID.printed == keyID else {
+            guard signature.keyID.isPrinted(as: keyID) else {
                 throw .invalidRecord("signature \(i + 1): keyId \(keyID) does not match the signature's key id \(signature.keyID.printed)", line: nil)
             }
             result.append(signature)
@@ -84,7 +84,14 @@ public enum RecordSignatures {
     public static func writeCanonicalBytes(of scan: RecordScan, pieceSize: Int = 1 << 16,
                                            to consume: (UnsafeRawBufferPointer) -> Void) {
         scan.withBody { b in
-            writeCanonicalBytes(body: b, pieceSize: pieceSize, to: consume) { $0.append(contentsOf: scan.canonicalFields) }
+            scan.canonicalFields.withUnsafeBytes { fields in
+                // The fields' bytes are handed over as they are (a piece of their own), not copied.
+                writeCanonicalBytes(body: b, pieceSize: pieceSize, to: consume) { out in
+                    out.withUnsafeBytes(consume)
+                    out.removeAll(keepingCapacity: true)
+                    consume(fields)
+                }
+            }
         }
     }
 
@@ -95,19 +102,14 @@ public enum RecordSignatures {
                                             fields writeFields: (inout [UInt8]) -> Void) {
         // {"body": BODY, "fields": FIELDS}: "body" sorts before "fields" (RFC 8785 §3.2.3).
         var out: [UInt8] = []
-        out.reserveCapacity(min(pieceSize, b.count) + 4096)
+        out.reserveCapacity(min(pieceSize, b.count + b.count / 8) + 64)
         out.append(contentsOf: #"{"body":""#.utf8)
         let n = b.count
         var start = 0
         while start < n {
             let end = min(start + max(pieceSize, 1), n)
             // Escape b[start..<end], leaving out each CR that a LF follows (CRLF → LF).
-            var run = start
-            for i in start..<end where b[i] == 0x0D && i + 1 < n && b[i + 1] == 0x0A {
-                JSONString.appendEscapedContent(UnsafeBufferPointer(rebasing: b[run..<i]), to: &out)
-                run = i + 1
-            }
-            JSONString.appendEscapedContent(UnsafeBufferPointer(rebasing: b[run..<end]), to: &out)
+            JSONString.appendEscapedBody(b, start..<end, to: &out)
             start = end
             if out.count >= pieceSize {
                 out.withUnsafeBytes(consume)

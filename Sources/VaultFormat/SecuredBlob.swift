@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc // memchr
+#endif
 import VaultCrypto
 
 /// A `secured` field value, parsed strictly. See `docs/formats.md`.
@@ -164,7 +167,13 @@ public enum SecuredBlob: Equatable, Sendable {
         // The offsets of the `;` bytes, found in the UTF-8 itself (a blob has three at most).
         var semicolons: [Int] = []
         text.withUTF8 { utf8 in
-            for i in utf8.indices where utf8[i] == UInt8(ascii: ";") { semicolons.append(i) }
+            guard let base = utf8.baseAddress else { return }
+            var i = 0
+            while i < utf8.count, let found = memchr(base + i, Int32(UInt8(ascii: ";")), utf8.count - i) {
+                let at = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                semicolons.append(at)
+                i = at + 1
+            }
         }
         let utf8 = text.utf8
         var out: [Substring] = []

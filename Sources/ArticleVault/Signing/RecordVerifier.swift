@@ -107,13 +107,11 @@ public struct RecordVerifier: Sendable {
         guard RecordDocument.hasFrontMatter(bytes) else {
             return verifyWithoutFrontMatter(path: path) { () throws(AvaultError) in MinisignSigning.prehash(bytes) }
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            return RecordReport(path: path, outcome: .malformed, passed: false, reason: "the file is not valid UTF-8")
-        }
-        bytes = [] // one copy of the file from here: the text
         // The quick way: the front matter read straight into the canonical bytes it is signed
-        // over. What it declines (malformed records among them) is read in full below.
-        if let scan = RecordScan(text) {
+        // over (and the file checked for UTF-8 on the way). What it declines (malformed records
+        // among them) is read in full below.
+        if let scan = RecordScan(utf8: bytes) {
+            bytes = [] // (the scan holds the file)
             let signatures: [Minisign.Signature]
             do {
                 signatures = try RecordSignatures.entries(of: scan.signaturesField)
@@ -127,6 +125,10 @@ public struct RecordVerifier: Sendable {
                 MinisignSigning.prehash(canonicalBytesOf: scan)
             }
         }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            return RecordReport(path: path, outcome: .malformed, passed: false, reason: "the file is not valid UTF-8")
+        }
+        bytes = [] // one copy of the file from here: the text
         let document: RecordDocument
         let signatures: [Minisign.Signature]
         do {
