@@ -289,3 +289,55 @@ import VaultCrypto
         }
     }
 }
+
+/// FieldValue.jsonText, written as bytes, against the String code it replaces.
+@Suite struct JSONTextTests {
+    static func reference(_ value: FieldValue, into out: inout String) {
+        switch value {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let d):
+            if d == d.rounded(), abs(d) <= 9_007_199_254_740_991 { out += String(Int64(d)) } else { out += "\(d)" }
+        case .string(let s): JSONString.append(s, to: &out)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                reference(item, into: &out)
+            }
+            out += "]"
+        case .object(let pairs):
+            out += "{"
+            for (i, pair) in pairs.enumerated() {
+                if i > 0 { out += "," }
+                JSONString.append(pair.key, to: &out)
+                out += ":"
+                reference(pair.value, into: &out)
+            }
+            out += "}"
+        }
+    }
+
+    @Test func jsonTextAgreesWithTheStringWriter() {
+        var rng = FastFrontMatterTests.RNG(state: 0x750)
+        let strings = ["", "a", "\"", "\\", "\u{0}", "\u{1F}", "\u{7F}", "\n\r\t\u{8}\u{C}", "é", "e\u{301}", "😀", "\u{2028}",
+                       "\u{FEFF}", "x\u{85}y", "path/to/file.md", "timestamp:1\tcanon:x"]
+        let numbers: [Double] = [0, -0.0, 1, -1, 41, 1200, 9_007_199_254_740_991, 9_007_199_254_740_992, 0.5, -2.5e-7, 1e21, 3.141592653589793]
+        func value(_ depth: Int) -> FieldValue {
+            switch rng.int(depth > 2 ? 4 : 6) {
+            case 0: return .null
+            case 1: return .bool(rng.chance(50))
+            case 2: return .number(rng.pick(numbers))
+            case 3: return .string((0..<rng.int(4)).map { _ in rng.pick(strings) }.joined())
+            case 4: return .array((0..<rng.int(4)).map { _ in value(depth + 1) })
+            default: return .object((0..<rng.int(4)).map { _ in (rng.pick(strings), value(depth + 1)) })
+            }
+        }
+        for _ in 0..<2000 {
+            let v = value(0)
+            var expected = ""
+            Self.reference(v, into: &expected)
+            #expect(Array(v.jsonText.utf8) == Array(expected.utf8), "\(v)")
+        }
+    }
+}
