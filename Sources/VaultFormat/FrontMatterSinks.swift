@@ -253,12 +253,11 @@ struct CanonicalSink: FrontMatterSink, ~Copyable {
                 case 10 where VaultFormat.isKey(key, isASCII: true, named: "signatures"):
                     inSignatures = true
                     return
-                case 7 where VaultFormat.isKey(key, isASCII: true, named: "secured"),
-                     17 where VaultFormat.isKey(key, isASCII: true, named: "publishedDateTime"),
-                     4 where VaultFormat.isKey(key, isASCII: true, named: "date"),
-                     6 where VaultFormat.isKey(key, isASCII: true, named: "webUrl"),
-                     11 where VaultFormat.isKey(key, isASCII: true, named: "originalUrl"):
-                    capturing = String(decoding: key, as: UTF8.self)
+                case 7 where VaultFormat.isKey(key, isASCII: true, named: "secured"): capturing = "secured"
+                case 17 where VaultFormat.isKey(key, isASCII: true, named: "publishedDateTime"): capturing = "publishedDateTime"
+                case 4 where VaultFormat.isKey(key, isASCII: true, named: "date"): capturing = "date"
+                case 6 where VaultFormat.isKey(key, isASCII: true, named: "webUrl"): capturing = "webUrl"
+                case 11 where VaultFormat.isKey(key, isASCII: true, named: "originalUrl"): capturing = "originalUrl"
                 default:
                     break
                 }

@@ -95,7 +95,7 @@ extension Minisign {
         /// Whether `text` holds a LF or a CR.
         private static func hasLineBreak(_ text: String) -> Bool {
             var text = text
-            return text.withUTF8 { $0.contains(0x0A) || $0.contains(0x0D) }
+            return text.withUTF8 { utf8 in utf8.contains { $0 == 0x0A || $0 == 0x0D } }
         }
 
         /// The TAB-separated fields of the trusted comment (`timestamp:…`, `canon:…`, `file:…`).

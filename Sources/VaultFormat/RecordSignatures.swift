@@ -23,21 +23,22 @@ public enum RecordSignatures {
             guard case .object(let pairs) = item else {
                 throw .invalidRecord("signature \(i + 1) must be a mapping", line: nil)
             }
-            var keyID: String?, line: String?, comment: String?, global: String?
+            var values: [String?] = [nil, nil, nil, nil] // keyId, signature, trustedComment, globalSignature
             for (key, value) in pairs {
-                guard key == "keyId" || key == "signature" || key == "trustedComment" || key == "globalSignature" else {
-                    throw .invalidRecord("signature \(i + 1) has an unknown field '\(key)'", line: nil)
+                let slot: Int
+                switch key {
+                case "keyId": slot = 0
+                case "signature": slot = 1
+                case "trustedComment": slot = 2
+                case "globalSignature": slot = 3
+                default: throw .invalidRecord("signature \(i + 1) has an unknown field '\(key)'", line: nil)
                 }
                 guard case .string(let s) = value else {
                     throw .invalidRecord("signature \(i + 1): '\(key)' must be a string", line: nil)
                 }
-                switch key {
-                case "keyId": keyID = s
-                case "signature": line = s
-                case "trustedComment": comment = s
-                default: global = s
-                }
+                values[slot] = s
             }
+            let keyID = values[0], line = values[1], comment = values[2], global = values[3]
             guard let keyID, let line, let comment, let global else {
                 throw .invalidRecord("signature \(i + 1) needs keyId, signature, trustedComment and globalSignature", line: nil)
             }
