@@ -235,17 +235,6 @@ enum FastFrontMatter {
             (word &- ones) & ~word & highs
         }
 
-        /// Whether some byte of `word` is zero (exact).
-        @inline(__always) static func hasZeroByte(_ word: UInt64) -> Bool {
-            (word &- ones) & ~word & highs != 0
-        }
-
-        /// Whether every byte of `word` is in 0x20...0x7E.
-        @inline(__always) static func isPrintableASCII(_ word: UInt64) -> Bool {
-            // No high bit, no byte below 0x20 (exact when no high bit is set), no 0x7F.
-            word & highs == 0 && (word &- ones &* 0x20) & ~word & highs == 0 && !hasZeroByte(word ^ (ones &* 0x7F))
-        }
-
         /// The length of the valid, accepted multi-byte UTF-8 character at `i`, or nil.
         static func characterWidth(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Int? {
             let b = p[i]
