@@ -41,9 +41,9 @@ extension Base64 {
     public static func decodePublic<Bytes: BytesView>(_ utf8: Bytes) throws(CryptoError) -> [UInt8] {
         let decoded: [UInt8]? = utf8.withUnsafeBytes { raw in
             guard raw.count % 4 == 0 else { return nil }
-            guard raw.count > 4 else { return try? decode(utf8: Array(raw)) }
+            guard raw.count > 4 else { return decode(utf8: raw.assumingMemoryBound(to: UInt8.self)) }
             let body = UnsafeRawBufferPointer(rebasing: raw[..<(raw.count - 4)])
-            guard let last = try? decode(utf8: Array(raw[(raw.count - 4)...])) else { return nil }
+            guard let last = decode(utf8: UnsafeRawBufferPointer(rebasing: raw[(raw.count - 4)...]).assumingMemoryBound(to: UInt8.self)) else { return nil }
             var ok = true
             let out = [UInt8](unsafeUninitializedCapacity: body.count / 4 * 3 + last.count) { buffer, initialized in
                 guard let n = decodeQuanta(body, into: UnsafeMutableRawBufferPointer(buffer)) else { ok = false; return }

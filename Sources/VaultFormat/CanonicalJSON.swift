@@ -41,7 +41,7 @@ extension JSONString {
     /// The quoted, escaped form of the valid UTF-8 text `utf8`: only `"`, `\` and
     /// U+0000–U+001F are escaped (`\b \f \n \r \t` by name, others as `\u00xx` with
     /// lowercase hex); every other byte is copied.
-    static func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    static func appendEscaped<Out: ByteAppending & ~Copyable>(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout Out) {
         out.append(0x22)
         appendEscapedContent(utf8, to: &out)
         out.append(0x22)
@@ -50,23 +50,37 @@ extension JSONString {
     /// The escaped form of the UTF-8 text `utf8` without the quotes (as ``appendEscaped(_:to:)``
     /// writes it between them). Escaping is byte by byte, so a text may be given in pieces cut
     /// anywhere, even inside a character.
-    static func appendEscapedContent(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    static func appendEscapedContent<Out: ByteAppending & ~Copyable>(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout Out) {
+        appendEscapedContent(utf8, 0..<utf8.count, droppingCRBeforeLF: false, to: &out)
+    }
+
+    /// ``appendEscapedContent(_:to:)`` of `text[range]`, each CR that a LF follows in `text`
+    /// (past the range's end too) left out: a record's body, CRLF → LF, in pieces.
+    static func appendEscapedBody<Out: ByteAppending & ~Copyable>(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, to out: inout Out) {
+        appendEscapedContent(text, range, droppingCRBeforeLF: true, to: &out)
+    }
+
+    private static func appendEscapedContent<Out: ByteAppending & ~Copyable>(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>,
+                                                                           droppingCRBeforeLF: Bool, to out: inout Out) {
         // Copy runs that need no escaping in one go.
-        var runStart = 0
-        var i = 0
-        let count = utf8.count
-        guard let base = utf8.baseAddress else { return }
+        var runStart = range.lowerBound
+        var i = range.lowerBound
+        let count = range.upperBound
+        guard let base = text.baseAddress else { return }
         while i < count {
-            // Skip eight bytes at a time while none of them is `"`, `\` or below 0x20
-            // (exact SWAR tests: a flagged word only sends those bytes to the byte loop).
+            // Skip eight bytes at a time while none of them is `"`, `\` or below 0x20, then go
+            // straight to the first that is (exact SWAR tests: the lowest flagged byte is one).
             while count - i >= 8 {
                 let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
                 let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
                 let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
-                let flags = ((word &- ones &* 0x20) & ~word)
+                let flags = (((word &- ones &* 0x20) & ~word)
                     | ((quote &- ones) & ~quote)
-                    | ((backslash &- ones) & ~backslash)
-                if flags & highs != 0 { break }
+                    | ((backslash &- ones) & ~backslash)) & highs
+                if flags != 0 {
+                    i += flags.trailingZeroBitCount >> 3
+                    break
+                }
                 i += 8
             }
             guard i < count else { break }
@@ -75,9 +89,10 @@ extension JSONString {
                 i += 1
                 continue
             }
-            if runStart < i { out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - runStart)) }
+            if runStart < i { out.append(bytes: UnsafeBufferPointer(start: base + runStart, count: i - runStart)) }
             i += 1
             runStart = i
+            if droppingCRBeforeLF && b == 0x0D && i < text.count && base[i] == 0x0A { continue }
             switch b {
             case 0x22: out.append(0x5C); out.append(0x22)
             case 0x5C: out.append(0x5C); out.append(0x5C)
@@ -98,7 +113,108 @@ extension JSONString {
                 out.append(low)
             }
         }
-        if runStart < count { out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart)) }
+        if runStart < count { out.append(bytes: UnsafeBufferPointer(start: base + runStart, count: count - runStart)) }
+    }
+}
+
+/// Where the writers of this file append bytes: an array, or the ``RawBytes`` of a hot path.
+protocol ByteAppending: ~Copyable {
+    mutating func append(_ byte: UInt8)
+    mutating func append(bytes: UnsafeBufferPointer<UInt8>)
+}
+
+extension Array: ByteAppending where Element == UInt8 {
+    @inline(__always) mutating func append(bytes: UnsafeBufferPointer<UInt8>) { append(contentsOf: bytes) }
+}
+
+/// A growable byte buffer for the writers on `avault verify`'s hot path: an append is a bounds
+/// check and a store or a copy, without an array's uniqueness checks. Not copyable, so that
+/// one owner frees it, once.
+struct RawBytes: ~Copyable, ByteAppending {
+    private var base: UnsafeMutablePointer<UInt8>
+    private(set) var count = 0
+    private var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 64)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The bytes written (valid until the next change).
+    var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+
+    /// The bytes written, as an array.
+    var array: [UInt8] { Array(bytes) }
+
+    @inline(__always) mutating func append(_ byte: UInt8) {
+        if count == capacity { grow(to: count + 1) }
+        base[count] = byte
+        count += 1
+    }
+
+    @inline(__always) mutating func append(bytes: UnsafeBufferPointer<UInt8>) {
+        let n = bytes.count
+        guard n > 0, let source = bytes.baseAddress else { return }
+        if n > capacity - count { grow(to: count + n) }
+        Self.copy(source, to: base + count, n)
+        count += n
+    }
+
+    /// Appends `"name":`: a member's name that JSON does not escape, quoted, and its colon.
+    @inline(__always) mutating func appendQuotedName(_ name: UnsafeBufferPointer<UInt8>) {
+        let n = name.count
+        if n + 3 > capacity - count { grow(to: count + n + 3) }
+        base[count] = 0x22
+        if let source = name.baseAddress, n > 0 { Self.copy(source, to: base + count + 1, n) }
+        base[count + n + 1] = 0x22
+        base[count + n + 2] = 0x3A
+        count += n + 3
+    }
+
+    /// Copies `n` bytes (n > 0); short copies with two overlapping loads and stores, not a call.
+    @inline(__always) private static func copy(_ source: UnsafePointer<UInt8>, to destination: UnsafeMutablePointer<UInt8>, _ n: Int) {
+        let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(destination)
+        switch n {
+        case 8...16:
+            let head = from.loadUnaligned(as: UInt64.self), tail = from.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            to.storeBytes(of: head, as: UInt64.self)
+            to.storeBytes(of: tail, toByteOffset: n - 8, as: UInt64.self)
+        case 4..<8:
+            let head = from.loadUnaligned(as: UInt32.self), tail = from.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+            to.storeBytes(of: head, as: UInt32.self)
+            to.storeBytes(of: tail, toByteOffset: n - 4, as: UInt32.self)
+        case 1..<4:
+            destination[0] = source[0]
+            destination[n / 2] = source[n / 2]
+            destination[n - 1] = source[n - 1]
+        default:
+            destination.initialize(from: source, count: n)
+        }
+    }
+
+    /// Appends `count` bytes from offset `from` of this buffer (a range before `count`).
+    mutating func append(from: Int, count n: Int) {
+        precondition(from >= 0 && n >= 0 && from + n <= count)
+        if n > capacity - count { grow(to: count + n) }
+        (base + count).initialize(from: base + from, count: n)
+        count += n
+    }
+
+    /// Drops everything from offset `index` on.
+    mutating func truncate(to index: Int) {
+        precondition(index >= 0 && index <= count)
+        count = index
+    }
+
+    @inline(never) private mutating func grow(to needed: Int) {
+        let newCapacity = max(needed, 2 * capacity)
+        let new = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        new.initialize(from: base, count: count)
+        base.deallocate()
+        base = new
+        capacity = newCapacity
     }
 }
 
@@ -221,7 +337,7 @@ enum ECMAScriptNumber {
         return p
     }()
 
-    static func append(_ d: Double, to out: inout [UInt8]) {
+    static func append<Out: ByteAppending & ~Copyable>(_ d: Double, to out: inout Out) {
         precondition(d.isFinite, "RFC 8785 has no representation for NaN or Infinity")
         if d == 0 {  // +0 and -0
             out.append(UInt8(ascii: "0"))
@@ -231,8 +347,17 @@ enum ECMAScriptNumber {
         // round-trip form and ECMAScript writes it without exponent.
         if d.magnitude < 9_007_199_254_740_992, d == d.rounded(.towardZero) {
             if d < 0 { out.append(UInt8(ascii: "-")) }
-            let m = UInt64(d.magnitude)
-            appendDigits(m, count: digitCount(m), to: &out)
+            // The digits, last first, into a small buffer (at most 16 of them), then out.
+            var m = UInt64(d.magnitude)
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+                var i = 20
+                repeat {
+                    i -= 1
+                    digits[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: m % 10)
+                    m /= 10
+                } while m > 0
+                out.append(bytes: UnsafeBufferPointer(rebasing: digits[i...]))
+            }
             return
         }
 
@@ -315,7 +440,7 @@ enum ECMAScriptNumber {
     }
 
     /// Appends `v` as exactly `count` decimal digits (with leading zeros if needed).
-    private static func appendDigits(_ v: UInt64, count: Int, to out: inout [UInt8]) {
+    private static func appendDigits<Out: ByteAppending & ~Copyable>(_ v: UInt64, count: Int, to out: inout Out) {
         var v = v
         var i = count - 1
         while i >= 0 {

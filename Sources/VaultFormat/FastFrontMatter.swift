@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc // memchr
+#endif
+
 /// A hand-written parser for the common, conservative subset of YAML block style that record
 /// front matter uses, run before libyaml on the hot path of `avault verify`.
 ///
@@ -18,7 +22,7 @@
 /// - Keys: plain (resolving to a string that YAML 1.1 reads as the same string, no longer than
 ///   1000 bytes) or quoted on one line, but not `<<`; no duplicates (compared as Swift strings
 ///   are, as the libyaml path compares them).
-/// - Scalars on one line: plain (resolved by ``FrontMatter/resolvePlain(_:_:line:)``, which
+/// - Scalars on one line: plain (resolved by ``FrontMatter/resolvePlain(_:line:)``, which
 ///   refuses what YAML 1.1 reads otherwise, and not continued on a more-indented line),
 ///   double-quoted with the YAML 1.2 escapes, or
 ///   single-quoted; nothing but spaces and a comment after a closing quote. An empty value
@@ -33,9 +37,29 @@ enum FastFrontMatter {
     static func parse(_ bytes: UnsafeRawBufferPointer, firstLine: Int) -> FrontMatter? {
         guard bytes.count > 0, bytes.count <= RecordLimits.frontMatterBytes,
               let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
-        var parser = Parser(base: base, count: bytes.count, firstLine: firstLine)
+        var parser = Parser(base: base, count: bytes.count, firstLine: firstLine, sink: TreeSink(recordsTopLevelKeys: true))
         guard parser.splitLines(), let root = parser.parseRoot() else { return nil }
-        return FrontMatter(fields: root, topLevelKeys: parser.topLevelKeys, isBlockMapping: true)
+        return FrontMatter(fields: root, topLevelKeys: parser.sink.topLevelKeys, isBlockMapping: true)
+    }
+
+    /// The same parse as ``parse(_:firstLine:)``, written straight into the RFC 8785 form of the
+    /// fields without `signatures` (no tree of values): nil when ``parse(_:firstLine:)`` gives
+    /// nil, and also (to be safe rather than clever) when a field of ``CanonicalSink/capturedNames``
+    /// holds a mapping or a sequence. Otherwise exactly ``CanonicalWriter`` of the fields
+    /// ``parse(_:firstLine:)`` reads, less `signatures`, whose value comes back as a tree, with
+    /// the captured fields.
+    ///
+    /// With `untilFence`, `bytes` run on past the YAML text to the end of the record: the text
+    /// ends where ``RecordDocument/locate(_:)`` ends it, at the first line that is a closing
+    /// fence (none: nil), and is then read as above.
+    static func canonical(_ bytes: UnsafeRawBufferPointer, firstLine: Int, untilFence: Bool = false) -> CanonicalFrontMatter? {
+        guard bytes.count > 0, untilFence || bytes.count <= RecordLimits.frontMatterBytes,
+              let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        var parser = Parser(base: base, count: bytes.count, firstLine: firstLine,
+                            sink: CanonicalSink(capacity: min(bytes.count, 1 << 16)))
+        guard parser.splitLines(untilFence: untilFence), parser.parseRoot() != nil else { return nil }
+        return CanonicalFrontMatter(fields: parser.sink.out.array, signatures: parser.sink.signatures,
+                                    captured: parser.sink.captured, yamlCount: parser.count, fenceCount: parser.fenceCount)
     }
 
     /// A line that is neither blank nor a comment.
@@ -52,7 +76,7 @@ enum FastFrontMatter {
 
     private enum KeyScan {
         /// A key; `after` is the offset just past its `:`.
-        case key(String, after: Int, ref: KeyRef)
+        case key(KeyRef, after: Int)
         /// Not a key, but possibly a scalar.
         case notKey
         /// Outside the subset.
@@ -65,6 +89,10 @@ enum FastFrontMatter {
         var count: Int
         /// The key is exactly these source bytes, all ASCII.
         var isPlainASCII: Bool
+        /// Otherwise, the key's `String` in `keyNames`.
+        var name: Int
+        /// A plain-ASCII key holds `"` or `\\` (which JSON escapes).
+        var needsEscaping = false
     }
 
     private static let space: UInt8 = 0x20, hash: UInt8 = 0x23, colon: UInt8 = 0x3A, dash: UInt8 = 0x2D
@@ -72,54 +100,106 @@ enum FastFrontMatter {
     /// libyaml refuses a simple key longer than 1024 characters; stay well inside that.
     private static let maxKeySpan = 1000
 
-    private struct Parser {
+    private struct Parser<Sink: FrontMatterSink & ~Copyable>: ~Copyable {
         let base: UnsafePointer<UInt8>
-        let count: Int
+        /// The length of the YAML text (with `untilFence`, found by ``splitLines(untilFence:)``).
+        private(set) var count: Int
+        /// With `untilFence`: the length of the closing fence line.
+        private(set) var fenceCount = 0
         let firstLine: Int
         var lines: [Line] = []
         /// Index of the next unconsumed line in `lines`.
         var li = 0
-        var topLevelKeys: [FrontMatter.TopLevelKey] = []
         /// Reused buffer for quoted scalars with escapes.
         var scratch: [UInt8] = []
         /// Where the keys of the mappings being parsed are, innermost last.
         var keyRefs: [KeyRef] = []
+        /// The keys in use in `keyRefs` (a stack: entries past it are stale, and reused).
+        var keyTop = 0
+        /// The `String`s of the keys in `keyRefs` that are not plain ASCII (``KeyRef/name``).
+        var keyNames: [String] = []
+        /// What the values go to.
+        var sink: Sink
 
-        init(base: UnsafePointer<UInt8>, count: Int, firstLine: Int) {
+        init(base: UnsafePointer<UInt8>, count: Int, firstLine: Int, sink: consuming Sink) {
             self.base = base
             self.count = count
             self.firstLine = firstLine
+            self.sink = sink
         }
 
         // MARK: Lines and characters
 
         /// Validates the text (see the type's documentation) and records its content lines.
-        mutating func splitLines() -> Bool {
-            lines.reserveCapacity(count / 24 + 4)
-            topLevelKeys.reserveCapacity(16)
-            keyRefs.reserveCapacity(32)
+        ///
+        /// With `untilFence`, the text goes on past the YAML: it ends at the first line that
+        /// starts with a closing fence (``RecordDocument/fenceLength(_:from:marker:closing:)``,
+        /// as ``RecordDocument/locate(_:)`` finds it), whose length goes to `fenceCount`; a
+        /// text without one, or whose YAML is empty or longer than the limit, is declined.
+        mutating func splitLines(untilFence: Bool = false) -> Bool {
             let p = base
             let n = count
+            lines.reserveCapacity(min(n, RecordLimits.frontMatterBytes) / 24 + 4)
+            keyRefs.reserveCapacity(32)
+            scratch.reserveCapacity(256)
             var i = 0
             var number = 0
             while i < n {
                 let start = i
-                var content = -1
-                // Scan the line, validating every character.
-                while i < n {
-                    // Eight printable ASCII bytes at a time once past the indentation.
-                    if content >= 0 {
-                        while i + 8 <= n && Self.isPrintableASCII(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) { i += 8 }
-                        guard i < n else { break }
+                if untilFence {
+                    let b = p[i]
+                    if b == dash || b == 0x2E {
+                        let all = UnsafeBufferPointer(start: p, count: n)
+                        if let fence = RecordDocument.fenceLength(all, from: i, marker: 0x2D, closing: true)
+                            ?? RecordDocument.fenceLength(all, from: i, marker: 0x2E, closing: true) {
+                            guard i > 0, i <= RecordLimits.frontMatterBytes else { return false }
+                            count = i
+                            fenceCount = fence
+                            return true
+                        }
                     }
+                    guard i <= RecordLimits.frontMatterBytes else { return false }
+                }
+                // The indentation: eight spaces at a time, then to the first byte that is not one.
+                while i + 8 <= n {
+                    let other = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) ^ (Self.ones &* UInt64(space))
+                    if other != 0 {
+                        i += other.trailingZeroBitCount >> 3
+                        break
+                    }
+                    i += 8
+                }
+                while i < n && p[i] == space { i += 1 }
+                let content = i < n && p[i] != 0x0A ? i : -1
+                // Scan the rest of the line, validating every character: eight printable ASCII
+                // bytes at a time, then straight to the first byte that is not (exact SWAR
+                // tests: the lowest flagged byte is one).
+                while i < n {
+                    while i + 16 <= n {
+                        let low = Self.nonPrintableASCII(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+                        let high = Self.nonPrintableASCII(UnsafeRawPointer(p + i + 8).loadUnaligned(as: UInt64.self))
+                        if low | high != 0 {
+                            i += low != 0 ? low.trailingZeroBitCount >> 3 : 8 + high.trailingZeroBitCount >> 3
+                            break
+                        }
+                        i += 16
+                    }
+                    while i + 8 <= n {
+                        let word = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+                        let flags = Self.nonPrintableASCII(word)
+                        if flags != 0 {
+                            i += flags.trailingZeroBitCount >> 3
+                            break
+                        }
+                        i += 8
+                    }
+                    guard i < n else { break }
                     let b = p[i]
                     if b >= 0x20 && b < 0x7F {
-                        if content < 0 && b != space { content = i }
                         i += 1
                         continue
                     }
                     if b == 0x0A { break }
-                    if content < 0 { content = i }
                     guard b >= 0x80, let width = Self.characterWidth(p, i, n) else { return false }
                     i += width
                 }
@@ -135,20 +215,24 @@ enum FastFrontMatter {
                 number += 1
                 i += 1 // past the LF
             }
-            return true
+            return !untilFence
         }
 
-        static let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-
-        /// Whether some byte of `word` is zero (exact).
-        @inline(__always) static func hasZeroByte(_ word: UInt64) -> Bool {
-            (word &- ones) & ~word & highs != 0
+        /// The high bit of each byte of `word` that is not printable ASCII (0x20...0x7E); the
+        /// lowest one set is exact (higher ones may be false). A byte's high bit, or its high bit
+        /// after adding 1 (0x7F) or subtracting 0x20 (below 0x20), is set exactly when it is not
+        /// printable; a carry or borrow into a byte comes only from a lower byte that is not.
+        @inline(__always) static func nonPrintableASCII(_ word: UInt64) -> UInt64 {
+            (word | (word &+ ones) | (word &- ones &* 0x20)) & highs
         }
 
-        /// Whether every byte of `word` is in 0x20...0x7E.
-        @inline(__always) static func isPrintableASCII(_ word: UInt64) -> Bool {
-            // No high bit, no byte below 0x20 (exact when no high bit is set), no 0x7F.
-            word & highs == 0 && (word &- ones &* 0x20) & ~word & highs == 0 && !hasZeroByte(word ^ (ones &* 0x7F))
+        static var ones: UInt64 { 0x0101_0101_0101_0101 }
+        static var highs: UInt64 { 0x8080_8080_8080_8080 }
+
+        /// The high bit of each zero byte of `word`; the lowest one set is exact (higher ones
+        /// may be false).
+        @inline(__always) static func zeroBytes(_ word: UInt64) -> UInt64 {
+            (word &- ones) & ~word & highs
         }
 
         /// The length of the valid, accepted multi-byte UTF-8 character at `i`, or nil.
@@ -212,7 +296,7 @@ enum FastFrontMatter {
 
         // MARK: Blocks
 
-        mutating func parseRoot() -> FieldValue? {
+        mutating func parseRoot() -> Sink.Value? {
             guard let first = lines.first else { return nil } // empty: libyaml's to handle
             guard let root = parseMapping(indent: first.indent, keyAt: first.content, depth: 1) else { return nil }
             return li == lines.count ? root : nil
@@ -237,16 +321,21 @@ enum FastFrontMatter {
             return n
         }
 
-        /// Whether `key` (at `ref`) repeats a key of the mapping whose keys are `pairs`, their
-        /// references from `keyRefs[first...]`; compared as the libyaml path compares them
-        /// (`String ==`, canonical equivalence included), bytes first where that is exact.
-        func isDuplicate(_ key: String, _ ref: KeyRef, _ pairs: [(key: String, value: FieldValue)], _ first: Int) -> Bool {
-            for k in 0..<pairs.count {
-                let other = keyRefs[first + k]
-                if ref.isPlainASCII && other.isPlainASCII {
+        /// The `String` of a key.
+        func keyString(_ ref: KeyRef) -> String {
+            ref.isPlainASCII ? String(decoding: UnsafeBufferPointer(start: base + ref.start, count: ref.count), as: UTF8.self) : keyNames[ref.name]
+        }
+
+        /// Whether `key` repeats one of `keyRefs[first...]`, compared as the libyaml path
+        /// compares keys (`String ==`, canonical equivalence included), bytes first where that
+        /// is exact.
+        func isDuplicate(_ key: KeyRef, _ first: Int) -> Bool {
+            for k in first..<keyTop {
+                let other = keyRefs[k]
+                if key.isPlainASCII && other.isPlainASCII {
                     // ASCII strings are equal exactly when their bytes are.
-                    if ref.count == other.count && bytesEqual(ref.start, other.start, ref.count) { return true }
-                } else if pairs[k].key == key {
+                    if key.count == other.count && bytesEqual(key.start, other.start, other.count) { return true }
+                } else if keyString(other) == keyString(key) {
                     return true
                 }
             }
@@ -255,30 +344,41 @@ enum FastFrontMatter {
 
         /// A block mapping whose keys are at column `indent`; the first key starts at offset
         /// `keyAt` of the current line (after a `- ` for a mapping inside a sequence entry).
-        mutating func parseMapping(indent: Int, keyAt: Int, depth: Int) -> FieldValue? {
+        mutating func parseMapping(indent: Int, keyAt: Int, depth: Int) -> Sink.Value? {
             guard depth <= RecordLimits.depth else { return nil }
-            var pairs: [(key: String, value: FieldValue)] = []
-            pairs.reserveCapacity(entryCount(indent: indent, sequence: false))
-            let first = keyRefs.count
-            defer { keyRefs.removeSubrange(first...) }
+            guard var mapping = sink.beginMapping(capacity: Sink.usesCapacity ? entryCount(indent: indent, sequence: false) : 0) else { return nil }
+            let first = keyTop, firstName = keyNames.count
+            defer {
+                keyTop = first
+                if keyNames.count > firstName { keyNames.removeLast(keyNames.count - firstName) }
+            }
             var seen: Set<String> = [] // the keys, once there are many
             var keyAt = keyAt
             while true {
                 let line = lines[li]
-                guard case .key(let key, let after, let ref) = scanKey(keyAt, line.end) else { return nil }
-                if pairs.count < 16 {
-                    if isDuplicate(key, ref, pairs, first) { return nil }
+                guard case .key(let key, let after) = scanKey(keyAt, line.end) else { return nil }
+                if keyTop - first < 16 {
+                    if isDuplicate(key, first) { return nil }
                 } else {
                     // (String hashing agrees with `==`, canonical equivalence included.)
-                    if seen.isEmpty { for pair in pairs { seen.insert(pair.key) } }
-                    guard seen.insert(key).inserted else { return nil }
+                    if seen.isEmpty { for k in first..<keyTop { seen.insert(keyString(keyRefs[k])) } }
+                    guard seen.insert(keyString(key)).inserted else { return nil }
                 }
-                keyRefs.append(ref)
-                if depth == 1 {
-                    topLevelKeys.append(FrontMatter.TopLevelKey(key: key, line: line.number + firstLine, lineStart: line.content - line.indent))
+                if keyTop < keyRefs.count { keyRefs[keyTop] = key } else { keyRefs.append(key) }
+                keyTop += 1
+                let keyLine = line.number + firstLine, lineStart = line.content - line.indent
+                if key.isPlainASCII {
+                    let hint = KeyHint(prefix: prefix(key.start, key.count), needsEscaping: key.needsEscaping)
+                    sink.beginMember(UnsafeBufferPointer(start: base + key.start, count: key.count), isASCII: true, hint: hint,
+                                     line: keyLine, lineStart: lineStart, of: &mapping)
+                } else {
+                    var name = keyNames[key.name] // (a local: the sink is written while it is read)
+                    name.withUTF8 {
+                        sink.beginMember($0, isASCII: false, hint: KeyHint(), line: keyLine, lineStart: lineStart, of: &mapping)
+                    }
                 }
                 let valueAt = skipSpaces(after, line.end)
-                let value: FieldValue
+                let value: Sink.Value
                 if valueAt == line.end || base[valueAt] == hash {
                     li += 1
                     guard let nested = parseNested(parentIndent: indent, indentless: true, depth: depth) else { return nil }
@@ -290,40 +390,40 @@ enum FastFrontMatter {
                     if li < lines.count && lines[li].indent > indent { return nil }
                     value = scalar
                 }
-                pairs.append((key, value))
+                sink.endMember(value, of: &mapping)
                 guard li < lines.count else { break }
                 let next = lines[li]
                 if next.indent < indent { break }
                 guard next.indent == indent else { return nil }
                 keyAt = next.content
             }
-            return .object(pairs)
+            return sink.endMapping(mapping)
         }
 
         /// A block sequence whose `-` entries are at column `indent`, from the current line.
-        mutating func parseSequence(indent: Int, depth: Int) -> FieldValue? {
+        mutating func parseSequence(indent: Int, depth: Int) -> Sink.Value? {
             guard depth <= RecordLimits.depth else { return nil }
-            var items: [FieldValue] = []
-            items.reserveCapacity(entryCount(indent: indent, sequence: true))
+            guard var sequence = sink.beginSequence(capacity: Sink.usesCapacity ? entryCount(indent: indent, sequence: true) : 0) else { return nil }
             while true {
                 let line = lines[li]
                 let at = skipSpaces(line.content + 1, line.end)
+                sink.beginItem(of: &sequence)
                 if at == line.end || base[at] == hash {
                     li += 1
                     guard let nested = parseNested(parentIndent: indent, indentless: false, depth: depth) else { return nil }
-                    items.append(nested)
+                    sink.endItem(nested, of: &sequence)
                 } else if isEntry(at, line.end) {
                     return nil // `- - x`
                 } else if isKey(at, line.end) {
                     // A mapping starting on the entry's line, its keys at this column.
                     let column = line.indent + (at - line.content)
                     guard let mapping = parseMapping(indent: column, keyAt: at, depth: depth + 1) else { return nil }
-                    items.append(mapping)
+                    sink.endItem(mapping, of: &sequence)
                 } else {
                     guard let scalar = scanScalar(at, line.end) else { return nil }
                     li += 1
                     if li < lines.count && lines[li].indent > indent { return nil }
-                    items.append(scalar)
+                    sink.endItem(scalar, of: &sequence)
                 }
                 guard li < lines.count else { break }
                 let next = lines[li]
@@ -331,13 +431,13 @@ enum FastFrontMatter {
                 guard next.indent == indent else { return nil }
                 guard isEntry(next.content, next.end) else { break } // e.g. the next key after a sequence at its key's indent
             }
-            return .array(items)
+            return sink.endSequence(sequence)
         }
 
         /// The value of `key:` or `-` with nothing after it on its line: a more-indented block,
         /// a sequence at the key's own column (`indentless`, for mapping values), or null.
-        mutating func parseNested(parentIndent: Int, indentless: Bool, depth: Int) -> FieldValue? {
-            guard li < lines.count else { return .null }
+        mutating func parseNested(parentIndent: Int, indentless: Bool, depth: Int) -> Sink.Value? {
+            guard li < lines.count else { return sink.scalar(.null, UnsafeBufferPointer(start: nil, count: 0), verbatim: true) }
             let line = lines[li]
             if line.indent > parentIndent {
                 if isEntry(line.content, line.end) { return parseSequence(indent: line.indent, depth: depth + 1) }
@@ -347,7 +447,7 @@ enum FastFrontMatter {
             if indentless && line.indent == parentIndent && isEntry(line.content, line.end) {
                 return parseSequence(indent: parentIndent, depth: depth + 1)
             }
-            return .null
+            return sink.scalar(.null, UnsafeBufferPointer(start: nil, count: 0), verbatim: true)
         }
 
         // MARK: Scalars
@@ -385,21 +485,33 @@ enum FastFrontMatter {
 
         /// A mapping key at `at`: a quoted or plain scalar followed by `:` and a space or the
         /// end of the line.
-        mutating func scanKey(_ at: Int, _ end: Int) -> KeyScan {
+        @inline(__always) mutating func scanKey(_ at: Int, _ end: Int) -> KeyScan {
             let first = base[at]
             if first == doubleQuote || first == singleQuote {
-                guard let (string, close, escaped) = scanQuoted(at, end, double: first == doubleQuote) else { return .decline }
+                guard let quoted = scanQuoted(at, end, double: first == doubleQuote) else { return .decline }
+                let close = quoted.close
                 let c = skipSpaces(close, end)
                 guard c < end, base[c] == colon else { return .notKey }
                 guard c + 1 == end || base[c + 1] == space, c - at <= maxKeySpan else { return .decline }
-                if string == "<<" { return .decline } // a merge key to YAML 1.1, even quoted: libyaml's path refuses it
                 // Bytes compare exactly only when the key is its source bytes (no escapes or `''`).
-                let ref = KeyRef(start: at + 1, count: close - at - 2, isPlainASCII: !escaped && isASCII(at + 1, close - 1))
-                return .key(string, after: c + 1, ref: ref)
+                let (ascii, specials) = asciiAndSpecials(at + 1, close - 1)
+                var ref = KeyRef(start: at + 1, count: close - at - 2, isPlainASCII: !quoted.escaped && ascii, name: -1, needsEscaping: specials)
+                if ref.isPlainASCII {
+                    // A merge key to YAML 1.1, even quoted: libyaml's path refuses it.
+                    if ref.count == 2 && base[ref.start] == 0x3C && base[ref.start + 1] == 0x3C { return .decline }
+                } else {
+                    let string = quoted.escaped ? String(decoding: scratch, as: UTF8.self)
+                        : String(decoding: UnsafeBufferPointer(start: base + ref.start, count: ref.count), as: UTF8.self)
+                    if string == "<<" { return .decline }
+                    ref.name = keyNames.count
+                    keyNames.append(string)
+                }
+                return .key(ref, after: c + 1)
             }
             guard isPlainStart(at, end) else { return .decline }
             var i = at
             while true {
+                i = colonOrHash(from: i, end)
                 guard i < end else { return .notKey }
                 let b = base[i]
                 if b == colon && (i + 1 == end || base[i + 1] == space) { break }
@@ -410,11 +522,40 @@ enum FastFrontMatter {
             var keyEnd = i
             while base[keyEnd - 1] == space { keyEnd -= 1 }
             let raw = UnsafeRawBufferPointer(start: base + at, count: keyEnd - at)
-            let string = String(decoding: raw, as: UTF8.self)
             // The libyaml path refuses plain keys that resolve to null, a boolean or a number, or
-            // that YAML 1.1 reads otherwise.
-            do { try FrontMatter.checkPlainKey(raw, string, line: 0) } catch { return .decline }
-            return .key(string, after: i + 1, ref: KeyRef(start: at, count: keyEnd - at, isPlainASCII: isASCII(at, keyEnd)))
+            // that YAML 1.1 reads otherwise. (A key starting with most letters is text to both:
+            // checkPlainKey's own first test, here without the call, as no line holds a LF.)
+            if !FrontMatter.startsPlainText(first) {
+                do { try FrontMatter.checkPlainKey(raw, line: 0) } catch { return .decline }
+            }
+            let (ascii, specials) = asciiAndSpecials(at, keyEnd)
+            var ref = KeyRef(start: at, count: keyEnd - at, isPlainASCII: ascii, name: -1, needsEscaping: specials)
+            if !ref.isPlainASCII {
+                ref.name = keyNames.count
+                keyNames.append(String(decoding: raw, as: UTF8.self))
+            }
+            return .key(ref, after: i + 1)
+        }
+
+        /// The offset of the first `byte` in `from..<end`, or `end`.
+        @inline(__always) func firstIndex(of byte: UInt8, from: Int, _ end: Int) -> Int {
+            guard from < end, let found = memchr(base + from, Int32(byte), end - from) else { return end }
+            return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        }
+
+        /// The offset of the first `:` or `#` at or after `from` on the line ending at `end`, or
+        /// `end`: eight bytes at a time, then straight to it (the lowest flagged byte is exact).
+        @inline(__always) func colonOrHash(from: Int, _ end: Int) -> Int {
+            var i = from
+            let colons = Self.ones &* UInt64(colon), hashes = Self.ones &* UInt64(hash)
+            while i + 8 <= end {
+                let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                let flags = Self.zeroBytes(word ^ colons) | Self.zeroBytes(word ^ hashes)
+                if flags != 0 { return i + flags.trailingZeroBitCount >> 3 }
+                i += 8
+            }
+            while i < end && base[i] != colon && base[i] != hash { i += 1 }
+            return i
         }
 
         @inline(__always) func bytesEqual(_ a: Int, _ b: Int, _ count: Int) -> Bool {
@@ -422,50 +563,82 @@ enum FastFrontMatter {
             return true
         }
 
-        @inline(__always) func isASCII(_ from: Int, _ to: Int) -> Bool {
-            var bits: UInt8 = 0
-            for i in from..<to { bits |= base[i] }
-            return bits < 0x80
+        /// Whether `from..<to` is all ASCII, and whether it holds `"` or `\\` (no line of the
+        /// text holds a control character: these are the bytes JSON would escape).
+        @inline(__always) func asciiAndSpecials(_ from: Int, _ to: Int) -> (Bool, Bool) {
+            var bits: UInt8 = 0, specials: UInt8 = 0
+            for i in from..<to {
+                let b = base[i]
+                bits |= b
+                specials |= (b == doubleQuote ? 1 : 0) | (b == backslash ? 1 : 0)
+            }
+            return (bits < 0x80, specials != 0)
+        }
+
+        /// The first eight bytes at `start` (of a key of `count` bytes), big-endian, zeros past
+        /// the key's end.
+        @inline(__always) func prefix(_ start: Int, _ count: Int) -> UInt64 {
+            if start + 8 <= self.count {
+                let word = UInt64(bigEndian: UnsafeRawPointer(base + start).loadUnaligned(as: UInt64.self))
+                return count >= 8 ? word : count == 0 ? 0 : word & ~(UInt64.max >> UInt64(8 * count))
+            }
+            var word: UInt64 = 0
+            for k in 0..<min(count, 8) { word |= UInt64(base[start + k]) << UInt64(56 - 8 * k) }
+            return word
         }
 
         /// A scalar value at `at` that is the rest of its line (after spaces and a comment).
-        mutating func scanScalar(_ at: Int, _ end: Int) -> FieldValue? {
+        mutating func scanScalar(_ at: Int, _ end: Int) -> Sink.Value? {
             let first = base[at]
             if first == doubleQuote || first == singleQuote {
-                guard let (string, close, _) = scanQuoted(at, end, double: first == doubleQuote),
-                      isRestEmpty(close, end) else { return nil }
-                return .string(string)
+                guard let quoted = scanQuoted(at, end, double: first == doubleQuote),
+                      isRestEmpty(quoted.close, end) else { return nil }
+                guard quoted.escaped else {
+                    // Without escapes, a double-quoted text holds no `"` or `\`, and no line of
+                    // the front matter holds a control character: nothing for JSON to escape.
+                    return sink.scalar(.string, UnsafeBufferPointer(start: base + at + 1, count: quoted.close - at - 2),
+                                       verbatim: first == doubleQuote)
+                }
+                // The unescaped text is in `scratch`: lend it to the sink without copying it.
+                var text: [UInt8] = []
+                swap(&text, &scratch)
+                defer { swap(&text, &scratch) }
+                return text.withUnsafeBufferPointer { sink.scalar(.string, $0, verbatim: false) }
             }
             guard isPlainStart(at, end) else { return nil }
+            // The scalar ends at a comment (` #`) or the end of the line, less trailing spaces.
             var i = at
-            var last = at // just past the last non-space byte
-            while i < end {
+            while true {
+                i = colonOrHash(from: i, end)
+                guard i < end else { break }
                 let b = base[i]
-                if b == space { i += 1; continue }
-                if b == hash && base[i - 1] == space { break }
+                if b == hash && base[i - 1] == space { break } // (i > at: a plain scalar never starts with #)
                 if b == colon && (i + 1 == end || base[i + 1] == space) { return nil } // a mapping value: not here
                 i += 1
-                last = i
             }
-            let raw = UnsafeRawBufferPointer(start: base + at, count: last - at)
-            return try? FrontMatter.resolvePlain(raw, String(decoding: raw, as: UTF8.self), line: 0)
+            var last = i // just past the last non-space byte (`at` is not a space)
+            while base[last - 1] == space { last -= 1 }
+            let raw = UnsafeBufferPointer(start: base + at, count: last - at)
+            // (Text to both readers when it starts with most letters: resolvePlain's own first
+            // test, here without the call, as no line holds a LF.)
+            if FrontMatter.startsPlainText(first) { return sink.scalar(.string, raw, verbatim: false) }
+            guard let value = try? FrontMatter.resolvePlain(UnsafeRawBufferPointer(raw), line: 0) else { return nil }
+            return sink.scalar(value, raw, verbatim: false)
         }
 
-        /// A quoted scalar opening at `at` and closing on the same line: its value, the offset
-        /// just past the closing quote, and whether it had escapes (or `''`).
-        mutating func scanQuoted(_ at: Int, _ end: Int, double: Bool) -> (String, Int, Bool)? {
+        /// A quoted scalar opening at `at` and closing on the same line: the offset just past
+        /// the closing quote, and whether it had escapes (or `''`). Its value is the source
+        /// between the quotes, or with escapes the bytes left in `scratch`.
+        mutating func scanQuoted(_ at: Int, _ end: Int, double: Bool) -> (close: Int, escaped: Bool)? {
             let quote = double ? doubleQuote : singleQuote
             var i = at + 1
             var runStart = i
             var escaped = false
-            let quoteWord = Self.ones &* UInt64(quote), backslashWord = Self.ones &* UInt64(backslash)
             while true {
-                // Skip eight bytes at a time while none is the quote or a backslash.
-                while i + 8 <= end {
-                    let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-                    if Self.hasZeroByte(word ^ quoteWord) || (double && Self.hasZeroByte(word ^ backslashWord)) { break }
-                    i += 8
-                }
+                // The first quote, or a backslash before it (memchr: the C library's vector loops).
+                let from = i
+                i = firstIndex(of: quote, from: from, end)
+                if double { i = firstIndex(of: backslash, from: from, i) }
                 guard i < end else { return nil } // a line break (or the end) inside the quotes
                 let b = base[i]
                 if b == quote {
@@ -524,14 +697,10 @@ enum FastFrontMatter {
                 }
                 runStart = i
             }
-            let string: String
             if escaped {
                 scratch.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - runStart))
-                string = String(decoding: scratch, as: UTF8.self)
-            } else {
-                string = String(decoding: UnsafeBufferPointer(start: base + at + 1, count: i - at - 1), as: UTF8.self)
             }
-            return (string, i + 1, escaped)
+            return (i + 1, escaped)
         }
 
         /// Appends the UTF-8 encoding of the scalar value `v` (not a surrogate, ≤ U+10FFFF).

@@ -1,5 +1,8 @@
 /// A front-matter value in the JSON data model (YAML 1.2 core schema).
-public indirect enum FieldValue: Equatable, Sendable {
+///
+/// Not `indirect`: arrays already hold their elements out of line, and an indirect enum boxed
+/// every value (a heap allocation for each string, number or boolean of a record).
+public enum FieldValue: Equatable, Sendable {
     case null
     case bool(Bool)
     /// A decimal integer or float. Integers are exact within ±(2^53−1).

@@ -18,6 +18,26 @@ public enum RecordLimits {
     public static let maxInteger: Int64 = 9_007_199_254_740_991
 }
 
+/// What a scalar is in the JSON data model, without its text: a plain scalar resolved under the
+/// YAML 1.2 core schema (a quoted one is always a string).
+enum PlainValue: Equatable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    /// A string: the scalar's own text.
+    case string
+
+    /// The field value, `string` being the scalar's text when it is a string.
+    @inline(__always) func fieldValue(_ string: @autoclosure () -> String) -> FieldValue {
+        switch self {
+        case .null: .null
+        case .bool(let b): .bool(b)
+        case .number(let d): .number(d)
+        case .string: .string(string())
+        }
+    }
+}
+
 /// The parsed front matter: values, and where each top-level key sits in the file.
 public struct FrontMatter: Sendable {
     /// A top-level key of the front matter, located by the parse that read it (so its line
@@ -220,7 +240,7 @@ public struct FrontMatter: Sendable {
                 let plain = s.style == YAML_PLAIN_SCALAR_STYLE
                 if let top = stack.last, top.awaitsKey {
                     // A key.
-                    if plain { try Self.checkPlainKey(raw, string, line: here) }
+                    if plain { try Self.checkPlainKey(raw, line: here) }
                     if string == "<<" {
                         // Psych merges at a `<<` key unless it is tagged `!!str`, quoted or not.
                         throw .invalidRecord("a '<<' key merges mappings in YAML 1.1 readers (Jekyll), quoted or not; rename it", line: here)
@@ -262,53 +282,179 @@ public struct FrontMatter: Sendable {
     }
 
     /// Refuses a plain mapping key that does not read as the same text under the YAML 1.2 core
-    /// schema and YAML 1.1 (``YAML11/conflict(_:_:ours:isKey:)``).
-    static func checkPlainKey(_ raw: UnsafeRawBufferPointer, _ string: String, line: Int) throws(FormatError) {
-        let value = try resolveCore(raw, string, line: line)
-        guard case .string = value else {
-            throw .invalidRecord("mapping keys must be strings ('\(string)' is not; quote it)", line: line)
-        }
-        if let why = YAML11.conflict(raw, string, ours: value, isKey: true) { throw .invalidRecord(why, line: line) }
+    /// schema and YAML 1.1 (``YAML11/conflict(_:_:ours:isKey:)``). `string` is the key's text,
+    /// made only for a message.
+    static func checkPlainKey(_ raw: UnsafeRawBufferPointer, line: Int) throws(FormatError) {
+        if isPlainText(raw) { return }
+        try checkPlainKeyInFull(raw, line: line)
     }
 
-    /// The core-schema value of a plain scalar (value `raw`, as text `string`), refused when
-    /// YAML 1.1 readers read it otherwise (``YAML11/conflict(_:_:ours:isKey:)``).
-    static func resolvePlain(_ raw: UnsafeRawBufferPointer, _ string: String, line: Int) throws(FormatError) -> FieldValue {
-        let value = try resolveCore(raw, string, line: line)
-        if let why = YAML11.conflict(raw, string, ours: value, isKey: false) { throw .invalidRecord(why, line: line) }
+    /// ``checkPlainKey(_:line:)`` without its shortcut (for tests that check it).
+    static func checkPlainKeyInFull(_ raw: UnsafeRawBufferPointer, line: Int) throws(FormatError) {
+        let value = try resolveCore(raw, line: line)
+        guard case .string = value else {
+            throw .invalidRecord("mapping keys must be strings ('\(text(raw))' is not; quote it)", line: line)
+        }
+        if let why = YAML11.conflict(raw, text(raw), ours: value, isKey: true) { throw .invalidRecord(why, line: line) }
+    }
+
+    /// The core-schema value of a plain scalar (value `raw`), refused when YAML 1.1 readers
+    /// read it otherwise (``YAML11/conflict(_:_:ours:isKey:)``). A string is `raw` itself.
+    static func resolvePlain(_ raw: UnsafeRawBufferPointer, line: Int) throws(FormatError) -> PlainValue {
+        if isPlainText(raw) { return .string }
+        if let value = commonValue(raw) { return value }
+        return try resolvePlainInFull(raw, line: line)
+    }
+
+    /// ``resolvePlain(_:line:)`` without its shortcuts (for tests that check them).
+    static func resolvePlainInFull(_ raw: UnsafeRawBufferPointer, line: Int) throws(FormatError) -> PlainValue {
+        let value = try resolveCore(raw, line: line)
+        if let why = YAML11.conflict(raw, text(raw), ours: value, isKey: false) { throw .invalidRecord(why, line: line) }
         return value
     }
 
+    /// ``resolvePlain(_:line:)`` as a field value, its string being `string` (the text of `raw`).
+    static func resolvePlain(_ raw: UnsafeRawBufferPointer, _ string: String, line: Int) throws(FormatError) -> FieldValue {
+        try resolvePlain(raw, line: line).fieldValue(string)
+    }
+
+    /// The common case: a plain scalar that both ``resolveCore(_:line:)`` and
+    /// ``YAML11/conflict(_:_:ours:isKey:)`` read as text. It starts with an ASCII letter, and
+    /// either no word of either starts with that letter (null, true, false, yes, no, on, off,
+    /// y, n in any case) or it is none of those words (``Psych/keyword(_:)``, which folds
+    /// case as Psych does, says nil: null, true and false in every case resolveCore reads are
+    /// among its words); and it is not one of the short scalars over several lines that YAML
+    /// 1.1 readers match line by line. Both then read it as a string, and find nothing to refuse.
+    @inline(__always) private static func isPlainText(_ raw: UnsafeRawBufferPointer) -> Bool {
+        guard let first = raw.first else { return false }
+        switch first | 0x20 { // an ASCII letter in lowercase (only letters land in a...z)
+        case UInt8(ascii: "a")...UInt8(ascii: "z"):
+            switch first | 0x20 {
+            case UInt8(ascii: "t"), UInt8(ascii: "n"):
+                // The words starting with t or n (true; null, no, n) hold no s or f, the only
+                // letters anything beyond ASCII folds to: raw is one of them exactly when it is
+                // spelt in ASCII, in any case.
+                let word = raw.count == 4 && raw[1] | 0x20 == UInt8(ascii: first | 0x20 == UInt8(ascii: "t") ? "r" : "u")
+                    && raw[2] | 0x20 == UInt8(ascii: first | 0x20 == UInt8(ascii: "t") ? "u" : "l")
+                    && raw[3] | 0x20 == UInt8(ascii: first | 0x20 == UInt8(ascii: "t") ? "e" : "l")
+                let short = first | 0x20 == UInt8(ascii: "n") && (raw.count == 1 || (raw.count == 2 && raw[1] | 0x20 == UInt8(ascii: "o")))
+                return !word && !short && (raw.count > 20 || !raw.contains(0x0A))
+            case UInt8(ascii: "f"), UInt8(ascii: "y"), UInt8(ascii: "o"):
+                // Also text when it is none of the words (as Psych folds case; null, true and
+                // false in each case resolveCore reads are among them): six ASCII characters
+                // or more are too long for any (keyword would say so after reading them).
+                let long = raw.count >= 6 && raw[1] | raw[2] | raw[3] | raw[4] | raw[5] < 0x80
+                return (long || Psych.keyword(raw) == nil) && (raw.count > 20 || !raw.contains(0x0A))
+            default:
+                return raw.count > 20 || !raw.contains(0x0A)
+            }
+        default:
+            return false
+        }
+    }
+
+    /// Whether a plain scalar starting with `first` is text to both readers whatever follows,
+    /// unless it spans lines: an ASCII letter that no word of either starts with (the first
+    /// test of ``isPlainText(_:)``, for callers whose scalars are on one line).
+    @inline(__always) static func startsPlainText(_ first: UInt8) -> Bool {
+        switch first | 0x20 {
+        case UInt8(ascii: "n"), UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "y"), UInt8(ascii: "o"): false
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): true
+        default: false
+        }
+    }
+
+    /// The value of the most common plain scalars that are not text, which
+    /// ``resolveCore(_:line:)`` reads as YAML 1.1 readers do (so no conflict to look for):
+    /// `true`, `false`, `null`, and decimal integers of at most 15 digits without a leading
+    /// zero (`0`, `42`, `-1`); also the timestamps records carry (`2023-04-28T15:52:00Z`),
+    /// text to both (a timestamp value stays text; docs/formats.md). Nil for anything else.
+    @inline(__always) private static func commonValue(_ raw: UnsafeRawBufferPointer) -> PlainValue? {
+        let n = raw.count
+        guard n > 0 else { return nil }
+        let first = raw[0]
+        if first == UInt8(ascii: "t") || first == UInt8(ascii: "f") || first == UInt8(ascii: "n") {
+            if isWord(raw, "true") { return .bool(true) }
+            if isWord(raw, "false") { return .bool(false) }
+            if isWord(raw, "null") { return .null }
+            return nil
+        }
+        if n == 20 {
+            // dddd-dd-ddTdd:dd:ddZ
+            for (i, b) in raw.enumerated() {
+                switch i {
+                case 4, 7: guard b == UInt8(ascii: "-") else { return nil }
+                case 10: guard b == UInt8(ascii: "T") else { return nil }
+                case 13, 16: guard b == UInt8(ascii: ":") else { return nil }
+                case 19: guard b == UInt8(ascii: "Z") else { return nil }
+                default: guard b &- UInt8(ascii: "0") < 10 else { return nil }
+                }
+            }
+            return .string
+        }
+        // 0, or -?[1-9][0-9]{0,14}
+        if n == 1 && first == UInt8(ascii: "0") { return .number(0) }
+        let negative = first == UInt8(ascii: "-")
+        let digits = negative ? n - 1 : n
+        guard digits >= 1, digits <= 15 else { return nil }
+        var value: Int64 = 0
+        for i in (negative ? 1 : 0)..<n {
+            let d = raw[i] &- UInt8(ascii: "0")
+            guard d < 10, value != 0 || d != 0 else { return nil }
+            value = value * 10 + Int64(d)
+        }
+        return .number(Double(negative ? -value : value))
+    }
+
+    /// The text of a scalar's UTF-8, for messages.
+    private static func text(_ raw: UnsafeRawBufferPointer) -> String { String(decoding: raw, as: UTF8.self) }
+
+    /// Whether `raw` is exactly the ASCII bytes of `word`.
+    @inline(__always) private static func isWord(_ raw: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
+        guard raw.count == word.utf8CodeUnitCount else { return false }
+        for i in 0..<raw.count where raw[i] != word.utf8Start[i] { return false }
+        return true
+    }
+
     /// The YAML 1.2 core-schema value of a plain scalar, restricted to JSON.
-    static func resolveCore(_ raw: UnsafeRawBufferPointer, _ string: String, line: Int) throws(FormatError) -> FieldValue {
+    static func resolveCore(_ raw: UnsafeRawBufferPointer, line: Int) throws(FormatError) -> PlainValue {
         switch raw.count {
         case 0: return .null
         case 1 where raw[0] == UInt8(ascii: "~"): return .null
         case 4, 5:
-            switch string {
-            case "null", "Null", "NULL": return .null
-            case "true", "True", "TRUE": return .bool(true)
-            case "false", "False", "FALSE": return .bool(false)
-            default: break
-            }
+            // (Byte comparisons: no other text is canonically equivalent to these words.)
+            if isWord(raw, "null") || isWord(raw, "Null") || isWord(raw, "NULL") { return .null }
+            if isWord(raw, "true") || isWord(raw, "True") || isWord(raw, "TRUE") { return .bool(true) }
+            if isWord(raw, "false") || isWord(raw, "False") || isWord(raw, "FALSE") { return .bool(false) }
         default: break
         }
         let first = raw[0]
         // Numbers start with a sign, a digit or a point: skip the scan for everything else.
         guard first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
-            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return .string(string) }
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return .string }
         switch numberShape(raw) {
         case .none:
-            return .string(string)
+            return .string
         case .integer:
-            let digits = first == UInt8(ascii: "+") ? String(string.dropFirst()) : string
-            guard let value = Int64(digits), value.magnitude <= UInt64(RecordLimits.maxInteger) else {
-                throw .invalidRecord("integer \(string) is beyond ±(2^53−1); quote it to keep it as text", line: line)
+            // `[-+]?[0-9]+`, its magnitude accumulated with overflow checks.
+            let negative = first == UInt8(ascii: "-")
+            var magnitude: UInt64 = 0
+            var overflow = false
+            for b in raw[(first == UInt8(ascii: "-") || first == UInt8(ascii: "+") ? 1 : 0)...] {
+                let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(UInt64(b &- UInt8(ascii: "0")))
+                overflow = overflow || o1 || o2
+                magnitude = a
             }
-            return .number(Double(value))
+            guard !overflow, magnitude <= UInt64(RecordLimits.maxInteger) else {
+                throw .invalidRecord("integer \(text(raw)) is beyond ±(2^53−1); quote it to keep it as text", line: line)
+            }
+            // (-0 is the integer 0: +0.0.)
+            let value = Int64(magnitude)
+            return .number(Double(negative ? -value : value))
         case .float:
-            guard let value = Double(string), value.isFinite else {
-                throw .invalidRecord("number \(string) is out of range; quote it to keep it as text", line: line)
+            guard let value = Double(text(raw)), value.isFinite else {
+                throw .invalidRecord("number \(text(raw)) is out of range; quote it to keep it as text", line: line)
             }
             return .number(value)
         }

@@ -2,35 +2,43 @@ extension FieldValue {
     /// Compact JSON text with keys in stored order (for CLI output; not the canonical form).
     /// Whole numbers within ±(2^53−1) print without a fraction.
     public var jsonText: String {
-        var out = ""
+        // Written as UTF-8 bytes (strings escaped by the rule of JSONString, byte for byte what
+        // `append(_:to:)` on a String writes), then made a String once.
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
         write(into: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private func write(into out: inout String) {
+    private func write(into out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
+        case .null: Self.append("null", to: &out)
+        case .bool(let b): Self.append(b ? "true" : "false", to: &out)
         case .number(let d):
-            if d == d.rounded(), abs(d) <= 9_007_199_254_740_991 { out += String(Int64(d)) } else { out += "\(d)" }
+            var text = d == d.rounded() && abs(d) <= 9_007_199_254_740_991 ? String(Int64(d)) : "\(d)"
+            text.withUTF8 { out.append(contentsOf: $0) }
         case .string(let s): JSONString.append(s, to: &out)
         case .array(let items):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 item.write(into: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let pairs):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             for (i, pair) in pairs.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 JSONString.append(pair.key, to: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 pair.value.write(into: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
+    }
+
+    private static func append(_ s: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 }
 

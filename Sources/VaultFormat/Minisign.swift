@@ -26,7 +26,34 @@ public enum Minisign {
         }
         /// The id in avault's files and output: the 8 bytes read as a little-endian number, in
         /// 16 uppercase hex digits.
-        public var printed: String { Hex.encode(Array(bytes.reversed())).uppercased() }
+        public var printed: String {
+            String(unsafeUninitializedCapacity: 16) { out in
+                let digits: StaticString = "0123456789ABCDEF"
+                for (i, b) in bytes.reversed().enumerated() {
+                    out[2 * i] = digits.utf8Start[Int(b >> 4)]
+                    out[2 * i + 1] = digits.utf8Start[Int(b & 0x0F)]
+                }
+                return 16
+            }
+        }
+        /// Whether `text == printed`, without making ``printed``: an all-ASCII text compares by
+        /// bytes (no other text is canonically equivalent to ASCII hex digits), anything else as
+        /// `String` does.
+        public func isPrinted(as text: String) -> Bool {
+            var text = text
+            let ascii: Bool? = text.withUTF8 { t in
+                guard t.allSatisfy({ $0 < 0x80 }) else { return nil }
+                guard t.count == 16 else { return false }
+                let digits: StaticString = "0123456789ABCDEF"
+                for (i, b) in bytes.reversed().enumerated()
+                where t[2 * i] != digits.utf8Start[Int(b >> 4)] || t[2 * i + 1] != digits.utf8Start[Int(b & 0x0F)] {
+                    return false
+                }
+                return true
+            }
+            return ascii ?? (printed == text)
+        }
+
         /// The id exactly as minisign prints it (`%PRIX64`: no leading zeros), as in the comment
         /// of a `.pub` file.
         public var minisignText: String {

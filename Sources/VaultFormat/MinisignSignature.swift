@@ -40,27 +40,37 @@ extension Minisign {
         }
 
         /// The bytes the global signature covers.
-        public var globalMessage: [UInt8] { signature + Array(trustedComment.utf8) }
+        public var globalMessage: [UInt8] {
+            var comment = trustedComment
+            return comment.withUTF8 { text in
+                [UInt8](unsafeUninitializedCapacity: signature.count + text.count) { out, count in
+                    _ = out.initialize(from: signature)
+                    _ = UnsafeMutableBufferPointer(rebasing: out[signature.count...]).initialize(from: text)
+                    count = signature.count + text.count
+                }
+            }
+        }
 
         /// Builds a signature from line 2, the trusted comment and line 4 (an embedded entry).
         public init(signatureLine: Substring, trustedComment: String, globalSignatureLine: Substring,
                     untrustedComment: String = "") throws(FormatError) {
-            guard let raw = try? Base64.decode(signatureLine), raw.count == 74 else {
+            // (Public data, decoded in Swift: see Base64.decodePublic.)
+            guard let raw = Base64.decodePublic(signatureLine), raw.count == 74 else {
                 throw .invalidSignature("the signature is not base64 of 74 bytes")
             }
             let algorithm = String(decoding: raw[0..<2], as: UTF8.self)
             guard algorithm == prehashedAlgorithm || algorithm == legacyAlgorithm else {
                 throw .invalidSignature("unsupported signature algorithm (expected ED or Ed)")
             }
-            guard let global = try? Base64.decode(globalSignatureLine), global.count == 64 else {
+            guard let global = Base64.decodePublic(globalSignatureLine), global.count == 64 else {
                 throw .invalidSignature("the global signature is not base64 of 64 bytes")
             }
-            guard !trustedComment.utf8.contains(0x0A), !trustedComment.utf8.contains(0x0D) else {
+            guard !Self.hasLineBreak(trustedComment) else {
                 throw .invalidSignature("the trusted comment spans several lines")
             }
             // A CR left at the end of line 1 (after the line ending's own CR) would be read as
             // part of the line ending once the file is written again.
-            guard !untrustedComment.utf8.contains(0x0A), !untrustedComment.utf8.contains(0x0D) else {
+            guard !Self.hasLineBreak(untrustedComment) else {
                 throw .invalidSignature("the untrusted comment spans several lines")
             }
             self.init(algorithm: algorithm, keyID: KeyID(bytes: Array(raw[2..<10])), signature: Array(raw[10..<74]),
@@ -82,6 +92,12 @@ extension Minisign {
                           globalSignatureLine: lines[3], untrustedComment: String(untrusted))
         }
 
+        /// Whether `text` holds a LF or a CR.
+        private static func hasLineBreak(_ text: String) -> Bool {
+            var text = text
+            return text.withUTF8 { utf8 in utf8.contains { $0 == 0x0A || $0 == 0x0D } }
+        }
+
         /// The TAB-separated fields of the trusted comment (`timestamp:…`, `canon:…`, `file:…`).
         /// (Split on the TAB byte, not on characters: a TAB followed by a combining mark is one
         /// `Character` but still two fields.)
@@ -89,13 +105,76 @@ extension Minisign {
             trustedComment.utf8.split(separator: 0x09, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         }
 
-        /// The Unix time in a `timestamp:<seconds>` field of the trusted comment, if any.
-        public var timestamp: Int64? {
-            let prefix = Array("timestamp:".utf8)
-            for field in trustedComment.utf8.split(separator: 0x09) where field.starts(with: prefix) {
-                return Int64(String(decoding: field.dropFirst(prefix.count), as: UTF8.self))
+        /// The fields of the trusted comment (see ``trustedCommentFields``) that have `prefix`,
+        /// as `String.hasPrefix` has it.
+        public func trustedCommentFields(withPrefix prefix: String) -> [String] {
+            var comment = trustedComment, prefix = prefix
+            return comment.withUTF8 { c in
+                prefix.withUTF8 { p in
+                    var found: [String] = []
+                    var start = 0
+                    while start <= c.count {
+                        var end = start
+                        var high: UInt8 = 0
+                        while end < c.count && c[end] != 0x09 { high |= c[end]; end += 1 }
+                        let field = UnsafeBufferPointer(rebasing: c[start..<end])
+                        // ASCII text has a prefix exactly when its bytes start with the prefix's
+                        // (ASCII) bytes, unless the prefix ends in a CR (CRLF is one character);
+                        // anything else is left to String.
+                        if high < 0x80 && p.allSatisfy({ $0 < 0x80 }) && p.last != 0x0D {
+                            if field.starts(with: p) { found.append(String(decoding: field, as: UTF8.self)) }
+                        } else {
+                            let text = String(decoding: field, as: UTF8.self)
+                            if text.hasPrefix(String(decoding: p, as: UTF8.self)) { found.append(text) }
+                        }
+                        start = end + 1
+                    }
+                    return found
+                }
             }
-            return nil
+        }
+
+        /// The Unix time in a `timestamp:<seconds>` field of the trusted comment, if any: the
+        /// first field that starts with `timestamp:`, read as `Int64.init(_:)` reads text
+        /// (an optional sign, then decimal digits, within range), nil when it does not read.
+        public var timestamp: Int64? {
+            var comment = trustedComment
+            return comment.withUTF8 { c -> Int64? in
+                let prefix: StaticString = "timestamp:"
+                let p = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+                var start = 0
+                while start < c.count {
+                    var end = start
+                    while end < c.count && c[end] != 0x09 { end += 1 }
+                    let field = UnsafeBufferPointer(rebasing: c[start..<end])
+                    if field.starts(with: p) { return Self.int64(UnsafeBufferPointer(rebasing: field[p.count...])) }
+                    start = end + 1
+                }
+                return nil
+            }
+        }
+
+        /// `Int64(String(decoding: digits, as: UTF8.self))`, without the string.
+        static func int64(_ digits: UnsafeBufferPointer<UInt8>) -> Int64? {
+            var i = 0
+            var negative = false
+            if let first = digits.first, first == UInt8(ascii: "+") || first == UInt8(ascii: "-") {
+                negative = first == UInt8(ascii: "-")
+                i = 1
+            }
+            guard i < digits.count else { return nil }
+            var magnitude: UInt64 = 0
+            while i < digits.count {
+                let d = digits[i] &- UInt8(ascii: "0")
+                guard d < 10 else { return nil }
+                let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(UInt64(d))
+                guard !o1, !o2 else { return nil }
+                magnitude = a
+                i += 1
+            }
+            if negative { return magnitude <= 1 << 63 ? Int64(bitPattern: 0 &- magnitude) : nil }
+            return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
         }
     }
 }

@@ -39,7 +39,11 @@ public struct RecordDocument: Sendable {
 
     /// The context a `secured` blob in this record is bound to: `webUrl` if the record has
     /// one, else `originalUrl`, else the empty string.
-    public var securedContext: String {
+    public var securedContext: String { Self.securedContext(of: fields) }
+
+    /// The context a `secured` blob is bound to in a record whose fields (or those of them
+    /// that ``RecordScan`` keeps) are `fields`.
+    public static func securedContext(of fields: FieldValue) -> String {
         fields["webUrl"]?.stringValue ?? fields["originalUrl"]?.stringValue ?? ""
     }
 
@@ -78,28 +82,47 @@ public struct RecordDocument: Sendable {
     /// front matter ends at the next line that is `---` or `...` followed by such whitespace.
     public static func locate(_ text: String) throws(FormatError) -> Layout {
         var text = text
-        let found: Layout?? = text.withUTF8 { bytes in
-            let start = bytes.starts(with: byteOrderMark) ? 3 : 0
-            guard let opening = fenceLength(bytes, from: start, marker: 0x2D, closing: false) else { return .some(nil) }
-            var i = start + opening
-            while i < bytes.count {
-                if let n = fenceLength(bytes, from: i, marker: 0x2D, closing: true) ?? fenceLength(bytes, from: i, marker: 0x2E, closing: true) {
-                    return Layout(openingStart: start, yamlStart: start + opening, yamlEnd: i, bodyStart: i + n)
-                }
-                while i < bytes.count, bytes[i] != 0x0A { i += 1 }
-                i += 1
-            }
-            return nil
+        return try text.withUTF8 { bytes in Result { () throws(FormatError) in try locate(bytes) } }.get()
+    }
+
+    /// ``locate(_:)`` in the UTF-8 of a text.
+    static func locate(_ bytes: UnsafeBufferPointer<UInt8>) throws(FormatError) -> Layout {
+        let start = bytes.starts(with: byteOrderMark) ? 3 : 0
+        guard let opening = fenceLength(bytes, from: start, marker: 0x2D, closing: false) else {
+            throw .invalidRecord(noFrontMatterMessage, line: 1)
         }
-        guard let found else { throw .invalidRecord("no closing '---' line after the front matter", line: nil) }
-        guard let layout = found else { throw .invalidRecord(noFrontMatterMessage, line: 1) }
-        return layout
+        var i = start + opening
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == 0x2D || b == 0x2E,
+               let n = fenceLength(bytes, from: i, marker: 0x2D, closing: true) ?? fenceLength(bytes, from: i, marker: 0x2E, closing: true) {
+                return Layout(openingStart: start, yamlStart: start + opening, yamlEnd: i, bodyStart: i + n)
+            }
+            i = lineFeed(in: bytes, from: i) + 1
+        }
+        throw .invalidRecord("no closing '---' line after the front matter", line: nil)
+    }
+
+    /// The offset of the first LF at or after `from`, or the end; eight bytes at a time.
+    private static func lineFeed(in bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
+        var i = from
+        let n = bytes.count
+        if let base = bytes.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            while n - i >= 8 {
+                let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) ^ (ones &* 0x0A)
+                if (word &- ones) & ~word & highs != 0 { break } // a zero byte: a LF among these eight
+                i += 8
+            }
+        }
+        while i < n, bytes[i] != 0x0A { i += 1 }
+        return i
     }
 
     /// If a fence line of three `marker` bytes starts at `from`, its length with its line
     /// ending. Trailing whitespace is what Ruby's `\s` matches besides LF: space, TAB, CR, FF,
     /// VT. An opening fence needs its LF; a closing one may end the text.
-    private static func fenceLength(_ bytes: UnsafeBufferPointer<UInt8>, from: Int, marker: UInt8, closing: Bool) -> Int? {
+    static func fenceLength(_ bytes: UnsafeBufferPointer<UInt8>, from: Int, marker: UInt8, closing: Bool) -> Int? {
         guard from + 3 <= bytes.count, bytes[from] == marker, bytes[from + 1] == marker, bytes[from + 2] == marker else { return nil }
         var i = from + 3
         while i < bytes.count {

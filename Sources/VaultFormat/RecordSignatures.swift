@@ -8,27 +8,38 @@ public enum RecordSignatures {
 
     /// The signatures in `fields` (none when there is no `signatures` key).
     public static func entries(in fields: FieldValue) throws(FormatError) -> [Minisign.Signature] {
-        guard let value = fields[fieldName] else { return [] }
+        try entries(of: fields[fieldName])
+    }
+
+    /// The signatures in `value`, the value of a record's `signatures` field (none when nil).
+    public static func entries(of value: FieldValue?) throws(FormatError) -> [Minisign.Signature] {
+        guard let value else { return [] }
         guard case .array(let items) = value else {
             throw .invalidRecord("'signatures' must be a list", line: nil)
         }
         var result: [Minisign.Signature] = []
+        result.reserveCapacity(items.count)
         for (i, item) in items.enumerated() {
             guard case .object(let pairs) = item else {
                 throw .invalidRecord("signature \(i + 1) must be a mapping", line: nil)
             }
-            var values: [String: String] = [:]
+            var values: [String?] = [nil, nil, nil, nil] // keyId, signature, trustedComment, globalSignature
             for (key, value) in pairs {
-                guard ["keyId", "signature", "trustedComment", "globalSignature"].contains(key) else {
-                    throw .invalidRecord("signature \(i + 1) has an unknown field '\(key)'", line: nil)
+                let slot: Int
+                switch key {
+                case "keyId": slot = 0
+                case "signature": slot = 1
+                case "trustedComment": slot = 2
+                case "globalSignature": slot = 3
+                default: throw .invalidRecord("signature \(i + 1) has an unknown field '\(key)'", line: nil)
                 }
                 guard case .string(let s) = value else {
                     throw .invalidRecord("signature \(i + 1): '\(key)' must be a string", line: nil)
                 }
-                values[key] = s
+                values[slot] = s
             }
-            guard let keyID = values["keyId"], let line = values["signature"], let comment = values["trustedComment"],
-                  let global = values["globalSignature"] else {
+            let keyID = values[0], line = values[1], comment = values[2], global = values[3]
+            guard let keyID, let line, let comment, let global else {
                 throw .invalidRecord("signature \(i + 1) needs keyId, signature, trustedComment and globalSignature", line: nil)
             }
             let signature: Minisign.Signature
@@ -37,7 +48,7 @@ public enum RecordSignatures {
             } catch {
                 throw .invalidRecord("signature \(i + 1): \(error)", line: nil)
             }
-            guard signature.keyID.printed == keyID else {
+            guard signature.keyID.isPrinted(as: keyID) else {
                 throw .invalidRecord("signature \(i + 1): keyId \(keyID) does not match the signature's key id \(signature.keyID.printed)", line: nil)
             }
             result.append(signature)
@@ -62,32 +73,52 @@ public enum RecordSignatures {
                                            to consume: (UnsafeRawBufferPointer) -> Void) {
         var fields = document.fields
         if case .object(let pairs) = fields { fields = .object(pairs.filter { $0.key != fieldName }) }
-        // {"body": BODY, "fields": FIELDS}: "body" sorts before "fields" (RFC 8785 §3.2.3).
-        var out: [UInt8] = []
-        out.reserveCapacity(pieceSize + 64)
-        out.append(contentsOf: #"{"body":""#.utf8)
         var body = document.body
         body.withUTF8 { b in
-            let n = b.count
-            var start = 0
-            while start < n {
-                let end = min(start + max(pieceSize, 1), n)
-                // Escape b[start..<end], leaving out each CR that a LF follows (CRLF → LF).
-                var run = start
-                for i in start..<end where b[i] == 0x0D && i + 1 < n && b[i + 1] == 0x0A {
-                    JSONString.appendEscapedContent(UnsafeBufferPointer(rebasing: b[run..<i]), to: &out)
-                    run = i + 1
-                }
-                JSONString.appendEscapedContent(UnsafeBufferPointer(rebasing: b[run..<end]), to: &out)
-                start = end
-                if out.count >= pieceSize {
+            writeCanonicalBytes(body: b, pieceSize: pieceSize, to: consume) { CanonicalWriter.write(fields, into: &$0) }
+        }
+    }
+
+    /// The canonical bytes of a record read by ``RecordScan`` (the same bytes as
+    /// ``writeCanonicalBytes(of:pieceSize:to:)`` of its ``RecordDocument``), handed to
+    /// `consume` in pieces in the same way.
+    public static func writeCanonicalBytes(of scan: RecordScan, pieceSize: Int = 1 << 16,
+                                           to consume: (UnsafeRawBufferPointer) -> Void) {
+        scan.withBody { b in
+            scan.canonicalFields.withUnsafeBytes { fields in
+                // The fields' bytes are handed over as they are (a piece of their own), not copied.
+                writeCanonicalBytes(body: b, pieceSize: pieceSize, to: consume) { out in
                     out.withUnsafeBytes(consume)
                     out.removeAll(keepingCapacity: true)
+                    consume(fields)
                 }
             }
         }
+    }
+
+    /// `{"body": BODY, "fields": FIELDS}`: `body` escaped with CRLF → LF, then what
+    /// `writeFields` appends (the RFC 8785 form of the fields).
+    private static func writeCanonicalBytes(body b: UnsafeBufferPointer<UInt8>, pieceSize: Int,
+                                            to consume: (UnsafeRawBufferPointer) -> Void,
+                                            fields writeFields: (inout [UInt8]) -> Void) {
+        // {"body": BODY, "fields": FIELDS}: "body" sorts before "fields" (RFC 8785 §3.2.3).
+        var out: [UInt8] = []
+        out.reserveCapacity(min(pieceSize, b.count + b.count / 8) + 64)
+        out.append(contentsOf: #"{"body":""#.utf8)
+        let n = b.count
+        var start = 0
+        while start < n {
+            let end = min(start + max(pieceSize, 1), n)
+            // Escape b[start..<end], leaving out each CR that a LF follows (CRLF → LF).
+            JSONString.appendEscapedBody(b, start..<end, to: &out)
+            start = end
+            if out.count >= pieceSize {
+                out.withUnsafeBytes(consume)
+                out.removeAll(keepingCapacity: true)
+            }
+        }
         out.append(contentsOf: #"","fields":"#.utf8)
-        CanonicalWriter.write(fields, into: &out)
+        writeFields(&out)
         out.append(UInt8(ascii: "}"))
         out.withUnsafeBytes(consume)
     }

@@ -1,7 +1,7 @@
-import VaultCrypto
 #if canImport(Glibc)
-import Glibc
+import Glibc // memchr
 #endif
+import VaultCrypto
 
 /// A `secured` field value, parsed strictly. See `docs/formats.md`.
 ///
@@ -30,13 +30,52 @@ public enum SecuredBlob: Equatable, Sendable {
     /// Parses `text` exactly as it appears in the field (no surrounding whitespace).
     /// Throws ``FormatError/invalidSecuredBlob(_:)`` saying precisely what is wrong.
     public init(parsing text: String) throws(FormatError) {
+        switch try Self.read(text, field: { (s: Substring, name: String) throws(FormatError) in try Self.base64(s, name: name) }, count: \.count) {
+        case let .v1(ciphertext, iv): self = .v1(ciphertext: ciphertext, iv: iv)
+        case let .v2(kid, nonce, sealed): self = .v2(kid: kid, nonce: nonce, sealed: sealed)
+        }
+    }
+
+    /// What a blob is, as ``init(parsing:)`` reads it, without its bytes.
+    public struct Form: Equatable, Sendable {
+        /// `"v1"` or `"v2"` (``SecuredBlob/formatName``).
+        public var formatName: String
+        /// The kid of a v2 blob.
+        public var keyID: KeyID?
+
+        public init(formatName: String, keyID: KeyID?) {
+            self.formatName = formatName
+            self.keyID = keyID
+        }
+    }
+
+    /// The form of the blob `text`: exactly the checks of ``init(parsing:)``, with the same
+    /// errors, but its base64 fields are checked and measured without being decoded
+    /// (``Base64/strictDecodedCount(_:)``) — for `avault verify`, which only reports a blob's
+    /// format.
+    public static func form(of text: String) throws(FormatError) -> Form {
+        switch try read(text, field: { (s: Substring, name: String) throws(FormatError) in try base64Count(s, name: name) }, count: { $0 }) {
+        case .v1: Form(formatName: "v1", keyID: nil)
+        case let .v2(kid, _, _): Form(formatName: "v2", keyID: kid)
+        }
+    }
+
+    /// A blob's fields, each read by `field` (decoded, or only measured), `count` giving its
+    /// length in bytes.
+    private enum Fields<Field> {
+        case v1(Field, Field)
+        case v2(KeyID, Field, Field)
+    }
+
+    private static func read<Field>(_ text: String, field: (Substring, String) throws(FormatError) -> Field,
+                                    count: (Field) -> Int) throws(FormatError) -> Fields<Field> {
         if text.isEmpty { throw .invalidSecuredBlob("the blob is empty") }
         let fields = Self.fields(text)
         if fields[0] == "v2" {
-            self = try Self.parseV2(fields)
+            return try Self.parseV2(fields, field: field, count: count)
         } else if fields.count == 2 {
             do {
-                self = try Self.parseV1(fields)
+                return try Self.parseV1(fields, field: field, count: count)
             } catch {
                 if Self.looksLikeVersionTag(fields[0]) { throw Self.unsupported(fields[0]) }
                 throw error
@@ -54,37 +93,38 @@ public enum SecuredBlob: Equatable, Sendable {
         .invalidSecuredBlob("unsupported format version '\(tag)' (this avault reads v1 and v2)")
     }
 
-    private static func parseV2(_ fields: [Substring]) throws(FormatError) -> SecuredBlob {
+    private static func parseV2<Field>(_ fields: [Substring], field: (Substring, String) throws(FormatError) -> Field,
+                                       count: (Field) -> Int) throws(FormatError) -> Fields<Field> {
         guard fields.count == 4 else {
             throw .invalidSecuredBlob("v2 blob has \(fields.count) fields, expected 4: v2;<kid>;<nonce>;<ciphertext>")
         }
         guard let kid = KeyID(hex: fields[1]) else {
             throw .invalidSecuredBlob("v2 key id must be 16 lowercase hex digits")
         }
-        let nonce = try base64(fields[2], name: "v2 nonce")
-        guard nonce.count == v2NonceSize else {
-            throw .invalidSecuredBlob("v2 nonce is \(nonce.count) bytes, expected \(v2NonceSize)")
+        let nonce = try field(fields[2], "v2 nonce")
+        guard count(nonce) == v2NonceSize else {
+            throw .invalidSecuredBlob("v2 nonce is \(count(nonce)) bytes, expected \(v2NonceSize)")
         }
-        let sealed = try base64(fields[3], name: "v2 ciphertext")
-        guard sealed.count >= v2TagSize else {
-            throw .invalidSecuredBlob("v2 ciphertext is \(sealed.count) bytes, shorter than its \(v2TagSize)-byte tag")
+        let sealed = try field(fields[3], "v2 ciphertext")
+        guard count(sealed) >= v2TagSize else {
+            throw .invalidSecuredBlob("v2 ciphertext is \(count(sealed)) bytes, shorter than its \(v2TagSize)-byte tag")
         }
-        return .v2(kid: kid, nonce: nonce, sealed: sealed)
+        return .v2(kid, nonce, sealed)
     }
 
-    private static func parseV1(_ fields: [Substring]) throws(FormatError) -> SecuredBlob {
-        let ciphertext = try base64(fields[0], name: "v1 ciphertext")
-        let iv = try v1IV(fields[1])
-        try checkV1Ciphertext(count: ciphertext.count)
-        return .v1(ciphertext: ciphertext, iv: iv)
+    private static func parseV1<Field>(_ fields: [Substring], field: (Substring, String) throws(FormatError) -> Field,
+                                       count: (Field) -> Int) throws(FormatError) -> Fields<Field> {
+        let ciphertext = try field(fields[0], "v1 ciphertext")
+        let iv = try field(fields[1], "v1 iv")
+        try checkV1IV(count: count(iv))
+        try checkV1Ciphertext(count: count(ciphertext))
+        return .v1(ciphertext, iv)
     }
 
-    private static func v1IV(_ field: Substring) throws(FormatError) -> [UInt8] {
-        let iv = try base64(field, name: "v1 iv")
-        guard iv.count == v1IVSize else {
-            throw .invalidSecuredBlob("v1 iv is \(iv.count) bytes, expected \(v1IVSize)")
+    private static func checkV1IV(count: Int) throws(FormatError) {
+        guard count == v1IVSize else {
+            throw .invalidSecuredBlob("v1 iv is \(count) bytes, expected \(v1IVSize)")
         }
-        return iv
     }
 
     /// Checks the size of a v1 blob's ciphertext: a non-empty multiple of 16 bytes.
@@ -102,6 +142,12 @@ public enum SecuredBlob: Equatable, Sendable {
         let fields = Self.fields(text)
         if fields[0] == "v2" { return "v2" }
         return fields.count == 2 ? "v1" : "unknown"
+    }
+
+    /// The kid of a v2 blob.
+    public var keyID: KeyID? {
+        if case .v2(let kid, _, _) = self { return kid }
+        return nil
     }
 
     /// `"v1"` or `"v2"`.
@@ -129,24 +175,23 @@ public enum SecuredBlob: Equatable, Sendable {
 
     /// `text` split at every `;` byte, empty pieces kept.
     private static func fields(_ text: String) -> [Substring] {
-        let utf8 = text.utf8
-        // The offsets of the `;`s, found in the contiguous bytes (a native string's) when there
-        // are any: the generic search goes a byte at a time through the index machinery.
-        let offsets: [Int] = utf8.withContiguousStorageIfAvailable { bytes in
-            var found: [Int] = []
-            guard let base = bytes.baseAddress else { return found }
-            var at = 0
-            while at < bytes.count, let hit = memchr(base + at, Int32(UInt8(ascii: ";")), bytes.count - at) {
-                let i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-                found.append(i)
-                at = i + 1
+        var text = text
+        // The offsets of the `;` bytes, found in the UTF-8 itself (a blob has three at most).
+        var semicolons: [Int] = []
+        text.withUTF8 { utf8 in
+            guard let base = utf8.baseAddress else { return }
+            var i = 0
+            while i < utf8.count, let found = memchr(base + i, Int32(UInt8(ascii: ";")), utf8.count - i) {
+                let at = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                semicolons.append(at)
+                i = at + 1
             }
-            return found
-        } ?? utf8.indices.filter { utf8[$0] == UInt8(ascii: ";") }.map { utf8.distance(from: utf8.startIndex, to: $0) }
+        }
+        let utf8 = text.utf8
         var out: [Substring] = []
-        out.reserveCapacity(offsets.count + 1)
+        out.reserveCapacity(semicolons.count + 1)
         var start = utf8.startIndex
-        for offset in offsets {
+        for offset in semicolons {
             let semicolon = utf8.index(utf8.startIndex, offsetBy: offset)
             out.append(text[start..<semicolon])
             start = utf8.index(after: semicolon)
@@ -162,8 +207,16 @@ public enum SecuredBlob: Equatable, Sendable {
         return u.dropFirst().allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
     }
 
-    /// A field's bytes. Every field of a blob is public (ciphertext, IV, nonce), so the fast
-    /// decoder that is not constant-time is used; it accepts exactly what `Base64.decode` does.
+    /// The decoded length of a base64 field, checked as ``base64(_:name:)`` checks it.
+    private static func base64Count(_ s: Substring, name: String) throws(FormatError) -> Int {
+        if s.isEmpty { throw .invalidSecuredBlob("\(name) is empty") }
+        var s = s
+        guard let count = s.withUTF8({ Base64.strictDecodedCount($0) }) else {
+            throw notBase64(name)
+        }
+        return count
+    }
+
     private static func base64(_ s: Substring, name: String) throws(FormatError) -> [UInt8] {
         if s.isEmpty { throw .invalidSecuredBlob("\(name) is empty") }
         do {
@@ -212,7 +265,8 @@ extension SecuredBlob {
             throw .invalidSecuredBlob("expected '<base64 ciphertext>;<base64 iv>' (v1), found no ';' in the last \(tail.count) bytes, where the iv belongs")
         }
         let ivField = String(decoding: tail[(semicolon + 1)...], as: UTF8.self)
-        let iv = try v1IV(ivField[...])
+        let iv = try base64(ivField[...], name: "v1 iv")
+        try checkV1IV(count: iv.count)
         let ciphertextCharacters = length - (tail.count - semicolon)
         if ciphertextCharacters == 0 { throw .invalidSecuredBlob("v1 ciphertext is empty") }
         return V1Tail(iv: iv, ciphertextCharacters: ciphertextCharacters)

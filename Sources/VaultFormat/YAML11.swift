@@ -101,16 +101,22 @@ enum Psych {
             guard length <= 5 else { return nil }
             i += width
         }
-        return keywords[packed]
+        // The packed lowercase bytes, first byte highest (no byte is zero, so words of
+        // different lengths differ).
+        switch packed {
+        case 0x6E_75_6C_6C: return .null         // null
+        case 0x7E: return .tilde                 // ~
+        case 0x79_65_73: return .yes             // yes
+        case 0x6E_6F: return .no                 // no
+        case 0x6F_6E: return .on                 // on
+        case 0x6F_66_66: return .off             // off
+        case 0x74_72_75_65: return .true         // true
+        case 0x66_61_6C_73_65: return .false     // false
+        case 0x79: return .y                     // y
+        case 0x6E: return .n                     // n
+        default: return nil
+        }
     }
-
-    /// The keywords by their packed lowercase bytes (first byte highest; no byte is zero, so
-    /// words of different lengths differ).
-    private static let keywords: [UInt64: Keyword] = {
-        func pack(_ s: String) -> UInt64 { s.utf8.reduce(0) { $0 << 8 | UInt64($1) } }
-        return [pack("null"): .null, pack("~"): .tilde, pack("yes"): .yes, pack("no"): .no, pack("on"): .on,
-                pack("off"): .off, pack("true"): .true, pack("false"): .false, pack("y"): .y, pack("n"): .n]
-    }()
 
     /// The number of Unicode scalars (Ruby's `String#length`) of valid UTF-8.
     static func unicodeScalarCount(_ u: UnsafeRawBufferPointer) -> Int {
@@ -338,7 +344,7 @@ enum YAML11 {
     /// a leading `0`, `0o`/`0x`/`0b`, base 60, `_`/`,` in a number, `.inf`/`.nan` with any sign,
     /// plain `<<` and `=`. Cheap for the common case: one switch on the first byte, and only
     /// scalars starting with a digit, a sign, a point, a colon or a keyword's letter are scanned.
-    static func conflict(_ u: UnsafeRawBufferPointer, _ s: String, ours: FieldValue, isKey: Bool) -> String? {
+    static func conflict(_ u: UnsafeRawBufferPointer, _ s: @autoclosure () -> String, ours: PlainValue, isKey: Bool) -> String? {
         let n = u.count
         guard n > 0 else { return nil }
         if n <= 20, u.contains(0x0A), Psych.unicodeScalarCount(u) <= 5 {
@@ -351,13 +357,13 @@ enum YAML11 {
             guard n <= 12, let word = Psych.keyword(u) else { return nil }
             switch word {
             case .y, .n:
-                return "'\(s)' is a boolean in YAML 1.1 and text in YAML 1.2; quote it"
+                return "'\(s())' is a boolean in YAML 1.1 and text in YAML 1.2; quote it"
             case .null, .tilde:
-                return ours == .null ? nil : "'\(s)' is read as null by YAML 1.1 readers (Jekyll) and as text by YAML 1.2; quote it, or write null"
+                return ours == .null ? nil : "'\(s())' is read as null by YAML 1.1 readers (Jekyll) and as text by YAML 1.2; quote it, or write null"
             case .yes, .true, .on, .no, .false, .off:
                 let truth = word == .yes || word == .true || word == .on
                 if ours == .bool(truth) { return nil }
-                return "'\(s)' is read as \(truth) by YAML 1.1 readers (Jekyll) and as text by YAML 1.2; quote it, or write \(truth)"
+                return "'\(s())' is read as \(truth) by YAML 1.1 readers (Jekyll) and as text by YAML 1.2; quote it, or write \(truth)"
             }
         case UInt8(ascii: "<"):
             guard n == 2, u[1] == UInt8(ascii: "<") else { return nil }
@@ -369,15 +375,15 @@ enum YAML11 {
             return "plain '=' is the value key in YAML 1.1 and text in YAML 1.2; quote it"
         case UInt8(ascii: ":"):
             guard n >= 2, !u.contains(0x0A) else { return nil }
-            return "'\(s)' is read as a Ruby symbol by YAML 1.1 readers (Jekyll) and as text by YAML 1.2; quote it"
+            return "'\(s())' is read as a Ruby symbol by YAML 1.1 readers (Jekyll) and as text by YAML 1.2; quote it"
         case 0x30...0x39, UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."):
-            return numberConflict(u, s, ours: ours, isKey: isKey)
+            return numberConflict(u, s(), ours: ours, isKey: isKey)
         default:
             return nil
         }
     }
 
-    private static func numberConflict(_ u: UnsafeRawBufferPointer, _ s: String, ours: FieldValue, isKey: Bool) -> String? {
+    private static func numberConflict(_ u: UnsafeRawBufferPointer, _ s: @autoclosure () -> String, ours: PlainValue, isKey: Bool) -> String? {
         let n = u.count
         var i = 0
         if u[0] == UInt8(ascii: "+") || u[0] == UInt8(ascii: "-") { i = 1 }
@@ -387,24 +393,24 @@ enum YAML11 {
         // The list first (messages that name the form), then any other disagreement.
         if body.count == 4, body[0] == UInt8(ascii: "."),
            case let word = (body[1] | 0x20, body[2] | 0x20, body[3] | 0x20), word == (0x69, 0x6E, 0x66) || word == (0x6E, 0x61, 0x6E) {
-            return "'\(s)' is a non-finite number (infinity or NaN) in YAML 1.1 and text in YAML 1.2; quote it"
+            return "'\(s())' is a non-finite number (infinity or NaN) in YAML 1.1 and text in YAML 1.2; quote it"
         }
         if body.count >= 3, body[0] == UInt8(ascii: "0"), [UInt8(ascii: "b"), UInt8(ascii: "o"), UInt8(ascii: "x")].contains(body[1] | 0x20),
            body[2...].allSatisfy({ Psych.isHexDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ",") }) {
-            return "'\(s)' is an integer in base 2, 8 or 16 to some YAML readers and text to others; quote it, or write it in decimal"
+            return "'\(s())' is an integer in base 2, 8 or 16 to some YAML readers and text to others; quote it, or write it in decimal"
         }
         if let end = sexagesimalEnd(u, maxGroups: Int.max), end == n || (u[end] == UInt8(ascii: ".")
             && u[(end + 1)...].allSatisfy { Psych.isDigitOrUnderscore($0) }) {
-            return "'\(s)' is a base-60 number in YAML 1.1 (Jekyll) and text in YAML 1.2; quote it"
+            return "'\(s())' is a base-60 number in YAML 1.1 (Jekyll) and text in YAML 1.2; quote it"
         }
         if u.contains(where: { $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ",") }), isNumberWithoutSeparators(u) {
-            return "'\(s)' is a number to YAML 1.1 readers (Jekyll), which skip '_' and ',' in numbers, and text to YAML 1.2; quote it"
+            return "'\(s())' is a number to YAML 1.1 readers (Jekyll), which skip '_' and ',' in numbers, and text to YAML 1.2; quote it"
         }
         if body.count >= 2, body[0] == UInt8(ascii: "0"), body.allSatisfy(Psych.isDigitByte) {
-            return "'\(s)' has a leading zero: octal or text to YAML 1.1 readers (Jekyll), decimal to YAML 1.2; quote it, or drop the leading zeros"
+            return "'\(s())' has a leading zero: octal or text to YAML 1.1 readers (Jekyll), decimal to YAML 1.2; quote it, or drop the leading zeros"
         }
         if case .number = ours, psych == .string, u.contains(where: { $0 | 0x20 == UInt8(ascii: "e") }) {
-            return "'\(s)' is text to YAML 1.1 readers (Jekyll) and a number to YAML 1.2; quote it, or write the number with a point and a signed exponent (1.0e+3)"
+            return "'\(s())' is text to YAML 1.1 readers (Jekyll) and a number to YAML 1.2; quote it, or write the number with a point and a signed exponent (1.0e+3)"
         }
         switch (psych, ours) {
         case (.string, .string):
@@ -412,15 +418,15 @@ enum YAML11 {
         case (.time, .string), (.date, .string):
             guard isKey else { return nil } // a timestamp value stays text (docs/formats.md)
             let what = psych == .time ? "a timestamp" : "a date"
-            return "key '\(s)' is read as \(what) by YAML 1.1 readers (Jekyll), not as text; quote it"
+            return "key '\(s())' is read as \(what) by YAML 1.1 readers (Jekyll), not as text; quote it"
         case (.integer(let v?), .number(let x)) where Double(v) == x && v.magnitude <= UInt64(RecordLimits.maxInteger):
             return nil
         case (.float(let v), .number(let x)) where v == x:
             return nil
         case (.failure, _):
-            return "'\(s)' makes YAML 1.1 readers (Jekyll) fail and is \(describe(ours)) to YAML 1.2; quote it"
+            return "'\(s())' makes YAML 1.1 readers (Jekyll) fail and is \(describe(ours)) to YAML 1.2; quote it"
         default:
-            return "'\(s)' is read as \(describe(psych)) by YAML 1.1 readers (Jekyll) and as \(describe(ours)) by YAML 1.2; quote it"
+            return "'\(s())' is read as \(describe(psych)) by YAML 1.1 readers (Jekyll) and as \(describe(ours)) by YAML 1.2; quote it"
         }
     }
 
@@ -441,13 +447,12 @@ enum YAML11 {
         }
     }
 
-    private static func describe(_ v: FieldValue) -> String {
+    private static func describe(_ v: PlainValue) -> String {
         switch v {
         case .null: return "null"
         case .bool(let b): return "\(b)"
         case .number: return "a number"
         case .string: return "text"
-        case .array, .object: return "a collection"
         }
     }
 

@@ -101,6 +101,64 @@ struct Base64Tests {
         #expect(Base64.encode(Array("AB".utf8)) == "QUI=")
     }
 
+    /// What `strictDecodedCount` says of `text`, and what `decode` does with it; records an
+    /// issue when `decodePublic` decodes it otherwise than `decode`.
+    static func agree(_ text: [UInt8]) -> (count: Int?, decoded: Int?) {
+        let count = text.withUnsafeBufferPointer { Base64.strictDecodedCount($0) }
+        let string = String(decoding: text, as: UTF8.self)
+        let decoded = try? Base64.decode(string)
+        // (On text that is not UTF-8 the string is not the bytes: the count is then compared
+        // with what decode does with the repaired string only when both are ASCII.)
+        if text.allSatisfy({ $0 < 0x80 }) {
+            let publicDecoded = Base64.decodePublic(Substring(string))
+            if publicDecoded != decoded {
+                Issue.record("\(string.debugDescription): decodePublic \(String(describing: publicDecoded)), decode \(String(describing: decoded))")
+            }
+        }
+        return (count, decoded?.count)
+    }
+
+    @Test("strictDecodedCount accepts exactly what decode accepts, with the decoded length")
+    func strictDecodedCountAgreesWithDecode() {
+        // Every encoding of 0...40 bytes, and every rejected case above.
+        for length in 0...40 {
+            let text = Array(Base64.encode(SecureRandom.bytes(count: length)).utf8)
+            #expect(text.withUnsafeBufferPointer { Base64.strictDecodedCount($0) } == length)
+        }
+        for (reason, text) in Self.rejected {
+            #expect(Array(text.utf8).withUnsafeBufferPointer { Base64.strictDecodedCount($0) } == nil, "\(reason)")
+        }
+        // Every 4-character string over a small alphabet that holds every kind of character
+        // (letters, digits, + /, =, near misses, controls, non-ASCII), then random longer ones.
+        let pieces: [UInt8] = Array("AQZagz09+/=-_.* \n".utf8) + [0x00, 0x7F, 0x80, 0xC3, 0xFF]
+        for a in pieces { for b in pieces { for c in pieces { for d in pieces {
+            let (count, decoded) = Self.agree([a, b, c, d])
+            if count != decoded { Issue.record("\([a, b, c, d]): strictDecodedCount \(String(describing: count)), decode \(String(describing: decoded))") }
+        } } } }
+        var rng = SplitMix(state: 0xB64)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        for _ in 0..<20_000 {
+            var text = (0..<(rng.next() % 24)).map { _ in alphabet[Int(rng.next() % 64)] }
+            let padding = Int(rng.next() % 4)
+            text += [UInt8](repeating: UInt8(ascii: "="), count: padding)
+            if rng.next() % 4 == 0, !text.isEmpty { text[Int(rng.next() % UInt64(text.count))] = pieces[Int(rng.next() % UInt64(pieces.count))] }
+            let (count, decoded) = Self.agree(text)
+            if count != decoded { Issue.record("\(String(decoding: text, as: UTF8.self).debugDescription): strictDecodedCount \(String(describing: count)), decode \(String(describing: decoded))") }
+        }
+    }
+
+    /// SplitMix64, for repeatable random text.
+    struct SplitMix {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
     @Test("decodeSecret errors never repeat the input")
     func secretErrorsAreRedacted() {
         let text = "c2VjcmV0LXBhc3N3b3JkLWhlcmU*"   // base64 of "secret-password-here" with a bad char

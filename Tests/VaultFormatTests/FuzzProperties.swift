@@ -177,7 +177,17 @@ enum FuzzChecks {
     static func securedBlob(_ input: [UInt8]) throws(FuzzViolation) {
         let text = lossy(input)
         _ = SecuredBlob.claimedFormat(of: text)
-        guard let blob = try? SecuredBlob(parsing: text) else { return }
+        // The form `avault verify` reads without decoding: the same verdict, the same error.
+        let parsed = Result { () throws(FormatError) in try SecuredBlob(parsing: text) }
+        switch (parsed, Result { () throws(FormatError) in try SecuredBlob.form(of: text) }) {
+        case let (.success(blob), .success(form)):
+            try require(form == SecuredBlob.Form(formatName: blob.formatName, keyID: blob.keyID), "secured blob: its form differs from the parsed blob")
+        case let (.failure(a), .failure(b)):
+            try require(a == b, "secured blob: form(of:) and parsing refuse it differently")
+        default:
+            throw FuzzViolation(description: "secured blob: form(of:) and parsing disagree on whether it is well-formed")
+        }
+        guard case .success(let blob) = parsed else { return }
         try require(blob.text.utf8.elementsEqual(text.utf8), "secured blob: \(blob.formatName) does not serialise back to its text")
         try require(SecuredBlob.claimedFormat(of: text) == blob.formatName, "secured blob: claimed format differs from the parsed one")
         switch blob {
@@ -221,6 +231,22 @@ enum FuzzChecks {
         let lib = input.withUnsafeBytes { raw in
             Result { () throws(FormatError) in try FrontMatter.parse(raw, firstLine: firstLine) }
         }
+        // verify's canonical sink: the fast path's reading, written straight to RFC 8785.
+        let canonical = input.withUnsafeBytes { FastFrontMatter.canonical($0, firstLine: firstLine) }
+        if let canonical {
+            guard let fast, case .object(let pairs) = fast.fields else {
+                throw FuzzViolation(description: "front matter: the canonical sink reads what the fast path declines")
+            }
+            try require(canonical.fields == FieldValue.object(pairs.filter { $0.key != RecordSignatures.fieldName }).canonicalJSON,
+                        "front matter: the canonical sink writes other bytes than the tree's canonical form")
+            let signatures = fast.fields[RecordSignatures.fieldName]
+            try require(canonical.signatures.map { s in signatures.map { identical(s, $0, signedZero: true) } ?? false } ?? (signatures == nil),
+                        "front matter: the canonical sink keeps another signatures field")
+        } else if let fast, case .object(let pairs) = fast.fields {
+            let kept = pairs.filter { pair in RecordScan.fieldNames.contains { $0 == pair.key } }
+            try require(kept.contains { if case .array = $0.value { true } else if case .object = $0.value { true } else { false } },
+                        "front matter: the canonical sink declines what the fast path reads")
+        }
         if let fast {
             guard case .success(let expected) = lib else {
                 throw FuzzViolation(description: "front matter: the fast path accepts what libyaml refuses (\(lib))")
@@ -237,6 +263,21 @@ enum FuzzChecks {
         // The whole input as a record (RecordDocument, through the public FrontMatter.parse:
         // the fast path, else libyaml), on valid UTF-8 as the application gives it.
         guard let text = String(validating: input, as: UTF8.self) else { return }
+        // verify's quick read of a record: only what RecordDocument reads, read the same way.
+        if let scan = RecordScan(text) {
+            guard let document = try? RecordDocument(parsing: text) else {
+                throw FuzzViolation(description: "record: RecordScan reads what RecordDocument refuses")
+            }
+            try require(scan.layout == document.layout, "record: RecordScan places the parts elsewhere")
+            var bytes: [UInt8] = []
+            RecordSignatures.writeCanonicalBytes(of: scan) { bytes.append(contentsOf: $0) }
+            try require(bytes == RecordSignatures.canonicalBytes(of: document), "record: RecordScan's canonical bytes differ")
+            try require((try? RecordSignatures.entries(of: scan.signaturesField)) == (try? RecordSignatures.entries(in: document.fields)),
+                        "record: RecordScan reads other signatures")
+            for name in RecordScan.fieldNames {
+                try require(scan.fields[name]?.stringValue == document.fields[name]?.stringValue, "record: RecordScan reads another \(name)")
+            }
+        }
         if let document = try? RecordDocument(parsing: text) {
             let layout = document.layout
             try require(layout.openingStart <= layout.yamlStart && layout.yamlStart <= layout.yamlEnd

@@ -35,7 +35,7 @@ public enum RecordWalker {
             guard stat(path, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
             if (st.st_mode & S_IFMT) == S_IFDIR {
                 var seen: Set<DirectoryID> = [DirectoryID(st)]
-                try walk(path, relative: "", include: include, exclude: exclude, seen: &seen, into: &out)
+                try walk(path, relative: "", include: include.map(Glob.init), exclude: exclude.map(Glob.init), seen: &seen, into: &out)
             } else {
                 out.append(Found(path: path, named: true, kind: FileSystem.kind(st.st_mode)))
             }
@@ -49,7 +49,17 @@ public enum RecordWalker {
         init(_ st: stat) { device = UInt64(st.st_dev); inode = UInt64(st.st_ino) }
     }
 
-    private static func walk(_ dir: String, relative: String, include: [String], exclude: [String],
+    /// A glob as a C string, and whether it has a `/` (decided once, not for every file).
+    private struct Glob {
+        var cString: ContiguousArray<CChar>
+        var hasSlash: Bool
+        init(_ text: String) {
+            cString = text.utf8CString
+            hasSlash = text.contains("/")
+        }
+    }
+
+    private static func walk(_ dir: String, relative: String, include: [Glob], exclude: [Glob],
                              seen: inout Set<DirectoryID>, into out: inout [Found]) throws(AvaultError) {
         guard let d = opendir(dir) else { throw .io(path: dir, reason: FileSystem.errnoText()) }
         var names: [String] = []
@@ -62,7 +72,7 @@ public enum RecordWalker {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
             let rel = relative.isEmpty ? name : relative + "/" + name
             var st = stat()
-            guard stat(path, &st) == 0 else {
+            guard path.withCString({ stat($0, &st) }) == 0 else {
                 // A dangling symbolic link, or an entry removed meanwhile: report it if it matches.
                 if matches(rel, name, include, caseless: true), !matches(rel, name, exclude, caseless: false) {
                     out.append(Found(path: path, named: false, kind: .other))
@@ -79,8 +89,12 @@ public enum RecordWalker {
     }
 
     /// A glob with a `/` matches the relative path; one without matches the file name.
-    private static func matches(_ relative: String, _ name: String, _ globs: [String], caseless: Bool) -> Bool {
+    private static func matches(_ relative: String, _ name: String, _ globs: [Glob], caseless: Bool) -> Bool {
         let flags: Int32 = caseless ? 1 << 4 : 0 // FNM_CASEFOLD (a GNU extension Glibc does not export to Swift)
-        return globs.contains { glob in fnmatch(glob, glob.contains("/") ? relative : name, flags) == 0 }
+        return globs.contains { glob in
+            glob.cString.withUnsafeBufferPointer { pattern in
+                (glob.hasSlash ? relative : name).withCString { fnmatch(pattern.baseAddress!, $0, flags) == 0 }
+            }
+        }
     }
 }

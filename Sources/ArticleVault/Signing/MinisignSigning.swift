@@ -16,6 +16,14 @@ public enum MinisignSigning {
         return hasher.finalize()
     }
 
+    /// BLAKE2b-512 of the canonical bytes of a record read by ``RecordScan`` (the same as of
+    /// its ``RecordDocument``).
+    public static func prehash(canonicalBytesOf scan: RecordScan) -> [UInt8] {
+        var hasher = BLAKE2b(digestSize: 64)
+        RecordSignatures.writeCanonicalBytes(of: scan) { hasher.update($0) }
+        return hasher.finalize()
+    }
+
     /// Signs a BLAKE2b-512 `digest` as minisign does: the signature, then the global signature
     /// over `signature ‖ trustedComment`.
     public static func sign(digest: [UInt8], key: Ed25519SigningKey, keyID: Minisign.KeyID, trustedComment: String,

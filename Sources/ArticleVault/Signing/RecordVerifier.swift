@@ -107,6 +107,24 @@ public struct RecordVerifier: Sendable {
         guard RecordDocument.hasFrontMatter(bytes) else {
             return verifyWithoutFrontMatter(path: path) { () throws(AvaultError) in MinisignSigning.prehash(bytes) }
         }
+        // The quick way: the front matter read straight into the canonical bytes it is signed
+        // over (and the file checked for UTF-8 on the way). What it declines (malformed records
+        // among them) is read in full below.
+        if let scan = RecordScan(utf8: bytes) {
+            bytes = [] // (the scan holds the file)
+            let signatures: [Minisign.Signature]
+            do {
+                signatures = try RecordSignatures.entries(of: scan.signaturesField)
+            } catch {
+                var line: Int?
+                var reason = "\(error)"
+                if case .invalidRecord(let why, let l) = error { line = l; reason = why }
+                return RecordReport(path: path, outcome: .malformed, passed: false, reason: reason, line: line)
+            }
+            return verify(fields: scan.fields, signatures: signatures, path: path) {
+                MinisignSigning.prehash(canonicalBytesOf: scan)
+            }
+        }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             return RecordReport(path: path, outcome: .malformed, passed: false, reason: "the file is not valid UTF-8")
         }
@@ -161,14 +179,24 @@ public struct RecordVerifier: Sendable {
 
     /// Verifies a parsed record.
     public func verify(document: RecordDocument, signatures: [Minisign.Signature], path: String) -> RecordReport {
+        verify(fields: document.fields, signatures: signatures, path: path) {
+            MinisignSigning.prehash(canonicalBytesOf: document)
+        }
+    }
+
+    /// Verifies a record whose fields are `fields` (all of them, or those ``RecordScan`` keeps)
+    /// and whose canonical bytes hash to what `prehash` gives (called at most once, and only
+    /// for a signature by a trusted key).
+    private func verify(fields: FieldValue, signatures: [Minisign.Signature], path: String,
+                        prehash: () -> [UInt8]) -> RecordReport {
         var report = RecordReport(path: path, outcome: .unsigned, passed: false)
         for name in ["publishedDateTime", "date"] {
-            if let text = document.fields[name]?.stringValue { report.date = text; break }
+            if let text = fields[name]?.stringValue { report.date = text; break }
         }
         var digest: [UInt8]?
         report.signatures = signatures.map { signature in
             policy.trust.judge(signature, domain: .record) { key in
-                if digest == nil { digest = MinisignSigning.prehash(canonicalBytesOf: document) }
+                if digest == nil { digest = prehash() }
                 return MinisignSigning.check(signature, digest: digest!, publicKey: key)
             }
         }
@@ -181,22 +209,34 @@ public struct RecordVerifier: Sendable {
         report.passed = report.outcome == .valid || (report.outcome == .unsigned && !policy.requireSignature)
 
         // The secured field.
-        guard let value = document.fields["secured"] else { return report }
+        guard let value = fields["secured"] else { return report }
         func fail(_ why: String) {
             report.passed = false
             report.reason = (report.reason.map { $0 + "; " } ?? "") + why
         }
-        guard case .string(let text) = value, let blob = try? SecuredBlob(parsing: text) else {
+        // Its form is all a report says of it unless it is to be decrypted: checked without
+        // decoding it then (the same checks and verdict as parsing it).
+        var blob: SecuredBlob?
+        var form: SecuredBlob.Form?
+        if case .string(let text) = value {
+            if policy.decryptCheck == nil {
+                form = try? SecuredBlob.form(of: text)
+            } else if let parsed = try? SecuredBlob(parsing: text) {
+                blob = parsed
+                form = SecuredBlob.Form(formatName: parsed.formatName, keyID: parsed.keyID)
+            }
+        }
+        guard let form else {
             report.secured = "malformed"
             fail("the secured field is malformed")
             return report
         }
-        report.secured = blob.formatName
-        if case .v2(let kid, _, _) = blob { report.securedKeyID = kid.hex }
-        if case .v1 = blob, !policy.allowLegacySecured {
+        report.secured = form.formatName
+        report.securedKeyID = form.keyID?.hex
+        if form.formatName == "v1", !policy.allowLegacySecured {
             fail("legacy v1 secured blob (unauthenticated; allow with --allow-legacy-secured)")
         }
-        if let checker = policy.decryptCheck {
+        if let checker = policy.decryptCheck, let blob {
             var legacy: LegacyAuthorization?
             if case .v1 = blob {
                 legacy = LegacyAuthorization.authorization(for: report.signatures, policy: policy.trust)
@@ -206,7 +246,7 @@ public struct RecordVerifier: Sendable {
                 // Not tried: whether it decrypts would be a padding oracle.
                 fail("the legacy v1 blob was not decrypted: no trusted signature authenticates it")
             } else {
-                let ok = checker.decrypts(blob, context: document.securedContext, legacy: legacy)
+                let ok = checker.decrypts(blob, context: RecordDocument.securedContext(of: fields), legacy: legacy)
                 report.decrypts = ok
                 if !ok { fail("the secured blob does not decrypt") }
             }

@@ -101,15 +101,24 @@ public struct TrustPolicy: Sendable {
     public var trustedKeyIDs: [String] { trusted.keys.map(\.printed).sorted() }
 
     /// The trusted public key with this id, if any.
-    public func publicKey(for id: Minisign.KeyID) -> Minisign.PublicKey? { trusted[id]?.publicKey }
+    public func publicKey(for id: Minisign.KeyID) -> Minisign.PublicKey? { entry(for: id)?.publicKey }
+
+    /// What the store says of the key with this id: a dictionary lookup, or with a handful of
+    /// trusted keys, a scan of their ids (eight bytes each, compared without hashing them).
+    private func entry(for id: Minisign.KeyID) -> Trusted? {
+        guard trusted.count <= 8 else { return trusted[id] }
+        for (key, entry) in trusted where key == id { return entry }
+        return nil
+    }
 
     /// Judges one signature. `check` runs the cryptography against the trusted key (it is not
     /// called for an untrusted key id).
     public func judge(_ signature: Minisign.Signature, domain: Domain,
                       check: (Minisign.PublicKey) -> MinisignSigning.Check) -> SignatureReport {
         let id = signature.keyID.printed
-        var s = SignatureReport(keyID: id, status: .untrusted, roles: [], timestamp: signature.timestamp)
-        guard let entry = trusted[signature.keyID] else {
+        let timestamp = signature.timestamp
+        var s = SignatureReport(keyID: id, status: .untrusted, roles: [], timestamp: timestamp)
+        guard let entry = entry(for: signature.keyID) else {
             s.reason = "key \(id) is not trusted"
             return s
         }
@@ -133,9 +142,9 @@ public struct TrustPolicy: Sendable {
             return s
         }
         // The trusted comment is authenticated from here on.
-        let canon = signature.trustedCommentFields.filter { $0.hasPrefix("canon:") }
+        let canon = signature.trustedCommentFields(withPrefix: "canon:")
         switch domain {
-        case .record where canon != [Self.recordCanonField]:
+        case .record where canon.count != 1 || canon[0] != Self.recordCanonField:
             s.reason = "the signature by \(id) is not a record signature (its trusted comment lacks \(Self.recordCanonField))"
             return s
         case .file where !canon.isEmpty:
@@ -144,7 +153,7 @@ public struct TrustPolicy: Sendable {
         default:
             break
         }
-        if let t = signature.timestamp, t > now + Self.futureTolerance {
+        if let t = timestamp, t > now + Self.futureTolerance {
             s.reason = "the signature by \(id) claims a time in the future (\(RFC3339.format(t)))"
             return s
         }
@@ -155,7 +164,7 @@ public struct TrustPolicy: Sendable {
         }
         if entry.notBefore != nil || entry.notAfter != nil {
             s.status = .expired
-            guard let t = signature.timestamp else {
+            guard let t = timestamp else {
                 s.reason = "the signature has no timestamp, and key \(id) is valid only for a period"
                 return s
             }
@@ -178,9 +187,9 @@ public struct TrustPolicy: Sendable {
     /// `nil` when there are no signatures.
     public func outcome(of signatures: [SignatureReport]) -> (outcome: RecordOutcome, reason: String?)? {
         guard !signatures.isEmpty else { return nil }
-        let valid = signatures.filter { $0.status == .valid }
-        if !valid.isEmpty {
-            let covered = Set(valid.flatMap(\.roles))
+        if signatures.contains(where: { $0.status == .valid }) {
+            if requiredRoles.isEmpty { return (.valid, nil) }
+            let covered = Set(signatures.filter { $0.status == .valid }.flatMap(\.roles))
             let missing = requiredRoles.filter { !covered.contains($0) }
             if missing.isEmpty { return (.valid, nil) }
             return (.untrusted, "no valid signature by a key with role " + missing.joined(separator: ", "))

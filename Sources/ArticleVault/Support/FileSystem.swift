@@ -77,9 +77,17 @@ public enum FileSystem {
     /// refused, and a FIFO swapped in cannot block), and returns the descriptor, which the
     /// caller closes, with the file's size when it was opened.
     public static func openRegularFile(_ path: String) throws(AvaultError) -> (fd: Int32, size: Int) {
-        let before = try kind(of: path)
+        // The path as a C string once, for both calls.
+        var before: FileKind?
+        let fd: Int32 = path.withCString { cPath in
+            var st = stat()
+            guard stat(cPath, &st) == 0 else { return -1 }
+            before = kind(st.st_mode)
+            guard before == .regular else { return -1 }
+            return open(cPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        }
+        guard let before else { throw .io(path: path, reason: errnoText()) }
         guard before == .regular else { throw .io(path: path, reason: "\(before.rawValue), not a regular file") }
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { throw .io(path: path, reason: errnoText()) }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
@@ -102,7 +110,8 @@ public enum FileSystem {
     /// and no copy.
     public static func readAll(fd: Int32, name: String, sizeHint: Int = 0, limit: Int = .max) throws(AvaultError) -> [UInt8] {
         var out: [UInt8] = []
-        var chunkSize = min(max(sizeHint + 1, 16384), limit)
+        // A regular file's size and one byte more (to see its end), else 16 KiB at a time.
+        var chunkSize = min(sizeHint > 0 ? sizeHint + 1 : 16384, limit)
         while true {
             let chunk = try readUpTo(fd: fd, chunkSize, name: name)
             if out.isEmpty { out = chunk } else { out += chunk }
