@@ -1,4 +1,4 @@
-public import VaultCrypto
+import VaultCrypto
 
 /// A key exported for a backup (`avault keys export`, docs/formats.md §"Key export files"):
 /// every version of one key, sealed under a passphrase of its own.

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Synchronization
-public import VaultCrypto
+import VaultCrypto
 import VaultFormat
 
 extension SecuredField {
