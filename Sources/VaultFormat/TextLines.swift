@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc // memchr
+#endif
 /// Line handling for avault's text formats, done on UTF-8 bytes: Swift's `Character`-level
 /// operations would treat CRLF as one character and merge a combining mark into the
 /// character before it, so a split or prefix test could miss what is plainly in the bytes.
@@ -12,17 +15,18 @@ public enum TextLines {
         let ranges: [Range<Int>]? = utf8.withContiguousStorageIfAvailable { bytes in
             var found: [Range<Int>] = []
             var start = 0
-            var i = 0
-            while i <= bytes.count {
-                if i == bytes.count || bytes[i] == 0x0A {
-                    var end = i
-                    if stripCR, end > start, bytes[end - 1] == 0x0D { end -= 1 }
-                    found.append(start..<end)
-                    start = i + 1
+            while true {
+                var i = bytes.count
+                if let base = bytes.baseAddress, start < bytes.count,
+                   let hit = memchr(base + start, 0x0A, bytes.count - start) {
+                    i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
                 }
-                i += 1
+                var end = i
+                if stripCR, end > start, bytes[end - 1] == 0x0D { end -= 1 }
+                found.append(start..<end)
+                if i == bytes.count { return found }
+                start = i + 1
             }
-            return found
         }
         if let ranges {
             let base = utf8.startIndex
