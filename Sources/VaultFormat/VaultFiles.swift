@@ -189,10 +189,10 @@ public enum VaultFiles {
         public var created: String
         public var contentType: String?
         /// The content key version that encrypts it.
-        public var kid: String
+        public var kid: KeyID
         /// Hex BLAKE2b-256 of the whole envelope file.
         public var digest: String
-        public init(number: Int, size: Int, created: String, contentType: String?, kid: String, digest: String) {
+        public init(number: Int, size: Int, created: String, contentType: String?, kid: KeyID, digest: String) {
             self.number = number; self.size = size; self.created = created; self.contentType = contentType
             self.kid = kid; self.digest = digest
         }
@@ -210,7 +210,7 @@ public enum VaultFiles {
                     ("id", .string(o.id)), ("name", .string(o.name)), ("deleted", o.deleted.map(FieldValue.string) ?? .null),
                     ("versions", .array(o.versions.map { v in
                         .object([("n", .number(Double(v.number))), ("size", .number(Double(v.size))), ("created", .string(v.created)),
-                                 ("contentType", v.contentType.map(FieldValue.string) ?? .null), ("kid", .string(v.kid)),
+                                 ("contentType", v.contentType.map(FieldValue.string) ?? .null), ("kid", .string(v.kid.hex)),
                                  ("digest", .string(v.digest))])
                     })),
                 ])
@@ -262,7 +262,7 @@ public enum VaultFiles {
                 let n = try integer(v["n"], "index version number", in: 1...maxVersion)
                 let size = try integer(v["size"], "index version size", in: 0...maxInteger)
                 guard n > (versions.last?.number ?? 0) else { throw .invalidVault("index: version numbers must increase") }
-                guard case .string(let created)? = v["created"], case .string(let kid)? = v["kid"], KeyID(hex: kid) != nil,
+                guard case .string(let created)? = v["created"], case .string(let kidText)? = v["kid"], let kid = KeyID(hex: kidText),
                       case .string(let digest)? = v["digest"], isLowerHex(digest, count: 64) else {
                     throw .invalidVault("index: malformed version")
                 }

@@ -14,9 +14,9 @@ import VaultFormat
                          log: VaultFiles.Head(seq: 12, hash: hash), signedHead: VaultFiles.Head(seq: 9, hash: hash),
                          used: [name: 4],
                          objects: [VaultFiles.Object(id: "https://example.org/a", name: name, deleted: nil, versions: [
-                             VaultFiles.Version(number: 5, size: 0, created: "2026-01-01T00:00:00Z", contentType: nil, kid: "0011223344556677", digest: hash),
+                             VaultFiles.Version(number: 5, size: 0, created: "2026-01-01T00:00:00Z", contentType: nil, kid: KeyID(hex: "0011223344556677")!, digest: hash),
                              VaultFiles.Version(number: 7, size: 70_000, created: "2026-01-02T00:00:00Z", contentType: "text/markdown",
-                                                kid: "0011223344556677", digest: hash),
+                                                kid: KeyID(hex: "0011223344556677")!, digest: hash),
                          ])])
     }
 

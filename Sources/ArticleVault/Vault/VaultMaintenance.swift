@@ -35,7 +35,7 @@ extension Vault {
             let committer = storage.envelopeCommitter()
             defer { committer.cancel() }
             var rewritten = 0
-            var fromKids = Set<String>()
+            var fromKids = Set<KeyID>()
             for o in tx.index.objects.indices {
                 for v in tx.index.objects[o].versions.indices where tx.index.objects[o].versions[v].kid != kid {
                     let version = tx.index.objects[o].versions[v]
@@ -62,20 +62,19 @@ extension Vault {
             try committer.finish()
             if rewritten > 0 { try storage.syncEnvelopes() }
             // The naming key, under the new key version too.
-            if config.namingKey.kid.hex != kid {
+            if config.namingKey.kid != kid {
                 var namingPlain = try Self.unsealNamingKey(self)
                 defer { wipe(&namingPlain) }
                 var newConfig = config
                 let nonce = SecureRandom.bytes(count: 24)
-                let id = try Self.contentKeyID(kid)
                 do {
-                    newConfig.namingKey = VaultFiles.Sealed(kid: id, nonce: nonce,
-                        ciphertext: try XChaCha20Poly1305.seal(namingPlain, key: key, nonce: nonce, associatedData: config.namingKeyAssociatedData(kid: id)))
+                    newConfig.namingKey = VaultFiles.Sealed(kid: kid, nonce: nonce,
+                        ciphertext: try XChaCha20Poly1305.seal(namingPlain, key: key, nonce: nonce, associatedData: config.namingKeyAssociatedData(kid: kid)))
                 } catch { throw .crypto(error as? CryptoError ?? .libraryFailure("seal")) }
                 tx.newConfig = newConfig
             }
             tx.entries.append([("op", .string("rewrap")), ("envelopes", .number(Double(rewritten))),
-                               ("from", .array(fromKids.sorted().map(FieldValue.string))), ("kid", .string(kid))])
+                               ("from", .array(fromKids.map(\.hex).sorted().map(FieldValue.string))), ("kid", .string(kid.hex))])
             return rewritten
         }
     }
@@ -83,7 +82,7 @@ extension Vault {
     private static func unsealNamingKey(_ vault: Vault) throws(AvaultError) -> [UInt8] {
         let sealed = vault.config.namingKey
         do {
-            return try XChaCha20Poly1305.open(sealed.ciphertext, key: try vault.key(kid: sealed.kid.hex), nonce: sealed.nonce,
+            return try XChaCha20Poly1305.open(sealed.ciphertext, key: try vault.key(kid: sealed.kid), nonce: sealed.nonce,
                                               associatedData: vault.config.namingKeyAssociatedData(kid: sealed.kid))
         } catch let error as AvaultError { throw error } catch {
             throw .tampered("the vault's naming key does not authenticate: the config was altered", area: .vault)
@@ -95,7 +94,7 @@ extension Vault {
     public func keysInUse() throws(AvaultError) -> [String: [String]] {
         var use: [String: [String]] = [:]
         for file in try storage.envelopeFiles().envelopes {
-            use[envelopeKid(file) ?? "unreadable", default: []].append("objects/" + file)
+            use[envelopeKid(file)?.hex ?? "unreadable", default: []].append("objects/" + file)
         }
         use[config.namingKey.kid.hex, default: []].append("config")
         if let bytes = try storage.read("index"), let sealed = try? VaultFiles.parseIndex(String(decoding: bytes, as: UTF8.self)) {

@@ -16,14 +16,14 @@ struct VaultHistory: ParsableCommand {
                 ("id", .string(object.id)), ("removed", object.deleted.map(FieldValue.string) ?? .null),
                 ("versions", .array(object.versions.map { v in
                     .object([("version", .number(Double(v.number))), ("size", .number(Double(v.size))), ("created", .string(v.created)),
-                             ("contentType", v.contentType.map(FieldValue.string) ?? .null), ("keyId", .string(v.kid))])
+                             ("contentType", v.contentType.map(FieldValue.string) ?? .null), ("keyId", .string(v.kid.hex))])
                 })),
             ])
             return
         }
         var out = ""
         for v in object.versions {
-            out += "version \(v.number)  \(v.size) bytes  \(v.created)  kid \(v.kid)\(v.contentType.map { "  \($0)" } ?? "")\n"
+            out += "version \(v.number)  \(v.size) bytes  \(v.created)  kid \(v.kid.hex)\(v.contentType.map { "  \($0)" } ?? "")\n"
         }
         if let deleted = object.deleted { out += "removed \(deleted)\n" }
         try Terminal.writeStdout(out)

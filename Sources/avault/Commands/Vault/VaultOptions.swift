@@ -36,7 +36,7 @@ extension VaultFiles.Object {
             ("id", .string(id)), ("versions", .number(Double(versions.count))),
             ("latestSize", versions.last.map { .number(Double($0.size)) } ?? .null),
             ("updated", versions.last.map { .string($0.created) } ?? .null),
-            ("keyId", versions.last.map { .string($0.kid) } ?? .null),
+            ("keyId", versions.last.map { .string($0.kid.hex) } ?? .null),
             ("removed", deleted.map(FieldValue.string) ?? .null),
         ])
     }
