@@ -168,8 +168,8 @@ extension TrustStore {
             if let existing = file.entry(for: key.keyID) {
                 throw .alreadyTrusted(keyID: key.keyID.printed, name: existing.name)
             }
-            file.entries.append(TrustStoreFile.Entry(publicKey: key, name: name, roles: roles, notBefore: notBefore?.text,
-                                                     notAfter: notAfter?.text, added: RFC3339.format(now)))
+            file.entries.append(TrustStoreFile.Entry(publicKey: key, name: name, roles: roles, notBefore: notBefore,
+                                                     notAfter: notAfter, added: Timestamp(seconds: now)))
         }
     }
 
@@ -181,7 +181,7 @@ extension TrustStore {
                 throw .notTrusted(keyID: id.printed, store: path)
             }
             guard file.entries[i].revoked == nil else { throw .refused("key \(id.printed) is already revoked") }
-            file.entries[i].revoked = (RFC3339.format(now), reason)
+            file.entries[i].revoked = (Timestamp(seconds: now), reason)
         }
     }
 

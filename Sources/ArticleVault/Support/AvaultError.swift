@@ -115,7 +115,7 @@ public enum AvaultError: Error, Sendable {
     /// The vault has no object with that ID.
     case noSuchObject(id: String)
     /// The object was removed (its history is kept).
-    case objectRemoved(id: String, time: String)
+    case objectRemoved(id: String, time: Timestamp)
     /// The object has no such version.
     case noSuchObjectVersion(id: String, version: Int, versions: [Int])
     /// Different files of one import batch map to the same object ID (nothing was stored).

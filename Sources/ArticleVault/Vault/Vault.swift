@@ -409,7 +409,7 @@ public final class Vault {
                 guard version <= VaultFiles.maxVersion else { throw .refused("'\(input.id)' has reached the highest version number") }
                 let (size, digest) = try writeEnvelope(object: name, version: version, kid: kid, key: key, from: input.fd, name: input.id,
                                                        committer: committer)
-                tx.index.objects[i].versions.append(VaultFiles.Version(number: version, size: size, created: RFC3339.format(now),
+                tx.index.objects[i].versions.append(VaultFiles.Version(number: version, size: size, created: Timestamp(seconds: now),
                                                                        contentType: input.contentType, kid: kid, digest: digest))
                 tx.index.objects[i].deleted = nil
                 results.append((input.id, version, size))

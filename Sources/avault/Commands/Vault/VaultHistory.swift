@@ -13,9 +13,9 @@ struct VaultHistory: ParsableCommand {
         let object = try options.open().history(id)
         if json {
             try JSONOutput.print([
-                ("id", .string(object.id)), ("removed", object.deleted.map(FieldValue.string) ?? .null),
+                ("id", .string(object.id)), ("removed", object.deleted.map { .string($0.text) } ?? .null),
                 ("versions", .array(object.versions.map { v in
-                    .object([("version", .number(Double(v.number))), ("size", .number(Double(v.size))), ("created", .string(v.created)),
+                    .object([("version", .number(Double(v.number))), ("size", .number(Double(v.size))), ("created", .string(v.created.text)),
                              ("contentType", v.contentType.map(FieldValue.string) ?? .null), ("keyId", .string(v.kid.hex))])
                 })),
             ])

@@ -34,9 +34,9 @@ extension TrustStoreFile.Entry {
     var json: FieldValue {
         .object([
             ("keyId", .string(publicKey.keyID.printed)), ("publicKey", .string(publicKey.line)), ("name", .string(name)),
-            ("roles", .array(roles.map(FieldValue.string))), ("notBefore", notBefore.map(FieldValue.string) ?? .null),
-            ("notAfter", notAfter.map(FieldValue.string) ?? .null), ("added", .string(added)),
-            ("revoked", revoked.map { .object([("time", .string($0.time)), ("reason", .string($0.reason))]) } ?? .null),
+            ("roles", .array(roles.map(FieldValue.string))), ("notBefore", notBefore.map { .string($0.text) } ?? .null),
+            ("notAfter", notAfter.map { .string($0.text) } ?? .null), ("added", .string(added.text)),
+            ("revoked", revoked.map { .object([("time", .string($0.time.text)), ("reason", .string($0.reason))]) } ?? .null),
         ])
     }
 }
