@@ -20,6 +20,18 @@ public enum AgentLauncher {
     /// `listener` and `handoff`; returns its pid once it is ready. On failure nothing is left
     /// running and the socket is removed.
     public static func spawn(listener: AgentListener, handoff: AgentHandoff, arguments: [String]) throws(AvaultError) -> pid_t {
+        try spawnProcess(listener: listener, handoff: handoff, arguments: arguments)
+    }
+
+    /// As ``spawn(listener:handoff:arguments:)``, handing over `key` (from
+    /// `Keyring.keyForAgent()`), the idle timeout in seconds and the socket's path.
+    public static func spawn(listener: AgentListener, key: Keyring.AgentKey, idleTimeout: UInt32, socket: String,
+                             arguments: [String]) throws(AvaultError) -> pid_t {
+        try spawnProcess(listener: listener, handoff: AgentHandoff(keyring: key.keyring, kdf: key.kdf, key: key.key, idleTimeout: idleTimeout, socket: socket),
+                         arguments: arguments)
+    }
+
+    private static func spawnProcess(listener: AgentListener, handoff: AgentHandoff, arguments: [String]) throws(AvaultError) -> pid_t {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw .refused("cannot start the agent: socketpair: \(FileSystem.errnoText())")

@@ -1,5 +1,4 @@
 import ArticleVault
-import VaultFormat
 
 /// Exit codes, documented in `--help`, the README and `docs/cli.md`.
 enum Exit {
@@ -89,7 +88,7 @@ extension AvaultError {
         case .keyringProtectionMismatch(_, false):
             return "keep protected keys in a keyring of their own (--keyring DIR), or add this one with --unprotected"
         case let .keyringVersion1(_, directory):
-            return "upgrade it once with 'avault keys upgrade --keyring \(directory)': it asks for the passphrase, checks what version 1 allows, and writes \(KeyringFile.magic)"
+            return "upgrade it once with 'avault keys upgrade --keyring \(directory)': it asks for the passphrase, checks what version 1 allows, and writes \(Keyring.currentFormat)"
         case let .wrongPassphrase(_, origin): return origin
         case .noTrustStore:
             return "add publisher keys with 'avault keys trust add PUBFILE --name NAME', or give --pubkey PUBFILE or --trust-store FILE"

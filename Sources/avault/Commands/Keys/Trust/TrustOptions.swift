@@ -15,8 +15,8 @@ struct TrustStoreOptions: ParsableArguments {
     }
 }
 
-func parseKeyID(_ text: String) throws(Failure) -> Minisign.KeyID {
-    guard let id = Minisign.KeyID(printed: text) else {
+func parseKeyID(_ text: String) throws(Failure) -> MinisignKeyID {
+    guard let id = MinisignKeyID(printed: text) else {
         throw Failure(message: "'\(text)' is not a key id (16 hex digits, as minisign prints it)", code: Exit.operational)
     }
     return id
@@ -30,7 +30,7 @@ func parseTime(_ value: String?, _ option: String) throws(Failure) -> Timestamp?
     return time
 }
 
-extension TrustStoreFile.Entry {
+extension TrustStore.Entry {
     var json: FieldValue {
         .object([
             ("keyId", .string(publicKey.keyID.printed)), ("publicKey", .string(publicKey.line)), ("name", .string(name)),
