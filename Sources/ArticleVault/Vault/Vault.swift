@@ -348,15 +348,15 @@ public final class Vault {
                 let n = try source.read(into: buffer)
                 if !sawHeader {
                     sawHeader = true
-                    if let kid = VaultFiles.envelopeKid(Array(buffer[0..<n])), keyring.versions(of: config.keyName).contains(where: { $0.id == kid.hex }),
-                       !isUsable(kid: kid) {
-                        throw .refused("retired")
+                    if let kid = VaultFiles.envelopeKid(Array(buffer[0..<n])),
+                       let entry = keyring.versions(of: config.keyName).first(where: { $0.id == kid.hex }), entry.retired != nil {
+                        throw .keyRetired(key: config.keyName, version: entry.version, id: kid.hex)
                     }
                 }
                 return n
             }, buffers: readingBuffers, digest: nil, object: object, version: version, expectedKid: nil, corrupt: corrupt) { (_: UnsafeRawBufferPointer) throws(AvaultError) in }
             return true
-        } catch .refused {
+        } catch .keyRetired {
             return nil
         } catch {
             return false
@@ -395,7 +395,7 @@ public final class Vault {
             // IDs by their exact bytes (see sameID), for batches of thousands.
             var positions = Dictionary(tx.index.objects.indices.map { (Array(tx.index.objects[$0].id.utf8), $0) }, uniquingKeysWith: { a, _ in a })
             for input in inputs {
-                guard !input.id.isEmpty, !input.id.utf8.contains(0) else { throw .refused("an object ID must be non-empty text") }
+                guard !input.id.isEmpty, !input.id.utf8.contains(0) else { throw .invalidObjectID }
                 let name = try objectName(input.id)
                 let i: Int
                 if let known = positions[Array(input.id.utf8)] {
@@ -406,7 +406,7 @@ public final class Vault {
                     positions[Array(input.id.utf8)] = i
                 }
                 let version = max(tx.index.objects[i].versions.last?.number ?? 0, tx.index.used[name] ?? 0) + 1
-                guard version <= VaultFiles.maxVersion else { throw .refused("'\(input.id)' has reached the highest version number") }
+                guard version <= VaultFiles.maxVersion else { throw .objectVersionsExhausted(id: input.id) }
                 let (size, digest) = try writeEnvelope(object: name, version: version, kid: kid, key: key, from: input.fd, name: input.id,
                                                        committer: committer)
                 tx.index.objects[i].versions.append(VaultFiles.Version(number: version, size: size, created: Timestamp(seconds: now),

@@ -6,7 +6,7 @@ extension Vault {
     public func remove(_ id: String, now: Int64) throws(AvaultError) {
         try transaction { (tx: inout Transaction) throws(AvaultError) in
             guard let i = tx.index.objects.firstIndex(where: { Self.sameID($0.id, id) }) else { throw .noSuchObject(id: id) }
-            guard tx.index.objects[i].deleted == nil else { throw .refused("'\(id)' is already removed") }
+            guard tx.index.objects[i].deleted == nil else { throw .objectAlreadyRemoved(id: id) }
             tx.index.objects[i].deleted = Timestamp(seconds: now)
             tx.entries.append([("op", .string("rm")), ("object", .string(tx.index.objects[i].name))])
         }
