@@ -11,7 +11,7 @@ extension Keyring {
     func checkNotNeeded(_ entry: KeyringFile.Entry, byVault storage: VaultStorage?) throws(AvaultError) {
         guard let storage, try storage.exists() else { return }
         let vault = try Vault(storage: storage, keyring: self)
-        if vault.config.keyName == entry.name, let files = try vault.keysInUse()[entry.id], !files.isEmpty {
+        if vault.config.keyName == entry.name, let kid = KeyID(hex: entry.id), let files = try vault.keysInUse().files[kid], !files.isEmpty {
             throw .keyStillNeeded(key: entry.name, version: entry.version, vault: storage.location, files: files)
         }
     }

@@ -89,16 +89,25 @@ extension Vault {
         }
     }
 
+    /// What ``keysInUse()`` found: the files each key id protects, and the envelopes whose
+    /// header names no key id.
+    public struct KeysInUse: Sendable {
+        /// Key id → files (`objects/…`, `config`, `index`).
+        public var files: [KeyID: [String]] = [:]
+        /// Envelopes whose header could not be read.
+        public var unreadable: [String] = []
+    }
+
     /// Key ids that still protect something, read from the envelope headers, the naming key
-    /// and the index, without decrypting anything: kid → files.
-    public func keysInUse() throws(AvaultError) -> [String: [String]] {
-        var use: [String: [String]] = [:]
+    /// and the index, without decrypting anything.
+    public func keysInUse() throws(AvaultError) -> KeysInUse {
+        var use = KeysInUse()
         for file in try storage.envelopeFiles().envelopes {
-            use[envelopeKid(file)?.hex ?? "unreadable", default: []].append("objects/" + file)
+            if let kid = envelopeKid(file) { use.files[kid, default: []].append("objects/" + file) } else { use.unreadable.append("objects/" + file) }
         }
-        use[config.namingKey.kid.hex, default: []].append("config")
+        use.files[config.namingKey.kid, default: []].append("config")
         if let bytes = try storage.read("index"), let sealed = try? VaultFiles.parseIndex(String(decoding: bytes, as: UTF8.self)) {
-            use[sealed.kid.hex, default: []].append("index")
+            use.files[sealed.kid, default: []].append("index")
         }
         return use
     }
