@@ -9,16 +9,17 @@ public struct TrustStoreFile: Equatable, Sendable {
         public var publicKey: Minisign.PublicKey
         public var name: String
         public var roles: [String]
-        /// RFC 3339; signatures made before it are not trusted.
-        public var notBefore: String?
-        /// RFC 3339; signatures made after it are not trusted.
-        public var notAfter: String?
-        public var added: String
+        /// Signatures made before it are not trusted.
+        public var notBefore: Timestamp?
+        /// Signatures made after it are not trusted.
+        public var notAfter: Timestamp?
+        /// When the key was added.
+        public var added: Timestamp
         /// When and why the key was revoked.
-        public var revoked: (time: String, reason: String)?
+        public var revoked: (time: Timestamp, reason: String)?
 
-        public init(publicKey: Minisign.PublicKey, name: String, roles: [String] = [], notBefore: String? = nil,
-                    notAfter: String? = nil, added: String, revoked: (time: String, reason: String)? = nil) {
+        public init(publicKey: Minisign.PublicKey, name: String, roles: [String] = [], notBefore: Timestamp? = nil,
+                    notAfter: Timestamp? = nil, added: Timestamp, revoked: (time: Timestamp, reason: String)? = nil) {
             self.publicKey = publicKey; self.name = name; self.roles = roles; self.notBefore = notBefore
             self.notAfter = notAfter; self.added = added; self.revoked = revoked
         }
@@ -60,10 +61,10 @@ public struct TrustStoreFile: Equatable, Sendable {
             out += "\nkey: \(e.publicKey.keyID.printed) \(e.publicKey.line)\n"
             out += "name: \(e.name)\n"
             for role in e.roles { out += "role: \(role)\n" }
-            if let t = e.notBefore { out += "not-before: \(t)\n" }
-            if let t = e.notAfter { out += "not-after: \(t)\n" }
-            out += "added: \(e.added)\n"
-            if let r = e.revoked { out += "revoked: \(r.time)" + (r.reason.isEmpty ? "" : " \(r.reason)") + "\n" }
+            if let t = e.notBefore { out += "not-before: \(t.text)\n" }
+            if let t = e.notAfter { out += "not-after: \(t.text)\n" }
+            out += "added: \(e.added.text)\n"
+            if let r = e.revoked { out += "revoked: \(r.time.text)" + (r.reason.isEmpty ? "" : " \(r.reason)") + "\n" }
         }
         return out
     }
@@ -86,10 +87,10 @@ public struct TrustStoreFile: Equatable, Sendable {
             guard let v = optional(name) else { throw .invalidTrustStore("expected '\(name): …'", line: i + 1) }
             return v
         }
-        func time(_ value: Substring?, _ name: String) throws(FormatError) -> String? {
+        func time(_ value: Substring?, _ name: String) throws(FormatError) -> Timestamp? {
             guard let value else { return nil }
-            guard RFC3339.isValid(String(value)) else { throw .invalidTrustStore("'\(name)' is not an RFC 3339 time", line: i) }
-            return String(value)
+            guard let time = Timestamp(String(value)) else { throw .invalidTrustStore("'\(name)' is not an RFC 3339 time", line: i) }
+            return time
         }
         var entries: [Entry] = []
         var seen = Set<Minisign.KeyID>()
@@ -119,7 +120,7 @@ public struct TrustStoreFile: Equatable, Sendable {
             let notBefore = try time(optional("not-before"), "not-before")
             let notAfter = try time(optional("not-after"), "not-after")
             guard let added = try time(try required("added"), "added") else { throw .invalidTrustStore("expected 'added: …'", line: i) }
-            var revoked: (String, String)?
+            var revoked: (Timestamp, String)?
             if let r = optional("revoked") {
                 let (timeText, reason) = TextLines.splitAtFirstSpace(r)
                 guard let t = try time(timeText, "revoked") else { throw .invalidTrustStore("expected 'revoked: <time> [reason]'", line: i) }

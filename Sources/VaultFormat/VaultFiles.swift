@@ -179,9 +179,10 @@ public enum VaultFiles {
         public var id: String
         /// The file-name stem: 32 hex digits of the keyed hash of `id`.
         public var name: String
-        public var deleted: String?
+        /// When it was removed (`vault rm`); nil while present.
+        public var deleted: Timestamp?
         public var versions: [Version]
-        public init(id: String, name: String, deleted: String? = nil, versions: [Version] = []) {
+        public init(id: String, name: String, deleted: Timestamp? = nil, versions: [Version] = []) {
             self.id = id; self.name = name; self.deleted = deleted; self.versions = versions
         }
     }
@@ -191,13 +192,13 @@ public enum VaultFiles {
         public var number: Int
         /// The plaintext size in bytes.
         public var size: Int
-        public var created: String
+        public var created: Timestamp
         public var contentType: String?
         /// The content key version that encrypts it.
-        public var kid: String
+        public var kid: KeyID
         /// Hex BLAKE2b-256 of the whole envelope file.
         public var digest: String
-        public init(number: Int, size: Int, created: String, contentType: String?, kid: String, digest: String) {
+        public init(number: Int, size: Int, created: Timestamp, contentType: String?, kid: KeyID, digest: String) {
             self.number = number; self.size = size; self.created = created; self.contentType = contentType
             self.kid = kid; self.digest = digest
         }
@@ -212,10 +213,10 @@ public enum VaultFiles {
             ("used", .array(index.used.sorted { $0.key < $1.key }.map { .object([("name", .string($0.key)), ("last", .number(Double($0.value)))]) })),
             ("objects", .array(index.objects.map { o in
                 .object([
-                    ("id", .string(o.id)), ("name", .string(o.name)), ("deleted", o.deleted.map(FieldValue.string) ?? .null),
+                    ("id", .string(o.id)), ("name", .string(o.name)), ("deleted", o.deleted.map { .string($0.text) } ?? .null),
                     ("versions", .array(o.versions.map { v in
-                        .object([("n", .number(Double(v.number))), ("size", .number(Double(v.size))), ("created", .string(v.created)),
-                                 ("contentType", v.contentType.map(FieldValue.string) ?? .null), ("kid", .string(v.kid)),
+                        .object([("n", .number(Double(v.number))), ("size", .number(Double(v.size))), ("created", .string(v.created.text)),
+                                 ("contentType", v.contentType.map(FieldValue.string) ?? .null), ("kid", .string(v.kid.hex)),
                                  ("digest", .string(v.digest))])
                     })),
                 ])
@@ -255,10 +256,12 @@ public enum VaultFiles {
                   case .array(let vs)? = item["versions"] else {
                 throw .invalidVault("index: malformed object")
             }
-            var deleted: String?
+            var deleted: Timestamp?
             switch item["deleted"] {
             case .null?: deleted = nil
-            case .string(let t)?: deleted = t
+            case .string(let t)?:
+                guard let time = Timestamp(t) else { throw .invalidVault("index: malformed object") }
+                deleted = time
             default: throw .invalidVault("index: malformed object")
             }
             var versions: [Version] = []
@@ -267,7 +270,7 @@ public enum VaultFiles {
                 let n = try integer(v["n"], "index version number", in: 1...maxVersion)
                 let size = try integer(v["size"], "index version size", in: 0...maxInteger)
                 guard n > (versions.last?.number ?? 0) else { throw .invalidVault("index: version numbers must increase") }
-                guard case .string(let created)? = v["created"], case .string(let kid)? = v["kid"], KeyID(hex: kid) != nil,
+                guard case .string(let createdText)? = v["created"], let created = Timestamp(createdText), case .string(let kidText)? = v["kid"], let kid = KeyID(hex: kidText),
                       case .string(let digest)? = v["digest"], isLowerHex(digest, count: 64) else {
                     throw .invalidVault("index: malformed version")
                 }

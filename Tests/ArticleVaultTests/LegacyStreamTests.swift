@@ -32,7 +32,7 @@ import ArticleVault
             _ = FileManager.default.createFile(atPath: path, contents: Data(text))
             guard case .legacyStream(let stream) = try BlobInput.read(path, streamThreshold: 0) else {
                 Issue.record("not streamed")
-                throw AvaultError.refused("not streamed")
+                throw AvaultError.internalFailure("not streamed")
             }
             return stream
         }
@@ -137,7 +137,7 @@ import ArticleVault
         #expect(throws: AvaultError.self) {
             try SecuredField.decrypt(try s.stream(Array(blob.text.utf8)), using: .file(s.keyPath), legacy: .userOptIn) { (_: UnsafeRawBufferPointer) throws(AvaultError) in
                 calls += 1
-                if calls == 2 { throw .refused("stop") }
+                if calls == 2 { throw .internalFailure("stop") }
             }
         }
         #expect(calls == 2)

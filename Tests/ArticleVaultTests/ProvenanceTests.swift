@@ -10,7 +10,7 @@ struct TestSigner {
     let id = Minisign.KeyID(bytes: SecureRandom.bytes(count: 8))
     var publicKey: Minisign.PublicKey { Minisign.PublicKey(keyID: id, key: key.publicKey.bytes) }
 
-    func trust(_ name: String, roles: [String] = [], notBefore: String? = nil, notAfter: String? = nil,
+    func trust(_ name: String, roles: [String] = [], notBefore: Timestamp? = nil, notAfter: Timestamp? = nil,
                revoked: Bool = false) -> TrustStoreFile.Entry {
         TrustStoreFile.Entry(publicKey: publicKey, name: name, roles: roles, notBefore: notBefore, notAfter: notAfter,
                              added: "2026-01-01T00:00:00Z", revoked: revoked ? ("2026-02-01T00:00:00Z", "lost laptop") : nil)

@@ -14,9 +14,9 @@ import VaultFormat
                          log: VaultFiles.Head(seq: 12, hash: hash), signedHead: VaultFiles.Head(seq: 9, hash: hash),
                          used: [name: 4],
                          objects: [VaultFiles.Object(id: "https://example.org/a", name: name, deleted: nil, versions: [
-                             VaultFiles.Version(number: 5, size: 0, created: "2026-01-01T00:00:00Z", contentType: nil, kid: "0011223344556677", digest: hash),
+                             VaultFiles.Version(number: 5, size: 0, created: "2026-01-01T00:00:00Z", contentType: nil, kid: KeyID(hex: "0011223344556677")!, digest: hash),
                              VaultFiles.Version(number: 7, size: 70_000, created: "2026-01-02T00:00:00Z", contentType: "text/markdown",
-                                                kid: "0011223344556677", digest: hash),
+                                                kid: KeyID(hex: "0011223344556677")!, digest: hash),
                          ])])
     }
 
@@ -35,7 +35,8 @@ import VaultFormat
 
     @Test(arguments: [("n", "1e300"), ("n", "0"), ("n", "-1"), ("n", "2147483648"), ("n", "1.5"), ("size", "1e300"), ("size", "-1"),
                       ("size", "9007199254740992"), ("seq", "1e300"), ("seq", "0"), ("seq", "18446744073709551616"), ("last", "1e300"),
-                      ("last", "0"), ("format", "1"), ("n", "\"5\""), ("digest", "\"abc\""), ("hash", "\"ABAB\""), ("name", "\"../x\"")])
+                      ("last", "0"), ("format", "1"), ("n", "\"5\""), ("digest", "\"abc\""), ("hash", "\"ABAB\""), ("name", "\"../x\""),
+                      ("created", "\"yesterday\""), ("deleted", "\"soon\""), ("kid", "\"0011\""), ("kid", "\"0011223344556677 \"")])
     func outOfRangeOrMalformedIndexFieldsAreErrors(_ key: String, _ value: String) {
         #expect(throws: FormatError.self, "\(key): \(value)") { _ = try VaultFiles.parseIndexJSON(Self.indexWith(key, value)) }
     }

@@ -20,9 +20,21 @@ public enum AgentLauncher {
     /// `listener` and `handoff`; returns its pid once it is ready. On failure nothing is left
     /// running and the socket is removed.
     public static func spawn(listener: AgentListener, handoff: AgentHandoff, arguments: [String]) throws(AvaultError) -> pid_t {
+        try spawnProcess(listener: listener, handoff: handoff, arguments: arguments)
+    }
+
+    /// As ``spawn(listener:handoff:arguments:)``, handing over `key` (from
+    /// `Keyring.keyForAgent()`), the idle timeout in seconds and the socket's path.
+    public static func spawn(listener: AgentListener, key: Keyring.AgentKey, idleTimeout: UInt32, socket: String,
+                             arguments: [String]) throws(AvaultError) -> pid_t {
+        try spawnProcess(listener: listener, handoff: AgentHandoff(keyring: key.keyring, kdf: key.kdf, key: key.key, idleTimeout: idleTimeout, socket: socket),
+                         arguments: arguments)
+    }
+
+    private static func spawnProcess(listener: AgentListener, handoff: AgentHandoff, arguments: [String]) throws(AvaultError) -> pid_t {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-            throw .refused("cannot start the agent: socketpair: \(FileSystem.errnoText())")
+            throw .agentStartFailed(reason: "socketpair: \(FileSystem.errnoText())")
         }
         defer { close(pair[0]) }
         // Out of the way of 3 and 4, so that the dup2s below cannot overwrite each other.
@@ -36,7 +48,7 @@ public enum AgentLauncher {
             if copiesOpen { close(listenerCopy); close(channelCopy); copiesOpen = false }
         }
         defer { closeCopies() }
-        guard listenerCopy >= 0, channelCopy >= 0 else { throw .refused("cannot start the agent: fcntl: \(FileSystem.errnoText())") }
+        guard listenerCopy >= 0, channelCopy >= 0 else { throw .agentStartFailed(reason: "fcntl: \(FileSystem.errnoText())") }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -71,7 +83,7 @@ public enum AgentLauncher {
         }
         guard rc == 0 else {
             errno = rc
-            throw .refused("cannot start the agent: posix_spawn: \(FileSystem.errnoText())")
+            throw .agentStartFailed(reason: "posix_spawn: \(FileSystem.errnoText())")
         }
         closeCopies()
 
@@ -98,7 +110,7 @@ public enum AgentLauncher {
             _ = waitpid(pid, &status, 0)
             listener.removeSocketFile()
             let why = reply.hasPrefix("error: ") ? String(reply.dropFirst(7).prefix { $0 != "\n" }) : "it ended without saying why"
-            throw .refused("the agent did not start: \(why)")
+            throw .agentDidNotStart(reason: why)
         }
         return pid
     }
@@ -116,7 +128,7 @@ public enum AgentLauncher {
         do {
             handoff = try AgentSocket.receive(channelFD) { raw throws(FormatError) in try AgentHandoff(body: raw) }
         } catch {
-            throw .refused("no key was handed over: \(error)")
+            throw .agentHandoffFailed(reason: "no key was handed over: \(error)")
         }
         let listener = try AgentListener.adopt(fd: listenerFD, path: handoff.socket)
         return (listener, handoff)

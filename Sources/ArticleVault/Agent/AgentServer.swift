@@ -48,7 +48,7 @@ public final class AgentServer {
                 log: @escaping (String) -> Void) throws(AvaultError) {
         guard AgentProtocol.isValidPath(keyring), key.count == AgentProtocol.keySize,
               (1...AgentProtocol.maximumIdleTimeout).contains(idleTimeout) else {
-            throw .refused("the agent was given a key, a keyring or a timeout it cannot hold")
+            throw .agentHandoffFailed(reason: "a key, a keyring or a timeout it cannot hold")
         }
         var none = rlimit(rlim_cur: 0, rlim_max: 0)
         _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &none)
@@ -56,7 +56,7 @@ public final class AgentServer {
             try SecretMemory.forbidDumps()
             try key.lockInMemory()
         } catch {
-            throw .refused("the agent cannot protect its memory: \(error)")
+            throw .agentMemoryUnprotected(reason: "\(error)")
         }
         self.listener = listener
         self.idleTimeout = idleTimeout
@@ -207,7 +207,7 @@ public final class AgentServer {
         }
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), digits.count <= 6, let n = UInt64(digits),
               (1...UInt64(AgentProtocol.maximumIdleTimeout)).contains(n * unit) else {
-            throw .refused("invalid idle timeout '\(text)': give 1s to 24h, e.g. 90s, 15m or 2h")
+            throw .invalidIdleTimeout(text)
         }
         return UInt32(n * unit)
     }

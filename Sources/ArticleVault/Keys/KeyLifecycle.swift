@@ -11,7 +11,7 @@ extension Keyring {
     func checkNotNeeded(_ entry: KeyringFile.Entry, byVault storage: VaultStorage?) throws(AvaultError) {
         guard let storage, try storage.exists() else { return }
         let vault = try Vault(storage: storage, keyring: self)
-        if vault.config.keyName == entry.name, let files = try vault.keysInUse()[entry.id], !files.isEmpty {
+        if vault.config.keyName == entry.name, let kid = KeyID(hex: entry.id), let files = try vault.keysInUse().files[kid], !files.isEmpty {
             throw .keyStillNeeded(key: entry.name, version: entry.version, vault: storage.location, files: files)
         }
     }
@@ -59,7 +59,7 @@ extension Keyring {
         if let storage, try storage.exists(), !versions(of: old).isEmpty {
             let vault = try Vault(storage: storage, keyring: self)
             if vault.config.keyName == old {
-                throw .refused("the vault at \(storage.location) uses key '\(old)' by name; renaming it would leave the vault without its key")
+                throw .keyNamedByVault(key: old, vault: storage.location)
             }
         }
         try update { ring throws(AvaultError) in try ring.rename(old, to: new) }
@@ -97,10 +97,10 @@ extension Keyring {
         // Read back: the bytes must parse to this export and open to exactly what was sealed.
         guard let reread = try? KeyExportFile(parsing: bytes), reread == export,
               var opened = try? XChaCha20Poly1305.open(reread.ciphertext, key: key, nonce: reread.nonce, associatedData: reread.associatedData) else {
-            throw .refused("\(path): the export did not read back as meant; nothing was written")
+            throw .internalFailure("\(path): the export did not read back as meant; nothing was written")
         }
         defer { wipe(&opened) }
-        guard opened == inner else { throw .refused("\(path): the export did not read back as meant; nothing was written") }
+        guard opened == inner else { throw .internalFailure("\(path): the export did not read back as meant; nothing was written") }
         try FileSystem.writeAtomically(path, bytes, mode: 0o600, overwrite: overwrite)
         return all
     }
@@ -124,10 +124,10 @@ extension Keyring {
         do {
             file = try KeyringFile(parsing: String(decoding: inner, as: UTF8.self))
         } catch {
-            throw .refused("\(path): the sealed contents are not a key export")
+            throw .invalidKeyExport(path: path, reason: "the sealed contents are not a key export")
         }
         guard file.kdf == nil, file.vaultHeads.isEmpty, !file.entries.isEmpty, file.entries.allSatisfy({ $0.name == export.name }) else {
-            throw .refused("\(path): the sealed contents are not one key's versions")
+            throw .invalidKeyExport(path: path, reason: "the sealed contents are not one key's versions")
         }
         return try update { ring throws(AvaultError) in try ring.restore(file.entries, as: name, protected: protected) }
     }

@@ -32,7 +32,7 @@ extension Keyring {
     /// (legacy keys are only ever imported).
     @discardableResult
     public func generateKey(name: String, kind: KeyKind, protected: Bool, now: Int64) throws(AvaultError) -> KeyringFile.Entry {
-        guard kind != .legacy else { throw .refused("legacy AES keys are imported, never generated") }
+        guard kind != .legacy else { throw .legacyKeyNotGenerated }
         return try update { ring throws(AvaultError) -> KeyringFile.Entry in
             guard ring.versions(of: name).isEmpty else { throw .keyExists(name: name) }
             let algorithm: KeyringFile.Algorithm = kind == .signing ? .ed25519 : .xchacha20poly1305
@@ -118,7 +118,7 @@ extension Keyring {
         } catch let error as AvaultError {
             throw error
         } catch {
-            throw .refused("\(error)")
+            throw .internalFailure("\(error)")
         }
     }
 
@@ -159,29 +159,29 @@ extension TrustStore {
     /// Trusts `key` as `name` with `roles`, optionally only for signatures made in
     /// [`notBefore`, `notAfter`]. Refused when the key is trusted already.
     public func add(_ key: Minisign.PublicKey, name: String, roles: [String], notBefore: Timestamp?, notAfter: Timestamp?, now: Int64) throws(AvaultError) {
-        guard TrustStoreFile.isValidText(name) else { throw .refused("the name must be non-empty text on one line") }
+        guard TrustStoreFile.isValidText(name) else { throw .invalidTrustName }
         for r in roles where !TrustStoreFile.isValidRole(r) {
-            throw .refused("role '\(r)' must be 1 to 64 of a-z, 0-9, '.', '_' and '-'")
+            throw .invalidRole(r)
         }
-        if let notBefore, let notAfter, notBefore > notAfter { throw .refused("the validity window starts after it ends") }
+        if let notBefore, let notAfter, notBefore > notAfter { throw .validityWindowReversed(notBefore: notBefore, notAfter: notAfter) }
         try update { file throws(AvaultError) in
             if let existing = file.entry(for: key.keyID) {
                 throw .alreadyTrusted(keyID: key.keyID.printed, name: existing.name)
             }
-            file.entries.append(TrustStoreFile.Entry(publicKey: key, name: name, roles: roles, notBefore: notBefore?.text,
-                                                     notAfter: notAfter?.text, added: RFC3339.format(now)))
+            file.entries.append(TrustStoreFile.Entry(publicKey: key, name: name, roles: roles, notBefore: notBefore,
+                                                     notAfter: notAfter, added: Timestamp(seconds: now)))
         }
     }
 
     /// Revokes the trusted key `id`: its signatures no longer pass, and it stays listed.
     public func revoke(_ id: Minisign.KeyID, reason: String, now: Int64) throws(AvaultError) {
-        guard TrustStoreFile.isValidText(reason, allowEmpty: true) else { throw .refused("the reason must be text on one line") }
+        guard TrustStoreFile.isValidText(reason, allowEmpty: true) else { throw .invalidRevocationReason }
         try update { file throws(AvaultError) in
             guard let i = file.entries.firstIndex(where: { $0.publicKey.keyID == id }) else {
                 throw .notTrusted(keyID: id.printed, store: path)
             }
-            guard file.entries[i].revoked == nil else { throw .refused("key \(id.printed) is already revoked") }
-            file.entries[i].revoked = (RFC3339.format(now), reason)
+            guard file.entries[i].revoked == nil else { throw .alreadyRevoked(keyID: id.printed) }
+            file.entries[i].revoked = (Timestamp(seconds: now), reason)
         }
     }
 

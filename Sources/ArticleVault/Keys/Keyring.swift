@@ -207,7 +207,7 @@ public final class Keyring {
         var body = Array(out.authenticatedText().utf8)
         defer { wipe(&body) }
         if let kdf = out.kdf {
-            guard let keys, keys.kdf == kdf else { throw .refused("\(path): internal error: no key for the keyring's passphrase") }
+            guard let keys, keys.kdf == kdf else { throw .internalFailure("\(path): internal error: no key for the keyring's passphrase") }
             out.mac = BLAKE2b.hash(body, digestSize: KeyringFile.macSize, key: keys.mac)
         } else {
             out.mac = nil
@@ -217,7 +217,7 @@ public final class Keyring {
         let readBack = try? KeyringFile(parsing: String(decoding: text, as: UTF8.self))
         let authenticates = out.kdf == nil || keys.map { ConstantTime.equals(BLAKE2b.hash(body, digestSize: KeyringFile.macSize, key: $0.mac), out.mac ?? []) } == true
         guard readBack == out, authenticates else {
-            throw .refused("\(path): the keyring about to be written did not read back as meant; nothing was written")
+            throw .internalFailure("\(path): the keyring about to be written did not read back as meant; nothing was written")
         }
         try dir.writeAtomically(Self.fileName, text, mode: 0o600)
         file = out
@@ -277,7 +277,7 @@ public final class Keyring {
     /// authenticated with them before they are returned.
     @discardableResult
     private func unlock() throws(AvaultError) -> UnlockedKeys {
-        guard let kdf = file.kdf else { throw .refused("\(path): the keyring has no passphrase set") }
+        guard let kdf = file.kdf else { throw .keyringHasNoPassphrase(path: path, need: .unlock) }
         let keys = try keys(for: kdf)
         if !isAuthenticated {
             try verify(file, authenticatedBytes, with: keys)
@@ -464,7 +464,7 @@ public final class Keyring {
         guard let index = file.entries.firstIndex(where: { $0.name == name && $0.version == version }) else {
             throw .noSuchKeyVersion(key: name, version: version, versions: all.map(\.version))
         }
-        guard file.entries[index].retired == nil else { throw .refused("key '\(name)' version \(version) is already retired") }
+        guard file.entries[index].retired == nil else { throw .keyAlreadyRetired(key: name, version: version) }
         guard all.contains(where: { $0.version != version && $0.retired == nil }) else {
             throw .onlyActiveVersion(key: name, version: version)
         }
@@ -490,7 +490,7 @@ public final class Keyring {
         guard let index = file.entries.firstIndex(where: { $0.name == name && $0.version == version }) else {
             throw .noSuchKeyVersion(key: name, version: version, versions: all.map(\.version))
         }
-        guard file.entries[index].retired != nil else { throw .refused("key '\(name)' version \(version) is not retired") }
+        guard file.entries[index].retired != nil else { throw .keyNotRetired(key: name, version: version) }
         file.entries[index].retired = nil
     }
 
@@ -507,9 +507,9 @@ public final class Keyring {
             let key = try unlock().seal
             let sealed = try Self.seal(secret, for: file.entries[i], with: key)
             let reopened = try Self.open(sealed, file.entries[i], key, associatedData: file.entries[i].associatedData,
-                                         or: .refused("key '\(old)' version \(file.entries[i].version) did not re-seal as meant; nothing was written"))
+                                         or: .internalFailure("key '\(old)' version \(file.entries[i].version) did not re-seal as meant; nothing was written"))
             guard reopened == secret else {
-                throw .refused("key '\(old)' version \(file.entries[i].version) did not re-seal as meant; nothing was written")
+                throw .internalFailure("key '\(old)' version \(file.entries[i].version) did not re-seal as meant; nothing was written")
             }
             file.entries[i].secret = .sealed(sealed)
         }
@@ -526,7 +526,7 @@ public final class Keyring {
         guard let kind = entries.first?.algorithm.kind, entries.allSatisfy({ $0.algorithm.kind == kind }),
               Set(entries.map(\.version)).count == entries.count,
               entries.allSatisfy({ (1...KeyringFile.maximumVersion).contains($0.version) }) else {
-            throw .refused("the exported versions are not one key's")
+            throw .invalidKeyExport(path: nil, reason: "the exported versions are not one key's")
         }
         if protected, file.entries.contains(where: { !$0.isSealed }) {
             throw .keyringProtectionMismatch(keyring: directory, keyringIsProtected: false)
@@ -536,7 +536,7 @@ public final class Keyring {
         }
         var added: [KeyringFile.Entry] = []
         for e in entries.sorted(by: { $0.version < $1.version }) {
-            guard case .plain(let secret) = e.secret else { throw .refused("an exported secret is not in the clear inside its seal") }
+            guard case .plain(let secret) = e.secret else { throw .invalidKeyExport(path: nil, reason: "an exported secret is not in the clear inside its seal") }
             if let clash = file.entries.first(where: { $0.id == e.id }) {
                 throw .keyAlreadyPresent(name: clash.name, version: clash.version, id: e.id)
             }
@@ -544,7 +544,7 @@ public final class Keyring {
             entry.name = name
             try checkPublicKey(entry, secret)
             if entry.algorithm != .ed25519, SecuredField.keyID(for: secret).hex != entry.id {
-                throw .refused("exported key version \(e.version) does not have the key id it claims")
+                throw .invalidKeyExport(path: nil, reason: "exported key version \(e.version) does not have the key id it claims")
             }
             if protected { entry.secret = .sealed(try seal(secret, for: entry)) }
             file.entries.append(entry)
@@ -556,7 +556,7 @@ public final class Keyring {
     /// Re-seals every secret under `newPassphrase` with a fresh salt (and so new keys and a
     /// new authentication code).
     public func changePassphrase(to newPassphrase: SecretBytes) throws(AvaultError) {
-        guard file.kdf != nil else { throw .refused("the keyring has no sealed secrets to re-seal") }
+        guard file.kdf != nil else { throw .keyringHasNoPassphrase(path: path, need: .change) }
         var secrets: [(Int, SecretBytes)] = []
         for (i, e) in file.entries.enumerated() { secrets.append((i, try secret(of: e))) }
         let keys = try Self.newKDF(newPassphrase)
@@ -600,7 +600,7 @@ extension Keyring {
     public func noteHead(_ head: VaultHead, vaultID: String) throws(AvaultError) {
         try Self.checkVaultID(vaultID)
         guard KeyringFile.isLowercaseHex(head.hash, count: 64) else {
-            throw .refused("a log head hash is 64 lowercase hex digits")
+            throw .internalFailure("a log head hash is 64 lowercase hex digits")
         }
         try update { ring throws(AvaultError) in
             let new = KeyringFile.VaultHead(vaultID: vaultID, seq: head.seq, hash: head.hash)
@@ -615,7 +615,7 @@ extension Keyring {
 
     private static func checkVaultID(_ id: String) throws(AvaultError) {
         guard KeyringFile.isLowercaseHex(id, count: 32) else {
-            throw .refused("a vault id is 32 lowercase hex digits")
+            throw .internalFailure("a vault id is 32 lowercase hex digits")
         }
     }
 }
@@ -641,17 +641,17 @@ extension Keyring {
     /// vouches that it is theirs, and it is sealed. A keyring without passphrase stays so.
     public static func upgrade(directory: String, passphrase: PassphraseSource, sealUnprotected: Bool) throws(AvaultError) -> Upgrade {
         let ring = Keyring(unloaded: directory, passphrase: passphrase)
-        guard try ring.openDirectory() != nil else { throw .refused("no keyring at \(directory)") }
+        guard try ring.openDirectory() != nil else { throw .noKeyring(location: directory) }
         let dir = try SecureDirectory(path: directory, requirePrivate: true)
         let lock = try dir.lock(lockName)
         defer { withExtendedLifetime(lock) {} }
-        guard var bytes = try dir.read(fileName, secret: true) else { throw .refused("\(ring.path): no keyring to upgrade") }
+        guard var bytes = try dir.read(fileName, secret: true) else { throw .noKeyring(location: ring.path) }
         defer { wipe(&bytes) }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .malformed(.invalidKeyring("not UTF-8", line: 1), file: ring.path)
         }
         switch KeyringFile.formatVersion(of: text) {
-        case 2: throw .refused("\(ring.path): already a version 2 keyring (\(KeyringFile.magic)); there is nothing to upgrade")
+        case 2: throw .keyringAlreadyCurrent(path: ring.path)
         case 1: break
         default: throw .malformed(.invalidKeyring("not an avault keyring (expected '\(KeyringFile.magicV1)')", line: 1), file: ring.path)
         }

@@ -33,14 +33,14 @@ extension Keyring {
     /// which has no such key.
     public func keyForAgent() throws(AvaultError) -> AgentKey {
         guard let kdf = file.kdf else {
-            throw .refused("the keyring \(directory) has no passphrase: an agent has nothing to hold for it")
+            throw .keyringHasNoPassphrase(path: directory, need: .agent)
         }
         guard let agentKDF = AgentKDF(kdf) else { throw tampered("its kdf line has a salt of the wrong size") }
         unlocksWithAgent = false
         try authenticate()
-        guard let keys, keys.kdf == kdf else { throw .refused("\(path): internal error: the keyring was not unlocked") }
+        guard let keys, keys.kdf == kdf else { throw .internalFailure("\(path): internal error: the keyring was not unlocked") }
         guard let canonical = canonicalDirectory else {
-            throw .refused("\(directory): the keyring's path is longer than an agent message carries (\(AgentProtocol.maximumPathSize) bytes)")
+            throw .keyringPathTooLong(directory: directory, limit: AgentProtocol.maximumPathSize)
         }
         return AgentKey(keyring: canonical, kdf: agentKDF, key: keys.master)
     }

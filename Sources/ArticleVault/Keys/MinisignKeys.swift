@@ -10,7 +10,7 @@ public enum MinisignKeys {
         var keynumSK = file.keynumSK
         if file.kdf == .scrypt {
             guard file.memLimit <= 4 << 30, file.opsLimit <= 1 << 32 else {
-                throw .refused("\(path): the key asks for scrypt limits beyond what avault allows (memory ≤ 4 GiB)")
+                throw .unusableMinisignKey(path: path, reason: "the key asks for scrypt limits beyond what avault allows (memory ≤ 4 GiB)")
             }
             let pass = try password.read()
             let stream: SecretBytes
@@ -34,7 +34,7 @@ public enum MinisignKeys {
         do {
             return (keyID, try Ed25519SigningKey(secretKey: keynumSK.slice(8..<72)))
         } catch {
-            throw .refused("\(path): the secret key does not match its public half (corrupt key)")
+            throw .unusableMinisignKey(path: path, reason: "the secret key does not match its public half (corrupt key)")
         }
     }
 

@@ -36,13 +36,13 @@ public struct PassphraseSource: Sendable {
         } else if let value = getenv(environmentVariable) {
             secret = SecretBytes(copying: UnsafeRawBufferPointer(start: value, count: strlen(value)))
         } else {
-            secret = try Self.prompt("\(label): ", unavailable: "no \(label): give --passphrase-file, set \(environmentVariable), or run on a terminal")
+            secret = try Self.prompt("\(label): ", unavailable: .noPassphrase(label: label, variable: environmentVariable))
             if confirm {
-                let again = try Self.prompt("\(label) (again): ", unavailable: "no terminal")
-                guard again == secret else { throw .refused("the two \(label)s differ") }
+                let again = try Self.prompt("\(label) (again): ", unavailable: .noPassphrase(label: label, variable: environmentVariable))
+                guard again == secret else { throw .passphraseMismatch(label: label) }
             }
         }
-        guard secret.count > 0 else { throw .refused("the \(label) is empty") }
+        guard secret.count > 0 else { throw .emptyPassphrase(label: label) }
         return secret
     }
 
@@ -61,9 +61,9 @@ public struct PassphraseSource: Sendable {
     }
 
     /// Prompts on the controlling terminal with echo off.
-    private static func prompt(_ text: String, unavailable: String) throws(AvaultError) -> SecretBytes {
+    private static func prompt(_ text: String, unavailable: AvaultError) throws(AvaultError) -> SecretBytes {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { throw .refused(unavailable) }
+        guard fd >= 0 else { throw unavailable }
         defer { close(fd) }
         var saved = termios()
         let haveTerm = tcgetattr(fd, &saved) == 0

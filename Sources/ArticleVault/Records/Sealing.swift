@@ -36,10 +36,10 @@ public enum Sealing {
         var sealed: [FieldValue] = []
         for name in fields {
             guard !["webUrl", "originalUrl", "secured", RecordSignatures.fieldName].contains(name) else {
-                throw .refused("\(path): '\(name)' cannot be sealed" + (name.hasSuffix("Url") ? " (the context of the blob comes from it)" : ""))
+                throw .fieldCannotBeSealed(path: path, field: name)
             }
             guard let (block, after) = editor.remove(name) else {
-                throw .refused("\(path): the record has no field '\(name)'")
+                throw .noSuchField(path: path, field: name)
             }
             sealed.append(.object([("name", .string(name)), ("after", after.map(FieldValue.string) ?? .null), ("yaml", .string(block.text))]))
         }
@@ -73,7 +73,7 @@ public enum Sealing {
                 throw .legacyBlobNeedsKey(path: path)
             }
             guard let entry = keyring.file.entries.first(where: { $0.id == kid.hex }) else {
-                throw .refused("\(path): the keyring has no key with id \(kid.hex), which the blob names")
+                throw .blobKeyNotInKeyring(path: path, id: kid)
             }
             name = entry.name
         }
@@ -87,15 +87,15 @@ public enum Sealing {
             // Fields come back in the reverse order of their removal, so each finds the key it followed.
             for field in fields.reversed() {
                 guard case .string(let fieldName)? = field["name"], case .string(let yaml)? = field["yaml"] else {
-                    throw .refused("\(path): the sealed payload is malformed")
+                    throw .malformedSealedPayload(path: path, field: nil)
                 }
                 guard !editor.blocks.contains(where: { $0.key == fieldName }) else {
-                    throw .refused("\(path): field '\(fieldName)' was added while the record was sealed; nothing was written")
+                    throw .sealedFieldAddedMeanwhile(path: path, field: fieldName)
                 }
                 editor.insert(FrontMatterEditor.Block(key: fieldName, text: yaml), after: field["after"]?.stringValue)
                 // Its value, read from its own lines alone, is what the unsealed record must show.
                 guard let restored = (try? FrontMatter.parse(Substring(yaml), firstLine: 1))?.fields[fieldName] else {
-                    throw .refused("\(path): the sealed payload holds unreadable YAML for field '\(fieldName)'; nothing was written")
+                    throw .malformedSealedPayload(path: path, field: fieldName)
                 }
                 expected.fields.append((fieldName, restored))
             }
@@ -122,7 +122,7 @@ public enum Sealing {
                                signer: Signer?) throws(AvaultError) -> Result {
         let (text, document) = try RecordSigner.read(path)
         let blob = try securedBlob(document, path)
-        guard case .v1 = blob else { throw .refused("\(path): the secured blob is already v2") }
+        guard case .v1 = blob else { throw .alreadyV2(path: path) }
         let authorization = try legacyAuthorization(blob, document, legacy)
         var plaintext = try keyring.decrypt(blob, keyName: fromKey, context: document.securedContext, legacy: authorization)
         defer { wipe(&plaintext) }

@@ -33,7 +33,7 @@ public enum RecordSigner {
     public static func signed(text: String, document: RecordDocument, path: String, key: Ed25519SigningKey, keyID: Minisign.KeyID,
                               trustedComment: String) throws(AvaultError) -> (String, Minisign.Signature) {
         guard !trustedComment.contains(where: \.isNewline) else {
-            throw .refused("the trusted comment must be one line")
+            throw .invalidTrustedComment
         }
         let existing: [Minisign.Signature]
         do { existing = try RecordSignatures.entries(in: document.fields) } catch { throw .malformed(error, file: path) }
@@ -94,12 +94,12 @@ public enum RecordSigner {
         let out = path + ".minisig"
         if !overwrite, FileSystem.exists(out) { throw .fileExists(path: out) }
         guard !trustedComment.contains(where: \.isNewline) else {
-            throw .refused("the trusted comment must be one line")
+            throw .invalidTrustedComment
         }
         let digest = try prehashFile(path)
         let signature = MinisignSigning.sign(digest: digest, key: key, keyID: keyID, trustedComment: trustedComment)
         guard MinisignSigning.check(signature, digest: digest, publicKey: Minisign.PublicKey(keyID: keyID, key: key.publicKey.bytes)) == .valid else {
-            throw .refused("\(path): the new signature did not verify; nothing was written")
+            throw .internalFailure("\(path): the new signature did not verify; nothing was written")
         }
         try FileSystem.writeAtomically(out, Array(signature.fileText.utf8), mode: 0o644, overwrite: overwrite)
         return out

@@ -45,11 +45,9 @@ public struct TrustPolicy: Sendable {
         var publicKey: Minisign.PublicKey
         var name: String?
         var roles: [String]
-        var notBefore: Int64?
-        var notAfter: Int64?
-        var notBeforeText: String?
-        var notAfterText: String?
-        var revoked: (time: String, reason: String)?
+        var notBefore: Timestamp?
+        var notAfter: Timestamp?
+        var revoked: (time: Timestamp, reason: String)?
     }
 
     /// What a signature signs, which decides what its trusted comment must say.
@@ -74,18 +72,14 @@ public struct TrustPolicy: Sendable {
     /// The current time (Unix seconds), for timestamps from the future.
     public let now: Int64
 
-    /// A policy trusting `source`. (A validity bound that is not RFC 3339, which the trust
-    /// store's parser refuses, makes the key never valid: fail closed.)
+    /// A policy trusting `source`.
     public init(source: TrustSource, requiredRoles: [String] = [], now: Int64) {
         var trusted: [Minisign.KeyID: Trusted] = [:]
         switch source {
         case .store(let store):
             for e in store.entries where trusted[e.publicKey.keyID] == nil {
-                var t = Trusted(publicKey: e.publicKey, name: e.name, roles: e.roles, notBeforeText: e.notBefore,
-                                notAfterText: e.notAfter, revoked: e.revoked)
-                if let nb = e.notBefore { t.notBefore = RFC3339.seconds(nb) ?? Int64.max }
-                if let na = e.notAfter { t.notAfter = RFC3339.seconds(na) ?? Int64.min }
-                trusted[e.publicKey.keyID] = t
+                trusted[e.publicKey.keyID] = Trusted(publicKey: e.publicKey, name: e.name, roles: e.roles, notBefore: e.notBefore,
+                                                     notAfter: e.notAfter, revoked: e.revoked)
             }
         case .publicKeys(let keys):
             for k in keys where trusted[k.keyID] == nil {
@@ -168,12 +162,12 @@ public struct TrustPolicy: Sendable {
                 s.reason = "the signature has no timestamp, and key \(id) is valid only for a period"
                 return s
             }
-            if let nb = entry.notBefore, t < nb {
-                s.reason = "signed at \(RFC3339.format(t)), before key \(id) became valid (\(entry.notBeforeText ?? ""))"
+            if let nb = entry.notBefore, t < nb.seconds {
+                s.reason = "signed at \(RFC3339.format(t)), before key \(id) became valid (\(nb.text))"
                 return s
             }
-            if let na = entry.notAfter, t > na {
-                s.reason = "signed at \(RFC3339.format(t)), after key \(id) expired (\(entry.notAfterText ?? ""))"
+            if let na = entry.notAfter, t > na.seconds {
+                s.reason = "signed at \(RFC3339.format(t)), after key \(id) expired (\(na.text))"
                 return s
             }
         }

@@ -82,6 +82,33 @@ public enum AvaultError: Error, Sendable {
     case kdfLimits(opsLimit: UInt64, memLimit: UInt64)
     /// The key is the wrong size for the operation.
     case unsuitableKey(String)
+    /// The key version is retired already.
+    case keyAlreadyRetired(key: String, version: Int)
+    /// The key version is not retired, so it cannot be reinstated.
+    case keyNotRetired(key: String, version: Int)
+    /// The keyring has no passphrase, which `need` requires.
+    case keyringHasNoPassphrase(path: String, need: PassphraseNeed)
+    /// Legacy AES keys are imported, never generated.
+    case legacyKeyNotGenerated
+    /// The vault names the key, so renaming it would leave the vault without its key.
+    case keyNamedByVault(key: String, vault: String)
+    /// A key export (file or its sealed contents) is not one key's versions as avault writes them.
+    case invalidKeyExport(path: String?, reason: String)
+    /// A minisign secret key that avault cannot use: `reason`.
+    case unusableMinisignKey(path: String, reason: String)
+    /// No keyring at the location (nothing to upgrade or open).
+    case noKeyring(location: String)
+    /// The keyring is in the current format already.
+    case keyringAlreadyCurrent(path: String)
+    /// The keyring directory's path is longer than an agent message carries.
+    case keyringPathTooLong(directory: String, limit: Int)
+    /// No passphrase (`label`) was given and there is no terminal to ask on; `variable` is the
+    /// environment variable that could have held it.
+    case noPassphrase(label: String, variable: String)
+    /// The passphrase and its confirmation differ.
+    case passphraseMismatch(label: String)
+    /// The passphrase is empty.
+    case emptyPassphrase(label: String)
 
     // MARK: Trust
 
@@ -91,6 +118,18 @@ public enum AvaultError: Error, Sendable {
     case notTrusted(keyID: String, store: String)
     /// The key is in the trust store already.
     case alreadyTrusted(keyID: String, name: String)
+    /// A name for a trusted key must be non-empty text on one line.
+    case invalidTrustName
+    /// Not a valid role.
+    case invalidRole(String)
+    /// A revocation reason must be text on one line.
+    case invalidRevocationReason
+    /// The validity window starts after it ends.
+    case validityWindowReversed(notBefore: Timestamp, notAfter: Timestamp)
+    /// The trusted key is revoked already.
+    case alreadyRevoked(keyID: String)
+    /// A trusted comment must be one line.
+    case invalidTrustedComment
     /// A legacy v1 blob would be decrypted although nothing authenticates it (no valid
     /// signature by a trusted key over its record, no explicit opt-in).
     case unauthenticatedLegacy
@@ -106,6 +145,19 @@ public enum AvaultError: Error, Sendable {
     /// The blob holds no sealed draft, and its plaintext cannot become the body (`binary`: it
     /// is not text; otherwise the body is not empty).
     case notASealedDraft(path: String, binary: Bool)
+    /// The field cannot be sealed (`title`, `webUrl`, `secured`, a `…Url` field…).
+    case fieldCannotBeSealed(path: String, field: String)
+    /// The record has no such field.
+    case noSuchField(path: String, field: String)
+    /// The keyring has no key with the id the blob names.
+    case blobKeyNotInKeyring(path: String, id: KeyID)
+    /// A sealed payload that decrypted is not what sealing writes (`field`: the field whose
+    /// YAML is unreadable; nil: the payload as a whole).
+    case malformedSealedPayload(path: String, field: String?)
+    /// A field the sealed payload holds was added to the record while it was sealed.
+    case sealedFieldAddedMeanwhile(path: String, field: String)
+    /// The secured blob is v2 already: nothing to migrate.
+    case alreadyV2(path: String)
     /// A record has no embedded signature (by the key asked for).
     case noSignature(path: String, keyID: String?)
     /// No vault at the location.
@@ -115,9 +167,19 @@ public enum AvaultError: Error, Sendable {
     /// The vault has no object with that ID.
     case noSuchObject(id: String)
     /// The object was removed (its history is kept).
-    case objectRemoved(id: String, time: String)
+    case objectRemoved(id: String, time: Timestamp)
     /// The object has no such version.
     case noSuchObjectVersion(id: String, version: Int, versions: [Int])
+    /// An object ID must be non-empty text without NUL.
+    case invalidObjectID
+    /// The object has used the highest version number.
+    case objectVersionsExhausted(id: String)
+    /// The object is removed already.
+    case objectAlreadyRemoved(id: String)
+    /// A payload given in memory is larger than ``Vault/smallPayloadLimit``.
+    case payloadTooLarge(limit: Int)
+    /// The vault has a config but no index: it was damaged or altered.
+    case vaultIndexMissing(location: String)
     /// Different files of one import batch map to the same object ID (nothing was stored).
     case importCollision(id: String, files: [String])
 
@@ -131,13 +193,25 @@ public enum AvaultError: Error, Sendable {
     case agentRunning(socket: String, pid: UInt32)
     /// No agent answers at the socket.
     case noAgent(socket: String)
+    /// The agent could not be started: `reason` (a system call and its error).
+    case agentStartFailed(reason: String)
+    /// The agent process started but did not say it was ready: `reason`.
+    case agentDidNotStart(reason: String)
+    /// The started agent did not receive a key it can hold: `reason`.
+    case agentHandoffFailed(reason: String)
+    /// The agent cannot protect the memory that would hold the key.
+    case agentMemoryUnprotected(reason: String)
+    /// Not an idle timeout the agent accepts (1s to 24h).
+    case invalidIdleTimeout(String)
 
     // MARK: Other
 
     /// A cryptographic library failure that is not the user's doing.
     case crypto(CryptoError)
-    /// Anything else refused, described in one line.
-    case refused(String)
+    /// A check that should never fail did: a result that did not read back as meant (nothing
+    /// was written), an impossible state, a limit no real use reaches. Described in one line;
+    /// not something a script needs to tell apart.
+    case internalFailure(String)
 
     /// What was found altered, for the front end's advice.
     public enum TamperedArea: Sendable, Equatable {
@@ -149,6 +223,16 @@ public enum AvaultError: Error, Sendable {
         case vaultState
         /// The vault is older than what the keyring saw (restorable on purpose).
         case rollback
+    }
+
+    /// What needed the keyring's passphrase, in ``keyringHasNoPassphrase(path:need:)``.
+    public enum PassphraseNeed: Sendable, Equatable {
+        /// Unlocking its sealed secrets.
+        case unlock
+        /// Changing the passphrase (re-sealing the secrets).
+        case change
+        /// An agent, which holds the key derived from it.
+        case agent
     }
 
     /// What a key was wanted for, in ``wrongKeyKind(key:kind:use:)``.
@@ -242,12 +326,56 @@ public enum AvaultError: Error, Sendable {
                 + "accepted: 1 to 64 passes, 8 KiB to 4 GiB)"
         case let .unsuitableKey(why):
             return why
+        case let .keyAlreadyRetired(key, version):
+            return "key '\(key)' version \(version) is already retired"
+        case let .keyNotRetired(key, version):
+            return "key '\(key)' version \(version) is not retired"
+        case let .keyringHasNoPassphrase(path, .unlock):
+            return "\(path): the keyring has no passphrase set"
+        case let .keyringHasNoPassphrase(path, .change):
+            return "\(path): the keyring has no passphrase, so no sealed secrets to re-seal"
+        case let .keyringHasNoPassphrase(path, .agent):
+            return "the keyring \(path) has no passphrase: an agent has nothing to hold for it"
+        case .legacyKeyNotGenerated:
+            return "legacy AES keys are imported, never generated"
+        case let .keyNamedByVault(key, vault):
+            return "the vault at \(vault) uses key '\(key)' by name; renaming it would leave the vault without its key"
+        case let .invalidKeyExport(path?, reason):
+            return "\(path): \(reason)"
+        case let .invalidKeyExport(nil, reason):
+            return reason
+        case let .unusableMinisignKey(path, reason):
+            return "\(path): \(reason)"
+        case let .noKeyring(location):
+            return "no keyring at \(location)"
+        case let .keyringAlreadyCurrent(path):
+            return "\(path): already a version 2 keyring (\(KeyringFile.magic)); there is nothing to upgrade"
+        case let .keyringPathTooLong(directory, limit):
+            return "\(directory): the keyring's path is longer than an agent message carries (\(limit) bytes)"
+        case let .noPassphrase(label, _):
+            return "no \(label) was given, and there is no terminal to ask for it"
+        case let .passphraseMismatch(label):
+            return "the two \(label)s differ"
+        case let .emptyPassphrase(label):
+            return "the \(label) is empty"
         case let .noTrustStore(path):
             return "no trust store at \(path): no signature could be trusted"
         case let .notTrusted(keyID, store):
             return "key \(keyID) is not in the trust store \(store)"
         case let .alreadyTrusted(keyID, name):
             return "key \(keyID) is already trusted as '\(name)'"
+        case .invalidTrustName:
+            return "the name must be non-empty text on one line"
+        case let .invalidRole(role):
+            return "role '\(role)' must be 1 to 64 of a-z, 0-9, '.', '_' and '-'"
+        case .invalidRevocationReason:
+            return "the reason must be text on one line"
+        case let .validityWindowReversed(notBefore, notAfter):
+            return "the validity window starts after it ends (\(notBefore) is after \(notAfter))"
+        case let .alreadyRevoked(keyID):
+            return "key \(keyID) is already revoked"
+        case .invalidTrustedComment:
+            return "the trusted comment must be one line"
         case .unauthenticatedLegacy:
             return "refusing to decrypt a legacy v1 blob that no trusted signature authenticates"
         case let .noSecuredField(path):
@@ -260,6 +388,20 @@ public enum AvaultError: Error, Sendable {
             return "\(path): the decrypted payload is not text, so it cannot become the body"
         case let .notASealedDraft(path, false):
             return "\(path): the blob does not hold a sealed draft, and its plaintext would replace the record's body"
+        case let .fieldCannotBeSealed(path, field):
+            return "\(path): '\(field)' cannot be sealed" + (field.hasSuffix("Url") ? " (the context of the blob comes from it)" : "")
+        case let .noSuchField(path, field):
+            return "\(path): the record has no field '\(field)'"
+        case let .blobKeyNotInKeyring(path, id):
+            return "\(path): the keyring has no key with id \(id.hex), which the blob names"
+        case let .malformedSealedPayload(path, nil):
+            return "\(path): the sealed payload is malformed"
+        case let .malformedSealedPayload(path, field?):
+            return "\(path): the sealed payload holds unreadable YAML for field '\(field)'; nothing was written"
+        case let .sealedFieldAddedMeanwhile(path, field):
+            return "\(path): field '\(field)' was added while the record was sealed; nothing was written"
+        case let .alreadyV2(path):
+            return "\(path): the secured blob is already v2"
         case let .noSignature(path, keyID):
             return "\(path): no embedded signature" + (keyID.map { " by key \($0)" } ?? "")
         case let .noVault(location):
@@ -272,6 +414,16 @@ public enum AvaultError: Error, Sendable {
             return "'\(id)' was removed on \(time)"
         case let .noSuchObjectVersion(id, version, _):
             return "'\(id)' has no version \(version)"
+        case .invalidObjectID:
+            return "an object ID must be non-empty text"
+        case let .objectVersionsExhausted(id):
+            return "'\(id)' has reached the highest version number"
+        case let .objectAlreadyRemoved(id):
+            return "'\(id)' is already removed"
+        case let .payloadTooLarge(limit):
+            return "a payload held in memory is limited to \(limit) bytes"
+        case let .vaultIndexMissing(location):
+            return "\(location): the vault has no index"
         case let .importCollision(id, files):
             return "\(files.count) files map to the ID '\(id)': \(files.joined(separator: ", ")); nothing was imported"
         case .agentSocketUnset:
@@ -282,9 +434,19 @@ public enum AvaultError: Error, Sendable {
             return "an agent already runs at \(socket) (pid \(pid))"
         case let .noAgent(socket):
             return "no agent runs at \(socket)"
+        case let .agentStartFailed(reason):
+            return "cannot start the agent: \(reason)"
+        case let .agentDidNotStart(reason):
+            return "the agent did not start: \(reason)"
+        case let .agentHandoffFailed(reason):
+            return "the agent received no key it can hold: \(reason)"
+        case let .agentMemoryUnprotected(reason):
+            return "the agent cannot protect its memory: \(reason)"
+        case let .invalidIdleTimeout(text):
+            return "invalid idle timeout '\(text)': give 1s to 24h, e.g. 90s, 15m or 2h"
         case let .crypto(error):
             return "\(error)"
-        case let .refused(message):
+        case let .internalFailure(message):
             return message
         }
     }

@@ -51,21 +51,22 @@ public final class Vault {
             let vaultID = Hex.encode(SecureRandom.bytes(count: 16))
             let namingKey = SecretBytes.random(count: 32)
             let key = try keyring.secret(of: entry)
+            let kid = try contentKeyID(entry.id)
             let sealed = try namingKey.withUnsafeBytes { raw in
                 Result { () throws(AvaultError) in
-                    try seal(raw, key: key, kid: entry.id, ad: { VaultFiles.Config.namingKeyAssociatedData(vaultID: vaultID, kid: $0) })
+                    try seal(raw, key: key, kid: kid, ad: { VaultFiles.Config.namingKeyAssociatedData(vaultID: vaultID, kid: $0) })
                 }
             }.get()
             let config = VaultFiles.Config(vaultID: vaultID, keyName: keyName, namingKey: sealed)
             let line = VaultFiles.logLine(seq: 1, time: RFC3339.format(now),
-                                          [("op", .string("init")), ("key", .string(keyName)), ("kid", .string(entry.id))],
+                                          [("op", .string("init")), ("key", .string(keyName)), ("kid", .string(kid.hex))],
                                           prev: VaultFiles.genesisHash)
             let head = VaultFiles.Head(seq: 1, hash: VaultLog.hash(line))
             // Whatever an interrupted init left is replaced.
             if try storage.read("log.heads") != nil { try storage.replace("log.heads", []) }
             try storage.replace("log", Array((line + "\n").utf8))
             let index = VaultFiles.Index(vaultID: vaultID, keyName: keyName, namingKid: sealed.kid, log: head, signedHead: nil)
-            let sealedIndex = try seal(VaultFiles.indexJSON(index), key: key, kid: entry.id, ad: { config.indexAssociatedData(kid: $0) })
+            let sealedIndex = try seal(VaultFiles.indexJSON(index), key: key, kid: kid, ad: { config.indexAssociatedData(kid: $0) })
             try storage.replace("index", Array(VaultFiles.indexText(sealedIndex).utf8))
             try storage.replace("config", Array(config.text.utf8))
             try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash), vaultID: vaultID)
@@ -103,17 +104,17 @@ public final class Vault {
 
     // MARK: Keys
 
-    private var keyCache: [String: SecretBytes] = [:]
+    private var keyCache: [KeyID: SecretBytes] = [:]
     private var namingKeyCache: SecretBytes?
 
     /// The content key version with id `kid` (refused if retired or missing).
-    func key(kid: String) throws(AvaultError) -> SecretBytes {
+    func key(kid: KeyID) throws(AvaultError) -> SecretBytes {
         if let k = keyCache[kid] { return k }
-        guard let entry = keyring.versions(of: config.keyName).first(where: { $0.id == kid }) else {
-            throw .noKeyVersionWithID(key: config.keyName, id: kid, holder: nil, contentKeys: [])
+        guard let entry = keyring.versions(of: config.keyName).first(where: { $0.id == kid.hex }) else {
+            throw .noKeyVersionWithID(key: config.keyName, id: kid.hex, holder: nil, contentKeys: [])
         }
         guard entry.retired == nil else {
-            throw .keyRetired(key: config.keyName, version: entry.version, id: kid)
+            throw .keyRetired(key: config.keyName, version: entry.version, id: kid.hex)
         }
         let k = try keyring.secret(of: entry)
         keyCache[kid] = k
@@ -121,20 +122,21 @@ public final class Vault {
     }
 
     /// Whether `kid` is a version of the vault's key that can still read.
-    func isUsable(kid: String) -> Bool {
-        keyring.versions(of: config.keyName).contains { $0.id == kid && $0.retired == nil }
+    func isUsable(kid: KeyID) -> Bool {
+        keyring.versions(of: config.keyName).contains { $0.id == kid.hex && $0.retired == nil }
     }
 
     /// The newest active version of the vault's key.
-    func currentKey() throws(AvaultError) -> (kid: String, key: SecretBytes) {
+    func currentKey() throws(AvaultError) -> (kid: KeyID, key: SecretBytes) {
         let entry = try keyring.current(config.keyName)
-        return (entry.id, try key(kid: entry.id))
+        let kid = try Self.contentKeyID(entry.id)
+        return (kid, try key(kid: kid))
     }
 
     private func namingKey() throws(AvaultError) -> SecretBytes {
         if let k = namingKeyCache { return k }
         let sealed = config.namingKey
-        let k = try Self.open(sealed, key: try key(kid: sealed.kid.hex), ad: config.namingKeyAssociatedData(kid: sealed.kid), what: "the vault's naming key")
+        let k = try Self.open(sealed, key: try key(kid: sealed.kid), ad: config.namingKeyAssociatedData(kid: sealed.kid), what: "the vault's naming key")
         let secret = SecretBytes(copying: k)
         namingKeyCache = secret
         return secret
@@ -146,14 +148,14 @@ public final class Vault {
         return Hex.encode(Array(digest[0..<16]))
     }
 
-    /// A content key id as the keyring and the index write it (16 lowercase hex digits).
+    /// A content key id as the keyring writes it (16 lowercase hex digits), parsed where it
+    /// comes off the keyring; malformed is an error, never a crash.
     static func contentKeyID(_ kid: String) throws(AvaultError) -> KeyID {
         guard let id = KeyID(hex: kid) else { throw .malformed(.invalidVault("key id '\(kid)' is not 16 lowercase hex digits"), file: nil) }
         return id
     }
 
-    static func seal<P: BytesView>(_ plaintext: P, key: SecretBytes, kid: String, ad: (KeyID) -> [UInt8]) throws(AvaultError) -> VaultFiles.Sealed {
-        let id = try contentKeyID(kid)
+    static func seal<P: BytesView>(_ plaintext: P, key: SecretBytes, kid id: KeyID, ad: (KeyID) -> [UInt8]) throws(AvaultError) -> VaultFiles.Sealed {
         let nonce = SecureRandom.bytes(count: 24)
         do {
             return VaultFiles.Sealed(kid: id, nonce: nonce, ciphertext: try XChaCha20Poly1305.seal(plaintext, key: key, nonce: nonce, associatedData: ad(id)))
@@ -187,7 +189,7 @@ public final class Vault {
             throw .tampered("\(Self.indexAuthenticationFailure): it is sealed under key id \(sealed.kid.hex), which is not a version of key '\(config.keyName)'",
                             area: .vault)
         }
-        let plain = try Self.open(sealed, key: try key(kid: sealed.kid.hex), ad: config.indexAssociatedData(kid: sealed.kid), what: "the index")
+        let plain = try Self.open(sealed, key: try key(kid: sealed.kid), ad: config.indexAssociatedData(kid: sealed.kid), what: "the index")
         do { return (try VaultFiles.parseIndexJSON(plain), sealed.kid) } catch {
             throw .tampered("\(Self.indexAuthenticationFailure): its contents are malformed (\(error))", area: .vault)
         }
@@ -346,15 +348,15 @@ public final class Vault {
                 let n = try source.read(into: buffer)
                 if !sawHeader {
                     sawHeader = true
-                    if let kid = VaultFiles.envelopeKid(Array(buffer[0..<n])), keyring.versions(of: config.keyName).contains(where: { $0.id == kid.hex }),
-                       !isUsable(kid: kid.hex) {
-                        throw .refused("retired")
+                    if let kid = VaultFiles.envelopeKid(Array(buffer[0..<n])),
+                       let entry = keyring.versions(of: config.keyName).first(where: { $0.id == kid.hex }), entry.retired != nil {
+                        throw .keyRetired(key: config.keyName, version: entry.version, id: kid.hex)
                     }
                 }
                 return n
             }, buffers: readingBuffers, digest: nil, object: object, version: version, expectedKid: nil, corrupt: corrupt) { (_: UnsafeRawBufferPointer) throws(AvaultError) in }
             return true
-        } catch .refused {
+        } catch .keyRetired {
             return nil
         } catch {
             return false
@@ -362,9 +364,9 @@ public final class Vault {
     }
 
     /// The kid in an envelope's header, without decrypting anything.
-    func envelopeKid(_ file: String) -> String? {
-        guard let source = try? storage.openEnvelope(file), let head = try? source.read(VaultFiles.envelopeMagic.count + 8) else { return nil }
-        return VaultFiles.envelopeKid(head)?.hex
+    func envelopeKid(_ file: String) -> KeyID? {
+        guard let source = try? storage.openEnvelope(file), let head = try? source.read(VaultFiles.envelopeMagic.count + KeyID.size) else { return nil }
+        return VaultFiles.envelopeKid(head)
     }
 
     // MARK: Writing
@@ -393,7 +395,7 @@ public final class Vault {
             // IDs by their exact bytes (see sameID), for batches of thousands.
             var positions = Dictionary(tx.index.objects.indices.map { (Array(tx.index.objects[$0].id.utf8), $0) }, uniquingKeysWith: { a, _ in a })
             for input in inputs {
-                guard !input.id.isEmpty, !input.id.utf8.contains(0) else { throw .refused("an object ID must be non-empty text") }
+                guard !input.id.isEmpty, !input.id.utf8.contains(0) else { throw .invalidObjectID }
                 let name = try objectName(input.id)
                 let i: Int
                 if let known = positions[Array(input.id.utf8)] {
@@ -404,16 +406,16 @@ public final class Vault {
                     positions[Array(input.id.utf8)] = i
                 }
                 let version = max(tx.index.objects[i].versions.last?.number ?? 0, tx.index.used[name] ?? 0) + 1
-                guard version <= VaultFiles.maxVersion else { throw .refused("'\(input.id)' has reached the highest version number") }
+                guard version <= VaultFiles.maxVersion else { throw .objectVersionsExhausted(id: input.id) }
                 let (size, digest) = try writeEnvelope(object: name, version: version, kid: kid, key: key, from: input.fd, name: input.id,
                                                        committer: committer)
-                tx.index.objects[i].versions.append(VaultFiles.Version(number: version, size: size, created: RFC3339.format(now),
+                tx.index.objects[i].versions.append(VaultFiles.Version(number: version, size: size, created: Timestamp(seconds: now),
                                                                        contentType: input.contentType, kid: kid, digest: digest))
                 tx.index.objects[i].deleted = nil
                 results.append((input.id, version, size))
                 progress?(results.count)
                 tx.entries.append([("op", .string("put")), ("object", .string(name)), ("version", .number(Double(version))),
-                                   ("size", .number(Double(size))), ("kid", .string(kid))])
+                                   ("size", .number(Double(size))), ("kid", .string(kid.hex))])
             }
             try committer.finish()
             try storage.syncEnvelopes()
@@ -423,7 +425,7 @@ public final class Vault {
 
     /// Encrypts everything readable from `fd` into a new envelope and hands it to `committer`;
     /// returns the plaintext size and the envelope's digest.
-    private func writeEnvelope(object: String, version: Int, kid: String, key: SecretBytes, from fd: Int32, name: String,
+    private func writeEnvelope(object: String, version: Int, kid: KeyID, key: SecretBytes, from fd: Int32, name: String,
                                committer: EnvelopeCommitter) throws(AvaultError) -> (Int, String) {
         let writer = try EnvelopeWriter(self, buffers: writingBuffers, file: VaultFiles.envelopeFileName(object: object, version: version),
                                         object: object, version: version, kid: kid, key: key)

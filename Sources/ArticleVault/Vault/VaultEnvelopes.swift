@@ -126,12 +126,10 @@ final class EnvelopeWriter {
     /// Whether a block went out before the last one (the digest is then fed on the thread).
     private var flushed = false
 
-    init(_ vault: Vault, buffers: EnvelopeBuffers, file: String, object: String, version: Int, kid: String, key: SecretBytes) throws(AvaultError) {
+    init(_ vault: Vault, buffers: EnvelopeBuffers, file: String, object: String, version: Int, kid id: KeyID, key: SecretBytes) throws(AvaultError) {
         self.buffers = buffers
         sink = try vault.storage.newEnvelope(file)
         do { encryptor = try SecretStream.Encryptor(key: key) } catch { sink.abandon(); throw .crypto(error) }
-        let id: KeyID
-        do { id = try Vault.contentKeyID(kid) } catch { sink.abandon(); throw error }
         ad = vault.config.envelopeAssociatedData(object: object, version: version, kid: id)
         buffers.drain()
         let header = VaultFiles.EnvelopeHeader(kid: id, streamHeader: encryptor.header).bytes
@@ -224,17 +222,17 @@ extension Vault {
     /// size. With `expectedKid`, the header must name that key version; without, any version
     /// of the vault's key.
     func decrypt(_ fill: (UnsafeMutableRawBufferPointer) throws(AvaultError) -> Int, buffers: EnvelopeBuffers, digest: EnvelopeDigest?,
-                 object: String, version: Int, expectedKid: String?, corrupt: AvaultError,
+                 object: String, version: Int, expectedKid: KeyID?, corrupt: AvaultError,
                  write: (UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) -> Int {
         buffers.drain()
         let head = UnsafeMutableRawBufferPointer(rebasing: buffers.sealed[0][0..<VaultFiles.envelopeHeaderSize])
         guard try fill(head) == head.count, let header = try? VaultFiles.EnvelopeHeader(parsing: Array(head)) else { throw corrupt }
         digest?.update(UnsafeRawBufferPointer(head))
         let kid = header.kid
-        if let expectedKid, kid.hex != expectedKid { throw corrupt }
+        if let expectedKid, kid != expectedKid { throw corrupt }
         if expectedKid == nil, !keyring.versions(of: config.keyName).contains(where: { $0.id == kid.hex }) { throw corrupt }
         let decryptor: SecretStream.Decryptor
-        do { decryptor = try SecretStream.Decryptor(key: try key(kid: kid.hex), header: header.streamHeader) } catch let e as AvaultError {
+        do { decryptor = try SecretStream.Decryptor(key: try key(kid: kid), header: header.streamHeader) } catch let e as AvaultError {
             throw e
         } catch { throw corrupt }
         let ad = config.envelopeAssociatedData(object: object, version: version, kid: kid)

@@ -88,7 +88,7 @@ extension Vault {
     /// Stores a new version of `id` holding `bytes` (at most ``smallPayloadLimit``; passed
     /// through a pipe, never the disk).
     public func put(id: String, bytes: [UInt8], contentType: String?, now: Int64) throws(AvaultError) -> (id: String, version: Int, size: Int) {
-        guard bytes.count <= Self.smallPayloadLimit else { throw .refused("a payload held in memory is limited to \(Self.smallPayloadLimit) bytes") }
+        guard bytes.count <= Self.smallPayloadLimit else { throw .payloadTooLarge(limit: Self.smallPayloadLimit) }
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else { throw .io(path: "pipe", reason: FileSystem.errnoText()) }
         defer { close(ends[0]) }

@@ -104,6 +104,21 @@ extension Vault {
     /// before it signed (or with no time), is a problem; a head signed before its keyring key
     /// was retired counts, with a note.
     public func verifyLog(trustStore: TrustStoreFile?, now: Int64) throws(AvaultError) -> VaultLog.Report {
+        try verifyLog(trustStore: trustStore, checkedAt: now)
+    }
+
+    /// As ``verifyLog(trustStore:now:)`` with the trust store in the keyring's directory: a
+    /// missing one is fine (heads may be by keyring keys); one that is refused or malformed is
+    /// an error.
+    public func verifyLog(now: Int64) throws(AvaultError) -> VaultLog.Report {
+        var store: TrustStoreFile?
+        if case .store(let file)? = try TrustStore.source(publicKeyFiles: [], explicit: nil, keyringDirectory: keyring.directory, required: false) {
+            store = file
+        }
+        return try verifyLog(trustStore: store, checkedAt: now)
+    }
+
+    private func verifyLog(trustStore: TrustStoreFile?, checkedAt now: Int64) throws(AvaultError) -> VaultLog.Report {
         var report = VaultLog.Report()
         let chain = try VaultLog.read(storage)
         if let problem = chain.problem { report.problems.append(problem) }
@@ -224,5 +239,23 @@ enum VaultLogHeads {
         // The last piece is empty, or an unfinished append (never acknowledged): skip it.
         lines.removeLast()
         return lines.filter { !$0.isEmpty }
+    }
+}
+
+extension Vault {
+    /// The log for reading: with `raw`, the file as it is (JSON Lines); otherwise each line's
+    /// seq, time, op, object, version, size and kid, two spaces apart (a line that is not JSON
+    /// as it is).
+    public func logText(raw: Bool) throws(AvaultError) -> String {
+        let text = String(decoding: try storage.read("log") ?? [], as: UTF8.self)
+        if raw { return text }
+        return text.split(separator: "\n").map { line -> String in
+            guard let e = try? JSONDocument.parse(Array(line.utf8)) else { return String(line) }
+            var parts: [String] = []
+            for key in ["seq", "time", "op", "object", "version", "size", "kid"] {
+                if let v = e[key] { parts.append(key == "seq" ? "#\(v.jsonText)" : (v.stringValue ?? v.jsonText)) }
+            }
+            return parts.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
     }
 }

@@ -6,8 +6,8 @@ extension Vault {
     public func remove(_ id: String, now: Int64) throws(AvaultError) {
         try transaction { (tx: inout Transaction) throws(AvaultError) in
             guard let i = tx.index.objects.firstIndex(where: { Self.sameID($0.id, id) }) else { throw .noSuchObject(id: id) }
-            guard tx.index.objects[i].deleted == nil else { throw .refused("'\(id)' is already removed") }
-            tx.index.objects[i].deleted = RFC3339.format(now)
+            guard tx.index.objects[i].deleted == nil else { throw .objectAlreadyRemoved(id: id) }
+            tx.index.objects[i].deleted = Timestamp(seconds: now)
             tx.entries.append([("op", .string("rm")), ("object", .string(tx.index.objects[i].name))])
         }
     }
@@ -35,7 +35,7 @@ extension Vault {
             let committer = storage.envelopeCommitter()
             defer { committer.cancel() }
             var rewritten = 0
-            var fromKids = Set<String>()
+            var fromKids = Set<KeyID>()
             for o in tx.index.objects.indices {
                 for v in tx.index.objects[o].versions.indices where tx.index.objects[o].versions[v].kid != kid {
                     let version = tx.index.objects[o].versions[v]
@@ -62,20 +62,19 @@ extension Vault {
             try committer.finish()
             if rewritten > 0 { try storage.syncEnvelopes() }
             // The naming key, under the new key version too.
-            if config.namingKey.kid.hex != kid {
+            if config.namingKey.kid != kid {
                 var namingPlain = try Self.unsealNamingKey(self)
                 defer { wipe(&namingPlain) }
                 var newConfig = config
                 let nonce = SecureRandom.bytes(count: 24)
-                let id = try Self.contentKeyID(kid)
                 do {
-                    newConfig.namingKey = VaultFiles.Sealed(kid: id, nonce: nonce,
-                        ciphertext: try XChaCha20Poly1305.seal(namingPlain, key: key, nonce: nonce, associatedData: config.namingKeyAssociatedData(kid: id)))
+                    newConfig.namingKey = VaultFiles.Sealed(kid: kid, nonce: nonce,
+                        ciphertext: try XChaCha20Poly1305.seal(namingPlain, key: key, nonce: nonce, associatedData: config.namingKeyAssociatedData(kid: kid)))
                 } catch { throw .crypto(error as? CryptoError ?? .libraryFailure("seal")) }
                 tx.newConfig = newConfig
             }
             tx.entries.append([("op", .string("rewrap")), ("envelopes", .number(Double(rewritten))),
-                               ("from", .array(fromKids.sorted().map(FieldValue.string))), ("kid", .string(kid))])
+                               ("from", .array(fromKids.map(\.hex).sorted().map(FieldValue.string))), ("kid", .string(kid.hex))])
             return rewritten
         }
     }
@@ -83,23 +82,32 @@ extension Vault {
     private static func unsealNamingKey(_ vault: Vault) throws(AvaultError) -> [UInt8] {
         let sealed = vault.config.namingKey
         do {
-            return try XChaCha20Poly1305.open(sealed.ciphertext, key: try vault.key(kid: sealed.kid.hex), nonce: sealed.nonce,
+            return try XChaCha20Poly1305.open(sealed.ciphertext, key: try vault.key(kid: sealed.kid), nonce: sealed.nonce,
                                               associatedData: vault.config.namingKeyAssociatedData(kid: sealed.kid))
         } catch let error as AvaultError { throw error } catch {
             throw .tampered("the vault's naming key does not authenticate: the config was altered", area: .vault)
         }
     }
 
+    /// What ``keysInUse()`` found: the files each key id protects, and the envelopes whose
+    /// header names no key id.
+    public struct KeysInUse: Sendable {
+        /// Key id → files (`objects/…`, `config`, `index`).
+        public var files: [KeyID: [String]] = [:]
+        /// Envelopes whose header could not be read.
+        public var unreadable: [String] = []
+    }
+
     /// Key ids that still protect something, read from the envelope headers, the naming key
-    /// and the index, without decrypting anything: kid → files.
-    public func keysInUse() throws(AvaultError) -> [String: [String]] {
-        var use: [String: [String]] = [:]
+    /// and the index, without decrypting anything.
+    public func keysInUse() throws(AvaultError) -> KeysInUse {
+        var use = KeysInUse()
         for file in try storage.envelopeFiles().envelopes {
-            use[envelopeKid(file) ?? "unreadable", default: []].append("objects/" + file)
+            if let kid = envelopeKid(file) { use.files[kid, default: []].append("objects/" + file) } else { use.unreadable.append("objects/" + file) }
         }
-        use[config.namingKey.kid.hex, default: []].append("config")
+        use.files[config.namingKey.kid, default: []].append("config")
         if let bytes = try storage.read("index"), let sealed = try? VaultFiles.parseIndex(String(decoding: bytes, as: UTF8.self)) {
-            use[sealed.kid.hex, default: []].append("index")
+            use.files[sealed.kid, default: []].append("index")
         }
         return use
     }

@@ -57,7 +57,7 @@ extension Vault {
                 throw .vaultKeyNotInKeyring(key: config.keyName, id: kid, keyring: keyring.directory)
             }
         }
-        guard let indexBytes else { throw .refused("\(storage.location): the vault has no index") }
+        guard let indexBytes else { throw .vaultIndexMissing(location: storage.location) }
         let (index, indexKid) = try openIndex(indexBytes)
         guard index.vaultID == config.vaultID, index.keyName == config.keyName else {
             throw altered("the index was written for key '\(index.keyName)' of vault \(index.vaultID), not for the config's: the config was altered")
@@ -176,7 +176,7 @@ extension Vault {
                 // An accepted rollback continues above the head the keyring had seen, so that
                 // the keyring (which only moves forward) can record the adopted vault.
                 if k == 0, let seen = state.rolledBack, let seenHead = Self.head(seen) { seq = max(seq, seenHead.seq + 1) }
-                guard seq <= VaultFiles.maxInteger else { throw .refused("the log is full") }
+                guard seq <= VaultFiles.maxInteger else { throw .internalFailure("the log is full") }
                 let line = VaultFiles.logLine(seq: seq, time: time, fields, prev: head.hash)
                 head = VaultFiles.Head(seq: seq, hash: VaultLog.hash(line))
                 out += line + "\n"

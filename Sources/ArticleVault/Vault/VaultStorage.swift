@@ -343,7 +343,7 @@ final class ParallelEnvelopeCommitter: EnvelopeCommitter, @unchecked Sendable {
         let (refused, start) = monitor.locked { () -> (AvaultError?, Bool) in
             while inFlight >= Self.inFlightLimit && failure == nil && !cancelled { monitor.wait() }
             if let failure { return (failure, false) }
-            if cancelled { return (.refused("the envelope commits were cancelled"), false) }
+            if cancelled { return (.internalFailure("the envelope commits were cancelled"), false) }
             queue.append(sink)
             inFlight += 1
             let start = idle == 0 && running < Self.threads

@@ -3,7 +3,6 @@ import ArgumentParser
 import Glibc
 #endif
 import ArticleVault
-import VaultFormat
 
 /// Shell completion of key names: the shell runs avault with the words typed so far, and the
 /// names come from the keyring that `--keyring DIR` on that line (else AVAULT_KEYRING, else the

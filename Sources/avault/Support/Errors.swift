@@ -1,5 +1,4 @@
 import ArticleVault
-import VaultFormat
 
 /// Exit codes, documented in `--help`, the README and `docs/cli.md`.
 enum Exit {
@@ -22,16 +21,44 @@ let exitCodeHelp = """
 /// The one place that turns a library error into what the command line says and returns:
 /// the library describes the problem, the CLI adds the fix in terms of its flags and commands.
 extension AvaultError {
-    /// The exit status: 1 when the data said no, 2 for everything else.
+    /// The exit status: 1 when the data said no, 2 for everything else. Every case is listed
+    /// (no `default`): a new case must choose.
     var exitCode: Int32 {
         switch self {
+        // The answer is no.
         case .decryptionFailed, .tampered, .rewriteCheckFailed, .noAgent: return Exit.no
         case .malformed(let format, _):
             switch format {
             case .invalidSecuredBlob, .invalidRecord, .invalidSignature: return Exit.no
             case .invalidKeyFile, .invalidKeyring, .invalidMinisign, .invalidTrustStore, .invalidJSON, .invalidVault, .invalidAgentMessage: return Exit.operational
             }
-        default:
+        // Files.
+        case .io, .insecurePermissions, .insecureDirectory, .writableByOthers, .symbolicLink, .notRegularFile, .fileExists:
+            return Exit.operational
+        // Keys and the keyring.
+        case .noSuchKey, .noActiveVersion, .noSuchKeyVersion, .keyRetired, .wrongKeyKind, .keyExists, .keyAlreadyPresent,
+             .noKeyVersionWithID, .vaultKeyNotInKeyring, .unsealedSecrets, .keyStillNeeded, .keyStillTrusted, .onlyActiveVersion,
+             .lastKeyVersion, .invalidKeyName, .keyringProtectionMismatch, .keyringVersion1, .wrongPassphrase, .kdfLimits,
+             .unsuitableKey, .keyAlreadyRetired, .keyNotRetired, .keyringHasNoPassphrase, .legacyKeyNotGenerated, .keyNamedByVault,
+             .invalidKeyExport, .unusableMinisignKey, .noKeyring, .keyringAlreadyCurrent, .keyringPathTooLong, .noPassphrase,
+             .passphraseMismatch, .emptyPassphrase:
+            return Exit.operational
+        // Trust.
+        case .noTrustStore, .notTrusted, .alreadyTrusted, .invalidTrustName, .invalidRole, .invalidRevocationReason,
+             .validityWindowReversed, .alreadyRevoked, .invalidTrustedComment, .unauthenticatedLegacy:
+            return Exit.operational
+        // Records and the vault.
+        case .noSecuredField, .alreadySecured, .legacyBlobNeedsKey, .notASealedDraft, .fieldCannotBeSealed, .noSuchField,
+             .blobKeyNotInKeyring, .malformedSealedPayload, .sealedFieldAddedMeanwhile, .alreadyV2, .noSignature, .noVault,
+             .vaultExists, .noSuchObject, .objectRemoved, .noSuchObjectVersion, .invalidObjectID, .objectVersionsExhausted,
+             .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision:
+            return Exit.operational
+        // The agent.
+        case .agentSocketUnset, .agentUnusable, .agentRunning, .agentStartFailed, .agentDidNotStart, .agentHandoffFailed,
+             .agentMemoryUnprotected, .invalidIdleTimeout:
+            return Exit.operational
+        // Other.
+        case .crypto, .internalFailure:
             return Exit.operational
         }
     }
@@ -83,17 +110,20 @@ extension AvaultError {
             return "revoke it ('avault keys trust revoke \(keyID)') or remove it ('avault keys trust remove \(keyID)') first, or pass --force"
         case let .onlyActiveVersion(key, _): return "rotate first: 'avault keys rotate \(key)'"
         case .lastKeyVersion: return "generate a key under a new name"
+        case .legacyKeyNotGenerated: return "import one with 'avault keys import NAME --key-file F --legacy-aes-cbc'"
+        case .noKeyring: return "give the keyring directory with --keyring DIR (or AVAULT_KEYRING)"
+        case let .noPassphrase(_, variable): return "give --passphrase-file FILE, set \(variable), or run on a terminal"
         case .invalidKeyName: return "use 1 to 64 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
         case .keyringProtectionMismatch(_, true):
             return "keep throwaway keys in a keyring of their own (--keyring DIR), or leave out --unprotected"
         case .keyringProtectionMismatch(_, false):
             return "keep protected keys in a keyring of their own (--keyring DIR), or add this one with --unprotected"
         case let .keyringVersion1(_, directory):
-            return "upgrade it once with 'avault keys upgrade --keyring \(directory)': it asks for the passphrase, checks what version 1 allows, and writes \(KeyringFile.magic)"
+            return "upgrade it once with 'avault keys upgrade --keyring \(directory)': it asks for the passphrase, checks what version 1 allows, and writes \(Keyring.currentFormat)"
         case let .wrongPassphrase(_, origin): return origin
         case .noTrustStore:
             return "add publisher keys with 'avault keys trust add PUBFILE --name NAME', or give --pubkey PUBFILE or --trust-store FILE"
-        case .notTrusted: return "see 'avault keys trust list'"
+        case .notTrusted, .alreadyRevoked: return "see 'avault keys trust list'"
         case let .alreadyTrusted(keyID, _): return "remove it first with 'avault keys trust remove \(keyID)'"
         case .unauthenticatedLegacy:
             return "v1 is unauthenticated AES-CBC, so its decryption is a padding oracle; sign the record with a trusted key, "
@@ -105,6 +135,8 @@ extension AvaultError {
         case let .noSignature(path, _): return "sign it first with 'avault sign \(path) --key NAME'"
         case .noVault: return "create one with 'avault vault init --key NAME'"
         case .noSuchObject: return "see 'avault vault list'"
+        case .vaultIndexMissing: return "run 'avault vault verify'"
+        case .blobKeyNotInKeyring: return "see 'avault keys list'"
         case let .objectRemoved(id, _): return "its history is kept: 'avault vault get \(id) --version N'"
         case let .noSuchObjectVersion(_, _, versions): return "versions: \(versions.map(String.init).joined(separator: ", "))"
         case .importCollision:

@@ -34,7 +34,7 @@ struct KeyringOptions: ParsableArguments {
 /// The current time in Unix seconds.
 func now() -> Int64 { Int64(time(nil)) }
 
-extension KeyringFile.Entry {
+extension Keyring.Entry {
     /// The stable JSON form documented in docs/cli.md.
     func json(current: Bool) -> FieldValue { .object(jsonPairs(current: current)) }
 
@@ -45,8 +45,8 @@ extension KeyringFile.Entry {
             ("status", .string(retired == nil ? "active" : "retired")), ("retired", retired.map(FieldValue.string) ?? .null),
             ("current", .bool(current)), ("protected", .bool(isProtected)),
         ]
-        if let publicKey, let keyID = Minisign.KeyID(printed: id) {
-            pairs.append(("publicKey", .string(Minisign.PublicKey(keyID: keyID, key: publicKey).line)))
+        if let publicKey = minisignPublicKey {
+            pairs.append(("publicKey", .string(publicKey.line)))
         }
         return pairs
     }

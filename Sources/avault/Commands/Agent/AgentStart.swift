@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultFormat
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,8 +61,8 @@ struct AgentStart: ParsableCommand {
     private func startInBackground(socket: String, idleTimeout: UInt32) throws -> pid_t {
         let agentKey = try keyring.openWithoutAgent().keyForAgent()
         let listener = try AgentListener.bind(path: socket)
-        let handoff = AgentHandoff(keyring: agentKey.keyring, kdf: agentKey.kdf, key: agentKey.key, idleTimeout: idleTimeout, socket: socket)
-        return try AgentLauncher.spawn(listener: listener, handoff: handoff, arguments: ["agent", "start", "--foreground", "--handoff"])
+        return try AgentLauncher.spawn(listener: listener, key: agentKey, idleTimeout: idleTimeout, socket: socket,
+                                       arguments: ["agent", "start", "--foreground", "--handoff"])
     }
 
     /// The background agent `avault agent start` started: takes the key, says whether it

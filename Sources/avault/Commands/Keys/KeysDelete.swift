@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultFormat
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,7 +40,7 @@ struct KeysDelete: ParsableCommand {
             }
         }
         let store = try TrustStore(path: TrustStore.location(explicit: trustStore, keyringDirectory: ring.directory))
-        let deleted: [KeyringFile.Entry]
+        let deleted: [Keyring.Entry]
         do {
             deleted = try ring.deleteKey(name: name, version: version, vault: FileVaultStorage(directory: Vault.location(explicit: vault)),
                                          trustStore: store, force: force)

@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultFormat
 
 struct KeysExportMinisign: ParsableCommand {
     static let configuration = CommandConfiguration(

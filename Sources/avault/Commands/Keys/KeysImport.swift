@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultFormat
 
 struct KeysImport: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,7 +46,7 @@ struct KeysImport: ParsableCommand {
     }
 
     private func importKeyFile(_ path: String) throws {
-        let added: KeyringFile.Entry
+        let added: Keyring.Entry
         do {
             added = try keyring.open().importKey(name: name, keyFile: path, legacy: legacy, protected: !unprotected, now: now())
         } catch AvaultError.unsuitableKey(let why) where !legacy {

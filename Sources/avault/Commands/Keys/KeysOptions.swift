@@ -16,7 +16,7 @@ enum GeneratedKind: String, EnumerableFlag {
     var kind: KeyKind { self == .signing ? .signing : .content }
 }
 
-func printEntry(_ entry: KeyringFile.Entry, json: Bool, verb: String, current: Bool = true) throws(AvaultError) {
+func printEntry(_ entry: Keyring.Entry, json: Bool, verb: String, current: Bool = true) throws(AvaultError) {
     if json {
         try JSONOutput.print(entry.jsonPairs(current: current))
     } else {

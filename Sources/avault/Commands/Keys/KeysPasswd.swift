@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultFormat
 
 struct KeysPasswd: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultFormat
 
 struct KeysRotate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,14 +24,14 @@ struct KeysRotate: ParsableCommand {
         let ring = try keyring.open()
         let added = try ring.rotateKey(name: name, now: now())
         try printEntry(added, json: json, verb: "rotated to")
-        guard added.algorithm == .ed25519, let id = Minisign.KeyID(printed: added.id), let bytes = added.publicKey else {
+        guard let publicKey = added.minisignPublicKey else {
             if trust { Terminal.note("--trust does nothing for a \(added.algorithm.kind) key") }
             return
         }
         let store = try TrustStore(path: TrustStore.location(explicit: trustStore, keyringDirectory: ring.directory))
         let previous = ring.versions(of: name).filter { $0.version != added.version }
         if trust {
-            let (trustedName, roles) = try store.trustRotated(previous: previous, new: Minisign.PublicKey(keyID: id, key: bytes), fallbackName: name, now: now())
+            let (trustedName, roles) = try store.trustRotated(previous: previous, new: publicKey, fallbackName: name, now: now())
             Terminal.note("trusted the new version (key id \(added.id)) as '\(trustedName)'\(roles.isEmpty ? "" : " with roles \(roles.joined(separator: ", "))") in \(store.path)")
             return
         }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultFormat
 
 struct KeysUpgrade: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,7 +27,7 @@ struct KeysUpgrade: ParsableCommand {
         var out = ""
         for key in up.sealed { out += "sealed the secret of key \(key)\n" }
         let count = up.keyring.file.entries.count
-        out += "upgraded \(up.keyring.path) to \(KeyringFile.magic) (\(count) key version\(count == 1 ? "" : "s")"
+        out += "upgraded \(up.keyring.path) to \(Keyring.currentFormat) (\(count) key version\(count == 1 ? "" : "s")"
             + (up.keyring.isProtected ? ", authenticated with the passphrase)" : ", no passphrase: nothing authenticates it)") + "\n"
         try Terminal.writeStdout(out)
         Terminal.note("version 1 did not authenticate statuses or creation times: review them with 'avault keys list --verify'")

@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultFormat
 
 struct Sign: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -76,7 +75,7 @@ struct Sign: ParsableCommand {
     private func export() throws {
         let dir = output!
         try FileSystem.makeDirectory(dir, mode: 0o755)
-        var wanted: Minisign.KeyID?
+        var wanted: MinisignKeyID?
         if let key { wanted = try keyring.open().signingKeyID(named: key) }
         for file in files {
             let (base, keyID) = try RecordSigner.exportForMinisign(path: file, keyID: wanted, to: dir, overwrite: force)

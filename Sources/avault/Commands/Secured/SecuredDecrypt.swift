@@ -109,7 +109,7 @@ struct SecuredDecrypt: ParsableCommand {
         do {
             try SecuredField.decrypt(stream, using: source, legacy: granted) { (piece: UnsafeRawBufferPointer) throws(AvaultError) in
                 guard let terminal else { return try Terminal.writeStdout(piece) }
-                guard try terminal.show(piece) else { throw .refused("binary output to a terminal") }
+                guard try terminal.show(piece) else { throw .internalFailure("binary output to a terminal") }
             }
         } catch {
             if terminal?.refusedBinary == true { throw Terminal.binaryToTerminal }

@@ -13,17 +13,17 @@ struct VaultHistory: ParsableCommand {
         let object = try options.open().history(id)
         if json {
             try JSONOutput.print([
-                ("id", .string(object.id)), ("removed", object.deleted.map(FieldValue.string) ?? .null),
+                ("id", .string(object.id)), ("removed", object.deleted.map { .string($0.text) } ?? .null),
                 ("versions", .array(object.versions.map { v in
-                    .object([("version", .number(Double(v.number))), ("size", .number(Double(v.size))), ("created", .string(v.created)),
-                             ("contentType", v.contentType.map(FieldValue.string) ?? .null), ("keyId", .string(v.kid))])
+                    .object([("version", .number(Double(v.number))), ("size", .number(Double(v.size))), ("created", .string(v.created.text)),
+                             ("contentType", v.contentType.map(FieldValue.string) ?? .null), ("keyId", .string(v.kid.hex))])
                 })),
             ])
             return
         }
         var out = ""
         for v in object.versions {
-            out += "version \(v.number)  \(v.size) bytes  \(v.created)  kid \(v.kid)\(v.contentType.map { "  \($0)" } ?? "")\n"
+            out += "version \(v.number)  \(v.size) bytes  \(v.created)  kid \(v.kid.hex)\(v.contentType.map { "  \($0)" } ?? "")\n"
         }
         if let deleted = object.deleted { out += "removed \(deleted)\n" }
         try Terminal.writeStdout(out)

@@ -14,14 +14,19 @@ struct VaultKeysInUse: ParsableCommand {
         let vault = try Vault(storage: options.storage, keyring: try options.keyring.open())
         let use = try vault.keysInUse()
         let entries = Dictionary(vault.keyring.versions(of: vault.config.keyName).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        // By key id, then the unreadable envelopes (as "unreadable", which sorts after hex digits).
+        let rows: [(kid: String?, files: Int)] = use.files.map { ($0.key.hex, $0.value.count) }.sorted { $0.0 < $1.0 }
+            + (use.unreadable.isEmpty ? [] : [(nil, use.unreadable.count)])
         if json {
-            try JSONOutput.print([("keys", .array(use.sorted { $0.key < $1.key }.map { kid, files in
-                .object([("keyId", kid == "unreadable" ? .null : .string(kid)), ("name", JSONOutput.string(entries[kid]?.name)),
-                         ("version", entries[kid].map { .number(Double($0.version)) } ?? .null), ("files", JSONOutput.count(files.count))])
+            try JSONOutput.print([("keys", .array(rows.map { row in
+                .object([("keyId", row.kid.map(FieldValue.string) ?? .null), ("name", JSONOutput.string(row.kid.flatMap { entries[$0]?.name })),
+                         ("version", row.kid.flatMap { entries[$0] }.map { .number(Double($0.version)) } ?? .null), ("files", JSONOutput.count(row.files))])
             }))])
             return
         }
-        let names = entries.mapValues { "\($0.name) version \($0.version)" }
-        try Terminal.writeStdout(use.sorted { $0.key < $1.key }.map { "\($0.key)  \(names[$0.key] ?? "unknown key")  \($0.value.count) file\($0.value.count == 1 ? "" : "s")" }.joined(separator: "\n") + "\n")
+        try Terminal.writeStdout(rows.map { row in
+            let name = row.kid.flatMap { entries[$0] }.map { "\($0.name) version \($0.version)" } ?? "unknown key"
+            return "\(row.kid ?? "unreadable")  \(name)  \(row.files) file\(row.files == 1 ? "" : "s")"
+        }.joined(separator: "\n") + "\n")
     }
 }

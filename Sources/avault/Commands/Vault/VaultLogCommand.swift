@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultFormat
 
 struct VaultLogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,13 +19,7 @@ struct VaultLogCommand: ParsableCommand {
             return
         }
         if verify {
-            // A missing trust store is fine (heads may be by keyring keys); a refused or malformed one is an error.
-            var store: TrustStoreFile?
-            if case .store(let file)? = try TrustStore.source(publicKeyFiles: [], explicit: nil,
-                                                             keyringDirectory: vault.keyring.directory, required: false) {
-                store = file
-            }
-            let report = try vault.verifyLog(trustStore: store, now: now())
+            let report = try vault.verifyLog(now: now())
             var out = "\(report.entries) entries, \(report.signedHeads) signed head\(report.signedHeads == 1 ? "" : "s")"
             out += report.signedThrough > 0 ? ", signed through entry \(report.signedThrough)\n" : "\n"
             for p in report.problems { out += "problem: \(p)\n" }
@@ -39,14 +32,6 @@ struct VaultLogCommand: ParsableCommand {
             if !report.ok { throw ExitCode(Exit.no) }
             return
         }
-        let text = String(decoding: try vault.storage.read("log") ?? [], as: UTF8.self)
-        try Terminal.writeStdout(json ? text : text.split(separator: "\n").map { line -> String in
-            guard let e = try? JSONDocument.parse(Array(line.utf8)) else { return String(line) }
-            var parts: [String] = []
-            for key in ["seq", "time", "op", "object", "version", "size", "kid"] {
-                if let v = e[key] { parts.append(key == "seq" ? "#\(v.jsonText)" : (v.stringValue ?? v.jsonText)) }
-            }
-            return parts.joined(separator: "  ")
-        }.joined(separator: "\n") + "\n")
+        try Terminal.writeStdout(try vault.logText(raw: json))
     }
 }

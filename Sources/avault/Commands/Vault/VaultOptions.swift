@@ -35,9 +35,9 @@ extension VaultFiles.Object {
         .object([
             ("id", .string(id)), ("versions", .number(Double(versions.count))),
             ("latestSize", versions.last.map { .number(Double($0.size)) } ?? .null),
-            ("updated", versions.last.map { .string($0.created) } ?? .null),
-            ("keyId", versions.last.map { .string($0.kid) } ?? .null),
-            ("removed", deleted.map(FieldValue.string) ?? .null),
+            ("updated", versions.last.map { .string($0.created.text) } ?? .null),
+            ("keyId", versions.last.map { .string($0.kid.hex) } ?? .null),
+            ("removed", deleted.map { .string($0.text) } ?? .null),
         ])
     }
 }

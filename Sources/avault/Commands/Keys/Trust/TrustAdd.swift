@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultFormat
 
 struct TrustAdd: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "add", abstract: "Trust a publisher's minisign public key.",
@@ -16,8 +15,8 @@ struct TrustAdd: ParsableCommand {
     var notAfter: String?
 
     func validate() throws {
-        guard TrustStoreFile.isValidText(name) else { throw ValidationError("--name must be non-empty text on one line") }
-        for r in role where !TrustStoreFile.isValidRole(r) {
+        guard TrustStore.isValidName(name) else { throw ValidationError("--name must be non-empty text on one line") }
+        for r in role where !TrustStore.isValidRole(r) {
             throw ValidationError("role '\(r)' must be 1 to 64 of a-z, 0-9, '.', '_' and '-'")
         }
     }

@@ -22,7 +22,7 @@ struct TrustList: ParsableCommand {
         var out = ""
         for e in store.file.entries {
             var status = e.revoked.map { "REVOKED \($0.time)" + ($0.reason.isEmpty ? "" : ": \($0.reason)") } ?? "trusted"
-            if e.notBefore != nil || e.notAfter != nil { status += ", valid \(e.notBefore ?? "…") to \(e.notAfter ?? "…")" }
+            if e.notBefore != nil || e.notAfter != nil { status += ", valid \(e.notBefore?.text ?? "…") to \(e.notAfter?.text ?? "…")" }
             let roles = e.roles.isEmpty ? "" : " [\(e.roles.joined(separator: ", "))]"
             out += "\(e.publicKey.keyID.printed)  \(e.name)\(roles)  \(status)\n"
         }

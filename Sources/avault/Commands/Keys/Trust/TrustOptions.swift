@@ -15,8 +15,8 @@ struct TrustStoreOptions: ParsableArguments {
     }
 }
 
-func parseKeyID(_ text: String) throws(Failure) -> Minisign.KeyID {
-    guard let id = Minisign.KeyID(printed: text) else {
+func parseKeyID(_ text: String) throws(Failure) -> MinisignKeyID {
+    guard let id = MinisignKeyID(printed: text) else {
         throw Failure(message: "'\(text)' is not a key id (16 hex digits, as minisign prints it)", code: Exit.operational)
     }
     return id
@@ -30,13 +30,13 @@ func parseTime(_ value: String?, _ option: String) throws(Failure) -> Timestamp?
     return time
 }
 
-extension TrustStoreFile.Entry {
+extension TrustStore.Entry {
     var json: FieldValue {
         .object([
             ("keyId", .string(publicKey.keyID.printed)), ("publicKey", .string(publicKey.line)), ("name", .string(name)),
-            ("roles", .array(roles.map(FieldValue.string))), ("notBefore", notBefore.map(FieldValue.string) ?? .null),
-            ("notAfter", notAfter.map(FieldValue.string) ?? .null), ("added", .string(added)),
-            ("revoked", revoked.map { .object([("time", .string($0.time)), ("reason", .string($0.reason))]) } ?? .null),
+            ("roles", .array(roles.map(FieldValue.string))), ("notBefore", notBefore.map { .string($0.text) } ?? .null),
+            ("notAfter", notAfter.map { .string($0.text) } ?? .null), ("added", .string(added.text)),
+            ("revoked", revoked.map { .object([("time", .string($0.time.text)), ("reason", .string($0.reason))]) } ?? .null),
         ])
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArticleVault
-import VaultFormat
 
 struct TrustRevoke: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +12,7 @@ struct TrustRevoke: ParsableCommand {
     @Option(help: "Why (recorded in the trust store).") var reason: String = ""
 
     func validate() throws {
-        guard TrustStoreFile.isValidText(reason, allowEmpty: true) else { throw ValidationError("--reason must be text on one line") }
+        guard TrustStore.isValidReason(reason) else { throw ValidationError("--reason must be text on one line") }
     }
 
     func run() throws {
