@@ -132,6 +132,14 @@ public enum AvaultError: Error, Sendable {
     /// No agent answers at the socket.
     case noAgent(socket: String)
 
+    // MARK: age files
+
+    /// An age file could not be decrypted (`file`: where it was read from, when known).
+    case age(AgeError, file: String?)
+    /// An age recipient, identity, or a file of them is malformed or unsupported; never quotes
+    /// an identity.
+    case ageKey(AgeKeys.Problem, file: String?)
+
     // MARK: Other
 
     /// A cryptographic library failure that is not the user's doing.
@@ -282,6 +290,14 @@ public enum AvaultError: Error, Sendable {
             return "an agent already runs at \(socket) (pid \(pid))"
         case let .noAgent(socket):
             return "no agent runs at \(socket)"
+        case let .age(error, file?):
+            return "\(file): \(error.message)"
+        case let .age(error, nil):
+            return error.message
+        case let .ageKey(problem, file?):
+            return "\(file): \(problem)"
+        case let .ageKey(problem, nil):
+            return "\(problem)"
         case let .crypto(error):
             return "\(error)"
         case let .refused(message):
