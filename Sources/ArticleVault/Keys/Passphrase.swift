@@ -47,7 +47,7 @@ public struct PassphraseSource: Sendable {
     }
 
     /// The environment variables avault reads passphrases from.
-    public static let environmentVariables = ["AVAULT_PASSPHRASE", "AVAULT_NEW_PASSPHRASE", "AVAULT_EXPORT_PASSPHRASE", "AVAULT_MINISIGN_PASSPHRASE"]
+    public static let environmentVariables = ["AVAULT_PASSPHRASE", "AVAULT_NEW_PASSPHRASE", "AVAULT_EXPORT_PASSPHRASE", "AVAULT_MINISIGN_PASSPHRASE", "AVAULT_AGE_PASSPHRASE"]
 
     /// Wipes the values of ``environmentVariables`` where they are in this process's memory
     /// (so that `/proc/PID/environ` no longer shows them) and removes them: for a process that

@@ -162,6 +162,8 @@ public enum AvaultError: Error, Sendable {
     /// What a key was wanted for, in ``wrongKeyKind(key:kind:use:)``.
     public enum KeyUse: Sendable, Equatable {
         case signing, vault, v2Blob, v1Blob, encryption, legacyEncryption, blobCheck
+        /// Opening age files (an X25519 identity).
+        case ageIdentity
         /// Adding a version to a key of another kind.
         case newVersion(KeyKind)
     }
@@ -211,6 +213,7 @@ public enum AvaultError: Error, Sendable {
             case .encryption: return "key '\(key)' is a \(kind) key; encryption needs a content key"
             case .legacyEncryption: return "key '\(key)' is a \(kind) key; legacy v1 encryption needs a legacy AES key"
             case .blobCheck: return "key '\(key)' is a \(kind) key; checking blobs needs a content or legacy key"
+            case .ageIdentity: return "key '\(key)' is a \(kind) key, not an age identity"
             case .newVersion(let wanted): return "key '\(key)' is a \(kind) key, not a \(wanted) key"
             }
         case let .keyExists(name):

@@ -31,6 +31,7 @@ extension AvaultError {
             case .invalidSecuredBlob, .invalidRecord, .invalidSignature: return Exit.no
             case .invalidKeyFile, .invalidKeyring, .invalidMinisign, .invalidTrustStore, .invalidJSON, .invalidVault, .invalidAgentMessage: return Exit.operational
             }
+        case .age: return Exit.no
         default:
             return Exit.operational
         }
@@ -67,6 +68,7 @@ extension AvaultError {
             case .vault: return "create one with 'avault keys generate NAME --secret'"
             case .v1Blob: return "import one with 'avault keys import NAME --key-file F --legacy-aes-cbc'"
             case .encryption where kind == .legacy: return "pass --legacy-cbc if a v1 reader really needs it, or use a content key"
+            case .ageIdentity: return "create one with 'avault keys generate NAME --identity' or import one with 'avault keys import-age NAME --identity FILE'"
             default: return nil
             }
         case let .keyExists(name): return "add a version with 'avault keys rotate \(name)'"
@@ -117,6 +119,13 @@ extension AvaultError {
             return "stop it first with 'avault agent stop', or set AVAULT_AGENT_SOCK to another path"
         case .noAgent:
             return "start one with 'avault agent start'"
+        case let .age(.noIdentityMatched(types), _):
+            if types == ["scrypt"] { return "the file is encrypted with a passphrase: run 'avault age decrypt' without --key or -i to give it" }
+            return "the file was encrypted to other recipients; 'avault keys export-recipient NAME' prints an identity's recipient"
+        case .ageKey(.invalidIdentity, _):
+            return "an identity file holds AGE-SECRET-KEY-1… lines, as age-keygen writes them, and '#' comments"
+        case .ageKey(.invalidRecipient, _):
+            return "a recipient is age1… as 'age-keygen -y' or 'avault keys export-recipient' prints it"
         default: return nil
         }
     }

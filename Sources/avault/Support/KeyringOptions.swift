@@ -45,7 +45,9 @@ extension KeyringFile.Entry {
             ("status", .string(retired == nil ? "active" : "retired")), ("retired", retired.map(FieldValue.string) ?? .null),
             ("current", .bool(current)), ("protected", .bool(isProtected)),
         ]
-        if let publicKey, let keyID = Minisign.KeyID(printed: id) {
+        if algorithm == .x25519, let publicKey {
+            pairs.append(("recipient", .string(AgeKeys.recipient(publicKey))))
+        } else if let publicKey, let keyID = Minisign.KeyID(printed: id) {
             pairs.append(("publicKey", .string(Minisign.PublicKey(keyID: keyID, key: publicKey).line)))
         }
         return pairs
