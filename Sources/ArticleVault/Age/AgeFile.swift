@@ -35,31 +35,41 @@ public final class AgeBytesInput: AgeInput {
     }
 }
 
-/// A pushback reader over an ``AgeInput``: what was looked at and not used is read again.
+/// A buffered reader over an ``AgeInput``: what was looked at and not used is read again.
+/// Bytes are moved with `memcpy`/`memmove`, never one by one.
 final class AgeReader {
     let input: AgeInput
-    var pending: [UInt8] = []
-    var start = 0
-    var ended = false
+    private var storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 17, alignment: 16)
+    private(set) var start = 0
+    private var end = 0
+    private(set) var ended = false
 
     init(_ input: AgeInput) { self.input = input }
+    deinit { storage.deallocate() }
 
-    var available: Int { pending.count - start }
+    var available: Int { end - start }
+    /// The bytes read and not yet used.
+    var window: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: storage[start..<end]) }
 
-    /// Reads more (about `count` bytes) into the pending bytes; false at the end.
+    /// Marks `count` bytes of the window used.
+    func consume(_ count: Int) { precondition(count <= available); start += count }
+
+    /// Reads more (up to `count` bytes) after the window; false at the end.
     @discardableResult
     func fill(_ count: Int = 1 << 16) throws(AvaultError) -> Bool {
         guard !ended else { return false }
-        if start > 0 { pending.removeFirst(start); start = 0 }
-        let old = pending.count
-        pending.append(contentsOf: repeatElement(0, count: count))
-        var n = 0
-        var failure: AvaultError?
-        pending.withUnsafeMutableBytes { raw in
-            do throws(AvaultError) { n = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[old...])) } catch { failure = error }
+        if start > 0 {
+            if available > 0, let base = storage.baseAddress { base.copyMemory(from: base + start, byteCount: available) }
+            end -= start; start = 0
         }
-        pending.removeLast(count - n)
-        if let failure { throw failure }
+        if end + count > storage.count {
+            let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: max(storage.count * 2, end + count), alignment: 16)
+            if end > 0 { bigger.baseAddress!.copyMemory(from: storage.baseAddress!, byteCount: end) }
+            storage.deallocate()
+            storage = bigger
+        }
+        let n = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: storage[end..<(end + count)]))
+        end += n
         if n == 0 { ended = true }
         return n > 0
     }
@@ -68,7 +78,10 @@ final class AgeReader {
     func read(_ count: Int) throws(AvaultError) -> [UInt8] {
         while available < count, try fill(max(count - available, 1 << 16)) {}
         let n = min(count, available)
-        let out = Array(pending[start..<(start + n)])
+        let out = [UInt8](unsafeUninitializedCapacity: n) { buffer, initialized in
+            if n > 0 { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: window[0..<n])) }
+            initialized = n
+        }
         start += n
         return out
     }
@@ -79,6 +92,7 @@ final class ArmoredInput: AgeInput {
     let base: AgeInput
     var decoder = AgeArmor.Decoder()
     var decoded: [UInt8] = []
+    var raw = [UInt8](repeating: 0, count: 1 << 16)
     var offset = 0
     var finished = false
 
@@ -90,10 +104,13 @@ final class ArmoredInput: AgeInput {
             if offset == decoded.count {
                 if finished { break }
                 decoded.removeAll(keepingCapacity: true); offset = 0
-                var raw = [UInt8](repeating: 0, count: 1 << 16)
                 let n = try withRawMutable(&raw) { r throws(AvaultError) in try base.read(into: r) }
                 do throws(AgeFormatError) {
-                    if n == 0 { decoded = try decoder.finish(); finished = true } else { decoded = try decoder.decode(raw[0..<n]) }
+                    if n == 0 {
+                        decoded = try decoder.finish(); finished = true
+                    } else {
+                        decoded = try withRaw(raw) { r throws(AgeFormatError) in try decoder.decode(UnsafeRawBufferPointer(rebasing: r[0..<n])) }
+                    }
                 } catch { throw .age(AgeError(error), file: nil) }
                 continue
             }
@@ -147,11 +164,11 @@ public enum AgeFile {
         var isArmored = armored ?? false
         if armored == nil {
             while reader.available < AgeArmor.maximumWhitespace + AgeArmor.begin.utf8.count, try reader.fill() {}
-            isArmored = AgeArmor.looksArmored(reader.pending[reader.start...])
+            isArmored = AgeArmor.looksArmored(reader.window)
         }
         if isArmored {
             // The bytes looked at go through the armor decoder too.
-            let seen = AgeBytesInput(Array(reader.pending[reader.start...]))
+            let seen = AgeBytesInput(Array(reader.window))
             let chained = ChainedInput(seen, reader.ended ? nil : input)
             reader = AgeReader(ArmoredInput(chained))
         }
@@ -161,13 +178,11 @@ public enum AgeFile {
         while true {
             let parsed: AgeHeader.Parsed
             do throws(AgeFormatError) {
-                parsed = try withRaw(reader.pending) { raw throws(AgeFormatError) in
-                    try AgeHeader.parse(UnsafeRawBufferPointer(rebasing: raw[reader.start...]), atEnd: reader.ended)
-                }
+                parsed = try AgeHeader.parse(reader.window, atEnd: reader.ended)
             } catch { throw .age(AgeError(error), file: nil) }
             if case .header(let h, let length) = parsed {
                 header = h
-                reader.start += length
+                reader.consume(length)
                 break
             }
             try reader.fill()
@@ -277,9 +292,14 @@ public enum AgeFile {
                                output: (UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) {
         guard !recipients.isEmpty else { throw .refused("an age file needs at least one recipient") }
         var encoder = armor ? AgeArmor.Encoder() : nil
-        func emit(_ bytes: [UInt8]) throws(AvaultError) {
-            let out = encoder != nil ? encoder!.encode(bytes) : bytes
-            try withRaw(out) { b throws(AvaultError) in try output(b) }
+        func emit(_ bytes: [UInt8], count: Int? = nil) throws(AvaultError) {
+            let n = count ?? bytes.count
+            if encoder != nil {
+                let out = withRaw(bytes) { b in encoder!.encode(UnsafeRawBufferPointer(rebasing: b[0..<n])) }
+                try withRaw(out) { b throws(AvaultError) in try output(b) }
+            } else {
+                try withRaw(bytes) { b throws(AvaultError) in try output(UnsafeRawBufferPointer(rebasing: b[0..<n])) }
+            }
         }
 
         let fileKey = SecretBytes.random(count: 16)
@@ -328,7 +348,7 @@ public enum AgeFile {
                     }
                 }
             }
-            try emit(Array(sealed[0..<n]))
+            try emit(sealed, count: n)
             wipe(&current)
             if last { break }
             current = next

@@ -1,4 +1,7 @@
 import VaultCrypto
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// age's ASCII armor: PEM with the type `AGE ENCRYPTED FILE`, strict padded standard base64 in
 /// 64-column lines (the last one shorter, or a full one followed directly by the end line), no
@@ -43,27 +46,47 @@ public enum AgeArmor {
 
         /// Decodes the next piece of armored text; returns the bytes it completes.
         public mutating func decode<C: Collection>(_ piece: C) throws(AgeFormatError) -> [UInt8] where C.Element == UInt8 {
+            let bytes = Array(piece)
             var out: [UInt8] = []
-            for c in piece {
+            var failure: AgeFormatError?
+            bytes.withUnsafeBytes { raw in
+                do throws(AgeFormatError) { out = try decode(raw) } catch { failure = error }
+            }
+            if let failure { throw failure }
+            return out
+        }
+
+        /// Decodes the next piece of armored text; returns the bytes it completes.
+        public mutating func decode(_ piece: UnsafeRawBufferPointer) throws(AgeFormatError) -> [UInt8] {
+            var out: [UInt8] = []
+            var i = 0
+            while i < piece.count {
                 if state == .trailing {
+                    let c = piece[i]
+                    i += 1
                     trailing += 1
                     guard isWhitespace(c) else { state = .failed; throw .armor("data after the end line") }
                     guard trailing < maximumWhitespace else { state = .failed; throw .armor("too much whitespace after the end line") }
                     continue
                 }
                 guard state != .failed, state != .done else { throw .armor("decoder used after it finished") }
-                if c == 0x0A {
+                let base = piece.baseAddress!
+                let newline = memchr(base + i, 0x0A, piece.count - i)
+                let lineEnd = newline.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? piece.count
+                // Long enough to be wrong whatever follows (lines are trimmed of one CR only).
+                let limit = state == .leading ? maximumWhitespace + 1 : max(columns, end.utf8.count) + 1
+                if line.count + (lineEnd - i) > limit {
+                    let leading = state == .leading
+                    state = .failed
+                    throw .armor(leading ? "too much whitespace before the begin line" : "a line longer than \(columns) columns")
+                }
+                line.append(contentsOf: UnsafeRawBufferPointer(rebasing: piece[i..<lineEnd]))
+                if newline != nil {
                     try endLine(into: &out)
                     line.removeAll(keepingCapacity: true)
+                    i = lineEnd + 1
                 } else {
-                    line.append(c)
-                    // Long enough to be wrong whatever follows (lines are trimmed of one CR only).
-                    let limit = state == .leading ? maximumWhitespace + 1 : max(columns, end.utf8.count) + 1
-                    if line.count > limit {
-                        let leading = state == .leading
-                        state = .failed
-                        throw .armor(leading ? "too much whitespace before the begin line" : "a line longer than \(columns) columns")
-                    }
+                    i = lineEnd
                 }
             }
             return out
