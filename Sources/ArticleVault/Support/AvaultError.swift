@@ -205,16 +205,16 @@ public enum AvaultError: Error, Sendable {
             return "key id \(id) is key '\(key)' version \(version), which is retired"
         case let .wrongKeyKind(key, kind, use):
             switch use {
-            case .signing: return "key '\(key)' is a \(kind) key, not a signing key"
-            case .vault: return "key '\(key)' is a \(kind) key; a vault needs a content key"
-            case .v2Blob: return "key '\(key)' is a \(kind) key; a v2 blob needs a content key"
-            case .v1Blob: return "key '\(key)' is a \(kind) key; a v1 blob needs a legacy AES key"
+            case .signing: return "key '\(key)' is \(kind.withArticle) key, not a signing key"
+            case .vault: return "key '\(key)' is \(kind.withArticle) key; a vault needs a content key"
+            case .v2Blob: return "key '\(key)' is \(kind.withArticle) key; a v2 blob needs a content key"
+            case .v1Blob: return "key '\(key)' is \(kind.withArticle) key; a v1 blob needs a legacy AES key"
             case .encryption where kind == .legacy: return "key '\(key)' is a legacy AES key: it only makes unauthenticated v1 blobs"
-            case .encryption: return "key '\(key)' is a \(kind) key; encryption needs a content key"
-            case .legacyEncryption: return "key '\(key)' is a \(kind) key; legacy v1 encryption needs a legacy AES key"
-            case .blobCheck: return "key '\(key)' is a \(kind) key; checking blobs needs a content or legacy key"
-            case .ageIdentity: return "key '\(key)' is a \(kind) key, not an age identity"
-            case .newVersion(let wanted): return "key '\(key)' is a \(kind) key, not a \(wanted) key"
+            case .encryption: return "key '\(key)' is \(kind.withArticle) key; encryption needs a content key"
+            case .legacyEncryption: return "key '\(key)' is \(kind.withArticle) key; legacy v1 encryption needs a legacy AES key"
+            case .blobCheck: return "key '\(key)' is \(kind.withArticle) key; checking blobs needs a content or legacy key"
+            case .ageIdentity: return "key '\(key)' is \(kind.withArticle) key, not an age identity"
+            case .newVersion(let wanted): return "key '\(key)' is \(kind.withArticle) key, not \(wanted.withArticle) key"
             }
         case let .keyExists(name):
             return "key '\(name)' already exists"
@@ -309,4 +309,9 @@ public enum AvaultError: Error, Sendable {
     }
 
     private static func octal(_ mode: UInt32) -> String { String(mode & 0o777, radix: 8) }
+}
+
+extension KeyKind {
+    /// The kind with its indefinite article, for messages: "a content", "an identity".
+    public var withArticle: String { self == .identity ? "an \(self)" : "a \(self)" }
 }
