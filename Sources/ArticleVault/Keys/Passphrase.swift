@@ -11,9 +11,11 @@ public struct PassphraseSource: Sendable {
     public var environmentVariable: String
     /// What to call it in prompts and errors, e.g. "keyring passphrase".
     public var label: String
+    /// The option that names the file, for the message when there is no passphrase at all.
+    public var fileOption: String
 
-    public init(file: String?, environmentVariable: String, label: String) {
-        self.file = file; self.environmentVariable = environmentVariable; self.label = label
+    public init(file: String?, environmentVariable: String, label: String, fileOption: String = "--passphrase-file") {
+        self.file = file; self.environmentVariable = environmentVariable; self.label = label; self.fileOption = fileOption
     }
 
     /// Where this passphrase is read from, for hints.
@@ -36,7 +38,7 @@ public struct PassphraseSource: Sendable {
         } else if let value = getenv(environmentVariable) {
             secret = SecretBytes(copying: UnsafeRawBufferPointer(start: value, count: strlen(value)))
         } else {
-            secret = try Self.prompt("\(label): ", unavailable: "no \(label): give --passphrase-file, set \(environmentVariable), or run on a terminal")
+            secret = try Self.prompt("\(label): ", unavailable: "no \(label): give \(fileOption), set \(environmentVariable), or run on a terminal")
             if confirm {
                 let again = try Self.prompt("\(label) (again): ", unavailable: "no terminal")
                 guard again == secret else { throw .refused("the two \(label)s differ") }

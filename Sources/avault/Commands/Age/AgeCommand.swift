@@ -25,6 +25,6 @@ struct AgePassphraseOptions: ParsableArguments {
     var file: String?
 
     var source: PassphraseSource {
-        PassphraseSource(file: file, environmentVariable: "AVAULT_AGE_PASSPHRASE", label: "age passphrase")
+        PassphraseSource(file: file, environmentVariable: "AVAULT_AGE_PASSPHRASE", label: "age passphrase", fileOption: "--age-passphrase-file")
     }
 }
