@@ -17,6 +17,8 @@ public enum CryptoError: Error, Equatable, Sendable {
     case keyDerivationFailed
     /// The underlying C library reported an unexpected failure.
     case libraryFailure(String)
+    /// An X25519 public key of small order: the shared secret would be all zero.
+    case weakPublicKey
 }
 
 extension CryptoError: CustomStringConvertible {
@@ -34,6 +36,8 @@ extension CryptoError: CustomStringConvertible {
             return "key derivation failed (out of memory?)"
         case let .libraryFailure(what):
             return "cryptographic library failure: \(what)"
+        case .weakPublicKey:
+            return "an X25519 public key of small order (the shared secret would be zero)"
         }
     }
 }

@@ -270,3 +270,23 @@ public func wipe(_ bytes: inout [UInt8]) {
 public func wipe(_ buffer: UnsafeMutableRawBufferPointer) {
     zero(buffer)
 }
+
+extension Base64 {
+    /// Unpadded standard base64 (RFC 4648 section 3.2: the padding left out), as age writes
+    /// stanza arguments, stanza bodies and the header's code.
+    public static func encodeUnpadded<Bytes: BytesView>(_ bytes: Bytes) -> String {
+        var text = encode(bytes)
+        while text.utf8.last == UInt8(ascii: "=") { text.removeLast() }
+        return text
+    }
+
+    /// Decodes canonical unpadded standard base64: no `=`, no whitespace, nothing outside the
+    /// alphabet, and the unused low bits of the last character zero (so every accepted string
+    /// re-encodes to itself). Nil otherwise.
+    public static func decodeUnpadded<C: Collection>(_ utf8: C) -> [UInt8]? where C.Element == UInt8 {
+        guard utf8.count % 4 != 1, !utf8.contains(UInt8(ascii: "=")) else { return nil }
+        var padded = Array(utf8)
+        while padded.count % 4 != 0 { padded.append(UInt8(ascii: "=")) }
+        return padded.withUnsafeBufferPointer { decode(utf8: $0) }
+    }
+}

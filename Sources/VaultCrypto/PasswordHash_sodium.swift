@@ -69,4 +69,25 @@ public enum PasswordHash {
         guard rc == 0 else { throw .keyDerivationFailed }
         return out
     }
+
+    /// scrypt with explicit parameters (libsodium `crypto_pwhash_scryptsalsa208sha256_ll`):
+    /// N = 2^`logN`, r = `r`, p = `p`, any salt, `length` bytes. age's passphrase recipient uses
+    /// r = 8, p = 1; the caller bounds `logN` (memory is 128 · r · N bytes).
+    public static func scrypt(length: Int, passphrase: SecretBytes, salt: [UInt8], logN: Int, r: UInt32, p: UInt32) throws(CryptoError) -> SecretBytes {
+        sodiumReady()
+        guard (1...30).contains(logN) else { throw .keyDerivationFailed }
+        var rc: Int32 = -1
+        let out = SecretBytes(count: length) { o in
+            passphrase.withUnsafeBytes { pass in
+                nonNull(pass) { pp in
+                    withNonNullPointer(salt) { sp, sc in
+                        rc = crypto_pwhash_scryptsalsa208sha256_ll(pp, pass.count, sp, sc, UInt64(1) << UInt64(logN), r, p,
+                                                                   o.baseAddress!.assumingMemoryBound(to: UInt8.self), length)
+                    }
+                }
+            }
+        }
+        guard rc == 0 else { throw .keyDerivationFailed }
+        return out
+    }
 }

@@ -6,6 +6,8 @@ public enum KeyKind: String, CaseIterable, Sendable, CustomStringConvertible {
     case legacy
     /// An Ed25519 signing key, minisign-compatible.
     case signing
+    /// An X25519 identity, age-compatible: it opens age files sent to its recipient (`age1…`).
+    case identity
 
     public var description: String { rawValue }
 }
@@ -19,7 +21,8 @@ public enum KeyIdentifier: Hashable, Sendable, CustomStringConvertible {
     /// Parses `text` as the identifier of a key of `kind`; nil when it has another shape.
     public init?(_ text: String, kind: KeyKind) {
         switch kind {
-        case .content, .legacy:
+        case .content, .legacy, .identity:
+            // An identity's id has the shape of a content kid (of its public key, not a secret).
             guard let id = KeyID(hex: text) else { return nil }
             self = .content(id)
         case .signing:

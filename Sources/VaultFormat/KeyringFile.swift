@@ -45,11 +45,13 @@ public struct KeyringFile: Equatable, Sendable {
         case aes128cbc = "aes128-cbc", aes192cbc = "aes192-cbc", aes256cbc = "aes256-cbc"
         /// An Ed25519 signing key (secret: 64 bytes, seed ‖ public key).
         case ed25519
+        /// An X25519 identity for age files (secret: the 32-byte scalar; public: its point).
+        case x25519
 
         /// The secret's size in bytes.
         public var secretSize: Int {
             switch self {
-            case .xchacha20poly1305, .aes256cbc: 32
+            case .xchacha20poly1305, .aes256cbc, .x25519: 32
             case .aes128cbc: 16
             case .aes192cbc: 24
             case .ed25519: 64
@@ -62,8 +64,12 @@ public struct KeyringFile: Equatable, Sendable {
             case .xchacha20poly1305: .content
             case .aes128cbc, .aes192cbc, .aes256cbc: .legacy
             case .ed25519: .signing
+            case .x25519: .identity
             }
         }
+
+        /// Whether entries carry a `public:` line (signing keys and identities).
+        public var hasPublicKey: Bool { self == .ed25519 || self == .x25519 }
 
         /// The legacy AES algorithm for a key of `size` bytes.
         public static func aes(size: Int) -> Algorithm? {
@@ -97,7 +103,7 @@ public struct KeyringFile: Equatable, Sendable {
         public var created: String
         /// RFC 3339 UTC when retired; nil while active.
         public var retired: String?
-        /// Ed25519 public key (signing keys only).
+        /// The public key: Ed25519 (signing keys) or X25519 (identities); nil for other keys.
         public var publicKey: [UInt8]?
         public var secret: Secret
 
@@ -358,7 +364,7 @@ extension KeyringFile {
                 retired = String(time)
             }
             var publicKey: [UInt8]?
-            if algorithm == .ed25519 {
+            if algorithm.hasPublicKey {
                 let publicText = try field("public")
                 guard let pk = try? Base64.decode(publicText), pk.count == 32 else {
                     throw Self.error("expected 'public: <base64 32-byte key>'", line: i)

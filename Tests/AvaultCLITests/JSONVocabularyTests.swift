@@ -73,6 +73,9 @@ import Testing
         _ = try json(["keys", "generate", "fresh-signing", "--signing"] + demo.args)
         _ = try json(["keys", "import", "fresh-content", "--key-file", keyFile.path] + demo.args)
         _ = try json(["keys", "rotate", "fresh-signing"] + demo.args)
+        let identity = try json(["keys", "generate", "fresh-identity", "--identity"] + demo.args)
+        #expect(identity[0]["kind"] as? String == "identity" && (identity[0]["recipient"] as? String)?.hasPrefix("age1") == true)
+        _ = try json(["keys", "export-recipient", "fresh-identity"] + demo.args)
         _ = try json(["keys", "trust", "list", "--keyring", demo.ring])
         let verified = try json(["verify", signed, "--keyring", demo.ring])
         let signature = try #require((verified[0]["signatures"] as? [[String: Any]])?.first)
@@ -98,7 +101,7 @@ import Testing
         let use = try #require((inUse[0]["keys"] as? [[String: Any]])?.first)
         #expect(use["name"] as? String == "demo-content" && use["files"] as? Int == 3, "the envelope, the config and the index")
 
-        #expect(outputs.count == 14)
+        #expect(outputs.count == 16)
         for (command, lines) in outputs {
             for line in lines {
                 for p in Self.problems(line, command: command) { Issue.record(Comment(rawValue: p)) }

@@ -8,7 +8,7 @@ import Testing
 /// test can check that no secret and no passphrase was ever printed.
 final class KeysFixture {
     /// Variables avault (or these tests) read; all are unset unless a test gives them.
-    static let avaultVariables = ["AVAULT_PASSPHRASE", "AVAULT_NEW_PASSPHRASE", "AVAULT_MINISIGN_PASSPHRASE",
+    static let avaultVariables = ["AVAULT_PASSPHRASE", "AVAULT_NEW_PASSPHRASE", "AVAULT_MINISIGN_PASSPHRASE", "AVAULT_AGE_PASSPHRASE",
                                   "AVAULT_KEYRING", "AVAULT_TRUST_STORE", "AVAULT_AGENT_SOCK", "XDG_RUNTIME_DIR"]
 
     let dir: URL

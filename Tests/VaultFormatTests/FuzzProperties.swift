@@ -35,6 +35,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case envelope = "envelope"
     case logLine = "log-line"
     case agentMessage = "agent-message"
+    case ageHeader = "age-header"
+    case ageArmor = "age-armor"
 
     /// Runs the target's parsers on `input` and checks their properties. A parser that
     /// refuses the input is fine; a parser that accepts it must keep every promise below.
@@ -53,6 +55,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .envelope: try FuzzChecks.envelope(input)
         case .logLine: try FuzzChecks.logLine(input)
         case .agentMessage: try FuzzChecks.agentMessage(input)
+        case .ageHeader: try FuzzChecks.ageHeader(input)
+        case .ageArmor: try FuzzChecks.ageArmor(input)
         }
     }
 
@@ -413,6 +417,53 @@ enum FuzzChecks {
             try require(again.serialized() == upgraded, "keyring: upgraded text does not round-trip")
             try require(again.entries.count == old.entries.count && again.kdf == old.kdf, "keyring: upgrade lost or changed entries")
         }
+    }
+
+    // MARK: age
+
+    /// An age header that parses is exactly the bytes it serialises to; the code covers a
+    /// prefix of them; reading the same bytes with more to come gives the same header; and the
+    /// key parsers (recipients, identities, Bech32) never trap on the same bytes.
+    static func ageHeader(_ input: [UInt8]) throws(FuzzViolation) {
+        let final = try? input.withUnsafeBytes { try AgeHeader.parse($0, atEnd: true) }
+        let partial = try? input.withUnsafeBytes { try AgeHeader.parse($0, atEnd: false) }
+        if case .header(let header, let length)? = final {
+            try require(header.serialized().elementsEqual(input[0..<length]), "age-header: does not serialise back to its bytes")
+            try require(input.starts(with: header.bytesWithoutMAC()), "age-header: the MAC'd bytes are not the header's prefix")
+            try require(partial == final, "age-header: a complete header reads differently when more may follow")
+            let again = try? header.serialized().withUnsafeBytes { try AgeHeader.parse($0, atEnd: true) }
+            try require(again == final, "age-header: its serialisation does not parse to it")
+        } else {
+            try require(partial == nil || partial == .incomplete, "age-header: a header when more may follow but not at the end")
+        }
+        _ = try? input.withUnsafeBytes { try AgeKeys.parseIdentityFile($0) }
+        _ = try? input.withUnsafeBytes { try AgeKeys.parseRecipientsFile($0) }
+        if let decoded = try? Bech32.decode(lossy(input)), decoded.hrp == decoded.hrp.lowercased() {
+            try require(Bech32.encode(hrp: decoded.hrp, data: decoded.data) == lossy(input).lowercased(), "bech32: does not re-encode to its text")
+        }
+    }
+
+    /// The armor decoder gives the same answer whatever pieces the text comes in; what it
+    /// accepts re-armors (as age writes it) to text it decodes to the same bytes.
+    static func ageArmor(_ input: [UInt8]) throws(FuzzViolation) {
+        func decode(_ pieces: [ArraySlice<UInt8>]) -> [UInt8]? {
+            var decoder = AgeArmor.Decoder()
+            var out: [UInt8] = []
+            do {
+                for p in pieces { out += try decoder.decode(p) }
+                out += try decoder.finish()
+            } catch { return nil }
+            return out
+        }
+        let whole = decode([input[...]])
+        let cut = input.count / 3
+        let split = decode([input[0..<cut], input[cut...]])
+        try require(whole == split, "age-armor: the answer depends on how the input is split")
+        guard let whole else { return }
+        var encoder = AgeArmor.Encoder()
+        let armored = encoder.encode(whole) + encoder.finish()
+        try require(decode([armored[...]]) == whole, "age-armor: re-armored text does not decode to the same bytes")
+        try require(AgeArmor.looksArmored(input), "age-armor: accepted text that does not look armored")
     }
 
     // MARK: Trust store

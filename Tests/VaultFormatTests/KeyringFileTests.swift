@@ -321,6 +321,20 @@ private enum RingSample {
         #expect(KeyringFile.Algorithm.aes(size: 24) == .aes192cbc)
         #expect(KeyringFile.Algorithm.aes(size: 32) == .aes256cbc)
         #expect(KeyringFile.Algorithm.aes(size: 64) == nil)
-        #expect(KeyringFile.Algorithm.allCases.map(\.kind.rawValue) == ["content", "legacy", "legacy", "legacy", "signing"])
+        #expect(KeyringFile.Algorithm.allCases.map(\.kind.rawValue) == ["content", "legacy", "legacy", "legacy", "signing", "identity"])
+    }
+
+    @Test func identitiesCarryTheirPublicKeyAndRoundTrip() throws {
+        let entry = KeyringFile.Entry(algorithm: .x25519, id: "4617e4baf1a1ea2f", name: "desk", version: 1, created: "2026-01-31T12:00:00Z",
+                                      publicKey: [UInt8](repeating: 7, count: 32), secret: .plain(SecretBytes(copying: [UInt8](repeating: 9, count: 32))))
+        let text = KeyringFile(entries: [entry]).serialized()
+        #expect(text.contains("\nkey: x25519 4617e4baf1a1ea2f desk 1\ncreated: 2026-01-31T12:00:00Z\nstatus: active\npublic: "))
+        let parsed = try KeyringFile(parsing: text)
+        #expect(parsed.serialized() == text)
+        #expect(parsed.entries.first?.algorithm.kind == .identity && parsed.entries.first?.publicKey == entry.publicKey)
+        // An identity without its public line, or with an uppercase id, is malformed.
+        let noPublic = text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("public: ") }.joined(separator: "\n")
+        #expect(throws: FormatError.self) { try KeyringFile(parsing: noPublic) }
+        #expect(throws: FormatError.self) { try KeyringFile(parsing: text.replacingOccurrences(of: "4617e4baf1a1ea2f", with: "4617E4BAF1A1EA2F")) }
     }
 }

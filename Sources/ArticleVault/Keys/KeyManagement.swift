@@ -22,20 +22,29 @@ extension Keyring {
         case .ed25519:
             let key = Ed25519SigningKey.generate()
             return (key.secretKey, Minisign.KeyID(bytes: SecureRandom.bytes(count: 8)).printed, key.publicKey.bytes)
+        case .x25519:
+            let secret = X25519.generateSecret()
+            // The base-point multiplication of 32 random bytes cannot fail.
+            guard let publicKey = try? X25519.publicKey(of: secret) else { preconditionFailure("X25519 public key") }
+            return (secret, identityID(of: publicKey), publicKey)
         default:
             let secret = SecretBytes.random(count: algorithm.secretSize)
             return (secret, SecuredField.keyID(for: secret).hex, nil)
         }
     }
 
-    /// Creates key `name` (version 1) with fresh material: a content key or a signing key
-    /// (legacy keys are only ever imported).
+    /// Creates key `name` (version 1) with fresh material: a content key, a signing key or an
+    /// X25519 identity (legacy keys are only ever imported).
     @discardableResult
     public func generateKey(name: String, kind: KeyKind, protected: Bool, now: Int64) throws(AvaultError) -> KeyringFile.Entry {
         guard kind != .legacy else { throw .legacyKeyNotGenerated }
         return try update { ring throws(AvaultError) -> KeyringFile.Entry in
             guard ring.versions(of: name).isEmpty else { throw .keyExists(name: name) }
-            let algorithm: KeyringFile.Algorithm = kind == .signing ? .ed25519 : .xchacha20poly1305
+            let algorithm: KeyringFile.Algorithm = switch kind {
+            case .signing: .ed25519
+            case .identity: .x25519
+            case .content, .legacy: .xchacha20poly1305
+            }
             let material = Self.freshKey(algorithm)
             return try ring.add(name: name, algorithm: algorithm, secret: material.secret, id: material.id,
                                 publicKey: material.publicKey, protected: protected, now: now)

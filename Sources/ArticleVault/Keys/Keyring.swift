@@ -167,8 +167,16 @@ public final class Keyring {
         }
     }
 
-    /// A signing entry's public key must be the one its secret derives.
-    private func checkPublicKey(_ entry: KeyringFile.Entry, _ secret: SecretBytes) throws(AvaultError) {
+    /// A signing entry's or an identity's public key must be the one its secret derives (and an
+    /// identity's id that of its public key).
+    func checkPublicKey(_ entry: KeyringFile.Entry, _ secret: SecretBytes) throws(AvaultError) {
+        if entry.algorithm == .x25519 {
+            guard let derived = try? X25519.publicKey(of: secret), let stored = entry.publicKey,
+                  ConstantTime.equals(derived, stored), Self.identityID(of: stored) == entry.id else {
+                throw tampered("the public key of identity '\(entry.name)' version \(entry.version) does not match its secret")
+            }
+            return
+        }
         guard entry.algorithm == .ed25519 else { return }
         guard let derived = try? Ed25519SigningKey(secretKey: secret), let stored = entry.publicKey,
               ConstantTime.equals(derived.publicKey.bytes, stored) else {
@@ -292,7 +300,7 @@ public final class Keyring {
         guard let mac = file.mac, !authenticated.isEmpty, ConstantTime.equals(expected, mac) else {
             throw tampered("its authentication code does not match (a key, its status or secret, a vault head, or the code itself was changed, added or removed)")
         }
-        for e in file.entries where e.algorithm == .ed25519 {
+        for e in file.entries where e.algorithm.hasPublicKey {
             guard case .sealed(let sealed) = e.secret else { continue }
             try checkPublicKey(e, try Self.open(sealed, e, keys.seal, associatedData: e.associatedData, or: tampered("the secret of key '\(e.name)' version \(e.version) does not authenticate")))
         }
@@ -451,7 +459,7 @@ public final class Keyring {
         }
         var entry = KeyringFile.Entry(algorithm: algorithm, id: id, name: name, version: version,
                                       created: RFC3339.format(now), publicKey: publicKey, secret: .plain(secret))
-        if entry.algorithm == .ed25519 { try checkPublicKey(entry, secret) }
+        if entry.algorithm.hasPublicKey { try checkPublicKey(entry, secret) }
         if protected { entry.secret = .sealed(try seal(secret, for: entry)) }
         file.entries.append(entry)
         return entry
@@ -543,7 +551,7 @@ public final class Keyring {
             var entry = e
             entry.name = name
             try checkPublicKey(entry, secret)
-            if entry.algorithm != .ed25519, SecuredField.keyID(for: secret).hex != entry.id {
+            if !entry.algorithm.hasPublicKey, SecuredField.keyID(for: secret).hex != entry.id {
                 throw .invalidKeyExport(path: nil, reason: "exported key version \(e.version) does not have the key id it claims")
             }
             if protected { entry.secret = .sealed(try seal(secret, for: entry)) }

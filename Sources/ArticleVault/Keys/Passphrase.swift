@@ -11,7 +11,6 @@ public struct PassphraseSource: Sendable {
     public var environmentVariable: String
     /// What to call it in prompts and errors, e.g. "keyring passphrase".
     public var label: String
-
     public init(file: String?, environmentVariable: String, label: String) {
         self.file = file; self.environmentVariable = environmentVariable; self.label = label
     }
@@ -47,7 +46,7 @@ public struct PassphraseSource: Sendable {
     }
 
     /// The environment variables avault reads passphrases from.
-    public static let environmentVariables = ["AVAULT_PASSPHRASE", "AVAULT_NEW_PASSPHRASE", "AVAULT_EXPORT_PASSPHRASE", "AVAULT_MINISIGN_PASSPHRASE"]
+    public static let environmentVariables = ["AVAULT_PASSPHRASE", "AVAULT_NEW_PASSPHRASE", "AVAULT_EXPORT_PASSPHRASE", "AVAULT_MINISIGN_PASSPHRASE", "AVAULT_AGE_PASSPHRASE"]
 
     /// Wipes the values of ``environmentVariables`` where they are in this process's memory
     /// (so that `/proc/PID/environ` no longer shows them) and removes them: for a process that

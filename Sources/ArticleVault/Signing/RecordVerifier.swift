@@ -320,7 +320,7 @@ public struct SecuredDecryptChecker: Sendable {
     public init(keyring: Keyring, keyName name: String) throws(AvaultError) {
         let versions = keyring.versions(of: name).filter { $0.retired == nil }
         guard let first = versions.first else { throw keyring.noSuchKey(name) }
-        guard first.algorithm.kind != .signing else {
+        guard first.algorithm.kind == .content || first.algorithm.kind == .legacy else {
             throw .wrongKeyKind(key: name, kind: first.algorithm.kind, use: .blobCheck)
         }
         var keys: [(id: String, secret: SecretBytes)] = []

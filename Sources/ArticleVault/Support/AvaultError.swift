@@ -204,6 +204,24 @@ public enum AvaultError: Error, Sendable {
     /// Not an idle timeout the agent accepts (1s to 24h).
     case invalidIdleTimeout(String)
 
+    // MARK: age files
+
+    /// An age file could not be decrypted (`file`: where it was read from, when known).
+    case age(AgeError, file: String?)
+    /// An age recipient, identity, or a file of them is malformed or unsupported; never quotes
+    /// an identity.
+    case ageKey(AgeKeys.Problem, file: String?)
+    /// Not an `age1…` X25519 recipient (a recipient is public, so the message names it).
+    case invalidAgeRecipient(String)
+    /// The recipients of an age file break one of age's rules: `reason`.
+    case invalidAgeRecipients(reason: String)
+    /// An identity file to import holds `count` identities, not one.
+    case ageIdentityCount(path: String, count: Int)
+    /// An identity file's `# public key:` comment names another recipient than its identity's.
+    case ageIdentityCommentMismatch(path: String, named: String, recipient: String)
+    /// A file is larger than any `what` avault reads.
+    case fileTooLarge(path: String, limit: Int, what: String)
+
     // MARK: Other
 
     /// A cryptographic library failure that is not the user's doing.
@@ -238,6 +256,8 @@ public enum AvaultError: Error, Sendable {
     /// What a key was wanted for, in ``wrongKeyKind(key:kind:use:)``.
     public enum KeyUse: Sendable, Equatable {
         case signing, vault, v2Blob, v1Blob, encryption, legacyEncryption, blobCheck
+        /// Opening age files (an X25519 identity).
+        case ageIdentity
         /// Adding a version to a key of another kind.
         case newVersion(KeyKind)
     }
@@ -279,15 +299,16 @@ public enum AvaultError: Error, Sendable {
             return "key id \(id) is key '\(key)' version \(version), which is retired"
         case let .wrongKeyKind(key, kind, use):
             switch use {
-            case .signing: return "key '\(key)' is a \(kind) key, not a signing key"
-            case .vault: return "key '\(key)' is a \(kind) key; a vault needs a content key"
-            case .v2Blob: return "key '\(key)' is a \(kind) key; a v2 blob needs a content key"
-            case .v1Blob: return "key '\(key)' is a \(kind) key; a v1 blob needs a legacy AES key"
+            case .signing: return "key '\(key)' is \(kind.withArticle) key, not a signing key"
+            case .vault: return "key '\(key)' is \(kind.withArticle) key; a vault needs a content key"
+            case .v2Blob: return "key '\(key)' is \(kind.withArticle) key; a v2 blob needs a content key"
+            case .v1Blob: return "key '\(key)' is \(kind.withArticle) key; a v1 blob needs a legacy AES key"
             case .encryption where kind == .legacy: return "key '\(key)' is a legacy AES key: it only makes unauthenticated v1 blobs"
-            case .encryption: return "key '\(key)' is a \(kind) key; encryption needs a content key"
-            case .legacyEncryption: return "key '\(key)' is a \(kind) key; legacy v1 encryption needs a legacy AES key"
-            case .blobCheck: return "key '\(key)' is a \(kind) key; checking blobs needs a content or legacy key"
-            case .newVersion(let wanted): return "key '\(key)' is a \(kind) key, not a \(wanted) key"
+            case .encryption: return "key '\(key)' is \(kind.withArticle) key; encryption needs a content key"
+            case .legacyEncryption: return "key '\(key)' is \(kind.withArticle) key; legacy v1 encryption needs a legacy AES key"
+            case .blobCheck: return "key '\(key)' is \(kind.withArticle) key; checking blobs needs a content or legacy key"
+            case .ageIdentity: return "key '\(key)' is \(kind.withArticle) key, not an age identity"
+            case .newVersion(let wanted): return "key '\(key)' is \(kind.withArticle) key, not \(wanted.withArticle) key"
             }
         case let .keyExists(name):
             return "key '\(name)' already exists"
@@ -444,6 +465,24 @@ public enum AvaultError: Error, Sendable {
             return "the agent cannot protect its memory: \(reason)"
         case let .invalidIdleTimeout(text):
             return "invalid idle timeout '\(text)': give 1s to 24h, e.g. 90s, 15m or 2h"
+        case let .age(error, file?):
+            return "\(file): \(error.message)"
+        case let .age(error, nil):
+            return error.message
+        case let .ageKey(problem, file?):
+            return "\(file): \(problem)"
+        case let .ageKey(problem, nil):
+            return "\(problem)"
+        case let .invalidAgeRecipient(text):
+            return "'\(text)' is not an age X25519 recipient (age1…)"
+        case let .invalidAgeRecipients(reason):
+            return reason
+        case let .ageIdentityCount(path, count):
+            return "\(path): holds \(count) identities; import one identity per key name"
+        case let .ageIdentityCommentMismatch(path, named, recipient):
+            return "\(path): its '# public key:' comment (\(named)) is not its identity's recipient (\(recipient))"
+        case let .fileTooLarge(path, limit, what):
+            return "\(path): larger than \(limit) bytes, not \(what)"
         case let .crypto(error):
             return "\(error)"
         case let .internalFailure(message):
@@ -452,4 +491,9 @@ public enum AvaultError: Error, Sendable {
     }
 
     private static func octal(_ mode: UInt32) -> String { String(mode & 0o777, radix: 8) }
+}
+
+extension KeyKind {
+    /// The kind with its indefinite article, for messages: "a content", "an identity".
+    public var withArticle: String { self == .identity ? "an \(self)" : "a \(self)" }
 }

@@ -57,6 +57,11 @@ extension AvaultError {
         case .agentSocketUnset, .agentUnusable, .agentRunning, .agentStartFailed, .agentDidNotStart, .agentHandoffFailed,
              .agentMemoryUnprotected, .invalidIdleTimeout:
             return Exit.operational
+        // age files: one that does not decrypt is an answer; a malformed key or key file is not.
+        case .age:
+            return Exit.no
+        case .ageKey, .invalidAgeRecipient, .invalidAgeRecipients, .ageIdentityCount, .ageIdentityCommentMismatch, .fileTooLarge:
+            return Exit.operational
         // Other.
         case .crypto, .internalFailure:
             return Exit.operational
@@ -94,6 +99,7 @@ extension AvaultError {
             case .vault: return "create one with 'avault keys generate NAME --secret'"
             case .v1Blob: return "import one with 'avault keys import NAME --key-file F --legacy-aes-cbc'"
             case .encryption where kind == .legacy: return "pass --legacy-cbc if a v1 reader really needs it, or use a content key"
+            case .ageIdentity: return "create one with 'avault keys generate NAME --identity' or import one with 'avault keys import-age NAME --identity FILE'"
             default: return nil
             }
         case let .keyExists(name): return "add a version with 'avault keys rotate \(name)'"
@@ -112,7 +118,15 @@ extension AvaultError {
         case .lastKeyVersion: return "generate a key under a new name"
         case .legacyKeyNotGenerated: return "import one with 'avault keys import NAME --key-file F --legacy-aes-cbc'"
         case .noKeyring: return "give the keyring directory with --keyring DIR (or AVAULT_KEYRING)"
-        case let .noPassphrase(_, variable): return "give --passphrase-file FILE, set \(variable), or run on a terminal"
+        case let .noPassphrase(_, variable):
+            let option = switch variable {
+            case "AVAULT_AGE_PASSPHRASE": "--age-passphrase-file"
+            case "AVAULT_MINISIGN_PASSPHRASE": "--minisign-passphrase-file"
+            case "AVAULT_EXPORT_PASSPHRASE": "--export-passphrase-file"
+            case "AVAULT_NEW_PASSPHRASE": "--new-passphrase-file"
+            default: "--passphrase-file"
+            }
+            return "give \(option) FILE, set \(variable), or run on a terminal"
         case .invalidKeyName: return "use 1 to 64 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
         case .keyringProtectionMismatch(_, true):
             return "keep throwaway keys in a keyring of their own (--keyring DIR), or leave out --unprotected"
@@ -149,6 +163,13 @@ extension AvaultError {
             return "stop it first with 'avault agent stop', or set AVAULT_AGENT_SOCK to another path"
         case .noAgent:
             return "start one with 'avault agent start'"
+        case let .age(.noIdentityMatched(types), _):
+            if types == ["scrypt"] { return "the file is encrypted with a passphrase: run 'avault age decrypt' without --key or -i to give it" }
+            return "the file was encrypted to other recipients; 'avault keys export-recipient NAME' prints an identity's recipient"
+        case .ageKey(.invalidIdentity, _):
+            return "an identity file holds AGE-SECRET-KEY-1… lines, as age-keygen writes them, and '#' comments"
+        case .ageKey(.invalidRecipient, _):
+            return "a recipient is age1… as 'age-keygen -y' or 'avault keys export-recipient' prints it"
         default: return nil
         }
     }

@@ -45,7 +45,9 @@ extension Keyring.Entry {
             ("status", .string(retired == nil ? "active" : "retired")), ("retired", retired.map(FieldValue.string) ?? .null),
             ("current", .bool(current)), ("protected", .bool(isProtected)),
         ]
-        if let publicKey = minisignPublicKey {
+        if algorithm == .x25519, let publicKey {
+            pairs.append(("recipient", .string(AgeKeys.recipient(publicKey))))
+        } else if let publicKey = minisignPublicKey {
             pairs.append(("publicKey", .string(publicKey.line)))
         }
         return pairs

@@ -4,7 +4,7 @@ import ArticleVault
 struct Keys: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
-        abstract: "Manage the keyring: content, legacy and signing keys, their versions, and trusted publishers.",
+        abstract: "Manage the keyring: content, legacy and signing keys, age identities, their versions, and trusted publishers.",
         discussion: """
             Secrets are sealed under the keyring passphrase (Argon2id, XChaCha20-Poly1305), read \
             from --passphrase-file, else AVAULT_PASSPHRASE, else the terminal, and the whole \
@@ -17,6 +17,7 @@ struct Keys: ParsableCommand {
             """,
         subcommands: [KeysGenerate.self, KeysImport.self, KeysList.self, KeysRotate.self, KeysRetire.self, KeysReinstate.self, KeysDelete.self,
                       KeysRename.self, KeysExport.self,
-                      KeysExportPublic.self, KeysImportMinisign.self, KeysExportMinisign.self, KeysPasswd.self, KeysUpgrade.self, Trust.self]
+                      KeysExportPublic.self, KeysImportMinisign.self, KeysExportMinisign.self,
+                      KeysExportRecipient.self, KeysImportAge.self, KeysExportAge.self, KeysPasswd.self, KeysUpgrade.self, Trust.self]
     )
 }

@@ -2,18 +2,25 @@ import ArgumentParser
 import ArticleVault
 import VaultFormat
 
-/// `--secret` or `--signing`: the kind of key `keys generate` makes.
+/// `--secret`, `--signing` or `--identity`: the kind of key `keys generate` makes.
 enum GeneratedKind: String, EnumerableFlag {
-    case secret, signing
+    case secret, signing, identity
 
     static func help(for value: GeneratedKind) -> ArgumentHelp? {
         switch value {
         case .secret: "A 32-byte content key for v2 secured blobs."
         case .signing: "An Ed25519 signing key (minisign-compatible)."
+        case .identity: "An X25519 identity that opens age files (age-compatible; its recipient is age1…)."
         }
     }
 
-    var kind: KeyKind { self == .signing ? .signing : .content }
+    var kind: KeyKind {
+        switch self {
+        case .secret: .content
+        case .signing: .signing
+        case .identity: .identity
+        }
+    }
 }
 
 func printEntry(_ entry: Keyring.Entry, json: Bool, verb: String, current: Bool = true) throws(AvaultError) {

@@ -25,7 +25,7 @@ struct KeysRotate: ParsableCommand {
         let added = try ring.rotateKey(name: name, now: now())
         try printEntry(added, json: json, verb: "rotated to")
         guard let publicKey = added.minisignPublicKey else {
-            if trust { Terminal.note("--trust does nothing for a \(added.algorithm.kind) key") }
+            if trust { Terminal.note("--trust does nothing for \(added.algorithm.kind.withArticle) key") }
             return
         }
         let store = try TrustStore(path: TrustStore.location(explicit: trustStore, keyringDirectory: ring.directory))

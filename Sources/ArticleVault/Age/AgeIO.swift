@@ -1,0 +1,109 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import VaultCrypto
+public import VaultFormat
+
+/// The files around an age encryption or decryption: recipients from the command line and
+/// recipients files, the input (a file or standard input) and the output (standard output, or a
+/// file that appears only complete).
+public enum AgeIO {
+    /// The largest recipients file read.
+    public static let maximumRecipientsFileSize = 1 << 20
+
+    /// The X25519 recipients given as `age1…` strings and in recipients files (`age -R`: one per
+    /// line, `#` comments), in that order. A malformed one is an error naming it (a recipient
+    /// is public) or its file and line.
+    public static func recipients(_ texts: [String], files: [String]) throws(AvaultError) -> [AgeRecipient] {
+        var out: [AgeRecipient] = []
+        for text in texts {
+            do throws(AgeKeys.Problem) { out.append(.x25519(try AgeKeys.parseRecipient(text))) } catch {
+                throw .invalidAgeRecipient(text)
+            }
+        }
+        for path in files {
+            guard let bytes = try FileSystem.read(path, maxSize: maximumRecipientsFileSize) else {
+                throw .fileTooLarge(path: path, limit: maximumRecipientsFileSize, what: "a recipients file")
+            }
+            do throws(AgeKeys.Problem) {
+                let keys = try withRaw(bytes) { raw throws(AgeKeys.Problem) in try AgeKeys.parseRecipientsFile(raw) }
+                out.append(contentsOf: keys.map { .x25519($0) })
+            } catch { throw .ageKey(error, file: path) }
+        }
+        return out
+    }
+
+    /// Calls `body` with the input at `path` (a regular file; nil or `-`: standard input).
+    public static func withInput<T>(_ path: String?, _ body: (AgeInput) throws(AvaultError) -> T) throws(AvaultError) -> T {
+        guard let path, path != "-" else { return try body(AgeFileInput(fd: 0, name: "standard input")) }
+        let (fd, _) = try FileSystem.openRegularFile(path)
+        defer { close(fd) }
+        return try body(AgeFileInput(fd: fd, name: path))
+    }
+
+    /// Runs `body` with a sink for the output: standard output (`path` nil or `-`: `stdout` gets
+    /// each piece as it comes), or the file at `path`, written to a temporary file beside it and
+    /// renamed into place (mode 600) only when `body` succeeds — a failure leaves nothing, not
+    /// half a file. An existing file is replaced only with `overwrite`.
+    public static func withOutput(_ path: String?, overwrite: Bool, stdout: @escaping (UnsafeRawBufferPointer) throws(AvaultError) -> Void,
+                                  _ body: ((UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) -> Void) throws(AvaultError) {
+        guard let path, path != "-" else { return try body(stdout) }
+        if !overwrite, FileSystem.exists(path) { throw .fileExists(path: path) }
+        let file = try OutputFile(path: path)
+        do throws(AvaultError) {
+            try body { piece throws(AvaultError) in try file.write(piece) }
+        } catch {
+            file.abandon()
+            throw error
+        }
+        try file.commit(overwrite: overwrite)
+    }
+
+    /// The identities to decrypt with from identity files (`age -i`), in order.
+    public static func identities(files: [String]) throws(AvaultError) -> [SecretBytes] {
+        var out: [SecretBytes] = []
+        for path in files { out.append(contentsOf: try Keyring.readAgeIdentityFile(path)) }
+        return out
+    }
+
+    /// `avault age encrypt`: `input` (nil or `-`: standard input) to the recipients and recipients
+    /// files, or, when `passphrase` is given, to a passphrase alone (read here, asked twice on a
+    /// terminal); the age file (armored when `armor`) to `output` as ``withOutput(_:overwrite:stdout:_:)``.
+    public static func encrypt(input: String?, recipients texts: [String], recipientsFiles: [String], passphrase: PassphraseSource?,
+                               armor: Bool, output: String?, overwrite: Bool,
+                               stdout: @escaping (UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) {
+        let targets: [AgeRecipient]
+        if let passphrase {
+            guard texts.isEmpty, recipientsFiles.isEmpty else { throw .invalidAgeRecipients(reason: "a passphrase cannot be combined with recipients (age's rule)") }
+            targets = [.passphrase(try passphrase.read(confirm: true), workFactor: AgeFile.defaultWorkFactor)]
+        } else {
+            targets = try recipients(texts, files: recipientsFiles)
+        }
+        try withInput(input) { source throws(AvaultError) in
+            try withOutput(output, overwrite: overwrite, stdout: stdout) { sink throws(AvaultError) in
+                try AgeFile.encrypt(source, to: targets, armor: armor, output: sink)
+            }
+        }
+    }
+
+    /// `avault age decrypt`: `input` with the identities `keys` of `keyring` (every active
+    /// version), then those of `identityFiles`; with none, as a passphrase file (the passphrase
+    /// read from `passphrase` only if the file is one). Armor detected; plaintext to `output` as
+    /// ``withOutput(_:overwrite:stdout:_:)`` (a file appears only when all of it decrypted).
+    public static func decrypt(input: String?, keyring: Keyring?, keys: [String], identityFiles: [String], passphrase: PassphraseSource,
+                               output: String?, overwrite: Bool,
+                               stdout: @escaping (UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) {
+        var secrets: [SecretBytes] = []
+        if !keys.isEmpty {
+            guard let keyring else { throw .internalFailure("identities by name need a keyring") }
+            for name in keys { secrets += try keyring.ageIdentities(named: name) }
+        }
+        secrets += try identities(files: identityFiles)
+        let ask: (() throws(AvaultError) -> SecretBytes)? = secrets.isEmpty ? { () throws(AvaultError) -> SecretBytes in try passphrase.read() } : nil
+        try withInput(input) { source throws(AvaultError) in
+            try withOutput(output, overwrite: overwrite, stdout: stdout) { sink throws(AvaultError) in
+                try AgeFile.decrypt(source, armored: nil, identities: secrets, passphrase: ask, output: sink)
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+public import VaultCrypto
+public import VaultFormat
+
+/// Identities in the keyring: X25519 keys that open age files, and their recipients.
+extension Keyring {
+    /// The largest identity file read (`keys import-age`, `age decrypt -i`).
+    public static let maximumIdentityFileSize = 1 << 20
+
+    /// An identity's id: the first 8 bytes of BLAKE2b-256 of its X25519 public key, in hex
+    /// (public: anyone with the recipient can compute it).
+    static func identityID(of publicKey: [UInt8]) -> String {
+        Hex.encode(Array(BLAKE2b.hash(publicKey, digestSize: 32).prefix(8)))
+    }
+
+    /// The newest active version of identity `name`.
+    func currentIdentity(_ name: String) throws(AvaultError) -> KeyringFile.Entry {
+        let entry = try current(name)
+        guard entry.algorithm == .x25519, entry.publicKey?.count == 32 else {
+            throw .wrongKeyKind(key: name, kind: entry.algorithm.kind, use: .ageIdentity)
+        }
+        return entry
+    }
+
+    /// The recipient (`age1…`) of the newest active version of identity `name`, after the
+    /// keyring was authenticated (a keyring with a passphrase asks for it): what is handed to
+    /// others must be the key this keyring opens, not one put in its place.
+    public func ageRecipient(ofIdentity name: String) throws(AvaultError) -> (entry: KeyringFile.Entry, recipient: String) {
+        try authenticate()
+        let entry = try currentIdentity(name)
+        guard let publicKey = entry.publicKey else { throw .wrongKeyKind(key: name, kind: entry.algorithm.kind, use: .ageIdentity) }
+        return (entry, AgeKeys.recipient(publicKey))
+    }
+
+    /// The secrets of every active version of identity `name`, newest first, unsealed (each
+    /// checked against its public key), to decrypt age files with.
+    public func ageIdentities(named name: String) throws(AvaultError) -> [SecretBytes] {
+        _ = try currentIdentity(name)
+        var secrets: [SecretBytes] = []
+        for entry in versions(of: name).reversed() where entry.retired == nil {
+            let secret = try secret(of: entry)
+            try checkPublicKey(entry, secret)
+            secrets.append(secret)
+        }
+        return secrets
+    }
+
+    /// Reads an identity file (`age-keygen`'s, or `age -i`'s: one identity per line, `#`
+    /// comments); mode 600 required, like every secret file avault reads.
+    public static func readAgeIdentityFile(_ path: String) throws(AvaultError) -> [SecretBytes] {
+        guard var bytes = try FileSystem.read(path, secret: true, maxSize: maximumIdentityFileSize) else {
+            throw .fileTooLarge(path: path, limit: maximumIdentityFileSize, what: "an identity file")
+        }
+        defer { wipe(&bytes) }
+        do throws(AgeKeys.Problem) {
+            return try withRaw(bytes) { raw throws(AgeKeys.Problem) in try AgeKeys.parseIdentityFile(raw) }
+        } catch { throw .ageKey(error, file: path) }
+    }
+
+    /// Imports the one identity of the `age-keygen` file at `path` as the next version of
+    /// identity `name`. A file with several identities is refused (import them one by one), and
+    /// so is one whose `# public key:` comment names another recipient than its identity's.
+    @discardableResult
+    public func importAge(name: String, file path: String, protected: Bool, now: Int64) throws(AvaultError) -> KeyringFile.Entry {
+        guard var bytes = try FileSystem.read(path, secret: true, maxSize: Self.maximumIdentityFileSize) else {
+            throw .fileTooLarge(path: path, limit: Self.maximumIdentityFileSize, what: "an identity file")
+        }
+        defer { wipe(&bytes) }
+        let identities: [SecretBytes]
+        do throws(AgeKeys.Problem) {
+            identities = try withRaw(bytes) { raw throws(AgeKeys.Problem) in try AgeKeys.parseIdentityFile(raw) }
+        } catch { throw .ageKey(error, file: path) }
+        guard identities.count == 1, let secret = identities.first else {
+            throw .ageIdentityCount(path: path, count: identities.count)
+        }
+        let publicKey: [UInt8]
+        do throws(CryptoError) { publicKey = try X25519.publicKey(of: secret) } catch { throw .crypto(error) }
+        let recipient = AgeKeys.recipient(publicKey)
+        // age-keygen's comment, when present, must name this identity's recipient.
+        for line in bytes.split(separator: 0x0A) where line.starts(with: Array("# public key: ".utf8)) {
+            let named = String(decoding: line.dropFirst(14).filter { $0 != 0x0D }, as: UTF8.self)
+            guard named == recipient else {
+                throw .ageIdentityCommentMismatch(path: path, named: named, recipient: recipient)
+            }
+        }
+        return try update { ring throws(AvaultError) in
+            try ring.add(name: name, algorithm: .x25519, secret: secret, id: Self.identityID(of: publicKey),
+                         publicKey: publicKey, protected: protected, now: now)
+        }
+    }
+
+    /// Writes the newest active version of identity `name` to `path` as `age-keygen` writes an
+    /// identity file (mode 600, atomically; an existing file only with `overwrite`), read back
+    /// and compared before it is reported. Returns the entry and its recipient.
+    public func exportAge(name: String, to path: String, overwrite: Bool) throws(AvaultError) -> (entry: KeyringFile.Entry, recipient: String) {
+        if !overwrite, FileSystem.exists(path) { throw .fileExists(path: path) }
+        try authenticate()
+        let entry = try currentIdentity(name)
+        let secret = try secret(of: entry)
+        try checkPublicKey(entry, secret)
+        guard let publicKey = entry.publicKey else { throw .wrongKeyKind(key: name, kind: entry.algorithm.kind, use: .ageIdentity) }
+        let text = AgeKeys.identityFile(secret: secret, publicKey: publicKey, created: entry.created)
+        var bytes = text.withUnsafeBytes { Array($0) }
+        defer { wipe(&bytes) }
+        // What will be written must give back the identity it was made from.
+        let reparsed: [SecretBytes]
+        do throws(AgeKeys.Problem) {
+            reparsed = try withRaw(bytes) { raw throws(AgeKeys.Problem) in try AgeKeys.parseIdentityFile(raw) }
+        } catch { throw .internalFailure("the identity file made for '\(name)' does not parse back; nothing was written") }
+        guard reparsed.count == 1, reparsed[0] == secret else {
+            throw .internalFailure("the identity file made for '\(name)' does not give back its identity; nothing was written")
+        }
+        try FileSystem.writeAtomically(path, bytes, mode: 0o600, overwrite: overwrite)
+        var written = try FileSystem.read(path, secret: true)
+        defer { wipe(&written) }
+        guard ConstantTime.equals(written, bytes) else { throw .io(path: path, reason: "the file read back differs from what was written") }
+        return (entry, AgeKeys.recipient(publicKey))
+    }
+}
