@@ -199,6 +199,8 @@ enum FuzzChecks {
             try require(iv.count == 16 && !ciphertext.isEmpty && ciphertext.count % 16 == 0, "secured blob: v1 sizes")
         case let .v2(_, nonce, sealed):
             try require(nonce.count == 24 && sealed.count >= 16, "secured blob: v2 sizes")
+        case let .v3(age, header):
+            try require(age.starts(with: header.serialized()) && blob.v3ContextDigest?.count == 32, "secured blob: v3 header")
         }
     }
 
