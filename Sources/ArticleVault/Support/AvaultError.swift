@@ -169,6 +169,16 @@ public enum AvaultError: Error, Sendable {
     case noRecipientsRule(path: String, file: String, relative: String)
     /// `reseal` of a blob that holds no sealed draft it can re-encrypt (a legacy v1 blob).
     case cannotReseal(path: String, format: String)
+    /// None of the keyring's `identities` is one of the vault's `recipients`.
+    case notAVaultRecipient(recipients: Int, identities: Int)
+    /// A recipients command on a vault protected by a keyring key (`key`).
+    case vaultNotToRecipients(location: String, key: String)
+    /// `vault recipients add` of a recipient the vault has already.
+    case vaultRecipientPresent(recipient: String)
+    /// `vault recipients remove` of a recipient the vault does not have.
+    case vaultRecipientAbsent(recipient: String)
+    /// Removing the vault's last recipient (nobody could open it).
+    case lastVaultRecipient
     /// A record has no embedded signature (by the key asked for).
     case noSignature(path: String, keyID: String?)
     /// No vault at the location.
@@ -450,6 +460,16 @@ public enum AvaultError: Error, Sendable {
             return "\(path): no section of \(file) matches '\(relative)'"
         case let .cannotReseal(path, format):
             return "\(path): a \(format) blob cannot be resealed"
+        case let .notAVaultRecipient(recipients, identities):
+            return "the vault is encrypted to \(recipients) recipient\(recipients == 1 ? "" : "s"), none of them an identity of this keyring (\(identities) tried)"
+        case let .vaultNotToRecipients(location, key):
+            return "\(location): the vault is protected by the keyring key '\(key)', not by recipients"
+        case let .vaultRecipientPresent(recipient):
+            return "\(recipient) is already a recipient of the vault"
+        case let .vaultRecipientAbsent(recipient):
+            return "\(recipient) is not a recipient of the vault"
+        case .lastVaultRecipient:
+            return "a vault needs at least one recipient: removing the last one would lock everyone out"
         case let .noSignature(path, keyID):
             return "\(path): no embedded signature" + (keyID.map { " by key \($0)" } ?? "")
         case let .noVault(location):

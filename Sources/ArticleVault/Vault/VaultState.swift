@@ -49,7 +49,7 @@ extension Vault {
             if let created = first.string("key"), created != config.keyName {
                 throw altered("the config names key '\(config.keyName)', but the vault was created with key '\(created)': the config was altered")
             }
-            guard keyring.versions(of: config.keyName).contains(where: { $0.id == kid }) else {
+            guard config.isToRecipients || keyring.versions(of: config.keyName).contains(where: { $0.id == kid }) else {
                 if let other = keyring.file.entries.first(where: { $0.id == kid }) {
                     throw altered("the vault was created with key '\(other.name)' (id \(kid)), but the config names key '\(config.keyName)': the config was altered")
                 }
@@ -70,6 +70,16 @@ extension Vault {
             throw altered("entry \(index.log.seq) of the log is not the one the index was written with: the log was rewritten")
         }
         let unindexed = log.entries[(indexPosition + 1)...].map(\.seq)
+        // A vault to recipients: the config's recipients are those the log last recorded (at or
+        // before the index's head), or those of a change whose index never landed.
+        if config.isToRecipients {
+            let recorded = log.entries[...indexPosition].last(where: { $0.op == "init" || $0.op == "recipients" })?.strings("recipients")
+            if recorded != config.recipients {
+                guard log.entries[(indexPosition + 1)...].contains(where: { $0.op == "recipients" && $0.strings("recipients") == config.recipients }) else {
+                    throw altered("the config's recipients are not those the log records: the config was altered")
+                }
+            }
+        }
         // A naming key the index does not know: only a rewrap interrupted between re-sealing it
         // and writing its index explains that, and its log entry says so.
         var interruptedRewrap = false

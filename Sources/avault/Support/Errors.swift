@@ -52,7 +52,7 @@ extension AvaultError {
              .blobKeyNotInKeyring, .malformedSealedPayload, .sealedFieldAddedMeanwhile, .alreadyAuthenticated, .noSignature, .noVault,
              .vaultExists, .noSuchObject, .objectRemoved, .noSuchObjectVersion, .invalidObjectID, .objectVersionsExhausted,
              .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision, .noRecipientsFile, .noRecipientsRule,
-             .cannotReseal:
+             .cannotReseal, .notAVaultRecipient, .vaultNotToRecipients, .vaultRecipientPresent, .vaultRecipientAbsent, .lastVaultRecipient:
             return Exit.operational
         // The agent.
         case .agentSocketUnset, .agentUnusable, .agentRunning, .agentStartFailed, .agentDidNotStart, .agentHandoffFailed,
@@ -160,6 +160,12 @@ extension AvaultError {
             return "give --recipient age1… or --recipients-file F, or write a \(SealRecipients.fileName) file in the record's directory or above it"
         case let .noRecipientsRule(_, file, _):
             return "add a section for it to \(file), or a last 'path-glob: **' section for every other record"
+        case .notAVaultRecipient:
+            return "ask a member to run 'avault vault recipients add RECIPIENT' with your recipient ('avault keys export-recipient NAME' prints it)"
+        case .vaultNotToRecipients:
+            return "a vault made with 'avault vault init --recipient …' has recipients; this one opens with its key"
+        case .vaultRecipientAbsent:
+            return "see 'avault vault recipients list'"
         case .cannotReseal(_, "v1"):
             return "make it v2 first with 'avault migrate', then reseal it"
         case let .objectRemoved(id, _): return "its history is kept: 'avault vault get \(id) --version N'"
