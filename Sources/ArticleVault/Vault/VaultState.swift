@@ -73,7 +73,7 @@ extension Vault {
         // A vault to recipients: the config's recipients are those the log last recorded (at or
         // before the index's head), or those of a change whose index never landed.
         if config.isToRecipients {
-            let recorded = log.entries[...indexPosition].last(where: { $0.op == "init" || $0.op == "recipients" })?.strings("recipients")
+            let recorded = Self.recordedRecipients(log, upTo: indexPosition)
             if recorded != config.recipients {
                 guard log.entries[(indexPosition + 1)...].contains(where: { $0.op == "recipients" && $0.strings("recipients") == config.recipients }) else {
                     throw altered("the config's recipients are not those the log records: the config was altered")
@@ -315,5 +315,32 @@ extension Vault {
             fields.append(("unapplied", .array([.number(Double(first)), .number(Double(last))])))
         }
         tx.entries.append(fields)
+        // A change of recipients whose config landed but whose index did not: the config holds
+        // the new list (and data keys) while its log entry is now unapplied. Record it again, so
+        // that the log says what the config is.
+        if config.isToRecipients, let position = state.log.position(of: state.index.log.seq),
+           let now = config.recipients, let was = Self.recordedRecipients(state.log, upTo: position), was != now {
+            tx.entries.append([("op", .string("recipients")),
+                               ("added", .array(now.filter { !was.contains($0) }.map(FieldValue.string))),
+                               ("removed", .array(was.filter { !now.contains($0) }.map(FieldValue.string))),
+                               ("recipients", .array(now.map(FieldValue.string))),
+                               ("kid", .string(try currentKey().kid.hex)), ("recovered", .bool(true))])
+        }
+    }
+
+    /// The recipients the log last records at or before `position`: the newest `init` or
+    /// `recipients` entry that no `recover` entry up to there declared unapplied.
+    static func recordedRecipients(_ log: VaultLog.Chain, upTo position: Int) -> [String]? {
+        var unapplied: [ClosedRange<Int>] = []
+        for entry in log.entries[...position] where entry.op == "recover" {
+            if case .array(let range)? = entry.fields["unapplied"], range.count == 2,
+               case .number(let first) = range[0], case .number(let last) = range[1],
+               first >= 1, first <= last, last <= Double(VaultFiles.maxInteger) {
+                unapplied.append(Int(first)...Int(last))
+            }
+        }
+        return log.entries[...position].last(where: { entry in
+            (entry.op == "init" || entry.op == "recipients") && !unapplied.contains { $0.contains(entry.seq) }
+        })?.strings("recipients")
     }
 }
