@@ -14,6 +14,7 @@ extension Keyring {
         switch blob {
         case .v3:
             guard kind == .identity else { throw .wrongKeyKind(key: name, kind: kind, use: .v3Blob) }
+            try SecuredField.checkV3Context(blob, context: context, file: record)
             return try SecuredField.decryptV3(blob, identities: try ageIdentities(named: name), context: context, file: record)
         case .v2(let kid, _, _):
             guard kind == .content else { throw .wrongKeyKind(key: name, kind: kind, use: .v2Blob) }

@@ -34,15 +34,21 @@ extension SecuredField {
         return blob
     }
 
+    /// Refuses a v3 blob whose context stanza is not `context`'s
+    /// (``AvaultError/sealedForAnotherRecord(path:)``): a check of public values, made before any
+    /// identity is unsealed. Other forms pass.
+    public static func checkV3Context(_ blob: SecuredBlob, context: String, file: String?) throws(AvaultError) {
+        guard case .v3 = blob else { return }
+        guard let digest = blob.v3ContextDigest, digest == v3ContextDigest(context) else { throw .sealedForAnotherRecord(path: file) }
+    }
+
     /// Decrypts a v3 blob with the first of `identities` that is one of its recipients, after
     /// checking that its context stanza is `context`'s (else ``AvaultError/sealedForAnotherRecord(path:)``);
     /// the header's code, which covers that stanza, is checked before any plaintext is released.
     /// `file` names the record in errors.
     public static func decryptV3(_ blob: SecuredBlob, identities: [SecretBytes], context: String, file: String?) throws(AvaultError) -> [UInt8] {
-        guard case .v3(let age, let header) = blob, let digest = blob.v3ContextDigest else {
-            throw .internalFailure("decryptV3 was given a \(blob.formatName) blob")
-        }
-        guard ConstantTime.equals(digest, v3ContextDigest(context)) else { throw .sealedForAnotherRecord(path: file) }
+        try checkV3Context(blob, context: context, file: file)
+        guard case .v3(let age, let header) = blob else { throw .internalFailure("decryptV3 was given a \(blob.formatName) blob") }
         var out: [UInt8] = []
         do throws(AvaultError) {
             try AgeFile.decrypt(AgeBytesInput(age), armored: false, identities: identities, passphrase: nil) { piece throws(AvaultError) in

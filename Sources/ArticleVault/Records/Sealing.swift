@@ -189,6 +189,8 @@ public enum Sealing {
     /// blob with the legacy key `keyName` (and `legacy`).
     private static func open(_ blob: SecuredBlob, _ document: RecordDocument, _ path: String, keyring: Keyring, keyName: String?,
                              legacy: LegacyAuthorization?) throws(AvaultError) -> [UInt8] {
+        // A v3 blob moved from another record is refused before the keyring is unlocked.
+        try SecuredField.checkV3Context(blob, context: document.securedContext, file: path)
         if let keyName {
             return try keyring.decrypt(blob, keyName: keyName, context: document.securedContext, legacy: legacy, record: path)
         }
