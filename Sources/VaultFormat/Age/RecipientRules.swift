@@ -70,7 +70,7 @@ public struct RecipientRules: Equatable, Sendable {
 
     /// Why `glob` is not a valid glob, or nil: it is relative, has no empty, `.` or `..`
     /// segment, and none of the reserved characters `[ ] { } \` and no whitespace.
-    static func globProblem(_ glob: Substring) -> String? {
+    public static func globProblem(_ glob: Substring) -> String? {
         if glob.isEmpty { return "the glob is empty" }
         if glob.hasPrefix("/") { return "the glob must be relative to the file's directory (no leading '/')" }
         if let c = glob.first(where: { "[]{}\\".contains($0) }) { return "'\(c)' is reserved in a glob" }
