@@ -98,6 +98,7 @@ struct VaultRecipientsCLITests {
         #expect(changes.last?["rotated"] as? Int == 2 && changes.last?["recipients"] as? [String] == [a.recipient, b.recipient])
         #expect((entries.first?["recipients"] as? [String]) == [a.recipient, b.recipient])
         #expect(entries.contains { $0["op"] as? String == "rewrap" })
+        #expect(try a.k.avault(["vault", "log"] + v).out.contains("  recipients  \(after!)  +0 -1 (2 recipients), rotated 2\n"))
 
         // The last recipient cannot be removed; a keyring vault has no recipients.
         #expect(try a.k.avault(["vault", "recipients", "remove", b.recipient] + v).code == 0)
