@@ -163,13 +163,10 @@ extension Vault {
                 let kid = SecuredField.keyID(for: fresh)
                 pendingDataKey = (kid, fresh)
                 rotated = try rewrapEnvelopes(&tx)
-                // The old key stays wrapped until the index that no longer needs it has landed
-                // (a crash before it leaves a vault that still opens); the next change drops it.
+                // Every earlier key stays wrapped (to the new list only): a crash before the new
+                // index lands leaves a vault that still opens, and a reader's keyring can check
+                // that the key it last saw is among them (formats.md §8.7).
                 keys = [(kid, fresh)] + keys
-            } else {
-                // Keep the current key and any older one something still uses.
-                let used = Set(tx.index.objects.flatMap { $0.versions.map(\.kid) } + [config.namingKey.kid])
-                keys = keys.enumerated().filter { $0.offset == 0 || used.contains($0.element.kid) }.map(\.element)
             }
             var newConfig = tx.newConfig ?? config
             newConfig.recipients = next

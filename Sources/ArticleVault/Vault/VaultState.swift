@@ -73,6 +73,15 @@ extension Vault {
         // A vault to recipients: the config's recipients are those the log last recorded (at or
         // before the index's head), or those of a change whose index never landed.
         if config.isToRecipients {
+            // The data key that was current when this keyring last saw the vault must still be
+            // among the config's (which keep every data key the vault has had): a state made by
+            // someone who never held it — recipients are public, anyone can wrap a key to them —
+            // cannot include it.
+            if let seen, let seenHead = Self.head(seen), let p = log.position(of: seenHead.seq), p <= indexPosition,
+               log.hashes[p] == seenHead.hash, let pinned = Self.recordedDataKid(log, upTo: p), let kid = KeyID(hex: pinned),
+               !(try dataKeys()).contains(where: { $0.kid == kid }) {
+                throw altered("the vault's data keys no longer hold key id \(pinned), current when this keyring last saw the vault at entry \(seenHead.seq): the config was replaced")
+            }
             let recorded = Self.recordedRecipients(log, upTo: indexPosition)
             if recorded != config.recipients {
                 guard log.entries[(indexPosition + 1)...].contains(where: { $0.op == "recipients" && $0.strings("recipients") == config.recipients }) else {
@@ -328,9 +337,17 @@ extension Vault {
         }
     }
 
-    /// The recipients the log last records at or before `position`: the newest `init` or
-    /// `recipients` entry that no `recover` entry up to there declared unapplied.
-    static func recordedRecipients(_ log: VaultLog.Chain, upTo position: Int) -> [String]? {
+    /// The data key id the log last records at or before `position` (an `init`, `recipients` or
+    /// `rewrap` entry no `recover` entry declared unapplied).
+    static func recordedDataKid(_ log: VaultLog.Chain, upTo position: Int) -> String? {
+        let unapplied = unappliedRanges(log, upTo: position)
+        return log.entries[...position].last(where: { entry in
+            ["init", "recipients", "rewrap"].contains(entry.op) && !unapplied.contains { $0.contains(entry.seq) }
+        })?.string("kid")
+    }
+
+    /// The sequence numbers `recover` entries up to `position` declared unapplied.
+    static func unappliedRanges(_ log: VaultLog.Chain, upTo position: Int) -> [ClosedRange<Int>] {
         var unapplied: [ClosedRange<Int>] = []
         for entry in log.entries[...position] where entry.op == "recover" {
             if case .array(let range)? = entry.fields["unapplied"], range.count == 2,
@@ -339,6 +356,13 @@ extension Vault {
                 unapplied.append(Int(first)...Int(last))
             }
         }
+        return unapplied
+    }
+
+    /// The recipients the log last records at or before `position`: the newest `init` or
+    /// `recipients` entry that no `recover` entry up to there declared unapplied.
+    static func recordedRecipients(_ log: VaultLog.Chain, upTo position: Int) -> [String]? {
+        let unapplied = unappliedRanges(log, upTo: position)
         return log.entries[...position].last(where: { entry in
             (entry.op == "init" || entry.op == "recipients") && !unapplied.contains { $0.contains(entry.seq) }
         })?.strings("recipients")
