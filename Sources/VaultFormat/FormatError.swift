@@ -23,6 +23,8 @@ public enum FormatError: Error, Equatable, Sendable {
     case invalidVault(String)
     /// A message between avault and its agent is malformed. Never quotes the message.
     case invalidAgentMessage(String)
+    /// A `.avault-recipients` file is malformed at `line` (1-based) when known.
+    case invalidRecipientsFile(String, line: Int?)
 }
 
 extension FormatError: CustomStringConvertible {
@@ -39,6 +41,8 @@ extension FormatError: CustomStringConvertible {
         case .invalidSignature(let why): return "malformed signature: \(why)"
         case .invalidVault(let why): return "malformed vault: \(why)"
         case .invalidAgentMessage(let why): return "malformed agent message: \(why)"
+        case .invalidRecipientsFile(let why, let line?): return "malformed recipients file: line \(line): \(why)"
+        case .invalidRecipientsFile(let why, nil): return "malformed recipients file: \(why)"
         }
     }
 }

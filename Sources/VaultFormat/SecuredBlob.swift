@@ -7,6 +7,8 @@ import VaultCrypto
 ///
 /// - v1 (legacy): `B64(ciphertext);B64(iv)`, AES-CBC with PKCS#7, no authentication.
 /// - v2: `v2;<kid>;B64(nonce);B64(ciphertext ‖ tag)`, XChaCha20-Poly1305-IETF bound to a context.
+/// - v3: `v3;B64(age file)`, an age v1 file to X25519 recipients whose header carries an
+///   `avault-context` stanza binding it to a context.
 ///
 /// Parsing is strict: canonical padded base64 only, no whitespace, exact field counts and
 /// sizes, so every blob that parses serialises back to the identical string.
@@ -15,6 +17,9 @@ public enum SecuredBlob: Equatable, Sendable {
     case v1(ciphertext: [UInt8], iv: [UInt8])
     /// XChaCha20-Poly1305: `nonce` is 24 bytes, `sealed` is ciphertext ‖ 16-byte tag.
     case v2(kid: KeyID, nonce: [UInt8], sealed: [UInt8])
+    /// An age file to X25519 recipients (`age`), its header parsed (`header`): one or more
+    /// `X25519` stanzas and exactly one ``v3ContextStanzaType`` stanza.
+    case v3(age: [UInt8], header: AgeHeader)
 
     /// IV size for v1 (16).
     public static let v1IVSize = 16
@@ -26,6 +31,14 @@ public enum SecuredBlob: Equatable, Sendable {
     public static let v2TagSize = 16
     /// The v2 associated-data prefix.
     public static let v2AssociatedDataPrefix = "avault/secured/v2;"
+    /// The type of the stanza that binds a v3 blob to its context.
+    public static let v3ContextStanzaType = "avault-context"
+    /// What the v3 context digest hashes before the context (formats.md §1.4).
+    public static let v3ContextDigestPrefix = "avault/secured/v3;"
+    /// The size of the v3 context digest (BLAKE2b-256).
+    public static let v3ContextDigestSize = 32
+    /// The smallest payload after a v3 blob's header: the 16-byte nonce and one sealed chunk.
+    static let v3MinimumPayload = 16 + 16
 
     /// Parses `text` exactly as it appears in the field (no surrounding whitespace).
     /// Throws ``FormatError/invalidSecuredBlob(_:)`` saying precisely what is wrong.
@@ -33,6 +46,8 @@ public enum SecuredBlob: Equatable, Sendable {
         switch try Self.read(text, field: { (s: Substring, name: String) throws(FormatError) in try Self.base64(s, name: name) }, count: \.count) {
         case let .v1(ciphertext, iv): self = .v1(ciphertext: ciphertext, iv: iv)
         case let .v2(kid, nonce, sealed): self = .v2(kid: kid, nonce: nonce, sealed: sealed)
+        case let .v3(age):
+            self = .v3(age: age, header: try Self.v3Header(age))
         }
     }
 
@@ -53,10 +68,16 @@ public enum SecuredBlob: Equatable, Sendable {
     /// errors, but its base64 fields are checked and measured without being decoded
     /// (``Base64/strictDecodedCount(_:)``) — for `avault verify`, which only reports a blob's
     /// format.
+    /// A v3 blob is decoded: its header is part of what makes it well-formed.
     public static func form(of text: String) throws(FormatError) -> Form {
+        if text.utf8.starts(with: "v3;".utf8) {
+            let blob = try SecuredBlob(parsing: text)
+            return Form(formatName: blob.formatName, keyID: nil)
+        }
         switch try read(text, field: { (s: Substring, name: String) throws(FormatError) in try base64Count(s, name: name) }, count: { $0 }) {
-        case .v1: Form(formatName: "v1", keyID: nil)
-        case let .v2(kid, _, _): Form(formatName: "v2", keyID: kid)
+        case .v1: return Form(formatName: "v1", keyID: nil)
+        case let .v2(kid, _, _): return Form(formatName: "v2", keyID: kid)
+        case .v3: return Form(formatName: "v3", keyID: nil)
         }
     }
 
@@ -65,6 +86,7 @@ public enum SecuredBlob: Equatable, Sendable {
     private enum Fields<Field> {
         case v1(Field, Field)
         case v2(KeyID, Field, Field)
+        case v3(Field)
     }
 
     private static func read<Field>(_ text: String, field: (Substring, String) throws(FormatError) -> Field,
@@ -73,6 +95,11 @@ public enum SecuredBlob: Equatable, Sendable {
         let fields = Self.fields(text)
         if fields[0] == "v2" {
             return try Self.parseV2(fields, field: field, count: count)
+        } else if fields[0] == "v3" {
+            guard fields.count == 2 else {
+                throw .invalidSecuredBlob("v3 blob has \(fields.count) fields, expected 2: v3;<age file>")
+            }
+            return .v3(try field(fields[1], "v3 age file"))
         } else if fields.count == 2 {
             do {
                 return try Self.parseV1(fields, field: field, count: count)
@@ -90,7 +117,7 @@ public enum SecuredBlob: Equatable, Sendable {
     }
 
     private static func unsupported(_ tag: Substring) -> FormatError {
-        .invalidSecuredBlob("unsupported format version '\(tag)' (this avault reads v1 and v2)")
+        .invalidSecuredBlob("unsupported format version '\(tag)' (this avault reads v1, v2 and v3)")
     }
 
     private static func parseV2<Field>(_ fields: [Substring], field: (Substring, String) throws(FormatError) -> Field,
@@ -140,7 +167,7 @@ public enum SecuredBlob: Equatable, Sendable {
     /// The format a (possibly malformed) blob claims to be: `"v1"`, `"v2"` or `"unknown"`.
     public static func claimedFormat(of text: String) -> String {
         let fields = Self.fields(text)
-        if fields[0] == "v2" { return "v2" }
+        if fields[0] == "v2" || fields[0] == "v3" { return String(fields[0]) }
         return fields.count == 2 ? "v1" : "unknown"
     }
 
@@ -150,11 +177,12 @@ public enum SecuredBlob: Equatable, Sendable {
         return nil
     }
 
-    /// `"v1"` or `"v2"`.
+    /// `"v1"`, `"v2"` or `"v3"`.
     public var formatName: String {
         switch self {
         case .v1: "v1"
         case .v2: "v2"
+        case .v3: "v3"
         }
     }
 
@@ -165,7 +193,57 @@ public enum SecuredBlob: Equatable, Sendable {
             return Base64.encode(ciphertext) + ";" + Base64.encode(iv)
         case let .v2(kid, nonce, sealed):
             return "v2;" + kid.hex + ";" + Base64.encode(nonce) + ";" + Base64.encode(sealed)
+        case let .v3(age, _):
+            return "v3;" + Base64.encode(age)
         }
+    }
+
+    /// The context digest a v3 blob's `avault-context` stanza carries (its one argument,
+    /// unpadded base64), or nil for another form.
+    public var v3ContextDigest: [UInt8]? {
+        guard case .v3(_, let header) = self,
+              let stanza = header.stanzas.first(where: { $0.type == Self.v3ContextStanzaType }) else { return nil }
+        return Base64.decodeUnpadded(stanza.arguments[0].utf8)
+    }
+
+    /// The types of a v3 blob's stanzas, in order (empty for another form).
+    public var stanzaTypes: [String] {
+        guard case .v3(_, let header) = self else { return [] }
+        return header.stanzas.map(\.type)
+    }
+
+    /// The stanza that binds a v3 blob to the context whose digest is `digest`.
+    public static func v3ContextStanza(digest: [UInt8]) -> AgeStanza {
+        AgeStanza(type: v3ContextStanzaType, arguments: [Base64.encodeUnpadded(digest)], body: [])
+    }
+
+    /// The header of a v3 blob's age file, checked: it parses, it holds X25519 stanzas and
+    /// exactly one context stanza (one argument, unpadded base64 of 32 bytes, an empty body) and
+    /// nothing else, and a payload follows it.
+    static func v3Header(_ age: [UInt8]) throws(FormatError) -> AgeHeader {
+        let parsed: AgeHeader.Parsed
+        do throws(AgeFormatError) {
+            parsed = try age.withUnsafeBytes { raw in Result { () throws(AgeFormatError) in try AgeHeader.parse(raw, atEnd: true) } }.get()
+        } catch { throw .invalidSecuredBlob("v3 \(error)") }
+        guard case let .header(header, length) = parsed else { throw .invalidSecuredBlob("v3 age file ends inside its header") }
+        var contexts = 0, recipients = 0
+        for stanza in header.stanzas {
+            switch stanza.type {
+            case "X25519": recipients += 1
+            case v3ContextStanzaType:
+                contexts += 1
+                guard stanza.arguments.count == 1, stanza.body.isEmpty,
+                      Base64.decodeUnpadded(stanza.arguments[0].utf8)?.count == v3ContextDigestSize else {
+                    throw .invalidSecuredBlob("v3 context stanza is malformed (expected one argument, the unpadded base64 of a 32-byte digest, and an empty body)")
+                }
+            default:
+                throw .invalidSecuredBlob("v3 age file has a '\(stanza.type)' stanza; a sealed draft is encrypted to X25519 recipients only")
+            }
+        }
+        guard contexts == 1 else { throw .invalidSecuredBlob("v3 age file has \(contexts) context stanzas, expected 1") }
+        guard recipients > 0 else { throw .invalidSecuredBlob("v3 age file has no X25519 recipient") }
+        guard age.count - length >= v3MinimumPayload else { throw .invalidSecuredBlob("v3 age file ends before its payload") }
+        return header
     }
 
     /// The v2 associated data: UTF-8 of `avault/secured/v2;` + kid + `;` + context.

@@ -72,24 +72,61 @@ public enum VaultFiles {
         public var keyName: String
         /// The key that turns object IDs into file names, sealed under the content key.
         public var namingKey: Sealed
+        /// A vault to recipients (``recipientsKeyName``): the `age1…` recipients, in order.
+        public var recipients: [String]?
+        /// A vault to recipients: the age file that wraps its data keys to the recipients.
+        public var dataKeys: [UInt8]?
 
-        public init(vaultID: String, keyName: String, namingKey: Sealed) {
+        /// The `key:` of a vault whose data key is wrapped to recipients (not a keyring name:
+        /// a name cannot start with `@`).
+        public static let recipientsKeyName = "@recipients"
+        /// The stanza type that binds a vault's data-key file to the vault and its recipients.
+        public static let dataKeysStanzaType = "avault-vault"
+
+        public init(vaultID: String, keyName: String, namingKey: Sealed, recipients: [String]? = nil, dataKeys: [UInt8]? = nil) {
             self.vaultID = vaultID; self.keyName = keyName; self.namingKey = namingKey
+            self.recipients = recipients; self.dataKeys = dataKeys
         }
 
+        /// Whether the vault's data key is wrapped to recipients rather than in a keyring.
+        public var isToRecipients: Bool { keyName == Self.recipientsKeyName }
+
         public var text: String {
-            "\(configMagic)\nid: \(vaultID)\nkey: \(keyName)\nnaming-key: \(namingKey.text)\n"
+            var out = "\(configMagic)\nid: \(vaultID)\nkey: \(keyName)\nnaming-key: \(namingKey.text)\n"
+            if let recipients, let dataKeys {
+                out += "recipients: \(recipients.joined(separator: " "))\ndata-keys: \(Base64.encode(dataKeys))\n"
+            }
+            return out
         }
 
         public init(parsing text: String) throws(FormatError) {
             let lines = TextLines.split(text, stripCR: false)
-            guard lines.count == 5, lines[4].isEmpty, lines[0].utf8.elementsEqual(configMagic.utf8),
+            guard lines.count >= 5, lines[lines.count - 1].isEmpty, lines[0].utf8.elementsEqual(configMagic.utf8),
                   let id = TextLines.value(lines[1], after: "id: "), VaultFiles.isLowerHex(id, count: 32),
-                  let key = TextLines.value(lines[2], after: "key: "), KeyringFile.isValidName(String(key)),
+                  let key = TextLines.value(lines[2], after: "key: "),
+                  key == Self.recipientsKeyName ? lines.count == 7 : (lines.count == 5 && KeyringFile.isValidName(String(key))),
                   let naming = TextLines.value(lines[3], after: "naming-key: ") else {
-                throw .invalidVault("config: expected '\(configMagic)', id, key and naming-key lines")
+                throw .invalidVault("config: expected '\(configMagic)', id, key and naming-key lines (and recipients and data-keys lines for key \(Self.recipientsKeyName))")
             }
-            self.init(vaultID: String(id), keyName: String(key), namingKey: try Sealed(parsing: naming, what: "config naming-key"))
+            var recipients: [String]?, dataKeys: [UInt8]?
+            if key == Self.recipientsKeyName {
+                guard let list = TextLines.value(lines[4], after: "recipients: "), let wrapped = TextLines.value(lines[5], after: "data-keys: ") else {
+                    throw .invalidVault("config: expected recipients and data-keys lines after naming-key")
+                }
+                let names = list.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+                for name in names {
+                    do throws(AgeKeys.Problem) { _ = try AgeKeys.parseRecipient(name) } catch {
+                        throw .invalidVault("config: the recipients line holds something that is not an age recipient")
+                    }
+                }
+                guard Set(names).count == names.count else { throw .invalidVault("config: a recipient is listed twice") }
+                guard let bytes = Base64.decodePublic(wrapped), !bytes.isEmpty else {
+                    throw .invalidVault("config: data-keys is not strict base64")
+                }
+                recipients = names; dataKeys = bytes
+            }
+            self.init(vaultID: String(id), keyName: String(key), namingKey: try Sealed(parsing: naming, what: "config naming-key"),
+                      recipients: recipients, dataKeys: dataKeys)
         }
 
         /// Associated data of the sealed naming key.
@@ -231,7 +268,7 @@ public enum VaultFiles {
         guard case .object = doc else { throw .invalidVault("index: not an object") }
         guard try integer(doc["format"], "index format", in: 2...2) == 2 else { throw .invalidVault("index: unknown format") }
         guard case .string(let vault)? = doc["vault"], isLowerHex(vault, count: 32),
-              case .string(let key)? = doc["key"], KeyringFile.isValidName(key),
+              case .string(let key)? = doc["key"], KeyringFile.isValidName(key) || key == Config.recipientsKeyName,
               case .string(let naming)? = doc["namingKid"], let namingKid = KeyID(hex: naming) else {
             throw .invalidVault("index: malformed vault, key or namingKid")
         }
@@ -375,6 +412,13 @@ public enum VaultFiles {
 
         /// A string field.
         public func string(_ key: String) -> String? { fields[key]?.stringValue }
+
+        /// An array-of-strings field (nil when absent or anything else).
+        public func strings(_ key: String) -> [String]? {
+            guard case .array(let items)? = fields[key] else { return nil }
+            let out = items.compactMap(\.stringValue)
+            return out.count == items.count ? out : nil
+        }
 
         /// An integer field, range-checked.
         public func integer(_ key: String, in range: ClosedRange<Int>) throws(FormatError) -> Int {

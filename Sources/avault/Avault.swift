@@ -14,7 +14,7 @@ struct Avault: ParsableCommand {
         abstract: "Decrypt, verify and sign article records; keep drafts encrypted at rest.",
         discussion: "Example: avault verify --require-signature site/\n\n" + exitCodeHelp,
         version: "avault \(avaultVersion)",
-        subcommands: [Secured.self, Keys.self, Sign.self, Verify.self, Audit.self, Canonical.self, Seal.self, Unseal.self, Migrate.self, VaultCommand.self, AgeCommand.self, AgentCommand.self]
+        subcommands: [Secured.self, Keys.self, Sign.self, Verify.self, Audit.self, Canonical.self, Seal.self, Unseal.self, Reseal.self, Migrate.self, VaultCommand.self, AgeCommand.self, AgentCommand.self]
     )
 
     static func main() {

@@ -151,13 +151,28 @@ final class CrashPointSink: EnvelopeSink {
         var acked: [String: [Int: [UInt8]]] = [:]
         var rng = SystemRandomNumberGenerator()
 
-        init() throws {
+        /// For a vault to recipients: the keyring's identity's recipient and another one.
+        var recipients: [String] = []
+
+        init(toRecipients: Bool = false) throws {
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("avault-crashpoint-" + UUID().uuidString).path
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             keyring = try Keyring(directory: dir + "/ring",
                                   passphrase: PassphraseSource(file: nil, environmentVariable: "AVAULT_CRASHPOINT_UNUSED", label: "unused"))
-            try Self.addKey(keyring)
-            let vault = try Vault.initialize(storage: FileVaultStorage(directory: template), keyring: keyring, keyName: "drafts")
+            let vault: Vault
+            if toRecipients {
+                let secret = X25519.generateSecret()
+                let publicKey = try X25519.publicKey(of: secret)
+                try keyring.update { (r: Keyring) throws(AvaultError) -> Void in
+                    try r.add(name: "me", algorithm: .x25519, secret: secret, id: Hex.encode(Array(BLAKE2b.hash(publicKey, digestSize: 32).prefix(8))),
+                              publicKey: publicKey, protected: false, now: VaultCrashPointTests.now)
+                }
+                recipients = [AgeKeys.recipient(publicKey), AgeKeys.recipient(try X25519.publicKey(of: X25519.generateSecret()))]
+                vault = try Vault.initialize(storage: FileVaultStorage(directory: template), keyring: keyring, recipients: recipients)
+            } else {
+                try Self.addKey(keyring)
+                vault = try Vault.initialize(storage: FileVaultStorage(directory: template), keyring: keyring, keyName: "drafts")
+            }
             for (id, size) in [("A", 100), ("A", 150_000), ("B", 0)] {
                 let payload = bytes(size)
                 let stored = try Self.put(vault, [(id, payload)], scratch: dir)
@@ -232,6 +247,8 @@ final class CrashPointSink: EnvelopeSink {
         var run: @Sendable (Vault, Scene) throws -> Void
         /// Files the preparation planted that may still be unexpected after a crash.
         var planted: Set<String> = []
+        /// Whether the vault is to recipients (else protected by a keyring key).
+        var toRecipients = false
         var description: String { name }
     }
 
@@ -251,11 +268,16 @@ final class CrashPointSink: EnvelopeSink {
             try Data("leftover".utf8).write(to: URL(fileURLWithPath: s.template + "/objects/.tmp-00000000000000aa"))
         }, run: { v, _ in _ = try v.fsck() }, planted: ["objects/" + String(repeating: "e", count: 32) + "-1"]),
         Operation(name: "signing the log head", run: { v, _ in _ = try v.signLog(key: signer.key, keyID: signer.id, now: now) }),
+        Operation(name: "removing a vault recipient with --rotate",
+                  run: { v, s in _ = try v.changeRecipients(add: [], remove: [s.recipients[1]], rotate: true) }, toRecipients: true),
+        Operation(name: "adding a vault recipient", run: { v, _ in
+            _ = try v.changeRecipients(add: [AgeKeys.recipient(try X25519.publicKey(of: X25519.generateSecret()))], remove: [], rotate: false)
+        }, toRecipients: true),
     ]
 
     @Test(arguments: operations)
     func aCrashAtAnyStepLosesNothingAcknowledgedAndLeavesAWorkingVault(_ op: Operation) throws {
-        let scene = try Scene()
+        let scene = try Scene(toRecipients: op.toRecipients)
         try op.prepare(scene)
         // Discover the number of steps with a run that never crashes.
         var total = 0

@@ -37,6 +37,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case agentMessage = "agent-message"
     case ageHeader = "age-header"
     case ageArmor = "age-armor"
+    case recipientsFile = "recipients-file"
 
     /// Runs the target's parsers on `input` and checks their properties. A parser that
     /// refuses the input is fine; a parser that accepts it must keep every promise below.
@@ -57,6 +58,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .agentMessage: try FuzzChecks.agentMessage(input)
         case .ageHeader: try FuzzChecks.ageHeader(input)
         case .ageArmor: try FuzzChecks.ageArmor(input)
+        case .recipientsFile: try FuzzChecks.recipientsFile(input)
         }
     }
 
@@ -199,6 +201,8 @@ enum FuzzChecks {
             try require(iv.count == 16 && !ciphertext.isEmpty && ciphertext.count % 16 == 0, "secured blob: v1 sizes")
         case let .v2(_, nonce, sealed):
             try require(nonce.count == 24 && sealed.count >= 16, "secured blob: v2 sizes")
+        case let .v3(age, header):
+            try require(age.starts(with: header.serialized()) && blob.v3ContextDigest?.count == 32, "secured blob: v3 header")
         }
     }
 
@@ -503,6 +507,29 @@ enum FuzzChecks {
         try require(VaultFiles.indexJSON(again) == written, "index: writing is not a fixed point")
         try checkCanonical(try! JSONDocument.parse(written), "index")
         try require(try! JSONDocument.parse(written).canonicalJSON == written, "index: indexJSON is not canonical JSON")
+    }
+
+    // MARK: .avault-recipients
+
+    /// An accepted rules file has at least one section, each with recipients (no repeats) and a
+    /// valid glob (none only when it is the one section); looking up paths made of the file's
+    /// own bytes always answers, and the catch-all `**` matches every path.
+    static func recipientsFile(_ input: [UInt8]) throws(FuzzViolation) {
+        let paths = ["a.md", "d/e/f.md", ".x", String(decoding: input.prefix(40).filter { $0 != 0x0A }, as: UTF8.self)]
+        for path in paths { try require(RecipientRules.glob("**", matches: path), "recipients file: ** does not match '\(path)'") }
+        guard let rules = try? RecipientRules(parsing: input) else { return }
+        try require(!rules.sections.isEmpty, "recipients file: accepted without sections")
+        for section in rules.sections {
+            try require(!section.recipients.isEmpty && Set(section.recipients).count == section.recipients.count,
+                        "recipients file: a section with no or repeated recipients")
+            if let glob = section.glob {
+                try require(RecipientRules.globProblem(Substring(glob)) == nil, "recipients file: an invalid glob accepted")
+                for path in paths { _ = RecipientRules.glob(glob, matches: path) }
+            } else {
+                try require(rules.sections.count == 1, "recipients file: a section without a glob beside others")
+            }
+        }
+        for path in paths { _ = rules.section(for: path) }
     }
 
     // MARK: Envelope

@@ -160,6 +160,16 @@ public enum AgeFile {
     public static func decrypt(_ input: AgeInput, armored: Bool?, identities: [SecretBytes],
                                passphrase: (() throws(AvaultError) -> SecretBytes)?,
                                output: (UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) {
+        try decrypt(input, armored: armored, fileKey: { header throws(AvaultError) in
+            try unwrap(header, identities: identities, passphrase: passphrase)
+        }, output: output)
+    }
+
+    /// Decrypts as ``decrypt(_:armored:identities:passphrase:output:)``, the file key given by
+    /// `fileKey` from the parsed header (which may refuse it first); the header's code is
+    /// checked under that key before any payload is read.
+    static func decrypt(_ input: AgeInput, armored: Bool?, fileKey: (AgeHeader) throws(AvaultError) -> SecretBytes,
+                        output: (UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) {
         var reader = AgeReader(input)
         var isArmored = armored ?? false
         if armored == nil {
@@ -188,7 +198,7 @@ public enum AgeFile {
             try reader.fill()
         }
 
-        let fileKey = try unwrap(header, identities: identities, passphrase: passphrase)
+        let fileKey = try fileKey(header)
         let headerKey = try crypto { () throws(CryptoError) in try HKDF.sha256(ikm: fileKey, salt: [UInt8](), info: Array("header".utf8), length: 32) }
         let mac = try crypto { () throws(CryptoError) in try HMACSHA256.authenticate(header.bytesWithoutMAC(), key: headerKey) }
         guard ConstantTime.equals(mac, header.mac) else { throw .age(.headerMAC, file: nil) }
@@ -290,6 +300,14 @@ public enum AgeFile {
     /// age file to `output` piece by piece; ASCII-armored when `armor`.
     public static func encrypt(_ input: AgeInput, to recipients: [AgeRecipient], armor: Bool,
                                output: (UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) {
+        _ = try encrypt(input, to: recipients, extraStanzas: [], armor: armor, output: output)
+    }
+
+    /// Encrypts as ``encrypt(_:to:armor:output:)``, adding `extraStanzas` after the recipients'
+    /// (stanzas of types age's identities skip, covered by the header's code); returns the file
+    /// key, for a caller to check what it made (``decrypt(_:armored:fileKey:output:)``).
+    static func encrypt(_ input: AgeInput, to recipients: [AgeRecipient], extraStanzas: [AgeStanza], armor: Bool,
+                        output: (UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) -> SecretBytes {
         guard !recipients.isEmpty else { throw .invalidAgeRecipients(reason: "an age file needs at least one recipient") }
         var encoder = armor ? AgeArmor.Encoder() : nil
         func emit(_ bytes: [UInt8], count: Int? = nil) throws(AvaultError) {
@@ -327,7 +345,7 @@ public enum AgeFile {
                 stanzas.append(AgeStanza(type: "scrypt", arguments: [Base64.encodeUnpadded(salt), String(logN)], body: try wrap(fileKey, key)))
             }
         }
-        var header = AgeHeader(stanzas: stanzas, mac: [])
+        var header = AgeHeader(stanzas: stanzas + extraStanzas, mac: [])
         let headerKey = try crypto { () throws(CryptoError) in try HKDF.sha256(ikm: fileKey, salt: [UInt8](), info: Array("header".utf8), length: 32) }
         header.mac = try crypto { () throws(CryptoError) in try HMACSHA256.authenticate(header.bytesWithoutMAC(), key: headerKey) }
         let nonce = SecureRandom.bytes(count: 16)
@@ -358,6 +376,7 @@ public enum AgeFile {
             let tail = encoder!.finish()
             try withRaw(tail) { b throws(AvaultError) in try output(b) }
         }
+        return fileKey
     }
 
     static func wrap(_ fileKey: SecretBytes, _ key: SecretBytes) throws(AvaultError) -> [UInt8] {

@@ -44,6 +44,23 @@ extension Keyring {
         return secrets
     }
 
+    /// The secrets of every active version of every identity in the keyring (by name, each
+    /// name's newest version first), unsealed and checked against their public keys: what
+    /// `unseal` tries on a blob sealed to recipients.
+    public func allAgeIdentities() throws(AvaultError) -> [SecretBytes] {
+        var names: [String] = []
+        for entry in file.entries where entry.algorithm == .x25519 && !names.contains(entry.name) { names.append(entry.name) }
+        var secrets: [SecretBytes] = []
+        for name in names {
+            for entry in versions(of: name).reversed() where entry.retired == nil {
+                let secret = try secret(of: entry)
+                try checkPublicKey(entry, secret)
+                secrets.append(secret)
+            }
+        }
+        return secrets
+    }
+
     /// Reads an identity file (`age-keygen`'s, or `age -i`'s: one identity per line, `#`
     /// comments); mode 600 required, like every secret file avault reads.
     public static func readAgeIdentityFile(_ path: String) throws(AvaultError) -> [SecretBytes] {

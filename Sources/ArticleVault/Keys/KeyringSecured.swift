@@ -5,12 +5,17 @@ extension Keyring {
     /// Decrypts `blob` with the key named `name`: a v2 blob with the version whose id the blob
     /// names, a v1 blob — only with a `legacy` authorisation — with each active version of a
     /// legacy key in turn (newest first).
+    /// A v3 blob opens with the identity `name` (every active version).
     public func decrypt(_ blob: SecuredBlob, keyName name: String, context: String,
-                        legacy: LegacyAuthorization? = nil) throws(AvaultError) -> [UInt8] {
+                        legacy: LegacyAuthorization? = nil, record: String? = nil) throws(AvaultError) -> [UInt8] {
         if case .v1 = blob, legacy == nil { throw .unauthenticatedLegacy }
         let all = versions(of: name)
         guard let kind = all.first?.algorithm.kind else { throw noSuchKey(name) }
         switch blob {
+        case .v3:
+            guard kind == .identity else { throw .wrongKeyKind(key: name, kind: kind, use: .v3Blob) }
+            try SecuredField.checkV3Context(blob, context: context, file: record)
+            return try SecuredField.decryptV3(blob, identities: try ageIdentities(named: name), context: context, file: record)
         case .v2(let kid, _, _):
             guard kind == .content else { throw .wrongKeyKind(key: name, kind: kind, use: .v2Blob) }
             guard let entry = all.first(where: { $0.id == kid.hex }) else {

@@ -26,8 +26,22 @@ public enum Sealing {
         public var legacy: LegacyAuthorization.Basis?
     }
 
+    /// What a draft is sealed with.
+    public enum Sealer {
+        /// The newest active version of a content key of the keyring: a v2 blob.
+        case key(Keyring, name: String)
+        /// X25519 recipients: a v3 blob (formats.md §1.6).
+        case recipients(SealRecipients)
+    }
+
     /// Seals the body and `fields` of the record at `path` with the newest version of `keyName`.
     public static func seal(path: String, keyring: Keyring, keyName: String, fields: [String], signer: Signer?) throws(AvaultError) -> Result {
+        try seal(path: path, with: .key(keyring, name: keyName), fields: fields, signer: signer)
+    }
+
+    /// Seals the body and `fields` of the record at `path` with `sealer`: a v2 blob under a
+    /// content key, or a v3 blob to recipients. Either is bound to the record's context.
+    public static func seal(path: String, with sealer: Sealer, fields: [String], signer: Signer?) throws(AvaultError) -> Result {
         let (text, document) = try RecordSigner.read(path)
         guard document.fields["secured"] == nil else {
             throw .alreadySecured(path: path)
@@ -45,17 +59,26 @@ public enum Sealing {
         }
         var payload = FieldValue.object([("format", .string(payloadFormat)), ("body", .string(editor.body)), ("fields", .array(sealed))]).canonicalJSON
         defer { wipe(&payload) }
-        let blob = try keyring.encrypt(payload, keyName: keyName, context: document.securedContext, legacy: false)
+        let blob: SecuredBlob
+        let blobCheck: (SecuredBlob, RecordDocument) throws(AvaultError) -> Bool
+        switch sealer {
+        case let .key(keyring, keyName):
+            blob = try keyring.encrypt(payload, keyName: keyName, context: document.securedContext, legacy: false)
+            blobCheck = { (blob, sealed) throws(AvaultError) in
+                var opened = try keyring.decrypt(blob, keyName: keyName, context: sealed.securedContext)
+                defer { wipe(&opened) }
+                return opened == payload
+            }
+        case let .recipients(who):
+            blob = try SecuredField.encryptV3(payload, to: try who.recipients(for: path), context: document.securedContext)
+            blobCheck = v3Check(blob)
+        }
         editor.body = ""
         editor.append(editor.scalarBlock("secured", blob.text))
         // What the sealed record must show: the sealed fields gone, every other value as it was,
         // an empty body, and a blob that opens to exactly what was sealed.
-        let expected = Expected(fields: otherFields(document, without: Set(fields)) + [("secured", .string(blob.text))], body: "") {
-            (blob, sealed) throws(AvaultError) in
-            var opened = try keyring.decrypt(blob, keyName: keyName, context: sealed.securedContext)
-            defer { wipe(&opened) }
-            return opened == payload
-        }
+        let expected = Expected(fields: otherFields(document, without: Set(fields)) + [("secured", .string(blob.text))], body: "",
+                                blob: blobCheck)
         return try finish(editor, original: document, path: path, signer: signer, expected: expected)
     }
 
@@ -67,17 +90,7 @@ public enum Sealing {
         let (text, document) = try RecordSigner.read(path)
         let blob = try securedBlob(document, path)
         let authorization = try legacyAuthorization(blob, document, legacy)
-        var name = keyName
-        if name == nil {
-            guard case .v2(let kid, _, _) = blob else {
-                throw .legacyBlobNeedsKey(path: path)
-            }
-            guard let entry = keyring.file.entries.first(where: { $0.id == kid.hex }) else {
-                throw .blobKeyNotInKeyring(path: path, id: kid)
-            }
-            name = entry.name
-        }
-        var plaintext = try keyring.decrypt(blob, keyName: name!, context: document.securedContext, legacy: authorization)
+        var plaintext = try open(blob, document, path, keyring: keyring, keyName: keyName, legacy: authorization)
         defer { wipe(&plaintext) }
         var editor = try edit(text, document, path)
         editor.remove("secured")
@@ -122,7 +135,7 @@ public enum Sealing {
                                signer: Signer?) throws(AvaultError) -> Result {
         let (text, document) = try RecordSigner.read(path)
         let blob = try securedBlob(document, path)
-        guard case .v1 = blob else { throw .alreadyV2(path: path) }
+        guard case .v1 = blob else { throw .alreadyAuthenticated(path: path, format: blob.formatName) }
         let authorization = try legacyAuthorization(blob, document, legacy)
         var plaintext = try keyring.decrypt(blob, keyName: fromKey, context: document.securedContext, legacy: authorization)
         defer { wipe(&plaintext) }
@@ -139,6 +152,59 @@ public enum Sealing {
         var result = try finish(editor, original: document, path: path, signer: signer, expected: expected)
         result.legacy = authorization?.basis
         return result
+    }
+
+    /// Re-encrypts the sealed blob of the record at `path` to `recipients` (a v3 blob under a
+    /// fresh file key, bound to the record's context), in memory: a v3 blob is opened with the
+    /// keyring's identities (or the identity `keyName`), a v2 blob with the content key its kid
+    /// names (or `keyName`). A legacy v1 blob is refused: migrate it first.
+    public static func reseal(path: String, keyring: Keyring, keyName: String?, to recipients: SealRecipients,
+                              signer: Signer?) throws(AvaultError) -> Result {
+        let (text, document) = try RecordSigner.read(path)
+        let blob = try securedBlob(document, path)
+        if case .v1 = blob { throw .cannotReseal(path: path, format: blob.formatName) }
+        let keys = try recipients.recipients(for: path)
+        var plaintext = try open(blob, document, path, keyring: keyring, keyName: keyName, legacy: nil)
+        defer { wipe(&plaintext) }
+        let v3 = try SecuredField.encryptV3(plaintext, to: keys, context: document.securedContext)
+        var editor = try edit(text, document, path)
+        let after = editor.remove("secured")?.after
+        editor.insert(editor.scalarBlock("secured", v3.text), after: after)
+        let expected = Expected(fields: otherFields(document, without: ["secured"]) + [("secured", .string(v3.text))],
+                                body: String(document.body), blob: v3Check(v3))
+        return try finish(editor, original: document, path: path, signer: signer, expected: expected)
+    }
+
+    /// The check of a v3 blob read back from a rewritten record: exactly the blob made (which
+    /// ``SecuredField/encryptV3(_:to:context:)`` opened with its file key before handing it
+    /// over; the sealer need not be a recipient), bound to the rewritten record's context.
+    private static func v3Check(_ made: SecuredBlob) -> (SecuredBlob, RecordDocument) throws(AvaultError) -> Bool {
+        { (blob, rewritten) throws(AvaultError) in
+            blob == made && blob.v3ContextDigest == SecuredField.v3ContextDigest(rewritten.securedContext)
+        }
+    }
+
+    /// The plaintext of `blob` in `document`: a v3 blob with the identity `keyName`, or every
+    /// identity of the keyring; a v2 blob with `keyName`, or the content key its kid names; a v1
+    /// blob with the legacy key `keyName` (and `legacy`).
+    private static func open(_ blob: SecuredBlob, _ document: RecordDocument, _ path: String, keyring: Keyring, keyName: String?,
+                             legacy: LegacyAuthorization?) throws(AvaultError) -> [UInt8] {
+        // A v3 blob moved from another record is refused before the keyring is unlocked.
+        try SecuredField.checkV3Context(blob, context: document.securedContext, file: path)
+        if let keyName {
+            return try keyring.decrypt(blob, keyName: keyName, context: document.securedContext, legacy: legacy, record: path)
+        }
+        switch blob {
+        case .v1:
+            throw .legacyBlobNeedsKey(path: path)
+        case .v2(let kid, _, _):
+            guard let entry = keyring.file.entries.first(where: { $0.id == kid.hex }) else {
+                throw .blobKeyNotInKeyring(path: path, id: kid)
+            }
+            return try keyring.decrypt(blob, keyName: entry.name, context: document.securedContext, legacy: legacy, record: path)
+        case .v3:
+            return try SecuredField.decryptV3(blob, identities: try keyring.allAgeIdentities(), context: document.securedContext, file: path)
+        }
     }
 
     /// For a v1 blob: the authorisation to decrypt it, or the refusal (before any decryption).
@@ -167,7 +233,7 @@ public enum Sealing {
         var fields: [(key: String, value: FieldValue)]
         var body: String
         /// Checks the new `secured` blob (in the new record); nil when there must be none.
-        var blob: ((SecuredBlob, RecordDocument) throws(AvaultError) -> Bool)?
+        var blob: ((SecuredBlob, RecordDocument) throws(AvaultError) -> Bool)? = nil
     }
 
     /// The top-level fields of `document` but `signatures` and `names`.

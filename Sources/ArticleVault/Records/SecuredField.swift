@@ -41,6 +41,8 @@ public enum SecuredField {
             } catch {
                 throw .decryptionFailed(keyIDs: nil)
             }
+        case .v3:
+            throw .unsuitableKey("a v3 blob opens with an age identity, not a symmetric key")
         }
     }
 

@@ -313,20 +313,25 @@ public struct RecordVerifier: Sendable {
 /// Checks whether `secured` blobs decrypt with one named key (`verify --check-decrypt`); the
 /// key's secrets are unsealed once and shared by every thread.
 public struct SecuredDecryptChecker: Sendable {
-    private let isContentKey: Bool
+    private let kind: KeyKind
+    private var isContentKey: Bool { kind == .content }
     private let keys: [(id: String, secret: SecretBytes)]
 
     /// The active versions of key `name` in `keyring` (a content or a legacy key).
     public init(keyring: Keyring, keyName name: String) throws(AvaultError) {
         let versions = keyring.versions(of: name).filter { $0.retired == nil }
         guard let first = versions.first else { throw keyring.noSuchKey(name) }
-        guard first.algorithm.kind == .content || first.algorithm.kind == .legacy else {
+        guard [.content, .legacy, .identity].contains(first.algorithm.kind) else {
             throw .wrongKeyKind(key: name, kind: first.algorithm.kind, use: .blobCheck)
         }
         var keys: [(id: String, secret: SecretBytes)] = []
-        for v in versions.reversed() { keys.append((v.id, try keyring.secret(of: v))) }
+        if first.algorithm.kind == .identity {
+            for secret in try keyring.ageIdentities(named: name) { keys.append(("", secret)) }
+        } else {
+            for v in versions.reversed() { keys.append((v.id, try keyring.secret(of: v))) }
+        }
         self.keys = keys
-        self.isContentKey = first.algorithm.kind == .content
+        self.kind = first.algorithm.kind
     }
 
     /// Whether `blob` decrypts with one of the key's versions. A v1 blob needs `legacy`
@@ -337,8 +342,13 @@ public struct SecuredDecryptChecker: Sendable {
             guard isContentKey, let k = keys.first(where: { $0.id == kid.hex }) else { return false }
             return (try? SecuredField.decrypt(blob, key: k.secret, context: context)) != nil
         case .v1:
-            guard !isContentKey, let legacy else { return false }
+            guard kind == .legacy, let legacy else { return false }
             return keys.contains { (try? SecuredField.decrypt(blob, key: $0.secret, context: context, legacy: legacy)) != nil }
+        case .v3:
+            guard kind == .identity else { return false }
+            guard var opened = try? SecuredField.decryptV3(blob, identities: keys.map(\.secret), context: context, file: nil) else { return false }
+            wipe(&opened)
+            return true
         }
     }
 }

@@ -156,8 +156,29 @@ public enum AvaultError: Error, Sendable {
     case malformedSealedPayload(path: String, field: String?)
     /// A field the sealed payload holds was added to the record while it was sealed.
     case sealedFieldAddedMeanwhile(path: String, field: String)
-    /// The secured blob is v2 already: nothing to migrate.
-    case alreadyV2(path: String)
+    /// The secured blob is v2 or v3 already, not legacy: nothing to migrate.
+    case alreadyAuthenticated(path: String, format: String)
+    /// A v3 blob's context stanza names another context than its record's: it was sealed in
+    /// another record (`path` the record, when there is one).
+    case sealedForAnotherRecord(path: String?)
+    /// None of the `identities` tried is one of the v3 blob's `recipients`.
+    case noIdentityForBlob(path: String?, identities: Int, recipients: Int)
+    /// No recipients were given and no `.avault-recipients` file is above the record.
+    case noRecipientsFile(path: String)
+    /// The `.avault-recipients` file has sections, and none matches the record's path.
+    case noRecipientsRule(path: String, file: String, relative: String)
+    /// `reseal` of a blob that holds no sealed draft it can re-encrypt (a legacy v1 blob).
+    case cannotReseal(path: String, format: String)
+    /// None of the keyring's `identities` is one of the vault's `recipients`.
+    case notAVaultRecipient(recipients: Int, identities: Int)
+    /// A recipients command on a vault protected by a keyring key (`key`).
+    case vaultNotToRecipients(location: String, key: String)
+    /// `vault recipients add` of a recipient the vault has already.
+    case vaultRecipientPresent(recipient: String)
+    /// `vault recipients remove` of a recipient the vault does not have.
+    case vaultRecipientAbsent(recipient: String)
+    /// Removing the vault's last recipient (nobody could open it).
+    case lastVaultRecipient
     /// A record has no embedded signature (by the key asked for).
     case noSignature(path: String, keyID: String?)
     /// No vault at the location.
@@ -255,7 +276,7 @@ public enum AvaultError: Error, Sendable {
 
     /// What a key was wanted for, in ``wrongKeyKind(key:kind:use:)``.
     public enum KeyUse: Sendable, Equatable {
-        case signing, vault, v2Blob, v1Blob, encryption, legacyEncryption, blobCheck
+        case signing, vault, v2Blob, v1Blob, v3Blob, encryption, legacyEncryption, blobCheck
         /// Opening age files (an X25519 identity).
         case ageIdentity
         /// Adding a version to a key of another kind.
@@ -303,10 +324,11 @@ public enum AvaultError: Error, Sendable {
             case .vault: return "key '\(key)' is \(kind.withArticle) key; a vault needs a content key"
             case .v2Blob: return "key '\(key)' is \(kind.withArticle) key; a v2 blob needs a content key"
             case .v1Blob: return "key '\(key)' is \(kind.withArticle) key; a v1 blob needs a legacy AES key"
+            case .v3Blob: return "key '\(key)' is \(kind.withArticle) key; a v3 blob opens with an age identity"
             case .encryption where kind == .legacy: return "key '\(key)' is a legacy AES key: it only makes unauthenticated v1 blobs"
             case .encryption: return "key '\(key)' is \(kind.withArticle) key; encryption needs a content key"
             case .legacyEncryption: return "key '\(key)' is \(kind.withArticle) key; legacy v1 encryption needs a legacy AES key"
-            case .blobCheck: return "key '\(key)' is \(kind.withArticle) key; checking blobs needs a content or legacy key"
+            case .blobCheck: return "key '\(key)' is \(kind.withArticle) key; checking blobs needs a content key, a legacy key or an identity"
             case .ageIdentity: return "key '\(key)' is \(kind.withArticle) key, not an age identity"
             case .newVersion(let wanted): return "key '\(key)' is \(kind.withArticle) key, not \(wanted.withArticle) key"
             }
@@ -421,8 +443,33 @@ public enum AvaultError: Error, Sendable {
             return "\(path): the sealed payload holds unreadable YAML for field '\(field)'; nothing was written"
         case let .sealedFieldAddedMeanwhile(path, field):
             return "\(path): field '\(field)' was added while the record was sealed; nothing was written"
-        case let .alreadyV2(path):
-            return "\(path): the secured blob is already v2"
+        case let .alreadyAuthenticated(path, format):
+            return "\(path): the secured blob is already \(format), not a legacy v1 blob"
+        case let .sealedForAnotherRecord(path?):
+            return "\(path): the sealed blob is bound to another record's context: it was moved here"
+        case .sealedForAnotherRecord(nil):
+            return "the sealed blob is bound to another context"
+        case let .noIdentityForBlob(path, identities, recipients):
+            let to = "the blob is sealed to \(recipients) recipient\(recipients == 1 ? "" : "s")"
+            let what = identities == 0 ? "and there is no age identity to try"
+                : "none of them an identity tried here (\(identities) tried)"
+            return (path.map { "\($0): " } ?? "") + "\(to), \(what)"
+        case let .noRecipientsFile(path):
+            return "\(path): no recipients given and no \(RecipientRules.fileName) file above it"
+        case let .noRecipientsRule(path, file, relative):
+            return "\(path): no section of \(file) matches '\(relative)'"
+        case let .cannotReseal(path, format):
+            return "\(path): a \(format) blob cannot be resealed"
+        case let .notAVaultRecipient(recipients, identities):
+            return "the vault is encrypted to \(recipients) recipient\(recipients == 1 ? "" : "s"), none of them an identity of this keyring (\(identities) tried)"
+        case let .vaultNotToRecipients(location, key):
+            return "\(location): the vault is protected by the keyring key '\(key)', not by recipients"
+        case let .vaultRecipientPresent(recipient):
+            return "\(recipient) is already a recipient of the vault"
+        case let .vaultRecipientAbsent(recipient):
+            return "\(recipient) is not a recipient of the vault"
+        case .lastVaultRecipient:
+            return "a vault needs at least one recipient: removing the last one would lock everyone out"
         case let .noSignature(path, keyID):
             return "\(path): no embedded signature" + (keyID.map { " by key \($0)" } ?? "")
         case let .noVault(location):

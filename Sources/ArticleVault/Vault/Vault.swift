@@ -99,6 +99,7 @@ public final class Vault {
         if fresh != config {
             config = fresh
             namingKeyCache = nil
+            dataKeyCache = nil
         }
     }
 
@@ -107,8 +108,36 @@ public final class Vault {
     private var keyCache: [KeyID: SecretBytes] = [:]
     private var namingKeyCache: SecretBytes?
 
-    /// The content key version with id `kid` (refused if retired or missing).
+    /// A vault to recipients: its data keys, the current one first, unwrapped once with the
+    /// keyring's identities.
+    var dataKeyCache: [(kid: KeyID, key: SecretBytes)]?
+    /// During a rotation: the new data key, current before the config that wraps it is written.
+    var pendingDataKey: (kid: KeyID, key: SecretBytes)?
+
+    /// A vault to recipients: its data keys (the current one first).
+    func dataKeys() throws(AvaultError) -> [(kid: KeyID, key: SecretBytes)] {
+        if let cached = dataKeyCache { return cached }
+        let keys = try VaultRecipients.unwrap(config, identities: try keyring.allAgeIdentities())
+        dataKeyCache = keys
+        return keys
+    }
+
+    /// Whether `kid` names a key of this vault: a version of its content key, or one of its data keys.
+    func knows(kid: KeyID) -> Bool {
+        if config.isToRecipients { return isUsable(kid: kid) }
+        return keyring.versions(of: config.keyName).contains { $0.id == kid.hex }
+    }
+
+    /// The content key version with id `kid` (refused if retired or missing); for a vault to
+    /// recipients, the data key with that id.
     func key(kid: KeyID) throws(AvaultError) -> SecretBytes {
+        if config.isToRecipients {
+            if let pending = pendingDataKey, pending.kid == kid { return pending.key }
+            guard let found = try dataKeys().first(where: { $0.kid == kid }) else {
+                throw .tampered("something is sealed under data key id \(kid.hex), which the vault's data keys do not hold: the vault was altered", area: .vault)
+            }
+            return found.key
+        }
         if let k = keyCache[kid] { return k }
         guard let entry = keyring.versions(of: config.keyName).first(where: { $0.id == kid.hex }) else {
             throw .noKeyVersionWithID(key: config.keyName, id: kid.hex, holder: nil, contentKeys: [])
@@ -123,11 +152,19 @@ public final class Vault {
 
     /// Whether `kid` is a version of the vault's key that can still read.
     func isUsable(kid: KeyID) -> Bool {
-        keyring.versions(of: config.keyName).contains { $0.id == kid.hex && $0.retired == nil }
+        if config.isToRecipients {
+            return pendingDataKey?.kid == kid || ((try? dataKeys())?.contains { $0.kid == kid } ?? false)
+        }
+        return keyring.versions(of: config.keyName).contains { $0.id == kid.hex && $0.retired == nil }
     }
 
     /// The newest active version of the vault's key.
     func currentKey() throws(AvaultError) -> (kid: KeyID, key: SecretBytes) {
+        if config.isToRecipients {
+            if let pending = pendingDataKey { return pending }
+            guard let current = try dataKeys().first else { throw .internalFailure("a vault to recipients without a data key") }
+            return current
+        }
         let entry = try keyring.current(config.keyName)
         let kid = try Self.contentKeyID(entry.id)
         return (kid, try key(kid: kid))
@@ -185,7 +222,9 @@ public final class Vault {
             // Only avault writes the index: a malformed one was altered or damaged.
             throw .tampered("\(Self.indexAuthenticationFailure): it is malformed (\(error))", area: .vault)
         }
-        guard keyring.versions(of: config.keyName).contains(where: { $0.id == sealed.kid.hex }) else {
+        // A vault to recipients: not being one is its own answer, before any other.
+        if config.isToRecipients { _ = try dataKeys() }
+        guard knows(kid: sealed.kid) else {
             throw .tampered("\(Self.indexAuthenticationFailure): it is sealed under key id \(sealed.kid.hex), which is not a version of key '\(config.keyName)'",
                             area: .vault)
         }
@@ -349,7 +388,7 @@ public final class Vault {
                 if !sawHeader {
                     sawHeader = true
                     if let kid = VaultFiles.envelopeKid(Array(buffer[0..<n])),
-                       let entry = keyring.versions(of: config.keyName).first(where: { $0.id == kid.hex }), entry.retired != nil {
+                       !config.isToRecipients, let entry = keyring.versions(of: config.keyName).first(where: { $0.id == kid.hex }), entry.retired != nil {
                         throw .keyRetired(key: config.keyName, version: entry.version, id: kid.hex)
                     }
                 }

@@ -230,7 +230,7 @@ extension Vault {
         digest?.update(UnsafeRawBufferPointer(head))
         let kid = header.kid
         if let expectedKid, kid != expectedKid { throw corrupt }
-        if expectedKid == nil, !keyring.versions(of: config.keyName).contains(where: { $0.id == kid.hex }) { throw corrupt }
+        if expectedKid == nil, !knows(kid: kid) { throw corrupt }
         let decryptor: SecretStream.Decryptor
         do { decryptor = try SecretStream.Decryptor(key: try key(kid: kid), header: header.streamHeader) } catch let e as AvaultError {
             throw e

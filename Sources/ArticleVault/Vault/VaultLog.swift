@@ -244,8 +244,8 @@ enum VaultLogHeads {
 
 extension Vault {
     /// The log for reading: with `raw`, the file as it is (JSON Lines); otherwise each line's
-    /// seq, time, op, object, version, size and kid, two spaces apart (a line that is not JSON
-    /// as it is).
+    /// seq, time, op, object, version, size and kid, two spaces apart, and for a change of
+    /// recipients the counts (a line that is not JSON as it is).
     public func logText(raw: Bool) throws(AvaultError) -> String {
         let text = String(decoding: try storage.read("log") ?? [], as: UTF8.self)
         if raw { return text }
@@ -254,6 +254,12 @@ extension Vault {
             var parts: [String] = []
             for key in ["seq", "time", "op", "object", "version", "size", "kid"] {
                 if let v = e[key] { parts.append(key == "seq" ? "#\(v.jsonText)" : (v.stringValue ?? v.jsonText)) }
+            }
+            // A change of recipients: how many came and went, how many there are, a rotation.
+            if e["op"]?.stringValue == "recipients" {
+                func count(_ key: String) -> Int { if case .array(let items)? = e[key] { items.count } else { 0 } }
+                parts.append("+\(count("added")) -\(count("removed")) (\(count("recipients")) recipient\(count("recipients") == 1 ? "" : "s"))"
+                             + (e["rotated"].map { ", rotated \($0.jsonText)" } ?? ""))
             }
             return parts.joined(separator: "  ")
         }.joined(separator: "\n") + "\n"

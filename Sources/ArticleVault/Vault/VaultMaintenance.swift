@@ -30,53 +30,57 @@ extension Vault {
     /// are staged beside the old ones and take their place once the new index lists them.
     /// Returns how many envelopes were rewritten.
     public func rewrap() throws(AvaultError) -> Int {
-        try transaction { (tx: inout Transaction) throws(AvaultError) -> Int in
-            let (kid, key) = try currentKey()
-            let committer = storage.envelopeCommitter()
-            defer { committer.cancel() }
-            var rewritten = 0
-            var fromKids = Set<KeyID>()
-            for o in tx.index.objects.indices {
-                for v in tx.index.objects[o].versions.indices where tx.index.objects[o].versions[v].kid != kid {
-                    let version = tx.index.objects[o].versions[v]
-                    fromKids.insert(version.kid)
-                    let name = tx.index.objects[o].name
-                    let file = VaultFiles.envelopeFileName(object: name, version: version.number)
-                    let staged = VaultFiles.stagedPrefix + file
-                    let writer = try EnvelopeWriter(self, buffers: writingBuffers, file: staged, object: name, version: version.number, kid: kid, key: key)
-                    let written: (size: Int, digest: String, sink: EnvelopeSink)
-                    do throws(AvaultError) {
-                        try readVersion(object: name, version, checkFirst: false) { (plain: UnsafeRawBufferPointer) throws(AvaultError) in try writer.add(plain) }
-                        written = try writer.finish()
-                    } catch {
-                        writer.abandon()
-                        throw error
-                    }
-                    try committer.add(written.sink)
-                    tx.index.objects[o].versions[v].kid = kid
-                    tx.index.objects[o].versions[v].digest = written.digest
-                    tx.renames.append((staged, file))
-                    rewritten += 1
+        try transaction { (tx: inout Transaction) throws(AvaultError) -> Int in try rewrapEnvelopes(&tx) }
+    }
+
+    /// The body of ``rewrap()`` inside a transaction: every envelope not under the current key
+    /// staged anew, the naming key re-sealed, a `rewrap` entry. Returns how many were rewritten.
+    func rewrapEnvelopes(_ tx: inout Transaction) throws(AvaultError) -> Int {
+        let (kid, key) = try currentKey()
+        let committer = storage.envelopeCommitter()
+        defer { committer.cancel() }
+        var rewritten = 0
+        var fromKids = Set<KeyID>()
+        for o in tx.index.objects.indices {
+            for v in tx.index.objects[o].versions.indices where tx.index.objects[o].versions[v].kid != kid {
+                let version = tx.index.objects[o].versions[v]
+                fromKids.insert(version.kid)
+                let name = tx.index.objects[o].name
+                let file = VaultFiles.envelopeFileName(object: name, version: version.number)
+                let staged = VaultFiles.stagedPrefix + file
+                let writer = try EnvelopeWriter(self, buffers: writingBuffers, file: staged, object: name, version: version.number, kid: kid, key: key)
+                let written: (size: Int, digest: String, sink: EnvelopeSink)
+                do throws(AvaultError) {
+                    try readVersion(object: name, version, checkFirst: false) { (plain: UnsafeRawBufferPointer) throws(AvaultError) in try writer.add(plain) }
+                    written = try writer.finish()
+                } catch {
+                    writer.abandon()
+                    throw error
                 }
+                try committer.add(written.sink)
+                tx.index.objects[o].versions[v].kid = kid
+                tx.index.objects[o].versions[v].digest = written.digest
+                tx.renames.append((staged, file))
+                rewritten += 1
             }
-            try committer.finish()
-            if rewritten > 0 { try storage.syncEnvelopes() }
-            // The naming key, under the new key version too.
-            if config.namingKey.kid != kid {
-                var namingPlain = try Self.unsealNamingKey(self)
-                defer { wipe(&namingPlain) }
-                var newConfig = config
-                let nonce = SecureRandom.bytes(count: 24)
-                do {
-                    newConfig.namingKey = VaultFiles.Sealed(kid: kid, nonce: nonce,
-                        ciphertext: try XChaCha20Poly1305.seal(namingPlain, key: key, nonce: nonce, associatedData: config.namingKeyAssociatedData(kid: kid)))
-                } catch { throw .crypto(error as? CryptoError ?? .libraryFailure("seal")) }
-                tx.newConfig = newConfig
-            }
-            tx.entries.append([("op", .string("rewrap")), ("envelopes", .number(Double(rewritten))),
-                               ("from", .array(fromKids.map(\.hex).sorted().map(FieldValue.string))), ("kid", .string(kid.hex))])
-            return rewritten
         }
+        try committer.finish()
+        if rewritten > 0 { try storage.syncEnvelopes() }
+        // The naming key, under the new key version too.
+        if config.namingKey.kid != kid {
+            var namingPlain = try Self.unsealNamingKey(self)
+            defer { wipe(&namingPlain) }
+            var newConfig = config
+            let nonce = SecureRandom.bytes(count: 24)
+            do {
+                newConfig.namingKey = VaultFiles.Sealed(kid: kid, nonce: nonce,
+                    ciphertext: try XChaCha20Poly1305.seal(namingPlain, key: key, nonce: nonce, associatedData: config.namingKeyAssociatedData(kid: kid)))
+            } catch { throw .crypto(error) }
+            tx.newConfig = newConfig
+        }
+        tx.entries.append([("op", .string("rewrap")), ("envelopes", .number(Double(rewritten))),
+                           ("from", .array(fromKids.map(\.hex).sorted().map(FieldValue.string))), ("kid", .string(kid.hex))])
+        return rewritten
     }
 
     private static func unsealNamingKey(_ vault: Vault) throws(AvaultError) -> [UInt8] {

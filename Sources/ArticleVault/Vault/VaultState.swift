@@ -49,7 +49,7 @@ extension Vault {
             if let created = first.string("key"), created != config.keyName {
                 throw altered("the config names key '\(config.keyName)', but the vault was created with key '\(created)': the config was altered")
             }
-            guard keyring.versions(of: config.keyName).contains(where: { $0.id == kid }) else {
+            guard config.isToRecipients || keyring.versions(of: config.keyName).contains(where: { $0.id == kid }) else {
                 if let other = keyring.file.entries.first(where: { $0.id == kid }) {
                     throw altered("the vault was created with key '\(other.name)' (id \(kid)), but the config names key '\(config.keyName)': the config was altered")
                 }
@@ -70,6 +70,25 @@ extension Vault {
             throw altered("entry \(index.log.seq) of the log is not the one the index was written with: the log was rewritten")
         }
         let unindexed = log.entries[(indexPosition + 1)...].map(\.seq)
+        // A vault to recipients: the config's recipients are those the log last recorded (at or
+        // before the index's head), or those of a change whose index never landed.
+        if config.isToRecipients {
+            // The data key that was current when this keyring last saw the vault must still be
+            // among the config's (which keep every data key the vault has had): a state made by
+            // someone who never held it — recipients are public, anyone can wrap a key to them —
+            // cannot include it.
+            if let seen, let seenHead = Self.head(seen), let p = log.position(of: seenHead.seq), p <= indexPosition,
+               log.hashes[p] == seenHead.hash, let pinned = Self.recordedDataKid(log, upTo: p), let kid = KeyID(hex: pinned),
+               !(try dataKeys()).contains(where: { $0.kid == kid }) {
+                throw altered("the vault's data keys no longer hold key id \(pinned), current when this keyring last saw the vault at entry \(seenHead.seq): the config was replaced")
+            }
+            let recorded = Self.recordedRecipients(log, upTo: indexPosition)
+            if recorded != config.recipients {
+                guard log.entries[(indexPosition + 1)...].contains(where: { $0.op == "recipients" && $0.strings("recipients") == config.recipients }) else {
+                    throw altered("the config's recipients are not those the log records: the config was altered")
+                }
+            }
+        }
         // A naming key the index does not know: only a rewrap interrupted between re-sealing it
         // and writing its index explains that, and its log entry says so.
         var interruptedRewrap = false
@@ -305,5 +324,47 @@ extension Vault {
             fields.append(("unapplied", .array([.number(Double(first)), .number(Double(last))])))
         }
         tx.entries.append(fields)
+        // A change of recipients whose config landed but whose index did not: the config holds
+        // the new list (and data keys) while its log entry is now unapplied. Record it again, so
+        // that the log says what the config is.
+        if config.isToRecipients, let position = state.log.position(of: state.index.log.seq),
+           let now = config.recipients, let was = Self.recordedRecipients(state.log, upTo: position), was != now {
+            tx.entries.append([("op", .string("recipients")),
+                               ("added", .array(now.filter { !was.contains($0) }.map(FieldValue.string))),
+                               ("removed", .array(was.filter { !now.contains($0) }.map(FieldValue.string))),
+                               ("recipients", .array(now.map(FieldValue.string))),
+                               ("kid", .string(try currentKey().kid.hex)), ("recovered", .bool(true))])
+        }
+    }
+
+    /// The data key id the log last records at or before `position` (an `init`, `recipients` or
+    /// `rewrap` entry no `recover` entry declared unapplied).
+    static func recordedDataKid(_ log: VaultLog.Chain, upTo position: Int) -> String? {
+        let unapplied = unappliedRanges(log, upTo: position)
+        return log.entries[...position].last(where: { entry in
+            ["init", "recipients", "rewrap"].contains(entry.op) && !unapplied.contains { $0.contains(entry.seq) }
+        })?.string("kid")
+    }
+
+    /// The sequence numbers `recover` entries up to `position` declared unapplied.
+    static func unappliedRanges(_ log: VaultLog.Chain, upTo position: Int) -> [ClosedRange<Int>] {
+        var unapplied: [ClosedRange<Int>] = []
+        for entry in log.entries[...position] where entry.op == "recover" {
+            if case .array(let range)? = entry.fields["unapplied"], range.count == 2,
+               case .number(let first) = range[0], case .number(let last) = range[1],
+               first >= 1, first <= last, last <= Double(VaultFiles.maxInteger) {
+                unapplied.append(Int(first)...Int(last))
+            }
+        }
+        return unapplied
+    }
+
+    /// The recipients the log last records at or before `position`: the newest `init` or
+    /// `recipients` entry that no `recover` entry up to there declared unapplied.
+    static func recordedRecipients(_ log: VaultLog.Chain, upTo position: Int) -> [String]? {
+        let unapplied = unappliedRanges(log, upTo: position)
+        return log.entries[...position].last(where: { entry in
+            (entry.op == "init" || entry.op == "recipients") && !unapplied.contains { $0.contains(entry.seq) }
+        })?.strings("recipients")
     }
 }

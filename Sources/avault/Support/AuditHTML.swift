@@ -60,7 +60,7 @@ enum AuditHTML {
         "valid": "#2e7d32", "invalid": "#c62828", "untrusted": "#ef6c00", "revoked": "#6a1b9a",
         "expired": "#8d6e63", "unsigned": "#78909c", "malformed": "#ad1457",
     ]
-    static let securedColour: [String: String] = ["none": "#90a4ae", "v1": "#e65100", "v2": "#1565c0", "malformed": "#ad1457"]
+    static let securedColour: [String: String] = ["none": "#90a4ae", "v1": "#e65100", "v2": "#1565c0", "v3": "#2e7d32", "malformed": "#ad1457"]
 
     static func render(_ t: AuditTally, generated: String) -> String {
         var h = """
@@ -97,7 +97,7 @@ enum AuditHTML {
                      table: table(["outcome", "records"], outcomes.map { [$0.0, String($0.1)] }))
 
         // Secured formats.
-        let secured = ["none", "v1", "v2", "malformed"].map { ($0, t.secured[$0] ?? 0) }
+        let secured = ["none", "v1", "v2", "v3", "malformed"].map { ($0, t.secured[$0] ?? 0) }
         let note = v1 > 0 ? "<p class=\"note warn\">\(v1) record\(v1 == 1 ? "" : "s") still hold\(v1 == 1 ? "s" : "") a legacy v1 secured blob (unauthenticated): run <code>avault migrate</code>.</p>\n"
             : "<p class=\"note ok\">No legacy v1 secured blobs remain.</p>\n"
         h += section("Secured blobs", id: "secured",

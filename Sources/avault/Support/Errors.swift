@@ -26,11 +26,11 @@ extension AvaultError {
     var exitCode: Int32 {
         switch self {
         // The answer is no.
-        case .decryptionFailed, .tampered, .rewriteCheckFailed, .noAgent: return Exit.no
+        case .decryptionFailed, .tampered, .rewriteCheckFailed, .noAgent, .sealedForAnotherRecord, .noIdentityForBlob: return Exit.no
         case .malformed(let format, _):
             switch format {
             case .invalidSecuredBlob, .invalidRecord, .invalidSignature: return Exit.no
-            case .invalidKeyFile, .invalidKeyring, .invalidMinisign, .invalidTrustStore, .invalidJSON, .invalidVault, .invalidAgentMessage: return Exit.operational
+            case .invalidKeyFile, .invalidKeyring, .invalidMinisign, .invalidTrustStore, .invalidJSON, .invalidVault, .invalidAgentMessage, .invalidRecipientsFile: return Exit.operational
             }
         // Files.
         case .io, .insecurePermissions, .insecureDirectory, .writableByOthers, .symbolicLink, .notRegularFile, .fileExists:
@@ -49,9 +49,10 @@ extension AvaultError {
             return Exit.operational
         // Records and the vault.
         case .noSecuredField, .alreadySecured, .legacyBlobNeedsKey, .notASealedDraft, .fieldCannotBeSealed, .noSuchField,
-             .blobKeyNotInKeyring, .malformedSealedPayload, .sealedFieldAddedMeanwhile, .alreadyV2, .noSignature, .noVault,
+             .blobKeyNotInKeyring, .malformedSealedPayload, .sealedFieldAddedMeanwhile, .alreadyAuthenticated, .noSignature, .noVault,
              .vaultExists, .noSuchObject, .objectRemoved, .noSuchObjectVersion, .invalidObjectID, .objectVersionsExhausted,
-             .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision:
+             .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision, .noRecipientsFile, .noRecipientsRule,
+             .cannotReseal, .notAVaultRecipient, .vaultNotToRecipients, .vaultRecipientPresent, .vaultRecipientAbsent, .lastVaultRecipient:
             return Exit.operational
         // The agent.
         case .agentSocketUnset, .agentUnusable, .agentRunning, .agentStartFailed, .agentDidNotStart, .agentHandoffFailed,
@@ -151,6 +152,22 @@ extension AvaultError {
         case .noSuchObject: return "see 'avault vault list'"
         case .vaultIndexMissing: return "run 'avault vault verify'"
         case .blobKeyNotInKeyring: return "see 'avault keys list'"
+        case .sealedForAnotherRecord:
+            return "a sealed blob opens only in the record whose webUrl (else originalUrl) it was sealed with; put it back there"
+        case .noIdentityForBlob:
+            return "ask someone who can open it to add your recipient ('avault keys export-recipient NAME' prints it) and run 'avault reseal'"
+        case .noRecipientsFile:
+            return "give --recipient age1… or --recipients-file F, or write a \(SealRecipients.fileName) file in the record's directory or above it"
+        case let .noRecipientsRule(_, file, _):
+            return "add a section for it to \(file), or a last 'path-glob: **' section for every other record"
+        case .notAVaultRecipient:
+            return "ask a member to run 'avault vault recipients add RECIPIENT' with your recipient ('avault keys export-recipient NAME' prints it)"
+        case .vaultNotToRecipients:
+            return "a vault made with 'avault vault init --recipient …' has recipients; this one opens with its key"
+        case .vaultRecipientAbsent:
+            return "see 'avault vault recipients list'"
+        case .cannotReseal(_, "v1"):
+            return "make it v2 first with 'avault migrate', then reseal it"
         case let .objectRemoved(id, _): return "its history is kept: 'avault vault get \(id) --version N'"
         case let .noSuchObjectVersion(_, _, versions): return "versions: \(versions.map(String.init).joined(separator: ", "))"
         case .importCollision:

@@ -98,7 +98,7 @@ struct Audit: ParsableCommand {
                 ("records", JSONOutput.count(reports.count)), ("passed", JSONOutput.count(reports.count - failing)),
                 ("failed", JSONOutput.count(failing)), ("unsigned", JSONOutput.count(outcomes["unsigned"] ?? 0)),
                 ("outcomes", every(RecordOutcome.allCases.map(\.rawValue), outcomes)),
-                ("secured", every(["none", "v1", "v2", "malformed"], secured)),
+                ("secured", every(["none", "v1", "v2", "v3", "malformed"], secured)),
                 ("bySigner", counts(bySigner)),
                 ("byKeyId", .object(byKey.sorted { $0.key < $1.key }.map { key, v in
                     (key, .object([("signer", v.signer.map(FieldValue.string) ?? .null), ("roles", .array(v.roles.map(FieldValue.string))),
@@ -112,7 +112,7 @@ struct Audit: ParsableCommand {
         }
         var out = "records: \(reports.count) (\(reports.count - failing) passed, \(failing) failed, \(outcomes["unsigned"] ?? 0) unsigned)\n"
         out += "outcomes: " + RecordOutcome.allCases.compactMap { o in outcomes[o.rawValue].map { "\(o.rawValue) \($0)" } }.joined(separator: ", ") + "\n"
-        out += "secured: " + ["none", "v1", "v2", "malformed"].map { "\($0) \(secured[$0] ?? 0)" }.joined(separator: ", ")
+        out += "secured: " + ["none", "v1", "v2", "v3", "malformed"].map { "\($0) \(secured[$0] ?? 0)" }.joined(separator: ", ")
         out += (secured["v1"] ?? 0) > 0 ? "  (\(secured["v1"]!) still legacy v1: see 'avault migrate')\n" : "\n"
         out += "\nvalid signatures by signer:\n"
         for (signer, n) in bySigner.sorted(by: { $0.key < $1.key }) { out += "  \(signer): \(n)\n" }

@@ -41,7 +41,7 @@ struct Verify: ParsableCommand {
     @Flag(name: .customLong("check-decrypt"), help: "Check that each secured blob decrypts with --key.") var checkDecrypt = false
     @Flag(name: .customLong("allow-unauthenticated-legacy"), help: "With --check-decrypt: also try legacy v1 blobs that no trusted signature authenticates (a padding oracle).")
     var allowUnauthenticatedLegacy = false
-    @Option(help: ArgumentHelp("With --check-decrypt: the content or legacy key's name.", valueName: "name"), completion: KeyCompletion.names(.content, .legacy)) var key: String?
+    @Option(help: ArgumentHelp("With --check-decrypt: the name of the content key, legacy key or identity (for v3 blobs).", valueName: "name"), completion: KeyCompletion.names(.content, .legacy, .identity)) var key: String?
     @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n")) var jobs: Int?
     @Option(help: ArgumentHelp("Only files matching this glob, any case, when walking directories (repeatable; default: Markdown, text and HTML).", valueName: "glob"))
     var include: [String] = []
@@ -94,7 +94,7 @@ struct Verify: ParsableCommand {
         // Counted by outcome and secured format (in arrays: nothing hashed per record), then named.
         let allOutcomes = RecordOutcome.allCases
         var outcomes = [Int](repeating: 0, count: allOutcomes.count)
-        var formats = [0, 0, 0, 0] // none, v1, v2, malformed
+        var formats = [0, 0, 0, 0, 0] // none, v1, v2, v3, malformed
         var passed = 0
         for r in reports {
             outcomes[allOutcomes.firstIndex(of: r.outcome)!] += 1
@@ -103,7 +103,8 @@ struct Verify: ParsableCommand {
             case "none": formats[0] += 1
             case "v1": formats[1] += 1
             case "v2": formats[2] += 1
-            case "malformed": formats[3] += 1
+            case "v3": formats[3] += 1
+            case "malformed": formats[4] += 1
             default: break
             }
         }
@@ -129,7 +130,7 @@ struct Verify: ParsableCommand {
                 ("type", .string("summary")), ("records", .number(Double(reports.count))),
                 ("passed", .number(Double(passed))), ("failed", .number(Double(reports.count - passed))),
                 ("outcomes", .object(zip(allOutcomes, outcomes).map { ($0.rawValue, .number(Double($1))) })),
-                ("secured", .object(zip(["none", "v1", "v2", "malformed"], formats).map { ($0, .number(Double($1))) })),
+                ("secured", .object(zip(["none", "v1", "v2", "v3", "malformed"], formats).map { ($0, .number(Double($1))) })),
                 ("seconds", .number((seconds * 1000).rounded() / 1000)),
             ])
             try Terminal.writeStdout(out + summary.jsonText + "\n")

@@ -4,22 +4,40 @@ import ArticleVault
 struct Seal: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seal",
-        abstract: "Move a record's body (and --field NAMEs) into a v2 secured blob bound to its context.",
-        discussion: "Other fields stay readable. Written atomically; signatures that no longer match are dropped with a warning.\n\n\(exitCodeHelp)\n\nExample: avault seal --key desk-content --sign desk-signing draft.md")
+        abstract: "Move a record's body (and --field NAMEs) into a secured blob bound to its context.",
+        discussion: """
+            With --key, a v2 blob under that content key. With --recipient or --recipients-file, a v3 blob: an age file \
+            to those recipients, which each opens with their own identity (and 'age -d' opens too). With neither, the \
+            recipients come from the nearest .avault-recipients file in the record's directory or above it. Other \
+            fields stay readable. Written atomically; signatures that no longer match are dropped with a warning.
+
+            \(exitCodeHelp)
+
+            Example: avault seal --recipients-file desk.txt --sign desk-signing draft.md
+            """)
 
     @Argument(help: ArgumentHelp("Records.", valueName: "file"), completion: .file()) var files: [String]
-    @Option(help: ArgumentHelp("The content key's name.", valueName: "name"), completion: KeyCompletion.names(.content)) var key: String
+    @Option(help: ArgumentHelp("Seal under this content key (a v2 blob).", valueName: "name"), completion: KeyCompletion.names(.content)) var key: String?
+    @OptionGroup var recipients: SealRecipientOptions
     @Option(name: .customLong("field"), help: ArgumentHelp("A top-level field to seal too (repeatable).", valueName: "name")) var fields: [String] = []
     @OptionGroup var resign: ResignOption
     @OptionGroup var keyring: KeyringOptions
     @OptionGroup var quiet: QuietOption
 
-    func validate() throws { if files.isEmpty { throw ValidationError("give at least one record") } }
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give at least one record") }
+        if key != nil, recipients.given { throw ValidationError("give either --key or recipients (--recipient, --recipients-file), not both") }
+    }
 
     func run() throws {
         quiet.apply()
-        try rewriteEach(files, keyring, resign, verb: "sealed") { file, ring, signer throws(AvaultError) in
-            try Sealing.seal(path: file, keyring: ring, keyName: key, fields: fields, signer: signer)
+        // The keyring is opened only for a content key or a signature: sealing to recipients needs none.
+        let ring = key != nil || resign.signKey != nil ? try keyring.open() : nil
+        let signer = try ring.flatMap { r throws(AvaultError) in try resign.signer(r) }
+        let sealer: Sealing.Sealer
+        if let key, let ring { sealer = .key(ring, name: key) } else { sealer = .recipients(try recipients.resolve()) }
+        for file in files {
+            try report(file, "sealed", try Sealing.seal(path: file, with: sealer, fields: fields, signer: signer))
         }
     }
 }

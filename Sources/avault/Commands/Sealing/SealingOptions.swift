@@ -45,3 +45,17 @@ func report(_ path: String, _ verb: String, _ result: Sealing.Result) throws(Ava
     }
     if !Terminal.quiet { try Terminal.writeStdout("\(verb) \(path)\(result.signed ? " and signed it" : "")\n") }
 }
+
+/// `--recipient age1…` and `--recipients-file F` (both repeatable): who a draft is sealed to;
+/// neither: the nearest `.avault-recipients` file above each record.
+struct SealRecipientOptions: ParsableArguments {
+    @Option(name: .customLong("recipient"), help: ArgumentHelp("Seal to this age recipient (age1…; repeatable).", valueName: "recipient"))
+    var recipients: [String] = []
+    @Option(name: .customLong("recipients-file"), help: ArgumentHelp("Seal to the recipients in this file (one age1… per line, # comments; repeatable).", valueName: "file"), completion: .file())
+    var recipientsFiles: [String] = []
+
+    /// Whether any recipient was given on the command line.
+    var given: Bool { !recipients.isEmpty || !recipientsFiles.isEmpty }
+
+    func resolve() throws(AvaultError) -> SealRecipients { try SealRecipients.from(recipients, files: recipientsFiles) }
+}

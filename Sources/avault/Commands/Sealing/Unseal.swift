@@ -16,7 +16,7 @@ struct Unseal: ParsableCommand {
             """)
 
     @Argument(help: ArgumentHelp("Records.", valueName: "file"), completion: .file()) var files: [String]
-    @Option(help: ArgumentHelp("The key's name (required for v1 blobs).", valueName: "name"), completion: KeyCompletion.names(.content, .legacy)) var key: String?
+    @Option(help: ArgumentHelp("The key's name (required for v1 blobs).", valueName: "name"), completion: KeyCompletion.names(.content, .legacy, .identity)) var key: String?
     @OptionGroup var resign: ResignOption
     @OptionGroup var keyring: KeyringOptions
     @OptionGroup var quiet: QuietOption

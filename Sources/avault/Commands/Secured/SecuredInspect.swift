@@ -38,6 +38,14 @@ struct SecuredInspect: ParsableCommand {
                     ("ciphertextBytes", .number(Double(sealed.count - SecuredBlob.v2TagSize))),
                     ("tagBytes", .number(Double(SecuredBlob.v2TagSize))),
                 ]
+            case let .v3(age, _):
+                fields += [
+                    ("algorithm", .string("age-v1")),
+                    ("authenticated", .bool(true)),
+                    ("recipients", .number(Double(blob.stanzaTypes.filter { $0 == "X25519" }.count))),
+                    ("stanzaTypes", .array(blob.stanzaTypes.map(FieldValue.string))),
+                    ("ageBytes", .number(Double(age.count))),
+                ]
             }
         } catch {
             problem = error.message
@@ -55,6 +63,7 @@ struct SecuredInspect: ParsableCommand {
                 switch value {
                 case .string(let s): shown = s
                 case .bool(let b): shown = b ? "yes" : "no"
+                case .array(let items): shown = items.compactMap(\.stringValue).joined(separator: ", ")
                 default: shown = value.jsonText
                 }
                 out += key + ":" + String(repeating: " ", count: width - key.count + 1) + shown + "\n"

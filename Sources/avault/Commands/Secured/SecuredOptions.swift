@@ -46,7 +46,7 @@ struct KeyChoice: ParsableArguments {
     @Option(name: .customLong("key-file"), help: ArgumentHelp("A file holding the key (hex or base64); must be mode 600.", valueName: "file"), completion: .file())
     var keyFile: String?
 
-    @Option(name: .customLong("key"), help: ArgumentHelp("A key from the keyring, by name.", valueName: "name"), completion: KeyCompletion.names(.content, .legacy))
+    @Option(name: .customLong("key"), help: ArgumentHelp("A key from the keyring, by name (an identity for a v3 blob).", valueName: "name"), completion: KeyCompletion.names(.content, .legacy, .identity))
     var keyName: String?
 
     @OptionGroup var keyring: KeyringOptions

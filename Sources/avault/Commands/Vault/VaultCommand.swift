@@ -8,7 +8,8 @@ struct VaultCommand: ParsableCommand {
         discussion: """
             The vault is --vault DIR, else AVAULT_VAULT, else $XDG_DATA_HOME/avault/vault \
             (~/.local/share/avault/vault). Its content key comes from the keyring (--keyring, \
-            --passphrase-file as for 'avault keys').
+            --passphrase-file as for 'avault keys'); a vault made with 'vault init --recipient' opens \
+            with an identity of the keyring instead (see 'avault vault recipients').
 
             \(exitCodeHelp)
 
@@ -16,6 +17,6 @@ struct VaultCommand: ParsableCommand {
             """,
         subcommands: [VaultInit.self, VaultPut.self, VaultGet.self, VaultList.self, VaultHistory.self, VaultRemove.self,
                       VaultPurge.self, VaultImport.self, VaultExport.self, VaultRewrap.self, VaultKeysInUse.self,
-                      VaultVerify.self, VaultFsck.self, VaultLogCommand.self]
+                      VaultVerify.self, VaultFsck.self, VaultLogCommand.self, VaultRecipientsCommand.self]
     )
 }

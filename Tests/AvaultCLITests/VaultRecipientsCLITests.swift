@@ -1,0 +1,218 @@
+import Foundation
+import Testing
+
+/// Vaults to recipients (issue 13, item 4) and the issue's three-editor scenario, through the
+/// real binary: each editor has a keyring of their own.
+@Suite("vaults to recipients, and three editors sharing drafts and a vault")
+struct VaultRecipientsCLITests {
+    /// A shared working directory (mode 755) with a vault path in it.
+    final class Desk {
+        let dir: URL
+        init() throws {
+            dir = try CLI.tempDirectory()
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)
+        }
+        deinit { try? FileManager.default.removeItem(at: dir) }
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        var vault: String { path("vault") }
+    }
+
+    static func logEntries(_ e: Editor, _ vault: String) throws -> [[String: Any]] {
+        let r = try e.k.avault(["vault", "log", "--json", "--vault", vault])
+        #expect(r.code == 0, "\(r.err)")
+        return try r.out.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+    }
+
+    static func kid(_ e: Editor, _ vault: String, _ id: String) throws -> String? {
+        let r = try e.k.avault(["vault", "history", id, "--json", "--vault", vault])
+        let doc = try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any]
+        return ((doc?["versions"] as? [[String: Any]])?.last)?["keyId"] as? String
+    }
+
+    @Test("init to recipients, list, add, remove without and with --rotate; the log records each change; refusals")
+    func recipientsLifecycle() throws {
+        let a = try Editor("a"), b = try Editor("b"), c = try Editor("c")
+        let desk = try Desk()
+        let v = ["--vault", desk.vault]
+        // --key and recipients together, or neither, are usage errors.
+        #expect(try a.k.avault(["vault", "init"] + v).code == 64)
+        #expect(try a.k.avault(["vault", "init", "--key", "x", "--recipient", a.recipient] + v).code == 64)
+        try CLI.write("# the desk\n\(b.recipient)\n", to: URL(fileURLWithPath: desk.path("team.txt")), mode: 0o644)
+        let i = try a.k.avault(["vault", "init", "--recipient", a.recipient, "--recipients-file", desk.path("team.txt")] + v)
+        #expect(i.code == 0 && i.out.contains("(2 recipients)"), "\(i.err)")
+        #expect(try String(contentsOfFile: desk.vault + "/config", encoding: .utf8).contains("key: @recipients\n"))
+
+        try Data("draft one\n".utf8).write(to: URL(fileURLWithPath: desk.path("p1")))
+        #expect(try a.k.avault(["vault", "put", "doc", desk.path("p1")] + v).code == 0)
+        #expect(try b.k.avault(["vault", "get", "doc"] + v).out == "draft one\n")
+        let list = try b.k.avault(["vault", "recipients", "list"] + v)
+        #expect(list.out == "\(a.recipient)\n\(b.recipient)\n")
+        let json = try b.k.json(["vault", "recipients", "list"] + v)
+        #expect(json["recipients"] as? [String] == [a.recipient, b.recipient] && json["schemaVersion"] as? Int == 2)
+
+        // c is not a recipient: a named refusal, exit 2, with the way in.
+        let outsider = try c.k.avault(["vault", "get", "doc"] + v)
+        #expect(outsider.code == 2 && outsider.err.contains("none of them an identity of this keyring") && outsider.err.contains("vault recipients add"),
+                "\(outsider.err)")
+        // Only a recipient can add one.
+        #expect(try c.k.avault(["vault", "recipients", "add", c.recipient] + v).code == 2)
+        let add = try b.k.avault(["vault", "recipients", "add", c.recipient] + v)
+        #expect(add.code == 0 && add.out == "added 1 recipient; the vault has 3\n", "\(add.err)")
+        #expect(try c.k.avault(["vault", "get", "doc"] + v).out == "draft one\n")
+        #expect(try b.k.avault(["vault", "recipients", "add", c.recipient] + v).code == 2)
+        #expect(try b.k.avault(["vault", "recipients", "remove", "age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq"] + v).code != 0)
+
+        // c keeps a copy of the vault's config (and with it, the data key wrapped to them).
+        let cKept = try Data(contentsOf: URL(fileURLWithPath: desk.vault + "/config"))
+
+        // Removed without --rotate: the data key stays; c's kept copy still opens what is written later.
+        let removed = try a.k.avault(["vault", "recipients", "remove", c.recipient] + v)
+        #expect(removed.code == 0 && removed.out == "removed 1 recipient; the vault has 2\n", "\(removed.err)")
+        #expect(try c.k.avault(["vault", "get", "doc"] + v).code == 2)
+        try Data("draft two\n".utf8).write(to: URL(fileURLWithPath: desk.path("p2")))
+        #expect(try a.k.avault(["vault", "put", "doc", desk.path("p2")] + v).code == 0)
+        let copy = desk.path("c-copy")
+        #expect(try CLI.run("cp", ["-a", desk.vault, copy]).code == 0)
+        let keptConfig = try Self.withConfig(cKept, in: copy) { try c.k.avault(["vault", "get", "doc", "--vault", copy]) }
+        #expect(keptConfig.code != 0, "the kept config names other recipients: the state check refuses it")
+        // (What c can still do with the data key itself is what formats.md §8.7 says: everything.)
+
+        // Removed with --rotate: every version re-encrypted under a new data key.
+        #expect(try a.k.avault(["vault", "recipients", "add", c.recipient] + v).code == 0)
+        let before = try Self.kid(a, desk.vault, "doc")
+        let rotated = try a.k.avault(["vault", "recipients", "remove", c.recipient, "--rotate"] + v)
+        #expect(rotated.code == 0 && rotated.out.contains("rotated the data key (re-encrypted 2 versions)"), "\(rotated.err)")
+        let after = try Self.kid(a, desk.vault, "doc")
+        #expect(before != nil && after != nil && before != after)
+        #expect(try b.k.avault(["vault", "get", "doc", "--version", "1"] + v).out == "draft one\n")
+        #expect(try b.k.avault(["vault", "verify"] + v).code == 0)
+        #expect(try b.k.avault(["vault", "log", "--verify"] + v).code == 0)
+        #expect(try c.k.avault(["vault", "get", "doc"] + v).code == 2)
+
+        // The log records every change of recipients.
+        let entries = try Self.logEntries(a, desk.vault)
+        let changes = entries.filter { $0["op"] as? String == "recipients" }
+        #expect(changes.count == 4)
+        #expect(changes.map { $0["added"] as? [String] ?? [] } == [[c.recipient], [], [c.recipient], []])
+        #expect(changes.map { $0["removed"] as? [String] ?? [] } == [[], [c.recipient], [], [c.recipient]])
+        #expect(changes.last?["rotated"] as? Int == 2 && changes.last?["recipients"] as? [String] == [a.recipient, b.recipient])
+        #expect((entries.first?["recipients"] as? [String]) == [a.recipient, b.recipient])
+        #expect(entries.contains { $0["op"] as? String == "rewrap" })
+        #expect(try a.k.avault(["vault", "log"] + v).out.contains("  recipients  \(after!)  +0 -1 (2 recipients), rotated 2\n"))
+
+        // The last recipient cannot be removed; a keyring vault has no recipients.
+        #expect(try a.k.avault(["vault", "recipients", "remove", b.recipient] + v).code == 0)
+        let last = try a.k.avault(["vault", "recipients", "remove", a.recipient] + v)
+        #expect(last.code == 2 && last.err.contains("at least one recipient"), "\(last.err)")
+        #expect(try a.k.avault(["keys", "generate", "content", "--secret"]).code == 0)
+        #expect(try a.k.avault(["vault", "init", "--key", "content", "--vault", desk.path("kv")]).code == 0)
+        let keyVault = try a.k.avault(["vault", "recipients", "list", "--vault", desk.path("kv")])
+        #expect(keyVault.code == 2 && keyVault.err.contains("not by recipients"), "\(keyVault.err)")
+    }
+
+    /// Runs `body` with `config` in place of the vault `vault`'s config.
+    static func withConfig<T>(_ config: Data, in vault: String, _ body: () throws -> T) throws -> T {
+        let path = vault + "/config"
+        try config.write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        return try body()
+    }
+
+    @Test("a config whose recipients or data keys were changed outside avault is refused; a rollback is still caught")
+    func tamperingAndRollback() throws {
+        let a = try Editor("a"), b = try Editor("b"), m = try Editor("mallory")
+        let desk = try Desk()
+        let v = ["--vault", desk.vault]
+        #expect(try a.k.avault(["vault", "init", "--recipient", a.recipient, "--recipient", b.recipient] + v).code == 0)
+        try Data("secret\n".utf8).write(to: URL(fileURLWithPath: desk.path("p")))
+        #expect(try a.k.avault(["vault", "put", "doc", desk.path("p")] + v).code == 0)
+        let original = try String(contentsOfFile: desk.vault + "/config", encoding: .utf8)
+
+        // Mallory adds herself to the recipients line: the data-key file is bound to the old list.
+        let added = original.replacingOccurrences(of: "recipients: \(a.recipient) \(b.recipient)", with: "recipients: \(a.recipient) \(b.recipient) \(m.recipient)")
+        #expect(added != original)
+        let r1 = try Self.withConfig(Data(added.utf8), in: desk.vault) { try a.k.avault(["vault", "get", "doc"] + v) }
+        #expect(r1.code == 1 && r1.err.contains("not bound to this vault and its recipients"), "\(r1.err)")
+
+        // Mallory wraps a data key of her own to everyone (recipients are public): the index does not open under it.
+        let other = desk.path("other")
+        #expect(try m.k.avault(["vault", "init", "--recipient", a.recipient, "--recipient", b.recipient, "--recipient", m.recipient, "--vault", other]).code == 0)
+        let otherConfig = try String(contentsOfFile: other + "/config", encoding: .utf8)
+        let swapped = original.split(separator: "\n").map { line -> String in
+            if line.hasPrefix("data-keys: ") || line.hasPrefix("recipients: ") {
+                return String(otherConfig.split(separator: "\n").first { $0.hasPrefix(line.prefix(11)) }!)
+            }
+            return String(line)
+        }.joined(separator: "\n") + "\n"
+        let r2 = try Self.withConfig(Data(swapped.utf8), in: desk.vault) { try a.k.avault(["vault", "get", "doc"] + v) }
+        #expect(r2.code == 1 && !r2.out.contains("secret"), "\(r2.err)")
+        try Self.withConfig(Data(original.utf8), in: desk.vault) {}
+        #expect(try a.k.avault(["vault", "get", "doc"] + v).out == "secret\n")
+
+        // A rollback to a copy from before a change of recipients is refused as before.
+        let backup = desk.path("backup")
+        #expect(try CLI.run("cp", ["-a", desk.vault, backup]).code == 0)
+        #expect(try a.k.avault(["vault", "recipients", "remove", b.recipient, "--rotate"] + v).code == 0)
+        #expect(try CLI.run("rm", ["-rf", desk.vault]).code == 0)
+        #expect(try CLI.run("mv", [backup, desk.vault]).code == 0)
+        let rolled = try a.k.avault(["vault", "get", "doc"] + v)
+        #expect(rolled.code == 1 && rolled.err.contains("the vault was rolled back"), "\(rolled.err)")
+    }
+
+    @Test("three editors: a shared .avault-recipients, each unseals with their own keyring; one removed, reseal and remove --rotate lock them out of every new version")
+    func threeEditors() throws {
+        let ana = try Editor("ana"), ben = try Editor("ben"), cy = try Editor("cy")
+        let desk = try Desk()
+        let v = ["--vault", desk.vault]
+        let rules = desk.path(".avault-recipients")
+        try CLI.write("# the desk\n\(ana.recipient)\n\(ben.recipient)\n\(cy.recipient)\n", to: URL(fileURLWithPath: rules), mode: 0o644)
+        let record = "---\ntitle: \"Scoop\"\nwebUrl: \"https://example.org/scoop\"\nsource: a name\n---\nThe story.\n"
+        try FileManager.default.createDirectory(atPath: desk.path("drafts"), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let draft = desk.path("drafts/scoop.md")
+        try CLI.write(record, to: URL(fileURLWithPath: draft), mode: 0o644)
+
+        // Ana seals (no flag: the shared file); each editor unseals with their own keyring.
+        #expect(try ana.k.avault(["seal", draft, "--field", "source"]).code == 0)
+        let sealed = try String(contentsOfFile: draft, encoding: .utf8)
+        for editor in [ana, ben, cy] {
+            #expect(try editor.k.avault(["unseal", draft]).code == 0)
+            #expect(try String(contentsOfFile: draft, encoding: .utf8) == record)
+            try CLI.write(sealed, to: URL(fileURLWithPath: draft), mode: 0o644)
+        }
+        // The shared vault, to the same recipients; each reads.
+        #expect(try ana.k.avault(["vault", "init", "--recipients-file", rules] + v).code == 0)
+        #expect(try ben.k.avault(["vault", "import", draft] + v).code == 0)
+        for editor in [ana, ben, cy] { #expect(try editor.k.avault(["vault", "get", "https://example.org/scoop"] + v).out == sealed) }
+
+        // Cy leaves: the file loses the line, ben reseals, ana removes cy from the vault with --rotate.
+        let cyKeptDraft = sealed
+        try CLI.write("# the desk\n\(ana.recipient)\n\(ben.recipient)\n", to: URL(fileURLWithPath: rules), mode: 0o644)
+        #expect(try ben.k.avault(["reseal", draft]).code == 0)
+        #expect(try ana.k.avault(["vault", "recipients", "remove", cy.recipient, "--rotate"] + v).code == 0)
+
+        // Every new version is out of cy's reach: the resealed draft, the vault's versions old and new.
+        let resealed = try String(contentsOfFile: draft, encoding: .utf8)
+        #expect(resealed != sealed)
+        let cyUnseal = try cy.k.avault(["unseal", draft])
+        #expect(cyUnseal.code == 1 && cyUnseal.err.contains("none of them an identity tried here"), "\(cyUnseal.err)")
+        #expect(try String(contentsOfFile: draft, encoding: .utf8) == resealed)
+        #expect(try ana.k.avault(["vault", "put", "https://example.org/scoop", draft] + v).code == 0)
+        for version in ["1", "2"] {
+            let r = try cy.k.avault(["vault", "get", "https://example.org/scoop", "--version", version] + v)
+            #expect(r.code == 2 && r.stdout.isEmpty, "\(r.err)")
+        }
+        // Ana and ben still read everything.
+        for editor in [ana, ben] {
+            #expect(try editor.k.avault(["vault", "get", "https://example.org/scoop"] + v).out == resealed)
+            #expect(try editor.k.avault(["vault", "get", "https://example.org/scoop", "--version", "1"] + v).out == sealed)
+            #expect(try editor.k.avault(["unseal", draft]).code == 0)
+            #expect(try String(contentsOfFile: draft, encoding: .utf8) == record)
+            try CLI.write(resealed, to: URL(fileURLWithPath: draft), mode: 0o644)
+        }
+        // What cy kept before leaving still opens for cy: removal protects what comes after, as documented.
+        let kept = desk.path("kept.md")
+        try CLI.write(cyKeptDraft, to: URL(fileURLWithPath: kept), mode: 0o644)
+        // (Moved to another path, same record and context: it is cy's old copy.)
+        #expect(try cy.k.avault(["unseal", kept]).code == 0)
+    }
+}
