@@ -53,6 +53,9 @@ extension AvaultError {
              .vaultExists, .noSuchObject, .objectRemoved, .noSuchObjectVersion, .invalidObjectID, .objectVersionsExhausted,
              .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision:
             return Exit.operational
+        // PostgreSQL vaults.
+        case .postgresLibraryMissing, .postgresPasswordInURL, .postgresConnectionFailed, .postgresQueryFailed, .postgresSchemaVersion:
+            return Exit.operational
         // The agent.
         case .agentSocketUnset, .agentUnusable, .agentRunning, .agentStartFailed, .agentDidNotStart, .agentHandoffFailed,
              .agentMemoryUnprotected, .invalidIdleTimeout:
@@ -136,6 +139,10 @@ extension AvaultError {
         case .noVault: return "create one with 'avault vault init --key NAME'"
         case .noSuchObject: return "see 'avault vault list'"
         case .vaultIndexMissing: return "run 'avault vault verify'"
+        case .postgresLibraryMissing: return "install libpq: apt-get install libpq5"
+        case .postgresPasswordInURL:
+            return "leave the password out of the URL and put it in a password file: a line host:port:database:user:password in ~/.pgpass (mode 600), or the file PGPASSFILE names"
+        case .postgresSchemaVersion: return "use the avault that created or last upgraded this vault"
         case .blobKeyNotInKeyring: return "see 'avault keys list'"
         case let .objectRemoved(id, _): return "its history is kept: 'avault vault get \(id) --version N'"
         case let .noSuchObjectVersion(_, _, versions): return "versions: \(versions.map(String.init).joined(separator: ", "))"
