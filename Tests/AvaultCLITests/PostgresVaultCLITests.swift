@@ -137,4 +137,54 @@ import Glibc
         #expect(log.code == 0, "\(log.out) \(log.err)")
         #expect(log.out.contains("entries, 0 signed heads"), "\(log.out)")
     }
+
+    @Test func copyMovesAVaultToPostgresAndBackAndVerifiesTheCopy() throws {
+        let f = try VaultFixture()
+        var rng = SeededRNG(seed: 0xC0_B1E5)
+        var stored: [String: [Int: Data]] = [:]
+        for (id, size) in [("a", 10), ("a", 200_000), ("b/c", 0), ("é", 65_536), ("gone", 5)] {
+            let payload = rng.data(size)
+            stored[id, default: [:]][try f.put(id, payload)] = payload
+        }
+        #expect(try f.avault(["vault", "rm", "gone"]).code == 0)
+        let url = try PostgresServer.shared().createDatabase()
+        let toPG = try f.avault(["vault", "copy", "--to", url])
+        #expect(toPG.code == 0, "\(toPG.err)")
+        #expect(toPG.out == "copied 4 objects, 5 versions to \(url); the copy verifies\n", "\(toPG.out)")
+        // The copy is the same vault: every version reads back from PostgreSQL, the log verifies.
+        for (id, versions) in stored {
+            for (v, payload) in versions {
+                let g = try f.avault(["vault", "get", "--version", String(v), "--vault", url, "--", id])
+                #expect(g.code == 0 && g.stdout == payload, "\(id) v\(v): \(g.err)")
+            }
+        }
+        #expect(try f.avault(["vault", "get", "gone", "--vault", url]).code == 2, "the tombstone came along")
+        #expect(try f.avault(["vault", "log", "--verify", "--vault", url]).code == 0)
+        let listed = try f.avault(["vault", "list", "--json", "--vault", url])
+        #expect(listed.out == (try f.avault(["vault", "list", "--json"])).out)
+
+        // A target that holds a vault is refused, either way.
+        let again = try f.avault(["vault", "copy", "--to", url])
+        #expect(again.code == 2 && again.err.contains("a vault already exists there"), "\(again.err)")
+
+        // Back to a new directory, after a put on PostgreSQL.
+        let p = try f.avault(["vault", "put", "a", "-", "--vault", url], stdin: Data("on postgres\n".utf8))
+        #expect(p.code == 0, "\(p.err)")
+        let back = f.path("back")
+        let toDir = try f.avault(["vault", "copy", "--to", back, "--vault", url])
+        #expect(toDir.code == 0, "\(toDir.err)")
+        #expect(toDir.out.hasSuffix("; the copy verifies\n"), "\(toDir.out)")
+        #expect(try f.avault(["vault", "get", "a", "--vault", back]).out == "on postgres\n")
+        #expect(try f.avault(["vault", "get", "a", "--version", "2", "--vault", back]).stdout == stored["a"]?[2])
+        #expect(try f.avault(["vault", "log", "--verify", "--vault", back]).code == 0)
+
+        // A source whose envelope was altered: the copy does not verify, exit 1, no "copied".
+        let pg = try VaultFixture(store: .postgres)
+        try pg.put("x", Data("x".utf8))
+        try pg.psql("UPDATE avault_envelopes SET bytes = set_byte(bytes, 60, get_byte(bytes, 60) # 1)")
+        let bad = try pg.avault(["vault", "copy", "--to", pg.path("bad")])
+        #expect(bad.code == 1, "\(bad.code): \(bad.err)")
+        #expect(!bad.out.contains("copied"), "\(bad.out)")
+        #expect(bad.err.contains("the vault did not verify: 1 corrupt"), "\(bad.err)")
+    }
 }
