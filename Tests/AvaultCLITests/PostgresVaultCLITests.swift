@@ -187,4 +187,24 @@ import Glibc
         #expect(!bad.out.contains("copied"), "\(bad.out)")
         #expect(bad.err.contains("the vault did not verify: 1 corrupt"), "\(bad.err)")
     }
+
+    @Test func aRoleWithTheDocumentedPrivilegesWritesAndAReadOnlyRoleReads() throws {
+        let f = try VaultFixture(store: .postgres)
+        try f.put("a", Data("by the owner\n".utf8))
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        let writer = "desk_\(suffix)", reader = "reader_\(suffix)"
+        let tables = "avault_schema_version, avault_head, avault_files, avault_log, avault_log_heads, avault_envelopes, avault_quarantine"
+        try f.psql("CREATE ROLE \(writer) LOGIN; GRANT SELECT, INSERT, UPDATE, DELETE ON \(tables) TO \(writer); CREATE ROLE \(reader) LOGIN; GRANT SELECT ON \(tables) TO \(reader)")
+        let asWriter = f.vault.replacingOccurrences(of: "user=avault", with: "user=\(writer)")
+        let asReader = f.vault.replacingOccurrences(of: "user=avault", with: "user=\(reader)")
+        let put = try f.avault(["vault", "put", "b", "-", "--vault", asWriter], stdin: Data("by the desk\n".utf8))
+        #expect(put.code == 0, "\(put.err)")
+        #expect(try f.avault(["vault", "rm", "b", "--vault", asWriter]).code == 0)
+        #expect(try f.avault(["vault", "get", "a", "--vault", asReader]).out == "by the owner\n")
+        #expect(try f.avault(["vault", "verify", "--vault", asReader]).code == 0)
+        let refused = try f.avault(["vault", "put", "c", "-", "--vault", asReader], stdin: Data("x".utf8))
+        #expect(refused.code == 2)
+        #expect(refused.err.contains("refused a statement (SQLSTATE 42501)"), "\(refused.err)")
+        #expect(try f.verify().code == 0)
+    }
 }
