@@ -34,12 +34,15 @@ let package = Package(
         ),
         // Linux calls Glibc does not import (prctl), for the process that holds secrets.
         .systemLibrary(name: "CLinux"),
+        // libpq's function types only, never linked: ArticleVault dlopen()s libpq.so.5 when a
+        // PostgreSQL vault is opened, so no other command loads it (docs/architecture.md).
+        .systemLibrary(name: "CPostgres"),
         // Every cryptographic operation, secret memory, RNG, encodings.
         .target(name: "VaultCrypto", dependencies: ["CSodium", "COpenSSL", "CLinux"]),
         // Pure parse/serialize: no I/O, no crypto.
         .target(name: "VaultFormat", dependencies: ["VaultCrypto", "CYAML"]),
-        // Records, secured fields, keys, all file I/O.
-        .target(name: "ArticleVault", dependencies: ["VaultFormat", "VaultCrypto"]),
+        // Records, secured fields, keys, all file and database I/O.
+        .target(name: "ArticleVault", dependencies: ["VaultFormat", "VaultCrypto", "CPostgres"]),
         // The command-line tool.
         .executableTarget(
             name: "avault",

@@ -13,11 +13,11 @@ import Glibc
     }
 
     static func logLines(_ f: VaultFixture) throws -> [String] {
-        String(decoding: try vaultRead(f.vault + "/log"), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        String(decoding: try f.readLog(), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
 
     static func writeLog(_ f: VaultFixture, _ lines: [String]) throws {
-        try vaultOverwrite(f.vault + "/log", with: Data(lines.joined(separator: "\n").utf8))
+        try f.writeLog(Data(lines.joined(separator: "\n").utf8))
     }
 
     @Test func rmKeepsHistoryPurgeNeedsForceAndEveryOperationIsLogged() throws {
@@ -91,15 +91,16 @@ import Glibc
     }
 
     /// A vault with a log of 8 entries.
-    static func logScene() throws -> VaultFixture {
-        let f = try VaultFixture()
+    static func logScene(_ store: VaultStore = .files) throws -> VaultFixture {
+        let f = try VaultFixture(store: store)
         for i in 0..<7 { try f.put("doc\(i % 3)", Data("payload \(i)".utf8)) }
         #expect(try Self.logLines(f).count == 9, "8 lines and the final newline")
         return f
     }
 
-    @Test func editedRemovedAndReorderedEntriesAreDetected() throws {
-        let f = try Self.logScene()
+    @Test(arguments: VaultStore.allCases)
+    func editedRemovedAndReorderedEntriesAreDetected(store: VaultStore) throws {
+        let f = try Self.logScene(store)
         let original = try Self.logLines(f)
         let n = original.count - 1 // the last element is the empty string after the final newline
         func expectBroken(_ what: String, _ lines: [String], _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {

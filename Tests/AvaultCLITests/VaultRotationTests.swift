@@ -18,8 +18,9 @@ import Glibc
         return Dictionary(uniqueKeysWithValues: keys.compactMap { k in (k["keyId"] as? String).map { ($0, k["files"] as? Int ?? -1) } })
     }
 
-    @Test func rotateRewrapRetireAndEveryVersionStillReads() throws {
-        let f = try VaultFixture()
+    @Test(arguments: VaultStore.allCases)
+    func rotateRewrapRetireAndEveryVersionStillReads(store: VaultStore) throws {
+        let f = try VaultFixture(store: store)
         var rng = SeededRNG(seed: 0xA07A7E)
         var stored: [String: [Int: Data]] = [:]
         func put(_ id: String, _ size: Int) throws {

@@ -60,8 +60,9 @@ import Glibc
         #expect(report.objects == sizes.count && report.versions == sizes.count)
     }
 
-    @Test func olderVersionsStayReadableAndGetOReplacesAnExistingFileWhole() throws {
-        let f = try VaultFixture()
+    @Test(arguments: VaultStore.allCases)
+    func olderVersionsStayReadableAndGetOReplacesAnExistingFileWhole(store: VaultStore) throws {
+        let f = try VaultFixture(store: store)
         let texts = ["first draft\n", "second draft, longer than the first\n", "", "fourth\n"]
         for (i, t) in texts.enumerated() {
             #expect(try f.put("article", Data(t.utf8)) == i + 1)
@@ -94,8 +95,9 @@ import Glibc
         #expect(try vaultMode(f.path("exported")) == 0o600)
     }
 
-    @Test func putListAndHistoryJSON() throws {
-        let f = try VaultFixture()
+    @Test(arguments: VaultStore.allCases)
+    func putListAndHistoryJSON(store: VaultStore) throws {
+        let f = try VaultFixture(store: store)
         let kid = try #require(try f.json(["keys", "list"])["keys"].flatMap { $0 as? [[String: Any]] }?.first?["keyId"] as? String)
 
         let p = try f.avault(["vault", "put", "--json", "--content-type", "text/markdown", "b/article", "-"], stdin: Data("hello\n".utf8))
@@ -261,8 +263,9 @@ import Glibc
         Data("---\ntitle: \"\(title)\"\nn: \(n)\n---\n\nBody of \(id.prefix(20)) #\(n).\n".utf8)
     }
 
-    @Test func awkwardIDsRoundTrip() throws {
-        let f = try VaultFixture()
+    @Test(arguments: VaultStore.allCases)
+    func awkwardIDsRoundTrip(store: VaultStore) throws {
+        let f = try VaultFixture(store: store)
         #expect(Self.ids.last!.count == 1000)
         for (n, id) in Self.ids.enumerated() {
             #expect(try f.put(id, Self.record(id, n)) == 1, "\(id.debugDescription)")
@@ -294,6 +297,28 @@ import Glibc
     /// and no file holds an ID (raw, hex) or the records' title in plaintext.
     static func expectNothingRecognisable(in f: VaultFixture, ids: [String], extra: [(String, String)] = [],
                                           sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let needles: [(String, Data)] = [("title", Data(title.utf8)), ("body", Data("Body of ".utf8))] + extra.map { ($0.0, Data($0.1.utf8)) }
+            + ids.filter { $0.utf8.count >= 4 }.flatMap { id in
+                [("ID \(id.prefix(30).debugDescription)", Data(id.utf8)), ("hex ID \(id.prefix(30).debugDescription)", Data(CLI.hex(Array(id.utf8)).utf8))]
+            }
+        if f.store == .postgres {
+            // What the server holds: two named documents, envelopes under keyed names, log rows.
+            let files = try f.psql("SELECT name FROM avault_files ORDER BY name").split(separator: "\n")
+            #expect(files == ["config", "index"], "\(files)", sourceLocation: sourceLocation)
+            for name in try f.psql("SELECT DISTINCT name FROM avault_envelopes").split(separator: "\n") {
+                #expect(Self.isEnvelopeName(String(name)), "unexpected envelope name \(name.debugDescription)", sourceLocation: sourceLocation)
+            }
+            for table in ["avault_files", "avault_log", "avault_log_heads", "avault_envelopes", "avault_quarantine"] {
+                let column = table.hasPrefix("avault_log") ? "line" : "bytes"
+                for row in try f.psql("SELECT encode(\(column), 'hex') FROM \(table)").split(separator: "\n") {
+                    let content = VaultFixture.unhex(row)
+                    for (what, needle) in needles where content.range(of: needle) != nil {
+                        Issue.record("a row of \(table) contains the \(what) in plaintext", sourceLocation: sourceLocation)
+                    }
+                }
+            }
+            return
+        }
         let fixed: Set<String> = ["config", "index", "log", "log.heads", "lock", "objects", "quarantine"]
         let paths = try f.allVaultPaths()
         for p in paths {
@@ -308,10 +333,6 @@ import Glibc
                 }
             }
         }
-        let needles: [(String, Data)] = [("title", Data(title.utf8)), ("body", Data("Body of ".utf8))] + extra.map { ($0.0, Data($0.1.utf8)) }
-            + ids.filter { $0.utf8.count >= 4 }.flatMap { id in
-                [("ID \(id.prefix(30).debugDescription)", Data(id.utf8)), ("hex ID \(id.prefix(30).debugDescription)", Data(CLI.hex(Array(id.utf8)).utf8))]
-            }
         for p in paths {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: f.vault + "/" + p, isDirectory: &isDir), !isDir.boolValue else { continue }
@@ -349,8 +370,9 @@ import Glibc
 
     /// "é" (U+00E9) and "e" + U+0301 are different byte strings, and avault names files by the
     /// bytes, so they must be two objects; an acknowledged put must always be readable.
-    @Test func canonicallyEquivalentIDsStayDistinctAndReadable() throws {
-        let f = try VaultFixture()
+    @Test(arguments: VaultStore.allCases)
+    func canonicallyEquivalentIDsStayDistinctAndReadable(store: VaultStore) throws {
+        let f = try VaultFixture(store: store)
         let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
         #expect(Array(composed.utf8) != Array(decomposed.utf8))
         let v1 = try f.put(composed, Data("composed\n".utf8))

@@ -1,8 +1,15 @@
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Where a fixture's vault lives: the tests that run against both stores take it as their argument.
+enum VaultStore: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case files, postgres
+    var testDescription: String { rawValue }
+}
 
 /// A throwaway keyring and vault in a fresh temporary directory, driven through the real
 /// `avault` binary with a fully explicit environment: AVAULT_KEYRING, AVAULT_VAULT and
@@ -18,12 +25,21 @@ final class VaultFixture {
     let dir: URL
     let passphrase: String
     let keyName: String
+    let store: VaultStore
+    /// The vault's location: a directory in `dir`, or the URL of a fresh database of the test
+    /// process's PostgreSQL cluster.
+    let vault: String
 
     /// Creates the fixture; unless `initialize` is false, also a content key `keyName`
     /// (unprotected unless `protected`) and a vault protected by it.
-    init(keyName: String = "drafts", protected: Bool = false, initialize: Bool = true,
+    init(store: VaultStore = .files, keyName: String = "drafts", protected: Bool = false, initialize: Bool = true,
          sourceLocation: SourceLocation = #_sourceLocation) throws {
         dir = try CLI.tempDirectory()
+        self.store = store
+        switch store {
+        case .files: vault = dir.appendingPathComponent("vault").path
+        case .postgres: vault = try PostgresServer.shared().createDatabase()
+        }
         passphrase = "vt-pass-" + UUID().uuidString.prefix(8).lowercased()
         self.keyName = keyName
         for sub in ["home", "xdg-data", "xdg-config", "work"] {
@@ -40,7 +56,48 @@ final class VaultFixture {
     deinit { try? FileManager.default.removeItem(at: dir) }
 
     var ring: String { dir.appendingPathComponent("ring").path }
-    var vault: String { dir.appendingPathComponent("vault").path }
+
+    /// The bytes of the vault's log (a file, or the rows of `avault_log`, a newline after each).
+    func readLog() throws -> Data {
+        switch store {
+        case .files: return try vaultRead(vault + "/log")
+        case .postgres:
+            let rows = try psql("SELECT encode(line, 'hex') FROM avault_log ORDER BY seq")
+            var out = Data()
+            for row in rows.split(separator: "\n") { out += Self.unhex(row) + Data("\n".utf8) }
+            return out
+        }
+    }
+
+    /// Replaces the vault's log behind avault's back (in PostgreSQL, one row per line; a last
+    /// line without its newline becomes a row like the others).
+    func writeLog(_ bytes: Data) throws {
+        switch store {
+        case .files: try vaultOverwrite(vault + "/log", with: bytes)
+        case .postgres:
+            var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+            if lines.last?.isEmpty == true { lines.removeLast() }
+            let values = lines.enumerated().map { "(\($0.offset + 1), decode('\(CLI.hex($0.element))', 'hex'))" }
+            try psql("BEGIN; DELETE FROM avault_log;" + (values.isEmpty ? "" : " INSERT INTO avault_log (seq, line) VALUES " + values.joined(separator: ", ") + ";") + " COMMIT")
+        }
+    }
+
+    static func unhex(_ hex: some StringProtocol) -> Data {
+        var out = Data()
+        var high: UInt8?
+        for c in hex.utf8 {
+            guard let v = UInt8(String(UnicodeScalar(c)), radix: 16) else { continue }
+            if let h = high { out.append(h << 4 | v); high = nil } else { high = v }
+        }
+        return out
+    }
+
+    /// Runs `sql` in the fixture's database (a PostgreSQL vault only).
+    @discardableResult
+    func psql(_ sql: String) throws -> String {
+        precondition(store == .postgres, "psql on a file vault")
+        return try PostgresServer.shared().psql(PostgresServer.database(of: vault), sql)
+    }
     var objects: String { vault + "/objects" }
     /// A scratch path inside the fixture's directory.
     func path(_ name: String) -> String { dir.appendingPathComponent("work/" + name).path }

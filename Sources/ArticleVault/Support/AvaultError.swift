@@ -204,6 +204,19 @@ public enum AvaultError: Error, Sendable {
     /// Different files of one import batch map to the same object ID (nothing was stored).
     case importCollision(id: String, files: [String])
 
+    // MARK: PostgreSQL vaults
+
+    /// libpq (`library`) could not be loaded, or lacks a function avault needs: `reason`.
+    case postgresLibraryMissing(library: String, reason: String)
+    /// A PostgreSQL vault URL carries a password (which any user can read in the process list).
+    case postgresPasswordInURL
+    /// The PostgreSQL server at `location` could not be reached or refused the connection.
+    case postgresConnectionFailed(location: String, reason: String)
+    /// A statement failed on the PostgreSQL server at `location` (`sqlState`: its SQLSTATE code).
+    case postgresQueryFailed(location: String, sqlState: String, reason: String)
+    /// The vault's schema at `location` has a version this avault does not know.
+    case postgresSchemaVersion(location: String, found: Int, supported: Int)
+
     // MARK: The agent
 
     /// Neither `AVAULT_AGENT_SOCK` nor `XDG_RUNTIME_DIR` names a place for the agent's socket.
@@ -486,6 +499,16 @@ public enum AvaultError: Error, Sendable {
             return "an object ID must be non-empty text"
         case let .objectVersionsExhausted(id):
             return "'\(id)' has reached the highest version number"
+        case let .postgresLibraryMissing(library, reason):
+            return "cannot load PostgreSQL's client library \(library): \(reason)"
+        case .postgresPasswordInURL:
+            return "the PostgreSQL URL carries a password, which other users can read in the process list; it was not used"
+        case let .postgresConnectionFailed(location, reason):
+            return "cannot connect to the PostgreSQL vault \(location): \(reason)"
+        case let .postgresQueryFailed(location, sqlState, reason):
+            return "the PostgreSQL vault \(location) refused a statement (SQLSTATE \(sqlState)): \(reason)"
+        case let .postgresSchemaVersion(location, found, supported):
+            return "the PostgreSQL vault \(location) has schema version \(found); this avault knows versions up to \(supported)"
         case let .objectAlreadyRemoved(id):
             return "'\(id)' is already removed"
         case let .payloadTooLarge(limit):

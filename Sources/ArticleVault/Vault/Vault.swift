@@ -34,6 +34,13 @@ public final class Vault {
         return home + "/.local/share/avault/vault"
     }
 
+    /// The store at `location`: a PostgreSQL vault for a `postgres://` or `postgresql://` URL
+    /// (refused if it carries a password), else a directory. Nothing is opened yet.
+    public static func storage(at location: String) throws(AvaultError) -> VaultStorage {
+        if PostgresVaultStorage.isURL(location) { return try PostgresVaultStorage(url: location) }
+        return FileVaultStorage(directory: location)
+    }
+
     /// Creates a vault protected by the content key `keyName`. The config is written last: a
     /// crash before it leaves no vault, and `init` can simply run again.
     @discardableResult
@@ -69,6 +76,7 @@ public final class Vault {
             let sealedIndex = try seal(VaultFiles.indexJSON(index), key: key, kid: kid, ad: { config.indexAssociatedData(kid: $0) })
             try storage.replace("index", Array(VaultFiles.indexText(sealedIndex).utf8))
             try storage.replace("config", Array(config.text.utf8))
+            try storage.commitLocked()
             try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash), vaultID: vaultID)
             return try Vault(storage: storage, keyring: keyring)
         }

@@ -222,6 +222,7 @@ extension Vault {
             try storage.syncEnvelopes()
         }
         tx.committed = head
+        try storage.commitLocked()
         try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash), vaultID: config.vaultID)
     }
 

@@ -46,9 +46,17 @@ public protocol VaultStorage: AnyObject {
     func syncFiles() throws(AvaultError)
     /// Runs `body` holding the vault's exclusive lock.
     func withLock<T>(_ body: () throws(AvaultError) -> T) throws(AvaultError) -> T
+    /// Inside ``withLock(_:)``: makes every write of the locked section durable and visible
+    /// together, before the vault records the new head in the keyring (a store whose every write
+    /// is durable when it returns has nothing to do; a transactional store commits, and its lock
+    /// is then released).
+    func commitLocked() throws(AvaultError)
 }
 
 extension VaultStorage {
+    /// Every write was durable when it returned.
+    public func commitLocked() throws(AvaultError) {}
+
     /// One envelope committed after the other, as it is handed over.
     public func envelopeCommitter() -> EnvelopeCommitter { SerialEnvelopeCommitter() }
 }

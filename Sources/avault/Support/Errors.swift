@@ -54,6 +54,9 @@ extension AvaultError {
              .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision, .noRecipientsFile, .noRecipientsRule,
              .cannotReseal, .notAVaultRecipient, .vaultNotToRecipients, .vaultRecipientPresent, .vaultRecipientAbsent, .lastVaultRecipient:
             return Exit.operational
+        // PostgreSQL vaults.
+        case .postgresLibraryMissing, .postgresPasswordInURL, .postgresConnectionFailed, .postgresQueryFailed, .postgresSchemaVersion:
+            return Exit.operational
         // The agent.
         case .agentSocketUnset, .agentUnusable, .agentRunning, .agentStartFailed, .agentDidNotStart, .agentHandoffFailed,
              .agentMemoryUnprotected, .invalidIdleTimeout:
@@ -151,6 +154,10 @@ extension AvaultError {
         case .noVault: return "create one with 'avault vault init --key NAME'"
         case .noSuchObject: return "see 'avault vault list'"
         case .vaultIndexMissing: return "run 'avault vault verify'"
+        case .postgresLibraryMissing: return "install libpq: apt-get install libpq5"
+        case .postgresPasswordInURL:
+            return "leave the password out of the URL and put it in a password file: a line host:port:database:user:password in ~/.pgpass (mode 600), or the file PGPASSFILE names"
+        case .postgresSchemaVersion: return "use the avault that created or last upgraded this vault"
         case .blobKeyNotInKeyring: return "see 'avault keys list'"
         case .sealedForAnotherRecord:
             return "a sealed blob opens only in the record whose webUrl (else originalUrl) it was sealed with; put it back there"

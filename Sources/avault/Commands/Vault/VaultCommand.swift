@@ -17,6 +17,7 @@ struct VaultCommand: ParsableCommand {
             """,
         subcommands: [VaultInit.self, VaultPut.self, VaultGet.self, VaultList.self, VaultHistory.self, VaultRemove.self,
                       VaultPurge.self, VaultImport.self, VaultExport.self, VaultRewrap.self, VaultKeysInUse.self,
-                      VaultVerify.self, VaultFsck.self, VaultLogCommand.self, VaultRecipientsCommand.self]
+                      VaultVerify.self, VaultFsck.self, VaultLogCommand.self, VaultRecipientsCommand.self,
+                      VaultCopy.self]
     )
 }

@@ -6,7 +6,9 @@ struct VaultInit: ParsableCommand {
         discussion: """
             With --key, the vault opens with that content key of the keyring. With --recipient and --recipients-file, \
             a random data key is wrapped (an age file) to each recipient, and each editor opens the vault with their own \
-            identity; 'avault vault recipients' changes who they are.
+            identity; 'avault vault recipients' changes who they are. With a PostgreSQL --vault (postgres://…), creates the \
+            vault's tables (schema version 1) in the database the URL names; its password belongs in ~/.pgpass or \
+            PGPASSFILE, never in the URL.
 
             Example: avault vault init --recipients-file desk-recipients.txt
             """)
@@ -24,12 +26,12 @@ struct VaultInit: ParsableCommand {
 
     func run() throws {
         if let key {
-            let vault = try Vault.initialize(storage: options.storage, keyring: try options.keyring.open(), keyName: key)
+            let vault = try Vault.initialize(storage: try options.storage(), keyring: try options.keyring.open(), keyName: key)
             try Terminal.writeStdout("created vault \(vault.config.vaultID) at \(vault.storage.location) (key '\(key)')\n")
             return
         }
         let list = try Vault.recipientTexts(recipients.recipients, files: recipients.recipientsFiles)
-        let vault = try Vault.initialize(storage: options.storage, keyring: try options.keyring.open(), recipients: list)
+        let vault = try Vault.initialize(storage: try options.storage(), keyring: try options.keyring.open(), recipients: list)
         try Terminal.writeStdout("created vault \(vault.config.vaultID) at \(vault.storage.location) (\(list.count) recipient\(list.count == 1 ? "" : "s"))\n")
     }
 }

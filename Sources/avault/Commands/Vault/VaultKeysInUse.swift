@@ -11,7 +11,7 @@ struct VaultKeysInUse: ParsableCommand {
     @Flag(help: "Print one JSON object: each key id, its keyring name and version (null if unknown) and the number of files.") var json = false
 
     func run() throws {
-        let vault = try Vault(storage: options.storage, keyring: try options.keyring.open())
+        let vault = try Vault(storage: try options.storage(), keyring: try options.keyring.open())
         let use = try vault.keysInUse()
         let entries = Dictionary(vault.keyring.versions(of: vault.config.keyName).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         // By key id, then the unreadable envelopes (as "unreadable", which sorts after hex digits).

@@ -4,17 +4,17 @@ import VaultFormat
 
 /// `--vault DIR` and the keyring options.
 struct VaultOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The vault directory (default: AVAULT_VAULT, else $XDG_DATA_HOME/avault/vault).", valueName: "dir"), completion: .directory)
+    @Option(help: ArgumentHelp("The vault: a directory, or a PostgreSQL URL postgres://… (default: AVAULT_VAULT, else $XDG_DATA_HOME/avault/vault).", valueName: "dir|url"), completion: .directory)
     var vault: String?
     @OptionGroup var keyring: KeyringOptions
     @Flag(name: .customLong("accept-rollback"),
           help: "Adopt the vault although this keyring has seen a newer state of it (a deliberate restore from a backup); the log records it.")
     var acceptRollback = false
 
-    var storage: FileVaultStorage { FileVaultStorage(directory: Vault.location(explicit: vault)) }
+    func storage() throws(AvaultError) -> VaultStorage { try Vault.storage(at: Vault.location(explicit: vault)) }
 
     func open() throws(AvaultError) -> Vault {
-        let vault = try Vault(storage: storage, keyring: try keyring.open())
+        let vault = try Vault(storage: try storage(), keyring: try keyring.open())
         vault.acceptRollback = acceptRollback
         return vault
     }

@@ -1,0 +1,229 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+internal import CPostgres
+
+/// libpq, loaded with `dlopen` the first time a PostgreSQL vault is opened (never at start-up:
+/// linked, it brings some 20 shared libraries into every command). The only file that touches
+/// libpq; everything else goes through ``PostgresConnection``.
+final class LibPQ: @unchecked Sendable {
+    /// The shared object looked for (libpq's ABI has been version 5 since PostgreSQL 8.2).
+    static let library = "libpq.so.5"
+
+    let connectdb: avault_PQconnectdb_fn
+    let status: avault_PQstatus_fn
+    let errorMessage: avault_PQerrorMessage_fn
+    let finish: avault_PQfinish_fn
+    let setNoticeProcessor: avault_PQsetNoticeProcessor_fn
+    let execParams: avault_PQexecParams_fn
+    let resultStatus: avault_PQresultStatus_fn
+    let resultErrorMessage: avault_PQresultErrorMessage_fn
+    let resultErrorField: avault_PQresultErrorField_fn
+    let ntuples: avault_PQntuples_fn
+    let nfields: avault_PQnfields_fn
+    let getvalue: avault_PQgetvalue_fn
+    let getlength: avault_PQgetlength_fn
+    let getisnull: avault_PQgetisnull_fn
+    let clear: avault_PQclear_fn
+    let conninfoParse: avault_PQconninfoParse_fn
+    let conninfoFree: avault_PQconninfoFree_fn
+    let freemem: avault_PQfreemem_fn
+
+    private static let monitor = Monitor()
+    nonisolated(unsafe) private static var loaded: LibPQ?
+
+    /// The loaded library (loaded once per process; never unloaded).
+    static func shared() throws(AvaultError) -> LibPQ {
+        let result = monitor.locked { () -> Result<LibPQ, AvaultError> in
+            if let loaded { return .success(loaded) }
+            do throws(AvaultError) {
+                let lib = try LibPQ()
+                loaded = lib
+                return .success(lib)
+            } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    private init() throws(AvaultError) {
+        guard let handle = dlopen(Self.library, RTLD_NOW | RTLD_LOCAL) else {
+            let reason = dlerror().map { String(cString: $0) } ?? "not found"
+            throw .postgresLibraryMissing(library: Self.library, reason: reason)
+        }
+        func symbol<F>(_ name: String, _: F.Type) throws(AvaultError) -> F {
+            guard let pointer = dlsym(handle, name) else {
+                throw .postgresLibraryMissing(library: Self.library, reason: "it has no function \(name)")
+            }
+            return unsafeBitCast(pointer, to: F.self)
+        }
+        connectdb = try symbol("PQconnectdb", avault_PQconnectdb_fn.self)
+        status = try symbol("PQstatus", avault_PQstatus_fn.self)
+        errorMessage = try symbol("PQerrorMessage", avault_PQerrorMessage_fn.self)
+        finish = try symbol("PQfinish", avault_PQfinish_fn.self)
+        setNoticeProcessor = try symbol("PQsetNoticeProcessor", avault_PQsetNoticeProcessor_fn.self)
+        execParams = try symbol("PQexecParams", avault_PQexecParams_fn.self)
+        resultStatus = try symbol("PQresultStatus", avault_PQresultStatus_fn.self)
+        resultErrorMessage = try symbol("PQresultErrorMessage", avault_PQresultErrorMessage_fn.self)
+        resultErrorField = try symbol("PQresultErrorField", avault_PQresultErrorField_fn.self)
+        ntuples = try symbol("PQntuples", avault_PQntuples_fn.self)
+        nfields = try symbol("PQnfields", avault_PQnfields_fn.self)
+        getvalue = try symbol("PQgetvalue", avault_PQgetvalue_fn.self)
+        getlength = try symbol("PQgetlength", avault_PQgetlength_fn.self)
+        getisnull = try symbol("PQgetisnull", avault_PQgetisnull_fn.self)
+        clear = try symbol("PQclear", avault_PQclear_fn.self)
+        conninfoParse = try symbol("PQconninfoParse", avault_PQconninfoParse_fn.self)
+        conninfoFree = try symbol("PQconninfoFree", avault_PQconninfoFree_fn.self)
+        freemem = try symbol("PQfreemem", avault_PQfreemem_fn.self)
+    }
+
+    /// The keywords of a connection string or URL that have a value, as libpq parses it
+    /// (percent-decoding, `?password=`, `user:password@` alike); nil with libpq's reason when
+    /// it does not parse.
+    func keywords(of conninfo: String) -> (keywords: Set<String>, problem: String?) {
+        var message: UnsafeMutablePointer<CChar>?
+        guard let options = conninfoParse(conninfo, &message) else {
+            let problem = message.map { String(cString: $0) } ?? "it does not parse"
+            if let message { freemem(message) }
+            return ([], problem.trimmedTrailingNewlines)
+        }
+        defer { conninfoFree(options) }
+        var found = Set<String>()
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if option.pointee.val != nil { found.insert(String(cString: keyword)) }
+            option += 1
+        }
+        return (found, nil)
+    }
+}
+
+extension String {
+    /// libpq's message on one line: its lines joined with spaces, without the final newline.
+    var trimmedTrailingNewlines: String {
+        split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+            .map { $0.drop { $0 == " " || $0 == "\t" } }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+    }
+}
+
+/// A parameter of a statement: text (sent as text, its type inferred by the server) or bytes
+/// (sent in binary as `bytea`). Values always travel apart from the statement's text.
+enum PostgresValue {
+    case text(String)
+    case bytes([UInt8])
+    case integer(Int64)
+}
+
+/// The rows of a statement's result, every column in binary format (`bytea` as its bytes,
+/// `int4`/`int8` big-endian, `text` as UTF-8).
+struct PostgresRows {
+    fileprivate var rows: [[[UInt8]?]] = []
+
+    var count: Int { rows.count }
+
+    /// The bytes of column `column` of row `row` (nil for NULL).
+    func bytes(_ row: Int, _ column: Int) -> [UInt8]? { rows[row][column] }
+
+    /// An integer column (`int2`, `int4`, `int8`, big-endian); nil for NULL.
+    func integer(_ row: Int, _ column: Int) -> Int64? {
+        guard let b = rows[row][column], [2, 4, 8].contains(b.count) else { return nil }
+        var v: Int64 = b[0] & 0x80 != 0 ? -1 : 0
+        for byte in b { v = (v << 8) | Int64(byte) }
+        return v
+    }
+
+    /// A text column; nil for NULL.
+    func text(_ row: Int, _ column: Int) -> String? { rows[row][column].map { String(decoding: $0, as: UTF8.self) } }
+}
+
+/// One connection to a PostgreSQL server, made by `PQconnectdb` from a URL or connection string
+/// (so `PG*` variables, `~/.pgpass`, service files and `sslmode` all apply). Statements are
+/// sent with `PQexecParams` (values apart from the text, `bytea` in binary); calls are
+/// serialised, so the connection may be used from several threads one at a time.
+final class PostgresConnection: @unchecked Sendable {
+    private let lib: LibPQ
+    private let conn: OpaquePointer
+    private let monitor = Monitor()
+    /// Where, for messages.
+    let location: String
+
+    /// Connects to `conninfo`. A password in it is refused before any connection is made.
+    init(conninfo: String, location: String) throws(AvaultError) {
+        self.location = location
+        lib = try LibPQ.shared()
+        let (keywords, problem) = lib.keywords(of: conninfo)
+        if let problem { throw .postgresConnectionFailed(location: location, reason: problem) }
+        if keywords.contains("password") { throw .postgresPasswordInURL }
+        guard let conn = lib.connectdb(conninfo) else {
+            throw .postgresConnectionFailed(location: location, reason: "libpq could not allocate a connection")
+        }
+        // Notices (such as "relation already exists, skipping") are not for the user's terminal.
+        _ = lib.setNoticeProcessor(conn, { _, _ in }, nil)
+        guard lib.status(conn) == AVAULT_CONNECTION_OK else {
+            let reason = lib.errorMessage(conn).map { String(cString: $0) }?.trimmedTrailingNewlines ?? "unknown"
+            lib.finish(conn)
+            throw .postgresConnectionFailed(location: location, reason: reason)
+        }
+        self.conn = conn
+    }
+
+    deinit { lib.finish(conn) }
+
+    /// Runs one statement with `parameters` ($1, $2, …) and returns its rows (none for a
+    /// command). Throws ``AvaultError/postgresQueryFailed(location:sqlState:reason:)``.
+    @discardableResult
+    func execute(_ sql: String, _ parameters: [PostgresValue] = []) throws(AvaultError) -> PostgresRows {
+        let outcome = monitor.locked { () -> Result<PostgresRows, AvaultError> in
+            // The values, as C strings or bytes, kept alive for the call.
+            var buffers: [UnsafeMutableRawPointer?] = []
+            defer { for b in buffers { b?.deallocate() } }
+            var types: [avault_pg_oid] = []
+            var lengths: [Int32] = []
+            var formats: [Int32] = []
+            for p in parameters {
+                let bytes: [UInt8]
+                switch p {
+                case .text(let s): bytes = Array(s.utf8) + [0]; types.append(0); formats.append(0)
+                case .integer(let n): bytes = Array(String(n).utf8) + [0]; types.append(0); formats.append(0)
+                case .bytes(let b): bytes = b; types.append(AVAULT_BYTEA_OID); formats.append(1)
+                }
+                let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+                bytes.withUnsafeBytes { if let base = $0.baseAddress { buffer.copyMemory(from: base, byteCount: $0.count) } }
+                buffers.append(buffer)
+                lengths.append(Int32(bytes.count))
+            }
+            let values: [UnsafePointer<CChar>?] = buffers.map { $0.map { UnsafePointer($0.assumingMemoryBound(to: CChar.self)) } }
+            let result = values.withUnsafeBufferPointer { v in
+                lib.execParams(conn, sql, Int32(parameters.count), types, v.baseAddress, lengths, formats, 1)
+            }
+            guard let result else {
+                let reason = lib.errorMessage(conn).map { String(cString: $0) }?.trimmedTrailingNewlines ?? "no result"
+                return .failure(.postgresQueryFailed(location: location, sqlState: "", reason: reason))
+            }
+            defer { lib.clear(result) }
+            let status = lib.resultStatus(result)
+            guard status == AVAULT_PGRES_COMMAND_OK || status == AVAULT_PGRES_TUPLES_OK else {
+                let reason = lib.resultErrorMessage(result).map { String(cString: $0) }?.trimmedTrailingNewlines ?? "failed"
+                let state = lib.resultErrorField(result, AVAULT_PG_DIAG_SQLSTATE).map { String(cString: $0) } ?? ""
+                return .failure(.postgresQueryFailed(location: location, sqlState: state, reason: reason))
+            }
+            var rows = PostgresRows()
+            let n = lib.ntuples(result)
+            guard n > 0 else { return .success(rows) }
+            let columns = lib.nfields(result)
+            rows.rows.reserveCapacity(Int(n))
+            for r in 0..<n {
+                var row: [[UInt8]?] = []
+                for c in 0..<columns {
+                    if lib.getisnull(result, r, c) != 0 { row.append(nil); continue }
+                    let length = Int(lib.getlength(result, r, c))
+                    guard length > 0, let value = lib.getvalue(result, r, c) else { row.append([]); continue }
+                    row.append(Array(UnsafeRawBufferPointer(start: value, count: length)))
+                }
+                rows.rows.append(row)
+            }
+            return .success(rows)
+        }
+        return try outcome.get()
+    }
+}

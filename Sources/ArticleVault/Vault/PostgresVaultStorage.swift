@@ -1,0 +1,361 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import VaultCrypto
+import VaultFormat
+
+/// The PostgreSQL store: the same bytes as the file store, in tables of one database (or of the
+/// schema its `search_path` names first), reached through libpq (loaded when the store is first
+/// used). The server keeps only what the file store keeps on disk: the config (a sealed naming
+/// key), the sealed index, the hash-chained log and signed heads, and envelopes named by keyed
+/// hashes, cut into rows of 64 KiB.
+///
+/// A locked section (``withLock(_:)``) is one transaction in `READ COMMITTED`: it starts by
+/// locking the one row of `avault_head` (`SELECT … FOR UPDATE`), on which writers serialise,
+/// and ends at ``commitLocked()`` or its end with `COMMIT` (or `ROLLBACK` when it throws): a
+/// put — envelope rows, log rows, index — is acknowledged only once the server has committed
+/// it, and a writer that dies leaves nothing behind. Readers take no lock: each statement sees
+/// the last committed state (MVCC). The schema is in `docs/architecture.md`.
+public final class PostgresVaultStorage: VaultStorage {
+    /// The schema version this avault creates and reads.
+    public static let schemaVersion = 1
+    /// The size of an envelope row.
+    static let chunkSize = 65536
+
+    /// The URL, as given (it holds no password).
+    public let url: String
+    public var location: String { url }
+    private var connection: PostgresConnection?
+    /// Inside ``withLock(_:)``, before ``commitLocked()``.
+    private var inTransaction = false
+
+    /// Whether `location` names a PostgreSQL vault (`postgres://…` or `postgresql://…`).
+    public static func isURL(_ location: String) -> Bool {
+        location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
+    }
+
+    /// A store for `url`; refused if the URL carries a password (`user:password@` or a
+    /// `password` parameter). Nothing is loaded or connected until the store is used.
+    public init(url: String) throws(AvaultError) {
+        if Self.carriesPassword(url) { throw .postgresPasswordInURL }
+        self.url = url
+    }
+
+    /// A password in the URL's user information or among its parameters (libpq parses the URL
+    /// again before connecting and is asked the same question).
+    static func carriesPassword(_ url: String) -> Bool {
+        guard let scheme = url.firstIndex(of: ":"), url[scheme...].hasPrefix("://") else { return false }
+        let rest = url[url.index(scheme, offsetBy: 3)...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        if let at = authority.lastIndex(of: "@"), authority[..<at].contains(":") { return true }
+        if let q = rest.firstIndex(of: "?") {
+            for pair in rest[rest.index(after: q)...].split(separator: "&") {
+                let key = pair.prefix { $0 != "=" }
+                if key.removingPercentEncoding.lowercased() == "password" { return true }
+            }
+        }
+        return false
+    }
+
+    private func db() throws(AvaultError) -> PostgresConnection {
+        if let connection { return connection }
+        let c = try PostgresConnection(conninfo: url, location: url)
+        connection = c
+        return c
+    }
+
+    @discardableResult
+    private func sql(_ statement: String, _ parameters: [PostgresValue] = []) throws(AvaultError) -> PostgresRows {
+        try db().execute(statement, parameters)
+    }
+
+    /// Runs `body` in a transaction of its own, unless one is open already.
+    private func atomically<T>(_ body: () throws(AvaultError) -> T) throws(AvaultError) -> T {
+        if inTransaction { return try body() }
+        try sql("BEGIN ISOLATION LEVEL READ COMMITTED")
+        do throws(AvaultError) {
+            let result = try body()
+            try sql("COMMIT")
+            return result
+        } catch {
+            _ = try? sql("ROLLBACK")
+            throw error
+        }
+    }
+
+    // MARK: The schema
+
+    /// The statements of schema version 1 (each idempotent: an interrupted init runs again).
+    static let schema = [
+        "CREATE TABLE IF NOT EXISTS avault_schema_version (version integer NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS avault_head (id integer PRIMARY KEY CHECK (id = 1))",
+        "CREATE TABLE IF NOT EXISTS avault_files (name text PRIMARY KEY, bytes bytea NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS avault_log (seq bigint PRIMARY KEY, line bytea NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS avault_log_heads (seq bigint PRIMARY KEY, line bytea NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS avault_envelopes (name text NOT NULL, chunk integer NOT NULL, bytes bytea NOT NULL, PRIMARY KEY (name, chunk))",
+        "CREATE TABLE IF NOT EXISTS avault_quarantine (name text NOT NULL, chunk integer NOT NULL, bytes bytea NOT NULL, PRIMARY KEY (name, chunk))",
+        // Envelopes are ciphertext: compressing them only costs time.
+        "ALTER TABLE avault_envelopes ALTER COLUMN bytes SET STORAGE EXTERNAL",
+        "INSERT INTO avault_head (id) VALUES (1) ON CONFLICT DO NOTHING",
+        "INSERT INTO avault_schema_version (version) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM avault_schema_version)",
+    ]
+
+    /// The schema's version, nil when there is none.
+    private func installedSchema() throws(AvaultError) -> Int? {
+        let present = try sql("SELECT to_regclass('avault_schema_version') IS NOT NULL")
+        guard present.count == 1, present.bytes(0, 0) == [1] else { return nil }
+        let version = try sql("SELECT max(version) FROM avault_schema_version")
+        guard let v = version.count == 1 ? version.integer(0, 0) : nil else { return nil }
+        guard v <= Self.schemaVersion else { throw .postgresSchemaVersion(location: url, found: Int(v), supported: Self.schemaVersion) }
+        return Int(v)
+    }
+
+    public func exists() throws(AvaultError) -> Bool {
+        guard try installedSchema() != nil else { return false }
+        return try sql("SELECT 1 FROM avault_files WHERE name = 'config'").count == 1
+    }
+
+    public func create() throws(AvaultError) {
+        try atomically { () throws(AvaultError) in
+            // Two inits at once: the second waits here, then finds the tables.
+            try sql("SELECT pg_advisory_xact_lock(7406201001)")
+            for statement in Self.schema { try sql(statement) }
+        }
+        guard try installedSchema() == Self.schemaVersion else {
+            throw .internalFailure("the schema just created does not read back")
+        }
+    }
+
+    // MARK: Small files and the log
+
+    /// The table of lines behind `log` and `log.heads`, nil for a whole-file name.
+    private static func lineTable(_ name: String) -> String? {
+        switch name {
+        case "log": "avault_log"
+        case "log.heads": "avault_log_heads"
+        default: nil
+        }
+    }
+
+    public func read(_ name: String) throws(AvaultError) -> [UInt8]? {
+        if let table = Self.lineTable(name) {
+            let rows = try sql("SELECT line FROM \(table) ORDER BY seq")
+            guard rows.count > 0 else { return nil }
+            var out: [UInt8] = []
+            for r in 0..<rows.count { out += (rows.bytes(r, 0) ?? []) + [0x0A] }
+            return out
+        }
+        let rows = try sql("SELECT bytes FROM avault_files WHERE name = $1", [.text(name)])
+        return rows.count == 1 ? rows.bytes(0, 0) ?? [] : nil
+    }
+
+    public func replace(_ name: String, _ bytes: [UInt8]) throws(AvaultError) {
+        try atomically { () throws(AvaultError) in
+            if let table = Self.lineTable(name) {
+                try sql("DELETE FROM \(table)")
+                try insertLines(table, bytes)
+            } else {
+                try sql("INSERT INTO avault_files (name, bytes) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET bytes = EXCLUDED.bytes",
+                        [.text(name), .bytes(bytes)])
+            }
+        }
+    }
+
+    public func append(_ name: String, _ bytes: [UInt8]) throws(AvaultError) {
+        guard let table = Self.lineTable(name) else { throw .internalFailure("\(name) is not a file of lines") }
+        try atomically { () throws(AvaultError) in try insertLines(table, bytes) }
+    }
+
+    /// Appends complete lines (rows never hold an unfinished line: a transaction commits whole).
+    private func insertLines(_ table: String, _ bytes: [UInt8]) throws(AvaultError) {
+        guard !bytes.isEmpty else { return }
+        guard bytes.last == 0x0A else { throw .internalFailure("an append to \(table) must end with a newline") }
+        for line in bytes.dropLast().split(separator: 0x0A, omittingEmptySubsequences: false) {
+            try sql("INSERT INTO \(table) (seq, line) SELECT coalesce(max(seq), 0) + 1, $1 FROM \(table)", [.bytes(Array(line))])
+        }
+    }
+
+    // MARK: Envelopes
+
+    public func newEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSink {
+        PostgresEnvelopeSink(store: self, name: file)
+    }
+
+    fileprivate func insertChunk(_ name: String, _ chunk: Int, _ bytes: [UInt8]) throws(AvaultError) {
+        try sql("INSERT INTO avault_envelopes (name, chunk, bytes) VALUES ($1, $2, $3)", [.text(name), .integer(Int64(chunk)), .bytes(bytes)])
+    }
+
+    fileprivate func publish(_ temp: String, as name: String) throws(AvaultError) {
+        try atomically { () throws(AvaultError) in
+            try sql("DELETE FROM avault_envelopes WHERE name = $1", [.text(name)])
+            try sql("UPDATE avault_envelopes SET name = $2 WHERE name = $1", [.text(temp), .text(name)])
+        }
+    }
+
+    public func openEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSource? {
+        // One statement: the envelope as one committed state saw it, even if a writer replaces
+        // it meanwhile.
+        let rows = try sql("SELECT bytes FROM avault_envelopes WHERE name = $1 ORDER BY chunk", [.text(file)])
+        guard rows.count > 0 else { return nil }
+        var bytes: [UInt8] = []
+        for r in 0..<rows.count { bytes += rows.bytes(r, 0) ?? [] }
+        return MemoryEnvelopeSource(bytes)
+    }
+
+    public func envelopeFiles() throws(AvaultError) -> (envelopes: [String], leftovers: [String]) {
+        let rows = try sql("SELECT DISTINCT name FROM avault_envelopes ORDER BY name")
+        var envelopes: [String] = [], leftovers: [String] = []
+        for r in 0..<rows.count {
+            guard let name = rows.text(r, 0) else { continue }
+            // Only a sink of this very transaction can still be under a temporary name.
+            if name.hasPrefix(PostgresEnvelopeSink.temporaryPrefix) { leftovers.append(name) } else { envelopes.append(name) }
+        }
+        return (envelopes, leftovers)
+    }
+
+    public func removeEnvelope(_ file: String) throws(AvaultError) {
+        try sql("DELETE FROM avault_envelopes WHERE name = $1", [.text(file)])
+    }
+
+    public func renameEnvelope(_ from: String, to: String) throws(AvaultError) {
+        try publish(from, as: to)
+    }
+
+    public func quarantine(_ file: String) throws(AvaultError) -> String {
+        let target = FileSystem.baseName(of: file) + "." + String(Int64(time(nil))) + "." + Hex.encode(SecureRandom.bytes(count: 4))
+        try atomically { () throws(AvaultError) in
+            try sql("INSERT INTO avault_quarantine (name, chunk, bytes) SELECT $2, chunk, bytes FROM avault_envelopes WHERE name = $1",
+                    [.text(file), .text(target)])
+            try sql("DELETE FROM avault_envelopes WHERE name = $1", [.text(file)])
+        }
+        return "avault_quarantine: " + target
+    }
+
+    /// Nothing to do: what is committed is durable (`synchronous_commit`).
+    public func syncEnvelopes() throws(AvaultError) {}
+
+    /// Nothing to do: a reader sees only committed, durable rows.
+    public func syncFiles() throws(AvaultError) {}
+
+    /// One transaction holding the lock on `avault_head`'s row; committed by
+    /// ``commitLocked()`` or at the end, rolled back if `body` throws. Nested calls run in the
+    /// transaction already open.
+    public func withLock<T>(_ body: () throws(AvaultError) -> T) throws(AvaultError) -> T {
+        if inTransaction { return try body() }
+        try sql("BEGIN ISOLATION LEVEL READ COMMITTED")
+        inTransaction = true
+        do throws(AvaultError) {
+            guard try sql("SELECT id FROM avault_head WHERE id = 1 FOR UPDATE").count == 1 else {
+                throw AvaultError.tampered("\(url): the table avault_head has lost its row: the vault was altered", area: .vaultState)
+            }
+            let result = try body()
+            try commitLocked()
+            return result
+        } catch {
+            if inTransaction {
+                inTransaction = false
+                _ = try? sql("ROLLBACK")
+            }
+            throw error
+        }
+    }
+
+    /// `COMMIT`s the locked section's transaction: from here on its writes are durable and
+    /// visible, and the lock is released.
+    public func commitLocked() throws(AvaultError) {
+        guard inTransaction else { return }
+        inTransaction = false
+        try sql("COMMIT")
+    }
+}
+
+/// An envelope written as rows under a temporary name, and renamed to its own at `commit`; all
+/// inside the writer's transaction, so nothing is visible to others before its `COMMIT`.
+final class PostgresEnvelopeSink: EnvelopeSink {
+    static let temporaryPrefix = ".tmp-"
+    private let store: PostgresVaultStorage
+    private let name: String
+    private let temp: String
+    private var pending: [UInt8] = []
+    private var chunks = 0
+    private var done = false
+
+    init(store: PostgresVaultStorage, name: String) {
+        self.store = store
+        self.name = name
+        temp = Self.temporaryPrefix + Hex.encode(SecureRandom.bytes(count: 8))
+        pending.reserveCapacity(PostgresVaultStorage.chunkSize)
+    }
+
+    deinit { if !done { abandon() } }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws(AvaultError) {
+        var rest = bytes[...]
+        while !rest.isEmpty {
+            let n = min(rest.count, PostgresVaultStorage.chunkSize - pending.count)
+            pending += rest.prefix(n)
+            rest = rest.dropFirst(n)
+            if pending.count == PostgresVaultStorage.chunkSize { try flush() }
+        }
+    }
+
+    private func flush() throws(AvaultError) {
+        try store.insertChunk(temp, chunks, pending)
+        chunks += 1
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    func commit(syncDirectory: Bool) throws(AvaultError) {
+        if !pending.isEmpty || chunks == 0 { try flush() }
+        try store.publish(temp, as: name)
+        done = true
+    }
+
+    func abandon() {
+        guard !done else { return }
+        done = true
+        if chunks > 0 { try? store.removeEnvelope(temp) }
+    }
+}
+
+/// An envelope read whole by one statement.
+final class MemoryEnvelopeSource: EnvelopeSource {
+    private let bytes: [UInt8]
+    private var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func read(_ count: Int) throws(AvaultError) -> [UInt8] {
+        let n = min(count, bytes.count - offset)
+        defer { offset += n }
+        return Array(bytes[offset..<(offset + n)])
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(AvaultError) -> Int {
+        let n = min(buffer.count, bytes.count - offset)
+        bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + n)])) }
+        offset += n
+        return n
+    }
+}
+
+extension Substring {
+    /// With `%XX` escapes decoded (bytes that are not UTF-8 are replaced).
+    var removingPercentEncoding: String {
+        var out: [UInt8] = []
+        var i = utf8.startIndex
+        while i != utf8.endIndex {
+            let c = utf8[i]
+            if c == 0x25, let a = utf8.index(i, offsetBy: 1, limitedBy: utf8.endIndex), a != utf8.endIndex,
+               let b = utf8.index(a, offsetBy: 1, limitedBy: utf8.endIndex), b != utf8.endIndex,
+               let v = UInt8(String(decoding: [utf8[a], utf8[b]], as: UTF8.self), radix: 16) {
+                out.append(v)
+                i = utf8.index(after: b)
+            } else {
+                out.append(c)
+                i = utf8.index(after: i)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import TestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What happens before a PostgreSQL vault is reached: libpq is loaded only when one is opened
+/// (never by `--version` or a file vault), and a URL carrying a password is refused before
+/// libpq is even loaded, without echoing the password. No server is needed.
+@Suite struct PostgresLoadingCLITests {
+    /// The shared objects the dynamic loader opened (`LD_DEBUG=files`), by file name.
+    static func loadedLibraries(_ args: [String], env: [String: String] = [:]) throws -> (result: CLI.Result, libraries: [String]) {
+        let r = try CLI.avault(args, env: env.merging(["LD_DEBUG": "files"]) { a, _ in a })
+        let libraries = r.err.split(separator: "\n").compactMap { line -> String? in
+            guard let range = line.range(of: "file=") else { return nil }
+            return String(line[range.upperBound...].prefix { $0 != " " })
+        }
+        return (r, libraries)
+    }
+
+    @Test func libpqIsLoadedOnlyWhenAPostgresVaultIsOpened() throws {
+        let version = try Self.loadedLibraries(["--version"])
+        #expect(version.result.code == 0)
+        #expect(!version.libraries.isEmpty, "LD_DEBUG=files reported nothing: the check would be blind")
+        #expect(!version.libraries.contains { $0.hasPrefix("libpq") }, "--version loaded \(version.libraries)")
+        // A file vault does not load it either.
+        let f = try VaultFixture()
+        let list = try Self.loadedLibraries(["vault", "list"], env: f.environment)
+        #expect(list.result.code == 0, "\(list.result.err.suffix(300))")
+        #expect(!list.libraries.contains { $0.hasPrefix("libpq") }, "a file vault loaded \(list.libraries)")
+        // The control: opening a PostgreSQL vault (here one nobody serves) does load it.
+        let missing = try Self.loadedLibraries(["vault", "list", "--vault", "postgresql:///none?host=/nonexistent"], env: f.environment)
+        #expect(missing.libraries.contains("libpq.so.5"), "\(missing.libraries)")
+        #expect(missing.result.code == 2)
+        let last = missing.result.err.split(separator: "\n").filter { $0.hasPrefix("avault:") }
+        #expect(last.first?.hasPrefix("avault: cannot connect to the PostgreSQL vault postgresql:///none?host=/nonexistent: ") == true, "\(last)")
+    }
+
+    @Test(arguments: ["postgres://editor:s3cretpw@db.example/news", "postgresql://editor:s3cretpw@/news?host=/run/postgresql",
+                      "postgresql:///news?user=editor&password=s3cretpw", "postgres://db.example/news?sslmode=verify-full&%70assword=s3cretpw",
+                      "postgresql://:s3cretpw@db.example/news"])
+    func aURLWithAPasswordIsRefusedBeforeAnyConnection(url: String) throws {
+        let f = try VaultFixture(initialize: false)
+        for args in [["vault", "list", "--vault", url], ["vault", "init", "--key", "drafts", "--vault", url]] {
+            let r = try Self.loadedLibraries(args, env: f.environment)
+            #expect(r.result.code == 2, "\(url): \(r.result.code)")
+            let lines = r.result.err.split(separator: "\n").filter { $0.hasPrefix("avault:") }
+            #expect(lines.first == "avault: the PostgreSQL URL carries a password, which other users can read in the process list; it was not used", "\(lines)")
+            #expect(lines.dropFirst().first?.contains("PGPASSFILE") == true, "\(lines)")
+            #expect(!r.result.err.contains("s3cretpw") && !r.result.out.contains("s3cretpw"), "the password was echoed")
+            #expect(!r.libraries.contains { $0.hasPrefix("libpq") }, "refused before libpq is even loaded")
+        }
+        // AVAULT_VAULT likewise.
+        let env = try f.avault(["vault", "list"], env: ["AVAULT_VAULT": url])
+        #expect(env.code == 2 && env.err.contains("carries a password"))
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import TestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// PostgreSQL vaults through the real binary, against the test process's throwaway cluster
+/// (TestSupport's `PostgresServer`): the cluster itself, the schema, the head-row lock, what the
+/// server holds, and tampering with rows. The round trips shared with the file
+/// store are the `store:` arguments of VaultRoundTripTests and VaultLogTests.
+@Suite struct PostgresVaultCLITests {
+    @Test func theTestClusterListensOnlyOnItsSocketAsAnUnprivilegedUser() throws {
+        let server = try PostgresServer.shared()
+        #expect(try server.psql("postgres", "SHOW listen_addresses") == "\n")
+        #expect(try server.psql("postgres", "SHOW unix_socket_directories") == server.socketDirectory + "\n")
+        // The postmaster (its pid is the first line of postmaster.pid) runs as someone else than root.
+        let pidFile = try String(contentsOfFile: server.directory + "/data/postmaster.pid", encoding: .utf8)
+        let pid = try #require(Int32(pidFile.prefix { $0 != "\n" }))
+        var st = stat()
+        #expect(stat("/proc/\(pid)", &st) == 0)
+        #expect(st.st_uid != 0, "the server runs as root")
+        #expect(try vaultMode(server.directory) == 0o700)
+    }
+
+    @Test func initCreatesAVersionedSchemaOnceAndRefusesAFutureOne() throws {
+        let f = try VaultFixture(store: .postgres)
+        #expect(try f.psql("SELECT version FROM avault_schema_version") == "1\n")
+        let tables = try f.psql("SELECT tablename FROM pg_tables WHERE tablename LIKE 'avault%' ORDER BY 1")
+        #expect(tables == "avault_envelopes\navault_files\navault_head\navault_log\navault_log_heads\navault_quarantine\navault_schema_version\n")
+        #expect(try f.psql("SELECT count(*) FROM avault_head") == "1\n")
+        let again = try f.avault(["vault", "init", "--key", "drafts"])
+        #expect(again.code == 2)
+        #expect(again.err.hasPrefix("avault: \(f.vault): a vault already exists there"), "\(again.err)")
+        let created = try f.avault(["vault", "list"])
+        #expect(created.code == 0, "\(created.err)")
+
+        try f.psql("UPDATE avault_schema_version SET version = 2")
+        let future = try f.avault(["vault", "list"])
+        #expect(future.code == 2)
+        #expect(future.err.hasPrefix("avault: the PostgreSQL vault \(f.vault) has schema version 2; this avault knows versions up to 1"), "\(future.err)")
+    }
+
+    @Test func aPutIsOneTransactionAndWritersTakeTheHeadRowLock() throws {
+        let f = try VaultFixture(store: .postgres)
+        // While another session holds the head row, a put waits; it lands once that ends.
+        let server = try PostgresServer.shared()
+        let database = PostgresServer.database(of: f.vault)
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: server.binDirectory + "/psql")
+        holder.arguments = ["-X", "-q", "-h", server.socketDirectory, "-U", PostgresServer.role, "-d", database, "-c",
+                            "BEGIN; SELECT id FROM avault_head FOR UPDATE; SELECT pg_sleep(2); COMMIT"]
+        holder.standardOutput = FileHandle.nullDevice
+        try holder.run()
+        // Until the lock is taken, a put could still go first: wait for it.
+        var locked = false
+        for _ in 0..<100 where !locked {
+            locked = try f.psql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'avault_head' AND l.mode = 'RowShareLock'") != "0\n"
+            if !locked { usleep(20_000) }
+        }
+        #expect(locked)
+        let start = Date()
+        let v = try f.put("waits", Data("after the lock\n".utf8))
+        #expect(v == 1)
+        #expect(Date().timeIntervalSince(start) > 1.0, "the put did not wait for the head row")
+        holder.waitUntilExit()
+        #expect(try f.get("waits").out == "after the lock\n")
+        // An envelope of 3 rows of 64 KiB at most, the log and the index, all committed together.
+        try f.put("big", Data(repeating: 0x41, count: 150_000))
+        #expect(try f.psql("SELECT count(*) FROM avault_envelopes WHERE name LIKE '%-1' AND octet_length(bytes) <= 65536") == "4\n")
+        #expect(try f.psql("SELECT count(*) FROM avault_envelopes WHERE name LIKE '.tmp-%'") == "0\n")
+    }
+
+    @Test func rowsAlteredByTheServerAreDetected() throws {
+        let f = try VaultFixture(store: .postgres)
+        try f.put("article", Data("the only copy\n".utf8))
+        try f.put("other", Data(repeating: 9, count: 70_000))
+        #expect(try f.verify().code == 0)
+        let name = try f.psql("SELECT name FROM avault_envelopes WHERE chunk = 0 AND octet_length(bytes) < 1000").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(name.count == 34, "\(name)")
+
+        // A flipped byte in an envelope row: get and verify say no (exit 1), nothing is printed.
+        try f.psql("UPDATE avault_envelopes SET bytes = set_byte(bytes, 60, get_byte(bytes, 60) # 1) WHERE name = '\(name)'")
+        let get = try f.get("article")
+        #expect(get.code == 1, "\(get.err)")
+        #expect(get.stdout.isEmpty)
+        #expect(get.err.contains("corrupt or was tampered with"), "\(get.err)")
+        let (code, report) = try f.verify()
+        #expect(code == 1)
+        #expect(report.corrupt.count == 1, "\(report)")
+        try f.psql("UPDATE avault_envelopes SET bytes = set_byte(bytes, 60, get_byte(bytes, 60) # 1) WHERE name = '\(name)'")
+        #expect(try f.verify().code == 0)
+
+        // A chunk row of the large one deleted.
+        try f.psql("BEGIN; CREATE TEMP TABLE saved AS SELECT * FROM avault_envelopes WHERE chunk = 1; DELETE FROM avault_envelopes WHERE chunk = 1; COMMIT")
+        #expect(try f.get("other").code == 1)
+        #expect(try f.verify().code == 1)
+
+        // The index replaced by an older one: a rollback, refused.
+        let f2 = try VaultFixture(store: .postgres)
+        try f2.put("a", Data("1".utf8))
+        let old = try f2.psql("SELECT encode(bytes, 'hex') FROM avault_files WHERE name = 'index'").trimmingCharacters(in: .whitespacesAndNewlines)
+        try f2.put("a", Data("2".utf8))
+        try f2.psql("UPDATE avault_files SET bytes = decode('\(old)', 'hex') WHERE name = 'index'")
+        let rolled = try f2.get("a")
+        #expect(rolled.code == 1, "\(rolled.err)")
+        #expect(rolled.err.contains("rolled back") || rolled.err.contains("the log"), "\(rolled.err)")
+
+        // The index row deleted.
+        try f2.psql("DELETE FROM avault_files WHERE name = 'index'")
+        let gone = try f2.avault(["vault", "list"])
+        #expect(gone.code == 2 || gone.code == 1, "\(gone.err)")
+        #expect(gone.err.contains("index"), "\(gone.err)")
+    }
+
+    @Test func historyRemovePurgeFsckAndTheLogWorkOnPostgres() throws {
+        let f = try VaultFixture(store: .postgres)
+        try f.put("keep", Data("k1".utf8))
+        try f.put("gone", Data("g1".utf8))
+        try f.put("gone", Data("g2".utf8))
+        let h = try f.json(["vault", "history", "gone"])
+        #expect((h["versions"] as? [Any])?.count == 2)
+        #expect(try f.avault(["vault", "rm", "gone"]).code == 0)
+        let purge = try f.avault(["vault", "purge", "gone", "--force"])
+        #expect(purge.code == 0, "\(purge.err)")
+        #expect(try f.psql("SELECT count(DISTINCT name) FROM avault_envelopes") == "1\n")
+        // An envelope planted by the server's administrator is unexpected; fsck moves it aside.
+        try f.psql("INSERT INTO avault_envelopes (name, chunk, bytes) VALUES ('0123456789abcdef0123456789abcdef-1', 0, '\\x00')")
+        let (code, report) = try f.verify()
+        #expect(code == 1 && report.unexpected.count == 1, "\(report)")
+        let fsck = try f.avault(["vault", "fsck"])
+        #expect(fsck.code == 1, "fsck exits 1 when it moved something aside: \(fsck.err)")
+        #expect(fsck.out.contains("moved aside: avault_quarantine: 0123456789abcdef0123456789abcdef-1."), "\(fsck.out)")
+        #expect(try f.psql("SELECT count(*) FROM avault_quarantine") == "1\n")
+        #expect(try f.verify().code == 0)
+        let log = try f.avault(["vault", "log", "--verify"])
+        #expect(log.code == 0, "\(log.out) \(log.err)")
+        #expect(log.out.contains("entries, 0 signed heads"), "\(log.out)")
+    }
+
+    @Test func copyMovesAVaultToPostgresAndBackAndVerifiesTheCopy() throws {
+        let f = try VaultFixture()
+        var rng = SeededRNG(seed: 0xC0_B1E5)
+        var stored: [String: [Int: Data]] = [:]
+        for (id, size) in [("a", 10), ("a", 200_000), ("b/c", 0), ("é", 65_536), ("gone", 5)] {
+            let payload = rng.data(size)
+            stored[id, default: [:]][try f.put(id, payload)] = payload
+        }
+        #expect(try f.avault(["vault", "rm", "gone"]).code == 0)
+        let url = try PostgresServer.shared().createDatabase()
+        let toPG = try f.avault(["vault", "copy", "--to", url])
+        #expect(toPG.code == 0, "\(toPG.err)")
+        #expect(toPG.out == "copied 4 objects, 5 versions to \(url); the copy verifies\n", "\(toPG.out)")
+        // The copy is the same vault: every version reads back from PostgreSQL, the log verifies.
+        for (id, versions) in stored {
+            for (v, payload) in versions {
+                let g = try f.avault(["vault", "get", "--version", String(v), "--vault", url, "--", id])
+                #expect(g.code == 0 && g.stdout == payload, "\(id) v\(v): \(g.err)")
+            }
+        }
+        #expect(try f.avault(["vault", "get", "gone", "--vault", url]).code == 2, "the tombstone came along")
+        #expect(try f.avault(["vault", "log", "--verify", "--vault", url]).code == 0)
+        let listed = try f.avault(["vault", "list", "--json", "--vault", url])
+        #expect(listed.out == (try f.avault(["vault", "list", "--json"])).out)
+
+        // A target that holds a vault is refused, either way.
+        let again = try f.avault(["vault", "copy", "--to", url])
+        #expect(again.code == 2 && again.err.contains("a vault already exists there"), "\(again.err)")
+
+        // Back to a new directory, after a put on PostgreSQL.
+        let p = try f.avault(["vault", "put", "a", "-", "--vault", url], stdin: Data("on postgres\n".utf8))
+        #expect(p.code == 0, "\(p.err)")
+        let back = f.path("back")
+        let toDir = try f.avault(["vault", "copy", "--to", back, "--vault", url])
+        #expect(toDir.code == 0, "\(toDir.err)")
+        #expect(toDir.out.hasSuffix("; the copy verifies\n"), "\(toDir.out)")
+        #expect(try f.avault(["vault", "get", "a", "--vault", back]).out == "on postgres\n")
+        #expect(try f.avault(["vault", "get", "a", "--version", "2", "--vault", back]).stdout == stored["a"]?[2])
+        #expect(try f.avault(["vault", "log", "--verify", "--vault", back]).code == 0)
+
+        // A source whose envelope was altered: the copy does not verify, exit 1, no "copied".
+        let pg = try VaultFixture(store: .postgres)
+        try pg.put("x", Data("x".utf8))
+        try pg.psql("UPDATE avault_envelopes SET bytes = set_byte(bytes, 60, get_byte(bytes, 60) # 1)")
+        let bad = try pg.avault(["vault", "copy", "--to", pg.path("bad")])
+        #expect(bad.code == 1, "\(bad.code): \(bad.err)")
+        #expect(!bad.out.contains("copied"), "\(bad.out)")
+        #expect(bad.err.contains("the vault did not verify: 1 corrupt"), "\(bad.err)")
+    }
+
+    @Test func aRoleWithTheDocumentedPrivilegesWritesAndAReadOnlyRoleReads() throws {
+        let f = try VaultFixture(store: .postgres)
+        try f.put("a", Data("by the owner\n".utf8))
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        let writer = "desk_\(suffix)", reader = "reader_\(suffix)"
+        let tables = "avault_schema_version, avault_head, avault_files, avault_log, avault_log_heads, avault_envelopes, avault_quarantine"
+        try f.psql("CREATE ROLE \(writer) LOGIN; GRANT SELECT, INSERT, UPDATE, DELETE ON \(tables) TO \(writer); CREATE ROLE \(reader) LOGIN; GRANT SELECT ON \(tables) TO \(reader)")
+        let asWriter = f.vault.replacingOccurrences(of: "user=avault", with: "user=\(writer)")
+        let asReader = f.vault.replacingOccurrences(of: "user=avault", with: "user=\(reader)")
+        let put = try f.avault(["vault", "put", "b", "-", "--vault", asWriter], stdin: Data("by the desk\n".utf8))
+        #expect(put.code == 0, "\(put.err)")
+        #expect(try f.avault(["vault", "rm", "b", "--vault", asWriter]).code == 0)
+        #expect(try f.avault(["vault", "get", "a", "--vault", asReader]).out == "by the owner\n")
+        #expect(try f.avault(["vault", "verify", "--vault", asReader]).code == 0)
+        let refused = try f.avault(["vault", "put", "c", "-", "--vault", asReader], stdin: Data("x".utf8))
+        #expect(refused.code == 2)
+        #expect(refused.err.contains("refused a statement (SQLSTATE 42501)"), "\(refused.err)")
+        #expect(try f.verify().code == 0)
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A throwaway PostgreSQL cluster for the tests of PostgreSQL vaults: Debian's server
+/// (`postgresql`, `/usr/lib/postgresql/<major>/bin`), initialised in a fresh directory under
+/// `/tmp` and listening only on a Unix socket in that directory (`listen_addresses=''`), with
+/// `trust` authentication for its one role `avault` (nobody else can reach the socket: the
+/// directory is mode 700). PostgreSQL refuses to run as root, so when the tests run as root
+/// `initdb`, `pg_ctl` and the server run as the system user `avaultpg` (created if missing).
+///
+/// One cluster per test process, started by the first ``shared()`` and stopped when the
+/// process exits (`atexit`), and, should the process die without exiting (a crash, SIGKILL),
+/// by a watchdog started beside it that waits for the process to go away. Every test gets a
+/// database of its own (``createDatabase()``). Nothing is skipped: a machine without the
+/// server fails these tests with the reason (`scripts/setup` installs it).
+public final class PostgresServer: @unchecked Sendable {
+    /// The unprivileged system user the cluster runs as when the tests run as root.
+    public static let systemUser = "avaultpg"
+    /// The database superuser the tests connect as.
+    public static let role = "avault"
+
+    /// The temporary directory holding the cluster (`data/`), its socket and its log.
+    public let directory: String
+    /// The directory of the Unix socket (`host=` in a URL).
+    public var socketDirectory: String { directory }
+    /// Where `initdb`, `pg_ctl` and `psql` are.
+    public let binDirectory: String
+    /// The user the server runs as, when it is not this process's user.
+    let runAs: String?
+
+    nonisolated(unsafe) private static var started: Result<PostgresServer, PostgresServerError>?
+    private static let lock = NSLock()
+    nonisolated(unsafe) fileprivate static var exitCommand: String?
+
+    /// The cluster of this test process, started on first use.
+    public static func shared() throws -> PostgresServer {
+        lock.lock()
+        defer { lock.unlock() }
+        if let started { return try started.get() }
+        let result = Result { () throws(PostgresServerError) -> PostgresServer in try PostgresServer() }
+        started = result
+        return try result.get()
+    }
+
+    private init() throws(PostgresServerError) {
+        binDirectory = try Self.findBinaries()
+        runAs = getuid() == 0 ? try Self.unprivilegedUser() : nil
+        var template = Array("/tmp/avault-pg-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw .setup("mkdtemp: \(String(cString: strerror(errno)))") }
+        directory = String(cString: made)
+        if let runAs {
+            guard let pw = getpwnam(runAs) else { throw .setup("no user \(runAs)") }
+            guard chown(directory, pw.pointee.pw_uid, pw.pointee.pw_gid) == 0 else {
+                throw .setup("chown \(directory): \(String(cString: strerror(errno)))")
+            }
+        }
+        chmod(directory, 0o700)
+        let data = directory + "/data"
+        try run(binDirectory + "/initdb", ["-D", data, "-U", Self.role, "-A", "trust", "--no-locale", "-E", "UTF8", "--no-sync"])
+        // Stopped at exit, or by the watchdog if this process dies without exiting.
+        let stop = shellQuoted(asServer([binDirectory + "/pg_ctl", "-D", data, "-m", "immediate", "stop"]))
+        let cleanup = "\(stop) >/dev/null 2>&1; rm -rf \(shellQuoted([directory]))"
+        Self.exitCommand = cleanup
+        atexit { if let command = PostgresServer.exitCommand { _ = system(command) } }
+        do {
+            try Self.detach("/bin/sh", ["-c", "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; [ -d \(shellQuoted([data])) ] && { \(cleanup); }"])
+        } catch { throw .setup("cannot start the watchdog: \(error)") }
+        let options = "-c listen_addresses='' -c unix_socket_directories='\(directory)' -c fsync=off -c max_connections=60"
+        try run(binDirectory + "/pg_ctl", ["-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "-o", options, "start"])
+    }
+
+    /// Creates an empty database; returns a vault URL for it (`postgresql:///NAME?host=…&user=avault`).
+    public func createDatabase() throws -> String {
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        _ = try psql("postgres", "CREATE DATABASE \(name)")
+        return url(database: name)
+    }
+
+    /// The URL of database `name`.
+    public func url(database name: String) -> String {
+        let host = directory.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? directory
+        return "postgresql:///\(name)?host=\(host)&user=\(Self.role)"
+    }
+
+    /// The database name in a URL made by ``createDatabase()``.
+    public static func database(of url: String) -> String {
+        String(url.dropFirst("postgresql:///".count).prefix { $0 != "?" })
+    }
+
+    /// Runs `sql` in `database` with `psql` (unaligned, tuples only; stops at the first error)
+    /// and returns what it printed.
+    @discardableResult
+    public func psql(_ database: String, _ sql: String) throws -> String {
+        let r = try Self.execute(binDirectory + "/psql", ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", directory, "-U", Self.role,
+                                                         "-d", database, "-c", sql], cwd: "/")
+        guard r.code == 0 else { throw PostgresServerError.command("psql \(sql): \(r.err)") }
+        return r.out
+    }
+
+    // MARK: Setup
+
+    /// The newest major version's bin directory under /usr/lib/postgresql (Debian's layout;
+    /// /usr/local/bin/pg_ctl and the like may be links to any version, so they are not used).
+    static func findBinaries() throws(PostgresServerError) -> String {
+        let root = "/usr/lib/postgresql"
+        let majors = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted()
+        for major in majors.reversed() where FileManager.default.isExecutableFile(atPath: "\(root)/\(major)/bin/initdb") {
+            return "\(root)/\(major)/bin"
+        }
+        throw .setup("no PostgreSQL server under \(root) (install Debian's postgresql: apt-get install postgresql)")
+    }
+
+    /// ``systemUser``, created (a system user without a home or a login shell) if missing.
+    static func unprivilegedUser() throws(PostgresServerError) -> String {
+        if getpwnam(systemUser) != nil { return systemUser }
+        let r = try? execute("/usr/sbin/useradd", ["--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", systemUser], cwd: "/")
+        // Another test process may have created it meanwhile.
+        guard getpwnam(systemUser) != nil else { throw .setup("cannot create the user \(systemUser): \(r?.err ?? "useradd did not run")") }
+        return systemUser
+    }
+
+    /// `command` as the server's user.
+    private func asServer(_ command: [String]) -> [String] {
+        guard let runAs else { return command }
+        return ["/usr/sbin/runuser", "-u", runAs, "--"] + command
+    }
+
+    private func run(_ program: String, _ args: [String]) throws(PostgresServerError) {
+        let command = asServer([program] + args)
+        let r: (code: Int32, out: String, err: String)
+        do { r = try Self.execute(command[0], Array(command.dropFirst()), cwd: directory) } catch { throw .setup("\(program): \(error)") }
+        guard r.code == 0 else {
+            let log = (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? ""
+            throw .setup("\(FileSystemName.base(program)) failed (\(r.code)): \(r.err) \(r.out) \(log.suffix(2000))")
+        }
+    }
+
+    /// Runs `program` and waits for it (posix_spawn and waitpid: the server that pg_ctl starts
+    /// outlives it and inherits its descriptors, so neither pipes nor Foundation's `Process`
+    /// bookkeeping are used). Output goes to temporary files; the caller's PG* variables are
+    /// left out.
+    static func execute(_ program: String, _ args: [String], cwd: String) throws -> (code: Int32, out: String, err: String) {
+        let base = "/tmp/avault-pg-out-" + UUID().uuidString
+        defer { unlink(base + ".out"); unlink(base + ".err") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") }.map { "\($0.key)=\($0.value)" }
+        // env --chdir: posix_spawn_file_actions_addchdir_np is not visible through Glibc.
+        let argv = (["/usr/bin/env", "--chdir=" + cwd, program] + args).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer { for p in argv + envp { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, envp)
+        guard rc == 0 else { throw PostgresServerError.command("\(program): \(String(cString: strerror(rc)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let out = FileManager.default.contents(atPath: base + ".out") ?? Data()
+        let err = FileManager.default.contents(atPath: base + ".err") ?? Data()
+        return (code, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    /// Starts `program` in a session of its own and does not wait for it.
+    static func detach(_ program: String, _ args: [String]) throws {
+        _ = try execute("/usr/bin/setsid", ["-f", program] + args, cwd: "/")
+    }
+
+    private func shellQuoted(_ words: [String]) -> String {
+        words.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+    }
+}
+
+private enum FileSystemName {
+    static func base(_ path: String) -> String { String(path.split(separator: "/").last ?? Substring(path)) }
+}
+
+/// Why the throwaway cluster could not be used.
+public enum PostgresServerError: Error, CustomStringConvertible {
+    case setup(String)
+    case command(String)
+
+    public var description: String {
+        switch self {
+        case .setup(let s): "PostgreSQL test cluster: \(s)"
+        case .command(let s): "PostgreSQL test cluster: \(s)"
+        }
+    }
+}
