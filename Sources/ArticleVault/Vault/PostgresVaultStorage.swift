@@ -185,6 +185,18 @@ public final class PostgresVaultStorage: VaultStorage {
         try sql("INSERT INTO avault_envelopes (name, chunk, bytes) VALUES ($1, $2, $3)", [.text(name), .integer(Int64(chunk)), .bytes(bytes)])
     }
 
+    /// Writes a whole envelope of one row under its own name in one statement (one round trip
+    /// where a temporary row, a `DELETE` and an `UPDATE` took three): row 0 is inserted or
+    /// replaced and any later rows of an envelope of that name are deleted, all or nothing.
+    /// The temporary name is only needed for an envelope whose rows are sent as it is written.
+    fileprivate func writeEnvelope(_ name: String, _ bytes: [UInt8]) throws(AvaultError) {
+        try sql("""
+            WITH later AS (DELETE FROM avault_envelopes WHERE name = $1 AND chunk > 0)
+            INSERT INTO avault_envelopes (name, chunk, bytes) VALUES ($1, 0, $2)
+            ON CONFLICT (name, chunk) DO UPDATE SET bytes = EXCLUDED.bytes
+            """, [.text(name), .bytes(bytes)])
+    }
+
     fileprivate func publish(_ temp: String, as name: String) throws(AvaultError) {
         try atomically { () throws(AvaultError) in
             try sql("DELETE FROM avault_envelopes WHERE name = $1", [.text(name)])
@@ -269,7 +281,8 @@ public final class PostgresVaultStorage: VaultStorage {
     }
 }
 
-/// An envelope written as rows under a temporary name, and renamed to its own at `commit`; all
+/// An envelope written as rows under a temporary name as they fill, and renamed to its own at
+/// `commit` (one under 64 KiB is written at `commit`, under its own name, by one statement); all
 /// inside the writer's transaction, so nothing is visible to others before its `COMMIT`.
 final class PostgresEnvelopeSink: EnvelopeSink {
     static let temporaryPrefix = ".tmp-"
@@ -306,8 +319,13 @@ final class PostgresEnvelopeSink: EnvelopeSink {
     }
 
     func commit(syncDirectory: Bool) throws(AvaultError) {
-        if !pending.isEmpty || chunks == 0 { try flush() }
-        try store.publish(temp, as: name)
+        if chunks == 0 {
+            // Nothing sent yet (an envelope under 64 KiB, as most drafts are): no temporary row.
+            try store.writeEnvelope(name, pending)
+        } else {
+            if !pending.isEmpty { try flush() }
+            try store.publish(temp, as: name)
+        }
         done = true
     }
 
