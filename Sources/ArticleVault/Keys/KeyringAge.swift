@@ -6,10 +6,10 @@ extension Keyring {
     /// The largest identity file read (`keys import-age`, `age decrypt -i`).
     public static let maximumIdentityFileSize = 1 << 20
 
-    /// An identity's id: the first 8 bytes of BLAKE2b-256 of its X25519 public key, in hex
-    /// (public: anyone with the recipient can compute it).
-    static func identityID(of publicKey: [UInt8]) -> String {
-        Hex.encode(Array(BLAKE2b.hash(publicKey, digestSize: 32).prefix(8)))
+    /// An identity's id: the first 8 bytes of BLAKE2b-256 of its X25519 public key, written
+    /// in hex (public: anyone with the recipient can compute it).
+    static func identityID(of publicKey: [UInt8]) -> KeyID {
+        KeyID(bytes: Array(BLAKE2b.hash(publicKey, digestSize: 32).prefix(KeyID.size)))
     }
 
     /// The newest active version of identity `name`.
@@ -100,7 +100,7 @@ extension Keyring {
             }
         }
         return try update { ring throws(AvaultError) in
-            try ring.add(name: name, algorithm: .x25519, secret: secret, id: Self.identityID(of: publicKey),
+            try ring.add(name: name, algorithm: .x25519, secret: secret, id: .content(Self.identityID(of: publicKey)),
                          publicKey: publicKey, protected: protected, now: now)
         }
     }
@@ -115,7 +115,7 @@ extension Keyring {
         let secret = try secret(of: entry)
         try checkPublicKey(entry, secret)
         guard let publicKey = entry.publicKey else { throw .wrongKeyKind(key: name, kind: entry.algorithm.kind, use: .ageIdentity) }
-        let text = AgeKeys.identityFile(secret: secret, publicKey: publicKey, created: entry.created)
+        let text = AgeKeys.identityFile(secret: secret, publicKey: publicKey, created: entry.created.text)
         var bytes = text.withUnsafeBytes { Array($0) }
         defer { wipe(&bytes) }
         // What will be written must give back the identity it was made from.
