@@ -31,12 +31,19 @@ extension Keyring {
         return (entry, AgeKeys.recipient(publicKey))
     }
 
-    /// The secrets of every active version of identity `name`, newest first, unsealed (each
-    /// checked against its public key), to decrypt age files with.
+    /// The secrets of every version of identity `name`, newest first, unsealed (each checked
+    /// against its public key), to decrypt age files with. Retired versions are included: a
+    /// retired identity is no longer handed out as a recipient (``ageRecipient(ofIdentity:)``
+    /// and ``exportAge(name:to:overwrite:)`` take the newest active version), but what others
+    /// sealed to it before still opens. (A retired content key is not used at all.)
     public func ageIdentities(named name: String) throws(AvaultError) -> [SecretBytes] {
-        _ = try currentIdentity(name)
+        let all = versions(of: name)
+        guard let first = all.first else { throw noSuchKey(name) }
+        guard all.allSatisfy({ $0.algorithm == .x25519 && $0.publicKey?.count == 32 }) else {
+            throw .wrongKeyKind(key: name, kind: first.algorithm.kind, use: .ageIdentity)
+        }
         var secrets: [SecretBytes] = []
-        for entry in versions(of: name).reversed() where entry.retired == nil {
+        for entry in all.reversed() {
             let secret = try secret(of: entry)
             try checkPublicKey(entry, secret)
             secrets.append(secret)
@@ -44,15 +51,16 @@ extension Keyring {
         return secrets
     }
 
-    /// The secrets of every active version of every identity in the keyring (by name, each
-    /// name's newest version first), unsealed and checked against their public keys: what
-    /// `unseal` tries on a blob sealed to recipients.
+    /// The secrets of every version of every identity in the keyring, retired ones included
+    /// (by name, each name's newest version first), unsealed and checked against their public
+    /// keys: what `unseal` tries on a blob sealed to recipients, and what opens a vault to
+    /// recipients.
     public func allAgeIdentities() throws(AvaultError) -> [SecretBytes] {
         var names: [String] = []
         for entry in file.entries where entry.algorithm == .x25519 && !names.contains(entry.name) { names.append(entry.name) }
         var secrets: [SecretBytes] = []
         for name in names {
-            for entry in versions(of: name).reversed() where entry.retired == nil {
+            for entry in versions(of: name).reversed() {
                 let secret = try secret(of: entry)
                 try checkPublicKey(entry, secret)
                 secrets.append(secret)

@@ -5,7 +5,7 @@ extension Keyring {
     /// Decrypts `blob` with the key named `name`: a v2 blob with the version whose id the blob
     /// names, a v1 blob — only with a `legacy` authorisation — with each active version of a
     /// legacy key in turn (newest first).
-    /// A v3 blob opens with the identity `name` (every active version).
+    /// A v3 blob opens with the identity `name` (every version, retired ones too).
     public func decrypt(_ blob: SecuredBlob, keyName name: String, context: String,
                         legacy: LegacyAuthorization? = nil, record: String? = nil) throws(AvaultError) -> [UInt8] {
         if case .v1 = blob, legacy == nil { throw .unauthenticatedLegacy }

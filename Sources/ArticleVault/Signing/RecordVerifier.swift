@@ -317,9 +317,11 @@ public struct SecuredDecryptChecker: Sendable {
     private var isContentKey: Bool { kind == .content }
     private let keys: [(id: KeyIdentifier?, secret: SecretBytes)]
 
-    /// The active versions of key `name` in `keyring` (a content or a legacy key).
+    /// The active versions of key `name` in `keyring` (a content or a legacy key), or every
+    /// version of an identity (a retired identity still opens what was sealed to it).
     public init(keyring: Keyring, keyName name: String) throws(AvaultError) {
-        let versions = keyring.versions(of: name).filter { $0.retired == nil }
+        let all = keyring.versions(of: name)
+        let versions = all.first?.algorithm.kind == .identity ? all : all.filter { $0.retired == nil }
         guard let first = versions.first else { throw keyring.noSuchKey(name) }
         guard [.content, .legacy, .identity].contains(first.algorithm.kind) else {
             throw .wrongKeyKind(key: name, kind: first.algorithm.kind, use: .blobCheck)
