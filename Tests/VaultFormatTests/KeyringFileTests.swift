@@ -206,6 +206,13 @@ private enum RingSample {
         (33, "key: aes128-cbc 1496d287e7cf792a zzz 1", 33, "expected a blank line"),
         (6, "created: 2023-02-29T00:00:00Z", 6, "'created' is not an RFC 3339 time"),
         (7, "status: retired", 7, "expected 'status: active' or 'status: retired <time>'"),
+        // Typed when parsed: a time or an id that does not parse is the parser's named error.
+        (7, "status: retired 2025-13-01T00:00:00Z", 7, "expected 'status: active' or 'status: retired <time>'"),
+        (7, "status: retired 2025-12-31 23:59:59Z", 7, "expected 'status: active' or 'status: retired <time>'"),
+        (6, "created: 2023-04-28T15:52:00", 6, "'created' is not an RFC 3339 time"),
+        (6, "created: ", 6, "'created' is not an RFC 3339 time"),
+        (15, "key: ed25519 DD1DCD57B4617B8 signer 1", 15, "malformed key id"),
+        (15, "key: ed25519 DD1DCD57B4617B8G signer 1", 15, "malformed key id"),
         (7, "status: gone", 7, "expected 'status:"),
         (8, "secret: sealed \(RingSample.sealedText(RingSample.signerSealed))", 8, "sealed secret has the wrong size for aes128-cbc"),
         (19, "secret: sealed \(RingSample.sealedText(RingSample.legacySealed))", 19, "sealed secret has the wrong size for ed25519"),
