@@ -93,22 +93,26 @@ public struct KeyringFile: Equatable, Sendable {
     /// One version of one named key.
     public struct Entry: Equatable, Sendable {
         public var algorithm: Algorithm
-        /// Content and legacy keys: 16 lowercase hex digits (BLAKE2b-256 prefix of the key).
-        /// Signing keys: the minisign key id, 16 uppercase hex digits as minisign prints it.
-        public var id: String
+        /// The key's identifier, parsed once where the file is read: for content and legacy
+        /// keys the kid (``KeyIdentifier/content(_:)``, written as 16 lowercase hex digits, the
+        /// BLAKE2b-256 prefix of the key); for identities the same shape, of the public key; for
+        /// signing keys the minisign key id (``KeyIdentifier/minisign(_:)``, written as 16
+        /// uppercase hex digits as minisign prints it). Its case must fit ``algorithm``'s kind:
+        /// a mismatched entry serialises to a file that does not parse.
+        public var id: KeyIdentifier
         public var name: String
         /// 1 to ``KeyringFile/maximumVersion``.
         public var version: Int
-        /// RFC 3339 UTC.
-        public var created: String
-        /// RFC 3339 UTC when retired; nil while active.
-        public var retired: String?
+        /// When the version was made; serialised as the text it was read as (avault writes UTC).
+        public var created: Timestamp
+        /// When it was retired; nil while active.
+        public var retired: Timestamp?
         /// The public key: Ed25519 (signing keys) or X25519 (identities); nil for other keys.
         public var publicKey: [UInt8]?
         public var secret: Secret
 
-        public init(algorithm: Algorithm, id: String, name: String, version: Int, created: String,
-                    retired: String? = nil, publicKey: [UInt8]? = nil, secret: Secret) {
+        public init(algorithm: Algorithm, id: KeyIdentifier, name: String, version: Int, created: Timestamp,
+                    retired: Timestamp? = nil, publicKey: [UInt8]? = nil, secret: Secret) {
             self.algorithm = algorithm; self.id = id; self.name = name; self.version = version
             self.created = created; self.retired = retired; self.publicKey = publicKey; self.secret = secret
         }
@@ -122,10 +126,6 @@ public struct KeyringFile: Equatable, Sendable {
         public var associatedDataV1: [UInt8] {
             Array("avault/keyring/v1;\(algorithm.rawValue);\(id);\(name);\(version)".utf8)
         }
-
-        /// The typed identifier: the content kid, or the minisign key id of a signing key.
-        /// The parser checks the shape, so every parsed entry has one.
-        public var keyID: KeyIdentifier? { KeyIdentifier(id, kind: algorithm.kind) }
 
         /// Whether the secret is sealed.
         public var isSealed: Bool {
@@ -208,9 +208,9 @@ extension KeyringFile {
             out += "kdf: none\n"
         }
         for e in entries.sorted(by: { ($0.name, $0.version) < ($1.name, $1.version) }) {
-            out += "\nkey: \(e.algorithm.rawValue) \(e.id) \(e.name) \(e.version)\n"
-            out += "created: \(e.created)\n"
-            out += "status: " + (e.retired.map { "retired \($0)" } ?? "active") + "\n"
+            out += "\nkey: \(e.algorithm.rawValue) \(e.id.description) \(e.name) \(e.version)\n"
+            out += "created: \(e.created.text)\n"
+            out += "status: " + (e.retired.map { "retired \($0.text)" } ?? "active") + "\n"
             if let pk = e.publicKey { out += "public: \(Base64.encode(pk))\n" }
             switch e.secret {
             case .sealed(let s): out += "secret: sealed \(Self.text(s))\n"
@@ -343,25 +343,29 @@ extension KeyringFile {
             guard version <= Self.maximumVersion else {
                 throw Self.error("version \(head[3]) is beyond the last a key may have (\(Self.maximumVersion))", line: headerLine)
             }
-            let id = String(head[1]), name = String(head[2])
-            guard Self.isValidID(id, for: algorithm) else { throw Self.error("malformed key id", line: headerLine) }
+            let idText = String(head[1]), name = String(head[2])
+            guard Self.isValidID(idText, for: algorithm), let id = KeyIdentifier(idText, kind: algorithm.kind) else {
+                throw Self.error("malformed key id", line: headerLine)
+            }
             guard Self.isValidName(name) else { throw Self.error("invalid key name", line: headerLine) }
             guard seen.insert("\(name) \(version)").inserted else {
                 throw Self.error("key '\(name)' version \(version) appears twice", line: headerLine)
             }
-            guard ids.insert(id).inserted else { throw Self.error("key id \(id) appears twice", line: headerLine) }
+            // Compared as written (a signing id and a content kid of the same digits clash too).
+            guard ids.insert(idText).inserted else { throw Self.error("key id \(idText) appears twice", line: headerLine) }
             if format == 2, let last = entries.last, !((last.name, last.version) < (name, version)) {
                 throw Self.error("keys out of order (sorted by name, then version)", line: headerLine)
             }
-            let created = String(try field("created"))
-            guard RFC3339.isValid(created) else { throw Self.error("'created' is not an RFC 3339 time", line: i) }
+            guard let created = Timestamp(String(try field("created"))) else {
+                throw Self.error("'created' is not an RFC 3339 time", line: i)
+            }
             let status = try field("status")
-            var retired: String?
+            var retired: Timestamp?
             if !status.utf8.elementsEqual("active".utf8) {
-                guard let time = TextLines.value(status, after: "retired "), RFC3339.isValid(String(time)) else {
+                guard let text = TextLines.value(status, after: "retired "), let time = Timestamp(String(text)) else {
                     throw Self.error("expected 'status: active' or 'status: retired <time>'", line: i)
                 }
-                retired = String(time)
+                retired = time
             }
             var publicKey: [UInt8]?
             if algorithm.hasPublicKey {

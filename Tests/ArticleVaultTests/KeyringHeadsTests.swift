@@ -28,7 +28,7 @@ import VaultFormat
             let ring = try open()
             let key = SecretBytes.random(count: 32)
             try ring.update { (r: Keyring) throws(AvaultError) in
-                try r.add(name: "drafts", algorithm: .xchacha20poly1305, secret: key, id: SecuredField.keyID(for: key).hex,
+                try r.add(name: "drafts", algorithm: .xchacha20poly1305, secret: key, id: .content(SecuredField.keyID(for: key)),
                           protected: protected, now: 0)
             }
         }

@@ -249,7 +249,7 @@ let sampleRecord = """
         let ring = try Keyring(directory: ringDir.path, passphrase: PassphraseSource(file: nil, environmentVariable: "AVAULT_TEST_UNSET", label: "test"))
         let key = try Fixtures.key("demo-aes256.key")
         try ring.update { (r: Keyring) throws(AvaultError) in
-            try r.add(name: "legacy", algorithm: .aes256cbc, secret: key, id: SecuredField.keyID(for: key).hex, protected: false, now: 0)
+            try r.add(name: "legacy", algorithm: .aes256cbc, secret: key, id: .content(SecuredField.keyID(for: key)), protected: false, now: 0)
         }
         policy.decryptCheck = try SecuredDecryptChecker(keyring: ring, keyName: "legacy")
         let undecryptable = RecordVerifier(policy: policy).verify(path: path)

@@ -13,7 +13,7 @@ import ArticleVault
         let secret = X25519.generateSecret()
         let publicKey = try X25519.publicKey(of: secret)
         try ring.update { (r: Keyring) throws(AvaultError) in
-            try r.add(name: name, algorithm: .x25519, secret: secret, id: Hex.encode(Array(BLAKE2b.hash(publicKey, digestSize: 32).prefix(8))),
+            try r.add(name: name, algorithm: .x25519, secret: secret, id: .content(KeyID(bytes: Array(BLAKE2b.hash(publicKey, digestSize: 32).prefix(8)))),
                       publicKey: publicKey, protected: false, now: 0)
         }
         return (ring, publicKey)

@@ -25,7 +25,7 @@ import ArticleVault
                                passphrase: PassphraseSource(file: nil, environmentVariable: "AVAULT_TEST_UNSET", label: "test"))
         let key = SecretBytes.random(count: 32)
         try ring.update { (r: Keyring) throws(AvaultError) in
-            try r.add(name: "content", algorithm: .xchacha20poly1305, secret: key, id: SecuredField.keyID(for: key).hex, protected: false, now: 0)
+            try r.add(name: "content", algorithm: .xchacha20poly1305, secret: key, id: .content(SecuredField.keyID(for: key)), protected: false, now: 0)
         }
         return ring
     }

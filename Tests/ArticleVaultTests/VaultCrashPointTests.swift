@@ -164,7 +164,7 @@ final class CrashPointSink: EnvelopeSink {
                 let secret = X25519.generateSecret()
                 let publicKey = try X25519.publicKey(of: secret)
                 try keyring.update { (r: Keyring) throws(AvaultError) -> Void in
-                    try r.add(name: "me", algorithm: .x25519, secret: secret, id: Hex.encode(Array(BLAKE2b.hash(publicKey, digestSize: 32).prefix(8))),
+                    try r.add(name: "me", algorithm: .x25519, secret: secret, id: .content(KeyID(bytes: Array(BLAKE2b.hash(publicKey, digestSize: 32).prefix(8)))),
                               publicKey: publicKey, protected: false, now: VaultCrashPointTests.now)
                 }
                 recipients = [AgeKeys.recipient(publicKey), AgeKeys.recipient(try X25519.publicKey(of: X25519.generateSecret()))]
@@ -187,7 +187,7 @@ final class CrashPointSink: EnvelopeSink {
         static func addKey(_ ring: Keyring) throws {
             try ring.update { (r: Keyring) throws(AvaultError) -> Void in
                 let secret = SecretBytes.random(count: 32)
-                try r.add(name: "drafts", algorithm: .xchacha20poly1305, secret: secret, id: SecuredField.keyID(for: secret).hex,
+                try r.add(name: "drafts", algorithm: .xchacha20poly1305, secret: secret, id: .content(SecuredField.keyID(for: secret)),
                           protected: false, now: VaultCrashPointTests.now)
             }
         }

@@ -36,7 +36,7 @@ import Glibc
         static func addKey(_ ring: Keyring) throws {
             try ring.update { (r: Keyring) throws(AvaultError) -> Void in
                 let secret = SecretBytes.random(count: 32)
-                try r.add(name: "drafts", algorithm: .xchacha20poly1305, secret: secret, id: SecuredField.keyID(for: secret).hex,
+                try r.add(name: "drafts", algorithm: .xchacha20poly1305, secret: secret, id: .content(SecuredField.keyID(for: secret)),
                           protected: false, now: VaultStreamingTests.now)
             }
         }
@@ -104,7 +104,7 @@ import Glibc
         func readByTheSpec(_ id: String, _ version: Int) throws -> [UInt8] {
             let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: try envelopePath(id, version))))
             let header = try #require(try? VaultFiles.EnvelopeHeader(parsing: Array(bytes.prefix(VaultFiles.envelopeHeaderSize))))
-            let entry = try #require(keyring.versions(of: "drafts").first { $0.id == header.kid.hex })
+            let entry = try #require(keyring.versions(of: "drafts").first { $0.id == .content(header.kid) })
             let decryptor = try SecretStream.Decryptor(key: try keyring.secret(of: entry), header: header.streamHeader)
             let ad = vault.config.envelopeAssociatedData(object: try vault.objectName(id), version: version, kid: header.kid)
             var offset = VaultFiles.envelopeHeaderSize

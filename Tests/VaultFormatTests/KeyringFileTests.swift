@@ -8,6 +8,11 @@ private func ringBytes(_ count: Int, _ start: UInt8) -> [UInt8] {
     (0..<count).map { start &+ UInt8(truncatingIfNeeded: $0 &* 7) }
 }
 
+/// Typed values from literals the tests write (a typo is a test bug, so it traps).
+private func cid(_ hex: String) -> KeyIdentifier { KeyIdentifier(hex, kind: .content)! }
+private func sid(_ printed: String) -> KeyIdentifier { KeyIdentifier(printed, kind: .signing)! }
+private func ts(_ text: String) -> Timestamp { Timestamp(text)! }
+
 /// A keyring with every kind of entry: sealed, plain, retired, ed25519, legacy.
 private enum RingSample {
     static let salt = ringBytes(16, 1)
@@ -29,15 +34,15 @@ private enum RingSample {
             kdf: KeyringFile.KDF(opsLimit: 2, memLimit: 67_108_864, salt: salt, check: check),
             entries: [
                 // Deliberately out of order: serialisation sorts by name, then version.
-                .init(algorithm: .xchacha20poly1305, id: "aaaaaaaaaaaaaaa2", name: "throwaway", version: 2,
-                      created: "2026-02-01T00:00:00Z", secret: .plain(SecretBytes(copying: plainV2))),
-                .init(algorithm: .xchacha20poly1305, id: "aaaaaaaaaaaaaaa1", name: "throwaway", version: 1,
-                      created: "2026-01-01T00:00:00Z", retired: "2026-02-02T00:00:00Z", secret: .plain(SecretBytes(copying: plainV1))),
-                .init(algorithm: .ed25519, id: "DD1DCD57B4617B83", name: "signer", version: 1, created: "2024-02-29T23:59:59Z",
+                .init(algorithm: .xchacha20poly1305, id: cid("aaaaaaaaaaaaaaa2"), name: "throwaway", version: 2,
+                      created: ts("2026-02-01T00:00:00Z"), secret: .plain(SecretBytes(copying: plainV2))),
+                .init(algorithm: .xchacha20poly1305, id: cid("aaaaaaaaaaaaaaa1"), name: "throwaway", version: 1,
+                      created: ts("2026-01-01T00:00:00Z"), retired: ts("2026-02-02T00:00:00Z"), secret: .plain(SecretBytes(copying: plainV1))),
+                .init(algorithm: .ed25519, id: sid("DD1DCD57B4617B83"), name: "signer", version: 1, created: ts("2024-02-29T23:59:59Z"),
                       publicKey: signerPublic, secret: .sealed(signerSealed)),
-                .init(algorithm: .aes128cbc, id: "0496d287e7cf792a", name: "legacy", version: 1, created: "2023-04-28T15:52:00Z",
-                      retired: "2025-12-31T23:59:59Z", secret: .sealed(legacySealed)),
-                .init(algorithm: .aes256cbc, id: "b2865b0bb7376982", name: "legacy", version: 2, created: "2025-12-31T23:00:00Z",
+                .init(algorithm: .aes128cbc, id: cid("0496d287e7cf792a"), name: "legacy", version: 1, created: ts("2023-04-28T15:52:00Z"),
+                      retired: ts("2025-12-31T23:59:59Z"), secret: .sealed(legacySealed)),
+                .init(algorithm: .aes256cbc, id: cid("b2865b0bb7376982"), name: "legacy", version: 2, created: ts("2025-12-31T23:00:00Z"),
                       secret: .plain(SecretBytes(copying: legacyPlain))),
             ],
             // Deliberately out of order: serialisation sorts by vault id.
@@ -131,7 +136,7 @@ private enum RingSample {
         #expect(signer.publicKey == RingSample.signerPublic)
         #expect(signer.secret == .sealed(RingSample.signerSealed))
         let t1 = try #require(parsed.entries.first { $0.name == "throwaway" && $0.version == 1 })
-        #expect(t1.retired == "2026-02-02T00:00:00Z")
+        #expect(t1.retired?.text == "2026-02-02T00:00:00Z" && t1.retired?.seconds == 1_769_990_400)
         #expect(t1.secret == .plain(SecretBytes(copying: RingSample.plainV1)))
         // Parsing the text a second time gives the same value.
         #expect(try KeyringFile(parsing: parsed.serialized()) == parsed)
@@ -139,7 +144,7 @@ private enum RingSample {
 
     @Test func aKeyringWithoutPassphraseRoundTrips() throws {
         let file = KeyringFile(kdf: nil, entries: [
-            .init(algorithm: .aes192cbc, id: "0123456789abcdef", name: "x.y_z-1", version: 3, created: "2026-11-27T12:00:00z",
+            .init(algorithm: .aes192cbc, id: cid("0123456789abcdef"), name: "x.y_z-1", version: 3, created: ts("2026-11-27T12:00:00z"),
                   secret: .plain(SecretBytes(copying: ringBytes(24, 42)))),
         ])
         let text = file.serialized()
@@ -201,6 +206,13 @@ private enum RingSample {
         (33, "key: aes128-cbc 1496d287e7cf792a zzz 1", 33, "expected a blank line"),
         (6, "created: 2023-02-29T00:00:00Z", 6, "'created' is not an RFC 3339 time"),
         (7, "status: retired", 7, "expected 'status: active' or 'status: retired <time>'"),
+        // Typed when parsed: a time or an id that does not parse is the parser's named error.
+        (7, "status: retired 2025-13-01T00:00:00Z", 7, "expected 'status: active' or 'status: retired <time>'"),
+        (7, "status: retired 2025-12-31 23:59:59Z", 7, "expected 'status: active' or 'status: retired <time>'"),
+        (6, "created: 2023-04-28T15:52:00", 6, "'created' is not an RFC 3339 time"),
+        (6, "created: ", 6, "'created' is not an RFC 3339 time"),
+        (15, "key: ed25519 DD1DCD57B4617B8 signer 1", 15, "malformed key id"),
+        (15, "key: ed25519 DD1DCD57B4617B8G signer 1", 15, "malformed key id"),
         (7, "status: gone", 7, "expected 'status:"),
         (8, "secret: sealed \(RingSample.sealedText(RingSample.signerSealed))", 8, "sealed secret has the wrong size for aes128-cbc"),
         (19, "secret: sealed \(RingSample.sealedText(RingSample.legacySealed))", 19, "sealed secret has the wrong size for ed25519"),
@@ -325,7 +337,7 @@ private enum RingSample {
     }
 
     @Test func identitiesCarryTheirPublicKeyAndRoundTrip() throws {
-        let entry = KeyringFile.Entry(algorithm: .x25519, id: "4617e4baf1a1ea2f", name: "desk", version: 1, created: "2026-01-31T12:00:00Z",
+        let entry = KeyringFile.Entry(algorithm: .x25519, id: cid("4617e4baf1a1ea2f"), name: "desk", version: 1, created: ts("2026-01-31T12:00:00Z"),
                                       publicKey: [UInt8](repeating: 7, count: 32), secret: .plain(SecretBytes(copying: [UInt8](repeating: 9, count: 32))))
         let text = KeyringFile(entries: [entry]).serialized()
         #expect(text.contains("\nkey: x25519 4617e4baf1a1ea2f desk 1\ncreated: 2026-01-31T12:00:00Z\nstatus: active\npublic: "))

@@ -7,21 +7,32 @@ public import VaultFormat
 /// The key lifecycle's ways back: delete, reinstate, rename, and a sealed export for backups.
 extension Keyring {
     /// Refuses (``AvaultError/keyStillNeeded(key:version:vault:files:)``) while the vault in
-    /// `storage`, when one exists there and uses key `name`, still has files under `entry`.
+    /// `storage`, when one exists there and uses key `name`, still has files under `entry`; and
+    /// (``AvaultError/identityStillNeeded(key:version:vault:recipient:)``) while that vault is
+    /// to recipients and `entry` is an identity whose recipient is one of them: the vault's data
+    /// key is still wrapped to it, so what is put from now on is still sealed to it.
     func checkNotNeeded(_ entry: KeyringFile.Entry, byVault storage: VaultStorage?) throws(AvaultError) {
         guard let storage, try storage.exists() else { return }
         let vault = try Vault(storage: storage, keyring: self)
-        if vault.config.keyName == entry.name, let kid = KeyID(hex: entry.id), let files = try vault.keysInUse().files[kid], !files.isEmpty {
+        if vault.config.keyName == entry.name, case .content(let kid) = entry.id, let files = try vault.keysInUse().files[kid], !files.isEmpty {
             throw .keyStillNeeded(key: entry.name, version: entry.version, vault: storage.location, files: files)
+        }
+        if entry.algorithm == .x25519, vault.config.isToRecipients, let publicKey = entry.publicKey {
+            let recipient = AgeKeys.recipient(publicKey)
+            // The config as read names it; the list is then taken again after every check of the
+            // vault's state (an altered config is tampering, not a reason to refuse or allow).
+            if vault.config.recipients?.contains(recipient) == true, try vault.recipients().contains(recipient) {
+                throw .identityStillNeeded(key: entry.name, version: entry.version, vault: storage.location, recipient: recipient)
+            }
         }
     }
 
     /// Refuses (``AvaultError/keyStillTrusted(key:version:keyID:name:store:)``) while `store`
     /// trusts the public key of the signing key version `entry` (a revoked entry does not count).
     func checkNotTrusted(_ entry: KeyringFile.Entry, by store: TrustStore?) throws(AvaultError) {
-        guard let store, entry.algorithm == .ed25519, let id = Minisign.KeyID(printed: entry.id),
+        guard let store, entry.algorithm == .ed25519, case .minisign(let id) = entry.id,
               let trusted = store.file.entry(for: id), trusted.revoked == nil else { return }
-        throw .keyStillTrusted(key: entry.name, version: entry.version, keyID: entry.id, name: trusted.name, store: store.path)
+        throw .keyStillTrusted(key: entry.name, version: entry.version, keyID: entry.id.description, name: trusted.name, store: store.path)
     }
 
     /// The versions ``deleteKey(name:version:vault:trustStore:force:)`` would delete.
@@ -150,7 +161,7 @@ extension TrustStore {
     /// that it holds, revoked or not: whose name and roles a new version takes over.
     public func newestEntry(among versions: [KeyringFile.Entry]) -> TrustStoreFile.Entry? {
         for v in versions.sorted(by: { $0.version > $1.version }) {
-            if let id = Minisign.KeyID(printed: v.id), let e = file.entry(for: id) { return e }
+            if case .minisign(let id) = v.id, let e = file.entry(for: id) { return e }
         }
         return nil
     }

@@ -17,19 +17,19 @@ public struct SigningKey {
 /// The key lifecycle: each operation is one locked, authenticated change of the keyring.
 extension Keyring {
     /// Makes fresh key material for `algorithm`, and its id.
-    static func freshKey(_ algorithm: KeyringFile.Algorithm) -> (secret: SecretBytes, id: String, publicKey: [UInt8]?) {
+    static func freshKey(_ algorithm: KeyringFile.Algorithm) -> (secret: SecretBytes, id: KeyIdentifier, publicKey: [UInt8]?) {
         switch algorithm {
         case .ed25519:
             let key = Ed25519SigningKey.generate()
-            return (key.secretKey, Minisign.KeyID(bytes: SecureRandom.bytes(count: 8)).printed, key.publicKey.bytes)
+            return (key.secretKey, .minisign(Minisign.KeyID(bytes: SecureRandom.bytes(count: 8))), key.publicKey.bytes)
         case .x25519:
             let secret = X25519.generateSecret()
             // The base-point multiplication of 32 random bytes cannot fail.
             guard let publicKey = try? X25519.publicKey(of: secret) else { preconditionFailure("X25519 public key") }
-            return (secret, identityID(of: publicKey), publicKey)
+            return (secret, .content(identityID(of: publicKey)), publicKey)
         default:
             let secret = SecretBytes.random(count: algorithm.secretSize)
-            return (secret, SecuredField.keyID(for: secret).hex, nil)
+            return (secret, .content(SecuredField.keyID(for: secret)), nil)
         }
     }
 
@@ -74,7 +74,7 @@ extension Keyring {
             algorithm = .xchacha20poly1305
         }
         return try update { ring throws(AvaultError) in
-            try ring.add(name: name, algorithm: algorithm, secret: secret, id: SecuredField.keyID(for: secret).hex,
+            try ring.add(name: name, algorithm: algorithm, secret: secret, id: .content(SecuredField.keyID(for: secret)),
                          protected: protected, now: now)
         }
     }
@@ -89,7 +89,7 @@ extension Keyring {
         do { file = try Minisign.SecretKeyFile(parsing: bytes) } catch { throw .malformed(error, file: path) }
         let (id, key) = try MinisignKeys.open(file, path: path, password: password)
         return try update { ring throws(AvaultError) in
-            try ring.add(name: name, algorithm: .ed25519, secret: key.secretKey, id: id.printed,
+            try ring.add(name: name, algorithm: .ed25519, secret: key.secretKey, id: .minisign(id),
                          publicKey: key.publicKey.bytes, protected: protected, now: now)
         }
     }
@@ -117,7 +117,7 @@ extension Keyring {
     /// The newest active version of the signing key `name`, unsealed.
     public func signingKey(named name: String) throws(AvaultError) -> SigningKey {
         let entry = try current(name)
-        guard entry.algorithm == .ed25519, case .minisign(let id)? = entry.keyID else {
+        guard entry.algorithm == .ed25519, case .minisign(let id) = entry.id else {
             throw .wrongKeyKind(key: name, kind: entry.algorithm.kind, use: .signing)
         }
         do {
@@ -134,7 +134,7 @@ extension Keyring {
     /// The minisign key id of the signing key `name` (no passphrase needed).
     public func signingKeyID(named name: String) throws(AvaultError) -> Minisign.KeyID {
         let entry = try current(name)
-        guard entry.algorithm == .ed25519, case .minisign(let id)? = entry.keyID else {
+        guard entry.algorithm == .ed25519, case .minisign(let id) = entry.id else {
             throw .wrongKeyKind(key: name, kind: entry.algorithm.kind, use: .signing)
         }
         return id

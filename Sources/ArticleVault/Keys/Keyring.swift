@@ -172,7 +172,7 @@ public final class Keyring {
     func checkPublicKey(_ entry: KeyringFile.Entry, _ secret: SecretBytes) throws(AvaultError) {
         if entry.algorithm == .x25519 {
             guard let derived = try? X25519.publicKey(of: secret), let stored = entry.publicKey,
-                  ConstantTime.equals(derived, stored), Self.identityID(of: stored) == entry.id else {
+                  ConstantTime.equals(derived, stored), .content(Self.identityID(of: stored)) == entry.id else {
                 throw tampered("the public key of identity '\(entry.name)' version \(entry.version) does not match its secret")
             }
             return
@@ -262,7 +262,7 @@ public final class Keyring {
     public func publicKey(ofSigningKey name: String) throws(AvaultError) -> Minisign.PublicKey {
         try authenticate()
         let entry = try current(name)
-        guard entry.algorithm == .ed25519, let id = Minisign.KeyID(printed: entry.id), let key = entry.publicKey else {
+        guard entry.algorithm == .ed25519, case .minisign(let id) = entry.id, let key = entry.publicKey else {
             throw .wrongKeyKind(key: name, kind: entry.algorithm.kind, use: .signing)
         }
         return Minisign.PublicKey(keyID: id, key: key)
@@ -435,7 +435,7 @@ public final class Keyring {
     /// Adds `secret` as the next version of `name` (version 1 if new). A keyring with a
     /// passphrase takes only `protected` secrets, a keyring without one only unprotected ones.
     @discardableResult
-    public func add(name: String, algorithm: KeyringFile.Algorithm, secret: SecretBytes, id: String,
+    public func add(name: String, algorithm: KeyringFile.Algorithm, secret: SecretBytes, id: KeyIdentifier,
                     publicKey: [UInt8]? = nil, protected: Bool, now: Int64) throws(AvaultError) -> KeyringFile.Entry {
         guard KeyringFile.isValidName(name) else {
             throw .invalidKeyName(name)
@@ -445,7 +445,7 @@ public final class Keyring {
             throw .wrongKeyKind(key: name, kind: first.algorithm.kind, use: .newVersion(algorithm.kind))
         }
         if let clash = file.entries.first(where: { $0.id == id }) {
-            throw .keyAlreadyPresent(name: clash.name, version: clash.version, id: id)
+            throw .keyAlreadyPresent(name: clash.name, version: clash.version, id: id.description)
         }
         if protected, file.entries.contains(where: { !$0.isSealed }) {
             throw .keyringProtectionMismatch(keyring: directory, keyringIsProtected: false)
@@ -458,7 +458,7 @@ public final class Keyring {
             throw .lastKeyVersion(key: name)
         }
         var entry = KeyringFile.Entry(algorithm: algorithm, id: id, name: name, version: version,
-                                      created: RFC3339.format(now), publicKey: publicKey, secret: .plain(secret))
+                                      created: Timestamp(seconds: now), publicKey: publicKey, secret: .plain(secret))
         if entry.algorithm.hasPublicKey { try checkPublicKey(entry, secret) }
         if protected { entry.secret = .sealed(try seal(secret, for: entry)) }
         file.entries.append(entry)
@@ -476,7 +476,7 @@ public final class Keyring {
         guard all.contains(where: { $0.version != version && $0.retired == nil }) else {
             throw .onlyActiveVersion(key: name, version: version)
         }
-        file.entries[index].retired = RFC3339.format(now)
+        file.entries[index].retired = Timestamp(seconds: now)
     }
 
     /// Removes `version` of `name`, or every version when `version` is nil; returns what was
@@ -546,12 +546,12 @@ public final class Keyring {
         for e in entries.sorted(by: { $0.version < $1.version }) {
             guard case .plain(let secret) = e.secret else { throw .invalidKeyExport(path: nil, reason: "an exported secret is not in the clear inside its seal") }
             if let clash = file.entries.first(where: { $0.id == e.id }) {
-                throw .keyAlreadyPresent(name: clash.name, version: clash.version, id: e.id)
+                throw .keyAlreadyPresent(name: clash.name, version: clash.version, id: e.id.description)
             }
             var entry = e
             entry.name = name
             try checkPublicKey(entry, secret)
-            if !entry.algorithm.hasPublicKey, SecuredField.keyID(for: secret).hex != entry.id {
+            if !entry.algorithm.hasPublicKey, .content(SecuredField.keyID(for: secret)) != entry.id {
                 throw .invalidKeyExport(path: nil, reason: "exported key version \(e.version) does not have the key id it claims")
             }
             if protected { entry.secret = .sealed(try seal(secret, for: entry)) }

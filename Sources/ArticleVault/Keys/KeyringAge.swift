@@ -6,10 +6,10 @@ extension Keyring {
     /// The largest identity file read (`keys import-age`, `age decrypt -i`).
     public static let maximumIdentityFileSize = 1 << 20
 
-    /// An identity's id: the first 8 bytes of BLAKE2b-256 of its X25519 public key, in hex
-    /// (public: anyone with the recipient can compute it).
-    static func identityID(of publicKey: [UInt8]) -> String {
-        Hex.encode(Array(BLAKE2b.hash(publicKey, digestSize: 32).prefix(8)))
+    /// An identity's id: the first 8 bytes of BLAKE2b-256 of its X25519 public key, written
+    /// in hex (public: anyone with the recipient can compute it).
+    static func identityID(of publicKey: [UInt8]) -> KeyID {
+        KeyID(bytes: Array(BLAKE2b.hash(publicKey, digestSize: 32).prefix(KeyID.size)))
     }
 
     /// The newest active version of identity `name`.
@@ -31,12 +31,19 @@ extension Keyring {
         return (entry, AgeKeys.recipient(publicKey))
     }
 
-    /// The secrets of every active version of identity `name`, newest first, unsealed (each
-    /// checked against its public key), to decrypt age files with.
+    /// The secrets of every version of identity `name`, newest first, unsealed (each checked
+    /// against its public key), to decrypt age files with. Retired versions are included: a
+    /// retired identity is no longer handed out as a recipient (``ageRecipient(ofIdentity:)``
+    /// and ``exportAge(name:to:overwrite:)`` take the newest active version), but what others
+    /// sealed to it before still opens. (A retired content key is not used at all.)
     public func ageIdentities(named name: String) throws(AvaultError) -> [SecretBytes] {
-        _ = try currentIdentity(name)
+        let all = versions(of: name)
+        guard let first = all.first else { throw noSuchKey(name) }
+        guard all.allSatisfy({ $0.algorithm == .x25519 && $0.publicKey?.count == 32 }) else {
+            throw .wrongKeyKind(key: name, kind: first.algorithm.kind, use: .ageIdentity)
+        }
         var secrets: [SecretBytes] = []
-        for entry in versions(of: name).reversed() where entry.retired == nil {
+        for entry in all.reversed() {
             let secret = try secret(of: entry)
             try checkPublicKey(entry, secret)
             secrets.append(secret)
@@ -44,15 +51,16 @@ extension Keyring {
         return secrets
     }
 
-    /// The secrets of every active version of every identity in the keyring (by name, each
-    /// name's newest version first), unsealed and checked against their public keys: what
-    /// `unseal` tries on a blob sealed to recipients.
+    /// The secrets of every version of every identity in the keyring, retired ones included
+    /// (by name, each name's newest version first), unsealed and checked against their public
+    /// keys: what `unseal` tries on a blob sealed to recipients, and what opens a vault to
+    /// recipients.
     public func allAgeIdentities() throws(AvaultError) -> [SecretBytes] {
         var names: [String] = []
         for entry in file.entries where entry.algorithm == .x25519 && !names.contains(entry.name) { names.append(entry.name) }
         var secrets: [SecretBytes] = []
         for name in names {
-            for entry in versions(of: name).reversed() where entry.retired == nil {
+            for entry in versions(of: name).reversed() {
                 let secret = try secret(of: entry)
                 try checkPublicKey(entry, secret)
                 secrets.append(secret)
@@ -100,7 +108,7 @@ extension Keyring {
             }
         }
         return try update { ring throws(AvaultError) in
-            try ring.add(name: name, algorithm: .x25519, secret: secret, id: Self.identityID(of: publicKey),
+            try ring.add(name: name, algorithm: .x25519, secret: secret, id: .content(Self.identityID(of: publicKey)),
                          publicKey: publicKey, protected: protected, now: now)
         }
     }
@@ -115,7 +123,7 @@ extension Keyring {
         let secret = try secret(of: entry)
         try checkPublicKey(entry, secret)
         guard let publicKey = entry.publicKey else { throw .wrongKeyKind(key: name, kind: entry.algorithm.kind, use: .ageIdentity) }
-        let text = AgeKeys.identityFile(secret: secret, publicKey: publicKey, created: entry.created)
+        let text = AgeKeys.identityFile(secret: secret, publicKey: publicKey, created: entry.created.text)
         var bytes = text.withUnsafeBytes { Array($0) }
         defer { wipe(&bytes) }
         // What will be written must give back the identity it was made from.

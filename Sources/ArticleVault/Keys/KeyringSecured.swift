@@ -5,7 +5,7 @@ extension Keyring {
     /// Decrypts `blob` with the key named `name`: a v2 blob with the version whose id the blob
     /// names, a v1 blob — only with a `legacy` authorisation — with each active version of a
     /// legacy key in turn (newest first).
-    /// A v3 blob opens with the identity `name` (every active version).
+    /// A v3 blob opens with the identity `name` (every version, retired ones too).
     public func decrypt(_ blob: SecuredBlob, keyName name: String, context: String,
                         legacy: LegacyAuthorization? = nil, record: String? = nil) throws(AvaultError) -> [UInt8] {
         if case .v1 = blob, legacy == nil { throw .unauthenticatedLegacy }
@@ -18,8 +18,8 @@ extension Keyring {
             return try SecuredField.decryptV3(blob, identities: try ageIdentities(named: name), context: context, file: record)
         case .v2(let kid, _, _):
             guard kind == .content else { throw .wrongKeyKind(key: name, kind: kind, use: .v2Blob) }
-            guard let entry = all.first(where: { $0.id == kid.hex }) else {
-                let holder = file.entries.first { $0.id == kid.hex }
+            guard let entry = all.first(where: { $0.id == .content(kid) }) else {
+                let holder = file.entries.first { $0.id == .content(kid) }
                 let contentNames = Set(file.entries.filter { $0.algorithm.kind == .content }.map(\.name)).sorted()
                 throw .noKeyVersionWithID(key: name, id: kid.hex, holder: holder.map { ($0.name, $0.version) }, contentKeys: contentNames)
             }

@@ -104,15 +104,31 @@ public enum SealRecipients {
     /// matching the record's path relative to the file's directory. The file must be a regular
     /// file (not a link) that neither group nor others can write, in a directory they cannot
     /// write either (unless sticky): anyone who can write it decides who can read the drafts.
+    ///
+    /// A directory on the way that cannot be opened or searched stops the search with
+    /// ``AvaultError/recipientsSearchBlocked(path:directory:reason:)``: it may hold the nearest
+    /// file, so going on above it could seal to the wrong recipients.
     public static func resolve(record path: String) throws(AvaultError) -> (file: String, relative: String, recipients: [[UInt8]]) {
         let parent = FileSystem.directory(of: path)
-        guard let resolved = realpath(parent, nil) else { throw .io(path: parent, reason: FileSystem.errnoText()) }
+        guard let resolved = realpath(parent, nil) else {
+            let reason = FileSystem.errnoText()
+            if errno == EACCES { throw .recipientsSearchBlocked(path: path, directory: parent, reason: reason) }
+            throw .io(path: parent, reason: reason)
+        }
         var directory = String(cString: resolved)
         free(resolved)
         var relative = FileSystem.baseName(of: path)
         while true {
-            let dir = try SecureDirectory(path: directory, requirePrivate: false)
-            if try dir.kind(of: fileName) != nil {
+            let dir: SecureDirectory
+            let present: Bool
+            do throws(AvaultError) {
+                dir = try SecureDirectory(path: directory, requirePrivate: false)
+                present = try dir.kind(of: fileName) != nil
+            } catch {
+                guard case .io(_, let reason) = error else { throw error }
+                throw .recipientsSearchBlocked(path: path, directory: directory, reason: reason)
+            }
+            if present {
                 let file = dir.pathOf(fileName)
                 let rules = try load(dir)
                 guard let section = rules.section(for: relative) else {

@@ -198,7 +198,7 @@ public enum Sealing {
         case .v1:
             throw .legacyBlobNeedsKey(path: path)
         case .v2(let kid, _, _):
-            guard let entry = keyring.file.entries.first(where: { $0.id == kid.hex }) else {
+            guard let entry = keyring.file.entries.first(where: { $0.id == .content(kid) }) else {
                 throw .blobKeyNotInKeyring(path: path, id: kid)
             }
             return try keyring.decrypt(blob, keyName: entry.name, context: document.securedContext, legacy: legacy, record: path)

@@ -315,18 +315,20 @@ public struct RecordVerifier: Sendable {
 public struct SecuredDecryptChecker: Sendable {
     private let kind: KeyKind
     private var isContentKey: Bool { kind == .content }
-    private let keys: [(id: String, secret: SecretBytes)]
+    private let keys: [(id: KeyIdentifier?, secret: SecretBytes)]
 
-    /// The active versions of key `name` in `keyring` (a content or a legacy key).
+    /// The active versions of key `name` in `keyring` (a content or a legacy key), or every
+    /// version of an identity (a retired identity still opens what was sealed to it).
     public init(keyring: Keyring, keyName name: String) throws(AvaultError) {
-        let versions = keyring.versions(of: name).filter { $0.retired == nil }
+        let all = keyring.versions(of: name)
+        let versions = all.first?.algorithm.kind == .identity ? all : all.filter { $0.retired == nil }
         guard let first = versions.first else { throw keyring.noSuchKey(name) }
         guard [.content, .legacy, .identity].contains(first.algorithm.kind) else {
             throw .wrongKeyKind(key: name, kind: first.algorithm.kind, use: .blobCheck)
         }
-        var keys: [(id: String, secret: SecretBytes)] = []
+        var keys: [(id: KeyIdentifier?, secret: SecretBytes)] = []
         if first.algorithm.kind == .identity {
-            for secret in try keyring.ageIdentities(named: name) { keys.append(("", secret)) }
+            for secret in try keyring.ageIdentities(named: name) { keys.append((nil, secret)) }
         } else {
             for v in versions.reversed() { keys.append((v.id, try keyring.secret(of: v))) }
         }
@@ -339,7 +341,7 @@ public struct SecuredDecryptChecker: Sendable {
     public func decrypts(_ blob: SecuredBlob, context: String, legacy: LegacyAuthorization?) -> Bool {
         switch blob {
         case .v2(let kid, _, _):
-            guard isContentKey, let k = keys.first(where: { $0.id == kid.hex }) else { return false }
+            guard isContentKey, let k = keys.first(where: { $0.id == .content(kid) }) else { return false }
             return (try? SecuredField.decrypt(blob, key: k.secret, context: context)) != nil
         case .v1:
             guard kind == .legacy, let legacy else { return false }

@@ -63,6 +63,9 @@ public enum AvaultError: Error, Sendable {
     case unsealedSecrets(path: String, keys: [String], directory: String)
     /// A vault still needs the key version.
     case keyStillNeeded(key: String, version: Int, vault: String, files: [String])
+    /// A vault to recipients still has the identity version's recipient among its own: its
+    /// data key is wrapped to it.
+    case identityStillNeeded(key: String, version: Int, vault: String, recipient: String)
     /// The trust store trusts the public key of the signing key version (as `name`).
     case keyStillTrusted(key: String, version: Int, keyID: String, name: String, store: String)
     /// The key version is the only active one.
@@ -165,6 +168,10 @@ public enum AvaultError: Error, Sendable {
     case noIdentityForBlob(path: String?, identities: Int, recipients: Int)
     /// No recipients were given and no `.avault-recipients` file is above the record.
     case noRecipientsFile(path: String)
+    /// The search for the nearest `.avault-recipients` above the record at `path` could not
+    /// look in `directory` (it cannot be opened or searched): the file there, if any, would
+    /// decide who can read the draft, so the search does not go on above it.
+    case recipientsSearchBlocked(path: String, directory: String, reason: String)
     /// The `.avault-recipients` file has sections, and none matches the record's path.
     case noRecipientsRule(path: String, file: String, relative: String)
     /// `reseal` of a blob that holds no sealed draft it can re-encrypt (a legacy v1 blob).
@@ -361,6 +368,8 @@ public enum AvaultError: Error, Sendable {
         case let .keyStillNeeded(key, version, vault, files):
             let shown = files.prefix(5).joined(separator: ", ") + (files.count > 5 ? ", …" : "")
             return "the vault at \(vault) still needs key '\(key)' version \(version) for \(files.count) file\(files.count == 1 ? "" : "s"): \(shown)"
+        case let .identityStillNeeded(key, version, vault, recipient):
+            return "identity '\(key)' version \(version) is still a recipient of the vault at \(vault) (\(recipient)): its data key is wrapped to it"
         case let .keyStillTrusted(key, version, keyID, name, store):
             return "the trust store \(store) trusts key '\(key)' version \(version) (key id \(keyID)) as '\(name)'"
         case let .onlyActiveVersion(key, version):
@@ -469,6 +478,8 @@ public enum AvaultError: Error, Sendable {
             return (path.map { "\($0): " } ?? "") + "\(to), \(what)"
         case let .noRecipientsFile(path):
             return "\(path): no recipients given and no \(RecipientRules.fileName) file above it"
+        case let .recipientsSearchBlocked(path, directory, reason):
+            return "\(path): cannot look for \(RecipientRules.fileName) in \(directory): \(reason)"
         case let .noRecipientsRule(path, file, relative):
             return "\(path): no section of \(file) matches '\(relative)'"
         case let .cannotReseal(path, format):

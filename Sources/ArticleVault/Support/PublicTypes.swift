@@ -9,6 +9,9 @@ public import VaultFormat
 public typealias KeyKind = VaultFormat.KeyKind
 /// A content key id: 8 bytes, written as 16 lowercase hex digits (see VaultFormat's `KeyID`).
 public typealias KeyID = VaultFormat.KeyID
+/// A key's identifier in the keyring: a content kid or a minisign key id (see VaultFormat's
+/// `KeyIdentifier`).
+public typealias KeyIdentifier = VaultFormat.KeyIdentifier
 /// A time parsed once from RFC 3339 text, keeping the text (see VaultFormat's `Timestamp`).
 public typealias Timestamp = VaultFormat.Timestamp
 /// A minisign key id (signing keys, trust-store keys), 16 uppercase hex digits as minisign prints it.
@@ -26,7 +29,7 @@ extension Keyring {
 extension KeyringFile.Entry {
     /// The minisign public key of a signing key version; nil for other kinds.
     public var minisignPublicKey: Minisign.PublicKey? {
-        guard algorithm == .ed25519, let publicKey, case .minisign(let id)? = keyID else { return nil }
+        guard algorithm == .ed25519, let publicKey, case .minisign(let id) = id else { return nil }
         return Minisign.PublicKey(keyID: id, key: publicKey)
     }
 }

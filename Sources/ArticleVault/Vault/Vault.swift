@@ -133,7 +133,7 @@ public final class Vault {
     /// Whether `kid` names a key of this vault: a version of its content key, or one of its data keys.
     func knows(kid: KeyID) -> Bool {
         if config.isToRecipients { return isUsable(kid: kid) }
-        return keyring.versions(of: config.keyName).contains { $0.id == kid.hex }
+        return keyring.versions(of: config.keyName).contains { $0.id == .content(kid) }
     }
 
     /// The content key version with id `kid` (refused if retired or missing); for a vault to
@@ -147,7 +147,7 @@ public final class Vault {
             return found.key
         }
         if let k = keyCache[kid] { return k }
-        guard let entry = keyring.versions(of: config.keyName).first(where: { $0.id == kid.hex }) else {
+        guard let entry = keyring.versions(of: config.keyName).first(where: { $0.id == .content(kid) }) else {
             throw .noKeyVersionWithID(key: config.keyName, id: kid.hex, holder: nil, contentKeys: [])
         }
         guard entry.retired == nil else {
@@ -163,7 +163,7 @@ public final class Vault {
         if config.isToRecipients {
             return pendingDataKey?.kid == kid || ((try? dataKeys())?.contains { $0.kid == kid } ?? false)
         }
-        return keyring.versions(of: config.keyName).contains { $0.id == kid.hex && $0.retired == nil }
+        return keyring.versions(of: config.keyName).contains { $0.id == .content(kid) && $0.retired == nil }
     }
 
     /// The newest active version of the vault's key.
@@ -193,11 +193,11 @@ public final class Vault {
         return Hex.encode(Array(digest[0..<16]))
     }
 
-    /// A content key id as the keyring writes it (16 lowercase hex digits), parsed where it
-    /// comes off the keyring; malformed is an error, never a crash.
-    static func contentKeyID(_ kid: String) throws(AvaultError) -> KeyID {
-        guard let id = KeyID(hex: kid) else { throw .malformed(.invalidVault("key id '\(kid)' is not 16 lowercase hex digits"), file: nil) }
-        return id
+    /// The content kid of a keyring entry's identifier; another kind of id (a signing key
+    /// named where a content key belongs) is an error, never a crash.
+    static func contentKeyID(_ id: KeyIdentifier) throws(AvaultError) -> KeyID {
+        guard case .content(let kid) = id else { throw .malformed(.invalidVault("key id '\(id)' is not a content key's"), file: nil) }
+        return kid
     }
 
     static func seal<P: BytesView>(_ plaintext: P, key: SecretBytes, kid id: KeyID, ad: (KeyID) -> [UInt8]) throws(AvaultError) -> VaultFiles.Sealed {
@@ -396,7 +396,7 @@ public final class Vault {
                 if !sawHeader {
                     sawHeader = true
                     if let kid = VaultFiles.envelopeKid(Array(buffer[0..<n])),
-                       !config.isToRecipients, let entry = keyring.versions(of: config.keyName).first(where: { $0.id == kid.hex }), entry.retired != nil {
+                       !config.isToRecipients, let entry = keyring.versions(of: config.keyName).first(where: { $0.id == .content(kid) }), entry.retired != nil {
                         throw .keyRetired(key: config.keyName, version: entry.version, id: kid.hex)
                     }
                 }

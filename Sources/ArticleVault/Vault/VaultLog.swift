@@ -130,7 +130,7 @@ extension Vault {
         _ = try keyring.authenticate()
         var ringKeys: [Minisign.KeyID: KeyringFile.Entry] = [:]
         for e in keyring.file.entries where e.algorithm == .ed25519 {
-            if let id = Minisign.KeyID(printed: e.id), e.publicKey != nil { ringKeys[id] = e }
+            if case .minisign(let id) = e.id, e.publicKey != nil { ringKeys[id] = e }
         }
         let policy = trustStore.map { TrustPolicy(source: .store($0), now: now) }
         let lines = try VaultLogHeads.lines(storage)
@@ -157,7 +157,7 @@ extension Vault {
                 }
                 if let retired = entry.retired {
                     let name = "key '\(entry.name)' version \(entry.version) (\(signature.keyID.printed))"
-                    guard let t = signature.timestamp, let r = RFC3339.seconds(retired), t < r else {
+                    guard let t = signature.timestamp, t < retired.seconds else {
                         report.problems.append("\(at) is by \(name), which was retired on \(retired), and it was not signed before that")
                         continue
                     }

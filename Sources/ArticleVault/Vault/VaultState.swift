@@ -49,8 +49,9 @@ extension Vault {
             if let created = first.string("key"), created != config.keyName {
                 throw altered("the config names key '\(config.keyName)', but the vault was created with key '\(created)': the config was altered")
             }
-            guard config.isToRecipients || keyring.versions(of: config.keyName).contains(where: { $0.id == kid }) else {
-                if let other = keyring.file.entries.first(where: { $0.id == kid }) {
+            let created = KeyID(hex: kid).map(KeyIdentifier.content)
+            guard config.isToRecipients || keyring.versions(of: config.keyName).contains(where: { $0.id == created }) else {
+                if let other = keyring.file.entries.first(where: { $0.id == created }) {
                     throw altered("the vault was created with key '\(other.name)' (id \(kid)), but the config names key '\(config.keyName)': the config was altered")
                 }
                 if keyring.versions(of: config.keyName).isEmpty { throw keyring.noSuchKey(config.keyName) }

@@ -37,7 +37,7 @@ extension AvaultError {
             return Exit.operational
         // Keys and the keyring.
         case .noSuchKey, .noActiveVersion, .noSuchKeyVersion, .keyRetired, .wrongKeyKind, .keyExists, .keyAlreadyPresent,
-             .noKeyVersionWithID, .vaultKeyNotInKeyring, .unsealedSecrets, .keyStillNeeded, .keyStillTrusted, .onlyActiveVersion,
+             .noKeyVersionWithID, .vaultKeyNotInKeyring, .unsealedSecrets, .keyStillNeeded, .identityStillNeeded, .keyStillTrusted, .onlyActiveVersion,
              .lastKeyVersion, .invalidKeyName, .keyringProtectionMismatch, .keyringVersion1, .wrongPassphrase, .kdfLimits,
              .unsuitableKey, .keyAlreadyRetired, .keyNotRetired, .keyringHasNoPassphrase, .legacyKeyNotGenerated, .keyNamedByVault,
              .invalidKeyExport, .unusableMinisignKey, .noKeyring, .keyringAlreadyCurrent, .keyringPathTooLong, .noPassphrase,
@@ -51,7 +51,7 @@ extension AvaultError {
         case .noSecuredField, .alreadySecured, .legacyBlobNeedsKey, .notASealedDraft, .fieldCannotBeSealed, .noSuchField,
              .blobKeyNotInKeyring, .malformedSealedPayload, .sealedFieldAddedMeanwhile, .alreadyAuthenticated, .noSignature, .noVault,
              .vaultExists, .noSuchObject, .objectRemoved, .noSuchObjectVersion, .invalidObjectID, .objectVersionsExhausted,
-             .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision, .noRecipientsFile, .noRecipientsRule,
+             .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision, .noRecipientsFile, .recipientsSearchBlocked, .noRecipientsRule,
              .cannotReseal, .notAVaultRecipient, .vaultNotToRecipients, .vaultRecipientPresent, .vaultRecipientAbsent, .lastVaultRecipient:
             return Exit.operational
         // PostgreSQL vaults.
@@ -116,6 +116,9 @@ extension AvaultError {
             return "if they are yours, run 'avault keys upgrade --seal-unprotected' to seal them under the passphrase; "
                 + "if you did not put them there, someone who can write \(directory) did: do not upgrade, restore a backup you trust"
         case .keyStillNeeded: return "re-encrypt them first: 'avault vault rewrap'"
+        case let .identityStillNeeded(_, _, vault, recipient):
+            return "remove it from the vault first: 'avault vault recipients remove \(recipient) --vault \(vault)' "
+                + "(with --rotate, what is put afterwards is out of its reach), after adding a recipient of yours that stays"
         case let .keyStillTrusted(_, _, keyID, _, _):
             return "revoke it ('avault keys trust revoke \(keyID)') or remove it ('avault keys trust remove \(keyID)') first, or pass --force"
         case let .onlyActiveVersion(key, _): return "rotate first: 'avault keys rotate \(key)'"
@@ -165,6 +168,9 @@ extension AvaultError {
             return "ask someone who can open it to add your recipient ('avault keys export-recipient NAME' prints it) and run 'avault reseal'"
         case .noRecipientsFile:
             return "give --recipient age1… or --recipients-file F, or write a \(SealRecipients.fileName) file in the record's directory or above it"
+        case let .recipientsSearchBlocked(_, directory, _):
+            return "a \(SealRecipients.fileName) file there would decide who can read the draft, so none above it is used: "
+                + "let this user read and search \(directory), or give --recipient age1… or --recipients-file F"
         case let .noRecipientsRule(_, file, _):
             return "add a section for it to \(file), or a last 'path-glob: **' section for every other record"
         case .notAVaultRecipient:

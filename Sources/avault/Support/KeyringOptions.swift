@@ -41,8 +41,8 @@ extension Keyring.Entry {
     func jsonPairs(current: Bool) -> [(key: String, value: FieldValue)] {
         var pairs: [(key: String, value: FieldValue)] = [
             ("name", .string(name)), ("kind", .string(algorithm.kind.rawValue)), ("algorithm", .string(algorithm.rawValue)),
-            ("version", .number(Double(version))), ("keyId", .string(id)), ("created", .string(created)),
-            ("status", .string(retired == nil ? "active" : "retired")), ("retired", retired.map(FieldValue.string) ?? .null),
+            ("version", .number(Double(version))), ("keyId", .string(id.description)), ("created", .string(created.text)),
+            ("status", .string(retired == nil ? "active" : "retired")), ("retired", retired.map { .string($0.text) } ?? .null),
             ("current", .bool(current)), ("protected", .bool(isProtected)),
         ]
         if algorithm == .x25519, let publicKey {

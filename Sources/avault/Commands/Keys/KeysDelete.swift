@@ -10,7 +10,7 @@ struct KeysDelete: ParsableCommand {
         abstract: "Delete a key (every version) or one version of it from the keyring.",
         discussion: """
             Refused while the vault (--vault, else AVAULT_VAULT) still has files under a version \
-            to delete, or while the trust store trusts a signing version's public key (revoke or \
+            to delete, or has an identity version to delete among its recipients, or while the trust store trusts a signing version's public key (revoke or \
             remove it first), unless --force. On a terminal it asks for confirmation; otherwise \
             it needs --yes. Deleting cannot be undone: 'avault keys export' makes a backup first.
 
@@ -52,9 +52,18 @@ struct KeysDelete: ParsableCommand {
 
     /// A version the vault still needs: here --force is the way around it, and what it costs.
     private static func explained(_ error: AvaultError) -> Error {
-        guard case .keyStillNeeded = error else { return error }
-        return Failure(message: error.message, hint: "re-encrypt them first with 'avault vault rewrap', or pass --force to delete it anyway: what it encrypted is then lost",
-                       code: error.exitCode)
+        switch error {
+        case .keyStillNeeded:
+            return Failure(message: error.message, hint: "re-encrypt them first with 'avault vault rewrap', or pass --force to delete it anyway: what it encrypted is then lost",
+                           code: error.exitCode)
+        case let .identityStillNeeded(_, _, vault, recipient):
+            return Failure(message: error.message,
+                           hint: "remove it from the vault first with 'avault vault recipients remove \(recipient) --vault \(vault)', "
+                               + "or pass --force to delete it anyway: this keyring then opens the vault only if another of its identities is a recipient",
+                           code: error.exitCode)
+        default:
+            return error
+        }
     }
 }
 

@@ -38,7 +38,7 @@ struct KeysList: ParsableCommand {
         for e in entries {
             var status = e.retired == nil ? (currentVersions[e.name] == e.version ? "current" : "active") : "retired"
             if !e.isProtected { status += ", UNPROTECTED" }
-            rows.append([e.name, e.algorithm.kind.rawValue + " (\(e.algorithm.rawValue))", String(e.version), e.id, e.created, status])
+            rows.append([e.name, e.algorithm.kind.rawValue + " (\(e.algorithm.rawValue))", String(e.version), e.id.description, e.created.text, status])
         }
         let widths = (0..<6).map { c in rows.map { $0[c].count }.max()! }
         var out = ""

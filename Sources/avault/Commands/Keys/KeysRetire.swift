@@ -4,8 +4,15 @@ import ArticleVault
 struct KeysRetire: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retire",
-        abstract: "Stop a key version from being used at all (refused for the only active version).",
-        discussion: "Example: avault keys retire desk-content --version 1")
+        abstract: "Stop a key version from being used (refused for the only active version).",
+        discussion: """
+            A retired content, legacy or signing key version is not used at all. A retired \
+            identity is no longer handed out as a recipient, but still opens what was sealed to it. \
+            Refused while the vault (--vault, else AVAULT_VAULT) still has files under the version, \
+            or, for an identity, still has its recipient among the vault's.
+
+            Example: avault keys retire desk-content --version 1
+            """)
 
     @OptionGroup var keyring: KeyringOptions
     @Argument(help: "The key's name.", completion: KeyCompletion.names()) var name: String

@@ -15,18 +15,19 @@ struct VaultKeysInUse: ParsableCommand {
         let use = try vault.keysInUse()
         let entries = Dictionary(vault.keyring.versions(of: vault.config.keyName).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         // By key id, then the unreadable envelopes (as "unreadable", which sorts after hex digits).
-        let rows: [(kid: String?, files: Int)] = use.files.map { ($0.key.hex, $0.value.count) }.sorted { $0.0 < $1.0 }
+        let rows: [(kid: KeyID?, files: Int)] = use.files.map { ($0.key, $0.value.count) }.sorted { $0.0.hex < $1.0.hex }
             + (use.unreadable.isEmpty ? [] : [(nil, use.unreadable.count)])
+        let entry = { (kid: KeyID?) in kid.flatMap { entries[.content($0)] } }
         if json {
             try JSONOutput.print([("keys", .array(rows.map { row in
-                .object([("keyId", row.kid.map(FieldValue.string) ?? .null), ("name", JSONOutput.string(row.kid.flatMap { entries[$0]?.name })),
-                         ("version", row.kid.flatMap { entries[$0] }.map { .number(Double($0.version)) } ?? .null), ("files", JSONOutput.count(row.files))])
+                .object([("keyId", row.kid.map { .string($0.hex) } ?? .null), ("name", JSONOutput.string(entry(row.kid)?.name)),
+                         ("version", entry(row.kid).map { .number(Double($0.version)) } ?? .null), ("files", JSONOutput.count(row.files))])
             }))])
             return
         }
         try Terminal.writeStdout(rows.map { row in
-            let name = row.kid.flatMap { entries[$0] }.map { "\($0.name) version \($0.version)" } ?? "unknown key"
-            return "\(row.kid ?? "unreadable")  \(name)  \(row.files) file\(row.files == 1 ? "" : "s")"
+            let name = entry(row.kid).map { "\($0.name) version \($0.version)" } ?? "unknown key"
+            return "\(row.kid?.hex ?? "unreadable")  \(name)  \(row.files) file\(row.files == 1 ? "" : "s")"
         }.joined(separator: "\n") + "\n")
     }
 }
