@@ -78,6 +78,23 @@ final class CrashPointStorage: VaultStorage {
 
     func syncFiles() throws(AvaultError) { try alive(); try inner.syncFiles() }
 
+    func readEntries() throws(AvaultError) -> [(file: String, bytes: [UInt8])] { try alive(); return try inner.readEntries() }
+
+    func writeEntry(_ file: String, _ bytes: [UInt8]) throws(AvaultError) {
+        if try begin() { throw Self.crash } // an atomic replacement either happened or did not
+        try inner.writeEntry(file, bytes)
+    }
+
+    func removeEntry(_ file: String) throws(AvaultError) {
+        if try begin() { throw Self.crash }
+        try inner.removeEntry(file)
+    }
+
+    func syncEntries() throws(AvaultError) {
+        if try begin() { throw Self.crash }
+        try inner.syncEntries()
+    }
+
     func quarantine(_ file: String) throws(AvaultError) -> String {
         if try begin() { throw Self.crash }
         return try inner.quarantine(file)
