@@ -248,16 +248,7 @@ public enum VaultFiles {
             ("vault", .string(index.vaultID)), ("key", .string(index.keyName)), ("namingKid", .string(index.namingKid.hex)),
             ("log", index.log.json), ("signedHead", index.signedHead?.json ?? .null),
             ("used", .array(index.used.sorted { $0.key < $1.key }.map { .object([("name", .string($0.key)), ("last", .number(Double($0.value)))]) })),
-            ("objects", .array(index.objects.map { o in
-                .object([
-                    ("id", .string(o.id)), ("name", .string(o.name)), ("deleted", o.deleted.map { .string($0.text) } ?? .null),
-                    ("versions", .array(o.versions.map { v in
-                        .object([("n", .number(Double(v.number))), ("size", .number(Double(v.size))), ("created", .string(v.created.text)),
-                                 ("contentType", v.contentType.map(FieldValue.string) ?? .null), ("kid", .string(v.kid.hex)),
-                                 ("digest", .string(v.digest))])
-                    })),
-                ])
-            })),
+            ("objects", .array(index.objects.map(objectJSON))),
         ]).canonicalJSON
     }
 
@@ -288,40 +279,60 @@ public enum VaultFiles {
         objects.reserveCapacity(items.count)
         var names = Set<String>()
         for item in items {
-            guard case .string(let id)? = item["id"], !id.isEmpty, !id.utf8.contains(0),
-                  case .string(let name)? = item["name"], isLowerHex(name, count: 32), names.insert(name).inserted,
-                  case .array(let vs)? = item["versions"] else {
-                throw .invalidVault("index: malformed object")
-            }
-            var deleted: Timestamp?
-            switch item["deleted"] {
-            case .null?: deleted = nil
-            case .string(let t)?:
-                guard let time = Timestamp(t) else { throw .invalidVault("index: malformed object") }
-                deleted = time
-            default: throw .invalidVault("index: malformed object")
-            }
-            var versions: [Version] = []
-            versions.reserveCapacity(vs.count)
-            for v in vs {
-                let n = try integer(v["n"], "index version number", in: 1...maxVersion)
-                let size = try integer(v["size"], "index version size", in: 0...maxInteger)
-                guard n > (versions.last?.number ?? 0) else { throw .invalidVault("index: version numbers must increase") }
-                guard case .string(let createdText)? = v["created"], let created = Timestamp(createdText), case .string(let kidText)? = v["kid"], let kid = KeyID(hex: kidText),
-                      case .string(let digest)? = v["digest"], isLowerHex(digest, count: 64) else {
-                    throw .invalidVault("index: malformed version")
-                }
-                var contentType: String?
-                switch v["contentType"] {
-                case .null?: contentType = nil
-                case .string(let t)?: contentType = t
-                default: throw .invalidVault("index: malformed version")
-                }
-                versions.append(Version(number: n, size: size, created: created, contentType: contentType, kid: kid, digest: digest))
-            }
-            objects.append(Object(id: id, name: name, deleted: deleted, versions: versions))
+            let object = try parseObject(item, "index")
+            guard names.insert(object.name).inserted else { throw .invalidVault("index: malformed object") }
+            objects.append(object)
         }
         return Index(vaultID: vault, keyName: key, namingKid: namingKid, log: log, signedHead: signed, used: used, objects: objects)
+    }
+
+    /// One object as the index (format 2) and an entry (format 3) write it.
+    static func objectJSON(_ o: Object) -> FieldValue {
+        .object([
+            ("id", .string(o.id)), ("name", .string(o.name)), ("deleted", o.deleted.map { .string($0.text) } ?? .null),
+            ("versions", .array(o.versions.map { v in
+                .object([("n", .number(Double(v.number))), ("size", .number(Double(v.size))), ("created", .string(v.created.text)),
+                         ("contentType", v.contentType.map(FieldValue.string) ?? .null), ("kid", .string(v.kid.hex)),
+                         ("digest", .string(v.digest))])
+            })),
+        ])
+    }
+
+    /// Parses one object strictly (`what` names the file in messages): versions increasing,
+    /// every number range-checked.
+    static func parseObject(_ item: FieldValue, _ what: String) throws(FormatError) -> Object {
+        guard case .string(let id)? = item["id"], !id.isEmpty, !id.utf8.contains(0),
+              case .string(let name)? = item["name"], isLowerHex(name, count: 32),
+              case .array(let vs)? = item["versions"] else {
+            throw .invalidVault("\(what): malformed object")
+        }
+        var deleted: Timestamp?
+        switch item["deleted"] {
+        case .null?: deleted = nil
+        case .string(let t)?:
+            guard let time = Timestamp(t) else { throw .invalidVault("\(what): malformed object") }
+            deleted = time
+        default: throw .invalidVault("\(what): malformed object")
+        }
+        var versions: [Version] = []
+        versions.reserveCapacity(vs.count)
+        for v in vs {
+            let n = try integer(v["n"], "\(what) version number", in: 1...maxVersion)
+            let size = try integer(v["size"], "\(what) version size", in: 0...maxInteger)
+            guard n > (versions.last?.number ?? 0) else { throw .invalidVault("\(what): version numbers must increase") }
+            guard case .string(let createdText)? = v["created"], let created = Timestamp(createdText), case .string(let kidText)? = v["kid"], let kid = KeyID(hex: kidText),
+                  case .string(let digest)? = v["digest"], isLowerHex(digest, count: 64) else {
+                throw .invalidVault("\(what): malformed version")
+            }
+            var contentType: String?
+            switch v["contentType"] {
+            case .null?: contentType = nil
+            case .string(let t)?: contentType = t
+            default: throw .invalidVault("\(what): malformed version")
+            }
+            versions.append(Version(number: n, size: size, created: created, contentType: contentType, kid: kid, digest: digest))
+        }
+        return Object(id: id, name: name, deleted: deleted, versions: versions)
     }
 
     // MARK: Envelopes

@@ -78,6 +78,23 @@ final class CrashPointStorage: VaultStorage {
 
     func syncFiles() throws(AvaultError) { try alive(); try inner.syncFiles() }
 
+    func readEntries() throws(AvaultError) -> [(file: String, bytes: [UInt8])] { try alive(); return try inner.readEntries() }
+
+    func writeEntry(_ file: String, _ bytes: [UInt8]) throws(AvaultError) {
+        if try begin() { throw Self.crash } // an atomic replacement either happened or did not
+        try inner.writeEntry(file, bytes)
+    }
+
+    func removeEntry(_ file: String) throws(AvaultError) {
+        if try begin() { throw Self.crash }
+        try inner.removeEntry(file)
+    }
+
+    func syncEntries() throws(AvaultError) {
+        if try begin() { throw Self.crash }
+        try inner.syncEntries()
+    }
+
     func quarantine(_ file: String) throws(AvaultError) -> String {
         if try begin() { throw Self.crash }
         return try inner.quarantine(file)
@@ -261,6 +278,9 @@ final class CrashPointSink: EnvelopeSink {
         Operation(name: "put of a batch (new ID twice, old ID once)",
                   run: { v, s in _ = try Scene.put(v, [("C", s.bytes(70_000)), ("A", s.bytes(10)), ("C", s.bytes(0))], scratch: s.dir) }),
         Operation(name: "rm", run: { v, _ in try v.remove("B", now: now) }),
+        // The first write to a vault of index format 2 migrates it (an entry per object, then the head).
+        Operation(name: "put migrating an index of format 2", prepare: { s in try VaultIndexFormatTwo.downgrade(s.template, keyring: s.keyring) },
+                  run: { v, s in _ = try Scene.put(v, [("B", s.bytes(10))], scratch: s.dir) }),
         Operation(name: "purge", run: { v, _ in try v.purge("A") }),
         Operation(name: "rewrap after a rotation", prepare: { s in try Scene.addKey(s.keyring) }, run: { v, _ in _ = try v.rewrap() }),
         Operation(name: "fsck of a stray file and a leftover", prepare: { s in

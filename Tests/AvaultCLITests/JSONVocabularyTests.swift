@@ -99,7 +99,7 @@ import Testing
         _ = try json(["vault", "verify"] + vault + demo.args)
         let inUse = try json(["vault", "keys-in-use"] + vault + demo.args)
         let use = try #require((inUse[0]["keys"] as? [[String: Any]])?.first)
-        #expect(use["name"] as? String == "demo-content" && use["files"] as? Int == 3, "the envelope, the config and the index")
+        #expect(use["name"] as? String == "demo-content" && use["files"] as? Int == 4, "the envelope, the config, the index and the object's index entry")
 
         #expect(outputs.count == 16)
         for (command, lines) in outputs {

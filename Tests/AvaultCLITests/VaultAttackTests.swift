@@ -12,13 +12,15 @@ import Glibc
     @Test func anOldIndexWithTheNewerEnvelopeDeletedIsARollback() throws {
         let f = try VaultFixture()
         #expect(try f.put("doc", Data("first draft".utf8)) == 1)
-        let oldIndex = try vaultRead(f.vault + "/index"), oldLog = try vaultRead(f.vault + "/log")
+        // The index is its head and its entries (formats.md 8.3.1): a backup of one is a backup of both.
+        let oldIndex = try vaultRead(f.vault + "/index"), oldLog = try vaultRead(f.vault + "/log"), oldEntries = try Self.entries(f)
         let before = Set(try f.envelopeFiles().envelopes)
         #expect(try f.put("doc", Data("second draft".utf8)) == 2)
         let newer = try #require(Set(try f.envelopeFiles().envelopes).subtracting(before).first)
 
         // The attacker restores the old index and deletes the newer envelope.
         try vaultOverwrite(f.vault + "/index", with: oldIndex)
+        try Self.restoreEntries(f, oldEntries)
         #expect(unlink(f.objects + "/" + newer) == 0)
         try Self.expectRolledBack(f, "old index, newer envelope deleted")
         // …and the old log too: the index and the log agree, but the keyring has seen more.
@@ -42,6 +44,21 @@ import Glibc
         #expect(adopted["seq"] as? Int == 4, "the entry continues above the forgotten head: \(adopted)")
         let v = try f.put("doc", Data("after the restore".utf8))
         #expect(try f.get("doc", version: v).out == "after the restore")
+    }
+
+    /// The files of `entries/` and their bytes.
+    static func entries(_ f: VaultFixture) throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        for file in try FileManager.default.contentsOfDirectory(atPath: f.vault + "/entries") { out[file] = try vaultRead(f.vault + "/entries/" + file) }
+        return out
+    }
+
+    /// Puts `entries/` back as `saved` was.
+    static func restoreEntries(_ f: VaultFixture, _ saved: [String: Data]) throws {
+        for file in try FileManager.default.contentsOfDirectory(atPath: f.vault + "/entries") { unlink(f.vault + "/entries/" + file) }
+        for (file, bytes) in saved {
+            FileManager.default.createFile(atPath: f.vault + "/entries/" + file, contents: bytes, attributes: [.posixPermissions: 0o600])
+        }
     }
 
     static func expectRolledBack(_ f: VaultFixture, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) throws {

@@ -32,19 +32,20 @@ import Glibc
         try put("A", 70_000)
         try put("B", 0)
         let kid1 = try Self.kid(f, version: 1)
-        #expect(try Self.keysInUse(f) == [kid1: 3 + 2], "3 envelopes, config and index")
+        #expect(try Self.keysInUse(f) == [kid1: 3 + 2 + 2], "3 envelopes, config, index, and the entries of A and B")
 
         let rot = try f.avault(["keys", "rotate", "drafts"])
         #expect(rot.code == 0, "\(rot.err)")
         let kid2 = try Self.kid(f, version: 2)
         try put("A", 200_000)
         try put("C", 5)
-        // The naming key stays sealed under version 1 until rewrap; the index is rewritten under 2.
-        #expect(try Self.keysInUse(f) == [kid1: 3 + 1, kid2: 2 + 1])
+        // The naming key stays sealed under version 1 until rewrap, and so does B's index entry;
+        // the index head and the entries of A and C are rewritten under 2.
+        #expect(try Self.keysInUse(f) == [kid1: 3 + 1 + 1, kid2: 2 + 1 + 2])
         let text = try f.avault(["vault", "keys-in-use"], env: ["AVAULT_PASSPHRASE": nil])
         #expect(text.code == 0, "keys-in-use needs no passphrase: \(text.err)")
-        #expect(text.out.contains("\(kid1)  drafts version 1  4 files"), "\(text.out)")
-        #expect(text.out.contains("\(kid2)  drafts version 2  3 files"), "\(text.out)")
+        #expect(text.out.contains("\(kid1)  drafts version 1  5 files"), "\(text.out)")
+        #expect(text.out.contains("\(kid2)  drafts version 2  5 files"), "\(text.out)")
         let history = try #require(try f.json(["vault", "history", "A"])["versions"] as? [[String: Any]])
         #expect(history.map { $0["keyId"] as? String } == [kid1, kid1, kid2])
 
@@ -52,7 +53,7 @@ import Glibc
         for args in [["--vault", f.vault], []] {
             let r = try f.avault(["keys", "retire", "drafts", "--version", "1"] + args)
             #expect(r.code == 2, "\(args): \(r.code) \(r.err)")
-            #expect(r.err.contains("still needs key 'drafts' version 1 for 4 files"), "\(r.err)")
+            #expect(r.err.contains("still needs key 'drafts' version 1 for 5 files"), "\(r.err)")
             #expect(r.err.contains("objects/") && r.err.contains("config"), "names the files: \(r.err)")
             #expect(r.err.contains("hint:") && r.err.contains("rewrap"), "\(r.err)")
         }
@@ -62,7 +63,7 @@ import Glibc
         let rw = try f.avault(["vault", "rewrap"])
         #expect(rw.code == 0, "\(rw.err)")
         #expect(rw.out == "rewrapped 3 versions\n", "\(rw.out)")
-        #expect(try Self.keysInUse(f) == [kid2: 5 + 2])
+        #expect(try Self.keysInUse(f) == [kid2: 5 + 2 + 3], "every envelope and index entry re-sealed")
         #expect(try #require(try f.json(["vault", "history", "A"])["versions"] as? [[String: Any]]).allSatisfy { $0["keyId"] as? String == kid2 })
         #expect(try f.avault(["vault", "rewrap"]).out == "rewrapped 0 versions\n")
 

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+import VaultFormat
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -303,8 +304,13 @@ import Glibc
             }
         if f.store == .postgres {
             // What the server holds: two named documents, envelopes under keyed names, log rows.
+            // …and the index entries (formats.md 8.3.1), under keyed names too.
             let files = try f.psql("SELECT name FROM avault_files ORDER BY name").split(separator: "\n")
-            #expect(files == ["config", "index"], "\(files)", sourceLocation: sourceLocation)
+            #expect(files.filter { !$0.hasPrefix("entries/") } == ["config", "index"], "\(files)", sourceLocation: sourceLocation)
+            for name in files where name.hasPrefix("entries/") {
+                #expect(VaultFiles.parseEntryFileName(String(name.dropFirst(8))) != nil, "unexpected entry name \(name.debugDescription)",
+                        sourceLocation: sourceLocation)
+            }
             for name in try f.psql("SELECT DISTINCT name FROM avault_envelopes").split(separator: "\n") {
                 #expect(Self.isEnvelopeName(String(name)), "unexpected envelope name \(name.debugDescription)", sourceLocation: sourceLocation)
             }
@@ -319,10 +325,11 @@ import Glibc
             }
             return
         }
-        let fixed: Set<String> = ["config", "index", "log", "log.heads", "lock", "objects", "quarantine"]
+        let fixed: Set<String> = ["config", "index", "log", "log.heads", "lock", "objects", "quarantine", "entries"]
         let paths = try f.allVaultPaths()
         for p in paths {
             let ok = fixed.contains(p) || (p.hasPrefix("objects/") && Self.isEnvelopeName(String(p.dropFirst(8))))
+                || (p.hasPrefix("entries/") && VaultFiles.parseEntryFileName(String(p.dropFirst(8))) != nil)
             #expect(ok, "unexpected name under the vault: \(p.debugDescription)", sourceLocation: sourceLocation)
             for id in ids {
                 // Any run of 4+ letters or digits from the ID (pure hex runs are covered by the

@@ -120,8 +120,10 @@ public final class SecureDirectory {
 
     /// Replaces (or, unless `overwrite`, creates) `name` atomically and durably: a temporary
     /// file in this directory, created with `mode`, written, `fsync`ed, renamed over `name`,
-    /// then the directory `fsync`ed. On failure the temporary file is removed.
-    public func writeAtomically(_ name: String, _ bytes: [UInt8], mode: mode_t = 0o600, overwrite: Bool = true) throws(AvaultError) {
+    /// then the directory `fsync`ed (unless `syncDirectory` is false: the caller syncs it once for
+    /// several files). On failure the temporary file is removed.
+    public func writeAtomically(_ name: String, _ bytes: [UInt8], mode: mode_t = 0o600, overwrite: Bool = true,
+                                syncDirectory: Bool = true) throws(AvaultError) {
         let temp = ".avault-tmp-" + Hex.encode(SecureRandom.bytes(count: 8))
         let file = openat(fd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard file >= 0 else { throw .io(path: pathOf(name), reason: "cannot create a file in \(path): \(FileSystem.errnoText())") }
@@ -141,7 +143,7 @@ public final class SecureDirectory {
             unlinkat(fd, temp, 0)
         }
         done = true
-        try sync()
+        if syncDirectory { try sync() }
     }
 
     /// Renames `from` to `to` within this directory (not durable until ``sync()``).

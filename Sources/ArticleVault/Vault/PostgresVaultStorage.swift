@@ -161,6 +161,32 @@ public final class PostgresVaultStorage: VaultStorage {
         }
     }
 
+    // MARK: Index entries
+
+    /// Entries are rows of `avault_files` named `entries/<file>`: no new table, so schema
+    /// version 1 holds them and a role that can write a vault can write them.
+    static let entryPrefix = "entries/"
+
+    public func readEntries() throws(AvaultError) -> [(file: String, bytes: [UInt8])] {
+        let rows = try sql("SELECT name, bytes FROM avault_files WHERE starts_with(name, $1)", [.text(Self.entryPrefix)])
+        var out: [(file: String, bytes: [UInt8])] = []
+        for r in 0..<rows.count {
+            guard let name = rows.text(r, 0), name.hasPrefix(Self.entryPrefix) else { continue }
+            out.append((String(name.dropFirst(Self.entryPrefix.count)), rows.bytes(r, 1) ?? []))
+        }
+        return out
+    }
+
+    public func writeEntry(_ file: String, _ bytes: [UInt8]) throws(AvaultError) {
+        try replace(Self.entryPrefix + file, bytes)
+    }
+
+    public func removeEntry(_ file: String) throws(AvaultError) {
+        try sql("DELETE FROM avault_files WHERE name = $1", [.text(Self.entryPrefix + file)])
+    }
+
+    public func syncEntries() throws(AvaultError) {}
+
     public func append(_ name: String, _ bytes: [UInt8]) throws(AvaultError) {
         guard let table = Self.lineTable(name) else { throw .internalFailure("\(name) is not a file of lines") }
         try atomically { () throws(AvaultError) in try insertLines(table, bytes) }

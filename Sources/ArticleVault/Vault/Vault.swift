@@ -72,9 +72,10 @@ public final class Vault {
             // Whatever an interrupted init left is replaced.
             if try storage.read("log.heads") != nil { try storage.replace("log.heads", []) }
             try storage.replace("log", Array((line + "\n").utf8))
-            let index = VaultFiles.Index(vaultID: vaultID, keyName: keyName, namingKid: sealed.kid, log: head, signedHead: nil)
-            let sealedIndex = try seal(VaultFiles.indexJSON(index), key: key, kid: kid, ad: { config.indexAssociatedData(kid: $0) })
-            try storage.replace("index", Array(VaultFiles.indexText(sealedIndex).utf8))
+            // Index format 3: a head over no entries yet.
+            let index = VaultFiles.IndexHead(vaultID: vaultID, keyName: keyName, namingKid: sealed.kid, log: head, signedHead: nil, entries: .empty)
+            let sealedIndex = try seal(VaultFiles.headJSON(index), key: key, kid: kid, ad: { config.headAssociatedData(kid: $0) })
+            try storage.replace("index", Array(VaultFiles.headText(sealedIndex).utf8))
             try storage.replace("config", Array(config.text.utf8))
             try storage.commitLocked()
             try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash), vaultID: vaultID)
@@ -136,9 +137,11 @@ public final class Vault {
         return keyring.versions(of: config.keyName).contains { $0.id == .content(kid) }
     }
 
-    /// The content key version with id `kid` (refused if retired or missing); for a vault to
-    /// recipients, the data key with that id.
-    func key(kid: KeyID) throws(AvaultError) -> SecretBytes {
+    /// The content key version with id `kid` (refused if retired, unless `evenRetired`, or
+    /// missing); for a vault to recipients, the data key with that id. `evenRetired` is for the
+    /// index entries only: an entry sealed before a rotation stays under the old version until a
+    /// rewrap re-seals it, and retiring that version must not make every other object unreadable.
+    func key(kid: KeyID, evenRetired: Bool = false) throws(AvaultError) -> SecretBytes {
         if config.isToRecipients {
             if let pending = pendingDataKey, pending.kid == kid { return pending.key }
             guard let found = try dataKeys().first(where: { $0.kid == kid }) else {
@@ -150,11 +153,11 @@ public final class Vault {
         guard let entry = keyring.versions(of: config.keyName).first(where: { $0.id == .content(kid) }) else {
             throw .noKeyVersionWithID(key: config.keyName, id: kid.hex, holder: nil, contentKeys: [])
         }
-        guard entry.retired == nil else {
+        guard entry.retired == nil || evenRetired else {
             throw .keyRetired(key: config.keyName, version: entry.version, id: kid.hex)
         }
         let k = try keyring.secret(of: entry)
-        keyCache[kid] = k
+        if entry.retired == nil { keyCache[kid] = k }
         return k
     }
 
@@ -178,9 +181,16 @@ public final class Vault {
         return (kid, try key(kid: kid))
     }
 
-    private func namingKey() throws(AvaultError) -> SecretBytes {
+    /// The naming key. `evenRetired`: also when it is sealed under a retired key version, for
+    /// reading the index entries only (then not kept: naming an object still needs an active one).
+    func namingKey(evenRetired: Bool = false) throws(AvaultError) -> SecretBytes {
         if let k = namingKeyCache { return k }
         let sealed = config.namingKey
+        if evenRetired, !isUsable(kid: sealed.kid) {
+            let k = try Self.open(sealed, key: try key(kid: sealed.kid, evenRetired: true), ad: config.namingKeyAssociatedData(kid: sealed.kid),
+                                  what: "the vault's naming key")
+            return SecretBytes(copying: k)
+        }
         let k = try Self.open(sealed, key: try key(kid: sealed.kid), ad: config.namingKeyAssociatedData(kid: sealed.kid), what: "the vault's naming key")
         let secret = SecretBytes(copying: k)
         namingKeyCache = secret
@@ -223,10 +233,13 @@ public final class Vault {
         try checkedState().index.objects
     }
 
-    /// Parses and authenticates the index file's bytes (no binding checked yet).
-    func openIndex(_ bytes: [UInt8]) throws(AvaultError) -> (index: VaultFiles.Index, kid: KeyID) {
+    /// Parses and authenticates the index file's bytes (no binding checked yet): format 2 (the
+    /// whole index), or format 3 (a head, returned with the index's bindings and no objects yet:
+    /// they are in the entries, see ``loadEntries(_:)``).
+    func openIndex(_ bytes: [UInt8]) throws(AvaultError) -> (index: VaultFiles.Index, kid: KeyID, head: VaultFiles.IndexHead?) {
+        let format: Int
         let sealed: VaultFiles.Sealed
-        do { sealed = try VaultFiles.parseIndex(String(decoding: bytes, as: UTF8.self)) } catch {
+        do { (format, sealed) = try VaultFiles.parseIndexFile(String(decoding: bytes, as: UTF8.self)) } catch {
             // Only avault writes the index: a malformed one was altered or damaged.
             throw .tampered("\(Self.indexAuthenticationFailure): it is malformed (\(error))", area: .vault)
         }
@@ -236,8 +249,18 @@ public final class Vault {
             throw .tampered("\(Self.indexAuthenticationFailure): it is sealed under key id \(sealed.kid.hex), which is not a version of key '\(config.keyName)'",
                             area: .vault)
         }
+        if format == 3 {
+            let plain = try Self.open(sealed, key: try key(kid: sealed.kid), ad: config.headAssociatedData(kid: sealed.kid), what: "the index")
+            let head: VaultFiles.IndexHead
+            do { head = try VaultFiles.parseHeadJSON(plain) } catch {
+                throw .tampered("\(Self.indexAuthenticationFailure): its contents are malformed (\(error))", area: .vault)
+            }
+            let index = VaultFiles.Index(vaultID: head.vaultID, keyName: head.keyName, namingKid: head.namingKid, log: head.log,
+                                         signedHead: head.signedHead)
+            return (index, sealed.kid, head)
+        }
         let plain = try Self.open(sealed, key: try key(kid: sealed.kid), ad: config.indexAssociatedData(kid: sealed.kid), what: "the index")
-        do { return (try VaultFiles.parseIndexJSON(plain), sealed.kid) } catch {
+        do { return (try VaultFiles.parseIndexJSON(plain), sealed.kid, nil) } catch {
             throw .tampered("\(Self.indexAuthenticationFailure): its contents are malformed (\(error))", area: .vault)
         }
     }

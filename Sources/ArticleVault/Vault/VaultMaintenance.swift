@@ -37,6 +37,8 @@ extension Vault {
     /// staged anew, the naming key re-sealed, a `rewrap` entry. Returns how many were rewritten.
     func rewrapEnvelopes(_ tx: inout Transaction) throws(AvaultError) -> Int {
         let (kid, key) = try currentKey()
+        // The index entries are re-sealed under the new key too.
+        tx.resealEntries = true
         let committer = storage.envelopeCommitter()
         defer { committer.cancel() }
         var rewritten = 0
@@ -110,8 +112,15 @@ extension Vault {
             if let kid = envelopeKid(file) { use.files[kid, default: []].append("objects/" + file) } else { use.unreadable.append("objects/" + file) }
         }
         use.files[config.namingKey.kid, default: []].append("config")
-        if let bytes = try storage.read("index"), let sealed = try? VaultFiles.parseIndex(String(decoding: bytes, as: UTF8.self)) {
+        if let bytes = try storage.read("index"), let sealed = try? VaultFiles.parseIndexFile(String(decoding: bytes, as: UTF8.self)).sealed {
             use.files[sealed.kid, default: []].append("index")
+        }
+        for (file, bytes) in try storage.readEntries() {
+            if let sealed = try? VaultFiles.parseEntry(String(decoding: bytes, as: UTF8.self)) {
+                use.files[sealed.kid, default: []].append("entries/" + file)
+            } else {
+                use.unreadable.append("entries/" + file)
+            }
         }
         return use
     }
@@ -158,6 +167,7 @@ extension Vault {
             throw error
         }
         try checkFiles(state.index, into: &check)
+        check.leftovers += state.strayEntries.map { "entries/" + $0 }
         if let first = state.unindexed.first, let last = state.unindexed.last {
             check.notes.append("log entries \(first)–\(last) were written by an interrupted write whose index never landed (its changes did not happen)")
         }
@@ -252,6 +262,9 @@ extension Vault {
                     }
                 }
                 try destination.syncEnvelopes()
+                // The index entries (recovery has just removed any leftover), then the head.
+                for (file, bytes) in try source.readEntries() { try destination.writeEntry(file, bytes) }
+                try destination.syncEntries()
                 for name in ["log", "log.heads", "index"] {
                     if let bytes = try source.read(name) { try destination.replace(name, bytes) }
                 }

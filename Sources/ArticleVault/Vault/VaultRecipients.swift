@@ -107,9 +107,10 @@ extension Vault {
             let head = VaultFiles.Head(seq: 1, hash: VaultLog.hash(line))
             if try storage.read("log.heads") != nil { try storage.replace("log.heads", []) }
             try storage.replace("log", Array((line + "\n").utf8))
-            let index = VaultFiles.Index(vaultID: vaultID, keyName: config.keyName, namingKid: sealed.kid, log: head, signedHead: nil)
-            let sealedIndex = try seal(VaultFiles.indexJSON(index), key: dataKey, kid: kid, ad: { config.indexAssociatedData(kid: $0) })
-            try storage.replace("index", Array(VaultFiles.indexText(sealedIndex).utf8))
+            // Index format 3: a head over no entries yet.
+            let index = VaultFiles.IndexHead(vaultID: vaultID, keyName: config.keyName, namingKid: sealed.kid, log: head, signedHead: nil, entries: .empty)
+            let sealedIndex = try seal(VaultFiles.headJSON(index), key: dataKey, kid: kid, ad: { config.headAssociatedData(kid: $0) })
+            try storage.replace("index", Array(VaultFiles.headText(sealedIndex).utf8))
             try storage.replace("config", Array(config.text.utf8))
             try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash), vaultID: vaultID)
             return try Vault(storage: storage, keyring: keyring)

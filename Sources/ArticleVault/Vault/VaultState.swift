@@ -22,6 +22,14 @@ extension Vault {
         var rolledBack: Keyring.VaultHead?
         /// What this keyring had recorded for the vault when the state was read.
         var seen: Keyring.VaultHead?
+        /// The index's format: 2 (one sealed index, migrated by the next write) or 3 (a head and
+        /// per-object entries).
+        var format = 3
+        /// Format 3: the entry read for each object name, and the head's commitment to them.
+        var entries: [String: EntryRef] = [:]
+        var commitment = VaultEntryCommitment()
+        /// Entry files no reader uses (leftovers of interrupted writes; removed by recovery).
+        var strayEntries: [String] = []
     }
 
     static func head(_ h: Keyring.VaultHead) -> VaultFiles.Head? {
@@ -32,6 +40,17 @@ extension Vault {
     /// Throws `.tampered` (exit 1) for anything only an alteration explains, including a vault
     /// older than this keyring has seen (`the vault was rolled back`) unless ``acceptRollback``.
     func loadState() throws(AvaultError) -> State {
+        // A reader takes no lock: when the entries do not match the head because a writer
+        // committed between the two reads, the head has changed, and the reader starts over.
+        for _ in 0..<8 {
+            if let state = try loadStateOnce() { return state }
+        }
+        throw .tampered("the index entries never matched the index in 8 reads: the vault was altered or is written without pause", area: .vaultState)
+    }
+
+    /// One attempt of ``loadState()``: nil when the entries did not match the head and the head
+    /// changed meanwhile.
+    private func loadStateOnce() throws(AvaultError) -> State? {
         try reloadConfig()
         // The keyring first: a writer records a head only after its index landed, so an index
         // read after this is at least as new as what the keyring says.
@@ -59,7 +78,7 @@ extension Vault {
             }
         }
         guard let indexBytes else { throw .vaultIndexMissing(location: storage.location) }
-        let (index, indexKid) = try openIndex(indexBytes)
+        var (index, indexKid, indexHead) = try openIndex(indexBytes)
         guard index.vaultID == config.vaultID, index.keyName == config.keyName else {
             throw altered("the index was written for key '\(index.keyName)' of vault \(index.vaultID), not for the config's: the config was altered")
         }
@@ -107,14 +126,31 @@ extension Vault {
                 throw altered("log.heads no longer holds the head signed at entry \(signed.seq) that the index records: it was removed or cut")
             }
         }
-        var state = State(index: index, indexKid: indexKid, log: log, unindexed: unindexed, interruptedRewrap: interruptedRewrap,
-                          rolledBack: nil, seen: seen)
+        var rolledBack: Keyring.VaultHead?
         if let seen, let problem = rollback(from: seen, log: log, indexPosition: indexPosition, index: index) {
             guard acceptRollback else {
                 throw .tampered("the vault was rolled back: \(problem)", area: .rollback)
             }
-            state.rolledBack = seen
+            rolledBack = seen
         }
+        // The objects, last: every binding of the head is checked (a rolled-back head is
+        // reported as such, whatever its entries).
+        var loaded = LoadedEntries()
+        if let indexHead {
+            do { loaded = try loadEntries(indexHead) } catch .tampered(let message, let area) {
+                if try storage.read("index") != indexBytes { return nil }
+                throw .tampered(message, area: area)
+            }
+            index.objects = loaded.objects
+            index.used = loaded.used
+        } else {
+            // Format 2: any entry is a leftover of an interrupted migration.
+            loaded.strays = try storage.readEntries().map(\.file)
+        }
+        var state = State(index: index, indexKid: indexKid, log: log, unindexed: unindexed, interruptedRewrap: interruptedRewrap,
+                          rolledBack: nil, seen: seen, format: indexHead == nil ? 2 : 3, entries: loaded.refs,
+                          commitment: loaded.commitment, strayEntries: loaded.strays)
+        state.rolledBack = rolledBack
         return state
     }
 
@@ -164,6 +200,8 @@ extension Vault {
         var sign: ((VaultFiles.Head) throws(AvaultError) -> VaultFiles.Head)?
         /// The head the commit wrote.
         var committed: VaultFiles.Head?
+        /// Re-seal every index entry not under the current key (rewrap).
+        var resealEntries = false
     }
 
     /// Runs `body` as one write: under the lock, on a checked state, after recovering what
@@ -178,6 +216,11 @@ extension Vault {
                                    ("index", .object([("seq", .number(Double(state.index.log.seq))), ("hash", .string(state.index.log.hash))]))])
             }
             try recover(state, &tx)
+            if state.format == 2 {
+                // Index format 2 becomes format 3 with this write (formats.md 8.3.1).
+                tx.entries.append([("op", .string("migrate")), ("from", .number(2)), ("to", .number(3)),
+                                   ("entries", .number(Double(Set(state.index.objects.map(\.name)).union(state.index.used.keys).count)))])
+            }
             let result = try body(&tx)
             try commit(state, &tx)
             return result
@@ -212,10 +255,20 @@ extension Vault {
         tx.index.vaultID = config.vaultID
         tx.index.keyName = config.keyName
         tx.index.namingKid = config.namingKey.kid
-        if tx.index != state.index {
+        var superseded: [String] = []
+        if tx.index != state.index || state.format == 2 || tx.resealEntries {
             let (kid, key) = try currentKey()
-            let sealed = try Self.seal(VaultFiles.indexJSON(tx.index), key: key, kid: kid, ad: { config.indexAssociatedData(kid: $0) })
-            try storage.replace("index", Array(VaultFiles.indexText(sealed).utf8))
+            // The changed objects' entries first, then the head that commits to them.
+            let (commitment, replaced) = try writeEntries(state, tx, head: head, kid: kid, key: key, reseal: tx.resealEntries)
+            superseded = replaced
+            let indexHead = VaultFiles.IndexHead(vaultID: tx.index.vaultID, keyName: tx.index.keyName, namingKid: tx.index.namingKid,
+                                                 log: tx.index.log, signedHead: tx.index.signedHead, entries: commitment.entrySet)
+            let sealed = try Self.seal(VaultFiles.headJSON(indexHead), key: key, kid: kid, ad: { config.headAssociatedData(kid: $0) })
+            try storage.replace("index", Array(VaultFiles.headText(sealed).utf8))
+        }
+        if !superseded.isEmpty {
+            for file in superseded { try storage.removeEntry(file) }
+            try storage.syncEntries()
         }
         if !tx.removals.isEmpty || !tx.renames.isEmpty {
             for (from, to) in tx.renames { try storage.renameEnvelope(from, to: to) }
@@ -285,6 +338,10 @@ extension Vault {
         var removed: [String] = []
         var quarantined = 0
         for file in survey.temporaries { try storage.removeEnvelope(file) }
+        // Entries no reader uses; their removal is durable before this write's head can cover
+        // their sequence numbers.
+        for file in state.strayEntries { try storage.removeEntry(file) }
+        if !state.strayEntries.isEmpty { try storage.syncEntries() }
         for s in survey.staged {
             if s.listed {
                 try storage.renameEnvelope(s.file, to: s.target)
@@ -316,10 +373,12 @@ extension Vault {
         }
         let finished = survey.staged.filter(\.listed).count
         if !survey.staged.isEmpty || !removed.isEmpty { try storage.syncEnvelopes() }
-        guard !survey.temporaries.isEmpty || !survey.staged.isEmpty || !removed.isEmpty || !state.unindexed.isEmpty || state.interruptedRewrap else { return }
+        guard !survey.temporaries.isEmpty || !survey.staged.isEmpty || !removed.isEmpty || !state.unindexed.isEmpty || state.interruptedRewrap
+                || !state.strayEntries.isEmpty else { return }
         var fields: [(key: String, value: FieldValue)] = [("op", .string("recover"))]
         fields.append(("temporary", .number(Double(survey.temporaries.count + survey.staged.count - finished))))
         fields.append(("removed", .array(removed.map(FieldValue.string))))
+        if !state.strayEntries.isEmpty { fields.append(("entries", .number(Double(state.strayEntries.count)))) }
         if quarantined > 0 { fields.append(("quarantined", .number(Double(quarantined)))) }
         if finished > 0 { fields.append(("rewrapFinished", .number(Double(finished)))) }
         if let first = state.unindexed.first, let last = state.unindexed.last {

@@ -44,6 +44,19 @@ public protocol VaultStorage: AnyObject {
     /// Makes the replacement of the small named files durable (a reader calls it before
     /// recording, in the keyring, a log head it has read).
     func syncFiles() throws(AvaultError)
+    /// Every file among the per-object index entries (index format 3, `docs/formats.md` 8.3.1)
+    /// with its bytes, temporary files of interrupted writes included; empty when there are none.
+    func readEntries() throws(AvaultError) -> [(file: String, bytes: [UInt8])]
+    /// Writes an entry file atomically and durably (visible under its name only whole);
+    /// durable as a name after ``syncEntries()``.
+    func writeEntry(_ file: String, _ bytes: [UInt8]) throws(AvaultError)
+    /// Starts writing an entry file, committed (durable, then visible under its name whole) like
+    /// an envelope, so that the ``envelopeCommitter()`` of a batch can sync several at once.
+    func newEntry(_ file: String) throws(AvaultError) -> EnvelopeSink
+    /// Deletes an entry file (a superseded entry, a leftover); durable after ``syncEntries()``.
+    func removeEntry(_ file: String) throws(AvaultError)
+    /// Makes every change among the entries durable (one directory sync).
+    func syncEntries() throws(AvaultError)
     /// Runs `body` holding the vault's exclusive lock.
     func withLock<T>(_ body: () throws(AvaultError) -> T) throws(AvaultError) -> T
     /// Inside ``withLock(_:)``: makes every write of the locked section durable and visible
@@ -59,6 +72,22 @@ extension VaultStorage {
 
     /// One envelope committed after the other, as it is handed over.
     public func envelopeCommitter() -> EnvelopeCommitter { SerialEnvelopeCommitter() }
+
+    /// The bytes kept, and handed to ``writeEntry(_:_:)`` at commit.
+    public func newEntry(_ file: String) throws(AvaultError) -> EnvelopeSink { BufferedEntrySink(storage: self, file: file) }
+}
+
+/// An entry written whole by ``VaultStorage/writeEntry(_:_:)`` when committed.
+final class BufferedEntrySink: EnvelopeSink {
+    private let storage: VaultStorage
+    private let file: String
+    private var bytes: [UInt8] = []
+
+    init(storage: VaultStorage, file: String) { self.storage = storage; self.file = file }
+
+    func write(_ raw: UnsafeRawBufferPointer) throws(AvaultError) { bytes += raw }
+    func commit(syncDirectory: Bool) throws(AvaultError) { try storage.writeEntry(file, bytes) }
+    func abandon() { bytes = [] }
 }
 
 /// A writer for one envelope.
@@ -138,6 +167,47 @@ public final class FileVaultStorage: VaultStorage {
         let dir = try SecureDirectory(path: directory, requirePrivate: true)
         rootDirectory = dir
         return dir
+    }
+
+    private var entriesDirectory: SecureDirectory?
+
+    /// `entries/`, created on the first write of an entry (a vault made before index format 3
+    /// has none); nil when it does not exist and `create` is false.
+    private func entries(create: Bool) throws(AvaultError) -> SecureDirectory? {
+        if let entriesDirectory { return entriesDirectory }
+        let root = try root()
+        if !create, try root.kind(of: "entries") == nil { return nil }
+        let dir = try root.subdirectory("entries", create: create)
+        try dir.checkPrivate()
+        if create { try root.sync() }
+        entriesDirectory = dir
+        return dir
+    }
+
+    public func readEntries() throws(AvaultError) -> [(file: String, bytes: [UInt8])] {
+        guard let dir = try entries(create: false) else { return [] }
+        var out: [(file: String, bytes: [UInt8])] = []
+        for name in try dir.names() {
+            // A file removed since the listing (a writer superseding it) is simply not there.
+            if let bytes = try dir.read(name, secret: true) { out.append((name, bytes)) }
+        }
+        return out
+    }
+
+    public func writeEntry(_ file: String, _ bytes: [UInt8]) throws(AvaultError) {
+        try entries(create: true)!.writeAtomically(file, bytes, mode: 0o600, syncDirectory: false)
+    }
+
+    public func newEntry(_ file: String) throws(AvaultError) -> EnvelopeSink {
+        try FileEnvelopeSink(directory: try entries(create: true)!, name: file)
+    }
+
+    public func removeEntry(_ file: String) throws(AvaultError) {
+        try entries(create: false)?.remove(file)
+    }
+
+    public func syncEntries() throws(AvaultError) {
+        try entries(create: false)?.sync()
     }
 
     private func objects() throws(AvaultError) -> SecureDirectory {

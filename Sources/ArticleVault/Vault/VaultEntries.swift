@@ -1,0 +1,136 @@
+import VaultCrypto
+import VaultFormat
+
+/// Index format 3 (`docs/formats.md` 8.3.1): the per-object entries under a head, read and
+/// checked against the head's commitment, and written one object at a time.
+extension Vault {
+    /// The entry a reader chose for an object name.
+    struct EntryRef: Equatable {
+        var file: String
+        var seq: Int
+        /// Hex BLAKE2b-256 of the entry file.
+        var digest: String
+        var kid: KeyID
+    }
+
+    /// What the entries under a head hold.
+    struct LoadedEntries {
+        var objects: [VaultFiles.Object] = []
+        var used: [String: Int] = [:]
+        var refs: [String: EntryRef] = [:]
+        var commitment = VaultEntryCommitment()
+        /// Files no reader uses: temporaries, entries above the head (a crashed writer's),
+        /// superseded ones (a writer crashed before removing them), anything else.
+        var strays: [String] = []
+    }
+
+    /// The key of the commitment's terms.
+    func entryCommitmentKey() throws(AvaultError) -> SecretBytes {
+        try VaultEntryCommitment.key(namingKey: try namingKey(evenRetired: true), vaultID: config.vaultID)
+    }
+
+    /// Reads every entry, takes for each name the one with the highest `seq` at or below the
+    /// head's, authenticates it under its file name, and checks the set against the head's
+    /// commitment. Throws `.tampered` when they do not match (the caller reads the head again:
+    /// a writer may have committed meanwhile).
+    func loadEntries(_ head: VaultFiles.IndexHead) throws(AvaultError) -> LoadedEntries {
+        var loaded = LoadedEntries()
+        var best: [String: (seq: Int, file: String, bytes: [UInt8])] = [:]
+        for (file, bytes) in try storage.readEntries() {
+            guard let (name, seq) = VaultFiles.parseEntryFileName(file), seq <= head.log.seq else {
+                loaded.strays.append(file)
+                continue
+            }
+            if let b = best[name] {
+                if b.seq > seq {
+                    loaded.strays.append(file)
+                    continue
+                }
+                loaded.strays.append(b.file)
+            }
+            best[name] = (seq, file, bytes)
+        }
+        let termKey = try entryCommitmentKey()
+        let altered = { (file: String, why: String) -> AvaultError in
+            .tampered("the index entry entries/\(file) \(why): the vault was altered", area: .vaultState)
+        }
+        for (name, b) in best {
+            let sealed: VaultFiles.Sealed
+            do { sealed = try VaultFiles.parseEntry(String(decoding: b.bytes, as: UTF8.self)) } catch { throw altered(b.file, "is malformed (\(error))") }
+            guard knows(kid: sealed.kid) else { throw altered(b.file, "is sealed under key id \(sealed.kid.hex), which is not a key of this vault") }
+            let plain = try Self.open(sealed, key: try key(kid: sealed.kid, evenRetired: true), ad: config.entryAssociatedData(name: name, seq: b.seq, kid: sealed.kid),
+                                      what: "the index entry entries/\(b.file)")
+            let entry: VaultFiles.Entry
+            do { entry = try VaultFiles.parseEntryJSON(plain) } catch { throw altered(b.file, "has malformed contents (\(error))") }
+            guard entry.vaultID == config.vaultID, entry.seq == b.seq, entry.name == name else { throw altered(b.file, "was written for another file") }
+            let digest = Hex.encode(BLAKE2b.hash(b.bytes, digestSize: 32))
+            loaded.commitment.insert(name: name, digest: digest, key: termKey)
+            loaded.refs[name] = EntryRef(file: b.file, seq: b.seq, digest: digest, kid: sealed.kid)
+            if let object = entry.object { loaded.objects.append(object) }
+            if let used = entry.used { loaded.used[name] = used }
+        }
+        guard loaded.commitment.entrySet == head.entries else {
+            throw .tampered("the index entries are not those the index was written with (it lists \(head.entries.count), there are \(best.count)): "
+                            + "an entry was removed, added or replaced by an older one", area: .vaultState)
+        }
+        loaded.objects.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+        return loaded
+    }
+
+    /// Writes the entry of every object name whose object or `used` changed between `state` and
+    /// `tx` (every name when `state` is of format 2: the migration; with `reseal`, also every
+    /// entry not sealed under `kid`), sealed as of `head`; returns the commitment to the new set
+    /// and the entry files it superseded (to remove once the head has landed).
+    func writeEntries(_ state: State, _ tx: Transaction, head: VaultFiles.Head, kid: KeyID, key: SecretBytes, reseal: Bool)
+        throws(AvaultError) -> (VaultEntryCommitment, superseded: [String]) {
+        let termKey = try entryCommitmentKey()
+        var commitment = state.format == 3 ? state.commitment : VaultEntryCommitment()
+        let before = state.format == 3 ? Dictionary(state.index.objects.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) : [:]
+        let after = Dictionary(tx.index.objects.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var names = Set(after.keys).union(tx.index.used.keys)
+        if state.format == 3 { names.formUnion(state.entries.keys) }
+        var superseded: [String] = []
+        var wrote = false
+        // Committed (fsync, rename) several at once where the store can, like a batch's envelopes.
+        let committer = storage.envelopeCommitter()
+        defer { committer.cancel() }
+        for name in names.sorted() {
+            let old = state.entries[name]
+            let object = after[name]
+            // `used` records only a version above the object's last (format 2 could keep a stale one).
+            let used = tx.index.used[name].flatMap { $0 > (object?.versions.last?.number ?? 0) ? $0 : nil }
+            if state.format == 3, let old, object == before[name], used == state.index.used[name], !(reseal && old.kid != kid) { continue }
+            if object == nil && used == nil {
+                // Nothing left to record (never the case in practice: a purge records `used`).
+                if let old {
+                    commitment.remove(name: name, digest: old.digest, key: termKey)
+                    superseded.append(old.file)
+                }
+                continue
+            }
+            // A new entry needs a new head: its file name and associated data hold the head's seq.
+            guard head.seq > state.index.log.seq || state.format == 2 else {
+                throw .internalFailure("an index entry changed without a log entry")
+            }
+            let entry = VaultFiles.Entry(vaultID: config.vaultID, seq: head.seq, name: name, object: object, used: used)
+            let sealed = try Self.seal(VaultFiles.entryJSON(entry), key: key, kid: kid,
+                                       ad: { config.entryAssociatedData(name: name, seq: head.seq, kid: $0) })
+            let bytes = Array(VaultFiles.entryText(sealed).utf8)
+            let file = VaultFiles.entryFileName(name: name, seq: head.seq)
+            let sink = try storage.newEntry(file)
+            do throws(AvaultError) {
+                try bytes.withUnsafeBytes { raw in Result { () throws(AvaultError) in try sink.write(raw) } }.get()
+            } catch {
+                sink.abandon()
+                throw error
+            }
+            try committer.add(sink)
+            wrote = true
+            commitment.replace(name: name, old: old?.digest, new: Hex.encode(BLAKE2b.hash(bytes, digestSize: 32)), key: termKey)
+            if let old, old.file != file { superseded.append(old.file) }
+        }
+        try committer.finish()
+        if wrote { try storage.syncEntries() }
+        return (commitment, superseded)
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+import Testing
+import VaultCrypto
+import VaultFormat
+@testable import ArticleVault
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Index format 3 (formats.md 8.3.1) against an attacker who can write the vault's files but
+/// holds no key: an old entry replayed, an entry deleted, an entry of another object copied in,
+/// two swapped, the head rolled back — each refused by `get` and `verify`. And a put writes its
+/// own object's entry and the head, nothing else; a vault of format 2 is migrated by its first write.
+@Suite struct VaultEntriesAttackTests {
+    static let now: Int64 = 1_780_000_000
+
+    final class Scene {
+        let dir: String
+        let keyring: Keyring
+        let vault: Vault
+        var path: String { dir + "/vault" }
+        var entries: String { path + "/entries" }
+
+        init(objects: [String] = ["A", "B", "C"]) throws {
+            dir = FileManager.default.temporaryDirectory.appendingPathComponent("avault-entries-" + UUID().uuidString).path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            keyring = try Keyring(directory: dir + "/ring",
+                                  passphrase: PassphraseSource(file: nil, environmentVariable: "AVAULT_ENTRIES_UNUSED", label: "unused"))
+            try keyring.update { (r: Keyring) throws(AvaultError) -> Void in
+                let secret = SecretBytes.random(count: 32)
+                try r.add(name: "drafts", algorithm: .xchacha20poly1305, secret: secret, id: SecuredField.keyID(for: secret).hex,
+                          protected: false, now: VaultEntriesAttackTests.now)
+            }
+            vault = try Vault.initialize(storage: FileVaultStorage(directory: dir + "/vault"), keyring: keyring, keyName: "drafts")
+            for id in objects { _ = try put(id, Array("\(id) first".utf8)) }
+        }
+
+        deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+        @discardableResult
+        func put(_ id: String, _ payload: [UInt8]) throws -> Int {
+            let file = dir + "/payload"
+            try Data(payload).write(to: URL(fileURLWithPath: file))
+            let fd = open(file, O_RDONLY)
+            defer { close(fd) }
+            return try reopen().put([Vault.Input(id: id, fd: fd, contentType: nil)], now: VaultEntriesAttackTests.now)[0].version
+        }
+
+        /// A fresh `Vault` over the same files (nothing cached).
+        func reopen() throws -> Vault { try Vault(storage: FileVaultStorage(directory: path), keyring: keyring) }
+
+        func read(_ id: String) throws -> [UInt8] {
+            var out: [UInt8] = []
+            _ = try reopen().get(id, version: nil) { (chunk: [UInt8]) throws(AvaultError) in out += chunk }
+            return out
+        }
+
+        /// The entry file of `id` now (exactly one).
+        func entryFile(_ id: String) throws -> String {
+            let name = try vault.objectName(id)
+            let files = try FileManager.default.contentsOfDirectory(atPath: entries).filter { $0.hasPrefix(name + ".") }
+            try #require(files.count == 1, "\(id): \(files)")
+            return files[0]
+        }
+
+        func bytes(_ file: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: entries + "/" + file)) }
+        func write(_ file: String, _ data: Data) throws {
+            try data.write(to: URL(fileURLWithPath: entries + "/" + file))
+            chmod(entries + "/" + file, 0o600)
+        }
+        func remove(_ file: String) throws { try FileManager.default.removeItem(atPath: entries + "/" + file) }
+
+        /// Whether `get` of `id` and `verify` both refuse the vault as altered, with `words` in the message.
+        func refused(_ id: String, _ words: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            for (what, attempt) in [("get", { () throws in _ = try self.read(id) }), ("verify", { () throws in _ = try self.reopen().verify() })] {
+                do {
+                    try attempt()
+                    Issue.record("\(what) accepted the altered vault", sourceLocation: sourceLocation)
+                } catch let AvaultError.tampered(message, _) {
+                    #expect(message.contains(words), "\(what): \(message)", sourceLocation: sourceLocation)
+                } catch {
+                    Issue.record("\(what): \(error)", sourceLocation: sourceLocation)
+                }
+            }
+        }
+    }
+
+    @Test func anOldEntryReplayedInPlaceOfTheCurrentOneIsRefused() throws {
+        let s = try Scene()
+        let old = try s.entryFile("A")
+        let oldBytes = try s.bytes(old)
+        try s.put("A", Array("A second".utf8))
+        let current = try s.entryFile("A")
+        #expect(current != old)
+        #expect(try s.read("A") == Array("A second".utf8))
+        // Beside the current one, the old entry is not chosen; the next write removes it.
+        try s.write(old, oldBytes)
+        #expect(try s.read("A") == Array("A second".utf8))
+        let check = try s.reopen().verify()
+        #expect(check.ok && check.leftovers == ["entries/" + old], "\(check)")
+        // In place of the current one (the current one deleted): the commitment differs.
+        try s.remove(current)
+        s.refused("A", "an entry was removed, added or replaced by an older one")
+        // Under the current one's name: it does not authenticate (the name holds the write's seq).
+        try s.remove(old)
+        try s.write(current, oldBytes)
+        s.refused("A", "does not authenticate")
+    }
+
+    @Test func aDeletedEntryIsRefused() throws {
+        let s = try Scene()
+        try s.remove(try s.entryFile("B"))
+        s.refused("A", "an entry was removed")
+        s.refused("B", "an entry was removed")
+    }
+
+    @Test func anEntryOfAnotherObjectCopiedInOrTwoSwappedAreRefused() throws {
+        let s = try Scene()
+        let (a, b) = (try s.entryFile("A"), try s.entryFile("B"))
+        let (aBytes, bBytes) = (try s.bytes(a), try s.bytes(b))
+        // B's entry under A's name (and A's seq): the associated data names the object.
+        try s.write(a, bBytes)
+        s.refused("A", "does not authenticate")
+        // Swapped.
+        try s.write(b, aBytes)
+        s.refused("B", "does not authenticate")
+        // B's entry file copied beside A's, under A's object name and B's seq.
+        try s.write(a, aBytes)
+        try s.write(b, bBytes)
+        let bSeq = try #require(VaultFiles.parseEntryFileName(b)).seq
+        let aName = try #require(VaultFiles.parseEntryFileName(a)).name
+        if bSeq > (try #require(VaultFiles.parseEntryFileName(a)).seq) {
+            try s.write(VaultFiles.entryFileName(name: aName, seq: bSeq), bBytes)
+            s.refused("A", "does not authenticate")
+        }
+    }
+
+    @Test func aHeadRolledBackIsRefusedWithOrWithoutItsEntries() throws {
+        let s = try Scene()
+        let oldHead = try Data(contentsOf: URL(fileURLWithPath: s.path + "/index"))
+        let oldA = try s.entryFile("A")
+        let oldABytes = try s.bytes(oldA)
+        try s.put("A", Array("A second".utf8))
+        // The old head beside the new entries: the keyring has seen a newer head.
+        try oldHead.write(to: URL(fileURLWithPath: s.path + "/index"))
+        s.refused("A", "rolled back")
+        // The old head with the old entry too (a consistent older state): still rolled back.
+        try s.remove(try s.entryFile("A"))
+        try s.write(oldA, oldABytes)
+        s.refused("A", "rolled back")
+    }
+
+    @Test func anEntryAboveTheHeadIsALeftoverThatTheNextWriteRemoves() throws {
+        let s = try Scene()
+        let name = try s.vault.objectName("A")
+        let stray = VaultFiles.entryFileName(name: name, seq: 999)
+        try s.write(stray, Data("avault-vault-entry v1\ngarbage\n".utf8))
+        try s.write(".avault-tmp-00000000000000aa", Data("half".utf8))
+        #expect(try s.read("A") == Array("A first".utf8))
+        let check = try s.reopen().verify()
+        #expect(check.ok && Set(check.leftovers) == ["entries/" + stray, "entries/.avault-tmp-00000000000000aa"], "\(check)")
+        try s.put("D", Array("D".utf8))
+        let files = try FileManager.default.contentsOfDirectory(atPath: s.entries)
+        #expect(!files.contains(stray) && files.count == 4, "\(files)")
+        #expect(try s.reopen().verify().leftovers.isEmpty)
+    }
+
+    @Test func aPutWritesOnlyItsOwnEntryAndTheHead() throws {
+        let s = try Scene(objects: (0..<40).map { "object \($0)" })
+        func snapshot() throws -> [String: Data] {
+            var out: [String: Data] = [:]
+            for f in try FileManager.default.contentsOfDirectory(atPath: s.entries) { out[f] = try s.bytes(f) }
+            return out
+        }
+        let before = try snapshot()
+        let head = try Data(contentsOf: URL(fileURLWithPath: s.path + "/index"))
+        let target = try s.entryFile("object 17")
+        try s.put("object 17", Array("again".utf8))
+        let after = try snapshot()
+        let changed = Set(before.keys).symmetricDifference(after.keys)
+        #expect(changed == [target, try s.entryFile("object 17")], "\(changed)")
+        for (file, bytes) in before where file != target { #expect(after[file] == bytes, "\(file) was rewritten") }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: s.path + "/index")) != head)
+        #expect(try s.read("object 17") == Array("again".utf8))
+        #expect(try s.read("object 3") == Array("object 3 first".utf8))
+    }
+
+    @Test func aVaultOfIndexFormatTwoIsReadAndMigratedByItsFirstWrite() throws {
+        let s = try Scene()
+        try s.put("C", Array("C second".utf8))
+        try s.reopen().purge("C")
+        try VaultIndexFormatTwo.downgrade(s.path, keyring: s.keyring)
+        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: s.path + "/index")), as: UTF8.self).hasPrefix("avault-vault-index v2\n"))
+        #expect(!FileManager.default.fileExists(atPath: s.entries))
+        #expect(try s.read("A") == Array("A first".utf8))
+        #expect(try s.reopen().verify().ok)
+        // The first write migrates: a head, one entry per name (C's keeps its highest version).
+        #expect(try s.put("C", Array("C again".utf8)) == 3)
+        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: s.path + "/index")), as: UTF8.self).hasPrefix("avault-vault-index v3\n"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: s.entries).count == 3)
+        let log = String(decoding: try Data(contentsOf: URL(fileURLWithPath: s.path + "/log")), as: UTF8.self)
+        #expect(log.contains(#""entries":3,"from":2,"op":"migrate","#) || log.contains(#""op":"migrate""#), "\(log)")
+        for (id, payload) in [("A", "A first"), ("B", "B first"), ("C", "C again")] { #expect(try s.read(id) == Array(payload.utf8)) }
+        let check = try s.reopen().verify()
+        #expect(check.ok && check.leftovers.isEmpty, "\(check)")
+        let keys = try s.reopen().keysInUse()
+        #expect(keys.files.values.joined().filter { $0.hasPrefix("entries/") }.count == 3)
+    }
+}
