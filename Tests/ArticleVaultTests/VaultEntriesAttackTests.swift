@@ -28,7 +28,7 @@ import Glibc
                                   passphrase: PassphraseSource(file: nil, environmentVariable: "AVAULT_ENTRIES_UNUSED", label: "unused"))
             try keyring.update { (r: Keyring) throws(AvaultError) -> Void in
                 let secret = SecretBytes.random(count: 32)
-                try r.add(name: "drafts", algorithm: .xchacha20poly1305, secret: secret, id: SecuredField.keyID(for: secret).hex,
+                try r.add(name: "drafts", algorithm: .xchacha20poly1305, secret: secret, id: .content(SecuredField.keyID(for: secret)),
                           protected: false, now: VaultEntriesAttackTests.now)
             }
             vault = try Vault.initialize(storage: FileVaultStorage(directory: dir + "/vault"), keyring: keyring, keyName: "drafts")
