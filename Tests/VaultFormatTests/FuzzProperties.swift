@@ -32,6 +32,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case keyring = "keyring"
     case trustStore = "trust-store"
     case vaultIndex = "vault-index"
+    case vaultEntries = "vault-entries"
     case envelope = "envelope"
     case logLine = "log-line"
     case agentMessage = "agent-message"
@@ -53,6 +54,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .keyring: try FuzzChecks.keyring(input)
         case .trustStore: try FuzzChecks.trustStore(input)
         case .vaultIndex: try FuzzChecks.vaultIndex(input)
+        case .vaultEntries: try FuzzChecks.vaultEntries(input)
         case .envelope: try FuzzChecks.envelope(input)
         case .logLine: try FuzzChecks.logLine(input)
         case .agentMessage: try FuzzChecks.agentMessage(input)
@@ -507,6 +509,37 @@ enum FuzzChecks {
         try require(VaultFiles.indexJSON(again) == written, "index: writing is not a fixed point")
         try checkCanonical(try! JSONDocument.parse(written), "index")
         try require(try! JSONDocument.parse(written).canonicalJSON == written, "index: indexJSON is not canonical JSON")
+    }
+
+    /// Index format 3: a head file and an entry file serialise back to their identical bytes,
+    /// an entry file name to its text; a decrypted head or entry that parses is written as
+    /// canonical JSON that parses to the same value (a fixed point).
+    static func vaultEntries(_ input: [UInt8]) throws(FuzzViolation) {
+        let text = lossy(input)
+        if let (format, sealed) = try? VaultFiles.parseIndexFile(text) {
+            let written = format == 3 ? VaultFiles.headText(sealed) : VaultFiles.indexText(sealed)
+            try require(written.utf8.elementsEqual(text.utf8), "index file (format \(format)): does not serialise back to its text")
+        }
+        if let sealed = try? VaultFiles.parseEntry(text) {
+            try require(VaultFiles.entryText(sealed).utf8.elementsEqual(text.utf8), "entry file: does not serialise back to its text")
+        }
+        if let (name, seq) = VaultFiles.parseEntryFileName(text) {
+            try require(VaultFiles.entryFileName(name: name, seq: seq) == text, "entry file name: does not serialise back to its text")
+        }
+        if let head = try? VaultFiles.parseHeadJSON(input) {
+            let written = VaultFiles.headJSON(head)
+            guard let again = try? VaultFiles.parseHeadJSON(written) else { throw FuzzViolation(description: "head: the written head does not parse") }
+            try require(again == head, "head: the written head parses to another head")
+            try require(VaultFiles.headJSON(again) == written, "head: writing is not a fixed point")
+            try require(try! JSONDocument.parse(written).canonicalJSON == written, "head: headJSON is not canonical JSON")
+        }
+        if let entry = try? VaultFiles.parseEntryJSON(input) {
+            let written = VaultFiles.entryJSON(entry)
+            guard let again = try? VaultFiles.parseEntryJSON(written) else { throw FuzzViolation(description: "entry: the written entry does not parse") }
+            try require(again == entry, "entry: the written entry parses to another entry")
+            try require(VaultFiles.entryJSON(again) == written, "entry: writing is not a fixed point")
+            try require(try! JSONDocument.parse(written).canonicalJSON == written, "entry: entryJSON is not canonical JSON")
+        }
     }
 
     // MARK: .avault-recipients
