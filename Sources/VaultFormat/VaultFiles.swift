@@ -402,12 +402,15 @@ public enum VaultFiles {
     /// One line of `log`: `{"seq": n, "time": …, "op": …, …, "prev": <hash of the line before>}`.
     public struct LogEntry: Sendable {
         public var seq: Int
+        /// When it was written (the writer's clock: informative, not checked against anything).
+        public var time: Timestamp
         public var prev: String
         public var op: String
         /// The whole entry.
         public var fields: FieldValue
 
-        /// Parses one line (without its newline). `seq` must be 1…2^53 − 1, `prev` 64 hex digits.
+        /// Parses one line (without its newline). `seq` must be 1…2^53 − 1, `time` an RFC 3339
+        /// time, `prev` 64 hex digits.
         public init(parsing line: some StringProtocol) throws(FormatError) {
             let doc = try JSONDocument.parse(TextLines.bytes(of: line))
             guard case .object = doc else { throw .invalidVault("log entry: not an object") }
@@ -416,6 +419,10 @@ public enum VaultFiles {
                 throw .invalidVault("log entry: prev is not 64 lowercase hex digits")
             }
             guard case .string(let o)? = doc["op"] else { throw .invalidVault("log entry: no op") }
+            guard case .string(let t)? = doc["time"], let parsedTime = Timestamp(t) else {
+                throw .invalidVault("log entry: time is not an RFC 3339 time")
+            }
+            time = parsedTime
             prev = p
             op = o
             fields = doc
@@ -441,8 +448,8 @@ public enum VaultFiles {
     }
 
     /// The text of a log line: `seq`, `time`, the fields, `prev`, in that order.
-    public static func logLine(seq: Int, time: String, _ fields: [(key: String, value: FieldValue)], prev: String) -> String {
-        FieldValue.object([("seq", .number(Double(seq))), ("time", .string(time))] + fields + [("prev", .string(prev))]).jsonText
+    public static func logLine(seq: Int, time: Timestamp, _ fields: [(key: String, value: FieldValue)], prev: String) -> String {
+        FieldValue.object([("seq", .number(Double(seq))), ("time", .string(time.text))] + fields + [("prev", .string(prev))]).jsonText
     }
 
     /// One line of `log.heads`: a minisign signature of a log head.

@@ -612,19 +612,20 @@ enum FuzzChecks {
         let line = lossy(input)
         if let entry = try? VaultFiles.LogEntry(parsing: line) {
             try require((1...VaultFiles.maxInteger).contains(entry.seq) && VaultFiles.isLowerHex(entry.prev, count: 64), "log entry: seq or prev out of range")
+            try require(Timestamp(entry.time.text) == entry.time, "log entry: its time does not parse back")
             try require(wellFormed(entry.fields), "log entry: not in the JSON data model")
             let text = entry.fields.jsonText
             guard let again = try? VaultFiles.LogEntry(parsing: text) else {
                 throw FuzzViolation(description: "log entry: its jsonText does not parse")
             }
-            try require(again.seq == entry.seq && again.prev == entry.prev && again.op.utf8.elementsEqual(entry.op.utf8)
+            try require(again.seq == entry.seq && again.time == entry.time && again.prev == entry.prev && again.op.utf8.elementsEqual(entry.op.utf8)
                         && identical(again.fields, entry.fields), "log entry: its jsonText parses to another entry")
             try require(again.fields.jsonText.utf8.elementsEqual(text.utf8), "log entry: jsonText is not a fixed point")
             _ = try? entry.forgotten()
             _ = try? entry.integer("version", in: 1...VaultFiles.maxVersion)
             // The writer's form: seq, time, the other fields, prev.
             if case .object(let pairs) = entry.fields, pairs.count >= 3, pairs.first?.key == "seq", pairs[1].key == "time",
-               case .string(let time) = pairs[1].value, pairs.last?.key == "prev",
+               case .string(let timeText) = pairs[1].value, let time = Timestamp(timeText), pairs.last?.key == "prev",
                !pairs.dropFirst(2).dropLast().contains(where: { $0.key == "seq" || $0.key == "prev" || $0.key == "time" }) {
                 let written = VaultFiles.logLine(seq: entry.seq, time: time, Array(pairs.dropFirst(2).dropLast()), prev: entry.prev)
                 try require(written.utf8.elementsEqual(text.utf8), "log entry: logLine differs from the entry's jsonText")

@@ -58,14 +58,22 @@ import VaultFormat
 
     @Test(arguments: ["1e300", "-1", "0", "1.5", "9007199254740992", "1e-300", "\"1\"", "null", "true"])
     func logEntrySequenceNumbersAreRangeChecked(_ seq: String) {
-        let line = "{\"seq\":\(seq),\"time\":\"t\",\"op\":\"put\",\"prev\":\"\(Self.hash)\"}"
+        let line = "{\"seq\":\(seq),\"time\":\"2026-01-01T00:00:00Z\",\"op\":\"put\",\"prev\":\"\(Self.hash)\"}"
         #expect(throws: FormatError.self, "\(seq)") { _ = try VaultFiles.LogEntry(parsing: line) }
     }
 
+    @Test(arguments: ["\"t\"", "\"2026-13-01T00:00:00Z\"", "\"2026-01-01 00:00:00\"", "1767225600", "null"])
+    func logEntryTimesAreRFC3339(_ time: String) {
+        let line = "{\"seq\":1,\"time\":\(time),\"op\":\"put\",\"prev\":\"\(Self.hash)\"}"
+        #expect(throws: FormatError.self, "\(time)") { _ = try VaultFiles.LogEntry(parsing: line) }
+        let missing = "{\"seq\":1,\"op\":\"put\",\"prev\":\"\(Self.hash)\"}"
+        #expect(throws: FormatError.self) { _ = try VaultFiles.LogEntry(parsing: missing) }
+    }
+
     @Test func logEntriesAndSignedHeadsParse() throws {
-        let line = VaultFiles.logLine(seq: 3, time: "2026-01-01T00:00:00Z", [("op", .string("put")), ("version", .number(7))], prev: Self.hash)
+        let line = VaultFiles.logLine(seq: 3, time: Timestamp(seconds: 1_767_225_600), [("op", .string("put")), ("version", .number(7))], prev: Self.hash)
         let entry = try VaultFiles.LogEntry(parsing: line)
-        #expect(entry.seq == 3 && entry.op == "put" && entry.prev == Self.hash)
+        #expect(entry.seq == 3 && entry.op == "put" && entry.prev == Self.hash && entry.time.seconds == 1_767_225_600)
         #expect(try entry.integer("version", in: 1...VaultFiles.maxVersion) == 7)
         #expect(throws: FormatError.self) { _ = try entry.integer("version", in: 8...9) }
         let head = VaultFiles.SignedHead(head: VaultFiles.Head(seq: 3, hash: Self.hash), keyID: "AB", signatureLine: "s",

@@ -65,7 +65,7 @@ public final class Vault {
                 }
             }.get()
             let config = VaultFiles.Config(vaultID: vaultID, keyName: keyName, namingKey: sealed)
-            let line = VaultFiles.logLine(seq: 1, time: RFC3339.format(now),
+            let line = VaultFiles.logLine(seq: 1, time: Timestamp(seconds: now),
                                           [("op", .string("init")), ("key", .string(keyName)), ("kid", .string(kid.hex))],
                                           prev: VaultFiles.genesisHash)
             let head = VaultFiles.Head(seq: 1, hash: VaultLog.hash(line))

@@ -69,7 +69,7 @@ extension Vault {
             if let object = entry.object { loaded.objects.append(object) }
             if let used = entry.used { loaded.used[name] = used }
         }
-        guard loaded.commitment.entrySet == head.entries else {
+        guard loaded.commitment.matches(head.entries) else {
             throw .tampered("the index entries are not those the index was written with (it lists \(head.entries.count), there are \(best.count)): "
                             + "an entry was removed, added or replaced by an older one", area: .vaultState)
         }

@@ -32,6 +32,13 @@ struct VaultEntryCommitment: Equatable {
     /// As a head stores it.
     var entrySet: VaultFiles.EntrySet { VaultFiles.EntrySet(count: count, sum: Hex.encode(sum)) }
 
+    /// Whether this is the commitment a head stores: the same count, and the same sum compared
+    /// in constant time (like any other authenticator).
+    func matches(_ set: VaultFiles.EntrySet) -> Bool {
+        guard let stored = VaultEntryCommitment(set) else { return false }
+        return ConstantTime.equals(sum, stored.sum) && count == stored.count
+    }
+
     /// `K`: HKDF-SHA-256 of the naming key, salted with the vault id, for this use only. Not a
     /// keyed BLAKE2b of the naming key: object names are that, and an ID chosen as the right
     /// string would publish half of `K` as a file name.

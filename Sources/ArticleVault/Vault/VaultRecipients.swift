@@ -100,7 +100,7 @@ extension Vault {
             }.get()
             let config = VaultFiles.Config(vaultID: vaultID, keyName: VaultFiles.Config.recipientsKeyName, namingKey: sealed,
                                            recipients: list, dataKeys: try VaultRecipients.wrap([dataKey], to: list, vaultID: vaultID))
-            let line = VaultFiles.logLine(seq: 1, time: RFC3339.format(now),
+            let line = VaultFiles.logLine(seq: 1, time: Timestamp(seconds: now),
                                           [("op", .string("init")), ("key", .string(config.keyName)), ("kid", .string(kid.hex)),
                                            ("recipients", .array(list.map(FieldValue.string)))],
                                           prev: VaultFiles.genesisHash)

@@ -232,7 +232,7 @@ extension Vault {
     private func commit(_ state: State, _ tx: inout Transaction) throws(AvaultError) {
         var head = state.log.last ?? VaultFiles.Head(seq: 0, hash: VaultFiles.genesisHash)
         if !tx.entries.isEmpty {
-            let time = RFC3339.format(Int64(Glibc.time(nil)))
+            let time = Timestamp(seconds: Int64(Glibc.time(nil)))
             var out = ""
             for (k, fields) in tx.entries.enumerated() {
                 var seq = head.seq + 1
