@@ -125,14 +125,18 @@ import Glibc
         guard let ack = calls.first(where: { ($0.name == "write") && $0.args.hasPrefix("1<") }) else { return ["no acknowledgement"] }
         let before = calls.filter { $0.index < ack.index }
         guard let index = before.first(where: { renamed($0)?.to == vault + "/index" }) else { return ["the index was never renamed into place"] }
-        let objects = vault + "/objects"
         var problems: [String] = []
-        let envelopes = before.filter { c in renamed(c).map { $0.from.hasPrefix(objects + "/.tmp-") && $0.to.hasPrefix(objects + "/") } ?? false }
-        for e in envelopes where e.index > index.index { problems.append("an envelope was renamed into place after the index (\(e))") }
-        if let last = envelopes.last {
-            let sync = before.first { $0.index > last.index && synced($0) == objects }
-            if sync == nil || sync!.index > index.index {
-                problems.append("objects/ was not synced after its last envelope's rename (\(last)) and before the index's (\(index))")
+        // Envelopes in objects/, and the per-object index entries in entries/ that the index
+        // (their head) commits to: in place, and their directory synced, before the index.
+        for (directory, what) in [("objects", "an envelope"), ("entries", "an index entry")] {
+            let path = vault + "/" + directory
+            let moved = before.filter { c in renamed(c).map { $0.from.hasPrefix(path + "/.tmp-") && $0.to.hasPrefix(path + "/") } ?? false }
+            for e in moved where e.index > index.index { problems.append("\(what) was renamed into place after the index (\(e))") }
+            if let last = moved.last {
+                let sync = before.first { $0.index > last.index && synced($0) == path }
+                if sync == nil || sync!.index > index.index {
+                    problems.append("\(directory)/ was not synced after its last rename (\(last)) and before the index's (\(index))")
+                }
             }
         }
         let log = vault + "/log"
@@ -209,12 +213,12 @@ import Glibc
         }
         #expect(try f.avault(["keys", "generate", "logsigner", "--signing", "--unprotected"]).code == 0)
         let steps: [(String, [String], Data, [String])] = [
-            ("a small put", ["vault", "put", "doc", "-"], Data("second".utf8), ["objects/", "vault/index", "vault/log"]),
-            ("a put of five chunks", ["vault", "put", "big", "-"], rng.data(300_000), ["objects/", "vault/index"]),
-            ("an import of three records", ["vault", "import", records], Data(), ["objects/", "vault/index"]),
-            ("an import of a batch", ["vault", "import", batch], Data(), ["objects/", "vault/index"]),
-            ("rm", ["vault", "rm", "big"], Data(), ["vault/index"]),
-            ("purge", ["vault", "purge", "big", "--force"], Data(), ["vault/index"]),
+            ("a small put", ["vault", "put", "doc", "-"], Data("second".utf8), ["objects/", "entries/", "vault/index", "vault/log"]),
+            ("a put of five chunks", ["vault", "put", "big", "-"], rng.data(300_000), ["objects/", "entries/", "vault/index"]),
+            ("an import of three records", ["vault", "import", records], Data(), ["objects/", "entries/", "vault/index"]),
+            ("an import of a batch", ["vault", "import", batch], Data(), ["objects/", "entries/", "vault/index"]),
+            ("rm", ["vault", "rm", "big"], Data(), ["entries/", "vault/index"]),
+            ("purge", ["vault", "purge", "big", "--force"], Data(), ["entries/", "vault/index"]),
             ("log --sign", ["vault", "log", "--sign", "logsigner"], Data(), ["vault/index", "vault/log.heads"]),
         ]
         for (what, args, stdin, expected) in steps {
@@ -225,7 +229,7 @@ import Glibc
             for e in expected where e != "vault/log" && e != "vault/log.heads" {
                 #expect(renamed.contains { $0.contains(e) }, "\(what): no rename of \(e) seen; renamed: \(renamed)")
             }
-            if expected.contains("objects/") {
+            if expected.contains("entries/") {
                 let order = Self.orderProblems(calls, vault: root + "/vault")
                 #expect(order.isEmpty, "\(what): \(order)")
             }
@@ -272,8 +276,8 @@ import Glibc
         #expect(!Self.durabilityProblems(Self.parse(late), root: "/r").problems.isEmpty)
     }
 
-    /// The order checker: an index renamed before its envelopes, before the sync of objects/,
-    /// or before the log's sync, fails; and a call split by another thread is parsed whole.
+    /// The order checker: an index renamed before its envelopes or entries, before the sync of
+    /// objects/ or entries/, or before the log's sync, fails; and a call split by another thread is parsed whole.
     @Test func theOrderCheckerCatchesAnIndexLandingTooEarly() {
         let ok = """
             1 write(5</r/vault/objects/.tmp-1>, "x", 1) = 1
@@ -286,6 +290,10 @@ import Glibc
             1 fsync(4</r/vault/objects>)     = 0
             1 write(6</r/vault/log>, "{}\\n", 3) = 3
             1 fsync(6</r/vault/log>) = 0
+            2 write(9</r/vault/entries/.tmp-3>, "e", 1) = 1
+            2 fsync(9</r/vault/entries/.tmp-3>) = 0
+            1 renameat(10</r/vault/entries>, ".tmp-3", 10</r/vault/entries>, "n.5") = 0
+            1 fsync(10</r/vault/entries>) = 0
             1 write(8</r/vault/.avault-tmp-1>, "i", 1) = 1
             1 fsync(8</r/vault/.avault-tmp-1>) = 0
             1 rename("/r/vault/.avault-tmp-1", "/r/vault/index") = 0
@@ -304,7 +312,8 @@ import Glibc
             l.insert(moving, at: l.firstIndex { $0.contains("/r/vault/index") }! + 1)
             return l.joined(separator: "\n")
         }
-        for (what, line) in [("an envelope's rename", 6), ("the sync of objects/", 7), ("the log's sync", 9)] {
+        for (what, line) in [("an envelope's rename", 6), ("the sync of objects/", 7), ("the log's sync", 9),
+                             ("an index entry's rename", 12), ("the sync of entries/", 13)] {
             #expect(line < indexRename)
             #expect(!Self.orderProblems(Self.parse(moved(line)), vault: "/r/vault").isEmpty, "with \(what) after the index")
         }
