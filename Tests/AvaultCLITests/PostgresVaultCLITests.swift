@@ -113,6 +113,60 @@ import Glibc
         #expect(gone.err.contains("index"), "\(gone.err)")
     }
 
+    /// The per-object index entries are rows too: the server replaying an object's older entry,
+    /// deleting one, copying one over another object's or flipping a byte in one is refused
+    /// (exit 1), and the vault reads again once the rows are put back.
+    @Test func entryRowsAlteredByTheServerAreDetected() throws {
+        let f = try VaultFixture(store: .postgres)
+        func entryRows() throws -> Set<String> {
+            Set(try f.psql("SELECT name FROM avault_files WHERE name LIKE 'entries/%' ORDER BY name").split(separator: "\n").map(String.init))
+        }
+        func row(_ name: String) throws -> String {
+            try f.psql("SELECT encode(bytes, 'hex') FROM avault_files WHERE name = '\(name)'").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        try f.put("a", Data("a1".utf8))
+        let aFirst = try #require(try entryRows().first)
+        let aFirstBytes = try row(aFirst)
+        try f.put("b", Data("b1".utf8))
+        let bEntry = try #require(try entryRows().subtracting([aFirst]).first)
+        try f.put("a", Data("a2".utf8))
+        let rows = try entryRows()
+        #expect(rows.count == 2 && !rows.contains(aFirst), "the superseded entry is removed: \(rows)")
+        let aNow = try #require(rows.subtracting([bEntry]).first)
+        let aNowBytes = try row(aNow), bBytes = try row(bEntry)
+        #expect(try f.verify().code == 0)
+        func refused(_ what: String) throws {
+            let get = try f.get("a")
+            #expect(get.code == 1 && get.stdout.isEmpty, "\(what): get: \(get.code) \(get.err)")
+            #expect(get.err.contains("index entr"), "\(what): \(get.err)")
+            let verify = try f.avault(["vault", "verify"])
+            #expect(verify.code == 1 && verify.err.contains("index entr"), "\(what): verify: \(verify.code) \(verify.err)")
+        }
+        func restore() throws {
+            try f.psql("BEGIN; DELETE FROM avault_files WHERE name LIKE 'entries/%'; "
+                       + "INSERT INTO avault_files (name, bytes) VALUES ('\(aNow)', decode('\(aNowBytes)', 'hex')), ('\(bEntry)', decode('\(bBytes)', 'hex')); COMMIT")
+            #expect(try f.get("a").stdout == Data("a2".utf8))
+            #expect(try f.verify().code == 0)
+        }
+
+        // The older entry of a replayed in place of the current one: the get would say a1.
+        try f.psql("BEGIN; DELETE FROM avault_files WHERE name = '\(aNow)'; INSERT INTO avault_files (name, bytes) VALUES ('\(aFirst)', decode('\(aFirstBytes)', 'hex')); COMMIT")
+        try refused("an older entry replayed")
+        try restore()
+        // b's entry deleted: the head commits to two entries.
+        try f.psql("DELETE FROM avault_files WHERE name = '\(bEntry)'")
+        try refused("an entry deleted")
+        try restore()
+        // b's entry copied over a's name.
+        try f.psql("UPDATE avault_files SET bytes = decode('\(bBytes)', 'hex') WHERE name = '\(aNow)'")
+        try refused("another object's entry copied in")
+        try restore()
+        // A flipped byte in a's sealed entry.
+        try f.psql("UPDATE avault_files SET bytes = set_byte(bytes, octet_length(bytes) - 5, get_byte(bytes, octet_length(bytes) - 5) # 1) WHERE name = '\(aNow)'")
+        try refused("a flipped byte")
+        try restore()
+    }
+
     @Test func historyRemovePurgeFsckAndTheLogWorkOnPostgres() throws {
         let f = try VaultFixture(store: .postgres)
         try f.put("keep", Data("k1".utf8))
