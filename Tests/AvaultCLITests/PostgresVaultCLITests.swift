@@ -149,22 +149,21 @@ import Glibc
             #expect(try f.verify().code == 0)
         }
 
-        // The older entry of a replayed in place of the current one: the get would say a1.
-        try f.psql("BEGIN; DELETE FROM avault_files WHERE name = '\(aNow)'; INSERT INTO avault_files (name, bytes) VALUES ('\(aFirst)', decode('\(aFirstBytes)', 'hex')); COMMIT")
-        try refused("an older entry replayed")
-        try restore()
-        // b's entry deleted: the head commits to two entries.
-        try f.psql("DELETE FROM avault_files WHERE name = '\(bEntry)'")
-        try refused("an entry deleted")
-        try restore()
-        // b's entry copied over a's name.
-        try f.psql("UPDATE avault_files SET bytes = decode('\(bBytes)', 'hex') WHERE name = '\(aNow)'")
-        try refused("another object's entry copied in")
-        try restore()
-        // A flipped byte in a's sealed entry.
-        try f.psql("UPDATE avault_files SET bytes = set_byte(bytes, octet_length(bytes) - 5, get_byte(bytes, octet_length(bytes) - 5) # 1) WHERE name = '\(aNow)'")
-        try refused("a flipped byte")
-        try restore()
+        let tamperings = [
+            // a's older entry in place of its current one: the get would say a1.
+            ("an older entry replayed", "BEGIN; DELETE FROM avault_files WHERE name = '\(aNow)'; "
+                + "INSERT INTO avault_files (name, bytes) VALUES ('\(aFirst)', decode('\(aFirstBytes)', 'hex')); COMMIT"),
+            // b's entry gone: the head commits to two entries.
+            ("an entry deleted", "DELETE FROM avault_files WHERE name = '\(bEntry)'"),
+            ("another object's entry copied in", "UPDATE avault_files SET bytes = decode('\(bBytes)', 'hex') WHERE name = '\(aNow)'"),
+            ("a flipped byte", "UPDATE avault_files SET bytes = set_byte(bytes, octet_length(bytes) - 5, get_byte(bytes, octet_length(bytes) - 5) # 1) "
+                + "WHERE name = '\(aNow)'"),
+        ]
+        for (what, sql) in tamperings {
+            try f.psql(sql)
+            try refused(what)
+            try restore()
+        }
     }
 
     @Test func historyRemovePurgeFsckAndTheLogWorkOnPostgres() throws {

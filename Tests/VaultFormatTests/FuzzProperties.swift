@@ -501,14 +501,8 @@ enum FuzzChecks {
             try require(config.text.utf8.elementsEqual(text.utf8), "config: does not serialise back to its text")
         }
         guard let index = try? VaultFiles.parseIndexJSON(input) else { return }
-        let written = VaultFiles.indexJSON(index)
-        guard let again = try? VaultFiles.parseIndexJSON(written) else {
-            throw FuzzViolation(description: "index: the written index does not parse")
-        }
-        try require(again == index, "index: the written index parses to another index")
-        try require(VaultFiles.indexJSON(again) == written, "index: writing is not a fixed point")
-        try checkCanonical(try! JSONDocument.parse(written), "index")
-        try require(try! JSONDocument.parse(written).canonicalJSON == written, "index: indexJSON is not canonical JSON")
+        try checkRewritten(index, "index", write: VaultFiles.indexJSON, parse: { try? VaultFiles.parseIndexJSON($0) })
+        try checkCanonical(try! JSONDocument.parse(VaultFiles.indexJSON(index)), "index")
     }
 
     /// Index format 3: a head file and an entry file serialise back to their identical bytes,
@@ -527,19 +521,21 @@ enum FuzzChecks {
             try require(VaultFiles.entryFileName(name: name, seq: seq) == text, "entry file name: does not serialise back to its text")
         }
         if let head = try? VaultFiles.parseHeadJSON(input) {
-            let written = VaultFiles.headJSON(head)
-            guard let again = try? VaultFiles.parseHeadJSON(written) else { throw FuzzViolation(description: "head: the written head does not parse") }
-            try require(again == head, "head: the written head parses to another head")
-            try require(VaultFiles.headJSON(again) == written, "head: writing is not a fixed point")
-            try require(try! JSONDocument.parse(written).canonicalJSON == written, "head: headJSON is not canonical JSON")
+            try checkRewritten(head, "head", write: VaultFiles.headJSON, parse: { try? VaultFiles.parseHeadJSON($0) })
         }
         if let entry = try? VaultFiles.parseEntryJSON(input) {
-            let written = VaultFiles.entryJSON(entry)
-            guard let again = try? VaultFiles.parseEntryJSON(written) else { throw FuzzViolation(description: "entry: the written entry does not parse") }
-            try require(again == entry, "entry: the written entry parses to another entry")
-            try require(VaultFiles.entryJSON(again) == written, "entry: writing is not a fixed point")
-            try require(try! JSONDocument.parse(written).canonicalJSON == written, "entry: entryJSON is not canonical JSON")
+            try checkRewritten(entry, "entry", write: VaultFiles.entryJSON, parse: { try? VaultFiles.parseEntryJSON($0) })
         }
+    }
+
+    /// A value a parser accepted is written as canonical JSON that parses back to the same
+    /// value, and writing that again gives the same bytes.
+    static func checkRewritten<T: Equatable>(_ value: T, _ what: String, write: (T) -> [UInt8], parse: ([UInt8]) -> T?) throws(FuzzViolation) {
+        let written = write(value)
+        guard let again = parse(written) else { throw FuzzViolation(description: "\(what): the written \(what) does not parse") }
+        try require(again == value, "\(what): the written \(what) parses to another \(what)")
+        try require(write(again) == written, "\(what): writing is not a fixed point")
+        try require(try! JSONDocument.parse(written).canonicalJSON == written, "\(what): not written as canonical JSON")
     }
 
     // MARK: .avault-recipients
