@@ -73,7 +73,10 @@ extension Vault {
             throw .tampered("the index entries are not those the index was written with (it lists \(head.entries.count), there are \(best.count)): "
                             + "an entry was removed, added or replaced by an older one", area: .vaultState)
         }
-        loaded.objects.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+        // In the byte order of the IDs' UTF-8, as format 2 lists them; compared as arrays (the
+        // String views' generic comparison was an eighth of a whole `get` at 1,000 objects).
+        loaded.objects = loaded.objects.map { (key: Array($0.id.utf8), object: $0) }
+            .sorted { $0.key.lexicographicallyPrecedes($1.key) }.map(\.object)
         return loaded
     }
 
