@@ -22,11 +22,7 @@ extension VaultFiles {
         var json: FieldValue { .object([("count", .number(Double(count))), ("sum", .string(sum))]) }
 
         init(parsing value: FieldValue?, _ what: String) throws(FormatError) {
-            guard case .object? = value else { throw .invalidVault("\(what): expected {\"count\", \"sum\"}") }
-            let count = try VaultFiles.integer(value?["count"], "\(what) count", in: 0...VaultFiles.maxInteger)
-            guard case .string(let sum)? = value?["sum"], VaultFiles.isLowerHex(sum, count: 64) else {
-                throw .invalidVault("\(what) sum: expected 64 lowercase hex digits")
-            }
+            let (count, sum) = try VaultFiles.numberAndDigest(value, what, number: "count", digest: "sum", in: 0...VaultFiles.maxInteger)
             self.init(count: count, sum: sum)
         }
     }

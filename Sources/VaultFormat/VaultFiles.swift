@@ -177,13 +177,21 @@ public enum VaultFiles {
         var json: FieldValue { .object([("seq", .number(Double(seq))), ("hash", .string(hash))]) }
 
         init(parsing value: FieldValue?, _ what: String) throws(FormatError) {
-            guard case .object? = value else { throw .invalidVault("\(what): expected {\"seq\", \"hash\"}") }
-            let seq = try VaultFiles.integer(value?["seq"], "\(what) seq", in: 1...VaultFiles.maxInteger)
-            guard case .string(let hash)? = value?["hash"], VaultFiles.isLowerHex(hash, count: 64) else {
-                throw .invalidVault("\(what) hash: expected 64 lowercase hex digits")
-            }
+            let (seq, hash) = try VaultFiles.numberAndDigest(value, what, number: "seq", digest: "hash", in: 1...VaultFiles.maxInteger)
             self.init(seq: seq, hash: hash)
         }
+    }
+
+    /// `{"<number>": n, "<digest>": "<64 lowercase hex digits>"}` with n in `range`: a log head,
+    /// an index head's commitment to its entries.
+    static func numberAndDigest(_ value: FieldValue?, _ what: String, number: String, digest: String,
+                                in range: ClosedRange<Int>) throws(FormatError) -> (Int, String) {
+        guard case .object? = value else { throw .invalidVault("\(what): expected {\"\(number)\", \"\(digest)\"}") }
+        let n = try VaultFiles.integer(value?[number], "\(what) \(number)", in: range)
+        guard case .string(let hex)? = value?[digest], VaultFiles.isLowerHex(hex, count: 64) else {
+            throw .invalidVault("\(what) \(digest): expected 64 lowercase hex digits")
+        }
+        return (n, hex)
     }
 
     /// The decrypted index (format 2): the objects, and what it binds — the config it belongs

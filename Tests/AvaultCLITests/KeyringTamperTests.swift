@@ -438,6 +438,15 @@ private func expectTampered(_ r: CLI.Result, _ detail: String? = nil, sourceLoca
         let loose = try f.avault(["keys", "trust", "list", "--trust-store", store])
         #expect(loose.code == 2, "exit \(loose.code) \(loose.err)")
         #expect(loose.err.contains("writable by group or others"), "\(loose.err)")
+        // So is one in a directory others may write (they could replace it), unless the
+        // directory is sticky, like /tmp.
+        try KeysFixture.chmod(store, 0o644)
+        try KeysFixture.chmod(dir, 0o777)
+        let looseDirectory = try f.avault(["keys", "trust", "list", "--trust-store", store])
+        #expect(looseDirectory.code == 2 && looseDirectory.err.contains("the trust store's directory"), "exit \(looseDirectory.code) \(looseDirectory.err)")
+        try KeysFixture.chmod(dir, 0o1777)
+        let sticky = try f.avault(["keys", "trust", "list", "--trust-store", store])
+        #expect(sticky.code == 0, "exit \(sticky.code) \(sticky.err)")
     }
 }
 

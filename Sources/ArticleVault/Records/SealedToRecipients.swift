@@ -150,16 +150,9 @@ public enum SealRecipients {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
-        if st.st_mode & 0o022 != 0 {
-            throw .writableByOthers(path: path, mode: UInt32(st.st_mode), what: "the recipients file",
-                                    risk: "anyone who can write it decides who can read the drafts sealed under it")
-        }
-        var dst = stat()
-        guard fstat(dir.fd, &dst) == 0 else { throw .io(path: dir.path, reason: FileSystem.errnoText()) }
-        if dst.st_mode & 0o022 != 0, dst.st_mode & S_ISVTX == 0 {
-            throw .writableByOthers(path: dir.path, mode: UInt32(dst.st_mode), what: "the recipients file's directory",
-                                    risk: "anyone who can write it can replace the file")
-        }
+        try dir.refuseOtherWriters(of: path, fileMode: st.st_mode, what: "the recipients file",
+                                   fileRisk: "anyone who can write it decides who can read the drafts sealed under it",
+                                   directoryRisk: "anyone who can write it can replace the file")
         guard Int(st.st_size) <= maximumFileSize else { throw .fileTooLarge(path: path, limit: maximumFileSize, what: "a recipients file") }
         let bytes = try FileSystem.readAll(fd: fd, name: path, sizeHint: Int(st.st_size), limit: maximumFileSize + 1)
         guard bytes.count <= maximumFileSize else { throw .fileTooLarge(path: path, limit: maximumFileSize, what: "a recipients file") }

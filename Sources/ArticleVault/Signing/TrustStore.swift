@@ -61,16 +61,9 @@ public final class TrustStore {
     /// Refuses a store that group or others may write, or one in a directory they may write
     /// (unless it is sticky, like /tmp): anyone who can write it decides whose signatures count.
     private func checkWriters(_ dir: SecureDirectory, fileMode: mode_t) throws(AvaultError) {
-        if fileMode & 0o022 != 0 {
-            throw .writableByOthers(path: path, mode: UInt32(fileMode), what: "the trust store",
-                                    risk: "anyone who can write it decides whose signatures count")
-        }
-        var st = stat()
-        guard fstat(dir.fd, &st) == 0 else { throw .io(path: dir.path, reason: FileSystem.errnoText()) }
-        if st.st_mode & 0o022 != 0, st.st_mode & S_ISVTX == 0 {
-            throw .writableByOthers(path: dir.path, mode: UInt32(st.st_mode), what: "the trust store's directory",
-                                    risk: "anyone who can write it can replace the store")
-        }
+        try dir.refuseOtherWriters(of: path, fileMode: fileMode, what: "the trust store",
+                                   fileRisk: "anyone who can write it decides whose signatures count",
+                                   directoryRisk: "anyone who can write it can replace the store")
     }
 
     /// Runs `body` under an exclusive lock on a fresh read, then writes atomically (mode 644).

@@ -202,3 +202,19 @@ public final class SecureDirectory {
         }
     }
 }
+
+extension SecureDirectory {
+    /// Refuses a file of this directory that group or others may write, or this directory when
+    /// they may write it and it is not sticky (like /tmp), since they could then replace the file.
+    /// `what` names the file in messages; `fileRisk` and `directoryRisk` say what a writer could do.
+    func refuseOtherWriters(of filePath: String, fileMode: mode_t, what: String, fileRisk: String, directoryRisk: String) throws(AvaultError) {
+        if fileMode & 0o022 != 0 {
+            throw .writableByOthers(path: filePath, mode: UInt32(fileMode), what: what, risk: fileRisk)
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+        if st.st_mode & 0o022 != 0, st.st_mode & S_ISVTX == 0 {
+            throw .writableByOthers(path: path, mode: UInt32(st.st_mode), what: what + "'s directory", risk: directoryRisk)
+        }
+    }
+}
