@@ -94,14 +94,7 @@ extension VaultFiles {
         let doc = try JSONDocument.parse(bytes)
         guard case .object = doc else { throw .invalidVault("index: not an object") }
         _ = try integer(doc["format"], "index format", in: 3...3)
-        guard case .string(let vault)? = doc["vault"], isLowerHex(vault, count: 32),
-              case .string(let key)? = doc["key"], KeyringFile.isValidName(key) || key == Config.recipientsKeyName,
-              case .string(let naming)? = doc["namingKid"], let namingKid = KeyID(hex: naming) else {
-            throw .invalidVault("index: malformed vault, key or namingKid")
-        }
-        let log = try Head(parsing: doc["log"], "index log")
-        let signed: Head?
-        if case .null? = doc["signedHead"] { signed = nil } else { signed = try Head(parsing: doc["signedHead"], "index signedHead") }
+        let (vault, key, namingKid, log, signed) = try parseIndexBindings(doc)
         let entries = try EntrySet(parsing: doc["entries"], "index entries")
         return IndexHead(vaultID: vault, keyName: key, namingKid: namingKid, log: log, signedHead: signed, entries: entries)
     }

@@ -260,12 +260,10 @@ public enum VaultFiles {
         ]).canonicalJSON
     }
 
-    /// Parses a decrypted index strictly: every number range-checked, every name and digest
-    /// in its exact form, versions increasing, no object name twice.
-    public static func parseIndexJSON(_ bytes: [UInt8]) throws(FormatError) -> Index {
-        let doc = try JSONDocument.parse(bytes)
-        guard case .object = doc else { throw .invalidVault("index: not an object") }
-        guard try integer(doc["format"], "index format", in: 2...2) == 2 else { throw .invalidVault("index: unknown format") }
+    /// What an index of either format (2, or a head of 3) binds: the vault, the key name, the
+    /// naming key's kid, the log head and the last signed head (or null).
+    static func parseIndexBindings(_ doc: FieldValue) throws(FormatError)
+        -> (vault: String, key: String, namingKid: KeyID, log: Head, signedHead: Head?) {
         guard case .string(let vault)? = doc["vault"], isLowerHex(vault, count: 32),
               case .string(let key)? = doc["key"], KeyringFile.isValidName(key) || key == Config.recipientsKeyName,
               case .string(let naming)? = doc["namingKid"], let namingKid = KeyID(hex: naming) else {
@@ -274,6 +272,16 @@ public enum VaultFiles {
         let log = try Head(parsing: doc["log"], "index log")
         let signed: Head?
         if case .null? = doc["signedHead"] { signed = nil } else { signed = try Head(parsing: doc["signedHead"], "index signedHead") }
+        return (vault, key, namingKid, log, signed)
+    }
+
+    /// Parses a decrypted index strictly: every number range-checked, every name and digest
+    /// in its exact form, versions increasing, no object name twice.
+    public static func parseIndexJSON(_ bytes: [UInt8]) throws(FormatError) -> Index {
+        let doc = try JSONDocument.parse(bytes)
+        guard case .object = doc else { throw .invalidVault("index: not an object") }
+        guard try integer(doc["format"], "index format", in: 2...2) == 2 else { throw .invalidVault("index: unknown format") }
+        let (vault, key, namingKid, log, signed) = try parseIndexBindings(doc)
         guard case .array(let usedItems)? = doc["used"] else { throw .invalidVault("index: no used list") }
         var used: [String: Int] = [:]
         for u in usedItems {
