@@ -166,6 +166,29 @@ import Glibc
         }
     }
 
+    /// A vault to recipients on PostgreSQL: created, committed and recorded like a directory,
+    /// each editor opens it with their own identity, and a removed one is locked out of what is
+    /// written after `remove --rotate`.
+    @Test func aVaultToRecipientsLivesOnPostgres() throws {
+        let a = try Editor("a"), b = try Editor("b")
+        let url = try PostgresServer.shared().createDatabase()
+        let v = ["--vault", url]
+        let made = try a.k.avault(["vault", "init", "--recipient", a.recipient, "--recipient", b.recipient] + v)
+        #expect(made.code == 0 && made.out.contains("(2 recipients)"), "\(made.err)")
+        #expect(try PostgresServer.shared().psql(PostgresServer.database(of: url), "SELECT count(*) FROM avault_files WHERE name = 'config'") == "1\n")
+        let draft = a.k.path("draft")
+        try Data("shared draft\n".utf8).write(to: URL(fileURLWithPath: draft))
+        #expect(try a.k.avault(["vault", "put", "doc", draft] + v).code == 0)
+        #expect(try b.k.avault(["vault", "get", "doc"] + v).out == "shared draft\n")
+        let removed = try a.k.avault(["vault", "recipients", "remove", b.recipient, "--rotate"] + v)
+        #expect(removed.code == 0, "\(removed.err)")
+        let outsider = try b.k.avault(["vault", "get", "doc"] + v)
+        #expect(outsider.code == 2 && outsider.err.contains("none of them an identity of this keyring"), "\(outsider.err)")
+        #expect(try a.k.avault(["vault", "get", "doc"] + v).out == "shared draft\n")
+        let verify = try a.k.avault(["vault", "verify"] + v)
+        #expect(verify.code == 0, "\(verify.err)")
+    }
+
     @Test func historyRemovePurgeFsckAndTheLogWorkOnPostgres() throws {
         let f = try VaultFixture(store: .postgres)
         try f.put("keep", Data("k1".utf8))

@@ -52,28 +52,41 @@ public final class Vault {
         guard entry.algorithm == .xchacha20poly1305 else {
             throw .wrongKeyKind(key: keyName, kind: entry.algorithm.kind, use: .vault)
         }
+        let key = try keyring.secret(of: entry)
+        let kid = try contentKeyID(entry.id)
+        return try create(storage: storage, keyring: keyring, key: key, kid: kid, now: now) { (vaultID, namingKey) throws(AvaultError) -> VaultFiles.Config in
+            VaultFiles.Config(vaultID: vaultID, keyName: keyName, namingKey: namingKey)
+        }
+    }
+
+    /// Writes a new vault whose naming key and index are sealed under `key` (`kid`), with the
+    /// config `makeConfig` gives for the new vault id and sealed naming key, and a first log
+    /// entry `init` (its key name, kid, and recipients if any). The config is written last and
+    /// the whole is committed before the keyring records the vault's head: a crash before leaves
+    /// no vault, and `init` can simply run again.
+    static func create(storage: VaultStorage, keyring: Keyring, key: SecretBytes, kid: KeyID, now: Int64,
+                       config makeConfig: (_ vaultID: String, _ namingKey: VaultFiles.Sealed) throws(AvaultError) -> VaultFiles.Config)
+        throws(AvaultError) -> Vault {
         try storage.create()
         return try storage.withLock { () throws(AvaultError) -> Vault in
             guard try !storage.exists() else { throw .vaultExists(location: storage.location) }
             let vaultID = Hex.encode(SecureRandom.bytes(count: 16))
             let namingKey = SecretBytes.random(count: 32)
-            let key = try keyring.secret(of: entry)
-            let kid = try contentKeyID(entry.id)
             let sealed = try namingKey.withUnsafeBytes { raw in
                 Result { () throws(AvaultError) in
                     try seal(raw, key: key, kid: kid, ad: { VaultFiles.Config.namingKeyAssociatedData(vaultID: vaultID, kid: $0) })
                 }
             }.get()
-            let config = VaultFiles.Config(vaultID: vaultID, keyName: keyName, namingKey: sealed)
-            let line = VaultFiles.logLine(seq: 1, time: Timestamp(seconds: now),
-                                          [("op", .string("init")), ("key", .string(keyName)), ("kid", .string(kid.hex))],
-                                          prev: VaultFiles.genesisHash)
+            let config = try makeConfig(vaultID, sealed)
+            var fields: [(key: String, value: FieldValue)] = [("op", .string("init")), ("key", .string(config.keyName)), ("kid", .string(kid.hex))]
+            if let recipients = config.recipients { fields.append(("recipients", .array(recipients.map(FieldValue.string)))) }
+            let line = VaultFiles.logLine(seq: 1, time: Timestamp(seconds: now), fields, prev: VaultFiles.genesisHash)
             let head = VaultFiles.Head(seq: 1, hash: VaultLog.hash(line))
             // Whatever an interrupted init left is replaced.
             if try storage.read("log.heads") != nil { try storage.replace("log.heads", []) }
             try storage.replace("log", Array((line + "\n").utf8))
             // Index format 3: a head over no entries yet.
-            let index = VaultFiles.IndexHead(vaultID: vaultID, keyName: keyName, namingKid: sealed.kid, log: head, signedHead: nil, entries: .empty)
+            let index = VaultFiles.IndexHead(vaultID: vaultID, keyName: config.keyName, namingKid: sealed.kid, log: head, signedHead: nil, entries: .empty)
             let sealedIndex = try seal(VaultFiles.headJSON(index), key: key, kid: kid, ad: { config.headAssociatedData(kid: $0) })
             try storage.replace("index", Array(VaultFiles.headText(sealedIndex).utf8))
             try storage.replace("config", Array(config.text.utf8))

@@ -86,34 +86,10 @@ extension Vault {
         var list: [String] = []
         for r in recipients where !list.contains(r) { list.append(r) }
         guard !list.isEmpty else { throw .invalidAgeRecipients(reason: "a vault needs at least one recipient") }
-        try storage.create()
-        return try storage.withLock { () throws(AvaultError) -> Vault in
-            guard try !storage.exists() else { throw .vaultExists(location: storage.location) }
-            let vaultID = Hex.encode(SecureRandom.bytes(count: 16))
-            let dataKey = SecretBytes.random(count: 32)
-            let kid = SecuredField.keyID(for: dataKey)
-            let namingKey = SecretBytes.random(count: 32)
-            let sealed = try namingKey.withUnsafeBytes { raw in
-                Result { () throws(AvaultError) in
-                    try seal(raw, key: dataKey, kid: kid, ad: { VaultFiles.Config.namingKeyAssociatedData(vaultID: vaultID, kid: $0) })
-                }
-            }.get()
-            let config = VaultFiles.Config(vaultID: vaultID, keyName: VaultFiles.Config.recipientsKeyName, namingKey: sealed,
-                                           recipients: list, dataKeys: try VaultRecipients.wrap([dataKey], to: list, vaultID: vaultID))
-            let line = VaultFiles.logLine(seq: 1, time: Timestamp(seconds: now),
-                                          [("op", .string("init")), ("key", .string(config.keyName)), ("kid", .string(kid.hex)),
-                                           ("recipients", .array(list.map(FieldValue.string)))],
-                                          prev: VaultFiles.genesisHash)
-            let head = VaultFiles.Head(seq: 1, hash: VaultLog.hash(line))
-            if try storage.read("log.heads") != nil { try storage.replace("log.heads", []) }
-            try storage.replace("log", Array((line + "\n").utf8))
-            // Index format 3: a head over no entries yet.
-            let index = VaultFiles.IndexHead(vaultID: vaultID, keyName: config.keyName, namingKid: sealed.kid, log: head, signedHead: nil, entries: .empty)
-            let sealedIndex = try seal(VaultFiles.headJSON(index), key: dataKey, kid: kid, ad: { config.headAssociatedData(kid: $0) })
-            try storage.replace("index", Array(VaultFiles.headText(sealedIndex).utf8))
-            try storage.replace("config", Array(config.text.utf8))
-            try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash), vaultID: vaultID)
-            return try Vault(storage: storage, keyring: keyring)
+        let dataKey = SecretBytes.random(count: 32)
+        return try create(storage: storage, keyring: keyring, key: dataKey, kid: SecuredField.keyID(for: dataKey), now: now) { (vaultID, namingKey) throws(AvaultError) -> VaultFiles.Config in
+            VaultFiles.Config(vaultID: vaultID, keyName: VaultFiles.Config.recipientsKeyName, namingKey: namingKey,
+                              recipients: list, dataKeys: try VaultRecipients.wrap([dataKey], to: list, vaultID: vaultID))
         }
     }
 
