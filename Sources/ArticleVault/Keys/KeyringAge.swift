@@ -59,13 +59,7 @@ extension Keyring {
         var names: [String] = []
         for entry in file.entries where entry.algorithm == .x25519 && !names.contains(entry.name) { names.append(entry.name) }
         var secrets: [SecretBytes] = []
-        for name in names {
-            for entry in versions(of: name).reversed() {
-                let secret = try secret(of: entry)
-                try checkPublicKey(entry, secret)
-                secrets.append(secret)
-            }
-        }
+        for name in names { secrets += try ageIdentities(named: name) }
         return secrets
     }
 
