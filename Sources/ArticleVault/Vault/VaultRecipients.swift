@@ -18,6 +18,16 @@ enum VaultRecipients {
                   arguments: [vaultID, Base64.encodeUnpadded(digest(vaultID: vaultID, recipients: recipients))], body: [])
     }
 
+    /// The log entry of a change of recipients from `before` to `after` (`kid`: the current
+    /// data key's id then).
+    static func logEntry(from before: [String], to after: [String], kid: KeyID) -> [(key: String, value: FieldValue)] {
+        [("op", .string("recipients")),
+         ("added", .array(after.filter { !before.contains($0) }.map(FieldValue.string))),
+         ("removed", .array(before.filter { !after.contains($0) }.map(FieldValue.string))),
+         ("recipients", .array(after.map(FieldValue.string))),
+         ("kid", .string(kid.hex))]
+    }
+
     /// The age file that wraps `keys` (the current one first) to `recipients`.
     static func wrap(_ keys: [SecretBytes], to recipients: [String], vaultID: String) throws(AvaultError) -> [UInt8] {
         var targets: [AgeRecipient] = []
@@ -149,13 +159,7 @@ extension Vault {
             newConfig.recipients = next
             newConfig.dataKeys = try VaultRecipients.wrap(keys.map(\.key), to: next, vaultID: config.vaultID)
             tx.newConfig = newConfig
-            var entry: [(key: String, value: FieldValue)] = [
-                ("op", .string("recipients")),
-                ("added", .array(next.filter { !before.contains($0) }.map(FieldValue.string))),
-                ("removed", .array(before.filter { !next.contains($0) }.map(FieldValue.string))),
-                ("recipients", .array(next.map(FieldValue.string))),
-                ("kid", .string(keys[0].kid.hex)),
-            ]
+            var entry = VaultRecipients.logEntry(from: before, to: next, kid: keys[0].kid)
             if let rotated { entry.append(("rotated", .number(Double(rotated)))) }
             tx.entries.append(entry)
             return RecipientsChange(recipients: next, rotated: rotated, kid: keys[0].kid)

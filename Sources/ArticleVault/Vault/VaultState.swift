@@ -390,11 +390,7 @@ extension Vault {
         // that the log says what the config is.
         if config.isToRecipients, let position = state.log.position(of: state.index.log.seq),
            let now = config.recipients, let was = Self.recordedRecipients(state.log, upTo: position), was != now {
-            tx.entries.append([("op", .string("recipients")),
-                               ("added", .array(now.filter { !was.contains($0) }.map(FieldValue.string))),
-                               ("removed", .array(was.filter { !now.contains($0) }.map(FieldValue.string))),
-                               ("recipients", .array(now.map(FieldValue.string))),
-                               ("kid", .string(try currentKey().kid.hex)), ("recovered", .bool(true))])
+            tx.entries.append(VaultRecipients.logEntry(from: was, to: now, kid: try currentKey().kid) + [("recovered", .bool(true))])
         }
     }
 
