@@ -7,10 +7,12 @@ import VaultFormat
 import Glibc
 #endif
 
-/// Index format 3 (formats.md 8.3.1) against an attacker who can write the vault's files but
-/// holds no key: an old entry replayed, an entry deleted, an entry of another object copied in,
-/// two swapped, the head rolled back — each refused by `get` and `verify`. And a put writes its
-/// own object's entry and the head, nothing else; a vault of format 2 is migrated by its first write.
+/// Index formats 3 and 4 (formats.md 8.3.1, 8.3.2) against an attacker who can write the vault's
+/// files but holds no key: an old entry replayed, an entry deleted, an entry of another object
+/// copied in, two swapped, the head rolled back or relabelled — each refused by `get` of every
+/// object in the bucket it touches, by `list` and by `verify`. A `get` reads its own bucket only.
+/// A put writes its own object's entry and the head, nothing else; a vault of format 2 or 3 is
+/// migrated by its first write.
 @Suite struct VaultEntriesAttackTests {
     static let now: Int64 = 1_780_000_000
 
@@ -107,11 +109,100 @@ import Glibc
         s.refused("A", "does not authenticate")
     }
 
-    @Test func aDeletedEntryIsRefused() throws {
+    /// An ID (of `candidates`, or made up) whose entry is in the same bucket as `id`'s, and one
+    /// in another bucket.
+    static func neighbours(of id: String, in s: Scene) throws -> (same: String, other: String) {
+        let bucket = { (x: String) throws -> Int in VaultEntryCommitment.bucket(try s.vault.objectName(x)) }
+        let b = try bucket(id)
+        var same: String?, other: String?
+        for i in 0..<20_000 where same == nil || other == nil {
+            let x = "neighbour \(i)"
+            if try bucket(x) == b { same = same ?? x } else { other = other ?? x }
+        }
+        return (try #require(same), try #require(other))
+    }
+
+    @Test func aDeletedEntryIsRefusedByEveryReaderOfItsBucket() throws {
         let s = try Scene()
+        let (same, other) = try Self.neighbours(of: "B", in: s)
+        try s.put(same, Array("same".utf8))
+        try s.put(other, Array("other".utf8))
         try s.remove(try s.entryFile("B"))
-        s.refused("A", "an entry was removed")
         s.refused("B", "an entry was removed")
+        s.refused(same, "an entry was removed")
+        // A `get` in another bucket reads and checks only that bucket; listing reads them all.
+        #expect(try s.read(other) == Array("other".utf8))
+        #expect(try s.reopen().history(other).versions.count == 1)
+        #expect(throws: AvaultError.self) { try s.reopen().readIndex() }
+    }
+
+    @Test func anAlteredEntryInAnotherBucketDoesNotStopAGetButStopsListAndVerify() throws {
+        let s = try Scene()
+        let (_, other) = try Self.neighbours(of: "A", in: s)
+        try s.put(other, Array("other".utf8))
+        let file = try s.entryFile(other)
+        var bytes = try s.bytes(file)
+        bytes[bytes.count - 5] ^= 1
+        try s.write(file, bytes)
+        #expect(try s.read("A") == Array("A first".utf8))
+        #expect(try s.reopen().history("A").versions.count == 1)
+        s.refused(other, "does not authenticate")
+        #expect(throws: AvaultError.self) { try s.reopen().readIndex() }
+        // No write starts from a partial read: the next put reads every bucket and is refused.
+        #expect(throws: AvaultError.self) { try s.put("A", Array("A second".utf8)) }
+    }
+
+    @Test func aHeadRelabelledAsTheOtherFormatDoesNotAuthenticate() throws {
+        let s = try Scene()
+        let index = s.path + "/index"
+        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: index)), as: UTF8.self)
+        #expect(text.hasPrefix("avault-vault-index v4\n"))
+        try Data(text.replacingOccurrences(of: "avault-vault-index v4\n", with: "avault-vault-index v3\n").utf8).write(to: URL(fileURLWithPath: index))
+        try Self.indexDoesNotAuthenticate(s)
+        // And a head of format 3 presented as format 4.
+        try Data(text.utf8).write(to: URL(fileURLWithPath: index))
+        try VaultIndexFormatThree.downgrade(s.path, keyring: s.keyring)
+        let v3 = String(decoding: try Data(contentsOf: URL(fileURLWithPath: index)), as: UTF8.self)
+        #expect(v3.hasPrefix("avault-vault-index v3\n"))
+        try Data(v3.replacingOccurrences(of: "avault-vault-index v3\n", with: "avault-vault-index v4\n").utf8).write(to: URL(fileURLWithPath: index))
+        try Self.indexDoesNotAuthenticate(s)
+    }
+
+    /// `get` is refused with the index's own message; `verify` reports the index corrupt.
+    static func indexDoesNotAuthenticate(_ s: Scene, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        do {
+            _ = try s.read("A")
+            Issue.record("get accepted the altered index", sourceLocation: sourceLocation)
+        } catch let AvaultError.tampered(message, _) {
+            #expect(message.hasPrefix(Vault.indexAuthenticationFailure), "\(message)", sourceLocation: sourceLocation)
+        }
+        let check = try s.reopen().verify()
+        #expect(!check.ok && check.corrupt == ["index"], "\(check)", sourceLocation: sourceLocation)
+    }
+
+    @Test func aVaultOfIndexFormatThreeIsReadWholeAndMigratedByItsFirstWrite() throws {
+        let s = try Scene()
+        let entriesBefore = Set(try FileManager.default.contentsOfDirectory(atPath: s.entries))
+        try VaultIndexFormatThree.downgrade(s.path, keyring: s.keyring)
+        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: s.path + "/index")), as: UTF8.self).hasPrefix("avault-vault-index v3\n"))
+        #expect(try s.read("A") == Array("A first".utf8))
+        #expect(try s.reopen().verify().ok)
+        // Format 3 commits to the whole set only: a deleted entry in any bucket stops every get.
+        let bBytes = try s.bytes(try s.entryFile("B"))
+        let bFile = try s.entryFile("B")
+        try s.remove(bFile)
+        s.refused("A", "an entry was removed")
+        try s.write(bFile, bBytes)
+        // The first write migrates: the same entries under a head of format 4.
+        try s.put("D", Array("D".utf8))
+        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: s.path + "/index")), as: UTF8.self).hasPrefix("avault-vault-index v4\n"))
+        let entriesAfter = Set(try FileManager.default.contentsOfDirectory(atPath: s.entries))
+        #expect(entriesAfter.subtracting(entriesBefore) == [try s.entryFile("D")], "\(entriesAfter)")
+        let log = String(decoding: try Data(contentsOf: URL(fileURLWithPath: s.path + "/log")), as: UTF8.self)
+        #expect(log.contains(#""op":"migrate","from":3,"to":4,"#), "\(log)")
+        for (id, payload) in [("A", "A first"), ("B", "B first"), ("C", "C first"), ("D", "D")] { #expect(try s.read(id) == Array(payload.utf8)) }
+        let check = try s.reopen().verify()
+        #expect(check.ok && check.leftovers.isEmpty, "\(check)")
     }
 
     @Test func anEntryOfAnotherObjectCopiedInOrTwoSwappedAreRefused() throws {
@@ -196,10 +287,10 @@ import Glibc
         #expect(try s.reopen().verify().ok)
         // The first write migrates: a head, one entry per name (C's keeps its highest version).
         #expect(try s.put("C", Array("C again".utf8)) == 3)
-        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: s.path + "/index")), as: UTF8.self).hasPrefix("avault-vault-index v3\n"))
+        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: s.path + "/index")), as: UTF8.self).hasPrefix("avault-vault-index v4\n"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: s.entries).count == 3)
         let log = String(decoding: try Data(contentsOf: URL(fileURLWithPath: s.path + "/log")), as: UTF8.self)
-        #expect(log.contains(#""entries":3,"from":2,"op":"migrate","#) || log.contains(#""op":"migrate""#), "\(log)")
+        #expect(log.contains(#""op":"migrate","from":2,"to":4,"entries":3,"#), "\(log)")
         for (id, payload) in [("A", "A first"), ("B", "B first"), ("C", "C again")] { #expect(try s.read(id) == Array(payload.utf8)) }
         let check = try s.reopen().verify()
         #expect(check.ok && check.leftovers.isEmpty, "\(check)")

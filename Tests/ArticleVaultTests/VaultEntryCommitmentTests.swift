@@ -3,10 +3,11 @@ import Testing
 import VaultCrypto
 import VaultFormat
 
-/// The head's commitment to the set of per-object entries (formats.md 8.3): updating it one
-/// entry at a time gives what computing it from scratch gives, and each change an attacker with
-/// write access to the entries could make — an old entry restored, one dropped, two swapped, one
-/// copied under another name, one added — gives another commitment.
+/// The head's commitment to the set of per-object entries (formats.md 8.3.1, 8.3.2): updating it
+/// one entry at a time gives what computing it from scratch gives, and each change an attacker
+/// with write access to the entries could make — an old entry restored, one dropped, two swapped,
+/// one copied under another name, one added — gives another commitment, for the whole set and
+/// for the bucket the change is in.
 @Suite struct VaultEntryCommitmentTests {
     static let namingKey = SecretBytes(copying: [UInt8](repeating: 7, count: 32))
     static let vault = String(repeating: "0f", count: 16)
@@ -20,7 +21,7 @@ import VaultFormat
         let k = try Self.key()
         var current: [String: String] = [:]
         var c = VaultEntryCommitment()
-        #expect(c.entrySet == VaultFiles.EntrySet.empty)
+        #expect(c.entrySet == VaultFiles.EntryBucketSet.empty)
         for i in 0..<50 {
             c.insert(name: Self.name(i), digest: Self.digest(i, 0), key: k)
             current[Self.name(i)] = Self.digest(i, 0)
@@ -33,10 +34,61 @@ import VaultFormat
             }
         }
         #expect(c == VaultEntryCommitment.of(current, key: k))
-        #expect(c.count == 50)
+        #expect(c.whole.count == 50)
         // As a head stores it, and back.
         #expect(VaultEntryCommitment(c.entrySet) == c)
-        #expect(VaultEntryCommitment(VaultFiles.EntrySet(count: 1, sum: "00")) == nil)
+        #expect(c.matches(.buckets(c.entrySet)))
+        #expect(VaultEntryCommitment(VaultFiles.EntryBucketSet(counts: [1], sums: "00")) == nil)
+        #expect(VaultEntryCommitment(VaultFiles.EntryBucketSet(counts: c.counts, sums: String(c.entrySet.sums.dropLast(2)))) == nil)
+    }
+
+    /// The sum of every term modulo 2^256, computed here on its own: what a head of format 3
+    /// stores for the whole set.
+    static func wholeSum(_ entries: [String: String], key: SecretBytes) -> String {
+        var sum = [Int](repeating: 0, count: 32)
+        for (name, digest) in entries {
+            let term = BLAKE2b.hash(Array("\(name);\(digest)".utf8), digestSize: 32, key: key)
+            var carry = 0
+            for i in (0..<32).reversed() {
+                let s = sum[i] + Int(term[i]) + carry
+                sum[i] = s & 0xff
+                carry = s >> 8
+            }
+        }
+        return Hex.encode(sum.map { UInt8($0) })
+    }
+
+    @Test func theWholeSetIsTheSumOfTheBucketsAsFormatThreeStoredIt() throws {
+        let k = try Self.key()
+        var current: [String: String] = [:]
+        for i in 0..<300 { current[Self.name(i)] = Self.digest(i, 0) }
+        let c = VaultEntryCommitment.of(current, key: k)
+        let whole = VaultFiles.EntrySet(count: 300, sum: Self.wholeSum(current, key: k))
+        #expect(Hex.encode(c.whole.sum) == whole.sum)
+        #expect(c.matches(.whole(whole)))
+        #expect(!c.matches(.whole(VaultFiles.EntrySet(count: 299, sum: whole.sum))))
+        #expect(!c.matches(.whole(VaultFiles.EntrySet(count: 300, sum: Self.wholeSum([Self.name(1): Self.digest(1, 0)], key: k)))))
+        // Every name is in the bucket its first two hex digits spell.
+        for name in current.keys {
+            #expect(VaultEntryCommitment.bucket(name) == Int(name.prefix(2), radix: 16))
+        }
+        #expect(c.counts.reduce(0, +) == 300 && c.counts.count == 256)
+    }
+
+    @Test func aChangeInOneBucketShowsInThatBucketOnly() throws {
+        let k = try Self.key()
+        var current: [String: String] = [:]
+        for i in 0..<100 { current[Self.name(i)] = Self.digest(i, 1) }
+        let committed = VaultEntryCommitment.of(current, key: k).entrySet
+        let victim = Self.name(3)
+        let bucket = VaultEntryCommitment.bucket(victim)
+        for altered in [current.merging([victim: Self.digest(3, 0)]) { $1 },   // an older entry
+                        current.filter { $0.key != victim }] {                     // a deleted one
+            let c = VaultEntryCommitment.of(altered, key: k)
+            #expect(!c.matches(.buckets(committed)))
+            #expect(!c.matches(.buckets(committed), bucket: bucket))
+            for other in 0..<256 where other != bucket { #expect(c.matches(.buckets(committed), bucket: other)) }
+        }
     }
 
     @Test func everyAlterationOfTheSetChangesTheCommitment() throws {
@@ -68,7 +120,7 @@ import VaultFormat
         // Dropping one entry and adding another keeps the count but not the sum.
         var traded = dropped
         traded[Self.name(98)] = Self.digest(98, 0)
-        #expect(VaultEntryCommitment.of(traded, key: k).count == committed.count)
+        #expect(VaultEntryCommitment.of(traded, key: k).whole.count == committed.whole.count)
         #expect(VaultEntryCommitment.of(traded, key: k) != committed)
     }
 

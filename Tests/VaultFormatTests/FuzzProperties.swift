@@ -505,13 +505,13 @@ enum FuzzChecks {
         try checkCanonical(try! JSONDocument.parse(VaultFiles.indexJSON(index)), "index")
     }
 
-    /// Index format 3: a head file and an entry file serialise back to their identical bytes,
-    /// an entry file name to its text; a decrypted head or entry that parses is written as
-    /// canonical JSON that parses to the same value (a fixed point).
+    /// Index formats 3 and 4: a head file and an entry file serialise back to their identical
+    /// bytes, an entry file name to its text; a decrypted head (of either format) or entry that
+    /// parses is written as canonical JSON that parses to the same value (a fixed point).
     static func vaultEntries(_ input: [UInt8]) throws(FuzzViolation) {
         let text = lossy(input)
         if let (format, sealed) = try? VaultFiles.parseIndexFile(text) {
-            let written = format == 3 ? VaultFiles.headText(sealed) : VaultFiles.indexText(sealed)
+            let written = format >= 3 ? VaultFiles.headText(sealed, format: format) : VaultFiles.indexText(sealed)
             try require(written.utf8.elementsEqual(text.utf8), "index file (format \(format)): does not serialise back to its text")
         }
         if let sealed = try? VaultFiles.parseEntry(text) {
@@ -520,8 +520,11 @@ enum FuzzChecks {
         if let (name, seq) = VaultFiles.parseEntryFileName(text) {
             try require(VaultFiles.entryFileName(name: name, seq: seq) == text, "entry file name: does not serialise back to its text")
         }
-        if let head = try? VaultFiles.parseHeadJSON(input) {
-            try checkRewritten(head, "head", write: VaultFiles.headJSON, parse: { try? VaultFiles.parseHeadJSON($0) })
+        for format in [3, 4] {
+            if let head = try? VaultFiles.parseHeadJSON(input, format: format) {
+                try require(head.entries.format == format, "head: a head of format \(format) parsed to another format")
+                try checkRewritten(head, "head", write: VaultFiles.headJSON, parse: { try? VaultFiles.parseHeadJSON($0, format: format) })
+            }
         }
         if let entry = try? VaultFiles.parseEntryJSON(input) {
             try checkRewritten(entry, "entry", write: VaultFiles.entryJSON, parse: { try? VaultFiles.parseEntryJSON($0) })

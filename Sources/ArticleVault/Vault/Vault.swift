@@ -85,8 +85,9 @@ public final class Vault {
             // Whatever an interrupted init left is replaced.
             if try storage.read("log.heads") != nil { try storage.replace("log.heads", []) }
             try storage.replace("log", Array((line + "\n").utf8))
-            // Index format 3: a head over no entries yet.
-            let index = VaultFiles.IndexHead(vaultID: vaultID, keyName: config.keyName, namingKid: sealed.kid, log: head, signedHead: nil, entries: .empty)
+            // Index format 4: a head over no entries yet.
+            let index = VaultFiles.IndexHead(vaultID: vaultID, keyName: config.keyName, namingKid: sealed.kid, log: head, signedHead: nil,
+                                             entries: .buckets(.empty))
             let sealedIndex = try seal(VaultFiles.headJSON(index), key: key, kid: kid, ad: { config.headAssociatedData(kid: $0) })
             try storage.replace("index", Array(VaultFiles.headText(sealedIndex).utf8))
             try storage.replace("config", Array(config.text.utf8))
@@ -241,14 +242,24 @@ public final class Vault {
     /// The start of the message when the index itself does not authenticate.
     static let indexAuthenticationFailure = "the index does not authenticate"
 
-    /// The decrypted index, after every check of ``checkedState()``.
+    /// The decrypted index, after every check of ``checkedState(bucket:)``.
     public func readIndex() throws(AvaultError) -> [VaultFiles.Object] {
         try checkedState().index.objects
     }
 
+    /// The object `id` as the index lists it (nil if absent), after every check of
+    /// ``checkedState(bucket:)`` on the bucket of entries that holds it: the head, the log, the
+    /// keyring's record, and that bucket's entries against the head (format 4; a vault of
+    /// format 3 or 2 is read whole). Entries of other buckets are not read.
+    func indexedObject(_ id: String) throws(AvaultError) -> VaultFiles.Object? {
+        // The naming key even when sealed under a retired key version, as for reading entries.
+        let name = BLAKE2b.hash(Array(id.utf8), digestSize: 32, key: try namingKey(evenRetired: true))
+        return object(id, in: try checkedState(bucket: Int(name[0])).index.objects)
+    }
+
     /// Parses and authenticates the index file's bytes (no binding checked yet): format 2 (the
-    /// whole index), or format 3 (a head, returned with the index's bindings and no objects yet:
-    /// they are in the entries, see ``loadEntries(_:)``).
+    /// whole index), or format 3 or 4 (a head, returned with the index's bindings and no objects
+    /// yet: they are in the entries, see ``loadEntries(_:bucket:)``).
     func openIndex(_ bytes: [UInt8]) throws(AvaultError) -> (index: VaultFiles.Index, kid: KeyID, head: VaultFiles.IndexHead?) {
         let format: Int
         let sealed: VaultFiles.Sealed
@@ -262,10 +273,11 @@ public final class Vault {
             throw .tampered("\(Self.indexAuthenticationFailure): it is sealed under key id \(sealed.kid.hex), which is not a version of key '\(config.keyName)'",
                             area: .vault)
         }
-        if format == 3 {
-            let plain = try Self.open(sealed, key: try key(kid: sealed.kid), ad: config.headAssociatedData(kid: sealed.kid), what: "the index")
+        if format >= 3 {
+            let plain = try Self.open(sealed, key: try key(kid: sealed.kid), ad: config.headAssociatedData(kid: sealed.kid, format: format),
+                                      what: "the index")
             let head: VaultFiles.IndexHead
-            do { head = try VaultFiles.parseHeadJSON(plain) } catch {
+            do { head = try VaultFiles.parseHeadJSON(plain, format: format) } catch {
                 throw .tampered("\(Self.indexAuthenticationFailure): its contents are malformed (\(error))", area: .vault)
             }
             let index = VaultFiles.Index(vaultID: head.vaultID, keyName: head.keyName, namingKid: head.namingKid, log: head.log,
@@ -305,8 +317,7 @@ public final class Vault {
     /// With `checkFirst` false, see ``readVersion(object:_:checkFirst:rewind:write:)``.
     func get(_ id: String, version: Int?, checkFirst: Bool, rewind: (() throws(AvaultError) -> Void)?,
              write: (UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) -> VaultFiles.Version {
-        let objects = try checkedState().index.objects
-        guard let object = object(id, in: objects), !object.versions.isEmpty else {
+        guard let object = try indexedObject(id), !object.versions.isEmpty else {
             throw .noSuchObject(id: id)
         }
         if version == nil, let deleted = object.deleted {

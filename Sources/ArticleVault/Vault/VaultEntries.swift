@@ -1,8 +1,8 @@
 import VaultCrypto
 import VaultFormat
 
-/// Index format 3 (`docs/formats.md` 8.3.1): the per-object entries under a head, read and
-/// checked against the head's commitment, and written one object at a time.
+/// Index formats 3 and 4 (`docs/formats.md` 8.3.1, 8.3.2): the per-object entries under a head,
+/// read and checked against the head's commitment, and written one object at a time.
 extension Vault {
     /// The entry a reader chose for an object name.
     struct EntryRef: Equatable {
@@ -29,14 +29,18 @@ extension Vault {
         try VaultEntryCommitment.key(namingKey: try namingKey(evenRetired: true), vaultID: config.vaultID)
     }
 
-    /// Reads every entry, takes for each name the one with the highest `seq` at or below the
-    /// head's, authenticates it under its file name, and checks the set against the head's
-    /// commitment. Throws `.tampered` when they do not match (the caller reads the head again:
-    /// a writer may have committed meanwhile).
-    func loadEntries(_ head: VaultFiles.IndexHead) throws(AvaultError) -> LoadedEntries {
+    /// Reads the entries (with `bucket`, of a head of format 4, only that bucket's), takes for
+    /// each name the one with the highest `seq` at or below the head's, authenticates it under
+    /// its file name, and checks them against the head's commitment (the whole set's or every
+    /// bucket's; with `bucket`, that bucket's). Throws `.tampered` when they do not match (the
+    /// caller reads the head again: a writer may have committed meanwhile).
+    func loadEntries(_ head: VaultFiles.IndexHead, bucket: Int? = nil) throws(AvaultError) -> LoadedEntries {
+        // A head of format 3 commits to the whole set only: every entry is read.
+        let bucket = head.entries.format == 4 ? bucket : nil
         var loaded = LoadedEntries()
         var best: [String: (seq: Int, file: String, bytes: [UInt8])] = [:]
-        for (file, bytes) in try storage.readEntries() {
+        let prefix = bucket.map { Hex.encode([UInt8($0)]) } ?? ""
+        for (file, bytes) in try storage.readEntries(prefix: prefix) {
             guard let (name, seq) = VaultFiles.parseEntryFileName(file), seq <= head.log.seq else {
                 loaded.strays.append(file)
                 continue
@@ -69,9 +73,13 @@ extension Vault {
             if let object = entry.object { loaded.objects.append(object) }
             if let used = entry.used { loaded.used[name] = used }
         }
-        guard loaded.commitment.matches(head.entries) else {
-            throw .tampered("the index entries are not those the index was written with (it lists \(head.entries.count), there are \(best.count)): "
-                            + "an entry was removed, added or replaced by an older one", area: .vaultState)
+        guard loaded.commitment.matches(head.entries, bucket: bucket) else {
+            let listed = switch head.entries {
+            case .whole(let set): set.count
+            case .buckets(let set): bucket.map { set.counts[$0] } ?? set.counts.reduce(0, +)
+            }
+            throw .tampered("the index entries\(bucket.map { " of bucket \(Hex.encode([UInt8($0)]))" } ?? "") are not those the index was written with "
+                            + "(it lists \(listed), there are \(best.count)): an entry was removed, added or replaced by an older one", area: .vaultState)
         }
         // In the byte order of the IDs' UTF-8, as format 2 lists them; compared as arrays (the
         // String views' generic comparison was an eighth of a whole `get` at 1,000 objects).
@@ -87,11 +95,11 @@ extension Vault {
     func writeEntries(_ state: State, _ tx: Transaction, head: VaultFiles.Head, kid: KeyID, key: SecretBytes, reseal: Bool)
         throws(AvaultError) -> (VaultEntryCommitment, superseded: [String]) {
         let termKey = try entryCommitmentKey()
-        var commitment = state.format == 3 ? state.commitment : VaultEntryCommitment()
-        let before = state.format == 3 ? Dictionary(state.index.objects.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) : [:]
+        var commitment = state.format >= 3 ? state.commitment : VaultEntryCommitment()
+        let before = state.format >= 3 ? Dictionary(state.index.objects.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) : [:]
         let after = Dictionary(tx.index.objects.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var names = Set(after.keys).union(tx.index.used.keys)
-        if state.format == 3 { names.formUnion(state.entries.keys) }
+        if state.format >= 3 { names.formUnion(state.entries.keys) }
         var superseded: [String] = []
         var wrote = false
         // Committed (fsync, rename) several at once where the store can, like a batch's envelopes.
@@ -102,7 +110,7 @@ extension Vault {
             let object = after[name]
             // `used` records only a version above the object's last (format 2 could keep a stale one).
             let used = tx.index.used[name].flatMap { $0 > (object?.versions.last?.number ?? 0) ? $0 : nil }
-            if state.format == 3, let old, object == before[name], used == state.index.used[name], !(reseal && old.kid != kid) { continue }
+            if state.format >= 3, let old, object == before[name], used == state.index.used[name], !(reseal && old.kid != kid) { continue }
             if object == nil && used == nil {
                 // Nothing left to record (never the case in practice: a purge records `used`).
                 if let old {

@@ -1,10 +1,13 @@
 import VaultCrypto
 import VaultFormat
 
-/// The commitment of an index head (format 3, `docs/formats.md` 8.3) to the set of per-object
-/// entries: their number, and the sum modulo 2^256 of one keyed hash per entry,
+/// The commitment of an index head (`docs/formats.md` 8.3.1, 8.3.2) to the set of per-object
+/// entries, for each of 256 buckets (an entry's bucket is its name's first two hex digits):
+/// their number, and the sum modulo 2^256 of one keyed hash per entry,
 /// `e(name, digest) = BLAKE2b-256(UTF8(name ‖ ";" ‖ digest), key = K)`, where `digest` is the
-/// hex BLAKE2b-256 of the entry file and `K` is derived from the vault's naming key.
+/// hex BLAKE2b-256 of the entry file and `K` is derived from the vault's naming key. A head of
+/// format 4 stores every bucket's, so a reader of one object reads and checks its bucket only;
+/// one of format 3 stored the whole set's (the sum of the buckets').
 ///
 /// A sum (an incremental multiset hash) lets a write that replaces one entry update the head in
 /// constant time — subtract the old entry's term, add the new one's — without reading the others.
@@ -12,31 +15,51 @@ import VaultFormat
 /// different set with the same sum (the generalised-birthday attack on unkeyed sums needs the
 /// terms); and the sum itself is only ever stored inside the sealed head.
 struct VaultEntryCommitment: Equatable {
-    private(set) var count: Int
-    /// 32 bytes, big-endian.
-    private(set) var sum: [UInt8]
+    /// Entries per bucket (``VaultFiles/entryBuckets`` of them; an entry's bucket is its name's
+    /// first two hex digits).
+    private(set) var counts: [Int]
+    /// 32 bytes per bucket, big-endian, in bucket order.
+    private(set) var sums: [UInt8]
 
     /// The empty set.
     init() {
-        count = 0
-        sum = [UInt8](repeating: 0, count: 32)
+        counts = [Int](repeating: 0, count: VaultFiles.entryBuckets)
+        sums = [UInt8](repeating: 0, count: 32 * VaultFiles.entryBuckets)
     }
 
-    /// As a head stores it; nil when its sum is not 64 hex digits.
-    init?(_ set: VaultFiles.EntrySet) {
-        guard let bytes = try? Hex.decode(set.sum), bytes.count == 32 else { return nil }
-        count = set.count
-        sum = bytes
+    /// As a head of format 4 stores it; nil when its sums are not 32 bytes per bucket.
+    init?(_ set: VaultFiles.EntryBucketSet) {
+        guard set.counts.count == VaultFiles.entryBuckets, let bytes = try? Hex.decode(set.sums), bytes.count == 32 * VaultFiles.entryBuckets else { return nil }
+        counts = set.counts
+        sums = bytes
     }
 
-    /// As a head stores it.
-    var entrySet: VaultFiles.EntrySet { VaultFiles.EntrySet(count: count, sum: Hex.encode(sum)) }
+    /// As a head of format 4 stores it.
+    var entrySet: VaultFiles.EntryBucketSet { VaultFiles.EntryBucketSet(counts: counts, sums: Hex.encode(sums)) }
 
-    /// Whether this is the commitment a head stores: the same count, and the same sum compared
-    /// in constant time (like any other authenticator).
-    func matches(_ set: VaultFiles.EntrySet) -> Bool {
-        guard let stored = VaultEntryCommitment(set) else { return false }
-        return ConstantTime.equals(sum, stored.sum) && count == stored.count
+    /// The commitment of format 3 to the whole set: the number of entries and the sum of every
+    /// bucket's sum (the sum of every term) modulo 2^256.
+    var whole: (count: Int, sum: [UInt8]) {
+        var total = [UInt8](repeating: 0, count: 32)
+        for b in 0..<VaultFiles.entryBuckets { Self.add(&total, at: 0, sums, from: 32 * b) }
+        return (counts.reduce(0, +), total)
+    }
+
+    /// Whether this is the commitment a head stores, for every bucket or (format 4 only) for
+    /// `bucket` alone: the same counts, and the same sums compared in constant time (like any
+    /// other authenticator).
+    func matches(_ commitment: VaultFiles.EntryCommitment, bucket: Int? = nil) -> Bool {
+        switch commitment {
+        case .whole(let set):
+            guard let stored = try? Hex.decode(set.sum), stored.count == 32 else { return false }
+            let (count, sum) = whole
+            return ConstantTime.equals(sum, stored) && count == set.count
+        case .buckets(let set):
+            guard let stored = VaultEntryCommitment(set) else { return false }
+            guard let bucket else { return ConstantTime.equals(sums, stored.sums) && counts == stored.counts }
+            let range = (32 * bucket)..<(32 * bucket + 32)
+            return ConstantTime.equals(Array(sums[range]), Array(stored.sums[range])) && counts[bucket] == stored.counts[bucket]
+        }
     }
 
     /// `K`: HKDF-SHA-256 of the naming key, salted with the vault id, for this use only. Not a
@@ -55,14 +78,16 @@ struct VaultEntryCommitment: Equatable {
 
     /// Adds an entry (a name that is not in the set yet, or the new entry of one just removed).
     mutating func insert(name: String, digest: String, key: SecretBytes) {
-        count += 1
-        Self.add(&sum, Self.term(name: name, digest: digest, key: key))
+        let b = Self.bucket(name)
+        counts[b] += 1
+        Self.add(&sums, at: 32 * b, Self.term(name: name, digest: digest, key: key))
     }
 
     /// Removes an entry that is in the set.
     mutating func remove(name: String, digest: String, key: SecretBytes) {
-        count -= 1
-        Self.subtract(&sum, Self.term(name: name, digest: digest, key: key))
+        let b = Self.bucket(name)
+        counts[b] -= 1
+        Self.subtract(&sums, at: 32 * b, Self.term(name: name, digest: digest, key: key))
     }
 
     /// Replaces the entry of `name` (digest `old`, or none) with the one of digest `new`.
@@ -78,22 +103,27 @@ struct VaultEntryCommitment: Equatable {
         return c
     }
 
-    private static func add(_ a: inout [UInt8], _ b: [UInt8]) {
+    /// The bucket of an entry's name (names are checked as 32 hex digits before they get here).
+    static func bucket(_ name: String) -> Int { VaultFiles.entryBucket(ofName: name) ?? 0 }
+
+    /// `a[o..<o+32] += b[p..<p+32]` modulo 2^256, big-endian.
+    private static func add(_ a: inout [UInt8], at o: Int, _ b: [UInt8], from p: Int = 0) {
         var carry = 0
         for i in stride(from: 31, through: 0, by: -1) {
-            let s = Int(a[i]) + Int(b[i]) + carry
-            a[i] = UInt8(truncatingIfNeeded: s)
+            let s = Int(a[o + i]) + Int(b[p + i]) + carry
+            a[o + i] = UInt8(truncatingIfNeeded: s)
             carry = s >> 8
         }
     }
 
-    private static func subtract(_ a: inout [UInt8], _ b: [UInt8]) {
+    /// `a[o..<o+32] -= b` modulo 2^256, big-endian.
+    private static func subtract(_ a: inout [UInt8], at o: Int, _ b: [UInt8]) {
         var borrow = 0
         for i in stride(from: 31, through: 0, by: -1) {
-            var d = Int(a[i]) - Int(b[i]) - borrow
+            var d = Int(a[o + i]) - Int(b[i]) - borrow
             borrow = d < 0 ? 1 : 0
             if d < 0 { d += 256 }
-            a[i] = UInt8(d)
+            a[o + i] = UInt8(d)
         }
     }
 }

@@ -160,7 +160,7 @@ extension Vault {
 
     /// Every version of the object `id`.
     public func history(_ id: String) throws(AvaultError) -> VaultFiles.Object {
-        guard let object = object(id, in: try readIndex()) else { throw .noSuchObject(id: id) }
+        guard let object = try indexedObject(id) else { throw .noSuchObject(id: id) }
         return object
     }
 

@@ -22,10 +22,15 @@ extension Vault {
         var rolledBack: Keyring.VaultHead?
         /// What this keyring had recorded for the vault when the state was read.
         var seen: Keyring.VaultHead?
-        /// The index's format: 2 (one sealed index, migrated by the next write) or 3 (a head and
-        /// per-object entries).
-        var format = 3
-        /// Format 3: the entry read for each object name, and the head's commitment to them.
+        /// The index's format: 2 (one sealed index), 3 (a head committing to the whole set of
+        /// per-object entries) or 4 (a head committing to each bucket of them); the next write
+        /// migrates 2 and 3 to 4.
+        var format = 4
+        /// Only this bucket's entries were read (a reader of one object): `index` lists only its
+        /// objects, and `entries`, `commitment` and `strayEntries` hold only its entries. Never
+        /// the state a write starts from.
+        var bucket: Int?
+        /// Formats 3 and 4: the entry read for each object name, and the head's commitment to them.
         var entries: [String: EntryRef] = [:]
         var commitment = VaultEntryCommitment()
         /// Entry files no reader uses (leftovers of interrupted writes; removed by recovery).
@@ -39,18 +44,20 @@ extension Vault {
     /// Reads the index, the log and the keyring's record, and checks them against each other.
     /// Throws `.tampered` (exit 1) for anything only an alteration explains, including a vault
     /// older than this keyring has seen (`the vault was rolled back`) unless ``acceptRollback``.
-    func loadState() throws(AvaultError) -> State {
+    /// With `bucket`, reads only that bucket's entries where the head commits to each bucket
+    /// (format 4; a reader of one object, see ``State/bucket``).
+    func loadState(bucket: Int? = nil) throws(AvaultError) -> State {
         // A reader takes no lock: when the entries do not match the head because a writer
         // committed between the two reads, the head has changed, and the reader starts over.
         for _ in 0..<8 {
-            if let state = try loadStateOnce() { return state }
+            if let state = try loadStateOnce(bucket: bucket) { return state }
         }
         throw .tampered("the index entries never matched the index in 8 reads: the vault was altered or is written without pause", area: .vaultState)
     }
 
     /// One attempt of ``loadState()``: nil when the entries did not match the head and the head
     /// changed meanwhile.
-    private func loadStateOnce() throws(AvaultError) -> State? {
+    private func loadStateOnce(bucket: Int?) throws(AvaultError) -> State? {
         try reloadConfig()
         // The keyring first: a writer records a head only after its index landed, so an index
         // read after this is at least as new as what the keyring says.
@@ -137,7 +144,7 @@ extension Vault {
         // reported as such, whatever its entries).
         var loaded = LoadedEntries()
         if let indexHead {
-            do { loaded = try loadEntries(indexHead) } catch .tampered(let message, let area) {
+            do { loaded = try loadEntries(indexHead, bucket: bucket) } catch .tampered(let message, let area) {
                 if try storage.read("index") != indexBytes { return nil }
                 throw .tampered(message, area: area)
             }
@@ -148,7 +155,8 @@ extension Vault {
             loaded.strays = try storage.readEntries().map(\.file)
         }
         var state = State(index: index, indexKid: indexKid, log: log, unindexed: unindexed, interruptedRewrap: interruptedRewrap,
-                          rolledBack: nil, seen: seen, format: indexHead == nil ? 2 : 3, entries: loaded.refs,
+                          rolledBack: nil, seen: seen, format: indexHead?.entries.format ?? 2,
+                          bucket: indexHead?.entries.format == 4 ? bucket : nil, entries: loaded.refs,
                           commitment: loaded.commitment, strayEntries: loaded.strays)
         state.rolledBack = rolledBack
         return state
@@ -169,12 +177,12 @@ extension Vault {
     /// The checked state for a reader. With ``acceptRollback``, a rolled-back vault is first
     /// adopted (a write). The index's head is then recorded in the keyring if it is newer than
     /// the keyring's record (after syncing the vault's directory, so that a power cut cannot
-    /// take back what the keyring remembers).
-    func checkedState() throws(AvaultError) -> State {
-        var state = try loadState()
+    /// take back what the keyring remembers). With `bucket`, see ``loadState(bucket:)``.
+    func checkedState(bucket: Int? = nil) throws(AvaultError) -> State {
+        var state = try loadState(bucket: bucket)
         if state.rolledBack != nil {
             try transaction { (_: inout Transaction) throws(AvaultError) in }
-            state = try loadState()
+            state = try loadState(bucket: bucket)
         }
         if UInt64(state.index.log.seq) > state.seen?.seq ?? 0 {
             try storage.syncFiles()
@@ -209,6 +217,7 @@ extension Vault {
     func transaction<T>(_ body: (inout Transaction) throws(AvaultError) -> T) throws(AvaultError) -> T {
         try storage.withLock { () throws(AvaultError) -> T in
             let state = try loadState()
+            guard state.bucket == nil else { throw .internalFailure("a write started from a partial read") }
             var tx = Transaction(index: state.index)
             if let seen = state.rolledBack {
                 tx.entries.append([("op", .string("accept-rollback")),
@@ -216,10 +225,17 @@ extension Vault {
                                    ("index", .object([("seq", .number(Double(state.index.log.seq))), ("hash", .string(state.index.log.hash))]))])
             }
             try recover(state, &tx)
-            if state.format == 2 {
-                // Index format 2 becomes format 3 with this write (formats.md 8.3.1).
-                tx.entries.append([("op", .string("migrate")), ("from", .number(2)), ("to", .number(3)),
+            switch state.format {
+            case 2:
+                // Index format 2 becomes format 4 with this write: an entry per name, then the
+                // head (formats.md 8.3.1).
+                tx.entries.append([("op", .string("migrate")), ("from", .number(2)), ("to", .number(4)),
                                    ("entries", .number(Double(Set(state.index.objects.map(\.name)).union(state.index.used.keys).count)))])
+            case 3:
+                // Format 3 becomes format 4: the same entries, under a head that commits to each
+                // bucket (formats.md 8.3.2).
+                tx.entries.append([("op", .string("migrate")), ("from", .number(3)), ("to", .number(4))])
+            default: break
             }
             let result = try body(&tx)
             try commit(state, &tx)
@@ -256,13 +272,13 @@ extension Vault {
         tx.index.keyName = config.keyName
         tx.index.namingKid = config.namingKey.kid
         var superseded: [String] = []
-        if tx.index != state.index || state.format == 2 || tx.resealEntries {
+        if tx.index != state.index || state.format != 4 || tx.resealEntries {
             let (kid, key) = try currentKey()
             // The changed objects' entries first, then the head that commits to them.
             let (commitment, replaced) = try writeEntries(state, tx, head: head, kid: kid, key: key, reseal: tx.resealEntries)
             superseded = replaced
             let indexHead = VaultFiles.IndexHead(vaultID: tx.index.vaultID, keyName: tx.index.keyName, namingKid: tx.index.namingKid,
-                                                 log: tx.index.log, signedHead: tx.index.signedHead, entries: commitment.entrySet)
+                                                 log: tx.index.log, signedHead: tx.index.signedHead, entries: .buckets(commitment.entrySet))
             let sealed = try Self.seal(VaultFiles.headJSON(indexHead), key: key, kid: kid, ad: { config.headAssociatedData(kid: $0) })
             try storage.replace("index", Array(VaultFiles.headText(sealed).utf8))
         }

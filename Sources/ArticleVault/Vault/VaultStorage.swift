@@ -44,9 +44,10 @@ public protocol VaultStorage: AnyObject {
     /// Makes the replacement of the small named files durable (a reader calls it before
     /// recording, in the keyring, a log head it has read).
     func syncFiles() throws(AvaultError)
-    /// Every file among the per-object index entries (index format 3, `docs/formats.md` 8.3.1)
-    /// with its bytes, temporary files of interrupted writes included; empty when there are none.
-    func readEntries() throws(AvaultError) -> [(file: String, bytes: [UInt8])]
+    /// Every file among the per-object index entries (index formats 3 and 4, `docs/formats.md`
+    /// 8.3.1) whose name starts with `prefix` (every file for ""), with its bytes, temporary files
+    /// of interrupted writes included; empty when there are none.
+    func readEntries(prefix: String) throws(AvaultError) -> [(file: String, bytes: [UInt8])]
     /// Writes an entry file atomically and durably (visible under its name only whole);
     /// durable as a name after ``syncEntries()``.
     func writeEntry(_ file: String, _ bytes: [UInt8]) throws(AvaultError)
@@ -67,6 +68,9 @@ public protocol VaultStorage: AnyObject {
 }
 
 extension VaultStorage {
+    /// Every file among the entries.
+    public func readEntries() throws(AvaultError) -> [(file: String, bytes: [UInt8])] { try readEntries(prefix: "") }
+
     /// Every write was durable when it returned.
     public func commitLocked() throws(AvaultError) {}
 
@@ -184,10 +188,10 @@ public final class FileVaultStorage: VaultStorage {
         return dir
     }
 
-    public func readEntries() throws(AvaultError) -> [(file: String, bytes: [UInt8])] {
+    public func readEntries(prefix: String) throws(AvaultError) -> [(file: String, bytes: [UInt8])] {
         guard let dir = try entries(create: false) else { return [] }
         var out: [(file: String, bytes: [UInt8])] = []
-        for name in try dir.names() {
+        for name in try dir.names() where name.utf8.starts(with: prefix.utf8) {
             // A file removed since the listing (a writer superseding it) is simply not there.
             if let bytes = try dir.read(name, secret: true) { out.append((name, bytes)) }
         }
