@@ -278,8 +278,11 @@ final class CrashPointSink: EnvelopeSink {
         Operation(name: "put of a batch (new ID twice, old ID once)",
                   run: { v, s in _ = try Scene.put(v, [("C", s.bytes(70_000)), ("A", s.bytes(10)), ("C", s.bytes(0))], scratch: s.dir) }),
         Operation(name: "rm", run: { v, _ in try v.remove("B", now: now) }),
-        // The first write to a vault of index format 2 migrates it (an entry per object, then the head).
+        // The first write to a vault of index format 2 migrates it (an entry per object, then the
+        // head); to one of format 3, it writes a head of format 4 over the same entries.
         Operation(name: "put migrating an index of format 2", prepare: { s in try VaultIndexFormatTwo.downgrade(s.template, keyring: s.keyring) },
+                  run: { v, s in _ = try Scene.put(v, [("B", s.bytes(10))], scratch: s.dir) }),
+        Operation(name: "put migrating an index of format 3", prepare: { s in try VaultIndexFormatThree.downgrade(s.template, keyring: s.keyring) },
                   run: { v, s in _ = try Scene.put(v, [("B", s.bytes(10))], scratch: s.dir) }),
         Operation(name: "purge", run: { v, _ in try v.purge("A") }),
         Operation(name: "rewrap after a rotation", prepare: { s in try Scene.addKey(s.keyring) }, run: { v, _ in _ = try v.rewrap() }),
