@@ -169,6 +169,50 @@ import Glibc
         }
     }
 
+    /// A put to a PostgreSQL vault reads and writes only its object's bucket of entries
+    /// (formats.md 8.3.2; a transaction leaves nothing for the next writer to recover): an entry
+    /// row altered in another bucket does not stop it, while a get of that other object and
+    /// verify still refuse the vault. A leftover row in the put's own bucket makes the put read
+    /// everything and recover first, as every write to a directory vault does.
+    @Test func aPutToPostgresReadsOnlyItsBucketOfEntries() throws {
+        let f = try VaultFixture(store: .postgres)
+        func entryRows() throws -> Set<String> {
+            Set(try f.psql("SELECT name FROM avault_files WHERE name LIKE 'entries/%'").split(separator: "\n").map(String.init))
+        }
+        // Which bucket each ID's entry is in, from the rows' names (the first two hex digits).
+        var rowOf: [String: String] = [:]
+        for i in 0..<8 {
+            let before = try entryRows()
+            try f.put("id\(i)", Data("v1".utf8))
+            rowOf["id\(i)"] = try #require(try entryRows().subtracting(before).first)
+        }
+        let bucket = { (id: String) in rowOf[id]!.dropFirst("entries/".count).prefix(2) }
+        let p = "id0"
+        let q = try #require(rowOf.keys.sorted().first { bucket($0) != bucket(p) })
+        let pBytes = try f.psql("SELECT encode(bytes, 'hex') FROM avault_files WHERE name = '\(rowOf[p]!)'").trimmingCharacters(in: .whitespacesAndNewlines)
+        try f.psql("UPDATE avault_files SET bytes = set_byte(bytes, 60, get_byte(bytes, 60) # 1) WHERE name = '\(rowOf[p]!)'")
+        let put = try f.avault(["vault", "put", q, "-"], stdin: Data("v2".utf8))
+        #expect(put.code == 0, "\(put.err)")
+        #expect(try f.get(q).stdout == Data("v2".utf8))
+        let getP = try f.get(p)
+        #expect(getP.code == 1 && getP.err.contains("index entr"), "\(getP.err)")
+        #expect(try f.avault(["vault", "verify"]).code == 1)
+        #expect(try f.avault(["vault", "list"]).code == 1)
+        try f.psql("UPDATE avault_files SET bytes = decode('\(pBytes)', 'hex') WHERE name = '\(rowOf[p]!)'")
+        #expect(try f.verify().code == 0)
+
+        // A leftover in q's bucket (an entry row above the head): the put reads the whole state,
+        // recovers (removes it, logs it), then writes.
+        let stray = "entries/" + String(rowOf[q]!.dropFirst("entries/".count).prefix(32)) + ".900000"
+        try f.psql("INSERT INTO avault_files (name, bytes) VALUES ('\(stray)', 'garbage'::bytea)")
+        let again = try f.avault(["vault", "put", q, "-"], stdin: Data("v3".utf8))
+        #expect(again.code == 0, "\(again.err)")
+        #expect(try !entryRows().contains(stray))
+        #expect(try f.avault(["vault", "log"]).stdout.range(of: Data("recover".utf8)) != nil)
+        #expect(try f.get(q).stdout == Data("v3".utf8))
+        #expect(try f.verify().code == 0)
+    }
+
     /// A vault to recipients on PostgreSQL: created, committed and recorded like a directory,
     /// each editor opens it with their own identity, and a removed one is locked out of what is
     /// written after `remove --rotate`.

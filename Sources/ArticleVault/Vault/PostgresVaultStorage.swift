@@ -298,6 +298,9 @@ public final class PostgresVaultStorage: VaultStorage {
         }
     }
 
+    /// A locked section is one transaction: a writer that dies leaves nothing.
+    public var writesAreAtomic: Bool { true }
+
     /// `COMMIT`s the locked section's transaction: from here on its writes are durable and
     /// visible, and the lock is released.
     public func commitLocked() throws(AvaultError) {

@@ -253,8 +253,13 @@ public final class Vault {
     /// format 3 or 2 is read whole). Entries of other buckets are not read.
     func indexedObject(_ id: String) throws(AvaultError) -> VaultFiles.Object? {
         // The naming key even when sealed under a retired key version, as for reading entries.
-        let name = BLAKE2b.hash(Array(id.utf8), digestSize: 32, key: try namingKey(evenRetired: true))
-        return object(id, in: try checkedState(bucket: Int(name[0])).index.objects)
+        object(id, in: try checkedState(bucket: try entryBucket(ofID: id, evenRetired: true)).index.objects)
+    }
+
+    /// The bucket of entries (formats.md 8.3.2) that holds the object `id`: the first byte of
+    /// its name (``objectName(_:)``).
+    func entryBucket(ofID id: String, evenRetired: Bool = false) throws(AvaultError) -> Int {
+        Int(BLAKE2b.hash(Array(id.utf8), digestSize: 32, key: try namingKey(evenRetired: evenRetired))[0])
     }
 
     /// Parses and authenticates the index file's bytes (no binding checked yet): format 2 (the
@@ -479,7 +484,9 @@ public final class Vault {
     /// reused, not even after a purge.
     /// `progress` is called with the number of inputs stored so far (not yet durable).
     public func put(_ inputs: [Input], now: Int64, progress: ((Int) -> Void)? = nil) throws(AvaultError) -> [(id: String, version: Int, size: Int)] {
-        try transaction { (tx: inout Transaction) throws(AvaultError) -> [(id: String, version: Int, size: Int)] in
+        // Inputs whose objects are all in one bucket of entries change only that bucket.
+        let buckets = Set(try inputs.map { (input: Input) throws(AvaultError) -> Int in try entryBucket(ofID: input.id) })
+        return try transaction(bucket: buckets.count == 1 ? buckets.first : nil) { (tx: inout Transaction) throws(AvaultError) -> [(id: String, version: Int, size: Int)] in
             let (kid, key) = try currentKey()
             // Each envelope is committed (fsync, rename) while the next ones are written, several
             // at once; all of them before the directory sync, the log and the index.

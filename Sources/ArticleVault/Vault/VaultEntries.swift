@@ -81,6 +81,9 @@ extension Vault {
             throw .tampered("the index entries\(bucket.map { " of bucket \(Hex.encode([UInt8($0)]))" } ?? "") are not those the index was written with "
                             + "(it lists \(listed), there are \(best.count)): an entry was removed, added or replaced by an older one", area: .vaultState)
         }
+        // The commitment a write starts from: every bucket's, as the head stores them (those
+        // read were just found equal), so that a write from one bucket keeps the others'.
+        if case .buckets(let set) = head.entries, let stored = VaultEntryCommitment(set) { loaded.commitment = stored }
         // In the byte order of the IDs' UTF-8, as format 2 lists them; compared as arrays (the
         // String views' generic comparison was an eighth of a whole `get` at 1,000 objects).
         loaded.objects = loaded.objects.map { (key: Array($0.id.utf8), object: $0) }

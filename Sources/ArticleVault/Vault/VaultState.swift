@@ -26,9 +26,10 @@ extension Vault {
         /// per-object entries) or 4 (a head committing to each bucket of them); the next write
         /// migrates 2 and 3 to 4.
         var format = 4
-        /// Only this bucket's entries were read (a reader of one object): `index` lists only its
-        /// objects, and `entries`, `commitment` and `strayEntries` hold only its entries. Never
-        /// the state a write starts from.
+        /// Only this bucket's entries were read (a reader of one object, or a write to one bucket
+        /// of a store whose writes are atomic): `index` lists only its objects, and `entries` and
+        /// `strayEntries` hold only its entries (`commitment` holds every bucket's, as the head
+        /// stores them).
         var bucket: Int?
         /// Formats 3 and 4: the entry read for each object name, and the head's commitment to them.
         var entries: [String: EntryRef] = [:]
@@ -214,17 +215,26 @@ extension Vault {
 
     /// Runs `body` as one write: under the lock, on a checked state, after recovering what
     /// crashed writers left; then commits (log, config, index, post-index steps, keyring).
-    func transaction<T>(_ body: (inout Transaction) throws(AvaultError) -> T) throws(AvaultError) -> T {
+    ///
+    /// With `bucket` (a write that changes only that bucket's objects), on a store whose writes
+    /// are atomic, the state holds only that bucket's entries (formats.md 8.3.2): a crashed
+    /// writer left nothing to recover there, and the head's commitment keeps the other buckets'.
+    /// Anything abnormal in the bucket read (a leftover entry, a log entry no index covers) and
+    /// every other store take the whole state and recover first, as every write did before.
+    func transaction<T>(bucket: Int? = nil, _ body: (inout Transaction) throws(AvaultError) -> T) throws(AvaultError) -> T {
         try storage.withLock { () throws(AvaultError) -> T in
-            let state = try loadState()
-            guard state.bucket == nil else { throw .internalFailure("a write started from a partial read") }
+            var state = try loadState(bucket: storage.writesAreAtomic && !acceptRollback ? bucket : nil)
+            if state.bucket != nil, !state.strayEntries.isEmpty || !state.unindexed.isEmpty || state.interruptedRewrap || state.rolledBack != nil {
+                state = try loadState()
+            }
             var tx = Transaction(index: state.index)
             if let seen = state.rolledBack {
                 tx.entries.append([("op", .string("accept-rollback")),
                                    ("forgotten", .object([("seq", .number(Double(seen.seq))), ("hash", .string(seen.hash))])),
                                    ("index", .object([("seq", .number(Double(state.index.log.seq))), ("hash", .string(state.index.log.hash))]))])
             }
-            try recover(state, &tx)
+            // A write from one bucket changes nothing else, and has nothing to recover (above).
+            if state.bucket == nil { try recover(state, &tx) }
             switch state.format {
             case 2:
                 // Index format 2 becomes format 4 with this write: an entry per name, then the

@@ -65,6 +65,10 @@ public protocol VaultStorage: AnyObject {
     /// is durable when it returns has nothing to do; a transactional store commits, and its lock
     /// is then released).
     func commitLocked() throws(AvaultError)
+    /// Whether a locked section's writes land all together or not at all (a transaction): a
+    /// writer that dies leaves nothing for the next one to recover, so a write may start from
+    /// a partial read (``Vault/transaction(bucket:_:)``).
+    var writesAreAtomic: Bool { get }
 }
 
 extension VaultStorage {
@@ -73,6 +77,9 @@ extension VaultStorage {
 
     /// Every write was durable when it returned.
     public func commitLocked() throws(AvaultError) {}
+
+    /// Files are written one after the other: a crashed writer leaves some behind.
+    public var writesAreAtomic: Bool { false }
 
     /// One envelope committed after the other, as it is handed over.
     public func envelopeCommitter() -> EnvelopeCommitter { SerialEnvelopeCommitter() }
