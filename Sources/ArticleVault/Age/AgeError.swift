@@ -1,4 +1,4 @@
-public import VaultFormat
+import VaultFormat
 
 /// Why an age file was not decrypted: the outcome classes of age's own test vectors (C2SP
 /// CCTV), kept apart. None carries secret material.

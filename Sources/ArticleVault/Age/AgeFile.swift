@@ -2,7 +2,7 @@
 import Glibc
 #endif
 public import VaultCrypto
-public import VaultFormat
+import VaultFormat
 
 /// Where the bytes of an age file (or of a plaintext to encrypt) come from.
 public protocol AgeInput: AnyObject {

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 public import VaultCrypto
-public import VaultFormat
+import VaultFormat
 
 /// The files around an age encryption or decryption: recipients from the command line and
 /// recipients files, the input (a file or standard input) and the output (standard output, or a
