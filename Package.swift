@@ -1,8 +1,9 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Linux only: the code calls Glibc directly and links Debian's libsodium, libcrypto and
-// libyaml through pkg-config (see README). No Apple platform is declared or supported.
+// Linux only: the code calls Glibc directly and links Debian's libsodium and libyaml through
+// pkg-config, and loads libcrypto (libssl3) on first use (see README). No Apple platform is
+// declared or supported.
 let package = Package(
     name: "ArticleVault",
     products: [
@@ -19,9 +20,11 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        // OpenSSL's headers only, never linked: VaultCrypto dlopen()s libcrypto.so.3 the first
+        // time it needs AES-CBC, HKDF, HMAC or SHA-256, so that a command that does not starts
+        // without it (its BIND_NOW bindings were a quarter of `avault --version`).
         .systemLibrary(
             name: "COpenSSL",
-            pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
         // libyaml's event parser (the C library Yams wraps), used directly: the front-matter

@@ -1,6 +1,7 @@
 internal import COpenSSL
 
-/// AES in CBC mode with PKCS#7 padding (or none), over OpenSSL's EVP interface.
+/// AES in CBC mode with PKCS#7 padding (or none), over OpenSSL's EVP interface (libcrypto is
+/// loaded on first use: ``LibCrypto``).
 ///
 /// The key's length picks the variant: 16, 24 or 32 bytes for AES-128, -192 or -256.
 /// CBC has no authentication: a decryption that "succeeds" proves nothing about who made
@@ -22,7 +23,8 @@ public enum AESCBC {
         if !padding, plaintext.count % blockSize != 0 {
             throw .invalidLength(what: "unpadded CBC plaintext", expected: "a multiple of 16", actual: plaintext.count)
         }
-        guard let out = run(encrypt: true, input: plaintext, key: key, iv: iv, padding: padding) else {
+        let api = try LibCrypto.api()
+        guard let out = run(api, encrypt: true, input: plaintext, key: key, iv: iv, padding: padding) else {
             throw .libraryFailure("EVP encryption")
         }
         return out
@@ -36,7 +38,8 @@ public enum AESCBC {
         guard ciphertext.count % blockSize == 0, !(padding && ciphertext.isEmpty) else {
             throw .decryptionFailed
         }
-        guard let out = run(encrypt: false, input: ciphertext, key: key, iv: iv, padding: padding) else {
+        let api = try LibCrypto.api()
+        guard let out = run(api, encrypt: false, input: ciphertext, key: key, iv: iv, padding: padding) else {
             throw .decryptionFailed
         }
         return out
@@ -52,20 +55,21 @@ public enum AESCBC {
     }
 
     /// One EVP pass. Returns nil on any failure, after wiping what was produced.
-    private static func run(encrypt: Bool, input: [UInt8], key: SecretBytes, iv: [UInt8], padding: Bool) -> [UInt8]? {
-        guard let ctx = EVP_CIPHER_CTX_new() else { return nil }
-        defer { EVP_CIPHER_CTX_free(ctx) }
-        let cipher = Cipher.forKey(count: key.count)
+    private static func run(_ api: UnsafePointer<avault_libcrypto>, encrypt: Bool, input: [UInt8], key: SecretBytes, iv: [UInt8], padding: Bool) -> [UInt8]? {
+        let c = api.pointee
+        guard let ctx = c.EVP_CIPHER_CTX_new() else { return nil }
+        defer { c.EVP_CIPHER_CTX_free(ctx) }
+        let cipher = Cipher.forKey(count: key.count, api)
         let initOK = key.withUnsafeBytes { k in
             iv.withUnsafeBufferPointer { v in
                 encrypt
-                    ? EVP_EncryptInit_ex2(ctx, cipher, k.baseAddress!.assumingMemoryBound(to: UInt8.self), v.baseAddress!, nil)
-                    : EVP_DecryptInit_ex2(ctx, cipher, k.baseAddress!.assumingMemoryBound(to: UInt8.self), v.baseAddress!, nil)
+                    ? c.EVP_EncryptInit_ex2(ctx, cipher, k.baseAddress!.assumingMemoryBound(to: UInt8.self), v.baseAddress!, nil)
+                    : c.EVP_DecryptInit_ex2(ctx, cipher, k.baseAddress!.assumingMemoryBound(to: UInt8.self), v.baseAddress!, nil)
             }
         }
         // PKCS#7 is EVP's default; setting it is a parameter lookup, so only turn it off.
-        guard initOK == 1, padding || EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 else {
-            ERR_clear_error()
+        guard initOK == 1, padding || c.EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 else {
+            c.ERR_clear_error()
             return nil
         }
 
@@ -79,23 +83,23 @@ public enum AESCBC {
                     let n = min(i.count - offset, 1 << 30)
                     var outl: Int32 = 0
                     let rc = encrypt
-                        ? EVP_EncryptUpdate(ctx, o.baseAddress! + written, &outl, i.baseAddress! + offset, Int32(n))
-                        : EVP_DecryptUpdate(ctx, o.baseAddress! + written, &outl, i.baseAddress! + offset, Int32(n))
+                        ? c.EVP_EncryptUpdate(ctx, o.baseAddress! + written, &outl, i.baseAddress! + offset, Int32(n))
+                        : c.EVP_DecryptUpdate(ctx, o.baseAddress! + written, &outl, i.baseAddress! + offset, Int32(n))
                     guard rc == 1 else { return false }
                     written += Int(outl)
                     offset += n
                 }
                 var outl: Int32 = 0
                 let rc = encrypt
-                    ? EVP_EncryptFinal_ex(ctx, o.baseAddress! + written, &outl)
-                    : EVP_DecryptFinal_ex(ctx, o.baseAddress! + written, &outl)
+                    ? c.EVP_EncryptFinal_ex(ctx, o.baseAddress! + written, &outl)
+                    : c.EVP_DecryptFinal_ex(ctx, o.baseAddress! + written, &outl)
                 guard rc == 1 else { return false }
                 written += Int(outl)
                 return true
             }
         }
         guard ok else {
-            ERR_clear_error() // a failure leaves an error on the thread's queue
+            c.ERR_clear_error() // a failure leaves an error on the thread's queue
             wipe(&out)
             return nil
         }
@@ -117,8 +121,9 @@ enum Cipher {
     private struct Fetched: @unchecked Sendable { let aes128, aes192, aes256: OpaquePointer }
 
     private static let fetched: Fetched = {
+        let api = LibCrypto.required() // loaded already: forKey's callers hold its functions
         func fetch(_ name: String) -> OpaquePointer {
-            guard let cipher = EVP_CIPHER_fetch(nil, name, nil) else {
+            guard let cipher = api.pointee.EVP_CIPHER_fetch(nil, name, nil) else {
                 fatalError("OpenSSL has no \(name) (is the default provider available?)")
             }
             return cipher
@@ -127,7 +132,7 @@ enum Cipher {
     }()
 
     /// AES-128-, -192- or -256-CBC for a 16-, 24- or 32-byte key (callers check the size first).
-    static func forKey(count: Int) -> OpaquePointer {
+    static func forKey(count: Int, _: UnsafePointer<avault_libcrypto>) -> OpaquePointer {
         switch count {
         case 16: fetched.aes128
         case 24: fetched.aes192
@@ -149,6 +154,7 @@ extension AESCBC {
     public final class Decryptor {
         private let ctx: OpaquePointer
         private let cipher: OpaquePointer
+        private let c: avault_libcrypto
 
         /// Sets up AES-128, -192 or -256 for a 16-, 24- or 32-byte `key`
         /// (else ``CryptoError/invalidLength(what:expected:actual:)``).
@@ -156,20 +162,23 @@ extension AESCBC {
             guard AESCBC.isKeySize(key.count) else {
                 throw .invalidLength(what: "AES key", expected: "16, 24 or 32", actual: key.count)
             }
-            guard let ctx = EVP_CIPHER_CTX_new() else { throw .libraryFailure("EVP_CIPHER_CTX_new") }
+            let api = try LibCrypto.api()
+            let c = api.pointee
+            self.c = c
+            guard let ctx = c.EVP_CIPHER_CTX_new() else { throw .libraryFailure("EVP_CIPHER_CTX_new") }
             self.ctx = ctx
-            cipher = Cipher.forKey(count: key.count)
+            cipher = Cipher.forKey(count: key.count, api)
             let ok = key.withUnsafeBytes { k in
-                EVP_DecryptInit_ex2(ctx, cipher, k.baseAddress!.assumingMemoryBound(to: UInt8.self), nil, nil)
+                c.EVP_DecryptInit_ex2(ctx, cipher, k.baseAddress!.assumingMemoryBound(to: UInt8.self), nil, nil)
             }
             guard ok == 1 else {
-                ERR_clear_error()
-                EVP_CIPHER_CTX_free(ctx) // wipes the key schedule
+                c.ERR_clear_error()
+                c.EVP_CIPHER_CTX_free(ctx) // wipes the key schedule
                 throw .libraryFailure("EVP_DecryptInit_ex2")
             }
         }
 
-        deinit { EVP_CIPHER_CTX_free(ctx) } // OpenSSL cleanses the key schedule
+        deinit { c.EVP_CIPHER_CTX_free(ctx) } // OpenSSL cleanses the key schedule
 
         /// Decrypts `buffer` (a whole number of blocks) in place, chained from `iv` (16 bytes:
         /// the blob's IV for the first piece, else the ciphertext block just before `buffer`).
@@ -184,8 +193,8 @@ extension AESCBC {
                 let n = min(buffer.count - offset, 1 << 30) // EVP takes Int32 lengths
                 var outl: Int32 = 0
                 // In place: OpenSSL allows an output that is exactly the input.
-                guard EVP_DecryptUpdate(ctx, out + offset, &outl, out + offset, Int32(n)) == 1, Int(outl) == n else {
-                    ERR_clear_error()
+                guard c.EVP_DecryptUpdate(ctx, out + offset, &outl, out + offset, Int32(n)) == 1, Int(outl) == n else {
+                    c.ERR_clear_error()
                     throw .decryptionFailed
                 }
                 offset += n
@@ -203,21 +212,21 @@ extension AESCBC {
                 guard start(iv: previous, padding: true) else { return }
                 let o = out.baseAddress!.assumingMemoryBound(to: UInt8.self)
                 var outl: Int32 = 0
-                guard EVP_DecryptUpdate(ctx, o, &outl, last.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(blockSize)) == 1 else { return }
+                guard c.EVP_DecryptUpdate(ctx, o, &outl, last.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(blockSize)) == 1 else { return }
                 var finl: Int32 = 0
-                guard EVP_DecryptFinal_ex(ctx, o + Int(outl), &finl) == 1 else { return }
+                guard c.EVP_DecryptFinal_ex(ctx, o + Int(outl), &finl) == 1 else { return }
                 written = Int(outl + finl)
             }
-            ERR_clear_error()
+            c.ERR_clear_error()
             guard (0..<blockSize).contains(written) else { throw .decryptionFailed }
             return plain.slice(0..<written)
         }
 
         private func start(iv: UnsafeRawBufferPointer, padding: Bool) -> Bool {
             // No cipher and no key: the key schedule set in init stays, only the IV changes.
-            guard EVP_DecryptInit_ex2(ctx, nil, nil, iv.baseAddress!.assumingMemoryBound(to: UInt8.self), nil) == 1,
-                  EVP_CIPHER_CTX_set_padding(ctx, padding ? 1 : 0) == 1 else {
-                ERR_clear_error()
+            guard c.EVP_DecryptInit_ex2(ctx, nil, nil, iv.baseAddress!.assumingMemoryBound(to: UInt8.self), nil) == 1,
+                  c.EVP_CIPHER_CTX_set_padding(ctx, padding ? 1 : 0) == 1 else {
+                c.ERR_clear_error()
                 return false
             }
             return true

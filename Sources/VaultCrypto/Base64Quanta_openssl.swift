@@ -23,10 +23,11 @@ extension Base64 {
         // line breaks and `-` at both ends: refuse `=` here, and anything trimmed shows up as
         // a length other than the expected one.
         guard memchr(input.baseAddress!, Int32(UInt8(ascii: "=")), input.count) == nil else { return nil }
+        let decodeBlock = LibCrypto.required().pointee.EVP_DecodeBlock
         var offset = 0
         while offset < input.count {
             let n = min(input.count - offset, 1 << 28) // whole quanta, within an Int32
-            let written = EVP_DecodeBlock(output.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset / 4 * 3,
+            let written = decodeBlock(output.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset / 4 * 3,
                                           input.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset, Int32(n))
             guard Int(written) == n / 4 * 3 else { return nil }
             offset += n
