@@ -209,11 +209,14 @@ public enum Hex {
     public static func encode<Bytes: BytesView>(_ bytes: Bytes) -> String {
         sodiumReady()
         return bytes.withUnsafeBytes { raw in
-            var out = [CChar](repeating: 0, count: raw.count * 2 + 1)
-            _ = out.withUnsafeMutableBufferPointer { o in
-                sodium_bin2hex(o.baseAddress!, o.count, raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count)
+            // Written straight into the string's storage (with room for libsodium's NUL, which is
+            // not counted): the copy through a [CChar] was most of the cost of hashing a log line.
+            String(unsafeUninitializedCapacity: raw.count * 2 + 1) { out in
+                out.withMemoryRebound(to: CChar.self) { o in
+                    _ = sodium_bin2hex(o.baseAddress!, o.count, raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count)
+                }
+                return raw.count * 2
             }
-            return String(decoding: out.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
     }
 

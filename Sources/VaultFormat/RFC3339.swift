@@ -16,7 +16,8 @@ public enum RFC3339 {
             }
             return n
         }
-        func at(_ i: Int, _ c: Character) -> Bool { i < u.count && u[i] == c.asciiValue! }
+        // A byte, not a Character: `Character.asciiValue` was most of a parse (every log line has a time).
+        func at(_ i: Int, _ c: Unicode.Scalar) -> Bool { i < u.count && u[i] == UInt8(ascii: c) }
         guard let year = num(0, 4), at(4, "-"), let month = num(5, 2), at(7, "-"), let day = num(8, 2),
               at(10, "T") || at(10, "t"), let hour = num(11, 2), at(13, ":"), let minute = num(14, 2),
               at(16, ":"), let second = num(17, 2) else { return nil }

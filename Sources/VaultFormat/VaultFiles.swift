@@ -422,13 +422,84 @@ public enum VaultFiles {
         public var time: Timestamp
         public var prev: String
         public var op: String
-        /// The whole entry.
-        public var fields: FieldValue
+        /// The whole entry: parsed with the line, or (``init(chained:)``) each time it is asked
+        /// for (.null if it does not parse).
+        public var fields: FieldValue { parsed ?? (line.flatMap { try? JSONDocument.parse($0) } ?? .null) }
+        private var parsed: FieldValue?
+        /// The line, for an entry read by ``init(chained:)`` whose fields are not parsed yet.
+        private var line: [UInt8]?
+        /// Whether only seq, time, op and prev were read (``init(chained:)``).
+        public var isUnparsed: Bool { parsed == nil }
 
         /// Parses one line (without its newline). `seq` must be 1…2^53 − 1, `time` an RFC 3339
         /// time, `prev` 64 hex digits.
         public init(parsing line: some StringProtocol) throws(FormatError) {
-            let doc = try JSONDocument.parse(TextLines.bytes(of: line))
+            try self.init(parsingBytes: TextLines.bytes(of: line))
+        }
+
+        /// Reads a line in exactly the form avault writes (``VaultFiles/logLine(seq:time:_:prev:)``:
+        /// `{"seq":n,"time":"…","op":"…",…,"prev":"<64 hex>"}`), taking seq, time and op from
+        /// their places and prev from the end, without parsing the rest; nil for any other line
+        /// (the caller parses it with ``init(parsing:)``). Only for a line whose bytes something
+        /// else authenticates — the hash chain up to a sealed head — since what lies between op
+        /// and prev is not checked here: ``strictly()`` does that.
+        public init?(chained line: some StringProtocol) {
+            let bytes = TextLines.bytes(of: line)
+            let parsedLine: (Int, Timestamp, String, String)? = bytes.withUnsafeBufferPointer { b in
+                let n = b.count
+                func expect(_ text: StaticString, at i: Int) -> Bool {
+                    let count = text.utf8CodeUnitCount
+                    guard i + count <= n else { return false }
+                    return text.withUTF8Buffer { t in (0..<count).allSatisfy { b[i + $0] == t[$0] } }
+                }
+                // The end: ,"prev":"<64 lowercase hex>"}
+                let prevStart = n - 75
+                guard prevStart > 0, expect(",\"prev\":\"", at: prevStart), expect("\"}", at: n - 2) else { return nil }
+                let hex = UnsafeBufferPointer(rebasing: b[(prevStart + 9)..<(n - 2)])
+                guard hex.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { return nil }
+                // {"seq":<1 to 16 digits, no leading zero>
+                guard expect("{\"seq\":", at: 0) else { return nil }
+                var i = 7, seq = 0
+                while i < n, (0x30...0x39).contains(b[i]), i - 7 < 16 {
+                    seq = seq * 10 + Int(b[i] - 0x30)
+                    i += 1
+                }
+                guard i > 7, b[7] != 0x30, seq <= VaultFiles.maxInteger else { return nil }
+                // ,"time":"<no quote, no backslash, no control>"
+                guard expect(",\"time\":\"", at: i) else { return nil }
+                i += 9
+                let timeStart = i
+                while i < n, b[i] != 0x22 {
+                    guard b[i] >= 0x20, b[i] != 0x5C, b[i] < 0x80 else { return nil }
+                    i += 1
+                }
+                guard i < n, let time = Timestamp(String(decoding: UnsafeBufferPointer(rebasing: b[timeStart..<i]), as: UTF8.self)) else { return nil }
+                // ,"op":"<lowercase letters and dashes>" then a comma (the next field, or prev)
+                guard expect("\",\"op\":\"", at: i) else { return nil }
+                i += 8
+                let opStart = i
+                while i < n, (0x61...0x7A).contains(b[i]) || b[i] == 0x2D { i += 1 }
+                guard i > opStart, i + 1 <= prevStart, b[i] == 0x22, b[i + 1] == 0x2C else { return nil }
+                return (seq, time, String(decoding: UnsafeBufferPointer(rebasing: b[opStart..<i]), as: UTF8.self),
+                        String(decoding: hex, as: UTF8.self))
+            }
+            guard let (seq, time, op, prev) = parsedLine else { return nil }
+            self.seq = seq
+            self.time = time
+            self.op = op
+            self.prev = prev
+            self.line = bytes
+        }
+
+        /// This entry parsed strictly (itself, if it already was): for a line of the log that no
+        /// sealed head authenticates.
+        public func strictly() throws(FormatError) -> LogEntry {
+            guard let line else { return self }
+            return try LogEntry(parsingBytes: line)
+        }
+
+        private init(parsingBytes bytes: [UInt8]) throws(FormatError) {
+            let doc = try JSONDocument.parse(bytes)
             guard case .object = doc else { throw .invalidVault("log entry: not an object") }
             seq = try VaultFiles.integer(doc["seq"], "log entry seq", in: 1...VaultFiles.maxInteger)
             guard case .string(let p)? = doc["prev"], VaultFiles.isLowerHex(p, count: 64) else {
@@ -441,7 +512,7 @@ public enum VaultFiles {
             time = parsedTime
             prev = p
             op = o
-            fields = doc
+            parsed = doc
         }
 
         /// A string field.

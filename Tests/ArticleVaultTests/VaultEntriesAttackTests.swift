@@ -181,6 +181,49 @@ import Glibc
         #expect(!check.ok && check.corrupt == ["index"], "\(check)", sourceLocation: sourceLocation)
     }
 
+    /// Readers take the log's lines in the writer's form without parsing their middle
+    /// (`VaultLog.read(_:chained:)`): the chain to the sealed head vouches for them. So an
+    /// edit that keeps the form is caught by the chain, and a line after the head (which nothing
+    /// authenticates) is parsed strictly.
+    @Test func logLinesReadQuicklyAreStillCheckedByTheChainOrStrictly() throws {
+        let s = try Scene()
+        let logPath = s.path + "/log"
+        let original = String(decoding: try Data(contentsOf: URL(fileURLWithPath: logPath)), as: UTF8.self)
+        var lines = original.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.removeLast().isEmpty && lines.count == 4)  // init and three puts
+        func write(_ lines: [String]) throws { try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: logPath)) }
+        func refused(_ words: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            do {
+                _ = try s.read("A")
+                Issue.record("get accepted the altered log", sourceLocation: sourceLocation)
+            } catch let AvaultError.tampered(message, _) {
+                #expect(message.contains(words), "\(message)", sourceLocation: sourceLocation)
+            } catch {
+                Issue.record("\(error)", sourceLocation: sourceLocation)
+            }
+        }
+        // An edit inside an earlier line, in the writer's form: the next line's prev no longer matches.
+        var edited = lines
+        edited[1] = edited[1].replacingOccurrences(of: "\"version\":1", with: "\"version\":7")
+        #expect(edited[1] != lines[1] && VaultFiles.LogEntry(chained: edited[1]) != nil)
+        try write(edited)
+        refused("entry 3 does not follow entry 2")
+        // The same edit in the last line, the one the head names: the head's hash no longer matches.
+        edited = lines
+        edited[3] = edited[3].replacingOccurrences(of: "\"version\":1", with: "\"version\":7")
+        try write(edited)
+        refused("the log was rewritten")
+        // A line after the head in the writer's form, chained correctly, with a middle that is not
+        // JSON: parsed strictly, refused.
+        let appended = VaultFiles.logLine(seq: 5, time: Timestamp(seconds: VaultEntriesAttackTests.now), [("op", .string("put")), ("object", .string("x"))],
+                                          prev: VaultLog.hash(lines[3])).replacingOccurrences(of: "\"object\":\"x\"", with: "\"object\":x")
+        #expect(VaultFiles.LogEntry(chained: appended) != nil)
+        try write(lines + [appended])
+        refused("the log was altered: entry 5 is malformed")
+        try write(lines)
+        #expect(try s.read("A") == Array("A first".utf8))
+    }
+
     @Test func aVaultOfIndexFormatThreeIsReadWholeAndMigratedByItsFirstWrite() throws {
         let s = try Scene()
         let entriesBefore = Set(try FileManager.default.contentsOfDirectory(atPath: s.entries))

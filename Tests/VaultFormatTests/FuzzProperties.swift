@@ -628,6 +628,23 @@ enum FuzzChecks {
                !pairs.dropFirst(2).dropLast().contains(where: { $0.key == "seq" || $0.key == "prev" || $0.key == "time" }) {
                 let written = VaultFiles.logLine(seq: entry.seq, time: time, Array(pairs.dropFirst(2).dropLast()), prev: entry.prev)
                 try require(written.utf8.elementsEqual(text.utf8), "log entry: logLine differs from the entry's jsonText")
+                // Every line avault writes with an op of lowercase letters and dashes first is read quickly too.
+                if pairs[2].key == "op", case .string(let op) = pairs[2].value, !op.isEmpty,
+                   op.utf8.allSatisfy({ (0x61...0x7A).contains($0) || $0 == 0x2D }) {
+                    try require(VaultFiles.LogEntry(chained: written) != nil, "log entry: the writer's line is not read quickly")
+                }
+            }
+        }
+        // The quick read (for lines a hash chain authenticates) takes seq, time, op and prev as
+        // the strict parser does whenever both accept a line, and its fields are the strict ones.
+        if let quick = VaultFiles.LogEntry(chained: line) {
+            try require((1...VaultFiles.maxInteger).contains(quick.seq) && VaultFiles.isLowerHex(quick.prev, count: 64), "chained log entry: seq or prev out of range")
+            if let strict = try? VaultFiles.LogEntry(parsing: line) {
+                try require(quick.seq == strict.seq && quick.time == strict.time && quick.prev == strict.prev
+                            && quick.op.utf8.elementsEqual(strict.op.utf8), "chained log entry: differs from the strict parse")
+                try require(identical(quick.fields, strict.fields), "chained log entry: its fields differ from the strict parse")
+            } else {
+                try require((try? quick.strictly()) == nil, "chained log entry: strictly() accepts what the strict parser refuses")
             }
         }
         if let signed = try? VaultFiles.SignedHead(parsing: line) {

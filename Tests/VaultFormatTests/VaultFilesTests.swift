@@ -83,6 +83,58 @@ import VaultFormat
         #expect(throws: FormatError.self) { _ = try VaultFiles.SignedHead(parsing: head.line.replacingOccurrences(of: "\"seq\":3", with: "\"seq\":1e300")) }
     }
 
+    /// The quick read of a log line in the writer's form (for lines the hash chain authenticates)
+    /// takes seq, time, op and prev from where the writer puts them, agrees with the strict
+    /// parser on every line avault writes, and declines every other form (the reader then parses
+    /// it strictly). What lies between op and prev is checked only by ``strictly()``.
+    @Test func chainedLogLinesAgreeWithTheStrictParser() throws {
+        let t = Timestamp(seconds: 1_767_225_600)
+        let lines = [
+            VaultFiles.logLine(seq: 1, time: t, [("op", .string("init")), ("key", .string("drafts")), ("kid", .string("0011223344556677"))], prev: VaultFiles.genesisHash),
+            VaultFiles.logLine(seq: 9_007_199_254_740_991, time: t, [("op", .string("accept-rollback")),
+                               ("forgotten", .object([("seq", .number(4)), ("hash", .string(Self.hash))]))], prev: Self.hash),
+            VaultFiles.logLine(seq: 12, time: t, [("op", .string("recover")), ("removed", .array([.string("a\"b\\c")])), ("note", .string("é \u{1}"))], prev: Self.hash),
+            VaultFiles.logLine(seq: 3, time: Timestamp(seconds: -62_135_596_800), [("op", .string("put"))], prev: Self.hash),
+        ]
+        for line in lines {
+            let strict = try VaultFiles.LogEntry(parsing: line)
+            let quick = try #require(VaultFiles.LogEntry(chained: line), "\(line)")
+            #expect(quick.isUnparsed && !strict.isUnparsed)
+            #expect(quick.seq == strict.seq, "\(line)")
+            #expect(quick.time == strict.time, "\(line)")
+            #expect(quick.op == strict.op && quick.prev == strict.prev, "\(line)")
+            #expect(quick.fields.jsonText == strict.fields.jsonText)
+            #expect(try quick.strictly().fields.jsonText == strict.fields.jsonText)
+        }
+        let good = lines[0]
+        let declined = [
+            good.replacingOccurrences(of: "{\"seq\":1,", with: "{\"seq\":01,"),
+            good.replacingOccurrences(of: "{\"seq\":1,", with: "{ \"seq\":1,"),
+            good.replacingOccurrences(of: "{\"seq\":1,", with: "{\"seq\":9007199254740992,"),
+            good.replacingOccurrences(of: "{\"seq\":1,", with: "{\"seq\":12345678901234567,"),
+            good.replacingOccurrences(of: "{\"seq\":1,", with: "{\"seq\":1.0,"),
+            good.replacingOccurrences(of: "\"op\":\"init\"", with: "\"op\":\"In\\u0069t\""),
+            good.replacingOccurrences(of: "\"op\":\"init\"", with: "\"op\":\"Init\""),
+            good.replacingOccurrences(of: "\"op\":\"init\",", with: "\"key\":\"x\",\"op\":\"init\","),
+            good.replacingOccurrences(of: "2026-01-01T00:00:00Z", with: "2026-02-30T00:00:00Z"),
+            good.replacingOccurrences(of: "2026-01-01T00:00:00Z", with: "2026-01-01T00:00:00\\u005a"),
+            good.replacingOccurrences(of: VaultFiles.genesisHash, with: String(repeating: "A", count: 64)),
+            good + " ",
+            String(good.dropLast()) + ",\"x\":1}",
+            "{\"seq\":1,\"time\":\"2026-01-01T00:00:00Z\",\"op\":\"put\",\"prev\":\"\(Self.hash)\"}".replacingOccurrences(of: "\"op\":\"put\",", with: "\"op\":\"\","),
+            "",
+        ]
+        for line in declined {
+            #expect(VaultFiles.LogEntry(chained: line) == nil, "\(line)")
+        }
+        // The writer's form around a middle that is not JSON: read quickly (only a chain that
+        // authenticates the line may vouch for it), refused by the strict parse.
+        let broken = good.replacingOccurrences(of: "\"key\":\"drafts\"", with: "\"key\":drafts")
+        let quick = try #require(VaultFiles.LogEntry(chained: broken))
+        #expect(throws: FormatError.self) { _ = try quick.strictly() }
+        #expect(quick.fields == .null)
+    }
+
     @Test func envelopeFileNamesAreStrict() {
         #expect(VaultFiles.parseEnvelopeFileName(Self.name + "-12")! == (Self.name, 12))
         for bad in [Self.name + "-0", Self.name + "-012", Self.name + "-2147483648", Self.name + "-99999999999999999999999",

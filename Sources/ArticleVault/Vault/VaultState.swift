@@ -64,7 +64,9 @@ extension Vault {
         // read after this is at least as new as what the keyring says.
         let seen = try keyring.lastSeenHead(vaultID: config.vaultID)
         let indexBytes = try storage.read("index")
-        let log = try VaultLog.read(storage)
+        // The lines up to the index's head are authenticated by the chain that ends in the sealed
+        // head (checked below); those after it are parsed strictly once the head is known.
+        var log = try VaultLog.read(storage, chained: true)
         let altered = { (what: String) -> AvaultError in
             .tampered(what, area: .vaultState)
         }
@@ -97,6 +99,7 @@ extension Vault {
         guard log.hashes[indexPosition] == index.log.hash else {
             throw altered("entry \(index.log.seq) of the log is not the one the index was written with: the log was rewritten")
         }
+        if let problem = log.parseStrictly(from: indexPosition + 1) { throw altered("the log was altered: \(problem)") }
         let unindexed = log.entries[(indexPosition + 1)...].map(\.seq)
         // A vault to recipients: the config's recipients are those the log last recorded (at or
         // before the index's head), or those of a change whose index never landed.
