@@ -168,10 +168,11 @@ public final class PostgresVaultStorage: VaultStorage {
     static let entryPrefix = "entries/"
 
     public func readEntries(prefix: String) throws(AvaultError) -> [(file: String, bytes: [UInt8])] {
-        let rows = try sql("SELECT name, bytes FROM avault_files WHERE starts_with(name, $1)", [.text(Self.entryPrefix + prefix)])
+        let start = Self.entryPrefix + prefix
+        let rows = try sql("SELECT name, bytes FROM avault_files WHERE starts_with(name, $1)", [.text(start)])
         var out: [(file: String, bytes: [UInt8])] = []
         for r in 0..<rows.count {
-            guard let name = rows.text(r, 0), name.utf8.starts(with: (Self.entryPrefix + prefix).utf8) else { continue }
+            guard let name = rows.text(r, 0), name.utf8.starts(with: start.utf8) else { continue }
             out.append((String(name.dropFirst(Self.entryPrefix.count)), rows.bytes(r, 1) ?? []))
         }
         return out

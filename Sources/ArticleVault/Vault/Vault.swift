@@ -213,8 +213,13 @@ public final class Vault {
 
     /// The file-name stem of an object: 32 hex digits of BLAKE2b-256 keyed with the naming key.
     public func objectName(_ id: String) throws(AvaultError) -> String {
-        let digest = BLAKE2b.hash(Array(id.utf8), digestSize: 32, key: try namingKey())
-        return Hex.encode(Array(digest[0..<16]))
+        Hex.encode(Array(try nameDigest(id)[0..<16]))
+    }
+
+    /// The keyed BLAKE2b-256 an object's name is the first half of (its first byte is the
+    /// object's bucket of entries). `evenRetired`: see ``namingKey(evenRetired:)``.
+    private func nameDigest(_ id: String, evenRetired: Bool = false) throws(AvaultError) -> [UInt8] {
+        BLAKE2b.hash(Array(id.utf8), digestSize: 32, key: try namingKey(evenRetired: evenRetired))
     }
 
     /// The content kid of a keyring entry's identifier; another kind of id (a signing key
@@ -259,7 +264,7 @@ public final class Vault {
     /// The bucket of entries (formats.md 8.3.2) that holds the object `id`: the first byte of
     /// its name (``objectName(_:)``).
     func entryBucket(ofID id: String, evenRetired: Bool = false) throws(AvaultError) -> Int {
-        Int(BLAKE2b.hash(Array(id.utf8), digestSize: 32, key: try namingKey(evenRetired: evenRetired))[0])
+        Int(try nameDigest(id, evenRetired: evenRetired)[0])
     }
 
     /// Parses and authenticates the index file's bytes (no binding checked yet): format 2 (the
