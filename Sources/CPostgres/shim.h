@@ -28,6 +28,15 @@ typedef char *(*avault_PQgetvalue_fn)(const avault_pg_result *res, int row, int 
 typedef int (*avault_PQgetlength_fn)(const avault_pg_result *res, int row, int column);
 typedef int (*avault_PQgetisnull_fn)(const avault_pg_result *res, int row, int column);
 typedef void (*avault_PQclear_fn)(avault_pg_result *res);
+// Pipeline mode (libpq 14 and later; looked up optionally: without it, statements are sent one
+// at a time).
+typedef int (*avault_PQsendQueryParams_fn)(avault_pg_conn *conn, const char *command, int nParams,
+                                           const avault_pg_oid *paramTypes, const char *const *paramValues,
+                                           const int *paramLengths, const int *paramFormats, int resultFormat);
+typedef avault_pg_result *(*avault_PQgetResult_fn)(avault_pg_conn *conn);
+typedef int (*avault_PQenterPipelineMode_fn)(avault_pg_conn *conn);
+typedef int (*avault_PQexitPipelineMode_fn)(avault_pg_conn *conn);
+typedef int (*avault_PQpipelineSync_fn)(avault_pg_conn *conn);
 
 /// PQconninfoOption of libpq-fe.h (the fields in their order).
 typedef struct {
@@ -48,6 +57,9 @@ static const int AVAULT_CONNECTION_OK = 0;
 /// ExecStatusType's PGRES_COMMAND_OK and PGRES_TUPLES_OK.
 static const int AVAULT_PGRES_COMMAND_OK = 1;
 static const int AVAULT_PGRES_TUPLES_OK = 2;
+/// ExecStatusType's PGRES_PIPELINE_SYNC and PGRES_PIPELINE_ABORTED.
+static const int AVAULT_PGRES_PIPELINE_SYNC = 10;
+static const int AVAULT_PGRES_PIPELINE_ABORTED = 11;
 /// PG_DIAG_SQLSTATE.
 static const int AVAULT_PG_DIAG_SQLSTATE = 'C';
 /// The type OID of bytea.

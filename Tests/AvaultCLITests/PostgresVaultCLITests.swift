@@ -330,4 +330,32 @@ import Glibc
         #expect(refused.err.contains("refused a statement (SQLSTATE 42501)"), "\(refused.err)")
         #expect(try f.verify().code == 0)
     }
+
+    /// A put's writes travel together with its `COMMIT` (one round trip): when the server
+    /// refuses one of them after the envelope row was accepted, the put fails with the server's
+    /// reason, nothing of it lands (no envelope row, no log row, no entry, the head unchanged),
+    /// and the next put, as a role that may write, works.
+    @Test func aPutWhoseLaterWriteIsRefusedLandsNothing() throws {
+        let f = try VaultFixture(store: .postgres)
+        try f.put("a", Data("first\n".utf8))
+        let before = try f.psql("SELECT (SELECT count(*) FROM avault_envelopes) || ' ' || (SELECT count(*) FROM avault_log) || ' ' || (SELECT count(*) FROM avault_files) || ' ' || (SELECT md5(bytes) FROM avault_files WHERE name = 'index')")
+        let role = "nolog_\(UUID().uuidString.prefix(8).lowercased())"
+        // Everything a writer needs but INSERT on the log: the lock, the reads and the envelope
+        // row succeed, the log row is refused.
+        try f.psql("""
+            CREATE ROLE \(role) LOGIN;
+            GRANT SELECT, INSERT, UPDATE, DELETE ON avault_schema_version, avault_head, avault_files, avault_log_heads, avault_envelopes, avault_quarantine TO \(role);
+            GRANT SELECT ON avault_log TO \(role)
+            """)
+        let vault = f.vault.replacingOccurrences(of: "user=avault", with: "user=\(role)")
+        let refused = try f.avault(["vault", "put", "a", "-", "--vault", vault], stdin: Data("second\n".utf8))
+        #expect(refused.code == 2, "\(refused.code): \(refused.err)")
+        #expect(refused.err.contains("refused a statement (SQLSTATE 42501)"), "\(refused.err)")
+        #expect(refused.err.contains("avault_log"), "\(refused.err)")
+        #expect(try f.psql("SELECT (SELECT count(*) FROM avault_envelopes) || ' ' || (SELECT count(*) FROM avault_log) || ' ' || (SELECT count(*) FROM avault_files) || ' ' || (SELECT md5(bytes) FROM avault_files WHERE name = 'index')") == before)
+        #expect(try f.verify().code == 0)
+        #expect(try f.put("a", Data("second\n".utf8)) == 2)
+        #expect(try f.get("a").out == "second\n")
+        #expect(try f.avault(["vault", "log", "--verify"]).code == 0)
+    }
 }

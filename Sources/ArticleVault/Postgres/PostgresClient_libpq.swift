@@ -28,6 +28,16 @@ final class LibPQ: @unchecked Sendable {
     let conninfoParse: avault_PQconninfoParse_fn
     let conninfoFree: avault_PQconninfoFree_fn
     let freemem: avault_PQfreemem_fn
+    /// Pipeline mode, when the library has it (libpq 14 and later).
+    let pipeline: Pipeline?
+
+    struct Pipeline {
+        let sendQueryParams: avault_PQsendQueryParams_fn
+        let getResult: avault_PQgetResult_fn
+        let enter: avault_PQenterPipelineMode_fn
+        let exit: avault_PQexitPipelineMode_fn
+        let sync: avault_PQpipelineSync_fn
+    }
 
     private static let monitor = Monitor()
     nonisolated(unsafe) private static var loaded: LibPQ?
@@ -74,6 +84,11 @@ final class LibPQ: @unchecked Sendable {
         conninfoParse = try symbol("PQconninfoParse", avault_PQconninfoParse_fn.self)
         conninfoFree = try symbol("PQconninfoFree", avault_PQconninfoFree_fn.self)
         freemem = try symbol("PQfreemem", avault_PQfreemem_fn.self)
+        pipeline = try? Pipeline(sendQueryParams: symbol("PQsendQueryParams", avault_PQsendQueryParams_fn.self),
+                                 getResult: symbol("PQgetResult", avault_PQgetResult_fn.self),
+                                 enter: symbol("PQenterPipelineMode", avault_PQenterPipelineMode_fn.self),
+                                 exit: symbol("PQexitPipelineMode", avault_PQexitPipelineMode_fn.self),
+                                 sync: symbol("PQpipelineSync", avault_PQpipelineSync_fn.self))
     }
 
     /// The keywords of a connection string or URL that have a value, as libpq parses it
@@ -112,6 +127,28 @@ enum PostgresValue {
     case text(String)
     case bytes([UInt8])
     case integer(Int64)
+}
+
+/// A statement and its parameters ($1, $2, …).
+struct PostgresStatement {
+    var sql: String
+    var parameters: [PostgresValue] = []
+
+    init(_ sql: String, _ parameters: [PostgresValue] = []) {
+        self.sql = sql
+        self.parameters = parameters
+    }
+
+    /// The bytes of the parameters' values.
+    var size: Int {
+        parameters.reduce(0) {
+            switch $1 {
+            case .bytes(let b): $0 + b.count
+            case .text(let t): $0 + t.utf8.count
+            case .integer: $0 + 8
+            }
+        }
+    }
 }
 
 /// The rows of a statement's result, every column in binary format (`bytea` as its bytes,
@@ -173,57 +210,139 @@ final class PostgresConnection: @unchecked Sendable {
     /// command). Throws ``AvaultError/postgresQueryFailed(location:sqlState:reason:)``.
     @discardableResult
     func execute(_ sql: String, _ parameters: [PostgresValue] = []) throws(AvaultError) -> PostgresRows {
-        let outcome = monitor.locked { () -> Result<PostgresRows, AvaultError> in
-            // The values, as C strings or bytes, kept alive for the call.
-            var buffers: [UnsafeMutableRawPointer?] = []
-            defer { for b in buffers { b?.deallocate() } }
-            var types: [avault_pg_oid] = []
-            var lengths: [Int32] = []
-            var formats: [Int32] = []
-            for p in parameters {
-                let bytes: [UInt8]
-                switch p {
-                case .text(let s): bytes = Array(s.utf8) + [0]; types.append(0); formats.append(0)
-                case .integer(let n): bytes = Array(String(n).utf8) + [0]; types.append(0); formats.append(0)
-                case .bytes(let b): bytes = b; types.append(AVAULT_BYTEA_OID); formats.append(1)
+        try run([PostgresStatement(sql, parameters)])[0]
+    }
+
+    /// Runs `statements` in order and returns the rows of each; stops at the first that fails
+    /// and throws its error. With pipeline mode (libpq 14 and later) they travel to the server
+    /// together and their results come back together, one round trip in all: the server runs
+    /// them in order, as one implicit transaction unless they hold their own `BEGIN`, and skips
+    /// those after a failure. Without it, one round trip each.
+    func run(_ statements: [PostgresStatement]) throws(AvaultError) -> [PostgresRows] {
+        let outcome = monitor.locked { () -> Result<[PostgresRows], AvaultError> in
+            guard statements.count > 1, let pipeline = lib.pipeline else {
+                var out: [PostgresRows] = []
+                for statement in statements {
+                    let result = send(statement) { lib.execParams(conn, $0, $1, $2, $3, $4, $5, $6) }
+                    guard let result else { return .failure(connectionError("no result")) }
+                    switch rows(of: result) {
+                    case .success(let r): out.append(r)
+                    case .failure(let e): return .failure(e)
+                    }
                 }
-                let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
-                bytes.withUnsafeBytes { if let base = $0.baseAddress { buffer.copyMemory(from: base, byteCount: $0.count) } }
-                buffers.append(buffer)
-                lengths.append(Int32(bytes.count))
+                return .success(out)
             }
-            let values: [UnsafePointer<CChar>?] = buffers.map { $0.map { UnsafePointer($0.assumingMemoryBound(to: CChar.self)) } }
-            let result = values.withUnsafeBufferPointer { v in
-                lib.execParams(conn, sql, Int32(parameters.count), types, v.baseAddress, lengths, formats, 1)
-            }
-            guard let result else {
-                let reason = lib.errorMessage(conn).map { String(cString: $0) }?.trimmedTrailingNewlines ?? "no result"
-                return .failure(.postgresQueryFailed(location: location, sqlState: "", reason: reason))
-            }
-            defer { lib.clear(result) }
-            let status = lib.resultStatus(result)
-            guard status == AVAULT_PGRES_COMMAND_OK || status == AVAULT_PGRES_TUPLES_OK else {
-                let reason = lib.resultErrorMessage(result).map { String(cString: $0) }?.trimmedTrailingNewlines ?? "failed"
-                let state = lib.resultErrorField(result, AVAULT_PG_DIAG_SQLSTATE).map { String(cString: $0) } ?? ""
-                return .failure(.postgresQueryFailed(location: location, sqlState: state, reason: reason))
-            }
-            var rows = PostgresRows()
-            let n = lib.ntuples(result)
-            guard n > 0 else { return .success(rows) }
-            let columns = lib.nfields(result)
-            rows.rows.reserveCapacity(Int(n))
-            for r in 0..<n {
-                var row: [[UInt8]?] = []
-                for c in 0..<columns {
-                    if lib.getisnull(result, r, c) != 0 { row.append(nil); continue }
-                    let length = Int(lib.getlength(result, r, c))
-                    guard length > 0, let value = lib.getvalue(result, r, c) else { row.append([]); continue }
-                    row.append(Array(UnsafeRawBufferPointer(start: value, count: length)))
-                }
-                rows.rows.append(row)
-            }
-            return .success(rows)
+            return runPipelined(statements, pipeline)
         }
         return try outcome.get()
+    }
+
+    private func runPipelined(_ statements: [PostgresStatement], _ pipeline: LibPQ.Pipeline) -> Result<[PostgresRows], AvaultError> {
+        guard pipeline.enter(conn) == 1 else { return .failure(connectionError("could not enter pipeline mode")) }
+        var failure: AvaultError?
+        var sent = 0
+        for statement in statements {
+            guard send(statement, { pipeline.sendQueryParams(conn, $0, $1, $2, $3, $4, $5, $6) }) == 1 else {
+                failure = connectionError("the statement could not be sent")
+                break
+            }
+            sent += 1
+        }
+        // Whatever was sent is followed by a sync and read back to it, so that the connection
+        // leaves pipeline mode in a known state even after a failure.
+        var out: [PostgresRows] = []
+        var done = false
+        var lastWasEnd = false
+        if pipeline.sync(conn) != 1 { return .failure(failure ?? connectionError("the pipeline could not be synced")) }
+        while !done {
+            guard let result = pipeline.getResult(conn) else {
+                // The end of one statement's results; two in a row, or a lost connection, mean
+                // the sync will not come.
+                if lastWasEnd || lib.status(conn) != AVAULT_CONNECTION_OK {
+                    return .failure(failure ?? connectionError("the connection was lost"))
+                }
+                lastWasEnd = true
+                continue
+            }
+            lastWasEnd = false
+            let status = lib.resultStatus(result)
+            if status == AVAULT_PGRES_PIPELINE_SYNC {
+                done = true
+            } else if status == AVAULT_PGRES_PIPELINE_ABORTED {
+                if failure == nil { failure = connectionError("the statement was not run") }
+            } else {
+                switch rows(of: result) {
+                case .success(let r): out.append(r)
+                case .failure(let e): if failure == nil { failure = e }
+                }
+                // rows(of:) cleared it.
+                continue
+            }
+            lib.clear(result)
+        }
+        if pipeline.exit(conn) != 1, failure == nil { failure = connectionError("could not leave pipeline mode") }
+        if let failure { return .failure(failure) }
+        guard out.count == statements.count else { return .failure(connectionError("\(out.count) results for \(statements.count) statements")) }
+        return .success(out)
+    }
+
+    private func connectionError(_ fallback: String) -> AvaultError {
+        let reason = lib.errorMessage(conn).map { String(cString: $0) }?.trimmedTrailingNewlines ?? ""
+        return .postgresQueryFailed(location: location, sqlState: "", reason: reason.isEmpty ? fallback : reason)
+    }
+
+    /// Calls `call` (`PQexecParams` or `PQsendQueryParams`) with the statement's text and its
+    /// values (text as C strings, bytes in binary as `bytea`), kept alive for the call; results
+    /// are asked for in binary.
+    private func send<R>(_ statement: PostgresStatement,
+                         _ call: (String, Int32, [avault_pg_oid], UnsafePointer<UnsafePointer<CChar>?>?, [Int32], [Int32], Int32) -> R) -> R {
+        var buffers: [UnsafeMutableRawPointer?] = []
+        defer { for b in buffers { b?.deallocate() } }
+        var types: [avault_pg_oid] = []
+        var lengths: [Int32] = []
+        var formats: [Int32] = []
+        for p in statement.parameters {
+            let bytes: [UInt8]
+            switch p {
+            case .text(let s): bytes = Array(s.utf8) + [0]; types.append(0); formats.append(0)
+            case .integer(let n): bytes = Array(String(n).utf8) + [0]; types.append(0); formats.append(0)
+            case .bytes(let b): bytes = b; types.append(AVAULT_BYTEA_OID); formats.append(1)
+            }
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+            bytes.withUnsafeBytes { if let base = $0.baseAddress { buffer.copyMemory(from: base, byteCount: $0.count) } }
+            buffers.append(buffer)
+            lengths.append(Int32(bytes.count))
+        }
+        let values: [UnsafePointer<CChar>?] = buffers.map { $0.map { UnsafePointer($0.assumingMemoryBound(to: CChar.self)) } }
+        return values.withUnsafeBufferPointer { v in
+            call(statement.sql, Int32(statement.parameters.count), types, v.baseAddress, lengths, formats, 1)
+        }
+    }
+
+    /// The rows of `result`, or its error; clears it.
+    private func rows(of result: OpaquePointer) -> Result<PostgresRows, AvaultError> {
+        defer { lib.clear(result) }
+        let status = lib.resultStatus(result)
+        guard status == AVAULT_PGRES_COMMAND_OK || status == AVAULT_PGRES_TUPLES_OK else {
+            let reason = lib.resultErrorMessage(result).map { String(cString: $0) }?.trimmedTrailingNewlines ?? "failed"
+            let state = lib.resultErrorField(result, AVAULT_PG_DIAG_SQLSTATE).map { String(cString: $0) } ?? ""
+            return .failure(.postgresQueryFailed(location: location, sqlState: state, reason: reason))
+        }
+        var rows = PostgresRows()
+        let n = lib.ntuples(result)
+        guard n > 0 else { return .success(rows) }
+        let columns = lib.nfields(result)
+        rows.rows.reserveCapacity(Int(n))
+        for r in 0..<n {
+            var row: [[UInt8]?] = []
+            for c in 0..<columns {
+                if lib.getisnull(result, r, c) != 0 { row.append(nil); continue }
+                let length = Int(lib.getlength(result, r, c))
+                guard length > 0, let value = lib.getvalue(result, r, c) else { row.append([]); continue }
+                row.append(Array(UnsafeRawBufferPointer(start: value, count: length)))
+            }
+            rows.rows.append(row)
+        }
+        return .success(rows)
     }
 }

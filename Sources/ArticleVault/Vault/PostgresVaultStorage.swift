@@ -26,8 +26,17 @@ public final class PostgresVaultStorage: VaultStorage {
     public let url: String
     public var location: String { url }
     private var connection: PostgresConnection?
-    /// Inside ``withLock(_:)``, before ``commitLocked()``.
+    /// Inside a transaction of ours (``withLock(_:)`` or one write's), before its `COMMIT`.
     private var inTransaction = false
+    /// The transaction's statements not sent yet (its `BEGIN`, its lock, its writes), each with
+    /// what its result must satisfy: they travel with the next statement whose answer is
+    /// needed, or with the `COMMIT`, in one round trip (pipeline mode).
+    private var queued: [(statement: PostgresStatement, check: ((PostgresRows) throws(AvaultError) -> Void)?)] = []
+    private var queuedBytes = 0
+    /// Writes queued past this many bytes of values are sent (a large envelope's rows).
+    static let queueLimit = 1 << 20
+    /// Answers read ahead (``readAhead(_:entryPrefix:)``), each for the next read of its key.
+    private var readsAhead: [String: PostgresRows] = [:]
 
     /// Whether `location` names a PostgreSQL vault (`postgres://…` or `postgresql://…`).
     public static func isURL(_ location: String) -> Bool {
@@ -64,23 +73,76 @@ public final class PostgresVaultStorage: VaultStorage {
         return c
     }
 
+    /// Runs `statement` and returns its rows, after the transaction's queued statements (in
+    /// the same round trip).
     @discardableResult
     private func sql(_ statement: String, _ parameters: [PostgresValue] = []) throws(AvaultError) -> PostgresRows {
-        try db().execute(statement, parameters)
+        try send([PostgresStatement(statement, parameters)])[0]
+    }
+
+    /// Runs the queued statements, then `statements`, in one round trip; returns the rows of
+    /// `statements`.
+    private func send(_ statements: [PostgresStatement]) throws(AvaultError) -> [PostgresRows] {
+        let ahead = queued
+        queued = []
+        queuedBytes = 0
+        let rows = try db().run(ahead.map(\.statement) + statements)
+        for (k, q) in ahead.enumerated() { try q.check?(rows[k]) }
+        return Array(rows[ahead.count...])
+    }
+
+    /// A write: queued inside a transaction (sent with the next read or the `COMMIT`: a
+    /// transaction lands whole or not at all, so nothing depends on when it travels), run at
+    /// once outside one. Forgets what was read ahead.
+    private func write(_ statement: String, _ parameters: [PostgresValue] = []) throws(AvaultError) {
+        readsAhead = [:]
+        guard inTransaction else {
+            try sql(statement, parameters)
+            return
+        }
+        let s = PostgresStatement(statement, parameters)
+        queued.append((s, nil))
+        queuedBytes += s.size
+        if queuedBytes >= Self.queueLimit { _ = try send([]) }
+    }
+
+    /// Runs `body` in a transaction of ours, holding `avault_head`'s row lock if `lock`,
+    /// committed at its end (unless ``commitLocked()`` did) or rolled back if it throws. The
+    /// `BEGIN` and the lock are queued: they travel with the first read.
+    private func transaction<T>(lock: Bool, _ body: () throws(AvaultError) -> T) throws(AvaultError) -> T {
+        if inTransaction { return try body() }
+        inTransaction = true
+        queued.append((PostgresStatement("BEGIN ISOLATION LEVEL READ COMMITTED"), nil))
+        if lock {
+            let url = url
+            queued.append((PostgresStatement("SELECT id FROM avault_head WHERE id = 1 FOR UPDATE"), { rows throws(AvaultError) in
+                guard rows.count == 1 else {
+                    throw AvaultError.tampered("\(url): the table avault_head has lost its row: the vault was altered", area: .vaultState)
+                }
+            }))
+        }
+        do throws(AvaultError) {
+            let result = try body()
+            try commitLocked()
+            return result
+        } catch {
+            if inTransaction { rollBack() }
+            throw error
+        }
+    }
+
+    /// Ends the transaction without its writes (those still queued are never sent).
+    private func rollBack() {
+        inTransaction = false
+        queued = []
+        queuedBytes = 0
+        readsAhead = [:]
+        _ = try? sql("ROLLBACK")
     }
 
     /// Runs `body` in a transaction of its own, unless one is open already.
     private func atomically<T>(_ body: () throws(AvaultError) -> T) throws(AvaultError) -> T {
-        if inTransaction { return try body() }
-        try sql("BEGIN ISOLATION LEVEL READ COMMITTED")
-        do throws(AvaultError) {
-            let result = try body()
-            try sql("COMMIT")
-            return result
-        } catch {
-            _ = try? sql("ROLLBACK")
-            throw error
-        }
+        try transaction(lock: false, body)
     }
 
     // MARK: The schema
@@ -100,28 +162,33 @@ public final class PostgresVaultStorage: VaultStorage {
         "INSERT INTO avault_schema_version (version) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM avault_schema_version)",
     ]
 
-    /// The schema's version, nil when there is none.
-    private func installedSchema() throws(AvaultError) -> Int? {
+    /// The schema's version, nil when there is none; with it, the rows of `along`, read in
+    /// the same round trip as the version.
+    private func installedSchema(along: [PostgresStatement] = []) throws(AvaultError) -> (version: Int, along: [PostgresRows])? {
         let present = try sql("SELECT to_regclass('avault_schema_version') IS NOT NULL")
         guard present.count == 1, present.bytes(0, 0) == [1] else { return nil }
-        let version = try sql("SELECT max(version) FROM avault_schema_version")
-        guard let v = version.count == 1 ? version.integer(0, 0) : nil else { return nil }
+        let answers = try send([PostgresStatement("SELECT max(version) FROM avault_schema_version")] + along)
+        guard let v = answers[0].count == 1 ? answers[0].integer(0, 0) : nil else { return nil }
         guard v <= Self.schemaVersion else { throw .postgresSchemaVersion(location: url, found: Int(v), supported: Self.schemaVersion) }
-        return Int(v)
+        return (Int(v), Array(answers.dropFirst()))
     }
 
     public func exists() throws(AvaultError) -> Bool {
-        guard try installedSchema() != nil else { return false }
-        return try sql("SELECT 1 FROM avault_files WHERE name = 'config'").count == 1
+        // The config is read with the schema's version, for the vault that opens it next.
+        let config = Self.readStatement("config")
+        guard let (_, answers) = try installedSchema(along: [config.statement]) else { return false }
+        guard answers[0].count == 1 else { return false }
+        readsAhead[config.key] = answers[0]
+        return true
     }
 
     public func create() throws(AvaultError) {
         try atomically { () throws(AvaultError) in
             // Two inits at once: the second waits here, then finds the tables.
-            try sql("SELECT pg_advisory_xact_lock(7406201001)")
-            for statement in Self.schema { try sql(statement) }
+            try write("SELECT pg_advisory_xact_lock(7406201001)")
+            for statement in Self.schema { try write(statement) }
         }
-        guard try installedSchema() == Self.schemaVersion else {
+        guard try installedSchema()?.version == Self.schemaVersion else {
             throw .internalFailure("the schema just created does not read back")
         }
     }
@@ -137,26 +204,48 @@ public final class PostgresVaultStorage: VaultStorage {
         }
     }
 
+    /// The statement that reads `name`, and the key of its answer among those read ahead.
+    private static func readStatement(_ name: String) -> (key: String, statement: PostgresStatement) {
+        if let table = lineTable(name) { return ("lines:" + name, PostgresStatement("SELECT line FROM \(table) ORDER BY seq")) }
+        return ("file:" + name, PostgresStatement("SELECT bytes FROM avault_files WHERE name = $1", [.text(name)]))
+    }
+
+    private static func entriesStatement(_ prefix: String) -> (key: String, statement: PostgresStatement) {
+        ("entries:" + prefix, PostgresStatement("SELECT name, bytes FROM avault_files WHERE starts_with(name, $1)", [.text(entryPrefix + prefix)]))
+    }
+
+    /// The answer read ahead for `key`, once; or `statement`'s.
+    private func answer(_ read: (key: String, statement: PostgresStatement)) throws(AvaultError) -> PostgresRows {
+        if let rows = readsAhead.removeValue(forKey: read.key) { return rows }
+        return try send([read.statement])[0]
+    }
+
+    public func readAhead(_ names: [String], entryPrefix: String?) throws(AvaultError) {
+        let reads = names.map(Self.readStatement) + (entryPrefix.map { [Self.entriesStatement($0)] } ?? [])
+        let rows = try send(reads.map(\.statement))
+        readsAhead = [:]
+        for (read, answer) in zip(reads, rows) { readsAhead[read.key] = answer }
+    }
+
     public func read(_ name: String) throws(AvaultError) -> [UInt8]? {
-        if let table = Self.lineTable(name) {
-            let rows = try sql("SELECT line FROM \(table) ORDER BY seq")
+        let rows = try answer(Self.readStatement(name))
+        if Self.lineTable(name) != nil {
             guard rows.count > 0 else { return nil }
             var out: [UInt8] = []
             for r in 0..<rows.count { out += (rows.bytes(r, 0) ?? []) + [0x0A] }
             return out
         }
-        let rows = try sql("SELECT bytes FROM avault_files WHERE name = $1", [.text(name)])
         return rows.count == 1 ? rows.bytes(0, 0) ?? [] : nil
     }
 
     public func replace(_ name: String, _ bytes: [UInt8]) throws(AvaultError) {
         try atomically { () throws(AvaultError) in
             if let table = Self.lineTable(name) {
-                try sql("DELETE FROM \(table)")
+                try write("DELETE FROM \(table)")
                 try insertLines(table, bytes)
             } else {
-                try sql("INSERT INTO avault_files (name, bytes) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET bytes = EXCLUDED.bytes",
-                        [.text(name), .bytes(bytes)])
+                try write("INSERT INTO avault_files (name, bytes) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET bytes = EXCLUDED.bytes",
+                          [.text(name), .bytes(bytes)])
             }
         }
     }
@@ -169,7 +258,7 @@ public final class PostgresVaultStorage: VaultStorage {
 
     public func readEntries(prefix: String) throws(AvaultError) -> [(file: String, bytes: [UInt8])] {
         let start = Self.entryPrefix + prefix
-        let rows = try sql("SELECT name, bytes FROM avault_files WHERE starts_with(name, $1)", [.text(start)])
+        let rows = try answer(Self.entriesStatement(prefix))
         var out: [(file: String, bytes: [UInt8])] = []
         for r in 0..<rows.count {
             guard let name = rows.text(r, 0), name.utf8.starts(with: start.utf8) else { continue }
@@ -183,7 +272,7 @@ public final class PostgresVaultStorage: VaultStorage {
     }
 
     public func removeEntry(_ file: String) throws(AvaultError) {
-        try sql("DELETE FROM avault_files WHERE name = $1", [.text(Self.entryPrefix + file)])
+        try write("DELETE FROM avault_files WHERE name = $1", [.text(Self.entryPrefix + file)])
     }
 
     public func syncEntries() throws(AvaultError) {}
@@ -198,7 +287,7 @@ public final class PostgresVaultStorage: VaultStorage {
         guard !bytes.isEmpty else { return }
         guard bytes.last == 0x0A else { throw .internalFailure("an append to \(table) must end with a newline") }
         for line in bytes.dropLast().split(separator: 0x0A, omittingEmptySubsequences: false) {
-            try sql("INSERT INTO \(table) (seq, line) SELECT coalesce(max(seq), 0) + 1, $1 FROM \(table)", [.bytes(Array(line))])
+            try write("INSERT INTO \(table) (seq, line) SELECT coalesce(max(seq), 0) + 1, $1 FROM \(table)", [.bytes(Array(line))])
         }
     }
 
@@ -209,7 +298,7 @@ public final class PostgresVaultStorage: VaultStorage {
     }
 
     fileprivate func insertChunk(_ name: String, _ chunk: Int, _ bytes: [UInt8]) throws(AvaultError) {
-        try sql("INSERT INTO avault_envelopes (name, chunk, bytes) VALUES ($1, $2, $3)", [.text(name), .integer(Int64(chunk)), .bytes(bytes)])
+        try write("INSERT INTO avault_envelopes (name, chunk, bytes) VALUES ($1, $2, $3)", [.text(name), .integer(Int64(chunk)), .bytes(bytes)])
     }
 
     /// Writes a whole envelope of one row under its own name in one statement (one round trip
@@ -217,7 +306,7 @@ public final class PostgresVaultStorage: VaultStorage {
     /// replaced and any later rows of an envelope of that name are deleted, all or nothing.
     /// The temporary name is only needed for an envelope whose rows are sent as it is written.
     fileprivate func writeEnvelope(_ name: String, _ bytes: [UInt8]) throws(AvaultError) {
-        try sql("""
+        try write("""
             WITH later AS (DELETE FROM avault_envelopes WHERE name = $1 AND chunk > 0)
             INSERT INTO avault_envelopes (name, chunk, bytes) VALUES ($1, 0, $2)
             ON CONFLICT (name, chunk) DO UPDATE SET bytes = EXCLUDED.bytes
@@ -226,8 +315,8 @@ public final class PostgresVaultStorage: VaultStorage {
 
     fileprivate func publish(_ temp: String, as name: String) throws(AvaultError) {
         try atomically { () throws(AvaultError) in
-            try sql("DELETE FROM avault_envelopes WHERE name = $1", [.text(name)])
-            try sql("UPDATE avault_envelopes SET name = $2 WHERE name = $1", [.text(temp), .text(name)])
+            try write("DELETE FROM avault_envelopes WHERE name = $1", [.text(name)])
+            try write("UPDATE avault_envelopes SET name = $2 WHERE name = $1", [.text(temp), .text(name)])
         }
     }
 
@@ -253,7 +342,7 @@ public final class PostgresVaultStorage: VaultStorage {
     }
 
     public func removeEnvelope(_ file: String) throws(AvaultError) {
-        try sql("DELETE FROM avault_envelopes WHERE name = $1", [.text(file)])
+        try write("DELETE FROM avault_envelopes WHERE name = $1", [.text(file)])
     }
 
     public func renameEnvelope(_ from: String, to: String) throws(AvaultError) {
@@ -263,9 +352,9 @@ public final class PostgresVaultStorage: VaultStorage {
     public func quarantine(_ file: String) throws(AvaultError) -> String {
         let target = FileSystem.baseName(of: file) + "." + String(Int64(time(nil))) + "." + Hex.encode(SecureRandom.bytes(count: 4))
         try atomically { () throws(AvaultError) in
-            try sql("INSERT INTO avault_quarantine (name, chunk, bytes) SELECT $2, chunk, bytes FROM avault_envelopes WHERE name = $1",
+            try write("INSERT INTO avault_quarantine (name, chunk, bytes) SELECT $2, chunk, bytes FROM avault_envelopes WHERE name = $1",
                     [.text(file), .text(target)])
-            try sql("DELETE FROM avault_envelopes WHERE name = $1", [.text(file)])
+            try write("DELETE FROM avault_envelopes WHERE name = $1", [.text(file)])
         }
         return "avault_quarantine: " + target
     }
@@ -278,36 +367,26 @@ public final class PostgresVaultStorage: VaultStorage {
 
     /// One transaction holding the lock on `avault_head`'s row; committed by
     /// ``commitLocked()`` or at the end, rolled back if `body` throws. Nested calls run in the
-    /// transaction already open.
+    /// transaction already open. Its `BEGIN` and lock travel with its first read, its writes
+    /// with its `COMMIT`: a put is two round trips while it holds the lock.
     public func withLock<T>(_ body: () throws(AvaultError) -> T) throws(AvaultError) -> T {
-        if inTransaction { return try body() }
-        try sql("BEGIN ISOLATION LEVEL READ COMMITTED")
-        inTransaction = true
-        do throws(AvaultError) {
-            guard try sql("SELECT id FROM avault_head WHERE id = 1 FOR UPDATE").count == 1 else {
-                throw AvaultError.tampered("\(url): the table avault_head has lost its row: the vault was altered", area: .vaultState)
-            }
-            let result = try body()
-            try commitLocked()
-            return result
-        } catch {
-            if inTransaction {
-                inTransaction = false
-                _ = try? sql("ROLLBACK")
-            }
-            throw error
-        }
+        try transaction(lock: true, body)
     }
 
     /// A locked section is one transaction: a writer that dies leaves nothing.
     public var writesAreAtomic: Bool { true }
 
-    /// `COMMIT`s the locked section's transaction: from here on its writes are durable and
-    /// visible, and the lock is released.
+    /// `COMMIT`s the transaction (with its queued writes): from here on its writes are durable
+    /// and visible, and the lock is released. When a write or the `COMMIT` fails, nothing of
+    /// the transaction lands.
     public func commitLocked() throws(AvaultError) {
         guard inTransaction else { return }
+        readsAhead = [:]
+        do { try sql("COMMIT") } catch {
+            rollBack()
+            throw error
+        }
         inTransaction = false
-        try sql("COMMIT")
     }
 }
 

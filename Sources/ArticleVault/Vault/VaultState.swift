@@ -59,10 +59,14 @@ extension Vault {
     /// One attempt of ``loadState()``: nil when the entries did not match the head and the head
     /// changed meanwhile.
     private func loadStateOnce(bucket: Int?) throws(AvaultError) -> State? {
-        try reloadConfig()
         // The keyring first: a writer records a head only after its index landed, so an index
         // read after this is at least as new as what the keyring says.
-        let seen = try keyring.lastSeenHead(vaultID: config.vaultID)
+        let vaultID = config.vaultID
+        var seen = try keyring.lastSeenHead(vaultID: vaultID)
+        // What follows is read at once where the store can (one round trip to PostgreSQL).
+        try storage.readAhead(["config", "index", "log", "log.heads"], entryPrefix: bucket.map { Hex.encode([UInt8($0)]) } ?? "")
+        try reloadConfig()
+        if config.vaultID != vaultID { seen = try keyring.lastSeenHead(vaultID: config.vaultID) }
         let indexBytes = try storage.read("index")
         // The lines up to the index's head are authenticated by the chain that ends in the sealed
         // head (checked below); those after it are parsed strictly once the head is known.
@@ -225,7 +229,11 @@ extension Vault {
     /// Anything abnormal in the bucket read (a leftover entry, a log entry no index covers) and
     /// every other store take the whole state and recover first, as every write did before.
     func transaction<T>(bucket: Int? = nil, _ body: (inout Transaction) throws(AvaultError) -> T) throws(AvaultError) -> T {
-        try storage.withLock { () throws(AvaultError) -> T in
+        // The entries' key once before the lock, so that loading libcrypto for its HKDF does
+        // not lengthen the time other writers wait (under the lock it is derived again, from
+        // the config read there; a failure here is reported there).
+        _ = try? entryCommitmentKey()
+        return try storage.withLock { () throws(AvaultError) -> T in
             var state = try loadState(bucket: storage.writesAreAtomic && !acceptRollback ? bucket : nil)
             if state.bucket != nil, !state.strayEntries.isEmpty || !state.unindexed.isEmpty || state.interruptedRewrap || state.rolledBack != nil {
                 state = try loadState()

@@ -69,6 +69,10 @@ public protocol VaultStorage: AnyObject {
     /// writer that dies leaves nothing for the next one to recover, so a write may start from
     /// a partial read (``Vault/transaction(bucket:_:)``).
     var writesAreAtomic: Bool { get }
+    /// Says which reads come next: small named files and the entries under `entryPrefix`. A
+    /// store that can answer several at once (PostgreSQL, in one round trip) reads them now,
+    /// and each answer serves the next read of its name once; any write forgets them.
+    func readAhead(_ names: [String], entryPrefix: String?) throws(AvaultError)
 }
 
 extension VaultStorage {
@@ -77,6 +81,7 @@ extension VaultStorage {
 
     /// Every write was durable when it returned.
     public func commitLocked() throws(AvaultError) {}
+    public func readAhead(_ names: [String], entryPrefix: String?) throws(AvaultError) {}
 
     /// Files are written one after the other: a crashed writer leaves some behind.
     public var writesAreAtomic: Bool { false }
