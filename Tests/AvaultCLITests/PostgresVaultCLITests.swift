@@ -25,7 +25,8 @@ import Glibc
 
     @Test func initCreatesAVersionedSchemaOnceAndRefusesAFutureOne() throws {
         let f = try VaultFixture(store: .postgres)
-        #expect(try f.psql("SELECT version FROM avault_schema_version") == "1\n")
+        #expect(try f.psql("SELECT version FROM avault_schema_version") == "2\n")
+        #expect(try f.psql("SELECT indexdef FROM pg_indexes WHERE indexname = 'avault_files_name_prefix'").contains("(name text_pattern_ops)"))
         let tables = try f.psql("SELECT tablename FROM pg_tables WHERE tablename LIKE 'avault%' ORDER BY 1")
         #expect(tables == "avault_envelopes\navault_files\navault_head\navault_log\navault_log_heads\navault_quarantine\navault_schema_version\n")
         #expect(try f.psql("SELECT count(*) FROM avault_head") == "1\n")
@@ -35,10 +36,13 @@ import Glibc
         let created = try f.avault(["vault", "list"])
         #expect(created.code == 0, "\(created.err)")
 
-        try f.psql("UPDATE avault_schema_version SET version = 2")
+        try f.psql("UPDATE avault_schema_version SET version = 3")
         let future = try f.avault(["vault", "list"])
         #expect(future.code == 2)
-        #expect(future.err.hasPrefix("avault: the PostgreSQL vault \(f.vault) has schema version 2; this avault knows versions up to 1"), "\(future.err)")
+        #expect(future.err.hasPrefix("avault: the PostgreSQL vault \(f.vault) has schema version 3; this avault knows versions up to 2"), "\(future.err)")
+        let upgrade = try f.avault(["vault", "schema", "upgrade"])
+        #expect(upgrade.code == 2 && upgrade.err.contains("has schema version 3"), "\(upgrade.err)")
+        #expect(try f.psql("SELECT version FROM avault_schema_version") == "3\n")
     }
 
     @Test func aPutIsOneTransactionAndWritersTakeTheHeadRowLock() throws {
@@ -357,5 +361,46 @@ import Glibc
         #expect(try f.put("a", Data("second\n".utf8)) == 2)
         #expect(try f.get("a").out == "second\n")
         #expect(try f.avault(["vault", "log", "--verify"]).code == 0)
+    }
+
+    /// A vault made by an avault of schema version 1 (no prefix index) is read and written as
+    /// it is; `vault schema upgrade` adds version 2 in one transaction, records it beside 1, and
+    /// says so; run again it changes nothing. A role that does not own the tables cannot
+    /// upgrade (and the version stays), and a directory has no schema.
+    @Test func schemaUpgradeBringsAVersionOneVaultToTwo() throws {
+        let f = try VaultFixture(store: .postgres)
+        try f.put("a", Data("on version 2\n".utf8))
+        // The schema of an avault of version 1.
+        try f.psql("DROP INDEX avault_files_name_prefix; DELETE FROM avault_schema_version; INSERT INTO avault_schema_version (version) VALUES (1)")
+        #expect(try f.put("a", Data("on version 1\n".utf8)) == 2)
+        #expect(try f.get("a").out == "on version 1\n")
+        #expect(try f.verify().code == 0)
+
+        let role = "desk_\(UUID().uuidString.prefix(8).lowercased())"
+        try f.psql("CREATE ROLE \(role) LOGIN; GRANT SELECT, INSERT, UPDATE, DELETE ON avault_schema_version, avault_head, avault_files, avault_log, avault_log_heads, avault_envelopes, avault_quarantine TO \(role)")
+        let notOwner = try f.avault(["vault", "schema", "upgrade", "--vault", f.vault.replacingOccurrences(of: "user=avault", with: "user=\(role)")])
+        #expect(notOwner.code == 2, "\(notOwner.code): \(notOwner.err)")
+        #expect(notOwner.err.contains("refused a statement (SQLSTATE 42501)"), "\(notOwner.err)")
+        #expect(try f.psql("SELECT version FROM avault_schema_version ORDER BY 1") == "1\n")
+
+        let upgrade = try f.avault(["vault", "schema", "upgrade"])
+        #expect(upgrade.code == 0, "\(upgrade.err)")
+        #expect(upgrade.out == "schema upgraded from version 1 to 2\n")
+        #expect(try f.psql("SELECT version FROM avault_schema_version ORDER BY 1") == "1\n2\n")
+        #expect(try f.psql("SELECT indexdef FROM pg_indexes WHERE indexname = 'avault_files_name_prefix'").contains("(name text_pattern_ops)"))
+        let again = try f.json(["vault", "schema", "upgrade"])
+        #expect(again["from"] as? Int == 2 && again["to"] as? Int == 2, "\(again)")
+        #expect(try f.get("a", version: 1).out == "on version 2\n")
+        #expect(try f.put("b", Data("after\n".utf8)) == 1)
+        #expect(try f.avault(["vault", "log", "--verify"]).code == 0)
+
+        let directory = try VaultFixture()
+        let none = try directory.avault(["vault", "schema", "upgrade"])
+        #expect(none.code == 2)
+        #expect(none.err.hasPrefix("avault: \(directory.vault) is a directory, which has no schema"), "\(none.err)")
+        #expect(none.err.contains("avault: hint: name the PostgreSQL vault"), "\(none.err)")
+        // An empty database holds no vault to upgrade.
+        let empty = try f.avault(["vault", "schema", "upgrade", "--vault", f.vault.replacingOccurrences(of: PostgresServer.database(of: f.vault), with: "postgres")])
+        #expect(empty.code == 2 && empty.err.contains("no vault"), "\(empty.err)")
     }
 }

@@ -223,6 +223,8 @@ public enum AvaultError: Error, Sendable {
     case postgresQueryFailed(location: String, sqlState: String, reason: String)
     /// The vault's schema at `location` has a version this avault does not know.
     case postgresSchemaVersion(location: String, found: Int, supported: Int)
+    /// `vault schema upgrade` of a vault that is not on PostgreSQL (a directory has no schema).
+    case noSchema(location: String)
 
     // MARK: The agent
 
@@ -520,6 +522,8 @@ public enum AvaultError: Error, Sendable {
             return "the PostgreSQL vault \(location) refused a statement (SQLSTATE \(sqlState)): \(reason)"
         case let .postgresSchemaVersion(location, found, supported):
             return "the PostgreSQL vault \(location) has schema version \(found); this avault knows versions up to \(supported)"
+        case let .noSchema(location):
+            return "\(location) is a directory, which has no schema: only a PostgreSQL vault's schema is upgraded"
         case let .objectAlreadyRemoved(id):
             return "'\(id)' is already removed"
         case let .payloadTooLarge(limit):

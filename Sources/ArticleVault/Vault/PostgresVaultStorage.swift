@@ -17,8 +17,9 @@ import VaultFormat
 /// it, and a writer that dies leaves nothing behind. Readers take no lock: each statement sees
 /// the last committed state (MVCC). The schema is in `docs/architecture.md`.
 public final class PostgresVaultStorage: VaultStorage {
-    /// The schema version this avault creates and reads.
-    public static let schemaVersion = 1
+    /// The schema version this avault creates; it reads and writes every version from 1 up to
+    /// it (``upgradeSchema()`` brings an older one up to it).
+    public static let schemaVersion = 2
     /// The size of an envelope row.
     static let chunkSize = 65536
 
@@ -147,7 +148,8 @@ public final class PostgresVaultStorage: VaultStorage {
 
     // MARK: The schema
 
-    /// The statements of schema version 1 (each idempotent: an interrupted init runs again).
+    /// The tables of schema version 1 (each statement idempotent: an interrupted init runs again);
+    /// ``upgrades`` holds what later versions add.
     static let schema = [
         "CREATE TABLE IF NOT EXISTS avault_schema_version (version integer NOT NULL)",
         "CREATE TABLE IF NOT EXISTS avault_head (id integer PRIMARY KEY CHECK (id = 1))",
@@ -159,8 +161,21 @@ public final class PostgresVaultStorage: VaultStorage {
         // Envelopes are ciphertext: compressing them only costs time.
         "ALTER TABLE avault_envelopes ALTER COLUMN bytes SET STORAGE EXTERNAL",
         "INSERT INTO avault_head (id) VALUES (1) ON CONFLICT DO NOTHING",
-        "INSERT INTO avault_schema_version (version) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM avault_schema_version)",
     ]
+
+    /// What each later version adds to the one before it (each statement idempotent).
+    static let upgrades: [Int: [String]] = [
+        // Version 2: an index that serves a reader's prefix of entries (`entries/<bucket>`)
+        // whatever the database's collation (the primary key's serves prefixes only under "C").
+        2: ["CREATE INDEX IF NOT EXISTS avault_files_name_prefix ON avault_files (name text_pattern_ops)"],
+    ]
+
+    /// The statements that bring the schema from `version` to ``schemaVersion`` and record it.
+    private static func statements(from version: Int) -> [String] {
+        guard version < schemaVersion else { return [] }
+        return ((version + 1)...schemaVersion).flatMap { upgrades[$0] ?? [] }
+            + ["INSERT INTO avault_schema_version (version) VALUES (\(schemaVersion))"]
+    }
 
     /// The schema's version, nil when there is none; with it, the rows of `along`, read in
     /// the same round trip as the version.
@@ -187,9 +202,27 @@ public final class PostgresVaultStorage: VaultStorage {
             // Two inits at once: the second waits here, then finds the tables.
             try write("SELECT pg_advisory_xact_lock(7406201001)")
             for statement in Self.schema { try write(statement) }
+            // An interrupted init left no version, or the one it was about to record.
+            let found = try installedSchema()?.version ?? 0
+            for statement in Self.statements(from: found) { try write(statement) }
         }
         guard try installedSchema()?.version == Self.schemaVersion else {
             throw .internalFailure("the schema just created does not read back")
+        }
+    }
+
+    /// Brings the schema up to ``schemaVersion`` in one transaction (the statements of each
+    /// later version, then the new version recorded beside the old, so the table keeps the
+    /// history); returns the version found and the one it is now. Needs the tables' owner (an
+    /// index is created); a schema already current is left as it is.
+    public func upgradeSchema() throws(AvaultError) -> (from: Int, to: Int) {
+        try atomically { () throws(AvaultError) in
+            // One upgrade or init at a time: the second finds the first's work done.
+            try write("SELECT pg_advisory_xact_lock(7406201001)")
+            guard let found = try installedSchema()?.version,
+                  try sql("SELECT 1 FROM avault_files WHERE name = 'config'").count == 1 else { throw .noVault(location: url) }
+            for statement in Self.statements(from: found) { try write(statement) }
+            return (found, max(found, Self.schemaVersion))
         }
     }
 
@@ -211,7 +244,15 @@ public final class PostgresVaultStorage: VaultStorage {
     }
 
     private static func entriesStatement(_ prefix: String) -> (key: String, statement: PostgresStatement) {
-        ("entries:" + prefix, PostgresStatement("SELECT name, bytes FROM avault_files WHERE starts_with(name, $1)", [.text(entryPrefix + prefix)]))
+        // LIKE with a constant prefix, which the index of schema version 2 serves (the prefix
+        // holds hex digits and '/' only; escaped all the same).
+        var pattern = ""
+        for c in entryPrefix + prefix {
+            if c == "\\" || c == "%" || c == "_" { pattern.append("\\") }
+            pattern.append(c)
+        }
+        pattern.append("%")
+        return ("entries:" + prefix, PostgresStatement("SELECT name, bytes FROM avault_files WHERE name LIKE $1", [.text(pattern)]))
     }
 
     /// The answer read ahead for `key`, once; or `statement`'s.

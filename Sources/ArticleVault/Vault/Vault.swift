@@ -41,6 +41,13 @@ public final class Vault {
         return FileVaultStorage(directory: location)
     }
 
+    /// Brings a PostgreSQL vault's schema up to the version this avault creates
+    /// (``PostgresVaultStorage/upgradeSchema()``); a directory has none.
+    public static func upgradeSchema(of storage: VaultStorage) throws(AvaultError) -> (from: Int, to: Int) {
+        guard let postgres = storage as? PostgresVaultStorage else { throw .noSchema(location: storage.location) }
+        return try postgres.upgradeSchema()
+    }
+
     /// Creates a vault protected by the content key `keyName`. The config is written last: a
     /// crash before it leaves no vault, and `init` can simply run again.
     @discardableResult

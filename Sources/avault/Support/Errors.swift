@@ -55,7 +55,7 @@ extension AvaultError {
              .cannotReseal, .notAVaultRecipient, .vaultNotToRecipients, .vaultRecipientPresent, .vaultRecipientAbsent, .lastVaultRecipient:
             return Exit.operational
         // PostgreSQL vaults.
-        case .postgresLibraryMissing, .postgresPasswordInURL, .postgresConnectionFailed, .postgresQueryFailed, .postgresSchemaVersion:
+        case .postgresLibraryMissing, .postgresPasswordInURL, .postgresConnectionFailed, .postgresQueryFailed, .postgresSchemaVersion, .noSchema:
             return Exit.operational
         // The agent.
         case .agentSocketUnset, .agentUnusable, .agentRunning, .agentStartFailed, .agentDidNotStart, .agentHandoffFailed,
@@ -161,6 +161,7 @@ extension AvaultError {
         case .postgresPasswordInURL:
             return "leave the password out of the URL and put it in a password file: a line host:port:database:user:password in ~/.pgpass (mode 600), or the file PGPASSFILE names"
         case .postgresSchemaVersion: return "use the avault that created or last upgraded this vault"
+        case .noSchema: return "name the PostgreSQL vault with --vault postgres://… or AVAULT_VAULT"
         case .blobKeyNotInKeyring: return "see 'avault keys list'"
         case .sealedForAnotherRecord:
             return "a sealed blob opens only in the record whose webUrl (else originalUrl) it was sealed with; put it back there"

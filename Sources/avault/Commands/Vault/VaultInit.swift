@@ -7,7 +7,7 @@ struct VaultInit: ParsableCommand {
             With --key, the vault opens with that content key of the keyring. With --recipient and --recipients-file, \
             a random data key is wrapped (an age file) to each recipient, and each editor opens the vault with their own \
             identity; 'avault vault recipients' changes who they are. With a PostgreSQL --vault (postgres://…), creates the \
-            vault's tables (schema version 1) in the database the URL names; its password belongs in ~/.pgpass or \
+            vault's tables (schema version 2) in the database the URL names; its password belongs in ~/.pgpass or \
             PGPASSFILE, never in the URL.
 
             Example: avault vault init --recipients-file desk-recipients.txt
