@@ -206,13 +206,6 @@ final class PostgresConnection: @unchecked Sendable {
 
     deinit { lib.finish(conn) }
 
-    /// Runs one statement with `parameters` ($1, $2, …) and returns its rows (none for a
-    /// command). Throws ``AvaultError/postgresQueryFailed(location:sqlState:reason:)``.
-    @discardableResult
-    func execute(_ sql: String, _ parameters: [PostgresValue] = []) throws(AvaultError) -> PostgresRows {
-        try run([PostgresStatement(sql, parameters)])[0]
-    }
-
     /// Runs `statements` in order and returns the rows of each; stops at the first that fails
     /// and throws its error. With pipeline mode (libpq 14 and later) they travel to the server
     /// together and their results come back together, one round trip in all: the server runs
@@ -267,18 +260,17 @@ final class PostgresConnection: @unchecked Sendable {
             lastWasEnd = false
             let status = lib.resultStatus(result)
             if status == AVAULT_PGRES_PIPELINE_SYNC {
+                lib.clear(result)
                 done = true
             } else if status == AVAULT_PGRES_PIPELINE_ABORTED {
+                lib.clear(result)
                 if failure == nil { failure = connectionError("the statement was not run") }
             } else {
                 switch rows(of: result) {
                 case .success(let r): out.append(r)
                 case .failure(let e): if failure == nil { failure = e }
                 }
-                // rows(of:) cleared it.
-                continue
             }
-            lib.clear(result)
         }
         if pipeline.exit(conn) != 1, failure == nil { failure = connectionError("could not leave pipeline mode") }
         if let failure { return .failure(failure) }

@@ -34,6 +34,9 @@ public final class PostgresVaultStorage: VaultStorage {
     /// needed, or with the `COMMIT`, in one round trip (pipeline mode).
     private var queued: [(statement: PostgresStatement, check: ((PostgresRows) throws(AvaultError) -> Void)?)] = []
     private var queuedBytes = 0
+    /// Whether the transaction's `BEGIN` has left the queue (so the server has a transaction
+    /// to roll back).
+    private var begun = false
     /// Writes queued past this many bytes of values are sent (a large envelope's rows).
     static let queueLimit = 1 << 20
     /// Answers read ahead (``readAhead(_:entryPrefix:)``), each for the next read of its key.
@@ -87,6 +90,7 @@ public final class PostgresVaultStorage: VaultStorage {
         let ahead = queued
         queued = []
         queuedBytes = 0
+        if inTransaction { begun = true }
         let rows = try db().run(ahead.map(\.statement) + statements)
         for (k, q) in ahead.enumerated() { try q.check?(rows[k]) }
         return Array(rows[ahead.count...])
@@ -113,6 +117,7 @@ public final class PostgresVaultStorage: VaultStorage {
     private func transaction<T>(lock: Bool, _ body: () throws(AvaultError) -> T) throws(AvaultError) -> T {
         if inTransaction { return try body() }
         inTransaction = true
+        begun = false
         queued.append((PostgresStatement("BEGIN ISOLATION LEVEL READ COMMITTED"), nil))
         if lock {
             let url = url
@@ -132,13 +137,14 @@ public final class PostgresVaultStorage: VaultStorage {
         }
     }
 
-    /// Ends the transaction without its writes (those still queued are never sent).
+    /// Ends the transaction without its writes (those still queued are never sent; if its
+    /// `BEGIN` never left, there is nothing on the server to roll back).
     private func rollBack() {
         inTransaction = false
         queued = []
         queuedBytes = 0
         readsAhead = [:]
-        _ = try? sql("ROLLBACK")
+        if begun { _ = try? sql("ROLLBACK") }
     }
 
     /// Runs `body` in a transaction of its own, unless one is open already.
@@ -219,10 +225,11 @@ public final class PostgresVaultStorage: VaultStorage {
         try atomically { () throws(AvaultError) in
             // One upgrade or init at a time: the second finds the first's work done.
             try write("SELECT pg_advisory_xact_lock(7406201001)")
-            guard let found = try installedSchema()?.version,
-                  try sql("SELECT 1 FROM avault_files WHERE name = 'config'").count == 1 else { throw .noVault(location: url) }
+            guard let (found, config) = try installedSchema(along: [Self.readStatement("config").statement]),
+                  config[0].count == 1 else { throw .noVault(location: url) }
             for statement in Self.statements(from: found) { try write(statement) }
-            return (found, max(found, Self.schemaVersion))
+            // installedSchema refuses a version above schemaVersion.
+            return (found, Self.schemaVersion)
         }
     }
 

@@ -24,6 +24,11 @@ extension Vault {
         var strays: [String] = []
     }
 
+    /// The start of the entry file names in `bucket` (two hex digits; every name for nil).
+    static func entryPrefix(bucket: Int?) -> String {
+        bucket.map { Hex.encode([UInt8($0)]) } ?? ""
+    }
+
     /// The key of the commitment's terms.
     func entryCommitmentKey() throws(AvaultError) -> SecretBytes {
         try VaultEntryCommitment.key(namingKey: try namingKey(evenRetired: true), vaultID: config.vaultID)
@@ -39,8 +44,7 @@ extension Vault {
         let bucket = head.entries.format == 4 ? bucket : nil
         var loaded = LoadedEntries()
         var best: [String: (seq: Int, file: String, bytes: [UInt8])] = [:]
-        let prefix = bucket.map { Hex.encode([UInt8($0)]) } ?? ""
-        for (file, bytes) in try storage.readEntries(prefix: prefix) {
+        for (file, bytes) in try storage.readEntries(prefix: Self.entryPrefix(bucket: bucket)) {
             guard let (name, seq) = VaultFiles.parseEntryFileName(file), seq <= head.log.seq else {
                 loaded.strays.append(file)
                 continue

@@ -64,7 +64,7 @@ extension Vault {
         let vaultID = config.vaultID
         var seen = try keyring.lastSeenHead(vaultID: vaultID)
         // What follows is read at once where the store can (one round trip to PostgreSQL).
-        try storage.readAhead(["config", "index", "log", "log.heads"], entryPrefix: bucket.map { Hex.encode([UInt8($0)]) } ?? "")
+        try storage.readAhead(["config", "index", "log", "log.heads"], entryPrefix: Self.entryPrefix(bucket: bucket))
         try reloadConfig()
         if config.vaultID != vaultID { seen = try keyring.lastSeenHead(vaultID: config.vaultID) }
         let indexBytes = try storage.read("index")
@@ -229,10 +229,11 @@ extension Vault {
     /// Anything abnormal in the bucket read (a leftover entry, a log entry no index covers) and
     /// every other store take the whole state and recover first, as every write did before.
     func transaction<T>(bucket: Int? = nil, _ body: (inout Transaction) throws(AvaultError) -> T) throws(AvaultError) -> T {
-        // The entries' key once before the lock, so that loading libcrypto for its HKDF does
-        // not lengthen the time other writers wait (under the lock it is derived again, from
-        // the config read there; a failure here is reported there).
-        _ = try? entryCommitmentKey()
+        // A write of one bucket (a put, which unlocked the naming key to find its bucket): the
+        // entries' key once before the lock, so that loading libcrypto for its HKDF does not
+        // lengthen the time other writers wait. Under the lock it is derived again, from the
+        // config read there; a failure here (a config changed meanwhile) is reported there.
+        if bucket != nil { _ = try? entryCommitmentKey() }
         return try storage.withLock { () throws(AvaultError) -> T in
             var state = try loadState(bucket: storage.writesAreAtomic && !acceptRollback ? bucket : nil)
             if state.bucket != nil, !state.strayEntries.isEmpty || !state.unindexed.isEmpty || state.interruptedRewrap || state.rolledBack != nil {

@@ -2,16 +2,23 @@ import ArgumentParser
 import ArticleVault
 import VaultFormat
 
-/// `--vault DIR` and the keyring options.
-struct VaultOptions: ParsableArguments {
+/// `--vault DIR|URL`.
+struct VaultLocationOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The vault: a directory, or a PostgreSQL URL postgres://… (default: AVAULT_VAULT, else $XDG_DATA_HOME/avault/vault).", valueName: "dir|url"), completion: .directory)
     var vault: String?
+
+    func storage() throws(AvaultError) -> VaultStorage { try Vault.storage(at: Vault.location(explicit: vault)) }
+}
+
+/// `--vault DIR|URL` and the keyring options.
+struct VaultOptions: ParsableArguments {
+    @OptionGroup var location: VaultLocationOptions
     @OptionGroup var keyring: KeyringOptions
     @Flag(name: .customLong("accept-rollback"),
           help: "Adopt the vault although this keyring has seen a newer state of it (a deliberate restore from a backup); the log records it.")
     var acceptRollback = false
 
-    func storage() throws(AvaultError) -> VaultStorage { try Vault.storage(at: Vault.location(explicit: vault)) }
+    func storage() throws(AvaultError) -> VaultStorage { try location.storage() }
 
     func open() throws(AvaultError) -> Vault {
         let vault = try Vault(storage: try storage(), keyring: try keyring.open())

@@ -25,11 +25,11 @@ struct VaultSchemaUpgrade: ParsableCommand {
 
             Example: avault vault schema upgrade --vault postgresql://db.example/news
             """)
-    @OptionGroup var options: VaultOptions
+    @OptionGroup var location: VaultLocationOptions
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let (from, to) = try Vault.upgradeSchema(of: try options.storage())
+        let (from, to) = try Vault.upgradeSchema(of: try location.storage())
         if json {
             try Terminal.writeStdout(JSONOutput.document([("from", .number(Double(from))), ("to", .number(Double(to)))]).jsonText + "\n")
         } else {
