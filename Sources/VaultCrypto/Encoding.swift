@@ -114,8 +114,8 @@ public enum Base64 {
     /// verify` checks. Not for secrets: this is not constant time.
     public static func decodePublic(_ text: Substring) -> [UInt8]? {
         var text = text
-        // A long text (a vault's sealed index) through OpenSSL's table decoder, a few times
-        // faster than this one per character; both accept exactly what `decode` accepts.
+        // A long text (a vault's sealed index) through the quantum decoder, a few times faster
+        // than this one per character; both accept exactly what `decode` accepts.
         return text.withUTF8 { $0.count > 4096 ? try? decodePublic(UnsafeRawBufferPointer($0)) : decodePublic(utf8: $0) }
     }
 

@@ -1,5 +1,5 @@
-// The pieces a long legacy blob is decrypted with: base64 a chunk at a time (OpenSSL's table
-// decoder, made strict) and AES-CBC a chunk at a time (one key schedule, an IV per chunk).
+// The pieces a long legacy blob is decrypted with: base64 a chunk at a time (a strict table
+// decoder for public data) and AES-CBC a chunk at a time (one key schedule, an IV per chunk).
 
 import Foundation
 import TestSupport
@@ -60,6 +60,24 @@ struct PublicBase64Tests {
             #expect(Array(out.prefix(data.count)) == data)
             #expect(out.last == 0xAA, "wrote past the decoded bytes")
         }
+        // Every byte at every position of a quantum, against libsodium's decoder (a quantum of
+        // 'A's around it; a text of two quanta, so that both the inner and the last one see it).
+        for position in 0..<8 {
+            for byte in 0...255 {
+                var text = Array("AAAAAAAA".utf8)
+                text[position] = UInt8(byte)
+                var out = [UInt8](repeating: 0, count: 6)
+                let n = text.withUnsafeBytes { t in out.withUnsafeMutableBytes { Base64.decodeQuanta(t, into: $0) } }
+                let strict = byte < 0x80 && byte != UInt8(ascii: "=") ? try? Base64.decode(String(decoding: text, as: UTF8.self)) : nil
+                #expect(n.map { _ in out } == strict, "byte \(byte) at \(position)")
+            }
+        }
+        // A long text, as the legacy stream decodes it (1 MiB).
+        let data = rng.bytes(3 << 18)
+        let text = Array(Base64.encode(data).utf8)
+        var out = [UInt8](repeating: 0, count: data.count)
+        #expect(text.withUnsafeBytes { t in out.withUnsafeMutableBytes { Base64.decodeQuanta(t, into: $0) } } == data.count)
+        #expect(out == data)
         for bad in ["QUJ=", "QQ==", " QUJDQUJ", "    QUJD", "QUJD    ", "QUJDQUJ\n", "QU-D", "QUJDQUJ-", "QU;D", "QUJ"] {
             var out = [UInt8](repeating: 0, count: 12)
             let n = Array(bad.utf8).withUnsafeBytes { t in out.withUnsafeMutableBytes { Base64.decodeQuanta(t, into: $0) } }
