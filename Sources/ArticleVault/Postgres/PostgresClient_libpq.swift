@@ -56,7 +56,10 @@ final class LibPQ: @unchecked Sendable {
     }
 
     private init() throws(AvaultError) {
-        guard let handle = dlopen(Self.library, RTLD_NOW | RTLD_LOCAL) else {
+        // Lazy binding: every function used is looked up below, and the few of libpq's
+        // dependencies not linked with BIND_NOW (Kerberos) then skip binding functions never
+        // called (1.8 million fewer instructions per process than RTLD_NOW, callgrind).
+        guard let handle = dlopen(Self.library, RTLD_LAZY | RTLD_LOCAL) else {
             let reason = dlerror().map { String(cString: $0) } ?? "not found"
             throw .postgresLibraryMissing(library: Self.library, reason: reason)
         }
