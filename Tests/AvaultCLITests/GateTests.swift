@@ -83,6 +83,12 @@ import Testing
         // A FIFO is reported, never opened (opening it would hang the gate).
         #expect(mkfifo(c.path("pipe.md"), 0o644) == 0)
         c.expected["pipe.md"] = "malformed"
+        // Symbolic links are followed: to a record, it is verified; to the FIFO, reported and
+        // never opened.
+        #expect(symlink("good.md", c.path("link.md")) == 0)
+        c.expected["link.md"] = "valid"
+        #expect(symlink("pipe.md", c.path("pipe-link.md")) == 0)
+        c.expected["pipe-link.md"] = "malformed"
         // Hidden files are not published (Jekyll skips them) and are not walked.
         try c.write(".hidden.md", "# hidden\n")
         try c.write("notes.json", "{}\n") // not a page extension

@@ -62,15 +62,23 @@ public enum RecordWalker {
     private static func walk(_ dir: String, relative: String, include: [Glob], exclude: [Glob],
                              seen: inout Set<DirectoryID>, into out: inout [Found]) throws(AvaultError) {
         guard let d = opendir(dir) else { throw .io(path: dir, reason: FileSystem.errnoText()) }
-        var names: [String] = []
+        var names: [(name: String, type: UInt8)] = []
         while let entry = readdir(d) {
             let name = FileSystem.name(of: entry)
-            if !name.hasPrefix(".") { names.append(name) }
+            if !name.hasPrefix(".") { names.append((name, entry.pointee.d_type)) }
         }
         closedir(d)
-        for name in names.sorted() {
+        for (name, type) in names.sorted(by: { $0.name < $1.name }) {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
             let rel = relative.isEmpty ? name : relative + "/" + name
+            // A regular file as the directory lists it (not a link) needs no stat: the reader
+            // checks what it opens.
+            if type == UInt8(DT_REG) {
+                if matches(rel, name, include, caseless: true), !matches(rel, name, exclude, caseless: false) {
+                    out.append(Found(path: path, named: false, kind: .regular))
+                }
+                continue
+            }
             var st = stat()
             guard path.withCString({ stat($0, &st) }) == 0 else {
                 // A dangling symbolic link, or an entry removed meanwhile: report it if it matches.

@@ -74,14 +74,16 @@ public struct RecordVerifier: Sendable {
     /// (its size says so), or reading stops just past the limit (it grew). A larger file
     /// without front matter is hashed as it is read, for a detached signature, never held.
     /// `-` is standard input (its size unknown until read).
-    public func verify(path: String) -> RecordReport {
+    /// `seenRegular`: a walk found a regular file at `path` (see
+    /// ``FileSystem/openRegularFile(_:seenRegular:)``).
+    public func verify(path: String, seenRegular: Bool = false) -> RecordReport {
         let limit = RecordLimits.fileBytes
         let fd: Int32, size: Int
         var bytes: [UInt8]
         if path == "-" {
             (fd, size) = (0, 0)
         } else {
-            do { (fd, size) = try FileSystem.openRegularFile(path) } catch {
+            do { (fd, size) = try FileSystem.openRegularFile(path, seenRegular: seenRegular) } catch {
                 return RecordReport(path: path, outcome: .malformed, passed: false, reason: error.message)
             }
         }
@@ -299,7 +301,7 @@ public struct RecordVerifier: Sendable {
                 let i = next.add(1, ordering: .relaxed).oldValue
                 guard i < files.count else { break }
                 let file = files[i]
-                results[i] = file.kind == .regular ? verify(path: file.path)
+                results[i] = file.kind == .regular ? verify(path: file.path, seenRegular: true)
                     : RecordReport(path: file.path, outcome: .malformed, passed: false,
                                    reason: "\(file.kind.rawValue), not a regular file (not opened)")
                 let n = done.add(1, ordering: .relaxed).newValue

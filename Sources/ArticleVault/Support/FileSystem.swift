@@ -76,10 +76,21 @@ public enum FileSystem {
     /// Opens a regular file for reading, as ``readRegularFile(_:)`` does (anything else is
     /// refused, and a FIFO swapped in cannot block), and returns the descriptor, which the
     /// caller closes, with the file's size when it was opened.
-    public static func openRegularFile(_ path: String) throws(AvaultError) -> (fd: Int32, size: Int) {
+    ///
+    /// With `seenRegular` (the caller found a regular file there, as a directory walk does),
+    /// the path is opened at once without following a symbolic link, and only one swapped in
+    /// meanwhile (`ELOOP`) goes the careful way.
+    public static func openRegularFile(_ path: String, seenRegular: Bool = false) throws(AvaultError) -> (fd: Int32, size: Int) {
         // The path as a C string once, for both calls.
         var before: FileKind?
         let fd: Int32 = path.withCString { cPath in
+            if seenRegular {
+                let fd = open(cPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW)
+                if fd >= 0 || errno != ELOOP {
+                    before = .regular
+                    return fd
+                }
+            }
             var st = stat()
             guard stat(cPath, &st) == 0 else { return -1 }
             before = kind(st.st_mode)
@@ -106,14 +117,18 @@ public enum FileSystem {
 
     /// Reads a file descriptor to its end (standard input, pipes), or until `limit` bytes:
     /// what lies past them is left unread (ask for one byte more than you accept to tell a
-    /// longer file). With the right `sizeHint` (a regular file's size) this is one allocation
-    /// and no copy.
+    /// longer file). With the right `sizeHint` (a regular file's size) this is one allocation,
+    /// no copy and one `read`: a first read that returns exactly `sizeHint` bytes, of the one
+    /// byte more asked for, is taken as the whole file without a second read to see its end
+    /// (a file that grew meanwhile reads as it was when its size was taken).
     public static func readAll(fd: Int32, name: String, sizeHint: Int = 0, limit: Int = .max) throws(AvaultError) -> [UInt8] {
         var out: [UInt8] = []
         // A regular file's size and one byte more (to see its end), else 16 KiB at a time.
         var chunkSize = min(sizeHint > 0 ? sizeHint + 1 : 16384, limit)
+        var whole = sizeHint > 0 && sizeHint < chunkSize ? sizeHint : nil
         while true {
-            let chunk = try readUpTo(fd: fd, chunkSize, name: name)
+            let chunk = try readUpTo(fd: fd, chunkSize, name: name, stoppingAt: whole)
+            whole = nil
             if out.isEmpty { out = chunk } else { out += chunk }
             if chunk.count < chunkSize || out.count >= limit { return out }
             chunkSize = min(chunkSize * 2, limit - out.count)
@@ -203,8 +218,8 @@ public enum FileSystem {
         return got
     }
 
-    /// Reads up to `count` bytes, fewer only at end of file.
-    public static func readUpTo(fd: Int32, _ count: Int, name: String) throws(AvaultError) -> [UInt8] {
+    /// Reads up to `count` bytes, fewer only at end of file or once `whole` bytes are read.
+    public static func readUpTo(fd: Int32, _ count: Int, name: String, stoppingAt whole: Int? = nil) throws(AvaultError) -> [UInt8] {
         var got = 0
         var failure: Int32 = 0
         let out = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -217,6 +232,7 @@ public enum FileSystem {
                 }
                 if n == 0 { break }
                 got += n
+                if got == whole { break }
             }
             initialized = got
         }
