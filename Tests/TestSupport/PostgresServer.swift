@@ -21,7 +21,8 @@ public final class PostgresServer: @unchecked Sendable {
     /// The database superuser the tests connect as.
     public static let role = "avault"
 
-    /// The temporary directory holding the cluster (`data/`), its socket and its log.
+    /// The temporary directory holding the cluster (`data/`), its socket and its log
+    /// (`server.log`).
     public let directory: String
     /// The directory of the Unix socket (`host=` in a URL).
     public var socketDirectory: String { directory }
@@ -29,6 +30,8 @@ public final class PostgresServer: @unchecked Sendable {
     public let binDirectory: String
     /// The user the server runs as, when it is not this process's user.
     let runAs: String?
+    /// A copy made by ``baseBackup(standby:)``: stopped by ``stop()`` or when released, not at exit.
+    private let isCopy: Bool
 
     nonisolated(unsafe) private static var started: Result<PostgresServer, PostgresServerError>?
     private static let lock = NSLock()
@@ -47,28 +50,83 @@ public final class PostgresServer: @unchecked Sendable {
     private init() throws(PostgresServerError) {
         binDirectory = try Self.findBinaries()
         runAs = getuid() == 0 ? try Self.unprivilegedUser() : nil
+        isCopy = false
+        directory = try Self.makeDirectory(owner: runAs)
+        try run(binDirectory + "/initdb", ["-D", directory + "/data", "-U", Self.role, "-A", "trust", "--no-locale", "-E", "UTF8", "--no-sync"])
+        // Stopped at exit, or by the watchdog if this process dies without exiting.
+        Self.exitCommand = cleanupCommand
+        atexit { if let command = PostgresServer.exitCommand { _ = system(command) } }
+        try start()
+    }
+
+    /// A copy of `primary` made with `pg_basebackup` (the WAL it needs streamed with it), in a
+    /// directory of its own; not started.
+    private init(backupOf primary: PostgresServer, standby: Bool) throws(PostgresServerError) {
+        binDirectory = primary.binDirectory
+        runAs = primary.runAs
+        isCopy = true
+        directory = try Self.makeDirectory(owner: runAs)
+        try run(binDirectory + "/pg_basebackup", ["-h", primary.directory, "-U", Self.role, "-D", directory + "/data",
+                                                  "-X", "stream", "-c", "fast", "--no-sync"] + (standby ? ["-R"] : []))
+    }
+
+    /// A base backup of this cluster (`pg_basebackup -X stream`) in a directory of its own, not
+    /// started: with `standby`, a hot standby (`-R`) that streams and replays what this cluster
+    /// writes once started; without, a restored backup, a cluster of its own as this one was
+    /// when the backup was taken. Stopped and removed by ``stop()``, when released, or by a
+    /// watchdog if the test process dies.
+    public func baseBackup(standby: Bool) throws -> PostgresServer {
+        try PostgresServer(backupOf: self, standby: standby)
+    }
+
+    /// Starts the server on a socket in ``directory`` only, and the watchdog that stops it if
+    /// the test process dies without exiting.
+    public func start() throws(PostgresServerError) {
+        let data = directory + "/data"
+        do {
+            try Self.detach("/bin/sh", ["-c", "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; [ -d \(shellQuoted([data])) ] && { \(cleanupCommand); }"])
+        } catch { throw .setup("cannot start the watchdog: \(error)") }
+        let options = "-c listen_addresses='' -c unix_socket_directories='\(directory)' -c fsync=off -c max_connections=60"
+        try run(binDirectory + "/pg_ctl", ["-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "-o", options, "start"])
+    }
+
+    /// Stops a copy made by ``baseBackup(standby:)`` and removes its directory (the tests'
+    /// cluster itself stops at exit).
+    public func stop() {
+        if isCopy { _ = system(cleanupCommand) }
+    }
+
+    deinit { stop() }
+
+    /// Stops the server (if it runs) and removes its directory.
+    private var cleanupCommand: String {
+        let stop = shellQuoted(asServer([binDirectory + "/pg_ctl", "-D", directory + "/data", "-m", "immediate", "stop"]))
+        return "\(stop) >/dev/null 2>&1; rm -rf \(shellQuoted([directory]))"
+    }
+
+    /// A fresh directory under /tmp of mode 700, owned by the server's user.
+    private static func makeDirectory(owner: String?) throws(PostgresServerError) -> String {
         var template = Array("/tmp/avault-pg-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw .setup("mkdtemp: \(String(cString: strerror(errno)))") }
-        directory = String(cString: made)
-        if let runAs {
-            guard let pw = getpwnam(runAs) else { throw .setup("no user \(runAs)") }
+        let directory = String(cString: made)
+        if let owner {
+            guard let pw = getpwnam(owner) else { throw .setup("no user \(owner)") }
             guard chown(directory, pw.pointee.pw_uid, pw.pointee.pw_gid) == 0 else {
                 throw .setup("chown \(directory): \(String(cString: strerror(errno)))")
             }
         }
         chmod(directory, 0o700)
-        let data = directory + "/data"
-        try run(binDirectory + "/initdb", ["-D", data, "-U", Self.role, "-A", "trust", "--no-locale", "-E", "UTF8", "--no-sync"])
-        // Stopped at exit, or by the watchdog if this process dies without exiting.
-        let stop = shellQuoted(asServer([binDirectory + "/pg_ctl", "-D", data, "-m", "immediate", "stop"]))
-        let cleanup = "\(stop) >/dev/null 2>&1; rm -rf \(shellQuoted([directory]))"
-        Self.exitCommand = cleanup
-        atexit { if let command = PostgresServer.exitCommand { _ = system(command) } }
-        do {
-            try Self.detach("/bin/sh", ["-c", "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; [ -d \(shellQuoted([data])) ] && { \(cleanup); }"])
-        } catch { throw .setup("cannot start the watchdog: \(error)") }
-        let options = "-c listen_addresses='' -c unix_socket_directories='\(directory)' -c fsync=off -c max_connections=60"
-        try run(binDirectory + "/pg_ctl", ["-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "-o", options, "start"])
+        return directory
+    }
+
+    /// Waits until this hot standby has replayed everything `primary` has written so far.
+    public func waitForReplay(of primary: PostgresServer, timeout: Double = 60) throws {
+        let lsn = try primary.psql("postgres", "SELECT pg_current_wal_lsn()").trimmingCharacters(in: .whitespacesAndNewlines)
+        let deadline = Date().addingTimeInterval(timeout)
+        while try psql("postgres", "SELECT pg_last_wal_replay_lsn() >= '\(lsn)'::pg_lsn") != "t\n" {
+            guard Date() < deadline else { throw PostgresServerError.command("the standby did not replay up to \(lsn) in \(timeout) s") }
+            usleep(50_000)
+        }
     }
 
     /// Creates an empty database; returns a vault URL for it (`postgresql:///NAME?host=…&user=avault`).
@@ -141,7 +199,7 @@ public final class PostgresServer: @unchecked Sendable {
     /// outlives it and inherits its descriptors, so neither pipes nor Foundation's `Process`
     /// bookkeeping are used). Output goes to temporary files; the caller's PG* variables are
     /// left out.
-    static func execute(_ program: String, _ args: [String], cwd: String) throws -> (code: Int32, out: String, err: String) {
+    public static func execute(_ program: String, _ args: [String], cwd: String) throws -> (code: Int32, out: String, err: String) {
         let base = "/tmp/avault-pg-out-" + UUID().uuidString
         defer { unlink(base + ".out"); unlink(base + ".err") }
         var actions = posix_spawn_file_actions_t()
@@ -150,6 +208,16 @@ public final class PostgresServer: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // Nothing else: a server or a watchdog started here outlives the call, and a descriptor it
+        // inherited — the write end of the pipe another test is reading a command's output
+        // from (Foundation's pipes are not close-on-exec) — would keep that pipe open until the
+        // test process exits, and that test waiting for its end forever.
+        // (glibc 2.34 and later; not visible through the Glibc module.)
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let closeFrom = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np").map({ unsafeBitCast($0, to: CloseFrom.self) }),
+              closeFrom(&actions, 3) == 0 else {
+            throw PostgresServerError.command("posix_spawn_file_actions_addclosefrom_np is missing (glibc 2.34 or later)")
+        }
         let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") }.map { "\($0.key)=\($0.value)" }
         // env --chdir: posix_spawn_file_actions_addchdir_np is not visible through Glibc.
         let argv = (["/usr/bin/env", "--chdir=" + cwd, program] + args).map { strdup($0) } + [nil]
