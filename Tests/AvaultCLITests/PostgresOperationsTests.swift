@@ -5,8 +5,8 @@ import Testing
 import Glibc
 #endif
 
-/// What docs/architecture.md tells a database administrator, tried on copies of the test
-/// cluster made with PostgreSQL's own tools: a hot standby (`pg_basebackup -R`) that serves
+/// What docs/architecture.md tells a database administrator, tried on copies of a cluster of
+/// the test's own made with PostgreSQL's own tools: a hot standby (`pg_basebackup -R`) that serves
 /// readers and lags, a restored base backup that brings back an older vault, and the index
 /// of schema version 2 in a database whose collation is not "C".
 @Suite struct PostgresOperationsTests {
@@ -18,10 +18,11 @@ import Glibc
     }
 
     @Test(.timeLimit(.minutes(3))) func aHotStandbyServesReadersRefusesWritersAndItsLagIsARollbackAlarm() throws {
-        let f = try VaultFixture(store: .postgres)
+        let primary = try PostgresServer.dedicated()
+        defer { primary.stop() }
+        let f = try VaultFixture(store: .postgres, server: primary)
         try f.put("a", Data("first\n".utf8))
         try f.put("b", Data("other\n".utf8))
-        let primary = try PostgresServer.shared()
         let standby = try primary.baseBackup(standby: true)
         defer { standby.stop() }
         try standby.start()
@@ -66,9 +67,10 @@ import Glibc
     }
 
     @Test(.timeLimit(.minutes(3))) func aRestoredBackupIsARollbackThatEachKeyringThatSawLaterAcceptsOnce() throws {
-        let f = try VaultFixture(store: .postgres)
+        let primary = try PostgresServer.dedicated()
+        defer { primary.stop() }
+        let f = try VaultFixture(store: .postgres, server: primary)
         try f.put("a", Data("one\n".utf8))
-        let primary = try PostgresServer.shared()
         let backup = try primary.baseBackup(standby: false)
         defer { backup.stop() }
         // Three keyrings with the same keys: `early` saw only what the backup holds, `late`

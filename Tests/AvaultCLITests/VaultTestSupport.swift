@@ -27,18 +27,25 @@ final class VaultFixture {
     let keyName: String
     let store: VaultStore
     /// The vault's location: a directory in `dir`, or the URL of a fresh database of the test
-    /// process's PostgreSQL cluster.
+    /// process's PostgreSQL cluster (or of the one given).
     let vault: String
+    /// The PostgreSQL cluster of a `.postgres` fixture.
+    let server: PostgresServer?
 
     /// Creates the fixture; unless `initialize` is false, also a content key `keyName`
     /// (unprotected unless `protected`) and a vault protected by it.
     init(store: VaultStore = .files, keyName: String = "drafts", protected: Bool = false, initialize: Bool = true,
-         sourceLocation: SourceLocation = #_sourceLocation) throws {
+         server: PostgresServer? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {
         dir = try CLI.tempDirectory()
         self.store = store
         switch store {
-        case .files: vault = dir.appendingPathComponent("vault").path
-        case .postgres: vault = try PostgresServer.shared().createDatabase()
+        case .files:
+            vault = dir.appendingPathComponent("vault").path
+            self.server = nil
+        case .postgres:
+            let server = try server ?? PostgresServer.shared()
+            vault = try server.createDatabase()
+            self.server = server
         }
         passphrase = "vt-pass-" + UUID().uuidString.prefix(8).lowercased()
         self.keyName = keyName
@@ -95,8 +102,8 @@ final class VaultFixture {
     /// Runs `sql` in the fixture's database (a PostgreSQL vault only).
     @discardableResult
     func psql(_ sql: String) throws -> String {
-        precondition(store == .postgres, "psql on a file vault")
-        return try PostgresServer.shared().psql(PostgresServer.database(of: vault), sql)
+        guard let server else { preconditionFailure("psql on a file vault") }
+        return try server.psql(PostgresServer.database(of: vault), sql)
     }
     var objects: String { vault + "/objects" }
     /// A scratch path inside the fixture's directory.

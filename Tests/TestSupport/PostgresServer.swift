@@ -30,8 +30,9 @@ public final class PostgresServer: @unchecked Sendable {
     public let binDirectory: String
     /// The user the server runs as, when it is not this process's user.
     let runAs: String?
-    /// A copy made by ``baseBackup(standby:)``: stopped by ``stop()`` or when released, not at exit.
-    private let isCopy: Bool
+    /// Made by ``dedicated()`` or ``baseBackup(standby:)``: stopped by ``stop()`` or when
+    /// released, not at exit.
+    private let isOwned: Bool
 
     nonisolated(unsafe) private static var started: Result<PostgresServer, PostgresServerError>?
     private static let lock = NSLock()
@@ -47,16 +48,26 @@ public final class PostgresServer: @unchecked Sendable {
         return try result.get()
     }
 
-    private init() throws(PostgresServerError) {
+    private init(owned: Bool = false) throws(PostgresServerError) {
         binDirectory = try Self.findBinaries()
         runAs = getuid() == 0 ? try Self.unprivilegedUser() : nil
-        isCopy = false
+        isOwned = owned
         directory = try Self.makeDirectory(owner: runAs)
         try run(binDirectory + "/initdb", ["-D", directory + "/data", "-U", Self.role, "-A", "trust", "--no-locale", "-E", "UTF8", "--no-sync"])
-        // Stopped at exit, or by the watchdog if this process dies without exiting.
-        Self.exitCommand = cleanupCommand
-        atexit { if let command = PostgresServer.exitCommand { _ = system(command) } }
+        if !owned {
+            // Stopped at exit, or by the watchdog if this process dies without exiting.
+            Self.exitCommand = cleanupCommand
+            atexit { if let command = PostgresServer.exitCommand { _ = system(command) } }
+        }
         try start()
+    }
+
+    /// A cluster of the caller's own, started, for a test whose operations take the whole
+    /// cluster (a base backup copies every database, and the shared cluster's hold every
+    /// test's data and write WAL all the time). Stopped and removed by ``stop()`` or when
+    /// released.
+    public static func dedicated() throws -> PostgresServer {
+        try PostgresServer(owned: true)
     }
 
     /// A copy of `primary` made with `pg_basebackup` (the WAL it needs streamed with it), in a
@@ -64,7 +75,7 @@ public final class PostgresServer: @unchecked Sendable {
     private init(backupOf primary: PostgresServer, standby: Bool) throws(PostgresServerError) {
         binDirectory = primary.binDirectory
         runAs = primary.runAs
-        isCopy = true
+        isOwned = true
         directory = try Self.makeDirectory(owner: runAs)
         try run(binDirectory + "/pg_basebackup", ["-h", primary.directory, "-U", Self.role, "-D", directory + "/data",
                                                   "-X", "stream", "-c", "fast", "--no-sync"] + (standby ? ["-R"] : []))
@@ -90,10 +101,10 @@ public final class PostgresServer: @unchecked Sendable {
         try run(binDirectory + "/pg_ctl", ["-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "-o", options, "start"])
     }
 
-    /// Stops a copy made by ``baseBackup(standby:)`` and removes its directory (the tests'
-    /// cluster itself stops at exit).
+    /// Stops a cluster made by ``dedicated()`` or ``baseBackup(standby:)`` and removes its
+    /// directory (the shared cluster stops at exit).
     public func stop() {
-        if isCopy { _ = system(cleanupCommand) }
+        if isOwned { _ = system(cleanupCommand) }
     }
 
     deinit { stop() }
