@@ -6,8 +6,14 @@ extension FieldValue {
         // `append(_:to:)` on a String writes), then made a String once.
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        write(into: &out)
+        appendJSON(to: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends ``jsonText``'s UTF-8 to `out` (for output made of many objects, without a
+    /// `String` for each).
+    public func appendJSON(to out: inout [UInt8]) {
+        write(into: &out)
     }
 
     private func write(into out: inout [UInt8]) {

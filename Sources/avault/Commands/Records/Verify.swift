@@ -111,21 +111,20 @@ struct Verify: ParsableCommand {
         if json {
             // The lines are made on the verification's threads, a run of reports each, in order.
             let runs = max(1, min(jobs ?? cpuCount(), reports.count / 64))
-            var parts = [String](repeating: "", count: runs)
+            var parts = [[UInt8]](repeating: [], count: runs)
             parts.withUnsafeMutableBufferPointer { buffer in
                 nonisolated(unsafe) let parts = buffer // (each run writes its own slot only)
                 DispatchQueue.concurrentPerform(iterations: runs) { run in
                     let range = (reports.count * run / runs)..<(reports.count * (run + 1) / runs)
-                    var text = ""
+                    var text: [UInt8] = []
                     text.reserveCapacity(range.count * 400)
                     for r in reports[range] {
-                        text += r.json.jsonText
-                        text += "\n"
+                        r.json.appendJSON(to: &text)
+                        text.append(0x0A)
                     }
                     parts[run] = text
                 }
             }
-            let out = parts.joined()
             let summary = JSONOutput.document([
                 ("type", .string("summary")), ("records", .number(Double(reports.count))),
                 ("passed", .number(Double(passed))), ("failed", .number(Double(reports.count - passed))),
@@ -133,7 +132,8 @@ struct Verify: ParsableCommand {
                 ("secured", .object(zip(["none", "v1", "v2", "v3", "malformed"], formats).map { ($0, .number(Double($1))) })),
                 ("seconds", .number((seconds * 1000).rounded() / 1000)),
             ])
-            try Terminal.writeStdout(out + summary.jsonText + "\n")
+            for part in parts { try Terminal.writeStdout(part) }
+            try Terminal.writeStdout(summary.jsonText + "\n")
             return
         }
         var out = ""
