@@ -77,7 +77,8 @@ extension Vault {
             if let object = entry.object { loaded.objects.append(object) }
             if let used = entry.used { loaded.used[name] = used }
         }
-        guard loaded.commitment.matches(head.entries, bucket: bucket) else {
+        let stored: VaultEntryCommitment? = if case .buckets(let set) = head.entries { VaultEntryCommitment(set) } else { nil }
+        guard loaded.commitment.matches(head.entries, bucket: bucket, decoded: stored) else {
             let listed = switch head.entries {
             case .whole(let set): set.count
             case .buckets(let set): bucket.map { set.counts[$0] } ?? set.counts.reduce(0, +)
@@ -87,7 +88,7 @@ extension Vault {
         }
         // The commitment a write starts from: every bucket's, as the head stores them (those
         // read were just found equal), so that a write from one bucket keeps the others'.
-        if case .buckets(let set) = head.entries, let stored = VaultEntryCommitment(set) { loaded.commitment = stored }
+        if let stored { loaded.commitment = stored }
         // In the byte order of the IDs' UTF-8, as format 2 lists them; compared as arrays (the
         // String views' generic comparison was an eighth of a whole `get` at 1,000 objects).
         loaded.objects = loaded.objects.map { (key: Array($0.id.utf8), object: $0) }

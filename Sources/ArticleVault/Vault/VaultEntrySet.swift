@@ -48,14 +48,16 @@ struct VaultEntryCommitment: Equatable {
     /// Whether this is the commitment a head stores, for every bucket or (format 4 only) for
     /// `bucket` alone: the same counts, and the same sums compared in constant time (like any
     /// other authenticator).
-    func matches(_ commitment: VaultFiles.EntryCommitment, bucket: Int? = nil) -> Bool {
+    /// `decoded`: the head's commitment of format 4 as ``init(_:)`` reads it, when the caller
+    /// already has it (its sums are 16 KiB of hex).
+    func matches(_ commitment: VaultFiles.EntryCommitment, bucket: Int? = nil, decoded: VaultEntryCommitment? = nil) -> Bool {
         switch commitment {
         case .whole(let set):
             guard let stored = try? Hex.decode(set.sum), stored.count == 32 else { return false }
             let (count, sum) = whole
             return ConstantTime.equals(sum, stored) && count == set.count
         case .buckets(let set):
-            guard let stored = VaultEntryCommitment(set) else { return false }
+            guard let stored = decoded ?? VaultEntryCommitment(set) else { return false }
             guard let bucket else { return ConstantTime.equals(sums, stored.sums) && counts == stored.counts }
             let range = (32 * bucket)..<(32 * bucket + 32)
             return ConstantTime.equals(Array(sums[range]), Array(stored.sums[range])) && counts[bucket] == stored.counts[bucket]
