@@ -7,9 +7,9 @@ extension Base64 {
     /// unspecified.
     ///
     /// A table decoder (four 256-entry tables, one per position in a quantum, whose entries
-    /// OR together into the quantum's three bytes), about 2.5 times faster per character than
-    /// OpenSSL's `EVP_DecodeBlock` and many times faster than libsodium's constant-time decoder,
-    /// but NOT constant-time: only for public data such as ciphertext. The final quantum of a
+    /// OR together into the quantum's three bytes): 4.0 instructions per character where
+    /// OpenSSL's `EVP_DecodeBlock` takes 9.25 (callgrind), and many times faster than libsodium's
+    /// constant-time decoder, but NOT constant-time: only for public data such as ciphertext. The final quantum of a
     /// text (the one that may hold padding and must have canonical trailing bits) goes through
     /// ``decode(_:)``; ``decodePublic(_:)`` combines the two.
     public static func decodeQuanta(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int? {

@@ -13,10 +13,6 @@ extension FieldValue {
     /// Appends ``jsonText``'s UTF-8 to `out` (for output made of many objects, without a
     /// `String` for each).
     public func appendJSON(to out: inout [UInt8]) {
-        write(into: &out)
-    }
-
-    private func write(into out: inout [UInt8]) {
         switch self {
         case .null: Self.append("null", to: &out)
         case .bool(let b): Self.append(b ? "true" : "false", to: &out)
@@ -28,7 +24,7 @@ extension FieldValue {
             out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                item.write(into: &out)
+                item.appendJSON(to: &out)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let pairs):
@@ -37,7 +33,7 @@ extension FieldValue {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 JSONString.append(pair.key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                pair.value.write(into: &out)
+                pair.value.appendJSON(to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
