@@ -367,6 +367,25 @@ import Glibc
     /// it is; `vault schema upgrade` adds version 2 in one transaction, records it beside 1, and
     /// says so; run again it changes nothing. A role that does not own the tables cannot
     /// upgrade (and the version stays), and a directory has no schema.
+    @Test(.disabled(if: CLI.sanitized, "LeakSanitizer does not run under ptrace (strace)"))
+    func theSuitesSwitchMakesAPutSendItsStatementsOneAtATime() throws {
+        // The "postgres-without-pipeline" store of the shared vault suite is what it says: the
+        // same put writes to the server's socket more often without pipeline mode than with it.
+        func sends(_ store: VaultStore) throws -> Int {
+            let f = try VaultFixture(store: store)
+            try f.put("warm", Data("first\n".utf8))
+            let strace = try #require(VaultDurabilityTests.strace, "strace is not installed (scripts/setup installs it)")
+            let draft = f.path("draft"), trace = f.path("trace")
+            try Data("a draft\n".utf8).write(to: URL(fileURLWithPath: draft))
+            let exit = try VaultSpawn.run([strace, "-f", "-qq", "-o", trace, "-e", "trace=sendto", CLI.avaultPath, "vault", "put", "a", draft],
+                                          env: VaultSpawn.environment(f), stdout: f.path("out"), stderr: f.path("err"))
+            #expect(exit.code == 0, "\(store): \((try? String(contentsOfFile: f.path("err"), encoding: .utf8)) ?? "")")
+            return try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").filter { $0.contains("sendto(") }.count
+        }
+        let pipelined = try sends(.postgres), oneAtATime = try sends(.postgresWithoutPipeline)
+        #expect(pipelined > 0 && pipelined < oneAtATime, "\(pipelined) writes with pipeline mode, \(oneAtATime) without")
+    }
+
     @Test func schemaUpgradeBringsAVersionOneVaultToTwo() throws {
         let f = try VaultFixture(store: .postgres)
         try f.put("a", Data("on version 2\n".utf8))

@@ -302,7 +302,7 @@ import Glibc
             + ids.filter { $0.utf8.count >= 4 }.flatMap { id in
                 [("ID \(id.prefix(30).debugDescription)", Data(id.utf8)), ("hex ID \(id.prefix(30).debugDescription)", Data(CLI.hex(Array(id.utf8)).utf8))]
             }
-        if f.store == .postgres {
+        if f.store.isPostgres {
             // What the server holds: two named documents, envelopes under keyed names, log rows.
             // …and the index entries (formats.md 8.3.1), under keyed names too.
             let files = try f.psql("SELECT name FROM avault_files ORDER BY name").split(separator: "\n")

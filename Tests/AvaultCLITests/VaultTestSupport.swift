@@ -8,7 +8,11 @@ import Glibc
 /// Where a fixture's vault lives: the tests that run against both stores take it as their argument.
 enum VaultStore: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case files, postgres
+    /// PostgreSQL through a debug build's switch that makes libpq's pipeline mode unavailable
+    /// (`AVAULT_TEST_LIBPQ_WITHOUT_PIPELINE`): one statement at a time, as with libpq 13.
+    case postgresWithoutPipeline = "postgres-without-pipeline"
     var testDescription: String { rawValue }
+    var isPostgres: Bool { self != .files }
 }
 
 /// A throwaway keyring and vault in a fresh temporary directory, driven through the real
@@ -20,7 +24,7 @@ final class VaultFixture {
     /// Variables removed from every command's environment unless the fixture sets them.
     static let clearedVariables = ["AVAULT_PASSPHRASE", "AVAULT_NEW_PASSPHRASE", "AVAULT_MINISIGN_PASSPHRASE",
                                    "AVAULT_KEYRING", "AVAULT_TRUST_STORE", "AVAULT_VAULT", "XDG_DATA_HOME", "XDG_CONFIG_HOME",
-                                   "AVAULT_AGENT_SOCK", "XDG_RUNTIME_DIR"]
+                                   "AVAULT_AGENT_SOCK", "XDG_RUNTIME_DIR", "AVAULT_TEST_LIBPQ_WITHOUT_PIPELINE"]
 
     let dir: URL
     let passphrase: String
@@ -42,7 +46,7 @@ final class VaultFixture {
         case .files:
             vault = dir.appendingPathComponent("vault").path
             self.server = nil
-        case .postgres:
+        case .postgres, .postgresWithoutPipeline:
             let server = try server ?? PostgresServer.shared()
             vault = try server.createDatabase()
             self.server = server
@@ -68,7 +72,7 @@ final class VaultFixture {
     func readLog() throws -> Data {
         switch store {
         case .files: return try vaultRead(vault + "/log")
-        case .postgres:
+        case .postgres, .postgresWithoutPipeline:
             let rows = try psql("SELECT encode(line, 'hex') FROM avault_log ORDER BY seq")
             var out = Data()
             for row in rows.split(separator: "\n") { out += Self.unhex(row) + Data("\n".utf8) }
@@ -81,7 +85,7 @@ final class VaultFixture {
     func writeLog(_ bytes: Data) throws {
         switch store {
         case .files: try vaultOverwrite(vault + "/log", with: bytes)
-        case .postgres:
+        case .postgres, .postgresWithoutPipeline:
             var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
             if lines.last?.isEmpty == true { lines.removeLast() }
             let values = lines.enumerated().map { "(\($0.offset + 1), decode('\(CLI.hex($0.element))', 'hex'))" }
@@ -111,10 +115,12 @@ final class VaultFixture {
 
     /// The environment every command gets.
     var environment: [String: String] {
-        ["AVAULT_KEYRING": ring, "AVAULT_VAULT": vault, "AVAULT_PASSPHRASE": passphrase,
-         "HOME": dir.appendingPathComponent("home").path,
-         "XDG_DATA_HOME": dir.appendingPathComponent("xdg-data").path,
-         "XDG_CONFIG_HOME": dir.appendingPathComponent("xdg-config").path]
+        var env = ["AVAULT_KEYRING": ring, "AVAULT_VAULT": vault, "AVAULT_PASSPHRASE": passphrase,
+                   "HOME": dir.appendingPathComponent("home").path,
+                   "XDG_DATA_HOME": dir.appendingPathComponent("xdg-data").path,
+                   "XDG_CONFIG_HOME": dir.appendingPathComponent("xdg-config").path]
+        if store == .postgresWithoutPipeline { env["AVAULT_TEST_LIBPQ_WITHOUT_PIPELINE"] = "1" }
+        return env
     }
 
     /// Runs `avault args…`; `env` values override the fixture's (nil unsets).
