@@ -234,12 +234,14 @@ import Glibc
                 #expect(order.isEmpty, "\(what): \(order)")
             }
             if args.first(where: { $0 == batch }) != nil {
-                // The batch's envelopes: each fsynced (checked above), several at once on
-                // threads of their own, and one sync of objects/ for all of them.
+                // The batch's envelopes: each fsynced (checked above), and one sync of objects/
+                // for all of them. (That commits run on several threads at once is
+                // EnvelopeCommitterTests.everyEnvelopeIsCommittedOnceWithSeveralAtOnce's to
+                // check: here, whether a second thread starts depends on the machine's load, and
+                // once under CI's all the fsyncs came from one thread.)
                 let objects = root + "/vault/objects"
                 let envelopeSyncs = calls.filter { Self.synced($0)?.hasPrefix(objects + "/.tmp-") == true }
                 #expect(envelopeSyncs.count == Self.batchSize, "\(what): \(envelopeSyncs.count) envelope fsyncs")
-                #expect(Set(envelopeSyncs.map(\.pid)).count > 1, "\(what): every envelope fsync came from one thread")
                 #expect(calls.filter { Self.synced($0) == objects }.count == 1, "\(what): objects/ synced more than once for one batch")
             }
         }
