@@ -29,7 +29,7 @@ final class LibPQ: @unchecked Sendable {
     let conninfoFree: avault_PQconninfoFree_fn
     let freemem: avault_PQfreemem_fn
     /// Pipeline mode, when the library has it (libpq 14 and later).
-    private(set) var pipeline: Pipeline?
+    let pipeline: Pipeline?
 
     struct Pipeline {
         let sendQueryParams: avault_PQsendQueryParams_fn
@@ -87,16 +87,17 @@ final class LibPQ: @unchecked Sendable {
         conninfoParse = try symbol("PQconninfoParse", avault_PQconninfoParse_fn.self)
         conninfoFree = try symbol("PQconninfoFree", avault_PQconninfoFree_fn.self)
         freemem = try symbol("PQfreemem", avault_PQfreemem_fn.self)
-        pipeline = try? Pipeline(sendQueryParams: symbol("PQsendQueryParams", avault_PQsendQueryParams_fn.self),
-                                 getResult: symbol("PQgetResult", avault_PQgetResult_fn.self),
-                                 enter: symbol("PQenterPipelineMode", avault_PQenterPipelineMode_fn.self),
-                                 exit: symbol("PQexitPipelineMode", avault_PQexitPipelineMode_fn.self),
-                                 sync: symbol("PQpipelineSync", avault_PQpipelineSync_fn.self))
+        var pipeline = try? Pipeline(sendQueryParams: symbol("PQsendQueryParams", avault_PQsendQueryParams_fn.self),
+                                     getResult: symbol("PQgetResult", avault_PQgetResult_fn.self),
+                                     enter: symbol("PQenterPipelineMode", avault_PQenterPipelineMode_fn.self),
+                                     exit: symbol("PQexitPipelineMode", avault_PQexitPipelineMode_fn.self),
+                                     sync: symbol("PQpipelineSync", avault_PQpipelineSync_fn.self))
         #if DEBUG
-        // The tests run the PostgreSQL vault suite a second time as with a libpq older than 14,
-        // one statement at a time (a debug build only; a release build has no such switch).
+        // The tests run the PostgreSQL vault suite once more as with a libpq older than 14, one
+        // statement at a time (a debug build only; a release build has no such switch).
         if getenv("AVAULT_TEST_LIBPQ_WITHOUT_PIPELINE") != nil { pipeline = nil }
         #endif
+        self.pipeline = pipeline
     }
 
     /// The keywords of a connection string or URL that have a value, as libpq parses it
