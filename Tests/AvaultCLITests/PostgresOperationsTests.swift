@@ -5,16 +5,26 @@ import Testing
 import Glibc
 #endif
 
-/// What docs/architecture.md tells a database administrator, tried on copies of a cluster of
-/// the test's own made with PostgreSQL's own tools: a hot standby (`pg_basebackup -R`) that serves
-/// readers and lags, a restored base backup that brings back an older vault, and the index
-/// of schema version 2 in a database whose collation is not "C".
+/// What docs/architecture.md tells a database administrator, tried with PostgreSQL's own tools
+/// on clusters of the test's own or databases of their own: a hot standby (`pg_basebackup -R`)
+/// that serves readers and lags, a restored base backup and a point-in-time recovery from
+/// archived WAL that bring back an older vault, a `pg_dump` taken while writers run, the
+/// `GRANT`s of a named schema, and the index of schema version 2 in a database whose collation
+/// is not "C".
 @Suite struct PostgresOperationsTests {
     /// A draft in the fixture's work directory, for `vault put ID FILE`.
     static func draft(_ f: VaultFixture, _ text: String) throws -> String {
         let file = f.path("draft-" + UUID().uuidString)
         try Data(text.utf8).write(to: URL(fileURLWithPath: file))
         return file
+    }
+
+    /// A copy of the fixture's keyring as it is now (the same keys, the heads seen so far).
+    static func copyKeyring(_ f: VaultFixture, _ name: String) throws -> String {
+        let copy = f.dir.appendingPathComponent(name).path
+        let r = try CLI.run("/bin/cp", ["-a", f.ring, copy])
+        try #require(r.code == 0, "\(r.err)")
+        return copy
     }
 
     @Test(.timeLimit(.minutes(3))) func aHotStandbyServesReadersRefusesWritersAndItsLagIsARollbackAlarm() throws {
@@ -75,15 +85,9 @@ import Glibc
         defer { backup.stop() }
         // Three keyrings with the same keys: `early` saw only what the backup holds, `late`
         // the head after the second put, the fixture's own the head after the third.
-        func copyKeyring(_ name: String) throws -> String {
-            let copy = f.dir.appendingPathComponent(name).path
-            let r = try CLI.run("/bin/cp", ["-a", f.ring, copy])
-            try #require(r.code == 0, "\(r.err)")
-            return copy
-        }
-        let early = try copyKeyring("ring-early")
+        let early = try Self.copyKeyring(f, "ring-early")
         try f.put("a", Data("two\n".utf8))
-        let late = try copyKeyring("ring-late")
+        let late = try Self.copyKeyring(f, "ring-late")
         try f.put("b", Data("lost\n".utf8))
 
         try backup.start()
@@ -132,6 +136,178 @@ import Glibc
         // The primary was never touched (its log: init and three puts). To every keyring here it
         // is now another branch of the vault, which they no longer follow.
         #expect(try f.psql("SELECT count(*) FROM avault_log") == "4\n")
+    }
+
+    @Test(.timeLimit(.minutes(3))) func aPointInTimeRecoveryFromArchivedWALIsARollbackToKeyringsThatSawLater() throws {
+        // WAL archived into a directory of the cluster's (archive_mode takes effect at a restart).
+        let primary = try PostgresServer.dedicated()
+        defer { primary.stop() }
+        let archive = primary.directory + "/archive"
+        try primary.psql("postgres", "ALTER SYSTEM SET archive_mode = on")
+        try primary.psql("postgres", "ALTER SYSTEM SET archive_command = 'mkdir -p \(archive) && test ! -f \(archive)/%f && cp %p \(archive)/%f'")
+        try primary.restart()
+        let f = try VaultFixture(store: .postgres, server: primary)
+        try f.put("a", Data("one\n".utf8))
+        let backup = try primary.baseBackup(standby: false)
+        defer { backup.stop() }
+        // The target: just after the second put. `atTarget` is a keyring that saw that head.
+        try f.put("a", Data("two\n".utf8))
+        let target = try primary.psql("postgres", "SELECT clock_timestamp()").trimmingCharacters(in: .whitespacesAndNewlines)
+        let atTarget = try Self.copyKeyring(f, "ring-target")
+        try f.put("b", Data("after the target\n".utf8))
+        try f.put("a", Data("three\n".utf8))
+        // Every write so far in archived segments.
+        let segment = try primary.psql("postgres", "SELECT pg_walfile_name(pg_switch_wal())").trimmingCharacters(in: .whitespacesAndNewlines)
+        let deadline = Date().addingTimeInterval(60)
+        while try primary.psql("postgres", "SELECT coalesce(last_archived_wal, '') >= '\(segment)' FROM pg_stat_archiver") != "t\n" {
+            guard Date() < deadline else {
+                Issue.record("segment \(segment) was not archived: \(try primary.psql("postgres", "SELECT * FROM pg_stat_archiver"))")
+                return
+            }
+            usleep(50_000)
+        }
+
+        // The base backup, rolled forward from the archive to the target, then promoted.
+        try backup.prepareTargetedRecovery([("restore_command", "cp \(archive)/%f %p"), ("recovery_target_time", target),
+                                            ("recovery_target_action", "promote")])
+        try backup.start()
+        try backup.waitForPromotion()
+        let database = PostgresServer.database(of: f.vault)
+        let recovered = ["--vault", backup.url(database: database)]
+        // Replayed past the backup: the second put is there, the later ones are not.
+        #expect(try backup.psql(database, "SELECT count(*) FROM avault_log") == "3\n") // init and two puts
+
+        // A consistent vault as at the target, to the keyring whose last head it holds.
+        let get = try f.avault(["vault", "get", "a"] + recovered, env: ["AVAULT_KEYRING": atTarget])
+        #expect(get.code == 0 && get.out == "two\n", "\(get.code) \(get.err)")
+        #expect(try f.avault(["vault", "get", "b"] + recovered, env: ["AVAULT_KEYRING": atTarget]).code != 0)
+        let verify = try f.avault(["vault", "verify"] + recovered, env: ["AVAULT_KEYRING": atTarget])
+        #expect(verify.code == 0, "\(verify.out) \(verify.err)")
+        let log = try f.avault(["vault", "log", "--verify"] + recovered, env: ["AVAULT_KEYRING": atTarget])
+        #expect(log.code == 0, "\(log.out) \(log.err)")
+
+        // To the keyring that saw the later puts, a rollback, refused until accepted.
+        let refused = try f.avault(["vault", "get", "a"] + recovered)
+        #expect(refused.code == 1, "\(refused.code) \(refused.err)")
+        #expect(refused.err.contains("avault: the vault was rolled back") && refused.err.contains("--accept-rollback"), "\(refused.err)")
+        #expect(refused.out.isEmpty)
+        let accepted = try f.avault(["vault", "get", "a", "--accept-rollback"] + recovered)
+        #expect(accepted.code == 0 && accepted.out == "two\n", "\(accepted.code) \(accepted.err)")
+        #expect(try f.avault(["vault", "put", "b", Self.draft(f, "again\n")] + recovered).code == 0)
+        #expect(try f.avault(["vault", "log", "--verify"] + recovered).code == 0)
+    }
+
+    @Test(.timeLimit(.minutes(3))) func aDumpTakenWhileAWriterRunsRestoresAConsistentVault() throws {
+        let server = try PostgresServer.shared()
+        let f = try VaultFixture(store: .postgres)
+        try f.put("a", Data("one\n".utf8))
+        let beforeDump = try Self.copyKeyring(f, "ring-before-dump")
+        // A writer puts while pg_dump reads the avault_* tables (one snapshot: a state some
+        // commit left, whichever).
+        let loop = "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do printf 'write %s\\n' $i | \"$AVAULT\" vault put w$((i % 3)) - || exit 1; done"
+        let writer = try VaultSpawn.start(["/bin/sh", "-c", loop], env: VaultSpawn.environment(f), stderr: f.path("writer.err"))
+        let dump = f.path("vault.dump")
+        let database = PostgresServer.database(of: f.vault)
+        let dumped = try PostgresServer.execute(server.binDirectory + "/pg_dump", ["-h", server.directory, "-U", PostgresServer.role, "-Fc",
+                                                                                    "-t", "avault_*", "-f", dump, database], cwd: "/")
+        let wrote = VaultSpawn.wait(writer)
+        #expect(dumped.code == 0, "\(dumped.err)")
+        #expect(wrote.code == 0, "\((try? String(contentsOfFile: f.path("writer.err"), encoding: .utf8)) ?? "")")
+        // The fixture's keyring now sees a head no dump can hold.
+        try f.put("a", Data("after the dump\n".utf8))
+
+        // Restored into a database of its own, as a role that owns nothing there beforehand.
+        let copy = try server.createDatabase()
+        let restored = try PostgresServer.execute(server.binDirectory + "/pg_restore", ["-h", server.directory, "-U", PostgresServer.role,
+                                                                                        "--no-owner", "-d", PostgresServer.database(of: copy), dump], cwd: "/")
+        #expect(restored.code == 0, "\(restored.err)")
+        let copyDatabase = PostgresServer.database(of: copy)
+        // The schema as vault init made it: version 2, its index, envelopes stored uncompressed.
+        #expect(try server.psql(copyDatabase, "SELECT max(version) FROM avault_schema_version") == "2\n")
+        #expect(try server.psql(copyDatabase, "SELECT count(*) FROM pg_indexes WHERE indexname = 'avault_files_name_prefix'") == "1\n")
+        #expect(try server.psql(copyDatabase, "SELECT attstorage FROM pg_attribute WHERE attrelid = 'avault_envelopes'::regclass AND attname = 'bytes'") == "e\n")
+
+        // To the keyring copied before the dump: a whole vault, every check passing.
+        let restoredVault = ["--vault", copy]
+        let verify = try f.avault(["vault", "verify"] + restoredVault, env: ["AVAULT_KEYRING": beforeDump])
+        #expect(verify.code == 0, "\(verify.out) \(verify.err)")
+        let log = try f.avault(["vault", "log", "--verify"] + restoredVault, env: ["AVAULT_KEYRING": beforeDump])
+        #expect(log.code == 0, "\(log.out) \(log.err)")
+        let get = try f.avault(["vault", "get", "a"] + restoredVault, env: ["AVAULT_KEYRING": beforeDump])
+        #expect(get.code == 0 && get.out == "one\n", "\(get.code) \(get.err)")
+        // Every object the dump holds reads back as one of the writer's drafts.
+        let listed = try f.avault(["vault", "list"] + restoredVault, env: ["AVAULT_KEYRING": beforeDump])
+        #expect(listed.code == 0, "\(listed.err)")
+        for id in listed.out.split(separator: "\n").map({ String($0.split(separator: " ").first ?? "") }) where id.hasPrefix("w") {
+            let g = try f.avault(["vault", "get", id] + restoredVault, env: ["AVAULT_KEYRING": beforeDump])
+            #expect(g.code == 0 && g.out.hasPrefix("write "), "\(id): \(g.code) \(g.err)")
+        }
+        // To the keyring that saw the later head, a rollback.
+        let refused = try f.avault(["vault", "get", "a"] + restoredVault)
+        #expect(refused.code == 1 && refused.err.contains("avault: the vault was rolled back"), "\(refused.code) \(refused.err)")
+    }
+
+    @Test func theDocumentedGrantsOfANamedSchemaServeAWriterAndAReaderAndNothingMore() throws {
+        // docs/architecture.md's least-privilege roles, word for word but for their names, in a
+        // database of the test's own (it revokes CREATE on public).
+        let server = try PostgresServer.shared()
+        let f = try VaultFixture(store: .postgres, initialize: false)
+        let database = PostgresServer.database(of: f.vault)
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        let desk = "desk_\(suffix)", reader = "desk_reader_\(suffix)"
+        try server.psql(database, "CREATE SCHEMA news; REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        let news = f.vault + "&options=-csearch_path%3Dnews"
+        #expect(try f.avault(["keys", "generate", "drafts", "--secret", "--unprotected"]).code == 0)
+        let initialized = try f.avault(["vault", "init", "--key", "drafts", "--vault", news])
+        #expect(initialized.code == 0, "\(initialized.err)")
+        #expect(try server.psql(database, "SELECT string_agg(DISTINCT schemaname, ',') || ' ' || count(*) FROM pg_tables WHERE tablename LIKE 'avault\\_%'") == "news 7\n")
+        try server.psql(database, """
+            CREATE ROLE \(desk) LOGIN;
+            GRANT USAGE ON SCHEMA news TO \(desk);
+            GRANT SELECT, INSERT, UPDATE, DELETE ON news.avault_schema_version, news.avault_head, news.avault_files,
+              news.avault_log, news.avault_log_heads, news.avault_envelopes, news.avault_quarantine TO \(desk);
+            CREATE ROLE \(reader) LOGIN;
+            GRANT USAGE ON SCHEMA news TO \(reader);
+            GRANT SELECT ON ALL TABLES IN SCHEMA news TO \(reader);
+            """)
+        let asDesk = ["--vault", news.replacingOccurrences(of: "user=avault", with: "user=\(desk)")]
+        let asReader = ["--vault", news.replacingOccurrences(of: "user=avault", with: "user=\(reader)")]
+
+        // The writer runs every command but init: puts, removal, a rewrap after a rotation, fsck.
+        for (id, text) in [("a", "by the desk\n"), ("b", "short-lived\n"), ("a", "revised\n")] {
+            let put = try f.avault(["vault", "put", id, Self.draft(f, text)] + asDesk)
+            #expect(put.code == 0, "put \(id): \(put.err)")
+        }
+        #expect(try f.avault(["vault", "rm", "b"] + asDesk).code == 0)
+        #expect(try f.avault(["vault", "history", "a"] + asDesk).code == 0)
+        #expect(try f.avault(["keys", "rotate", "drafts"]).code == 0)
+        let rewrap = try f.avault(["vault", "rewrap"] + asDesk)
+        #expect(rewrap.code == 0, "\(rewrap.err)")
+        let fsck = try f.avault(["vault", "fsck"] + asDesk)
+        #expect(fsck.code == 0, "\(fsck.out) \(fsck.err)")
+        #expect(try f.avault(["vault", "log", "--verify"] + asDesk).code == 0)
+
+        // The reader reads, and its put is refused by the server.
+        let get = try f.avault(["vault", "get", "a"] + asReader)
+        #expect(get.code == 0 && get.out == "revised\n", "\(get.code) \(get.err)")
+        #expect(try f.avault(["vault", "list"] + asReader).out.contains("a"))
+        #expect(try f.avault(["vault", "history", "a"] + asReader).code == 0)
+        let verify = try f.avault(["vault", "verify"] + asReader)
+        #expect(verify.code == 0, "\(verify.out) \(verify.err)")
+        let refused = try f.avault(["vault", "put", "c", Self.draft(f, "no\n")] + asReader)
+        #expect(refused.code == 2 && refused.err.contains("SQLSTATE 42501"), "\(refused.code) \(refused.err)")
+
+        // Neither role can drop, empty or alter the tables, nor plant tables of the same names in
+        // public, where an unqualified name would otherwise find them first.
+        for role in [desk, reader] {
+            for sql in ["DROP TABLE news.avault_log", "TRUNCATE news.avault_log", "ALTER TABLE news.avault_files ADD COLUMN x int",
+                        "CREATE TABLE public.avault_head (id integer)", "CREATE TABLE news.avault_extra (id integer)"] {
+                let r = try server.psql(database, sql, as: role)
+                #expect(r.code != 0 && (r.err.contains("must be owner") || r.err.contains("permission denied")), "\(role): \(sql): \(r.code) \(r.err)")
+            }
+        }
+        #expect(try f.avault(["vault", "log", "--verify", "--vault", news]).code == 0)
+        #expect(try f.avault(["vault", "get", "a", "--vault", news]).out == "revised\n")
     }
 
     @Test func theClusterHelperPassesNoOtherDescriptorToWhatItStarts() throws {

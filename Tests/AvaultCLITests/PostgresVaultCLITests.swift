@@ -363,10 +363,6 @@ import Glibc
         #expect(try f.avault(["vault", "log", "--verify"]).code == 0)
     }
 
-    /// A vault made by an avault of schema version 1 (no prefix index) is read and written as
-    /// it is; `vault schema upgrade` adds version 2 in one transaction, records it beside 1, and
-    /// says so; run again it changes nothing. A role that does not own the tables cannot
-    /// upgrade (and the version stays), and a directory has no schema.
     @Test(.disabled(if: CLI.sanitized, "LeakSanitizer does not run under ptrace (strace)"))
     func theSuitesSwitchMakesAPutSendItsStatementsOneAtATime() throws {
         // The "postgres-without-pipeline" store of the shared vault suite is what it says: the
@@ -386,6 +382,10 @@ import Glibc
         #expect(pipelined > 0 && pipelined < oneAtATime, "\(pipelined) writes with pipeline mode, \(oneAtATime) without")
     }
 
+    /// A vault made by an avault of schema version 1 (no prefix index) is read and written as
+    /// it is; `vault schema upgrade` adds version 2 in one transaction, records it beside 1, and
+    /// says so; run again it changes nothing. A role that does not own the tables cannot
+    /// upgrade (and the version stays), and a directory has no schema.
     @Test func schemaUpgradeBringsAVersionOneVaultToTwo() throws {
         let f = try VaultFixture(store: .postgres)
         try f.put("a", Data("on version 2\n".utf8))

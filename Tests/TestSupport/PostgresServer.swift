@@ -101,6 +101,36 @@ public final class PostgresServer: @unchecked Sendable {
         try run(binDirectory + "/pg_ctl", ["-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "-o", options, "start"])
     }
 
+    /// Restarts the server with the options it was started with (for settings that take effect
+    /// only then, such as `archive_mode`).
+    public func restart() throws(PostgresServerError) {
+        try run(binDirectory + "/pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60", "-m", "fast", "restart"])
+    }
+
+    /// Makes this cluster, not running (a restored base backup), recover to a target when it
+    /// next starts: `settings` (`restore_command`, `recovery_target_time`, …) appended to
+    /// `postgresql.auto.conf`, and `recovery.signal`, both owned by the server's user.
+    public func prepareTargetedRecovery(_ settings: [(String, String)]) throws {
+        let data = directory + "/data"
+        let lines = settings.map { "\($0.0) = '\($0.1.replacingOccurrences(of: "'", with: "''"))'\n" }.joined()
+        let conf = try FileHandle(forWritingTo: URL(fileURLWithPath: data + "/postgresql.auto.conf"))
+        try conf.seekToEnd()
+        try conf.write(contentsOf: Data(lines.utf8))
+        try conf.close()
+        try Data().write(to: URL(fileURLWithPath: data + "/recovery.signal"))
+        if let runAs, let pw = getpwnam(runAs) { chown(data + "/recovery.signal", pw.pointee.pw_uid, pw.pointee.pw_gid) }
+    }
+
+    /// Waits until this server has finished recovery (a promoted standby, a restored backup
+    /// that reached its target) and accepts writes.
+    public func waitForPromotion(timeout: Double = 60) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while try psql("postgres", "SELECT pg_is_in_recovery()") != "f\n" {
+            guard Date() < deadline else { throw PostgresServerError.command("recovery did not end in \(timeout) s") }
+            usleep(50_000)
+        }
+    }
+
     /// Stops a cluster made by ``dedicated()`` or ``baseBackup(standby:)`` and removes its
     /// directory (the shared cluster stops at exit).
     public func stop() {
@@ -162,10 +192,15 @@ public final class PostgresServer: @unchecked Sendable {
     /// and returns what it printed.
     @discardableResult
     public func psql(_ database: String, _ sql: String) throws -> String {
-        let r = try Self.execute(binDirectory + "/psql", ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", directory, "-U", Self.role,
-                                                         "-d", database, "-c", sql], cwd: "/")
+        let r = try psql(database, sql, as: Self.role)
         guard r.code == 0 else { throw PostgresServerError.command("psql \(sql): \(r.err)") }
         return r.out
+    }
+
+    /// Runs `sql` in `database` with `psql` as `user`, and returns its exit status and output.
+    public func psql(_ database: String, _ sql: String, as user: String) throws -> (code: Int32, out: String, err: String) {
+        try Self.execute(binDirectory + "/psql", ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", directory, "-U", user,
+                                                  "-d", database, "-c", sql], cwd: "/")
     }
 
     // MARK: Setup
