@@ -142,7 +142,22 @@ public struct KeyringFile: Equatable, Sendable {
         public var seq: UInt64
         /// The log head's hash: 64 lowercase hex digits.
         public var hash: String
-        public init(vaultID: String, seq: UInt64, hash: String) { self.vaultID = vaultID; self.seq = seq; self.hash = hash }
+        /// Where the head is in the log, so that the next command reads only what follows it;
+        /// nil in a line written before avault recorded it.
+        public var anchor: Anchor?
+        public init(vaultID: String, seq: UInt64, hash: String, anchor: Anchor? = nil) {
+            self.vaultID = vaultID; self.seq = seq; self.hash = hash; self.anchor = anchor
+        }
+    }
+
+    /// The line of the log that holds a recorded head, and the hash of the log's first line
+    /// (its `init` entry), both checked again by the command that uses them (formats.md 8.6).
+    public struct Anchor: Equatable, Sendable {
+        /// The head's line number in the log (1 for the first line).
+        public var line: UInt64
+        /// The hash of the log's first line: 64 lowercase hex digits.
+        public var first: String
+        public init(line: UInt64, first: String) { self.line = line; self.first = first }
     }
 
     /// The associated data of the passphrase check (version 2).
@@ -219,7 +234,9 @@ extension KeyringFile {
         }
         if !vaultHeads.isEmpty {
             out += "\n"
-            for h in vaultHeads.sorted(by: { $0.vaultID < $1.vaultID }) { out += "vault: \(h.vaultID) \(h.seq) \(h.hash)\n" }
+            for h in vaultHeads.sorted(by: { $0.vaultID < $1.vaultID }) {
+                out += "vault: \(h.vaultID) \(h.seq) \(h.hash)" + (h.anchor.map { " \($0.line) \($0.first)" } ?? "") + "\n"
+            }
         }
         return out + "\n"
     }
@@ -318,11 +335,18 @@ extension KeyringFile {
                 while i < lines.count, TextLines.value(lines[i], after: "vault: ") != nil {
                     let lineNumber = i + 1
                     let words = try field("vault").split(separator: " ", omittingEmptySubsequences: false)
-                    guard words.count == 3, Self.isLowercaseHex(String(words[0]), count: 32), let seq = Self.decimal(words[1]),
+                    guard words.count == 3 || words.count == 5, Self.isLowercaseHex(String(words[0]), count: 32), let seq = Self.decimal(words[1]),
                           Self.isLowercaseHex(String(words[2]), count: 64) else {
-                        throw Self.error("expected 'vault: <32 hex digits> <seq> <64 hex digits>' (lowercase hex, seq in decimal, at most \(UInt64.max))", line: lineNumber)
+                        throw Self.error("expected 'vault: <32 hex digits> <seq> <64 hex digits> [<line> <64 hex digits>]' (lowercase hex, seq and line in decimal, at most \(UInt64.max))", line: lineNumber)
                     }
-                    let head = VaultHead(vaultID: String(words[0]), seq: seq, hash: String(words[2]))
+                    var anchor: Anchor?
+                    if words.count == 5 {
+                        guard let line = Self.decimal(words[3]), line >= 1, Self.isLowercaseHex(String(words[4]), count: 64) else {
+                            throw Self.error("expected 'vault: <32 hex digits> <seq> <64 hex digits> <line> <64 hex digits>' (line from 1, in decimal)", line: lineNumber)
+                        }
+                        anchor = Anchor(line: line, first: String(words[4]))
+                    }
+                    let head = VaultHead(vaultID: String(words[0]), seq: seq, hash: String(words[2]), anchor: anchor)
                     if let last = heads.last, !(last.vaultID < head.vaultID) {
                         throw Self.error(last.vaultID == head.vaultID ? "vault \(head.vaultID) appears twice" : "vault heads out of order (sorted by vault id)", line: lineNumber)
                     }

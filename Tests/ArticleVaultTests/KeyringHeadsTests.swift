@@ -88,6 +88,27 @@ import VaultFormat
         // The key is still there and usable.
         #expect(try scene.open().current("drafts").version == 1)
 
+        // Where the head is in the log goes with it; the same head with another anchor (or one
+        // recorded without) takes the new anchor; a lower head does not, and none is lost.
+        let anchor = KeyringFile.Anchor(line: 12, first: Self.hash1)
+        try ring.noteHead(.init(seq: 9, hash: Self.hash2, anchor: anchor), vaultID: Self.vaultA)
+        #expect(try scene.open().lastSeenHead(vaultID: Self.vaultA) == .init(seq: 9, hash: Self.hash2, anchor: anchor))
+        #expect(try scene.text.split(separator: "\n").contains("vault: \(Self.vaultA) 9 \(Self.hash2) 12 \(Self.hash1)"))
+        try ring.noteHead(.init(seq: 9, hash: Self.hash1, anchor: .init(line: 13, first: Self.hash1)), vaultID: Self.vaultA)
+        try ring.noteHead(.init(seq: 8, hash: Self.hash2, anchor: .init(line: 11, first: Self.hash1)), vaultID: Self.vaultA)
+        try ring.noteHead(.init(seq: 9, hash: Self.hash2), vaultID: Self.vaultA)
+        #expect(try ring.lastSeenHead(vaultID: Self.vaultA) == .init(seq: 9, hash: Self.hash2, anchor: anchor))
+        let moved = KeyringFile.Anchor(line: 10, first: Self.hash1)
+        try ring.noteHead(.init(seq: 9, hash: Self.hash2, anchor: moved), vaultID: Self.vaultA)
+        #expect(try ring.lastSeenHead(vaultID: Self.vaultA)?.anchor == moved)
+        #expect(throws: AvaultError.self) {
+            try ring.noteHead(.init(seq: 10, hash: Self.hash2, anchor: .init(line: 0, first: Self.hash1)), vaultID: Self.vaultA)
+        }
+        #expect(throws: AvaultError.self) {
+            try ring.noteHead(.init(seq: 10, hash: Self.hash2, anchor: .init(line: 1, first: "11")), vaultID: Self.vaultA)
+        }
+        try ring.noteHead(.init(seq: 9, hash: Self.hash2), vaultID: Self.vaultA)
+
         // Malformed arguments are refused, not recorded.
         #expect(throws: AvaultError.self) { try ring.noteHead(.init(seq: 10, hash: Self.hash1), vaultID: Self.vaultA.uppercased()) }
         #expect(throws: AvaultError.self) { try ring.noteHead(.init(seq: 10, hash: String(Self.hash1.dropLast())), vaultID: Self.vaultA) }
@@ -103,6 +124,7 @@ import VaultFormat
         ("a seq raised", { $0.replacingOccurrences(of: "\(vaultB) 3 ", with: "\(vaultB) 30 ") }),
         ("a hash changed", { $0.replacingOccurrences(of: "9 \(hash2)", with: "9 \(hash1)") }),
         ("a vault id changed", { $0.replacingOccurrences(of: "vault: \(vaultB)", with: "vault: \(String(repeating: "b3", count: 16))") }),
+        ("an anchor added", { $0.replacingOccurrences(of: "vault: \(vaultA) 9 \(hash2)\n", with: "vault: \(vaultA) 9 \(hash2) 1 \(hash1)\n") }),
         ("a head added", { $0.replacingOccurrences(of: "vault: \(vaultB) 3 \(hash1)\n", with: "vault: \(vaultB) 3 \(hash1)\nvault: \(String(repeating: "c4", count: 16)) 1 \(hash1)\n") }),
     ]
 

@@ -160,6 +160,96 @@ import Glibc
         #expect(r.out.contains("note: entries 1–\(n) are after the last signed head: only the index and the keyring's record protect them"), "\(r.out)")
     }
 
+    /// A command checks the log from the head its keyring recorded on (formats.md 8.6): the
+    /// keyring records the line that head is on and the hash of the first line; the lines
+    /// between are not read again — an edit there is found by `vault verify`, `log --verify`
+    /// and a keyring without a record, not by a `get` — and anything that does not match the
+    /// record (the first line, the head's line, the line recorded) sends the command to the
+    /// whole log, which reports what it finds as before.
+    @Test(arguments: VaultStore.allCases)
+    func aCommandChecksTheLogFromItsKeyringsHeadOn(store: VaultStore) throws {
+        let f = try VaultFixture(store: store, initialize: false)
+        #expect(try f.avault(["keys", "generate", "drafts", "--secret", "--unprotected"]).code == 0)
+        let neverSaw = try PostgresOperationsTests.copyKeyring(f, "ring-never-saw")
+        #expect(try f.avault(["vault", "init", "--key", "drafts"]).code == 0)
+        for i in 1...5 { try f.put("doc\(i)", Data("draft \(i)\n".utf8)) }
+        let original = try Self.logLines(f)
+        #expect(original.count == 7 && original.last == "", "init, five puts, the final newline")
+        let ringFile = f.ring + "/keyring.avk"
+        func record() throws -> [Substring] {
+            let line = try #require(try String(contentsOfFile: ringFile, encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("vault: ") })
+            return line.split(separator: " ")
+        }
+        func prev(_ line: String) throws -> String {
+            try #require((try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["prev"] as? String)
+        }
+        // The record: vault id, seq 6, the head's hash, its line (6), the first line's hash (the
+        // second line's prev).
+        var words = try record()
+        #expect(words.count == 6 && words[2] == "6" && words[4] == "6", "\(words)")
+        #expect(String(words[5]) == (try prev(original[1])))
+        func get(_ id: String, ring: String? = nil) throws -> CLI.Result {
+            try f.avault(["vault", "get", id], env: ring.map { ["AVAULT_KEYRING": $0] } ?? [:])
+        }
+
+        // A record whose line is wrong, or a record without one (an older avault's): the whole
+        // log is read and checked, and the record corrected.
+        let ringText = try String(contentsOfFile: ringFile, encoding: .utf8)
+        let recorded = words.joined(separator: " ")
+        for edited in [recorded.replacingOccurrences(of: " 6 \(words[5])", with: " 3 \(words[5])"),
+                       recorded.replacingOccurrences(of: " 6 \(words[5])", with: " 600 \(words[5])"),
+                       words.prefix(4).joined(separator: " ")] {
+            try vaultOverwrite(ringFile, with: Data(ringText.replacingOccurrences(of: recorded, with: edited).utf8))
+            let g = try get("doc2")
+            #expect(g.code == 0 && g.out == "draft 2\n", "\(edited): \(g.code) \(g.err)")
+            #expect(try record().joined(separator: " ") == recorded, "\(edited)")
+        }
+
+        // An edit between the first line and the head's: not read by a command whose keyring
+        // recorded the head; found wherever the whole log is read.
+        var edited = original
+        edited[2] = edited[2].replacingOccurrences(of: "\"time\":\"2", with: "\"time\":\"1")
+        #expect(edited[2] != original[2])
+        try Self.writeLog(f, edited)
+        #expect(try get("doc5").out == "draft 5\n")
+        let verify = try f.avault(["vault", "verify"])
+        #expect(verify.code == 1 && verify.err.contains("entry 4 does not follow entry 3"), "\(verify.code) \(verify.err)")
+        let log = try f.avault(["vault", "log", "--verify"])
+        #expect(log.code == 1 && log.out.contains("entry 4 does not follow entry 3"), "\(log.out)")
+        let fresh = try get("doc5", ring: neverSaw)
+        #expect(fresh.code == 1 && fresh.err.contains("the log was altered: entry 4 does not follow entry 3"), "\(fresh.code) \(fresh.err)")
+        // A put goes on from the head, and the record follows it to line 7.
+        #expect(try f.put("doc6", Data("draft 6\n".utf8)) == 1)
+        words = try record()
+        #expect(words[2] == "7" && words[4] == "7", "\(words)")
+        #expect(try get("doc6").out == "draft 6\n")
+
+        // With the earlier line as it was: the first line, the head's line, a line after the
+        // head are refused as before.
+        edited = try Self.logLines(f)
+        edited[2] = original[2]
+        try Self.writeLog(f, edited)
+        #expect(try f.avault(["vault", "verify"]).code == 0)
+        for (line, message) in [(0, "entry 2 does not follow entry 1"), (6, "entry 7 of the log is not the one the index was written with")] {
+            var changed = edited
+            changed[line] = changed[line].replacingOccurrences(of: "\"time\":\"2", with: "\"time\":\"3")
+            #expect(changed[line] != edited[line])
+            try Self.writeLog(f, changed)
+            let g = try get("doc6")
+            #expect(g.code == 1 && g.err.contains(message), "line \(line + 1): \(g.code) \(g.err)")
+        }
+        let appended = edited.dropLast() + [#"{"seq":8,"time":"2026-01-01T00:00:00Z","op":"put","prev":"\#(String(repeating: "0", count: 64))"}"#, ""]
+        try Self.writeLog(f, Array(appended))
+        let after = try get("doc6")
+        #expect(after.code == 1 && after.err.contains("entry 8 does not follow entry 7"), "\(after.code) \(after.err)")
+
+        // The log as it was: every check passes again.
+        try Self.writeLog(f, edited)
+        #expect(try f.avault(["vault", "verify"]).code == 0)
+        #expect(try get("doc6").out == "draft 6\n")
+        #expect(try get("doc1", ring: neverSaw).out == "draft 1\n")
+    }
+
     @Test func signedHeadsRevealCutsAndEditsOfTheSignedPart() throws {
         let f = try Self.logScene()
         #expect(try f.avault(["keys", "generate", "logsigner", "--signing", "--unprotected"]).code == 0)

@@ -46,7 +46,8 @@ private enum RingSample {
                       secret: .plain(SecretBytes(copying: legacyPlain))),
             ],
             // Deliberately out of order: serialisation sorts by vault id.
-            vaultHeads: [.init(vaultID: vaultB, seq: UInt64.max, hash: hashB), .init(vaultID: vaultA, seq: 7, hash: hashA)],
+            vaultHeads: [.init(vaultID: vaultB, seq: UInt64.max, hash: hashB, anchor: .init(line: UInt64.max, first: hashA)),
+                         .init(vaultID: vaultA, seq: 7, hash: hashA)],
             mac: mac)
     }
 
@@ -87,7 +88,7 @@ private enum RingSample {
             "secret: plain \(b64(plainV2))",                                      // 29
             "",                                                                   // 30
             "vault: \(vaultA) 7 \(hashA)",                                        // 31
-            "vault: \(vaultB) 18446744073709551615 \(hashB)",                     // 32
+            "vault: \(vaultB) 18446744073709551615 \(hashB) 18446744073709551615 \(hashA)", // 32
             "",                                                                   // 33
             "mac: \(b64(mac))",                                                   // 34
         ]
@@ -224,7 +225,7 @@ private enum RingSample {
         (24, nil, 24, "expected 'secret: …'"),
         (15, "key: ed25519 DD1DCD57B4617B83 signer 1 extra", 15, "expected 'key:"),
         // Vault heads.
-        (31, "vault: \(RingSample.vaultA.uppercased()) 7 \(RingSample.hashA)", 31, "expected 'vault: <32 hex digits> <seq> <64 hex digits>'"),
+        (31, "vault: \(RingSample.vaultA.uppercased()) 7 \(RingSample.hashA)", 31, "expected 'vault: <32 hex digits> <seq> <64 hex digits> [<line> <64 hex digits>]'"),
         (31, "vault: \(RingSample.vaultA) 07 \(RingSample.hashA)", 31, "expected 'vault:"),
         (31, "vault: \(RingSample.vaultA) -7 \(RingSample.hashA)", 31, "expected 'vault:"),
         (31, "vault: \(RingSample.vaultA) 18446744073709551616 \(RingSample.hashA)", 31, "at most 18446744073709551615"),
@@ -234,6 +235,13 @@ private enum RingSample {
         (32, "vault: \(RingSample.vaultA) 8 \(RingSample.hashB)", 32, "vault \(RingSample.vaultA) appears twice"),
         (31, "vault: \(RingSample.vaultB) 8 \(RingSample.hashB)", 32, "appears twice"),
         (32, "vault: \(String(repeating: "00", count: 16)) 8 \(RingSample.hashB)", 32, "vault heads out of order"),
+        // A head's anchor: its line (from 1, decimal) and the first line's hash, both or neither.
+        (32, "vault: \(RingSample.vaultB) 8 \(RingSample.hashB) 0 \(RingSample.hashA)", 32, "line from 1"),
+        (32, "vault: \(RingSample.vaultB) 8 \(RingSample.hashB) 07 \(RingSample.hashA)", 32, "expected 'vault:"),
+        (32, "vault: \(RingSample.vaultB) 8 \(RingSample.hashB) 18446744073709551616 \(RingSample.hashA)", 32, "expected 'vault:"),
+        (32, "vault: \(RingSample.vaultB) 8 \(RingSample.hashB) 7", 32, "[<line> <64 hex digits>]"),
+        (32, "vault: \(RingSample.vaultB) 8 \(RingSample.hashB) 7 \(RingSample.hashA.uppercased())", 32, "expected 'vault:"),
+        (32, "vault: \(RingSample.vaultB) 8 \(RingSample.hashB) 7 \(RingSample.hashA) 7", 32, "expected 'vault:"),
         // The authentication code.
         (34, "mac: none", 34, "'mac: none' in a keyring with a passphrase"),
         (34, "mac: \(Base64.encode(ringBytes(31, 12)))", 34, "expected 'mac: <base64 32-byte code>' or 'mac: none'"),

@@ -585,7 +585,9 @@ extension Keyring {
         public var seq: UInt64
         /// The log head's hash: 64 lowercase hex digits.
         public var hash: String // 64 lowercase hex digits
-        public init(seq: UInt64, hash: String) { self.seq = seq; self.hash = hash }
+        /// Where it is in the log (nil: not recorded, a keyring written by an older avault).
+        public var anchor: KeyringFile.Anchor?
+        public init(seq: UInt64, hash: String, anchor: KeyringFile.Anchor? = nil) { self.seq = seq; self.hash = hash; self.anchor = anchor }
     }
 
     /// The highest log head this keyring has recorded for `vaultID` (32 lowercase hex), nil if none.
@@ -600,20 +602,27 @@ extension Keyring {
             // Authenticate this read with the keys for its KDF line (derived once per process).
             try verify(loaded.file, loaded.authenticated, with: try keys(for: kdf))
         }
-        return loaded.file.vaultHeads.first { $0.vaultID == vaultID }.map { VaultHead(seq: $0.seq, hash: $0.hash) }
+        return loaded.file.vaultHeads.first { $0.vaultID == vaultID }.map { VaultHead(seq: $0.seq, hash: $0.hash, anchor: $0.anchor) }
     }
 
     /// Records `head` for `vaultID` when its seq is higher than the recorded one, durably, under
-    /// the keyring's lock, with the MAC rewritten. A lower or equal seq is a no-op.
+    /// the keyring's lock, with the MAC rewritten; the same head with another anchor replaces
+    /// the anchor. A lower seq, or the same head and anchor, is a no-op.
     public func noteHead(_ head: VaultHead, vaultID: String) throws(AvaultError) {
         try Self.checkVaultID(vaultID)
         guard KeyringFile.isLowercaseHex(head.hash, count: 64) else {
             throw .internalFailure("a log head hash is 64 lowercase hex digits")
         }
         try update { ring throws(AvaultError) in
-            let new = KeyringFile.VaultHead(vaultID: vaultID, seq: head.seq, hash: head.hash)
+            if let anchor = head.anchor, !KeyringFile.isLowercaseHex(anchor.first, count: 64) || anchor.line < 1 {
+                throw .internalFailure("a log anchor is a line from 1 and 64 lowercase hex digits")
+            }
+            let new = KeyringFile.VaultHead(vaultID: vaultID, seq: head.seq, hash: head.hash, anchor: head.anchor)
             if let i = ring.file.vaultHeads.firstIndex(where: { $0.vaultID == vaultID }) {
-                if head.seq > ring.file.vaultHeads[i].seq { ring.file.vaultHeads[i] = new }
+                let old = ring.file.vaultHeads[i]
+                if head.seq > old.seq || (head.seq == old.seq && head.hash == old.hash && head.anchor != nil && head.anchor != old.anchor) {
+                    ring.file.vaultHeads[i] = new
+                }
             } else {
                 ring.file.vaultHeads.append(new)
                 ring.file.vaultHeads.sort { $0.vaultID < $1.vaultID }

@@ -268,8 +268,15 @@ public final class PostgresVaultStorage: VaultStorage {
         return try send([read.statement])[0]
     }
 
-    public func readAhead(_ names: [String], entryPrefix: String?) throws(AvaultError) {
-        let reads = names.map(Self.readStatement) + (entryPrefix.map { [Self.entriesStatement($0)] } ?? [])
+    /// The log's first line and its lines from `line` on, with their line numbers (rows are
+    /// numbered from 1 in the order the lines were appended).
+    private static func logTailStatement(_ line: Int) -> (key: String, statement: PostgresStatement) {
+        ("log-tail:\(line)", PostgresStatement("SELECT seq, line FROM avault_log WHERE seq = 1 OR seq >= $1 ORDER BY seq", [.integer(Int64(line))]))
+    }
+
+    public func readAhead(_ names: [String], logFromLine: Int?, entryPrefix: String?) throws(AvaultError) {
+        let reads = names.map(Self.readStatement) + (logFromLine.map { [Self.logTailStatement($0)] } ?? [])
+            + (entryPrefix.map { [Self.entriesStatement($0)] } ?? [])
         let rows = try send(reads.map(\.statement))
         readsAhead = [:]
         for (read, answer) in zip(reads, rows) { readsAhead[read.key] = answer }
@@ -284,6 +291,20 @@ public final class PostgresVaultStorage: VaultStorage {
             return out
         }
         return rows.count == 1 ? rows.bytes(0, 0) ?? [] : nil
+    }
+
+    public func readLog(fromLine line: Int) throws(AvaultError) -> LogTail? {
+        let rows = try answer(Self.logTailStatement(line))
+        guard rows.count > 0, rows.integer(0, 0) == 1 else { return nil }
+        // The rows from `line` on, up to any gap (which the reader's checks then refuse).
+        var text: [UInt8] = []
+        var expected = Int64(line)
+        for r in 0..<rows.count where rows.integer(r, 0).map({ $0 >= line }) ?? false {
+            guard rows.integer(r, 0) == expected else { break }
+            text += (rows.bytes(r, 1) ?? []) + [0x0A]
+            expected += 1
+        }
+        return LogTail(first: String(decoding: rows.bytes(0, 1) ?? [], as: UTF8.self), start: line, text: String(decoding: text, as: UTF8.self))
     }
 
     public func replace(_ name: String, _ bytes: [UInt8]) throws(AvaultError) {

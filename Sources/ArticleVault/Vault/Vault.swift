@@ -99,7 +99,8 @@ public final class Vault {
             try storage.replace("index", Array(VaultFiles.headText(sealedIndex).utf8))
             try storage.replace("config", Array(config.text.utf8))
             try storage.commitLocked()
-            try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash), vaultID: vaultID)
+            try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash, anchor: KeyringFile.Anchor(line: 1, first: head.hash)),
+                                 vaultID: vaultID)
             return try Vault(storage: storage, keyring: keyring)
         }
     }

@@ -30,10 +30,23 @@ public enum VaultLog {
         public var problem: String?
         /// The last line has no newline: an append cut short (never acknowledged).
         public var unfinishedTail = false
+        /// The line number of the first of ``entries``: 1 for the whole log, more for the part
+        /// after the head the keyring recorded (``readTail(_:from:)``).
+        public var firstLine = 1
+        /// The log's first entry (`init`) and its line's hash, whether or not ``entries`` holds it.
+        public var creation: (entry: VaultFiles.LogEntry, hash: String)?
         private var positions: [Int: Int] = [:]
 
         /// The position of the entry with sequence number `seq`, if the chain has it.
         public func position(of seq: Int) -> Int? { positions[seq] }
+
+        /// Whether this is only the part of the log after the keyring's head.
+        var isTail: Bool { firstLine > 1 }
+
+        /// Where the entry at `position` is, for the keyring's record of a head there.
+        func anchor(at position: Int) -> KeyringFile.Anchor? {
+            creation.map { KeyringFile.Anchor(line: UInt64(firstLine + position), first: $0.hash) }
+        }
 
         /// The last entry's head.
         public var last: VaultFiles.Head? { entries.last.map { VaultFiles.Head(seq: $0.seq, hash: hashes[hashes.count - 1]) } }
@@ -42,16 +55,56 @@ public enum VaultLog {
         /// (``read(_:chained:)``); the message of the first that does not parse.
         mutating func parseStrictly(from start: Int) -> String? {
             for p in start..<entries.count where entries[p].isUnparsed {
-                do { entries[p] = try entries[p].strictly() } catch { return "entry \(p + 1) is malformed (\(error))" }
+                do { entries[p] = try entries[p].strictly() } catch { return "entry \(firstLine + p) is malformed (\(error))" }
             }
             return nil
         }
 
         mutating func add(_ entry: VaultFiles.LogEntry, hash: String) {
+            if entries.isEmpty && firstLine == 1 { creation = (entry, hash) }
             positions[entry.seq] = entries.count
             entries.append(entry)
             hashes.append(hash)
         }
+    }
+
+    /// The part of the log from the head the keyring recorded, `seen`, on — what a command
+    /// checks when its keyring saw the vault before (formats.md 8.6) — or nil when anything
+    /// does not match what the keyring recorded, for the caller to read and check the whole
+    /// log (``read(_:chained:)``) and report what it finds: the first line must hash to the
+    /// recorded hash and be the vault's `init`; the line the keyring recorded the head on must
+    /// hash to the head and carry its sequence number; every line after it must follow as in
+    /// ``read(_:chained:)``. The lines before the head are not read: the keyring saw them
+    /// checked when it recorded the head, and the facts a command needs from them are those of
+    /// the first line (``Chain/creation``); a vault to recipients, which needs more, and
+    /// `verify` and `log --verify` read the whole log.
+    static func readTail(_ storage: VaultStorage, from seen: Keyring.VaultHead) throws(AvaultError) -> Chain? {
+        guard let anchor = seen.anchor, anchor.line <= UInt64(Int.max - 1), seen.seq <= UInt64(VaultFiles.maxInteger),
+              let tail = try storage.readLog(fromLine: Int(anchor.line)), tail.start == Int(anchor.line) else { return nil }
+        guard hash(tail.first) == anchor.first, let creation = try? VaultFiles.LogEntry(parsing: tail.first), creation.seq == 1,
+              creation.op == "init" else { return nil }
+        var lines = TextLines.split(tail.text, stripCR: false)
+        let unfinished = !(lines.last?.isEmpty ?? true)
+        lines.removeLast()
+        guard let headLine = lines.first, hash(headLine) == seen.hash,
+              let head = VaultFiles.LogEntry(chained: headLine) ?? (try? VaultFiles.LogEntry(parsing: headLine)),
+              head.seq == Int(seen.seq) else { return nil }
+        var chain = Chain()
+        chain.firstLine = Int(anchor.line)
+        chain.creation = (creation, anchor.first)
+        chain.unfinishedTail = unfinished
+        chain.add(head, hash: seen.hash)
+        var prev = seen.hash
+        var prevSeq = head.seq
+        for line in lines.dropFirst() {
+            guard let entry = VaultFiles.LogEntry(chained: line) ?? (try? VaultFiles.LogEntry(parsing: line)) else { return nil }
+            let jump = entry.op == "accept-rollback" && entry.seq > prevSeq + 1
+            guard entry.seq == prevSeq + 1 || jump, entry.prev == prev else { return nil }
+            prev = hash(line)
+            prevSeq = entry.seq
+            chain.add(entry, hash: prev)
+        }
+        return chain
     }
 
     /// Reads `log` and checks its chain: sequence numbers count up by one from 1 (an
@@ -216,7 +269,7 @@ extension Vault {
         // newest head it has seen.
         if chain.problem == nil {
             do {
-                let state = try checkedState()
+                let state = try checkedState(wholeLog: true)
                 if let first = state.unindexed.first, let last = state.unindexed.last {
                     report.notes.append("entries \(first)–\(last) were written by an interrupted write whose index never landed (its changes did not happen); the next write records that")
                 }

@@ -159,7 +159,7 @@ extension Vault {
             check.unreadable.append("config (" + error.message + ")")
         }
         let state: State
-        do { state = try checkedState() } catch {
+        do { state = try checkedState(wholeLog: true) } catch {
             if case .tampered(let message, _) = error, message.hasPrefix(Self.indexAuthenticationFailure) {
                 check.corrupt.append("index")
                 return check

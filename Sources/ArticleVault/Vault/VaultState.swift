@@ -47,37 +47,49 @@ extension Vault {
     /// older than this keyring has seen (`the vault was rolled back`) unless ``acceptRollback``.
     /// With `bucket`, reads only that bucket's entries where the head commits to each bucket
     /// (format 4; a reader of one object, see ``State/bucket``).
-    func loadState(bucket: Int? = nil) throws(AvaultError) -> State {
+    ///
+    /// The log is checked from the head the keyring recorded on (``VaultLog/readTail(_:from:)``),
+    /// or with `wholeLog` (and whenever that part does not match the keyring's record, or the
+    /// vault is to recipients, or a rollback is being accepted) from its first line.
+    func loadState(bucket: Int? = nil, wholeLog: Bool = false) throws(AvaultError) -> State {
         // A reader takes no lock: when the entries do not match the head because a writer
         // committed between the two reads, the head has changed, and the reader starts over.
         for _ in 0..<8 {
-            if let state = try loadStateOnce(bucket: bucket) { return state }
+            if let state = try loadStateOnce(bucket: bucket, wholeLog: wholeLog) { return state }
         }
         throw .tampered("the index entries never matched the index in 8 reads: the vault was altered or is written without pause", area: .vaultState)
     }
 
     /// One attempt of ``loadState()``: nil when the entries did not match the head and the head
     /// changed meanwhile.
-    private func loadStateOnce(bucket: Int?) throws(AvaultError) -> State? {
+    private func loadStateOnce(bucket: Int?, wholeLog: Bool) throws(AvaultError) -> State? {
         // The keyring first: a writer records a head only after its index landed, so an index
         // read after this is at least as new as what the keyring says.
         let vaultID = config.vaultID
         var seen = try keyring.lastSeenHead(vaultID: vaultID)
-        // What follows is read at once where the store can (one round trip to PostgreSQL).
-        try storage.readAhead(["config", "index", "log", "log.heads"], entryPrefix: Self.entryPrefix(bucket: bucket))
+        // What follows is read at once where the store can (one round trip to PostgreSQL): the
+        // log from the line of the keyring's head on, when it recorded that line.
+        let tailFrom = wholeLog || acceptRollback ? nil : seen?.anchor.flatMap { $0.line <= UInt64(Int.max - 1) ? Int($0.line) : nil }
+        try storage.readAhead(["config", "index", "log.heads"] + (tailFrom == nil ? ["log"] : []), logFromLine: tailFrom,
+                              entryPrefix: Self.entryPrefix(bucket: bucket))
         try reloadConfig()
         if config.vaultID != vaultID { seen = try keyring.lastSeenHead(vaultID: config.vaultID) }
         let indexBytes = try storage.read("index")
         // The lines up to the index's head are authenticated by the chain that ends in the sealed
         // head (checked below); those after it are parsed strictly once the head is known.
-        var log = try VaultLog.read(storage, chained: true)
+        var log: VaultLog.Chain
+        if tailFrom != nil, config.vaultID == vaultID, !config.isToRecipients, let seen, let tail = try VaultLog.readTail(storage, from: seen) {
+            log = tail
+        } else {
+            log = try VaultLog.read(storage, chained: true)
+        }
         let altered = { (what: String) -> AvaultError in
             .tampered(what, area: .vaultState)
         }
         if let problem = log.problem { throw altered("the log was altered: \(problem)") }
         // The log's first entry says which key the vault was created with; a config naming
         // another key (whose holder could then read every later put) was altered.
-        if let first = log.entries.first {
+        if let first = log.creation?.entry {
             guard first.op == "init", let kid = first.string("kid") else { throw altered("the log was altered: entry 1 is not the vault's creation") }
             if let created = first.string("key"), created != config.keyName {
                 throw altered("the config names key '\(config.keyName)', but the vault was created with key '\(created)': the config was altered")
@@ -95,6 +107,12 @@ extension Vault {
         var (index, indexKid, indexHead) = try openIndex(indexBytes)
         guard index.vaultID == config.vaultID, index.keyName == config.keyName else {
             throw altered("the index was written for key '\(index.keyName)' of vault \(index.vaultID), not for the config's: the config was altered")
+        }
+        // Only the part after the keyring's head was read, and the index's head is not in it
+        // (an index older than that head, or a log altered there): the whole log decides, and
+        // words what it finds.
+        if log.isTail, log.position(of: index.log.seq).map({ log.hashes[$0] != index.log.hash }) ?? true {
+            return try loadStateOnce(bucket: bucket, wholeLog: true)
         }
         // The index's head must be in the log: a log cut or rewritten below it was altered.
         guard let indexPosition = log.position(of: index.log.seq) else {
@@ -186,15 +204,21 @@ extension Vault {
     /// adopted (a write). The index's head is then recorded in the keyring if it is newer than
     /// the keyring's record (after syncing the vault's directory, so that a power cut cannot
     /// take back what the keyring remembers). With `bucket`, see ``loadState(bucket:)``.
-    func checkedState(bucket: Int? = nil) throws(AvaultError) -> State {
-        var state = try loadState(bucket: bucket)
+    /// With `wholeLog`, the log is checked from its first line (``loadState(bucket:wholeLog:)``).
+    func checkedState(bucket: Int? = nil, wholeLog: Bool = false) throws(AvaultError) -> State {
+        var state = try loadState(bucket: bucket, wholeLog: wholeLog)
         if state.rolledBack != nil {
             try transaction { (_: inout Transaction) throws(AvaultError) in }
-            state = try loadState(bucket: bucket)
+            state = try loadState(bucket: bucket, wholeLog: wholeLog)
         }
-        if UInt64(state.index.log.seq) > state.seen?.seq ?? 0 {
-            try storage.syncFiles()
-            try keyring.noteHead(Keyring.VaultHead(seq: UInt64(state.index.log.seq), hash: state.index.log.hash), vaultID: config.vaultID)
+        // The keyring records the head, and where it is in the log (or only the latter, for a
+        // head it recorded without it or on another line).
+        let anchor = state.log.position(of: state.index.log.seq).flatMap { state.log.anchor(at: $0) }
+        let newer = UInt64(state.index.log.seq) > state.seen?.seq ?? 0
+        if newer || (UInt64(state.index.log.seq) == state.seen?.seq && anchor != nil && anchor != state.seen?.anchor) {
+            if newer { try storage.syncFiles() }
+            try keyring.noteHead(Keyring.VaultHead(seq: UInt64(state.index.log.seq), hash: state.index.log.hash, anchor: anchor),
+                                 vaultID: config.vaultID)
         }
         return state
     }
@@ -269,6 +293,9 @@ extension Vault {
     /// new head), finishes what waited for the index, and records the head in the keyring.
     private func commit(_ state: State, _ tx: inout Transaction) throws(AvaultError) {
         var head = state.log.last ?? VaultFiles.Head(seq: 0, hash: VaultFiles.genesisHash)
+        // Where the new head will be in the log: the line after the chain's last, and so on.
+        var line = state.log.firstLine + state.log.entries.count - 1
+        var first = state.log.creation?.hash
         if !tx.entries.isEmpty {
             let time = Timestamp(seconds: Int64(Glibc.time(nil)))
             var out = ""
@@ -278,9 +305,11 @@ extension Vault {
                 // the keyring (which only moves forward) can record the adopted vault.
                 if k == 0, let seen = state.rolledBack, let seenHead = Self.head(seen) { seq = max(seq, seenHead.seq + 1) }
                 guard seq <= VaultFiles.maxInteger else { throw .internalFailure("the log is full") }
-                let line = VaultFiles.logLine(seq: seq, time: time, fields, prev: head.hash)
-                head = VaultFiles.Head(seq: seq, hash: VaultLog.hash(line))
-                out += line + "\n"
+                let text = VaultFiles.logLine(seq: seq, time: time, fields, prev: head.hash)
+                head = VaultFiles.Head(seq: seq, hash: VaultLog.hash(text))
+                out += text + "\n"
+                line += 1
+                if first == nil { first = head.hash }
             }
             try storage.append("log", Array(out.utf8))
         }
@@ -315,7 +344,8 @@ extension Vault {
         }
         tx.committed = head
         try storage.commitLocked()
-        try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash), vaultID: config.vaultID)
+        let anchor = first.map { KeyringFile.Anchor(line: UInt64(line), first: $0) }
+        try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash, anchor: line >= 1 ? anchor : nil), vaultID: config.vaultID)
     }
 
     // MARK: Recovery

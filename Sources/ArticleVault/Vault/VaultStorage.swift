@@ -69,10 +69,56 @@ public protocol VaultStorage: AnyObject {
     /// writer that dies leaves nothing for the next one to recover, so a write may start from
     /// a partial read (``Vault/transaction(bucket:_:)``).
     var writesAreAtomic: Bool { get }
-    /// Says which reads come next: small named files and the entries under `entryPrefix`. A
-    /// store that can answer several at once (PostgreSQL, in one round trip) reads them now,
-    /// and each answer serves the next read of its name once; any write forgets them.
-    func readAhead(_ names: [String], entryPrefix: String?) throws(AvaultError)
+    /// Says which reads come next: small named files, the log from line `logFromLine` on
+    /// (``readLog(fromLine:)``), and the entries under `entryPrefix`. A store that can answer
+    /// several at once (PostgreSQL, in one round trip) reads them now, and each answer serves
+    /// the next read of its name once; any write forgets them.
+    func readAhead(_ names: [String], logFromLine: Int?, entryPrefix: String?) throws(AvaultError)
+    /// The log's first line and its lines from line `line` (1-based) on: what a reader whose
+    /// keyring recorded a head on that line checks (formats.md 8.6). Nil when there is no log.
+    func readLog(fromLine line: Int) throws(AvaultError) -> LogTail?
+}
+
+/// Part of the log: its first line, and its lines from ``start`` on.
+public struct LogTail: Sendable {
+    /// The first line, without its newline.
+    public var first: String
+    /// The line number of the first line of ``text``.
+    public var start: Int
+    /// The lines from ``start`` on, each ending in a newline but perhaps the last (an append cut
+    /// short); empty when the log has fewer lines.
+    public var text: String
+
+    public init(first: String, start: Int, text: String) {
+        self.first = first
+        self.start = start
+        self.text = text
+    }
+
+    /// The part of the log `bytes` (the whole file) from line `start` on; nil when it is empty.
+    public init?(log bytes: [UInt8], fromLine start: Int) {
+        guard !bytes.isEmpty, start >= 1 else { return nil }
+        // The offset of each line's start, found with memchr, up to line `start`.
+        let (firstEnd, offset): (Int, Int) = bytes.withUnsafeBufferPointer { b in
+            let base = b.baseAddress!
+            func nextLine(after i: Int) -> Int {
+                guard i < b.count, let found = memchr(base + i, 0x0A, b.count - i) else { return b.count }
+                return base.distance(to: found.assumingMemoryBound(to: UInt8.self)) + 1
+            }
+            let firstEnd = nextLine(after: 0)
+            var offset = 0
+            var line = 1
+            while line < start && offset < b.count {
+                offset = offset == 0 ? firstEnd : nextLine(after: offset)
+                line += 1
+            }
+            return (firstEnd, offset)
+        }
+        let firstLine = bytes[..<firstEnd]
+        first = String(decoding: firstLine.last == 0x0A ? firstLine.dropLast() : firstLine, as: UTF8.self)
+        self.start = start
+        text = String(decoding: bytes[offset...], as: UTF8.self)
+    }
 }
 
 extension VaultStorage {
@@ -81,7 +127,12 @@ extension VaultStorage {
 
     /// Every write was durable when it returned.
     public func commitLocked() throws(AvaultError) {}
-    public func readAhead(_ names: [String], entryPrefix: String?) throws(AvaultError) {}
+    public func readAhead(_ names: [String], logFromLine: Int?, entryPrefix: String?) throws(AvaultError) {}
+
+    /// The whole log read, and cut where the tail starts.
+    public func readLog(fromLine line: Int) throws(AvaultError) -> LogTail? {
+        try read("log").flatMap { LogTail(log: $0, fromLine: line) }
+    }
 
     /// Files are written one after the other: a crashed writer leaves some behind.
     public var writesAreAtomic: Bool { false }
