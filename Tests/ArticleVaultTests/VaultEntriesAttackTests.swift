@@ -149,8 +149,17 @@ import Glibc
         // Malformed or not authentic, depending on which byte the flip made.
         s.refused(other, "the index entry entries/\(file)")
         #expect(throws: AvaultError.self) { try s.reopen().readIndex() }
-        // No write starts from a partial read: the next put reads every bucket and is refused.
-        #expect(throws: AvaultError.self) { try s.put("A", Array("A second".utf8)) }
+        // A put of one bucket after a write that finished reads only its bucket (formats.md 8.5):
+        // it lands, and its head commits to the other bucket as the last head did, so the altered
+        // entry still stops a get of it, list and verify.
+        try s.put("A", Array("A second".utf8))
+        #expect(try s.read("A") == Array("A second".utf8))
+        s.refused(other, "the index entry entries/\(file)")
+        #expect(throws: AvaultError.self) { try s.reopen().readIndex() }
+        // After a write that did not finish, the next put reads every bucket and is refused.
+        try FileManager.default.removeItem(atPath: s.path + "/finished")
+        #expect(throws: AvaultError.self) { try s.put("A", Array("A third".utf8)) }
+        #expect(try s.read("A") == Array("A second".utf8))
     }
 
     @Test func aHeadRelabelledAsTheOtherFormatDoesNotAuthenticate() throws {
@@ -293,7 +302,7 @@ import Glibc
         s.refused("A", "rolled back")
     }
 
-    @Test func anEntryAboveTheHeadIsALeftoverThatTheNextWriteRemoves() throws {
+    @Test func anEntryAboveTheHeadIsALeftoverThatTheNextWriteToItsBucketRemoves() throws {
         let s = try Scene()
         let name = try s.vault.objectName("A")
         let stray = VaultFiles.entryFileName(name: name, seq: 999)
@@ -302,9 +311,14 @@ import Glibc
         #expect(try s.read("A") == Array("A first".utf8))
         let check = try s.reopen().verify()
         #expect(check.ok && Set(check.leftovers) == ["entries/" + stray, "entries/.avault-tmp-00000000000000aa"], "\(check)")
-        try s.put("D", Array("D".utf8))
+        // A put to another bucket after a write that finished reads only its own (formats.md 8.5)
+        // and leaves them; one to the leftover's bucket finds it and recovers in full.
+        let (_, other) = try Self.neighbours(of: "A", in: s)
+        try s.put(other, Array("other".utf8))
+        #expect(Set(try s.reopen().verify().leftovers) == ["entries/" + stray, "entries/.avault-tmp-00000000000000aa"])
+        try s.put("A", Array("A second".utf8))
         let files = try FileManager.default.contentsOfDirectory(atPath: s.entries)
-        #expect(!files.contains(stray) && files.count == 4, "\(files)")
+        #expect(!files.contains(stray) && !files.contains(".avault-tmp-00000000000000aa") && files.count == 4, "\(files)")
         #expect(try s.reopen().verify().leftovers.isEmpty)
     }
 

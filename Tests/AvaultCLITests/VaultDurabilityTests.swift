@@ -257,6 +257,60 @@ import Glibc
     }
 
     /// The checker itself: a trace with the envelope's fsync removed, or the directory's, fails.
+    /// A put after a write that finished (`finished` names the index's head, formats.md 8.5)
+    /// reads only its bucket's entries and recovers nothing; without `finished` — as a write that
+    /// crashed leaves the vault — or with another head in it, the put reads every entry and
+    /// recovers what it finds, as every write did before.
+    @Test(.disabled(if: CLI.sanitized, "LeakSanitizer does not run under ptrace (strace)"))
+    func aPutAfterAFinishedWriteReadsOnlyItsBucket() throws {
+        let f = try VaultFixture()
+        for i in 0..<40 { try f.put("doc\(i)", Data("draft \(i)\n".utf8)) }
+        // `finished` names the head the keyring recorded for the last put.
+        let record = try #require(try String(contentsOfFile: f.ring + "/keyring.avk", encoding: .utf8)
+            .split(separator: "\n").first { $0.hasPrefix("vault: ") }).split(separator: " ")
+        let finished = f.vault + "/finished"
+        #expect(try String(contentsOfFile: finished, encoding: .utf8) == "\(record[2]) \(record[3])\n")
+
+        /// The entry files a put opens, and whether it logged a recovery.
+        func put(_ id: String) throws -> (entriesOpened: Int, recovered: Bool) {
+            let strace = try #require(Self.strace, "strace is not installed (scripts/setup installs it)")
+            let before = try VaultLogTests.logLines(f).count
+            let trace = f.path("trace-\(UUID().uuidString)"), draft = f.path("draft-\(id)")
+            try Data("a new draft\n".utf8).write(to: URL(fileURLWithPath: draft))
+            let exit = try VaultSpawn.run([strace, "-f", "-y", "-qq", "-o", trace, "-e", "trace=openat", CLI.avaultPath, "vault", "put", id, draft],
+                                          env: VaultSpawn.environment(f), stdout: f.path("out"), stderr: f.path("err"))
+            #expect(exit.code == 0, "\((try? String(contentsOfFile: f.path("err"), encoding: .utf8)) ?? "")")
+            // (Entry files are opened relative to the descriptor of `entries/`, which -y names.)
+            let opened = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+                .filter { $0.contains("openat(") && $0.contains("/entries>, ") }
+            let added = try VaultLogTests.logLines(f).dropFirst(before - 1)
+            return (opened.count, added.contains { $0.contains("\"op\":\"recover\"") })
+        }
+        // A leftover of a crashed write, which only recovery removes.
+        let leftover = f.objects + "/.tmp-0123456789abcdef"
+        try CLI.write("leftover", to: URL(fileURLWithPath: leftover))
+        chmod(leftover, 0o600)
+
+        let quick = try put("doc1")
+        #expect(quick.entriesOpened <= 4 && !quick.recovered, "\(quick)")
+        #expect(FileManager.default.fileExists(atPath: leftover))
+        #expect(try f.verify().report.leftovers == ["objects/.tmp-0123456789abcdef"])
+
+        // Without `finished`, or naming another head: every entry is read, the leftover removed.
+        #expect(unlink(finished) == 0)
+        let full = try put("doc2")
+        #expect(full.entriesOpened >= 40 && full.recovered, "\(full)")
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+        try CLI.write("leftover", to: URL(fileURLWithPath: leftover))
+        chmod(leftover, 0o600)
+        try vaultOverwrite(finished, with: Data("\(record[2]) \(record[3])\n".utf8))
+        let stale = try put("doc3")
+        #expect(stale.entriesOpened >= 40 && stale.recovered, "\(stale)")
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+        #expect(try f.verify().code == 0)
+        #expect(try f.get("doc1").out == "a new draft\n" && f.get("doc39").out == "draft 39\n")
+    }
+
     @Test func theCheckerCatchesAMissingSync() {
         let ok = """
             1  write(5</r/v/objects/.tmp-1>, "x", 1) = 1

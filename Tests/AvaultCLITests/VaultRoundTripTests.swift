@@ -325,7 +325,7 @@ import Glibc
             }
             return
         }
-        let fixed: Set<String> = ["config", "index", "log", "log.heads", "lock", "objects", "quarantine", "entries"]
+        let fixed: Set<String> = ["config", "index", "log", "log.heads", "lock", "finished", "objects", "quarantine", "entries"]
         let paths = try f.allVaultPaths()
         for p in paths {
             let ok = fixed.contains(p) || (p.hasPrefix("objects/") && Self.isEnvelopeName(String(p.dropFirst(8))))

@@ -259,10 +259,17 @@ extension Vault {
         // config read there; a failure here (a config changed meanwhile) is reported there.
         if bucket != nil { _ = try? entryCommitmentKey() }
         return try storage.withLock { () throws(AvaultError) -> T in
-            var state = try loadState(bucket: storage.writesAreAtomic && !acceptRollback ? bucket : nil)
-            if state.bucket != nil, !state.strayEntries.isEmpty || !state.unindexed.isEmpty || state.interruptedRewrap || state.rolledBack != nil {
+            // A store whose writes are atomic leaves nothing to recover; a directory, when the
+            // last write recorded that it finished at the index's head (formats.md 8.5).
+            let finished = storage.writesAreAtomic ? nil : try storage.finishedWrite()
+            var state = try loadState(bucket: (storage.writesAreAtomic || finished != nil) && !acceptRollback ? bucket : nil)
+            if state.bucket != nil, (!storage.writesAreAtomic && finished != state.index.log) || !state.strayEntries.isEmpty
+                || !state.unindexed.isEmpty || state.interruptedRewrap || state.rolledBack != nil {
                 state = try loadState()
             }
+            // (Best effort: a record that stays names a head this write moves on from, and one
+            // that is not written only costs the next write a full recovery.)
+            if !storage.writesAreAtomic { try? storage.writeStarting() }
             var tx = Transaction(index: state.index)
             if let seen = state.rolledBack {
                 tx.entries.append([("op", .string("accept-rollback")),
@@ -285,6 +292,7 @@ extension Vault {
             }
             let result = try body(&tx)
             try commit(state, &tx)
+            if !storage.writesAreAtomic, let head = tx.committed { try? storage.writeFinished(at: head) }
             return result
         }
     }

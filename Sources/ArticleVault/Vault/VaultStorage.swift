@@ -69,6 +69,16 @@ public protocol VaultStorage: AnyObject {
     /// writer that dies leaves nothing for the next one to recover, so a write may start from
     /// a partial read (``Vault/transaction(bucket:_:)``).
     var writesAreAtomic: Bool { get }
+    /// A store whose writes are not atomic: the head at which the last locked write finished,
+    /// with nothing left behind for recovery (``writeFinished(at:)``); nil when none is recorded
+    /// or a write started since (``writeStarting()``). Read under the lock.
+    func finishedWrite() throws(AvaultError) -> VaultFiles.Head?
+    /// Forgets ``finishedWrite()`` before a write changes anything (not synced: the write's first
+    /// sync of the directory makes it durable).
+    func writeStarting() throws(AvaultError)
+    /// Records that the write that committed `head` finished (not synced: when the record is lost,
+    /// the next write recovers in full).
+    func writeFinished(at head: VaultFiles.Head) throws(AvaultError)
     /// Says which reads come next: small named files, the log from line `logFromLine` on
     /// (``readLog(fromLine:)``), and the entries under `entryPrefix`. A store that can answer
     /// several at once (PostgreSQL, in one round trip) reads them now, and each answer serves
@@ -136,6 +146,9 @@ extension VaultStorage {
 
     /// Files are written one after the other: a crashed writer leaves some behind.
     public var writesAreAtomic: Bool { false }
+    public func finishedWrite() throws(AvaultError) -> VaultFiles.Head? { nil }
+    public func writeStarting() throws(AvaultError) {}
+    public func writeFinished(at head: VaultFiles.Head) throws(AvaultError) {}
 
     /// One envelope committed after the other, as it is handed over.
     public func envelopeCommitter() -> EnvelopeCommitter { SerialEnvelopeCommitter() }
@@ -395,6 +408,30 @@ public final class FileVaultStorage: VaultStorage {
         let lock = try root().lock("lock")
         defer { withExtendedLifetime(lock) {} }
         return try body()
+    }
+
+    /// `finished`: `<seq> <hash>` and a newline, the head the last write finished at.
+    static let finishedName = "finished"
+
+    public func finishedWrite() throws(AvaultError) -> VaultFiles.Head? {
+        // Anything but a regular file of exactly that form (or none) is no record.
+        guard try root().kind(of: Self.finishedName) == .file(.regular), let bytes = try? root().read(Self.finishedName),
+              bytes.count <= 100, bytes.last == 0x0A else { return nil }
+        let words = String(decoding: bytes.dropLast(), as: UTF8.self).split(separator: " ", omittingEmptySubsequences: false)
+        guard words.count == 2, let seq = Int(words[0]), seq >= 1, String(seq) == words[0],
+              VaultFiles.isLowerHex(words[1], count: 64) else { return nil }
+        return VaultFiles.Head(seq: seq, hash: String(words[1]))
+    }
+
+    public func writeStarting() throws(AvaultError) {
+        try root().remove(Self.finishedName)
+    }
+
+    public func writeFinished(at head: VaultFiles.Head) throws(AvaultError) {
+        let root = try root()
+        let fd = try root.openFile(Self.finishedName, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
+        defer { close(fd) }
+        try FileSystem.writeAll(fd: fd, Array("\(head.seq) \(head.hash)\n".utf8), name: root.pathOf(Self.finishedName))
     }
 }
 
