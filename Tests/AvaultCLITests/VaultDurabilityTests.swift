@@ -271,13 +271,13 @@ import Glibc
         let finished = f.vault + "/finished"
         #expect(try String(contentsOfFile: finished, encoding: .utf8) == "\(record[2]) \(record[3])\n")
 
-        /// The entry files a put opens, and whether it logged a recovery.
-        func put(_ id: String) throws -> (entriesOpened: Int, recovered: Bool) {
+        /// The entry files a put (or another write) opens, and whether it logged a recovery.
+        func put(_ id: String, command: [String]? = nil) throws -> (entriesOpened: Int, recovered: Bool) {
             let strace = try #require(Self.strace, "strace is not installed (scripts/setup installs it)")
             let before = try VaultLogTests.logLines(f).count
             let trace = f.path("trace-\(UUID().uuidString)"), draft = f.path("draft-\(id)")
             try Data("a new draft\n".utf8).write(to: URL(fileURLWithPath: draft))
-            let exit = try VaultSpawn.run([strace, "-f", "-y", "-qq", "-o", trace, "-e", "trace=openat", CLI.avaultPath, "vault", "put", id, draft],
+            let exit = try VaultSpawn.run([strace, "-f", "-y", "-qq", "-o", trace, "-e", "trace=openat", CLI.avaultPath] + (command ?? ["vault", "put", id, draft]),
                                           env: VaultSpawn.environment(f), stdout: f.path("out"), stderr: f.path("err"))
             #expect(exit.code == 0, "\((try? String(contentsOfFile: f.path("err"), encoding: .utf8)) ?? "")")
             // (Entry files are opened relative to the descriptor of `entries/`, which -y names.)
@@ -293,6 +293,12 @@ import Glibc
 
         let quick = try put("doc1")
         #expect(quick.entriesOpened <= 4 && !quick.recovered, "\(quick)")
+        // So do a removal and a purge of one ID.
+        for command in [["vault", "rm", "doc4"], ["vault", "purge", "doc5", "--force"]] {
+            let one = try put("", command: command)
+            #expect(one.entriesOpened <= 4 && !one.recovered, "\(command): \(one)")
+        }
+        #expect(try f.get("doc4").code == 2 && f.get("doc5").code == 2 && f.get("doc6").out == "draft 6\n")
         #expect(FileManager.default.fileExists(atPath: leftover))
         #expect(try f.verify().report.leftovers == ["objects/.tmp-0123456789abcdef"])
 

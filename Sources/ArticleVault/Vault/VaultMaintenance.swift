@@ -4,7 +4,8 @@ import VaultFormat
 extension Vault {
     /// Marks `id` removed (a tombstone); its versions and history are kept.
     public func remove(_ id: String, now: Int64) throws(AvaultError) {
-        try transaction { (tx: inout Transaction) throws(AvaultError) in
+        // Only the object's bucket of entries changes (a write of one bucket, as a put's).
+        try transaction(bucket: try entryBucket(ofID: id)) { (tx: inout Transaction) throws(AvaultError) in
             guard let i = tx.index.objects.firstIndex(where: { Self.sameID($0.id, id) }) else { throw .noSuchObject(id: id) }
             guard tx.index.objects[i].deleted == nil else { throw .objectAlreadyRemoved(id: id) }
             tx.index.objects[i].deleted = Timestamp(seconds: now)
@@ -15,7 +16,7 @@ extension Vault {
     /// Deletes every version of `id` and its index entry. The log keeps the record of it, and
     /// the index its highest version number, so that the ID's next version number is higher.
     public func purge(_ id: String) throws(AvaultError) {
-        try transaction { (tx: inout Transaction) throws(AvaultError) in
+        try transaction(bucket: try entryBucket(ofID: id)) { (tx: inout Transaction) throws(AvaultError) in
             guard let i = tx.index.objects.firstIndex(where: { Self.sameID($0.id, id) }) else { throw .noSuchObject(id: id) }
             let object = tx.index.objects.remove(at: i)
             if let last = object.versions.last?.number { tx.index.used[object.name] = max(tx.index.used[object.name] ?? 0, last) }
