@@ -211,14 +211,17 @@ extension Vault {
             try transaction { (_: inout Transaction) throws(AvaultError) in }
             state = try loadState(bucket: bucket, wholeLog: wholeLog)
         }
-        // The keyring records the head, and where it is in the log (or only the latter, for a
-        // head it recorded without it or on another line).
+        // The keyring records the head, and where it is in the log; or only the latter, for a
+        // head it recorded without it or on another line. That alone only saves the next command
+        // reading the whole log, so a keyring that cannot be written then (a read-only one) does
+        // not fail a read that used to work.
         let anchor = state.log.position(of: state.index.log.seq).flatMap { state.log.anchor(at: $0) }
-        let newer = UInt64(state.index.log.seq) > state.seen?.seq ?? 0
-        if newer || (UInt64(state.index.log.seq) == state.seen?.seq && anchor != nil && anchor != state.seen?.anchor) {
-            if newer { try storage.syncFiles() }
-            try keyring.noteHead(Keyring.VaultHead(seq: UInt64(state.index.log.seq), hash: state.index.log.hash, anchor: anchor),
-                                 vaultID: config.vaultID)
+        let head = Keyring.VaultHead(seq: UInt64(state.index.log.seq), hash: state.index.log.hash, anchor: anchor)
+        if UInt64(state.index.log.seq) > state.seen?.seq ?? 0 {
+            try storage.syncFiles()
+            try keyring.noteHead(head, vaultID: config.vaultID)
+        } else if head.seq == state.seen?.seq, anchor != nil, anchor != state.seen?.anchor {
+            try? keyring.noteHead(head, vaultID: config.vaultID)
         }
         return state
     }
