@@ -70,6 +70,14 @@ import Glibc
         // At least 24 rounds, more (up to 72) while too few puts were acknowledged to mean
         // anything: on a loaded machine each round acknowledges fewer.
         let rounds = 24, maxRounds = 72, perLoop = 30
+        // How long a loop takes here, with this build (a release build puts several times
+        // faster than a debug one): a small put and a large one, timed, make an eighth of it.
+        func seconds(_ work: () throws -> Void) rethrows -> Double {
+            let t = Date(); try work(); return Date().timeIntervalSince(t)
+        }
+        let small = try seconds { _ = try f.put("calibration", rng.data(1_500)) }
+        let large = try seconds { _ = try f.put("calibration", rng.data(900_000)) }
+        let loopSeconds = Double(perLoop) / 8 * (7 * small + large)
         var killedDuringRun = 0, leftoversSeen = 0, round = 0
         func acknowledged() -> Int { Self.parseAcks((try? String(contentsOfFile: acksFile, encoding: .utf8)) ?? "").0.count }
         while round < rounds || (round < maxRounds && acknowledged() < 100) {
@@ -87,10 +95,10 @@ import Glibc
             }
             let command = firsts.map { "/bin/sh \(script) \($0) \(perLoop) 7 &" }.joined(separator: " ") + " wait"
             let pid = try VaultSpawn.start(["/bin/sh", "-c", command], env: env, stderr: errs)
-            // The extra rounds of a slow machine run longer, so that they add acknowledgements
-            // faster (a kill still lands before 30 puts of a loop that slow can finish).
-            let delay = (round < rounds ? 250_000 : 750_000) + Int(rng.next() % 500_000)
-            usleep(UInt32(delay))
+            // The kill lands at random in the first three quarters of the loops' expected
+            // time; the extra rounds of a slow machine run longer, to add acknowledgements faster.
+            let fraction = (round < rounds ? 0.2 : 0.45) + Double(rng.next() % 1000) / 1000 * (round < rounds ? 0.55 : 0.3)
+            usleep(UInt32(max(0.02, loopSeconds * fraction) * 1_000_000))
             let exit = VaultSpawn.killGroup(pid)
             if exit.signal == SIGKILL { killedDuringRun += 1 }
             // SIGKILL reaches every member of the group at once; a killed writer finishes at most

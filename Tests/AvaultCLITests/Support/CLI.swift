@@ -59,11 +59,30 @@ enum CLI {
         DispatchQueue.global().async { outData = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         group.enter()
         DispatchQueue.global().async { errData = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        inPipe.fileHandleForWriting.write(stdin)
+        feed(stdin, to: inPipe.fileHandleForWriting)
         try inPipe.fileHandleForWriting.close()
         process.waitUntilExit()
         group.wait()
         return Result(stdout: outData, stderr: errData, code: process.terminationStatus)
+    }
+
+    /// Writes `data` to a child's standard input. A child that exits before it has read it all
+    /// (a refusal before any input is read; a release build exits that fast) closes the pipe:
+    /// the write then fails with EPIPE, which is no concern of the test (the child's status
+    /// and output are), and the SIGPIPE that comes with it must not end the test process. So
+    /// SIGPIPE is blocked on this thread for the write (not ignored: children inherit that),
+    /// and one it raised is taken before the mask is restored.
+    static func feed(_ data: Data, to handle: FileHandle) {
+        var pipeSignal = sigset_t(), previous = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
+        defer {
+            var now = timespec(tv_sec: 0, tv_nsec: 0)
+            while sigtimedwait(&pipeSignal, nil, &now) == SIGPIPE {}
+            pthread_sigmask(SIG_SETMASK, &previous, nil)
+        }
+        try? handle.write(contentsOf: data)
     }
 
     /// A fresh temporary directory, removed by the caller with `cleanUp`.
