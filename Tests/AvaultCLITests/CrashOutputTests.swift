@@ -11,7 +11,9 @@ import Testing
         process.executableURL = URL(fileURLWithPath: CLI.avaultPath)
         process.arguments = ["secured", "decrypt", "-", "--key-file", "/dev/null"]
         var environment = ProcessInfo.processInfo.environment
-        environment["SWIFT_BACKTRACE"] = "enable=yes"
+        // The runtime's backtracer armed, with its path (a release build cannot find it alone).
+        let backtracer = try #require(CLI.swiftBacktracer, "no swift-backtrace-static beside the toolchain's swift")
+        environment["SWIFT_BACKTRACE"] = "enable=yes,swift-backtrace=\(backtracer)"
         for (k, v) in env { environment[k] = v }
         process.environment = environment
         let input = Pipe(), errors = Pipe()
@@ -28,9 +30,11 @@ import Testing
             usleep(10_000)
         }
         kill(process.processIdentifier, signal)
+        // The end of its input, should it outlive the signal (the runtime's backtracer returns
+        // from a signal sent with kill(2): there is no faulting instruction to fault again).
+        try? input.fileHandleForWriting.close()
         let err = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        try? input.fileHandleForWriting.close()
         return (String(decoding: err, as: UTF8.self), process.terminationStatus, process.terminationReason)
     }
 
@@ -42,6 +46,18 @@ import Testing
         #expect(r.err.hasPrefix("avault: internal error: the program stopped on a fault"))
         #expect(r.err.split(separator: "\n").count == 2, "\(r.err)")
         for word in ["Thread", "Registers", "rax", "rip", "Backtrace", "0x0"] { #expect(!r.err.contains(word)) }
+    }
+
+    /// The hint's settings give the runtime's backtrace, from the debug build and the release
+    /// build alike.
+    @Test(.disabled(if: CLI.sanitized, "AddressSanitizer handles the signal itself")) func theHintsSettingsGiveABacktrace() throws {
+        let hint = try crash(SIGSEGV).err
+        #expect(hint.contains("run again with AVAULT_BACKTRACE=1 SWIFT_BACKTRACE=enable=yes,swift-backtrace=PATH"), "\(hint)")
+        #expect(hint.contains("usr/libexec/swift/linux/swift-backtrace-static"), "\(hint)")
+        let r = try crash(SIGSEGV, env: ["AVAULT_BACKTRACE": "1"])
+        #expect(r.err.contains("Program crashed"), "\(r.err.prefix(500))")
+        #expect(r.err.contains("BlobInput.read"), "no frame of avault's own: \(r.err.prefix(2000))")
+        #expect(!r.err.contains("avault: internal error"))
     }
 
     /// When debugging, AVAULT_BACKTRACE=1 leaves the fault to the Swift runtime.

@@ -363,7 +363,8 @@ import Glibc
         #expect(try f.avault(["vault", "log", "--verify"]).code == 0)
     }
 
-    @Test(.disabled(if: CLI.sanitized, "LeakSanitizer does not run under ptrace (strace)"))
+    @Test(.disabled(if: CLI.sanitized, "LeakSanitizer does not run under ptrace (strace)"),
+          .disabled(if: !CLI.debugBuild, "a release build has no such switch"))
     func theSuitesSwitchMakesAPutSendItsStatementsOneAtATime() throws {
         // The "postgres-without-pipeline" store of the shared vault suite is what it says: the
         // same put writes to the server's socket more often without pipeline mode than with it.

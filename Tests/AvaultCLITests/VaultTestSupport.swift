@@ -11,6 +11,8 @@ enum VaultStore: String, CaseIterable, CustomTestStringConvertible, Sendable {
     /// PostgreSQL through a debug build's switch that makes libpq's pipeline mode unavailable
     /// (`AVAULT_TEST_LIBPQ_WITHOUT_PIPELINE`): one statement at a time, as with libpq 13.
     case postgresWithoutPipeline = "postgres-without-pipeline"
+    /// Every store the binary under test has; a release build has no switch for the last one.
+    static var allCases: [VaultStore] { CLI.debugBuild ? [.files, .postgres, .postgresWithoutPipeline] : [.files, .postgres] }
     var testDescription: String { rawValue }
     var isPostgres: Bool { self != .files }
 }

@@ -8,7 +8,8 @@ import Glibc
 /// a fault prints one fixed line and exits with status 70.
 ///
 /// To debug a crash, set `AVAULT_BACKTRACE=1` (and `SWIFT_BACKTRACE=enable=yes`): the
-/// handlers are then left to the Swift runtime.
+/// handlers are then left to the Swift runtime. A release build has the runtime linked in and
+/// cannot find its backtracer by itself, so the hint names it: `swift-backtrace=PATH`.
 public enum CrashGuard {
     /// The exit status after a fault (`EX_SOFTWARE`).
     public static let exitStatus: Int32 = 70
@@ -23,7 +24,7 @@ public enum CrashGuard {
             // Async-signal-safe: one write of a fixed message, then _exit.
             let message: StaticString = """
                 avault: internal error: the program stopped on a fault (nothing from its memory was printed)
-                avault: hint: please report it; to get a backtrace, run again with AVAULT_BACKTRACE=1 SWIFT_BACKTRACE=enable=yes
+                avault: hint: please report it; to get a backtrace, run again with AVAULT_BACKTRACE=1 SWIFT_BACKTRACE=enable=yes,swift-backtrace=PATH (PATH: the Swift toolchain's usr/libexec/swift/linux/swift-backtrace-static)
 
                 """
             _ = write(2, message.utf8Start, message.utf8CodeUnitCount)

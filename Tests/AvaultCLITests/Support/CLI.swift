@@ -7,11 +7,32 @@ enum CLI {
     /// The repository root (the directory holding Package.swift).
     static let repoRoot: URL = Repository.root
 
-    /// The built `avault` executable: `AVAULT_BIN`, else beside this test executable.
+    /// The built `avault` executable: `AVAULT_BIN`, else the debug build beside this test
+    /// executable. `.ci/run` also runs these tests with `AVAULT_BIN` naming the release build
+    /// (`scripts/build-release`).
     static let avaultPath: String = {
         if let path = ProcessInfo.processInfo.environment["AVAULT_BIN"] { return path }
         let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         return me.deletingLastPathComponent().appendingPathComponent("avault").path
+    }()
+
+    /// Whether the binary is the debug build beside the tests, which has the test-only
+    /// switches a release build leaves out (`AVAULT_TEST_LIBPQ_WITHOUT_PIPELINE`); a binary
+    /// given by `AVAULT_BIN` is taken to be a release build.
+    static let debugBuild = ProcessInfo.processInfo.environment["AVAULT_BIN"] == nil
+
+    /// The Swift runtime's backtracer from the toolchain that runs the tests
+    /// (`usr/libexec/swift/linux/swift-backtrace-static` beside `usr/bin/swift`), which a
+    /// release build, with the runtime linked in, cannot find by itself; nil if it is not there.
+    static let swiftBacktracer: String? = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"
+        for dir in path.split(separator: ":") {
+            let swift = URL(fileURLWithPath: String(dir)).appendingPathComponent("swift").resolvingSymlinksInPath()
+            let backtracer = swift.deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("libexec/swift/linux/swift-backtrace-static").path
+            if FileManager.default.isExecutableFile(atPath: backtracer) { return backtracer }
+        }
+        return nil
     }()
 
     /// Whether the tests run under a sanitizer (`.ci/run` sets `AVAULT_SANITIZER`): tests that
