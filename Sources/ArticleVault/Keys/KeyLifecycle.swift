@@ -121,7 +121,7 @@ extension Keyring {
     /// status. Secrets are sealed when `protected`.
     @discardableResult
     public func importExport(name: String, file path: String, passphrase: PassphraseSource, protected: Bool) throws(AvaultError) -> [KeyringFile.Entry] {
-        var bytes = try FileSystem.read(path, secret: true)
+        var bytes = try FileSystem.readSmall(path, limit: FileLimits.keyFile, what: "a key export file", secret: true)
         defer { wipe(&bytes) }
         let export: KeyExportFile
         do { export = try KeyExportFile(parsing: bytes) } catch { throw .malformed(error, file: path) }

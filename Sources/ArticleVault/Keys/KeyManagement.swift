@@ -83,7 +83,7 @@ extension Keyring {
     /// keeping its key id (so minisign's `.pub` file stays valid).
     @discardableResult
     public func importMinisign(name: String, file path: String, password: PassphraseSource, protected: Bool, now: Int64) throws(AvaultError) -> KeyringFile.Entry {
-        var bytes = try FileSystem.read(path, secret: true)
+        var bytes = try FileSystem.readSmall(path, limit: FileLimits.keyFile, what: "a minisign secret key", secret: true)
         defer { wipe(&bytes) }
         let file: Minisign.SecretKeyFile
         do { file = try Minisign.SecretKeyFile(parsing: bytes) } catch { throw .malformed(error, file: path) }
@@ -158,7 +158,7 @@ extension TrustStore {
     /// returns it.
     @discardableResult
     public func add(publicKeyFile path: String, name: String, roles: [String], notBefore: Timestamp?, notAfter: Timestamp?, now: Int64) throws(AvaultError) -> Minisign.PublicKey {
-        let text = String(decoding: try FileSystem.read(path), as: UTF8.self)
+        let text = String(decoding: try FileSystem.readSmall(path, limit: FileLimits.minisignFile, what: "a minisign public key"), as: UTF8.self)
         let key: Minisign.PublicKey
         do { key = try Minisign.PublicKey(parsing: text) } catch { throw .malformed(error, file: path) }
         try add(key, name: name, roles: roles, notBefore: notBefore, notAfter: notAfter, now: now)

@@ -117,7 +117,7 @@ public final class Keyring {
     private func load(_ dir: SecureDirectory) throws(AvaultError) -> Loaded? {
         guard try dir.kind(of: Self.fileName) != nil else { return nil }
         try dir.checkPrivate()
-        guard var bytes = try dir.read(Self.fileName, secret: true) else { return nil }
+        guard var bytes = try dir.read(Self.fileName, secret: true, limit: FileLimits.keyring, what: "a keyring") else { return nil }
         defer { wipe(&bytes) }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .malformed(.invalidKeyring("not UTF-8", line: 1), file: path)
@@ -662,7 +662,7 @@ extension Keyring {
         let dir = try SecureDirectory(path: directory, requirePrivate: true)
         let lock = try dir.lock(lockName)
         defer { withExtendedLifetime(lock) {} }
-        guard var bytes = try dir.read(fileName, secret: true) else { throw .noKeyring(location: ring.path) }
+        guard var bytes = try dir.read(fileName, secret: true, limit: FileLimits.keyring, what: "a keyring") else { throw .noKeyring(location: ring.path) }
         defer { wipe(&bytes) }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .malformed(.invalidKeyring("not UTF-8", line: 1), file: ring.path)

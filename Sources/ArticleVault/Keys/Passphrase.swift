@@ -25,9 +25,13 @@ public struct PassphraseSource: Sendable {
     public func read(confirm: Bool = false) throws(AvaultError) -> SecretBytes {
         let secret: SecretBytes
         if let file {
-            var bytes = file == "-" ? try FileSystem.readAll(fd: 0, name: "standard input", limit: 1 << 16)
-                                    : try FileSystem.read(file, secret: true)
+            // Refused past the limit, never cut to it (a cut passphrase would be another one).
+            var bytes = file == "-" ? try FileSystem.readAll(fd: 0, name: "standard input", limit: FileLimits.passphrase + 1)
+                                    : try FileSystem.readSmall(file, limit: FileLimits.passphrase, what: "a passphrase", secret: true)
             defer { wipe(&bytes) }
+            if bytes.count > FileLimits.passphrase {
+                throw .fileTooLarge(path: "standard input", limit: FileLimits.passphrase, what: "a passphrase")
+            }
             var end = bytes.count
             if end > 0, bytes[end - 1] == 0x0A { end -= 1 }
             if end > 0, bytes[end - 1] == 0x0D { end -= 1 }

@@ -6,7 +6,7 @@ public enum RawKeys {
     /// Reads a raw key file. Refuses a file that group or others can access, and never
     /// repeats the file's contents in an error.
     public static func load(_ path: String) throws(AvaultError) -> SecretBytes {
-        var contents = try FileSystem.read(path, secret: true)
+        var contents = try FileSystem.readSmall(path, limit: FileLimits.keyFile, what: "a raw key file", secret: true)
         defer { wipe(&contents) }
         do {
             return try RawKeyFile.parse(contents)

@@ -154,7 +154,7 @@ public struct RecordVerifier: Sendable {
         report.detached = true
         let signature: Minisign.Signature
         do {
-            let sigBytes = try FileSystem.readRegularFile(sigPath)
+            let sigBytes = try FileSystem.readSmall(sigPath, limit: FileLimits.minisignFile, what: "a minisign signature", regularOnly: true)
             signature = try Minisign.Signature(parsing: String(decoding: sigBytes, as: UTF8.self))
         } catch let error as AvaultError {
             return RecordReport(path: path, outcome: .malformed, passed: false, reason: "no front matter, and \(error.message)")
@@ -271,7 +271,7 @@ public struct RecordVerifier: Sendable {
     /// untrusted key id is reported before the file is read.
     public static func verifyDetached(file: String, signatureFile: String, policy: TrustPolicy,
                                       allowLegacy: Bool) throws(AvaultError) -> DetachedResult {
-        let text = String(decoding: try FileSystem.read(signatureFile), as: UTF8.self)
+        let text = String(decoding: try FileSystem.readSmall(signatureFile, limit: FileLimits.minisignFile, what: "a minisign signature"), as: UTF8.self)
         let signature: Minisign.Signature
         do { signature = try Minisign.Signature(parsing: text) } catch { throw .malformed(error, file: signatureFile) }
         var check: MinisignSigning.Check?

@@ -51,7 +51,11 @@ public final class TrustStore {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
         try checkWriters(dir, fileMode: st.st_mode)
-        let bytes = try FileSystem.readAll(fd: fd, name: path, sizeHint: Int(st.st_size))
+        let limit = FileLimits.trustStore
+        let tooLarge = AvaultError.fileTooLarge(path: path, limit: limit, what: "a trust store")
+        guard Int(st.st_size) <= limit else { throw tooLarge }
+        let bytes = try FileSystem.readAll(fd: fd, name: path, sizeHint: Int(st.st_size), limit: limit + 1)
+        guard bytes.count <= limit else { throw tooLarge }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .malformed(.invalidTrustStore("not UTF-8", line: 1), file: path)
         }
@@ -88,7 +92,7 @@ extension TrustStore {
         if !publicKeyFiles.isEmpty {
             var keys: [Minisign.PublicKey] = []
             for path in publicKeyFiles {
-                let text = String(decoding: try FileSystem.read(path), as: UTF8.self)
+                let text = String(decoding: try FileSystem.readSmall(path, limit: FileLimits.minisignFile, what: "a minisign public key"), as: UTF8.self)
                 do { keys.append(try Minisign.PublicKey(parsing: text)) } catch { throw .malformed(error, file: path) }
             }
             return .publicKeys(keys)

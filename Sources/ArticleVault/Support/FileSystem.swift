@@ -5,6 +5,25 @@ import Darwin
 #endif
 import VaultCrypto
 
+/// The most avault reads of a file of a kind whose files are small, so that a file that is
+/// not one (a disk image named by mistake, a sparse file of terabytes planted beside a record)
+/// is refused by its size, with what it should have been, before it fills memory. Each is
+/// far above what a real file of its kind holds.
+public enum FileLimits {
+    /// A minisign signature or public key file. minisign caps its comments at 1,024 bytes
+    /// (untrusted) and 8,192 bytes (trusted), so its own files stay under 10 KiB.
+    public static let minisignFile = 1 << 16
+    /// A passphrase, from a file or from standard input.
+    public static let passphrase = 1 << 16
+    /// A secret key file: a minisign secret key, a raw key, or an export of every version of
+    /// one key.
+    public static let keyFile = 1 << 20
+    /// A keyring (`keyring.avk`: a few hundred bytes per key version and per vault it follows).
+    public static let keyring = 16 << 20
+    /// A trust store (`trust.avt`: a few hundred bytes per trusted key).
+    public static let trustStore = 16 << 20
+}
+
 /// Small POSIX file helpers: whole-file reads, permission checks, atomic durable writes.
 public enum FileSystem {
     /// Reads a whole file. `secret` files must not be accessible by group or others.
@@ -27,8 +46,12 @@ public enum FileSystem {
         }
         guard Int(st.st_size) <= maxSize else { return nil }
         let limit = maxSize == .max ? .max : maxSize + 1
-        let bytes = try readAll(fd: fd, name: path, sizeHint: Int(st.st_size), limit: limit)
-        return bytes.count <= maxSize ? bytes : nil
+        var bytes = try readAll(fd: fd, name: path, sizeHint: Int(st.st_size), limit: limit)
+        guard bytes.count <= maxSize else {
+            if secret { wipe(&bytes) }
+            return nil
+        }
+        return bytes
     }
 
     /// The name in a directory entry from `readdir`. (The entry may end right after its name's
@@ -71,6 +94,24 @@ public enum FileSystem {
         let (fd, size) = try openRegularFile(path)
         defer { close(fd) }
         return try readAll(fd: fd, name: path, sizeHint: size)
+    }
+
+    /// Reads a file of a kind whose files are small (see ``FileLimits``), `what` naming that
+    /// kind: one larger than `limit` is refused by its size before any of it is read, or once
+    /// `limit` bytes and one more have been (a pipe, a file that grew). `regularOnly`: as
+    /// ``readRegularFile(_:)`` (for files found rather than named by the user).
+    public static func readSmall(_ path: String, limit: Int, what: String, secret: Bool = false,
+                                 regularOnly: Bool = false) throws(AvaultError) -> [UInt8] {
+        let bytes: [UInt8]?
+        if regularOnly {
+            let (fd, size) = try openRegularFile(path)
+            defer { close(fd) }
+            bytes = size > limit ? nil : try readAll(fd: fd, name: path, sizeHint: size, limit: limit + 1)
+        } else {
+            bytes = try read(path, secret: secret, maxSize: limit)
+        }
+        guard let bytes, bytes.count <= limit else { throw .fileTooLarge(path: path, limit: limit, what: what) }
+        return bytes
     }
 
     /// Opens a regular file for reading, as ``readRegularFile(_:)`` does (anything else is

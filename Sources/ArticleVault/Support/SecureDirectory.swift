@@ -108,14 +108,23 @@ public final class SecureDirectory {
         return file
     }
 
-    /// The whole regular file `name`, or nil when it does not exist.
-    public func read(_ name: String, secret: Bool = false) throws(AvaultError) -> [UInt8]? {
+    /// The whole regular file `name`, or nil when it does not exist. With a `limit`, a file
+    /// larger than that is refused as not being `what` (see ``FileLimits``): by its size before
+    /// any of it is read, or once one byte past the limit is (it grew).
+    public func read(_ name: String, secret: Bool = false, limit: Int = .max, what: String = "") throws(AvaultError) -> [UInt8]? {
         guard try kind(of: name) != nil else { return nil }
         let file = try openFile(name, O_RDONLY, secret: secret)
         defer { close(file) }
         var st = stat()
         _ = fstat(file, &st)
-        return try FileSystem.readAll(fd: file, name: pathOf(name), sizeHint: Int(st.st_size))
+        let tooLarge = AvaultError.fileTooLarge(path: pathOf(name), limit: limit, what: what)
+        guard Int(st.st_size) <= limit else { throw tooLarge }
+        var bytes = try FileSystem.readAll(fd: file, name: pathOf(name), sizeHint: Int(st.st_size), limit: limit == .max ? .max : limit + 1)
+        guard bytes.count <= limit else {
+            if secret { wipe(&bytes) }
+            throw tooLarge
+        }
+        return bytes
     }
 
     /// Replaces (or, unless `overwrite`, creates) `name` atomically and durably: a temporary
