@@ -22,20 +22,20 @@ struct AuditTally {
     var attention: [(path: String, reasons: [String])]
 }
 
-/// Escapes text for HTML element content and quoted attribute values.
+/// Escapes text for HTML element content and quoted attribute values. Control characters and
+/// the invisible ones that reorder or hide text are shown as escapes first, as on a terminal
+/// (``Terminal/shown(_:)``): a file name cannot turn a row around or hide in it.
 func htmlEscape(_ text: String) -> String {
     var out = ""
     out.reserveCapacity(text.utf8.count)
-    for scalar in text.unicodeScalars {
+    for scalar in Terminal.shown(text).unicodeScalars {
         switch scalar {
         case "&": out += "&amp;"
         case "<": out += "&lt;"
         case ">": out += "&gt;"
         case "\"": out += "&quot;"
         case "'": out += "&#39;"
-        default:
-            // Control characters other than tab and newline would make the document invalid.
-            if scalar.value < 0x20, scalar != "\t", scalar != "\n" { out += "&#xFFFD;" } else { out.unicodeScalars.append(scalar) }
+        default: out.unicodeScalars.append(scalar)
         }
     }
     return out

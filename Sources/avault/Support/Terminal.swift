@@ -6,10 +6,11 @@ import Glibc
 
 /// What the command line prints: `avault: …` lines on standard error, output on standard output.
 enum Terminal {
-    /// `avault: message` (and `avault: hint: …`) on stderr.
+    /// `avault: message` (and `avault: hint: …`) on stderr, each one line whatever a file name
+    /// or an ID in it holds (see ``shown(_:)``).
     static func error(_ message: String, hint: String? = nil) {
-        var text = "avault: \(message)\n"
-        if let hint { text += "avault: hint: \(hint)\n" }
+        var text = "avault: \(shown(message))\n"
+        if let hint { text += "avault: hint: \(shown(hint))\n" }
         writeStderr(text)
     }
 
@@ -17,13 +18,64 @@ enum Terminal {
     nonisolated(unsafe) static var quiet = false
 
     static func warning(_ message: String) {
-        writeStderr("avault: warning: \(message)\n")
+        writeStderr("avault: warning: \(shown(message))\n")
     }
 
     /// `avault: note: …` on stderr: something worth knowing that is not a problem.
     static func note(_ message: String) {
         if quiet { return }
-        writeStderr("avault: note: \(message)\n")
+        writeStderr("avault: note: \(shown(message))\n")
+    }
+
+    /// Text that may come from outside (a file name found in a walk, an object ID another
+    /// writer chose, a reason quoting a record) as human-readable output shows it: control
+    /// characters (C0, DEL, C1) and the invisible format characters that reorder or hide
+    /// text (bidirectional overrides and isolates, zero-width characters, line and paragraph
+    /// separators) become escapes (`\n`, `\x1B`, `\u{202E}`), so that it stays on its line
+    /// and cannot move the cursor, clear a line, or pose as another line of the report.
+    /// JSON output needs none of this: its strings are escaped already.
+    static func shown(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: needsEscape) else { return text }
+        var out = ""
+        for s in text.unicodeScalars {
+            if needsEscape(s) { out += escape(s) } else { out.unicodeScalars.append(s) }
+        }
+        return out
+    }
+
+    /// A name (a path, an object ID) as one item of a report: as it is when nothing in it
+    /// needs an escape, else in double quotes with C-style escapes, `\"` and `\\` included, as
+    /// git shows such paths, so that a quoted name cannot be taken for another.
+    static func quoted(_ name: String) -> String {
+        guard name.unicodeScalars.contains(where: { needsEscape($0) || $0 == "\"" || $0 == "\\" }) else { return name }
+        var out = "\""
+        for s in name.unicodeScalars {
+            switch s {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            default: if needsEscape(s) { out += escape(s) } else { out.unicodeScalars.append(s) }
+            }
+        }
+        return out + "\""
+    }
+
+    private static func needsEscape(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0x00...0x1F, 0x7F...0x9F: true
+        case 0x061C, 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x2064, 0x2066...0x2069, 0xFEFF: true
+        default: false
+        }
+    }
+
+    private static func escape(_ s: Unicode.Scalar) -> String {
+        switch s {
+        case "\n": return "\\n"
+        case "\r": return "\\r"
+        case "\t": return "\\t"
+        default:
+            let hex = String(s.value, radix: 16, uppercase: true)
+            return s.value < 0x100 ? "\\x" + (hex.count == 1 ? "0" : "") + hex : "\\u{" + hex + "}"
+        }
     }
 
     /// What the agent client has to say: a note or a warning.

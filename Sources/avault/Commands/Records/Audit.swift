@@ -115,18 +115,19 @@ struct Audit: ParsableCommand {
         out += "secured: " + ["none", "v1", "v2", "v3", "malformed"].map { "\($0) \(secured[$0] ?? 0)" }.joined(separator: ", ")
         out += (secured["v1"] ?? 0) > 0 ? "  (\(secured["v1"]!) still legacy v1: see 'avault migrate')\n" : "\n"
         out += "\nvalid signatures by signer:\n"
-        for (signer, n) in bySigner.sorted(by: { $0.key < $1.key }) { out += "  \(signer): \(n)\n" }
+        for (signer, n) in bySigner.sorted(by: { $0.key < $1.key }) { out += "  \(Terminal.shown(signer)): \(n)\n" }
         if bySigner.isEmpty { out += "  (none)\n" }
         out += "\nsignatures by key id:\n"
         for (key, v) in byKey.sorted(by: { $0.key < $1.key }) {
-            out += "  \(key)  \(v.signer ?? "(untrusted)")\(v.roles.isEmpty ? "" : " [\(v.roles.joined(separator: ", "))]"): \(v.count)\n"
+            let roles = v.roles.isEmpty ? "" : " [\(v.roles.joined(separator: ", "))]"
+            out += "  \(key)  \(Terminal.shown((v.signer ?? "(untrusted)") + roles)): \(v.count)\n"
         }
         if byKey.isEmpty { out += "  (none)\n" }
         out += "\nvalid signatures by role:\n"
-        for (role, n) in byRole.sorted(by: { $0.key < $1.key }) { out += "  \(role): \(n)\n" }
+        for (role, n) in byRole.sorted(by: { $0.key < $1.key }) { out += "  \(Terminal.shown(role)): \(n)\n" }
         if byRole.isEmpty { out += "  (none)\n" }
         out += "\nneeds attention: \(attention.count)\n"
-        for a in attention { out += "  \(a.path): \(a.reasons.joined(separator: "; "))\n" }
+        for a in attention { out += "  \(Terminal.quoted(a.path)): \(Terminal.shown(a.reasons.joined(separator: "; ")))\n" }
         try Terminal.writeStdout(out)
     }
 }

@@ -63,11 +63,11 @@ struct Sign: ParsableCommand {
             if detached {
                 let comment = trustedComment ?? RecordSigner.defaultDetachedComment(path: file, now: time)
                 let out = try RecordSigner.signDetached(path: file, key: signingKey, keyID: keyID, trustedComment: comment, overwrite: force)
-                try Terminal.writeStdout("signed \(file) -> \(out) (key \(keyID.printed))\n")
+                try Terminal.writeStdout("signed \(Terminal.quoted(file)) -> \(Terminal.quoted(out)) (key \(keyID.printed))\n")
             } else {
                 let comment = trustedComment ?? RecordSigner.defaultRecordComment(path: file, now: time)
                 try RecordSigner.sign(path: file, key: signingKey, keyID: keyID, trustedComment: comment)
-                try Terminal.writeStdout("signed \(file) (key \(keyID.printed))\n")
+                try Terminal.writeStdout("signed \(Terminal.quoted(file)) (key \(keyID.printed))\n")
             }
         }
     }
@@ -79,7 +79,7 @@ struct Sign: ParsableCommand {
         if let key { wanted = try keyring.open().signingKeyID(named: key) }
         for file in files {
             let (base, keyID) = try RecordSigner.exportForMinisign(path: file, keyID: wanted, to: dir, overwrite: force)
-            try Terminal.writeStdout("wrote \(base) and \(base).minisig (key \(keyID.printed))\n")
+            try Terminal.writeStdout("wrote \(Terminal.quoted(base)) and \(Terminal.quoted(base + ".minisig")) (key \(keyID.printed))\n")
         }
     }
 }

@@ -138,8 +138,8 @@ struct Verify: ParsableCommand {
         }
         var out = ""
         for r in reports where !r.passed {
-            out += "\(r.path): \(r.outcome.rawValue)" + (r.line.map { " (line \($0))" } ?? "")
-                + (r.secured == "none" ? "" : ", secured \(r.secured)") + (r.reason.map { ": \($0)" } ?? "") + "\n"
+            out += "\(Terminal.quoted(r.path)): \(r.outcome.rawValue)" + (r.line.map { " (line \($0))" } ?? "")
+                + (r.secured == "none" ? "" : ", secured \(r.secured)") + (r.reason.map { ": \(Terminal.shown($0))" } ?? "") + "\n"
         }
         let breakdown = zip(allOutcomes, outcomes).compactMap { o, n in n > 0 ? "\(o.rawValue) \(n)" : nil }.joined(separator: ", ")
         out += "\(reports.count) record\(reports.count == 1 ? "" : "s"): \(passed) passed, \(reports.count - passed) failed"
@@ -153,7 +153,7 @@ struct Verify: ParsableCommand {
         let s = result.signature
         switch result.outcome {
         case .valid:
-            try Terminal.writeStdout("Signature and comment signature verified\nTrusted comment: \(result.trustedComment)\n")
+            try Terminal.writeStdout("Signature and comment signature verified\nTrusted comment: \(Terminal.shown(result.trustedComment))\n")
             return
         case .untrusted where s.status == .untrusted:
             let message = trust.pubkey.count == 1 && policy.trustedKeyIDs.count == 1

@@ -43,7 +43,7 @@ func report(_ path: String, _ verb: String, _ result: Sealing.Result) throws(Ava
         Terminal.warning("\(path): dropped signatures that no longer match (keys \(result.droppedSignatures.joined(separator: ", ")))"
                          + (result.signed ? "" : "; re-sign with --sign NAME"))
     }
-    if !Terminal.quiet { try Terminal.writeStdout("\(verb) \(path)\(result.signed ? " and signed it" : "")\n") }
+    if !Terminal.quiet { try Terminal.writeStdout("\(verb) \(Terminal.quoted(path))\(result.signed ? " and signed it" : "")\n") }
 }
 
 /// `--recipient age1…` and `--recipients-file F` (both repeatable): who a draft is sealed to;

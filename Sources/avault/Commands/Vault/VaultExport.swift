@@ -14,6 +14,6 @@ struct VaultExport: ParsableCommand {
         let vault = try options.open()
         if output == "-" { return try writePayload(of: vault, id: id, version: nil, refuseBinaryOnTerminal: false) }
         let v = try vault.get(id, version: nil, toFile: output, overwrite: force)
-        try Terminal.writeStdout("exported \(id) version \(v.number) to \(output)\n")
+        try Terminal.writeStdout("exported \(Terminal.quoted(id)) version \(v.number) to \(Terminal.quoted(output))\n")
     }
 }

@@ -11,7 +11,7 @@ struct VaultFsck: ParsableCommand {
     func run() throws {
         let (check, moved) = try options.open().fsck()
         var out = check.text
-        for m in moved { out += "moved aside: \(m)\n" }
+        for m in moved { out += "moved aside: \(Terminal.shown(m))\n" }
         try Terminal.writeStdout(out)
         // Something was wrong enough to move aside: a script must notice.
         if !check.missing.isEmpty || !moved.isEmpty { throw ExitCode(Exit.no) }

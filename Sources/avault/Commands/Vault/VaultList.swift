@@ -18,7 +18,7 @@ struct VaultList: ParsableCommand {
         var out = objects.isEmpty ? "no objects\n" : ""
         for o in objects {
             let latest = o.versions.last
-            out += "\(o.id)  versions \(o.versions.count)  \(latest.map { "\($0.size) bytes" } ?? "-")  \(latest?.created.text ?? "-")  kid \(latest?.kid.hex ?? "-")"
+            out += "\(Terminal.quoted(o.id))  versions \(o.versions.count)  \(latest.map { "\($0.size) bytes" } ?? "-")  \(latest?.created.text ?? "-")  kid \(latest?.kid.hex ?? "-")"
             out += o.deleted.map { "  REMOVED \($0)" } ?? ""
             out += "\n"
         }

@@ -22,8 +22,8 @@ struct VaultLogCommand: ParsableCommand {
             let report = try vault.verifyLog(now: now())
             var out = "\(report.entries) entries, \(report.signedHeads) signed head\(report.signedHeads == 1 ? "" : "s")"
             out += report.signedThrough > 0 ? ", signed through entry \(report.signedThrough)\n" : "\n"
-            for p in report.problems { out += "problem: \(p)\n" }
-            for n in report.notes { out += "note: \(n)\n" }
+            for p in report.problems { out += "problem: \(Terminal.shown(p))\n" }
+            for n in report.notes { out += "note: \(Terminal.shown(n))\n" }
             if report.lastSeq > report.signedThrough, report.problems.isEmpty {
                 out += "note: entries \(report.signedThrough + 1)–\(report.lastSeq) are after the last signed head: only the index and the keyring's record protect them\n"
             }

@@ -32,7 +32,7 @@ func printStored(_ stored: [(id: String, version: Int, size: Int)], json: Bool) 
     for s in stored {
         out += json
             ? JSONOutput.document([("id", .string(s.id)), ("version", .number(Double(s.version))), ("size", .number(Double(s.size)))]).jsonText + "\n"
-            : "stored \(s.id) version \(s.version) (\(s.size) bytes)\n"
+            : "stored \(Terminal.quoted(s.id)) version \(s.version) (\(s.size) bytes)\n"
     }
     try Terminal.writeStdout(out)
 }
@@ -82,10 +82,10 @@ extension Vault.Check {
                 // Named by ID when the index lists the file ("objects/F (reason)" included).
                 let file = String(f.prefix { $0 != " " })
                 let named = versionsByFile[file].map { "'\($0.id)' version \($0.version) (\(f))" } ?? f
-                out += "  \(label): \(named)\n"
+                out += "  \(label): \(Terminal.shown(named))\n"
             }
         }
-        for n in notes { out += "note: \(n)\n" }
+        for n in notes { out += "note: \(Terminal.shown(n))\n" }
         if !leftovers.isEmpty { out += "note: leftovers of interrupted writes are not a problem: the next write removes them\n" }
         return out
     }

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+/// Names that an adversary chooses (a file in a directory the gate walks, an object ID another
+/// writer of a shared vault put) cannot forge lines of a text report, move the terminal's
+/// cursor or reorder what is shown: line breaks, escape sequences and bidirectional controls in
+/// them are shown as escapes, and such a name is quoted (as git quotes paths).
+@Suite struct OutputInjectionTests {
+    /// A file name that, printed raw, ends the report's line, forges a passing summary, then
+    /// moves the cursor up and clears the real line.
+    static let forged = "a: valid\n1 record: 1 passed, 0 failed\n\u{1B}[1A\u{1B}[2Kx.md"
+    /// How it is shown: quoted, with escapes.
+    static let shownForged = #"a: valid\n1 record: 1 passed, 0 failed\n\x1B[1A\x1B[2Kx.md""#
+
+    static func lines(_ text: String) -> [Substring] { text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() }
+
+    @Test func aFileNameCannotForgeTheVerifyOrAuditReport() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let site = demo.dir.appendingPathComponent("site")
+        try FileManager.default.createDirectory(at: site, withIntermediateDirectories: false)
+        try CLI.write("---\ntitle: forged\n---\nbody\n", to: site.appendingPathComponent(Self.forged), mode: 0o644)
+        // A right-to-left override: "report\u{202E}dm.txt" would read as "reporttxt.md".
+        try CLI.write("---\ntitle: bidi\n---\nbody\n", to: site.appendingPathComponent("report\u{202E}dm.txt"), mode: 0o644)
+
+        let v = try CLI.avault(["verify", "--require-signature", site.path, "--keyring", demo.ring])
+        #expect(v.code == 1)
+        #expect(!v.out.contains("\u{1B}") && !v.out.contains("\u{202E}"), "\(v.out.debugDescription)")
+        let lines = Self.lines(v.out)
+        #expect(lines.count == 3, "\(v.out.debugDescription)")
+        #expect(lines.contains { $0 == "\"\(site.path)/\(Self.shownForged): unsigned: the record is not signed" }, "\(v.out.debugDescription)")
+        #expect(lines.contains { $0.hasPrefix("\"\(site.path)/report\\u{202E}dm.txt\": unsigned") }, "\(v.out.debugDescription)")
+        #expect(lines.last == "2 records: 0 passed, 2 failed (unsigned 2)")
+
+        let a = try CLI.avault(["audit", site.path, "--keyring", demo.ring])
+        #expect(!a.out.contains("\u{1B}") && !a.out.contains("\u{202E}"), "\(a.out.debugDescription)")
+        #expect(a.out.contains("  \"\(site.path)/\(Self.shownForged): "), "\(a.out.debugDescription)")
+
+        // The HTML report shows them the same way.
+        let html = demo.dir.appendingPathComponent("audit.html").path
+        #expect(try CLI.avault(["audit", site.path, "--html", html, "--keyring", demo.ring]).code == 0)
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(!page.contains("\u{1B}") && !page.contains("\u{202E}"))
+        #expect(page.contains("report\\u{202E}dm.txt") && page.contains("x1B[2Kx.md"))
+
+        // JSON keeps the name as it is (its escapes are JSON's).
+        let j = try CLI.avault(["verify", "--json", site.appendingPathComponent(Self.forged).path, "--keyring", demo.ring])
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(j.out.split(separator: "\n")[0].utf8)) as? [String: Any])
+        #expect(record["path"] as? String == site.appendingPathComponent(Self.forged).path)
+    }
+
+    @Test func anErrorNamingSuchAFileStaysOneLine() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let missing = demo.dir.appendingPathComponent("gone\n\u{1B}[2Kok.md").path
+        let c = try CLI.avault(["canonical", missing])
+        #expect(c.code == 2)
+        #expect(Self.lines(c.err).count == 1, "\(c.err.debugDescription)")
+        #expect(c.err.hasPrefix("avault: \(demo.dir.path)/gone\\n\\x1B[2Kok.md: "), "\(c.err.debugDescription)")
+    }
+
+    @Test func anObjectIDCannotForgeVaultListings() throws {
+        let f = try VaultFixture(store: .files)
+        let id = "draft\n\u{1B}[2Kother-draft  versions 9"
+        let put = try f.avault(["vault", "put", "--", id, "-"], stdin: Data("text\n".utf8))
+        #expect(put.code == 0, "\(put.err)")
+        #expect(put.out == #"stored "draft\n\x1B[2Kother-draft  versions 9" version 1 (5 bytes)"# + "\n")
+        #expect(try f.put("plain", Data("x\n".utf8)) == 1)
+        let list = try f.avault(["vault", "list"])
+        #expect(list.code == 0, "\(list.err)")
+        let lines = Self.lines(list.out)
+        #expect(lines.count == 2, "\(list.out.debugDescription)")
+        #expect(lines[0].hasPrefix(#""draft\n\x1B[2Kother-draft  versions 9"  versions 1  5 bytes"#), "\(list.out.debugDescription)")
+        #expect(lines[1].hasPrefix("plain  versions 1"), "\(list.out.debugDescription)")
+        // The ID itself is unchanged: it reads back under its own name.
+        #expect(try f.get(id).stdout == Data("text\n".utf8))
+    }
+}
