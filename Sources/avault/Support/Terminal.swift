@@ -59,6 +59,24 @@ enum Terminal {
         return out + "\""
     }
 
+    /// A word of a command that a hint suggests, as a POSIX shell reads it back: as it is when
+    /// it holds only characters no shell treats specially, else in single quotes (a `'` in it
+    /// as `'\''`), so that pasting the hint runs that command on that name and nothing more.
+    static func shellWord(_ word: String) -> String {
+        let plain = !word.isEmpty && word.unicodeScalars.allSatisfy { s in
+            switch s.value {
+            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
+            default: "@%+=:,./_-".unicodeScalars.contains(s)
+            }
+        }
+        if plain { return word }
+        var out = "'"
+        for s in word.unicodeScalars {
+            if s == "'" { out += "'\\''" } else { out.unicodeScalars.append(s) }
+        }
+        return out + "'"
+    }
+
     private static func needsEscape(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
         case 0x00...0x1F, 0x7F...0x9F: true

@@ -36,9 +36,10 @@ struct KeysRotate: ParsableCommand {
             return
         }
         let entry = store.newestEntry(among: previous)
-        let roles = (entry?.roles ?? []).map { " --role \($0)" }.joined()
+        let roles = (entry?.roles ?? []).map { " --role \(Terminal.shellWord($0))" }.joined()
         Terminal.note("the new version (key id \(added.id)) is not trusted yet: signatures it makes fail verification until it is")
-        Terminal.writeStderr("avault: hint: avault keys export-public \(name) -o \(name).pub && avault keys trust add \(name).pub --name '\(entry?.name ?? name)'\(roles)"
-                             + " (or rotate with --trust)\n")
+        let pub = Terminal.shellWord(name + ".pub")
+        Terminal.writeStderr("avault: hint: " + Terminal.shown("avault keys export-public \(Terminal.shellWord(name)) -o \(pub) && avault keys trust add \(pub) --name \(Terminal.shellWord(entry?.name ?? name))\(roles)"
+                             + " (or rotate with --trust)") + "\n")
     }
 }
