@@ -74,6 +74,11 @@ import Testing
         #expect(lines[1].hasPrefix("plain  versions 1"), "\(list.out.debugDescription)")
         // The ID itself is unchanged: it reads back under its own name.
         #expect(try f.get(id).stdout == Data("text\n".utf8))
+        // A content type another writer chose, in the history.
+        #expect(try f.put("typed", Data("x\n".utf8), extra: ["--content-type", "text/plain\n\u{1B}[2Kversion 9"]) == 1)
+        let history = try f.avault(["vault", "history", "typed"])
+        #expect(history.code == 0, "\(history.err)")
+        #expect(Self.lines(history.out).count == 1 && history.out.hasSuffix(#"  text/plain\n\x1B[2Kversion 9"# + "\n"), "\(history.out.debugDescription)")
     }
 
     /// A hint's command, pasted into a shell, acts on the name it gives and does nothing more,

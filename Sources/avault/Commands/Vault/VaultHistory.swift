@@ -23,7 +23,7 @@ struct VaultHistory: ParsableCommand {
         }
         var out = ""
         for v in object.versions {
-            out += "version \(v.number)  \(v.size) bytes  \(v.created)  kid \(v.kid.hex)\(v.contentType.map { "  \($0)" } ?? "")\n"
+            out += "version \(v.number)  \(v.size) bytes  \(v.created)  kid \(v.kid.hex)\(v.contentType.map { "  \(Terminal.shown($0))" } ?? "")\n"
         }
         if let deleted = object.deleted { out += "removed \(deleted)\n" }
         try Terminal.writeStdout(out)

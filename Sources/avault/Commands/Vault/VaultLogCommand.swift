@@ -32,6 +32,8 @@ struct VaultLogCommand: ParsableCommand {
             if !report.ok { throw ExitCode(Exit.no) }
             return
         }
-        try Terminal.writeStdout(try vault.logText(raw: json))
+        // Text: each line shown as one line, whatever a tampered log holds (see Terminal.shown).
+        let text = try vault.logText(raw: json)
+        try Terminal.writeStdout(json ? text : text.split(separator: "\n", omittingEmptySubsequences: false).map { Terminal.shown(String($0)) }.joined(separator: "\n"))
     }
 }
