@@ -128,4 +128,30 @@ import Glibc
         let list = try CLI.avault(["keys", "list", "--keyring", demo.ring])
         #expect(list.err == "avault: \(keyring): larger than 16777216 bytes, not a keyring\n")
     }
+
+    /// A vault's small files planted huge (by whoever can write its directory) are refused by
+    /// their size, not read into memory; a huge `finished` record is no record.
+    @Test func aVaultsSmallFilesPastTheirLimitAreRefusedByTheirSize() throws {
+        let f = try VaultFixture(store: .files)
+        #expect(try f.put("a", Data("one\n".utf8)) == 1)
+        let entries = try FileManager.default.contentsOfDirectory(atPath: f.vault + "/entries").filter { !$0.hasPrefix(".") }
+        let entry = f.vault + "/entries/" + (try #require(entries.first))
+        try Self.sparse(entry, size: Self.gib, mode: 0o600)
+        let env = f.environment.merging(["PATH": "/usr/bin:/bin"]) { $1 }
+        let get = try VaultMemoryTests.peak([CLI.avaultPath, "vault", "get", "a"], env: env)
+        #expect(get.code == 2)
+        #expect(get.kib < 128 * 1024, "vault get peaked at \(get.kib) KiB")
+        let err = try f.get("a").err
+        #expect(err == "avault: \(entry): larger than 67108864 bytes, not a vault entry\n", "\(err)")
+
+        let g = try VaultFixture(store: .files)
+        #expect(try g.put("a", Data("one\n".utf8)) == 1)
+        // A `finished` record past its 100 bytes: ignored (the next write recovers in full).
+        try Self.sparse(g.vault + "/finished", size: Self.gib, mode: 0o600)
+        #expect(try g.put("b", Data("two\n".utf8)) == 1)
+        try Self.sparse(g.vault + "/config", size: Self.gib, mode: 0o600)
+        let list = try g.avault(["vault", "list"])
+        #expect(list.code == 2)
+        #expect(list.err == "avault: \(g.vault)/config: larger than 16777216 bytes, not a vault config\n", "\(list.err)")
+    }
 }

@@ -269,7 +269,7 @@ public final class FileVaultStorage: VaultStorage {
         var out: [(file: String, bytes: [UInt8])] = []
         for name in try dir.names() where name.utf8.starts(with: prefix.utf8) {
             // A file removed since the listing (a writer superseding it) is simply not there.
-            if let bytes = try dir.read(name, secret: true) { out.append((name, bytes)) }
+            if let bytes = try dir.read(name, secret: true, limit: Self.entryLimit, what: "a vault entry") { out.append((name, bytes)) }
         }
         return out
     }
@@ -314,8 +314,17 @@ public final class FileVaultStorage: VaultStorage {
     }
 
     public func read(_ name: String) throws(AvaultError) -> [UInt8]? {
-        try root().read(name, secret: true)
+        if let (limit, what) = Self.limits[name] { return try root().read(name, secret: true, limit: limit, what: what) }
+        return try root().read(name, secret: true)
     }
+
+    /// The most the vault's small files are read to, far above what avault writes there (a
+    /// config holds the vault's recipients; an entry, the versions of one object; the signed
+    /// heads, one line per `vault log --sign`), so that one planted there is refused by its
+    /// size rather than filling memory. The index and the log, which older formats and a long
+    /// history make large, have none.
+    static let limits: [String: (Int, String)] = ["config": (16 << 20, "a vault config"), "log.heads": (256 << 20, "the vault's signed heads")]
+    static let entryLimit = 64 << 20
 
     public func replace(_ name: String, _ bytes: [UInt8]) throws(AvaultError) {
         try root().writeAtomically(name, bytes, mode: 0o600)
@@ -415,8 +424,8 @@ public final class FileVaultStorage: VaultStorage {
 
     public func finishedWrite() throws(AvaultError) -> VaultFiles.Head? {
         // Anything but a regular file of exactly that form (or none) is no record.
-        guard try root().kind(of: Self.finishedName) == .file(.regular), let bytes = try? root().read(Self.finishedName),
-              bytes.count <= 100, bytes.last == 0x0A else { return nil }
+        guard try root().kind(of: Self.finishedName) == .file(.regular), let bytes = try? root().read(Self.finishedName, limit: 100),
+              bytes.last == 0x0A else { return nil }
         let words = String(decoding: bytes.dropLast(), as: UTF8.self).split(separator: " ", omittingEmptySubsequences: false)
         guard words.count == 2, let seq = Int(words[0]), seq >= 1, String(seq) == words[0],
               VaultFiles.isLowerHex(words[1], count: 64) else { return nil }

@@ -51,7 +51,7 @@ struct AgentStart: ParsableCommand {
         let agentKey = try keyring.openWithoutAgent().keyForAgent()
         let listener = try AgentListener.bind(path: socket)
         let server = try AgentServer(listener: listener, keyring: agentKey.keyring, kdf: agentKey.kdf, key: agentKey.key,
-                                     idleTimeout: idleTimeout, log: { Terminal.writeStderr("avault agent: \($0)\n") })
+                                     idleTimeout: idleTimeout, log: { Terminal.writeStderr("avault agent: \(Terminal.shown($0))\n") })
         // This process lives on: the passphrase it may have been given in its environment goes.
         PassphraseSource.wipeEnvironment()
         return server
