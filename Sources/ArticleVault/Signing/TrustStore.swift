@@ -51,11 +51,7 @@ public final class TrustStore {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
         try checkWriters(dir, fileMode: st.st_mode)
-        let limit = FileLimits.trustStore
-        let tooLarge = AvaultError.fileTooLarge(path: path, limit: limit, what: "a trust store")
-        guard Int(st.st_size) <= limit else { throw tooLarge }
-        let bytes = try FileSystem.readAll(fd: fd, name: path, sizeHint: Int(st.st_size), limit: limit + 1)
-        guard bytes.count <= limit else { throw tooLarge }
+        let bytes = try FileSystem.readAll(fd: fd, name: path, size: Int(st.st_size), limit: FileLimits.trustStore, what: "a trust store")
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .malformed(.invalidTrustStore("not UTF-8", line: 1), file: path)
         }

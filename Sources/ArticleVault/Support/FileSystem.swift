@@ -102,15 +102,26 @@ public enum FileSystem {
     /// ``readRegularFile(_:)`` (for files found rather than named by the user).
     public static func readSmall(_ path: String, limit: Int, what: String, secret: Bool = false,
                                  regularOnly: Bool = false) throws(AvaultError) -> [UInt8] {
-        let bytes: [UInt8]?
         if regularOnly {
             let (fd, size) = try openRegularFile(path)
             defer { close(fd) }
-            bytes = size > limit ? nil : try readAll(fd: fd, name: path, sizeHint: size, limit: limit + 1)
-        } else {
-            bytes = try read(path, secret: secret, maxSize: limit)
+            return try readAll(fd: fd, name: path, size: size, limit: limit, what: what, secret: secret)
         }
-        guard let bytes, bytes.count <= limit else { throw .fileTooLarge(path: path, limit: limit, what: what) }
+        guard let bytes = try read(path, secret: secret, maxSize: limit) else { throw .fileTooLarge(path: path, limit: limit, what: what) }
+        return bytes
+    }
+
+    /// Reads `fd`, a file of `size` bytes when opened, to its end, refusing it as not being
+    /// `what` when it is larger than `limit`: by its size before any of it is read, or once one
+    /// byte past the limit has been (it grew). `secret`: what was read is wiped before that.
+    public static func readAll(fd: Int32, name: String, size: Int, limit: Int, what: String, secret: Bool = false) throws(AvaultError) -> [UInt8] {
+        let tooLarge = AvaultError.fileTooLarge(path: name, limit: limit, what: what)
+        guard size <= limit else { throw tooLarge }
+        var bytes = try readAll(fd: fd, name: name, sizeHint: size, limit: limit == .max ? .max : limit + 1)
+        guard bytes.count <= limit else {
+            if secret { wipe(&bytes) }
+            throw tooLarge
+        }
         return bytes
     }
 

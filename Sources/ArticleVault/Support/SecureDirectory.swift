@@ -117,14 +117,7 @@ public final class SecureDirectory {
         defer { close(file) }
         var st = stat()
         _ = fstat(file, &st)
-        let tooLarge = AvaultError.fileTooLarge(path: pathOf(name), limit: limit, what: what)
-        guard Int(st.st_size) <= limit else { throw tooLarge }
-        var bytes = try FileSystem.readAll(fd: file, name: pathOf(name), sizeHint: Int(st.st_size), limit: limit == .max ? .max : limit + 1)
-        guard bytes.count <= limit else {
-            if secret { wipe(&bytes) }
-            throw tooLarge
-        }
-        return bytes
+        return try FileSystem.readAll(fd: file, name: pathOf(name), size: Int(st.st_size), limit: limit, what: what, secret: secret)
     }
 
     /// Replaces (or, unless `overwrite`, creates) `name` atomically and durably: a temporary
