@@ -24,7 +24,7 @@ struct TrustList: ParsableCommand {
             var status = e.revoked.map { "REVOKED \($0.time)" + ($0.reason.isEmpty ? "" : ": \($0.reason)") } ?? "trusted"
             if e.notBefore != nil || e.notAfter != nil { status += ", valid \(e.notBefore?.text ?? "…") to \(e.notAfter?.text ?? "…")" }
             let roles = e.roles.isEmpty ? "" : " [\(e.roles.joined(separator: ", "))]"
-            out += "\(e.publicKey.keyID.printed)  \(e.name)\(roles)  \(status)\n"
+            out += "\(e.publicKey.keyID.printed)  \(Terminal.shown(e.name + roles + "  " + status))\n"
         }
         try Terminal.writeStdout(out)
     }
