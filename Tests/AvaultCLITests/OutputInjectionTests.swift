@@ -86,22 +86,24 @@ import Testing
     @Test func aHintsCommandRunsOnTheNameAndNothingMore() throws {
         let f = try VaultFixture(store: .files)
         let marker = f.path("pwned")
-        let id = "gone'; touch \(marker); echo '"
-        #expect(try f.put(id, Data("first\n".utf8)) == 1)
-        #expect(try f.avault(["vault", "rm", "--", id]).code == 0)
-        let refused = try f.get(id)
-        #expect(refused.code != 0)
-        let prefix = "avault: hint: its history is kept: '"
-        let line = try #require(refused.err.split(separator: "\n").first { $0.hasPrefix(prefix) }, "\(refused.err)")
-        #expect(line.hasSuffix("'"))
-        var command = String(line.dropFirst(prefix.count).dropLast())
-        #expect(command.hasPrefix("avault vault get --version N -- "), "\(command)")
-        command = "\"$AVAULT\"" + command.dropFirst("avault".count).replacingOccurrences(of: "--version N", with: "--version 1")
-        var env = f.environment
-        env["AVAULT"] = CLI.avaultPath
-        let run = try CLI.run("/bin/sh", ["-c", command], env: env)
-        #expect(run.code == 0, "\(command): \(run.err)")
-        #expect(run.out == "first\n")
-        #expect(!FileManager.default.fileExists(atPath: marker), "the hint ran: touch")
+        // Pasted as the old hint gave it, the first ran `touch`; the second holds quotes.
+        for id in ["gone$(touch \(marker))", "it's \"$(touch \(marker))\" \\"] {
+            #expect(try f.put(id, Data("first\n".utf8)) == 1)
+            #expect(try f.avault(["vault", "rm", "--", id]).code == 0)
+            let refused = try f.get(id)
+            #expect(refused.code != 0)
+            let prefix = "avault: hint: its history is kept: '"
+            let line = try #require(refused.err.split(separator: "\n").first { $0.hasPrefix(prefix) }, "\(refused.err)")
+            #expect(line.hasSuffix("'"))
+            var command = String(line.dropFirst(prefix.count).dropLast())
+            #expect(command.hasPrefix("avault vault get --version N -- "), "\(command)")
+            command = "\"$AVAULT\"" + command.dropFirst("avault".count).replacingOccurrences(of: "--version N", with: "--version 1")
+            var env = f.environment
+            env["AVAULT"] = CLI.avaultPath
+            let run = try CLI.run("/bin/sh", ["-c", command], env: env)
+            #expect(run.code == 0, "\(command): \(run.err)")
+            #expect(run.out == "first\n")
+            #expect(!FileManager.default.fileExists(atPath: marker), "the hint ran: touch")
+        }
     }
 }
