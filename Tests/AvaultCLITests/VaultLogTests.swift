@@ -33,7 +33,7 @@ import Glibc
         let refused = try f.get("gone")
         #expect(refused.code == 2)
         #expect(refused.err.contains("'gone' was removed on "), "\(refused.err)")
-        #expect(refused.err.contains("hint: its history is kept: 'avault vault get --version N -- gone'"), "\(refused.err)")
+        #expect(refused.err.contains("hint: its history is kept: avault vault get --version N -- gone\n"), "\(refused.err)")
         #expect(try f.get("gone", version: 1).out == "g1")
         #expect(try f.get("gone", version: 2).out == "g2")
         #expect((try f.json(["vault", "history", "gone"])["versions"] as? [Any])?.count == 2)

@@ -106,7 +106,7 @@ extension AvaultError {
             case .ageIdentity: return "create one with 'avault keys generate NAME --identity' or import one with 'avault keys import-age NAME --identity FILE'"
             default: return nil
             }
-        case let .keyExists(name): return "add a version with 'avault keys rotate \(Terminal.shellWord(name))'"
+        case let .keyExists(name): return "add a version with: avault keys rotate \(Terminal.shellWord(name))"
         case let .noKeyVersionWithID(_, _, holder, contentKeys):
             if let holder { return "that is key '\(holder.name)' version \(holder.version)" }
             return contentKeys.isEmpty ? "see 'avault keys list'"
@@ -117,11 +117,11 @@ extension AvaultError {
                 + "if you did not put them there, someone who can write \(directory) did: do not upgrade, restore a backup you trust"
         case .keyStillNeeded: return "re-encrypt them first: 'avault vault rewrap'"
         case let .identityStillNeeded(_, _, vault, recipient):
-            return "remove it from the vault first: 'avault vault recipients remove \(Terminal.shellWord(recipient)) --vault \(Terminal.shellWord(vault))' "
-                + "(with --rotate, what is put afterwards is out of its reach), after adding a recipient of yours that stays"
+            return "after adding a recipient of yours that stays, remove it from the vault first (with --rotate, what is put "
+                + "afterwards is out of its reach): avault vault recipients remove \(Terminal.shellWord(recipient)) --vault \(Terminal.shellWord(vault))"
         case let .keyStillTrusted(_, _, keyID, _, _):
             return "revoke it ('avault keys trust revoke \(keyID)') or remove it ('avault keys trust remove \(keyID)') first, or pass --force"
-        case let .onlyActiveVersion(key, _): return "rotate first: 'avault keys rotate \(Terminal.shellWord(key))'"
+        case let .onlyActiveVersion(key, _): return "rotate first: avault keys rotate \(Terminal.shellWord(key))"
         case .lastKeyVersion: return "generate a key under a new name"
         case .legacyKeyNotGenerated: return "import one with 'avault keys import NAME --key-file F --legacy-aes-cbc'"
         case .noKeyring: return "give the keyring directory with --keyring DIR (or AVAULT_KEYRING)"
@@ -140,7 +140,7 @@ extension AvaultError {
         case .keyringProtectionMismatch(_, false):
             return "keep protected keys in a keyring of their own (--keyring DIR), or add this one with --unprotected"
         case let .keyringVersion1(_, directory):
-            return "upgrade it once with 'avault keys upgrade --keyring \(Terminal.shellWord(directory))': it asks for the passphrase, checks what version 1 allows, and writes \(Keyring.currentFormat)"
+            return "upgrade it once (it asks for the passphrase, checks what version 1 allows, and writes \(Keyring.currentFormat)): avault keys upgrade --keyring \(Terminal.shellWord(directory))"
         case let .wrongPassphrase(_, origin): return origin
         case .noTrustStore:
             return "add publisher keys with 'avault keys trust add PUBFILE --name NAME', or give --pubkey PUBFILE or --trust-store FILE"
@@ -152,8 +152,8 @@ extension AvaultError {
         case .alreadySecured: return "unseal it first, or use 'avault migrate' for a legacy blob"
         case .legacyBlobNeedsKey: return "name a legacy key with --key"
         case .notASealedDraft(_, true): return "decrypt it with 'avault secured decrypt --record'"
-        case let .notASealedDraft(path, false): return "read it with 'avault secured decrypt --record \(Terminal.shellWord(path))'"
-        case let .noSignature(path, _): return "sign it first with 'avault sign --key NAME -- \(Terminal.shellWord(path))'"
+        case let .notASealedDraft(path, false): return "read it with: avault secured decrypt --record \(Terminal.shellWord(path))"
+        case let .noSignature(path, _): return "sign it first: avault sign --key NAME -- \(Terminal.shellWord(path))"
         case .noVault: return "create one with 'avault vault init --key NAME'"
         case .noSuchObject: return "see 'avault vault list'"
         case .vaultIndexMissing: return "run 'avault vault verify'"
@@ -182,7 +182,7 @@ extension AvaultError {
             return "see 'avault vault recipients list'"
         case .cannotReseal(_, "v1"):
             return "make it v2 first with 'avault migrate', then reseal it"
-        case let .objectRemoved(id, _): return "its history is kept: 'avault vault get --version N -- \(Terminal.shellWord(id))'"
+        case let .objectRemoved(id, _): return "its history is kept: avault vault get --version N -- \(Terminal.shellWord(id))"
         case let .noSuchObjectVersion(_, _, versions): return "versions: \(versions.map(String.init).joined(separator: ", "))"
         case .importCollision:
             return "give each record its own webUrl, import them separately, or pass --as-versions to store them as versions of one ID"
