@@ -35,23 +35,7 @@ public enum FileSystem {
     /// size (then nothing is read), or by what it holds when read (it may have grown; reading
     /// stops one byte past `maxSize`). Memory stays bounded by `maxSize`.
     public static func read(_ path: String, secret: Bool = false, maxSize: Int) throws(AvaultError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(path: path, reason: errnoText()) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: errnoText()) }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw .io(path: path, reason: "is a directory") }
-        if secret, st.st_mode & 0o077 != 0 {
-            throw .insecurePermissions(path: path, mode: UInt32(st.st_mode))
-        }
-        guard Int(st.st_size) <= maxSize else { return nil }
-        let limit = maxSize == .max ? .max : maxSize + 1
-        var bytes = try readAll(fd: fd, name: path, sizeHint: Int(st.st_size), limit: limit)
-        guard bytes.count <= maxSize else {
-            if secret { wipe(&bytes) }
-            return nil
-        }
-        return bytes
+        do { return try readSmall(path, limit: maxSize, what: "", secret: secret) } catch .fileTooLarge { return nil }
     }
 
     /// The name in a directory entry from `readdir`. (The entry may end right after its name's
@@ -107,8 +91,16 @@ public enum FileSystem {
             defer { close(fd) }
             return try readAll(fd: fd, name: path, size: size, limit: limit, what: what, secret: secret)
         }
-        guard let bytes = try read(path, secret: secret, maxSize: limit) else { throw .fileTooLarge(path: path, limit: limit, what: what) }
-        return bytes
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(path: path, reason: errnoText()) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: errnoText()) }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw .io(path: path, reason: "is a directory") }
+        if secret, st.st_mode & 0o077 != 0 {
+            throw .insecurePermissions(path: path, mode: UInt32(st.st_mode))
+        }
+        return try readAll(fd: fd, name: path, size: Int(st.st_size), limit: limit, what: what, secret: secret)
     }
 
     /// Reads `fd`, a file of `size` bytes when opened, to its end, refusing it as not being
