@@ -287,9 +287,23 @@ enum VaultSpawn {
         while wait4(pid, &status, 0, &usage) < 0 {
             if errno != EINTR { return Exit(code: nil, signal: nil, maxRSSKiB: 0) }
         }
-        let sig = status & 0x7f
-        return sig == 0 ? Exit(code: (status >> 8) & 0xff, signal: nil, maxRSSKiB: Int(usage.ru_maxrss))
-                        : Exit(code: nil, signal: sig, maxRSSKiB: Int(usage.ru_maxrss))
+        return Exit(status: status, usage: usage)
+    }
+
+    /// Waits for `pid` (a child of this process) for at most `seconds`: its exit and how long
+    /// after the call it came, or nil while it still runs.
+    static func wait(_ pid: pid_t, atMost seconds: Double) -> (exit: Exit, after: Double)? {
+        let start = Date()
+        while true {
+            var status: Int32 = 0
+            var usage = rusage()
+            let rc = wait4(pid, &status, WNOHANG, &usage)
+            let elapsed = Date().timeIntervalSince(start)
+            if rc == pid { return (Exit(status: status, usage: usage), elapsed) }
+            if rc < 0, errno != EINTR { return (Exit(code: nil, signal: nil, maxRSSKiB: 0), elapsed) }
+            if elapsed >= seconds { return nil }
+            usleep(UInt32(min(seconds - elapsed, 0.002) * 1_000_000))
+        }
     }
 
     /// Runs to completion.
@@ -348,4 +362,12 @@ func expectVaultCleanFailure(_ r: CLI.Result, _ what: String, sourceLocation: So
     #expect(r.code == 1 || r.code == 2, "\(what): exit \(r.code) (a crash?): \(r.err)", sourceLocation: sourceLocation)
     #expect(r.err.hasPrefix("avault: "), "\(what): stderr \(r.err.debugDescription)", sourceLocation: sourceLocation)
     #expect(!r.err.contains("Fatal error") && !r.err.contains("Stack dump"), "\(what): \(r.err)", sourceLocation: sourceLocation)
+}
+
+extension VaultSpawn.Exit {
+    /// From what `wait4` gave.
+    init(status: Int32, usage: rusage) {
+        let sig = status & 0x7f
+        self.init(code: sig == 0 ? (status >> 8) & 0xff : nil, signal: sig == 0 ? nil : sig, maxRSSKiB: Int(usage.ru_maxrss))
+    }
 }
