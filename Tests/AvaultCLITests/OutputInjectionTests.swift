@@ -106,4 +106,27 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: marker), "the hint ran: touch")
         }
     }
+
+    /// The hints of `keys retire` and `keys delete` for an identity a vault still needs name
+    /// the vault's path, which a directory someone else named can hold: pasted, each hint's
+    /// command gives `avault` that path as one word, and runs nothing of it.
+    @Test func theRecipientHintsQuoteTheVaultsPath() throws {
+        let me = try Editor("me")
+        let desk = try VaultRecipientsCLITests.Desk()
+        let vault = desk.path("v$(touch pwned) x")
+        let v = ["--vault", vault]
+        #expect(try me.k.avault(["vault", "init", "--recipient", me.recipient] + v).code == 0)
+        #expect(try me.k.avault(["keys", "rotate", "me"]).code == 0)
+        for command in [["keys", "retire", "me", "--version", "1"], ["keys", "delete", "me", "--version", "1", "--yes"]] {
+            let refused = try me.k.avault(command + v)
+            #expect(refused.code == 2, "\(refused.err)")
+            let hint = try #require(refused.err.split(separator: "\n").first { $0.hasPrefix("avault: hint: ") }, "\(refused.err)")
+            let pasted = try #require(hint.range(of: ": avault ", options: .backwards).map { String(hint[$0.upperBound...]) }, "\(hint)")
+            // The words the shell gives avault, printed one a line instead.
+            let words = try CLI.run("/bin/sh", ["-c", "printf '%s\\n' " + pasted], cwd: desk.dir)
+            #expect(words.code == 0, "\(pasted): \(words.err)")
+            #expect(words.out == ["vault", "recipients", "remove", me.recipient, "--vault", vault].map { $0 + "\n" }.joined(), "\(pasted)")
+            #expect(!FileManager.default.fileExists(atPath: desk.path("pwned")), "the hint of \(command[1]) ran: touch")
+        }
+    }
 }

@@ -56,10 +56,11 @@ struct KeysDelete: ParsableCommand {
         case .keyStillNeeded:
             return Failure(message: error.message, hint: "re-encrypt them first with 'avault vault rewrap', or pass --force to delete it anyway: what it encrypted is then lost",
                            code: error.exitCode)
-        case let .identityStillNeeded(_, _, vault, recipient):
+        case .identityStillNeeded:
+            // `retire`'s hint, whose command (quoted for the shell) stays last.
             return Failure(message: error.message,
-                           hint: "remove it from the vault first with 'avault vault recipients remove \(recipient) --vault \(vault)', "
-                               + "or pass --force to delete it anyway: this keyring then opens the vault only if another of its identities is a recipient",
+                           hint: "pass --force to delete it anyway (this keyring then opens the vault only if another of its identities is a recipient); or, "
+                               + (error.hint ?? ""),
                            code: error.exitCode)
         default:
             return error
