@@ -1,6 +1,6 @@
 // age interoperability through the real binaries: avault against Debian's `age` and
-// `age-keygen` (REQUIRED: .ci/run installs the `age` package; a missing tool fails, never
-// skips). age reads a passphrase only from the terminal, so the passphrase tests run it under
+// `age-keygen` (REQUIRED: scripts/setup installs the `age` package; a missing tool fails,
+// never skips). age reads a passphrase only from the terminal, so the passphrase tests run it under
 // `script` (util-linux, always present on Debian), which gives it a pseudo-terminal fed from
 // standard input.
 
@@ -13,6 +13,7 @@ struct AgeCLITests {
     @discardableResult
     static func tool(_ program: String, _ args: [String], stdin: Data = Data(), sourceLocation: SourceLocation = #_sourceLocation) throws -> CLI.Result {
         let r = try CLI.run(program, args, stdin: stdin)
+        try #require(r.code != 127, "\(program) is not installed: scripts/setup installs Debian's age", sourceLocation: sourceLocation)
         #expect(r.code == 0, "\(program) \(args): \(r.err)", sourceLocation: sourceLocation)
         return r
     }
