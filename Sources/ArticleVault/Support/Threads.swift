@@ -2,23 +2,29 @@
 import Glibc
 #endif
 
-/// A pthread mutex with one condition variable (both understood by ThreadSanitizer), for the
-/// few places that hand work to threads of their own: envelopes synced several at a time, and
-/// an envelope's digest computed while the next block is encrypted or decrypted.
+/// A pthread mutex with one or more condition variables (all understood by ThreadSanitizer),
+/// for the few places that hand work to threads of their own: envelopes synced several at a
+/// time, and an envelope's digest computed while the next block is encrypted or decrypted.
+/// Waiters for different things wait on different conditions, so that handing over one job
+/// wakes one worker, not every thread that waits for anything.
 final class Monitor: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let conditions: UnsafeMutablePointer<pthread_cond_t>
+    private let count: Int
 
-    init() {
+    init(conditions count: Int = 1) {
+        precondition(count >= 1)
+        self.count = count
+        conditions = .allocate(capacity: count)
         pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
+        for i in 0..<count { pthread_cond_init(conditions + i, nil) }
     }
 
     deinit {
-        pthread_cond_destroy(condition)
+        for i in 0..<count { pthread_cond_destroy(conditions + i) }
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
-        condition.deallocate()
+        conditions.deallocate()
     }
 
     /// Runs `body` holding the mutex.
@@ -28,11 +34,14 @@ final class Monitor: @unchecked Sendable {
         return try body()
     }
 
-    /// Waits for a broadcast; only inside ``locked(_:)``.
-    func wait() { pthread_cond_wait(condition, mutex) }
+    /// Waits for a signal or broadcast on `condition`; only inside ``locked(_:)``.
+    func wait(_ condition: Int = 0) { pthread_cond_wait(conditions + condition, mutex) }
 
-    /// Wakes every waiter; inside ``locked(_:)``.
-    func broadcast() { pthread_cond_broadcast(condition) }
+    /// Wakes every waiter on `condition`; inside ``locked(_:)``.
+    func broadcast(_ condition: Int = 0) { pthread_cond_broadcast(conditions + condition) }
+
+    /// Wakes one waiter on `condition` (if any); inside ``locked(_:)``.
+    func signal(_ condition: Int = 0) { pthread_cond_signal(conditions + condition) }
 }
 
 enum Threads {
@@ -81,7 +90,10 @@ enum Threads {
 /// job is done. Started on the first job; it ends at ``close()``. A job is a value (no closure
 /// to allocate), queued in room reserved up front: submitting allocates nothing.
 final class SerialWorker<Job>: @unchecked Sendable {
-    private let monitor = Monitor()
+    /// The worker waits on `work` (for jobs); callers wait on `done` (for jobs to finish).
+    private static var work: Int { 0 }
+    private static var done: Int { 1 }
+    private let monitor = Monitor(conditions: 2)
     private let handler: (Job) -> Void
     private var jobs: [Job] = []
     private var submitted = 0
@@ -102,7 +114,7 @@ final class SerialWorker<Job>: @unchecked Sendable {
         let (ticket, start) = monitor.locked { () -> (Int, Bool) in
             jobs.append(job)
             submitted += 1
-            monitor.broadcast()
+            monitor.signal(Self.work)
             let start = !running
             running = true
             return (submitted, start)
@@ -120,7 +132,7 @@ final class SerialWorker<Job>: @unchecked Sendable {
             handler(job)
             monitor.locked {
                 completed += 1
-                monitor.broadcast()
+                monitor.broadcast(Self.done)
             }
         }
     }
@@ -128,10 +140,10 @@ final class SerialWorker<Job>: @unchecked Sendable {
     private func run() {
         while true {
             let job = monitor.locked { () -> Job? in
-                while jobs.isEmpty && !closing { monitor.wait() }
+                while jobs.isEmpty && !closing { monitor.wait(Self.work) }
                 if jobs.isEmpty {
                     running = false
-                    monitor.broadcast()
+                    monitor.broadcast(Self.done)
                     return nil
                 }
                 return jobs.removeFirst()
@@ -140,7 +152,7 @@ final class SerialWorker<Job>: @unchecked Sendable {
             handler(job)
             monitor.locked {
                 completed += 1
-                monitor.broadcast()
+                monitor.broadcast(Self.done)
             }
         }
     }
@@ -148,14 +160,14 @@ final class SerialWorker<Job>: @unchecked Sendable {
     /// Waits until the job with `ticket` (and every one before it) is done.
     func wait(for ticket: Int) {
         monitor.locked {
-            while completed < ticket { monitor.wait() }
+            while completed < ticket { monitor.wait(Self.done) }
         }
     }
 
     /// Waits until every job handed over is done.
     func drain() {
         monitor.locked {
-            while completed < submitted { monitor.wait() }
+            while completed < submitted { monitor.wait(Self.done) }
         }
     }
 
@@ -163,8 +175,8 @@ final class SerialWorker<Job>: @unchecked Sendable {
     func close() {
         monitor.locked {
             closing = true
-            monitor.broadcast()
-            while running || completed < submitted { monitor.wait() }
+            monitor.broadcast(Self.work)
+            while running || completed < submitted { monitor.wait(Self.done) }
         }
     }
 }

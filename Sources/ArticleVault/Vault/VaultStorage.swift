@@ -515,12 +515,15 @@ final class FileEnvelopeSource: EnvelopeSource {
 /// The file store's committer: envelopes handed over are queued, and up to ``threads`` threads
 /// (started as the queue needs them) each take one, `fsync` it and rename it into place. At
 /// most ``inFlightLimit`` envelopes (open descriptors) wait or are being committed at once;
-/// `add` waits for room.
+/// `add` waits for room. Each envelope handed over wakes one idle thread, not all of them.
 final class ParallelEnvelopeCommitter: EnvelopeCommitter, @unchecked Sendable {
     static let threads = 8
     static let inFlightLimit = 128
 
-    private let monitor = Monitor()
+    /// Idle threads wait on `work` (for the queue); `add` and `close`, on the caller's thread,
+    /// wait on `room` (for envelopes and threads to finish).
+    private static let work = 0, room = 1
+    private let monitor = Monitor(conditions: 2)
     // All of these are guarded by `monitor`.
     private var queue: [EnvelopeSink] = []
     private var inFlight = 0
@@ -532,14 +535,16 @@ final class ParallelEnvelopeCommitter: EnvelopeCommitter, @unchecked Sendable {
 
     func add(_ sink: EnvelopeSink) throws(AvaultError) {
         let (refused, start) = monitor.locked { () -> (AvaultError?, Bool) in
-            while inFlight >= Self.inFlightLimit && failure == nil && !cancelled { monitor.wait() }
+            while inFlight >= Self.inFlightLimit && failure == nil && !cancelled { monitor.wait(Self.room) }
             if let failure { return (failure, false) }
             if cancelled { return (.internalFailure("the envelope commits were cancelled"), false) }
             queue.append(sink)
             inFlight += 1
-            let start = idle == 0 && running < Self.threads
+            if idle > 0 { monitor.signal(Self.work) }
+            // A thread more while the queue holds more than the idle ones can take (a thread
+            // signalled counts as idle until it wakes).
+            let start = queue.count > idle && running < Self.threads
             if start { running += 1 }
-            monitor.broadcast()
             return (nil, start)
         }
         if let refused {
@@ -548,7 +553,10 @@ final class ParallelEnvelopeCommitter: EnvelopeCommitter, @unchecked Sendable {
         }
         if start, !Threads.detach({ [self] in work() }) {
             // No thread to be had: commit what is queued here.
-            monitor.locked { running -= 1 }
+            monitor.locked {
+                running -= 1
+                monitor.broadcast(Self.room)
+            }
             while let next = monitor.locked({ queue.isEmpty ? nil : queue.removeFirst() }) { commit(next) }
         }
     }
@@ -558,12 +566,12 @@ final class ParallelEnvelopeCommitter: EnvelopeCommitter, @unchecked Sendable {
             let next = monitor.locked { () -> EnvelopeSink? in
                 while queue.isEmpty && !closed {
                     idle += 1
-                    monitor.wait()
+                    monitor.wait(Self.work)
                     idle -= 1
                 }
                 if queue.isEmpty {
                     running -= 1
-                    monitor.broadcast()
+                    monitor.broadcast(Self.room)
                     return nil
                 }
                 return queue.removeFirst()
@@ -586,7 +594,7 @@ final class ParallelEnvelopeCommitter: EnvelopeCommitter, @unchecked Sendable {
         monitor.locked {
             if let error, failure == nil { failure = error }
             inFlight -= 1
-            monitor.broadcast()
+            monitor.broadcast(Self.room)
         }
     }
 
@@ -594,8 +602,8 @@ final class ParallelEnvelopeCommitter: EnvelopeCommitter, @unchecked Sendable {
     private func close() -> AvaultError? {
         monitor.locked {
             closed = true
-            monitor.broadcast()
-            while inFlight > 0 || running > 0 { monitor.wait() }
+            monitor.broadcast(Self.work)
+            while inFlight > 0 || running > 0 { monitor.wait(Self.room) }
             return failure
         }
     }
