@@ -35,7 +35,8 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
-        // Linux calls Glibc does not import (prctl), for the process that holds secrets.
+        // Linux calls Glibc does not import: prctl, for the process that holds secrets; syncfs
+        // and fstatfs, for a large batch of vault writes.
         .systemLibrary(name: "CLinux"),
         // libpq's function types only, never linked: ArticleVault dlopen()s libpq.so.5 when a
         // PostgreSQL vault is opened, so no other command loads it (docs/architecture.md).
@@ -45,7 +46,7 @@ let package = Package(
         // Pure parse/serialize: no I/O, no crypto.
         .target(name: "VaultFormat", dependencies: ["VaultCrypto", "CYAML"]),
         // Records, secured fields, keys, all file and database I/O.
-        .target(name: "ArticleVault", dependencies: ["VaultFormat", "VaultCrypto", "CPostgres"]),
+        .target(name: "ArticleVault", dependencies: ["VaultFormat", "VaultCrypto", "CPostgres", "CLinux"]),
         // The command-line tool.
         .executableTarget(
             name: "avault",

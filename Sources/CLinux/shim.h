@@ -1,8 +1,19 @@
 #ifndef AVAULT_CLINUX_SHIM_H
 #define AVAULT_CLINUX_SHIM_H
 // Linux calls that Swift cannot reach through Glibc: prctl(2) is variadic, so it is wrapped
-// here. Only VaultCrypto imports this module (secret memory and the process that holds it).
+// here, for VaultCrypto (secret memory and the process that holds it); syncfs(2) and
+// fstatfs(2) are not in Swift's Glibc module, for ArticleVault (a large batch's durability).
 #include <sys/prctl.h>
+#include <sys/vfs.h>
+
+/// syncfs(2) (glibc declares it only under _GNU_SOURCE).
+extern int syncfs(int fd);
+
+/// The f_type of the file system holding `fd` (fstatfs(2)), or -1 on error.
+static inline long avault_file_system_type(int fd) {
+    struct statfs s;
+    return fstatfs(fd, &s) == 0 ? (long)s.f_type : -1;
+}
 
 /// prctl(PR_SET_DUMPABLE, on): 0 means no core file, and /proc/PID/mem and ptrace(2) refused
 /// to processes of the same user that lack CAP_SYS_PTRACE.

@@ -277,7 +277,7 @@ import Glibc
     }
 
     @Test func everyEnvelopeIsCommittedOnceWithSeveralAtOnce() throws {
-        let committer = FileVaultStorage(directory: "/nonexistent").envelopeCommitter()
+        let committer = FileVaultStorage(directory: "/nonexistent").envelopeCommitter(batch: 1)
         let log = Log()
         for i in 0..<500 { try committer.add(Sink(log, i)) }
         try committer.finish()
@@ -289,7 +289,7 @@ import Glibc
     }
 
     @Test func aFailedCommitFailsTheBatchAndTheRestIsAbandoned() throws {
-        let committer = FileVaultStorage(directory: "/nonexistent").envelopeCommitter()
+        let committer = FileVaultStorage(directory: "/nonexistent").envelopeCommitter(batch: 1)
         let log = Log()
         log.failAt = 40
         var refused = 0
@@ -306,7 +306,7 @@ import Glibc
     }
 
     @Test func cancelAbandonsWhatIsNotCommittedAndWaits() throws {
-        let committer = FileVaultStorage(directory: "/nonexistent").envelopeCommitter()
+        let committer = FileVaultStorage(directory: "/nonexistent").envelopeCommitter(batch: 1)
         let log = Log()
         for i in 0..<300 { try committer.add(Sink(log, i)) }
         committer.cancel()

@@ -161,7 +161,7 @@ import Glibc
         print("vault crash test (\(store)) took \(Int(Date().timeIntervalSince(start))) s")
     }
 
-    /// Imports of batches (their envelopes committed several at once) killed with SIGKILL at
+    /// Imports of batches (their envelopes committed several at once, or with one syncfs) killed with SIGKILL at
     /// random moments: right after every kill `vault verify` exits 0, and an import that exited
     /// 0 left every one of its records listed and readable byte for byte. (An import writes
     /// nothing before it reports the whole batch, so each batch is all or nothing.)
@@ -178,7 +178,10 @@ import Glibc
         try CLI.write(loop, to: URL(fileURLWithPath: f.path("import.sh")))
         let env = VaultSpawn.environment(f, extra: ["D": f.path(""), "ACKS": acksFile, "ERRS": errs])
         var records: [String: [(id: String, bytes: Data)]] = [:]
-        let rounds = 10, perRound = 3, perBatch = 40
+        // Batches of 40 records commit with an fsync of each file, batches of 100 with one
+        // syncfs for all (SyncfsEnvelopeCommitter.threshold is 64).
+        let rounds = 10, perRound = 3
+        func perBatch(_ b: Int) -> Int { b == 1 ? 100 : 40 }
         var killed = 0
         // The kill lands at a random point of the round; a round that ended before it shows the
         // rounds are shorter than that here (a quiet machine), so later kills come sooner.
@@ -190,7 +193,7 @@ import Glibc
                 let dir = f.path(name)
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                 var batch: [(id: String, bytes: Data)] = []
-                for i in 0..<perBatch {
+                for i in 0..<perBatch(b) {
                     // Some IDs come back in later rounds: new versions of them.
                     let id = "https://example.org/\(Int(rng.next() % 400))/\(round % 2 == 0 ? name : "later")/\(i)"
                     let text = "---\ntitle: Record \(i) of \(name)\nwebUrl: \(id)\n---\n\n" + String(repeating: "Body of \(name) \(i). ", count: 20 + Int(rng.next() % 300)) + "\n"

@@ -32,7 +32,7 @@ import Glibc
         try stdin.write(to: URL(fileURLWithPath: input))
         defer { for p in [traceFile, input, out, err] { unlink(p) } }
         let exit = try VaultSpawn.run([strace, "-f", "-y", "-qq", "-s", "256", "-o", traceFile,
-                                       "-e", "trace=write,pwrite64,fsync,fdatasync,rename,renameat,renameat2",
+                                       "-e", "trace=write,pwrite64,fsync,fdatasync,syncfs,rename,renameat,renameat2",
                                        CLI.avaultPath] + args,
                                       env: VaultSpawn.environment(f), stdin: input, stdout: out, stderr: err)
         let text = try String(contentsOfFile: traceFile, encoding: .utf8)
@@ -168,6 +168,12 @@ import Glibc
                 guard c.result == "0", let path = args.first.flatMap(fdPath) else { break }
                 clean[path] = true
                 unsyncedDirectories[path] = nil
+            case "syncfs":
+                // Everything on the file system written out: every file and directory (all of
+                // the fixture's are on one file system).
+                guard c.result == "0", args.first.flatMap(fdPath)?.hasPrefix(root + "/") == true else { break }
+                for path in clean.keys { clean[path] = true }
+                unsyncedDirectories = [:]
             case "rename", "renameat", "renameat2":
                 guard let (from, to) = Self.renamed(c), to.hasPrefix(root + "/") else { break }
                 renamed.append(show(to))
@@ -192,6 +198,8 @@ import Glibc
     }
 
     static let batchSize = 40
+    /// A batch this large is made durable with one `syncfs` (SyncfsEnvelopeCommitter.threshold).
+    static let largeBatchSize = 100
 
     @Test(.disabled(if: CLI.sanitized, "LeakSanitizer does not run under ptrace (strace)")) func everyAcknowledgedWriteIsSyncedBeforeItsRenameAndItsDirectoryBeforeTheAcknowledgement() throws {
         let f = try VaultFixture()
@@ -211,12 +219,18 @@ import Glibc
             try CLI.write("---\ntitle: Batch \(i)\nwebUrl: https://example.org/batch/\(i)\n---\n\n\(String(repeating: "Body \(i). ", count: 300))\n",
                           to: URL(fileURLWithPath: batch + "/b\(i).md"))
         }
+        let largeBatch = f.path("large-batch")
+        try FileManager.default.createDirectory(atPath: largeBatch, withIntermediateDirectories: true)
+        for i in 0..<Self.largeBatchSize {
+            try CLI.write("---\ntitle: Large \(i)\nwebUrl: https://example.org/large/\(i)\n---\n\nBody \(i).\n", to: URL(fileURLWithPath: largeBatch + "/l\(i).md"))
+        }
         #expect(try f.avault(["keys", "generate", "logsigner", "--signing", "--unprotected"]).code == 0)
         let steps: [(String, [String], Data, [String])] = [
             ("a small put", ["vault", "put", "doc", "-"], Data("second".utf8), ["objects/", "entries/", "vault/index", "vault/log"]),
             ("a put of five chunks", ["vault", "put", "big", "-"], rng.data(300_000), ["objects/", "entries/", "vault/index"]),
             ("an import of three records", ["vault", "import", records], Data(), ["objects/", "entries/", "vault/index"]),
             ("an import of a batch", ["vault", "import", batch], Data(), ["objects/", "entries/", "vault/index"]),
+            ("an import of a large batch", ["vault", "import", largeBatch], Data(), ["objects/", "entries/", "vault/index"]),
             ("rm", ["vault", "rm", "big"], Data(), ["entries/", "vault/index"]),
             ("purge", ["vault", "purge", "big", "--force"], Data(), ["entries/", "vault/index"]),
             ("log --sign", ["vault", "log", "--sign", "logsigner"], Data(), ["vault/index", "vault/log.heads"]),
@@ -243,16 +257,30 @@ import Glibc
                 let envelopeSyncs = calls.filter { Self.synced($0)?.hasPrefix(objects + "/.tmp-") == true }
                 #expect(envelopeSyncs.count == Self.batchSize, "\(what): \(envelopeSyncs.count) envelope fsyncs")
                 #expect(calls.filter { Self.synced($0) == objects }.count == 1, "\(what): objects/ synced more than once for one batch")
+                #expect(!calls.contains { $0.name == "syncfs" }, "\(what): a batch of \(Self.batchSize) made durable with syncfs")
+            }
+            if args.first(where: { $0 == largeBatch }) != nil {
+                // A large batch: no fsync of any envelope or entry, one syncfs for the envelopes
+                // and one for the entries, each before its files' renames (checked above), and
+                // one sync of each directory.
+                let perFile = calls.filter { c in Self.synced(c).map { $0.contains("/.tmp-") } ?? false }
+                #expect(perFile.isEmpty, "\(what): \(perFile.count) files fsynced one by one, as \(perFile.prefix(2))")
+                #expect(calls.filter { $0.name == "syncfs" && $0.result == "0" }.count == 2, "\(what): \(calls.filter { $0.name == "syncfs" })")
+                for directory in ["objects", "entries"] {
+                    #expect(calls.filter { Self.synced($0) == root + "/vault/" + directory }.count == 1, "\(what): \(directory)/ not synced once")
+                }
             }
         }
         // A rotation and a rewrap: staged envelopes, the config, the index.
         #expect(try f.avault(["keys", "rotate", "drafts"]).code == 0)
         let (calls, code, out) = try Self.trace(f, ["vault", "rewrap"])
-        #expect(code == 0 && out.hasPrefix("rewrapped \(5 + Self.batchSize) versions"), "\(out)")
+        let rewrapped = 5 + Self.batchSize + Self.largeBatchSize
+        #expect(code == 0 && out.hasPrefix("rewrapped \(rewrapped) versions"), "\(out)")
         let (problems, renamed) = Self.durabilityProblems(calls, root: root)
         #expect(problems.isEmpty, "rewrap: \(problems)")
         #expect(Self.orderProblems(calls, vault: root + "/vault").isEmpty, "rewrap: \(Self.orderProblems(calls, vault: root + "/vault"))")
-        #expect(renamed.contains("vault/config") && renamed.filter { $0.hasPrefix("vault/objects/.rewrap-") }.count == 5 + Self.batchSize, "\(renamed)")
+        #expect(renamed.contains("vault/config") && renamed.filter { $0.hasPrefix("vault/objects/.rewrap-") }.count == rewrapped, "\(renamed)")
+        #expect(calls.contains { $0.name == "syncfs" }, "a rewrap of \(rewrapped) versions made durable without syncfs")
         #expect(try f.verify().code == 0)
     }
 
@@ -336,6 +364,15 @@ import Glibc
         // A write after the fsync and before the rename is not durable either.
         let late = ok.replacingOccurrences(of: "1 renameat(", with: "1 write(5</r/v/objects/.tmp-1>, \"y\", 1) = 1\n1 renameat(")
         #expect(!Self.durabilityProblems(Self.parse(late), root: "/r").problems.isEmpty)
+        // A syncfs of the file system before the rename does what the file's fsync did; after
+        // the rename it comes too late.
+        let fsyncLine = "1 fsync(5</r/v/objects/.tmp-1>) = 0", syncfsLine = "1 syncfs(4</r/v/objects>) = 0"
+        let syncfs = ok.replacingOccurrences(of: fsyncLine, with: syncfsLine)
+        #expect(Self.durabilityProblems(Self.parse(syncfs), root: "/r").problems.isEmpty)
+        let lateSyncfs = ok.replacingOccurrences(of: fsyncLine + "\n", with: "")
+            .replacingOccurrences(of: "\"n-1\") = 0\n", with: "\"n-1\") = 0\n" + syncfsLine + "\n")
+        #expect(lateSyncfs.contains(syncfsLine) && !lateSyncfs.contains(fsyncLine))
+        #expect(!Self.durabilityProblems(Self.parse(lateSyncfs), root: "/r").problems.isEmpty)
     }
 
     /// The order checker: an index renamed before its envelopes or entries, before the sync of

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import VaultCrypto
+internal import CLinux
 
 /// The most avault reads of a file of a kind whose files are small, so that a file that is
 /// not one (a disk image named by mistake, a sparse file of terabytes planted beside a record)
@@ -370,6 +371,35 @@ public enum FileSystem {
     public static func baseName(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return path }
         return String(path[path.index(after: slash)...])
+    }
+
+    /// Whether `syncfs` is as durable as an `fsync` of each file on the file system holding `fd`,
+    /// and reports a failed write: Linux 5.8 or later (before, `syncfs` returned 0 whatever
+    /// happened), and a local file system that writes every dirty file and inode out on it:
+    /// ext2/3/4, XFS, Btrfs, F2FS, and tmpfs (which keeps nothing either way). Anything else
+    /// (NFS, FUSE, …) gets an `fsync` of each file.
+    static func syncfsIsDurable(on fd: Int32) -> Bool {
+        linuxReportsSyncfsErrors && [0xEF53, 0x5846_5342, 0x9123_683E, 0xF2F5_2010, 0x0102_1994].contains(avault_file_system_type(fd))
+    }
+
+    /// `syncfs(fd)`: writes out everything waiting to be written on the file system holding `fd`.
+    static func syncWholeFileSystem(_ fd: Int32) -> Int32 { syncfs(fd) }
+
+    /// Whether this is Linux 5.8 or later.
+    static let linuxReportsSyncfsErrors: Bool = {
+        var name = utsname()
+        guard uname(&name) == 0 else { return false }
+        func text<T>(_ field: T) -> String {
+            withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        return text(name.sysname) == "Linux" && kernel(text(name.release), isAtLeast: (5, 8))
+    }()
+
+    /// Whether a Linux release string (`6.1.0-13-amd64`) names `version` or a later one.
+    static func kernel(_ release: String, isAtLeast version: (Int, Int)) -> Bool {
+        let numbers = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        guard numbers.count == 2 else { return false }
+        return (numbers[0], numbers[1]) >= version
     }
 
     /// `strerror(errno)` in lowercase, e.g. "no such file or directory".

@@ -174,6 +174,16 @@ public final class SecureDirectory {
         guard fsync(fd) == 0 else { throw .io(path: path, reason: "fsync: \(FileSystem.errnoText())") }
     }
 
+    /// Writes out everything waiting to be written on the directory's file system (`syncfs`),
+    /// and reports a write error of any file there since the directory was opened; as durable
+    /// as an `fsync` of each file only where ``syncfsIsDurable``.
+    func syncFileSystem() throws(AvaultError) {
+        guard FileSystem.syncWholeFileSystem(fd) == 0 else { throw .io(path: path, reason: "syncfs: \(FileSystem.errnoText())") }
+    }
+
+    /// Whether ``syncFileSystem()`` is as durable as an `fsync` of each file in the directory.
+    var syncfsIsDurable: Bool { FileSystem.syncfsIsDurable(on: fd) }
+
     /// The names in the directory, `.` and `..` excluded, in no particular order.
     public func names() throws(AvaultError) -> [String] {
         let dup = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)

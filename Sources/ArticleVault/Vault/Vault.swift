@@ -503,7 +503,7 @@ public final class Vault {
             let (kid, key) = try currentKey()
             // Each envelope is committed (fsync, rename) while the next ones are written, several
             // at once; all of them before the directory sync, the log and the index.
-            let committer = storage.envelopeCommitter()
+            let committer = storage.envelopeCommitter(batch: inputs.count)
             defer { committer.cancel() }
             var results: [(id: String, version: Int, size: Int)] = []
             // IDs by their exact bytes (see sameID), for batches of thousands.

@@ -110,15 +110,19 @@ extension Vault {
         if state.format >= 3 { names.formUnion(state.entries.keys) }
         var superseded: [String] = []
         var wrote = false
-        // Committed (fsync, rename) several at once where the store can, like a batch's envelopes.
-        let committer = storage.envelopeCommitter()
-        defer { committer.cancel() }
-        for name in names.sorted() {
+        // The names whose entry changes.
+        let changes = names.sorted().compactMap { name -> (name: String, old: EntryRef?, object: VaultFiles.Object?, used: Int?)? in
             let old = state.entries[name]
             let object = after[name]
             // `used` records only a version above the object's last (format 2 could keep a stale one).
             let used = tx.index.used[name].flatMap { $0 > (object?.versions.last?.number ?? 0) ? $0 : nil }
-            if state.format >= 3, let old, object == before[name], used == state.index.used[name], !(reseal && old.kid != kid) { continue }
+            if state.format >= 3, let old, object == before[name], used == state.index.used[name], !(reseal && old.kid != kid) { return nil }
+            return (name: name, old: old, object: object, used: used)
+        }
+        // Committed (fsync, rename) several at once where the store can, like a batch's envelopes.
+        let committer = storage.envelopeCommitter(batch: changes.count)
+        defer { committer.cancel() }
+        for (name, old, object, used) in changes {
             if object == nil && used == nil {
                 // Nothing left to record (never the case in practice: a purge records `used`).
                 if let old {

@@ -40,7 +40,8 @@ extension Vault {
         let (kid, key) = try currentKey()
         // The index entries are re-sealed under the new key too.
         tx.resealEntries = true
-        let committer = storage.envelopeCommitter()
+        let stale = tx.index.objects.reduce(0) { $0 + $1.versions.count { $0.kid != kid } }
+        let committer = storage.envelopeCommitter(batch: stale)
         defer { committer.cancel() }
         var rewritten = 0
         var fromKids = Set<KeyID>()

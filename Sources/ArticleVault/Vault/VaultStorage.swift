@@ -26,8 +26,9 @@ public protocol VaultStorage: AnyObject {
     /// Starts writing an envelope; nothing is visible until `commit`.
     func newEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSink
     /// Something that commits written envelopes of this store, several at a time where the
-    /// store can (a batch then waits for its slowest commit, not for the sum of them).
-    func envelopeCommitter() -> EnvelopeCommitter
+    /// store can (a batch then waits for its slowest commit, not for the sum of them). `batch`
+    /// is how many the caller expects to hand over (at most).
+    func envelopeCommitter(batch: Int) -> EnvelopeCommitter
     /// Opens a committed envelope for reading; nil if there is none of that name.
     func openEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSource?
     /// Names of every file among the envelopes, and the temporary files of interrupted writes.
@@ -52,7 +53,7 @@ public protocol VaultStorage: AnyObject {
     /// durable as a name after ``syncEntries()``.
     func writeEntry(_ file: String, _ bytes: [UInt8]) throws(AvaultError)
     /// Starts writing an entry file, committed (durable, then visible under its name whole) like
-    /// an envelope, so that the ``envelopeCommitter()`` of a batch can sync several at once.
+    /// an envelope, so that the ``envelopeCommitter(batch:)`` of a batch can sync several at once.
     func newEntry(_ file: String) throws(AvaultError) -> EnvelopeSink
     /// Deletes an entry file (a superseded entry, a leftover); durable after ``syncEntries()``.
     func removeEntry(_ file: String) throws(AvaultError)
@@ -151,7 +152,7 @@ extension VaultStorage {
     public func writeFinished(at head: VaultFiles.Head) throws(AvaultError) {}
 
     /// One envelope committed after the other, as it is handed over.
-    public func envelopeCommitter() -> EnvelopeCommitter { SerialEnvelopeCommitter() }
+    public func envelopeCommitter(batch: Int) -> EnvelopeCommitter { SerialEnvelopeCommitter() }
 
     /// The bytes kept, and handed to ``writeEntry(_:_:)`` at commit.
     public func newEntry(_ file: String) throws(AvaultError) -> EnvelopeSink { BufferedEntrySink(storage: self, file: file) }
@@ -354,10 +355,13 @@ public final class FileVaultStorage: VaultStorage {
         try FileEnvelopeSink(directory: try objects(), name: file)
     }
 
-    /// Commits on up to ``ParallelEnvelopeCommitter/threads`` threads at once: the fsyncs of
-    /// a batch are in flight together, and the file system commits them in a few journal
+    /// A batch of ``SyncfsEnvelopeCommitter/threshold`` files or more: one `syncfs` for all of
+    /// them. A smaller one: fsyncs on up to ``ParallelEnvelopeCommitter/threads`` threads at
+    /// once, in flight together, which a file system with a journal commits in a few
     /// transactions instead of one each.
-    public func envelopeCommitter() -> EnvelopeCommitter { ParallelEnvelopeCommitter() }
+    public func envelopeCommitter(batch: Int) -> EnvelopeCommitter {
+        batch >= SyncfsEnvelopeCommitter.threshold && FileSystem.linuxReportsSyncfsErrors ? SyncfsEnvelopeCommitter() : ParallelEnvelopeCommitter()
+    }
 
     public func openEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSource? {
         let objects = try objects()
@@ -445,10 +449,11 @@ public final class FileVaultStorage: VaultStorage {
 }
 
 final class FileEnvelopeSink: EnvelopeSink {
-    private let fd: Int32
+    /// -1 once closed.
+    private var fd: Int32
     private let temp: String
     private let name: String
-    private let directory: SecureDirectory
+    let directory: SecureDirectory
     /// The envelope's path, for messages (made once, not per write).
     private let path: String
     private var done = false
@@ -474,20 +479,33 @@ final class FileEnvelopeSink: EnvelopeSink {
 
     func commit(syncDirectory: Bool) throws(AvaultError) {
         guard fsync(fd) == 0 else { throw .io(path: directory.pathOf(name), reason: "fsync: \(FileSystem.errnoText())") }
+        closeUnsynced()
+        try moveIntoPlace()
+        if syncDirectory { try directory.sync() }
+    }
+
+    /// Closes the file, written in full, without syncing it: ``SyncfsEnvelopeCommitter`` syncs
+    /// the file system and then calls ``moveIntoPlace()``.
+    func closeUnsynced() {
+        guard fd >= 0 else { return }
         close(fd)
+        fd = -1
+    }
+
+    /// Renames the closed (and by now durable) file into place.
+    func moveIntoPlace() throws(AvaultError) {
         done = true
         guard renameat(directory.fd, temp, directory.fd, name) == 0 else {
             let reason = FileSystem.errnoText()
             unlinkat(directory.fd, temp, 0)
             throw .io(path: directory.pathOf(name), reason: reason)
         }
-        if syncDirectory { try directory.sync() }
     }
 
     func abandon() {
         guard !done else { return }
         done = true
-        close(fd)
+        closeUnsynced()
         unlinkat(directory.fd, temp, 0)
     }
 }
@@ -615,5 +633,67 @@ final class ParallelEnvelopeCommitter: EnvelopeCommitter, @unchecked Sendable {
     func cancel() {
         monitor.locked { cancelled = true }
         _ = close()
+    }
+}
+
+/// The file store's committer for a large batch: each file handed over is closed unsynced under
+/// its temporary name, and ``finish()`` makes them all durable with one `syncfs` of their file
+/// system, then renames each into place (the caller then syncs the directory, as for any
+/// batch). On Linux, `syncfs` returns once every file of the file system is written out as an
+/// `fsync` of each would have written it, and since Linux 5.8 it reports a write error of any
+/// of them. One sync for thousands of files, where a file system without a journal writes each
+/// file's inode, in a block it shares with others, once per `fsync`. The cost: it also writes
+/// out whatever else is waiting to be written on that file system, which is why only a batch of
+/// ``threshold`` files or more takes this way. Files in a directory where `syncfs` is not known
+/// to be as durable (``SecureDirectory/syncfsIsDurable``: NFS, FUSE, …) are committed by a
+/// ``ParallelEnvelopeCommitter`` instead.
+final class SyncfsEnvelopeCommitter: EnvelopeCommitter {
+    static let threshold = 64
+
+    private var pending: [FileEnvelopeSink] = []
+    /// Per directory handed over: whether `syncfs` is durable there.
+    private var durable: [ObjectIdentifier: Bool] = [:]
+    private var fallback: ParallelEnvelopeCommitter?
+    private let isDurable: (SecureDirectory) -> Bool
+
+    /// `isDurable` answers for each directory handed over (tests stand in for a file system
+    /// where `syncfs` is not durable).
+    init(isDurable: @escaping (SecureDirectory) -> Bool = { $0.syncfsIsDurable }) { self.isDurable = isDurable }
+
+    func add(_ sink: EnvelopeSink) throws(AvaultError) {
+        guard let file = sink as? FileEnvelopeSink, syncfsIsDurable(in: file.directory) else {
+            if fallback == nil { fallback = ParallelEnvelopeCommitter() }
+            try fallback!.add(sink)
+            return
+        }
+        file.closeUnsynced()
+        pending.append(file)
+    }
+
+    private func syncfsIsDurable(in directory: SecureDirectory) -> Bool {
+        let key = ObjectIdentifier(directory)
+        if let known = durable[key] { return known }
+        let known = isDurable(directory)
+        durable[key] = known
+        return known
+    }
+
+    func finish() throws(AvaultError) {
+        defer { cancel() }
+        try fallback?.finish()
+        // One sync per directory handed over (they are all on one file system in practice).
+        var synced: Set<ObjectIdentifier> = []
+        for sink in pending where synced.insert(ObjectIdentifier(sink.directory)).inserted {
+            try sink.directory.syncFileSystem()
+        }
+        for sink in pending { try sink.moveIntoPlace() }
+    }
+
+    /// Removes the temporary files of the envelopes not renamed into place, and cancels the
+    /// fallback's commits.
+    func cancel() {
+        fallback?.cancel()
+        for sink in pending { sink.abandon() }
+        pending = []
     }
 }
