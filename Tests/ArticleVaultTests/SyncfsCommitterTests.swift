@@ -1,5 +1,6 @@
 @testable import ArticleVault
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -36,21 +37,8 @@ struct SyncfsCommitterTests {
             #expect(!directory.syncfsIsDurable, "\(path)")
         }
         let d = try Directory()
-        let type = try Self.fileSystemType(d.path)
-        let known = ["ext2/ext3", "ext4", "xfs", "btrfs", "f2fs", "tmpfs"].contains(type)
-        #expect(d.directory.syncfsIsDurable == (known && FileSystem.linuxReportsSyncfsErrors), "\(type)")
-    }
-
-    /// `stat -f -c %T`: the file system's type by name, as coreutils knows it.
-    static func fileSystemType(_ path: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/stat")
-        p.arguments = ["-f", "-c", "%T", path]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        p.waitUntilExit()
-        return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let expected = try BatchSync.usesSyncfs(at: d.path), type = try BatchSync.fileSystemType(d.path)
+        #expect(d.directory.syncfsIsDurable == expected, "\(type)")
     }
 
     /// Where syncfs is not trusted, the files are committed one by one, as for a small batch.
