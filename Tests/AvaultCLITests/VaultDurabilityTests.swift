@@ -325,12 +325,18 @@ import Glibc
         try CLI.write("leftover", to: URL(fileURLWithPath: leftover))
         chmod(leftover, 0o600)
 
+        // A write to one bucket opens entries/ to list it, each entry of its bucket, and its new
+        // entry's temporary file: 2 + the objects in that bucket. Which of the 40 share a bucket
+        // (of 256) depends on the vault's random naming key: one object had two others with it
+        // in a CI run (5 opens); nine in its bucket is as likely as 3 in a trillion, and a full read
+        // opens 40 or more.
+        let bucketOnly = 10
         let quick = try put("doc1")
-        #expect(quick.entriesOpened <= 4 && !quick.recovered, "\(quick)")
+        #expect(quick.entriesOpened <= bucketOnly && !quick.recovered, "\(quick)")
         // So do a removal and a purge of one ID.
         for command in [["vault", "rm", "doc4"], ["vault", "purge", "doc5", "--force"]] {
             let one = try put("", command: command)
-            #expect(one.entriesOpened <= 4 && !one.recovered, "\(command): \(one)")
+            #expect(one.entriesOpened <= bucketOnly && !one.recovered, "\(command): \(one)")
         }
         #expect(try f.get("doc4").code == 2 && f.get("doc5").code == 2 && f.get("doc6").out == "draft 6\n")
         #expect(FileManager.default.fileExists(atPath: leftover))
