@@ -161,10 +161,11 @@ import Glibc
         print("vault crash test (\(store)) took \(Int(Date().timeIntervalSince(start))) s")
     }
 
-    /// Imports of batches (their envelopes committed several at once, or with one syncfs) killed with SIGKILL at
-    /// random moments: right after every kill `vault verify` exits 0, and an import that exited
-    /// 0 left every one of its records listed and readable byte for byte. (An import writes
-    /// nothing before it reports the whole batch, so each batch is all or nothing.)
+    /// Imports of batches (their envelopes committed several at once, or with one syncfs)
+    /// killed with SIGKILL at random moments: right after every kill `vault verify` exits 0,
+    /// and an import that exited 0 left every one of its records listed and readable byte for
+    /// byte. (An import writes nothing before it reports the whole batch, so each batch is all
+    /// or nothing.)
     @Test(.disabled(if: CLI.sanitized, "too slow under AddressSanitizer")) func killedImportsNeverLoseAnAcknowledgedBatch() throws {
         let f = try VaultFixture()
         let seed = UInt64(ProcessInfo.processInfo.environment["AVAULT_CRASH_SEED"] ?? "") ?? 0x1_4B0_0001

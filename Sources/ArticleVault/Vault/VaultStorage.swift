@@ -651,8 +651,9 @@ final class SyncfsEnvelopeCommitter: EnvelopeCommitter {
     static let threshold = 64
 
     private var pending: [FileEnvelopeSink] = []
-    /// Per directory handed over: whether `syncfs` is durable there.
-    private var durable: [ObjectIdentifier: Bool] = [:]
+    /// Per directory handed over (held, so that no other can take its identity): whether
+    /// `syncfs` is durable there.
+    private var durable: [(directory: SecureDirectory, isDurable: Bool)] = []
     private var fallback: ParallelEnvelopeCommitter?
     private let isDurable: (SecureDirectory) -> Bool
 
@@ -671,10 +672,9 @@ final class SyncfsEnvelopeCommitter: EnvelopeCommitter {
     }
 
     private func syncfsIsDurable(in directory: SecureDirectory) -> Bool {
-        let key = ObjectIdentifier(directory)
-        if let known = durable[key] { return known }
+        if let known = durable.first(where: { $0.directory === directory }) { return known.isDurable }
         let known = isDurable(directory)
-        durable[key] = known
+        durable.append((directory, known))
         return known
     }
 
@@ -682,9 +682,8 @@ final class SyncfsEnvelopeCommitter: EnvelopeCommitter {
         defer { cancel() }
         try fallback?.finish()
         // One sync per directory handed over (they are all on one file system in practice).
-        var synced: Set<ObjectIdentifier> = []
-        for sink in pending where synced.insert(ObjectIdentifier(sink.directory)).inserted {
-            try sink.directory.syncFileSystem()
+        for (directory, isDurable) in durable where isDurable && pending.contains(where: { $0.directory === directory }) {
+            try directory.syncFileSystem()
         }
         for sink in pending { try sink.moveIntoPlace() }
     }
