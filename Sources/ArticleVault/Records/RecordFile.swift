@@ -12,7 +12,11 @@ public struct RecordFile: Sendable {
     /// Reads and parses the record at `path`. A file over ``RecordLimits/fileBytes`` is
     /// malformed, and not read past the limit.
     public init(path: String) throws(AvaultError) {
-        let text = try Self.readText(path)
+        try self.init(path: path, text: Self.readText(path))
+    }
+
+    /// Parses `text`, the record read from `path`.
+    public init(path: String, text: String) throws(AvaultError) {
         self.path = path
         self.text = text
         do {
@@ -29,7 +33,19 @@ public struct RecordFile: Sendable {
         let limit = RecordLimits.fileBytes
         let read = path == "-" ? try FileSystem.readAll(fd: 0, name: "standard input", limit: limit + 1)
             : try FileSystem.read(path, maxSize: limit)
-        guard var bytes = read, bytes.count <= limit else {
+        return try text(read, path: path)
+    }
+
+    /// The text of the record open at `fd` (read from where it stands), a file of `size` bytes
+    /// when it was opened, as ``readText(_:)`` reads one named by its path.
+    public static func readText(fd: Int32, size: Int, path: String) throws(AvaultError) -> String {
+        let limit = RecordLimits.fileBytes
+        return try text(size > limit ? nil : FileSystem.readAll(fd: fd, name: path, sizeHint: size, limit: limit + 1), path: path)
+    }
+
+    /// `read` (nil: too large by its size) as a record's text.
+    private static func text(_ read: [UInt8]?, path: String) throws(AvaultError) -> String {
+        guard var bytes = read, bytes.count <= RecordLimits.fileBytes else {
             throw .malformed(.invalidRecord(RecordLimits.fileTooLarge, line: nil), file: path)
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {

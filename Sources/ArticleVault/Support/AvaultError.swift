@@ -210,6 +210,9 @@ public enum AvaultError: Error, Sendable {
     case vaultIndexMissing(location: String)
     /// Different files of one import batch map to the same object ID (nothing was stored).
     case importCollision(id: String, files: [String])
+    /// A file of an import batch was replaced or written between its reading and its storing
+    /// (nothing was stored).
+    case fileChangedMeanwhile(path: String)
 
     // MARK: PostgreSQL vaults
 
@@ -532,6 +535,8 @@ public enum AvaultError: Error, Sendable {
             return "\(location): the vault has no index"
         case let .importCollision(id, files):
             return "\(files.count) files map to the ID '\(id)': \(files.joined(separator: ", ")); nothing was imported"
+        case let .fileChangedMeanwhile(path):
+            return "\(path): the file was replaced or written while it was imported; nothing was imported"
         case .agentSocketUnset:
             return "no place for the agent's socket: XDG_RUNTIME_DIR is not set"
         case let .agentUnusable(socket, reason):

@@ -126,6 +126,34 @@ public enum FileSystem {
     /// the path is opened at once without following a symbolic link, and only one swapped in
     /// meanwhile (`ELOOP`) goes the careful way.
     public static func openRegularFile(_ path: String, seenRegular: Bool = false) throws(AvaultError) -> (fd: Int32, size: Int) {
+        let (fd, identity) = try openRegular(path, seenRegular: seenRegular)
+        return (fd, Int(identity.size))
+    }
+
+    /// What tells one state of a regular file from another: its device and inode, its size, and
+    /// its change time, which the kernel sets on every write, truncation and rename of the inode
+    /// and no caller can set. A path that opens to another identity was replaced, or its file
+    /// written, since the identity was taken.
+    public struct Identity: Equatable, Sendable {
+        let device: UInt64, inode: UInt64
+        let size: Int64
+        let changed: (seconds: Int, nanoseconds: Int)
+
+        init(_ st: stat) {
+            device = UInt64(st.st_dev)
+            inode = UInt64(st.st_ino)
+            size = Int64(st.st_size)
+            changed = (Int(st.st_ctim.tv_sec), Int(st.st_ctim.tv_nsec))
+        }
+
+        public static func == (a: Identity, b: Identity) -> Bool {
+            a.device == b.device && a.inode == b.inode && a.size == b.size && a.changed == b.changed
+        }
+    }
+
+    /// Opens a regular file as ``openRegularFile(_:seenRegular:)`` does, and returns the
+    /// descriptor with the file's ``Identity`` as it was opened.
+    public static func openRegular(_ path: String, seenRegular: Bool = false) throws(AvaultError) -> (fd: Int32, identity: Identity) {
         // The path as a C string once, for both calls.
         var before: FileKind?
         let fd: Int32 = path.withCString { cPath in
@@ -157,7 +185,7 @@ public enum FileSystem {
             close(fd)
             throw .io(path: path, reason: "\(after.rawValue), not a regular file")
         }
-        return (fd, Int(st.st_size))
+        return (fd, Identity(st))
     }
 
     /// Reads a file descriptor to its end (standard input, pipes), or until `limit` bytes:

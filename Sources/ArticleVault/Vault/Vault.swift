@@ -486,9 +486,39 @@ public final class Vault {
     /// One payload to store.
     public struct Input {
         public var id: String
-        public var fd: Int32
+        public var source: Source
         public var contentType: String?
-        public init(id: String, fd: Int32, contentType: String?) { self.id = id; self.fd = fd; self.contentType = contentType }
+
+        /// Where a payload is read from.
+        public enum Source {
+            /// An open descriptor, read to its end (the caller closes it).
+            case descriptor(Int32)
+            /// A regular file, opened only when its turn comes and closed after it (a batch of
+            /// any size holds one at a time), which must still be the file `identity`
+            /// describes: a file replaced or written since is refused
+            /// (``AvaultError/fileChangedMeanwhile(path:)``).
+            case file(path: String, identity: FileSystem.Identity)
+        }
+
+        public init(id: String, fd: Int32, contentType: String?) { self.init(id: id, source: .descriptor(fd), contentType: contentType) }
+        public init(id: String, source: Source, contentType: String?) { self.id = id; self.source = source; self.contentType = contentType }
+
+        /// Runs `body` with a descriptor to read the payload from.
+        func withDescriptor<T>(_ body: (Int32) throws(AvaultError) -> T) throws(AvaultError) -> T {
+            switch source {
+            case .descriptor(let fd):
+                return try body(fd)
+            case let .file(path, identity):
+                let (fd, opened) = try FileSystem.openRegular(path, seenRegular: true)
+                defer { close(fd) }
+                guard opened == identity else { throw .fileChangedMeanwhile(path: path) }
+                let result = try body(fd)
+                // Written while it was read: what was stored is not what was parsed.
+                var st = stat()
+                guard fstat(fd, &st) == 0, FileSystem.Identity(st) == identity else { throw .fileChangedMeanwhile(path: path) }
+                return result
+            }
+        }
     }
 
     /// Stores a new version of each input, acknowledged (returned) only once every envelope,
@@ -521,8 +551,9 @@ public final class Vault {
                 }
                 let version = max(tx.index.objects[i].versions.last?.number ?? 0, tx.index.used[name] ?? 0) + 1
                 guard version <= VaultFiles.maxVersion else { throw .objectVersionsExhausted(id: input.id) }
-                let (size, digest) = try writeEnvelope(object: name, version: version, kid: kid, key: key, from: input.fd, name: input.id,
-                                                       committer: committer)
+                let (size, digest) = try input.withDescriptor { (fd: Int32) throws(AvaultError) in
+                    try writeEnvelope(object: name, version: version, kid: kid, key: key, from: fd, name: input.id, committer: committer)
+                }
                 tx.index.objects[i].versions.append(VaultFiles.Version(number: version, size: size, created: Timestamp(seconds: now),
                                                                        contentType: input.contentType, kid: kid, digest: digest))
                 tx.index.objects[i].deleted = nil

@@ -109,29 +109,29 @@ extension Vault {
     /// ID are refused (``AvaultError/importCollision(id:files:)``, nothing stored) unless
     /// `asVersions`, which stores them as successive versions of it. `progress` is called with
     /// the number of records stored so far and the total.
+    ///
+    /// Each file is opened twice, one at a time (a batch never holds more than one descriptor,
+    /// whatever its size and the limit on open files): once to read its ID, once to store it.
+    /// What is stored is the file that was read, unchanged: one replaced meanwhile (a link
+    /// swapped to point elsewhere, which would put a file that is not a record into a vault
+    /// others may read) or written meanwhile fails the batch
+    /// (``AvaultError/fileChangedMeanwhile(path:)``).
     public func importRecords(_ paths: [String], now: Int64, asVersions: Bool = false,
                               progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws(AvaultError) -> [(id: String, version: Int, size: Int)] {
         let files = try RecordWalker.expand(paths, include: RecordWalker.defaultInclude, exclude: [])
         var inputs: [Input] = []
-        var fds: [Int32] = []
-        defer { for fd in fds { close(fd) } }
         var filesByID: [[UInt8]: [String]] = [:] // IDs by their exact bytes (see sameID)
-        var found: [(path: String, id: String)] = []
         for file in files {
             guard file.kind == .regular else { throw .io(path: file.path, reason: "\(file.kind.rawValue), not a regular file") }
-            let (_, document) = try RecordSigner.read(file.path)
-            let id = Self.recordID(document, path: file.path)
-            found.append((file.path, id))
+            let (fd, identity) = try FileSystem.openRegular(file.path, seenRegular: true)
+            defer { close(fd) }
+            let record = try RecordFile(path: file.path, text: RecordFile.readText(fd: fd, size: Int(identity.size), path: file.path))
+            let id = Self.recordID(record.document, path: file.path)
+            inputs.append(Input(id: id, source: .file(path: file.path, identity: identity), contentType: "text/markdown"))
             if !filesByID[Array(id.utf8), default: []].contains(file.path) { filesByID[Array(id.utf8), default: []].append(file.path) }
         }
-        if !asVersions, let first = found.first(where: { filesByID[Array($0.id.utf8)]!.count > 1 }) {
+        if !asVersions, let first = inputs.first(where: { filesByID[Array($0.id.utf8)]!.count > 1 }) {
             throw .importCollision(id: first.id, files: filesByID[Array(first.id.utf8)]!)
-        }
-        for (path, id) in found {
-            let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
-            fds.append(fd)
-            inputs.append(Input(id: id, fd: fd, contentType: "text/markdown"))
         }
         let total = inputs.count
         return try put(inputs, now: now, progress: progress.map { report in { done in report(done, total) } })

@@ -51,7 +51,7 @@ extension AvaultError {
         case .noSecuredField, .alreadySecured, .legacyBlobNeedsKey, .notASealedDraft, .fieldCannotBeSealed, .noSuchField,
              .blobKeyNotInKeyring, .malformedSealedPayload, .sealedFieldAddedMeanwhile, .alreadyAuthenticated, .noSignature, .noVault,
              .vaultExists, .noSuchObject, .objectRemoved, .noSuchObjectVersion, .invalidObjectID, .objectVersionsExhausted,
-             .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision, .noRecipientsFile, .recipientsSearchBlocked, .noRecipientsRule,
+             .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision, .fileChangedMeanwhile, .noRecipientsFile, .recipientsSearchBlocked, .noRecipientsRule,
              .cannotReseal, .notAVaultRecipient, .vaultNotToRecipients, .vaultRecipientPresent, .vaultRecipientAbsent, .lastVaultRecipient:
             return Exit.operational
         // PostgreSQL vaults.
@@ -186,6 +186,8 @@ extension AvaultError {
         case let .noSuchObjectVersion(_, _, versions): return "versions: \(versions.map(String.init).joined(separator: ", "))"
         case .importCollision:
             return "give each record its own webUrl, import them separately, or pass --as-versions to store them as versions of one ID"
+        case .fileChangedMeanwhile:
+            return "import it again once nothing else writes to it"
         case .agentSocketUnset:
             return "set AVAULT_AGENT_SOCK to a path in a directory only you can write, e.g. export AVAULT_AGENT_SOCK=\"$HOME/.avault-agent.sock\""
         case .agentUnusable:

@@ -1,0 +1,112 @@
+@testable import ArticleVault
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `vault import` reads each record for its ID, then opens it again to store it (holding one
+/// file open at a time). Between the two, someone who can write the directory being imported
+/// could swap a record for a link to a file of the importer's (a private key, a keyring) and
+/// have it encrypted into a vault others read. The second open must find the file the first
+/// one read, unchanged, or store nothing.
+@Suite struct VaultImportSourceTests {
+    static let record = "---\ntitle: A record\nwebUrl: \"https://example.org/a\"\n---\nbody\n"
+
+    /// A record in its own directory, its identity as the first reading took it, and a file
+    /// that is not a record (the importer's secret).
+    struct Setup {
+        let scene: VaultStreamingTests.Scene
+        let path: String
+        let identity: FileSystem.Identity
+        let secret: String
+
+        init() throws {
+            scene = try VaultStreamingTests.Scene()
+            path = scene.dir + "/record.md"
+            try Data(VaultImportSourceTests.record.utf8).write(to: URL(fileURLWithPath: path))
+            secret = scene.dir + "/id_secret"
+            try Data("PRIVATE KEY material that must never be stored\n".utf8).write(to: URL(fileURLWithPath: secret))
+            let (fd, identity) = try FileSystem.openRegular(path, seenRegular: true)
+            close(fd)
+            self.identity = identity
+        }
+
+        func put() throws(AvaultError) -> Int {
+            try scene.vault.put([Vault.Input(id: "https://example.org/a", source: .file(path: path, identity: identity),
+                                             contentType: "text/markdown")], now: VaultStreamingTests.now)[0].version
+        }
+
+        /// Replaces the record by `rename`, atomically, as an attacker would: with a link to
+        /// `target`, or with a new file of `text`.
+        func replace(linkTo target: String? = nil, text: String? = nil) throws {
+            let swap = scene.dir + "/swap"
+            if let target { try #require(symlink(target, swap) == 0) }
+            if let text { try Data(text.utf8).write(to: URL(fileURLWithPath: swap)) }
+            try #require(rename(swap, path) == 0)
+        }
+
+        func expectRefusedAndNothingStored(_ what: String) throws {
+            let error = #expect(throws: AvaultError.self, "\(what)") { try put() }
+            guard case .fileChangedMeanwhile(let named)? = error else {
+                Issue.record("\(what): \(String(describing: error))")
+                return
+            }
+            #expect(named == path)
+            #expect(try scene.vault.readIndex().isEmpty, "\(what): something was stored")
+        }
+    }
+
+    @Test func theFileThatWasReadIsStored() throws {
+        let s = try Setup()
+        #expect(try s.put() == 1)
+        #expect(try s.scene.get("https://example.org/a", nil) == Array(Self.record.utf8))
+    }
+
+    @Test func aLinkToARecordIsStoredAsTheRecordItLeadsTo() throws {
+        // Sites link records; the identity is the file the link leads to, both times.
+        let s = try Setup()
+        let link = s.scene.dir + "/link.md"
+        try #require(symlink(s.path, link) == 0)
+        let (fd, identity) = try FileSystem.openRegular(link, seenRegular: true)
+        close(fd)
+        #expect(identity == s.identity)
+        _ = try s.scene.vault.put([Vault.Input(id: "linked", source: .file(path: link, identity: identity), contentType: nil)],
+                                  now: VaultStreamingTests.now)
+        #expect(try s.scene.get("linked", nil) == Array(Self.record.utf8))
+    }
+
+    @Test func aRecordSwappedForALinkToAnotherFileIsNotStored() throws {
+        let s = try Setup()
+        try s.replace(linkTo: s.secret)
+        try s.expectRefusedAndNothingStored("a link to the importer's secret")
+    }
+
+    @Test func aRecordReplacedByAnIdenticalCopyIsNotStored() throws {
+        // Another file, even with the same bytes, is not the one that was read.
+        let s = try Setup()
+        try s.replace(text: Self.record)
+        try s.expectRefusedAndNothingStored("a copy")
+    }
+
+    @Test func aRecordWrittenInPlaceIsNotStored() throws {
+        let s = try Setup()
+        let fd = open(s.path, O_WRONLY | O_APPEND)
+        try #require(fd >= 0)
+        #expect(write(fd, "more\n", 5) == 5)
+        close(fd)
+        try s.expectRefusedAndNothingStored("appended to")
+    }
+
+    @Test func aRecordRewrittenInPlaceToTheSameSizeIsNotStored() throws {
+        // The change time tells it. (Some kernels stamp it from a clock that ticks every few
+        // milliseconds: the write comes after a tick.)
+        let s = try Setup()
+        usleep(20_000)
+        let fd = open(s.path, O_WRONLY)
+        try #require(fd >= 0)
+        #expect(pwrite(fd, "B", 1, 0) == 1)
+        close(fd)
+        try s.expectRefusedAndNothingStored("rewritten in place")
+    }
+}
