@@ -153,5 +153,19 @@ import Glibc
         let list = try g.avault(["vault", "list"])
         #expect(list.code == 2)
         #expect(list.err == "avault: \(g.vault)/config: larger than 16777216 bytes, not a vault config\n", "\(list.err)")
+
+        // The index and the log, read whole: refused far past their limits, not allocated
+        // (a terabyte made avault stop on a failed allocation, exit 70, "internal error").
+        for (file, size, message) in [("index", Self.gib, "larger than 268435456 bytes, not a vault index"),
+                                      ("log", 1 << 40, "larger than 1073741824 bytes, not a vault log that avault can read whole")] {
+            let h = try VaultFixture(store: .files)
+            #expect(try h.put("a", Data("one\n".utf8)) == 1)
+            try Self.sparse(h.vault + "/" + file, size: size, mode: 0o600)
+            let peak = try VaultMemoryTests.peak([CLI.avaultPath, "vault", "get", "a"], env: h.environment.merging(["PATH": "/usr/bin:/bin"]) { $1 })
+            #expect(peak.code == 2, "\(file)")
+            #expect(peak.kib < 128 * 1024, "vault get peaked at \(peak.kib) KiB with a large \(file)")
+            let get = try h.get("a")
+            #expect(get.err == "avault: \(h.vault)/\(file): \(message)\n", "\(get.err)")
+        }
     }
 }

@@ -319,12 +319,17 @@ public final class FileVaultStorage: VaultStorage {
         return try root().read(name, secret: true)
     }
 
-    /// The most the vault's small files are read to, far above what avault writes there (a
-    /// config holds the vault's recipients; an entry, the versions of one object; the signed
-    /// heads, one line per `vault log --sign`), so that one planted there is refused by its
-    /// size rather than filling memory. The index and the log, which older formats and a long
-    /// history make large, have none.
-    static let limits: [String: (Int, String)] = ["config": (16 << 20, "a vault config"), "log.heads": (256 << 20, "the vault's signed heads")]
+    /// The most the vault's files are read to, far above what avault writes there (a config
+    /// holds the vault's recipients; an entry, the versions of one object; the signed heads,
+    /// one line per `vault log --sign`; the index, a head of 22 KiB, or in format 2 every
+    /// version of every object), so that one planted there is refused by its size rather than
+    /// filling memory (a sparse file of a terabyte made avault stop on a failed allocation).
+    /// The log, which avault reads whole, grows by about 250 bytes a write: its limit is some
+    /// 4 million writes.
+    static let limits: [String: (Int, String)] = [
+        "config": (16 << 20, "a vault config"), "log.heads": (256 << 20, "the vault's signed heads"),
+        "index": (256 << 20, "a vault index"), "log": (1 << 30, "a vault log that avault can read whole"),
+    ]
     static let entryLimit = 64 << 20
 
     public func replace(_ name: String, _ bytes: [UInt8]) throws(AvaultError) {
