@@ -19,6 +19,11 @@ struct Avault: ParsableCommand {
 
     static func main() {
         CrashGuard.install()
+        if let position = undecodableArgument() {
+            Terminal.error("argument \(position) is not UTF-8: avault would read another path than the one given",
+                           hint: "rename the file (or directory) to a UTF-8 name")
+            Glibc.exit(Exit.usage)
+        }
         if let unknown = unknownCommand(Array(CommandLine.arguments.dropFirst())) {
             Terminal.error(unknown.message, hint: unknown.hint)
             Glibc.exit(unknown.code)
@@ -49,6 +54,13 @@ struct Avault: ParsableCommand {
         }
         Glibc.exit(code)
     }
+}
+
+/// The position (1-based) of the first argument that is not UTF-8, if any. The parser's
+/// strings replace such bytes with U+FFFD, so `verify 'post\xff.md'` would check
+/// `post\u{FFFD}.md`, another file (or none).
+func undecodableArgument() -> Int? {
+    (1..<Int(CommandLine.argc)).first { CommandLine.unsafeArgv[$0].map { String(validatingCString: $0) == nil } ?? false }
 }
 
 /// A failure the CLI itself decides on, with its exit code.

@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `avault verify --require-signature DIR` as a publishing gate: every file a site generator
 /// would publish gets an outcome, and nothing it did not check passes.
@@ -123,6 +126,47 @@ import Testing
         let excluded = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring + failing.flatMap { ["--exclude", $0] })
         #expect(excluded.code == 0, "\(excluded.out)")
         #expect(excluded.out.hasSuffix("\(c.expected.count - failing.count) records: \(c.expected.count - failing.count) passed, 0 failed (valid \(c.expected.count - failing.count))\n"))
+    }
+
+    /// A name that is not UTF-8 is published by a site generator as any other, and a Swift
+    /// string cannot hold it: read as one, `post\xff.md` became `post\u{FFFD}.md`, so a signed
+    /// copy planted under that name was verified twice and the unsigned file never, and a
+    /// directory `blog\xff/` was skipped as already walked. Both are now failures that name
+    /// the file, and such a name given as an argument is refused.
+    @Test func namesThatAreNotUTF8AreFailuresNotSkipped() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("post\u{FFFD}.md", Self.record, sign: true)
+        try c.write("blog\u{FFFD}/a.md", Self.record, sign: true)
+        let raw = { (name: [UInt8]) -> [CChar] in (Array(c.content.path.utf8) + [0x2F] + name + [0]).map { CChar(bitPattern: $0) } }
+        let file = open(raw(Array("post".utf8) + [0xFF] + Array(".md".utf8)), O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        try #require(file >= 0)
+        #expect(write(file, "---\ntitle: unsigned\n---\nforged\n", 31) == 31)
+        close(file)
+        try #require(mkdir(raw(Array("blog".utf8) + [0xFF]), 0o755) == 0)
+        let inner = open(raw(Array("blog".utf8) + [0xFF] + Array("/x.md".utf8)), O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        try #require(inner >= 0)
+        close(inner)
+        // A file the globs do not take is no record, whatever its name.
+        let image = open(raw(Array("image".utf8) + [0xFF] + Array(".png".utf8)), O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        try #require(image >= 0)
+        close(image)
+
+        let r = try CLI.avault(["verify", "--require-signature", "--json", c.content.path] + c.ring)
+        #expect(r.code == 1, "\(r.err)")
+        let records = r.out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["type"] as? String == "record" }
+        var got: [String: String] = [:]
+        for rec in records { got[String((rec["path"] as? String ?? "").dropFirst(c.content.path.count + 1))] = rec["outcome"] as? String }
+        #expect(got == ["post\u{FFFD}.md": "valid", "blog\u{FFFD}/a.md": "valid", "post\\xff.md": "malformed", "blog\\xff": "malformed"])
+        #expect(records.filter { $0["outcome"] as? String == "malformed" }.allSatisfy { $0["reason"] as? String == "its name is not UTF-8 (not opened)" })
+
+        // Named on the command line: refused before anything is read.
+        let named = try CLI.run("/bin/sh", ["-c", "exec \"$0\" verify --require-signature --keyring \"$1\" \"$(printf '%s/post\\377.md' \"$2\")\"",
+                                            CLI.avaultPath, c.demo.ring, c.content.path])
+        #expect(named.code == 64)
+        #expect(named.err == "avault: argument 5 is not UTF-8: avault would read another path than the one given\n"
+                + "avault: hint: rename the file (or directory) to a UTF-8 name\n")
     }
 
     @Test func anEmptyGatePassesNothing() throws {

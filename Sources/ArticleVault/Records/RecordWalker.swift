@@ -18,6 +18,11 @@ public enum RecordWalker {
         public var named: Bool
         /// What is at the path (symbolic links followed).
         public var kind: FileSystem.FileKind
+
+        /// Why a file that is not regular is not read.
+        public var notReadReason: String {
+            kind == .undecodableName ? "its name is not UTF-8" : "\(kind.rawValue), not a regular file"
+        }
     }
 
     /// Expands `paths` in order; a directory's files come sorted by name. Include globs match
@@ -63,11 +68,27 @@ public enum RecordWalker {
                              seen: inout Set<DirectoryID>, into out: inout [Found]) throws(AvaultError) {
         guard let d = opendir(dir) else { throw .io(path: dir, reason: FileSystem.errnoText()) }
         var names: [(name: String, type: UInt8)] = []
+        var undecodable: [(name: String, shown: String, type: UInt8)] = []
         while let entry = readdir(d) {
             let name = FileSystem.name(of: entry)
-            if !name.hasPrefix(".") { names.append((name, entry.pointee.d_type)) }
+            guard !name.hasPrefix(".") else { continue }
+            if FileSystem.utf8Name(of: entry) == nil {
+                undecodable.append((name, FileSystem.escapedName(of: entry), entry.pointee.d_type))
+            } else {
+                names.append((name, entry.pointee.d_type))
+            }
         }
         closedir(d)
+        // A name that is not UTF-8 cannot be opened through a Swift string (it would name
+        // another file, or none), and a site generator publishes it all the same: a directory
+        // so named, or a file the globs take, is reported as a file that was not checked.
+        for (name, shown, type) in undecodable.sorted(by: { $0.shown < $1.shown }) {
+            let rel = relative.isEmpty ? name : relative + "/" + name
+            if type == UInt8(DT_DIR) || type == UInt8(DT_UNKNOWN) || type == UInt8(DT_LNK)
+                || (matches(rel, name, include, caseless: true) && !matches(rel, name, exclude, caseless: false)) {
+                out.append(Found(path: dir.hasSuffix("/") ? dir + shown : dir + "/" + shown, named: false, kind: .undecodableName))
+            }
+        }
         for (name, type) in names.sorted(by: { $0.name < $1.name }) {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
             let rel = relative.isEmpty ? name : relative + "/" + name

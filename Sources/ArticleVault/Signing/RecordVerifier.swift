@@ -303,7 +303,7 @@ public struct RecordVerifier: Sendable {
                 let file = files[i]
                 results[i] = file.kind == .regular ? verify(path: file.path, seenRegular: true)
                     : RecordReport(path: file.path, outcome: .malformed, passed: false,
-                                   reason: "\(file.kind.rawValue), not a regular file (not opened)")
+                                   reason: file.notReadReason + " (not opened)")
                 let n = done.add(1, ordering: .relaxed).newValue
                 if n % 256 == 0 { progress?(n) }
             }

@@ -43,14 +43,41 @@ public enum FileSystem {
     /// NUL, before the 256 bytes `d_name` is declared with: read through a pointer, never copy
     /// the field.)
     public static func name(of entry: UnsafeMutablePointer<dirent>) -> String {
+        String(cString: namePointer(entry))
+    }
+
+    /// The name in a directory entry, or nil when it is not valid UTF-8: a name that a Swift
+    /// string cannot hold as it is (``name(of:)`` would put U+FFFD in it, which names another
+    /// file, or none).
+    public static func utf8Name(of entry: UnsafeMutablePointer<dirent>) -> String? {
+        String(validatingCString: namePointer(entry))
+    }
+
+    /// The name in a directory entry as printable ASCII, every other byte (and `\`) written
+    /// `\xNN`: how a name that is not UTF-8 is shown, one name per name.
+    public static func escapedName(of entry: UnsafeMutablePointer<dirent>) -> String {
+        var out = ""
+        var p = UnsafeRawPointer(namePointer(entry)).assumingMemoryBound(to: UInt8.self)
+        while p.pointee != 0 {
+            let byte = p.pointee
+            out += (0x20..<0x7F).contains(byte) && byte != 0x5C ? String(UnicodeScalar(byte))
+                : "\\x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16)
+            p += 1
+        }
+        return out
+    }
+
+    private static func namePointer(_ entry: UnsafeMutablePointer<dirent>) -> UnsafePointer<CChar> {
         let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
-        return String(cString: UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
+        return UnsafePointer(UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
     }
 
     /// What kind of file is at a path (symbolic links followed).
     public enum FileKind: String, Sendable {
         case regular = "a regular file", directory = "a directory", fifo = "a FIFO", socket = "a socket"
         case characterDevice = "a character device", blockDevice = "a block device", other = "not a regular file"
+        /// Found by a directory walk under a name that is not UTF-8 (never opened).
+        case undecodableName = "a name that is not UTF-8"
     }
 
     /// The kind of file at `path`, following symbolic links.

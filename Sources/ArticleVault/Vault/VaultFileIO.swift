@@ -122,7 +122,7 @@ extension Vault {
         var inputs: [Input] = []
         var filesByID: [[UInt8]: [String]] = [:] // IDs by their exact bytes (see sameID)
         for file in files {
-            guard file.kind == .regular else { throw .io(path: file.path, reason: "\(file.kind.rawValue), not a regular file") }
+            guard file.kind == .regular else { throw .io(path: file.path, reason: file.notReadReason) }
             let (fd, identity) = try FileSystem.openRegular(file.path, seenRegular: true)
             defer { close(fd) }
             let record = try RecordFile(path: file.path, text: RecordFile.readText(fd: fd, size: Int(identity.size), path: file.path))
