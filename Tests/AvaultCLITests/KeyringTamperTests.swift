@@ -447,6 +447,21 @@ private func expectTampered(_ r: CLI.Result, _ detail: String? = nil, sourceLoca
         try KeysFixture.chmod(dir, 0o1777)
         let sticky = try f.avault(["keys", "trust", "list", "--trust-store", store])
         #expect(sticky.code == 0, "exit \(sticky.code) \(sticky.err)")
+        // A store another user owns is refused whatever its mode: its owner can rewrite it, and
+        // in a sticky directory like /tmp anyone may have put it there. (Giving a file away
+        // needs root: as anyone else the case cannot be made, and the test stops here.)
+        guard geteuid() == 0 else { return }
+        #expect(chown(store, 4242, 4242) == 0)
+        let foreign = try f.avault(["keys", "trust", "list", "--trust-store", store])
+        #expect(foreign.code == 2, "exit \(foreign.code) \(foreign.err)")
+        #expect(foreign.err == "avault: \(store): the trust store is owned by uid 4242, neither you nor root: anyone who can write it decides whose signatures count\n"
+                + "avault: hint: use a copy of your own, in a directory of your own, once you have checked what it says\n", "\(foreign.err)")
+        // So is one of yours in a directory another user owns (they could replace it).
+        #expect(chown(store, 0, 0) == 0)
+        try KeysFixture.chmod(dir, 0o755)
+        #expect(chown(dir, 4242, 4242) == 0)
+        let foreignDirectory = try f.avault(["keys", "trust", "list", "--trust-store", store])
+        #expect(foreignDirectory.code == 2 && foreignDirectory.err.contains("the trust store's directory is owned by uid 4242"), "\(foreignDirectory.err)")
     }
 }
 

@@ -3,6 +3,9 @@
 
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An editor: a keyring of their own with one identity, and its recipient.
 struct Editor {
@@ -189,6 +192,29 @@ struct SealRecipientsCLITests {
         try Self.write(Self.draft, path("open/x.md"))
         let openDir = try CLI.avault(["seal", path("open/x.md")])
         #expect(openDir.code == 2 && openDir.err.contains("directory is writable by group or others"), "\(openDir.err)")
+        // In a sticky directory (like /tmp), a file another user owns is refused: they put it
+        // there, and decide who reads what is sealed under it. (Needs root to give it away.)
+        if geteuid() == 0 {
+            try FileManager.default.createDirectory(atPath: path("sticky/mine"), withIntermediateDirectories: true)
+            try FileManager.default.setAttributes([.posixPermissions: 0o1777], ofItemAtPath: path("sticky"))
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path("sticky/mine"))
+            try CLI.write("\(bob.recipient)\n", to: URL(fileURLWithPath: path("sticky/.avault-recipients")), mode: 0o644)
+            #expect(chown(path("sticky/.avault-recipients"), 4242, 4242) == 0)
+            try Self.write(Self.draft, path("sticky/mine/x.md"))
+            let foreign = try CLI.avault(["seal", path("sticky/mine/x.md")])
+            #expect(foreign.code == 2 && foreign.err.contains("the recipients file is owned by uid 4242, neither you nor root"), "\(foreign.err)")
+            #expect(try Self.read(path("sticky/mine/x.md")) == Self.draft)
+            // And named with --recipients-file, for a sealed draft or a vault.
+            let named = try CLI.avault(["seal", path("sticky/mine/x.md"), "--recipients-file", path("sticky/.avault-recipients")])
+            #expect(named.code == 2 && named.err.contains("is owned by uid 4242"), "\(named.err)")
+            let vault = try CLI.avault(["vault", "init", "--vault", path("sticky/mine/vault"), "--recipients-file", path("sticky/.avault-recipients")])
+            #expect(vault.code == 2 && vault.err.contains("is owned by uid 4242"), "\(vault.err)")
+            #expect(!FileManager.default.fileExists(atPath: path("sticky/mine/vault/config")))
+        }
+        // A recipients file named on the command line that others can write is refused too.
+        let groupWritable = path("gw/.avault-recipients")
+        let namedLoose = try CLI.avault(["seal", path("bad/x.md"), "--recipients-file", groupWritable])
+        #expect(namedLoose.code == 2 && namedLoose.err.contains("writable by group or others"), "\(namedLoose.err)")
         try FileManager.default.createDirectory(atPath: path("link"), withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: path("link/.avault-recipients"), withDestinationPath: path("desk/.avault-recipients"))
         try Self.write(Self.draft, path("link/x.md"))

@@ -14,7 +14,10 @@ public enum AgeIO {
     /// The X25519 recipients given as `age1…` strings and in recipients files (`age -R`: one per
     /// line, `#` comments), in that order. A malformed one is an error naming it (a recipient
     /// is public) or its file and line.
-    public static func recipients(_ texts: [String], files: [String]) throws(AvaultError) -> [AgeRecipient] {
+    /// With `ownWritersOnly` (a vault's or a sealed draft's recipients, not `age -R`'s), a file
+    /// that someone other than the user can write or replace is refused, as `.avault-recipients`
+    /// is: whoever can write it decides who can read.
+    public static func recipients(_ texts: [String], files: [String], ownWritersOnly: Bool = false) throws(AvaultError) -> [AgeRecipient] {
         var out: [AgeRecipient] = []
         for text in texts {
             do throws(AgeKeys.Problem) { out.append(.x25519(try AgeKeys.parseRecipient(text))) } catch {
@@ -22,7 +25,7 @@ public enum AgeIO {
             }
         }
         for path in files {
-            guard let bytes = try FileSystem.read(path, maxSize: maximumRecipientsFileSize) else {
+            guard let bytes = try ownWritersOnly ? readOwnRecipientsFile(path) : FileSystem.read(path, maxSize: maximumRecipientsFileSize) else {
                 throw .fileTooLarge(path: path, limit: maximumRecipientsFileSize, what: "a recipients file")
             }
             do throws(AgeKeys.Problem) {
@@ -31,6 +34,22 @@ public enum AgeIO {
             } catch { throw .ageKey(error, file: path) }
         }
         return out
+    }
+
+    /// The recipients file at `path` (nil: too large), refused when someone other than the user
+    /// can write or replace it.
+    private static func readOwnRecipientsFile(_ path: String) throws(AvaultError) -> [UInt8]? {
+        let dir = try SecureDirectory(path: FileSystem.directory(of: path), requirePrivate: false)
+        let fd = try dir.openFile(FileSystem.baseName(of: path), O_RDONLY)
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+        try dir.refuseOtherWriters(of: path, file: st, what: "the recipients file",
+                                   fileRisk: "anyone who can write it decides who can read what is encrypted to it",
+                                   directoryRisk: "anyone who can write it can replace the file")
+        guard Int(st.st_size) <= maximumRecipientsFileSize else { return nil }
+        let bytes = try FileSystem.readAll(fd: fd, name: path, sizeHint: Int(st.st_size), limit: maximumRecipientsFileSize + 1)
+        return bytes.count <= maximumRecipientsFileSize ? bytes : nil
     }
 
     /// Calls `body` with the input at `path` (a regular file; nil or `-`: standard input).

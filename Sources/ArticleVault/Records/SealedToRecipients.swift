@@ -84,7 +84,7 @@ public enum SealRecipients {
     public static func from(_ texts: [String], files: [String]) throws(AvaultError) -> SealRecipients {
         if texts.isEmpty, files.isEmpty { return .nearestFile }
         var keys: [[UInt8]] = []
-        for recipient in try AgeIO.recipients(texts, files: files) {
+        for recipient in try AgeIO.recipients(texts, files: files, ownWritersOnly: true) {
             guard case .x25519(let key) = recipient else { throw .internalFailure("a recipients file gave a passphrase") }
             if !keys.contains(key) { keys.append(key) }
         }
@@ -150,7 +150,7 @@ public enum SealRecipients {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
-        try dir.refuseOtherWriters(of: path, fileMode: st.st_mode, what: "the recipients file",
+        try dir.refuseOtherWriters(of: path, file: st, what: "the recipients file",
                                    fileRisk: "anyone who can write it decides who can read the drafts sealed under it",
                                    directoryRisk: "anyone who can write it can replace the file")
         guard Int(st.st_size) <= maximumFileSize else { throw .fileTooLarge(path: path, limit: maximumFileSize, what: "a recipients file") }

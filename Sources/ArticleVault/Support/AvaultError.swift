@@ -30,6 +30,9 @@ public enum AvaultError: Error, Sendable {
     /// A file or directory that others may write, which decides whom to trust: `what` it is,
     /// and what a writer could do.
     case writableByOthers(path: String, mode: UInt32, what: String, risk: String)
+    /// A file (or its directory) that decides something for the user is owned by another user
+    /// (`owner`, a uid), who can rewrite or replace it whatever its mode.
+    case ownedByOther(path: String, owner: UInt32, what: String, risk: String)
     /// A symbolic link where avault opens only the file itself.
     case symbolicLink(path: String)
     /// Something other than a regular file (a FIFO, a device, a directory) inside a directory
@@ -329,6 +332,8 @@ public enum AvaultError: Error, Sendable {
             return "\(path): directory is accessible by group or others (mode \(Self.octal(mode)))"
         case let .writableByOthers(path, mode, what, risk):
             return "\(path): \(what) is writable by group or others (mode \(Self.octal(mode))): \(risk)"
+        case let .ownedByOther(path, owner, what, risk):
+            return "\(path): \(what) is owned by uid \(owner), neither you nor root: \(risk)"
         case let .symbolicLink(path):
             return "\(path): is a symbolic link, which avault does not follow here"
         case let .notRegularFile(path, kind):

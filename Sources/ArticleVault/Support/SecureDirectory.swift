@@ -216,15 +216,25 @@ public final class SecureDirectory {
 }
 
 extension SecureDirectory {
-    /// Refuses a file of this directory that group or others may write, or this directory when
-    /// they may write it and it is not sticky (like /tmp), since they could then replace the file.
+    /// Refuses a file of this directory (`file`: its `fstat`) that someone other than the user
+    /// may write: one owned by another user (but root), or that group or others may write; and
+    /// this directory when it is owned by another user (but root), or group or others may write
+    /// it and it is not sticky (like /tmp), since they could then replace the file. (In a
+    /// sticky directory only the file's owner can replace it, and that is the user or root.)
     /// `what` names the file in messages; `fileRisk` and `directoryRisk` say what a writer could do.
-    func refuseOtherWriters(of filePath: String, fileMode: mode_t, what: String, fileRisk: String, directoryRisk: String) throws(AvaultError) {
-        if fileMode & 0o022 != 0 {
-            throw .writableByOthers(path: filePath, mode: UInt32(fileMode), what: what, risk: fileRisk)
+    func refuseOtherWriters(of filePath: String, file: stat, what: String, fileRisk: String, directoryRisk: String) throws(AvaultError) {
+        let me = geteuid()
+        if file.st_uid != me, file.st_uid != 0 {
+            throw .ownedByOther(path: filePath, owner: UInt32(file.st_uid), what: what, risk: fileRisk)
+        }
+        if file.st_mode & 0o022 != 0 {
+            throw .writableByOthers(path: filePath, mode: UInt32(file.st_mode), what: what, risk: fileRisk)
         }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+        if st.st_uid != me, st.st_uid != 0 {
+            throw .ownedByOther(path: path, owner: UInt32(st.st_uid), what: what + "'s directory", risk: directoryRisk)
+        }
         if st.st_mode & 0o022 != 0, st.st_mode & S_ISVTX == 0 {
             throw .writableByOthers(path: path, mode: UInt32(st.st_mode), what: what + "'s directory", risk: directoryRisk)
         }

@@ -80,7 +80,7 @@ extension Vault {
     /// as age writes it, without repeats, in order.
     public static func recipientTexts(_ texts: [String], files: [String]) throws(AvaultError) -> [String] {
         var out: [String] = []
-        for recipient in try AgeIO.recipients(texts, files: files) {
+        for recipient in try AgeIO.recipients(texts, files: files, ownWritersOnly: true) {
             guard case .x25519(let key) = recipient else { throw .internalFailure("a recipients file gave a passphrase") }
             let text = AgeKeys.recipient(key)
             if !out.contains(text) { out.append(text) }

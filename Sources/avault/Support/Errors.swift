@@ -33,7 +33,7 @@ extension AvaultError {
             case .invalidKeyFile, .invalidKeyring, .invalidMinisign, .invalidTrustStore, .invalidJSON, .invalidVault, .invalidAgentMessage, .invalidRecipientsFile: return Exit.operational
             }
         // Files.
-        case .io, .insecurePermissions, .insecureDirectory, .writableByOthers, .symbolicLink, .notRegularFile, .fileExists:
+        case .io, .insecurePermissions, .insecureDirectory, .writableByOthers, .ownedByOther, .symbolicLink, .notRegularFile, .fileExists:
             return Exit.operational
         // Keys and the keyring.
         case .noSuchKey, .noActiveVersion, .noSuchKeyVersion, .keyRetired, .wrongKeyKind, .keyExists, .keyAlreadyPresent,
@@ -90,6 +90,7 @@ extension AvaultError {
         case let .insecurePermissions(path, _): return "chmod 600 \(Terminal.shellWord(path))"
         case let .insecureDirectory(path, _): return "chmod 700 \(Terminal.shellWord(path))"
         case let .writableByOthers(path, _, _, _): return "chmod go-w \(Terminal.shellWord(path))"
+        case .ownedByOther: return "use a copy of your own, in a directory of your own, once you have checked what it says"
         case .symbolicLink: return "replace the link with the file itself"
         case let .notRegularFile(path, _): return "only avault should write in \(FileSystem.directory(of: path))"
         case .fileExists: return "use --force to overwrite it"
