@@ -51,6 +51,16 @@ import Testing
         #expect(try f.avault(["unseal", f.path("d.md")]).code == 0)
         #expect(try f.avault(["keys", "rename", "ed", "editor"]).code == 0)
 
+        // The identity given by mistake where a recipient belongs: refused without repeating it
+        // (standard error ends up in logs).
+        for args in [["age", "encrypt", "-r", String(identityLine)], ["seal", f.path("d.md"), "--recipient", String(identityLine)],
+                     ["vault", "init", "--vault", f.path("v"), "--recipient", String(identityLine)]] {
+            let r = try f.avault(args, keyring: args[0] != "age")
+            #expect(r.code == 2, "\(args[0]): \(r.err)")
+            #expect(r.err.hasPrefix("avault: an age identity (a secret key) was given where a recipient (age1…) belongs; it is not repeated here\n"),
+                    "\(args[0])")
+        }
+
         // The one way out.
         let exported = f.path("exported.txt")
         #expect(try f.avault(["keys", "export-age", "gen", "-o", exported]).code == 0)

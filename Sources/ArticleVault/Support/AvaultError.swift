@@ -281,6 +281,13 @@ public enum AvaultError: Error, Sendable {
     case internalFailure(String)
 
     /// What was found altered, for the front end's advice.
+    /// Whether `text`, given as a recipient, is an age identity: a secret, which a message
+    /// must not repeat (standard error ends up in logs).
+    public static func looksLikeAgeIdentity(_ text: String) -> Bool {
+        let upper = text.trimmingPrefix(while: \.isWhitespace).uppercased()
+        return upper.hasPrefix("AGE-SECRET-KEY-") || upper.hasPrefix("AGE-PLUGIN-")
+    }
+
     public enum TamperedArea: Sendable, Equatable {
         /// The keyring file in `directory`.
         case keyring(directory: String)
@@ -568,6 +575,8 @@ public enum AvaultError: Error, Sendable {
             return "\(file): \(problem)"
         case let .ageKey(problem, nil):
             return "\(problem)"
+        case let .invalidAgeRecipient(text) where Self.looksLikeAgeIdentity(text):
+            return "an age identity (a secret key) was given where a recipient (age1…) belongs; it is not repeated here"
         case let .invalidAgeRecipient(text):
             return "'\(text)' is not an age X25519 recipient (age1…)"
         case let .invalidAgeRecipients(reason):

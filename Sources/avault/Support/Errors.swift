@@ -187,6 +187,8 @@ extension AvaultError {
         case let .noSuchObjectVersion(_, _, versions): return "versions: \(versions.map(String.init).joined(separator: ", "))"
         case .importCollision:
             return "give each record its own webUrl, import them separately, or pass --as-versions to store them as versions of one ID"
+        case let .invalidAgeRecipient(text) where AvaultError.looksLikeAgeIdentity(text):
+            return "give its recipient instead ('avault keys list' or age-keygen -y FILE shows it); a secret key typed on a command line is in your shell's history"
         case .fileChangedMeanwhile:
             return "import it again once nothing else writes to it"
         case .agentSocketUnset:
