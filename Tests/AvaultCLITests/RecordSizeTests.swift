@@ -44,6 +44,25 @@ import Glibc
         #expect(cut.out.contains(#""reason":"record larger than 64 MiB""#), "\(cut.out)")
     }
 
+    /// A record named on the command line that is a FIFO is refused unread, by every command
+    /// that reads records (opened as it was, it blocked the command until someone wrote to it;
+    /// `verify` already reported it unopened).
+    @Test func aFIFONamedAsARecordIsRefusedWithoutBlocking() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let fifo = demo.dir.appendingPathComponent("pipe.md").path
+        try #require(mkfifo(fifo, 0o644) == 0)
+        let commands: [[String]] = [["sign", fifo, "--key", "demo-desk"] + demo.args, ["canonical", fifo],
+                                    ["seal", fifo, "--key", "demo-content"] + demo.args, ["unseal", fifo] + demo.args,
+                                    ["reseal", fifo, "--key", "demo-content"] + demo.args, ["secured", "decrypt", "--record", fifo, "--key", "demo-content"] + demo.args]
+        for args in commands {
+            // (Under timeout(1): a command that blocks is stopped and shows as exit 124.)
+            let r = try CLI.run("/usr/bin/timeout", ["20", CLI.avaultPath] + args)
+            #expect(r.code == 2, "\(args[0]): exit \(r.code): \(r.err)")
+            #expect(r.err.hasPrefix("avault: \(fifo): a FIFO, not a regular file\n"), "\(args[0]): \(r.err)")
+        }
+    }
+
     @Test func aRecordOfExactly64MiBIsRead() throws {
         let demo = try DemoRing()
         defer { try? FileManager.default.removeItem(at: demo.dir) }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 public import VaultFormat
 
 /// An article record read from disk.
@@ -28,12 +31,15 @@ public struct RecordFile: Sendable {
 
     /// The text of the record at `path` (`-`: standard input), read up to
     /// ``RecordLimits/fileBytes``: a longer file (by its size, or by what it holds when read:
-    /// it may grow) is malformed, and so is one that is not UTF-8.
+    /// it may grow) is malformed, and so is one that is not UTF-8. Anything but a regular file
+    /// (a FIFO, which would block the command, a device) is refused without being read.
     public static func readText(_ path: String) throws(AvaultError) -> String {
-        let limit = RecordLimits.fileBytes
-        let read = path == "-" ? try FileSystem.readAll(fd: 0, name: "standard input", limit: limit + 1)
-            : try FileSystem.read(path, maxSize: limit)
-        return try text(read, path: path)
+        guard path != "-" else {
+            return try text(FileSystem.readAll(fd: 0, name: "standard input", limit: RecordLimits.fileBytes + 1), path: path)
+        }
+        let (fd, size) = try FileSystem.openRegularFile(path)
+        defer { close(fd) }
+        return try readText(fd: fd, size: size, path: path)
     }
 
     /// The text of the record open at `fd` (read from where it stands), a file of `size` bytes
