@@ -396,8 +396,17 @@ public enum FileSystem {
         }
         let parent = directory(of: path)
         if parent != path, parent != "/", parent != "." { try makeDirectory(parent, mode: mode) }
-        guard mkdir(path, mode) == 0 || errno == EEXIST else { throw .io(path: path, reason: errnoText()) }
-        _ = chmod(path, mode)
+        guard mkdir(path, mode) == 0 else {
+            // Made meanwhile by someone else: left as it is, like one that was there before.
+            guard errno == EEXIST else { throw .io(path: path, reason: errnoText()) }
+            return
+        }
+        // The mode past the umask, set on the directory just made and not on whatever a link
+        // swapped in for it meanwhile would lead to.
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(path: path, reason: errnoText()) }
+        _ = fchmod(fd, mode)
+        close(fd)
     }
 
     /// `fsync` of a directory, so a rename in it is durable.
