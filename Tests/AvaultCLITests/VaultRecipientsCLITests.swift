@@ -159,6 +159,37 @@ struct VaultRecipientsCLITests {
         #expect(rolled.code == 1 && rolled.err.contains("the vault was rolled back"), "\(rolled.err)")
     }
 
+    /// A review found (and reproduced) that a vault put in the place of one the keyring knows,
+    /// under an id of its own and to its maker too, is taken for a vault never seen: the data
+    /// key's pin holds only for the id the keyring recorded. Until the keyring records where it
+    /// saw each vault (formats.md 8.7), every command says so on standard error the first time
+    /// a keyring meets a vault to recipients, and only then.
+    @Test("a vault to recipients this keyring has not seen is named on first sight: a replaced vault does not pass in silence")
+    func aReplacedVaultIsNamedOnFirstSight() throws {
+        let a = try Editor("a"), m = try Editor("mallory")
+        let desk = try Desk()
+        let v = ["--vault", desk.vault]
+        let created = try a.k.avault(["vault", "init", "--recipient", a.recipient] + v)
+        #expect(created.code == 0 && created.err.isEmpty, "\(created.err)")
+        try Data("one\n".utf8).write(to: URL(fileURLWithPath: desk.path("p1")))
+        let first = try a.k.avault(["vault", "put", "doc", desk.path("p1")] + v)
+        #expect(first.code == 0 && first.err.isEmpty, "the maker's keyring has seen it: \(first.err)")
+
+        // Mallory makes a vault to a's recipient and to herself, and puts it in its place.
+        let forged = desk.path("forged")
+        #expect(try m.k.avault(["vault", "init", "--recipient", a.recipient, "--recipient", m.recipient, "--vault", forged]).code == 0)
+        let forgedID = try #require(try String(contentsOfFile: forged + "/config", encoding: .utf8)
+            .split(separator: "\n").first { $0.hasPrefix("id: ") }).dropFirst(4)
+        #expect(try CLI.run("rm", ["-rf", desk.vault]).code == 0)
+        #expect(try CLI.run("mv", [forged, desk.vault]).code == 0)
+        try Data("two\n".utf8).write(to: URL(fileURLWithPath: desk.path("p2")))
+        let put = try a.k.avault(["vault", "put", "doc2", desk.path("p2")] + v)
+        #expect(put.err == "avault: warning: this keyring has not seen vault \(forgedID) before; if it has used a vault at \(desk.vault) before, "
+                + "that one was replaced by another, which others may read: check the id with whoever made the vault\n", "\(put.err)")
+        // Said once: the keyring now knows it.
+        #expect(try a.k.avault(["vault", "get", "doc2"] + v).err.isEmpty)
+    }
+
     @Test("three editors: a shared .avault-recipients, each unseals with their own keyring; one removed, reseal and remove --rotate lock them out of every new version")
     func threeEditors() throws {
         let ana = try Editor("ana"), ben = try Editor("ben"), cy = try Editor("cy")

@@ -19,6 +19,12 @@ public final class Vault {
     /// from a backup): the next check appends an `accept-rollback` entry to the log and the
     /// keyring then remembers the vault as it is. Off by default: such a vault is refused.
     public var acceptRollback = false
+    /// Called with the vault's id, once, when the vault is to recipients and this keyring has no
+    /// record of it. Its first use, or another vault put in the place of one the keyring knew:
+    /// anyone who knows the recipients (they are public) can make a vault to them and to
+    /// themselves (formats.md 8.7), and the keyring knows a vault by its id, not by where it is.
+    public var firstSight: ((_ vaultID: String) -> Void)?
+    var firstSightReported = false
     /// Memory for streaming envelopes in and out (see ``EnvelopeBuffers``), made when first
     /// needed and kept for the vault's lifetime.
     lazy var readingBuffers = EnvelopeBuffers()

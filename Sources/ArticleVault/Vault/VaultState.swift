@@ -126,6 +126,10 @@ extension Vault {
         // A vault to recipients: the config's recipients are those the log last recorded (at or
         // before the index's head), or those of a change whose index never landed.
         if config.isToRecipients {
+            if seen == nil, !firstSightReported {
+                firstSightReported = true
+                firstSight?(config.vaultID)
+            }
             // The data key that was current when this keyring last saw the vault must still be
             // among the config's (which keep every data key the vault has had): a state made by
             // someone who never held it — recipients are public, anyone can wrap a key to them —

@@ -23,6 +23,11 @@ struct VaultOptions: ParsableArguments {
     func open() throws(AvaultError) -> Vault {
         let vault = try Vault(storage: try storage(), keyring: try keyring.open())
         vault.acceptRollback = acceptRollback
+        let location = vault.storage.location
+        vault.firstSight = { id in
+            Terminal.warning("this keyring has not seen vault \(id) before; if it has used a vault at \(location) before, "
+                             + "that one was replaced by another, which others may read: check the id with whoever made the vault")
+        }
         return vault
     }
 }
