@@ -31,13 +31,7 @@ public struct LegacyAuthorization: Sendable {
     /// `policy` (a valid signature by a trusted key, required roles covered).
     public static func signedRecord(_ document: RecordDocument, policy: TrustPolicy) -> LegacyAuthorization? {
         guard let signatures = try? RecordSignatures.entries(in: document.fields), !signatures.isEmpty else { return nil }
-        var digest: [UInt8]?
-        let reports = signatures.map { signature in
-            policy.judge(signature, domain: .record) { key in
-                if digest == nil { digest = MinisignSigning.prehash(canonicalBytesOf: document) }
-                return MinisignSigning.check(signature, digest: digest!, publicKey: key)
-            }
-        }
+        let reports = policy.judge(recordSignatures: signatures) { MinisignSigning.prehash(canonicalBytesOf: document) }
         return authorization(for: reports, policy: policy)
     }
 

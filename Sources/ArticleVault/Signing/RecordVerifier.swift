@@ -195,13 +195,7 @@ public struct RecordVerifier: Sendable {
         for name in ["publishedDateTime", "date"] {
             if let text = fields[name]?.stringValue { report.date = text; break }
         }
-        var digest: [UInt8]?
-        report.signatures = signatures.map { signature in
-            policy.trust.judge(signature, domain: .record) { key in
-                if digest == nil { digest = prehash() }
-                return MinisignSigning.check(signature, digest: digest!, publicKey: key)
-            }
-        }
+        report.signatures = policy.trust.judge(recordSignatures: signatures, prehash: prehash)
         if let (outcome, reason) = policy.trust.outcome(of: report.signatures) {
             report.outcome = outcome
             report.reason = reason

@@ -176,6 +176,32 @@ public struct TrustPolicy: Sendable {
         return s
     }
 
+    /// Judges a record's embedded signatures (of the domain ``Domain/record``) over its
+    /// canonical bytes, whose BLAKE2b-512 `prehash` gives: called at most once, and only for a
+    /// signature by a trusted key.
+    public func judge(recordSignatures signatures: [Minisign.Signature], prehash: () -> [UInt8]) -> [SignatureReport] {
+        var digest: [UInt8]?
+        return signatures.map { signature in
+            judge(signature, domain: .record) { key in
+                if digest == nil { digest = prehash() }
+                return MinisignSigning.check(signature, digest: digest!, publicKey: key)
+            }
+        }
+    }
+
+    /// The verdict `avault verify` gives the record `document` by its embedded signatures:
+    /// ``outcome(of:)`` of them judged, or `malformed` when its `signatures` field cannot be
+    /// read; nil when it carries none.
+    public func verdict(on document: RecordDocument) -> (outcome: RecordOutcome, reason: String?)? {
+        let signatures: [Minisign.Signature]
+        do { signatures = try RecordSignatures.entries(in: document.fields) } catch {
+            var reason = "\(error)"
+            if case .invalidRecord(let why, _) = error { reason = why }
+            return (.malformed, reason)
+        }
+        return outcome(of: judge(recordSignatures: signatures) { MinisignSigning.prehash(canonicalBytesOf: document) })
+    }
+
     /// The verdict on a set of signatures: valid when valid signatures exist and cover the
     /// required roles; otherwise the first of invalid, revoked, expired, untrusted found.
     /// `nil` when there are no signatures.
