@@ -4,6 +4,13 @@ public import VaultFormat
 /// Sealing in place: `seal` moves a record's body (and chosen fields) into a v2 `secured` blob
 /// bound to the record's context; `unseal` restores them; `migrate` rewrites a v1 blob as v2.
 /// Plaintext never touches the disk; files are replaced atomically.
+///
+/// A rewrite changes what a record's signatures cover, so it drops them, and re-signs with a
+/// ``Signer``. Before that, the signatures are judged over the record as it was read, by the
+/// trust policy `avault verify` uses: a record whose signatures do not verify (changed since it
+/// was signed, or signed by no trusted key) is never re-signed (as sops refuses a file whose MAC
+/// does not match), and the ``Result`` says how they stood, so that dropping them is not taken
+/// for the usual loss of signatures that a change breaks.
 public enum Sealing {
     /// The marker in a sealed payload.
     public static let payloadFormat = "avault-sealed-v1"
@@ -16,10 +23,22 @@ public enum Sealing {
         public init(key: Ed25519SigningKey, keyID: Minisign.KeyID, now: Int64) { self.key = key; self.keyID = keyID; self.now = now }
     }
 
+    /// What a record's signatures said of it before a rewrite: the outcome `avault verify`
+    /// gives (`valid`, or why not).
+    public struct Verdict: Sendable, Equatable {
+        public var outcome: RecordOutcome
+        public var reason: String?
+    }
+
     /// What a rewrite did, for the caller to report.
     public struct Result {
-        /// Signatures that no longer matched and were removed.
+        /// Signatures that no longer matched and were removed (their key ids).
         public var droppedSignatures: [String] = []
+        /// When signatures were removed: what they said of the record before the change.
+        /// `valid`: they verified, and only the change broke them; anything else: the record
+        /// had been changed since it was signed, or no trusted key signed it. nil: they were not
+        /// judged (there was no trust policy to judge them by).
+        public var before: Verdict?
         /// Whether the record was re-signed.
         public var signed = false
         /// Why a legacy v1 blob could be decrypted, when one was.
@@ -35,14 +54,20 @@ public enum Sealing {
     }
 
     /// Seals the body and `fields` of the record at `path` with the newest version of `keyName`.
-    public static func seal(path: String, keyring: Keyring, keyName: String, fields: [String], signer: Signer?) throws(AvaultError) -> Result {
-        try seal(path: path, with: .key(keyring, name: keyName), fields: fields, signer: signer)
+    /// `trust` judges the record's signatures before they are dropped (see ``Sealing``).
+    public static func seal(path: String, keyring: Keyring, keyName: String, fields: [String], signer: Signer?,
+                            trust: TrustPolicy? = nil) throws(AvaultError) -> Result {
+        try seal(path: path, with: .key(keyring, name: keyName), fields: fields, signer: signer, trust: trust)
     }
 
     /// Seals the body and `fields` of the record at `path` with `sealer`: a v2 blob under a
     /// content key, or a v3 blob to recipients. Either is bound to the record's context.
-    public static func seal(path: String, with sealer: Sealer, fields: [String], signer: Signer?) throws(AvaultError) -> Result {
-        let (text, document) = try RecordSigner.read(path)
+    /// `trust` judges the record's signatures before they are dropped (see ``Sealing``).
+    public static func seal(path: String, with sealer: Sealer, fields: [String], signer: Signer?,
+                            trust: TrustPolicy? = nil) throws(AvaultError) -> Result {
+        let file = try RecordFile(path: path)
+        let (text, document) = (file.text, file.document)
+        let before = try judgeSignatures(of: file, trust: trust, signer: signer)
         guard document.fields["secured"] == nil else {
             throw .alreadySecured(path: path)
         }
@@ -79,15 +104,18 @@ public enum Sealing {
         // an empty body, and a blob that opens to exactly what was sealed.
         let expected = Expected(fields: otherFields(document, without: Set(fields)) + [("secured", .string(blob.text))], body: "",
                                 blob: blobCheck)
-        return try finish(editor, original: document, path: path, signer: signer, expected: expected)
+        return try finish(editor, original: file, before: before, signer: signer, expected: expected)
     }
 
     /// Restores what `seal` moved into the blob (or, for a legacy v1 blob, makes its plaintext
     /// the body). A v2 blob's key is found by its kid unless `keyName` is given; a v1 blob needs
-    /// `keyName` naming a legacy key.
+    /// `keyName` naming a legacy key. `trust` judges the record's signatures before they are
+    /// dropped (see ``Sealing``).
     public static func unseal(path: String, keyring: Keyring, keyName: String?, legacy: LegacyPolicy,
-                              signer: Signer?) throws(AvaultError) -> Result {
-        let (text, document) = try RecordSigner.read(path)
+                              signer: Signer?, trust: TrustPolicy? = nil) throws(AvaultError) -> Result {
+        let file = try RecordFile(path: path)
+        let (text, document) = (file.text, file.document)
+        let before = try judgeSignatures(of: file, trust: trust, signer: signer)
         let blob = try securedBlob(document, path)
         let authorization = try legacyAuthorization(blob, document, legacy)
         var plaintext = try open(blob, document, path, keyring: keyring, keyName: keyName, legacy: authorization)
@@ -125,15 +153,18 @@ public enum Sealing {
             editor.body = body
             expected.body = body
         }
-        var result = try finish(editor, original: document, path: path, signer: signer, expected: expected)
+        var result = try finish(editor, original: file, before: before, signer: signer, expected: expected)
         result.legacy = authorization?.basis
         return result
     }
 
-    /// Rewrites a v1 blob as v2 under the newest version of `keyName`, in memory.
+    /// Rewrites a v1 blob as v2 under the newest version of `keyName`, in memory. `trust` judges
+    /// the record's signatures before they are dropped (see ``Sealing``).
     public static func migrate(path: String, keyring: Keyring, fromKey: String, keyName: String, legacy: LegacyPolicy,
-                               signer: Signer?) throws(AvaultError) -> Result {
-        let (text, document) = try RecordSigner.read(path)
+                               signer: Signer?, trust: TrustPolicy? = nil) throws(AvaultError) -> Result {
+        let file = try RecordFile(path: path)
+        let (text, document) = (file.text, file.document)
+        let before = try judgeSignatures(of: file, trust: trust, signer: signer)
         let blob = try securedBlob(document, path)
         guard case .v1 = blob else { throw .alreadyAuthenticated(path: path, format: blob.formatName) }
         let authorization = try legacyAuthorization(blob, document, legacy)
@@ -149,7 +180,7 @@ public enum Sealing {
             defer { wipe(&opened) }
             return opened == plaintext
         }
-        var result = try finish(editor, original: document, path: path, signer: signer, expected: expected)
+        var result = try finish(editor, original: file, before: before, signer: signer, expected: expected)
         result.legacy = authorization?.basis
         return result
     }
@@ -157,10 +188,13 @@ public enum Sealing {
     /// Re-encrypts the sealed blob of the record at `path` to `recipients` (a v3 blob under a
     /// fresh file key, bound to the record's context), in memory: a v3 blob is opened with the
     /// keyring's identities (or the identity `keyName`), a v2 blob with the content key its kid
-    /// names (or `keyName`). A legacy v1 blob is refused: migrate it first.
+    /// names (or `keyName`). A legacy v1 blob is refused: migrate it first. `trust` judges the
+    /// record's signatures before they are dropped (see ``Sealing``).
     public static func reseal(path: String, keyring: Keyring, keyName: String?, to recipients: SealRecipients,
-                              signer: Signer?) throws(AvaultError) -> Result {
-        let (text, document) = try RecordSigner.read(path)
+                              signer: Signer?, trust: TrustPolicy? = nil) throws(AvaultError) -> Result {
+        let file = try RecordFile(path: path)
+        let (text, document) = (file.text, file.document)
+        let before = try judgeSignatures(of: file, trust: trust, signer: signer)
         let blob = try securedBlob(document, path)
         if case .v1 = blob { throw .cannotReseal(path: path, format: blob.formatName) }
         let keys = try recipients.recipients(for: path)
@@ -172,7 +206,29 @@ public enum Sealing {
         editor.insert(editor.scalarBlock("secured", v3.text), after: after)
         let expected = Expected(fields: otherFields(document, without: ["secured"]) + [("secured", .string(v3.text))],
                                 body: String(document.body), blob: v3Check(v3))
-        return try finish(editor, original: document, path: path, signer: signer, expected: expected)
+        return try finish(editor, original: file, before: before, signer: signer, expected: expected)
+    }
+
+    /// Judges the signatures the record `file` carries, as it was read, before a rewrite drops
+    /// them: by `trust`, the policy of `avault verify`. With `signer`, a record whose signatures
+    /// do not verify (or that is signed while there is no `trust` to judge it by) is refused
+    /// here, before anything is decrypted or written: re-signing it would vouch for content that
+    /// no trusted key signed. Returns the verdict, for ``Result/before``; nil when the record
+    /// carries no signature, or there is no `trust`.
+    private static func judgeSignatures(of file: RecordFile, trust: TrustPolicy?, signer: Signer?) throws(AvaultError) -> Verdict? {
+        let document = file.document
+        guard document.fields[RecordSignatures.fieldName] != nil,
+              (try? RecordSignatures.entries(in: document.fields))?.isEmpty != true else { return nil }
+        guard let trust else {
+            if signer != nil { throw .signaturesNotChecked(path: file.path) }
+            return nil
+        }
+        guard let judged = trust.verdict(on: document) else { return nil }
+        let verdict = Verdict(outcome: judged.outcome, reason: judged.reason)
+        if signer != nil, verdict.outcome != .valid {
+            throw .signaturesDidNotVerify(path: file.path, outcome: verdict.outcome, reason: verdict.reason)
+        }
+        return verdict
     }
 
     /// The check of a v3 blob read back from a rewritten record: exactly the blob made (which
@@ -242,10 +298,12 @@ public enum Sealing {
         return pairs.filter { $0.key != RecordSignatures.fieldName && !names.contains($0.key) }
     }
 
-    /// Drops signatures that no longer match, re-signs if asked, reads the result back and
-    /// checks it against `expected`, and only then replaces the file.
-    private static func finish(_ editor: FrontMatterEditor, original: RecordDocument, path: String, signer: Signer?,
-                               expected: Expected) throws(AvaultError) -> Result {
+    /// Drops signatures that no longer match (`before` saying how they stood before the
+    /// change), re-signs if asked, reads the result back and checks it against `expected`, and
+    /// only then replaces the file read as `original`.
+    private static func finish(_ editor: FrontMatterEditor, original file: RecordFile, before: Verdict?,
+                               signer: Signer?, expected: Expected) throws(AvaultError) -> Result {
+        let (original, path) = (file.document, file.path)
         var result = Result()
         var text = editor.text
         var document: RecordDocument
@@ -257,6 +315,7 @@ public enum Sealing {
             if RecordSignatures.canonicalBytes(of: document) != RecordSignatures.canonicalBytes(of: original) {
                 // Signatures cover the canonical form, which changed: none can match any more.
                 result.droppedSignatures = old.map(\.keyID.printed)
+                result.before = before
                 do {
                     text = try RecordSignatures.replacing(in: text, document: document, with: [])
                     document = try RecordDocument(parsing: text)

@@ -139,6 +139,13 @@ public enum AvaultError: Error, Sendable {
     /// A legacy v1 blob would be decrypted although nothing authenticates it (no valid
     /// signature by a trusted key over its record, no explicit opt-in).
     case unauthenticatedLegacy
+    /// A record was to be rewritten and re-signed, but its signatures did not verify before the
+    /// change (`outcome` and `reason` as `avault verify` gives them): re-signing it would vouch
+    /// for content no trusted key signed. Nothing was written.
+    case signaturesDidNotVerify(path: String, outcome: RecordOutcome, reason: String?)
+    /// A signed record was to be rewritten and re-signed, and there is no trusted key to judge
+    /// its signatures by. Nothing was written.
+    case signaturesNotChecked(path: String)
 
     // MARK: Records and the vault
 
@@ -460,6 +467,12 @@ public enum AvaultError: Error, Sendable {
             return "the trusted comment must be one line"
         case .unauthenticatedLegacy:
             return "refusing to decrypt a legacy v1 blob that no trusted signature authenticates"
+        case let .signaturesDidNotVerify(path, outcome, reason):
+            return "\(path): its signatures did not verify before the change (\(outcome.rawValue)\(reason.map { ": " + $0 } ?? "")), "
+                + "so it is not re-signed; nothing was written"
+        case let .signaturesNotChecked(path):
+            return "\(path): the record is signed, and there is no trusted key to check its signatures by before re-signing it; "
+                + "nothing was written"
         case let .noSecuredField(path):
             return "\(path): the record has no 'secured' field"
         case let .alreadySecured(path):

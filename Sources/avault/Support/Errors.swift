@@ -26,7 +26,8 @@ extension AvaultError {
     var exitCode: Int32 {
         switch self {
         // The answer is no.
-        case .decryptionFailed, .tampered, .rewriteCheckFailed, .noAgent, .sealedForAnotherRecord, .noIdentityForBlob: return Exit.no
+        case .decryptionFailed, .tampered, .rewriteCheckFailed, .noAgent, .sealedForAnotherRecord, .noIdentityForBlob,
+             .signaturesDidNotVerify: return Exit.no
         case .malformed(let format, _):
             switch format {
             case .invalidSecuredBlob, .invalidRecord, .invalidSignature: return Exit.no
@@ -45,7 +46,7 @@ extension AvaultError {
             return Exit.operational
         // Trust.
         case .noTrustStore, .notTrusted, .alreadyTrusted, .invalidTrustName, .invalidRole, .invalidRevocationReason,
-             .validityWindowReversed, .alreadyRevoked, .invalidTrustedComment, .unauthenticatedLegacy:
+             .validityWindowReversed, .alreadyRevoked, .invalidTrustedComment, .unauthenticatedLegacy, .signaturesNotChecked:
             return Exit.operational
         // Records and the vault.
         case .noSecuredField, .alreadySecured, .legacyBlobNeedsKey, .notASealedDraft, .fieldCannotBeSealed, .noSuchField,
@@ -143,8 +144,11 @@ extension AvaultError {
         case let .keyringVersion1(_, directory):
             return "upgrade it once (it asks for the passphrase, checks what version 1 allows, and writes \(Keyring.currentFormat)): avault keys upgrade --keyring \(Terminal.shellWord(directory))"
         case let .wrongPassphrase(_, origin): return origin
-        case .noTrustStore:
+        case .noTrustStore, .signaturesNotChecked:
             return "add publisher keys with 'avault keys trust add PUBFILE --name NAME', or give --pubkey PUBFILE or --trust-store FILE"
+        case let .signaturesDidNotVerify(path, _, _):
+            return "re-signing it would vouch for what no trusted key signed; without --sign it is rewritten unsigned, "
+                + "to be checked and signed again; see why with: avault verify -- \(Terminal.shellWord(path))"
         case .notTrusted, .alreadyRevoked: return "see 'avault keys trust list'"
         case let .alreadyTrusted(keyID, _): return "remove it first with 'avault keys trust remove \(keyID)'"
         case .unauthenticatedLegacy:

@@ -7,7 +7,9 @@ struct Migrate: ParsableCommand {
         abstract: "Rewrite legacy v1 secured blobs as v2, with no plaintext touching the disk.",
         discussion: """
             A v1 blob is decrypted only when a valid signature by a trusted key covers the record (or with \
-            --allow-unauthenticated-legacy): otherwise a tampered plaintext would come out authenticated.
+            --allow-unauthenticated-legacy): otherwise a tampered plaintext would come out authenticated. A signed \
+            record is re-signed with --sign only when its signatures verified before the change, by the trust store (or \
+            --pubkey, --trust-store) as 'avault verify' judges them.
 
             \(exitCodeHelp)
 
@@ -28,7 +30,7 @@ struct Migrate: ParsableCommand {
         quiet.apply()
         let policy = try legacy.policy(keyringDirectory: keyring.directory)
         try rewriteEach(files, keyring, resign, verb: "migrated") { file, ring, signer throws(AvaultError) in
-            try Sealing.migrate(path: file, keyring: ring, fromKey: fromKey, keyName: key, legacy: policy, signer: signer)
+            try Sealing.migrate(path: file, keyring: ring, fromKey: fromKey, keyName: key, legacy: policy, signer: signer, trust: policy.trust)
         }
     }
 }

@@ -10,7 +10,9 @@ struct Reseal: ParsableCommand {
             id names) is decrypted in memory and written again as a v3 blob under a fresh file key to the recipients of \
             --recipient and --recipients-file, or else of the nearest .avault-recipients file. Someone removed from the \
             recipients cannot open the new blob, but may have kept the old one or its plaintext. Written atomically \
-            and read back first; signatures that no longer match are dropped with a warning.
+            and read back first; signatures that no longer match are dropped with a warning. A signed record is \
+            re-signed with --sign only when its signatures verified before the change, by the trust store (or \
+            --pubkey, --trust-store) as 'avault verify' judges them.
 
             \(exitCodeHelp)
 
@@ -21,6 +23,7 @@ struct Reseal: ParsableCommand {
     @Option(help: ArgumentHelp("The identity (v3) or content key (v2) that opens the blobs (default: found from the blob).", valueName: "name"), completion: KeyCompletion.names(.identity, .content)) var key: String?
     @OptionGroup var recipients: SealRecipientOptions
     @OptionGroup var resign: ResignOption
+    @OptionGroup var trust: TrustOptions
     @OptionGroup var keyring: KeyringOptions
     @OptionGroup var quiet: QuietOption
 
@@ -29,8 +32,9 @@ struct Reseal: ParsableCommand {
     func run() throws {
         quiet.apply()
         let who = try recipients.resolve()
+        let trustPolicy = try trust.policy(keyringDirectory: keyring.directory, required: false)
         try rewriteEach(files, keyring, resign, verb: "resealed") { file, ring, signer throws(AvaultError) in
-            try Sealing.reseal(path: file, keyring: ring, keyName: key, to: who, signer: signer)
+            try Sealing.reseal(path: file, keyring: ring, keyName: key, to: who, signer: signer, trust: trustPolicy)
         }
     }
 }

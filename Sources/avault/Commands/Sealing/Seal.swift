@@ -9,7 +9,9 @@ struct Seal: ParsableCommand {
             With --key, a v2 blob under that content key. With --recipient or --recipients-file, a v3 blob: an age file \
             to those recipients, which each opens with their own identity (and 'age -d' opens too). With neither, the \
             recipients come from the nearest .avault-recipients file in the record's directory or above it. Other \
-            fields stay readable. Written atomically; signatures that no longer match are dropped with a warning.
+            fields stay readable. Written atomically; signatures that no longer match are dropped with a warning. A \
+            signed record is re-signed with --sign only when its signatures verified before the change, by the trust \
+            store (or --pubkey, --trust-store) as 'avault verify' judges them.
 
             \(exitCodeHelp)
 
@@ -21,6 +23,7 @@ struct Seal: ParsableCommand {
     @OptionGroup var recipients: SealRecipientOptions
     @Option(name: .customLong("field"), help: ArgumentHelp("A top-level field to seal too (repeatable).", valueName: "name")) var fields: [String] = []
     @OptionGroup var resign: ResignOption
+    @OptionGroup var trust: TrustOptions
     @OptionGroup var keyring: KeyringOptions
     @OptionGroup var quiet: QuietOption
 
@@ -36,8 +39,9 @@ struct Seal: ParsableCommand {
         let signer = try ring.flatMap { r throws(AvaultError) in try resign.signer(r) }
         let sealer: Sealing.Sealer
         if let key, let ring { sealer = .key(ring, name: key) } else { sealer = .recipients(try recipients.resolve()) }
+        let trustPolicy = try trust.policy(keyringDirectory: keyring.directory, required: false)
         for file in files {
-            try report(file, "sealed", try Sealing.seal(path: file, with: sealer, fields: fields, signer: signer))
+            try report(file, "sealed", try Sealing.seal(path: file, with: sealer, fields: fields, signer: signer, trust: trustPolicy))
         }
     }
 }

@@ -21,7 +21,8 @@ struct LegacyOptions: ParsableArguments {
     var allowUnauthenticatedLegacy = false
     @OptionGroup var trust: TrustOptions
 
-    /// The library's policy; says once on standard error what the opt-in means.
+    /// The library's policy (whose trust policy also judges a record's signatures before a
+    /// rewrite drops them); says once on standard error what the opt-in means.
     func policy(keyringDirectory: String) throws(AvaultError) -> LegacyPolicy {
         let policy = LegacyPolicy(trust: try trust.policy(keyringDirectory: keyringDirectory, required: false),
                                   allowUnauthenticated: allowUnauthenticatedLegacy)
@@ -38,10 +39,22 @@ func rewriteEach(_ files: [String], _ keyring: KeyringOptions, _ resign: ResignO
     for file in files { try report(file, verb, try body(file, ring, signer)) }
 }
 
+/// Says what became of a rewritten record: dropped signatures (told apart by how they stood
+/// before the change: broken by it, or not verifying already), then the per-file line.
 func report(_ path: String, _ verb: String, _ result: Sealing.Result) throws(AvaultError) {
     if !result.droppedSignatures.isEmpty {
-        Terminal.warning("\(path): dropped signatures that no longer match (keys \(result.droppedSignatures.joined(separator: ", ")))"
-                         + (result.signed ? "" : "; re-sign with --sign NAME"))
+        let keys = "keys \(result.droppedSignatures.joined(separator: ", "))"
+        switch result.before {
+        case let before? where before.outcome == .valid:
+            Terminal.warning("\(path): dropped signatures that no longer match (\(keys))" + (result.signed ? "" : "; re-sign with --sign NAME"))
+        case let before?:
+            Terminal.warning("\(path): dropped signatures that did not verify before the change (\(keys): \(before.outcome.rawValue)"
+                             + (before.reason.map { ": \($0)" } ?? "") + "): it may have been changed since it was signed; "
+                             + "check it before signing it again")
+        case nil:
+            Terminal.warning("\(path): dropped signatures that were not checked before the change (\(keys); no trusted key to check "
+                             + "them by): check it before signing it again")
+        }
     }
     if !Terminal.quiet { try Terminal.writeStdout("\(verb) \(Terminal.quoted(path))\(result.signed ? " and signed it" : "")\n") }
 }

@@ -8,7 +8,8 @@ struct Unseal: ParsableCommand {
         discussion: """
             A v2 blob's key is found by its key id unless --key names it; a v1 blob needs --key naming a legacy key, \
             and is decrypted only when a valid signature by a trusted key covers the record (or with \
-            --allow-unauthenticated-legacy).
+            --allow-unauthenticated-legacy). A signed record is re-signed with --sign only when its signatures verified before the \
+            change, by the trust store (or --pubkey, --trust-store) as 'avault verify' judges them.
 
             \(exitCodeHelp)
 
@@ -28,7 +29,7 @@ struct Unseal: ParsableCommand {
         quiet.apply()
         let policy = try legacy.policy(keyringDirectory: keyring.directory)
         try rewriteEach(files, keyring, resign, verb: "unsealed") { file, ring, signer throws(AvaultError) in
-            try Sealing.unseal(path: file, keyring: ring, keyName: key, legacy: policy, signer: signer)
+            try Sealing.unseal(path: file, keyring: ring, keyName: key, legacy: policy, signer: signer, trust: policy.trust)
         }
     }
 }
