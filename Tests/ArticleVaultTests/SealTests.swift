@@ -134,3 +134,30 @@ import ArticleVault
         }
     }
 }
+
+/// A rewrite gives the new file the mode of the file it read: the mode is taken from the
+/// descriptor the record was read through, never from a second look at the path.
+@Suite struct SealKeepsTheModeRead {
+    @Test func theModeIsThatOfTheFileRead() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("private.md").path, decoy = dir.appendingPathComponent("public.md").path
+        try "---\ntitle: private\n---\nbody\n".write(toFile: path, atomically: false, encoding: .utf8)
+        try "---\ntitle: public\n---\n".write(toFile: decoy, atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: decoy)
+        let file = try RecordFile(regularFileAt: path)
+        // The path now names a link to a file of mode 644; what was read was of mode 600.
+        try FileManager.default.removeItem(atPath: path)
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: decoy)
+        #expect(file.mode == 0o600)
+        #expect(file.text.contains("private"))
+        #expect(FileSystem.mode(of: path) == 0o644)
+        // Not a regular file: refused without being read.
+        let fifo = dir.appendingPathComponent("fifo.md").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        #expect { _ = try RecordFile(regularFileAt: fifo) } throws: { error in
+            (error as? AvaultError)?.message.contains("not a regular file") == true
+        }
+    }
+}

@@ -11,6 +11,10 @@ public struct RecordFile: Sendable {
     public let text: String
     /// The parsed document.
     public let document: RecordDocument
+    /// The permission bits (`st_mode & 0o7777`) of the file that was read, as the descriptor it
+    /// was read through showed them; nil when the record was not read by
+    /// ``init(regularFileAt:)``.
+    public let mode: mode_t?
 
     /// Reads and parses the record at `path`. A file over ``RecordLimits/fileBytes`` is
     /// malformed, and not read past the limit.
@@ -18,10 +22,22 @@ public struct RecordFile: Sendable {
         try self.init(path: path, text: Self.readText(path))
     }
 
-    /// Parses `text`, the record read from `path`.
-    public init(path: String, text: String) throws(AvaultError) {
+    /// Reads and parses the regular file at `path` (anything else is refused, and never read),
+    /// through one descriptor, and keeps the file's mode as that descriptor shows it: a command
+    /// that rewrites the record gives the new file the mode of the file it read, not that of
+    /// whatever the path names once it has been read (a link to another file, swapped in by
+    /// someone who can write the directory). Standard input is no such file: `-` is a name.
+    public init(regularFileAt path: String) throws(AvaultError) {
+        let (fd, identity) = try FileSystem.openRegular(path)
+        defer { close(fd) }
+        try self.init(path: path, text: Self.readText(fd: fd, size: Int(identity.size), path: path), mode: identity.permissions)
+    }
+
+    /// Parses `text`, the record read from `path` (a file with the permission bits `mode`, when known).
+    public init(path: String, text: String, mode: mode_t? = nil) throws(AvaultError) {
         self.path = path
         self.text = text
+        self.mode = mode
         do {
             self.document = try RecordDocument(parsing: text)
         } catch {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 public import VaultCrypto
 public import VaultFormat
 
@@ -65,7 +68,7 @@ public enum Sealing {
     /// `trust` judges the record's signatures before they are dropped (see ``Sealing``).
     public static func seal(path: String, with sealer: Sealer, fields: [String], signer: Signer?,
                             trust: TrustPolicy? = nil) throws(AvaultError) -> Result {
-        let file = try RecordFile(path: path)
+        let file = try RecordFile(regularFileAt: path)
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
         guard document.fields["secured"] == nil else {
@@ -104,16 +107,17 @@ public enum Sealing {
         // an empty body, and a blob that opens to exactly what was sealed.
         let expected = Expected(fields: otherFields(document, without: Set(fields)) + [("secured", .string(blob.text))], body: "",
                                 blob: blobCheck)
-        return try finish(editor, original: file, before: before, signer: signer, expected: expected)
+        return try finish(editor, original: file, before: before, mode: file.mode ?? 0o644, signer: signer, expected: expected)
     }
 
     /// Restores what `seal` moved into the blob (or, for a legacy v1 blob, makes its plaintext
     /// the body). A v2 blob's key is found by its kid unless `keyName` is given; a v1 blob needs
-    /// `keyName` naming a legacy key. `trust` judges the record's signatures before they are
-    /// dropped (see ``Sealing``).
+    /// `keyName` naming a legacy key. The plaintext record is written for its owner only (the
+    /// sealed file's mode without group and other bits). `trust` judges the record's signatures
+    /// before they are dropped (see ``Sealing``).
     public static func unseal(path: String, keyring: Keyring, keyName: String?, legacy: LegacyPolicy,
                               signer: Signer?, trust: TrustPolicy? = nil) throws(AvaultError) -> Result {
-        let file = try RecordFile(path: path)
+        let file = try RecordFile(regularFileAt: path)
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
         let blob = try securedBlob(document, path)
@@ -153,7 +157,8 @@ public enum Sealing {
             editor.body = body
             expected.body = body
         }
-        var result = try finish(editor, original: file, before: before, signer: signer, expected: expected)
+        var result = try finish(editor, original: file, before: before, mode: (file.mode ?? 0o600) & 0o700, signer: signer,
+                                expected: expected)
         result.legacy = authorization?.basis
         return result
     }
@@ -162,7 +167,7 @@ public enum Sealing {
     /// the record's signatures before they are dropped (see ``Sealing``).
     public static func migrate(path: String, keyring: Keyring, fromKey: String, keyName: String, legacy: LegacyPolicy,
                                signer: Signer?, trust: TrustPolicy? = nil) throws(AvaultError) -> Result {
-        let file = try RecordFile(path: path)
+        let file = try RecordFile(regularFileAt: path)
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
         let blob = try securedBlob(document, path)
@@ -180,7 +185,7 @@ public enum Sealing {
             defer { wipe(&opened) }
             return opened == plaintext
         }
-        var result = try finish(editor, original: file, before: before, signer: signer, expected: expected)
+        var result = try finish(editor, original: file, before: before, mode: file.mode ?? 0o644, signer: signer, expected: expected)
         result.legacy = authorization?.basis
         return result
     }
@@ -192,7 +197,7 @@ public enum Sealing {
     /// record's signatures before they are dropped (see ``Sealing``).
     public static func reseal(path: String, keyring: Keyring, keyName: String?, to recipients: SealRecipients,
                               signer: Signer?, trust: TrustPolicy? = nil) throws(AvaultError) -> Result {
-        let file = try RecordFile(path: path)
+        let file = try RecordFile(regularFileAt: path)
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
         let blob = try securedBlob(document, path)
@@ -206,7 +211,7 @@ public enum Sealing {
         editor.insert(editor.scalarBlock("secured", v3.text), after: after)
         let expected = Expected(fields: otherFields(document, without: ["secured"]) + [("secured", .string(v3.text))],
                                 body: String(document.body), blob: v3Check(v3))
-        return try finish(editor, original: file, before: before, signer: signer, expected: expected)
+        return try finish(editor, original: file, before: before, mode: file.mode ?? 0o644, signer: signer, expected: expected)
     }
 
     /// Judges the signatures the record `file` carries, as it was read, before a rewrite drops
@@ -300,8 +305,8 @@ public enum Sealing {
 
     /// Drops signatures that no longer match (`before` saying how they stood before the
     /// change), re-signs if asked, reads the result back and checks it against `expected`, and
-    /// only then replaces the file read as `original`.
-    private static func finish(_ editor: FrontMatterEditor, original file: RecordFile, before: Verdict?,
+    /// only then replaces the file read as `original`, giving the new file `mode`.
+    private static func finish(_ editor: FrontMatterEditor, original file: RecordFile, before: Verdict?, mode: mode_t,
                                signer: Signer?, expected: Expected) throws(AvaultError) -> Result {
         let (original, path) = (file.document, file.path)
         var result = Result()
@@ -328,7 +333,7 @@ public enum Sealing {
             result.signed = true
         }
         try check(text, against: expected, path: path)
-        try FileSystem.writeAtomically(path, Array(text.utf8), mode: FileSystem.mode(of: path) ?? 0o644)
+        try FileSystem.writeAtomically(path, Array(text.utf8), mode: mode)
         return result
     }
 

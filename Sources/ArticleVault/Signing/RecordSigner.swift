@@ -18,13 +18,14 @@ public enum RecordSigner {
 
     /// Signs the record at `path` in place: adds (or replaces) the entry by `keyID` in its
     /// `signatures` list, verifies the new signature over the rewritten file, then replaces
-    /// the file atomically, keeping its mode. Returns the new signature.
+    /// the file atomically, keeping the mode of the file read. Returns the new signature.
     @discardableResult
     public static func sign(path: String, key: Ed25519SigningKey, keyID: Minisign.KeyID,
                             trustedComment: String) throws(AvaultError) -> Minisign.Signature {
-        let (text, document) = try read(path)
-        let (updated, signature) = try signed(text: text, document: document, path: path, key: key, keyID: keyID, trustedComment: trustedComment)
-        try FileSystem.writeAtomically(path, Array(updated.utf8), mode: FileSystem.mode(of: path) ?? 0o644)
+        let file = try RecordFile(regularFileAt: path)
+        let (updated, signature) = try signed(text: file.text, document: file.document, path: path, key: key, keyID: keyID,
+                                              trustedComment: trustedComment)
+        try FileSystem.writeAtomically(path, Array(updated.utf8), mode: file.mode ?? 0o644)
         return signature
     }
 

@@ -165,12 +165,16 @@ public enum FileSystem {
         let device: UInt64, inode: UInt64
         let size: Int64
         let changed: (seconds: Int, nanoseconds: Int)
+        /// The file's permission bits (`st_mode & 0o7777`) when the identity was taken. Not
+        /// compared: a `chmod` changes the change time, which is.
+        public let permissions: mode_t
 
         init(_ st: stat) {
             device = UInt64(st.st_dev)
             inode = UInt64(st.st_ino)
             size = Int64(st.st_size)
             changed = (Int(st.st_ctim.tv_sec), Int(st.st_ctim.tv_nsec))
+            permissions = st.st_mode & 0o7777
         }
 
         public static func == (a: Identity, b: Identity) -> Bool {

@@ -8,7 +8,8 @@ struct Unseal: ParsableCommand {
         discussion: """
             A v2 blob's key is found by its key id unless --key names it; a v1 blob needs --key naming a legacy key, \
             and is decrypted only when a valid signature by a trusted key covers the record (or with \
-            --allow-unauthenticated-legacy). A signed record is re-signed with --sign only when its signatures verified before the \
+            --allow-unauthenticated-legacy). The restored record is written for its owner only (mode 600 from a sealed \
+            file of mode 644). A signed record is re-signed with --sign only when its signatures verified before the \
             change, by the trust store (or --pubkey, --trust-store) as 'avault verify' judges them.
 
             \(exitCodeHelp)
