@@ -146,17 +146,18 @@ import ArticleVault
         try "---\ntitle: public\n---\n".write(toFile: decoy, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: decoy)
-        let file = try RecordFile(regularFileAt: path)
+        let file = try RecordFile(path: path)
         // The path now names a link to a file of mode 644; what was read was of mode 600.
         try FileManager.default.removeItem(atPath: path)
         try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: decoy)
         #expect(file.mode == 0o600)
         #expect(file.text.contains("private"))
-        #expect(FileSystem.mode(of: path) == 0o644)
+        var st = stat()
+        #expect(stat(path, &st) == 0 && st.st_mode & 0o7777 == 0o644)
         // Not a regular file: refused without being read.
         let fifo = dir.appendingPathComponent("fifo.md").path
         #expect(mkfifo(fifo, 0o600) == 0)
-        #expect { _ = try RecordFile(regularFileAt: fifo) } throws: { error in
+        #expect { _ = try RecordFile(path: fifo) } throws: { error in
             (error as? AvaultError)?.message.contains("not a regular file") == true
         }
     }

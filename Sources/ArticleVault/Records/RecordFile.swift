@@ -12,22 +12,19 @@ public struct RecordFile: Sendable {
     /// The parsed document.
     public let document: RecordDocument
     /// The permission bits (`st_mode & 0o7777`) of the file that was read, as the descriptor it
-    /// was read through showed them; nil when the record was not read by
-    /// ``init(regularFileAt:)``.
+    /// was read through showed them; nil for standard input and text given whole.
     public let mode: mode_t?
 
-    /// Reads and parses the record at `path`. A file over ``RecordLimits/fileBytes`` is
-    /// malformed, and not read past the limit.
+    /// Reads and parses the record at `path` (`-`: standard input), as ``readText(_:)`` reads
+    /// it: a regular file through one descriptor, whose mode it keeps as that descriptor shows
+    /// it. A command that rewrites the record gives the new file the mode of the file it read,
+    /// not that of whatever the path names once it has been read (a link to another file,
+    /// swapped in by someone who can write the directory).
     public init(path: String) throws(AvaultError) {
-        try self.init(path: path, text: Self.readText(path))
-    }
-
-    /// Reads and parses the regular file at `path` (anything else is refused, and never read),
-    /// through one descriptor, and keeps the file's mode as that descriptor shows it: a command
-    /// that rewrites the record gives the new file the mode of the file it read, not that of
-    /// whatever the path names once it has been read (a link to another file, swapped in by
-    /// someone who can write the directory). Standard input is no such file: `-` is a name.
-    public init(regularFileAt path: String) throws(AvaultError) {
+        guard path != "-" else {
+            try self.init(path: path, text: Self.readText(path))
+            return
+        }
         let (fd, identity) = try FileSystem.openRegular(path)
         defer { close(fd) }
         try self.init(path: path, text: Self.readText(fd: fd, size: Int(identity.size), path: path), mode: identity.permissions)

@@ -68,7 +68,7 @@ public enum Sealing {
     /// `trust` judges the record's signatures before they are dropped (see ``Sealing``).
     public static func seal(path: String, with sealer: Sealer, fields: [String], signer: Signer?,
                             trust: TrustPolicy? = nil) throws(AvaultError) -> Result {
-        let file = try RecordFile(regularFileAt: path)
+        let file = try RecordFile(path: path)
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
         guard document.fields["secured"] == nil else {
@@ -117,7 +117,7 @@ public enum Sealing {
     /// before they are dropped (see ``Sealing``).
     public static func unseal(path: String, keyring: Keyring, keyName: String?, legacy: LegacyPolicy,
                               signer: Signer?, trust: TrustPolicy? = nil) throws(AvaultError) -> Result {
-        let file = try RecordFile(regularFileAt: path)
+        let file = try RecordFile(path: path)
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
         let blob = try securedBlob(document, path)
@@ -167,7 +167,7 @@ public enum Sealing {
     /// the record's signatures before they are dropped (see ``Sealing``).
     public static func migrate(path: String, keyring: Keyring, fromKey: String, keyName: String, legacy: LegacyPolicy,
                                signer: Signer?, trust: TrustPolicy? = nil) throws(AvaultError) -> Result {
-        let file = try RecordFile(regularFileAt: path)
+        let file = try RecordFile(path: path)
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
         let blob = try securedBlob(document, path)
@@ -197,7 +197,7 @@ public enum Sealing {
     /// record's signatures before they are dropped (see ``Sealing``).
     public static func reseal(path: String, keyring: Keyring, keyName: String?, to recipients: SealRecipients,
                               signer: Signer?, trust: TrustPolicy? = nil) throws(AvaultError) -> Result {
-        let file = try RecordFile(regularFileAt: path)
+        let file = try RecordFile(path: path)
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
         let blob = try securedBlob(document, path)

@@ -22,7 +22,7 @@ public enum RecordSigner {
     @discardableResult
     public static func sign(path: String, key: Ed25519SigningKey, keyID: Minisign.KeyID,
                             trustedComment: String) throws(AvaultError) -> Minisign.Signature {
-        let file = try RecordFile(regularFileAt: path)
+        let file = try RecordFile(path: path)
         let (updated, signature) = try signed(text: file.text, document: file.document, path: path, key: key, keyID: keyID,
                                               trustedComment: trustedComment)
         try FileSystem.writeAtomically(path, Array(updated.utf8), mode: file.mode ?? 0o644)

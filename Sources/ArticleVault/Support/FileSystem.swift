@@ -419,13 +419,6 @@ public enum FileSystem {
         if dfd >= 0 { _ = fsync(dfd); close(dfd) }
     }
 
-    /// The permission bits of `path`, or nil if it cannot be read.
-    public static func mode(of path: String) -> mode_t? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        return st.st_mode & 0o7777
-    }
-
     /// Whether anything exists at `path`.
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
