@@ -54,7 +54,8 @@ import Testing
         // The identity given by mistake where a recipient belongs: refused without repeating it
         // (standard error ends up in logs).
         for args in [["age", "encrypt", "-r", String(identityLine)], ["seal", f.path("d.md"), "--recipient", String(identityLine)],
-                     ["vault", "init", "--vault", f.path("v"), "--recipient", String(identityLine)]] {
+                     ["vault", "init", "--vault", f.path("v"), "--recipient", String(identityLine)],
+                     ["vault", "init", "--vault", f.path("v"), "--recipient", try String(contentsOfFile: keyFile, encoding: .utf8)]] {
             let r = try f.avault(args, keyring: args[0] != "age")
             #expect(r.code == 2, "\(args[0]): \(r.err)")
             #expect(r.err.hasPrefix("avault: an age identity (a secret key) was given where a recipient (age1…) belongs; it is not repeated here\n"),

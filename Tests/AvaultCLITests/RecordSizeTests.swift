@@ -52,9 +52,14 @@ import Glibc
         defer { try? FileManager.default.removeItem(at: demo.dir) }
         let fifo = demo.dir.appendingPathComponent("pipe.md").path
         try #require(mkfifo(fifo, 0o644) == 0)
+        // (verify --detached reads the signature first: one must be there.)
+        let text = demo.dir.appendingPathComponent("text.txt").path
+        try CLI.write("text\n", to: URL(fileURLWithPath: text), mode: 0o644)
+        #expect(try CLI.avault(["sign", "--detached", text, "--key", "demo-desk"] + demo.args).code == 0)
         let commands: [[String]] = [["sign", fifo, "--key", "demo-desk"] + demo.args, ["canonical", fifo],
                                     ["seal", fifo, "--key", "demo-content"] + demo.args, ["unseal", fifo] + demo.args,
-                                    ["reseal", fifo, "--key", "demo-content"] + demo.args, ["secured", "decrypt", "--record", fifo, "--key", "demo-content"] + demo.args]
+                                    ["reseal", fifo, "--key", "demo-content"] + demo.args, ["secured", "decrypt", "--record", fifo, "--key", "demo-content"] + demo.args,
+                                    ["sign", "--detached", fifo, "--key", "demo-desk"] + demo.args, ["verify", "--detached", fifo, "-x", text + ".minisig"] + demo.args]
         for args in commands {
             // (Under timeout(1): a command that blocks is stopped and shows as exit 124.)
             let r = try CLI.run("/usr/bin/timeout", ["20", CLI.avaultPath] + args)

@@ -32,49 +32,4 @@ struct SealModeTests {
             #expect(try alice.k.avault(["seal", path, "--recipient", alice.recipient]).code == 0)
         }
     }
-
-    /// The record is a FIFO of mode 600 that the test writes (so that avault is still reading it
-    /// when the swap happens): before it ends the record, the path is replaced by a symbolic
-    /// link to a file of mode 644. Nothing may come out holding the private record with mode
-    /// 644: a rewrite takes its mode from the file it read, never from what the path names
-    /// after the reading.
-    @Test("a record path swapped for a link to a 0644 file while it is read: the rewrite does not take the link's mode",
-          arguments: ["sign", "seal"])
-    func swappedPathLendsNoMode(_ command: String) throws {
-        let (demo, recipient) = try SealSignatureGateTests.ring()
-        defer { try? FileManager.default.removeItem(at: demo.dir) }
-        let path = demo.dir.appendingPathComponent("private.md").path
-        let decoyText = "---\ntitle: public\n---\nanyone may read this\n"
-        let decoy = try demo.record("public.md", decoyText)
-        #expect(mkfifo(path, 0o600) == 0)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLI.avaultPath)
-        process.arguments = (command == "sign" ? ["sign", path, "--key", "demo-desk"] : ["seal", path, "--recipient", recipient]) + demo.args
-        let errPipe = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errPipe
-        try process.run()
-        // The writing end opens once avault has opened the FIFO to read it (or never, when it refuses it).
-        var fd: Int32 = -1
-        while fd < 0, process.isRunning {
-            fd = open(path, O_WRONLY | O_NONBLOCK)
-            if fd < 0 { usleep(5_000) }
-        }
-        if fd >= 0 {
-            let record = "---\ntitle: private\nwebUrl: https://example.org/private\n---\nthe source's name\n"
-            #expect(record.withCString { write(fd, $0, strlen($0)) } == record.utf8.count)
-            let link = demo.dir.appendingPathComponent("link").path
-            #expect(symlink(decoy, link) == 0 && rename(link, path) == 0)
-            close(fd)
-        }
-        process.waitUntilExit()
-        let err = String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        var st = stat()
-        if lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
-            #expect(st.st_mode & 0o077 == 0, "the private record came out with mode \(String(st.st_mode & 0o777, radix: 8)): \(err)")
-        }
-        #expect(try String(contentsOfFile: decoy, encoding: .utf8) == decoyText)
-        // Not a regular file when opened: refused, nothing written.
-        #expect(process.terminationStatus == 2 && err.contains("not a regular file"), "\(err)")
-    }
 }

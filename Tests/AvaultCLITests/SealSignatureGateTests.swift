@@ -4,6 +4,9 @@
 
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite("seal, unseal, reseal, migrate: signatures judged before a rewrite drops them or --sign re-signs")
 struct SealSignatureGateTests {
@@ -133,31 +136,62 @@ struct SealSignatureGateTests {
         #expect(try CLI.avault(["keys", "generate", "other", "--signing"] + demo.args).code == 0)
         let other = demo.dir.appendingPathComponent("other.pub").path
         #expect(try CLI.avault(["keys", "export-public", "other", "-o", other] + demo.args).code == 0)
-        let u = try CLI.avault(["unseal", honest, "--sign", "demo-desk", "--pubkey", other] + demo.args)
+        // (Signed again by `other`: the key about to sign counts as trusted, demo-desk does not.)
+        let u = try CLI.avault(["unseal", honest, "--sign", "other", "--pubkey", other] + demo.args)
         #expect(u.code == 1 && u.err.contains("did not verify") && u.err.contains("untrusted"), "\(u.err)")
         #expect(try Self.read(honest) == sealed)
-        let r = try CLI.avault(["reseal", honest, "--recipient", recipient, "--sign", "demo-desk", "--pubkey", other] + demo.args)
+        let r = try CLI.avault(["reseal", honest, "--recipient", recipient, "--sign", "other", "--pubkey", other] + demo.args)
         #expect(r.code == 1 && r.err.contains("untrusted"), "\(r.err)")
         #expect(try Self.read(honest) == sealed)
     }
 
-    @Test("with no trust store, a signed record is not re-signed (exit 2), and without --sign the warning says its signatures were not checked")
+    @Test("with no trust store, only the signing key's own signatures are judged: a record it signed is re-signed unless altered since; one another key signed is not (exit 2), and without --sign the warning says its signatures were not checked")
     func noTrustStore() throws {
         let alice = try Editor("alice")
         #expect(try alice.k.avault(["keys", "generate", "desk", "--signing"]).code == 0)
+        #expect(try alice.k.avault(["keys", "generate", "other", "--signing"]).code == 0)
         let path = alice.k.path("d.md")
         try CLI.write(Self.draft, to: URL(fileURLWithPath: path), mode: 0o644)
         // An unsigned record is unaffected: sealed and signed.
         let s = try alice.k.avault(["seal", path, "--recipient", alice.recipient, "--sign", "desk"])
         #expect(s.code == 0, "\(s.err)")
-        let sealed = try Self.read(path)
+        // Signed by the key that signs again (one editor alone): judged by it, and re-signed.
         let u = try alice.k.avault(["unseal", path, "--sign", "desk"])
-        #expect(u.code == 2 && u.err.contains("\(path): ") && u.err.contains("trust"), "\(u.err)")
-        #expect(u.err.contains("avault: hint: ") && u.err.contains("--pubkey"), "\(u.err)")
-        #expect(try Self.read(path) == sealed)
-        let plain = try alice.k.avault(["unseal", path])
+        #expect(u.code == 0, "\(u.err)")
+        // Altered since, it is refused by that same judgement.
+        let signed = try Self.read(path)
+        try CLI.write(signed.replacingOccurrences(of: "7 to 2", with: "2 to 7"), to: URL(fileURLWithPath: path), mode: 0o644)
+        let altered = try Self.read(path)
+        let a = try alice.k.avault(["seal", path, "--recipient", alice.recipient, "--sign", "desk"])
+        #expect(a.code == 1 && a.err.contains("did not verify before the change (invalid"), "\(a.err)")
+        #expect(try Self.read(path) == altered)
+        // Signed by another key: nothing to judge it by.
+        try CLI.write(signed, to: URL(fileURLWithPath: path), mode: 0o644)
+        let o = try alice.k.avault(["seal", path, "--recipient", alice.recipient, "--sign", "other"])
+        #expect(o.code == 2 && o.err.contains("\(path): ") && o.err.contains("trust"), "\(o.err)")
+        #expect(o.err.contains("avault: hint: ") && o.err.contains("--pubkey"), "\(o.err)")
+        #expect(try Self.read(path) == signed)
+        let plain = try alice.k.avault(["seal", path, "--recipient", alice.recipient])
         #expect(plain.code == 0, "\(plain.err)")
         #expect(plain.err.contains("not checked") && !plain.err.contains("no longer match"), "\(plain.err)")
-        #expect(try Self.read(path) == Self.draft)
+    }
+
+    @Test("seal of an unsigned record reads no trust store: a broken one is no concern of it")
+    func unsignedRecordsNeedNoTrustStore() throws {
+        let (demo, recipient) = try Self.ring()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let store = demo.ring + "/trust.avt"
+        #expect(FileManager.default.fileExists(atPath: store))
+        #expect(chmod(store, 0o666) == 0)
+        let path = try demo.record("u.md", Self.draft)
+        let s = try CLI.avault(["seal", path, "--recipient", recipient] + demo.args)
+        #expect(s.code == 0, "\(s.err)")
+        let r = try CLI.avault(["reseal", path, "--recipient", recipient] + demo.args)
+        #expect(r.code == 0, "\(r.err)")
+        // A signed one needs it, and is refused by it.
+        let signed = try demo.record("s.md", Self.draft)
+        #expect(try CLI.avault(["sign", signed, "--key", "demo-desk"] + demo.args).code == 0)
+        let refused = try CLI.avault(["seal", signed, "--recipient", recipient] + demo.args)
+        #expect(refused.code == 2 && refused.err.contains("writable by group or others"), "\(refused.err)")
     }
 }

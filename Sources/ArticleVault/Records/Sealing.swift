@@ -59,7 +59,7 @@ public enum Sealing {
     /// Seals the body and `fields` of the record at `path` with the newest version of `keyName`.
     /// `trust` judges the record's signatures before they are dropped (see ``Sealing``).
     public static func seal(path: String, keyring: Keyring, keyName: String, fields: [String], signer: Signer?,
-                            trust: TrustPolicy? = nil) throws(AvaultError) -> Result {
+                            trust: () throws(AvaultError) -> TrustPolicy? = { nil }) throws(AvaultError) -> Result {
         try seal(path: path, with: .key(keyring, name: keyName), fields: fields, signer: signer, trust: trust)
     }
 
@@ -67,7 +67,7 @@ public enum Sealing {
     /// content key, or a v3 blob to recipients. Either is bound to the record's context.
     /// `trust` judges the record's signatures before they are dropped (see ``Sealing``).
     public static func seal(path: String, with sealer: Sealer, fields: [String], signer: Signer?,
-                            trust: TrustPolicy? = nil) throws(AvaultError) -> Result {
+                            trust: () throws(AvaultError) -> TrustPolicy? = { nil }) throws(AvaultError) -> Result {
         let file = try RecordFile(path: path)
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
@@ -116,7 +116,7 @@ public enum Sealing {
     /// sealed file's mode without group and other bits). `trust` judges the record's signatures
     /// before they are dropped (see ``Sealing``).
     public static func unseal(path: String, keyring: Keyring, keyName: String?, legacy: LegacyPolicy,
-                              signer: Signer?, trust: TrustPolicy? = nil) throws(AvaultError) -> Result {
+                              signer: Signer?, trust: () throws(AvaultError) -> TrustPolicy? = { nil }) throws(AvaultError) -> Result {
         let file = try RecordFile(path: path)
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
@@ -166,7 +166,7 @@ public enum Sealing {
     /// Rewrites a v1 blob as v2 under the newest version of `keyName`, in memory. `trust` judges
     /// the record's signatures before they are dropped (see ``Sealing``).
     public static func migrate(path: String, keyring: Keyring, fromKey: String, keyName: String, legacy: LegacyPolicy,
-                               signer: Signer?, trust: TrustPolicy? = nil) throws(AvaultError) -> Result {
+                               signer: Signer?, trust: () throws(AvaultError) -> TrustPolicy? = { nil }) throws(AvaultError) -> Result {
         let file = try RecordFile(path: path)
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
@@ -196,7 +196,7 @@ public enum Sealing {
     /// names (or `keyName`). A legacy v1 blob is refused: migrate it first. `trust` judges the
     /// record's signatures before they are dropped (see ``Sealing``).
     public static func reseal(path: String, keyring: Keyring, keyName: String?, to recipients: SealRecipients,
-                              signer: Signer?, trust: TrustPolicy? = nil) throws(AvaultError) -> Result {
+                              signer: Signer?, trust: () throws(AvaultError) -> TrustPolicy? = { nil }) throws(AvaultError) -> Result {
         let file = try RecordFile(path: path)
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
@@ -220,15 +220,29 @@ public enum Sealing {
     /// here, before anything is decrypted or written: re-signing it would vouch for content that
     /// no trusted key signed. Returns the verdict, for ``Result/before``; nil when the record
     /// carries no signature, or there is no `trust`.
-    private static func judgeSignatures(of file: RecordFile, trust: TrustPolicy?, signer: Signer?) throws(AvaultError) -> Verdict? {
+    private static func judgeSignatures(of file: RecordFile, trust: () throws(AvaultError) -> TrustPolicy?, signer: Signer?) throws(AvaultError) -> Verdict? {
         let document = file.document
         guard document.fields[RecordSignatures.fieldName] != nil,
               (try? RecordSignatures.entries(in: document.fields))?.isEmpty != true else { return nil }
-        guard let trust else {
-            if signer != nil { throw .signaturesNotChecked(path: file.path) }
-            return nil
+        // The key about to sign counts as trusted: its own earlier signature, verifying, vouches
+        // for nothing it would not vouch for again (one editor signing, then sealing with --sign).
+        let policy: TrustPolicy
+        if let signer {
+            let own = Minisign.PublicKey(keyID: signer.keyID, key: signer.key.publicKey.bytes)
+            if let trust = try trust() {
+                policy = trust.trusting(own)
+            } else {
+                // No trust store: only the signer's own signatures can be judged.
+                if let entries = try? RecordSignatures.entries(in: document.fields), entries.contains(where: { $0.keyID != own.keyID }) {
+                    throw .signaturesNotChecked(path: file.path)
+                }
+                policy = TrustPolicy(source: .publicKeys([own]), now: signer.now)
+            }
+        } else {
+            guard let trust = try trust() else { return nil }
+            policy = trust
         }
-        guard let judged = trust.verdict(on: document) else { return nil }
+        guard let judged = policy.verdict(on: document) else { return nil }
         let verdict = Verdict(outcome: judged.outcome, reason: judged.reason)
         if signer != nil, verdict.outcome != .valid {
             throw .signaturesDidNotVerify(path: file.path, outcome: verdict.outcome, reason: verdict.reason)

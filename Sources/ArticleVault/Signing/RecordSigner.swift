@@ -67,23 +67,13 @@ public enum RecordSigner {
         return (file.text, file.document)
     }
 
-    /// BLAKE2b-512 of a file, read in 1 MiB pieces.
+    /// BLAKE2b-512 of a file, read in 1 MiB pieces. Anything but a regular file (a FIFO, which
+    /// would block the command) is refused without being read.
     public static func prehashFile(_ path: String) throws(AvaultError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+        let (fd, _) = try FileSystem.openRegularFile(path)
         defer { close(fd) }
         var hasher = BLAKE2b(digestSize: 64)
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                _ = hasher.finalize()
-                throw .io(path: path, reason: FileSystem.errnoText())
-            }
-            if n == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
+        try FileSystem.forEachPiece(fd: fd, name: path) { hasher.update($0) }
         return hasher.finalize()
     }
 

@@ -66,7 +66,7 @@ public struct TrustPolicy: Sendable {
     /// The `canon:` field a record signature's trusted comment carries.
     public static let recordCanonField = "canon:" + RecordSignatures.canonicalName
 
-    private let trusted: [Minisign.KeyID: Trusted]
+    private var trusted: [Minisign.KeyID: Trusted]
     /// Roles that valid signatures must cover between them (each by at least one).
     public let requiredRoles: [String]
     /// The current time (Unix seconds), for timestamps from the future.
@@ -89,6 +89,14 @@ public struct TrustPolicy: Sendable {
         self.trusted = trusted
         self.requiredRoles = requiredRoles
         self.now = now
+    }
+
+    /// This policy, also trusting `key` (with no name and no roles) unless it already says
+    /// something of it (a store's entry, revoked or not, stands).
+    public func trusting(_ key: Minisign.PublicKey) -> TrustPolicy {
+        var copy = self
+        if copy.trusted[key.keyID] == nil { copy.trusted[key.keyID] = Trusted(publicKey: key, name: nil, roles: []) }
+        return copy
     }
 
     /// The ids of the trusted keys, sorted.

@@ -287,14 +287,15 @@ public enum AvaultError: Error, Sendable {
     /// not something a script needs to tell apart.
     case internalFailure(String)
 
-    /// What was found altered, for the front end's advice.
-    /// Whether `text`, given as a recipient, is an age identity: a secret, which a message
-    /// must not repeat (standard error ends up in logs).
+    /// Whether `text`, given as a recipient, holds an age identity (alone, or in a whole key
+    /// file pasted in): a secret, which a message must not repeat (standard error ends up in
+    /// logs).
     public static func looksLikeAgeIdentity(_ text: String) -> Bool {
-        let upper = text.trimmingPrefix(while: \.isWhitespace).uppercased()
-        return upper.hasPrefix("AGE-SECRET-KEY-") || upper.hasPrefix("AGE-PLUGIN-")
+        let upper = text.uppercased()
+        return upper.contains("AGE-SECRET-KEY-") || upper.contains("AGE-PLUGIN-")
     }
 
+    /// What was found altered, for the front end's advice.
     public enum TamperedArea: Sendable, Equatable {
         /// The keyring file in `directory`.
         case keyring(directory: String)

@@ -401,8 +401,10 @@ public enum FileSystem {
         let parent = directory(of: path)
         if parent != path, parent != "/", parent != "." { try makeDirectory(parent, mode: mode) }
         guard mkdir(path, mode) == 0 else {
-            // Made meanwhile by someone else: left as it is, like one that was there before.
+            // Made meanwhile by someone else: left as it is, like one that was there before,
+            // if it is a directory.
             guard errno == EEXIST else { throw .io(path: path, reason: errnoText()) }
+            guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { throw .io(path: path, reason: "exists and is not a directory") }
             return
         }
         // The mode past the umask, set on the directory just made and not on whatever a link

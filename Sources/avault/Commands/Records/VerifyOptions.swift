@@ -21,6 +21,27 @@ struct TrustOptions: ParsableArguments {
         try TrustStore.source(publicKeyFiles: pubkey, explicit: trustStore, keyringDirectory: keyringDirectory, required: required)
             .map { TrustPolicy(source: $0, requiredRoles: requiredRoles, now: now()) }
     }
+
+    /// The policy (none needed: nil), read only when first asked for — by a command that needs
+    /// it only for some records (signed ones), so that the others do not depend on the store.
+    func lazyPolicy(keyringDirectory: String) -> LazyTrustPolicy {
+        LazyTrustPolicy { () throws(AvaultError) in try policy(keyringDirectory: keyringDirectory, required: false) }
+    }
+}
+
+/// A trust policy read once, when first asked for.
+final class LazyTrustPolicy {
+    private let load: () throws(AvaultError) -> TrustPolicy?
+    private var loaded: TrustPolicy??
+
+    init(_ load: @escaping () throws(AvaultError) -> TrustPolicy?) { self.load = load }
+
+    func get() throws(AvaultError) -> TrustPolicy? {
+        if let loaded { return loaded }
+        let policy = try load()
+        loaded = .some(policy)
+        return policy
+    }
 }
 
 extension RecordReport {

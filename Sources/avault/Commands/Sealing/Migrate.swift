@@ -30,7 +30,7 @@ struct Migrate: ParsableCommand {
         quiet.apply()
         let policy = try legacy.policy(keyringDirectory: keyring.directory)
         try rewriteEach(files, keyring, resign, verb: "migrated") { file, ring, signer throws(AvaultError) in
-            try Sealing.migrate(path: file, keyring: ring, fromKey: fromKey, keyName: key, legacy: policy, signer: signer, trust: policy.trust)
+            try Sealing.migrate(path: file, keyring: ring, fromKey: fromKey, keyName: key, legacy: policy, signer: signer, trust: { policy.trust })
         }
     }
 }

@@ -32,9 +32,9 @@ struct Reseal: ParsableCommand {
     func run() throws {
         quiet.apply()
         let who = try recipients.resolve()
-        let trustPolicy = try trust.policy(keyringDirectory: keyring.directory, required: false)
+        let trustPolicy = trust.lazyPolicy(keyringDirectory: keyring.directory)
         try rewriteEach(files, keyring, resign, verb: "resealed") { file, ring, signer throws(AvaultError) in
-            try Sealing.reseal(path: file, keyring: ring, keyName: key, to: who, signer: signer, trust: trustPolicy)
+            try Sealing.reseal(path: file, keyring: ring, keyName: key, to: who, signer: signer, trust: trustPolicy.get)
         }
     }
 }

@@ -39,9 +39,9 @@ struct Seal: ParsableCommand {
         let signer = try ring.flatMap { r throws(AvaultError) in try resign.signer(r) }
         let sealer: Sealing.Sealer
         if let key, let ring { sealer = .key(ring, name: key) } else { sealer = .recipients(try recipients.resolve()) }
-        let trustPolicy = try trust.policy(keyringDirectory: keyring.directory, required: false)
+        let trustPolicy = trust.lazyPolicy(keyringDirectory: keyring.directory)
         for file in files {
-            try report(file, "sealed", try Sealing.seal(path: file, with: sealer, fields: fields, signer: signer, trust: trustPolicy))
+            try report(file, "sealed", try Sealing.seal(path: file, with: sealer, fields: fields, signer: signer, trust: trustPolicy.get))
         }
     }
 }

@@ -30,7 +30,7 @@ struct Unseal: ParsableCommand {
         quiet.apply()
         let policy = try legacy.policy(keyringDirectory: keyring.directory)
         try rewriteEach(files, keyring, resign, verb: "unsealed") { file, ring, signer throws(AvaultError) in
-            try Sealing.unseal(path: file, keyring: ring, keyName: key, legacy: policy, signer: signer, trust: policy.trust)
+            try Sealing.unseal(path: file, keyring: ring, keyName: key, legacy: policy, signer: signer, trust: { policy.trust })
         }
     }
 }
