@@ -151,6 +151,8 @@ import Glibc
         let image = open(raw(Array("image".utf8) + [0xFF] + Array(".png".utf8)), O_WRONLY | O_CREAT | O_EXCL, 0o644)
         try #require(image >= 0)
         close(image)
+        // Nor is a link to one, found as a link (its kind is looked up by its bytes).
+        try #require(symlink("image.png", raw(Array("logo".utf8) + [0xFF] + Array(".png".utf8))) == 0)
 
         let r = try CLI.avault(["verify", "--require-signature", "--json", c.content.path] + c.ring)
         #expect(r.code == 1, "\(r.err)")
@@ -160,6 +162,12 @@ import Glibc
         for rec in records { got[String((rec["path"] as? String ?? "").dropFirst(c.content.path.count + 1))] = rec["outcome"] as? String }
         #expect(got == ["post\u{FFFD}.md": "valid", "blog\u{FFFD}/a.md": "valid", "post\\xff.md": "malformed", "blog\\xff": "malformed"])
         #expect(records.filter { $0["outcome"] as? String == "malformed" }.allSatisfy { $0["reason"] as? String == "its name is not UTF-8 (not opened)" })
+        // Excluded, they are left out like any other name (the globs see U+FFFD for the byte,
+        // so these also leave out the files so named).
+        let excluded = try CLI.avault(["verify", "--require-signature", c.content.path, "--exclude", "post\u{FFFD}.md", "--exclude", "blog\u{FFFD}"] + c.ring)
+        #expect(excluded.code == 1 && excluded.err.hasPrefix("avault: nothing to verify"), "\(excluded.out)\(excluded.err)")
+        let onlyTheDirectory = try CLI.avault(["verify", "--require-signature", c.content.path, "--exclude", "post\u{FFFD}.md"] + c.ring)
+        #expect(onlyTheDirectory.code == 1 && onlyTheDirectory.out.contains("1 failed"), "\(onlyTheDirectory.out)")
 
         // Named on the command line: refused before anything is read.
         let named = try CLI.run("/bin/sh", ["-c", "exec \"$0\" verify --require-signature --keyring \"$1\" \"$(printf '%s/post\\377.md' \"$2\")\"",

@@ -68,12 +68,17 @@ public enum RecordWalker {
                              seen: inout Set<DirectoryID>, into out: inout [Found]) throws(AvaultError) {
         guard let d = opendir(dir) else { throw .io(path: dir, reason: FileSystem.errnoText()) }
         var names: [(name: String, type: UInt8)] = []
-        var undecodable: [(name: String, shown: String, type: UInt8)] = []
+        var undecodable: [(name: String, shown: String, isDirectory: Bool)] = []
         while let entry = readdir(d) {
             let name = FileSystem.name(of: entry)
             guard !name.hasPrefix(".") else { continue }
             if FileSystem.utf8Name(of: entry) == nil {
-                undecodable.append((name, FileSystem.escapedName(of: entry), entry.pointee.d_type))
+                // Its kind from its own bytes, now: no string can name it later.
+                var isDirectory = entry.pointee.d_type == UInt8(DT_DIR)
+                if entry.pointee.d_type == UInt8(DT_LNK) || entry.pointee.d_type == UInt8(DT_UNKNOWN) {
+                    isDirectory = FileSystem.status(of: entry, in: d).map { ($0.st_mode & S_IFMT) == S_IFDIR } ?? false
+                }
+                undecodable.append((name, FileSystem.escapedName(of: entry), isDirectory))
             } else {
                 names.append((name, entry.pointee.d_type))
             }
@@ -82,12 +87,11 @@ public enum RecordWalker {
         // A name that is not UTF-8 cannot be opened through a Swift string (it would name
         // another file, or none), and a site generator publishes it all the same: a directory
         // so named, or a file the globs take, is reported as a file that was not checked.
-        for (name, shown, type) in undecodable.sorted(by: { $0.shown < $1.shown }) {
+        // (Globs match the name with U+FFFD for each byte that is not UTF-8.)
+        for (name, shown, isDirectory) in undecodable.sorted(by: { $0.shown < $1.shown }) {
             let rel = relative.isEmpty ? name : relative + "/" + name
-            if type == UInt8(DT_DIR) || type == UInt8(DT_UNKNOWN) || type == UInt8(DT_LNK)
-                || (matches(rel, name, include, caseless: true) && !matches(rel, name, exclude, caseless: false)) {
-                out.append(Found(path: dir.hasSuffix("/") ? dir + shown : dir + "/" + shown, named: false, kind: .undecodableName))
-            }
+            guard !matches(rel, name, exclude, caseless: false), isDirectory || matches(rel, name, include, caseless: true) else { continue }
+            out.append(Found(path: dir.hasSuffix("/") ? dir + shown : dir + "/" + shown, named: false, kind: .undecodableName))
         }
         for (name, type) in names.sorted(by: { $0.name < $1.name }) {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name

@@ -67,6 +67,13 @@ public enum FileSystem {
         return out
     }
 
+    /// What a directory entry leads to (links followed), looked up by its name's very bytes in
+    /// `directory` (as `readdir` gave it), or nil when nothing does (a dangling link).
+    public static func status(of entry: UnsafeMutablePointer<dirent>, in directory: OpaquePointer) -> stat? {
+        var st = stat()
+        return fstatat(dirfd(directory), namePointer(entry), &st, 0) == 0 ? st : nil
+    }
+
     private static func namePointer(_ entry: UnsafeMutablePointer<dirent>) -> UnsafePointer<CChar> {
         let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         return UnsafePointer(UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
