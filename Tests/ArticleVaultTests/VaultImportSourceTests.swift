@@ -110,3 +110,26 @@ import Glibc
         try s.expectRefusedAndNothingStored("rewritten in place")
     }
 }
+
+/// The vault's log is read whole, up to a limit (1 GiB): an append that would take it past the
+/// limit is refused, so that the vault stays readable (a log past its limit stops every
+/// command, the write included).
+@Suite struct VaultLogLimitTests {
+    @Test func anAppendPastTheLimitIsRefusedAndLeavesTheLogAsItWas() throws {
+        let scene = try VaultStreamingTests.Scene()
+        let log = scene.dir + "/vault/log"
+        let limit = 1 << 30
+        // A log one line short of the limit (sparse: only its last byte, a newline, is written).
+        let fd = open(log, O_WRONLY | O_TRUNC)
+        try #require(fd >= 0)
+        #expect(pwrite(fd, "\n", 1, off_t(limit - 11)) == 1)
+        close(fd)
+        let storage = FileVaultStorage(directory: scene.dir + "/vault")
+        #expect(throws: AvaultError.self) { try storage.append("log", Array("0123456789\n".utf8) + [0x0A]) }
+        var st = stat()
+        #expect(stat(log, &st) == 0 && Int(st.st_size) == limit - 10)
+        // What fits is written.
+        try storage.append("log", Array("012345678\n".utf8))
+        #expect(stat(log, &st) == 0 && Int(st.st_size) == limit)
+    }
+}

@@ -156,7 +156,7 @@ import Glibc
 
         // The index and the log, read whole: refused far past their limits, not allocated
         // (a terabyte made avault stop on a failed allocation, exit 70, "internal error").
-        for (file, size, message) in [("index", Self.gib, "larger than 268435456 bytes, not a vault index"),
+        for (file, size, message) in [("index", 1 << 40, "larger than 1073741824 bytes, not a vault index"),
                                       ("log", 1 << 40, "larger than 1073741824 bytes, not a vault log that avault can read whole")] {
             let h = try VaultFixture(store: .files)
             #expect(try h.put("a", Data("one\n".utf8)) == 1)

@@ -321,14 +321,15 @@ public final class FileVaultStorage: VaultStorage {
 
     /// The most the vault's files are read to, far above what avault writes there (a config
     /// holds the vault's recipients; an entry, the versions of one object; the signed heads,
-    /// one line per `vault log --sign`; the index, a head of 22 KiB, or in format 2 every
-    /// version of every object), so that one planted there is refused by its size rather than
-    /// filling memory (a sparse file of a terabyte made avault stop on a failed allocation).
-    /// The log, which avault reads whole, grows by about 250 bytes a write: its limit is some
-    /// 4 million writes.
+    /// one line per `vault log --sign`; the index, a head of 22 KiB, or in format 2, which a
+    /// write must still read to migrate it, every version of every object), so that one
+    /// planted there is refused by its size rather than filling memory (a sparse file of a
+    /// terabyte made avault stop on a failed allocation). The log, which avault reads whole,
+    /// grows by about 250 bytes a write: its limit is some 4 million writes, and an append
+    /// past a limit is refused (``append(_:_:)``), so that the vault stays readable.
     static let limits: [String: (Int, String)] = [
         "config": (16 << 20, "a vault config"), "log.heads": (256 << 20, "the vault's signed heads"),
-        "index": (256 << 20, "a vault index"), "log": (1 << 30, "a vault log that avault can read whole"),
+        "index": (1 << 30, "a vault index"), "log": (1 << 30, "a vault log that avault can read whole"),
     ]
     static let entryLimit = 64 << 20
 
@@ -351,6 +352,11 @@ public final class FileVaultStorage: VaultStorage {
                 let keep = (existing.lastIndex(of: 0x0A).map { $0 + 1 }) ?? 0
                 guard ftruncate(fd, off_t(keep)) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
             }
+        }
+        // A write that would take the file past what avault reads of it is refused, so that the
+        // vault stays readable (a log past its limit would stop every command).
+        if let (limit, _) = Self.limits[name], Int(lseek(fd, 0, SEEK_END)) + bytes.count > limit {
+            throw .io(path: path, reason: "it would pass \(limit) bytes, the most avault reads of it: this vault takes no more writes (its drafts stay readable)")
         }
         try FileSystem.writeAll(fd: fd, bytes, name: path)
         guard fsync(fd) == 0 else { throw .io(path: path, reason: "fsync: \(FileSystem.errnoText())") }
