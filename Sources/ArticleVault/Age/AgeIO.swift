@@ -25,7 +25,8 @@ public enum AgeIO {
             }
         }
         for path in files {
-            guard let bytes = try ownWritersOnly ? readOwnRecipientsFile(path) : FileSystem.read(path, maxSize: maximumRecipientsFileSize) else {
+            let read: [UInt8]? = ownWritersOnly ? try readOwnRecipientsFile(path) : try FileSystem.read(path, maxSize: maximumRecipientsFileSize)
+            guard let bytes = read else {
                 throw .fileTooLarge(path: path, limit: maximumRecipientsFileSize, what: "a recipients file")
             }
             do throws(AgeKeys.Problem) {
@@ -36,20 +37,13 @@ public enum AgeIO {
         return out
     }
 
-    /// The recipients file at `path` (nil: too large), refused when someone other than the user
-    /// can write or replace it.
-    private static func readOwnRecipientsFile(_ path: String) throws(AvaultError) -> [UInt8]? {
-        let dir = try SecureDirectory(path: FileSystem.directory(of: path), requirePrivate: false)
-        let fd = try dir.openFile(FileSystem.baseName(of: path), O_RDONLY)
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
-        try dir.refuseOtherWriters(of: path, file: st, what: "the recipients file",
-                                   fileRisk: "anyone who can write it decides who can read what is encrypted to it",
-                                   directoryRisk: "anyone who can write it can replace the file")
-        guard Int(st.st_size) <= maximumRecipientsFileSize else { return nil }
-        let bytes = try FileSystem.readAll(fd: fd, name: path, sizeHint: Int(st.st_size), limit: maximumRecipientsFileSize + 1)
-        return bytes.count <= maximumRecipientsFileSize ? bytes : nil
+    /// The recipients file at `path`, refused when someone other than the user can write or
+    /// replace it, as `.avault-recipients` is.
+    private static func readOwnRecipientsFile(_ path: String) throws(AvaultError) -> [UInt8] {
+        try SecureDirectory(path: FileSystem.directory(of: path), requirePrivate: false)
+            .readOwnFile(FileSystem.baseName(of: path), limit: maximumRecipientsFileSize, limitWhat: "a recipients file",
+                         what: "the recipients file", fileRisk: SealRecipients.riskOfWriters,
+                         directoryRisk: "anyone who can write it can replace the file")
     }
 
     /// Calls `body` with the input at `path` (a regular file; nil or `-`: standard input).

@@ -74,6 +74,8 @@ public enum SealRecipients {
     public static let fileName = RecipientRules.fileName
     /// The largest rules file read.
     public static let maximumFileSize = 1 << 20
+    /// What someone who can write a recipients file can do.
+    static let riskOfWriters = "anyone who can write it decides who can read the drafts sealed under it"
 
     /// Explicit recipients (`age1…` strings and recipients files), or nil for the rules file.
     case given([[UInt8]])
@@ -146,16 +148,8 @@ public enum SealRecipients {
     /// Reads and parses `.avault-recipients` in `dir`, refusing one that others can write.
     static func load(_ dir: SecureDirectory) throws(AvaultError) -> RecipientRules {
         let path = dir.pathOf(fileName)
-        let fd = try dir.openFile(fileName, O_RDONLY)
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
-        try dir.refuseOtherWriters(of: path, file: st, what: "the recipients file",
-                                   fileRisk: "anyone who can write it decides who can read the drafts sealed under it",
-                                   directoryRisk: "anyone who can write it can replace the file")
-        guard Int(st.st_size) <= maximumFileSize else { throw .fileTooLarge(path: path, limit: maximumFileSize, what: "a recipients file") }
-        let bytes = try FileSystem.readAll(fd: fd, name: path, sizeHint: Int(st.st_size), limit: maximumFileSize + 1)
-        guard bytes.count <= maximumFileSize else { throw .fileTooLarge(path: path, limit: maximumFileSize, what: "a recipients file") }
+        let bytes = try dir.readOwnFile(fileName, limit: maximumFileSize, limitWhat: "a recipients file", what: "the recipients file",
+                                        fileRisk: riskOfWriters, directoryRisk: "anyone who can write it can replace the file")
         do { return try RecipientRules(parsing: bytes) } catch { throw .malformed(error, file: path) }
     }
 }

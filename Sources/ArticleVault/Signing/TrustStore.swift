@@ -46,25 +46,13 @@ public final class TrustStore {
             file = TrustStoreFile()
             return
         }
-        let fd = try dir.openFile(name, O_RDONLY)
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
-        try checkWriters(dir, file: st)
-        let bytes = try FileSystem.readAll(fd: fd, name: path, size: Int(st.st_size), limit: FileLimits.trustStore, what: "a trust store")
+        let bytes = try dir.readOwnFile(name, limit: FileLimits.trustStore, limitWhat: "a trust store", what: "the trust store",
+                                        fileRisk: "anyone who can write it decides whose signatures count",
+                                        directoryRisk: "anyone who can write it can replace the store")
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .malformed(.invalidTrustStore("not UTF-8", line: 1), file: path)
         }
         do { file = try TrustStoreFile(parsing: text) } catch { throw .malformed(error, file: path) }
-    }
-
-    /// Refuses a store that another user owns or that group or others may write, or one in a
-    /// directory another user owns or that they may write (unless it is sticky, like /tmp):
-    /// anyone who can write it decides whose signatures count.
-    private func checkWriters(_ dir: SecureDirectory, file: stat) throws(AvaultError) {
-        try dir.refuseOtherWriters(of: path, file: file, what: "the trust store",
-                                   fileRisk: "anyone who can write it decides whose signatures count",
-                                   directoryRisk: "anyone who can write it can replace the store")
     }
 
     /// Runs `body` under an exclusive lock on a fresh read, then writes atomically (mode 644).

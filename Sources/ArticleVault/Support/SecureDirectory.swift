@@ -216,6 +216,21 @@ public final class SecureDirectory {
 }
 
 extension SecureDirectory {
+    /// Reads the file `name` of this directory, which decides something for the user (whose
+    /// signatures count, who can read), up to `limit` bytes (`limitWhat` says what it should
+    /// be, for a larger one): a link, or a file someone other than the user can write or
+    /// replace, is refused (``refuseOtherWriters(of:file:what:fileRisk:directoryRisk:)``).
+    func readOwnFile(_ name: String, limit: Int, limitWhat: String, what: String, fileRisk: String,
+                     directoryRisk: String) throws(AvaultError) -> [UInt8] {
+        let path = pathOf(name)
+        let fd = try openFile(name, O_RDONLY)
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+        try refuseOtherWriters(of: path, file: st, what: what, fileRisk: fileRisk, directoryRisk: directoryRisk)
+        return try FileSystem.readAll(fd: fd, name: path, size: Int(st.st_size), limit: limit, what: limitWhat)
+    }
+
     /// Refuses a file of this directory (`file`: its `fstat`) that someone other than the user
     /// may write: one owned by another user (but root), or that group or others may write; and
     /// this directory when it is owned by another user (but root), or group or others may write
