@@ -45,6 +45,14 @@ import Testing
         #expect(try v.get("https://example.org/\(count - 1)").out == "---\ntitle: \"Record \(count - 1)\"\nwebUrl: \"https://example.org/\(count - 1)\"\n---\nbody \(count - 1)\n")
     }
 
+    @Test func standardInputIsNoImportSource() throws {
+        let v = try VaultFixture()
+        let r = try v.avault(["vault", "import", "-"], stdin: Data("---\ntitle: t\n---\nbody\n".utf8))
+        #expect(r.code == 2)
+        #expect(r.err.hasPrefix("avault: -: standard input cannot be imported: give the record's file, or use 'vault put ID -'\n"), "\(r.err)")
+        #expect(try v.avault(["vault", "list"]).out == "no objects\n")
+    }
+
     @Test func failuresNameTheObjectID() throws {
         let v = try VaultFixture()
         try v.put("drafts/secret-plan", Data("payload\n".utf8))

@@ -11,59 +11,36 @@ public struct RecordFile: Sendable {
     public let text: String
     /// The parsed document.
     public let document: RecordDocument
-    /// The permission bits (`st_mode & 0o7777`) of the file that was read, as the descriptor it
-    /// was read through showed them; nil for standard input and text given whole.
-    public let mode: mode_t?
+    /// The file that was read, as the descriptor it was read through showed it (its
+    /// permission bits among the rest); nil for standard input.
+    public let identity: FileSystem.Identity?
+    /// The permission bits (`st_mode & 0o7777`) of the file that was read: a command that
+    /// rewrites the record gives the new file these, not those of whatever the path names once
+    /// it has been read (a link to another file, swapped in by someone who can write the
+    /// directory).
+    public var mode: mode_t? { identity?.permissions }
 
-    /// Reads and parses the record at `path` (`-`: standard input), as ``readText(_:)`` reads
-    /// it: a regular file through one descriptor, whose mode it keeps as that descriptor shows
-    /// it. A command that rewrites the record gives the new file the mode of the file it read,
-    /// not that of whatever the path names once it has been read (a link to another file,
-    /// swapped in by someone who can write the directory).
-    public init(path: String) throws(AvaultError) {
+    /// Reads and parses the record at `path` (`-`: standard input), up to
+    /// ``RecordLimits/fileBytes``: a longer file (by its size, or by what it holds when read: it
+    /// may grow) is malformed, and so is one that is not UTF-8. Anything but a regular file (a
+    /// FIFO, which would block the command, a device) is refused without being read; a regular
+    /// one is read through one descriptor. `seenRegular`: as
+    /// ``FileSystem/openRegularFile(_:seenRegular:)``.
+    public init(path: String, seenRegular: Bool = false) throws(AvaultError) {
+        let limit = RecordLimits.fileBytes
         guard path != "-" else {
-            try self.init(path: path, text: Self.readText(path))
+            try self.init(path: path, read: FileSystem.readAll(fd: 0, name: "standard input", limit: limit + 1), identity: nil)
             return
         }
-        let (fd, identity) = try FileSystem.openRegular(path)
+        let (fd, identity) = try FileSystem.openRegular(path, seenRegular: seenRegular)
         defer { close(fd) }
-        try self.init(path: path, text: Self.readText(fd: fd, size: Int(identity.size), path: path), mode: identity.permissions)
+        let size = Int(identity.size)
+        try self.init(path: path, read: size > limit ? nil : FileSystem.readAll(fd: fd, name: path, sizeHint: size, limit: limit + 1),
+                      identity: identity)
     }
 
-    /// Parses `text`, the record read from `path` (a file with the permission bits `mode`, when known).
-    public init(path: String, text: String, mode: mode_t? = nil) throws(AvaultError) {
-        self.path = path
-        self.text = text
-        self.mode = mode
-        do {
-            self.document = try RecordDocument(parsing: text)
-        } catch {
-            throw .malformed(error, file: path)
-        }
-    }
-
-    /// The text of the record at `path` (`-`: standard input), read up to
-    /// ``RecordLimits/fileBytes``: a longer file (by its size, or by what it holds when read:
-    /// it may grow) is malformed, and so is one that is not UTF-8. Anything but a regular file
-    /// (a FIFO, which would block the command, a device) is refused without being read.
-    public static func readText(_ path: String) throws(AvaultError) -> String {
-        guard path != "-" else {
-            return try text(FileSystem.readAll(fd: 0, name: "standard input", limit: RecordLimits.fileBytes + 1), path: path)
-        }
-        let (fd, size) = try FileSystem.openRegularFile(path)
-        defer { close(fd) }
-        return try readText(fd: fd, size: size, path: path)
-    }
-
-    /// The text of the record open at `fd` (read from where it stands), a file of `size` bytes
-    /// when it was opened, as ``readText(_:)`` reads one named by its path.
-    public static func readText(fd: Int32, size: Int, path: String) throws(AvaultError) -> String {
-        let limit = RecordLimits.fileBytes
-        return try text(size > limit ? nil : FileSystem.readAll(fd: fd, name: path, sizeHint: size, limit: limit + 1), path: path)
-    }
-
-    /// `read` (nil: too large by its size) as a record's text.
-    private static func text(_ read: [UInt8]?, path: String) throws(AvaultError) -> String {
+    /// `read` (nil: too large by its size) as a record.
+    private init(path: String, read: [UInt8]?, identity: FileSystem.Identity?) throws(AvaultError) {
         guard var bytes = read, bytes.count <= RecordLimits.fileBytes else {
             throw .malformed(.invalidRecord(RecordLimits.fileTooLarge, line: nil), file: path)
         }
@@ -71,7 +48,14 @@ public struct RecordFile: Sendable {
             throw .malformed(.invalidRecord("the file is not valid UTF-8", line: nil), file: path)
         }
         bytes = [] // one copy of the file at a time from here
-        return text
+        self.path = path
+        self.text = text
+        self.identity = identity
+        do {
+            self.document = try RecordDocument(parsing: text)
+        } catch {
+            throw .malformed(error, file: path)
+        }
     }
 
     /// The `secured` field's text. Throws when the record has none or it is not a string.
@@ -90,9 +74,7 @@ public enum Canonical {
     /// `path`, piece by piece: the body is never copied whole. The first error `write` throws
     /// stops the writing and is rethrown.
     public static func record(at path: String, write: (UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) {
-        let text = try RecordFile.readText(path)
-        let document: RecordDocument
-        do { document = try RecordDocument(parsing: text) } catch { throw .malformed(error, file: path) }
+        let document = try RecordFile(path: path).document
         var failure: AvaultError?
         RecordSignatures.writeCanonicalBytes(of: document) { piece in
             guard failure == nil else { return }

@@ -123,9 +123,10 @@ extension Vault {
         var filesByID: [[UInt8]: [String]] = [:] // IDs by their exact bytes (see sameID)
         for file in files {
             guard file.kind == .regular else { throw .io(path: file.path, reason: file.notReadReason) }
-            let (fd, identity) = try FileSystem.openRegular(file.path, seenRegular: true)
-            defer { close(fd) }
-            let record = try RecordFile(path: file.path, text: RecordFile.readText(fd: fd, size: Int(identity.size), path: file.path))
+            // (`-`, standard input, is read once and cannot be read again to be stored.)
+            guard file.path != "-" else { throw .io(path: file.path, reason: "standard input cannot be imported: give the record's file, or use 'vault put ID -'") }
+            let record = try RecordFile(path: file.path, seenRegular: true)
+            guard let identity = record.identity else { throw .internalFailure("a record file read without its identity") }
             let id = Self.recordID(record.document, path: file.path)
             inputs.append(Input(id: id, source: .file(path: file.path, identity: identity), contentType: "text/markdown"))
             if !filesByID[Array(id.utf8), default: []].contains(file.path) { filesByID[Array(id.utf8), default: []].append(file.path) }
