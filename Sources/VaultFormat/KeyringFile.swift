@@ -145,9 +145,23 @@ public struct KeyringFile: Equatable, Sendable {
         /// Where the head is in the log, so that the next command reads only what follows it;
         /// nil in a line written before avault recorded it.
         public var anchor: Anchor?
-        public init(vaultID: String, seq: UInt64, hash: String, anchor: Anchor? = nil) {
-            self.vaultID = vaultID; self.seq = seq; self.hash = hash; self.anchor = anchor
+        /// A vault to recipients: BLAKE2b-256 of the data key that was current at that head (64
+        /// lowercase hex digits), which every later state of the vault must still hold; nil for a
+        /// content-key vault, or in a line written before avault recorded it.
+        public var dataKey: String?
+        public init(vaultID: String, seq: UInt64, hash: String, anchor: Anchor? = nil, dataKey: String? = nil) {
+            self.vaultID = vaultID; self.seq = seq; self.hash = hash; self.anchor = anchor; self.dataKey = dataKey
         }
+    }
+
+    /// Which vault this keyring last used at one location (`at:` line).
+    public struct Place: Equatable, Sendable {
+        /// BLAKE2b-256 of the location's canonical text (64 lowercase hex digits): the file
+        /// records where its owner keeps vaults without naming the places.
+        public var location: String
+        /// The vault's id: 32 lowercase hex digits.
+        public var vaultID: String
+        public init(location: String, vaultID: String) { self.location = location; self.vaultID = vaultID }
     }
 
     /// The line of the log that holds a recorded head, and the hash of the log's first line
@@ -173,14 +187,17 @@ public struct KeyringFile: Equatable, Sendable {
     public var entries: [Entry]
     /// The highest log head seen per vault, by vault id.
     public var vaultHeads: [VaultHead]
+    /// The vault last used at each location, by location.
+    public var places: [Place]
     /// The authentication code of ``authenticatedText()`` as the file carries it: 32 bytes, or
     /// nil for a keyring without passphrase (`mac: none`), which nothing can authenticate.
     public var mac: [UInt8]?
 
-    public init(kdf: KDF? = nil, entries: [Entry] = [], vaultHeads: [VaultHead] = [], mac: [UInt8]? = nil) {
+    public init(kdf: KDF? = nil, entries: [Entry] = [], vaultHeads: [VaultHead] = [], places: [Place] = [], mac: [UInt8]? = nil) {
         self.kdf = kdf
         self.entries = entries
         self.vaultHeads = vaultHeads
+        self.places = places
         self.mac = mac
     }
 
@@ -213,7 +230,8 @@ public struct KeyringFile: Equatable, Sendable {
 
 extension KeyringFile {
     /// Everything the authentication code covers: the whole file up to, not including, the
-    /// `mac:` line. Entries are written sorted by name, then version; vault heads by vault id.
+    /// `mac:` line. Entries are written sorted by name, then version; vault heads by vault id; places
+    /// by location.
     public func authenticatedText() -> String {
         var out = Self.magic + "\n"
         if let kdf {
@@ -235,8 +253,13 @@ extension KeyringFile {
         if !vaultHeads.isEmpty {
             out += "\n"
             for h in vaultHeads.sorted(by: { $0.vaultID < $1.vaultID }) {
-                out += "vault: \(h.vaultID) \(h.seq) \(h.hash)" + (h.anchor.map { " \($0.line) \($0.first)" } ?? "") + "\n"
+                out += "vault: \(h.vaultID) \(h.seq) \(h.hash)" + (h.anchor.map { " \($0.line) \($0.first)" } ?? "")
+                    + (h.dataKey.map { " \($0)" } ?? "") + "\n"
             }
+        }
+        if !places.isEmpty {
+            out += "\n"
+            for p in places.sorted(by: { $0.location < $1.location }) { out += "at: \(p.location) \(p.vaultID)\n" }
         }
         return out + "\n"
     }
@@ -308,6 +331,7 @@ extension KeyringFile {
         var seen = Set<String>()
         var ids = Set<String>()
         var heads: [VaultHead] = []
+        var places: [Place] = []
         var mac: [UInt8]?
         var sawMAC = false
         while i < lines.count {
@@ -331,22 +355,30 @@ extension KeyringFile {
                 break
             }
             if format == 2, i < lines.count, TextLines.value(lines[i], after: "vault: ") != nil {
-                guard heads.isEmpty else { throw Self.error("a second block of vault heads", line: i + 1) }
+                guard heads.isEmpty, places.isEmpty else {
+                    throw Self.error(heads.isEmpty ? "vault heads come before the 'at:' lines" : "a second block of vault heads", line: i + 1)
+                }
                 while i < lines.count, TextLines.value(lines[i], after: "vault: ") != nil {
                     let lineNumber = i + 1
                     let words = try field("vault").split(separator: " ", omittingEmptySubsequences: false)
-                    guard words.count == 3 || words.count == 5, Self.isLowercaseHex(String(words[0]), count: 32), let seq = Self.decimal(words[1]),
+                    let usage = "expected 'vault: <32 hex digits> <seq> <64 hex digits> [<line> <64 hex digits>] [<64 hex digits>]' (lowercase hex, seq and line in decimal, at most \(UInt64.max), line from 1)"
+                    guard (3...6).contains(words.count), Self.isLowercaseHex(String(words[0]), count: 32), let seq = Self.decimal(words[1]),
                           Self.isLowercaseHex(String(words[2]), count: 64) else {
-                        throw Self.error("expected 'vault: <32 hex digits> <seq> <64 hex digits> [<line> <64 hex digits>]' (lowercase hex, seq and line in decimal, at most \(UInt64.max))", line: lineNumber)
+                        throw Self.error(usage, line: lineNumber)
                     }
                     var anchor: Anchor?
-                    if words.count == 5 {
+                    if words.count >= 5 {
                         guard let line = Self.decimal(words[3]), line >= 1, Self.isLowercaseHex(String(words[4]), count: 64) else {
-                            throw Self.error("expected 'vault: <32 hex digits> <seq> <64 hex digits> <line> <64 hex digits>' (line from 1, in decimal)", line: lineNumber)
+                            throw Self.error(usage, line: lineNumber)
                         }
                         anchor = Anchor(line: line, first: String(words[4]))
                     }
-                    let head = VaultHead(vaultID: String(words[0]), seq: seq, hash: String(words[2]), anchor: anchor)
+                    var dataKey: String?
+                    if words.count == 4 || words.count == 6 {
+                        guard let last = words.last, Self.isLowercaseHex(String(last), count: 64) else { throw Self.error(usage, line: lineNumber) }
+                        dataKey = String(last)
+                    }
+                    let head = VaultHead(vaultID: String(words[0]), seq: seq, hash: String(words[2]), anchor: anchor, dataKey: dataKey)
                     if let last = heads.last, !(last.vaultID < head.vaultID) {
                         throw Self.error(last.vaultID == head.vaultID ? "vault \(head.vaultID) appears twice" : "vault heads out of order (sorted by vault id)", line: lineNumber)
                     }
@@ -354,7 +386,23 @@ extension KeyringFile {
                 }
                 continue
             }
-            guard heads.isEmpty else {
+            if format == 2, i < lines.count, TextLines.value(lines[i], after: "at: ") != nil {
+                guard places.isEmpty else { throw Self.error("a second block of 'at:' lines", line: i + 1) }
+                while i < lines.count, TextLines.value(lines[i], after: "at: ") != nil {
+                    let lineNumber = i + 1
+                    let words = try field("at").split(separator: " ", omittingEmptySubsequences: false)
+                    guard words.count == 2, Self.isLowercaseHex(String(words[0]), count: 64), Self.isLowercaseHex(String(words[1]), count: 32) else {
+                        throw Self.error("expected 'at: <64 hex digits> <32 hex digits>' (lowercase hex)", line: lineNumber)
+                    }
+                    let place = Place(location: String(words[0]), vaultID: String(words[1]))
+                    if let last = places.last, !(last.location < place.location) {
+                        throw Self.error(last.location == place.location ? "location \(place.location) appears twice" : "'at:' lines out of order (sorted by location)", line: lineNumber)
+                    }
+                    places.append(place)
+                }
+                continue
+            }
+            guard heads.isEmpty, places.isEmpty else {
                 let isKey = i < lines.count && TextLines.value(lines[i], after: "key: ") != nil
                 throw Self.error(isKey ? "keys come before the vault heads" : "expected 'mac: …' after the vault heads", line: i + 1)
             }
@@ -423,7 +471,7 @@ extension KeyringFile {
         if kdf == nil, entries.contains(where: \.isSealed) {
             throw Self.error("sealed secrets but 'kdf: none'", line: 2)
         }
-        self.init(kdf: kdf, entries: entries, vaultHeads: heads, mac: mac)
+        self.init(kdf: kdf, entries: entries, vaultHeads: heads, places: places, mac: mac)
     }
 
     /// A decimal `UInt64` written the one way ``serialized()`` writes it: no sign, no leading

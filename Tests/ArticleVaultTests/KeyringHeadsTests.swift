@@ -116,6 +116,35 @@ import VaultFormat
         #expect(try ring.lastSeenHead(vaultID: Self.vaultA)?.seq == 9)
     }
 
+    /// A vault to recipients' data key goes with its head (and fills in a head recorded without
+    /// one); the vault used at a location is replaced by the next one recorded there, and
+    /// forgotten on request without losing the vault's head.
+    @Test func dataKeysAndPlacesAreRecordedWithTheHeads() throws {
+        let scene = try Scene(protected: false)
+        let ring = try scene.open()
+        let (here, there) = (Self.hash1, Self.hash2)
+        try ring.noteHead(.init(seq: 4, hash: Self.hash1), vaultID: Self.vaultA, location: here)
+        try ring.noteHead(.init(seq: 4, hash: Self.hash1, dataKey: Self.hash2), vaultID: Self.vaultA)
+        #expect(try ring.lastSeen(vaultID: Self.vaultA, location: here) == (.init(seq: 4, hash: Self.hash1, dataKey: Self.hash2), Self.vaultA))
+        // A lower head, or another head of the same seq, changes nothing; a higher one replaces the key.
+        try ring.noteHead(.init(seq: 3, hash: Self.hash1, dataKey: Self.hash1), vaultID: Self.vaultA)
+        try ring.noteHead(.init(seq: 4, hash: Self.hash2, dataKey: Self.hash1), vaultID: Self.vaultA)
+        #expect(try ring.lastSeenHead(vaultID: Self.vaultA)?.dataKey == Self.hash2)
+        try ring.noteHead(.init(seq: 5, hash: Self.hash2, dataKey: Self.hash1), vaultID: Self.vaultA)
+        #expect(try ring.lastSeenHead(vaultID: Self.vaultA) == .init(seq: 5, hash: Self.hash2, dataKey: Self.hash1))
+
+        try ring.noteHead(.init(seq: 1, hash: Self.hash1), vaultID: Self.vaultB, location: there)
+        try ring.noteHead(.init(seq: 2, hash: Self.hash1), vaultID: Self.vaultB, location: here)
+        #expect(try ring.lastSeen(vaultID: Self.vaultA, location: here).vaultAtLocation == Self.vaultB)
+        #expect(try ring.lastSeen(vaultID: Self.vaultA, location: there).vaultAtLocation == Self.vaultB)
+        #expect(try ring.forgetPlace(location: here) == Self.vaultB)
+        #expect(try ring.forgetPlace(location: here) == nil)
+        #expect(try ring.lastSeen(vaultID: Self.vaultB, location: here) == (.init(seq: 2, hash: Self.hash1), nil))
+        #expect(try scene.text.split(separator: "\n").filter { $0.hasPrefix("at: ") } == ["at: \(there) \(Self.vaultB)"])
+        #expect(throws: AvaultError.self) { try ring.noteHead(.init(seq: 9, hash: Self.hash1, dataKey: "ab"), vaultID: Self.vaultA) }
+        #expect(throws: AvaultError.self) { try ring.noteHead(.init(seq: 9, hash: Self.hash1), vaultID: Self.vaultA, location: Self.vaultB) }
+    }
+
     /// (what, edit of the file's text): each change to the heads' bytes.
     static let edits: [(String, @Sendable (String) -> String)] = [
         ("a head's line deleted", { $0.replacingOccurrences(of: "vault: \(vaultA) 9 \(hash2)\n", with: "") }),
@@ -126,6 +155,9 @@ import VaultFormat
         ("a vault id changed", { $0.replacingOccurrences(of: "vault: \(vaultB)", with: "vault: \(String(repeating: "b3", count: 16))") }),
         ("an anchor added", { $0.replacingOccurrences(of: "vault: \(vaultA) 9 \(hash2)\n", with: "vault: \(vaultA) 9 \(hash2) 1 \(hash1)\n") }),
         ("a head added", { $0.replacingOccurrences(of: "vault: \(vaultB) 3 \(hash1)\n", with: "vault: \(vaultB) 3 \(hash1)\nvault: \(String(repeating: "c4", count: 16)) 1 \(hash1)\n") }),
+        ("a data key added", { $0.replacingOccurrences(of: "vault: \(vaultA) 9 \(hash2)\n", with: "vault: \(vaultA) 9 \(hash2) \(hash1)\n") }),
+        ("a place's vault changed", { $0.replacingOccurrences(of: "at: \(hash2) \(vaultB)\n", with: "at: \(hash2) \(vaultA)\n") }),
+        ("a place deleted", { $0.replacingOccurrences(of: "\nat: \(hash2) \(vaultB)\n", with: "") }),
     ]
 
     @Test(arguments: 0..<edits.count)
@@ -134,7 +166,7 @@ import VaultFormat
         let scene = try Scene(protected: true)
         let ring = try scene.open()
         try ring.noteHead(.init(seq: 9, hash: Self.hash2), vaultID: Self.vaultA)
-        try ring.noteHead(.init(seq: 3, hash: Self.hash1), vaultID: Self.vaultB)
+        try ring.noteHead(.init(seq: 3, hash: Self.hash1), vaultID: Self.vaultB, location: Self.hash2)
         let original = try scene.text
         let edited = edit(original)
         #expect(edited != original, "\(what): the edit changed nothing")

@@ -41,6 +41,7 @@ final class CrashPointStorage: VaultStorage {
     func alive() throws(AvaultError) { if crashed { throw Self.crash } }
 
     var location: String { inner.location }
+    var canonicalLocation: [UInt8] { inner.canonicalLocation }
     func exists() throws(AvaultError) -> Bool { try inner.exists() }
     func create() throws(AvaultError) { try inner.create() }
     func read(_ name: String) throws(AvaultError) -> [UInt8]? { try alive(); return try inner.read(name) }

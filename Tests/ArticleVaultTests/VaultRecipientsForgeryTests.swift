@@ -49,7 +49,131 @@ import VaultFormat
             Issue.record("the forged state was accepted")
         } catch {
             guard case .tampered(let why, _) = error else { Issue.record("\(error)"); return }
-            #expect(why.contains("data keys no longer hold key id") && why.contains("the config was replaced"), "\(why)")
+            #expect(why.contains("data keys no longer hold key id") && why.contains("the vault was replaced"), "\(why)")
         }
+    }
+
+    /// A reader's vault to recipients, its keyring, and the recipient (the reader's own).
+    private static func readersVault(in dir: URL) throws -> (vault: Vault, ring: Keyring, recipient: String, location: String) {
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: dir.path)
+        let (ring, me) = try SealRecipientsTests.identityRing(in: dir)
+        let recipient = AgeKeys.recipient(me)
+        let location = dir.appendingPathComponent("vault").path
+        let vault = try Vault.initialize(storage: FileVaultStorage(directory: location), keyring: ring, recipients: [recipient])
+        let payload = dir.appendingPathComponent("p").path
+        try Data("the real draft".utf8).write(to: URL(fileURLWithPath: payload))
+        _ = try vault.put(id: "A", path: payload, contentType: nil, now: 0)
+        return (vault, ring, recipient, location)
+    }
+
+    /// The second way in: a state of Mallory's under the vault's own id, whose log is a chain of
+    /// her own (so the head the reader's keyring recorded is not in it) with an `accept-rollback`
+    /// entry that names that head as forgotten. The log says the head was let go on purpose; the
+    /// keyring's record of the data key that was current at that head says no.
+    @Test func aForgedLogThatAcceptsARollbackDoesNotLetAnotherDataKeyIn() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (vault, ring, recipient, location) = try Self.readersVault(in: dir)
+        let seen = try #require(try ring.lastSeenHead(vaultID: vault.config.vaultID))
+        #expect(seen.dataKey != nil, "the keyring records the current data key with the head")
+
+        let config = vault.config
+        let forgedKey = SecretBytes.random(count: 32)
+        let kid = SecuredField.keyID(for: forgedKey)
+        let naming = SecretBytes.random(count: 32)
+        var forged = config
+        forged.namingKey = try naming.withUnsafeBytes { raw in
+            Result { () throws(AvaultError) in try Vault.seal(raw, key: forgedKey, kid: kid, ad: { config.namingKeyAssociatedData(kid: $0) }) }
+        }.get()
+        forged.dataKeys = try VaultRecipients.wrap([forgedKey], to: [recipient], vaultID: config.vaultID)
+        let time = Timestamp(seconds: 0)
+        let first = VaultFiles.logLine(seq: 1, time: time, [("op", .string("init")), ("key", .string(config.keyName)), ("kid", .string(kid.hex)),
+                                                            ("recipients", .array([.string(recipient)]))], prev: VaultFiles.genesisHash)
+        let firstHead = VaultFiles.Head(seq: 1, hash: VaultLog.hash(first))
+        let accept = VaultFiles.logLine(seq: Int(seen.seq) + 1, time: time, [
+            ("op", .string("accept-rollback")),
+            ("forgotten", .object([("seq", .number(Double(seen.seq))), ("hash", .string(seen.hash))])),
+            ("index", .object([("seq", .number(1)), ("hash", .string(firstHead.hash))]))], prev: firstHead.hash)
+        let index = VaultFiles.Index(vaultID: config.vaultID, keyName: config.keyName, namingKid: kid,
+                                     log: VaultFiles.Head(seq: Int(seen.seq) + 1, hash: VaultLog.hash(accept)), signedHead: nil)
+        let sealedIndex = try Vault.seal(VaultFiles.indexJSON(index), key: forgedKey, kid: kid, ad: { forged.indexAssociatedData(kid: $0) })
+        try Data(forged.text.utf8).write(to: URL(fileURLWithPath: location + "/config"))
+        try Data((first + "\n" + accept + "\n").utf8).write(to: URL(fileURLWithPath: location + "/log"))
+        try Data(VaultFiles.indexText(sealedIndex).utf8).write(to: URL(fileURLWithPath: location + "/index"))
+        try FileManager.default.removeItem(atPath: location + "/entries")
+
+        let reopened = try Vault(storage: FileVaultStorage(directory: location), keyring: ring)
+        do {
+            _ = try reopened.readIndex()
+            Issue.record("the forged state was accepted")
+        } catch {
+            guard case .tampered(let why, .rollback) = error else { Issue.record("\(error)"); return }
+            #expect(why.contains("data keys no longer hold key id \(seen.dataKey?.prefix(16) ?? "")"), "\(why)")
+        }
+        // The reader's own --accept-rollback adopts it (a deliberate restore), and the keyring
+        // then records the data key current now.
+        reopened.acceptRollback = true
+        #expect(try reopened.readIndex().isEmpty)
+        let adopted = try #require(try ring.lastSeenHead(vaultID: config.vaultID))
+        #expect(adopted.seq > seen.seq && adopted.dataKey == Vault.dataKeyDigest(forgedKey))
+    }
+
+    /// A keyring written by an older avault (heads without a data key, no `at:` lines) is read,
+    /// and the next command that uses the vault records both.
+    @Test func anOlderKeyringGainsTheDataKeyAndThePlaceOnFirstUse() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (vault, ring, _, location) = try Self.readersVault(in: dir)
+        let file = ring.directory + "/keyring.avk"
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        var older = try KeyringFile(parsing: text)
+        older.vaultHeads = older.vaultHeads.map { var h = $0; h.dataKey = nil; return h }
+        older.places = []
+        try Data(older.serialized().utf8).write(to: URL(fileURLWithPath: file))
+        #expect(try ring.lastSeen(vaultID: vault.config.vaultID, location: vault.locationDigest) == (try ring.lastSeenHead(vaultID: vault.config.vaultID), nil))
+        #expect(try ring.lastSeenHead(vaultID: vault.config.vaultID)?.dataKey == nil)
+
+        #expect(try Vault(storage: FileVaultStorage(directory: location), keyring: ring).readIndex().map(\.id) == ["A"])
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == text)
+    }
+
+    /// The first way in: another vault, with an id of its own, put where the reader's vault was.
+    /// The keyring knows which vault it used at that location and refuses this one until told
+    /// to forget it; then it is a vault never seen (named on first sight).
+    @Test func anotherVaultAtAKnownLocationIsRefusedUntilForgotten() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (vault, ring, recipient, location) = try Self.readersVault(in: dir)
+        let original = vault.config.vaultID
+        // Reached by another spelling of the same path, it is the same location.
+        let spelled = dir.path + "/./" + "/vault/"
+        #expect(try Vault(storage: FileVaultStorage(directory: spelled), keyring: ring).readIndex().map(\.id) == ["A"])
+
+        let (otherRing, mallory) = try SealRecipientsTests.identityRing(in: dir, name: "mallory")
+        let placed = dir.appendingPathComponent("placed").path
+        _ = try Vault.initialize(storage: FileVaultStorage(directory: placed), keyring: otherRing, recipients: [recipient, AgeKeys.recipient(mallory)])
+        try FileManager.default.removeItem(atPath: location)
+        try FileManager.default.moveItem(atPath: placed, toPath: location)
+
+        for path in [location, spelled] {
+            let replaced = try Vault(storage: FileVaultStorage(directory: path), keyring: ring)
+            var sighted: [String] = []
+            replaced.firstSight = { sighted.append($0) }
+            #expect(throws: AvaultError.self) { try replaced.readIndex() }
+            do { _ = try replaced.readIndex() } catch {
+                guard case .vaultReplaced(let at, let known, let found) = error else { Issue.record("\(error)"); continue }
+                #expect(at == path && known == original && found == replaced.config.vaultID)
+            }
+            #expect(sighted.isEmpty)
+        }
+        #expect(try Vault.forget(storage: FileVaultStorage(directory: spelled), keyring: ring) == original)
+        #expect(try Vault.forget(storage: FileVaultStorage(directory: location), keyring: ring) == nil)
+        let accepted = try Vault(storage: FileVaultStorage(directory: location), keyring: ring)
+        var sighted: [String] = []
+        accepted.firstSight = { sighted.append($0) }
+        #expect(try accepted.readIndex().isEmpty)
+        #expect(sighted == [accepted.config.vaultID])
+        // The old vault, found again elsewhere, is still known by its history.
+        #expect(try ring.lastSeenHead(vaultID: original) != nil)
     }
 }

@@ -159,13 +159,12 @@ struct VaultRecipientsCLITests {
         #expect(rolled.code == 1 && rolled.err.contains("the vault was rolled back"), "\(rolled.err)")
     }
 
-    /// A review found (and reproduced) that a vault put in the place of one the keyring knows,
-    /// under an id of its own and to its maker too, is taken for a vault never seen: the data
-    /// key's pin holds only for the id the keyring recorded. Until the keyring records where it
-    /// saw each vault (formats.md 8.7), every command says so on standard error the first time
-    /// a keyring meets a vault to recipients, and only then.
-    @Test("a vault to recipients this keyring has not seen is named on first sight: a replaced vault does not pass in silence")
-    func aReplacedVaultIsNamedOnFirstSight() throws {
+    /// Someone who can write where a vault to recipients lives knows its recipients (they are
+    /// public) and can put a vault of their own in its place, to them and to herself. The keyring
+    /// knows which vault it used at that location and refuses the other one (exit 1, nothing
+    /// stored) until the user runs `vault forget`; the vault is then named on first sight.
+    @Test("a vault put in the place of one the keyring used is refused until 'vault forget', then named on first sight")
+    func aReplacedVaultIsRefusedUntilForgotten() throws {
         let a = try Editor("a"), m = try Editor("mallory")
         let desk = try Desk()
         let v = ["--vault", desk.vault]
@@ -174,20 +173,38 @@ struct VaultRecipientsCLITests {
         try Data("one\n".utf8).write(to: URL(fileURLWithPath: desk.path("p1")))
         let first = try a.k.avault(["vault", "put", "doc", desk.path("p1")] + v)
         #expect(first.code == 0 && first.err.isEmpty, "the maker's keyring has seen it: \(first.err)")
+        let originalID = try Self.vaultID(desk.vault)
 
         // Mallory makes a vault to a's recipient and to herself, and puts it in its place.
         let forged = desk.path("forged")
         #expect(try m.k.avault(["vault", "init", "--recipient", a.recipient, "--recipient", m.recipient, "--vault", forged]).code == 0)
-        let forgedID = try #require(try String(contentsOfFile: forged + "/config", encoding: .utf8)
-            .split(separator: "\n").first { $0.hasPrefix("id: ") }).dropFirst(4)
+        let forgedID = try Self.vaultID(forged)
         #expect(try CLI.run("rm", ["-rf", desk.vault]).code == 0)
         #expect(try CLI.run("mv", [forged, desk.vault]).code == 0)
         try Data("two\n".utf8).write(to: URL(fileURLWithPath: desk.path("p2")))
         let put = try a.k.avault(["vault", "put", "doc2", desk.path("p2")] + v)
-        #expect(put.err == "avault: warning: this keyring has not seen vault \(forgedID) before; if it has used a vault at \(desk.vault) before, "
-                + "that one was replaced by another, which others may read: check the id with whoever made the vault\n", "\(put.err)")
-        // Said once: the keyring now knows it.
+        #expect(put.code == 1 && put.out.isEmpty, "\(put.err)")
+        #expect(put.err == "avault: the vault at \(desk.vault) is vault \(forgedID), but this keyring last used vault \(originalID) there: it was replaced\n"
+                + "avault: hint: if it was re-created on purpose, check its id (the 'id:' line of its config) with whoever made it, "
+                + "then run 'avault vault forget --vault \(desk.vault)'\n", "\(put.err)")
+        let reached = try m.k.avault(["vault", "get", "doc2"] + v)
+        #expect(reached.code == 2 && reached.err.contains("no object"), "nothing reached Mallory's vault: \(reached.err)")
+
+        // Told to forget, the keyring takes it as a vault never seen, and says so once.
+        let forget = try a.k.avault(["vault", "forget"] + v)
+        #expect(forget.code == 0 && forget.out == "forgot vault \(originalID) at \(desk.vault)\n", "\(forget.err)")
+        let again = try a.k.avault(["vault", "put", "doc2", desk.path("p2")] + v)
+        #expect(again.code == 0)
+        #expect(again.err == "avault: warning: this keyring has not seen vault \(forgedID) before: check the id with whoever made the vault "
+                + "(this keyring will refuse any other vault at \(desk.vault))\n", "\(again.err)")
         #expect(try a.k.avault(["vault", "get", "doc2"] + v).err.isEmpty)
+        #expect(try a.k.avault(["vault", "forget", "--vault", desk.path("nowhere")]).out == "this keyring has no record of a vault at \(desk.path("nowhere"))\n")
+    }
+
+    /// The id on a vault's config's `id:` line.
+    static func vaultID(_ vault: String) throws -> String {
+        String(try #require(try String(contentsOfFile: vault + "/config", encoding: .utf8)
+            .split(separator: "\n").first { $0.hasPrefix("id: ") }).dropFirst(4))
     }
 
     @Test("three editors: a shared .avault-recipients, each unseals with their own keyring; one removed, reseal and remove --rotate lock them out of every new version")

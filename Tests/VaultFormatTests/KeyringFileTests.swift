@@ -161,6 +161,55 @@ private enum RingSample {
         #expect(try KeyringFile(parsing: heads).serialized() == heads)
     }
 
+    /// A head may carry the digest of a vault to recipients' data key (after its anchor, if
+    /// any), and the `at:` block records which vault was used at each location (formats.md 4).
+    @Test func dataKeysAndPlacesRoundTripAndParseStrictly() throws {
+        let (a, b) = (RingSample.vaultA, RingSample.vaultB)
+        let (h1, h2) = (RingSample.hashA, RingSample.hashB)
+        let lines = ["avault-keyring v2", "kdf: none", "",
+                     "vault: \(a) 7 \(h1) \(h2)", "vault: \(b) 8 \(h2) 3 \(h1) \(h1)", "",
+                     "at: \(h1) \(b)", "at: \(h2) \(a)", "", "mac: none"]
+        let text = lines.joined(separator: "\n") + "\n"
+        let parsed = try KeyringFile(parsing: text)
+        #expect(parsed.vaultHeads == [.init(vaultID: a, seq: 7, hash: h1, anchor: nil, dataKey: h2),
+                                      .init(vaultID: b, seq: 8, hash: h2, anchor: .init(line: 3, first: h1), dataKey: h1)])
+        #expect(parsed.places == [.init(location: h1, vaultID: b), .init(location: h2, vaultID: a)])
+        #expect(parsed.serialized() == text)
+        // Places alone.
+        let places = "avault-keyring v2\nkdf: none\n\nat: \(h1) \(a)\n\nmac: none\n"
+        #expect(try KeyringFile(parsing: places).serialized() == places)
+
+        let damaged: [(line: Int, replacement: String?, expected: Int, words: String)] = [
+            (4, "vault: \(a) 7 \(h1) \(h2.uppercased())", 4, "expected 'vault:"),
+            (4, "vault: \(a) 7 \(h1) \(h2) \(h2)", 4, "expected 'vault:"),
+            (5, "vault: \(b) 8 \(h2) 3 \(h1) \(h1) \(h1)", 5, "expected 'vault:"),
+            (7, "at: \(h1.uppercased()) \(b)", 7, "expected 'at: <64 hex digits> <32 hex digits>'"),
+            (7, "at: \(h1) \(b) \(a)", 7, "expected 'at:"),
+            (7, "at: \(h1)", 7, "expected 'at:"),
+            (8, "at: \(h1) \(a)", 8, "location \(h1) appears twice"),
+            (7, "at: \(h2) \(b)", 8, "appears twice"),
+            (8, "at: \(String(repeating: "00", count: 32)) \(a)", 8, "'at:' lines out of order"),
+            (8, "vault: \(b) 9 \(h2)", 8, "expected a blank line"),
+            (9, "mac: none", 9, "expected a blank line"),
+            (10, "key: aes128-cbc 1496d287e7cf792a zzz 1", 10, "keys come before the vault heads"),
+        ]
+        for (line, replacement, expected, words) in damaged {
+            var changed = lines
+            if let replacement { changed[line - 1] = replacement } else { changed.remove(at: line - 1) }
+            #expect(throws: FormatError.self, "line \(line) replaced by \(replacement ?? "nothing")") {
+                try KeyringFile(parsing: changed.joined(separator: "\n") + "\n")
+            }
+            do { _ = try KeyringFile(parsing: changed.joined(separator: "\n") + "\n") } catch {
+                #expect(error.description.contains("line \(expected): ") && error.description.contains(words), "\(error.description)")
+            }
+        }
+        // The 'at:' block comes after the vault heads.
+        let swapped = ["avault-keyring v2", "kdf: none", "", "at: \(h1) \(b)", "", "vault: \(a) 7 \(h1)", "", "mac: none"]
+        #expect(throws: FormatError.invalidKeyring("vault heads come before the 'at:' lines", line: 6)) {
+            try KeyringFile(parsing: swapped.joined(separator: "\n") + "\n")
+        }
+    }
+
     @Test func version1IsReadOnlyByTheUpgradeParser() throws {
         #expect(KeyringFile.formatVersion(of: RingSample.v1Text) == 1)
         #expect(KeyringFile.formatVersion(of: RingSample.text) == 2)
@@ -225,7 +274,7 @@ private enum RingSample {
         (24, nil, 24, "expected 'secret: …'"),
         (15, "key: ed25519 DD1DCD57B4617B83 signer 1 extra", 15, "expected 'key:"),
         // Vault heads.
-        (31, "vault: \(RingSample.vaultA.uppercased()) 7 \(RingSample.hashA)", 31, "expected 'vault: <32 hex digits> <seq> <64 hex digits> [<line> <64 hex digits>]'"),
+        (31, "vault: \(RingSample.vaultA.uppercased()) 7 \(RingSample.hashA)", 31, "expected 'vault: <32 hex digits> <seq> <64 hex digits> [<line> <64 hex digits>] [<64 hex digits>]'"),
         (31, "vault: \(RingSample.vaultA) 07 \(RingSample.hashA)", 31, "expected 'vault:"),
         (31, "vault: \(RingSample.vaultA) -7 \(RingSample.hashA)", 31, "expected 'vault:"),
         (31, "vault: \(RingSample.vaultA) 18446744073709551616 \(RingSample.hashA)", 31, "at most 18446744073709551615"),

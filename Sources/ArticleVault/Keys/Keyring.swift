@@ -188,7 +188,7 @@ public final class Keyring {
     /// needed), on a fresh read of the file that is authenticated first when the keyring has a
     /// passphrase (so a change never launders a modification); then, if `body` changed the
     /// file, writes it atomically and durably with a new authentication code. Do not call
-    /// `update` (or ``noteHead(_:vaultID:)``) from inside `body`: the lock is not reentrant.
+    /// `update` (or ``noteHead(_:vaultID:location:)``) from inside `body`: the lock is not reentrant.
     @discardableResult
     public func update<T>(_ body: (Keyring) throws(AvaultError) -> T) throws(AvaultError) -> T {
         let dir = try SecureDirectory.create(path: directory, mode: 0o700, requirePrivate: true)
@@ -211,6 +211,7 @@ public final class Keyring {
         var out = new
         out.entries.sort { ($0.name, $0.version) < ($1.name, $1.version) }
         out.vaultHeads.sort { $0.vaultID < $1.vaultID }
+        out.places.sort { $0.location < $1.location }
         try checkStructure(out)
         var body = Array(out.authenticatedText().utf8)
         defer { wipe(&body) }
@@ -587,7 +588,12 @@ extension Keyring {
         public var hash: String // 64 lowercase hex digits
         /// Where it is in the log (nil: not recorded, a keyring written by an older avault).
         public var anchor: KeyringFile.Anchor?
-        public init(seq: UInt64, hash: String, anchor: KeyringFile.Anchor? = nil) { self.seq = seq; self.hash = hash; self.anchor = anchor }
+        /// A vault to recipients: BLAKE2b-256 of its data key current at that head, 64 lowercase
+        /// hex digits (nil: a content-key vault, or not recorded by an older avault).
+        public var dataKey: String?
+        public init(seq: UInt64, hash: String, anchor: KeyringFile.Anchor? = nil, dataKey: String? = nil) {
+            self.seq = seq; self.hash = hash; self.anchor = anchor; self.dataKey = dataKey
+        }
     }
 
     /// The highest log head this keyring has recorded for `vaultID` (32 lowercase hex), nil if none.
@@ -596,37 +602,67 @@ extension Keyring {
     /// Read afresh from disk, so a head another process recorded since this keyring was opened
     /// counts. A keyring without passphrase cannot authenticate what it remembers.
     public func lastSeenHead(vaultID: String) throws(AvaultError) -> VaultHead? {
+        try lastSeen(vaultID: vaultID, location: nil).head
+    }
+
+    /// In one read (as ``lastSeenHead(vaultID:)``): the head recorded for `vaultID`, and the id of
+    /// the vault this keyring last used at `location` (a digest, see ``KeyringFile/Place``).
+    public func lastSeen(vaultID: String, location: String?) throws(AvaultError) -> (head: VaultHead?, vaultAtLocation: String?) {
         try Self.checkVaultID(vaultID)
-        guard let dir = try openDirectory(), let loaded = try load(dir) else { return nil }
+        guard let dir = try openDirectory(), let loaded = try load(dir) else { return (nil, nil) }
         if let kdf = loaded.file.kdf {
             // Authenticate this read with the keys for its KDF line (derived once per process).
             try verify(loaded.file, loaded.authenticated, with: try keys(for: kdf))
         }
-        return loaded.file.vaultHeads.first { $0.vaultID == vaultID }.map { VaultHead(seq: $0.seq, hash: $0.hash, anchor: $0.anchor) }
+        let head = loaded.file.vaultHeads.first { $0.vaultID == vaultID }.map {
+            VaultHead(seq: $0.seq, hash: $0.hash, anchor: $0.anchor, dataKey: $0.dataKey)
+        }
+        return (head, location.flatMap { l in loaded.file.places.first { $0.location == l }?.vaultID })
     }
 
     /// Records `head` for `vaultID` when its seq is higher than the recorded one, durably, under
     /// the keyring's lock, with the MAC rewritten; the same head with another anchor replaces
-    /// the anchor. A lower seq, or the same head and anchor, is a no-op.
-    public func noteHead(_ head: VaultHead, vaultID: String) throws(AvaultError) {
+    /// the anchor, and one with a data key fills in a line that had none. A lower seq, or the
+    /// same head and anchor, is a no-op. With `location` (a digest), records that `vaultID` is
+    /// the vault this keyring uses there.
+    public func noteHead(_ head: VaultHead, vaultID: String, location: String? = nil) throws(AvaultError) {
         try Self.checkVaultID(vaultID)
-        guard KeyringFile.isLowercaseHex(head.hash, count: 64) else {
-            throw .internalFailure("a log head hash is 64 lowercase hex digits")
+        guard KeyringFile.isLowercaseHex(head.hash, count: 64), head.dataKey.map({ KeyringFile.isLowercaseHex($0, count: 64) }) ?? true,
+              location.map({ KeyringFile.isLowercaseHex($0, count: 64) }) ?? true else {
+            throw .internalFailure("a log head hash, a data key digest and a location digest are 64 lowercase hex digits")
+        }
+        if let anchor = head.anchor, !KeyringFile.isLowercaseHex(anchor.first, count: 64) || anchor.line < 1 {
+            throw .internalFailure("a log anchor is a line from 1 and 64 lowercase hex digits")
         }
         try update { ring throws(AvaultError) in
-            if let anchor = head.anchor, !KeyringFile.isLowercaseHex(anchor.first, count: 64) || anchor.line < 1 {
-                throw .internalFailure("a log anchor is a line from 1 and 64 lowercase hex digits")
-            }
-            let new = KeyringFile.VaultHead(vaultID: vaultID, seq: head.seq, hash: head.hash, anchor: head.anchor)
+            let new = KeyringFile.VaultHead(vaultID: vaultID, seq: head.seq, hash: head.hash, anchor: head.anchor, dataKey: head.dataKey)
             if let i = ring.file.vaultHeads.firstIndex(where: { $0.vaultID == vaultID }) {
                 let old = ring.file.vaultHeads[i]
-                if head.seq > old.seq || (head.seq == old.seq && head.hash == old.hash && head.anchor != nil && head.anchor != old.anchor) {
+                if head.seq > old.seq {
                     ring.file.vaultHeads[i] = new
+                } else if head.seq == old.seq, head.hash == old.hash {
+                    if let anchor = head.anchor { ring.file.vaultHeads[i].anchor = anchor }
+                    if let dataKey = head.dataKey { ring.file.vaultHeads[i].dataKey = dataKey }
                 }
             } else {
                 ring.file.vaultHeads.append(new)
                 ring.file.vaultHeads.sort { $0.vaultID < $1.vaultID }
             }
+            if let location {
+                ring.file.places.removeAll { $0.location == location }
+                ring.file.places.append(KeyringFile.Place(location: location, vaultID: vaultID))
+                ring.file.places.sort { $0.location < $1.location }
+            }
+        }
+    }
+
+    /// Forgets which vault this keyring used at `location` (a digest): the next vault met there
+    /// is taken as one never seen. Returns the forgotten vault's id, nil when there was none.
+    /// The vault's head stays recorded (it still protects that vault wherever it is).
+    public func forgetPlace(location: String) throws(AvaultError) -> String? {
+        try update { ring throws(AvaultError) -> String? in
+            guard let i = ring.file.places.firstIndex(where: { $0.location == location }) else { return nil }
+            return ring.file.places.remove(at: i).vaultID
         }
     }
 

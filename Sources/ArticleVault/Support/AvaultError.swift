@@ -15,6 +15,9 @@ public enum AvaultError: Error, Sendable {
     case malformed(FormatError, file: String?)
     /// Stored data does not authenticate: a file of `area` was altered or damaged.
     case tampered(String, area: TamperedArea)
+    /// The vault at `location` (id `found`) is not the one this keyring last used there
+    /// (`known`): it was replaced, or re-created without this keyring (formats.md 8.7).
+    case vaultReplaced(location: String, known: String, found: String)
     /// A rewritten record (seal, unseal, migrate, sign), read back before replacing the file,
     /// did not show what was meant; nothing was written.
     case rewriteCheckFailed(path: String, reason: String)
@@ -337,6 +340,8 @@ public enum AvaultError: Error, Sendable {
             return "\(error)"
         case let .tampered(message, _):
             return message
+        case let .vaultReplaced(location, known, found):
+            return "the vault at \(location) is vault \(found), but this keyring last used vault \(known) there: it was replaced"
         case let .rewriteCheckFailed(path, reason):
             return "\(path): the rewritten record was not what was meant (\(reason)); nothing was written"
         case let .io(path, reason):

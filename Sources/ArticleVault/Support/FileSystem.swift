@@ -472,6 +472,13 @@ public enum FileSystem {
         return (numbers[0], numbers[1]) >= version
     }
 
+    /// The working directory's path as the kernel gives it (`getcwd`), nil when it has none.
+    public static func currentDirectory() -> [UInt8]? {
+        guard let path = getcwd(nil, 0) else { return nil }
+        defer { free(path) }
+        return Array(UnsafeBufferPointer(start: UnsafeRawPointer(path).assumingMemoryBound(to: UInt8.self), count: strlen(path)))
+    }
+
     /// `strerror(errno)` in lowercase, e.g. "no such file or directory".
     public static func errnoText() -> String {
         let text = String(cString: strerror(errno))

@@ -26,6 +26,17 @@ public final class PostgresVaultStorage: VaultStorage {
     /// The URL, as given (it holds no password).
     public let url: String
     public var location: String { url }
+    /// The URL as given, and the `PG*` variables that can choose the server, the database or
+    /// the schema for it: the same database reached by another URL is another location to the
+    /// keyring, but one URL does not name two places.
+    public var canonicalLocation: [UInt8] {
+        var text = Array(url.utf8)
+        for name in ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "PGSERVICEFILE", "PGOPTIONS"] {
+            text += [0] + Array(name.utf8) + [UInt8(ascii: "=")]
+            if let value = getenv(name) { text += Array(UnsafeBufferPointer(start: UnsafeRawPointer(value).assumingMemoryBound(to: UInt8.self), count: strlen(value))) }
+        }
+        return text
+    }
     private var connection: PostgresConnection?
     /// Inside a transaction of ours (``withLock(_:)`` or one write's), before its `COMMIT`.
     private var inTransaction = false

@@ -20,9 +20,9 @@ public final class Vault {
     /// keyring then remembers the vault as it is. Off by default: such a vault is refused.
     public var acceptRollback = false
     /// Called with the vault's id, once, when the vault is to recipients and this keyring has no
-    /// record of it. Its first use, or another vault put in the place of one the keyring knew:
-    /// anyone who knows the recipients (they are public) can make a vault to them and to
-    /// themselves (formats.md 8.7), and the keyring knows a vault by its id, not by where it is.
+    /// record of it nor of a vault at its location: anyone who knows the recipients (they are
+    /// public) can make a vault to them and to themselves (formats.md 8.7), so its maker should
+    /// confirm the id. Another vault where the keyring used one is refused (``AvaultError/vaultReplaced(location:known:found:)``).
     public var firstSight: ((_ vaultID: String) -> Void)?
     var firstSightReported = false
     /// Memory for streaming envelopes in and out (see ``EnvelopeBuffers``), made when first
@@ -105,8 +105,9 @@ public final class Vault {
             try storage.replace("index", Array(VaultFiles.headText(sealedIndex).utf8))
             try storage.replace("config", Array(config.text.utf8))
             try storage.commitLocked()
-            try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash, anchor: KeyringFile.Anchor(line: 1, first: head.hash)),
-                                 vaultID: vaultID)
+            try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash, anchor: KeyringFile.Anchor(line: 1, first: head.hash),
+                                                   dataKey: config.isToRecipients ? dataKeyDigest(key) : nil),
+                                 vaultID: vaultID, location: locationDigest(storage))
             return try Vault(storage: storage, keyring: keyring)
         }
     }
@@ -150,6 +151,31 @@ public final class Vault {
     var dataKeyCache: [(kid: KeyID, key: SecretBytes)]?
     /// During a rotation: the new data key, current before the config that wraps it is written.
     var pendingDataKey: (kid: KeyID, key: SecretBytes)?
+
+    /// The digest by which the keyring knows the vault's location (formats.md 8.7):
+    /// BLAKE2b-256 of `avault/vault/location;` ‖ ``VaultStorage/canonicalLocation``, in hex.
+    public var locationDigest: String { Self.locationDigest(storage) }
+
+    static func locationDigest(_ storage: VaultStorage) -> String {
+        Hex.encode(BLAKE2b.hash(Array("avault/vault/location;".utf8) + storage.canonicalLocation, digestSize: 32))
+    }
+
+    /// BLAKE2b-256 of a data key, in hex: what the keyring records of a vault to recipients'
+    /// current data key (its first 16 digits are the key's id).
+    static func dataKeyDigest(_ key: SecretBytes) -> String {
+        Hex.encode(key.withUnsafeBytes { BLAKE2b.hash($0, digestSize: 32) })
+    }
+
+    /// A vault to recipients: the digest of its current data key; nil for a content-key vault.
+    func currentDataKeyDigest() throws(AvaultError) -> String? {
+        config.isToRecipients ? Self.dataKeyDigest(try currentKey().key) : nil
+    }
+
+    /// Forgets which vault the keyring used at `storage`'s location (`vault forget`): the next
+    /// vault met there is taken as one never seen. The id forgotten, nil when none was recorded.
+    public static func forget(storage: VaultStorage, keyring: Keyring) throws(AvaultError) -> String? {
+        try keyring.forgetPlace(location: locationDigest(storage))
+    }
 
     /// A vault to recipients: its data keys (the current one first).
     func dataKeys() throws(AvaultError) -> [(kid: KeyID, key: SecretBytes)] {

@@ -22,6 +22,8 @@ extension Vault {
         var rolledBack: Keyring.VaultHead?
         /// What this keyring had recorded for the vault when the state was read.
         var seen: Keyring.VaultHead?
+        /// The vault this keyring had recorded at the vault's location (this one, or none).
+        var known: String?
         /// The index's format: 2 (one sealed index), 3 (a head committing to the whole set of
         /// per-object entries) or 4 (a head committing to each bucket of them); the next write
         /// migrates 2 and 3 to 4.
@@ -66,14 +68,19 @@ extension Vault {
         // The keyring first: a writer records a head only after its index landed, so an index
         // read after this is at least as new as what the keyring says.
         let vaultID = config.vaultID
-        var seen = try keyring.lastSeenHead(vaultID: vaultID)
+        let location = locationDigest
+        var (seen, known) = try keyring.lastSeen(vaultID: vaultID, location: location)
         // What follows is read at once where the store can (one round trip to PostgreSQL): the
         // log from the line of the keyring's head on, when it recorded that line.
         let tailFrom = wholeLog || acceptRollback ? nil : seen?.anchor.flatMap { $0.line <= UInt64(Int.max - 1) ? Int($0.line) : nil }
         try storage.readAhead(["config", "index", "log.heads"] + (tailFrom == nil ? ["log"] : []), logFromLine: tailFrom,
                               entryPrefix: Self.entryPrefix(bucket: bucket))
         try reloadConfig()
-        if config.vaultID != vaultID { seen = try keyring.lastSeenHead(vaultID: config.vaultID) }
+        if config.vaultID != vaultID { (seen, known) = try keyring.lastSeen(vaultID: config.vaultID, location: location) }
+        // Another vault where this keyring used one: only `vault forget` makes it take that.
+        if let known, known != config.vaultID {
+            throw .vaultReplaced(location: storage.location, known: known, found: config.vaultID)
+        }
         let indexBytes = try storage.read("index")
         // The lines up to the index's head are authenticated by the chain that ends in the sealed
         // head (checked below); those after it are parsed strictly once the head is known.
@@ -123,22 +130,20 @@ extension Vault {
         }
         if let problem = log.parseStrictly(from: indexPosition + 1) { throw altered("the log was altered: \(problem)") }
         let unindexed = log.entries[(indexPosition + 1)...].map(\.seq)
+        var pinProblem: String?
         // A vault to recipients: the config's recipients are those the log last recorded (at or
         // before the index's head), or those of a change whose index never landed.
         if config.isToRecipients {
-            if seen == nil, !firstSightReported {
+            if seen == nil, known == nil, !firstSightReported {
                 firstSightReported = true
                 firstSight?(config.vaultID)
             }
             // The data key that was current when this keyring last saw the vault must still be
             // among the config's (which keep every data key the vault has had): a state made by
             // someone who never held it — recipients are public, anyone can wrap a key to them —
-            // cannot include it.
-            if let seen, let seenHead = Self.head(seen), let p = log.position(of: seenHead.seq), p <= indexPosition,
-               log.hashes[p] == seenHead.hash, let pinned = Self.recordedDataKid(log, upTo: p), let kid = KeyID(hex: pinned),
-               !(try dataKeys()).contains(where: { $0.kid == kid }) {
-                throw altered("the vault's data keys no longer hold key id \(pinned), current when this keyring last saw the vault at entry \(seenHead.seq): the config was replaced")
-            }
+            // cannot include it, whatever its log says. Only this keyring's own --accept-rollback
+            // adopts such a state (checked below, after the log's own account of a rollback).
+            if let seen { pinProblem = try dataKeyPinProblem(seen, log: log, indexPosition: indexPosition) }
             let recorded = Self.recordedRecipients(log, upTo: indexPosition)
             if recorded != config.recipients {
                 guard log.entries[(indexPosition + 1)...].contains(where: { $0.op == "recipients" && $0.strings("recipients") == config.recipients }) else {
@@ -170,6 +175,10 @@ extension Vault {
             }
             rolledBack = seen
         }
+        if let pinProblem {
+            guard acceptRollback else { throw .tampered(pinProblem, area: .rollback) }
+            rolledBack = seen
+        }
         // The objects, last: every binding of the head is checked (a rolled-back head is
         // reported as such, whatever its entries).
         var loaded = LoadedEntries()
@@ -185,11 +194,28 @@ extension Vault {
             loaded.strays = try storage.readEntries().map(\.file)
         }
         var state = State(index: index, indexKid: indexKid, log: log, unindexed: unindexed, interruptedRewrap: interruptedRewrap,
-                          rolledBack: nil, seen: seen, format: indexHead?.entries.format ?? 2,
+                          rolledBack: nil, seen: seen, known: known, format: indexHead?.entries.format ?? 2,
                           bucket: indexHead?.entries.format == 4 ? bucket : nil, entries: loaded.refs,
                           commitment: loaded.commitment, strayEntries: loaded.strays)
         state.rolledBack = rolledBack
         return state
+    }
+
+    /// Why the data keys of a vault to recipients fail the pin of `seen` (formats.md 8.7), or nil
+    /// when they pass: the data key this keyring recorded with the head must be among them; for
+    /// a head recorded without one (by an older avault), the one the log says was current at
+    /// that head, when the head is in the log.
+    private func dataKeyPinProblem(_ seen: Keyring.VaultHead, log: VaultLog.Chain, indexPosition: Int) throws(AvaultError) -> String? {
+        if let pinned = seen.dataKey {
+            if try dataKeys().contains(where: { Self.dataKeyDigest($0.key) == pinned }) { return nil }
+            return "the vault's data keys no longer hold key id \(pinned.prefix(2 * KeyID.size)), current when this keyring last saw the vault at entry \(seen.seq): the vault was replaced, or restored from an older backup"
+        }
+        if let seenHead = Self.head(seen), let p = log.position(of: seenHead.seq), p <= indexPosition,
+           log.hashes[p] == seenHead.hash, let pinned = Self.recordedDataKid(log, upTo: p), let kid = KeyID(hex: pinned),
+           !(try dataKeys()).contains(where: { $0.kid == kid }) {
+            return "the vault's data keys no longer hold key id \(pinned), current when this keyring last saw the vault at entry \(seenHead.seq): the vault was replaced, or restored from an older backup"
+        }
+        return nil
     }
 
     /// Why the vault is older than `seen`, or nil when it is not: the index's head must be at
@@ -220,12 +246,14 @@ extension Vault {
         // reading the whole log, so a keyring that cannot be written then (a read-only one) does
         // not fail a read that used to work.
         let anchor = state.log.position(of: state.index.log.seq).flatMap { state.log.anchor(at: $0) }
-        let head = Keyring.VaultHead(seq: UInt64(state.index.log.seq), hash: state.index.log.hash, anchor: anchor)
+        let head = Keyring.VaultHead(seq: UInt64(state.index.log.seq), hash: state.index.log.hash, anchor: anchor,
+                                     dataKey: try currentDataKeyDigest())
         if UInt64(state.index.log.seq) > state.seen?.seq ?? 0 {
             try storage.syncFiles()
-            try keyring.noteHead(head, vaultID: config.vaultID)
-        } else if head.seq == state.seen?.seq, anchor != nil, anchor != state.seen?.anchor {
-            try? keyring.noteHead(head, vaultID: config.vaultID)
+            try keyring.noteHead(head, vaultID: config.vaultID, location: locationDigest)
+        } else if state.known == nil || (head.seq == state.seen?.seq
+                    && ((anchor != nil && anchor != state.seen?.anchor) || (head.dataKey != nil && head.dataKey != state.seen?.dataKey))) {
+            try? keyring.noteHead(head, vaultID: config.vaultID, location: locationDigest)
         }
         return state
     }
@@ -360,7 +388,8 @@ extension Vault {
         tx.committed = head
         try storage.commitLocked()
         let anchor = first.map { KeyringFile.Anchor(line: UInt64(line), first: $0) }
-        try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash, anchor: line >= 1 ? anchor : nil), vaultID: config.vaultID)
+        try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash, anchor: line >= 1 ? anchor : nil, dataKey: try currentDataKeyDigest()),
+                             vaultID: config.vaultID, location: locationDigest)
     }
 
     // MARK: Recovery

@@ -10,6 +10,11 @@ import VaultFormat
 public protocol VaultStorage: AnyObject {
     /// A human-readable location, for messages.
     var location: String { get }
+    /// The location as the keyring remembers which vault it used there (formats.md 8.7): one text
+    /// for every spelling of the same place that does not depend on what is found there (a
+    /// directory's absolute path, without following links: a link planted in the vault's place
+    /// must not make it another location).
+    var canonicalLocation: [UInt8] { get }
     /// Whether a vault exists here (its `config` does). Throws when the location cannot be
     /// used safely (a symbolic link, a directory others can access).
     func exists() throws(AvaultError) -> Bool
@@ -238,6 +243,14 @@ public protocol EnvelopeSource: AnyObject {
 public final class FileVaultStorage: VaultStorage {
     public let directory: String
     public var location: String { directory }
+    /// The absolute path with `.` and repeated `/` removed; `..` is kept (what it leads to
+    /// depends on links).
+    public var canonicalLocation: [UInt8] {
+        var path = Array(directory.utf8)
+        if path.first != UInt8(ascii: "/") { path = (FileSystem.currentDirectory() ?? []) + [UInt8(ascii: "/")] + path }
+        let parts = path.split(separator: UInt8(ascii: "/")).filter { !$0.elementsEqual([UInt8(ascii: ".")]) }
+        return parts.isEmpty ? [UInt8(ascii: "/")] : parts.flatMap { [UInt8(ascii: "/")] + $0 }
+    }
     private var rootDirectory: SecureDirectory?
     private var objectsDirectory: SecureDirectory?
 

@@ -26,7 +26,7 @@ extension AvaultError {
     var exitCode: Int32 {
         switch self {
         // The answer is no.
-        case .decryptionFailed, .tampered, .rewriteCheckFailed, .noAgent, .sealedForAnotherRecord, .noIdentityForBlob,
+        case .decryptionFailed, .tampered, .vaultReplaced, .rewriteCheckFailed, .noAgent, .sealedForAnotherRecord, .noIdentityForBlob,
              .signaturesDidNotVerify: return Exit.no
         case .malformed(let format, _):
             switch format {
@@ -88,6 +88,9 @@ extension AvaultError {
             case .vaultState: return "run 'avault vault verify' and 'avault vault log --verify'"
             case .rollback: return "if you restored it from a backup on purpose, run the command again with --accept-rollback (the log will record it)"
             }
+        case let .vaultReplaced(location, _, _):
+            return "if it was re-created on purpose, check its id (the 'id:' line of its config) with whoever made it, then run "
+                + "'avault vault forget --vault \(Terminal.shellWord(location))'"
         case let .insecurePermissions(path, _): return "chmod 600 \(Terminal.shellWord(path))"
         case let .insecureDirectory(path, _): return "chmod 700 \(Terminal.shellWord(path))"
         case let .writableByOthers(path, _, _, _): return "chmod go-w \(Terminal.shellWord(path))"

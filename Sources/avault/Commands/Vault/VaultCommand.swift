@@ -18,6 +18,6 @@ struct VaultCommand: ParsableCommand {
         subcommands: [VaultInit.self, VaultPut.self, VaultGet.self, VaultList.self, VaultHistory.self, VaultRemove.self,
                       VaultPurge.self, VaultImport.self, VaultExport.self, VaultRewrap.self, VaultKeysInUse.self,
                       VaultVerify.self, VaultFsck.self, VaultLogCommand.self, VaultRecipientsCommand.self,
-                      VaultCopy.self, VaultSchemaCommand.self]
+                      VaultCopy.self, VaultSchemaCommand.self, VaultForget.self]
     )
 }

@@ -25,8 +25,8 @@ struct VaultOptions: ParsableArguments {
         vault.acceptRollback = acceptRollback
         let location = vault.storage.location
         vault.firstSight = { id in
-            Terminal.warning("this keyring has not seen vault \(id) before; if it has used a vault at \(location) before, "
-                             + "that one was replaced by another, which others may read: check the id with whoever made the vault")
+            Terminal.warning("this keyring has not seen vault \(id) before: check the id with whoever made the vault "
+                             + "(this keyring will refuse any other vault at \(location))")
         }
         return vault
     }
