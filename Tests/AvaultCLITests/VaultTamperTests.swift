@@ -248,6 +248,38 @@ private struct TamperScene {
         #expect(lost.isEmpty, "fsck replaced earlier quarantined files: lost \(lost)")
     }
 
+    /// A file whose name is not UTF-8 (or holds a `\`) planted among the envelopes is reported
+    /// under its `\xNN` name, one name per file, and fsck moves that very file aside (read into
+    /// a Swift string, `x<0xff>` would have been `x<U+FFFD>`: a name fsck could not move).
+    @Test func namesThatAreNotUTF8AreReportedAndMovedAside() throws {
+        let f = try VaultFixture()
+        try f.put("doc", Data("payload".utf8))
+        let planted: [(raw: [UInt8], shown: String)] = [
+            (Array("x".utf8) + [0xFF] + Array("y".utf8), "x\\xffy"),
+            (Array("x".utf8) + [0xEF, 0xBF, 0xBD] + Array("y".utf8), "x\u{FFFD}y"),
+            (Array("a\\xffy".utf8), "a\\x5cxffy"),
+        ]
+        for (i, p) in planted.enumerated() {
+            let fd = (Array(f.objects.utf8) + [UInt8(ascii: "/")] + p.raw + [0]).withUnsafeBufferPointer {
+                open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            }
+            try #require(fd >= 0)
+            _ = write(fd, "planted \(i)", "planted \(i)".utf8.count)
+            close(fd)
+        }
+        let (code, report) = try f.verify()
+        #expect(code == 1)
+        #expect(Set(report.unexpected) == Set(planted.map { "objects/" + $0.shown }), "\(report)")
+        let fsck = try f.avault(["vault", "fsck"])
+        #expect(fsck.code == 1 && fsck.out.components(separatedBy: "moved aside: ").count - 1 == 3, "\(fsck.out) \(fsck.err)")
+        let objects = try FileManager.default.contentsOfDirectory(atPath: f.objects)
+        #expect(!objects.contains { $0.hasPrefix("x") || $0.hasPrefix("a") }, "\(objects)")
+        let quarantine = f.vault + "/quarantine"
+        let kept = try Set(FileManager.default.contentsOfDirectory(atPath: quarantine).map { try vaultRead(quarantine + "/" + $0) })
+        #expect(kept == Set((0..<3).map { Data("planted \($0)".utf8) }))
+        #expect(try f.verify().code == 0)
+    }
+
     @Test func tamperedConfigIsAlwaysACleanErrorNeverACrashOrASilentPass() throws {
         let f = try VaultFixture()
         try f.put("doc", Data("payload".utf8))

@@ -193,10 +193,32 @@ public final class SecureDirectory {
         defer { closedir(d) }
         var out: [String] = []
         while let entry = readdir(d) {
-            let name = FileSystem.name(of: entry)
+            // A name that is not UTF-8, or holds a `\`, as `\xNN` escapes (ASCII with at least one
+            // `\`, so no other name reads the same): a Swift string would put U+FFFD in it, naming
+            // another file or none. ``moveListed(_:to:as:)`` moves such a name.
+            let name = FileSystem.utf8Name(of: entry).flatMap { $0.utf8.contains(0x5C) ? nil : $0 } ?? FileSystem.escapedName(of: entry)
             if name != "." && name != ".." { out.append(name) }
         }
         return out
+    }
+
+    /// Moves the file that ``names()`` listed as `listed` (escapes undone) into `other` as `to`,
+    /// never replacing a file there.
+    public func moveListed(_ listed: String, to other: SecureDirectory, as to: String) throws(AvaultError) {
+        guard listed.utf8.contains(0x5C) else { return try move(listed, to: other, as: to, replace: false) }
+        var raw: [UInt8] = []
+        var bytes = Array(listed.utf8)[...]
+        while let byte = bytes.popFirst() {
+            guard byte == 0x5C else { raw.append(byte); continue }
+            guard bytes.count >= 3, bytes.first == UInt8(ascii: "x"), let value = UInt8(String(decoding: bytes.dropFirst().prefix(2), as: UTF8.self), radix: 16) else {
+                throw .internalFailure("\(listed) is not a name as listed")
+            }
+            raw.append(value)
+            bytes = bytes.dropFirst(3)
+        }
+        raw.append(0)
+        guard linkat(fd, raw, other.fd, to, 0) == 0 else { throw .io(path: other.pathOf(to), reason: FileSystem.errnoText()) }
+        guard unlinkat(fd, raw, 0) == 0 else { throw .io(path: pathOf(listed), reason: FileSystem.errnoText()) }
     }
 
     /// Takes an exclusive `flock` on the file `name` (created with mode 600 if needed), held

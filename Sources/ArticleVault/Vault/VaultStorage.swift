@@ -431,7 +431,7 @@ public final class FileVaultStorage: VaultStorage {
         let (source, name) = file.hasPrefix("../") ? (try root(), String(file.dropFirst(3))) : (try objects(), file)
         let target = FileSystem.baseName(of: name) + "." + String(Int64(time(nil))) + "." + Hex.encode(SecureRandom.bytes(count: 4))
         // Never replace an earlier quarantined file.
-        try source.move(name, to: quarantine, as: target, replace: false)
+        try source.moveListed(name, to: quarantine, as: target)
         try source.sync()
         try quarantine.sync()
         return quarantine.pathOf(target)
