@@ -126,7 +126,9 @@ import VaultFormat
         try ring.noteHead(.init(seq: 4, hash: Self.hash1), vaultID: Self.vaultA, location: here)
         try ring.noteHead(.init(seq: 4, hash: Self.hash1, dataKey: Self.hash2), vaultID: Self.vaultA)
         #expect(try ring.lastSeen(vaultID: Self.vaultA, location: here) == (.init(seq: 4, hash: Self.hash1, dataKey: Self.hash2), Self.vaultA))
-        // A lower head, or another head of the same seq, changes nothing; a higher one replaces the key.
+        // A lower head, the same head with another key, or another head of the same seq, changes
+        // nothing; a higher one replaces the key.
+        try ring.noteHead(.init(seq: 4, hash: Self.hash1, dataKey: Self.hash1), vaultID: Self.vaultA)
         try ring.noteHead(.init(seq: 3, hash: Self.hash1, dataKey: Self.hash1), vaultID: Self.vaultA)
         try ring.noteHead(.init(seq: 4, hash: Self.hash2, dataKey: Self.hash1), vaultID: Self.vaultA)
         #expect(try ring.lastSeenHead(vaultID: Self.vaultA)?.dataKey == Self.hash2)

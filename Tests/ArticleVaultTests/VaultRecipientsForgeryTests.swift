@@ -152,27 +152,38 @@ import VaultFormat
         let (otherRing, mallory) = try SealRecipientsTests.identityRing(in: dir, name: "mallory")
         let placed = dir.appendingPathComponent("placed").path
         _ = try Vault.initialize(storage: FileVaultStorage(directory: placed), keyring: otherRing, recipients: [recipient, AgeKeys.recipient(mallory)])
-        try FileManager.default.removeItem(atPath: location)
-        try FileManager.default.moveItem(atPath: placed, toPath: location)
-
-        for path in [location, spelled] {
-            let replaced = try Vault(storage: FileVaultStorage(directory: path), keyring: ring)
-            var sighted: [String] = []
-            replaced.firstSight = { sighted.append($0) }
-            #expect(throws: AvaultError.self) { try replaced.readIndex() }
-            do { _ = try replaced.readIndex() } catch {
-                guard case .vaultReplaced(let at, let known, let found) = error else { Issue.record("\(error)"); continue }
-                #expect(at == path && known == original && found == replaced.config.vaultID)
-            }
-            #expect(sighted.isEmpty)
+        // Opened before the swap, the vault is checked again when it is read; opened after, it is
+        // refused at once, by any spelling of the location.
+        let openedBefore = try Vault(storage: FileVaultStorage(directory: location), keyring: ring)
+        // (The directory stays: the vault opened before holds it open.)
+        for name in try FileManager.default.contentsOfDirectory(atPath: location) { try FileManager.default.removeItem(atPath: location + "/" + name) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: placed) { try FileManager.default.moveItem(atPath: placed + "/" + name, toPath: location + "/" + name) }
+        let isReplaced = { (error: AvaultError, path: String) -> Bool in
+            guard case .vaultReplaced(let at, let known, let found) = error else { return false }
+            return at == path && known == original && found != original
         }
+        for path in [location, spelled] {
+            #expect(performing: { _ = try Vault(storage: FileVaultStorage(directory: path), keyring: ring) },
+                    throws: { (($0 as? AvaultError).map { isReplaced($0, path) } ?? false) })
+        }
+        var sighted: [(String, Bool)] = []
+        openedBefore.firstSight = { sighted.append(($0, $1)) }
+        #expect(performing: { _ = try openedBefore.readIndex() }, throws: { (($0 as? AvaultError).map { isReplaced($0, location) } ?? false) })
+        #expect(sighted.isEmpty)
+
         #expect(try Vault.forget(storage: FileVaultStorage(directory: spelled), keyring: ring) == original)
         #expect(try Vault.forget(storage: FileVaultStorage(directory: location), keyring: ring) == nil)
         let accepted = try Vault(storage: FileVaultStorage(directory: location), keyring: ring)
-        var sighted: [String] = []
-        accepted.firstSight = { sighted.append($0) }
+        accepted.firstSight = { sighted.append(($0, $1)) }
         #expect(try accepted.readIndex().isEmpty)
-        #expect(sighted == [accepted.config.vaultID])
+        #expect(sighted.map(\.0) == [accepted.config.vaultID] && sighted.map(\.1) == [false])
+        // Moved, the vault is named again, as one this keyring has seen elsewhere.
+        let moved = dir.appendingPathComponent("moved").path
+        try FileManager.default.moveItem(atPath: location, toPath: moved)
+        let elsewhere = try Vault(storage: FileVaultStorage(directory: moved), keyring: ring)
+        elsewhere.firstSight = { sighted.append(($0, $1)) }
+        #expect(try elsewhere.readIndex().isEmpty)
+        #expect(sighted.map(\.1) == [false, true])
         // The old vault, found again elsewhere, is still known by its history.
         #expect(try ring.lastSeenHead(vaultID: original) != nil)
     }

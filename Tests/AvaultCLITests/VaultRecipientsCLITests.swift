@@ -189,6 +189,15 @@ struct VaultRecipientsCLITests {
                 + "then run 'avault vault forget --vault \(desk.vault)'\n", "\(put.err)")
         let reached = try m.k.avault(["vault", "get", "doc2"] + v)
         #expect(reached.code == 2 && reached.err.contains("no object"), "nothing reached Mallory's vault: \(reached.err)")
+        // Every command refuses it, those that need no passphrase and the key checks too, and
+        // by another spelling of the same path.
+        for command in [["vault", "log"], ["vault", "keys-in-use"], ["vault", "verify"], ["vault", "recipients", "list"],
+                        ["keys", "delete", "a", "--yes"]] {
+            let r = try a.k.avault(command + v)
+            #expect(r.code == 1 && r.err.hasPrefix("avault: the vault at \(desk.vault) is vault \(forgedID), but"), "\(command): \(r.err)")
+        }
+        let spelled = try a.k.avault(["vault", "list", "--vault", desk.vault + "/./"])
+        #expect(spelled.code == 1 && spelled.err.contains("is vault \(forgedID), but this keyring last used vault \(originalID) there"), "\(spelled.err)")
 
         // Told to forget, the keyring takes it as a vault never seen, and says so once.
         let forget = try a.k.avault(["vault", "forget"] + v)
@@ -199,6 +208,33 @@ struct VaultRecipientsCLITests {
                 + "(this keyring will refuse any other vault at \(desk.vault))\n", "\(again.err)")
         #expect(try a.k.avault(["vault", "get", "doc2"] + v).err.isEmpty)
         #expect(try a.k.avault(["vault", "forget", "--vault", desk.path("nowhere")]).out == "this keyring has no record of a vault at \(desk.path("nowhere"))\n")
+
+        // Moved (or reached by another path), the vault is named again, as one seen elsewhere.
+        let moved = desk.path("moved")
+        #expect(try CLI.run("mv", [desk.vault, moved]).code == 0)
+        let elsewhere = try a.k.avault(["vault", "get", "doc2", "--vault", moved])
+        #expect(elsewhere.code == 0 && elsewhere.err == "avault: warning: this keyring has seen vault \(forgedID) elsewhere, not at \(moved): "
+                + "check that it was moved or copied here (this keyring will refuse any other vault at \(moved))\n", "\(elsewhere.err)")
+        // A copy to where the keyring used another vault takes its place: the copy is made here.
+        #expect(try a.k.avault(["vault", "copy", "--vault", moved, "--to", desk.vault]).code == 0)
+        #expect(try a.k.avault(["vault", "get", "doc2"] + v).err.isEmpty)
+    }
+
+    /// A command that only looks at a vault (the key checks of `keys retire` and `keys delete`)
+    /// does not record it: a vault to recipients first met there is named by the next command
+    /// that uses it.
+    @Test("the key checks do not adopt a vault they meet for the first time")
+    func keyChecksDoNotAdoptAVault() throws {
+        let a = try Editor("a"), m = try Editor("mallory")
+        let desk = try Desk()
+        let v = ["--vault", desk.vault]
+        #expect(try m.k.avault(["vault", "init", "--recipient", a.recipient, "--recipient", m.recipient] + v).code == 0)
+        #expect(try a.k.avault(["keys", "rotate", "a"]).code == 0)
+        let retire = try a.k.avault(["keys", "retire", "a", "--version", "1"] + v)
+        #expect(retire.code == 2 && retire.err.contains("still"), "\(retire.err)")
+        try Data("two\n".utf8).write(to: URL(fileURLWithPath: desk.path("p2")))
+        let put = try a.k.avault(["vault", "put", "doc", desk.path("p2")] + v)
+        #expect(put.code == 0 && put.err.contains("this keyring has not seen vault"), "\(put.err)")
     }
 
     /// The id on a vault's config's `id:` line.

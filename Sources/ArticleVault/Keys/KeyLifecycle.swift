@@ -20,9 +20,14 @@ extension Keyring {
         if entry.algorithm == .x25519, vault.config.isToRecipients, let publicKey = entry.publicKey {
             let recipient = AgeKeys.recipient(publicKey)
             // The config as read names it; the list is then taken again after every check of the
-            // vault's state (an altered config is tampering, not a reason to refuse or allow).
-            if vault.config.recipients?.contains(recipient) == true, try vault.recipients().contains(recipient) {
-                throw .identityStillNeeded(key: entry.name, version: entry.version, vault: storage.location, recipient: recipient)
+            // vault's state (an altered config is tampering, not a reason to refuse or allow),
+            // without recording anything in the keyring: a command that only looks does not adopt
+            // a vault it meets for the first time (and gives no first-sight warning).
+            if vault.config.recipients?.contains(recipient) == true {
+                _ = try vault.loadState()
+                if vault.config.recipients?.contains(recipient) == true {
+                    throw .identityStillNeeded(key: entry.name, version: entry.version, vault: storage.location, recipient: recipient)
+                }
             }
         }
     }

@@ -642,18 +642,28 @@ extension Keyring {
                     ring.file.vaultHeads[i] = new
                 } else if head.seq == old.seq, head.hash == old.hash {
                     if let anchor = head.anchor { ring.file.vaultHeads[i].anchor = anchor }
-                    if let dataKey = head.dataKey { ring.file.vaultHeads[i].dataKey = dataKey }
+                    if old.dataKey == nil { ring.file.vaultHeads[i].dataKey = head.dataKey }
                 }
             } else {
                 ring.file.vaultHeads.append(new)
                 ring.file.vaultHeads.sort { $0.vaultID < $1.vaultID }
             }
-            if let location {
-                ring.file.places.removeAll { $0.location == location }
-                ring.file.places.append(KeyringFile.Place(location: location, vaultID: vaultID))
-                ring.file.places.sort { $0.location < $1.location }
-            }
+            if let location { Self.setPlace(&ring.file, location: location, vaultID: vaultID) }
         }
+    }
+
+    /// Records that `vaultID` is the vault this keyring uses at `location` (a digest), as
+    /// ``noteHead(_:vaultID:location:)`` does, for a vault whose head is recorded otherwise (a copy).
+    public func notePlace(location: String, vaultID: String) throws(AvaultError) {
+        try Self.checkVaultID(vaultID)
+        guard KeyringFile.isLowercaseHex(location, count: 64) else { throw .internalFailure("a location digest is 64 lowercase hex digits") }
+        try update { ring throws(AvaultError) in Self.setPlace(&ring.file, location: location, vaultID: vaultID) }
+    }
+
+    private static func setPlace(_ file: inout KeyringFile, location: String, vaultID: String) {
+        file.places.removeAll { $0.location == location }
+        file.places.append(KeyringFile.Place(location: location, vaultID: vaultID))
+        file.places.sort { $0.location < $1.location }
     }
 
     /// Forgets which vault this keyring used at `location` (a digest): the next vault met there

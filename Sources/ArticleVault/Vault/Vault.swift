@@ -20,10 +20,12 @@ public final class Vault {
     /// keyring then remembers the vault as it is. Off by default: such a vault is refused.
     public var acceptRollback = false
     /// Called with the vault's id, once, when the vault is to recipients and this keyring has no
-    /// record of it nor of a vault at its location: anyone who knows the recipients (they are
-    /// public) can make a vault to them and to themselves (formats.md 8.7), so its maker should
-    /// confirm the id. Another vault where the keyring used one is refused (``AvaultError/vaultReplaced(location:known:found:)``).
-    public var firstSight: ((_ vaultID: String) -> Void)?
+    /// record of a vault at its location: anyone who knows the recipients (they are public) can
+    /// make a vault to them and to themselves (formats.md 8.7), so its maker should confirm the
+    /// id; `seenElsewhere` when the keyring has seen this vault at another location (moved,
+    /// copied, or reached by another path, or another vault of the user's put here). Another
+    /// vault where the keyring used one is refused (``AvaultError/vaultReplaced(location:known:found:)``).
+    public var firstSight: ((_ vaultID: String, _ seenElsewhere: Bool) -> Void)?
     var firstSightReported = false
     /// Memory for streaming envelopes in and out (see ``EnvelopeBuffers``), made when first
     /// needed and kept for the vault's lifetime.
@@ -120,6 +122,12 @@ public final class Vault {
             throw .noVault(location: storage.location)
         }
         config = try Self.readConfig(storage)
+        // Another vault where this keyring used one is refused before anything else is read,
+        // by every command (those that need no passphrase too): the keyring as loaded may only
+        // refuse here; ``loadState(bucket:wholeLog:)`` checks again what it authenticates.
+        if let known = keyring.file.places.first(where: { $0.location == locationDigest })?.vaultID, known != config.vaultID {
+            throw .vaultReplaced(location: storage.location, known: known, found: config.vaultID)
+        }
     }
 
     static func readConfig(_ storage: VaultStorage) throws(AvaultError) -> VaultFiles.Config {

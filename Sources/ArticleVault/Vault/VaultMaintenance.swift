@@ -276,6 +276,8 @@ extension Vault {
                 try destination.commitLocked()
             }
         }
+        // The copy is this vault at its new place, as `init` records a vault it made.
+        try keyring.notePlace(location: Self.locationDigest(destination), vaultID: config.vaultID)
         let copy = try Vault(storage: destination, keyring: keyring)
         return (copy, try copy.verify())
     }

@@ -134,9 +134,9 @@ extension Vault {
         // A vault to recipients: the config's recipients are those the log last recorded (at or
         // before the index's head), or those of a change whose index never landed.
         if config.isToRecipients {
-            if seen == nil, known == nil, !firstSightReported {
+            if known == nil, !firstSightReported {
                 firstSightReported = true
-                firstSight?(config.vaultID)
+                firstSight?(config.vaultID, seen != nil)
             }
             // The data key that was current when this keyring last saw the vault must still be
             // among the config's (which keep every data key the vault has had): a state made by
@@ -241,10 +241,10 @@ extension Vault {
             try transaction { (_: inout Transaction) throws(AvaultError) in }
             state = try loadState(bucket: bucket, wholeLog: wholeLog)
         }
-        // The keyring records the head, and where it is in the log; or only the latter, for a
-        // head it recorded without it or on another line. That alone only saves the next command
-        // reading the whole log, so a keyring that cannot be written then (a read-only one) does
-        // not fail a read that used to work.
+        // The keyring records the head, where it is in the log, the current data key (a vault to
+        // recipients) and the vault's location. For the same head, it only fills in what an older
+        // avault did not record, or records a location once; a keyring that cannot be written
+        // then (a read-only one) does not fail a read that used to work.
         let anchor = state.log.position(of: state.index.log.seq).flatMap { state.log.anchor(at: $0) }
         let head = Keyring.VaultHead(seq: UInt64(state.index.log.seq), hash: state.index.log.hash, anchor: anchor,
                                      dataKey: try currentDataKeyDigest())
@@ -252,7 +252,7 @@ extension Vault {
             try storage.syncFiles()
             try keyring.noteHead(head, vaultID: config.vaultID, location: locationDigest)
         } else if state.known == nil || (head.seq == state.seen?.seq
-                    && ((anchor != nil && anchor != state.seen?.anchor) || (head.dataKey != nil && head.dataKey != state.seen?.dataKey))) {
+                    && ((anchor != nil && anchor != state.seen?.anchor) || (head.dataKey != nil && state.seen?.dataKey == nil))) {
             try? keyring.noteHead(head, vaultID: config.vaultID, location: locationDigest)
         }
         return state
