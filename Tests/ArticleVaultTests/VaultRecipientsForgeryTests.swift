@@ -11,28 +11,13 @@ import VaultFormat
     @Test func aStateUnderAnotherDataKeyIsRefusedByAKeyringThatSawTheVault() throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: dir.path)
-        let (ring, me) = try SealRecipientsTests.identityRing(in: dir)
-        let recipient = AgeKeys.recipient(me)
-        let location = dir.appendingPathComponent("vault").path
-        let vault = try Vault.initialize(storage: FileVaultStorage(directory: location), keyring: ring, recipients: [recipient])
-        let payload = dir.appendingPathComponent("p").path
-        try Data("the real draft".utf8).write(to: URL(fileURLWithPath: payload))
-        _ = try vault.put(id: "A", path: payload, contentType: nil, now: 0)
+        let (vault, ring, recipient, location) = try Self.readersVault(in: dir)
         #expect(try vault.readIndex().map(\.id) == ["A"])
 
         // Mallory, who can write the directory but never held the data key, makes a state of her
         // own: the same id, recipients and log, a data key, naming key and index of hers.
         let config = vault.config
-        let forgedKey = SecretBytes.random(count: 32)
-        let kid = SecuredField.keyID(for: forgedKey)
-        let naming = SecretBytes.random(count: 32)
-        let sealedNaming = try naming.withUnsafeBytes { raw in
-            Result { () throws(AvaultError) in try Vault.seal(raw, key: forgedKey, kid: kid, ad: { config.namingKeyAssociatedData(kid: $0) }) }
-        }.get()
-        var forged = config
-        forged.namingKey = sealedNaming
-        forged.dataKeys = try VaultRecipients.wrap([forgedKey], to: [recipient], vaultID: config.vaultID)
+        let (forged, forgedKey, kid) = try Self.forgedConfig(config, recipient: recipient)
         let log = try #require(FileManager.default.contents(atPath: location + "/log"))
         let lastLine = try #require(String(decoding: log, as: UTF8.self).split(separator: "\n").last)
         let last = try VaultFiles.LogEntry(parsing: lastLine)
@@ -66,6 +51,19 @@ import VaultFormat
         return (vault, ring, recipient, location)
     }
 
+    /// `config` with a data key and a naming key of Mallory's, wrapped to `recipient`: what anyone
+    /// who knows the recipients can make.
+    private static func forgedConfig(_ config: VaultFiles.Config, recipient: String) throws -> (VaultFiles.Config, SecretBytes, KeyID) {
+        let key = SecretBytes.random(count: 32)
+        let kid = SecuredField.keyID(for: key)
+        var forged = config
+        forged.namingKey = try SecretBytes.random(count: 32).withUnsafeBytes { raw in
+            Result { () throws(AvaultError) in try Vault.seal(raw, key: key, kid: kid, ad: { config.namingKeyAssociatedData(kid: $0) }) }
+        }.get()
+        forged.dataKeys = try VaultRecipients.wrap([key], to: [recipient], vaultID: config.vaultID)
+        return (forged, key, kid)
+    }
+
     /// The second way in: a state of Mallory's under the vault's own id, whose log is a chain of
     /// her own (so the head the reader's keyring recorded is not in it) with an `accept-rollback`
     /// entry that names that head as forgotten. The log says the head was let go on purpose; the
@@ -78,14 +76,7 @@ import VaultFormat
         #expect(seen.dataKey != nil, "the keyring records the current data key with the head")
 
         let config = vault.config
-        let forgedKey = SecretBytes.random(count: 32)
-        let kid = SecuredField.keyID(for: forgedKey)
-        let naming = SecretBytes.random(count: 32)
-        var forged = config
-        forged.namingKey = try naming.withUnsafeBytes { raw in
-            Result { () throws(AvaultError) in try Vault.seal(raw, key: forgedKey, kid: kid, ad: { config.namingKeyAssociatedData(kid: $0) }) }
-        }.get()
-        forged.dataKeys = try VaultRecipients.wrap([forgedKey], to: [recipient], vaultID: config.vaultID)
+        let (forged, forgedKey, kid) = try Self.forgedConfig(config, recipient: recipient)
         let time = Timestamp(seconds: 0)
         let first = VaultFiles.logLine(seq: 1, time: time, [("op", .string("init")), ("key", .string(config.keyName)), ("kid", .string(kid.hex)),
                                                             ("recipients", .array([.string(recipient)]))], prev: VaultFiles.genesisHash)
