@@ -125,7 +125,7 @@ import VaultFormat
         let (here, there) = (Self.hash1, Self.hash2)
         try ring.noteHead(.init(seq: 4, hash: Self.hash1), vaultID: Self.vaultA, location: here)
         try ring.noteHead(.init(seq: 4, hash: Self.hash1, dataKey: Self.hash2), vaultID: Self.vaultA)
-        #expect(try ring.lastSeen(vaultID: Self.vaultA, location: here) == (.init(seq: 4, hash: Self.hash1, dataKey: Self.hash2), Self.vaultA))
+        #expect(try ring.lastSeen(vaultID: Self.vaultA, location: here) == .init(head: .init(seq: 4, hash: Self.hash1, dataKey: Self.hash2), vaultAtLocation: Self.vaultA, placed: true))
         // A lower head, the same head with another key, or another head of the same seq, changes
         // nothing; a higher one replaces the key.
         try ring.noteHead(.init(seq: 4, hash: Self.hash1, dataKey: Self.hash1), vaultID: Self.vaultA)
@@ -141,7 +141,8 @@ import VaultFormat
         #expect(try ring.lastSeen(vaultID: Self.vaultA, location: there).vaultAtLocation == Self.vaultB)
         #expect(try ring.forgetPlace(location: here) == Self.vaultB)
         #expect(try ring.forgetPlace(location: here) == nil)
-        #expect(try ring.lastSeen(vaultID: Self.vaultB, location: here) == (.init(seq: 2, hash: Self.hash1), nil))
+        #expect(try ring.lastSeen(vaultID: Self.vaultB, location: here) == .init(head: .init(seq: 2, hash: Self.hash1), vaultAtLocation: nil, placed: true))
+        #expect(try ring.lastSeen(vaultID: Self.vaultA, location: here) == .init(head: .init(seq: 5, hash: Self.hash2, dataKey: Self.hash1), vaultAtLocation: nil, placed: false))
         #expect(try scene.text.split(separator: "\n").filter { $0.hasPrefix("at: ") } == ["at: \(there) \(Self.vaultB)"])
         #expect(throws: AvaultError.self) { try ring.noteHead(.init(seq: 9, hash: Self.hash1, dataKey: "ab"), vaultID: Self.vaultA) }
         #expect(throws: AvaultError.self) { try ring.noteHead(.init(seq: 9, hash: Self.hash1), vaultID: Self.vaultA, location: Self.vaultB) }

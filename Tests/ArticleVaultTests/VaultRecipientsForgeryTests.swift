@@ -68,12 +68,16 @@ import VaultFormat
     /// her own (so the head the reader's keyring recorded is not in it) with an `accept-rollback`
     /// entry that names that head as forgotten. The log says the head was let go on purpose; the
     /// keyring's record of the data key that was current at that head says no.
-    @Test func aForgedLogThatAcceptsARollbackDoesNotLetAnotherDataKeyIn() throws {
+    /// With `olderKeyring`, the keyring's head was recorded by an avault that did not record the
+    /// data key: the head must then still be in the log.
+    @Test(arguments: [false, true])
+    func aForgedLogThatAcceptsARollbackDoesNotLetAnotherDataKeyIn(olderKeyring: Bool) throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let (vault, ring, recipient, location) = try Self.readersVault(in: dir)
+        if olderKeyring { try Self.forgetDataKeysAndPlaces(ring) }
         let seen = try #require(try ring.lastSeenHead(vaultID: vault.config.vaultID))
-        #expect(seen.dataKey != nil, "the keyring records the current data key with the head")
+        #expect((seen.dataKey != nil) == !olderKeyring, "the keyring records the current data key with the head")
 
         let config = vault.config
         let (forged, forgedKey, kid) = try Self.forgedConfig(config, recipient: recipient)
@@ -99,7 +103,8 @@ import VaultFormat
             Issue.record("the forged state was accepted")
         } catch {
             guard case .tampered(let why, .rollback) = error else { Issue.record("\(error)"); return }
-            #expect(why.contains("data keys no longer hold key id \(seen.dataKey?.prefix(16) ?? "")"), "\(why)")
+            #expect(why.contains(olderKeyring ? "the log no longer holds entry \(seen.seq), which this keyring saw"
+                                              : "data keys no longer hold key id \(seen.dataKey?.prefix(16) ?? "")"), "\(why)")
         }
         // The reader's own --accept-rollback adopts it (a deliberate restore), and the keyring
         // then records the data key current now.
@@ -117,15 +122,25 @@ import VaultFormat
         let (vault, ring, _, location) = try Self.readersVault(in: dir)
         let file = ring.directory + "/keyring.avk"
         let text = try String(contentsOfFile: file, encoding: .utf8)
-        var older = try KeyringFile(parsing: text)
+        try Self.forgetDataKeysAndPlaces(ring)
+        let record = try ring.lastSeen(vaultID: vault.config.vaultID, location: vault.locationDigest)
+        #expect(record.head != nil && record.head?.dataKey == nil && record.vaultAtLocation == nil && !record.placed)
+
+        let again = try Vault(storage: FileVaultStorage(directory: location), keyring: ring)
+        var sighted: [Vault.Sight] = []
+        again.firstSight = { sighted.append($1) }
+        #expect(try again.readIndex().map(\.id) == ["A"])
+        #expect(sighted == [.unplaced])
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == text)
+    }
+
+    /// Rewrites `ring`'s file as an avault before data keys and places were recorded wrote it.
+    private static func forgetDataKeysAndPlaces(_ ring: Keyring) throws {
+        let file = ring.directory + "/keyring.avk"
+        var older = try KeyringFile(parsing: try String(contentsOfFile: file, encoding: .utf8))
         older.vaultHeads = older.vaultHeads.map { var h = $0; h.dataKey = nil; return h }
         older.places = []
         try Data(older.serialized().utf8).write(to: URL(fileURLWithPath: file))
-        #expect(try ring.lastSeen(vaultID: vault.config.vaultID, location: vault.locationDigest) == (try ring.lastSeenHead(vaultID: vault.config.vaultID), nil))
-        #expect(try ring.lastSeenHead(vaultID: vault.config.vaultID)?.dataKey == nil)
-
-        #expect(try Vault(storage: FileVaultStorage(directory: location), keyring: ring).readIndex().map(\.id) == ["A"])
-        #expect(try String(contentsOfFile: file, encoding: .utf8) == text)
     }
 
     /// The first way in: another vault, with an id of its own, put where the reader's vault was.
@@ -157,7 +172,7 @@ import VaultFormat
             #expect(performing: { _ = try Vault(storage: FileVaultStorage(directory: path), keyring: ring) },
                     throws: { (($0 as? AvaultError).map { isReplaced($0, path) } ?? false) })
         }
-        var sighted: [(String, Bool)] = []
+        var sighted: [(String, Vault.Sight)] = []
         openedBefore.firstSight = { sighted.append(($0, $1)) }
         #expect(performing: { _ = try openedBefore.readIndex() }, throws: { (($0 as? AvaultError).map { isReplaced($0, location) } ?? false) })
         #expect(sighted.isEmpty)
@@ -167,14 +182,14 @@ import VaultFormat
         let accepted = try Vault(storage: FileVaultStorage(directory: location), keyring: ring)
         accepted.firstSight = { sighted.append(($0, $1)) }
         #expect(try accepted.readIndex().isEmpty)
-        #expect(sighted.map(\.0) == [accepted.config.vaultID] && sighted.map(\.1) == [false])
+        #expect(sighted.map(\.0) == [accepted.config.vaultID] && sighted.map(\.1) == [.new])
         // Moved, the vault is named again, as one this keyring has seen elsewhere.
         let moved = dir.appendingPathComponent("moved").path
         try FileManager.default.moveItem(atPath: location, toPath: moved)
         let elsewhere = try Vault(storage: FileVaultStorage(directory: moved), keyring: ring)
         elsewhere.firstSight = { sighted.append(($0, $1)) }
         #expect(try elsewhere.readIndex().isEmpty)
-        #expect(sighted.map(\.1) == [false, true])
+        #expect(sighted.map(\.1) == [.new, .elsewhere])
         // The old vault, found again elsewhere, is still known by its history.
         #expect(try ring.lastSeenHead(vaultID: original) != nil)
     }

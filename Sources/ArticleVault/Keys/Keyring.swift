@@ -605,11 +605,25 @@ extension Keyring {
         try lastSeen(vaultID: vaultID, location: nil).head
     }
 
-    /// In one read (as ``lastSeenHead(vaultID:)``): the head recorded for `vaultID`, and the id of
-    /// the vault this keyring last used at `location` (a digest, see ``KeyringFile/Place``).
-    public func lastSeen(vaultID: String, location: String?) throws(AvaultError) -> (head: VaultHead?, vaultAtLocation: String?) {
+    /// What a keyring records of one vault, and of one location.
+    public struct VaultRecord: Equatable, Sendable {
+        /// The vault's head, nil when the keyring has none.
+        public var head: VaultHead?
+        /// The id of the vault this keyring last used at the location, nil when none is recorded.
+        public var vaultAtLocation: String?
+        /// Whether the keyring records the vault at any location (false for a head recorded by an
+        /// avault that did not record locations).
+        public var placed: Bool
+        public init(head: VaultHead?, vaultAtLocation: String?, placed: Bool) {
+            self.head = head; self.vaultAtLocation = vaultAtLocation; self.placed = placed
+        }
+    }
+
+    /// In one read (as ``lastSeenHead(vaultID:)``): what this keyring records of `vaultID`, and
+    /// of `location` (a digest, see ``KeyringFile/Place``).
+    public func lastSeen(vaultID: String, location: String?) throws(AvaultError) -> VaultRecord {
         try Self.checkVaultID(vaultID)
-        guard let dir = try openDirectory(), let loaded = try load(dir) else { return (nil, nil) }
+        guard let dir = try openDirectory(), let loaded = try load(dir) else { return VaultRecord(head: nil, vaultAtLocation: nil, placed: false) }
         if let kdf = loaded.file.kdf {
             // Authenticate this read with the keys for its KDF line (derived once per process).
             try verify(loaded.file, loaded.authenticated, with: try keys(for: kdf))
@@ -617,7 +631,8 @@ extension Keyring {
         let head = loaded.file.vaultHeads.first { $0.vaultID == vaultID }.map {
             VaultHead(seq: $0.seq, hash: $0.hash, anchor: $0.anchor, dataKey: $0.dataKey)
         }
-        return (head, location.flatMap { l in loaded.file.places.first { $0.location == l }?.vaultID })
+        return VaultRecord(head: head, vaultAtLocation: location.flatMap { l in loaded.file.places.first { $0.location == l }?.vaultID },
+                           placed: loaded.file.places.contains { $0.vaultID == vaultID })
     }
 
     /// Records `head` for `vaultID` when its seq is higher than the recorded one, durably, under

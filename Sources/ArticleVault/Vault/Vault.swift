@@ -22,10 +22,19 @@ public final class Vault {
     /// Called with the vault's id, once, when the vault is to recipients and this keyring has no
     /// record of a vault at its location: anyone who knows the recipients (they are public) can
     /// make a vault to them and to themselves (formats.md 8.7), so its maker should confirm the
-    /// id; `seenElsewhere` when the keyring has seen this vault at another location (moved,
-    /// copied, or reached by another path, or another vault of the user's put here). Another
-    /// vault where the keyring used one is refused (``AvaultError/vaultReplaced(location:known:found:)``).
-    public var firstSight: ((_ vaultID: String, _ seenElsewhere: Bool) -> Void)?
+    /// id. Another vault where the keyring used one is refused (``AvaultError/vaultReplaced(location:known:found:)``).
+    public var firstSight: ((_ vaultID: String, _ sight: Sight) -> Void)?
+    /// What a keyring knew of a vault it meets at a location it has no record of.
+    public enum Sight: Sendable, Equatable {
+        /// Nothing: a vault never seen.
+        case new
+        /// It has seen the vault at another location: moved, copied, reached by another path, or
+        /// another vault of the user's put here.
+        case elsewhere
+        /// It has the vault's head from an avault that did not record locations: from now on, the
+        /// vault is known here.
+        case unplaced
+    }
     var firstSightReported = false
     /// Memory for streaming envelopes in and out (see ``EnvelopeBuffers``), made when first
     /// needed and kept for the vault's lifetime.

@@ -69,14 +69,15 @@ extension Vault {
         // read after this is at least as new as what the keyring says.
         let vaultID = config.vaultID
         let location = locationDigest
-        var (seen, known) = try keyring.lastSeen(vaultID: vaultID, location: location)
+        var record = try keyring.lastSeen(vaultID: vaultID, location: location)
         // What follows is read at once where the store can (one round trip to PostgreSQL): the
         // log from the line of the keyring's head on, when it recorded that line.
-        let tailFrom = wholeLog || acceptRollback ? nil : seen?.anchor.flatMap { $0.line <= UInt64(Int.max - 1) ? Int($0.line) : nil }
+        let tailFrom = wholeLog || acceptRollback ? nil : record.head?.anchor.flatMap { $0.line <= UInt64(Int.max - 1) ? Int($0.line) : nil }
         try storage.readAhead(["config", "index", "log.heads"] + (tailFrom == nil ? ["log"] : []), logFromLine: tailFrom,
                               entryPrefix: Self.entryPrefix(bucket: bucket))
         try reloadConfig()
-        if config.vaultID != vaultID { (seen, known) = try keyring.lastSeen(vaultID: config.vaultID, location: location) }
+        if config.vaultID != vaultID { record = try keyring.lastSeen(vaultID: config.vaultID, location: location) }
+        let (seen, known) = (record.head, record.vaultAtLocation)
         // Another vault where this keyring used one: only `vault forget` makes it take that.
         if let known, known != config.vaultID {
             throw .vaultReplaced(location: storage.location, known: known, found: config.vaultID)
@@ -136,7 +137,7 @@ extension Vault {
         if config.isToRecipients {
             if known == nil, !firstSightReported {
                 firstSightReported = true
-                firstSight?(config.vaultID, seen != nil)
+                firstSight?(config.vaultID, seen == nil ? .new : record.placed ? .elsewhere : .unplaced)
             }
             // The data key that was current when this keyring last saw the vault must still be
             // among the config's (which keep every data key the vault has had): a state made by
@@ -204,16 +205,19 @@ extension Vault {
     /// Why the data keys of a vault to recipients fail the pin of `seen` (formats.md 8.7), or nil
     /// when they pass: the data key this keyring recorded with the head must be among them; for
     /// a head recorded without one (by an older avault), the one the log says was current at
-    /// that head, when the head is in the log.
+    /// that head, and that head must be in the log (a log that no longer holds it could have been
+    /// written by anyone, `accept-rollback` entry included).
     private func dataKeyPinProblem(_ seen: Keyring.VaultHead, log: VaultLog.Chain, indexPosition: Int) throws(AvaultError) -> String? {
+        let replaced = "the vault was replaced, or restored from an older backup"
         if let pinned = seen.dataKey {
             if try dataKeys().contains(where: { Self.dataKeyDigest($0.key) == pinned }) { return nil }
-            return "the vault's data keys no longer hold key id \(pinned.prefix(2 * KeyID.size)), current when this keyring last saw the vault at entry \(seen.seq): the vault was replaced, or restored from an older backup"
+            return "the vault's data keys no longer hold key id \(pinned.prefix(2 * KeyID.size)), current when this keyring last saw the vault at entry \(seen.seq): \(replaced)"
         }
-        if let seenHead = Self.head(seen), let p = log.position(of: seenHead.seq), p <= indexPosition,
-           log.hashes[p] == seenHead.hash, let pinned = Self.recordedDataKid(log, upTo: p), let kid = KeyID(hex: pinned),
-           !(try dataKeys()).contains(where: { $0.kid == kid }) {
-            return "the vault's data keys no longer hold key id \(pinned), current when this keyring last saw the vault at entry \(seenHead.seq): the vault was replaced, or restored from an older backup"
+        guard let seenHead = Self.head(seen), let p = log.position(of: seenHead.seq), p <= indexPosition, log.hashes[p] == seenHead.hash else {
+            return "the log no longer holds entry \(seen.seq), which this keyring saw (recorded by an older avault, without the data key then current): \(replaced)"
+        }
+        if let pinned = Self.recordedDataKid(log, upTo: p), let kid = KeyID(hex: pinned), !(try dataKeys()).contains(where: { $0.kid == kid }) {
+            return "the vault's data keys no longer hold key id \(pinned), current when this keyring last saw the vault at entry \(seenHead.seq): \(replaced)"
         }
         return nil
     }

@@ -24,10 +24,13 @@ struct VaultOptions: ParsableArguments {
         let vault = try Vault(storage: try storage(), keyring: try keyring.open())
         vault.acceptRollback = acceptRollback
         let location = vault.storage.location
-        vault.firstSight = { id, seenElsewhere in
-            Terminal.warning((seenElsewhere ? "this keyring has seen vault \(id) elsewhere, not at \(location): check that it was moved or copied here"
-                                            : "this keyring has not seen vault \(id) before: check the id with whoever made the vault")
-                             + " (this keyring will refuse any other vault at \(location))")
+        vault.firstSight = { id, sight in
+            let what = switch sight {
+            case .new: "this keyring has not seen vault \(id) before: check the id with whoever made the vault"
+            case .elsewhere: "this keyring has seen vault \(id) elsewhere, not at \(location): check that it was moved or copied here"
+            case .unplaced: "this keyring saw vault \(id) before it recorded where vaults are; from now on it knows it at \(location)"
+            }
+            Terminal.warning(what + " (this keyring will refuse any other vault at \(location))")
         }
         return vault
     }
