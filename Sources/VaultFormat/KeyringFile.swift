@@ -2,8 +2,9 @@ public import VaultCrypto
 
 /// The keyring file (`keyring.avk`): every key of a keyring, its versions, their secrets
 /// (sealed under a passphrase-derived key or, for throwaway keyrings, in the clear), the highest
-/// log head seen per vault, and an authentication code over all of it. Pure parse and serialise:
-/// computing and checking the code is the caller's (``authenticatedText()`` says what it covers).
+/// log head seen per vault, the vault used at each location, and an authentication code over all
+/// of it. Pure parse and serialise: computing and checking the code is the caller's
+/// (``authenticatedText()`` says what it covers).
 /// See `docs/formats.md` section 4.
 public struct KeyringFile: Equatable, Sendable {
     /// The first line of every keyring file avault writes.
@@ -157,7 +158,7 @@ public struct KeyringFile: Equatable, Sendable {
     /// Which vault this keyring last used at one location (`at:` line).
     public struct Place: Equatable, Sendable {
         /// BLAKE2b-256 of the location's canonical text (64 lowercase hex digits): the file
-        /// records where its owner keeps vaults without naming the places.
+        /// records where its owner keeps vaults without spelling the places out.
         public var location: String
         /// The vault's id: 32 lowercase hex digits.
         public var vaultID: String

@@ -171,7 +171,7 @@ public final class Vault {
 
     /// The digest by which the keyring knows the vault's location (formats.md 8.7):
     /// BLAKE2b-256 of `avault/vault/location;` ‖ ``VaultStorage/canonicalLocation``, in hex.
-    public var locationDigest: String { Self.locationDigest(storage) }
+    public private(set) lazy var locationDigest = Self.locationDigest(storage)
 
     static func locationDigest(_ storage: VaultStorage) -> String {
         Hex.encode(BLAKE2b.hash(Array("avault/vault/location;".utf8) + storage.canonicalLocation, digestSize: 32))

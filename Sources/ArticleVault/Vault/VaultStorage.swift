@@ -244,13 +244,13 @@ public final class FileVaultStorage: VaultStorage {
     public let directory: String
     public var location: String { directory }
     /// The absolute path with `.` and repeated `/` removed; `..` is kept (what it leads to
-    /// depends on links).
-    public var canonicalLocation: [UInt8] {
+    /// depends on links). A relative path without a working directory starts with `?`.
+    public private(set) lazy var canonicalLocation: [UInt8] = {
         var path = Array(directory.utf8)
-        if path.first != UInt8(ascii: "/") { path = (FileSystem.currentDirectory() ?? []) + [UInt8(ascii: "/")] + path }
+        if path.first != UInt8(ascii: "/") { path = (FileSystem.currentDirectory() ?? [UInt8(ascii: "?")]) + [UInt8(ascii: "/")] + path }
         let parts = path.split(separator: UInt8(ascii: "/")).filter { !$0.elementsEqual([UInt8(ascii: ".")]) }
         return parts.isEmpty ? [UInt8(ascii: "/")] : parts.flatMap { [UInt8(ascii: "/")] + $0 }
-    }
+    }()
     private var rootDirectory: SecureDirectory?
     private var objectsDirectory: SecureDirectory?
 
