@@ -237,6 +237,34 @@ struct VaultRecipientsCLITests {
         #expect(put.code == 0 && put.err.contains("this keyring has not seen vault"), "\(put.err)")
     }
 
+    /// `vault forget --expect ID` takes the vault whose id was checked with its maker, and only
+    /// that one, with no first-sight warning.
+    @Test("'vault forget --expect ID' pins the re-created vault's id at once")
+    func forgetExpectingAnID() throws {
+        let a = try Editor("a"), m = try Editor("mallory")
+        let desk = try Desk()
+        let v = ["--vault", desk.vault]
+        #expect(try a.k.avault(["vault", "init", "--recipient", a.recipient] + v).code == 0)
+        let originalID = try Self.vaultID(desk.vault)
+        let remade = desk.path("remade")
+        #expect(try m.k.avault(["vault", "init", "--recipient", a.recipient, "--vault", remade]).code == 0)
+        let remadeID = try Self.vaultID(remade)
+        #expect(try CLI.run("rm", ["-rf", desk.vault]).code == 0)
+        #expect(try CLI.run("mv", [remade, desk.vault]).code == 0)
+
+        let bad = try a.k.avault(["vault", "forget", "--expect", remadeID.uppercased()] + v)
+        #expect(bad.code == 2 && bad.err.hasPrefix("avault: '\(remadeID.uppercased())' is not a vault id (32 lowercase hex digits)\n"), "\(bad.err)")
+        // Expecting another id than the one there: still refused.
+        let wrong = try a.k.avault(["vault", "forget", "--expect", String(repeating: "ab", count: 16)] + v)
+        #expect(wrong.code == 0 && wrong.out == "forgot vault \(originalID) at \(desk.vault)\n"
+                + "this keyring now expects vault \(String(repeating: "ab", count: 16)) at \(desk.vault)\n", "\(wrong.out)")
+        #expect(try a.k.avault(["vault", "list"] + v).code == 1)
+        #expect(try a.k.avault(["vault", "forget", "--expect", remadeID] + v).code == 0)
+        try Data("two\n".utf8).write(to: URL(fileURLWithPath: desk.path("p2")))
+        let put = try a.k.avault(["vault", "put", "doc", desk.path("p2")] + v)
+        #expect(put.code == 0 && put.err.isEmpty, "\(put.err)")
+    }
+
     /// The id on a vault's config's `id:` line.
     static func vaultID(_ vault: String) throws -> String {
         String(try #require(try String(contentsOfFile: vault + "/config", encoding: .utf8)

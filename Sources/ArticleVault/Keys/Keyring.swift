@@ -682,12 +682,16 @@ extension Keyring {
     }
 
     /// Forgets which vault this keyring used at `location` (a digest): the next vault met there
-    /// is taken as one never seen. Returns the forgotten vault's id, nil when there was none.
-    /// The vault's head stays recorded (it still protects that vault wherever it is).
-    public func forgetPlace(location: String) throws(AvaultError) -> String? {
-        try update { ring throws(AvaultError) -> String? in
-            guard let i = ring.file.places.firstIndex(where: { $0.location == location }) else { return nil }
-            return ring.file.places.remove(at: i).vaultID
+    /// is taken as one never seen, or, with `expecting`, must be that vault. Returns the
+    /// forgotten vault's id, nil when there was none. The vault's head stays recorded (it still
+    /// protects that vault wherever it is).
+    public func forgetPlace(location: String, expecting: String? = nil) throws(AvaultError) -> String? {
+        if let expecting { try Self.checkVaultID(expecting) }
+        return try update { ring throws(AvaultError) -> String? in
+            let forgotten = ring.file.places.first { $0.location == location }?.vaultID
+            ring.file.places.removeAll { $0.location == location }
+            if let expecting { Self.setPlace(&ring.file, location: location, vaultID: expecting) }
+            return forgotten
         }
     }
 

@@ -201,6 +201,8 @@ public enum AvaultError: Error, Sendable {
     case lastVaultRecipient
     /// A record has no embedded signature (by the key asked for).
     case noSignature(path: String, keyID: String?)
+    /// Not a vault id (32 lowercase hex digits).
+    case invalidVaultID(String)
     /// No vault at the location.
     case noVault(location: String)
     /// A vault exists at the location already.
@@ -532,6 +534,8 @@ public enum AvaultError: Error, Sendable {
             return "a vault needs at least one recipient: removing the last one would lock everyone out"
         case let .noSignature(path, keyID):
             return "\(path): no embedded signature" + (keyID.map { " by key \($0)" } ?? "")
+        case let .invalidVaultID(text):
+            return "'\(text)' is not a vault id (32 lowercase hex digits)"
         case let .noVault(location):
             return "no vault at \(location)"
         case let .vaultExists(location):

@@ -189,9 +189,11 @@ public final class Vault {
     }
 
     /// Forgets which vault the keyring used at `storage`'s location (`vault forget`): the next
-    /// vault met there is taken as one never seen. The id forgotten, nil when none was recorded.
-    public static func forget(storage: VaultStorage, keyring: Keyring) throws(AvaultError) -> String? {
-        try keyring.forgetPlace(location: locationDigest(storage))
+    /// vault met there is taken as one never seen, or, with `expecting` (a vault id checked with
+    /// its maker), must be that one. The id forgotten, nil when none was recorded.
+    public static func forget(storage: VaultStorage, keyring: Keyring, expecting: String? = nil) throws(AvaultError) -> String? {
+        if let expecting, !KeyringFile.isLowercaseHex(expecting, count: 32) { throw .invalidVaultID(expecting) }
+        return try keyring.forgetPlace(location: locationDigest(storage), expecting: expecting)
     }
 
     /// A vault to recipients: its data keys (the current one first).

@@ -50,7 +50,7 @@ extension AvaultError {
             return Exit.operational
         // Records and the vault.
         case .noSecuredField, .alreadySecured, .legacyBlobNeedsKey, .notASealedDraft, .fieldCannotBeSealed, .noSuchField,
-             .blobKeyNotInKeyring, .malformedSealedPayload, .sealedFieldAddedMeanwhile, .alreadyAuthenticated, .noSignature, .noVault,
+             .blobKeyNotInKeyring, .malformedSealedPayload, .sealedFieldAddedMeanwhile, .alreadyAuthenticated, .noSignature, .noVault, .invalidVaultID,
              .vaultExists, .noSuchObject, .objectRemoved, .noSuchObjectVersion, .invalidObjectID, .objectVersionsExhausted,
              .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision, .fileChangedMeanwhile, .noRecipientsFile, .recipientsSearchBlocked, .noRecipientsRule,
              .cannotReseal, .notAVaultRecipient, .vaultNotToRecipients, .vaultRecipientPresent, .vaultRecipientAbsent, .lastVaultRecipient:
@@ -163,6 +163,7 @@ extension AvaultError {
         case let .notASealedDraft(path, false): return "read it with: avault secured decrypt --record \(Terminal.shellWord(path))"
         case let .noSignature(path, _): return "sign it first: avault sign --key NAME -- \(Terminal.shellWord(path))"
         case .noVault: return "create one with 'avault vault init --key NAME'"
+        case .invalidVaultID: return "a vault's id is the 'id:' line of its config"
         case .noSuchObject: return "see 'avault vault list'"
         case .vaultIndexMissing: return "run 'avault vault verify'"
         case .postgresLibraryMissing: return "install libpq: apt-get install libpq5"
