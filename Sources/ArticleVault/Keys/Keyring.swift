@@ -687,6 +687,11 @@ extension Keyring {
     /// protects that vault wherever it is).
     public func forgetPlace(location: String, expecting: String? = nil) throws(AvaultError) -> String? {
         if let expecting { try Self.checkVaultID(expecting) }
+        // No keyring yet: nothing to forget, and none is made to hold only a place.
+        guard let dir = try openDirectory(), try load(dir) != nil else {
+            if expecting == nil { return nil }
+            throw .noKeyring(location: directory)
+        }
         return try update { ring throws(AvaultError) -> String? in
             let forgotten = ring.file.places.first { $0.location == location }?.vaultID
             ring.file.places.removeAll { $0.location == location }

@@ -534,6 +534,8 @@ public enum AvaultError: Error, Sendable {
             return "a vault needs at least one recipient: removing the last one would lock everyone out"
         case let .noSignature(path, keyID):
             return "\(path): no embedded signature" + (keyID.map { " by key \($0)" } ?? "")
+        case let .invalidVaultID(text) where Self.looksLikeAgeIdentity(text):
+            return "an age identity (a secret key) was given where a vault id belongs; it is not repeated here"
         case let .invalidVaultID(text):
             return "'\(text)' is not a vault id (32 lowercase hex digits)"
         case let .noVault(location):
