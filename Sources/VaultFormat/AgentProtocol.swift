@@ -1,6 +1,6 @@
 public import VaultCrypto
 
-/// The messages between `avault` and its agent (docs/formats.md §10): one request and one
+/// The messages between `avault` and its agent (docs/formats.md §9): one request and one
 /// answer per connection, each a frame
 ///
 /// ```
@@ -10,7 +10,8 @@ public import VaultCrypto
 ///
 /// with fields of fixed order and size for each type (a path is `length:u16` and that many
 /// bytes of UTF-8: absolute, no NUL, at most 1024 bytes; a KDF is the keyring's Argon2id salt,
-/// 16 bytes, then passes and memory as u64). Parsing is strict: an unknown version or type,
+/// 16 bytes, then passes and memory as u64; a vault id its 32 lowercase hex digits, as ASCII).
+/// Parsing is strict: an unknown version or type,
 /// a field out of range, a short or a long body are refused; what parses serialises back to
 /// the identical bytes. Frames are built in secret memory, since some carry a key, and errors
 /// never quote a message's bytes.
@@ -26,6 +27,8 @@ public enum AgentProtocol {
     public static let maximumBodySize = 4096
     /// The size of the key an agent holds (the keyring's Argon2id output).
     public static let keySize = 32
+    /// The size of a vault id (lowercase hex digits).
+    public static let vaultIDSize = 32
     /// The size of an Argon2id salt.
     public static let saltSize = 16
     /// The longest path a message carries, in bytes.
@@ -51,7 +54,7 @@ public enum AgentProtocol {
 
     // Message types: requests below 0x80, answers above.
     static let unlockKeyType: UInt8 = 0x01, statusType: UInt8 = 0x02, stopType: UInt8 = 0x03, replaceType: UInt8 = 0x04
-    static let handoffType: UInt8 = 0x05
+    static let handoffType: UInt8 = 0x05, entriesKeyType: UInt8 = 0x06
     static let keyType: UInt8 = 0x81, refusedType: UInt8 = 0x82, statusAnswerType: UInt8 = 0x83, doneType: UInt8 = 0x84
 
     /// A whole frame (prefix included) of `type` with `fields`, in secret memory.
@@ -110,6 +113,10 @@ public enum AgentRequest: Equatable, Sendable {
     case stop
     /// The keyring's passphrase changed from `old` to `new`: hold `key` (for `new`) instead.
     case replace(keyring: String, old: AgentKDF, new: AgentKDF, key: SecretBytes)
+    /// The key of a vault's entry commitment (formats.md 8.3), derived from its naming key
+    /// (``AgentProtocol/keySize`` bytes) and its id (32 lowercase hex digits) by the agent,
+    /// whose OpenSSL is loaded already, so that a command need not load it for this alone.
+    case entriesKey(namingKey: SecretBytes, vaultID: String)
 
     /// The request as a frame. Paths must be ``AgentProtocol/isValidPath(_:)`` and keys
     /// ``AgentProtocol/keySize`` bytes (checked by the caller).
@@ -123,6 +130,8 @@ public enum AgentRequest: Equatable, Sendable {
             return AgentProtocol.frame(AgentProtocol.stopType) { _ in }
         case let .replace(keyring, old, new, key):
             return AgentProtocol.frame(AgentProtocol.replaceType) { w in w.path(keyring); w.kdf(old); w.kdf(new); w.key(key) }
+        case let .entriesKey(namingKey, vaultID):
+            return AgentProtocol.frame(AgentProtocol.entriesKeyType) { w in w.key(namingKey); w.vaultID(vaultID) }
         }
     }
 
@@ -140,6 +149,8 @@ public enum AgentRequest: Equatable, Sendable {
             self = .stop
         case AgentProtocol.replaceType:
             self = .replace(keyring: try r.path(), old: try r.kdf(), new: try r.kdf(), key: try r.key())
+        case AgentProtocol.entriesKeyType:
+            self = .entriesKey(namingKey: try r.key(), vaultID: try r.vaultID())
         default:
             throw .invalidAgentMessage("unknown request type \(type)")
         }
@@ -291,6 +302,10 @@ struct AgentWriter {
         u64(k.opsLimit)
         u64(k.memLimit)
     }
+    mutating func vaultID(_ id: String) {
+        precondition(VaultFiles.isLowerHex(id, count: AgentProtocol.vaultIDSize), "a vault id is 32 lowercase hex digits")
+        bytes(id.utf8)
+    }
     mutating func key(_ k: SecretBytes) {
         precondition(k.count == AgentProtocol.keySize)
         k.withUnsafeBytes { raw in
@@ -326,6 +341,13 @@ struct AgentReader {
     mutating func kdf() throws(FormatError) -> AgentKDF {
         let salt = Array(try take(AgentProtocol.saltSize))
         return AgentKDF(salt: salt, opsLimit: try u64(), memLimit: try u64())
+    }
+    mutating func vaultID() throws(FormatError) -> String {
+        let raw = try take(AgentProtocol.vaultIDSize)
+        guard let text = String(validating: raw, as: UTF8.self), VaultFiles.isLowerHex(text, count: AgentProtocol.vaultIDSize) else {
+            throw .invalidAgentMessage("a vault id that is not 32 lowercase hex digits")
+        }
+        return text
     }
     mutating func key() throws(FormatError) -> SecretBytes {
         SecretBytes(copying: try take(AgentProtocol.keySize))

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ArticleVault
 import VaultCrypto
@@ -135,5 +136,24 @@ import VaultFormat
         var c = VaultEntryCommitment.of(set, key: k)
         c.remove(name: Self.name(1), digest: Self.digest(1, 0), key: k)
         #expect(c == VaultEntryCommitment())
+    }
+
+    /// `K` is HKDF-SHA-256 as formats.md 8.3 defines it, computed here by the `openssl kdf`
+    /// command (the agent derives it with the same function, docs/formats.md 9).
+    @Test func theKeyIsTheHKDFOfFormatsMdAsOpenSSLComputesIt() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["openssl", "kdf", "-keylen", "32", "-kdfopt", "digest:SHA256",
+                             "-kdfopt", "hexkey:" + Self.namingKey.withUnsafeBytes { Hex.encode(Array($0)) },
+                             "-kdfopt", "salt:" + Self.vault, "-kdfopt", "info:avault/vault/v3;entries", "HKDF"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let expected = printed.filter { $0 != ":" && !$0.isWhitespace }.lowercased()
+        #expect(expected.count == 64, "\(printed)")
+        #expect(try Self.key().withUnsafeBytes { Hex.encode(Array($0)) } == expected)
     }
 }

@@ -186,6 +186,122 @@ import Testing
         #expect(!(agent.stdout + agent.err + status.out + stop.out).contains(f.passphrase))
     }
 
+    // MARK: The entries key
+
+    /// The libraries a command loads (`LD_DEBUG=files`), run as ``Fixture/avault(_:env:stdin:asNobody:)``
+    /// runs it; the result's standard error without the dynamic linker's lines.
+    static func loadedLibraries(_ f: Fixture, _ args: [String], env: [String: String?] = [:]) throws -> (result: CLI.Result, libraries: [String]) {
+        let line = f.commandLine(env)
+        var r = try CLI.run("/usr/bin/setsid", line.args + args, env: line.set.merging(["LD_DEBUG": "files"]) { a, _ in a })
+        let lines = r.err.split(separator: "\n", omittingEmptySubsequences: false)
+        let libraries = lines.compactMap { line -> String? in
+            guard let range = line.range(of: "file=") else { return nil }
+            return String(line[range.upperBound...].prefix { $0 != " " })
+        }
+        r.stderr = Data(lines.filter { $0.hasPrefix("avault") }.map { $0 + "\n" }.joined().utf8)
+        return (r, libraries)
+    }
+
+    /// A vault's entries key is HKDF, which is OpenSSL's: the agent derives it (formats.md 9), so
+    /// a command it serves does not load OpenSSL for it alone (a third of a `get`'s instructions,
+    /// docs/architecture.md). What the agent derives is what the command would: a draft put
+    /// through the agent reads without it, and one put without it reads through it.
+    @Test func theAgentDerivesTheEntriesKeySoCommandsLeaveOpenSSLUnloaded() throws {
+        let f = try Fixture()
+        let alone = try Self.loadedLibraries(f, ["vault", "get", "draft"], env: ["AVAULT_PASSPHRASE": f.passphrase])
+        #expect(alone.result.out == Fixture.draft && alone.result.err.isEmpty, "\(alone.result.err)")
+        #expect(alone.libraries.contains("libcrypto.so.3"), "the control: \(alone.libraries)")
+
+        _ = try f.startForeground()
+        for args in [["vault", "get", "draft"], ["vault", "put", "second", "-"]] {
+            let served = try Self.loadedLibraries(f, args)
+            #expect(served.result.code == 0 && served.result.err.isEmpty, "\(args): \(served.result.err)")
+            #expect(!served.libraries.isEmpty, "LD_DEBUG=files reported nothing: the check would be blind")
+            #expect(!served.libraries.contains { $0.hasPrefix("libcrypto") }, "\(args) loaded \(served.libraries)")
+        }
+        #expect(try f.avault(["vault", "get", "draft"]).out == Fixture.draft)
+        #expect(try f.avault(["vault", "put", "third", "-"], env: ["AVAULT_AGENT_SOCK": "", "AVAULT_PASSPHRASE": f.passphrase], stdin: Data("3\n".utf8)).code == 0)
+        #expect(try f.avault(["vault", "get", "third"]).out == "3\n")
+        #expect(try f.avault(["vault", "verify"], env: ["AVAULT_AGENT_SOCK": "", "AVAULT_PASSPHRASE": f.passphrase]).code == 0)
+    }
+
+    /// Between the commands and the agent, a proxy that passes every request on but the
+    /// entries key's: refused as an agent of an older avault refuses it (malformed), or answered
+    /// with a key one bit off. A refusal is no failure: the command derives the key itself, and
+    /// says nothing. A wrong key fails closed: the entries do not match the head.
+    @Test(arguments: ["refuse", "wrong"])
+    func anAgentThatDoesNotDeriveTheEntriesKeyRight(_ mode: String) throws {
+        let f = try Fixture()
+        _ = try f.startForeground()
+        let proxySocket = f.path("proxy.sock")
+        let proxy = Process()
+        proxy.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        proxy.arguments = ["python3", "-c", Self.proxyProgram, proxySocket, f.socket, mode]
+        proxy.standardInput = FileHandle.nullDevice
+        try proxy.run()
+        // SIGKILL: a child of the test runner starts with SIGTERM blocked.
+        defer { kill(proxy.processIdentifier, SIGKILL); proxy.waitUntilExit() }
+        #expect(Fixture.waitFor { !proxy.isRunning || Self.mode(proxySocket)?.type == S_IFSOCK })
+
+        let r = try Self.loadedLibraries(f, ["vault", "get", "draft"], env: ["AVAULT_AGENT_SOCK": proxySocket])
+        switch mode {
+        case "refuse":
+            #expect(r.result.code == 0 && r.result.out == Fixture.draft && r.result.err.isEmpty, "\(r.result.err)")
+            #expect(r.libraries.contains("libcrypto.so.3"), "the key was not derived here: \(r.libraries)")
+        default:
+            #expect(r.result.code == 1 && r.result.out.isEmpty, "\(r.result.err)")
+            #expect(r.result.err.hasPrefix("avault: the index entries of bucket ") && r.result.err.contains("are not those the index was written with"),
+                    "\(r.result.err)")
+        }
+        #expect(proxy.isRunning, "the proxy ended")
+    }
+
+    /// The proxy of ``anAgentThatDoesNotDeriveTheEntriesKeyRight(_:)``: listens at argv[1]
+    /// (mode 600), passes each request to the agent at argv[2] and its answer back, except an
+    /// entries-key request (type 6), refused as malformed ("refuse") or answered with the
+    /// agent's key with its first bit flipped ("wrong").
+    static let proxyProgram = #"""
+        import os, socket, struct, sys
+        here, agent, mode = sys.argv[1:4]
+        def frame(conn):
+            head = b""
+            while len(head) < 4:
+                chunk = conn.recv(4 - len(head))
+                if not chunk: return None
+                head += chunk
+            body = b""
+            n = struct.unpack(">I", head)[0]
+            while len(body) < n:
+                chunk = conn.recv(n - len(body))
+                if not chunk: return None
+                body += chunk
+            return head + body
+        def ask(request):
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(agent)
+            upstream.sendall(request)
+            answer = frame(upstream)
+            upstream.close()
+            return answer
+        os.umask(0o177)
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(here)
+        server.listen(8)
+        while True:
+            conn, _ = server.accept()
+            request = frame(conn)
+            if request is not None:
+                if request[9] == 6 and mode == "refuse":
+                    conn.sendall(struct.pack(">I", 7) + b"AVAG" + bytes([1, 0x82, 3]))
+                elif request[9] == 6:
+                    answer = bytearray(ask(request))
+                    answer[10] ^= 0x80
+                    conn.sendall(bytes(answer))
+                else:
+                    conn.sendall(ask(request))
+            conn.close()
+        """#
+
     @Test func anotherKeyringsCommandsAreNotServedAndFallBackQuietly() throws {
         let f = try Fixture()
         let other = f.path("other-ring")

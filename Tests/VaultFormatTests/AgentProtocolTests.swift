@@ -3,18 +3,20 @@ import Testing
 import VaultCrypto
 @testable import VaultFormat
 
-/// The agent protocol (formats.md §10): fixed layouts, strict parsing, every parse serialises
+/// The agent protocol (formats.md §9): fixed layouts, strict parsing, every parse serialises
 /// back to the same bytes, and keys travel in secret memory.
 @Suite struct AgentProtocolTests {
     static let kdf = AgentKDF(salt: (0..<16).map { UInt8($0) }, opsLimit: 2, memLimit: 67_108_864)
     static let newKDF = AgentKDF(salt: (0..<16).map { UInt8(255 - $0) }, opsLimit: 3, memLimit: 268_435_456)
     static let key = SecretBytes(copying: (0..<32).map { UInt8($0 &* 7) })
+    static let vaultID = "0123456789abcdef0f1e2d3c4b5a6978"
 
     static let requests: [AgentRequest] = [
         .unlockKey(keyring: "/home/ada/.config/avault/keyring", kdf: kdf),
         .status,
         .stop,
         .replace(keyring: "/k", old: kdf, new: newKDF, key: key),
+        .entriesKey(namingKey: key, vaultID: vaultID),
     ]
     static let responses: [AgentResponse] = [
         .key(key), .refused(.otherKeyring), .refused(.staleKey), .refused(.badRequest),
@@ -53,7 +55,7 @@ import VaultCrypto
         #expect(Self.split(parsed.frame()).all == all)
     }
 
-    /// The layout of docs/formats.md §10, written out by hand.
+    /// The layout of docs/formats.md §9, written out by hand.
     @Test func theUnlockKeyRequestIsTheDocumentedBytes() throws {
         let (all, _) = Self.split(AgentRequest.unlockKey(keyring: "/k", kdf: Self.kdf).frame())
         let body: [UInt8] = Array("AVAG".utf8) + [1, 0x01] + [0, 2] + Array("/k".utf8) + Self.kdf.salt
@@ -61,6 +63,22 @@ import VaultCrypto
         #expect(all == [0, 0, 0, UInt8(body.count)] + body)
         let (key, _) = Self.split(AgentResponse.key(Self.key).frame())
         #expect(key == [0, 0, 0, 38] + Array("AVAG".utf8) + [1, 0x81] + Self.key.withUnsafeBytes { Array($0) })
+    }
+
+    /// The entries-key request: the naming key, then the vault id as its 32 ASCII hex digits.
+    @Test func theEntriesKeyRequestIsTheDocumentedBytes() throws {
+        let (all, _) = Self.split(AgentRequest.entriesKey(namingKey: Self.key, vaultID: Self.vaultID).frame())
+        let body: [UInt8] = Array("AVAG".utf8) + [1, 0x06] + Self.key.withUnsafeBytes { Array($0) } + Array(Self.vaultID.utf8)
+        #expect(all == [0, 0, 0, UInt8(body.count)] + body)
+    }
+
+    /// A vault id is what a config's `id:` line holds: 32 lowercase hex digits, nothing else.
+    @Test(arguments: ["0123456789ABCDEF0F1E2D3C4B5A6978", "0123456789abcdef0f1e2d3c4b5a697g", "0123456789abcdef0f1e2d3c4b5a697 ",
+                      "0123456789abcdef0f1e2d3c4b5a697\0"])
+    func entriesKeyVaultIDsAreLowercaseHex(_ id: String) throws {
+        let body = Array("AVAG".utf8) + [1, 0x06] + Self.key.withUnsafeBytes { Array($0) } + Array(id.utf8)
+        #expect(id.utf8.count == 32)
+        #expect(throws: FormatError.self) { try body.withUnsafeBytes { try AgentRequest(body: $0) } }
     }
 
     /// Every shorter or longer body is refused, as is any other version, type or refusal.
@@ -78,7 +96,7 @@ import VaultCrypto
             #expect((try? long.withUnsafeBytes { try AgentResponse(body: $0) }) == nil)
         }
         let status = Self.split(AgentRequest.status.frame()).body
-        for (index, value) in [(0, UInt8(ascii: "a")), (4, 2), (4, 0), (5, 0x06), (5, 0x80), (5, 0x02 | 0x80)] {
+        for (index, value) in [(0, UInt8(ascii: "a")), (4, 2), (4, 0), (5, 0x07), (5, 0x80), (5, 0x02 | 0x80)] {
             var changed = status
             changed[index] = value
             #expect((try? changed.withUnsafeBytes { try AgentRequest(body: $0) }) == nil, "byte \(index) = \(value)")

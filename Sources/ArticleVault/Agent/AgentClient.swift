@@ -159,6 +159,25 @@ public struct AgentClient: Sendable {
         }
     }
 
+    /// The key of the entry commitment of vault `vaultID` (formats.md 8.3) for its naming key,
+    /// derived by the agent; nil when none answers or it does not derive it (an agent of an
+    /// older avault refuses the request as malformed), and the caller derives it itself.
+    public func entriesKey(namingKey: SecretBytes, vaultID: String) -> SecretBytes? {
+        guard namingKey.count == AgentProtocol.keySize, VaultFiles.isLowerHex(vaultID, count: AgentProtocol.vaultIDSize) else { return nil }
+        switch exchange(.entriesKey(namingKey: namingKey, vaultID: vaultID)) {
+        case .answer(.key(let key)) where key.count == AgentProtocol.keySize:
+            return key
+        case .absent, .stale, .answer(.refused):
+            return nil
+        case .unusable(let why):
+            report(.warning("not using the agent at \(socket): \(why)"))
+            return nil
+        case .answer:
+            report(.warning("the agent at \(socket) answered what was not asked"))
+            return nil
+        }
+    }
+
     /// Tells the agent that the keyring's passphrase changed from `old` to `new` (with `key`),
     /// if it holds the old one's key; says so when it took the new one or failed to.
     public func replace(keyring: String, old: AgentKDF, new: AgentKDF, key: SecretBytes) {

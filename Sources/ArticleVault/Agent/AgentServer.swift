@@ -157,6 +157,15 @@ public final class AgentServer {
             deadline = AgentSocket.monotonicSeconds() + Double(idleTimeout)
             log("pid \(peer.pid) changed the keyring's passphrase: holding the new key")
             return answer(client, .done)
+        case let .entriesKey(namingKey, vaultID):
+            // Nothing the client could not compute itself: it holds the naming key. The agent's
+            // OpenSSL is loaded once for its life instead of once per command.
+            do throws(AvaultError) {
+                return answer(client, .key(try VaultEntryCommitment.key(namingKey: namingKey, vaultID: vaultID)))
+            } catch {
+                log("pid \(peer.pid): the entries key was not derived: \(error.message)")
+                return answer(client, .refused(.badRequest))
+            }
         }
     }
 

@@ -55,6 +55,8 @@ public final class Keyring {
 
     /// The keys of the loaded KDF line, once derived (or given by the agent).
     var keys: UnlockedKeys?
+    /// Whether ``keys`` came from the agent: it is running and holds this keyring's key.
+    private(set) var unlockedByAgent = false
     /// The bytes the authentication code covers, as read (protected keyrings only).
     private var authenticatedBytes: [UInt8] = []
 
@@ -335,6 +337,7 @@ public final class Keyring {
         let derived: UnlockedKeys
         if unlocksWithAgent, let fromAgent = keysFromAgent(kdf) {
             derived = fromAgent
+            unlockedByAgent = true
         } else {
             derived = try Self.deriveKeys(try passphrase.read(), kdf, what: "the keyring \(directory)", origin: passphrase.origin)
         }
