@@ -11,9 +11,8 @@ public import VaultCrypto
 /// with fields of fixed order and size for each type (a path is `length:u16` and that many
 /// bytes of UTF-8: absolute, no NUL, at most 1024 bytes; a KDF is the keyring's Argon2id salt,
 /// 16 bytes, then passes and memory as u64; a vault id its 32 lowercase hex digits, as ASCII).
-/// Parsing is strict: an unknown version or type,
-/// a field out of range, a short or a long body are refused; what parses serialises back to
-/// the identical bytes. Frames are built in secret memory, since some carry a key, and errors
+/// Parsing is strict: an unknown version or type, a field out of range, a short or a long body
+/// are refused; what parses serialises back to the identical bytes. Frames are built in secret memory, since some carry a key, and errors
 /// never quote a message's bytes.
 public enum AgentProtocol {
     /// The four bytes every body begins with.
