@@ -32,11 +32,16 @@ extension Vault {
     /// The key of the commitment's terms. The agent that unlocked the keyring derives it when it
     /// can: HKDF is OpenSSL's, and loading OpenSSL for it alone was a third of a `get`'s work.
     func entryCommitmentKey() throws(AvaultError) -> SecretBytes {
-        let namingKey = try namingKey(evenRetired: true)
-        if keyring.unlockedByAgent, let key = keyring.agent?.entriesKey(namingKey: namingKey, vaultID: config.vaultID) {
-            return key
+        let namingKey = try namingKey(evenRetired: true), vaultID = config.vaultID
+        if let cached = entriesKeyCache, cached.vaultID == vaultID, cached.namingKey == namingKey { return cached.key }
+        let key: SecretBytes
+        if keyring.unlockedByAgent, let fromAgent = keyring.agent?.entriesKey(namingKey: namingKey, vaultID: vaultID) {
+            key = fromAgent
+        } else {
+            key = try VaultEntryCommitment.key(namingKey: namingKey, vaultID: vaultID)
         }
-        return try VaultEntryCommitment.key(namingKey: namingKey, vaultID: config.vaultID)
+        entriesKeyCache = (namingKey, vaultID, key)
+        return key
     }
 
     /// Reads the entries (with `bucket`, of a head of format 4, only that bucket's), takes for

@@ -293,9 +293,10 @@ extension Vault {
     /// every other store take the whole state and recover first, as every write did before.
     func transaction<T>(bucket: Int? = nil, _ body: (inout Transaction) throws(AvaultError) -> T) throws(AvaultError) -> T {
         // A write of one bucket (a put, which unlocked the naming key to find its bucket): the
-        // entries' key once before the lock, so that loading libcrypto for its HKDF does not
-        // lengthen the time other writers wait. Under the lock it is derived again, from the
-        // config read there; a failure here (a config changed meanwhile) is reported there.
+        // entries' key once before the lock, so that asking the agent for it, or loading
+        // libcrypto for its HKDF, does not lengthen the time other writers wait. Under the lock
+        // it is taken again for the config read there (from the cache when the naming key is
+        // the same); a failure here (a config changed meanwhile) is reported there.
         if bucket != nil { _ = try? entryCommitmentKey() }
         return try storage.withLock { () throws(AvaultError) -> T in
             // A store whose writes are atomic leaves nothing to recover; a directory, when the
