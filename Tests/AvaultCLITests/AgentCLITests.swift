@@ -234,14 +234,8 @@ import Testing
         let f = try Fixture()
         _ = try f.startForeground()
         let proxySocket = f.path("proxy.sock")
-        let proxy = Process()
-        proxy.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        proxy.arguments = ["python3", "-c", Self.proxyProgram, proxySocket, f.socket, mode]
-        proxy.standardInput = FileHandle.nullDevice
-        try proxy.run()
-        // SIGKILL: a child of the test runner starts with SIGTERM blocked.
+        let proxy = try Self.startProxy(at: proxySocket, to: f.socket, mode: mode, log: f.path("requests"))
         defer { kill(proxy.processIdentifier, SIGKILL); proxy.waitUntilExit() }
-        #expect(Fixture.waitFor { !proxy.isRunning || Self.mode(proxySocket)?.type == S_IFSOCK })
 
         let r = try Self.loadedLibraries(f, ["vault", "get", "draft"], env: ["AVAULT_AGENT_SOCK": proxySocket])
         switch mode {
@@ -256,13 +250,43 @@ import Testing
         #expect(proxy.isRunning, "the proxy ended")
     }
 
-    /// The proxy of ``anAgentThatDoesNotDeriveTheEntriesKeyRight(_:)``: listens at argv[1]
-    /// (mode 600), passes each request to the agent at argv[2] and its answer back, except an
-    /// entries-key request (type 6), refused as malformed ("refuse") or answered with the
-    /// agent's key with its first bit flipped ("wrong").
+    /// A command asks the agent for the keyring's key, then once for the entries key, however
+    /// often it needs it (a put needs it before its lock and twice under it).
+    @Test func aCommandAsksTheAgentOnceForEachKey() throws {
+        let f = try Fixture()
+        _ = try f.startForeground()
+        let proxySocket = f.path("proxy.sock"), log = f.path("requests")
+        let proxy = try Self.startProxy(at: proxySocket, to: f.socket, mode: "pass", log: log)
+        defer { kill(proxy.processIdentifier, SIGKILL); proxy.waitUntilExit() }
+        for (args, stdin) in [(["vault", "put", "second", "-"], "2\n"), (["vault", "get", "second"], "")] {
+            try Data().write(to: URL(fileURLWithPath: log))
+            let r = try f.avault(args, env: ["AVAULT_AGENT_SOCK": proxySocket], stdin: Data(stdin.utf8))
+            #expect(r.code == 0 && r.err.isEmpty, "\(args): \(r.err)")
+            // The types of the requests, in order: the key (1), the entries key (6).
+            #expect(try String(contentsOfFile: log, encoding: .utf8) == "1\n6\n", "\(args)")
+        }
+    }
+
+    /// Starts ``proxyProgram`` at `socket` in front of the agent at `agent`; returns once it listens.
+    static func startProxy(at socket: String, to agent: String, mode: String, log: String) throws -> Process {
+        let proxy = Process()
+        proxy.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        proxy.arguments = ["python3", "-c", proxyProgram, socket, agent, mode, log]
+        proxy.standardInput = FileHandle.nullDevice
+        try proxy.run()
+        // The caller kills it with SIGKILL: a child of the test runner starts with SIGTERM blocked.
+        #expect(Fixture.waitFor { !proxy.isRunning || Self.mode(socket)?.type == S_IFSOCK }, "the proxy did not start")
+        return proxy
+    }
+
+    /// A proxy between commands and an agent: listens at argv[1] (mode 600), appends the type of
+    /// each request to the file argv[4], one per line, and passes it to the agent at argv[2] and
+    /// its answer back ("pass"), except an entries-key request (type 6) with "refuse" (refused as
+    /// malformed, as an agent of an older avault refuses it) and "wrong" (answered with the
+    /// agent's key with its first bit flipped).
     static let proxyProgram = #"""
         import os, socket, struct, sys
-        here, agent, mode = sys.argv[1:4]
+        here, agent, mode, log = sys.argv[1:5]
         def frame(conn):
             head = b""
             while len(head) < 4:
@@ -291,6 +315,7 @@ import Testing
             conn, _ = server.accept()
             request = frame(conn)
             if request is not None:
+                with open(log, "a") as f: f.write("%d\n" % request[9])
                 if request[9] == 6 and mode == "refuse":
                     conn.sendall(struct.pack(">I", 7) + b"AVAG" + bytes([1, 0x82, 3]))
                 elif request[9] == 6:
