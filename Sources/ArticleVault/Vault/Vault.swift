@@ -163,8 +163,10 @@ public final class Vault {
     private var keyCache: [KeyID: SecretBytes] = [:]
     private var namingKeyCache: SecretBytes?
     /// The entries' key, with the naming key and vault id it was derived from (once per command,
-    /// by the agent or here: a put needs it before its lock and twice under it).
-    var entriesKeyCache: (namingKey: SecretBytes, vaultID: String, key: SecretBytes)?
+    /// by the agent or here: a put needs it before its lock and twice under it), and whether it
+    /// is known to be right: derived here, or from the agent and matched by a commitment to at
+    /// least one entry.
+    var entriesKeyCache: (namingKey: SecretBytes, vaultID: String, key: SecretBytes, checked: Bool)?
 
     /// A vault to recipients: its data keys, the current one first, unwrapped once with the
     /// keyring's identities.

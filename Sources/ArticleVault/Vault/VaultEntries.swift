@@ -31,16 +31,22 @@ extension Vault {
 
     /// The key of the commitment's terms. The agent that unlocked the keyring derives it when it
     /// can: HKDF is OpenSSL's, and loading OpenSSL for it alone was a third of a `get`'s work.
-    func entryCommitmentKey() throws(AvaultError) -> SecretBytes {
+    /// The agent's key is checked by the first commitment to an entry it opens; a write, which
+    /// seals new terms with it, asks for a `checked` key, and one not checked yet (the entries
+    /// read were none: an empty bucket) is then derived here.
+    func entryCommitmentKey(checked: Bool = false) throws(AvaultError) -> SecretBytes {
         let namingKey = try namingKey(evenRetired: true), vaultID = config.vaultID
-        if let cached = entriesKeyCache, cached.vaultID == vaultID, cached.namingKey == namingKey { return cached.key }
-        let key: SecretBytes
-        if keyring.unlockedByAgent, let fromAgent = keyring.agent?.entriesKey(namingKey: namingKey, vaultID: vaultID) {
-            key = fromAgent
-        } else {
-            key = try VaultEntryCommitment.key(namingKey: namingKey, vaultID: vaultID)
+        let cached = entriesKeyCache.flatMap { $0.vaultID == vaultID && $0.namingKey == namingKey ? $0 : nil }
+        if let cached, cached.checked || !checked { return cached.key }
+        if cached == nil, !checked, keyring.unlockedByAgent, let fromAgent = keyring.agent?.entriesKey(namingKey: namingKey, vaultID: vaultID) {
+            entriesKeyCache = (namingKey, vaultID, fromAgent, false)
+            return fromAgent
         }
-        entriesKeyCache = (namingKey, vaultID, key)
+        let key = try VaultEntryCommitment.key(namingKey: namingKey, vaultID: vaultID)
+        if let cached, cached.key != key, let agent = keyring.agent {
+            agent.report(.warning("the agent at \(agent.socket) gave a wrong key for the entries of vault \(vaultID); not using it"))
+        }
+        entriesKeyCache = (namingKey, vaultID, key, true)
         return key
     }
 
@@ -82,13 +88,22 @@ extension Vault {
             do { entry = try VaultFiles.parseEntryJSON(plain) } catch { throw altered(b.file, "has malformed contents (\(error))") }
             guard entry.vaultID == config.vaultID, entry.seq == b.seq, entry.name == name else { throw altered(b.file, "was written for another file") }
             let digest = Hex.encode(BLAKE2b.hash(b.bytes, digestSize: 32))
-            loaded.commitment.insert(name: name, digest: digest, key: termKey)
             loaded.refs[name] = EntryRef(file: b.file, seq: b.seq, digest: digest, kid: sealed.kid)
             if let object = entry.object { loaded.objects.append(object) }
             if let used = entry.used { loaded.used[name] = used }
         }
         let stored: VaultEntryCommitment? = if case .buckets(let set) = head.entries { VaultEntryCommitment(set) } else { nil }
-        guard loaded.commitment.matches(head.entries, bucket: bucket, decoded: stored) else {
+        let digests = loaded.refs.mapValues(\.digest)
+        loaded.commitment = VaultEntryCommitment.of(digests, key: termKey)
+        var matches = loaded.commitment.matches(head.entries, bucket: bucket, decoded: stored)
+        // A key from the agent that opens no commitment may be the agent's fault, not the
+        // vault's: the key derived here decides (and says so when the agent's was wrong).
+        if !matches, entriesKeyCache?.checked == false {
+            loaded.commitment = VaultEntryCommitment.of(digests, key: try entryCommitmentKey(checked: true))
+            matches = loaded.commitment.matches(head.entries, bucket: bucket, decoded: stored)
+        }
+        if matches, !digests.isEmpty { entriesKeyCache?.checked = true }
+        guard matches else {
             let listed = switch head.entries {
             case .whole(let set): set.count
             case .buckets(let set): bucket.map { set.counts[$0] } ?? set.counts.reduce(0, +)
@@ -112,7 +127,7 @@ extension Vault {
     /// and the entry files it superseded (to remove once the head has landed).
     func writeEntries(_ state: State, _ tx: Transaction, head: VaultFiles.Head, kid: KeyID, key: SecretBytes, reseal: Bool)
         throws(AvaultError) -> (VaultEntryCommitment, superseded: [String]) {
-        let termKey = try entryCommitmentKey()
+        let termKey = try entryCommitmentKey(checked: true)
         var commitment = state.format >= 3 ? state.commitment : VaultEntryCommitment()
         let before = state.format >= 3 ? Dictionary(state.index.objects.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) : [:]
         let after = Dictionary(tx.index.objects.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
