@@ -263,6 +263,37 @@ import Testing
         #expect(proxy.isRunning, "the proxy ended")
     }
 
+    /// An answer that comes a byte at a time is given up 2 s after it was asked for, however
+    /// often a byte comes (a deadline per read let each byte start another 2 s): the command
+    /// says so and reads the passphrase. The fake agent sends its answer's length at once,
+    /// then one byte of its body every 0.8 s: 30 s for all of it.
+    @Test func anAnswerThatTricklesInIsGivenUp() throws {
+        let f = try Fixture()
+        let fake = Process()
+        fake.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        fake.arguments = ["python3", "-c", #"""
+            import os, socket, sys, time
+            os.umask(0o177)
+            server = socket.socket(socket.AF_UNIX)
+            server.bind(sys.argv[1])
+            server.listen(1)
+            conn, _ = server.accept()
+            conn.recv(4096)
+            conn.sendall(bytes([0, 0, 0, 38]))
+            for byte in b"AVAG" + bytes([1, 0x81]) + bytes(32):
+                time.sleep(0.8)
+                conn.sendall(bytes([byte]))
+            time.sleep(60)
+            """#, f.socket]
+        fake.standardInput = FileHandle.nullDevice
+        try fake.run()
+        defer { kill(fake.processIdentifier, SIGKILL); fake.waitUntilExit() }
+        #expect(Fixture.waitFor { !fake.isRunning || Self.mode(f.socket)?.type == S_IFSOCK })
+        let get = try f.avault(["vault", "get", "draft"], env: ["AVAULT_PASSPHRASE": f.passphrase])
+        #expect(get.code == 0 && get.out == Fixture.draft, "\(get.err)")
+        #expect(get.err == "avault: warning: not using the agent at \(f.socket): it did not answer in time; using the passphrase\n", "\(get.err)")
+    }
+
     /// A command asks the agent for the keyring's key, then once for the entries key, however
     /// often it needs it (a put needs it before its lock and twice under it).
     @Test func aCommandAsksTheAgentOnceForEachKey() throws {

@@ -127,7 +127,7 @@ public struct AgentClient: Sendable {
         guard peer.uid == me else { return .unusable("the process listening on it runs as uid \(peer.uid), not as uid \(me)") }
         do {
             try AgentSocket.send(fd, request.frame())
-            return .answer(try AgentSocket.receive(fd) { raw throws(FormatError) in try AgentResponse(body: raw) })
+            return .answer(try AgentSocket.receive(fd, within: Self.deadline) { raw throws(FormatError) in try AgentResponse(body: raw) })
         } catch {
             return .unusable("\(error)")
         }

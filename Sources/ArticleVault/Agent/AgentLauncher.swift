@@ -126,7 +126,7 @@ public enum AgentLauncher {
         AgentSocket.setDeadlines(channelFD, milliseconds: deadline)
         let handoff: AgentHandoff
         do {
-            handoff = try AgentSocket.receive(channelFD) { raw throws(FormatError) in try AgentHandoff(body: raw) }
+            handoff = try AgentSocket.receive(channelFD, within: deadline) { raw throws(FormatError) in try AgentHandoff(body: raw) }
         } catch {
             throw .agentHandoffFailed(reason: "no key was handed over: \(error)")
         }

@@ -123,7 +123,7 @@ public final class AgentServer {
         AgentSocket.setDeadlines(client, milliseconds: Self.clientDeadline)
         let request: AgentRequest
         do {
-            request = try AgentSocket.receive(client) { raw throws(FormatError) in try AgentRequest(body: raw) }
+            request = try AgentSocket.receive(client, within: Self.clientDeadline) { raw throws(FormatError) in try AgentRequest(body: raw) }
         } catch {
             log("pid \(peer.pid): \(error)")
             if case .malformed = error { try? AgentSocket.send(client, AgentResponse.refused(.badRequest).frame()) }

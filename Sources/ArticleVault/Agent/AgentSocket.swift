@@ -95,21 +95,23 @@ enum AgentSocket {
         if let failure { throw failure }
     }
 
-    /// Receives one frame and returns its body (without the length prefix), in secret memory.
-    static func receive(_ fd: Int32) throws(Failure) -> SecretBytes {
+    /// Receives one frame, all of it within `milliseconds` (a peer that sends a byte at a time
+    /// cannot stretch that), and returns its body (without the length prefix), in secret memory.
+    static func receive(_ fd: Int32, within milliseconds: Int) throws(Failure) -> SecretBytes {
+        let deadline = monotonicSeconds() + Double(milliseconds) / 1000
         var prefix = [UInt8](repeating: 0, count: AgentProtocol.prefixSize)
-        if let failure = prefix.withUnsafeMutableBytes({ readExactly(fd, $0) }) { throw failure }
+        if let failure = prefix.withUnsafeMutableBytes({ readExactly(fd, $0, by: deadline) }) { throw failure }
         let length: Int
         do { length = try AgentProtocol.bodyLength(prefix: prefix) } catch { throw .malformed(error) }
         var failure: Failure?
-        let body = SecretBytes(count: length) { buffer in failure = readExactly(fd, buffer) }
+        let body = SecretBytes(count: length) { buffer in failure = readExactly(fd, buffer, by: deadline) }
         if let failure { throw failure }
         return body
     }
 
-    /// Receives one frame and parses its body with `parse`.
-    static func receive<T>(_ fd: Int32, as parse: (UnsafeRawBufferPointer) throws(FormatError) -> T) throws(Failure) -> T {
-        let body = try receive(fd)
+    /// Receives one frame within `milliseconds` and parses its body with `parse`.
+    static func receive<T>(_ fd: Int32, within milliseconds: Int, as parse: (UnsafeRawBufferPointer) throws(FormatError) -> T) throws(Failure) -> T {
+        let body = try receive(fd, within: milliseconds)
         let result: Result<T, FormatError> = body.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Result<T, FormatError> in
             do throws(FormatError) { return .success(try parse(raw)) } catch { return .failure(error) }
         }
@@ -119,10 +121,14 @@ enum AgentSocket {
         }
     }
 
-    /// Fills `buffer` from `fd`; the failure, or nil.
-    private static func readExactly(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Failure? {
+    /// Fills `buffer` from `fd` before `deadline` (on ``monotonicSeconds()``); the failure, or nil.
+    private static func readExactly(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, by deadline: Double) -> Failure? {
         var offset = 0
         while offset < buffer.count {
+            let left = deadline - monotonicSeconds()
+            guard left > 0 else { return .timedOut }
+            var tv = timeval(tv_sec: Int(left), tv_usec: max(1, Int((left - left.rounded(.down)) * 1e6)))
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
             let n = recv(fd, buffer.baseAddress! + offset, buffer.count - offset, 0)
             if n == 0 { return .closed }
             if n < 0 {
