@@ -150,8 +150,13 @@ public struct KeyringFile: Equatable, Sendable {
         /// lowercase hex digits), which every later state of the vault must still hold; nil for a
         /// content-key vault, or in a line written before avault recorded it.
         public var dataKey: String?
-        public init(vaultID: String, seq: UInt64, hash: String, anchor: Anchor? = nil, dataKey: String? = nil) {
-            self.vaultID = vaultID; self.seq = seq; self.hash = hash; self.anchor = anchor; self.dataKey = dataKey
+        /// A vault to recipients: the digest of the recipients its log records at that head (64
+        /// lowercase hex digits), so that the next command can read the log from there; only
+        /// beside an anchor and a data key, nil otherwise.
+        public var recipients: String?
+        public init(vaultID: String, seq: UInt64, hash: String, anchor: Anchor? = nil, dataKey: String? = nil, recipients: String? = nil) {
+            precondition(recipients == nil || (anchor != nil && dataKey != nil), "a recipients digest is recorded only beside an anchor and a data key")
+            self.vaultID = vaultID; self.seq = seq; self.hash = hash; self.anchor = anchor; self.dataKey = dataKey; self.recipients = recipients
         }
     }
 
@@ -255,7 +260,7 @@ extension KeyringFile {
             out += "\n"
             for h in vaultHeads.sorted(by: { $0.vaultID < $1.vaultID }) {
                 out += "vault: \(h.vaultID) \(h.seq) \(h.hash)" + (h.anchor.map { " \($0.line) \($0.first)" } ?? "")
-                    + (h.dataKey.map { " \($0)" } ?? "") + "\n"
+                    + (h.dataKey.map { " \($0)" } ?? "") + (h.anchor != nil && h.dataKey != nil ? h.recipients.map { " \($0)" } ?? "" : "") + "\n"
             }
         }
         if !places.isEmpty {
@@ -362,8 +367,9 @@ extension KeyringFile {
                 while i < lines.count, TextLines.value(lines[i], after: "vault: ") != nil {
                     let lineNumber = i + 1
                     let words = try field("vault").split(separator: " ", omittingEmptySubsequences: false)
-                    let usage = "expected 'vault: <32 hex digits> <seq> <64 hex digits> [<line> <64 hex digits>] [<64 hex digits>]' (lowercase hex, seq and line in decimal, at most \(UInt64.max), line from 1)"
-                    guard (3...6).contains(words.count), Self.isLowercaseHex(String(words[0]), count: 32), let seq = Self.decimal(words[1]),
+                    let usage = "expected 'vault: <32 hex digits> <seq> <64 hex digits> [<line> <64 hex digits>] [<64 hex digits>]', or with both of those and one more <64 hex digits>"
+                        + " (lowercase hex, seq and line in decimal, at most \(UInt64.max), line from 1)"
+                    guard (3...7).contains(words.count), Self.isLowercaseHex(String(words[0]), count: 32), let seq = Self.decimal(words[1]),
                           Self.isLowercaseHex(String(words[2]), count: 64) else {
                         throw Self.error(usage, line: lineNumber)
                     }
@@ -374,12 +380,17 @@ extension KeyringFile {
                         }
                         anchor = Anchor(line: line, first: String(words[4]))
                     }
-                    var dataKey: String?
-                    if words.count == 4 || words.count == 6 {
-                        guard let last = words.last, Self.isLowercaseHex(String(last), count: 64) else { throw Self.error(usage, line: lineNumber) }
-                        dataKey = String(last)
+                    var dataKey: String?, recipients: String?
+                    if words.count == 4 || words.count >= 6 {
+                        let word = words[words.count == 4 ? 3 : 5]
+                        guard Self.isLowercaseHex(String(word), count: 64) else { throw Self.error(usage, line: lineNumber) }
+                        dataKey = String(word)
                     }
-                    let head = VaultHead(vaultID: String(words[0]), seq: seq, hash: String(words[2]), anchor: anchor, dataKey: dataKey)
+                    if words.count == 7 {
+                        guard Self.isLowercaseHex(String(words[6]), count: 64) else { throw Self.error(usage, line: lineNumber) }
+                        recipients = String(words[6])
+                    }
+                    let head = VaultHead(vaultID: String(words[0]), seq: seq, hash: String(words[2]), anchor: anchor, dataKey: dataKey, recipients: recipients)
                     if let last = heads.last, !(last.vaultID < head.vaultID) {
                         throw Self.error(last.vaultID == head.vaultID ? "vault \(head.vaultID) appears twice" : "vault heads out of order (sorted by vault id)", line: lineNumber)
                     }

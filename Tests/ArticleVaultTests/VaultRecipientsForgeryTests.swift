@@ -132,6 +132,15 @@ import VaultFormat
         #expect(try again.readIndex().map(\.id) == ["A"])
         #expect(sighted == [.unplaced])
         #expect(try String(contentsOfFile: file, encoding: .utf8) == text)
+
+        // A keyring that records the data key but not the recipients (formats.md 4): read, the
+        // whole log checked once, and the digest recorded.
+        var noDigest = try KeyringFile(parsing: text)
+        #expect(noDigest.vaultHeads.count == 1 && noDigest.vaultHeads[0].recipients != nil)
+        noDigest.vaultHeads = noDigest.vaultHeads.map { var h = $0; h.recipients = nil; return h }
+        try Data(noDigest.serialized().utf8).write(to: URL(fileURLWithPath: file))
+        #expect(try Vault(storage: FileVaultStorage(directory: location), keyring: ring).readIndex().map(\.id) == ["A"])
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == text)
     }
 
     /// Rewrites `ring`'s file as an avault before data keys and places were recorded wrote it.

@@ -159,6 +159,67 @@ struct VaultRecipientsCLITests {
         #expect(rolled.code == 1 && rolled.err.contains("the vault was rolled back"), "\(rolled.err)")
     }
 
+    /// A command reads a vault to recipients' log from its keyring's head on, as for a vault of
+    /// a content key (formats.md 8.6): the keyring records, with the head and its data key, the
+    /// digest of the recipients the log records there (BLAKE2b-256 of "avault/vault/recipients;",
+    /// the vault id, ";" and the recipients joined by spaces, computed here by Python's hashlib).
+    /// An edit of the log before that head is then found only by `verify`; a config whose
+    /// recipients are not those is refused as before. (A keyring without the digest:
+    /// `VaultRecipientsForgeryTests`.)
+    @Test("a vault to recipients is read from the keyring's head on, with the recipients recorded there")
+    func theLogIsReadFromTheKeyringsHeadOn() throws {
+        let a = try Editor("a"), b = try Editor("b")
+        let desk = try Desk()
+        let v = ["--vault", desk.vault]
+        #expect(try a.k.avault(["vault", "init", "--recipient", a.recipient, "--recipient", b.recipient] + v).code == 0)
+        try Data("secret\n".utf8).write(to: URL(fileURLWithPath: desk.path("p")))
+        for i in 1...4 { #expect(try a.k.avault(["vault", "put", "doc\(i)", desk.path("p")] + v).code == 0) }
+        let id = try Self.vaultID(desk.vault)
+        let ringFile = a.k.ring + "/keyring.avk"
+        func record() throws -> [Substring] {
+            let text = try String(contentsOfFile: ringFile, encoding: .utf8)
+            return try #require(text.split(separator: "\n").first { $0.hasPrefix("vault: ") }).split(separator: " ")
+        }
+        func digest(_ recipients: [String]) throws -> String {
+            let r = try CLI.run("python3", ["-c", "import hashlib, sys; print(hashlib.blake2b(sys.argv[1].encode(), digest_size=32).hexdigest())",
+                                            "avault/vault/recipients;\(id);" + recipients.joined(separator: " ")])
+            return r.out.trimmingCharacters(in: .newlines)
+        }
+        // vault: ID SEQ HASH LINE FIRST DATAKEY RECIPIENTS
+        var words = try record()
+        #expect(words.count == 8 && words[2] == "5" && words[4] == "5", "\(words)")
+        #expect(String(words[7]) == (try digest([a.recipient, b.recipient])))
+
+        // An edit between the first line and the head's: a get does not read it; verify does.
+        let logPath = desk.vault + "/log"
+        let original = try String(contentsOfFile: logPath, encoding: .utf8)
+        var lines = original.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines[2] = lines[2].replacingOccurrences(of: "\"time\":\"2", with: "\"time\":\"1")
+        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: logPath))
+        let get = try a.k.avault(["vault", "get", "doc4"] + v)
+        #expect(get.code == 0 && get.out == "secret\n", "\(get.err)")
+        let verify = try a.k.avault(["vault", "verify"] + v)
+        #expect(verify.code == 1 && verify.err.contains("entry 4 does not follow entry 3"), "\(verify.err)")
+        try Data(original.utf8).write(to: URL(fileURLWithPath: logPath))
+
+        // A change of recipients: the record follows it.
+        #expect(try a.k.avault(["vault", "recipients", "remove", b.recipient] + v).code == 0)
+        words = try record()
+        let onlyA = try digest([a.recipient])
+        #expect(words.count == 8 && String(words[7]) == onlyA, "\(words)")
+        #expect(try a.k.avault(["vault", "get", "doc1"] + v).out == "secret\n")
+
+        // The config's recipients line put back to both (its data-key file is then not bound to
+        // it): refused, whatever part of the log was read.
+        let config = try String(contentsOfFile: desk.vault + "/config", encoding: .utf8)
+        let both = config.replacingOccurrences(of: "recipients: \(a.recipient)\n", with: "recipients: \(a.recipient) \(b.recipient)\n")
+        #expect(both != config)
+        let r = try Self.withConfig(Data(both.utf8), in: desk.vault) { try a.k.avault(["vault", "get", "doc1"] + v) }
+        #expect(r.code == 1 && r.out.isEmpty, "\(r.err)")
+        try Self.withConfig(Data(config.utf8), in: desk.vault) {}
+
+    }
+
     /// Someone who can write where a vault to recipients lives knows its recipients (they are
     /// public) and can put a vault of their own in its place, to them and to herself. The keyring
     /// knows which vault it used at that location and refuses the other one (exit 1, nothing

@@ -162,17 +162,18 @@ private enum RingSample {
     }
 
     /// A head may carry the digest of a vault to recipients' data key (after its anchor, if
-    /// any), and the `at:` block records which vault was used at each location (formats.md 4).
+    /// any), then, only with both, the digest of its recipients; the `at:` block records which
+    /// vault was used at each location (formats.md 4).
     @Test func dataKeysAndPlacesRoundTripAndParseStrictly() throws {
         let (a, b) = (RingSample.vaultA, RingSample.vaultB)
         let (h1, h2) = (RingSample.hashA, RingSample.hashB)
         let lines = ["avault-keyring v2", "kdf: none", "",
-                     "vault: \(a) 7 \(h1) \(h2)", "vault: \(b) 8 \(h2) 3 \(h1) \(h1)", "",
+                     "vault: \(a) 7 \(h1) \(h2)", "vault: \(b) 8 \(h2) 3 \(h1) \(h1) \(h2)", "",
                      "at: \(h1) \(b)", "at: \(h2) \(a)", "", "mac: none"]
         let text = lines.joined(separator: "\n") + "\n"
         let parsed = try KeyringFile(parsing: text)
         #expect(parsed.vaultHeads == [.init(vaultID: a, seq: 7, hash: h1, anchor: nil, dataKey: h2),
-                                      .init(vaultID: b, seq: 8, hash: h2, anchor: .init(line: 3, first: h1), dataKey: h1)])
+                                      .init(vaultID: b, seq: 8, hash: h2, anchor: .init(line: 3, first: h1), dataKey: h1, recipients: h2)])
         #expect(parsed.places == [.init(location: h1, vaultID: b), .init(location: h2, vaultID: a)])
         #expect(parsed.serialized() == text)
         // Places alone.
@@ -182,7 +183,9 @@ private enum RingSample {
         let damaged: [(line: Int, replacement: String?, expected: Int, words: String)] = [
             (4, "vault: \(a) 7 \(h1) \(h2.uppercased())", 4, "expected 'vault:"),
             (4, "vault: \(a) 7 \(h1) \(h2) \(h2)", 4, "expected 'vault:"),
-            (5, "vault: \(b) 8 \(h2) 3 \(h1) \(h1) \(h1)", 5, "expected 'vault:"),
+            (5, "vault: \(b) 8 \(h2) 3 \(h1) \(h1) \(h1) \(h1)", 5, "expected 'vault:"),
+            (5, "vault: \(b) 8 \(h2) 3 \(h1) \(h1) \(h2.uppercased())", 5, "expected 'vault:"),
+            (5, "vault: \(b) 8 \(h2) \(h1) \(h1) \(h1) \(h2)", 5, "expected 'vault:"),
             (7, "at: \(h1.uppercased()) \(b)", 7, "expected 'at: <64 hex digits> <32 hex digits>'"),
             (7, "at: \(h1) \(b) \(a)", 7, "expected 'at:"),
             (7, "at: \(h1)", 7, "expected 'at:"),

@@ -594,8 +594,13 @@ extension Keyring {
         /// A vault to recipients: BLAKE2b-256 of its data key current at that head, 64 lowercase
         /// hex digits (nil: a content-key vault, or not recorded by an older avault).
         public var dataKey: String?
-        public init(seq: UInt64, hash: String, anchor: KeyringFile.Anchor? = nil, dataKey: String? = nil) {
-            self.seq = seq; self.hash = hash; self.anchor = anchor; self.dataKey = dataKey
+        /// A vault to recipients: the digest of the recipients its log records at that head
+        /// (``Vault``'s `recipientsDigest`), 64 lowercase hex digits; recorded only with an anchor
+        /// and a data key (nil: a content-key vault, or not recorded), so that a command can read
+        /// the log from the anchor on.
+        public var recipients: String?
+        public init(seq: UInt64, hash: String, anchor: KeyringFile.Anchor? = nil, dataKey: String? = nil, recipients: String? = nil) {
+            self.seq = seq; self.hash = hash; self.anchor = anchor; self.dataKey = dataKey; self.recipients = recipients
         }
     }
 
@@ -632,7 +637,7 @@ extension Keyring {
             try verify(loaded.file, loaded.authenticated, with: try keys(for: kdf))
         }
         let head = loaded.file.vaultHeads.first { $0.vaultID == vaultID }.map {
-            VaultHead(seq: $0.seq, hash: $0.hash, anchor: $0.anchor, dataKey: $0.dataKey)
+            VaultHead(seq: $0.seq, hash: $0.hash, anchor: $0.anchor, dataKey: $0.dataKey, recipients: $0.recipients)
         }
         return VaultRecord(head: head, vaultAtLocation: location.flatMap { l in loaded.file.places.first { $0.location == l }?.vaultID },
                            placed: loaded.file.places.contains { $0.vaultID == vaultID })
@@ -646,6 +651,7 @@ extension Keyring {
     public func noteHead(_ head: VaultHead, vaultID: String, location: String? = nil) throws(AvaultError) {
         try Self.checkVaultID(vaultID)
         guard KeyringFile.isLowercaseHex(head.hash, count: 64), head.dataKey.map({ KeyringFile.isLowercaseHex($0, count: 64) }) ?? true,
+              head.recipients.map({ KeyringFile.isLowercaseHex($0, count: 64) }) ?? true,
               location.map({ KeyringFile.isLowercaseHex($0, count: 64) }) ?? true else {
             throw .internalFailure("a log head hash, a data key digest and a location digest are 64 lowercase hex digits")
         }
@@ -653,7 +659,9 @@ extension Keyring {
             throw .internalFailure("a log anchor is a line from 1 and 64 lowercase hex digits")
         }
         try update { ring throws(AvaultError) in
-            let new = KeyringFile.VaultHead(vaultID: vaultID, seq: head.seq, hash: head.hash, anchor: head.anchor, dataKey: head.dataKey)
+            // A recipients digest is kept only beside the anchor and the data key it goes with.
+            let recipients = head.anchor != nil && head.dataKey != nil ? head.recipients : nil
+            let new = KeyringFile.VaultHead(vaultID: vaultID, seq: head.seq, hash: head.hash, anchor: head.anchor, dataKey: head.dataKey, recipients: recipients)
             if let i = ring.file.vaultHeads.firstIndex(where: { $0.vaultID == vaultID }) {
                 let old = ring.file.vaultHeads[i]
                 if head.seq > old.seq {
@@ -661,6 +669,12 @@ extension Keyring {
                 } else if head.seq == old.seq, head.hash == old.hash {
                     if let anchor = head.anchor { ring.file.vaultHeads[i].anchor = anchor }
                     if old.dataKey == nil { ring.file.vaultHeads[i].dataKey = head.dataKey }
+                    let filled = ring.file.vaultHeads[i]
+                    if filled.anchor != nil, filled.dataKey != nil {
+                        if old.recipients == nil { ring.file.vaultHeads[i].recipients = recipients }
+                    } else {
+                        ring.file.vaultHeads[i].recipients = nil
+                    }
                 }
             } else {
                 ring.file.vaultHeads.append(new)

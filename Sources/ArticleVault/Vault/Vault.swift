@@ -117,7 +117,8 @@ public final class Vault {
             try storage.replace("config", Array(config.text.utf8))
             try storage.commitLocked()
             try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash, anchor: KeyringFile.Anchor(line: 1, first: head.hash),
-                                                   dataKey: config.isToRecipients ? dataKeyDigest(key) : nil),
+                                                   dataKey: config.isToRecipients ? dataKeyDigest(key) : nil,
+                                                   recipients: config.recipients.map { VaultRecipients.recordedDigest(vaultID: vaultID, recipients: $0) }),
                                  vaultID: vaultID, location: locationDigest(storage))
             return try Vault(storage: storage, keyring: keyring)
         }

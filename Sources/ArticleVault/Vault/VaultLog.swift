@@ -76,8 +76,9 @@ public enum VaultLog {
     /// hash to the head and carry its sequence number; every line after it must follow as in
     /// ``read(_:chained:)``. The lines before the head are not read: the keyring saw them
     /// checked when it recorded the head, and the facts a command needs from them are those of
-    /// the first line (``Chain/creation``); a vault to recipients, which needs more, and
-    /// `verify` and `log --verify` read the whole log.
+    /// the first line (``Chain/creation``) and, for a vault to recipients, the digests of its
+    /// data key and recipients the keyring recorded with the head; `verify` and `log --verify`
+    /// read the whole log.
     static func readTail(_ storage: VaultStorage, from seen: Keyring.VaultHead) throws(AvaultError) -> Chain? {
         guard let anchor = seen.anchor, anchor.line <= UInt64(Int.max - 1), seen.seq <= UInt64(VaultFiles.maxInteger),
               let tail = try storage.readLog(fromLine: Int(anchor.line)), tail.start == Int(anchor.line) else { return nil }

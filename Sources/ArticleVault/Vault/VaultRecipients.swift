@@ -12,6 +12,12 @@ enum VaultRecipients {
         Array(BLAKE2b.hash(Array("avault/vault/recipients;\(vaultID);\(recipients.joined(separator: " "))".utf8), digestSize: 32))
     }
 
+    /// ``digest(vaultID:recipients:)`` in hex: what a keyring records of the recipients a
+    /// vault's log records at a head (formats.md 4, 8.6).
+    static func recordedDigest(vaultID: String, recipients: [String]) -> String {
+        Hex.encode(digest(vaultID: vaultID, recipients: recipients))
+    }
+
     /// The stanza that binds the data-key file to the vault and its recipients list.
     static func bindingStanza(vaultID: String, recipients: [String]) -> AgeStanza {
         AgeStanza(type: VaultFiles.Config.dataKeysStanzaType,

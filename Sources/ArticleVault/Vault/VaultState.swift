@@ -38,6 +38,9 @@ extension Vault {
         var commitment = VaultEntryCommitment()
         /// Entry files no reader uses (leftovers of interrupted writes; removed by recovery).
         var strayEntries: [String] = []
+        /// A vault to recipients: the digest of the recipients its log records at the index's
+        /// head (``VaultRecipients/recordedDigest(vaultID:recipients:)``), for the keyring.
+        var recipientsDigest: String?
     }
 
     static func head(_ h: Keyring.VaultHead) -> VaultFiles.Head? {
@@ -52,7 +55,8 @@ extension Vault {
     ///
     /// The log is checked from the head the keyring recorded on (``VaultLog/readTail(_:from:)``),
     /// or with `wholeLog` (and whenever that part does not match the keyring's record, or the
-    /// vault is to recipients, or a rollback is being accepted) from its first line.
+    /// vault is to recipients and the keyring recorded no digest of its recipients or their
+    /// digest is not the config's, or a rollback is being accepted) from its first line.
     func loadState(bucket: Int? = nil, wholeLog: Bool = false) throws(AvaultError) -> State {
         // A reader takes no lock: when the entries do not match the head because a writer
         // committed between the two reads, the head has changed, and the reader starts over.
@@ -86,7 +90,10 @@ extension Vault {
         // The lines up to the index's head are authenticated by the chain that ends in the sealed
         // head (checked below); those after it are parsed strictly once the head is known.
         var log: VaultLog.Chain
-        if tailFrom != nil, config.vaultID == vaultID, !config.isToRecipients, let seen, let tail = try VaultLog.readTail(storage, from: seen) {
+        // A vault to recipients needs the recipients the log records up to the keyring's head:
+        // read from the keyring, which recorded their digest with the head and its data key.
+        let tailAllowed = !config.isToRecipients || (seen?.dataKey != nil && seen?.recipients != nil)
+        if tailFrom != nil, config.vaultID == vaultID, tailAllowed, let seen, let tail = try VaultLog.readTail(storage, from: seen) {
             log = tail
         } else {
             log = try VaultLog.read(storage, chained: true)
@@ -131,7 +138,7 @@ extension Vault {
         }
         if let problem = log.parseStrictly(from: indexPosition + 1) { throw altered("the log was altered: \(problem)") }
         let unindexed = log.entries[(indexPosition + 1)...].map(\.seq)
-        var pinProblem: String?
+        var pinProblem: String?, recipientsDigest: String?
         // A vault to recipients: the config's recipients are those the log last recorded (at or
         // before the index's head), or those of a change whose index never landed.
         if config.isToRecipients {
@@ -145,11 +152,25 @@ extension Vault {
             // cannot include it, whatever its log says. Only this keyring's own --accept-rollback
             // adopts such a state (checked below, after the log's own account of a rollback).
             if let seen { pinProblem = try dataKeyPinProblem(seen, log: log, indexPosition: indexPosition) }
-            let recorded = Self.recordedRecipients(log, upTo: indexPosition)
-            if recorded != config.recipients {
-                guard log.entries[(indexPosition + 1)...].contains(where: { $0.op == "recipients" && $0.strings("recipients") == config.recipients }) else {
-                    throw altered("the config's recipients are not those the log records: the config was altered")
+            let configDigest = config.recipients.map { VaultRecipients.recordedDigest(vaultID: config.vaultID, recipients: $0) }
+            if log.isTail {
+                // Those of the newest entry after the keyring's head that records them, else those
+                // the keyring recorded with its head (a `recover` entry in the tail declares only
+                // entries after an index's head unapplied, so never one before the keyring's).
+                // Anything but the config's sends the command to the whole log, which decides
+                // and words what it finds.
+                let recorded = Self.recordedRecipients(log, upTo: indexPosition).map { VaultRecipients.recordedDigest(vaultID: config.vaultID, recipients: $0) }
+                    ?? seen?.recipients
+                guard let configDigest, recorded == configDigest else { return try loadStateOnce(bucket: bucket, wholeLog: true) }
+                recipientsDigest = configDigest
+            } else {
+                let recorded = Self.recordedRecipients(log, upTo: indexPosition)
+                if recorded != config.recipients {
+                    guard log.entries[(indexPosition + 1)...].contains(where: { $0.op == "recipients" && $0.strings("recipients") == config.recipients }) else {
+                        throw altered("the config's recipients are not those the log records: the config was altered")
+                    }
                 }
+                recipientsDigest = recorded.map { VaultRecipients.recordedDigest(vaultID: config.vaultID, recipients: $0) }
             }
         }
         // A naming key the index does not know: only a rewrap interrupted between re-sealing it
@@ -197,7 +218,7 @@ extension Vault {
         var state = State(index: index, indexKid: indexKid, log: log, unindexed: unindexed, interruptedRewrap: interruptedRewrap,
                           rolledBack: nil, seen: seen, known: known, format: indexHead?.entries.format ?? 2,
                           bucket: indexHead?.entries.format == 4 ? bucket : nil, entries: loaded.refs,
-                          commitment: loaded.commitment, strayEntries: loaded.strays)
+                          commitment: loaded.commitment, strayEntries: loaded.strays, recipientsDigest: recipientsDigest)
         state.rolledBack = rolledBack
         return state
     }
@@ -251,12 +272,13 @@ extension Vault {
         // then (a read-only one) does not fail a read that used to work.
         let anchor = state.log.position(of: state.index.log.seq).flatMap { state.log.anchor(at: $0) }
         let head = Keyring.VaultHead(seq: UInt64(state.index.log.seq), hash: state.index.log.hash, anchor: anchor,
-                                     dataKey: try currentDataKeyDigest())
+                                     dataKey: try currentDataKeyDigest(), recipients: state.recipientsDigest)
         if UInt64(state.index.log.seq) > state.seen?.seq ?? 0 {
             try storage.syncFiles()
             try keyring.noteHead(head, vaultID: config.vaultID, location: locationDigest)
         } else if state.known == nil || (head.seq == state.seen?.seq
-                    && ((anchor != nil && anchor != state.seen?.anchor) || (head.dataKey != nil && state.seen?.dataKey == nil))) {
+                    && ((anchor != nil && anchor != state.seen?.anchor) || (head.dataKey != nil && state.seen?.dataKey == nil)
+                        || (head.recipients != nil && state.seen?.recipients == nil))) {
             try? keyring.noteHead(head, vaultID: config.vaultID, location: locationDigest)
         }
         return state
@@ -393,7 +415,12 @@ extension Vault {
         tx.committed = head
         try storage.commitLocked()
         let anchor = first.map { KeyringFile.Anchor(line: UInt64(line), first: $0) }
-        try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash, anchor: line >= 1 ? anchor : nil, dataKey: try currentDataKeyDigest()),
+        // A vault to recipients: once a write has landed, its log records the config's recipients
+        // (a change logs them; a recovery logs them again when an unapplied change left them in
+        // the config alone).
+        let recipients = config.recipients.map { VaultRecipients.recordedDigest(vaultID: config.vaultID, recipients: $0) }
+        try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash, anchor: line >= 1 ? anchor : nil, dataKey: try currentDataKeyDigest(),
+                                               recipients: recipients),
                              vaultID: config.vaultID, location: locationDigest)
     }
 
