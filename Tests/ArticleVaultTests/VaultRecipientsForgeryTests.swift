@@ -143,6 +143,131 @@ import VaultFormat
         #expect(try String(contentsOfFile: file, encoding: .utf8) == text)
     }
 
+    /// A vault to the reader and to another recipient, with one object; the reader's recipient
+    /// and the other's.
+    private static func sharedVault(in dir: URL) throws -> (vault: Vault, ring: Keyring, me: String, other: String, location: String) {
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: dir.path)
+        let (ring, publicKey) = try SealRecipientsTests.identityRing(in: dir)
+        let me = AgeKeys.recipient(publicKey), other = AgeKeys.recipient(try X25519.publicKey(of: X25519.generateSecret()))
+        let location = dir.appendingPathComponent("vault").path
+        let vault = try Vault.initialize(storage: FileVaultStorage(directory: location), keyring: ring, recipients: [me, other])
+        let payload = dir.appendingPathComponent("p").path
+        try Data("the real draft".utf8).write(to: URL(fileURLWithPath: payload))
+        _ = try vault.put(id: "A", path: payload, contentType: nil, now: 0)
+        return (vault, ring, me, other, location)
+    }
+
+    /// Appends a log line of `fields` that follows the last one, as anyone who can write the
+    /// vault's directory can (the chain needs no key).
+    private static func plant(_ fields: [(key: String, value: FieldValue)], in location: String) throws {
+        let log = try String(contentsOfFile: location + "/log", encoding: .utf8)
+        let last = try #require(log.split(separator: "\n").last)
+        let entry = try VaultFiles.LogEntry(parsing: last)
+        let line = VaultFiles.logLine(seq: entry.seq + 1, time: Timestamp(seconds: 0), fields, prev: VaultLog.hash(String(last)))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: location + "/log"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((line + "\n").utf8))
+        try handle.close()
+    }
+
+    /// Found by a review: after a recipient was removed (without `--rotate`), someone who can
+    /// write the directory puts the config from before back (its data keys still hold the
+    /// current one) and appends a `recipients` entry naming its list, as an interrupted change
+    /// would have left them. The next write used to complete that "change", giving the vault
+    /// its removed recipient back for good (a later `--rotate` wrapped the new key to them). It
+    /// now undoes it, as every change of an interrupted write: the data keys are wrapped again
+    /// to the list the log records.
+    @Test func aReplayedConfigWithAPlantedChangeDoesNotBringARecipientBack() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (vault, ring, me, other, location) = try Self.sharedVault(in: dir)
+        let before = try Data(contentsOf: URL(fileURLWithPath: location + "/config"))
+        _ = try vault.changeRecipients(add: [], remove: [other], rotate: false)
+
+        try before.write(to: URL(fileURLWithPath: location + "/config"))
+        try Self.plant([("op", .string("recipients")), ("added", .array([.string(other)])), ("removed", .array([])),
+                        ("recipients", .array([.string(me), .string(other)])), ("kid", .string(try vault.currentKey().kid.hex))], in: location)
+        let reader = try Vault(storage: FileVaultStorage(directory: location), keyring: ring)
+        #expect(try reader.readIndex().map(\.id) == ["A"], "a change whose index never landed is read as such")
+
+        let payload = dir.appendingPathComponent("q").path
+        try Data("another".utf8).write(to: URL(fileURLWithPath: payload))
+        _ = try reader.put(id: "B", path: payload, contentType: nil, now: 0)
+        let after = try Vault(storage: FileVaultStorage(directory: location), keyring: ring)
+        #expect(after.config.recipients == [me])
+        #expect(try after.recipients() == [me])
+        let recover = try #require(try VaultLog.read(FileVaultStorage(directory: location)).entries.last { $0.op == "recover" })
+        #expect(recover.strings("restoredRecipients") == [me])
+        #expect(try after.verify().missing.isEmpty)
+    }
+
+    /// Found by the same review: a `recover` entry appended by someone without a key, declaring
+    /// later entries unapplied ([n, 1000]). The next write declares it unapplied and chains it
+    /// in; it used to count all the same, so a removal of a recipient after it counted as
+    /// unapplied: `verify` refused the honest vault, and the config from before the removal,
+    /// put back, was accepted. Only an applied `recover` entry counts, and only a range before it.
+    @Test func aPlantedRecoverEntryUndoesNothing() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (vault, ring, me, other, location) = try Self.sharedVault(in: dir)
+        let before = try Data(contentsOf: URL(fileURLWithPath: location + "/config"))
+        let next = try #require(try VaultLog.read(FileVaultStorage(directory: location)).entries.last).seq + 2
+        try Self.plant([("op", .string("recover")), ("temporary", .number(0)), ("removed", .array([])),
+                        ("unapplied", .array([.number(Double(next)), .number(1000)]))], in: location)
+        let payload = dir.appendingPathComponent("q").path
+        try Data("another".utf8).write(to: URL(fileURLWithPath: payload))
+        let writer = try Vault(storage: FileVaultStorage(directory: location), keyring: ring)
+        _ = try writer.put(id: "B", path: payload, contentType: nil, now: 0)
+        _ = try writer.changeRecipients(add: [], remove: [other], rotate: false)
+
+        let check = try Vault(storage: FileVaultStorage(directory: location), keyring: ring).verify()
+        #expect(check.missing.isEmpty && check.corrupt.isEmpty)
+        #expect(try Vault(storage: FileVaultStorage(directory: location), keyring: ring).recipients() == [me])
+        try before.write(to: URL(fileURLWithPath: location + "/config"))
+        do {
+            _ = try Vault(storage: FileVaultStorage(directory: location), keyring: ring).readIndex()
+            Issue.record("the config from before the removal was accepted")
+        } catch {
+            guard case .tampered(let why, _) = error else { Issue.record("\(error)"); return }
+            #expect(why.contains("the config's recipients are not those the log records"), "\(why)")
+        }
+    }
+
+    /// Found by the same review: two keyrings saw a removal of a recipient. The vault's index and
+    /// config are restored from before it (the log kept), and one keyring adopts that with
+    /// `--accept-rollback`, which declares the removal unapplied: the log again records both
+    /// recipients. Then the config from after the removal is put back. The other keyring, which
+    /// read only the log after its head and took the recipients it had recorded there, accepted
+    /// it; the whole log refuses it. A tail that declares the keyring's head unapplied is not
+    /// enough: the whole log is read.
+    @Test func aTailThatUndoesTheKeyringsHeadSendsTheCommandToTheWholeLog() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (vault, ring, _, other, location) = try Self.sharedVault(in: dir)
+        let url = { (name: String) in URL(fileURLWithPath: location + "/" + name) }
+        let (indexBefore, configBefore) = (try Data(contentsOf: url("index")), try Data(contentsOf: url("config")))
+        _ = try vault.changeRecipients(add: [], remove: [other], rotate: false)
+        let configAfter = try Data(contentsOf: url("config"))
+        let otherRing = dir.appendingPathComponent("ring-b").path
+        try FileManager.default.copyItem(atPath: ring.directory, toPath: otherRing)
+
+        try indexBefore.write(to: url("index"))
+        try configBefore.write(to: url("config"))
+        let adopting = try Vault(storage: FileVaultStorage(directory: location), keyring: ring)
+        adopting.acceptRollback = true
+        #expect(try adopting.readIndex().map(\.id) == ["A"])
+
+        try configAfter.write(to: url("config"))
+        let b = try Keyring(directory: otherRing, passphrase: PassphraseSource(file: nil, environmentVariable: "AVAULT_TEST_UNSET", label: "test"))
+        do {
+            _ = try Vault(storage: FileVaultStorage(directory: location), keyring: b).readIndex()
+            Issue.record("the config from after the undone removal was accepted")
+        } catch {
+            guard case .tampered(let why, _) = error else { Issue.record("\(error)"); return }
+            #expect(why.contains("the config's recipients are not those the log records"), "\(why)")
+        }
+    }
+
     /// Rewrites `ring`'s file as an avault before data keys and places were recorded wrote it.
     private static func forgetDataKeysAndPlaces(_ ring: Keyring) throws {
         let file = ring.directory + "/keyring.avk"

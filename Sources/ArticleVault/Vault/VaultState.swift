@@ -161,7 +161,10 @@ extension Vault {
                 // and words what it finds.
                 let recorded = Self.recordedRecipients(log, upTo: indexPosition).map { VaultRecipients.recordedDigest(vaultID: config.vaultID, recipients: $0) }
                     ?? seen?.recipients
-                guard let configDigest, recorded == configDigest else { return try loadStateOnce(bucket: bucket, wholeLog: true) }
+                // An entry in the tail that declares the keyring's head or an earlier entry
+                // unapplied (an adopted rollback does) may undo what the keyring recorded there.
+                let reachesBack = Self.unappliedRanges(log, upTo: indexPosition).contains { $0.lowerBound <= Int(clamping: seen?.seq ?? 0) }
+                guard let configDigest, recorded == configDigest, !reachesBack else { return try loadStateOnce(bucket: bucket, wholeLog: true) }
                 recipientsDigest = configDigest
             } else {
                 let recorded = Self.recordedRecipients(log, upTo: indexPosition)
@@ -415,10 +418,16 @@ extension Vault {
         tx.committed = head
         try storage.commitLocked()
         let anchor = first.map { KeyringFile.Anchor(line: UInt64(line), first: $0) }
-        // A vault to recipients: once a write has landed, its log records the config's recipients
-        // (a change logs them; a recovery logs them again when an unapplied change left them in
-        // the config alone).
-        let recipients = config.recipients.map { VaultRecipients.recordedDigest(vaultID: config.vaultID, recipients: $0) }
+        // A vault to recipients: the recipients its log records at the new head, those of this
+        // write's `recipients` entry (a change, or a recovery that logs again those an unapplied
+        // change left in the config alone), else those recorded at the index's head before it.
+        let logged = tx.entries.last { $0.first { $0.key == "op" }?.value == .string("recipients") }
+            .flatMap { $0.first { $0.key == "recipients" }?.value }
+            .flatMap { value -> [String]? in
+                guard case .array(let items) = value else { return nil }
+                return items.compactMap { if case .string(let s) = $0 { s } else { nil } }
+            }
+        let recipients = config.isToRecipients ? logged.map { VaultRecipients.recordedDigest(vaultID: config.vaultID, recipients: $0) } ?? state.recipientsDigest : nil
         try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash, anchor: line >= 1 ? anchor : nil, dataKey: try currentDataKeyDigest(),
                                                recipients: recipients),
                              vaultID: config.vaultID, location: locationDigest)
@@ -530,11 +539,17 @@ extension Vault {
         }
         tx.entries.append(fields)
         // A change of recipients whose config landed but whose index did not: the config holds
-        // the new list (and data keys) while its log entry is now unapplied. Record it again, so
-        // that the log says what the config is.
+        // the new list while its log entry is now unapplied. Like every change of an interrupted
+        // write, it did not happen: the data keys are wrapped again to the list the log records.
+        // (Taking the config's list instead trusted what anyone who can write the vault can
+        // plant: an older config of the vault's own, and a `recipients` entry after the head.)
         if config.isToRecipients, let position = state.log.position(of: state.index.log.seq),
            let now = config.recipients, let was = Self.recordedRecipients(state.log, upTo: position), was != now {
-            tx.entries.append(VaultRecipients.logEntry(from: was, to: now, kid: try currentKey().kid) + [("recovered", .bool(true))])
+            var undone = tx.newConfig ?? config
+            undone.recipients = was
+            undone.dataKeys = try VaultRecipients.wrap(try dataKeys().map(\.key), to: was, vaultID: config.vaultID)
+            tx.newConfig = undone
+            tx.entries[tx.entries.count - 1].append(("restoredRecipients", .array(was.map(FieldValue.string))))
         }
     }
 
@@ -547,13 +562,18 @@ extension Vault {
         })?.string("kid")
     }
 
-    /// The sequence numbers `recover` entries up to `position` declared unapplied.
+    /// The sequence numbers `recover` entries up to `position` declared unapplied. Only an
+    /// applied `recover` entry counts, so they are taken from the newest back: one that a later
+    /// one declared unapplied changed nothing, its own declaration included (a line appended by
+    /// someone without a key is always that: the next write declares it unapplied and chains it
+    /// in). A range is of entries before the one that declares it; any other is not avault's.
     static func unappliedRanges(_ log: VaultLog.Chain, upTo position: Int) -> [ClosedRange<Int>] {
         var unapplied: [ClosedRange<Int>] = []
-        for entry in log.entries[...position] where entry.op == "recover" {
+        for entry in log.entries[...position].reversed() where entry.op == "recover" {
+            if unapplied.contains(where: { $0.contains(entry.seq) }) { continue }
             if case .array(let range)? = entry.fields["unapplied"], range.count == 2,
                case .number(let first) = range[0], case .number(let last) = range[1],
-               first >= 1, first <= last, last <= Double(VaultFiles.maxInteger) {
+               first >= 1, first <= last, last < Double(entry.seq) {
                 unapplied.append(Int(first)...Int(last))
             }
         }
