@@ -170,37 +170,6 @@ import VaultFormat
         try handle.close()
     }
 
-    /// Found by a review: after a recipient was removed (without `--rotate`), someone who can
-    /// write the directory puts the config from before back (its data keys still hold the
-    /// current one) and appends a `recipients` entry naming its list, as an interrupted change
-    /// would have left them. The next write used to complete that "change", giving the vault
-    /// its removed recipient back for good (a later `--rotate` wrapped the new key to them). It
-    /// now undoes it, as every change of an interrupted write: the data keys are wrapped again
-    /// to the list the log records.
-    @Test func aReplayedConfigWithAPlantedChangeDoesNotBringARecipientBack() throws {
-        let dir = try tempDir()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let (vault, ring, me, other, location) = try Self.sharedVault(in: dir)
-        let before = try Data(contentsOf: URL(fileURLWithPath: location + "/config"))
-        _ = try vault.changeRecipients(add: [], remove: [other], rotate: false)
-
-        try before.write(to: URL(fileURLWithPath: location + "/config"))
-        try Self.plant([("op", .string("recipients")), ("added", .array([.string(other)])), ("removed", .array([])),
-                        ("recipients", .array([.string(me), .string(other)])), ("kid", .string(try vault.currentKey().kid.hex))], in: location)
-        let reader = try Vault(storage: FileVaultStorage(directory: location), keyring: ring)
-        #expect(try reader.readIndex().map(\.id) == ["A"], "a change whose index never landed is read as such")
-
-        let payload = dir.appendingPathComponent("q").path
-        try Data("another".utf8).write(to: URL(fileURLWithPath: payload))
-        _ = try reader.put(id: "B", path: payload, contentType: nil, now: 0)
-        let after = try Vault(storage: FileVaultStorage(directory: location), keyring: ring)
-        #expect(after.config.recipients == [me])
-        #expect(try after.recipients() == [me])
-        let recover = try #require(try VaultLog.read(FileVaultStorage(directory: location)).entries.last { $0.op == "recover" })
-        #expect(recover.strings("restoredRecipients") == [me])
-        #expect(try after.verify().missing.isEmpty)
-    }
-
     /// Found by the same review: a `recover` entry appended by someone without a key, declaring
     /// later entries unapplied ([n, 1000]). The next write declares it unapplied and chains it
     /// in; it used to count all the same, so a removal of a recipient after it counted as

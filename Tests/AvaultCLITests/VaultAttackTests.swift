@@ -46,6 +46,40 @@ import Glibc
         #expect(try f.get("doc", version: v).out == "after the restore")
     }
 
+    /// Found by a review: someone without a key restores an older copy of the vault and appends
+    /// an `accept-rollback` entry that names as forgotten the head a keyring saw since (its seq
+    /// and hash were in the log they copied), then waits for a writer whose keyring saw only the
+    /// older copy: its write declares the planted entry unapplied and chains it in. The keyring
+    /// that saw the newer head used to take the entry for a rollback accepted on purpose, and
+    /// lose what it saw without a word. Only an applied `accept-rollback` entry counts.
+    @Test func aPlantedAcceptRollbackEntryLetsNothingGo() throws {
+        let f = try VaultFixture()
+        #expect(try f.put("doc", Data("first draft".utf8)) == 1)
+        let older = try PostgresOperationsTests.copyKeyring(f, "ring-older")
+        let snapshot = f.dir.appendingPathComponent("snapshot").path
+        #expect(try CLI.run("/bin/cp", ["-a", f.vault, snapshot]).code == 0)
+        #expect(try f.put("doc", Data("second draft".utf8)) == 2)
+        let seen = try #require(try VaultLogTests.logLines(f).last { !$0.isEmpty })
+
+        #expect(try CLI.run("/bin/rm", ["-rf", f.vault]).code == 0)
+        #expect(try CLI.run("/bin/mv", [snapshot, f.vault]).code == 0)
+        let planted = try CLI.run("python3", ["-c", #"""
+            import hashlib, json, sys
+            log, seen = sys.argv[1], sys.argv[2]
+            h = lambda line: hashlib.blake2b(line.encode(), digest_size=32).hexdigest()
+            last = open(log).read().splitlines()[-1]
+            s, l = json.loads(seen), json.loads(last)
+            entry = {"seq": s["seq"] + 1, "time": "2026-01-01T00:00:00Z", "op": "accept-rollback",
+                     "forgotten": {"seq": s["seq"], "hash": h(seen)}, "index": {"seq": l["seq"], "hash": h(last)}, "prev": h(last)}
+            open(log, "a").write(json.dumps(entry, separators=(",", ":")) + chr(10))
+            """#, f.vault + "/log", seen])
+        #expect(planted.code == 0, "\(planted.err)")
+        let put = try f.avault(["vault", "put", "other", "-"], stdin: Data("by the older keyring".utf8), env: ["AVAULT_KEYRING": older])
+        #expect(put.code == 0, "\(put.err)")
+        #expect(try VaultLogTests.entries(f).contains { $0["op"] as? String == "accept-rollback" }, "the planted entry is in the log")
+        try Self.expectRolledBack(f, "a planted accept-rollback entry")
+    }
+
     /// The files of `entries/` and their bytes.
     static func entries(_ f: VaultFixture) throws -> [String: Data] {
         var out: [String: Data] = [:]

@@ -254,7 +254,12 @@ extension Vault {
             return "this keyring has seen entry \(seenHead.seq) of its log, but its index was written at entry \(index.log.seq)"
         }
         if let p = log.position(of: seenHead.seq), p <= indexPosition, log.hashes[p] == seenHead.hash { return nil }
-        if log.entries[...indexPosition].contains(where: { $0.op == "accept-rollback" && (try? $0.forgotten()) == seenHead }) { return nil }
+        // Only an applied `accept-rollback` entry: one appended by someone without a key (and
+        // declared unapplied by the next write, which chains it in) lets nothing go.
+        let unapplied = Self.unappliedRanges(log, upTo: indexPosition)
+        if log.entries[...indexPosition].contains(where: { entry in
+            entry.op == "accept-rollback" && (try? entry.forgotten()) == seenHead && !unapplied.contains { $0.contains(entry.seq) }
+        }) { return nil }
         return "entry \(seenHead.seq) of its log is not the one this keyring has seen: the log was rewritten"
     }
 
@@ -539,17 +544,15 @@ extension Vault {
         }
         tx.entries.append(fields)
         // A change of recipients whose config landed but whose index did not: the config holds
-        // the new list while its log entry is now unapplied. Like every change of an interrupted
-        // write, it did not happen: the data keys are wrapped again to the list the log records.
-        // (Taking the config's list instead trusted what anyone who can write the vault can
-        // plant: an older config of the vault's own, and a `recipients` entry after the head.)
+        // the new list (and data keys) while its log entry is now unapplied. Record it again, so
+        // that the log says what the config is. (Undoing it instead wrapped to the old list the
+        // data keys the change had drawn, a rotation's new key included. A config replayed from
+        // before a change that no `--rotate` followed is something its removed recipient, who
+        // holds the current key, could write anyway; after a `--rotate`, its keys no longer open
+        // the index.)
         if config.isToRecipients, let position = state.log.position(of: state.index.log.seq),
            let now = config.recipients, let was = Self.recordedRecipients(state.log, upTo: position), was != now {
-            var undone = tx.newConfig ?? config
-            undone.recipients = was
-            undone.dataKeys = try VaultRecipients.wrap(try dataKeys().map(\.key), to: was, vaultID: config.vaultID)
-            tx.newConfig = undone
-            tx.entries[tx.entries.count - 1].append(("restoredRecipients", .array(was.map(FieldValue.string))))
+            tx.entries.append(VaultRecipients.logEntry(from: was, to: now, kid: try currentKey().kid) + [("recovered", .bool(true))])
         }
     }
 
