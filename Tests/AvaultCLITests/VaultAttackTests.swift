@@ -80,6 +80,30 @@ import Glibc
         try Self.expectRolledBack(f, "a planted accept-rollback entry")
     }
 
+    /// Found by a review: the index and its entries put back from before a put, the log kept.
+    /// A writer whose keyring saw only the older state then declares the put undone (its index
+    /// never landed, as far as the log can tell) and goes on. The keyring that saw the put finds
+    /// its head's line still in the log, and used to accept the state without a word, the put
+    /// lost. A head a later entry declared undone is a rollback to that keyring.
+    @Test func aHeadDeclaredUndoneByALaterWriteIsARollback() throws {
+        let f = try VaultFixture()
+        #expect(try f.put("doc", Data("first draft".utf8)) == 1)
+        let older = try PostgresOperationsTests.copyKeyring(f, "ring-older")
+        let oldIndex = try vaultRead(f.vault + "/index"), oldEntries = try Self.entries(f)
+        #expect(try f.put("doc", Data("second draft".utf8)) == 2)
+
+        try vaultOverwrite(f.vault + "/index", with: oldIndex)
+        try Self.restoreEntries(f, oldEntries)
+        let put = try f.avault(["vault", "put", "other", "-"], stdin: Data("by the older keyring".utf8), env: ["AVAULT_KEYRING": older])
+        #expect(put.code == 0, "\(put.err)")
+        #expect(try VaultLogTests.entries(f).contains { $0["op"] as? String == "recover" && $0["unapplied"] != nil })
+        try Self.expectRolledBack(f, "the put's head declared undone")
+        // Accepted on purpose, it is adopted as any rollback is.
+        let accept = try f.avault(["vault", "get", "doc", "--accept-rollback"])
+        #expect(accept.code == 0 && accept.out == "first draft", "\(accept.err)")
+        #expect(try f.get("doc").out == "first draft")
+    }
+
     /// The files of `entries/` and their bytes.
     static func entries(_ f: VaultFixture) throws -> [String: Data] {
         var out: [String: Data] = [:]

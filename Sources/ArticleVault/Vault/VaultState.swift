@@ -154,11 +154,9 @@ extension Vault {
             if let seen { pinProblem = try dataKeyPinProblem(seen, log: log, indexPosition: indexPosition) }
             let configDigest = config.recipients.map { VaultRecipients.recordedDigest(vaultID: config.vaultID, recipients: $0) }
             if log.isTail {
-                // Those of the newest entry after the keyring's head that records them, else those
-                // the keyring recorded with its head (a `recover` entry in the tail declares only
-                // entries after an index's head unapplied, so never one before the keyring's).
-                // Anything but the config's sends the command to the whole log, which decides
-                // and words what it finds.
+                // Those of the newest applied entry after the keyring's head that records them,
+                // else those the keyring recorded with its head. Anything but the config's sends
+                // the command to the whole log, which decides and words what it finds.
                 let recorded = Self.recordedRecipients(log, upTo: indexPosition).map { VaultRecipients.recordedDigest(vaultID: config.vaultID, recipients: $0) }
                     ?? seen?.recipients
                 // An entry in the tail that declares the keyring's head or an earlier entry
@@ -253,13 +251,22 @@ extension Vault {
         if index.log.seq < seenHead.seq {
             return "this keyring has seen entry \(seenHead.seq) of its log, but its index was written at entry \(index.log.seq)"
         }
-        if let p = log.position(of: seenHead.seq), p <= indexPosition, log.hashes[p] == seenHead.hash { return nil }
         // Only an applied `accept-rollback` entry: one appended by someone without a key (and
         // declared unapplied by the next write, which chains it in) lets nothing go.
         let unapplied = Self.unappliedRanges(log, upTo: indexPosition)
-        if log.entries[...indexPosition].contains(where: { entry in
+        let forgotten = log.entries[...indexPosition].contains { entry in
             entry.op == "accept-rollback" && (try? entry.forgotten()) == seenHead && !unapplied.contains { $0.contains(entry.seq) }
-        }) { return nil }
+        }
+        if let p = log.position(of: seenHead.seq), p <= indexPosition, log.hashes[p] == seenHead.hash {
+            // The head is in the log, but an applied `recover` entry may have declared it undone:
+            // no honest write does that to a head a keyring recorded (it records one only once
+            // its index landed, and a recovery undoes only what follows the index's head), so
+            // the index was put back from before it (the log kept), unless a rollback forgetting
+            // this very head was accepted.
+            guard unapplied.contains(where: { $0.contains(seenHead.seq) }), !forgotten else { return nil }
+            return "entry \(seenHead.seq) of its log, which this keyring has seen, was declared undone by a later entry: its index was put back from before it"
+        }
+        if forgotten { return nil }
         return "entry \(seenHead.seq) of its log is not the one this keyring has seen: the log was rewritten"
     }
 
