@@ -653,7 +653,7 @@ extension Keyring {
         guard KeyringFile.isLowercaseHex(head.hash, count: 64), head.dataKey.map({ KeyringFile.isLowercaseHex($0, count: 64) }) ?? true,
               head.recipients.map({ KeyringFile.isLowercaseHex($0, count: 64) }) ?? true,
               location.map({ KeyringFile.isLowercaseHex($0, count: 64) }) ?? true else {
-            throw .internalFailure("a log head hash, a data key digest and a location digest are 64 lowercase hex digits")
+            throw .internalFailure("a log head hash, a data key digest, a recipients digest and a location digest are 64 lowercase hex digits")
         }
         if let anchor = head.anchor, !KeyringFile.isLowercaseHex(anchor.first, count: 64) || anchor.line < 1 {
             throw .internalFailure("a log anchor is a line from 1 and 64 lowercase hex digits")
@@ -669,12 +669,8 @@ extension Keyring {
                 } else if head.seq == old.seq, head.hash == old.hash {
                     if let anchor = head.anchor { ring.file.vaultHeads[i].anchor = anchor }
                     if old.dataKey == nil { ring.file.vaultHeads[i].dataKey = head.dataKey }
-                    let filled = ring.file.vaultHeads[i]
-                    if filled.anchor != nil, filled.dataKey != nil {
-                        if old.recipients == nil { ring.file.vaultHeads[i].recipients = recipients }
-                    } else {
-                        ring.file.vaultHeads[i].recipients = nil
-                    }
+                    // Non-nil only with this head's anchor and data key, both now in the record.
+                    if old.recipients == nil { ring.file.vaultHeads[i].recipients = recipients }
                 }
             } else {
                 ring.file.vaultHeads.append(new)

@@ -254,8 +254,10 @@ extension Vault {
         // Only an applied `accept-rollback` entry: one appended by someone without a key (and
         // declared unapplied by the next write, which chains it in) lets nothing go.
         let unapplied = Self.unappliedRanges(log, upTo: indexPosition)
-        let forgotten = log.entries[...indexPosition].contains { entry in
-            entry.op == "accept-rollback" && (try? entry.forgotten()) == seenHead && !unapplied.contains { $0.contains(entry.seq) }
+        let forgotten = {
+            log.entries[...indexPosition].contains { entry in
+                entry.op == "accept-rollback" && (try? entry.forgotten()) == seenHead && !unapplied.contains { $0.contains(entry.seq) }
+            }
         }
         if let p = log.position(of: seenHead.seq), p <= indexPosition, log.hashes[p] == seenHead.hash {
             // The head is in the log, but an applied `recover` entry may have declared it undone:
@@ -263,10 +265,10 @@ extension Vault {
             // its index landed, and a recovery undoes only what follows the index's head), so
             // the index was put back from before it (the log kept), unless a rollback forgetting
             // this very head was accepted.
-            guard unapplied.contains(where: { $0.contains(seenHead.seq) }), !forgotten else { return nil }
+            guard unapplied.contains(where: { $0.contains(seenHead.seq) }), !forgotten() else { return nil }
             return "entry \(seenHead.seq) of its log, which this keyring has seen, was declared undone by a later entry: its index was put back from before it"
         }
-        if forgotten { return nil }
+        if forgotten() { return nil }
         return "entry \(seenHead.seq) of its log is not the one this keyring has seen: the log was rewritten"
     }
 
