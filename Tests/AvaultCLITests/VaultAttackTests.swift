@@ -104,6 +104,63 @@ import Glibc
         #expect(try f.get("doc").out == "first draft")
     }
 
+    /// Found by a fourth review: a rollback accepted on purpose forgets the head its keyring
+    /// named and, with it, the heads before it that the same recovery undid. A keyring that saw
+    /// one of those (a colleague's, a put older) was refused, while one that saw the named head
+    /// passed.
+    @Test func anAcceptedRollbackForgetsTheHeadsItUndidBeforeTheOneItNamed() throws {
+        let f = try VaultFixture()
+        #expect(try f.put("doc", Data("first draft".utf8)) == 1)
+        let oldIndex = try vaultRead(f.vault + "/index"), oldEntries = try Self.entries(f)
+        let first = try PostgresOperationsTests.copyKeyring(f, "ring-first")
+        #expect(try f.put("doc", Data("second draft".utf8)) == 2)
+        let second = try PostgresOperationsTests.copyKeyring(f, "ring-second")
+        #expect(try f.put("doc", Data("third draft".utf8)) == 3)
+
+        try vaultOverwrite(f.vault + "/index", with: oldIndex)
+        try Self.restoreEntries(f, oldEntries)
+        try Self.expectRolledBack(f, "the index put back")
+        let before = try f.avault(["vault", "get", "doc"], env: ["AVAULT_KEYRING": second])
+        #expect(before.code == 1 && before.err.contains("the vault was rolled back"), "\(before.err)")
+        let accept = try f.avault(["vault", "get", "doc", "--accept-rollback"])
+        #expect(accept.code == 0 && accept.out == "first draft", "\(accept.err)")
+        for ring in [second, first] {
+            let g = try f.avault(["vault", "get", "doc"], env: ["AVAULT_KEYRING": ring])
+            #expect(g.code == 0 && g.out == "first draft", "\(ring): \(g.code) \(g.err)")
+            let v = try f.avault(["vault", "verify"], env: ["AVAULT_KEYRING": ring])
+            #expect(v.code == 0, "\(ring): \(v.code) \(v.err)")
+        }
+    }
+
+    /// But only those: a head an earlier recovery undid, which no one accepted to lose, stays a
+    /// rollback to the keyrings that saw it, whatever rollback was accepted later.
+    @Test func anAcceptedRollbackForgetsNoHeadAnEarlierRecoveryUndid() throws {
+        let f = try VaultFixture()
+        #expect(try f.put("doc", Data("first draft".utf8)) == 1)
+        let older = try PostgresOperationsTests.copyKeyring(f, "ring-older")
+        var oldIndex = try vaultRead(f.vault + "/index"), oldEntries = try Self.entries(f)
+        #expect(try f.put("doc", Data("second draft".utf8)) == 2)
+        // The index put back from before the second draft; a writer that never saw it undoes it.
+        try vaultOverwrite(f.vault + "/index", with: oldIndex)
+        try Self.restoreEntries(f, oldEntries)
+        let put = try f.avault(["vault", "put", "other", "-"], stdin: Data("one".utf8), env: ["AVAULT_KEYRING": older])
+        #expect(put.code == 0, "\(put.err)")
+        try Self.expectRolledBack(f, "the second draft undone")
+        // Again, from the older keyring's put on, and this time the rollback is accepted.
+        let oldest = f.dir.appendingPathComponent("ring-oldest").path
+        #expect(try CLI.run("/bin/cp", ["-a", older, oldest]).code == 0)
+        oldIndex = try vaultRead(f.vault + "/index"); oldEntries = try Self.entries(f)
+        let again = try f.avault(["vault", "put", "other", "-"], stdin: Data("two".utf8), env: ["AVAULT_KEYRING": older])
+        #expect(again.code == 0, "\(again.err)")
+        try vaultOverwrite(f.vault + "/index", with: oldIndex)
+        try Self.restoreEntries(f, oldEntries)
+        #expect(try f.avault(["vault", "put", "other", "-"], stdin: Data("three".utf8), env: ["AVAULT_KEYRING": oldest]).code == 0)
+        let accept = try f.avault(["vault", "get", "other", "--accept-rollback"], env: ["AVAULT_KEYRING": older])
+        #expect(accept.code == 0 && accept.out == "three", "\(accept.err)")
+        #expect(try VaultLogTests.entries(f).filter { $0["op"] as? String == "recover" }.count == 2)
+        try Self.expectRolledBack(f, "the second draft, undone before the accepted rollback")
+    }
+
     /// The files of `entries/` and their bytes.
     static func entries(_ f: VaultFixture) throws -> [String: Data] {
         var out: [String: Data] = [:]

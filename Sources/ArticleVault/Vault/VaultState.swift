@@ -252,19 +252,26 @@ extension Vault {
             return "this keyring has seen entry \(seenHead.seq) of its log, but its index was written at entry \(index.log.seq)"
         }
         // Only an applied `accept-rollback` entry: one appended by someone without a key (and
-        // declared unapplied by the next write, which chains it in) lets nothing go.
+        // declared unapplied by the next write, which chains it in) lets nothing go. It forgets
+        // the head it names and, when that head is in the log, the heads before it that the same
+        // `recover` entry declared undone (on its chain: the log's hashes link them).
         let unapplied = Self.unappliedRanges(log, upTo: indexPosition)
+        let inLog = log.position(of: seenHead.seq).map { $0 <= indexPosition && log.hashes[$0] == seenHead.hash } ?? false
         let forgotten = {
             log.entries[...indexPosition].contains { entry in
-                entry.op == "accept-rollback" && (try? entry.forgotten()) == seenHead && !unapplied.contains { $0.contains(entry.seq) }
+                guard entry.op == "accept-rollback", !unapplied.contains(where: { $0.contains(entry.seq) }),
+                      let named = try? entry.forgotten() else { return false }
+                if named == seenHead { return true }
+                guard inLog, named.seq > seenHead.seq, let p = log.position(of: named.seq), p <= indexPosition, log.hashes[p] == named.hash else { return false }
+                return unapplied.contains { $0.contains(seenHead.seq) && $0.contains(named.seq) }
             }
         }
-        if let p = log.position(of: seenHead.seq), p <= indexPosition, log.hashes[p] == seenHead.hash {
+        if inLog {
             // The head is in the log, but an applied `recover` entry may have declared it undone:
             // no honest write does that to a head a keyring recorded (it records one only once
             // its index landed, and a recovery undoes only what follows the index's head), so
-            // the index was put back from before it (the log kept), unless a rollback forgetting
-            // this very head was accepted.
+            // the index was put back from before it (the log kept), unless a rollback that
+            // forgets it was accepted.
             guard unapplied.contains(where: { $0.contains(seenHead.seq) }), !forgotten() else { return nil }
             return "entry \(seenHead.seq) of its log, which this keyring has seen, was declared undone by a later entry: its index was put back from before it"
         }
