@@ -253,8 +253,9 @@ extension Vault {
         }
         // Only an applied `accept-rollback` entry: one appended by someone without a key (and
         // declared unapplied by the next write, which chains it in) lets nothing go. It forgets
-        // the head it names and, when that head is in the log, the heads before it that the same
-        // `recover` entry declared undone (on its chain: the log's hashes link them).
+        // the head it names and, when that head is in the log, the heads before it that its
+        // state held (on its chain, the log's hashes link them, and not undone up to it) and
+        // that the same `recover` entry declared undone.
         let unapplied = Self.unappliedRanges(log, upTo: indexPosition)
         let inLog = log.position(of: seenHead.seq).map { $0 <= indexPosition && log.hashes[$0] == seenHead.hash } ?? false
         let forgotten = {
@@ -262,7 +263,8 @@ extension Vault {
                 guard entry.op == "accept-rollback", !unapplied.contains(where: { $0.contains(entry.seq) }),
                       let named = try? entry.forgotten() else { return false }
                 if named == seenHead { return true }
-                guard inLog, named.seq > seenHead.seq, let p = log.position(of: named.seq), p <= indexPosition, log.hashes[p] == named.hash else { return false }
+                guard inLog, named.seq > seenHead.seq, let p = log.position(of: named.seq), p <= indexPosition, log.hashes[p] == named.hash,
+                      !Self.unappliedRanges(log, upTo: p).contains(where: { $0.contains(seenHead.seq) }) else { return false }
                 return unapplied.contains { $0.contains(seenHead.seq) && $0.contains(named.seq) }
             }
         }
