@@ -213,14 +213,16 @@ import Testing
         #expect(alone.libraries.contains("libcrypto.so.3"), "the control: \(alone.libraries)")
 
         _ = try f.startForeground()
-        // A put to a bucket with entries: the agent's key is checked against them.
-        for args in [["vault", "get", "draft"], ["vault", "put", "draft", "-"]] {
+        // A put to a bucket with entries: the agent's key is checked against them; new IDs (most
+        // land in a bucket with no entry: there are 256), against another bucket's.
+        for args in [["vault", "get", "draft"], ["vault", "put", "draft", "-"], ["vault", "put", "new-1", "-"], ["vault", "put", "new-2", "-"]] {
             let served = try Self.loadedLibraries(f, args, stdin: Data(Fixture.draft.utf8))
             #expect(served.result.code == 0 && served.result.err.isEmpty, "\(args): \(served.result.err)")
             #expect(!served.libraries.isEmpty, "LD_DEBUG=files reported nothing: the check would be blind")
             #expect(!served.libraries.contains { $0.hasPrefix("libcrypto") }, "\(args) loaded \(served.libraries)")
         }
         #expect(try f.avault(["vault", "get", "draft"]).out == Fixture.draft)
+        #expect(try f.avault(["vault", "get", "new-2"], env: ["AVAULT_AGENT_SOCK": "", "AVAULT_PASSPHRASE": f.passphrase]).out == Fixture.draft)
         #expect(try f.avault(["vault", "put", "third", "-"], env: ["AVAULT_AGENT_SOCK": "", "AVAULT_PASSPHRASE": f.passphrase], stdin: Data("3\n".utf8)).code == 0)
         #expect(try f.avault(["vault", "get", "third"]).out == "3\n")
         #expect(try f.avault(["vault", "verify"], env: ["AVAULT_AGENT_SOCK": "", "AVAULT_PASSPHRASE": f.passphrase]).code == 0)

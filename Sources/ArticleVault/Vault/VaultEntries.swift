@@ -33,7 +33,7 @@ extension Vault {
     /// can: HKDF is OpenSSL's, and loading OpenSSL for it alone was a third of a `get`'s work.
     /// The agent's key is checked by the first commitment to an entry it opens; a write, which
     /// seals new terms with it, asks for a `checked` key, and one not checked yet (the entries
-    /// read were none: an empty bucket) is then derived here.
+    /// read were none: an empty bucket) is checked against another bucket, or else derived here.
     func entryCommitmentKey(checked: Bool = false) throws(AvaultError) -> SecretBytes {
         let namingKey = try namingKey(evenRetired: true), vaultID = config.vaultID
         let cached = entriesKeyCache.flatMap { $0.vaultID == vaultID && $0.namingKey == namingKey ? $0 : nil }
@@ -59,21 +59,8 @@ extension Vault {
         // A head of format 3 commits to the whole set only: every entry is read.
         let bucket = head.entries.format == 4 ? bucket : nil
         var loaded = LoadedEntries()
-        var best: [String: (seq: Int, file: String, bytes: [UInt8])] = [:]
-        for (file, bytes) in try storage.readEntries(prefix: Self.entryPrefix(bucket: bucket)) {
-            guard let (name, seq) = VaultFiles.parseEntryFileName(file), seq <= head.log.seq else {
-                loaded.strays.append(file)
-                continue
-            }
-            if let b = best[name] {
-                if b.seq > seq {
-                    loaded.strays.append(file)
-                    continue
-                }
-                loaded.strays.append(b.file)
-            }
-            best[name] = (seq, file, bytes)
-        }
+        let best: [String: (seq: Int, file: String, bytes: [UInt8])]
+        (best, loaded.strays) = try latestEntries(bucket: bucket, upTo: head.log.seq)
         let termKey = try entryCommitmentKey()
         let altered = { (file: String, why: String) -> AvaultError in
             .tampered("the index entry entries/\(file) \(why): the vault was altered", area: .vaultState)
@@ -121,12 +108,49 @@ extension Vault {
         return loaded
     }
 
+    /// The entry files of `bucket` (every bucket's for nil): for each name the one with the
+    /// highest `seq` at or below `seq`, and the files passed over.
+    private func latestEntries(bucket: Int?, upTo seq: Int) throws(AvaultError)
+        -> (best: [String: (seq: Int, file: String, bytes: [UInt8])], strays: [String]) {
+        var best: [String: (seq: Int, file: String, bytes: [UInt8])] = [:], strays: [String] = []
+        for (file, bytes) in try storage.readEntries(prefix: Self.entryPrefix(bucket: bucket)) {
+            guard let (name, s) = VaultFiles.parseEntryFileName(file), s <= seq else {
+                strays.append(file)
+                continue
+            }
+            if let b = best[name] {
+                if b.seq > s {
+                    strays.append(file)
+                    continue
+                }
+                strays.append(b.file)
+            }
+            best[name] = (s, file, bytes)
+        }
+        return (best, strays)
+    }
+
+    /// A key from the agent that no entry has checked yet (a write's bucket had none): checked
+    /// against the commitment to the smallest other bucket, so that the write need not load
+    /// OpenSSL to derive it. That bucket's files are hashed, not opened: a commitment under the
+    /// wrong key matches no set of files, and a planted file only sends the write to derive it.
+    private func checkEntriesKeyElsewhere(_ state: State) throws(AvaultError) {
+        let key = try entryCommitmentKey()
+        guard entriesKeyCache?.checked == false, state.bucket != nil else { return }
+        let counts = state.commitment.counts
+        guard let other = counts.indices.filter({ counts[$0] > 0 }).min(by: { counts[$0] < counts[$1] }) else { return }
+        let files = try latestEntries(bucket: other, upTo: state.index.log.seq).best
+        let there = VaultEntryCommitment.of(files.mapValues { Hex.encode(BLAKE2b.hash($0.bytes, digestSize: 32)) }, key: key)
+        if there.sameBucket(other, as: state.commitment) { entriesKeyCache?.checked = true }
+    }
+
     /// Writes the entry of every object name whose object or `used` changed between `state` and
     /// `tx` (every name when `state` is of format 2: the migration; with `reseal`, also every
     /// entry not sealed under `kid`), sealed as of `head`; returns the commitment to the new set
     /// and the entry files it superseded (to remove once the head has landed).
     func writeEntries(_ state: State, _ tx: Transaction, head: VaultFiles.Head, kid: KeyID, key: SecretBytes, reseal: Bool)
         throws(AvaultError) -> (VaultEntryCommitment, superseded: [String]) {
+        try checkEntriesKeyElsewhere(state)
         let termKey = try entryCommitmentKey(checked: true)
         var commitment = state.format >= 3 ? state.commitment : VaultEntryCommitment()
         let before = state.format >= 3 ? Dictionary(state.index.objects.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) : [:]

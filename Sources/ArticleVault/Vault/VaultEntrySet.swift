@@ -59,9 +59,14 @@ struct VaultEntryCommitment: Equatable {
         case .buckets(let set):
             guard let stored = decoded ?? VaultEntryCommitment(set) else { return false }
             guard let bucket else { return ConstantTime.equals(sums, stored.sums) && counts == stored.counts }
-            let range = (32 * bucket)..<(32 * bucket + 32)
-            return ConstantTime.equals(Array(sums[range]), Array(stored.sums[range])) && counts[bucket] == stored.counts[bucket]
+            return sameBucket(bucket, as: stored)
         }
+    }
+
+    /// Whether `bucket` holds the same in both: its count, and its sum compared in constant time.
+    func sameBucket(_ bucket: Int, as other: VaultEntryCommitment) -> Bool {
+        let range = (32 * bucket)..<(32 * bucket + 32)
+        return ConstantTime.equals(Array(sums[range]), Array(other.sums[range])) && counts[bucket] == other.counts[bucket]
     }
 
     /// `K`: HKDF-SHA-256 of the naming key, salted with the vault id, for this use only. Not a
