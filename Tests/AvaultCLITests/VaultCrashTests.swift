@@ -246,6 +246,25 @@ import Glibc
     }
 
     /// 4 processes × 25 puts to overlapping IDs, with gets in between, all at once.
+    /// Found by a review: `vault copy` of a vault with something to recover (here a crashed
+    /// writer's temporary file) took the copy before the recovery's log entry, which the keyring
+    /// then recorded: the copy, one entry older, was refused as rolled back by that keyring.
+    @Test func aCopyOfAVaultWithSomethingToRecoverIsOfTheRecoveredVault() throws {
+        let f = try VaultFixture()
+        #expect(try f.put("doc", Data("first draft".utf8)) == 1)
+        FileManager.default.createFile(atPath: f.objects + "/.tmp-0123456789abcdef", contents: Data("partial".utf8), attributes: [.posixPermissions: 0o600])
+        let to = f.path("copy")
+        let copy = try f.avault(["vault", "copy", "--to", to])
+        #expect(copy.code == 0, "\(copy.err)")
+        #expect(try VaultLogTests.entries(f).last?["op"] as? String == "recover")
+        #expect(try vaultRead(to + "/log") == vaultRead(f.vault + "/log"), "the copy's log is not the source's")
+        #expect(!FileManager.default.fileExists(atPath: to + "/objects/.tmp-0123456789abcdef"))
+        let g = try f.avault(["vault", "get", "doc", "--vault", to])
+        #expect(g.code == 0 && g.out == "first draft", "\(g.err)")
+        let v = try f.avault(["vault", "verify", "--vault", to])
+        #expect(v.code == 0, "\(v.err)")
+    }
+
     @Test(arguments: VaultStore.allCases)
     func concurrentWritersAndReaders(store: VaultStore) throws {
         let f = try VaultFixture(store: store)

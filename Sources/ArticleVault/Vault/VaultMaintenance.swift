@@ -236,49 +236,63 @@ extension Vault {
     /// and a PostgreSQL database alike, either way: every envelope (every version), the log,
     /// the signed heads, the index and, last, the config (so that an interrupted copy leaves no
     /// vault there). The source is read under its lock, as a writer would (what crashed writers
-    /// left is cleared first), so the copy is one consistent state. The copy is then opened and
+    /// left is cleared first, and committed before the copy: the keyring records the head that
+    /// clearing wrote), so the copy is one consistent state. The copy is then opened and
     /// every version in it authenticated; the caller reports success only when the returned
     /// check is ``Check/ok``. What `fsck` moved into quarantine is not copied.
     public func copy(to destination: VaultStorage) throws(AvaultError) -> (copy: Vault, check: Check) {
         guard try !destination.exists() else { throw .vaultExists(location: destination.location) }
         let source = storage
-        try transaction { (_: inout Transaction) throws(AvaultError) in
-            try destination.create()
-            try destination.withLock { () throws(AvaultError) in
-                guard try !destination.exists() else { throw .vaultExists(location: destination.location) }
-                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-                defer { buffer.deallocate() }
-                for file in try source.envelopeFiles().envelopes {
-                    guard let reader = try source.openEnvelope(file) else { continue }
-                    let sink = try destination.newEnvelope(file)
-                    do throws(AvaultError) {
-                        while true {
-                            let n = try reader.read(into: buffer)
-                            if n == 0 { break }
-                            try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-                        }
-                        try sink.commit(syncDirectory: false)
-                    } catch {
-                        sink.abandon()
-                        throw error
-                    }
-                }
-                try destination.syncEnvelopes()
-                // The index entries (recovery has just removed any leftover), then the head.
-                for (file, bytes) in try source.readEntries() { try destination.writeEntry(file, bytes) }
-                try destination.syncEntries()
-                for name in ["log", "log.heads", "index"] {
-                    if let bytes = try source.read(name) { try destination.replace(name, bytes) }
-                }
-                guard let config = try source.read("config") else { throw .noVault(location: source.location) }
-                try destination.replace("config", config)
-                try destination.syncFiles()
-                try destination.commitLocked()
+        // A write with log entries of its own (a recovery, a migration, an accepted rollback)
+        // commits them first; the copy is taken by a write that has none.
+        var copied = false
+        for _ in 0..<3 where !copied {
+            copied = try transaction { (tx: inout Transaction) throws(AvaultError) -> Bool in
+                guard tx.entries.isEmpty else { return false }
+                try copyLocked(source, to: destination)
+                return true
             }
         }
+        guard copied else { throw .internalFailure("the vault needed recovering on each of 3 tries to copy it") }
         // The copy is this vault at its new place, as `init` records a vault it made.
         try keyring.notePlace(location: Self.locationDigest(destination), vaultID: config.vaultID)
         let copy = try Vault(storage: destination, keyring: keyring)
         return (copy, try copy.verify())
+    }
+
+    /// The copy of ``copy(to:)``, under the source's lock.
+    private func copyLocked(_ source: VaultStorage, to destination: VaultStorage) throws(AvaultError) {
+        try destination.create()
+        try destination.withLock { () throws(AvaultError) in
+            guard try !destination.exists() else { throw .vaultExists(location: destination.location) }
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+            defer { buffer.deallocate() }
+            for file in try source.envelopeFiles().envelopes {
+                guard let reader = try source.openEnvelope(file) else { continue }
+                let sink = try destination.newEnvelope(file)
+                do throws(AvaultError) {
+                    while true {
+                        let n = try reader.read(into: buffer)
+                        if n == 0 { break }
+                        try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                    }
+                    try sink.commit(syncDirectory: false)
+                } catch {
+                    sink.abandon()
+                    throw error
+                }
+            }
+            try destination.syncEnvelopes()
+            // The index entries (a recovery committed before removed any leftover), then the head.
+            for (file, bytes) in try source.readEntries() { try destination.writeEntry(file, bytes) }
+            try destination.syncEntries()
+            for name in ["log", "log.heads", "index"] {
+                if let bytes = try source.read(name) { try destination.replace(name, bytes) }
+            }
+            guard let config = try source.read("config") else { throw .noVault(location: source.location) }
+            try destination.replace("config", config)
+            try destination.syncFiles()
+            try destination.commitLocked()
+        }
     }
 }
