@@ -12,15 +12,13 @@ import Glibc
     @Test func anOldIndexWithTheNewerEnvelopeDeletedIsARollback() throws {
         let f = try VaultFixture()
         #expect(try f.put("doc", Data("first draft".utf8)) == 1)
-        // The index is its head and its entries (formats.md 8.3.1): a backup of one is a backup of both.
-        let oldIndex = try vaultRead(f.vault + "/index"), oldLog = try vaultRead(f.vault + "/log"), oldEntries = try Self.entries(f)
+        let old = try Self.backUpIndex(f), oldLog = try vaultRead(f.vault + "/log")
         let before = Set(try f.envelopeFiles().envelopes)
         #expect(try f.put("doc", Data("second draft".utf8)) == 2)
         let newer = try #require(Set(try f.envelopeFiles().envelopes).subtracting(before).first)
 
         // The attacker restores the old index and deletes the newer envelope.
-        try vaultOverwrite(f.vault + "/index", with: oldIndex)
-        try Self.restoreEntries(f, oldEntries)
+        try Self.putBack(f, old)
         #expect(unlink(f.objects + "/" + newer) == 0)
         try Self.expectRolledBack(f, "old index, newer envelope deleted")
         // …and the old log too: the index and the log agree, but the keyring has seen more.
@@ -28,7 +26,7 @@ import Glibc
         try Self.expectRolledBack(f, "old index and old log")
         let put = try f.avault(["vault", "put", "doc", "-"], stdin: Data("third".utf8))
         #expect(put.code == 1 && put.err.contains("the vault was rolled back"), "\(put.err)")
-        #expect(try vaultRead(f.vault + "/index") == oldIndex, "a refused put wrote the index")
+        #expect(try vaultRead(f.vault + "/index") == old.head, "a refused put wrote the index")
 
         // Restored on purpose: --accept-rollback adopts it, the log records it, and from then on
         // the vault works without the flag.
@@ -89,11 +87,10 @@ import Glibc
         let f = try VaultFixture()
         #expect(try f.put("doc", Data("first draft".utf8)) == 1)
         let older = try PostgresOperationsTests.copyKeyring(f, "ring-older")
-        let oldIndex = try vaultRead(f.vault + "/index"), oldEntries = try Self.entries(f)
+        let old = try Self.backUpIndex(f)
         #expect(try f.put("doc", Data("second draft".utf8)) == 2)
 
-        try vaultOverwrite(f.vault + "/index", with: oldIndex)
-        try Self.restoreEntries(f, oldEntries)
+        try Self.putBack(f, old)
         let put = try f.avault(["vault", "put", "other", "-"], stdin: Data("by the older keyring".utf8), env: ["AVAULT_KEYRING": older])
         #expect(put.code == 0, "\(put.err)")
         #expect(try VaultLogTests.entries(f).contains { $0["op"] as? String == "recover" && $0["unapplied"] != nil })
@@ -111,14 +108,13 @@ import Glibc
     @Test func anAcceptedRollbackForgetsTheHeadsItUndidBeforeTheOneItNamed() throws {
         let f = try VaultFixture()
         #expect(try f.put("doc", Data("first draft".utf8)) == 1)
-        let oldIndex = try vaultRead(f.vault + "/index"), oldEntries = try Self.entries(f)
+        let old = try Self.backUpIndex(f)
         let first = try PostgresOperationsTests.copyKeyring(f, "ring-first")
         #expect(try f.put("doc", Data("second draft".utf8)) == 2)
         let second = try PostgresOperationsTests.copyKeyring(f, "ring-second")
         #expect(try f.put("doc", Data("third draft".utf8)) == 3)
 
-        try vaultOverwrite(f.vault + "/index", with: oldIndex)
-        try Self.restoreEntries(f, oldEntries)
+        try Self.putBack(f, old)
         try Self.expectRolledBack(f, "the index put back")
         let before = try f.avault(["vault", "get", "doc"], env: ["AVAULT_KEYRING": second])
         #expect(before.code == 1 && before.err.contains("the vault was rolled back"), "\(before.err)")
@@ -138,22 +134,20 @@ import Glibc
         let f = try VaultFixture()
         #expect(try f.put("doc", Data("first draft".utf8)) == 1)
         let older = try PostgresOperationsTests.copyKeyring(f, "ring-older")
-        var oldIndex = try vaultRead(f.vault + "/index"), oldEntries = try Self.entries(f)
+        var old = try Self.backUpIndex(f)
         #expect(try f.put("doc", Data("second draft".utf8)) == 2)
         // The index put back from before the second draft; a writer that never saw it undoes it.
-        try vaultOverwrite(f.vault + "/index", with: oldIndex)
-        try Self.restoreEntries(f, oldEntries)
+        try Self.putBack(f, old)
         let put = try f.avault(["vault", "put", "other", "-"], stdin: Data("one".utf8), env: ["AVAULT_KEYRING": older])
         #expect(put.code == 0, "\(put.err)")
         try Self.expectRolledBack(f, "the second draft undone")
         // Again, from the older keyring's put on, and this time the rollback is accepted.
         let oldest = f.dir.appendingPathComponent("ring-oldest").path
         #expect(try CLI.run("/bin/cp", ["-a", older, oldest]).code == 0)
-        oldIndex = try vaultRead(f.vault + "/index"); oldEntries = try Self.entries(f)
+        old = try Self.backUpIndex(f)
         let again = try f.avault(["vault", "put", "other", "-"], stdin: Data("two".utf8), env: ["AVAULT_KEYRING": older])
         #expect(again.code == 0, "\(again.err)")
-        try vaultOverwrite(f.vault + "/index", with: oldIndex)
-        try Self.restoreEntries(f, oldEntries)
+        try Self.putBack(f, old)
         #expect(try f.avault(["vault", "put", "other", "-"], stdin: Data("three".utf8), env: ["AVAULT_KEYRING": oldest]).code == 0)
         let accept = try f.avault(["vault", "get", "other", "--accept-rollback"], env: ["AVAULT_KEYRING": older])
         #expect(accept.code == 0 && accept.out == "three", "\(accept.err)")
@@ -168,31 +162,38 @@ import Glibc
         let f = try VaultFixture()
         #expect(try f.put("doc", Data("first draft".utf8)) == 1)
         let other = try PostgresOperationsTests.copyKeyring(f, "ring-other")
-        let oldIndex = try vaultRead(f.vault + "/index"), oldEntries = try Self.entries(f)
+        let old = try Self.backUpIndex(f)
         #expect(try f.put("doc", Data("second draft".utf8)) == 2)
-        try vaultOverwrite(f.vault + "/index", with: oldIndex)
-        try Self.restoreEntries(f, oldEntries)
+        try Self.putBack(f, old)
         #expect(try f.avault(["vault", "put", "other", "-"], stdin: Data("one".utf8), env: ["AVAULT_KEYRING": other]).code == 0)
         try Self.expectRolledBack(f, "the second draft undone")
         // Put back again: the other keyring accepts losing its put, whose state had lost the second draft.
-        try vaultOverwrite(f.vault + "/index", with: oldIndex)
-        try Self.restoreEntries(f, oldEntries)
+        try Self.putBack(f, old)
         let accept = try f.avault(["vault", "get", "doc", "--accept-rollback"], env: ["AVAULT_KEYRING": other])
         #expect(accept.code == 0 && accept.out == "first draft", "\(accept.err)")
         try Self.expectRolledBack(f, "the second draft, undone before the state the accepted rollback named")
     }
 
-    /// The files of `entries/` and their bytes.
-    static func entries(_ f: VaultFixture) throws -> [String: Data] {
-        var out: [String: Data] = [:]
-        for file in try FileManager.default.contentsOfDirectory(atPath: f.vault + "/entries") { out[file] = try vaultRead(f.vault + "/entries/" + file) }
-        return out
+    /// The index: its head and its entries (formats.md 8.3.1), as they are. Putting it back
+    /// (``putBack(_:_:)``) keeps the log.
+    struct IndexBackup {
+        var head: Data
+        var entries: [String: Data] = [:]
     }
 
-    /// Puts `entries/` back as `saved` was.
-    static func restoreEntries(_ f: VaultFixture, _ saved: [String: Data]) throws {
+    static func backUpIndex(_ f: VaultFixture) throws -> IndexBackup {
+        var backup = IndexBackup(head: try vaultRead(f.vault + "/index"))
+        for file in try FileManager.default.contentsOfDirectory(atPath: f.vault + "/entries") {
+            backup.entries[file] = try vaultRead(f.vault + "/entries/" + file)
+        }
+        return backup
+    }
+
+    /// Puts the index back as it was in `backup`, the log left as it is.
+    static func putBack(_ f: VaultFixture, _ backup: IndexBackup) throws {
+        try vaultOverwrite(f.vault + "/index", with: backup.head)
         for file in try FileManager.default.contentsOfDirectory(atPath: f.vault + "/entries") { unlink(f.vault + "/entries/" + file) }
-        for (file, bytes) in saved {
+        for (file, bytes) in backup.entries {
             FileManager.default.createFile(atPath: f.vault + "/entries/" + file, contents: bytes, attributes: [.posixPermissions: 0o600])
         }
     }
