@@ -265,6 +265,28 @@ import Testing
         #expect(proxy.isRunning, "the proxy ended")
     }
 
+    /// Found by a review: a write into a bucket with no entry checks the agent's key against
+    /// another bucket's files only as a shortcut. A file there that cannot be read (here one
+    /// others may read, which every read refuses) made such writes fail; they derive the key.
+    @Test func anUnreadableFileInTheBucketThatChecksTheKeyOnlySendsTheWriteToDeriveIt() throws {
+        let f = try Fixture()
+        _ = try f.startForeground()
+        let files = try FileManager.default.contentsOfDirectory(atPath: f.vault + "/entries")
+        let entry = try #require(files.count == 1 ? files.first : nil, "\(files)")
+        #expect(chmod(f.vault + "/entries/" + entry, 0o644) == 0)
+        // A new ID in the draft's bucket (1 in 256) reads that file itself, and is refused.
+        var written = 0
+        for i in 1...3 {
+            let put = try f.avault(["vault", "put", "new-\(i)", "-"], stdin: Data("\(i)\n".utf8))
+            let line = try #require(String(decoding: try vaultRead(f.vault + "/log"), as: UTF8.self).split(separator: "\n").last)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["object"] as? String
+            guard object?.prefix(2) != entry.prefix(2) else { continue }
+            #expect(put.code == 0 && put.err.isEmpty, "\(put.err)")
+            written += 1
+        }
+        #expect(written > 0)
+    }
+
     /// An answer that comes a byte at a time is given up 2 s after it was asked for, however
     /// often a byte comes (a deadline per read let each byte start another 2 s): the command
     /// says so and reads the passphrase. The fake agent sends its answer's length at once,

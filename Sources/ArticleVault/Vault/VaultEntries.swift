@@ -133,13 +133,15 @@ extension Vault {
     /// A key from the agent that no entry has checked yet (a write's bucket had none): checked
     /// against the commitment to the smallest other bucket, so that the write need not load
     /// OpenSSL to derive it. That bucket's files are hashed, not opened: a commitment under the
-    /// wrong key matches no set of files, and a planted file only sends the write to derive it.
+    /// wrong key matches no set of files, and a planted file (or one that cannot be read) only
+    /// sends the write to derive it.
     private func checkEntriesKeyElsewhere(_ state: State) throws(AvaultError) {
         let key = try entryCommitmentKey()
         guard entriesKeyCache?.checked == false, state.bucket != nil else { return }
         let counts = state.commitment.counts
         guard let other = counts.indices.filter({ counts[$0] > 0 }).min(by: { counts[$0] < counts[$1] }) else { return }
-        let files = try latestEntries(bucket: other, upTo: state.index.log.seq).best
+        // A file there that cannot be read is that bucket's readers' problem: derived here.
+        guard let files = try? latestEntries(bucket: other, upTo: state.index.log.seq).best else { return }
         let there = VaultEntryCommitment.of(files.mapValues { Hex.encode(BLAKE2b.hash($0.bytes, digestSize: 32)) }, key: key)
         if there.sameBucket(other, as: state.commitment) { entriesKeyCache?.checked = true }
     }
