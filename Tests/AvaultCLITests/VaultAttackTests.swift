@@ -120,6 +120,9 @@ import Glibc
         #expect(before.code == 1 && before.err.contains("the vault was rolled back"), "\(before.err)")
         let accept = try f.avault(["vault", "get", "doc", "--accept-rollback"])
         #expect(accept.code == 0 && accept.out == "first draft", "\(accept.err)")
+        #expect(accept.err.hasPrefix("avault: warning: vault ") && accept.err.contains(" adopted as it is: this keyring had seen entry 4 of its log, ")
+                && accept.err.split(separator: "\n").count == 1, "\(accept.err)")
+        #expect(try f.avault(["vault", "get", "doc", "--accept-rollback"]).err.isEmpty, "a vault not rolled back is adopted again")
         for ring in [second, first] {
             let g = try f.avault(["vault", "get", "doc"], env: ["AVAULT_KEYRING": ring])
             #expect(g.code == 0 && g.out == "first draft", "\(ring): \(g.code) \(g.err)")

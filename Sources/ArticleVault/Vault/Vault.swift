@@ -19,6 +19,9 @@ public final class Vault {
     /// from a backup): the next check appends an `accept-rollback` entry to the log and the
     /// keyring then remembers the vault as it is. Off by default: such a vault is refused.
     public var acceptRollback = false
+    /// Called with the vault's id and the sequence number of the head this keyring had seen,
+    /// once a write adopted a rolled-back vault (``acceptRollback``).
+    public var rollbackAdopted: ((_ vaultID: String, _ seen: UInt64) -> Void)?
     /// Called with the vault's id, once, when the vault is to recipients and this keyring has no
     /// record of a vault at its location: anyone who knows the recipients (they are public) can
     /// make a vault to them and to themselves (formats.md 8.7), so its maker should confirm the

@@ -380,6 +380,7 @@ extension Vault {
             }
             let result = try body(&tx)
             try commit(state, &tx)
+            if let seen = state.rolledBack { rollbackAdopted?(config.vaultID, seen.seq) }
             if !storage.writesAreAtomic, let head = tx.committed { try? storage.writeFinished(at: head) }
             return result
         }

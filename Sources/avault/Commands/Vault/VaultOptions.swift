@@ -23,6 +23,9 @@ struct VaultOptions: ParsableArguments {
     func open() throws(AvaultError) -> Vault {
         let vault = try Vault(storage: try storage(), keyring: try keyring.open())
         vault.acceptRollback = acceptRollback
+        vault.rollbackAdopted = { id, seen in
+            Terminal.warning("vault \(id) adopted as it is: this keyring had seen entry \(seen) of its log, which the vault's state no longer holds; the log records that it was accepted")
+        }
         let location = vault.storage.location
         vault.firstSight = { id, sight in
             let what = switch sight {
