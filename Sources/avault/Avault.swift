@@ -32,8 +32,12 @@ struct Avault: ParsableCommand {
         // payload sits in an enum's spare bits looks like a leak to LeakSanitizer.
         let code: Int32
         do {
-            var command = try parseAsRoot()
-            try command.run()
+            if let command = FastPath.command(Array(CommandLine.arguments.dropFirst())) {
+                try command.run()
+            } else {
+                var command = try parseAsRoot()
+                try command.run()
+            }
             code = 0
         } catch let error as AvaultError {
             Terminal.error(error.message, hint: error.hint)

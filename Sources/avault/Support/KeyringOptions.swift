@@ -13,6 +13,20 @@ struct KeyringOptions: ParsableArguments {
     @Option(name: .customLong("passphrase-file"), help: ArgumentHelp("Read the keyring passphrase from this file (mode 600) instead of AVAULT_PASSPHRASE or the terminal; - is standard input.", valueName: "file"), completion: .file())
     var passphraseFile: String?
 
+    /// What the options chose.
+    var selection: KeyringSelection { KeyringSelection(keyring: keyring, passphraseFile: passphraseFile) }
+    var directory: String { selection.directory }
+    var passphraseSource: PassphraseSource { selection.passphraseSource }
+    func open() throws(AvaultError) -> Keyring { try selection.open() }
+    func openWithoutAgent() throws(AvaultError) -> Keyring { try selection.openWithoutAgent() }
+}
+
+/// The keyring that `--keyring` and `--passphrase-file` choose, as plain values (``FastPath``
+/// fills them in without the argument parser).
+struct KeyringSelection: Equatable {
+    var keyring: String?
+    var passphraseFile: String?
+
     var directory: String { Keyring.location(explicit: keyring) }
 
     /// `--passphrase-file`, else AVAULT_PASSPHRASE, else the terminal.

@@ -13,13 +13,25 @@ struct VaultGet: ParsableCommand {
     var output: String?
     @Flag(help: "Overwrite an existing --output file.") var force = false
 
-    func run() throws {
-        if let output, output != "-", !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
-        let vault = try options.open()
-        if let output, output != "-" {
-            try vault.get(id, version: version, toFile: output, overwrite: force)
-        } else {
-            try writePayload(of: vault, id: id, version: version, refuseBinaryOnTerminal: output == nil)
+    var request: Request { Request(vault: options.selection, id: id, version: version, output: output, force: force) }
+    func run() throws { try request.run() }
+
+    /// What the command line asks for, as plain values (``FastPath`` fills them in too).
+    struct Request: Equatable, Runnable {
+        var vault: VaultSelection
+        var id: String
+        var version: Int?
+        var output: String?
+        var force: Bool
+
+        func run() throws {
+            if let output, output != "-", !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
+            let vault = try vault.open()
+            if let output, output != "-" {
+                try vault.get(id, version: version, toFile: output, overwrite: force)
+            } else {
+                try writePayload(of: vault, id: id, version: version, refuseBinaryOnTerminal: output == nil)
+            }
         }
     }
 }

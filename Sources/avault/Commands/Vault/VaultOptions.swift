@@ -20,8 +20,20 @@ struct VaultOptions: ParsableArguments {
 
     func storage() throws(AvaultError) -> VaultStorage { try location.storage() }
 
+    /// What the options chose.
+    var selection: VaultSelection { VaultSelection(vault: location.vault, keyring: keyring.selection, acceptRollback: acceptRollback) }
+    func open() throws(AvaultError) -> Vault { try selection.open() }
+}
+
+/// The vault and keyring that ``VaultOptions`` choose, as plain values (``FastPath`` fills them
+/// in without the argument parser).
+struct VaultSelection: Equatable {
+    var vault: String?
+    var keyring: KeyringSelection
+    var acceptRollback: Bool
+
     func open() throws(AvaultError) -> Vault {
-        let vault = try Vault(storage: try storage(), keyring: try keyring.open())
+        let vault = try Vault(storage: try Vault.storage(at: Vault.location(explicit: self.vault)), keyring: try keyring.open())
         vault.acceptRollback = acceptRollback
         vault.rollbackAdopted = { id, seen in
             Terminal.warning("vault \(id) adopted as it is: this keyring had seen entry \(seen) of its log, which the vault's state no longer holds; the log records that it was accepted")
