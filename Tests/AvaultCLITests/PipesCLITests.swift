@@ -81,6 +81,21 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         #expect(both.err.contains("standard input cannot hold both the plaintext and the passphrase"))
     }
 
+    /// Found by a review: standard input named by a path (`/dev/stdin`) passed that check; the
+    /// passphrase read it to its end, and `vault put` stored an empty payload.
+    @Test(arguments: ["/dev/stdin", "/proc/self/fd/0"]) func standardInputByAnotherNameIsReadOnce(_ name: String) throws {
+        let v = try VaultFixture()
+        let put = try v.avault(["vault", "put", "doc", "-", "--passphrase-file", name], stdin: Data("a passphrase\n".utf8))
+        #expect(put.code == 64 && put.err.contains("standard input cannot hold both the payload and the passphrase"), "\(put.code) \(put.err)")
+        #expect(try v.avault(["vault", "list"]).out == "no objects\n", "something was stored")
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        for args in [["secured", "encrypt", "--key", "x"], ["verify", "-"]] {
+            let r = try CLI.avault(args + ["--keyring", demo.ring, "--passphrase-file", name], stdin: Data("x\n".utf8))
+            #expect(r.code == 64 && r.err.contains("standard input cannot hold both"), "\(args): \(r.code) \(r.err)")
+        }
+    }
+
     @Test func verifyReadsOneRecordFromStandardInput() throws {
         let demo = try DemoRing()
         defer { try? FileManager.default.removeItem(at: demo.dir) }

@@ -431,6 +431,18 @@ public enum FileSystem {
     /// Whether anything exists at `path`.
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// Whether `path` is `-` or names standard input when that is a pipe or a socket, which can
+    /// be read only once (`/dev/stdin`, `/proc/self/fd/0`): a command that also reads standard
+    /// input for something else must refuse it.
+    public static func namesStandardInputStream(_ path: String?) -> Bool {
+        guard let path else { return false }
+        if path == "-" { return true }
+        var input = stat(), named = stat()
+        guard fstat(0, &input) == 0, stat(path, &named) == 0 else { return false }
+        let kind = input.st_mode & S_IFMT
+        return (kind == S_IFIFO || kind == S_IFSOCK) && input.st_dev == named.st_dev && input.st_ino == named.st_ino
+    }
+
     /// The directory part of `path` (`.` when there is none).
     public static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }

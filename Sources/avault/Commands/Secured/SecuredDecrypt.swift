@@ -35,7 +35,7 @@ struct SecuredDecrypt: ParsableCommand {
     @OptionGroup var quiet: QuietOption
 
     func validate() throws {
-        if source.readsStandardInput, key.keyring.passphraseFile == "-", key.keyName != nil {
+        if source.readsStandardInput, FileSystem.namesStandardInputStream(key.keyring.passphraseFile), key.keyName != nil {
             throw ValidationError("standard input cannot hold both the blob and the passphrase: give the blob or a --passphrase-file FILE")
         }
     }

@@ -28,7 +28,7 @@ struct SecuredEncrypt: ParsableCommand {
     var input: String?
 
     func validate() throws {
-        if input == nil || input == "-", key.keyring.passphraseFile == "-", key.keyName != nil {
+        if input == nil || input == "-", FileSystem.namesStandardInputStream(key.keyring.passphraseFile), key.keyName != nil {
             throw ValidationError("standard input cannot hold both the plaintext and the passphrase: give -i FILE or a --passphrase-file FILE")
         }
         if legacyCBC, context != nil {
