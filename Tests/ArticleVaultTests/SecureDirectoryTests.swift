@@ -32,6 +32,26 @@ import ArticleVault
         _ = try SecureDirectory(path: url.appendingPathComponent("sub").path, requirePrivate: false)
     }
 
+    /// Listed by prefix, a directory gives the names that start with it as the whole listing
+    /// gives them (a name that is not UTF-8 escaped the same way), and no other.
+    @Test func theNamesWithAPrefixAreThoseOfTheWholeListing() throws {
+        let (url, dir) = try directory()
+        defer { try? FileManager.default.removeItem(at: url) }
+        let raw: [[UInt8]] = [Array("ab12-3".utf8), Array("ab".utf8), Array("a".utf8), Array("cd-1".utf8), [0x61, 0x62, 0xFF], [0x61, 0x62, 0x5C, 0x78], [0xFF, 0x61, 0x62]]
+        for name in raw {
+            let path = Array(url.path.utf8) + [0x2F] + name + [0]
+            let file = path.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { Glibc.open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o600) } }
+            #expect(file >= 0)
+            close(file)
+        }
+        let all = try dir.names()
+        #expect(all.count == raw.count)
+        for prefix in ["", "a", "ab", "ab1", "cd", "zz"] {
+            #expect(Set(try dir.names(prefix: prefix)) == Set(all.filter { $0.hasPrefix(prefix) }), "\(prefix)")
+        }
+        #expect(Set(try dir.names(prefix: "ab")) == ["ab12-3", "ab", "ab\\xff", "ab\\x5cx"])
+    }
+
     @Test(.timeLimit(.minutes(1))) func fifosAndDevicesAreRefusedWithoutBlocking() throws {
         let (url, dir) = try directory()
         defer { try? FileManager.default.removeItem(at: url) }

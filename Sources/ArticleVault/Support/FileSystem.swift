@@ -74,7 +74,7 @@ public enum FileSystem {
         return fstatat(dirfd(directory), namePointer(entry), &st, 0) == 0 ? st : nil
     }
 
-    private static func namePointer(_ entry: UnsafeMutablePointer<dirent>) -> UnsafePointer<CChar> {
+    static func namePointer(_ entry: UnsafeMutablePointer<dirent>) -> UnsafePointer<CChar> {
         let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         return UnsafePointer(UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
     }

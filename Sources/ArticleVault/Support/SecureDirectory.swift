@@ -185,14 +185,23 @@ public final class SecureDirectory {
     var syncfsIsDurable: Bool { FileSystem.syncfsIsDurable(on: fd) }
 
     /// The names in the directory, `.` and `..` excluded, in no particular order.
-    public func names() throws(AvaultError) -> [String] {
+    public func names() throws(AvaultError) -> [String] { try names(prefix: "") }
+
+    /// The names that start with `prefix` (ASCII without `\`, so that a name starts with it as
+    /// listed exactly when its bytes do), as ``names()`` lists them. The others are passed over
+    /// before they are made strings: one bucket of a vault's entries is a few names among
+    /// thousands (at 1,000 objects, listing them all was a sixth of a `get`).
+    public func names(prefix: String) throws(AvaultError) -> [String] {
+        precondition(prefix.utf8.allSatisfy { $0 < 0x80 && $0 != 0x5C }, "not an ASCII prefix")
         let dup = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dup >= 0, let d = fdopendir(dup) else {
             throw .io(path: path, reason: FileSystem.errnoText())
         }
         defer { closedir(d) }
         var out: [String] = []
+        let count = prefix.utf8.count
         while let entry = readdir(d) {
+            if count > 0, strncmp(FileSystem.namePointer(entry), prefix, count) != 0 { continue }
             // A name that is not UTF-8, or holds a `\`, as `\xNN` escapes (ASCII with at least one
             // `\`, so no other name reads the same): a Swift string would put U+FFFD in it, naming
             // another file or none. ``moveListed(_:to:as:)`` moves such a name.

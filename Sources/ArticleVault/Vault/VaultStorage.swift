@@ -281,7 +281,7 @@ public final class FileVaultStorage: VaultStorage {
     public func readEntries(prefix: String) throws(AvaultError) -> [(file: String, bytes: [UInt8])] {
         guard let dir = try entries(create: false) else { return [] }
         var out: [(file: String, bytes: [UInt8])] = []
-        for name in try dir.names() where name.utf8.starts(with: prefix.utf8) {
+        for name in try dir.names(prefix: prefix) {
             // A file removed since the listing (a writer superseding it) is simply not there.
             if let bytes = try dir.read(name, secret: true, limit: Self.entryLimit, what: "a vault entry") { out.append((name, bytes)) }
         }
