@@ -81,6 +81,21 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         #expect(both.err.contains("standard input cannot hold both the plaintext and the passphrase"))
     }
 
+    /// Found by a review: `-o /dev/null --force`, run as root, renamed a new regular file over
+    /// /dev/null. A device, FIFO or socket in the output's place is refused and left as it is.
+    @Test func anOutputThatIsNotARegularFileIsRefusedAndLeftAlone() throws {
+        let v = try VaultFixture()
+        try v.put("doc", Data("payload\n".utf8))
+        let fifo = v.path("fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        for args in [["vault", "get", "doc", "-o", fifo, "--force"], ["vault", "export", "doc", "-o", fifo, "--force"]] {
+            let r = try v.avault(args)
+            #expect(r.code == 2 && r.err.hasPrefix("avault: \(fifo): a FIFO, not a regular file"), "\(args): \(r.code) \(r.err)")
+            var st = stat()
+            #expect(stat(fifo, &st) == 0 && st.st_mode & S_IFMT == S_IFIFO, "the FIFO was replaced")
+        }
+    }
+
     /// Found by a review: standard input named by a path (`/dev/stdin`) passed that check; the
     /// passphrase read it to its end, and `vault put` stored an empty payload.
     @Test(arguments: ["/dev/stdin", "/proc/self/fd/0"]) func standardInputByAnotherNameIsReadOnce(_ name: String) throws {
