@@ -88,12 +88,22 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         try v.put("doc", Data("payload\n".utf8))
         let fifo = v.path("fifo")
         #expect(mkfifo(fifo, 0o600) == 0)
-        for args in [["vault", "get", "doc", "-o", fifo, "--force"], ["vault", "export", "doc", "-o", fifo, "--force"]] {
-            let r = try v.avault(args)
-            #expect(r.code == 2 && r.err.hasPrefix("avault: \(fifo): a FIFO, not a regular file"), "\(args): \(r.code) \(r.err)")
-            var st = stat()
-            #expect(stat(fifo, &st) == 0 && st.st_mode & S_IFMT == S_IFIFO, "the FIFO was replaced")
+        // A link (`-o /dev/stdout`) would be replaced by a file holding the output.
+        let target = v.path("target"), link = v.path("link")
+        #expect(FileManager.default.createFile(atPath: target, contents: Data("theirs".utf8)))
+        #expect(symlink(target, link) == 0)
+        let blob = try v.avault(["secured", "encrypt", "--key", "drafts"], stdin: Data("secret\n".utf8))
+        #expect(blob.code == 0, "\(blob.err)")
+        for (path, what) in [(fifo, "a FIFO, not a regular file"), (link, "a symbolic link, which would be replaced")] {
+            for args in [["vault", "get", "doc", "-o", path, "--force"], ["vault", "export", "doc", "-o", path, "--force"],
+                         ["secured", "decrypt", blob.out.trimmingCharacters(in: .newlines), "--key", "drafts", "-o", path, "--force"]] {
+                let r = try v.avault(args)
+                #expect(r.code == 2 && r.err.hasPrefix("avault: \(path): \(what)"), "\(args): \(r.code) \(r.err)")
+            }
         }
+        var st = stat()
+        #expect(stat(fifo, &st) == 0 && st.st_mode & S_IFMT == S_IFIFO, "the FIFO was replaced")
+        #expect(lstat(link, &st) == 0 && st.st_mode & S_IFMT == S_IFLNK && (try? String(contentsOfFile: target, encoding: .utf8)) == "theirs", "the link was replaced")
     }
 
     /// Found by a review: standard input named by a path (`/dev/stdin`) passed that check; the
@@ -103,10 +113,18 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         let put = try v.avault(["vault", "put", "doc", "-", "--passphrase-file", name], stdin: Data("a passphrase\n".utf8))
         #expect(put.code == 64 && put.err.contains("standard input cannot hold both the payload and the passphrase"), "\(put.code) \(put.err)")
         #expect(try v.avault(["vault", "list"]).out == "no objects\n", "something was stored")
+        // …and the payload named so, the passphrase from `-`.
+        let mirrored = try v.avault(["vault", "put", "doc", name, "--passphrase-file", "-"], stdin: Data("a passphrase\n".utf8))
+        #expect(mirrored.code == 64 && mirrored.err.contains("standard input cannot hold both the payload and the passphrase"), "\(mirrored.code) \(mirrored.err)")
         let demo = try DemoRing()
         defer { try? FileManager.default.removeItem(at: demo.dir) }
-        for args in [["secured", "encrypt", "--key", "x"], ["verify", "-"]] {
-            let r = try CLI.avault(args + ["--keyring", demo.ring, "--passphrase-file", name], stdin: Data("x\n".utf8))
+        for args in [["secured", "encrypt", "--key", "x", "--keyring", demo.ring, "--passphrase-file", name],
+                     ["secured", "encrypt", "-i", name, "--key", "x", "--keyring", demo.ring, "--passphrase-file", "-"],
+                     ["verify", "-", "--keyring", demo.ring, "--passphrase-file", name],
+                     ["secured", "encrypt", "--key-file", name],
+                     ["age", "encrypt", "-p", "--age-passphrase-file", name],
+                     ["age", "encrypt", "-p", "--age-passphrase-file", "-"]] {
+            let r = try CLI.avault(args, stdin: Data("x\n".utf8))
             #expect(r.code == 64 && r.err.contains("standard input cannot hold both"), "\(args): \(r.code) \(r.err)")
         }
     }

@@ -362,6 +362,7 @@ public enum FileSystem {
         if !overwrite, access(path, F_OK) == 0 {
             throw .fileExists(path: path)
         }
+        try checkReplaceable(path)
         let dir = directory(of: path)
         let temp = dir + "/.avault-tmp-" + Hex.encode(SecureRandom.bytes(count: 8))
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
@@ -430,6 +431,19 @@ public enum FileSystem {
 
     /// Whether anything exists at `path`.
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// Throws unless `path` names nothing or a regular file. An output is written under another
+    /// name and renamed into place, which puts a new regular file in the place of whatever is
+    /// there: a device (`-o /dev/null --force`, run as root, replaced /dev/null), a FIFO, or a
+    /// symbolic link (`-o /dev/stdout` would become a file holding the output, in /dev).
+    static func checkReplaceable(_ path: String) throws(AvaultError) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        let kind = st.st_mode & S_IFMT
+        guard kind != S_IFREG else { return }
+        let what = kind == S_IFLNK ? "a symbolic link, which would be replaced rather than written through" : "\(Self.kind(st.st_mode).rawValue), not a regular file"
+        throw .io(path: path, reason: what + " (an output is written under another name and renamed into place: use -o - and a redirection, or name a regular file)")
+    }
 
     /// Whether `path` is `-` or names standard input when that is a pipe or a socket, which can
     /// be read only once (`/dev/stdin`, `/proc/self/fd/0`): a command that also reads standard

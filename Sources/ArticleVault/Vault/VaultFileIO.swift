@@ -17,13 +17,7 @@ public final class OutputFile {
     /// Starts writing `path` (its temporary file is created next to it).
     public init(path: String) throws(AvaultError) {
         self.path = path
-        // The rename would put a regular file in the place of a device, a FIFO or a socket:
-        // `-o /dev/null --force`, run as root, replaced /dev/null.
-        var st = stat()
-        if lstat(path, &st) == 0, ![S_IFREG, S_IFLNK, S_IFDIR].contains(st.st_mode & S_IFMT) {
-            throw .io(path: path, reason: "\(FileSystem.kind(st.st_mode).rawValue), not a regular file (an output file is written under another name and renamed into place: "
-                      + "use -o - and a redirection)")
-        }
+        try FileSystem.checkReplaceable(path)
         temp = FileSystem.directory(of: path) + "/.avault-tmp-" + Hex.encode(SecureRandom.bytes(count: 8))
         fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }

@@ -38,6 +38,9 @@ struct SecuredDecrypt: ParsableCommand {
         if source.readsStandardInput, FileSystem.namesStandardInputStream(key.keyring.passphraseFile), key.keyName != nil {
             throw ValidationError("standard input cannot hold both the blob and the passphrase: give the blob or a --passphrase-file FILE")
         }
+        if source.readsStandardInput, FileSystem.namesStandardInputStream(key.keyFile) {
+            throw ValidationError("standard input cannot hold both the blob and the key: give the blob or a --key-file FILE")
+        }
     }
 
     func run() throws {

@@ -28,8 +28,12 @@ struct SecuredEncrypt: ParsableCommand {
     var input: String?
 
     func validate() throws {
-        if input == nil || input == "-", FileSystem.namesStandardInputStream(key.keyring.passphraseFile), key.keyName != nil {
+        let readsStandardInput = input == nil || FileSystem.namesStandardInputStream(input)
+        if readsStandardInput, FileSystem.namesStandardInputStream(key.keyring.passphraseFile), key.keyName != nil {
             throw ValidationError("standard input cannot hold both the plaintext and the passphrase: give -i FILE or a --passphrase-file FILE")
+        }
+        if readsStandardInput, FileSystem.namesStandardInputStream(key.keyFile) {
+            throw ValidationError("standard input cannot hold both the plaintext and the key: give -i FILE or a --key-file FILE")
         }
         if legacyCBC, context != nil {
             throw ValidationError("--context has no effect with --legacy-cbc: v1 blobs are not bound to a context")

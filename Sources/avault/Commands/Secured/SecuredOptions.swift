@@ -24,7 +24,7 @@ struct BlobSource: ParsableArguments {
     var path: String? { input ?? (blob == "-" ? "-" : nil) }
 
     /// Whether the blob comes from standard input.
-    var readsStandardInput: Bool { path == "-" }
+    var readsStandardInput: Bool { FileSystem.namesStandardInputStream(path) }
 
     /// The blob text and, for a record, the record (for its context).
     func load() throws(AvaultError) -> (text: String, record: RecordFile?) {
