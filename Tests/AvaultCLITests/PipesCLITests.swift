@@ -123,7 +123,8 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
                      ["verify", "-", "--keyring", demo.ring, "--passphrase-file", name],
                      ["secured", "encrypt", "--key-file", name],
                      ["age", "encrypt", "-p", "--age-passphrase-file", name],
-                     ["age", "encrypt", "-p", "--age-passphrase-file", "-"]] {
+                     ["age", "encrypt", "-p", "--age-passphrase-file", "-"],
+                     ["age", "encrypt", "-R", name, "-o", v.path("empty.age")]] {
             let r = try CLI.avault(args, stdin: Data("x\n".utf8))
             #expect(r.code == 64 && r.err.contains("standard input cannot hold both"), "\(args): \(r.code) \(r.err)")
         }

@@ -32,7 +32,7 @@ struct VaultPut: ParsableCommand {
         var json: Bool
 
         /// The payload and the passphrase both from standard input: refused by ``validate()``.
-        var readsStandardInputTwice: Bool { FileSystem.namesStandardInputStream(file) && FileSystem.namesStandardInputStream(vault.keyring.passphraseFile) }
+        var readsStandardInputTwice: Bool { FileSystem.namesStandardInputStream(vault.keyring.passphraseFile) && FileSystem.namesStandardInputStream(file) }
 
         func run() throws {
             let vault = try vault.open()
