@@ -442,16 +442,13 @@ extension Vault {
         tx.committed = head
         try storage.commitLocked()
         let anchor = first.map { KeyringFile.Anchor(line: UInt64(line), first: $0) }
-        // A vault to recipients: the recipients its log records at the new head, those of this
-        // write's `recipients` entry (a change, or a recovery that logs again those an unapplied
-        // change left in the config alone), else those recorded at the index's head before it.
-        let logged = tx.entries.last { $0.first { $0.key == "op" }?.value == .string("recipients") }
-            .flatMap { $0.first { $0.key == "recipients" }?.value }
-            .flatMap { value -> [String]? in
-                guard case .array(let items) = value else { return nil }
-                return items.compactMap { if case .string(let s) = $0 { s } else { nil } }
-            }
-        let recipients = config.isToRecipients ? logged.map { VaultRecipients.recordedDigest(vaultID: config.vaultID, recipients: $0) } ?? state.recipientsDigest : nil
+        // A vault to recipients: the recipients its log records at the new head. A write with a
+        // `recipients` entry (a change, or a recovery that logs again those an unapplied change
+        // left in the config alone) logs the config's as it just wrote it; any other keeps those
+        // recorded at the index's head before it.
+        let logsRecipients = tx.entries.contains { $0.first { $0.key == "op" }?.value == .string("recipients") }
+        let recipients = !config.isToRecipients ? nil
+            : logsRecipients ? config.recipients.map { VaultRecipients.recordedDigest(vaultID: config.vaultID, recipients: $0) } : state.recipientsDigest
         try keyring.noteHead(Keyring.VaultHead(seq: UInt64(head.seq), hash: head.hash, anchor: line >= 1 ? anchor : nil, dataKey: try currentDataKeyDigest(),
                                                recipients: recipients),
                              vaultID: config.vaultID, location: locationDigest)
