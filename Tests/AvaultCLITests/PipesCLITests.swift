@@ -106,6 +106,41 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         #expect(lstat(link, &st) == 0 && st.st_mode & S_IFMT == S_IFLNK && (try? String(contentsOfFile: target, encoding: .utf8)) == "theirs", "the link was replaced")
     }
 
+    /// Found by a review: a batch whose second record is a symbolic link (refused, as above)
+    /// signed or sealed the first and stopped. Every path is checked before any is written.
+    @Test func aBatchWithAnOutputThatIsNotARegularFileWritesNothing() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let first = try demo.copy("Fixtures/records/demo-v2.md", as: "first.md")
+        let target = try demo.copy("Fixtures/records/demo-v2.md", as: "target.md")
+        let last = try demo.copy("Fixtures/records/demo-v2.md", as: "last.md")
+        let link = demo.dir.appendingPathComponent("link.md").path
+        #expect(symlink(target, link) == 0)
+        let original = try String(contentsOfFile: first, encoding: .utf8)
+        let records = [first, link, last]
+        for args in [["sign", "--key", "demo-desk"], ["seal", "--key", "demo-content"], ["unseal"]] {
+            let r = try CLI.avault(args + records + demo.args)
+            #expect(r.code == 2 && r.err.hasPrefix("avault: \(link): a symbolic link") && r.out.isEmpty, "\(args): \(r.code) \(r.out) \(r.err)")
+            for record in [first, target, last] {
+                #expect(try String(contentsOfFile: record, encoding: .utf8) == original, "\(args): \(record) was written")
+            }
+        }
+        // A detached signature, or an exported one, whose file is a link.
+        let signature = demo.dir.appendingPathComponent("last.md.minisig").path
+        #expect(symlink(target, signature) == 0)
+        let detached = try CLI.avault(["sign", "--detached", "--force", "--key", "demo-desk", first, last] + demo.args)
+        #expect(detached.code == 2 && detached.err.hasPrefix("avault: \(signature): a symbolic link"), "\(detached.code) \(detached.err)")
+        #expect(!FileManager.default.fileExists(atPath: first + ".minisig"), "the first file was signed")
+        #expect(try CLI.avault(["sign", "--key", "demo-desk", first, last] + demo.args).code == 0)
+        let out = demo.dir.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: false)
+        let exported = out.appendingPathComponent("last.md.canonical.minisig").path
+        #expect(symlink(target, exported) == 0)
+        let export = try CLI.avault(["sign", "--export-minisig", "--force", "-o", out.path, first, last])
+        #expect(export.code == 2 && export.err.hasPrefix("avault: \(exported): a symbolic link"), "\(export.code) \(export.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["last.md.canonical.minisig"], "something was exported")
+    }
+
     /// Found by a review: standard input named by a path (`/dev/stdin`) passed that check; the
     /// passphrase read it to its end, and `vault put` stored an empty payload.
     @Test(arguments: ["/dev/stdin", "/proc/self/fd/0"]) func standardInputByAnotherNameIsReadOnce(_ name: String) throws {

@@ -82,7 +82,7 @@ public enum RecordSigner {
     @discardableResult
     public static func signDetached(path: String, key: Ed25519SigningKey, keyID: Minisign.KeyID,
                                     trustedComment: String, overwrite: Bool = true) throws(AvaultError) -> String {
-        let out = path + ".minisig"
+        let out = detachedSignaturePath(of: path)
         if !overwrite, FileSystem.exists(out) { throw .fileExists(path: out) }
         guard !trustedComment.contains(where: \.isNewline) else {
             throw .invalidTrustedComment
@@ -94,6 +94,16 @@ public enum RecordSigner {
         }
         try FileSystem.writeAtomically(out, Array(signature.fileText.utf8), mode: 0o644, overwrite: overwrite)
         return out
+    }
+
+    /// Where ``signDetached(path:key:keyID:trustedComment:overwrite:)`` writes the signature of `path`.
+    public static func detachedSignaturePath(of path: String) -> String { path + ".minisig" }
+
+    /// The two files ``exportForMinisign(path:keyID:to:overwrite:)`` writes for `path`: its
+    /// canonical bytes and their signature.
+    public static func exportPaths(of path: String, to directory: String) -> [String] {
+        let base = directory + "/" + FileSystem.baseName(of: path) + ".canonical"
+        return [base, base + ".minisig"]
     }
 
     /// Checks a detached signature of `path`.
@@ -121,10 +131,11 @@ public enum RecordSigner {
             throw .noSignature(path: path, keyID: keyID?.printed)
         }
         signature.untrustedComment = "signature from avault, over the avault-record-v1 canonical form"
-        let base = directory + "/" + FileSystem.baseName(of: path) + ".canonical"
-        if !overwrite, let existing = [base, base + ".minisig"].first(where: FileSystem.exists) { throw .fileExists(path: existing) }
-        try FileSystem.writeAtomically(base, RecordSignatures.canonicalBytes(of: document), mode: 0o644, overwrite: overwrite)
-        try FileSystem.writeAtomically(base + ".minisig", Array(signature.fileText.utf8), mode: 0o644, overwrite: overwrite)
-        return (base, signature.keyID)
+        let paths = exportPaths(of: path, to: directory)
+        if !overwrite, let existing = paths.first(where: FileSystem.exists) { throw .fileExists(path: existing) }
+        try FileSystem.checkReplaceable(all: paths)
+        try FileSystem.writeAtomically(paths[0], RecordSignatures.canonicalBytes(of: document), mode: 0o644, overwrite: overwrite)
+        try FileSystem.writeAtomically(paths[1], Array(signature.fileText.utf8), mode: 0o644, overwrite: overwrite)
+        return (paths[0], signature.keyID)
     }
 }

@@ -445,6 +445,12 @@ public enum FileSystem {
         throw .io(path: path, reason: what + " (an output is written under another name and renamed into place: use -o - and a redirection, or name a regular file)")
     }
 
+    /// ``checkReplaceable(_:)`` of every path a batch will write, before it writes any: a
+    /// batch that met a link halfway would leave the files before it written and those after not.
+    public static func checkReplaceable(all paths: [String]) throws(AvaultError) {
+        for path in paths { try checkReplaceable(path) }
+    }
+
     /// Whether `path` is `-` or names standard input when that is a pipe or a socket, which can
     /// be read only once (`/dev/stdin`, `/proc/self/fd/0`): a command that also reads standard
     /// input for something else must refuse it.

@@ -51,14 +51,13 @@ struct Sign: ParsableCommand {
     }
 
     func run() throws {
-        if exportMinisig { return try export() }
+        // Every file the batch writes is checked before any is written.
+        if exportMinisig { return try export(checking: files.flatMap { RecordSigner.exportPaths(of: $0, to: output!) }) }
+        try check(detached ? files.map(RecordSigner.detachedSignaturePath) : files, new: detached)
         let ring = try keyring.open()
         let signing = try ring.signingKey(named: key!)
         let (signingKey, keyID) = (signing.key, signing.keyID)
         let time = now()
-        if detached, !force, let existing = files.map({ $0 + ".minisig" }).first(where: FileSystem.exists) {
-            throw AvaultError.fileExists(path: existing)
-        }
         for file in files {
             if detached {
                 let comment = trustedComment ?? RecordSigner.defaultDetachedComment(path: file, now: time)
@@ -72,8 +71,15 @@ struct Sign: ParsableCommand {
         }
     }
 
-    private func export() throws {
+    /// Refuses `outputs` when one exists and is new (unless --force), or is not a regular file.
+    private func check(_ outputs: [String], new: Bool) throws(AvaultError) {
+        if new, !force, let existing = outputs.first(where: FileSystem.exists) { throw .fileExists(path: existing) }
+        try FileSystem.checkReplaceable(all: outputs)
+    }
+
+    private func export(checking outputs: [String]) throws {
         let dir = output!
+        try check(outputs, new: true)
         try FileSystem.makeDirectory(dir, mode: 0o755)
         var wanted: MinisignKeyID?
         if let key { wanted = try keyring.open().signingKeyID(named: key) }

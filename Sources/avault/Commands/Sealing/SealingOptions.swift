@@ -34,6 +34,7 @@ struct LegacyOptions: ParsableArguments {
 /// Opens the keyring once, then rewrites each file with `body`, reporting as it goes.
 func rewriteEach(_ files: [String], _ keyring: KeyringOptions, _ resign: ResignOption, verb: String,
                  _ body: (String, Keyring, Sealing.Signer?) throws(AvaultError) -> Sealing.Result) throws {
+    try FileSystem.checkReplaceable(all: files)
     let ring = try keyring.open()
     let signer = try resign.signer(ring)
     for file in files { try report(file, verb, try body(file, ring, signer)) }
