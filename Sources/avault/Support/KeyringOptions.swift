@@ -21,6 +21,16 @@ struct KeyringOptions: ParsableArguments {
     func openWithoutAgent() throws(AvaultError) -> Keyring { try selection.openWithoutAgent() }
 }
 
+/// Refuses a command line that reads two of `inputs` (what each holds, and the file it comes
+/// from) from standard input: a pipe or a socket is read once, and the second would read
+/// nothing (a usage error, exit 64, before anything is read).
+func refuseStandardInputTwice(_ inputs: KeyValuePairs<String, String?>) throws {
+    let named = inputs.filter { FileSystem.namesStandardInputStream($0.value) }.map(\.key)
+    if named.count > 1 {
+        throw ValidationError("standard input cannot hold both the \(named[0]) and the \(named[1]): read one of them from a file")
+    }
+}
+
 /// The keyring that `--keyring` and `--passphrase-file` choose, as plain values (``FastPath``
 /// fills them in without the argument parser).
 struct KeyringSelection: Equatable {

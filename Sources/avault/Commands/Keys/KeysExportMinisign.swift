@@ -15,6 +15,10 @@ struct KeysExportMinisign: ParsableCommand {
     @Flag(help: "Write the key without a password, like minisign -G -W.") var unprotected = false
     @Flag(help: "Overwrite an existing file.") var force = false
 
+    func validate() throws {
+        try refuseStandardInputTwice(["keyring passphrase": keyring.passphraseFile, "minisign password": password.file])
+    }
+
     func run() throws {
         if !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
         let ring = try keyring.open()

@@ -13,6 +13,10 @@ struct KeysImportAge: ParsableCommand {
     @Flag(help: "Store the secret unsealed (still mode 600).") var unprotected = false
     @Flag(help: "Print the identity as JSON.") var json = false
 
+    func validate() throws {
+        try refuseStandardInputTwice(["keyring passphrase": keyring.passphraseFile, "identity": identity])
+    }
+
     func run() throws {
         let added = try keyring.open().importAge(name: name, file: identity, protected: !unprotected, now: now())
         try printEntry(added, json: json, verb: "imported")

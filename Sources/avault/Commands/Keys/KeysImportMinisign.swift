@@ -14,6 +14,10 @@ struct KeysImportMinisign: ParsableCommand {
     @Flag(help: "Store the secret unsealed (still mode 600).") var unprotected = false
     @Flag(help: "Print the key as JSON.") var json = false
 
+    func validate() throws {
+        try refuseStandardInputTwice(["keyring passphrase": keyring.passphraseFile, "secret key": secret, "minisign password": password.file])
+    }
+
     func run() throws {
         let added = try keyring.open().importMinisign(name: name, file: secret, password: password.source,
                                                       protected: !unprotected, now: now())

@@ -11,6 +11,10 @@ struct KeysPasswd: ParsableCommand {
     @Option(name: .customLong("new-passphrase-file"), help: ArgumentHelp("Read the new passphrase from this file (mode 600).", valueName: "file"), completion: .file())
     var newPassphraseFile: String?
 
+    func validate() throws {
+        try refuseStandardInputTwice(["keyring passphrase": keyring.passphraseFile, "new passphrase": newPassphraseFile])
+    }
+
     func run() throws {
         // The passphrase being replaced is asked for even when an agent holds its key (as
         // passwd(1) asks for the old password); an agent holding it is given the new one.

@@ -23,8 +23,8 @@ struct BlobSource: ParsableArguments {
     /// The file (or `-`) the blob is read from, when it is not an argument or a record.
     var path: String? { input ?? (blob == "-" ? "-" : nil) }
 
-    /// Whether the blob comes from standard input.
-    var readsStandardInput: Bool { FileSystem.namesStandardInputStream(path) }
+    /// Whether the blob (or the record holding it) comes from standard input.
+    var readsStandardInput: Bool { FileSystem.namesStandardInputStream(path ?? record) }
 
     /// The blob text and, for a record, the record (for its context).
     func load() throws(AvaultError) -> (text: String, record: RecordFile?) {
