@@ -162,6 +162,7 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
                      ["age", "encrypt", "-R", name, "-o", v.path("empty.age")],
                      // Left by the last session's review: these failed closed, but exit 1 or 2 with
                      // another error (an empty passphrase, a malformed file).
+                     ["verify", "--detached", name, "-x", name],
                      ["age", "decrypt", "-i", name],
                      ["age", "decrypt", "--age-passphrase-file", name],
                      ["age", "decrypt", "--key", "x", "--keyring", demo.ring, "--passphrase-file", name],

@@ -32,7 +32,7 @@ struct AgeDecrypt: ParsableCommand {
         if agePassphrase.file != nil, !(keys.isEmpty && identityFiles.isEmpty) {
             throw ValidationError("--age-passphrase-file is for passphrase files, which take no --key or -i")
         }
-        try refuseStandardInputTwice(["input": input ?? "-", "keyring passphrase": keys.isEmpty ? nil : keyring.passphraseFile,
+        try refuseStandardInputTwice(["input": input ?? "-", "passphrase": keys.isEmpty ? nil : keyring.passphraseFile,
                                       "identity file": identityFiles.first(where: FileSystem.namesStandardInputStream),
                                       "age passphrase": agePassphrase.file])
     }

@@ -33,14 +33,8 @@ struct AgeEncrypt: ParsableCommand {
         if passphrase, named { throw ValidationError("-p cannot be combined with -r or -R (a passphrase file has no other recipients)") }
         if !passphrase, !named { throw ValidationError("give at least one -r RECIPIENT or -R FILE, or -p") }
         if agePassphrase.file != nil, !passphrase { throw ValidationError("--age-passphrase-file goes with -p") }
-        if input == nil || FileSystem.namesStandardInputStream(input) {
-            if FileSystem.namesStandardInputStream(agePassphrase.file) {
-                throw ValidationError("standard input cannot hold both the input and the age passphrase: give INPUT or an --age-passphrase-file FILE")
-            }
-            if recipientsFiles.contains(where: FileSystem.namesStandardInputStream) {
-                throw ValidationError("standard input cannot hold both the input and a recipients file: give INPUT or -R FILE")
-            }
-        }
+        try refuseStandardInputTwice(["input": input ?? "-", "age passphrase": agePassphrase.file,
+                                      "recipients file": recipientsFiles.first(where: FileSystem.namesStandardInputStream)])
     }
 
     func run() throws {

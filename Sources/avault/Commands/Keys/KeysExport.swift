@@ -21,7 +21,7 @@ struct KeysExport: ParsableCommand {
     var exportPassphraseFile: String?
 
     func validate() throws {
-        try refuseStandardInputTwice(["keyring passphrase": keyring.passphraseFile, "export passphrase": exportPassphraseFile])
+        try refuseStandardInputTwice(["passphrase": keyring.passphraseFile, "export passphrase": exportPassphraseFile])
     }
     @Flag(help: "Overwrite an existing output file.") var force = false
 

@@ -16,7 +16,7 @@ struct KeysExportMinisign: ParsableCommand {
     @Flag(help: "Overwrite an existing file.") var force = false
 
     func validate() throws {
-        try refuseStandardInputTwice(["keyring passphrase": keyring.passphraseFile, "minisign password": password.file])
+        try refuseStandardInputTwice(["passphrase": keyring.passphraseFile, "minisign password": password.file])
     }
 
     func run() throws {

@@ -29,7 +29,7 @@ struct KeysImport: ParsableCommand {
         if (keyFile == nil) == (sealed == nil) { throw ValidationError("give --key-file FILE or --sealed FILE") }
         if sealed != nil, legacy { throw ValidationError("--legacy-aes-cbc goes with --key-file; an export knows its keys' kinds") }
         if exportPassphraseFile != nil, sealed == nil { throw ValidationError("--export-passphrase-file goes with --sealed") }
-        try refuseStandardInputTwice(["keyring passphrase": keyring.passphraseFile, "key": keyFile ?? sealed,
+        try refuseStandardInputTwice(["passphrase": keyring.passphraseFile, "key": keyFile ?? sealed,
                                       "export passphrase": exportPassphraseFile])
     }
 

@@ -14,7 +14,7 @@ struct KeysImportAge: ParsableCommand {
     @Flag(help: "Print the identity as JSON.") var json = false
 
     func validate() throws {
-        try refuseStandardInputTwice(["keyring passphrase": keyring.passphraseFile, "identity": identity])
+        try refuseStandardInputTwice(["passphrase": keyring.passphraseFile, "identity": identity])
     }
 
     func run() throws {

@@ -15,7 +15,7 @@ struct KeysImportMinisign: ParsableCommand {
     @Flag(help: "Print the key as JSON.") var json = false
 
     func validate() throws {
-        try refuseStandardInputTwice(["keyring passphrase": keyring.passphraseFile, "secret key": secret, "minisign password": password.file])
+        try refuseStandardInputTwice(["passphrase": keyring.passphraseFile, "secret key": secret, "minisign password": password.file])
     }
 
     func run() throws {

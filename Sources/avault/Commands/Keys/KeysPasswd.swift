@@ -12,7 +12,7 @@ struct KeysPasswd: ParsableCommand {
     var newPassphraseFile: String?
 
     func validate() throws {
-        try refuseStandardInputTwice(["keyring passphrase": keyring.passphraseFile, "new passphrase": newPassphraseFile])
+        try refuseStandardInputTwice(["passphrase": keyring.passphraseFile, "new passphrase": newPassphraseFile])
     }
 
     func run() throws {

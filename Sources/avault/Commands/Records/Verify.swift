@@ -56,7 +56,8 @@ struct Verify: ParsableCommand {
         if detached != nil, !paths.isEmpty { throw ValidationError("--detached verifies one file; give no other paths") }
         if checkDecrypt != (key != nil) { throw ValidationError("--check-decrypt and --key NAME go together") }
         if paths.filter({ $0 == "-" }).count > 1 { throw ValidationError("- (standard input) can be given once") }
-        if paths.contains(where: FileSystem.namesStandardInputStream), FileSystem.namesStandardInputStream(passphraseFile) { throw ValidationError("standard input cannot hold both a record and the passphrase") }
+        try refuseStandardInputTwice(["record": paths.first(where: FileSystem.namesStandardInputStream), "passphrase": passphraseFile,
+                                      "file": detached, "signature": signatureFile])
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if allowUnauthenticatedLegacy, !checkDecrypt { throw ValidationError("--allow-unauthenticated-legacy goes with --check-decrypt") }
     }

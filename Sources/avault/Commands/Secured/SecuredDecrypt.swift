@@ -35,12 +35,7 @@ struct SecuredDecrypt: ParsableCommand {
     @OptionGroup var quiet: QuietOption
 
     func validate() throws {
-        if source.readsStandardInput, FileSystem.namesStandardInputStream(key.keyring.passphraseFile), key.keyName != nil {
-            throw ValidationError("standard input cannot hold both the blob and the passphrase: give the blob or a --passphrase-file FILE")
-        }
-        if source.readsStandardInput, FileSystem.namesStandardInputStream(key.keyFile) {
-            throw ValidationError("standard input cannot hold both the blob and the key: give the blob or a --key-file FILE")
-        }
+        try refuseStandardInputTwice(["blob": source.path ?? source.record, "passphrase": key.passphraseFile, "key": key.keyFile])
     }
 
     func run() throws {

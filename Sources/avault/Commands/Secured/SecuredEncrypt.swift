@@ -28,13 +28,7 @@ struct SecuredEncrypt: ParsableCommand {
     var input: String?
 
     func validate() throws {
-        let readsStandardInput = input == nil || FileSystem.namesStandardInputStream(input)
-        if readsStandardInput, FileSystem.namesStandardInputStream(key.keyring.passphraseFile), key.keyName != nil {
-            throw ValidationError("standard input cannot hold both the plaintext and the passphrase: give -i FILE or a --passphrase-file FILE")
-        }
-        if readsStandardInput, FileSystem.namesStandardInputStream(key.keyFile) {
-            throw ValidationError("standard input cannot hold both the plaintext and the key: give -i FILE or a --key-file FILE")
-        }
+        try refuseStandardInputTwice(["plaintext": input ?? "-", "passphrase": key.passphraseFile, "key": key.keyFile])
         if legacyCBC, context != nil {
             throw ValidationError("--context has no effect with --legacy-cbc: v1 blobs are not bound to a context")
         }

@@ -23,9 +23,6 @@ struct BlobSource: ParsableArguments {
     /// The file (or `-`) the blob is read from, when it is not an argument or a record.
     var path: String? { input ?? (blob == "-" ? "-" : nil) }
 
-    /// Whether the blob (or the record holding it) comes from standard input.
-    var readsStandardInput: Bool { FileSystem.namesStandardInputStream(path ?? record) }
-
     /// The blob text and, for a record, the record (for its context).
     func load() throws(AvaultError) -> (text: String, record: RecordFile?) {
         if let record {
@@ -50,6 +47,9 @@ struct KeyChoice: ParsableArguments {
     var keyName: String?
 
     @OptionGroup var keyring: KeyringOptions
+
+    /// The keyring passphrase's file, when the keyring is used.
+    var passphraseFile: String? { keyName == nil ? nil : keyring.passphraseFile }
 
     func validate() throws {
         switch (keyFile, keyName) {
