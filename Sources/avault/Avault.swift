@@ -24,7 +24,11 @@ struct Avault: ParsableCommand {
                            hint: "rename the file (or directory) to a UTF-8 name")
             Glibc.exit(Exit.usage)
         }
-        if let unknown = unknownCommand(Array(CommandLine.arguments.dropFirst())) {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        // `vault get` and `vault put`, read without the parser, name known commands: the
+        // search for an unknown one (which builds every command's configuration) is skipped.
+        let fast = FastPath.command(arguments)
+        if fast == nil, let unknown = unknownCommand(arguments) {
             Terminal.error(unknown.message, hint: unknown.hint)
             Glibc.exit(unknown.code)
         }
@@ -32,8 +36,8 @@ struct Avault: ParsableCommand {
         // payload sits in an enum's spare bits looks like a leak to LeakSanitizer.
         let code: Int32
         do {
-            if let command = FastPath.command(Array(CommandLine.arguments.dropFirst())) {
-                try command.run()
+            if let fast {
+                try fast.run()
             } else {
                 var command = try parseAsRoot()
                 try command.run()

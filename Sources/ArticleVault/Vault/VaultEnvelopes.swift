@@ -24,8 +24,11 @@ final class EnvelopeBuffers {
     static func next(_ i: Int) -> Int { (i + 1) % sealedBlocks }
 
     /// Plaintext: `blockChunks + 1` chunks (a writer holds the last one back until it knows
-    /// whether it is the final one). Wiped when freed.
+    /// whether it is the final one). What was written of it is wiped when freed.
     let plain: UnsafeMutableRawBufferPointer
+    /// How far into `plain` plaintext was ever written: only that is wiped, so that a small
+    /// payload does not touch (and fault in) the rest, 320 KiB.
+    private var plainWritten = 0
     /// ``sealedBlocks`` sealed blocks, each room for the envelope header and `blockChunks + 1`
     /// chunks: one is filled while the others wait for, or are fed to, the digest.
     let sealed: [UnsafeMutableRawBufferPointer]
@@ -45,11 +48,14 @@ final class EnvelopeBuffers {
 
     deinit {
         worker?.close()
-        wipe(plain)
+        wipe(UnsafeMutableRawBufferPointer(rebasing: plain[0..<plainWritten]))
         plain.deallocate()
         for block in sealed { block.deallocate() }
         probe.deallocate()
     }
+
+    /// Notes that plaintext was written into `plain` up to `end`.
+    func wrotePlain(upTo end: Int) { plainWritten = min(plain.count, max(plainWritten, end)) }
 
     /// Feeds the first `count` bytes of sealed block `i` to `digest`: on the worker thread when
     /// `background` (then block `i` is not to be written before ``reclaim(_:)``), else here,
@@ -144,6 +150,7 @@ final class EnvelopeWriter {
         while true {
             let room = UnsafeMutableRawBufferPointer(rebasing: buffers.plain[pending...])
             pending += try FileSystem.readFull(fd: fd, into: room, name: name)
+            buffers.wrotePlain(upTo: pending)
             guard pending == capacity else { return }
             try flushBlock()
         }
@@ -157,6 +164,7 @@ final class EnvelopeWriter {
             UnsafeMutableRawBufferPointer(rebasing: buffers.plain[pending..<(pending + n)])
                 .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)]))
             pending += n
+            buffers.wrotePlain(upTo: pending)
             offset += n
             if pending == capacity { try flushBlock() }
         }
@@ -252,6 +260,8 @@ extension Vault {
                 guard !decryptor.finished else { throw corrupt }
                 let piece = UnsafeRawBufferPointer(rebasing: block[offset..<min(offset + sealedChunk, n)])
                 let out = UnsafeMutableRawBufferPointer(rebasing: buffers.plain[produced...])
+                // What a chunk may write, even one that fails to authenticate.
+                buffers.wrotePlain(upTo: produced + piece.count - min(piece.count, SecretStream.chunkOverhead))
                 do { produced += try decryptor.pull(piece, into: out, associatedData: ad) } catch { throw corrupt }
                 offset += piece.count
             }
