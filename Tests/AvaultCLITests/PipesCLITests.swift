@@ -141,6 +141,47 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["last.md.canonical.minisig"], "something was exported")
     }
 
+    /// Found by the review of that fix: a batch could still stop halfway on its own paths. Two
+    /// records exported under one name, a record named twice (or by a hard link), an output that
+    /// is one of the batch's inputs, a name too long for the file system, or a trusted key that
+    /// cannot be read: each is refused before anything is written.
+    @Test func aBatchThatWouldWriteAFileTwiceOrFailLaterWritesNothing() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let fm = FileManager.default
+        for sub in ["b1", "b2", "out"] { try fm.createDirectory(at: demo.dir.appendingPathComponent(sub), withIntermediateDirectories: false) }
+        let a = try demo.copy("Fixtures/records/demo-v2.md", as: "b1/r.md")
+        let b = try demo.copy("Fixtures/records/demo-v2.md", as: "b2/r.md")
+        #expect(try CLI.avault(["sign", "--key", "demo-desk", a, b] + demo.args).code == 0)
+        let signed = try String(contentsOfFile: a, encoding: .utf8)
+        let hardLink = demo.dir.appendingPathComponent("hard.md").path
+        #expect(link(a, hardLink) == 0)
+        let out = demo.dir.appendingPathComponent("out").path
+        let canonical = demo.dir.appendingPathComponent("b1/r.md.canonical").path
+        #expect(fm.createFile(atPath: canonical, contents: Data("mine\n".utf8)))
+        let long = demo.dir.appendingPathComponent(String(repeating: "n", count: 250)).path
+        #expect(fm.createFile(atPath: long, contents: Data("long\n".utf8)))
+        for (args, message) in [(["sign", "--export-minisig", "--force", "-o", out, a, b], "are the same file"),
+                                (["sign", "--export-minisig", "--force", "-o", demo.dir.appendingPathComponent("b1").path, a, canonical], "are the same file"),
+                                (["sign", "--key", "demo-desk", b, a, demo.dir.appendingPathComponent("b1/./r.md").path], "are the same file"),
+                                (["seal", "--key", "demo-content", b, a, hardLink], "are the same file"),
+                                (["sign", "--detached", "--key", "demo-desk", b, a + ".minisig", a], "are the same file")] {
+            let r = try CLI.avault(args + (args.contains("--export-minisig") ? [] : demo.args))
+            #expect(r.code == 64 && r.err.contains(message) && r.out.isEmpty, "\(args): \(r.code) \(r.out) \(r.err)")
+        }
+        let detached = try CLI.avault(["sign", "--detached", "--key", "demo-desk", b, long] + demo.args)
+        #expect(detached.code == 2 && detached.err.hasPrefix("avault: \(long).minisig: "), "\(detached.code) \(detached.err)")
+        // A record with nothing sealed and no signature, then a signed one.
+        let plain = "---\ntitle: Plain\n---\nA body.\n"
+        let unsigned = try demo.record("plain.md", plain)
+        let missing = try CLI.avault(["seal", "--key", "demo-content", "--pubkey", demo.dir.appendingPathComponent("none.pub").path, unsigned, b] + demo.args)
+        #expect(missing.code == 2 && missing.out.isEmpty, "\(missing.code) \(missing.out) \(missing.err)")
+        #expect(try String(contentsOfFile: unsigned, encoding: .utf8) == plain, "the record before the signed one was sealed")
+        #expect(try String(contentsOfFile: a, encoding: .utf8) == signed && String(contentsOfFile: b, encoding: .utf8) == signed, "a record was written")
+        #expect(try String(contentsOfFile: canonical, encoding: .utf8) == "mine\n", "an input was replaced")
+        #expect(try fm.contentsOfDirectory(atPath: out).isEmpty && !fm.fileExists(atPath: b + ".minisig"), "something was written")
+    }
+
     /// Found by a review: standard input named by a path (`/dev/stdin`) passed that check; the
     /// passphrase read it to its end, and `vault put` stored an empty payload.
     @Test(arguments: ["/dev/stdin", "/proc/self/fd/0"]) func standardInputByAnotherNameIsReadOnce(_ name: String) throws {
@@ -164,6 +205,15 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
                      // another error (an empty passphrase, a malformed file).
                      ["verify", "--detached", name, "-x", name],
                      ["age", "decrypt", "-i", name],
+                     // …and by the review of that fix: every file named for standard input counts,
+                     // a trusted key (--pubkey) too.
+                     ["age", "encrypt", "-R", name, "-R", name, "-o", v.path("twice.age"), CLI.repoRoot.appendingPathComponent("README.md").path],
+                     ["age", "decrypt", "-i", name, "-i", name, v.path("any.age")],
+                     ["verify", "-", name],
+                     ["verify", "-", "--pubkey", name],
+                     ["seal", v.path("any.md"), "--key", "x", "--keyring", demo.ring, "--passphrase-file", "-", "--pubkey", name],
+                     ["unseal", v.path("any.md"), "--keyring", demo.ring, "--passphrase-file", name, "--trust-store", "-"],
+                     ["secured", "decrypt", "--record", name, "--key-file", v.path("k"), "--pubkey", "-"],
                      ["age", "decrypt", "--age-passphrase-file", name],
                      ["age", "decrypt", "--key", "x", "--keyring", demo.ring, "--passphrase-file", name],
                      ["secured", "decrypt", "--record", "-", "--key-file", name],

@@ -436,19 +436,42 @@ public enum FileSystem {
     /// name and renamed into place, which puts a new regular file in the place of whatever is
     /// there: a device (`-o /dev/null --force`, run as root, replaced /dev/null), a FIFO, or a
     /// symbolic link (`-o /dev/stdout` would become a file holding the output, in /dev).
-    static func checkReplaceable(_ path: String) throws(AvaultError) {
+    static func checkReplaceable(_ path: String, inPlace: Bool = false) throws(AvaultError) {
         var st = stat()
-        guard lstat(path, &st) == 0 else { return }
+        // Nothing there. Any other failure (a name too long, a directory that cannot be searched)
+        // is the write's too: said now, before a batch writes anything.
+        guard lstat(path, &st) == 0 else {
+            if errno == ENOENT { return }
+            throw .io(path: path, reason: errnoText())
+        }
         let kind = st.st_mode & S_IFMT
         guard kind != S_IFREG else { return }
+        if inPlace, kind != S_IFLNK { throw .notRegularFile(path: path, kind: Self.kind(st.st_mode).rawValue) }
         let what = kind == S_IFLNK ? "a symbolic link, which would be replaced rather than written through" : "\(Self.kind(st.st_mode).rawValue), not a regular file"
         throw .io(path: path, reason: what + " (an output is written under another name and renamed into place: use -o - and a redirection, or name a regular file)")
     }
 
     /// ``checkReplaceable(_:)`` of every path a batch will write, before it writes any: a
     /// batch that met a link halfway would leave the files before it written and those after not.
-    public static func checkReplaceable(all paths: [String]) throws(AvaultError) {
-        for path in paths { try checkReplaceable(path) }
+    /// `inPlace`: the files are records rewritten in place, for which anything but a regular
+    /// file is what reading them would refuse.
+    public static func checkReplaceable(all paths: [String], inPlace: Bool = false) throws(AvaultError) {
+        for path in paths { try checkReplaceable(path, inPlace: inPlace) }
+    }
+
+    /// The first two of `paths` that name the same file: the same name in the same directory
+    /// (`a.md`, `./a.md`), or one file by two links (a hard link, a symbolic link to it).
+    public static func firstSameFile(_ paths: [String]) -> (String, String)? {
+        var seen: [String: String] = [:]
+        for path in paths {
+            var st = stat(), dir = stat()
+            let parent = stat(directory(of: path), &dir) == 0 ? "\(dir.st_dev):\(dir.st_ino)" : directory(of: path)
+            var keys = ["name \(parent)/\(baseName(of: path))"]
+            if stat(path, &st) == 0 { keys.append("file \(st.st_dev):\(st.st_ino)") }
+            if let earlier = keys.lazy.compactMap({ seen[$0] }).first { return (earlier, path) }
+            for key in keys { seen[key] = path }
+        }
+        return nil
     }
 
     /// Whether `path` is `-` or names standard input when that is a pipe or a socket, which can

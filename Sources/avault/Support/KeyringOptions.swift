@@ -22,12 +22,22 @@ struct KeyringOptions: ParsableArguments {
 }
 
 /// Refuses a command line that reads two of `inputs` (what each holds, and the file it comes
-/// from) from standard input: a pipe or a socket is read once, and the second would read
-/// nothing (a usage error, exit 64, before anything is read).
-func refuseStandardInputTwice(_ inputs: KeyValuePairs<String, String?>) throws {
+/// from; `each`: options given any number of times) from standard input: a pipe or a socket is
+/// read once, and the second would read nothing (a usage error, exit 64, before anything is read).
+func refuseStandardInputTwice(_ inputs: KeyValuePairs<String, String?>, each: KeyValuePairs<String, [String]> = [:]) throws {
     let named = inputs.filter { FileSystem.namesStandardInputStream($0.value) }.map(\.key)
-    if named.count > 1 {
-        throw ValidationError("standard input cannot hold both the \(named[0]) and the \(named[1]): read one of them from a file")
+        + each.flatMap { option in option.value.filter(FileSystem.namesStandardInputStream).map { _ in option.key } }
+    guard named.count > 1 else { return }
+    let second = named[1] == named[0] ? "another \(named[1])" : "the \(named[1])"
+    throw ValidationError("standard input cannot hold both the \(named[0]) and \(second): read one of them from a file")
+}
+
+/// Refuses a command line that names one file twice among the files a command writes, or names
+/// one of them as another file it reads (`paths`): it would write that file twice, or read what
+/// it wrote, and stop halfway (a usage error, exit 64, before anything is written).
+func refuseSameFileTwice(_ paths: [String]) throws {
+    if let (a, b) = FileSystem.firstSameFile(paths) {
+        throw ValidationError("\(Terminal.quoted(a)) and \(Terminal.quoted(b)) are the same file: name each file once")
     }
 }
 

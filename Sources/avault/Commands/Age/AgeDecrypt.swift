@@ -33,8 +33,7 @@ struct AgeDecrypt: ParsableCommand {
             throw ValidationError("--age-passphrase-file is for passphrase files, which take no --key or -i")
         }
         try refuseStandardInputTwice(["input": input ?? "-", "passphrase": keys.isEmpty ? nil : keyring.passphraseFile,
-                                      "identity file": identityFiles.first(where: FileSystem.namesStandardInputStream),
-                                      "age passphrase": agePassphrase.file])
+                                      "age passphrase": agePassphrase.file], each: ["identity file": identityFiles])
     }
 
     func run() throws {

@@ -33,8 +33,7 @@ struct AgeEncrypt: ParsableCommand {
         if passphrase, named { throw ValidationError("-p cannot be combined with -r or -R (a passphrase file has no other recipients)") }
         if !passphrase, !named { throw ValidationError("give at least one -r RECIPIENT or -R FILE, or -p") }
         if agePassphrase.file != nil, !passphrase { throw ValidationError("--age-passphrase-file goes with -p") }
-        try refuseStandardInputTwice(["input": input ?? "-", "age passphrase": agePassphrase.file,
-                                      "recipients file": recipientsFiles.first(where: FileSystem.namesStandardInputStream)])
+        try refuseStandardInputTwice(["input": input ?? "-", "age passphrase": agePassphrase.file], each: ["recipients file": recipientsFiles])
     }
 
     func run() throws {

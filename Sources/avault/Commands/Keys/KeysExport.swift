@@ -19,11 +19,11 @@ struct KeysExport: ParsableCommand {
     var output: String
     @Option(name: .customLong("export-passphrase-file"), help: ArgumentHelp("Read the export passphrase from this file (mode 600) instead of AVAULT_EXPORT_PASSPHRASE or the terminal.", valueName: "file"))
     var exportPassphraseFile: String?
+    @Flag(help: "Overwrite an existing output file.") var force = false
 
     func validate() throws {
         try refuseStandardInputTwice(["passphrase": keyring.passphraseFile, "export passphrase": exportPassphraseFile])
     }
-    @Flag(help: "Overwrite an existing output file.") var force = false
 
     func run() throws {
         if !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }

@@ -48,6 +48,9 @@ struct Sign: ParsableCommand {
             if output != nil { throw ValidationError("-o goes with --export-minisig") }
             if force, !detached { throw ValidationError("--force goes with --detached or --export-minisig (an embedded signature replaces the key's own entry)") }
         }
+        // The files written, and those read that are not rewritten in place.
+        try refuseSameFileTwice(exportMinisig ? files + files.flatMap { RecordSigner.exportPaths(of: $0, to: output!) }
+                                : detached ? files + files.map(RecordSigner.detachedSignaturePath) : files)
     }
 
     func run() throws {
@@ -74,7 +77,7 @@ struct Sign: ParsableCommand {
     /// Refuses `outputs` when one exists and is new (unless --force), or is not a regular file.
     private func check(_ outputs: [String], new: Bool) throws(AvaultError) {
         if new, !force, let existing = outputs.first(where: FileSystem.exists) { throw .fileExists(path: existing) }
-        try FileSystem.checkReplaceable(all: outputs)
+        try FileSystem.checkReplaceable(all: outputs, inPlace: !new)
     }
 
     private func export(checking outputs: [String]) throws {

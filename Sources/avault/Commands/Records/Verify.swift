@@ -56,8 +56,8 @@ struct Verify: ParsableCommand {
         if detached != nil, !paths.isEmpty { throw ValidationError("--detached verifies one file; give no other paths") }
         if checkDecrypt != (key != nil) { throw ValidationError("--check-decrypt and --key NAME go together") }
         if paths.filter({ $0 == "-" }).count > 1 { throw ValidationError("- (standard input) can be given once") }
-        try refuseStandardInputTwice(["record": paths.first(where: FileSystem.namesStandardInputStream), "passphrase": passphraseFile,
-                                      "file": detached, "signature": signatureFile])
+        try refuseStandardInputTwice(["passphrase": passphraseFile, "file": detached, "signature": signatureFile],
+                                     each: ["record": paths, "trusted key": trust.files])
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if allowUnauthenticatedLegacy, !checkDecrypt { throw ValidationError("--allow-unauthenticated-legacy goes with --check-decrypt") }
     }

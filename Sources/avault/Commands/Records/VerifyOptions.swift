@@ -16,6 +16,9 @@ struct TrustOptions: ParsableArguments {
         if !pubkey.isEmpty, trustStore != nil { throw ValidationError("give --pubkey or --trust-store, not both") }
     }
 
+    /// The files named for the trusted keys.
+    var files: [String] { pubkey + (trustStore.map { [$0] } ?? []) }
+
     /// The trust policy; with `required`, a missing default trust store is an error.
     func policy(keyringDirectory: String, requiredRoles: [String] = [], required: Bool = true) throws(AvaultError) -> TrustPolicy? {
         try TrustStore.source(publicKeyFiles: pubkey, explicit: trustStore, keyringDirectory: keyringDirectory, required: required)
@@ -24,8 +27,12 @@ struct TrustOptions: ParsableArguments {
 
     /// The policy (none needed: nil), read only when first asked for — by a command that needs
     /// it only for some records (signed ones), so that the others do not depend on the store.
-    func lazyPolicy(keyringDirectory: String) -> LazyTrustPolicy {
-        LazyTrustPolicy { () throws(AvaultError) in try policy(keyringDirectory: keyringDirectory, required: false) }
+    /// Keys named on the command line are read at once: a batch that cannot read them would
+    /// stop at its first signed record, after rewriting those before it.
+    func lazyPolicy(keyringDirectory: String) throws(AvaultError) -> LazyTrustPolicy {
+        let lazy = LazyTrustPolicy { () throws(AvaultError) in try policy(keyringDirectory: keyringDirectory, required: false) }
+        if !files.isEmpty { _ = try lazy.get() }
+        return lazy
     }
 }
 

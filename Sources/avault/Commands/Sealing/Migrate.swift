@@ -24,7 +24,7 @@ struct Migrate: ParsableCommand {
     @OptionGroup var quiet: QuietOption
     @OptionGroup var legacy: LegacyOptions
 
-    func validate() throws { if files.isEmpty { throw ValidationError("give at least one record") } }
+    func validate() throws { try validateRewrite(files, keyring, trust: legacy.trust) }
 
     func run() throws {
         quiet.apply()

@@ -27,12 +27,12 @@ struct Reseal: ParsableCommand {
     @OptionGroup var keyring: KeyringOptions
     @OptionGroup var quiet: QuietOption
 
-    func validate() throws { if files.isEmpty { throw ValidationError("give at least one record") } }
+    func validate() throws { try validateRewrite(files, keyring, trust: trust) }
 
     func run() throws {
         quiet.apply()
         let who = try recipients.resolve()
-        let trustPolicy = trust.lazyPolicy(keyringDirectory: keyring.directory)
+        let trustPolicy = try trust.lazyPolicy(keyringDirectory: keyring.directory)
         try rewriteEach(files, keyring, resign, verb: "resealed") { file, ring, signer throws(AvaultError) in
             try Sealing.reseal(path: file, keyring: ring, keyName: key, to: who, signer: signer, trust: trustPolicy.get)
         }

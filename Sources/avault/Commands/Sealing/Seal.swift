@@ -28,19 +28,19 @@ struct Seal: ParsableCommand {
     @OptionGroup var quiet: QuietOption
 
     func validate() throws {
-        if files.isEmpty { throw ValidationError("give at least one record") }
+        try validateRewrite(files, keyring, trust: trust)
         if key != nil, recipients.given { throw ValidationError("give either --key or recipients (--recipient, --recipients-file), not both") }
     }
 
     func run() throws {
         quiet.apply()
-        try FileSystem.checkReplaceable(all: files)
+        try FileSystem.checkReplaceable(all: files, inPlace: true)
         // The keyring is opened only for a content key or a signature: sealing to recipients needs none.
         let ring = key != nil || resign.signKey != nil ? try keyring.open() : nil
         let signer = try ring.flatMap { r throws(AvaultError) in try resign.signer(r) }
         let sealer: Sealing.Sealer
         if let key, let ring { sealer = .key(ring, name: key) } else { sealer = .recipients(try recipients.resolve()) }
-        let trustPolicy = trust.lazyPolicy(keyringDirectory: keyring.directory)
+        let trustPolicy = try trust.lazyPolicy(keyringDirectory: keyring.directory)
         for file in files {
             try report(file, "sealed", try Sealing.seal(path: file, with: sealer, fields: fields, signer: signer, trust: trustPolicy.get))
         }

@@ -35,7 +35,8 @@ struct SecuredDecrypt: ParsableCommand {
     @OptionGroup var quiet: QuietOption
 
     func validate() throws {
-        try refuseStandardInputTwice(["blob": source.path ?? source.record, "passphrase": key.passphraseFile, "key": key.keyFile])
+        try refuseStandardInputTwice(["blob": source.path ?? source.record, "passphrase": key.passphraseFile, "key": key.keyFile],
+                                     each: ["trusted key": legacy.trust.files])
     }
 
     func run() throws {
