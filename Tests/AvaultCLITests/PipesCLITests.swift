@@ -165,9 +165,18 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
                                 (["sign", "--export-minisig", "--force", "-o", demo.dir.appendingPathComponent("b1").path, a, canonical], "are the same file"),
                                 (["sign", "--key", "demo-desk", b, a, demo.dir.appendingPathComponent("b1/./r.md").path], "are the same file"),
                                 (["seal", "--key", "demo-content", b, a, hardLink], "are the same file"),
-                                (["sign", "--detached", "--key", "demo-desk", b, a + ".minisig", a], "are the same file")] {
+                                (["sign", "--detached", "--key", "demo-desk", b, a + ".minisig", a], "are the same file"),
+                                // An output directory not made yet.
+                                (["sign", "--export-minisig", "--force", "-o", demo.dir.appendingPathComponent("b1/new/..").path, a, canonical],
+                                 "are the same file")] {
             let r = try CLI.avault(args + (args.contains("--export-minisig") ? [] : demo.args))
             #expect(r.code == 64 && r.err.contains(message) && r.out.isEmpty, "\(args): \(r.code) \(r.out) \(r.err)")
+        }
+        // A record that is not there, after one that is.
+        let absent = demo.dir.appendingPathComponent("absent.md").path
+        for args in [["sign", "--key", "demo-desk"], ["sign", "--detached", "--key", "demo-desk"], ["seal", "--key", "demo-content"], ["unseal"]] {
+            let r = try CLI.avault(args + [b, absent] + demo.args)
+            #expect(r.code == 2 && r.err.hasPrefix("avault: \(absent): no such file"), "\(args): \(r.code) \(r.err)")
         }
         let detached = try CLI.avault(["sign", "--detached", "--key", "demo-desk", b, long] + demo.args)
         #expect(detached.code == 2 && detached.err.hasPrefix("avault: \(long).minisig: "), "\(detached.code) \(detached.err)")
@@ -180,6 +189,8 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         #expect(try String(contentsOfFile: a, encoding: .utf8) == signed && String(contentsOfFile: b, encoding: .utf8) == signed, "a record was written")
         #expect(try String(contentsOfFile: canonical, encoding: .utf8) == "mine\n", "an input was replaced")
         #expect(try fm.contentsOfDirectory(atPath: out).isEmpty && !fm.fileExists(atPath: b + ".minisig"), "something was written")
+        // Two names of one file read are no conflict: their signatures are two files.
+        #expect(try CLI.avault(["sign", "--detached", "--key", "demo-desk", a, hardLink] + demo.args).code == 0)
     }
 
     /// Found by a review: standard input named by a path (`/dev/stdin`) passed that check; the

@@ -133,7 +133,7 @@ public enum RecordSigner {
         signature.untrustedComment = "signature from avault, over the avault-record-v1 canonical form"
         let paths = exportPaths(of: path, to: directory)
         if !overwrite, let existing = paths.first(where: FileSystem.exists) { throw .fileExists(path: existing) }
-        try FileSystem.checkReplaceable(all: paths)
+        try FileSystem.checkBatch(writes: paths)
         try FileSystem.writeAtomically(paths[0], RecordSignatures.canonicalBytes(of: document), mode: 0o644, overwrite: overwrite)
         try FileSystem.writeAtomically(paths[1], Array(signature.fileText.utf8), mode: 0o644, overwrite: overwrite)
         return (paths[0], signature.keyID)

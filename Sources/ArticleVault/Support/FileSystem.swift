@@ -436,42 +436,66 @@ public enum FileSystem {
     /// name and renamed into place, which puts a new regular file in the place of whatever is
     /// there: a device (`-o /dev/null --force`, run as root, replaced /dev/null), a FIFO, or a
     /// symbolic link (`-o /dev/stdout` would become a file holding the output, in /dev).
+    /// `inPlace`: a record rewritten in place, which anything but a regular file is not.
     static func checkReplaceable(_ path: String, inPlace: Bool = false) throws(AvaultError) {
         var st = stat()
-        // Nothing there. Any other failure (a name too long, a directory that cannot be searched)
-        // is the write's too: said now, before a batch writes anything.
+        // Nothing there (a record to rewrite must be there). Any other failure (a name too long,
+        // a directory that cannot be searched) is the write's too: said now, before a batch
+        // writes anything.
         guard lstat(path, &st) == 0 else {
-            if errno == ENOENT { return }
+            if errno == ENOENT, !inPlace { return }
             throw .io(path: path, reason: errnoText())
         }
         let kind = st.st_mode & S_IFMT
         guard kind != S_IFREG else { return }
-        if inPlace, kind != S_IFLNK { throw .notRegularFile(path: path, kind: Self.kind(st.st_mode).rawValue) }
+        if inPlace, kind != S_IFLNK { throw .io(path: path, reason: "\(Self.kind(st.st_mode).rawValue), not a regular file") }
         let what = kind == S_IFLNK ? "a symbolic link, which would be replaced rather than written through" : "\(Self.kind(st.st_mode).rawValue), not a regular file"
         throw .io(path: path, reason: what + " (an output is written under another name and renamed into place: use -o - and a redirection, or name a regular file)")
     }
 
-    /// ``checkReplaceable(_:)`` of every path a batch will write, before it writes any: a
-    /// batch that met a link halfway would leave the files before it written and those after not.
-    /// `inPlace`: the files are records rewritten in place, for which anything but a regular
-    /// file is what reading them would refuse.
-    public static func checkReplaceable(all paths: [String], inPlace: Bool = false) throws(AvaultError) {
-        for path in paths { try checkReplaceable(path, inPlace: inPlace) }
+    /// The checks of a command that writes several files, before it writes any (one that
+    /// failed halfway would leave the files before it written and those after not): each file it
+    /// `reads` is a regular file (through links, as reading it is); each it `rewrites` in place
+    /// is a regular file itself; each it `writes` is one or nothing (``checkReplaceable(_:)``).
+    public static func checkBatch(reads: [String] = [], rewrites: [String] = [], writes: [String] = []) throws(AvaultError) {
+        for path in reads {
+            var st = stat()
+            guard stat(path, &st) == 0 else { throw .io(path: path, reason: errnoText()) }
+            guard st.st_mode & S_IFMT == S_IFREG else { throw .io(path: path, reason: "\(kind(st.st_mode).rawValue), not a regular file") }
+        }
+        for path in rewrites { try checkReplaceable(path, inPlace: true) }
+        for path in writes { try checkReplaceable(path) }
     }
 
-    /// The first two of `paths` that name the same file: the same name in the same directory
-    /// (`a.md`, `./a.md`), or one file by two links (a hard link, a symbolic link to it).
-    public static func firstSameFile(_ paths: [String]) -> (String, String)? {
-        var seen: [String: String] = [:]
-        for path in paths {
+    /// The first of `outputs` that names the same file as an earlier one or as one of `inputs`,
+    /// and that one: the same name in the same directory (`a.md`, `./a.md`; a directory not made
+    /// yet is compared by its path with `.` and `..` taken out), or one file by two links (a hard
+    /// link, a symbolic link to it). Two names of one input are not a conflict.
+    public static func firstSameFile(_ outputs: [String], among inputs: [String] = []) -> (String, String)? {
+        func keys(_ path: String) -> [String] {
             var st = stat(), dir = stat()
-            let parent = stat(directory(of: path), &dir) == 0 ? "\(dir.st_dev):\(dir.st_ino)" : directory(of: path)
-            var keys = ["name \(parent)/\(baseName(of: path))"]
-            if stat(path, &st) == 0 { keys.append("file \(st.st_dev):\(st.st_ino)") }
-            if let earlier = keys.lazy.compactMap({ seen[$0] }).first { return (earlier, path) }
-            for key in keys { seen[key] = path }
+            let named = directory(of: path), normalized = lexicallyNormalized(named)
+            let parent = stat(named, &dir) == 0 || stat(normalized, &dir) == 0 ? "\(dir.st_dev):\(dir.st_ino)" : normalized
+            return ["name \(parent)/\(baseName(of: path))"] + (stat(path, &st) == 0 ? ["file \(st.st_dev):\(st.st_ino)"] : [])
+        }
+        var seen: [String: String] = [:]
+        for path in inputs { for key in keys(path) { seen[key] = path } }
+        for path in outputs {
+            let mine = keys(path)
+            if let earlier = mine.lazy.compactMap({ seen[$0] }).first { return (earlier, path) }
+            for key in mine { seen[key] = path }
         }
         return nil
+    }
+
+    /// `path` with `.` and `a/..` taken out, as a directory that is not there yet will be made.
+    static func lexicallyNormalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) where part != "." {
+            if part == "..", let last = parts.last, last != ".." { parts.removeLast() } else { parts.append(part) }
+        }
+        let joined = parts.joined(separator: "/")
+        return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
     }
 
     /// Whether `path` is `-` or names standard input when that is a pipe or a socket, which can

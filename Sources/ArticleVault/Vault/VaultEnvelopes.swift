@@ -28,7 +28,7 @@ final class EnvelopeBuffers {
     let plain: UnsafeMutableRawBufferPointer
     /// How far into `plain` plaintext was ever written: only that is wiped, so that a small
     /// payload does not touch (and fault in) the rest, 320 KiB.
-    private var plainWritten = 0
+    private(set) var plainWritten = 0
     /// ``sealedBlocks`` sealed blocks, each room for the envelope header and `blockChunks + 1`
     /// chunks: one is filled while the others wait for, or are fed to, the digest.
     let sealed: [UnsafeMutableRawBufferPointer]
@@ -149,7 +149,13 @@ final class EnvelopeWriter {
     func add(reading fd: Int32, name: String) throws(AvaultError) {
         while true {
             let room = UnsafeMutableRawBufferPointer(rebasing: buffers.plain[pending...])
-            pending += try FileSystem.readFull(fd: fd, into: room, name: name)
+            let n: Int
+            do { n = try FileSystem.readFull(fd: fd, into: room, name: name) } catch {
+                // A read that failed may have filled part of the room before it did.
+                buffers.wrotePlain(upTo: capacity)
+                throw error
+            }
+            pending += n
             buffers.wrotePlain(upTo: pending)
             guard pending == capacity else { return }
             try flushBlock()

@@ -32,11 +32,11 @@ func refuseStandardInputTwice(_ inputs: KeyValuePairs<String, String?>, each: Ke
     throw ValidationError("standard input cannot hold both the \(named[0]) and \(second): read one of them from a file")
 }
 
-/// Refuses a command line that names one file twice among the files a command writes, or names
-/// one of them as another file it reads (`paths`): it would write that file twice, or read what
-/// it wrote, and stop halfway (a usage error, exit 64, before anything is written).
-func refuseSameFileTwice(_ paths: [String]) throws {
-    if let (a, b) = FileSystem.firstSameFile(paths) {
+/// Refuses a command line that names one file twice among the files a command `writes`, or
+/// names one of them as a file it `reads`: it would write that file twice, or read what it
+/// wrote, and stop halfway (a usage error, exit 64, before anything is written).
+func refuseSameFileTwice(writes: [String], reads: [String] = []) throws {
+    if let (a, b) = FileSystem.firstSameFile(writes, among: reads) {
         throw ValidationError("\(Terminal.quoted(a)) and \(Terminal.quoted(b)) are the same file: name each file once")
     }
 }

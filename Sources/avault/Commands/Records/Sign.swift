@@ -48,15 +48,21 @@ struct Sign: ParsableCommand {
             if output != nil { throw ValidationError("-o goes with --export-minisig") }
             if force, !detached { throw ValidationError("--force goes with --detached or --export-minisig (an embedded signature replaces the key's own entry)") }
         }
-        // The files written, and those read that are not rewritten in place.
-        try refuseSameFileTwice(exportMinisig ? files + files.flatMap { RecordSigner.exportPaths(of: $0, to: output!) }
-                                : detached ? files + files.map(RecordSigner.detachedSignaturePath) : files)
+        if exportMinisig || detached {
+            try refuseSameFileTwice(writes: outputs, reads: files)
+        } else {
+            try refuseSameFileTwice(writes: files)
+        }
     }
 
     func run() throws {
-        // Every file the batch writes is checked before any is written.
-        if exportMinisig { return try export(checking: files.flatMap { RecordSigner.exportPaths(of: $0, to: output!) }) }
-        try check(detached ? files.map(RecordSigner.detachedSignaturePath) : files, new: detached)
+        // Every file the batch reads and writes is checked before any is written.
+        if exportMinisig { return try export() }
+        if detached {
+            try checkNew()
+        } else {
+            try FileSystem.checkBatch(rewrites: files)
+        }
         let ring = try keyring.open()
         let signing = try ring.signingKey(named: key!)
         let (signingKey, keyID) = (signing.key, signing.keyID)
@@ -74,15 +80,21 @@ struct Sign: ParsableCommand {
         }
     }
 
-    /// Refuses `outputs` when one exists and is new (unless --force), or is not a regular file.
-    private func check(_ outputs: [String], new: Bool) throws(AvaultError) {
-        if new, !force, let existing = outputs.first(where: FileSystem.exists) { throw .fileExists(path: existing) }
-        try FileSystem.checkReplaceable(all: outputs, inPlace: !new)
+    /// The files --detached or --export-minisig writes.
+    private var outputs: [String] {
+        exportMinisig ? files.flatMap { RecordSigner.exportPaths(of: $0, to: output!) } : files.map(RecordSigner.detachedSignaturePath)
     }
 
-    private func export(checking outputs: [String]) throws {
+    /// Refuses `outputs` when one exists (unless --force) or cannot be written, and any input
+    /// that is not a regular file.
+    private func checkNew() throws(AvaultError) {
+        if !force, let existing = outputs.first(where: FileSystem.exists) { throw .fileExists(path: existing) }
+        try FileSystem.checkBatch(reads: files, writes: outputs)
+    }
+
+    private func export() throws {
         let dir = output!
-        try check(outputs, new: true)
+        try checkNew()
         try FileSystem.makeDirectory(dir, mode: 0o755)
         var wanted: MinisignKeyID?
         if let key { wanted = try keyring.open().signingKeyID(named: key) }

@@ -34,7 +34,7 @@ struct Seal: ParsableCommand {
 
     func run() throws {
         quiet.apply()
-        try FileSystem.checkReplaceable(all: files, inPlace: true)
+        try FileSystem.checkBatch(rewrites: files)
         // The keyring is opened only for a content key or a signature: sealing to recipients needs none.
         let ring = key != nil || resign.signKey != nil ? try keyring.open() : nil
         let signer = try ring.flatMap { r throws(AvaultError) in try resign.signer(r) }

@@ -35,14 +35,14 @@ struct LegacyOptions: ParsableArguments {
 /// standard input named for one file at most.
 func validateRewrite(_ files: [String], _ keyring: KeyringOptions, trust: TrustOptions) throws {
     if files.isEmpty { throw ValidationError("give at least one record") }
-    try refuseSameFileTwice(files)
+    try refuseSameFileTwice(writes: files)
     try refuseStandardInputTwice(["passphrase": keyring.passphraseFile], each: ["trusted key": trust.files])
 }
 
 /// Opens the keyring once, then rewrites each file with `body`, reporting as it goes.
 func rewriteEach(_ files: [String], _ keyring: KeyringOptions, _ resign: ResignOption, verb: String,
                  _ body: (String, Keyring, Sealing.Signer?) throws(AvaultError) -> Sealing.Result) throws {
-    try FileSystem.checkReplaceable(all: files, inPlace: true)
+    try FileSystem.checkBatch(rewrites: files)
     let ring = try keyring.open()
     let signer = try resign.signer(ring)
     for file in files { try report(file, verb, try body(file, ring, signer)) }
