@@ -227,7 +227,7 @@ public enum Hex {
     }
 
     /// ``decode(_:)`` of the characters' bytes.
-    static func decode(utf8: [UInt8]) throws(CryptoError) -> [UInt8] {
+    public static func decode(utf8: [UInt8]) throws(CryptoError) -> [UInt8] {
         guard utf8.count % 2 == 0 else { throw .invalidHex }
         var out = [UInt8](repeating: 0, count: utf8.count / 2)
         guard out.withUnsafeMutableBytes({ decode(utf8: utf8, into: $0) }) else { throw .invalidHex }

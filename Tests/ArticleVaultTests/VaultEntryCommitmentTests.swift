@@ -41,6 +41,14 @@ import VaultFormat
         #expect(c.matches(.buckets(c.entrySet)))
         #expect(VaultEntryCommitment(VaultFiles.EntryBucketSet(counts: [1], sums: "00")) == nil)
         #expect(VaultEntryCommitment(VaultFiles.EntryBucketSet(counts: c.counts, sums: String(c.entrySet.sums.dropLast(2)))) == nil)
+        #expect(VaultEntryCommitment(VaultFiles.EntryBucketSet(counts: c.counts, sums: c.entrySet.sums.uppercased())) == nil)
+        // Each bucket's sum (kept as the head's digits, decoded one bucket at a time), computed
+        // here on its own from that bucket's entries.
+        for b in 0..<VaultFiles.entryBuckets {
+            let mine = current.filter { VaultEntryCommitment.bucket($0.key) == b }
+            #expect(Hex.encode(c.sum(b)) == Self.wholeSum(mine, key: k), "bucket \(b)")
+            #expect(c.counts[b] == mine.count)
+        }
     }
 
     /// The sum of every term modulo 2^256, computed here on its own: what a head of format 3
