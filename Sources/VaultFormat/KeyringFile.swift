@@ -318,7 +318,7 @@ extension KeyringFile {
             return value
         }
 
-        let kdfWords = try field("kdf").split(separator: " ", omittingEmptySubsequences: false)
+        let kdfWords = TextLines.split(try field("kdf"), at: 0x20)
         var kdf: KDF?
         if kdfWords == ["none"] {
             kdf = nil
@@ -366,7 +366,7 @@ extension KeyringFile {
                 }
                 while i < lines.count, TextLines.value(lines[i], after: "vault: ") != nil {
                     let lineNumber = i + 1
-                    let words = try field("vault").split(separator: " ", omittingEmptySubsequences: false)
+                    let words = TextLines.split(try field("vault"), at: 0x20)
                     let usage = "expected 'vault: <32 hex digits> <seq> <64 hex digits> [<line> <64 hex digits>] [<64 hex digits>]', or with both of those and one more <64 hex digits>"
                         + " (lowercase hex, seq and line in decimal, at most \(UInt64.max), line from 1)"
                     guard (3...7).contains(words.count), Self.isLowercaseHex(String(words[0]), count: 32), let seq = Self.decimal(words[1]),
@@ -402,7 +402,7 @@ extension KeyringFile {
                 guard places.isEmpty else { throw Self.error("a second block of 'at:' lines", line: i + 1) }
                 while i < lines.count, TextLines.value(lines[i], after: "at: ") != nil {
                     let lineNumber = i + 1
-                    let words = try field("at").split(separator: " ", omittingEmptySubsequences: false)
+                    let words = TextLines.split(try field("at"), at: 0x20)
                     guard words.count == 2, Self.isLowercaseHex(String(words[0]), count: 64), Self.isLowercaseHex(String(words[1]), count: 32) else {
                         throw Self.error("expected 'at: <64 hex digits> <32 hex digits>' (lowercase hex)", line: lineNumber)
                     }
@@ -419,7 +419,7 @@ extension KeyringFile {
                 throw Self.error(isKey ? "keys come before the vault heads" : "expected 'mac: …' after the vault heads", line: i + 1)
             }
             let headerLine = i + 1
-            let head = try field("key").split(separator: " ", omittingEmptySubsequences: false)
+            let head = TextLines.split(try field("key"), at: 0x20)
             guard head.count == 4, let algorithm = Algorithm(rawValue: String(head[0])),
                   let version = Int(head[3]), version >= 1, String(version) == head[3] else {
                 throw Self.error("expected 'key: <algorithm> <id> <name> <version>'", line: headerLine)
@@ -495,7 +495,7 @@ extension KeyringFile {
     }
 
     private static func sealed(_ text: Substring, line: Int) throws(FormatError) -> Sealed {
-        let parts = text.split(separator: ";", omittingEmptySubsequences: false)
+        let parts = TextLines.split(text, at: 0x3B)
         guard parts.count == 2, let nonce = try? Base64.decode(parts[0]), nonce.count == 24,
               let ct = try? Base64.decode(parts[1]), ct.count >= 16 else {
             throw error("expected '<base64 24-byte nonce>;<base64 ciphertext>'", line: line)

@@ -45,6 +45,22 @@ public enum TextLines {
         return lines
     }
 
+    /// `text` split at every `byte`, an ASCII separator (empty pieces kept), on the UTF-8 bytes
+    /// as lines are: a separator followed by a combining mark still separates, and no
+    /// `Character` is formed (which was most of the cost of reading a keyring).
+    public static func split(_ text: Substring, at byte: UInt8) -> [Substring] {
+        precondition(byte < 0x80, "an ASCII separator")
+        let utf8 = text.utf8
+        var pieces: [Substring] = []
+        var start = utf8.startIndex
+        while let end = utf8[start...].firstIndex(of: byte) {
+            pieces.append(text[start..<end])
+            start = utf8.index(after: end)
+        }
+        pieces.append(text[start...])
+        return pieces
+    }
+
     /// The index of the first `byte` in `text`, searched on contiguous storage when there is one.
     public static func firstIndex(of byte: UInt8, in text: Substring) -> String.Index? {
         let utf8 = text.utf8

@@ -32,10 +32,16 @@ public enum VaultFiles {
 
     /// Whether `text` is exactly `count` lowercase hex digits.
     public static func isLowerHex(_ text: some StringProtocol, count: Int) -> Bool {
-        let isDigit = { (b: UInt8) in (0x30...0x39).contains(b) || (0x61...0x66).contains(b) }
-        // On the contiguous bytes where there are (a large index has thousands of digests).
-        return text.utf8.withContiguousStorageIfAvailable { $0.count == count && $0.allSatisfy(isDigit) }
-            ?? (text.utf8.count == count && text.utf8.allSatisfy(isDigit))
+        // On the contiguous bytes where there are (a large index has thousands of digests; a
+        // head, 16 KiB of sums), one comparison of each byte against each range.
+        text.utf8.withContiguousStorageIfAvailable { isLowerHex($0, count: count) }
+            ?? (text.utf8.count == count && text.utf8.allSatisfy { $0 &- 0x30 < 10 || $0 &- 0x61 < 6 })
+    }
+
+    private static func isLowerHex(_ bytes: UnsafeBufferPointer<UInt8>, count: Int) -> Bool {
+        guard bytes.count == count else { return false }
+        for b in bytes where b &- 0x30 >= 10 && b &- 0x61 >= 6 { return false }
+        return true
     }
 
     /// A sealed value: the key id that sealed it, a nonce and `ciphertext ‖ tag`.

@@ -150,3 +150,29 @@ import VaultFormat
         #expect(VaultFiles.envelopeSize(plaintext: 65_537) == h + 65_537 + 2 * o)
     }
 }
+
+/// The byte-level helpers the parsers use in place of `Character` operations.
+@Suite struct ByteLevelTextTests {
+    @Test func aSplitAtAByteKeepsEmptyPiecesAndSplitsWhatTheBytesSay() {
+        #expect(TextLines.split("a b  c", at: 0x20) == ["a", "b", "", "c"])
+        #expect(TextLines.split("", at: 0x3B) == [""])
+        #expect(TextLines.split(";", at: 0x3B) == ["", ""])
+        // A combining mark after the separator: one Character (" \u{301}"), which a
+        // Character-level split would not split at; the bytes hold a space.
+        let combining = Substring("x \u{301}y;é")
+        #expect(TextLines.split(combining, at: 0x20).map { Array($0.utf8) } == [Array("x".utf8), Array("\u{301}y;é".utf8)])
+        #expect(TextLines.split(combining, at: 0x3B).count == 2)
+        // Pieces of a slice are pieces of the slice only.
+        let line = "key: a b"
+        #expect(TextLines.split(line.dropFirst(5), at: 0x20) == ["a", "b"])
+    }
+
+    @Test func lowercaseHexIsCheckedByteByByte() {
+        #expect(VaultFiles.isLowerHex("0123456789abcdef", count: 16))
+        for bad in ["0123456789abcdeF", "0123456789abcdeg", "0123456789abcde/", "0123456789abcde:", "0123456789abcde`", "0123456789abcdé"] {
+            #expect(!VaultFiles.isLowerHex(bad, count: 16), "\(bad)")
+        }
+        #expect(!VaultFiles.isLowerHex("00", count: 4))
+        #expect(VaultFiles.isLowerHex(Substring("xx00ff").dropFirst(2), count: 4))
+    }
+}
