@@ -53,7 +53,8 @@ extension VaultFiles {
             }
             var counts: [Int] = []
             counts.reserveCapacity(items.count)
-            for item in items { counts.append(try VaultFiles.integer(item, "\(what) count", in: 0...VaultFiles.maxInteger)) }
+            let named = "\(what) count" // once, not for each of the 256
+            for item in items { counts.append(try VaultFiles.integer(item, named, in: 0...VaultFiles.maxInteger)) }
             guard case .string(let sums)? = value?["sums"], VaultFiles.isLowerHex(sums, count: 64 * VaultFiles.entryBuckets) else {
                 throw .invalidVault("\(what) sums: expected \(64 * VaultFiles.entryBuckets) lowercase hex digits")
             }

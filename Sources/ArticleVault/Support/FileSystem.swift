@@ -450,7 +450,9 @@ public enum FileSystem {
         guard kind != S_IFREG else { return }
         if inPlace, kind != S_IFLNK { throw .io(path: path, reason: "\(Self.kind(st.st_mode).rawValue), not a regular file") }
         let what = kind == S_IFLNK ? "a symbolic link, which would be replaced rather than written through" : "\(Self.kind(st.st_mode).rawValue), not a regular file"
-        throw .io(path: path, reason: what + " (an output is written under another name and renamed into place: use -o - and a redirection, or name a regular file)")
+        throw .io(path: path, reason: what + (inPlace
+            ? " (a record is rewritten under another name and renamed into place: name the file itself)"
+            : " (an output is written under another name and renamed into place: use -o - and a redirection, or name a regular file)"))
     }
 
     /// The checks of a command that writes several files, before it writes any (one that

@@ -200,8 +200,11 @@ public final class SecureDirectory {
         defer { closedir(d) }
         var out: [String] = []
         let count = prefix.utf8.count
+        // The prefix as a C string once, not once for each name (1,000 conversions were 0.2M
+        // instructions of a `get`).
+        let cPrefix = Array(prefix.utf8CString)
         while let entry = readdir(d) {
-            if count > 0, strncmp(FileSystem.namePointer(entry), prefix, count) != 0 { continue }
+            if count > 0, strncmp(FileSystem.namePointer(entry), cPrefix, count) != 0 { continue }
             // A name that is not UTF-8, or holds a `\`, as `\xNN` escapes (ASCII with at least one
             // `\`, so no other name reads the same): a Swift string would put U+FFFD in it, naming
             // another file or none. ``moveListed(_:to:as:)`` moves such a name.

@@ -37,7 +37,8 @@ func refuseStandardInputTwice(_ inputs: KeyValuePairs<String, String?>, each: Ke
 /// wrote, and stop halfway (a usage error, exit 64, before anything is written).
 func refuseSameFileTwice(writes: [String], reads: [String] = []) throws {
     if let (a, b) = FileSystem.firstSameFile(writes, among: reads) {
-        throw ValidationError("\(Terminal.quoted(a)) and \(Terminal.quoted(b)) are the same file: name each file once")
+        throw ValidationError(a == b ? "\(Terminal.quoted(a)) would be written twice, or read and written: name each file once"
+                              : "\(Terminal.quoted(a)) and \(Terminal.quoted(b)) are the same file: name each file once")
     }
 }
 
