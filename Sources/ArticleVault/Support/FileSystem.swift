@@ -477,8 +477,8 @@ public enum FileSystem {
         func keys(_ path: String) -> [String] {
             var st = stat(), dir = stat()
             let named = directory(of: path), normalized = lexicallyNormalized(named)
-            let parent = stat(named, &dir) == 0 || stat(normalized, &dir) == 0 ? "\(dir.st_dev):\(dir.st_ino)" : normalized
-            return ["name \(parent)/\(baseName(of: path))"] + (stat(path, &st) == 0 ? ["file \(st.st_dev):\(st.st_ino)"] : [])
+            let parent = stat(named, &dir) == 0 || stat(normalized, &dir) == 0 ? "inode \(dir.st_dev):\(dir.st_ino)" : "path \(normalized)"
+            return ["name in \(parent)/\(baseName(of: path))"] + (stat(path, &st) == 0 ? ["file \(st.st_dev):\(st.st_ino)"] : [])
         }
         var seen: [String: String] = [:]
         for path in inputs { for key in keys(path) { seen[key] = path } }
@@ -507,9 +507,11 @@ public enum FileSystem {
         guard let path else { return false }
         if path == "-" { return true }
         var input = stat(), named = stat()
-        guard fstat(0, &input) == 0, stat(path, &named) == 0 else { return false }
-        let kind = input.st_mode & S_IFMT
-        return (kind == S_IFIFO || kind == S_IFSOCK) && input.st_dev == named.st_dev && input.st_ino == named.st_ino
+        // The path is looked at only when standard input is a pipe or a socket: `verify` of
+        // many paths checks each of them.
+        guard fstat(0, &input) == 0, input.st_mode & S_IFMT == S_IFIFO || input.st_mode & S_IFMT == S_IFSOCK,
+              stat(path, &named) == 0 else { return false }
+        return input.st_dev == named.st_dev && input.st_ino == named.st_ino
     }
 
     /// The directory part of `path` (`.` when there is none).
