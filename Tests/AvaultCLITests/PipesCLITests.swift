@@ -223,7 +223,13 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
                      ["verify", "-", name],
                      ["verify", "-", "--pubkey", name],
                      ["seal", v.path("any.md"), "--key", "x", "--keyring", demo.ring, "--passphrase-file", "-", "--pubkey", name],
-                     ["unseal", v.path("any.md"), "--keyring", demo.ring, "--passphrase-file", name, "--trust-store", "-"],
+                     ["unseal", v.path("any.md"), "--keyring", demo.ring, "--passphrase-file", name, "--pubkey", "-"],
+                     // Recipients files, which `-` now names standard input for too.
+                     ["seal", v.path("any.md"), "--recipients-file", name, "--keyring", demo.ring, "--passphrase-file", "-"],
+                     ["reseal", v.path("any.md"), "--recipients-file", "-", "--keyring", demo.ring, "--passphrase-file", name],
+                     ["vault", "init", "--vault", v.path("new-vault"), "--recipients-file", name, "--keyring", demo.ring, "--passphrase-file", "-"],
+                     ["vault", "recipients", "add", "--vault", v.path("new-vault"), "--recipients-file", "-", "--keyring", demo.ring,
+                      "--passphrase-file", name],
                      ["secured", "decrypt", "--record", name, "--key-file", v.path("k"), "--pubkey", "-"],
                      ["age", "decrypt", "--age-passphrase-file", name],
                      ["age", "decrypt", "--key", "x", "--keyring", demo.ring, "--passphrase-file", name],
@@ -240,6 +246,67 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
                       "--minisign-passphrase-file", "-"]] {
             let r = try CLI.avault(args, stdin: Data("x\n".utf8))
             #expect(r.code == 64 && r.err.contains("standard input cannot hold both"), "\(args): \(r.code) \(r.err)")
+        }
+    }
+
+    /// `-` is standard input for every file an option names for avault to read, as `age -R -`
+    /// and `age -i -` are; before, `--pubkey -` opened a file named `-`, although the check of
+    /// standard input named twice counted it as standard input. `./-` is the file.
+    @Test func dashIsStandardInputForEveryFileAnOptionReads() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let pub = try Data(contentsOf: URL(fileURLWithPath: demo.pub))
+        let record = try demo.copy("Fixtures/records/demo-v2.md", as: "a.md")
+        #expect(try CLI.avault(["sign", record, "--key", "demo-desk"] + demo.args).code == 0)
+        let verified = try CLI.avault(["verify", record, "--pubkey", "-", "--require-signature"], stdin: pub)
+        #expect(verified.code == 0 && verified.out == "1 record: 1 passed, 0 failed (valid 1)\n", "\(verified.code) \(verified.err)")
+        let otherKey = try CLI.avault(["verify", record, "--pubkey", "-", "--require-signature"],
+                                      stdin: Data("untrusted comment: x\nRWQBAgMEBQYHCCgpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0BBQkNERUZH\n".utf8))
+        #expect(otherKey.code == 1, "the key on standard input was not the one used: \(otherKey.code) \(otherKey.err)")
+        // `./-` is a file named `-`.
+        try pub.write(to: demo.dir.appendingPathComponent("-"))
+        #expect(try CLI.avault(["verify", record, "--pubkey", "./-", "--require-signature"], cwd: demo.dir).code == 0)
+        // A detached signature of standard input, checked against its signature file.
+        let file = try demo.record("notes.txt", "text signed detached\n")
+        #expect(try CLI.avault(["sign", "--detached", file, "--key", "demo-desk"] + demo.args).code == 0)
+        let detached = try CLI.avault(["verify", "--detached", "-", "-x", file + ".minisig", "--pubkey", demo.pub], stdin: Data("text signed detached\n".utf8))
+        #expect(detached.code == 0, "\(detached.err)")
+        let changed = try CLI.avault(["verify", "--detached", "-", "-x", file + ".minisig", "--pubkey", demo.pub], stdin: Data("text signed detached!\n".utf8))
+        #expect(changed.code == 1, "\(changed.err)")
+        let noSignature = try CLI.avault(["verify", "--detached", "-", "--pubkey", demo.pub])
+        #expect(noSignature.code == 64 && noSignature.err.contains("--detached - (standard input) needs -x SIGFILE"), "\(noSignature.err)")
+        // age recipients and identities, against age itself.
+        let identity = demo.dir.appendingPathComponent("id.txt").path
+        let recipient = try AgeCLITests.keygen(identity)
+        let plain = try demo.record("plain.txt", "for the desk\n")
+        let sealedFile = demo.dir.appendingPathComponent("plain.age").path
+        #expect(try CLI.avault(["age", "encrypt", "-R", "-", "-o", sealedFile, plain], stdin: Data("\(recipient)\n".utf8)).code == 0)
+        #expect(try AgeCLITests.tool("age", ["-d", "-i", identity, sealedFile]).out == "for the desk\n")
+        let identityBytes = try Data(contentsOf: URL(fileURLWithPath: identity))
+        let opened = try CLI.avault(["age", "decrypt", "-i", "-", sealedFile], stdin: identityBytes)
+        #expect(opened.code == 0 && opened.out == "for the desk\n", "\(opened.err)")
+        #expect(try CLI.avault(["keys", "import-age", "desk-id", "--identity", "-"] + demo.args, stdin: identityBytes).code == 0)
+        let draftText = "---\ntitle: Draft\nwebUrl: \"https://example.org/d\"\n---\nThe embargoed body.\n"
+        let draft = try demo.record("draft.md", draftText)
+        let sealed = try CLI.avault(["seal", draft, "--recipients-file", "-"], stdin: Data("\(recipient)\n".utf8))
+        #expect(sealed.code == 0, "\(sealed.err)")
+        #expect(try String(contentsOfFile: draft, encoding: .utf8).contains("secured: \"v3;"))
+        #expect(try CLI.avault(["unseal", draft] + demo.args).code == 0)
+        #expect(try String(contentsOfFile: draft, encoding: .utf8) == draftText)
+        // A raw key file, and a trusted key added from standard input.
+        let key = try Data(contentsOf: CLI.repoRoot.appendingPathComponent("keys/demo-v2.key"))
+        let blob = try CLI.avault(["secured", "encrypt", "--key-file", "-", "-i", plain], stdin: key)
+        #expect(blob.code == 0, "\(blob.err)")
+        let back = try CLI.avault(["secured", "decrypt", "--key-file", "-", blob.out.trimmingCharacters(in: .newlines)], stdin: key)
+        #expect(back.code == 0 && back.out == "for the desk\n", "\(back.err)")
+        let store = demo.dir.appendingPathComponent("team.avt").path
+        let added = try CLI.avault(["keys", "trust", "add", "-", "--name", "Desk", "--trust-store", store], stdin: pub)
+        #expect(added.code == 0, "\(added.err)")
+        #expect(try CLI.avault(["verify", record, "--trust-store", store, "--require-signature"]).code == 0)
+        // A trust store is a file checked and rewritten in place: standard input cannot be one.
+        for args in [["verify", record, "--trust-store", "-"], ["keys", "trust", "list", "--trust-store", "-"]] {
+            let r = try CLI.avault(args, stdin: pub)
+            #expect(r.code == 64 && r.err.contains("- (standard input) cannot be one"), "\(args): \(r.code) \(r.err)")
         }
     }
 

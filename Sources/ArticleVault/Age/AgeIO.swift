@@ -25,7 +25,9 @@ public enum AgeIO {
             }
         }
         for path in files {
-            let read: [UInt8]? = ownWritersOnly ? try readOwnRecipientsFile(path) : try FileSystem.read(path, maxSize: maximumRecipientsFileSize)
+            // Standard input (`-`) comes from the command line's own choice, as `age -R -`'s does.
+            let read: [UInt8]? = ownWritersOnly && path != "-" ? try readOwnRecipientsFile(path)
+                : try FileSystem.read(path, maxSize: maximumRecipientsFileSize)
             guard let bytes = read else {
                 throw .fileTooLarge(path: path, limit: maximumRecipientsFileSize, what: "a recipients file")
             }

@@ -67,12 +67,16 @@ public enum RecordSigner {
         return (file.text, file.document)
     }
 
-    /// BLAKE2b-512 of a file, read in 1 MiB pieces. Anything but a regular file (a FIFO, which
-    /// would block the command) is refused without being read.
+    /// BLAKE2b-512 of a file, read in 1 MiB pieces: `-` is standard input, and anything else but
+    /// a regular file (a FIFO, which would block the command) is refused without being read.
     public static func prehashFile(_ path: String) throws(AvaultError) -> [UInt8] {
+        var hasher = BLAKE2b(digestSize: 64)
+        if path == "-" {
+            try FileSystem.forEachPiece(fd: 0, name: "standard input") { hasher.update($0) }
+            return hasher.finalize()
+        }
         let (fd, _) = try FileSystem.openRegularFile(path)
         defer { close(fd) }
-        var hasher = BLAKE2b(digestSize: 64)
         try FileSystem.forEachPiece(fd: fd, name: path) { hasher.update($0) }
         return hasher.finalize()
     }

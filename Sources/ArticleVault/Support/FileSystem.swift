@@ -119,8 +119,15 @@ public enum FileSystem {
     /// kind: one larger than `limit` is refused by its size before any of it is read, or once
     /// `limit` bytes and one more have been (a pipe, a file that grew). `regularOnly`: as
     /// ``readRegularFile(_:)`` (for files found rather than named by the user).
+    ///
+    /// `-` is standard input, as it is to every option that names a file to read (`age -i -`).
+    /// A secret read from it is not checked for mode 600, as a passphrase read from it is not:
+    /// the command line that gave it chose where it comes from.
     public static func readSmall(_ path: String, limit: Int, what: String, secret: Bool = false,
                                  regularOnly: Bool = false) throws(AvaultError) -> [UInt8] {
+        if path == "-", !regularOnly {
+            return try readAll(fd: 0, name: "standard input", size: 0, limit: limit, what: what, secret: secret)
+        }
         if regularOnly {
             let (fd, size) = try openRegularFile(path)
             defer { close(fd) }

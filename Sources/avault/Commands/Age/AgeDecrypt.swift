@@ -19,7 +19,7 @@ struct AgeDecrypt: ParsableCommand {
     @OptionGroup var keyring: KeyringOptions
     @Option(name: .customLong("key"), help: ArgumentHelp("An identity in the keyring, by name (repeatable).", valueName: "name"), completion: KeyCompletion.names(.identity))
     var keys: [String] = []
-    @Option(name: [.customShort("i"), .customLong("identity")], help: ArgumentHelp("An age identity file (repeatable).", valueName: "file"), completion: .file())
+    @Option(name: [.customShort("i"), .customLong("identity")], help: ArgumentHelp("An age identity file (repeatable; - is standard input).", valueName: "file"), completion: .file())
     var identityFiles: [String] = []
     @OptionGroup var agePassphrase: AgePassphraseOptions
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write here instead of standard output.", valueName: "file"), completion: .file())

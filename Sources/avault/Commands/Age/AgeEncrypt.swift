@@ -16,7 +16,7 @@ struct AgeEncrypt: ParsableCommand {
 
     @Option(name: [.customShort("r"), .customLong("recipient")], help: ArgumentHelp("An X25519 recipient, age1… (repeatable).", valueName: "recipient"))
     var recipients: [String] = []
-    @Option(name: [.customShort("R"), .customLong("recipients-file")], help: ArgumentHelp("A file of recipients, one per line, '#' comments (repeatable).", valueName: "file"), completion: .file())
+    @Option(name: [.customShort("R"), .customLong("recipients-file")], help: ArgumentHelp("A file of recipients, one per line, '#' comments (repeatable; - is standard input).", valueName: "file"), completion: .file())
     var recipientsFiles: [String] = []
     @Flag(name: [.customShort("p"), .customLong("passphrase")], help: "Encrypt with a passphrase instead (it cannot be combined with recipients).")
     var passphrase = false

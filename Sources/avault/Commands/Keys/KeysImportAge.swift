@@ -9,7 +9,7 @@ struct KeysImportAge: ParsableCommand {
 
     @OptionGroup var keyring: KeyringOptions
     @Argument(help: "The identity's name in the keyring.", completion: KeyCompletion.names(.identity)) var name: String
-    @Option(help: ArgumentHelp("The age identity file (mode 600).", valueName: "file"), completion: .file()) var identity: String
+    @Option(help: ArgumentHelp("The age identity file (mode 600; - is standard input).", valueName: "file"), completion: .file()) var identity: String
     @Flag(help: "Store the secret unsealed (still mode 600).") var unprotected = false
     @Flag(help: "Print the identity as JSON.") var json = false
 

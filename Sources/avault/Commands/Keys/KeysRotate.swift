@@ -20,6 +20,8 @@ struct KeysRotate: ParsableCommand {
     @Option(name: .customLong("trust-store"), help: ArgumentHelp("With --trust: the trust store (default: trust.avt in the keyring directory).", valueName: "file"))
     var trustStore: String?
 
+    func validate() throws { try refuseStandardInputTrustStore(trustStore) }
+
     func run() throws {
         let ring = try keyring.open()
         let added = try ring.rotateKey(name: name, now: now())

@@ -46,7 +46,7 @@ struct Verify: ParsableCommand {
     @Option(help: ArgumentHelp("Only files matching this glob, any case, when walking directories (repeatable; default: Markdown, text and HTML).", valueName: "glob"))
     var include: [String] = []
     @Option(help: ArgumentHelp("Skip files and directories matching this glob (repeatable).", valueName: "glob")) var exclude: [String] = []
-    @Option(help: ArgumentHelp("Verify the detached signature FILE.minisig (or -x) of this file.", valueName: "file"), completion: .file()) var detached: String?
+    @Option(help: ArgumentHelp("Verify the detached signature FILE.minisig (or -x) of this file (- is standard input, with -x).", valueName: "file"), completion: .file()) var detached: String?
     @Option(name: .customShort("x"), help: ArgumentHelp("With --detached: the signature file.", valueName: "sigfile"), completion: .file(extensions: ["minisig"])) var signatureFile: String?
     @Flag(name: .customLong("allow-legacy"), help: "With --detached: accept legacy (non-prehashed) Ed signatures.") var allowLegacy = false
     @OptionGroup var quiet: QuietOption
@@ -55,6 +55,7 @@ struct Verify: ParsableCommand {
         if detached == nil, paths.isEmpty { throw ValidationError("give records or directories to verify, or --detached FILE") }
         if detached != nil, !paths.isEmpty { throw ValidationError("--detached verifies one file; give no other paths") }
         if checkDecrypt != (key != nil) { throw ValidationError("--check-decrypt and --key NAME go together") }
+        if detached == "-", signatureFile == nil { throw ValidationError("--detached - (standard input) needs -x SIGFILE") }
         if paths.filter({ $0 == "-" }).count > 1 { throw ValidationError("- (standard input) can be given once") }
         try refuseStandardInputTwice(["passphrase": passphraseFile, "file": detached, "signature": signatureFile],
                                      each: ["record": paths, "trusted key": trust.files])

@@ -8,12 +8,13 @@ import Glibc
 /// Where trusted keys come from: `--pubkey PUB` (repeatable) or `--trust-store FILE` (default:
 /// the keyring's).
 struct TrustOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Trust this minisign public key file (repeatable).", valueName: "pubfile"), completion: .file(extensions: ["pub"])) var pubkey: [String] = []
+    @Option(help: ArgumentHelp("Trust this minisign public key file (repeatable; - is standard input).", valueName: "pubfile"), completion: .file(extensions: ["pub"])) var pubkey: [String] = []
     @Option(name: .customLong("trust-store"), help: ArgumentHelp("The trust store (default: trust.avt in the keyring).", valueName: "file"), completion: .file())
     var trustStore: String?
 
     func validate() throws {
         if !pubkey.isEmpty, trustStore != nil { throw ValidationError("give --pubkey or --trust-store, not both") }
+        try refuseStandardInputTrustStore(trustStore)
     }
 
     /// The files named for the trusted keys.
@@ -34,6 +35,12 @@ struct TrustOptions: ParsableArguments {
         if !files.isEmpty { _ = try lazy.get() }
         return lazy
     }
+}
+
+/// Refuses `--trust-store -`: a trust store is a file that avault checks (and `keys trust`
+/// rewrites) in place, which standard input cannot be (a usage error, exit 64).
+func refuseStandardInputTrustStore(_ path: String?) throws {
+    if path == "-" { throw ValidationError("--trust-store names the trust store's file; - (standard input) cannot be one") }
 }
 
 /// A trust policy read once, when first asked for.

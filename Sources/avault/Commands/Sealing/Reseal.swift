@@ -27,7 +27,7 @@ struct Reseal: ParsableCommand {
     @OptionGroup var keyring: KeyringOptions
     @OptionGroup var quiet: QuietOption
 
-    func validate() throws { try validateRewrite(files, keyring, trust: trust) }
+    func validate() throws { try validateRewrite(files, keyring, trust: trust, recipientsFiles: recipients.recipientsFiles) }
 
     func run() throws {
         quiet.apply()

@@ -28,7 +28,7 @@ struct Seal: ParsableCommand {
     @OptionGroup var quiet: QuietOption
 
     func validate() throws {
-        try validateRewrite(files, keyring, trust: trust)
+        try validateRewrite(files, keyring, trust: trust, recipientsFiles: recipients.recipientsFiles)
         if key != nil, recipients.given { throw ValidationError("give either --key or recipients (--recipient, --recipients-file), not both") }
     }
 

@@ -33,10 +33,10 @@ struct LegacyOptions: ParsableArguments {
 
 /// The checks of a command that rewrites records in place: at least one, each named once, and
 /// standard input named for one file at most.
-func validateRewrite(_ files: [String], _ keyring: KeyringOptions, trust: TrustOptions) throws {
+func validateRewrite(_ files: [String], _ keyring: KeyringOptions, trust: TrustOptions, recipientsFiles: [String] = []) throws {
     if files.isEmpty { throw ValidationError("give at least one record") }
     try refuseSameFileTwice(writes: files)
-    try refuseStandardInputTwice(["passphrase": keyring.passphraseFile], each: ["trusted key": trust.files])
+    try refuseStandardInputTwice(["passphrase": keyring.passphraseFile], each: ["trusted key": trust.files, "recipients file": recipientsFiles])
 }
 
 /// Opens the keyring once, then rewrites each file with `body`, reporting as it goes.
@@ -73,7 +73,7 @@ func report(_ path: String, _ verb: String, _ result: Sealing.Result) throws(Ava
 struct SealRecipientOptions: ParsableArguments {
     @Option(name: .customLong("recipient"), help: ArgumentHelp("Seal to this age recipient (age1…; repeatable).", valueName: "recipient"))
     var recipients: [String] = []
-    @Option(name: .customLong("recipients-file"), help: ArgumentHelp("Seal to the recipients in this file (one age1… per line, # comments; repeatable).", valueName: "file"), completion: .file())
+    @Option(name: .customLong("recipients-file"), help: ArgumentHelp("Seal to the recipients in this file (one age1… per line, # comments; repeatable; - is standard input).", valueName: "file"), completion: .file())
     var recipientsFiles: [String] = []
 
     /// Whether any recipient was given on the command line.

@@ -40,7 +40,7 @@ struct BlobSource: ParsableArguments {
 
 /// `--key-file F` or `--key NAME` (from the keyring), exactly one.
 struct KeyChoice: ParsableArguments {
-    @Option(name: .customLong("key-file"), help: ArgumentHelp("A file holding the key (hex or base64); must be mode 600.", valueName: "file"), completion: .file())
+    @Option(name: .customLong("key-file"), help: ArgumentHelp("A file holding the key (hex or base64); must be mode 600; - is standard input.", valueName: "file"), completion: .file())
     var keyFile: String?
 
     @Option(name: .customLong("key"), help: ArgumentHelp("A key from the keyring, by name (an identity for a v3 blob).", valueName: "name"), completion: KeyCompletion.names(.content, .legacy, .identity))

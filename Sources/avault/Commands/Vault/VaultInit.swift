@@ -22,6 +22,7 @@ struct VaultInit: ParsableCommand {
         case (true, true): throw ValidationError("give either --key or recipients (--recipient, --recipients-file), not both")
         default: break
         }
+        try refuseStandardInputTwice(["passphrase": options.keyring.passphraseFile], each: ["recipients file": recipients.recipientsFiles])
     }
 
     func run() throws {

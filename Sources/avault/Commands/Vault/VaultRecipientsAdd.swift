@@ -6,11 +6,12 @@ struct VaultRecipientsAdd: ParsableCommand {
         discussion: "You must be a recipient yourself (an identity of your keyring opens the data key).\n\nExample: avault vault recipients add age1…")
     @OptionGroup var options: VaultOptions
     @Argument(help: ArgumentHelp("Recipients to add (age1…).", valueName: "recipient")) var recipients: [String] = []
-    @Option(name: .customLong("recipients-file"), help: ArgumentHelp("Add the recipients in this file (one age1… per line, # comments; repeatable).", valueName: "file"), completion: .file())
+    @Option(name: .customLong("recipients-file"), help: ArgumentHelp("Add the recipients in this file (one age1… per line, # comments; repeatable; - is standard input).", valueName: "file"), completion: .file())
     var recipientsFiles: [String] = []
 
     func validate() throws {
         if recipients.isEmpty, recipientsFiles.isEmpty { throw ValidationError("give at least one recipient or --recipients-file") }
+        try refuseStandardInputTwice(["passphrase": options.keyring.passphraseFile], each: ["recipients file": recipientsFiles])
     }
 
     func run() throws {

@@ -6,7 +6,7 @@ struct TrustAdd: ParsableCommand {
         discussion: "Example: avault keys trust add desk.pub --name 'News desk' --role desk")
 
     @OptionGroup var store: TrustStoreOptions
-    @Argument(help: ArgumentHelp("A minisign public key file.", valueName: "pubfile"), completion: .file(extensions: ["pub"])) var pubfile: String
+    @Argument(help: ArgumentHelp("A minisign public key file (- is standard input).", valueName: "pubfile"), completion: .file(extensions: ["pub"])) var pubfile: String
     @Option(help: "Who the key belongs to.") var name: String
     @Option(help: ArgumentHelp("A role the key holds (repeatable), e.g. desk or editor.", valueName: "role")) var role: [String] = []
     @Option(name: .customLong("not-before"), help: ArgumentHelp("Do not trust signatures made before this RFC 3339 time.", valueName: "time"))

@@ -10,6 +10,8 @@ struct TrustStoreOptions: ParsableArguments {
     @Option(name: .customLong("trust-store"), help: ArgumentHelp("The trust store file (default: trust.avt in the keyring directory).", valueName: "file"), completion: .file())
     var trustStore: String?
 
+    func validate() throws { try refuseStandardInputTrustStore(trustStore) }
+
     func open() throws(AvaultError) -> TrustStore {
         try TrustStore(path: TrustStore.location(explicit: trustStore, keyringDirectory: Keyring.location(explicit: keyring)))
     }
