@@ -189,6 +189,14 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         #expect(try String(contentsOfFile: a, encoding: .utf8) == signed && String(contentsOfFile: b, encoding: .utf8) == signed, "a record was written")
         #expect(try String(contentsOfFile: canonical, encoding: .utf8) == "mine\n", "an input was replaced")
         #expect(try fm.contentsOfDirectory(atPath: out).isEmpty && !fm.fileExists(atPath: b + ".minisig"), "something was written")
+        // An export whose second record has no signature writes nothing, and makes no directory.
+        let exportDir = demo.dir.appendingPathComponent("exports/new").path
+        let unsignedExport = try CLI.avault(["sign", "--export-minisig", "-o", exportDir, a, unsigned])
+        #expect(unsignedExport.code != 0 && unsignedExport.out.isEmpty, "\(unsignedExport.code) \(unsignedExport.out) \(unsignedExport.err)")
+        #expect(!fm.fileExists(atPath: demo.dir.appendingPathComponent("exports").path), "the export made its directory")
+        try fm.createDirectory(at: URL(fileURLWithPath: exportDir), withIntermediateDirectories: true)
+        #expect(try CLI.avault(["sign", "--export-minisig", "-o", exportDir, a, unsigned]).code != 0)
+        #expect(try fm.contentsOfDirectory(atPath: exportDir).isEmpty, "the export wrote the first record's files")
         // Two names of one file read are no conflict: their signatures are two files.
         #expect(try CLI.avault(["sign", "--detached", "--key", "demo-desk", a, hardLink] + demo.args).code == 0)
     }

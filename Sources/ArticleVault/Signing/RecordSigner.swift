@@ -103,7 +103,7 @@ public enum RecordSigner {
     /// Where ``signDetached(path:key:keyID:trustedComment:overwrite:)`` writes the signature of `path`.
     public static func detachedSignaturePath(of path: String) -> String { path + ".minisig" }
 
-    /// The two files ``exportForMinisign(path:keyID:to:overwrite:)`` writes for `path`: its
+    /// The two files ``writeMinisignExport(_:to:overwrite:)`` writes for `path`: its
     /// canonical bytes and their signature.
     public static func exportPaths(of path: String, to directory: String) -> [String] {
         let base = directory + "/" + FileSystem.baseName(of: path) + ".canonical"
@@ -122,12 +122,19 @@ public enum RecordSigner {
         return MinisignSigning.check(signature, digest: digest, publicKey: publicKey)
     }
 
-    /// Writes the record's canonical bytes to `DIR/NAME.canonical` and its embedded signature
-    /// (the first, or the first by `keyID`) to `DIR/NAME.canonical.minisig`, so that stock
-    /// `minisign -V` can check it. Returns the base path written and the signature's key id.
-    /// Unless `overwrite`, nothing is written when either file exists.
-    public static func exportForMinisign(path: String, keyID: Minisign.KeyID?, to directory: String,
-                                         overwrite: Bool = true) throws(AvaultError) -> (base: String, keyID: Minisign.KeyID) {
+    /// What ``writeMinisignExport(_:to:overwrite:)`` writes for a record: its canonical bytes,
+    /// and its embedded signature (the first, or the first by `keyID`) as a `.minisig` file that
+    /// stock `minisign -V` checks against them.
+    public struct MinisignExport: Sendable {
+        public let path: String
+        let canonical: [UInt8]
+        let signature: Minisign.Signature
+        public var keyID: Minisign.KeyID { signature.keyID }
+    }
+
+    /// Reads the record at `path` and picks the signature to export; writes nothing, so that a
+    /// batch can read every record before it writes any.
+    public static func minisignExport(of path: String, keyID: Minisign.KeyID?) throws(AvaultError) -> MinisignExport {
         let (_, document) = try read(path)
         let signatures: [Minisign.Signature]
         do { signatures = try RecordSignatures.entries(in: document.fields) } catch { throw .malformed(error, file: path) }
@@ -135,11 +142,18 @@ public enum RecordSigner {
             throw .noSignature(path: path, keyID: keyID?.printed)
         }
         signature.untrustedComment = "signature from avault, over the avault-record-v1 canonical form"
-        let paths = exportPaths(of: path, to: directory)
+        return MinisignExport(path: path, canonical: RecordSignatures.canonicalBytes(of: document), signature: signature)
+    }
+
+    /// Writes `export` to `DIR/NAME.canonical` and `DIR/NAME.canonical.minisig`; returns the
+    /// first. Unless `overwrite`, nothing is written when either file exists.
+    @discardableResult
+    public static func writeMinisignExport(_ export: MinisignExport, to directory: String, overwrite: Bool = true) throws(AvaultError) -> String {
+        let paths = exportPaths(of: export.path, to: directory)
         if !overwrite, let existing = paths.first(where: FileSystem.exists) { throw .fileExists(path: existing) }
         try FileSystem.checkBatch(writes: paths)
-        try FileSystem.writeAtomically(paths[0], RecordSignatures.canonicalBytes(of: document), mode: 0o644, overwrite: overwrite)
-        try FileSystem.writeAtomically(paths[1], Array(signature.fileText.utf8), mode: 0o644, overwrite: overwrite)
-        return (paths[0], signature.keyID)
+        try FileSystem.writeAtomically(paths[0], export.canonical, mode: 0o644, overwrite: overwrite)
+        try FileSystem.writeAtomically(paths[1], Array(export.signature.fileText.utf8), mode: 0o644, overwrite: overwrite)
+        return paths[0]
     }
 }

@@ -95,12 +95,15 @@ struct Sign: ParsableCommand {
     private func export() throws {
         let dir = output!
         try checkNew()
-        try FileSystem.makeDirectory(dir, mode: 0o755)
         var wanted: MinisignKeyID?
         if let key { wanted = try keyring.open().signingKeyID(named: key) }
-        for file in files {
-            let (base, keyID) = try RecordSigner.exportForMinisign(path: file, keyID: wanted, to: dir, overwrite: force)
-            try Terminal.writeStdout("wrote \(Terminal.quoted(base)) and \(Terminal.quoted(base + ".minisig")) (key \(keyID.printed))\n")
+        // Every record is read, and has the signature, before the directory is made.
+        var exports: [RecordSigner.MinisignExport] = []
+        for file in files { exports.append(try RecordSigner.minisignExport(of: file, keyID: wanted)) }
+        try FileSystem.makeDirectory(dir, mode: 0o755)
+        for export in exports {
+            let base = try RecordSigner.writeMinisignExport(export, to: dir, overwrite: force)
+            try Terminal.writeStdout("wrote \(Terminal.quoted(base)) and \(Terminal.quoted(base + ".minisig")) (key \(export.keyID.printed))\n")
         }
     }
 }
