@@ -33,6 +33,21 @@ import ArticleVault
         }
     }
 
+    /// Only ``FileSystem/readInput(_:limit:what:secret:)``, for a name a command line gave,
+    /// reads standard input for `-`. The library's other readers read a file of that name (the
+    /// tests run in the package's root, which has none): when they took `-` as standard input
+    /// too, `keys export-age -o -` checked the identity it wrote against standard input.
+    @Test func onlyANameFromTheCommandLineMeansStandardInput() throws {
+        #expect(!FileManager.default.fileExists(atPath: "-"))
+        for read in [{ try FileSystem.readSmall("-", limit: 16, what: "a test file") }, { try FileSystem.read("-", secret: true) }] {
+            #expect { _ = try read() } throws: { error in
+                if case .io(path: "-", reason: let reason) = error as? AvaultError { return reason.contains("no such file") }
+                return false
+            }
+        }
+        #expect(FileSystem.inputName("-") == "standard input" && FileSystem.inputName("./-") == "./-")
+    }
+
     @Test func keyFilesMustNotBeReadableByOthers() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }

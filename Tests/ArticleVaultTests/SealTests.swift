@@ -50,7 +50,7 @@ import ArticleVault
             let path = dir.appendingPathComponent("r\(position).md").path
             try original.write(toFile: path, atomically: false, encoding: .utf8)
             do {
-                _ = try Sealing.seal(path: path, keyring: ring, keyName: "content", fields: ["sourceName"], signer: nil)
+                try Sealing.seal(path: path, keyring: ring, keyName: "content", fields: ["sourceName"], signer: nil).commit()
             } catch {
                 // Refused: the file is untouched.
                 #expect(try String(contentsOfFile: path, encoding: .utf8) == original, "\(name) at \(position)")
@@ -65,7 +65,7 @@ import ArticleVault
             #expect(doc.fields["webUrl"] == .string("https://example.org/q"), "\(name) at \(position): the context changed")
             #expect(doc.fields["title"] == .string("Quarterly results"))
             #expect(doc.fields["quality"] == .number(41))
-            _ = try Sealing.unseal(path: path, keyring: ring, keyName: nil, legacy: LegacyPolicy(trust: nil, allowUnauthenticated: false), signer: nil)
+            try Sealing.unseal(path: path, keyring: ring, keyName: nil, legacy: LegacyPolicy(trust: nil, allowUnauthenticated: false), signer: nil).commit()
             #expect(try String(contentsOfFile: path, encoding: .utf8) == original, "\(name) at \(position): unseal did not restore the bytes")
         }
         // Breaks in the front matter are refused (YAML readers disagree on them); in the body they are text.
@@ -81,12 +81,40 @@ import ArticleVault
         let original = Self.record.replacingOccurrences(of: "Quarterly results", with: "Hello\\L# and \\P the \\N CEO \\r resigns")
         let path = dir.appendingPathComponent("r.md").path
         try original.write(toFile: path, atomically: false, encoding: .utf8)
-        _ = try Sealing.seal(path: path, keyring: ring, keyName: "content", fields: ["sourceName", "title"], signer: nil)
+        try Sealing.seal(path: path, keyring: ring, keyName: "content", fields: ["sourceName", "title"], signer: nil).commit()
         let doc = try RecordDocument(parsing: try String(contentsOfFile: path, encoding: .utf8))
         #expect(doc.fields["title"] == nil && doc.fields["sourceName"] == nil)
         #expect(doc.fields["webUrl"] == .string("https://example.org/q"))
-        _ = try Sealing.unseal(path: path, keyring: ring, keyName: nil, legacy: LegacyPolicy(trust: nil, allowUnauthenticated: false), signer: nil)
+        try Sealing.unseal(path: path, keyring: ring, keyName: nil, legacy: LegacyPolicy(trust: nil, allowUnauthenticated: false), signer: nil).commit()
         #expect(try String(contentsOfFile: path, encoding: .utf8) == original)
+    }
+
+    /// A rewrite is written only over the file it was made from: an edit made meanwhile (by
+    /// an editor, or a rename over the record) is left as it is, not overwritten.
+    @Test func aRewriteIsNotWrittenOverARecordChangedSinceItWasRead() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ring = try Self.keyring(in: dir)
+        let path = dir.appendingPathComponent("r.md").path
+        try Self.record.write(toFile: path, atomically: false, encoding: .utf8)
+        let edited = Self.record.replacingOccurrences(of: "Quarterly results", with: "Quarterly results, edited")
+        for replace in [false, true] {
+            let rewrite = try Sealing.seal(path: path, keyring: ring, keyName: "content", fields: [], signer: nil)
+            if replace { try edited.write(toFile: path, atomically: true, encoding: .utf8) } else {
+                let handle = try #require(FileHandle(forWritingAtPath: path))
+                try handle.write(contentsOf: Data(edited.utf8))
+                try handle.close()
+            }
+            #expect { try rewrite.commit() } throws: { error in
+                if case .recordChangedMeanwhile(path) = error as? AvaultError { return true }
+                return false
+            }
+            #expect(try String(contentsOfFile: path, encoding: .utf8) == edited, "the edit was overwritten")
+            try Self.record.write(toFile: path, atomically: false, encoding: .utf8)
+        }
+        // Unchanged, it is written.
+        try Sealing.seal(path: path, keyring: ring, keyName: "content", fields: [], signer: nil).commit()
+        #expect(try String(contentsOfFile: path, encoding: .utf8).contains("secured: "))
     }
 
     /// Fences as Jekyll reads them (a byte order mark, trailing whitespace, `...`) are kept.
@@ -100,12 +128,12 @@ import ArticleVault
         if opening.hasSuffix("\r\n") { original = original.replacingOccurrences(of: "\n", with: "\r\n").replacingOccurrences(of: "\r\r\n", with: "\r\n") }
         let path = dir.appendingPathComponent("r.md").path
         try original.write(toFile: path, atomically: false, encoding: .utf8)
-        _ = try Sealing.seal(path: path, keyring: ring, keyName: "content", fields: ["sourceName"], signer: nil)
+        try Sealing.seal(path: path, keyring: ring, keyName: "content", fields: ["sourceName"], signer: nil).commit()
         // (Read as bytes: Foundation's String(contentsOfFile:) drops a byte order mark.)
         let sealed = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
         #expect(sealed.utf8.starts(with: opening.utf8))
         #expect(!sealed.contains("Deep Throat"))
-        _ = try Sealing.unseal(path: path, keyring: ring, keyName: nil, legacy: LegacyPolicy(trust: nil, allowUnauthenticated: false), signer: nil)
+        try Sealing.unseal(path: path, keyring: ring, keyName: nil, legacy: LegacyPolicy(trust: nil, allowUnauthenticated: false), signer: nil).commit()
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(original.utf8))
     }
 
@@ -126,7 +154,7 @@ import ArticleVault
             let path = dir.appendingPathComponent("crafted.md").path
             try text.write(toFile: path, atomically: false, encoding: .utf8)
             #expect {
-                _ = try Sealing.unseal(path: path, keyring: ring, keyName: nil, legacy: LegacyPolicy(trust: nil, allowUnauthenticated: false), signer: nil)
+                try Sealing.unseal(path: path, keyring: ring, keyName: nil, legacy: LegacyPolicy(trust: nil, allowUnauthenticated: false), signer: nil).commit()
             } throws: { error in
                 (error as? AvaultError)?.message.contains(why) == true
             }

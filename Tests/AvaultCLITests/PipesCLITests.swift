@@ -197,6 +197,12 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         try fm.createDirectory(at: URL(fileURLWithPath: exportDir), withIntermediateDirectories: true)
         #expect(try CLI.avault(["sign", "--export-minisig", "-o", exportDir, a, unsigned]).code != 0)
         #expect(try fm.contentsOfDirectory(atPath: exportDir).isEmpty, "the export wrote the first record's files")
+        // …and a name that is too long only inside the directory, once it is made.
+        let longSigned = demo.dir.appendingPathComponent(String(repeating: "k", count: 240) + ".md").path
+        try fm.copyItem(atPath: a, toPath: longSigned)
+        let longExport = try CLI.avault(["sign", "--export-minisig", "-o", demo.dir.appendingPathComponent("exports2").path, a, longSigned])
+        #expect(longExport.code == 2 && longExport.out.isEmpty, "\(longExport.code) \(longExport.out) \(longExport.err)")
+        #expect(!fm.fileExists(atPath: demo.dir.appendingPathComponent("exports2").path), "the export left its directory")
         // Two names of one file read are no conflict: their signatures are two files.
         #expect(try CLI.avault(["sign", "--detached", "--key", "demo-desk", a, hardLink] + demo.args).code == 0)
     }
@@ -311,11 +317,83 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         let added = try CLI.avault(["keys", "trust", "add", "-", "--name", "Desk", "--trust-store", store], stdin: pub)
         #expect(added.code == 0, "\(added.err)")
         #expect(try CLI.avault(["verify", record, "--trust-store", store, "--require-signature"]).code == 0)
+        // Messages name standard input so.
+        let junk = try CLI.avault(["verify", record, "--pubkey", "-"], stdin: Data("not a key\n".utf8))
+        #expect(junk.code == 2 && junk.err.hasPrefix("avault: standard input: "), "\(junk.err)")
+        let junkIdentity = try CLI.avault(["age", "decrypt", "-i", "-", sealedFile], stdin: Data("AGE-SECRET-KEY-1X\n".utf8))
+        #expect(junkIdentity.code != 0 && junkIdentity.err.hasPrefix("avault: standard input: "), "\(junkIdentity.err)")
+        // A secret is not read from a terminal, which would show it as it is typed.
+        let typed = try avaultOnTerminal(["secured", "decrypt", "--key-file", "-", blob.out.trimmingCharacters(in: .newlines)],
+                                         input: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n\u{4}")
+        #expect(typed.code == 2 && typed.screen.contains("standard input: is a terminal"), "\(typed.code) \(typed.screen)")
+        // An identity file larger than 16 KiB (the first piece a pipe is read in) on standard input.
+        let padded = identityBytes + Data(String(repeating: "# a comment line to pad the file past 16 KiB\n", count: 500).utf8)
+        let paddedOpen = try CLI.avault(["age", "decrypt", "-i", "-", sealedFile], stdin: padded)
+        #expect(paddedOpen.code == 0 && paddedOpen.out == "for the desk\n", "\(paddedOpen.err)")
         // A trust store is a file checked and rewritten in place: standard input cannot be one.
         for args in [["verify", record, "--trust-store", "-"], ["keys", "trust", "list", "--trust-store", "-"]] {
             let r = try CLI.avault(args, stdin: pub)
             #expect(r.code == 64 && r.err.contains("- (standard input) cannot be one"), "\(args): \(r.code) \(r.err)")
         }
+    }
+
+    /// Found by the review of the change that made `-` standard input for every file read: the
+    /// library's own reader took it so too, and `keys export-age NAME -o -` wrote the unsealed
+    /// identity to a file named `-`, then read standard input to check it. `-o -` of a file that
+    /// cannot be standard output, and `-` for a record rewritten in place, are usage errors.
+    @Test func dashWhereAFileIsWrittenOrRewrittenIsAUsageError() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        #expect(try CLI.avault(["keys", "generate", "desk-id", "--identity"] + demo.args).code == 0)
+        let record = try demo.copy("Fixtures/records/demo-v2.md", as: "a.md")
+        for (args, message) in [(["keys", "export-age", "desk-id", "-o", "-"] + demo.args, "- (standard output) cannot be one"),
+                                (["keys", "export", "demo-content", "-o", "-", "--export-passphrase-file", demo.dir.appendingPathComponent("pass").path] + demo.args,
+                                 "- (standard output) cannot be one"),
+                                (["keys", "export-minisign", "demo-desk", "-o", "-", "--unprotected"] + demo.args, "- (standard output) cannot be one"),
+                                (["audit", record, "--html", "-"], "- (standard output) cannot be one"),
+                                (["sign", "--export-minisig", record, "-o", "-"], "- (standard output) cannot be one"),
+                                (["seal", "-", "--key", "demo-content"] + demo.args, "cannot be rewritten in place"),
+                                (["unseal", "-"] + demo.args, "cannot be rewritten in place")] {
+            let r = try CLI.avault(args, stdin: Data("standard input\n".utf8), cwd: demo.dir)
+            #expect(r.code == 64 && r.err.contains(message), "\(args): \(r.code) \(r.err)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: demo.dir.appendingPathComponent("-").path), "a file named - was written")
+    }
+
+    /// A batch rewrites every record in memory before it writes any: a record it cannot rewrite
+    /// stops it before the first write. Before, the records named before it were rewritten (the
+    /// last left item of an earlier session: a malformed trust store met at a signed record).
+    @Test func aBatchThatCannotRewriteEveryRecordRewritesNone() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let plain = "---\ntitle: Plain\nwebUrl: \"https://example.org/p\"\n---\nA body.\n"
+        let first = try demo.record("first.md", plain)
+        let alreadySealed = try demo.copy("Fixtures/records/demo-v2.md", as: "sealed.md")
+        let sealTwice = try CLI.avault(["seal", "--key", "demo-content", first, alreadySealed] + demo.args)
+        #expect(sealTwice.code == 2 && sealTwice.err.contains("already has a secured field") && sealTwice.out.isEmpty, "\(sealTwice.code) \(sealTwice.err)")
+        #expect(try String(contentsOfFile: first, encoding: .utf8) == plain, "the record before the refused one was sealed")
+        // A draft sealed to a recipient this keyring has no identity of, after one it opens.
+        let stranger = demo.dir.appendingPathComponent("stranger.txt").path
+        let recipient = try AgeCLITests.keygen(stranger)
+        let foreign = try demo.record("foreign.md", plain)
+        #expect(try CLI.avault(["seal", "--key", "demo-content", first] + demo.args).code == 0)
+        #expect(try CLI.avault(["seal", "--recipient", recipient, foreign]).code == 0)
+        let sealedFirst = try String(contentsOfFile: first, encoding: .utf8)
+        let unseal = try CLI.avault(["unseal", first, foreign] + demo.args)
+        #expect(unseal.code != 0 && unseal.out.isEmpty, "\(unseal.code) \(unseal.err)")
+        #expect(try String(contentsOfFile: first, encoding: .utf8) == sealedFirst, "the record before the one that does not open was unsealed")
+        // A signed record after an unsigned one, with a malformed trust store.
+        let unsigned = try demo.record("unsigned.md", plain)
+        let signed = try demo.record("signed.md", plain)
+        #expect(try CLI.avault(["sign", signed, "--key", "demo-desk"] + demo.args).code == 0)
+        let signedText = try String(contentsOfFile: signed, encoding: .utf8)
+        try CLI.write("not a trust store\n", to: URL(fileURLWithPath: demo.ring).appendingPathComponent("trust.avt"), mode: 0o600)
+        let malformed = try CLI.avault(["seal", "--key", "demo-content", unsigned, signed] + demo.args)
+        #expect(malformed.code == 2 && malformed.out.isEmpty, "\(malformed.code) \(malformed.err)")
+        #expect(try String(contentsOfFile: unsigned, encoding: .utf8) == plain, "the unsigned record before the signed one was sealed")
+        #expect(try String(contentsOfFile: signed, encoding: .utf8) == signedText)
+        // Each alone: the unsigned record does not depend on the store, and is sealed.
+        #expect(try CLI.avault(["seal", "--key", "demo-content", unsigned] + demo.args).code == 0)
     }
 
     @Test func verifyReadsOneRecordFromStandardInput() throws {

@@ -26,15 +26,12 @@ public enum AgeIO {
         }
         for path in files {
             // Standard input (`-`) comes from the command line's own choice, as `age -R -`'s does.
-            let read: [UInt8]? = ownWritersOnly && path != "-" ? try readOwnRecipientsFile(path)
-                : try FileSystem.read(path, maxSize: maximumRecipientsFileSize)
-            guard let bytes = read else {
-                throw .fileTooLarge(path: path, limit: maximumRecipientsFileSize, what: "a recipients file")
-            }
+            let bytes = ownWritersOnly && path != "-" ? try readOwnRecipientsFile(path)
+                : try FileSystem.readInput(path, limit: maximumRecipientsFileSize, what: "a recipients file")
             do throws(AgeKeys.Problem) {
                 let keys = try withRaw(bytes) { raw throws(AgeKeys.Problem) in try AgeKeys.parseRecipientsFile(raw) }
                 out.append(contentsOf: keys.map { .x25519($0) })
-            } catch { throw .ageKey(error, file: path) }
+            } catch { throw .ageKey(error, file: FileSystem.inputName(path)) }
         }
         return out
     }

@@ -126,14 +126,14 @@ extension Keyring {
     /// status. Secrets are sealed when `protected`.
     @discardableResult
     public func importExport(name: String, file path: String, passphrase: PassphraseSource, protected: Bool) throws(AvaultError) -> [KeyringFile.Entry] {
-        var bytes = try FileSystem.readSmall(path, limit: FileLimits.keyFile, what: "a key export file", secret: true)
+        var bytes = try FileSystem.readInput(path, limit: FileLimits.keyFile, what: "a key export file", secret: true)
         defer { wipe(&bytes) }
         let export: KeyExportFile
-        do { export = try KeyExportFile(parsing: bytes) } catch { throw .malformed(error, file: path) }
+        do { export = try KeyExportFile(parsing: bytes) } catch { throw .malformed(error, file: FileSystem.inputName(path)) }
         let limits = PasswordHash.Limits(opsLimit: export.opsLimit, memLimit: export.memLimit)
         let key = try Self.exportKey(try passphrase.read(), salt: export.salt, limits: limits)
         guard var inner = try? XChaCha20Poly1305.open(export.ciphertext, key: key, nonce: export.nonce, associatedData: export.associatedData) else {
-            throw .wrongPassphrase(what: "the key export \(path)", origin: passphrase.origin)
+            throw .wrongPassphrase(what: "the key export \(FileSystem.inputName(path))", origin: passphrase.origin)
         }
         defer { wipe(&inner) }
         let file: KeyringFile

@@ -83,10 +83,10 @@ extension Keyring {
     /// keeping its key id (so minisign's `.pub` file stays valid).
     @discardableResult
     public func importMinisign(name: String, file path: String, password: PassphraseSource, protected: Bool, now: Int64) throws(AvaultError) -> KeyringFile.Entry {
-        var bytes = try FileSystem.readSmall(path, limit: FileLimits.keyFile, what: "a minisign secret key", secret: true)
+        var bytes = try FileSystem.readInput(path, limit: FileLimits.keyFile, what: "a minisign secret key", secret: true)
         defer { wipe(&bytes) }
         let file: Minisign.SecretKeyFile
-        do { file = try Minisign.SecretKeyFile(parsing: bytes) } catch { throw .malformed(error, file: path) }
+        do { file = try Minisign.SecretKeyFile(parsing: bytes) } catch { throw .malformed(error, file: FileSystem.inputName(path)) }
         let (id, key) = try MinisignKeys.open(file, path: path, password: password)
         return try update { ring throws(AvaultError) in
             try ring.add(name: name, algorithm: .ed25519, secret: key.secretKey, id: .minisign(id),
@@ -158,9 +158,9 @@ extension TrustStore {
     /// returns it.
     @discardableResult
     public func add(publicKeyFile path: String, name: String, roles: [String], notBefore: Timestamp?, notAfter: Timestamp?, now: Int64) throws(AvaultError) -> Minisign.PublicKey {
-        let text = String(decoding: try FileSystem.readSmall(path, limit: FileLimits.minisignFile, what: "a minisign public key"), as: UTF8.self)
+        let text = String(decoding: try FileSystem.readInput(path, limit: FileLimits.minisignFile, what: "a minisign public key"), as: UTF8.self)
         let key: Minisign.PublicKey
-        do { key = try Minisign.PublicKey(parsing: text) } catch { throw .malformed(error, file: path) }
+        do { key = try Minisign.PublicKey(parsing: text) } catch { throw .malformed(error, file: FileSystem.inputName(path)) }
         try add(key, name: name, roles: roles, notBefore: notBefore, notAfter: notAfter, now: now)
         return key
     }

@@ -66,13 +66,11 @@ extension Keyring {
     /// Reads an identity file (`age-keygen`'s, or `age -i`'s: one identity per line, `#`
     /// comments); mode 600 required, like every secret file avault reads.
     public static func readAgeIdentityFile(_ path: String) throws(AvaultError) -> [SecretBytes] {
-        guard var bytes = try FileSystem.read(path, secret: true, maxSize: maximumIdentityFileSize) else {
-            throw .fileTooLarge(path: path, limit: maximumIdentityFileSize, what: "an identity file")
-        }
+        var bytes = try FileSystem.readInput(path, limit: maximumIdentityFileSize, what: "an identity file", secret: true)
         defer { wipe(&bytes) }
         do throws(AgeKeys.Problem) {
             return try withRaw(bytes) { raw throws(AgeKeys.Problem) in try AgeKeys.parseIdentityFile(raw) }
-        } catch { throw .ageKey(error, file: path) }
+        } catch { throw .ageKey(error, file: FileSystem.inputName(path)) }
     }
 
     /// Imports the one identity of the `age-keygen` file at `path` as the next version of
@@ -80,16 +78,14 @@ extension Keyring {
     /// so is one whose `# public key:` comment names another recipient than its identity's.
     @discardableResult
     public func importAge(name: String, file path: String, protected: Bool, now: Int64) throws(AvaultError) -> KeyringFile.Entry {
-        guard var bytes = try FileSystem.read(path, secret: true, maxSize: Self.maximumIdentityFileSize) else {
-            throw .fileTooLarge(path: path, limit: Self.maximumIdentityFileSize, what: "an identity file")
-        }
+        var bytes = try FileSystem.readInput(path, limit: Self.maximumIdentityFileSize, what: "an identity file", secret: true)
         defer { wipe(&bytes) }
         let identities: [SecretBytes]
         do throws(AgeKeys.Problem) {
             identities = try withRaw(bytes) { raw throws(AgeKeys.Problem) in try AgeKeys.parseIdentityFile(raw) }
-        } catch { throw .ageKey(error, file: path) }
+        } catch { throw .ageKey(error, file: FileSystem.inputName(path)) }
         guard identities.count == 1, let secret = identities.first else {
-            throw .ageIdentityCount(path: path, count: identities.count)
+            throw .ageIdentityCount(path: FileSystem.inputName(path), count: identities.count)
         }
         let publicKey: [UInt8]
         do throws(CryptoError) { publicKey = try X25519.publicKey(of: secret) } catch { throw .crypto(error) }

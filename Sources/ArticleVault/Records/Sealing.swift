@@ -8,6 +8,11 @@ public import VaultFormat
 /// bound to the record's context; `unseal` restores them; `migrate` rewrites a v1 blob as v2.
 /// Plaintext never touches the disk; files are replaced atomically.
 ///
+/// Each of them rewrites the record in memory and checks it, and returns the ``Rewrite`` for the
+/// caller to ``Rewrite/commit()``: a batch can make every record's rewrite before it writes any,
+/// so that a record it cannot rewrite (malformed, already sealed, a key that does not open it,
+/// a trust store it cannot read) stops it before the first record is written.
+///
 /// A rewrite changes what a record's signatures cover, so it drops them, and re-signs with a
 /// ``Signer``. Before that, the signatures are judged over the record as it was read, by the
 /// trust policy `avault verify` uses: a record whose signatures do not verify (changed since it
@@ -48,6 +53,30 @@ public enum Sealing {
         public var legacy: LegacyAuthorization.Basis?
     }
 
+    /// A record rewritten in memory and checked, not yet written.
+    public final class Rewrite {
+        public let path: String
+        /// What the rewrite did, for the caller to report.
+        public internal(set) var result: Result
+        private var bytes: [UInt8]
+        private let mode: mode_t
+        private let identity: FileSystem.Identity?
+
+        init(path: String, result: Result, bytes: [UInt8], mode: mode_t, identity: FileSystem.Identity?) {
+            (self.path, self.result, self.bytes, self.mode, self.identity) = (path, result, bytes, mode, identity)
+        }
+
+        deinit { wipe(&bytes) }
+
+        /// Writes the record (atomically), unless the file changed since it was read: someone
+        /// else's edit is not overwritten with a rewrite of what was there before it.
+        public func commit() throws(AvaultError) {
+            if let identity, FileSystem.identity(of: path) != identity { throw .recordChangedMeanwhile(path: path) }
+            try FileSystem.writeAtomically(path, bytes, mode: mode)
+            wipe(&bytes)
+        }
+    }
+
     /// What a draft is sealed with.
     public enum Sealer {
         /// The newest active version of a content key of the keyring: a v2 blob.
@@ -59,7 +88,7 @@ public enum Sealing {
     /// Seals the body and `fields` of the record at `path` with the newest version of `keyName`.
     /// `trust` judges the record's signatures before they are dropped (see ``Sealing``).
     public static func seal(path: String, keyring: Keyring, keyName: String, fields: [String], signer: Signer?,
-                            trust: () throws(AvaultError) -> TrustPolicy? = { nil }) throws(AvaultError) -> Result {
+                            trust: () throws(AvaultError) -> TrustPolicy? = { nil }) throws(AvaultError) -> Rewrite {
         try seal(path: path, with: .key(keyring, name: keyName), fields: fields, signer: signer, trust: trust)
     }
 
@@ -67,7 +96,7 @@ public enum Sealing {
     /// content key, or a v3 blob to recipients. Either is bound to the record's context.
     /// `trust` judges the record's signatures before they are dropped (see ``Sealing``).
     public static func seal(path: String, with sealer: Sealer, fields: [String], signer: Signer?,
-                            trust: () throws(AvaultError) -> TrustPolicy? = { nil }) throws(AvaultError) -> Result {
+                            trust: () throws(AvaultError) -> TrustPolicy? = { nil }) throws(AvaultError) -> Rewrite {
         let file = try RecordFile(path: path)
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
@@ -116,7 +145,7 @@ public enum Sealing {
     /// sealed file's mode without group and other bits). `trust` judges the record's signatures
     /// before they are dropped (see ``Sealing``).
     public static func unseal(path: String, keyring: Keyring, keyName: String?, legacy: LegacyPolicy,
-                              signer: Signer?, trust: () throws(AvaultError) -> TrustPolicy? = { nil }) throws(AvaultError) -> Result {
+                              signer: Signer?, trust: () throws(AvaultError) -> TrustPolicy? = { nil }) throws(AvaultError) -> Rewrite {
         let file = try RecordFile(path: path)
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
@@ -157,16 +186,16 @@ public enum Sealing {
             editor.body = body
             expected.body = body
         }
-        var result = try finish(editor, original: file, before: before, mode: (file.mode ?? 0o600) & 0o700, signer: signer,
-                                expected: expected)
-        result.legacy = authorization?.basis
-        return result
+        let rewrite = try finish(editor, original: file, before: before, mode: (file.mode ?? 0o600) & 0o700, signer: signer,
+                                 expected: expected)
+        rewrite.result.legacy = authorization?.basis
+        return rewrite
     }
 
     /// Rewrites a v1 blob as v2 under the newest version of `keyName`, in memory. `trust` judges
     /// the record's signatures before they are dropped (see ``Sealing``).
     public static func migrate(path: String, keyring: Keyring, fromKey: String, keyName: String, legacy: LegacyPolicy,
-                               signer: Signer?, trust: () throws(AvaultError) -> TrustPolicy? = { nil }) throws(AvaultError) -> Result {
+                               signer: Signer?, trust: () throws(AvaultError) -> TrustPolicy? = { nil }) throws(AvaultError) -> Rewrite {
         let file = try RecordFile(path: path)
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
@@ -185,9 +214,9 @@ public enum Sealing {
             defer { wipe(&opened) }
             return opened == plaintext
         }
-        var result = try finish(editor, original: file, before: before, mode: file.mode ?? 0o644, signer: signer, expected: expected)
-        result.legacy = authorization?.basis
-        return result
+        let rewrite = try finish(editor, original: file, before: before, mode: file.mode ?? 0o644, signer: signer, expected: expected)
+        rewrite.result.legacy = authorization?.basis
+        return rewrite
     }
 
     /// Re-encrypts the sealed blob of the record at `path` to `recipients` (a v3 blob under a
@@ -196,7 +225,7 @@ public enum Sealing {
     /// names (or `keyName`). A legacy v1 blob is refused: migrate it first. `trust` judges the
     /// record's signatures before they are dropped (see ``Sealing``).
     public static func reseal(path: String, keyring: Keyring, keyName: String?, to recipients: SealRecipients,
-                              signer: Signer?, trust: () throws(AvaultError) -> TrustPolicy? = { nil }) throws(AvaultError) -> Result {
+                              signer: Signer?, trust: () throws(AvaultError) -> TrustPolicy? = { nil }) throws(AvaultError) -> Rewrite {
         let file = try RecordFile(path: path)
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
@@ -321,7 +350,7 @@ public enum Sealing {
     /// change), re-signs if asked, reads the result back and checks it against `expected`, and
     /// only then replaces the file read as `original`, giving the new file `mode`.
     private static func finish(_ editor: FrontMatterEditor, original file: RecordFile, before: Verdict?, mode: mode_t,
-                               signer: Signer?, expected: Expected) throws(AvaultError) -> Result {
+                               signer: Signer?, expected: Expected) throws(AvaultError) -> Rewrite {
         let (original, path) = (file.document, file.path)
         var result = Result()
         var text = editor.text
@@ -347,8 +376,7 @@ public enum Sealing {
             result.signed = true
         }
         try check(text, against: expected, path: path)
-        try FileSystem.writeAtomically(path, Array(text.utf8), mode: mode)
-        return result
+        return Rewrite(path: path, result: result, bytes: Array(text.utf8), mode: mode, identity: file.identity)
     }
 
     /// Reads `text` again and compares it with what was meant: the same set of fields with the

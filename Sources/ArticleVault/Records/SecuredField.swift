@@ -103,8 +103,7 @@ extension SecuredField {
         // The key first: a missing key file is reported before standard input is waited on.
         var fileKey: SecretBytes?
         if case .file(let path) = source { fileKey = try RawKeys.load(path) }
-        var plaintext: [UInt8]
-        if let input, input != "-" { plaintext = try FileSystem.read(input) } else { plaintext = try FileSystem.readAll(fd: 0, name: "standard input") }
+        var plaintext = try FileSystem.readInput(input ?? "-", limit: .max, what: "a plaintext")
         defer { wipe(&plaintext) }
         if case let .keyring(keyring, name) = source {
             return try keyring.encrypt(plaintext, keyName: name, context: context, legacy: legacy)

@@ -103,7 +103,7 @@ public enum RecordSigner {
     /// Where ``signDetached(path:key:keyID:trustedComment:overwrite:)`` writes the signature of `path`.
     public static func detachedSignaturePath(of path: String) -> String { path + ".minisig" }
 
-    /// The two files ``writeMinisignExport(_:to:overwrite:)`` writes for `path`: its
+    /// The two files ``exportForMinisign(paths:keyID:to:overwrite:wrote:)`` writes for `path`: its
     /// canonical bytes and their signature.
     public static func exportPaths(of path: String, to directory: String) -> [String] {
         let base = directory + "/" + FileSystem.baseName(of: path) + ".canonical"
@@ -115,26 +115,45 @@ public enum RecordSigner {
                                       allowLegacy: Bool) throws(AvaultError) -> MinisignSigning.Check {
         if signature.algorithm == Minisign.legacyAlgorithm {
             guard allowLegacy else { return .legacyRefused }
-            let bytes = try FileSystem.read(path)
+            let bytes = try FileSystem.readInput(path, limit: .max, what: "a file")
             return MinisignSigning.check(signature, digest: [], message: { bytes }, publicKey: publicKey, allowLegacy: true)
         }
         let digest = try prehashFile(path)
         return MinisignSigning.check(signature, digest: digest, publicKey: publicKey)
     }
 
-    /// What ``writeMinisignExport(_:to:overwrite:)`` writes for a record: its canonical bytes,
-    /// and its embedded signature (the first, or the first by `keyID`) as a `.minisig` file that
-    /// stock `minisign -V` checks against them.
-    public struct MinisignExport: Sendable {
-        public let path: String
-        let canonical: [UInt8]
-        let signature: Minisign.Signature
-        public var keyID: Minisign.KeyID { signature.keyID }
+    /// Writes each record's canonical bytes to `DIR/NAME.canonical` and its embedded signature
+    /// (the first, or the first by `keyID`) to `DIR/NAME.canonical.minisig`, so that stock
+    /// `minisign -V` can check it, and calls `wrote` with the first path and the key id.
+    ///
+    /// Every record is read, and must have the signature, before `directory` is made or anything
+    /// is written; then each is read again and written, so that memory holds one record at a
+    /// time. A directory made here is removed again when the files cannot be written in it.
+    /// Unless `overwrite`, nothing is written when a file exists.
+    public static func exportForMinisign(paths: [String], keyID: Minisign.KeyID?, to directory: String, overwrite: Bool,
+                                         wrote: (String, Minisign.KeyID) throws(AvaultError) -> Void) throws(AvaultError) {
+        for path in paths { _ = try minisignExport(of: path, keyID: keyID) }
+        let made = !FileSystem.exists(directory)
+        try FileSystem.makeDirectory(directory, mode: 0o755)
+        let outputs = paths.flatMap { exportPaths(of: $0, to: directory) }
+        do throws(AvaultError) {
+            if !overwrite, let existing = outputs.first(where: FileSystem.exists) { throw .fileExists(path: existing) }
+            try FileSystem.checkBatch(writes: outputs)
+        } catch {
+            if made { FileSystem.removeEmptyDirectory(directory) }
+            throw error
+        }
+        for path in paths {
+            let (canonical, signature) = try minisignExport(of: path, keyID: keyID)
+            let files = exportPaths(of: path, to: directory)
+            try FileSystem.writeAtomically(files[0], canonical, mode: 0o644, overwrite: overwrite)
+            try FileSystem.writeAtomically(files[1], Array(signature.fileText.utf8), mode: 0o644, overwrite: overwrite)
+            try wrote(files[0], signature.keyID)
+        }
     }
 
-    /// Reads the record at `path` and picks the signature to export; writes nothing, so that a
-    /// batch can read every record before it writes any.
-    public static func minisignExport(of path: String, keyID: Minisign.KeyID?) throws(AvaultError) -> MinisignExport {
+    /// The canonical bytes of the record at `path`, and the signature to export with them.
+    private static func minisignExport(of path: String, keyID: Minisign.KeyID?) throws(AvaultError) -> ([UInt8], Minisign.Signature) {
         let (_, document) = try read(path)
         let signatures: [Minisign.Signature]
         do { signatures = try RecordSignatures.entries(in: document.fields) } catch { throw .malformed(error, file: path) }
@@ -142,18 +161,6 @@ public enum RecordSigner {
             throw .noSignature(path: path, keyID: keyID?.printed)
         }
         signature.untrustedComment = "signature from avault, over the avault-record-v1 canonical form"
-        return MinisignExport(path: path, canonical: RecordSignatures.canonicalBytes(of: document), signature: signature)
-    }
-
-    /// Writes `export` to `DIR/NAME.canonical` and `DIR/NAME.canonical.minisig`; returns the
-    /// first. Unless `overwrite`, nothing is written when either file exists.
-    @discardableResult
-    public static func writeMinisignExport(_ export: MinisignExport, to directory: String, overwrite: Bool = true) throws(AvaultError) -> String {
-        let paths = exportPaths(of: export.path, to: directory)
-        if !overwrite, let existing = paths.first(where: FileSystem.exists) { throw .fileExists(path: existing) }
-        try FileSystem.checkBatch(writes: paths)
-        try FileSystem.writeAtomically(paths[0], export.canonical, mode: 0o644, overwrite: overwrite)
-        try FileSystem.writeAtomically(paths[1], Array(export.signature.fileText.utf8), mode: 0o644, overwrite: overwrite)
-        return paths[0]
+        return (RecordSignatures.canonicalBytes(of: document), signature)
     }
 }

@@ -265,9 +265,9 @@ public struct RecordVerifier: Sendable {
     /// untrusted key id is reported before the file is read.
     public static func verifyDetached(file: String, signatureFile: String, policy: TrustPolicy,
                                       allowLegacy: Bool) throws(AvaultError) -> DetachedResult {
-        let text = String(decoding: try FileSystem.readSmall(signatureFile, limit: FileLimits.minisignFile, what: "a minisign signature"), as: UTF8.self)
+        let text = String(decoding: try FileSystem.readInput(signatureFile, limit: FileLimits.minisignFile, what: "a minisign signature"), as: UTF8.self)
         let signature: Minisign.Signature
-        do { signature = try Minisign.Signature(parsing: text) } catch { throw .malformed(error, file: signatureFile) }
+        do { signature = try Minisign.Signature(parsing: text) } catch { throw .malformed(error, file: FileSystem.inputName(signatureFile)) }
         var check: MinisignSigning.Check?
         if let key = policy.publicKey(for: signature.keyID) {
             check = try RecordSigner.verifyDetached(path: file, signature: signature, publicKey: key, allowLegacy: allowLegacy)

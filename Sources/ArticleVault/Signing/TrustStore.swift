@@ -77,8 +77,8 @@ extension TrustStore {
         if !publicKeyFiles.isEmpty {
             var keys: [Minisign.PublicKey] = []
             for path in publicKeyFiles {
-                let text = String(decoding: try FileSystem.readSmall(path, limit: FileLimits.minisignFile, what: "a minisign public key"), as: UTF8.self)
-                do { keys.append(try Minisign.PublicKey(parsing: text)) } catch { throw .malformed(error, file: path) }
+                let text = String(decoding: try FileSystem.readInput(path, limit: FileLimits.minisignFile, what: "a minisign public key"), as: UTF8.self)
+                do { keys.append(try Minisign.PublicKey(parsing: text)) } catch { throw .malformed(error, file: FileSystem.inputName(path)) }
             }
             return .publicKeys(keys)
         }

@@ -228,6 +228,8 @@ public enum AvaultError: Error, Sendable {
     /// A file of an import batch was replaced or written between its reading and its storing
     /// (nothing was stored).
     case fileChangedMeanwhile(path: String)
+    /// A record was written or replaced between the read and the write of its rewrite.
+    case recordChangedMeanwhile(path: String)
 
     // MARK: PostgreSQL vaults
 
@@ -574,6 +576,8 @@ public enum AvaultError: Error, Sendable {
             return "\(files.count) files map to the ID '\(id)': \(files.joined(separator: ", ")); nothing was imported"
         case let .fileChangedMeanwhile(path):
             return "\(path): the file was replaced or written while it was imported; nothing was imported"
+        case let .recordChangedMeanwhile(path):
+            return "\(path): the record was replaced or written after it was read; it was left as it is"
         case .agentSocketUnset:
             return "no place for the agent's socket: XDG_RUNTIME_DIR is not set"
         case let .agentUnusable(socket, reason):

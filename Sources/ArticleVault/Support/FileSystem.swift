@@ -119,15 +119,8 @@ public enum FileSystem {
     /// kind: one larger than `limit` is refused by its size before any of it is read, or once
     /// `limit` bytes and one more have been (a pipe, a file that grew). `regularOnly`: as
     /// ``readRegularFile(_:)`` (for files found rather than named by the user).
-    ///
-    /// `-` is standard input, as it is to every option that names a file to read (`age -i -`).
-    /// A secret read from it is not checked for mode 600, as a passphrase read from it is not:
-    /// the command line that gave it chose where it comes from.
     public static func readSmall(_ path: String, limit: Int, what: String, secret: Bool = false,
                                  regularOnly: Bool = false) throws(AvaultError) -> [UInt8] {
-        if path == "-", !regularOnly {
-            return try readAll(fd: 0, name: "standard input", size: 0, limit: limit, what: what, secret: secret)
-        }
         if regularOnly {
             let (fd, size) = try openRegularFile(path)
             defer { close(fd) }
@@ -144,6 +137,48 @@ public enum FileSystem {
         }
         return try readAll(fd: fd, name: path, size: Int(st.st_size), limit: limit, what: what, secret: secret)
     }
+
+    /// Reads a file that a command line names for avault to read, as ``readSmall(_:limit:what:secret:regularOnly:)``
+    /// does; `-` is standard input (as `age -R -` and `age -i -` read it). Only such a name
+    /// means standard input: a path that avault makes or finds never does.
+    ///
+    /// A secret read from standard input is not checked for mode 600, as a passphrase read
+    /// from it is not (the command line chose where it comes from); it is refused when standard
+    /// input is a terminal, which would show it as it is typed; and it is read into one buffer,
+    /// so that no copy is left unwiped.
+    public static func readInput(_ path: String, limit: Int, what: String, secret: Bool = false) throws(AvaultError) -> [UInt8] {
+        guard path == "-" else { return try readSmall(path, limit: limit, what: what, secret: secret) }
+        let name = inputName(path)
+        guard secret else { return try readAll(fd: 0, name: name, size: 0, limit: limit, what: what) }
+        if isatty(0) == 1 {
+            throw .io(path: name, reason: "is a terminal, which would show \(what) as it is typed: pipe it in, or name its file")
+        }
+        var bytes = [UInt8](repeating: 0, count: limit + 1)
+        var got = 0
+        var failure: Int32 = 0
+        bytes.withUnsafeMutableBytes { buffer in
+            while got < buffer.count {
+                let n = Glibc.read(0, buffer.baseAddress! + got, buffer.count - got)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                if n == 0 { return }
+                got += n
+            }
+        }
+        guard failure == 0, got <= limit else {
+            wipe(&bytes)
+            if failure != 0 { errno = failure; throw .io(path: name, reason: errnoText()) }
+            throw .fileTooLarge(path: name, limit: limit, what: what)
+        }
+        bytes.removeLast(bytes.count - got) // in place: the buffer is kept, nothing copied
+        return bytes
+    }
+
+    /// How messages name a file that a command line gave: `-` is standard input.
+    public static func inputName(_ path: String) -> String { path == "-" ? "standard input" : path }
 
     /// Reads `fd`, a file of `size` bytes when opened, to its end, refusing it as not being
     /// `what` when it is larger than `limit`: by its size before any of it is read, or once one
@@ -194,6 +229,17 @@ public enum FileSystem {
         public static func == (a: Identity, b: Identity) -> Bool {
             a.device == b.device && a.inode == b.inode && a.size == b.size && a.changed == b.changed
         }
+    }
+
+    /// Removes the directory at `path` if it is empty (what a command made and then could not
+    /// use); anything else is left as it is.
+    public static func removeEmptyDirectory(_ path: String) { _ = rmdir(path) }
+
+    /// The ``Identity`` of what is at `path` now, not following a symbolic link; nil when
+    /// nothing is (or it cannot be looked at).
+    public static func identity(of path: String) -> Identity? {
+        var st = stat()
+        return lstat(path, &st) == 0 ? Identity(st) : nil
     }
 
     /// Opens a regular file as ``openRegularFile(_:seenRegular:)`` does, and returns the

@@ -52,7 +52,7 @@ extension AvaultError {
         case .noSecuredField, .alreadySecured, .legacyBlobNeedsKey, .notASealedDraft, .fieldCannotBeSealed, .noSuchField,
              .blobKeyNotInKeyring, .malformedSealedPayload, .sealedFieldAddedMeanwhile, .alreadyAuthenticated, .noSignature, .noVault, .invalidVaultID,
              .vaultExists, .noSuchObject, .objectRemoved, .noSuchObjectVersion, .invalidObjectID, .objectVersionsExhausted,
-             .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision, .fileChangedMeanwhile, .noRecipientsFile, .recipientsSearchBlocked, .noRecipientsRule,
+             .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision, .fileChangedMeanwhile, .recordChangedMeanwhile, .noRecipientsFile, .recipientsSearchBlocked, .noRecipientsRule,
              .cannotReseal, .notAVaultRecipient, .vaultNotToRecipients, .vaultRecipientPresent, .vaultRecipientAbsent, .lastVaultRecipient:
             return Exit.operational
         // PostgreSQL vaults.
@@ -199,6 +199,8 @@ extension AvaultError {
             return "give its recipient instead ('avault keys list' or age-keygen -y FILE shows it); a secret key typed on a command line is in your shell's history"
         case .fileChangedMeanwhile:
             return "import it again once nothing else writes to it"
+        case .recordChangedMeanwhile:
+            return "check what changed, then run the command again for the records not yet rewritten"
         case .agentSocketUnset:
             return "set AVAULT_AGENT_SOCK to a path in a directory only you can write, e.g. export AVAULT_AGENT_SOCK=\"$HOME/.avault-agent.sock\""
         case .agentUnusable:

@@ -32,6 +32,19 @@ func refuseStandardInputTwice(_ inputs: KeyValuePairs<String, String?>, each: Ke
     throw ValidationError("standard input cannot hold both the \(named[0]) and \(second): read one of them from a file")
 }
 
+/// Refuses `--trust-store -`: a trust store is a file that avault checks (and `keys trust`
+/// rewrites) in place, which standard input cannot be (a usage error, exit 64).
+func refuseStandardInputTrustStore(_ path: String?) throws {
+    if path == "-" { throw ValidationError("--trust-store names the trust store's file; - (standard input) cannot be one") }
+}
+
+/// Refuses `-` for an output that must be a file: a secret key file (written mode 600, read
+/// back to check it), a directory, or a report beside what is printed (a usage error, exit
+/// 64; before, `-` was a file of that name).
+func refuseStandardOutput(_ path: String?, option: String, names what: String) throws {
+    if path == "-" { throw ValidationError("\(option) names \(what); - (standard output) cannot be one: name a file") }
+}
+
 /// Refuses a command line that names one file twice among the files a command `writes`, or
 /// names one of them as a file it `reads`: it would write that file twice, or read what it
 /// wrote, and stop halfway (a usage error, exit 64, before anything is written).

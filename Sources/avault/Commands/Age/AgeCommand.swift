@@ -21,7 +21,7 @@ struct AgeCommand: ParsableCommand {
 
 /// The age passphrase: `--age-passphrase-file`, else AVAULT_AGE_PASSPHRASE, else the terminal.
 struct AgePassphraseOptions: ParsableArguments {
-    @Option(name: .customLong("age-passphrase-file"), help: ArgumentHelp("Read the age passphrase from this file (mode 600) instead of AVAULT_AGE_PASSPHRASE or the terminal.", valueName: "file"), completion: .file())
+    @Option(name: .customLong("age-passphrase-file"), help: ArgumentHelp("Read the age passphrase from this file (mode 600; - is standard input) instead of AVAULT_AGE_PASSPHRASE or the terminal.", valueName: "file"), completion: .file())
     var file: String?
 
     var source: PassphraseSource {

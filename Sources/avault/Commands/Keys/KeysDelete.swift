@@ -24,10 +24,10 @@ struct KeysDelete: ParsableCommand {
     var vault: String?
     @Option(name: .customLong("trust-store"), help: ArgumentHelp("The trust store to check (default: trust.avt in the keyring directory).", valueName: "file"))
     var trustStore: String?
-
-    func validate() throws { try refuseStandardInputTrustStore(trustStore) }
     @Flag(help: "Delete even what a vault or the trust store still needs.") var force = false
     @Flag(help: "Do not ask for confirmation.") var yes = false
+
+    func validate() throws { try refuseStandardInputTrustStore(trustStore) }
 
     func run() throws {
         let ring = try keyring.open()

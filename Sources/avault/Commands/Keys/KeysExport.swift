@@ -17,12 +17,13 @@ struct KeysExport: ParsableCommand {
     @Argument(help: "The key's name.", completion: KeyCompletion.names()) var name: String
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The export file to write.", valueName: "file"))
     var output: String
-    @Option(name: .customLong("export-passphrase-file"), help: ArgumentHelp("Read the export passphrase from this file (mode 600) instead of AVAULT_EXPORT_PASSPHRASE or the terminal.", valueName: "file"))
+    @Option(name: .customLong("export-passphrase-file"), help: ArgumentHelp("Read the export passphrase from this file (mode 600; - is standard input) instead of AVAULT_EXPORT_PASSPHRASE or the terminal.", valueName: "file"))
     var exportPassphraseFile: String?
     @Flag(help: "Overwrite an existing output file.") var force = false
 
     func validate() throws {
         try refuseStandardInputTwice(["passphrase": keyring.passphraseFile, "export passphrase": exportPassphraseFile])
+        try refuseStandardOutput(output, option: "-o", names: "the export file to write")
     }
 
     func run() throws {

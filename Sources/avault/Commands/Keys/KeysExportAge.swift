@@ -13,6 +13,8 @@ struct KeysExportAge: ParsableCommand {
     var output: String
     @Flag(help: "Overwrite an existing file.") var force = false
 
+    func validate() throws { try refuseStandardOutput(output, option: "-o", names: "the identity file to write") }
+
     func run() throws {
         let (entry, recipient) = try keyring.open().exportAge(name: name, to: output, overwrite: force)
         try Terminal.writeStdout("wrote \(entry.summary), recipient \(recipient), to \(output)\n")

@@ -17,6 +17,7 @@ struct KeysExportMinisign: ParsableCommand {
 
     func validate() throws {
         try refuseStandardInputTwice(["passphrase": keyring.passphraseFile, "minisign password": password.file])
+        try refuseStandardOutput(output, option: "-o", names: "the secret key file to write")
     }
 
     func run() throws {

@@ -18,8 +18,8 @@ struct KeysImport: ParsableCommand {
     @Argument(help: "The key's name.", completion: KeyCompletion.names(.content, .legacy)) var name: String
     @Option(name: .customLong("key-file"), help: ArgumentHelp("A file holding the key (hex or base64); must be mode 600; - is standard input.", valueName: "file"), completion: .file())
     var keyFile: String?
-    @Option(help: ArgumentHelp("A key export file written by 'avault keys export'.", valueName: "file"), completion: .file()) var sealed: String?
-    @Option(name: .customLong("export-passphrase-file"), help: ArgumentHelp("With --sealed: read the export passphrase from this file (mode 600).", valueName: "file"), completion: .file())
+    @Option(help: ArgumentHelp("A key export file written by 'avault keys export' (- is standard input).", valueName: "file"), completion: .file()) var sealed: String?
+    @Option(name: .customLong("export-passphrase-file"), help: ArgumentHelp("With --sealed: read the export passphrase from this file (mode 600; - is standard input).", valueName: "file"), completion: .file())
     var exportPassphraseFile: String?
     @Flag(name: .customLong("legacy-aes-cbc"), help: "Import a 16-, 24- or 32-byte AES key for legacy v1 blobs.") var legacy = false
     @Flag(help: "Store the secret unsealed (still mode 600).") var unprotected = false

@@ -9,7 +9,7 @@ struct KeysImportMinisign: ParsableCommand {
 
     @OptionGroup var keyring: KeyringOptions
     @Argument(help: "The key's name in the keyring.", completion: KeyCompletion.names(.signing)) var name: String
-    @Option(help: ArgumentHelp("The minisign secret key file.", valueName: "file"), completion: .file()) var secret: String
+    @Option(help: ArgumentHelp("The minisign secret key file (- is standard input).", valueName: "file"), completion: .file()) var secret: String
     @OptionGroup var password: MinisignPasswordOptions
     @Flag(help: "Store the secret unsealed (still mode 600).") var unprotected = false
     @Flag(help: "Print the key as JSON.") var json = false

@@ -33,7 +33,7 @@ func printEntry(_ entry: Keyring.Entry, json: Bool, verb: String, current: Bool 
 
 /// The minisign password: `--minisign-passphrase-file`, else AVAULT_MINISIGN_PASSPHRASE, else the terminal.
 struct MinisignPasswordOptions: ParsableArguments {
-    @Option(name: .customLong("minisign-passphrase-file"), help: ArgumentHelp("Read the minisign key's password from this file (mode 600) instead of AVAULT_MINISIGN_PASSPHRASE or the terminal.", valueName: "file"), completion: .file())
+    @Option(name: .customLong("minisign-passphrase-file"), help: ArgumentHelp("Read the minisign key's password from this file (mode 600; - is standard input) instead of AVAULT_MINISIGN_PASSPHRASE or the terminal.", valueName: "file"), completion: .file())
     var file: String?
 
     var source: PassphraseSource {

@@ -8,7 +8,7 @@ struct KeysPasswd: ParsableCommand {
         discussion: "The current passphrase is asked for even when an agent holds its key; an agent that holds it is given the new one. The new passphrase comes from --new-passphrase-file, else AVAULT_NEW_PASSPHRASE, else the terminal (asked twice).\n\nExample: avault keys passwd --new-passphrase-file new-passphrase.txt")
 
     @OptionGroup var keyring: KeyringOptions
-    @Option(name: .customLong("new-passphrase-file"), help: ArgumentHelp("Read the new passphrase from this file (mode 600).", valueName: "file"), completion: .file())
+    @Option(name: .customLong("new-passphrase-file"), help: ArgumentHelp("Read the new passphrase from this file (mode 600; - is standard input).", valueName: "file"), completion: .file())
     var newPassphraseFile: String?
 
     func validate() throws {

@@ -39,6 +39,7 @@ struct Audit: ParsableCommand {
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give records or directories to audit") }
         if force, html == nil { throw ValidationError("--force goes with --html FILE") }
+        try refuseStandardOutput(html, option: "--html", names: "a file written beside the report printed")
         try refuseStandardInputTwice([:], each: ["record": paths, "trusted key": trust.files])
     }
 

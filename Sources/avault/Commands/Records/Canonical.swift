@@ -21,7 +21,7 @@ struct Canonical: ParsableCommand {
 
     func run() throws {
         if json {
-            let bytes = file == "-" ? try FileSystem.readAll(fd: 0, name: "standard input") : try FileSystem.read(file)
+            let bytes = try FileSystem.readInput(file, limit: .max, what: "a record")
             do {
                 try Terminal.writeStdout(try ArticleVault.Canonical.json(bytes, path: file))
             } catch {

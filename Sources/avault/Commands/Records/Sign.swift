@@ -36,13 +36,14 @@ struct Sign: ParsableCommand {
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one file") }
         if files.contains("-") {
-            throw ValidationError(detached || exportMinisig
-                ? "- (standard input) cannot be signed: the signature is written next to the file, and standard input has no name"
+            throw ValidationError(exportMinisig ? "- (standard input) cannot be exported: the files written are named after the record's"
+                : detached ? "- (standard input) cannot be signed: the signature is written next to the file, and standard input has no name"
                 : "- (standard input) cannot be signed: sign rewrites the record in place; save it to a file and sign that")
         }
         if exportMinisig {
             if detached { throw ValidationError("--export-minisig and --detached do not go together") }
             if output == nil { throw ValidationError("--export-minisig needs -o DIR") }
+            try refuseStandardOutput(output, option: "-o", names: "the directory to export to")
         } else {
             if key == nil { throw ValidationError("give --key NAME (a signing key in the keyring)") }
             if output != nil { throw ValidationError("-o goes with --export-minisig") }
@@ -97,13 +98,8 @@ struct Sign: ParsableCommand {
         try checkNew()
         var wanted: MinisignKeyID?
         if let key { wanted = try keyring.open().signingKeyID(named: key) }
-        // Every record is read, and has the signature, before the directory is made.
-        var exports: [RecordSigner.MinisignExport] = []
-        for file in files { exports.append(try RecordSigner.minisignExport(of: file, keyID: wanted)) }
-        try FileSystem.makeDirectory(dir, mode: 0o755)
-        for export in exports {
-            let base = try RecordSigner.writeMinisignExport(export, to: dir, overwrite: force)
-            try Terminal.writeStdout("wrote \(Terminal.quoted(base)) and \(Terminal.quoted(base + ".minisig")) (key \(export.keyID.printed))\n")
+        try RecordSigner.exportForMinisign(paths: files, keyID: wanted, to: dir, overwrite: force) { base, keyID throws(AvaultError) in
+            try Terminal.writeStdout("wrote \(Terminal.quoted(base)) and \(Terminal.quoted(base + ".minisig")) (key \(keyID.printed))\n")
         }
     }
 }

@@ -32,7 +32,7 @@ struct Verify: ParsableCommand {
     @OptionGroup var trust: TrustOptions
     @Option(name: .customLong("keyring"), help: ArgumentHelp("The keyring directory (for its trust store and --check-decrypt).", valueName: "dir"), completion: .directory)
     var keyringDirectory: String?
-    @Option(name: .customLong("passphrase-file"), help: ArgumentHelp("With --check-decrypt: the keyring passphrase file.", valueName: "file"), completion: .file())
+    @Option(name: .customLong("passphrase-file"), help: ArgumentHelp("With --check-decrypt: the keyring passphrase file (- is standard input).", valueName: "file"), completion: .file())
     var passphraseFile: String?
     @Option(name: .customLong("require-role"), help: ArgumentHelp("Require a valid signature by a key with this role (repeatable).", valueName: "role"))
     var requireRole: [String] = []
@@ -47,7 +47,7 @@ struct Verify: ParsableCommand {
     var include: [String] = []
     @Option(help: ArgumentHelp("Skip files and directories matching this glob (repeatable).", valueName: "glob")) var exclude: [String] = []
     @Option(help: ArgumentHelp("Verify the detached signature FILE.minisig (or -x) of this file (- is standard input, with -x).", valueName: "file"), completion: .file()) var detached: String?
-    @Option(name: .customShort("x"), help: ArgumentHelp("With --detached: the signature file.", valueName: "sigfile"), completion: .file(extensions: ["minisig"])) var signatureFile: String?
+    @Option(name: .customShort("x"), help: ArgumentHelp("With --detached: the signature file (- is standard input).", valueName: "sigfile"), completion: .file(extensions: ["minisig"])) var signatureFile: String?
     @Flag(name: .customLong("allow-legacy"), help: "With --detached: accept legacy (non-prehashed) Ed signatures.") var allowLegacy = false
     @OptionGroup var quiet: QuietOption
 

@@ -37,12 +37,6 @@ struct TrustOptions: ParsableArguments {
     }
 }
 
-/// Refuses `--trust-store -`: a trust store is a file that avault checks (and `keys trust`
-/// rewrites) in place, which standard input cannot be (a usage error, exit 64).
-func refuseStandardInputTrustStore(_ path: String?) throws {
-    if path == "-" { throw ValidationError("--trust-store names the trust store's file; - (standard input) cannot be one") }
-}
-
 /// A trust policy read once, when first asked for.
 final class LazyTrustPolicy {
     private let load: () throws(AvaultError) -> TrustPolicy?

@@ -41,8 +41,8 @@ struct Seal: ParsableCommand {
         let sealer: Sealing.Sealer
         if let key, let ring { sealer = .key(ring, name: key) } else { sealer = .recipients(try recipients.resolve()) }
         let trustPolicy = try trust.lazyPolicy(keyringDirectory: keyring.directory)
-        for file in files {
-            try report(file, "sealed", try Sealing.seal(path: file, with: sealer, fields: fields, signer: signer, trust: trustPolicy.get))
+        try rewriteAll(files, verb: "sealed") { file throws(AvaultError) in
+            try Sealing.seal(path: file, with: sealer, fields: fields, signer: signer, trust: trustPolicy.get)
         }
     }
 }

@@ -35,17 +35,34 @@ struct LegacyOptions: ParsableArguments {
 /// standard input named for one file at most.
 func validateRewrite(_ files: [String], _ keyring: KeyringOptions, trust: TrustOptions, recipientsFiles: [String] = []) throws {
     if files.isEmpty { throw ValidationError("give at least one record") }
+    if files.contains("-") {
+        throw ValidationError("- (standard input) cannot be rewritten in place: save the record to a file and name that")
+    }
     try refuseSameFileTwice(writes: files)
     try refuseStandardInputTwice(["passphrase": keyring.passphraseFile], each: ["trusted key": trust.files, "recipients file": recipientsFiles])
 }
 
-/// Opens the keyring once, then rewrites each file with `body`, reporting as it goes.
+/// Opens the keyring once, then rewrites the files with `body` (see ``rewriteAll(_:verb:_:)``).
 func rewriteEach(_ files: [String], _ keyring: KeyringOptions, _ resign: ResignOption, verb: String,
-                 _ body: (String, Keyring, Sealing.Signer?) throws(AvaultError) -> Sealing.Result) throws {
+                 _ body: (String, Keyring, Sealing.Signer?) throws(AvaultError) -> Sealing.Rewrite) throws {
     try FileSystem.checkBatch(rewrites: files)
     let ring = try keyring.open()
     let signer = try resign.signer(ring)
-    for file in files { try report(file, verb, try body(file, ring, signer)) }
+    try rewriteAll(files, verb: verb) { file throws(AvaultError) in try body(file, ring, signer) }
+}
+
+/// Rewrites every record of a batch in memory with `rewrite`, which checks it, before any is
+/// written: a record that cannot be rewritten (malformed, already sealed, a key that does not
+/// open it, a trust store that cannot be read) stops the batch before the first write. Then
+/// rewrites each again and writes it at once, reporting as it goes, so that memory holds one
+/// record at a time.
+func rewriteAll(_ files: [String], verb: String, _ rewrite: (String) throws(AvaultError) -> Sealing.Rewrite) throws {
+    if files.count > 1 { for file in files { _ = try rewrite(file) } }
+    for file in files {
+        let rewritten = try rewrite(file)
+        try rewritten.commit()
+        try report(file, verb, rewritten.result)
+    }
 }
 
 /// Says what became of a rewritten record: dropped signatures (told apart by how they stood

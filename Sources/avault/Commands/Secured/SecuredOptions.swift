@@ -9,7 +9,7 @@ struct BlobSource: ParsableArguments {
     @Option(name: [.customShort("i"), .customLong("input")], help: ArgumentHelp("Read the blob from this file (- is standard input).", valueName: "file"), completion: .file())
     var input: String?
 
-    @Option(name: .customLong("record"), help: ArgumentHelp("Read the blob from the `secured` field of this record.", valueName: "file"), completion: .file())
+    @Option(name: .customLong("record"), help: ArgumentHelp("Read the blob from the `secured` field of this record (- is standard input).", valueName: "file"), completion: .file())
     var record: String?
 
     func validate() throws {
