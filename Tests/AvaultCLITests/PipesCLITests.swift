@@ -200,9 +200,9 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         // …and a name that is too long only inside the directory, once it is made.
         let longSigned = demo.dir.appendingPathComponent(String(repeating: "k", count: 240) + ".md").path
         try fm.copyItem(atPath: a, toPath: longSigned)
-        let longExport = try CLI.avault(["sign", "--export-minisig", "-o", demo.dir.appendingPathComponent("exports2").path, a, longSigned])
+        let longExport = try CLI.avault(["sign", "--export-minisig", "-o", demo.dir.appendingPathComponent("exports2/sub").path, a, longSigned])
         #expect(longExport.code == 2 && longExport.out.isEmpty, "\(longExport.code) \(longExport.out) \(longExport.err)")
-        #expect(!fm.fileExists(atPath: demo.dir.appendingPathComponent("exports2").path), "the export left its directory")
+        #expect(!fm.fileExists(atPath: demo.dir.appendingPathComponent("exports2").path), "the export left the directories it made")
         // Two names of one file read are no conflict: their signatures are two files.
         #expect(try CLI.avault(["sign", "--detached", "--key", "demo-desk", a, hardLink] + demo.args).code == 0)
     }
@@ -322,7 +322,11 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         #expect(junk.code == 2 && junk.err.hasPrefix("avault: standard input: "), "\(junk.err)")
         let junkIdentity = try CLI.avault(["age", "decrypt", "-i", "-", sealedFile], stdin: Data("AGE-SECRET-KEY-1X\n".utf8))
         #expect(junkIdentity.code != 0 && junkIdentity.err.hasPrefix("avault: standard input: "), "\(junkIdentity.err)")
-        // A secret is not read from a terminal, which would show it as it is typed.
+        // A secret is not read from a terminal, which would show it as it is typed; a passphrase
+        // neither (without --passphrase-file, the prompt does not show it).
+        let typedPassphrase = try avaultOnTerminal(["secured", "encrypt", "--key", "demo-content", "-i", plain, "--keyring", demo.ring, "--passphrase-file", "-"],
+                                                   input: "demo passphrase -- public, not secret\n\u{4}")
+        #expect(typedPassphrase.code == 2 && typedPassphrase.screen.contains("standard input: is a terminal"), "\(typedPassphrase.code) \(typedPassphrase.screen)")
         let typed = try avaultOnTerminal(["secured", "decrypt", "--key-file", "-", blob.out.trimmingCharacters(in: .newlines)],
                                          input: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n\u{4}")
         #expect(typed.code == 2 && typed.screen.contains("standard input: is a terminal"), "\(typed.code) \(typed.screen)")
@@ -372,6 +376,11 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         let sealTwice = try CLI.avault(["seal", "--key", "demo-content", first, alreadySealed] + demo.args)
         #expect(sealTwice.code == 2 && sealTwice.err.contains("already has a secured field") && sealTwice.out.isEmpty, "\(sealTwice.code) \(sealTwice.err)")
         #expect(try String(contentsOfFile: first, encoding: .utf8) == plain, "the record before the refused one was sealed")
+        // `sign` of several records too (a review found it signed those before a malformed one).
+        let malformedRecord = try demo.record("malformed.md", "---\ntitle: [unclosed\n---\nA body.\n")
+        let signBatch = try CLI.avault(["sign", "--key", "demo-desk", first, malformedRecord] + demo.args)
+        #expect(signBatch.code != 0 && signBatch.out.isEmpty && signBatch.err.contains("\(malformedRecord) could not be signed"), "\(signBatch.code) \(signBatch.err)")
+        #expect(try String(contentsOfFile: first, encoding: .utf8) == plain, "the record before the malformed one was signed")
         // A draft sealed to a recipient this keyring has no identity of, after one it opens.
         let stranger = demo.dir.appendingPathComponent("stranger.txt").path
         let recipient = try AgeCLITests.keygen(stranger)
@@ -381,6 +390,7 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         let sealedFirst = try String(contentsOfFile: first, encoding: .utf8)
         let unseal = try CLI.avault(["unseal", first, foreign] + demo.args)
         #expect(unseal.code != 0 && unseal.out.isEmpty, "\(unseal.code) \(unseal.err)")
+        #expect(unseal.err.hasPrefix("avault: \(foreign) could not be unsealed, so no record was written:\n"), "\(unseal.err)")
         #expect(try String(contentsOfFile: first, encoding: .utf8) == sealedFirst, "the record before the one that does not open was unsealed")
         // A signed record after an unsigned one, with a malformed trust store.
         let unsigned = try demo.record("unsigned.md", plain)
@@ -394,6 +404,19 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         #expect(try String(contentsOfFile: signed, encoding: .utf8) == signedText)
         // Each alone: the unsigned record does not depend on the store, and is sealed.
         #expect(try CLI.avault(["seal", "--key", "demo-content", unsigned] + demo.args).code == 0)
+        // A record in a directory where its rewrite cannot be written (found by a review: the
+        // in-memory pass does not write). Here the temporary file's path is too long, while the
+        // record's is not; without root, a directory that cannot be written does the same.
+        var deep = demo.dir.path
+        while deep.utf8.count < 4_070 - 200 { deep += "/" + String(repeating: "d", count: 200) }
+        deep += "/" + String(repeating: "e", count: 4_070 - deep.utf8.count - 1)
+        try FileManager.default.createDirectory(atPath: deep, withIntermediateDirectories: true)
+        let unwritable = deep + "/b.md"
+        try CLI.write(plain, to: URL(fileURLWithPath: unwritable), mode: 0o644)
+        let second = try demo.record("second.md", plain)
+        let tooLong = try CLI.avault(["seal", "--key", "demo-content", second, unwritable] + demo.args)
+        #expect(tooLong.code == 2 && tooLong.err.contains("cannot create a file in") && tooLong.out.isEmpty, "\(tooLong.code) \(tooLong.err)")
+        #expect(try String(contentsOfFile: second, encoding: .utf8) == plain, "the record before the one that cannot be written was sealed")
     }
 
     @Test func verifyReadsOneRecordFromStandardInput() throws {

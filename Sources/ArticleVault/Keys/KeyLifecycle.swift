@@ -140,10 +140,10 @@ extension Keyring {
         do {
             file = try KeyringFile(parsing: String(decoding: inner, as: UTF8.self))
         } catch {
-            throw .invalidKeyExport(path: path, reason: "the sealed contents are not a key export")
+            throw .invalidKeyExport(path: FileSystem.inputName(path), reason: "the sealed contents are not a key export")
         }
         guard file.kdf == nil, file.vaultHeads.isEmpty, file.places.isEmpty, !file.entries.isEmpty, file.entries.allSatisfy({ $0.name == export.name }) else {
-            throw .invalidKeyExport(path: path, reason: "the sealed contents are not one key's versions")
+            throw .invalidKeyExport(path: FileSystem.inputName(path), reason: "the sealed contents are not one key's versions")
         }
         return try update { ring throws(AvaultError) in try ring.restore(file.entries, as: name, protected: protected) }
     }

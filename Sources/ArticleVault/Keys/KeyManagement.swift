@@ -87,7 +87,7 @@ extension Keyring {
         defer { wipe(&bytes) }
         let file: Minisign.SecretKeyFile
         do { file = try Minisign.SecretKeyFile(parsing: bytes) } catch { throw .malformed(error, file: FileSystem.inputName(path)) }
-        let (id, key) = try MinisignKeys.open(file, path: path, password: password)
+        let (id, key) = try MinisignKeys.open(file, path: FileSystem.inputName(path), password: password)
         return try update { ring throws(AvaultError) in
             try ring.add(name: name, algorithm: .ed25519, secret: key.secretKey, id: .minisign(id),
                          publicKey: key.publicKey.bytes, protected: protected, now: now)

@@ -94,7 +94,7 @@ extension Keyring {
         for line in bytes.split(separator: 0x0A) where line.starts(with: Array("# public key: ".utf8)) {
             let named = String(decoding: line.dropFirst(14).filter { $0 != 0x0D }, as: UTF8.self)
             guard named == recipient else {
-                throw .ageIdentityCommentMismatch(path: path, named: named, recipient: recipient)
+                throw .ageIdentityCommentMismatch(path: FileSystem.inputName(path), named: named, recipient: recipient)
             }
         }
         return try update { ring throws(AvaultError) in

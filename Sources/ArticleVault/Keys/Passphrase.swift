@@ -25,13 +25,10 @@ public struct PassphraseSource: Sendable {
     public func read(confirm: Bool = false) throws(AvaultError) -> SecretBytes {
         let secret: SecretBytes
         if let file {
-            // Refused past the limit, never cut to it (a cut passphrase would be another one).
-            var bytes = file == "-" ? try FileSystem.readAll(fd: 0, name: "standard input", limit: FileLimits.passphrase + 1)
-                                    : try FileSystem.readSmall(file, limit: FileLimits.passphrase, what: "a passphrase", secret: true)
+            // Refused past the limit, never cut to it (a cut passphrase would be another one); from
+            // standard input (`-`), not from a terminal, which would show it (the prompt does not).
+            var bytes = try FileSystem.readInput(file, limit: FileLimits.passphrase, what: "a passphrase", secret: true)
             defer { wipe(&bytes) }
-            if bytes.count > FileLimits.passphrase {
-                throw .fileTooLarge(path: "standard input", limit: FileLimits.passphrase, what: "a passphrase")
-            }
             var end = bytes.count
             if end > 0, bytes[end - 1] == 0x0A { end -= 1 }
             if end > 0, bytes[end - 1] == 0x0D { end -= 1 }

@@ -58,9 +58,10 @@ public enum Sealing {
         public let path: String
         /// What the rewrite did, for the caller to report.
         public internal(set) var result: Result
+        /// The file as it was read (nil: standard input, which cannot be rewritten in place).
+        public let identity: FileSystem.Identity?
         private var bytes: [UInt8]
         private let mode: mode_t
-        private let identity: FileSystem.Identity?
 
         init(path: String, result: Result, bytes: [UInt8], mode: mode_t, identity: FileSystem.Identity?) {
             (self.path, self.result, self.bytes, self.mode, self.identity) = (path, result, bytes, mode, identity)
@@ -71,7 +72,8 @@ public enum Sealing {
         /// Writes the record (atomically), unless the file changed since it was read: someone
         /// else's edit is not overwritten with a rewrite of what was there before it.
         public func commit() throws(AvaultError) {
-            if let identity, FileSystem.identity(of: path) != identity { throw .recordChangedMeanwhile(path: path) }
+            guard let identity else { throw .io(path: FileSystem.inputName(path), reason: "a record read from standard input cannot be rewritten in place") }
+            if FileSystem.identity(of: path) != identity { throw .recordChangedMeanwhile(path: path) }
             try FileSystem.writeAtomically(path, bytes, mode: mode)
             wipe(&bytes)
         }

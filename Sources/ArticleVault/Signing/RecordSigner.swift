@@ -18,15 +18,28 @@ public enum RecordSigner {
 
     /// Signs the record at `path` in place: adds (or replaces) the entry by `keyID` in its
     /// `signatures` list, verifies the new signature over the rewritten file, then replaces
-    /// the file atomically, keeping the mode of the file read. Returns the new signature.
+    /// the file atomically, keeping the mode of the file read. Returns the new signature. The
+    /// file must not change between the read and the write, and must be the one `readAs` (what
+    /// a batch checked with ``checkSigning(path:key:keyID:trustedComment:)``), when given.
     @discardableResult
-    public static func sign(path: String, key: Ed25519SigningKey, keyID: Minisign.KeyID,
-                            trustedComment: String) throws(AvaultError) -> Minisign.Signature {
+    public static func sign(path: String, key: Ed25519SigningKey, keyID: Minisign.KeyID, trustedComment: String,
+                            readAs: FileSystem.Identity? = nil) throws(AvaultError) -> Minisign.Signature {
         let file = try RecordFile(path: path)
+        if let readAs, file.identity != readAs { throw .recordChangedMeanwhile(path: path) }
         let (updated, signature) = try signed(text: file.text, document: file.document, path: path, key: key, keyID: keyID,
                                               trustedComment: trustedComment)
+        if let identity = file.identity, FileSystem.identity(of: path) != identity { throw .recordChangedMeanwhile(path: path) }
         try FileSystem.writeAtomically(path, Array(updated.utf8), mode: file.mode ?? 0o644)
         return signature
+    }
+
+    /// Signs the record at `path` in memory, as ``sign(path:key:keyID:trustedComment:readAs:)``
+    /// would, and writes nothing; returns the file's identity as it was read.
+    public static func checkSigning(path: String, key: Ed25519SigningKey, keyID: Minisign.KeyID,
+                                    trustedComment: String) throws(AvaultError) -> FileSystem.Identity? {
+        let file = try RecordFile(path: path)
+        _ = try signed(text: file.text, document: file.document, path: path, key: key, keyID: keyID, trustedComment: trustedComment)
+        return file.identity
     }
 
     /// `text` with a signature by `keyID` added (replacing one by the same key), verified
@@ -128,19 +141,24 @@ public enum RecordSigner {
     ///
     /// Every record is read, and must have the signature, before `directory` is made or anything
     /// is written; then each is read again and written, so that memory holds one record at a
-    /// time. A directory made here is removed again when the files cannot be written in it.
+    /// time. Directories made here are removed again when the files cannot be written in them.
     /// Unless `overwrite`, nothing is written when a file exists.
     public static func exportForMinisign(paths: [String], keyID: Minisign.KeyID?, to directory: String, overwrite: Bool,
                                          wrote: (String, Minisign.KeyID) throws(AvaultError) -> Void) throws(AvaultError) {
         for path in paths { _ = try minisignExport(of: path, keyID: keyID) }
-        let made = !FileSystem.exists(directory)
-        try FileSystem.makeDirectory(directory, mode: 0o755)
+        var made: [String] = [] // the directories not there yet, the deepest first
+        var missing = directory
+        while !FileSystem.exists(missing), missing != FileSystem.directory(of: missing) {
+            made.append(missing)
+            missing = FileSystem.directory(of: missing)
+        }
         let outputs = paths.flatMap { exportPaths(of: $0, to: directory) }
         do throws(AvaultError) {
+            try FileSystem.makeDirectory(directory, mode: 0o755)
             if !overwrite, let existing = outputs.first(where: FileSystem.exists) { throw .fileExists(path: existing) }
             try FileSystem.checkBatch(writes: outputs)
         } catch {
-            if made { FileSystem.removeEmptyDirectory(directory) }
+            for dir in made { FileSystem.removeEmptyDirectory(dir) }
             throw error
         }
         for path in paths {

@@ -577,7 +577,7 @@ public enum AvaultError: Error, Sendable {
         case let .fileChangedMeanwhile(path):
             return "\(path): the file was replaced or written while it was imported; nothing was imported"
         case let .recordChangedMeanwhile(path):
-            return "\(path): the record was replaced or written after it was read; it was left as it is"
+            return "\(path): the record was changed (written, replaced, or its mode or times set) after it was read; it was left as it is"
         case .agentSocketUnset:
             return "no place for the agent's socket: XDG_RUNTIME_DIR is not set"
         case let .agentUnusable(socket, reason):

@@ -511,7 +511,10 @@ public enum FileSystem {
     /// The checks of a command that writes several files, before it writes any (one that
     /// failed halfway would leave the files before it written and those after not): each file it
     /// `reads` is a regular file (through links, as reading it is); each it `rewrites` in place
-    /// is a regular file itself; each it `writes` is one or nothing (``checkReplaceable(_:)``).
+    /// is a regular file itself; each it `writes` is one or nothing (``checkReplaceable(_:)``);
+    /// and in each directory that is there to write them in, a temporary file can be made as
+    /// ``writeAtomically(_:_:mode:overwrite:)`` makes it (permission, a path too long). A full
+    /// disk, or a write error, can still stop a batch partway.
     public static func checkBatch(reads: [String] = [], rewrites: [String] = [], writes: [String] = []) throws(AvaultError) {
         for path in reads {
             var st = stat()
@@ -520,6 +523,18 @@ public enum FileSystem {
         }
         for path in rewrites { try checkReplaceable(path, inPlace: true) }
         for path in writes { try checkReplaceable(path) }
+        var probed: Set<String> = []
+        for path in rewrites + writes where probed.insert(directory(of: path)).inserted {
+            let dir = directory(of: path)
+            let temp = dir + "/.avault-tmp-" + Hex.encode(SecureRandom.bytes(count: 8))
+            let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd < 0 {
+                if errno == ENOENT, !exists(dir) { continue } // made later (an export's directory), and checked then
+                throw .io(path: path, reason: "cannot create a file in \(dir): \(errnoText())")
+            }
+            close(fd)
+            unlink(temp)
+        }
     }
 
     /// The first of `outputs` that names the same file as an earlier one or as one of `inputs`,

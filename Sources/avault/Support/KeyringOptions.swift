@@ -42,7 +42,7 @@ func refuseStandardInputTrustStore(_ path: String?) throws {
 /// back to check it), a directory, or a report beside what is printed (a usage error, exit
 /// 64; before, `-` was a file of that name).
 func refuseStandardOutput(_ path: String?, option: String, names what: String) throws {
-    if path == "-" { throw ValidationError("\(option) names \(what); - (standard output) cannot be one: name a file") }
+    if path == "-" { throw ValidationError("\(option) names \(what); - (standard output) cannot be one: give its path") }
 }
 
 /// Refuses a command line that names one file twice among the files a command `writes`, or

@@ -68,16 +68,20 @@ struct Sign: ParsableCommand {
         let signing = try ring.signingKey(named: key!)
         let (signingKey, keyID) = (signing.key, signing.keyID)
         let time = now()
-        for file in files {
-            if detached {
+        if detached {
+            for file in files {
                 let comment = trustedComment ?? RecordSigner.defaultDetachedComment(path: file, now: time)
                 let out = try RecordSigner.signDetached(path: file, key: signingKey, keyID: keyID, trustedComment: comment, overwrite: force)
                 try Terminal.writeStdout("signed \(Terminal.quoted(file)) -> \(Terminal.quoted(out)) (key \(keyID.printed))\n")
-            } else {
-                let comment = trustedComment ?? RecordSigner.defaultRecordComment(path: file, now: time)
-                try RecordSigner.sign(path: file, key: signingKey, keyID: keyID, trustedComment: comment)
-                try Terminal.writeStdout("signed \(Terminal.quoted(file)) (key \(keyID.printed))\n")
             }
+            return
+        }
+        func comment(_ file: String) -> String { trustedComment ?? RecordSigner.defaultRecordComment(path: file, now: time) }
+        try inTwoPasses(files, verb: "signed", check: { file throws(AvaultError) in
+            try RecordSigner.checkSigning(path: file, key: signingKey, keyID: keyID, trustedComment: comment(file))
+        }) { file, identity in
+            try RecordSigner.sign(path: file, key: signingKey, keyID: keyID, trustedComment: comment(file), readAs: identity)
+            try Terminal.writeStdout("signed \(Terminal.quoted(file)) (key \(keyID.printed))\n")
         }
     }
 

@@ -51,18 +51,39 @@ func rewriteEach(_ files: [String], _ keyring: KeyringOptions, _ resign: ResignO
     try rewriteAll(files, verb: verb) { file throws(AvaultError) in try body(file, ring, signer) }
 }
 
-/// Rewrites every record of a batch in memory with `rewrite`, which checks it, before any is
-/// written: a record that cannot be rewritten (malformed, already sealed, a key that does not
-/// open it, a trust store that cannot be read) stops the batch before the first write. Then
-/// rewrites each again and writes it at once, reporting as it goes, so that memory holds one
-/// record at a time.
+/// Rewrites the records with `rewrite`, which makes each rewrite in memory and checks it, and
+/// writes them (see ``inTwoPasses(_:verb:check:write:)``).
 func rewriteAll(_ files: [String], verb: String, _ rewrite: (String) throws(AvaultError) -> Sealing.Rewrite) throws {
-    if files.count > 1 { for file in files { _ = try rewrite(file) } }
-    for file in files {
+    try inTwoPasses(files, verb: verb, check: { file throws(AvaultError) in try rewrite(file).identity }) { file, identity in
         let rewritten = try rewrite(file)
+        if let identity, rewritten.identity != identity { throw AvaultError.recordChangedMeanwhile(path: file) }
         try rewritten.commit()
         try report(file, verb, rewritten.result)
     }
+}
+
+/// A batch that rewrites records in place: `check` makes each record's rewrite in memory and
+/// checks it, and returns the file's identity as it was read, before any is written: a record
+/// that cannot be rewritten (malformed, already sealed, a key that does not open it, a trust
+/// store that cannot be read) stops the batch before the first write, and so does one changed
+/// since. Then `write` rewrites each again, only as it was first read, and writes it at once,
+/// so that memory holds one rewritten record at a time. A write error, such as a full disk, can
+/// still stop it partway.
+func inTwoPasses(_ files: [String], verb: String, check: (String) throws(AvaultError) -> FileSystem.Identity?,
+                 write: (String, FileSystem.Identity?) throws -> Void) throws {
+    guard files.count > 1 else { return try write(files[0], nil) }
+    var read: [FileSystem.Identity?] = []
+    for file in files {
+        do { read.append(try check(file)) } catch {
+            // Said first, even with -q: the error may not name the record (a blob that does not open).
+            Terminal.writeStderr("avault: \(Terminal.quoted(file)) could not be \(verb), so no record was written:\n")
+            throw error
+        }
+    }
+    if let (file, _) = zip(files, read).first(where: { FileSystem.identity(of: $0.0) != $0.1 }) {
+        throw AvaultError.recordChangedMeanwhile(path: file)
+    }
+    for (file, identity) in zip(files, read) { try write(file, identity) }
 }
 
 /// Says what became of a rewritten record: dropped signatures (told apart by how they stood
