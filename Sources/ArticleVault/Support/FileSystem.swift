@@ -154,20 +154,7 @@ public enum FileSystem {
             throw .io(path: name, reason: "is a terminal, which would show \(what) as it is typed: pipe it in, or name its file")
         }
         var bytes = [UInt8](repeating: 0, count: limit + 1)
-        var got = 0
-        var failure: Int32 = 0
-        bytes.withUnsafeMutableBytes { buffer in
-            while got < buffer.count {
-                let n = Glibc.read(0, buffer.baseAddress! + got, buffer.count - got)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                if n == 0 { return }
-                got += n
-            }
-        }
+        let (got, failure) = bytes.withUnsafeMutableBytes { fill($0, from: 0) }
         guard failure == 0, got <= limit else {
             wipe(&bytes)
             if failure != 0 { errno = failure; throw .io(path: name, reason: errnoText()) }
@@ -382,23 +369,28 @@ public enum FileSystem {
         return got
     }
 
+    /// Reads `fd` into `buffer` until it is full, at end of file, or once `whole` bytes are in;
+    /// returns how many bytes it holds, and the `errno` of a read that failed (0: none did).
+    private static func fill(_ buffer: UnsafeMutableRawBufferPointer, from fd: Int32, stoppingAt whole: Int? = nil) -> (count: Int, failure: Int32) {
+        var got = 0
+        while got < buffer.count {
+            let n = Glibc.read(fd, buffer.baseAddress! + got, buffer.count - got)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return (got, errno)
+            }
+            if n == 0 { break }
+            got += n
+            if got == whole { break }
+        }
+        return (got, 0)
+    }
+
     /// Reads up to `count` bytes, fewer only at end of file or once `whole` bytes are read.
     public static func readUpTo(fd: Int32, _ count: Int, name: String, stoppingAt whole: Int? = nil) throws(AvaultError) -> [UInt8] {
-        var got = 0
         var failure: Int32 = 0
         let out = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            while got < count {
-                let n = Glibc.read(fd, buffer.baseAddress! + got, count - got)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    break
-                }
-                if n == 0 { break }
-                got += n
-                if got == whole { break }
-            }
-            initialized = got
+            (initialized, failure) = fill(UnsafeMutableRawBufferPointer(buffer), from: fd, stoppingAt: whole)
         }
         if failure != 0 {
             errno = failure
