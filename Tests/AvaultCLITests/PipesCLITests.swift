@@ -419,6 +419,30 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         #expect(try String(contentsOfFile: second, encoding: .utf8) == plain, "the record before the one that cannot be written was sealed")
     }
 
+    /// Found by a review: in a sticky directory (`/tmp`, a shared folder), only a file's owner
+    /// may rename over it, which creating a temporary file there does not show; a batch that
+    /// met another user's record sealed those before it, then failed. Run as `nobody`.
+    @Test(.enabled(if: AgentCLITests.isRootWithSetpriv, "needs root, to run avault as nobody"))
+    func aBatchStopsBeforeAnotherUsersRecordInAStickyDirectory() throws {
+        let dir = try CLI.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(chmod(dir.path, 0o755) == 0)
+        let shared = dir.appendingPathComponent("shared").path
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: false)
+        #expect(chmod(shared, 0o1777) == 0)
+        let plain = "---\ntitle: Plain\nwebUrl: \"https://example.org/p\"\n---\nA body.\n"
+        let mine = shared + "/mine.md", theirs = shared + "/theirs.md"
+        try CLI.write(plain, to: URL(fileURLWithPath: mine), mode: 0o644)
+        #expect(chown(mine, 65534, 65534) == 0)
+        try CLI.write(plain, to: URL(fileURLWithPath: theirs), mode: 0o666)
+        let recipient = try AgeCLITests.keygen(dir.appendingPathComponent("id.txt").path)
+        let r = try CLI.run("/usr/bin/setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/env", "HOME=\(shared)",
+                                                 "AVAULT_KEYRING=\(shared)/no-ring", CLI.avaultPath, "seal", "--recipient", recipient, mine, theirs])
+        #expect(r.code == 2 && r.err.contains("another user's file in a sticky directory") && r.out.isEmpty, "\(r.code) \(r.out) \(r.err)")
+        #expect(try String(contentsOfFile: mine, encoding: .utf8) == plain, "the record before the other user's was sealed")
+        #expect(try String(contentsOfFile: theirs, encoding: .utf8) == plain)
+    }
+
     @Test func verifyReadsOneRecordFromStandardInput() throws {
         let demo = try DemoRing()
         defer { try? FileManager.default.removeItem(at: demo.dir) }

@@ -222,11 +222,11 @@ public enum FileSystem {
     /// use); anything else is left as it is.
     public static func removeEmptyDirectory(_ path: String) { _ = rmdir(path) }
 
-    /// The ``Identity`` of what is at `path` now, not following a symbolic link; nil when
-    /// nothing is (or it cannot be looked at).
+    /// The ``Identity`` of the file at `path` now (through a symbolic link, as a file opened
+    /// there is read); nil when there is none (or it cannot be looked at).
     public static func identity(of path: String) -> Identity? {
         var st = stat()
-        return lstat(path, &st) == 0 ? Identity(st) : nil
+        return stat(path, &st) == 0 ? Identity(st) : nil
     }
 
     /// Opens a regular file as ``openRegularFile(_:seenRegular:)`` does, and returns the
@@ -504,9 +504,11 @@ public enum FileSystem {
     /// failed halfway would leave the files before it written and those after not): each file it
     /// `reads` is a regular file (through links, as reading it is); each it `rewrites` in place
     /// is a regular file itself; each it `writes` is one or nothing (``checkReplaceable(_:)``);
-    /// and in each directory that is there to write them in, a temporary file can be made as
-    /// ``writeAtomically(_:_:mode:overwrite:)`` makes it (permission, a path too long). A full
-    /// disk, or a write error, can still stop a batch partway.
+    /// and in each directory that is there to write them in, a temporary file can be made and
+    /// removed as ``writeAtomically(_:_:mode:overwrite:)`` makes it (write permission, a path too
+    /// long, an append-only directory), and a file it replaces in a sticky directory (`/tmp`, a
+    /// shared folder) is the user's, who alone may rename over it there. A full disk, a file
+    /// marked immutable, or a write error can still stop a batch partway.
     public static func checkBatch(reads: [String] = [], rewrites: [String] = [], writes: [String] = []) throws(AvaultError) {
         for path in reads {
             var st = stat()
@@ -525,7 +527,14 @@ public enum FileSystem {
                 throw .io(path: path, reason: "cannot create a file in \(dir): \(errnoText())")
             }
             close(fd)
-            unlink(temp)
+            guard unlink(temp) == 0 else { throw .io(path: path, reason: "cannot remove a file in \(dir): \(errnoText())") }
+        }
+        let me = geteuid()
+        for path in rewrites + writes where me != 0 {
+            var st = stat(), dir = stat()
+            guard lstat(path, &st) == 0, stat(directory(of: path), &dir) == 0, dir.st_mode & S_ISVTX != 0,
+                  st.st_uid != me, dir.st_uid != me else { continue }
+            throw .io(path: path, reason: "another user's file in a sticky directory, which only its owner may replace")
         }
     }
 

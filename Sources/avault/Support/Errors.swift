@@ -200,7 +200,7 @@ extension AvaultError {
         case .fileChangedMeanwhile:
             return "import it again once nothing else writes to it"
         case .recordChangedMeanwhile:
-            return "check what changed, then run the command again"
+            return "check what changed, then run the command again for the records it has not rewritten"
         case .agentSocketUnset:
             return "set AVAULT_AGENT_SOCK to a path in a directory only you can write, e.g. export AVAULT_AGENT_SOCK=\"$HOME/.avault-agent.sock\""
         case .agentUnusable:
