@@ -218,6 +218,9 @@ public enum FileSystem {
         }
     }
 
+    /// A new name in `dir` for a file written there and renamed into place.
+    public static func temporaryPath(in dir: String) -> String { dir + "/.avault-tmp-" + Hex.encode(SecureRandom.bytes(count: 8)) }
+
     /// Removes the directory at `path` if it is empty (what a command made and then could not
     /// use); anything else is left as it is.
     public static func removeEmptyDirectory(_ path: String) { _ = rmdir(path) }
@@ -409,7 +412,7 @@ public enum FileSystem {
         }
         try checkReplaceable(path)
         let dir = directory(of: path)
-        let temp = dir + "/.avault-tmp-" + Hex.encode(SecureRandom.bytes(count: 8))
+        let temp = temporaryPath(in: dir)
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw .io(path: path, reason: "cannot create a file in \(dir): \(errnoText())") }
         var ok = false
@@ -520,7 +523,7 @@ public enum FileSystem {
         var probed: Set<String> = []
         for path in rewrites + writes where probed.insert(directory(of: path)).inserted {
             let dir = directory(of: path)
-            let temp = dir + "/.avault-tmp-" + Hex.encode(SecureRandom.bytes(count: 8))
+            let temp = temporaryPath(in: dir)
             let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             if fd < 0 {
                 if errno == ENOENT, !exists(dir) { continue } // made later (an export's directory), and checked then

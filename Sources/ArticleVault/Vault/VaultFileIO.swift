@@ -18,7 +18,7 @@ public final class OutputFile {
     public init(path: String) throws(AvaultError) {
         self.path = path
         try FileSystem.checkReplaceable(path)
-        temp = FileSystem.directory(of: path) + "/.avault-tmp-" + Hex.encode(SecureRandom.bytes(count: 8))
+        temp = FileSystem.temporaryPath(in: FileSystem.directory(of: path))
         fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
     }
