@@ -6,6 +6,36 @@ func avaultToFullDisk(_ args: [String], env: [String: String] = [:], cwd: URL? =
     try CLI.run("/bin/sh", ["-c", "exec \"$0\" \"$@\" > /dev/full", CLI.avaultPath] + args, cwd: cwd, env: env)
 }
 
+/// Runs `avault args…` with standard output (and standard error, if asked) on a pipe whose
+/// reading end is closed, as after `avault … | head -1` once `head` has exited, with SIGPIPE at
+/// its default action; returns the exit status as Python gives it (-13: ended by SIGPIPE) and
+/// what was written to standard error.
+func avaultToClosedPipe(_ args: [String], standardErrorToo: Bool = false) throws -> (status: Int, err: String) {
+    let script = """
+        import os, signal, sys
+        closed, out = os.pipe()
+        os.close(closed)
+        err_read, err_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            os.dup2(out, 1)
+            os.dup2(out if sys.argv[1] == "both" else err_write, 2)
+            os.execv(sys.argv[2], sys.argv[2:])
+        os.close(out)
+        os.close(err_write)
+        err = b""
+        while chunk := os.read(err_read, 65536):
+            err += chunk
+        _, status = os.waitpid(pid, 0)
+        sys.stdout.write(str(os.waitstatus_to_exitcode(status)))
+        sys.stderr.buffer.write(err)
+        """
+    let r = try CLI.run("python3", ["-c", script, standardErrorToo ? "both" : "out", CLI.avaultPath] + args)
+    guard r.code == 0, let status = Int(r.out) else { throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "python3: \(r.code) \(r.err)"]) }
+    return (status, r.err)
+}
+
 /// Runs `avault args…` on a pseudo-terminal (standard input, output and error all on it) with
 /// `input` typed into it; returns what the terminal showed and the exit status.
 func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String] = [:], cwd: URL? = nil) throws -> (screen: String, code: Int32) {
@@ -441,6 +471,54 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         #expect(r.code == 2 && r.err.contains("another user's file in a sticky directory") && r.out.isEmpty, "\(r.code) \(r.out) \(r.err)")
         #expect(try String(contentsOfFile: mine, encoding: .utf8) == plain, "the record before the other user's was sealed")
         #expect(try String(contentsOfFile: theirs, encoding: .utf8) == plain)
+    }
+
+    /// Left by the last session, from its third review: a closed pipe on standard output (the
+    /// reader gone, as after `| head -1`) ended a batch by SIGPIPE at the line that reported its
+    /// first record, after that record was written and before the others; a full one stopped
+    /// it there with exit 2. Now every record is written first; then SIGPIPE ends the process
+    /// as it would have, or the full disk is the error, with a hint that says so.
+    @Test func standardOutputCannotStopABatchPartway() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let plain = "---\ntitle: Plain\nwebUrl: \"https://example.org/p\"\n---\nA body.\n"
+        func records(_ prefix: String) throws -> [String] { try (1...3).map { try demo.record("\(prefix)\($0).md", plain) } }
+        func unchanged(_ files: [String]) throws -> [String] { try files.filter { try String(contentsOfFile: $0, encoding: .utf8) == plain } }
+
+        let piped = try records("piped")
+        let closed = try avaultToClosedPipe(["seal", "--key", "demo-content"] + piped + demo.args)
+        #expect(closed.status == -SIGPIPE && closed.err.isEmpty, "\(closed.status) \(closed.err)")
+        let unsealedPiped = try unchanged(piped)
+        #expect(unsealedPiped.isEmpty, "left unsealed: \(unsealedPiped)")
+
+        let full = try records("full")
+        let r = try avaultToFullDisk(["seal", "--key", "demo-content"] + full + demo.args)
+        #expect(r.code == 2 && r.err == "avault: standard output: no space left on device\n"
+                + "avault: hint: every file was written; only the report of them was cut short\n", "\(r.code) \(r.err)")
+        let unsealedFull = try unchanged(full)
+        #expect(unsealedFull.isEmpty, "left unsealed: \(unsealedFull)")
+
+        // Standard error closed too, and a warning for each record (signatures the seal drops).
+        let signed = try records("signed")
+        #expect(try CLI.avault(["sign", "--key", "demo-desk"] + signed + demo.args).code == 0)
+        let texts = try signed.map { try String(contentsOfFile: $0, encoding: .utf8) }
+        let both = try avaultToClosedPipe(["seal", "--key", "demo-content"] + signed + demo.args, standardErrorToo: true)
+        #expect(both.status == -SIGPIPE, "\(both.status)")
+        for (file, text) in zip(signed, texts) {
+            #expect(try String(contentsOfFile: file, encoding: .utf8) != text, "\(file) was left as it was")
+        }
+
+        // Detached signatures and a minisign export report each file too.
+        let detached = try records("detached")
+        let d = try avaultToClosedPipe(["sign", "--detached", "--key", "demo-desk"] + detached + demo.args)
+        #expect(d.status == -SIGPIPE && d.err.isEmpty, "\(d.status) \(d.err)")
+        #expect(detached.allSatisfy { FileManager.default.fileExists(atPath: $0 + ".minisig") })
+        let toExport = try records("export")
+        #expect(try CLI.avault(["sign", "--key", "demo-desk"] + toExport + demo.args).code == 0)
+        let exported = demo.dir.appendingPathComponent("exported").path
+        let e = try avaultToClosedPipe(["sign", "--export-minisig", "-o", exported] + toExport + demo.args)
+        #expect(e.status == -SIGPIPE && e.err.isEmpty, "\(e.status) \(e.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: exported).count == 2 * toExport.count)
     }
 
     @Test func verifyReadsOneRecordFromStandardInput() throws {

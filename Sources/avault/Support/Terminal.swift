@@ -111,21 +111,55 @@ enum Terminal {
 
     /// Writes to standard output. A failed write (a full disk, a closed descriptor) stops the
     /// command: `avault: standard output: …` and exit status 2, so a script never takes a
-    /// truncated output for a complete one.
+    /// truncated output for a complete one. Within ``writingBatch(_:)`` it ends the report
+    /// instead, and the batch goes on.
     static func writeStdout(_ bytes: [UInt8]) throws(AvaultError) {
+        if batch.failure != nil { return }
         try checkStdout(bytes.withUnsafeBytes { writeAll(fd: 1, $0) })
     }
 
     static func writeStdout(_ bytes: UnsafeRawBufferPointer) throws(AvaultError) {
+        if batch.failure != nil { return }
         try checkStdout(writeAll(fd: 1, bytes))
     }
 
     /// Throws for the `errno` of a failed write to standard output.
     private static func checkStdout(_ failed: Int32?) throws(AvaultError) {
         if let failure = failed {
+            if batch.active {
+                batch.failure = batch.failure ?? failure
+                return
+            }
             errno = failure
             throw .io(path: "standard output", reason: FileSystem.errnoText())
         }
+    }
+
+    /// Within ``writingBatch(_:)``: the `errno` of the first write to standard output that
+    /// failed, after which nothing more is written there.
+    nonisolated(unsafe) private static var batch: (active: Bool, failure: Int32?) = (false, nil)
+
+    /// Runs `body`, which writes files one after another (the records of a batch) and reports
+    /// each on standard output, so that standard output cannot stop it partway, after some
+    /// files and before the others. Meanwhile SIGPIPE is ignored (a closed pipe on standard
+    /// output or error would otherwise end the process at the next line), and a failed write
+    /// to standard output ends the report, not the batch. Once every file is written, a closed
+    /// pipe ends the process by SIGPIPE, silently, as it would have (`avault seal … | head -1`),
+    /// and any other failure (a full disk) is the error, with a hint that every file was written.
+    static func writingBatch(_ body: () throws -> Void) throws {
+        let previous = signal(SIGPIPE, SIG_IGN)
+        batch = (true, nil)
+        defer { batch = (false, nil) }
+        do { try body() } catch {
+            signal(SIGPIPE, previous)
+            throw error
+        }
+        signal(SIGPIPE, previous)
+        guard let failure = batch.failure else { return }
+        if failure == EPIPE { raise(SIGPIPE) } // returns if the caller ignores or blocks SIGPIPE
+        errno = failure
+        throw Failure(message: "standard output: \(FileSystem.errnoText())", hint: "every file was written; only the report of them was cut short",
+                      code: Exit.operational)
     }
 
     static func writeStdout(_ text: String) throws(AvaultError) {

@@ -69,12 +69,13 @@ struct Sign: ParsableCommand {
         let (signingKey, keyID) = (signing.key, signing.keyID)
         let time = now()
         if detached {
-            for file in files {
-                let comment = trustedComment ?? RecordSigner.defaultDetachedComment(path: file, now: time)
-                let out = try RecordSigner.signDetached(path: file, key: signingKey, keyID: keyID, trustedComment: comment, overwrite: force)
-                try Terminal.writeStdout("signed \(Terminal.quoted(file)) -> \(Terminal.quoted(out)) (key \(keyID.printed))\n")
+            return try Terminal.writingBatch {
+                for file in files {
+                    let comment = trustedComment ?? RecordSigner.defaultDetachedComment(path: file, now: time)
+                    let out = try RecordSigner.signDetached(path: file, key: signingKey, keyID: keyID, trustedComment: comment, overwrite: force)
+                    try Terminal.writeStdout("signed \(Terminal.quoted(file)) -> \(Terminal.quoted(out)) (key \(keyID.printed))\n")
+                }
             }
-            return
         }
         func comment(_ file: String) -> String { trustedComment ?? RecordSigner.defaultRecordComment(path: file, now: time) }
         try inTwoPasses(files, verb: "signed", check: { file throws(AvaultError) in
@@ -102,8 +103,10 @@ struct Sign: ParsableCommand {
         try checkNew()
         var wanted: MinisignKeyID?
         if let key { wanted = try keyring.open().signingKeyID(named: key) }
-        try RecordSigner.exportForMinisign(paths: files, keyID: wanted, to: dir, overwrite: force) { base, keyID throws(AvaultError) in
-            try Terminal.writeStdout("wrote \(Terminal.quoted(base)) and \(Terminal.quoted(base + ".minisig")) (key \(keyID.printed))\n")
+        try Terminal.writingBatch {
+            try RecordSigner.exportForMinisign(paths: files, keyID: wanted, to: dir, overwrite: force) { base, keyID throws(AvaultError) in
+                try Terminal.writeStdout("wrote \(Terminal.quoted(base)) and \(Terminal.quoted(base + ".minisig")) (key \(keyID.printed))\n")
+            }
         }
     }
 }

@@ -67,11 +67,11 @@ func rewriteAll(_ files: [String], verb: String, _ rewrite: (String) throws(Avau
 /// that cannot be rewritten (malformed, already sealed, a key that does not open it, a trust
 /// store that cannot be read) stops the batch before the first write, and so does one changed
 /// since. Then `write` rewrites each again, only as it was first read, and writes it at once,
-/// so that memory holds one rewritten record at a time. A write error, such as a full disk, can
-/// still stop it partway.
+/// so that memory holds one rewritten record at a time; standard output cannot stop it (see
+/// ``Terminal/writingBatch(_:)``). A write error, such as a full disk, can still stop it partway.
 func inTwoPasses(_ files: [String], verb: String, check: (String) throws(AvaultError) -> FileSystem.Identity?,
                  write: (String, FileSystem.Identity?) throws -> Void) throws {
-    guard files.count > 1 else { return try write(files[0], nil) }
+    guard files.count > 1 else { return try Terminal.writingBatch { try write(files[0], nil) } }
     var read: [FileSystem.Identity?] = []
     for file in files {
         do { read.append(try check(file)) } catch {
@@ -83,7 +83,9 @@ func inTwoPasses(_ files: [String], verb: String, check: (String) throws(AvaultE
     if let (file, _) = zip(files, read).first(where: { FileSystem.identity(of: $0.0) != $0.1 }) {
         throw AvaultError.recordChangedMeanwhile(path: file)
     }
-    for (file, identity) in zip(files, read) { try write(file, identity) }
+    try Terminal.writingBatch {
+        for (file, identity) in zip(files, read) { try write(file, identity) }
+    }
 }
 
 /// Says what became of a rewritten record: dropped signatures (told apart by how they stood
