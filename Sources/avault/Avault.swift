@@ -18,6 +18,7 @@ struct Avault: ParsableCommand {
     )
 
     static func main() {
+        StandardDescriptors.keepTaken()
         CrashGuard.install()
         if let position = undecodableArgument() {
             Terminal.error("argument \(position) is not UTF-8: avault would read another path than the one given",

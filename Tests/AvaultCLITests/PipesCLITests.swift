@@ -521,6 +521,25 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         #expect(try FileManager.default.contentsOfDirectory(atPath: exported).count == 2 * toExport.count)
     }
 
+    /// A closed descriptor 0, 1 or 2 is not given to a file: `vault put ID <&-` read its payload
+    /// from the first file it opened as 0, the vault's own directory ("is a directory"). Now it
+    /// fails as reading a closed standard input does, and stores nothing.
+    @Test func aClosedStandardDescriptorIsNotReusedForAFile() throws {
+        let v = try VaultFixture()
+        let put = try CLI.run("/bin/sh", ["-c", "exec \"$0\" \"$@\" <&-", CLI.avaultPath, "vault", "put", "doc"], env: v.environment)
+        #expect(put.code == 2 && put.err == "avault: doc: bad file descriptor\n", "\(put.code) \(put.err)")
+        #expect(try v.avault(["vault", "list"]).out == "no objects\n")
+        // Output and messages on closed descriptors: the put is stored, its report fails.
+        let closedOutput = try CLI.run("/bin/sh", ["-c", "exec \"$0\" \"$@\" >&-", CLI.avaultPath, "vault", "put", "doc"],
+                                       stdin: Data("payload\n".utf8), env: v.environment)
+        #expect(closedOutput.code == 2 && closedOutput.err == "avault: standard output: bad file descriptor\n", "\(closedOutput.err)")
+        let closedError = try CLI.run("/bin/sh", ["-c", "exec \"$0\" \"$@\" 2>&-", CLI.avaultPath, "vault", "get", "doc"], env: v.environment)
+        #expect(closedError.code == 0 && closedError.out == "payload\n")
+        let missing = try CLI.run("/bin/sh", ["-c", "exec \"$0\" \"$@\" 2>&-", CLI.avaultPath, "vault", "get", "nosuch"], env: v.environment)
+        #expect(missing.code == 2 && missing.err.isEmpty)
+        #expect(try v.avault(["vault", "verify"]).code == 0)
+    }
+
     @Test func verifyReadsOneRecordFromStandardInput() throws {
         let demo = try DemoRing()
         defer { try? FileManager.default.removeItem(at: demo.dir) }
