@@ -20,6 +20,10 @@ struct Avault: ParsableCommand {
     static func main() {
         StandardDescriptors.keepTaken()
         CrashGuard.install()
+        // A write past the file size limit (`ulimit -f`) fails (EFBIG) like any other, so that
+        // the file is removed and the error said, instead of ending the process mid-write with
+        // a temporary file left half-written (and a batch stopped partway).
+        signal(SIGXFSZ, SIG_IGN)
         if let position = undecodableArgument() {
             Terminal.error("argument \(position) is not UTF-8: avault would read another path than the one given",
                            hint: "rename the file (or directory) to a UTF-8 name")

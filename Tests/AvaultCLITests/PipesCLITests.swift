@@ -6,35 +6,37 @@ func avaultToFullDisk(_ args: [String], env: [String: String] = [:], cwd: URL? =
     try CLI.run("/bin/sh", ["-c", "exec \"$0\" \"$@\" > /dev/full", CLI.avaultPath] + args, cwd: cwd, env: env)
 }
 
-/// Runs `avault args…` with standard output (and standard error, if asked) on a pipe whose
-/// reading end is closed, as after `avault … | head -1` once `head` has exited, with SIGPIPE at
-/// its default action; returns the exit status as Python gives it (-13: ended by SIGPIPE) and
-/// what was written to standard error.
-func avaultToClosedPipe(_ args: [String], standardErrorToo: Bool = false) throws -> (status: Int, err: String) {
+/// Runs `avault args…` with standard output, standard error, or both on a pipe whose reading
+/// end is closed, as after `avault … | head -1` once `head` has exited, with SIGPIPE at its
+/// default action; returns the exit status as Python gives it (-13: ended by SIGPIPE) and what
+/// was written to the other stream.
+func avaultToClosedPipe(_ args: [String], closing streams: ClosedStreams = .output) throws -> (status: Int, other: String) {
     let script = """
         import os, signal, sys
-        closed, out = os.pipe()
+        closed, broken = os.pipe()
         os.close(closed)
-        err_read, err_write = os.pipe()
+        other_read, other = os.pipe()
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-            os.dup2(out, 1)
-            os.dup2(out if sys.argv[1] == "both" else err_write, 2)
+            os.dup2(broken if sys.argv[1] != "error" else other, 1)
+            os.dup2(broken if sys.argv[1] != "output" else other, 2)
             os.execv(sys.argv[2], sys.argv[2:])
-        os.close(out)
-        os.close(err_write)
-        err = b""
-        while chunk := os.read(err_read, 65536):
-            err += chunk
+        os.close(broken)
+        os.close(other)
+        text = b""
+        while chunk := os.read(other_read, 65536):
+            text += chunk
         _, status = os.waitpid(pid, 0)
         sys.stdout.write(str(os.waitstatus_to_exitcode(status)))
-        sys.stderr.buffer.write(err)
+        sys.stderr.buffer.write(text)
         """
-    let r = try CLI.run("python3", ["-c", script, standardErrorToo ? "both" : "out", CLI.avaultPath] + args)
+    let r = try CLI.run("python3", ["-c", script, streams.rawValue, CLI.avaultPath] + args)
     guard r.code == 0, let status = Int(r.out) else { throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "python3: \(r.code) \(r.err)"]) }
     return (status, r.err)
 }
+
+enum ClosedStreams: String { case output, error, both }
 
 /// Runs `avault args…` on a pseudo-terminal (standard input, output and error all on it) with
 /// `input` typed into it; returns what the terminal showed and the exit status.
@@ -487,7 +489,7 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
 
         let piped = try records("piped")
         let closed = try avaultToClosedPipe(["seal", "--key", "demo-content"] + piped + demo.args)
-        #expect(closed.status == -SIGPIPE && closed.err.isEmpty, "\(closed.status) \(closed.err)")
+        #expect(closed.status == -SIGPIPE && closed.other.isEmpty, "\(closed.status) \(closed.other)")
         let unsealedPiped = try unchanged(piped)
         #expect(unsealedPiped.isEmpty, "left unsealed: \(unsealedPiped)")
 
@@ -502,23 +504,98 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         let signed = try records("signed")
         #expect(try CLI.avault(["sign", "--key", "demo-desk"] + signed + demo.args).code == 0)
         let texts = try signed.map { try String(contentsOfFile: $0, encoding: .utf8) }
-        let both = try avaultToClosedPipe(["seal", "--key", "demo-content"] + signed + demo.args, standardErrorToo: true)
+        let both = try avaultToClosedPipe(["seal", "--key", "demo-content"] + signed + demo.args, closing: .both)
         #expect(both.status == -SIGPIPE, "\(both.status)")
         for (file, text) in zip(signed, texts) {
             #expect(try String(contentsOfFile: file, encoding: .utf8) != text, "\(file) was left as it was")
         }
 
+        // Standard error alone closed: the warnings are lost, so the process ends by SIGPIPE
+        // once every record is sealed (a review found exit 0 with the warnings gone).
+        let warned = try records("warned")
+        #expect(try CLI.avault(["sign", "--key", "demo-desk"] + warned + demo.args).code == 0)
+        let warnedTexts = try warned.map { try String(contentsOfFile: $0, encoding: .utf8) }
+        let noErrors = try avaultToClosedPipe(["seal", "--key", "demo-content"] + warned + demo.args, closing: .error)
+        #expect(noErrors.status == -SIGPIPE && noErrors.other.hasPrefix("sealed "), "\(noErrors.status) \(noErrors.other)")
+        for (file, text) in zip(warned, warnedTexts) {
+            #expect(try String(contentsOfFile: file, encoding: .utf8) != text, "\(file) was left as it was")
+        }
+
+        // Standard output past the file size limit (`ulimit -f`): SIGXFSZ ended the process
+        // at the first report (a review). And a record that cannot be written under that limit
+        // after standard output failed: its error, after a line saying the report fell short,
+        // and no temporary file left half-written.
+        let log = demo.dir.appendingPathComponent("report.log").path
+        try CLI.write(String(repeating: "x", count: 30_000), to: URL(fileURLWithPath: log))
+        func limited(_ files: [String]) throws -> CLI.Result {
+            try CLI.run("/bin/sh", ["-c", "ulimit -f 20; exec \"$0\" \"$@\" >> \(log)", CLI.avaultPath, "seal", "--key", "demo-content"] + files + demo.args)
+        }
+        let capped = try records("capped")
+        let c = try limited(capped)
+        #expect(c.code == 2 && c.err == "avault: standard output: file too large\n"
+                + "avault: hint: every file was written; only the report of them was cut short\n", "\(c.code) \(c.err)")
+        let unsealedCapped = try unchanged(capped)
+        #expect(unsealedCapped.isEmpty, "left unsealed: \(unsealedCapped)")
+        let large = try demo.record("large.md", plain + String(repeating: "A long body line.\n", count: 2_000))
+        let small = try records("small")
+        let l = try limited(small + [large])
+        #expect(l.code == 2 && l.err.hasPrefix("avault: standard output: file too large: files written before the error below may be missing from the report\n")
+                && l.err.contains("large.md"), "\(l.code) \(l.err)")
+        let unsealedSmall = try unchanged(small)
+        #expect(unsealedSmall.isEmpty, "left unsealed: \(unsealedSmall)")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: demo.dir.path).filter { $0.hasPrefix(".avault-tmp-") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+
         // Detached signatures and a minisign export report each file too.
         let detached = try records("detached")
         let d = try avaultToClosedPipe(["sign", "--detached", "--key", "demo-desk"] + detached + demo.args)
-        #expect(d.status == -SIGPIPE && d.err.isEmpty, "\(d.status) \(d.err)")
+        #expect(d.status == -SIGPIPE && d.other.isEmpty, "\(d.status) \(d.other)")
         #expect(detached.allSatisfy { FileManager.default.fileExists(atPath: $0 + ".minisig") })
         let toExport = try records("export")
         #expect(try CLI.avault(["sign", "--key", "demo-desk"] + toExport + demo.args).code == 0)
         let exported = demo.dir.appendingPathComponent("exported").path
         let e = try avaultToClosedPipe(["sign", "--export-minisig", "-o", exported] + toExport + demo.args)
-        #expect(e.status == -SIGPIPE && e.err.isEmpty, "\(e.status) \(e.err)")
+        #expect(e.status == -SIGPIPE && e.other.isEmpty, "\(e.status) \(e.other)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: exported).count == 2 * toExport.count)
+
+        // `keys rotate --trust` writes the keyring, reports, then writes the trust store (a
+        // review found the new version left untrusted).
+        let store = URL(fileURLWithPath: demo.ring).appendingPathComponent("trust.avt")
+        let trusted = try String(contentsOf: store, encoding: .utf8)
+        let rotate = try avaultToClosedPipe(["keys", "rotate", "demo-desk", "--trust"] + demo.args)
+        #expect(rotate.status == -SIGPIPE, "\(rotate.status) \(rotate.other)")
+        #expect(try String(contentsOf: store, encoding: .utf8) != trusted, "the new version was not trusted")
+    }
+
+    /// Found by a review: standard output on a pipe the caller made non-blocking (as some
+    /// runtimes leave it) ended the report at the first full pipe ("resource temporarily
+    /// unavailable", exit 2). Now a write waits until the pipe takes more.
+    @Test func aNonBlockingStandardOutputIsWaitedFor() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let plain = "---\ntitle: Plain\nwebUrl: \"https://example.org/p\"\n---\nA body.\n"
+        let files = try (1...80).map { try demo.record("nonblocking-record-\($0).md", plain) }
+        let script = """
+            import fcntl, os, sys, time
+            read_end, write_end = os.pipe()
+            fcntl.fcntl(write_end, 1031, 4096)  # F_SETPIPE_SZ: one page
+            fcntl.fcntl(write_end, fcntl.F_SETFL, fcntl.fcntl(write_end, fcntl.F_GETFL) | os.O_NONBLOCK)
+            pid = os.fork()
+            if pid == 0:
+                os.dup2(write_end, 1)
+                os.execv(sys.argv[1], sys.argv[1:])
+            os.close(write_end)
+            time.sleep(1)
+            out = b""
+            while chunk := os.read(read_end, 65536):
+                out += chunk
+            _, status = os.waitpid(pid, 0)
+            sys.stdout.buffer.write(out)
+            sys.exit(os.waitstatus_to_exitcode(status))
+            """
+        let r = try CLI.run("python3", ["-c", script, CLI.avaultPath, "seal", "--key", "demo-content"] + files + demo.args)
+        #expect(r.code == 0 && r.err.isEmpty, "\(r.code) \(r.err)")
+        #expect(r.out == files.map { "sealed \($0)\n" }.joined())
     }
 
     /// A closed descriptor 0, 1 or 2 is not given to a file: `vault put ID <&-` read its payload

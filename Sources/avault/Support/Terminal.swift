@@ -105,8 +105,10 @@ enum Terminal {
     }
 
     static func writeStderr(_ text: String) {
-        // Nothing to do if standard error itself fails: there is nowhere left to say so.
-        _ = Array(text.utf8).withUnsafeBytes { writeAll(fd: 2, $0) }
+        // Nothing to do if standard error itself fails: there is nowhere left to say so. Within
+        // a batch, a closed pipe is remembered (``writingBatch(_:)``).
+        let failed = Array(text.utf8).withUnsafeBytes { writeAll(fd: 2, $0) }
+        if batch.active, failed == EPIPE { batch.lostMessages = true }
     }
 
     /// Writes to standard output. A failed write (a full disk, a closed descriptor) stops the
@@ -127,7 +129,7 @@ enum Terminal {
     private static func checkStdout(_ failed: Int32?) throws(AvaultError) {
         if let failure = failed {
             if batch.active {
-                batch.failure = batch.failure ?? failure
+                batch.failure = failure
                 return
             }
             errno = failure
@@ -136,27 +138,41 @@ enum Terminal {
     }
 
     /// Within ``writingBatch(_:)``: the `errno` of the first write to standard output that
-    /// failed, after which nothing more is written there.
-    nonisolated(unsafe) private static var batch: (active: Bool, failure: Int32?) = (false, nil)
+    /// failed, after which nothing more is written there; whether a message was lost to a
+    /// closed pipe on standard error.
+    nonisolated(unsafe) private static var batch: (active: Bool, failure: Int32?, lostMessages: Bool) = (false, nil, false)
 
     /// Runs `body`, which writes files one after another (the records of a batch) and reports
-    /// each on standard output, so that standard output cannot stop it partway, after some
-    /// files and before the others. Meanwhile SIGPIPE is ignored (a closed pipe on standard
-    /// output or error would otherwise end the process at the next line), and a failed write
-    /// to standard output ends the report, not the batch. Once every file is written, a closed
-    /// pipe ends the process by SIGPIPE, silently, as it would have (`avault seal … | head -1`),
-    /// and any other failure (a full disk) is the error, with a hint that every file was written.
+    /// each, so that neither standard output nor standard error can stop it partway, after some
+    /// files and before the others. Meanwhile SIGPIPE is ignored (a closed pipe on either would
+    /// otherwise end the process at the next line), and a failed write to standard output ends
+    /// the report, not the batch. (SIGXFSZ, at a file size limit, is ignored from start-up.)
+    /// Once every file is written, a closed pipe ends the process by SIGPIPE, silently, as it
+    /// would have (`avault seal … | head -1`); a caller that ignores or blocks SIGPIPE gets
+    /// exit 2 instead, as for any other failure of standard output (a full disk), which is the
+    /// error, with a hint that every file was written. When `body` fails after standard output
+    /// did, a line says so before its error: the report may have missed files written.
     static func writingBatch(_ body: () throws -> Void) throws {
-        let previous = signal(SIGPIPE, SIG_IGN)
-        batch = (true, nil)
-        defer { batch = (false, nil) }
+        precondition(!batch.active, "a batch within a batch")
+        var ignore = sigaction(), previous = sigaction()
+        ignore.__sigaction_handler.sa_handler = SIG_IGN
+        sigemptyset(&ignore.sa_mask)
+        sigaction(SIGPIPE, &ignore, &previous)
+        batch = (true, nil, false)
+        defer { batch = (false, nil, false) }
         do { try body() } catch {
-            signal(SIGPIPE, previous)
+            sigaction(SIGPIPE, &previous, nil)
+            if let failure = batch.failure {
+                errno = failure
+                writeStderr("avault: standard output: \(FileSystem.errnoText()): files written before the error below may be missing from the report\n")
+            }
             throw error
         }
-        signal(SIGPIPE, previous)
-        guard let failure = batch.failure else { return }
-        if failure == EPIPE { raise(SIGPIPE) } // returns if the caller ignores or blocks SIGPIPE
+        sigaction(SIGPIPE, &previous, nil)
+        let failure = batch.failure
+        guard failure != nil || batch.lostMessages else { return }
+        if failure == EPIPE || batch.lostMessages { raise(SIGPIPE) } // returns if the caller ignores or blocks SIGPIPE
+        guard let failure else { throw Failure(message: "standard error: broken pipe", code: Exit.operational) }
         errno = failure
         throw Failure(message: "standard output: \(FileSystem.errnoText())", hint: "every file was written; only the report of them was cut short",
                       code: Exit.operational)
@@ -197,6 +213,11 @@ enum Terminal {
             let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
+                // A descriptor the caller made non-blocking: wait until it takes more.
+                if errno == EAGAIN {
+                    var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                    if poll(&ready, 1, -1) >= 0 || errno == EINTR { continue }
+                }
                 return errno
             }
             offset += n

@@ -23,6 +23,12 @@ struct KeysRotate: ParsableCommand {
     func validate() throws { try refuseStandardInputTrustStore(trustStore) }
 
     func run() throws {
+        // Two files with --trust (the keyring, then the trust store): standard output between
+        // them must not stop the second.
+        try Terminal.writingBatch(rotate)
+    }
+
+    private func rotate() throws {
         let ring = try keyring.open()
         let added = try ring.rotateKey(name: name, now: now())
         try printEntry(added, json: json, verb: "rotated to")
