@@ -280,6 +280,36 @@ private struct TamperScene {
         #expect(try f.verify().code == 0)
     }
 
+    /// The same names planted among the index entries were seen by nothing: listed with escapes,
+    /// read under the escaped name (no such file), and passed over as a file removed since the
+    /// listing. Now they are strays like any other name that is no entry's: `verify` reports
+    /// them, and `fsck` removes them (a put reads only its own bucket's entries).
+    @Test func entryNamesThatAreNotUTF8AreReportedAndRemoved() throws {
+        let f = try VaultFixture()
+        try f.put("doc", Data("payload".utf8))
+        let entries = f.vault + "/entries"
+        let before = try Set(FileManager.default.contentsOfDirectory(atPath: entries))
+        let planted: [(raw: [UInt8], shown: String)] = [
+            (Array("x".utf8) + [0xFF] + Array("y".utf8), "x\\xffy"),
+            (Array("a\\xffy".utf8), "a\\x5cxffy"),
+        ]
+        for p in planted {
+            let fd = (Array(entries.utf8) + [UInt8(ascii: "/")] + p.raw + [0]).withUnsafeBufferPointer {
+                open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            }
+            try #require(fd >= 0)
+            _ = write(fd, "planted", 7)
+            close(fd)
+        }
+        let (code, report) = try f.verify()
+        #expect(code == 0 && Set(report.leftovers) == Set(planted.map { "entries/" + $0.shown }), "\(report)")
+        let fsck = try f.avault(["vault", "fsck"])
+        #expect(fsck.code == 0, "\(fsck.out) \(fsck.err)")
+        #expect(try Set(FileManager.default.contentsOfDirectory(atPath: entries)) == before)
+        let again = try f.verify()
+        #expect(again.code == 0 && again.report.leftovers.isEmpty, "\(again.report)")
+    }
+
     @Test func tamperedConfigIsAlwaysACleanErrorNeverACrashOrASilentPass() throws {
         let f = try VaultFixture()
         try f.put("doc", Data("payload".utf8))

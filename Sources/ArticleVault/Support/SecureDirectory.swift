@@ -218,6 +218,20 @@ public final class SecureDirectory {
     /// never replacing a file there.
     public func moveListed(_ listed: String, to other: SecureDirectory, as to: String) throws(AvaultError) {
         guard listed.utf8.contains(0x5C) else { return try move(listed, to: other, as: to, replace: false) }
+        let raw = try Self.rawName(listed)
+        guard linkat(fd, raw, other.fd, to, 0) == 0 else { throw .io(path: other.pathOf(to), reason: FileSystem.errnoText()) }
+        guard unlinkat(fd, raw, 0) == 0 else { throw .io(path: pathOf(listed), reason: FileSystem.errnoText()) }
+    }
+
+    /// Removes the file that ``names()`` listed as `listed` (escapes undone), if it is there.
+    public func removeListed(_ listed: String) throws(AvaultError) {
+        guard listed.utf8.contains(0x5C) else { return try remove(listed) }
+        let raw = try Self.rawName(listed)
+        guard unlinkat(fd, raw, 0) == 0 || errno == ENOENT else { throw .io(path: pathOf(listed), reason: FileSystem.errnoText()) }
+    }
+
+    /// The bytes of a name ``names()`` listed with `\xNN` escapes, NUL-terminated.
+    private static func rawName(_ listed: String) throws(AvaultError) -> [UInt8] {
         var raw: [UInt8] = []
         var bytes = Array(listed.utf8)[...]
         while let byte = bytes.popFirst() {
@@ -229,8 +243,7 @@ public final class SecureDirectory {
             bytes = bytes.dropFirst(3)
         }
         raw.append(0)
-        guard linkat(fd, raw, other.fd, to, 0) == 0 else { throw .io(path: other.pathOf(to), reason: FileSystem.errnoText()) }
-        guard unlinkat(fd, raw, 0) == 0 else { throw .io(path: pathOf(listed), reason: FileSystem.errnoText()) }
+        return raw
     }
 
     /// Takes an exclusive `flock` on the file `name` (created with mode 600 if needed), held

@@ -282,6 +282,13 @@ public final class FileVaultStorage: VaultStorage {
         guard let dir = try entries(create: false) else { return [] }
         var out: [(file: String, bytes: [UInt8])] = []
         for name in try dir.names(prefix: prefix) {
+            // A name listed with escapes (not UTF-8, or holding a `\`) is no entry's: passed on
+            // unread, so that it is a stray as any other such name (reported by `verify`,
+            // removed by the next write) rather than a file nothing sees.
+            if name.utf8.contains(0x5C) {
+                out.append((name, []))
+                continue
+            }
             // A file removed since the listing (a writer superseding it) is simply not there.
             if let bytes = try dir.read(name, secret: true, limit: Self.entryLimit, what: "a vault entry") { out.append((name, bytes)) }
         }
@@ -297,7 +304,7 @@ public final class FileVaultStorage: VaultStorage {
     }
 
     public func removeEntry(_ file: String) throws(AvaultError) {
-        try entries(create: false)?.remove(file)
+        try entries(create: false)?.removeListed(file)
     }
 
     public func syncEntries() throws(AvaultError) {
