@@ -106,19 +106,10 @@ public enum FileSystem {
         }
     }
 
-    /// Reads a whole regular file. Anything else (a FIFO, a socket, a device) is refused
-    /// without being opened, and checked again on the open descriptor (opened non-blocking, so
-    /// a FIFO swapped in meanwhile cannot hang the reader).
-    public static func readRegularFile(_ path: String) throws(AvaultError) -> [UInt8] {
-        let (fd, size) = try openRegularFile(path)
-        defer { close(fd) }
-        return try readAll(fd: fd, name: path, sizeHint: size)
-    }
-
     /// Reads a file of a kind whose files are small (see ``FileLimits``), `what` naming that
     /// kind: one larger than `limit` is refused by its size before any of it is read, or once
-    /// `limit` bytes and one more have been (a pipe, a file that grew). `regularOnly`: as
-    /// ``readRegularFile(_:)`` (for files found rather than named by the user).
+    /// `limit` bytes and one more have been (a pipe, a file that grew). `regularOnly`: opened as
+    /// ``openRegularFile(_:seenRegular:)`` opens it (for files found rather than named by the user).
     public static func readSmall(_ path: String, limit: Int, what: String, secret: Bool = false,
                                  regularOnly: Bool = false) throws(AvaultError) -> [UInt8] {
         if regularOnly {
@@ -181,8 +172,9 @@ public enum FileSystem {
         return bytes
     }
 
-    /// Opens a regular file for reading, as ``readRegularFile(_:)`` does (anything else is
-    /// refused, and a FIFO swapped in cannot block), and returns the descriptor, which the
+    /// Opens a regular file for reading: anything else (a FIFO, a socket, a device) is refused
+    /// without being opened, and checked again on the open descriptor (opened non-blocking, so
+    /// a FIFO swapped in meanwhile cannot hang the reader). Returns the descriptor, which the
     /// caller closes, with the file's size when it was opened.
     ///
     /// With `seenRegular` (the caller found a regular file there, as a directory walk does),
