@@ -220,6 +220,15 @@ struct SealRecipientsCLITests {
         try Self.write(Self.draft, path("link/x.md"))
         let link = try CLI.avault(["seal", path("link/x.md")])
         #expect(link.code == 2 && link.err.contains("symbolic link"), "\(link.err)")
+        // A pipe the shell hands over (`<(…)`: /dev/fd/N, a link to the pipe) is the command
+        // line's own, as `-` is; a file handed over so (`3< FILE`) is still checked as a file.
+        let substituted = try CLI.run("/bin/bash", ["-c", "exec \"$0\" seal \"$1\" --recipients-file <(printf '%s\\n' \"$2\")",
+                                                    CLI.avaultPath, path("link/x.md"), bob.recipient])
+        let sealedThrough = try Self.read(path("link/x.md"))
+        #expect(substituted.code == 0 && sealedThrough.contains("\nsecured: "), "\(substituted.code) \(substituted.err)")
+        let handedFile = try CLI.run("/bin/bash", ["-c", "exec \"$0\" seal \"$1\" --recipients-file /dev/fd/3 3< \"$2\"",
+                                                   CLI.avaultPath, path("bad/x.md"), groupWritable])
+        #expect(handedFile.code == 2 && handedFile.err.contains("symbolic link"), "\(handedFile.err)")
 
         // Recipients on the command line bypass the file; --key and recipients together are a usage error.
         #expect(try CLI.avault(["seal", path("bad/x.md"), "--recipient", bob.recipient]).code == 0)

@@ -578,6 +578,19 @@ public enum FileSystem {
         return input.st_dev == named.st_dev && input.st_ino == named.st_ino
     }
 
+    /// Whether `path` names, as `/dev/fd/N` or `/proc/self/fd/N`, a pipe or a socket this
+    /// process was started with: what a shell's process substitution (`<(…)`) hands over,
+    /// which, like standard input, only whoever started the process can write into.
+    public static func namesInheritedStream(_ path: String) -> Bool {
+        var number: Substring?
+        for prefix in ["/dev/fd/", "/proc/self/fd/"] where path.hasPrefix(prefix) { number = path.dropFirst(prefix.count) }
+        guard let number, !number.isEmpty, number.utf8.count <= 9, number.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+              let fd = Int32(number) else { return false }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return false }
+        return st.st_mode & S_IFMT == S_IFIFO || st.st_mode & S_IFMT == S_IFSOCK
+    }
+
     /// The directory part of `path` (`.` when there is none).
     public static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
