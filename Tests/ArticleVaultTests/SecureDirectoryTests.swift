@@ -82,3 +82,26 @@ import ArticleVault
         #expect(try dir.names().filter { $0.hasPrefix(".avault-tmp-") }.isEmpty)
     }
 }
+
+/// Found by a review: `vault copy` from PostgreSQL writes the names the source's rows hold as
+/// files of the destination directory. A row named `entries/../../x` (written by someone with
+/// write access to the database) would have been renamed out of the vault, over any file there.
+@Suite struct VaultFileNamesFromElsewhere {
+    @Test func aNameThatLeadsOutOfTheVaultIsRefused() throws {
+        let url = try tempDir()
+        defer { try? FileManager.default.removeItem(at: url) }
+        let vault = url.appendingPathComponent("vault").path
+        try FileManager.default.createDirectory(atPath: vault, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        let storage = FileVaultStorage(directory: vault)
+        let outside = url.appendingPathComponent("escaped").path
+        for name in ["../../escaped", "..", ".", "", "a/b"] {
+            #expect(throws: AvaultError.self, "\(name)") { try storage.writeEntry(name, Array("planted".utf8)) }
+            #expect(throws: AvaultError.self, "\(name)") { _ = try storage.newEntry(name) }
+            #expect(throws: AvaultError.self, "\(name)") { _ = try storage.newEnvelope(name.isEmpty ? "" : "../" + name) }
+        }
+        #expect(!FileManager.default.fileExists(atPath: outside))
+        // A name of the vault's own is written.
+        try storage.writeEntry("0123456789abcdef0123456789abcdef.1", Array("entry".utf8))
+        #expect(FileManager.default.fileExists(atPath: vault + "/entries/0123456789abcdef0123456789abcdef.1"))
+    }
+}

@@ -229,6 +229,21 @@ struct SealRecipientsCLITests {
         let handedFile = try CLI.run("/bin/bash", ["-c", "exec \"$0\" seal \"$1\" --recipients-file /dev/fd/3 3< \"$2\"",
                                                    CLI.avaultPath, path("bad/x.md"), groupWritable])
         #expect(handedFile.code == 2 && handedFile.err.contains("symbolic link"), "\(handedFile.err)")
+        // Nor a named FIFO (found by a review: anyone its mode lets may write into it), nor a
+        // pipe's writing end (reopened, it waited for itself), nor `03` for 3: each is taken as
+        // a file, and refused as a link, at once.
+        let fifo = path("fifo")
+        #expect(mkfifo(fifo, 0o666) == 0)
+        let named = try CLI.run("/bin/bash", ["-c", "(printf '%s\\n' \"$3\" > \"$2\" &); exec \"$0\" seal \"$1\" --recipients-file /dev/fd/3 3< \"$2\"",
+                                              CLI.avaultPath, path("bad/x.md"), fifo, bob.recipient])
+        #expect(named.code == 2 && named.err.contains("symbolic link"), "\(named.err)")
+        let writingEnd = try CLI.run("/usr/bin/timeout", ["20", "/bin/bash", "-c", "exec \"$0\" seal \"$1\" --recipients-file /dev/fd/3 3> >(cat)",
+                                                         CLI.avaultPath, path("bad/x.md")])
+        #expect(writingEnd.code == 2 && writingEnd.err.contains("symbolic link"), "\(writingEnd.code) \(writingEnd.err)")
+        let zero = try CLI.run("/bin/bash", ["-c", "exec \"$0\" seal \"$1\" --recipients-file /dev/fd/03 3< <(printf '%s\\n' \"$2\")",
+                                             CLI.avaultPath, path("bad/x.md"), bob.recipient])
+        #expect(zero.code == 2, "\(zero.err)")
+        #expect(try Self.read(path("bad/x.md")) == Self.draft)
 
         // Recipients on the command line bypass the file; --key and recipients together are a usage error.
         #expect(try CLI.avault(["seal", path("bad/x.md"), "--recipient", bob.recipient]).code == 0)

@@ -308,6 +308,12 @@ private struct TamperScene {
         #expect(try Set(FileManager.default.contentsOfDirectory(atPath: entries)) == before)
         let again = try f.verify()
         #expect(again.code == 0 && again.report.leftovers.isEmpty, "\(again.report)")
+        // Such a name that is not a regular file is refused as any name is (a review found a
+        // directory reported as a harmless leftover, and every write then failing to remove it).
+        let directory = Array(entries.utf8) + [UInt8(ascii: "/"), UInt8(ascii: "q"), 0xFF, 0]
+        #expect(directory.withUnsafeBufferPointer { mkdir(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 0o700) } == 0)
+        let refused = try f.avault(["vault", "verify"])
+        #expect(refused.code == 2 && refused.err.contains("entries/q\\xff: a directory, not a regular file"), "\(refused.code) \(refused.err)")
     }
 
     @Test func tamperedConfigIsAlwaysACleanErrorNeverACrashOrASilentPass() throws {

@@ -16,8 +16,8 @@ public enum AgeIO {
     /// is public) or its file and line.
     /// With `ownWritersOnly` (a vault's or a sealed draft's recipients, not `age -R`'s), a file
     /// that someone other than the user can write or replace is refused, as `.avault-recipients`
-    /// is: whoever can write it decides who can read. Standard input and a pipe the process was
-    /// started with (`<(…)`) are taken as given: nobody else can write into them.
+    /// is: whoever can write it decides who can read. Standard input and an anonymous pipe the
+    /// process was started with (`<(…)`, ``FileSystem/inheritedPipe(_:)``) are taken as given.
     public static func recipients(_ texts: [String], files: [String], ownWritersOnly: Bool = false) throws(AvaultError) -> [AgeRecipient] {
         var out: [AgeRecipient] = []
         for text in texts {
@@ -26,10 +26,17 @@ public enum AgeIO {
             }
         }
         for path in files {
-            // Standard input (`-`), and a pipe the caller handed over (`<(…)`: /dev/fd/N), come
-            // from the command line's own choice, as `age -R -`'s does.
-            let bytes = ownWritersOnly && path != "-" && !FileSystem.namesInheritedStream(path) ? try readOwnRecipientsFile(path)
-                : try FileSystem.readInput(path, limit: maximumRecipientsFileSize, what: "a recipients file")
+            // Standard input (`-`), and a pipe the caller handed over (`<(…)`: /dev/fd/N, read
+            // from the descriptor itself), come from the command line's own choice, as
+            // `age -R -`'s does.
+            let bytes: [UInt8]
+            if ownWritersOnly, path != "-", let pipe = FileSystem.inheritedPipe(path) {
+                bytes = try FileSystem.readAll(fd: pipe, name: path, size: 0, limit: maximumRecipientsFileSize, what: "a recipients file")
+            } else if ownWritersOnly, path != "-" {
+                bytes = try readOwnRecipientsFile(path)
+            } else {
+                bytes = try FileSystem.readInput(path, limit: maximumRecipientsFileSize, what: "a recipients file")
+            }
             do throws(AgeKeys.Problem) {
                 let keys = try withRaw(bytes) { raw throws(AgeKeys.Problem) in try AgeKeys.parseRecipientsFile(raw) }
                 out.append(contentsOf: keys.map { .x25519($0) })

@@ -578,17 +578,23 @@ public enum FileSystem {
         return input.st_dev == named.st_dev && input.st_ino == named.st_ino
     }
 
-    /// Whether `path` names, as `/dev/fd/N` or `/proc/self/fd/N`, a pipe or a socket this
-    /// process was started with: what a shell's process substitution (`<(…)`) hands over,
-    /// which, like standard input, only whoever started the process can write into.
-    public static func namesInheritedStream(_ path: String) -> Bool {
-        var number: Substring?
+    /// The descriptor `path` names as `/dev/fd/N`, `/proc/self/fd/N` or `/dev/stdin` (N as the
+    /// kernel writes it: no sign, no leading zero), when it is an anonymous pipe this process
+    /// can read: what a shell's process substitution (`<(…)`) or a `|` hands over, which only
+    /// whoever started the process writes into. Not a named FIFO, which anyone its mode lets
+    /// may open and write into; nil when `/proc` cannot tell.
+    public static func inheritedPipe(_ path: String) -> Int32? {
+        var number: Substring? = path == "/dev/stdin" ? "0" : nil
         for prefix in ["/dev/fd/", "/proc/self/fd/"] where path.hasPrefix(prefix) { number = path.dropFirst(prefix.count) }
-        guard let number, !number.isEmpty, number.utf8.count <= 9, number.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
-              let fd = Int32(number) else { return false }
+        guard let number, let fd = Int32(number), fd >= 0, String(fd) == number else { return nil }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { return false }
-        return st.st_mode & S_IFMT == S_IFIFO || st.st_mode & S_IFMT == S_IFSOCK
+        let flags = fcntl(fd, F_GETFL)
+        guard flags >= 0, flags & O_ACCMODE != O_WRONLY, fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFIFO else { return nil }
+        // An anonymous pipe's link reads `pipe:[inode]`; a named FIFO's is its path.
+        var link = [CChar](repeating: 0, count: 64)
+        let n = readlink("/proc/self/fd/\(fd)", &link, link.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: link[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self).hasPrefix("pipe:[") ? fd : nil
     }
 
     /// The directory part of `path` (`.` when there is none).

@@ -62,10 +62,11 @@ public final class SecureDirectory {
         return SecureDirectory(path: pathOf(name), fd: sub)
     }
 
-    /// What is at `name` (not following a symbolic link): nil when nothing is.
-    public func kind(of name: String) throws(AvaultError) -> EntryKind? {
+    /// What is at `name` (not following a symbolic link): nil when nothing is. `listed`: `name`
+    /// is as ``names()`` listed it (escapes undone).
+    public func kind(of name: String, listed: Bool = false) throws(AvaultError) -> EntryKind? {
         var st = stat()
-        guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
+        guard fstatat(fd, try Self.cName(name, listed: listed), &st, AT_SYMLINK_NOFOLLOW) == 0 else {
             if errno == ENOENT { return nil }
             throw .io(path: pathOf(name), reason: FileSystem.errnoText())
         }
@@ -86,8 +87,8 @@ public final class SecureDirectory {
     /// Opens the regular file `name` with `flags` (plus `O_NOFOLLOW | O_CLOEXEC | O_NOCTTY`,
     /// and `O_NONBLOCK` so that a FIFO cannot block), refusing anything but a regular file.
     /// With `secret`, a file that group or others can access is refused. The caller closes it.
-    public func openFile(_ name: String, _ flags: Int32, mode: mode_t = 0o600, secret: Bool = false) throws(AvaultError) -> Int32 {
-        let file = openat(fd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, mode)
+    public func openFile(_ name: String, _ flags: Int32, mode: mode_t = 0o600, secret: Bool = false, listed: Bool = false) throws(AvaultError) -> Int32 {
+        let file = openat(fd, try Self.cName(name, listed: listed), flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, mode)
         guard file >= 0 else { throw Self.openError(pathOf(name)) }
         var st = stat()
         guard fstat(file, &st) == 0 else {
@@ -111,9 +112,9 @@ public final class SecureDirectory {
     /// The whole regular file `name`, or nil when it does not exist. With a `limit`, a file
     /// larger than that is refused as not being `what` (see ``FileLimits``): by its size before
     /// any of it is read, or once one byte past the limit is (it grew).
-    public func read(_ name: String, secret: Bool = false, limit: Int = .max, what: String = "") throws(AvaultError) -> [UInt8]? {
-        guard try kind(of: name) != nil else { return nil }
-        let file = try openFile(name, O_RDONLY, secret: secret)
+    public func read(_ name: String, secret: Bool = false, limit: Int = .max, what: String = "", listed: Bool = false) throws(AvaultError) -> [UInt8]? {
+        guard try kind(of: name, listed: listed) != nil else { return nil }
+        let file = try openFile(name, O_RDONLY, secret: secret, listed: listed)
         defer { close(file) }
         var st = stat()
         _ = fstat(file, &st)
@@ -207,7 +208,8 @@ public final class SecureDirectory {
             if count > 0, strncmp(FileSystem.namePointer(entry), cPrefix, count) != 0 { continue }
             // A name that is not UTF-8, or holds a `\`, as `\xNN` escapes (ASCII with at least one
             // `\`, so no other name reads the same): a Swift string would put U+FFFD in it, naming
-            // another file or none. ``moveListed(_:to:as:)`` moves such a name.
+            // another file or none. ``moveListed(_:to:as:)``, ``removeListed(_:)`` and the
+            // `listed:` reads take such a name.
             let name = FileSystem.utf8Name(of: entry).flatMap { $0.utf8.contains(0x5C) ? nil : $0 } ?? FileSystem.escapedName(of: entry)
             if name != "." && name != ".." { out.append(name) }
         }
@@ -230,16 +232,21 @@ public final class SecureDirectory {
         guard unlinkat(fd, raw, 0) == 0 || errno == ENOENT else { throw .io(path: pathOf(listed), reason: FileSystem.errnoText()) }
     }
 
+    /// `name` as a C string: with `listed`, as ``names()`` listed it, escapes undone.
+    private static func cName(_ name: String, listed: Bool) throws(AvaultError) -> [CChar] {
+        listed && name.utf8.contains(0x5C) ? try rawName(name) : Array(name.utf8CString)
+    }
+
     /// The bytes of a name ``names()`` listed with `\xNN` escapes, NUL-terminated.
-    private static func rawName(_ listed: String) throws(AvaultError) -> [UInt8] {
-        var raw: [UInt8] = []
+    private static func rawName(_ listed: String) throws(AvaultError) -> [CChar] {
+        var raw: [CChar] = []
         var bytes = Array(listed.utf8)[...]
         while let byte = bytes.popFirst() {
-            guard byte == 0x5C else { raw.append(byte); continue }
+            guard byte == 0x5C else { raw.append(CChar(bitPattern: byte)); continue }
             guard bytes.count >= 3, bytes.first == UInt8(ascii: "x"), let value = UInt8(String(decoding: bytes.dropFirst().prefix(2), as: UTF8.self), radix: 16) else {
                 throw .internalFailure("\(listed) is not a name as listed")
             }
-            raw.append(value)
+            raw.append(CChar(bitPattern: value))
             bytes = bytes.dropFirst(3)
         }
         raw.append(0)

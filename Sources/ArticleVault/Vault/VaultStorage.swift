@@ -282,25 +282,31 @@ public final class FileVaultStorage: VaultStorage {
         guard let dir = try entries(create: false) else { return [] }
         var out: [(file: String, bytes: [UInt8])] = []
         for name in try dir.names(prefix: prefix) {
-            // A name listed with escapes (not UTF-8, or holding a `\`) is no entry's: passed on
-            // unread, so that it is a stray as any other such name (reported by `verify`,
-            // removed by the next write) rather than a file nothing sees.
-            if name.utf8.contains(0x5C) {
-                out.append((name, []))
-                continue
-            }
-            // A file removed since the listing (a writer superseding it) is simply not there.
-            if let bytes = try dir.read(name, secret: true, limit: Self.entryLimit, what: "a vault entry") { out.append((name, bytes)) }
+            // A file removed since the listing (a writer superseding it) is simply not there. A
+            // name listed with escapes (not UTF-8, or holding a `\`) is read as the file it
+            // names, as any other: no entry's name, so a stray (reported by `verify`, removed by
+            // recovery), or refused as any name is when it is not a regular file.
+            if let bytes = try dir.read(name, secret: true, limit: Self.entryLimit, what: "a vault entry", listed: true) { out.append((name, bytes)) }
         }
         return out
     }
 
     public func writeEntry(_ file: String, _ bytes: [UInt8]) throws(AvaultError) {
-        try entries(create: true)!.writeAtomically(file, bytes, mode: 0o600, syncDirectory: false)
+        try entries(create: true)!.writeAtomically(try Self.fileName(file), bytes, mode: 0o600, syncDirectory: false)
     }
 
     public func newEntry(_ file: String) throws(AvaultError) -> EnvelopeSink {
-        try FileEnvelopeSink(directory: try entries(create: true)!, name: file)
+        try FileEnvelopeSink(directory: try entries(create: true)!, name: try Self.fileName(file))
+    }
+
+    /// `name` when it is a file name (not empty, `.` or `..`, holding no `/` or NUL). A name
+    /// from another store (a PostgreSQL vault's rows, which `vault copy` copies here) must not
+    /// lead out of the directory it is written in.
+    private static func fileName(_ name: String) throws(AvaultError) -> String {
+        guard !name.isEmpty, name != ".", name != "..", !name.utf8.contains(0x2F), !name.utf8.contains(0) else {
+            throw .tampered("\(name) is not the name of a vault's file: written outside avault", area: .vault)
+        }
+        return name
     }
 
     public func removeEntry(_ file: String) throws(AvaultError) {
@@ -383,7 +389,7 @@ public final class FileVaultStorage: VaultStorage {
     }
 
     public func newEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSink {
-        try FileEnvelopeSink(directory: try objects(), name: file)
+        try FileEnvelopeSink(directory: try objects(), name: try Self.fileName(file))
     }
 
     /// A batch of ``SyncfsEnvelopeCommitter/threshold`` files or more: one `syncfs` for all of
