@@ -110,7 +110,7 @@ extension Vault.Check {
             }
         }
         for n in notes { out += "note: \(Terminal.shown(n))\n" }
-        if !leftovers.isEmpty { out += "note: leftovers of interrupted writes are not a problem: 'avault vault fsck' removes them, as does a later write\n" }
+        if !leftovers.isEmpty { out += "note: leftovers of interrupted writes are not a problem: 'avault vault fsck' removes them\n" }
         return out
     }
 }
