@@ -66,7 +66,7 @@ public final class SecureDirectory {
     /// is as ``names()`` listed it (escapes undone).
     public func kind(of name: String, listed: Bool = false) throws(AvaultError) -> EntryKind? {
         var st = stat()
-        guard fstatat(fd, try Self.cName(name, listed: listed), &st, AT_SYMLINK_NOFOLLOW) == 0 else {
+        guard try Self.withCName(name, listed: listed, { fstatat(fd, $0, &st, AT_SYMLINK_NOFOLLOW) }) == 0 else {
             if errno == ENOENT { return nil }
             throw .io(path: pathOf(name), reason: FileSystem.errnoText())
         }
@@ -88,7 +88,7 @@ public final class SecureDirectory {
     /// and `O_NONBLOCK` so that a FIFO cannot block), refusing anything but a regular file.
     /// With `secret`, a file that group or others can access is refused. The caller closes it.
     public func openFile(_ name: String, _ flags: Int32, mode: mode_t = 0o600, secret: Bool = false, listed: Bool = false) throws(AvaultError) -> Int32 {
-        let file = openat(fd, try Self.cName(name, listed: listed), flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, mode)
+        let file = try Self.withCName(name, listed: listed) { openat(fd, $0, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, mode) }
         guard file >= 0 else { throw Self.openError(pathOf(name)) }
         var st = stat()
         guard fstat(file, &st) == 0 else {
@@ -232,9 +232,12 @@ public final class SecureDirectory {
         guard unlinkat(fd, raw, 0) == 0 || errno == ENOENT else { throw .io(path: pathOf(listed), reason: FileSystem.errnoText()) }
     }
 
-    /// `name` as a C string: with `listed`, as ``names()`` listed it, escapes undone.
-    private static func cName(_ name: String, listed: Bool) throws(AvaultError) -> [CChar] {
-        listed && name.utf8.contains(0x5C) ? try rawName(name) : Array(name.utf8CString)
+    /// Calls `body` with `name` as a C string: with `listed`, as ``names()`` listed it, escapes
+    /// undone (a name without escapes is passed as it is, copied nowhere: every entry a reader
+    /// opens comes this way).
+    private static func withCName<T>(_ name: String, listed: Bool, _ body: (UnsafePointer<CChar>) -> T) throws(AvaultError) -> T {
+        guard listed, name.utf8.contains(0x5C) else { return name.withCString(body) }
+        return try rawName(name).withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 
     /// The bytes of a name ``names()`` listed with `\xNN` escapes, NUL-terminated.
