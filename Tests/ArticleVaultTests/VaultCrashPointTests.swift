@@ -101,6 +101,13 @@ final class CrashPointStorage: VaultStorage {
         return try inner.quarantine(file)
     }
 
+    func isEntryTemporary(_ file: String) -> Bool { inner.isEntryTemporary(file) }
+
+    func quarantineEntry(_ file: String) throws(AvaultError) -> String {
+        if try begin() { throw Self.crash }
+        return try inner.quarantineEntry(file)
+    }
+
     func syncEnvelopes() throws(AvaultError) {
         if try begin() { throw Self.crash }
         try inner.syncEnvelopes()

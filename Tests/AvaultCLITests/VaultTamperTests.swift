@@ -280,34 +280,52 @@ private struct TamperScene {
         #expect(try f.verify().code == 0)
     }
 
-    /// The same names planted among the index entries were seen by nothing: listed with escapes,
-    /// read under the escaped name (no such file), and passed over as a file removed since the
-    /// listing. Now they are strays like any other name that is no entry's: `verify` reports
-    /// them, and `fsck` removes them (a put reads only its own bucket's entries).
-    @Test func entryNamesThatAreNotUTF8AreReportedAndRemoved() throws {
+    /// A file in entries/ under a name no writer gives an entry file (one that is not UTF-8 or
+    /// holds a backslash included) is someone else's: `verify` reports it as unexpected, a write
+    /// that recovers leaves it, and `fsck` moves it into quarantine/. Only what writers leave
+    /// (an entry above the head, a temporary file) is a leftover that recovery removes.
+    @Test func entryFilesUnderNamesNoWriterGivesAreUnexpectedAndMovedAside() throws {
         let f = try VaultFixture()
         try f.put("doc", Data("payload".utf8))
         let entries = f.vault + "/entries"
         let before = try Set(FileManager.default.contentsOfDirectory(atPath: entries))
+        let entry = try #require(before.first { !$0.hasPrefix(".") })
         let planted: [(raw: [UInt8], shown: String)] = [
             (Array("x".utf8) + [0xFF] + Array("y".utf8), "x\\xffy"),
             (Array("a\\xffy".utf8), "a\\x5cxffy"),
+            (Array("notes.txt".utf8), "notes.txt"),
+            (Array((entry.prefix(32).uppercased() + ".1").utf8), entry.prefix(32).uppercased() + ".1"),
+            (Array(".tmp-0123456789ABCDEF".utf8), ".tmp-0123456789ABCDEF"),
         ]
-        for p in planted {
-            let fd = (Array(entries.utf8) + [UInt8(ascii: "/")] + p.raw + [0]).withUnsafeBufferPointer {
+        // What an interrupted writer leaves: an entry above the head, a temporary file.
+        let leftovers = [String(entry.prefix(32)) + ".900000", ".avault-tmp-0123456789abcdef", ".tmp-0123456789abcdef"]
+        for raw in planted.map(\.raw) + leftovers.map({ Array($0.utf8) }) {
+            let fd = (Array(entries.utf8) + [UInt8(ascii: "/")] + raw + [0]).withUnsafeBufferPointer {
                 open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT | O_EXCL, 0o600)
             }
             try #require(fd >= 0)
             _ = write(fd, "planted", 7)
             close(fd)
         }
+        let unexpected = Set(planted.map { "entries/" + $0.shown })
         let (code, report) = try f.verify()
-        #expect(code == 0 && Set(report.leftovers) == Set(planted.map { "entries/" + $0.shown }), "\(report)")
+        #expect(code == 1 && Set(report.unexpected) == unexpected && Set(report.leftovers) == Set(leftovers.map { "entries/" + $0 }), "\(report)")
+        // A put into the bucket that holds a leftover reads the whole state and recovers: it
+        // removes the leftovers, not the others.
+        #expect(try f.avault(["vault", "put", "doc", "-"], stdin: Data("second".utf8)).code == 0)
+        let recovered = try f.verify()
+        #expect(recovered.code == 1 && Set(recovered.report.unexpected) == unexpected && recovered.report.leftovers.isEmpty, "\(recovered.report)")
         let fsck = try f.avault(["vault", "fsck"])
-        #expect(fsck.code == 0, "\(fsck.out) \(fsck.err)")
-        #expect(try Set(FileManager.default.contentsOfDirectory(atPath: entries)) == before)
+        #expect(fsck.code == 1, "fsck exits 1 when it moved something aside: \(fsck.out) \(fsck.err)")
+        #expect(fsck.out.components(separatedBy: "moved aside: ").count == planted.count + 1, "\(fsck.out)")
+        let now = try Set(FileManager.default.contentsOfDirectory(atPath: entries))
+        #expect(now.count == before.count && now.allSatisfy { !$0.hasPrefix(".") && $0.hasPrefix(entry.prefix(32)) }, "\(now)")
+        let quarantined = try FileManager.default.contentsOfDirectory(atPath: f.vault + "/quarantine")
+        #expect(quarantined.count == planted.count)
+        for name in quarantined { #expect(try vaultRead(f.vault + "/quarantine/" + name) == Data("planted".utf8)) }
         let again = try f.verify()
-        #expect(again.code == 0 && again.report.leftovers.isEmpty, "\(again.report)")
+        #expect(again.code == 0 && again.report.unexpected.isEmpty && again.report.leftovers.isEmpty, "\(again.report)")
+        #expect(try f.get("doc").stdout == Data("second".utf8))
         // Such a name that is not a regular file is refused as any name is (a review found a
         // directory reported as a harmless leftover, and every write then failing to remove it).
         let directory = Array(entries.utf8) + [UInt8(ascii: "/"), UInt8(ascii: "q"), 0xFF, 0]

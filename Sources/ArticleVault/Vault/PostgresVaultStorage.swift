@@ -357,6 +357,16 @@ public final class PostgresVaultStorage: VaultStorage {
 
     public func syncEntries() throws(AvaultError) {}
 
+    public func quarantineEntry(_ file: String) throws(AvaultError) -> String {
+        let target = Self.quarantineName(file)
+        try atomically { () throws(AvaultError) in
+            try write("INSERT INTO avault_quarantine (name, chunk, bytes) SELECT $2, 0, bytes FROM avault_files WHERE name = $1",
+                      [.text(Self.entryPrefix + file), .text(target)])
+            try write("DELETE FROM avault_files WHERE name = $1", [.text(Self.entryPrefix + file)])
+        }
+        return "avault_quarantine: " + target
+    }
+
     public func append(_ name: String, _ bytes: [UInt8]) throws(AvaultError) {
         guard let table = Self.lineTable(name) else { throw .internalFailure("\(name) is not a file of lines") }
         try atomically { () throws(AvaultError) in try insertLines(table, bytes) }
@@ -430,7 +440,7 @@ public final class PostgresVaultStorage: VaultStorage {
     }
 
     public func quarantine(_ file: String) throws(AvaultError) -> String {
-        let target = FileSystem.baseName(of: file) + "." + String(Int64(time(nil))) + "." + Hex.encode(SecureRandom.bytes(count: 4))
+        let target = Self.quarantineName(file)
         try atomically { () throws(AvaultError) in
             try write("INSERT INTO avault_quarantine (name, chunk, bytes) SELECT $2, chunk, bytes FROM avault_envelopes WHERE name = $1",
                     [.text(file), .text(target)])

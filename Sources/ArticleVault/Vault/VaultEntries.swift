@@ -19,9 +19,11 @@ extension Vault {
         var used: [String: Int] = [:]
         var refs: [String: EntryRef] = [:]
         var commitment = VaultEntryCommitment()
-        /// Files no reader uses: temporaries, entries above the head (a crashed writer's),
-        /// superseded ones (a writer crashed before removing them), anything else.
+        /// Files no reader uses that writers leave: temporaries, entries above the head (a
+        /// crashed writer's), superseded ones (a writer crashed before removing them).
         var strays: [String] = []
+        /// Files under names no writer gives an entry: put there by someone else.
+        var unexpected: [String] = []
     }
 
     /// The start of the entry file names in `bucket` (two hex digits; every name for nil).
@@ -60,7 +62,7 @@ extension Vault {
         let bucket = head.entries.format == 4 ? bucket : nil
         var loaded = LoadedEntries()
         let best: [String: (seq: Int, file: String, bytes: [UInt8])]
-        (best, loaded.strays) = try latestEntries(bucket: bucket, upTo: head.log.seq)
+        (best, loaded.strays, loaded.unexpected) = try latestEntries(bucket: bucket, upTo: head.log.seq)
         let termKey = try entryCommitmentKey()
         let altered = { (file: String, why: String) -> AvaultError in
             .tampered("the index entry entries/\(file) \(why): the vault was altered", area: .vaultState)
@@ -109,12 +111,17 @@ extension Vault {
     }
 
     /// The entry files of `bucket` (every bucket's for nil): for each name the one with the
-    /// highest `seq` at or below `seq`, and the files passed over.
+    /// highest `seq` at or below `seq`, the files passed over, and those under names no writer
+    /// gives an entry file (which a recovery must not take for a crashed writer's and delete).
     private func latestEntries(bucket: Int?, upTo seq: Int) throws(AvaultError)
-        -> (best: [String: (seq: Int, file: String, bytes: [UInt8])], strays: [String]) {
-        var best: [String: (seq: Int, file: String, bytes: [UInt8])] = [:], strays: [String] = []
+        -> (best: [String: (seq: Int, file: String, bytes: [UInt8])], strays: [String], unexpected: [String]) {
+        var best: [String: (seq: Int, file: String, bytes: [UInt8])] = [:], strays: [String] = [], unexpected: [String] = []
         for (file, bytes) in try storage.readEntries(prefix: Self.entryPrefix(bucket: bucket)) {
-            guard let (name, s) = VaultFiles.parseEntryFileName(file), s <= seq else {
+            guard let (name, s) = VaultFiles.parseEntryFileName(file) else {
+                if storage.isEntryTemporary(file) { strays.append(file) } else { unexpected.append(file) }
+                continue
+            }
+            guard s <= seq else {
                 strays.append(file)
                 continue
             }
@@ -127,7 +134,7 @@ extension Vault {
             }
             best[name] = (s, file, bytes)
         }
-        return (best, strays)
+        return (best, strays, unexpected)
     }
 
     /// A key from the agent that no entry has checked yet (a write's bucket had none): checked

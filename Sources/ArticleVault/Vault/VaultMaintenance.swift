@@ -170,6 +170,9 @@ extension Vault {
         }
         try checkFiles(state.index, into: &check)
         check.leftovers += state.strayEntries.map { "entries/" + $0 }
+        check.unexpected += state.unexpectedEntries.map { "entries/" + $0 }
+        check.leftovers.sort()
+        check.unexpected.sort()
         if let first = state.unindexed.first, let last = state.unindexed.last {
             check.notes.append("log entries \(first)–\(last) were written by an interrupted write whose index never landed (its changes did not happen)")
         }
@@ -224,6 +227,12 @@ extension Vault {
             // Only files under objects/ move; config and index are reported, never touched.
             for file in check.corrupt + check.unexpected + check.leftovers where file.hasPrefix("objects/") {
                 moved.append(try storage.quarantine(String(file.dropFirst("objects/".count))))
+            }
+            // Entry files under names no writer gives one (an entry that fails its checks fails
+            // the state's read, and fsck with it).
+            for file in tx.unexpectedEntries {
+                check.unexpected.append("entries/" + file)
+                moved.append(try storage.quarantineEntry(file))
             }
             if !moved.isEmpty { tx.entries.append([("op", .string("fsck")), ("quarantined", .number(Double(moved.count)))]) }
             return (check, moved)

@@ -38,6 +38,9 @@ extension Vault {
         var commitment = VaultEntryCommitment()
         /// Entry files no reader uses (leftovers of interrupted writes; removed by recovery).
         var strayEntries: [String] = []
+        /// Entry files under names no writer gives one (reported by `verify`, moved aside by
+        /// `fsck`, never deleted).
+        var unexpectedEntries: [String] = []
         /// A vault to recipients: the digest of the recipients its log records at the index's
         /// head (``VaultRecipients/recordedDigest(vaultID:recipients:)``), for the keyring.
         var recipientsDigest: String?
@@ -214,12 +217,15 @@ extension Vault {
             index.used = loaded.used
         } else {
             // Format 2: any entry is a leftover of an interrupted migration.
-            loaded.strays = try storage.readEntries().map(\.file)
+            for (file, _) in try storage.readEntries() {
+                if VaultFiles.parseEntryFileName(file) != nil || storage.isEntryTemporary(file) { loaded.strays.append(file) } else { loaded.unexpected.append(file) }
+            }
         }
         var state = State(index: index, indexKid: indexKid, log: log, unindexed: unindexed, interruptedRewrap: interruptedRewrap,
                           rolledBack: nil, seen: seen, known: known, format: indexHead?.entries.format ?? 2,
                           bucket: indexHead?.entries.format == 4 ? bucket : nil, entries: loaded.refs,
-                          commitment: loaded.commitment, strayEntries: loaded.strays, recipientsDigest: recipientsDigest)
+                          commitment: loaded.commitment, strayEntries: loaded.strays, unexpectedEntries: loaded.unexpected,
+                          recipientsDigest: recipientsDigest)
         state.rolledBack = rolledBack
         return state
     }
@@ -329,6 +335,8 @@ extension Vault {
         var committed: VaultFiles.Head?
         /// Re-seal every index entry not under the current key (rewrap).
         var resealEntries = false
+        /// The state's ``State/unexpectedEntries`` (which `fsck` moves aside).
+        var unexpectedEntries: [String] = []
     }
 
     /// Runs `body` as one write: under the lock, on a checked state, after recovering what
@@ -358,7 +366,7 @@ extension Vault {
             // (Best effort: a record that stays names a head this write moves on from, and one
             // that is not written only costs the next write a full recovery.)
             if !storage.writesAreAtomic { try? storage.writeStarting() }
-            var tx = Transaction(index: state.index)
+            var tx = Transaction(index: state.index, unexpectedEntries: state.unexpectedEntries)
             if let seen = state.rolledBack {
                 tx.entries.append([("op", .string("accept-rollback")),
                                    ("forgotten", .object([("seq", .number(Double(seen.seq))), ("hash", .string(seen.hash))])),

@@ -62,6 +62,11 @@ public protocol VaultStorage: AnyObject {
     func newEntry(_ file: String) throws(AvaultError) -> EnvelopeSink
     /// Deletes an entry file (a superseded entry, a leftover); durable after ``syncEntries()``.
     func removeEntry(_ file: String) throws(AvaultError)
+    /// Whether `file`, as ``readEntries(prefix:)`` lists it, is a name this store's writers give
+    /// an entry file while they write it (a leftover when a writer was interrupted).
+    func isEntryTemporary(_ file: String) -> Bool
+    /// Moves an entry file that no writer names so aside (fsck); returns where it went.
+    func quarantineEntry(_ file: String) throws(AvaultError) -> String
     /// Makes every change among the entries durable (one directory sync).
     func syncEntries() throws(AvaultError)
     /// Runs `body` holding the vault's exclusive lock.
@@ -161,6 +166,15 @@ extension VaultStorage {
 
     /// The bytes kept, and handed to ``writeEntry(_:_:)`` at commit.
     public func newEntry(_ file: String) throws(AvaultError) -> EnvelopeSink { BufferedEntrySink(storage: self, file: file) }
+
+    /// Entries are written whole, under their names.
+    public func isEntryTemporary(_ file: String) -> Bool { false }
+
+    /// The name `file` gets in quarantine: one that no earlier one has (a second and random
+    /// bytes apart).
+    static func quarantineName(_ file: String) -> String {
+        FileSystem.baseName(of: file) + "." + String(Int64(time(nil))) + "." + Hex.encode(SecureRandom.bytes(count: 4))
+    }
 }
 
 /// An entry written whole by ``VaultStorage/writeEntry(_:_:)`` when committed.
@@ -317,6 +331,16 @@ public final class FileVaultStorage: VaultStorage {
         try entries(create: false)?.sync()
     }
 
+    /// `writeEntry`'s and `newEntry`'s temporary files.
+    public func isEntryTemporary(_ file: String) -> Bool {
+        Self.isTemporary(file, prefix: ".avault-tmp-") || Self.isTemporary(file, prefix: ".tmp-")
+    }
+
+    public func quarantineEntry(_ file: String) throws(AvaultError) -> String {
+        guard let entries = try entries(create: false) else { throw .internalFailure("the vault has no entries/ to move \(file) from") }
+        return try moveToQuarantine(from: entries, file)
+    }
+
     private func objects() throws(AvaultError) -> SecureDirectory {
         if let objectsDirectory { return objectsDirectory }
         let dir = try root().subdirectory("objects")
@@ -440,9 +464,13 @@ public final class FileVaultStorage: VaultStorage {
     }
 
     public func quarantine(_ file: String) throws(AvaultError) -> String {
+        file.hasPrefix("../") ? try moveToQuarantine(from: try root(), String(file.dropFirst(3))) : try moveToQuarantine(from: try objects(), file)
+    }
+
+    /// Moves `name` (as `source` lists it) into `quarantine/`, under a new name.
+    private func moveToQuarantine(from source: SecureDirectory, _ name: String) throws(AvaultError) -> String {
         let quarantine = try root().subdirectory("quarantine", create: true)
-        let (source, name) = file.hasPrefix("../") ? (try root(), String(file.dropFirst(3))) : (try objects(), file)
-        let target = FileSystem.baseName(of: name) + "." + String(Int64(time(nil))) + "." + Hex.encode(SecureRandom.bytes(count: 4))
+        let target = Self.quarantineName(name)
         // Never replace an earlier quarantined file.
         try source.moveListed(name, to: quarantine, as: target)
         try source.sync()
