@@ -481,6 +481,25 @@ import Testing
         #expect(Self.mode(f.socket) == nil)
     }
 
+    /// `agent start` whose line for the shell cannot be written (a closed pipe, a full disk)
+    /// stops the agent it started: nobody would know that it holds the key (a review found the
+    /// background agent left running). It then fails as any other command on such an output.
+    @Test func anAgentWhoseLineCannotBeWrittenIsStopped() throws {
+        let f = try Fixture()
+        let line = f.commandLine(["AVAULT_PASSPHRASE": f.passphrase])
+        for foreground in [false, true] {
+            let args = ["agent", "start"] + (foreground ? ["--foreground"] : [])
+            let closed = try avaultToClosedPipe(args, command: ["/usr/bin/setsid"] + line.args, env: line.set)
+            #expect(closed.status == -Int(SIGPIPE), "\(args): \(closed)")
+            #expect(Self.mode(f.socket) == nil, "\(args): the socket is still there")
+            #expect(try f.avault(["agent", "status"]).code == 1, "\(args)")
+            let full = try CLI.run("/bin/sh", ["-c", "exec \"$0\" \"$@\" > /dev/full", "/usr/bin/setsid"] + line.args + args, env: line.set)
+            #expect(full.code == 2 && full.err.contains("avault: standard output: no space left on device"), "\(args): \(full.code) \(full.err)")
+            #expect(Self.mode(f.socket) == nil, "\(args): the socket is still there")
+            #expect(try f.avault(["agent", "status"]).code == 1, "\(args)")
+        }
+    }
+
     @Test func theDefaultSocketIsInAPrivateDirectoryOfXDGRuntimeDir() throws {
         let f = try Fixture()
         let runtime = f.path("run")

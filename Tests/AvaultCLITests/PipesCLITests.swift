@@ -9,8 +9,9 @@ func avaultToFullDisk(_ args: [String], env: [String: String] = [:], cwd: URL? =
 /// Runs `avault args…` with standard output, standard error, or both on a pipe whose reading
 /// end is closed, as after `avault … | head -1` once `head` has exited, with SIGPIPE at its
 /// default action; returns the exit status as Python gives it (-13: ended by SIGPIPE) and what
-/// was written to the other stream.
-func avaultToClosedPipe(_ args: [String], closing streams: ClosedStreams = .output) throws -> (status: Int, other: String) {
+/// was written to the other stream. `command` runs `avault` (by default, itself), with `env`.
+func avaultToClosedPipe(_ args: [String], closing streams: ClosedStreams = .output, command: [String] = [CLI.avaultPath],
+                        env: [String: String] = [:]) throws -> (status: Int, other: String) {
     let script = """
         import os, signal, sys
         closed, broken = os.pipe()
@@ -31,7 +32,7 @@ func avaultToClosedPipe(_ args: [String], closing streams: ClosedStreams = .outp
         sys.stdout.write(str(os.waitstatus_to_exitcode(status)))
         sys.stderr.buffer.write(text)
         """
-    let r = try CLI.run("python3", ["-c", script, streams.rawValue, CLI.avaultPath] + args)
+    let r = try CLI.run("python3", ["-c", script, streams.rawValue] + command + args, env: env)
     guard r.code == 0, let status = Int(r.out) else { throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "python3: \(r.code) \(r.err)"]) }
     return (status, r.err)
 }

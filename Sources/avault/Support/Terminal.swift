@@ -154,21 +154,15 @@ enum Terminal {
     /// did, a line says so before its error: the report may have missed files written.
     static func writingBatch(_ body: () throws -> Void) throws {
         precondition(!batch.active, "a batch within a batch")
-        var ignore = sigaction(), previous = sigaction()
-        ignore.__sigaction_handler.sa_handler = SIG_IGN
-        sigemptyset(&ignore.sa_mask)
-        sigaction(SIGPIPE, &ignore, &previous)
         batch = (true, nil, false)
         defer { batch = (false, nil, false) }
-        do { try body() } catch {
-            sigaction(SIGPIPE, &previous, nil)
+        do { try ignoringSIGPIPE(body) } catch {
             if let failure = batch.failure {
                 errno = failure
                 writeStderr("avault: standard output: \(FileSystem.errnoText()): files written before the error below may be missing from the report\n")
             }
             throw error
         }
-        sigaction(SIGPIPE, &previous, nil)
         let failure = batch.failure
         guard failure != nil || batch.lostMessages else { return }
         if failure == EPIPE || batch.lostMessages { raise(SIGPIPE) } // returns if the caller ignores or blocks SIGPIPE
@@ -180,6 +174,28 @@ enum Terminal {
 
     static func writeStdout(_ text: String) throws(AvaultError) {
         try writeStdout(Array(text.utf8))
+    }
+
+    /// Writes `text` to standard output; when that fails, calls `undo` before the failure ends
+    /// the command, as any failure of standard output does (by SIGPIPE for a closed pipe, else
+    /// exit 2): for what must not outlive a line nobody read (a background agent holding a key).
+    static func writeStdout(_ text: String, undoingOnFailure undo: () -> Void) throws(AvaultError) {
+        precondition(!batch.active, "within a batch, a failed write ends only the report")
+        guard let failure = ignoringSIGPIPE({ Array(text.utf8).withUnsafeBytes { writeAll(fd: 1, $0) } }) else { return }
+        undo()
+        if failure == EPIPE { raise(SIGPIPE) } // returns if the caller ignores or blocks SIGPIPE
+        try checkStdout(failure)
+    }
+
+    /// Runs `body` with SIGPIPE ignored, so that a write to a closed pipe fails with EPIPE
+    /// instead of ending the process; the disposition is restored after.
+    private static func ignoringSIGPIPE<T>(_ body: () throws -> T) rethrows -> T {
+        var ignore = sigaction(), previous = sigaction()
+        ignore.__sigaction_handler.sa_handler = SIG_IGN
+        sigemptyset(&ignore.sa_mask)
+        sigaction(SIGPIPE, &ignore, &previous)
+        defer { sigaction(SIGPIPE, &previous, nil) }
+        return try body()
     }
 
     /// Whether standard output is a terminal.

@@ -33,13 +33,16 @@ struct AgentStart: ParsableCommand {
         let socket = try AgentClient.socketForAgentCommands()
         try AgentListener.checkFree(path: socket)
         let line = "\(AgentClient.socketVariable)=\(shellQuoted(socket)); export \(AgentClient.socketVariable);\n"
+        // An agent whose line cannot be written is stopped: nobody would know it holds the key.
         if !foreground {
             let pid = try startInBackground(socket: socket, idleTimeout: seconds)
-            try Terminal.writeStdout(line + "echo avault agent pid \(pid);\n")
+            try Terminal.writeStdout(line + "echo avault agent pid \(pid);\n") {
+                if (try? AgentClient(socket: socket, report: { _ in }).stop()) != true { kill(pid, SIGTERM) }
+            }
             return
         }
         let server = try makeServer(socket: socket, idleTimeout: seconds)
-        try Terminal.writeStdout(line)
+        try Terminal.writeStdout(line) { server.listener.removeSocketFile() }
         Terminal.writeStderr("avault agent: pid \(getpid()) holds the key of the keyring \(server.keyring) at \(socket); "
                              + "idle timeout \(AgentServer.formatDuration(seconds))\n")
         try finish(server.run())
