@@ -31,7 +31,19 @@ public enum AgentLauncher {
                          arguments: arguments)
     }
 
+    /// Stops an agent ``spawn(listener:handoff:arguments:)`` started (`SIGTERM`: it wipes its
+    /// key and removes its socket, if that is still its own) and waits for it to end. Its pid
+    /// is this process's child's, which no other process can take until it is waited for.
+    public static func stop(_ pid: pid_t) {
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+    }
+
     private static func spawnProcess(listener: AgentListener, handoff: AgentHandoff, arguments: [String]) throws(AvaultError) -> pid_t {
+        // A caller that ignores SIGCHLD would have the agent reaped as soon as it ends, and its
+        // pid free for another process that ``stop(_:)`` would then signal.
+        signal(SIGCHLD, SIG_DFL)
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw .agentStartFailed(reason: "socketpair: \(FileSystem.errnoText())")
@@ -105,9 +117,7 @@ public enum AgentLauncher {
             reply = "error: \(error)"
         }
         guard reply == "ok\n" else {
-            kill(pid, SIGTERM)
-            var status: Int32 = 0
-            _ = waitpid(pid, &status, 0)
+            stop(pid)
             listener.removeSocketFile()
             let why = reply.hasPrefix("error: ") ? String(reply.dropFirst(7).prefix { $0 != "\n" }) : "it ended without saying why"
             throw .agentDidNotStart(reason: why)

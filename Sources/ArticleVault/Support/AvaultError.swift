@@ -223,6 +223,8 @@ public enum AvaultError: Error, Sendable {
     case payloadTooLarge(limit: Int)
     /// The vault has a config but no index: it was damaged or altered.
     case vaultIndexMissing(location: String)
+    /// Files in the vault that no writer of avault made (`vault copy` refuses to carry them).
+    case vaultHoldsUnexpectedFiles([String])
     /// Different files of one import batch map to the same object ID (nothing was stored).
     case importCollision(id: String, files: [String])
     /// A file of an import batch was replaced or written between its reading and its storing
@@ -572,6 +574,8 @@ public enum AvaultError: Error, Sendable {
             return "a payload held in memory is limited to \(limit) bytes"
         case let .vaultIndexMissing(location):
             return "\(location): the vault has no index"
+        case let .vaultHoldsUnexpectedFiles(files):
+            return "the vault holds \(files.count) file\(files.count == 1 ? "" : "s") no writer of avault made (\(files.prefix(3).joined(separator: ", "))\(files.count > 3 ? ", …" : "")); nothing was copied"
         case let .importCollision(id, files):
             return "\(files.count) files map to the ID '\(id)': \(files.joined(separator: ", ")); nothing was imported"
         case let .fileChangedMeanwhile(path):

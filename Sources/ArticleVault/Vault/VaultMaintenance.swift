@@ -234,6 +234,7 @@ extension Vault {
                 check.unexpected.append("entries/" + file)
                 moved.append(try storage.quarantineEntry(file))
             }
+            check.unexpected.sort()
             if !moved.isEmpty { tx.entries.append([("op", .string("fsck")), ("quarantined", .number(Double(moved.count)))]) }
             return (check, moved)
         }
@@ -258,6 +259,11 @@ extension Vault {
         for _ in 0..<3 where !copied {
             copied = try transaction { (tx: inout Transaction) throws(AvaultError) -> Bool in
                 guard tx.entries.isEmpty else { return false }
+                // What no writer left (the copy would carry it, and then not verify): refused
+                // before anything is written.
+                let survey = try survey(tx.index)
+                let unexpected = (survey.unexpected + survey.unlisted.map(\.file)).map { "objects/" + $0 } + tx.unexpectedEntries.map { "entries/" + $0 }
+                guard unexpected.isEmpty else { throw .vaultHoldsUnexpectedFiles(unexpected.sorted()) }
                 try copyLocked(source, to: destination)
                 return true
             }
@@ -293,7 +299,7 @@ extension Vault {
             }
             try destination.syncEnvelopes()
             // The index entries (a recovery committed before removed any leftover), then the head.
-            for (file, bytes) in try source.readEntries() { try destination.writeEntry(file, bytes) }
+            for (file, bytes) in try source.readEntries() where VaultFiles.parseEntryFileName(file) != nil { try destination.writeEntry(file, bytes) }
             try destination.syncEntries()
             for name in ["log", "log.heads", "index"] {
                 if let bytes = try source.read(name) { try destination.replace(name, bytes) }

@@ -52,7 +52,8 @@ public protocol VaultStorage: AnyObject {
     func syncFiles() throws(AvaultError)
     /// Every file among the per-object index entries (index formats 3 and 4, `docs/formats.md`
     /// 8.3.1) whose name starts with `prefix` (every file for ""), with its bytes, temporary files
-    /// of interrupted writes included; empty when there are none.
+    /// of interrupted writes included; empty when there are none. A store may list a file whose
+    /// name is no entry's (``VaultFiles/parseEntryFileName(_:)``) without its bytes.
     func readEntries(prefix: String) throws(AvaultError) -> [(file: String, bytes: [UInt8])]
     /// Writes an entry file atomically and durably (visible under its name only whole);
     /// durable as a name after ``syncEntries()``.
@@ -170,10 +171,16 @@ extension VaultStorage {
     /// Entries are written whole, under their names.
     public func isEntryTemporary(_ file: String) -> Bool { false }
 
-    /// The name `file` gets in quarantine: one that no earlier one has (a second and random
-    /// bytes apart).
+    /// The name `file` (as listed) gets in quarantine: one that no earlier one has (a second and
+    /// random bytes apart), and a file name of at most 220 bytes whatever `file` is (a planted
+    /// name of 255 bytes, or one listed with escapes, four characters to a byte, is cut).
     static func quarantineName(_ file: String) -> String {
-        FileSystem.baseName(of: file) + "." + String(Int64(time(nil))) + "." + Hex.encode(SecureRandom.bytes(count: 4))
+        var kept = 0
+        let start = String(String.UnicodeScalarView(file.unicodeScalars.prefix { scalar in
+            kept += UTF8.width(scalar)
+            return kept <= 200
+        }))
+        return start + "." + String(Int64(time(nil))) + "." + Hex.encode(SecureRandom.bytes(count: 4))
     }
 }
 
@@ -296,11 +303,19 @@ public final class FileVaultStorage: VaultStorage {
         guard let dir = try entries(create: false) else { return [] }
         var out: [(file: String, bytes: [UInt8])] = []
         for name in try dir.names(prefix: prefix) {
-            // A file removed since the listing (a writer superseding it) is simply not there. A
-            // name listed with escapes (not UTF-8, or holding a `\`) is read as the file it
-            // names, as any other: no entry's name, so a stray (reported by `verify`, removed by
-            // recovery), or refused as any name is when it is not a regular file.
-            if let bytes = try dir.read(name, secret: true, limit: Self.entryLimit, what: "a vault entry", listed: true) { out.append((name, bytes)) }
+            // A file removed since the listing (a writer superseding it) is simply not there.
+            guard try dir.kind(of: name, listed: true) != nil else { continue }
+            // Only an entry's name is read. Another (a temporary file, or a name no writer gives
+            // an entry, such as one listed with escapes: not UTF-8, or holding a `\`) is opened as
+            // a read would open it, so that anything but a private regular file is refused as
+            // under any name, and listed without its bytes: nobody uses them, and a file planted
+            // there, as large as an entry may be, stays until `fsck` moves it aside.
+            guard VaultFiles.parseEntryFileName(name) != nil else {
+                close(try dir.openFile(name, O_RDONLY, secret: true, listed: true))
+                out.append((name, []))
+                continue
+            }
+            if let bytes = try dir.read(name, secret: true, limit: Self.entryLimit, what: "a vault entry") { out.append((name, bytes)) }
         }
         return out
     }

@@ -27,7 +27,7 @@ extension AvaultError {
         switch self {
         // The answer is no.
         case .decryptionFailed, .tampered, .vaultReplaced, .rewriteCheckFailed, .noAgent, .sealedForAnotherRecord, .noIdentityForBlob,
-             .signaturesDidNotVerify: return Exit.no
+             .signaturesDidNotVerify, .vaultHoldsUnexpectedFiles: return Exit.no
         case .malformed(let format, _):
             switch format {
             case .invalidSecuredBlob, .invalidRecord, .invalidSignature: return Exit.no
@@ -166,6 +166,7 @@ extension AvaultError {
         case .invalidVaultID: return "a vault's id is the 'id:' line of its config"
         case .noSuchObject: return "see 'avault vault list'"
         case .vaultIndexMissing: return "run 'avault vault verify'"
+        case .vaultHoldsUnexpectedFiles: return "'avault vault verify' lists them; 'avault vault fsck' moves them aside"
         case .postgresLibraryMissing: return "install libpq: apt-get install libpq5"
         case .postgresPasswordInURL:
             return "leave the password out of the URL and put it in a password file: a line host:port:database:user:password in ~/.pgpass (mode 600), or the file PGPASSFILE names"

@@ -36,9 +36,7 @@ struct AgentStart: ParsableCommand {
         // An agent whose line cannot be written is stopped: nobody would know it holds the key.
         if !foreground {
             let pid = try startInBackground(socket: socket, idleTimeout: seconds)
-            try Terminal.writeStdout(line + "echo avault agent pid \(pid);\n") {
-                if (try? AgentClient(socket: socket, report: { _ in }).stop()) != true { kill(pid, SIGTERM) }
-            }
+            try Terminal.writeStdout(line + "echo avault agent pid \(pid);\n") { AgentLauncher.stop(pid) }
             return
         }
         let server = try makeServer(socket: socket, idleTimeout: seconds)
