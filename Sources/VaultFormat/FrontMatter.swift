@@ -5,7 +5,7 @@ internal import CYAML
 
 /// Limits on what a record may hold (documented in `docs/formats.md`).
 public enum RecordLimits {
-    /// Largest record file (front matter and body, with fences and any byte order mark), in
+    /// Largest record file (front matter and body, with fences), in
     /// bytes: 64 MiB. A larger file is a malformed record, refused without being read whole.
     public static let fileBytes = 64 << 20
     /// The message for a record file over ``fileBytes``.

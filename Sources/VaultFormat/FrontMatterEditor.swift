@@ -15,7 +15,7 @@ public struct FrontMatterEditor {
         public init(key: String?, text: String) { self.key = key; self.text = text }
     }
 
-    /// Everything before the front matter: a byte order mark if any, and the opening fence line.
+    /// Everything before the front matter: the opening fence line.
     public private(set) var opening: String
     public var blocks: [Block]
     /// The closing fence line, with its line ending (if the file has one).

@@ -1,13 +1,13 @@
-/// An article record: an optional UTF-8 byte order mark, a `---` line, YAML front matter, a
-/// `---` (or `...`) line, then the body.
+/// An article record: a `---` line, YAML front matter, a `---` (or `...`) line, then the body.
 ///
 /// Records are recognised the way Jekyll recognises them: the fence lines may carry trailing
-/// whitespace, and CRLF line endings are accepted. The front matter must be a mapping; it is
+/// whitespace, and CRLF line endings are accepted. What Jekyll takes for a record but does not
+/// publish with its front matter is one, and malformed (see ``locate(_:)``). The front matter must be a mapping; it is
 /// read into the JSON data model under the YAML 1.2 core schema (see `docs/formats.md`).
 public struct RecordDocument: Sendable {
     /// Where the parts of a record lie in its text, in UTF-8 byte offsets.
     public struct Layout: Equatable, Sendable {
-        /// Where the opening fence line starts (3 after a byte order mark, else 0).
+        /// Where the opening fence line starts (0: nothing may come before it).
         public var openingStart: Int
         /// Where the front matter's YAML text starts (just after the opening fence line).
         public var yamlStart: Int
@@ -62,7 +62,8 @@ public struct RecordDocument: Sendable {
     public static let noFrontMatterMessage = "the first line must be '---' (front matter is missing)"
 
     /// Whether `bytes` start as a record does: an optional UTF-8 byte order mark, then a line
-    /// that is `---` followed only by whitespace. (Jekyll's test for a page with front matter.)
+    /// that is `---` followed only by whitespace. (Jekyll's test for a page with front matter,
+    /// and for a post, read past a byte order mark; ``locate(_:)`` refuses that mark.)
     ///
     /// With `isPrefix`, `bytes` are only the first bytes of a file: an opening fence line cut
     /// short by their end counts (the file may be a record).
@@ -77,9 +78,16 @@ public struct RecordDocument: Sendable {
 
     /// Finds the fence lines of `text`.
     ///
-    /// The opening fence is the first line (after an optional byte order mark): `---` then
-    /// only spaces, tabs, CR, FF or VT (Ruby's `\s`, as Jekyll's pattern has it), then LF. The
-    /// front matter ends at the next line that is `---` or `...` followed by such whitespace.
+    /// The opening fence is the first line: `---` then only spaces, tabs or CR, then LF. The
+    /// front matter ends at the next line that is `---` or `...` followed by whitespace (Ruby's
+    /// `\s`, as Jekyll's pattern has it: spaces, tabs, CR, FF, VT). Two openings that Jekyll takes
+    /// for front matter are refused, because it would not publish the record with it:
+    /// - a byte order mark before the fence: Jekyll's test for a page reads the file's bytes, so
+    ///   such a page is a static file, published as it is (front matter, `secured` blob and
+    ///   signatures included), while a post is read past the mark;
+    /// - a form feed or vertical tab on the fence line, which Jekyll passes on to YAML with the
+    ///   front matter, and YAML refuses: the record is published without its front matter
+    ///   (`published: false` and `layout` included).
     public static func locate(_ text: String) throws(FormatError) -> Layout {
         var text = text
         return try text.withUTF8 { bytes in Result { () throws(FormatError) in try locate(bytes) } }.get()
@@ -87,16 +95,13 @@ public struct RecordDocument: Sendable {
 
     /// ``locate(_:)`` in the UTF-8 of a text.
     static func locate(_ bytes: UnsafeBufferPointer<UInt8>) throws(FormatError) -> Layout {
-        let start = bytes.starts(with: byteOrderMark) ? 3 : 0
-        guard let opening = fenceLength(bytes, from: start, marker: 0x2D, closing: false) else {
-            throw .invalidRecord(noFrontMatterMessage, line: 1)
-        }
-        var i = start + opening
+        let opening = try openingFence(bytes)
+        var i = opening
         while i < bytes.count {
             let b = bytes[i]
             if b == 0x2D || b == 0x2E,
                let n = fenceLength(bytes, from: i, marker: 0x2D, closing: true) ?? fenceLength(bytes, from: i, marker: 0x2E, closing: true) {
-                return Layout(openingStart: start, yamlStart: start + opening, yamlEnd: i, bodyStart: i + n)
+                return Layout(openingStart: 0, yamlStart: opening, yamlEnd: i, bodyStart: i + n)
             }
             i = lineFeed(in: bytes, from: i) + 1
         }
@@ -117,6 +122,22 @@ public struct RecordDocument: Sendable {
         }
         while i < n, bytes[i] != 0x0A { i += 1 }
         return i
+    }
+
+    /// The length of the opening fence line, with its LF (see ``locate(_:)``).
+    static func openingFence(_ bytes: UnsafeBufferPointer<UInt8>) throws(FormatError) -> Int {
+        if bytes.starts(with: byteOrderMark) {
+            throw .invalidRecord("a byte order mark before the first '---' line: Jekyll would publish the file as it is, "
+                                 + "front matter included (remove the mark)", line: 1)
+        }
+        guard let length = fenceLength(bytes, from: 0, marker: 0x2D, closing: false) else {
+            throw .invalidRecord(noFrontMatterMessage, line: 1)
+        }
+        if bytes[3..<length].contains(where: { $0 == 0x0C || $0 == 0x0B }) {
+            throw .invalidRecord("a form feed or vertical tab after the first '---': YAML refuses it, "
+                                 + "so Jekyll would publish the record without its front matter", line: 1)
+        }
+        return length
     }
 
     /// If a fence line of three `marker` bytes starts at `from`, its length with its line

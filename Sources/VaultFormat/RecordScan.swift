@@ -35,14 +35,12 @@ public struct RecordScan: Sendable {
     public init?(utf8 bytes: [UInt8]) {
         let read: (RecordDocument.Layout, CanonicalFrontMatter)? = bytes.withUnsafeBufferPointer { bytes in
             // The opening fence as RecordDocument.locate finds it; the parser finds the closing one.
-            let start = bytes.starts(with: RecordDocument.byteOrderMark) ? 3 : 0
-            guard let opening = RecordDocument.fenceLength(bytes, from: start, marker: 0x2D, closing: false) else { return nil }
-            let yamlStart = start + opening
+            guard let yamlStart = try? RecordDocument.openingFence(bytes) else { return nil }
             // (The front matter's first line is the file's line 2, as for RecordDocument.)
             guard let read = FastFrontMatter.canonical(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[yamlStart...])),
                                                        firstLine: 2, untilFence: true) else { return nil }
             let yamlEnd = yamlStart + read.yamlCount
-            let layout = RecordDocument.Layout(openingStart: start, yamlStart: yamlStart, yamlEnd: yamlEnd,
+            let layout = RecordDocument.Layout(openingStart: 0, yamlStart: yamlStart, yamlEnd: yamlEnd,
                                                bodyStart: yamlEnd + read.fenceCount)
             guard String(validating: UnsafeBufferPointer(rebasing: bytes[layout.bodyStart...]), as: UTF8.self) != nil else { return nil }
             return (layout, read)

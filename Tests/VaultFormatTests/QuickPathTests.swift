@@ -156,7 +156,7 @@ import VaultCrypto
         var rng = RNG(state: 0x5CA7)
         var good = FastFrontMatterTests.Generator(rng: RNG(state: 21), exotic: false)
         var bad = FastFrontMatterTests.Generator(rng: RNG(state: 22), exotic: true)
-        let openings = ["---\n", "---\n", "---  \n", "---\t\r\n", "\u{FEFF}---\n", "--- x\n", "----\n", "\n---\n", "---"]
+        let openings = ["---\n", "---\n", "---  \n", "---\t\r\n", "\u{FEFF}---\n", "--- x\n", "----\n", "\n---\n", "---", "---\u{0B}\n", "--- \u{0C}\r\n"]
         let closings = ["---\n", "---\n", "...\n", "--- \t\n", "---\r\n", "---", "...", "--- x\n", "", "---\u{0B}\n", " ---\n"]
         let bodies = ["", "\n", "Body.\n", "\nLine one\r\nLine two\r\n", "---\nnot: front matter\n---\n", "\"q\" \\ \t \u{1} é 😀\n", "\r", "x\r\n\r\n"]
         var scanned = 0

@@ -9,7 +9,7 @@ import Glibc
 public enum RecordWalker {
     /// What a site generator may publish as a page: Markdown, text and HTML (matched without
     /// regard to case).
-    public static let defaultInclude = ["*.md", "*.markdown", "*.mdown", "*.mkd", "*.mkdn", "*.txt", "*.html", "*.htm"]
+    public static let defaultInclude = ["*.md", "*.markdown", "*.mdown", "*.mkdown", "*.mkd", "*.mkdn", "*.txt", "*.html", "*.htm"]
 
     /// A file to verify.
     public struct Found: Sendable, Equatable {

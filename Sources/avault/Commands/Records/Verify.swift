@@ -12,7 +12,7 @@ struct Verify: ParsableCommand {
         abstract: "Verify the provenance of records (or, with --detached, a minisign signature of any file).",
         discussion: """
             Every file a site generator would publish gets an outcome: directories are walked for \
-            *.md *.markdown *.mdown *.mkd *.mkdn *.txt *.html *.htm (any case; --include and --exclude \
+            *.md *.markdown *.mdown *.mkdown *.mkd *.mkdn *.txt *.html *.htm (any case; --include and --exclude \
             globs change that), hidden entries skipped. Each file's outcome is valid, invalid, untrusted, \
             revoked, expired, unsigned or malformed; it passes when a valid signature is by a trusted, \
             unrevoked key valid at its signing time (unsigned files pass unless --require-signature), and \
