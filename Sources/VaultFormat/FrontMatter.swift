@@ -380,7 +380,7 @@ public struct FrontMatter: Sendable {
             return nil
         }
         if n == 20 {
-            // dddd-dd-ddTdd:dd:ddZ
+            // dddd-dd-ddTdd:dd:ddZ, of fields YAML 1.1 readers do not roll over
             for (i, b) in raw.enumerated() {
                 switch i {
                 case 4, 7: guard b == UInt8(ascii: "-") else { return nil }
@@ -390,6 +390,8 @@ public struct FrontMatter: Sendable {
                 default: guard b &- UInt8(ascii: "0") < 10 else { return nil }
                 }
             }
+            func field(_ at: Int, _ count: Int) -> Int { raw[at..<(at + count)].reduce(0) { $0 * 10 + Int($1 - 0x30) } }
+            if Psych.timeRollsOver(year: field(0, 4), month: field(5, 2), day: field(8, 2), hour: field(11, 2), second: field(17, 2)) { return nil }
             return .string
         }
         // 0, or -?[1-9][0-9]{0,14}

@@ -23,8 +23,11 @@ enum PsychScalar: Equatable {
     case float(Double)
     /// An `Integer` or `Float` written in base 60 (`1:20`, `1:20.5`).
     case sexagesimal
-    /// A `Time`, or a `String` when the fields are out of range (`2023-04-28 25:00:00`).
+    /// A `Time` of the same fields, or a `String` when they are out of range (`2023-04-28 25:00:00`).
     case time
+    /// A `Time` of other fields: Ruby's `Time.utc` rolls a day past the month's end, hour 24
+    /// and second 60 over (`2023-02-30 10:00:00` is March 2).
+    case rolledOverTime
     /// A `Date`, or a `String` when there is no such day (`2023-02-30`).
     case date
     /// A `Symbol` (`:foo`).
@@ -153,8 +156,19 @@ enum Psych {
             i += 1
             return true
         }
+        func value(_ from: Int) -> Int { u[from..<i].reduce(0) { $0 * 10 + Int($1 - 0x30) } }
         _ = byte(UInt8(ascii: "-"))
-        guard digits(4, 4), byte(UInt8(ascii: "-")), digits(1, 2), byte(UInt8(ascii: "-")), digits(1, 2), i < n else { return nil }
+        var start = i
+        guard digits(4, 4) else { return nil }
+        let year = value(start)
+        guard byte(UInt8(ascii: "-")) else { return nil }
+        start = i
+        guard digits(1, 2) else { return nil }
+        let month = value(start)
+        guard byte(UInt8(ascii: "-")) else { return nil }
+        start = i
+        guard digits(1, 2), i < n else { return nil }
+        let day = value(start)
         var separatorIsSpaces = true
         if u[i] == UInt8(ascii: "T") || u[i] == UInt8(ascii: "t") {
             i += 1
@@ -166,7 +180,13 @@ enum Psych {
             }
             guard i > start else { return nil }
         }
-        guard digits(1, 2), byte(UInt8(ascii: ":")), digits(2, 2), byte(UInt8(ascii: ":")), digits(2, 2) else { return nil }
+        start = i
+        guard digits(1, 2) else { return nil }
+        let hour = value(start)
+        guard byte(UInt8(ascii: ":")), digits(2, 2), byte(UInt8(ascii: ":")) else { return nil }
+        start = i
+        guard digits(2, 2) else { return nil }
+        let second = value(start)
         if byte(UInt8(ascii: ".")) { _ = digits(0, Int.max) }
         if i < n {
             while i < n, isSpace(u[i]) { i += 1 }
@@ -192,7 +212,19 @@ enum Psych {
             }
             guard i == n else { return nil }
         }
-        return separatorIsSpaces ? .time : .failure
+        guard separatorIsSpaces else { return .failure }
+        return timeRollsOver(year: year, month: month, day: day, hour: hour, second: second) ? .rolledOverTime : .time
+    }
+
+    /// Whether Ruby's `Time.utc`, which Psych's `parse_time` calls with these fields, makes
+    /// another time of them: a day past the month's end, hour 24 or second 60. (Fields it
+    /// refuses, such as month 13 or day 32, leave the scalar a string; hour 24 with minutes is
+    /// among them, counted here all the same.)
+    static func timeRollsOver(year: Int, month: Int, day: Int, hour: Int, second: Int) -> Bool {
+        guard (1...12).contains(month), (1...31).contains(day) else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = month == 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].contains(month) ? 30 : 31
+        return day > days || hour == 24 || second == 60
     }
 
     /// `^\d{4}-(?:1[012]|0\d|\d)-(?:[12]\d|3[01]|0\d|\d)$`.
@@ -415,14 +447,22 @@ enum YAML11 {
         switch (psych, ours) {
         case (.string, .string):
             return nil
+        case (.rolledOverTime, _):
+            return "'\(s())' is read by YAML 1.1 readers (Jekyll) as another time (they roll a day past the month's end, hour 24 or second 60 over) "
+                + "and as text by YAML 1.2; write the time meant, or quote it"
         case (.time, .string), (.date, .string):
             guard isKey else { return nil } // a timestamp value stays text (docs/formats.md)
             let what = psych == .time ? "a timestamp" : "a date"
             return "key '\(s())' is read as \(what) by YAML 1.1 readers (Jekyll), not as text; quote it"
         case (.integer(let v?), .number(let x)) where Double(v) == x && v.magnitude <= UInt64(RecordLimits.maxInteger):
             return nil
-        case (.float(let v), .number(let x)) where v == x:
+        case (.float(let v), .number(let x)) where v == x && (v.rounded(.towardZero) != v || v.magnitude > Double(RecordLimits.maxInteger)):
             return nil
+        case (.float(let v), .number(let x)) where v == x:
+            // Its canonical form (RFC 8785) is the integer's: `1.0` and `1` would be one signed
+            // text, read by YAML 1.1 readers as a Float (shown `1.0`) and an Integer (`1`).
+            // (Beyond the largest integer accepted, no integer shares it.)
+            return "'\(s())' is a float YAML 1.1 readers (Jekyll) show as \(v), with the canonical form of an integer; write it as one, or quote it"
         case (.failure, _):
             return "'\(s())' makes YAML 1.1 readers (Jekyll) fail and is \(describe(ours)) to YAML 1.2; quote it"
         default:
@@ -440,6 +480,7 @@ enum YAML11 {
         case .float(let d): return d.isNaN ? "not-a-number" : d.isInfinite ? "infinity" : "the number \(d)"
         case .sexagesimal: return "a base-60 number"
         case .time: return "a timestamp"
+        case .rolledOverTime: return "another timestamp"
         case .date: return "a date"
         case .symbol: return "a symbol"
         case .perLine: return "null or a boolean"

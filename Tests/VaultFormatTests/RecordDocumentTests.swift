@@ -66,7 +66,7 @@ import VaultFormat
             b:
             c: null
             d: True
-            e: 1.5e+3
+            e: 1.5e-3
             f: "42"
             g: "0x1F"
             h: ".inf"
@@ -80,7 +80,7 @@ import VaultFormat
         #expect(doc.fields["b"] == .null)
         #expect(doc.fields["c"] == .null)
         #expect(doc.fields["d"] == .bool(true))
-        #expect(doc.fields["e"] == .number(1500))
+        #expect(doc.fields["e"] == .number(0.0015))
         #expect(doc.fields["f"] == .string("42"))
         #expect(doc.fields["g"] == .string("0x1F"))
         #expect(doc.fields["h"] == .string(".inf"))

@@ -9,9 +9,10 @@
 # ("ours" is null when avault refused the front matter). For every accepted document, loads
 # "yaml" with Psych and checks that it reads exactly the values avault signs:
 #   - Hash, Array, String, true, false, nil: equal exactly (keys must be Strings);
-#   - numbers: numerically (1 and 1.0 are equal; NaN equals nothing);
+#   - numbers: numerically and of the same class (1 and 1.0 are not the same; NaN equals nothing);
 #   - a Time or Date that Psych makes of an unquoted timestamp or date, against our string s:
-#     s re-read by Psych's own ScalarScanner must give the same instant (Time#==) or date.
+#     s re-read by Psych's own ScalarScanner must give the same instant (Time#==) or date, and
+#     a Time must have the fields s writes (none rolled over).
 # Prints one line per mismatch, then a summary line `checked N accepted, M refused`, and
 # exits 1 when there is any mismatch (2 on bad input).
 #
@@ -30,6 +31,17 @@ rescue StandardError
   nil
 end
 
+# Whether the Time `psych` has the date and time written in `text` (Time.utc rolls a day past
+# the month's end, hour 24 and second 60 over: `2023-02-30` is March 2). Without a zone, Psych
+# makes a local Time of the fields read as UTC.
+def same_fields?(psych, text)
+  m = text.match(/\A(-?\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt]|\s+)(\d{1,2}):(\d\d):(\d\d)(?:\.\d*)?(\s*\S)?/)
+  return false if m.nil?
+
+  t = m[7].nil? ? psych.getutc : psych
+  [t.year, t.mon, t.day, t.hour, t.min, t.sec] == m[1..6].map { |x| Integer(x, 10) }
+end
+
 # Whether Psych's value `psych` is what avault's JSON value `ours` says.
 def same?(psych, ours)
   case psych
@@ -43,9 +55,10 @@ def same?(psych, ours)
   when true, false, nil
     ours.equal?(psych)
   when Integer, Float
-    ours.is_a?(Numeric) && psych == ours
+    # Of the same class: `1.0` and `1` have one canonical form, read as a Float and an Integer.
+    ours.is_a?(psych.class) && psych == ours
   when Time
-    ours.is_a?(String) && (t = rescan(ours)).is_a?(Time) && t == psych
+    ours.is_a?(String) && (t = rescan(ours)).is_a?(Time) && t == psych && same_fields?(psych, ours)
   when Date # (DateTime is a Date; safe_load does not make one)
     ours.is_a?(String) && (d = rescan(ours)).instance_of?(Date) && d == psych
   else
