@@ -195,20 +195,30 @@ enum Psych {
                 i += 1
             } else {
                 guard u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") else { return nil }
+                let negative = u[i] == UInt8(ascii: "-")
                 i += 1
                 // `\d{1,2}:?(?:\d\d)?$`: 1 to 4 digits, or 1 or 2 digits, `:`, 0 or 2 digits.
                 let start = i
                 while i < n, isDigitByte(u[i]) { i += 1 }
                 let before = i - start
+                var minutes = 0
                 if i < n, u[i] == UInt8(ascii: ":") {
                     guard (1...2).contains(before) else { return nil }
                     i += 1
                     let after = i
                     while i < n, isDigitByte(u[i]) { i += 1 }
                     guard i - after == 0 || i - after == 2 else { return nil }
+                    if i > after { minutes = value(after) }
                 } else {
                     guard (1...4).contains(before) else { return nil }
+                    if before > 2 { minutes = value(start + 2) }
                 }
+                // Psych reads the hours as the first two digits (`+123` is +12:03, where the
+                // text may mean +01:23) and their sign from their value alone (`-00:30` is
+                // +00:30): another time than the text's.
+                guard i == n else { return nil }
+                let hours = u[start..<(start + min(before, 2))].reduce(0) { $0 * 10 + Int($1 - 0x30) }
+                if separatorIsSpaces, before == 3 || (negative && hours == 0 && minutes != 0) { return .rolledOverTime }
             }
             guard i == n else { return nil }
         }
@@ -438,6 +448,10 @@ enum YAML11 {
         if u.contains(where: { $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ",") }), isNumberWithoutSeparators(u) {
             return "'\(s())' is a number to YAML 1.1 readers (Jekyll), which skip '_' and ',' in numbers, and text to YAML 1.2; quote it"
         }
+        if u.contains(UInt8(ascii: "_")), isSafeYAMLFloat(u) {
+            return "'\(s())' makes safe_yaml (the YAML reader of Jekyll 4.3 and earlier from RubyGems) fail, and Jekyll then publishes the record "
+                + "without its front matter; quote it"
+        }
         if body.count >= 2, body[0] == UInt8(ascii: "0"), body.allSatisfy(Psych.isDigitByte) {
             return "'\(s())' has a leading zero: octal or text to YAML 1.1 readers (Jekyll), decimal to YAML 1.2; quote it, or drop the leading zeros"
         }
@@ -448,8 +462,8 @@ enum YAML11 {
         case (.string, .string):
             return nil
         case (.rolledOverTime, _):
-            return "'\(s())' is read by YAML 1.1 readers (Jekyll) as another time (they roll a day past the month's end, hour 24 or second 60 over) "
-                + "and as text by YAML 1.2; write the time meant, or quote it"
+            return "'\(s())' is read by YAML 1.1 readers (Jekyll) as another time (they roll a day past the month's end, hour 24 or second 60 over, "
+                + "and read a zone of three digits, or -0 hours and some minutes, otherwise) and as text by YAML 1.2; write the time meant, or quote it"
         case (.time, .string), (.date, .string):
             guard isKey else { return nil } // a timestamp value stays text (docs/formats.md)
             let what = psych == .time ? "a timestamp" : "a date"
@@ -468,6 +482,31 @@ enum YAML11 {
         default:
             return "'\(s())' is read as \(describe(psych)) by YAML 1.1 readers (Jekyll) and as \(describe(ours)) by YAML 1.2; quote it"
         }
+    }
+
+    /// Whether `u` matches safe_yaml's float pattern, `\A[-+]?(?:\d[\d_]*)?\.[\d_]+(?:[eE][-+][\d]+)?\Z`,
+    /// which hands it to Ruby's `Float()` uncaught: `Float("._")` raises.
+    private static func isSafeYAMLFloat(_ u: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        let n = u.count
+        if i < n, u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") { i += 1 }
+        if i < n, Psych.isDigitByte(u[i]) {
+            while i < n, Psych.isDigitOrUnderscore(u[i]) { i += 1 }
+        }
+        guard i < n, u[i] == UInt8(ascii: ".") else { return false }
+        i += 1
+        let fraction = i
+        while i < n, Psych.isDigitOrUnderscore(u[i]) { i += 1 }
+        guard i > fraction else { return false }
+        if i < n, u[i] | 0x20 == UInt8(ascii: "e") {
+            i += 1
+            guard i < n, u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") else { return false }
+            i += 1
+            let exponent = i
+            while i < n, Psych.isDigitByte(u[i]) { i += 1 }
+            guard i > exponent else { return false }
+        }
+        return i == n
     }
 
     private static func describe(_ p: PsychScalar) -> String {

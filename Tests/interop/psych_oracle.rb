@@ -34,12 +34,17 @@ end
 # Whether the Time `psych` has the date and time written in `text` (Time.utc rolls a day past
 # the month's end, hour 24 and second 60 over: `2023-02-30` is March 2). Without a zone, Psych
 # makes a local Time of the fields read as UTC.
+# A zone must be the offset written (Psych reads `+123` as +12:03 and `-00:30` as +00:30).
 def same_fields?(psych, text)
-  m = text.match(/\A(-?\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt]|\s+)(\d{1,2}):(\d\d):(\d\d)(?:\.\d*)?(\s*\S)?/)
+  m = text.match(/\A(-?\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt]|\s+)(\d{1,2}):(\d\d):(\d\d)(?:\.\d*)?\s*(Z|([-+])(\d{1,2})(?::?(\d\d))?)?\z/)
   return false if m.nil?
 
   t = m[7].nil? ? psych.getutc : psych
-  [t.year, t.mon, t.day, t.hour, t.min, t.sec] == m[1..6].map { |x| Integer(x, 10) }
+  return false unless [t.year, t.mon, t.day, t.hour, t.min, t.sec] == m[1..6].map { |x| Integer(x, 10) }
+  return true if m[7].nil?
+
+  offset = m[7] == 'Z' ? 0 : (m[8] == '-' ? -1 : 1) * (Integer(m[9], 10) * 3600 + Integer(m[10] || '0', 10) * 60)
+  t.utc_offset == offset
 end
 
 # Whether Psych's value `psych` is what avault's JSON value `ours` says.
