@@ -2,8 +2,9 @@
 ///
 /// Records are recognised the way Jekyll recognises them: the fence lines may carry trailing
 /// whitespace, and CRLF line endings are accepted. What Jekyll takes for a record but does not
-/// publish with its front matter is one, and malformed (see ``locate(_:)``). The front matter must be a mapping; it is
-/// read into the JSON data model under the YAML 1.2 core schema (see `docs/formats.md`).
+/// publish with its front matter is one, and malformed (see ``locate(_:)``). The front matter
+/// must be a mapping; it is read into the JSON data model under the YAML 1.2 core schema (see
+/// `docs/formats.md`).
 public struct RecordDocument: Sendable {
     /// Where the parts of a record lie in its text, in UTF-8 byte offsets.
     public struct Layout: Equatable, Sendable {

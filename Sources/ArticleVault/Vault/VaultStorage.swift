@@ -304,13 +304,13 @@ public final class FileVaultStorage: VaultStorage {
         var out: [(file: String, bytes: [UInt8])] = []
         for name in try dir.names(prefix: prefix) {
             // A file removed since the listing (a writer superseding it) is simply not there.
-            guard try dir.kind(of: name, listed: true) != nil else { continue }
             // Only an entry's name is read. Another (a temporary file, or a name no writer gives
             // an entry, such as one listed with escapes: not UTF-8, or holding a `\`) is opened as
             // a read would open it, so that anything but a private regular file is refused as
             // under any name, and listed without its bytes: nobody uses them, and a file planted
             // there, as large as an entry may be, stays until `fsck` moves it aside.
             guard VaultFiles.parseEntryFileName(name) != nil else {
+                guard try dir.kind(of: name, listed: true) != nil else { continue }
                 close(try dir.openFile(name, O_RDONLY, secret: true, listed: true))
                 out.append((name, []))
                 continue
