@@ -390,7 +390,7 @@ public struct FrontMatter: Sendable {
                 default: guard b &- UInt8(ascii: "0") < 10 else { return nil }
                 }
             }
-            func field(_ at: Int, _ count: Int) -> Int { raw[at..<(at + count)].reduce(0) { $0 * 10 + Int($1 - 0x30) } }
+            func field(_ at: Int, _ count: Int) -> Int { Psych.decimal(raw[at..<(at + count)]) }
             if Psych.timeRollsOver(year: field(0, 4), month: field(5, 2), day: field(8, 2), hour: field(11, 2), second: field(17, 2)) { return nil }
             return .string
         }

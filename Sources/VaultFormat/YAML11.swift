@@ -156,7 +156,7 @@ enum Psych {
             i += 1
             return true
         }
-        func value(_ from: Int) -> Int { u[from..<i].reduce(0) { $0 * 10 + Int($1 - 0x30) } }
+        func value(_ from: Int) -> Int { decimal(u[from..<i]) }
         _ = byte(UInt8(ascii: "-"))
         var start = i
         guard digits(4, 4) else { return nil }
@@ -188,6 +188,9 @@ enum Psych {
         guard digits(2, 2) else { return nil }
         let second = value(start)
         if byte(UInt8(ascii: ".")) { _ = digits(0, Int.max) }
+        // Psych reads a zone's hours as its first two digits (`+123` is +12:03, where the text may
+        // mean +01:23) and their sign from their value alone (`-00:30` is +00:30): another time.
+        var otherZone = false
         if i < n {
             while i < n, isSpace(u[i]) { i += 1 }
             guard i < n else { return nil }
@@ -213,17 +216,17 @@ enum Psych {
                     guard (1...4).contains(before) else { return nil }
                     if before > 2 { minutes = value(start + 2) }
                 }
-                // Psych reads the hours as the first two digits (`+123` is +12:03, where the
-                // text may mean +01:23) and their sign from their value alone (`-00:30` is
-                // +00:30): another time than the text's.
-                guard i == n else { return nil }
-                let hours = u[start..<(start + min(before, 2))].reduce(0) { $0 * 10 + Int($1 - 0x30) }
-                if separatorIsSpaces, before == 3 || (negative && hours == 0 && minutes != 0) { return .rolledOverTime }
+                otherZone = before == 3 || (negative && decimal(u[start..<(start + min(before, 2))]) == 0 && minutes != 0)
             }
             guard i == n else { return nil }
         }
         guard separatorIsSpaces else { return .failure }
-        return timeRollsOver(year: year, month: month, day: day, hour: hour, second: second) ? .rolledOverTime : .time
+        return otherZone || timeRollsOver(year: year, month: month, day: day, hour: hour, second: second) ? .rolledOverTime : .time
+    }
+
+    /// The value of ASCII decimal digits.
+    static func decimal(_ digits: some Collection<UInt8>) -> Int {
+        digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     }
 
     /// Whether Ruby's `Time.utc`, which Psych's `parse_time` calls with these fields, makes
