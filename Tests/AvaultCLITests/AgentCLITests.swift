@@ -498,6 +498,19 @@ import Testing
             #expect(Self.mode(f.socket) == nil, "\(args): the socket is still there")
             #expect(try f.avault(["agent", "status"]).code == 1, "\(args)")
         }
+        // Stopped at once after it said it holds the key, the background agent still removes its
+        // socket: it watches for SIGTERM before it says so (the final read of the change found
+        // the socket left behind in a few starts out of 40 on a loaded machine; SIGTERM had
+        // ended it before its watch began).
+        var left = 0
+        for _ in 0..<20 {
+            _ = try avaultToClosedPipe(["agent", "start"], command: ["/usr/bin/setsid"] + line.args, env: line.set)
+            if Self.mode(f.socket) != nil {
+                left += 1
+                try? FileManager.default.removeItem(atPath: f.socket)
+            }
+        }
+        #expect(left == 0, "the socket was left behind by \(left) of 20 starts")
     }
 
     /// The agent stopped is the one the command started, not whichever answers at the socket

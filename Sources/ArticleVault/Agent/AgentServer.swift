@@ -39,6 +39,11 @@ public final class AgentServer {
     private var held: Held?
     private var deadline: Double
     private let log: (String) -> Void
+    /// The reading end of the pipe a thread writes each `SIGTERM`, `SIGINT` or `SIGHUP` into,
+    /// watched from ``init``: a signal between then and ``run()`` (after the background agent
+    /// said it holds the key, which its starter may then stop) waits for `run` and its cleanup,
+    /// instead of ending the process with its socket left behind.
+    private let signals: Int32
     /// How long one client may take to send its request or read the answer.
     static let clientDeadline = 1000
 
@@ -64,6 +69,10 @@ public final class AgentServer {
         self.held = Held(keyring: keyring, kdf: kdf, key: key)
         self.deadline = AgentSocket.monotonicSeconds() + Double(idleTimeout)
         self.log = log
+        guard let signals = Self.watchSignals() else {
+            throw .agentStartFailed(reason: "cannot watch for signals: \(FileSystem.errnoText())")
+        }
+        self.signals = signals
     }
 
     /// Serves until stopped, signalled or idle; then wipes the key and removes the socket.
@@ -80,7 +89,6 @@ public final class AgentServer {
     }
 
     private func serve() -> Ending {
-        guard let signals = Self.watchSignals() else { return .failed("cannot watch for signals: \(FileSystem.errnoText())") }
         while true {
             let now = AgentSocket.monotonicSeconds()
             if now >= deadline { return .idle }
