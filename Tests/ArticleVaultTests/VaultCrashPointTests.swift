@@ -79,7 +79,7 @@ final class CrashPointStorage: VaultStorage {
 
     func syncFiles() throws(AvaultError) { try alive(); try inner.syncFiles() }
 
-    func readEntries(prefix: String) throws(AvaultError) -> [(file: String, bytes: [UInt8])] { try alive(); return try inner.readEntries(prefix: prefix) }
+    func readEntries(prefix: String) throws(AvaultError) -> [(file: String, bytes: [UInt8]?)] { try alive(); return try inner.readEntries(prefix: prefix) }
 
     func writeEntry(_ file: String, _ bytes: [UInt8]) throws(AvaultError) {
         if try begin() { throw Self.crash } // an atomic replacement either happened or did not

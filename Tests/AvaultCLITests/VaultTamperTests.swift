@@ -343,12 +343,68 @@ private struct TamperScene {
         let again = try f.verify()
         #expect(again.code == 0 && again.report.unexpected.isEmpty && again.report.leftovers.isEmpty, "\(again.report)")
         #expect(try f.get("doc").stdout == Data("second".utf8))
-        // Such a name that is not a regular file is refused as any name is (a review found a
-        // directory reported as a harmless leftover, and every write then failing to remove it).
-        let directory = Array(entries.utf8) + [UInt8(ascii: "/"), UInt8(ascii: "q"), 0xFF, 0]
-        #expect(directory.withUnsafeBufferPointer { mkdir(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 0o700) } == 0)
-        let refused = try f.avault(["vault", "verify"])
-        #expect(refused.code == 2 && refused.err.contains("entries/q\\xff: a directory, not a regular file"), "\(refused.code) \(refused.err)")
+    }
+
+    /// What no writer makes — a link, a directory, a FIFO, a file others can read — under any
+    /// name but a current entry's is unexpected: reported, left by recovery, refused by `copy`,
+    /// moved aside by `fsck` (these made `verify` and `fsck` exit 2, and a directory under a
+    /// temporary file's name made every write fail, until someone removed them by hand).
+    @Test func strangeFilesOfAnyKindAreMovedAside() throws {
+        let f = try VaultFixture()
+        try f.put("doc", Data("payload".utf8))
+        let entries = f.vault + "/entries", objects = f.vault + "/objects"
+        let entry = try #require(try FileManager.default.contentsOfDirectory(atPath: entries).first)
+        let envelope = try #require(try FileManager.default.contentsOfDirectory(atPath: objects).first)
+        func plant(_ path: String, _ kind: String) throws {
+            let ok = switch kind {
+            case "link": symlink(f.vault + "/config", path) == 0
+            case "directory": mkdir(path, 0o700) == 0
+            case "fifo": mkfifo(path, 0o600) == 0
+            default: FileManager.default.createFile(atPath: path, contents: Data("planted".utf8), attributes: [.posixPermissions: 0o644])
+            }
+            try #require(ok, "\(kind) at \(path)")
+        }
+        let entryName = String(entry.prefix(32)), envelopeName = String(envelope.dropLast())
+        let planted: [(String, String)] = [
+            ("entries/link", "link"), ("entries/directory", "directory"), ("entries/fifo", "fifo"), ("entries/readable", "file"),
+            ("entries/.tmp-0123456789abcdef", "directory"), ("entries/.avault-tmp-0123456789abcdef", "link"),
+            ("entries/\(entryName).900000", "fifo"), ("entries/\(entryName).900001", "link"),
+            ("objects/directory", "directory"), ("objects/.tmp-0123456789abcdef", "directory"), ("objects/.tmp-0123456789abcdee", "link"),
+            ("objects/\(envelopeName)9", "fifo"),
+        ]
+        for (name, kind) in planted { try plant(f.vault + "/" + name, kind) }
+        // What writers leave, whatever its mode: removed, not reported.
+        try plant(entries + "/.tmp-0123456789abcdee", "file")
+        try plant(objects + "/.tmp-0123456789abcded", "file")
+        // The root is not surveyed; a directory there under a temporary file's name is not removed.
+        try plant(f.vault + "/.avault-tmp-0123456789abcdef", "directory")
+        let unexpected = Set(planted.map { $0.0 })
+        let (code, report) = try f.verify()
+        #expect(code == 1 && Set(report.unexpected) == unexpected && Set(report.leftovers) == ["entries/.tmp-0123456789abcdee", "objects/.tmp-0123456789abcded"], "\(report)")
+        #expect(try f.get("doc").stdout == Data("payload".utf8))
+        let copy = try f.avault(["vault", "copy", "--to", f.vault + "-copy"])
+        #expect(copy.code == 1 && copy.err.contains("nothing was copied"), "\(copy.code) \(copy.err)")
+        // A write recovers: the leftovers go, the rest stays.
+        #expect(try f.avault(["vault", "put", "doc", "-"], stdin: Data("second".utf8)).code == 0)
+        let recovered = try f.verify()
+        #expect(recovered.code == 1 && Set(recovered.report.unexpected) == unexpected && recovered.report.leftovers.isEmpty, "\(recovered.report)")
+        let fsck = try f.avault(["vault", "fsck"])
+        #expect(fsck.code == 1 && fsck.out.components(separatedBy: "moved aside: ").count == planted.count + 1, "\(fsck.out) \(fsck.err)")
+        let again = try f.verify()
+        #expect(again.code == 0 && again.report.unexpected.isEmpty, "\(again.report)")
+        // Moved as they were: the link itself, not what it points to.
+        let quarantined = try FileManager.default.contentsOfDirectory(atPath: f.vault + "/quarantine")
+        #expect(quarantined.count == planted.count)
+        var kinds: [String: Int] = [:]
+        for name in quarantined {
+            let a = try FileManager.default.attributesOfItem(atPath: f.vault + "/quarantine/" + name)
+            kinds[(a[.type] as? FileAttributeType)?.rawValue ?? "?", default: 0] += 1
+        }
+        #expect(kinds == [FileAttributeType.typeSymbolicLink.rawValue: 4, FileAttributeType.typeDirectory.rawValue: 4,
+                          "NSFileTypeUnknown": 3, FileAttributeType.typeRegular.rawValue: 1], "\(kinds)")
+        #expect(try vaultRead(f.vault + "/config").count > 0)
+        #expect(try f.get("doc").stdout == Data("second".utf8))
+        #expect(FileManager.default.fileExists(atPath: f.vault + "/.avault-tmp-0123456789abcdef"))
     }
 
     @Test func tamperedConfigIsAlwaysACleanErrorNeverACrashOrASilentPass() throws {

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+internal import CLinux
 import Glibc
 #endif
 import VaultCrypto
@@ -111,9 +112,11 @@ public final class SecureDirectory {
 
     /// The whole regular file `name`, or nil when it does not exist. With a `limit`, a file
     /// larger than that is refused as not being `what` (see ``FileLimits``): by its size before
-    /// any of it is read, or once one byte past the limit is (it grew).
-    public func read(_ name: String, secret: Bool = false, limit: Int = .max, what: String = "", listed: Bool = false) throws(AvaultError) -> [UInt8]? {
-        guard try kind(of: name, listed: listed) != nil else { return nil }
+    /// any of it is read, or once one byte past the limit is (it grew). `lookedAt`: the caller
+    /// has just seen something at `name` (``kind(of:listed:)``).
+    public func read(_ name: String, secret: Bool = false, limit: Int = .max, what: String = "", listed: Bool = false,
+                     lookedAt: Bool = false) throws(AvaultError) -> [UInt8]? {
+        if !lookedAt, try kind(of: name, listed: listed) == nil { return nil }
         let file = try openFile(name, O_RDONLY, secret: secret, listed: listed)
         defer { close(file) }
         var st = stat()
@@ -152,17 +155,6 @@ public final class SecureDirectory {
     /// Renames `from` to `to` within this directory (not durable until ``sync()``).
     public func rename(_ from: String, to: String) throws(AvaultError) {
         guard renameat(fd, from, fd, to) == 0 else { throw .io(path: pathOf(from), reason: FileSystem.errnoText()) }
-    }
-
-    /// Moves `from` in this directory to `to` in `other` (not durable until both are synced).
-    /// With `replace` false, an existing `to` is never overwritten (`EEXIST`).
-    public func move(_ from: String, to other: SecureDirectory, as to: String, replace: Bool = true) throws(AvaultError) {
-        if replace {
-            guard renameat(fd, from, other.fd, to) == 0 else { throw .io(path: pathOf(from), reason: FileSystem.errnoText()) }
-        } else {
-            guard linkat(fd, from, other.fd, to, 0) == 0 else { throw .io(path: other.pathOf(to), reason: FileSystem.errnoText()) }
-            guard unlinkat(fd, from, 0) == 0 else { throw .io(path: pathOf(from), reason: FileSystem.errnoText()) }
-        }
     }
 
     /// Removes the file `name` (a symbolic link itself, never its target).
@@ -216,13 +208,16 @@ public final class SecureDirectory {
         return out
     }
 
-    /// Moves the file that ``names()`` listed as `listed` (escapes undone) into `other` as `to`,
-    /// never replacing a file there.
+    /// Moves what ``names()`` listed as `listed` (escapes undone; a file of any kind, a
+    /// directory or a symbolic link itself) into `other` as `to`, never replacing anything there
+    /// (not durable until both are synced).
     public func moveListed(_ listed: String, to other: SecureDirectory, as to: String) throws(AvaultError) {
-        guard listed.utf8.contains(0x5C) else { return try move(listed, to: other, as: to, replace: false) }
-        let raw = try Self.rawName(listed)
-        guard linkat(fd, raw, other.fd, to, 0) == 0 else { throw .io(path: other.pathOf(to), reason: FileSystem.errnoText()) }
-        guard unlinkat(fd, raw, 0) == 0 else { throw .io(path: pathOf(listed), reason: FileSystem.errnoText()) }
+        let moved = try Self.withCName(listed, listed: true) { name in
+            // A file system without RENAME_NOREPLACE (EINVAL): a link, then the unlink (not for a directory).
+            avault_rename_noreplace(fd, name, other.fd, to) == 0
+                || errno == EINVAL && linkat(fd, name, other.fd, to, 0) == 0 && unlinkat(fd, name, 0) == 0
+        }
+        guard moved else { throw .io(path: errno == EEXIST ? other.pathOf(to) : pathOf(listed), reason: FileSystem.errnoText()) }
     }
 
     /// Removes the file that ``names()`` listed as `listed` (escapes undone), if it is there.

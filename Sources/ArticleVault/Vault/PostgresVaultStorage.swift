@@ -336,10 +336,10 @@ public final class PostgresVaultStorage: VaultStorage {
     /// version 1 holds them and a role that can write a vault can write them.
     static let entryPrefix = "entries/"
 
-    public func readEntries(prefix: String) throws(AvaultError) -> [(file: String, bytes: [UInt8])] {
+    public func readEntries(prefix: String) throws(AvaultError) -> [(file: String, bytes: [UInt8]?)] {
         let start = Self.entryPrefix + prefix
         let rows = try answer(Self.entriesStatement(prefix))
-        var out: [(file: String, bytes: [UInt8])] = []
+        var out: [(file: String, bytes: [UInt8]?)] = []
         for r in 0..<rows.count {
             guard let name = rows.text(r, 0), name.utf8.starts(with: start.utf8) else { continue }
             out.append((String(name.dropFirst(Self.entryPrefix.count)), rows.bytes(r, 1) ?? []))

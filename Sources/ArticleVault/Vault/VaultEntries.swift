@@ -111,14 +111,15 @@ extension Vault {
     }
 
     /// The entry files of `bucket` (every bucket's for nil): for each name the one with the
-    /// highest `seq` at or below `seq`, the files passed over, and those under names no writer
-    /// gives an entry file (which a recovery must not take for a crashed writer's and delete).
+    /// highest `seq` at or below `seq`, the files passed over, and those no writer makes: under
+    /// names no writer gives an entry file, or not a file (which a recovery must not take for a
+    /// crashed writer's and delete).
     private func latestEntries(bucket: Int?, upTo seq: Int) throws(AvaultError)
         -> (best: [String: (seq: Int, file: String, bytes: [UInt8])], strays: [String], unexpected: [String]) {
         var best: [String: (seq: Int, file: String, bytes: [UInt8])] = [:], strays: [String] = [], unexpected: [String] = []
-        for (file, bytes) in try storage.readEntries(prefix: Self.entryPrefix(bucket: bucket)) {
-            guard let (name, s) = VaultFiles.parseEntryFileName(file) else {
-                if storage.isEntryTemporary(file) { strays.append(file) } else { unexpected.append(file) }
+        for (file, read) in try storage.readEntries(prefix: Self.entryPrefix(bucket: bucket)) {
+            guard let bytes = read, let (name, s) = VaultFiles.parseEntryFileName(file) else {
+                if read != nil, storage.isEntryTemporary(file) { strays.append(file) } else { unexpected.append(file) }
                 continue
             }
             guard s <= seq else {

@@ -118,7 +118,7 @@ extension Vault {
             use.files[sealed.kid, default: []].append("index")
         }
         for (file, bytes) in try storage.readEntries() {
-            if let sealed = try? VaultFiles.parseEntry(String(decoding: bytes, as: UTF8.self)) {
+            if let bytes, let sealed = try? VaultFiles.parseEntry(String(decoding: bytes, as: UTF8.self)) {
                 use.files[sealed.kid, default: []].append("entries/" + file)
             } else {
                 use.unreadable.append("entries/" + file)
@@ -299,7 +299,7 @@ extension Vault {
             }
             try destination.syncEnvelopes()
             // The index entries (a recovery committed before removed any leftover), then the head.
-            for (file, bytes) in try source.readEntries() where VaultFiles.parseEntryFileName(file) != nil { try destination.writeEntry(file, bytes) }
+            for case let (file, bytes?) in try source.readEntries() where VaultFiles.parseEntryFileName(file) != nil { try destination.writeEntry(file, bytes) }
             try destination.syncEntries()
             for name in ["log", "log.heads", "index"] {
                 if let bytes = try source.read(name) { try destination.replace(name, bytes) }

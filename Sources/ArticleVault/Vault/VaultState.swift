@@ -217,8 +217,12 @@ extension Vault {
             index.used = loaded.used
         } else {
             // Format 2: any entry is a leftover of an interrupted migration.
-            for (file, _) in try storage.readEntries() {
-                if VaultFiles.parseEntryFileName(file) != nil || storage.isEntryTemporary(file) { loaded.strays.append(file) } else { loaded.unexpected.append(file) }
+            for (file, bytes) in try storage.readEntries() {
+                if bytes != nil, VaultFiles.parseEntryFileName(file) != nil || storage.isEntryTemporary(file) {
+                    loaded.strays.append(file)
+                } else {
+                    loaded.unexpected.append(file)
+                }
             }
         }
         var state = State(index: index, indexKid: indexKid, log: log, unindexed: unindexed, interruptedRewrap: interruptedRewrap,

@@ -53,8 +53,10 @@ public protocol VaultStorage: AnyObject {
     /// Every file among the per-object index entries (index formats 3 and 4, `docs/formats.md`
     /// 8.3.1) whose name starts with `prefix` (every file for ""), with its bytes, temporary files
     /// of interrupted writes included; empty when there are none. A store may list a file whose
-    /// name is no entry's (``VaultFiles/parseEntryFileName(_:)``) without its bytes.
-    func readEntries(prefix: String) throws(AvaultError) -> [(file: String, bytes: [UInt8])]
+    /// name is no entry's (``VaultFiles/parseEntryFileName(_:)``) without its bytes, and lists
+    /// with nil what no writer of it makes under any name (in a directory, anything but a
+    /// regular file: a link, a directory, a FIFO), which is never opened.
+    func readEntries(prefix: String) throws(AvaultError) -> [(file: String, bytes: [UInt8]?)]
     /// Writes an entry file atomically and durably (visible under its name only whole);
     /// durable as a name after ``syncEntries()``.
     func writeEntry(_ file: String, _ bytes: [UInt8]) throws(AvaultError)
@@ -145,7 +147,7 @@ public struct LogTail: Sendable {
 
 extension VaultStorage {
     /// Every file among the entries.
-    public func readEntries() throws(AvaultError) -> [(file: String, bytes: [UInt8])] { try readEntries(prefix: "") }
+    public func readEntries() throws(AvaultError) -> [(file: String, bytes: [UInt8]?)] { try readEntries(prefix: "") }
 
     /// Every write was durable when it returned.
     public func commitLocked() throws(AvaultError) {}
@@ -299,23 +301,27 @@ public final class FileVaultStorage: VaultStorage {
         return dir
     }
 
-    public func readEntries(prefix: String) throws(AvaultError) -> [(file: String, bytes: [UInt8])] {
+    public func readEntries(prefix: String) throws(AvaultError) -> [(file: String, bytes: [UInt8]?)] {
         guard let dir = try entries(create: false) else { return [] }
-        var out: [(file: String, bytes: [UInt8])] = []
+        var out: [(file: String, bytes: [UInt8]?)] = []
         for name in try dir.names(prefix: prefix) {
             // A file removed since the listing (a writer superseding it) is simply not there.
+            guard let kind = try dir.kind(of: name, listed: true) else { continue }
+            // Writers make regular files only: anything else (a link, a directory, a FIFO) is
+            // listed without being opened, so that `fsck` can move it aside.
+            guard kind == .file(.regular) else {
+                out.append((name, nil))
+                continue
+            }
             // Only an entry's name is read. Another (a temporary file, or a name no writer gives
-            // an entry, such as one listed with escapes: not UTF-8, or holding a `\`) is opened as
-            // a read would open it, so that anything but a private regular file is refused as
-            // under any name, and listed without its bytes: nobody uses them, and a file planted
-            // there, as large as an entry may be, stays until `fsck` moves it aside.
+            // an entry, such as one listed with escapes: not UTF-8, or holding a `\`) is listed
+            // without its bytes: nobody uses them, and a file planted there, as large as an entry
+            // may be, stays until `fsck` moves it aside.
             guard VaultFiles.parseEntryFileName(name) != nil else {
-                guard try dir.kind(of: name, listed: true) != nil else { continue }
-                close(try dir.openFile(name, O_RDONLY, secret: true, listed: true))
                 out.append((name, []))
                 continue
             }
-            if let bytes = try dir.read(name, secret: true, limit: Self.entryLimit, what: "a vault entry") { out.append((name, bytes)) }
+            if let bytes = try dir.read(name, secret: true, limit: Self.entryLimit, what: "a vault entry", lookedAt: true) { out.append((name, bytes)) }
         }
         return out
     }
@@ -455,12 +461,15 @@ public final class FileVaultStorage: VaultStorage {
 
     public func envelopeFiles() throws(AvaultError) -> (envelopes: [String], leftovers: [String]) {
         var envelopes: [String] = [], leftovers: [String] = []
-        for name in try objects().names() {
-            if Self.isTemporary(name, prefix: ".tmp-") { leftovers.append(name) } else { envelopes.append(name) }
+        // A temporary file's name on anything but a regular file is no writer's leftover.
+        let objects = try objects()
+        for name in try objects.names() {
+            if Self.isTemporary(name, prefix: ".tmp-"), try objects.kind(of: name) == .file(.regular) { leftovers.append(name) } else { envelopes.append(name) }
         }
         // Temporary files of an interrupted index or config replacement, in the vault's root.
-        for name in try root().names() where Self.isTemporary(name, prefix: ".avault-tmp-") {
-            leftovers.append("../" + name)
+        let root = try root()
+        for name in try root.names() where Self.isTemporary(name, prefix: ".avault-tmp-") {
+            if try root.kind(of: name) == .file(.regular) { leftovers.append("../" + name) }
         }
         return (envelopes.sorted(), leftovers.sorted())
     }
