@@ -55,9 +55,7 @@ public struct AgentClient: Sendable {
             let path = String(cString: value)
             return path.isEmpty ? .disabled : .path(path)
         }
-        if let runtime = getenv("XDG_RUNTIME_DIR"), runtime[0] != 0 {
-            return .path(String(cString: runtime) + "/avault/agent.sock")
-        }
+        if let runtime = UserDirectories.absolute("XDG_RUNTIME_DIR") { return .path(runtime + "/avault/agent.sock") }
         return .unset
     }
 

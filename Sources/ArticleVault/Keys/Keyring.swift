@@ -71,13 +71,11 @@ public final class Keyring {
     public var path: String { directory + "/" + Self.fileName }
 
     /// `explicit` (`--keyring`), else `AVAULT_KEYRING`, else `$XDG_CONFIG_HOME/avault/keyring`,
-    /// else `~/.config/avault/keyring`.
-    public static func location(explicit: String?) -> String {
+    /// else `~/.config/avault/keyring` (see ``UserDirectories``).
+    public static func location(explicit: String?) throws(AvaultError) -> String {
         if let explicit { return explicit }
         if let env = getenv("AVAULT_KEYRING"), env[0] != 0 { return String(cString: env) }
-        if let xdg = getenv("XDG_CONFIG_HOME"), xdg[0] != 0 { return String(cString: xdg) + "/avault/keyring" }
-        let home = getenv("HOME").map { String(cString: $0) } ?? "."
-        return home + "/.config/avault/keyring"
+        return try UserDirectories.path("XDG_CONFIG_HOME", else: "/.config", "keyring")
     }
 
     /// Opens the keyring at `directory` for reading. A missing keyring reads as empty. What can

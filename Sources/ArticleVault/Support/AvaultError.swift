@@ -107,6 +107,8 @@ public enum AvaultError: Error, Sendable {
     case unusableMinisignKey(path: String, reason: String)
     /// No keyring at the location (nothing to upgrade or open).
     case noKeyring(location: String)
+    /// Neither `HOME` nor the password database gives the user's home directory.
+    case noHomeDirectory
     /// The keyring is in the current format already.
     case keyringAlreadyCurrent(path: String)
     /// The keyring directory's path is longer than an agent message carries.
@@ -449,6 +451,8 @@ public enum AvaultError: Error, Sendable {
             return "\(path): \(reason)"
         case let .noKeyring(location):
             return "no keyring at \(location)"
+        case .noHomeDirectory:
+            return "no home directory: HOME is not an absolute path and the password database has none for this user"
         case let .keyringAlreadyCurrent(path):
             return "\(path): already a version 2 keyring (\(KeyringFile.magic)); there is nothing to upgrade"
         case let .keyringPathTooLong(directory, limit):

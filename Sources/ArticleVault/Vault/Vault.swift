@@ -45,13 +45,11 @@ public final class Vault {
     lazy var writingBuffers = EnvelopeBuffers()
 
     /// `explicit` (`--vault`), else `AVAULT_VAULT`, else `$XDG_DATA_HOME/avault/vault`, else
-    /// `~/.local/share/avault/vault`.
-    public static func location(explicit: String?) -> String {
+    /// `~/.local/share/avault/vault` (see ``UserDirectories``).
+    public static func location(explicit: String?) throws(AvaultError) -> String {
         if let explicit { return explicit }
         if let env = getenv("AVAULT_VAULT"), env[0] != 0 { return String(cString: env) }
-        if let xdg = getenv("XDG_DATA_HOME"), xdg[0] != 0 { return String(cString: xdg) + "/avault/vault" }
-        let home = getenv("HOME").map { String(cString: $0) } ?? "."
-        return home + "/.local/share/avault/vault"
+        return try UserDirectories.path("XDG_DATA_HOME", else: "/.local/share", "vault")
     }
 
     /// The store at `location`: a PostgreSQL vault for a `postgres://` or `postgresql://` URL

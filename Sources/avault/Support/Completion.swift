@@ -12,7 +12,8 @@ enum KeyCompletion {
     static func names(_ kinds: KeyKind...) -> CompletionKind {
         let wanted = kinds.isEmpty ? Set(KeyKind.allCases) : Set(kinds)
         return .custom { words, _, _ in
-            Keyring.keyNames(directory: Keyring.location(explicit: keyringArgument(in: words)), kinds: wanted)
+            guard let directory = try? Keyring.location(explicit: keyringArgument(in: words)) else { return [] }
+            return Keyring.keyNames(directory: directory, kinds: wanted)
         }
     }
 

@@ -41,7 +41,7 @@ extension AvaultError {
              .noKeyVersionWithID, .vaultKeyNotInKeyring, .unsealedSecrets, .keyStillNeeded, .identityStillNeeded, .keyStillTrusted, .onlyActiveVersion,
              .lastKeyVersion, .invalidKeyName, .keyringProtectionMismatch, .keyringVersion1, .wrongPassphrase, .kdfLimits,
              .unsuitableKey, .keyAlreadyRetired, .keyNotRetired, .keyringHasNoPassphrase, .legacyKeyNotGenerated, .keyNamedByVault,
-             .invalidKeyExport, .unusableMinisignKey, .noKeyring, .keyringAlreadyCurrent, .keyringPathTooLong, .noPassphrase,
+             .invalidKeyExport, .unusableMinisignKey, .noKeyring, .noHomeDirectory, .keyringAlreadyCurrent, .keyringPathTooLong, .noPassphrase,
              .passphraseMismatch, .emptyPassphrase:
             return Exit.operational
         // Trust.
@@ -130,6 +130,7 @@ extension AvaultError {
         case .lastKeyVersion: return "generate a key under a new name"
         case .legacyKeyNotGenerated: return "import one with 'avault keys import NAME --key-file F --legacy-aes-cbc'"
         case .noKeyring: return "give the keyring directory with --keyring DIR (or AVAULT_KEYRING)"
+        case .noHomeDirectory: return "set HOME, or name the keyring (--keyring, AVAULT_KEYRING) and the vault (--vault, AVAULT_VAULT)"
         case let .noPassphrase(_, variable):
             let option = switch variable {
             case "AVAULT_AGE_PASSPHRASE": "--age-passphrase-file"

@@ -15,7 +15,7 @@ struct KeyringOptions: ParsableArguments {
 
     /// What the options chose.
     var selection: KeyringSelection { KeyringSelection(keyring: keyring, passphraseFile: passphraseFile) }
-    var directory: String { selection.directory }
+    var directory: String { get throws(AvaultError) { try selection.directory } }
     var passphraseSource: PassphraseSource { selection.passphraseSource }
     func open() throws(AvaultError) -> Keyring { try selection.open() }
     func openWithoutAgent() throws(AvaultError) -> Keyring { try selection.openWithoutAgent() }
@@ -61,7 +61,7 @@ struct KeyringSelection: Equatable {
     var keyring: String?
     var passphraseFile: String?
 
-    var directory: String { Keyring.location(explicit: keyring) }
+    var directory: String { get throws(AvaultError) { try Keyring.location(explicit: keyring) } }
 
     /// `--passphrase-file`, else AVAULT_PASSPHRASE, else the terminal.
     var passphraseSource: PassphraseSource {

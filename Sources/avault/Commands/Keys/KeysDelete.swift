@@ -44,7 +44,7 @@ struct KeysDelete: ParsableCommand {
         let store = try TrustStore(path: TrustStore.location(explicit: trustStore, keyringDirectory: ring.directory))
         let deleted: [Keyring.Entry]
         do {
-            deleted = try ring.deleteKey(name: name, version: version, vault: try Vault.storage(at: Vault.location(explicit: vault)),
+            deleted = try ring.deleteKey(name: name, version: version, vault: try Vault.storage(at: try Vault.location(explicit: vault)),
                                          trustStore: store, force: force)
         } catch {
             throw Self.explained(error)

@@ -14,7 +14,7 @@ struct KeysRename: ParsableCommand {
     var vault: String?
 
     func run() throws {
-        try keyring.open().renameKey(old, to: new, vault: try Vault.storage(at: Vault.location(explicit: vault)))
+        try keyring.open().renameKey(old, to: new, vault: try Vault.storage(at: try Vault.location(explicit: vault)))
         try Terminal.writeStdout("renamed key '\(old)' to '\(new)'\n")
     }
 }

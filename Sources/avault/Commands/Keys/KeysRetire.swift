@@ -22,7 +22,7 @@ struct KeysRetire: ParsableCommand {
 
     func run() throws {
         // A version that a vault in use still needs cannot be retired.
-        let storage = try Vault.storage(at: Vault.location(explicit: vault))
+        let storage = try Vault.storage(at: try Vault.location(explicit: vault))
         try keyring.open().retireKey(name: name, version: version, vault: storage, now: now())
         try Terminal.writeStdout("retired key '\(name)' version \(version)\n")
     }

@@ -46,7 +46,7 @@ struct Audit: ParsableCommand {
     func run() throws {
         quiet.apply()
         if let html, !force, FileSystem.exists(html) { throw AvaultError.fileExists(path: html) }
-        guard let trustPolicy = try trust.policy(keyringDirectory: Keyring.location(explicit: keyringDirectory)) else { return }
+        guard let trustPolicy = try trust.policy(keyringDirectory: try Keyring.location(explicit: keyringDirectory)) else { return }
         var policy = VerifyPolicy(trust: trustPolicy)
         policy.requireSignature = requireSignature
         policy.allowLegacySecured = allowLegacySecured

@@ -65,7 +65,7 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         quiet.apply()
-        let ringDir = Keyring.location(explicit: keyringDirectory)
+        let ringDir = try Keyring.location(explicit: keyringDirectory)
         guard let trustPolicy = try trust.policy(keyringDirectory: ringDir, requiredRoles: requireRole) else { return }
         if let detached { return try verifyDetached(detached, trustPolicy) }
 

@@ -7,7 +7,7 @@ struct VaultLocationOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The vault: a directory, or a PostgreSQL URL postgres://… (default: AVAULT_VAULT, else $XDG_DATA_HOME/avault/vault).", valueName: "dir|url"), completion: .directory)
     var vault: String?
 
-    func storage() throws(AvaultError) -> VaultStorage { try Vault.storage(at: Vault.location(explicit: vault)) }
+    func storage() throws(AvaultError) -> VaultStorage { try Vault.storage(at: try Vault.location(explicit: vault)) }
 }
 
 /// `--vault DIR|URL` and the keyring options.
@@ -33,7 +33,7 @@ struct VaultSelection: Equatable {
     var acceptRollback: Bool
 
     func open() throws(AvaultError) -> Vault {
-        let vault = try Vault(storage: try Vault.storage(at: Vault.location(explicit: self.vault)), keyring: try keyring.open())
+        let vault = try Vault(storage: try Vault.storage(at: try Vault.location(explicit: self.vault)), keyring: try keyring.open())
         vault.acceptRollback = acceptRollback
         vault.rollbackAdopted = { id, seen in
             Terminal.warning("vault \(id) adopted as it is: this keyring had seen entry \(seen) of its log, which the vault's state no longer holds; the log records that it was accepted")

@@ -13,7 +13,7 @@ struct TrustStoreOptions: ParsableArguments {
     func validate() throws { try refuseStandardInputTrustStore(trustStore) }
 
     func open() throws(AvaultError) -> TrustStore {
-        try TrustStore(path: TrustStore.location(explicit: trustStore, keyringDirectory: Keyring.location(explicit: keyring)))
+        try TrustStore(path: TrustStore.location(explicit: trustStore, keyringDirectory: try Keyring.location(explicit: keyring)))
     }
 }
 
