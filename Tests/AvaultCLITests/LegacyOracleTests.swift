@@ -102,3 +102,58 @@ import Testing
         #expect(other.stdout.isEmpty)
     }
 }
+
+/// A v1 blob names no key, and a wrong key's padding holds for about one blob in 256. The demo
+/// keyring's `demo-legacy` has two versions (1 = `demo-aes128.key`, 2 = `demo-aes256.key`);
+/// `Fixtures/blobs/demo-v1-aes128-ambiguous.blob` was made by `openssl enc -aes-128-cbc` under
+/// version 1, with random IVs until `openssl enc -d -aes-256-cbc` under version 2 also
+/// succeeded (204 tries). Newest first, version 2 "decrypted" it into garbage: `secured decrypt`
+/// printed that with exit 0, and `migrate --sign` sealed and signed it in place of the text.
+@Suite struct LegacyAmbiguousKey {
+    static let text = "Embargoed: the minister resigns at noon.\n"
+
+    @Test func aBlobThatTwoVersionsDecryptIsRefused() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let blobFile = CLI.repoRoot.appendingPathComponent("Fixtures/blobs/demo-v1-aes128-ambiguous.blob").path
+        let blob = try String(contentsOfFile: blobFile, encoding: .utf8).trimmingCharacters(in: .newlines)
+        // openssl, not avault, says the fixture is what it claims: both keys' padding holds.
+        let parts = blob.split(separator: ";")
+        try Data(base64Encoded: String(parts[0]))!.write(to: demo.dir.appendingPathComponent("ct"))
+        let iv = Data(base64Encoded: String(parts[1]))!.map { String(format: "%02x", $0) }.joined()
+        let key128 = Data(base64Encoded: try String(contentsOf: CLI.repoRoot.appendingPathComponent("keys/demo-aes128.key"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines))!.map { String(format: "%02x", $0) }.joined()
+        let key256 = try String(contentsOf: CLI.repoRoot.appendingPathComponent("keys/demo-aes256.key"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let ct = demo.dir.appendingPathComponent("ct").path
+        let right = try CLI.run("openssl", ["enc", "-d", "-aes-128-cbc", "-K", key128, "-iv", iv, "-in", ct])
+        #expect(right.code == 0 && right.out == Self.text, "\(right.err)")
+        let wrong = try CLI.run("openssl", ["enc", "-d", "-aes-256-cbc", "-K", key256, "-iv", iv, "-in", ct])
+        #expect(wrong.code == 0 && wrong.stdout != Data(Self.text.utf8), "\(wrong.err)")
+
+        let refusal = "avault: the v1 blob decrypts under versions 1, 2 of demo-legacy"
+        // In memory (an argument) and streamed (a file).
+        let bare = try CLI.avault(["secured", "decrypt", blob, "--key", "demo-legacy", "--allow-unauthenticated-legacy"] + demo.args)
+        #expect(bare.code == 2 && bare.out.isEmpty && bare.err.contains(refusal) && bare.err.contains("avault: hint: import the raw key file"),
+                "\(bare.code) \(bare.err)")
+        let output = demo.dir.appendingPathComponent("out").path
+        let streamed = try CLI.avault(["secured", "decrypt", "-i", blobFile, "--key", "demo-legacy", "--allow-unauthenticated-legacy", "-o", output] + demo.args)
+        #expect(streamed.code == 2 && streamed.err.contains(refusal) && !FileManager.default.fileExists(atPath: output), "\(streamed.code) \(streamed.err)")
+        // The key file it was made with decrypts it.
+        let keyFile = demo.dir.appendingPathComponent("aes128.key")
+        try CLI.write(String(contentsOf: CLI.repoRoot.appendingPathComponent("keys/demo-aes128.key"), encoding: .utf8), to: keyFile)
+        let byFile = try CLI.avault(["secured", "decrypt", blob, "--key-file", keyFile.path, "--allow-unauthenticated-legacy"])
+        #expect(byFile.code == 0 && byFile.out == Self.text, "\(byFile.err)")
+
+        // A record signed by the trusted desk: migrate refuses, and leaves it as it was.
+        let text = "---\ntitle: \"Minister\"\nwebUrl: \"https://example.org/minister\"\nsecured: \"\(blob)\"\n---\n"
+        let record = try demo.record("minister.md", text)
+        #expect(try CLI.avault(["sign", record, "--key", "demo-desk"] + demo.args).code == 0)
+        let signed = try String(contentsOfFile: record, encoding: .utf8)
+        let migrate = try CLI.avault(["migrate", record, "--from-key", "demo-legacy", "--key", "demo-content", "--sign", "demo-desk"] + demo.args)
+        #expect(migrate.code == 2 && migrate.err.contains("decrypts under versions 1, 2 of demo-legacy"), "\(migrate.code) \(migrate.err)")
+        #expect(try String(contentsOfFile: record, encoding: .utf8) == signed)
+        let unseal = try CLI.avault(["unseal", record, "--key", "demo-legacy"] + demo.args)
+        #expect(unseal.code == 2 && unseal.err.contains("decrypts under versions 1, 2"), "\(unseal.code) \(unseal.err)")
+        #expect(try String(contentsOfFile: record, encoding: .utf8) == signed)
+    }
+}

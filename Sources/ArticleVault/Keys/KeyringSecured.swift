@@ -3,8 +3,8 @@ public import VaultFormat
 
 extension Keyring {
     /// Decrypts `blob` with the key named `name`: a v2 blob with the version whose id the blob
-    /// names, a v1 blob — only with a `legacy` authorisation — with each active version of a
-    /// legacy key in turn (newest first).
+    /// names, a v1 blob — only with a `legacy` authorisation — with the one active version of a
+    /// legacy key under which it decrypts (see ``legacyKeys(_:)``).
     /// A v3 blob opens with the identity `name` (every version, retired ones too).
     public func decrypt(_ blob: SecuredBlob, keyName name: String, context: String,
                         legacy: LegacyAuthorization? = nil, record: String? = nil) throws(AvaultError) -> [UInt8] {
@@ -26,24 +26,37 @@ extension Keyring {
             guard entry.retired == nil else { throw .keyRetired(key: name, version: entry.version, id: kid.hex) }
             return try SecuredField.decrypt(blob, key: try secret(of: entry), context: context)
         case .v1:
-            for key in try legacyKeys(name) {
-                if let plaintext = try? SecuredField.decrypt(blob, key: key, context: context, legacy: legacy) { return plaintext }
+            let keys = try legacyKeys(name)
+            var found: (version: Int, plaintext: [UInt8])?
+            var fits: [Int] = []
+            for key in keys {
+                guard var plaintext = try? SecuredField.decrypt(blob, key: key.secret, context: context, legacy: legacy) else { continue }
+                fits.append(key.version)
+                if found == nil, key.active { found = (key.version, plaintext) } else { wipe(&plaintext) }
             }
-            throw .decryptionFailed(keyIDs: nil)
+            guard var found else { throw .decryptionFailed(keyIDs: nil) }
+            guard fits.count == 1 else {
+                wipe(&found.plaintext)
+                throw .ambiguousLegacyKey(key: name, versions: fits.sorted())
+            }
+            return found.plaintext
         }
     }
 
-    /// The secrets of every active version of the legacy key `name`, newest first: the keys a
-    /// v1 blob is tried with. All are unsealed before any is tried (a wrong passphrase is its
-    /// own error, not a failed decryption).
-    public func legacyKeys(_ name: String) throws(AvaultError) -> [SecretBytes] {
+    /// The secrets of every version of the legacy key `name`, newest first, and whether each is
+    /// active: the keys a v1 blob is tried with. A v1 blob names no key, and its padding is its
+    /// only check: under a wrong key it holds for about one blob in 256. So a blob decrypts with
+    /// an active version only when no other version (retired ones included) would decrypt it
+    /// too; else it is refused as ambiguous, never handed on as another key's garbage (which
+    /// `migrate` would seal and sign). All are unsealed before any is tried (a wrong passphrase
+    /// is its own error, not a failed decryption).
+    public func legacyKeys(_ name: String) throws(AvaultError) -> [(version: Int, active: Bool, secret: SecretBytes)] {
         let all = versions(of: name)
         guard let kind = all.first?.algorithm.kind else { throw noSuchKey(name) }
         guard kind == .legacy else { throw .wrongKeyKind(key: name, kind: kind, use: .v1Blob) }
-        let active = all.filter { $0.retired == nil }
-        guard !active.isEmpty else { throw .noActiveVersion(key: name) }
-        var secrets: [SecretBytes] = []
-        for entry in active.reversed() { secrets.append(try secret(of: entry)) }
+        guard all.contains(where: { $0.retired == nil }) else { throw .noActiveVersion(key: name) }
+        var secrets: [(version: Int, active: Bool, secret: SecretBytes)] = []
+        for entry in all.reversed() { secrets.append((entry.version, entry.retired == nil, try secret(of: entry))) }
         return secrets
     }
 

@@ -22,19 +22,25 @@ extension SecuredField {
     public static func decrypt(_ stream: LegacyBlobStream, using source: KeySource, legacy: LegacyAuthorization?,
                                into sink: (UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) {
         guard legacy != nil else { throw .unauthenticatedLegacy }
-        let keys: [SecretBytes]
+        let keys: [(version: Int, active: Bool, secret: SecretBytes)]
+        var name = ""
         switch source {
-        case let .keyring(keyring, name): keys = try keyring.legacyKeys(name).filter { AESCBC.isKeySize($0.count) }
+        case let .keyring(keyring, keyName):
+            keys = try keyring.legacyKeys(keyName).filter { AESCBC.isKeySize($0.secret.count) }
+            name = keyName
         case let .file(path):
             let key = try RawKeys.load(path)
             guard AESCBC.isKeySize(key.count) else {
                 throw .unsuitableKey("a v1 blob needs a 16-, 24- or 32-byte AES key; this key is \(key.count) bytes")
             }
-            keys = [key]
+            keys = [(0, true, key)]
         }
         let plan = try LegacyStreamPlan(stream)
-        guard let key = plan.firstKeyWhosePaddingHolds(keys) else { throw .decryptionFailed(keyIDs: nil) }
-        try LegacyStreamRun(plan: plan, key: key).run(into: sink)
+        // As in ``Keyring/decrypt(_:keyName:context:legacy:record:)``: one version fits, and it is active.
+        let fits = keys.filter { plan.paddingHolds(under: $0.secret) }
+        guard let key = fits.first(where: \.active) else { throw .decryptionFailed(keyIDs: nil) }
+        guard fits.count == 1 else { throw .ambiguousLegacyKey(key: name, versions: fits.map(\.version).sorted()) }
+        try LegacyStreamRun(plan: plan, key: key.secret).run(into: sink)
     }
 }
 
@@ -86,14 +92,12 @@ struct LegacyStreamPlan {
         }
     }
 
-    /// The first of `keys` under which the last block's padding is valid: exactly the key
-    /// under which decrypting the whole blob succeeds, found without decrypting the rest.
-    func firstKeyWhosePaddingHolds(_ keys: [SecretBytes]) -> SecretBytes? {
-        keys.first { key in
-            guard let decryptor = try? AESCBC.Decryptor(key: key) else { return false }
-            return lastBlock.withUnsafeBytes { last in
-                previousBlock.withUnsafeBytes { previous in (try? decryptor.decryptLastBlock(last, previous: previous)) != nil }
-            }
+    /// Whether the last block's padding is valid under `key`: exactly when decrypting the whole
+    /// blob with it succeeds, found without decrypting the rest.
+    func paddingHolds(under key: SecretBytes) -> Bool {
+        guard let decryptor = try? AESCBC.Decryptor(key: key) else { return false }
+        return lastBlock.withUnsafeBytes { last in
+            previousBlock.withUnsafeBytes { previous in (try? decryptor.decryptLastBlock(last, previous: previous)) != nil }
         }
     }
 

@@ -11,6 +11,8 @@ public enum AvaultError: Error, Sendable {
     /// context, bad tag and bad padding all look alike (no padding oracle). `keyIDs` is only
     /// ever public information: the kid the blob names and the kid that was tried.
     case decryptionFailed(keyIDs: (blob: KeyID, tried: KeyID)?)
+    /// A v1 blob decrypts under more than one version of the legacy key `key` (its padding holds).
+    case ambiguousLegacyKey(key: String, versions: [Int])
     /// Input text is malformed (a blob, a key file, a record).
     case malformed(FormatError, file: String?)
     /// Stored data does not authenticate: a file of `area` was altered or damaged.
@@ -342,6 +344,8 @@ public enum AvaultError: Error, Sendable {
         switch self {
         case .decryptionFailed:
             return "decryption failed: wrong key, wrong context, or tampered data"
+        case let .ambiguousLegacyKey(key, versions):
+            return "the v1 blob decrypts under versions \(versions.map(String.init).joined(separator: ", ")) of \(key): a v1 blob names no key, and its padding holds under a wrong key for about one blob in 256, so which is its key cannot be told"
         case let .malformed(error, file?):
             return "\(file): \(error)"
         case let .malformed(error, nil):

@@ -37,7 +37,7 @@ extension AvaultError {
         case .io, .insecurePermissions, .insecureDirectory, .writableByOthers, .ownedByOther, .symbolicLink, .notRegularFile, .fileExists:
             return Exit.operational
         // Keys and the keyring.
-        case .noSuchKey, .noActiveVersion, .noSuchKeyVersion, .keyRetired, .wrongKeyKind, .keyExists, .keyAlreadyPresent,
+        case .noSuchKey, .noActiveVersion, .ambiguousLegacyKey, .noSuchKeyVersion, .keyRetired, .wrongKeyKind, .keyExists, .keyAlreadyPresent,
              .noKeyVersionWithID, .vaultKeyNotInKeyring, .unsealedSecrets, .keyStillNeeded, .identityStillNeeded, .keyStillTrusted, .onlyActiveVersion,
              .lastKeyVersion, .invalidKeyName, .keyringProtectionMismatch, .keyringVersion1, .wrongPassphrase, .kdfLimits,
              .unsuitableKey, .keyAlreadyRetired, .keyNotRetired, .keyringHasNoPassphrase, .legacyKeyNotGenerated, .keyNamedByVault,
@@ -102,6 +102,8 @@ extension AvaultError {
             return existing.isEmpty ? "the keyring is empty; create a key with 'avault keys generate'"
                                     : "the keyring has: \(existing.joined(separator: ", "))"
         case .noActiveVersion: return "see 'avault keys list'"
+        case .ambiguousLegacyKey:
+            return "import the raw key file it was made with as a key of its own ('avault keys import NAME --key-file FILE --legacy-aes-cbc') and use that key"
         case let .noSuchKeyVersion(_, _, versions): return "versions: \(versions.map(String.init).joined(separator: ", "))"
         case let .wrongKeyKind(_, kind, use):
             switch use {
