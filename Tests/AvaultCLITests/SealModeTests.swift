@@ -33,3 +33,31 @@ struct SealModeTests {
         }
     }
 }
+
+/// A record with other names (hard links): seal and reseal replace the name given, so the others
+/// kept the plaintext (seal) or the blob sealed to the former recipients (reseal) while the
+/// command reported success. Refused now, before any record of the batch is written.
+@Suite struct SealHardLinkTests {
+    @Test func aRecordWithOtherNamesIsNotSealedOrResealed() throws {
+        let alice = try Editor("alice")
+        let path = alice.k.path("d.md"), other = alice.k.path("published.md"), plain = alice.k.path("first.md")
+        try CLI.write(SealSignatureGateTests.draft, to: URL(fileURLWithPath: path), mode: 0o644)
+        try CLI.write(SealSignatureGateTests.draft, to: URL(fileURLWithPath: plain), mode: 0o644)
+        try #require(link(path, other) == 0)
+        let seal = try alice.k.avault(["seal", plain, path, "--recipient", alice.recipient])
+        #expect(seal.code == 2 && seal.err.contains("d.md: the file has 2 names (hard links)") && seal.err.contains("avault: hint: remove the other names"),
+                "\(seal.code) \(seal.err)")
+        for file in [path, other, plain] { #expect(try String(contentsOfFile: file, encoding: .utf8) == SealSignatureGateTests.draft) }
+        // Sealed while it had one name, then linked: reseal (to drop a recipient) is refused too.
+        try FileManager.default.removeItem(atPath: other)
+        #expect(try alice.k.avault(["seal", path, "--recipient", alice.recipient]).code == 0)
+        try #require(link(path, other) == 0)
+        let sealed = try String(contentsOfFile: path, encoding: .utf8)
+        let reseal = try alice.k.avault(["reseal", path, "--recipient", alice.recipient])
+        #expect(reseal.code == 2 && reseal.err.contains("the others would still hold the blob as it was sealed before"), "\(reseal.code) \(reseal.err)")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == sealed)
+        // unseal and sign leave the other name as it was, which holds nothing they remove.
+        #expect(try alice.k.avault(["unseal", path]).code == 0)
+        #expect(try String(contentsOfFile: other, encoding: .utf8) == sealed)
+    }
+}

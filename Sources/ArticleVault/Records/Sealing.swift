@@ -100,6 +100,7 @@ public enum Sealing {
     public static func seal(path: String, with sealer: Sealer, fields: [String], signer: Signer?,
                             trust: () throws(AvaultError) -> TrustPolicy? = { nil }) throws(AvaultError) -> Rewrite {
         let file = try RecordFile(path: path)
+        try onlyName(file, keeping: "the text sealed")
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
         guard document.fields["secured"] == nil else {
@@ -139,6 +140,12 @@ public enum Sealing {
         let expected = Expected(fields: otherFields(document, without: Set(fields)) + [("secured", .string(blob.text))], body: "",
                                 blob: blobCheck)
         return try finish(editor, original: file, before: before, mode: file.mode ?? 0o644, signer: signer, expected: expected)
+    }
+
+    /// Refuses a record with other names (hard links): a rewrite replaces the name it was given,
+    /// and the others would still hold what the rewrite removes (`keeping`).
+    private static func onlyName(_ file: RecordFile, keeping: String) throws(AvaultError) {
+        if let links = file.identity?.links, links > 1 { throw .recordHasOtherNames(path: file.path, links: links, keeping: keeping) }
     }
 
     /// Restores what `seal` moved into the blob (or, for a legacy v1 blob, makes its plaintext
@@ -229,6 +236,7 @@ public enum Sealing {
     public static func reseal(path: String, keyring: Keyring, keyName: String?, to recipients: SealRecipients,
                               signer: Signer?, trust: () throws(AvaultError) -> TrustPolicy? = { nil }) throws(AvaultError) -> Rewrite {
         let file = try RecordFile(path: path)
+        try onlyName(file, keeping: "the blob as it was sealed before")
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
         let blob = try securedBlob(document, path)

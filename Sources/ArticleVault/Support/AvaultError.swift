@@ -160,6 +160,8 @@ public enum AvaultError: Error, Sendable {
     case noSecuredField(path: String)
     /// A record that already has a `secured` field was to be sealed.
     case alreadySecured(path: String)
+    /// A record to seal or reseal has `links` names; the others would keep `keeping`.
+    case recordHasOtherNames(path: String, links: Int, keeping: String)
     /// A legacy v1 blob names no key, and none was given.
     case legacyBlobNeedsKey(path: String)
     /// The blob holds no sealed draft, and its plaintext cannot become the body (`binary`: it
@@ -497,6 +499,8 @@ public enum AvaultError: Error, Sendable {
             return "\(path): the record has no 'secured' field"
         case let .alreadySecured(path):
             return "\(path): the record already has a secured field"
+        case let .recordHasOtherNames(path, links, keeping):
+            return "\(path): the file has \(links) names (hard links); the rewrite would replace this one, and the others would still hold \(keeping)"
         case let .legacyBlobNeedsKey(path):
             return "\(path): a legacy v1 blob does not say which key opens it"
         case let .notASealedDraft(path, true):

@@ -196,6 +196,8 @@ public enum FileSystem {
         /// The file's permission bits (`st_mode & 0o7777`) when the identity was taken. Not
         /// compared: a `chmod` changes the change time, which is.
         public let permissions: mode_t
+        /// How many names (hard links) the file had. Not compared either.
+        public let links: Int
 
         init(_ st: stat) {
             device = UInt64(st.st_dev)
@@ -203,6 +205,7 @@ public enum FileSystem {
             size = Int64(st.st_size)
             changed = (Int(st.st_ctim.tv_sec), Int(st.st_ctim.tv_nsec))
             permissions = st.st_mode & 0o7777
+            links = Int(st.st_nlink)
         }
 
         public static func == (a: Identity, b: Identity) -> Bool {

@@ -49,7 +49,7 @@ extension AvaultError {
              .validityWindowReversed, .alreadyRevoked, .invalidTrustedComment, .unauthenticatedLegacy, .signaturesNotChecked:
             return Exit.operational
         // Records and the vault.
-        case .noSecuredField, .alreadySecured, .legacyBlobNeedsKey, .notASealedDraft, .fieldCannotBeSealed, .noSuchField,
+        case .noSecuredField, .alreadySecured, .recordHasOtherNames, .legacyBlobNeedsKey, .notASealedDraft, .fieldCannotBeSealed, .noSuchField,
              .blobKeyNotInKeyring, .malformedSealedPayload, .sealedFieldAddedMeanwhile, .alreadyAuthenticated, .noSignature, .noVault, .invalidVaultID,
              .vaultExists, .noSuchObject, .objectRemoved, .noSuchObjectVersion, .invalidObjectID, .objectVersionsExhausted,
              .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision, .fileChangedMeanwhile, .recordChangedMeanwhile, .noRecipientsFile, .recipientsSearchBlocked, .noRecipientsRule,
@@ -161,6 +161,8 @@ extension AvaultError {
             return "v1 is unauthenticated AES-CBC, so its decryption is a padding oracle; sign the record with a trusted key, "
                 + "or pass --allow-unauthenticated-legacy to accept that"
         case .alreadySecured: return "unseal it first, or use 'avault migrate' for a legacy blob"
+        case let .recordHasOtherNames(path, _, _):
+            return "remove the other names ('find DIR -samefile \(path)' lists them), or copy the record to a file of its own, then run the command again"
         case .legacyBlobNeedsKey: return "name a legacy key with --key"
         case .notASealedDraft(_, true): return "decrypt it with 'avault secured decrypt --record'"
         case let .notASealedDraft(path, false): return "read it with: avault secured decrypt --record \(Terminal.shellWord(path))"
