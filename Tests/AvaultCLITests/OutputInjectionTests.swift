@@ -22,15 +22,26 @@ import Testing
         try CLI.write("---\ntitle: forged\n---\nbody\n", to: site.appendingPathComponent(Self.forged), mode: 0o644)
         // A right-to-left override: "report\u{202E}dm.txt" would read as "reporttxt.md".
         try CLI.write("---\ntitle: bidi\n---\nbody\n", to: site.appendingPathComponent("report\u{202E}dm.txt"), mode: 0o644)
+        // Characters that draw nothing: each of these names looked like "index.md" (a review found
+        // the soft hyphen, the Mongolian vowel separator and tag characters printed raw).
+        let invisible: [Unicode.Scalar] = ["\u{AD}", "\u{180E}", "\u{E0069}", "\u{FE0F}", "\u{3164}", "\u{115F}", "\u{FFA0}", "\u{2029}", "\u{1D173}"]
+        for s in invisible {
+            try CLI.write("---\ntitle: invisible\n---\nbody\n", to: site.appendingPathComponent("ind\(s)ex.md"), mode: 0o644)
+        }
 
         let v = try CLI.avault(["verify", "--require-signature", site.path, "--keyring", demo.ring])
         #expect(v.code == 1)
         #expect(!v.out.contains("\u{1B}") && !v.out.contains("\u{202E}"), "\(v.out.debugDescription)")
         let lines = Self.lines(v.out)
-        #expect(lines.count == 3, "\(v.out.debugDescription)")
+        #expect(lines.count == 3 + invisible.count, "\(v.out.debugDescription)")
+        for s in invisible {
+            let hex = String(s.value, radix: 16, uppercase: true)
+            let shown = "\"\(site.path)/ind" + (s.value < 0x100 ? "\\x" + hex : "\\u{" + hex + "}") + "ex.md\": unsigned"
+            #expect(lines.contains { $0.hasPrefix(shown) } && !v.out.unicodeScalars.contains(s), "\(shown) in \(v.out.debugDescription)")
+        }
         #expect(lines.contains { $0 == "\"\(site.path)/\(Self.shownForged): unsigned: the record is not signed" }, "\(v.out.debugDescription)")
         #expect(lines.contains { $0.hasPrefix("\"\(site.path)/report\\u{202E}dm.txt\": unsigned") }, "\(v.out.debugDescription)")
-        #expect(lines.last == "2 records: 0 passed, 2 failed (unsigned 2)")
+        #expect(lines.last == "\(2 + invisible.count) records: 0 passed, \(2 + invisible.count) failed (unsigned \(2 + invisible.count))")
 
         let a = try CLI.avault(["audit", site.path, "--keyring", demo.ring])
         #expect(!a.out.contains("\u{1B}") && !a.out.contains("\u{202E}"), "\(a.out.debugDescription)")
@@ -42,6 +53,7 @@ import Testing
         let page = try String(contentsOfFile: html, encoding: .utf8)
         #expect(!page.contains("\u{1B}") && !page.contains("\u{202E}"))
         #expect(page.contains("report\\u{202E}dm.txt") && page.contains("x1B[2Kx.md"))
+        #expect(page.contains("ind\\u{E0069}ex.md") && !invisible.contains { page.unicodeScalars.contains($0) })
 
         // JSON keeps the name as it is (its escapes are JSON's).
         let j = try CLI.avault(["verify", "--json", site.appendingPathComponent(Self.forged).path, "--keyring", demo.ring])

@@ -77,11 +77,14 @@ enum Terminal {
         return out + "'"
     }
 
+    /// Controls, line and paragraph separators, and what draws nothing of its own: every
+    /// default-ignorable code point (zero-width and bidirectional controls, the soft hyphen,
+    /// variation selectors, Hangul fillers, tag characters) and every format character.
     private static func needsEscape(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
-        case 0x00...0x1F, 0x7F...0x9F: true
-        case 0x061C, 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x2064, 0x2066...0x2069, 0xFEFF: true
-        default: false
+        case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029: true
+        case 0x20..<0x7F: false
+        default: s.properties.isDefaultIgnorableCodePoint || s.properties.generalCategory == .format
         }
     }
 
