@@ -203,3 +203,58 @@ struct AgeCLITests {
         return out.count == 32 ? Data(out).base64EncodedString() : nil
     }
 }
+
+/// An output that is plaintext (`age decrypt -o`, a streamed `secured decrypt -o`) has no name
+/// until it is complete: a writer killed partway (SIGTERM, SIGKILL) left a hidden
+/// `.avault-tmp-…` file next to OUT holding the plaintext decrypted so far.
+@Suite struct KilledWriterTests {
+    /// Starts `avault args` in `dir`, waits until it has written `bytes` bytes, kills it with
+    /// `signal` and returns what is then in `dir`.
+    static func kill(_ args: [String], in dir: URL, after bytes: Int, signal: Int32) throws -> [String] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.avaultPath)
+        process.arguments = args
+        process.currentDirectoryURL = dir
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var written = 0
+        for _ in 0..<2000 where written < bytes && process.isRunning {
+            let io = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/io", encoding: .utf8)) ?? ""
+            written = io.split(separator: "\n").first { $0.hasPrefix("wchar: ") }.flatMap { Int($0.dropFirst(7)) } ?? 0
+            usleep(2000)
+        }
+        #expect(process.isRunning && written >= bytes, "the writer finished before it could be killed (\(written) bytes)")
+        Glibc.kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == signal)
+        return try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+    }
+
+    /// SIGKILL, which no handler sees: the case every other signal is no worse than.
+    @Test func aKilledDecryptionLeavesNoPlaintext() throws {
+        let signal = SIGKILL
+        let dir = try CLI.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let recipient = try AgeCLITests.keygen(dir.appendingPathComponent("id.txt").path)
+        let plain = dir.appendingPathComponent("plain").path
+        #expect(FileManager.default.createFile(atPath: plain, contents: Data(count: 256 << 20)))
+        try AgeCLITests.tool("age", ["-r", recipient, "-o", dir.appendingPathComponent("big.age").path, plain])
+        // A v1 blob of the same size, as openssl makes one.
+        let key = try privateKey("demo-aes256.key", in: dir)
+        let keyHex = try String(contentsOfFile: key, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let ct = dir.appendingPathComponent("big.ct").path
+        #expect(try CLI.run("openssl", ["enc", "-aes-256-cbc", "-a", "-A", "-K", keyHex, "-iv", String(repeating: "0", count: 32), "-in", plain, "-out", ct]).code == 0)
+        let blob = dir.appendingPathComponent("big.v1")
+        try Data((try String(contentsOfFile: ct, encoding: .utf8) + ";" + Data(count: 16).base64EncodedString() + "\n").utf8).write(to: blob)
+        try FileManager.default.removeItem(atPath: plain)
+        try FileManager.default.removeItem(atPath: ct)
+        let before = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        for args in [["age", "decrypt", "-i", "id.txt", "-o", "out", "big.age"],
+                     ["secured", "decrypt", "-i", "big.v1", "--key-file", key, "--allow-unauthenticated-legacy", "-q", "-o", "out"]] {
+            let after = try Self.kill(args, in: dir, after: 16 << 20, signal: signal)
+            #expect(after == before, "\(args[0]) killed by \(signal) left \(Set(after).subtracting(before))")
+            for name in after where name.hasPrefix(".avault-tmp-") { try? FileManager.default.removeItem(at: dir.appendingPathComponent(name)) }
+        }
+    }
+}

@@ -216,6 +216,87 @@ public enum FileSystem {
     /// A new name in `dir` for a file written there and renamed into place.
     public static func temporaryPath(in dir: String) -> String { dir + "/.avault-tmp-" + Hex.encode(SecureRandom.bytes(count: 8)) }
 
+    /// A file being written in a directory before it has its name. It is made without one
+    /// (`O_TMPFILE`), so that nothing of it — a draft's plaintext, half written — is left when
+    /// the process is killed (SIGKILL included) before it is complete; where the file system
+    /// has no such files, or `/proc` cannot name one, it is made under a temporary name in the
+    /// directory instead, which ``discard()`` removes.
+    struct PendingFile {
+        let fd: Int32
+        /// The temporary name, when the file has one.
+        let temp: String?
+        let dir: String
+
+        /// Whether an unnamed file can be named: `/proc/self/fd` is there to link it from.
+        nonisolated(unsafe) private static var procFD: Bool = access("/proc/self/fd", X_OK) == 0
+
+        /// A new file in `dir` (`mode`, before the umask), or nil with `errno` set.
+        init?(in dir: String, mode: mode_t) {
+            self.dir = dir
+            if Self.procFD {
+                // O_TMPFILE, which Swift's Glibc leaves out: Linux's generic value (x86-64, arm64).
+                let fd = open(dir, 0o20000000 | O_DIRECTORY | O_WRONLY | O_CLOEXEC, mode)
+                if fd >= 0 {
+                    (self.fd, temp) = (fd, nil)
+                    return
+                }
+                guard errno == EOPNOTSUPP || errno == EISDIR else { return nil }
+            }
+            let temp = temporaryPath(in: dir)
+            let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+            guard fd >= 0 else { return nil }
+            (self.fd, self.temp) = (fd, temp)
+        }
+
+        /// Gives the complete (synced) file the name `path`, replacing what is there unless
+        /// `overwrite` is false (then `EEXIST`, and `path` untouched), and closes it. False
+        /// with `errno` set on failure, and nothing left under a temporary name.
+        func publish(as path: String, overwrite: Bool) -> Bool {
+            defer { close(fd) }
+            guard let temp else {
+                guard overwrite else { return name(path) }
+                // A name of its own first (rename(2) replaces; a link cannot).
+                let named = temporaryPath(in: dir)
+                guard name(named) else { return false }
+                return Self.move(named, to: path)
+            }
+            guard overwrite else {
+                // link(2) fails if the target appeared meanwhile: never clobber.
+                let linked = link(temp, path) == 0
+                let failure = errno
+                unlink(temp)
+                errno = failure
+                return linked
+            }
+            return Self.move(temp, to: path)
+        }
+
+        /// Gives the unnamed file the name `path` (linkat(2); `EEXIST` when `path` exists): by
+        /// its descriptor (`AT_EMPTY_PATH`, which needs CAP_DAC_READ_SEARCH), else through /proc.
+        private func name(_ path: String) -> Bool {
+            if linkat(fd, "", AT_FDCWD, path, 0x1000 /* AT_EMPTY_PATH */) == 0 { return true }
+            if errno == EEXIST { return false }
+            return linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0
+        }
+
+        /// rename(2), removing `from` when it fails.
+        private static func move(_ from: String, to path: String) -> Bool {
+            guard rename(from, path) == 0 else {
+                let failure = errno
+                unlink(from)
+                errno = failure
+                return false
+            }
+            return true
+        }
+
+        /// Closes the file, and removes it if it has a name.
+        func discard() {
+            close(fd)
+            if let temp { unlink(temp) }
+        }
+    }
+
     /// Removes the directory at `path` if it is empty (what a command made and then could not
     /// use); anything else is left as it is.
     public static func removeEmptyDirectory(_ path: String) { _ = rmdir(path) }
@@ -407,38 +488,19 @@ public enum FileSystem {
         }
         try checkReplaceable(path)
         let dir = directory(of: path)
-        let temp = temporaryPath(in: dir)
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw .io(path: path, reason: "cannot create a file in \(dir): \(errnoText())") }
-        var ok = false
-        defer {
-            if !ok { unlink(temp) }
+        guard let file = PendingFile(in: dir, mode: mode) else { throw .io(path: path, reason: "cannot create a file in \(dir): \(errnoText())") }
+        do throws(AvaultError) {
+            _ = fchmod(file.fd, mode) // umask must not loosen or tighten what we asked for
+            try writeAll(fd: file.fd, bytes, name: path)
+            guard fsync(file.fd) == 0 else { throw .io(path: path, reason: "fsync: \(errnoText())") }
+        } catch {
+            file.discard()
+            throw error
         }
-        do {
-            defer { close(fd) }
-            _ = fchmod(fd, mode) // umask must not loosen or tighten what we asked for
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw AvaultError.io(path: path, reason: errnoText())
-                }
-                offset += n
-            }
-            guard fsync(fd) == 0 else { throw AvaultError.io(path: path, reason: "fsync: \(errnoText())") }
+        guard file.publish(as: path, overwrite: overwrite) else {
+            if errno == EEXIST, !overwrite { throw .fileExists(path: path) }
+            throw .io(path: path, reason: errnoText())
         }
-        if !overwrite {
-            // link(2) fails if the target appeared meanwhile: never clobber.
-            guard link(temp, path) == 0 else {
-                if errno == EEXIST { throw .fileExists(path: path) }
-                throw .io(path: path, reason: errnoText())
-            }
-            unlink(temp)
-        } else {
-            guard rename(temp, path) == 0 else { throw .io(path: path, reason: errnoText()) }
-        }
-        ok = true
         syncDirectory(dir)
     }
 

@@ -4,23 +4,25 @@ import Glibc
 import VaultCrypto
 public import VaultFormat
 
-/// A file written through a temporary name in its directory and renamed into place (mode 600)
-/// only once complete and synced: a reader never sees half of it, and a failure leaves nothing.
+/// A file written in its directory without a name (or under a temporary one: see
+/// ``FileSystem/PendingFile``) and given its name (mode 600) only once complete and synced: a
+/// reader never sees half of it, and a failure, or the process killed, leaves nothing.
 public final class OutputFile {
-    private let fd: Int32
-    private let temp: String
+    private let file: FileSystem.PendingFile
+    private var fd: Int32 { file.fd }
     /// The final path.
     public let path: String
     private var done = false
     private var writeback = EarlyWriteback()
 
-    /// Starts writing `path` (its temporary file is created next to it).
+    /// Starts writing `path` (in its directory).
     public init(path: String) throws(AvaultError) {
         self.path = path
         try FileSystem.checkReplaceable(path)
-        temp = FileSystem.temporaryPath(in: FileSystem.directory(of: path))
-        fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+        guard let file = FileSystem.PendingFile(in: FileSystem.directory(of: path), mode: 0o600) else {
+            throw .io(path: path, reason: FileSystem.errnoText())
+        }
+        self.file = file
     }
 
     deinit { abandon() }
@@ -46,31 +48,19 @@ public final class OutputFile {
     /// existing file at `path` is left as it is and ``AvaultError/fileExists(path:)`` thrown.
     public func commit(overwrite: Bool = true) throws(AvaultError) {
         guard fsync(fd) == 0 else { throw .io(path: path, reason: "fsync: \(FileSystem.errnoText())") }
-        close(fd)
         done = true
-        if !overwrite {
-            // link(2) fails if the target exists: never clobber.
-            guard link(temp, path) == 0 else {
-                let failure = errno
-                unlink(temp)
-                if failure == EEXIST { throw .fileExists(path: path) }
-                errno = failure
-                throw .io(path: path, reason: FileSystem.errnoText())
-            }
-            unlink(temp)
-            FileSystem.syncDirectory(FileSystem.directory(of: path))
-            return
+        guard file.publish(as: path, overwrite: overwrite) else {
+            if errno == EEXIST, !overwrite { throw .fileExists(path: path) }
+            throw .io(path: path, reason: FileSystem.errnoText())
         }
-        guard rename(temp, path) == 0 else { unlink(temp); throw .io(path: path, reason: FileSystem.errnoText()) }
         FileSystem.syncDirectory(FileSystem.directory(of: path))
     }
 
-    /// Removes the temporary file (nothing appears at `path`).
+    /// Discards the file (nothing appears at `path`).
     public func abandon() {
         guard !done else { return }
         done = true
-        close(fd)
-        unlink(temp)
+        file.discard()
     }
 }
 
