@@ -73,6 +73,14 @@ import ArticleVault
             ("timestamp:\(Self.now)\tcanon:avault-record-v1\tcanon:other", .invalid),
             ("timestamp:\(Self.now)\tnotcanon:avault-record-v1", .invalid),
             ("timestamp:\(Self.now) canon:avault-record-v1", .invalid),
+            // The canon: field is the second, after the timestamp, as avault writes it: a
+            // minisign comment (`timestamp:…\tfile:NAME\thashed`) never has it there, whatever NAME holds.
+            ("timestamp:\(Self.now)\tcanon:avault-record-v1", .valid),
+            ("timestamp:\(Self.now)\tfile:report.json\tcanon:avault-record-v1\thashed", .invalid),
+            ("timestamp:\(Self.now)\tfile:report.json\tcanon:avault-record-v1", .invalid),
+            ("canon:avault-record-v1\ttimestamp:\(Self.now)", .invalid),
+            ("canon:avault-record-v1", .invalid),
+            ("x\ttimestamp:\(Self.now)\tcanon:avault-record-v1", .invalid),
         ]
         for (i, (comment, expected)) in comments.enumerated() {
             let path = dir.appendingPathComponent("r\(i).md").path
@@ -82,6 +90,16 @@ import ArticleVault
             #expect(report.outcome == expected, "\(comment): \(report.reason ?? "")")
             if expected == .invalid { #expect(report.reason?.contains("canon:avault-record-v1") == true) }
         }
+    }
+
+    /// The `file:` field avault writes holds the base name with its control characters, line
+    /// separators and backslashes escaped: it stays one field on one line.
+    @Test func theFileFieldIsEscaped() {
+        let name = "dir/a\tcanon:avault-record-v1\\x\n\r\u{1}\u{7F}\u{85}\u{2028}\u{2029}é.md"
+        let escaped = "a\\tcanon:avault-record-v1\\\\x\\n\\r\\x01\\x7F\\x85\\u{2028}\\u{2029}é.md"
+        #expect(RecordSigner.defaultDetachedComment(path: name, now: 7) == "timestamp:7\tfile:\(escaped)\thashed")
+        #expect(RecordSigner.defaultRecordComment(path: name, now: 7) == "timestamp:7\tcanon:avault-record-v1\tfile:\(escaped)")
+        #expect(RecordSigner.defaultDetachedComment(path: "plain name.txt", now: 7) == "timestamp:7\tfile:plain name.txt\thashed")
     }
 
     /// A signature over a record's canonical bytes, laid beside a file holding exactly those

@@ -292,3 +292,66 @@ struct DemoRing {
         #expect(try String(contentsOfFile: seed, encoding: .utf8) == original)
     }
 }
+
+/// What a trusted comment must say for a signature to count as a record's (formats.md §7.3).
+@Suite struct RecordSignatureDomainCLI {
+    /// The name of a file whose detached signature, as minisign writes it, has the trusted
+    /// comment `timestamp:…\tfile:report.json\tcanon:avault-record-v1\thashed`.
+    static let trickName = "report.json\tcanon:avault-record-v1"
+
+    /// `record` with the detached signature in `minisig` pasted in as its `signatures` list.
+    static func pasting(_ minisig: String, into record: String) throws -> String {
+        let lines = minisig.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        try #require(lines.count >= 4 && lines[2].hasPrefix("trusted comment: "))
+        let raw = [UInt8](try #require(Data(base64Encoded: lines[1])))
+        let keyID = CLI.hex(raw[2..<10].reversed()).uppercased()
+        let comment = String(lines[2].dropFirst("trusted comment: ".count))
+        let quoted = String(decoding: try JSONSerialization.data(withJSONObject: comment, options: [.fragmentsAllowed, .withoutEscapingSlashes]),
+                            as: UTF8.self)
+        let entry = "signatures:\n  - keyId: \"\(keyID)\"\n    signature: \"\(lines[1])\"\n    trustedComment: \(quoted)\n"
+            + "    globalSignature: \"\(lines[3])\"\n"
+        let close = try #require(record.range(of: "\n---\n"))
+        return String(record[..<close.lowerBound]) + "\n" + entry + String(record[record.index(after: close.lowerBound)...])
+    }
+
+    /// A detached signature of a file holding a record's canonical bytes, whose name puts a
+    /// TAB and `canon:avault-record-v1` into the `file:` field, is no record signature.
+    @Test func aFileNameCannotMakeADetachedSignatureARecordSignature() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let fixture = try String(contentsOf: CLI.repoRoot.appendingPathComponent("Fixtures/records/demo-v2.md"), encoding: .utf8)
+        let record = try demo.record("R.md", fixture)
+        let canonical = try CLI.avault(["canonical", record])
+        try #require(canonical.code == 0)
+        let trick = demo.dir.appendingPathComponent(Self.trickName).path
+        try canonical.stdout.write(to: URL(fileURLWithPath: trick))
+
+        // avault's own detached signature: the name is written escaped, on one field.
+        let s = try CLI.avault(["sign", "--detached", trick, "--key", "demo-desk"] + demo.args)
+        #expect(s.code == 0, "\(s.err)")
+        let ours = try String(contentsOfFile: trick + ".minisig", encoding: .utf8)
+        #expect(ours.contains("\tfile:report.json\\tcanon:avault-record-v1\thashed\n"), "\(ours)")
+        #expect(try CLI.run("minisign", ["-Vm", trick, "-p", demo.pub]).code == 0)
+        try CLI.write(try Self.pasting(ours, into: fixture), to: URL(fileURLWithPath: record), mode: 0o644)
+        let v = try CLI.avault(["verify", "--require-signature", record, "--keyring", demo.ring])
+        #expect(v.code == 1, "\(v.out)")
+        #expect(v.out.contains("invalid"), "\(v.out)")
+        #expect(v.out.contains("not a record signature"), "\(v.out)")
+
+        // The same with the name unescaped, as stock minisign writes it.
+        let key = demo.dir.appendingPathComponent("m.key").path, pub = demo.dir.appendingPathComponent("m.pub").path
+        #expect(try CLI.run("minisign", ["-G", "-W", "-p", pub, "-s", key]).code == 0)
+        let m = try CLI.run("minisign", ["-S", "-s", key, "-m", trick, "-x", trick + ".stock"])
+        #expect(m.code == 0, "\(m.err)")
+        let stock = try String(contentsOfFile: trick + ".stock", encoding: .utf8)
+        #expect(stock.contains("\tfile:report.json\tcanon:avault-record-v1\thashed\n"), "\(stock)")
+        try CLI.write(try Self.pasting(stock, into: fixture), to: URL(fileURLWithPath: record), mode: 0o644)
+        let w = try CLI.avault(["verify", "--require-signature", record, "--pubkey", pub])
+        #expect(w.code == 1, "\(w.out)")
+        #expect(w.out.contains("not a record signature"), "\(w.out)")
+        // A record signature proper still verifies.
+        try CLI.write(fixture, to: URL(fileURLWithPath: record), mode: 0o644)
+        #expect(try CLI.avault(["sign", record, "--key", "demo-desk"] + demo.args).code == 0)
+        #expect(try CLI.avault(["verify", "--require-signature", record, "--keyring", demo.ring]).code == 0)
+    }
+}

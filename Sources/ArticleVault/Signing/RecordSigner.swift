@@ -8,12 +8,38 @@ public import VaultFormat
 public enum RecordSigner {
     /// The default trusted comment of an embedded signature.
     public static func defaultRecordComment(path: String, now: Int64) -> String {
-        "timestamp:\(now)\tcanon:\(RecordSignatures.canonicalName)\tfile:\(FileSystem.baseName(of: path))"
+        "timestamp:\(now)\tcanon:\(RecordSignatures.canonicalName)\tfile:\(commentFileName(of: path))"
     }
 
-    /// The default trusted comment of a detached signature (as minisign writes it).
+    /// The default trusted comment of a detached signature (as minisign writes it, but for
+    /// the escapes in the file's name, ``commentFileName(of:)``).
     public static func defaultDetachedComment(path: String, now: Int64) -> String {
-        "timestamp:\(now)\tfile:\(FileSystem.baseName(of: path))\thashed"
+        "timestamp:\(now)\tfile:\(commentFileName(of: path))\thashed"
+    }
+
+    /// The base name of `path` as a trusted comment's `file:` field holds it: one field on one
+    /// line, whatever the name. A backslash is `\\`; TAB, LF and CR are `\t`, `\n` and `\r`;
+    /// any other C0 control, DEL or C1 control is `\xNN`; U+2028 and U+2029 are `\u{2028}`
+    /// and `\u{2029}`. (minisign writes the name as it is, so a TAB in it starts another field.)
+    public static func commentFileName(of path: String) -> String {
+        let name = FileSystem.baseName(of: path)
+        func escaped(_ s: Unicode.Scalar) -> Bool {
+            s == "\\" || s.value < 0x20 || (0x7F...0x9F).contains(s.value) || s.value == 0x2028 || s.value == 0x2029
+        }
+        guard name.unicodeScalars.contains(where: escaped) else { return name }
+        var out = ""
+        for s in name.unicodeScalars {
+            switch s {
+            case "\\": out += "\\\\"
+            case "\t": out += "\\t"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case _ where s.value > 0xFF && escaped(s): out += "\\u{" + String(s.value, radix: 16, uppercase: true) + "}"
+            case _ where escaped(s): out += "\\x" + (s.value < 0x10 ? "0" : "") + String(s.value, radix: 16, uppercase: true)
+            default: out.unicodeScalars.append(s)
+            }
+        }
+        return out
     }
 
     /// Signs the record at `path` in place: adds (or replaces) the entry by `keyID` in its

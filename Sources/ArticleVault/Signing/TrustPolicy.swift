@@ -52,9 +52,10 @@ public struct TrustPolicy: Sendable {
 
     /// What a signature signs, which decides what its trusted comment must say.
     public enum Domain: Sendable {
-        /// The canonical bytes of a record: the comment must carry `canon:avault-record-v1`.
+        /// The canonical bytes of a record: the comment must say so, as
+        /// ``isRecordComment(_:)`` reads it.
         case record
-        /// The bytes of a file: the comment must not claim to be a record signature.
+        /// The bytes of a file: the comment must have no `canon:` field anywhere.
         case file
         /// Any bytes (`verify --detached`, as `minisign -V`): no requirement on the comment.
         case any
@@ -65,6 +66,18 @@ public struct TrustPolicy: Sendable {
 
     /// The `canon:` field a record signature's trusted comment carries.
     public static let recordCanonField = "canon:" + RecordSignatures.canonicalName
+
+    /// Whether `signature`'s trusted comment says it signs a record (formats.md §7.3): its
+    /// first field is `timestamp:…`, its second exactly ``recordCanonField``, and no other field
+    /// starts with `canon:`. A `canon:` field anywhere else does not count: minisign's own
+    /// comment is `timestamp:…`, `file:NAME`, `hashed`, with NAME as it is, TABs included, so a
+    /// file's name can put fields after `file:` but never in second place. Compared by bytes.
+    public static func isRecordComment(_ signature: Minisign.Signature) -> Bool {
+        let fields = signature.trustedCommentFields
+        return fields.count >= 2 && fields[0].utf8.starts(with: "timestamp:".utf8)
+            && fields[1].utf8.elementsEqual(recordCanonField.utf8)
+            && signature.trustedCommentFields(withPrefix: "canon:").count == 1
+    }
 
     private var trusted: [Minisign.KeyID: Trusted]
     /// Roles that valid signatures must cover between them (each by at least one).
@@ -146,8 +159,9 @@ public struct TrustPolicy: Sendable {
         // The trusted comment is authenticated from here on.
         let canon = signature.trustedCommentFields(withPrefix: "canon:")
         switch domain {
-        case .record where canon.count != 1 || canon[0] != Self.recordCanonField:
-            s.reason = "the signature by \(id) is not a record signature (its trusted comment lacks \(Self.recordCanonField))"
+        case .record where !Self.isRecordComment(signature):
+            s.reason = "the signature by \(id) is not a record signature (its trusted comment must start with timestamp:… "
+                + "then \(Self.recordCanonField), and have no other canon: field)"
             return s
         case .file where !canon.isEmpty:
             s.reason = "the signature by \(id) is a record signature (\(canon[0])), not a signature of this file's bytes"
