@@ -102,6 +102,29 @@ import ArticleVault
         #expect(RecordSigner.defaultDetachedComment(path: "plain name.txt", now: 7) == "timestamp:7\tfile:plain name.txt\thashed")
     }
 
+    /// A key id is not signed by anything: a signature whose id bytes are rewritten to another
+    /// entry holding the same public key is still by the revoked key (a store edited by hand,
+    /// or written before `trust add` refused such a key).
+    @Test func aRevokedKeyIsRevokedUnderEveryID() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let lost = TestSigner()
+        let aliasID = Minisign.KeyID(bytes: SecureRandom.bytes(count: 8))
+        let alias = TrustStoreFile.Entry(publicKey: Minisign.PublicKey(keyID: aliasID, key: lost.key.publicKey.bytes), name: "Alias",
+                                         roles: ["desk"], added: "2026-03-01T00:00:00Z")
+        for entries in [[lost.trust("Lost", revoked: true), alias], [alias, lost.trust("Lost", revoked: true)]] {
+            let policy = VerifyPolicy(trust: TrustPolicy(source: .store(TrustStoreFile(entries: entries)), now: Self.now))
+            for id in [lost.id, aliasID] {
+                let path = dir.appendingPathComponent("r.md").path
+                try sampleRecord.write(toFile: path, atomically: false, encoding: .utf8)
+                try RecordSigner.sign(path: path, key: lost.key, keyID: id, trustedComment: comment(Self.now - 60, record: true))
+                let report = RecordVerifier(policy: policy).verify(path: path)
+                #expect(report.outcome == .revoked, "\(id.printed): \(report.reason ?? "")")
+                #expect(report.reason?.contains("lost laptop") == true)
+            }
+        }
+    }
+
     /// A signature over a record's canonical bytes, laid beside a file holding exactly those
     /// bytes, does not make that file a signed page.
     @Test func aRecordSignatureDoesNotSignAFile() throws {

@@ -95,8 +95,15 @@ private let trustPubB = """
         #expect(malformed.code == 2)
         #expect(malformed.err.contains("is not a key id"))
 
-        // Remove (the printed id is accepted in lowercase too); removing again is refused.
-        let remove = try f.avault(["keys", "trust", "remove", "9e9c1aa7df61bc30"])
+        // Removing a revoked key would un-revoke it: refused without --force, store unchanged.
+        let revokedStore = try Data(contentsOf: URL(fileURLWithPath: f.ring + "/trust.avt"))
+        let unrevoke = try f.avault(["keys", "trust", "remove", "9E9C1AA7DF61BC30"])
+        #expect(unrevoke.code == 2)
+        #expect(unrevoke.err.contains("key 9E9C1AA7DF61BC30 is revoked: removing it would un-revoke it"), "\(unrevoke.err)")
+        #expect(unrevoke.err.contains("avault: hint:") && unrevoke.err.contains("--force"), "\(unrevoke.err)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: f.ring + "/trust.avt")) == revokedStore)
+        // Remove with --force (the printed id is accepted in lowercase too); removing again is refused.
+        let remove = try f.avault(["keys", "trust", "remove", "9e9c1aa7df61bc30", "--force"])
         #expect(remove.code == 0, "\(remove.err)")
         #expect(remove.out == "removed key 9E9C1AA7DF61BC30\n")
         #expect(try trusted(f).map { $0["keyId"] as? String } == ["C4CF7472B220A18C"])
@@ -104,6 +111,53 @@ private let trustPubB = """
         // After removal the key can be added again.
         #expect(try f.avault(["keys", "trust", "add", f.path("A.pub"), "--name", "Alice again"]).code == 0)
         f.expectNoLeaks(of: [])
+    }
+
+    /// Revocation follows the public key, not its id (which no signature covers): the same key
+    /// under another id is refused, and a store that holds it so anyway (edited by hand, or
+    /// written by an older avault) still has every signature by it revoked.
+    @Test func aRevokedKeyCannotComeBackUnderAnotherID() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let desk = "2F2D13E212EF42E9", alias = "0807060504030201"
+        let store = demo.ring + "/trust.avt"
+        let record = try demo.copy("Fixtures/records/demo-v2.md", as: "R.md")
+        #expect(try CLI.avault(["sign", record, "--key", "demo-desk"] + demo.args).code == 0)
+        #expect(try CLI.avault(["keys", "trust", "revoke", desk, "--reason", "lost laptop", "--keyring", demo.ring]).code == 0)
+        let revoked = try CLI.avault(["verify", "--require-signature", record, "--keyring", demo.ring])
+        #expect(revoked.code == 1 && revoked.out.contains("revoked"), "\(revoked.out)")
+
+        // The desk's public key bytes under another key id.
+        let deskLine = "RWTpQu8S4hMtLxNeTL7dv40K285fiI8AyU8ZQUPNROnvU8YmmRbwSOG4"
+        var raw = [UInt8](try #require(Data(base64Encoded: deskLine)))
+        raw.replaceSubrange(2..<10, with: [1, 2, 3, 4, 5, 6, 7, 8])
+        let aliasLine = Data(raw).base64EncodedString()
+        let aliasPub = demo.dir.appendingPathComponent("alias.pub")
+        try CLI.write("untrusted comment: minisign public key \(alias)\n\(aliasLine)\n", to: aliasPub, mode: 0o644)
+        let before = try Data(contentsOf: URL(fileURLWithPath: store))
+        let add = try CLI.avault(["keys", "trust", "add", aliasPub.path, "--name", "Alias", "--keyring", demo.ring])
+        #expect(add.code == 2)
+        #expect(add.err.contains("avault: the public key of \(alias) is in the trust store already, as key \(desk) ('ArticleVault Demo Desk', revoked)"),
+                "\(add.err)")
+        #expect(add.err.contains("avault: hint:"), "\(add.err)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: store)) == before)
+
+        // A store that holds it anyway: the old signature, its key id rewritten, is still revoked.
+        try CLI.write(String(decoding: before, as: UTF8.self) + "\nkey: \(alias) \(aliasLine)\nname: Alias\nrole: desk\nadded: 2026-12-01T00:00:00Z\n",
+                      to: URL(fileURLWithPath: store), mode: 0o600)
+        var text = try String(contentsOfFile: record, encoding: .utf8)
+        let signature = try #require(text.firstMatch(of: /signature: "([A-Za-z0-9+\/=]+)"/))
+        var sig = [UInt8](try #require(Data(base64Encoded: String(signature.1))))
+        sig.replaceSubrange(2..<10, with: [1, 2, 3, 4, 5, 6, 7, 8])
+        text = text.replacingOccurrences(of: String(signature.1), with: Data(sig).base64EncodedString())
+            .replacingOccurrences(of: "keyId: \"\(desk)\"", with: "keyId: \"\(alias)\"")
+        try CLI.write(text, to: URL(fileURLWithPath: record), mode: 0o644)
+        let rewritten = try CLI.avault(["verify", "--require-signature", record, "--keyring", demo.ring])
+        #expect(rewritten.code == 1, "\(rewritten.out)")
+        #expect(rewritten.out.contains("revoked") && rewritten.out.contains("lost laptop"), "\(rewritten.out)")
+        let listed = try CLI.avault(["verify", "--json", record, "--keyring", demo.ring])
+        #expect(listed.out.contains("\"keyId\":\"\(alias)\""), "\(listed.out)")
+        #expect(listed.out.contains("\"status\":\"revoked\""), "\(listed.out)")
     }
 
     @Test func invalidTimesAndWindowsAreRefused() throws {
@@ -158,7 +212,8 @@ private let trustPubB = """
         // Revoke and remove work on the explicit store too.
         #expect(try f.avault(["keys", "trust", "revoke", "C4CF7472B220A18C", "--trust-store", store]).code == 0)
         #expect(try f.avault(["keys", "trust", "revoke", "C4CF7472B220A18C"]).code == 2)
-        #expect(try f.avault(["keys", "trust", "remove", "C4CF7472B220A18C", "--trust-store", store]).code == 0)
+        #expect(try f.avault(["keys", "trust", "remove", "C4CF7472B220A18C", "--trust-store", store]).code == 2)
+        #expect(try f.avault(["keys", "trust", "remove", "C4CF7472B220A18C", "--trust-store", store, "--force"]).code == 0)
         #expect(try trusted(f, ["--trust-store", store]).isEmpty)
 
         // The default store follows --keyring, then AVAULT_KEYRING.

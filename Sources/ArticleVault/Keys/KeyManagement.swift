@@ -166,7 +166,9 @@ extension TrustStore {
     }
 
     /// Trusts `key` as `name` with `roles`, optionally only for signatures made in
-    /// [`notBefore`, `notAfter`]. Refused when the key is trusted already.
+    /// [`notBefore`, `notAfter`]. Refused when the key is trusted already: its key id, or its
+    /// public key under any id, revoked or not (a key id is covered by no signature, so the
+    /// same key under a new id would bring back a revoked key's signatures).
     public func add(_ key: Minisign.PublicKey, name: String, roles: [String], notBefore: Timestamp?, notAfter: Timestamp?, now: Int64) throws(AvaultError) {
         guard TrustStoreFile.isValidText(name) else { throw .invalidTrustName }
         for r in roles where !TrustStoreFile.isValidRole(r) {
@@ -176,6 +178,10 @@ extension TrustStore {
         try update { file throws(AvaultError) in
             if let existing = file.entry(for: key.keyID) {
                 throw .alreadyTrusted(keyID: key.keyID.printed, name: existing.name)
+            }
+            if let existing = file.entries.first(where: { $0.publicKey.key == key.key }) {
+                throw .publicKeyAlreadyTrusted(keyID: key.keyID.printed, existing: existing.publicKey.keyID.printed, name: existing.name,
+                                               revoked: existing.revoked != nil)
             }
             file.entries.append(TrustStoreFile.Entry(publicKey: key, name: name, roles: roles, notBefore: notBefore,
                                                      notAfter: notAfter, added: Timestamp(seconds: now)))
@@ -194,12 +200,14 @@ extension TrustStore {
         }
     }
 
-    /// Removes the key `id` from the trust store.
-    public func remove(_ id: Minisign.KeyID) throws(AvaultError) {
+    /// Removes the key `id` from the trust store. A revoked key is removed only when `force`:
+    /// its revocation goes with it, so that adding it again would trust its signatures.
+    public func remove(_ id: Minisign.KeyID, force: Bool = false) throws(AvaultError) {
         try update { file throws(AvaultError) in
             guard let i = file.entries.firstIndex(where: { $0.publicKey.keyID == id }) else {
                 throw .notTrusted(keyID: id.printed, store: path)
             }
+            if file.entries[i].revoked != nil, !force { throw .revokedKeyRemoval(keyID: id.printed) }
             file.entries.remove(at: i)
         }
     }

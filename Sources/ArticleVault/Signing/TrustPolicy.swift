@@ -48,6 +48,8 @@ public struct TrustPolicy: Sendable {
         var notBefore: Timestamp?
         var notAfter: Timestamp?
         var revoked: (time: Timestamp, reason: String)?
+        /// The key id the store revoked this public key under, when that is another.
+        var revokedAs: Minisign.KeyID?
     }
 
     /// What a signature signs, which decides what its trusted comment must say.
@@ -80,6 +82,9 @@ public struct TrustPolicy: Sendable {
     }
 
     private var trusted: [Minisign.KeyID: Trusted]
+    /// The public keys the store revoked, under any id: the key id is covered by no signature,
+    /// so a revocation follows the key (the first revoked entry of each key says when and why).
+    private var revokedKeys: [[UInt8]: (keyID: Minisign.KeyID, time: Timestamp, reason: String)] = [:]
     /// Roles that valid signatures must cover between them (each by at least one).
     public let requiredRoles: [String]
     /// The current time (Unix seconds), for timestamps from the future.
@@ -90,9 +95,17 @@ public struct TrustPolicy: Sendable {
         var trusted: [Minisign.KeyID: Trusted] = [:]
         switch source {
         case .store(let store):
+            for e in store.entries {
+                if let r = e.revoked, revokedKeys[e.publicKey.key] == nil { revokedKeys[e.publicKey.key] = (e.publicKey.keyID, r.time, r.reason) }
+            }
             for e in store.entries where trusted[e.publicKey.keyID] == nil {
-                trusted[e.publicKey.keyID] = Trusted(publicKey: e.publicKey, name: e.name, roles: e.roles, notBefore: e.notBefore,
-                                                     notAfter: e.notAfter, revoked: e.revoked)
+                var entry = Trusted(publicKey: e.publicKey, name: e.name, roles: e.roles, notBefore: e.notBefore,
+                                    notAfter: e.notAfter, revoked: e.revoked)
+                if entry.revoked == nil, let r = revokedKeys[e.publicKey.key] {
+                    entry.revoked = (r.time, r.reason)
+                    entry.revokedAs = r.keyID
+                }
+                trusted[e.publicKey.keyID] = entry
             }
         case .publicKeys(let keys):
             for k in keys where trusted[k.keyID] == nil {
@@ -105,10 +118,15 @@ public struct TrustPolicy: Sendable {
     }
 
     /// This policy, also trusting `key` (with no name and no roles) unless it already says
-    /// something of it (a store's entry, revoked or not, stands).
+    /// something of it (a store's entry, revoked or not, stands; a public key the store
+    /// revoked under another id is revoked).
     public func trusting(_ key: Minisign.PublicKey) -> TrustPolicy {
         var copy = self
-        if copy.trusted[key.keyID] == nil { copy.trusted[key.keyID] = Trusted(publicKey: key, name: nil, roles: []) }
+        if copy.trusted[key.keyID] == nil {
+            var entry = Trusted(publicKey: key, name: nil, roles: [])
+            if let r = revokedKeys[key.key] { entry.revoked = (r.time, r.reason); entry.revokedAs = r.keyID }
+            copy.trusted[key.keyID] = entry
+        }
         return copy
     }
 
@@ -175,7 +193,8 @@ public struct TrustPolicy: Sendable {
         }
         if let revoked = entry.revoked {
             s.status = .revoked
-            s.reason = "key \(id) was revoked on \(revoked.time)" + (revoked.reason.isEmpty ? "" : ": \(revoked.reason)")
+            s.reason = "key \(id) was revoked on \(revoked.time)" + (entry.revokedAs.map { " (its public key, as key \($0.printed))" } ?? "")
+                + (revoked.reason.isEmpty ? "" : ": \(revoked.reason)")
             return s
         }
         if entry.notBefore != nil || entry.notAfter != nil {

@@ -131,6 +131,10 @@ public enum AvaultError: Error, Sendable {
     case notTrusted(keyID: String, store: String)
     /// The key is in the trust store already.
     case alreadyTrusted(keyID: String, name: String)
+    /// The public key is in the trust store already, under another key id (`existing`).
+    case publicKeyAlreadyTrusted(keyID: String, existing: String, name: String, revoked: Bool)
+    /// Removing a revoked key from the trust store would un-revoke it (unless forced).
+    case revokedKeyRemoval(keyID: String)
     /// A name for a trusted key must be non-empty text on one line.
     case invalidTrustName
     /// Not a valid role.
@@ -475,6 +479,10 @@ public enum AvaultError: Error, Sendable {
             return "key \(keyID) is not in the trust store \(store)"
         case let .alreadyTrusted(keyID, name):
             return "key \(keyID) is already trusted as '\(name)'"
+        case let .publicKeyAlreadyTrusted(keyID, existing, name, revoked):
+            return "the public key of \(keyID) is in the trust store already, as key \(existing) ('\(name)'\(revoked ? ", revoked" : ""))"
+        case let .revokedKeyRemoval(keyID):
+            return "key \(keyID) is revoked: removing it would un-revoke it (added again, its signatures would count)"
         case .invalidTrustName:
             return "the name must be non-empty text on one line"
         case let .invalidRole(role):

@@ -45,7 +45,7 @@ extension AvaultError {
              .passphraseMismatch, .emptyPassphrase:
             return Exit.operational
         // Trust.
-        case .noTrustStore, .notTrusted, .alreadyTrusted, .invalidTrustName, .invalidRole, .invalidRevocationReason,
+        case .noTrustStore, .notTrusted, .alreadyTrusted, .publicKeyAlreadyTrusted, .revokedKeyRemoval, .invalidTrustName, .invalidRole, .invalidRevocationReason,
              .validityWindowReversed, .alreadyRevoked, .invalidTrustedComment, .unauthenticatedLegacy, .signaturesNotChecked:
             return Exit.operational
         // Records and the vault.
@@ -157,6 +157,12 @@ extension AvaultError {
                 + "to be checked and signed again; see why with: avault verify -- \(Terminal.shellWord(path))"
         case .notTrusted, .alreadyRevoked: return "see 'avault keys trust list'"
         case let .alreadyTrusted(keyID, _): return "remove it first with 'avault keys trust remove \(keyID)'"
+        case .publicKeyAlreadyTrusted(_, _, _, true):
+            return "a key id is not signed by anything: a revoked key stays revoked under every id; trust a new key instead"
+        case let .publicKeyAlreadyTrusted(_, existing, _, false):
+            return "a key is trusted once; to change its name, roles or window, remove \(existing) and add it again"
+        case .revokedKeyRemoval:
+            return "keep it listed as revoked; to remove it anyway, give --force"
         case .unauthenticatedLegacy:
             return "v1 is unauthenticated AES-CBC, so its decryption is a padding oracle; sign the record with a trusted key, "
                 + "or pass --allow-unauthenticated-legacy to accept that"
