@@ -134,6 +134,12 @@ extension Minisign {
             }
         }
 
+        /// Whether a field of the trusted comment starts with the bytes `timestamp:` (the field
+        /// ``timestamp`` reads, whether or not it reads as a number).
+        public var hasTimestampField: Bool {
+            trustedComment.utf8.split(separator: 0x09, omittingEmptySubsequences: false).contains { $0.starts(with: "timestamp:".utf8) }
+        }
+
         /// The Unix time in a `timestamp:<seconds>` field of the trusted comment, if any: the
         /// first field that starts with `timestamp:`, read as `Int64.init(_:)` reads text
         /// (an optional sign, then decimal digits, within range), nil when it does not read.

@@ -1,6 +1,9 @@
 /// RFC 3339 date-times (`2026-11-27T12:00:00Z`, `2026-11-27T13:00:00.5+01:00`), parsed to
 /// Unix seconds and written in UTC with a `Z`. Pure arithmetic, no time-zone database.
 public enum RFC3339 {
+    /// The Unix seconds RFC 3339 can write: 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+    public static let representable: ClosedRange<Int64> = -62_167_219_200...253_402_300_799
+
     /// True when `text` is a valid RFC 3339 date-time.
     public static func isValid(_ text: String) -> Bool { seconds(text) != nil }
 
@@ -46,14 +49,18 @@ public enum RFC3339 {
         return Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59)) - Int64(offset)
     }
 
-    /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds.
+    /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds in ``representable``. Any other Int64 is
+    /// written too, without trapping, but not as RFC 3339: a year before 0000 with a `-`, and
+    /// a year from 10000 or before -9999 with as many digits as it takes (0000-01-01 less a
+    /// second is `-0001-12-31T23:59:59Z`; Int64.max is `292277026596-12-04T15:30:07Z`).
     public static func format(_ seconds: Int64) -> String {
-        let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
-        let rest = Int(seconds - Int64(days) * 86_400)
-        let (y, m, d) = civilFromDays(days)
+        // Floor division by a day; `seconds - 86_399` would trap near Int64.min.
+        var days = seconds / 86_400, rest = Int(seconds % 86_400)
+        if rest < 0 { days -= 1; rest += 86_400 }
+        let (y, m, d) = civilFromDays(Int(days))
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let year = String(y)
-        return String(repeating: "0", count: max(0, 4 - year.count)) + year + "-" + two(m) + "-" + two(d)
+        let year = String(y.magnitude)
+        return (y < 0 ? "-" : "") + String(repeating: "0", count: max(0, 4 - year.count)) + year + "-" + two(m) + "-" + two(d)
             + "T" + two(rest / 3600) + ":" + two(rest / 60 % 60) + ":" + two(rest % 60) + "Z"
     }
 

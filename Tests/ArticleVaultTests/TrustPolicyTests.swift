@@ -61,6 +61,47 @@ import ArticleVault
         }
     }
 
+    /// A timestamp is a time in the years 0000 to 9999 (what RFC 3339 writes), or the
+    /// signature is invalid: no Int64 from a file traps, and no report carries such a time.
+    @Test func timestampsOutsideRFC3339AreInvalid() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let desk = TestSigner(), windowed = TestSigner(), stranger = TestSigner()
+        let store = TrustStoreFile(entries: [desk.trust("Desk"), windowed.trust("Windowed", notBefore: "2020-01-01T00:00:00Z",
+                                                                                notAfter: "2030-01-01T00:00:00Z")])
+        let policy = TrustPolicy(source: .store(store), now: Self.now)
+        var verify = VerifyPolicy(trust: policy)
+        verify.requireSignature = true
+        let outside: [Int64] = [.min, .min + 1, -(.max - 5), -(.max - 86_399), -62_167_219_201, 253_402_300_800, .max - 86_399, .max - 5, .max]
+        for (i, time) in outside.enumerated() {
+            for signer in [desk, windowed, stranger] {
+                let (record, file) = try signBoth(signer, at: time, in: dir, "o\(i)")
+                let detached = try RecordVerifier.verifyDetached(file: file, signatureFile: file + ".minisig", policy: policy, allowLegacy: false)
+                for report in [RecordVerifier(policy: verify).verify(path: record), RecordVerifier(policy: verify).verify(path: file)] {
+                    #expect(report.outcome == (signer.id == stranger.id ? .untrusted : .invalid), "\(time): \(report.reason ?? "")")
+                    #expect(report.signatures.first?.timestamp == nil, "\(time)")
+                    if signer.id != stranger.id { #expect(report.reason?.contains("years 0000 to 9999") == true, "\(report.reason ?? "")") }
+                }
+                #expect(detached.outcome == (signer.id == stranger.id ? .untrusted : .invalid), "\(time): \(detached.reason ?? "")")
+            }
+        }
+        // The first and last seconds of those years are times like any other.
+        for (time, expected) in [(Int64(-62_167_219_200), RecordOutcome.expired), (253_402_300_799, .invalid)] {
+            let (record, _) = try signBoth(windowed, at: time, in: dir, "edge\(time)")
+            let report = RecordVerifier(policy: verify).verify(path: record)
+            #expect(report.outcome == expected, "\(time): \(report.reason ?? "")")
+            #expect(report.signatures.first?.timestamp == time)
+        }
+        // A timestamp: field that is no number at all, or beyond Int64, is no more readable.
+        for text in ["99999999999999999999", "-99999999999999999999", "soon", ""] {
+            let path = dir.appendingPathComponent("t.md").path
+            try sampleRecord.write(toFile: path, atomically: false, encoding: .utf8)
+            try RecordSigner.sign(path: path, key: desk.key, keyID: desk.id, trustedComment: "timestamp:\(text)\tcanon:avault-record-v1")
+            let report = RecordVerifier(policy: verify).verify(path: path)
+            #expect(report.outcome == .invalid, "\(text): \(report.reason ?? "")")
+        }
+    }
+
     @Test func aRecordSignatureMustSayItIsOne() throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -355,3 +355,39 @@ struct DemoRing {
         #expect(try CLI.avault(["verify", "--require-signature", record, "--keyring", demo.ring]).code == 0)
     }
 }
+
+/// A timestamp in a trusted comment is any text a signer wrote: none may crash verify.
+@Suite struct SignatureTimestampCLI {
+    @Test func aTimestampNoRFC3339TimeCanHoldIsInvalidAndNeverCrashes() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let tree = demo.dir.appendingPathComponent("site")
+        try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+        let windowed = demo.dir.appendingPathComponent("windowed.avt").path
+        #expect(try CLI.avault(["keys", "trust", "add", demo.pub, "--name", "Desk", "--not-before", "2020-01-01T00:00:00Z",
+                                "--trust-store", windowed]).code == 0)
+        for time in ["-9223372036854775808", "-9223372036854775800", "9223372036854775807", "9223372036854775800", "-62167219201"] {
+            let file = tree.appendingPathComponent("notes.txt").path
+            try CLI.write("no front matter\n", to: URL(fileURLWithPath: file), mode: 0o644)
+            let s = try CLI.avault(["sign", "--detached", file, "--key", "demo-desk", "--force",
+                                    "--trusted-comment", "timestamp:\(time)\tfile:notes.txt\thashed"] + demo.args)
+            #expect(s.code == 0, "\(s.err)")
+            // Untrusted: reported, with no time.
+            let other = demo.dir.appendingPathComponent("empty.avt").path
+            try CLI.write("avault-trust v1\n", to: URL(fileURLWithPath: other), mode: 0o600)
+            let u = try CLI.avault(["verify", "--json", tree.path, "--trust-store", other])
+            #expect(u.code == 1, "\(time): \(u.err)")
+            #expect(u.out.contains("\"status\":\"untrusted\"") && u.out.contains("\"timestamp\":null"), "\(time): \(u.out)")
+            // Trusted, with and without a window, walked and --detached: invalid.
+            for store in [demo.ring + "/trust.avt", windowed] {
+                let v = try CLI.avault(["verify", "--json", tree.path, "--trust-store", store])
+                #expect(v.code == 1, "\(time): \(v.err)")
+                #expect(v.out.contains("\"status\":\"invalid\"") && v.out.contains("\"timestamp\":null"), "\(time): \(v.out)")
+                #expect(v.out.contains("years 0000 to 9999"), "\(time): \(v.out)")
+                let d = try CLI.avault(["verify", "--detached", file, "--trust-store", store])
+                #expect(d.code == 1, "\(time): \(d.err)")
+                #expect(d.err.contains("years 0000 to 9999"), "\(time): \(d.err)")
+            }
+        }
+    }
+}

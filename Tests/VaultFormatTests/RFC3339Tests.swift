@@ -27,6 +27,22 @@ import VaultFormat
         #expect(RFC3339.format(RFC3339.seconds(text)!) == text)
     }
 
+    /// Any Int64 formats without trapping; years outside 0000 to 9999 (not RFC 3339) are
+    /// written with a sign and as many digits as they need.
+    @Test func everyInt64Formats() {
+        #expect(RFC3339.format(.max) == "292277026596-12-04T15:30:07Z")
+        #expect(RFC3339.format(.min) == "-292277022657-01-27T08:29:52Z")
+        #expect(RFC3339.format(.min + 1) == "-292277022657-01-27T08:29:53Z")
+        #expect(RFC3339.format(.max - 1) == "292277026596-12-04T15:30:06Z")
+        #expect(RFC3339.format(-(.max - 1)) == "-292277022657-01-27T08:29:54Z")
+        for t: Int64 in [.min + 86_399, .min + 86_400, -(.max - 86_399), .max - 86_399] { _ = RFC3339.format(t) }
+        #expect(RFC3339.format(RFC3339.representable.lowerBound) == "0000-01-01T00:00:00Z")
+        #expect(RFC3339.format(RFC3339.representable.upperBound) == "9999-12-31T23:59:59Z")
+        #expect(RFC3339.seconds("0000-01-01T00:00:00Z") == RFC3339.representable.lowerBound)
+        #expect(RFC3339.format(RFC3339.representable.lowerBound - 1) == "-0001-12-31T23:59:59Z")
+        #expect(RFC3339.format(RFC3339.representable.upperBound + 1) == "10000-01-01T00:00:00Z")
+    }
+
     @Test func offsetsFractionsAndCase() {
         let noon = Int64(1_795_780_800) // 2026-11-27T12:00:00Z
         let same = [

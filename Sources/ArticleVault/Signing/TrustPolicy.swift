@@ -13,7 +13,8 @@ public enum SignatureStatus: String, Sendable, CaseIterable {
     /// Made by a trusted, unrevoked key, within its validity window, over this content.
     case valid
     /// By a trusted key, but it does not match, its trusted comment was altered, it is not a
-    /// signature of this kind (no `canon:`), or it claims to come from the future.
+    /// signature of this kind (no `canon:`), its timestamp is no time in the years 0000 to
+    /// 9999, or it claims to come from the future.
     case invalid
     /// By a key that is not trusted.
     case untrusted
@@ -31,7 +32,8 @@ public struct SignatureReport: Sendable {
     /// The trust store's name for the key; nil for `--pubkey` keys and untrusted ones.
     public var signer: String?
     public var roles: [String]
-    /// From the trusted comment's `timestamp:` field.
+    /// From the trusted comment's `timestamp:` field; nil when it has none, or one that is
+    /// not a time in the years 0000 to 9999 (``RFC3339/representable``).
     public var timestamp: Int64?
     public var reason: String?
 }
@@ -149,7 +151,9 @@ public struct TrustPolicy: Sendable {
     public func judge(_ signature: Minisign.Signature, domain: Domain,
                       check: (Minisign.PublicKey) -> MinisignSigning.Check) -> SignatureReport {
         let id = signature.keyID.printed
-        let timestamp = signature.timestamp
+        // A time RFC 3339 cannot write is no time: never reported, and (once authenticated)
+        // the signature is invalid.
+        let timestamp = signature.timestamp.flatMap { RFC3339.representable.contains($0) ? $0 : nil }
         var s = SignatureReport(keyID: id, status: .untrusted, roles: [], timestamp: timestamp)
         guard let entry = entry(for: signature.keyID) else {
             s.reason = "key \(id) is not trusted"
@@ -186,6 +190,10 @@ public struct TrustPolicy: Sendable {
             return s
         default:
             break
+        }
+        if timestamp == nil, signature.hasTimestampField {
+            s.reason = "the signature by \(id) has a timestamp that is not a time in the years 0000 to 9999"
+            return s
         }
         if let t = timestamp, t > now + Self.futureTolerance {
             s.reason = "the signature by \(id) claims a time in the future (\(RFC3339.format(t)))"
