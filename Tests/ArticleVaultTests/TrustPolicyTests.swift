@@ -126,10 +126,33 @@ import ArticleVault
         for (i, (comment, expected)) in comments.enumerated() {
             let path = dir.appendingPathComponent("r\(i).md").path
             try sampleRecord.write(toFile: path, atomically: false, encoding: .utf8)
-            try RecordSigner.sign(path: path, key: desk.key, keyID: desk.id, trustedComment: comment)
+            if expected == .valid {
+                try RecordSigner.sign(path: path, key: desk.key, keyID: desk.id, trustedComment: comment)
+            } else {
+                // The signer refuses to write it: put it in place as another tool would.
+                #expect(throws: AvaultError.self) { try RecordSigner.sign(path: path, key: desk.key, keyID: desk.id, trustedComment: comment) }
+                let document = try RecordDocument(parsing: sampleRecord)
+                let signature = MinisignSigning.sign(digest: MinisignSigning.prehash(canonicalBytesOf: document), key: desk.key, keyID: desk.id,
+                                                     trustedComment: comment)
+                try RecordSignatures.replacing(in: sampleRecord, document: document, with: [signature])
+                    .write(toFile: path, atomically: false, encoding: .utf8)
+            }
             let report = RecordVerifier(policy: policy).verify(path: path)
             #expect(report.outcome == expected, "\(comment): \(report.reason ?? "")")
             if expected == .invalid { #expect(report.reason?.contains("canon:avault-record-v1") == true) }
+        }
+    }
+
+    /// What avault makes of `sign --trusted-comment TEXT`: its own two fields, then TEXT.
+    @Test func aRecordCommentFromText() throws {
+        #expect(try RecordSigner.recordComment(path: "d/r.md", now: 5, text: nil) == "timestamp:5\tcanon:avault-record-v1\tfile:r.md")
+        #expect(try RecordSigner.recordComment(path: "d/r.md", now: 5, text: "ok\tby:jane") == "timestamp:5\tcanon:avault-record-v1\tok\tby:jane")
+        #expect(try RecordSigner.recordComment(path: "d/r.md", now: 5, text: "") == "timestamp:5\tcanon:avault-record-v1")
+        for text in ["canon:x", "a\tcanon:avault-record-v1", "timestamp:1", "file:x", "b\tfile:", "c\u{301}anon:x\tfile:y"] {
+            #expect(throws: AvaultError.self, "\(text)") { try RecordSigner.recordComment(path: "r.md", now: 5, text: text) }
+        }
+        for text in ["\u{0}", "a\nb", "\r", "\u{1F}", "\u{7F}", "\u{9F}", "\u{2028}", "\u{2029}"] {
+            #expect(throws: AvaultError.self, "\(text.debugDescription)") { try RecordSigner.recordComment(path: "r.md", now: 5, text: text) }
         }
     }
 

@@ -391,3 +391,39 @@ struct DemoRing {
         }
     }
 }
+
+/// `sign --trusted-comment TEXT`: avault writes the fields a record signature needs, and TEXT after them.
+@Suite struct SignTrustedCommentCLI {
+    @Test func aCustomCommentStillMakesARecordSignature() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let record = try demo.copy("Fixtures/records/demo-v2.md", as: "R.md")
+        let s = try CLI.avault(["sign", record, "--key", "demo-desk", "--trusted-comment", "desk approval #42\treviewed:jane"] + demo.args)
+        #expect(s.code == 0, "\(s.err)")
+        let v = try CLI.avault(["verify", "--require-signature", record, "--keyring", demo.ring])
+        #expect(v.code == 0, "\(v.out)")
+        let text = try String(contentsOfFile: record, encoding: .utf8)
+        let comment = try #require(text.firstMatch(of: /trustedComment: "([^"]*)"/)).1
+        #expect(comment.hasPrefix("timestamp:"), "\(comment)")
+        #expect(comment.hasSuffix("\\tcanon:avault-record-v1\\tdesk approval #42\\treviewed:jane"), "\(comment)")
+        #expect(!comment.contains("file:"), "\(comment)")
+    }
+
+    @Test func textWithAReservedFieldOrAControlCharacterIsRefused() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let record = try demo.copy("Fixtures/records/demo-v2.md", as: "R.md")
+        let before = try Data(contentsOf: URL(fileURLWithPath: record))
+        let reserved = ["canon:avault-record-v1", "note\tcanon:other", "timestamp:1", "x\ttimestamp:1796000000", "file:other.md", "a\tfile:b"]
+        let controls = ["a\u{1B}[2Jb", "a\u{7F}", "a\u{85}b", "line\nbreak", "cr\rhere", "a\u{2028}b", "nul\u{1}"]
+        for text in reserved + controls {
+            let r = try CLI.avault(["sign", record, "--key", "demo-desk", "--trusted-comment", text] + demo.args)
+            #expect(r.code == 64, "\(text.debugDescription): \(r.err)")
+            #expect(r.err.hasPrefix("avault: "), "\(r.err)")
+            #expect(r.err.contains("\navault: hint: "), "\(text.debugDescription): \(r.err)")
+            #expect(r.err.contains(reserved.contains(text) ? "a field avault writes itself" : "a control character"), "\(r.err)")
+            #expect(!r.err.contains("\u{1B}") && !r.err.contains("\u{85}"), "the text is not echoed raw")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: record)) == before)
+        }
+    }
+}

@@ -11,6 +11,36 @@ public enum RecordSigner {
         "timestamp:\(now)\tcanon:\(RecordSignatures.canonicalName)\tfile:\(commentFileName(of: path))"
     }
 
+    /// The fields avault writes itself into a trusted comment, which text of a signer's own
+    /// (`sign --trusted-comment`) may not hold.
+    public static let reservedCommentFields = ["timestamp:", "canon:", "file:"]
+
+    /// The trusted comment of an embedded signature made at `now`: the default one without
+    /// `text`, else `timestamp:<now>` TAB `canon:avault-record-v1`, then `text` (if not empty)
+    /// after a TAB, so that the signature is a record signature whatever `text` says. `text`
+    /// is checked by ``checkCommentText(_:)``.
+    public static func recordComment(path: String, now: Int64, text: String?) throws(AvaultError) -> String {
+        guard let text else { return defaultRecordComment(path: path, now: now) }
+        try checkCommentText(text)
+        return "timestamp:\(now)\t\(TrustPolicy.recordCanonField)" + (text.isEmpty ? "" : "\t" + text)
+    }
+
+    /// Refuses signer's text for a record signature's trusted comment that holds a control
+    /// character other than TAB (C0, DEL, C1, U+2028, U+2029), or a TAB-separated field that
+    /// starts with one of ``reservedCommentFields`` (as bytes or as characters).
+    public static func checkCommentText(_ text: String) throws(AvaultError) {
+        if text.unicodeScalars.contains(where: { $0 != "\t" && ($0.value < 0x20 || (0x7F...0x9F).contains($0.value)
+                                                              || $0.value == 0x2028 || $0.value == 0x2029) }) {
+            throw .trustedCommentControlCharacter
+        }
+        for field in text.utf8.split(separator: 0x09, omittingEmptySubsequences: false) {
+            let characters = String(decoding: field, as: UTF8.self)
+            if let reserved = reservedCommentFields.first(where: { field.starts(with: $0.utf8) || characters.hasPrefix($0) }) {
+                throw .reservedTrustedCommentField(reserved)
+            }
+        }
+    }
+
     /// The default trusted comment of a detached signature (as minisign writes it, but for
     /// the escapes in the file's name, ``commentFileName(of:)``).
     public static func defaultDetachedComment(path: String, now: Int64) -> String {
@@ -69,7 +99,9 @@ public enum RecordSigner {
     }
 
     /// `text` with a signature by `keyID` added (replacing one by the same key), verified
-    /// over the rewritten text before it is returned. Nothing is written.
+    /// over the rewritten text before it is returned. Nothing is written. `trustedComment` must
+    /// be a record signature's (``TrustPolicy/isRecordComment(_:)``; see
+    /// ``recordComment(path:now:text:)``).
     public static func signed(text: String, document: RecordDocument, path: String, key: Ed25519SigningKey, keyID: Minisign.KeyID,
                               trustedComment: String) throws(AvaultError) -> (String, Minisign.Signature) {
         guard !trustedComment.contains(where: \.isNewline) else {
@@ -79,6 +111,8 @@ public enum RecordSigner {
         do { existing = try RecordSignatures.entries(in: document.fields) } catch { throw .malformed(error, file: path) }
         let digest = MinisignSigning.prehash(canonicalBytesOf: document)
         let signature = MinisignSigning.sign(digest: digest, key: key, keyID: keyID, trustedComment: trustedComment)
+        // What every verifier would reject as a record's is not written as one.
+        guard TrustPolicy.isRecordComment(signature) else { throw .notARecordComment }
         let updated: String
         do {
             updated = try RecordSignatures.replacing(in: text, document: document,

@@ -147,6 +147,15 @@ public enum AvaultError: Error, Sendable {
     case alreadyRevoked(keyID: String)
     /// A trusted comment must be one line.
     case invalidTrustedComment
+    /// A signer's text for a record signature's trusted comment has a field avault writes
+    /// itself (`timestamp:`, `canon:`, `file:`; the prefix).
+    case reservedTrustedCommentField(String)
+    /// A signer's text for a record signature's trusted comment holds a control character
+    /// other than TAB.
+    case trustedCommentControlCharacter
+    /// A record signature's trusted comment must start with `timestamp:` then
+    /// `canon:avault-record-v1`.
+    case notARecordComment
     /// A legacy v1 blob would be decrypted although nothing authenticates it (no valid
     /// signature by a trusted key over its record, no explicit opt-in).
     case unauthenticatedLegacy
@@ -495,6 +504,12 @@ public enum AvaultError: Error, Sendable {
             return "key \(keyID) is already revoked"
         case .invalidTrustedComment:
             return "the trusted comment must be one line"
+        case let .reservedTrustedCommentField(prefix):
+            return "the trusted comment text has a field avault writes itself (\(prefix)…)"
+        case .trustedCommentControlCharacter:
+            return "the trusted comment text holds a control character (only TAB, between fields, may be in it)"
+        case .notARecordComment:
+            return "a record signature's trusted comment must start with timestamp:… then \(TrustPolicy.recordCanonField)"
         case .unauthenticatedLegacy:
             return "refusing to decrypt a legacy v1 blob that no trusted signature authenticates"
         case let .signaturesDidNotVerify(path, outcome, reason):

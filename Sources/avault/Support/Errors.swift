@@ -46,8 +46,11 @@ extension AvaultError {
             return Exit.operational
         // Trust.
         case .noTrustStore, .notTrusted, .alreadyTrusted, .publicKeyAlreadyTrusted, .revokedKeyRemoval, .invalidTrustName, .invalidRole, .invalidRevocationReason,
-             .validityWindowReversed, .alreadyRevoked, .invalidTrustedComment, .unauthenticatedLegacy, .signaturesNotChecked:
+             .validityWindowReversed, .alreadyRevoked, .invalidTrustedComment, .notARecordComment, .unauthenticatedLegacy, .signaturesNotChecked:
             return Exit.operational
+        // What the command line asked for, refused before anything is read.
+        case .reservedTrustedCommentField, .trustedCommentControlCharacter:
+            return Exit.usage
         // Records and the vault.
         case .noSecuredField, .alreadySecured, .recordHasOtherNames, .legacyBlobNeedsKey, .notASealedDraft, .fieldCannotBeSealed, .noSuchField,
              .blobKeyNotInKeyring, .malformedSealedPayload, .sealedFieldAddedMeanwhile, .alreadyAuthenticated, .noSignature, .noVault, .invalidVaultID,
@@ -155,6 +158,10 @@ extension AvaultError {
         case let .signaturesDidNotVerify(path, _, _):
             return "re-signing it would vouch for what no trusted key signed; without --sign it is rewritten unsigned, "
                 + "to be checked and signed again; see why with: avault verify -- \(Terminal.shellWord(path))"
+        case .reservedTrustedCommentField:
+            return "avault writes timestamp:, canon: and file: itself; give only your own text (a TAB separates fields)"
+        case .trustedCommentControlCharacter:
+            return "give one line of text; a TAB separates fields"
         case .notTrusted, .alreadyRevoked: return "see 'avault keys trust list'"
         case let .alreadyTrusted(keyID, _): return "remove it first with 'avault keys trust remove \(keyID)'"
         case .publicKeyAlreadyTrusted(_, _, _, true):

@@ -24,7 +24,9 @@ struct Sign: ParsableCommand {
     @Argument(help: ArgumentHelp("Records (or, with --detached, any files).", valueName: "file"), completion: .file()) var files: [String]
     @Option(help: ArgumentHelp("The signing key's name in the keyring.", valueName: "name"), completion: KeyCompletion.names(.signing)) var key: String?
     @OptionGroup var keyring: KeyringOptions
-    @Option(name: .customLong("trusted-comment"), help: ArgumentHelp("The trusted comment (default: timestamp, canonical form, file name).", valueName: "text"))
+    @Option(name: .customLong("trusted-comment"),
+            help: ArgumentHelp("Embedded: text after the timestamp and canonical form (default: the file name); detached: the whole comment.",
+                               valueName: "text"))
     var trustedComment: String?
     @Flag(help: "Write a detached FILE.minisig instead of signing inside the record.") var detached = false
     @Flag(name: .customLong("export-minisig"), help: "Export each record's canonical bytes and embedded signature for stock minisign.")
@@ -59,6 +61,7 @@ struct Sign: ParsableCommand {
     func run() throws {
         // Every file the batch reads and writes is checked before any is written.
         if exportMinisig { return try export() }
+        if !detached, let trustedComment { try RecordSigner.checkCommentText(trustedComment) }
         if detached {
             try checkNew()
         } else {
@@ -77,7 +80,9 @@ struct Sign: ParsableCommand {
                 }
             }
         }
-        func comment(_ file: String) -> String { trustedComment ?? RecordSigner.defaultRecordComment(path: file, now: time) }
+        func comment(_ file: String) throws(AvaultError) -> String {
+            try RecordSigner.recordComment(path: file, now: time, text: trustedComment)
+        }
         try inTwoPasses(files, verb: "signed", check: { file throws(AvaultError) in
             try RecordSigner.checkSigning(path: file, key: signingKey, keyID: keyID, trustedComment: comment(file))
         }) { file, identity in
