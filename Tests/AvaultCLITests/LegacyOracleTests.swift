@@ -152,6 +152,10 @@ import Testing
         let migrate = try CLI.avault(["migrate", record, "--from-key", "demo-legacy", "--key", "demo-content", "--sign", "demo-desk"] + demo.args)
         #expect(migrate.code == 2 && migrate.err.contains("decrypts under versions 1, 2 of demo-legacy"), "\(migrate.code) \(migrate.err)")
         #expect(try String(contentsOfFile: record, encoding: .utf8) == signed)
+        // verify --check-decrypt answers as the commands that decrypt do (a review found it
+        // taking the first version that fitted: decrypts true).
+        let check = try CLI.avault(["verify", record, "--json", "--allow-legacy-secured", "--check-decrypt", "--key", "demo-legacy"] + demo.args)
+        #expect(check.code == 1 && check.out.contains("\"decrypts\":false"), "\(check.code) \(check.out) \(check.err)")
         let unseal = try CLI.avault(["unseal", record, "--key", "demo-legacy"] + demo.args)
         #expect(unseal.code == 2 && unseal.err.contains("decrypts under versions 1, 2"), "\(unseal.code) \(unseal.err)")
         #expect(try String(contentsOfFile: record, encoding: .utf8) == signed)

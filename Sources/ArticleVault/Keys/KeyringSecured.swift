@@ -26,21 +26,33 @@ extension Keyring {
             guard entry.retired == nil else { throw .keyRetired(key: name, version: entry.version, id: kid.hex) }
             return try SecuredField.decrypt(blob, key: try secret(of: entry), context: context)
         case .v1:
-            let keys = try legacyKeys(name)
-            var found: (version: Int, plaintext: [UInt8])?
-            var fits: [Int] = []
-            for key in keys {
-                guard var plaintext = try? SecuredField.decrypt(blob, key: key.secret, context: context, legacy: legacy) else { continue }
-                fits.append(key.version)
-                if found == nil, key.active { found = (key.version, plaintext) } else { wipe(&plaintext) }
+            let opened = try Self.soleLegacyFit(try legacyKeys(name), keyName: name, discard: { wipe(&$0) }) { key in
+                try? SecuredField.decrypt(blob, key: key, context: context, legacy: legacy)
             }
-            guard var found else { throw .decryptionFailed(keyIDs: nil) }
-            guard fits.count == 1 else {
-                wipe(&found.plaintext)
-                throw .ambiguousLegacyKey(key: name, versions: fits.sorted())
-            }
-            return found.plaintext
+            guard let opened else { throw .decryptionFailed(keyIDs: nil) }
+            return opened
         }
+    }
+
+    /// What `attempt` gives for the one version of ``legacyKeys(_:)`` it accepts, when exactly
+    /// one does and that one is active; nil when none does (or only a retired one). When more
+    /// than one does, which is the blob's key cannot be told: what they gave is discarded and
+    /// ``AvaultError/ambiguousLegacyKey(key:versions:)`` thrown.
+    public static func soleLegacyFit<T>(_ keys: [(version: Int, active: Bool, secret: SecretBytes)], keyName: String,
+                                        discard: (inout T) -> Void = { _ in },
+                                        _ attempt: (SecretBytes) -> T?) throws(AvaultError) -> T? {
+        var found: T?
+        var fits: [Int] = []
+        for key in keys {
+            guard var value = attempt(key.secret) else { continue }
+            fits.append(key.version)
+            if found == nil, key.active { found = value } else { discard(&value) }
+        }
+        guard fits.count <= 1 else {
+            if var found { discard(&found) }
+            throw .ambiguousLegacyKey(key: keyName, versions: fits.sorted())
+        }
+        return found
     }
 
     /// The secrets of every version of the legacy key `name`, newest first, and whether each is

@@ -36,11 +36,10 @@ extension SecuredField {
             keys = [(0, true, key)]
         }
         let plan = try LegacyStreamPlan(stream)
-        // As in ``Keyring/decrypt(_:keyName:context:legacy:record:)``: one version fits, and it is active.
-        let fits = keys.filter { plan.paddingHolds(under: $0.secret) }
-        guard let key = fits.first(where: \.active) else { throw .decryptionFailed(keyIDs: nil) }
-        guard fits.count == 1 else { throw .ambiguousLegacyKey(key: name, versions: fits.map(\.version).sorted()) }
-        try LegacyStreamRun(plan: plan, key: key.secret).run(into: sink)
+        guard let key = try Keyring.soleLegacyFit(keys, keyName: name, { plan.paddingHolds(under: $0) ? $0 : nil }) else {
+            throw .decryptionFailed(keyIDs: nil)
+        }
+        try LegacyStreamRun(plan: plan, key: key).run(into: sink)
     }
 }
 

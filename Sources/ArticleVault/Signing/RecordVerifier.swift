@@ -312,9 +312,12 @@ public struct SecuredDecryptChecker: Sendable {
     private let kind: KeyKind
     private var isContentKey: Bool { kind == .content }
     private let keys: [(id: KeyIdentifier?, secret: SecretBytes)]
+    /// A legacy key's versions, as a v1 blob is tried with them (``Keyring/legacyKeys(_:)``).
+    private let legacyKeys: [(version: Int, active: Bool, secret: SecretBytes)]
 
-    /// The active versions of key `name` in `keyring` (a content or a legacy key), or every
-    /// version of an identity (a retired identity still opens what was sealed to it).
+    /// The active versions of key `name` in `keyring` (a content key), every version of a
+    /// legacy key (see ``Keyring/soleLegacyFit(_:keyName:discard:_:)``), or every version of an
+    /// identity (a retired identity still opens what was sealed to it).
     public init(keyring: Keyring, keyName name: String) throws(AvaultError) {
         let all = keyring.versions(of: name)
         let versions = all.first?.algorithm.kind == .identity ? all : all.filter { $0.retired == nil }
@@ -323,17 +326,19 @@ public struct SecuredDecryptChecker: Sendable {
             throw .wrongKeyKind(key: name, kind: first.algorithm.kind, use: .blobCheck)
         }
         var keys: [(id: KeyIdentifier?, secret: SecretBytes)] = []
-        if first.algorithm.kind == .identity {
-            for secret in try keyring.ageIdentities(named: name) { keys.append((nil, secret)) }
-        } else {
-            for v in versions.reversed() { keys.append((v.id, try keyring.secret(of: v))) }
+        switch first.algorithm.kind {
+        case .identity: for secret in try keyring.ageIdentities(named: name) { keys.append((nil, secret)) }
+        case .legacy: break
+        default: for v in versions.reversed() { keys.append((v.id, try keyring.secret(of: v))) }
         }
         self.keys = keys
+        self.legacyKeys = first.algorithm.kind == .legacy ? try keyring.legacyKeys(name) : []
         self.kind = first.algorithm.kind
     }
 
     /// Whether `blob` decrypts with one of the key's versions. A v1 blob needs `legacy`
-    /// (without it the answer is false and nothing is decrypted).
+    /// (without it the answer is false and nothing is decrypted), and decrypts only under a
+    /// version that alone fits it (as every command decrypts one).
     public func decrypts(_ blob: SecuredBlob, context: String, legacy: LegacyAuthorization?) -> Bool {
         switch blob {
         case .v2(let kid, _, _):
@@ -341,7 +346,12 @@ public struct SecuredDecryptChecker: Sendable {
             return (try? SecuredField.decrypt(blob, key: k.secret, context: context)) != nil
         case .v1:
             guard kind == .legacy, let legacy else { return false }
-            return keys.contains { (try? SecuredField.decrypt(blob, key: $0.secret, context: context, legacy: legacy)) != nil }
+            let opened = try? Keyring.soleLegacyFit(legacyKeys, keyName: "", discard: { wipe(&$0) }) { key in
+                try? SecuredField.decrypt(blob, key: key, context: context, legacy: legacy)
+            }
+            guard var plaintext = opened ?? nil else { return false }
+            wipe(&plaintext)
+            return true
         case .v3:
             guard kind == .identity else { return false }
             guard var opened = try? SecuredField.decryptV3(blob, identities: keys.map(\.secret), context: context, file: nil) else { return false }
