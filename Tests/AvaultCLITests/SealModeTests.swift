@@ -34,9 +34,9 @@ struct SealModeTests {
     }
 }
 
-/// A record with other names (hard links): seal and reseal replace the name given, so the others
-/// kept the plaintext (seal) or the blob sealed to the former recipients (reseal) while the
-/// command reported success. Refused now, before any record of the batch is written.
+/// A record with other names (hard links): seal, reseal and migrate replace the name given, so
+/// the others kept the plaintext (seal), the blob sealed to the former recipients (reseal) or
+/// the legacy v1 blob (migrate) while the command reported success. Refused now, before any record of the batch is written.
 @Suite struct SealHardLinkTests {
     @Test func aRecordWithOtherNamesIsNotSealedOrResealed() throws {
         let alice = try Editor("alice")
@@ -59,5 +59,17 @@ struct SealModeTests {
         // unseal and sign leave the other name as it was, which holds nothing they remove.
         #expect(try alice.k.avault(["unseal", path]).code == 0)
         #expect(try String(contentsOfFile: other, encoding: .utf8) == sealed)
+        // migrate would leave the legacy v1 blob (a review found it rewriting one name only).
+        let legacy = alice.k.path("legacy.md"), legacyOther = alice.k.path("legacy-published.md")
+        try FileManager.default.copyItem(atPath: CLI.repoRoot.appendingPathComponent("Fixtures/records/demo-v1.md").path, toPath: legacy)
+        try #require(link(legacy, legacyOther) == 0)
+        let before = try String(contentsOfFile: legacy, encoding: .utf8)
+        #expect(try alice.k.avault(["keys", "import", "old", "--key-file", try alice.k.keyFile("demo-aes256.key"), "--legacy-aes-cbc"]).code == 0)
+        #expect(try alice.k.avault(["keys", "generate", "new", "--secret"]).code == 0)
+        let migrate = try alice.k.avault(["migrate", legacy, "--from-key", "old", "--key", "new", "--allow-unauthenticated-legacy"])
+        #expect(migrate.code == 2 && migrate.err.contains("the others would still hold the legacy v1 blob"), "\(migrate.code) \(migrate.err)")
+        #expect(try String(contentsOfFile: legacy, encoding: .utf8) == before)
+        try FileManager.default.removeItem(atPath: legacyOther)
+        #expect(try alice.k.avault(["migrate", legacy, "--from-key", "old", "--key", "new", "--allow-unauthenticated-legacy"]).code == 0)
     }
 }

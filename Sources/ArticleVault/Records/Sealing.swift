@@ -206,6 +206,7 @@ public enum Sealing {
     public static func migrate(path: String, keyring: Keyring, fromKey: String, keyName: String, legacy: LegacyPolicy,
                                signer: Signer?, trust: () throws(AvaultError) -> TrustPolicy? = { nil }) throws(AvaultError) -> Rewrite {
         let file = try RecordFile(path: path)
+        try onlyName(file, keeping: "the legacy v1 blob")
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
         let blob = try securedBlob(document, path)
