@@ -22,9 +22,11 @@ import Testing
         try CLI.write("---\ntitle: forged\n---\nbody\n", to: site.appendingPathComponent(Self.forged), mode: 0o644)
         // A right-to-left override: "report\u{202E}dm.txt" would read as "reporttxt.md".
         try CLI.write("---\ntitle: bidi\n---\nbody\n", to: site.appendingPathComponent("report\u{202E}dm.txt"), mode: 0o644)
-        // Characters that draw nothing: each of these names looked like "index.md" (a review found
-        // the soft hyphen, the Mongolian vowel separator and tag characters printed raw).
-        let invisible: [Unicode.Scalar] = ["\u{AD}", "\u{180E}", "\u{E0069}", "\u{FE0F}", "\u{3164}", "\u{115F}", "\u{FFA0}", "\u{2029}", "\u{1D173}"]
+        // Characters that draw nothing, or look like a space: each of these names looked like
+        // "index.md" or "ind ex.md" (reviews found the soft hyphen, the Mongolian vowel
+        // separator, tag characters and the no-break and other spaces printed raw).
+        let invisible: [Unicode.Scalar] = ["\u{AD}", "\u{180E}", "\u{E0069}", "\u{FE0F}", "\u{3164}", "\u{115F}", "\u{FFA0}", "\u{2029}", "\u{1D173}",
+                                       "\u{A0}", "\u{2007}", "\u{205F}", "\u{3000}", "\u{2800}"]
         for s in invisible {
             try CLI.write("---\ntitle: invisible\n---\nbody\n", to: site.appendingPathComponent("ind\(s)ex.md"), mode: 0o644)
         }

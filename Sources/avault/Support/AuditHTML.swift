@@ -150,7 +150,7 @@ enum AuditHTML {
         .grid > .chart { flex: 2 1 420px; min-width: 0; }
         .grid > .tbl { flex: 1 1 260px; min-width: 0; overflow-x: auto; }
         table { border-collapse: collapse; width: 100%; }
-        th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #eceff1; vertical-align: top; overflow-wrap: anywhere; }
+        th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #eceff1; vertical-align: top; overflow-wrap: anywhere; white-space: pre-wrap; }
         th { color: #5f6b76; font-weight: 600; }
         td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
         svg text { font: 12px system-ui, sans-serif; fill: #1b1f23; }

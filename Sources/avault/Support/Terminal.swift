@@ -77,14 +77,15 @@ enum Terminal {
         return out + "'"
     }
 
-    /// Controls, line and paragraph separators, and what draws nothing of its own: every
-    /// default-ignorable code point (zero-width and bidirectional controls, the soft hyphen,
-    /// variation selectors, Hangul fillers, tag characters) and every format character.
+    /// Controls, line and paragraph separators, and what draws nothing of its own or looks like
+    /// a space: every default-ignorable code point (zero-width and bidirectional controls, the
+    /// soft hyphen, variation selectors, Hangul fillers, tag characters), every format
+    /// character, every space but U+0020 (no-break, en, em, ideographic…) and the Braille blank.
     private static func needsEscape(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
-        case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029: true
+        case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029, 0x2800: true
         case 0x20..<0x7F: false
-        default: s.properties.isDefaultIgnorableCodePoint || s.properties.generalCategory == .format
+        default: s.properties.isDefaultIgnorableCodePoint || [.format, .spaceSeparator].contains(s.properties.generalCategory)
         }
     }
 
