@@ -40,6 +40,15 @@ public struct TrustStoreFile: Equatable, Sendable {
         entries.first { $0.publicKey.keyID == id }
     }
 
+    /// The revocation that holds for `entry`: its own, else that of the first entry revoked
+    /// with the same public key, whose key id it gives (a key id is covered by no signature,
+    /// so a revocation follows the key, as verification applies it).
+    public func revocation(of entry: Entry) -> (time: Timestamp, reason: String, keyID: Minisign.KeyID?)? {
+        if let r = entry.revoked { return (r.time, r.reason, nil) }
+        guard let other = entries.first(where: { $0.revoked != nil && $0.publicKey.key == entry.publicKey.key }), let r = other.revoked else { return nil }
+        return (r.time, r.reason, other.publicKey.keyID)
+    }
+
     /// Whether `text` may be a name, role or reason: one line, no control characters
     /// (C0, DEL or C1, which terminals may take for escape sequences).
     public static func isValidText(_ text: String, allowEmpty: Bool = false) -> Bool {

@@ -158,6 +158,11 @@ private let trustPubB = """
         let listed = try CLI.avault(["verify", "--json", record, "--keyring", demo.ring])
         #expect(listed.out.contains("\"keyId\":\"\(alias)\""), "\(listed.out)")
         #expect(listed.out.contains("\"status\":\"revoked\""), "\(listed.out)")
+        // The listing says so too (a review found the alias listed as trusted).
+        let list = try CLI.avault(["keys", "trust", "list", "--keyring", demo.ring])
+        #expect(list.out.contains("\(alias)  Alias [desk]  REVOKED ") && list.out.contains("(as key \(desk)): lost laptop"), "\(list.out)")
+        let json = try CLI.avault(["keys", "trust", "list", "--json", "--keyring", demo.ring])
+        #expect(json.out.contains("\"asKeyId\":\"\(desk)\"") && !json.out.contains("\"revoked\":null"), "\(json.out)")
     }
 
     @Test func invalidTimesAndWindowsAreRefused() throws {

@@ -12,7 +12,7 @@ struct TrustList: ParsableCommand {
     func run() throws {
         let store = try store.open()
         if json {
-            try JSONOutput.print([("trustStore", .string(store.path)), ("keys", .array(store.file.entries.map(\.json)))])
+            try JSONOutput.print([("trustStore", .string(store.path)), ("keys", .array(store.file.entries.map { $0.json(in: store.file) }))])
             return
         }
         if store.file.entries.isEmpty {
@@ -21,7 +21,9 @@ struct TrustList: ParsableCommand {
         }
         var out = ""
         for e in store.file.entries {
-            var status = e.revoked.map { "REVOKED \($0.time)" + ($0.reason.isEmpty ? "" : ": \($0.reason)") } ?? "trusted"
+            var status = store.file.revocation(of: e).map { r in
+                "REVOKED \(r.time)" + (r.keyID.map { " (as key \($0.printed))" } ?? "") + (r.reason.isEmpty ? "" : ": \(r.reason)")
+            } ?? "trusted"
             if e.notBefore != nil || e.notAfter != nil { status += ", valid \(e.notBefore?.text ?? "…") to \(e.notAfter?.text ?? "…")" }
             let roles = e.roles.isEmpty ? "" : " [\(e.roles.joined(separator: ", "))]"
             out += "\(e.publicKey.keyID.printed)  \(Terminal.shown(e.name + roles + "  " + status))\n"

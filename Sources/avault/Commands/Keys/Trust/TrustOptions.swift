@@ -33,12 +33,15 @@ func parseTime(_ value: String?, _ option: String) throws(Failure) -> Timestamp?
 }
 
 extension TrustStore.Entry {
-    var json: FieldValue {
+    /// As `keys trust list --json` shows it in `file`: with the revocation that holds for it.
+    func json(in file: TrustStoreFile) -> FieldValue {
         .object([
             ("keyId", .string(publicKey.keyID.printed)), ("publicKey", .string(publicKey.line)), ("name", .string(name)),
             ("roles", .array(roles.map(FieldValue.string))), ("notBefore", notBefore.map { .string($0.text) } ?? .null),
             ("notAfter", notAfter.map { .string($0.text) } ?? .null), ("added", .string(added.text)),
-            ("revoked", revoked.map { .object([("time", .string($0.time.text)), ("reason", .string($0.reason))]) } ?? .null),
+            ("revoked", file.revocation(of: self).map { r in
+                .object([("time", .string(r.time.text)), ("reason", .string(r.reason))] + (r.keyID.map { [("asKeyId", .string($0.printed))] } ?? []))
+            } ?? .null),
         ])
     }
 }
