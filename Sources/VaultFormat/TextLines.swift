@@ -88,3 +88,19 @@ public enum TextLines {
         return (line[..<space], line[line.utf8.index(after: space)...])
     }
 }
+
+extension TextLines {
+    /// How a character that must not appear as it is (a control, an invisible one) is written
+    /// in text avault shows or signs: `\n`, `\r` and `\t` by name, any other below U+0100 as
+    /// `\xNN`, the rest as `\u{HEX}` (uppercase hex).
+    public static func escape(_ s: Unicode.Scalar) -> String {
+        switch s {
+        case "\n": return "\\n"
+        case "\r": return "\\r"
+        case "\t": return "\\t"
+        default:
+            let hex = String(s.value, radix: 16, uppercase: true)
+            return s.value < 0x100 ? "\\x" + (hex.count == 1 ? "0" : "") + hex : "\\u{" + hex + "}"
+        }
+    }
+}

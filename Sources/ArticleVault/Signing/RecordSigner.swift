@@ -59,15 +59,7 @@ public enum RecordSigner {
         guard name.unicodeScalars.contains(where: escaped) else { return name }
         var out = ""
         for s in name.unicodeScalars {
-            switch s {
-            case "\\": out += "\\\\"
-            case "\t": out += "\\t"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case _ where s.value > 0xFF && escaped(s): out += "\\u{" + String(s.value, radix: 16, uppercase: true) + "}"
-            case _ where escaped(s): out += "\\x" + (s.value < 0x10 ? "0" : "") + String(s.value, radix: 16, uppercase: true)
-            default: out.unicodeScalars.append(s)
-            }
+            if s == "\\" { out += "\\\\" } else if escaped(s) { out += TextLines.escape(s) } else { out.unicodeScalars.append(s) }
         }
         return out
     }

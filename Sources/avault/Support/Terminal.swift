@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArticleVault
+import VaultFormat
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,7 +39,7 @@ enum Terminal {
         guard text.unicodeScalars.contains(where: needsEscape) else { return text }
         var out = ""
         for s in text.unicodeScalars {
-            if needsEscape(s) { out += escape(s) } else { out.unicodeScalars.append(s) }
+            if needsEscape(s) { out += TextLines.escape(s) } else { out.unicodeScalars.append(s) }
         }
         return out
     }
@@ -53,7 +54,7 @@ enum Terminal {
             switch s {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            default: if needsEscape(s) { out += escape(s) } else { out.unicodeScalars.append(s) }
+            default: if needsEscape(s) { out += TextLines.escape(s) } else { out.unicodeScalars.append(s) }
             }
         }
         return out + "\""
@@ -86,17 +87,6 @@ enum Terminal {
         case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029, 0x2800: true
         case 0x20..<0x7F: false
         default: s.properties.isDefaultIgnorableCodePoint || [.format, .spaceSeparator].contains(s.properties.generalCategory)
-        }
-    }
-
-    private static func escape(_ s: Unicode.Scalar) -> String {
-        switch s {
-        case "\n": return "\\n"
-        case "\r": return "\\r"
-        case "\t": return "\\t"
-        default:
-            let hex = String(s.value, radix: 16, uppercase: true)
-            return s.value < 0x100 ? "\\x" + (hex.count == 1 ? "0" : "") + hex : "\\u{" + hex + "}"
         }
     }
 
