@@ -92,7 +92,7 @@ public enum RecordSigner {
 
     /// `text` with a signature by `keyID` added (replacing one by the same key), verified
     /// over the rewritten text before it is returned. Nothing is written. `trustedComment` must
-    /// be a record signature's (``TrustPolicy/isRecordComment(_:)``; see
+    /// be a record signature's (``TrustPolicy/isRecordComment(_:canon:)``; see
     /// ``recordComment(path:now:text:)``).
     public static func signed(text: String, document: RecordDocument, path: String, key: Ed25519SigningKey, keyID: Minisign.KeyID,
                               trustedComment: String) throws(AvaultError) -> (String, Minisign.Signature) {

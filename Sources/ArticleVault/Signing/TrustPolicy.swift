@@ -57,7 +57,7 @@ public struct TrustPolicy: Sendable {
     /// What a signature signs, which decides what its trusted comment must say.
     public enum Domain: Sendable {
         /// The canonical bytes of a record: the comment must say so, as
-        /// ``isRecordComment(_:)`` reads it.
+        /// ``isRecordComment(_:canon:)`` reads it.
         case record
         /// The bytes of a file: the comment must have no `canon:` field anywhere.
         case file
@@ -76,11 +76,14 @@ public struct TrustPolicy: Sendable {
     /// starts with `canon:`. A `canon:` field anywhere else does not count: minisign's own
     /// comment is `timestamp:…`, `file:NAME`, `hashed`, with NAME as it is, TABs included, so a
     /// file's name can put fields after `file:` but never in second place. Compared by bytes.
-    public static func isRecordComment(_ signature: Minisign.Signature) -> Bool {
-        let fields = signature.trustedCommentFields
-        return fields.count >= 2 && fields[0].utf8.starts(with: "timestamp:".utf8)
-            && fields[1].utf8.elementsEqual(recordCanonField.utf8)
-            && signature.trustedCommentFields(withPrefix: "canon:").count == 1
+    /// `canon`: the comment's `canon:` fields, when the caller has them.
+    public static func isRecordComment(_ signature: Minisign.Signature, canon: [String]? = nil) -> Bool {
+        guard (canon ?? signature.trustedCommentFields(withPrefix: "canon:")).count == 1 else { return false }
+        // The first two fields, read in place (this is on every record's path).
+        let comment = signature.trustedComment.utf8
+        guard let tab = comment.firstIndex(of: 0x09) else { return false }
+        let second = comment[comment.index(after: tab)...].prefix { $0 != 0x09 }
+        return comment[..<tab].starts(with: "timestamp:".utf8) && second.elementsEqual(recordCanonField.utf8)
     }
 
     private var trusted: [Minisign.KeyID: Trusted]
@@ -181,7 +184,7 @@ public struct TrustPolicy: Sendable {
         // The trusted comment is authenticated from here on.
         let canon = signature.trustedCommentFields(withPrefix: "canon:")
         switch domain {
-        case .record where !Self.isRecordComment(signature):
+        case .record where !Self.isRecordComment(signature, canon: canon):
             s.reason = "the signature by \(id) is not a record signature (its trusted comment must start with timestamp:… "
                 + "then \(Self.recordCanonField), and have no other canon: field)"
             return s

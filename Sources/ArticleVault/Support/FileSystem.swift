@@ -228,7 +228,7 @@ public enum FileSystem {
         let dir: String
 
         /// Whether an unnamed file can be named: `/proc/self/fd` is there to link it from.
-        nonisolated(unsafe) private static var procFD: Bool = access("/proc/self/fd", X_OK) == 0
+        private static let procFD = access("/proc/self/fd", X_OK) == 0
 
         /// A new file in `dir` (`mode`, before the umask), or nil with `errno` set.
         init?(in dir: String, mode: mode_t) {
@@ -252,7 +252,11 @@ public enum FileSystem {
         /// `overwrite` is false (then `EEXIST`, and `path` untouched), and closes it. False
         /// with `errno` set on failure, and nothing left under a temporary name.
         func publish(as path: String, overwrite: Bool) -> Bool {
-            defer { close(fd) }
+            defer {
+                let failure = errno
+                close(fd)
+                errno = failure
+            }
             guard let temp else {
                 guard overwrite else { return name(path) }
                 // A name of its own first (rename(2) replaces; a link cannot).
