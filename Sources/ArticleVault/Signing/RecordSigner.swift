@@ -29,8 +29,7 @@ public enum RecordSigner {
     /// character other than TAB (C0, DEL, C1, U+2028, U+2029), or a TAB-separated field that
     /// starts with one of ``reservedCommentFields`` (as bytes or as characters).
     public static func checkCommentText(_ text: String) throws(AvaultError) {
-        if text.unicodeScalars.contains(where: { $0 != "\t" && ($0.value < 0x20 || (0x7F...0x9F).contains($0.value)
-                                                              || $0.value == 0x2028 || $0.value == 0x2029) }) {
+        if text.unicodeScalars.contains(where: { $0 != "\t" && isControl($0) }) {
             throw .trustedCommentControlCharacter
         }
         for field in text.utf8.split(separator: 0x09, omittingEmptySubsequences: false) {
@@ -53,15 +52,18 @@ public enum RecordSigner {
     /// and `\u{2029}`. (minisign writes the name as it is, so a TAB in it starts another field.)
     public static func commentFileName(of path: String) -> String {
         let name = FileSystem.baseName(of: path)
-        func escaped(_ s: Unicode.Scalar) -> Bool {
-            s == "\\" || s.value < 0x20 || (0x7F...0x9F).contains(s.value) || s.value == 0x2028 || s.value == 0x2029
-        }
-        guard name.unicodeScalars.contains(where: escaped) else { return name }
+        guard name.unicodeScalars.contains(where: { $0 == "\\" || isControl($0) }) else { return name }
         var out = ""
         for s in name.unicodeScalars {
-            if s == "\\" { out += "\\\\" } else if escaped(s) { out += TextLines.escape(s) } else { out.unicodeScalars.append(s) }
+            if s == "\\" { out += "\\\\" } else if isControl(s) { out += TextLines.escape(s) } else { out.unicodeScalars.append(s) }
         }
         return out
+    }
+
+    /// What may not stand as it is in a trusted comment, which is one line of TAB-separated
+    /// fields: a C0 control (TAB included), DEL, a C1 control, U+2028 or U+2029.
+    private static func isControl(_ s: Unicode.Scalar) -> Bool {
+        s.value < 0x20 || (0x7F...0x9F).contains(s.value) || s.value == 0x2028 || s.value == 0x2029
     }
 
     /// Signs the record at `path` in place: adds (or replaces) the entry by `keyID` in its
