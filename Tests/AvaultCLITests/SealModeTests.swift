@@ -73,3 +73,38 @@ struct SealModeTests {
         #expect(try alice.k.avault(["migrate", legacy, "--from-key", "old", "--key", "new", "--allow-unauthenticated-legacy"]).code == 0)
     }
 }
+
+/// A blob's context is the record's `webUrl` (else `originalUrl`) string, so every record with
+/// neither shares the empty context, and a blob sealed in one opens in the others (formats.md
+/// §1.4). seal, reseal and migrate said nothing of it; they now warn, even with -q.
+@Suite struct SealContextWarningTests {
+    static let warning = "the record has no webUrl or originalUrl, so its blob would open in any other record without one too"
+
+    @Test func aBlobBoundToNoURLIsWarnedOf() throws {
+        let demo = try DemoRing()
+        let bare = try demo.record("bare.md", "---\ntitle: \"Draft\"\n---\nThe plan.\n")
+        let other = try demo.record("other.md", "---\ntitle: \"Another\"\n---\nAnother text.\n")
+        let bound = try demo.record("bound.md", "---\ntitle: \"Draft\"\nwebUrl: \"https://example.org/d\"\n---\nThe plan.\n")
+        // A webUrl that is not a string is passed over as well.
+        let numeric = try demo.record("numeric.md", "---\ntitle: \"Draft\"\nwebUrl: 42\n---\nThe plan.\n")
+        let sealed = try CLI.avault(["seal", "-q", bare, bound, numeric, "--key", "demo-content"] + demo.args)
+        #expect(sealed.code == 0, "\(sealed.err)")
+        #expect(sealed.err == "avault: warning: \(bare): \(Self.warning); to bind it, unseal it, give it its webUrl and seal it again\n"
+                + "avault: warning: \(numeric): \(Self.warning); to bind it, unseal it, give it its webUrl and seal it again\n")
+        // What the warning is about: the blob, moved into another record without a URL, opens there.
+        let blob = try #require(try String(contentsOfFile: bare, encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("secured:") })
+        try CLI.write("---\ntitle: \"Another\"\n\(blob)\n---\n", to: URL(fileURLWithPath: other))
+        let opened = try CLI.avault(["unseal", other] + demo.args)
+        #expect(opened.code == 0 && opened.err.isEmpty, "\(opened.err)")
+        #expect(try String(contentsOfFile: other, encoding: .utf8).hasSuffix("---\nThe plan.\n"))
+        // Migrated to v2: the same warning in a record without a URL; none with one.
+        let v1 = try demo.copy("Fixtures/records/demo-v1.md", as: "v1.md")
+        let v1bare = try demo.record("v1bare.md", try String(contentsOfFile: v1, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("webUrl:") && !$0.hasPrefix("originalUrl:") }.joined(separator: "\n"))
+        for record in [v1, v1bare] { #expect(try CLI.avault(["sign", record, "--key", "demo-desk"] + demo.args).code == 0) }
+        let migrated = try CLI.avault(["migrate", v1, v1bare, "--from-key", "demo-legacy", "--key", "demo-content"] + demo.args)
+        #expect(migrated.code == 0, "\(migrated.err)")
+        #expect(migrated.err.split(separator: "\n").filter { $0.contains(Self.warning) } == ["avault: warning: \(v1bare): \(Self.warning); to bind it, unseal it, give it its webUrl and seal it again"],
+                "\(migrated.err)")
+    }
+}

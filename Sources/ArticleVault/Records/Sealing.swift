@@ -51,6 +51,10 @@ public enum Sealing {
         public var signed = false
         /// Why a legacy v1 blob could be decrypted, when one was.
         public var legacy: LegacyAuthorization.Basis?
+        /// Whether the blob written is bound to the empty context: the record has neither a
+        /// `webUrl` nor an `originalUrl` string, so the blob would open in any other record
+        /// without one as well (formats.md §1.4).
+        public var boundToNoURL = false
     }
 
     /// A record rewritten in memory and checked, not yet written.
@@ -381,6 +385,7 @@ public enum Sealing {
                 } catch { throw .malformed(error, file: path) }
             }
         }
+        result.boundToNoURL = document.fields["secured"] != nil && document.securedContext.isEmpty
         if let signer {
             (text, _) = try RecordSigner.signed(text: text, document: document, path: path, key: signer.key, keyID: signer.keyID,
                                                 trustedComment: RecordSigner.defaultRecordComment(path: path, now: signer.now))

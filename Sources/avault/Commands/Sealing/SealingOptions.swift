@@ -105,6 +105,11 @@ func report(_ path: String, _ verb: String, _ result: Sealing.Result) throws(Ava
                              + "them by): check it before signing it again")
         }
     }
+    if result.boundToNoURL {
+        // Said even with -q, as the warnings above: the blob is bound to less than the record.
+        Terminal.warning("\(path): the record has no webUrl or originalUrl, so its blob would open in any other record without "
+                         + "one too; to bind it, unseal it, give it its webUrl and seal it again")
+    }
     if !Terminal.quiet { try Terminal.writeStdout("\(verb) \(Terminal.quoted(path))\(result.signed ? " and signed it" : "")\n") }
 }
 
