@@ -205,16 +205,62 @@ import Glibc
         try f.psql("UPDATE avault_files SET bytes = decode('\(pBytes)', 'hex') WHERE name = '\(rowOf[p]!)'")
         #expect(try f.verify().code == 0)
 
-        // A leftover in q's bucket (an entry row above the head): the put reads the whole state,
-        // recovers (removes it, logs it), then writes.
+        // An entry row above the head in q's bucket, which an interrupted write leaves in a
+        // directory: no write to PostgreSQL leaves one (each is one transaction), so it is
+        // unexpected. The put leaves it (never deleted), verify reports it, fsck moves it aside.
         let stray = "entries/" + String(rowOf[q]!.dropFirst("entries/".count).prefix(32)) + ".900000"
         try f.psql("INSERT INTO avault_files (name, bytes) VALUES ('\(stray)', 'garbage'::bytea)")
         let again = try f.avault(["vault", "put", q, "-"], stdin: Data("v3".utf8))
         #expect(again.code == 0, "\(again.err)")
-        #expect(try !entryRows().contains(stray))
-        #expect(try f.avault(["vault", "log"]).stdout.range(of: Data("recover".utf8)) != nil)
+        #expect(try entryRows().contains(stray))
+        #expect(try f.avault(["vault", "log"]).stdout.range(of: Data("recover".utf8)) == nil)
         #expect(try f.get(q).stdout == Data("v3".utf8))
+        let (code, report) = try f.verify()
+        #expect(code == 1 && report.unexpected == [stray] && report.leftovers.isEmpty, "\(report)")
+        #expect(try f.avault(["vault", "fsck"]).code == 1)
+        #expect(try !entryRows().contains(stray))
         #expect(try f.verify().code == 0)
+    }
+
+    /// Only some tables put back from an older copy (here `avault_files`: the config, the index
+    /// and its entries), the log and the envelopes left newer: a directory vault holds that after
+    /// a writer died before its index landed, and the next writer removes the newer envelopes.
+    /// No write to PostgreSQL leaves it (the log rows, the envelopes and the index are one
+    /// transaction), so it is a rollback to refuse, not a crash to repair: a keyring that never
+    /// saw the newer head deleted two acknowledged versions and exited 0.
+    @Test func aPartlyRestoredVaultIsRefusedNotRepaired() throws {
+        let f = try VaultFixture(store: .postgres)
+        try f.put("a", Data("a1".utf8))
+        try f.psql("CREATE TABLE bak_files AS SELECT * FROM avault_files")
+        // A keyring whose record of the vault is the head at the copy (another editor's, say).
+        let older = f.dir.appendingPathComponent("older-ring").path
+        #expect(try CLI.run("/bin/cp", ["-a", f.ring, older]).code == 0)
+        try f.put("fresh", Data("f1".utf8))
+        try f.put("a", Data("a2".utf8))
+        let envelopes = "SELECT count(DISTINCT name) FROM avault_envelopes"
+        #expect(try f.psql(envelopes) == "3\n")
+        try f.psql("DELETE FROM avault_files")
+        try f.psql("INSERT INTO avault_files SELECT * FROM bak_files")
+        let asOlder: [String: String?] = ["AVAULT_KEYRING": older]
+        let refused = "log entries 3–4 come after the index's head"
+        for args in [["vault", "verify"], ["vault", "get", "a"], ["vault", "list"], ["vault", "put", "other", "-"]] {
+            let r = try f.avault(args, stdin: Data("o1".utf8), env: asOlder)
+            #expect(r.code == 1 && r.err.contains(refused) && r.err.contains("--accept-rollback"), "\(args): \(r.code) \(r.err)")
+        }
+        #expect(try f.psql(envelopes) == "3\n")
+        #expect(try f.psql("SELECT count(*) FROM avault_log") == "4\n")
+        // Adopted on purpose: the log records it, and the two newer envelopes stay, unexpected,
+        // until fsck moves them aside (never deleted).
+        let adopted = try f.avault(["vault", "put", "other", "-", "--accept-rollback"], stdin: Data("o1".utf8), env: asOlder)
+        #expect(adopted.code == 0, "\(adopted.err)")
+        #expect(try f.psql(envelopes) == "4\n")
+        let verify = try f.avault(["vault", "verify", "--json"], env: asOlder)
+        let report = try #require(try JSONSerialization.jsonObject(with: verify.stdout) as? [String: Any])
+        #expect(verify.code == 1 && (report["unexpected"] as? [Any])?.count == 2 && (report["leftovers"] as? [Any])?.isEmpty == true, "\(report)")
+        #expect(try f.avault(["vault", "fsck"], env: asOlder).code == 1)
+        #expect(try f.psql("SELECT count(DISTINCT name) FROM avault_quarantine") == "2\n")
+        #expect(try f.avault(["vault", "verify"], env: asOlder).code == 0)
+        #expect(try f.avault(["vault", "get", "a"], env: asOlder).stdout == Data("a1".utf8))
     }
 
     /// A vault to recipients on PostgreSQL: created, committed and recorded like a directory,

@@ -152,6 +152,19 @@ extension Vault {
     /// its digest and size, and compares the files with the index. A vault that was rolled
     /// back or whose bindings fail throws `.tampered`.
     public func verify() throws(AvaultError) -> Check {
+        // On a store whose writes are atomic, an envelope the index does not list is unexpected
+        // (``checkFiles(_:into:)``), unless a writer committed it after the index was read (this
+        // takes no lock): then the index has changed, and the check starts over.
+        for _ in 0..<7 where storage.writesAreAtomic {
+            let index = try storage.read("index")
+            let check = try verifyOnce()
+            if check.unexpected.contains(where: { $0.hasPrefix("objects/") }), try storage.read("index") != index { continue }
+            return check
+        }
+        return try verifyOnce()
+    }
+
+    private func verifyOnce() throws(AvaultError) -> Check {
         var check = Check()
         do {
             _ = try Self.unsealNamingKey(self)
@@ -203,16 +216,21 @@ extension Vault {
                 }
             }
         }
-        check.leftovers = survey.temporaries.map { $0.hasPrefix("../") ? String($0.dropFirst(3)) : "objects/" + $0 }
-        check.leftovers += survey.staged.map { "objects/" + $0.file }
-        for u in survey.unlisted {
-            switch u.authentic {
-            case true?: check.leftovers.append("objects/" + u.file)
-            case false?: check.unexpected.append("objects/" + u.file)
-            case nil: check.unreadable.append("objects/" + u.file + " (not in the index; its key version is retired or missing)")
+        check.unexpected += survey.unexpected.map { "objects/" + $0 }
+        // No write to a store whose writes are atomic leaves anything behind (see ``recover(_:_:)``).
+        if storage.writesAreAtomic {
+            check.unexpected += (survey.temporaries + survey.staged.map(\.file) + survey.unlisted.map(\.file)).map { "objects/" + $0 }
+        } else {
+            check.leftovers = survey.temporaries.map { $0.hasPrefix("../") ? String($0.dropFirst(3)) : "objects/" + $0 }
+            check.leftovers += survey.staged.map { "objects/" + $0.file }
+            for u in survey.unlisted {
+                switch u.authentic {
+                case true?: check.leftovers.append("objects/" + u.file)
+                case false?: check.unexpected.append("objects/" + u.file)
+                case nil: check.unreadable.append("objects/" + u.file + " (not in the index; its key version is retired or missing)")
+                }
             }
         }
-        check.unexpected += survey.unexpected.map { "objects/" + $0 }
         check.leftovers.sort()
         check.unexpected.sort()
     }
@@ -262,7 +280,8 @@ extension Vault {
                 // What no writer left (the copy would carry it, and then not verify): refused
                 // before anything is written.
                 let survey = try survey(tx.index)
-                let unexpected = (survey.unexpected + survey.unlisted.map(\.file)).map { "objects/" + $0 } + tx.unexpectedEntries.map { "entries/" + $0 }
+                let atomic = storage.writesAreAtomic ? survey.temporaries + survey.staged.map(\.file) : []
+                let unexpected = (survey.unexpected + survey.unlisted.map(\.file) + atomic).map { "objects/" + $0 } + tx.unexpectedEntries.map { "entries/" + $0 }
                 guard unexpected.isEmpty else { throw .vaultHoldsUnexpectedFiles(unexpected.sorted()) }
                 try copyLocked(source, to: destination)
                 return true

@@ -225,6 +225,25 @@ extension Vault {
                 }
             }
         }
+        // A store whose writes are atomic (each one transaction: PostgreSQL) is never left as an
+        // interrupted write leaves a directory: log entries after the index's head, a config
+        // re-sealed ahead of its index, or entries no reader uses are someone else's work (an
+        // older copy of some tables put back, rows written by hand), not a crash to recover from.
+        // Unless a writer committed between this read of the index and of the rest (a reader
+        // takes no lock): then the index has changed, and the reader starts over.
+        if storage.writesAreAtomic, !unindexed.isEmpty || !loaded.strays.isEmpty || interruptedRewrap {
+            if try storage.read("index") != indexBytes { return nil }
+            loaded.unexpected += loaded.strays
+            loaded.strays = []
+            if !acceptRollback, let first = unindexed.first, let last = unindexed.last {
+                throw .tampered("log entries \(first)–\(last) come after the index's head, which no write to \(storage.location) leaves (each "
+                                + "commits its log entries and its index together): the index was put back from an older copy, or the log written to",
+                                area: .rollback)
+            }
+            if !acceptRollback, interruptedRewrap {
+                throw altered("the config's naming key (key id \(config.namingKey.kid.hex)) is not the index's, which no write to \(storage.location) leaves: the config was altered")
+            }
+        }
         var state = State(index: index, indexKid: indexKid, log: log, unindexed: unindexed, interruptedRewrap: interruptedRewrap,
                           rolledBack: nil, seen: seen, known: known, format: indexHead?.entries.format ?? 2,
                           bucket: indexHead?.entries.format == 4 ? bucket : nil, entries: loaded.refs,
@@ -519,8 +538,17 @@ extension Vault {
     /// quarantine instead when a rollback is being accepted, since they may be newer than the
     /// adopted index), staged rewraps whose index never landed — and finishes a rewrap whose
     /// index did. Logs what it did, and the log entries that no index ever covered.
+    ///
+    /// A store whose writes are atomic has nothing of crashed writers to recover: what a survey
+    /// of it finds besides the index's envelopes was put there otherwise, and stays for `verify`
+    /// to report and `fsck` to move aside (its version numbers are still never used again).
     private func recover(_ state: State, _ tx: inout Transaction) throws(AvaultError) {
-        let survey = try survey(state.index)
+        var survey = try survey(state.index)
+        var foreign: [String] = []
+        if storage.writesAreAtomic {
+            foreign = survey.unlisted.map(\.file) + survey.staged.map(\.file)
+            survey = Survey()
+        }
         var removed: [String] = []
         var quarantined = 0
         for file in survey.temporaries { try storage.removeEnvelope(file) }
@@ -547,6 +575,7 @@ extension Vault {
                   let version = try? entry.integer("version", in: 1...VaultFiles.maxVersion) else { continue }
             burn(name, version)
         }
+        for file in foreign { if let (name, version) = VaultFiles.parseEnvelopeFileName(file) { burn(name, version) } }
         for u in survey.unlisted where u.authentic == true {
             if let (name, version) = VaultFiles.parseEnvelopeFileName(u.file) { burn(name, version) }
             if state.rolledBack != nil {
