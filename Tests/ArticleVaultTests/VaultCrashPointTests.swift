@@ -44,6 +44,7 @@ final class CrashPointStorage: VaultStorage {
     var canonicalLocation: [UInt8] { inner.canonicalLocation }
     func exists() throws(AvaultError) -> Bool { try inner.exists() }
     func create() throws(AvaultError) { try inner.create() }
+    func vaultRemains() throws(AvaultError) -> [String] { try inner.vaultRemains() }
     func read(_ name: String) throws(AvaultError) -> [UInt8]? { try alive(); return try inner.read(name) }
 
     func replace(_ name: String, _ bytes: [UInt8]) throws(AvaultError) {

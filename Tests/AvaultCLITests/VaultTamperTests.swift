@@ -407,6 +407,32 @@ private struct TamperScene {
         #expect(FileManager.default.fileExists(atPath: f.vault + "/.avault-tmp-0123456789abcdef"))
     }
 
+    /// A vault whose config alone was removed (the file, or its row) was "no vault" (exit 2) with
+    /// the hint to run `vault init`, which then wrote a new vault over the rest: the log replaced
+    /// by a new one, the envelopes and entries left as strays. It is now said as what it is (exit
+    /// 1), and init refuses to write over it. What an interrupted init leaves (a log of its one
+    /// entry and an index) is still written over.
+    @Test(arguments: [VaultStore.files, .postgres]) func aVaultWithoutItsConfigIsNotWrittenOver(store: VaultStore) throws {
+        let f = try VaultFixture(store: store)
+        try f.put("doc", Data("payload".utf8))
+        let log = try f.readLog()
+        if store.isPostgres { try f.psql("DELETE FROM avault_files WHERE name = 'config'") } else { try FileManager.default.removeItem(atPath: f.vault + "/config") }
+        let said = "has no vault config, yet holds a log of 2 entries, "
+        for args in [["vault", "list"], ["vault", "verify"], ["vault", "init", "--key", f.keyName]] {
+            let r = try f.avault(args)
+            #expect(r.code == 1 && r.err.contains(said) && r.err.contains("the config was removed")
+                    && r.err.contains("avault: hint: restore the config from a backup"), "\(args): \(r.code) \(r.err)")
+        }
+        #expect(try f.readLog() == log)
+        // What an interrupted init leaves: a store with the log of an init and an index only.
+        let g = try VaultFixture(store: store)
+        if store.isPostgres { try g.psql("DELETE FROM avault_files WHERE name = 'config'") } else { try FileManager.default.removeItem(atPath: g.vault + "/config") }
+        let list = try g.avault(["vault", "list"])
+        #expect(list.code == 2 && list.err.hasPrefix("avault: no vault at "), "\(list.err)")
+        let again = try g.avault(["vault", "init", "--key", g.keyName])
+        #expect(again.code == 0, "\(again.err)")
+    }
+
     @Test func tamperedConfigIsAlwaysACleanErrorNeverACrashOrASilentPass() throws {
         let f = try VaultFixture()
         try f.put("doc", Data("payload".utf8))

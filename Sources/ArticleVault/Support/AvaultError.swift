@@ -333,6 +333,8 @@ public enum AvaultError: Error, Sendable {
         case vaultState
         /// The vault is older than what the keyring saw (restorable on purpose).
         case rollback
+        /// The vault's config is gone, the rest of it is there.
+        case missingConfig
     }
 
     /// What needed the keyring's passphrase, in ``keyringHasNoPassphrase(path:need:)``.

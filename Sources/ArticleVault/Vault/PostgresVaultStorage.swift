@@ -214,6 +214,18 @@ public final class PostgresVaultStorage: VaultStorage {
         return true
     }
 
+    public func vaultRemains() throws(AvaultError) -> [String] {
+        guard try installedSchema() != nil else { return [] }
+        let rows = try sql("""
+            SELECT (SELECT count(*) FROM avault_log), (SELECT count(DISTINCT name) FROM avault_envelopes),
+                   (SELECT count(*) FROM avault_files WHERE name LIKE 'entries/%'), (SELECT count(*) FROM avault_log_heads)
+            """)
+        guard rows.count == 1 else { return [] }
+        let (log, envelopes, entries, heads) = (rows.integer(0, 0) ?? 0, rows.integer(0, 1) ?? 0, rows.integer(0, 2) ?? 0, rows.integer(0, 3) ?? 0)
+        return (log > 1 ? ["a log of \(log) entries"] : []) + (envelopes > 0 ? ["\(envelopes) envelopes"] : [])
+            + (entries > 0 ? ["\(entries) index entries"] : []) + (heads > 0 ? ["signed heads"] : [])
+    }
+
     public func create() throws(AvaultError) {
         try atomically { () throws(AvaultError) in
             // Two inits at once: the second waits here, then finds the tables.

@@ -95,6 +95,7 @@ public final class Vault {
         try storage.create()
         return try storage.withLock { () throws(AvaultError) -> Vault in
             guard try !storage.exists() else { throw .vaultExists(location: storage.location) }
+            try refuseRemains(storage)
             let vaultID = Hex.encode(SecureRandom.bytes(count: 16))
             let namingKey = SecretBytes.random(count: 32)
             let sealed = try namingKey.withUnsafeBytes { raw in
@@ -125,11 +126,22 @@ public final class Vault {
         }
     }
 
+    /// A store without a config that holds more of a vault than an interrupted `init` leaves
+    /// lost its config (removed, or a table's rows deleted): said as such, not as "no vault",
+    /// and never written over by `init`.
+    static func refuseRemains(_ storage: VaultStorage) throws(AvaultError) {
+        let remains = try storage.vaultRemains()
+        guard remains.isEmpty else {
+            throw .tampered("\(storage.location) has no vault config, yet holds \(remains.joined(separator: ", ")): the config was removed", area: .missingConfig)
+        }
+    }
+
     /// Opens the vault in `storage`.
     public init(storage: VaultStorage, keyring: Keyring) throws(AvaultError) {
         self.storage = storage
         self.keyring = keyring
         guard try storage.exists() else {
+            try Self.refuseRemains(storage)
             throw .noVault(location: storage.location)
         }
         config = try Self.readConfig(storage)

@@ -20,6 +20,10 @@ public protocol VaultStorage: AnyObject {
     func exists() throws(AvaultError) -> Bool
     /// Creates the empty vault (fails if one exists).
     func create() throws(AvaultError)
+    /// What is here of a vault beyond what an interrupted `init` leaves (a log of its one
+    /// entry, an index), described for a message: a log of more entries, envelopes, index
+    /// entries, signed heads. Empty when there is nothing, or no store at all.
+    func vaultRemains() throws(AvaultError) -> [String]
     /// Reads a small named file (`config`, `index`, `log`, `log.heads`); nil if absent.
     func read(_ name: String) throws(AvaultError) -> [UInt8]?
     /// Replaces a small named file atomically and durably.
@@ -374,6 +378,20 @@ public final class FileVaultStorage: VaultStorage {
         var st = stat()
         guard lstat(directory, &st) == 0 else { return false }
         return try root().kind(of: "config") != nil
+    }
+
+    public func vaultRemains() throws(AvaultError) -> [String] {
+        var st = stat()
+        guard lstat(directory, &st) == 0 else { return [] }
+        var found: [String] = []
+        if let log = try read("log") {
+            let lines = log.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
+            if lines > 1 { found.append("a log of \(lines) entries") }
+        }
+        if try root().kind(of: "objects") != nil, case let n = try objects().names().count, n > 0 { found.append("\(n) files in objects/") }
+        if case let n = try readEntries().count, n > 0 { found.append("\(n) index entries") }
+        if try read("log.heads").map({ !$0.isEmpty }) == true { found.append("signed heads") }
+        return found
     }
 
     public func create() throws(AvaultError) {

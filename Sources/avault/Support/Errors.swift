@@ -90,6 +90,7 @@ extension AvaultError {
             case .vault: return "run 'avault vault verify'"
             case .vaultState: return "run 'avault vault verify' and 'avault vault log --verify'"
             case .rollback: return "if you restored it from a backup on purpose, run the command again with --accept-rollback (the log will record it)"
+            case .missingConfig: return "restore the config from a backup (nothing was written); 'vault init' does not write a new vault over the rest"
             }
         case let .vaultReplaced(location, _, _):
             return "if it was re-created on purpose, check its id (the 'id:' line of its config) with whoever made it, then run "
