@@ -140,6 +140,21 @@ extension Minisign {
             trustedComment.utf8.split(separator: 0x09, omittingEmptySubsequences: false).contains { $0.starts(with: "timestamp:".utf8) }
         }
 
+        /// ``timestamp`` when it is a time RFC 3339 can write (the years 0000 to 9999,
+        /// ``RFC3339/representable``); nil otherwise. The only time a verifier reports or
+        /// compares (record signatures, detached ones, signed vault log heads).
+        public var representableTimestamp: Int64? {
+            timestamp.flatMap { RFC3339.representable.contains($0) ? $0 : nil }
+        }
+
+        /// Whether the trusted comment has a `timestamp:` field that is no time in the years
+        /// 0000 to 9999 (not a number, or out of that range; ``representableTimestamp`` is nil):
+        /// such a field is unreadable, not absent, and once the comment is authenticated, a
+        /// trusted key's signature with one is invalid.
+        public var hasUnreadableTimestamp: Bool {
+            representableTimestamp == nil && hasTimestampField
+        }
+
         /// The Unix time in a `timestamp:<seconds>` field of the trusted comment, if any: the
         /// first field that starts with `timestamp:`, read as `Int64.init(_:)` reads text
         /// (an optional sign, then decimal digits, within range), nil when it does not read.

@@ -45,7 +45,15 @@ public struct TrustStoreFile: Equatable, Sendable {
     /// so a revocation follows the key, as verification applies it).
     public func revocation(of entry: Entry) -> (time: Timestamp, reason: String, keyID: Minisign.KeyID?)? {
         if let r = entry.revoked { return (r.time, r.reason, nil) }
-        guard let other = entries.first(where: { $0.revoked != nil && $0.publicKey.key == entry.publicKey.key }), let r = other.revoked else { return nil }
+        guard let r = revocation(ofPublicKey: entry.publicKey.key) else { return nil }
+        return (r.time, r.reason, r.keyID)
+    }
+
+    /// The revocation that holds for the public key `key` (32 bytes), under whatever id the
+    /// store holds it: that of the first entry revoked with it, whose key id it gives; nil when
+    /// no entry with it is revoked. For a key that has no entry of its own (a keyring key).
+    public func revocation(ofPublicKey key: [UInt8]) -> (time: Timestamp, reason: String, keyID: Minisign.KeyID)? {
+        guard let other = entries.first(where: { $0.revoked != nil && $0.publicKey.key == key }), let r = other.revoked else { return nil }
         return (r.time, r.reason, other.publicKey.keyID)
     }
 

@@ -369,6 +369,82 @@ import Glibc
         #expect(l.code == 1, "\(l.out)")
         #expect(l.out.contains("problem: the head signed at entry 3 is by key 'signer' version 1") && l.out.contains("retired"), "\(l.out)")
     }
+
+    /// A head is judged as a record's signature is: revocation follows the public key (no
+    /// signature covers a key id), and a timestamp that is no time in the years 0000 to 9999
+    /// counts for nothing (the holder of a retired key could date a head of its own before the
+    /// retirement with one).
+    @Test func headsByAKeyRevokedUnderAnotherIDOrWithATimeThatIsNoTimeDoNotCount() throws {
+        try KeysFixture.requireMinisign()
+        let f = try VaultLogTests.logScene()
+        #expect(try f.avault(["keys", "generate", "desk", "--signing", "--unprotected"]).code == 0)
+        let pub = f.path("desk.pub")
+        #expect(try f.avault(["keys", "export-public", "desk", "-o", pub]).code == 0)
+        let deskID = try #require(try String(contentsOfFile: pub, encoding: .utf8).split(separator: " ").last.map { String($0.prefix { $0 != "\n" }) })
+        let deskLine = try #require(try String(contentsOfFile: pub, encoding: .utf8).split(separator: "\n").last.map(String.init))
+        // The keyring key's public key in the trust store under another id, revoked there.
+        let alias = "0807060504030201"
+        var raw = [UInt8](try #require(Data(base64Encoded: deskLine)))
+        raw.replaceSubrange(2..<10, with: [1, 2, 3, 4, 5, 6, 7, 8])
+        let aliasLine = Data(raw).base64EncodedString()
+        let aliasPub = f.path("alias.pub")
+        try CLI.write("untrusted comment: minisign public key \(alias)\n\(aliasLine)\n", to: URL(fileURLWithPath: aliasPub), mode: 0o644)
+        #expect(try f.avault(["keys", "trust", "add", aliasPub, "--name", "Alias"]).code == 0)
+        #expect(try f.avault(["keys", "trust", "revoke", alias, "--reason", "laptop stolen"]).code == 0)
+        #expect(try f.avault(["vault", "log", "--sign", "desk"]).code == 0)
+        var l = try f.avault(["vault", "log", "--verify"])
+        #expect(l.code == 1, "\(l.out)")
+        #expect(l.out.contains("problem: the head signed at entry 8 is by key \(deskID), which was revoked on ")
+                && l.out.contains(" (its public key, as key \(alias)): laptop stolen"), "\(l.out)")
+        #expect(l.out.hasPrefix("8 entries, 0 signed heads"), "a revoked key's head does not count: \(l.out)")
+        // The same head by a trust-store key (the keyring no longer has it) whose entry is not
+        // revoked itself: revoked too.
+        #expect(try f.avault(["keys", "delete", "desk", "--yes", "--force"]).code == 0)
+        let store = f.ring + "/trust.avt"
+        try CLI.write(try String(contentsOfFile: store, encoding: .utf8) + "\nkey: \(deskID) \(deskLine)\nname: Desk\nadded: 2026-12-01T00:00:00Z\n",
+                      to: URL(fileURLWithPath: store), mode: 0o600)
+        l = try f.avault(["vault", "log", "--verify"])
+        #expect(l.code == 1, "\(l.out) \(l.err)")
+        #expect(l.out.contains("revoked on") && l.out.contains(" (its public key, as key \(alias)): laptop stolen"), "\(l.out)")
+        #expect(l.out.hasPrefix("8 entries, 0 signed heads"), "\(l.out)")
+
+        // A keyring key retired after it signed a head; a copy of it signs the same head again,
+        // dated before the retirement with a time that is no time.
+        let g = try VaultFixture(initialize: false)
+        #expect(try g.avault(["keys", "generate", "drafts", "--secret", "--unprotected"]).code == 0)
+        #expect(try g.avault(["vault", "init", "--key", "drafts"]).code == 0)
+        try g.put("doc", Data("one".utf8))
+        #expect(try g.avault(["keys", "generate", "signer", "--signing", "--unprotected"]).code == 0)
+        let secretKey = g.path("signer.key")
+        #expect(try g.avault(["keys", "export-minisign", "signer", "-o", secretKey, "--unprotected"]).code == 0)
+        #expect(try g.avault(["vault", "log", "--sign", "signer"]).code == 0)
+        sleep(1)
+        #expect(try g.avault(["keys", "rotate", "signer"]).code == 0)
+        #expect(try g.avault(["keys", "retire", "signer", "--version", "1"]).code == 0)
+        #expect(try g.avault(["vault", "log", "--verify"]).code == 0)
+        let heads = try vaultRead(g.vault + "/log.heads")
+        let signed = try #require(try JSONSerialization.jsonObject(with: heads) as? [String: Any])
+        let seq = try #require(signed["seq"] as? Int), hash = try #require(signed["hash"] as? String)
+        let keyID = try #require(signed["keyId"] as? String), comment = try #require(signed["trustedComment"] as? String)
+        let vaultID = try #require(comment.split(separator: "\t").first { $0.hasPrefix("vault:") }).dropFirst("vault:".count)
+        let message = g.path("head.txt")
+        try CLI.write("avault-vault-log-v1;\(vaultID);\(seq);\(hash)", to: URL(fileURLWithPath: message), mode: 0o644)
+        for time in ["-9223372036854775808", "-62167219201"] {
+            let forgedComment = "timestamp:\(time)\tvault:\(vaultID)\tseq:\(seq)"
+            let s = try CLI.run("minisign", ["-S", "-s", secretKey, "-m", message, "-x", message + ".minisig", "-t", forgedComment])
+            #expect(s.code == 0, "minisign -S: \(s.err)")
+            let sig = try String(contentsOfFile: message + ".minisig", encoding: .utf8).split(separator: "\n").map(String.init)
+            let forged = try JSONSerialization.data(withJSONObject: ["seq": seq, "hash": hash, "keyId": keyID, "signature": sig[1],
+                                                                     "trustedComment": forgedComment, "globalSignature": sig[3]],
+                                                    options: [.sortedKeys, .withoutEscapingSlashes])
+            try vaultOverwrite(g.vault + "/log.heads", with: heads + forged + Data("\n".utf8))
+            l = try g.avault(["vault", "log", "--verify"])
+            #expect(l.code == 1, "\(time): \(l.out)")
+            #expect(l.out.contains("problem: the head signed at entry \(seq) has a timestamp that is not a time in the years 0000 to 9999"), "\(time): \(l.out)")
+        }
+        try vaultOverwrite(g.vault + "/log.heads", with: heads)
+        #expect(try g.avault(["vault", "log", "--verify"]).code == 0)
+    }
 }
 
 /// Vault files are opened relative to the vault's directory, never through a symbolic link,

@@ -156,7 +156,7 @@ public struct TrustPolicy: Sendable {
         let id = signature.keyID.printed
         // A time RFC 3339 cannot write is no time: never reported, and (once authenticated)
         // the signature is invalid.
-        let timestamp = signature.timestamp.flatMap { RFC3339.representable.contains($0) ? $0 : nil }
+        let timestamp = signature.representableTimestamp
         var s = SignatureReport(keyID: id, status: .untrusted, roles: [], timestamp: timestamp)
         guard let entry = entry(for: signature.keyID) else {
             s.reason = "key \(id) is not trusted"
@@ -194,7 +194,7 @@ public struct TrustPolicy: Sendable {
         default:
             break
         }
-        if timestamp == nil, signature.hasTimestampField {
+        if signature.hasUnreadableTimestamp {
             s.reason = "the signature by \(id) has a timestamp that is not a time in the years 0000 to 9999"
             return s
         }

@@ -177,10 +177,11 @@ public enum VaultLog {
 extension Vault {
     /// Checks the log's chain, every signed head, and the vault's bindings (the index's head
     /// and signed head, the keyring's record). A head counts only when its signature verifies
-    /// under a key of the keyring or the trust store: a head by a trust-store key that is
-    /// revoked, outside its validity window or from the future, or by a keyring key retired
-    /// before it signed (or with no time), is a problem; a head signed before its keyring key
-    /// was retired counts, with a note.
+    /// under a key of the keyring or the trust store: a head by a key whose public key the
+    /// store revoked (under any id), by a trust-store key outside its validity window or from
+    /// the future, by a keyring key retired before it signed (or with no time), or with a
+    /// timestamp that is no time in the years 0000 to 9999, is a problem; a head signed before
+    /// its keyring key was retired counts, with a note.
     public func verifyLog(trustStore: TrustStoreFile?, now: Int64) throws(AvaultError) -> VaultLog.Report {
         try verifyLog(trustStore: trustStore, checkedAt: now)
     }
@@ -224,18 +225,34 @@ extension Vault {
             let digest = MinisignSigning.prehash(VaultFiles.SignedHead.message(vaultID: config.vaultID, head: head.head))
             let at = "the head signed at entry \(seq)"
             let storeEntry = trustStore?.entry(for: signature.keyID)
-            if let storeEntry, let revoked = storeEntry.revoked {
-                report.problems.append("\(at) is by key \(signature.keyID.printed), which was revoked on \(revoked.time)" + (revoked.reason.isEmpty ? "" : ": \(revoked.reason)"))
+            let ringEntry = ringKeys[signature.keyID]
+            // Revocation follows the public key, as in record verification (no signature covers
+            // a key id): the store's entry for this id, or any entry with the keyring key's.
+            var revoked: (time: Timestamp, reason: String, keyID: Minisign.KeyID?)?
+            if let trustStore {
+                if let storeEntry { revoked = trustStore.revocation(of: storeEntry) }
+                if revoked == nil, let pk = ringEntry?.publicKey, let r = trustStore.revocation(ofPublicKey: pk) {
+                    revoked = (r.time, r.reason, r.keyID == signature.keyID ? nil : r.keyID)
+                }
+            }
+            if let revoked {
+                report.problems.append("\(at) is by key \(signature.keyID.printed), which was revoked on \(revoked.time)"
+                    + (revoked.keyID.map { " (its public key, as key \($0.printed))" } ?? "") + (revoked.reason.isEmpty ? "" : ": \(revoked.reason)"))
                 continue
             }
-            if let entry = ringKeys[signature.keyID], let pk = entry.publicKey {
+            if let entry = ringEntry, let pk = entry.publicKey {
                 guard MinisignSigning.check(signature, digest: digest, publicKey: Minisign.PublicKey(keyID: signature.keyID, key: pk)) == .valid else {
                     report.problems.append("the signature of the head at entry \(seq) does not verify")
                     continue
                 }
+                // A time RFC 3339 cannot write is no time, as in record verification.
+                if signature.hasUnreadableTimestamp {
+                    report.problems.append("\(at) has a timestamp that is not a time in the years 0000 to 9999")
+                    continue
+                }
                 if let retired = entry.retired {
                     let name = "key '\(entry.name)' version \(entry.version) (\(signature.keyID.printed))"
-                    guard let t = signature.timestamp, t < retired.seconds else {
+                    guard let t = signature.representableTimestamp, t < retired.seconds else {
                         report.problems.append("\(at) is by \(name), which was retired on \(retired), and it was not signed before that")
                         continue
                     }
