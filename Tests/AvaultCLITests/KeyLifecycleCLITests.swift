@@ -105,6 +105,29 @@ import Glibc
         #expect(try f.avault(["keys", "delete", "desk", "--yes"]).code == 0)
     }
 
+    /// The trust store trusts a public key, whatever key id it holds it under (no signature
+    /// covers a key id): the same key under another id is still trusted, until it is revoked.
+    @Test func deleteRefusesASigningKeyTrustedUnderAnotherID() throws {
+        let f = try KeysFixture()
+        #expect(try f.avault(["keys", "generate", "desk", "--signing"]).code == 0)
+        let pub = f.path("desk.pub")
+        #expect(try f.avault(["keys", "export-public", "desk", "-o", pub]).code == 0)
+        let id = try #require(try f.listed("desk", 1)["keyId"] as? String)
+        let line = try #require(try String(contentsOfFile: pub, encoding: .utf8).split(separator: "\n").last.map(String.init))
+        var raw = [UInt8](try #require(Data(base64Encoded: line)))
+        raw.replaceSubrange(2..<10, with: [1, 2, 3, 4, 5, 6, 7, 8])
+        let alias = "0807060504030201", aliasPub = f.path("alias.pub")
+        try CLI.write("untrusted comment: minisign public key \(alias)\n\(Data(raw).base64EncodedString())\n", to: URL(fileURLWithPath: aliasPub), mode: 0o644)
+        #expect(try f.avault(["keys", "trust", "add", aliasPub, "--name", "Desk"]).code == 0)
+        let refused = try f.avault(["keys", "delete", "desk", "--yes"])
+        #expect(refused.code == 2, "\(refused.err)")
+        #expect(refused.err.contains("trusts key 'desk' version 1 (key id \(id)) as 'Desk' (its public key, as key id \(alias))"), "\(refused.err)")
+        #expect(refused.err.contains("avault: hint: revoke it ('avault keys trust revoke \(alias)')"), "\(refused.err)")
+        #expect(try f.listed("desk", 1)["keyId"] as? String == id, "the key was deleted")
+        #expect(try f.avault(["keys", "trust", "revoke", alias, "--reason", "retired desk"]).code == 0)
+        #expect(try f.avault(["keys", "delete", "desk", "--yes"]).code == 0)
+    }
+
     @Test func reinstateUndoesRetire() throws {
         let f = try KeysFixture()
         #expect(try f.avault(["keys", "generate", "c", "--secret"]).code == 0)

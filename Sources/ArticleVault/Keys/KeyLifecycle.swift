@@ -32,12 +32,17 @@ extension Keyring {
         }
     }
 
-    /// Refuses (``AvaultError/keyStillTrusted(key:version:keyID:name:store:)``) while `store`
-    /// trusts the public key of the signing key version `entry` (a revoked entry does not count).
+    /// Refuses (``AvaultError/keyStillTrusted(key:version:keyID:name:store:trustedAs:)``) while
+    /// `store` trusts the public key of the signing key version `entry`, under whatever key id it
+    /// holds it (no signature covers a key id): an entry with its public key that is not revoked,
+    /// itself or under another id (``TrustStoreFile/revocation(of:)``), as verification has it.
     func checkNotTrusted(_ entry: KeyringFile.Entry, by store: TrustStore?) throws(AvaultError) {
-        guard let store, entry.algorithm == .ed25519, case .minisign(let id) = entry.id,
-              let trusted = store.file.entry(for: id), trusted.revoked == nil else { return }
-        throw .keyStillTrusted(key: entry.name, version: entry.version, keyID: entry.id.description, name: trusted.name, store: store.path)
+        guard let store, entry.algorithm == .ed25519, case .minisign(let id) = entry.id, let publicKey = entry.publicKey,
+              let trusted = store.file.entries.first(where: { $0.publicKey.key == publicKey && store.file.revocation(of: $0) == nil })
+        else { return }
+        let trustedAs = trusted.publicKey.keyID
+        throw .keyStillTrusted(key: entry.name, version: entry.version, keyID: entry.id.description, name: trusted.name, store: store.path,
+                               trustedAs: trustedAs == id ? nil : trustedAs.printed)
     }
 
     /// The versions ``deleteKey(name:version:vault:trustStore:force:)`` would delete.

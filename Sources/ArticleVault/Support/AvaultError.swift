@@ -74,8 +74,9 @@ public enum AvaultError: Error, Sendable {
     /// A vault to recipients still has the identity version's recipient among its own: its
     /// data key is wrapped to it.
     case identityStillNeeded(key: String, version: Int, vault: String, recipient: String)
-    /// The trust store trusts the public key of the signing key version (as `name`).
-    case keyStillTrusted(key: String, version: Int, keyID: String, name: String, store: String)
+    /// The trust store trusts the public key of the signing key version (as `name`; under the
+    /// key id `trustedAs` when that is not the key's own).
+    case keyStillTrusted(key: String, version: Int, keyID: String, name: String, store: String, trustedAs: String?)
     /// The key version is the only active one.
     case onlyActiveVersion(key: String, version: Int)
     /// The key has reached ``KeyringFile/maximumVersion``.
@@ -429,8 +430,9 @@ public enum AvaultError: Error, Sendable {
             return "the vault at \(vault) still needs key '\(key)' version \(version) for \(files.count) file\(files.count == 1 ? "" : "s"): \(shown)"
         case let .identityStillNeeded(key, version, vault, recipient):
             return "identity '\(key)' version \(version) is still a recipient of the vault at \(vault) (\(recipient)): its data key is wrapped to it"
-        case let .keyStillTrusted(key, version, keyID, name, store):
+        case let .keyStillTrusted(key, version, keyID, name, store, trustedAs):
             return "the trust store \(store) trusts key '\(key)' version \(version) (key id \(keyID)) as '\(name)'"
+                + (trustedAs.map { " (its public key, as key id \($0))" } ?? "")
         case let .onlyActiveVersion(key, version):
             return "version \(version) is the only active version of '\(key)'"
         case let .lastKeyVersion(key):

@@ -130,7 +130,8 @@ extension AvaultError {
         case let .identityStillNeeded(_, _, vault, recipient):
             return "after adding a recipient of yours that stays, remove it from the vault first (with --rotate, what is put "
                 + "afterwards is out of its reach): avault vault recipients remove \(Terminal.shellWord(recipient)) --vault \(Terminal.shellWord(vault))"
-        case let .keyStillTrusted(_, _, keyID, _, _):
+        case let .keyStillTrusted(_, _, ownID, _, _, trustedAs):
+            let keyID = trustedAs ?? ownID
             return "revoke it ('avault keys trust revoke \(keyID)') or remove it ('avault keys trust remove \(keyID)') first, or pass --force"
         case let .onlyActiveVersion(key, _): return "rotate first: avault keys rotate \(Terminal.shellWord(key))"
         case .lastKeyVersion: return "generate a key under a new name"
