@@ -359,6 +359,7 @@ struct DemoRing {
 /// A timestamp in a trusted comment is any text a signer wrote: none may crash verify.
 @Suite struct SignatureTimestampCLI {
     @Test func aTimestampNoRFC3339TimeCanHoldIsInvalidAndNeverCrashes() throws {
+        try KeysFixture.requireMinisign()
         let demo = try DemoRing()
         defer { try? FileManager.default.removeItem(at: demo.dir) }
         let tree = demo.dir.appendingPathComponent("site")
@@ -366,11 +367,14 @@ struct DemoRing {
         let windowed = demo.dir.appendingPathComponent("windowed.avt").path
         #expect(try CLI.avault(["keys", "trust", "add", demo.pub, "--name", "Desk", "--not-before", "2020-01-01T00:00:00Z",
                                 "--trust-store", windowed]).code == 0)
+        // Stock minisign -t writes any trusted comment (avault sign writes its clock's time).
+        let secretKey = demo.dir.appendingPathComponent("desk.key").path
+        #expect(try CLI.avault(["keys", "export-minisign", "demo-desk", "-o", secretKey, "--unprotected"] + demo.args).code == 0)
         for time in ["-9223372036854775808", "-9223372036854775800", "9223372036854775807", "9223372036854775800", "-62167219201"] {
             let file = tree.appendingPathComponent("notes.txt").path
             try CLI.write("no front matter\n", to: URL(fileURLWithPath: file), mode: 0o644)
-            let s = try CLI.avault(["sign", "--detached", file, "--key", "demo-desk", "--force",
-                                    "--trusted-comment", "timestamp:\(time)\tfile:notes.txt\thashed"] + demo.args)
+            let s = try CLI.run("minisign", ["-S", "-s", secretKey, "-m", file, "-x", file + ".minisig",
+                                             "-t", "timestamp:\(time)\tfile:notes.txt\thashed"])
             #expect(s.code == 0, "\(s.err)")
             // Untrusted: reported, with no time.
             let other = demo.dir.appendingPathComponent("empty.avt").path
@@ -425,5 +429,41 @@ struct DemoRing {
             #expect(!r.err.contains("\u{1B}") && !r.err.contains("\u{85}"), "the text is not echoed raw")
             #expect(try Data(contentsOf: URL(fileURLWithPath: record)) == before)
         }
+    }
+
+    /// A detached signature's comment is `timestamp:` then TEXT, and TEXT is refused as for an
+    /// embedded one: with `canon:` in it, `verify FILE` refused the signature (a record
+    /// signature's) and `verify --detached` accepted it.
+    @Test func detachedTextFollowsAvaultsTimestampAndIsRefusedAsForARecord() throws {
+        try KeysFixture.requireMinisign()
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let tree = demo.dir.appendingPathComponent("site")
+        try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+        let file = tree.appendingPathComponent("notes.txt").path
+        try CLI.write("no front matter\n", to: URL(fileURLWithPath: file), mode: 0o644)
+        let reserved = ["canon:avault-record-v1", "note\tcanon:other", "timestamp:1", "x\ttimestamp:1796000000", "file:other.md", "a\tfile:b"]
+        let controls = ["a\u{1B}[2Jb", "a\u{7F}", "a\u{85}b", "line\nbreak", "cr\rhere", "a\u{2028}b", "nul\u{1}"]
+        for text in reserved + controls {
+            let r = try CLI.avault(["sign", "--detached", file, "--key", "demo-desk", "--trusted-comment", text] + demo.args)
+            #expect(r.code == 64, "\(text.debugDescription): \(r.err)")
+            #expect(r.err.hasPrefix("avault: "), "\(r.err)")
+            #expect(r.err.contains("\navault: hint: "), "\(text.debugDescription): \(r.err)")
+            #expect(r.err.contains(reserved.contains(text) ? "a field avault writes itself" : "a control character"), "\(r.err)")
+            #expect(!r.err.contains("\u{1B}") && !r.err.contains("\u{85}"), "the text is not echoed raw")
+            #expect(!FileManager.default.fileExists(atPath: file + ".minisig"), "\(text.debugDescription): a signature was written")
+        }
+        // Text of one's own: after avault's timestamp, and every verifier agrees.
+        let s = try CLI.avault(["sign", "--detached", file, "--key", "demo-desk", "--trusted-comment", "release 1.2\treviewed:jane"] + demo.args)
+        #expect(s.code == 0, "\(s.err)")
+        let lines = try String(contentsOfFile: file + ".minisig", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 4 && lines[2].hasPrefix("trusted comment: timestamp:") && lines[2].hasSuffix("\trelease 1.2\treviewed:jane"),
+                "\(lines)")
+        let walked = try CLI.avault(["verify", "--require-signature", tree.path, "--keyring", demo.ring])
+        #expect(walked.code == 0, "\(walked.out)")
+        let detached = try CLI.avault(["verify", "--detached", file, "--trust-store", demo.ring + "/trust.avt"])
+        #expect(detached.code == 0, "\(detached.out) \(detached.err)")
+        let stock = try CLI.run("minisign", ["-V", "-p", demo.pub, "-m", file, "-x", file + ".minisig"])
+        #expect(stock.code == 0 && stock.out.contains("release 1.2"), "minisign -V: \(stock.out) \(stock.err)")
     }
 }

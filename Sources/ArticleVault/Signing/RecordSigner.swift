@@ -25,7 +25,7 @@ public enum RecordSigner {
         return "timestamp:\(now)\t\(TrustPolicy.recordCanonField)" + (text.isEmpty ? "" : "\t" + text)
     }
 
-    /// Refuses signer's text for a record signature's trusted comment that holds a control
+    /// Refuses signer's text for a trusted comment, embedded or detached, that holds a control
     /// character other than TAB (C0, DEL, C1, U+2028, U+2029), or a TAB-separated field that
     /// starts with one of ``reservedCommentFields`` (as bytes or as characters).
     public static func checkCommentText(_ text: String) throws(AvaultError) {
@@ -44,6 +44,17 @@ public enum RecordSigner {
     /// the escapes in the file's name, ``commentFileName(of:)``).
     public static func defaultDetachedComment(path: String, now: Int64) -> String {
         "timestamp:\(now)\tfile:\(commentFileName(of: path))\thashed"
+    }
+
+    /// The trusted comment of a detached signature made at `now`: the default one without
+    /// `text`, else `timestamp:<now>` then `text` (if not empty) after a TAB, in place of
+    /// `file:…` and `hashed`. `text` is checked by ``checkCommentText(_:)``, as for an embedded
+    /// signature: a `canon:` field would make it a record signature's, which `verify FILE`
+    /// refuses and `verify --detached` (any domain) accepts, and the time is avault's.
+    public static func detachedComment(path: String, now: Int64, text: String?) throws(AvaultError) -> String {
+        guard let text else { return defaultDetachedComment(path: path, now: now) }
+        try checkCommentText(text)
+        return "timestamp:\(now)" + (text.isEmpty ? "" : "\t" + text)
     }
 
     /// The base name of `path` as a trusted comment's `file:` field holds it: one field on one

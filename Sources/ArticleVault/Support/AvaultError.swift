@@ -148,10 +148,10 @@ public enum AvaultError: Error, Sendable {
     case alreadyRevoked(keyID: String)
     /// A trusted comment must be one line.
     case invalidTrustedComment
-    /// A signer's text for a record signature's trusted comment has a field avault writes
-    /// itself (`timestamp:`, `canon:`, `file:`; the prefix).
+    /// A signer's text for a trusted comment (embedded or detached) has a field avault writes
+    /// itself or that marks a record signature (`timestamp:`, `canon:`, `file:`; the prefix).
     case reservedTrustedCommentField(String)
-    /// A signer's text for a record signature's trusted comment holds a control character
+    /// A signer's text for a trusted comment (embedded or detached) holds a control character
     /// other than TAB.
     case trustedCommentControlCharacter
     /// A record signature's trusted comment must start with `timestamp:` then

@@ -25,7 +25,8 @@ struct Sign: ParsableCommand {
     @Option(help: ArgumentHelp("The signing key's name in the keyring.", valueName: "name"), completion: KeyCompletion.names(.signing)) var key: String?
     @OptionGroup var keyring: KeyringOptions
     @Option(name: .customLong("trusted-comment"),
-            help: ArgumentHelp("Embedded: text after the timestamp and canonical form (default: the file name); detached: the whole comment.",
+            help: ArgumentHelp("Text after the timestamp (embedded: and the canonical form) in place of the file name; "
+                               + "no timestamp:, canon: or file: field, and no control character but TAB.",
                                valueName: "text"))
     var trustedComment: String?
     @Flag(help: "Write a detached FILE.minisig instead of signing inside the record.") var detached = false
@@ -61,7 +62,7 @@ struct Sign: ParsableCommand {
     func run() throws {
         // Every file the batch reads and writes is checked before any is written.
         if exportMinisig { return try export() }
-        if !detached, let trustedComment { try RecordSigner.checkCommentText(trustedComment) }
+        if let trustedComment { try RecordSigner.checkCommentText(trustedComment) }
         if detached {
             try checkNew()
         } else {
@@ -74,7 +75,7 @@ struct Sign: ParsableCommand {
         if detached {
             return try Terminal.writingBatch {
                 for file in files {
-                    let comment = trustedComment ?? RecordSigner.defaultDetachedComment(path: file, now: time)
+                    let comment = try RecordSigner.detachedComment(path: file, now: time, text: trustedComment)
                     let out = try RecordSigner.signDetached(path: file, key: signingKey, keyID: keyID, trustedComment: comment, overwrite: force)
                     try Terminal.writeStdout("signed \(Terminal.quoted(file)) -> \(Terminal.quoted(out)) (key \(keyID.printed))\n")
                 }
