@@ -39,7 +39,10 @@ import Glibc
 
     @Test(arguments: ["postgres://editor:s3cretpw@db.example/news", "postgresql://editor:s3cretpw@/news?host=/run/postgresql",
                       "postgresql:///news?user=editor&password=s3cretpw", "postgres://db.example/news?sslmode=verify-full&%70assword=s3cretpw",
-                      "postgresql://:s3cretpw@db.example/news"])
+                      "postgresql://:s3cretpw@db.example/news",
+                      // libpq's user information runs to the first '@' before any '/', past a '?':
+                      // here the user is "editor?x" and the password "s3cretpw".
+                      "postgresql://editor?x:s3cretpw@/news?bad"])
     func aURLWithAPasswordIsRefusedBeforeAnyConnection(url: String) throws {
         let f = try VaultFixture(initialize: false)
         for args in [["vault", "list", "--vault", url], ["vault", "init", "--key", "drafts", "--vault", url]] {
@@ -54,5 +57,26 @@ import Glibc
         // AVAULT_VAULT likewise.
         let env = try f.avault(["vault", "list"], env: ["AVAULT_VAULT": url])
         #expect(env.code == 2 && env.err.contains("carries a password"))
+    }
+
+    /// A URL that is refused only by libpq (a parameter whose name is not quite `password`, a
+    /// malformed host) or that fails to connect is never echoed as given: the message shows it
+    /// with the values of password-like parameters hidden, and libpq's reason, which may quote
+    /// the URL or a part of it, likewise.
+    @Test(arguments: [
+        ("postgresql:///news?host=/nonexistent&password%00=s3cretpw", "postgresql:///news?host=/nonexistent&password%00=***"),
+        ("postgresql:///news?host=/nonexistent&sslpassword=s3cretpw", "postgresql:///news?host=/nonexistent&sslpassword=***"),
+        ("postgresql://[::1/news?pass%77ord%00=s3cretpw", "postgresql://[::1/news?pass%77ord%00=***"),
+        ("postgresql:///news?host=/nonexistent&pw%zz=s3cret%zzpw", "postgresql:///news?host=/nonexistent&pw%zz=***"),
+    ])
+    func aConnectionErrorNeverEchoesAPasswordLikeValue(url: String, shown: String) throws {
+        let f = try VaultFixture(initialize: false)
+        for args in [["vault", "list", "--vault", url], ["vault", "init", "--key", "drafts", "--vault", url]] {
+            let r = try f.avault(args)
+            #expect(r.code == 2, "\(url): \(r.code) \(r.err)")
+            #expect(!r.err.contains("s3cret") && !r.out.contains("s3cret"), "the password was echoed: \(r.err)")
+            let lines = r.err.split(separator: "\n").filter { $0.hasPrefix("avault:") }
+            #expect(lines.first?.hasPrefix("avault: cannot connect to the PostgreSQL vault \(shown): ") == true, "\(lines)")
+        }
     }
 }

@@ -23,9 +23,12 @@ public final class PostgresVaultStorage: VaultStorage {
     /// The size of an envelope row.
     static let chunkSize = 65536
 
-    /// The URL, as given (it holds no password).
+    /// The URL, as given (it holds no password libpq would read).
     public let url: String
-    public var location: String { url }
+    /// The URL as messages show it (``PostgresURL/redacted``): a URL that holds a password is
+    /// refused, but a misspelt `password` parameter's value, which libpq refuses in its turn,
+    /// is not shown either.
+    public let location: String
     /// The URL as given, and the `PG*` variables that can choose the server, the database or
     /// the schema for it: the same database reached by another URL is another location to the
     /// keyring, but one URL does not name two places.
@@ -55,7 +58,7 @@ public final class PostgresVaultStorage: VaultStorage {
 
     /// Whether `location` names a PostgreSQL vault (`postgres://…` or `postgresql://…`).
     public static func isURL(_ location: String) -> Bool {
-        location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
+        PostgresURL.isURL(location)
     }
 
     /// A store for `url`; refused if the URL carries a password (`user:password@` or a
@@ -63,27 +66,23 @@ public final class PostgresVaultStorage: VaultStorage {
     public init(url: String) throws(AvaultError) {
         if Self.carriesPassword(url) { throw .postgresPasswordInURL }
         self.url = url
+        location = PostgresURL(url)?.redacted ?? url
     }
 
-    /// A password in the URL's user information or among its parameters (libpq parses the URL
-    /// again before connecting and is asked the same question).
+    /// A password in the URL's user information or among its parameters, where libpq finds
+    /// them (``PostgresURL``; libpq parses the URL again before connecting and is asked the
+    /// same question).
     static func carriesPassword(_ url: String) -> Bool {
-        guard let scheme = url.firstIndex(of: ":"), url[scheme...].hasPrefix("://") else { return false }
-        let rest = url[url.index(scheme, offsetBy: 3)...]
-        let authority = rest.prefix { $0 != "/" && $0 != "?" }
-        if let at = authority.lastIndex(of: "@"), authority[..<at].contains(":") { return true }
-        if let q = rest.firstIndex(of: "?") {
-            for pair in rest[rest.index(after: q)...].split(separator: "&") {
-                let key = pair.prefix { $0 != "=" }
-                if key.removingPercentEncoding.lowercased() == "password" { return true }
-            }
-        }
-        return false
+        PostgresURL(url)?.carriesPassword ?? false
     }
 
     private func db() throws(AvaultError) -> PostgresConnection {
         if let connection { return connection }
-        let c = try PostgresConnection(conninfo: url, location: url)
+        let c: PostgresConnection
+        do { c = try PostgresConnection(conninfo: url, location: location) } catch .postgresConnectionFailed(let location, let reason) {
+            // libpq's reason may quote the URL, or a part of it.
+            throw .postgresConnectionFailed(location: location, reason: PostgresURL(url)?.redacting(reason, url: url) ?? reason)
+        }
         connection = c
         return c
     }
@@ -131,10 +130,10 @@ public final class PostgresVaultStorage: VaultStorage {
         begun = false
         queued.append((PostgresStatement("BEGIN ISOLATION LEVEL READ COMMITTED"), nil))
         if lock {
-            let url = url
+            let location = location
             queued.append((PostgresStatement("SELECT id FROM avault_head WHERE id = 1 FOR UPDATE"), { rows throws(AvaultError) in
                 guard rows.count == 1 else {
-                    throw AvaultError.tampered("\(url): the table avault_head has lost its row: the vault was altered", area: .vaultState)
+                    throw AvaultError.tampered("\(location): the table avault_head has lost its row: the vault was altered", area: .vaultState)
                 }
             }))
         }
@@ -201,7 +200,7 @@ public final class PostgresVaultStorage: VaultStorage {
         guard present.count == 1, present.bytes(0, 0) == [1] else { return nil }
         let answers = try send([PostgresStatement("SELECT max(version) FROM avault_schema_version")] + along)
         guard let v = answers[0].count == 1 ? answers[0].integer(0, 0) : nil else { return nil }
-        guard v <= Self.schemaVersion else { throw .postgresSchemaVersion(location: url, found: Int(v), supported: Self.schemaVersion) }
+        guard v <= Self.schemaVersion else { throw .postgresSchemaVersion(location: location, found: Int(v), supported: Self.schemaVersion) }
         return (Int(v), Array(answers.dropFirst()))
     }
 
@@ -249,7 +248,7 @@ public final class PostgresVaultStorage: VaultStorage {
             // One upgrade or init at a time: the second finds the first's work done.
             try write("SELECT pg_advisory_xact_lock(7406201001)")
             guard let (found, config) = try installedSchema(along: [Self.readStatement("config").statement]),
-                  config[0].count == 1 else { throw .noVault(location: url) }
+                  config[0].count == 1 else { throw .noVault(location: location) }
             for statement in Self.statements(from: found) { try write(statement) }
             // installedSchema refuses a version above schemaVersion.
             return (found, Self.schemaVersion)
@@ -565,26 +564,5 @@ final class MemoryEnvelopeSource: EnvelopeSource {
         bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + n)])) }
         offset += n
         return n
-    }
-}
-
-extension Substring {
-    /// With `%XX` escapes decoded (bytes that are not UTF-8 are replaced).
-    var removingPercentEncoding: String {
-        var out: [UInt8] = []
-        var i = utf8.startIndex
-        while i != utf8.endIndex {
-            let c = utf8[i]
-            if c == 0x25, let a = utf8.index(i, offsetBy: 1, limitedBy: utf8.endIndex), a != utf8.endIndex,
-               let b = utf8.index(a, offsetBy: 1, limitedBy: utf8.endIndex), b != utf8.endIndex,
-               let v = UInt8(String(decoding: [utf8[a], utf8[b]], as: UTF8.self), radix: 16) {
-                out.append(v)
-                i = utf8.index(after: b)
-            } else {
-                out.append(c)
-                i = utf8.index(after: i)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,0 +1,140 @@
+/// A `postgresql://` or `postgres://` URL cut where libpq cuts it (`conninfo_uri_parse_options`
+/// in `fe-connect.c`), for the questions avault asks of it before libpq sees it: does it carry a
+/// password, and what may a message show of it.
+///
+/// libpq's rule: after the `://`, the user information runs to the first `@`, if an `@` comes
+/// before the first `/` (a `?`, a `:` or a `#` before it does not end it: in
+/// `postgresql://u?x:pw@/db` the user is `u?x` and the password `pw`); in it, the user name runs
+/// to the first `:` and the password from there to the `@`. The parameters follow the first `?`
+/// after the user information, as `key=value` pairs between `&`s, each side percent-decoded.
+struct PostgresURL {
+    /// `postgresql://` or `postgres://`.
+    let scheme: Substring
+    /// What comes before the `@`, without it; nil when there is no `@` before the first `/`.
+    let userInformation: Substring?
+    /// The hosts, ports and database name: from after the `@` (or the scheme) to the first `?`.
+    let location: Substring
+    /// What follows the first `?` after the user information; nil when there is no `?`.
+    let parameters: Substring?
+
+    /// libpq takes these two prefixes only, exactly (in lowercase).
+    static let schemes = ["postgresql://", "postgres://"]
+
+    /// Whether `text` names a PostgreSQL vault.
+    static func isURL(_ text: String) -> Bool {
+        schemes.contains { text.hasPrefix($0) }
+    }
+
+    /// `text` cut as libpq cuts it; nil when it is not such a URL.
+    init?(_ text: String) {
+        guard let scheme = Self.schemes.first(where: { text.hasPrefix($0) }) else { return nil }
+        self.scheme = text.prefix(scheme.count)
+        let rest = text.dropFirst(scheme.count)
+        var after = rest
+        if let end = rest.firstIndex(where: { $0 == "@" || $0 == "/" }), rest[end] == "@" {
+            userInformation = rest[..<end]
+            after = rest[rest.index(after: end)...]
+        } else {
+            userInformation = nil
+        }
+        if let q = after.firstIndex(of: "?") {
+            location = after[..<q]
+            parameters = after[after.index(after: q)...]
+        } else {
+            location = after
+            parameters = nil
+        }
+    }
+
+    /// The parameters, each with its key percent-decoded (nil value: no `=`).
+    var pairs: [(raw: Substring, key: String, value: Substring?)] {
+        guard let parameters else { return [] }
+        return parameters.split(separator: "&", omittingEmptySubsequences: false).map { pair in
+            guard let eq = pair.firstIndex(of: "=") else { return (pair, pair.removingPercentEncoding, nil) }
+            return (pair, pair[..<eq].removingPercentEncoding, pair[pair.index(after: eq)...])
+        }
+    }
+
+    /// A password in the user information (anything after a `:` in it) or a `password`
+    /// parameter (its key percent-decoded, in any case).
+    var carriesPassword: Bool {
+        if let userInformation, userInformation.contains(":") { return true }
+        return pairs.contains { $0.key.lowercased() == "password" }
+    }
+
+    /// Whether a message may show the value of the parameter `key` (decoded): only that of a
+    /// plain keyword (letters, digits, `_`, as all of libpq's are) that is not password-like
+    /// (`password`, `sslpassword`, `passfile`, or a misspelling of them). Any other key's value
+    /// is hidden: `password%00=…` is not libpq's `password`, but it is what the user meant.
+    static func showsValue(of key: String) -> Bool {
+        !key.isEmpty && key.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F }
+            && !key.lowercased().contains("pass")
+    }
+
+    /// The text of the values a message must not show: the password of the user information
+    /// and the hidden parameters' values (as written, and percent-decoded).
+    var secrets: [String] {
+        var out: [String] = []
+        if let userInformation, let colon = userInformation.firstIndex(of: ":") {
+            out.append(String(userInformation[userInformation.index(after: colon)...]))
+        }
+        for pair in pairs where !Self.showsValue(of: pair.key) {
+            if let value = pair.value { out += [String(value), value.removingPercentEncoding] }
+        }
+        return out.filter { !$0.isEmpty }
+    }
+
+    /// The URL as a message may show it: the password of the user information and the values
+    /// of password-like or unreadable parameters replaced by `***`.
+    var redacted: String {
+        var out = String(scheme)
+        if let userInformation {
+            if let colon = userInformation.firstIndex(of: ":") {
+                out += userInformation[..<colon] + ":***"
+            } else {
+                out += userInformation
+            }
+            out += "@"
+        }
+        out += location
+        if parameters != nil {
+            out += "?" + pairs.map { pair in
+                guard let value = pair.value else { return String(pair.raw) }
+                let key = pair.raw.prefix(pair.raw.count - value.count - 1)
+                return Self.showsValue(of: pair.key) ? String(pair.raw) : key + "=***"
+            }.joined(separator: "&")
+        }
+        return out
+    }
+
+    /// `message` (libpq's, which may quote the URL or one of its parts) with the URL replaced
+    /// by its redacted form and every secret's quoted text by `***`.
+    func redacting(_ message: String, url: String) -> String {
+        var out = message.replacing(url, with: redacted)
+        for secret in secrets.sorted(by: { $0.count > $1.count }) {
+            out = out.replacing("\"" + secret + "\"", with: "\"***\"")
+        }
+        return out
+    }
+}
+
+extension Substring {
+    /// With `%XX` escapes decoded (bytes that are not UTF-8 are replaced).
+    var removingPercentEncoding: String {
+        var out: [UInt8] = []
+        var i = utf8.startIndex
+        while i != utf8.endIndex {
+            let c = utf8[i]
+            if c == 0x25, let a = utf8.index(i, offsetBy: 1, limitedBy: utf8.endIndex), a != utf8.endIndex,
+               let b = utf8.index(a, offsetBy: 1, limitedBy: utf8.endIndex), b != utf8.endIndex,
+               let v = UInt8(String(decoding: [utf8[a], utf8[b]], as: UTF8.self), radix: 16) {
+                out.append(v)
+                i = utf8.index(after: b)
+            } else {
+                out.append(c)
+                i = utf8.index(after: i)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
