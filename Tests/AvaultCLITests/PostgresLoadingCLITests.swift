@@ -79,4 +79,35 @@ import Glibc
             #expect(lines.first?.hasPrefix("avault: cannot connect to the PostgreSQL vault \(shown): ") == true, "\(lines)")
         }
     }
+
+    /// A location that is almost a PostgreSQL URL — another case (libpq reads only the two
+    /// lowercase prefixes), another scheme, or a libpq connection string — is refused with a
+    /// hint, not taken for a directory of that name; the password it holds is not echoed. `./`
+    /// before it names the directory.
+    @Test(arguments: [
+        ("host=/tmp/x dbname=news user=avault password=s3cretpw", "the vault location is a libpq connection string (host=…)"),
+        ("dbname = news password=s3cretpw", "the vault location is a libpq connection string (dbname=…)"),
+        ("Postgresql://editor:s3cretpw@db.example/news", "the vault location starts with Postgresql://, which libpq does not read"),
+        ("POSTGRES://db.example/news?password=s3cretpw", "the vault location starts with POSTGRES://, which libpq does not read"),
+        ("postgresql+psycopg://editor:s3cretpw@db.example/news", "the vault location starts with postgresql+psycopg://: a vault is a directory"),
+    ])
+    func aLocationThatIsAlmostAPostgresURLIsRefusedNotMadeADirectory(location: String, message: String) throws {
+        let f = try VaultFixture(initialize: false)
+        #expect(try f.avault(["keys", "generate", "drafts", "--secret", "--unprotected"]).code == 0)
+        let work = f.path("")
+        for args in [["vault", "init", "--key", "drafts", "--vault", location], ["vault", "list", "--vault", location]] {
+            let r = try CLI.run("/usr/bin/env", ["--chdir=" + work, CLI.avaultPath] + args, env: f.environment)
+            #expect(r.code == 2, "\(location): \(r.code) \(r.out) \(r.err)")
+            let lines = r.err.split(separator: "\n")
+            #expect(lines.count == 2, "\(lines)")
+            #expect(lines.first?.hasPrefix("avault: " + message) == true, "\(lines)")
+            #expect(lines.dropFirst().first?.hasPrefix("avault: hint: ") == true, "\(lines)")
+            #expect(!r.err.contains("s3cretpw") && !r.out.contains("s3cretpw"), "the password was echoed")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: work).isEmpty, "a directory was made")
+        }
+        // ./ before it names a directory of that name.
+        let dir = try CLI.run("/usr/bin/env", ["--chdir=" + work, CLI.avaultPath, "vault", "init", "--key", "drafts", "--vault", "./" + location],
+                              env: f.environment)
+        #expect(dir.code == 0, "\(dir.err)")
+    }
 }

@@ -25,6 +25,38 @@ struct PostgresURL {
         schemes.contains { text.hasPrefix($0) }
     }
 
+    /// The scheme of `text` when it starts like a URL of another kind (`word://`, RFC 3986's
+    /// letters, digits, `+`, `-`, `.`), `Postgresql://` among them: libpq reads
+    /// only the two lowercase prefixes, and anything else would be taken for a directory.
+    static func otherScheme(_ text: String) -> String? {
+        guard let end = text.firstIndex(of: ":"), text[end...].hasPrefix("://") else { return nil }
+        let scheme = text[..<end]
+        guard let first = scheme.unicodeScalars.first, first.isASCIILetter,
+              scheme.unicodeScalars.allSatisfy({ $0.isASCIILetter || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0) }) else { return nil }
+        return String(scheme)
+    }
+
+    /// The keywords of libpq's connection strings (`host=… dbname=…`), up to libpq 17.
+    static let keywords: Set<String> = [
+        "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "require_auth", "channel_binding",
+        "connect_timeout", "client_encoding", "options", "application_name", "fallback_application_name",
+        "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout", "replication",
+        "gssencmode", "sslmode", "sslnegotiation", "requiressl", "sslcompression", "sslcert", "sslkey", "sslpassword",
+        "sslcertmode", "sslrootcert", "sslcrl", "sslcrldir", "sslsni", "requirepeer", "ssl_min_protocol_version",
+        "ssl_max_protocol_version", "krbsrvname", "gsslib", "gssdelegation", "service", "target_session_attrs",
+        "load_balance_hosts",
+    ]
+
+    /// The libpq keyword that `text` starts by setting, as a connection string does
+    /// (`keyword=value …`, or `keyword = value …`); nil when it starts otherwise (a path such as
+    /// `./host=x` or `/srv/a=b` names a directory).
+    static func connectionStringKeyword(_ text: String) -> String? {
+        let start = text.drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let eq = start.firstIndex(of: "=") else { return nil }
+        let key = String(start[..<eq].reversed().drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }.reversed())
+        return keywords.contains(key) ? key : nil
+    }
+
     /// `text` cut as libpq cuts it; nil when it is not such a URL.
     init?(_ text: String) {
         guard let scheme = Self.schemes.first(where: { text.hasPrefix($0) }) else { return nil }
@@ -116,6 +148,10 @@ struct PostgresURL {
         }
         return out
     }
+}
+
+extension Unicode.Scalar {
+    fileprivate var isASCIILetter: Bool { ("a"..."z").contains(self) || ("A"..."Z").contains(self) }
 }
 
 extension Substring {

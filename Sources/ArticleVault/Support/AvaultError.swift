@@ -259,6 +259,11 @@ public enum AvaultError: Error, Sendable {
     case postgresLibraryMissing(library: String, reason: String)
     /// A PostgreSQL vault URL carries a password (which any user can read in the process list).
     case postgresPasswordInURL
+    /// The vault location starts like a URL (`scheme://`) that is not a `postgresql://` or
+    /// `postgres://` one (libpq reads those two only, in lowercase).
+    case vaultLocationScheme(scheme: String)
+    /// The vault location is a libpq connection string (it sets `keyword`), not a URL.
+    case postgresConnectionString(keyword: String)
     /// The PostgreSQL server at `location` could not be reached or refused the connection.
     case postgresConnectionFailed(location: String, reason: String)
     /// A statement failed on the PostgreSQL server at `location` (`sqlState`: its SQLSTATE code).
@@ -599,6 +604,13 @@ public enum AvaultError: Error, Sendable {
             return "cannot load PostgreSQL's client library \(library): \(reason)"
         case .postgresPasswordInURL:
             return "the PostgreSQL URL carries a password, which other users can read in the process list; it was not used"
+        case let .vaultLocationScheme(scheme):
+            if ["postgres", "postgresql"].contains(scheme.lowercased()) {
+                return "the vault location starts with \(scheme)://, which libpq does not read: it takes postgresql:// and postgres:// only, in lowercase"
+            }
+            return "the vault location starts with \(scheme)://: a vault is a directory or a postgresql:// URL"
+        case let .postgresConnectionString(keyword):
+            return "the vault location is a libpq connection string (\(keyword)=…): avault names a PostgreSQL vault by a postgresql:// URL only"
         case let .postgresConnectionFailed(location, reason):
             return "cannot connect to the PostgreSQL vault \(location): \(reason)"
         case let .postgresQueryFailed(location, sqlState, reason):

@@ -53,9 +53,14 @@ public final class Vault {
     }
 
     /// The store at `location`: a PostgreSQL vault for a `postgres://` or `postgresql://` URL
-    /// (refused if it carries a password), else a directory. Nothing is opened yet.
+    /// (refused if it carries a password), else a directory. Refused: a location that starts
+    /// like another URL (`word://`, `Postgresql://` among them) or that is a libpq connection
+    /// string (`host=… dbname=…`), which would otherwise become a directory of that name
+    /// (`./` before it names one). Nothing is opened yet.
     public static func storage(at location: String) throws(AvaultError) -> VaultStorage {
         if PostgresVaultStorage.isURL(location) { return try PostgresVaultStorage(url: location) }
+        if let scheme = PostgresURL.otherScheme(location) { throw .vaultLocationScheme(scheme: scheme) }
+        if let keyword = PostgresURL.connectionStringKeyword(location) { throw .postgresConnectionString(keyword: keyword) }
         return FileVaultStorage(directory: location)
     }
 

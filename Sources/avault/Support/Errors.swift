@@ -59,7 +59,7 @@ extension AvaultError {
              .cannotReseal, .notAVaultRecipient, .vaultNotToRecipients, .vaultRecipientPresent, .vaultRecipientAbsent, .lastVaultRecipient:
             return Exit.operational
         // PostgreSQL vaults.
-        case .postgresLibraryMissing, .postgresPasswordInURL, .postgresConnectionFailed, .postgresQueryFailed, .postgresSchemaVersion, .noSchema:
+        case .postgresLibraryMissing, .postgresPasswordInURL, .vaultLocationScheme, .postgresConnectionString, .postgresConnectionFailed, .postgresQueryFailed, .postgresSchemaVersion, .noSchema:
             return Exit.operational
         // The agent.
         case .agentSocketUnset, .agentUnusable, .agentRunning, .agentStartFailed, .agentDidNotStart, .agentHandoffFailed,
@@ -190,6 +190,13 @@ extension AvaultError {
         case .postgresLibraryMissing: return "install libpq: apt-get install libpq5"
         case .postgresPasswordInURL:
             return "leave the password out of the URL and put it in a password file: a line host:port:database:user:password in ~/.pgpass (mode 600), or the file PGPASSFILE names"
+        case let .vaultLocationScheme(scheme):
+            return ["postgres", "postgresql"].contains(scheme.lowercased())
+                ? "write \(scheme.lowercased())://… in lowercase; for a directory of that name, put ./ before it"
+                : "name a PostgreSQL vault with postgresql://…; for a directory of that name, put ./ before it"
+        case .postgresConnectionString:
+            return "write it as a URL, postgresql://[USER@]HOST[:PORT]/DBNAME?KEY=VALUE&… (a Unix socket: ?host=/run/postgresql), "
+                + "with any password in ~/.pgpass or the file PGPASSFILE names, never in the URL; for a directory of that name, put ./ before it"
         case .postgresSchemaVersion: return "use the avault that created or last upgraded this vault"
         case .noSchema: return "name the PostgreSQL vault with --vault postgres://… or AVAULT_VAULT"
         case .blobKeyNotInKeyring: return "see 'avault keys list'"
