@@ -110,4 +110,116 @@ import Glibc
                               env: f.environment)
         #expect(dir.code == 0, "\(dir.err)")
     }
+
+    /// A server (or anyone in between) that declines TLS and then asks for the password in
+    /// clear: with no `sslmode` chosen, avault asks libpq for `verify-full`, which refuses such a
+    /// server before sending the password (libpq's default, `prefer`, would send it). A
+    /// weaker `sslmode`, in the URL or in `PGSSLMODE`, is the user's choice and is honoured.
+    @Test func aServerThatDeclinesTLSIsNeverSentThePassword() throws {
+        let f = try VaultFixture(initialize: false)
+        let server = try FakePostgresServer()
+        defer { server.stop() }
+        let env: [String: String?] = ["PGPASSWORD": "s3cretpw", "PGSSLMODE": nil, "PGSERVICE": nil, "PGHOST": nil, "PGHOSTADDR": nil,
+                                      "PGREQUIRESSL": nil]
+        let url = "postgresql://editor@127.0.0.1:\(server.port)/news"
+        let r = try f.avault(["vault", "list", "--vault", url], env: env)
+        #expect(r.code == 2, "\(r.code) \(r.err)")
+        let seen = server.record()
+        #expect(seen.contains("tls-request"), "the fake server saw no connection: \(seen)")
+        #expect(!seen.contains("password"), "the password was sent to a server without TLS: \(seen)")
+        let lines = r.err.split(separator: "\n")
+        #expect(lines.count == 2, "\(lines)")
+        #expect(lines.first?.hasPrefix("avault: cannot connect to the PostgreSQL vault \(url) with a verified TLS connection, which avault asks for when the URL sets no sslmode: ") == true, "\(lines)")
+        #expect(lines.first?.contains("SSL was required") == true, "\(lines)")
+        #expect(lines.dropFirst().first?.hasPrefix("avault: hint: ") == true && lines.dropFirst().first?.contains("sslmode=") == true, "\(lines)")
+
+        // The control: a weaker sslmode chosen in the URL or in PGSSLMODE is honoured (and the
+        // fake server does see a password when one is sent).
+        for (chosen, extra) in [(url + "?sslmode=prefer", [:]), (url, ["PGSSLMODE": "disable"])] as [(String, [String: String?])] {
+            server.clear()
+            let weak = try f.avault(["vault", "list", "--vault", chosen], env: env.merging(extra) { _, b in b })
+            #expect(weak.code == 2)
+            #expect(server.record().contains("password s3cretpw"), "\(chosen) \(extra): \(server.record()) \(weak.err)")
+        }
+    }
+}
+
+/// A server that speaks just enough of PostgreSQL's protocol to catch a password: it declines
+/// TLS (and GSS encryption), asks for a cleartext password, and records what it is sent
+/// (`tls-request`, `startup`, `password <text>`) in a file. python3, on 127.0.0.1.
+final class FakePostgresServer {
+    static let script = """
+        import socket, struct, sys
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(8)
+        s.settimeout(60)
+        print(s.getsockname()[1], flush=True)
+        def note(text):
+            with open(sys.argv[1], "a") as out:
+                out.write(text + "\\n")
+        while True:
+            try:
+                c, _ = s.accept()
+            except socket.timeout:
+                break
+            c.settimeout(10)
+            def read(n):
+                b = b""
+                while len(b) < n:
+                    x = c.recv(n - len(b))
+                    if not x:
+                        raise EOFError()
+                    b += x
+                return b
+            try:
+                while True:
+                    n, code = struct.unpack("!II", read(8))
+                    if code in (80877103, 80877104):
+                        note("tls-request")
+                        c.sendall(b"N")
+                        continue
+                    read(n - 8)
+                    note("startup")
+                    c.sendall(b"R" + struct.pack("!II", 8, 3))
+                    kind = read(1)
+                    n, = struct.unpack("!I", read(4))
+                    body = read(n - 4)
+                    if kind == b"p":
+                        note("password " + body.rstrip(b"\\0").decode(errors="replace"))
+                    fields = b"SFATAL\\0C28P01\\0Mpassword authentication failed\\0\\0"
+                    c.sendall(b"E" + struct.pack("!I", 4 + len(fields)) + fields)
+                    break
+            except (EOFError, OSError):
+                note("closed")
+            c.close()
+        """
+    let process = Process()
+    let recordPath: String
+    let port: Int
+
+    init() throws {
+        recordPath = try CLI.tempDirectory().appendingPathComponent("record").path
+        FileManager.default.createFile(atPath: recordPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", Self.script, recordPath]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        var line = Data()
+        while !line.contains(0x0A) {
+            let more = out.fileHandleForReading.availableData
+            guard !more.isEmpty else { break }
+            line += more
+        }
+        port = try #require(Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)), "the fake server did not start")
+    }
+
+    func record() -> String { (try? String(contentsOfFile: recordPath, encoding: .utf8)) ?? "" }
+    func clear() { FileManager.default.createFile(atPath: recordPath, contents: nil) }
+    /// Kills it (SIGKILL: the test runner's children may inherit an ignored SIGTERM).
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
 }

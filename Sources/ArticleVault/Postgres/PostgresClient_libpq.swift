@@ -100,21 +100,21 @@ final class LibPQ: @unchecked Sendable {
         self.pipeline = pipeline
     }
 
-    /// The keywords of a connection string or URL that have a value, as libpq parses it
-    /// (percent-decoding, `?password=`, `user:password@` alike); nil with libpq's reason when
-    /// it does not parse.
-    func keywords(of conninfo: String) -> (keywords: Set<String>, problem: String?) {
+    /// The keywords of a connection string or URL that have a value, with it, as libpq parses
+    /// it (percent-decoding, `?password=`, `user:password@` alike); libpq's reason when it does
+    /// not parse.
+    func keywords(of conninfo: String) -> (keywords: [String: String], problem: String?) {
         var message: UnsafeMutablePointer<CChar>?
         guard let options = conninfoParse(conninfo, &message) else {
             let problem = message.map { String(cString: $0) } ?? "it does not parse"
             if let message { freemem(message) }
-            return ([], problem.trimmedTrailingNewlines)
+            return ([:], problem.trimmedTrailingNewlines)
         }
         defer { conninfoFree(options) }
-        var found = Set<String>()
+        var found: [String: String] = [:]
         var option = options
         while let keyword = option.pointee.keyword {
-            if option.pointee.val != nil { found.insert(String(cString: keyword)) }
+            if let value = option.pointee.val { found[String(cString: keyword)] = String(cString: value) }
             option += 1
         }
         return (found, nil)
@@ -193,13 +193,17 @@ final class PostgresConnection: @unchecked Sendable {
     /// Where, for messages.
     let location: String
 
-    /// Connects to `conninfo`. A password in it is refused before any connection is made.
-    init(conninfo: String, location: String) throws(AvaultError) {
+    /// Connects to `conninfo`. A password in it is refused before any connection is made. For a
+    /// server reached over TCP, when the user has chosen no `sslmode` (``requiringTLS(_:options:)``),
+    /// with `sslmode=verify-full`.
+    init(conninfo given: String, location: String) throws(AvaultError) {
         self.location = location
         lib = try LibPQ.shared()
-        let (keywords, problem) = lib.keywords(of: conninfo)
+        let (keywords, problem) = lib.keywords(of: given)
         if let problem { throw .postgresConnectionFailed(location: location, reason: problem) }
-        if keywords.contains("password") { throw .postgresPasswordInURL }
+        if keywords["password"] != nil { throw .postgresPasswordInURL }
+        let careful = Self.requiringTLS(given, options: keywords)
+        let conninfo = careful ?? given
         guard let conn = lib.connectdb(conninfo) else {
             throw .postgresConnectionFailed(location: location, reason: "libpq could not allocate a connection")
         }
@@ -208,9 +212,38 @@ final class PostgresConnection: @unchecked Sendable {
         guard lib.status(conn) == AVAULT_CONNECTION_OK else {
             let reason = lib.errorMessage(conn).map { String(cString: $0) }?.trimmedTrailingNewlines ?? "unknown"
             lib.finish(conn)
+            if careful != nil, reason.lowercased().contains("ssl") || reason.contains("certificate") {
+                throw .postgresTLSRequired(location: location, reason: reason)
+            }
             throw .postgresConnectionFailed(location: location, reason: reason)
         }
         self.conn = conn
+    }
+
+    /// `url` with `sslmode=verify-full` added, when it reaches a server over TCP and the user
+    /// has chosen no `sslmode`; nil when it is left as it is. libpq's default, `prefer`, lets the
+    /// server (or anyone in between) decline TLS and then ask for the password in clear, which
+    /// libpq sends (from `~/.pgpass` or `PGPASSWORD`); `verify-full` refuses such a server before
+    /// any password is sent, and checks that the certificate names the host. Left alone: an
+    /// `sslmode` (or the older `requiressl`) in the URL or in `PGSSLMODE`/`PGREQUIRESSL` (a
+    /// weaker one is the user's choice), a service (`service=` or `PGSERVICE`: its file may
+    /// set one, and libpq lets the URL override the file, so adding one would overrule it), and
+    /// Unix sockets only (a `host` that starts with `/` or `@`, or none: libpq's default is a
+    /// socket; TLS is never used on one).
+    static func requiringTLS(_ url: String, options: [String: String]) -> String? {
+        func env(_ name: String) -> String? {
+            guard let v = getenv(name), v[0] != 0 else { return nil }
+            return String(cString: v)
+        }
+        guard let parsed = PostgresURL(url) else { return nil }
+        for (keyword, variable) in [("sslmode", "PGSSLMODE"), ("requiressl", "PGREQUIRESSL"), ("service", "PGSERVICE")]
+        where options[keyword] != nil || env(variable) != nil { return nil }
+        let hostaddr = options["hostaddr"] ?? env("PGHOSTADDR") ?? ""
+        let hosts = (options["host"] ?? env("PGHOST") ?? "").split(separator: ",", omittingEmptySubsequences: false)
+        let tcp = !hostaddr.isEmpty || hosts.contains { !$0.isEmpty && !$0.hasPrefix("/") && !$0.hasPrefix("@") }
+        guard tcp else { return nil }
+        let separator = parsed.parameters == nil ? "?" : (url.hasSuffix("?") || url.hasSuffix("&") ? "" : "&")
+        return url + separator + "sslmode=verify-full"
     }
 
     deinit { lib.finish(conn) }

@@ -266,6 +266,10 @@ public enum AvaultError: Error, Sendable {
     case postgresConnectionString(keyword: String)
     /// The PostgreSQL server at `location` could not be reached or refused the connection.
     case postgresConnectionFailed(location: String, reason: String)
+    /// The connection to the PostgreSQL server at `location` over TCP failed for want of TLS
+    /// (the server has none, or its certificate is not vouched for), which avault asks for
+    /// (`sslmode=verify-full`) when the URL chooses no `sslmode`.
+    case postgresTLSRequired(location: String, reason: String)
     /// A statement failed on the PostgreSQL server at `location` (`sqlState`: its SQLSTATE code).
     case postgresQueryFailed(location: String, sqlState: String, reason: String)
     /// The vault's schema at `location` has a version this avault does not know.
@@ -613,6 +617,8 @@ public enum AvaultError: Error, Sendable {
             return "the vault location is a libpq connection string (\(keyword)=…): avault names a PostgreSQL vault by a postgresql:// URL only"
         case let .postgresConnectionFailed(location, reason):
             return "cannot connect to the PostgreSQL vault \(location): \(reason)"
+        case let .postgresTLSRequired(location, reason):
+            return "cannot connect to the PostgreSQL vault \(location) with a verified TLS connection, which avault asks for when the URL sets no sslmode: \(reason)"
         case let .postgresQueryFailed(location, sqlState, reason):
             return "the PostgreSQL vault \(location) refused a statement (SQLSTATE \(sqlState)): \(reason)"
         case let .postgresSchemaVersion(location, found, supported):

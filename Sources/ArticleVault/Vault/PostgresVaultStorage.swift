@@ -79,9 +79,14 @@ public final class PostgresVaultStorage: VaultStorage {
     private func db() throws(AvaultError) -> PostgresConnection {
         if let connection { return connection }
         let c: PostgresConnection
-        do { c = try PostgresConnection(conninfo: url, location: location) } catch .postgresConnectionFailed(let location, let reason) {
+        do { c = try PostgresConnection(conninfo: url, location: location) } catch {
             // libpq's reason may quote the URL, or a part of it.
-            throw .postgresConnectionFailed(location: location, reason: PostgresURL(url)?.redacting(reason, url: url) ?? reason)
+            let redact = { (reason: String) in PostgresURL(self.url)?.redacting(reason, url: self.url) ?? reason }
+            switch error {
+            case let .postgresConnectionFailed(location, reason): throw .postgresConnectionFailed(location: location, reason: redact(reason))
+            case let .postgresTLSRequired(location, reason): throw .postgresTLSRequired(location: location, reason: redact(reason))
+            default: throw error
+            }
         }
         connection = c
         return c

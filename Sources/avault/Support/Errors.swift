@@ -59,7 +59,7 @@ extension AvaultError {
              .cannotReseal, .notAVaultRecipient, .vaultNotToRecipients, .vaultRecipientPresent, .vaultRecipientAbsent, .lastVaultRecipient:
             return Exit.operational
         // PostgreSQL vaults.
-        case .postgresLibraryMissing, .postgresPasswordInURL, .vaultLocationScheme, .postgresConnectionString, .postgresConnectionFailed, .postgresQueryFailed, .postgresSchemaVersion, .noSchema:
+        case .postgresLibraryMissing, .postgresPasswordInURL, .vaultLocationScheme, .postgresConnectionString, .postgresConnectionFailed, .postgresTLSRequired, .postgresQueryFailed, .postgresSchemaVersion, .noSchema:
             return Exit.operational
         // The agent.
         case .agentSocketUnset, .agentUnusable, .agentRunning, .agentStartFailed, .agentDidNotStart, .agentHandoffFailed,
@@ -197,6 +197,9 @@ extension AvaultError {
         case .postgresConnectionString:
             return "write it as a URL, postgresql://[USER@]HOST[:PORT]/DBNAME?KEY=VALUE&… (a Unix socket: ?host=/run/postgresql), "
                 + "with any password in ~/.pgpass or the file PGPASSFILE names, never in the URL; for a directory of that name, put ./ before it"
+        case .postgresTLSRequired:
+            return "give the server's certificate authority in ~/.postgresql/root.crt (or sslrootcert=FILE in the URL); for a server without TLS, "
+                + "choose in the URL: sslmode=disable sends the password in clear, sslmode=require encrypts without checking who answers"
         case .postgresSchemaVersion: return "use the avault that created or last upgraded this vault"
         case .noSchema: return "name the PostgreSQL vault with --vault postgres://… or AVAULT_VAULT"
         case .blobKeyNotInKeyring: return "see 'avault keys list'"
