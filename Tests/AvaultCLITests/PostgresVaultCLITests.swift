@@ -473,4 +473,29 @@ import Glibc
         let empty = try f.avault(["vault", "schema", "upgrade", "--vault", f.vault.replacingOccurrences(of: PostgresServer.database(of: f.vault), with: "postgres")])
         #expect(empty.code == 2 && empty.err.contains("no vault"), "\(empty.err)")
     }
+
+    /// A database's `synchronous_commit = off` (or one the URL's `options` sets) would have a
+    /// put acknowledged before it is durable: each write transaction turns it on for itself. A
+    /// trigger on the log records the setting each write runs with; a stronger setting than `on`
+    /// (`remote_apply`) is kept.
+    @Test func aPutRunsWithSynchronousCommitOnWhateverTheDatabaseSays() throws {
+        let f = try VaultFixture(store: .postgres)
+        let database = PostgresServer.database(of: f.vault)
+        try f.psql("CREATE TABLE seen (setting text)")
+        try f.psql("CREATE FUNCTION note_setting() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO seen VALUES (current_setting('synchronous_commit')); RETURN NEW; END $$")
+        try f.psql("CREATE TRIGGER note_setting AFTER INSERT ON avault_log FOR EACH ROW EXECUTE FUNCTION note_setting()")
+        try f.psql("ALTER DATABASE \(database) SET synchronous_commit = off")
+        // The control: a new session of this database runs with it off.
+        #expect(try f.psql("SHOW synchronous_commit") == "off\n")
+        try f.put("a", Data("one\n".utf8))
+        #expect(try f.psql("SELECT DISTINCT setting FROM seen") == "on\n")
+
+        try f.psql("ALTER DATABASE \(database) RESET synchronous_commit; DELETE FROM seen")
+        try f.put("a", Data("two\n".utf8), extra: ["--vault", f.vault + "&options=-csynchronous_commit%3Doff"])
+        #expect(try f.psql("SELECT DISTINCT setting FROM seen") == "on\n")
+
+        try f.psql("ALTER DATABASE \(database) SET synchronous_commit = remote_apply; DELETE FROM seen")
+        try f.put("a", Data("three\n".utf8))
+        #expect(try f.psql("SELECT DISTINCT setting FROM seen") == "remote_apply\n")
+    }
 }

@@ -134,6 +134,11 @@ public final class PostgresVaultStorage: VaultStorage {
         inTransaction = true
         begun = false
         queued.append((PostgresStatement("BEGIN ISOLATION LEVEL READ COMMITTED"), nil))
+        // A role's or database's `synchronous_commit = off` (or `options=-csynchronous_commit%3Doff`
+        // in the URL) would acknowledge the `COMMIT` before it is durable: this transaction
+        // turns it on. Only `off` is raised: `local`, `remote_write` and `remote_apply` flush
+        // locally, and `remote_apply` (which a reader on a standby may rely on) is stronger than `on`.
+        queued.append((PostgresStatement(Self.durableCommit), nil))
         if lock {
             let location = location
             queued.append((PostgresStatement("SELECT id FROM avault_head WHERE id = 1 FOR UPDATE"), { rows throws(AvaultError) in
@@ -166,6 +171,9 @@ public final class PostgresVaultStorage: VaultStorage {
     private func atomically<T>(_ body: () throws(AvaultError) -> T) throws(AvaultError) -> T {
         try transaction(lock: false, body)
     }
+
+    /// Sets `synchronous_commit` to `on` for the transaction if it is `off`.
+    static let durableCommit = "SELECT set_config('synchronous_commit', 'on', true) WHERE current_setting('synchronous_commit') = 'off'"
 
     // MARK: The schema
 
