@@ -498,4 +498,23 @@ import Glibc
         try f.put("a", Data("three\n".utf8))
         #expect(try f.psql("SELECT DISTINCT setting FROM seen") == "remote_apply\n")
     }
+
+    /// The head row deleted: no writer can take its lock, so every put would fail; `verify`
+    /// and every other command that opens the vault report it as tampering (exit 1), with how
+    /// to put it back. Put back, the vault verifies and takes puts again.
+    @Test func aDeletedHeadRowIsReportedByVerify() throws {
+        let f = try VaultFixture(store: .postgres)
+        try f.put("a", Data("kept\n".utf8))
+        try f.psql("DELETE FROM avault_head")
+        for args in [["vault", "verify"], ["vault", "list"], ["vault", "put", "a", "-"]] {
+            let r = try f.avault(args, stdin: Data("more\n".utf8))
+            #expect(r.code == 1, "\(args): \(r.code) \(r.err)")
+            let lines = r.err.split(separator: "\n")
+            #expect(lines.first == "avault: \(f.vault): the table avault_head has lost its row: the vault was altered", "\(lines)")
+            #expect(lines.dropFirst().first?.contains("INSERT INTO avault_head (id) VALUES (1)") == true, "\(lines)")
+        }
+        try f.psql("INSERT INTO avault_head (id) VALUES (1)")
+        #expect(try f.verify().code == 0)
+        #expect(try f.put("a", Data("more\n".utf8)) == 2)
+    }
 }

@@ -345,6 +345,8 @@ public enum AvaultError: Error, Sendable {
         case rollback
         /// The vault's config is gone, the rest of it is there.
         case missingConfig
+        /// The one row of a PostgreSQL vault's `avault_head`, which writers lock, is gone.
+        case headRow
     }
 
     /// What needed the keyring's passphrase, in ``keyringHasNoPassphrase(path:need:)``.

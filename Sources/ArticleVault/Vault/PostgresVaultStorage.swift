@@ -142,9 +142,7 @@ public final class PostgresVaultStorage: VaultStorage {
         if lock {
             let location = location
             queued.append((PostgresStatement("SELECT id FROM avault_head WHERE id = 1 FOR UPDATE"), { rows throws(AvaultError) in
-                guard rows.count == 1 else {
-                    throw AvaultError.tampered("\(location): the table avault_head has lost its row: the vault was altered", area: .vaultState)
-                }
+                guard rows.count == 1 else { throw Self.headRowLost(location) }
             }))
         }
         do throws(AvaultError) {
@@ -218,10 +216,14 @@ public final class PostgresVaultStorage: VaultStorage {
     }
 
     public func exists() throws(AvaultError) -> Bool {
-        // The config is read with the schema's version, for the vault that opens it next.
+        // The config is read with the schema's version, for the vault that opens it next, and
+        // so is the head row: every command that opens the vault (`verify` among them) reports
+        // its loss, which would otherwise surface only as the next write's failure.
         let config = Self.readStatement("config")
-        guard let (_, answers) = try installedSchema(along: [config.statement]) else { return false }
+        guard let (_, answers) = try installedSchema(along: [config.statement, PostgresStatement("SELECT count(*) FROM avault_head WHERE id = 1")])
+        else { return false }
         guard answers[0].count == 1 else { return false }
+        guard answers[1].count == 1, answers[1].integer(0, 0) == 1 else { throw Self.headRowLost(location) }
         readsAhead[config.key] = answers[0]
         return true
     }
@@ -236,6 +238,12 @@ public final class PostgresVaultStorage: VaultStorage {
         let (log, envelopes, entries, heads) = (rows.integer(0, 0) ?? 0, rows.integer(0, 1) ?? 0, rows.integer(0, 2) ?? 0, rows.integer(0, 3) ?? 0)
         return (log > 1 ? ["a log of \(log) entries"] : []) + (envelopes > 0 ? ["\(envelopes) envelopes"] : [])
             + (entries > 0 ? ["\(entries) index entries"] : []) + (heads > 0 ? ["signed heads"] : [])
+    }
+
+    /// `avault_head` without its row: no writer can lock it, and only someone who altered the
+    /// tables can have deleted it (`vault init` creates it with the tables, in one transaction).
+    static func headRowLost(_ location: String) -> AvaultError {
+        .tampered("\(location): the table avault_head has lost its row: the vault was altered", area: .headRow)
     }
 
     public func create() throws(AvaultError) {

@@ -89,6 +89,9 @@ extension AvaultError {
                 return "if you did not change it, someone or something that can write \(directory) did: do not use it; restore keyring.avk from a backup you trust"
             case .vault: return "run 'avault vault verify'"
             case .vaultState: return "run 'avault vault verify' and 'avault vault log --verify'"
+            case .headRow:
+                return "the row holds nothing but the writers' lock: once you know who deleted it, put it back as the tables' owner "
+                    + "(INSERT INTO avault_head (id) VALUES (1)), then run 'avault vault verify'"
             case .rollback: return "if you restored it from a backup on purpose, run the command again with --accept-rollback (the log will record it)"
             case .missingConfig: return "restore the config from a backup (nothing was written); 'vault init' does not write a new vault over the rest"
             }
