@@ -224,6 +224,47 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         f.expectNoLeaks(of: [])
     }
 
+    /// A passphrase typed at the prompt is the whole line typed: not cut to a buffer of 1,024
+    /// bytes (it was: the keyring then opened with its first 1,024 bytes alone). A line that
+    /// fills the terminal's line buffer (4,095 bytes; what is typed past it is dropped) may have
+    /// been cut, and is refused.
+    @Test func aTypedPassphraseIsNeverCut() throws {
+        let f = try KeysFixture()
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        func passphrase(_ count: Int) -> String { String((0..<count).map { alphabet[($0 * 7 + $0 / 36) % alphabet.count] }) }
+        let noAgent = ["AVAULT_AGENT_SOCK": ""]
+        for (count, name) in [(1100, "t1"), (4094, "t2")] {
+            let typed = passphrase(count)
+            let ring = f.path("ring-\(count)")
+            let made = try avaultAnsweringPrompts(["keys", "generate", name, "--secret", "--keyring", ring], lines: [typed, typed], env: noAgent)
+            #expect(made.code == 0, "\(count): \(made.screen)")
+            let file = f.path("pass-\(count)")
+            try CLI.write(typed + "\n", to: URL(fileURLWithPath: file), mode: 0o600)
+            let opened = try f.avault(["keys", "list", "--verify", "--keyring", ring, "--passphrase-file", file],
+                                      env: ["AVAULT_PASSPHRASE": nil], keyring: false)
+            #expect(opened.code == 0 && opened.out.contains(name), "\(count): \(opened.err)")
+            // Its first 1,024 bytes are another passphrase.
+            try CLI.write(String(typed.prefix(1024)) + "\n", to: URL(fileURLWithPath: file), mode: 0o600)
+            let cut = try f.avault(["keys", "list", "--verify", "--keyring", ring, "--passphrase-file", file],
+                                   env: ["AVAULT_PASSPHRASE": nil], keyring: false)
+            #expect(cut.code == 2 && cut.err.contains("wrong passphrase"), "\(count): \(cut.err)")
+            // Opening it at the prompt takes the same whole line.
+            let typedAgain = try avaultAnsweringPrompts(["keys", "list", "--verify", "--keyring", ring], lines: [typed], env: noAgent)
+            #expect(typedAgain.code == 0, "\(count): \(typedAgain.screen)")
+        }
+        for count in [4095, 5000] {
+            let typed = passphrase(count)
+            let ring = f.path("ring-\(count)")
+            let refused = try avaultAnsweringPrompts(["keys", "generate", "t", "--secret", "--keyring", ring], lines: [typed, typed], env: noAgent)
+            #expect(refused.code == 2, "\(count): \(refused.screen)")
+            #expect(refused.screen.contains("avault: the keyring passphrase typed fills a terminal line (4095 bytes)"), "\(count): \(refused.screen)")
+            #expect(refused.screen.contains("avault: hint: put it in a file (mode 600) and give --passphrase-file FILE, or set AVAULT_PASSPHRASE"),
+                    "\(refused.screen)")
+            #expect(!refused.screen.contains("(again)"), "\(refused.screen)")
+            #expect(!FileManager.default.fileExists(atPath: ring + "/keyring.avk"))
+        }
+    }
+
     @Test func passwdReSealsEverythingAtomically() throws {
         let f = try KeysFixture(passphrase: "old-passphrase-1234")
         let newPass = "new-passphrase-5678"

@@ -39,6 +39,51 @@ func avaultToClosedPipe(_ args: [String], closing streams: ClosedStreams = .outp
 
 enum ClosedStreams: String { case output, error, both }
 
+/// Runs `avault args…` on a pseudo-terminal as `avaultOnTerminal` does, but types each of
+/// `lines` only once a prompt (`…: `) is shown, as a user answering a passphrase prompt does
+/// (what is typed before the prompt turns echo off would be flushed); stops typing when the
+/// command ends. Every `AVAULT_*` variable is removed from its environment, then `env` is set.
+func avaultAnsweringPrompts(_ args: [String], lines: [String], env: [String: String] = [:]) throws -> (screen: String, code: Int32) {
+    let script = """
+        import json, os, pty, select, sys, time
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AVAULT_")}
+        env.update(json.loads(sys.argv[1]))
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execve(sys.argv[2], sys.argv[2:], env)
+        out, ended = b"", False
+        def read(timeout):
+            global out, ended
+            r, _, _ = select.select([fd], [], [], timeout)
+            if r:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    ended = True
+                out += chunk
+        typed = 0
+        for line in sys.stdin.buffer.read().split(b"\\n")[:-1]:
+            deadline = time.time() + 20
+            while not ended and time.time() < deadline and not out[typed:].endswith(b": "):
+                read(0.1)
+            if ended:
+                break
+            typed = len(out)
+            os.write(fd, line + b"\\n")
+        while not ended:
+            read(1)
+        _, status = os.waitpid(pid, 0)
+        sys.stdout.buffer.write(out)
+        sys.exit(os.waitstatus_to_exitcode(status))
+        """
+    let environment = String(decoding: try JSONSerialization.data(withJSONObject: env), as: UTF8.self)
+    let typed = lines.map { $0 + "\n" }.joined()
+    let r = try CLI.run("python3", ["-c", script, environment, CLI.avaultPath] + args, stdin: Data(typed.utf8))
+    return (r.out, r.code)
+}
+
 /// Runs `avault args…` on a pseudo-terminal (standard input, output and error all on it) with
 /// `input` typed into it; returns what the terminal showed and the exit status.
 func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String] = [:], cwd: URL? = nil) throws -> (screen: String, code: Int32) {

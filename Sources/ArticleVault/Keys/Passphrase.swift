@@ -36,9 +36,9 @@ public struct PassphraseSource: Sendable {
         } else if let value = getenv(environmentVariable) {
             secret = SecretBytes(copying: UnsafeRawBufferPointer(start: value, count: strlen(value)))
         } else {
-            secret = try Self.prompt("\(label): ", unavailable: .noPassphrase(label: label, variable: environmentVariable))
+            secret = try prompt("\(label): ")
             if confirm {
-                let again = try Self.prompt("\(label) (again): ", unavailable: .noPassphrase(label: label, variable: environmentVariable))
+                let again = try prompt("\(label) (again): ")
                 guard again == secret else { throw .passphraseMismatch(label: label) }
             }
         }
@@ -60,10 +60,17 @@ public struct PassphraseSource: Sendable {
         }
     }
 
-    /// Prompts on the controlling terminal with echo off.
-    private static func prompt(_ text: String, unavailable: AvaultError) throws(AvaultError) -> SecretBytes {
+    /// The longest line a Linux terminal in canonical mode passes on: its line buffer holds
+    /// 4096 bytes, the line break included, and what is typed past that is dropped. A line
+    /// that fills it may have been cut.
+    static let terminalLine = 4095
+
+    /// Prompts on the controlling terminal with echo off. A passphrase is never cut: one that
+    /// fills a terminal line (which the terminal may have cut) or, on a terminal that does not
+    /// edit lines, is longer than ``FileLimits/passphrase`` is refused.
+    private func prompt(_ text: String) throws(AvaultError) -> SecretBytes {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { throw unavailable }
+        guard fd >= 0 else { throw .noPassphrase(label: label, variable: environmentVariable) }
         defer { close(fd) }
         var saved = termios()
         let haveTerm = tcgetattr(fd, &saved) == 0
@@ -73,22 +80,30 @@ public struct PassphraseSource: Sendable {
             _ = tcsetattr(fd, TCSAFLUSH, &quiet)
         }
         defer {
+            // TCSAFLUSH also drops what was typed and not read (the rest of a line too long).
             if haveTerm { _ = tcsetattr(fd, TCSAFLUSH, &saved) }
             _ = write(fd, "\n", 1)
         }
         _ = text.withCString { write(fd, $0, strlen($0)) }
-        var buffer = [UInt8](repeating: 0, count: 1024)
+        let lineEdited = !haveTerm || saved.c_lflag & tcflag_t(ICANON) != 0
+        let limit = lineEdited ? Self.terminalLine - 1 : FileLimits.passphrase
+        var buffer = [UInt8](repeating: 0, count: limit + 1)
         defer { wipe(&buffer) }
         var count = 0
         var byte: UInt8 = 0
+        var ended = false
         while count < buffer.count {
             let n = Glibc.read(fd, &byte, 1)
             if n < 0, errno == EINTR { continue }
-            if n <= 0 || byte == 0x0A { break }
+            if n <= 0 || byte == 0x0A { ended = true; break }
             buffer[count] = byte
             count += 1
         }
         byte = 0
+        guard ended else {
+            throw .passphraseTooLong(label: label, variable: environmentVariable, limit: lineEdited ? Self.terminalLine : FileLimits.passphrase,
+                                     terminalLine: lineEdited)
+        }
         if count > 0, buffer[count - 1] == 0x0D { count -= 1 }
         return SecretBytes(copying: buffer[0..<count])
     }

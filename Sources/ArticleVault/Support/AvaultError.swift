@@ -123,6 +123,10 @@ public enum AvaultError: Error, Sendable {
     case passphraseMismatch(label: String)
     /// The passphrase is empty.
     case emptyPassphrase(label: String)
+    /// The passphrase typed at the terminal reached `limit` bytes: a whole terminal line
+    /// (`terminalLine`; the terminal may have cut it), else the passphrase limit. It is refused,
+    /// not cut. `variable` is as for ``noPassphrase(label:variable:)``.
+    case passphraseTooLong(label: String, variable: String, limit: Int, terminalLine: Bool)
 
     // MARK: Trust
 
@@ -497,6 +501,11 @@ public enum AvaultError: Error, Sendable {
             return "the two \(label)s differ"
         case let .emptyPassphrase(label):
             return "the \(label) is empty"
+        case let .passphraseTooLong(label, _, limit, true):
+            return "the \(label) typed fills a terminal line (\(limit) bytes), past which the terminal drops what is typed: "
+                + "it may have been cut, and a cut passphrase would be another one"
+        case let .passphraseTooLong(label, _, limit, false):
+            return "the \(label) typed is longer than \(limit) bytes"
         case let .noTrustStore(path):
             return "no trust store at \(path): no signature could be trusted"
         case let .notTrusted(keyID, store):

@@ -42,7 +42,7 @@ extension AvaultError {
              .lastKeyVersion, .invalidKeyName, .keyringProtectionMismatch, .keyringVersion1, .wrongPassphrase, .kdfLimits,
              .unsuitableKey, .keyAlreadyRetired, .keyNotRetired, .keyringHasNoPassphrase, .legacyKeyNotGenerated, .keyNamedByVault,
              .invalidKeyExport, .unusableMinisignKey, .noKeyring, .noHomeDirectory, .keyringAlreadyCurrent, .keyringPathTooLong, .noPassphrase,
-             .passphraseMismatch, .emptyPassphrase:
+             .passphraseMismatch, .emptyPassphrase, .passphraseTooLong:
             return Exit.operational
         // Trust.
         case .noTrustStore, .notTrusted, .alreadyTrusted, .publicKeyAlreadyTrusted, .revokedKeyRemoval, .invalidTrustName, .invalidRole, .invalidRevocationReason,
@@ -73,6 +73,17 @@ extension AvaultError {
         // Other.
         case .crypto, .internalFailure:
             return Exit.operational
+        }
+    }
+
+    /// The option that names the file of the passphrase read from `variable`.
+    static func passphraseFileOption(_ variable: String) -> String {
+        switch variable {
+        case "AVAULT_AGE_PASSPHRASE": "--age-passphrase-file"
+        case "AVAULT_MINISIGN_PASSPHRASE": "--minisign-passphrase-file"
+        case "AVAULT_EXPORT_PASSPHRASE": "--export-passphrase-file"
+        case "AVAULT_NEW_PASSPHRASE": "--new-passphrase-file"
+        default: "--passphrase-file"
         }
     }
 
@@ -142,14 +153,9 @@ extension AvaultError {
         case .noKeyring: return "give the keyring directory with --keyring DIR (or AVAULT_KEYRING)"
         case .noHomeDirectory: return "set HOME, or name the keyring (--keyring, AVAULT_KEYRING) and the vault (--vault, AVAULT_VAULT)"
         case let .noPassphrase(_, variable):
-            let option = switch variable {
-            case "AVAULT_AGE_PASSPHRASE": "--age-passphrase-file"
-            case "AVAULT_MINISIGN_PASSPHRASE": "--minisign-passphrase-file"
-            case "AVAULT_EXPORT_PASSPHRASE": "--export-passphrase-file"
-            case "AVAULT_NEW_PASSPHRASE": "--new-passphrase-file"
-            default: "--passphrase-file"
-            }
-            return "give \(option) FILE, set \(variable), or run on a terminal"
+            return "give \(Self.passphraseFileOption(variable)) FILE, set \(variable), or run on a terminal"
+        case let .passphraseTooLong(_, variable, _, _):
+            return "put it in a file (mode 600) and give \(Self.passphraseFileOption(variable)) FILE, or set \(variable)"
         case .invalidKeyName: return "use 1 to 64 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
         case .keyringProtectionMismatch(_, true):
             return "keep throwaway keys in a keyring of their own (--keyring DIR), or leave out --unprotected"
