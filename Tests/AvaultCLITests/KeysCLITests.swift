@@ -265,6 +265,28 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         }
     }
 
+    /// Found by a review: a secret file named by a path that is the terminal (`/dev/stdin`,
+    /// `/dev/fd/0`, `/dev/tty`) was read as a file, with echo on, where `-` is refused. Every
+    /// file that holds a secret is refused when it is a terminal, as `-` is.
+    @Test func aPassphraseOrKeyFileThatIsATerminalIsRefused() throws {
+        let f = try KeysFixture()
+        #expect(try f.avault(["keys", "generate", "k", "--secret"]).code == 0)
+        let noAgent = ["AVAULT_AGENT_SOCK": ""]
+        for path in ["/dev/stdin", "/dev/fd/0", "/dev/tty"] {
+            let r = try avaultOnTerminal(["keys", "list", "--verify", "--keyring", f.ring, "--passphrase-file", path],
+                                         input: f.passphrase + "\n\u{4}", env: noAgent)
+            #expect(r.code == 2, "\(path): \(r.code) \(r.screen)")
+            #expect(r.screen.contains("avault: \(path): is a terminal, which would show a passphrase as it is typed: pipe it in, or name its file"),
+                    "\(path): \(r.screen)")
+        }
+        let plain = f.path("plain.txt")
+        try CLI.write("plain\n", to: URL(fileURLWithPath: plain))
+        let key = try avaultOnTerminal(["secured", "encrypt", "--key-file", "/dev/stdin", "-i", plain],
+                                       input: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n\u{4}", env: noAgent)
+        #expect(key.code == 2 && key.screen.contains("avault: /dev/stdin: is a terminal, which would show a raw key file as it is typed"),
+                "\(key.code) \(key.screen)")
+    }
+
     @Test func passwdReSealsEverythingAtomically() throws {
         let f = try KeysFixture(passphrase: "old-passphrase-1234")
         let newPass = "new-passphrase-5678"

@@ -117,12 +117,15 @@ public enum FileSystem {
             defer { close(fd) }
             return try readAll(fd: fd, name: path, size: size, limit: limit, what: what, secret: secret)
         }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else { throw .io(path: path, reason: errnoText()) }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: errnoText()) }
         if (st.st_mode & S_IFMT) == S_IFDIR { throw .io(path: path, reason: "is a directory") }
+        // A terminal named by a path (`/dev/stdin`, `/dev/tty`) would show a secret typed into
+        // it, as standard input would (`-`): refused alike, before its mode is looked at.
+        if secret, isatty(fd) == 1 { throw terminalRefused(path, what: what) }
         if secret, st.st_mode & 0o077 != 0 {
             throw .insecurePermissions(path: path, mode: UInt32(st.st_mode))
         }
@@ -141,9 +144,7 @@ public enum FileSystem {
         guard path == "-" else { return try readSmall(path, limit: limit, what: what, secret: secret) }
         let name = inputName(path)
         guard secret else { return try readAll(fd: 0, name: name, size: 0, limit: limit, what: what) }
-        if isatty(0) == 1 {
-            throw .io(path: name, reason: "is a terminal, which would show \(what) as it is typed: pipe it in, or name its file")
-        }
+        if isatty(0) == 1 { throw terminalRefused(name, what: what) }
         var bytes = [UInt8](repeating: 0, count: limit + 1)
         let (got, failure) = bytes.withUnsafeMutableBytes { fill($0, from: 0) }
         guard failure == 0, got <= limit else {
@@ -153,6 +154,11 @@ public enum FileSystem {
         }
         bytes.removeLast(bytes.count - got) // in place: the buffer is kept, nothing copied
         return bytes
+    }
+
+    /// A secret that would be read from a terminal, which shows what is typed into it.
+    static func terminalRefused(_ name: String, what: String) -> AvaultError {
+        .io(path: name, reason: "is a terminal, which would show \(what.isEmpty ? "a secret" : what) as it is typed: pipe it in, or name its file")
     }
 
     /// How messages name a file that a command line gave: `-` is standard input.
