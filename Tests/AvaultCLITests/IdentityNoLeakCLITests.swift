@@ -88,4 +88,34 @@ import Testing
         }
         #expect(scanned >= 5, "\(files)")
     }
+
+    /// Found by a review: `keys import-age` quoted the `# public key:` comment that does not
+    /// match the identity, whatever it held: a comment holding an identity printed that secret.
+    /// It is quoted only when it is a recipient (public).
+    @Test func aPublicKeyCommentIsQuotedOnlyWhenItIsARecipient() throws {
+        let f = try KeysFixture()
+        let recipient = try AgeCLITests.keygen(f.path("k.txt"))
+        let other = try AgeCLITests.keygen(f.path("other.txt"))
+        func identity(_ file: String) throws -> String {
+            try #require(try String(contentsOfFile: f.path(file), encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("AGE-SECRET-KEY-1") }).description
+        }
+        let mine = try identity("k.txt"), secret = try identity("other.txt")
+        for (n, comment) in [secret, secret.lowercased(), "  " + secret, "not a key at all"].enumerated() {
+            let file = f.path("comment-\(n).txt")
+            try CLI.write("# public key: \(comment)\n\(mine)\n", to: URL(fileURLWithPath: file))
+            let r = try f.avault(["keys", "import-age", "ed\(n)", "--identity", file])
+            #expect(r.code == 2, "\(r.err)")
+            #expect(r.err.hasPrefix("avault: \(file): its '# public key:' comment is not an age recipient (age1…), so not its identity's (\(recipient)); it is not repeated here\n"),
+                    "\(r.err)")
+            #expect(!r.err.contains(secret) && !r.err.contains(secret.lowercased()) && !r.err.contains(comment), "\(n): the comment was quoted")
+        }
+        // Another recipient is public, and quoted.
+        let file = f.path("recipient.txt")
+        try CLI.write("# public key: \(other)\r\n\(mine)\n", to: URL(fileURLWithPath: file))
+        let r = try f.avault(["keys", "import-age", "ed", "--identity", file])
+        #expect(r.code == 2 && r.err.hasPrefix("avault: \(file): its '# public key:' comment (\(other)) is not its identity's recipient (\(recipient))\n"),
+                "\(r.err)")
+        // Its own recipient, as age-keygen writes it.
+        #expect(try f.avault(["keys", "import-age", "ed", "--identity", f.path("k.txt")]).code == 0)
+    }
 }

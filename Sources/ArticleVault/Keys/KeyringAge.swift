@@ -91,11 +91,18 @@ extension Keyring {
         do throws(CryptoError) { publicKey = try X25519.publicKey(of: secret) } catch { throw .crypto(error) }
         let recipient = AgeKeys.recipient(publicKey)
         // age-keygen's comment, when present, must name this identity's recipient.
+        // It is quoted in the error only when it is a recipient: a comment may hold anything,
+        // an identity too, and a message never quotes one.
         for line in bytes.split(separator: 0x0A) where line.starts(with: Array("# public key: ".utf8)) {
-            let named = String(decoding: line.dropFirst(14).filter { $0 != 0x0D }, as: UTF8.self)
-            guard named == recipient else {
-                throw .ageIdentityCommentMismatch(path: FileSystem.inputName(path), named: named, recipient: recipient)
+            var named = line.dropFirst(14) // a slice: the secret file's bytes are not copied
+            if named.last == 0x0D { named = named.dropLast() }
+            guard !named.elementsEqual(recipient.utf8) else { continue }
+            var quoted: String?
+            if named.count <= 128, named.prefix(4).map({ $0 | 0x20 }).elementsEqual("age1".utf8) {
+                let text = String(decoding: named, as: UTF8.self)
+                if (try? AgeKeys.parseRecipient(text)) != nil { quoted = text }
             }
+            throw .ageIdentityCommentMismatch(path: FileSystem.inputName(path), named: quoted, recipient: recipient)
         }
         return try update { ring throws(AvaultError) in
             try ring.add(name: name, algorithm: .x25519, secret: secret, id: .content(Self.identityID(of: publicKey)),

@@ -315,8 +315,9 @@ public enum AvaultError: Error, Sendable {
     case invalidAgeRecipients(reason: String)
     /// An identity file to import holds `count` identities, not one.
     case ageIdentityCount(path: String, count: Int)
-    /// An identity file's `# public key:` comment names another recipient than its identity's.
-    case ageIdentityCommentMismatch(path: String, named: String, recipient: String)
+    /// An identity file's `# public key:` comment names another recipient than its identity's:
+    /// `named`, or nil when the comment is not a recipient (it is not quoted: it could be a secret).
+    case ageIdentityCommentMismatch(path: String, named: String?, recipient: String)
     /// A file is larger than any `what` avault reads.
     case fileTooLarge(path: String, limit: Int, what: String)
 
@@ -684,8 +685,10 @@ public enum AvaultError: Error, Sendable {
             return reason
         case let .ageIdentityCount(path, count):
             return "\(path): holds \(count) identities; import one identity per key name"
-        case let .ageIdentityCommentMismatch(path, named, recipient):
+        case let .ageIdentityCommentMismatch(path, named?, recipient):
             return "\(path): its '# public key:' comment (\(named)) is not its identity's recipient (\(recipient))"
+        case let .ageIdentityCommentMismatch(path, nil, recipient):
+            return "\(path): its '# public key:' comment is not an age recipient (age1…), so not its identity's (\(recipient)); it is not repeated here"
         case let .fileTooLarge(path, limit, what):
             return "\(path): larger than \(limit) bytes, not \(what)"
         case let .crypto(error):
