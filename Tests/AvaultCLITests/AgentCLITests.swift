@@ -318,6 +318,53 @@ import Testing
         #expect(get.err == "avault: warning: not using the agent at \(f.socket): it did not answer in time; using the passphrase\n", "\(get.err)")
     }
 
+    /// A frame of the agent protocol (formats.md §9): its length, `AVAG`, version 1, `type`, `fields`.
+    static func frame(_ type: UInt8, _ fields: [UInt8] = []) -> [UInt8] {
+        let body = Array("AVAG".utf8) + [1, type] + fields
+        return [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: body.count >> $0) } + body
+    }
+
+    /// A fake agent at `socket` that answers every request with `answer` and keeps listening.
+    static func startFakeAgent(at socket: String, answer: [UInt8]) throws -> Process {
+        let fake = Process()
+        fake.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        fake.arguments = ["python3", "-c", #"""
+            import os, socket, sys
+            os.umask(0o177)
+            server = socket.socket(socket.AF_UNIX)
+            server.bind(sys.argv[1])
+            server.listen(8)
+            while True:
+                conn, _ = server.accept()
+                conn.settimeout(5)
+                try:
+                    conn.recv(4096)
+                    conn.sendall(bytes.fromhex(sys.argv[2]))
+                except OSError:
+                    pass
+                conn.close()
+            """#, socket, CLI.hex(answer)]
+        fake.standardInput = FileHandle.nullDevice
+        try fake.run()
+        #expect(Fixture.waitFor { !fake.isRunning || Self.mode(socket)?.type == S_IFSOCK })
+        return fake
+    }
+
+    /// Found by a review: `agent stop` reported the agent stopped, key wiped and socket removed,
+    /// on any bare "done", even from a process that answered it and kept listening. An agent
+    /// removes its socket before it answers; one still there is reported (exit 2), not taken
+    /// for a stop.
+    @Test func aDoneFromWhatKeepsListeningIsNotTakenForAStop() throws {
+        let f = try Fixture(vault: false)
+        let fake = try Self.startFakeAgent(at: f.socket, answer: Self.frame(0x84))
+        defer { kill(fake.processIdentifier, SIGKILL); fake.waitUntilExit() }
+        let stop = try f.avault(["agent", "stop"])
+        #expect(stop.code == 2 && stop.out.isEmpty, "\(stop.code) \(stop.out)")
+        #expect(stop.err.hasPrefix("avault: the agent at \(f.socket) answered that it stopped, but its socket is still there: it may not have stopped\n"),
+                "\(stop.err)")
+        #expect(fake.isRunning && Self.mode(f.socket)?.type == S_IFSOCK)
+    }
+
     /// A command asks the agent for the keyring's key, then once for the entries key, however
     /// often it needs it (a put needs it before its lock and twice under it).
     @Test func aCommandAsksTheAgentOnceForEachKey() throws {

@@ -210,7 +210,10 @@ public struct AgentClient: Sendable {
     }
 
     /// Asks the agent to wipe its key, remove its socket and exit; false when none answers.
-    /// When it returns true, the key is wiped and the socket is gone.
+    /// When it returns true, the agent said it wiped its key and the socket is gone: an agent
+    /// removes it before it answers, and an answer that leaves it there (what answered did not
+    /// stop, or another agent started there meanwhile) throws
+    /// ``AvaultError/agentStillThere(socket:)``.
     public func stop() throws(AvaultError) -> Bool {
         switch exchange(.stop) {
         case .absent:
@@ -221,9 +224,23 @@ public struct AgentClient: Sendable {
         case .unusable(let why):
             throw .agentUnusable(socket: socket, reason: why)
         case .answer(.done):
+            guard socketGone(waitingUpTo: 500) else { throw .agentStillThere(socket: socket) }
             return true
         case .answer:
             throw .agentUnusable(socket: socket, reason: "it answered what was not asked")
+        }
+    }
+
+    /// Whether nothing is at the socket's path (`lstat`), polled every 10 ms for up to
+    /// `milliseconds`.
+    private func socketGone(waitingUpTo milliseconds: Int) -> Bool {
+        var waited = 0
+        while true {
+            var st = stat()
+            if lstat(socket, &st) != 0, errno == ENOENT || errno == ENOTDIR { return true }
+            guard waited < milliseconds else { return false }
+            usleep(10_000)
+            waited += 10
         }
     }
 }

@@ -291,6 +291,8 @@ public enum AvaultError: Error, Sendable {
     case agentRunning(socket: String, pid: UInt32)
     /// No agent answers at the socket.
     case noAgent(socket: String)
+    /// What answers at the socket said it stopped, but the socket is still there.
+    case agentStillThere(socket: String)
     /// The agent could not be started: `reason` (a system call and its error).
     case agentStartFailed(reason: String)
     /// The agent process started but did not say it was ready: `reason`.
@@ -659,6 +661,8 @@ public enum AvaultError: Error, Sendable {
             return "an agent already runs at \(socket) (pid \(pid))"
         case let .noAgent(socket):
             return "no agent runs at \(socket)"
+        case let .agentStillThere(socket):
+            return "the agent at \(socket) answered that it stopped, but its socket is still there: it may not have stopped"
         case let .agentStartFailed(reason):
             return "cannot start the agent: \(reason)"
         case let .agentDidNotStart(reason):

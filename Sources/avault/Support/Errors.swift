@@ -62,7 +62,7 @@ extension AvaultError {
         case .postgresLibraryMissing, .postgresPasswordInURL, .vaultLocationScheme, .postgresConnectionString, .postgresConnectionFailed, .postgresTLSRequired, .postgresQueryFailed, .postgresSchemaVersion, .noSchema:
             return Exit.operational
         // The agent.
-        case .agentSocketUnset, .agentUnusable, .agentRunning, .agentStartFailed, .agentDidNotStart, .agentHandoffFailed,
+        case .agentSocketUnset, .agentUnusable, .agentRunning, .agentStillThere, .agentStartFailed, .agentDidNotStart, .agentHandoffFailed,
              .agentMemoryUnprotected, .invalidIdleTimeout:
             return Exit.operational
         // age files: one that does not decrypt is an answer; a malformed key or key file is not.
@@ -249,6 +249,8 @@ extension AvaultError {
             return "stop it first with 'avault agent stop', or set AVAULT_AGENT_SOCK to another path"
         case .noAgent:
             return "start one with 'avault agent start'"
+        case .agentStillThere:
+            return "an agent removes its socket before it answers, and what listens there did not: find it (ss -xlp) before you trust that socket again"
         case let .age(.noIdentityMatched(types), _):
             if types == ["scrypt"] { return "the file is encrypted with a passphrase: run 'avault age decrypt' without --key or -i to give it" }
             return "the file was encrypted to other recipients; 'avault keys export-recipient NAME' prints an identity's recipient"
