@@ -365,6 +365,25 @@ import Testing
         #expect(fake.isRunning && Self.mode(f.socket)?.type == S_IFSOCK)
     }
 
+    /// Found by a review: `agent status` printed the keyring's path as the agent sent it, so
+    /// that what answers at the socket could end the line, move the cursor or draw another
+    /// line. It is quoted with escapes, as every outside name is; JSON gives it as it is.
+    @Test func theKeyringPathAnAgentSendsIsShownEscaped() throws {
+        let f = try Fixture(vault: false)
+        let keyring = "/x\n\u{1B}[31mFAKE agent pid 1 OK\u{1B}[0m\r"
+        let path = Array(keyring.utf8)
+        let fields: [UInt8] = [0, 0, 0, 1] + [0, UInt8(path.count)] + path + [0, 0, 2, 0x58] + [0, 0, 1, 0xF4]
+        let fake = try Self.startFakeAgent(at: f.socket, answer: Self.frame(0x83, fields))
+        defer { kill(fake.processIdentifier, SIGKILL); fake.waitUntilExit() }
+        let status = try f.avault(["agent", "status"])
+        #expect(status.code == 0, "\(status.err)")
+        #expect(status.out == "agent pid 1 at \(f.socket) holds the key of the keyring \"/x\\n\\x1B[31mFAKE agent pid 1 OK\\x1B[0m\\r\"; "
+                + "idle timeout 10m, ends in 8m20s without a request\n", "\(status.out)")
+        let json = try f.avault(["agent", "status", "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any])
+        #expect(object["keyring"] as? String == keyring)
+    }
+
     /// A command asks the agent for the keyring's key, then once for the entries key, however
     /// often it needs it (a put needs it before its lock and twice under it).
     @Test func aCommandAsksTheAgentOnceForEachKey() throws {

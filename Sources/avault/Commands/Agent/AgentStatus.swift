@@ -28,7 +28,9 @@ struct AgentStatusCommand: ParsableCommand {
             return
         }
         guard let status else { throw AvaultError.noAgent(socket: socket) }
-        try Terminal.writeStdout("agent pid \(status.pid) at \(socket) holds the key of the keyring \(status.keyring); "
+        // The keyring's path is as the agent sent it: quoted when it holds what could draw on
+        // the terminal or end the line.
+        try Terminal.writeStdout("agent pid \(status.pid) at \(Terminal.quoted(socket)) holds the key of the keyring \(Terminal.quoted(status.keyring)); "
                              + "idle timeout \(AgentServer.formatDuration(status.idleTimeout)), "
                              + "ends in \(AgentServer.formatDuration(status.remaining)) without a request\n")
     }
