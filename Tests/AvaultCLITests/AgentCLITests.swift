@@ -696,6 +696,22 @@ import Testing
         #expect(try f.avault(["agent", "stop"]).code == 0)
     }
 
+    /// Found by a review: the socket's directory was checked through a symbolic link (`stat`),
+    /// and the socket then made through it. A directory that is a symbolic link is refused.
+    @Test func aSocketDirectoryThatIsASymbolicLinkIsRefused() throws {
+        let f = try Fixture()
+        let real = f.path("real"), link = f.path("link")
+        #expect(mkdir(real, 0o700) == 0)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
+        let linked = link + "/agent.sock"
+        let start = try f.avault(["agent", "start"], env: ["AVAULT_PASSPHRASE": f.passphrase, "AVAULT_AGENT_SOCK": linked])
+        if start.code == 0 { _ = try f.avault(["agent", "stop"], env: ["AVAULT_AGENT_SOCK": linked]) }
+        #expect(start.code == 2 && start.out.isEmpty, "\(start.code) \(start.out)")
+        #expect(start.err.hasPrefix("avault: cannot use the agent socket \(linked): its directory \(link) is a symbolic link, which avault does not follow here\n"),
+                "\(start.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: real).isEmpty)
+    }
+
     @Test func aFileOrALeftOverSocketInThePlaceOfTheAgent() throws {
         let f = try Fixture()
         try CLI.write("not a socket\n", to: URL(fileURLWithPath: f.socket))
@@ -759,8 +775,8 @@ import Testing
     }
 
     /// Traced from start to stop: the agent opens files for reading only (its libraries, the
-    /// keyring before it serves), writes only to standard output and error, and removes
-    /// nothing but its socket.
+    /// keyring before it serves), writes only to standard output and error, removes nothing
+    /// but its socket, and sets no file's mode by path (its socket is made mode 600).
     @Test(.disabled(if: CLI.sanitized, "traces system calls"),
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/strace"), "needs strace"))
     func theAgentWritesNothingToDisk() throws {
@@ -770,7 +786,7 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/strace")
         process.arguments = ["-f", "-qq", "-o", trace, "-e", "signal=none", "-e",
-                             "trace=openat,open,creat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,unlink,unlinkat,mkdir,mkdirat,truncate,ftruncate,write,pwrite64,writev",
+                             "trace=openat,open,creat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,unlink,unlinkat,mkdir,mkdirat,truncate,ftruncate,write,pwrite64,writev,chmod,fchmodat",
                              "/usr/bin/setsid"] + line.args + ["agent", "start", "--foreground"]
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in line.set { environment[k] = v }
@@ -797,6 +813,10 @@ import Testing
                 #expect(syscall.hasPrefix("write(1,") || syscall.hasPrefix("write(2,"), "\(call)")
             } else if syscall.hasPrefix("unlink") {
                 #expect(syscall.contains("\"\(f.socket)\""), "\(call)")
+            } else if syscall.hasPrefix("chmod(") || syscall.hasPrefix("fchmodat(") {
+                // The umask makes the socket mode 600: a mode set by path would follow a
+                // symbolic link swapped into the path meanwhile.
+                Issue.record("a mode set by path: \(call)")
             } else {
                 Issue.record("unexpected: \(call)")
             }

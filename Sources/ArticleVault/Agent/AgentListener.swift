@@ -55,6 +55,9 @@ public final class AgentListener {
         }
         let fd = AgentSocket.newSocket()
         guard fd >= 0 else { throw .agentUnusable(socket: path, reason: "socket: \(FileSystem.errnoText())") }
+        // The umask makes the socket file mode 600 as bind creates it, so its mode is never set
+        // by path afterwards (a chmod by path follows a symbolic link swapped into it meanwhile);
+        // lstat only checks what was made.
         let old = umask(0o177)
         let rc = AgentSocket.withAddress(path) { Glibc.bind(fd, $0, $1) } ?? -1
         let bindErrno = errno
@@ -64,7 +67,7 @@ public final class AgentListener {
             errno = bindErrno
             throw .agentUnusable(socket: path, reason: "bind: \(FileSystem.errnoText())")
         }
-        guard chmod(path, 0o600) == 0, lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFSOCK,
+        guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFSOCK,
               st.st_uid == geteuid(), st.st_mode & 0o777 == 0o600 else {
             close(fd)
             unlink(path)
@@ -113,16 +116,20 @@ public final class AgentListener {
         unlink(path)
     }
 
-    /// The socket's directory: made (mode 700) if missing; it must be a directory owned by
+    /// The socket's directory: made (mode 700) if missing; it must be a directory, not a
+    /// symbolic link to one (`lstat`: what is checked is what the socket is made in), owned by
     /// this user or root, which group and others cannot write (unless it is sticky, as /tmp).
     private static func checkDirectory(of path: String) throws(AvaultError) {
         guard path.hasPrefix("/") else { throw .agentUnusable(socket: path, reason: "it must be an absolute path") }
         let dir = FileSystem.directory(of: path)
         var st = stat()
-        if stat(dir, &st) != 0 {
-            guard errno == ENOENT, mkdir(dir, 0o700) == 0, stat(dir, &st) == 0 else {
+        if lstat(dir, &st) != 0 {
+            guard errno == ENOENT, mkdir(dir, 0o700) == 0, lstat(dir, &st) == 0 else {
                 throw .agentUnusable(socket: path, reason: "its directory \(dir): \(FileSystem.errnoText())")
             }
+        }
+        guard st.st_mode & S_IFMT != S_IFLNK else {
+            throw .agentUnusable(socket: path, reason: "its directory \(dir) is a symbolic link, which avault does not follow here")
         }
         guard st.st_mode & S_IFMT == S_IFDIR else { throw .agentUnusable(socket: path, reason: "\(dir) is not a directory") }
         guard st.st_uid == geteuid() || st.st_uid == 0 else {
