@@ -1,4 +1,5 @@
 import ArticleVault
+import TestSupport
 import Testing
 import VaultCrypto
 import VaultFormat
@@ -28,7 +29,7 @@ import VaultFormat
         let plain = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7) }
         for armor in [false, true] {
             let file = try Self.encrypt(plain, to: [.x25519(recipient)], armor: armor)
-            #expect(try Self.decrypt(file, identities: [identity]) == plain)
+            #expect(Bytes(try Self.decrypt(file, identities: [identity])) == Bytes(plain), "armor \(armor)")
             if !armor {
                 // Header, 16-byte nonce, the plaintext and one tag per chunk (at least one).
                 let header = try file.withUnsafeBytes { try AgeHeader.parse($0, atEnd: true) }

@@ -1,5 +1,6 @@
 import ArticleVault
 import Foundation
+import TestSupport
 import Testing
 import VaultCrypto
 import VaultFormat
@@ -358,7 +359,7 @@ final class CrashPointSink: EnvelopeSink {
             if op.name == "purge", id == "A", !objects.contains(where: { $0.id == "A" }) { continue }
             for (v, payload) in versions {
                 let got = try? Scene.read(vault, id, v)
-                #expect(got == payload, "\(at): \(id) v\(v) no longer reads back", sourceLocation: sourceLocation)
+                #expect(Bytes(got) == Bytes(payload), "\(at): \(id) v\(v) no longer reads back", sourceLocation: sourceLocation)
             }
         }
         let trust = TrustStoreFile(entries: [TrustStoreFile.Entry(publicKey: Minisign.PublicKey(keyID: Self.signer.id, key: Self.signer.key.publicKey.bytes),

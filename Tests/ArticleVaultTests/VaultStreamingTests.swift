@@ -1,5 +1,6 @@
 import ArticleVault
 import Foundation
+import TestSupport
 import Testing
 import VaultCrypto
 import VaultFormat
@@ -145,9 +146,9 @@ import Glibc
             let id = "size-\(size)"
             payloads[id] = payload
             #expect(try s.put(id, payload, viaPipe: viaPipe) == 1)
-            #expect(try s.readByTheSpec(id, 1) == payload, "\(id): the envelope read by the spec")
-            #expect(try s.get(id, nil) == payload, "\(id): get")
-            #expect(try s.getToFile(id, nil) == payload, "\(id): get -o")
+            #expect(Bytes(try s.readByTheSpec(id, 1)) == Bytes(payload), "\(id): the envelope read by the spec")
+            #expect(Bytes(try s.get(id, nil)) == Bytes(payload), "\(id): get")
+            #expect(Bytes(try s.getToFile(id, nil)) == Bytes(payload), "\(id): get -o")
         }
         let check = try s.vault.verify()
         #expect(check.ok && check.versions == Self.sizes.count, "\(check)")
@@ -155,8 +156,8 @@ import Glibc
         try Scene.addKey(s.keyring)
         #expect(try s.vault.rewrap() == Self.sizes.count)
         for (id, payload) in payloads {
-            #expect(try s.readByTheSpec(id, 1) == payload, "\(id) after rewrap: the envelope read by the spec")
-            #expect(try s.get(id, nil) == payload, "\(id) after rewrap: get")
+            #expect(Bytes(try s.readByTheSpec(id, 1)) == Bytes(payload), "\(id) after rewrap: the envelope read by the spec")
+            #expect(Bytes(try s.get(id, nil)) == Bytes(payload), "\(id) after rewrap: get")
         }
         #expect(try s.vault.verify().ok)
     }
@@ -177,7 +178,7 @@ import Glibc
         let stored = try s.vault.put(inputs, now: Self.now)
         #expect(stored.count == 300 && stored.allSatisfy { $0.version == 1 })
         for i in stride(from: 0, to: 300, by: 7) {
-            #expect(try s.get("batch-\(i)", nil) == payloads[i])
+            #expect(Bytes(try s.get("batch-\(i)", nil)) == Bytes(payloads[i]), "batch-\(i)")
         }
         let check = try s.vault.verify()
         #expect(check.ok && check.versions == 300 && check.leftovers.isEmpty, "\(check)")
@@ -206,8 +207,8 @@ import Glibc
         try original.write(to: URL(fileURLWithPath: staged))
         chmod(staged, 0o600)
         try s.vault.get("big", version: nil, toFile: out)
-        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: out))) == payload)
-        #expect(try s.get("big", nil) == payload)
+        #expect(Bytes(try Data(contentsOf: URL(fileURLWithPath: out))) == Bytes(payload))
+        #expect(Bytes(try s.get("big", nil)) == Bytes(payload))
     }
 
     /// An envelope cut short, or with bytes after its final chunk, is refused by every reader,
@@ -230,7 +231,7 @@ import Glibc
             #expect(!(try s.vault.verify().ok))
         }
         try original.write(to: URL(fileURLWithPath: envelope))
-        #expect(try s.get("x", nil) == payload)
+        #expect(Bytes(try s.get("x", nil)) == Bytes(payload))
     }
 }
 

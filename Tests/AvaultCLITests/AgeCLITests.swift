@@ -5,6 +5,7 @@
 // standard input.
 
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("age: identities in the keyring and age files, against age itself")
@@ -63,9 +64,9 @@ struct AgeCLITests {
             #expect(enc.code == 0, "\(enc.err)")
             let text = try Data(contentsOf: URL(fileURLWithPath: out))
             #expect(text.starts(with: Data((armor ? "-----BEGIN AGE ENCRYPTED FILE-----\n" : "age-encryption.org/v1\n").utf8)))
-            #expect(try Self.tool("age", ["-d", "-i", idFile, out]).stdout == Self.payload)
+            #expect(Bytes(try Self.tool("age", ["-d", "-i", idFile, out]).stdout) == Bytes(Self.payload))
             // And by avault itself, with the keyring's identity.
-            #expect(try k.avault(["age", "decrypt", "--key", "desk", out]).stdout == Self.payload)
+            #expect(Bytes(try k.avault(["age", "decrypt", "--key", "desk", out]).stdout) == Bytes(Self.payload))
         }
 
         // Refused over an existing file without --force; replaced with it.
@@ -88,7 +89,7 @@ struct AgeCLITests {
             let out = k.path("age-made")
             try Self.tool("age", ["-e", "-r", other, "-r", recipient] + armor + ["-o", out, k.path("plain")])
             let dec = try k.avault(["age", "decrypt", "--key", "ed", out])
-            #expect(dec.code == 0 && dec.stdout == Self.payload, "\(dec.err)")
+            #expect(dec.code == 0 && Bytes(dec.stdout) == Bytes(Self.payload), "\(dec.err)")
             try? FileManager.default.removeItem(atPath: out)
         }
         // A key file readable by others is refused, as every secret file avault reads.
@@ -110,13 +111,13 @@ struct AgeCLITests {
         #expect(enc.code == 2, "a missing recipients file is an error")
         try CLI.write("# recipients\n\(r2)\n", to: k.dir.appendingPathComponent("r2.txt"), mode: 0o644)
         #expect(try k.avault(["age", "encrypt", "-r", r1, "-R", k.path("r2.txt"), "-o", out, k.path("plain")], keyring: false).code == 0)
-        #expect(try Self.tool("age", ["-d", "-i", k.path("one.txt"), out]).stdout == Self.payload)
-        #expect(try Self.tool("age", ["-d", "-i", k.path("two.txt"), out]).stdout == Self.payload)
+        #expect(Bytes(try Self.tool("age", ["-d", "-i", k.path("one.txt"), out]).stdout) == Bytes(Self.payload))
+        #expect(Bytes(try Self.tool("age", ["-d", "-i", k.path("two.txt"), out]).stdout) == Bytes(Self.payload))
         // age encrypts to the second only: the file of both identities opens it.
         let onlyTwo = k.path("two.age")
         try Self.tool("age", ["-e", "-r", r2, "-o", onlyTwo, k.path("plain")])
         let dec = try k.avault(["age", "decrypt", "-i", k.path("both.txt"), onlyTwo], keyring: false)
-        #expect(dec.code == 0 && dec.stdout == Self.payload, "\(dec.err)")
+        #expect(dec.code == 0 && Bytes(dec.stdout) == Bytes(Self.payload), "\(dec.err)")
         // Not to the first alone.
         let miss = try k.avault(["age", "decrypt", "-i", k.path("one.txt"), onlyTwo], keyring: false)
         #expect(miss.code == 1 && miss.err.contains("no identity matched") && miss.err.contains("avault: hint:"))
@@ -163,7 +164,7 @@ struct AgeCLITests {
         try bytes.write(to: URL(fileURLWithPath: file))
         let streamed = try k.avault(["age", "decrypt", "-i", k.path("k.txt"), file], keyring: false)
         #expect(streamed.code == 1 && streamed.err.contains("payload"))
-        #expect(streamed.stdout == Self.payload.prefix(3 * 65536), "the three authenticated chunks, released as age does")
+        #expect(Bytes(streamed.stdout) == Bytes(Self.payload.prefix(3 * 65536)), "the three authenticated chunks, released as age does")
         let target = k.path("out.txt")
         let toFile = try k.avault(["age", "decrypt", "-i", k.path("k.txt"), "-o", target, file], keyring: false)
         #expect(toFile.code == 1)

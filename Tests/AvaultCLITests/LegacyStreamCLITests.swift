@@ -4,6 +4,7 @@
 // failure unchanged; memory bounded.
 
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -62,15 +63,15 @@ final class OpenSSLBlobs {
             let args = ["secured", "decrypt", "-", "--key-file", b.keyFile, "--allow-unauthenticated-legacy"]
             // Standard input from a file (read from its end), and from a pipe (spooled).
             let fromFile = try b.decrypt(stdinFile: blob, args)
-            #expect(fromFile.code == 0 && fromFile.stdout == plaintext, "size \(size) from a file: \(fromFile.err)")
+            #expect(fromFile.code == 0 && Bytes(fromFile.stdout) == Bytes(plaintext), "size \(size) from a file: \(fromFile.err)")
             #expect(fromFile.err == legacyOptInWarning + "\n", "size \(size)")
             let fromPipe = try CLI.avault(args, stdin: try Data(contentsOf: URL(fileURLWithPath: blob)))
-            #expect(fromPipe.code == 0 && fromPipe.stdout == plaintext, "size \(size) from a pipe: \(fromPipe.err)")
+            #expect(fromPipe.code == 0 && Bytes(fromPipe.stdout) == Bytes(plaintext), "size \(size) from a pipe: \(fromPipe.err)")
             // -i FILE to -o FILE: mode 600, nothing left beside it.
             let out = b.path("s\(size).out")
             let toFile = try CLI.avault(["secured", "decrypt", "-i", blob, "-o", out, "--key-file", b.keyFile, "--allow-unauthenticated-legacy", "-q"])
             #expect(toFile.code == 0, "size \(size) -i/-o: \(toFile.err)")
-            #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == plaintext, "size \(size) -o")
+            #expect(Bytes(try Data(contentsOf: URL(fileURLWithPath: out))) == Bytes(plaintext), "size \(size) -o")
             #expect(FileSystemMode.of(out) == 0o600)
             #expect(try b.leftovers().isEmpty)
         }
@@ -183,7 +184,7 @@ final class OpenSSLBlobs {
         try enc.stdout.write(to: URL(fileURLWithPath: blob))
         let r = try CLI.avault(["secured", "decrypt", "-i", blob, "--key", "demo-legacy", "--allow-unauthenticated-legacy", "-q"] + demo.args)
         #expect(r.code == 0, "\(r.err)")
-        #expect(r.stdout == plaintext)
+        #expect(Bytes(r.stdout) == Bytes(plaintext))
     }
 
     @Test func anExistingOutputNeedsForce() throws {
@@ -198,7 +199,7 @@ final class OpenSSLBlobs {
         #expect(try String(contentsOfFile: out, encoding: .utf8) == "old")
         let forced = try CLI.avault(args + ["--force"])
         #expect(forced.code == 0)
-        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data(repeating: 9, count: Self.chunk))
+        #expect(Bytes(try Data(contentsOf: URL(fileURLWithPath: out))) == Bytes(Data(repeating: 9, count: Self.chunk)))
     }
 
     /// On a terminal, text is shown piece by piece (a character cut between two pieces too),

@@ -141,7 +141,7 @@ import Glibc
         let failed = (try? String(contentsOfFile: got + "/failed", encoding: .utf8)) ?? ""
         #expect(failed.isEmpty, "ACKed puts that cannot be read (seed \(seed)): \(failed.split(separator: "\n").prefix(10)); \((try? String(contentsOfFile: got + "/errs", encoding: .utf8))?.prefix(1000) ?? "")")
         for ack in acks {
-            #expect((try? vaultRead(got + "/\(ack.n)")) == payload(ack.n), "ACKed put \(ack.n) (\(ack.id) v\(ack.version)) reads back different bytes (seed \(seed))")
+            #expect(Bytes(try? vaultRead(got + "/\(ack.n)")) == Bytes(payload(ack.n)), "ACKed put \(ack.n) (\(ack.id) v\(ack.version)) reads back different bytes (seed \(seed))")
         }
         let log = try f.avault(["vault", "log", "--verify"])
         #expect(log.code == 0, "log --verify after the crashes (seed \(seed)): \(log.out) \(log.err)")
@@ -333,7 +333,7 @@ import Glibc
         }
         for a in acks {
             let g = try f.get(a.id, version: a.version)
-            #expect(g.code == 0 && g.stdout == payload[a.key], "\(a.key) as \(a.id) v\(a.version): \(g.err)")
+            #expect(g.code == 0 && Bytes(g.stdout) == Bytes(payload[a.key]), "\(a.key) as \(a.id) v\(a.version): \(g.err)")
         }
         let (code, report) = try f.verify()
         #expect(code == 0, "\(report)")

@@ -73,7 +73,7 @@ import Glibc
             for (v, payload) in versions {
                 let g = try f.get(id, version: v)
                 #expect(g.code == 0, "\(id) v\(v): \(g.err)")
-                #expect(g.stdout == payload, "\(id) v\(v) after rewrap")
+                #expect(Bytes(g.stdout) == Bytes(payload), "\(id) v\(v) after rewrap")
             }
         }
         try put("D", 10)

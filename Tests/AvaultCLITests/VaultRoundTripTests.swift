@@ -36,14 +36,14 @@ import Glibc
             let got = try f.get(id)
             #expect(got.code == 0, "get \(id): \(got.err)")
             #expect(got.stdout.count == size)
-            #expect(got.stdout == payload, "get \(id) differs from what was put")
+            #expect(Bytes(got.stdout) == Bytes(payload), "get \(id) differs from what was put")
             #expect(got.err.isEmpty)
 
             // -o: the same bytes, mode 600, and no temporary file left beside it.
             let out = f.path("out-\(size)")
             let o = try f.avault(["vault", "get", id, "-o", out])
             #expect(o.code == 0, "get -o: \(o.err)")
-            #expect(try vaultRead(out) == payload)
+            #expect(Bytes(try vaultRead(out)) == Bytes(payload), "get -o \(id)")
             #expect(try vaultMode(out) == 0o600)
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: f.path("")).filter { $0.hasPrefix(".avault-tmp") }
             #expect(leftovers.isEmpty, "get -o left \(leftovers)")

@@ -66,8 +66,8 @@ private struct TamperScene {
         #expect(!FileManager.default.fileExists(atPath: out), "\(where_): get -o left a file behind")
         #expect(try FileManager.default.contentsOfDirectory(atPath: s.f.path("")).filter { $0.hasPrefix(".avault-tmp") }.isEmpty)
         // The other version and the other object are unaffected.
-        #expect(try s.f.get("A").stdout == s.payloadA2)
-        #expect(try s.f.get("B").stdout == s.payloadB1)
+        #expect(Bytes(try s.f.get("A").stdout) == Bytes(s.payloadA2))
+        #expect(Bytes(try s.f.get("B").stdout) == Bytes(s.payloadB1))
 
         let (code, report) = try s.f.verify()
         #expect(code == 1, "\(where_): verify exits \(code)")
@@ -152,7 +152,7 @@ private struct TamperScene {
         let (code, report) = try s.f.verify()
         #expect(code == 1 && report.corrupt == ["objects/" + s.a1], "\(report)")
         try restore()
-        #expect(try s.f.get("A", version: 1).stdout == s.payloadA1)
+        #expect(Bytes(try s.f.get("A", version: 1).stdout) == Bytes(s.payloadA1))
     }
 
     static func swap(_ x: String, _ y: String) throws {
@@ -210,7 +210,7 @@ private struct TamperScene {
         #expect(code == 1)
         #expect(report.corrupt.isEmpty && report.unexpected.isEmpty && report.leftovers.isEmpty, "\(report)")
         #expect(Set(report.missing) == ["objects/" + s.a1, "objects/" + s.b1], "the index still lists them: \(report)")
-        #expect(try s.f.get("A").stdout == s.payloadA2, "the good version survives fsck")
+        #expect(Bytes(try s.f.get("A").stdout) == Bytes(s.payloadA2), "the good version survives fsck")
         // The log records the recovery and the fsck.
         let log = try s.f.avault(["vault", "log", "--json"]).out
         #expect(log.contains("\"op\":\"recover\",\"temporary\":1"), "\(log)")

@@ -1,6 +1,7 @@
 // libsodium secretstream behind SecretStream: the buffer API (no allocation per chunk) against
 // the array API, and what a reader must refuse.
 
+import TestSupport
 import Testing
 import VaultCrypto
 
@@ -31,7 +32,7 @@ struct SecretStreamTests {
         // The array API reads it.
         let reader = try SecretStream.Decryptor(key: key, header: encryptor.header)
         for (i, c) in sealed.enumerated() {
-            #expect(try c.withUnsafeBytes { try reader.pull($0, associatedData: Self.ad) } == plain[i])
+            #expect(Bytes(try c.withUnsafeBytes { try reader.pull($0, associatedData: Self.ad) }) == Bytes(plain[i]), "chunk \(i)")
         }
         #expect(reader.finished)
         // The buffer API reads it too, into one reused buffer.
@@ -41,7 +42,7 @@ struct SecretStreamTests {
             let n = try c.withUnsafeBytes { c in
                 try back.withUnsafeMutableBytes { b in try again.pull(c, into: b, associatedData: Self.ad) }
             }
-            #expect(Array(back[0..<n]) == plain[i])
+            #expect(Bytes(back[0..<n]) == Bytes(plain[i]), "chunk \(i)")
         }
         #expect(again.finished)
     }
@@ -58,7 +59,7 @@ struct SecretStreamTests {
             let n = try c.withUnsafeBytes { c in
                 try back.withUnsafeMutableBytes { b in try reader.pull(c, into: b, associatedData: Self.ad) }
             }
-            #expect(Array(back[0..<n]) == plain[i])
+            #expect(Bytes(back[0..<n]) == Bytes(plain[i]), "chunk \(i)")
         }
     }
 
