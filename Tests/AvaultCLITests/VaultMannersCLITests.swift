@@ -24,6 +24,31 @@ import Testing
         #expect(again.out.contains("version 3"))
     }
 
+    /// One file named more than once, however it is spelt, is one record, stored once as one
+    /// version: not a collision, and not two versions. (Once, `d.md d.md` and `DIR DIR/d.md`
+    /// stored it as versions 1 and 2, while `d.md ./d.md` was refused as a collision.) Two
+    /// different files with one ID still collide.
+    @Test func importStoresAFileNamedTwiceOnce() throws {
+        let v = try VaultFixture()
+        let content = v.path("content")
+        try FileManager.default.createDirectory(atPath: content, withIntermediateDirectories: true)
+        try CLI.write("---\ntitle: \"d\"\nwebUrl: \"https://example.org/d\"\n---\nbody\n", to: URL(fileURLWithPath: content + "/d.md"))
+        let d = content + "/d.md"
+        try FileManager.default.linkItem(atPath: d, toPath: v.path("hard.md"))
+        var version = 0
+        for names in [[d, d], [content, d], [d, content + "/./d.md"], [d, v.path("hard.md")]] {
+            version += 1
+            let r = try v.avault(["vault", "import", "--json"] + names)
+            #expect(r.code == 0, "\(names): \(r.err)")
+            #expect(r.out == "{\"schemaVersion\":2,\"id\":\"https://example.org/d\",\"version\":\(version),\"size\":56}\n", "\(names)")
+        }
+        #expect((try v.json(["vault", "history", "https://example.org/d"])["versions"] as? [Any])?.count == 4)
+        try CLI.write("---\ntitle: \"e\"\nwebUrl: \"https://example.org/d\"\n---\nbody e\n", to: URL(fileURLWithPath: content + "/e.md"))
+        let refused = try v.avault(["vault", "import", d, content])
+        #expect(refused.code == 2)
+        #expect(refused.err.hasPrefix("avault: 2 files map to the ID 'https://example.org/d': \(d), \(content)/e.md; nothing was imported\n"), "\(refused.err)")
+    }
+
     /// An import holds no file of the batch open while it stores the others: a batch four
     /// times larger than the limit on open files (1,024 is Debian's usual soft limit) is stored
     /// whole. (Once, every file was opened before the first was stored, and the 925th of 1,100

@@ -214,6 +214,11 @@ public enum FileSystem {
             links = Int(st.st_nlink)
         }
 
+        /// The file itself, whatever its contents: its device and inode, which every name
+        /// (path, link) of one file shares.
+        struct File: Hashable { let device: UInt64, inode: UInt64 }
+        var file: File { File(device: device, inode: inode) }
+
         public static func == (a: Identity, b: Identity) -> Bool {
             a.device == b.device && a.inode == b.inode && a.size == b.size && a.changed == b.changed
         }

@@ -98,7 +98,8 @@ extension Vault {
     /// Stores every article record under `paths` (files, and directories walked as `verify`
     /// walks them) in one batch; each must be a record. Two different files that map to one
     /// ID are refused (``AvaultError/importCollision(id:files:)``, nothing stored) unless
-    /// `asVersions`, which stores them as successive versions of it. `progress` is called with
+    /// `asVersions`, which stores them as successive versions of it. One file named more than
+    /// once (by any path: its device and inode are compared) is stored once. `progress` is called with
     /// the number of records stored so far and the total.
     ///
     /// Each file is opened twice, one at a time (a batch never holds more than one descriptor,
@@ -112,15 +113,19 @@ extension Vault {
         let files = try RecordWalker.expand(paths, include: RecordWalker.defaultInclude, exclude: [])
         var inputs: [Input] = []
         var filesByID: [[UInt8]: [String]] = [:] // IDs by their exact bytes (see sameID)
+        var seen: Set<FileSystem.Identity.File> = [] // each file once, however often and however it was named
         for file in files {
             guard file.kind == .regular else { throw .io(path: file.path, reason: file.notReadReason) }
             // (`-`, standard input, is read once and cannot be read again to be stored.)
             guard file.path != "-" else { throw .io(path: file.path, reason: "standard input cannot be imported: give the record's file, or use 'vault put ID -'") }
             let record = try RecordFile(path: file.path, seenRegular: true)
             guard let identity = record.identity else { throw .internalFailure("a record file read without its identity") }
+            // The same file named twice (`d.md d.md`, `d.md ./d.md`, `DIR DIR/d.md`, a hard
+            // link) is one record, stored once: neither a collision nor a second version.
+            guard seen.insert(identity.file).inserted else { continue }
             let id = Self.recordID(record.document, path: file.path)
             inputs.append(Input(id: id, source: .file(path: file.path, identity: identity), contentType: "text/markdown"))
-            if !filesByID[Array(id.utf8), default: []].contains(file.path) { filesByID[Array(id.utf8), default: []].append(file.path) }
+            filesByID[Array(id.utf8), default: []].append(file.path)
         }
         if !asVersions, let first = inputs.first(where: { filesByID[Array($0.id.utf8)]!.count > 1 }) {
             throw .importCollision(id: first.id, files: filesByID[Array(first.id.utf8)]!)
