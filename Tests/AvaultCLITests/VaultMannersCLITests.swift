@@ -49,6 +49,27 @@ import Testing
         #expect(refused.err.hasPrefix("avault: 2 files map to the ID 'https://example.org/d': \(d), \(content)/e.md; nothing was imported\n"), "\(refused.err)")
     }
 
+    /// A report that cannot be written once the import is committed (standard output on a
+    /// full disk) still exits 2, but with a hint that every record was stored, so that nobody
+    /// imports them again as new versions. (Once it said only "standard output: no space left
+    /// on device", with no hint, as if the import had failed.)
+    @Test func anImportWhoseReportIsCutShortSaysItWasStored() throws {
+        let v = try VaultFixture()
+        let content = v.path("content")
+        try FileManager.default.createDirectory(atPath: content, withIntermediateDirectories: true)
+        for name in ["a", "b"] {
+            try CLI.write("---\ntitle: \"\(name)\"\nwebUrl: \"https://example.org/\(name)\"\n---\nbody\n", to: URL(fileURLWithPath: content + "/\(name).md"))
+        }
+        for args in [["--json"], []] {
+            let r = try avaultToFullDisk(["vault", "import"] + args + [content], env: v.environment)
+            #expect(r.code == 2 && r.err == "avault: standard output: no space left on device\n"
+                    + "avault: hint: every record was stored; only the report of them was cut short (importing them again would store new versions)\n",
+                    "\(r.code) \(r.err)")
+        }
+        // Stored twice over: once by each import, the report of neither read.
+        #expect((try v.json(["vault", "history", "https://example.org/b"])["versions"] as? [Any])?.count == 2)
+    }
+
     /// An import holds no file of the batch open while it stores the others: a batch four
     /// times larger than the limit on open files (1,024 is Debian's usual soft limit) is stored
     /// whole. (Once, every file was opened before the first was stored, and the 925th of 1,100

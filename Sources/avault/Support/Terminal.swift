@@ -145,8 +145,10 @@ enum Terminal {
     /// would have (`avault seal … | head -1`); a caller that ignores or blocks SIGPIPE gets
     /// exit 2 instead, as for any other failure of standard output (a full disk), which is the
     /// error, with a hint that every file was written. When `body` fails after standard output
-    /// did, a line says so before its error: the report may have missed files written.
-    static func writingBatch(_ body: () throws -> Void) throws {
+    /// did, a line says so before its error: the report may have missed files written. `hint`
+    /// is the hint of that exit 2, saying what was done despite it.
+    static func writingBatch(hint: String = "every file was written; only the report of them was cut short",
+                             _ body: () throws -> Void) throws {
         precondition(!batch.active, "a batch within a batch")
         batch = (true, nil, false)
         defer { batch = (false, nil, false) }
@@ -162,7 +164,7 @@ enum Terminal {
         if failure == EPIPE || batch.lostMessages { raise(SIGPIPE) } // returns if the caller ignores or blocks SIGPIPE
         guard let failure else { throw Failure(message: "standard error: broken pipe", code: Exit.operational) }
         errno = failure
-        throw Failure(message: "standard output: \(FileSystem.errnoText())", hint: "every file was written; only the report of them was cut short",
+        throw Failure(message: "standard output: \(FileSystem.errnoText())", hint: hint,
                       code: Exit.operational)
     }
 

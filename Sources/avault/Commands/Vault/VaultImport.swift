@@ -24,6 +24,11 @@ struct VaultImport: ParsableCommand {
             line?.update(done)
         }
         line?.finish()
-        try printStored(stored, json: json)
+        // The versions are stored (committed) before the report is written: a report cut short
+        // (a full disk, a closed pipe) must not read as a failed import, which a script would
+        // retry, storing each record again as a new version.
+        try Terminal.writingBatch(hint: "every record was stored; only the report of them was cut short (importing them again would store new versions)") {
+            try printStored(stored, json: json)
+        }
     }
 }
