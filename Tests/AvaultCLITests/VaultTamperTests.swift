@@ -476,9 +476,10 @@ private struct TamperScene {
         expectVaultCleanFailure(loose, "config mode 644")
         #expect(chmod(config, 0o600) == 0)
         #expect(unlink(config) == 0)
+        // No config, the rest of the vault there: removed, not "no vault" (see aVaultWithoutItsConfigIsNotWrittenOver).
         let none = try f.get("doc")
-        #expect(none.code == 2)
-        #expect(none.err.contains("no vault at"), "\(none.err)")
+        #expect(none.code == 1)
+        #expect(none.err.contains("has no vault config, yet holds"), "\(none.err)")
     }
 
     static func describe(_ text: String, _ offset: Int) -> String {
