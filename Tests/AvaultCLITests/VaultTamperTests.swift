@@ -431,6 +431,26 @@ private struct TamperScene {
         #expect(list.code == 2 && list.err.hasPrefix("avault: no vault at "), "\(list.err)")
         let again = try g.avault(["vault", "init", "--key", g.keyName])
         #expect(again.code == 0, "\(again.err)")
+        // Nothing left but what an interrupted init leaves, and the quarantine: still a vault's.
+        let h = try VaultFixture(store: store)
+        try h.put("doc", Data("payload".utf8))
+        if store.isPostgres {
+            try h.psql("DELETE FROM avault_files WHERE name = 'config' OR name LIKE 'entries/%'")
+            try h.psql("INSERT INTO avault_quarantine SELECT name, chunk, bytes FROM avault_envelopes")
+            try h.psql("DELETE FROM avault_envelopes")
+            try h.psql("DELETE FROM avault_log WHERE seq > 1")
+        } else {
+            for sub in ["objects", "entries"] {
+                for name in try FileManager.default.contentsOfDirectory(atPath: h.vault + "/" + sub) {
+                    try FileManager.default.moveItem(atPath: h.vault + "/\(sub)/" + name, toPath: h.vault + "/quarantine/" + name)
+                }
+            }
+            try FileManager.default.removeItem(atPath: h.vault + "/config")
+            let first = try h.readLog().split(separator: 0x0A)[0]
+            try h.writeLog(Data(first) + Data("\n".utf8))
+        }
+        let over = try h.avault(["vault", "init", "--key", h.keyName])
+        #expect(over.code == 1 && over.err.contains("quarantine"), "\(over.code) \(over.err)")
     }
 
     @Test func tamperedConfigIsAlwaysACleanErrorNeverACrashOrASilentPass() throws {

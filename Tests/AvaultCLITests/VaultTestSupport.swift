@@ -187,6 +187,15 @@ final class VaultFixture {
     }
 
     /// `vault verify --json`'s lists.
+    /// `vault verify --json` with `env`: its exit code and its `unexpected` files (with no
+    /// leftovers: a store whose writes are atomic leaves none).
+    func verifyJSON(env: [String: String?] = [:], sourceLocation: SourceLocation = #_sourceLocation) throws -> (code: Int32, unexpected: [Any]) {
+        let r = try avault(["vault", "verify", "--json"], env: env)
+        let report = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any], "\(r.err)", sourceLocation: sourceLocation)
+        #expect((report["leftovers"] as? [Any])?.isEmpty == true, "\(report)", sourceLocation: sourceLocation)
+        return (r.code, report["unexpected"] as? [Any] ?? [])
+    }
+
     func verify(sourceLocation: SourceLocation = #_sourceLocation) throws -> (code: Int32, report: VerifyReport) {
         let r = try avault(["vault", "verify", "--json"])
         let object = try #require(try? JSONSerialization.jsonObject(with: r.stdout) as? [String: Any],

@@ -106,7 +106,10 @@ public final class PostgresVaultStorage: VaultStorage {
         queued = []
         queuedBytes = 0
         if inTransaction { begun = true }
-        let rows = try db().run(ahead.map(\.statement) + statements)
+        let rows: [PostgresRows]
+        do { rows = try db().run(ahead.map(\.statement) + statements) } catch .postgresQueryFailed(_, "23505", let reason) where reason.contains("avault_envelopes_pkey") {
+            throw envelopeInTheWay(reason)
+        }
         for (k, q) in ahead.enumerated() { try q.check?(rows[k]) }
         return Array(rows[ahead.count...])
     }
@@ -232,12 +235,15 @@ public final class PostgresVaultStorage: VaultStorage {
         guard try installedSchema() != nil else { return [] }
         let rows = try sql("""
             SELECT (SELECT count(*) FROM avault_log), (SELECT count(DISTINCT name) FROM avault_envelopes),
-                   (SELECT count(*) FROM avault_files WHERE name LIKE 'entries/%'), (SELECT count(*) FROM avault_log_heads)
+                   (SELECT count(*) FROM avault_files WHERE name LIKE 'entries/%'), (SELECT count(*) FROM avault_log_heads),
+                   (SELECT count(DISTINCT name) FROM avault_quarantine)
             """)
         guard rows.count == 1 else { return [] }
         let (log, envelopes, entries, heads) = (rows.integer(0, 0) ?? 0, rows.integer(0, 1) ?? 0, rows.integer(0, 2) ?? 0, rows.integer(0, 3) ?? 0)
+        let quarantined = rows.integer(0, 4) ?? 0
         return (log > 1 ? ["a log of \(log) entries"] : []) + (envelopes > 0 ? ["\(envelopes) envelopes"] : [])
             + (entries > 0 ? ["\(entries) index entries"] : []) + (heads > 0 ? ["signed heads"] : [])
+            + (quarantined > 0 ? ["\(quarantined) quarantined files"] : [])
     }
 
     /// `avault_head` without its row: no writer can lock it, and only someone who altered the
@@ -424,15 +430,27 @@ public final class PostgresVaultStorage: VaultStorage {
     }
 
     /// Writes a whole envelope of one row under its own name in one statement (one round trip
-    /// where a temporary row, a `DELETE` and an `UPDATE` took three): row 0 is inserted or
-    /// replaced and any later rows of an envelope of that name are deleted, all or nothing.
-    /// The temporary name is only needed for an envelope whose rows are sent as it is written.
+    /// where a temporary row and an `UPDATE` took two). The temporary name is only needed for
+    /// an envelope whose rows are sent as it is written. A new envelope never replaces a row:
+    /// version numbers are never used twice, so a row already under its name is one the index
+    /// does not list (put back from an older copy, or planted), which may be another client's
+    /// acknowledged version; the write fails (``envelopeInTheWay``) and leaves it.
     fileprivate func writeEnvelope(_ name: String, _ bytes: [UInt8]) throws(AvaultError) {
-        try write("""
-            WITH later AS (DELETE FROM avault_envelopes WHERE name = $1 AND chunk > 0)
-            INSERT INTO avault_envelopes (name, chunk, bytes) VALUES ($1, 0, $2)
-            ON CONFLICT (name, chunk) DO UPDATE SET bytes = EXCLUDED.bytes
-            """, [.text(name), .bytes(bytes)])
+        try write("INSERT INTO avault_envelopes (name, chunk, bytes) VALUES ($1, 0, $2)", [.text(name), .bytes(bytes)])
+    }
+
+    /// Names the rows written under `temp` `name`, which no row may have yet (see
+    /// ``writeEnvelope(_:_:)``).
+    fileprivate func publishNew(_ temp: String, as name: String) throws(AvaultError) {
+        try write("UPDATE avault_envelopes SET name = $2 WHERE name = $1", [.text(temp), .text(name)])
+    }
+
+    /// The error of a write whose new envelope found a row under its name (a unique violation
+    /// of `avault_envelopes`' key, reported when the queued statements reach the server).
+    private func envelopeInTheWay(_ reason: String) -> AvaultError {
+        .tampered("\(location): an envelope row the index does not list holds the name of one this write makes (rows put back from "
+                  + "an older copy, or planted; it may be another client's acknowledged version): it was left as it is, and nothing was written",
+                  area: .vault)
     }
 
     fileprivate func publish(_ temp: String, as name: String) throws(AvaultError) {
@@ -555,7 +573,7 @@ final class PostgresEnvelopeSink: EnvelopeSink {
             try store.writeEnvelope(name, pending)
         } else {
             if !pending.isEmpty { try flush() }
-            try store.publish(temp, as: name)
+            try store.publishNew(temp, as: name)
         }
         done = true
     }

@@ -385,10 +385,13 @@ public final class FileVaultStorage: VaultStorage {
         guard lstat(directory, &st) == 0 else { return [] }
         var found: [String] = []
         if let log = try read("log") {
-            let lines = log.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
+            let lines = log.split(separator: 0x0A).count
             if lines > 1 { found.append("a log of \(lines) entries") }
         }
         if try root().kind(of: "objects") != nil, case let n = try objects().names().count, n > 0 { found.append("\(n) files in objects/") }
+        if try root().kind(of: "quarantine") != nil, case let n = try root().subdirectory("quarantine").names().count, n > 0 {
+            found.append("\(n) files in quarantine/")
+        }
         if case let n = try readEntries().count, n > 0 { found.append("\(n) index entries") }
         if try read("log.heads").map({ !$0.isEmpty }) == true { found.append("signed heads") }
         return found
