@@ -380,7 +380,10 @@ import Glibc
         #expect(try f.avault(["keys", "generate", "desk", "--signing", "--unprotected"]).code == 0)
         let pub = f.path("desk.pub")
         #expect(try f.avault(["keys", "export-public", "desk", "-o", pub]).code == 0)
-        let deskID = try #require(try String(contentsOfFile: pub, encoding: .utf8).split(separator: " ").last.map { String($0.prefix { $0 != "\n" }) })
+        // The comment gives the key id as minisign writes it there, without leading zeros
+        // (%llX); avault prints and stores it as 16 hex digits.
+        let commentID = try #require(try String(contentsOfFile: pub, encoding: .utf8).split(separator: " ").last.map { String($0.prefix { $0 != "\n" }) })
+        let deskID = String(repeating: "0", count: max(0, 16 - commentID.count)) + commentID
         let deskLine = try #require(try String(contentsOfFile: pub, encoding: .utf8).split(separator: "\n").last.map(String.init))
         // The keyring key's public key in the trust store under another id, revoked there.
         let alias = "0807060504030201"
