@@ -546,7 +546,7 @@ extension Vault {
         var survey = try survey(state.index)
         var foreign: [String] = []
         if storage.writesAreAtomic {
-            foreign = survey.unlisted.map(\.file) + survey.staged.map(\.file)
+            foreign = survey.unlisted.map(\.file)
             survey = Survey()
         }
         var removed: [String] = []
