@@ -249,6 +249,41 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: f.objects + "/" + file))
     }
 
+    /// A directory vault put back in part from an older copy (the index, its entries, the log
+    /// and `finished`), the newer envelope files left, looks like no crash: `finished` names the
+    /// index's head, so a put of one bucket does not survey `objects/`. Such a put by a keyring
+    /// that never saw the newer head took the next version number and renamed its envelope over
+    /// the file under that name, an acknowledged version of another editor, without a word. A new
+    /// envelope now never replaces a file: the put fails and leaves it; the write after it, with
+    /// no `finished`, recovers in full and logs what it removes (formats.md 8.5).
+    @Test func aPutNeverRenamesItsEnvelopeOverAFileTheIndexDoesNotList() throws {
+        let f = try VaultFixture()
+        #expect(try f.put("doc", Data("first draft".utf8)) == 1)
+        let old = try Self.backUpIndex(f), oldLog = try vaultRead(f.vault + "/log"), oldFinished = try vaultRead(f.vault + "/finished")
+        let older = f.dir.appendingPathComponent("older-ring").path
+        #expect(try CLI.run("/bin/cp", ["-a", f.ring, older]).code == 0)
+        let before = Set(try f.envelopeFiles().envelopes)
+        #expect(try f.put("doc", Data("second draft, acknowledged".utf8)) == 2)
+        let newer = try #require(Set(try f.envelopeFiles().envelopes).subtracting(before).first)
+        let acknowledged = try vaultRead(f.objects + "/" + newer)
+
+        try Self.putBack(f, old)
+        try vaultOverwrite(f.vault + "/log", with: oldLog)
+        try vaultOverwrite(f.vault + "/finished", with: oldFinished)
+        let asOlder: [String: String?] = ["AVAULT_KEYRING": older]
+        let put = try f.avault(["vault", "put", "doc", "-"], stdin: Data("second draft by another".utf8), env: asOlder)
+        #expect(put.code == 1 && put.err.contains("objects/\(newer): an envelope file the index does not list holds the name of the one this write makes"),
+                "\(put.code) \(put.err)")
+        #expect(put.err.contains("hint: "), "\(put.err)")
+        #expect(try vaultRead(f.objects + "/" + newer) == acknowledged, "the put replaced the file")
+        #expect(try vaultRead(f.vault + "/index") == old.head, "a refused put wrote the index")
+        #expect(try f.envelopeFiles().leftovers.isEmpty, "the refused put left its temporary file")
+        // The next write recovers as after a crash: it removes the file, logs it, and takes the next number.
+        let again = try f.avault(["vault", "put", "doc", "-"], stdin: Data("third".utf8), env: asOlder)
+        #expect(again.code == 0 && again.out.contains(" version 3 "), "\(again.out) \(again.err)")
+        #expect(try VaultLogTests.logLines(f).contains { $0.contains("\"op\":\"recover\"") })
+    }
+
     /// The index holds every envelope's digest: an envelope from before a rewrap (same name,
     /// same version, same plaintext, a key version that still reads) is not the listed one.
     @Test func anEnvelopeFromBeforeARewrapIsRefused() throws {

@@ -354,6 +354,9 @@ public enum AvaultError: Error, Sendable {
         case missingConfig
         /// The one row of a PostgreSQL vault's `avault_head`, which writers lock, is gone.
         case headRow
+        /// A file in a directory vault's `objects/` that the index does not list, under the name
+        /// of an envelope a write of one bucket makes (left as it is; the next write recovers).
+        case envelopeInTheWay
     }
 
     /// What needed the keyring's passphrase, in ``keyringHasNoPassphrase(path:need:)``.

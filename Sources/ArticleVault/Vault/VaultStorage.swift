@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+internal import CLinux
 import Glibc
 #endif
 import VaultCrypto
@@ -602,13 +603,25 @@ final class FileEnvelopeSink: EnvelopeSink {
         fd = -1
     }
 
-    /// Renames the closed (and by now durable) file into place.
+    /// Renames the closed (and by now durable) file into place, onto a free name only. Version
+    /// numbers are never used twice and a write that recovers removes what crashed writers left,
+    /// so a file under the name is one the index does not list that a write of one bucket, which
+    /// does not survey `objects/` (formats.md 8.5), would otherwise have replaced: put back from
+    /// an older copy with the index and `finished` (maybe another editor's acknowledged version),
+    /// planted, or (should the removal of `finished` not have reached the disk) a crashed
+    /// write's. The write fails and leaves it; the next write finds no `finished` and recovers.
     func moveIntoPlace() throws(AvaultError) {
         done = true
-        guard renameat(directory.fd, temp, directory.fd, name) == 0 else {
-            let reason = FileSystem.errnoText()
+        // A file system without RENAME_NOREPLACE (EINVAL): a link, which never replaces either.
+        let moved = avault_rename_noreplace(directory.fd, temp, directory.fd, name) == 0
+            || errno == EINVAL && linkat(directory.fd, temp, directory.fd, name, 0) == 0 && unlinkat(directory.fd, temp, 0) == 0
+        guard moved else {
+            let taken = errno == EEXIST, reason = FileSystem.errnoText()
             unlinkat(directory.fd, temp, 0)
-            throw .io(path: directory.pathOf(name), reason: reason)
+            guard taken else { throw .io(path: directory.pathOf(name), reason: reason) }
+            throw .tampered("\(directory.pathOf(name)): an envelope file the index does not list holds the name of the one this write makes "
+                            + "(put back from an older copy with the index, planted, or left by a crashed write): it was left as it is, and the "
+                            + "write stopped before its index", area: .envelopeInTheWay)
         }
     }
 

@@ -104,6 +104,9 @@ extension AvaultError {
                 return "the row holds nothing but the writers' lock: once you know who deleted it, put it back as the tables' owner "
                     + "(INSERT INTO avault_head (id) VALUES (1)), then run 'avault vault verify'"
             case .rollback: return "if you restored it from a backup on purpose, run the command again with --accept-rollback (the log will record it)"
+            case .envelopeInTheWay:
+                return "if the vault was put back from a backup, put all of it back from one copy (the index, entries/, the log, finished and objects/) "
+                    + "before any write: the next write removes the file as a crashed write's leftover"
             case .missingConfig: return "restore the config from a backup (nothing was written); 'vault init' does not write a new vault over the rest"
             }
         case let .vaultReplaced(location, _, _):
