@@ -229,6 +229,14 @@ public struct FrontMatter: Sendable {
                 guard d.version_directive == nil, d.tag_directives.start == d.tag_directives.end else {
                     throw .invalidRecord("YAML directives are not allowed", line: here)
                 }
+                // A `---` line with more on it (`--- # note`, `--- {a: 1}`) opens the text as one
+                // document here, but Jekyll hands Psych the front matter with its opening fence
+                // line, so there the fence is an empty first document, this is a second, and the
+                // page is published with no front matter at all (`published: false` ignored).
+                guard d.implicit != 0 else {
+                    throw .invalidRecord("a '---' line in the front matter starts a second YAML document for Jekyll, which then "
+                                         + "publishes the page without its front matter: remove the line, or what follows '---' on it", line: here)
+                }
             case YAML_ALIAS_EVENT:
                 throw .invalidRecord("anchors and aliases are not allowed", line: here)
             case YAML_SCALAR_EVENT:

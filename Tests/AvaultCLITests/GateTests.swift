@@ -70,6 +70,12 @@ import Glibc
             try c.edit(name) { Data("---\(space)".utf8) + $0.dropFirst(3) }
             c.expected[name] = "malformed"
         }
+        // A `---` line with more on it right after the opening fence: Jekyll's Psych reads the
+        // fence as an empty first document and this as a second, and publishes the body with no
+        // front matter (a review found the signature still valid).
+        try c.write("doc-start.md", Self.record.replacingOccurrences(of: "quality: 41\n", with: "quality: 41\npublished: false\n"), sign: true)
+        try c.edit("doc-start.md") { Data("---\n--- # a comment".utf8) + $0.dropFirst(3) }
+        c.expected["doc-start.md"] = "malformed"
         // On the closing line they are harmless (Jekyll does not hand that line to YAML).
         try c.write("vt-closing.md", Self.record.replacingOccurrences(of: "41\n---\n", with: "41\n---\u{0B}\n"), sign: true)
         c.expected["vt-closing.md"] = "valid"
@@ -144,6 +150,34 @@ import Glibc
         let excluded = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring + failing.flatMap { ["--exclude", $0] })
         #expect(excluded.code == 0, "\(excluded.out)")
         #expect(excluded.out.hasSuffix("\(c.expected.count - failing.count) records: \(c.expected.count - failing.count) passed, 0 failed (valid \(c.expected.count - failing.count))\n"))
+    }
+
+    /// Hidden entries are skipped as Jekyll skips them, but Jekyll publishes those its
+    /// `_config.yml` includes (`.well-known`): an include glob that names one with its leading
+    /// `.` walks it (a review found `--include '.well-known/*'` could not).
+    @Test func anIncludeGlobThatNamesAHiddenEntryWalksIt() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("good.md", Self.record, sign: true)
+        try c.write(".well-known/leak.html", "---\ntitle: embargoed\n---\nEMBARGOED\n")
+        try c.write(".htaccess.md", "# hidden\n")
+        try c.write(".git/notes.md", "# not published\n")
+        func outcomes(_ extra: [String]) throws -> (code: Int32, paths: [String: String]) {
+            let r = try CLI.avault(["verify", "--require-signature", "--json", c.content.path] + c.ring + extra)
+            var got: [String: String] = [:]
+            for line in r.out.split(separator: "\n") {
+                guard let rec = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], rec["type"] as? String == "record",
+                      let path = rec["path"] as? String else { continue }
+                got[String(path.dropFirst(c.content.path.count + 1))] = rec["outcome"] as? String
+            }
+            return (r.code, got)
+        }
+        let plain = try outcomes([])
+        #expect(plain.code == 0 && plain.paths == ["good.md": "valid"], "\(plain)")
+        let named = try outcomes(["--include", "*.md", "--include", ".well-known/*"])
+        #expect(named.code == 1 && named.paths == ["good.md": "valid", ".well-known/leak.html": "unsigned"], "\(named)")
+        let file = try outcomes(["--include", "*.md", "--include", ".htaccess*"])
+        #expect(file.code == 1 && file.paths == ["good.md": "valid", ".htaccess.md": "unsigned"], "\(file)")
     }
 
     /// A name that is not UTF-8 is published by a site generator as any other, and a Swift

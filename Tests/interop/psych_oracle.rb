@@ -92,7 +92,8 @@ input.each_line(chomp: true).with_index(1) do |line, number|
   accepted += 1
   ours = JSON.parse(item['ours'])
   begin
-    psych = YAML.safe_load(yaml, permitted_classes: [Time, Date, Symbol], aliases: true)
+    # As Jekyll hands it to Psych: with the opening fence line, which starts the first document.
+    psych = YAML.safe_load("---\n#{yaml}", permitted_classes: [Time, Date, Symbol], aliases: true)
     psych = {} if psych.nil? || psych == false
   rescue Exception => e # rubocop:disable Lint/RescueException -- any failure to read is a mismatch
     psych = e

@@ -3,7 +3,8 @@ import Glibc
 #endif
 
 /// Finds the files to verify: files named on the command line, and in directories
-/// (recursively, hidden entries skipped, as site generators skip them) every file that matches
+/// (recursively, hidden entries skipped, as site generators skip them, unless an include glob
+/// names them with their leading `.`) every file that matches
 /// an include glob and no exclude glob. Nothing matched is dropped: a file that is not regular
 /// is returned with its kind so that it can be reported.
 public enum RecordWalker {
@@ -54,24 +55,42 @@ public enum RecordWalker {
         init(_ st: stat) { device = UInt64(st.st_dev); inode = UInt64(st.st_ino) }
     }
 
-    /// A glob as a C string, and whether it has a `/` (decided once, not for every file).
+    /// A glob as a C string, and whether it has a `/` (decided once, not for every file); and,
+    /// by their place in it, its segments that start with `.` (which name hidden entries).
     private struct Glob {
         var cString: ContiguousArray<CChar>
         var hasSlash: Bool
+        var hidden: [(depth: Int, segment: ContiguousArray<CChar>)]
         init(_ text: String) {
             cString = text.utf8CString
             hasSlash = text.contains("/")
+            hidden = text.split(separator: "/", omittingEmptySubsequences: false).enumerated()
+                .filter { $0.element.hasPrefix(".") }.map { ($0.offset, String($0.element).utf8CString) }
         }
     }
 
-    private static func walk(_ dir: String, relative: String, include: [Glob], exclude: [Glob],
+    /// Whether an include glob names the hidden entry `name` (at `depth` directories below the
+    /// walked one) with its leading `.`: in the segment at that depth (`.well-known/*` names
+    /// `.well-known`), or whole, for a glob without `/` (`.htaccess`).
+    private static func namesHidden(_ name: String, depth: Int, _ include: [Glob]) -> Bool {
+        include.contains { glob in
+            glob.hidden.contains { hidden in
+                (glob.hasSlash ? hidden.depth == depth : true)
+                    && hidden.segment.withUnsafeBufferPointer { pattern in name.withCString { fnmatch(pattern.baseAddress!, $0, 0) == 0 } }
+            }
+        }
+    }
+
+    private static func walk(_ dir: String, relative: String, depth: Int = 0, include: [Glob], exclude: [Glob],
                              seen: inout Set<DirectoryID>, into out: inout [Found]) throws(AvaultError) {
         guard let d = opendir(dir) else { throw .io(path: dir, reason: FileSystem.errnoText()) }
         var names: [(name: String, type: UInt8)] = []
         var undecodable: [(name: String, shown: String, isDirectory: Bool)] = []
         while let entry = readdir(d) {
             let name = FileSystem.name(of: entry)
-            guard !name.hasPrefix(".") else { continue }
+            // Hidden entries are skipped, as Jekyll skips them, unless an include glob names them
+            // (Jekyll publishes those its `_config.yml` includes, such as `.well-known`).
+            guard !name.hasPrefix(".") || name != "." && name != ".." && namesHidden(name, depth: depth, include) else { continue }
             if FileSystem.utf8Name(of: entry) == nil {
                 // Its kind from its own bytes, now: no string can name it later.
                 var isDirectory = entry.pointee.d_type == UInt8(DT_DIR)
@@ -114,7 +133,7 @@ public enum RecordWalker {
             }
             if (st.st_mode & S_IFMT) == S_IFDIR {
                 guard !matches(rel, name, exclude, caseless: false), seen.insert(DirectoryID(st)).inserted else { continue }
-                try walk(path, relative: rel, include: include, exclude: exclude, seen: &seen, into: &out)
+                try walk(path, relative: rel, depth: depth + 1, include: include, exclude: exclude, seen: &seen, into: &out)
             } else if matches(rel, name, include, caseless: true), !matches(rel, name, exclude, caseless: false) {
                 out.append(Found(path: path, named: false, kind: FileSystem.kind(st.st_mode)))
             }
