@@ -198,6 +198,29 @@ struct DemoRing {
         #expect(text.out.contains("2 still legacy v1"))
     }
 
+    /// Found by a review: repeating a record's own signature entry needs no key, and each copy
+    /// counted as one more record signed by its signer, key and role. A key counts once per record.
+    @Test func aRepeatedSignatureEntryCountsOnce() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let a = try demo.copy("Fixtures/records/demo-v2.md", as: "a.md")
+        #expect(try CLI.avault(["sign", a, "--key", "demo-desk"] + demo.args).code == 0)
+        var lines = try String(contentsOfFile: a, encoding: .utf8).components(separatedBy: "\n")
+        let start = try #require(lines.firstIndex(of: "signatures:")) + 1
+        let entry = Array(lines[start..<(start + 4)])
+        #expect(entry.first?.hasPrefix("  - keyId: ") == true && entry.last?.hasPrefix("    globalSignature: ") == true, "\(entry)")
+        for _ in 0..<4 { lines.insert(contentsOf: entry, at: start) }
+        try lines.joined(separator: "\n").write(toFile: a, atomically: true, encoding: .utf8)
+        let r = try CLI.avault(["audit", a, "--keyring", demo.ring, "--json"])
+        #expect(r.code == 0, "\(r.err)")
+        let object = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+        #expect(object["passed"] as? Int == 1, "the repeated entries are valid signatures: \(r.out)")
+        #expect((object["bySigner"] as? [String: Int])?["ArticleVault Demo Desk"] == 1, "\(r.out)")
+        #expect((object["byRole"] as? [String: Int])?["desk"] == 1, "\(r.out)")
+        let byKey = try #require(object["byKeyId"] as? [String: [String: Any]])
+        #expect(byKey.count == 1 && byKey.values.first?["records"] as? Int == 1, "\(byKey)")
+    }
+
     @Test func malformedRecordsNameTheLine() throws {
         let demo = try DemoRing()
         defer { try? FileManager.default.removeItem(at: demo.dir) }

@@ -63,11 +63,17 @@ struct Audit: ParsableCommand {
             outcomes[r.outcome.rawValue, default: 0] += 1
             secured[r.secured, default: 0] += 1
             var reasons: [String] = []
+            // A key counts once per record: repeating a record's signature entry (which needs no
+            // key) must not add to what a signer signed.
+            var seen = Set<String>(), seenValid = Set<String>()
             for s in r.signatures {
-                var k = byKey[s.keyID] ?? (s.signer, s.roles, 0)
-                k.count += 1
-                byKey[s.keyID] = k
+                if seen.insert(s.keyID).inserted {
+                    var k = byKey[s.keyID] ?? (s.signer, s.roles, 0)
+                    k.count += 1
+                    byKey[s.keyID] = k
+                }
                 if s.status == .valid {
+                    guard seenValid.insert(s.keyID).inserted else { continue }
                     bySigner[s.signer ?? s.keyID, default: 0] += 1
                     for role in s.roles { byRole[role, default: 0] += 1 }
                     byMonth[monthOf(r.date) ?? "undated", default: 0] += 1
