@@ -59,13 +59,28 @@ import Glibc
         #expect(env.code == 2 && env.err.contains("carries a password"))
     }
 
+    /// The passphrase of a TLS client key (`sslpassword`) is as visible in the process list as a
+    /// password: refused likewise, with a hint of its own (a review found it hidden in messages,
+    /// but used).
+    @Test(arguments: ["postgresql:///news?host=/nonexistent&sslpassword=s3cretpw", "postgres://db.example/news?SSLPassword=s3cretpw",
+                      "postgresql:///news?host=/nonexistent&ssl%70assword=s3cretpw"])
+    func aURLWithATLSKeyPassphraseIsRefusedBeforeAnyConnection(url: String) throws {
+        let f = try VaultFixture(initialize: false)
+        let r = try Self.loadedLibraries(["vault", "list", "--vault", url], env: f.environment)
+        let lines = r.result.err.split(separator: "\n").filter { $0.hasPrefix("avault:") }
+        #expect(r.result.code == 2 && lines.first == "avault: the PostgreSQL URL carries the passphrase of a TLS client key (sslpassword), "
+                + "which other users can read in the process list; it was not used", "\(r.result.code) \(lines)")
+        #expect(lines.dropFirst().first?.contains("pg_service.conf") == true, "\(lines)")
+        #expect(!r.result.err.contains("s3cretpw"), "the passphrase was echoed")
+        #expect(!r.libraries.contains { $0.hasPrefix("libpq") }, "refused before libpq is even loaded")
+    }
+
     /// A URL that is refused only by libpq (a parameter whose name is not quite `password`, a
     /// malformed host) or that fails to connect is never echoed as given: the message shows it
     /// with the values of password-like parameters hidden, and libpq's reason, which may quote
     /// the URL or a part of it, likewise.
     @Test(arguments: [
         ("postgresql:///news?host=/nonexistent&password%00=s3cretpw", "postgresql:///news?host=/nonexistent&password%00=***"),
-        ("postgresql:///news?host=/nonexistent&sslpassword=s3cretpw", "postgresql:///news?host=/nonexistent&sslpassword=***"),
         ("postgresql://[::1/news?pass%77ord%00=s3cretpw", "postgresql://[::1/news?pass%77ord%00=***"),
         ("postgresql:///news?host=/nonexistent&pw%zz=s3cret%zzpw", "postgresql:///news?host=/nonexistent&pw%zz=***"),
     ])

@@ -201,7 +201,8 @@ final class PostgresConnection: @unchecked Sendable {
         lib = try LibPQ.shared()
         let (keywords, problem) = lib.keywords(of: given)
         if let problem { throw .postgresConnectionFailed(location: location, reason: problem) }
-        if keywords["password"] != nil { throw .postgresPasswordInURL }
+        if keywords["password"] != nil { throw .postgresPasswordInURL(sslKey: false) }
+        if keywords["sslpassword"] != nil { throw .postgresPasswordInURL(sslKey: true) }
         let careful = Self.requiringTLS(given, options: keywords)
         let conninfo = careful ?? given
         guard let conn = lib.connectdb(conninfo) else {

@@ -87,11 +87,16 @@ struct PostgresURL {
         }
     }
 
+    /// A secret a URL must not carry, since anyone can read it in the process list.
+    enum Password { case user, sslKey }
+
     /// A password in the user information (anything after a `:` in it) or a `password`
-    /// parameter (its key percent-decoded, in any case).
-    var carriesPassword: Bool {
-        if let userInformation, userInformation.contains(":") { return true }
-        return pairs.contains { $0.key.lowercased() == "password" }
+    /// parameter, else the passphrase of a TLS client key (`sslpassword`); keys percent-decoded,
+    /// in any case.
+    var password: Password? {
+        if let userInformation, userInformation.contains(":") { return .user }
+        if pairs.contains(where: { $0.key.lowercased() == "password" }) { return .user }
+        return pairs.contains { $0.key.lowercased() == "sslpassword" } ? .sslKey : nil
     }
 
     /// Whether a message may show the value of the parameter `key` (decoded): only that of a

@@ -262,7 +262,7 @@ public enum AvaultError: Error, Sendable {
     /// libpq (`library`) could not be loaded, or lacks a function avault needs: `reason`.
     case postgresLibraryMissing(library: String, reason: String)
     /// A PostgreSQL vault URL carries a password (which any user can read in the process list).
-    case postgresPasswordInURL
+    case postgresPasswordInURL(sslKey: Bool)
     /// The vault location starts like a URL (`scheme://`) that is not a `postgresql://` or
     /// `postgres://` one (libpq reads those two only, in lowercase).
     case vaultLocationScheme(scheme: String)
@@ -623,8 +623,8 @@ public enum AvaultError: Error, Sendable {
             return "'\(id)' has reached the highest version number"
         case let .postgresLibraryMissing(library, reason):
             return "cannot load PostgreSQL's client library \(library): \(reason)"
-        case .postgresPasswordInURL:
-            return "the PostgreSQL URL carries a password, which other users can read in the process list; it was not used"
+        case let .postgresPasswordInURL(sslKey):
+            return "the PostgreSQL URL carries \(sslKey ? "the passphrase of a TLS client key (sslpassword)" : "a password"), which other users can read in the process list; it was not used"
         case let .vaultLocationScheme(scheme):
             if ["postgres", "postgresql"].contains(scheme.lowercased()) {
                 return "the vault location starts with \(scheme)://, which libpq does not read: it takes postgresql:// and postgres:// only, in lowercase"

@@ -62,18 +62,13 @@ public final class PostgresVaultStorage: VaultStorage {
     }
 
     /// A store for `url`; refused if the URL carries a password (`user:password@` or a
-    /// `password` parameter). Nothing is loaded or connected until the store is used.
+    /// `password` parameter) or a TLS client key's passphrase (`sslpassword`), where libpq finds
+    /// them (``PostgresURL``; libpq's own parse is asked again before connecting). Nothing is
+    /// loaded or connected until the store is used.
     public init(url: String) throws(AvaultError) {
-        if Self.carriesPassword(url) { throw .postgresPasswordInURL }
+        if let password = PostgresURL(url)?.password { throw .postgresPasswordInURL(sslKey: password == .sslKey) }
         self.url = url
         location = PostgresURL(url)?.redacted ?? url
-    }
-
-    /// A password in the URL's user information or among its parameters, where libpq finds
-    /// them (``PostgresURL``; libpq parses the URL again before connecting and is asked the
-    /// same question).
-    static func carriesPassword(_ url: String) -> Bool {
-        PostgresURL(url)?.carriesPassword ?? false
     }
 
     private func db() throws(AvaultError) -> PostgresConnection {

@@ -200,7 +200,9 @@ extension AvaultError {
         case .vaultIndexMissing: return "run 'avault vault verify'"
         case .vaultHoldsUnexpectedFiles: return "'avault vault verify' lists them; 'avault vault fsck' moves them aside"
         case .postgresLibraryMissing: return "install libpq: apt-get install libpq5"
-        case .postgresPasswordInURL:
+        case .postgresPasswordInURL(sslKey: true):
+            return "leave it out of the URL and put it in a service file (sslpassword= in ~/.pg_service.conf, mode 600, named by service=NAME in the URL)"
+        case .postgresPasswordInURL(sslKey: false):
             return "leave the password out of the URL and put it in a password file: a line host:port:database:user:password in ~/.pgpass (mode 600), or the file PGPASSFILE names"
         case let .vaultLocationScheme(scheme):
             return ["postgres", "postgresql"].contains(scheme.lowercased())
