@@ -424,6 +424,14 @@ private struct TamperScene {
                     && r.err.contains("avault: hint: restore the config from a backup"), "\(args): \(r.code) \(r.err)")
         }
         #expect(try f.readLog() == log)
+        if store.isPostgres {
+            // The schema's version rows deleted too (a review found "no vault", with the hint to init).
+            try f.psql("DELETE FROM avault_schema_version")
+            let r = try f.avault(["vault", "list"])
+            #expect(r.code == 1 && r.err.contains(said) && r.err.contains("the config was removed"), "\(r.code) \(r.err)")
+            #expect(try f.avault(["vault", "init", "--key", f.keyName]).code == 1)
+            #expect(try f.readLog() == log)
+        }
         // What an interrupted init leaves: a store with the log of an init and an index only.
         let g = try VaultFixture(store: store)
         if store.isPostgres { try g.psql("DELETE FROM avault_files WHERE name = 'config'") } else { try FileManager.default.removeItem(atPath: g.vault + "/config") }

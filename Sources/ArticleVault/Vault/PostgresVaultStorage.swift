@@ -227,7 +227,11 @@ public final class PostgresVaultStorage: VaultStorage {
     }
 
     public func vaultRemains() throws(AvaultError) -> [String] {
-        guard try installedSchema() != nil else { return [] }
+        // The tables, whether or not `avault_schema_version` still holds its rows (deleted with
+        // the config, the rest is still a vault's).
+        let tables = ["avault_log", "avault_envelopes", "avault_files", "avault_log_heads", "avault_quarantine"]
+        let present = try sql("SELECT " + tables.map { "to_regclass('\($0)') IS NOT NULL" }.joined(separator: " AND "))
+        guard present.count == 1, present.bytes(0, 0) == [1] else { return [] }
         let rows = try sql("""
             SELECT (SELECT count(*) FROM avault_log), (SELECT count(DISTINCT name) FROM avault_envelopes),
                    (SELECT count(*) FROM avault_files WHERE name LIKE 'entries/%'), (SELECT count(*) FROM avault_log_heads),
