@@ -109,6 +109,37 @@ import Glibc
         close(fd)
         try s.expectRefusedAndNothingStored("rewritten in place")
     }
+
+    /// The walk of `vault import` refuses a link out of the directory it walks; a record it
+    /// found in the tree and swapped afterwards for such a link (or a file reached through a
+    /// directory swapped for one) is refused when it is first opened, before it is read.
+    @Test func aRecordSwappedForALinkOutOfTheWalkedTreeAfterTheWalkIsNotRead() throws {
+        let s = try Setup()
+        let tree = s.scene.dir + "/tree", outside = s.scene.dir + "/outside"
+        try FileManager.default.createDirectory(atPath: tree + "/sub", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        let record = tree + "/sub/r.md"
+        try Data(Self.record.utf8).write(to: URL(fileURLWithPath: record))
+        try Data(Self.record.utf8).write(to: URL(fileURLWithPath: outside + "/r.md"))
+        let found = try RecordWalker.expand([tree], include: RecordWalker.defaultInclude, exclude: [], links: .withinTree)
+        #expect(found.map(\.path) == [record])
+        let walked = try #require(found.first?.tree)
+        func expectRefused(_ what: String) {
+            let error = #expect(throws: AvaultError.self, "\(what)") { try RecordFile(path: record, seenRegular: true, within: walked) }
+            guard case .fileChangedMeanwhile(record)? = error else { Issue.record("\(what): \(String(describing: error))"); return }
+        }
+        #expect(try RecordFile(path: record, seenRegular: true, within: walked).identity != nil)
+        // The file swapped for a link out of the tree.
+        try #require(symlink(outside + "/r.md", tree + "/swap") == 0 && rename(tree + "/swap", record) == 0)
+        expectRefused("a link out of the tree")
+        // Its directory swapped for one.
+        try #require(unlink(record) == 0 && rename(tree + "/sub", tree + "/old") == 0 && symlink(outside, tree + "/sub") == 0)
+        expectRefused("a directory swapped for a link out of the tree")
+        // A link inside the tree is read.
+        try #require(unlink(tree + "/sub") == 0 && symlink(tree + "/old", tree + "/sub") == 0)
+        try Data(Self.record.utf8).write(to: URL(fileURLWithPath: tree + "/old/r.md"))
+        #expect(try RecordFile(path: record, seenRegular: true, within: walked).identity != nil)
+    }
 }
 
 /// The vault's log is read whole, up to a limit (1 GiB): an append that would take it past the

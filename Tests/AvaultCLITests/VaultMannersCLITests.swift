@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct VaultMannersCLI {
     @Test func importRefusesTwoFilesWithOneIDUnlessAsVersions() throws {
@@ -47,6 +50,78 @@ import Testing
         let refused = try v.avault(["vault", "import", d, content])
         #expect(refused.code == 2)
         #expect(refused.err.hasPrefix("avault: 2 files map to the ID 'https://example.org/d': \(d), \(content)/e.md; nothing was imported\n"), "\(refused.err)")
+    }
+
+    /// A directory walk by `vault import` does not follow a symbolic link out of the directory
+    /// it walks: whoever can write a shared import directory could plant
+    /// `evil.md -> /home/victim/private-draft.md` and have the importer's private draft stored
+    /// in a vault others read. (Once, every link was followed, without a word.) A link to a
+    /// file or to a directory outside it (a chain of links, `..`, or a sibling whose name
+    /// starts with the directory's included) fails the whole batch, exit 2, nothing stored;
+    /// links inside the tree are followed (each file stored once), a link named on the command
+    /// line is followed (the user chose it), and `verify`'s walk still follows every link.
+    @Test func importRefusesSymbolicLinksOutOfTheWalkedDirectory() throws {
+        let v = try VaultFixture()
+        let content = v.path("content"), outside = v.path("private"), sibling = v.path("content-other")
+        for dir in [content + "/sub", outside + "/dir", sibling] {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
+        func record(_ name: String, at path: String) throws {
+            try CLI.write("---\ntitle: \"\(name)\"\nwebUrl: \"https://example.org/\(name)\"\n---\nbody \(name)\n", to: URL(fileURLWithPath: path))
+        }
+        try record("a", at: content + "/a.md")
+        try record("b", at: content + "/sub/b.md")
+        try record("private-draft", at: outside + "/private-draft.md")
+        try record("private-c", at: outside + "/dir/c.md")
+        try record("sibling", at: sibling + "/s.md")
+        // Links inside the tree: to a file (relative) and to a directory.
+        try #require(symlink("sub/b.md", content + "/in.md") == 0)
+        try #require(symlink(content + "/sub", content + "/insub") == 0)
+        let log = try v.avault(["vault", "log", "--json"]).out
+
+        let file = "is a symbolic link to a file outside \(content), which vault import does not follow"
+        let fileHint = "avault: hint: name the file itself to import it\n"
+        let cases: [(link: String, target: String, expected: String)] = [
+            ("evil.md", outside + "/private-draft.md", "avault: \(content)/evil.md: \(file)\n" + fileHint),
+            ("dots.md", "../content/../private/private-draft.md", "avault: \(content)/dots.md: \(file)\n" + fileHint),
+            ("prefix.md", sibling + "/s.md", "avault: \(content)/prefix.md: \(file)\n" + fileHint),
+            // A chain: an in-tree link to an in-tree link that leads out.
+            ("chain.md", "sub/hop.md", "avault: \(content)/chain.md: \(file)\n" + fileHint),
+            ("elsewhere", outside + "/dir",
+             "avault: \(content)/elsewhere: is a symbolic link to a directory outside \(content), which vault import does not follow\n"
+                + "avault: hint: name the directory itself to import it\n"),
+        ]
+        for (link, target, expected) in cases {
+            let path = content + "/" + link
+            try #require(symlink(target, path) == 0)
+            if link == "chain.md" { try #require(symlink("../../private/private-draft.md", content + "/sub/hop.md") == 0) }
+            let r = try v.avault(["vault", "import", content])
+            #expect(r.code == 2, "\(link): \(r.code) \(r.out) \(r.err)")
+            #expect(r.err == expected, "\(link): \(r.err)")
+            #expect(r.out.isEmpty, "\(link): \(r.out)")
+            #expect(try v.avault(["vault", "list"]).out == "no objects\n", "\(link)")
+            #expect(try v.avault(["vault", "log", "--json"]).out == log, "\(link)")
+            #expect(unlink(path) == 0)
+            if link == "chain.md" { #expect(unlink(content + "/sub/hop.md") == 0) }
+        }
+
+        // `verify` still walks every link (a publishing gate sees what the site generator
+        // publishes), the one out of the tree included.
+        try #require(symlink(outside + "/private-draft.md", content + "/evil.md") == 0)
+        let pub = CLI.repoRoot.appendingPathComponent("keys/demo-desk.pub").path
+        let verified = try v.avault(["verify", "--json", content, "--pubkey", pub])
+        #expect(verified.out.contains("\"path\":\"\(content)/evil.md\""), "\(verified.out) \(verified.err)")
+        // A link named on the command line is followed, wherever it leads.
+        let named = try v.avault(["vault", "import", content + "/evil.md"])
+        #expect(named.code == 0, "\(named.err)")
+        #expect(try v.get("https://example.org/private-draft").out == "---\ntitle: \"private-draft\"\nwebUrl: \"https://example.org/private-draft\"\n---\nbody private-draft\n")
+        #expect(unlink(content + "/evil.md") == 0)
+
+        // Links inside the tree are followed; b.md, reached three ways, is stored once.
+        let r = try v.avault(["vault", "import", "--json", content])
+        #expect(r.code == 0, "\(r.err)")
+        let ids = r.out.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }.compactMap { $0["id"] as? String }
+        #expect(ids.sorted() == ["https://example.org/a", "https://example.org/b"], "\(r.out)")
     }
 
     /// A report that cannot be written once the import is committed (standard output on a

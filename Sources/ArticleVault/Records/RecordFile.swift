@@ -25,8 +25,9 @@ public struct RecordFile: Sendable {
     /// may grow) is malformed, and so is one that is not UTF-8. Anything but a regular file (a
     /// FIFO, which would block the command, a device) is refused without being read; a regular
     /// one is read through one descriptor. `seenRegular`: as
-    /// ``FileSystem/openRegularFile(_:seenRegular:)``.
-    public init(path: String, seenRegular: Bool = false) throws(AvaultError) {
+    /// ``FileSystem/openRegularFile(_:seenRegular:)``. `tree`: the directory a walk found the
+    /// file in, which the file opened must lie in (``FileSystem/checkOpened(_:path:within:)``).
+    public init(path: String, seenRegular: Bool = false, within tree: RecordWalker.Tree? = nil) throws(AvaultError) {
         let limit = RecordLimits.fileBytes
         guard path != "-" else {
             try self.init(path: path, read: FileSystem.readAll(fd: 0, name: "standard input", limit: limit + 1), identity: nil)
@@ -34,6 +35,7 @@ public struct RecordFile: Sendable {
         }
         let (fd, identity) = try FileSystem.openRegular(path, seenRegular: seenRegular)
         defer { close(fd) }
+        if let tree { try FileSystem.checkOpened(fd, path: path, within: tree) }
         let size = Int(identity.size)
         try self.init(path: path, read: size > limit ? nil : FileSystem.readAll(fd: fd, name: path, sizeHint: size, limit: limit + 1),
                       identity: identity)

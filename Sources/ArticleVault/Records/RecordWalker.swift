@@ -19,6 +19,10 @@ public enum RecordWalker {
         public var named: Bool
         /// What is at the path (symbolic links followed).
         public var kind: FileSystem.FileKind
+        /// For a file found by walking with ``LinkPolicy/withinTree``: the walked top-level
+        /// directory, which the file must still lie in when it is opened
+        /// (``FileSystem/checkOpened(_:path:within:)``); nil otherwise.
+        public var tree: Tree?
 
         /// Why a file that is not regular is not read.
         public var notReadReason: String {
@@ -26,27 +30,57 @@ public enum RecordWalker {
         }
     }
 
+    /// What a directory walk does with a symbolic link it finds (links named on the command
+    /// line are always followed: the user chose them).
+    public enum LinkPolicy: Sendable {
+        /// Follows every link, to a file or a directory, wherever it leads (`verify`: a
+        /// publishing gate must see every file the site generator publishes, and it follows
+        /// links).
+        case follow
+        /// Follows a link only when what it resolves to (`realpath(3)`: the whole chain, `..`
+        /// included) lies in the walked top-level directory (resolved too); a link the walk
+        /// would take (to a directory, or to a file the globs take) that leads outside it fails
+        /// the walk with ``AvaultError/linkOutsideWalkedTree(path:root:toDirectory:)``
+        /// (`vault import`: whoever can write a shared import directory must not be able to
+        /// make it store another user's file).
+        case withinTree
+    }
+
     /// Expands `paths` in order; a directory's files come sorted by name. Include globs match
     /// without regard to case (`*.MD` is a `*.md`); exclude globs match exactly. A symbolic
-    /// link to a directory is followed unless it leads to a directory already walked. `-`
-    /// stands for one record on standard input.
-    public static func expand(_ paths: [String], include: [String], exclude: [String]) throws(AvaultError) -> [Found] {
+    /// link to a directory is followed unless it leads to a directory already walked, or (with
+    /// ``LinkPolicy/withinTree``) leads outside the walked directory. `-` stands for one record
+    /// on standard input.
+    public static func expand(_ paths: [String], include: [String], exclude: [String], links: LinkPolicy = .follow) throws(AvaultError) -> [Found] {
         var out: [Found] = []
         for path in paths {
             if path == "-" { // standard input, one record
-                out.append(Found(path: path, named: true, kind: .regular))
+                out.append(Found(path: path, named: true, kind: .regular, tree: nil))
                 continue
             }
             var st = stat()
             guard stat(path, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
             if (st.st_mode & S_IFMT) == S_IFDIR {
                 var seen: Set<DirectoryID> = [DirectoryID(st)]
-                try walk(path, relative: "", include: include.map(Glob.init), exclude: exclude.map(Glob.init), seen: &seen, into: &out)
+                var tree: Tree?
+                if links == .withinTree {
+                    guard let resolved = FileSystem.resolvedPath(path) else { throw .io(path: path, reason: FileSystem.errnoText()) }
+                    tree = Tree(root: path, resolved: resolved)
+                }
+                try walk(path, relative: "", include: include.map(Glob.init), exclude: exclude.map(Glob.init), tree: tree, seen: &seen, into: &out)
             } else {
-                out.append(Found(path: path, named: true, kind: FileSystem.kind(st.st_mode)))
+                out.append(Found(path: path, named: true, kind: FileSystem.kind(st.st_mode), tree: nil))
             }
         }
         return out
+    }
+
+    /// The top-level directory a walk with ``LinkPolicy/withinTree`` stays in.
+    public struct Tree: Sendable, Equatable {
+        /// As it was named (for messages).
+        public var root: String
+        /// With every symbolic link, `.` and `..` resolved (``FileSystem/resolvedPath(_:)``).
+        public var resolved: [UInt8]
     }
 
     private struct DirectoryID: Hashable {
@@ -81,7 +115,7 @@ public enum RecordWalker {
         }
     }
 
-    private static func walk(_ dir: String, relative: String, depth: Int = 0, include: [Glob], exclude: [Glob],
+    private static func walk(_ dir: String, relative: String, depth: Int = 0, include: [Glob], exclude: [Glob], tree: Tree?,
                              seen: inout Set<DirectoryID>, into out: inout [Found]) throws(AvaultError) {
         guard let d = opendir(dir) else { throw .io(path: dir, reason: FileSystem.errnoText()) }
         var names: [(name: String, type: UInt8)] = []
@@ -110,7 +144,7 @@ public enum RecordWalker {
         for (name, shown, isDirectory) in undecodable.sorted(by: { $0.shown < $1.shown }) {
             let rel = relative.isEmpty ? name : relative + "/" + name
             guard !matches(rel, name, exclude, caseless: false), isDirectory || matches(rel, name, include, caseless: true) else { continue }
-            out.append(Found(path: dir.hasSuffix("/") ? dir + shown : dir + "/" + shown, named: false, kind: .undecodableName))
+            out.append(found(dir.hasSuffix("/") ? dir + shown : dir + "/" + shown, kind: .undecodableName, tree: tree))
         }
         for (name, type) in names.sorted(by: { $0.name < $1.name }) {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
@@ -119,7 +153,7 @@ public enum RecordWalker {
             // checks what it opens.
             if type == UInt8(DT_REG) {
                 if matches(rel, name, include, caseless: true), !matches(rel, name, exclude, caseless: false) {
-                    out.append(Found(path: path, named: false, kind: .regular))
+                    out.append(found(path, kind: .regular, tree: tree))
                 }
                 continue
             }
@@ -127,16 +161,41 @@ public enum RecordWalker {
             guard path.withCString({ stat($0, &st) }) == 0 else {
                 // A dangling symbolic link, or an entry removed meanwhile: report it if it matches.
                 if matches(rel, name, include, caseless: true), !matches(rel, name, exclude, caseless: false) {
-                    out.append(Found(path: path, named: false, kind: .other))
+                    out.append(found(path, kind: .other, tree: tree))
                 }
                 continue
             }
             if (st.st_mode & S_IFMT) == S_IFDIR {
-                guard !matches(rel, name, exclude, caseless: false), seen.insert(DirectoryID(st)).inserted else { continue }
-                try walk(path, relative: rel, depth: depth + 1, include: include, exclude: exclude, seen: &seen, into: &out)
+                guard !matches(rel, name, exclude, caseless: false) else { continue }
+                if let tree { try checkLink(path, type: type, toDirectory: true, in: tree) }
+                guard seen.insert(DirectoryID(st)).inserted else { continue }
+                try walk(path, relative: rel, depth: depth + 1, include: include, exclude: exclude, tree: tree, seen: &seen, into: &out)
             } else if matches(rel, name, include, caseless: true), !matches(rel, name, exclude, caseless: false) {
-                out.append(Found(path: path, named: false, kind: FileSystem.kind(st.st_mode)))
+                if let tree { try checkLink(path, type: type, toDirectory: false, in: tree) }
+                out.append(found(path, kind: FileSystem.kind(st.st_mode), tree: tree))
             }
+        }
+    }
+
+    private static func found(_ path: String, kind: FileSystem.FileKind, tree: Tree?) -> Found {
+        Found(path: path, named: false, kind: kind, tree: tree)
+    }
+
+    /// Refuses `path`, an entry the walk is about to take, when it is a symbolic link (a
+    /// chain of them included) that resolves outside `tree`. The entry as the directory listed
+    /// it may be a link (`DT_LNK`) or of a kind the listing does not give (`DT_UNKNOWN`); any
+    /// other entry is no link. (This is the walk's decision; a link swapped in after it is
+    /// caught when the file is opened: ``FileSystem/checkOpened(_:path:within:)``.)
+    private static func checkLink(_ path: String, type: UInt8, toDirectory: Bool, in tree: Tree) throws(AvaultError) {
+        if type != UInt8(DT_LNK) {
+            guard type == UInt8(DT_UNKNOWN) else { return }
+            var st = stat()
+            guard lstat(path, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+            guard (st.st_mode & S_IFMT) == S_IFLNK else { return }
+        }
+        guard let target = FileSystem.resolvedPath(path) else { throw .io(path: path, reason: FileSystem.errnoText()) }
+        guard FileSystem.path(target, isWithin: tree.resolved) else {
+            throw .linkOutsideWalkedTree(path: path, root: tree.root, toDirectory: toDirectory)
         }
     }
 

@@ -254,6 +254,11 @@ public enum AvaultError: Error, Sendable {
     /// A file of an import batch was replaced or written between its reading and its storing
     /// (nothing was stored).
     case fileChangedMeanwhile(path: String)
+    /// A directory walk of `vault import` found a symbolic link (to a directory, or to a file
+    /// it would import) whose target, resolved, lies outside the top-level directory `root` it
+    /// walks (nothing was stored): whoever can write a shared import directory could otherwise
+    /// have another user's file stored.
+    case linkOutsideWalkedTree(path: String, root: String, toDirectory: Bool)
     /// A record was written or replaced between the read and the write of its rewrite.
     case recordChangedMeanwhile(path: String)
 
@@ -654,6 +659,8 @@ public enum AvaultError: Error, Sendable {
             return "\(files.count) files map to the ID '\(id)': \(files.joined(separator: ", ")); nothing was imported"
         case let .fileChangedMeanwhile(path):
             return "\(path): the file was replaced or written while it was imported; nothing was imported"
+        case let .linkOutsideWalkedTree(path, root, toDirectory):
+            return "\(path): is a symbolic link to a \(toDirectory ? "directory" : "file") outside \(root), which vault import does not follow"
         case let .recordChangedMeanwhile(path):
             return "\(path): the record was changed (written, replaced, or its mode or times set) after it was read; it was left as it is"
         case .agentSocketUnset:

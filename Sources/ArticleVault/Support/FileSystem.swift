@@ -726,6 +726,50 @@ public enum FileSystem {
     }
 
     /// `strerror(errno)` in lowercase, e.g. "no such file or directory".
+    /// `path` with every symbolic link (a chain of them too), `.` and `..` resolved, as
+    /// `realpath(3)` gives it, as bytes (a name need not be UTF-8, and two names that are not
+    /// must not compare equal as strings with U+FFFD for their bytes); nil, with `errno` set,
+    /// when it cannot be resolved.
+    public static func resolvedPath(_ path: String) -> [UInt8]? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return Array(UnsafeRawBufferPointer(start: resolved, count: strlen(resolved)))
+    }
+
+    /// Whether the resolved path `path` is `directory` (resolved) or lies under it: compared by
+    /// whole components (`/a/bc` is not in `/a/b`).
+    public static func path(_ path: [UInt8], isWithin directory: [UInt8]) -> Bool {
+        let slash = UInt8(ascii: "/")
+        let root = directory.last == slash ? Array(directory.dropLast()) : directory // `/` itself: every path
+        guard path.count >= root.count, path.starts(with: root) else { return false }
+        return path.count == root.count || path[root.count] == slash
+    }
+
+    /// Checks that `fd`, just opened from `path` (a file a walk found in `tree`), is a file
+    /// that lies in `tree`, whatever the path led to when it was opened: a record the walk saw
+    /// in the tree (or a link in it to a file in it) may have been swapped since for a link to
+    /// a file outside it, which the walk would have refused
+    /// (``AvaultError/linkOutsideWalkedTree(path:root:toDirectory:)``). Where the file lies is
+    /// what the kernel says of the descriptor (`/proc/self/fd/N`); without `/proc`, the path
+    /// resolved again, which must still name the file opened. A file found elsewhere is
+    /// ``AvaultError/fileChangedMeanwhile(path:)``.
+    public static func checkOpened(_ fd: Int32, path: String, within tree: RecordWalker.Tree) throws(AvaultError) {
+        var opened = stat()
+        guard fstat(fd, &opened) == 0 else { throw .io(path: path, reason: errnoText()) }
+        var link = [CChar](repeating: 0, count: Int(PATH_MAX) + 2)
+        let n = readlink("/proc/self/fd/\(fd)", &link, link.count)
+        let location: [UInt8]
+        if n > 0, n < link.count, link[0] == CChar(UInt8(ascii: "/")) {
+            location = link[..<n].map { UInt8(bitPattern: $0) }
+        } else {
+            var named = stat()
+            guard let resolved = resolvedPath(path), stat(path, &named) == 0,
+                  named.st_dev == opened.st_dev, named.st_ino == opened.st_ino else { throw .fileChangedMeanwhile(path: path) }
+            location = resolved
+        }
+        guard FileSystem.path(location, isWithin: tree.resolved) else { throw .fileChangedMeanwhile(path: path) }
+    }
+
     public static func errnoText() -> String {
         let text = String(cString: strerror(errno))
         return text.prefix(1).lowercased() + text.dropFirst()

@@ -96,7 +96,7 @@ extension Vault {
     }
 
     /// Stores every article record under `paths` (files, and directories walked as `verify`
-    /// walks them) in one batch; each must be a record. Two different files that map to one
+    /// walks them, except for symbolic links: see below) in one batch; each must be a record. Two different files that map to one
     /// ID are refused (``AvaultError/importCollision(id:files:)``, nothing stored) unless
     /// `asVersions`, which stores them as successive versions of it. One file named more than
     /// once (by any path: its device and inode are compared) is stored once. `progress` is called with
@@ -108,9 +108,18 @@ extension Vault {
     /// swapped to point elsewhere, which would put a file that is not a record into a vault
     /// others may read) or written meanwhile fails the batch
     /// (``AvaultError/fileChangedMeanwhile(path:)``).
+    ///
+    /// A symbolic link found in a directory (to a file or a directory) is followed only when its
+    /// target, resolved, lies in the top-level directory walked: one that leads outside fails
+    /// the batch (``AvaultError/linkOutsideWalkedTree(path:root:toDirectory:)``), so that
+    /// whoever can write a shared import directory cannot have another user's file stored.
+    /// The first open of each file found by the walk checks that what it opened lies in that
+    /// directory (a file swapped for such a link after the walk:
+    /// ``AvaultError/fileChangedMeanwhile(path:)``); the second must open that same file.
+    /// Files and links named in `paths` are followed wherever they lead: the caller chose them.
     public func importRecords(_ paths: [String], now: Int64, asVersions: Bool = false,
                               progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws(AvaultError) -> [(id: String, version: Int, size: Int)] {
-        let files = try RecordWalker.expand(paths, include: RecordWalker.defaultInclude, exclude: [])
+        let files = try RecordWalker.expand(paths, include: RecordWalker.defaultInclude, exclude: [], links: .withinTree)
         var inputs: [Input] = []
         var filesByID: [[UInt8]: [String]] = [:] // IDs by their exact bytes (see sameID)
         var seen: Set<FileSystem.Identity.File> = [] // each file once, however often and however it was named
@@ -118,7 +127,7 @@ extension Vault {
             guard file.kind == .regular else { throw .io(path: file.path, reason: file.notReadReason) }
             // (`-`, standard input, is read once and cannot be read again to be stored.)
             guard file.path != "-" else { throw .io(path: file.path, reason: "standard input cannot be imported: give the record's file, or use 'vault put ID -'") }
-            let record = try RecordFile(path: file.path, seenRegular: true)
+            let record = try RecordFile(path: file.path, seenRegular: true, within: file.tree)
             guard let identity = record.identity else { throw .internalFailure("a record file read without its identity") }
             // The same file named twice (`d.md d.md`, `d.md ./d.md`, `DIR DIR/d.md`, a hard
             // link) is one record, stored once: neither a collision nor a second version.

@@ -55,7 +55,7 @@ extension AvaultError {
         case .noSecuredField, .alreadySecured, .recordHasOtherNames, .legacyBlobNeedsKey, .notASealedDraft, .fieldCannotBeSealed, .noSuchField,
              .blobKeyNotInKeyring, .malformedSealedPayload, .sealedFieldAddedMeanwhile, .alreadyAuthenticated, .noSignature, .noVault, .invalidVaultID,
              .vaultExists, .noSuchObject, .objectRemoved, .noSuchObjectVersion, .invalidObjectID, .objectVersionsExhausted,
-             .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision, .fileChangedMeanwhile, .recordChangedMeanwhile, .noRecipientsFile, .recipientsSearchBlocked, .noRecipientsRule,
+             .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision, .fileChangedMeanwhile, .linkOutsideWalkedTree, .recordChangedMeanwhile, .noRecipientsFile, .recipientsSearchBlocked, .noRecipientsRule,
              .cannotReseal, .notAVaultRecipient, .vaultNotToRecipients, .vaultRecipientPresent, .vaultRecipientAbsent, .lastVaultRecipient:
             return Exit.operational
         // PostgreSQL vaults.
@@ -244,6 +244,8 @@ extension AvaultError {
             return "give its recipient instead ('avault keys list' or age-keygen -y FILE shows it); a secret key typed on a command line is in your shell's history"
         case .fileChangedMeanwhile:
             return "import it again once nothing else writes to it"
+        case let .linkOutsideWalkedTree(_, _, toDirectory):
+            return "name the \(toDirectory ? "directory" : "file") itself to import it"
         case .recordChangedMeanwhile:
             return "check what changed, then run the command again for the records it has not rewritten"
         case .agentSocketUnset:
