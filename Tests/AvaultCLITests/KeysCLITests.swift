@@ -265,6 +265,81 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         }
     }
 
+    /// A terminal left in non-canonical mode with `VMIN=0` and `VTIME=0` (a program that set
+    /// it raw and did not put it back) makes `read` return 0 whenever nothing is typed yet. The
+    /// prompt took that 0 as the end of the passphrase: it read whatever had been typed when
+    /// it caught up (at once, nothing: an empty passphrase, refused; typed while it was
+    /// reading, the part typed so far) and, when both prompts were cut at the same point, took
+    /// the cut passphrase. It now reads in canonical mode with echo off (Enter, which a raw
+    /// terminal does not turn into a newline, ends the line), and puts the terminal back as it
+    /// was. Each passphrase here is typed in two parts, half a second apart, after its prompt.
+    @Test func aPromptOnARawTerminalWithVMINZeroReadsTheWholePassphrase() throws {
+        let f = try KeysFixture()
+        let typed = "correct horse battery staple 42"
+        let ring = f.path("raw-ring")
+        let script = """
+            import json, os, pty, select, subprocess, sys, termios, time, tty
+            env = {k: v for k, v in os.environ.items() if not k.startswith("AVAULT_")}
+            env.update(json.loads(sys.argv[1]))
+            pid, fd = pty.fork()
+            if pid == 0:
+                tty.setraw(0)
+                attrs = termios.tcgetattr(0)
+                attrs[6][termios.VMIN] = 0
+                attrs[6][termios.VTIME] = 0
+                termios.tcsetattr(0, termios.TCSANOW, attrs)
+                before = termios.tcgetattr(0)
+                code = subprocess.call(sys.argv[3:], env=env)
+                after = termios.tcgetattr(0)
+                os.write(1, b"[termios " + (b"restored" if after == before else b"changed") + b"]")
+                os._exit(code)
+            out, ended = b"", False
+            def read(timeout):
+                global out, ended
+                r, _, _ = select.select([fd], [], [], timeout)
+                if r:
+                    try:
+                        chunk = os.read(fd, 65536)
+                    except OSError:
+                        chunk = b""
+                    if not chunk:
+                        ended = True
+                    out += chunk
+            typed, line = 0, sys.argv[2].encode()
+            for prompt in range(2):
+                deadline = time.time() + 20
+                while not ended and time.time() < deadline and not out[typed:].endswith(b": "):
+                    read(0.1)
+                if ended:
+                    break
+                typed = len(out)
+                os.write(fd, line[:10])
+                time.sleep(0.5)
+                os.write(fd, line[10:] + b"\\r")
+            while not ended:
+                read(1)
+            _, status = os.waitpid(pid, 0)
+            sys.stdout.buffer.write(out)
+            sys.exit(os.waitstatus_to_exitcode(status))
+            """
+        let r = try CLI.run("python3", ["-c", script, "{\"AVAULT_AGENT_SOCK\": \"\"}", typed, CLI.avaultPath,
+                                        "keys", "generate", "k", "--secret", "--keyring", ring])
+        #expect(r.code == 0, "\(r.out)")
+        #expect(r.out.contains("keyring passphrase (again): "), "\(r.out)")
+        #expect(!r.out.contains("is empty") && !r.out.contains("differ"), "\(r.out)")
+        #expect(!r.out.contains(String(typed.prefix(10))), "the passphrase was echoed: \(r.out)")
+        #expect(r.out.hasSuffix("[termios restored]"), "\(r.out)")
+        // The keyring opens with the whole passphrase, and not with the part typed first.
+        try #require(FileManager.default.fileExists(atPath: ring + "/keyring.avk"), "no keyring was made")
+        let file = f.path("raw-pass")
+        for (passphrase, opens) in [(typed, true), (String(typed.prefix(10)), false)] {
+            try CLI.write(passphrase + "\n", to: URL(fileURLWithPath: file), mode: 0o600)
+            let opened = try f.avault(["keys", "list", "--verify", "--keyring", ring, "--passphrase-file", file],
+                                      env: ["AVAULT_PASSPHRASE": nil], keyring: false)
+            #expect(opens ? opened.code == 0 : opened.code == 2 && opened.err.contains("wrong passphrase"), "\(passphrase): \(opened.code) \(opened.err)")
+        }
+    }
+
     /// Found by a review: a secret file named by a path that is the terminal (`/dev/stdin`,
     /// `/dev/fd/0`, `/dev/tty`) was read as a file, with echo on, where `-` is refused. Every
     /// file that holds a secret is refused when it is a terminal, as `-` is.

@@ -65,19 +65,41 @@ public struct PassphraseSource: Sendable {
     /// that fills it may have been cut.
     static let terminalLine = 4095
 
-    /// Prompts on the controlling terminal with echo off. A passphrase is never cut: one that
-    /// fills a terminal line (which the terminal may have cut) or, on a terminal that does not
-    /// edit lines, is longer than ``FileLimits/passphrase`` is refused.
+    /// Prompts on the controlling terminal with echo off, in canonical mode (the terminal
+    /// edits the line, Enter ends it, Ctrl-D at the start of a line is the end of input)
+    /// whatever mode the terminal was left in; its settings are put back afterwards. A
+    /// passphrase is never cut: one that fills a terminal line (which the terminal may have
+    /// cut) or, on a terminal that does not edit lines, is longer than
+    /// ``FileLimits/passphrase`` is refused. A terminal left in non-canonical mode with
+    /// `VMIN=0` makes `read` return 0 whenever nothing has been typed yet: that is not the end
+    /// of the passphrase (once, it was, and a passphrase was taken cut where the reading caught
+    /// up with the typing). Only a canonical-mode end of file ends it without a line break;
+    /// should the terminal stay non-canonical, it is read with `VMIN=1`, and a `read` of 0
+    /// refuses the passphrase.
     private func prompt(_ text: String) throws(AvaultError) -> SecretBytes {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw .noPassphrase(label: label, variable: environmentVariable) }
         defer { close(fd) }
         var saved = termios()
         let haveTerm = tcgetattr(fd, &saved) == 0
+        // What applies while the passphrase is read (as the terminal reports it once set: a
+        // terminal may refuse part of a change).
+        var reading = saved
         if haveTerm {
             var quiet = saved
             quiet.c_lflag &= ~tcflag_t(ECHO)
+            quiet.c_lflag |= tcflag_t(ICANON)
+            // Enter sends a carriage return, which ends a canonical line only as a newline (a
+            // raw terminal leaves that translation off).
+            quiet.c_iflag |= tcflag_t(ICRNL)
+            quiet.c_iflag &= ~tcflag_t(INLCR | IGNCR)
+            // Used only if the terminal stays non-canonical: one byte at a time, no timer.
+            withUnsafeMutableBytes(of: &quiet.c_cc) { cc in
+                cc[Int(VMIN)] = 1
+                cc[Int(VTIME)] = 0
+            }
             _ = tcsetattr(fd, TCSAFLUSH, &quiet)
+            if tcgetattr(fd, &reading) != 0 { reading = saved }
         }
         defer {
             // TCSAFLUSH also drops what was typed and not read (the rest of a line too long).
@@ -85,7 +107,7 @@ public struct PassphraseSource: Sendable {
             _ = write(fd, "\n", 1)
         }
         _ = text.withCString { write(fd, $0, strlen($0)) }
-        let lineEdited = !haveTerm || saved.c_lflag & tcflag_t(ICANON) != 0
+        let lineEdited = !haveTerm || reading.c_lflag & tcflag_t(ICANON) != 0
         let limit = lineEdited ? Self.terminalLine - 1 : FileLimits.passphrase
         var buffer = [UInt8](repeating: 0, count: limit + 1)
         defer { wipe(&buffer) }
@@ -95,7 +117,16 @@ public struct PassphraseSource: Sendable {
         while count < buffer.count {
             let n = Glibc.read(fd, &byte, 1)
             if n < 0, errno == EINTR { continue }
-            if n <= 0 || byte == 0x0A { ended = true; break }
+            // A 0 is the end of the input only in canonical mode (Ctrl-D); in non-canonical
+            // mode it is no byte yet, or a hang-up, and a failed read is no end either: what
+            // was read is not known to be the whole passphrase.
+            if n < 0 || (n == 0 && !lineEdited) {
+                let reason = FileSystem.errnoText()
+                byte = 0
+                if n < 0 { throw .io(path: "/dev/tty", reason: reason) }
+                throw .passphraseNotEnded(label: label, variable: environmentVariable)
+            }
+            if n == 0 || byte == 0x0A || (!lineEdited && byte == 0x0D) { ended = true; break }
             buffer[count] = byte
             count += 1
         }

@@ -127,6 +127,11 @@ public enum AvaultError: Error, Sendable {
     /// (`terminalLine`; the terminal may have cut it), else the passphrase limit. It is refused,
     /// not cut. `variable` is as for ``noPassphrase(label:variable:)``.
     case passphraseTooLong(label: String, variable: String, limit: Int, terminalLine: Bool)
+    /// The terminal, which the prompt could not put in canonical mode, gave no more input
+    /// (`read` returned 0: a hang-up, or no byte yet) before the passphrase's line ended: what
+    /// was read is not known to be the whole passphrase, and is refused. `variable` is as for
+    /// ``noPassphrase(label:variable:)``.
+    case passphraseNotEnded(label: String, variable: String)
 
     // MARK: Trust
 
@@ -517,6 +522,9 @@ public enum AvaultError: Error, Sendable {
                 + "it may have been cut, and a cut passphrase would be another one"
         case let .passphraseTooLong(label, _, limit, false):
             return "the \(label) typed is longer than \(limit) bytes"
+        case let .passphraseNotEnded(label, _):
+            return "the terminal gave no more input before the \(label) typed ended with Enter: "
+                + "it may have been cut, and a cut passphrase would be another one"
         case let .noTrustStore(path):
             return "no trust store at \(path): no signature could be trusted"
         case let .notTrusted(keyID, store):

@@ -42,7 +42,7 @@ extension AvaultError {
              .lastKeyVersion, .invalidKeyName, .keyringProtectionMismatch, .keyringVersion1, .wrongPassphrase, .kdfLimits,
              .unsuitableKey, .keyAlreadyRetired, .keyNotRetired, .keyringHasNoPassphrase, .legacyKeyNotGenerated, .keyNamedByVault,
              .invalidKeyExport, .unusableMinisignKey, .noKeyring, .noHomeDirectory, .keyringAlreadyCurrent, .keyringPathTooLong, .noPassphrase,
-             .passphraseMismatch, .emptyPassphrase, .passphraseTooLong:
+             .passphraseMismatch, .emptyPassphrase, .passphraseTooLong, .passphraseNotEnded:
             return Exit.operational
         // Trust.
         case .noTrustStore, .notTrusted, .alreadyTrusted, .publicKeyAlreadyTrusted, .revokedKeyRemoval, .invalidTrustName, .invalidRole, .invalidRevocationReason,
@@ -157,7 +157,7 @@ extension AvaultError {
         case .noHomeDirectory: return "set HOME, or name the keyring (--keyring, AVAULT_KEYRING) and the vault (--vault, AVAULT_VAULT)"
         case let .noPassphrase(_, variable):
             return "give \(Self.passphraseFileOption(variable)) FILE, set \(variable), or run on a terminal"
-        case let .passphraseTooLong(_, variable, _, _):
+        case let .passphraseTooLong(_, variable, _, _), let .passphraseNotEnded(_, variable):
             return "put it in a file (mode 600) and give \(Self.passphraseFileOption(variable)) FILE, or set \(variable)"
         case .invalidKeyName: return "use 1 to 64 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
         case .keyringProtectionMismatch(_, true):
