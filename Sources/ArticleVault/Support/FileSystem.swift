@@ -725,7 +725,6 @@ public enum FileSystem {
         return Array(UnsafeBufferPointer(start: UnsafeRawPointer(path).assumingMemoryBound(to: UInt8.self), count: strlen(path)))
     }
 
-    /// `strerror(errno)` in lowercase, e.g. "no such file or directory".
     /// `path` with every symbolic link (a chain of them too), `.` and `..` resolved, as
     /// `realpath(3)` gives it, as bytes (a name need not be UTF-8, and two names that are not
     /// must not compare equal as strings with U+FFFD for their bytes); nil, with `errno` set,
@@ -770,6 +769,7 @@ public enum FileSystem {
         guard FileSystem.path(location, isWithin: tree.resolved) else { throw .fileChangedMeanwhile(path: path) }
     }
 
+    /// `strerror(errno)` in lowercase, e.g. "no such file or directory".
     public static func errnoText() -> String {
         let text = String(cString: strerror(errno))
         return text.prefix(1).lowercased() + text.dropFirst()
