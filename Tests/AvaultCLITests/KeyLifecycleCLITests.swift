@@ -243,6 +243,40 @@ import Glibc
         g.expectNoLeaks(of: secrets)
     }
 
+    /// `rotate --trust` takes over the name and roles of the store's entry for the previous
+    /// version found by its public key, as verification finds it: not those of an entry that
+    /// holds another key under the same id, and also when the key is trusted under another id
+    /// (a review found both taken by id).
+    @Test func rotateTrustFindsThePreviousVersionByItsPublicKey() throws {
+        /// `pub` (a minisign public key file) with its key id bytes or its key bytes replaced.
+        func altered(_ pub: String, id: [UInt8]? = nil, key: [UInt8]? = nil, as out: String) throws {
+            let lines = try String(contentsOfFile: pub, encoding: .utf8).split(separator: "\n")
+            var raw = [UInt8](try #require(Data(base64Encoded: String(lines[1]))))
+            if let id { raw.replaceSubrange(2..<10, with: id) }
+            if let key { raw.replaceSubrange(10..<42, with: key) }
+            try CLI.write("untrusted comment: altered\n" + Data(raw).base64EncodedString() + "\n", to: URL(fileURLWithPath: out), mode: 0o644)
+        }
+        for (mode, expectName, expectRoles) in [("another key under its id", "desk", [String]()), ("its key under another id", "The Desk", ["desk"])] {
+            let f = try KeysFixture()
+            #expect(try f.avault(["keys", "generate", "desk", "--signing"]).code == 0)
+            let pub = f.path("desk.pub"), planted = f.path("planted.pub")
+            #expect(try f.avault(["keys", "export-public", "desk", "-o", pub]).code == 0)
+            if mode == "another key under its id" {
+                try altered(pub, key: [UInt8](repeating: 0x5A, count: 32), as: planted)
+                #expect(try f.avault(["keys", "trust", "add", planted, "--name", "Other Publisher", "--role", "legal"]).code == 0)
+            } else {
+                try altered(pub, id: [1, 2, 3, 4, 5, 6, 7, 8], as: planted)
+                #expect(try f.avault(["keys", "trust", "add", planted, "--name", "The Desk", "--role", "desk"]).code == 0)
+            }
+            let trusted = try f.avault(["keys", "rotate", "desk", "--trust"])
+            let v2 = try #require(try f.listed("desk", 2)["keyId"] as? String)
+            let entries = try #require(try f.json(["keys", "trust", "list"])["keys"] as? [[String: Any]])
+            let entry = try #require(entries.first { $0["keyId"] as? String == v2 }, "\(mode): \(trusted.err)")
+            #expect(trusted.code == 0 && entry["name"] as? String == expectName && entry["roles"] as? [String] == expectRoles,
+                    "\(mode): \(entry) \(trusted.err)")
+        }
+    }
+
     @Test func rotatingASigningKeyNamesTheTrustStepOrTakesIt() throws {
         let f = try KeysFixture()
         #expect(try f.avault(["keys", "generate", "desk", "--signing"]).code == 0)

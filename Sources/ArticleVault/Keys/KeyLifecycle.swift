@@ -168,10 +168,14 @@ extension Keyring {
 
 extension TrustStore {
     /// The trust store's entry for the newest of `versions` (a signing key's older versions)
-    /// that it holds, revoked or not: whose name and roles a new version takes over.
+    /// that it holds, revoked or not: whose name and roles a new version takes over. Found by
+    /// public key, as verification finds a key: an entry under a version's key id holds
+    /// another key when it is someone else's with the same id, and a version's key may be in
+    /// the store under another id.
     public func newestEntry(among versions: [KeyringFile.Entry]) -> TrustStoreFile.Entry? {
         for v in versions.sorted(by: { $0.version > $1.version }) {
-            if case .minisign(let id) = v.id, let e = file.entry(for: id) { return e }
+            guard case .minisign = v.id, let key = v.publicKey else { continue }
+            if let e = file.entries.first(where: { $0.publicKey.key == key }) { return e }
         }
         return nil
     }
