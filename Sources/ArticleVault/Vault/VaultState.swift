@@ -66,7 +66,8 @@ extension Vault {
         for _ in 0..<8 {
             if let state = try loadStateOnce(bucket: bucket, wholeLog: wholeLog) { return state }
         }
-        throw .tampered("the index entries never matched the index in 8 reads: the vault was altered or is written without pause", area: .vaultState)
+        throw .tampered("the index and its entries never agreed in 8 reads, the index having changed between each read of it and of them: "
+                        + "the vault was altered, or is written without pause", area: .vaultState)
     }
 
     /// One attempt of ``loadState()``: nil when the entries did not match the head and the head
