@@ -3,6 +3,9 @@
 
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite("seal, unseal, reseal, sign: the mode of a rewritten record")
 struct SealModeTests {
@@ -30,6 +33,28 @@ struct SealModeTests {
             #expect(try Self.mode(path) == 0o600, "unsealed from \(String(mode, radix: 8))")
             #expect(try String(contentsOfFile: path, encoding: .utf8) == SealSignatureGateTests.draft)
             #expect(try alice.k.avault(["seal", path, "--recipient", alice.recipient]).code == 0)
+        }
+    }
+
+    /// Root (an admin, a CI job) rewriting an editor's record left it root's: the editor lost
+    /// access to an unsealed draft (a review). The owner and group are kept where they can be.
+    @Test(.enabled(if: geteuid() == 0, "only root may give a file to another user"))
+    func aRewrittenRecordKeepsItsOwnerAndGroup() throws {
+        let alice = try Editor("alice")
+        #expect(try alice.k.avault(["keys", "generate", "desk", "--signing"]).code == 0)
+        let path = alice.k.path("d.md")
+        try CLI.write(SealSignatureGateTests.draft, to: URL(fileURLWithPath: path), mode: 0o664)
+        #expect(chown(path, 65534, 65533) == 0)
+        func owner() throws -> (uid: uid_t, gid: gid_t, mode: Int) {
+            var st = stat()
+            #expect(stat(path, &st) == 0)
+            return (st.st_uid, st.st_gid, Int(st.st_mode & 0o7777))
+        }
+        for (args, mode) in [(["seal", path, "--recipient", alice.recipient], 0o664), (["reseal", path, "--recipient", alice.recipient], 0o664),
+                             (["sign", path, "--key", "desk"], 0o664), (["unseal", path], 0o600)] {
+            let r = try alice.k.avault(args)
+            let o = try owner()
+            #expect(r.code == 0 && o.uid == 65534 && o.gid == 65533 && o.mode == mode, "\(args[0]): \(o) \(r.err)")
         }
     }
 }

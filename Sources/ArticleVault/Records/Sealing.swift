@@ -78,7 +78,7 @@ public enum Sealing {
         public func commit() throws(AvaultError) {
             guard let identity else { throw .io(path: FileSystem.inputName(path), reason: "a record read from standard input cannot be rewritten in place") }
             if FileSystem.identity(of: path) != identity { throw .recordChangedMeanwhile(path: path) }
-            try FileSystem.writeAtomically(path, bytes, mode: mode)
+            try FileSystem.writeAtomically(path, bytes, mode: mode, owner: identity.owner)
             wipe(&bytes)
         }
     }

@@ -90,7 +90,7 @@ public enum RecordSigner {
         let (updated, signature) = try signed(text: file.text, document: file.document, path: path, key: key, keyID: keyID,
                                               trustedComment: trustedComment)
         if let identity = file.identity, FileSystem.identity(of: path) != identity { throw .recordChangedMeanwhile(path: path) }
-        try FileSystem.writeAtomically(path, Array(updated.utf8), mode: file.mode ?? 0o644)
+        try FileSystem.writeAtomically(path, Array(updated.utf8), mode: file.mode ?? 0o644, owner: file.identity?.owner)
         return signature
     }
 

@@ -204,6 +204,8 @@ public enum FileSystem {
         public let permissions: mode_t
         /// How many names (hard links) the file had. Not compared either.
         public let links: Int
+        /// The file's owner and group (a `chown` changes the change time too).
+        public let owner: Owner
 
         init(_ st: stat) {
             device = UInt64(st.st_dev)
@@ -212,6 +214,7 @@ public enum FileSystem {
             changed = (Int(st.st_ctim.tv_sec), Int(st.st_ctim.tv_nsec))
             permissions = st.st_mode & 0o7777
             links = Int(st.st_nlink)
+            owner = Owner(uid: st.st_uid, gid: st.st_gid)
         }
 
         /// The file itself, whatever its contents: its device and inode, which every name
@@ -493,11 +496,22 @@ public enum FileSystem {
         return out
     }
 
+    /// A file's owner and group.
+    public struct Owner: Equatable, Sendable {
+        public let uid: uid_t, gid: gid_t
+    }
+
     /// Writes `bytes` to `path` atomically and durably: a temporary file in the same
     /// directory, created with `mode`, written, `fsync`ed, renamed over `path`, and the
     /// directory `fsync`ed. On any failure the temporary file is removed and `path` is
     /// untouched. Unless `overwrite`, an existing `path` is refused (``AvaultError/fileExists(path:)``).
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600, overwrite: Bool = true) throws(AvaultError) {
+    ///
+    /// `owner`: that of the file a rewrite replaces, which the new file takes where the process
+    /// may give it (root gives any; another user only a group of its own). A group it may not
+    /// give is not left in the mode: the new file's group, the process's own, gets none of the
+    /// permissions the old file's group had.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600, overwrite: Bool = true,
+                                       owner: Owner? = nil) throws(AvaultError) {
         if !overwrite, access(path, F_OK) == 0 {
             throw .fileExists(path: path)
         }
@@ -505,7 +519,13 @@ public enum FileSystem {
         let dir = directory(of: path)
         guard let file = PendingFile(in: dir, mode: mode) else { throw .io(path: path, reason: "cannot create a file in \(dir): \(errnoText())") }
         do throws(AvaultError) {
-            _ = fchmod(file.fd, mode) // umask must not loosen or tighten what we asked for
+            var mode = mode
+            if let owner, owner.uid != geteuid() || owner.gid != getegid(), fchown(file.fd, owner.uid, owner.gid) != 0,
+               fchown(file.fd, uid_t.max, owner.gid) != 0 { // uid_t.max: (uid_t)-1, the owner left as it is
+                mode &= ~0o070
+            }
+            // After any chown (which may clear set-id bits): umask must not loosen or tighten what we asked for.
+            _ = fchmod(file.fd, mode)
             try writeAll(fd: file.fd, bytes, name: path)
             guard fsync(file.fd) == 0 else { throw .io(path: path, reason: "fsync: \(errnoText())") }
         } catch {
