@@ -101,6 +101,7 @@ import Glibc
     @Test(arguments: VaultStore.allCases)
     func editedRemovedAndReorderedEntriesAreDetected(store: VaultStore) throws {
         let f = try Self.logScene(store)
+        #expect(try f.avault(["keys", "generate", "logsigner", "--signing", "--unprotected"]).code == 0)
         let original = try Self.logLines(f)
         let n = original.count - 1 // the last element is the empty string after the final newline
         func expectBroken(_ what: String, _ lines: [String], _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -108,6 +109,12 @@ import Glibc
             let r = try f.avault(["vault", "log", "--verify"])
             #expect(r.code == 1, "\(what): exit \(r.code): \(r.out) \(r.err)", sourceLocation: sourceLocation)
             #expect(r.out.contains("problem: ") && r.out.contains(message), "\(what): \(r.out)", sourceLocation: sourceLocation)
+            // Nor is its head signed, with --verify or without (a review found it signed, exit 0).
+            for args in [["vault", "log", "--sign", "logsigner"], ["vault", "log", "--verify", "--sign", "logsigner"]] {
+                let s = try f.avault(args)
+                #expect(s.code == 1 && !s.out.contains("signed the log head"), "\(what): \(args): \(s.code) \(s.out) \(s.err)", sourceLocation: sourceLocation)
+            }
+            #expect(try f.signedHeadCount() == 0, "\(what): a head was signed", sourceLocation: sourceLocation)
             try Self.writeLog(f, original)
         }
         // Edit each entry but the last (whose edit only a signed head can reveal; see below).
@@ -255,9 +262,12 @@ import Glibc
         #expect(try f.avault(["keys", "generate", "logsigner", "--signing", "--unprotected"]).code == 0)
         let content = try f.avault(["vault", "log", "--sign", "drafts"])
         #expect(content.code == 2 && content.err.contains("not a signing key"), "\(content.err)")
-        let s = try f.avault(["vault", "log", "--sign", "logsigner"])
+        #expect(try f.avault(["vault", "log", "--json", "--verify"]).code == 64)
+        #expect(try f.avault(["vault", "log", "--json", "--sign", "logsigner"]).code == 64)
+        let s = try f.avault(["vault", "log", "--verify", "--sign", "logsigner"])
         #expect(s.code == 0, "\(s.err)")
-        #expect(s.out.hasPrefix("signed the log head: entry 8, "), "\(s.out)")
+        #expect(s.out == "8 entries, 0 signed heads\nnote: entries 1–8 are after the last signed head: only the index and the keyring's record protect them\n"
+                + "signed the log head: entry 8, " + (s.out.split(separator: " ").last.map(String.init) ?? ""), "\(s.out)")
         var v = try f.avault(["vault", "log", "--verify"])
         #expect(v.code == 0)
         #expect(v.out == "8 entries, 1 signed head, signed through entry 8\n", "\(v.out)")

@@ -84,6 +84,14 @@ final class VaultFixture {
 
     /// Replaces the vault's log behind avault's back (in PostgreSQL, one row per line; a last
     /// line without its newline becomes a row like the others).
+    /// How many signed heads `log.heads` (or its table) holds.
+    func signedHeadCount() throws -> Int {
+        switch store {
+        case .files: return ((try? String(contentsOfFile: vault + "/log.heads", encoding: .utf8)) ?? "").split(separator: "\n").count
+        case .postgres, .postgresWithoutPipeline: return Int(try psql("SELECT count(*) FROM avault_log_heads").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        }
+    }
+
     func writeLog(_ bytes: Data) throws {
         switch store {
         case .files: try vaultOverwrite(vault + "/log", with: bytes)

@@ -163,6 +163,15 @@ public enum VaultLog {
         /// The last entry's sequence number.
         public var lastSeq = 0
         public var problems: [String] = []
+        /// Those of ``problems`` that concern the entries themselves (a broken chain, an entry
+        /// other than the one a head signed, a log cut or out of step with the index and the
+        /// keyring), not a head's signature or its key: a log with any is not signed anew.
+        public var entryProblems: [String] = []
+
+        mutating func entryProblem(_ problem: String) {
+            problems.append(problem)
+            entryProblems.append(problem)
+        }
         /// Things worth knowing that are not problems (an interrupted write, a head by a key
         /// retired after it signed).
         public var notes: [String] = []
@@ -200,7 +209,7 @@ extension Vault {
     private func verifyLog(trustStore: TrustStoreFile?, checkedAt now: Int64) throws(AvaultError) -> VaultLog.Report {
         var report = VaultLog.Report()
         let chain = try VaultLog.read(storage)
-        if let problem = chain.problem { report.problems.append(problem) }
+        if let problem = chain.problem { report.entryProblem(problem) }
         report.entries = chain.entries.count
         report.lastSeq = chain.last?.seq ?? 0
         report.unfinishedTail = chain.unfinishedTail
@@ -271,16 +280,16 @@ extension Vault {
             report.signedHeads += 1
             if let p = chain.position(of: seq) {
                 if chain.hashes[p] != head.head.hash {
-                    report.problems.append("entry \(seq) is not the one that was signed: the log was edited")
+                    report.entryProblem("entry \(seq) is not the one that was signed: the log was edited")
                 } else {
                     report.signedThrough = max(report.signedThrough, seq)
                 }
             } else if chain.problem != nil {
-                report.problems.append("\(at) cannot be checked: the chain breaks at entry \(chain.entries.count + 1)")
+                report.entryProblem("\(at) cannot be checked: the chain breaks at entry \(chain.entries.count + 1)")
             } else if seq > report.lastSeq {
-                report.problems.append("the log was cut: a signed head covers \(seq) entries, the log has \(report.lastSeq)")
+                report.entryProblem("the log was cut: a signed head covers \(seq) entries, the log has \(report.lastSeq)")
             } else {
-                report.problems.append("entry \(seq), which was signed, is not in the log: the log was edited")
+                report.entryProblem("entry \(seq), which was signed, is not in the log: the log was edited")
             }
         }
         // The index binds the log's head and the last signed head; the keyring remembers the
@@ -292,7 +301,7 @@ extension Vault {
                     report.notes.append("entries \(first)–\(last) were written by an interrupted write whose index never landed (its changes did not happen); the next write records that")
                 }
             } catch .tampered(let message, _) {
-                report.problems.append(message)
+                report.entryProblem(message)
             }
         }
         return report
@@ -302,6 +311,11 @@ extension Vault {
     /// last signed head (so a removed `log.heads` shows). The signature is checked before it
     /// is written.
     public func signLog(key: Ed25519SigningKey, keyID: Minisign.KeyID, now: Int64) throws(AvaultError) -> (seq: Int, hash: String) {
+        // A signature vouches for every entry its head chains over: not for a log altered
+        // before the part a write checks (the keyring's record onwards).
+        if let problem = try verifyLog(now: now).entryProblems.first {
+            throw .tampered("the log was altered (\(problem)): its head was not signed", area: .vaultState)
+        }
         let publicKey = Minisign.PublicKey(keyID: keyID, key: key.publicKey.bytes)
         let vaultID = config.vaultID
         let storage = self.storage

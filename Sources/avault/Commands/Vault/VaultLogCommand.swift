@@ -11,13 +11,15 @@ struct VaultLogCommand: ParsableCommand {
     @Flag(help: "Check the chain and every signed head.") var verify = false
     @Option(help: ArgumentHelp("Sign the current head with this signing key.", valueName: "name"), completion: KeyCompletion.names(.signing)) var sign: String?
 
+    func validate() throws {
+        if json, verify || sign != nil {
+            throw ValidationError("--json prints the entries; it does not go with --verify or --sign")
+        }
+    }
+
     func run() throws {
         let vault = try options.open()
-        if let sign {
-            let (seq, hash) = try vault.signLog(keyName: sign, now: now())
-            try Terminal.writeStdout("signed the log head: entry \(seq), \(hash)\n")
-            return
-        }
+        // With both, the head is signed only once the log verifies.
         if verify {
             let report = try vault.verifyLog(now: now())
             var out = "\(report.entries) entries, \(report.signedHeads) signed head\(report.signedHeads == 1 ? "" : "s")"
@@ -30,6 +32,11 @@ struct VaultLogCommand: ParsableCommand {
             if report.unfinishedTail { out += "note: the last line is unfinished (an interrupted append)\n" }
             try Terminal.writeStdout(out)
             if !report.ok { throw ExitCode(Exit.no) }
+            if sign == nil { return }
+        }
+        if let sign {
+            let (seq, hash) = try vault.signLog(keyName: sign, now: now())
+            try Terminal.writeStdout("signed the log head: entry \(seq), \(hash)\n")
             return
         }
         // Text: each line shown as one line, whatever a tampered log holds (see Terminal.shown).
