@@ -23,6 +23,14 @@ public enum Sealing {
     /// The marker in a sealed payload.
     public static let payloadFormat = "avault-sealed-v1"
 
+    /// The top-level fields `seal` never moves into a blob: `secured` (the blob itself),
+    /// `signatures` (they cover the record as it stands) and the two the context comes from
+    /// (`webUrl`, `originalUrl`). `unseal` refuses a payload that names one: avault never wrote
+    /// it, and anyone who knows the recipients can make a v3 blob (an insider with the content
+    /// key a v2 one), so restoring it would hand a legacy blob, a context or signatures to
+    /// whoever unseals (and signs) the record.
+    public static let unsealableFields: Set<String> = ["secured", RecordSignatures.fieldName, "webUrl", "originalUrl"]
+
     /// A signing key to re-sign with after a rewrite.
     public struct Signer {
         public var key: Ed25519SigningKey
@@ -113,7 +121,7 @@ public enum Sealing {
         var editor = try edit(text, document, path)
         var sealed: [FieldValue] = []
         for name in fields {
-            guard !["webUrl", "originalUrl", "secured", RecordSignatures.fieldName].contains(name) else {
+            guard !unsealableFields.contains(name) else {
                 throw .fieldCannotBeSealed(path: path, field: name)
             }
             guard let (block, after) = editor.remove(name) else {
@@ -176,13 +184,23 @@ public enum Sealing {
                 guard case .string(let fieldName)? = field["name"], case .string(let yaml)? = field["yaml"] else {
                     throw .malformedSealedPayload(path: path, field: nil)
                 }
+                // The name as the JSON parser unescaped it, which is the key the field's own lines
+                // must hold as YAML reads it (below): compared as the record's parser compares keys.
+                guard !unsealableFields.contains(fieldName) else {
+                    throw .sealedPayloadRefused(path: path, field: fieldName, reason: .unsealable)
+                }
                 guard !editor.blocks.contains(where: { $0.key == fieldName }) else {
                     throw .sealedFieldAddedMeanwhile(path: path, field: fieldName)
                 }
                 editor.insert(FrontMatterEditor.Block(key: fieldName, text: yaml), after: field["after"]?.stringValue)
                 // Its value, read from its own lines alone, is what the unsealed record must show.
-                guard let restored = (try? FrontMatter.parse(Substring(yaml), firstLine: 1))?.fields[fieldName] else {
+                guard let lines = try? FrontMatter.parse(Substring(yaml), firstLine: 1), let restored = lines.fields[fieldName] else {
                     throw .malformedSealedPayload(path: path, field: fieldName)
+                }
+                // Its lines hold that key alone, as seal took them: no other field (a `signatures`
+                // among them would escape the read-back check, which leaves signatures aside).
+                if let other = lines.topLevelKeys.first(where: { $0.key != fieldName }) {
+                    throw .sealedPayloadRefused(path: path, field: fieldName, reason: .otherKey(other.key))
                 }
                 expected.fields.append((fieldName, restored))
             }

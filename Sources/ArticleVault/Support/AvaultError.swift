@@ -201,6 +201,10 @@ public enum AvaultError: Error, Sendable {
     case malformedSealedPayload(path: String, field: String?)
     /// A field the sealed payload holds was added to the record while it was sealed.
     case sealedFieldAddedMeanwhile(path: String, field: String)
+    /// A sealed payload that decrypted names a field `seal` never writes there (``SealedPayloadRefusal``):
+    /// the blob was made some other way, by anyone who knows the recipients (or holds the
+    /// content key). Nothing was written.
+    case sealedPayloadRefused(path: String, field: String, reason: SealedPayloadRefusal)
     /// The secured blob is v2 or v3 already, not legacy: nothing to migrate.
     case alreadyAuthenticated(path: String, format: String)
     /// A v3 blob's context stanza names another context than its record's: it was sealed in
@@ -377,6 +381,14 @@ public enum AvaultError: Error, Sendable {
         case change
         /// An agent, which holds the key derived from it.
         case agent
+    }
+
+    /// Why a sealed payload's field was refused, in ``sealedPayloadRefused(path:field:reason:)``.
+    public enum SealedPayloadRefusal: Sendable, Equatable {
+        /// The field is one of ``Sealing/unsealableFields``, which `seal` never moves into a blob.
+        case unsealable
+        /// The field's YAML lines hold another top-level key besides it (`key`, the first).
+        case otherKey(String)
     }
 
     /// What a key was wanted for, in ``wrongKeyKind(key:kind:use:)``.
@@ -585,6 +597,10 @@ public enum AvaultError: Error, Sendable {
             return "\(path): the sealed payload holds unreadable YAML for field '\(field)'; nothing was written"
         case let .sealedFieldAddedMeanwhile(path, field):
             return "\(path): field '\(field)' was added while the record was sealed; nothing was written"
+        case let .sealedPayloadRefused(path, field, .unsealable):
+            return "\(path): the sealed payload is malformed: it holds the field '\(field)', which seal never puts in a blob; nothing was written"
+        case let .sealedPayloadRefused(path, field, .otherKey(other)):
+            return "\(path): the sealed payload is malformed: the YAML for field '\(field)' holds the field '\(other)' too; nothing was written"
         case let .alreadyAuthenticated(path, format):
             return "\(path): the secured blob is already \(format), not a legacy v1 blob"
         case let .sealedForAnotherRecord(path?):

@@ -27,7 +27,7 @@ extension AvaultError {
         switch self {
         // The answer is no.
         case .decryptionFailed, .tampered, .vaultReplaced, .rewriteCheckFailed, .noAgent, .sealedForAnotherRecord, .noIdentityForBlob,
-             .signaturesDidNotVerify, .vaultHoldsUnexpectedFiles: return Exit.no
+             .signaturesDidNotVerify, .vaultHoldsUnexpectedFiles, .sealedPayloadRefused: return Exit.no
         case .malformed(let format, _):
             switch format {
             case .invalidSecuredBlob, .invalidRecord, .invalidSignature: return Exit.no
@@ -191,6 +191,9 @@ extension AvaultError {
         case let .recordHasOtherNames(path, _, _):
             return "remove the other names ('find DIR -samefile \(path)' lists them), or copy the record to a file of its own, then run the command again"
         case .legacyBlobNeedsKey: return "name a legacy key with --key"
+        case .sealedPayloadRefused:
+            return "avault seal did not make this blob: anyone who knows the recipients (or holds the content key) can make one; "
+                + "do not sign or publish the record before you know who sealed it"
         case .notASealedDraft(_, true): return "decrypt it with 'avault secured decrypt --record'"
         case let .notASealedDraft(path, false): return "read it with: avault secured decrypt --record \(Terminal.shellWord(path))"
         case let .noSignature(path, _): return "sign it first: avault sign --key NAME -- \(Terminal.shellWord(path))"
