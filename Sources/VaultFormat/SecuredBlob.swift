@@ -110,10 +110,27 @@ public enum SecuredBlob: Equatable, Sendable {
         } else if Self.looksLikeVersionTag(fields[0]) {
             throw Self.unsupported(fields[0])
         } else if fields.count == 1 {
-            throw .invalidSecuredBlob("expected '<base64 ciphertext>;<base64 iv>' (v1) or 'v2;<kid>;<nonce>;<ciphertext>' (v2), found no ';'")
+            throw .invalidSecuredBlob(Self.noSemicolon)
         } else {
-            throw .invalidSecuredBlob("expected 2 fields (v1) or 4 fields starting with 'v2' (v2), found \(fields.count)")
+            throw .invalidSecuredBlob("expected 2 fields (v1), 4 fields starting with 'v2' (v2) or 2 starting with 'v3' (v3), found \(fields.count)")
         }
+    }
+
+    /// A blob with no `;` at all: every form it could have been.
+    private static let noSemicolon =
+        "expected '<base64 ciphertext>;<base64 iv>' (v1), 'v2;<kid>;<nonce>;<ciphertext>' (v2) or 'v3;<age file>' (v3), found no ';'"
+
+    /// How many bytes from the start of a blob ``startsWithVersionTag(_:)`` wants to see.
+    public static let versionTagWindow = 16
+
+    /// Whether a blob whose first `min(length, versionTagWindow)` bytes are `head` starts with a
+    /// version tag and its `;` (`v2;`, `v3;`, or `v` and digits, as an unsupported version):
+    /// such a blob is parsed whole (``init(parsing:)``), never read from its end as v1 — a v1
+    /// blob's first field is base64 of at least 16 bytes, longer than the window, and holds no `;`.
+    public static func startsWithVersionTag(_ head: some Collection<UInt8>) -> Bool {
+        let head = Array(head.prefix(versionTagWindow))
+        guard let semicolon = head.firstIndex(of: UInt8(ascii: ";")) else { return false }
+        return looksLikeVersionTag(Substring(String(decoding: head[..<semicolon], as: UTF8.self)))
     }
 
     private static func unsupported(_ tag: Substring) -> FormatError {
@@ -337,10 +354,9 @@ extension SecuredBlob {
     public static func v1Tail(length: Int, tail: [UInt8]) throws(FormatError) -> V1Tail {
         precondition(tail.count == min(length, v1TailWindow), "v1Tail wants the last min(length, \(v1TailWindow)) bytes")
         guard let semicolon = tail.lastIndex(of: UInt8(ascii: ";")) else {
-            if tail.count == length {
-                throw .invalidSecuredBlob("expected '<base64 ciphertext>;<base64 iv>' (v1) or 'v2;<kid>;<nonce>;<ciphertext>' (v2), found no ';'")
-            }
-            throw .invalidSecuredBlob("expected '<base64 ciphertext>;<base64 iv>' (v1), found no ';' in the last \(tail.count) bytes, where the iv belongs")
+            if tail.count == length { throw .invalidSecuredBlob(Self.noSemicolon) }
+            throw .invalidSecuredBlob("expected '<base64 ciphertext>;<base64 iv>' (v1: the blob does not start 'v2;' or 'v3;'), "
+                                      + "found no ';' in the last \(tail.count) bytes, where the iv belongs")
         }
         let ivField = String(decoding: tail[(semicolon + 1)...], as: UTF8.self)
         let iv = try base64(ivField[...], name: "v1 iv")

@@ -28,7 +28,7 @@ let validV2 = "v2;a572a3388fab68b1;KVbpjlZ8obqBP529oPgaayiVW7FvwgIl;u6h4oatOS+Hn
 
     static let malformed: [(String, String)] = [
         ("", "the blob is empty"),
-        ("abc", "found no ';'"),
+        ("abc", "(v1), 'v2;<kid>;<nonce>;<ciphertext>' (v2) or 'v3;<age file>' (v3), found no ';'"),
         ("a;b;c", "found 3"),
         ("v3;x;y;z", "v3 blob has 4 fields, expected 2: v3;<age file>"),
         ("v4;x;y;z", "unsupported format version 'v4' (this avault reads v1, v2 and v3)"),
@@ -60,6 +60,17 @@ let validV2 = "v2;a572a3388fab68b1;KVbpjlZ8obqBP529oPgaayiVW7FvwgIl;u6h4oatOS+Hn
         } throws: { error in
             guard case .invalidSecuredBlob(let why) = error as? FormatError else { return false }
             return why.contains(reason)
+        }
+    }
+
+    /// What BlobInput reads whole rather than streams as v1 from its end: a blob that starts
+    /// with a version tag and its `;` (a v1 blob's first field is base64 and holds no `;`).
+    @Test func aVersionTagIsToldFromTheStartOfABlob() {
+        for head in ["v2;a572a3388fab68b1;", "v3;YWdlLWVuY3J5cHRpb24", "v9;", "v12;xx", "v2;"] {
+            #expect(SecuredBlob.startsWithVersionTag(Array(head.utf8)), "\(head)")
+        }
+        for head in ["", "v2", "v;", "v3a;", "V3;", "kb3cvdycREGW67szGbahRw1i", "v123456789012345;", seedBlob] {
+            #expect(!SecuredBlob.startsWithVersionTag(Array(head.utf8)), "\(head)")
         }
     }
 

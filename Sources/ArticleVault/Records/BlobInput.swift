@@ -4,20 +4,21 @@ import Glibc
 import VaultCrypto
 public import VaultFormat
 
-/// A `secured` blob read from standard input or a file: in memory when it is small or v2,
-/// else — a long v1 blob — left in a file and decrypted from it a piece at a time
+/// A `secured` blob read from standard input or a file: in memory when it is small or starts
+/// with a version tag (v2, v3: one authenticated message each), else — a long v1 blob — left in a file and decrypted from it a piece at a time
 /// (``SecuredField/decrypt(_:using:legacy:into:)``), so memory stays bounded whatever its size.
 ///
 /// One trailing line break (`\n` or `\r\n`) is not part of the blob: that is how text arrives
 /// through a pipe or from an editor. Nothing else is trimmed.
 public enum BlobInput {
-    /// The whole text of a blob of at most ``streamThreshold`` bytes, or of a v2 blob (one
-    /// AEAD message: no byte of it may be released before its tag verifies).
+    /// The whole text of a blob of at most ``streamThreshold`` bytes, or of one that starts with
+    /// a version tag (``SecuredBlob/startsWithVersionTag(_:)``): a v2 blob is one AEAD message,
+    /// a v3 blob one age file, and no byte of either may be released before it authenticates.
     case text(String)
     /// A longer v1 blob, whose end has been parsed.
     case legacyStream(LegacyBlobStream)
 
-    /// Longer blobs that are not v2 are streamed (64 KiB: a pipe's capacity).
+    /// Longer blobs without a version tag (v1) are streamed (64 KiB: a pipe's capacity).
     public static let streamThreshold = 65536
 
     /// Reads the blob in the file at `path`, or standard input for `-` (`streamThreshold` is
@@ -67,15 +68,15 @@ public enum BlobInput {
         }
     }
 
-    /// A regular file's blob at `[start, end)`: its text, or a stream when long and not v2
+    /// A regular file's blob at `[start, end)`: its text, or a stream when long and v1
     /// (which closes `fd` when done if `closes`; otherwise `fd` stays the caller's).
     private static func classify(fd: Int32, start: Int, end: Int, name: String, closes: Bool, threshold: Int) throws(AvaultError) -> BlobInput {
         var length = end - start
         // One trailing line break is not part of the blob.
         let last2 = try FileSystem.pread(fd: fd, count: min(2, length), at: start + length - min(2, length), name: name)
         if last2.last == UInt8(ascii: "\n") { length -= last2.count == 2 && last2.first == UInt8(ascii: "\r") ? 2 : 1 }
-        let head = try FileSystem.pread(fd: fd, count: min(3, length), at: start, name: name)
-        if length <= threshold || head == Array("v2;".utf8) {
+        let head = try FileSystem.pread(fd: fd, count: min(SecuredBlob.versionTagWindow, length), at: start, name: name)
+        if length <= threshold || SecuredBlob.startsWithVersionTag(head) {
             return .text(String(decoding: try FileSystem.pread(fd: fd, count: length, at: start, name: name), as: UTF8.self))
         }
         let window = min(length, SecuredBlob.v1TailWindow)
