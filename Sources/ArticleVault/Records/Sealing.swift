@@ -63,6 +63,12 @@ public enum Sealing {
         /// `webUrl` nor an `originalUrl` string, so the blob would open in any other record
         /// without one as well (formats.md §1.4).
         public var boundToNoURL = false
+        /// `seal` only: the detached signature beside the record (`FILE.minisig`, as
+        /// `avault sign --detached` writes it), when there is one. It signs the record as it was
+        /// read, the plaintext, so anyone who reads it can confirm a guess of the sealed text
+        /// (`avault verify --detached GUESS -x FILE.minisig`). It is left as it is: whoever
+        /// made it decides.
+        public var plaintextSignature: String?
     }
 
     /// A record rewritten in memory and checked, not yet written.
@@ -151,7 +157,11 @@ public enum Sealing {
         // an empty body, and a blob that opens to exactly what was sealed.
         let expected = Expected(fields: otherFields(document, without: Set(fields)) + [("secured", .string(blob.text))], body: "",
                                 blob: blobCheck)
-        return try finish(editor, original: file, before: before, mode: file.mode ?? 0o644, signer: signer, expected: expected)
+        let rewrite = try finish(editor, original: file, before: before, mode: file.mode ?? 0o644, signer: signer, expected: expected)
+        let signature = RecordSigner.detachedSignaturePath(of: path)
+        var st = stat()
+        if lstat(signature, &st) == 0 { rewrite.result.plaintextSignature = signature }
+        return rewrite
     }
 
     /// Refuses a record with other names (hard links): a rewrite replaces the name it was given,

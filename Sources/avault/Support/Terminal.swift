@@ -18,8 +18,8 @@ enum Terminal {
     /// Set by `-q`/`--quiet`: no progress and no notes (errors and warnings are still printed).
     nonisolated(unsafe) static var quiet = false
 
-    static func warning(_ message: String) {
-        writeStderr("avault: warning: \(shown(message))\n")
+    static func warning(_ message: String, hint: String? = nil) {
+        writeStderr("avault: warning: \(shown(message))\n" + (hint.map { "avault: hint: \(shown($0))\n" } ?? ""))
     }
 
     /// `avault: note: …` on stderr: something worth knowing that is not a problem.

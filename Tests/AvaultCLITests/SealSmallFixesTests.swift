@@ -1,0 +1,38 @@
+// Small things seal, unseal, migrate and secured say: a detached signature of the plaintext left
+// beside a sealed record, a --field given twice, the file a legacy refusal is about, and the
+// chmod hint for a secret that is not a regular file of its own.
+
+import Foundation
+import Testing
+
+private let draft = "---\ntitle: \"Draft\"\nwebUrl: \"https://example.org/d\"\nsummary: the summary\n---\nThe sealed text.\n"
+
+@Suite("seal warns of FILE.minisig beside the record: it signs the plaintext")
+struct SealDetachedSignatureWarningTests {
+    @Test func aDetachedSignatureOfThePlaintextIsWarnedOfEvenWithQuiet() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let path = try demo.record("d.md", draft)
+        let signature = path + ".minisig"
+        let signed = try CLI.avault(["sign", "--detached", path, "--key", "demo-desk"] + demo.args)
+        #expect(signed.code == 0 && FileManager.default.fileExists(atPath: signature), "\(signed.err)")
+
+        let s = try CLI.avault(["seal", path, "--key", "demo-content", "-q"] + demo.args)
+        #expect(s.code == 0, "\(s.err)")
+        #expect(s.stdout.isEmpty)
+        #expect(s.err == "avault: warning: \(signature) is a detached signature of the record before it was sealed: it signs the plaintext, "
+                + "so anyone can confirm a guess of the sealed text with 'avault verify --detached'\n"
+                + "avault: hint: remove it: rm -- \(signature)\n", "\(s.err)")
+        // It is left where it is, and it does what the warning says: a right guess verifies.
+        #expect(FileManager.default.fileExists(atPath: signature))
+        #expect(!(try String(contentsOfFile: path, encoding: .utf8)).contains("The sealed text."))
+        let guess = try demo.record("guess.md", draft)
+        let v = try CLI.avault(["verify", "--detached", guess, "-x", signature, "--pubkey", demo.pub])
+        #expect(v.code == 0, "\(v.out) \(v.err)")
+
+        // Without one, no such warning.
+        let other = try demo.record("e.md", draft)
+        let quiet = try CLI.avault(["seal", other, "--key", "demo-content", "-q"] + demo.args)
+        #expect(quiet.code == 0 && quiet.err.isEmpty, "\(quiet.err)")
+    }
+}
