@@ -36,3 +36,26 @@ struct SealDetachedSignatureWarningTests {
         #expect(quiet.code == 0 && quiet.err.isEmpty, "\(quiet.err)")
     }
 }
+
+@Suite("secured decrypt --key-file: a chmod hint only for a regular file of its own")
+struct SecuredKeyFileHintTests {
+    static let blob = "v2;a572a3388fab68b1;KVbpjlZ8obqBP529oPgaayiVW7FvwgIl;u6h4oatOS+HnGvXgxJBQkMHnxdbIJA=="
+
+    @Test func noChmodHintForADeviceOrStandardInput() throws {
+        let dir = try CLI.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = dir.appendingPathComponent("k.hex")
+        try CLI.write(String(repeating: "ab", count: 32), to: key, mode: 0o644)
+
+        let device = try CLI.avault(["secured", "decrypt", Self.blob, "--key-file", "/dev/zero"])
+        #expect(device.code == 2 && device.err.contains("/dev/zero: secret file is accessible by group or others"), "\(device.err)")
+        #expect(!device.err.contains("chmod"), "\(device.err)")
+        // /dev/stdin redirected from a file of mode 644: chmod 600 /dev/stdin would name chmod's own standard input.
+        let stdin = try CLI.run("/bin/sh", ["-c", "exec \"$0\" secured decrypt \"$1\" --key-file /dev/stdin < \"$2\"", CLI.avaultPath, Self.blob, key.path])
+        #expect(stdin.code == 2 && stdin.err.contains("/dev/stdin: secret file is accessible by group or others"), "\(stdin.err)")
+        #expect(!stdin.err.contains("chmod"), "\(stdin.err)")
+        // The file itself still gets it.
+        let file = try CLI.avault(["secured", "decrypt", Self.blob, "--key-file", key.path])
+        #expect(file.code == 2 && file.err.contains("avault: hint: chmod 600 \(key.path)\n"), "\(file.err)")
+    }
+}

@@ -156,6 +156,20 @@ public enum FileSystem {
         return bytes
     }
 
+    /// Whether `chmod 600 PATH` fixes a secret file found accessible by group or others (`mode`,
+    /// as `fstat` gave it): only for a regular file named by a path of its own. Not for a device
+    /// (`/dev/zero`: root following the advice would change it for every user), nor for a name
+    /// whose directory is `/dev` itself or resolves into `/proc` (`/dev/stdin`, `/dev/fd/N`,
+    /// `/proc/self/fd/N` name whatever the `chmod` process itself has open there; a file in
+    /// `/dev/shm` is a file of its own).
+    public static func chmodFixes(_ path: String, mode: UInt32) -> Bool {
+        guard mode & UInt32(S_IFMT) == UInt32(S_IFREG) else { return false }
+        guard let resolved = realpath(directory(of: path), nil) else { return false }
+        defer { free(resolved) }
+        let dir = String(cString: resolved)
+        return dir != "/dev" && dir != "/proc" && !dir.hasPrefix("/proc/")
+    }
+
     /// A secret that would be read from a terminal, which shows what is typed into it.
     static func terminalRefused(_ name: String, what: String) -> AvaultError {
         .io(path: name, reason: "is a terminal, which would show \(what.isEmpty ? "a secret" : what) as it is typed: pipe it in, or name its file")

@@ -112,7 +112,9 @@ extension AvaultError {
         case let .vaultReplaced(location, _, _):
             return "if it was re-created on purpose, check its id (the 'id:' line of its config) with whoever made it, then run "
                 + "'avault vault forget --vault \(Terminal.shellWord(location))'"
-        case let .insecurePermissions(path, _): return "chmod 600 \(Terminal.shellWord(path))"
+        case let .insecurePermissions(path, mode):
+            guard FileSystem.chmodFixes(path, mode: mode) else { return "give the secret in a regular file of your own, mode 600" }
+            return "chmod 600 \(Terminal.shellWord(path))"
         case let .insecureDirectory(path, _): return "chmod 700 \(Terminal.shellWord(path))"
         case let .writableByOthers(path, _, _, _): return "chmod go-w \(Terminal.shellWord(path))"
         case .ownedByOther: return "use a copy of your own, in a directory of your own, once you have checked what it says"
