@@ -59,3 +59,16 @@ struct SecuredKeyFileHintTests {
         #expect(file.code == 2 && file.err.contains("avault: hint: chmod 600 \(key.path)\n"), "\(file.err)")
     }
 }
+@Suite("seal --field NAME twice is a usage error")
+struct SealRepeatedFieldTests {
+    @Test func aFieldNamedTwiceIsAUsageError() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let path = try demo.record("d.md", draft)
+        let r = try CLI.avault(["seal", path, "--key", "demo-content", "--field", "summary", "--field", "summary"] + demo.args)
+        #expect(r.code == 64, "\(r.code) \(r.err)")
+        #expect(r.err.contains("--field summary is given twice: name each field once"), "\(r.err)")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == draft)
+        #expect(try CLI.avault(["seal", path, "--key", "demo-content", "--field", "summary"] + demo.args).code == 0)
+    }
+}

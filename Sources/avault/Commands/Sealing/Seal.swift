@@ -30,6 +30,10 @@ struct Seal: ParsableCommand {
     func validate() throws {
         try validateRewrite(files, keyring, trust: trust, recipientsFiles: recipients.recipientsFiles)
         if key != nil, recipients.given { throw ValidationError("give either --key or recipients (--recipient, --recipients-file), not both") }
+        // As a file named twice is: a usage error, not "the record has no field" once the first has moved it.
+        if let twice = fields.enumerated().first(where: { fields[..<$0.offset].contains($0.element) })?.element {
+            throw ValidationError("--field \(Terminal.quoted(twice)) is given twice: name each field once")
+        }
     }
 
     func run() throws {
