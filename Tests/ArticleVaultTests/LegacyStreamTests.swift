@@ -128,7 +128,7 @@ import ArticleVault
         let error = #expect(throws: AvaultError.self) {
             try SecuredField.decrypt(try s.stream(Array(blob.text.utf8)), using: .file(s.keyPath), legacy: nil) { _ in }
         }
-        #expect(error?.message == AvaultError.unauthenticatedLegacy.message)
+        #expect(error?.message == AvaultError.unauthenticatedLegacy(path: nil).message)
     }
 
     @Test func aSinkThatFailsStopsTheWorkers() throws {

@@ -72,3 +72,21 @@ struct SealRepeatedFieldTests {
         #expect(try CLI.avault(["seal", path, "--key", "demo-content", "--field", "summary"] + demo.args).code == 0)
     }
 }
+
+@Suite("unseal and migrate name the record whose legacy v1 blob they refuse to decrypt")
+struct UnsealLegacyRefusalNamesTheFileTests {
+    @Test func theRefusalNamesTheRecord() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let path = try demo.copy("Fixtures/records/demo-v1.md", as: "legacy.md")
+        let before = try String(contentsOfFile: path, encoding: .utf8)
+        let refusal = "avault: \(path): refusing to decrypt a legacy v1 blob that no trusted signature authenticates\navault: hint: "
+        let u = try CLI.avault(["unseal", path, "--key", "demo-legacy"] + demo.args)
+        #expect(u.code == 2 && u.err.hasPrefix(refusal), "\(u.err)")
+        let m = try CLI.avault(["migrate", path, "--from-key", "demo-legacy", "--key", "demo-content"] + demo.args)
+        #expect(m.code == 2 && m.err.hasPrefix(refusal), "\(m.err)")
+        let d = try CLI.avault(["secured", "decrypt", "--record", path, "--key", "demo-legacy"] + demo.args)
+        #expect(d.code == 2 && d.err.hasPrefix(refusal), "\(d.err)")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == before)
+    }
+}

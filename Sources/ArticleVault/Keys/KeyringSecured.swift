@@ -8,7 +8,7 @@ extension Keyring {
     /// A v3 blob opens with the identity `name` (every version, retired ones too).
     public func decrypt(_ blob: SecuredBlob, keyName name: String, context: String,
                         legacy: LegacyAuthorization? = nil, record: String? = nil) throws(AvaultError) -> [UInt8] {
-        if case .v1 = blob, legacy == nil { throw .unauthenticatedLegacy }
+        if case .v1 = blob, legacy == nil { throw .unauthenticatedLegacy(path: record) }
         let all = versions(of: name)
         guard let kind = all.first?.algorithm.kind else { throw noSuchKey(name) }
         switch blob {

@@ -21,7 +21,7 @@ extension SecuredField {
     /// ``AvaultError/malformed(_:file:)`` after the pieces before it went to `sink`.
     public static func decrypt(_ stream: LegacyBlobStream, using source: KeySource, legacy: LegacyAuthorization?,
                                into sink: (UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) {
-        guard legacy != nil else { throw .unauthenticatedLegacy }
+        guard legacy != nil else { throw .unauthenticatedLegacy(path: nil) }
         let keys: [(version: Int, active: Bool, secret: SecretBytes)]
         var name = ""
         switch source {

@@ -181,7 +181,7 @@ public enum Sealing {
         let (text, document) = (file.text, file.document)
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
         let blob = try securedBlob(document, path)
-        let authorization = try legacyAuthorization(blob, document, legacy)
+        let authorization = try legacyAuthorization(blob, document, legacy, path)
         var plaintext = try open(blob, document, path, keyring: keyring, keyName: keyName, legacy: authorization)
         defer { wipe(&plaintext) }
         var editor = try edit(text, document, path)
@@ -243,7 +243,7 @@ public enum Sealing {
         let before = try judgeSignatures(of: file, trust: trust, signer: signer)
         let blob = try securedBlob(document, path)
         guard case .v1 = blob else { throw .alreadyAuthenticated(path: path, format: blob.formatName) }
-        let authorization = try legacyAuthorization(blob, document, legacy)
+        let authorization = try legacyAuthorization(blob, document, legacy, path)
         var plaintext = try keyring.decrypt(blob, keyName: fromKey, context: document.securedContext, legacy: authorization)
         defer { wipe(&plaintext) }
         let v2 = try keyring.encrypt(plaintext, keyName: keyName, context: document.securedContext, legacy: false)
@@ -355,10 +355,10 @@ public enum Sealing {
     }
 
     /// For a v1 blob: the authorisation to decrypt it, or the refusal (before any decryption).
-    private static func legacyAuthorization(_ blob: SecuredBlob, _ document: RecordDocument,
-                                            _ policy: LegacyPolicy) throws(AvaultError) -> LegacyAuthorization? {
+    private static func legacyAuthorization(_ blob: SecuredBlob, _ document: RecordDocument, _ policy: LegacyPolicy,
+                                            _ path: String) throws(AvaultError) -> LegacyAuthorization? {
         guard case .v1 = blob else { return nil }
-        guard let authorization = policy.authorization(for: document) else { throw .unauthenticatedLegacy }
+        guard let authorization = policy.authorization(for: document) else { throw .unauthenticatedLegacy(path: path) }
         return authorization
     }
 

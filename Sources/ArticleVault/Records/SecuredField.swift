@@ -12,13 +12,13 @@ public enum SecuredField {
 
     /// Decrypts `blob` with `key`. A v2 blob is authenticated against `context`; a v1 blob is
     /// not authenticated at all, so it is decrypted only with a `legacy` authorisation (else
-    /// ``AvaultError/unauthenticatedLegacy``, before anything about the blob is looked at).
+    /// ``AvaultError/unauthenticatedLegacy(path:)``, before anything about the blob is looked at).
     /// Every failure after the size checks is the same ``AvaultError/decryptionFailed(keyIDs:)``.
     public static func decrypt(_ blob: SecuredBlob, key: SecretBytes, context: String,
                                legacy: LegacyAuthorization? = nil) throws(AvaultError) -> [UInt8] {
         switch blob {
         case let .v1(ciphertext, iv):
-            guard legacy != nil else { throw .unauthenticatedLegacy }
+            guard legacy != nil else { throw .unauthenticatedLegacy(path: nil) }
             guard AESCBC.isKeySize(key.count) else {
                 throw .unsuitableKey("a v1 blob needs a 16-, 24- or 32-byte AES key; this key is \(key.count) bytes")
             }

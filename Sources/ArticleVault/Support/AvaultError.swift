@@ -167,8 +167,9 @@ public enum AvaultError: Error, Sendable {
     /// `canon:avault-record-v1`.
     case notARecordComment
     /// A legacy v1 blob would be decrypted although nothing authenticates it (no valid
-    /// signature by a trusted key over its record, no explicit opt-in).
-    case unauthenticatedLegacy
+    /// signature by a trusted key over its record, no explicit opt-in). `path`: the record, when
+    /// there is one.
+    case unauthenticatedLegacy(path: String?)
     /// A record was to be rewritten and re-signed, but its signatures did not verify before the
     /// change (`outcome` and `reason` as `avault verify` gives them): re-signing it would vouch
     /// for content no trusted key signed. Nothing was written.
@@ -565,8 +566,8 @@ public enum AvaultError: Error, Sendable {
             return "the trusted comment text holds a control character (only TAB, between fields, may be in it)"
         case .notARecordComment:
             return "a record signature's trusted comment must start with timestamp:… then \(TrustPolicy.recordCanonField)"
-        case .unauthenticatedLegacy:
-            return "refusing to decrypt a legacy v1 blob that no trusted signature authenticates"
+        case let .unauthenticatedLegacy(path):
+            return (path.map { "\($0): " } ?? "") + "refusing to decrypt a legacy v1 blob that no trusted signature authenticates"
         case let .signaturesDidNotVerify(path, outcome, reason):
             return "\(path): its signatures did not verify before the change (\(outcome.rawValue)\(reason.map { ": " + $0 } ?? "")), "
                 + "so it is not re-signed; nothing was written"

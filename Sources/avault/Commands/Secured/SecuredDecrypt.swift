@@ -62,7 +62,7 @@ struct SecuredDecrypt: ParsableCommand {
         var authorization: LegacyAuthorization?
         if case .v1 = blob {
             guard let granted = try legacy.policy(keyringDirectory: key.keyring.directory).authorization(for: record?.document) else {
-                throw AvaultError.unauthenticatedLegacy
+                throw AvaultError.unauthenticatedLegacy(path: record?.path)
             }
             authorization = granted
         }
@@ -89,7 +89,7 @@ struct SecuredDecrypt: ParsableCommand {
         // No record, so no signature: only the opt-in authorises it (its structure — the IV and
         // the ciphertext's length, at its end — has been checked already).
         guard let granted = try legacy.policy(keyringDirectory: key.keyring.directory).authorization(for: nil) else {
-            throw AvaultError.unauthenticatedLegacy
+            throw AvaultError.unauthenticatedLegacy(path: nil)
         }
         let source = try key.source()
         if let output, output != "-" {
