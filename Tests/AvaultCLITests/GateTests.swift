@@ -162,6 +162,10 @@ import Glibc
         try c.write(".well-known/leak.html", "---\ntitle: embargoed\n---\nEMBARGOED\n")
         try c.write(".htaccess.md", "# hidden\n")
         try c.write(".git/notes.md", "# not published\n")
+        // What Jekyll's `include: [".well-known"]` also publishes: the name at any depth, and any
+        // entry it is a prefix of (a review).
+        try c.write("blog/.well-known/nested.html", "<p>nested</p>\n")
+        try c.write(".well-known-x.html", "<p>prefixed</p>\n")
         func outcomes(_ extra: [String]) throws -> (code: Int32, paths: [String: String]) {
             let r = try CLI.avault(["verify", "--require-signature", "--json", c.content.path] + c.ring + extra)
             var got: [String: String] = [:]
@@ -176,6 +180,9 @@ import Glibc
         #expect(plain.code == 0 && plain.paths == ["good.md": "valid"], "\(plain)")
         let named = try outcomes(["--include", "*.md", "--include", ".well-known/*"])
         #expect(named.code == 1 && named.paths == ["good.md": "valid", ".well-known/leak.html": "unsigned"], "\(named)")
+        let asJekyll = try outcomes(["--include", "*.md", "--include", "*.html", "--include", ".well-known"])
+        #expect(asJekyll.code == 1 && asJekyll.paths == ["good.md": "valid", ".well-known/leak.html": "unsigned", "blog/.well-known/nested.html": "unsigned",
+                                                         ".well-known-x.html": "unsigned"], "\(asJekyll)")
         let file = try outcomes(["--include", "*.md", "--include", ".htaccess*"])
         #expect(file.code == 1 && file.paths == ["good.md": "valid", ".htaccess.md": "unsigned"], "\(file)")
     }

@@ -89,33 +89,40 @@ public enum RecordWalker {
         init(_ st: stat) { device = UInt64(st.st_dev); inode = UInt64(st.st_ino) }
     }
 
-    /// A glob as a C string, and whether it has a `/` (decided once, not for every file); and,
-    /// by their place in it, its segments that start with `.` (which name hidden entries).
+    /// A glob as a C string, and whether it has a `/` (decided once, not for every file); its
+    /// text, and its segments that start with `.` (which name hidden entries).
     private struct Glob {
+        var text: String
         var cString: ContiguousArray<CChar>
         var hasSlash: Bool
-        var hidden: [(depth: Int, segment: ContiguousArray<CChar>)]
+        var hidden: [ContiguousArray<CChar>]
         init(_ text: String) {
+            self.text = text
             cString = text.utf8CString
             hasSlash = text.contains("/")
-            hidden = text.split(separator: "/", omittingEmptySubsequences: false).enumerated()
-                .filter { $0.element.hasPrefix(".") }.map { ($0.offset, String($0.element).utf8CString) }
+            hidden = text.split(separator: "/").filter { $0.hasPrefix(".") }.map { String($0).utf8CString }
         }
     }
 
-    /// Whether an include glob names the hidden entry `name` (at `depth` directories below the
-    /// walked one) with its leading `.`: in the segment at that depth (`.well-known/*` names
-    /// `.well-known`), or whole, for a glob without `/` (`.htaccess`).
-    private static func namesHidden(_ name: String, depth: Int, _ include: [Glob]) -> Bool {
-        include.contains { glob in
-            glob.hidden.contains { hidden in
-                (glob.hasSlash ? hidden.depth == depth : true)
-                    && hidden.segment.withUnsafeBufferPointer { pattern in name.withCString { fnmatch(pattern.baseAddress!, $0, 0) == 0 } }
-            }
+    /// Whether an include glob names the hidden entry `name` (at `relative`, the path from the
+    /// walked directory) with its leading `.`: a segment of the glob that starts with `.`
+    /// matches the name, at any depth (`.well-known/*` names every `.well-known`); or a glob that
+    /// starts with `.` takes the entry as Jekyll's `include:` takes one (by its path from the
+    /// site's source and by its name): it matches the path or the name, `*` matching `/` too, or
+    /// is a prefix of either (`.well-known` names `.well-known-x.html`). Matched with regard to
+    /// case, as Jekyll matches. (`*.md` names no hidden file: Jekyll publishes none it does not
+    /// include.)
+    private static func namesHidden(_ name: String, relative: String, _ include: [Glob]) -> Bool {
+        func fnmatches(_ pattern: ContiguousArray<CChar>, _ text: String) -> Bool {
+            pattern.withUnsafeBufferPointer { p in text.withCString { fnmatch(p.baseAddress!, $0, 0) == 0 } }
+        }
+        return include.contains { glob in
+            glob.hidden.contains { fnmatches($0, name) } || glob.text.hasPrefix(".")
+                && (fnmatches(glob.cString, relative) || fnmatches(glob.cString, name) || relative.hasPrefix(glob.text) || name.hasPrefix(glob.text))
         }
     }
 
-    private static func walk(_ dir: String, relative: String, depth: Int = 0, include: [Glob], exclude: [Glob], tree: Tree?,
+    private static func walk(_ dir: String, relative: String, include: [Glob], exclude: [Glob], tree: Tree?,
                              seen: inout Set<DirectoryID>, into out: inout [Found]) throws(AvaultError) {
         guard let d = opendir(dir) else { throw .io(path: dir, reason: FileSystem.errnoText()) }
         var names: [(name: String, type: UInt8)] = []
@@ -124,7 +131,8 @@ public enum RecordWalker {
             let name = FileSystem.name(of: entry)
             // Hidden entries are skipped, as Jekyll skips them, unless an include glob names them
             // (Jekyll publishes those its `_config.yml` includes, such as `.well-known`).
-            guard !name.hasPrefix(".") || name != "." && name != ".." && namesHidden(name, depth: depth, include) else { continue }
+            guard !name.hasPrefix(".") || name != "." && name != ".."
+                    && namesHidden(name, relative: relative.isEmpty ? name : relative + "/" + name, include) else { continue }
             if FileSystem.utf8Name(of: entry) == nil {
                 // Its kind from its own bytes, now: no string can name it later.
                 var isDirectory = entry.pointee.d_type == UInt8(DT_DIR)
@@ -169,7 +177,7 @@ public enum RecordWalker {
                 guard !matches(rel, name, exclude, caseless: false) else { continue }
                 if let tree { try checkLink(path, type: type, toDirectory: true, in: tree) }
                 guard seen.insert(DirectoryID(st)).inserted else { continue }
-                try walk(path, relative: rel, depth: depth + 1, include: include, exclude: exclude, tree: tree, seen: &seen, into: &out)
+                try walk(path, relative: rel, include: include, exclude: exclude, tree: tree, seen: &seen, into: &out)
             } else if matches(rel, name, include, caseless: true), !matches(rel, name, exclude, caseless: false) {
                 if let tree { try checkLink(path, type: type, toDirectory: false, in: tree) }
                 out.append(found(path, kind: FileSystem.kind(st.st_mode), tree: tree))
