@@ -265,6 +265,23 @@ import Glibc
         #expect(v.code == 0, "\(v.err)")
     }
 
+    /// A copy into a directory that an interrupted copy left envelopes in (and no vault: the
+    /// config comes last) replaces them: a new envelope of a vault never replaces a file, but
+    /// a copy's destination is no vault yet (a review found the retry refused).
+    @Test func aCopyCanBeRunAgainAfterAnInterruptedOne() throws {
+        let f = try VaultFixture()
+        #expect(try f.put("doc", Data("first draft".utf8)) == 1)
+        let to = f.path("copy")
+        #expect(try f.avault(["vault", "copy", "--to", to]).code == 0)
+        #expect(unlink(to + "/config") == 0)
+        for file in try FileManager.default.contentsOfDirectory(atPath: to + "/objects") {
+            try vaultOverwrite(to + "/objects/" + file, with: Data("half".utf8))
+        }
+        let again = try f.avault(["vault", "copy", "--to", to])
+        #expect(again.code == 0, "\(again.err)")
+        #expect(try f.avault(["vault", "get", "doc", "--vault", to]).out == "first draft")
+    }
+
     @Test(arguments: VaultStore.allCases)
     func concurrentWritersAndReaders(store: VaultStore) throws {
         let f = try VaultFixture(store: store)

@@ -303,7 +303,8 @@ extension Vault {
             defer { buffer.deallocate() }
             for file in try source.envelopeFiles().envelopes {
                 guard let reader = try source.openEnvelope(file) else { continue }
-                let sink = try destination.newEnvelope(file)
+                // No vault there (checked above): a file under the name is an interrupted copy's.
+                let sink = try destination.newEnvelope(replacing: file)
                 do throws(AvaultError) {
                     while true {
                         let n = try reader.read(into: buffer)

@@ -35,6 +35,9 @@ public protocol VaultStorage: AnyObject {
     func append(_ name: String, _ bytes: [UInt8]) throws(AvaultError)
     /// Starts writing an envelope; nothing is visible until `commit`.
     func newEnvelope(_ file: String) throws(AvaultError) -> EnvelopeSink
+    /// As ``newEnvelope(_:)``, for a store that holds no vault yet (`vault copy`'s
+    /// destination): a file under the name, left by an interrupted copy, is replaced.
+    func newEnvelope(replacing file: String) throws(AvaultError) -> EnvelopeSink
     /// Something that commits written envelopes of this store, several at a time where the
     /// store can (a batch then waits for its slowest commit, not for the sum of them). `batch`
     /// is how many the caller expects to hand over (at most).
@@ -151,6 +154,9 @@ public struct LogTail: Sendable {
 }
 
 extension VaultStorage {
+    /// A store whose copy is one transaction (PostgreSQL) has nothing an interrupted copy left.
+    public func newEnvelope(replacing file: String) throws(AvaultError) -> EnvelopeSink { try newEnvelope(file) }
+
     /// Every file among the entries.
     public func readEntries() throws(AvaultError) -> [(file: String, bytes: [UInt8]?)] { try readEntries(prefix: "") }
 
@@ -459,6 +465,10 @@ public final class FileVaultStorage: VaultStorage {
         try FileEnvelopeSink(directory: try objects(), name: try Self.fileName(file))
     }
 
+    public func newEnvelope(replacing file: String) throws(AvaultError) -> EnvelopeSink {
+        try FileEnvelopeSink(directory: try objects(), name: try Self.fileName(file), replacing: true)
+    }
+
     /// A batch of ``SyncfsEnvelopeCommitter/threshold`` files or more: one `syncfs` for all of
     /// them. A smaller one: fsyncs on up to ``ParallelEnvelopeCommitter/threads`` threads at
     /// once, in flight together, which a file system with a journal commits in a few
@@ -569,10 +579,13 @@ final class FileEnvelopeSink: EnvelopeSink {
     private let path: String
     private var done = false
     private var writeback = EarlyWriteback()
+    /// Whether the file may replace one under its name (``moveIntoPlace()``).
+    private let replacing: Bool
 
-    init(directory: SecureDirectory, name: String) throws(AvaultError) {
+    init(directory: SecureDirectory, name: String, replacing: Bool = false) throws(AvaultError) {
         self.directory = directory
         self.name = name
+        self.replacing = replacing
         path = directory.pathOf(name)
         temp = ".tmp-" + Hex.encode(SecureRandom.bytes(count: 8))
         fd = openat(directory.fd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -603,18 +616,17 @@ final class FileEnvelopeSink: EnvelopeSink {
         fd = -1
     }
 
-    /// Renames the closed (and by now durable) file into place, onto a free name only. Version
-    /// numbers are never used twice and a write that recovers removes what crashed writers left,
-    /// so a file under the name is one the index does not list that a write of one bucket, which
-    /// does not survey `objects/` (formats.md 8.5), would otherwise have replaced: put back from
-    /// an older copy with the index and `finished` (maybe another editor's acknowledged version),
-    /// planted, or (should the removal of `finished` not have reached the disk) a crashed
-    /// write's. The write fails and leaves it; the next write finds no `finished` and recovers.
+    /// Renames the closed (and by now durable) file into place, onto a free name only (unless
+    /// `replacing`). Version numbers are never used twice and a write that recovers removes
+    /// what crashed writers left, so a file under the name is one the index does not list that
+    /// a write of one bucket, which does not survey `objects/` (formats.md 8.5), would otherwise
+    /// have replaced: put back from an older copy with the index and `finished` (maybe another
+    /// editor's acknowledged version), planted, or (should the removal of `finished` not have
+    /// reached the disk) a crashed write's. The write fails and leaves it; the next write finds
+    /// no `finished` and recovers.
     func moveIntoPlace() throws(AvaultError) {
         done = true
-        // A file system without RENAME_NOREPLACE (EINVAL): a link, which never replaces either.
-        let moved = avault_rename_noreplace(directory.fd, temp, directory.fd, name) == 0
-            || errno == EINVAL && linkat(directory.fd, temp, directory.fd, name, 0) == 0 && unlinkat(directory.fd, temp, 0) == 0
+        let moved = replacing ? renameat(directory.fd, temp, directory.fd, name) == 0 : renameWithoutReplacing()
         guard moved else {
             let taken = errno == EEXIST, reason = FileSystem.errnoText()
             unlinkat(directory.fd, temp, 0)
@@ -623,6 +635,24 @@ final class FileEnvelopeSink: EnvelopeSink {
                             + "(put back from an older copy with the index, planted, or left by a crashed write): it was left as it is, and the "
                             + "write stopped before its index", area: .envelopeInTheWay)
         }
+    }
+
+    /// `renameat2(RENAME_NOREPLACE)`; where the kernel or the file system lacks it (`EINVAL`,
+    /// `ENOSYS`), a hard link, which never replaces either; where there are no hard links
+    /// either (some FUSE file systems), a look for the name and then a plain rename, which the
+    /// vault's lock keeps from racing any writer (only someone writing the directory behind
+    /// the lock could). False with `errno` set.
+    private func renameWithoutReplacing() -> Bool {
+        if avault_rename_noreplace(directory.fd, temp, directory.fd, name) == 0 { return true }
+        guard errno == EINVAL || errno == ENOSYS else { return false }
+        if linkat(directory.fd, temp, directory.fd, name, 0) == 0 { return unlinkat(directory.fd, temp, 0) == 0 }
+        guard errno == EPERM || errno == EOPNOTSUPP || errno == EMLINK else { return false }
+        var st = stat()
+        guard fstatat(directory.fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0, errno == ENOENT else {
+            errno = EEXIST
+            return false
+        }
+        return renameat(directory.fd, temp, directory.fd, name) == 0
     }
 
     func abandon() {
