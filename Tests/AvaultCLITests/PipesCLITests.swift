@@ -718,6 +718,45 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         let get = try avaultToFullDisk(["vault", "get", "doc"], env: env)
         #expect(get.code == 2)
         #expect(get.err == expected)
+
+        // `canonical --json`: the output's failure is exit 2, not the answer "no" (a review).
+        let json = dir.appendingPathComponent("d.json").path
+        try CLI.write("{\"b\": 1, \"a\": 2}", to: URL(fileURLWithPath: json))
+        let canonical = try avaultToFullDisk(["canonical", "--json", json])
+        #expect(canonical.code == 2 && canonical.err == expected, "\(canonical.code) \(canonical.err)")
+
+        // A change that is made before its report says so when the report fails, so that a
+        // script does not make it again (a review found `put` retried into a second version).
+        let put = try avaultToFullDisk(["vault", "put", "doc", "-"], env: env)
+        #expect(put.code == 2 && put.err == expected.dropLast() + "\navault: hint: the version was stored (putting it again would store another); "
+                + "only the report of it was cut short\n", "\(put.err)")
+        #expect(try v.get("doc", version: 2).code == 0)
+        for (args, done) in [(["vault", "rm", "doc"], "it was removed"), (["vault", "purge", "doc", "--force"], "it was purged")] {
+            let r = try avaultToFullDisk(args, env: env)
+            #expect(r.code == 2 && r.err.contains("avault: hint: \(done); only the report of it was cut short"), "\(args): \(r.err)")
+        }
+        #expect(try v.get("doc").code == 2, "the purge stands")
+    }
+
+    /// Options that apply to records only are refused with --detached rather than ignored: a
+    /// script reading `--json` got text (a review).
+    @Test func optionsForRecordsAreRefusedWithDetached() throws {
+        for extra in [["--json"], ["-q"], ["--require-signature"], ["--jobs", "2"], ["--include", "*.md"]] {
+            let r = try CLI.avault(["verify", "--detached", "x.md"] + extra)
+            #expect(r.code == 64 && r.err.contains("applies to records, not to --detached"), "\(extra): \(r.code) \(r.err)")
+        }
+        let x = try CLI.avault(["verify", "x.md", "-x", "x.md.minisig"])
+        #expect(x.code == 64 && x.err.contains("go with --detached"), "\(x.err)")
+        // `keys list --verify` with no keyring there is no verification (it listed nothing and exited 0).
+        let missing = try CLI.avault(["keys", "list", "--verify", "--json", "--keyring", "/nonexistent/avault-keyring"])
+        #expect(missing.code == 2 && missing.err.hasPrefix("avault: no keyring at /nonexistent/avault-keyring\n") && missing.stdout.isEmpty, "\(missing.err)")
+        // A hint's path that starts with `-` comes after `--`.
+        let dir = try CLI.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = dir.appendingPathComponent("-k.key")
+        try CLI.write(String(repeating: "ab", count: 32), to: key, mode: 0o644)
+        let loose = try CLI.avault(["secured", "encrypt", "--key-file=-k.key"], stdin: Data("x".utf8), cwd: dir)
+        #expect(loose.code == 2 && loose.err.contains("avault: hint: chmod 600 -- -k.key\n"), "\(loose.err)")
     }
 
     @Test func binaryIsNotWrittenToATerminal() throws {

@@ -115,9 +115,9 @@ extension AvaultError {
                 + "'avault vault forget --vault \(Terminal.shellWord(location))'"
         case let .insecurePermissions(path, mode):
             guard FileSystem.chmodFixes(path, mode: mode) else { return "give the secret in a regular file of your own, mode 600" }
-            return "chmod 600 \(Terminal.shellWord(path))"
-        case let .insecureDirectory(path, _): return "chmod 700 \(Terminal.shellWord(path))"
-        case let .writableByOthers(path, _, _, _): return "chmod go-w \(Terminal.shellWord(path))"
+            return "chmod 600 \(Terminal.operand(path))"
+        case let .insecureDirectory(path, _): return "chmod 700 \(Terminal.operand(path))"
+        case let .writableByOthers(path, _, _, _): return "chmod go-w \(Terminal.operand(path))"
         case .ownedByOther: return "use a copy of your own, in a directory of your own, once you have checked what it says"
         case .symbolicLink: return "replace the link with the file itself"
         case let .notRegularFile(path, _): return "only avault should write in \(FileSystem.directory(of: path))"

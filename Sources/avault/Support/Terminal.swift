@@ -60,6 +60,10 @@ enum Terminal {
         return out + "\""
     }
 
+    /// A path as a command's last operand in a hint: after `--` when it starts with `-`, which
+    /// the command would take for an option.
+    static func operand(_ path: String) -> String { (path.hasPrefix("-") ? "-- " : "") + shellWord(path) }
+
     /// A word of a command that a hint suggests, as a POSIX shell reads it back: as it is when
     /// it holds only characters no shell treats specially, else in single quotes (a `'` in it
     /// as `'\''`), so that pasting the hint runs that command on that name and nothing more.
@@ -147,6 +151,12 @@ enum Terminal {
     /// error, with a hint that every file was written. When `body` fails after standard output
     /// did, a line says so before its error: the report may have missed files written. `hint`
     /// is the hint of that exit 2, saying what was done despite it.
+    /// Writes the report of a change that is already made (`done`: what it was): a failure to
+    /// write it says that the change stands, so that a script does not make it again.
+    static func reportMade(_ text: String, done: String) throws {
+        try writingBatch(hint: done + "; only the report of it was cut short") { try writeStdout(text) }
+    }
+
     static func writingBatch(hint: String = "every file was written; only the report of them was cut short",
                              _ body: () throws -> Void) throws {
         precondition(!batch.active, "a batch within a batch")

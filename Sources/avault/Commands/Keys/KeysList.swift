@@ -21,6 +21,8 @@ struct KeysList: ParsableCommand {
 
     func run() throws {
         let ring = try keyring.open()
+        // Nothing to verify is no answer a script gating on --verify may take for one.
+        if verify, !FileSystem.exists(ring.path) { throw AvaultError.noKeyring(location: ring.directory) }
         let verified = verify ? try ring.authenticate() : false
         let entries = ring.file.entries.sorted { ($0.name, $0.version) < ($1.name, $1.version) }
         let currentVersions = Dictionary(grouping: entries.filter { $0.retired == nil }, by: \.name).mapValues { $0.map(\.version).max()! }

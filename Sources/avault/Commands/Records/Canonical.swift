@@ -22,13 +22,15 @@ struct Canonical: ParsableCommand {
     func run() throws {
         if json {
             let bytes = try FileSystem.readInput(file, limit: .max, what: "a record")
+            let text: [UInt8]
             do {
-                try Terminal.writeStdout(try ArticleVault.Canonical.json(bytes, path: file))
+                text = try ArticleVault.Canonical.json(bytes, path: file)
             } catch {
                 // Not JSON is the answer "no" here, as for a record.
                 throw Failure(message: error.message, code: Exit.no)
             }
-            return
+            // A failure to write it is an operational error, as everywhere.
+            return try Terminal.writeStdout(text)
         }
         try ArticleVault.Canonical.record(at: file) { (piece) throws(AvaultError) in try Terminal.writeStdout(piece) }
     }

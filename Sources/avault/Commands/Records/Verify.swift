@@ -54,6 +54,15 @@ struct Verify: ParsableCommand {
     func validate() throws {
         if detached == nil, paths.isEmpty { throw ValidationError("give records or directories to verify, or --detached FILE") }
         if detached != nil, !paths.isEmpty { throw ValidationError("--detached verifies one file; give no other paths") }
+        // What applies to records only: with --detached it would be ignored, and a script
+        // reading --json would get text.
+        if detached != nil {
+            let recordOnly = [("--json", json), ("-q", quiet.quiet), ("--require-signature", requireSignature),
+                              ("--allow-legacy-secured", allowLegacySecured), ("--check-decrypt", checkDecrypt), ("--jobs", jobs != nil),
+                              ("--include", !include.isEmpty), ("--exclude", !exclude.isEmpty), ("--passphrase-file", passphraseFile != nil)]
+            if let (flag, _) = recordOnly.first(where: { $0.1 }) { throw ValidationError("\(flag) applies to records, not to --detached") }
+        }
+        if detached == nil, signatureFile != nil || allowLegacy { throw ValidationError("-x and --allow-legacy go with --detached") }
         if checkDecrypt != (key != nil) { throw ValidationError("--check-decrypt and --key NAME go together") }
         if detached == "-", signatureFile == nil { throw ValidationError("--detached - (standard input) needs -x SIGFILE") }
         if paths.filter({ $0 == "-" }).count > 1 { throw ValidationError("- (standard input) can be given once") }

@@ -28,7 +28,7 @@ struct VaultImport: ParsableCommand {
         // (a full disk, a closed pipe) must not read as a failed import, which a script would
         // retry, storing each record again as a new version.
         try Terminal.writingBatch(hint: "every record was stored; only the report of them was cut short (importing them again would store new versions)") {
-            try printStored(stored, json: json)
+            try Terminal.writeStdout(storedText(stored, json: json))
         }
     }
 }

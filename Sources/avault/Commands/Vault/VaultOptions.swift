@@ -51,14 +51,20 @@ struct VaultSelection: Equatable {
     }
 }
 
-func printStored(_ stored: [(id: String, version: Int, size: Int)], json: Bool) throws(AvaultError) {
+/// The report of a put (its hint, should it be cut short, says the version stands: putting it
+/// again would store another).
+func printStored(_ stored: (id: String, version: Int, size: Int), json: Bool) throws {
+    try Terminal.reportMade(storedText([stored], json: json), done: "the version was stored (putting it again would store another)")
+}
+
+func storedText(_ stored: [(id: String, version: Int, size: Int)], json: Bool) -> String {
     var out = ""
     for s in stored {
         out += json
             ? JSONOutput.document([("id", .string(s.id)), ("version", .number(Double(s.version))), ("size", .number(Double(s.size)))]).jsonText + "\n"
             : "stored \(Terminal.quoted(s.id)) version \(s.version) (\(s.size) bytes)\n"
     }
-    try Terminal.writeStdout(out)
+    return out
 }
 
 extension VaultFiles.Object {

@@ -12,6 +12,6 @@ struct VaultPurge: ParsableCommand {
 
     func run() throws {
         try options.open().purge(id)
-        try Terminal.writeStdout("purged \(Terminal.quoted(id))\n")
+        try Terminal.reportMade("purged \(Terminal.quoted(id))\n", done: "it was purged")
     }
 }

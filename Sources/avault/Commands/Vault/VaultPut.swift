@@ -49,10 +49,10 @@ struct VaultPut: ParsableCommand {
                                   hint: "type the payload, or give FILE or a pipe", code: Exit.operational)
                 }
                 let stored = try vault.put(id: id, bytes: payload, contentType: contentType, now: now())
-                return try printStored([stored], json: json)
+                return try printStored(stored, json: json)
             }
             let stored = try vault.put(id: id, path: file, contentType: contentType, now: now())
-            try printStored([stored], json: json)
+            try printStored(stored, json: json)
         }
     }
 }

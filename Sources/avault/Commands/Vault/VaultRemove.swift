@@ -9,6 +9,6 @@ struct VaultRemove: ParsableCommand {
 
     func run() throws {
         try options.open().remove(id, now: now())
-        try Terminal.writeStdout("removed \(Terminal.quoted(id)) (history kept)\n")
+        try Terminal.reportMade("removed \(Terminal.quoted(id)) (history kept)\n", done: "it was removed")
     }
 }
