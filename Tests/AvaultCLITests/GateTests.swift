@@ -221,6 +221,21 @@ import Glibc
         for rec in records { got[String((rec["path"] as? String ?? "").dropFirst(c.content.path.count + 1))] = rec["outcome"] as? String }
         #expect(got == ["post\u{FFFD}.md": "valid", "blog\u{FFFD}/a.md": "valid", "post\\xff.md": "malformed", "blog\\xff": "malformed"])
         #expect(records.filter { $0["outcome"] as? String == "malformed" }.allSatisfy { $0["reason"] as? String == "its name is not UTF-8 (not opened)" })
+        for rec in records {
+            let escaped = rec["pathEscaped"] as? Bool, malformed = rec["outcome"] as? String == "malformed"
+            #expect(escaped == malformed, "\(rec)")
+        }
+        // A file literally named with the escape is told apart, in JSON by pathEscaped and in
+        // text by its quoting (a review found both printed alike).
+        try c.write("post\\xff.md", Self.record)
+        let twins = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(twins.out.contains("\"\(c.content.path)/post\\xff.md\": malformed") && twins.out.contains("\"\(c.content.path)/post\\\\xff.md\": unsigned"),
+                "\(twins.out)")
+        let twinsJSON = try CLI.avault(["verify", "--require-signature", "--json", c.content.path] + c.ring).out.split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.filter { ($0["path"] as? String)?.hasSuffix("/post\\xff.md") == true }
+        let flags: [Bool] = twinsJSON.compactMap { $0["pathEscaped"] as? Bool }
+        #expect(flags.count == 2 && Set(flags) == [false, true], "\(twinsJSON)")
+        try FileManager.default.removeItem(at: c.content.appendingPathComponent("post\\xff.md"))
         // Excluded, they are left out like any other name (the globs see U+FFFD for the byte,
         // so these also leave out the files so named).
         let excluded = try CLI.avault(["verify", "--require-signature", c.content.path, "--exclude", "post\u{FFFD}.md", "--exclude", "blog\u{FFFD}"] + c.ring)

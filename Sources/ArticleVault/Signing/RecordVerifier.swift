@@ -30,6 +30,10 @@ public enum RecordOutcome: String, Sendable, CaseIterable {
 /// Everything `verify` and `audit` say about one file.
 public struct RecordReport: Sendable {
     public var path: String
+    /// Whether the file's name is not UTF-8, so that ``path`` shows its last part escaped
+    /// (each byte that is not UTF-8 as `\xNN`, a `\` as `\x5c`): no path a program can open,
+    /// and not to be taken for a file whose name holds those characters.
+    public var pathIsEscaped = false
     public var outcome: RecordOutcome
     /// Whether the file passes the policy.
     public var passed: Bool
@@ -296,7 +300,7 @@ public struct RecordVerifier: Sendable {
                 guard i < files.count else { break }
                 let file = files[i]
                 results[i] = file.kind == .regular ? verify(path: file.path, seenRegular: true)
-                    : RecordReport(path: file.path, outcome: .malformed, passed: false,
+                    : RecordReport(path: file.path, pathIsEscaped: file.kind == .undecodableName, outcome: .malformed, passed: false,
                                    reason: file.notReadReason + " (not opened)")
                 let n = done.add(1, ordering: .relaxed).newValue
                 if n % 256 == 0 { progress?(n) }

@@ -49,7 +49,22 @@ enum Terminal {
     /// git shows such paths, so that a quoted name cannot be taken for another.
     static func quoted(_ name: String) -> String {
         guard name.unicodeScalars.contains(where: { needsEscape($0) || $0 == "\"" || $0 == "\\" }) else { return name }
-        var out = "\""
+        return "\"" + escapedForQuotes(Substring(name)) + "\""
+    }
+
+    /// As ``quoted(_:)``, for a path whose last part is, with `lastEscaped`, a name that is not
+    /// UTF-8 in its escaped form (``FileSystem/escapedName(of:)``: `\xNN` for each byte, a `\`
+    /// as `\x5c`), shown as it is inside the quotes: `"dir/post\xff.md"`, where a file
+    /// literally named `post\xff.md` is `"dir/post\\xff.md"`.
+    static func quoted(_ path: String, lastEscaped: Bool) -> String {
+        guard lastEscaped else { return quoted(path) }
+        let cut = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+        // The escaped form is printable ASCII: only a `"` in it needs its escape.
+        return "\"" + escapedForQuotes(path[..<cut]) + path[cut...].map { $0 == "\"" ? "\\\"" : String($0) }.joined() + "\""
+    }
+
+    private static func escapedForQuotes(_ name: Substring) -> String {
+        var out = ""
         for s in name.unicodeScalars {
             switch s {
             case "\"": out += "\\\""
@@ -57,7 +72,7 @@ enum Terminal {
             default: if needsEscape(s) { out += TextLines.escape(s) } else { out.unicodeScalars.append(s) }
             }
         }
-        return out + "\""
+        return out
     }
 
     /// A path as a command's last operand in a hint: after `--` when it starts with `-`, which

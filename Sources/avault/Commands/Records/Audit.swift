@@ -57,7 +57,7 @@ struct Audit: ParsableCommand {
 
         var bySigner: [String: Int] = [:], byKey: [String: (signer: String?, roles: [String], count: Int)] = [:], byRole: [String: Int] = [:]
         var secured: [String: Int] = [:], outcomes: [String: Int] = [:]
-        var attention: [(path: String, reasons: [String])] = []
+        var attention: [(path: String, escaped: Bool, reasons: [String])] = []
         var byMonth: [String: Int] = [:]
         for r in reports {
             outcomes[r.outcome.rawValue, default: 0] += 1
@@ -86,7 +86,7 @@ struct Audit: ParsableCommand {
             }
             if r.outcome == .unsigned, r.passed { reasons.append("unsigned") }
             if r.secured == "v1", r.passed { reasons.append("legacy v1 secured blob") }
-            if !reasons.isEmpty { attention.append((r.path, reasons)) }
+            if !reasons.isEmpty { attention.append((r.path, r.pathIsEscaped, reasons)) }
         }
         let failing = reports.filter { !$0.passed }.count
 
@@ -94,7 +94,7 @@ struct Audit: ParsableCommand {
             let tally = AuditTally(
                 records: reports.count, failing: failing, outcomes: outcomes, secured: secured, bySigner: bySigner,
                 byKey: byKey.sorted { $0.key < $1.key }.map { .init(keyID: $0.key, signer: $0.value.signer, roles: $0.value.roles, count: $0.value.count) },
-                byRole: byRole, byMonth: byMonth, attention: attention)
+                byRole: byRole, byMonth: byMonth, attention: attention.map { ($0.path, $0.reasons) })
             let page = AuditHTML.render(tally, generated: RFC3339.format(now()))
             try FileSystem.writeAtomically(html, Array(page.utf8), mode: 0o644, overwrite: force)
         }
@@ -113,7 +113,9 @@ struct Audit: ParsableCommand {
                                    ("records", .number(Double(v.count)))]))
                 })),
                 ("byRole", counts(byRole)),
-                ("attention", .array(attention.map { .object([("path", .string($0.path)), ("reasons", .array($0.reasons.map(FieldValue.string)))]) })),
+                ("attention", .array(attention.map {
+                    .object([("path", .string($0.path)), ("pathEscaped", .bool($0.escaped)), ("reasons", .array($0.reasons.map(FieldValue.string)))])
+                })),
             ])
             try Terminal.writeStdout(object.jsonText + "\n")
             return
@@ -135,7 +137,7 @@ struct Audit: ParsableCommand {
         for (role, n) in byRole.sorted(by: { $0.key < $1.key }) { out += "  \(Terminal.shown(role)): \(n)\n" }
         if byRole.isEmpty { out += "  (none)\n" }
         out += "\nneeds attention: \(attention.count)\n"
-        for a in attention { out += "  \(Terminal.quoted(a.path)): \(Terminal.shown(a.reasons.joined(separator: "; ")))\n" }
+        for a in attention { out += "  \(Terminal.quoted(a.path, lastEscaped: a.escaped)): \(Terminal.shown(a.reasons.joined(separator: "; ")))\n" }
         try Terminal.writeStdout(out)
     }
 }

@@ -149,7 +149,7 @@ struct Verify: ParsableCommand {
         }
         var out = ""
         for r in reports where !r.passed {
-            out += "\(Terminal.quoted(r.path)): \(r.outcome.rawValue)" + (r.line.map { " (line \($0))" } ?? "")
+            out += "\(Terminal.quoted(r.path, lastEscaped: r.pathIsEscaped)): \(r.outcome.rawValue)" + (r.line.map { " (line \($0))" } ?? "")
                 + (r.secured == "none" ? "" : ", secured \(r.secured)") + (r.reason.map { ": \(Terminal.shown($0))" } ?? "") + "\n"
         }
         let breakdown = zip(allOutcomes, outcomes).compactMap { o, n in n > 0 ? "\(o.rawValue) \(n)" : nil }.joined(separator: ", ")

@@ -56,7 +56,7 @@ extension RecordReport {
     /// The JSON Lines object documented in docs/cli.md.
     var json: FieldValue {
         JSONOutput.document([
-            ("type", .string("record")), ("path", .string(path)), ("outcome", .string(outcome.rawValue)),
+            ("type", .string("record")), ("path", .string(path)), ("pathEscaped", .bool(pathIsEscaped)), ("outcome", .string(outcome.rawValue)),
             ("passed", .bool(passed)), ("reason", reason.map(FieldValue.string) ?? .null),
             ("line", line.map { .number(Double($0)) } ?? .null),
             ("signatures", .array(signatures.map { s in
