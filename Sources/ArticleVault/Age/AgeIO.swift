@@ -69,7 +69,7 @@ public enum AgeIO {
     public static func withOutput(_ path: String?, overwrite: Bool, stdout: @escaping (UnsafeRawBufferPointer) throws(AvaultError) -> Void,
                                   _ body: ((UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) -> Void) throws(AvaultError) {
         guard let path, path != "-" else { return try body(stdout) }
-        if !overwrite, FileSystem.exists(path) { throw .fileExists(path: path) }
+        try FileSystem.checkOutput(path, force: overwrite)
         let file = try OutputFile(path: path)
         do throws(AvaultError) {
             try body { piece throws(AvaultError) in try file.write(piece) }

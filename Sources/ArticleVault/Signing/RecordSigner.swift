@@ -165,7 +165,7 @@ public enum RecordSigner {
     public static func signDetached(path: String, key: Ed25519SigningKey, keyID: Minisign.KeyID,
                                     trustedComment: String, overwrite: Bool = true) throws(AvaultError) -> String {
         let out = detachedSignaturePath(of: path)
-        if !overwrite, FileSystem.exists(out) { throw .fileExists(path: out) }
+        try FileSystem.checkOutput(out, force: overwrite)
         guard !trustedComment.contains(where: \.isNewline) else {
             throw .invalidTrustedComment
         }

@@ -586,6 +586,15 @@ public enum FileSystem {
     /// Whether anything exists at `path`.
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// The checks of an output file before anything is computed for it: what is there must be
+    /// replaceable (``checkReplaceable(_:inPlace:)``: a device, a FIFO or a symbolic link is
+    /// refused whatever `force` says, so that the first answer is not "use --force"), and
+    /// exist only with `force`.
+    public static func checkOutput(_ path: String, force: Bool) throws(AvaultError) {
+        try checkReplaceable(path)
+        if !force, exists(path) { throw .fileExists(path: path) }
+    }
+
     /// Throws unless `path` names nothing or a regular file. An output is written under another
     /// name and renamed into place, which puts a new regular file in the place of whatever is
     /// there: a device (`-o /dev/null --force`, run as root, replaced /dev/null), a FIFO, or a

@@ -27,7 +27,7 @@ struct KeysExport: ParsableCommand {
     }
 
     func run() throws {
-        if !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
+        try FileSystem.checkOutput(output, force: force)
         let ring = try keyring.open()
         try ring.authenticate()
         let pass = try exportPassphrase(exportPassphraseFile).read(confirm: true)

@@ -21,7 +21,7 @@ struct KeysExportMinisign: ParsableCommand {
     }
 
     func run() throws {
-        if !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
+        try FileSystem.checkOutput(output, force: force)
         let ring = try keyring.open()
         _ = try ring.signingKeyID(named: name)
         let pass = unprotected ? nil : try password.source.read(confirm: true)

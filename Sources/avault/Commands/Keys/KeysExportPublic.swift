@@ -17,7 +17,7 @@ struct KeysExportPublic: ParsableCommand {
         // What is handed to others must be the key that signs: the keyring is authenticated first.
         let text = try keyring.open().publicKey(ofSigningKey: name).fileText
         if let output, output != "-" {
-            if !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
+            try FileSystem.checkOutput(output, force: force)
             try FileSystem.writeAtomically(output, Array(text.utf8), mode: 0o644, overwrite: force)
         } else {
             try Terminal.writeStdout(text)

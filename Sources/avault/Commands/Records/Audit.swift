@@ -45,7 +45,7 @@ struct Audit: ParsableCommand {
 
     func run() throws {
         quiet.apply()
-        if let html, !force, FileSystem.exists(html) { throw AvaultError.fileExists(path: html) }
+        if let html { try FileSystem.checkOutput(html, force: force) }
         guard let trustPolicy = try trust.policy(keyringDirectory: try Keyring.location(explicit: keyringDirectory)) else { return }
         var policy = VerifyPolicy(trust: trustPolicy)
         policy.requireSignature = requireSignature

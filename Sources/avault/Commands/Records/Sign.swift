@@ -100,7 +100,7 @@ struct Sign: ParsableCommand {
     /// Refuses `outputs` when one exists (unless --force) or cannot be written, and any input
     /// that is not a regular file.
     private func checkNew() throws(AvaultError) {
-        if !force, let existing = outputs.first(where: FileSystem.exists) { throw .fileExists(path: existing) }
+        for output in outputs { try FileSystem.checkOutput(output, force: force) }
         try FileSystem.checkBatch(reads: files, writes: outputs)
     }
 

@@ -25,7 +25,7 @@ struct VaultGet: ParsableCommand {
         var force: Bool
 
         func run() throws {
-            if let output, output != "-", !force, FileSystem.exists(output) { throw AvaultError.fileExists(path: output) }
+            if let output, output != "-" { try FileSystem.checkOutput(output, force: force) }
             let vault = try vault.open()
             if let output, output != "-" {
                 try vault.get(id, version: version, toFile: output, overwrite: force)
