@@ -265,7 +265,10 @@ extension AvaultError {
         case .agentStillThere:
             return "an agent removes its socket before it answers, and what listens there did not: find it (ss -xlp) before you trust that socket again"
         case let .age(.noIdentityMatched(types), _):
-            if types == ["scrypt"] { return "the file is encrypted with a passphrase: run 'avault age decrypt' without --key or -i to give it" }
+            if types == ["scrypt"] {
+                return "the file is encrypted with a passphrase: a passphrase given was not its passphrase; "
+                    + "without one, run 'avault age decrypt' without --key or -i to give it"
+            }
             return "the file was encrypted to other recipients; 'avault keys export-recipient NAME' prints an identity's recipient"
         case .ageKey(.invalidIdentity, _):
             return "an identity file holds AGE-SECRET-KEY-1… lines, as age-keygen writes them, and '#' comments"
