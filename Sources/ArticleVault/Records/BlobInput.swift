@@ -5,7 +5,8 @@ import VaultCrypto
 public import VaultFormat
 
 /// A `secured` blob read from standard input or a file: in memory when it is small or starts
-/// with a version tag (v2, v3: one authenticated message each), else — a long v1 blob — left in a file and decrypted from it a piece at a time
+/// with a version tag (v2, v3: one authenticated message each), else — a long v1 blob — left
+/// in a file and decrypted from it a piece at a time
 /// (``SecuredField/decrypt(_:using:legacy:into:)``), so memory stays bounded whatever its size.
 ///
 /// One trailing line break (`\n` or `\r\n`) is not part of the blob: that is how text arrives

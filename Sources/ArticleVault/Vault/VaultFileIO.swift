@@ -97,8 +97,9 @@ extension Vault {
 
     /// Stores every article record under `paths` (files, and directories walked as `verify`
     /// walks them, except for symbolic links: see below) in one batch; each must be a record.
-    /// Two different files that map to one ID are refused (``AvaultError/importCollision(id:files:)``, nothing stored) unless
-    /// `asVersions`, which stores them as successive versions of it. One file named more than
+    /// Two different files that map to one ID are refused
+    /// (``AvaultError/importCollision(id:files:)``, nothing stored) unless `asVersions`, which
+    /// stores them as successive versions of it. One file named more than
     /// once (by any path: its device and inode are compared) is stored once. `progress` is called with
     /// the number of records stored so far and the total.
     ///
