@@ -59,7 +59,7 @@ struct Verify: ParsableCommand {
         if detached != nil {
             let recordOnly = [("--json", json), ("-q", quiet.quiet), ("--require-signature", requireSignature),
                               ("--allow-legacy-secured", allowLegacySecured), ("--check-decrypt", checkDecrypt), ("--jobs", jobs != nil),
-                              ("--include", !include.isEmpty), ("--exclude", !exclude.isEmpty), ("--passphrase-file", passphraseFile != nil)]
+                              ("--include", !include.isEmpty), ("--exclude", !exclude.isEmpty)]
             if let (flag, _) = recordOnly.first(where: { $0.1 }) { throw ValidationError("\(flag) applies to records, not to --detached") }
         }
         if detached == nil, signatureFile != nil || allowLegacy { throw ValidationError("-x and --allow-legacy go with --detached") }
