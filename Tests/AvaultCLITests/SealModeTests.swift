@@ -36,8 +36,10 @@ struct SealModeTests {
         }
     }
 
-    /// Root (an admin, a CI job) rewriting an editor's record left it root's: the editor lost
-    /// access to an unsealed draft (a review). The owner and group are kept where they can be.
+    /// Root (an admin, a CI job) rewriting an editor's record left it root's (a review). The
+    /// owner and group are kept where they can be, but not by `unseal`: a later review showed
+    /// that whoever owns a sealed record (anyone can copy one where a root job unseals) then got
+    /// its plaintext. In a setgid directory the group is the old file's, not the directory's.
     @Test(.enabled(if: geteuid() == 0, "only root may give a file to another user"))
     func aRewrittenRecordKeepsItsOwnerAndGroup() throws {
         let alice = try Editor("alice")
@@ -50,12 +52,23 @@ struct SealModeTests {
             #expect(stat(path, &st) == 0)
             return (st.st_uid, st.st_gid, Int(st.st_mode & 0o7777))
         }
-        for (args, mode) in [(["seal", path, "--recipient", alice.recipient], 0o664), (["reseal", path, "--recipient", alice.recipient], 0o664),
-                             (["sign", path, "--key", "desk"], 0o664), (["unseal", path], 0o600)] {
+        for args in [["seal", path, "--recipient", alice.recipient], ["reseal", path, "--recipient", alice.recipient], ["sign", path, "--key", "desk"]] {
             let r = try alice.k.avault(args)
             let o = try owner()
-            #expect(r.code == 0 && o.uid == 65534 && o.gid == 65533 && o.mode == mode, "\(args[0]): \(o) \(r.err)")
+            #expect(r.code == 0 && o.uid == 65534 && o.gid == 65533 && o.mode == 0o664, "\(args[0]): \(o) \(r.err)")
         }
+        let u = try alice.k.avault(["unseal", path])
+        let o = try owner()
+        #expect(u.code == 0 && o.uid == 0 && o.gid == getegid() && o.mode == 0o600, "unseal: \(o) \(u.err)")
+        // A setgid directory of another group gives new files its group: the record keeps its own.
+        let dir = alice.k.path("sgid")
+        #expect(mkdir(dir, 0o2775) == 0 && chown(dir, 0, 65532) == 0 && chmod(dir, 0o2775) == 0)
+        let inDir = dir + "/d.md"
+        try CLI.write(SealSignatureGateTests.draft, to: URL(fileURLWithPath: inDir), mode: 0o640)
+        #expect(chown(inDir, 0, 0) == 0)
+        #expect(try alice.k.avault(["sign", inDir, "--key", "desk"]).code == 0)
+        var st = stat()
+        #expect(stat(inDir, &st) == 0 && st.st_gid == 0 && st.st_mode & 0o7777 == 0o640, "\(st.st_gid) \(String(st.st_mode, radix: 8))")
     }
 }
 

@@ -114,7 +114,7 @@ extension Keyring {
     /// identity file (mode 600, atomically; an existing file only with `overwrite`), read back
     /// and compared before it is reported. Returns the entry and its recipient.
     public func exportAge(name: String, to path: String, overwrite: Bool) throws(AvaultError) -> (entry: KeyringFile.Entry, recipient: String) {
-        if !overwrite, FileSystem.exists(path) { throw .fileExists(path: path) }
+        try FileSystem.checkOutput(path, force: overwrite)
         try authenticate()
         let entry = try currentIdentity(name)
         let secret = try secret(of: entry)

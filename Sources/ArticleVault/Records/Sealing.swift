@@ -80,9 +80,13 @@ public enum Sealing {
         public let identity: FileSystem.Identity?
         private var bytes: [UInt8]
         private let mode: mode_t
+        /// Whether the file keeps its owner and group. Not for `unseal`, whose plaintext is the
+        /// runner's to give: whoever owns a sealed record (anyone can copy one into a directory
+        /// a root job unseals) is not thereby one who may read what it seals.
+        private let keepsOwner: Bool
 
-        init(path: String, result: Result, bytes: [UInt8], mode: mode_t, identity: FileSystem.Identity?) {
-            (self.path, self.result, self.bytes, self.mode, self.identity) = (path, result, bytes, mode, identity)
+        init(path: String, result: Result, bytes: [UInt8], mode: mode_t, keepsOwner: Bool, identity: FileSystem.Identity?) {
+            (self.path, self.result, self.bytes, self.mode, self.keepsOwner, self.identity) = (path, result, bytes, mode, keepsOwner, identity)
         }
 
         deinit { wipe(&bytes) }
@@ -92,7 +96,7 @@ public enum Sealing {
         public func commit() throws(AvaultError) {
             guard let identity else { throw .io(path: FileSystem.inputName(path), reason: "a record read from standard input cannot be rewritten in place") }
             if FileSystem.identity(of: path) != identity { throw .recordChangedMeanwhile(path: path) }
-            try FileSystem.writeAtomically(path, bytes, mode: mode, owner: identity.owner)
+            try FileSystem.writeAtomically(path, bytes, mode: mode, owner: keepsOwner ? identity.owner : nil)
             wipe(&bytes)
         }
     }
@@ -227,7 +231,7 @@ public enum Sealing {
             editor.body = body
             expected.body = body
         }
-        let rewrite = try finish(editor, original: file, before: before, mode: (file.mode ?? 0o600) & 0o700, signer: signer,
+        let rewrite = try finish(editor, original: file, before: before, mode: (file.mode ?? 0o600) & 0o700, keepsOwner: false, signer: signer,
                                  expected: expected)
         rewrite.result.legacy = authorization?.basis
         return rewrite
@@ -391,8 +395,9 @@ public enum Sealing {
 
     /// Drops signatures that no longer match (`before` saying how they stood before the
     /// change), re-signs if asked, reads the result back and checks it against `expected`, and
-    /// only then replaces the file read as `original`, giving the new file `mode`.
-    private static func finish(_ editor: FrontMatterEditor, original file: RecordFile, before: Verdict?, mode: mode_t,
+    /// only then replaces the file read as `original`, giving the new file `mode` (and, with
+    /// `keepsOwner`, its owner and group).
+    private static func finish(_ editor: FrontMatterEditor, original file: RecordFile, before: Verdict?, mode: mode_t, keepsOwner: Bool = true,
                                signer: Signer?, expected: Expected) throws(AvaultError) -> Rewrite {
         let (original, path) = (file.document, file.path)
         var result = Result()
@@ -420,7 +425,7 @@ public enum Sealing {
             result.signed = true
         }
         try check(text, against: expected, path: path)
-        return Rewrite(path: path, result: result, bytes: Array(text.utf8), mode: mode, identity: file.identity)
+        return Rewrite(path: path, result: result, bytes: Array(text.utf8), mode: mode, keepsOwner: keepsOwner, identity: file.identity)
     }
 
     /// Reads `text` again and compares it with what was meant: the same set of fields with the

@@ -534,9 +534,13 @@ public enum FileSystem {
         guard let file = PendingFile(in: dir, mode: mode) else { throw .io(path: path, reason: "cannot create a file in \(dir): \(errnoText())") }
         do throws(AvaultError) {
             var mode = mode
-            if let owner, owner.uid != geteuid() || owner.gid != getegid(), fchown(file.fd, owner.uid, owner.gid) != 0,
-               fchown(file.fd, uid_t.max, owner.gid) != 0 { // uid_t.max: (uid_t)-1, the owner left as it is
-                mode &= ~0o070
+            // Compared with what the new file got (a setgid directory gives its own group).
+            var made = stat()
+            if let owner, fstat(file.fd, &made) == 0, made.st_uid != owner.uid || made.st_gid != owner.gid,
+               fchown(file.fd, owner.uid, owner.gid) != 0 {
+                // No set-id bits on a file of another owner than the old one's.
+                mode &= ~mode_t(S_ISUID | S_ISGID)
+                if fchown(file.fd, uid_t.max, owner.gid) != 0 { mode &= ~0o070 } // uid_t.max: (uid_t)-1, the owner left as it is
             }
             // After any chown (which may clear set-id bits): umask must not loosen or tighten what we asked for.
             _ = fchmod(file.fd, mode)
