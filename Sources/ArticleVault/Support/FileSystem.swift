@@ -526,10 +526,7 @@ public enum FileSystem {
     /// permissions the old file's group had.
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600, overwrite: Bool = true,
                                        owner: Owner? = nil) throws(AvaultError) {
-        if !overwrite, access(path, F_OK) == 0 {
-            throw .fileExists(path: path)
-        }
-        try checkReplaceable(path)
+        try checkOutput(path, force: overwrite)
         let dir = directory(of: path)
         guard let file = PendingFile(in: dir, mode: mode) else { throw .io(path: path, reason: "cannot create a file in \(dir): \(errnoText())") }
         do throws(AvaultError) {
