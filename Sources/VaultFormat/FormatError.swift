@@ -25,6 +25,8 @@ public enum FormatError: Error, Equatable, Sendable {
     case invalidAgentMessage(String)
     /// A `.avault-recipients` file is malformed at `line` (1-based) when known.
     case invalidRecipientsFile(String, line: Int?)
+    /// A site generator's configuration (`_config.yml`) cannot be read for what it publishes.
+    case invalidSiteConfig(String, line: Int?)
 }
 
 extension FormatError: CustomStringConvertible {
@@ -43,6 +45,8 @@ extension FormatError: CustomStringConvertible {
         case .invalidAgentMessage(let why): return "malformed agent message: \(why)"
         case .invalidRecipientsFile(let why, let line?): return "malformed recipients file: line \(line): \(why)"
         case .invalidRecipientsFile(let why, nil): return "malformed recipients file: \(why)"
+        case .invalidSiteConfig(let why, let line?): return "malformed site configuration: line \(line): \(why)"
+        case .invalidSiteConfig(let why, nil): return "malformed site configuration: \(why)"
         }
     }
 }

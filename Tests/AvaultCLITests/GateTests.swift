@@ -176,15 +176,81 @@ import Glibc
             }
             return (r.code, got)
         }
+        // Jekyll's default `include:` (no `_config.yml` here) is `.htaccess`, which takes
+        // `.htaccess.md` too, as a prefix: Jekyll copies it to the site.
         let plain = try outcomes([])
-        #expect(plain.code == 0 && plain.paths == ["good.md": "valid"], "\(plain)")
+        #expect(plain.code == 1 && plain.paths == ["good.md": "valid", ".htaccess.md": "unsigned"], "\(plain)")
         let named = try outcomes(["--include", "*.md", "--include", ".well-known/*"])
-        #expect(named.code == 1 && named.paths == ["good.md": "valid", ".well-known/leak.html": "unsigned"], "\(named)")
+        #expect(named.code == 1 && named.paths == ["good.md": "valid", ".well-known/leak.html": "unsigned", ".htaccess.md": "unsigned"], "\(named)")
         let asJekyll = try outcomes(["--include", "*.md", "--include", "*.html", "--include", ".well-known"])
         #expect(asJekyll.code == 1 && asJekyll.paths == ["good.md": "valid", ".well-known/leak.html": "unsigned", "blog/.well-known/nested.html": "unsigned",
-                                                         ".well-known-x.html": "unsigned"], "\(asJekyll)")
+                                                         ".well-known-x.html": "unsigned", ".htaccess.md": "unsigned"], "\(asJekyll)")
         let file = try outcomes(["--include", "*.md", "--include", ".htaccess*"])
         #expect(file.code == 1 && file.paths == ["good.md": "valid", ".htaccess.md": "unsigned"], "\(file)")
+    }
+
+    /// The gate walks a directory as Jekyll reads the site in it: the hidden entries the
+    /// site's `_config.yml` includes (or Jekyll's default, `.htaccess`), and every file that
+    /// starts as Jekyll's pages start, whatever its name (a `feed.xml`, a `robots.txt` renamed
+    /// `.xml`). Before, both were skipped unless named with `--include`, so a page Jekyll
+    /// rendered passed a `--require-signature` gate unchecked. Checked against `jekyll build`
+    /// itself: every file Jekyll renders is a file the gate gives an outcome, and no other.
+    @Test(.timeLimit(.minutes(2))) func theWalkSeesEveryPageJekyllRenders() throws {
+        let jekyll = "/usr/bin/jekyll"
+        try #require(FileManager.default.isExecutableFile(atPath: jekyll), "Debian's jekyll is needed (scripts/setup installs it)")
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        // Each file's body holds Liquid that Jekyll renders only in a page: `P-<name>-R` then
+        // shows in the site for each file it rendered, and `{{ 'r' | upcase }}` for the others.
+        let lines = ["---\n", "---   \r\n", "---\t\u{0B}\u{0C}\n", "\u{FEFF}---\n", "---x\n", "--- \n", " ---\n", "---"]
+        var files: [(name: String, text: String)] = []
+        for (i, first) in lines.enumerated() {
+            for name in ["feed\(i).xml", "robots\(i)", ".htaccess\(i)", "sub/.htaccess-\(i).css", ".well-known/k\(i).json", ".git/c\(i)", "x\(i).md"] {
+                files.append((name, first + (first.hasSuffix("\n") ? "title: t\n---\n" : "") + "P-\(name)-{{ 'r' | upcase }}\n"))
+            }
+        }
+        for (name, text) in files { try c.write(name, text) }
+        try c.write("_config.yml", "title: site\ninclude:\n  - .well-known\n  - .htaccess\nkramdown: {input: GFM}\n")
+        let built = try CLI.run(jekyll, ["build", "-q", "-s", c.content.path, "-d", c.demo.dir.appendingPathComponent("site").path])
+        try #require(built.code == 0, "jekyll build: \(built.err)")
+        var rendered: Set<String> = []
+        let site = c.demo.dir.appendingPathComponent("site")
+        for case let url as URL in FileManager.default.enumerator(at: site, includingPropertiesForKeys: nil)! {
+            let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+            for (name, _) in files where text.contains("P-\(name)-R") { rendered.insert(name) }
+        }
+        let r = try CLI.avault(["verify", "--json", c.content.path] + c.ring)
+        var walked: Set<String> = []
+        for line in r.out.split(separator: "\n") {
+            guard let rec = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], rec["type"] as? String == "record",
+                  let path = rec["path"] as? String else { continue }
+            walked.insert(String(path.dropFirst(c.content.path.count + 1)))
+        }
+        // Jekyll renders what starts `---` then whitespace and a line break, in the entries it
+        // reads (not `.git`); the gate also reports the `x*.md` files the globs take that Jekyll
+        // copies as they are (no front matter: unsigned).
+        let globbed = Set(files.map(\.name).filter { $0.hasPrefix("x") })
+        #expect(rendered.count == 24, "\(rendered.sorted())") // 4 first lines of 8, 6 names of 7
+        #expect(walked.subtracting(globbed) == rendered.subtracting(globbed), "walked \(walked.sorted()), rendered \(rendered.sorted())")
+        #expect(walked.isSuperset(of: globbed))
+        #expect(!walked.contains { $0.hasPrefix(".git") })
+
+        // What the site configuration says decides; one avault cannot read stops the gate.
+        for (config, message) in [("include: *x\n", "line 1: an alias where avault looks for include: write the list out"),
+                                  ("include: .well-known\n", "line 1: include: is not a list of names"),
+                                  ("a: [\n", "line 2: invalid YAML: did not find expected node content"),
+                                  ("- .well-known\n", "line 1: the configuration is not a mapping")] {
+            try c.write("_config.yml", config)
+            let bad = try CLI.avault(["verify", c.content.path] + c.ring)
+            #expect(bad.code == 2 && bad.err.hasPrefix("avault: \(c.path("_config.yml")): malformed site configuration: \(message)\navault: hint: "), "\(config): \(bad.err)")
+        }
+        // No `include:` at all: Jekyll's default, `.htaccess` (a prefix of `.htaccess1` …).
+        try c.write("_config.yml", "title: site\n")
+        let byDefault = try CLI.avault(["verify", "--json", c.content.path] + c.ring)
+        #expect(byDefault.out.contains("/.htaccess0\"") && !byDefault.out.contains("/.well-known/"), "\(byDefault.out)")
+        // An exclude glob still leaves a page out.
+        let excluded = try CLI.avault(["verify", "--json", c.content.path, "--exclude", "feed*.xml"] + c.ring)
+        #expect(!excluded.out.contains("/feed") && excluded.out.contains("/robots0"), "\(excluded.out)")
     }
 
     /// A name that is not UTF-8 is published by a site generator as any other, and a Swift

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+internal import VaultFormat
 
 /// Finds the files to verify: files named on the command line, and in directories
 /// (recursively, hidden entries skipped, as site generators skip them, unless an include glob
@@ -51,7 +52,15 @@ public enum RecordWalker {
     /// link to a directory is followed unless it leads to a directory already walked, or (with
     /// ``LinkPolicy/withinTree``) leads outside the walked directory. `-` stands for one record
     /// on standard input.
-    public static func expand(_ paths: [String], include: [String], exclude: [String], links: LinkPolicy = .follow) throws(AvaultError) -> [Found] {
+    ///
+    /// `sitePages` (`verify`, `audit`): walk as Jekyll reads a site, so that a publishing gate
+    /// sees every page it renders. A walked directory's `_config.yml` (else `_config.yaml`)
+    /// `include:` list, or Jekyll's default (`.htaccess`), names hidden entries as Jekyll's
+    /// `include:` does (``namesHidden(_:relative:_:site:)``); and a file no include glob takes
+    /// is taken all the same when it starts as Jekyll's pages do (``FileSystem/startsLikeAPage(at:in:)``),
+    /// since Jekyll renders any such file (a `feed.xml`). Exclude globs still leave files out.
+    public static func expand(_ paths: [String], include: [String], exclude: [String], links: LinkPolicy = .follow,
+                              sitePages: Bool = false) throws(AvaultError) -> [Found] {
         var out: [Found] = []
         for path in paths {
             if path == "-" { // standard input, one record
@@ -67,7 +76,9 @@ public enum RecordWalker {
                     guard let resolved = FileSystem.resolvedPath(path) else { throw .io(path: path, reason: FileSystem.errnoText()) }
                     tree = Tree(root: path, resolved: resolved)
                 }
-                try walk(path, relative: "", include: include.map(Glob.init), exclude: exclude.map(Glob.init), tree: tree, seen: &seen, into: &out)
+                let site = sitePages ? Site(include: try siteInclude(path).map(Glob.init)) : nil
+                try walk(path, relative: "", include: include.map(Glob.init), exclude: exclude.map(Glob.init), site: site, tree: tree,
+                         seen: &seen, into: &out)
             } else {
                 out.append(Found(path: path, named: true, kind: FileSystem.kind(st.st_mode), tree: nil))
             }
@@ -81,6 +92,32 @@ public enum RecordWalker {
         public var root: String
         /// With every symbolic link, `.` and `..` resolved (``FileSystem/resolvedPath(_:)``).
         public var resolved: [UInt8]
+    }
+
+    /// How a walk with `sitePages` reads a site: the `include:` entries of its configuration.
+    private struct Site {
+        var include: [Glob]
+    }
+
+    /// The `include:` list of the site configuration in `dir` (`_config.yml`, else
+    /// `_config.yaml`, the first of Jekyll's default configuration files there), or Jekyll's
+    /// default when there is none or it sets none. (A `_config.toml` is not read: docs/cli.md.)
+    private static func siteInclude(_ dir: String) throws(AvaultError) -> [String] {
+        for name in ["_config.yml", "_config.yaml"] {
+            let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+            var st = stat()
+            guard stat(path, &st) == 0 else {
+                guard errno == ENOENT else { throw .io(path: path, reason: FileSystem.errnoText()) }
+                continue
+            }
+            let bytes = try FileSystem.readSmall(path, limit: FileLimits.siteConfig, what: "site configuration")
+            let parsed = bytes.withUnsafeBytes { b in Result { () throws(FormatError) in try SiteConfig.include(in: b) } }
+            switch parsed {
+            case .success(let list): return list ?? SiteConfig.defaultInclude
+            case .failure(let error): throw .malformed(error, file: path)
+            }
+        }
+        return SiteConfig.defaultInclude
     }
 
     private struct DirectoryID: Hashable {
@@ -112,47 +149,59 @@ public enum RecordWalker {
     /// is a prefix of either (`.well-known` names `.well-known-x.html`). Matched with regard to
     /// case, as Jekyll matches. (`*.md` names no hidden file: Jekyll publishes none it does not
     /// include.)
-    private static func namesHidden(_ name: String, relative: String, _ include: [Glob]) -> Bool {
+    ///
+    /// With `site`, its configuration's `include:` entries name hidden entries as Jekyll's
+    /// `EntryFilter` does, whatever they start with: an entry matches the path or the name, is
+    /// a prefix of either, or names the directory with a final `/`.
+    private static func namesHidden(_ name: String, relative: String, _ include: [Glob], site: Site?) -> Bool {
         func fnmatches(_ pattern: ContiguousArray<CChar>, _ text: String) -> Bool {
             pattern.withUnsafeBufferPointer { p in text.withCString { fnmatch(p.baseAddress!, $0, 0) == 0 } }
         }
-        return include.contains { glob in
-            glob.hidden.contains { fnmatches($0, name) } || glob.text.hasPrefix(".")
-                && (fnmatches(glob.cString, relative) || fnmatches(glob.cString, name) || relative.hasPrefix(glob.text) || name.hasPrefix(glob.text))
+        func asJekyllIncludes(_ glob: Glob) -> Bool {
+            fnmatches(glob.cString, relative) || fnmatches(glob.cString, name) || relative.hasPrefix(glob.text) || name.hasPrefix(glob.text)
+                || glob.text == relative + "/" || glob.text == name + "/"
         }
+        return include.contains { glob in glob.hidden.contains { fnmatches($0, name) } || glob.text.hasPrefix(".") && asJekyllIncludes(glob) }
+            || site?.include.contains(where: asJekyllIncludes) == true
     }
 
-    private static func walk(_ dir: String, relative: String, include: [Glob], exclude: [Glob], tree: Tree?,
+    private static func walk(_ dir: String, relative: String, include: [Glob], exclude: [Glob], site: Site?, tree: Tree?,
                              seen: inout Set<DirectoryID>, into out: inout [Found]) throws(AvaultError) {
         guard let d = opendir(dir) else { throw .io(path: dir, reason: FileSystem.errnoText()) }
+        // Open until the walk of this directory ends: files are looked into by their names in it.
+        defer { closedir(d) }
         var names: [(name: String, type: UInt8)] = []
-        var undecodable: [(name: String, shown: String, isDirectory: Bool)] = []
+        var undecodable: [(name: String, shown: String, isDirectory: Bool, isPage: Bool)] = []
         while let entry = readdir(d) {
             let name = FileSystem.name(of: entry)
             // Hidden entries are skipped, as Jekyll skips them, unless an include glob names them
             // (Jekyll publishes those its `_config.yml` includes, such as `.well-known`).
             guard !name.hasPrefix(".") || name != "." && name != ".."
-                    && namesHidden(name, relative: relative.isEmpty ? name : relative + "/" + name, include) else { continue }
+                    && namesHidden(name, relative: relative.isEmpty ? name : relative + "/" + name, include, site: site) else { continue }
             if FileSystem.utf8Name(of: entry) == nil {
-                // Its kind from its own bytes, now: no string can name it later.
-                var isDirectory = entry.pointee.d_type == UInt8(DT_DIR)
-                if entry.pointee.d_type == UInt8(DT_LNK) || entry.pointee.d_type == UInt8(DT_UNKNOWN) {
-                    isDirectory = FileSystem.status(of: entry, in: d).map { ($0.st_mode & S_IFMT) == S_IFDIR } ?? false
-                }
-                undecodable.append((name, FileSystem.escapedName(of: entry), isDirectory))
+                // Its kind, and whether it starts as a page, from its own bytes, now: no string
+                // can name it later.
+                let st = entry.pointee.d_type == UInt8(DT_DIR) ? nil : FileSystem.status(of: entry, in: d)
+                let isDirectory = entry.pointee.d_type == UInt8(DT_DIR) || st.map { ($0.st_mode & S_IFMT) == S_IFDIR } ?? false
+                let isPage = site != nil && !isDirectory && st.map { ($0.st_mode & S_IFMT) == S_IFREG } == true
+                    && FileSystem.startsLikeAPage(at: FileSystem.namePointer(entry), in: dirfd(d))
+                undecodable.append((name, FileSystem.escapedName(of: entry), isDirectory, isPage))
             } else {
                 names.append((name, entry.pointee.d_type))
             }
         }
-        closedir(d)
         // A name that is not UTF-8 cannot be opened through a Swift string (it would name
         // another file, or none), and a site generator publishes it all the same: a directory
         // so named, or a file the globs take, is reported as a file that was not checked.
         // (Globs match the name with U+FFFD for each byte that is not UTF-8.)
-        for (name, shown, isDirectory) in undecodable.sorted(by: { $0.shown < $1.shown }) {
+        for (name, shown, isDirectory, isPage) in undecodable.sorted(by: { $0.shown < $1.shown }) {
             let rel = relative.isEmpty ? name : relative + "/" + name
-            guard !matches(rel, name, exclude, caseless: false), isDirectory || matches(rel, name, include, caseless: true) else { continue }
+            guard !matches(rel, name, exclude, caseless: false), isDirectory || isPage || matches(rel, name, include, caseless: true) else { continue }
             out.append(found(dir.hasSuffix("/") ? dir + shown : dir + "/" + shown, kind: .undecodableName, tree: tree))
+        }
+        /// Whether a file the globs do not take is taken as a page (a regular one, by `name`).
+        func isPage(_ name: String) -> Bool {
+            site != nil && name.withCString { FileSystem.startsLikeAPage(at: $0, in: dirfd(d)) }
         }
         for (name, type) in names.sorted(by: { $0.name < $1.name }) {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
@@ -160,7 +209,7 @@ public enum RecordWalker {
             // A regular file as the directory lists it (not a link) needs no stat: the reader
             // checks what it opens.
             if type == UInt8(DT_REG) {
-                if matches(rel, name, include, caseless: true), !matches(rel, name, exclude, caseless: false) {
+                if !matches(rel, name, exclude, caseless: false), matches(rel, name, include, caseless: true) || isPage(name) {
                     out.append(found(path, kind: .regular, tree: tree))
                 }
                 continue
@@ -177,8 +226,9 @@ public enum RecordWalker {
                 guard !matches(rel, name, exclude, caseless: false) else { continue }
                 if let tree { try checkLink(path, type: type, toDirectory: true, in: tree) }
                 guard seen.insert(DirectoryID(st)).inserted else { continue }
-                try walk(path, relative: rel, include: include, exclude: exclude, tree: tree, seen: &seen, into: &out)
-            } else if matches(rel, name, include, caseless: true), !matches(rel, name, exclude, caseless: false) {
+                try walk(path, relative: rel, include: include, exclude: exclude, site: site, tree: tree, seen: &seen, into: &out)
+            } else if !matches(rel, name, exclude, caseless: false),
+                      matches(rel, name, include, caseless: true) || (st.st_mode & S_IFMT) == S_IFREG && isPage(name) {
                 if let tree { try checkLink(path, type: type, toDirectory: false, in: tree) }
                 out.append(found(path, kind: FileSystem.kind(st.st_mode), tree: tree))
             }

@@ -23,6 +23,8 @@ public enum FileLimits {
     public static let keyring = 16 << 20
     /// A trust store (`trust.avt`: a few hundred bytes per trusted key).
     public static let trustStore = 16 << 20
+    /// A site generator's configuration (`_config.yml`), read for its `include:` list.
+    public static let siteConfig = 1 << 20
 }
 
 /// Small POSIX file helpers: whole-file reads, permission checks, atomic durable writes.
@@ -72,6 +74,41 @@ public enum FileSystem {
     public static func status(of entry: UnsafeMutablePointer<dirent>, in directory: OpaquePointer) -> stat? {
         var st = stat()
         return fstatat(dirfd(directory), namePointer(entry), &st, 0) == 0 ? st : nil
+    }
+
+    /// Whether the file `name` in the directory `directory` (a descriptor) starts as Jekyll
+    /// takes a file for a page it renders (`Utils.has_yaml_header?`: its first line is `---`
+    /// then only whitespace, `\A---\s*\r?\n`; after a byte order mark it is not, and Jekyll
+    /// copies the file as it is). A file that cannot be opened or read, or is no longer a
+    /// regular one, counts as a page: the reader then says what it is.
+    public static func startsLikeAPage(at name: UnsafePointer<CChar>, in directory: Int32) -> Bool {
+        let fd = openat(directory, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { return true }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return true }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        var seen = 0 // bytes of the first line looked at
+        while true {
+            let got = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                return true
+            }
+            if got == 0 { return false } // no line break: `readline` gives no `\n` to match
+            for byte in buffer[..<got] {
+                defer { seen += 1 }
+                if seen < 3 {
+                    guard byte == UInt8(ascii: "-") else { return false }
+                    continue
+                }
+                switch byte {
+                case UInt8(ascii: "\n"): return true
+                case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), 0x0B, 0x0C: continue // Ruby's \s
+                default: return false
+                }
+            }
+        }
     }
 
     static func namePointer(_ entry: UnsafeMutablePointer<dirent>) -> UnsafePointer<CChar> {

@@ -31,7 +31,7 @@ extension AvaultError {
         case .malformed(let format, _):
             switch format {
             case .invalidSecuredBlob, .invalidRecord, .invalidSignature: return Exit.no
-            case .invalidKeyFile, .invalidKeyring, .invalidMinisign, .invalidTrustStore, .invalidJSON, .invalidVault, .invalidAgentMessage, .invalidRecipientsFile: return Exit.operational
+            case .invalidKeyFile, .invalidKeyring, .invalidMinisign, .invalidTrustStore, .invalidJSON, .invalidVault, .invalidAgentMessage, .invalidRecipientsFile, .invalidSiteConfig: return Exit.operational
             }
         // Files.
         case .io, .insecurePermissions, .insecureDirectory, .writableByOthers, .ownedByOther, .symbolicLink, .notRegularFile, .fileExists:
@@ -94,6 +94,8 @@ extension AvaultError {
             return "the blob names key id \(ids.blob.hex); this key's id is \(ids.tried.hex)"
         case .malformed(.invalidKeyFile, _):
             return "a key file holds one key: 32, 48 or 64 hex digits, or standard base64 of 16, 24 or 32 bytes"
+        case .malformed(.invalidSiteConfig, _):
+            return "the walk reads the site's include: list to see the hidden entries Jekyll publishes: fix the file as Jekyll would need it"
         case let .tampered(_, area):
             switch area {
             case .keyring(let directory):

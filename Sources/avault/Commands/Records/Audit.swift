@@ -32,7 +32,7 @@ struct Audit: ParsableCommand {
     @Flag(name: .customLong("require-signature"), help: "Count unsigned records as failing.") var requireSignature = false
     @Flag(name: .customLong("allow-legacy-secured"), help: "Do not count legacy v1 secured blobs as failing.") var allowLegacySecured = false
     @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n")) var jobs: Int?
-    @Option(help: ArgumentHelp("Only files matching this glob when walking (repeatable).", valueName: "glob")) var include: [String] = []
+    @Option(help: ArgumentHelp("Files matching this glob when walking, as verify takes them (repeatable).", valueName: "glob")) var include: [String] = []
     @Option(help: ArgumentHelp("Skip files and directories matching this glob (repeatable).", valueName: "glob")) var exclude: [String] = []
     @OptionGroup var quiet: QuietOption
 
@@ -50,7 +50,7 @@ struct Audit: ParsableCommand {
         var policy = VerifyPolicy(trust: trustPolicy)
         policy.requireSignature = requireSignature
         policy.allowLegacySecured = allowLegacySecured
-        let files = try RecordWalker.expand(paths, include: include.isEmpty ? RecordWalker.defaultInclude : include, exclude: exclude)
+        let files = try RecordWalker.expand(paths, include: include.isEmpty ? RecordWalker.defaultInclude : include, exclude: exclude, sitePages: true)
         let line = ProgressLine("auditing", total: files.count)
         let reports = RecordVerifier(policy: policy).verifyAll(files, jobs: jobs ?? cpuCount(), progress: line.enabled ? line.update : nil)
         line.finish()

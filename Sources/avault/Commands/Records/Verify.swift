@@ -43,7 +43,7 @@ struct Verify: ParsableCommand {
     var allowUnauthenticatedLegacy = false
     @Option(help: ArgumentHelp("With --check-decrypt: the name of the content key, legacy key or identity (for v3 blobs).", valueName: "name"), completion: KeyCompletion.names(.content, .legacy, .identity)) var key: String?
     @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n")) var jobs: Int?
-    @Option(help: ArgumentHelp("Only files matching this glob, any case, when walking directories (repeatable; default: Markdown, text and HTML).", valueName: "glob"))
+    @Option(help: ArgumentHelp("Files matching this glob, any case, when walking directories (repeatable; default: Markdown, text and HTML); files that start with front matter are taken whatever their name.", valueName: "glob"))
     var include: [String] = []
     @Option(help: ArgumentHelp("Skip files and directories matching this glob (repeatable).", valueName: "glob")) var exclude: [String] = []
     @Option(help: ArgumentHelp("Verify the detached signature FILE.minisig (or -x) of this file (- is standard input, with -x).", valueName: "file"), completion: .file()) var detached: String?
@@ -89,7 +89,7 @@ struct Verify: ParsableCommand {
             if allowUnauthenticatedLegacy { Terminal.warning(LegacyAuthorization.oracleWarning) }
         }
         let start = monotonicSeconds()
-        let files = try RecordWalker.expand(paths, include: include.isEmpty ? RecordWalker.defaultInclude : include, exclude: exclude)
+        let files = try RecordWalker.expand(paths, include: include.isEmpty ? RecordWalker.defaultInclude : include, exclude: exclude, sitePages: true)
         let line = ProgressLine("verifying", total: files.count, enabled: !json)
         let reports = RecordVerifier(policy: policy).verifyAll(files, jobs: jobs ?? cpuCount(), progress: line.enabled ? line.update : nil)
         line.finish()

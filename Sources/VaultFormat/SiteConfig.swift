@@ -1,0 +1,92 @@
+internal import CYAML
+
+/// What a Jekyll site's `_config.yml` says about the entries it publishes that a walk skips:
+/// its `include:` list (Jekyll publishes the hidden entries it names, such as `.well-known`).
+public enum SiteConfig {
+    /// What Jekyll includes when its configuration sets no `include:` (`.htaccess`).
+    public static let defaultInclude = [".htaccess"]
+
+    /// The `include:` list of a `_config.yml`'s text, or nil when it sets none (an empty file
+    /// or document, or one without the key): every scalar item as its text (Jekyll ignores
+    /// items that are not strings, such as numbers; taking them as text only makes the walk
+    /// see more). The last `include` key counts, as in Psych.
+    ///
+    /// Refused, since what Jekyll includes could not be told (and Jekyll itself cannot build
+    /// with most of these): YAML that libyaml cannot parse, a document that is not a mapping,
+    /// an `include:` that is not a sequence, an alias or a `<<` merge key at the top level or in
+    /// the list. Only the first document is read (Psych's `safe_load` reads only it).
+    public static func include(in bytes: UnsafeRawBufferPointer) throws(FormatError) -> [String]? {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else { throw .invalidSiteConfig("out of memory", line: nil) }
+        defer { yaml_parser_delete(&parser) }
+        var empty: UInt8 = 0
+        let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        yaml_parser_set_input_string(&parser, base ?? withUnsafeMutablePointer(to: &empty) { UnsafePointer($0) }, bytes.count)
+
+        var depth = 0 // open mappings and sequences
+        var awaitingKey = true // at depth 1, in the top-level mapping
+        var inInclude = false // the value of the current top-level key is the include list
+        var list: [String]?
+        var current: [String] = []
+        while true {
+            var event = yaml_event_t()
+            guard yaml_parser_parse(&parser, &event) == 1 else {
+                let problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
+                throw .invalidSiteConfig("invalid YAML: \(problem)", line: Int(parser.problem_mark.line) + 1)
+            }
+            defer { yaml_event_delete(&event) }
+            let line = Int(event.start_mark.line) + 1
+            switch event.type {
+            case YAML_STREAM_END_EVENT, YAML_DOCUMENT_END_EVENT:
+                return list
+            case YAML_ALIAS_EVENT:
+                // A key that may be `include`, the list, or an item of it.
+                if inInclude || depth == 1 && awaitingKey {
+                    throw .invalidSiteConfig("an alias where avault looks for include: write the list out", line: line)
+                }
+                if depth == 1 { awaitingKey = true }
+            case YAML_SCALAR_EVENT:
+                let s = event.data.scalar
+                let text = String(decoding: UnsafeRawBufferPointer(start: s.value, count: s.length), as: UTF8.self)
+                switch depth {
+                case 0:
+                    // A document that is one scalar: empty or null is no configuration.
+                    let null = s.style == YAML_PLAIN_SCALAR_STYLE && ["", "~", "null", "Null", "NULL"].contains(text)
+                    guard null else { throw .invalidSiteConfig("the configuration is not a mapping", line: line) }
+                    return nil
+                case 1 where awaitingKey:
+                    if text == "<<" { throw .invalidSiteConfig("a '<<' merge key at the top level: write its keys out", line: line) }
+                    inInclude = text == "include"
+                    awaitingKey = false
+                case 1:
+                    if inInclude { throw .invalidSiteConfig("include: is not a list of names", line: line) }
+                    awaitingKey = true
+                case 2 where inInclude:
+                    current.append(text)
+                default:
+                    break
+                }
+            case YAML_MAPPING_START_EVENT, YAML_SEQUENCE_START_EVENT:
+                let isMapping = event.type == YAML_MAPPING_START_EVENT
+                if depth == 0 {
+                    guard isMapping else { throw .invalidSiteConfig("the configuration is not a mapping", line: line) }
+                } else if depth == 1 {
+                    guard !awaitingKey else { throw .invalidSiteConfig("a key that is not a string at the top level", line: line) }
+                    if inInclude {
+                        guard !isMapping else { throw .invalidSiteConfig("include: is not a list of names", line: line) }
+                        current = []
+                    }
+                }
+                depth += 1
+            case YAML_MAPPING_END_EVENT, YAML_SEQUENCE_END_EVENT:
+                depth -= 1
+                if depth == 1 {
+                    if inInclude { list = current; inInclude = false }
+                    awaitingKey = true
+                }
+            default:
+                continue
+            }
+        }
+    }
+}
