@@ -42,7 +42,11 @@ import Glibc
                       "postgresql://:s3cretpw@db.example/news",
                       // libpq's user information runs to the first '@' before any '/', past a '?':
                       // here the user is "editor?x" and the password "s3cretpw".
-                      "postgresql://editor?x:s3cretpw@/news?bad"])
+                      "postgresql://editor?x:s3cretpw@/news?bad",
+                      // A combining mark after '@', ':' or '=' made one Swift Character of the two,
+                      // and the cut libpq makes went unseen (a review).
+                      "postgres://editor:s3cretpw@\u{301}db.example/news", "postgres://editor:\u{301}s3cretpw@db.example/news",
+                      "postgresql:///news?password=\u{301}s3cretpw"])
     func aURLWithAPasswordIsRefusedBeforeAnyConnection(url: String) throws {
         let f = try VaultFixture(initialize: false)
         for args in [["vault", "list", "--vault", url], ["vault", "init", "--key", "drafts", "--vault", url]] {

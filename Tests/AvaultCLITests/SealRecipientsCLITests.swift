@@ -157,6 +157,13 @@ struct SealRecipientsCLITests {
         #expect(try recipientsCount(path("desk/drafts/a.md")) == 2)
         #expect(try bob.k.avault(["unseal", path("desk/investigations/2026/leak.md")]).code == 1)
         #expect(try bob.k.avault(["unseal", path("desk/drafts/a.md")]).code == 0)
+        // A name that starts with a combining mark: a Swift Character took the '/' before it for
+        // another character, so the search began a directory too high and the glob missed, and
+        // the draft went to everyone (a review). Cut at the byte '/', it is investigations'.
+        try Self.write(Self.draft, path("desk/investigations/\u{301}leak.md"))
+        #expect(try CLI.avault(["seal", path("desk/investigations/\u{301}leak.md")]).code == 0)
+        #expect(try recipientsCount(path("desk/investigations/\u{301}leak.md")) == 1)
+        #expect(try bob.k.avault(["unseal", path("desk/investigations/\u{301}leak.md")]).code == 1)
 
         // A nearer file wins over the desk's (and is the only one read).
         try Self.write("\(bob.recipient)\n", path("desk/drafts/bob/.avault-recipients"))
@@ -215,6 +222,14 @@ struct SealRecipientsCLITests {
         let groupWritable = path("gw/.avault-recipients")
         let namedLoose = try CLI.avault(["seal", path("bad/x.md"), "--recipients-file", groupWritable])
         #expect(namedLoose.code == 2 && namedLoose.err.contains("writable by group or others"), "\(namedLoose.err)")
+        // Its directory, when the file's name starts with a combining mark (a review: the
+        // directory checked was the one above it).
+        let ww = path("ww")
+        try FileManager.default.createDirectory(atPath: ww, withIntermediateDirectories: true)
+        chmod(ww, 0o777)
+        try Self.write(alice.recipient + "\n", ww + "/\u{301}r.txt")
+        let combining = try CLI.avault(["seal", path("bad/x.md"), "--recipients-file", ww + "/\u{301}r.txt"])
+        #expect(combining.code == 2 && combining.err.contains("directory is writable by group or others"), "\(combining.err)")
         try FileManager.default.createDirectory(atPath: path("link"), withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: path("link/.avault-recipients"), withDestinationPath: path("desk/.avault-recipients"))
         try Self.write(Self.draft, path("link/x.md"))

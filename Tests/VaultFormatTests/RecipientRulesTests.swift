@@ -55,6 +55,10 @@ import VaultFormat
             ("a?c", "abc", true), ("a?c", "a/c", false), ("a?c", "ac", false),
             ("*a*b", "xaxxb", true), ("*a*b", "xaxxbc", false), ("é*", "été.md", true),
             ("draft-*.md", "draft-.md", true), ("drafts", "drafts/a.md", false),
+            // By code points, as files are named: a '/' before a combining mark still cuts, `?` is
+            // one code point, and names that differ only in normalisation are two names.
+            ("d/**", "d/\u{301}x.md", true), ("d/*", "d/\u{301}x.md", true), ("?x.md", "\u{301}x.md", true),
+            ("d/\u{301}x.md", "d/\u{301}x.md", true), ("e\u{301}.md", "\u{E9}.md", false), ("?.md", "e\u{301}.md", false),
         ]
         for (glob, path, expected) in cases {
             #expect(RecipientRules.glob(glob, matches: path) == expected, "\(glob) ~ \(path)")

@@ -7,6 +7,10 @@
 /// `postgresql://u?x:pw@/db` the user is `u?x` and the password `pw`); in it, the user name runs
 /// to the first `:` and the password from there to the `@`. The parameters follow the first `?`
 /// after the user information, as `key=value` pairs between `&`s, each side percent-decoded.
+///
+/// Cut by Unicode scalars, as libpq cuts bytes: a Swift `Character` would take an `@`, `:`, `?`,
+/// `&` or `=` followed by a combining mark for another character, and miss the cut (a password
+/// in `u:pw@\u{301}host` went unseen).
 struct PostgresURL {
     /// `postgresql://` or `postgres://`.
     let scheme: Substring
@@ -22,7 +26,7 @@ struct PostgresURL {
 
     /// Whether `text` names a PostgreSQL vault.
     static func isURL(_ text: String) -> Bool {
-        schemes.contains { text.hasPrefix($0) }
+        schemes.contains { text.utf8.starts(with: $0.utf8) }
     }
 
     /// The scheme of `text` when it starts like a URL of another kind (`word://`, RFC 3986's
@@ -59,21 +63,22 @@ struct PostgresURL {
 
     /// `text` cut as libpq cuts it; nil when it is not such a URL.
     init?(_ text: String) {
-        guard let scheme = Self.schemes.first(where: { text.hasPrefix($0) }) else { return nil }
-        self.scheme = text.prefix(scheme.count)
-        let rest = text.dropFirst(scheme.count)
+        guard let scheme = Self.schemes.first(where: { text.utf8.starts(with: $0.utf8) }) else { return nil }
+        let all = Substring(text).unicodeScalars
+        let rest = all.dropFirst(scheme.unicodeScalars.count)
+        self.scheme = Substring(all[..<rest.startIndex])
         var after = rest
         if let end = rest.firstIndex(where: { $0 == "@" || $0 == "/" }), rest[end] == "@" {
-            userInformation = rest[..<end]
+            userInformation = Substring(rest[..<end])
             after = rest[rest.index(after: end)...]
         } else {
             userInformation = nil
         }
         if let q = after.firstIndex(of: "?") {
-            location = after[..<q]
-            parameters = after[after.index(after: q)...]
+            location = Substring(after[..<q])
+            parameters = Substring(after[after.index(after: q)...])
         } else {
-            location = after
+            location = Substring(after)
             parameters = nil
         }
     }
@@ -81,9 +86,10 @@ struct PostgresURL {
     /// The parameters, each with its key percent-decoded (nil value: no `=`).
     var pairs: [(raw: Substring, key: String, value: Substring?)] {
         guard let parameters else { return [] }
-        return parameters.split(separator: "&", omittingEmptySubsequences: false).map { pair in
-            guard let eq = pair.firstIndex(of: "=") else { return (pair, pair.removingPercentEncoding, nil) }
-            return (pair, pair[..<eq].removingPercentEncoding, pair[pair.index(after: eq)...])
+        return parameters.unicodeScalars.split(separator: "&", omittingEmptySubsequences: false).map { scalars in
+            let pair = Substring(scalars)
+            guard let eq = scalars.firstIndex(of: "=") else { return (pair, pair.removingPercentEncoding, nil) }
+            return (pair, Substring(scalars[..<eq]).removingPercentEncoding, Substring(scalars[scalars.index(after: eq)...]))
         }
     }
 
@@ -94,7 +100,7 @@ struct PostgresURL {
     /// parameter, else the passphrase of a TLS client key (`sslpassword`); keys percent-decoded,
     /// in any case.
     var password: Password? {
-        if let userInformation, userInformation.contains(":") { return .user }
+        if let userInformation, userInformation.unicodeScalars.contains(":") { return .user }
         if pairs.contains(where: { $0.key.lowercased() == "password" }) { return .user }
         return pairs.contains { $0.key.lowercased() == "sslpassword" } ? .sslKey : nil
     }
@@ -112,8 +118,8 @@ struct PostgresURL {
     /// and the hidden parameters' values (as written, and percent-decoded).
     var secrets: [String] {
         var out: [String] = []
-        if let userInformation, let colon = userInformation.firstIndex(of: ":") {
-            out.append(String(userInformation[userInformation.index(after: colon)...]))
+        if let userInformation, let colon = userInformation.unicodeScalars.firstIndex(of: ":") {
+            out.append(String(userInformation.unicodeScalars[userInformation.unicodeScalars.index(after: colon)...]))
         }
         for pair in pairs where !Self.showsValue(of: pair.key) {
             if let value = pair.value { out += [String(value), value.removingPercentEncoding] }
@@ -126,8 +132,8 @@ struct PostgresURL {
     var redacted: String {
         var out = String(scheme)
         if let userInformation {
-            if let colon = userInformation.firstIndex(of: ":") {
-                out += userInformation[..<colon] + ":***"
+            if let colon = userInformation.unicodeScalars.firstIndex(of: ":") {
+                out += Substring(userInformation.unicodeScalars[..<colon]) + ":***"
             } else {
                 out += userInformation
             }
@@ -137,7 +143,7 @@ struct PostgresURL {
         if parameters != nil {
             out += "?" + pairs.map { pair in
                 guard let value = pair.value else { return String(pair.raw) }
-                let key = pair.raw.prefix(pair.raw.count - value.count - 1)
+                let key = Substring(pair.raw.unicodeScalars.prefix(pair.raw.unicodeScalars.count - value.unicodeScalars.count - 1))
                 return Self.showsValue(of: pair.key) ? String(pair.raw) : key + "=***"
             }.joined(separator: "&")
         }

@@ -136,8 +136,8 @@ public enum RecordWalker {
         init(_ text: String) {
             self.text = text
             cString = text.utf8CString
-            hasSlash = text.contains("/")
-            hidden = text.split(separator: "/").filter { $0.hasPrefix(".") }.map { String($0).utf8CString }
+            hasSlash = text.utf8.contains(0x2F)
+            hidden = text.utf8.split(separator: 0x2F).filter { $0.first == 0x2E }.map { String(Substring($0)).utf8CString }
         }
     }
 
@@ -158,10 +158,10 @@ public enum RecordWalker {
             pattern.withUnsafeBufferPointer { p in text.withCString { fnmatch(p.baseAddress!, $0, 0) == 0 } }
         }
         func asJekyllIncludes(_ glob: Glob) -> Bool {
-            fnmatches(glob.cString, relative) || fnmatches(glob.cString, name) || relative.hasPrefix(glob.text) || name.hasPrefix(glob.text)
+            fnmatches(glob.cString, relative) || fnmatches(glob.cString, name) || relative.utf8.starts(with: glob.text.utf8) || name.utf8.starts(with: glob.text.utf8)
                 || glob.text == relative + "/" || glob.text == name + "/"
         }
-        return include.contains { glob in glob.hidden.contains { fnmatches($0, name) } || glob.text.hasPrefix(".") && asJekyllIncludes(glob) }
+        return include.contains { glob in glob.hidden.contains { fnmatches($0, name) } || glob.text.utf8.first == 0x2E && asJekyllIncludes(glob) }
             || site?.include.contains(where: asJekyllIncludes) == true
     }
 
@@ -176,7 +176,7 @@ public enum RecordWalker {
             let name = FileSystem.name(of: entry)
             // Hidden entries are skipped, as Jekyll skips them, unless an include glob names them
             // (Jekyll publishes those its `_config.yml` includes, such as `.well-known`).
-            guard !name.hasPrefix(".") || name != "." && name != ".."
+            guard name.utf8.first != 0x2E || name != "." && name != ".."
                     && namesHidden(name, relative: relative.isEmpty ? name : relative + "/" + name, include, site: site) else { continue }
             if FileSystem.utf8Name(of: entry) == nil {
                 // Its kind, and whether it starts as a page, from its own bytes, now: no string

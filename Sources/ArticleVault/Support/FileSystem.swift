@@ -718,7 +718,7 @@ public enum FileSystem {
     /// `path` with `.` and `a/..` taken out, as a directory that is not there yet will be made.
     static func lexicallyNormalized(_ path: String) -> String {
         var parts: [Substring] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) where part != "." {
+        for part in path.utf8.split(separator: 0x2F, omittingEmptySubsequences: true).map({ Substring($0) }) where part != "." {
             if part == "..", let last = parts.last, last != ".." { parts.removeLast() } else { parts.append(part) }
         }
         let joined = parts.joined(separator: "/")
@@ -759,15 +759,17 @@ public enum FileSystem {
     }
 
     /// The directory part of `path` (`.` when there is none).
+    /// (Cut at the byte `/`: a `Character` would take a `/` followed by a combining mark for
+    /// another character, and the name `\u{301}x` in `dir/\u{301}x` for part of the directory.)
     public static func directory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
+        guard let slash = path.utf8.lastIndex(of: 0x2F) else { return "." }
+        return slash == path.utf8.startIndex ? "/" : String(Substring(path.utf8[..<slash]))
     }
 
     /// The last path component.
     public static func baseName(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return path }
-        return String(path[path.index(after: slash)...])
+        guard let slash = path.utf8.lastIndex(of: 0x2F) else { return path }
+        return String(Substring(path.utf8[path.utf8.index(after: slash)...]))
     }
 
     /// Whether `syncfs` is as durable as an `fsync` of each file on the file system holding `fd`,

@@ -75,7 +75,7 @@ public struct RecipientRules: Equatable, Sendable {
         if glob.hasPrefix("/") { return "the glob must be relative to the file's directory (no leading '/')" }
         if let c = glob.first(where: { "[]{}\\".contains($0) }) { return "'\(c)' is reserved in a glob" }
         if glob.contains(where: { $0.isWhitespace }) { return "a glob cannot hold whitespace" }
-        for segment in glob.split(separator: "/", omittingEmptySubsequences: false) {
+        for segment in glob.unicodeScalars.split(separator: "/", omittingEmptySubsequences: false).map(Substring.init) {
             if segment.isEmpty { return "the glob has an empty path segment" }
             if segment == "." || segment == ".." { return "the glob has a '\(segment)' segment" }
         }
@@ -83,12 +83,15 @@ public struct RecipientRules: Equatable, Sendable {
     }
 
     /// Whether `glob` matches `path`, segment by segment: `**` as a whole segment matches zero
-    /// or more segments; in a segment, `*` matches any run of characters (none included) and `?`
-    /// one character, never a `/`; every other character matches itself. A leading `.` is not
-    /// special.
+    /// or more segments; in a segment, `*` matches any run of code points (none included) and
+    /// `?` one code point, never a `/`; every other code point matches itself. A leading `.` is
+    /// not special. Matched by Unicode scalars, as the file system names files by their bytes:
+    /// a `Character` would take a `/` followed by a combining mark for another character (so
+    /// `investigations/\u{301}leak.md` escaped `investigations/**`), and names that differ only
+    /// in normalisation for one name.
     public static func glob(_ glob: String, matches path: String) -> Bool {
-        let g = glob.split(separator: "/", omittingEmptySubsequences: false).map { Array($0) }
-        let p = path.split(separator: "/", omittingEmptySubsequences: false).map { Array($0) }
+        let g = glob.unicodeScalars.split(separator: "/", omittingEmptySubsequences: false).map { Array($0) }
+        let p = path.unicodeScalars.split(separator: "/", omittingEmptySubsequences: false).map { Array($0) }
         // matched[i][j]: g[i...] matches p[j...]
         var memo: [Int: Bool] = [:]
         func match(_ i: Int, _ j: Int) -> Bool {
@@ -109,7 +112,7 @@ public struct RecipientRules: Equatable, Sendable {
     }
 
     /// Whether the glob segment `g` matches the path segment `s`.
-    static func segment(_ g: [Character], _ s: [Character]) -> Bool {
+    static func segment(_ g: [Unicode.Scalar], _ s: [Unicode.Scalar]) -> Bool {
         var gi = 0, si = 0, star = -1, mark = 0
         while si < s.count {
             if gi < g.count, g[gi] == "?" || (g[gi] != "*" && g[gi] == s[si]) {

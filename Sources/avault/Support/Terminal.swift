@@ -58,7 +58,7 @@ enum Terminal {
     /// literally named `post\xff.md` is `"dir/post\\xff.md"`.
     static func quoted(_ path: String, lastEscaped: Bool) -> String {
         guard lastEscaped else { return quoted(path) }
-        let cut = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+        let cut = path.utf8.lastIndex(of: 0x2F).map { path.utf8.index(after: $0) } ?? path.startIndex
         // The escaped form is printable ASCII: only a `"` in it needs its escape.
         return "\"" + escapedForQuotes(path[..<cut]) + path[cut...].map { $0 == "\"" ? "\\\"" : String($0) }.joined() + "\""
     }
