@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `avault audit --html FILE`: one self-contained page, every record-derived text escaped,
 /// rendered by headless Chromium without console errors and not blank.
@@ -43,7 +46,7 @@ import Testing
         }
         // Text from records and the trust store is escaped.
         #expect(!page.contains("<i>&\"x\""))
-        #expect(page.contains("&lt;i&gt;&amp;&quot;x&quot;.md"))
+        #expect(page.contains("&lt;i&gt;&amp;\\&quot;x\\&quot;.md&quot;"), "quoted as the text report quotes it")
         #expect(!page.contains("<b>desk</b>"))
         #expect(page.contains("Night &lt;b&gt;desk&lt;/b&gt; &amp; Day"))
         // Signatures by month of the record's date, undated ones apart.
@@ -66,6 +69,39 @@ import Testing
         #expect(forced.code == 0, "\(forced.err)")
         #expect(try String(contentsOfFile: html, encoding: .utf8).hasPrefix("<!DOCTYPE html>"))
         #expect(try f.avault(["audit", content, "--force"]).code == 64)
+    }
+
+    /// What a review found the page said otherwise than the text report: a name that is not
+    /// UTF-8 and a file named with its escape showed alike (the page did not quote paths); a key
+    /// `--pubkey` trusts was "(untrusted)"; and `--html` named a record it audits replaced it.
+    @Test func namesAsTheTextReportAndNoRecordOverwritten() throws {
+        let (f, content) = try desk()
+        let twins = f.path("twins")
+        try FileManager.default.createDirectory(atPath: twins, withIntermediateDirectories: true)
+        let raw = Array((twins + "/post").utf8) + [0xE9] + Array(".md".utf8) + [0]
+        let fd = raw.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o644) } }
+        #expect(fd >= 0)
+        close(fd)
+        try CLI.write("x\n", to: URL(fileURLWithPath: twins + "/post\\xe9.md"), mode: 0o644)
+        let html = f.path("twins.html")
+        #expect(try f.avault(["audit", twins, "--html", html]).code == 0)
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(page.contains("<td>&quot;\(twins)/post\\xe9.md&quot;</td>") && page.contains("<td>&quot;\(twins)/post\\\\xe9.md&quot;</td>"), "\(page)")
+
+        // A key trusted by --pubkey has no name, and is not untrusted.
+        let pub = f.path("desk.pub")
+        let byPubkey = try f.avault(["audit", content + "/p0.md", "--pubkey", pub, "--html", f.path("pub.html")])
+        #expect(byPubkey.code == 0 && byPubkey.out.contains("(trusted by --pubkey)") && !byPubkey.out.contains("(untrusted)"), "\(byPubkey.out)")
+        #expect(try String(contentsOfFile: f.path("pub.html"), encoding: .utf8).contains("<td>(trusted by --pubkey)</td>"))
+
+        // --html naming a record it audits, named or found by the walk: refused, even with --force.
+        let record = content + "/p1.md"
+        let before = try Data(contentsOf: URL(fileURLWithPath: record))
+        for args in [["audit", record, "--html", record, "--force"], ["audit", content, "--html", content + "/./p1.md", "--force"]] {
+            let r = try f.avault(args)
+            #expect(r.code == 64 && r.err.contains("name each file once"), "\(args): \(r.err)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: record)) == before)
     }
 
     @Test func rendersInHeadlessChromiumWithoutConsoleErrorsAndNotBlank() throws {

@@ -4,7 +4,8 @@ import ArticleVault
 struct AuditTally {
     struct KeyRow {
         var keyID: String
-        var signer: String?
+        /// The trust store name, or what the reports say for a key without one.
+        var signer: String
         var roles: [String]
         var count: Int
     }
@@ -113,9 +114,9 @@ enum AuditHTML {
         h += section("Valid signatures by role", id: "roles",
                      chart: barChart(roles.map { ($0.key, $0.value) }, colour: "#00838f"),
                      table: table(["role", "signatures"], roles.map { [$0.key, String($0.value)] }))
-        h += section("Signatures by key id", id: "keys", chart: "",
-                     table: table(["key id", "signer", "roles", "signatures"],
-                                  t.byKey.map { [$0.keyID, $0.signer ?? "(untrusted)", $0.roles.joined(separator: ", "), String($0.count)] }))
+        h += section("Signatures by key id, valid or not", id: "keys", chart: "",
+                     table: table(["key id", "signer", "roles", "records"],
+                                  t.byKey.map { [$0.keyID, $0.signer, $0.roles.joined(separator: ", "), String($0.count)] }))
 
         // Months.
         let months = t.byMonth.sorted { a, b in

@@ -36,10 +36,17 @@ struct Audit: ParsableCommand {
     @Option(help: ArgumentHelp("Skip files and directories matching this glob (repeatable).", valueName: "glob")) var exclude: [String] = []
     @OptionGroup var quiet: QuietOption
 
+    /// How a key is named in the reports: its trust store name, else whether it was trusted
+    /// (by `--pubkey`, which names no key) or not.
+    static func signerLabel(_ signer: String?, trusted: Bool) -> String {
+        signer ?? (trusted ? "(trusted by --pubkey)" : "(untrusted)")
+    }
+
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give records or directories to audit") }
         if force, html == nil { throw ValidationError("--force goes with --html FILE") }
         try refuseStandardOutput(html, option: "--html", names: "a file written beside the report printed")
+        if let html { try refuseSameFileTwice(writes: [html], reads: paths) }
         try refuseStandardInputTwice([:], each: ["record": paths, "trusted key": trust.files])
     }
 
@@ -51,11 +58,13 @@ struct Audit: ParsableCommand {
         policy.requireSignature = requireSignature
         policy.allowLegacySecured = allowLegacySecured
         let files = try RecordWalker.expand(paths, include: include.isEmpty ? RecordWalker.defaultInclude : include, exclude: exclude, sitePages: true)
+        // A record the walk found, too: --force would replace it with the report.
+        if let html { try refuseSameFileTwice(writes: [html], reads: files.filter { !$0.named && $0.kind == .regular }.map(\.path)) }
         let line = ProgressLine("auditing", total: files.count)
         let reports = RecordVerifier(policy: policy).verifyAll(files, jobs: jobs ?? cpuCount(), progress: line.enabled ? line.update : nil)
         line.finish()
 
-        var bySigner: [String: Int] = [:], byKey: [String: (signer: String?, roles: [String], count: Int)] = [:], byRole: [String: Int] = [:]
+        var bySigner: [String: Int] = [:], byKey: [String: (signer: String?, trusted: Bool, roles: [String], count: Int)] = [:], byRole: [String: Int] = [:]
         var secured: [String: Int] = [:], outcomes: [String: Int] = [:]
         var attention: [(path: String, escaped: Bool, reasons: [String])] = []
         var byMonth: [String: Int] = [:]
@@ -67,8 +76,10 @@ struct Audit: ParsableCommand {
             // key) must not add to what a signer signed.
             var seen = Set<String>(), seenValid = Set<String>()
             for s in r.signatures {
+                // A key with no name is one `--pubkey` trusts unless its signatures were judged untrusted.
+                if s.status != .untrusted { byKey[s.keyID, default: (s.signer, false, s.roles, 0)].trusted = true }
                 if seen.insert(s.keyID).inserted {
-                    var k = byKey[s.keyID] ?? (s.signer, s.roles, 0)
+                    var k = byKey[s.keyID] ?? (s.signer, false, s.roles, 0)
                     k.count += 1
                     byKey[s.keyID] = k
                 }
@@ -93,8 +104,11 @@ struct Audit: ParsableCommand {
         if let html {
             let tally = AuditTally(
                 records: reports.count, failing: failing, outcomes: outcomes, secured: secured, bySigner: bySigner,
-                byKey: byKey.sorted { $0.key < $1.key }.map { .init(keyID: $0.key, signer: $0.value.signer, roles: $0.value.roles, count: $0.value.count) },
-                byRole: byRole, byMonth: byMonth, attention: attention.map { ($0.path, $0.reasons) })
+                byKey: byKey.sorted { $0.key < $1.key }.map { .init(keyID: $0.key, signer: Self.signerLabel($0.value.signer, trusted: $0.value.trusted),
+                                                                    roles: $0.value.roles, count: $0.value.count) },
+                // Quoted as the text report quotes it: a name that is not UTF-8 and a file named
+                // with its escape differ, as two names with a `"` or `\` do.
+                byRole: byRole, byMonth: byMonth, attention: attention.map { (Terminal.quoted($0.path, lastEscaped: $0.escaped), $0.reasons) })
             let page = AuditHTML.render(tally, generated: RFC3339.format(now()))
             try FileSystem.writeAtomically(html, Array(page.utf8), mode: 0o644, overwrite: force)
         }
@@ -127,10 +141,10 @@ struct Audit: ParsableCommand {
         out += "\nvalid signatures by signer:\n"
         for (signer, n) in bySigner.sorted(by: { $0.key < $1.key }) { out += "  \(Terminal.shown(signer)): \(n)\n" }
         if bySigner.isEmpty { out += "  (none)\n" }
-        out += "\nsignatures by key id:\n"
+        out += "\nsignatures by key id (valid or not):\n"
         for (key, v) in byKey.sorted(by: { $0.key < $1.key }) {
             let roles = v.roles.isEmpty ? "" : " [\(v.roles.joined(separator: ", "))]"
-            out += "  \(key)  \(Terminal.shown((v.signer ?? "(untrusted)") + roles)): \(v.count)\n"
+            out += "  \(key)  \(Terminal.shown(Self.signerLabel(v.signer, trusted: v.trusted) + roles)): \(v.count)\n"
         }
         if byKey.isEmpty { out += "  (none)\n" }
         out += "\nvalid signatures by role:\n"
