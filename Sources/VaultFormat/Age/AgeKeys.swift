@@ -51,8 +51,9 @@ public enum AgeKeys {
         return decoded.data
     }
 
-    /// The lines of a key file as age reads them: split at LF, one CR before each LF dropped,
-    /// empty lines and lines starting with `#` left out. `body` gets each remaining line and its
+    /// The lines of a key file as age reads them (Go's `bufio.ScanLines`): split at LF, one CR
+    /// at the end of each line dropped (the last one's too, with no LF after it), empty lines
+    /// and lines starting with `#` left out. `body` gets each remaining line and its
     /// 1-based number.
     static func contentLines(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeBufferPointer<UInt8>, Int) throws(Problem) -> Void) throws(Problem) {
         let u = bytes.bindMemory(to: UInt8.self)
@@ -62,7 +63,7 @@ public enum AgeKeys {
             var end = start
             while end < u.count, u[end] != 0x0A { end += 1 }
             var stop = end
-            if end < u.count, stop > start, u[stop - 1] == 0x0D { stop -= 1 }
+            if stop > start, u[stop - 1] == 0x0D { stop -= 1 }
             let line = UnsafeBufferPointer(rebasing: u[start..<stop])
             start = end + 1
             if line.isEmpty || line[0] == UInt8(ascii: "#") { continue }
