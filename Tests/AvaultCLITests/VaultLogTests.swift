@@ -167,6 +167,28 @@ import Glibc
         #expect(r.out.contains("note: entries 1–\(n) are after the last signed head: only the index and the keyring's record protect them"), "\(r.out)")
     }
 
+    /// A head signed by a key the keyring's trust store revoked counts for no later check
+    /// (`log --verify` reports it), so it is not signed: before, `--sign` signed it, exit 0.
+    @Test func aKeyTheTrustStoreRevokedSignsNoHead() throws {
+        let f = try Self.logScene()
+        #expect(try f.avault(["keys", "generate", "logsigner", "--signing", "--unprotected"]).code == 0)
+        #expect(try f.avault(["keys", "export-public", "logsigner", "-o", f.dir.appendingPathComponent("logsigner.pub").path]).code == 0)
+        #expect(try f.avault(["keys", "trust", "add", f.dir.appendingPathComponent("logsigner.pub").path, "--name", "log desk"]).code == 0)
+        let listed = try f.avault(["keys", "trust", "list", "--json"])
+        let keyID = try #require(listed.out.firstMatch(of: /"keyId":"([0-9A-F]{16})"/)?.1)
+        #expect(try f.avault(["vault", "log", "--sign", "logsigner"]).code == 0)
+        #expect(try f.avault(["keys", "trust", "revoke", String(keyID), "--reason", "laptop stolen"]).code == 0)
+        for args in [["vault", "log", "--sign", "logsigner"], ["vault", "log", "--verify", "--sign", "logsigner"]] {
+            let r = try f.avault(args)
+            #expect(r.code == (args.contains("--verify") ? 1 : 2), "\(args): \(r.code) \(r.out) \(r.err)")
+            if !args.contains("--verify") {
+                #expect(r.err.hasPrefix("avault: key \(keyID) was revoked in the trust store on ") && r.err.contains("(laptop stolen): a head it signed would not count"), "\(r.err)")
+            }
+            #expect(!r.out.contains("signed the log head"), "\(args): \(r.out)")
+        }
+        #expect(try f.signedHeadCount() == 1, "only the head signed before the revocation")
+    }
+
     /// A command checks the log from the head its keyring recorded on (formats.md 8.6): the
     /// keyring records the line that head is on and the hash of the first line; the lines
     /// between are not read again — an edit there is found by `vault verify`, `log --verify`

@@ -155,6 +155,9 @@ public enum AvaultError: Error, Sendable {
     case validityWindowReversed(notBefore: Timestamp, notAfter: Timestamp)
     /// The trusted key is revoked already.
     case alreadyRevoked(keyID: String)
+    /// The key a command would sign with is revoked in the trust store (its public key, under
+    /// `storeKeyID`): what it signed would not count.
+    case signingKeyRevoked(keyID: String, storeKeyID: String, on: String, reason: String)
     /// A trusted comment must be one line.
     case invalidTrustedComment
     /// A signer's text for a trusted comment (embedded or detached) has a field avault writes
@@ -558,6 +561,9 @@ public enum AvaultError: Error, Sendable {
             return "the validity window starts after it ends (\(notBefore) is after \(notAfter))"
         case let .alreadyRevoked(keyID):
             return "key \(keyID) is already revoked"
+        case let .signingKeyRevoked(keyID, storeKeyID, on, reason):
+            return "key \(keyID) was revoked in the trust store on \(on)" + (storeKeyID == keyID ? "" : " (its public key, as key \(storeKeyID))")
+                + (reason.isEmpty ? "" : " (\(reason))") + ": a head it signed would not count, so nothing was signed"
         case .invalidTrustedComment:
             return "the trusted comment must be one line"
         case let .reservedTrustedCommentField(prefix):

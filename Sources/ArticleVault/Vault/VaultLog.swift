@@ -199,11 +199,15 @@ extension Vault {
     /// missing one is fine (heads may be by keyring keys); one that is refused or malformed is
     /// an error.
     public func verifyLog(now: Int64) throws(AvaultError) -> VaultLog.Report {
-        var store: TrustStoreFile?
-        if case .store(let file)? = try TrustStore.source(publicKeyFiles: [], explicit: nil, keyringDirectory: keyring.directory, required: false) {
-            store = file
+        try verifyLog(trustStore: try keyringTrustStore(), checkedAt: now)
+    }
+
+    /// The trust store in the keyring's directory, if there is one.
+    private func keyringTrustStore() throws(AvaultError) -> TrustStoreFile? {
+        guard case .store(let file)? = try TrustStore.source(publicKeyFiles: [], explicit: nil, keyringDirectory: keyring.directory, required: false) else {
+            return nil
         }
-        return try verifyLog(trustStore: store, checkedAt: now)
+        return file
     }
 
     private func verifyLog(trustStore: TrustStoreFile?, checkedAt now: Int64) throws(AvaultError) -> VaultLog.Report {
@@ -313,8 +317,13 @@ extension Vault {
     public func signLog(key: Ed25519SigningKey, keyID: Minisign.KeyID, now: Int64) throws(AvaultError) -> (seq: Int, hash: String) {
         // A signature vouches for every entry its head chains over: not for a log altered
         // before the part a write checks (the keyring's record onwards).
-        if let problem = try verifyLog(now: now).entryProblems.first {
+        let store = try keyringTrustStore()
+        if let problem = try verifyLog(trustStore: store, checkedAt: now).entryProblems.first {
             throw .tampered("the log was altered (\(problem)): its head was not signed", area: .vaultState)
+        }
+        // A head by a revoked key is a problem for every later check (verifyLog): not signed.
+        if let r = store?.revocation(ofPublicKey: key.publicKey.bytes) {
+            throw .signingKeyRevoked(keyID: keyID.printed, storeKeyID: r.keyID.printed, on: "\(r.time)", reason: r.reason)
         }
         let publicKey = Minisign.PublicKey(keyID: keyID, key: key.publicKey.bytes)
         let vaultID = config.vaultID
