@@ -117,3 +117,29 @@ import Testing
         u.expectNoLeaks(of: secrets)
     }
 }
+
+/// A key or passphrase pasted where its file's name goes: "no such file" named it, so the
+/// secret landed on the terminal, in CI logs and in scripts' error files (a review).
+@Suite struct PastedSecretNotEchoed {
+    @Test func aSecretGivenAsAFileNameIsNotRepeated() throws {
+        let f = try KeysFixture()
+        let hexKey = String(repeating: "653f0a1b2c3d4e5f", count: 4)
+        let ageKey = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX"
+        let passphrase = "correct horse battery staple"
+        let cases: [(args: [String], secret: String, stdin: Data)] = [
+            (["secured", "encrypt", "--key-file", hexKey], hexKey, Data("draft".utf8)),
+            (["age", "decrypt", "-i", ageKey, f.path("none.age")], ageKey, Data()),
+            (["keys", "import", "k", "--key-file", hexKey, "--unprotected"], hexKey, Data()),
+            (["keys", "list", "--verify", "--passphrase-file", passphrase], passphrase, Data()),
+        ]
+        #expect(try f.avault(["keys", "generate", "seed", "--secret"]).code == 0)
+        for (args, secret, stdin) in cases {
+            let r = try f.avault(args, stdin: stdin)
+            #expect(r.code == 2 && r.err.contains("not shown: it may be the secret itself") && r.err.contains("no such file"), "\(args): \(r.code) \(r.err)")
+            #expect(!r.err.contains(secret) && !r.out.contains(secret), "\(args): \(r.err)")
+        }
+        // A name that looks like one is still shown.
+        let named = try f.avault(["secured", "encrypt", "--key-file", "drafts.key"], stdin: Data("draft".utf8))
+        #expect(named.code == 2 && named.err.contains("drafts.key: no such file"), "\(named.err)")
+    }
+}

@@ -155,7 +155,13 @@ public enum FileSystem {
             return try readAll(fd: fd, name: path, size: size, limit: limit, what: what, secret: secret)
         }
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
-        guard fd >= 0 else { throw .io(path: path, reason: errnoText()) }
+        guard fd >= 0 else {
+            let reason = errnoText()
+            if secret, errno == ENOENT, mayBeASecret(path) {
+                throw .io(path: "the name given for \(what) (not shown: it may be the secret itself, typed where its file's name goes)", reason: reason)
+            }
+            throw .io(path: path, reason: reason)
+        }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: errnoText()) }
@@ -167,6 +173,16 @@ public enum FileSystem {
             throw .insecurePermissions(path: path, mode: UInt32(st.st_mode))
         }
         return try readAll(fd: fd, name: path, size: Int(st.st_size), limit: limit, what: what, secret: secret)
+    }
+
+    /// Whether a name given for a secret file that is not there may be the secret itself (a key
+    /// or passphrase pasted where its file's name goes), which an error must not repeat: no
+    /// `/`, and whitespace in it, or 16 characters or more and no `.` (a hex or base64 key, an
+    /// `AGE-SECRET-KEY-1…`, a long passphrase; not `demo.key`, `./k`).
+    static func mayBeASecret(_ path: String) -> Bool {
+        let u = path.utf8
+        guard !u.contains(0x2F) else { return false }
+        return u.contains { $0 == 0x20 || $0 == 0x09 } || u.count >= 16 && !u.contains(0x2E)
     }
 
     /// Reads a file that a command line names for avault to read, as ``readSmall(_:limit:what:secret:regularOnly:)``
