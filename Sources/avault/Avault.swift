@@ -57,7 +57,18 @@ struct Avault: ParsableCommand {
         } catch {
             // Help and --version are "errors" with exit code 0: let the parser print them.
             let parserCode = exitCode(for: error)
-            if parserCode == .success { exit(withError: error) }
+            if parserCode == .success {
+                // Help and the version, written as every output is: one that cannot be written
+                // (a full disk, a closed descriptor) fails the command, not exit 0.
+                do throws(AvaultError) {
+                    try Terminal.writeStdout(fullMessage(for: error) + "\n")
+                    code = 0
+                } catch {
+                    Terminal.error(error.message, hint: error.hint)
+                    code = error.exitCode
+                }
+                Glibc.exit(code)
+            }
             if let exit = error as? ExitCode {
                 code = exit.rawValue
             } else {

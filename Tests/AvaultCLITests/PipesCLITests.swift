@@ -713,6 +713,12 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         let audit = try avaultToFullDisk(["audit", a, "--keyring", demo.ring])
         #expect(audit.code == 2)
         #expect(audit.err == expected)
+        // Help and the version too (the argument parser printed them and exited 0 whatever
+        // the write did: a review).
+        for args in [["--help"], ["--version"], ["verify", "--help"], ["help", "vault"], ["vault", "put", "--help"]] {
+            let r = try avaultToFullDisk(args)
+            #expect(r.code == 2 && r.err == expected, "\(args): \(r.code) \(r.err)")
+        }
 
         let v = try VaultFixture()
         try v.put("doc", Data("payload\n".utf8))
