@@ -125,10 +125,14 @@ struct SealModeTests {
         let bound = try demo.record("bound.md", "---\ntitle: \"Draft\"\nwebUrl: \"https://example.org/d\"\n---\nThe plan.\n")
         // A webUrl that is not a string is passed over as well.
         let numeric = try demo.record("numeric.md", "---\ntitle: \"Draft\"\nwebUrl: 42\n---\nThe plan.\n")
-        let sealed = try CLI.avault(["seal", "-q", bare, bound, numeric, "--key", "demo-content"] + demo.args)
+        // A blank URL binds to no page either (a review: said nothing).
+        let blank = try demo.record("blank.md", "---\ntitle: \"Draft\"\noriginalUrl: \" \\t\"\n---\nThe plan.\n")
+        let sealed = try CLI.avault(["seal", "-q", bare, bound, numeric, blank, "--key", "demo-content"] + demo.args)
         #expect(sealed.code == 0, "\(sealed.err)")
         #expect(sealed.err == "avault: warning: \(bare): \(Self.warning); to bind it, unseal it, give it its webUrl and seal it again\n"
-                + "avault: warning: \(numeric): \(Self.warning); to bind it, unseal it, give it its webUrl and seal it again\n")
+                + "avault: warning: \(numeric): \(Self.warning); to bind it, unseal it, give it its webUrl and seal it again\n"
+                + "avault: warning: \(blank): the record's webUrl (or originalUrl) is blank, so its blob would open in any other record whose URL "
+                + "is the same blank; to bind it, unseal it, give it its webUrl and seal it again\n", "\(sealed.err)")
         // What the warning is about: the blob, moved into another record without a URL, opens there.
         let blob = try #require(try String(contentsOfFile: bare, encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("secured:") })
         try CLI.write("---\ntitle: \"Another\"\n\(blob)\n---\n", to: URL(fileURLWithPath: other))

@@ -63,6 +63,9 @@ public enum Sealing {
         /// `webUrl` nor an `originalUrl` string, so the blob would open in any other record
         /// without one as well (formats.md §1.4).
         public var boundToNoURL = false
+        /// Whether the blob written is bound to a URL that is only whitespace (`originalUrl: " "`),
+        /// which binds it to no page either: it opens in any record with the same blank.
+        public var boundToBlankURL = false
         /// `seal` only: the detached signature beside the record (`FILE.minisig`, as
         /// `avault sign --detached` writes it), when there is one. It signs the record as it was
         /// read, the plaintext, so anyone who reads it can confirm a guess of the sealed text
@@ -418,7 +421,9 @@ public enum Sealing {
                 } catch { throw .malformed(error, file: path) }
             }
         }
-        result.boundToNoURL = document.fields["secured"] != nil && document.securedContext.isEmpty
+        let context = document.securedContext
+        result.boundToNoURL = document.fields["secured"] != nil && context.isEmpty
+        result.boundToBlankURL = document.fields["secured"] != nil && !context.isEmpty && context.unicodeScalars.allSatisfy(\.properties.isWhitespace)
         if let signer {
             (text, _) = try RecordSigner.signed(text: text, document: document, path: path, key: signer.key, keyID: signer.keyID,
                                                 trustedComment: RecordSigner.defaultRecordComment(path: path, now: signer.now))

@@ -110,6 +110,10 @@ func report(_ path: String, _ verb: String, _ result: Sealing.Result) throws(Ava
         Terminal.warning("\(path): the record has no webUrl or originalUrl, so its blob would open in any other record without "
                          + "one too; to bind it, unseal it, give it its webUrl and seal it again")
     }
+    if result.boundToBlankURL {
+        Terminal.warning("\(path): the record's webUrl (or originalUrl) is blank, so its blob would open in any other record whose URL "
+                         + "is the same blank; to bind it, unseal it, give it its webUrl and seal it again")
+    }
     if let signature = result.plaintextSignature {
         // Said even with -q: the sealed text can be confirmed from what is left beside it.
         Terminal.warning("\(signature) is a detached signature of the record before it was sealed: it signs the plaintext, so anyone "
