@@ -189,6 +189,29 @@ import Glibc
         #expect(try f.signedHeadCount() == 1, "only the head signed before the revocation")
     }
 
+    /// A keyring key the trust store also holds keeps the store's validity window: a head it
+    /// signed outside the window does not count, and none is signed outside it (before, the
+    /// keyring's path skipped the window).
+    @Test func aKeyringKeyInTheTrustStoreKeepsItsWindow() throws {
+        let f = try Self.logScene()
+        #expect(try f.avault(["keys", "generate", "logsigner", "--signing", "--unprotected"]).code == 0)
+        let pub = f.dir.appendingPathComponent("logsigner.pub").path
+        #expect(try f.avault(["keys", "export-public", "logsigner", "-o", pub]).code == 0)
+        #expect(try f.avault(["keys", "trust", "add", pub, "--name", "log desk"]).code == 0)
+        #expect(try f.avault(["vault", "log", "--sign", "logsigner"]).code == 0)
+        #expect(try f.avault(["vault", "log", "--verify"]).code == 0)
+        let keyID = try #require(try f.avault(["keys", "trust", "list", "--json"]).out.firstMatch(of: /"keyId":"([0-9A-F]{16})"/)?.1)
+        #expect(try f.avault(["keys", "trust", "remove", String(keyID)]).code == 0)
+        #expect(try f.avault(["keys", "trust", "add", pub, "--name", "log desk", "--not-after", "2020-01-01T00:00:00Z"]).code == 0)
+        let l = try f.avault(["vault", "log", "--verify"])
+        #expect(l.code == 1 && l.out.contains("problem: the head signed at entry 8 does not count: signed at ")
+                && l.out.contains("after key \(keyID) expired (2020-01-01T00:00:00Z)"), "\(l.out)")
+        let s = try f.avault(["vault", "log", "--sign", "logsigner"])
+        #expect(s.code == 2 && s.err.contains("the trust store trusts key \(keyID) only for a period that does not include now (expired 2020-01-01T00:00:00Z)"),
+                "\(s.code) \(s.err)")
+        #expect(try f.signedHeadCount() == 1)
+    }
+
     /// A command checks the log from the head its keyring recorded on (formats.md 8.6): the
     /// keyring records the line that head is on and the hash of the first line; the lines
     /// between are not read again — an edit there is found by `vault verify`, `log --verify`

@@ -158,6 +158,9 @@ public enum AvaultError: Error, Sendable {
     /// The key a command would sign with is revoked in the trust store (its public key, under
     /// `storeKeyID`): what it signed would not count.
     case signingKeyRevoked(keyID: String, storeKeyID: String, on: String, reason: String)
+    /// The trust store trusts the key a command would sign with only for a period that does
+    /// not include now: what it signed would not count.
+    case signingKeyOutsideWindow(keyID: String, window: String)
     /// A trusted comment must be one line.
     case invalidTrustedComment
     /// A signer's text for a trusted comment (embedded or detached) has a field avault writes
@@ -564,6 +567,8 @@ public enum AvaultError: Error, Sendable {
         case let .signingKeyRevoked(keyID, storeKeyID, on, reason):
             return "key \(keyID) was revoked in the trust store on \(on)" + (storeKeyID == keyID ? "" : " (its public key, as key \(storeKeyID))")
                 + (reason.isEmpty ? "" : " (\(reason))") + ": a head it signed would not count, so nothing was signed"
+        case let .signingKeyOutsideWindow(keyID, window):
+            return "the trust store trusts key \(keyID) only for a period that does not include now (\(window)): a head it signed would not count, so nothing was signed"
         case .invalidTrustedComment:
             return "the trusted comment must be one line"
         case let .reservedTrustedCommentField(prefix):

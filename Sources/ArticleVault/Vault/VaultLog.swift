@@ -263,6 +263,19 @@ extension Vault {
                     report.problems.append("\(at) has a timestamp that is not a time in the years 0000 to 9999")
                     continue
                 }
+                if let t = signature.representableTimestamp, t > now + TrustPolicy.futureTolerance {
+                    report.problems.append("\(at) claims a time in the future (\(RFC3339.format(t)))")
+                    continue
+                }
+                // The same key in the trust store: its validity window applies as to a head by a
+                // key the store alone holds (before, the keyring's path skipped it).
+                if let storeEntry, storeEntry.publicKey.key == pk, let policy {
+                    let verdict = policy.judge(signature, domain: .file) { pk in MinisignSigning.check(signature, digest: digest, publicKey: pk) }
+                    guard verdict.status == .valid else {
+                        report.problems.append("\(at) does not count: " + (verdict.reason ?? verdict.status.rawValue))
+                        continue
+                    }
+                }
                 if let retired = entry.retired {
                     let name = "key '\(entry.name)' version \(entry.version) (\(signature.keyID.printed))"
                     guard let t = signature.representableTimestamp, t < retired.seconds else {
@@ -324,6 +337,11 @@ extension Vault {
         // A head by a revoked key is a problem for every later check (verifyLog): not signed.
         if let r = store?.revocation(ofPublicKey: key.publicKey.bytes) {
             throw .signingKeyRevoked(keyID: keyID.printed, storeKeyID: r.keyID.printed, on: "\(r.time)", reason: r.reason)
+        }
+        // Nor by one the store trusts under this id only for a period that does not hold now.
+        if let entry = store?.entry(for: keyID), entry.publicKey.key == key.publicKey.bytes {
+            if let nb = entry.notBefore, now < nb.seconds { throw .signingKeyOutsideWindow(keyID: keyID.printed, window: "valid from \(nb.text)") }
+            if let na = entry.notAfter, now > na.seconds { throw .signingKeyOutsideWindow(keyID: keyID.printed, window: "expired \(na.text)") }
         }
         let publicKey = Minisign.PublicKey(keyID: keyID, key: key.publicKey.bytes)
         let vaultID = config.vaultID

@@ -46,7 +46,7 @@ extension AvaultError {
             return Exit.operational
         // Trust.
         case .noTrustStore, .notTrusted, .alreadyTrusted, .publicKeyAlreadyTrusted, .revokedKeyRemoval, .invalidTrustName, .invalidRole, .invalidRevocationReason,
-             .validityWindowReversed, .alreadyRevoked, .signingKeyRevoked, .invalidTrustedComment, .notARecordComment, .unauthenticatedLegacy, .signaturesNotChecked:
+             .validityWindowReversed, .alreadyRevoked, .signingKeyRevoked, .signingKeyOutsideWindow, .invalidTrustedComment, .notARecordComment, .unauthenticatedLegacy, .signaturesNotChecked:
             return Exit.operational
         // What the command line asked for, refused before anything is read.
         case .reservedTrustedCommentField, .trustedCommentControlCharacter:
@@ -182,6 +182,7 @@ extension AvaultError {
         case .trustedCommentControlCharacter:
             return "give one line of text; a TAB separates fields"
         case .notTrusted, .alreadyRevoked: return "see 'avault keys trust list'"
+        case .signingKeyOutsideWindow: return "sign with a key the trust store trusts now: see 'avault keys trust list'"
         case .signingKeyRevoked: return "sign with a key the trust store has not revoked: see 'avault keys list' and 'avault keys trust list'"
         case let .alreadyTrusted(keyID, _): return "remove it first with 'avault keys trust remove \(keyID)'"
         case .publicKeyAlreadyTrusted(_, _, _, true):
