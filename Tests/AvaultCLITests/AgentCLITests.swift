@@ -712,6 +712,64 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: real).isEmpty)
     }
 
+    /// Found by a review: only the socket's own directory was checked. Under an
+    /// `XDG_RUNTIME_DIR` of mode 777 (not sticky), another user could move `avault/` away and
+    /// put their own in its place, so that `agent stop` and `status` no longer reached the agent
+    /// that held the key. Every directory from the socket's up to `/` must be the user's or
+    /// root's and closed to group and others unless sticky, for `agent start` and for a client.
+    @Test func aDirectoryAboveTheSocketThatOthersMayWriteIsRefused() throws {
+        let f = try Fixture()
+        let runtime = f.path("run")
+        #expect(mkdir(runtime, 0o700) == 0)
+        let socket = runtime + "/avault/agent.sock"
+        let env: [String: String?] = ["AVAULT_AGENT_SOCK": nil, "XDG_RUNTIME_DIR": runtime]
+        let startEnv = env.merging(["AVAULT_PASSPHRASE": f.passphrase]) { a, _ in a }
+        let refusal = "avault: cannot use the agent socket \(socket): group or others may write the directory \(runtime) above it (mode 777)\n"
+            + "avault: hint: chmod go-w \(runtime), or set AVAULT_AGENT_SOCK (or XDG_RUNTIME_DIR) to a path whose directories only you or root can write\n"
+
+        chmod(runtime, 0o777)
+        let start = try f.avault(["agent", "start"], env: startEnv)
+        if start.code == 0 { _ = try f.avault(["agent", "stop"], env: env) }
+        #expect(start.code == 2 && start.out.isEmpty && start.err == refusal, "\(start.code) \(start.err)")
+        #expect(Self.mode(runtime + "/avault") == nil, "the socket's directory was made")
+        // Nothing there, but what stop or status would say ("no agent runs") cannot be trusted.
+        let absent = try f.avault(["agent", "status"], env: env)
+        #expect(absent.code == 2 && absent.err == refusal, "\(absent.code) \(absent.err)")
+
+        // Sticky (as /tmp): nobody else can move what is not theirs. An agent started under a
+        // private directory that others may write later is not used.
+        chmod(runtime, 0o1777)
+        let sticky = try f.avault(["agent", "start"], env: startEnv)
+        #expect(sticky.code == 0, "\(sticky.err)")
+        #expect(try f.avault(["agent", "status"], env: env).code == 0)
+        chmod(runtime, 0o777)
+        let status = try f.avault(["agent", "status"], env: env)
+        #expect(status.code == 2 && status.err == refusal, "\(status.code) \(status.err)")
+        let stop = try f.avault(["agent", "stop"], env: env)
+        #expect(stop.code == 2 && stop.err == refusal, "\(stop.code) \(stop.err)")
+        let get = try f.getWithoutPassphrase(env: env)
+        #expect(get.code == 2 && get.err.hasPrefix("avault: warning: not using the agent at \(socket): group or others may write the directory \(runtime) above it (mode 777); using the passphrase\n"),
+                "\(get.err)")
+        chmod(runtime, 0o700)
+        #expect(try f.avault(["agent", "stop"], env: env).code == 0)
+
+        // Two levels up, and a directory that is someone else's.
+        let shared = f.path("shared"), deep = f.path("shared/mine/agent.sock")
+        #expect(mkdir(shared, 0o777) == 0 && chmod(shared, 0o777) == 0 && mkdir(f.path("shared/mine"), 0o700) == 0)
+        let twoUp = try f.avault(["agent", "start"], env: ["AVAULT_PASSPHRASE": f.passphrase, "AVAULT_AGENT_SOCK": deep])
+        if twoUp.code == 0 { _ = try f.avault(["agent", "stop"], env: ["AVAULT_AGENT_SOCK": deep]) }
+        #expect(twoUp.code == 2 && twoUp.err.hasPrefix("avault: cannot use the agent socket \(deep): group or others may write the directory \(shared) above it (mode 777)\n"),
+                "\(twoUp.code) \(twoUp.err)")
+        if geteuid() == 0 {
+            chmod(shared, 0o755)
+            #expect(chown(shared, 65534, 65534) == 0)
+            let owned = try f.avault(["agent", "start"], env: ["AVAULT_PASSPHRASE": f.passphrase, "AVAULT_AGENT_SOCK": deep])
+            if owned.code == 0 { _ = try f.avault(["agent", "stop"], env: ["AVAULT_AGENT_SOCK": deep]) }
+            #expect(owned.code == 2 && owned.err == "avault: cannot use the agent socket \(deep): the directory \(shared) above it belongs to uid 65534\n"
+                    + "avault: hint: set AVAULT_AGENT_SOCK (or XDG_RUNTIME_DIR) to a path whose directories only you or root can write\n", "\(owned.code) \(owned.err)")
+        }
+    }
+
     @Test func aFileOrALeftOverSocketInThePlaceOfTheAgent() throws {
         let f = try Fixture()
         try CLI.write("not a socket\n", to: URL(fileURLWithPath: f.socket))

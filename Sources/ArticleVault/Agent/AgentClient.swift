@@ -85,8 +85,9 @@ public struct AgentClient: Sendable {
         case absent
         /// A socket nobody listens on (left by an agent that was killed).
         case stale
-        /// A socket that cannot be trusted or an exchange that failed: why.
-        case unusable(String)
+        /// A socket that cannot be trusted or an exchange that failed: why; and `directory`
+        /// when it is because its directory, or one above it, is one someone else could change.
+        case unusable(String, directory: AgentListener.UnsafeDirectory? = nil)
         case answer(AgentResponse)
     }
 
@@ -107,6 +108,7 @@ public struct AgentClient: Sendable {
         guard st.st_mode & 0o077 == 0 else {
             return .unusable("group or others may connect to it (mode \(String(st.st_mode & 0o777, radix: 8)))")
         }
+        if let unsafe = AgentListener.unsafeDirectory(holding: socket) { return .unusable(unsafe.reason, directory: unsafe) }
         let fd = AgentSocket.newSocket()
         guard fd >= 0 else { return .unusable("socket: \(FileSystem.errnoText())") }
         defer { close(fd) }
@@ -141,7 +143,7 @@ public struct AgentClient: Sendable {
         case .stale:
             report(.note("no agent answers at \(socket) (a socket left by an agent that ended); using the passphrase"))
             return nil
-        case .unusable(let why):
+        case .unusable(let why, _):
             report(.warning("not using the agent at \(socket): \(why); using the passphrase"))
             return nil
         case .answer(.key(let key)) where key.count == AgentProtocol.keySize:
@@ -167,7 +169,7 @@ public struct AgentClient: Sendable {
             return key
         case .absent, .stale, .answer(.refused):
             return nil
-        case .unusable(let why):
+        case .unusable(let why, _):
             report(.warning("not using the agent at \(socket): \(why)"))
             return nil
         case .answer:
@@ -185,7 +187,7 @@ public struct AgentClient: Sendable {
             return
         case .answer(.done):
             report(.note("the agent at \(socket) now holds the key of the new passphrase"))
-        case .unusable(let why):
+        case .unusable(let why, _):
             report(.warning("the agent at \(socket) was not given the new passphrase's key (\(why)); it opens nothing now: stop it"))
         case .answer:
             report(.warning("the agent at \(socket) answered what was not asked; it may hold a key that opens nothing now: stop it"))
@@ -196,12 +198,14 @@ public struct AgentClient: Sendable {
     public func status() throws(AvaultError) -> AgentStatus? {
         switch exchange(.status) {
         case .absent:
+            // Nothing there, but where a socket could be moved away: the agent may run elsewhere.
+            if let unsafe = AgentListener.unsafeDirectory(holding: socket) { throw unsafe.error }
             return nil
         case .stale:
             report(.note("\(socket) is a socket left by an agent that ended; 'agent start' replaces it"))
             return nil
-        case .unusable(let why):
-            throw .agentUnusable(socket: socket, reason: why)
+        case .unusable(let why, let directory):
+            throw directory?.error ?? .agentUnusable(socket: socket, reason: why)
         case .answer(.status(let status)):
             return status
         case .answer:
@@ -217,12 +221,13 @@ public struct AgentClient: Sendable {
     public func stop() throws(AvaultError) -> Bool {
         switch exchange(.stop) {
         case .absent:
+            if let unsafe = AgentListener.unsafeDirectory(holding: socket) { throw unsafe.error }
             return false
         case .stale:
             report(.note("\(socket) is a socket left by an agent that ended; 'agent start' replaces it"))
             return false
-        case .unusable(let why):
-            throw .agentUnusable(socket: socket, reason: why)
+        case .unusable(let why, let directory):
+            throw directory?.error ?? .agentUnusable(socket: socket, reason: why)
         case .answer(.done):
             guard socketGone(waitingUpTo: 500) else { throw .agentStillThere(socket: socket) }
             return true

@@ -29,6 +29,7 @@ public final class AgentListener {
         guard AgentSocket.withAddress(path, { _, _ in true }) != nil else {
             throw .agentUnusable(socket: path, reason: "the path is longer than a socket's (\(AgentSocket.maximumPathSize) bytes)")
         }
+        if let unsafe = unsafeDirectory(holding: path) { throw unsafe.error }
         var st = stat()
         guard lstat(path, &st) == 0 else { return }
         guard st.st_mode & S_IFMT == S_IFSOCK else {
@@ -118,9 +119,12 @@ public final class AgentListener {
 
     /// The socket's directory: made (mode 700) if missing; it must be a directory, not a
     /// symbolic link to one (`lstat`: what is checked is what the socket is made in), owned by
-    /// this user or root, which group and others cannot write (unless it is sticky, as /tmp).
+    /// this user or root, which group and others cannot write (unless it is sticky, as /tmp);
+    /// and so must every directory above it (``unsafeDirectory(holding:)``), checked before
+    /// the socket's directory is made.
     private static func checkDirectory(of path: String) throws(AvaultError) {
         guard path.hasPrefix("/") else { throw .agentUnusable(socket: path, reason: "it must be an absolute path") }
+        if let unsafe = unsafeDirectory(holding: path) { throw unsafe.error }
         let dir = FileSystem.directory(of: path)
         var st = stat()
         if lstat(dir, &st) != 0 {
@@ -132,11 +136,62 @@ public final class AgentListener {
             throw .agentUnusable(socket: path, reason: "its directory \(dir) is a symbolic link, which avault does not follow here")
         }
         guard st.st_mode & S_IFMT == S_IFDIR else { throw .agentUnusable(socket: path, reason: "\(dir) is not a directory") }
-        guard st.st_uid == geteuid() || st.st_uid == 0 else {
-            throw .agentUnusable(socket: path, reason: "its directory \(dir) belongs to uid \(st.st_uid)")
+        if let problem = problem(st, label: "its directory \(dir)") {
+            throw UnsafeDirectory(socket: path, directory: dir, reason: problem.reason, othersMayWrite: problem.othersMayWrite).error
         }
-        if st.st_mode & 0o022 != 0, st.st_mode & S_ISVTX == 0 {
-            throw .agentUnusable(socket: path, reason: "group or others may write its directory \(dir) (mode \(String(st.st_mode & 0o7777, radix: 8)))")
+    }
+
+    /// A directory that holds the agent's socket, or is above it, that someone else could change.
+    struct UnsafeDirectory {
+        let socket: String
+        let directory: String
+        let reason: String
+        let othersMayWrite: Bool
+        var error: AvaultError { .agentDirectoryUnsafe(socket: socket, directory: directory, reason: reason, othersMayWrite: othersMayWrite) }
+    }
+
+    /// The first directory, from the one that holds the socket at `path` (or the nearest above
+    /// it that exists) up to `/`, symbolic links resolved (`realpath`), that belongs to
+    /// neither this user nor root, or that group or others may write without the sticky bit —
+    /// as OpenSSH's `safe_path` checks the directories above a key. Whoever may write one of
+    /// them can rename the socket's directory away and put their own in its place, so that the
+    /// agent's commands reach their socket and not the agent. Nil when every one is safe.
+    static func unsafeDirectory(holding path: String) -> UnsafeDirectory? {
+        let own = FileSystem.directory(of: path)
+        var existing = own
+        var resolved = realpath(existing, nil)
+        while resolved == nil, errno == ENOENT || errno == ENOTDIR, existing != "/" {
+            existing = FileSystem.directory(of: existing)
+            resolved = realpath(existing, nil)
         }
+        guard let resolved else {
+            return UnsafeDirectory(socket: path, directory: existing, reason: "\(existing): \(FileSystem.errnoText())", othersMayWrite: false)
+        }
+        var current = String(cString: resolved)
+        free(resolved)
+        var isOwn = existing == own
+        while true {
+            var st = stat()
+            guard lstat(current, &st) == 0 else {
+                return UnsafeDirectory(socket: path, directory: current, reason: "\(current): \(FileSystem.errnoText())", othersMayWrite: false)
+            }
+            if let problem = problem(st, label: isOwn ? "its directory \(current)" : "the directory \(current) above it") {
+                return UnsafeDirectory(socket: path, directory: current, reason: problem.reason, othersMayWrite: problem.othersMayWrite)
+            }
+            if current == "/" { return nil }
+            current = FileSystem.directory(of: current)
+            isOwn = false
+        }
+    }
+
+    /// Why the directory whose `lstat` is `st` (named `label` in the reason) is not safe to hold
+    /// the socket or its directory: not this user's nor root's, or writable by group or others
+    /// without the sticky bit. Nil when it is safe.
+    private static func problem(_ st: stat, label: String) -> (reason: String, othersMayWrite: Bool)? {
+        guard st.st_uid == geteuid() || st.st_uid == 0 else { return ("\(label) belongs to uid \(st.st_uid)", false) }
+        guard st.st_mode & 0o022 == 0 || st.st_mode & S_ISVTX != 0 else {
+            return ("group or others may write \(label) (mode \(String(st.st_mode & 0o7777, radix: 8)))", true)
+        }
+        return nil
     }
 }

@@ -308,6 +308,10 @@ public enum AvaultError: Error, Sendable {
     case agentSocketUnset
     /// The agent's socket cannot be used or trusted: `reason`.
     case agentUnusable(socket: String, reason: String)
+    /// The directory that holds the agent's socket, or one above it, is neither this user's
+    /// nor root's, or group or others may write it without the sticky bit (`othersMayWrite`):
+    /// someone else could move the socket's directory away and put their own in its place.
+    case agentDirectoryUnsafe(socket: String, directory: String, reason: String, othersMayWrite: Bool)
     /// An agent answers at the socket already.
     case agentRunning(socket: String, pid: UInt32)
     /// No agent answers at the socket.
@@ -702,6 +706,8 @@ public enum AvaultError: Error, Sendable {
         case .agentSocketUnset:
             return "no place for the agent's socket: XDG_RUNTIME_DIR is not set"
         case let .agentUnusable(socket, reason):
+            return "cannot use the agent socket \(socket): \(reason)"
+        case let .agentDirectoryUnsafe(socket, _, reason, _):
             return "cannot use the agent socket \(socket): \(reason)"
         case let .agentRunning(socket, pid):
             return "an agent already runs at \(socket) (pid \(pid))"

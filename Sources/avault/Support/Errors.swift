@@ -62,7 +62,7 @@ extension AvaultError {
         case .postgresLibraryMissing, .postgresPasswordInURL, .vaultLocationScheme, .postgresConnectionString, .postgresConnectionFailed, .postgresTLSRequired, .postgresQueryFailed, .postgresSchemaVersion, .noSchema:
             return Exit.operational
         // The agent.
-        case .agentSocketUnset, .agentUnusable, .agentRunning, .agentStillThere, .agentStartFailed, .agentDidNotStart, .agentHandoffFailed,
+        case .agentSocketUnset, .agentUnusable, .agentDirectoryUnsafe, .agentRunning, .agentStillThere, .agentStartFailed, .agentDidNotStart, .agentHandoffFailed,
              .agentMemoryUnprotected, .invalidIdleTimeout:
             return Exit.operational
         // age files: one that does not decrypt is an answer; a malformed key or key file is not.
@@ -262,6 +262,9 @@ extension AvaultError {
             return "set AVAULT_AGENT_SOCK to a path in a directory only you can write, e.g. export AVAULT_AGENT_SOCK=\"$HOME/.avault-agent.sock\""
         case .agentUnusable:
             return "if it is not your agent's socket, remove it; 'avault agent start' makes a new one"
+        case let .agentDirectoryUnsafe(_, directory, _, othersMayWrite):
+            let elsewhere = "set AVAULT_AGENT_SOCK (or XDG_RUNTIME_DIR) to a path whose directories only you or root can write"
+            return othersMayWrite ? "chmod go-w \(Terminal.operand(directory)), or \(elsewhere)" : elsewhere
         case .agentRunning:
             return "stop it first with 'avault agent stop', or set AVAULT_AGENT_SOCK to another path"
         case .noAgent:
