@@ -672,6 +672,55 @@ import Testing
         #expect(try f.avault(["agent", "stop"]).code == 0)
     }
 
+    /// Found by a review: `keys passwd` sent the new key in a `replace` request to whatever
+    /// listened at the socket. It now asks `status` first and sends it only to what answers as
+    /// an agent holding this keyring. The fake listener records every request it receives.
+    @Test(arguments: ["done", "another keyring"])
+    func passwdSendsTheNewKeyOnlyToAnAgentHoldingThisKeyring(answer: String) throws {
+        let f = try Fixture()
+        let log = f.path("received")
+        let other = Array("/some/other/ring".utf8)
+        let status = Self.frame(0x83, [0, 0, 0, 1] + [0, UInt8(other.count)] + other + [0, 0, 2, 0x58] + [0, 0, 1, 0xF4])
+        let reply = answer == "done" ? Self.frame(0x84) : status
+        let fake = Process()
+        fake.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        fake.arguments = ["python3", "-c", #"""
+            import os, socket, sys
+            os.umask(0o177)
+            server = socket.socket(socket.AF_UNIX)
+            server.bind(sys.argv[1])
+            server.listen(8)
+            while True:
+                conn, _ = server.accept()
+                conn.settimeout(5)
+                try:
+                    data = conn.recv(65536)
+                    with open(sys.argv[3], "a") as f: f.write(data.hex() + "\n")
+                    conn.sendall(bytes.fromhex(sys.argv[2]))
+                except OSError:
+                    pass
+                conn.close()
+            """#, f.socket, CLI.hex(reply), log]
+        fake.standardInput = FileHandle.nullDevice
+        try fake.run()
+        defer { kill(fake.processIdentifier, SIGKILL); fake.waitUntilExit() }
+        #expect(Fixture.waitFor { !fake.isRunning || Self.mode(f.socket)?.type == S_IFSOCK })
+        let passwd = try f.avault(["keys", "passwd"], env: ["AVAULT_PASSPHRASE": f.passphrase, "AVAULT_NEW_PASSPHRASE": "a new passphrase"])
+        #expect(passwd.code == 0, "\(passwd.err)")
+        let received = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
+        // Request types (formats.md §9): the 10th byte of a frame; 0x04 is replace, which carries the key.
+        let types = received.map { String($0.dropFirst(18).prefix(2)) }
+        #expect(!types.contains("04"), "the new key was sent: \(types)")
+        #expect(types.last == "02", "\(types)")
+        if answer == "done" {
+            #expect(passwd.err.contains("avault: warning: the new passphrase's key was not sent to \(f.socket): what answers there did not answer as an agent does\n"),
+                    "\(passwd.err)")
+        } else {
+            #expect(!passwd.err.contains("agent"), "\(passwd.err)")
+        }
+        #expect(!passwd.err.contains("opens nothing now"), "\(passwd.err)")
+    }
+
     // MARK: Sockets the client does not trust
 
     @Test func aSocketOthersCanReachOrALinkIsNotUsed() throws {

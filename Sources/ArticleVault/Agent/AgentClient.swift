@@ -179,9 +179,26 @@ public struct AgentClient: Sendable {
     }
 
     /// Tells the agent that the keyring's passphrase changed from `old` to `new` (with `key`),
-    /// if it holds the old one's key; says so when it took the new one or failed to.
+    /// if it holds the old one's key; says so when it took the new one or failed to. The key
+    /// is sent only to what answers `status` as an agent holding this keyring: nothing is sent
+    /// when nothing answers, or another keyring's agent; a warning says why when what is there
+    /// cannot be used or does not answer as an agent.
     public func replace(keyring: String, old: AgentKDF, new: AgentKDF, key: SecretBytes) {
         guard AgentProtocol.isValidPath(keyring), key.count == AgentProtocol.keySize else { return }
+        switch exchange(.status) {
+        case .absent, .stale:
+            return
+        case .unusable(let why, _):
+            report(.warning("the new passphrase's key was not sent to the agent at \(socket): \(why)"))
+            return
+        case .answer(.status(let status)) where status.keyring == keyring:
+            break
+        case .answer(.status):
+            return // another keyring's agent
+        case .answer:
+            report(.warning("the new passphrase's key was not sent to \(socket): what answers there did not answer as an agent does"))
+            return
+        }
         switch exchange(.replace(keyring: keyring, old: old, new: new, key: key)) {
         case .absent, .stale, .answer(.refused(.otherKeyring)), .answer(.refused(.staleKey)):
             return
