@@ -819,6 +819,15 @@ import Testing
         }
     }
 
+    /// Found by a review: a symbolic link at the socket's path was called "not a regular file".
+    @Test func aLinkInThePlaceOfTheSocketIsNamedALink() throws {
+        let f = try Fixture(vault: false)
+        try FileManager.default.createSymbolicLink(atPath: f.socket, withDestinationPath: f.path("elsewhere.sock"))
+        let start = try f.avault(["agent", "start"], env: ["AVAULT_PASSPHRASE": f.passphrase])
+        #expect(start.code == 2 && start.err.hasPrefix("avault: cannot use the agent socket \(f.socket): it is a symbolic link, not a socket: avault does not replace it\n"),
+                "\(start.code) \(start.err)")
+    }
+
     @Test func aFileOrALeftOverSocketInThePlaceOfTheAgent() throws {
         let f = try Fixture()
         try CLI.write("not a socket\n", to: URL(fileURLWithPath: f.socket))

@@ -33,7 +33,9 @@ public final class AgentListener {
         var st = stat()
         guard lstat(path, &st) == 0 else { return }
         guard st.st_mode & S_IFMT == S_IFSOCK else {
-            throw .agentUnusable(socket: path, reason: "it is \(FileSystem.kind(st.st_mode).rawValue), not a socket: avault does not replace it")
+            // `lstat`: a symbolic link is named so (its mode's kind is none of FileKind's).
+            let what = st.st_mode & S_IFMT == S_IFLNK ? "a symbolic link" : FileSystem.kind(st.st_mode).rawValue
+            throw .agentUnusable(socket: path, reason: "it is \(what), not a socket: avault does not replace it")
         }
         if let running = try AgentClient(socket: path).status() {
             throw .agentRunning(socket: path, pid: running.pid)
