@@ -828,6 +828,21 @@ import Testing
                 "\(start.code) \(start.err)")
     }
 
+    /// Found by a review: the agent logged "it did not answer in time" about a client that sent
+    /// no request (the words of a client waiting for the agent).
+    @Test func aClientThatSendsNothingIsLoggedAsSuch() throws {
+        let f = try Fixture()
+        let agent = try f.startForeground()
+        let silent = try CLI.run("python3", ["-c", """
+            import socket, sys, time
+            s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); time.sleep(2.5); s.close()
+            """, f.socket])
+        #expect(silent.code == 0, "\(silent.err)")
+        #expect(Fixture.waitFor { agent.err.contains("no whole request came") }, "\(agent.err)")
+        #expect(agent.err.contains(": no whole request came within 1 s\n") && !agent.err.contains("did not answer"), "\(agent.err)")
+        #expect(try f.avault(["agent", "stop"]).code == 0)
+    }
+
     @Test func aFileOrALeftOverSocketInThePlaceOfTheAgent() throws {
         let f = try Fixture()
         try CLI.write("not a socket\n", to: URL(fileURLWithPath: f.socket))

@@ -133,7 +133,7 @@ public final class AgentServer {
         do {
             request = try AgentSocket.receive(client, within: Self.clientDeadline) { raw throws(FormatError) in try AgentRequest(body: raw) }
         } catch {
-            log("pid \(peer.pid): \(error)")
+            log("pid \(peer.pid): \(Self.requestFailure(error))")
             if case .malformed = error { try? AgentSocket.send(client, AgentResponse.refused(.badRequest).frame()) }
             return nil
         }
@@ -178,8 +178,20 @@ public final class AgentServer {
     }
 
     private func answer(_ client: Int32, _ response: AgentResponse) -> Ending? {
-        do { try AgentSocket.send(client, response.frame()) } catch { log("an answer was not sent: \(error)") }
+        do { try AgentSocket.send(client, response.frame()) } catch {
+            if case .timedOut = error { log("an answer was not sent: the client did not take it in time") } else { log("an answer was not sent: \(error)") }
+        }
         return nil
+    }
+
+    /// Why a client's request was not received, said from the agent's side (the failure's own
+    /// description speaks of an answer, as a client sees it).
+    static func requestFailure(_ failure: AgentSocket.Failure) -> String {
+        switch failure {
+        case .timedOut: return "no whole request came within \(AgentSocket.deadlineText(clientDeadline))"
+        case .closed: return "the client closed the connection before a whole request"
+        case .system, .malformed: return "\(failure)"
+        }
     }
 
     /// Blocks `SIGTERM`, `SIGINT` and `SIGHUP` in this thread and starts a thread that waits

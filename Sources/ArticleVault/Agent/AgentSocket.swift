@@ -36,6 +36,11 @@ enum AgentSocket {
         }
     }
 
+    /// A deadline in milliseconds as a log line says it: `1 s`, `500 ms`.
+    static func deadlineText(_ milliseconds: Int) -> String {
+        milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(milliseconds) ms"
+    }
+
     /// The longest socket path (`sun_path` holds 108 bytes with the final NUL).
     static let maximumPathSize = 107
 
