@@ -188,6 +188,34 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
         #expect(lstat(link, &st) == 0 && st.st_mode & S_IFMT == S_IFLNK && (try? String(contentsOfFile: target, encoding: .utf8)) == "theirs", "the link was replaced")
     }
 
+    /// Found by a review: the refusal of a link, FIFO or device at an output's path advised
+    /// "use -o - and a redirection" for outputs that refuse `-`: `keys export-age -o` and
+    /// `audit --html`. Only an output that can be standard output is advised to be.
+    @Test func onlyAnOutputThatCanBeStandardOutputIsAdvisedToBe() throws {
+        let k = try KeysFixture()
+        #expect(try k.avault(["keys", "generate", "desk", "--identity"]).code == 0)
+        #expect(try k.avault(["keys", "generate", "signer", "--signing"]).code == 0)
+        let target = k.path("target"), link = k.path("link"), fifo = k.path("fifo")
+        #expect(FileManager.default.createFile(atPath: target, contents: Data("theirs".utf8)))
+        #expect(symlink(target, link) == 0 && mkfifo(fifo, 0o600) == 0)
+        let records = k.path("site")
+        #expect(mkdir(records, 0o755) == 0)
+        let linkRefusal = "avault: \(link): a symbolic link, which would be replaced rather than written through "
+            + "(an output is written under another name and renamed into place: name the file it points to, or a path where nothing is)\n"
+        let exportAge = try k.avault(["keys", "export-age", "desk", "-o", link, "--force"])
+        #expect(exportAge.code == 2 && exportAge.err == linkRefusal, "\(exportAge.code) \(exportAge.err)")
+        let audit = try k.avault(["audit", "--html", link, "--force", records], keyring: false)
+        #expect(audit.code == 2 && audit.err == linkRefusal, "\(audit.code) \(audit.err)")
+        let auditFIFO = try k.avault(["audit", "--html", fifo, records], keyring: false)
+        #expect(auditFIFO.code == 2 && auditFIFO.err == "avault: \(fifo): a FIFO, not a regular file "
+                + "(an output is written under another name and renamed into place: name a regular file, or a path where nothing is)\n",
+                "\(auditFIFO.code) \(auditFIFO.err)")
+        // Where -o - is standard output, that is still the advice.
+        let exportPublic = try k.avault(["keys", "export-public", "signer", "-o", link, "--force"])
+        #expect(exportPublic.code == 2 && exportPublic.err.contains("use -o - and a redirection, or name a regular file)"), "\(exportPublic.err)")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "theirs")
+    }
+
     /// Found by a review: a batch whose second record is a symbolic link (refused, as above)
     /// signed or sealed the first and stopped. Every path is checked before any is written.
     @Test func aBatchWithAnOutputThatIsNotARegularFileWritesNothing() throws {

@@ -69,7 +69,7 @@ public enum AgeIO {
     public static func withOutput(_ path: String?, overwrite: Bool, stdout: @escaping (UnsafeRawBufferPointer) throws(AvaultError) -> Void,
                                   _ body: ((UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) -> Void) throws(AvaultError) {
         guard let path, path != "-" else { return try body(stdout) }
-        try FileSystem.checkOutput(path, force: overwrite)
+        try FileSystem.checkOutput(path, force: overwrite, dashOption: "-o")
         let file = try OutputFile(path: path)
         do throws(AvaultError) {
             try body { piece throws(AvaultError) in try file.write(piece) }

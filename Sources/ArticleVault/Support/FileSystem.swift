@@ -644,8 +644,10 @@ public enum FileSystem {
     /// replaceable (``checkReplaceable(_:inPlace:)``: a device, a FIFO or a symbolic link is
     /// refused whatever `force` says, so that the first answer is not "use --force"), and
     /// exist only with `force`.
-    public static func checkOutput(_ path: String, force: Bool) throws(AvaultError) {
-        try checkReplaceable(path)
+    /// `dashOption`: the option that writes to standard output when given `-` (`-o`), which
+    /// the refusal then suggests; nil (the default) where the output cannot be standard output.
+    public static func checkOutput(_ path: String, force: Bool, dashOption: String? = nil) throws(AvaultError) {
+        try checkReplaceable(path, dashOption: dashOption)
         if !force, exists(path) { throw .fileExists(path: path) }
     }
 
@@ -654,7 +656,8 @@ public enum FileSystem {
     /// there: a device (`-o /dev/null --force`, run as root, replaced /dev/null), a FIFO, or a
     /// symbolic link (`-o /dev/stdout` would become a file holding the output, in /dev).
     /// `inPlace`: a record rewritten in place, which anything but a regular file is not.
-    static func checkReplaceable(_ path: String, inPlace: Bool = false) throws(AvaultError) {
+    /// `dashOption`: as for ``checkOutput(_:force:dashOption:)``.
+    static func checkReplaceable(_ path: String, inPlace: Bool = false, dashOption: String? = nil) throws(AvaultError) {
         var st = stat()
         // Nothing there (a record to rewrite must be there). Any other failure (a name too long,
         // a directory that cannot be searched) is the write's too: said now, before a batch
@@ -667,9 +670,17 @@ public enum FileSystem {
         guard kind != S_IFREG else { return }
         if inPlace, kind != S_IFLNK { throw .io(path: path, reason: "\(Self.kind(st.st_mode).rawValue), not a regular file") }
         let what = kind == S_IFLNK ? "a symbolic link, which would be replaced rather than written through" : "\(Self.kind(st.st_mode).rawValue), not a regular file"
-        throw .io(path: path, reason: what + (inPlace
-            ? " (a record is rewritten under another name and renamed into place: name the file itself)"
-            : " (an output is written under another name and renamed into place: use -o - and a redirection, or name a regular file)"))
+        let advice: String
+        if inPlace {
+            advice = "a record is rewritten under another name and renamed into place: name the file itself"
+        } else if let dashOption {
+            advice = "an output is written under another name and renamed into place: use \(dashOption) - and a redirection, or name a regular file"
+        } else {
+            // This output cannot be standard output: another path is the way.
+            advice = "an output is written under another name and renamed into place: name "
+                + (kind == S_IFLNK ? "the file it points to" : "a regular file") + ", or a path where nothing is"
+        }
+        throw .io(path: path, reason: what + " (" + advice + ")")
     }
 
     /// The checks of a command that writes several files, before it writes any (one that

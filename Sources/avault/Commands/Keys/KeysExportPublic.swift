@@ -17,7 +17,7 @@ struct KeysExportPublic: ParsableCommand {
         // What is handed to others must be the key that signs: the keyring is authenticated first.
         let text = try keyring.open().publicKey(ofSigningKey: name).fileText
         if let output, output != "-" {
-            try FileSystem.checkOutput(output, force: force)
+            try FileSystem.checkOutput(output, force: force, dashOption: "-o")
             try FileSystem.writeAtomically(output, Array(text.utf8), mode: 0o644, overwrite: force)
         } else {
             try Terminal.writeStdout(text)

@@ -41,7 +41,7 @@ struct SecuredDecrypt: ParsableCommand {
 
     func run() throws {
         quiet.apply()
-        if let output, output != "-" { try FileSystem.checkOutput(output, force: force) }
+        if let output, output != "-" { try FileSystem.checkOutput(output, force: force, dashOption: "-o") }
         // From standard input or a file, a long v1 blob is decrypted as it is read.
         if let path = source.path, source.record == nil {
             switch try BlobInput.read(path) {

@@ -10,7 +10,7 @@ struct VaultExport: ParsableCommand {
     @Flag(help: "Overwrite an existing output file.") var force = false
 
     func run() throws {
-        if output != "-" { try FileSystem.checkOutput(output, force: force) }
+        if output != "-" { try FileSystem.checkOutput(output, force: force, dashOption: "-o") }
         let vault = try options.open()
         if output == "-" { return try writePayload(of: vault, id: id, version: nil, refuseBinaryOnTerminal: false) }
         let v = try vault.get(id, version: nil, toFile: output, overwrite: force)

@@ -25,7 +25,7 @@ struct VaultGet: ParsableCommand {
         var force: Bool
 
         func run() throws {
-            if let output, output != "-" { try FileSystem.checkOutput(output, force: force) }
+            if let output, output != "-" { try FileSystem.checkOutput(output, force: force, dashOption: "-o") }
             let vault = try vault.open()
             if let output, output != "-" {
                 try vault.get(id, version: version, toFile: output, overwrite: force)
