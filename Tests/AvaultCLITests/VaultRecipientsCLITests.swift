@@ -159,6 +159,20 @@ struct VaultRecipientsCLITests {
         #expect(rolled.code == 1 && rolled.err.contains("the vault was rolled back"), "\(rolled.err)")
     }
 
+    /// Found by a review: a vault's recipients file that others may write was refused with the
+    /// words of `seal`'s ("decides who can read the drafts sealed under it").
+    @Test("a recipients file others may write is refused in the words of a vault")
+    func aVaultsRecipientsFileOthersMayWrite() throws {
+        let a = try Editor("a"), b = try Editor("b")
+        let desk = try Desk()
+        let v = ["--vault", desk.vault]
+        #expect(try a.k.avault(["vault", "init", "--recipient", a.recipient] + v).code == 0)
+        let file = desk.path("team.txt")
+        try CLI.write("\(b.recipient)\n", to: URL(fileURLWithPath: file), mode: 0o666)
+        let add = try a.k.avault(["vault", "recipients", "add", "--recipients-file", file] + v)
+        #expect(add.code == 2 && add.err.contains("anyone who can write it decides who can read the vault") && !add.err.contains("drafts"), "\(add.err)")
+    }
+
     /// A command reads a vault to recipients' log from its keyring's head on, as for a vault of
     /// a content key (formats.md 8.6): the keyring records, with the head and its data key, the
     /// digest of the recipients the log records there (BLAKE2b-256 of "avault/vault/recipients;",

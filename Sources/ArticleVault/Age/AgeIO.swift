@@ -14,11 +14,12 @@ public enum AgeIO {
     /// The X25519 recipients given as `age1…` strings and in recipients files (`age -R`: one per
     /// line, `#` comments), in that order. A malformed one is an error naming it (a recipient
     /// is public) or its file and line.
-    /// With `ownWritersOnly` (a vault's or a sealed draft's recipients, not `age -R`'s), a file
-    /// that someone other than the user can write or replace is refused, as `.avault-recipients`
-    /// is: whoever can write it decides who can read. Standard input and an anonymous pipe the
-    /// process was started with (`<(…)`, ``FileSystem/inheritedPipe(_:)``) are taken as given.
-    public static func recipients(_ texts: [String], files: [String], ownWritersOnly: Bool = false) throws(AvaultError) -> [AgeRecipient] {
+    /// With `writersRisk` (a vault's or a sealed draft's recipients, not `age -R`'s: what
+    /// whoever can write the file decides, which the refusal says), a file that someone other
+    /// than the user can write or replace is refused, as `.avault-recipients` is. Standard input
+    /// and an anonymous pipe the process was started with (`<(…)`, ``FileSystem/inheritedPipe(_:)``)
+    /// are taken as given.
+    public static func recipients(_ texts: [String], files: [String], writersRisk: String? = nil) throws(AvaultError) -> [AgeRecipient] {
         var out: [AgeRecipient] = []
         for text in texts {
             do throws(AgeKeys.Problem) { out.append(.x25519(try AgeKeys.parseRecipient(text))) } catch {
@@ -30,10 +31,10 @@ public enum AgeIO {
             // from the descriptor itself), come from the command line's own choice, as
             // `age -R -`'s does.
             let bytes: [UInt8]
-            if ownWritersOnly, path != "-", let pipe = FileSystem.inheritedPipe(path) {
+            if writersRisk != nil, path != "-", let pipe = FileSystem.inheritedPipe(path) {
                 bytes = try FileSystem.readAll(fd: pipe, name: path, size: 0, limit: maximumRecipientsFileSize, what: "a recipients file")
-            } else if ownWritersOnly, path != "-" {
-                bytes = try readOwnRecipientsFile(path)
+            } else if let writersRisk, path != "-" {
+                bytes = try readOwnRecipientsFile(path, risk: writersRisk)
             } else {
                 bytes = try FileSystem.readInput(path, limit: maximumRecipientsFileSize, what: "a recipients file")
             }
@@ -46,11 +47,11 @@ public enum AgeIO {
     }
 
     /// The recipients file at `path`, refused when someone other than the user can write or
-    /// replace it, as `.avault-recipients` is.
-    private static func readOwnRecipientsFile(_ path: String) throws(AvaultError) -> [UInt8] {
+    /// replace it, as `.avault-recipients` is; `risk` says what such a writer decides.
+    private static func readOwnRecipientsFile(_ path: String, risk: String) throws(AvaultError) -> [UInt8] {
         try SecureDirectory(path: FileSystem.directory(of: path), requirePrivate: false)
             .readOwnFile(FileSystem.baseName(of: path), limit: maximumRecipientsFileSize, limitWhat: "a recipients file",
-                         what: "the recipients file", fileRisk: SealRecipients.riskOfWriters,
+                         what: "the recipients file", fileRisk: risk,
                          directoryRisk: "anyone who can write it can replace the file")
     }
 

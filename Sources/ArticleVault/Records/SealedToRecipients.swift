@@ -86,7 +86,7 @@ public enum SealRecipients {
     public static func from(_ texts: [String], files: [String]) throws(AvaultError) -> SealRecipients {
         if texts.isEmpty, files.isEmpty { return .nearestFile }
         var keys: [[UInt8]] = []
-        for recipient in try AgeIO.recipients(texts, files: files, ownWritersOnly: true) {
+        for recipient in try AgeIO.recipients(texts, files: files, writersRisk: riskOfWriters) {
             guard case .x25519(let key) = recipient else { throw .internalFailure("a recipients file gave a passphrase") }
             if !keys.contains(key) { keys.append(key) }
         }

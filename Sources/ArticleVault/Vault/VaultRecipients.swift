@@ -84,9 +84,10 @@ enum VaultRecipients {
 extension Vault {
     /// The recipients `texts` (`age1…`) and those of the recipients files `files`, each written
     /// as age writes it, without repeats, in order.
+    /// A recipients file someone other than the user can write or replace is refused.
     public static func recipientTexts(_ texts: [String], files: [String]) throws(AvaultError) -> [String] {
         var out: [String] = []
-        for recipient in try AgeIO.recipients(texts, files: files, ownWritersOnly: true) {
+        for recipient in try AgeIO.recipients(texts, files: files, writersRisk: "anyone who can write it decides who can read the vault") {
             guard case .x25519(let key) = recipient else { throw .internalFailure("a recipients file gave a passphrase") }
             let text = AgeKeys.recipient(key)
             if !out.contains(text) { out.append(text) }
