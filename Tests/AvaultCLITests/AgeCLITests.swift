@@ -163,6 +163,40 @@ struct AgeCLITests {
         #expect(mixed.code == 64)
     }
 
+    /// Found by a review: a passphrase file given `-i` was answered "a passphrase given was not
+    /// its passphrase" (none was given), and a file to recipients given no identity at all "no
+    /// identity matched … encrypted to other recipients" (exit 1). The first is refused as age
+    /// refuses it (exit 1, as "no identity matches"); the second says no identity was given,
+    /// the option only the header showed to be missing (exit 64). `--help` said `--key` uses
+    /// "every active version"; retired ones are used too.
+    @Test func identitiesThatDoNotFitTheFileAreNamedSo() throws {
+        let k = try KeysFixture()
+        let r1 = try Self.keygen(k.path("one.txt")), r2 = try Self.keygen(k.path("two.txt"))
+        try Data("plain\n".utf8).write(to: URL(fileURLWithPath: k.path("plain")))
+        try CLI.write("pw-1\n", to: k.dir.appendingPathComponent("pass"))
+        let pfile = k.path("p.age"), xfile = k.path("x.age")
+        #expect(try k.avault(["age", "encrypt", "-p", "--age-passphrase-file", k.path("pass"), "-o", pfile, k.path("plain")], keyring: false).code == 0)
+        #expect(try k.avault(["age", "encrypt", "-r", r1, "-r", r2, "-o", xfile, k.path("plain")], keyring: false).code == 0)
+
+        let given = try k.avault(["age", "decrypt", "-i", k.path("one.txt"), pfile], env: ["AVAULT_AGE_PASSPHRASE": "pw-1"], keyring: false)
+        #expect(given.code == 1 && given.out.isEmpty, "\(given.code)")
+        #expect(given.err == "avault: the file is passphrase-encrypted, but identities were given\n"
+                + "avault: hint: remove every --key and -i to decrypt it with its passphrase\n", "\(given.err)")
+        let wrong = try k.avault(["age", "decrypt", pfile], env: ["AVAULT_AGE_PASSPHRASE": "not it"], keyring: false)
+        #expect(wrong.code == 1 && wrong.err == "avault: no identity matched any of the file's recipient stanzas (scrypt)\n"
+                + "avault: hint: the file is encrypted with a passphrase, and the passphrase given is not its passphrase\n", "\(wrong.err)")
+
+        let none = try k.avault(["age", "decrypt", xfile], keyring: false)
+        #expect(none.code == 64 && none.out.isEmpty, "\(none.code)")
+        #expect(none.err == "avault: no identity was given, and the file is encrypted to recipients (X25519, X25519), not with a passphrase\n"
+                + "avault: hint: name the identity that opens it: --key NAME (an identity of the keyring) or -i FILE (an age identity file)\n", "\(none.err)")
+        #expect(try k.avault(["age", "decrypt", "-i", k.path("two.txt"), xfile], keyring: false).out == "plain\n")
+
+        let help = try k.avault(["age", "decrypt", "--help"], keyring: false)
+        let words = help.out.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(words.contains("(every version, retired ones included)") && !words.contains("active version"), "\(help.out)")
+    }
+
     @Test("a payload that fails: stdout has what was authenticated, -o FILE gets nothing at all")
     func failedPayloadWritesNoFile() throws {
         let k = try KeysFixture()

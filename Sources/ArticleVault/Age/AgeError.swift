@@ -10,6 +10,9 @@ public enum AgeError: Error, Equatable, Sendable {
     case header(String)
     /// No identity given opens any of the file's stanzas (of `stanzaTypes`).
     case noIdentityMatched(stanzaTypes: [String])
+    /// The file is passphrase-encrypted (one scrypt stanza), but identities were given, which
+    /// do not open such a file (age's rule: a passphrase is asked for only without identities).
+    case passphraseFileGivenIdentities
     /// The file key opened, but the header's code does not match: the header was altered.
     case headerMAC
     /// The payload is truncated, altered or has data after its end. Plaintext authenticated
@@ -30,6 +33,7 @@ public enum AgeError: Error, Equatable, Sendable {
         case .header(let why): "malformed age header: \(why)"
         case .noIdentityMatched(let types):
             "no identity matched any of the file's recipient stanzas (\(types.isEmpty ? "none" : types.joined(separator: ", ")))"
+        case .passphraseFileGivenIdentities: "the file is passphrase-encrypted, but identities were given"
         case .headerMAC: "the age header's authentication code does not match: the header was altered"
         case .payload(let why): "the age payload failed: \(why)"
         }

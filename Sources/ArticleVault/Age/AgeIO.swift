@@ -108,10 +108,13 @@ public enum AgeIO {
         }
     }
 
-    /// `avault age decrypt`: `input` with the identities `keys` of `keyring` (every active
-    /// version), then those of `identityFiles`; with none, as a passphrase file (the passphrase
-    /// read from `passphrase` only if the file is one). Armor detected; plaintext to `output` as
-    /// ``withOutput(_:overwrite:stdout:_:)`` (a file appears only when all of it decrypted).
+    /// `avault age decrypt`: `input` with the identities `keys` of `keyring` (every version,
+    /// retired ones included), then those of `identityFiles`; with none, as a passphrase file
+    /// (the passphrase read from `passphrase` only if the file is one). A passphrase file given
+    /// identities is refused as age refuses it (``AgeError/passphraseFileGivenIdentities``), and
+    /// a file encrypted to recipients given none as ``AvaultError/ageNoIdentityGiven(stanzaTypes:)``.
+    /// Armor detected; plaintext to `output` as ``withOutput(_:overwrite:stdout:_:)`` (a file
+    /// appears only when all of it decrypted).
     public static func decrypt(input: String?, keyring: Keyring?, keys: [String], identityFiles: [String], passphrase: PassphraseSource,
                                output: String?, overwrite: Bool,
                                stdout: @escaping (UnsafeRawBufferPointer) throws(AvaultError) -> Void) throws(AvaultError) {
@@ -122,10 +125,21 @@ public enum AgeIO {
         }
         secrets += try identities(files: identityFiles)
         let ask: (() throws(AvaultError) -> SecretBytes)? = secrets.isEmpty ? { () throws(AvaultError) -> SecretBytes in try passphrase.read() } : nil
-        try withInput(input) { source throws(AvaultError) in
-            try withOutput(output, overwrite: overwrite, stdout: stdout) { sink throws(AvaultError) in
-                try AgeFile.decrypt(source, armored: nil, identities: secrets, passphrase: ask, output: sink)
+        do throws(AvaultError) {
+            try withInput(input) { source throws(AvaultError) in
+                try withOutput(output, overwrite: overwrite, stdout: stdout) { sink throws(AvaultError) in
+                    try AgeFile.decrypt(source, armored: nil, identities: secrets, passphrase: ask, output: sink)
+                }
             }
+        } catch {
+            // What was given does not fit the kind of file, rather than failing to open it: a
+            // passphrase file given identities (age refuses it so), a recipients' file given none.
+            if case .age(.noIdentityMatched(let types), let file) = error {
+                let given = !(keys.isEmpty && identityFiles.isEmpty)
+                if given, types == ["scrypt"] { throw .age(.passphraseFileGivenIdentities, file: file) }
+                if !given, !types.contains("scrypt") { throw .ageNoIdentityGiven(stanzaTypes: types) }
+            }
+            throw error
         }
     }
 }

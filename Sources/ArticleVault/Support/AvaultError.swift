@@ -342,6 +342,9 @@ public enum AvaultError: Error, Sendable {
     case invalidAgeRecipients(reason: String)
     /// An identity file to import holds `count` identities, not one.
     case ageIdentityCount(path: String, count: Int)
+    /// `age decrypt` was given no identity, and the file is not passphrase-encrypted: it is
+    /// encrypted to recipients, whose stanzas are of `stanzaTypes`.
+    case ageNoIdentityGiven(stanzaTypes: [String])
     /// An identity file's `# public key:` comment names another recipient than its identity's:
     /// `named`, or nil when the comment is not a recipient (it is not quoted: it could be a secret).
     case ageIdentityCommentMismatch(path: String, named: String?, recipient: String)
@@ -741,6 +744,8 @@ public enum AvaultError: Error, Sendable {
             return reason
         case let .ageIdentityCount(path, count):
             return "\(path): holds \(count) identities; import one identity per key name"
+        case let .ageNoIdentityGiven(types):
+            return "no identity was given, and the file is encrypted to recipients (\(types.joined(separator: ", "))), not with a passphrase"
         case let .ageIdentityCommentMismatch(path, named?, recipient):
             return "\(path): its '# public key:' comment (\(named)) is not its identity's recipient (\(recipient))"
         case let .ageIdentityCommentMismatch(path, nil, recipient):

@@ -68,6 +68,9 @@ extension AvaultError {
         // age files: one that does not decrypt is an answer; a malformed key or key file is not.
         case .age:
             return Exit.no
+        // A file encrypted to recipients, given none of the identities the command line can name.
+        case .ageNoIdentityGiven:
+            return Exit.usage
         case .ageKey, .invalidAgeRecipient, .invalidAgeRecipients, .ageIdentityCount, .ageIdentityCommentMismatch, .fileTooLarge:
             return Exit.operational
         // Other.
@@ -273,10 +276,14 @@ extension AvaultError {
             return "an agent removes its socket before it answers, and what listens there did not: find it (ss -xlp) before you trust that socket again"
         case let .age(.noIdentityMatched(types), _):
             if types == ["scrypt"] {
-                return "the file is encrypted with a passphrase: a passphrase given was not its passphrase; "
-                    + "without one, run 'avault age decrypt' without --key or -i to give it"
+                // Only without identities is a passphrase asked for (identities: passphraseFileGivenIdentities).
+                return "the file is encrypted with a passphrase, and the passphrase given is not its passphrase"
             }
             return "the file was encrypted to other recipients; 'avault keys export-recipient NAME' prints an identity's recipient"
+        case .age(.passphraseFileGivenIdentities, _):
+            return "remove every --key and -i to decrypt it with its passphrase"
+        case .ageNoIdentityGiven:
+            return "name the identity that opens it: --key NAME (an identity of the keyring) or -i FILE (an age identity file)"
         case .ageKey(.invalidIdentity, _):
             return "an identity file holds AGE-SECRET-KEY-1… lines, as age-keygen writes them, and '#' comments"
         case .ageKey(.invalidRecipient, _):

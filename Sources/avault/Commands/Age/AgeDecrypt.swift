@@ -6,12 +6,14 @@ struct AgeDecrypt: ParsableCommand {
         commandName: "decrypt",
         abstract: "Decrypt an age file (or standard input) with identities, or with its passphrase.",
         discussion: """
-            The identities are the --key identities of the keyring (every active version), then \
-            those of the -i files (AGE-SECRET-KEY-1… lines, '#' comments, mode 600), tried in \
-            that order. Without either, the file must be passphrase-encrypted and the passphrase \
-            is asked for. The ASCII armor is recognised as age recognises it. Plaintext goes to \
-            standard output as each chunk is authenticated; with -o FILE it appears only when the \
-            whole file decrypted (nothing half-written on a failure).
+            The identities are the --key identities of the keyring (every version, retired ones \
+            included), then those of the -i files (AGE-SECRET-KEY-1… lines, '#' comments, mode \
+            600), tried in that order; a passphrase-encrypted file takes neither. Without either, \
+            the file must be passphrase-encrypted (one encrypted to recipients is refused, exit 64) \
+            and the passphrase is asked for. The ASCII armor is recognised as age \
+            recognises it. Plaintext goes to standard \
+            output as each chunk is authenticated; with -o FILE it appears only when the whole \
+            file decrypted (nothing half-written on a failure).
 
             Example: avault age decrypt --key desk-identity -o draft.md draft.md.age
             """)
