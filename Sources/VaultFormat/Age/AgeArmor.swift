@@ -5,7 +5,8 @@ import Glibc
 
 /// age's ASCII armor: PEM with the type `AGE ENCRYPTED FILE`, strict padded standard base64 in
 /// 64-column lines (the last one shorter, or a full one followed directly by the end line), no
-/// PEM headers. Read exactly as age reads it: up to 1,024 bytes of whitespace-only lines before
+/// PEM headers. Read exactly as age's armor reader and the CCTV vectors read it (the `age` 1.1.1
+/// command refuses whitespace before the begin line): up to 1,024 bytes of whitespace-only lines before
 /// the begin line, one CR before each LF tolerated, nothing but up to 1,023 bytes of whitespace
 /// after the end line.
 public enum AgeArmor {

@@ -10,8 +10,8 @@ struct AgeDecrypt: ParsableCommand {
             included), then those of the -i files (AGE-SECRET-KEY-1… lines, '#' comments, mode \
             600), tried in that order; a passphrase-encrypted file takes neither. Without either, \
             the file must be passphrase-encrypted (one encrypted to recipients is refused, exit 64) \
-            and the passphrase is asked for. The ASCII armor is recognised as age \
-            recognises it. Plaintext goes to standard \
+            and the passphrase is asked for. The ASCII armor is recognised as the age \
+            specification reads it (whitespace before it accepted). Plaintext goes to standard \
             output as each chunk is authenticated; with -o FILE it appears only when the whole \
             file decrypted (nothing half-written on a failure).
 
