@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+import VaultCrypto
+import VaultFormat
+@testable import ArticleVault
 
 /// Vaults to recipients (issue 13, item 4) and the issue's three-editor scenario, through the
 /// real binary: each editor has a keyring of their own.
@@ -157,6 +160,46 @@ struct VaultRecipientsCLITests {
         #expect(try CLI.run("mv", [backup, desk.vault]).code == 0)
         let rolled = try a.k.avault(["vault", "get", "doc"] + v)
         #expect(rolled.code == 1 && rolled.err.contains("the vault was rolled back"), "\(rolled.err)")
+    }
+
+    /// Found by a review: only the binding stanza of `data-keys` was checked, so a recipient
+    /// who may write the config could wrap the data keys to someone more, with a header code
+    /// that matches (a recipient knows the file key), and `vault recipients list` did not show
+    /// them. The X25519 stanzas must be as many as the recipients listed. The tampered file is
+    /// made here as such a recipient would: a's identity opens the data keys, which are wrapped
+    /// again to a and hidden m, bound to the list [a].
+    @Test("data keys wrapped to someone the recipients list does not show are refused")
+    func aHiddenStanzaInTheDataKeysIsRefused() throws {
+        let a = try Editor("a"), m = try Editor("m")
+        let desk = try Desk()
+        let v = ["--vault", desk.vault]
+        #expect(try a.k.avault(["vault", "init", "--recipient", a.recipient] + v).code == 0)
+        try Data("secret\n".utf8).write(to: URL(fileURLWithPath: desk.path("p")))
+        #expect(try a.k.avault(["vault", "put", "doc", desk.path("p")] + v).code == 0)
+
+        #expect(try a.k.avault(["keys", "export-age", "a", "-o", a.k.path("a.txt")]).code == 0)
+        let identities = try Data(contentsOf: URL(fileURLWithPath: a.k.path("a.txt"))).withUnsafeBytes { raw in
+            try AgeKeys.parseIdentityFile(raw)
+        }
+        let original = try String(contentsOfFile: desk.vault + "/config", encoding: .utf8)
+        var config = try VaultFiles.Config(parsing: original)
+        let keys = try VaultRecipients.unwrap(config, identities: identities)
+        var plain: [UInt8] = []
+        for key in keys { key.key.withUnsafeBytes { plain.append(contentsOf: $0) } }
+        var wrapped: [UInt8] = []
+        _ = try AgeFile.encrypt(AgeBytesInput(plain), to: [.x25519(try AgeKeys.parseRecipient(a.recipient)), .x25519(try AgeKeys.parseRecipient(m.recipient))],
+                                extraStanzas: [VaultRecipients.bindingStanza(vaultID: config.vaultID, recipients: [a.recipient])],
+                                armor: false) { (piece: UnsafeRawBufferPointer) throws(AvaultError) in wrapped.append(contentsOf: piece) }
+        config.dataKeys = wrapped
+        try Self.withConfig(Data(config.text.utf8), in: desk.vault) {}
+
+        let list = try a.k.avault(["vault", "recipients", "list"] + v)
+        #expect(list.code == 1 && list.out.isEmpty, "\(list.code) \(list.out)")
+        #expect(list.err.hasPrefix("avault: the vault's data keys are wrapped to 2 stanzas, but its config lists 1 recipient: the config was altered"), "\(list.err)")
+        let hidden = try m.k.avault(["vault", "get", "doc"] + v)
+        #expect(hidden.code == 1 && !hidden.out.contains("secret"), "\(hidden.code) \(hidden.err)")
+        try Self.withConfig(Data(original.utf8), in: desk.vault) {}
+        #expect(try a.k.avault(["vault", "get", "doc"] + v).out == "secret\n")
     }
 
     /// Found by a review: a vault's recipients file that others may write was refused with the

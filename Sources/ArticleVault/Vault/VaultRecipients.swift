@@ -50,7 +50,8 @@ enum VaultRecipients {
     }
 
     /// The data keys of `config` (the current one first), opened with the first of `identities`
-    /// that is a recipient, after checking that the file is bound to this vault and its list.
+    /// that is a recipient, after checking that the file is bound to this vault and its list,
+    /// and is wrapped to as many recipients as the list names (one X25519 stanza each).
     static func unwrap(_ config: VaultFiles.Config, identities: [SecretBytes]) throws(AvaultError) -> [(kid: KeyID, key: SecretBytes)] {
         guard let wrapped = config.dataKeys, let recipients = config.recipients else {
             throw .internalFailure("unwrap of a vault that is not to recipients")
@@ -60,6 +61,14 @@ enum VaultRecipients {
         guard case .header(let header, _)? = parsed else { throw altered }
         let bindings = header.stanzas.filter { $0.type == VaultFiles.Config.dataKeysStanzaType }
         guard bindings.count == 1, bindings[0] == bindingStanza(vaultID: config.vaultID, recipients: recipients) else { throw altered }
+        // One X25519 stanza per recipient and nothing else, as ``wrap(_:to:vaultID:)`` writes it:
+        // a recipient knows the file key, so can add a stanza for someone the list does not name
+        // and a header code that matches. (Which stanza is whose cannot be told: the count can.)
+        let others = header.stanzas.filter { $0.type != VaultFiles.Config.dataKeysStanzaType }
+        guard others.count == recipients.count, others.allSatisfy({ $0.type == "X25519" }) else {
+            throw .tampered("the vault's data keys are wrapped to \(others.count) stanza\(others.count == 1 ? "" : "s"), "
+                + "but its config lists \(recipients.count) recipient\(recipients.count == 1 ? "" : "s"): the config was altered", area: .vault)
+        }
         var plain: [UInt8] = []
         defer { wipe(&plain) }
         do throws(AvaultError) {
