@@ -324,8 +324,9 @@ import Testing
         return [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: body.count >> $0) } + body
     }
 
-    /// A fake agent at `socket` that answers every request with `answer` and keeps listening.
-    static func startFakeAgent(at socket: String, answer: [UInt8]) throws -> Process {
+    /// A fake agent at `socket` that answers every request with `answer` and keeps listening;
+    /// with `log`, it appends each request it receives there, in hex, one per line.
+    static func startFakeAgent(at socket: String, answer: [UInt8], log: String? = nil) throws -> Process {
         let fake = Process()
         fake.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         fake.arguments = ["python3", "-c", #"""
@@ -338,12 +339,14 @@ import Testing
                 conn, _ = server.accept()
                 conn.settimeout(5)
                 try:
-                    conn.recv(4096)
+                    data = conn.recv(65536)
+                    if len(sys.argv) > 3:
+                        with open(sys.argv[3], "a") as f: f.write(data.hex() + "\n")
                     conn.sendall(bytes.fromhex(sys.argv[2]))
                 except OSError:
                     pass
                 conn.close()
-            """#, socket, CLI.hex(answer)]
+            """#, socket, CLI.hex(answer)] + (log.map { [$0] } ?? [])
         fake.standardInput = FileHandle.nullDevice
         try fake.run()
         #expect(Fixture.waitFor { !fake.isRunning || Self.mode(socket)?.type == S_IFSOCK })
@@ -682,29 +685,8 @@ import Testing
         let other = Array("/some/other/ring".utf8)
         let status = Self.frame(0x83, [0, 0, 0, 1] + [0, UInt8(other.count)] + other + [0, 0, 2, 0x58] + [0, 0, 1, 0xF4])
         let reply = answer == "done" ? Self.frame(0x84) : status
-        let fake = Process()
-        fake.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        fake.arguments = ["python3", "-c", #"""
-            import os, socket, sys
-            os.umask(0o177)
-            server = socket.socket(socket.AF_UNIX)
-            server.bind(sys.argv[1])
-            server.listen(8)
-            while True:
-                conn, _ = server.accept()
-                conn.settimeout(5)
-                try:
-                    data = conn.recv(65536)
-                    with open(sys.argv[3], "a") as f: f.write(data.hex() + "\n")
-                    conn.sendall(bytes.fromhex(sys.argv[2]))
-                except OSError:
-                    pass
-                conn.close()
-            """#, f.socket, CLI.hex(reply), log]
-        fake.standardInput = FileHandle.nullDevice
-        try fake.run()
+        let fake = try Self.startFakeAgent(at: f.socket, answer: reply, log: log)
         defer { kill(fake.processIdentifier, SIGKILL); fake.waitUntilExit() }
-        #expect(Fixture.waitFor { !fake.isRunning || Self.mode(f.socket)?.type == S_IFSOCK })
         let passwd = try f.avault(["keys", "passwd"], env: ["AVAULT_PASSPHRASE": f.passphrase, "AVAULT_NEW_PASSPHRASE": "a new passphrase"])
         #expect(passwd.code == 0, "\(passwd.err)")
         let received = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")

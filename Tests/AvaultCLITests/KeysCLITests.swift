@@ -293,18 +293,7 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
                 after = termios.tcgetattr(0)
                 os.write(1, b"[termios " + (b"restored" if after == before else b"changed") + b"]")
                 os._exit(code)
-            out, ended = b"", False
-            def read(timeout):
-                global out, ended
-                r, _, _ = select.select([fd], [], [], timeout)
-                if r:
-                    try:
-                        chunk = os.read(fd, 65536)
-                    except OSError:
-                        chunk = b""
-                    if not chunk:
-                        ended = True
-                    out += chunk
+            \(ptyReader)
             typed, line = 0, sys.argv[2].encode()
             for prompt in range(2):
                 deadline = time.time() + 20
@@ -360,18 +349,7 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
                 after = termios.tcgetattr(0)
                 os.write(1, b"[code %d][termios " % code + (b"restored" if after == before else b"changed") + b"]")
                 os._exit(0)
-            out, ended = b"", False
-            def read(timeout):
-                global out, ended
-                r, _, _ = select.select([fd], [], [], timeout)
-                if r:
-                    try:
-                        chunk = os.read(fd, 65536)
-                    except OSError:
-                        chunk = b""
-                    if not chunk:
-                        ended = True
-                    out += chunk
+            \(ptyReader)
             deadline = time.time() + 20
             while not ended and time.time() < deadline and not out.endswith(b": "):
                 read(0.1)

@@ -39,6 +39,24 @@ func avaultToClosedPipe(_ args: [String], closing streams: ClosedStreams = .outp
 
 enum ClosedStreams: String { case output, error, both }
 
+/// Python for a script that drives a command on a pseudo-terminal whose master is `fd`:
+/// `read(timeout)` adds what the command wrote to `out`, and sets `ended` once it closed the
+/// terminal. Interpolated at the script's top level (after `fd` is set).
+let ptyReader = """
+    out, ended = b"", False
+    def read(timeout):
+        global out, ended
+        r, _, _ = select.select([fd], [], [], timeout)
+        if r:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                ended = True
+            out += chunk
+    """
+
 /// Runs `avault args…` on a pseudo-terminal as `avaultOnTerminal` does, but types each of
 /// `lines` only once a prompt (`…: `) is shown, as a user answering a passphrase prompt does
 /// (what is typed before the prompt turns echo off would be flushed); stops typing when the
@@ -51,18 +69,7 @@ func avaultAnsweringPrompts(_ args: [String], lines: [String], env: [String: Str
         pid, fd = pty.fork()
         if pid == 0:
             os.execve(sys.argv[2], sys.argv[2:], env)
-        out, ended = b"", False
-        def read(timeout):
-            global out, ended
-            r, _, _ = select.select([fd], [], [], timeout)
-            if r:
-                try:
-                    chunk = os.read(fd, 65536)
-                except OSError:
-                    chunk = b""
-                if not chunk:
-                    ended = True
-                out += chunk
+        \(ptyReader)
         typed = 0
         for line in sys.stdin.buffer.read().split(b"\\n")[:-1]:
             deadline = time.time() + 20
