@@ -577,20 +577,9 @@ extension Vault {
             burn(name, version)
         }
         for file in foreign { if let (name, version) = VaultFiles.parseEnvelopeFileName(file) { burn(name, version) } }
-        /// The highest version number `name` has used, as the index read says: a version above
-        /// it is no purge's leftover.
-        func highestUsed(_ name: String) -> Int {
-            max(state.index.objects.first(where: { $0.name == name })?.versions.last?.number ?? 0, state.index.used[name] ?? 0)
-        }
         for u in survey.unlisted where u.authentic == true {
-            let parsed = VaultFiles.parseEnvelopeFileName(u.file)
-            if let (name, version) = parsed { burn(name, version) }
-            // A version above every number the index knows is a put the index never took: a
-            // crashed one's, or, after a partial restore (an older index, log and `finished`
-            // put back over newer envelopes) that no keyring here saw as a rollback, another
-            // editor's acknowledged version. Kept aside, not removed. (What the index once
-            // listed, and a purge's leftovers, are removed.)
-            if state.rolledBack != nil || parsed.map({ $0.1 > highestUsed($0.0) }) == true {
+            if let (name, version) = VaultFiles.parseEnvelopeFileName(u.file) { burn(name, version) }
+            if state.rolledBack != nil {
                 _ = try storage.quarantine(u.file)
                 quarantined += 1
             } else {

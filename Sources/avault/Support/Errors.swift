@@ -111,7 +111,7 @@ extension AvaultError {
             case .rollback: return "if you restored it from a backup on purpose, run the command again with --accept-rollback (the log will record it)"
             case .envelopeInTheWay:
                 return "if the vault was put back from a backup, put all of it back from one copy (the index, entries/, the log, finished and objects/) "
-                    + "before any write; otherwise 'avault vault verify' lists the file, the next write moves it to quarantine/ if it is an envelope of that name, "
+                    + "before any write; otherwise 'avault vault verify' lists the file, the next write removes it if it is a crashed write's envelope, "
                     + "and 'avault vault fsck' moves it aside if it is not"
             case .missingConfig: return "restore the config from a backup (nothing was written); 'vault init' does not write a new vault over the rest"
             }
