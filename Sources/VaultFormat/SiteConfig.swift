@@ -48,6 +48,12 @@ public enum SiteConfig {
             case YAML_SCALAR_EVENT:
                 let s = event.data.scalar
                 let text = String(decoding: UnsafeRawBufferPointer(start: s.value, count: s.length), as: UTF8.self)
+                // A tag changes what Psych makes of the text (`!!binary` decodes base64): a key,
+                // or an item of the list, must be the text it reads as.
+                if let tag = s.tag, depth == 1 && awaitingKey || depth == 2 && inInclude,
+                   String(cString: UnsafeRawPointer(tag).assumingMemoryBound(to: CChar.self)) != "tag:yaml.org,2002:str" {
+                    throw .invalidSiteConfig("a tag on a key or an include: item, which Jekyll may read as other text: remove it", line: line)
+                }
                 switch depth {
                 case 0:
                     // A document that is one scalar: empty or null is no configuration.

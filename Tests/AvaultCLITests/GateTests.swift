@@ -244,6 +244,20 @@ import Glibc
             let bad = try CLI.avault(["verify", c.content.path] + c.ring)
             #expect(bad.code == 2 && bad.err.hasPrefix("avault: \(c.path("_config.yml")): malformed site configuration: \(message)\navault: hint: "), "\(config): \(bad.err)")
         }
+        // Jekyll joins an item to the site's path: a leading `/` adds nothing, and `/` alone
+        // names everything (a review of this change: both passed the gate unseen).
+        try c.write("_config.yml", "include: [\"/.well-known\"]\n")
+        let slashed = try CLI.avault(["verify", "--json", c.content.path] + c.ring)
+        #expect(slashed.out.contains("/.well-known/k0.json\"") && !slashed.out.contains("/.git/"), "\(slashed.out)")
+        try c.write("_config.yml", "include: [\"/\"]\n")
+        let everything = try CLI.avault(["verify", "--json", c.content.path] + c.ring)
+        #expect(everything.out.contains("/.git/c0\"") && everything.out.contains("/.htaccess0\""), "\(everything.out)")
+        // A FIFO in its place is refused, not waited on.
+        try FileManager.default.removeItem(atPath: c.path("_config.yml"))
+        #expect(mkfifo(c.path("_config.yml"), 0o644) == 0)
+        let fifo = try CLI.avault(["verify", c.content.path] + c.ring)
+        #expect(fifo.code == 2 && fifo.err.contains("_config.yml"), "\(fifo.err)")
+        try FileManager.default.removeItem(atPath: c.path("_config.yml"))
         // No `include:` at all: Jekyll's default, `.htaccess` (a prefix of `.htaccess1` …).
         try c.write("_config.yml", "title: site\n")
         let byDefault = try CLI.avault(["verify", "--json", c.content.path] + c.ring)

@@ -131,11 +131,16 @@ import Testing
             (["age", "decrypt", "-i", ageKey, f.path("none.age")], ageKey, Data()),
             (["keys", "import", "k", "--key-file", hexKey, "--unprotected"], hexKey, Data()),
             (["keys", "list", "--verify", "--passphrase-file", passphrase], passphrase, Data()),
+            // A base64 key with a '/' (a review of this change), a passphrase longer than a name
+            // may be, and one of two lines.
+            (["secured", "encrypt", "--key-file", "AbCdEfGh/IjKlMnOpQrStUvWxYz0123456789+AbCdE="], "IjKlMnOpQrStUvWxYz", Data("draft".utf8)),
+            (["keys", "list", "--verify", "--passphrase-file", String(repeating: "correcthorse", count: 25)], "correcthorsecorrecthorse", Data()),
+            (["keys", "list", "--verify", "--passphrase-file", "my\npass"], "my\npass", Data()),
         ]
         #expect(try f.avault(["keys", "generate", "seed", "--secret"]).code == 0)
         for (args, secret, stdin) in cases {
             let r = try f.avault(args, stdin: stdin)
-            #expect(r.code == 2 && r.err.contains("not shown: it may be the secret itself") && r.err.contains("no such file"), "\(args): \(r.code) \(r.err)")
+            #expect(r.code == 2 && r.err.contains("not shown: it may be the secret itself"), "\(args): \(r.code) \(r.err)")
             #expect(!r.err.contains(secret) && !r.out.contains(secret), "\(args): \(r.err)")
         }
         // A name that looks like one is still shown.

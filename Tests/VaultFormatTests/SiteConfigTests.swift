@@ -19,12 +19,15 @@ import VaultFormat
         #expect(try Self.include("include: [.a]\ndefaults: &d {x: 1}\nother: *d\ninclude: [.b]\n") == [".b"])
         // Only the first document, as Psych's safe_load reads.
         #expect(try Self.include("include: [.a]\n---\ninclude: [.b]\n") == [".a"])
+        #expect(try Self.include("!!str include: [!!str .a]\n") == [".a"])
     }
 
     @Test func whatCannotBeToldIsRefused() {
         for (text, line) in [("include: .a\n", 1), ("include:\n", 1), ("include: {a: b}\n", 1), ("include: *x\n", 1),
                              ("a: &x [.w]\ninclude: [*x]\n", 2), ("<<: {include: [.a]}\n", 1), ("*k : [.a]\n", 1),
-                             ("[.a]\n", 1), ("plain\n", 1), ("include: [\n", 2), ("? [a]\n: b\n", 1)] {
+                             ("[.a]\n", 1), ("plain\n", 1), ("include: [\n", 2), ("? [a]\n: b\n", 1),
+                             // Psych decodes `!!binary`: the key, or an item, would be other text.
+                             ("!!binary aW5jbHVkZQ==: [.a]\n", 1), ("include: [!!binary LnNlY3JldC5tZA==]\n", 1)] {
             #expect(throws: FormatError.self, "\(text)") { try Self.include(text) }
             do { _ = try Self.include(text) } catch {
                 guard case .invalidSiteConfig(_, let got) = error else { Issue.record("\(error)"); continue }

@@ -76,7 +76,9 @@ public enum RecordWalker {
                     guard let resolved = FileSystem.resolvedPath(path) else { throw .io(path: path, reason: FileSystem.errnoText()) }
                     tree = Tree(root: path, resolved: resolved)
                 }
-                let site = sitePages ? Site(include: try siteInclude(path).map(Glob.init)) : nil
+                // Jekyll joins each item to the site's path (`File.join`): a leading `/` adds
+                // nothing, and an item that is only `/` names the whole site.
+                let site = sitePages ? Site(include: try siteInclude(path).map { Glob(String($0.drop { $0 == "/" })) }) : nil
                 try walk(path, relative: "", include: include.map(Glob.init), exclude: exclude.map(Glob.init), site: site, tree: tree,
                          seen: &seen, into: &out)
             } else {
@@ -110,7 +112,8 @@ public enum RecordWalker {
                 guard errno == ENOENT else { throw .io(path: path, reason: FileSystem.errnoText()) }
                 continue
             }
-            let bytes = try FileSystem.readSmall(path, limit: FileLimits.siteConfig, what: "site configuration")
+            // Regular files only: a FIFO there would hang the walk.
+            let bytes = try FileSystem.readSmall(path, limit: FileLimits.siteConfig, what: "site configuration", regularOnly: true)
             let parsed = bytes.withUnsafeBytes { b in Result { () throws(FormatError) in try SiteConfig.include(in: b) } }
             switch parsed {
             case .success(let list): return list ?? SiteConfig.defaultInclude
@@ -158,7 +161,7 @@ public enum RecordWalker {
             pattern.withUnsafeBufferPointer { p in text.withCString { fnmatch(p.baseAddress!, $0, 0) == 0 } }
         }
         func asJekyllIncludes(_ glob: Glob) -> Bool {
-            fnmatches(glob.cString, relative) || fnmatches(glob.cString, name) || relative.utf8.starts(with: glob.text.utf8) || name.utf8.starts(with: glob.text.utf8)
+            glob.text.isEmpty || fnmatches(glob.cString, relative) || fnmatches(glob.cString, name) || relative.utf8.starts(with: glob.text.utf8) || name.utf8.starts(with: glob.text.utf8)
                 || glob.text == relative + "/" || glob.text == name + "/"
         }
         return include.contains { glob in glob.hidden.contains { fnmatches($0, name) } || glob.text.utf8.first == 0x2E && asJekyllIncludes(glob) }

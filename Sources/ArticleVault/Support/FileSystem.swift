@@ -156,8 +156,8 @@ public enum FileSystem {
         }
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else {
-            let reason = errnoText()
-            if secret, errno == ENOENT, mayBeASecret(path) {
+            let failure = errno, reason = errnoText()
+            if secret, failure == ENOENT || failure == ENAMETOOLONG, mayBeASecret(path) {
                 throw .io(path: "the name given for \(what) (not shown: it may be the secret itself, typed where its file's name goes)", reason: reason)
             }
             throw .io(path: path, reason: reason)
@@ -176,13 +176,17 @@ public enum FileSystem {
     }
 
     /// Whether a name given for a secret file that is not there may be the secret itself (a key
-    /// or passphrase pasted where its file's name goes), which an error must not repeat: no
-    /// `/`, and whitespace in it, or 16 characters or more and no `.` (a hex or base64 key, an
-    /// `AGE-SECRET-KEY-1…`, a long passphrase; not `demo.key`, `./k`).
+    /// or passphrase pasted where its file's name goes), which an error must not repeat: not a
+    /// path into a directory that is there, and whitespace or a line break in it, or 16
+    /// characters or more and no `.` (a hex or base64 key, whose `/` names no directory, an
+    /// `AGE-SECRET-KEY-1…`, a long passphrase; not `demo.key`, `keys/k`).
     static func mayBeASecret(_ path: String) -> Bool {
         let u = path.utf8
-        guard !u.contains(0x2F) else { return false }
-        return u.contains { $0 == 0x20 || $0 == 0x09 } || u.count >= 16 && !u.contains(0x2E)
+        if u.contains(0x2F) {
+            var st = stat()
+            if stat(directory(of: path), &st) == 0 { return false }
+        }
+        return u.contains { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D } || u.count >= 16 && !u.contains(0x2E)
     }
 
     /// Reads a file that a command line names for avault to read, as ``readSmall(_:limit:what:secret:regularOnly:)``
