@@ -329,50 +329,6 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         }
     }
 
-    /// Ctrl-C at a passphrase prompt ended avault with the terminal's echo still off (the shell
-    /// then showed nothing typed), and on a terminal left raw (ISIG off) it was read as a byte
-    /// of the passphrase. The prompt now turns ISIG on, and a signal that ends the process puts
-    /// the terminal back first.
-    @Test(arguments: [false, true]) func ctrlCAtAPromptEndsAvaultAndPutsTheTerminalBack(raw: Bool) throws {
-        let f = try KeysFixture()
-        let script = """
-            import json, os, pty, select, signal, subprocess, sys, termios, time, tty
-            env = {k: v for k, v in os.environ.items() if not k.startswith("AVAULT_")}
-            env.update(json.loads(sys.argv[1]))
-            pid, fd = pty.fork()
-            if pid == 0:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-                if sys.argv[2] == "raw":
-                    tty.setraw(0)
-                before = termios.tcgetattr(0)
-                code = subprocess.call(sys.argv[3:], env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-                after = termios.tcgetattr(0)
-                os.write(1, b"[code %d][termios " % code + (b"restored" if after == before else b"changed") + b"]")
-                os._exit(0)
-            \(ptyReader)
-            deadline = time.time() + 20
-            while not ended and time.time() < deadline and not out.endswith(b": "):
-                read(0.1)
-            os.write(fd, b"secret")
-            time.sleep(0.3)
-            os.write(fd, b"\\x03")
-            deadline = time.time() + 20
-            while not ended and time.time() < deadline:
-                read(0.5)
-            if not ended:
-                os.killpg(pid, signal.SIGKILL) # avault did not end: no hang
-            os.waitpid(pid, 0)
-            sys.stdout.buffer.write(out)
-            """
-        let r = try CLI.run("python3", ["-c", script, "{\"AVAULT_AGENT_SOCK\": \"\"}", raw ? "raw" : "cooked", CLI.avaultPath,
-                                        "keys", "generate", "k", "--secret", "--keyring", f.path("ring")])
-        #expect(r.out.contains("keyring passphrase: "), "\(r.out)")
-        #expect(r.out.contains("[code -2]"), "ended by SIGINT: \(r.out)")
-        #expect(r.out.hasSuffix("[termios restored]"), "\(r.out)")
-        #expect(!r.out.contains("secret"), "echoed: \(r.out)")
-        #expect(!FileManager.default.fileExists(atPath: f.path("ring") + "/keyring.avk"))
-    }
-
     /// Found by a review: a secret file named by a path that is the terminal (`/dev/stdin`,
     /// `/dev/fd/0`, `/dev/tty`) was read as a file, with echo on, where `-` is refused. Every
     /// file that holds a secret is refused when it is a terminal, as `-` is.

@@ -88,9 +88,7 @@ public struct PassphraseSource: Sendable {
         if haveTerm {
             var quiet = saved
             quiet.c_lflag &= ~tcflag_t(ECHO)
-            // Ctrl-C and Ctrl-\\ interrupt, even on a terminal left raw (ISIG off), which read
-            // them as bytes of the passphrase; the handler below puts the terminal back first.
-            quiet.c_lflag |= tcflag_t(ICANON | ISIG)
+            quiet.c_lflag |= tcflag_t(ICANON)
             // Enter sends a carriage return, which ends a canonical line only as a newline (a
             // raw terminal leaves that translation off).
             quiet.c_iflag |= tcflag_t(ICRNL)
@@ -100,16 +98,12 @@ public struct PassphraseSource: Sendable {
                 cc[Int(VMIN)] = 1
                 cc[Int(VTIME)] = 0
             }
-            PromptSignals.install(fd: fd, saved: saved)
             _ = tcsetattr(fd, TCSAFLUSH, &quiet)
             if tcgetattr(fd, &reading) != 0 { reading = saved }
         }
         defer {
             // TCSAFLUSH also drops what was typed and not read (the rest of a line too long).
-            if haveTerm {
-                _ = tcsetattr(fd, TCSAFLUSH, &saved)
-                PromptSignals.remove()
-            }
+            if haveTerm { _ = tcsetattr(fd, TCSAFLUSH, &saved) }
             _ = write(fd, "\n", 1)
         }
         _ = text.withCString { write(fd, $0, strlen($0)) }
@@ -143,46 +137,5 @@ public struct PassphraseSource: Sendable {
         }
         if count > 0, buffer[count - 1] == 0x0D { count -= 1 }
         return SecretBytes(copying: buffer[0..<count])
-    }
-}
-
-/// While a prompt has the terminal's echo off: a signal that ends the process (Ctrl-C, Ctrl-\\,
-/// a hang-up, `kill`) puts the terminal's settings back before it does, as `ssh` and `sudo`
-/// do. Before, the shell was left with echo off. (Only async-signal-safe calls in the handler:
-/// `tcsetattr`, `write`, `sigaction`, `raise`; what it reads is set before it is installed.)
-enum PromptSignals {
-    static let signals = [SIGINT, SIGQUIT, SIGTERM, SIGHUP]
-    nonisolated(unsafe) private static var fd: Int32 = -1
-    nonisolated(unsafe) private static var saved = termios()
-    nonisolated(unsafe) private static var previous = Array(repeating: sigaction(), count: 4)
-    nonisolated(unsafe) private static var previousMask = sigset_t()
-
-    static func install(fd: Int32, saved: termios) {
-        Self.saved = saved
-        Self.fd = fd
-        var action = sigaction()
-        action.__sigaction_handler.sa_handler = { signal in
-            var settings = PromptSignals.saved
-            _ = tcsetattr(PromptSignals.fd, TCSAFLUSH, &settings)
-            _ = write(PromptSignals.fd, "\n", 1)
-            // The default action, as if avault had none: the process ends by the signal.
-            var fallback = sigaction()
-            fallback.__sigaction_handler.sa_handler = SIG_DFL
-            _ = sigaction(signal, &fallback, nil)
-            _ = raise(signal)
-        }
-        sigemptyset(&action.sa_mask)
-        for (i, signal) in signals.enumerated() { _ = sigaction(signal, &action, &previous[i]) }
-        // Delivered even to a process started with them blocked (a parent's mask is inherited).
-        var set = sigset_t()
-        sigemptyset(&set)
-        for signal in signals { sigaddset(&set, signal) }
-        _ = pthread_sigmask(SIG_UNBLOCK, &set, &previousMask)
-    }
-
-    static func remove() {
-        _ = pthread_sigmask(SIG_SETMASK, &previousMask, nil)
-        for (i, signal) in signals.enumerated() { _ = sigaction(signal, &previous[i], nil) }
-        fd = -1
     }
 }
