@@ -52,6 +52,24 @@ import ArticleVault
         #expect(Set(try dir.names(prefix: "ab")) == ["ab12-3", "ab", "ab\\xff", "ab\\x5cx"])
     }
 
+    /// A vault's reader takes no lock: it lists `entries/`, looks at each name, then reads it,
+    /// while a writer may remove a superseded entry in between. Such a file is not there (the
+    /// reader then finds the entries do not match the index, and reads again); reading it once
+    /// failed the whole `vault get` with "no such file or directory" (VaultCrashTests'
+    /// concurrent readers, once in a few runs).
+    @Test func aFileRemovedAfterItWasLookedAtIsNotThere() throws {
+        let (url, dir) = try directory()
+        defer { try? FileManager.default.removeItem(at: url) }
+        try dir.writeAtomically("entry.61", Array("sealed\n".utf8))
+        #expect(try dir.kind(of: "entry.61") == .file(.regular))
+        try FileManager.default.removeItem(at: url.appendingPathComponent("entry.61"))
+        #expect(try dir.read("entry.61", secret: true, lookedAt: true) == nil)
+        #expect(try dir.read("entry.61") == nil)
+        // Only a missing file: one that cannot be opened for another reason is still an error.
+        try dir.writeAtomically("entry.62", Array("sealed\n".utf8), mode: 0o644)
+        #expect(throws: AvaultError.self) { _ = try dir.read("entry.62", secret: true, lookedAt: true) }
+    }
+
     @Test(.timeLimit(.minutes(1))) func fifosAndDevicesAreRefusedWithoutBlocking() throws {
         let (url, dir) = try directory()
         defer { try? FileManager.default.removeItem(at: url) }

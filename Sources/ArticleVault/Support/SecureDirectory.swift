@@ -89,8 +89,16 @@ public final class SecureDirectory {
     /// and `O_NONBLOCK` so that a FIFO cannot block), refusing anything but a regular file.
     /// With `secret`, a file that group or others can access is refused. The caller closes it.
     public func openFile(_ name: String, _ flags: Int32, mode: mode_t = 0o600, secret: Bool = false, listed: Bool = false) throws(AvaultError) -> Int32 {
+        try openFile(name, flags, mode: mode, secret: secret, listed: listed, missingIsNil: false)!
+    }
+
+    /// ``openFile(_:_:mode:secret:listed:)``, or nil when `missingIsNil` and nothing is at `name`.
+    private func openFile(_ name: String, _ flags: Int32, mode: mode_t = 0o600, secret: Bool, listed: Bool, missingIsNil: Bool) throws(AvaultError) -> Int32? {
         let file = try Self.withCName(name, listed: listed) { openat(fd, $0, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, mode) }
-        guard file >= 0 else { throw Self.openError(pathOf(name)) }
+        guard file >= 0 else {
+            if missingIsNil, errno == ENOENT { return nil }
+            throw Self.openError(pathOf(name))
+        }
         var st = stat()
         guard fstat(file, &st) == 0 else {
             close(file)
@@ -113,11 +121,13 @@ public final class SecureDirectory {
     /// The whole regular file `name`, or nil when it does not exist. With a `limit`, a file
     /// larger than that is refused as not being `what` (see ``FileLimits``): by its size before
     /// any of it is read, or once one byte past the limit is (it grew). `lookedAt`: the caller
-    /// has just seen something at `name` (``kind(of:listed:)``).
+    /// has just seen something at `name` (``kind(of:listed:)``). A file removed since it was
+    /// looked at (a writer replacing or removing it while a reader, who takes no lock, lists the
+    /// directory) does not exist either.
     public func read(_ name: String, secret: Bool = false, limit: Int = .max, what: String = "", listed: Bool = false,
                      lookedAt: Bool = false) throws(AvaultError) -> [UInt8]? {
         if !lookedAt, try kind(of: name, listed: listed) == nil { return nil }
-        let file = try openFile(name, O_RDONLY, secret: secret, listed: listed)
+        guard let file = try openFile(name, O_RDONLY, secret: secret, listed: listed, missingIsNil: true) else { return nil }
         defer { close(file) }
         var st = stat()
         _ = fstat(file, &st)
