@@ -48,6 +48,27 @@ import Testing
         for word in ["Thread", "Registers", "rax", "rip", "Backtrace", "0x0"] { #expect(!r.err.contains(word)) }
     }
 
+    /// Ctrl-\ (SIGQUIT) is no fault, but the runtime's backtracer took it too and dumped its
+    /// registers and memory; it now ends avault as the default action does. (Sent with the
+    /// signal unblocked: the test runner starts its children with it blocked.)
+    @Test(.disabled(if: CLI.sanitized, "AddressSanitizer handles the signal itself")) func aQuitEndsAvaultWithoutABacktrace() throws {
+        let backtracer = try #require(CLI.swiftBacktracer, "no swift-backtrace-static beside the toolchain's swift")
+        let script = """
+            import os, signal, subprocess, sys, time
+            p = subprocess.Popen(sys.argv[1:], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                 preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, []))
+            deadline = time.time() + 20
+            while time.time() < deadline and not open("/proc/%d/syscall" % p.pid).read().startswith("0 0x0 "):
+                time.sleep(0.01)
+            p.send_signal(signal.SIGQUIT)
+            _, err = p.communicate(timeout=60)
+            sys.stdout.write("[code %d]" % p.returncode + err.decode(errors="replace"))
+            """
+        let r = try CLI.run("python3", ["-c", script, CLI.avaultPath, "secured", "decrypt", "-", "--key-file", "/dev/null"],
+                            env: ["SWIFT_BACKTRACE": "enable=yes,swift-backtrace=\(backtracer)"])
+        #expect(r.out == "[code -3]", "\(r.out)")
+    }
+
     /// The hint's settings give the runtime's backtrace, from the debug build and the release
     /// build alike.
     @Test(.disabled(if: CLI.sanitized, "AddressSanitizer handles the signal itself")) func theHintsSettingsGiveABacktrace() throws {

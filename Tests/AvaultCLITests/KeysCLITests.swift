@@ -329,6 +329,119 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         }
     }
 
+    /// A passphrase prompt under job control, on a pseudo-terminal: the script's child plays the
+    /// shell (avault in a process group of its own, in the foreground), and `keys generate` is
+    /// interrupted at its first prompt after "abc" is typed, by Ctrl-C, Ctrl-\ or Ctrl-Z;
+    /// `ignored` names the signal the "shell" starts avault with set to be ignored (as `nohup`
+    /// does). The screen, then `[stopped, termios …]` if avault stopped, `[code N]` and
+    /// `[termios restored|changed]`.
+    func promptInterrupted(by key: String, raw: Bool = false, ignored: String? = nil, passphrase: String, ring: String) throws -> String {
+        let script = """
+            import json, os, pty, select, signal, subprocess, sys, termios, time, tty
+            env = {k: v for k, v in os.environ.items() if not k.startswith("AVAULT_")}
+            env.update(json.loads(sys.argv[1]))
+            ignored = sys.argv[4]
+            pid, fd = pty.fork()
+            if pid == 0:
+                signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+                if sys.argv[3] == "raw":
+                    tty.setraw(0)
+                before = termios.tcgetattr(0)
+                def start():
+                    os.setpgrp()
+                    os.tcsetpgrp(0, os.getpgrp())
+                    for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP, signal.SIGTTOU):
+                        signal.signal(s, signal.SIG_IGN if s.name == ignored else signal.SIG_DFL)
+                p = subprocess.Popen(sys.argv[5:], env=env, preexec_fn=start)
+                _, status = os.waitpid(p.pid, os.WUNTRACED)
+                if os.WIFSTOPPED(status):
+                    mid = termios.tcgetattr(0)
+                    os.write(1, b"[stopped, termios " + (b"restored" if mid == before else b"changed") + b"]")
+                    os.tcsetpgrp(0, p.pid)
+                    os.killpg(p.pid, signal.SIGCONT)
+                    _, status = os.waitpid(p.pid, 0)
+                os.tcsetpgrp(0, os.getpgrp())
+                after = termios.tcgetattr(0)
+                os.write(1, b"[code %d][termios " % os.waitstatus_to_exitcode(status) + (b"restored" if after == before else b"changed") + b"]")
+                os._exit(0)
+            \(ptyReader)
+            def await_prompt(start):
+                deadline = time.time() + 20
+                while not ended and time.time() < deadline and not out[start:].endswith(b": "):
+                    read(0.1)
+            await_prompt(0)
+            os.write(fd, b"abc")
+            time.sleep(0.3)
+            os.write(fd, sys.argv[2].encode())
+            seen = len(out)
+            deadline = time.time() + 3
+            while not ended and time.time() < deadline and b"[" not in out[seen:] and b": " not in out[seen:]:
+                read(0.1)
+            # Once avault goes on (it ignored the signal, or was continued), answer both prompts.
+            pending = out.endswith(b": ")
+            for answer in range(2):
+                if not pending:
+                    await_prompt(len(out))
+                    if ended or not out.endswith(b": "):
+                        break
+                os.write(fd, json.loads(sys.argv[1])["PASS"].encode() + b"\\r")
+                pending = False
+            deadline = time.time() + 20
+            while not ended and time.time() < deadline:
+                read(0.5)
+            if not ended:
+                os.killpg(pid, signal.SIGKILL) # no hang
+            os.waitpid(pid, 0)
+            sys.stdout.buffer.write(out)
+            """
+        let env = "{\"AVAULT_AGENT_SOCK\": \"\", \"PASS\": \"\(passphrase)\"}"
+        return try CLI.run("python3", ["-c", script, env, key, raw ? "raw" : "cooked", ignored ?? "", CLI.avaultPath,
+                                      "keys", "generate", "k", "--secret", "--keyring", ring]).out
+    }
+
+    /// Ctrl-C (or Ctrl-\) at a passphrase prompt ended avault with the terminal's echo still
+    /// off, and the shell then showed nothing typed; on a terminal left raw (ISIG off) it was
+    /// read as a byte of the passphrase. The prompt turns ISIG on, and a signal that ends
+    /// avault there puts the terminal back first, then ends it as it would have.
+    @Test(arguments: [("\u{3}", false, -2), ("\u{3}", true, -2), ("\u{1C}", false, -3)])
+    func anInterruptAtAPromptPutsTheTerminalBack(key: String, raw: Bool, code: Int) throws {
+        let f = try KeysFixture()
+        let out = try promptInterrupted(by: key, raw: raw, passphrase: "not typed", ring: f.path("ring"))
+        #expect(out.contains("keyring passphrase: "), "\(out)")
+        #expect(out.contains("[code \(code)]"), "ended by the signal: \(out)")
+        #expect(out.hasSuffix("[termios restored]"), "\(out)")
+        #expect(!out.contains("abc"), "echoed: \(out)")
+        #expect(!FileManager.default.fileExists(atPath: f.path("ring") + "/keyring.avk"))
+    }
+
+    /// Ctrl-Z at a prompt stopped avault with echo off (bash puts its own settings back, and
+    /// avault continued with whatever they were, echo on). It now puts the terminal back before
+    /// it stops, and once continued asks again from the start, with echo off: what was typed
+    /// before the stop ("abc") is not part of the passphrase.
+    @Test func ctrlZAtAPromptStopsAndAsksAgainWhenContinued() throws {
+        let f = try KeysFixture()
+        let ring = f.path("ring")
+        let out = try promptInterrupted(by: "\u{1A}", passphrase: f.passphrase, ring: ring)
+        #expect(out.contains("[stopped, termios restored]"), "\(out)")
+        #expect(out.contains("[code 0][termios restored]"), "\(out)")
+        #expect(out.components(separatedBy: "keyring passphrase: ").count == 3, "asked again once continued: \(out)")
+        #expect(!out.contains("abc") && !out.contains(f.passphrase), "echoed: \(out)")
+        let file = f.path("pass")
+        try CLI.write(f.passphrase + "\n", to: URL(fileURLWithPath: file), mode: 0o600)
+        let opened = try f.avault(["keys", "list", "--verify", "--keyring", ring, "--passphrase-file", file], env: ["AVAULT_PASSPHRASE": nil], keyring: false)
+        #expect(opened.code == 0, "\(opened.err)")
+    }
+
+    /// A signal the parent set to be ignored (`nohup`, a background job of a shell without job
+    /// control) stays ignored at the prompt: Ctrl-C only drops the line typed so far, and the
+    /// prompt goes on. (A first handler for Ctrl-C took SIGINT over.)
+    @Test func aSignalTheParentIgnoresStaysIgnoredAtAPrompt() throws {
+        let f = try KeysFixture()
+        let out = try promptInterrupted(by: "\u{3}", ignored: "SIGINT", passphrase: f.passphrase, ring: f.path("ring"))
+        #expect(out.contains("[code 0][termios restored]"), "\(out)")
+        #expect(FileManager.default.fileExists(atPath: f.path("ring") + "/keyring.avk"), "\(out)")
+    }
+
     /// Found by a review: a secret file named by a path that is the terminal (`/dev/stdin`,
     /// `/dev/fd/0`, `/dev/tty`) was read as a file, with echo on, where `-` is refused. Every
     /// file that holds a secret is refused when it is a terminal, as `-` is.

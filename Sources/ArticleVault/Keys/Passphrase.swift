@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 public import VaultCrypto
 
 /// Where a passphrase comes from: a file, an environment variable, else the terminal.
@@ -76,19 +77,42 @@ public struct PassphraseSource: Sendable {
     /// up with the typing). Only a canonical-mode end of file ends it without a line break;
     /// should the terminal stay non-canonical, it is read with `VMIN=1`, and a `read` of 0
     /// refuses the passphrase.
+    ///
+    /// A signal that would end or stop avault at the prompt (Ctrl-C, Ctrl-\, Ctrl-Z, a
+    /// hang-up, `kill`) first puts the terminal back (``PromptSignals``), as OpenSSH's
+    /// `readpassphrase` does: before, the shell was left with echo off. The signal then takes
+    /// its course; avault resumed after a stop asks again, with echo off again.
     private func prompt(_ text: String) throws(AvaultError) -> SecretBytes {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw .noPassphrase(label: label, variable: environmentVariable) }
         defer { close(fd) }
+        while true {
+            if let secret = try prompt(text, on: fd) { return secret }
+            // Interrupted by a signal, with the terminal put back and the handlers removed:
+            // now as if avault had none (its default action ends or stops it).
+            let signal = PromptSignals.received
+            PromptSignals.deliver(signal)
+            guard PromptSignals.stops.contains(signal) else {
+                throw .io(path: "/dev/tty", reason: "interrupted by signal \(signal)")
+            }
+        }
+    }
+
+    /// One prompt: nil when a signal of ``PromptSignals`` interrupted it (``PromptSignals/received``).
+    private func prompt(_ text: String, on fd: Int32) throws(AvaultError) -> SecretBytes? {
         var saved = termios()
         let haveTerm = tcgetattr(fd, &saved) == 0
         // What applies while the passphrase is read (as the terminal reports it once set: a
         // terminal may refuse part of a change).
         var reading = saved
+        var changed = false
         if haveTerm {
+            PromptSignals.install()
             var quiet = saved
             quiet.c_lflag &= ~tcflag_t(ECHO)
-            quiet.c_lflag |= tcflag_t(ICANON)
+            // Ctrl-C, Ctrl-\ and Ctrl-Z send their signals even on a terminal left raw (ISIG
+            // off), which read them as bytes of the passphrase.
+            quiet.c_lflag |= tcflag_t(ICANON | ISIG)
             // Enter sends a carriage return, which ends a canonical line only as a newline (a
             // raw terminal leaves that translation off).
             quiet.c_iflag |= tcflag_t(ICRNL)
@@ -98,14 +122,22 @@ public struct PassphraseSource: Sendable {
                 cc[Int(VMIN)] = 1
                 cc[Int(VTIME)] = 0
             }
-            _ = tcsetattr(fd, TCSAFLUSH, &quiet)
+            // (From a background job, the change stops avault with SIGTTOU, caught here.)
+            repeat {
+                changed = tcsetattr(fd, TCSAFLUSH, &quiet) == 0
+            } while !changed && errno == EINTR && PromptSignals.received == 0
             if tcgetattr(fd, &reading) != 0 { reading = saved }
         }
         defer {
             // TCSAFLUSH also drops what was typed and not read (the rest of a line too long).
-            if haveTerm { _ = tcsetattr(fd, TCSAFLUSH, &saved) }
+            if changed {
+                var tries = 0
+                while tcsetattr(fd, TCSAFLUSH, &saved) != 0, errno == EINTR, tries < 100 { tries += 1 }
+            }
+            if haveTerm { PromptSignals.remove() }
             _ = write(fd, "\n", 1)
         }
+        if PromptSignals.received != 0 { return nil }
         _ = text.withCString { write(fd, $0, strlen($0)) }
         let lineEdited = !haveTerm || reading.c_lflag & tcflag_t(ICANON) != 0
         let limit = lineEdited ? Self.terminalLine - 1 : FileLimits.passphrase
@@ -115,7 +147,9 @@ public struct PassphraseSource: Sendable {
         var byte: UInt8 = 0
         var ended = false
         while count < buffer.count {
+            guard PromptSignals.waitForInput(fd) else { return nil }
             let n = Glibc.read(fd, &byte, 1)
+            if PromptSignals.received != 0 { return nil }
             if n < 0, errno == EINTR { continue }
             // A 0 is the end of the input only in canonical mode (Ctrl-D); in non-canonical
             // mode it is no byte yet, or a hang-up, and a failed read is no end either: what
@@ -137,5 +171,104 @@ public struct PassphraseSource: Sendable {
         }
         if count > 0, buffer[count - 1] == 0x0D { count -= 1 }
         return SecretBytes(copying: buffer[0..<count])
+    }
+}
+
+/// The signals a prompt catches while the terminal's echo is off, as OpenSSH's
+/// `readpassphrase` does: the handler records the signal and writes a byte to a pipe that the
+/// prompt polls beside the terminal (so that a signal that comes just before the prompt waits
+/// is not missed); the prompt then puts the terminal back, removes the handlers and sends the
+/// signal again to itself (``deliver(_:)``), whose default action ends or stops avault. A
+/// signal the parent set to be ignored (`nohup`, a shell's background job) stays ignored, and
+/// one it blocked is unblocked while the prompt waits (a person at the terminal expects
+/// Ctrl-C to work).
+enum PromptSignals {
+    static let signals = [SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU]
+    /// Those whose default action stops the process: the prompt asks again once it continues.
+    static let stops: Set<Int32> = [SIGTSTP, SIGTTIN, SIGTTOU]
+    /// The signal received (0 for none) and the pipe's write end (-1 for none), which the
+    /// handler reads: atomics, not C structures.
+    private static let signal = Atomic<Int32>(0)
+    private static let wakeUp = Atomic<Int32>(-1)
+    nonisolated(unsafe) private static var pipe: (read: Int32, write: Int32) = (-1, -1)
+    nonisolated(unsafe) private static var previous: [(signal: Int32, action: sigaction)] = []
+    nonisolated(unsafe) private static var previousMask = sigset_t()
+
+    static var received: Int32 { signal.load(ordering: .sequentiallyConsistent) }
+
+    static func install() {
+        signal.store(0, ordering: .sequentiallyConsistent)
+        var ends: [Int32] = [-1, -1]
+        guard Glibc.pipe(&ends) == 0 else { return }
+        for end in ends {
+            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(end, F_SETFL, O_NONBLOCK)
+        }
+        pipe = (ends[0], ends[1])
+        wakeUp.store(ends[1], ordering: .sequentiallyConsistent)
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { caught in
+            let saved = errno
+            PromptSignals.signal.store(caught, ordering: .sequentiallyConsistent)
+            var byte: UInt8 = 0
+            _ = write(PromptSignals.wakeUp.load(ordering: .sequentiallyConsistent), &byte, 1)
+            errno = saved
+        }
+        sigemptyset(&action.sa_mask)
+        for s in signals { sigaddset(&action.sa_mask, s) }
+        action.sa_flags = 0
+        previous = []
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for s in signals {
+            var old = sigaction()
+            guard sigaction(s, nil, &old) == 0, !isIgnored(old) else { continue }
+            guard sigaction(s, &action, &old) == 0 else { continue }
+            previous.append((s, old))
+            sigaddset(&unblock, s)
+        }
+        _ = pthread_sigmask(SIG_UNBLOCK, &unblock, &previousMask)
+    }
+
+    private static func isIgnored(_ action: sigaction) -> Bool {
+        guard action.sa_flags & Int32(SA_SIGINFO) == 0, let handler = action.__sigaction_handler.sa_handler else { return false }
+        return unsafeBitCast(handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+    }
+
+    /// Waits until the terminal `fd` has input: false when a signal came first.
+    static func waitForInput(_ fd: Int32) -> Bool {
+        guard pipe.read >= 0 else { return true }
+        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: pipe.read, events: Int16(POLLIN), revents: 0)]
+        while received == 0 {
+            if poll(&fds, 2, -1) >= 0 { return received == 0 }
+            guard errno == EINTR else { return true }
+        }
+        return false
+    }
+
+    /// Puts back the handlers and the signal mask the prompt found.
+    static func remove() {
+        guard pipe.read >= 0 else { return }
+        for (s, action) in previous {
+            var action = action
+            _ = sigaction(s, &action, nil)
+        }
+        previous = []
+        _ = pthread_sigmask(SIG_SETMASK, &previousMask, nil)
+        wakeUp.store(-1, ordering: .sequentiallyConsistent)
+        close(pipe.read)
+        close(pipe.write)
+        pipe = (-1, -1)
+    }
+
+    /// Sends `caught` to this thread, unblocked: its action (by default, to end or stop the
+    /// process) is taken before this returns.
+    static func deliver(_ caught: Int32) {
+        var set = sigset_t(), mask = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, caught)
+        _ = pthread_sigmask(SIG_UNBLOCK, &set, &mask)
+        _ = raise(caught)
+        _ = pthread_sigmask(SIG_SETMASK, &mask, nil)
     }
 }

@@ -40,5 +40,11 @@ public enum CrashGuard {
             sigaddset(&faults, signal)
         }
         _ = sigprocmask(SIG_UNBLOCK, &faults, nil)
+        // The Swift runtime's backtracer also takes SIGQUIT (Ctrl-\), which is no fault: its
+        // default action ends the process (with no core file, as above).
+        var quit = sigaction()
+        quit.__sigaction_handler.sa_handler = SIG_DFL
+        sigemptyset(&quit.sa_mask)
+        _ = sigaction(SIGQUIT, &quit, nil)
     }
 }
