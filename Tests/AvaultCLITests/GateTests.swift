@@ -267,6 +267,71 @@ import Glibc
         #expect(!excluded.out.contains("/feed") && excluded.out.contains("/robots0"), "\(excluded.out)")
     }
 
+    /// Jekyll publishes more than its walk of the site's directories reaches, and the gate must
+    /// see that too (a review): in a collection (`_docs/`), Jekyll lists every entry, hidden
+    /// ones too, and leaves out only a path from the collection's directory, or a name, that
+    /// starts with `.` and that no `include:` item names, matched with that path
+    /// (`Collection#entries`, `EntryFilter#filter`); it reads a file an `include:` item names as
+    /// its path wherever it lies (`Reader#read_included_excludes`); and it makes a post of every
+    /// date-named file under a `_posts/` directory (any depth, any extension, `blog/_posts/`
+    /// too), and with `--drafts` of every file with an extension under `_drafts/`, whatever it
+    /// starts with, rendering its Liquid. Before, the walk skipped all of these but the posts
+    /// the globs take. Checked against `jekyll build --drafts` itself.
+    @Test(.timeLimit(.minutes(2))) func theWalkSeesCollectionsAndPostsAsJekyllRendersThem() throws {
+        let jekyll = "/usr/bin/jekyll"
+        try #require(FileManager.default.isExecutableFile(atPath: jekyll), "Debian's jekyll is needed (scripts/setup installs it)")
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        let page = "---\ntitle: t\n---\n"
+        // Each file shows `P-<name>-R` in the site when Jekyll renders it.
+        let files: [(name: String, frontMatter: Bool)] = [
+            ("_docs/a.md", true), ("_docs/sub/.x.md", true), ("_docs/sub/.y.md", true), ("_docs/.top/p.md", true),
+            ("_docs/a/.h/page.md", true), ("_docs/a/.h/.g/deep.txt", true), ("_docs/a/.h/.z.md", true), ("_docs/a/.h/feed.xml", true),
+            ("_docs/.inc/q.md", true), ("_docs/a/.h/plain.css", false), (".hidden/.deep/x.html", true), (".hidden/.deep/y.html", true),
+            ("_posts/2020-01-01-nofm.md", false), ("_posts/2020-01-01-nofm.xyz", false), ("_posts/2020-01-02-fm.rb", true),
+            ("_posts/sub/2020-1-2-n.json", false), ("blog/_posts/2020-01-03-c.rb", false), ("_posts/2020-01-08-a.b/cmd", false),
+            ("_posts/notdated.xyz", false), ("_posts/2020-01-04-noext", false), ("_posts/.2020-01-05-h.rb", false),
+            ("_posts/_u/2020-01-06-u.rb", false), ("_drafts/d.xyz", false), ("_drafts/noext", false), ("_drafts/sub/e.txt", false),
+        ]
+        for (name, frontMatter) in files { try c.write(name, (frontMatter ? page : "") + "P-\(name)-{{ 'r' | upcase }}\n") }
+        try c.write("_config.yml", "collections:\n  docs:\n    output: true\ninclude: [\".inc\", \"sub/.x.md\", \".hidden/.deep/x.html\"]\n")
+        let site = c.demo.dir.appendingPathComponent("site")
+        let built = try CLI.run(jekyll, ["build", "-q", "--drafts", "-s", c.content.path, "-d", site.path])
+        try #require(built.code == 0, "jekyll build: \(built.err)")
+        var rendered: Set<String> = []
+        for case let url as URL in FileManager.default.enumerator(at: site, includingPropertiesForKeys: nil)! {
+            let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+            for (name, _) in files where text.contains("P-\(name)-R") { rendered.insert(name) }
+        }
+        let r = try CLI.avault(["verify", "--json", c.content.path] + c.ring)
+        var walked: Set<String> = []
+        for line in r.out.split(separator: "\n") {
+            guard let rec = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], rec["type"] as? String == "record",
+                  let path = rec["path"] as? String else { continue }
+            walked.insert(String(path.dropFirst(c.content.path.count + 1)))
+        }
+        #expect(rendered == ["_docs/a.md", "_docs/sub/.x.md", "_docs/a/.h/page.md", "_docs/a/.h/.g/deep.txt", "_docs/a/.h/feed.xml",
+                             "_docs/.inc/q.md", ".hidden/.deep/x.html", "_posts/2020-01-01-nofm.md", "_posts/2020-01-01-nofm.xyz",
+                             "_posts/2020-01-02-fm.rb", "_posts/sub/2020-1-2-n.json", "blog/_posts/2020-01-03-c.rb",
+                             "_posts/2020-01-08-a.b/cmd", "_drafts/d.xyz", "_drafts/sub/e.txt"], "\(rendered.sorted())")
+        // The walk takes one file more, failing closed: Jekyll leaves out a post under `_u/`,
+        // as it leaves out `_` entries unless `include:` names them (not matched).
+        #expect(walked == rendered.union(["_posts/_u/2020-01-06-u.rb"]), "walked \(walked.sorted()), rendered \(rendered.sorted())")
+
+        // A `_config.toml` (which Jekyll reads when given it with `--config`) with no
+        // `_config.yml` stops the gate: what it includes could not be told. Beside a
+        // `_config.yml`, it is not read, as Jekyll reads only that one by default.
+        try c.write("_config.toml", "include = [\".hidden\"]\n")
+        let both = try CLI.avault(["verify", "--require-signature", "--json", c.content.path] + c.ring)
+        #expect(both.code == 1 && !both.out.contains("/.hidden/.deep/y.html\""), "\(both.code) \(both.err)")
+        try FileManager.default.removeItem(atPath: c.path("_config.yml"))
+        let toml = try CLI.avault(["verify", c.content.path] + c.ring)
+        #expect(toml.code == 2 && toml.out.isEmpty && toml.err.hasPrefix("avault: \(c.path("_config.toml")): ") && toml.err.contains("\navault: hint: ")
+                    && toml.err.split(separator: "\n").count == 2, "\(toml.err)")
+        let audit = try CLI.avault(["audit", c.content.path] + c.ring)
+        #expect(audit.code == 2 && audit.err.hasPrefix("avault: \(c.path("_config.toml")): "), "\(audit.err)")
+    }
+
     /// A name that is not UTF-8 is published by a site generator as any other, and a Swift
     /// string cannot hold it: read as one, `post\xff.md` became `post\u{FFFD}.md`, so a signed
     /// copy planted under that name was verified twice and the unsigned file never, and a

@@ -58,7 +58,11 @@ public enum RecordWalker {
     /// `include:` list, or Jekyll's default (`.htaccess`), names hidden entries as Jekyll's
     /// `include:` does (``namesHidden(_:relative:_:site:)``); and a file no include glob takes
     /// is taken all the same when it starts as Jekyll's pages do (``FileSystem/startsLikeAPage(at:in:)``),
-    /// since Jekyll renders any such file (a `feed.xml`). Exclude globs still leave files out.
+    /// since Jekyll renders any such file (a `feed.xml`). What Jekyll publishes beyond its walk
+    /// of the directories is taken too: files in collections and those an `include:` item names
+    /// by path (``passes(_:relative:isDirectory:place:_:site:)``), posts and drafts whatever
+    /// they start with (``isPost(_:at:)``). A `_config.toml` with no `_config.yml` (or
+    /// `_config.yaml`) is refused. Exclude globs still leave files out.
     public static func expand(_ paths: [String], include: [String], exclude: [String], links: LinkPolicy = .follow,
                               sitePages: Bool = false) throws(AvaultError) -> [Found] {
         var out: [Found] = []
@@ -79,8 +83,8 @@ public enum RecordWalker {
                 // Jekyll joins each item to the site's path (`File.join`): a leading `/` adds
                 // nothing, and an item that is only `/` names the whole site.
                 let site = sitePages ? Site(include: try siteInclude(path).map { Glob(String($0.drop { $0 == "/" })) }) : nil
-                try walk(path, relative: "", include: include.map(Glob.init), exclude: exclude.map(Glob.init), site: site, tree: tree,
-                         seen: &seen, into: &out)
+                try walk(path, relative: "", include: include.map(Glob.init), exclude: exclude.map(Glob.init), site: site, place: Place(),
+                         tree: tree, seen: &seen, into: &out)
             } else {
                 out.append(Found(path: path, named: true, kind: FileSystem.kind(st.st_mode), tree: nil))
             }
@@ -101,9 +105,113 @@ public enum RecordWalker {
         var include: [Glob]
     }
 
+    /// Where a directory lies in the site a walk with `sitePages` reads: what decides which of
+    /// its entries Jekyll publishes (``passes(_:relative:isDirectory:place:_:site:)``) and
+    /// which of its files Jekyll makes posts of (``isPost(_:at:)``).
+    private struct Place {
+        /// Whether Jekyll's reading of the site's directories reaches this one: every hidden
+        /// directory on the way from the walked one is named by the site's `include:` or an
+        /// include glob. (Always, without `sitePages`: the walk enters no other.)
+        var reached = true
+        /// The path to this directory from each directory at or above it whose name starts
+        /// with `_` ("" in that directory itself): any of them may be a collection.
+        var collections: [String] = []
+        /// The path to this directory from each `_posts` directory at or above it.
+        var posts: [String] = []
+        /// The path to this directory from each `_drafts` directory at or above it.
+        var drafts: [String] = []
+
+        /// The place of the subdirectory `name`.
+        func entering(_ name: String, reached: Bool) -> Place {
+            func down(_ paths: [String]) -> [String] { paths.map { $0.isEmpty ? name : $0 + "/" + name } }
+            var next = Place(reached: reached, collections: down(collections), posts: down(posts), drafts: down(drafts))
+            if name.utf8.first == 0x5F { next.collections.append("") }
+            if name == "_posts" { next.posts.append("") }
+            if name == "_drafts" { next.drafts.append("") }
+            return next
+        }
+    }
+
+    /// Whether the walk takes the entry `name` (a directory, a file, or either when
+    /// `isDirectory` is nil) of a directory at `place`, as far as hidden entries go; `relative`
+    /// is its path from the walked directory.
+    ///
+    /// Without `site`: an entry whose name does not start with `.`, or one an include glob names
+    /// (``namesHidden(_:relative:_:site:)``). With `site`, whatever Jekyll may publish (as
+    /// `Reader`, `Collection` and `EntryFilter` of Jekyll 4.3 read a site), and a little more
+    /// where matching it exactly would take more rules:
+    /// - in a directory Jekyll's walk reaches, an entry not hidden, or one the site's
+    ///   `include:` (or an include glob) names;
+    /// - a file an `include:` item names as its path, and each directory on the way to it,
+    ///   hidden or not: Jekyll reads such a file wherever it lies (`Reader#read_included_excludes`);
+    /// - in a directory whose name starts with `_` (a collection, `_docs/` for a `docs`
+    ///   collection, or under a `collections_dir`: which of them are, is not read), at any depth
+    ///   below it: every directory, and a file unless its path from that directory, or its name,
+    ///   starts with `.` and no `include:` item names that path or name. Jekyll lists every entry
+    ///   of a collection, hidden ones too (`Collection#entries`, `File::FNM_DOTMATCH`), and
+    ///   leaves out only those (`EntryFilter#special?`, `#included?`): it publishes
+    ///   `_docs/a/.h/page.md`, and `_docs/sub/.x.md` when `include:` names `sub/.x.md`.
+    private static func passes(_ name: String, relative: String, isDirectory: Bool?, place: Place, _ include: [Glob], site: Site?) -> Bool {
+        let hidden = name.utf8.first == 0x2E
+        if place.reached && (!hidden || namesHidden(name, relative: relative, include, site: site)) { return true }
+        guard let site else { return false }
+        if isDirectory != true, site.include.contains(where: { $0.text == relative }) { return true }
+        if isDirectory != false {
+            let below = relative + "/"
+            if !place.collections.isEmpty || site.include.contains(where: { $0.text.utf8.starts(with: below.utf8) }) { return true }
+        }
+        return isDirectory != true && place.collections.contains { inCollection in
+            let path = inCollection.isEmpty ? name : inCollection + "/" + name
+            return !hidden && path.utf8.first != 0x2E || namesHidden(name, relative: path, include, site: site)
+        }
+    }
+
+    /// Whether Jekyll makes a post of the file `name` of a directory at `place`: below a
+    /// `_posts` directory (at any depth: `blog/_posts/`, `_posts/2024/`), a path that
+    /// ``namesAPost(_:)``; below `_drafts` (posts with `--drafts`), one that ``namesADraft(_:)``.
+    /// Jekyll reads such a file whatever it starts with, and renders it as a page.
+    private static func isPost(_ name: String, at place: Place) -> Bool {
+        place.posts.contains { namesAPost($0.isEmpty ? name : $0 + "/" + name) }
+            || place.drafts.contains { namesADraft($0.isEmpty ? name : $0 + "/" + name) }
+    }
+
+    /// Whether Jekyll's `Document::DATE_FILENAME_MATCHER`,
+    /// `^(?>.+/)*?(\d{2,4}-\d{1,2}-\d{1,2})-([^/]*)(\.[^.]+)$`, matches `path` (from a `_posts`
+    /// directory): from its start or from its last `/`, a date (ASCII digits, as Ruby's `\d`)
+    /// and `-`, then a last `.` that is not its last character, with no `/` before that `.`
+    /// (`2024-01-02-a.b/c` matches). Ruby's `^` and `$` match at a line break too: a path with
+    /// one is taken.
+    static func namesAPost(_ path: String) -> Bool {
+        let b = Array(path.utf8)
+        guard !b.contains(0x0A) else { return true }
+        let afterSlash = b.lastIndex(of: 0x2F).map { $0 + 1 } ?? 0
+        return [0, afterSlash].contains { start in
+            var i = start
+            for (least, most) in [(2, 4), (1, 2), (1, 2)] {
+                var digits = 0
+                while i < b.count, (0x30...0x39).contains(b[i]) { i += 1; digits += 1 }
+                guard (least...most).contains(digits), i < b.count, b[i] == 0x2D else { return false }
+                i += 1
+            }
+            guard let dot = b[i...].lastIndex(of: 0x2E), dot < b.count - 1 else { return false }
+            return !b[i..<dot].contains(0x2F)
+        }
+    }
+
+    /// Whether Jekyll's `Document::DATELESS_FILENAME_MATCHER`, `^(?:.+/)*(.*)(\.[^.]+)$`,
+    /// matches `path` (from a `_drafts` directory): its last `.` is not its last character (or it
+    /// holds a line break, as for ``namesAPost(_:)``).
+    static func namesADraft(_ path: String) -> Bool {
+        let b = Array(path.utf8)
+        guard !b.contains(0x0A) else { return true }
+        guard let dot = b.lastIndex(of: 0x2E) else { return false }
+        return dot < b.count - 1
+    }
+
     /// The `include:` list of the site configuration in `dir` (`_config.yml`, else
     /// `_config.yaml`, the first of Jekyll's default configuration files there), or Jekyll's
-    /// default when there is none or it sets none. (A `_config.toml` is not read: docs/cli.md.)
+    /// default when there is none or it sets none. A `_config.toml` without either is refused
+    /// (``AvaultError/siteConfigNotRead(path:)``): the site is built with it, and it is not read.
     private static func siteInclude(_ dir: String) throws(AvaultError) -> [String] {
         for name in ["_config.yml", "_config.yaml"] {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
@@ -120,6 +228,10 @@ public enum RecordWalker {
             case .failure(let error): throw .malformed(error, file: path)
             }
         }
+        let toml = dir.hasSuffix("/") ? dir + "_config.toml" : dir + "/_config.toml"
+        var st = stat()
+        guard lstat(toml, &st) != 0 else { throw .siteConfigNotRead(path: toml) }
+        guard errno == ENOENT else { throw .io(path: toml, reason: FileSystem.errnoText()) }
         return SiteConfig.defaultInclude
     }
 
@@ -168,7 +280,7 @@ public enum RecordWalker {
             || site?.include.contains(where: asJekyllIncludes) == true
     }
 
-    private static func walk(_ dir: String, relative: String, include: [Glob], exclude: [Glob], site: Site?, tree: Tree?,
+    private static func walk(_ dir: String, relative: String, include: [Glob], exclude: [Glob], site: Site?, place: Place, tree: Tree?,
                              seen: inout Set<DirectoryID>, into out: inout [Found]) throws(AvaultError) {
         guard let d = opendir(dir) else { throw .io(path: dir, reason: FileSystem.errnoText()) }
         // Open until the walk of this directory ends: files are looked into by their names in it.
@@ -178,9 +290,12 @@ public enum RecordWalker {
         while let entry = readdir(d) {
             let name = FileSystem.name(of: entry)
             // Hidden entries are skipped, as Jekyll skips them, unless an include glob names them
-            // (Jekyll publishes those its `_config.yml` includes, such as `.well-known`).
-            guard name.utf8.first != 0x2E || name != "." && name != ".."
-                    && namesHidden(name, relative: relative.isEmpty ? name : relative + "/" + name, include, site: site) else { continue }
+            // (Jekyll publishes those its `_config.yml` includes, such as `.well-known`), or, in a
+            // site, Jekyll may publish them all the same (`passes`: decided again below, once the
+            // entry's kind is known).
+            guard name != "." && name != "..",
+                  passes(name, relative: relative.isEmpty ? name : relative + "/" + name, isDirectory: nil, place: place, include, site: site)
+            else { continue }
             if FileSystem.utf8Name(of: entry) == nil {
                 // Its kind, and whether it starts as a page, from its own bytes, now: no string
                 // can name it later.
@@ -199,12 +314,20 @@ public enum RecordWalker {
         // (Globs match the name with U+FFFD for each byte that is not UTF-8.)
         for (name, shown, isDirectory, isPage) in undecodable.sorted(by: { $0.shown < $1.shown }) {
             let rel = relative.isEmpty ? name : relative + "/" + name
-            guard !matches(rel, name, exclude, caseless: false), isDirectory || isPage || matches(rel, name, include, caseless: true) else { continue }
+            guard passes(name, relative: rel, isDirectory: isDirectory, place: place, include, site: site),
+                  !matches(rel, name, exclude, caseless: false),
+                  isDirectory || isPage || matches(rel, name, include, caseless: true) || site != nil && isPost(name, at: place) else { continue }
             out.append(found(dir.hasSuffix("/") ? dir + shown : dir + "/" + shown, kind: .undecodableName, tree: tree))
         }
         /// Whether a file the globs do not take is taken as a page (a regular one, by `name`).
         func isPage(_ name: String) -> Bool {
             site != nil && name.withCString { FileSystem.startsLikeAPage(at: $0, in: dirfd(d)) }
+        }
+        /// Whether a file (of any kind: it is reported) is taken as a post.
+        func isPostHere(_ name: String) -> Bool { site != nil && isPost(name, at: place) }
+        /// Whether a file, or a directory, passes as far as hidden entries go.
+        func passesHere(_ name: String, _ rel: String, isDirectory: Bool) -> Bool {
+            passes(name, relative: rel, isDirectory: isDirectory, place: place, include, site: site)
         }
         for (name, type) in names.sorted(by: { $0.name < $1.name }) {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
@@ -212,7 +335,8 @@ public enum RecordWalker {
             // A regular file as the directory lists it (not a link) needs no stat: the reader
             // checks what it opens.
             if type == UInt8(DT_REG) {
-                if !matches(rel, name, exclude, caseless: false), matches(rel, name, include, caseless: true) || isPage(name) {
+                if passesHere(name, rel, isDirectory: false), !matches(rel, name, exclude, caseless: false),
+                   matches(rel, name, include, caseless: true) || isPostHere(name) || isPage(name) {
                     out.append(found(path, kind: .regular, tree: tree))
                 }
                 continue
@@ -220,18 +344,21 @@ public enum RecordWalker {
             var st = stat()
             guard path.withCString({ stat($0, &st) }) == 0 else {
                 // A dangling symbolic link, or an entry removed meanwhile: report it if it matches.
-                if matches(rel, name, include, caseless: true), !matches(rel, name, exclude, caseless: false) {
+                if passesHere(name, rel, isDirectory: false), matches(rel, name, include, caseless: true) || isPostHere(name),
+                   !matches(rel, name, exclude, caseless: false) {
                     out.append(found(path, kind: .other, tree: tree))
                 }
                 continue
             }
             if (st.st_mode & S_IFMT) == S_IFDIR {
-                guard !matches(rel, name, exclude, caseless: false) else { continue }
+                guard passesHere(name, rel, isDirectory: true), !matches(rel, name, exclude, caseless: false) else { continue }
                 if let tree { try checkLink(path, type: type, toDirectory: true, in: tree) }
                 guard seen.insert(DirectoryID(st)).inserted else { continue }
-                try walk(path, relative: rel, include: include, exclude: exclude, site: site, tree: tree, seen: &seen, into: &out)
-            } else if !matches(rel, name, exclude, caseless: false),
-                      matches(rel, name, include, caseless: true) || (st.st_mode & S_IFMT) == S_IFREG && isPage(name) {
+                let reached = place.reached && (name.utf8.first != 0x2E || namesHidden(name, relative: rel, include, site: site))
+                try walk(path, relative: rel, include: include, exclude: exclude, site: site, place: place.entering(name, reached: reached),
+                         tree: tree, seen: &seen, into: &out)
+            } else if passesHere(name, rel, isDirectory: false), !matches(rel, name, exclude, caseless: false),
+                      matches(rel, name, include, caseless: true) || isPostHere(name) || (st.st_mode & S_IFMT) == S_IFREG && isPage(name) {
                 if let tree { try checkLink(path, type: type, toDirectory: false, in: tree) }
                 out.append(found(path, kind: FileSystem.kind(st.st_mode), tree: tree))
             }

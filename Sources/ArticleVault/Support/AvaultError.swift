@@ -275,6 +275,9 @@ public enum AvaultError: Error, Sendable {
     /// walks (nothing was stored): whoever can write a shared import directory could otherwise
     /// have another user's file stored.
     case linkOutsideWalkedTree(path: String, root: String, toDirectory: Bool)
+    /// A walk of a site (`verify`, `audit`) found its configuration only as a `_config.toml`,
+    /// which avault does not read: which hidden entries the site publishes could not be told.
+    case siteConfigNotRead(path: String)
     /// A record was written or replaced between the read and the write of its rewrite.
     case recordChangedMeanwhile(path: String)
 
@@ -704,6 +707,8 @@ public enum AvaultError: Error, Sendable {
             return "\(path): the file was replaced or written while it was imported; nothing was imported"
         case let .linkOutsideWalkedTree(path, root, toDirectory):
             return "\(path): is a symbolic link to a \(toDirectory ? "directory" : "file") outside \(root), which vault import does not follow"
+        case let .siteConfigNotRead(path):
+            return "\(path): a TOML site configuration, which avault does not read, and no _config.yml beside it; nothing was checked"
         case let .recordChangedMeanwhile(path):
             return "\(path): the record was changed (written, replaced, or its mode or times set) after it was read; it was left as it is"
         case .agentSocketUnset:

@@ -55,7 +55,7 @@ extension AvaultError {
         case .noSecuredField, .alreadySecured, .recordHasOtherNames, .legacyBlobNeedsKey, .notASealedDraft, .fieldCannotBeSealed, .noSuchField,
              .blobKeyNotInKeyring, .malformedSealedPayload, .sealedFieldAddedMeanwhile, .alreadyAuthenticated, .noSignature, .noVault, .invalidVaultID,
              .vaultExists, .noSuchObject, .objectRemoved, .noSuchObjectVersion, .invalidObjectID, .objectVersionsExhausted,
-             .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision, .fileChangedMeanwhile, .linkOutsideWalkedTree, .recordChangedMeanwhile, .noRecipientsFile, .recipientsSearchBlocked, .noRecipientsRule,
+             .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision, .fileChangedMeanwhile, .linkOutsideWalkedTree, .siteConfigNotRead, .recordChangedMeanwhile, .noRecipientsFile, .recipientsSearchBlocked, .noRecipientsRule,
              .cannotReseal, .notAVaultRecipient, .vaultNotToRecipients, .vaultRecipientPresent, .vaultRecipientAbsent, .lastVaultRecipient:
             return Exit.operational
         // PostgreSQL vaults.
@@ -259,6 +259,8 @@ extension AvaultError {
             return "import it again once nothing else writes to it"
         case let .linkOutsideWalkedTree(_, _, toDirectory):
             return "name the \(toDirectory ? "directory" : "file") itself to import it"
+        case .siteConfigNotRead:
+            return "Jekyll reads a _config.toml only when given it with --config; put its include: list in a _config.yml beside it (avault reads that, as Jekyll does)"
         case .recordChangedMeanwhile:
             return "check what changed, then run the command again for the records it has not rewritten"
         case .agentSocketUnset:
