@@ -57,6 +57,19 @@ public struct TrustStoreFile: Equatable, Sendable {
         return (r.time, r.reason, other.publicKey.keyID)
     }
 
+    /// The first entry with the public key `key` (32 bytes), under whatever id the store holds
+    /// it, whose validity window leaves `time` out (nil for no time: any window does), and
+    /// whether `time` is before its start; nil when every such window holds. For a key that
+    /// has no entry under its own id (a keyring key): a window, as a revocation, follows the key.
+    public func windowLeavingOut(_ time: Int64?, publicKey key: [UInt8]) -> (entry: Entry, before: Bool)? {
+        for e in entries where e.publicKey.key == key && (e.notBefore != nil || e.notAfter != nil) {
+            guard let time else { return (e, e.notBefore != nil) }
+            if let nb = e.notBefore, time < nb.seconds { return (e, true) }
+            if let na = e.notAfter, time > na.seconds { return (e, false) }
+        }
+        return nil
+    }
+
     /// Whether `text` may be a name, role or reason: one line, no control characters
     /// (C0, DEL or C1, which terminals may take for escape sequences).
     public static func isValidText(_ text: String, allowEmpty: Bool = false) -> Bool {

@@ -212,6 +212,33 @@ import Glibc
         #expect(try f.signedHeadCount() == 1)
     }
 
+    /// Found by a review: the store's window followed the key id, while its revocation follows
+    /// the public key. The store holding the keyring key's public key under another id, with a
+    /// window that is over, let `--sign` sign and `--verify` count the head.
+    @Test func aWindowOnTheKeyringKeysPublicKeyUnderAnotherIDApplies() throws {
+        let f = try Self.logScene()
+        #expect(try f.avault(["keys", "generate", "logsigner", "--signing", "--unprotected"]).code == 0)
+        let pub = f.dir.appendingPathComponent("logsigner.pub").path
+        #expect(try f.avault(["keys", "export-public", "logsigner", "-o", pub]).code == 0)
+        #expect(try f.avault(["vault", "log", "--sign", "logsigner"]).code == 0)
+        #expect(try f.avault(["vault", "log", "--verify"]).code == 0)
+        // The same public key under another id: "Ed", the 8-byte id, the 32-byte key.
+        let lines = try String(contentsOfFile: pub, encoding: .utf8).split(separator: "\n")
+        var raw = try #require(Data(base64Encoded: String(lines[1])))
+        raw[2] ^= 0xFF
+        let other = f.dir.appendingPathComponent("other-id.pub").path
+        try (lines[0] + "\n" + raw.base64EncodedString() + "\n").write(toFile: other, atomically: true, encoding: .utf8)
+        #expect(try f.avault(["keys", "trust", "add", other, "--name", "log desk", "--not-after", "2020-01-01T00:00:00Z"]).code == 0)
+        let otherID = try #require(try f.avault(["keys", "trust", "list", "--json"]).out.firstMatch(of: /"keyId":"([0-9A-F]{16})"/)?.1)
+        let l = try f.avault(["vault", "log", "--verify"])
+        #expect(l.code == 1 && l.out.contains("problem: the head signed at entry 8 does not count: signed at ")
+                && l.out.contains("(its public key, as key \(otherID)) expired (2020-01-01T00:00:00Z)"), "\(l.out)")
+        let s = try f.avault(["vault", "log", "--sign", "logsigner"])
+        #expect(s.code == 2 && s.err.contains("only for a period that does not include now (expired 2020-01-01T00:00:00Z, as key \(otherID))"),
+                "\(s.code) \(s.err)")
+        #expect(try f.signedHeadCount() == 1)
+    }
+
     /// A command checks the log from the head its keyring recorded on (formats.md 8.6): the
     /// keyring records the line that head is on and the hash of the first line; the lines
     /// between are not read again — an edit there is found by `vault verify`, `log --verify`

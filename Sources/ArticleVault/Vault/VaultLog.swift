@@ -276,6 +276,18 @@ extension Vault {
                         continue
                     }
                 }
+                // Under another id too: a window follows the public key, as a revocation does.
+                if let (other, before) = trustStore?.windowLeavingOut(signature.representableTimestamp, publicKey: pk) {
+                    let named = "key \(signature.keyID.printed) (its public key, as key \(other.publicKey.keyID.printed))"
+                    let why = if let t = signature.representableTimestamp {
+                        "signed at \(RFC3339.format(t)), " + (before ? "before \(named) became valid (\(other.notBefore?.text ?? ""))"
+                                                                   : "after \(named) expired (\(other.notAfter?.text ?? ""))")
+                    } else {
+                        "the signature has no timestamp, and \(named) is valid only for a period"
+                    }
+                    report.problems.append("\(at) does not count: " + why)
+                    continue
+                }
                 if let retired = entry.retired {
                     let name = "key '\(entry.name)' version \(entry.version) (\(signature.keyID.printed))"
                     guard let t = signature.representableTimestamp, t < retired.seconds else {
@@ -338,10 +350,11 @@ extension Vault {
         if let r = store?.revocation(ofPublicKey: key.publicKey.bytes) {
             throw .signingKeyRevoked(keyID: keyID.printed, storeKeyID: r.keyID.printed, on: "\(r.time)", reason: r.reason)
         }
-        // Nor by one the store trusts under this id only for a period that does not hold now.
-        if let entry = store?.entry(for: keyID), entry.publicKey.key == key.publicKey.bytes {
-            if let nb = entry.notBefore, now < nb.seconds { throw .signingKeyOutsideWindow(keyID: keyID.printed, window: "valid from \(nb.text)") }
-            if let na = entry.notAfter, now > na.seconds { throw .signingKeyOutsideWindow(keyID: keyID.printed, window: "expired \(na.text)") }
+        // Nor by one the store trusts only for a period that does not hold now, under this id or
+        // another (a window follows the public key, as a revocation does).
+        if let (entry, before) = store?.windowLeavingOut(now, publicKey: key.publicKey.bytes) {
+            let window = before ? "valid from \(entry.notBefore?.text ?? "")" : "expired \(entry.notAfter?.text ?? "")"
+            throw .signingKeyOutsideWindow(keyID: keyID.printed, window: window + (entry.publicKey.keyID == keyID ? "" : ", as key \(entry.publicKey.keyID.printed)"))
         }
         let publicKey = Minisign.PublicKey(keyID: keyID, key: key.publicKey.bytes)
         let vaultID = config.vaultID
