@@ -45,6 +45,14 @@ struct Avault: ParsableCommand {
                 try fast.run()
             } else {
                 var command = try parseAsRoot()
+                // A group of commands named without one of them (`avault keys`) is a usage error,
+                // not its help and exit 0: a script that lost its subcommand must not go on.
+                let group = type(of: command).configuration
+                if !group.subcommands.isEmpty, group.defaultSubcommand == nil {
+                    let named = (["avault"] + arguments.filter { !$0.hasPrefix("-") }).joined(separator: " ")
+                    Terminal.error("'\(Terminal.shown(named))' needs a command", hint: "see '\(Terminal.shown(named)) --help' for them")
+                    Glibc.exit(Exit.usage)
+                }
                 try command.run()
             }
             code = 0

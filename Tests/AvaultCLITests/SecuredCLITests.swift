@@ -209,6 +209,20 @@ func privateKey(_ name: String, in dir: URL) throws -> String {
         }
     }
 
+    /// A group of commands named without one (`avault keys`, as a script that lost its
+    /// variable runs it) printed its help and exited 0. It is a usage error, and stdout stays
+    /// empty; `--help` and `help` still give the help.
+    @Test func aGroupNamedWithoutACommandIsAUsageError() throws {
+        for args in [[], ["keys"], ["keys", "trust"], ["vault"], ["agent"], ["age"], ["secured"]] {
+            let named = (["avault"] + args).joined(separator: " ")
+            let r = try CLI.avault(args)
+            #expect(r.code == 64 && r.out.isEmpty, "\(args): \(r.code) \(r.out)")
+            #expect(r.err == "avault: '\(named)' needs a command\navault: hint: see '\(named) --help' for them\n", "\(args): \(r.err)")
+            #expect(try CLI.avault(args + ["--help"]).code == 0)
+        }
+        #expect(try CLI.avault(["help", "keys"]).out.contains("USAGE: avault keys <subcommand>"))
+    }
+
     @Test func helpDocumentsTheExitCodes() throws {
         for args in [["--help"], ["secured", "--help"], ["secured", "decrypt", "--help"]] {
             let r = try CLI.avault(args)
