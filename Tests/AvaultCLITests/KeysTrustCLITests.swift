@@ -234,4 +234,21 @@ private let trustPubB = """
         #expect(bad.err.contains("malformed trust store: line 3: key id 0000000000000000 does not match"), "\(bad.err)")
         f.expectNoLeaks(of: [])
     }
+
+    /// A store named by `--trust-store` that does not exist (a mistyped name) was listed as
+    /// "no trusted keys", exit 0, where verification refuses it: `list`, `revoke` and `remove`
+    /// now say the file is missing (exit 2); `add` creates it, and the keyring's own store,
+    /// not made yet, is still an empty one.
+    @Test func aTrustStoreNamedThatDoesNotExistIsNotAnEmptyOne() throws {
+        let f = try fixture()
+        let missing = f.path("publishers.avt")
+        for args in [["list"], ["list", "--json"], ["revoke", "C4CF7472B220A18C"], ["remove", "C4CF7472B220A18C", "--force"]] {
+            let r = try f.avault(["keys", "trust"] + args + ["--trust-store", missing])
+            #expect(r.code == 2 && r.out.isEmpty && r.err == "avault: \(missing): no such file or directory\n", "\(args): \(r.code) \(r.out) \(r.err)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: missing))
+        #expect(try f.avault(["keys", "trust", "list"]).out == "no trusted keys in \(f.ring)/trust.avt\n")
+        #expect(try f.avault(["keys", "trust", "add", f.path("B.pub"), "--name", "Bob", "--trust-store", missing]).code == 0)
+        #expect(try trusted(f, ["--trust-store", missing]).count == 1)
+    }
 }

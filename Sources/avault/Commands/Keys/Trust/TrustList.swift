@@ -10,7 +10,7 @@ struct TrustList: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let store = try store.open()
+        let store = try store.open(existing: true)
         if json {
             try JSONOutput.print([("trustStore", .string(store.path)), ("keys", .array(store.file.entries.map { $0.json(in: store.file) }))])
             return

@@ -12,8 +12,11 @@ struct TrustStoreOptions: ParsableArguments {
 
     func validate() throws { try refuseStandardInputTrustStore(trustStore) }
 
-    func open() throws(AvaultError) -> TrustStore {
-        try TrustStore(path: TrustStore.location(explicit: trustStore, keyringDirectory: try Keyring.location(explicit: keyring)))
+    /// The store; with `existing`, one named by `--trust-store` must exist (a mistyped name
+    /// is not an empty store), as verification requires.
+    func open(existing: Bool = false) throws(AvaultError) -> TrustStore {
+        try TrustStore(path: TrustStore.location(explicit: trustStore, keyringDirectory: try Keyring.location(explicit: keyring)),
+                       mustExist: existing && trustStore != nil)
     }
 }
 

@@ -16,7 +16,7 @@ struct TrustRemove: ParsableCommand {
 
     func run() throws {
         let id = try parseKeyID(keyID)
-        try store.open().remove(id, force: force)
+        try store.open(existing: true).remove(id, force: force)
         try Terminal.writeStdout("removed key \(id.printed)\n")
     }
 }

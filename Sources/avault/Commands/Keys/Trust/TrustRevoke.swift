@@ -17,7 +17,7 @@ struct TrustRevoke: ParsableCommand {
 
     func run() throws {
         let id = try parseKeyID(keyID)
-        try store.open().revoke(id, reason: reason, now: now())
+        try store.open(existing: true).revoke(id, reason: reason, now: now())
         try Terminal.writeStdout("revoked key \(id.printed)\n")
     }
 }
