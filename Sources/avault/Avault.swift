@@ -17,6 +17,18 @@ struct Avault: ParsableCommand {
         subcommands: [Secured.self, Keys.self, Sign.self, Verify.self, Audit.self, Canonical.self, Seal.self, Unseal.self, Reseal.self, Migrate.self, VaultCommand.self, AgeCommand.self, AgentCommand.self]
     )
 
+    /// `message` without the arguments it repeats that may be a secret (a key pasted where a
+    /// file's name goes, ``FileSystem/mayBeASecret(_:)``): a usage error would put them on the
+    /// terminal and in CI logs. Each is named by its position instead.
+    static func hidingSecrets(_ message: String, _ arguments: [String]) -> String {
+        var text = message
+        for (i, argument) in arguments.enumerated() where text.contains(argument) && FileSystem.mayBeASecret(argument) {
+            let hidden = "#\(i + 1) (not shown: it may be a secret)"
+            text = text.replacing("'\(argument)'", with: hidden).replacing(argument, with: hidden)
+        }
+        return text
+    }
+
     static func main() {
         StandardDescriptors.keepTaken()
         CrashGuard.install()
@@ -34,7 +46,7 @@ struct Avault: ParsableCommand {
         // search for an unknown one (which builds every command's configuration) is skipped.
         let fast = FastPath.command(arguments)
         if fast == nil, let unknown = unknownCommand(arguments) {
-            Terminal.error(unknown.message, hint: unknown.hint)
+            Terminal.error(hidingSecrets(unknown.message, arguments), hint: unknown.hint)
             Glibc.exit(unknown.code)
         }
         // The error goes out of scope before the process exits: a live Swift error whose
@@ -80,7 +92,7 @@ struct Avault: ParsableCommand {
             if let exit = error as? ExitCode {
                 code = exit.rawValue
             } else {
-                Terminal.error(message(for: error), hint: "see 'avault --help' (or '--help' after any command)")
+                Terminal.error(hidingSecrets(message(for: error), arguments), hint: "see 'avault --help' (or '--help' after any command)")
                 code = parserCode.rawValue
             }
         }

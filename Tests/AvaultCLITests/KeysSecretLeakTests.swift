@@ -147,4 +147,24 @@ import Testing
         let named = try f.avault(["secured", "encrypt", "--key-file", "drafts.key"], stdin: Data("draft".utf8))
         #expect(named.code == 2 && named.err.contains("drafts.key: no such file"), "\(named.err)")
     }
+
+    /// The argument parser repeated an argument it did not expect, and the unknown-command
+    /// check the first word: a key pasted there went to the terminal and the logs (a review).
+    /// Such an argument is named by its position; a plain one is still shown.
+    @Test func anUnexpectedArgumentThatMayBeASecretIsNotRepeated() throws {
+        let ageKey = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX"
+        let hexKey = String(repeating: "653f0a1b2c3d4e5f", count: 4)
+        let cases: [(args: [String], message: String)] = [
+            (["keys", "list", ageKey], "avault: Unexpected argument #3 (not shown: it may be a secret)\n"),
+            (["secured", "inspect", "a;b", "extra", hexKey], "avault: 2 unexpected arguments: 'extra', #5 (not shown: it may be a secret)\n"),
+            ([ageKey, "list"], "avault: unknown command #1 (not shown: it may be a secret)\n"),
+            (["keys", "list", "correct horse battery staple"], "avault: Unexpected argument #3 (not shown: it may be a secret)\n"),
+        ]
+        for (args, message) in cases {
+            let r = try CLI.avault(args)
+            #expect(r.code == 64 && r.err.hasPrefix(message), "\(args): \(r.code) \(r.err)")
+            #expect(!r.err.contains(ageKey) && !r.err.contains(hexKey) && !r.err.contains("horse"), "\(args): \(r.err)")
+        }
+        #expect(try CLI.avault(["keys", "list", "extra"]).err.hasPrefix("avault: Unexpected argument 'extra'\n"))
+    }
 }

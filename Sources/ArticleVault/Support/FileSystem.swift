@@ -179,8 +179,9 @@ public enum FileSystem {
     /// or passphrase pasted where its file's name goes), which an error must not repeat: not a
     /// path into a directory that is there, and whitespace or a line break in it, or 16
     /// characters or more and no `.` (a hex or base64 key, whose `/` names no directory, an
-    /// `AGE-SECRET-KEY-1…`, a long passphrase; not `demo.key`, `keys/k`).
-    static func mayBeASecret(_ path: String) -> Bool {
+    /// `AGE-SECRET-KEY-1…`, a long passphrase; not `demo.key`, `keys/k`). Also for an argument
+    /// the command line did not expect, which a usage error would otherwise repeat.
+    public static func mayBeASecret(_ path: String) -> Bool {
         let u = path.utf8
         if u.contains(0x2F) {
             var st = stat()
