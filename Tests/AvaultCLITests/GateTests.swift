@@ -332,6 +332,53 @@ import Glibc
         #expect(audit.code == 2 && audit.err.hasPrefix("avault: \(c.path("_config.toml")): "), "\(audit.err)")
     }
 
+    /// Three ways past the walk above, found by a review of it, each checked against `jekyll
+    /// build`: a symbolic link `_docs` or `_posts` to a plain directory walked before (as a
+    /// directory is walked once, its files were taken as the plain one's); `include:` items
+    /// written with `./`, `//` or `/./`, which Jekyll reads at the path they name; and a layout
+    /// with an extension no glob takes (`_layouts/default.zz` is layout `default`, and replaced
+    /// a signed `default.html`).
+    @Test(.timeLimit(.minutes(2))) func linksPathItemsAndLayoutsDoNotHideWhatJekyllPublishes() throws {
+        let jekyll = "/usr/bin/jekyll"
+        try #require(FileManager.default.isExecutableFile(atPath: jekyll), "Debian's jekyll is needed (scripts/setup installs it)")
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        let page = "---\ntitle: t\n---\n"
+        let files: [(name: String, frontMatter: Bool)] = [
+            ("Pub/a/.h/page.md", true), ("P2/2020-01-01-evil.xyz", false), (".a/x.html", true), (".b/y.html", true), (".c/d/z.md", true),
+            ("_layouts/default.zz", false), ("index.md", true),
+        ]
+        for (name, frontMatter) in files { try c.write(name, (frontMatter ? page : "") + "P-\(name)-{{ 'r' | upcase }}\n{{ content }}\n") }
+        try c.write("index.md", "---\nlayout: default\n---\nP-index.md-{{ 'r' | upcase }}\n")
+        try c.write("_config.yml", "collections:\n  docs:\n    output: true\ninclude: [\"./.a/x.html\", \".b//y.html\", \".c/./d/z.md\"]\n")
+        try FileManager.default.createSymbolicLink(atPath: c.path("_docs"), withDestinationPath: "Pub")
+        try FileManager.default.createSymbolicLink(atPath: c.path("_posts"), withDestinationPath: "P2")
+        let site = c.demo.dir.appendingPathComponent("site")
+        let built = try CLI.run(jekyll, ["build", "-q", "-s", c.content.path, "-d", site.path])
+        try #require(built.code == 0, "jekyll build: \(built.err)")
+        var rendered: Set<String> = []
+        for case let url as URL in FileManager.default.enumerator(at: site, includingPropertiesForKeys: nil)! {
+            let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+            for (name, _) in files where text.contains("P-\(name)-R") { rendered.insert(name) }
+        }
+        #expect(rendered == Set(files.map(\.name)), "\(rendered.sorted())")
+        // What the gate checked, each file by its path through no link.
+        let r = try CLI.avault(["verify", "--json", c.content.path] + c.ring)
+        let real = URL(fileURLWithPath: c.content.path).resolvingSymlinksInPath().path
+        var walked: Set<String> = []
+        for line in r.out.split(separator: "\n") {
+            guard let rec = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], rec["type"] as? String == "record",
+                  let path = rec["path"] as? String else { continue }
+            walked.insert(String(URL(fileURLWithPath: path).resolvingSymlinksInPath().path.dropFirst(real.count + 1)))
+        }
+        #expect(rendered.subtracting(walked).isEmpty, "not walked: \(rendered.subtracting(walked).sorted())")
+        // A directory reached through links at more than 4 places stops the walk (exit 2): a
+        // loop, seen from the collection, is a new place at each turn.
+        try FileManager.default.createSymbolicLink(atPath: c.path("Pub/loop"), withDestinationPath: ".")
+        let many = try CLI.avault(["verify", c.content.path] + c.ring)
+        #expect(many.code == 2 && many.err.contains("reached through symbolic links at more than 4 places"), "\(many.code) \(many.err)")
+    }
+
     /// A name that is not UTF-8 is published by a site generator as any other, and a Swift
     /// string cannot hold it: read as one, `post\xff.md` became `post\u{FFFD}.md`, so a signed
     /// copy planted under that name was verified twice and the unsigned file never, and a

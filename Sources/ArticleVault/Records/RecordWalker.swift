@@ -74,7 +74,7 @@ public enum RecordWalker {
             var st = stat()
             guard stat(path, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
             if (st.st_mode & S_IFMT) == S_IFDIR {
-                var seen: Set<DirectoryID> = [DirectoryID(st)]
+                var seen: [DirectoryID: [Place]] = [DirectoryID(st): [Place()]]
                 var tree: Tree?
                 if links == .withinTree {
                     guard let resolved = FileSystem.resolvedPath(path) else { throw .io(path: path, reason: FileSystem.errnoText()) }
@@ -82,7 +82,7 @@ public enum RecordWalker {
                 }
                 // Jekyll joins each item to the site's path (`File.join`): a leading `/` adds
                 // nothing, and an item that is only `/` names the whole site.
-                let site = sitePages ? Site(include: try siteInclude(path).map { Glob(String($0.drop { $0 == "/" })) }) : nil
+                let site = sitePages ? Site(include: try siteInclude(path)) : nil
                 try walk(path, relative: "", include: include.map(Glob.init), exclude: exclude.map(Glob.init), site: site, place: Place(),
                          tree: tree, seen: &seen, into: &out)
             } else {
@@ -103,12 +103,28 @@ public enum RecordWalker {
     /// How a walk with `sitePages` reads a site: the `include:` entries of its configuration.
     private struct Site {
         var include: [Glob]
+        /// The `include:` items as the paths Jekyll reads a file at (`Reader#read_included_excludes`,
+        /// through `File.expand_path` from the site's source): `.` and empty segments dropped, a
+        /// `..` taking the segment before it away (none above the source). `./.a/x.html`,
+        /// `.b//y.html` and `.c/./d/z.md` are published as `.a/x.html`, `.b/y.html`, `.c/d/z.md`.
+        var paths: [String]
+
+        init(include items: [String]) {
+            include = items.map { Glob(String($0.drop { $0 == "/" })) }
+            paths = items.map { item in
+                var segments: [Substring] = []
+                for segment in item.split(separator: "/", omittingEmptySubsequences: true) where segment != "." {
+                    if segment == ".." { _ = segments.popLast() } else { segments.append(segment) }
+                }
+                return segments.joined(separator: "/")
+            }
+        }
     }
 
     /// Where a directory lies in the site a walk with `sitePages` reads: what decides which of
     /// its entries Jekyll publishes (``passes(_:relative:isDirectory:place:_:site:)``) and
     /// which of its files Jekyll makes posts of (``isPost(_:at:)``).
-    private struct Place {
+    private struct Place: Equatable {
         /// Whether Jekyll's reading of the site's directories reaches this one: every hidden
         /// directory on the way from the walked one is named by the site's `include:` or an
         /// include glob. (Always, without `sitePages`: the walk enters no other.)
@@ -120,11 +136,19 @@ public enum RecordWalker {
         var posts: [String] = []
         /// The path to this directory from each `_drafts` directory at or above it.
         var drafts: [String] = []
+        /// Whether this is the walked directory (the site's source).
+        var top = true
+        /// Below the site's `_layouts` or `_includes`: Jekyll reads a layout whatever its
+        /// extension (`LayoutReader`, `**/*.*`, by its name without it: `default.zz` is layout
+        /// `default` as `default.html` is), and an include by the name a page gives; every file
+        /// is taken, so that no unsigned one stands in for a signed one.
+        var everyFile = false
 
         /// The place of the subdirectory `name`.
         func entering(_ name: String, reached: Bool) -> Place {
             func down(_ paths: [String]) -> [String] { paths.map { $0.isEmpty ? name : $0 + "/" + name } }
-            var next = Place(reached: reached, collections: down(collections), posts: down(posts), drafts: down(drafts))
+            var next = Place(reached: reached, collections: down(collections), posts: down(posts), drafts: down(drafts), top: false,
+                             everyFile: everyFile || top && (name == "_layouts" || name == "_includes"))
             if name.utf8.first == 0x5F { next.collections.append("") }
             if name == "_posts" { next.posts.append("") }
             if name == "_drafts" { next.drafts.append("") }
@@ -155,10 +179,10 @@ public enum RecordWalker {
         let hidden = name.utf8.first == 0x2E
         if place.reached && (!hidden || namesHidden(name, relative: relative, include, site: site)) { return true }
         guard let site else { return false }
-        if isDirectory != true, site.include.contains(where: { $0.text == relative }) { return true }
+        if isDirectory != true, site.paths.contains(relative) { return true }
         if isDirectory != false {
             let below = relative + "/"
-            if !place.collections.isEmpty || site.include.contains(where: { $0.text.utf8.starts(with: below.utf8) }) { return true }
+            if !place.collections.isEmpty || site.paths.contains(where: { $0.utf8.starts(with: below.utf8) }) { return true }
         }
         return isDirectory != true && place.collections.contains { inCollection in
             let path = inCollection.isEmpty ? name : inCollection + "/" + name
@@ -281,7 +305,7 @@ public enum RecordWalker {
     }
 
     private static func walk(_ dir: String, relative: String, include: [Glob], exclude: [Glob], site: Site?, place: Place, tree: Tree?,
-                             seen: inout Set<DirectoryID>, into out: inout [Found]) throws(AvaultError) {
+                             seen: inout [DirectoryID: [Place]], into out: inout [Found]) throws(AvaultError) {
         guard let d = opendir(dir) else { throw .io(path: dir, reason: FileSystem.errnoText()) }
         // Open until the walk of this directory ends: files are looked into by their names in it.
         defer { closedir(d) }
@@ -316,15 +340,16 @@ public enum RecordWalker {
             let rel = relative.isEmpty ? name : relative + "/" + name
             guard passes(name, relative: rel, isDirectory: isDirectory, place: place, include, site: site),
                   !matches(rel, name, exclude, caseless: false),
-                  isDirectory || isPage || matches(rel, name, include, caseless: true) || site != nil && isPost(name, at: place) else { continue }
+                  isDirectory || isPage || matches(rel, name, include, caseless: true) || site != nil && (place.everyFile || isPost(name, at: place)) else { continue }
             out.append(found(dir.hasSuffix("/") ? dir + shown : dir + "/" + shown, kind: .undecodableName, tree: tree))
         }
         /// Whether a file the globs do not take is taken as a page (a regular one, by `name`).
         func isPage(_ name: String) -> Bool {
             site != nil && name.withCString { FileSystem.startsLikeAPage(at: $0, in: dirfd(d)) }
         }
-        /// Whether a file (of any kind: it is reported) is taken as a post.
-        func isPostHere(_ name: String) -> Bool { site != nil && isPost(name, at: place) }
+        /// Whether a file (of any kind: it is reported) is taken as a post, or as a layout or an
+        /// include.
+        func isPostHere(_ name: String) -> Bool { site != nil && (place.everyFile || isPost(name, at: place)) }
         /// Whether a file, or a directory, passes as far as hidden entries go.
         func passesHere(_ name: String, _ rel: String, isDirectory: Bool) -> Bool {
             passes(name, relative: rel, isDirectory: isDirectory, place: place, include, site: site)
@@ -353,9 +378,21 @@ public enum RecordWalker {
             if (st.st_mode & S_IFMT) == S_IFDIR {
                 guard passesHere(name, rel, isDirectory: true), !matches(rel, name, exclude, caseless: false) else { continue }
                 if let tree { try checkLink(path, type: type, toDirectory: true, in: tree) }
-                guard seen.insert(DirectoryID(st)).inserted else { continue }
                 let reached = place.reached && (name.utf8.first != 0x2E || namesHidden(name, relative: rel, include, site: site))
-                try walk(path, relative: rel, include: include, exclude: exclude, site: site, place: place.entering(name, reached: reached),
+                // A directory is walked once (a link to it, or a loop of them, leads to it again);
+                // in a site, once for each place it is reached at: what is taken there depends on
+                // the place (a symbolic link `_posts` to a plain directory walked before makes its
+                // files posts). Reached at more than 4 places, it is refused, failing closed (a
+                // chain of links could make the walks many).
+                let next = site == nil ? Place() : place.entering(name, reached: reached)
+                let id = DirectoryID(st)
+                let places = seen[id, default: []]
+                guard !places.contains(next) else { continue }
+                guard places.count < 4 else {
+                    throw .io(path: path, reason: "a directory reached through symbolic links at more than 4 places of the site, where Jekyll may publish its files in as many ways; the walk stopped")
+                }
+                seen[id] = places + [next]
+                try walk(path, relative: rel, include: include, exclude: exclude, site: site, place: site == nil ? place : next,
                          tree: tree, seen: &seen, into: &out)
             } else if passesHere(name, rel, isDirectory: false), !matches(rel, name, exclude, caseless: false),
                       matches(rel, name, include, caseless: true) || isPostHere(name) || (st.st_mode & S_IFMT) == S_IFREG && isPage(name) {
