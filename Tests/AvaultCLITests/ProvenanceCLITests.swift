@@ -33,6 +33,31 @@ struct DemoRing {
     }
 }
 
+/// Found by a review: the trust store's validity window applied only under the signature's own
+/// key id, while a revocation follows the public key. A store that also holds the key under
+/// another id with a window that is over let its records pass `verify`; the window now follows
+/// the key, in records as in the log's heads.
+@Suite struct TrustWindowFollowsTheKey {
+    @Test func aWindowUnderAnotherIDApplies() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let record = try demo.record("a.md", "---\ntitle: \"Quarterly results\"\n---\nThe body.\n")
+        #expect(try CLI.avault(["sign", record, "--key", "demo-desk"] + demo.args).code == 0)
+        #expect(try CLI.avault(["verify", "--require-signature", record] + demo.args).code == 0)
+        // demo-desk's public key under another id, valid only until 2020.
+        let lines = try String(contentsOfFile: demo.pub, encoding: .utf8).split(separator: "\n")
+        var raw = try #require(Data(base64Encoded: String(lines[1])))
+        raw[2] ^= 0xFF
+        let otherID = raw[2..<10].reversed().map { String(format: "%02X", $0) }.joined()
+        let store = demo.ring + "/trust.avt"
+        let text = try String(contentsOfFile: store, encoding: .utf8)
+        try CLI.write(text + "\nkey: \(otherID) \(raw.base64EncodedString())\nname: old desk\nnot-after: 2020-01-01T00:00:00Z\nadded: 2019-01-01T00:00:00Z\n",
+                      to: URL(fileURLWithPath: store), mode: 0o600)
+        let r = try CLI.avault(["verify", "--require-signature", record] + demo.args)
+        #expect(r.code == 1 && r.out.contains("(its public key, as key \(otherID)) expired (2020-01-01T00:00:00Z)"), "\(r.code) \(r.out) \(r.err)")
+    }
+}
+
 @Suite struct MinisignInterop {
     @Test func ourDetachedSignaturesVerifyWithMinisignAndBack() throws {
         let demo = try DemoRing()

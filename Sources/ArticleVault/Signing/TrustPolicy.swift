@@ -52,6 +52,9 @@ public struct TrustPolicy: Sendable {
         var revoked: (time: Timestamp, reason: String)?
         /// The key id the store revoked this public key under, when that is another.
         var revokedAs: Minisign.KeyID?
+        /// The validity windows the store gives this public key under other ids: each applies,
+        /// as a revocation does (no signature covers a key id).
+        var otherWindows: [(keyID: Minisign.KeyID, notBefore: Timestamp?, notAfter: Timestamp?)] = []
     }
 
     /// What a signature signs, which decides what its trusted comment must say.
@@ -109,6 +112,10 @@ public struct TrustPolicy: Sendable {
                 if entry.revoked == nil, let r = revokedKeys[e.publicKey.key] {
                     entry.revoked = (r.time, r.reason)
                     entry.revokedAs = r.keyID
+                }
+                for o in store.entries where o.publicKey.key == e.publicKey.key && o.publicKey.keyID != e.publicKey.keyID
+                    && (o.notBefore != nil || o.notAfter != nil) {
+                    entry.otherWindows.append((o.publicKey.keyID, o.notBefore, o.notAfter))
                 }
                 trusted[e.publicKey.keyID] = entry
             }
@@ -220,6 +227,22 @@ public struct TrustPolicy: Sendable {
             }
             if let na = entry.notAfter, t > na.seconds {
                 s.reason = "signed at \(RFC3339.format(t)), after key \(id) expired (\(na.text))"
+                return s
+            }
+        }
+        for w in entry.otherWindows {
+            s.status = .expired
+            let named = "key \(id) (its public key, as key \(w.keyID.printed))"
+            guard let t = timestamp else {
+                s.reason = "the signature has no timestamp, and \(named) is valid only for a period"
+                return s
+            }
+            if let nb = w.notBefore, t < nb.seconds {
+                s.reason = "signed at \(RFC3339.format(t)), before \(named) became valid (\(nb.text))"
+                return s
+            }
+            if let na = w.notAfter, t > na.seconds {
+                s.reason = "signed at \(RFC3339.format(t)), after \(named) expired (\(na.text))"
                 return s
             }
         }
