@@ -333,9 +333,11 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
     /// shell (avault in a process group of its own, in the foreground), and `keys generate` is
     /// interrupted at its first prompt after "abc" is typed, by Ctrl-C, Ctrl-\ or Ctrl-Z;
     /// `ignored` names the signal the "shell" starts avault with set to be ignored (as `nohup`
-    /// does). The screen, then `[stopped, termios …]` if avault stopped, `[code N]` and
-    /// `[termios restored|changed]`.
-    func promptInterrupted(by key: String, raw: Bool = false, ignored: String? = nil, passphrase: String, ring: String) throws -> String {
+    /// does); with `background`, avault stopped is continued in the background first (`bg`,
+    /// with `stty tostop`), then in the foreground once it stops there. The screen, then
+    /// `[stopped, termios …]` each time avault stopped, `[code N]` and `[termios restored|changed]`.
+    func promptInterrupted(by key: String, raw: Bool = false, background: Bool = false, ignored: String? = nil, passphrase: String,
+                           ring: String) throws -> String {
         let script = """
             import json, os, pty, select, signal, subprocess, sys, termios, time, tty
             env = {k: v for k, v in os.environ.items() if not k.startswith("AVAULT_")}
@@ -348,18 +350,31 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
                     tty.setraw(0)
                 before = termios.tcgetattr(0)
                 def start():
+                    # As a shell starts it: no signal blocked (the test runner blocks most).
+                    signal.pthread_sigmask(signal.SIG_SETMASK, [])
                     os.setpgrp()
                     os.tcsetpgrp(0, os.getpgrp())
                     for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP, signal.SIGTTOU):
                         signal.signal(s, signal.SIG_IGN if s.name == ignored else signal.SIG_DFL)
                 p = subprocess.Popen(sys.argv[5:], env=env, preexec_fn=start)
-                _, status = os.waitpid(p.pid, os.WUNTRACED)
-                if os.WIFSTOPPED(status):
+                stops = 0
+                while True:
+                    _, status = os.waitpid(p.pid, os.WUNTRACED)
+                    if not os.WIFSTOPPED(status) or stops > 5:
+                        break
+                    stops += 1
                     mid = termios.tcgetattr(0)
                     os.write(1, b"[stopped, termios " + (b"restored" if mid == before else b"changed") + b"]")
-                    os.tcsetpgrp(0, p.pid)
+                    attrs = termios.tcgetattr(0)
+                    if sys.argv[3] == "bg" and stops == 1:
+                        attrs[3] |= termios.TOSTOP
+                        termios.tcsetattr(0, termios.TCSANOW, attrs)
+                        os.tcsetpgrp(0, os.getpgrp())
+                    else:
+                        attrs[3] &= ~termios.TOSTOP
+                        termios.tcsetattr(0, termios.TCSANOW, attrs)
+                        os.tcsetpgrp(0, p.pid)
                     os.killpg(p.pid, signal.SIGCONT)
-                    _, status = os.waitpid(p.pid, 0)
                 os.tcsetpgrp(0, os.getpgrp())
                 after = termios.tcgetattr(0)
                 os.write(1, b"[code %d][termios " % os.waitstatus_to_exitcode(status) + (b"restored" if after == before else b"changed") + b"]")
@@ -395,7 +410,7 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
             sys.stdout.buffer.write(out)
             """
         let env = "{\"AVAULT_AGENT_SOCK\": \"\", \"PASS\": \"\(passphrase)\"}"
-        return try CLI.run("python3", ["-c", script, env, key, raw ? "raw" : "cooked", ignored ?? "", CLI.avaultPath,
+        return try CLI.run("python3", ["-c", script, env, key, raw ? "raw" : background ? "bg" : "cooked", ignored ?? "", CLI.avaultPath,
                                       "keys", "generate", "k", "--secret", "--keyring", ring]).out
     }
 
@@ -430,6 +445,51 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         try CLI.write(f.passphrase + "\n", to: URL(fileURLWithPath: file), mode: 0o600)
         let opened = try f.avault(["keys", "list", "--verify", "--keyring", ring, "--passphrase-file", file], env: ["AVAULT_PASSPHRASE": nil], keyring: false)
         #expect(opened.code == 0, "\(opened.err)")
+    }
+
+    /// Found by a review: continued in the background (`bg`, with `stty tostop`), avault stopped
+    /// on its SIGTTOU as it should, but once brought back (`fg`) it stopped a second time: the
+    /// line break after the prompt was written after the handlers were removed. It stops once,
+    /// then asks again.
+    @Test func continuedInTheBackgroundAPromptStopsOnceThenAsksInTheForeground() throws {
+        let f = try KeysFixture()
+        let out = try promptInterrupted(by: "\u{1A}", background: true, passphrase: f.passphrase, ring: f.path("ring"))
+        #expect(out.components(separatedBy: "[stopped").count == 3, "stopped by Ctrl-Z, then in the background only: \(out)")
+        #expect(out.contains("[code 0][termios restored]"), "\(out)")
+        #expect(!out.contains("abc") && !out.contains(f.passphrase), "echoed: \(out)")
+    }
+
+    /// Found by a review: a SIGTERM then a SIGTSTP at a prompt kept only the last, and avault
+    /// asked again once continued. A signal that ends avault takes its course before one that
+    /// stops it. (Sent one right after the other, five times: the two arrive before the prompt
+    /// looks in most runs. Not while stopped by SIGSTOP: SIGCONT discards a pending SIGTSTP.)
+    @Test func anEndingSignalWinsOverAStopAtAPrompt() throws {
+        let f = try KeysFixture()
+        let script = """
+            import os, pty, select, signal, sys, time
+            env = {k: v for k, v in os.environ.items() if not k.startswith("AVAULT_")}
+            env["AVAULT_AGENT_SOCK"] = ""
+            for attempt in range(5):
+                pid, fd = pty.fork()
+                if pid == 0:
+                    os.execve(sys.argv[1], sys.argv[1:], env)
+                \(ptyReader.split(separator: "\n").joined(separator: "\n    "))
+                deadline = time.time() + 20
+                while not ended and time.time() < deadline and not out.endswith(b": "):
+                    read(0.1)
+                os.kill(pid, signal.SIGTERM)
+                os.kill(pid, signal.SIGTSTP)
+                deadline = time.time() + 3
+                while not ended and time.time() < deadline:
+                    read(0.2)
+                if not ended:
+                    os.kill(pid, signal.SIGKILL)
+                _, status = os.waitpid(pid, 0)
+                os.close(fd)
+                sys.stdout.write("[code %d]" % os.waitstatus_to_exitcode(status))
+            """
+        let r = try CLI.run("python3", ["-c", script, CLI.avaultPath, "keys", "generate", "k", "--secret", "--keyring", f.path("ring")])
+        #expect(r.out == String(repeating: "[code -15]", count: 5), "\(r.out)")
     }
 
     /// A signal the parent set to be ignored (`nohup`, a background job of a shell without job

@@ -134,8 +134,10 @@ public struct PassphraseSource: Sendable {
                 var tries = 0
                 while tcsetattr(fd, TCSAFLUSH, &saved) != 0, errno == EINTR, tries < 100 { tries += 1 }
             }
+            // The line break echo did not show, before the handlers go: from the background
+            // (`bg`, with `stty tostop`), it stops avault by a signal caught here, not once more.
+            if changed || !haveTerm { _ = write(fd, "\n", 1) }
             if haveTerm { PromptSignals.remove() }
-            _ = write(fd, "\n", 1)
         }
         if PromptSignals.received != 0 { return nil }
         _ = text.withCString { write(fd, $0, strlen($0)) }
@@ -149,7 +151,10 @@ public struct PassphraseSource: Sendable {
         while count < buffer.count {
             guard PromptSignals.waitForInput(fd) else { return nil }
             let n = Glibc.read(fd, &byte, 1)
-            if PromptSignals.received != 0 { return nil }
+            if PromptSignals.received != 0 {
+                byte = 0
+                return nil
+            }
             if n < 0, errno == EINTR { continue }
             // A 0 is the end of the input only in canonical mode (Ctrl-D); in non-canonical
             // mode it is no byte yet, or a hang-up, and a failed read is no end either: what
@@ -186,18 +191,24 @@ enum PromptSignals {
     static let signals = [SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU]
     /// Those whose default action stops the process: the prompt asks again once it continues.
     static let stops: Set<Int32> = [SIGTSTP, SIGTTIN, SIGTTOU]
-    /// The signal received (0 for none) and the pipe's write end (-1 for none), which the
-    /// handler reads: atomics, not C structures.
-    private static let signal = Atomic<Int32>(0)
+    /// The signals received (bit N for signal N) and the pipe's write end (-1 for none), which
+    /// the handler reads: atomics, not C structures.
+    private static let caught = Atomic<UInt64>(0)
     private static let wakeUp = Atomic<Int32>(-1)
     nonisolated(unsafe) private static var pipe: (read: Int32, write: Int32) = (-1, -1)
     nonisolated(unsafe) private static var previous: [(signal: Int32, action: sigaction)] = []
     nonisolated(unsafe) private static var previousMask = sigset_t()
 
-    static var received: Int32 { signal.load(ordering: .sequentiallyConsistent) }
+    /// The signal to take its course (0 for none): one that ends the process before one that
+    /// stops it (a `kill` then a Ctrl-Z must not leave avault asking again once continued).
+    static var received: Int32 {
+        let set = caught.load(ordering: .sequentiallyConsistent)
+        let ending = signals.filter { !stops.contains($0) && set & (1 << UInt64($0)) != 0 }
+        return ending.first ?? signals.first { set & (1 << UInt64($0)) != 0 } ?? 0
+    }
 
     static func install() {
-        signal.store(0, ordering: .sequentiallyConsistent)
+        caught.store(0, ordering: .sequentiallyConsistent)
         var ends: [Int32] = [-1, -1]
         guard Glibc.pipe(&ends) == 0 else { return }
         for end in ends {
@@ -207,9 +218,9 @@ enum PromptSignals {
         pipe = (ends[0], ends[1])
         wakeUp.store(ends[1], ordering: .sequentiallyConsistent)
         var action = sigaction()
-        action.__sigaction_handler.sa_handler = { caught in
+        action.__sigaction_handler.sa_handler = { signal in
             let saved = errno
-            PromptSignals.signal.store(caught, ordering: .sequentiallyConsistent)
+            _ = PromptSignals.caught.bitwiseOr(1 << UInt64(signal), ordering: .sequentiallyConsistent)
             var byte: UInt8 = 0
             _ = write(PromptSignals.wakeUp.load(ordering: .sequentiallyConsistent), &byte, 1)
             errno = saved
@@ -222,17 +233,12 @@ enum PromptSignals {
         sigemptyset(&unblock)
         for s in signals {
             var old = sigaction()
-            guard sigaction(s, nil, &old) == 0, !isIgnored(old) else { continue }
+            guard sigaction(s, nil, &old) == 0, !old.ignores else { continue }
             guard sigaction(s, &action, &old) == 0 else { continue }
             previous.append((s, old))
             sigaddset(&unblock, s)
         }
         _ = pthread_sigmask(SIG_UNBLOCK, &unblock, &previousMask)
-    }
-
-    private static func isIgnored(_ action: sigaction) -> Bool {
-        guard action.sa_flags & Int32(SA_SIGINFO) == 0, let handler = action.__sigaction_handler.sa_handler else { return false }
-        return unsafeBitCast(handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
     }
 
     /// Waits until the terminal `fd` has input: false when a signal came first.

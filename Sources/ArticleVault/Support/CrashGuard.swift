@@ -41,10 +41,22 @@ public enum CrashGuard {
         }
         _ = sigprocmask(SIG_UNBLOCK, &faults, nil)
         // The Swift runtime's backtracer also takes SIGQUIT (Ctrl-\), which is no fault: its
-        // default action ends the process (with no core file, as above).
+        // default action ends the process (with no core file, as above). Unless the parent set
+        // it to be ignored (a background job of `sh`), which the runtime left so.
         var quit = sigaction()
-        quit.__sigaction_handler.sa_handler = SIG_DFL
-        sigemptyset(&quit.sa_mask)
-        _ = sigaction(SIGQUIT, &quit, nil)
+        if sigaction(SIGQUIT, nil, &quit) == 0, !quit.ignores {
+            quit = sigaction()
+            quit.__sigaction_handler.sa_handler = SIG_DFL
+            sigemptyset(&quit.sa_mask)
+            _ = sigaction(SIGQUIT, &quit, nil)
+        }
+    }
+}
+
+extension sigaction {
+    /// Whether this action is to ignore the signal (`SIG_IGN`).
+    var ignores: Bool {
+        guard sa_flags & Int32(SA_SIGINFO) == 0, let handler = __sigaction_handler.sa_handler else { return false }
+        return unsafeBitCast(handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
     }
 }
