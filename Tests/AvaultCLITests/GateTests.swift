@@ -34,6 +34,38 @@ import Glibc
             }
         }
 
+        /// Builds the site with Jekyll (`jekyll build -q`, then `extra` arguments) and returns
+        /// which of `names` it rendered: each file's body holds `P-<name>-{{ 'r' | upcase }}`,
+        /// which shows as `P-<name>-R` in the site only for a file Jekyll rendered.
+        func jekyllRendered(_ names: [String], _ extra: [String] = []) throws -> Set<String> {
+            let jekyll = "/usr/bin/jekyll"
+            try #require(FileManager.default.isExecutableFile(atPath: jekyll), "Debian's jekyll is needed (scripts/setup installs it)")
+            let site = demo.dir.appendingPathComponent("site")
+            let built = try CLI.run(jekyll, ["build", "-q"] + extra + ["-s", content.path, "-d", site.path])
+            try #require(built.code == 0, "jekyll build: \(built.err)")
+            var rendered: Set<String> = []
+            for case let url as URL in FileManager.default.enumerator(at: site, includingPropertiesForKeys: nil)! {
+                let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+                for name in names where text.contains("P-\(name)-R") { rendered.insert(name) }
+            }
+            return rendered
+        }
+
+        /// The files `avault verify` reports, each by its path from the walked directory
+        /// (`resolvingLinks`: by its path through no symbolic link).
+        func walked(resolvingLinks: Bool = false) throws -> Set<String> {
+            let r = try CLI.avault(["verify", "--json", content.path] + ring)
+            let root = resolvingLinks ? URL(fileURLWithPath: content.path).resolvingSymlinksInPath().path : content.path
+            var walked: Set<String> = []
+            for line in r.out.split(separator: "\n") {
+                guard let rec = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], rec["type"] as? String == "record",
+                      let path = rec["path"] as? String else { continue }
+                let seen = resolvingLinks ? URL(fileURLWithPath: path).resolvingSymlinksInPath().path : path
+                walked.insert(String(seen.dropFirst(root.count + 1)))
+            }
+            return walked
+        }
+
         /// Replaces `old` with `new` in the file's bytes (after signing: tampering).
         func edit(_ name: String, _ change: (Data) -> Data) throws {
             let url = content.appendingPathComponent(name)
@@ -196,8 +228,6 @@ import Glibc
     /// rendered passed a `--require-signature` gate unchecked. Checked against `jekyll build`
     /// itself: every file Jekyll renders is a file the gate gives an outcome, and no other.
     @Test(.timeLimit(.minutes(2))) func theWalkSeesEveryPageJekyllRenders() throws {
-        let jekyll = "/usr/bin/jekyll"
-        try #require(FileManager.default.isExecutableFile(atPath: jekyll), "Debian's jekyll is needed (scripts/setup installs it)")
         let c = try Corpus()
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
         // Each file's body holds Liquid that Jekyll renders only in a page: `P-<name>-R` then
@@ -211,21 +241,8 @@ import Glibc
         }
         for (name, text) in files { try c.write(name, text) }
         try c.write("_config.yml", "title: site\ninclude:\n  - .well-known\n  - .htaccess\nkramdown: {input: GFM}\n")
-        let built = try CLI.run(jekyll, ["build", "-q", "-s", c.content.path, "-d", c.demo.dir.appendingPathComponent("site").path])
-        try #require(built.code == 0, "jekyll build: \(built.err)")
-        var rendered: Set<String> = []
-        let site = c.demo.dir.appendingPathComponent("site")
-        for case let url as URL in FileManager.default.enumerator(at: site, includingPropertiesForKeys: nil)! {
-            let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
-            for (name, _) in files where text.contains("P-\(name)-R") { rendered.insert(name) }
-        }
-        let r = try CLI.avault(["verify", "--json", c.content.path] + c.ring)
-        var walked: Set<String> = []
-        for line in r.out.split(separator: "\n") {
-            guard let rec = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], rec["type"] as? String == "record",
-                  let path = rec["path"] as? String else { continue }
-            walked.insert(String(path.dropFirst(c.content.path.count + 1)))
-        }
+        let rendered = try c.jekyllRendered(files.map(\.name))
+        let walked = try c.walked()
         // Jekyll renders what starts `---` then whitespace and a line break, in the entries it
         // reads (not `.git`); the gate also reports the `x*.md` files the globs take that Jekyll
         // copies as they are (no front matter: unsigned).
@@ -278,8 +295,6 @@ import Glibc
     /// starts with, rendering its Liquid. Before, the walk skipped all of these but the posts
     /// the globs take. Checked against `jekyll build --drafts` itself.
     @Test(.timeLimit(.minutes(2))) func theWalkSeesCollectionsAndPostsAsJekyllRendersThem() throws {
-        let jekyll = "/usr/bin/jekyll"
-        try #require(FileManager.default.isExecutableFile(atPath: jekyll), "Debian's jekyll is needed (scripts/setup installs it)")
         let c = try Corpus()
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
         let page = "---\ntitle: t\n---\n"
@@ -295,21 +310,8 @@ import Glibc
         ]
         for (name, frontMatter) in files { try c.write(name, (frontMatter ? page : "") + "P-\(name)-{{ 'r' | upcase }}\n") }
         try c.write("_config.yml", "collections:\n  docs:\n    output: true\ninclude: [\".inc\", \"sub/.x.md\", \".hidden/.deep/x.html\"]\n")
-        let site = c.demo.dir.appendingPathComponent("site")
-        let built = try CLI.run(jekyll, ["build", "-q", "--drafts", "-s", c.content.path, "-d", site.path])
-        try #require(built.code == 0, "jekyll build: \(built.err)")
-        var rendered: Set<String> = []
-        for case let url as URL in FileManager.default.enumerator(at: site, includingPropertiesForKeys: nil)! {
-            let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
-            for (name, _) in files where text.contains("P-\(name)-R") { rendered.insert(name) }
-        }
-        let r = try CLI.avault(["verify", "--json", c.content.path] + c.ring)
-        var walked: Set<String> = []
-        for line in r.out.split(separator: "\n") {
-            guard let rec = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], rec["type"] as? String == "record",
-                  let path = rec["path"] as? String else { continue }
-            walked.insert(String(path.dropFirst(c.content.path.count + 1)))
-        }
+        let rendered = try c.jekyllRendered(files.map(\.name), ["--drafts"])
+        let walked = try c.walked()
         #expect(rendered == ["_docs/a.md", "_docs/sub/.x.md", "_docs/a/.h/page.md", "_docs/a/.h/.g/deep.txt", "_docs/a/.h/feed.xml",
                              "_docs/.inc/q.md", ".hidden/.deep/x.html", "_posts/2020-01-01-nofm.md", "_posts/2020-01-01-nofm.xyz",
                              "_posts/2020-01-02-fm.rb", "_posts/sub/2020-1-2-n.json", "blog/_posts/2020-01-03-c.rb",
@@ -339,8 +341,6 @@ import Glibc
     /// with an extension no glob takes (`_layouts/default.zz` is layout `default`, and replaced
     /// a signed `default.html`).
     @Test(.timeLimit(.minutes(2))) func linksPathItemsAndLayoutsDoNotHideWhatJekyllPublishes() throws {
-        let jekyll = "/usr/bin/jekyll"
-        try #require(FileManager.default.isExecutableFile(atPath: jekyll), "Debian's jekyll is needed (scripts/setup installs it)")
         let c = try Corpus()
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
         let page = "---\ntitle: t\n---\n"
@@ -353,24 +353,10 @@ import Glibc
         try c.write("_config.yml", "collections:\n  docs:\n    output: true\ninclude: [\"./.a/x.html\", \".b//y.html\", \".c/./d/z.md\"]\n")
         try FileManager.default.createSymbolicLink(atPath: c.path("_docs"), withDestinationPath: "Pub")
         try FileManager.default.createSymbolicLink(atPath: c.path("_posts"), withDestinationPath: "P2")
-        let site = c.demo.dir.appendingPathComponent("site")
-        let built = try CLI.run(jekyll, ["build", "-q", "-s", c.content.path, "-d", site.path])
-        try #require(built.code == 0, "jekyll build: \(built.err)")
-        var rendered: Set<String> = []
-        for case let url as URL in FileManager.default.enumerator(at: site, includingPropertiesForKeys: nil)! {
-            let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
-            for (name, _) in files where text.contains("P-\(name)-R") { rendered.insert(name) }
-        }
+        let rendered = try c.jekyllRendered(files.map(\.name))
         #expect(rendered == Set(files.map(\.name)), "\(rendered.sorted())")
         // What the gate checked, each file by its path through no link.
-        let r = try CLI.avault(["verify", "--json", c.content.path] + c.ring)
-        let real = URL(fileURLWithPath: c.content.path).resolvingSymlinksInPath().path
-        var walked: Set<String> = []
-        for line in r.out.split(separator: "\n") {
-            guard let rec = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], rec["type"] as? String == "record",
-                  let path = rec["path"] as? String else { continue }
-            walked.insert(String(URL(fileURLWithPath: path).resolvingSymlinksInPath().path.dropFirst(real.count + 1)))
-        }
+        let walked = try c.walked(resolvingLinks: true)
         #expect(rendered.subtracting(walked).isEmpty, "not walked: \(rendered.subtracting(walked).sorted())")
         // A directory reached through links at more than 4 places stops the walk (exit 2): a
         // loop, seen from the collection, is a new place at each turn.

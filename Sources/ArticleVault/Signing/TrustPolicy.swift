@@ -215,40 +215,31 @@ public struct TrustPolicy: Sendable {
                 + (revoked.reason.isEmpty ? "" : ": \(revoked.reason)")
             return s
         }
-        if entry.notBefore != nil || entry.notAfter != nil {
-            s.status = .expired
-            guard let t = timestamp else {
-                s.reason = "the signature has no timestamp, and key \(id) is valid only for a period"
-                return s
-            }
-            if let nb = entry.notBefore, t < nb.seconds {
-                s.reason = "signed at \(RFC3339.format(t)), before key \(id) became valid (\(nb.text))"
-                return s
-            }
-            if let na = entry.notAfter, t > na.seconds {
-                s.reason = "signed at \(RFC3339.format(t)), after key \(id) expired (\(na.text))"
-                return s
-            }
-        }
-        for w in entry.otherWindows {
-            s.status = .expired
-            let named = "key \(id) (its public key, as key \(w.keyID.printed))"
-            guard let t = timestamp else {
-                s.reason = "the signature has no timestamp, and \(named) is valid only for a period"
-                return s
-            }
-            if let nb = w.notBefore, t < nb.seconds {
-                s.reason = "signed at \(RFC3339.format(t)), before \(named) became valid (\(nb.text))"
-                return s
-            }
-            if let na = w.notAfter, t > na.seconds {
-                s.reason = "signed at \(RFC3339.format(t)), after \(named) expired (\(na.text))"
+        // Its own window, then those the store gives its public key under other ids.
+        let windows: [(keyID: Minisign.KeyID?, notBefore: Timestamp?, notAfter: Timestamp?)] =
+            [(nil, entry.notBefore, entry.notAfter)] + entry.otherWindows.map { ($0.keyID, $0.notBefore, $0.notAfter) }
+        for w in windows {
+            if let reason = Self.outsideWindow(timestamp, id: id, as: w.keyID, notBefore: w.notBefore, notAfter: w.notAfter) {
+                s.status = .expired
+                s.reason = reason
                 return s
             }
         }
         s.status = .valid
         s.reason = nil
         return s
+    }
+
+    /// Why a signature made at `timestamp` by key `id` falls outside the validity window
+    /// `notBefore`…`notAfter` (which the store gives its public key under the key id `other`,
+    /// when that is another): nil when it does not, or there is no window.
+    static func outsideWindow(_ timestamp: Int64?, id: String, as other: Minisign.KeyID? = nil, notBefore: Timestamp?, notAfter: Timestamp?) -> String? {
+        guard notBefore != nil || notAfter != nil else { return nil }
+        let named = "key \(id)" + (other.map { " (its public key, as key \($0.printed))" } ?? "")
+        guard let t = timestamp else { return "the signature has no timestamp, and \(named) is valid only for a period" }
+        if let nb = notBefore, t < nb.seconds { return "signed at \(RFC3339.format(t)), before \(named) became valid (\(nb.text))" }
+        if let na = notAfter, t > na.seconds { return "signed at \(RFC3339.format(t)), after \(named) expired (\(na.text))" }
+        return nil
     }
 
     /// Judges a record's embedded signatures (of the domain ``Domain/record``) over its

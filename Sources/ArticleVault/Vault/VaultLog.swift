@@ -277,14 +277,9 @@ extension Vault {
                     }
                 }
                 // Under another id too: a window follows the public key, as a revocation does.
-                if let (other, before) = trustStore?.windowLeavingOut(signature.representableTimestamp, publicKey: pk) {
-                    let named = "key \(signature.keyID.printed) (its public key, as key \(other.publicKey.keyID.printed))"
-                    let why = if let t = signature.representableTimestamp {
-                        "signed at \(RFC3339.format(t)), " + (before ? "before \(named) became valid (\(other.notBefore?.text ?? ""))"
-                                                                   : "after \(named) expired (\(other.notAfter?.text ?? ""))")
-                    } else {
-                        "the signature has no timestamp, and \(named) is valid only for a period"
-                    }
+                if let (other, _) = trustStore?.windowLeavingOut(signature.representableTimestamp, publicKey: pk),
+                   let why = TrustPolicy.outsideWindow(signature.representableTimestamp, id: signature.keyID.printed, as: other.publicKey.keyID,
+                                                       notBefore: other.notBefore, notAfter: other.notAfter) {
                     report.problems.append("\(at) does not count: " + why)
                     continue
                 }
