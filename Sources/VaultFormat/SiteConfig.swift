@@ -6,6 +6,24 @@ public enum SiteConfig {
     /// What Jekyll includes when its configuration sets no `include:` (`.htaccess`).
     public static let defaultInclude = [".htaccess"]
 
+    /// The settings that move a directory Jekyll reads from its default place, and their
+    /// defaults: where collections (and posts) live, and where layouts, includes and data files
+    /// are read from.
+    public static let directoryKeys: [String: String] = ["collections_dir": "", "layouts_dir": "_layouts", "includes_dir": "_includes", "data_dir": "_data"]
+
+    /// What a `_config.yml` says about the entries Jekyll reads: its `include:` list (nil when
+    /// it sets none), and each of ``directoryKeys`` it sets, with its value.
+    public struct Settings: Equatable, Sendable {
+        public var include: [String]?
+        public var directories: [String: String] = [:]
+        public init(include: [String]? = nil, directories: [String: String] = [:]) { self.include = include; self.directories = directories }
+    }
+
+    /// The `include:` list of a `_config.yml`'s text, as ``settings(in:)`` reads it.
+    public static func include(in bytes: UnsafeRawBufferPointer) throws(FormatError) -> [String]? {
+        try settings(in: bytes)?.include
+    }
+
     /// The `include:` list of a `_config.yml`'s text, or nil when it sets none (an empty file
     /// or document, or one without the key): every scalar item as its text (Jekyll ignores
     /// items that are not strings, such as numbers; taking them as text only makes the walk
@@ -14,8 +32,10 @@ public enum SiteConfig {
     /// Refused, since what Jekyll includes could not be told (and Jekyll itself cannot build
     /// with most of these): YAML that libyaml cannot parse, a document that is not a mapping,
     /// an `include:` that is not a sequence, an alias or a `<<` merge key at the top level or in
-    /// the list. Only the first document is read (Psych's `safe_load` reads only it).
-    public static func include(in bytes: UnsafeRawBufferPointer) throws(FormatError) -> [String]? {
+    /// the list. Only the first document is read (Psych's `safe_load` reads only it). Each of
+    /// ``directoryKeys`` set must be a name (a scalar); the last one counts. Nil for an empty
+    /// configuration.
+    public static func settings(in bytes: UnsafeRawBufferPointer) throws(FormatError) -> Settings? {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else { throw .invalidSiteConfig("out of memory", line: nil) }
         defer { yaml_parser_delete(&parser) }
@@ -28,6 +48,8 @@ public enum SiteConfig {
         var inInclude = false // the value of the current top-level key is the include list
         var list: [String]?
         var current: [String] = []
+        var directories: [String: String] = [:]
+        var directoryKey: String? // the current top-level key is one of directoryKeys
         while true {
             var event = yaml_event_t()
             guard yaml_parser_parse(&parser, &event) == 1 else {
@@ -38,10 +60,10 @@ public enum SiteConfig {
             let line = Int(event.start_mark.line) + 1
             switch event.type {
             case YAML_STREAM_END_EVENT, YAML_DOCUMENT_END_EVENT:
-                return list
+                return Settings(include: list, directories: directories)
             case YAML_ALIAS_EVENT:
                 // A key that may be `include`, the list, or an item of it.
-                if inInclude || depth == 1 && awaitingKey {
+                if inInclude || depth == 1 && (awaitingKey || directoryKey != nil) {
                     throw .invalidSiteConfig("an alias where avault looks for include: write the list out", line: line)
                 }
                 if depth == 1 { awaitingKey = true }
@@ -63,9 +85,16 @@ public enum SiteConfig {
                 case 1 where awaitingKey:
                     if text == "<<" { throw .invalidSiteConfig("a '<<' merge key at the top level: write its keys out", line: line) }
                     inInclude = text == "include"
+                    directoryKey = directoryKeys[text] != nil ? text : nil
                     awaitingKey = false
                 case 1:
                     if inInclude { throw .invalidSiteConfig("include: is not a list of names", line: line) }
+                    if let key = directoryKey {
+                        if let tag = s.tag, String(cString: UnsafeRawPointer(tag).assumingMemoryBound(to: CChar.self)) != "tag:yaml.org,2002:str" {
+                            throw .invalidSiteConfig("a tag on \(key):, which Jekyll may read as other text: remove it", line: line)
+                        }
+                        directories[key] = text
+                    }
                     awaitingKey = true
                 case 2 where inInclude:
                     current.append(text)
@@ -78,6 +107,7 @@ public enum SiteConfig {
                     guard isMapping else { throw .invalidSiteConfig("the configuration is not a mapping", line: line) }
                 } else if depth == 1 {
                     guard !awaitingKey else { throw .invalidSiteConfig("a key that is not a string at the top level", line: line) }
+                    if let key = directoryKey { throw .invalidSiteConfig("\(key): is not a directory name", line: line) }
                     if inInclude {
                         guard !isMapping else { throw .invalidSiteConfig("include: is not a list of names", line: line) }
                         current = []

@@ -365,6 +365,30 @@ import Glibc
         #expect(many.code == 2 && many.err.contains("reached through symbolic links at more than 4 places"), "\(many.code) \(many.err)")
     }
 
+    /// The configuration may move what Jekyll reads: collections (`collections_dir`), layouts,
+    /// includes and data files (`layouts_dir`, `includes_dir`, `data_dir`), hidden ones too. The
+    /// walk enters them where the configuration puts them, and takes every layout, include and
+    /// data file (Liquid reads data files into signed pages: `{{ site.data.d.v }}`).
+    @Test(.timeLimit(.minutes(2))) func directoriesTheConfigurationMovesAreWalkedWhereJekyllReadsThem() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("_config.yml", "collections:\n  docs:\n    output: true\ncollections_dir: ./.c\nlayouts_dir: .lay\nincludes_dir: .inc2/\ndata_dir: .dat\n")
+        try c.write(".c/_docs/x.md", "---\ntitle: t\n---\nP-.c/_docs/x.md-{{ 'r' | upcase }}\n")
+        try c.write(".lay/default.zz", "P-.lay/default.zz-{{ 'r' | upcase }}\n{{ content }}\n")
+        try c.write(".inc2/part.zz", "P-.inc2/part.zz-{{ 'r' | upcase }}\n")
+        try c.write(".dat/d.yml", "v: \"P-.dat/d.yml-R\"\n")
+        try c.write("index.md", "---\nlayout: default\n---\nP-index.md-{{ 'r' | upcase }}\n{% include part.zz %}\n{{ site.data.d.v }}\n")
+        let names = [".c/_docs/x.md", ".lay/default.zz", ".inc2/part.zz", ".dat/d.yml", "index.md"]
+        let rendered = try c.jekyllRendered(names)
+        #expect(rendered == Set(names), "\(rendered.sorted())")
+        let walked = try c.walked()
+        #expect(rendered.subtracting(walked).isEmpty, "not walked: \(rendered.subtracting(walked).sorted())")
+        // A setting that is not a name stops the command (exit 2).
+        try c.write("_config.yml", "layouts_dir: [a, b]\n")
+        let bad = try CLI.avault(["verify", c.content.path] + c.ring)
+        #expect(bad.code == 2 && bad.err.contains("malformed site configuration: line 1: layouts_dir: is not a directory name"), "\(bad.err)")
+    }
+
     /// A name that is not UTF-8 is published by a site generator as any other, and a Swift
     /// string cannot hold it: read as one, `post\xff.md` became `post\u{FFFD}.md`, so a signed
     /// copy planted under that name was verified twice and the unsigned file never, and a

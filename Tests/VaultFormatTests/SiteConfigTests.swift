@@ -22,6 +22,21 @@ import VaultFormat
         #expect(try Self.include("!!str include: [!!str .a]\n") == [".a"])
     }
 
+    /// The settings that move a directory Jekyll reads: their text, the last one counting;
+    /// one that is not a name, or is an alias or a tag, is refused.
+    @Test func theDirectoriesItMoves() throws {
+        func settings(_ text: String) throws(FormatError) -> SiteConfig.Settings? {
+            let bytes = Array(text.utf8)
+            return try bytes.withUnsafeBytes { b in Result { () throws(FormatError) in try SiteConfig.settings(in: b) } }.get()
+        }
+        #expect(try settings("layouts_dir: .lay\ndata_dir: d\nlayouts_dir: \"./x\"\ntitle: t\n")
+                == SiteConfig.Settings(include: nil, directories: ["layouts_dir": "./x", "data_dir": "d"]))
+        #expect(try settings("collections_dir: .c\ninclude: [.a]\n") == SiteConfig.Settings(include: [".a"], directories: ["collections_dir": ".c"]))
+        for text in ["layouts_dir: [a]\n", "includes_dir: {a: b}\n", "a: &x y\ndata_dir: *x\n", "collections_dir: !!binary LmM=\n"] {
+            #expect(throws: FormatError.self, "\(text)") { _ = try settings(text) }
+        }
+    }
+
     @Test func whatCannotBeToldIsRefused() {
         for (text, line) in [("include: .a\n", 1), ("include:\n", 1), ("include: {a: b}\n", 1), ("include: *x\n", 1),
                              ("a: &x [.w]\ninclude: [*x]\n", 2), ("<<: {include: [.a]}\n", 1), ("*k : [.a]\n", 1),

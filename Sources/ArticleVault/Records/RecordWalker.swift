@@ -82,7 +82,7 @@ public enum RecordWalker {
                 }
                 // Jekyll joins each item to the site's path (`File.join`): a leading `/` adds
                 // nothing, and an item that is only `/` names the whole site.
-                let site = sitePages ? Site(include: try siteInclude(path)) : nil
+                let site = sitePages ? Site(try siteSettings(path)) : nil
                 try walk(path, relative: "", include: include.map(Glob.init), exclude: exclude.map(Glob.init), site: site, place: Place(),
                          tree: tree, seen: &seen, into: &out)
             } else {
@@ -108,16 +108,33 @@ public enum RecordWalker {
         /// `..` taking the segment before it away (none above the source). `./.a/x.html`,
         /// `.b//y.html` and `.c/./d/z.md` are published as `.a/x.html`, `.b/y.html`, `.c/d/z.md`.
         var paths: [String]
+        /// The directories the configuration names for collections, layouts, includes and data
+        /// files (``SiteConfig/directoryKeys``, by their paths as Jekyll expands them): Jekyll
+        /// reads them wherever they are, hidden too, and the walk enters them.
+        var directories: [String]
+        /// Those whose every file the walk takes: layouts, includes and data files (Liquid reads
+        /// them into every page), whatever their extension (``Place/everyFile``).
+        var everyFile: [String]
 
-        init(include items: [String]) {
+        init(_ settings: SiteConfig.Settings) {
+            let items = settings.include ?? SiteConfig.defaultInclude
             include = items.map { Glob(String($0.drop { $0 == "/" })) }
-            paths = items.map { item in
-                var segments: [Substring] = []
-                for segment in item.split(separator: "/", omittingEmptySubsequences: true) where segment != "." {
-                    if segment == ".." { _ = segments.popLast() } else { segments.append(segment) }
-                }
-                return segments.joined(separator: "/")
+            paths = items.map(Self.expanded)
+            var named: [String: String] = [:]
+            for (key, fallback) in SiteConfig.directoryKeys { named[key] = Self.expanded(settings.directories[key] ?? fallback) }
+            directories = named.values.filter { !$0.isEmpty }
+            everyFile = ["layouts_dir", "includes_dir", "data_dir"].compactMap { named[$0] }.filter { !$0.isEmpty }
+        }
+
+        /// A path of the configuration as Jekyll expands it from the site's source
+        /// (`File.expand_path`): `.` and empty segments dropped, a `..` taking the segment
+        /// before it away (none above the source).
+        static func expanded(_ item: String) -> String {
+            var segments: [Substring] = []
+            for segment in item.split(separator: "/", omittingEmptySubsequences: true) where segment != "." {
+                if segment == ".." { _ = segments.popLast() } else { segments.append(segment) }
             }
+            return segments.joined(separator: "/")
         }
     }
 
@@ -136,19 +153,19 @@ public enum RecordWalker {
         var posts: [String] = []
         /// The path to this directory from each `_drafts` directory at or above it.
         var drafts: [String] = []
-        /// Whether this is the walked directory (the site's source).
-        var top = true
-        /// Below the site's `_layouts` or `_includes`: Jekyll reads a layout whatever its
-        /// extension (`LayoutReader`, `**/*.*`, by its name without it: `default.zz` is layout
-        /// `default` as `default.html` is), and an include by the name a page gives; every file
-        /// is taken, so that no unsigned one stands in for a signed one.
+        /// Below the site's layouts, includes or data files (`_layouts`, `_includes`, `_data`,
+        /// or where the configuration puts them): Jekyll reads a layout whatever its extension
+        /// (`LayoutReader`, `**/*.*`, by its name without it: `default.zz` is layout `default`
+        /// as `default.html` is), an include by the name a page gives, and data files into
+        /// `site.data`; every file is taken, so that no unsigned one stands in for a signed one.
         var everyFile = false
 
-        /// The place of the subdirectory `name`.
-        func entering(_ name: String, reached: Bool) -> Place {
+        /// The place of the subdirectory `name` (`everyFile`: it is one of the site's
+        /// ``Site/everyFile``).
+        func entering(_ name: String, reached: Bool, everyFile: Bool) -> Place {
             func down(_ paths: [String]) -> [String] { paths.map { $0.isEmpty ? name : $0 + "/" + name } }
-            var next = Place(reached: reached, collections: down(collections), posts: down(posts), drafts: down(drafts), top: false,
-                             everyFile: everyFile || top && (name == "_layouts" || name == "_includes"))
+            var next = Place(reached: reached, collections: down(collections), posts: down(posts), drafts: down(drafts),
+                             everyFile: self.everyFile || everyFile)
             if name.utf8.first == 0x5F { next.collections.append("") }
             if name == "_posts" { next.posts.append("") }
             if name == "_drafts" { next.drafts.append("") }
@@ -182,7 +199,8 @@ public enum RecordWalker {
         if isDirectory != true, site.paths.contains(relative) { return true }
         if isDirectory != false {
             let below = relative + "/"
-            if !place.collections.isEmpty || site.paths.contains(where: { $0.utf8.starts(with: below.utf8) }) { return true }
+            if !place.collections.isEmpty || site.paths.contains(where: { $0.utf8.starts(with: below.utf8) })
+                || site.directories.contains(where: { $0 == relative || $0.utf8.starts(with: below.utf8) }) { return true }
         }
         return isDirectory != true && place.collections.contains { inCollection in
             let path = inCollection.isEmpty ? name : inCollection + "/" + name
@@ -232,11 +250,11 @@ public enum RecordWalker {
         return dot < b.count - 1
     }
 
-    /// The `include:` list of the site configuration in `dir` (`_config.yml`, else
-    /// `_config.yaml`, the first of Jekyll's default configuration files there), or Jekyll's
-    /// default when there is none or it sets none. A `_config.toml` without either is refused
+    /// What the site configuration in `dir` (`_config.yml`, else `_config.yaml`, the first of
+    /// Jekyll's default configuration files there) says of the entries Jekyll reads; Jekyll's
+    /// defaults when there is none. A `_config.toml` without either is refused
     /// (``AvaultError/siteConfigNotRead(path:)``): the site is built with it, and it is not read.
-    private static func siteInclude(_ dir: String) throws(AvaultError) -> [String] {
+    private static func siteSettings(_ dir: String) throws(AvaultError) -> SiteConfig.Settings {
         for name in ["_config.yml", "_config.yaml"] {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
             var st = stat()
@@ -246,9 +264,9 @@ public enum RecordWalker {
             }
             // Regular files only: a FIFO there would hang the walk.
             let bytes = try FileSystem.readSmall(path, limit: FileLimits.siteConfig, what: "site configuration", regularOnly: true)
-            let parsed = bytes.withUnsafeBytes { b in Result { () throws(FormatError) in try SiteConfig.include(in: b) } }
+            let parsed = bytes.withUnsafeBytes { b in Result { () throws(FormatError) in try SiteConfig.settings(in: b) } }
             switch parsed {
-            case .success(let list): return list ?? SiteConfig.defaultInclude
+            case .success(let settings): return settings ?? SiteConfig.Settings()
             case .failure(let error): throw .malformed(error, file: path)
             }
         }
@@ -256,7 +274,7 @@ public enum RecordWalker {
         var st = stat()
         guard lstat(toml, &st) != 0 else { throw .siteConfigNotRead(path: toml) }
         guard errno == ENOENT else { throw .io(path: toml, reason: FileSystem.errnoText()) }
-        return SiteConfig.defaultInclude
+        return SiteConfig.Settings()
     }
 
     private struct DirectoryID: Hashable {
@@ -379,12 +397,13 @@ public enum RecordWalker {
                 guard passesHere(name, rel, isDirectory: true), !matches(rel, name, exclude, caseless: false) else { continue }
                 if let tree { try checkLink(path, type: type, toDirectory: true, in: tree) }
                 let reached = place.reached && (name.utf8.first != 0x2E || namesHidden(name, relative: rel, include, site: site))
+                    || site?.directories.contains(rel) == true
                 // A directory is walked once (a link to it, or a loop of them, leads to it again);
                 // in a site, once for each place it is reached at: what is taken there depends on
                 // the place (a symbolic link `_posts` to a plain directory walked before makes its
                 // files posts). Reached at more than 4 places, it is refused, failing closed (a
                 // chain of links could make the walks many).
-                let next = site == nil ? Place() : place.entering(name, reached: reached)
+                let next = site.map { place.entering(name, reached: reached, everyFile: $0.everyFile.contains(rel)) } ?? Place()
                 let id = DirectoryID(st)
                 let places = seen[id, default: []]
                 guard !places.contains(next) else { continue }
