@@ -383,6 +383,18 @@ import Glibc
         #expect(rendered == Set(names), "\(rendered.sorted())")
         let walked = try c.walked()
         #expect(rendered.subtracting(walked).isEmpty, "not walked: \(rendered.subtracting(walked).sorted())")
+        // Signed (the layout, the include and the data file by a detached `.minisig`, which is
+        // not taken as a file of its own), the site passes; a `.minisig` that signs no file
+        // beside it is a file like any other there.
+        for name in [".lay/default.zz", ".inc2/part.zz", ".dat/d.yml"] {
+            #expect(try CLI.avault(["sign", "--detached", c.path(name), "--key", "demo-desk"] + c.demo.args).code == 0)
+        }
+        for name in [".c/_docs/x.md", "index.md"] { #expect(try CLI.avault(["sign", c.path(name), "--key", "demo-desk"] + c.demo.args).code == 0) }
+        let signed = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(signed.code == 0 && signed.out.hasSuffix("5 records: 5 passed, 0 failed (valid 5)\n"), "\(signed.out)")
+        try FileManager.default.copyItem(atPath: c.path(".lay/default.zz.minisig"), toPath: c.path(".lay/other.minisig"))
+        let stray = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(stray.code == 1 && stray.out.contains(".lay/other.minisig: unsigned"), "\(stray.out)")
         // A setting that is not a name stops the command (exit 2).
         try c.write("_config.yml", "layouts_dir: [a, b]\n")
         let bad = try CLI.avault(["verify", c.content.path] + c.ring)

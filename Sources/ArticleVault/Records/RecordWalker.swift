@@ -365,9 +365,14 @@ public enum RecordWalker {
         func isPage(_ name: String) -> Bool {
             site != nil && name.withCString { FileSystem.startsLikeAPage(at: $0, in: dirfd(d)) }
         }
-        /// Whether a file (of any kind: it is reported) is taken as a post, or as a layout or an
-        /// include.
-        func isPostHere(_ name: String) -> Bool { site != nil && (place.everyFile || isPost(name, at: place)) }
+        /// Whether a file (of any kind: it is reported) is taken as a post, or as a layout, an
+        /// include or a data file. Not the detached signature `X.minisig` of a file `X` beside
+        /// it, which is checked with `X` (it would need a signature of its own).
+        let listed = site == nil ? [] : Set(names.map(\.name))
+        func isPostHere(_ name: String) -> Bool {
+            site != nil && (place.everyFile || isPost(name, at: place))
+                && !(name.utf8.count > 8 && name.hasSuffix(".minisig") && listed.contains(String(name.utf8.dropLast(8))!))
+        }
         /// Whether a file, or a directory, passes as far as hidden entries go.
         func passesHere(_ name: String, _ rel: String, isDirectory: Bool) -> Bool {
             passes(name, relative: rel, isDirectory: isDirectory, place: place, include, site: site)
