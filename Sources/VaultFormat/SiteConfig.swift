@@ -9,7 +9,19 @@ public enum SiteConfig {
     /// The settings that move a directory Jekyll reads from its default place, and their
     /// defaults: where collections (and posts) live, and where layouts, includes and data files
     /// are read from.
-    public static let directoryKeys: [String: String] = ["collections_dir": "", "layouts_dir": "_layouts", "includes_dir": "_includes", "data_dir": "_data"]
+    public static let directoryKeys: [String: String] = ["collections_dir": "", "layouts_dir": "_layouts", "includes_dir": "_includes",
+                                                         "data_dir": "_data", "plugins_dir": "_plugins"]
+
+    /// A path of the configuration as Jekyll expands it from the site's source
+    /// (`File.expand_path`): `.` and empty segments dropped, a `..` taking the segment before it
+    /// away (none above the source).
+    public static func expanded(_ item: String) -> String {
+        var segments: [Substring] = []
+        for segment in item.split(separator: "/", omittingEmptySubsequences: true) where segment != "." {
+            if segment == ".." { _ = segments.popLast() } else { segments.append(segment) }
+        }
+        return segments.joined(separator: "/")
+    }
 
     /// What a `_config.yml` says about the entries Jekyll reads: its `include:` list (nil when
     /// it sets none), and each of ``directoryKeys`` it sets, with its value.
@@ -93,7 +105,16 @@ public enum SiteConfig {
                         if let tag = s.tag, String(cString: UnsafeRawPointer(tag).assumingMemoryBound(to: CChar.self)) != "tag:yaml.org,2002:str" {
                             throw .invalidSiteConfig("a tag on \(key):, which Jekyll may read as other text: remove it", line: line)
                         }
-                        directories[key] = text
+                        // A null (`~`, `null`, nothing) leaves Jekyll's default, as its merge of
+                        // the defaults drops nil; a name that is the site's own directory (`""`,
+                        // `.`) would make Jekyll read every file of the site as one of them.
+                        if s.style == YAML_PLAIN_SCALAR_STYLE && ["", "~", "null", "Null", "NULL"].contains(text) {
+                            directories[key] = nil
+                        } else if key != "collections_dir" && expanded(text).isEmpty {
+                            throw .invalidSiteConfig("\(key): names the site's own directory, whose every file Jekyll would read as one: avault's walk does not take a site so", line: line)
+                        } else {
+                            directories[key] = text
+                        }
                     }
                     awaitingKey = true
                 case 2 where inInclude:

@@ -82,7 +82,7 @@ public enum RecordWalker {
                 }
                 // Jekyll joins each item to the site's path (`File.join`): a leading `/` adds
                 // nothing, and an item that is only `/` names the whole site.
-                let site = sitePages ? Site(try siteSettings(path)) : nil
+                let site = try sitePages ? siteSettings(path).map { Site($0.settings, configName: $0.file) } : nil
                 try walk(path, relative: "", include: include.map(Glob.init), exclude: exclude.map(Glob.init), site: site, place: Place(),
                          tree: tree, seen: &seen, into: &out)
             } else {
@@ -116,25 +116,21 @@ public enum RecordWalker {
         /// them into every page), whatever their extension (``Place/everyFile``).
         var everyFile: [String]
 
-        init(_ settings: SiteConfig.Settings) {
+        /// The configuration file read (`_config.yml` or `_config.yaml`), which the walk takes:
+        /// Liquid renders its values into pages (`{{ site.title }}`), and it decides the rest.
+        var configName: String?
+
+        init(_ settings: SiteConfig.Settings, configName: String?) {
             let items = settings.include ?? SiteConfig.defaultInclude
             include = items.map { Glob(String($0.drop { $0 == "/" })) }
-            paths = items.map(Self.expanded)
+            paths = items.map(SiteConfig.expanded)
             var named: [String: String] = [:]
-            for (key, fallback) in SiteConfig.directoryKeys { named[key] = Self.expanded(settings.directories[key] ?? fallback) }
+            for (key, fallback) in SiteConfig.directoryKeys { named[key] = SiteConfig.expanded(settings.directories[key] ?? fallback) }
             directories = named.values.filter { !$0.isEmpty }
-            everyFile = ["layouts_dir", "includes_dir", "data_dir"].compactMap { named[$0] }.filter { !$0.isEmpty }
-        }
-
-        /// A path of the configuration as Jekyll expands it from the site's source
-        /// (`File.expand_path`): `.` and empty segments dropped, a `..` taking the segment
-        /// before it away (none above the source).
-        static func expanded(_ item: String) -> String {
-            var segments: [Substring] = []
-            for segment in item.split(separator: "/", omittingEmptySubsequences: true) where segment != "." {
-                if segment == ".." { _ = segments.popLast() } else { segments.append(segment) }
-            }
-            return segments.joined(separator: "/")
+            // Sass partials (`_sass`, where jekyll-sass-converter reads them unless `sass:`
+            // says otherwise, which is not read) are compiled into the published CSS.
+            everyFile = ["layouts_dir", "includes_dir", "data_dir", "plugins_dir"].compactMap { named[$0] }.filter { !$0.isEmpty } + ["_sass"]
+            self.configName = configName
         }
     }
 
@@ -254,7 +250,7 @@ public enum RecordWalker {
     /// Jekyll's default configuration files there) says of the entries Jekyll reads; Jekyll's
     /// defaults when there is none. A `_config.toml` without either is refused
     /// (``AvaultError/siteConfigNotRead(path:)``): the site is built with it, and it is not read.
-    private static func siteSettings(_ dir: String) throws(AvaultError) -> SiteConfig.Settings {
+    private static func siteSettings(_ dir: String) throws(AvaultError) -> (settings: SiteConfig.Settings, file: String?)? {
         for name in ["_config.yml", "_config.yaml"] {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
             var st = stat()
@@ -266,7 +262,7 @@ public enum RecordWalker {
             let bytes = try FileSystem.readSmall(path, limit: FileLimits.siteConfig, what: "site configuration", regularOnly: true)
             let parsed = bytes.withUnsafeBytes { b in Result { () throws(FormatError) in try SiteConfig.settings(in: b) } }
             switch parsed {
-            case .success(let settings): return settings ?? SiteConfig.Settings()
+            case .success(let settings): return (settings ?? SiteConfig.Settings(), name)
             case .failure(let error): throw .malformed(error, file: path)
             }
         }
@@ -274,7 +270,7 @@ public enum RecordWalker {
         var st = stat()
         guard lstat(toml, &st) != 0 else { throw .siteConfigNotRead(path: toml) }
         guard errno == ENOENT else { throw .io(path: toml, reason: FileSystem.errnoText()) }
-        return SiteConfig.Settings()
+        return (SiteConfig.Settings(), nil)
     }
 
     private struct DirectoryID: Hashable {
@@ -365,13 +361,26 @@ public enum RecordWalker {
         func isPage(_ name: String) -> Bool {
             site != nil && name.withCString { FileSystem.startsLikeAPage(at: $0, in: dirfd(d)) }
         }
-        /// Whether a file (of any kind: it is reported) is taken as a post, or as a layout, an
-        /// include or a data file. Not the detached signature `X.minisig` of a file `X` beside
-        /// it, which is checked with `X` (it would need a signature of its own).
-        let listed = site == nil ? [] : Set(names.map(\.name))
+        /// Whether a file (of any kind: it is reported) is taken as a post, as a layout, an
+        /// include, a data file, a plugin or a Sass partial, or as the site's configuration.
+        let regular = site == nil ? [] : Set(names.filter { $0.type == UInt8(DT_REG) }.map(\.name))
         func isPostHere(_ name: String) -> Bool {
-            site != nil && (place.everyFile || isPost(name, at: place))
-                && !(name.utf8.count > 8 && name.hasSuffix(".minisig") && listed.contains(String(name.utf8.dropLast(8))!))
+            guard let site else { return false }
+            return place.everyFile && !isSignatureBeside(name) || isPost(name, at: place) || relative.isEmpty && name == site.configName
+        }
+        /// Whether, where every file is taken, `name` is the detached signature of a file `X`
+        /// beside it, checked with `X` and not as a file of its own: `X.minisig` where `X` is a
+        /// regular file with an extension (Jekyll names a layout by its name without the last
+        /// one: `default.minisig` would be layout `default`, `default.html.minisig` is layout
+        /// `default.html`, which no page names unless it says so), `X` has no front matter (its
+        /// check reads this signature), and this file starts as a minisign signature does
+        /// (`untrusted comment: `: no byte order mark or `---` from which Jekyll would read
+        /// front matter). Not in `_posts/`, where Jekyll makes a post of it.
+        func isSignatureBeside(_ name: String) -> Bool {
+            guard name.utf8.count > 8, name.hasSuffix(".minisig"), let stem = String(name.utf8.dropLast(8)),
+                  stem.utf8.dropFirst().contains(0x2E), regular.contains(stem) else { return false }
+            return !stem.withCString { FileSystem.startsLikeAPage(at: $0, in: dirfd(d)) }
+                && name.withCString { FileSystem.starts(with: Array("untrusted comment: ".utf8), at: $0, in: dirfd(d)) }
         }
         /// Whether a file, or a directory, passes as far as hidden entries go.
         func passesHere(_ name: String, _ rel: String, isDirectory: Bool) -> Bool {

@@ -111,6 +111,25 @@ public enum FileSystem {
         }
     }
 
+    /// Whether the regular file `name` of `directory` starts with `prefix` (false when it
+    /// cannot be read so).
+    static func starts(with prefix: [UInt8], at name: UnsafePointer<CChar>, in directory: Int32) -> Bool {
+        let fd = openat(directory, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
+        var buffer = [UInt8](repeating: 0, count: prefix.count)
+        var got = 0
+        while got < prefix.count {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + got, prefix.count - got) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return false }
+            got += n
+        }
+        return buffer == prefix
+    }
+
     static func namePointer(_ entry: UnsafeMutablePointer<dirent>) -> UnsafePointer<CChar> {
         let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         return UnsafePointer(UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
