@@ -7,8 +7,8 @@ public enum SiteConfig {
     public static let defaultInclude = [".htaccess"]
 
     /// The settings that move a directory Jekyll reads from its default place, and their
-    /// defaults: where collections (and posts) live, and where layouts, includes and data files
-    /// are read from.
+    /// defaults: where collections (and posts) live, and where layouts, includes, data files
+    /// and plugins are read from.
     public static let directoryKeys: [String: String] = ["collections_dir": "", "layouts_dir": "_layouts", "includes_dir": "_includes",
                                                          "data_dir": "_data", "plugins_dir": "_plugins"]
 

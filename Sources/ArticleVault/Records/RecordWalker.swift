@@ -108,12 +108,13 @@ public enum RecordWalker {
         /// `..` taking the segment before it away (none above the source). `./.a/x.html`,
         /// `.b//y.html` and `.c/./d/z.md` are published as `.a/x.html`, `.b/y.html`, `.c/d/z.md`.
         var paths: [String]
-        /// The directories the configuration names for collections, layouts, includes and data
-        /// files (``SiteConfig/directoryKeys``, by their paths as Jekyll expands them): Jekyll
-        /// reads them wherever they are, hidden too, and the walk enters them.
+        /// The directories the configuration names for collections, layouts, includes, data
+        /// files and plugins (``SiteConfig/directoryKeys``, by their paths as Jekyll expands
+        /// them): Jekyll reads them wherever they are, hidden too, and the walk enters them.
         var directories: [String]
-        /// Those whose every file the walk takes: layouts, includes and data files (Liquid reads
-        /// them into every page), whatever their extension (``Place/everyFile``).
+        /// Those whose every file the walk takes, whatever its extension (``Place/everyFile``):
+        /// layouts, includes and data files (Liquid reads them into every page), plugins (a
+        /// plain `jekyll build` runs them) and Sass partials.
         var everyFile: [String]
 
         /// The configuration file read (`_config.yml` or `_config.yaml`), which the walk takes:
@@ -149,8 +150,9 @@ public enum RecordWalker {
         var posts: [String] = []
         /// The path to this directory from each `_drafts` directory at or above it.
         var drafts: [String] = []
-        /// Below the site's layouts, includes or data files (`_layouts`, `_includes`, `_data`,
-        /// or where the configuration puts them): Jekyll reads a layout whatever its extension
+        /// Below the site's layouts, includes, data files, plugins or Sass partials (`_layouts`,
+        /// `_includes`, `_data`, `_plugins`, `_sass`, or where the configuration puts the first
+        /// four): Jekyll reads a layout whatever its extension
         /// (`LayoutReader`, `**/*.*`, by its name without it: `default.zz` is layout `default`
         /// as `default.html` is), an include by the name a page gives, and data files into
         /// `site.data`; every file is taken, so that no unsigned one stands in for a signed one.
