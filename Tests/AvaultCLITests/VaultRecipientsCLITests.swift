@@ -371,10 +371,10 @@ struct VaultRecipientsCLITests {
         #expect(try CLI.run("mv", [remade, desk.vault]).code == 0)
 
         let bad = try a.k.avault(["vault", "forget", "--expect", remadeID.uppercased()] + v)
-        #expect(bad.code == 2 && bad.err.hasPrefix("avault: '\(remadeID.uppercased())' is not a vault id (32 lowercase hex digits)\n"), "\(bad.err)")
+        #expect(bad.code == 64 && bad.err.hasPrefix("avault: '\(remadeID.uppercased())' is not a vault id (32 lowercase hex digits)\n"), "\(bad.err)")
         // A secret pasted by mistake is not repeated; without a keyring, no keyring is made for it.
         let secret = try a.k.avault(["vault", "forget", "--expect", "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"] + v)
-        #expect(secret.code == 2 && !secret.err.contains("AGE-SECRET-KEY-1QQQ"), "\(secret.err)")
+        #expect(secret.code == 64 && !secret.err.contains("AGE-SECRET-KEY-1QQQ"), "\(secret.err)")
         let nowhere = desk.path("no-keyring")
         let none = try a.k.avault(["vault", "forget", "--expect", remadeID, "--keyring", nowhere] + v, keyring: false)
         #expect(none.code == 2 && !FileManager.default.fileExists(atPath: nowhere + "/keyring.avk"), "\(none.err)")

@@ -39,21 +39,25 @@ extension AvaultError {
         // Keys and the keyring.
         case .noSuchKey, .noActiveVersion, .ambiguousLegacyKey, .noSuchKeyVersion, .keyRetired, .wrongKeyKind, .keyExists, .keyAlreadyPresent,
              .noKeyVersionWithID, .vaultKeyNotInKeyring, .unsealedSecrets, .keyStillNeeded, .identityStillNeeded, .keyStillTrusted, .onlyActiveVersion,
-             .lastKeyVersion, .invalidKeyName, .keyringProtectionMismatch, .keyringVersion1, .wrongPassphrase, .kdfLimits,
+             .lastKeyVersion, .keyringProtectionMismatch, .keyringVersion1, .wrongPassphrase, .kdfLimits,
              .unsuitableKey, .keyAlreadyRetired, .keyNotRetired, .keyringHasNoPassphrase, .legacyKeyNotGenerated, .keyNamedByVault,
              .invalidKeyExport, .unusableMinisignKey, .noKeyring, .noHomeDirectory, .keyringAlreadyCurrent, .keyringPathTooLong, .noPassphrase,
              .passphraseMismatch, .emptyPassphrase, .passphraseTooLong, .passphraseNotEnded:
             return Exit.operational
         // Trust.
-        case .noTrustStore, .notTrusted, .alreadyTrusted, .publicKeyAlreadyTrusted, .revokedKeyRemoval, .invalidTrustName, .invalidRole, .invalidRevocationReason,
-             .validityWindowReversed, .alreadyRevoked, .signingKeyRevoked, .signingKeyOutsideWindow, .invalidTrustedComment, .notARecordComment, .unauthenticatedLegacy, .signaturesNotChecked:
+        case .noTrustStore, .notTrusted, .alreadyTrusted, .publicKeyAlreadyTrusted, .revokedKeyRemoval, .alreadyRevoked, .signingKeyRevoked, .signingKeyOutsideWindow, .invalidTrustedComment, .notARecordComment, .unauthenticatedLegacy, .signaturesNotChecked:
             return Exit.operational
         // What the command line asked for, refused before anything is read.
         case .reservedTrustedCommentField, .trustedCommentControlCharacter:
             return Exit.usage
+        // A value the command line gave that is not one (a key or trusted key's name, a role, a
+        // revocation reason, a validity window, a vault id, an idle timeout): a usage error, as
+        // the parser's own (`--jobs 0`) are.
+        case .invalidKeyName, .invalidTrustName, .invalidRole, .invalidRevocationReason, .validityWindowReversed, .invalidVaultID, .invalidIdleTimeout:
+            return Exit.usage
         // Records and the vault.
         case .noSecuredField, .alreadySecured, .recordHasOtherNames, .legacyBlobNeedsKey, .notASealedDraft, .fieldCannotBeSealed, .noSuchField,
-             .blobKeyNotInKeyring, .malformedSealedPayload, .sealedFieldAddedMeanwhile, .alreadyAuthenticated, .noSignature, .noVault, .invalidVaultID,
+             .blobKeyNotInKeyring, .malformedSealedPayload, .sealedFieldAddedMeanwhile, .alreadyAuthenticated, .noSignature, .noVault,
              .vaultExists, .noSuchObject, .objectRemoved, .noSuchObjectVersion, .invalidObjectID, .objectVersionsExhausted,
              .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision, .fileChangedMeanwhile, .linkOutsideWalkedTree, .siteConfigNotRead, .recordChangedMeanwhile, .noRecipientsFile, .recipientsSearchBlocked, .noRecipientsRule,
              .cannotReseal, .notAVaultRecipient, .vaultNotToRecipients, .vaultRecipientPresent, .vaultRecipientAbsent, .lastVaultRecipient:
@@ -63,7 +67,7 @@ extension AvaultError {
             return Exit.operational
         // The agent.
         case .agentSocketUnset, .agentUnusable, .agentDirectoryUnsafe, .agentRunning, .agentStillThere, .agentStartFailed, .agentDidNotStart, .agentHandoffFailed,
-             .agentMemoryUnprotected, .invalidIdleTimeout:
+             .agentMemoryUnprotected:
             return Exit.operational
         // age files: one that does not decrypt is an answer; a malformed key or key file is not.
         case .age:

@@ -23,7 +23,7 @@ struct TrustAdd: ParsableCommand {
 
     func run() throws {
         let nb = try parseTime(notBefore, "--not-before"), na = try parseTime(notAfter, "--not-after")
-        if let nb, let na, nb > na { throw Failure(message: "--not-before is after --not-after", code: Exit.operational) }
+        if let nb, let na, nb > na { throw Failure(message: "--not-before is after --not-after", code: Exit.usage) }
         let store = try store.open()
         let key = try store.add(publicKeyFile: pubfile, name: name, roles: role, notBefore: nb, notAfter: na, now: now())
         try Terminal.writeStdout("trusted key \(key.keyID.printed) as '\(name)' in \(store.path)\n")

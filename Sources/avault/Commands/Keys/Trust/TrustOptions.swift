@@ -30,7 +30,7 @@ func parseKeyID(_ text: String) throws(Failure) -> MinisignKeyID {
 func parseTime(_ value: String?, _ option: String) throws(Failure) -> Timestamp? {
     guard let value else { return nil }
     guard let time = Timestamp(value) else {
-        throw Failure(message: "\(option) '\(value)' is not an RFC 3339 time", hint: "for example 2026-01-31T00:00:00Z", code: Exit.operational)
+        throw Failure(message: "\(option) '\(value)' is not an RFC 3339 time", hint: "for example 2026-01-31T00:00:00Z", code: Exit.usage)
     }
     return time
 }
