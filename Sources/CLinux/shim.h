@@ -3,8 +3,9 @@
 // Linux calls that Swift cannot reach through Glibc: prctl(2) is variadic, so it is wrapped
 // here, for VaultCrypto (secret memory and the process that holds it); syncfs(2) and
 // fstatfs(2) are not in Swift's Glibc module, for ArticleVault (a large batch's durability), nor
-// is renameat2(2) (moving a file aside without replacing one).
+// is renameat2(2) (moving a file aside without replacing one), nor memmem(3).
 #include <sys/prctl.h>
+#include <stddef.h>
 #include <sys/vfs.h>
 
 /// syncfs(2) (glibc declares it only under _GNU_SOURCE).
@@ -16,6 +17,10 @@ extern int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char
 static inline int avault_rename_noreplace(int fromdir, const char *from, int todir, const char *to) {
     return renameat2(fromdir, from, todir, to, 1 /* RENAME_NOREPLACE */);
 }
+
+/// memmem(3) (glibc declares it only under _GNU_SOURCE), for ArticleVault's look for
+/// `include_relative` in each file a publishing gate verifies.
+extern void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);
 
 /// The f_type of the file system holding `fd` (fstatfs(2)), or -1 on error.
 static inline long avault_file_system_type(int fd) {

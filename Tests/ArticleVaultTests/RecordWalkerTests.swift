@@ -3,6 +3,30 @@ import Testing
 
 /// The rules of Jekyll's that the walk of a site (`RecordWalker.expand(_:include:exclude:links:sitePages:)`) follows.
 @Suite struct RecordWalkerRules {
+    /// Jekyll's `include_relative` tags as the gate finds them (`IncludeRelative.scan`): Liquid's
+    /// tag syntax (`{%-`, no space, `-%}`, a `{% liquid` tag's lines), Jekyll's name rules
+    /// (`VALID_FILENAME_CHARS`, `INVALID_SEQUENCES`), and a name from a variable.
+    @Test func includeRelativeTagsAreFoundAsLiquidReadsThem() {
+        func tags(_ text: String) -> [IncludeRelative.Tag] {
+            Array(text.utf8).withUnsafeBytes { IncludeRelative.scan($0, complete: true).tags }
+        }
+        typealias T = IncludeRelative.Tag
+        #expect(tags("no tag here").isEmpty)
+        #expect(tags("prose about include_relative x.html, and {% include_relative_x a %}").isEmpty)
+        #expect(tags("{% include_relative a.html %}") == [T(name: "a.html")])
+        #expect(tags("{%-include_relative\tsub/b-c(1)+~#@.inc  x=\"y\" -%}") == [T(name: "sub/b-c(1)+~#@.inc")])
+        #expect(tags("{%include_relative c.txt%}{% include_relative d.txt -%}") == [T(name: "c.txt"), T(name: "d.txt")])
+        #expect(tags("{% include_relative {{ page.x }} %}") == [T(name: "{{ page.x }}", problem: .variable)])
+        for bad in ["../x", "./x", "a//b", "a/.b", "x$y", "é.html"] {
+            #expect(tags("{% include_relative \(bad) %}") == [T(name: bad, problem: .invalid)], "\(bad)")
+        }
+        #expect(tags("{% include_relative %}") == [T(name: "", problem: .invalid)])
+        #expect(tags("{% liquid\n  assign a = 1\n  include_relative e.inc\n%}\n{%- liquid include_relative f.inc %}")
+                == [T(name: "e.inc"), T(name: "f.inc")])
+        // A line that starts with the name is a tag only in a file with a `{% liquid` tag.
+        #expect(tags("include_relative g.inc\n").isEmpty)
+    }
+
     /// Jekyll's `DATE_FILENAME_MATCHER` and `DATELESS_FILENAME_MATCHER`, as the walk matches them.
     @Test func postNamesMatchAsJekyllMatchesThem() {
         for (path, post) in [("2020-01-01-a.md", true), ("20-1-1-.x", true), ("sub/2020-01-01-a.md", true), ("2020-01-01-a.b/cmd", true),

@@ -435,6 +435,73 @@ import Glibc
         #expect(try c.walked().contains("_layouts/default.minisig"))
     }
 
+    /// Jekyll's `include_relative` reads a file, whole and rendered as Liquid, into the page,
+    /// resolved against the page's directory: the page's signature covers the tag only, and the
+    /// walk does not take `part.js`, or anything in `_private/` (a review found the gate passing
+    /// a signed page whose rendered text an unsigned file beside it changed). The file read is
+    /// checked as any other (a detached signature passes it), and so are the files its own tags
+    /// read, against the same page's directory.
+    @Test(.timeLimit(.minutes(2))) func filesIncludeRelativeReadsIntoAPageAreChecked() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("page.md", "---\ntitle: a page\n---\nP-page.md-{{ 'r' | upcase }}\n{% include_relative part.js %}\n"
+                    + "{%- include_relative _private/snippet.inc -%}\n", sign: true)
+        try c.write("part.js", "P-part.js-{{ 'r' | upcase }}\n")
+        try c.write("_private/snippet.inc", "P-_private/snippet.inc-{{ 'r' | upcase }}\n{% include_relative _private/deeper.inc %}\n")
+        try c.write("_private/deeper.inc", "P-_private/deeper.inc-{{ 'r' | upcase }}\n")
+        let names = ["page.md", "part.js", "_private/snippet.inc", "_private/deeper.inc"]
+        #expect(try c.jekyllRendered(names) == Set(names))
+        // Each gets a report: the page's, and one for each file read into it.
+        #expect(try c.walked() == Set(names))
+
+        let gate = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(gate.code == 1, "\(gate.out)")
+        for name in names.dropFirst() {
+            #expect(gate.out.contains("\(c.path(name)): unsigned: no front matter; read into \(c.path("page.md")) by include_relative\n"), "\(gate.out)")
+        }
+        #expect(gate.out.contains("4 records: 1 passed, 3 failed"), "\(gate.out)")
+        // Without --require-signature an unsigned file passes, read into a page or not.
+        #expect(try CLI.avault(["verify", c.content.path] + c.ring).code == 0)
+
+        for name in names.dropFirst() {
+            #expect(try CLI.avault(["sign", "--detached", c.path(name), "--key", "demo-desk"] + c.demo.args).code == 0)
+        }
+        let signed = try CLI.avault(["verify", "--require-signature", "--json", c.content.path] + c.ring)
+        #expect(signed.code == 0, "\(signed.out)")
+        #expect(signed.out.contains("\"records\":4"), "\(signed.out)")
+        try c.edit("_private/deeper.inc", Self.replacing("P-", "FORGED P-"))
+        let forged = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(forged.code == 1 && forged.out.contains("\(c.path("_private/deeper.inc")): invalid"), "\(forged.out)")
+        // Not there: Jekyll fails the build, and the gate the page.
+        try FileManager.default.removeItem(atPath: c.path("_private/deeper.inc"))
+        let missing = try CLI.avault(["verify", c.content.path] + c.ring)
+        #expect(missing.code == 1 && missing.out.contains("\(c.path("page.md")): valid: include_relative _private/deeper.inc in \(c.path("_private/snippet.inc")): "),
+                "\(missing.out)")
+    }
+
+    /// What the gate cannot resolve fails it: a name from a Liquid variable (rendered first, in
+    /// the page's context), and a tag in a layout or an include (read beside each page that
+    /// uses it, not beside the layout).
+    @Test(.timeLimit(.minutes(2))) func includeRelativeTheGateCannotResolveFailsIt() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("page.md", "---\nlayout: default\npart: part.js\n---\nP-page.md-{{ 'r' | upcase }}\n{% include_relative {{ page.part }} %}\n", sign: true)
+        try c.write("_layouts/default.html", "{{ content }}\n{% include_relative footer.inc %}\n")
+        #expect(try CLI.avault(["sign", "--detached", c.path("_layouts/default.html"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        try c.write("part.js", "P-part.js-{{ 'r' | upcase }}\n")
+        try c.write("footer.inc", "P-footer.inc-{{ 'r' | upcase }}\n")
+        let names = ["page.md", "part.js", "footer.inc"]
+        #expect(try c.jekyllRendered(names) == Set(names))
+
+        let gate = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(gate.code == 1, "\(gate.out)")
+        #expect(gate.out.contains("\(c.path("page.md")): valid: include_relative {{ page.part }}: a file name from a Liquid variable, known only as the page renders; not checked\n"),
+                "\(gate.out)")
+        #expect(gate.out.contains("\(c.path("_layouts/default.html")): valid: no front matter; signed by default.html.minisig; include_relative footer.inc in a layout or include reads a file relative to each page that uses it; not checked\n"),
+                "\(gate.out)")
+        #expect(gate.out.contains("2 records: 0 passed, 2 failed"), "\(gate.out)")
+    }
+
     /// A name that is not UTF-8 is published by a site generator as any other, and a Swift
     /// string cannot hold it: read as one, `post\xff.md` became `post\u{FFFD}.md`, so a signed
     /// copy planted under that name was verified twice and the unsigned file never, and a

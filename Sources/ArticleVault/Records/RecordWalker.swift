@@ -24,6 +24,12 @@ public enum RecordWalker {
         /// directory, which the file must still lie in when it is opened
         /// (``FileSystem/checkOpened(_:path:within:)``); nil otherwise.
         public var tree: Tree?
+        /// Found by a walk with `sitePages` in the site's layouts or includes directory
+        /// (`_layouts`, `_includes`, or where the configuration puts them): Liquid renders such a
+        /// file in the context of each page that uses it, so that an `include_relative` tag in
+        /// it reads a file beside each of those pages, not beside itself
+        /// (``RecordVerifier/verifyForPublishing(_:jobs:progress:)``).
+        public var inLayoutsOrIncludes = false
 
         /// Why a file that is not regular is not read.
         public var notReadReason: String {
@@ -120,6 +126,9 @@ public enum RecordWalker {
         /// The configuration file read (`_config.yml` or `_config.yaml`), which the walk takes:
         /// Liquid renders its values into pages (`{{ site.title }}`), and it decides the rest.
         var configName: String?
+        /// The layouts and includes directories (as Jekyll expands them), whose files Liquid
+        /// renders in each page's context (``Found/inLayoutsOrIncludes``).
+        var templates: [String]
 
         init(_ settings: SiteConfig.Settings, configName: String?) {
             let items = settings.include ?? SiteConfig.defaultInclude
@@ -132,6 +141,12 @@ public enum RecordWalker {
             // says otherwise, which is not read) are compiled into the published CSS.
             everyFile = ["layouts_dir", "includes_dir", "data_dir", "plugins_dir"].compactMap { named[$0] }.filter { !$0.isEmpty } + ["_sass"]
             self.configName = configName
+            templates = ["layouts_dir", "includes_dir"].compactMap { named[$0] }.filter { !$0.isEmpty }
+        }
+
+        /// Whether the file at `relative` lies in the layouts or includes directory.
+        func inTemplates(_ relative: String) -> Bool {
+            templates.contains { relative.utf8.starts(with: ($0 + "/").utf8) }
         }
     }
 
@@ -357,7 +372,7 @@ public enum RecordWalker {
             guard passes(name, relative: rel, isDirectory: isDirectory, place: place, include, site: site),
                   !matches(rel, name, exclude, caseless: false),
                   isDirectory || isPage || matches(rel, name, include, caseless: true) || site != nil && (place.everyFile || isPost(name, at: place)) else { continue }
-            out.append(found(dir.hasSuffix("/") ? dir + shown : dir + "/" + shown, kind: .undecodableName, tree: tree))
+            out.append(found(dir.hasSuffix("/") ? dir + shown : dir + "/" + shown, kind: .undecodableName, tree: tree, site: site, relative: rel))
         }
         /// Whether a file the globs do not take is taken as a page (a regular one, by `name`).
         func isPage(_ name: String) -> Bool {
@@ -396,7 +411,7 @@ public enum RecordWalker {
             if type == UInt8(DT_REG) {
                 if passesHere(name, rel, isDirectory: false), !matches(rel, name, exclude, caseless: false),
                    matches(rel, name, include, caseless: true) || isPostHere(name) || isPage(name) {
-                    out.append(found(path, kind: .regular, tree: tree))
+                    out.append(found(path, kind: .regular, tree: tree, site: site, relative: rel))
                 }
                 continue
             }
@@ -405,7 +420,7 @@ public enum RecordWalker {
                 // A dangling symbolic link, or an entry removed meanwhile: report it if it matches.
                 if passesHere(name, rel, isDirectory: false), matches(rel, name, include, caseless: true) || isPostHere(name),
                    !matches(rel, name, exclude, caseless: false) {
-                    out.append(found(path, kind: .other, tree: tree))
+                    out.append(found(path, kind: .other, tree: tree, site: site, relative: rel))
                 }
                 continue
             }
@@ -432,13 +447,13 @@ public enum RecordWalker {
             } else if passesHere(name, rel, isDirectory: false), !matches(rel, name, exclude, caseless: false),
                       matches(rel, name, include, caseless: true) || isPostHere(name) || (st.st_mode & S_IFMT) == S_IFREG && isPage(name) {
                 if let tree { try checkLink(path, type: type, toDirectory: false, in: tree) }
-                out.append(found(path, kind: FileSystem.kind(st.st_mode), tree: tree))
+                out.append(found(path, kind: FileSystem.kind(st.st_mode), tree: tree, site: site, relative: rel))
             }
         }
     }
 
-    private static func found(_ path: String, kind: FileSystem.FileKind, tree: Tree?) -> Found {
-        Found(path: path, named: false, kind: kind, tree: tree)
+    private static func found(_ path: String, kind: FileSystem.FileKind, tree: Tree?, site: Site?, relative: String) -> Found {
+        Found(path: path, named: false, kind: kind, tree: tree, inLayoutsOrIncludes: site?.inTemplates(relative) == true)
     }
 
     /// Refuses `path`, an entry the walk is about to take, when it is a symbolic link (a

@@ -81,6 +81,14 @@ public struct RecordVerifier: Sendable {
     /// `seenRegular`: a walk found a regular file at `path` (see
     /// ``FileSystem/openRegularFile(_:seenRegular:)``).
     public func verify(path: String, seenRegular: Bool = false) -> RecordReport {
+        var unused: IncludeRelative.Scan?
+        return verify(path: path, seenRegular: seenRegular, scanIncludes: false, includes: &unused)
+    }
+
+    /// ``verify(path:seenRegular:)``, and with `scanIncludes` the file's `include_relative`
+    /// tags into `includes` (looked for in the bytes read for verifying it; nil when the file
+    /// was not read).
+    private func verify(path: String, seenRegular: Bool, scanIncludes: Bool, includes: inout IncludeRelative.Scan?) -> RecordReport {
         let limit = RecordLimits.fileBytes
         let fd: Int32, size: Int
         var bytes: [UInt8]
@@ -97,6 +105,9 @@ public struct RecordVerifier: Sendable {
             bytes = try FileSystem.readAll(fd: fd, name: path, sizeHint: min(size, limit), limit: size > limit ? 1 << 16 : limit + 1)
         } catch {
             return RecordReport(path: path, outcome: .malformed, passed: false, reason: error.message)
+        }
+        if scanIncludes {
+            includes = bytes.withUnsafeBytes { IncludeRelative.scan($0, complete: size <= limit && bytes.count <= limit) }
         }
         if size > limit || bytes.count > limit {
             guard !RecordDocument.hasFrontMatter(bytes, isPrefix: true) else {
@@ -285,13 +296,130 @@ public struct RecordVerifier: Sendable {
     /// Reports come back in the order of `paths`, one for every path.
     public func verifyAll(_ files: [RecordWalker.Found], jobs: Int,
                           progress: (@Sendable (Int) -> Void)? = nil) -> [RecordReport] {
+        verifyEach(files, jobs: jobs, progress: progress, scanIncludes: false).reports
+    }
+
+    /// The most files `include_relative` tags may read into one page, through one another,
+    /// before the page fails unchecked (a bound on the work, as each file is read once).
+    public static let includeRelativeLimit = 256
+
+    /// Verifies `files` as a publishing gate (`verify`, `audit`): as
+    /// ``verifyAll(_:jobs:progress:)``, and with them each file Jekyll's `include_relative` tag
+    /// reads into a page. The signature over a page covers the tag, not the file it reads, so
+    /// that file is checked by the same policy as any other: the report of the walk's own when
+    /// the walk took it, else a report added after the walked files' (its path the file's, its
+    /// reason saying which page reads it). Its tags are followed in turn, against the same
+    /// page's directory, each file once and at most ``includeRelativeLimit`` for a page. (See
+    /// ``IncludeRelative`` for how Jekyll resolves them.)
+    ///
+    /// A page fails (its outcome kept, `passed` false, the reason added to its own, as a
+    /// secured field that fails) when a tag reads no regular file, has a name Jekyll refuses,
+    /// or reads more than the limit: Jekyll would not build the page as it was checked. With
+    /// ``VerifyPolicy/requireSignature`` it also fails when a tag cannot be followed: a name
+    /// from a Liquid variable (rendered in the page's context), a tag in a layout or include
+    /// (``RecordWalker/Found/inLayoutsOrIncludes``: it reads beside each page that uses it),
+    /// a tag in standard input (no place in a site). Without it, such a tag reads what counts
+    /// as an unsigned file, which passes then (the reason still says so).
+    ///
+    /// Files without the tag's name cost a `memmem` over the bytes already read.
+    public func verifyForPublishing(_ files: [RecordWalker.Found], jobs: Int,
+                                    progress: (@Sendable (Int) -> Void)? = nil) -> [RecordReport] {
+        var (reports, scans) = verifyEach(files, jobs: jobs, progress: progress, scanIncludes: true)
+        guard scans.contains(where: { $0 != nil }) else { return reports }
+        var walked: [String: Int] = [:]
+        for (i, file) in files.enumerated() where walked[file.path] == nil { walked[file.path] = i }
+        var added: [String: IncludeRelative.Scan?] = [:] // the files read for a tag, by path
+        for i in files.indices {
+            guard let scan = scans[i] else { continue }
+            let page = files[i]
+            /// Fails the page (`always`, or for a tag that cannot be followed, with
+            /// `requireSignature`), saying why.
+            func fail(_ why: String, always: Bool) {
+                if always || policy.requireSignature { reports[i].passed = false }
+                reports[i].reason = (reports[i].reason.map { $0 + "; " } ?? "") + why
+            }
+            if page.inLayoutsOrIncludes || page.path == "-" {
+                for tag in scan.tags {
+                    fail(page.path == "-"
+                         ? "include_relative \(tag.name) on standard input reads a file beside the page in its site; not checked"
+                         : "include_relative \(tag.name) in a layout or include reads a file relative to each page that uses it; not checked",
+                         always: false)
+                }
+                continue
+            }
+            let directory = FileSystem.directory(of: page.path)
+            var pending: [(tags: [IncludeRelative.Tag], in: String?, complete: Bool)] = [(scan.tags, nil, scan.complete)]
+            var read: Set<String> = []
+            following: while let (tags, reader, complete) = pending.popLast() {
+                let place = reader.map { " in \($0)" } ?? ""
+                if !complete, let reader {
+                    fail("\(reader), read into the page by include_relative, is too large to look into for more tags", always: true)
+                }
+                for tag in tags {
+                    switch tag.problem {
+                    case .variable:
+                        fail("include_relative \(tag.name)\(place): a file name from a Liquid variable, known only as the page renders; not checked", always: false)
+                        continue
+                    case .invalid:
+                        fail("include_relative \(tag.name)\(place): a file name Jekyll refuses", always: true)
+                        continue
+                    case nil:
+                        break
+                    }
+                    // Jekyll joins the name to the page's directory (`File.join`: a leading `/` adds none).
+                    let name = String(tag.name.drop { $0 == "/" })
+                    let target = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+                    guard read.insert(target).inserted else { continue }
+                    guard read.count <= Self.includeRelativeLimit else {
+                        fail("include_relative: more than \(Self.includeRelativeLimit) files read into the page; not checked", always: true)
+                        break following
+                    }
+                    let next: IncludeRelative.Scan?
+                    if let k = walked[target] {
+                        next = scans[k] // its own report counts
+                    } else if let scan = added[target] {
+                        next = scan
+                    } else {
+                        // Jekyll reads it when `File.file?` says so (symbolic links followed).
+                        let kind: FileSystem.FileKind
+                        do { kind = try FileSystem.kind(of: target) } catch {
+                            fail("include_relative \(tag.name)\(place): \(error.message)", always: true)
+                            continue
+                        }
+                        guard kind == .regular else {
+                            fail("include_relative \(tag.name)\(place): \(target) is \(kind.rawValue)", always: true)
+                            continue
+                        }
+                        var found: IncludeRelative.Scan?
+                        var report = verify(path: target, seenRegular: false, scanIncludes: true, includes: &found)
+                        report.reason = (report.reason.map { $0 + "; " } ?? "") + "read into \(page.path) by include_relative"
+                        reports.append(report)
+                        next = found.flatMap { $0.tags.isEmpty && $0.complete ? nil : $0 }
+                        added[target] = next
+                    }
+                    if let next { pending.append((next.tags, target, next.complete)) }
+                }
+            }
+        }
+        return reports
+    }
+
+    /// Verifies every file on `jobs` threads, with, when `scanIncludes`, one scan for each file
+    /// (nil for a file with no `include_relative` tag, and not too large to tell; no scans
+    /// without `scanIncludes`).
+    private func verifyEach(_ files: [RecordWalker.Found], jobs: Int, progress: (@Sendable (Int) -> Void)?,
+                            scanIncludes: Bool) -> (reports: [RecordReport], scans: [IncludeRelative.Scan?]) {
         // One slot per file, each written by exactly one worker; `concurrentPerform` returning
         // orders every write before the reads below. (No lock: ThreadSanitizer cannot see the
         // futex inside Synchronization's Mutex and reported its users as racing.)
         let slots = UnsafeMutableBufferPointer<RecordReport?>.allocate(capacity: files.count)
         slots.initialize(repeating: nil)
         defer { slots.deinitialize().deallocate() }
+        let scanSlots = UnsafeMutableBufferPointer<IncludeRelative.Scan?>.allocate(capacity: scanIncludes ? files.count : 0)
+        scanSlots.initialize(repeating: nil)
+        defer { scanSlots.deinitialize().deallocate() }
         nonisolated(unsafe) let results = slots
+        nonisolated(unsafe) let scans = scanSlots
         let next = Atomic<Int>(0)
         let done = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, files.count))) { _ in
@@ -299,14 +427,19 @@ public struct RecordVerifier: Sendable {
                 let i = next.add(1, ordering: .relaxed).oldValue
                 guard i < files.count else { break }
                 let file = files[i]
-                results[i] = file.kind == .regular ? verify(path: file.path, seenRegular: true)
-                    : RecordReport(path: file.path, pathIsEscaped: file.kind == .undecodableName, outcome: .malformed, passed: false,
-                                   reason: file.notReadReason + " (not opened)")
+                if file.kind == .regular {
+                    var found: IncludeRelative.Scan?
+                    results[i] = verify(path: file.path, seenRegular: true, scanIncludes: scanIncludes, includes: &found)
+                    if let found, !found.tags.isEmpty || !found.complete { scans[i] = found }
+                } else {
+                    results[i] = RecordReport(path: file.path, pathIsEscaped: file.kind == .undecodableName, outcome: .malformed, passed: false,
+                                              reason: file.notReadReason + " (not opened)")
+                }
                 let n = done.add(1, ordering: .relaxed).newValue
                 if n % 256 == 0 { progress?(n) }
             }
         }
-        return slots.compactMap { $0 }
+        return (slots.compactMap { $0 }, Array(scanSlots))
     }
 }
 

@@ -61,7 +61,7 @@ struct Audit: ParsableCommand {
         // A record the walk found, too: --force would replace it with the report.
         if let html { try refuseSameFileTwice(writes: [html], reads: files.filter { !$0.named && $0.kind == .regular }.map(\.path)) }
         let line = ProgressLine("auditing", total: files.count)
-        let reports = RecordVerifier(policy: policy).verifyAll(files, jobs: jobs ?? cpuCount(), progress: line.enabled ? line.update : nil)
+        let reports = RecordVerifier(policy: policy).verifyForPublishing(files, jobs: jobs ?? cpuCount(), progress: line.enabled ? line.update : nil)
         line.finish()
 
         var bySigner: [String: Int] = [:], byKey: [String: (signer: String?, trusted: Bool, roles: [String], count: Int)] = [:], byRole: [String: Int] = [:]

@@ -91,7 +91,7 @@ struct Verify: ParsableCommand {
         let start = monotonicSeconds()
         let files = try RecordWalker.expand(paths, include: include.isEmpty ? RecordWalker.defaultInclude : include, exclude: exclude, sitePages: true)
         let line = ProgressLine("verifying", total: files.count, enabled: !json)
-        let reports = RecordVerifier(policy: policy).verifyAll(files, jobs: jobs ?? cpuCount(), progress: line.enabled ? line.update : nil)
+        let reports = RecordVerifier(policy: policy).verifyForPublishing(files, jobs: jobs ?? cpuCount(), progress: line.enabled ? line.update : nil)
         line.finish()
         let seconds = monotonicSeconds() - start
         try print(reports, seconds: seconds)
