@@ -105,6 +105,11 @@ final class CrashPointStorage: VaultStorage {
 
     func isEntryTemporary(_ file: String) -> Bool { inner.isEntryTemporary(file) }
 
+    func removeQuarantined(object name: String) throws(AvaultError) -> Int {
+        if try begin() { throw Self.crash }
+        return try inner.removeQuarantined(object: name)
+    }
+
     func quarantineEntry(_ file: String) throws(AvaultError) -> String {
         if try begin() { throw Self.crash }
         return try inner.quarantineEntry(file)

@@ -298,6 +298,9 @@ import Glibc
         #expect(try f.psql("SELECT count(DISTINCT name) FROM avault_quarantine") == "1\n")
         let again = try f.avault(["vault", "put", "a", "-"], stdin: Data("a3".utf8), env: asOlder)
         #expect(again.code == 0 && again.out.contains(" version 3 "), "\(again.out) \(again.err)")
+        // A purge of the object deletes what fsck moved aside under its names too.
+        #expect(try f.avault(["vault", "purge", "a", "--force"], env: asOlder).code == 0)
+        #expect(try f.psql("SELECT count(*) FROM avault_quarantine") == "0\n")
     }
 
     /// A vault to recipients on PostgreSQL: created, committed and recorded like a directory,

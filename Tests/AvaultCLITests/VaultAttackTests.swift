@@ -214,6 +214,47 @@ import Glibc
                 sourceLocation: sourceLocation)
     }
 
+    /// Found by a review: a directory vault put back in part (the index, its entries, the log
+    /// and `finished` from an older copy; objects/ newer). A writer whose keyring never saw the
+    /// newer put found that version's envelope unlisted and authentic, took it for a crashed
+    /// put's and deleted it: another editor's acknowledged draft, lost. It is now kept in
+    /// quarantine/ byte for byte; and a purge of the object deletes it there too, so that nothing
+    /// of a purged draft stays readable with the vault's key.
+    @Test func aVersionAnIndexPutBackDoesNotKnowIsKeptUntilAPurge() throws {
+        let f = try VaultFixture()
+        #expect(try f.put("doc", Data("first draft".utf8)) == 1)
+        let older = try PostgresOperationsTests.copyKeyring(f, "ring-older")
+        let old = try Self.backUpIndex(f)
+        let (log, finished) = (try vaultRead(f.vault + "/log"), try? vaultRead(f.vault + "/finished"))
+        let before = Set(try f.envelopeFiles().envelopes)
+        #expect(try f.put("doc", Data("second draft".utf8)) == 2)
+        let second = try #require(Set(try f.envelopeFiles().envelopes).subtracting(before).first)
+        let envelope = try vaultRead(f.objects + "/" + second)
+
+        try Self.putBack(f, old)
+        try CLI.write("", to: URL(fileURLWithPath: f.vault + "/log"))
+        try vaultOverwrite(f.vault + "/log", with: log)
+        if let finished { try vaultOverwrite(f.vault + "/finished", with: finished) } else { unlink(f.vault + "/finished") }
+        // A put of the draft would make version 2 again: refused, the envelope left in place.
+        let refused = try f.avault(["vault", "put", "doc", "-"], stdin: Data("by the older keyring".utf8), env: ["AVAULT_KEYRING": older])
+        #expect(refused.code == 1 && refused.err.contains("the index does not list"), "\(refused.code) \(refused.err)")
+        #expect(try vaultRead(f.objects + "/" + second) == envelope)
+        // The next write recovers from the refused one, and took the envelope for its leftover.
+        let put = try f.avault(["vault", "put", "other", "-"], stdin: Data("by the older keyring".utf8), env: ["AVAULT_KEYRING": older])
+        #expect(put.code == 0, "\(put.err)")
+        #expect(!FileManager.default.fileExists(atPath: f.objects + "/" + second))
+        let kept = try FileManager.default.contentsOfDirectory(atPath: f.vault + "/quarantine").filter { $0.hasPrefix(second + ".") }
+        try #require(kept.count == 1, "the second draft's envelope was not kept: \(kept)")
+        #expect(try vaultRead(f.vault + "/quarantine/" + kept[0]) == envelope)
+        #expect(try VaultLogTests.entries(f).last { $0["op"] as? String == "recover" }?["quarantined"] as? Int == 1)
+
+        // A purge of the draft deletes it there too, and says so in the log.
+        #expect(try f.avault(["vault", "purge", "doc", "--force"], env: ["AVAULT_KEYRING": older]).code == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: f.vault + "/quarantine").filter { $0.hasPrefix(second) }.isEmpty)
+        #expect(try VaultLogTests.entries(f).last?["quarantined"] as? Int == 1)
+        #expect(try f.avault(["vault", "verify"], env: ["AVAULT_KEYRING": older]).code == 0)
+    }
+
     /// After a purge the ID's next version has a new number, so an old envelope put back
     /// under the old name is never read as the new version.
     @Test func aReplayedEnvelopeAfterAPurgeNeverComesBack() throws {

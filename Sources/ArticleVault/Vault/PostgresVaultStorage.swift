@@ -498,6 +498,16 @@ public final class PostgresVaultStorage: VaultStorage {
         return "avault_quarantine: " + target
     }
 
+    public func removeQuarantined(object name: String) throws(AvaultError) -> Int {
+        let prefixes = [name + "-", VaultFiles.stagedPrefix + name + "-"]
+        let found = Int(try sql("SELECT count(DISTINCT name) FROM avault_quarantine WHERE left(name, length($1)) = $1 OR left(name, length($2)) = $2",
+                              prefixes.map { .text($0) }).integer(0, 0) ?? 0)
+        if found > 0 {
+            try write("DELETE FROM avault_quarantine WHERE left(name, length($1)) = $1 OR left(name, length($2)) = $2", prefixes.map { .text($0) })
+        }
+        return found
+    }
+
     /// Nothing to do: what is committed is durable (`synchronous_commit`).
     public func syncEnvelopes() throws(AvaultError) {}
 

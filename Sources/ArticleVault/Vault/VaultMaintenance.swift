@@ -20,7 +20,12 @@ extension Vault {
             guard let i = tx.index.objects.firstIndex(where: { Self.sameID($0.id, id) }) else { throw .noSuchObject(id: id) }
             let object = tx.index.objects.remove(at: i)
             if let last = object.versions.last?.number { tx.index.used[object.name] = max(tx.index.used[object.name] ?? 0, last) }
-            tx.entries.append([("op", .string("purge")), ("object", .string(object.name)), ("versions", .number(Double(object.versions.count)))])
+            // What recovery or fsck moved aside under its names first (before the index: a purge
+            // that dies here has purged nothing the index lists), so that nothing of the draft
+            // stays readable with the vault's key.
+            let quarantined = try storage.removeQuarantined(object: object.name)
+            tx.entries.append([("op", .string("purge")), ("object", .string(object.name)), ("versions", .number(Double(object.versions.count)))]
+                              + (quarantined > 0 ? [("quarantined", .number(Double(quarantined)))] : []))
             // After the index: an envelope no index entry names is a leftover, never a hole.
             tx.removals = object.versions.map { VaultFiles.envelopeFileName(object: object.name, version: $0.number) }
         }

@@ -578,8 +578,18 @@ extension Vault {
         }
         for file in foreign { if let (name, version) = VaultFiles.parseEnvelopeFileName(file) { burn(name, version) } }
         for u in survey.unlisted where u.authentic == true {
-            if let (name, version) = VaultFiles.parseEnvelopeFileName(u.file) { burn(name, version) }
-            if state.rolledBack != nil {
+            // A version above every number the index knows for its object is a crashed put's, or
+            // one the index never saw because it was put back from an older copy while objects/
+            // was not: another writer's acknowledged version. They look alike, so it is kept
+            // (a purge of the object deletes it). One below a number the index knows (a purge
+            // that died after its index) is removed.
+            var newer = false
+            if let (name, version) = VaultFiles.parseEnvelopeFileName(u.file) {
+                burn(name, version)
+                let known = state.index.objects.first(where: { $0.name == name })?.versions.last?.number ?? 0
+                newer = version > max(known, state.index.used[name] ?? 0)
+            }
+            if state.rolledBack != nil || newer {
                 _ = try storage.quarantine(u.file)
                 quarantined += 1
             } else {

@@ -51,8 +51,12 @@ public protocol VaultStorage: AnyObject {
     /// Renames an envelope over another (a staged rewrap taking its place); durable after
     /// `syncEnvelopes`.
     func renameEnvelope(_ from: String, to: String) throws(AvaultError)
-    /// Moves an envelope or leftover aside (fsck); returns where it went.
+    /// Moves an envelope or leftover aside (fsck, recovery); returns where it went.
     func quarantine(_ file: String) throws(AvaultError) -> String
+    /// Deletes what was moved aside from the envelope names of the object `name` (its envelopes,
+    /// and its staged rewraps), durably: a purge leaves nothing of a draft that the vault's key
+    /// still opens. Returns how many were deleted.
+    func removeQuarantined(object name: String) throws(AvaultError) -> Int
     /// Makes every change among the envelopes durable (one directory sync for a batch).
     func syncEnvelopes() throws(AvaultError)
     /// Makes the replacement of the small named files durable (a reader calls it before
@@ -521,6 +525,15 @@ public final class FileVaultStorage: VaultStorage {
 
     public func quarantine(_ file: String) throws(AvaultError) -> String {
         file.hasPrefix("../") ? try moveToQuarantine(from: try root(), String(file.dropFirst(3))) : try moveToQuarantine(from: try objects(), file)
+    }
+
+    public func removeQuarantined(object name: String) throws(AvaultError) -> Int {
+        guard try root().kind(of: "quarantine") != nil else { return 0 }
+        let quarantine = try root().subdirectory("quarantine")
+        let names = try quarantine.names(prefix: name + "-") + quarantine.names(prefix: VaultFiles.stagedPrefix + name + "-")
+        for file in names { try quarantine.removeListed(file) }
+        if !names.isEmpty { try quarantine.sync() }
+        return names.count
     }
 
     /// Moves `name` (as `source` lists it) into `quarantine/`, under a new name.

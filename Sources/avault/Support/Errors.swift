@@ -115,8 +115,8 @@ extension AvaultError {
             case .rollback: return "if you restored it from a backup on purpose, run the command again with --accept-rollback (the log will record it)"
             case .envelopeInTheWay:
                 return "if the vault was put back from a backup, put all of it back from one copy (the index, entries/, the log, finished and objects/) "
-                    + "before any write; otherwise 'avault vault verify' lists the file, the next write removes it if it is a crashed write's envelope, "
-                    + "and 'avault vault fsck' moves it aside if it is not"
+                    + "before any write; otherwise 'avault vault verify' lists the file, the next write moves it into quarantine/ if it authenticates "
+                    + "(a crashed write's envelope, or that newer copy's), and 'avault vault fsck' moves it aside if it does not"
             case .missingConfig: return "restore the config from a backup (nothing was written); 'vault init' does not write a new vault over the rest"
             }
         case let .vaultReplaced(location, _, _):
