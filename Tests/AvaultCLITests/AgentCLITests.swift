@@ -740,6 +740,9 @@ import Testing
         #expect(start.code == 2 && start.out.isEmpty, "\(start.code) \(start.out)")
         #expect(start.err.hasPrefix("avault: cannot use the agent socket \(linked): its directory \(link) is a symbolic link, which avault does not follow here\n"),
                 "\(start.err)")
+        // Found by a review: the hint was to remove the socket, which is not the problem.
+        #expect(start.err.hasSuffix("avault: hint: set AVAULT_AGENT_SOCK (or XDG_RUNTIME_DIR) to an absolute path of at most 107 bytes in a directory of yours that is not a symbolic link\n"),
+                "\(start.err)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: real).isEmpty)
     }
 

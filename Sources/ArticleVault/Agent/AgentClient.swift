@@ -70,7 +70,7 @@ public struct AgentClient: Sendable {
     public static func socketForAgentCommands() throws(AvaultError) -> String {
         switch location {
         case .path(let path):
-            guard path.hasPrefix("/") else { throw .agentUnusable(socket: path, reason: "\(socketVariable) must be an absolute path") }
+            guard path.hasPrefix("/") else { throw .agentSocketPlace(socket: path, reason: "\(socketVariable) must be an absolute path") }
             return path
         case .disabled, .unset:
             throw .agentSocketUnset

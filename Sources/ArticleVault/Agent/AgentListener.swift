@@ -27,7 +27,7 @@ public final class AgentListener {
     /// ``AvaultError/agentRunning(socket:pid:)`` when one does.
     public static func checkFree(path: String) throws(AvaultError) {
         guard AgentSocket.withAddress(path, { _, _ in true }) != nil else {
-            throw .agentUnusable(socket: path, reason: "the path is longer than a socket's (\(AgentSocket.maximumPathSize) bytes)")
+            throw .agentSocketPlace(socket: path, reason: "the path is longer than a socket's (\(AgentSocket.maximumPathSize) bytes)")
         }
         if let unsafe = unsafeDirectory(holding: path) { throw unsafe.error }
         var st = stat()
@@ -125,19 +125,19 @@ public final class AgentListener {
     /// and so must every directory above it (``unsafeDirectory(holding:)``), checked before
     /// the socket's directory is made.
     private static func checkDirectory(of path: String) throws(AvaultError) {
-        guard path.hasPrefix("/") else { throw .agentUnusable(socket: path, reason: "it must be an absolute path") }
+        guard path.hasPrefix("/") else { throw .agentSocketPlace(socket: path, reason: "it must be an absolute path") }
         if let unsafe = unsafeDirectory(holding: path) { throw unsafe.error }
         let dir = FileSystem.directory(of: path)
         var st = stat()
         if lstat(dir, &st) != 0 {
             guard errno == ENOENT, mkdir(dir, 0o700) == 0, lstat(dir, &st) == 0 else {
-                throw .agentUnusable(socket: path, reason: "its directory \(dir): \(FileSystem.errnoText())")
+                throw .agentSocketPlace(socket: path, reason: "its directory \(dir): \(FileSystem.errnoText())")
             }
         }
         guard st.st_mode & S_IFMT != S_IFLNK else {
-            throw .agentUnusable(socket: path, reason: "its directory \(dir) is a symbolic link, which avault does not follow here")
+            throw .agentSocketPlace(socket: path, reason: "its directory \(dir) is a symbolic link, which avault does not follow here")
         }
-        guard st.st_mode & S_IFMT == S_IFDIR else { throw .agentUnusable(socket: path, reason: "\(dir) is not a directory") }
+        guard st.st_mode & S_IFMT == S_IFDIR else { throw .agentSocketPlace(socket: path, reason: "\(dir) is not a directory") }
         if let problem = problem(st, label: "its directory \(dir)") {
             throw UnsafeDirectory(socket: path, directory: dir, reason: problem.reason, othersMayWrite: problem.othersMayWrite).error
         }

@@ -311,6 +311,10 @@ public enum AvaultError: Error, Sendable {
     case agentSocketUnset
     /// The agent's socket cannot be used or trusted: `reason`.
     case agentUnusable(socket: String, reason: String)
+    /// The agent's socket cannot be made or reached at that path, whatever is there: `reason`
+    /// (not absolute, too long for a socket, a directory that cannot be made, is a symbolic
+    /// link, or is not a directory).
+    case agentSocketPlace(socket: String, reason: String)
     /// The directory that holds the agent's socket, or one above it, is neither this user's
     /// nor root's, or group or others may write it without the sticky bit (`othersMayWrite`):
     /// someone else could move the socket's directory away and put their own in its place.
@@ -713,7 +717,7 @@ public enum AvaultError: Error, Sendable {
             return "\(path): the record was changed (written, replaced, or its mode or times set) after it was read; it was left as it is"
         case .agentSocketUnset:
             return "no place for the agent's socket: XDG_RUNTIME_DIR is not set"
-        case let .agentUnusable(socket, reason):
+        case let .agentUnusable(socket, reason), let .agentSocketPlace(socket, reason):
             return "cannot use the agent socket \(socket): \(reason)"
         case let .agentDirectoryUnsafe(socket, _, reason, _):
             return "cannot use the agent socket \(socket): \(reason)"

@@ -66,7 +66,7 @@ extension AvaultError {
         case .postgresLibraryMissing, .postgresPasswordInURL, .vaultLocationScheme, .postgresConnectionString, .postgresConnectionFailed, .postgresTLSRequired, .postgresQueryFailed, .postgresSchemaVersion, .noSchema:
             return Exit.operational
         // The agent.
-        case .agentSocketUnset, .agentUnusable, .agentDirectoryUnsafe, .agentRunning, .agentStillThere, .agentStartFailed, .agentDidNotStart, .agentHandoffFailed,
+        case .agentSocketUnset, .agentUnusable, .agentSocketPlace, .agentDirectoryUnsafe, .agentRunning, .agentStillThere, .agentStartFailed, .agentDidNotStart, .agentHandoffFailed,
              .agentMemoryUnprotected:
             return Exit.operational
         // age files: one that does not decrypt is an answer; a malformed key or key file is not.
@@ -271,6 +271,8 @@ extension AvaultError {
             return "set AVAULT_AGENT_SOCK to a path in a directory only you can write, e.g. export AVAULT_AGENT_SOCK=\"$HOME/.avault-agent.sock\""
         case .agentUnusable:
             return "if it is not your agent's socket, remove it; 'avault agent start' makes a new one"
+        case .agentSocketPlace:
+            return "set AVAULT_AGENT_SOCK (or XDG_RUNTIME_DIR) to an absolute path of at most 107 bytes in a directory of yours that is not a symbolic link"
         case let .agentDirectoryUnsafe(_, directory, _, othersMayWrite):
             let elsewhere = "set AVAULT_AGENT_SOCK (or XDG_RUNTIME_DIR) to a path whose directories only you or root can write"
             return othersMayWrite ? "chmod go-w \(Terminal.operand(directory)), or \(elsewhere)" : elsewhere
