@@ -22,11 +22,19 @@ struct Avault: ParsableCommand {
     /// terminal and in CI logs. Each is named by its position instead.
     static func hidingSecrets(_ message: String, _ arguments: [String]) -> String {
         var text = message
-        for (i, argument) in arguments.enumerated() where text.contains(argument) && FileSystem.mayBeASecret(argument) {
+        for (i, argument) in arguments.enumerated() where text.contains(argument) && FileSystem.mayBeASecret(argument) && !isOptionName(argument) {
             let hidden = "#\(i + 1) (not shown: it may be a secret)"
             text = text.replacing("'\(argument)'", with: hidden).replacing(argument, with: hidden)
         }
         return text
+    }
+
+    /// `--` and lower-case letters, digits and `-` (a mistyped `--require-signatures`): shown,
+    /// although 16 characters without a `.` may be a secret. No key avault reads looks so
+    /// (hex, base64, `AGE-SECRET-KEY-1…`).
+    static func isOptionName(_ argument: String) -> Bool {
+        let u = argument.utf8
+        return u.starts(with: "--".utf8) && u.count > 2 && u.dropFirst(2).allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D }
     }
 
     static func main() {

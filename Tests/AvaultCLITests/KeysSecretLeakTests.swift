@@ -166,5 +166,8 @@ import Testing
             #expect(!r.err.contains(ageKey) && !r.err.contains(hexKey) && !r.err.contains("horse"), "\(args): \(r.err)")
         }
         #expect(try CLI.avault(["keys", "list", "extra"]).err.hasPrefix("avault: Unexpected argument 'extra'\n"))
+        // A mistyped option is named, however long (it was hidden as a possible secret).
+        let option = try CLI.avault(["verify", "--require-signatures", "."])
+        #expect(option.code == 64 && option.err.hasPrefix("avault: Unknown option '--require-signatures'"), "\(option.err)")
     }
 }
