@@ -435,6 +435,40 @@ import Glibc
         #expect(try c.walked().contains("_layouts/default.minisig"))
     }
 
+    /// Static files (scripts, styles, a `LICENSE`) are published as they are, and the default
+    /// globs do not take them: `--include '*'` has every file signed, each beside its detached
+    /// `.minisig`, which is then checked with its file and not taken as a file of its own (it
+    /// was, and failed as unsigned, so that the mode could not pass). A `.minisig` that starts
+    /// with front matter (a page) or signs no file beside it is still taken.
+    @Test(.timeLimit(.minutes(2))) func withEveryFileIncludedStaticFilesAreCheckedBesideTheirSignatures() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("index.md", "---\ntitle: home\n---\nHome.\n", sign: true)
+        try c.write("assets/app.js", "document.title = 'ours';\n")
+        try c.write("LICENSE", "All rights reserved.\n")
+        for name in ["assets/app.js", "LICENSE"] {
+            let r = try CLI.avault(["sign", "--detached", c.path(name), "--key", "demo-desk"] + c.demo.args)
+            #expect(r.code == 0, "sign \(name): \(r.err)")
+        }
+        _ = try c.jekyllRendered([])
+        let published = c.demo.dir.appendingPathComponent("site/assets/app.js").path
+        #expect(FileManager.default.fileExists(atPath: published), "Jekyll publishes the script as it is")
+        let every = ["verify", "--require-signature", "--include", "*", "--json", c.content.path] + c.ring
+        let gate = try CLI.avault(every)
+        #expect(gate.code == 0, "\(gate.out) \(gate.err)")
+        #expect(gate.out.contains("\"records\":3,"), "\(gate.out)")
+        // The script changed: refused.
+        try c.edit("assets/app.js", Self.replacing("ours", "theirs"))
+        let changed = try CLI.avault(every)
+        #expect(changed.code == 1 && changed.out.contains("app.js\",\"pathEscaped\":false,\"outcome\":\"invalid\""), "\(changed.out)")
+        try c.edit("assets/app.js", Self.replacing("theirs", "ours"))
+        // A signature file that Jekyll renders as a page, or that signs nothing here, is a file.
+        try c.write("LICENSE.minisig", "---\n---\n<script>alert(1)</script>\n")
+        try c.write("orphan.minisig", "untrusted comment: signature from minisign secret key\n")
+        let pages = try CLI.avault(every)
+        #expect(pages.code == 1 && pages.out.contains("LICENSE.minisig") && pages.out.contains("orphan.minisig"), "\(pages.out)")
+    }
+
     /// Jekyll's `include_relative` reads a file, whole and rendered as Liquid, into the page,
     /// resolved against the page's directory: the page's signature covers the tag only, and the
     /// walk does not take `part.js`, or anything in `_private/` (a review found the gate passing

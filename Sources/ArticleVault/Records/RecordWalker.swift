@@ -393,15 +393,27 @@ public enum RecordWalker {
         /// check reads this signature), and this file starts as a minisign signature does
         /// (`untrusted comment: `: no byte order mark or `---` from which Jekyll would read
         /// front matter). Not in `_posts/`, where Jekyll makes a post of it.
-        func isSignatureBeside(_ name: String) -> Bool {
+        func isSignatureBeside(_ name: String, extensionNeeded: Bool = true) -> Bool {
             guard name.utf8.count > 8, name.hasSuffix(".minisig"), let stem = String(name.utf8.dropLast(8)),
-                  stem.utf8.dropFirst().contains(0x2E), regular.contains(stem) else { return false }
+                  !extensionNeeded || stem.utf8.dropFirst().contains(0x2E), regular.contains(stem) else { return false }
             return !stem.withCString { FileSystem.startsLikeAPage(at: $0, in: dirfd(d)) }
                 && name.withCString { FileSystem.starts(with: Array("untrusted comment: ".utf8), at: $0, in: dirfd(d)) }
         }
         /// Whether a file, or a directory, passes as far as hidden entries go.
         func passesHere(_ name: String, _ rel: String, isDirectory: Bool) -> Bool {
             passes(name, relative: rel, isDirectory: isDirectory, place: place, include, site: site)
+        }
+        /// Whether `name` (at `rel`), which an include glob takes, is the detached signature of a
+        /// file beside it that a glob takes too, as ``isSignatureBeside(_:extensionNeeded:)``
+        /// says (any extension, or none: no layout is named here), so that it is checked with
+        /// that file and not as a file of its own: `--include '*'` has every file Jekyll
+        /// publishes signed, static files (scripts, styles, images) too, each beside its
+        /// `.minisig`. Not in `_posts/` or `_drafts/`, where Jekyll makes a post of it.
+        func isGlobTakenSignature(_ name: String, _ rel: String) -> Bool {
+            guard site != nil, place.posts.isEmpty, place.drafts.isEmpty, isSignatureBeside(name, extensionNeeded: false) else { return false }
+            let stem = String(name.dropLast(8)), stemRel = String(rel.dropLast(8))
+            return passesHere(stem, stemRel, isDirectory: false) && !matches(stemRel, stem, exclude, caseless: false)
+                && matches(stemRel, stem, include, caseless: true)
         }
         for (name, type) in names.sorted(by: { $0.name < $1.name }) {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
@@ -410,7 +422,7 @@ public enum RecordWalker {
             // checks what it opens.
             if type == UInt8(DT_REG) {
                 if passesHere(name, rel, isDirectory: false), !matches(rel, name, exclude, caseless: false),
-                   matches(rel, name, include, caseless: true) || isPostHere(name) || isPage(name) {
+                   matches(rel, name, include, caseless: true) && !isGlobTakenSignature(name, rel) || isPostHere(name) || isPage(name) {
                     out.append(found(path, kind: .regular, tree: tree, site: site, relative: rel))
                 }
                 continue
