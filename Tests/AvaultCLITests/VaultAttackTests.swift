@@ -230,6 +230,9 @@ import Glibc
         #expect(try f.put("doc", Data("second draft".utf8)) == 2)
         let second = try #require(Set(try f.envelopeFiles().envelopes).subtracting(before).first)
         let envelope = try vaultRead(f.objects + "/" + second)
+        // And a draft the older index never listed (as a first put that crashed leaves it).
+        #expect(try f.put("fresh", Data("a new draft".utf8)) == 1)
+        let fresh = try #require(Set(try f.envelopeFiles().envelopes).subtracting(before).subtracting([second]).first)
 
         try Self.putBack(f, old)
         try CLI.write("", to: URL(fileURLWithPath: f.vault + "/log"))
@@ -246,12 +249,18 @@ import Glibc
         let kept = try FileManager.default.contentsOfDirectory(atPath: f.vault + "/quarantine").filter { $0.hasPrefix(second + ".") }
         try #require(kept.count == 1, "the second draft's envelope was not kept: \(kept)")
         #expect(try vaultRead(f.vault + "/quarantine/" + kept[0]) == envelope)
-        #expect(try VaultLogTests.entries(f).last { $0["op"] as? String == "recover" }?["quarantined"] as? Int == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: f.vault + "/quarantine").contains { $0.hasPrefix(fresh + ".") })
+        #expect(try VaultLogTests.entries(f).last { $0["op"] as? String == "recover" }?["quarantined"] as? Int == 2)
 
         // A purge of the draft deletes it there too, and says so in the log.
         #expect(try f.avault(["vault", "purge", "doc", "--force"], env: ["AVAULT_KEYRING": older]).code == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: f.vault + "/quarantine").filter { $0.hasPrefix(second) }.isEmpty)
         #expect(try VaultLogTests.entries(f).last?["quarantined"] as? Int == 1)
+        // So does a purge of the ID the index does not list, whose envelope is only kept there.
+        let purged = try f.avault(["vault", "purge", "fresh", "--force"], env: ["AVAULT_KEYRING": older])
+        #expect(purged.code == 0, "\(purged.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: f.vault + "/quarantine").isEmpty)
+        #expect(try f.avault(["vault", "purge", "never-put", "--force"], env: ["AVAULT_KEYRING": older]).code == 2)
         #expect(try f.avault(["vault", "verify"], env: ["AVAULT_KEYRING": older]).code == 0)
     }
 

@@ -17,7 +17,16 @@ extension Vault {
     /// the index its highest version number, so that the ID's next version number is higher.
     public func purge(_ id: String) throws(AvaultError) {
         try transaction(bucket: try entryBucket(ofID: id)) { (tx: inout Transaction) throws(AvaultError) in
-            guard let i = tx.index.objects.firstIndex(where: { Self.sameID($0.id, id) }) else { throw .noSuchObject(id: id) }
+            guard let i = tx.index.objects.firstIndex(where: { Self.sameID($0.id, id) }) else {
+                // An ID the index never listed may still have envelopes kept in quarantine (a
+                // first put that crashed, which recovery keeps): they are purged all the same.
+                let name = try objectName(id)
+                let quarantined = try storage.removeQuarantined(object: name)
+                guard quarantined > 0 else { throw .noSuchObject(id: id) }
+                tx.entries.append([("op", .string("purge")), ("object", .string(name)), ("versions", .number(0)),
+                                   ("quarantined", .number(Double(quarantined)))])
+                return
+            }
             let object = tx.index.objects.remove(at: i)
             if let last = object.versions.last?.number { tx.index.used[object.name] = max(tx.index.used[object.name] ?? 0, last) }
             // What recovery or fsck moved aside under its names first (before the index: a purge
