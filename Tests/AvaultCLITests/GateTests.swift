@@ -513,6 +513,47 @@ import Glibc
                 "\(missing.out)")
     }
 
+    /// Found by a review: `include` and `include_relative` read a file into the page as it is,
+    /// front matter included, while a record signature covers the record's canonical form: a
+    /// YAML comment added to the front matter of a signed `part.md` or `_includes/note.html`
+    /// kept it valid and was published in the page. Such a file needs a detached signature of
+    /// its bytes (which is checked with it, not as a file of its own). And a `{% liquid %}` line
+    /// that starts with a form feed was missed (Liquid strips it as Ruby's `\s`).
+    @Test(.timeLimit(.minutes(2))) func filesReadIntoPagesAsTheyAreNeedASignatureOfTheirBytes() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("index.md", "---\ntitle: home\n---\n{% include_relative part.md %}\n{% include note.html %}\n", sign: true)
+        try c.write("part.md", "---\ntitle: part\n---\nThe part.\n", sign: true)
+        try c.write("_includes/note.html", "---\ntitle: note\n---\nThe note.\n", sign: true)
+        try c.write("_config.yml", "title: site\n")
+        #expect(try CLI.avault(["sign", "--detached", c.path("_config.yml"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        for name in ["part.md", "_includes/note.html"] {
+            try c.edit(name, Self.replacing("title: ", "# P-\(name)-R <script>\ntitle: "))
+        }
+        let rendered = try c.jekyllRendered(["part.md", "_includes/note.html"])
+        #expect(rendered == ["part.md", "_includes/note.html"], "\(rendered)")
+        let gate = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(gate.code == 1, "\(gate.out)")
+        #expect(gate.out.contains("\(c.path("_includes/note.html")): valid: \(c.path("_includes/note.html")) has front matter, which Jekyll reads into pages as it is"),
+                "\(gate.out)")
+        #expect(gate.out.contains("\(c.path("index.md")): valid: include_relative part.md: \(c.path("part.md")) has front matter"), "\(gate.out)")
+        // Signed detached, as they are: passes (the signatures are not files of their own); changed again: refused.
+        for name in ["part.md", "_includes/note.html"] {
+            #expect(try CLI.avault(["sign", "--detached", c.path(name), "--key", "demo-desk"] + c.demo.args).code == 0)
+        }
+        let signed = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(signed.code == 0, "\(signed.out)")
+        try c.edit("_includes/note.html", Self.replacing("# P-", "# Q-"))
+        let changed = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(changed.code == 1 && changed.out.contains("note.html.minisig: invalid"), "\(changed.out)")
+
+        try c.write("liquid.md", "---\ntitle: l\n---\n{% liquid\nassign a = 1\n\u{0C}include_relative _private/x.inc\n%}\n", sign: true)
+        try c.write("_private/x.inc", "P-_private/x.inc-{{ 'r' | upcase }}\n")
+        #expect(try c.jekyllRendered(["_private/x.inc"]) == ["_private/x.inc"])
+        let liquid = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(liquid.code == 1 && liquid.out.contains("\(c.path("_private/x.inc")): unsigned"), "\(liquid.out)")
+    }
+
     /// What the gate cannot resolve fails it: a name from a Liquid variable (rendered first, in
     /// the page's context), and a tag in a layout or an include (read beside each page that
     /// uses it, not beside the layout).

@@ -73,7 +73,8 @@ enum IncludeRelative {
                 if liquidTag == nil { liquidTag = hasLiquidTag(b) }
                 guard liquidTag == true else { continue }
                 var lineStart = at
-                while lineStart > 0, b[lineStart - 1] == 0x20 || b[lineStart - 1] == 0x09 { lineStart -= 1 }
+                // Liquid strips a line with Ruby's `\s`: a form feed or vertical tab too.
+                while lineStart > 0, isSpace(b[lineStart - 1]), b[lineStart - 1] != 0x0A { lineStart -= 1 }
                 let afterLiquid = i >= 6 && Array(b[(i - 6)..<i]) == Array("liquid".utf8) && i < at && tagOpens(b, before: skipSpace(b, before: i - 6))
                 guard lineStart == 0 || b[lineStart - 1] == 0x0A || b[lineStart - 1] == 0x0D || afterLiquid else { continue }
                 delimited = false

@@ -30,6 +30,11 @@ public enum RecordWalker {
         /// it reads a file beside each of those pages, not beside itself
         /// (``RecordVerifier/verifyForPublishing(_:jobs:progress:)``).
         public var inLayoutsOrIncludes = false
+        /// Found by a walk with `sitePages` in the site's includes directory (`_includes`, or
+        /// where `includes_dir` puts it): Jekyll's `include` reads such a file into pages as it
+        /// is, front matter included, so that a record signature (over its canonical form) does
+        /// not cover what is published (``RecordVerifier/verifyForPublishing(_:jobs:progress:)``).
+        public var readRaw = false
 
         /// Why a file that is not regular is not read.
         public var notReadReason: String {
@@ -129,6 +134,8 @@ public enum RecordWalker {
         /// The layouts and includes directories (as Jekyll expands them), whose files Liquid
         /// renders in each page's context (``Found/inLayoutsOrIncludes``).
         var templates: [String]
+        /// The includes directory (as Jekyll expands it; ``Found/readRaw``).
+        var includes: String?
 
         init(_ settings: SiteConfig.Settings, configName: String?) {
             let items = settings.include ?? SiteConfig.defaultInclude
@@ -142,6 +149,7 @@ public enum RecordWalker {
             everyFile = ["layouts_dir", "includes_dir", "data_dir", "plugins_dir"].compactMap { named[$0] }.filter { !$0.isEmpty } + ["_sass"]
             self.configName = configName
             templates = ["layouts_dir", "includes_dir"].compactMap { named[$0] }.filter { !$0.isEmpty }
+            includes = named["includes_dir"].flatMap { $0.isEmpty ? nil : $0 }
         }
 
         /// Whether the file at `relative` lies in the layouts or includes directory.
@@ -396,9 +404,12 @@ public enum RecordWalker {
         func isSignatureBeside(_ name: String, extensionNeeded: Bool = true) -> Bool {
             guard name.utf8.count > 8, name.hasSuffix(".minisig"), let stem = String(name.utf8.dropLast(8)),
                   !extensionNeeded || stem.utf8.dropFirst().contains(0x2E), regular.contains(stem) else { return false }
-            return !stem.withCString { FileSystem.startsLikeAPage(at: $0, in: dirfd(d)) }
+            // In the includes directory, a file with front matter is checked with it too
+            // (``Found/readRaw``).
+            return (inIncludes || !stem.withCString { FileSystem.startsLikeAPage(at: $0, in: dirfd(d)) })
                 && name.withCString { FileSystem.starts(with: Array("untrusted comment: ".utf8), at: $0, in: dirfd(d)) }
         }
+        let inIncludes = site?.includes.map { (relative + "/").utf8.starts(with: ($0 + "/").utf8) } == true
         /// Whether a file, or a directory, passes as far as hidden entries go.
         func passesHere(_ name: String, _ rel: String, isDirectory: Bool) -> Bool {
             passes(name, relative: rel, isDirectory: isDirectory, place: place, include, site: site)
@@ -465,7 +476,8 @@ public enum RecordWalker {
     }
 
     private static func found(_ path: String, kind: FileSystem.FileKind, tree: Tree?, site: Site?, relative: String) -> Found {
-        Found(path: path, named: false, kind: kind, tree: tree, inLayoutsOrIncludes: site?.inTemplates(relative) == true)
+        Found(path: path, named: false, kind: kind, tree: tree, inLayoutsOrIncludes: site?.inTemplates(relative) == true,
+              readRaw: site?.includes.map { relative.utf8.starts(with: ($0 + "/").utf8) } == true)
     }
 
     /// Refuses `path`, an entry the walk is about to take, when it is a symbolic link (a

@@ -325,6 +325,11 @@ public struct RecordVerifier: Sendable {
     public func verifyForPublishing(_ files: [RecordWalker.Found], jobs: Int,
                                     progress: (@Sendable (Int) -> Void)? = nil) -> [RecordReport] {
         var (reports, scans) = verifyEach(files, jobs: jobs, progress: progress, scanIncludes: true)
+        for i in files.indices where files[i].readRaw && files[i].kind == .regular {
+            guard let (why, always) = rawSignatureProblem(files[i].path) else { continue }
+            if always || policy.requireSignature { reports[i].passed = false }
+            reports[i].reason = (reports[i].reason.map { $0 + "; " } ?? "") + why
+        }
         guard scans.contains(where: { $0 != nil }) else { return reports }
         var walked: [String: Int] = [:]
         for (i, file) in files.enumerated() where walked[file.path] == nil { walked[file.path] = i }
@@ -397,11 +402,40 @@ public struct RecordVerifier: Sendable {
                         next = found.flatMap { $0.tags.isEmpty && $0.complete ? nil : $0 }
                         added[target] = next
                     }
+                    // Read as it is: a record signature over it is not enough.
+                    if let (why, always) = rawSignatureProblem(target) { fail("include_relative \(tag.name)\(place): \(why)", always: always) }
                     if let next { pending.append((next.tags, target, next.complete)) }
                 }
             }
         }
         return reports
+    }
+
+    /// Why the file at `path`, which Jekyll reads into pages as it is (`include`,
+    /// `include_relative`: front matter included), is not authenticated byte for byte; nil when
+    /// it is, or has no front matter (then a detached signature is what its own check reads). A
+    /// record's embedded signature covers its canonical form, so a YAML comment added to its
+    /// front matter keeps it valid and is published: such a file needs a detached `FILE.minisig`
+    /// that passes. `always`: that signature is there and does not pass (without it, the file
+    /// counts as unsigned does, failing only with ``VerifyPolicy/requireSignature``).
+    private func rawSignatureProblem(_ path: String) -> (why: String, always: Bool)? {
+        var prefix = [UInt8](repeating: 0, count: 4096)
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil } // its own check reports what cannot be read
+        let n = prefix.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard n > 0, RecordDocument.hasFrontMatter(Array(prefix[..<n]), isPrefix: true) else { return nil }
+        let signature = path + ".minisig"
+        guard access(signature, F_OK) == 0 else {
+            return ("\(path) has front matter, which Jekyll reads into pages as it is and its record signature does not cover: "
+                    + "sign it detached (\(signature))", false)
+        }
+        do {
+            let r = try Self.verifyDetached(file: path, signatureFile: signature, policy: policy.trust, allowLegacy: false)
+            return r.outcome == .valid ? nil : ("\(signature): \(r.outcome.rawValue)" + (r.reason.map { ": \($0)" } ?? ""), true)
+        } catch {
+            return ("\(signature): \(error.message)", true)
+        }
     }
 
     /// Verifies every file on `jobs` threads, with, when `scanIncludes`, one scan for each file
