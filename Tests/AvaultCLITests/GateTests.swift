@@ -465,8 +465,11 @@ import Glibc
         // A signature file that Jekyll renders as a page, or that signs nothing here, is a file.
         try c.write("LICENSE.minisig", "---\n---\n<script>alert(1)</script>\n")
         try c.write("orphan.minisig", "untrusted comment: signature from minisign secret key\n")
+        // Nor is a signature of a signature (found by a second review: nothing checked it).
+        try c.write("assets/app.js.minisig.minisig", "untrusted comment: <script>alert(1)</script>\n")
         let pages = try CLI.avault(every)
-        #expect(pages.code == 1 && pages.out.contains("LICENSE.minisig") && pages.out.contains("orphan.minisig"), "\(pages.out)")
+        #expect(pages.code == 1 && pages.out.contains("LICENSE.minisig") && pages.out.contains("orphan.minisig")
+                && pages.out.contains("app.js.minisig.minisig"), "\(pages.out)")
     }
 
     /// Jekyll's `include_relative` reads a file, whole and rendered as Liquid, into the page,
@@ -552,6 +555,25 @@ import Glibc
         #expect(try c.jekyllRendered(["_private/x.inc"]) == ["_private/x.inc"])
         let liquid = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
         #expect(liquid.code == 1 && liquid.out.contains("\(c.path("_private/x.inc")): unsigned"), "\(liquid.out)")
+    }
+
+    /// Found by a second review: `_data` a link to `_includes`, walked first (as data files),
+    /// made the walk skip `_includes` as a directory seen before at an equal place, so that its
+    /// files were not checked as read into pages as they are. The includes directory (and the
+    /// layouts one) is now a place of its own, walked again under that name.
+    @Test(.timeLimit(.minutes(2))) func theIncludesDirectoryReachedFirstUnderAnotherNameIsStillReadAsIt() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("index.md", "---\ntitle: home\n---\n{% include note.html %}\n", sign: true)
+        try c.write("_includes/note.html", "---\ntitle: note\n---\nThe note.\n", sign: true)
+        try c.write("_config.yml", "title: site\n")
+        #expect(try CLI.avault(["sign", "--detached", c.path("_config.yml"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        try FileManager.default.createSymbolicLink(atPath: c.path("_data"), withDestinationPath: "_includes")
+        try c.edit("_includes/note.html", Self.replacing("title: ", "# P-_includes/note.html-R <script>\ntitle: "))
+        #expect(try c.jekyllRendered(["_includes/note.html"]) == ["_includes/note.html"])
+        let gate = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(gate.code == 1 && gate.out.contains("\(c.path("_includes/note.html")): valid: \(c.path("_includes/note.html")) has front matter"),
+                "\(gate.out)")
     }
 
     /// What the gate cannot resolve fails it: a name from a Liquid variable (rendered first, in

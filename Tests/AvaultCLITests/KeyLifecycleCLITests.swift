@@ -165,7 +165,7 @@ import Glibc
         #expect(try f.avault(["secured", "decrypt", "-", "--key", "d", "--context", "ctx"], stdin: Data(blob.utf8)).out == "text")
         #expect(try f.avault(["keys", "rename", "d", "other"]).code == 2)
         #expect(try f.avault(["keys", "rename", "nope", "x"]).code == 2)
-        #expect(try f.avault(["keys", "rename", "d", "bad name"]).code == 2)
+        #expect(try f.avault(["keys", "rename", "d", "bad name"]).code == 64) // a name that is not one: a usage error
     }
 
     @Test func renameRefusesTheVaultsKey() throws {

@@ -151,11 +151,6 @@ public enum RecordWalker {
             templates = ["layouts_dir", "includes_dir"].compactMap { named[$0] }.filter { !$0.isEmpty }
             includes = named["includes_dir"].flatMap { $0.isEmpty ? nil : $0 }
         }
-
-        /// Whether the file at `relative` lies in the layouts or includes directory.
-        func inTemplates(_ relative: String) -> Bool {
-            templates.contains { relative.utf8.starts(with: ($0 + "/").utf8) }
-        }
     }
 
     /// Where a directory lies in the site a walk with `sitePages` reads: what decides which of
@@ -180,13 +175,20 @@ public enum RecordWalker {
         /// as `default.html` is), an include by the name a page gives, and data files into
         /// `site.data`; every file is taken, so that no unsigned one stands in for a signed one.
         var everyFile = false
+        /// At or below the layouts or includes directory (``Found/inLayoutsOrIncludes``), and the
+        /// includes directory (``Found/readRaw``): by place, so that a directory reached there
+        /// through a link walked before as another (`_data` a link to `_includes`) is walked
+        /// again as what Jekyll reads it as.
+        var template = false
+        var readRaw = false
 
         /// The place of the subdirectory `name` (`everyFile`: it is one of the site's
-        /// ``Site/everyFile``).
-        func entering(_ name: String, reached: Bool, everyFile: Bool) -> Place {
+        /// ``Site/everyFile``; `template`, `readRaw`: the layouts or includes directory, the
+        /// includes directory).
+        func entering(_ name: String, reached: Bool, everyFile: Bool, template: Bool, readRaw: Bool) -> Place {
             func down(_ paths: [String]) -> [String] { paths.map { $0.isEmpty ? name : $0 + "/" + name } }
             var next = Place(reached: reached, collections: down(collections), posts: down(posts), drafts: down(drafts),
-                             everyFile: self.everyFile || everyFile)
+                             everyFile: self.everyFile || everyFile, template: self.template || template, readRaw: self.readRaw || readRaw)
             if name.utf8.first == 0x5F { next.collections.append("") }
             if name == "_posts" { next.posts.append("") }
             if name == "_drafts" { next.drafts.append("") }
@@ -380,7 +382,7 @@ public enum RecordWalker {
             guard passes(name, relative: rel, isDirectory: isDirectory, place: place, include, site: site),
                   !matches(rel, name, exclude, caseless: false),
                   isDirectory || isPage || matches(rel, name, include, caseless: true) || site != nil && (place.everyFile || isPost(name, at: place)) else { continue }
-            out.append(found(dir.hasSuffix("/") ? dir + shown : dir + "/" + shown, kind: .undecodableName, tree: tree, site: site, relative: rel))
+            out.append(found(dir.hasSuffix("/") ? dir + shown : dir + "/" + shown, kind: .undecodableName, tree: tree, place: place))
         }
         /// Whether a file the globs do not take is taken as a page (a regular one, by `name`).
         func isPage(_ name: String) -> Bool {
@@ -403,13 +405,12 @@ public enum RecordWalker {
         /// front matter). Not in `_posts/`, where Jekyll makes a post of it.
         func isSignatureBeside(_ name: String, extensionNeeded: Bool = true) -> Bool {
             guard name.utf8.count > 8, name.hasSuffix(".minisig"), let stem = String(name.utf8.dropLast(8)),
-                  !extensionNeeded || stem.utf8.dropFirst().contains(0x2E), regular.contains(stem) else { return false }
+                  !extensionNeeded || stem.utf8.dropFirst().contains(0x2E), !stem.hasSuffix(".minisig"), regular.contains(stem) else { return false }
             // In the includes directory, a file with front matter is checked with it too
             // (``Found/readRaw``).
-            return (inIncludes || !stem.withCString { FileSystem.startsLikeAPage(at: $0, in: dirfd(d)) })
+            return (place.readRaw || !stem.withCString { FileSystem.startsLikeAPage(at: $0, in: dirfd(d)) })
                 && name.withCString { FileSystem.starts(with: Array("untrusted comment: ".utf8), at: $0, in: dirfd(d)) }
         }
-        let inIncludes = site?.includes.map { (relative + "/").utf8.starts(with: ($0 + "/").utf8) } == true
         /// Whether a file, or a directory, passes as far as hidden entries go.
         func passesHere(_ name: String, _ rel: String, isDirectory: Bool) -> Bool {
             passes(name, relative: rel, isDirectory: isDirectory, place: place, include, site: site)
@@ -434,7 +435,7 @@ public enum RecordWalker {
             if type == UInt8(DT_REG) {
                 if passesHere(name, rel, isDirectory: false), !matches(rel, name, exclude, caseless: false),
                    matches(rel, name, include, caseless: true) && !isGlobTakenSignature(name, rel) || isPostHere(name) || isPage(name) {
-                    out.append(found(path, kind: .regular, tree: tree, site: site, relative: rel))
+                    out.append(found(path, kind: .regular, tree: tree, place: place))
                 }
                 continue
             }
@@ -443,7 +444,7 @@ public enum RecordWalker {
                 // A dangling symbolic link, or an entry removed meanwhile: report it if it matches.
                 if passesHere(name, rel, isDirectory: false), matches(rel, name, include, caseless: true) || isPostHere(name),
                    !matches(rel, name, exclude, caseless: false) {
-                    out.append(found(path, kind: .other, tree: tree, site: site, relative: rel))
+                    out.append(found(path, kind: .other, tree: tree, place: place))
                 }
                 continue
             }
@@ -457,7 +458,8 @@ public enum RecordWalker {
                 // the place (a symbolic link `_posts` to a plain directory walked before makes its
                 // files posts). Reached at more than 4 places, it is refused, failing closed (a
                 // chain of links could make the walks many).
-                let next = site.map { place.entering(name, reached: reached, everyFile: $0.everyFile.contains(rel)) } ?? Place()
+                let next = site.map { place.entering(name, reached: reached, everyFile: $0.everyFile.contains(rel), template: $0.templates.contains(rel),
+                                                     readRaw: $0.includes == rel) } ?? Place()
                 let id = DirectoryID(st)
                 let places = seen[id, default: []]
                 guard !places.contains(next) else { continue }
@@ -470,14 +472,13 @@ public enum RecordWalker {
             } else if passesHere(name, rel, isDirectory: false), !matches(rel, name, exclude, caseless: false),
                       matches(rel, name, include, caseless: true) || isPostHere(name) || (st.st_mode & S_IFMT) == S_IFREG && isPage(name) {
                 if let tree { try checkLink(path, type: type, toDirectory: false, in: tree) }
-                out.append(found(path, kind: FileSystem.kind(st.st_mode), tree: tree, site: site, relative: rel))
+                out.append(found(path, kind: FileSystem.kind(st.st_mode), tree: tree, place: place))
             }
         }
     }
 
-    private static func found(_ path: String, kind: FileSystem.FileKind, tree: Tree?, site: Site?, relative: String) -> Found {
-        Found(path: path, named: false, kind: kind, tree: tree, inLayoutsOrIncludes: site?.inTemplates(relative) == true,
-              readRaw: site?.includes.map { relative.utf8.starts(with: ($0 + "/").utf8) } == true)
+    private static func found(_ path: String, kind: FileSystem.FileKind, tree: Tree?, place: Place) -> Found {
+        Found(path: path, named: false, kind: kind, tree: tree, inLayoutsOrIncludes: place.template, readRaw: place.readRaw)
     }
 
     /// Refuses `path`, an entry the walk is about to take, when it is a symbolic link (a
