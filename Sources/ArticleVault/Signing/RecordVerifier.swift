@@ -321,14 +321,19 @@ public struct RecordVerifier: Sendable {
     /// a tag in standard input (no place in a site). Without it, such a tag reads what counts
     /// as an unsigned file, which passes then (the reason still says so).
     ///
-    /// Files without the tag's name cost a `memmem` over the bytes already read.
+    /// Files without the tag's name cost a `memchr` (and a `memmem` when they hold a `%`) over
+    /// the bytes already read.
     public func verifyForPublishing(_ files: [RecordWalker.Found], jobs: Int,
                                     progress: (@Sendable (Int) -> Void)? = nil) -> [RecordReport] {
         var (reports, scans) = verifyEach(files, jobs: jobs, progress: progress, scanIncludes: true)
-        for i in files.indices where files[i].readRaw && files[i].kind == .regular {
-            guard let (why, always) = rawSignatureProblem(files[i].path) else { continue }
+        /// Fails report `i` (`always`, or with `requireSignature` for what counts as unsigned),
+        /// saying why after its own reason.
+        func failReport(_ i: Int, _ why: String, always: Bool) {
             if always || policy.requireSignature { reports[i].passed = false }
             reports[i].reason = (reports[i].reason.map { $0 + "; " } ?? "") + why
+        }
+        for i in files.indices where files[i].readRaw && files[i].kind == .regular {
+            if let (why, always) = rawSignatureProblem(files[i].path) { failReport(i, why, always: always) }
         }
         guard scans.contains(where: { $0 != nil }) else { return reports }
         var walked: [String: Int] = [:]
@@ -339,10 +344,7 @@ public struct RecordVerifier: Sendable {
             let page = files[i]
             /// Fails the page (`always`, or for a tag that cannot be followed, with
             /// `requireSignature`), saying why.
-            func fail(_ why: String, always: Bool) {
-                if always || policy.requireSignature { reports[i].passed = false }
-                reports[i].reason = (reports[i].reason.map { $0 + "; " } ?? "") + why
-            }
+            func fail(_ why: String, always: Bool) { failReport(i, why, always: always) }
             if page.inLayoutsOrIncludes || page.path == "-" {
                 for tag in scan.tags {
                     fail(page.path == "-"
