@@ -79,7 +79,7 @@ import Glibc
         { Data(String(decoding: $0, as: UTF8.self).replacingOccurrences(of: a, with: b).utf8) }
     }
 
-    @Test(.timeLimit(.minutes(2))) func everyPublishableFileGetsAnOutcome() throws {
+    @Test(.timeLimit(.minutes(30))) func everyPublishableFileGetsAnOutcome() throws {
         var c = try Corpus()
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
         let bom = Data([0xEF, 0xBB, 0xBF])
@@ -227,7 +227,7 @@ import Glibc
     /// `.xml`). Before, both were skipped unless named with `--include`, so a page Jekyll
     /// rendered passed a `--require-signature` gate unchecked. Checked against `jekyll build`
     /// itself: every file Jekyll renders is a file the gate gives an outcome, and no other.
-    @Test(.timeLimit(.minutes(2))) func theWalkSeesEveryPageJekyllRenders() throws {
+    @Test(.timeLimit(.minutes(30))) func theWalkSeesEveryPageJekyllRenders() throws {
         let c = try Corpus()
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
         // Each file's body holds Liquid that Jekyll renders only in a page: `P-<name>-R` then
@@ -294,7 +294,7 @@ import Glibc
     /// too), and with `--drafts` of every file with an extension under `_drafts/`, whatever it
     /// starts with, rendering its Liquid. Before, the walk skipped all of these but the posts
     /// the globs take. Checked against `jekyll build --drafts` itself.
-    @Test(.timeLimit(.minutes(2))) func theWalkSeesCollectionsAndPostsAsJekyllRendersThem() throws {
+    @Test(.timeLimit(.minutes(30))) func theWalkSeesCollectionsAndPostsAsJekyllRendersThem() throws {
         let c = try Corpus()
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
         let page = "---\ntitle: t\n---\n"
@@ -340,7 +340,7 @@ import Glibc
     /// written with `./`, `//` or `/./`, which Jekyll reads at the path they name; and a layout
     /// with an extension no glob takes (`_layouts/default.zz` is layout `default`, and replaced
     /// a signed `default.html`).
-    @Test(.timeLimit(.minutes(2))) func linksPathItemsAndLayoutsDoNotHideWhatJekyllPublishes() throws {
+    @Test(.timeLimit(.minutes(30))) func linksPathItemsAndLayoutsDoNotHideWhatJekyllPublishes() throws {
         let c = try Corpus()
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
         let page = "---\ntitle: t\n---\n"
@@ -369,7 +369,7 @@ import Glibc
     /// includes and data files (`layouts_dir`, `includes_dir`, `data_dir`), hidden ones too. The
     /// walk enters them where the configuration puts them, and takes every layout, include and
     /// data file (Liquid reads data files into signed pages: `{{ site.data.d.v }}`).
-    @Test(.timeLimit(.minutes(2))) func directoriesTheConfigurationMovesAreWalkedWhereJekyllReadsThem() throws {
+    @Test(.timeLimit(.minutes(30))) func directoriesTheConfigurationMovesAreWalkedWhereJekyllReadsThem() throws {
         let c = try Corpus()
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
         try c.write("_config.yml", "collections:\n  docs:\n    output: true\ncollections_dir: ./.c\nlayouts_dir: .lay\nincludes_dir: .inc2/\ndata_dir: .dat\n")
@@ -407,7 +407,7 @@ import Glibc
     /// `*.minisig` that the walk took for detached signatures (since 8522c6c): a layout
     /// `default.minisig` (layout `default`) beside a directory `default`, and a post
     /// `….md.minisig` with front matter after a byte order mark beside a signed post.
-    @Test(.timeLimit(.minutes(2))) func theConfigurationPluginsPartialsAndSignatureNamesAreChecked() throws {
+    @Test(.timeLimit(.minutes(30))) func theConfigurationPluginsPartialsAndSignatureNamesAreChecked() throws {
         let c = try Corpus()
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
         try c.write("_config.yml", "title: \"P-_config.yml-R\"\n")
@@ -440,7 +440,7 @@ import Glibc
     /// `.minisig`, which is then checked with its file and not taken as a file of its own (it
     /// was, and failed as unsigned, so that the mode could not pass). A `.minisig` that starts
     /// with front matter (a page) or signs no file beside it is still taken.
-    @Test(.timeLimit(.minutes(2))) func withEveryFileIncludedStaticFilesAreCheckedBesideTheirSignatures() throws {
+    @Test(.timeLimit(.minutes(30))) func withEveryFileIncludedStaticFilesAreCheckedBesideTheirSignatures() throws {
         let c = try Corpus()
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
         try c.write("index.md", "---\ntitle: home\n---\nHome.\n", sign: true)
@@ -478,7 +478,7 @@ import Glibc
     /// a signed page whose rendered text an unsigned file beside it changed). The file read is
     /// checked as any other (a detached signature passes it), and so are the files its own tags
     /// read, against the same page's directory.
-    @Test(.timeLimit(.minutes(2))) func filesIncludeRelativeReadsIntoAPageAreChecked() throws {
+    @Test(.timeLimit(.minutes(30))) func filesIncludeRelativeReadsIntoAPageAreChecked() throws {
         let c = try Corpus()
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
         try c.write("page.md", "---\ntitle: a page\n---\nP-page.md-{{ 'r' | upcase }}\n{% include_relative part.js %}\n"
@@ -522,7 +522,7 @@ import Glibc
     /// kept it valid and was published in the page. Such a file needs a detached signature of
     /// its bytes (which is checked with it, not as a file of its own). And a `{% liquid %}` line
     /// that starts with a form feed was missed (Liquid strips it as Ruby's `\s`).
-    @Test(.timeLimit(.minutes(2))) func filesReadIntoPagesAsTheyAreNeedASignatureOfTheirBytes() throws {
+    @Test(.timeLimit(.minutes(30))) func filesReadIntoPagesAsTheyAreNeedASignatureOfTheirBytes() throws {
         let c = try Corpus()
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
         try c.write("index.md", "---\ntitle: home\n---\n{% include_relative part.md %}\n{% include note.html %}\n", sign: true)
@@ -561,7 +561,7 @@ import Glibc
     /// made the walk skip `_includes` as a directory seen before at an equal place, so that its
     /// files were not checked as read into pages as they are. The includes directory (and the
     /// layouts one) is now a place of its own, walked again under that name.
-    @Test(.timeLimit(.minutes(2))) func theIncludesDirectoryReachedFirstUnderAnotherNameIsStillReadAsIt() throws {
+    @Test(.timeLimit(.minutes(30))) func theIncludesDirectoryReachedFirstUnderAnotherNameIsStillReadAsIt() throws {
         let c = try Corpus()
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
         try c.write("index.md", "---\ntitle: home\n---\n{% include note.html %}\n", sign: true)
@@ -579,7 +579,7 @@ import Glibc
     /// What the gate cannot resolve fails it: a name from a Liquid variable (rendered first, in
     /// the page's context), and a tag in a layout or an include (read beside each page that
     /// uses it, not beside the layout).
-    @Test(.timeLimit(.minutes(2))) func includeRelativeTheGateCannotResolveFailsIt() throws {
+    @Test(.timeLimit(.minutes(30))) func includeRelativeTheGateCannotResolveFailsIt() throws {
         let c = try Corpus()
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
         try c.write("page.md", "---\nlayout: default\npart: part.js\n---\nP-page.md-{{ 'r' | upcase }}\n{% include_relative {{ page.part }} %}\n", sign: true)
