@@ -8,6 +8,7 @@
 // (docs/architecture.md). Every function VaultCrypto calls is a pointer in avault_libcrypto.
 #include <dlfcn.h>
 #include <stdlib.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/err.h>
 #include <openssl/kdf.h>
@@ -16,6 +17,7 @@
 
 /* The functions used, each once: AVAULT_LIBCRYPTO_FN(name) for each. */
 #define AVAULT_LIBCRYPTO_FUNCTIONS \
+    AVAULT_LIBCRYPTO_FN(OPENSSL_init_crypto) \
     AVAULT_LIBCRYPTO_FN(ERR_clear_error) \
     AVAULT_LIBCRYPTO_FN(EVP_CIPHER_fetch) \
     AVAULT_LIBCRYPTO_FN(EVP_CIPHER_CTX_new) \
@@ -67,13 +69,19 @@ static inline avault_libcrypto *_Nullable avault_libcrypto_open(const char *_Non
     if ((*(void **)&api->name = dlsym(handle, #name)) == NULL) { *problem = "it has no function " #name; free(api); return NULL; }
     AVAULT_LIBCRYPTO_FUNCTIONS
 #undef AVAULT_LIBCRYPTO_FN
-    /* OpenSSL 3.0 frees a thread's error queue at thread exit only if the key of its
-       thread-exit handlers was created before the key of the error queue (glibc clears every
-       key's value before running destructors: openssl/openssl#5899 and #29077).
-       The first call creates the first key, the first error-queue call the second: were they
-       apart, a key another library deletes in between would give the second a lower index,
-       and every thread that used OpenSSL would leak 904 bytes at exit (seen once under
-       LeakSanitizer in CI). This call creates both, one after the other, as the library loads. */
+    /* OpenSSL 3.0 keeps a queue of errors per thread (904 bytes), freed as the thread exits by
+       a destructor of its own thread-specific key. Two ways for it to leak, both seen once under
+       LeakSanitizer in CI:
+       - By default OpenSSL registers OPENSSL_cleanup with atexit, which deletes that key: a
+         thread that exits after it (a pool thread ending while the process exits) loses its
+         queue. OPENSSL_INIT_NO_ATEXIT, in the first call, registers nothing (the first call
+         decides); the process's memory goes with the process. (Tests/sanitizers/exit-thread.c)
+       - The destructor frees the queue only if its key is older than the queue's key (glibc
+         clears each key's value in turn before running later destructors: openssl/openssl#5899,
+         #29077); a key another library deleted between the two would give the second a lower
+         index. ERR_clear_error creates both, one after the other, as the library loads.
+       The caller loads this before libpq, which loads the same libcrypto. */
+    if (api->OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL) != 1) { *problem = "OPENSSL_init_crypto failed"; free(api); return NULL; }
     api->ERR_clear_error();
     return api;
 }

@@ -5,7 +5,7 @@ internal import COpenSSL
 /// merely linking it resolved some 3,400 symbol bindings before `main` in every command
 /// (`avault --version`: 18.4M instructions, 4.5M of them for libcrypto). The only file that
 /// loads it; the other `_openssl` files call through ``api()``.
-enum LibCrypto {
+public enum LibCrypto {
     /// The shared object looked for (OpenSSL 3's ABI).
     static let library = "libcrypto.so.3"
 
@@ -22,6 +22,13 @@ enum LibCrypto {
         }
         return Loaded(api: nil, problem: "\(library) could not be loaded: \(problem.map { String(cString: $0) } ?? "no reason given")")
     }()
+
+    /// Loads libcrypto now, if it is not loaded yet. libpq depends on the same libcrypto: loading
+    /// it first makes the first call into OpenSSL ours, the one that decides that it registers no
+    /// clean-up at exit (shim.h). A failure is left for the first use to report.
+    public static func loadBeforeALibraryThatUsesIt() {
+        _ = loaded
+    }
 
     /// libcrypto's functions, or ``CryptoError/libraryFailure(_:)`` saying why it did not load.
     @inline(__always)

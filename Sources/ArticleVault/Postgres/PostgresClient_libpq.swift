@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import VaultCrypto
 internal import CPostgres
 
 /// libpq, loaded with `dlopen` the first time a PostgreSQL vault is opened (never at start-up:
@@ -59,6 +60,8 @@ final class LibPQ: @unchecked Sendable {
         // Lazy binding: every function used is looked up below, and the few of libpq's
         // dependencies not linked with BIND_NOW (Kerberos) then skip binding functions never
         // called (1.8 million fewer instructions per process than RTLD_NOW, callgrind).
+        // libpq loads libcrypto too (TLS, SCRAM): loaded first, it is set up as VaultCrypto needs.
+        LibCrypto.loadBeforeALibraryThatUsesIt()
         guard let handle = dlopen(Self.library, RTLD_LAZY | RTLD_LOCAL) else {
             let reason = dlerror().map { String(cString: $0) } ?? "not found"
             throw .postgresLibraryMissing(library: Self.library, reason: reason)
