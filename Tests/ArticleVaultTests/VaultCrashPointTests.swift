@@ -110,6 +110,8 @@ final class CrashPointStorage: VaultStorage {
         return try inner.removeQuarantined(object: name)
     }
 
+    func quarantinedFiles() throws(AvaultError) -> [String] { try inner.quarantinedFiles() }
+
     func quarantineEntry(_ file: String) throws(AvaultError) -> String {
         if try begin() { throw Self.crash }
         return try inner.quarantineEntry(file)

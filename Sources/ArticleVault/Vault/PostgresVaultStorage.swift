@@ -499,13 +499,17 @@ public final class PostgresVaultStorage: VaultStorage {
     }
 
     public func removeQuarantined(object name: String) throws(AvaultError) -> Int {
-        let prefixes = [name + "-", VaultFiles.stagedPrefix + name + "-"]
-        let found = Int(try sql("SELECT count(DISTINCT name) FROM avault_quarantine WHERE left(name, length($1)) = $1 OR left(name, length($2)) = $2",
-                              prefixes.map { .text($0) }).integer(0, 0) ?? 0)
-        if found > 0 {
-            try write("DELETE FROM avault_quarantine WHERE left(name, length($1)) = $1 OR left(name, length($2)) = $2", prefixes.map { .text($0) })
-        }
-        return found
+        readsAhead = [:]
+        let gone = try sql("""
+            WITH gone AS (DELETE FROM avault_quarantine WHERE left(name, length($1)) = $1 OR left(name, length($2)) = $2 RETURNING name)
+            SELECT count(DISTINCT name) FROM gone
+            """, [.text(name + "-"), .text(VaultFiles.stagedPrefix + name + "-")])
+        return Int(gone.integer(0, 0) ?? 0)
+    }
+
+    public func quarantinedFiles() throws(AvaultError) -> [String] {
+        let rows = try sql("SELECT DISTINCT name FROM avault_quarantine")
+        return (0..<rows.count).compactMap { rows.text($0, 0) }.sorted()
     }
 
     /// Nothing to do: what is committed is durable (`synchronous_commit`).

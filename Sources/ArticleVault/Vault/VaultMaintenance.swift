@@ -155,6 +155,9 @@ extension Vault {
         public var unreadable: [String] = []
         /// Interrupted writes seen in the log or the config (not a failure).
         public var notes: [String] = []
+        /// What recovery or `fsck` moved aside ("quarantine/NAME"): not checked, not a failure,
+        /// kept until a purge of its draft (or by hand) deletes it; drafts the vault's key still opens.
+        public var quarantined: [String] = []
         /// What the index says each listed envelope holds ("objects/FILE" → the object's ID and
         /// version), so that problems can be named by ID.
         public var versionsByFile: [String: (id: String, version: Int)] = [:]
@@ -196,6 +199,7 @@ extension Vault {
             throw error
         }
         try checkFiles(state.index, into: &check)
+        check.quarantined = try storage.quarantinedFiles().map { "quarantine/" + $0 }
         check.leftovers += state.strayEntries.map { "entries/" + $0 }
         check.unexpected += state.unexpectedEntries.map { "entries/" + $0 }
         check.leftovers.sort()

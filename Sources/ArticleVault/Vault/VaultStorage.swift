@@ -57,6 +57,9 @@ public protocol VaultStorage: AnyObject {
     /// and its staged rewraps), durably: a purge leaves nothing of a draft that the vault's key
     /// still opens. Returns how many were deleted.
     func removeQuarantined(object name: String) throws(AvaultError) -> Int
+    /// The names of everything moved aside (by recovery, `fsck`, a staged rewrap's leftover),
+    /// sorted; empty when there is nothing.
+    func quarantinedFiles() throws(AvaultError) -> [String]
     /// Makes every change among the envelopes durable (one directory sync for a batch).
     func syncEnvelopes() throws(AvaultError)
     /// Makes the replacement of the small named files durable (a reader calls it before
@@ -534,6 +537,11 @@ public final class FileVaultStorage: VaultStorage {
         for file in names { try quarantine.removeListed(file) }
         if !names.isEmpty { try quarantine.sync() }
         return names.count
+    }
+
+    public func quarantinedFiles() throws(AvaultError) -> [String] {
+        guard try root().kind(of: "quarantine") != nil else { return [] }
+        return try root().subdirectory("quarantine").names().sorted()
     }
 
     /// Moves `name` (as `source` lists it) into `quarantine/`, under a new name.

@@ -93,7 +93,8 @@ extension Vault.Check {
         func entries(_ files: [String]) -> FieldValue { .array(files.map(entry)) }
         return JSONOutput.document([("ok", .bool(ok)), ("objects", .number(Double(objects))), ("versions", .number(Double(versions))),
                  ("missing", entries(missing)), ("corrupt", entries(corrupt)), ("unexpected", entries(unexpected)),
-                 ("leftovers", entries(leftovers)), ("unreadable", entries(unreadable)), ("notes", .array(notes.map(FieldValue.string)))])
+                 ("leftovers", entries(leftovers)), ("unreadable", entries(unreadable)), ("quarantined", entries(quarantined)),
+                 ("notes", .array(notes.map(FieldValue.string)))])
     }
 
     /// One reported file: its ID and version when the index lists it, else null.
@@ -107,7 +108,8 @@ extension Vault.Check {
     var text: String {
         var out = "\(objects) objects, \(versions) versions: " + (ok ? "all authenticate\n" : "problems found\n")
         for (label, files) in [("missing", missing), ("corrupt", corrupt), ("unexpected", unexpected),
-                               ("leftover from an interrupted write", leftovers), ("cannot be checked", unreadable)] {
+                               ("leftover from an interrupted write", leftovers), ("cannot be checked", unreadable),
+                               ("kept in quarantine", quarantined)] {
             for f in files {
                 // Named by ID when the index lists the file ("objects/F (reason)" included).
                 let file = String(f.prefix { $0 != " " })
@@ -117,6 +119,9 @@ extension Vault.Check {
         }
         for n in notes { out += "note: \(Terminal.shown(n))\n" }
         if !leftovers.isEmpty { out += "note: leftovers of interrupted writes are not a problem: 'avault vault fsck' removes them\n" }
+        if !quarantined.isEmpty {
+            out += "note: what is kept in quarantine is not checked and may hold drafts the vault's key opens: 'avault vault purge ID' deletes a draft's\n"
+        }
         return out
     }
 }
