@@ -23,8 +23,7 @@ extension Vault {
                 let name = try objectName(id)
                 let quarantined = try storage.removeQuarantined(object: name)
                 guard quarantined > 0 else { throw .noSuchObject(id: id) }
-                tx.entries.append([("op", .string("purge")), ("object", .string(name)), ("versions", .number(0)),
-                                   ("quarantined", .number(Double(quarantined)))])
+                tx.entries.append(Self.purgeEntry(object: name, versions: 0, quarantined: quarantined))
                 return
             }
             let object = tx.index.objects.remove(at: i)
@@ -33,11 +32,16 @@ extension Vault {
             // that dies here has purged nothing the index lists), so that nothing of the draft
             // stays readable with the vault's key.
             let quarantined = try storage.removeQuarantined(object: object.name)
-            tx.entries.append([("op", .string("purge")), ("object", .string(object.name)), ("versions", .number(Double(object.versions.count)))]
-                              + (quarantined > 0 ? [("quarantined", .number(Double(quarantined)))] : []))
+            tx.entries.append(Self.purgeEntry(object: object.name, versions: object.versions.count, quarantined: quarantined))
             // After the index: an envelope no index entry names is a leftover, never a hole.
             tx.removals = object.versions.map { VaultFiles.envelopeFileName(object: object.name, version: $0.number) }
         }
+    }
+
+    /// The log entry of a purge (`quarantined` only when it deleted something there).
+    private static func purgeEntry(object name: String, versions: Int, quarantined: Int) -> [(key: String, value: FieldValue)] {
+        [("op", .string("purge")), ("object", .string(name)), ("versions", .number(Double(versions)))]
+            + (quarantined > 0 ? [("quarantined", .number(Double(quarantined)))] : [])
     }
 
     /// Re-encrypts every version, the naming key and the index under the newest version of the
