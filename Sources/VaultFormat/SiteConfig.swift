@@ -12,6 +12,10 @@ public enum SiteConfig {
     public static let directoryKeys: [String: String] = ["collections_dir": "", "layouts_dir": "_layouts", "includes_dir": "_includes",
                                                          "data_dir": "_data", "plugins_dir": "_plugins"]
 
+    /// Where Jekyll keeps its cache when the configuration sets no `cache_dir:` (in the site's
+    /// source), which `jekyll build` reads in place of rendering files it has rendered before.
+    public static let defaultCacheDir = ".jekyll-cache"
+
     /// A path of the configuration as Jekyll expands it from the site's source
     /// (`File.expand_path`): `.` and empty segments dropped, a `..` taking the segment before it
     /// away (none above the source).
@@ -28,7 +32,11 @@ public enum SiteConfig {
     public struct Settings: Equatable, Sendable {
         public var include: [String]?
         public var directories: [String: String] = [:]
-        public init(include: [String]? = nil, directories: [String: String] = [:]) { self.include = include; self.directories = directories }
+        /// Its `cache_dir:` (nil when it sets none).
+        public var cacheDir: String?
+        public init(include: [String]? = nil, directories: [String: String] = [:], cacheDir: String? = nil) {
+            self.include = include; self.directories = directories; self.cacheDir = cacheDir
+        }
     }
 
     /// The `include:` list of a `_config.yml`'s text, as ``settings(in:)`` reads it.
@@ -47,6 +55,11 @@ public enum SiteConfig {
     /// the list. Only the first document is read (Psych's `safe_load` reads only it). Each of
     /// ``directoryKeys`` set must be a name (a scalar); the last one counts. Nil for an empty
     /// configuration.
+    ///
+    /// Refused too, since the files Jekyll reads would then not be those of the site avault
+    /// walks: `source:` (Jekyll builds that directory when not given `-s`), and a `plugins_dir:`
+    /// other than `_plugins` (Jekyll reads any other from the directory it runs in, not from the
+    /// site: `Site#plugins_path`). `cache_dir:` must be a name too.
     public static func settings(in bytes: UnsafeRawBufferPointer) throws(FormatError) -> Settings? {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else { throw .invalidSiteConfig("out of memory", line: nil) }
@@ -62,6 +75,8 @@ public enum SiteConfig {
         var current: [String] = []
         var directories: [String: String] = [:]
         var directoryKey: String? // the current top-level key is one of directoryKeys
+        var cacheDir: String?
+        var inCacheDir = false // the current top-level key is cache_dir
         while true {
             var event = yaml_event_t()
             guard yaml_parser_parse(&parser, &event) == 1 else {
@@ -72,10 +87,10 @@ public enum SiteConfig {
             let line = Int(event.start_mark.line) + 1
             switch event.type {
             case YAML_STREAM_END_EVENT, YAML_DOCUMENT_END_EVENT:
-                return Settings(include: list, directories: directories)
+                return Settings(include: list, directories: directories, cacheDir: cacheDir)
             case YAML_ALIAS_EVENT:
                 // A key that may be `include`, the list, or an item of it.
-                if inInclude || depth == 1 && (awaitingKey || directoryKey != nil) {
+                if inInclude || depth == 1 && (awaitingKey || directoryKey != nil || inCacheDir) {
                     throw .invalidSiteConfig("an alias where avault looks for include: write the list out", line: line)
                 }
                 if depth == 1 { awaitingKey = true }
@@ -96,11 +111,22 @@ public enum SiteConfig {
                     return nil
                 case 1 where awaitingKey:
                     if text == "<<" { throw .invalidSiteConfig("a '<<' merge key at the top level: write its keys out", line: line) }
+                    if text == "source" {
+                        throw .invalidSiteConfig("source: makes jekyll build read another directory than the site avault walks: remove it, and walk and build that directory", line: line)
+                    }
                     inInclude = text == "include"
+                    inCacheDir = text == "cache_dir"
                     directoryKey = directoryKeys[text] != nil ? text : nil
                     awaitingKey = false
                 case 1:
                     if inInclude { throw .invalidSiteConfig("include: is not a list of names", line: line) }
+                    if inCacheDir {
+                        let null = s.style == YAML_PLAIN_SCALAR_STYLE && ["", "~", "null", "Null", "NULL"].contains(text)
+                        cacheDir = null ? nil : text
+                    }
+                    if directoryKey == "plugins_dir", text != "_plugins", !(s.style == YAML_PLAIN_SCALAR_STYLE && ["", "~", "null", "Null", "NULL"].contains(text)) {
+                        throw .invalidSiteConfig("plugins_dir: other than _plugins, which Jekyll reads from the directory jekyll build runs in, not from the site: avault cannot tell which plugins run", line: line)
+                    }
                     if let key = directoryKey {
                         if let tag = s.tag, String(cString: UnsafeRawPointer(tag).assumingMemoryBound(to: CChar.self)) != "tag:yaml.org,2002:str" {
                             throw .invalidSiteConfig("a tag on \(key):, which Jekyll may read as other text: remove it", line: line)
@@ -128,7 +154,7 @@ public enum SiteConfig {
                     guard isMapping else { throw .invalidSiteConfig("the configuration is not a mapping", line: line) }
                 } else if depth == 1 {
                     guard !awaitingKey else { throw .invalidSiteConfig("a key that is not a string at the top level", line: line) }
-                    if let key = directoryKey { throw .invalidSiteConfig("\(key): is not a directory name", line: line) }
+                    if let key = directoryKey ?? (inCacheDir ? "cache_dir" : nil) { throw .invalidSiteConfig("\(key): is not a directory name", line: line) }
                     if inInclude {
                         guard !isMapping else { throw .invalidSiteConfig("include: is not a list of names", line: line) }
                         current = []

@@ -34,6 +34,8 @@ public enum RecordWalker {
         /// where `includes_dir` puts it): Jekyll's `include` reads such a file into pages as it
         /// is, front matter included, so that a record signature (over its canonical form) does
         /// not cover what is published (``RecordVerifier/verifyForPublishing(_:jobs:progress:)``).
+        /// So are the files of the data, plugins and Sass directories (parsed, run or compiled
+        /// whole), the site's configuration and Bundler's files at its top.
         public var readRaw = false
 
         /// Why a file that is not regular is not read.
@@ -93,7 +95,9 @@ public enum RecordWalker {
                 }
                 // Jekyll joins each item to the site's path (`File.join`): a leading `/` adds
                 // nothing, and an item that is only `/` names the whole site.
-                let site = try sitePages ? siteSettings(path).map { Site($0.settings, configName: $0.file) } : nil
+                let settings = try sitePages ? siteSettings(path) : nil
+                if let settings { try refuseBuildState(in: path, cacheDir: settings.settings.cacheDir) }
+                let site = settings.map { Site($0.settings, configName: $0.file) }
                 try walk(path, relative: "", include: include.map(Glob.init), exclude: exclude.map(Glob.init), site: site, place: Place(),
                          tree: tree, seen: &seen, into: &out)
             } else {
@@ -300,6 +304,26 @@ public enum RecordWalker {
         return (SiteConfig.Settings(), nil)
     }
 
+    /// Bundler's files at the site's top: `jekyll build` evaluates the `Gemfile` of the
+    /// directory it runs in (`PluginManager.require_from_bundler`, `--safe` too), which may load
+    /// any code, with the versions its lock names. The walk takes them, as it takes plugins.
+    static let bundlerFiles: Set<String> = ["Gemfile", "Gemfile.lock"]
+
+    /// Refuses a site that holds what `jekyll build` reads in place of rendering its files: its
+    /// cache (`CACHE_DIR/Jekyll/Cache`, `.jekyll-cache` unless `cache_dir:` says otherwise),
+    /// whose entries, keyed by a digest of a file's text, stand for what rendering it makes
+    /// (and are read with Ruby's `Marshal`), and the record of an incremental build
+    /// (`.jekyll-metadata`). Neither can be checked; a build from a fresh copy has neither.
+    private static func refuseBuildState(in dir: String, cacheDir: String?) throws(AvaultError) {
+        let cache = SiteConfig.expanded(cacheDir ?? SiteConfig.defaultCacheDir)
+        for name in [cache.isEmpty ? "Jekyll/Cache" : cache + "/Jekyll/Cache", ".jekyll-metadata"] {
+            let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+            var st = stat()
+            if lstat(path, &st) == 0 { throw .jekyllBuildStateInSite(path: path, cache: name != ".jekyll-metadata") }
+            guard errno == ENOENT || errno == ENOTDIR else { throw .io(path: path, reason: FileSystem.errnoText()) }
+        }
+    }
+
     private struct DirectoryID: Hashable {
         var device: UInt64
         var inode: UInt64
@@ -393,7 +417,14 @@ public enum RecordWalker {
         let regular = site == nil ? [] : Set(names.filter { $0.type == UInt8(DT_REG) }.map(\.name))
         func isPostHere(_ name: String) -> Bool {
             guard let site else { return false }
-            return place.everyFile && !isSignatureBeside(name) || isPost(name, at: place) || relative.isEmpty && name == site.configName
+            return place.everyFile && !isSignatureBeside(name) || isPost(name, at: place)
+                || relative.isEmpty && (name == site.configName || bundlerFiles.contains(name))
+        }
+        /// Whether `name` is, at the site's top, its configuration or a file of Bundler's: read as
+        /// it is (``Found/readRaw``), so that a record's embedded signature does not pass it.
+        func readAsItIs(_ name: String) -> Bool {
+            guard let site, relative.isEmpty else { return false }
+            return name == site.configName || bundlerFiles.contains(name)
         }
         /// Whether, where every file is taken, `name` is the detached signature of a file `X`
         /// beside it, checked with `X` and not as a file of its own: `X.minisig` where `X` is a
@@ -435,7 +466,7 @@ public enum RecordWalker {
             if type == UInt8(DT_REG) {
                 if passesHere(name, rel, isDirectory: false), !matches(rel, name, exclude, caseless: false),
                    matches(rel, name, include, caseless: true) && !isGlobTakenSignature(name, rel) || isPostHere(name) || isPage(name) {
-                    out.append(found(path, kind: .regular, tree: tree, place: place))
+                    out.append(found(path, kind: .regular, tree: tree, place: place, readAsItIs: readAsItIs(name)))
                 }
                 continue
             }
@@ -458,8 +489,11 @@ public enum RecordWalker {
                 // the place (a symbolic link `_posts` to a plain directory walked before makes its
                 // files posts). Reached at more than 4 places, it is refused, failing closed (a
                 // chain of links could make the walks many).
+                // Read as they are: the includes (pasted into pages), and data files, plugins and
+                // Sass partials (parsed, run, compiled whole), where a record's signature, over
+                // its canonical form, covers less than is read.
                 let next = site.map { place.entering(name, reached: reached, everyFile: $0.everyFile.contains(rel), template: $0.templates.contains(rel),
-                                                     readRaw: $0.includes == rel) } ?? Place()
+                                                     readRaw: $0.includes == rel || $0.everyFile.contains(rel) && !$0.templates.contains(rel)) } ?? Place()
                 let id = DirectoryID(st)
                 let places = seen[id, default: []]
                 guard !places.contains(next) else { continue }
@@ -472,13 +506,13 @@ public enum RecordWalker {
             } else if passesHere(name, rel, isDirectory: false), !matches(rel, name, exclude, caseless: false),
                       matches(rel, name, include, caseless: true) || isPostHere(name) || (st.st_mode & S_IFMT) == S_IFREG && isPage(name) {
                 if let tree { try checkLink(path, type: type, toDirectory: false, in: tree) }
-                out.append(found(path, kind: FileSystem.kind(st.st_mode), tree: tree, place: place))
+                out.append(found(path, kind: FileSystem.kind(st.st_mode), tree: tree, place: place, readAsItIs: readAsItIs(name)))
             }
         }
     }
 
-    private static func found(_ path: String, kind: FileSystem.FileKind, tree: Tree?, place: Place) -> Found {
-        Found(path: path, named: false, kind: kind, tree: tree, inLayoutsOrIncludes: place.template, readRaw: place.readRaw)
+    private static func found(_ path: String, kind: FileSystem.FileKind, tree: Tree?, place: Place, readAsItIs: Bool = false) -> Found {
+        Found(path: path, named: false, kind: kind, tree: tree, inLayoutsOrIncludes: place.template, readRaw: place.readRaw || readAsItIs)
     }
 
     /// Refuses `path`, an entry the walk is about to take, when it is a symbolic link (a

@@ -59,7 +59,7 @@ extension AvaultError {
         case .noSecuredField, .alreadySecured, .recordHasOtherNames, .legacyBlobNeedsKey, .notASealedDraft, .fieldCannotBeSealed, .noSuchField,
              .blobKeyNotInKeyring, .malformedSealedPayload, .sealedFieldAddedMeanwhile, .alreadyAuthenticated, .noSignature, .noVault,
              .vaultExists, .noSuchObject, .objectRemoved, .noSuchObjectVersion, .invalidObjectID, .objectVersionsExhausted,
-             .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision, .fileChangedMeanwhile, .linkOutsideWalkedTree, .siteConfigNotRead, .recordChangedMeanwhile, .noRecipientsFile, .recipientsSearchBlocked, .noRecipientsRule,
+             .objectAlreadyRemoved, .payloadTooLarge, .vaultIndexMissing, .importCollision, .fileChangedMeanwhile, .linkOutsideWalkedTree, .siteConfigNotRead, .jekyllBuildStateInSite, .recordChangedMeanwhile, .noRecipientsFile, .recipientsSearchBlocked, .noRecipientsRule,
              .cannotReseal, .notAVaultRecipient, .vaultNotToRecipients, .vaultRecipientPresent, .vaultRecipientAbsent, .lastVaultRecipient:
             return Exit.operational
         // PostgreSQL vaults.
@@ -265,6 +265,8 @@ extension AvaultError {
             return "name the \(toDirectory ? "directory" : "file") itself to import it"
         case .siteConfigNotRead:
             return "Jekyll reads a _config.toml only when given it with --config; put its include: list in a _config.yml beside it (avault reads that, as Jekyll does)"
+        case let .jekyllBuildStateInSite(path, _):
+            return "remove it (rm -r \(Terminal.quoted(path))) and keep it out of the site's repository; a build from a fresh copy makes none before it needs it"
         case .recordChangedMeanwhile:
             return "check what changed, then run the command again for the records it has not rewritten"
         case .agentSocketUnset:
