@@ -94,8 +94,9 @@ public struct RecordDocument: Sendable {
         return try text.withUTF8 { bytes in Result { () throws(FormatError) in try locate(bytes) } }.get()
     }
 
-    /// ``locate(_:)`` in the UTF-8 of a text.
-    static func locate(_ bytes: UnsafeBufferPointer<UInt8>) throws(FormatError) -> Layout {
+    /// ``locate(_:)`` in the UTF-8 of a text (or in a file's bytes, which it reads as they are:
+    /// only the fence lines need to be ASCII).
+    public static func locate(_ bytes: UnsafeBufferPointer<UInt8>) throws(FormatError) -> Layout {
         let opening = try openingFence(bytes)
         var i = opening
         while i < bytes.count {

@@ -27,6 +27,35 @@ import Testing
         #expect(tags("include_relative g.inc\n").isEmpty)
     }
 
+    /// Jekyll reads a page's front matter as data and renders none of it (`jekyll build` prints
+    /// a tag there as text), so a file's rendered tags (`IncludeRelative.Scan.rendered`) are
+    /// those of its body, scanned on its own, with the front matter found where the gate finds
+    /// a record's (LF or CRLF, trailing whitespace, a `...` closing line). Where it finds none
+    /// (no closing line, a byte order mark, a form feed on the opening line), every tag is
+    /// rendered (nil: `tags`).
+    @Test func includeRelativeTagsInFrontMatterAreNotRendered() {
+        func scan(_ text: String) -> IncludeRelative.Scan {
+            Array(text.utf8).withUnsafeBytes { IncludeRelative.scan(file: $0, complete: true) }
+        }
+        typealias T = IncludeRelative.Tag
+        let data = "d: \"{% include_relative a.md %}\"\n", body = "{% include_relative b.md %}\n"
+        for text in ["---\n\(data)---\n\(body)", "---\r\n\(data)---\r\n\(body)", "--- \t\n\(data)---  \n\(body)", "---\n\(data)...\n\(body)"] {
+            let found = scan(text)
+            #expect(found.tags == [T(name: "a.md"), T(name: "b.md")] && found.rendered == [T(name: "b.md")], "\(text)")
+        }
+        #expect(scan("---\n\(data)---\nThe body.\n").rendered == [])
+        // A tag in the front matter with no `%}` there runs on over the body's in the whole file.
+        let runOn = scan("---\nd: {% include_relative a.md\n---\n\(body)")
+        #expect(runOn.tags.count == 1 && runOn.tags[0].problem == .variable && runOn.rendered == [T(name: "b.md")])
+        // A `{% liquid` tag in the front matter makes no line of the body a tag.
+        let liquid = scan("---\nd: \"{% liquid echo 1 %}\"\n---\ninclude_relative c.md\n")
+        #expect(liquid.tags == [T(name: "c.md")] && liquid.rendered == [])
+        for text in ["---\n\(data)\(body)", "\u{FEFF}---\n\(data)---\n\(body)", "---\u{0C}\n\(data)---\n\(body)", " ---\n\(data)---\n\(body)",
+                     "\(data)---\n\(body)", "---\ntitle: x\n---\nThe body.\n"] {
+            #expect(scan(text).rendered == nil, "\(text)")
+        }
+    }
+
     /// Jekyll's `DATE_FILENAME_MATCHER` and `DATELESS_FILENAME_MATCHER`, as the walk matches them.
     @Test func postNamesMatchAsJekyllMatchesThem() {
         for (path, post) in [("2020-01-01-a.md", true), ("20-1-1-.x", true), ("sub/2020-01-01-a.md", true), ("2020-01-01-a.b/cmd", true),

@@ -600,6 +600,77 @@ import Glibc
         #expect(gate.out.contains("2 records: 0 passed, 2 failed"), "\(gate.out)")
     }
 
+    /// Jekyll reads the front matter of a page, a post or a layout as data and renders none of
+    /// it: `jekyll build` builds a page whose front matter names a file that is not there, and
+    /// `{{ page.description }}` prints the tag in it as text. The gate followed such a tag all
+    /// the same, failing a signed page (and a layout) that Jekyll publishes as signed: no site
+    /// with one could pass. In the body, the same tag is still followed.
+    @Test(.timeLimit(.minutes(30))) func includeRelativeInAPagesFrontMatterIsNotFollowed() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("page.md", "---\nlayout: default\ndescription: \"use {% include_relative notes.md %} to read the notes\"\n---\n"
+                    + "P-page.md-{{ 'r' | upcase }}\n", sign: true)
+        try c.write("_posts/2024-05-01-post.md", "---\r\nlayout: default\r\nexcerpt: \"{%- include_relative post-notes.md -%}\"\r\n...\r\n"
+                    + "P-post-{{ 'r' | upcase }}\r\n", sign: true)
+        try c.write("_layouts/default.html", "---\nnote: \"{% include_relative footer.inc %}\"\n---\n{{ content }}\n[{{ page.description }}]\n", sign: true)
+        #expect(try c.jekyllRendered(["page.md", "post"]) == ["page.md", "post"])
+        let html = try String(contentsOf: c.demo.dir.appendingPathComponent("site/page.html"), encoding: .utf8)
+        #expect(html.contains("[use {% include_relative notes.md %} to read the notes]"), "\(html)")
+
+        let gate = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(gate.code == 0 && gate.out.hasSuffix("3 records: 3 passed, 0 failed (valid 3)\n"), "\(gate.out)")
+        #expect(!gate.out.contains("include_relative"), "\(gate.out)")
+
+        try c.write("page.md", "---\nlayout: default\ndescription: \"use {% include_relative notes.md %} to read the notes\"\n---\n"
+                    + "P-page.md-{{ 'r' | upcase }}\n{% include_relative notes.md %}\n", sign: true)
+        let body = try CLI.avault(["verify", c.content.path] + c.ring)
+        #expect(body.code == 1 && body.out.contains("\(c.path("page.md")): valid: include_relative notes.md: "), "\(body.out)")
+    }
+
+    /// What `include_relative` (or `include`) reads into a page is pasted whole, front matter
+    /// included, and rendered as Liquid: `jekyll build` runs a tag in the front matter of such
+    /// a file (in the page that reads it, not in the file's own page), and fails the build
+    /// when it names a file that is not there. The gate follows it, against the reading page's
+    /// directory, and counts one in the front matter of a file of the includes directory.
+    @Test(.timeLimit(.minutes(30))) func includeRelativeInTheFrontMatterOfAFileReadIntoAPageIsFollowed() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("index.md", "---\ntitle: home\n---\nP-index.md-{{ 'r' | upcase }}\n{% include_relative part.md %}\n", sign: true)
+        try c.write("part.md", "---\ntitle: part\nnote: \"{% include_relative _private/x.inc %}\"\n---\nThe part.\n", sign: true)
+        #expect(try CLI.avault(["sign", "--detached", c.path("part.md"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        try c.write("_private/x.inc", "P-_private/x.inc-{{ 'r' | upcase }}\n")
+        #expect(try c.jekyllRendered(["index.md", "_private/x.inc"]) == ["index.md", "_private/x.inc"])
+        let part = try String(contentsOf: c.demo.dir.appendingPathComponent("site/part.html"), encoding: .utf8)
+        #expect(!part.contains("P-_private/x.inc-R"), "\(part)")
+
+        let gate = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(gate.code == 1, "\(gate.out)")
+        #expect(gate.out.contains("\(c.path("_private/x.inc")): unsigned: no front matter; read into \(c.path("index.md")) by include_relative\n"),
+                "\(gate.out)")
+        #expect(gate.out.contains("3 records: 2 passed, 1 failed"), "\(gate.out)")
+        #expect(try CLI.avault(["sign", "--detached", c.path("_private/x.inc"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        #expect(try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring).code == 0)
+
+        // Not there: Jekyll fails the build, and the gate the page that reads part.md (part.md,
+        // as a page, reads nothing).
+        try FileManager.default.removeItem(atPath: c.path("_private/x.inc"))
+        let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "-s", c.content.path, "-d", c.demo.dir.appendingPathComponent("site2").path])
+        #expect(built.code != 0 && built.err.contains("_private/x.inc"), "\(built.err)")
+        let missing = try CLI.avault(["verify", c.content.path] + c.ring)
+        #expect(missing.code == 1 && missing.out.contains("\(c.path("index.md")): valid: include_relative _private/x.inc in \(c.path("part.md")): "),
+                "\(missing.out)")
+        #expect(!missing.out.contains("\(c.path("part.md")): valid: include_relative") && missing.out.contains("1 failed"), "\(missing.out)")
+
+        // In the includes directory, `include` pastes a file whole: a tag in its front matter
+        // counts as any of its tags.
+        try c.write("_includes/note.html", "---\nnote: \"{% include_relative y.inc %}\"\n---\nThe note.\n", sign: true)
+        #expect(try CLI.avault(["sign", "--detached", c.path("_includes/note.html"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        let include = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(include.code == 1 && include.out.contains("\(c.path("_includes/note.html")): valid: "
+                                                         + "include_relative y.inc in a layout or include reads a file relative to each page that uses it; not checked\n"),
+                "\(include.out)")
+    }
+
     /// A name that is not UTF-8 is published by a site generator as any other, and a Swift
     /// string cannot hold it: read as one, `post\xff.md` became `post\u{FFFD}.md`, so a signed
     /// copy planted under that name was verified twice and the unsigned file never, and a

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 internal import CLinux
+internal import VaultFormat
 
 /// Jekyll's `include_relative` tag, as a publishing gate must see it: the tag reads a file into
 /// the page being rendered, and a signature over the page covers only the tag, not what it
@@ -10,7 +11,9 @@ internal import CLinux
 /// for a document of a collection: the page's own place in the site), also when the tag is
 /// in a layout or an include (they render in the page's context); reads the file whole, front
 /// matter included; and renders it as Liquid, so that its own tags read further files against
-/// the same page's directory.
+/// the same page's directory. A file Jekyll renders itself (a page, a post or another document,
+/// a layout) has its front matter read off as data first, which Liquid never renders
+/// (``Scan/rendered``).
 enum IncludeRelative {
     /// One `include_relative` tag in a file's text.
     struct Tag: Sendable, Equatable {
@@ -31,13 +34,42 @@ enum IncludeRelative {
 
     /// What a scan of a file's bytes found.
     struct Scan: Sendable {
+        /// The tags of the whole file, as `include` and `include_relative` read it into a page
+        /// and render it: front matter included.
         var tags: [Tag]
+        /// From ``scan(file:complete:)``: the tags after the file's front matter, those Jekyll
+        /// runs when it renders the file itself (a page, a document, a layout), as it takes the
+        /// front matter for data (`{{ page.description }}` outputs a tag in it as text); nil
+        /// when they are ``tags``: no front matter found, or no tag.
+        var rendered: [Tag]?
         /// Whether the whole file was scanned (not only the first bytes of one over
         /// ``RecordLimits/fileBytes``).
         var complete: Bool
     }
 
     static let tagName = Array("include_relative".utf8)
+
+    /// ``scan(_:complete:)`` of a file's bytes, with ``Scan/rendered`` when the file has front
+    /// matter where the gate finds a record's (``RecordDocument/locate(_:)``, with the quirks of
+    /// Jekyll's `YAML_FRONT_MATTER_REGEXP` it knows: CRLF, a `...` closing line, trailing
+    /// whitespace). A file it refuses (a byte order mark, a form feed on the opening line, no
+    /// closing line) has all its tags rendered, failing closed. The body is scanned on its own,
+    /// not the whole file's tags picked by place: a tag in the front matter with no `%}` before
+    /// the closing line runs on over a tag of the body, and a `{% liquid` tag there makes no
+    /// line of the body a tag. Only a file with tags is scanned twice (its body has none
+    /// otherwise), so that the gate's speed does not change.
+    static func scan(file bytes: UnsafeRawBufferPointer, complete: Bool) -> Scan {
+        var found = scan(bytes, complete: complete)
+        guard !found.tags.isEmpty, let body = bodyStart(bytes) else { return found }
+        found.rendered = scan(UnsafeRawBufferPointer(rebasing: bytes[body...]), complete: complete).tags
+        return found
+    }
+
+    /// Where the body of a file with front matter starts (past its closing fence line), as
+    /// ``RecordDocument/locate(_:)`` finds it; nil for a file it finds no front matter in.
+    static func bodyStart(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        (try? RecordDocument.locate(bytes.bindMemory(to: UInt8.self)))?.bodyStart
+    }
 
     /// The `include_relative` tags in `bytes`: nothing but a `memchr` for a file without a `%`,
     /// which every tag is in (`{%`), and a `memmem` for one without the tag's name (most files),

@@ -107,7 +107,7 @@ public struct RecordVerifier: Sendable {
             return RecordReport(path: path, outcome: .malformed, passed: false, reason: error.message)
         }
         if scanIncludes {
-            includes = bytes.withUnsafeBytes { IncludeRelative.scan($0, complete: size <= limit && bytes.count <= limit) }
+            includes = bytes.withUnsafeBytes { IncludeRelative.scan(file: $0, complete: size <= limit && bytes.count <= limit) }
         }
         if size > limit || bytes.count > limit {
             guard !RecordDocument.hasFrontMatter(bytes, isPrefix: true) else {
@@ -310,7 +310,9 @@ public struct RecordVerifier: Sendable {
     /// the walk took it, else a report added after the walked files' (its path the file's, its
     /// reason saying which page reads it). Its tags are followed in turn, against the same
     /// page's directory, each file once and at most ``includeRelativeLimit`` for a page. (See
-    /// ``IncludeRelative`` for how Jekyll resolves them.)
+    /// ``IncludeRelative`` for how Jekyll resolves them.) A walked page's own tags are those
+    /// Jekyll renders in it, not those in its front matter (``renderedTags(_:of:)``); a file
+    /// read into a page has all of its followed, front matter included.
     ///
     /// A page fails (its outcome kept, `passed` false, the reason added to its own, as a
     /// secured field that fails) when a tag reads no regular file, has a name Jekyll refuses,
@@ -345,8 +347,9 @@ public struct RecordVerifier: Sendable {
             /// Fails the page (`always`, or for a tag that cannot be followed, with
             /// `requireSignature`), saying why.
             func fail(_ why: String, always: Bool) { failReport(i, why, always: always) }
+            let own = Self.renderedTags(scan, of: page)
             if page.inLayoutsOrIncludes || page.path == "-" {
-                for tag in scan.tags {
+                for tag in own {
                     fail(page.path == "-"
                          ? "include_relative \(tag.name) on standard input reads a file beside the page in its site; not checked"
                          : "include_relative \(tag.name) in a layout or include reads a file relative to each page that uses it; not checked",
@@ -355,7 +358,7 @@ public struct RecordVerifier: Sendable {
                 continue
             }
             let directory = FileSystem.directory(of: page.path)
-            var pending: [(tags: [IncludeRelative.Tag], in: String?, complete: Bool)] = [(scan.tags, nil, scan.complete)]
+            var pending: [(tags: [IncludeRelative.Tag], in: String?, complete: Bool)] = [(own, nil, scan.complete)]
             var read: Set<String> = []
             following: while let (tags, reader, complete) = pending.popLast() {
                 let place = reader.map { " in \($0)" } ?? ""
@@ -406,11 +409,22 @@ public struct RecordVerifier: Sendable {
                     }
                     // Read as it is: a record signature over it is not enough.
                     if let (why, always) = rawSignatureProblem(target) { fail("include_relative \(tag.name)\(place): \(why)", always: always) }
-                    if let next { pending.append((next.tags, target, next.complete)) }
+                    if let next { pending.append((next.tags, target, next.complete)) } // front matter included
                 }
             }
         }
         return reports
+    }
+
+    /// The tags of `file` that Jekyll runs when it renders the file itself: those after its
+    /// front matter (``IncludeRelative/Scan/rendered``: Jekyll reads front matter as data and
+    /// renders none of it) for a page, a document or a layout the walk found; all of them for a
+    /// file of the includes directory (``RecordWalker/Found/readRaw``: `include` reads it into
+    /// pages whole, and the front matter is rendered with the rest), and for a file named on the
+    /// command line or standard input, whose place in a site is not known (failing closed). A
+    /// file read by `include_relative` has all its tags followed, wherever it is.
+    private static func renderedTags(_ scan: IncludeRelative.Scan, of file: RecordWalker.Found) -> [IncludeRelative.Tag] {
+        file.readRaw || file.named ? scan.tags : scan.rendered ?? scan.tags
     }
 
     /// Why the file at `path`, which Jekyll reads into pages as it is (`include`,
