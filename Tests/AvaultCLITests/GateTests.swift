@@ -654,7 +654,8 @@ import Glibc
         // Not there: Jekyll fails the build, and the gate the page that reads part.md (part.md,
         // as a page, reads nothing).
         try FileManager.default.removeItem(atPath: c.path("_private/x.inc"))
-        let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "-s", c.content.path, "-d", c.demo.dir.appendingPathComponent("site2").path])
+        let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "--disable-disk-cache", "-s", c.content.path,
+                                                    "-d", c.demo.dir.appendingPathComponent("site2").path])
         #expect(built.code != 0 && built.err.contains("_private/x.inc"), "\(built.err)")
         let missing = try CLI.avault(["verify", c.content.path] + c.ring)
         #expect(missing.code == 1 && missing.out.contains("\(c.path("index.md")): valid: include_relative _private/x.inc in \(c.path("part.md")): "),
