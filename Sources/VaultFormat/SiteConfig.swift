@@ -59,7 +59,10 @@ public enum SiteConfig {
     /// Refused too, since the files Jekyll reads would then not be those of the site avault
     /// walks: `source:` (Jekyll builds that directory when not given `-s`), and a `plugins_dir:`
     /// other than `_plugins` (Jekyll reads any other from the directory it runs in, not from the
-    /// site: `Site#plugins_path`). `cache_dir:` must be a name too.
+    /// site: `Site#plugins_path`). `cache_dir:` must be a name too. So is a `sass:` mapping that
+    /// sets `sass_dir` or `load_paths` (jekyll-sass-converter reads partials there, where the
+    /// walk, which takes `_sass`, does not look), or that cannot be read for them (an alias, a
+    /// `<<` merge key).
     public static func settings(in bytes: UnsafeRawBufferPointer) throws(FormatError) -> Settings? {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else { throw .invalidSiteConfig("out of memory", line: nil) }
@@ -77,6 +80,9 @@ public enum SiteConfig {
         var directoryKey: String? // the current top-level key is one of directoryKeys
         var cacheDir: String?
         var inCacheDir = false // the current top-level key is cache_dir
+        var inSassKey = false // the current top-level key is sass
+        var inSass = false // in the sass: mapping (its keys at depth 2)
+        var sassAwaitingKey = true
         while true {
             var event = yaml_event_t()
             guard yaml_parser_parse(&parser, &event) == 1 else {
@@ -90,7 +96,7 @@ public enum SiteConfig {
                 return Settings(include: list, directories: directories, cacheDir: cacheDir)
             case YAML_ALIAS_EVENT:
                 // A key that may be `include`, the list, or an item of it.
-                if inInclude || depth == 1 && (awaitingKey || directoryKey != nil || inCacheDir) {
+                if inInclude || depth == 1 && (awaitingKey || directoryKey != nil || inCacheDir || inSassKey) || inSass && depth == 2 {
                     throw .invalidSiteConfig("an alias where avault looks for include: write the list out", line: line)
                 }
                 if depth == 1 { awaitingKey = true }
@@ -99,7 +105,7 @@ public enum SiteConfig {
                 let text = String(decoding: UnsafeRawBufferPointer(start: s.value, count: s.length), as: UTF8.self)
                 // A tag changes what Psych makes of the text (`!!binary` decodes base64): a key,
                 // or an item of the list, must be the text it reads as.
-                if let tag = s.tag, depth == 1 && awaitingKey || depth == 2 && inInclude,
+                if let tag = s.tag, depth == 1 && awaitingKey || depth == 2 && (inInclude || inSass && sassAwaitingKey),
                    String(cString: UnsafeRawPointer(tag).assumingMemoryBound(to: CChar.self)) != "tag:yaml.org,2002:str" {
                     throw .invalidSiteConfig("a tag on a key or an include: item, which Jekyll may read as other text: remove it", line: line)
                 }
@@ -116,6 +122,7 @@ public enum SiteConfig {
                     }
                     inInclude = text == "include"
                     inCacheDir = text == "cache_dir"
+                    inSassKey = text == "sass"
                     directoryKey = directoryKeys[text] != nil ? text : nil
                     awaitingKey = false
                 case 1:
@@ -145,6 +152,11 @@ public enum SiteConfig {
                     awaitingKey = true
                 case 2 where inInclude:
                     current.append(text)
+                case 2 where inSass:
+                    if sassAwaitingKey, ["sass_dir", "load_paths", "<<"].contains(text) {
+                        throw .invalidSiteConfig("sass: \(text), where Sass reads partials avault's walk does not take: keep them in _sass", line: line)
+                    }
+                    sassAwaitingKey.toggle()
                 default:
                     break
                 }
@@ -159,11 +171,16 @@ public enum SiteConfig {
                         guard !isMapping else { throw .invalidSiteConfig("include: is not a list of names", line: line) }
                         current = []
                     }
+                    if inSassKey && isMapping { inSass = true; sassAwaitingKey = true }
+                } else if depth == 2 && inSass && sassAwaitingKey {
+                    throw .invalidSiteConfig("a key that is not a string in sass:", line: line)
                 }
                 depth += 1
             case YAML_MAPPING_END_EVENT, YAML_SEQUENCE_END_EVENT:
                 depth -= 1
+                if depth == 2 && inSass { sassAwaitingKey = true } // a value of the sass: mapping ended
                 if depth == 1 {
+                    inSass = false
                     if inInclude { list = current; inInclude = false }
                     awaitingKey = true
                 }

@@ -100,3 +100,62 @@ extension PublishingGate {
         #expect(data.code == 1 && data.out.contains("\(c.path("_data/people.yml")): valid: \(c.path("_data/people.yml")) has front matter"), "\(data.out)")
     }
 }
+
+extension PublishingGate {
+    /// jekyll-sass-converter compiles a page's Sass as if it lay at the site's top, so that an
+    /// `@import` reads a stylesheet there before `_sass/`: an unsigned `_colors.scss` beside the
+    /// configuration stood in for the signed `_sass/_colors.scss` (found by a review). The walk
+    /// takes the site's top-level stylesheets; `sass:` settings that move the partials elsewhere
+    /// are refused.
+    @Test(.timeLimit(.minutes(30))) func stylesheetsSassReadsBeforeTheSassDirectoryAreChecked() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("index.md", "---\ntitle: home\n---\nHome.\n", sign: true)
+        try c.write("_config.yml", "title: site\n")
+        try c.write("assets/main.scss", "---\ntitle: style\n---\n@import \"colors\";\nbody { color: $c; }\n", sign: true)
+        try c.write("_sass/_colors.scss", "$c: red;\n")
+        for name in ["_config.yml", "_sass/_colors.scss"] {
+            #expect(try CLI.avault(["sign", "--detached", c.path(name), "--key", "demo-desk"] + c.demo.args).code == 0)
+        }
+        let gate = ["verify", "--require-signature", c.content.path] + c.ring
+        let signed = try CLI.avault(gate)
+        #expect(signed.code == 0, "\(signed.out)")
+
+        try c.write("_colors.scss", "$c: blue;\nbody::before { content: \"P-_colors.scss-R\"; }\n")
+        #expect(try c.jekyllRendered(["_colors.scss"]) == ["_colors.scss"])
+        let shadowed = try CLI.avault(gate)
+        #expect(shadowed.code == 1 && shadowed.out.contains("\(c.path("_colors.scss")): unsigned"), "\(shadowed.out)")
+        unlink(c.path("_colors.scss"))
+
+        for setting in ["sass:\n  sass_dir: css/partials\n", "sass:\n  style: compressed\n  load_paths: [vendor]\n"] {
+            try c.write("_config.yml", "title: site\n" + setting)
+            unlink(c.path("_config.yml.minisig"))
+            #expect(try CLI.avault(["sign", "--detached", c.path("_config.yml"), "--key", "demo-desk"] + c.demo.args).code == 0)
+            let r = try CLI.avault(gate)
+            #expect(r.code == 2 && r.err.contains("where Sass reads partials avault's walk does not take"), "\(setting): \(r.err)")
+        }
+    }
+}
+
+extension PublishingGate {
+    /// Jekyll resolves a page's `include_relative` against the `path:` its front matter sets
+    /// (`Page#path`), not against where the page lies: a signed `guide.md` with `path:
+    /// sub/guide.md` read the unsigned `sub/part.inc` while the gate checked the signed
+    /// `part.inc` beside it (found by a review). Such a tag is not followed: it fails the page
+    /// with `--require-signature`.
+    @Test(.timeLimit(.minutes(30))) func includeRelativeInAPageThatSetsItsPathIsNotTakenAsResolved() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("_config.yml", "title: site\n")
+        try c.write("guide.md", "---\ntitle: guide\npath: sub/guide.md\n---\n{% include_relative part.inc %}\n", sign: true)
+        try c.write("part.inc", "The signed part.\n")
+        for name in ["_config.yml", "part.inc"] {
+            #expect(try CLI.avault(["sign", "--detached", c.path(name), "--key", "demo-desk"] + c.demo.args).code == 0)
+        }
+        try c.write("sub/part.inc", "P-sub/part.inc-{{ 'r' | upcase }}\n")
+        #expect(try c.jekyllRendered(["sub/part.inc"]) == ["sub/part.inc"])
+        let gate = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(gate.code == 1 && gate.out.contains("include_relative part.inc reads a file relative to \"sub/guide.md\", the path: the page's front matter sets"),
+                "\(gate.out)")
+    }
+}

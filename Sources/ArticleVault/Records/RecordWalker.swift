@@ -309,6 +309,14 @@ public enum RecordWalker {
     /// any code, with the versions its lock names. The walk takes them, as it takes plugins.
     static let bundlerFiles: Set<String> = ["Gemfile", "Gemfile.lock"]
 
+    /// Whether `name`, at the site's top, is a stylesheet Sass may import: jekyll-sass-converter
+    /// compiles a page's Sass as if it lay there, so that `@import "colors"` reads
+    /// `_colors.scss`, `colors.scss` or `colors.css` beside the site's configuration before
+    /// `_sass/` (one that is not a page is published unchecked, or not at all, by Jekyll).
+    static func isStylesheet(_ name: String) -> Bool {
+        name.hasSuffix(".scss") || name.hasSuffix(".sass") || name.hasSuffix(".css")
+    }
+
     /// Refuses a site that holds what `jekyll build` reads in place of rendering its files: its
     /// cache (`CACHE_DIR/Jekyll/Cache`, `.jekyll-cache` unless `cache_dir:` says otherwise),
     /// whose entries, keyed by a digest of a file's text, stand for what rendering it makes
@@ -418,7 +426,7 @@ public enum RecordWalker {
         func isPostHere(_ name: String) -> Bool {
             guard let site else { return false }
             return place.everyFile && !isSignatureBeside(name) || isPost(name, at: place)
-                || relative.isEmpty && (name == site.configName || bundlerFiles.contains(name))
+                || relative.isEmpty && (name == site.configName || bundlerFiles.contains(name) || isStylesheet(name))
         }
         /// Whether `name` is, at the site's top, its configuration or a file of Bundler's: read as
         /// it is (``Found/readRaw``), so that a record's embedded signature does not pass it.

@@ -357,6 +357,13 @@ public struct RecordVerifier: Sendable {
                 }
                 continue
             }
+            if !own.isEmpty, let moved = Self.frontMatterPath(page.path) {
+                for tag in own {
+                    fail("include_relative \(tag.name) reads a file relative to \(moved), the path: the page's front matter sets; not checked",
+                         always: false)
+                }
+                continue
+            }
             let directory = FileSystem.directory(of: page.path)
             var pending: [(tags: [IncludeRelative.Tag], in: String?, complete: Bool)] = [(own, nil, scan.complete)]
             var read: Set<String> = []
@@ -414,6 +421,17 @@ public struct RecordVerifier: Sendable {
             }
         }
         return reports
+    }
+
+    /// The `path:` the front matter of the page at `file` sets, as JSON text: Jekyll resolves a
+    /// page's `include_relative` tags against it (`Page#path` is `data.fetch("path")`), not
+    /// against where the page lies. Nil when it sets none, or its front matter cannot be read
+    /// (its own check fails the page then).
+    private static func frontMatterPath(_ file: String) -> String? {
+        guard let bytes = try? FileSystem.readSmall(file, limit: RecordLimits.fileBytes, what: "record", regularOnly: true),
+              let (yaml, _) = try? RecordDocument.split(String(decoding: bytes, as: UTF8.self)),
+              let path = (try? FrontMatter.parse(yaml, firstLine: 2))?.fields["path"] else { return nil }
+        return path.jsonText
     }
 
     /// The tags of `file` that Jekyll runs when it renders the file itself: those after its
