@@ -83,6 +83,16 @@ public enum SiteConfig {
         var inSassKey = false // the current top-level key is sass
         var inSass = false // in the sass: mapping (its keys at depth 2)
         var sassAwaitingKey = true
+        var inSassDir = false // the current key of the sass: mapping is sass_dir
+        var inSource = false // the current top-level key is source
+        /// Whether a plain scalar is YAML's null (which Jekyll's merge of its defaults drops).
+        func isNull(_ style: yaml_scalar_style_t, _ text: String) -> Bool {
+            style == YAML_PLAIN_SCALAR_STYLE && ["", "~", "null", "Null", "NULL"].contains(text)
+        }
+        /// Whether a tag other than `!!str` is on the scalar (Psych decodes `!!binary`).
+        func isTaggedOtherThanText(_ tag: UnsafeMutablePointer<yaml_char_t>?) -> Bool {
+            tag.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) != "tag:yaml.org,2002:str" } ?? false
+        }
         while true {
             var event = yaml_event_t()
             guard yaml_parser_parse(&parser, &event) == 1 else {
@@ -96,30 +106,28 @@ public enum SiteConfig {
                 return Settings(include: list, directories: directories, cacheDir: cacheDir)
             case YAML_ALIAS_EVENT:
                 // A key that may be `include`, the list, or an item of it.
-                if inInclude || depth == 1 && (awaitingKey || directoryKey != nil || inCacheDir || inSassKey) || inSass && depth == 2 {
-                    throw .invalidSiteConfig("an alias where avault looks for include: write the list out", line: line)
+                if inInclude || depth == 1 && (awaitingKey || directoryKey != nil || inCacheDir || inSassKey || inSource)
+                    || inSass && depth == 2 && (sassAwaitingKey || inSassDir) {
+                    throw .invalidSiteConfig("an alias where avault looks for include:, a directory or sass: settings: write it out", line: line)
                 }
                 if depth == 1 { awaitingKey = true }
+                if inSass && depth == 2 { sassAwaitingKey = true }
             case YAML_SCALAR_EVENT:
                 let s = event.data.scalar
                 let text = String(decoding: UnsafeRawBufferPointer(start: s.value, count: s.length), as: UTF8.self)
                 // A tag changes what Psych makes of the text (`!!binary` decodes base64): a key,
                 // or an item of the list, must be the text it reads as.
-                if let tag = s.tag, depth == 1 && awaitingKey || depth == 2 && (inInclude || inSass && sassAwaitingKey),
-                   String(cString: UnsafeRawPointer(tag).assumingMemoryBound(to: CChar.self)) != "tag:yaml.org,2002:str" {
+                if depth == 1 && awaitingKey || depth == 2 && (inInclude || inSass && sassAwaitingKey), isTaggedOtherThanText(s.tag) {
                     throw .invalidSiteConfig("a tag on a key or an include: item, which Jekyll may read as other text: remove it", line: line)
                 }
                 switch depth {
                 case 0:
                     // A document that is one scalar: empty or null is no configuration.
-                    let null = s.style == YAML_PLAIN_SCALAR_STYLE && ["", "~", "null", "Null", "NULL"].contains(text)
-                    guard null else { throw .invalidSiteConfig("the configuration is not a mapping", line: line) }
+                    guard isNull(s.style, text) else { throw .invalidSiteConfig("the configuration is not a mapping", line: line) }
                     return nil
                 case 1 where awaitingKey:
                     if text == "<<" { throw .invalidSiteConfig("a '<<' merge key at the top level: write its keys out", line: line) }
-                    if text == "source" {
-                        throw .invalidSiteConfig("source: makes jekyll build read another directory than the site avault walks: remove it, and walk and build that directory", line: line)
-                    }
+                    inSource = text == "source"
                     inInclude = text == "include"
                     inCacheDir = text == "cache_dir"
                     inSassKey = text == "sass"
@@ -127,21 +135,30 @@ public enum SiteConfig {
                     awaitingKey = false
                 case 1:
                     if inInclude { throw .invalidSiteConfig("include: is not a list of names", line: line) }
-                    if inCacheDir {
-                        let null = s.style == YAML_PLAIN_SCALAR_STYLE && ["", "~", "null", "Null", "NULL"].contains(text)
-                        cacheDir = null ? nil : text
+                    // `.` (Jekyll reads it from the directory it runs in, where it read this
+                    // file) and null leave the site where it is.
+                    if inSource, isTaggedOtherThanText(s.tag) || !isNull(s.style, text) && text != "." {
+                        throw .invalidSiteConfig("source: makes jekyll build read another directory than the site avault walks: remove it, and walk and build that directory", line: line)
                     }
-                    if directoryKey == "plugins_dir", text != "_plugins", !(s.style == YAML_PLAIN_SCALAR_STYLE && ["", "~", "null", "Null", "NULL"].contains(text)) {
+                    if inCacheDir {
+                        // Jekyll keeps an absolute path as it is (inside the source); avault
+                        // would look for it under the site.
+                        if isTaggedOtherThanText(s.tag) || text.hasPrefix("/") {
+                            throw .invalidSiteConfig("cache_dir: with a tag or an absolute path, which avault does not read: name a directory of the site", line: line)
+                        }
+                        cacheDir = isNull(s.style, text) ? nil : text
+                    }
+                    if directoryKey == "plugins_dir", text != "_plugins", !isNull(s.style, text) {
                         throw .invalidSiteConfig("plugins_dir: other than _plugins, which Jekyll reads from the directory jekyll build runs in, not from the site: avault cannot tell which plugins run", line: line)
                     }
                     if let key = directoryKey {
-                        if let tag = s.tag, String(cString: UnsafeRawPointer(tag).assumingMemoryBound(to: CChar.self)) != "tag:yaml.org,2002:str" {
+                        if isTaggedOtherThanText(s.tag) {
                             throw .invalidSiteConfig("a tag on \(key):, which Jekyll may read as other text: remove it", line: line)
                         }
                         // A null (`~`, `null`, nothing) leaves Jekyll's default, as its merge of
                         // the defaults drops nil; a name that is the site's own directory (`""`,
                         // `.`) would make Jekyll read every file of the site as one of them.
-                        if s.style == YAML_PLAIN_SCALAR_STYLE && ["", "~", "null", "Null", "NULL"].contains(text) {
+                        if isNull(s.style, text) {
                             directories[key] = nil
                         } else if key != "collections_dir" && expanded(text).isEmpty {
                             throw .invalidSiteConfig("\(key): names the site's own directory, whose every file Jekyll would read as one: avault's walk does not take a site so", line: line)
@@ -153,8 +170,13 @@ public enum SiteConfig {
                 case 2 where inInclude:
                     current.append(text)
                 case 2 where inSass:
-                    if sassAwaitingKey, ["sass_dir", "load_paths", "<<"].contains(text) {
-                        throw .invalidSiteConfig("sass: \(text), where Sass reads partials avault's walk does not take: keep them in _sass", line: line)
+                    if sassAwaitingKey {
+                        if ["load_paths", "<<"].contains(text) {
+                            throw .invalidSiteConfig("sass: \(text), where Sass reads partials avault's walk does not take: keep them in _sass", line: line)
+                        }
+                        inSassDir = text == "sass_dir"
+                    } else if inSassDir, isTaggedOtherThanText(s.tag) || text != "_sass" && !isNull(s.style, text) {
+                        throw .invalidSiteConfig("sass: sass_dir: other than _sass, where Sass reads partials avault's walk does not take: keep them in _sass", line: line)
                     }
                     sassAwaitingKey.toggle()
                 default:
@@ -171,9 +193,15 @@ public enum SiteConfig {
                         guard !isMapping else { throw .invalidSiteConfig("include: is not a list of names", line: line) }
                         current = []
                     }
-                    if inSassKey && isMapping { inSass = true; sassAwaitingKey = true }
-                } else if depth == 2 && inSass && sassAwaitingKey {
-                    throw .invalidSiteConfig("a key that is not a string in sass:", line: line)
+                    if inSassKey {
+                        // Psych makes a mapping of an `!!omap` sequence too.
+                        let tag = isMapping ? event.data.mapping_start.tag : event.data.sequence_start.tag
+                        guard isMapping, tag == nil else { throw .invalidSiteConfig("sass: is not a mapping, or has a tag: write it as one", line: line) }
+                        inSass = true; sassAwaitingKey = true; inSassDir = false
+                    }
+                    if inSource { throw .invalidSiteConfig("source: is not a directory name", line: line) }
+                } else if depth == 2 && inSass && (sassAwaitingKey || inSassDir) {
+                    throw .invalidSiteConfig(sassAwaitingKey ? "a key that is not a string in sass:" : "sass: sass_dir: is not a directory name", line: line)
                 }
                 depth += 1
             case YAML_MAPPING_END_EVENT, YAML_SEQUENCE_END_EVENT:

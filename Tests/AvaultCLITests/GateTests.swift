@@ -254,7 +254,7 @@ import Glibc
         #expect(!walked.contains { $0.hasPrefix(".git") })
 
         // What the site configuration says decides; one avault cannot read stops the gate.
-        for (config, message) in [("include: *x\n", "line 1: an alias where avault looks for include: write the list out"),
+        for (config, message) in [("include: *x\n", "line 1: an alias where avault looks for include:, a directory or sass: settings: write it out"),
                                   ("include: .well-known\n", "line 1: include: is not a list of names"),
                                   ("a: [\n", "line 2: invalid YAML: did not find expected node content"),
                                   ("- .well-known\n", "line 1: the configuration is not a mapping")] {

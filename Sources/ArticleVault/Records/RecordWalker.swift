@@ -304,30 +304,38 @@ public enum RecordWalker {
         return (SiteConfig.Settings(), nil)
     }
 
-    /// Bundler's files at the site's top: `jekyll build` evaluates the `Gemfile` of the
-    /// directory it runs in (`PluginManager.require_from_bundler`, `--safe` too), which may load
-    /// any code, with the versions its lock names. The walk takes them, as it takes plugins.
-    static let bundlerFiles: Set<String> = ["Gemfile", "Gemfile.lock"]
+    /// Bundler's files at the site's top: `jekyll build` runs Bundler when the directory it runs
+    /// in has a `Gemfile` (`PluginManager.require_from_bundler`, `--safe` too), and Bundler
+    /// evaluates `gems.rb` before it, or the `Gemfile`, which may load any code (a `gemspec`
+    /// line evaluates the `*.gemspec` beside it), with the versions the lock names. The walk
+    /// takes them, as it takes plugins.
+    static func isBundlerFile(_ name: String) -> Bool {
+        ["Gemfile", "Gemfile.lock", "gems.rb", "gems.locked"].contains(name) || name.hasSuffix(".gemspec")
+    }
 
-    /// Whether `name`, at the site's top, is a stylesheet Sass may import: jekyll-sass-converter
-    /// compiles a page's Sass as if it lay there, so that `@import "colors"` reads
-    /// `_colors.scss`, `colors.scss` or `colors.css` beside the site's configuration before
-    /// `_sass/` (one that is not a page is published unchecked, or not at all, by Jekyll).
-    static func isStylesheet(_ name: String) -> Bool {
-        name.hasSuffix(".scss") || name.hasSuffix(".sass") || name.hasSuffix(".css")
+    /// Whether `name` is a stylesheet Sass may import (`atTop`: at the site's top):
+    /// jekyll-sass-converter compiles a page's Sass as if it lay at the site's top, so that
+    /// `@import "colors"` reads `_colors.scss`, `colors.scss`, `colors/_index.scss` or
+    /// `colors.css` from there before `_sass/`, and `@import "a/b"` reads `a/_b.scss`. Every Sass
+    /// file is taken, and the CSS files at the top (one that is not a page is published
+    /// unchecked, or not at all, by Jekyll).
+    static func isStylesheet(_ name: String, atTop: Bool) -> Bool {
+        name.hasSuffix(".scss") || name.hasSuffix(".sass") || atTop && name.hasSuffix(".css")
     }
 
     /// Refuses a site that holds what `jekyll build` reads in place of rendering its files: its
     /// cache (`CACHE_DIR/Jekyll/Cache`, `.jekyll-cache` unless `cache_dir:` says otherwise),
     /// whose entries, keyed by a digest of a file's text, stand for what rendering it makes
     /// (and are read with Ruby's `Marshal`), and the record of an incremental build
-    /// (`.jekyll-metadata`). Neither can be checked; a build from a fresh copy has neither.
+    /// (`.jekyll-metadata`), and Bundler's settings (`.bundle/`), which may point it at gems
+    /// whose code it loads. None can be checked; a build from a fresh copy has none.
     private static func refuseBuildState(in dir: String, cacheDir: String?) throws(AvaultError) {
         let cache = SiteConfig.expanded(cacheDir ?? SiteConfig.defaultCacheDir)
-        for name in [cache.isEmpty ? "Jekyll/Cache" : cache + "/Jekyll/Cache", ".jekyll-metadata"] {
+        for (name, what) in [(cache.isEmpty ? "Jekyll/Cache" : cache + "/Jekyll/Cache", AvaultError.BuildState.cache),
+                             (".jekyll-metadata", .incrementalBuild), (".bundle", .bundlerSettings)] {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
             var st = stat()
-            if lstat(path, &st) == 0 { throw .jekyllBuildStateInSite(path: path, cache: name != ".jekyll-metadata") }
+            if lstat(path, &st) == 0 { throw .jekyllBuildStateInSite(path: path, what: what) }
             guard errno == ENOENT || errno == ENOTDIR else { throw .io(path: path, reason: FileSystem.errnoText()) }
         }
     }
@@ -426,13 +434,13 @@ public enum RecordWalker {
         func isPostHere(_ name: String) -> Bool {
             guard let site else { return false }
             return place.everyFile && !isSignatureBeside(name) || isPost(name, at: place)
-                || relative.isEmpty && (name == site.configName || bundlerFiles.contains(name) || isStylesheet(name))
+                || isStylesheet(name, atTop: relative.isEmpty) || relative.isEmpty && (name == site.configName || isBundlerFile(name))
         }
         /// Whether `name` is, at the site's top, its configuration or a file of Bundler's: read as
         /// it is (``Found/readRaw``), so that a record's embedded signature does not pass it.
         func readAsItIs(_ name: String) -> Bool {
             guard let site, relative.isEmpty else { return false }
-            return name == site.configName || bundlerFiles.contains(name)
+            return name == site.configName || isBundlerFile(name)
         }
         /// Whether, where every file is taken, `name` is the detached signature of a file `X`
         /// beside it, checked with `X` and not as a file of its own: `X.minisig` where `X` is a

@@ -357,9 +357,9 @@ public struct RecordVerifier: Sendable {
                 }
                 continue
             }
-            if !own.isEmpty, let moved = Self.frontMatterPath(page.path) {
+            if !own.isEmpty, let (key, value) = Self.frontMatterPlace(page.path) {
                 for tag in own {
-                    fail("include_relative \(tag.name) reads a file relative to \(moved), the path: the page's front matter sets; not checked",
+                    fail("include_relative \(tag.name) reads a file relative to the \(key): the page's front matter sets (\(value)); not checked",
                          always: false)
                 }
                 continue
@@ -423,15 +423,18 @@ public struct RecordVerifier: Sendable {
         return reports
     }
 
-    /// The `path:` the front matter of the page at `file` sets, as JSON text: Jekyll resolves a
-    /// page's `include_relative` tags against it (`Page#path` is `data.fetch("path")`), not
-    /// against where the page lies. Nil when it sets none, or its front matter cannot be read
+    /// The `path:` or `collection:` the front matter of the page at `file` sets (the key, and
+    /// its value as JSON text): Jekyll resolves a page's `include_relative` tags against its
+    /// `path` (`Page#path` is `data.fetch("path")`), joined to `collections_dir` when it has a
+    /// `collection`, not against where the page lies. (A post's or a document's `path:` changes
+    /// nothing; failing closed.) Nil when it sets neither, or its front matter cannot be read
     /// (its own check fails the page then).
-    private static func frontMatterPath(_ file: String) -> String? {
+    private static func frontMatterPlace(_ file: String) -> (key: String, value: String)? {
         guard let bytes = try? FileSystem.readSmall(file, limit: RecordLimits.fileBytes, what: "record", regularOnly: true),
               let (yaml, _) = try? RecordDocument.split(String(decoding: bytes, as: UTF8.self)),
-              let path = (try? FrontMatter.parse(yaml, firstLine: 2))?.fields["path"] else { return nil }
-        return path.jsonText
+              let fields = (try? FrontMatter.parse(yaml, firstLine: 2))?.fields else { return nil }
+        for key in ["path", "collection"] { if let value = fields[key] { return (key, value.jsonText) } }
+        return nil
     }
 
     /// The tags of `file` that Jekyll runs when it renders the file itself: those after its

@@ -278,9 +278,18 @@ public enum AvaultError: Error, Sendable {
     /// A walk of a site (`verify`, `audit`) found its configuration only as a `_config.toml`,
     /// which avault does not read: which hidden entries the site publishes could not be told.
     case siteConfigNotRead(path: String)
-    /// A site walked as a publishing gate holds Jekyll's cache (`cache`) or the record of an
-    /// incremental build, which `jekyll build` reads in place of rendering files.
-    case jekyllBuildStateInSite(path: String, cache: Bool)
+    /// A site walked as a publishing gate holds what `jekyll build` reads besides its files.
+    case jekyllBuildStateInSite(path: String, what: BuildState)
+
+    /// What `jekyll build` reads from a site besides its files (``jekyllBuildStateInSite(path:what:)``).
+    public enum BuildState: Sendable {
+        /// Jekyll's cache, whose entries stand for what rendering a file makes.
+        case cache
+        /// The record of an incremental build.
+        case incrementalBuild
+        /// Bundler's settings (`.bundle/`), which say where gems, and their code, are loaded from.
+        case bundlerSettings
+    }
     /// A record was written or replaced between the read and the write of its rewrite.
     case recordChangedMeanwhile(path: String)
 
@@ -716,10 +725,13 @@ public enum AvaultError: Error, Sendable {
             return "\(path): is a symbolic link to a \(toDirectory ? "directory" : "file") outside \(root), which vault import does not follow"
         case let .siteConfigNotRead(path):
             return "\(path): a TOML site configuration, which avault does not read, and no _config.yml beside it; nothing was checked"
-        case let .jekyllBuildStateInSite(path, cache):
-            return "\(path): " + (cache ? "Jekyll's cache, whose entries jekyll build uses in place of rendering the files they stand for"
-                                      : "the record of an incremental build, which jekyll build --incremental reads")
-                + ", and which avault cannot check; nothing was checked"
+        case let .jekyllBuildStateInSite(path, what):
+            let described = switch what {
+            case .cache: "Jekyll's cache, whose entries jekyll build uses in place of rendering the files they stand for"
+            case .incrementalBuild: "the record of an incremental build, which jekyll build --incremental reads"
+            case .bundlerSettings: "Bundler's settings, which say where the gems jekyll build loads (and runs) come from"
+            }
+            return "\(path): \(described), and which avault cannot check; nothing was checked"
         case let .recordChangedMeanwhile(path):
             return "\(path): the record was changed (written, replaced, or its mode or times set) after it was read; it was left as it is"
         case .agentSocketUnset:

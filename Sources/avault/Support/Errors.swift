@@ -266,7 +266,7 @@ extension AvaultError {
         case .siteConfigNotRead:
             return "Jekyll reads a _config.toml only when given it with --config; put its include: list in a _config.yml beside it (avault reads that, as Jekyll does)"
         case let .jekyllBuildStateInSite(path, _):
-            return "remove it (rm -r \(Terminal.quoted(path))) and keep it out of the site's repository; a build from a fresh copy makes none before it needs it"
+            return "remove it (rm -r \(Terminal.quoted(path))) and keep it out of the site's repository; a build from a fresh copy has none before it runs"
         case .recordChangedMeanwhile:
             return "check what changed, then run the command again for the records it has not rewritten"
         case .agentSocketUnset:
