@@ -102,7 +102,7 @@ extension AvaultError {
         case .malformed(.invalidKeyFile, _):
             return "a key file holds one key: 32, 48 or 64 hex digits, or standard base64 of 16, 24 or 32 bytes"
         case .malformed(.invalidSiteConfig, _):
-            return "the walk reads the site's include: list to see the hidden entries Jekyll publishes: fix the file as Jekyll would need it"
+            return "the walk reads the site's configuration to see what Jekyll reads and publishes (include:, its directories, sass:, source:, cache_dir:): change it as the message says"
         case let .tampered(_, area):
             switch area {
             case .keyring(let directory):
