@@ -37,6 +37,11 @@ public enum RecordWalker {
         /// So are the files of the data, plugins and Sass directories (parsed, run or compiled
         /// whole), the site's configuration and Bundler's files at its top.
         public var readRaw = false
+        /// Where the file lies in the site, for a signature bound to a place
+        /// (``TrustPolicy/Place``): for a file a walk found, its path from the walked directory
+        /// (the site's top); for one named on the command line, its path as named
+        /// (``RecordSigner/sitePath(named:)``); nil for standard input.
+        public var sitePath: String?
 
         /// Why a file that is not regular is not read.
         public var notReadReason: String {
@@ -81,7 +86,7 @@ public enum RecordWalker {
         var out: [Found] = []
         for path in paths {
             if path == "-" { // standard input, one record
-                out.append(Found(path: path, named: true, kind: .regular, tree: nil))
+                out.append(Found(path: path, named: true, kind: .regular, tree: nil, sitePath: nil))
                 continue
             }
             var st = stat()
@@ -101,7 +106,7 @@ public enum RecordWalker {
                 try walk(path, relative: "", include: include.map(Glob.init), exclude: exclude.map(Glob.init), site: site, place: Place(),
                          tree: tree, seen: &seen, into: &out)
             } else {
-                out.append(Found(path: path, named: true, kind: FileSystem.kind(st.st_mode), tree: nil))
+                out.append(Found(path: path, named: true, kind: FileSystem.kind(st.st_mode), tree: nil, sitePath: RecordSigner.sitePath(named: path)))
             }
         }
         return out
@@ -422,7 +427,7 @@ public enum RecordWalker {
             guard passes(name, relative: rel, isDirectory: isDirectory, place: place, include, site: site),
                   !matches(rel, name, exclude, caseless: false),
                   isDirectory || isPage || matches(rel, name, include, caseless: true) || site != nil && (place.everyFile || isPost(name, at: place)) else { continue }
-            out.append(found(dir.hasSuffix("/") ? dir + shown : dir + "/" + shown, kind: .undecodableName, tree: tree, place: place))
+            out.append(found(dir.hasSuffix("/") ? dir + shown : dir + "/" + shown, relative: rel, kind: .undecodableName, tree: tree, place: place))
         }
         /// Whether a file the globs do not take is taken as a page (a regular one, by `name`).
         func isPage(_ name: String) -> Bool {
@@ -482,7 +487,7 @@ public enum RecordWalker {
             if type == UInt8(DT_REG) {
                 if passesHere(name, rel, isDirectory: false), !matches(rel, name, exclude, caseless: false),
                    matches(rel, name, include, caseless: true) && !isGlobTakenSignature(name, rel) || isPostHere(name) || isPage(name) {
-                    out.append(found(path, kind: .regular, tree: tree, place: place, readAsItIs: readAsItIs(name)))
+                    out.append(found(path, relative: rel, kind: .regular, tree: tree, place: place, readAsItIs: readAsItIs(name)))
                 }
                 continue
             }
@@ -491,7 +496,7 @@ public enum RecordWalker {
                 // A dangling symbolic link, or an entry removed meanwhile: report it if it matches.
                 if passesHere(name, rel, isDirectory: false), matches(rel, name, include, caseless: true) || isPostHere(name),
                    !matches(rel, name, exclude, caseless: false) {
-                    out.append(found(path, kind: .other, tree: tree, place: place))
+                    out.append(found(path, relative: rel, kind: .other, tree: tree, place: place))
                 }
                 continue
             }
@@ -522,13 +527,14 @@ public enum RecordWalker {
             } else if passesHere(name, rel, isDirectory: false), !matches(rel, name, exclude, caseless: false),
                       matches(rel, name, include, caseless: true) || isPostHere(name) || (st.st_mode & S_IFMT) == S_IFREG && isPage(name) {
                 if let tree { try checkLink(path, type: type, toDirectory: false, in: tree) }
-                out.append(found(path, kind: FileSystem.kind(st.st_mode), tree: tree, place: place, readAsItIs: readAsItIs(name)))
+                out.append(found(path, relative: rel, kind: FileSystem.kind(st.st_mode), tree: tree, place: place, readAsItIs: readAsItIs(name)))
             }
         }
     }
 
-    private static func found(_ path: String, kind: FileSystem.FileKind, tree: Tree?, place: Place, readAsItIs: Bool = false) -> Found {
-        Found(path: path, named: false, kind: kind, tree: tree, inLayoutsOrIncludes: place.template, readRaw: place.readRaw || readAsItIs)
+    private static func found(_ path: String, relative: String, kind: FileSystem.FileKind, tree: Tree?, place: Place, readAsItIs: Bool = false) -> Found {
+        Found(path: path, named: false, kind: kind, tree: tree, inLayoutsOrIncludes: place.template, readRaw: place.readRaw || readAsItIs,
+              sitePath: relative)
     }
 
     /// Refuses `path`, an entry the walk is about to take, when it is a symbolic link (a

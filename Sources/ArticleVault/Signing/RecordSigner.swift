@@ -13,16 +13,66 @@ public enum RecordSigner {
 
     /// The fields avault writes itself into a trusted comment, which text of a signer's own
     /// (`sign --trusted-comment`) may not hold.
-    public static let reservedCommentFields = ["timestamp:", "canon:", "file:"]
+    public static let reservedCommentFields = ["timestamp:", "canon:", "file:", TrustPolicy.placeFieldPrefix]
 
     /// The trusted comment of an embedded signature made at `now`: the default one without
     /// `text`, else `timestamp:<now>` TAB `canon:avault-record-v1`, then `text` (if not empty)
-    /// after a TAB, so that the signature is a record signature whatever `text` says. `text`
-    /// is checked by ``checkCommentText(_:)``.
-    public static func recordComment(path: String, now: Int64, text: String?) throws(AvaultError) -> String {
-        guard let text else { return defaultRecordComment(path: path, now: now) }
+    /// after a TAB, so that the signature is a record signature whatever `text` says; then,
+    /// with `sitePath` (`--site`), the ``placeField(_:)`` after a TAB. `text` is checked by
+    /// ``checkCommentText(_:)``.
+    public static func recordComment(path: String, now: Int64, text: String?, sitePath: String? = nil) throws(AvaultError) -> String {
+        let place = sitePath.map { "\t" + placeField($0) } ?? ""
+        guard let text else { return defaultRecordComment(path: path, now: now) + place }
         try checkCommentText(text)
-        return "timestamp:\(now)\t\(TrustPolicy.recordCanonField)" + (text.isEmpty ? "" : "\t" + text)
+        return "timestamp:\(now)\t\(TrustPolicy.recordCanonField)" + (text.isEmpty ? "" : "\t" + text) + place
+    }
+
+    /// The field that binds a signature to the file's path from its site's top
+    /// (``TrustPolicy/Place``): `place:` and the path escaped as ``commentText(_:)`` escapes.
+    public static func placeField(_ sitePath: String) -> String {
+        TrustPolicy.placeFieldPrefix + commentText(sitePath)
+    }
+
+    /// The path of `file` from the site's top directory `site` (`sign --site`), as the gate
+    /// finds it when it walks `site`: both made absolute from the working directory and read
+    /// lexically (`.` and empty parts dropped, `..` taking the part before it away; symbolic
+    /// links are not resolved, as the walk does not resolve them in the paths it gives).
+    /// Refused when `file` does not lie inside `site`.
+    public static func sitePath(of file: String, site: String) throws(AvaultError) -> String {
+        var cwd = ""
+        if !file.hasPrefix("/") || !site.hasPrefix("/") {
+            guard let bytes = FileSystem.currentDirectory() else { throw .io(path: ".", reason: FileSystem.errnoText()) }
+            cwd = String(decoding: bytes, as: UTF8.self)
+        }
+        func parts(_ path: String) -> [Substring] {
+            var out: [Substring] = []
+            let absolute = path.hasPrefix("/") ? path : cwd + "/" + path
+            for part in absolute.split(separator: "/", omittingEmptySubsequences: true) {
+                if part == "." { continue }
+                if part == ".." { _ = out.popLast(); continue }
+                out.append(part)
+            }
+            return out
+        }
+        let (f, s) = (parts(file), parts(site))
+        guard f.count > s.count, f.starts(with: s) else { throw .notInSite(path: file, site: site) }
+        return f[s.count...].joined(separator: "/")
+    }
+
+    /// The place of a file named on the command line of the gate (not found by a walk): its
+    /// path as named, read lexically as ``sitePath(of:site:)`` reads it but relative (a `.`
+    /// part and empty parts dropped, `a/../b` as `b`); an absolute path, or one that climbs
+    /// above its start, stays absolute or keeps its `..` (no site path is so, so that a
+    /// signature bound to a place fails there). So `_posts/x.md` and `./_posts//x.md` are at
+    /// `_posts/x.md`: name files from the site's top, or walk it.
+    public static func sitePath(named path: String) -> String {
+        var out: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == "..", let last = out.last, last != ".." { out.removeLast(); continue }
+            out.append(part)
+        }
+        return (path.hasPrefix("/") ? "/" : "") + out.joined(separator: "/")
     }
 
     /// Refuses signer's text for a trusted comment, embedded or detached, that holds a control
@@ -51,10 +101,11 @@ public enum RecordSigner {
     /// `file:…` and `hashed`. `text` is checked by ``checkCommentText(_:)``, as for an embedded
     /// signature: a `canon:` field would make it a record signature's, which `verify FILE`
     /// refuses and `verify --detached` (any domain) accepts, and the time is avault's.
-    public static func detachedComment(path: String, now: Int64, text: String?) throws(AvaultError) -> String {
-        guard let text else { return defaultDetachedComment(path: path, now: now) }
+    public static func detachedComment(path: String, now: Int64, text: String?, sitePath: String? = nil) throws(AvaultError) -> String {
+        let place = sitePath.map { "\t" + placeField($0) } ?? ""
+        guard let text else { return defaultDetachedComment(path: path, now: now) + place }
         try checkCommentText(text)
-        return "timestamp:\(now)" + (text.isEmpty ? "" : "\t" + text)
+        return "timestamp:\(now)" + (text.isEmpty ? "" : "\t" + text) + place
     }
 
     /// The base name of `path` as a trusted comment's `file:` field holds it: one field on one
@@ -62,7 +113,12 @@ public enum RecordSigner {
     /// any other C0 control, DEL or C1 control is `\xNN`; U+2028 and U+2029 are `\u{2028}`
     /// and `\u{2029}`. (minisign writes the name as it is, so a TAB in it starts another field.)
     public static func commentFileName(of path: String) -> String {
-        let name = FileSystem.baseName(of: path)
+        commentText(FileSystem.baseName(of: path))
+    }
+
+    /// `name` escaped as ``commentFileName(of:)`` escapes a file's name (the `place:` field's
+    /// path too).
+    public static func commentText(_ name: String) -> String {
         guard name.unicodeScalars.contains(where: { $0 == "\\" || isControl($0) }) else { return name }
         var out = ""
         for s in name.unicodeScalars {

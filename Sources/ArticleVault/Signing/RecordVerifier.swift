@@ -18,6 +18,10 @@ public struct VerifyPolicy: Sendable {
     public var decryptCheck: SecuredDecryptChecker?
     /// With `--check-decrypt`: also try v1 blobs that no trusted signature authenticates.
     public var allowUnauthenticatedLegacy = false
+    /// Count only signatures bound to the file's place in the site (`--require-place`,
+    /// ``TrustPolicy/Place``). Without it, a signature that names a place still counts only
+    /// there.
+    public var requirePlace = false
 
     public init(trust: TrustPolicy) { self.trust = trust }
 }
@@ -82,13 +86,20 @@ public struct RecordVerifier: Sendable {
     /// ``FileSystem/openRegularFile(_:seenRegular:)``).
     public func verify(path: String, seenRegular: Bool = false) -> RecordReport {
         var unused: IncludeRelative.Scan?
-        return verify(path: path, seenRegular: seenRegular, scanIncludes: false, includes: &unused)
+        return verify(path: path, seenRegular: seenRegular, place: nil, scanIncludes: false, includes: &unused)
     }
 
-    /// ``verify(path:seenRegular:)``, and with `scanIncludes` the file's `include_relative`
-    /// tags into `includes` (looked for in the bytes read for verifying it; nil when the file
-    /// was not read).
-    private func verify(path: String, seenRegular: Bool, scanIncludes: Bool, includes: inout IncludeRelative.Scan?) -> RecordReport {
+    /// The place in the site of a file at `sitePath` (``RecordWalker/Found/sitePath``), as
+    /// this policy checks signatures against it.
+    private func sitePlace(_ sitePath: String?) -> TrustPolicy.Place {
+        TrustPolicy.Place(path: sitePath, required: policy.requirePlace)
+    }
+
+    /// ``verify(path:seenRegular:)``, with signatures checked against `place` (none when nil),
+    /// and with `scanIncludes` the file's `include_relative` tags into `includes` (looked for
+    /// in the bytes read for verifying it; nil when the file was not read).
+    private func verify(path: String, seenRegular: Bool, place: TrustPolicy.Place?, scanIncludes: Bool,
+                        includes: inout IncludeRelative.Scan?) -> RecordReport {
         let limit = RecordLimits.fileBytes
         let fd: Int32, size: Int
         var bytes: [UInt8]
@@ -113,7 +124,7 @@ public struct RecordVerifier: Sendable {
             guard !RecordDocument.hasFrontMatter(bytes, isPrefix: true) else {
                 return RecordReport(path: path, outcome: .malformed, passed: false, reason: RecordLimits.fileTooLarge)
             }
-            return verifyWithoutFrontMatter(path: path) { () throws(AvaultError) in
+            return verifyWithoutFrontMatter(path: path, place: place) { () throws(AvaultError) in
                 var hasher = BLAKE2b(digestSize: 64)
                 hasher.update(bytes)
                 bytes = []
@@ -122,7 +133,7 @@ public struct RecordVerifier: Sendable {
             }
         }
         guard RecordDocument.hasFrontMatter(bytes) else {
-            return verifyWithoutFrontMatter(path: path) { () throws(AvaultError) in MinisignSigning.prehash(bytes) }
+            return verifyWithoutFrontMatter(path: path, place: place) { () throws(AvaultError) in MinisignSigning.prehash(bytes) }
         }
         // The quick way: the front matter read straight into the canonical bytes it is signed
         // over (and the file checked for UTF-8 on the way). What it declines (malformed records
@@ -138,7 +149,7 @@ public struct RecordVerifier: Sendable {
                 if case .invalidRecord(let why, let l) = error { line = l; reason = why }
                 return RecordReport(path: path, outcome: .malformed, passed: false, reason: reason, line: line)
             }
-            return verify(fields: scan.fields, signatures: signatures, path: path) {
+            return verify(fields: scan.fields, signatures: signatures, path: path, place: place) {
                 MinisignSigning.prehash(canonicalBytesOf: scan)
             }
         }
@@ -157,12 +168,14 @@ public struct RecordVerifier: Sendable {
             if case .invalidRecord(let why, let l) = error { line = l; reason = why }
             return RecordReport(path: path, outcome: .malformed, passed: false, reason: reason, line: line)
         }
-        return verify(document: document, signatures: signatures, path: path)
+        return verify(fields: document.fields, signatures: signatures, path: path, place: place) {
+            MinisignSigning.prehash(canonicalBytesOf: document)
+        }
     }
 
     /// A file without front matter: unsigned, unless `FILE.minisig` signs its bytes.
     /// `digest` gives the BLAKE2b-512 of the file's bytes; it is called at most once.
-    private func verifyWithoutFrontMatter(path: String, digest: () throws(AvaultError) -> [UInt8]) -> RecordReport {
+    private func verifyWithoutFrontMatter(path: String, place: TrustPolicy.Place?, digest: () throws(AvaultError) -> [UInt8]) -> RecordReport {
         var report = RecordReport(path: path, outcome: .unsigned, passed: !policy.requireSignature, reason: Self.noFrontMatter)
         let sigPath = path + ".minisig"
         guard path != "-", FileSystem.exists(sigPath) else { return report }
@@ -177,7 +190,7 @@ public struct RecordVerifier: Sendable {
             return RecordReport(path: path, outcome: .malformed, passed: false, reason: "no front matter, and \(sigPath): \(error)")
         }
         var hashed: Result<[UInt8], AvaultError>?
-        let s = policy.trust.judge(signature, domain: .file) { key in
+        let s = policy.trust.judge(signature, domain: .file, place: place) { key in
             if hashed == nil { hashed = Result { () throws(AvaultError) in try digest() } }
             guard case .success(let d) = hashed else { return .badSignature }
             return MinisignSigning.check(signature, digest: d, publicKey: key)
@@ -196,7 +209,7 @@ public struct RecordVerifier: Sendable {
 
     /// Verifies a parsed record.
     public func verify(document: RecordDocument, signatures: [Minisign.Signature], path: String) -> RecordReport {
-        verify(fields: document.fields, signatures: signatures, path: path) {
+        verify(fields: document.fields, signatures: signatures, path: path, place: nil) {
             MinisignSigning.prehash(canonicalBytesOf: document)
         }
     }
@@ -204,13 +217,13 @@ public struct RecordVerifier: Sendable {
     /// Verifies a record whose fields are `fields` (all of them, or those ``RecordScan`` keeps)
     /// and whose canonical bytes hash to what `prehash` gives (called at most once, and only
     /// for a signature by a trusted key).
-    private func verify(fields: FieldValue, signatures: [Minisign.Signature], path: String,
+    private func verify(fields: FieldValue, signatures: [Minisign.Signature], path: String, place: TrustPolicy.Place?,
                         prehash: () -> [UInt8]) -> RecordReport {
         var report = RecordReport(path: path, outcome: .unsigned, passed: false)
         for name in ["publishedDateTime", "date"] {
             if let text = fields[name]?.stringValue { report.date = text; break }
         }
-        report.signatures = policy.trust.judge(recordSignatures: signatures, prehash: prehash)
+        report.signatures = policy.trust.judge(recordSignatures: signatures, place: place, prehash: prehash)
         if let (outcome, reason) = policy.trust.outcome(of: report.signatures) {
             report.outcome = outcome
             report.reason = reason
@@ -277,9 +290,10 @@ public struct RecordVerifier: Sendable {
     /// Checks the detached signature `signatureFile` of any `file`, as `minisign -V` does
     /// (legacy `Ed` signatures only with `allowLegacy`), judged by `policy` like an embedded
     /// signature: trust, revocation, validity window, roles, timestamps from the future. An
-    /// untrusted key id is reported before the file is read.
+    /// untrusted key id is reported before the file is read. `place`: where the file lies in
+    /// a site (the gate), which a signature that names a place must name.
     public static func verifyDetached(file: String, signatureFile: String, policy: TrustPolicy,
-                                      allowLegacy: Bool) throws(AvaultError) -> DetachedResult {
+                                      allowLegacy: Bool, place: TrustPolicy.Place? = nil) throws(AvaultError) -> DetachedResult {
         let text = String(decoding: try FileSystem.readInput(signatureFile, limit: FileLimits.minisignFile, what: "a minisign signature"), as: UTF8.self)
         let signature: Minisign.Signature
         do { signature = try Minisign.Signature(parsing: text) } catch { throw .malformed(error, file: FileSystem.inputName(signatureFile)) }
@@ -287,7 +301,7 @@ public struct RecordVerifier: Sendable {
         if let key = policy.publicKey(for: signature.keyID) {
             check = try RecordSigner.verifyDetached(path: file, signature: signature, publicKey: key, allowLegacy: allowLegacy)
         }
-        let report = policy.judge(signature, domain: .any) { _ in check ?? .badSignature }
+        let report = policy.judge(signature, domain: .any, place: place) { _ in check ?? .badSignature }
         let (outcome, reason) = policy.outcome(of: [report]) ?? (.unsigned, nil)
         return DetachedResult(signature: report, outcome: outcome, reason: reason, trustedComment: signature.trustedComment)
     }
@@ -335,7 +349,7 @@ public struct RecordVerifier: Sendable {
             reports[i].reason = (reports[i].reason.map { $0 + "; " } ?? "") + why
         }
         for i in files.indices where files[i].readRaw && files[i].kind == .regular {
-            if let (why, always) = rawSignatureProblem(files[i].path) { failReport(i, why, always: always) }
+            if let (why, always) = rawSignatureProblem(files[i].path, place: sitePlace(files[i].sitePath)) { failReport(i, why, always: always) }
         }
         guard scans.contains(where: { $0 != nil }) else { return reports }
         var walked: [String: Int] = [:]
@@ -386,6 +400,11 @@ public struct RecordVerifier: Sendable {
                     // Jekyll joins the name to the page's directory (`File.join`: a leading `/` adds none).
                     let name = String(tag.name.drop { $0 == "/" })
                     let target = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+                    // Its place in the site: beside the page's, as the walk would have found it.
+                    let targetPlace = page.sitePath.map { p in
+                        let dir = p.contains("/") ? String(p[..<p.lastIndex(of: "/")!]) : ""
+                        return dir.isEmpty ? name : dir + "/" + name
+                    }
                     guard read.insert(target).inserted else { continue }
                     guard read.count <= Self.includeRelativeLimit else {
                         fail("include_relative: more than \(Self.includeRelativeLimit) files read into the page; not checked", always: true)
@@ -408,14 +427,14 @@ public struct RecordVerifier: Sendable {
                             continue
                         }
                         var found: IncludeRelative.Scan?
-                        var report = verify(path: target, seenRegular: false, scanIncludes: true, includes: &found)
+                        var report = verify(path: target, seenRegular: false, place: sitePlace(targetPlace), scanIncludes: true, includes: &found)
                         report.reason = (report.reason.map { $0 + "; " } ?? "") + "read into \(page.path) by include_relative"
                         reports.append(report)
                         next = found.flatMap { $0.tags.isEmpty && $0.complete ? nil : $0 }
                         added[target] = next
                     }
                     // Read as it is: a record signature over it is not enough.
-                    if let (why, always) = rawSignatureProblem(target) { fail("include_relative \(tag.name)\(place): \(why)", always: always) }
+                    if let (why, always) = rawSignatureProblem(target, place: sitePlace(targetPlace)) { fail("include_relative \(tag.name)\(place): \(why)", always: always) }
                     if let next { pending.append((next.tags, target, next.complete)) } // front matter included
                 }
             }
@@ -455,7 +474,7 @@ public struct RecordVerifier: Sendable {
     /// front matter keeps it valid and is published: such a file needs a detached `FILE.minisig`
     /// that passes. `always`: that signature is there and does not pass (without it, the file
     /// counts as unsigned does, failing only with ``VerifyPolicy/requireSignature``).
-    private func rawSignatureProblem(_ path: String) -> (why: String, always: Bool)? {
+    private func rawSignatureProblem(_ path: String, place: TrustPolicy.Place) -> (why: String, always: Bool)? {
         var prefix = [UInt8](repeating: 0, count: 4096)
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return nil } // its own check reports what cannot be read
@@ -468,7 +487,7 @@ public struct RecordVerifier: Sendable {
                     + "sign it detached (\(signature))", false)
         }
         do {
-            let r = try Self.verifyDetached(file: path, signatureFile: signature, policy: policy.trust, allowLegacy: false)
+            let r = try Self.verifyDetached(file: path, signatureFile: signature, policy: policy.trust, allowLegacy: false, place: place)
             return r.outcome == .valid ? nil : ("\(signature): \(r.outcome.rawValue)" + (r.reason.map { ": \($0)" } ?? ""), true)
         } catch {
             return ("\(signature): \(error.message)", true)
@@ -500,7 +519,7 @@ public struct RecordVerifier: Sendable {
                 let file = files[i]
                 if file.kind == .regular {
                     var found: IncludeRelative.Scan?
-                    results[i] = verify(path: file.path, seenRegular: true, scanIncludes: scanIncludes, includes: &found)
+                    results[i] = verify(path: file.path, seenRegular: true, place: sitePlace(file.sitePath), scanIncludes: scanIncludes, includes: &found)
                     if let found, !found.tags.isEmpty || !found.complete { scans[i] = found }
                 } else {
                     results[i] = RecordReport(path: file.path, pathIsEscaped: file.kind == .undecodableName, outcome: .malformed, passed: false,

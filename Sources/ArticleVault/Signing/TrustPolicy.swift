@@ -68,6 +68,48 @@ public struct TrustPolicy: Sendable {
         case any
     }
 
+    /// Where the file a signature is checked for lies in a site, for the publishing gate
+    /// (`verify`, `audit` of a site): a signature whose trusted comment names a place
+    /// (``placeFieldPrefix``) counts only there, so that a signed post moved to another
+    /// directory or name (which Jekyll turns into its URL, categories, date and title), or a
+    /// signed file copied over another signed position, does not pass.
+    public struct Place: Sendable {
+        /// The file's path from the walked site's top (for a file named on the command line,
+        /// its path as named, ``RecordSigner/sitePath(named:)``); nil when it has none
+        /// (standard input).
+        public var path: String?
+        /// Whether a signature that names no place does not count (`--require-place`).
+        public var required: Bool
+
+        public init(path: String?, required: Bool) {
+            self.path = path
+            self.required = required
+        }
+    }
+
+    /// The field of a trusted comment that names the path, from the site's top, of the file a
+    /// signature is for (`avault sign --site DIR`; ``RecordSigner/placeField(_:)``).
+    public static let placeFieldPrefix = "place:"
+
+    /// Why `signature` (by key `id`, authenticated) does not count for a file at `place`; nil
+    /// when it does. More than one `place:` field is refused (which would count?); none fails
+    /// only when the place is required; a place that cannot be compared (standard input) fails
+    /// only then too.
+    static func placeProblem(_ signature: Minisign.Signature, id: String, place: Place) -> String? {
+        let fields = signature.trustedCommentFields(withPrefix: placeFieldPrefix)
+        guard fields.count <= 1 else { return "the signature by \(id) names \(fields.count) places (\(placeFieldPrefix) fields)" }
+        guard let field = fields.first else {
+            return place.required ? "the signature by \(id) names no place in the site (sign with --site, or minisign -t \"\(placeFieldPrefix)PATH\")" : nil
+        }
+        guard let path = place.path else {
+            return place.required ? "standard input has no place in a site to check the signature by \(id) against" : nil
+        }
+        let signed = field.dropFirst(placeFieldPrefix.count)
+        let here = RecordSigner.commentText(path)
+        guard signed != here else { return nil }
+        return "the signature by \(id) was made for \(signed), not for \(here)"
+    }
+
     /// How far in the future a signature's timestamp may lie (clock skew), in seconds.
     public static let futureTolerance: Int64 = 300
 
@@ -158,7 +200,9 @@ public struct TrustPolicy: Sendable {
 
     /// Judges one signature. `check` runs the cryptography against the trusted key (it is not
     /// called for an untrusted key id).
-    public func judge(_ signature: Minisign.Signature, domain: Domain,
+    /// `place`: where the file lies in a site, for the publishing gate (``Place``); nil
+    /// elsewhere, where no place is checked.
+    public func judge(_ signature: Minisign.Signature, domain: Domain, place: Place? = nil,
                       check: (Minisign.PublicKey) -> MinisignSigning.Check) -> SignatureReport {
         let id = signature.keyID.printed
         // A time RFC 3339 cannot write is no time: never reported, and (once authenticated)
@@ -200,6 +244,10 @@ public struct TrustPolicy: Sendable {
             return s
         default:
             break
+        }
+        if let place, let why = Self.placeProblem(signature, id: id, place: place) {
+            s.reason = why
+            return s
         }
         if signature.hasUnreadableTimestamp {
             s.reason = "the signature by \(id) has a timestamp that is not a time in the years 0000 to 9999"
@@ -245,10 +293,10 @@ public struct TrustPolicy: Sendable {
     /// Judges a record's embedded signatures (of the domain ``Domain/record``) over its
     /// canonical bytes, whose BLAKE2b-512 `prehash` gives: called at most once, and only for a
     /// signature by a trusted key.
-    public func judge(recordSignatures signatures: [Minisign.Signature], prehash: () -> [UInt8]) -> [SignatureReport] {
+    public func judge(recordSignatures signatures: [Minisign.Signature], place: Place? = nil, prehash: () -> [UInt8]) -> [SignatureReport] {
         var digest: [UInt8]?
         return signatures.map { signature in
-            judge(signature, domain: .record) { key in
+            judge(signature, domain: .record, place: place) { key in
                 if digest == nil { digest = prehash() }
                 return MinisignSigning.check(signature, digest: digest!, publicKey: key)
             }

@@ -166,6 +166,8 @@ public enum AvaultError: Error, Sendable {
     /// A signer's text for a trusted comment (embedded or detached) has a field avault writes
     /// itself or that marks a record signature (`timestamp:`, `canon:`, `file:`; the prefix).
     case reservedTrustedCommentField(String)
+    /// `sign --site DIR` of a file that does not lie inside DIR (read lexically).
+    case notInSite(path: String, site: String)
     /// A signer's text for a trusted comment (embedded or detached) holds a control character
     /// other than TAB.
     case trustedCommentControlCharacter
@@ -597,6 +599,8 @@ public enum AvaultError: Error, Sendable {
             return "the trust store trusts key \(keyID) only for a period that does not include now (\(window)): a head it signed would not count, so nothing was signed"
         case .invalidTrustedComment:
             return "the trusted comment must be one line"
+        case let .notInSite(path, site):
+            return "\(path) is not inside the site \(site), so it has no place there to sign"
         case let .reservedTrustedCommentField(prefix):
             return "the trusted comment text has a field avault writes itself (\(prefix)…)"
         case .trustedCommentControlCharacter:

@@ -48,7 +48,7 @@ extension AvaultError {
         case .noTrustStore, .notTrusted, .alreadyTrusted, .publicKeyAlreadyTrusted, .revokedKeyRemoval, .alreadyRevoked, .signingKeyRevoked, .signingKeyOutsideWindow, .invalidTrustedComment, .notARecordComment, .unauthenticatedLegacy, .signaturesNotChecked:
             return Exit.operational
         // What the command line asked for, refused before anything is read.
-        case .reservedTrustedCommentField, .trustedCommentControlCharacter:
+        case .reservedTrustedCommentField, .trustedCommentControlCharacter, .notInSite:
             return Exit.usage
         // A value the command line gave that is not one (a key or trusted key's name, a role, a
         // revocation reason, a validity window, a vault id, an idle timeout): a usage error, as
@@ -185,7 +185,9 @@ extension AvaultError {
             return "re-signing it would vouch for what no trusted key signed; without --sign it is rewritten unsigned, "
                 + "to be checked and signed again; see why with: avault verify -- \(Terminal.shellWord(path))"
         case .reservedTrustedCommentField:
-            return "avault writes timestamp:, canon: and file: itself; give only your own text (a TAB separates fields)"
+            return "avault writes timestamp:, canon:, file: and place: itself (place: with --site DIR); give only your own text (a TAB separates fields)"
+        case .notInSite:
+            return "give --site the directory the gate walks (the site's top), and files inside it"
         case .trustedCommentControlCharacter:
             return "give one line of text; a TAB separates fields"
         case .notTrusted, .alreadyRevoked: return "see 'avault keys trust list'"

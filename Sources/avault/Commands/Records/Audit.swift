@@ -30,6 +30,7 @@ struct Audit: ParsableCommand {
     @Option(name: .customLong("keyring"), help: ArgumentHelp("The keyring directory (for its trust store).", valueName: "dir"), completion: .directory)
     var keyringDirectory: String?
     @Flag(name: .customLong("require-signature"), help: "Count unsigned records as failing.") var requireSignature = false
+    @Flag(name: .customLong("require-place"), help: "Count only signatures bound to the file's place in the site (sign --site).") var requirePlace = false
     @Flag(name: .customLong("allow-legacy-secured"), help: "Do not count legacy v1 secured blobs as failing.") var allowLegacySecured = false
     @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n")) var jobs: Int?
     @Option(help: ArgumentHelp("Files matching this glob when walking, as verify takes them (repeatable).", valueName: "glob")) var include: [String] = []
@@ -56,6 +57,7 @@ struct Audit: ParsableCommand {
         guard let trustPolicy = try trust.policy(keyringDirectory: try Keyring.location(explicit: keyringDirectory)) else { return }
         var policy = VerifyPolicy(trust: trustPolicy)
         policy.requireSignature = requireSignature
+        policy.requirePlace = requirePlace
         policy.allowLegacySecured = allowLegacySecured
         let files = try RecordWalker.expand(paths, include: include.isEmpty ? RecordWalker.defaultInclude : include, exclude: exclude, sitePages: true)
         // A record the walk found, too: --force would replace it with the report.

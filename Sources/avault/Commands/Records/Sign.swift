@@ -11,6 +11,9 @@ struct Sign: ParsableCommand {
             bytes (see 'avault canonical'). Everything else in the file stays byte for byte; the new \
             signature is verified before the file is replaced atomically.
 
+            --site DIR adds a place: field with the file's path from DIR, so that the gate ('avault verify DIR') \
+            counts the signature only for a file at that place (see --require-place there).
+
             --detached writes FILE.minisig exactly as minisign does. --export-minisig writes a record's \
             canonical bytes and an embedded signature as FILE.canonical and FILE.canonical.minisig in DIR, \
             so that 'minisign -Vm FILE.canonical -p KEY.pub' verifies it with no avault at hand.
@@ -29,6 +32,9 @@ struct Sign: ParsableCommand {
                                + "no timestamp:, canon: or file: field, and no control character but TAB.",
                                valueName: "text"))
     var trustedComment: String?
+    @Option(help: ArgumentHelp("Bind each signature to the file's path from this directory, the site's top, which the gate checks (a place: field).",
+                               valueName: "dir"), completion: .directory)
+    var site: String?
     @Flag(help: "Write a detached FILE.minisig instead of signing inside the record.") var detached = false
     @Flag(name: .customLong("export-minisig"), help: "Export each record's canonical bytes and embedded signature for stock minisign.")
     var exportMinisig = false
@@ -45,6 +51,7 @@ struct Sign: ParsableCommand {
         }
         if exportMinisig {
             if detached { throw ValidationError("--export-minisig and --detached do not go together") }
+            if site != nil { throw ValidationError("--site goes with signing, not with --export-minisig (which exports signatures made before)") }
             if output == nil { throw ValidationError("--export-minisig needs -o DIR") }
             try refuseStandardOutput(output, option: "-o", names: "the directory to export to")
         } else {
@@ -63,6 +70,8 @@ struct Sign: ParsableCommand {
         // Every file the batch reads and writes is checked before any is written.
         if exportMinisig { return try export() }
         if let trustedComment { try RecordSigner.checkCommentText(trustedComment) }
+        var places: [String: String] = [:]
+        if let site { for file in files { places[file] = try RecordSigner.sitePath(of: file, site: site) } }
         if detached {
             try checkNew()
         } else {
@@ -75,14 +84,14 @@ struct Sign: ParsableCommand {
         if detached {
             return try Terminal.writingBatch {
                 for file in files {
-                    let comment = try RecordSigner.detachedComment(path: file, now: time, text: trustedComment)
+                    let comment = try RecordSigner.detachedComment(path: file, now: time, text: trustedComment, sitePath: places[file])
                     let out = try RecordSigner.signDetached(path: file, key: signingKey, keyID: keyID, trustedComment: comment, overwrite: force)
                     try Terminal.writeStdout("signed \(Terminal.quoted(file)) -> \(Terminal.quoted(out)) (key \(keyID.printed))\n")
                 }
             }
         }
         func comment(_ file: String) throws(AvaultError) -> String {
-            try RecordSigner.recordComment(path: file, now: time, text: trustedComment)
+            try RecordSigner.recordComment(path: file, now: time, text: trustedComment, sitePath: places[file])
         }
         try inTwoPasses(files, verb: "signed", check: { file throws(AvaultError) in
             try RecordSigner.checkSigning(path: file, key: signingKey, keyID: keyID, trustedComment: comment(file))

@@ -37,6 +37,7 @@ struct Verify: ParsableCommand {
     @Option(name: .customLong("require-role"), help: ArgumentHelp("Require a valid signature by a key with this role (repeatable).", valueName: "role"))
     var requireRole: [String] = []
     @Flag(name: .customLong("require-signature"), help: "Fail unsigned records.") var requireSignature = false
+    @Flag(name: .customLong("require-place"), help: "Count only signatures bound to the file's place in the site (sign --site).") var requirePlace = false
     @Flag(name: .customLong("allow-legacy-secured"), help: "Let records with legacy v1 secured blobs pass.") var allowLegacySecured = false
     @Flag(name: .customLong("check-decrypt"), help: "Check that each secured blob decrypts with --key.") var checkDecrypt = false
     @Flag(name: .customLong("allow-unauthenticated-legacy"), help: "With --check-decrypt: also try legacy v1 blobs that no trusted signature authenticates (a padding oracle).")
@@ -57,7 +58,7 @@ struct Verify: ParsableCommand {
         // What applies to records only: with --detached it would be ignored, and a script
         // reading --json would get text.
         if detached != nil {
-            let recordOnly = [("--json", json), ("-q", quiet.quiet), ("--require-signature", requireSignature),
+            let recordOnly = [("--json", json), ("-q", quiet.quiet), ("--require-signature", requireSignature), ("--require-place", requirePlace),
                               ("--allow-legacy-secured", allowLegacySecured), ("--check-decrypt", checkDecrypt), ("--jobs", jobs != nil),
                               ("--include", !include.isEmpty), ("--exclude", !exclude.isEmpty)]
             if let (flag, _) = recordOnly.first(where: { $0.1 }) { throw ValidationError("\(flag) applies to records, not to --detached") }
@@ -80,6 +81,7 @@ struct Verify: ParsableCommand {
 
         var policy = VerifyPolicy(trust: trustPolicy)
         policy.requireSignature = requireSignature
+        policy.requirePlace = requirePlace
         policy.allowLegacySecured = allowLegacySecured
         policy.allowUnauthenticatedLegacy = allowUnauthenticatedLegacy
         if checkDecrypt, let key {

@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A signature binds bytes, not where they lie; Jekyll turns where a file lies into what it
+/// publishes (a post's categories, URL, date and title from its path; a layout's name from its
+/// file name). `sign --site DIR` binds a signature to the file's path from the site's top (a
+/// `place:` field of the trusted comment), the gate counts such a signature only there, and
+/// `--require-place` counts no other.
+extension PublishingGate {
+    private static let post = "_posts/2024-05-03-budget.md"
+    private static let moved = "ceo-arrested/_posts/2024-05-03-acme-ceo-arrested.md"
+
+    /// A site whose post, layout and configuration are signed bound to their places.
+    private static func placedSite() throws -> Corpus {
+        let c = try Corpus()
+        try c.write(post, "---\nlayout: default\n---\nP-post-{{ 'r' | upcase }}\n")
+        try c.write("_layouts/default.html", "<html>{{ content }}</html>\n")
+        try c.write("_config.yml", "title: site\n")
+        let embedded = try CLI.avault(["sign", "--site", c.content.path, c.path(post), "--key", "demo-desk"] + c.demo.args)
+        #expect(embedded.code == 0, "\(embedded.err)")
+        let detached = try CLI.avault(["sign", "--detached", "--site", c.content.path, c.path("_layouts/default.html"), c.path("_config.yml"),
+                                       "--key", "demo-desk"] + c.demo.args)
+        #expect(detached.code == 0, "\(detached.err)")
+        return c
+    }
+
+    private static func copy(_ c: Corpus, _ from: String, to: String) throws {
+        try FileManager.default.createDirectory(atPath: (c.path(to) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: c.path(from), toPath: c.path(to))
+    }
+
+    /// The attacker's moves that passed before: a signed post under another directory and name
+    /// (its category, URL and headline), a signed layout and its signature copied over another
+    /// layout, the signed configuration's signature put beside a data file with the same bytes.
+    @Test(.timeLimit(.minutes(30))) func aSignatureBoundToAPlaceCountsOnlyThere() throws {
+        let c = try Self.placedSite()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        let gate = ["verify", "--require-signature", c.content.path] + c.ring
+        let clean = try CLI.avault(gate + ["--require-place"])
+        #expect(clean.code == 0, "\(clean.out)\(clean.err)")
+        let post = try String(contentsOfFile: c.path(Self.post), encoding: .utf8)
+        #expect(post.contains("\\tplace:_posts/2024-05-03-budget.md\""), "\(post)")
+
+        try Self.copy(c, Self.post, to: Self.moved)
+        try c.write("_layouts/post.html", "<html>{{ content }}</html>\n")
+        try Self.copy(c, "_layouts/default.html.minisig", to: "_layouts/post.html.minisig")
+        try c.write("_data/site.yml", "title: site\n")
+        try Self.copy(c, "_config.yml.minisig", to: "_data/site.yml.minisig")
+        for extra in [[], ["--require-place"]] {
+            let r = try CLI.avault(gate + extra)
+            #expect(r.code == 1, "\(extra): \(r.out)")
+            #expect(r.out.contains("\(c.path(Self.moved)): invalid: the signature by ")
+                    && r.out.contains("was made for _posts/2024-05-03-budget.md, not for \(Self.moved)"), "\(r.out)")
+            #expect(r.out.contains("\(c.path("_layouts/post.html")): invalid: the signature by ")
+                    && r.out.contains("was made for _layouts/default.html, not for _layouts/post.html"), "\(r.out)")
+            #expect(r.out.contains("\(c.path("_data/site.yml")): ") && r.out.contains("was made for _config.yml, not for _data/site.yml"), "\(r.out)")
+            #expect(!r.out.contains("\(c.path(Self.post)): invalid") && !r.out.contains("\(c.path("_layouts/default.html")): invalid"), "\(r.out)")
+        }
+        // The same files named from the site's top are at their places; from elsewhere, not.
+        let named = try CLI.avault(["verify", "--require-place", Self.post, "./_posts//2024-05-03-budget.md", "_layouts/default.html"] + c.ring,
+                                   cwd: c.content)
+        #expect(named.code == 0, "\(named.out)")
+        let fromAbove = try CLI.avault(["verify", c.path(Self.post)] + c.ring)
+        #expect(fromAbove.code == 1 && fromAbove.out.contains("was made for _posts/2024-05-03-budget.md, not for \(c.path(Self.post))"), "\(fromAbove.out)")
+        // Standard input has no place: a bound signature is not checked there, and does not
+        // count with --require-place.
+        let stdin = try Data(contentsOf: URL(fileURLWithPath: c.path(Self.post)))
+        #expect(try CLI.avault(["verify", "-"] + c.ring, stdin: stdin).code == 0)
+        let required = try CLI.avault(["verify", "--require-place", "-"] + c.ring, stdin: stdin)
+        #expect(required.code == 1 && required.out.contains("standard input has no place in a site"), "\(required.out)")
+        // audit reports the same (exit 0 whatever it finds).
+        let audit = try CLI.avault(["audit", "--json", "--require-place", c.content.path] + c.ring)
+        #expect(audit.code == 0 && audit.out.contains("\"failed\":3") && audit.out.contains("not for \(Self.moved)"), "\(audit.out)")
+    }
+
+    /// Jekyll publishes the moved post under the attacker's category and URL: the reason the
+    /// place is bound (checked with a real build, so that the test fails if Jekyll stopped
+    /// doing so).
+    @Test(.timeLimit(.minutes(30))) func jekyllPublishesAMovedPostUnderItsNewPlace() throws {
+        let c = try Self.placedSite()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try Self.copy(c, Self.post, to: Self.moved)
+        let site = c.demo.dir.appendingPathComponent("site")
+        let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "--disable-disk-cache", "-s", c.content.path, "-d", site.path])
+        try #require(built.code == 0, "jekyll build: \(built.err)")
+        let page = site.appendingPathComponent("ceo-arrested/2024/05/03/acme-ceo-arrested.html").path
+        #expect(FileManager.default.fileExists(atPath: page), "no page at \(page)")
+    }
+
+    /// A signature without a place counts as before, but not with `--require-place`; one with
+    /// two `place:` fields never counts; `minisign -t "place:PATH"` binds a detached signature
+    /// as avault's does.
+    @Test func signaturesWithoutAPlaceCountOnlyWhenNoneIsRequired() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("index.md", "---\ntitle: home\n---\nhome\n", sign: true)
+        try c.write("notes.txt", "plain notes\n")
+        let mpub = c.demo.dir.appendingPathComponent("m.pub").path, mkey = c.demo.dir.appendingPathComponent("m.key").path
+        #expect(try CLI.run("minisign", ["-G", "-W", "-p", mpub, "-s", mkey]).code == 0)
+        #expect(try CLI.run("minisign", ["-S", "-s", mkey, "-m", c.path("notes.txt"), "-t", "place:notes.txt"]).code == 0)
+        let trust = ["--pubkey", c.demo.pub, "--pubkey", mpub]
+        #expect(try CLI.avault(["verify", "--require-signature", c.content.path] + trust).code == 0)
+        let required = try CLI.avault(["verify", "--require-signature", "--require-place", c.content.path] + trust)
+        #expect(required.code == 1, "\(required.out)")
+        #expect(required.out.contains("\(c.path("index.md")): invalid: the signature by ") && required.out.contains("names no place in the site"),
+                "\(required.out)")
+        #expect(!required.out.contains("notes.txt: invalid"), "\(required.out)")
+        // minisign's signature moved with its file.
+        try FileManager.default.moveItem(atPath: c.path("notes.txt"), toPath: c.path("about.txt"))
+        try FileManager.default.moveItem(atPath: c.path("notes.txt.minisig"), toPath: c.path("about.txt.minisig"))
+        let moved = try CLI.avault(["verify", c.content.path] + trust)
+        #expect(moved.code == 1 && moved.out.contains("was made for notes.txt, not for about.txt"), "\(moved.out)")
+        // Two places in one (authenticated) comment: which would count?
+        #expect(try CLI.run("minisign", ["-S", "-s", mkey, "-m", c.path("about.txt"), "-t", "place:about.txt\tplace:x.txt"]).code == 0)
+        let two = try CLI.avault(["verify", c.content.path] + trust)
+        #expect(two.code == 1 && two.out.contains("names 2 places"), "\(two.out)")
+    }
+
+    /// `--site` must contain the file; `place:` is avault's own field, as `file:` is.
+    @Test func signingForAPlaceRefusesFilesOutsideTheSite() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("index.md", "---\ntitle: home\n---\nhome\n")
+        let before = try String(contentsOfFile: c.path("index.md"), encoding: .utf8)
+        for site in [c.path("_posts"), c.path("index.md"), c.content.path + "/../other"] {
+            let r = try CLI.avault(["sign", "--site", site, c.path("index.md"), "--key", "demo-desk"] + c.demo.args)
+            #expect(r.code == 64 && r.err.contains("is not inside the site") && r.err.contains("avault: hint: "), "\(site): \(r.err)")
+        }
+        let reserved = try CLI.avault(["sign", "--trusted-comment", "place:index.md", c.path("index.md"), "--key", "demo-desk"] + c.demo.args)
+        #expect(reserved.code == 64 && reserved.err.contains("(place:…)"), "\(reserved.err)")
+        #expect(try String(contentsOfFile: c.path("index.md"), encoding: .utf8) == before)
+        // A relative site and file, `..` and `.` read lexically.
+        let r = try CLI.avault(["sign", "--site", "x/../content/.", "./content//index.md", "--key", "demo-desk"] + c.demo.args, cwd: c.demo.dir)
+        #expect(r.code == 0, "\(r.err)")
+        #expect(try String(contentsOfFile: c.path("index.md"), encoding: .utf8).contains("\\tplace:index.md\""))
+    }
+}
