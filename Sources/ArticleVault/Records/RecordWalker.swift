@@ -81,8 +81,14 @@ public enum RecordWalker {
     /// by path (``passes(_:relative:isDirectory:place:_:site:)``), posts and drafts whatever
     /// they start with (``isPost(_:at:)``). A `_config.toml` with no `_config.yml` (or
     /// `_config.yaml`) is refused. Exclude globs still leave files out.
+    ///
+    /// `staticFiles` (with `sitePages`; `verify --require-signature` without `--include`):
+    /// every file outside the directories whose name starts with `_` is taken too, whatever its
+    /// name: Jekyll publishes the files it does not render (a script or style that signed
+    /// pages load, an SVG served from the site's origin) as they are, and a gate that requires
+    /// signatures must not pass one it did not check.
     public static func expand(_ paths: [String], include: [String], exclude: [String], links: LinkPolicy = .follow,
-                              sitePages: Bool = false) throws(AvaultError) -> [Found] {
+                              sitePages: Bool = false, staticFiles: Bool = false) throws(AvaultError) -> [Found] {
         var out: [Found] = []
         for path in paths {
             if path == "-" { // standard input, one record
@@ -102,7 +108,7 @@ public enum RecordWalker {
                 // nothing, and an item that is only `/` names the whole site.
                 let settings = try sitePages ? siteSettings(path) : nil
                 if let settings { try refuseBuildState(in: path, cacheDir: settings.settings.cacheDir) }
-                let site = settings.map { Site($0.settings, configName: $0.file) }
+                let site = settings.map { Site($0.settings, configName: $0.file, staticFiles: staticFiles) }
                 try walk(path, relative: "", include: include.map(Glob.init), exclude: exclude.map(Glob.init), site: site, place: Place(),
                          tree: tree, seen: &seen, into: &out)
             } else {
@@ -146,7 +152,12 @@ public enum RecordWalker {
         /// The includes directory (as Jekyll expands it; ``Found/readRaw``).
         var includes: String?
 
-        init(_ settings: SiteConfig.Settings, configName: String?) {
+        /// Take every file outside the directories whose name starts with `_`, whatever the
+        /// include globs say (``expand(_:include:exclude:links:sitePages:staticFiles:)``).
+        var staticFiles: Bool
+
+        init(_ settings: SiteConfig.Settings, configName: String?, staticFiles: Bool) {
+            self.staticFiles = staticFiles
             let items = settings.include ?? SiteConfig.defaultInclude
             include = items.map { Glob(String($0.drop { $0 == "/" })) }
             paths = items.map(SiteConfig.expanded)
@@ -426,7 +437,8 @@ public enum RecordWalker {
             let rel = relative.isEmpty ? name : relative + "/" + name
             guard passes(name, relative: rel, isDirectory: isDirectory, place: place, include, site: site),
                   !matches(rel, name, exclude, caseless: false),
-                  isDirectory || isPage || matches(rel, name, include, caseless: true) || site != nil && (place.everyFile || isPost(name, at: place)) else { continue }
+                  isDirectory || isPage || matches(rel, name, include, caseless: true) || site != nil && (place.everyFile || isPost(name, at: place))
+                    || site?.staticFiles == true && place.collections.isEmpty else { continue }
             out.append(found(dir.hasSuffix("/") ? dir + shown : dir + "/" + shown, relative: rel, kind: .undecodableName, tree: tree, place: place))
         }
         /// Whether a file the globs do not take is taken as a page (a regular one, by `name`).
@@ -451,17 +463,24 @@ public enum RecordWalker {
         /// beside it, checked with `X` and not as a file of its own: `X.minisig` where `X` is a
         /// regular file with an extension (Jekyll names a layout by its name without the last
         /// one: `default.minisig` would be layout `default`, `default.html.minisig` is layout
-        /// `default.html`, which no page names unless it says so), `X` has no front matter (its
-        /// check reads this signature), and this file starts as a minisign signature does
-        /// (`untrusted comment: `: no byte order mark or `---` from which Jekyll would read
-        /// front matter). Not in `_posts/`, where Jekyll makes a post of it.
+        /// `default.html`, which no page names unless it says so), and this file starts as a
+        /// minisign signature does (`untrusted comment: `: no byte order mark or `---` from
+        /// which Jekyll would read front matter). `X`'s check reads this signature: as the
+        /// signature of a file without front matter, and for one with front matter as a
+        /// signature of its bytes that must pass
+        /// (``RecordVerifier/verifyForPublishing(_:jobs:progress:)``). Not in `_posts/`, where
+        /// Jekyll makes a post of it.
         func isSignatureBeside(_ name: String, extensionNeeded: Bool = true) -> Bool {
             guard name.utf8.count > 8, name.hasSuffix(".minisig"), let stem = String(name.utf8.dropLast(8)),
                   !extensionNeeded || stem.utf8.dropFirst().contains(0x2E), !stem.hasSuffix(".minisig"), regular.contains(stem) else { return false }
-            // In the includes directory, a file with front matter is checked with it too
-            // (``Found/readRaw``).
-            return (place.readRaw || !stem.withCString { FileSystem.startsLikeAPage(at: $0, in: dirfd(d)) })
-                && name.withCString { FileSystem.starts(with: Array("untrusted comment: ".utf8), at: $0, in: dirfd(d)) }
+            return name.withCString { FileSystem.starts(with: Array("untrusted comment: ".utf8), at: $0, in: dirfd(d)) }
+        }
+        /// Whether the include globs take the file `name` at `rel`, or, with
+        /// ``Site/staticFiles``, it lies outside every directory whose name starts with `_`
+        /// (where Jekyll publishes every file it does not render as it is: which of those
+        /// directories are collections, whose files it publishes, is not read).
+        func globTakes(_ rel: String, _ name: String) -> Bool {
+            matches(rel, name, include, caseless: true) || site?.staticFiles == true && place.collections.isEmpty
         }
         /// Whether a file, or a directory, passes as far as hidden entries go.
         func passesHere(_ name: String, _ rel: String, isDirectory: Bool) -> Bool {
@@ -477,7 +496,7 @@ public enum RecordWalker {
             guard site != nil, place.posts.isEmpty, place.drafts.isEmpty, isSignatureBeside(name, extensionNeeded: false) else { return false }
             let stem = String(name.dropLast(8)), stemRel = String(rel.dropLast(8))
             return passesHere(stem, stemRel, isDirectory: false) && !matches(stemRel, stem, exclude, caseless: false)
-                && matches(stemRel, stem, include, caseless: true)
+                && globTakes(stemRel, stem)
         }
         for (name, type) in names.sorted(by: { $0.name < $1.name }) {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
@@ -486,7 +505,7 @@ public enum RecordWalker {
             // checks what it opens.
             if type == UInt8(DT_REG) {
                 if passesHere(name, rel, isDirectory: false), !matches(rel, name, exclude, caseless: false),
-                   matches(rel, name, include, caseless: true) && !isGlobTakenSignature(name, rel) || isPostHere(name) || isPage(name) {
+                   globTakes(rel, name) && !isGlobTakenSignature(name, rel) || isPostHere(name) || isPage(name) {
                     out.append(found(path, relative: rel, kind: .regular, tree: tree, place: place, readAsItIs: readAsItIs(name)))
                 }
                 continue
@@ -494,7 +513,7 @@ public enum RecordWalker {
             var st = stat()
             guard path.withCString({ stat($0, &st) }) == 0 else {
                 // A dangling symbolic link, or an entry removed meanwhile: report it if it matches.
-                if passesHere(name, rel, isDirectory: false), matches(rel, name, include, caseless: true) || isPostHere(name),
+                if passesHere(name, rel, isDirectory: false), globTakes(rel, name) || isPostHere(name),
                    !matches(rel, name, exclude, caseless: false) {
                     out.append(found(path, relative: rel, kind: .other, tree: tree, place: place))
                 }
@@ -525,7 +544,7 @@ public enum RecordWalker {
                 try walk(path, relative: rel, include: include, exclude: exclude, site: site, place: site == nil ? place : next,
                          tree: tree, seen: &seen, into: &out)
             } else if passesHere(name, rel, isDirectory: false), !matches(rel, name, exclude, caseless: false),
-                      matches(rel, name, include, caseless: true) || isPostHere(name) || (st.st_mode & S_IFMT) == S_IFREG && isPage(name) {
+                      globTakes(rel, name) || isPostHere(name) || (st.st_mode & S_IFMT) == S_IFREG && isPage(name) {
                 if let tree { try checkLink(path, type: type, toDirectory: false, in: tree) }
                 out.append(found(path, relative: rel, kind: FileSystem.kind(st.st_mode), tree: tree, place: place, readAsItIs: readAsItIs(name)))
             }

@@ -348,7 +348,10 @@ public struct RecordVerifier: Sendable {
             if always || policy.requireSignature { reports[i].passed = false }
             reports[i].reason = (reports[i].reason.map { $0 + "; " } ?? "") + why
         }
-        for i in files.indices where files[i].readRaw && files[i].kind == .regular {
+        // Read as they are, or published beside a signature that must be theirs (a walked
+        // file's `FILE.minisig` is checked with it, not as a file of its own).
+        for i in files.indices where files[i].kind == .regular
+            && (files[i].readRaw || !files[i].named && access(files[i].path + ".minisig", F_OK) == 0) {
             if let (why, always) = rawSignatureProblem(files[i].path, place: sitePlace(files[i].sitePath)) { failReport(i, why, always: always) }
         }
         guard scans.contains(where: { $0 != nil }) else { return reports }

@@ -59,7 +59,8 @@ struct Audit: ParsableCommand {
         policy.requireSignature = requireSignature
         policy.requirePlace = requirePlace
         policy.allowLegacySecured = allowLegacySecured
-        let files = try RecordWalker.expand(paths, include: include.isEmpty ? RecordWalker.defaultInclude : include, exclude: exclude, sitePages: true)
+        let files = try RecordWalker.expand(paths, include: include.isEmpty ? RecordWalker.defaultInclude : include, exclude: exclude, sitePages: true,
+                                            staticFiles: requireSignature && include.isEmpty)
         // A record the walk found, too: --force would replace it with the report.
         if let html { try refuseSameFileTwice(writes: [html], reads: files.filter { !$0.named && $0.kind == .regular }.map(\.path)) }
         let line = ProgressLine("auditing", total: files.count)

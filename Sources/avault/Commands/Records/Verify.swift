@@ -44,7 +44,7 @@ struct Verify: ParsableCommand {
     var allowUnauthenticatedLegacy = false
     @Option(help: ArgumentHelp("With --check-decrypt: the name of the content key, legacy key or identity (for v3 blobs).", valueName: "name"), completion: KeyCompletion.names(.content, .legacy, .identity)) var key: String?
     @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n")) var jobs: Int?
-    @Option(help: ArgumentHelp("Files matching this glob, any case, when walking directories (repeatable; default: Markdown, text and HTML); files that start with front matter are taken whatever their name.", valueName: "glob"))
+    @Option(help: ArgumentHelp("Files matching this glob, any case, when walking directories (repeatable; default: Markdown, text and HTML, and with --require-signature every file outside _ directories); files that start with front matter are taken whatever their name.", valueName: "glob"))
     var include: [String] = []
     @Option(help: ArgumentHelp("Skip files and directories matching this glob (repeatable).", valueName: "glob")) var exclude: [String] = []
     @Option(help: ArgumentHelp("Verify the detached signature FILE.minisig (or -x) of this file (- is standard input, with -x).", valueName: "file"), completion: .file()) var detached: String?
@@ -91,7 +91,8 @@ struct Verify: ParsableCommand {
             if allowUnauthenticatedLegacy { Terminal.warning(LegacyAuthorization.oracleWarning) }
         }
         let start = monotonicSeconds()
-        let files = try RecordWalker.expand(paths, include: include.isEmpty ? RecordWalker.defaultInclude : include, exclude: exclude, sitePages: true)
+        let files = try RecordWalker.expand(paths, include: include.isEmpty ? RecordWalker.defaultInclude : include, exclude: exclude, sitePages: true,
+                                            staticFiles: requireSignature && include.isEmpty)
         let line = ProgressLine("verifying", total: files.count, enabled: !json)
         let reports = RecordVerifier(policy: policy).verifyForPublishing(files, jobs: jobs ?? cpuCount(), progress: line.enabled ? line.update : nil)
         line.finish()
