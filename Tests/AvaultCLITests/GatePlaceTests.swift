@@ -137,4 +137,89 @@ extension PublishingGate {
         #expect(r.code == 0, "\(r.err)")
         #expect(try String(contentsOfFile: c.path("index.md"), encoding: .utf8).contains("\\tplace:index.md\""))
     }
+
+    /// Found by the review of place binding: a symbolic link to a signed directory was walked
+    /// once (its place in the walk alike), so Jekyll published its files at the link's path too
+    /// (a post under another category, a page under another URL) and the gate passed.
+    @Test(.timeLimit(.minutes(30))) func aDirectoryReachedThroughALinkIsCheckedAtEachPath() throws {
+        let c = try Self.placedSite()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("blog/index.md", "---\ntitle: blog\n---\nP-blog-{{ 'r' | upcase }}\n")
+        #expect(try CLI.avault(["sign", "--site", c.content.path, c.path("blog/index.md"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        let gate = ["verify", "--require-signature", "--require-place", c.content.path] + c.ring
+        #expect(try CLI.avault(gate).code == 0)
+        try FileManager.default.createDirectory(atPath: c.path("ceo"), withIntermediateDirectories: true)
+        #expect(symlink("../_posts", c.path("ceo/_posts")) == 0)
+        #expect(symlink("blog", c.path("news")) == 0)
+        let site = c.demo.dir.appendingPathComponent("site")
+        let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "--disable-disk-cache", "-s", c.content.path, "-d", site.path])
+        try #require(built.code == 0, "jekyll build: \(built.err)")
+        #expect(FileManager.default.fileExists(atPath: site.appendingPathComponent("news/index.html").path))
+        #expect(FileManager.default.fileExists(atPath: site.appendingPathComponent("ceo/2024/05/03/budget.html").path))
+        let r = try CLI.avault(gate)
+        #expect(r.code == 1, "\(r.out)")
+        #expect(r.out.contains("was made for blog/index.md, not for news/index.md"), "\(r.out)")
+        #expect(r.out.contains("was made for \(Self.post), not for ceo/\(Self.post)"), "\(r.out)")
+        // A loop of links is refused rather than walked without end.
+        unlink(c.path("news"))
+        unlink(c.path("ceo/_posts"))
+        #expect(symlink(".", c.path("blog/again")) == 0)
+        let loop = try CLI.avault(gate)
+        #expect(loop.code == 2 && loop.err.contains("more than 4 places"), "\(loop.out)\(loop.err)")
+    }
+
+    /// Found by the same review: places compared as Swift strings, so a post renamed to the
+    /// canonically equivalent NFD name (or with U+212A KELVIN SIGN for K) passed, and Jekyll
+    /// published it under another URL; and stock minisign's own comment, with a file name
+    /// holding a TAB, could put a `place:` field before `hashed`.
+    @Test func placesAreComparedByTheirBytesAndOnlyAsTheLastField() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        for (signed, moved) in [("caf\u{E9}.md", "cafe\u{301}.md"), ("KPI.md", "\u{212A}PI.md")] {
+            try c.write(signed, "---\ntitle: x\n---\nx\n")
+            #expect(try CLI.avault(["sign", "--site", c.content.path, c.path(signed), "--key", "demo-desk"] + c.demo.args).code == 0)
+            #expect(rename(c.path(signed), c.path(moved)) == 0)
+            let r = try CLI.avault(["verify", "--require-place", c.content.path] + c.ring)
+            #expect(r.code == 1 && r.out.contains("was made for \(signed), not for \(moved)"), "\(r.out)")
+            unlink(c.path(moved))
+        }
+        let mpub = c.demo.dir.appendingPathComponent("m.pub").path, mkey = c.demo.dir.appendingPathComponent("m.key").path
+        #expect(try CLI.run("minisign", ["-G", "-W", "-p", mpub, "-s", mkey]).code == 0)
+        let tricky = c.demo.dir.appendingPathComponent("evil\tplace:index.txt").path
+        try CLI.write("text\n", to: URL(fileURLWithPath: tricky), mode: 0o644)
+        #expect(try CLI.run("minisign", ["-S", "-s", mkey, "-m", tricky]).code == 0)
+        try FileManager.default.copyItem(atPath: tricky, toPath: c.path("index.txt"))
+        try FileManager.default.copyItem(atPath: tricky + ".minisig", toPath: c.path("index.txt.minisig"))
+        let r = try CLI.avault(["verify", "--require-place", c.content.path, "--pubkey", mpub])
+        #expect(r.code == 1 && r.out.contains("names a place in a field that is not the last of its trusted comment"), "\(r.out)")
+    }
+
+    /// Signing a record again in passing (`seal --sign`) kept no place: the record then failed
+    /// `--require-place`, with a hint to use an option seal does not have. The place of the
+    /// signer's own signature (verified) is kept.
+    @Test func signingAgainKeepsThePlace() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("blog/index.md", "---\ntitle: blog\nurl: /blog/\n---\nbody\n")
+        #expect(try CLI.avault(["sign", "--site", c.content.path, c.path("blog/index.md"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        let seal = try CLI.avault(["seal", c.path("blog/index.md"), "--key", "demo-content", "--sign", "demo-desk"] + c.demo.args)
+        #expect(seal.code == 0, "\(seal.err)")
+        #expect(try String(contentsOfFile: c.path("blog/index.md"), encoding: .utf8).contains("\\tplace:blog/index.md\""))
+        let r = try CLI.avault(["verify", "--require-place", c.content.path] + c.ring)
+        #expect(r.code == 0, "\(r.out)")
+    }
+
+    /// Found by the review: `sign --site` compared a path under a working directory reached
+    /// through a symbolic link (`getcwd` names the target) with the site's path as given.
+    @Test func signingFromADirectoryReachedThroughALink() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("index.md", "---\ntitle: home\n---\nhome\n")
+        let link = c.demo.dir.appendingPathComponent("linked").path
+        #expect(symlink(c.content.path, link) == 0)
+        let r = try CLI.avault(["sign", "--site", link, "index.md", "--key", "demo-desk"] + c.demo.args,
+                               cwd: URL(fileURLWithPath: link), env: ["PWD": link])
+        #expect(r.code == 0, "\(r.err)")
+        #expect(try String(contentsOfFile: c.path("index.md"), encoding: .utf8).contains("\\tplace:index.md\""))
+    }
 }

@@ -525,10 +525,11 @@ public enum RecordWalker {
                 let reached = place.reached && (name.utf8.first != 0x2E || namesHidden(name, relative: rel, include, site: site))
                     || site?.directories.contains(rel) == true
                 // A directory is walked once (a link to it, or a loop of them, leads to it again);
-                // in a site, once for each place it is reached at: what is taken there depends on
-                // the place (a symbolic link `_posts` to a plain directory walked before makes its
-                // files posts). Reached at more than 4 places, it is refused, failing closed (a
-                // chain of links could make the walks many).
+                // in a site, at each path it is reached at: Jekyll publishes its files under each
+                // (a signature bound to a place counts at one), and what is taken there depends
+                // on the place (a symbolic link `_posts` to a plain directory walked before makes
+                // its files posts). Reached at more than 4 paths, it is refused, failing closed (a
+                // loop of links, or a chain of them, could make the walks many).
                 // Read as they are: the includes (pasted into pages), and data files, plugins and
                 // Sass partials (parsed, run, compiled whole), where a record's signature, over
                 // its canonical form, covers less than is read.
@@ -536,7 +537,7 @@ public enum RecordWalker {
                                                      readRaw: $0.includes == rel || $0.everyFile.contains(rel) && !$0.templates.contains(rel)) } ?? Place()
                 let id = DirectoryID(st)
                 let places = seen[id, default: []]
-                guard !places.contains(next) else { continue }
+                guard site != nil || !places.contains(next) else { continue }
                 guard places.count < 4 else {
                     throw .io(path: path, reason: "a directory reached through symbolic links at more than 4 places of the site, where Jekyll may publish its files in as many ways; the walk stopped")
                 }

@@ -425,8 +425,16 @@ public enum Sealing {
         result.boundToNoURL = document.fields["secured"] != nil && context.isEmpty
         result.boundToBlankURL = document.fields["secured"] != nil && !context.isEmpty && context.unicodeScalars.allSatisfy(\.properties.isWhitespace)
         if let signer {
+            // The place the signer's own signature before bound the record to, kept when that
+            // signature verifies (its trusted comment authenticated).
+            let own = Minisign.PublicKey(keyID: signer.keyID, key: signer.key.publicKey.bytes)
+            let place = old.last { $0.keyID == signer.keyID }.flatMap { signature in
+                MinisignSigning.check(signature, digest: MinisignSigning.prehash(canonicalBytesOf: original), publicKey: own) == .valid
+                    ? RecordSigner.placeField(of: signature) : nil
+            }
             (text, _) = try RecordSigner.signed(text: text, document: document, path: path, key: signer.key, keyID: signer.keyID,
-                                                trustedComment: RecordSigner.defaultRecordComment(path: path, now: signer.now))
+                                                trustedComment: RecordSigner.defaultRecordComment(path: path, now: signer.now)
+                                                    + (place.map { "\t" + $0 } ?? ""))
             result.signed = true
         }
         try check(text, against: expected, path: path)

@@ -33,16 +33,36 @@ public enum RecordSigner {
         TrustPolicy.placeFieldPrefix + commentText(sitePath)
     }
 
+    /// The `place:` field of `signature`'s trusted comment when it is the last field, as it is
+    /// counted (``TrustPolicy/placeProblem(_:id:place:)``): what a command that signs a record
+    /// again (`seal --sign`, `unseal --sign`, …) keeps of the signature by the same key it
+    /// replaces.
+    public static func placeField(of signature: Minisign.Signature) -> String? {
+        guard let last = signature.trustedComment.utf8.split(separator: 0x09, omittingEmptySubsequences: false).last,
+              last.starts(with: TrustPolicy.placeFieldPrefix.utf8) else { return nil }
+        return String(decoding: last, as: UTF8.self)
+    }
+
     /// The path of `file` from the site's top directory `site` (`sign --site`), as the gate
     /// finds it when it walks `site`: both made absolute from the working directory and read
     /// lexically (`.` and empty parts dropped, `..` taking the part before it away; symbolic
-    /// links are not resolved, as the walk does not resolve them in the paths it gives).
+    /// links are not resolved, as the walk does not resolve them in the paths it gives; the
+    /// working directory is `$PWD` when that names it, as `pwd` says).
     /// Refused when `file` does not lie inside `site`.
     public static func sitePath(of file: String, site: String) throws(AvaultError) -> String {
         var cwd = ""
         if !file.hasPrefix("/") || !site.hasPrefix("/") {
-            guard let bytes = FileSystem.currentDirectory() else { throw .io(path: ".", reason: FileSystem.errnoText()) }
-            cwd = String(decoding: bytes, as: UTF8.self)
+            // The working directory as the shell names it (`$PWD`, when it is that directory:
+            // reached through a symbolic link, `getcwd` names another path), else as the
+            // kernel does.
+            var here = stat(), there = stat()
+            if let pwd = getenv("PWD").map({ String(cString: $0) }), pwd.hasPrefix("/"), stat(".", &here) == 0, stat(pwd, &there) == 0,
+               here.st_dev == there.st_dev, here.st_ino == there.st_ino {
+                cwd = pwd
+            } else {
+                guard let bytes = FileSystem.currentDirectory() else { throw .io(path: ".", reason: FileSystem.errnoText()) }
+                cwd = String(decoding: bytes, as: UTF8.self)
+            }
         }
         func parts(_ path: String) -> [Substring] {
             var out: [Substring] = []

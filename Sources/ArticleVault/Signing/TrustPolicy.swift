@@ -92,22 +92,31 @@ public struct TrustPolicy: Sendable {
     public static let placeFieldPrefix = "place:"
 
     /// Why `signature` (by key `id`, authenticated) does not count for a file at `place`; nil
-    /// when it does. More than one `place:` field is refused (which would count?); none fails
-    /// only when the place is required; a place that cannot be compared (standard input) fails
-    /// only then too.
+    /// when it does. The place is the comment's last field (where avault writes it, and
+    /// `minisign -t "place:PATH"` puts it): a `place:` field anywhere else is refused, as is
+    /// more than one (stock minisign writes a file's name as it is after `file:`, so a name
+    /// with a TAB in it could put one before `hashed`); none fails only when the place is
+    /// required; a place that cannot be compared (standard input) fails only then too. Paths
+    /// are compared by their bytes (canonically equivalent text names another file, and
+    /// Jekyll publishes it under another URL).
     static func placeProblem(_ signature: Minisign.Signature, id: String, place: Place) -> String? {
-        let fields = signature.trustedCommentFields(withPrefix: placeFieldPrefix)
+        // By bytes: a field that starts with `place:` and a combining mark is one too.
+        let all = signature.trustedComment.utf8.split(separator: 0x09, omittingEmptySubsequences: false)
+        let fields = all.filter { $0.starts(with: placeFieldPrefix.utf8) }
         guard fields.count <= 1 else { return "the signature by \(id) names \(fields.count) places (\(placeFieldPrefix) fields)" }
+        if !fields.isEmpty, all.last?.starts(with: placeFieldPrefix.utf8) != true {
+            return "the signature by \(id) names a place in a field that is not the last of its trusted comment"
+        }
         guard let field = fields.first else {
             return place.required ? "the signature by \(id) names no place in the site (sign with --site, or minisign -t \"\(placeFieldPrefix)PATH\")" : nil
         }
         guard let path = place.path else {
             return place.required ? "standard input has no place in a site to check the signature by \(id) against" : nil
         }
-        let signed = field.dropFirst(placeFieldPrefix.count)
+        let signed = field.dropFirst(placeFieldPrefix.utf8.count)
         let here = RecordSigner.commentText(path)
-        guard signed != here else { return nil }
-        return "the signature by \(id) was made for \(signed), not for \(here)"
+        guard !signed.elementsEqual(here.utf8) else { return nil }
+        return "the signature by \(id) was made for \(String(decoding: signed, as: UTF8.self)), not for \(here)"
     }
 
     /// How far in the future a signature's timestamp may lie (clock skew), in seconds.
