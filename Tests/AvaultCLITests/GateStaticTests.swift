@@ -13,7 +13,7 @@ extension PublishingGate {
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
         try c.write("index.html", "---\ntitle: home\n---\n<script src=\"/assets/main.js\"></script>P-index.html-{{ 'r' | upcase }}\n", sign: true)
         try c.write("assets/main.js", "console.log('signed');\n")
-        try c.write("_private/notes.js", "not published: no collection\n")
+        try c.write("_posts/notes.js", "not published: Jekyll makes documents only in _posts\n")
         #expect(try CLI.avault(["sign", "--detached", c.path("assets/main.js"), "--key", "demo-desk"] + c.demo.args).code == 0)
         let gate = ["verify", "--require-signature", c.content.path] + c.ring
         let signed = try CLI.avault(gate)
@@ -27,7 +27,7 @@ extension PublishingGate {
         try #require(built.code == 0, "jekyll build: \(built.err)")
         #expect(try String(contentsOf: site.appendingPathComponent("assets/main.js"), encoding: .utf8).contains("evil.example"))
         #expect(FileManager.default.fileExists(atPath: site.appendingPathComponent("logo.svg").path))
-        #expect(!FileManager.default.fileExists(atPath: site.appendingPathComponent("_private/notes.js").path))
+        #expect(!FileManager.default.fileExists(atPath: site.appendingPathComponent("_posts/notes.js").path))
         let r = try CLI.avault(gate)
         #expect(r.code == 1, "\(r.out)")
         #expect(r.out.contains("\(c.path("assets/main.js")): invalid: ") && r.out.contains("\(c.path("logo.svg")): unsigned: no front matter"), "\(r.out)")
@@ -37,6 +37,9 @@ extension PublishingGate {
         #expect(try CLI.avault(gate + ["--include", "*.html"]).code == 0)
         let pages = try CLI.avault(["verify", c.content.path] + c.ring)
         #expect(pages.code == 0 && pages.out.contains("1 record: 1 passed"), "\(pages.out)")
+        // Signing a directory's files again (`assets/*`) names their signatures too: said so.
+        let again = try CLI.avault(["sign", "--detached", "--force", c.path("assets/main.js"), c.path("assets/main.js.minisig"), "--key", "demo-desk"] + c.demo.args)
+        #expect(again.code == 64 && again.err.contains("leave the .minisig files out"), "\(again.err)")
     }
 
     /// A `FILE.minisig` beside a page with front matter is published as a static file: it is
@@ -56,5 +59,77 @@ extension PublishingGate {
         #expect(stale.code == 1 && stale.out.contains("\(c.path("index.md")): valid: \(c.path("index.md.minisig")): invalid"), "\(stale.out)")
         let pages = try CLI.avault(["verify", c.content.path] + c.ring)
         #expect(pages.code == 1, "\(pages.out)")
+    }
+
+    /// Found by the review of the rule above: Jekyll publishes static files in a collection
+    /// with `output: true`, and in a `_` directory `include:` names (by prefix too), which the
+    /// rule left out with every `_` directory; a script that a signed collection page loads was
+    /// replaced. Every file outside `_posts/` and `_drafts/` is taken now.
+    @Test(.timeLimit(.minutes(30))) func staticFilesInCollectionsAndIncludedDirectoriesAreTaken() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("_config.yml", "collections:\n  docs:\n    output: true\ninclude: [_redirects]\n")
+        #expect(try CLI.avault(["sign", "--detached", c.path("_config.yml"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        try c.write("_docs/guide.md", "---\ntitle: guide\n---\n<script src=\"app.js\"></script>\n", sign: true)
+        try c.write("_docs/app.js", "alert('pwned')\n")
+        try c.write("_redirects.d/evil.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>\n")
+        try c.write("_posts/photo.png", "not published: Jekyll makes documents only here\n")
+        let site = c.demo.dir.appendingPathComponent("site")
+        let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "--disable-disk-cache", "-s", c.content.path, "-d", site.path])
+        try #require(built.code == 0, "jekyll build: \(built.err)")
+        for published in ["docs/app.js", "_redirects.d/evil.svg"] {
+            #expect(FileManager.default.fileExists(atPath: site.appendingPathComponent(published).path), "\(published)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: site.appendingPathComponent("_posts/photo.png").path))
+        let r = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(r.code == 1, "\(r.out)")
+        #expect(r.out.contains("\(c.path("_docs/app.js")): unsigned") && r.out.contains("\(c.path("_redirects.d/evil.svg")): unsigned"), "\(r.out)")
+        #expect(!r.out.contains("photo.png"), "\(r.out)")
+    }
+
+    /// Found by the same review: the docs said to leave out what Jekyll excludes with
+    /// `--exclude README.md`, which also left out a `blog/README.md` Jekyll publishes; no glob
+    /// could name the top-level one alone. A leading `/` anchors a glob at the walked directory,
+    /// as `exclude:` names paths from the site's top; a trailing `/` is dropped.
+    @Test func aLeadingSlashAnchorsAGlobAtTheSitesTop() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("README.md", "top\n")
+        try c.write("blog/README.md", "<script>alert('readme')</script>\n")
+        try c.write("node_modules/x/index.js", "x\n")
+        try c.write("assets/node_modules/evil.js", "alert('nm')\n")
+        let r = try CLI.avault(["verify", "--require-signature", c.content.path, "--exclude", "/README.md", "--exclude", "/node_modules/"] + c.ring)
+        #expect(r.code == 1, "\(r.out)")
+        #expect(r.out.contains("\(c.path("blog/README.md")): unsigned") && r.out.contains("\(c.path("assets/node_modules/evil.js")): unsigned"), "\(r.out)")
+        #expect(!r.out.contains("\(c.path("README.md")):") && !r.out.contains("node_modules/x/index.js"), "\(r.out)")
+        #expect(r.out.contains("2 records: 0 passed, 2 failed"), "\(r.out)")
+    }
+
+    /// Found by the same review: Jekyll (without `--safe`) copies a static file that is a
+    /// symbolic link as the link, which then leads somewhere else from the built site; the
+    /// gate had checked what it led to from the source. Refused.
+    @Test func aStaticFileThatIsALinkIsRefused() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("lib/app.js", "console.log('signed')\n")
+        #expect(try CLI.avault(["sign", "--detached", c.path("lib/app.js"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        try FileManager.default.createDirectory(atPath: c.path("assets"), withIntermediateDirectories: true)
+        #expect(symlink("../lib/app.js", c.path("assets/app.js")) == 0)
+        #expect(symlink("../lib/app.js.minisig", c.path("assets/app.js.minisig")) == 0)
+        try c.write("index.md", "---\ntitle: home\n---\nhome\n", sign: true)
+        #expect(symlink("index.md", c.path("home.md")) == 0) // a page: Jekyll renders what it reads
+        let site = c.demo.dir.appendingPathComponent("site")
+        let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "--disable-disk-cache", "-s", c.content.path, "-d", site.path])
+        try #require(built.code == 0, "jekyll build: \(built.err)")
+        var st = stat()
+        #expect(lstat(site.appendingPathComponent("assets/app.js").path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK, "Jekyll copied no link")
+        let r = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(r.code == 1, "\(r.out)")
+        #expect(r.out.contains("\(c.path("assets/app.js")): malformed: a symbolic link to a file without front matter, which a build copies as the link itself"),
+                "\(r.out)")
+        // The link's signature (a link too) is refused alike; the file, the page and the link
+        // to the page pass.
+        #expect(r.out.contains("5 records: 3 passed, 2 failed (valid 3, malformed 2)"), "\(r.out)")
+        #expect(try CLI.avault(["verify", "--require-signature", c.path("home.md")] + c.ring).code == 0)
     }
 }

@@ -42,6 +42,14 @@ public enum RecordWalker {
         /// (the site's top); for one named on the command line, its path as named
         /// (``RecordSigner/sitePath(named:)``); nil for standard input.
         public var sitePath: String?
+        /// Found by a walk as a symbolic link (to a regular file, or anything but a directory):
+        /// Jekyll copies such a file as the link itself when it publishes it as it is (a static
+        /// file, without `--safe`), so that what is served is wherever the link leads from
+        /// the built site (``RecordVerifier/verifyForPublishing(_:jobs:progress:)``).
+        public var isLink = false
+        /// Found by a walk with `sitePages` as a post or a draft (``isPost(_:at:)``): Jekyll
+        /// renders its Liquid with or without front matter.
+        public var isPost = false
 
         /// Why a file that is not regular is not read.
         public var notReadReason: String {
@@ -109,7 +117,7 @@ public enum RecordWalker {
                 let settings = try sitePages ? siteSettings(path) : nil
                 if let settings { try refuseBuildState(in: path, cacheDir: settings.settings.cacheDir) }
                 let site = settings.map { Site($0.settings, configName: $0.file, staticFiles: staticFiles) }
-                try walk(path, relative: "", include: include.map(Glob.init), exclude: exclude.map(Glob.init), site: site, place: Place(),
+                try walk(path, relative: "", include: include.map(Glob.init(commandLine:)), exclude: exclude.map(Glob.init(commandLine:)), site: site, place: Place(),
                          tree: tree, seen: &seen, into: &out)
             } else {
                 out.append(Found(path: path, named: true, kind: FileSystem.kind(st.st_mode), tree: nil, sitePath: RecordSigner.sitePath(named: path)))
@@ -369,6 +377,18 @@ public enum RecordWalker {
         var cString: ContiguousArray<CChar>
         var hasSlash: Bool
         var hidden: [ContiguousArray<CChar>]
+        /// A glob given on the command line: a leading `/` anchors it at the walked directory
+        /// (it matches the path from there: `/README.md` only the top-level one, as Jekyll's
+        /// `exclude:` names it); a trailing `/` is dropped (`node_modules/` is `node_modules`).
+        init(commandLine given: String) {
+            var text = Substring(given)
+            let anchored = text.hasPrefix("/")
+            while text.hasPrefix("/") { text.removeFirst() }
+            while text.hasSuffix("/") { text.removeLast() }
+            self.init(String(text))
+            hasSlash = hasSlash || anchored
+        }
+
         init(_ text: String) {
             self.text = text
             cString = text.utf8CString
@@ -438,7 +458,7 @@ public enum RecordWalker {
             guard passes(name, relative: rel, isDirectory: isDirectory, place: place, include, site: site),
                   !matches(rel, name, exclude, caseless: false),
                   isDirectory || isPage || matches(rel, name, include, caseless: true) || site != nil && (place.everyFile || isPost(name, at: place))
-                    || site?.staticFiles == true && place.collections.isEmpty else { continue }
+                    || site?.staticFiles == true && place.posts.isEmpty && place.drafts.isEmpty else { continue }
             out.append(found(dir.hasSuffix("/") ? dir + shown : dir + "/" + shown, relative: rel, kind: .undecodableName, tree: tree, place: place))
         }
         /// Whether a file the globs do not take is taken as a page (a regular one, by `name`).
@@ -476,11 +496,13 @@ public enum RecordWalker {
             return name.withCString { FileSystem.starts(with: Array("untrusted comment: ".utf8), at: $0, in: dirfd(d)) }
         }
         /// Whether the include globs take the file `name` at `rel`, or, with
-        /// ``Site/staticFiles``, it lies outside every directory whose name starts with `_`
-        /// (where Jekyll publishes every file it does not render as it is: which of those
-        /// directories are collections, whose files it publishes, is not read).
+        /// ``Site/staticFiles``, it lies outside `_posts/` and `_drafts/` (where Jekyll makes
+        /// documents only, and the walk takes posts by their names): Jekyll publishes every
+        /// file it does not render as it is, in a collection with `output: true` or a
+        /// directory `include:` names too (which directories whose name starts with `_` are
+        /// such is not read: failing closed).
         func globTakes(_ rel: String, _ name: String) -> Bool {
-            matches(rel, name, include, caseless: true) || site?.staticFiles == true && place.collections.isEmpty
+            matches(rel, name, include, caseless: true) || site?.staticFiles == true && place.posts.isEmpty && place.drafts.isEmpty
         }
         /// Whether a file, or a directory, passes as far as hidden entries go.
         func passesHere(_ name: String, _ rel: String, isDirectory: Bool) -> Bool {
@@ -506,7 +528,8 @@ public enum RecordWalker {
             if type == UInt8(DT_REG) {
                 if passesHere(name, rel, isDirectory: false), !matches(rel, name, exclude, caseless: false),
                    globTakes(rel, name) && !isGlobTakenSignature(name, rel) || isPostHere(name) || isPage(name) {
-                    out.append(found(path, relative: rel, kind: .regular, tree: tree, place: place, readAsItIs: readAsItIs(name)))
+                    out.append(found(path, relative: rel, kind: .regular, tree: tree, place: place, readAsItIs: readAsItIs(name),
+                                     isPost: site != nil && isPost(name, at: place)))
                 }
                 continue
             }
@@ -547,14 +570,18 @@ public enum RecordWalker {
             } else if passesHere(name, rel, isDirectory: false), !matches(rel, name, exclude, caseless: false),
                       globTakes(rel, name) || isPostHere(name) || (st.st_mode & S_IFMT) == S_IFREG && isPage(name) {
                 if let tree { try checkLink(path, type: type, toDirectory: false, in: tree) }
-                out.append(found(path, relative: rel, kind: FileSystem.kind(st.st_mode), tree: tree, place: place, readAsItIs: readAsItIs(name)))
+                var link = stat()
+                let isLink = type == UInt8(DT_LNK) || type == UInt8(DT_UNKNOWN) && lstat(path, &link) == 0 && (link.st_mode & S_IFMT) == S_IFLNK
+                out.append(found(path, relative: rel, kind: FileSystem.kind(st.st_mode), tree: tree, place: place, readAsItIs: readAsItIs(name),
+                                 isLink: isLink, isPost: site != nil && isPost(name, at: place)))
             }
         }
     }
 
-    private static func found(_ path: String, relative: String, kind: FileSystem.FileKind, tree: Tree?, place: Place, readAsItIs: Bool = false) -> Found {
+    private static func found(_ path: String, relative: String, kind: FileSystem.FileKind, tree: Tree?, place: Place, readAsItIs: Bool = false,
+                              isLink: Bool = false, isPost: Bool = false) -> Found {
         Found(path: path, named: false, kind: kind, tree: tree, inLayoutsOrIncludes: place.template, readRaw: place.readRaw || readAsItIs,
-              sitePath: relative)
+              sitePath: relative, isLink: isLink, isPost: isPost)
     }
 
     /// Refuses `path`, an entry the walk is about to take, when it is a symbolic link (a

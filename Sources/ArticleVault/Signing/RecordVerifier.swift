@@ -98,8 +98,13 @@ public struct RecordVerifier: Sendable {
     /// ``verify(path:seenRegular:)``, with signatures checked against `place` (none when nil),
     /// and with `scanIncludes` the file's `include_relative` tags into `includes` (looked for
     /// in the bytes read for verifying it; nil when the file was not read).
-    private func verify(path: String, seenRegular: Bool, place: TrustPolicy.Place?, scanIncludes: Bool,
-                        includes: inout IncludeRelative.Scan?) -> RecordReport {
+    /// `staticLink`: the walk found the file as a symbolic link where Jekyll publishes a file
+    /// without front matter as it is (``RecordWalker/Found/isLink``). `rendersAsItIs`: Jekyll
+    /// renders the file's Liquid with or without front matter (a layout, an include, a post, a
+    /// file read into a page); otherwise a file that does not start with front matter is
+    /// copied as it is, and its tags are not looked for.
+    private func verify(path: String, seenRegular: Bool, place: TrustPolicy.Place?, staticLink: Bool = false, scanIncludes: Bool,
+                        rendersAsItIs: Bool = true, includes: inout IncludeRelative.Scan?) -> RecordReport {
         let limit = RecordLimits.fileBytes
         let fd: Int32, size: Int
         var bytes: [UInt8]
@@ -117,14 +122,14 @@ public struct RecordVerifier: Sendable {
         } catch {
             return RecordReport(path: path, outcome: .malformed, passed: false, reason: error.message)
         }
-        if scanIncludes {
+        if scanIncludes, rendersAsItIs || RecordDocument.hasFrontMatter(bytes, isPrefix: true) {
             includes = bytes.withUnsafeBytes { IncludeRelative.scan(file: $0, complete: size <= limit && bytes.count <= limit) }
         }
         if size > limit || bytes.count > limit {
             guard !RecordDocument.hasFrontMatter(bytes, isPrefix: true) else {
                 return RecordReport(path: path, outcome: .malformed, passed: false, reason: RecordLimits.fileTooLarge)
             }
-            return verifyWithoutFrontMatter(path: path, place: place) { () throws(AvaultError) in
+            return verifyWithoutFrontMatter(path: path, place: place, staticLink: staticLink) { () throws(AvaultError) in
                 var hasher = BLAKE2b(digestSize: 64)
                 hasher.update(bytes)
                 bytes = []
@@ -133,7 +138,7 @@ public struct RecordVerifier: Sendable {
             }
         }
         guard RecordDocument.hasFrontMatter(bytes) else {
-            return verifyWithoutFrontMatter(path: path, place: place) { () throws(AvaultError) in MinisignSigning.prehash(bytes) }
+            return verifyWithoutFrontMatter(path: path, place: place, staticLink: staticLink) { () throws(AvaultError) in MinisignSigning.prehash(bytes) }
         }
         // The quick way: the front matter read straight into the canonical bytes it is signed
         // over (and the file checked for UTF-8 on the way). What it declines (malformed records
@@ -175,7 +180,15 @@ public struct RecordVerifier: Sendable {
 
     /// A file without front matter: unsigned, unless `FILE.minisig` signs its bytes.
     /// `digest` gives the BLAKE2b-512 of the file's bytes; it is called at most once.
-    private func verifyWithoutFrontMatter(path: String, place: TrustPolicy.Place?, digest: () throws(AvaultError) -> [UInt8]) -> RecordReport {
+    private func verifyWithoutFrontMatter(path: String, place: TrustPolicy.Place?, staticLink: Bool = false,
+                                          digest: () throws(AvaultError) -> [UInt8]) -> RecordReport {
+        // Jekyll copies it as the link (without `--safe`): what is served is where the link
+        // leads from the built site, which no check here sees.
+        if staticLink {
+            return RecordReport(path: path, outcome: .malformed, passed: false,
+                                reason: "a symbolic link to a file without front matter, which a build copies as the link itself; "
+                                    + "put the file in its place")
+        }
         var report = RecordReport(path: path, outcome: .unsigned, passed: !policy.requireSignature, reason: Self.noFrontMatter)
         let sigPath = path + ".minisig"
         guard path != "-", FileSystem.exists(sigPath) else { return report }
@@ -522,7 +535,9 @@ public struct RecordVerifier: Sendable {
                 let file = files[i]
                 if file.kind == .regular {
                     var found: IncludeRelative.Scan?
-                    results[i] = verify(path: file.path, seenRegular: true, place: sitePlace(file.sitePath), scanIncludes: scanIncludes, includes: &found)
+                    results[i] = verify(path: file.path, seenRegular: true, place: sitePlace(file.sitePath),
+                                        staticLink: file.isLink && !file.readRaw && !file.inLayoutsOrIncludes, scanIncludes: scanIncludes,
+                                        rendersAsItIs: file.readRaw || file.named || file.inLayoutsOrIncludes || file.isPost, includes: &found)
                     if let found, !found.tags.isEmpty || !found.complete { scans[i] = found }
                 } else {
                     results[i] = RecordReport(path: file.path, pathIsEscaped: file.kind == .undecodableName, outcome: .malformed, passed: false,

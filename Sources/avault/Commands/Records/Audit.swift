@@ -34,7 +34,7 @@ struct Audit: ParsableCommand {
     @Flag(name: .customLong("allow-legacy-secured"), help: "Do not count legacy v1 secured blobs as failing.") var allowLegacySecured = false
     @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n")) var jobs: Int?
     @Option(help: ArgumentHelp("Files matching this glob when walking, as verify takes them (repeatable).", valueName: "glob")) var include: [String] = []
-    @Option(help: ArgumentHelp("Skip files and directories matching this glob (repeatable).", valueName: "glob")) var exclude: [String] = []
+    @Option(help: ArgumentHelp("Skip files and directories matching this glob (repeatable; a leading / anchors it at the walked directory).", valueName: "glob")) var exclude: [String] = []
     @OptionGroup var quiet: QuietOption
 
     /// How a key is named in the reports: its trust store name, else whether it was trusted

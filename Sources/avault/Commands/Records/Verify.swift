@@ -44,9 +44,9 @@ struct Verify: ParsableCommand {
     var allowUnauthenticatedLegacy = false
     @Option(help: ArgumentHelp("With --check-decrypt: the name of the content key, legacy key or identity (for v3 blobs).", valueName: "name"), completion: KeyCompletion.names(.content, .legacy, .identity)) var key: String?
     @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n")) var jobs: Int?
-    @Option(help: ArgumentHelp("Files matching this glob, any case, when walking directories (repeatable; default: Markdown, text and HTML, and with --require-signature every file outside _ directories); files that start with front matter are taken whatever their name.", valueName: "glob"))
+    @Option(help: ArgumentHelp("Files matching this glob, any case, when walking directories (repeatable; default: Markdown, text and HTML, and with --require-signature every file but those in _posts and _drafts); files that start with front matter are taken whatever their name.", valueName: "glob"))
     var include: [String] = []
-    @Option(help: ArgumentHelp("Skip files and directories matching this glob (repeatable).", valueName: "glob")) var exclude: [String] = []
+    @Option(help: ArgumentHelp("Skip files and directories matching this glob (repeatable; a leading / anchors it at the walked directory).", valueName: "glob")) var exclude: [String] = []
     @Option(help: ArgumentHelp("Verify the detached signature FILE.minisig (or -x) of this file (- is standard input, with -x).", valueName: "file"), completion: .file()) var detached: String?
     @Option(name: .customShort("x"), help: ArgumentHelp("With --detached: the signature file (- is standard input).", valueName: "sigfile"), completion: .file(extensions: ["minisig"])) var signatureFile: String?
     @Flag(name: .customLong("allow-legacy"), help: "With --detached: accept legacy (non-prehashed) Ed signatures.") var allowLegacy = false
