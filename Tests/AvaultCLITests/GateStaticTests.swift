@@ -32,6 +32,8 @@ extension PublishingGate {
         #expect(r.code == 1, "\(r.out)")
         #expect(r.out.contains("\(c.path("assets/main.js")): invalid: ") && r.out.contains("\(c.path("logo.svg")): unsigned: no front matter"), "\(r.out)")
         #expect(!r.out.contains("notes.js") && !r.out.contains("main.js.minisig"), "\(r.out)")
+        #expect(r.err == "avault: hint: sign each file without front matter beside it (avault sign --detached --site SITE FILE…), "
+                + "or leave out what Jekyll does not publish (--exclude /PATH)\n", "\(r.err)")
         // Globs given on the command line say what is taken; without --require-signature the
         // default globs take pages only, as before (unsigned files pass there anyway).
         #expect(try CLI.avault(gate + ["--include", "*.html"]).code == 0)
@@ -131,5 +133,46 @@ extension PublishingGate {
         // to the page pass.
         #expect(r.out.contains("5 records: 3 passed, 2 failed (valid 3, malformed 2)"), "\(r.out)")
         #expect(try CLI.avault(["verify", "--require-signature", c.path("home.md")] + c.ring).code == 0)
+    }
+
+    /// Found by a third review: the rule left out every file below a `_posts/` or `_drafts/`
+    /// directory, but in a collection (`_docs/guide/_posts/`) Jekyll publishes them all; and a
+    /// static file the walk takes was not looked into for tags any more, so that one read into
+    /// a signed page by `include_relative` read an unsigned hidden file in turn, unchecked.
+    @Test(.timeLimit(.minutes(30))) func staticFilesInACollectionsPostsDirectoryAndTheirTagsAreChecked() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("_config.yml", "collections:\n  docs:\n    output: true\n")
+        #expect(try CLI.avault(["sign", "--detached", c.path("_config.yml"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        try c.write("_docs/guide/_posts/evil.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>\n")
+        try c.write("_drafts/evil", "published only as a collection's, failing closed\n")
+        try c.write("blog/_posts/photo.png", "not published\n")
+        try c.write("about.md", "---\ntitle: about\n---\n{% include_relative parts/body.html %}\n", sign: true)
+        try c.write("parts/body.html", "P-body-{{ 'r' | upcase }}\n{% include_relative .extra.html %}\n")
+        #expect(try CLI.avault(["sign", "--detached", c.path("parts/body.html"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        try c.write(".extra.html", "<script>alert('extra')</script>\n")
+        let site = c.demo.dir.appendingPathComponent("site")
+        let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "--disable-disk-cache", "-s", c.content.path, "-d", site.path])
+        try #require(built.code == 0, "jekyll build: \(built.err)")
+        #expect(FileManager.default.fileExists(atPath: site.appendingPathComponent("docs/guide/_posts/evil.svg").path))
+        #expect(try String(contentsOf: site.appendingPathComponent("about.html"), encoding: .utf8).contains("alert('extra')"))
+        let r = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(r.code == 1, "\(r.out)")
+        #expect(r.out.contains("\(c.path("_docs/guide/_posts/evil.svg")): unsigned") && r.out.contains("\(c.path("_drafts/evil")): unsigned"), "\(r.out)")
+        #expect(r.out.contains("\(c.path(".extra.html")): unsigned: no front matter; read into \(c.path("about.md")) by include_relative"), "\(r.out)")
+        #expect(!r.out.contains("photo.png"), "\(r.out)")
+    }
+
+    /// A post is rendered, not copied: one that is a symbolic link is not refused as a static
+    /// file is (from the same review).
+    @Test func aPostThatIsALinkIsNotTakenForAStaticFile() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("drafts/2024-05-03-note.md", "a post without front matter\n")
+        #expect(try CLI.avault(["sign", "--detached", c.path("drafts/2024-05-03-note.md"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        try FileManager.default.createDirectory(atPath: c.path("_posts"), withIntermediateDirectories: true)
+        #expect(symlink("../drafts/2024-05-03-note.md", c.path("_posts/2024-05-03-note.md")) == 0)
+        let r = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(!r.out.contains("\(c.path("_posts/2024-05-03-note.md")): malformed: a symbolic link"), "\(r.out)")
     }
 }

@@ -282,7 +282,7 @@ func avaultOnTerminal(_ args: [String], input: String = "", env: [String: String
                                 (["sign", "--export-minisig", "--force", "-o", demo.dir.appendingPathComponent("b1").path, a, canonical], "name each file once"),
                                 (["sign", "--key", "demo-desk", b, a, demo.dir.appendingPathComponent("b1/./r.md").path], "name each file once"),
                                 (["seal", "--key", "demo-content", b, a, hardLink], "name each file once"),
-                                (["sign", "--detached", "--key", "demo-desk", b, a + ".minisig", a], "name each file once"),
+                                (["sign", "--detached", "--key", "demo-desk", b, a + ".minisig", a], "named too: leave the .minisig files out"),
                                 // An output directory not made yet.
                                 (["sign", "--export-minisig", "--force", "-o", demo.dir.appendingPathComponent("b1/new/..").path, a, canonical],
                                  "name each file once")] {

@@ -210,6 +210,12 @@ public enum RecordWalker {
         var template = false
         var readRaw = false
 
+        /// In a `_posts` directory that lies in no other directory whose name starts with `_`
+        /// (`_posts/2024/`, `blog/_posts/`): Jekyll's `PostReader` makes documents of what it
+        /// takes there and publishes no other file. (`_docs/guide/_posts/` may be a collection's,
+        /// whose every file Jekyll publishes: which directories are collections is not read.)
+        var postsOnly: Bool { !posts.isEmpty && collections.count == 1 }
+
         /// The place of the subdirectory `name` (`everyFile`: it is one of the site's
         /// ``Site/everyFile``; `template`, `readRaw`: the layouts or includes directory, the
         /// includes directory).
@@ -458,7 +464,7 @@ public enum RecordWalker {
             guard passes(name, relative: rel, isDirectory: isDirectory, place: place, include, site: site),
                   !matches(rel, name, exclude, caseless: false),
                   isDirectory || isPage || matches(rel, name, include, caseless: true) || site != nil && (place.everyFile || isPost(name, at: place))
-                    || site?.staticFiles == true && place.posts.isEmpty && place.drafts.isEmpty else { continue }
+                    || site?.staticFiles == true && !place.postsOnly else { continue }
             out.append(found(dir.hasSuffix("/") ? dir + shown : dir + "/" + shown, relative: rel, kind: .undecodableName, tree: tree, place: place))
         }
         /// Whether a file the globs do not take is taken as a page (a regular one, by `name`).
@@ -496,13 +502,14 @@ public enum RecordWalker {
             return name.withCString { FileSystem.starts(with: Array("untrusted comment: ".utf8), at: $0, in: dirfd(d)) }
         }
         /// Whether the include globs take the file `name` at `rel`, or, with
-        /// ``Site/staticFiles``, it lies outside `_posts/` and `_drafts/` (where Jekyll makes
+        /// ``Site/staticFiles``, it does not lie in a `_posts/` directory below no other
+        /// directory whose name starts with `_` (``Place/postsOnly``: there Jekyll makes
         /// documents only, and the walk takes posts by their names): Jekyll publishes every
         /// file it does not render as it is, in a collection with `output: true` or a
         /// directory `include:` names too (which directories whose name starts with `_` are
         /// such is not read: failing closed).
         func globTakes(_ rel: String, _ name: String) -> Bool {
-            matches(rel, name, include, caseless: true) || site?.staticFiles == true && place.posts.isEmpty && place.drafts.isEmpty
+            matches(rel, name, include, caseless: true) || site?.staticFiles == true && !place.postsOnly
         }
         /// Whether a file, or a directory, passes as far as hidden entries go.
         func passesHere(_ name: String, _ rel: String, isDirectory: Bool) -> Bool {

@@ -99,12 +99,9 @@ public struct RecordVerifier: Sendable {
     /// and with `scanIncludes` the file's `include_relative` tags into `includes` (looked for
     /// in the bytes read for verifying it; nil when the file was not read).
     /// `staticLink`: the walk found the file as a symbolic link where Jekyll publishes a file
-    /// without front matter as it is (``RecordWalker/Found/isLink``). `rendersAsItIs`: Jekyll
-    /// renders the file's Liquid with or without front matter (a layout, an include, a post, a
-    /// file read into a page); otherwise a file that does not start with front matter is
-    /// copied as it is, and its tags are not looked for.
+    /// without front matter as it is (``RecordWalker/Found/isLink``).
     private func verify(path: String, seenRegular: Bool, place: TrustPolicy.Place?, staticLink: Bool = false, scanIncludes: Bool,
-                        rendersAsItIs: Bool = true, includes: inout IncludeRelative.Scan?) -> RecordReport {
+                        includes: inout IncludeRelative.Scan?) -> RecordReport {
         let limit = RecordLimits.fileBytes
         let fd: Int32, size: Int
         var bytes: [UInt8]
@@ -122,7 +119,7 @@ public struct RecordVerifier: Sendable {
         } catch {
             return RecordReport(path: path, outcome: .malformed, passed: false, reason: error.message)
         }
-        if scanIncludes, rendersAsItIs || RecordDocument.hasFrontMatter(bytes, isPrefix: true) {
+        if scanIncludes {
             includes = bytes.withUnsafeBytes { IncludeRelative.scan(file: $0, complete: size <= limit && bytes.count <= limit) }
         }
         if size > limit || bytes.count > limit {
@@ -479,8 +476,23 @@ public struct RecordVerifier: Sendable {
     /// pages whole, and the front matter is rendered with the rest), and for a file named on the
     /// command line or standard input, whose place in a site is not known (failing closed). A
     /// file read by `include_relative` has all its tags followed, wherever it is.
+    ///
+    /// A walked file without front matter is rendered only as a layout, an include or a post
+    /// (Jekyll renders their Liquid all the same), and as a Markdown file (which the plugins
+    /// GitHub Pages enables, `jekyll-optional-front-matter` and `jekyll-readme-index`, render
+    /// as pages; failing closed); any other is copied as it is, and has no tags of its own
+    /// (its scan is kept for a page that reads it).
     private static func renderedTags(_ scan: IncludeRelative.Scan, of file: RecordWalker.Found) -> [IncludeRelative.Tag] {
-        file.readRaw || file.named ? scan.tags : scan.rendered ?? scan.tags
+        if file.readRaw || file.named { return scan.tags }
+        if let rendered = scan.rendered { return rendered }
+        return file.inLayoutsOrIncludes || file.isPost || isMarkdown(file.path) ? scan.tags : []
+    }
+
+    /// Whether `path` has one of the Markdown extensions Jekyll converts (its default
+    /// `markdown_ext`), in any case.
+    private static func isMarkdown(_ path: String) -> Bool {
+        guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return false }
+        return ["markdown", "mkdown", "mkdn", "mkd", "md"].contains(path[path.index(after: dot)...].lowercased())
     }
 
     /// Why the file at `path`, which Jekyll reads into pages as it is (`include`,
@@ -536,8 +548,8 @@ public struct RecordVerifier: Sendable {
                 if file.kind == .regular {
                     var found: IncludeRelative.Scan?
                     results[i] = verify(path: file.path, seenRegular: true, place: sitePlace(file.sitePath),
-                                        staticLink: file.isLink && !file.readRaw && !file.inLayoutsOrIncludes, scanIncludes: scanIncludes,
-                                        rendersAsItIs: file.readRaw || file.named || file.inLayoutsOrIncludes || file.isPost, includes: &found)
+                                        staticLink: file.isLink && !file.readRaw && !file.inLayoutsOrIncludes && !file.isPost,
+                                        scanIncludes: scanIncludes, includes: &found)
                     if let found, !found.tags.isEmpty || !found.complete { scans[i] = found }
                 } else {
                     results[i] = RecordReport(path: file.path, pathIsEscaped: file.kind == .undecodableName, outcome: .malformed, passed: false,

@@ -22,6 +22,12 @@ enum Terminal {
         writeStderr("avault: warning: \(shown(message))\n" + (hint.map { "avault: hint: \(shown($0))\n" } ?? ""))
     }
 
+    /// `avault: hint: …` on stderr after a result (not with `-q`): how to fix what it reported.
+    static func hint(_ message: String) {
+        if quiet { return }
+        writeStderr("avault: hint: \(shown(message))\n")
+    }
+
     /// `avault: note: …` on stderr: something worth knowing that is not a problem.
     static func note(_ message: String) {
         if quiet { return }

@@ -44,7 +44,7 @@ struct Verify: ParsableCommand {
     var allowUnauthenticatedLegacy = false
     @Option(help: ArgumentHelp("With --check-decrypt: the name of the content key, legacy key or identity (for v3 blobs).", valueName: "name"), completion: KeyCompletion.names(.content, .legacy, .identity)) var key: String?
     @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n")) var jobs: Int?
-    @Option(help: ArgumentHelp("Files matching this glob, any case, when walking directories (repeatable; default: Markdown, text and HTML, and with --require-signature every file but those in _posts and _drafts); files that start with front matter are taken whatever their name.", valueName: "glob"))
+    @Option(help: ArgumentHelp("Files matching this glob, any case, when walking directories (repeatable; default: Markdown, text and HTML, and with --require-signature every file but those in _posts); files that start with front matter are taken whatever their name.", valueName: "glob"))
     var include: [String] = []
     @Option(help: ArgumentHelp("Skip files and directories matching this glob (repeatable; a leading / anchors it at the walked directory).", valueName: "glob")) var exclude: [String] = []
     @Option(help: ArgumentHelp("Verify the detached signature FILE.minisig (or -x) of this file (- is standard input, with -x).", valueName: "file"), completion: .file()) var detached: String?
@@ -159,6 +159,11 @@ struct Verify: ParsableCommand {
         out += "\(reports.count) record\(reports.count == 1 ? "" : "s"): \(passed) passed, \(reports.count - passed) failed"
         out += breakdown.isEmpty ? "\n" : " (\(breakdown))\n"
         try Terminal.writeStdout(out)
+        let unsigned = reports.count { !$0.passed && $0.outcome == .unsigned && $0.reason == RecordVerifier.noFrontMatter }
+        if unsigned > 0 {
+            Terminal.hint("sign each file without front matter beside it (avault sign --detached --site SITE FILE…), "
+                          + "or leave out what Jekyll does not publish (--exclude /PATH)")
+        }
     }
 
     private func verifyDetached(_ file: String, _ policy: TrustPolicy) throws {
