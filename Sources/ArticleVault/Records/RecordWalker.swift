@@ -47,8 +47,9 @@ public enum RecordWalker {
         /// file, without `--safe`), so that what is served is wherever the link leads from
         /// the built site (``RecordVerifier/verifyForPublishing(_:jobs:progress:)``).
         public var isLink = false
-        /// Found by a walk with `sitePages` as a post or a draft (``isPost(_:at:)``): Jekyll
-        /// renders its Liquid with or without front matter.
+        /// Found by a walk with `sitePages` as a post or a draft (``isPost(_:at:)``) in a
+        /// `_posts` or `_drafts` directory in no other `_` directory (``Place/documentsOnly``):
+        /// Jekyll renders its Liquid with or without front matter.
         public var isPost = false
 
         /// Why a file that is not regular is not read.
@@ -91,10 +92,10 @@ public enum RecordWalker {
     /// `_config.yaml`) is refused. Exclude globs still leave files out.
     ///
     /// `staticFiles` (with `sitePages`; `verify --require-signature` without `--include`):
-    /// every file outside the directories whose name starts with `_` is taken too, whatever its
-    /// name: Jekyll publishes the files it does not render (a script or style that signed
-    /// pages load, an SVG served from the site's origin) as they are, and a gate that requires
-    /// signatures must not pass one it did not check.
+    /// every file is taken too, whatever its name, but in a `_posts` directory
+    /// (``Place/postsOnly``): Jekyll publishes the files it does not render (a script or style
+    /// that signed pages load, an SVG served from the site's origin) as they are, and a gate
+    /// that requires signatures must not pass one it did not check.
     public static func expand(_ paths: [String], include: [String], exclude: [String], links: LinkPolicy = .follow,
                               sitePages: Bool = false, staticFiles: Bool = false) throws(AvaultError) -> [Found] {
         var out: [Found] = []
@@ -160,8 +161,8 @@ public enum RecordWalker {
         /// The includes directory (as Jekyll expands it; ``Found/readRaw``).
         var includes: String?
 
-        /// Take every file outside the directories whose name starts with `_`, whatever the
-        /// include globs say (``expand(_:include:exclude:links:sitePages:staticFiles:)``).
+        /// Take every file but in a `_posts` directory, whatever the include globs say
+        /// (``expand(_:include:exclude:links:sitePages:staticFiles:)``).
         var staticFiles: Bool
 
         init(_ settings: SiteConfig.Settings, configName: String?, staticFiles: Bool) {
@@ -215,6 +216,10 @@ public enum RecordWalker {
         /// takes there and publishes no other file. (`_docs/guide/_posts/` may be a collection's,
         /// whose every file Jekyll publishes: which directories are collections is not read.)
         var postsOnly: Bool { !posts.isEmpty && collections.count == 1 }
+        /// In a `_posts` or `_drafts` directory that lies in no other directory whose name
+        /// starts with `_`: where Jekyll makes posts (and drafts) of what it takes. (Below
+        /// another, a collection's, a date-named file is a static file or a document of it.)
+        var documentsOnly: Bool { (!posts.isEmpty || !drafts.isEmpty) && collections.count == 1 }
 
         /// The place of the subdirectory `name` (`everyFile`: it is one of the site's
         /// ``Site/everyFile``; `template`, `readRaw`: the layouts or includes directory, the
@@ -522,7 +527,7 @@ public enum RecordWalker {
         /// publishes signed, static files (scripts, styles, images) too, each beside its
         /// `.minisig`. Not in `_posts/` or `_drafts/`, where Jekyll makes a post of it.
         func isGlobTakenSignature(_ name: String, _ rel: String) -> Bool {
-            guard site != nil, place.posts.isEmpty, place.drafts.isEmpty, isSignatureBeside(name, extensionNeeded: false) else { return false }
+            guard site != nil, !place.documentsOnly, isSignatureBeside(name, extensionNeeded: false) else { return false }
             let stem = String(name.dropLast(8)), stemRel = String(rel.dropLast(8))
             return passesHere(stem, stemRel, isDirectory: false) && !matches(stemRel, stem, exclude, caseless: false)
                 && globTakes(stemRel, stem)
@@ -534,9 +539,12 @@ public enum RecordWalker {
             // checks what it opens.
             if type == UInt8(DT_REG) {
                 if passesHere(name, rel, isDirectory: false), !matches(rel, name, exclude, caseless: false),
-                   globTakes(rel, name) && !isGlobTakenSignature(name, rel) || isPostHere(name) || isPage(name) {
+                   globTakes(rel, name) && !isGlobTakenSignature(name, rel)
+                    // A paired signature is no post (in a collection's `_posts/`, Jekyll's
+                    // static file); where every file is taken, `isPostHere` pairs it itself.
+                    || isPostHere(name) && (place.everyFile || !isGlobTakenSignature(name, rel)) || isPage(name) {
                     out.append(found(path, relative: rel, kind: .regular, tree: tree, place: place, readAsItIs: readAsItIs(name),
-                                     isPost: site != nil && isPost(name, at: place)))
+                                     isPost: site != nil && place.documentsOnly && isPost(name, at: place)))
                 }
                 continue
             }
@@ -580,7 +588,7 @@ public enum RecordWalker {
                 var link = stat()
                 let isLink = type == UInt8(DT_LNK) || type == UInt8(DT_UNKNOWN) && lstat(path, &link) == 0 && (link.st_mode & S_IFMT) == S_IFLNK
                 out.append(found(path, relative: rel, kind: FileSystem.kind(st.st_mode), tree: tree, place: place, readAsItIs: readAsItIs(name),
-                                 isLink: isLink, isPost: site != nil && isPost(name, at: place)))
+                                 isLink: isLink, isPost: site != nil && place.documentsOnly && isPost(name, at: place)))
             }
         }
     }

@@ -64,19 +64,25 @@ public enum RecordSigner {
                 cwd = String(decoding: bytes, as: UTF8.self)
             }
         }
-        func parts(_ path: String) -> [Substring] {
-            var out: [Substring] = []
-            let absolute = path.hasPrefix("/") ? path : cwd + "/" + path
-            for part in absolute.split(separator: "/", omittingEmptySubsequences: true) {
-                if part == "." { continue }
-                if part == ".." { _ = out.popLast(); continue }
-                out.append(part)
-            }
-            return out
+        // Absolute: a `..` at the root is the root.
+        func parts(_ path: String) -> ArraySlice<Substring> {
+            lexicalParts(path.hasPrefix("/") ? path : cwd + "/" + path).drop { $0 == ".." }
         }
         let (f, s) = (parts(file), parts(site))
         guard f.count > s.count, f.starts(with: s) else { throw .notInSite(path: file, site: site) }
-        return f[s.count...].joined(separator: "/")
+        return f.dropFirst(s.count).joined(separator: "/")
+    }
+
+    /// The parts of `path` read lexically: `.` and empty parts dropped, a `..` taking the part
+    /// before it away (kept when there is none).
+    private static func lexicalParts(_ path: String) -> [Substring] {
+        var out: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == "..", let last = out.last, last != ".." { out.removeLast(); continue }
+            out.append(part)
+        }
+        return out
     }
 
     /// The place of a file named on the command line of the gate (not found by a walk): its
@@ -86,13 +92,7 @@ public enum RecordSigner {
     /// signature bound to a place fails there). So `_posts/x.md` and `./_posts//x.md` are at
     /// `_posts/x.md`: name files from the site's top, or walk it.
     public static func sitePath(named path: String) -> String {
-        var out: [Substring] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
-            if part == "." { continue }
-            if part == "..", let last = out.last, last != ".." { out.removeLast(); continue }
-            out.append(part)
-        }
-        return (path.hasPrefix("/") ? "/" : "") + out.joined(separator: "/")
+        (path.hasPrefix("/") ? "/" : "") + lexicalParts(path).joined(separator: "/")
     }
 
     /// Refuses signer's text for a trusted comment, embedded or detached, that holds a control

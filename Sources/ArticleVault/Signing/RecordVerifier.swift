@@ -514,11 +514,18 @@ public struct RecordVerifier: Sendable {
             return ("\(path) has front matter, which Jekyll reads into pages as it is and its record signature does not cover: "
                     + "sign it detached (\(signature))", false)
         }
+        // Never opened unless regular (a FIFO would block the gate).
+        do {
+            let kind = try FileSystem.kind(of: signature)
+            guard kind == .regular else { return ("\(signature): \(kind.rawValue), not a regular file", true) }
+        } catch {
+            return (error.message, true)
+        }
         do {
             let r = try Self.verifyDetached(file: path, signatureFile: signature, policy: policy.trust, allowLegacy: false, place: place)
             return r.outcome == .valid ? nil : ("\(signature): \(r.outcome.rawValue)" + (r.reason.map { ": \($0)" } ?? ""), true)
         } catch {
-            return ("\(signature): \(error.message)", true)
+            return (error.message, true) // (the message names the file)
         }
     }
 

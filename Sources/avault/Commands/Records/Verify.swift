@@ -162,7 +162,7 @@ struct Verify: ParsableCommand {
         let unsigned = reports.count { !$0.passed && $0.outcome == .unsigned && $0.reason == RecordVerifier.noFrontMatter }
         if unsigned > 0 {
             Terminal.hint("sign each file without front matter beside it (avault sign --detached --site SITE FILE…), "
-                          + "or leave out what Jekyll does not publish (--exclude /PATH)")
+                          + "or leave out what Jekyll does not publish (--exclude /PATH: /_site, /node_modules, /vendor/bundle, what exclude: names)")
         }
     }
 
