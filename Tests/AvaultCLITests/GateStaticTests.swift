@@ -177,7 +177,7 @@ extension PublishingGate {
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
         try c.write("index.md", "---\ntitle: home\n---\nhome\n", sign: true)
         #expect(mkfifo(c.path("index.md.minisig"), 0o644) == 0)
-        let blocked = try CLI.run("/usr/bin/timeout", ["60", CLI.avaultPath, "verify", "--require-signature", c.content.path] + c.ring)
+        let blocked = try CLI.run("/usr/bin/timeout", ["-s", "KILL", "60", CLI.avaultPath, "verify", "--require-signature", c.content.path] + c.ring)
         #expect(blocked.code == 1, "\(blocked.code) \(blocked.out)")
         #expect(blocked.out.contains("\(c.path("index.md.minisig")): a FIFO, not a regular file"), "\(blocked.out)")
         unlink(c.path("index.md.minisig"))
