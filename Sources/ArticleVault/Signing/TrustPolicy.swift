@@ -100,20 +100,34 @@ public struct TrustPolicy: Sendable {
     /// are compared by their bytes (canonically equivalent text names another file, and
     /// Jekyll publishes it under another URL).
     static func placeProblem(_ signature: Minisign.Signature, id: String, place: Place) -> String? {
-        // By bytes: a field that starts with `place:` and a combining mark is one too.
-        let all = signature.trustedComment.utf8.split(separator: 0x09, omittingEmptySubsequences: false)
-        let fields = all.filter { $0.starts(with: placeFieldPrefix.utf8) }
-        guard fields.count <= 1 else { return "the signature by \(id) names \(fields.count) places (\(placeFieldPrefix) fields)" }
-        if !fields.isEmpty, all.last?.starts(with: placeFieldPrefix.utf8) != true {
+        // By bytes (a field that starts with `place:` and a combining mark is one too), in one
+        // pass over the comment without copying it (this is on every signature's path).
+        var comment = signature.trustedComment
+        let (count, signed, last) = comment.withUTF8 { c -> (Int, [UInt8]?, Bool) in
+            var count = 0, signed: [UInt8]?, last = false, start = 0
+            while true {
+                var end = start
+                while end < c.count && c[end] != 0x09 { end += 1 }
+                last = UnsafeBufferPointer(rebasing: c[start..<end]).starts(with: placeFieldPrefix.utf8)
+                if last {
+                    count += 1
+                    signed = Array(c[(start + placeFieldPrefix.utf8.count)..<end])
+                }
+                guard end < c.count else { break }
+                start = end + 1
+            }
+            return (count, signed, last)
+        }
+        guard count <= 1 else { return "the signature by \(id) names \(count) places (\(placeFieldPrefix) fields)" }
+        if count == 1, !last {
             return "the signature by \(id) names a place in a field that is not the last of its trusted comment"
         }
-        guard let field = fields.first else {
+        guard let signed else {
             return place.required ? "the signature by \(id) names no place in the site (sign with --site, or minisign -t \"\(placeFieldPrefix)PATH\")" : nil
         }
         guard let path = place.path else {
             return place.required ? "standard input has no place in a site to check the signature by \(id) against" : nil
         }
-        let signed = field.dropFirst(placeFieldPrefix.utf8.count)
         let here = RecordSigner.commentText(path)
         guard !signed.elementsEqual(here.utf8) else { return nil }
         return "the signature by \(id) was made for \(String(decoding: signed, as: UTF8.self)), not for \(here)"
