@@ -59,7 +59,8 @@ struct Sign: ParsableCommand {
             if output != nil { throw ValidationError("-o goes with --export-minisig") }
             if force, !detached { throw ValidationError("--force goes with --detached or --export-minisig (an embedded signature replaces the key's own entry)") }
         }
-        if detached, let signature = files.first(where: { $0.hasSuffix(".minisig") && files.contains(String($0.dropLast(8))) }) {
+        let named = Set(files)
+        if detached, let signature = files.first(where: { $0.hasSuffix(".minisig") && named.contains(String($0.dropLast(8))) }) {
             throw ValidationError("\(Terminal.quoted(signature)) is the signature --detached writes for \(Terminal.quoted(String(signature.dropLast(8)))), "
                                   + "named too: leave the .minisig files out of the files to sign")
         }
