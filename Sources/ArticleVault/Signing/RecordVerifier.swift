@@ -301,10 +301,15 @@ public struct RecordVerifier: Sendable {
     /// (legacy `Ed` signatures only with `allowLegacy`), judged by `policy` like an embedded
     /// signature: trust, revocation, validity window, roles, timestamps from the future. An
     /// untrusted key id is reported before the file is read. `place`: where the file lies in
-    /// a site (the gate), which a signature that names a place must name.
+    /// a site (the gate), which a signature that names a place must name. `found`: the
+    /// signature file was found beside `file`, not named by the user, and is read only as a
+    /// regular file (opened non-blocking: a FIFO swapped in for it cannot hang the reader).
     public static func verifyDetached(file: String, signatureFile: String, policy: TrustPolicy,
-                                      allowLegacy: Bool, place: TrustPolicy.Place? = nil) throws(AvaultError) -> DetachedResult {
-        let text = String(decoding: try FileSystem.readInput(signatureFile, limit: FileLimits.minisignFile, what: "a minisign signature"), as: UTF8.self)
+                                      allowLegacy: Bool, place: TrustPolicy.Place? = nil, found: Bool = false) throws(AvaultError) -> DetachedResult {
+        let what = "a minisign signature", limit = FileLimits.minisignFile
+        let bytes = found ? try FileSystem.readSmall(signatureFile, limit: limit, what: what, regularOnly: true)
+                          : try FileSystem.readInput(signatureFile, limit: limit, what: what)
+        let text = String(decoding: bytes, as: UTF8.self)
         let signature: Minisign.Signature
         do { signature = try Minisign.Signature(parsing: text) } catch { throw .malformed(error, file: FileSystem.inputName(signatureFile)) }
         var check: MinisignSigning.Check?
@@ -514,15 +519,9 @@ public struct RecordVerifier: Sendable {
             return ("\(path) has front matter, which Jekyll reads into pages as it is and its record signature does not cover: "
                     + "sign it detached (\(signature))", false)
         }
-        // Never opened unless regular (a FIFO would block the gate).
         do {
-            let kind = try FileSystem.kind(of: signature)
-            guard kind == .regular else { return ("\(signature): \(kind.rawValue), not a regular file", true) }
-        } catch {
-            return (error.message, true)
-        }
-        do {
-            let r = try Self.verifyDetached(file: path, signatureFile: signature, policy: policy.trust, allowLegacy: false, place: place)
+            // Read only as a regular file (a FIFO would block the gate).
+            let r = try Self.verifyDetached(file: path, signatureFile: signature, policy: policy.trust, allowLegacy: false, place: place, found: true)
             return r.outcome == .valid ? nil : ("\(signature): \(r.outcome.rawValue)" + (r.reason.map { ": \($0)" } ?? ""), true)
         } catch {
             return (error.message, true) // (the message names the file)
