@@ -205,6 +205,46 @@ extension PublishingGate {
         #expect(r.code == 0, "\(r.out)")
     }
 
+    /// `seal --sign` keeps the `place:` of the signer's own signature only when that signature
+    /// verifies: a co-signed record in which an attacker made the signer's signature name the
+    /// attacker's place (the record fails `verify` then, but `seal` rewrites it all the same,
+    /// dropping the signatures its change breaks) is signed again with no place (the signer
+    /// gave no `--site`), never with the attacker's: else the signer's new signature would bind
+    /// the record to where the attacker means to move it. (Checked to fail with the
+    /// verification of the old signature left out.)
+    @Test func signingAgainDoesNotTakeAPlaceTheSignerDidNotSign() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        let second = c.demo.dir.appendingPathComponent("second.pub").path
+        for step in [["keys", "generate", "second-desk", "--signing"] + c.demo.args, ["keys", "export-public", "second-desk", "-o", second] + c.demo.args,
+                     ["keys", "trust", "add", second, "--name", "Second Desk", "--role", "desk"] + c.ring] {
+            let r = try CLI.avault(step)
+            try #require(r.code == 0, "\(step): \(r.err)")
+        }
+        try c.write("blog/index.md", "---\ntitle: blog\nurl: /blog/\n---\nbody\n")
+        for key in ["demo-desk", "second-desk"] {
+            #expect(try CLI.avault(["sign", "--site", c.content.path, c.path("blog/index.md"), "--key", key] + c.demo.args).code == 0)
+        }
+        // The attacker puts their place in the demo desk's trusted comment: that signature fails.
+        let signed = try String(contentsOfFile: c.path("blog/index.md"), encoding: .utf8)
+        #expect(signed.components(separatedBy: "\\tplace:blog/index.md\"").count == 3, "\(signed)")
+        let edited = signed.replacingOccurrences(of: "\\tplace:blog/index.md\"", with: "\\tplace:ceo/_posts/2024-05-03-arrested.md\"",
+                                                 options: [], range: signed.range(of: "\\tplace:blog/index.md\""))
+        try CLI.write(edited, to: URL(fileURLWithPath: c.path("blog/index.md")), mode: 0o644)
+        let before = try CLI.avault(["verify", "--require-place", c.path("blog/index.md")] + c.ring)
+        #expect(before.code == 1 && before.out.contains("the trusted comment of the signature by 2F2D13E212EF42E9 was altered"), "\(before.out)")
+
+        let seal = try CLI.avault(["seal", c.path("blog/index.md"), "--key", "demo-content", "--sign", "demo-desk"] + c.demo.args)
+        #expect(seal.code == 0, "\(seal.err)")
+        let sealed = try String(contentsOfFile: c.path("blog/index.md"), encoding: .utf8)
+        #expect(!sealed.contains("ceo/_posts") && !sealed.contains("place:"), "\(sealed)")
+        // Moved where the attacker wanted, it is not published with the desk's place.
+        try FileManager.default.createDirectory(atPath: c.path("ceo/_posts"), withIntermediateDirectories: true)
+        try FileManager.default.moveItem(atPath: c.path("blog/index.md"), toPath: c.path("ceo/_posts/2024-05-03-arrested.md"))
+        let moved = try CLI.avault(["verify", "--require-place", c.content.path] + c.ring)
+        #expect(moved.code == 1, "\(moved.out)")
+    }
+
     /// Found by the review: `sign --site` compared a path under a working directory reached
     /// through a symbolic link (`getcwd` names the target) with the site's path as given.
     @Test func signingFromADirectoryReachedThroughALink() throws {
