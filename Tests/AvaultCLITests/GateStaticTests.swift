@@ -115,7 +115,7 @@ extension PublishingGate {
         #expect(symlink("../lib/app.js", c.path("assets/app.js")) == 0)
         #expect(symlink("../lib/app.js.minisig", c.path("assets/app.js.minisig")) == 0)
         try c.write("index.md", "---\ntitle: home\n---\nhome\n", sign: true)
-        #expect(symlink("main.js", c.path("assets/link.js")) == 0) // a page: Jekyll renders what it reads
+        #expect(symlink("index.md", c.path("home.md")) == 0) // a page: Jekyll renders what it reads
         let site = try c.jekyllBuild()
         var st = stat()
         #expect(lstat(site.appendingPathComponent("assets/app.js").path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK, "Jekyll copied no link")

@@ -40,12 +40,15 @@ enum Terminal {
     /// text (bidirectional overrides and isolates, zero-width characters, line and paragraph
     /// separators) become escapes (`\n`, `\x1B`, `\u{202E}`), so that it stays on its line
     /// and cannot move the cursor, clear a line, or pose as another line of the report.
-    /// JSON output needs none of this: its strings are escaped already.
-    static func shown(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: needsEscape) else { return text }
+    /// JSON output needs none of this: its strings are escaped already. `keepingTabs`: a TAB
+    /// stays as it is (it moves the cursor only along its line), where text is shown as another
+    /// tool shows it (a minisign trusted comment, whose fields TABs separate).
+    static func shown(_ text: String, keepingTabs: Bool = false) -> String {
+        let escapes = { (s: Unicode.Scalar) in needsEscape(s) && !(keepingTabs && s == "\t") }
+        guard text.unicodeScalars.contains(where: escapes) else { return text }
         var out = ""
         for s in text.unicodeScalars {
-            if needsEscape(s) { out += TextLines.escape(s) } else { out.unicodeScalars.append(s) }
+            if escapes(s) { out += TextLines.escape(s) } else { out.unicodeScalars.append(s) }
         }
         return out
     }

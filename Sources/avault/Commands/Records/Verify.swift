@@ -172,7 +172,7 @@ struct Verify: ParsableCommand {
         let s = result.signature
         switch result.outcome {
         case .valid:
-            try Terminal.writeStdout("Signature and comment signature verified\nTrusted comment: \(Terminal.shown(result.trustedComment))\n")
+            try Terminal.writeStdout("Signature and comment signature verified\nTrusted comment: \(Terminal.shown(result.trustedComment, keepingTabs: true))\n")
             return
         case .untrusted where s.status == .untrusted:
             let message = trust.pubkey.count == 1 && policy.trustedKeyIDs.count == 1
