@@ -246,6 +246,43 @@ extension PublishingGate {
         #expect(try CLI.avault(gate, env: unknownKinds).code == 1)
     }
 
+    /// Found by this session's review: Jekyll's walk skips hidden entries, but an include tag
+    /// reads `_includes/.banner.html` or `_includes/.parts/nav.html` by the name a page gives,
+    /// and Sass imports `_sass/.colors.scss` or, from the site's top, `.theme/_vars.scss`; the
+    /// gate skipped them all, and an attacker's script went into a signed page. Now every entry
+    /// below those directories is taken, and every Sass or CSS file, hidden or not.
+    @Test(.timeLimit(.minutes(30))) func hiddenFilesReadByNameAreTaken() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("_config.yml", "title: t\n")
+        try c.write("index.md", "---\ntitle: home\n---\nHello\n{% include .banner.html %}\n{% include .parts/nav.html %}\n")
+        try c.write("assets/main.scss", "---\n---\n@import \".colors\";\n@import \".theme/vars\";\n@import \".top\";\n")
+        for name in ["index.md", "assets/main.scss"] {
+            #expect(try CLI.avault(["sign", "--site", c.content.path, c.path(name), "--key", "demo-desk"] + c.demo.args).code == 0, "\(name)")
+        }
+        let hidden = ["_includes/.banner.html": "<p>signed banner</p>\n", "_includes/.parts/nav.html": "<p>signed nav</p>\n",
+                      "_sass/.colors.scss": "p { color: blue; }\n", ".theme/_vars.scss": "a { color: green; }\n", ".top.scss": "b { color: black; }\n"]
+        for (name, text) in hidden { try c.write(name, text) }
+        // (assets/main.scss, a page with front matter, is signed detached too: Sass reads it whole.)
+        for name in ["_config.yml", "assets/main.scss"] + hidden.keys.sorted() {
+            #expect(try CLI.avault(["sign", "--detached", "--site", c.content.path, c.path(name), "--key", "demo-desk"] + c.demo.args).code == 0, "\(name)")
+        }
+        let gate = ["verify", "--require-signature", "--require-place", c.content.path] + c.ring
+        let signed = try CLI.avault(gate)
+        #expect(signed.code == 0 && signed.out.contains("8 records: 8 passed"), "\(signed.out)")
+
+        for name in hidden.keys { try c.write(name, name.hasSuffix(".html") ? "<script>alert('\(name)')</script>\n" : "i { content: '\(name)'; }\n") }
+        let site = try c.jekyllBuild()
+        let page = try String(contentsOf: site.appendingPathComponent("index.html"), encoding: .utf8)
+        let css = try String(contentsOf: site.appendingPathComponent("assets/main.css"), encoding: .utf8)
+        for name in hidden.keys {
+            #expect((name.hasSuffix(".html") ? page : css).contains("'\(name)'"), "Jekyll did not read \(name)")
+        }
+        let r = try CLI.avault(gate)
+        #expect(r.code == 1 && r.out.contains("8 records: 3 passed, 5 failed (valid 3, invalid 5)"), "\(r.out)")
+        for name in hidden.keys { #expect(r.out.contains("\(c.path(name)): invalid: "), "\(name): \(r.out)") }
+    }
+
     /// Found by the read of last session's diff: the gate looked at the kind of `PAGE.minisig`
     /// (never opening a FIFO), then opened it to read it, blocking: a FIFO swapped in between
     /// the two hung the gate. Here a `stat` that swaps the signature for a FIFO right after it

@@ -253,18 +253,19 @@ public enum RecordWalker {
     ///   starts with `.` and no `include:` item names that path or name. Jekyll lists every entry
     ///   of a collection, hidden ones too (`Collection#entries`, `File::FNM_DOTMATCH`), and
     ///   leaves out only those (`EntryFilter#special?`, `#included?`): it publishes
-    ///   `_docs/a/.h/page.md`, and `_docs/sub/.x.md` when `include:` names `sub/.x.md`.
+    ///   `_docs/a/.h/page.md`, and `_docs/sub/.x.md` when `include:` names `sub/.x.md`;
+    /// - what is read by its name, hidden or not (Jekyll's walk skips hidden entries, these
+    ///   readers do not): every entry below the layouts, includes, data, plugins and Sass
+    ///   directories (``Place/everyFile``: `{% include .banner.html %}`, `@import ".colors"`),
+    ///   and, anywhere, a Sass or CSS file (Sass imports from the site's top as from `_sass/`:
+    ///   `@import ".theme/vars"` reads `.theme/_vars.scss`), for which every directory is entered.
     private static func passes(_ name: String, relative: String, isDirectory: Bool?, place: Place, _ include: [Glob], site: Site?) -> Bool {
         let hidden = name.utf8.first == 0x2E
         if place.reached && (!hidden || namesHidden(name, relative: relative, include, site: site)) { return true }
         guard let site else { return false }
-        if isDirectory != true, site.paths.contains(relative) { return true }
-        if isDirectory != false {
-            let below = relative + "/"
-            if !place.collections.isEmpty || site.paths.contains(where: { $0.utf8.starts(with: below.utf8) })
-                || site.directories.contains(where: { $0 == relative || $0.utf8.starts(with: below.utf8) }) { return true }
-        }
-        return isDirectory != true && place.collections.contains { inCollection in
+        if place.everyFile || isDirectory != false || isStylesheet(name, atTop: true) { return true }
+        if site.paths.contains(relative) { return true }
+        return place.collections.contains { inCollection in
             let path = inCollection.isEmpty ? name : inCollection + "/" + name
             return !hidden && path.utf8.first != 0x2E || namesHidden(name, relative: path, include, site: site)
         }
