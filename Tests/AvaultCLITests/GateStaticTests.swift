@@ -283,6 +283,31 @@ extension PublishingGate {
         for name in hidden.keys { #expect(r.out.contains("\(c.path(name)): invalid: "), "\(name): \(r.out)") }
     }
 
+    /// Found by this session's review: a `.minisig` was paired with the file its name less
+    /// `.minisig` names as Swift compares strings (canonical equivalence), and then neither
+    /// taken as a file of its own nor read as anyone's signature (the reader opens the paired
+    /// file's name plus `.minisig`, by its bytes): `\u{212A}aTeX.js.minisig` beside a signed
+    /// `KaTeX.js`, or `cafe\u{301}.js.minisig` beside `café.js`, held any text Jekyll published.
+    @Test(.timeLimit(.minutes(30))) func signaturesArePairedByTheBytesOfTheirNames() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        for name in ["assets/KaTeX.js", "assets/caf\u{E9}.js"] {
+            try c.write(name, "console.log('signed');\n")
+            #expect(try CLI.avault(["sign", "--detached", "--site", c.content.path, c.path(name), "--key", "demo-desk"] + c.demo.args).code == 0)
+        }
+        let gate = ["verify", "--require-signature", "--require-place", c.content.path] + c.ring
+        #expect(try CLI.avault(gate).code == 0)
+        let lookalikes = ["assets/\u{212A}aTeX.js.minisig", "assets/cafe\u{301}.js.minisig"]
+        for name in lookalikes {
+            try c.write(name, "untrusted comment: \n<html><script>alert(document.domain)</script>\n")
+        }
+        let site = try c.jekyllBuild()
+        for name in lookalikes { #expect(FileManager.default.fileExists(atPath: site.appendingPathComponent(name).path), "\(name)") }
+        let r = try CLI.avault(gate)
+        #expect(r.code == 1 && r.out.contains("4 records: 2 passed, 2 failed (valid 2, unsigned 2)"), "\(r.out)")
+        for name in lookalikes { #expect(r.out.contains("\(c.path(name)): unsigned: no front matter"), "\(name): \(r.out)") }
+    }
+
     /// Found by the read of last session's diff: the gate looked at the kind of `PAGE.minisig`
     /// (never opening a FIFO), then opened it to read it, blocking: a FIFO swapped in between
     /// the two hung the gate. Here a `stat` that swaps the signature for a FIFO right after it

@@ -346,7 +346,14 @@ public enum RecordWalker {
     /// line evaluates the `*.gemspec` beside it), with the versions the lock names. The walk
     /// takes them, as it takes plugins.
     static func isBundlerFile(_ name: String) -> Bool {
-        ["Gemfile", "Gemfile.lock", "gems.rb", "gems.locked"].contains(name) || name.hasSuffix(".gemspec")
+        ["Gemfile", "Gemfile.lock", "gems.rb", "gems.locked"].contains { name.utf8.elementsEqual($0.utf8) } || endsWith(name, ".gemspec")
+    }
+
+    /// Whether the bytes of `name` end with those of `suffix`, as Ruby and the file system
+    /// compare them (a Swift string compares characters: `a\u{600}.scss` does not end with
+    /// `.scss` there, the Arabic sign and the `.` being one character).
+    static func endsWith(_ name: String, _ suffix: String) -> Bool {
+        name.utf8.count >= suffix.utf8.count && name.utf8.suffix(suffix.utf8.count).elementsEqual(suffix.utf8)
     }
 
     /// Whether `name` is a stylesheet Sass may import (`atTop`: at the site's top):
@@ -356,7 +363,7 @@ public enum RecordWalker {
     /// file is taken, and the CSS files at the top (one that is not a page is published
     /// unchecked, or not at all, by Jekyll).
     static func isStylesheet(_ name: String, atTop: Bool) -> Bool {
-        name.hasSuffix(".scss") || name.hasSuffix(".sass") || atTop && name.hasSuffix(".css")
+        endsWith(name, ".scss") || endsWith(name, ".sass") || atTop && endsWith(name, ".css")
     }
 
     /// Refuses a site that holds what `jekyll build` reads in place of rendering its files: its
@@ -479,7 +486,8 @@ public enum RecordWalker {
         }
         /// Whether a file (of any kind: it is reported) is taken as a post, as a layout, an
         /// include, a data file, a plugin or a Sass partial, or as the site's configuration.
-        let regular = site == nil ? [] : Set(names.filter { $0.type == UInt8(DT_REG) }.map(\.name))
+        // By their bytes: a Swift string set would pair `cafe\u{301}.js.minisig` with `café.js`.
+        let regular = site == nil ? [] : Set(names.filter { $0.type == UInt8(DT_REG) }.map { Array($0.name.utf8) })
         func isPostHere(_ name: String) -> Bool {
             guard let site else { return false }
             return place.everyFile && !isSignatureBeside(name) || isPost(name, at: place)
@@ -503,8 +511,10 @@ public enum RecordWalker {
         /// (``RecordVerifier/verifyForPublishing(_:jobs:progress:)``). Not in `_posts/`, where
         /// Jekyll makes a post of it.
         func isSignatureBeside(_ name: String, extensionNeeded: Bool = true) -> Bool {
-            guard name.utf8.count > 8, name.hasSuffix(".minisig"), let stem = String(name.utf8.dropLast(8)),
-                  !extensionNeeded || stem.utf8.dropFirst().contains(0x2E), !stem.hasSuffix(".minisig"), regular.contains(stem) else { return false }
+            guard name.utf8.count > 8, endsWith(name, ".minisig") else { return false }
+            let stem = Array(name.utf8.dropLast(8))
+            guard !extensionNeeded || stem.dropFirst().contains(0x2E), !stem.suffix(8).elementsEqual(".minisig".utf8),
+                  regular.contains(stem) else { return false }
             return name.withCString { FileSystem.starts(with: Array("untrusted comment: ".utf8), at: $0, in: dirfd(d)) }
         }
         /// Whether the include globs take the file `name` at `rel`, or, with
@@ -529,7 +539,7 @@ public enum RecordWalker {
         /// `.minisig`. Not in `_posts/` or `_drafts/`, where Jekyll makes a post of it.
         func isGlobTakenSignature(_ name: String, _ rel: String) -> Bool {
             guard site != nil, !place.documentsOnly, isSignatureBeside(name, extensionNeeded: false) else { return false }
-            let stem = String(name.dropLast(8)), stemRel = String(rel.dropLast(8))
+            let stem = String(decoding: name.utf8.dropLast(8), as: UTF8.self), stemRel = String(decoding: rel.utf8.dropLast(8), as: UTF8.self)
             return passesHere(stem, stemRel, isDirectory: false) && !matches(stemRel, stem, exclude, caseless: false)
                 && globTakes(stemRel, stem)
         }

@@ -370,9 +370,11 @@ public struct RecordVerifier: Sendable {
             if let (why, always) = rawSignatureProblem(files[i].path, place: sitePlace(files[i].sitePath)) { failReport(i, why, always: always) }
         }
         guard scans.contains(where: { $0 != nil }) else { return reports }
-        var walked: [String: Int] = [:]
-        for (i, file) in files.enumerated() where walked[file.path] == nil { walked[file.path] = i }
-        var added: [String: IncludeRelative.Scan?] = [:] // the files read for a tag, by path
+        // Paths by their bytes (Swift strings compare canonically equivalent ones equal, and
+        // `cafe\u{301}.html` is another file than `café.html`).
+        var walked: [[UInt8]: Int] = [:]
+        for (i, file) in files.enumerated() where walked[Array(file.path.utf8)] == nil { walked[Array(file.path.utf8)] = i }
+        var added: [[UInt8]: IncludeRelative.Scan?] = [:] // the files read for a tag, by path
         for i in files.indices {
             guard let scan = scans[i] else { continue }
             let page = files[i]
@@ -398,7 +400,7 @@ public struct RecordVerifier: Sendable {
             }
             let directory = FileSystem.directory(of: page.path)
             var pending: [(tags: [IncludeRelative.Tag], in: String?, complete: Bool)] = [(own, nil, scan.complete)]
-            var read: Set<String> = []
+            var read: Set<[UInt8]> = []
             following: while let (tags, reader, complete) = pending.popLast() {
                 let place = reader.map { " in \($0)" } ?? ""
                 if !complete, let reader {
@@ -423,15 +425,16 @@ public struct RecordVerifier: Sendable {
                         let dir = p.contains("/") ? String(p[..<p.lastIndex(of: "/")!]) : ""
                         return dir.isEmpty ? name : dir + "/" + name
                     }
-                    guard read.insert(target).inserted else { continue }
+                    let key = Array(target.utf8)
+                    guard read.insert(key).inserted else { continue }
                     guard read.count <= Self.includeRelativeLimit else {
                         fail("include_relative: more than \(Self.includeRelativeLimit) files read into the page; not checked", always: true)
                         break following
                     }
                     let next: IncludeRelative.Scan?
-                    if let k = walked[target] {
+                    if let k = walked[key] {
                         next = scans[k] // its own report counts
-                    } else if let scan = added[target] {
+                    } else if let scan = added[key] {
                         next = scan
                     } else {
                         // Jekyll reads it when `File.file?` says so (symbolic links followed).
@@ -449,7 +452,7 @@ public struct RecordVerifier: Sendable {
                         report.reason = (report.reason.map { $0 + "; " } ?? "") + "read into \(page.path) by include_relative"
                         reports.append(report)
                         next = found.flatMap { $0.tags.isEmpty && $0.complete ? nil : $0 }
-                        added[target] = next
+                        added[key] = next
                     }
                     // Read as it is: a record signature over it is not enough.
                     if let (why, always) = rawSignatureProblem(target, place: sitePlace(targetPlace)) { fail("include_relative \(tag.name)\(place): \(why)", always: always) }
