@@ -308,6 +308,22 @@ extension PublishingGate {
         for name in lookalikes { #expect(r.out.contains("\(c.path(name)): unsigned: no front matter"), "\(name): \(r.out)") }
     }
 
+    /// A symbolic link that leads nowhere fails, as a file not read, and says so once (its
+    /// reason read `not a regular file, not a regular file`).
+    @Test func aLinkThatLeadsNowhereFails() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try FileManager.default.createDirectory(atPath: c.path("lib"), withIntermediateDirectories: true)
+        #expect(symlink("nowhere.js", c.path("lib/c.js")) == 0)
+        #expect(symlink("nowhere.md", c.path("page.md")) == 0)
+        for gate in [["verify", "--require-signature"], ["verify"]] {
+            let r = try CLI.avault(gate + [c.content.path] + c.ring)
+            #expect(r.code == 1, "\(r.out)")
+            #expect(r.out.contains("\(c.path("page.md")): malformed: a symbolic link that leads nowhere, or a file removed meanwhile (not opened)\n"), "\(r.out)")
+            #expect(r.out.contains("lib/c.js") == (gate.count == 2), "\(r.out)")
+        }
+    }
+
     /// Found by the read of last session's diff: the gate looked at the kind of `PAGE.minisig`
     /// (never opening a FIFO), then opened it to read it, blocking: a FIFO swapped in between
     /// the two hung the gate. Here a `stat` that swaps the signature for a FIFO right after it

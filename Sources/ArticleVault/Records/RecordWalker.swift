@@ -54,7 +54,11 @@ public enum RecordWalker {
 
         /// Why a file that is not regular is not read.
         public var notReadReason: String {
-            kind == .undecodableName ? "its name is not UTF-8" : "\(kind.rawValue), not a regular file"
+            switch kind {
+            case .undecodableName: "its name is not UTF-8"
+            case .other, .missing: kind.rawValue
+            default: "\(kind.rawValue), not a regular file"
+            }
         }
     }
 
@@ -564,7 +568,7 @@ public enum RecordWalker {
                 // A dangling symbolic link, or an entry removed meanwhile: report it if it matches.
                 if passesHere(name, rel, isDirectory: false), globTakes(rel, name) || isPostHere(name),
                    !matches(rel, name, exclude, caseless: false) {
-                    out.append(found(path, relative: rel, kind: .other, tree: tree, place: place))
+                    out.append(found(path, relative: rel, kind: .missing, tree: tree, place: place))
                 }
                 continue
             }

@@ -163,6 +163,9 @@ public enum FileSystem {
         case characterDevice = "a character device", blockDevice = "a block device", other = "not a regular file"
         /// Found by a directory walk under a name that is not UTF-8 (never opened).
         case undecodableName = "a name that is not UTF-8"
+        /// Found by a directory walk as an entry that leads to nothing: a symbolic link whose
+        /// target is not there, or a file removed meanwhile.
+        case missing = "a symbolic link that leads nowhere, or a file removed meanwhile"
     }
 
     /// The kind of file at `path`, following symbolic links.
