@@ -281,6 +281,27 @@ extension PublishingGate {
         let r = try CLI.avault(gate)
         #expect(r.code == 1 && r.out.contains("8 records: 3 passed, 5 failed (valid 3, invalid 5)"), "\(r.out)")
         for name in hidden.keys { #expect(r.out.contains("\(c.path(name)): invalid: "), "\(name): \(r.out)") }
+
+        // A hidden directory is entered for its stylesheets, but a link to a directory there is
+        // not followed (`.venv/lib -> /usr/lib` would walk the system's): it fails, whether it
+        // replaces a directory Sass imports from or not, unless left out.
+        for name in hidden.keys { try c.write(name, hidden[name]!) }
+        for name in hidden.keys.sorted() {
+            #expect(try CLI.avault(["sign", "--detached", "--force", "--site", c.content.path, c.path(name), "--key", "demo-desk"] + c.demo.args).code == 0)
+        }
+        #expect(try CLI.avault(gate).code == 0)
+        try FileManager.default.createDirectory(atPath: c.path(".venv"), withIntermediateDirectories: true)
+        #expect(symlink("/usr/lib", c.path(".venv/lib")) == 0)
+        try FileManager.default.moveItem(atPath: c.path(".theme"), toPath: c.demo.dir.appendingPathComponent("elsewhere").path)
+        #expect(symlink(c.demo.dir.appendingPathComponent("elsewhere").path, c.path(".theme")) == 0)
+        try CLI.write("i { content: 'through a link'; }\n", to: c.demo.dir.appendingPathComponent("elsewhere/_vars.scss"))
+        #expect(try String(contentsOf: c.jekyllBuild().appendingPathComponent("assets/main.css"), encoding: .utf8).contains("through a link"))
+        let links = try CLI.avault(gate)
+        #expect(links.code == 1 && links.out.contains("9 records: 7 passed, 2 failed (valid 7, malformed 2)"), "\(links.out)")
+        for name in [".venv/lib", ".theme"] {
+            #expect(links.out.contains("\(c.path(name)): malformed: a symbolic link to a directory where Jekyll's walk does not go"), "\(links.out)")
+        }
+        #expect(try CLI.avault(gate + ["--exclude", "/.venv"]).code == 1)
     }
 
     /// Found by this session's review: a `.minisig` was paired with the file its name less
