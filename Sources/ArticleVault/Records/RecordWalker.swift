@@ -332,7 +332,7 @@ public enum RecordWalker {
     /// Jekyll's default configuration files there) says of the entries Jekyll reads; Jekyll's
     /// defaults when there is none. A `_config.toml` without either is refused
     /// (``AvaultError/siteConfigNotRead(path:)``): the site is built with it, and it is not read.
-    private static func siteSettings(_ dir: String) throws(AvaultError) -> (settings: SiteConfig.Settings, file: String?)? {
+    private static func siteSettings(_ dir: String) throws(AvaultError) -> (settings: SiteConfig.Settings, file: String?) {
         for name in ["_config.yml", "_config.yaml"] {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
             var st = stat()
