@@ -56,7 +56,7 @@ public enum RecordWalker {
         public var notReadReason: String {
             switch kind {
             case .undecodableName: "its name is not UTF-8"
-            case .other, .missing, .unreadDirectoryLink: kind.rawValue
+            case .other, .missing: kind.rawValue
             default: "\(kind.rawValue), not a regular file"
             }
         }
@@ -261,17 +261,11 @@ public enum RecordWalker {
     /// - what is read by its name, hidden or not (Jekyll's walk skips hidden entries, these
     ///   readers do not): every entry below the layouts, includes, data, plugins and Sass
     ///   directories (``Place/everyFile``: `{% include .banner.html %}`, `@import ".colors"`),
-    ///   and, anywhere, a Sass or CSS file (Sass imports from the site's top as from `_sass/`:
-    ///   `@import ".theme/vars"` reads `.theme/_vars.scss`), for which every directory is entered.
+    ///   and Bundler's files at the site's top (a `gemspec` line evaluates `.gemspec`). (What
+    ///   Sass imports from elsewhere is followed from the imports: ``SassImports``.)
     private static func passes(_ name: String, relative: String, isDirectory: Bool?, place: Place, _ include: [Glob], site: Site?) -> Bool {
-        jekyllReads(name, relative: relative, isDirectory: isDirectory, place: place, include, site: site)
-            || site != nil && (place.everyFile || isDirectory != false || isStylesheet(name, atTop: true))
-    }
-
-    /// As ``passes(_:relative:isDirectory:place:_:site:)``, without what is read by its name
-    /// only: whether Jekyll's own reading of the site takes the entry.
-    private static func jekyllReads(_ name: String, relative: String, isDirectory: Bool?, place: Place, _ include: [Glob], site: Site?) -> Bool {
         let hidden = name.utf8.first == 0x2E
+        if site != nil, place.everyFile || isDirectory != true && !relative.utf8.contains(0x2F) && isBundlerFile(name) { return true }
         if place.reached && (!hidden || namesHidden(name, relative: relative, include, site: site)) { return true }
         guard let site else { return false }
         if isDirectory != true, site.paths.contains(relative) { return true }
@@ -585,14 +579,6 @@ public enum RecordWalker {
             }
             if (st.st_mode & S_IFMT) == S_IFDIR {
                 guard passesHere(name, rel, isDirectory: true), !matches(rel, name, exclude, caseless: false) else { continue }
-                // A link to a directory where Jekyll's walk does not go (a hidden one, entered
-                // for the stylesheets Sass may import from it): not followed, as it may lead
-                // anywhere (`.venv/lib -> /usr/lib`), and failed, since Sass reads through it.
-                if site != nil, type == UInt8(DT_LNK), !place.everyFile,
-                   !jekyllReads(name, relative: rel, isDirectory: true, place: place, include, site: site) {
-                    out.append(found(path, relative: rel, kind: .unreadDirectoryLink, tree: tree, place: place))
-                    continue
-                }
                 if let tree { try checkLink(path, type: type, toDirectory: true, in: tree) }
                 let reached = place.reached && (name.utf8.first != 0x2E || namesHidden(name, relative: rel, include, site: site))
                     || site?.directories.contains(rel) == true

@@ -75,7 +75,7 @@ public enum RecordSigner {
 
     /// The parts of `path` read lexically: `.` and empty parts dropped, a `..` taking the part
     /// before it away (kept when there is none).
-    private static func lexicalParts(_ path: String) -> [Substring] {
+    static func lexicalParts(_ path: String) -> [Substring] {
         var out: [Substring] = []
         for part in path.split(separator: "/", omittingEmptySubsequences: true) {
             if part == "." { continue }

@@ -369,11 +369,14 @@ public struct RecordVerifier: Sendable {
             && (files[i].readRaw || !files[i].named && access(files[i].path + ".minisig", F_OK) == 0) {
             if let (why, always) = rawSignatureProblem(files[i].path, place: sitePlace(files[i].sitePath)) { failReport(i, why, always: always) }
         }
-        guard scans.contains(where: { $0 != nil }) else { return reports }
         // Paths by their bytes (Swift strings compare canonically equivalent ones equal, and
         // `cafe\u{301}.html` is another file than `café.html`).
         var walked: [[UInt8]: Int] = [:]
         for (i, file) in files.enumerated() where walked[Array(file.path.utf8)] == nil { walked[Array(file.path.utf8)] = i }
+        let sass = followSassImports(files, walked: walked)
+        for (i, why, always) in sass.failures { failReport(i, why, always: always) }
+        reports += sass.added
+        guard scans.contains(where: { $0 != nil }) else { return reports }
         var added: [[UInt8]: IncludeRelative.Scan?] = [:] // the files read for a tag, by path
         for i in files.indices {
             guard let scan = scans[i] else { continue }
@@ -501,6 +504,90 @@ public struct RecordVerifier: Sendable {
     private static func isMarkdown(_ path: String) -> Bool {
         guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return false }
         return ["markdown", "mkdown", "mkdn", "mkd", "md"].contains(path[path.index(after: dot)...].lowercased())
+    }
+
+    /// The most files Sass imports, through one another, a walked Sass file may read before
+    /// it fails unchecked (a bound on the work, as each file is read once).
+    public static let sassImportLimit = 1024
+
+    /// Checks each file an `@import` in a walked Sass file may read (``SassImports``), as
+    /// `include_relative` targets are checked: the walk's own report when the walk took the
+    /// file, else a report added after the others (its reason saying which file imports it);
+    /// and, since Sass reads it as it is, a front matter in it needs a detached signature
+    /// that passes. libsass looks for a name beside the importing file, at the site's top (a
+    /// page's Sass compiles as if it lay there) and in `_sass/`; every file it may take there
+    /// is checked, and the files they import in turn. An import whose name is known only as
+    /// the file compiles, or that reads outside the site, fails the walked file with
+    /// ``VerifyPolicy/requireSignature`` (as an unsigned file would fail), as do more than
+    /// ``sassImportLimit`` files (always).
+    /// Returns the reports added, and why walked files fail (by index; `always`, else with
+    /// ``VerifyPolicy/requireSignature``).
+    private func followSassImports(_ files: [RecordWalker.Found], walked: [[UInt8]: Int])
+        -> (added: [RecordReport], failures: [(Int, String, Bool)]) {
+        var added: [RecordReport] = []
+        var failures: [(Int, String, Bool)] = []
+        func fail(_ i: Int, _ why: String, _ always: Bool) { failures.append((i, why, always)) }
+        var read: Set<[UInt8]> = [] // the files checked for an import, by path
+        for i in files.indices where files[i].kind == .regular && !files[i].named && SassImports.isSass(files[i].path) {
+            guard let sitePath = files[i].sitePath, RecordWalker.endsWith(files[i].path, sitePath) else { continue }
+            let top = String(decoding: files[i].path.utf8.dropLast(sitePath.utf8.count), as: UTF8.self)
+            var pending = [(rel: sitePath, path: files[i].path)]
+            var count = 0
+            following: while let (rel, path) = pending.popLast() {
+                // Its own check says what cannot be read.
+                guard let bytes = try? FileSystem.readSmall(path, limit: RecordLimits.fileBytes, what: "a Sass file", regularOnly: true) else { continue }
+                let here = rel.utf8.lastIndex(of: 0x2F).map { String(rel[..<$0]) } ?? ""
+                for item in bytes.withUnsafeBytes(SassImports.scan) {
+                    let name: String
+                    switch item {
+                    case .variable(let text):
+                        fail(i, "@import \"\(text)\" in \(path): a name known only as it compiles; not checked", false)
+                        continue
+                    case .name(let text):
+                        guard !text.hasPrefix("/") else {
+                            fail(i, "@import \"\(text)\" in \(path): a file outside the site; not checked", false)
+                            continue
+                        }
+                        name = text
+                    }
+                    var bases = [here]
+                    for base in ["", "_sass"] where !bases.contains(base) { bases.append(base) }
+                    for base in bases {
+                        for candidate in SassImports.candidates(name) {
+                            let parts = RecordSigner.lexicalParts(base.isEmpty ? candidate : base + "/" + candidate)
+                            guard parts.first != "..", !parts.isEmpty else {
+                                fail(i, "@import \"\(name)\" in \(path): a file outside the site; not checked", false)
+                                break
+                            }
+                            let targetRel = parts.joined(separator: "/")
+                            let target = top + targetRel
+                            var st = stat()
+                            guard stat(target, &st) == 0 else {
+                                if errno != ENOENT && errno != ENOTDIR { fail(i, "@import \"\(name)\" in \(path): \(target): \(FileSystem.errnoText())", true) }
+                                continue
+                            }
+                            guard (st.st_mode & S_IFMT) != S_IFDIR, read.insert(Array(target.utf8)).inserted else { continue }
+                            count += 1
+                            guard count <= Self.sassImportLimit else {
+                                fail(i, "@import: more than \(Self.sassImportLimit) files imported; not checked", true)
+                                break following
+                            }
+                            if walked[Array(target.utf8)] == nil {
+                                var none: IncludeRelative.Scan?
+                                var report = verify(path: target, seenRegular: false, place: sitePlace(targetRel), scanIncludes: false, includes: &none)
+                                report.reason = (report.reason.map { $0 + "; " } ?? "") + "read into \(files[i].path) by @import \"\(name)\""
+                                added.append(report)
+                            }
+                            if let (why, always) = rawSignatureProblem(target, place: sitePlace(targetRel)) {
+                                fail(i, "@import \"\(name)\": \(why)", always)
+                            }
+                            pending.append((targetRel, target))
+                        }
+                    }
+                }
+            }
+        }
+        return (added, failures)
     }
 
     /// Why the file at `path`, which Jekyll reads into pages as it is (`include`,

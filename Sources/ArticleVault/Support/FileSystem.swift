@@ -166,9 +166,6 @@ public enum FileSystem {
         /// Found by a directory walk as an entry that leads to nothing: a symbolic link whose
         /// target is not there, or a file removed meanwhile.
         case missing = "a symbolic link that leads nowhere, or a file removed meanwhile"
-        /// Found by a walk of a site as a symbolic link to a directory where Jekyll's walk does
-        /// not go (in a hidden directory), which Sass may import from and the walk does not follow.
-        case unreadDirectoryLink = "a symbolic link to a directory where Jekyll's walk does not go (hidden, or in a hidden one), which Sass may import through and the gate does not follow; leave it out with --exclude"
     }
 
     /// The kind of file at `path`, following symbolic links.
