@@ -135,7 +135,10 @@ public enum Base64 {
         var bad: UInt32 = 0
         var last: UInt32 = 0
         let count = k * 6 / 8
-        let out = [UInt8](unsafeUninitializedCapacity: count) { out, written in
+        // Decoded on the stack, then copied into the array: `Array(unsafeUninitializedCapacity:)`
+        // allocates through the standard library's unspecialised path (a generic metadata
+        // lookup, a few hundred instructions), where copying a buffer is specialised here.
+        let out = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(count, 1)) { out -> [UInt8] in
             // Four characters to three bytes; then the last two or three characters.
             var i = 0, o = 0
             while i + 4 <= k {
@@ -162,7 +165,7 @@ public enum Base64 {
                     o += 1
                 }
             }
-            written = o
+            return Array(UnsafeBufferPointer(rebasing: out[..<o]))
         }
         // Values are below 64; "~" (0x4E after the subtraction) and any other byte (0xFF) are not.
         guard bad & ~0x3F == 0 else { return nil }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc // memchr
+#endif
 import VaultCrypto
 
 extension Minisign {
@@ -42,13 +45,15 @@ extension Minisign {
         /// The bytes the global signature covers.
         public var globalMessage: [UInt8] {
             var comment = trustedComment
-            return comment.withUTF8 { text in
-                [UInt8](unsafeUninitializedCapacity: signature.count + text.count) { out, count in
-                    _ = out.initialize(from: signature)
-                    _ = UnsafeMutableBufferPointer(rebasing: out[signature.count...]).initialize(from: text)
-                    count = signature.count + text.count
-                }
+            // (Reserved and appended: `[UInt8](unsafeUninitializedCapacity:)` allocates through the
+            // standard library's unspecialised path.)
+            var out: [UInt8] = []
+            comment.withUTF8 { text in
+                out.reserveCapacity(signature.count + text.count)
+                out.append(contentsOf: signature)
+                out.append(contentsOf: text)
             }
+            return out
         }
 
         /// Builds a signature from line 2, the trusted comment and line 4 (an embedded entry).
@@ -95,7 +100,10 @@ extension Minisign {
         /// Whether `text` holds a LF or a CR.
         private static func hasLineBreak(_ text: String) -> Bool {
             var text = text
-            return text.withUTF8 { utf8 in utf8.contains { $0 == 0x0A || $0 == 0x0D } }
+            return text.withUTF8 { utf8 in
+                guard let base = utf8.baseAddress else { return false }
+                return memchr(base, 0x0A, utf8.count) != nil || memchr(base, 0x0D, utf8.count) != nil
+            }
         }
 
         /// The TAB-separated fields of the trusted comment (`timestamp:…`, `canon:…`, `file:…`).
@@ -108,10 +116,23 @@ extension Minisign {
         /// The fields of the trusted comment (see ``trustedCommentFields``) that have `prefix`,
         /// as `String.hasPrefix` has it.
         public func trustedCommentFields(withPrefix prefix: String) -> [String] {
+            var found: [String] = []
+            forEachTrustedCommentField(withPrefix: prefix) { found.append(String(decoding: $0, as: UTF8.self)) }
+            return found
+        }
+
+        /// How many fields ``trustedCommentFields(withPrefix:)`` gives, without making them.
+        public func trustedCommentFieldCount(withPrefix prefix: String) -> Int {
+            var count = 0
+            forEachTrustedCommentField(withPrefix: prefix) { _ in count += 1 }
+            return count
+        }
+
+        /// Calls `body` with the UTF-8 of each field ``trustedCommentFields(withPrefix:)`` gives.
+        private func forEachTrustedCommentField(withPrefix prefix: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
             var comment = trustedComment, prefix = prefix
-            return comment.withUTF8 { c in
+            comment.withUTF8 { c in
                 prefix.withUTF8 { p in
-                    var found: [String] = []
                     var start = 0
                     while start <= c.count {
                         var end = start
@@ -122,14 +143,13 @@ extension Minisign {
                         // (ASCII) bytes, unless the prefix ends in a CR (CRLF is one character);
                         // anything else is left to String.
                         if high < 0x80 && p.allSatisfy({ $0 < 0x80 }) && p.last != 0x0D {
-                            if field.starts(with: p) { found.append(String(decoding: field, as: UTF8.self)) }
+                            if field.starts(with: p) { body(field) }
                         } else {
                             let text = String(decoding: field, as: UTF8.self)
-                            if text.hasPrefix(String(decoding: p, as: UTF8.self)) { found.append(text) }
+                            if text.hasPrefix(String(decoding: p, as: UTF8.self)) { body(field) }
                         }
                         start = end + 1
                     }
-                    return found
                 }
             }
         }

@@ -7,7 +7,10 @@
 /// libyaml (and so every malformed record), and a record whose ``fieldNames`` hold a mapping
 /// or a sequence. A declined record is read with ``RecordDocument``, which also says what is
 /// wrong with it.
-public struct RecordScan: Sendable {
+///
+/// A class (its properties all constants): `avault verify` hands one record's scan through
+/// closures and specialised calls, each of which would copy a struct of five references.
+public final class RecordScan: Sendable {
     /// The top-level fields kept in ``fields``.
     public static let fieldNames = CanonicalSink.capturedNames.map(\.description)
 
@@ -24,7 +27,7 @@ public struct RecordScan: Sendable {
     private let bytes: [UInt8]
 
     /// Reads `text`, or nil when the quick way declines it (see the type).
-    public init?(_ text: String) {
+    public convenience init?(_ text: String) {
         self.init(utf8: Array(text.utf8))
     }
 

@@ -23,7 +23,8 @@ public enum RecordSignatures {
             guard case .object(let pairs) = item else {
                 throw .invalidRecord("signature \(i + 1) must be a mapping", line: nil)
             }
-            var values: [String?] = [nil, nil, nil, nil] // keyId, signature, trustedComment, globalSignature
+            // (Four locals, not an array: this is on every record's path.)
+            var keyID: String?, line: String?, comment: String?, global: String?
             for (key, value) in pairs {
                 let slot: Int
                 switch key {
@@ -36,9 +37,13 @@ public enum RecordSignatures {
                 guard case .string(let s) = value else {
                     throw .invalidRecord("signature \(i + 1): '\(key)' must be a string", line: nil)
                 }
-                values[slot] = s
+                switch slot {
+                case 0: keyID = s
+                case 1: line = s
+                case 2: comment = s
+                default: global = s
+                }
             }
-            let keyID = values[0], line = values[1], comment = values[2], global = values[3]
             guard let keyID, let line, let comment, let global else {
                 throw .invalidRecord("signature \(i + 1) needs keyId, signature, trustedComment and globalSignature", line: nil)
             }

@@ -230,9 +230,8 @@ public struct RecordVerifier: Sendable {
     private func verify(fields: FieldValue, signatures: [Minisign.Signature], path: String, place: TrustPolicy.Place?,
                         prehash: () -> [UInt8]) -> RecordReport {
         var report = RecordReport(path: path, outcome: .unsigned, passed: false)
-        for name in ["publishedDateTime", "date"] {
-            if let text = fields[name]?.stringValue { report.date = text; break }
-        }
+        // (Two lookups, not a loop over an array literal: this is on every record's path.)
+        report.date = fields["publishedDateTime"]?.stringValue ?? fields["date"]?.stringValue
         report.signatures = policy.trust.judge(recordSignatures: signatures, place: place, prehash: prehash)
         if let (outcome, reason) = policy.trust.outcome(of: report.signatures) {
             report.outcome = outcome

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc // memcmp
+#endif
 public import VaultFormat
 
 /// Whose signatures count.
@@ -108,7 +111,9 @@ public struct TrustPolicy: Sendable {
             while true {
                 var end = start
                 while end < c.count && c[end] != 0x09 { end += 1 }
-                last = UnsafeBufferPointer(rebasing: c[start..<end]).starts(with: placeFieldPrefix.utf8)
+                // (A field not starting with `p` is passed over without comparing it.)
+                last = end > start && c[start] == UInt8(ascii: "p")
+                    && UnsafeBufferPointer(rebasing: c[start..<end]).starts(with: placeFieldPrefix.utf8)
                 if last {
                     count += 1
                     signed = Array(c[(start + placeFieldPrefix.utf8.count)..<end])
@@ -146,12 +151,24 @@ public struct TrustPolicy: Sendable {
     /// file's name can put fields after `file:` but never in second place. Compared by bytes.
     /// `canon`: the comment's `canon:` fields, when the caller has them.
     public static func isRecordComment(_ signature: Minisign.Signature, canon: [String]? = nil) -> Bool {
-        guard (canon ?? signature.trustedCommentFields(withPrefix: "canon:")).count == 1 else { return false }
-        // The first two fields, read in place (this is on every record's path).
-        let comment = signature.trustedComment.utf8
-        guard let tab = comment.firstIndex(of: 0x09) else { return false }
-        let second = comment[comment.index(after: tab)...].prefix { $0 != 0x09 }
-        return comment[..<tab].starts(with: "timestamp:".utf8) && second.elementsEqual(recordCanonField.utf8)
+        isRecordComment(signature, canonCount: canon?.count ?? signature.trustedCommentFieldCount(withPrefix: "canon:"))
+    }
+
+    /// ``isRecordComment(_:canon:)``, given how many `canon:` fields the comment has.
+    static func isRecordComment(_ signature: Minisign.Signature, canonCount: Int) -> Bool {
+        guard canonCount == 1 else { return false }
+        // The first two fields, read in place by their bytes (this is on every record's path).
+        var comment = signature.trustedComment, canon = recordCanonField
+        return comment.withUTF8 { c in
+            canon.withUTF8 { canon in
+                let timestamp: StaticString = "timestamp:"
+                let t = timestamp.utf8CodeUnitCount
+                guard let tab = c.firstIndex(of: 0x09), tab >= t, memcmp(c.baseAddress!, timestamp.utf8Start, t) == 0 else { return false }
+                var end = tab + 1
+                while end < c.count && c[end] != 0x09 { end += 1 }
+                return end - (tab + 1) == canon.count && memcmp(c.baseAddress! + tab + 1, canon.baseAddress!, canon.count) == 0
+            }
+        }
     }
 
     private var trusted: [Minisign.KeyID: Trusted]
@@ -256,13 +273,14 @@ public struct TrustPolicy: Sendable {
             return s
         }
         // The trusted comment is authenticated from here on.
-        let canon = signature.trustedCommentFields(withPrefix: "canon:")
+        let canonCount = signature.trustedCommentFieldCount(withPrefix: "canon:")
         switch domain {
-        case .record where !Self.isRecordComment(signature, canon: canon):
+        case .record where !Self.isRecordComment(signature, canonCount: canonCount):
             s.reason = "the signature by \(id) is not a record signature (its trusted comment must start with timestamp:… "
                 + "then \(Self.recordCanonField), and have no other canon: field)"
             return s
-        case .file where !canon.isEmpty:
+        case .file where canonCount > 0:
+            let canon = signature.trustedCommentFields(withPrefix: "canon:")
             s.reason = "the signature by \(id) is a record signature (\(canon[0])), not a signature of this file's bytes"
             return s
         default:
@@ -272,7 +290,8 @@ public struct TrustPolicy: Sendable {
             s.reason = why
             return s
         }
-        if signature.hasUnreadableTimestamp {
+        // (``Minisign/Signature/hasUnreadableTimestamp``, with the timestamp read above.)
+        if timestamp == nil && signature.hasTimestampField {
             s.reason = "the signature by \(id) has a timestamp that is not a time in the years 0000 to 9999"
             return s
         }
@@ -287,9 +306,13 @@ public struct TrustPolicy: Sendable {
             return s
         }
         // Its own window, then those the store gives its public key under other ids.
-        let windows: [(keyID: Minisign.KeyID?, notBefore: Timestamp?, notAfter: Timestamp?)] =
-            [(nil, entry.notBefore, entry.notAfter)] + entry.otherWindows.map { ($0.keyID, $0.notBefore, $0.notAfter) }
-        for w in windows {
+        // (No array of them: this is on every signature's path.)
+        if let reason = Self.outsideWindow(timestamp, id: id, notBefore: entry.notBefore, notAfter: entry.notAfter) {
+            s.status = .expired
+            s.reason = reason
+            return s
+        }
+        for w in entry.otherWindows {
             if let reason = Self.outsideWindow(timestamp, id: id, as: w.keyID, notBefore: w.notBefore, notAfter: w.notAfter) {
                 s.status = .expired
                 s.reason = reason
