@@ -496,7 +496,8 @@ public enum RecordWalker {
         /// Whether a file (of any kind: it is reported) is taken as a post, as a layout, an
         /// include, a data file, a plugin or a Sass partial, or as the site's configuration.
         // By their bytes: a Swift string set would pair `cafe\u{301}.js.minisig` with `café.js`.
-        let regular = site == nil ? [] : Set(names.filter { $0.type == UInt8(DT_REG) }.map { Array($0.name.utf8) })
+        // (Made at the first `.minisig`: most directories have none.)
+        lazy var regular = site == nil ? [] : Set(names.filter { $0.type == UInt8(DT_REG) }.map { Array($0.name.utf8) })
         func isPostHere(_ name: String) -> Bool {
             guard let site else { return false }
             return place.everyFile && !isSignatureBeside(name) || isPost(name, at: place)

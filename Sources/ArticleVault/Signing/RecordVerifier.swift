@@ -368,14 +368,17 @@ public struct RecordVerifier: Sendable {
             && (files[i].readRaw || !files[i].named && access(files[i].path + ".minisig", F_OK) == 0) {
             if let (why, always) = rawSignatureProblem(files[i].path, place: sitePlace(files[i].sitePath)) { failReport(i, why, always: always) }
         }
+        let sassFiles = files.indices.filter { files[$0].kind == .regular && !files[$0].named && SassImports.isSass(files[$0].path) }
+        let hasTags = scans.contains(where: { $0 != nil })
+        guard hasTags || !sassFiles.isEmpty else { return reports }
         // Paths by their bytes (Swift strings compare canonically equivalent ones equal, and
         // `cafe\u{301}.html` is another file than `café.html`).
         var walked: [[UInt8]: Int] = [:]
         for (i, file) in files.enumerated() where walked[Array(file.path.utf8)] == nil { walked[Array(file.path.utf8)] = i }
-        let sass = followSassImports(files, walked: walked)
+        let sass = followSassImports(files, sassFiles, walked: walked)
         for (i, why, always) in sass.failures { failReport(i, why, always: always) }
         reports += sass.added
-        guard scans.contains(where: { $0 != nil }) else { return reports }
+        guard hasTags else { return reports }
         var added: [[UInt8]: IncludeRelative.Scan?] = [:] // the files read for a tag, by path
         for i in files.indices {
             guard let scan = scans[i] else { continue }
@@ -509,7 +512,7 @@ public struct RecordVerifier: Sendable {
     /// it fails unchecked (a bound on the work, as each file is read once).
     public static let sassImportLimit = 1024
 
-    /// Checks each file an `@import` in a walked Sass file may read (``SassImports``), as
+    /// Checks each file an `@import` in each walked Sass file (`sassFiles`, indices) may read (``SassImports``), as
     /// `include_relative` targets are checked: the walk's own report when the walk took the
     /// file, else a report added after the others (its reason saying which file imports it);
     /// and, since Sass reads it as it is, a front matter in it needs a detached signature
@@ -521,13 +524,13 @@ public struct RecordVerifier: Sendable {
     /// ``sassImportLimit`` files (always).
     /// Returns the reports added, and why walked files fail (by index; `always`, else with
     /// ``VerifyPolicy/requireSignature``).
-    private func followSassImports(_ files: [RecordWalker.Found], walked: [[UInt8]: Int])
+    private func followSassImports(_ files: [RecordWalker.Found], _ sassFiles: [Int], walked: [[UInt8]: Int])
         -> (added: [RecordReport], failures: [(Int, String, Bool)]) {
         var added: [RecordReport] = []
         var failures: [(Int, String, Bool)] = []
         func fail(_ i: Int, _ why: String, _ always: Bool) { failures.append((i, why, always)) }
         var read: Set<[UInt8]> = [] // the files checked for an import, by path
-        for i in files.indices where files[i].kind == .regular && !files[i].named && SassImports.isSass(files[i].path) {
+        for i in sassFiles {
             guard let sitePath = files[i].sitePath, RecordWalker.endsWith(files[i].path, sitePath) else { continue }
             let top = String(decoding: files[i].path.utf8.dropLast(sitePath.utf8.count), as: UTF8.self)
             var pending = [(rel: sitePath, path: files[i].path)]
