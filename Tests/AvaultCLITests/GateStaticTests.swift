@@ -354,6 +354,23 @@ extension PublishingGate {
         let plain = try CLI.avault(["verify", c.content.path, "--include", "other.scss"] + c.ring)
         #expect(plain.code == 1 && !plain.out.contains("other.scss"), "\(plain.out)") // (main.scss's imports fail)
 
+        // `../` climbs from the importing file: above the site's top only where a file is there.
+        try FileManager.default.removeItem(atPath: c.path("assets/other.scss"))
+        try c.write("assets/third.scss", "---\n---\n@import \"a/b\";\n")
+        try c.write("_sass/a/_b.scss", "@import \"../x\";\n")
+        try c.write("_sass/_x.scss", "u { x: 5; }\n")
+        for name in ["_sass/a/_b.scss", "_sass/_x.scss"] {
+            #expect(try CLI.avault(["sign", "--detached", "--site", c.content.path, c.path(name), "--key", "demo-desk"] + c.demo.args).code == 0)
+        }
+        #expect(try CLI.avault(["sign", "--site", c.content.path, c.path("assets/third.scss"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        #expect(try CLI.avault(["sign", "--detached", "--site", c.content.path, c.path("assets/third.scss"), "--key", "demo-desk"] + c.demo.args).code == 0)
+        let third = gate + ["--include", "third.scss", "--exclude", "/assets/main.scss", "--exclude", "/node_modules"]
+        let inside = try CLI.avault(third)
+        #expect(inside.code == 0, "\(inside.out)")
+        try CLI.write("v { x: 6; }\n", to: c.demo.dir.appendingPathComponent("_x.scss"))
+        let outside = try CLI.avault(third)
+        #expect(outside.code == 1 && outside.out.contains("@import \"../x\" in \(c.path("_sass/a/_b.scss")): \(c.content.path)/../_x.scss, a file outside the site; not checked"), "\(outside.out)")
+
         // A hidden `.gemspec` at the top, which Bundler's `gemspec` line evaluates.
         try c.write(".gemspec", "File.write('/tmp/pwned', 'x')\n")
         let gemspec = try CLI.avault(gate + ["--include", "*.md"])

@@ -519,7 +519,7 @@ public struct RecordVerifier: Sendable {
     /// that passes. libsass looks for a name beside the importing file, at the site's top (a
     /// page's Sass compiles as if it lay there) and in `_sass/`; every file it may take there
     /// is checked, and the files they import in turn. An import whose name is known only as
-    /// the file compiles, or that reads outside the site, fails the walked file with
+    /// the file compiles, or that may read a file outside the site (one is there), fails the walked file with
     /// ``VerifyPolicy/requireSignature`` (as an unsigned file would fail), as do more than
     /// ``sassImportLimit`` files (always).
     /// Returns the reports added, and why walked files fail (by index; `always`, else with
@@ -557,10 +557,7 @@ public struct RecordVerifier: Sendable {
                     for base in bases {
                         for candidate in SassImports.candidates(name) {
                             let parts = RecordSigner.lexicalParts(base.isEmpty ? candidate : base + "/" + candidate)
-                            guard parts.first != "..", !parts.isEmpty else {
-                                fail(i, "@import \"\(name)\" in \(path): a file outside the site; not checked", false)
-                                break
-                            }
+                            guard !parts.isEmpty else { continue }
                             let targetRel = parts.joined(separator: "/")
                             let target = top + targetRel
                             var st = stat()
@@ -568,7 +565,13 @@ public struct RecordVerifier: Sendable {
                                 if errno != ENOENT && errno != ENOTDIR { fail(i, "@import \"\(name)\" in \(path): \(target): \(FileSystem.errnoText())", true) }
                                 continue
                             }
-                            guard (st.st_mode & S_IFMT) != S_IFDIR, read.insert(Array(target.utf8)).inserted else { continue }
+                            guard (st.st_mode & S_IFMT) != S_IFDIR else { continue }
+                            // A file there, above the site's top (`../x` from it): not checked.
+                            guard parts.first != ".." else {
+                                fail(i, "@import \"\(name)\" in \(path): \(target), a file outside the site; not checked", false)
+                                continue
+                            }
+                            guard read.insert(Array(target.utf8)).inserted else { continue }
                             count += 1
                             guard count <= Self.sassImportLimit else {
                                 fail(i, "@import: more than \(Self.sassImportLimit) files imported; not checked", true)
