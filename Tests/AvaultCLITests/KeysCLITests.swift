@@ -331,7 +331,7 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
 
     /// A passphrase prompt under job control, on a pseudo-terminal: the script's child plays the
     /// shell (avault in a process group of its own, in the foreground), and `keys generate` is
-    /// interrupted at its first prompt after "abc" is typed, by Ctrl-C, Ctrl-\ or Ctrl-Z;
+    /// interrupted at its first prompt after "xyz" is typed, by Ctrl-C, Ctrl-\ or Ctrl-Z;
     /// `ignored` names the signal the "shell" starts avault with set to be ignored (as `nohup`
     /// does); with `background`, avault stopped is continued in the background first (`bg`,
     /// with `stty tostop`), then in the foreground once it stops there. The screen, then
@@ -385,7 +385,7 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
                 while not ended and time.time() < deadline and not out[start:].endswith(b": "):
                     read(0.1)
             await_prompt(0)
-            os.write(fd, b"abc")
+            os.write(fd, b"xyz")
             time.sleep(0.3)
             os.write(fd, sys.argv[2].encode())
             seen = len(out)
@@ -425,14 +425,14 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         #expect(out.contains("keyring passphrase: "), "\(out)")
         #expect(out.contains("[code \(code)]"), "ended by the signal: \(out)")
         #expect(out.hasSuffix("[termios restored]"), "\(out)")
-        #expect(!out.contains("abc"), "echoed: \(out)")
+        #expect(!out.contains("xyz"), "echoed: \(out)")
         #expect(!FileManager.default.fileExists(atPath: f.path("ring") + "/keyring.avk"))
     }
 
     /// Ctrl-Z at a prompt stopped avault with echo off (bash puts its own settings back, and
     /// avault continued with whatever they were, echo on). It now puts the terminal back before
     /// it stops, and once continued asks again from the start, with echo off: what was typed
-    /// before the stop ("abc") is not part of the passphrase.
+    /// before the stop ("xyz": no key id, hex, can hold it) is not part of the passphrase.
     @Test func ctrlZAtAPromptStopsAndAsksAgainWhenContinued() throws {
         let f = try KeysFixture()
         let ring = f.path("ring")
@@ -440,7 +440,7 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         #expect(out.contains("[stopped, termios restored]"), "\(out)")
         #expect(out.contains("[code 0][termios restored]"), "\(out)")
         #expect(out.components(separatedBy: "keyring passphrase: ").count == 3, "asked again once continued: \(out)")
-        #expect(!out.contains("abc") && !out.contains(f.passphrase), "echoed: \(out)")
+        #expect(!out.contains("xyz") && !out.contains(f.passphrase), "echoed: \(out)")
         let file = f.path("pass")
         try CLI.write(f.passphrase + "\n", to: URL(fileURLWithPath: file), mode: 0o600)
         let opened = try f.avault(["keys", "list", "--verify", "--keyring", ring, "--passphrase-file", file], env: ["AVAULT_PASSPHRASE": nil], keyring: false)
@@ -456,7 +456,7 @@ private let keysSeedRecord = "Fixtures/seed/000_6e329c144f65a19c.txt"
         let out = try promptInterrupted(by: "\u{1A}", background: true, passphrase: f.passphrase, ring: f.path("ring"))
         #expect(out.components(separatedBy: "[stopped").count == 3, "stopped by Ctrl-Z, then in the background only: \(out)")
         #expect(out.contains("[code 0][termios restored]"), "\(out)")
-        #expect(!out.contains("abc") && !out.contains(f.passphrase), "echoed: \(out)")
+        #expect(!out.contains("xyz") && !out.contains(f.passphrase), "echoed: \(out)")
     }
 
     /// Found by a review: a SIGTERM then a SIGTSTP at a prompt kept only the last, and avault
