@@ -19,7 +19,7 @@ enum SassImports {
 
     /// Whether `name` (a file's, by its bytes) is one Sass compiles (`.scss`, `.sass`).
     static func isSass(_ name: String) -> Bool {
-        RecordWalker.endsWith(name, ".scss") || RecordWalker.endsWith(name, ".sass")
+        RecordWalker.isStylesheet(name, atTop: false)
     }
 
     /// The names the `@import` rules in `bytes` give, in order. After `@import`: a list of
