@@ -3,6 +3,7 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
+import ArticleVault
 
 /// Jekyll publishes every file it does not render as it is (a static file): a script that
 /// every signed page loads, an SVG served from the site's origin. The gate's default globs took
@@ -415,6 +416,29 @@ extension PublishingGate {
             #expect(r.code == 1, "\(r.out)")
             #expect(r.out.contains("\(c.path("page.md")): malformed: a symbolic link that leads nowhere, or a file removed meanwhile (not opened)\n"), "\(r.out)")
             #expect(r.out.contains("lib/c.js") == (gate.count == 2), "\(r.out)")
+        }
+    }
+
+    /// Found by an attack review: a site 900 directories deep crashed the gate (the walk's
+    /// recursion ran out of stack: exit 139, no message). It stops at
+    /// ``RecordWalker/depthLimit`` directories below the one named, with a message and exit 2,
+    /// and walks a tree that deep as any other.
+    @Test func aTreeTooDeepToWalkStopsTheGate() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        let limit = RecordWalker.depthLimit
+        for (top, depth) in [("deep", limit), ("deeper", limit + 1), ("deepest", 900)] {
+            let dir = c.path(top) + String(repeating: "/d", count: depth)
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try Data("unsigned\n".utf8).write(to: URL(fileURLWithPath: dir + "/x.js"))
+        }
+        let deep = try CLI.avault(["verify", "--require-signature", c.path("deep")] + c.ring)
+        #expect(deep.code == 1 && deep.out.contains("/d/x.js: unsigned"), "\(deep.code) \(deep.out)\(deep.err)")
+        for top in ["deeper", "deepest"] {
+            let r = try CLI.avault(["verify", "--require-signature", c.path(top)] + c.ring)
+            #expect(r.code == 2 && r.out.isEmpty, "\(top): \(r.code) \(r.out)")
+            #expect(r.err.hasPrefix("avault: \(c.path(top))/d/") && r.err.contains(": more than \(limit) directories below the one named; the walk stopped\n"),
+                    "\(top): \(r.err)")
         }
     }
 

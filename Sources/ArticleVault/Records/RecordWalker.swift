@@ -123,7 +123,7 @@ public enum RecordWalker {
                 if let settings { try refuseBuildState(in: path, cacheDir: settings.settings.cacheDir) }
                 let site = settings.map { Site($0.settings, configName: $0.file, staticFiles: staticFiles) }
                 try walk(path, relative: "", include: include.map(Glob.init(commandLine:)), exclude: exclude.map(Glob.init(commandLine:)), site: site, place: Place(),
-                         tree: tree, seen: &seen, into: &out)
+                         tree: tree, depth: 0, seen: &seen, into: &out)
             } else {
                 out.append(Found(path: path, named: true, kind: FileSystem.kind(st.st_mode), tree: nil, sitePath: RecordSigner.sitePath(named: path)))
             }
@@ -449,7 +449,11 @@ public enum RecordWalker {
             || site?.include.contains(where: asJekyllIncludes) == true
     }
 
-    private static func walk(_ dir: String, relative: String, include: [Glob], exclude: [Glob], site: Site?, place: Place, tree: Tree?,
+    /// The most directories a walk enters one inside another, below the one named: deeper, it
+    /// stops (failing closed) before its recursion runs out of stack.
+    public static let depthLimit = 128
+
+    private static func walk(_ dir: String, relative: String, include: [Glob], exclude: [Glob], site: Site?, place: Place, tree: Tree?, depth: Int,
                              seen: inout [DirectoryID: [Place]], into out: inout [Found]) throws(AvaultError) {
         guard let d = opendir(dir) else { throw .io(path: dir, reason: FileSystem.errnoText()) }
         // Open until the walk of this directory ends: files are looked into by their names in it.
@@ -601,8 +605,11 @@ public enum RecordWalker {
                     throw .io(path: path, reason: "a directory reached through symbolic links at more than 4 places of the site, where Jekyll may publish its files in as many ways; the walk stopped")
                 }
                 seen[id] = places + [next]
+                guard depth < depthLimit else {
+                    throw .io(path: path, reason: "more than \(depthLimit) directories below the one named; the walk stopped")
+                }
                 try walk(path, relative: rel, include: include, exclude: exclude, site: site, place: site == nil ? place : next,
-                         tree: tree, seen: &seen, into: &out)
+                         tree: tree, depth: depth + 1, seen: &seen, into: &out)
             } else if passesHere(name, rel, isDirectory: false), !matches(rel, name, exclude, caseless: false),
                       globTakes(rel, name) || isPostHere(name) || (st.st_mode & S_IFMT) == S_IFREG && isPage(name) {
                 if let tree { try checkLink(path, type: type, toDirectory: false, in: tree) }
