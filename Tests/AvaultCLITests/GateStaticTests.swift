@@ -369,6 +369,9 @@ extension PublishingGate {
         let inside = try CLI.avault(third)
         #expect(inside.code == 0, "\(inside.out)")
         try CLI.write("v { x: 6; }\n", to: c.demo.dir.appendingPathComponent("_x.scss"))
+        // (libsass reads `_sass/_x.scss`, beside the importing file, and looks no further.)
+        #expect(try CLI.avault(third).code == 0)
+        for name in ["_sass/_x.scss", "_sass/_x.scss.minisig"] { try FileManager.default.removeItem(atPath: c.path(name)) }
         let outside = try CLI.avault(third)
         #expect(outside.code == 1 && outside.out.contains("@import \"../x\" in \(c.path("_sass/a/_b.scss")): \(c.content.path)/../_x.scss, a file outside the site; not checked"), "\(outside.out)")
 
@@ -376,6 +379,85 @@ extension PublishingGate {
         try c.write(".gemspec", "File.write('/tmp/pwned', 'x')\n")
         let gemspec = try CLI.avault(gate + ["--include", "*.md"])
         #expect(gemspec.code == 1 && gemspec.out.contains("\(c.path(".gemspec")): unsigned"), "\(gemspec.out)")
+    }
+
+    /// Found by an attack review of the Sass import follow, each with a real `jekyll build`
+    /// that published an unsigned file while the gate passed: a page named `.Scss` (Jekyll
+    /// compiles Sass extensions in any case; the gate read imports of lowercase ones only); a
+    /// list of imports with a comment or a line break before a comma (the scan ended the list
+    /// there); an import inside what the scan had taken as a quoted name; Liquid in a Sass page
+    /// (`{% include %}` writes an import); an import of a file named `.css` (taken for plain
+    /// CSS); `lib/../colors` where `lib` is a link (folded by the gate, resolved by the system);
+    /// and a Sass file too large for the scan (its imports skipped). Also a false failure: a
+    /// partial's import, found beside it, was looked for at the site's top too, where libsass
+    /// does not look once it has found one (a page there named alike needed a detached signature).
+    @Test(.timeLimit(.minutes(30))) func sassReadAsLibsassReadsIt() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        func sign(_ names: [String], detached: Bool) throws {
+            for name in names {
+                let r = try CLI.avault(["sign"] + (detached ? ["--detached"] : []) + ["--site", c.content.path, c.path(name), "--key", "demo-desk"] + c.demo.args)
+                #expect(r.code == 0, "\(name): \(r.err)")
+            }
+        }
+        try c.write("_config.yml", "title: t\n")
+        try c.write("_sass/_a.scss", "a { b: c; }\n")
+        try c.write("_includes/imports.html", "@import \".four\";\n")
+        try c.write("_colors.scss", "c { d: 'signed colors'; }\n")
+        // The false failure: `_sass/_theme.scss` imports `_sass/_print.scss`, beside it; a page
+        // `print.scss` at the top is signed as pages are.
+        try c.write("_sass/_theme.scss", "@import \"print\";\n")
+        try c.write("_sass/_print.scss", "p { q: 'signed print'; }\n")
+        try sign(["_config.yml", "_sass/_a.scss", "_includes/imports.html", "_colors.scss", "_sass/_theme.scss", "_sass/_print.scss"], detached: true)
+        let pages = ["upper.Scss": "@import \".one\";\n", "list.scss": "@import\n  \"a\",      // reset\n  \".two\";  // theme\n",
+                     "again.scss": "/* @import \"x */ @import \".three\";\n", "liquid.scss": "{% include imports.html %}\n",
+                     "bare.scss": "@import \".css\";\n", "climb.scss": "@import \"lib/../colors\";\n",
+                     "site.scss": "@import \"theme\";\n", "print.scss": "x { y: z; }\n"]
+        for (name, body) in pages { try c.write(name, "---\n---\n" + body) }
+        try sign(pages.keys.sorted(), detached: false)
+        try sign(pages.keys.sorted().filter { $0 != "print.scss" }, detached: true)
+        let gate = ["verify", "--require-signature", "--require-place", c.content.path] + c.ring
+        // (Liquid and a climb after a directory fail closed, wherever they lead.)
+        let clean = try CLI.avault(gate + ["--exclude", "/liquid.scss*", "--exclude", "/climb.scss*"])
+        #expect(clean.code == 0, "\(clean.out)")
+
+        // The attacker's files, unsigned; `lib` a link to a hidden directory.
+        for (name, mark) in [(".one.scss", "one"), (".two.scss", "two"), (".three.scss", "three"), (".four.scss", "four"), (".css", "five"),
+                             (".stash/_colors.scss", "six")] {
+            try c.write(name, "u { v: 'unsigned \(mark)'; }\n")
+        }
+        try FileManager.default.createDirectory(atPath: c.path(".stash/sub"), withIntermediateDirectories: true)
+        #expect(symlink(".stash/sub", c.path("lib")) == 0)
+        let site = try c.jekyllBuild()
+        for (page, mark) in [("upper", "one"), ("list", "two"), ("again", "three"), ("liquid", "four"), ("bare", "five"), ("climb", "six"),
+                             ("site", "signed print")] {
+            let css = try String(contentsOf: site.appendingPathComponent(page + ".css"), encoding: .utf8)
+            #expect(css.contains(mark), "Jekyll did not publish \(mark) in \(page).css: \(css)")
+        }
+        let r = try CLI.avault(gate)
+        #expect(r.code == 1, "\(r.out)")
+        for (file, page, name) in [(".one.scss", "upper.Scss", ".one"), (".two.scss", "list.scss", ".two"), (".three.scss", "again.scss", ".three"),
+                                   (".css", "bare.scss", ".css")] {
+            #expect(r.out.contains("\(c.path(file)): unsigned: no front matter; read into \(c.path(page)) by @import \"\(name)\""), "\(file): \(r.out)")
+        }
+        #expect(r.out.contains("Liquid \"{% include imports.html %}\" in \(c.path("liquid.scss")), which Jekyll renders before Sass compiles it"), "\(r.out)")
+        #expect(r.out.contains("@import \"lib/../colors\" in \(c.path("climb.scss")): a `..` after a directory, which a link may lead elsewhere; not checked"),
+                "\(r.out)")
+        #expect(!r.out.contains("print.scss"), "\(r.out)")
+
+        // A Sass file too large to scan fails the page that imports it.
+        for page in pages.keys { try FileManager.default.removeItem(atPath: c.path(page)) }
+        for page in pages.keys where page != "print.scss" { try FileManager.default.removeItem(atPath: c.path(page + ".minisig")) }
+        try FileManager.default.removeItem(atPath: c.path("lib"))
+        try c.write("big.scss", "---\n---\n@import \"big\";\n")
+        try sign(["big.scss"], detached: false)
+        try sign(["big.scss"], detached: true)
+        var big = Data("@import \"../.one\";\n".utf8)
+        big.append(Data(repeating: 0x0A, count: 64 << 20))
+        try big.write(to: URL(fileURLWithPath: c.path("_sass/_big.scss")))
+        try sign(["_sass/_big.scss"], detached: true)
+        let large = try CLI.avault(gate + ["--exclude", ".*"])
+        #expect(large.code == 1 && large.out.contains("\(c.path("_sass/_big.scss")): ") && large.out.contains("; its @import rules not read"), "\(large.out)")
     }
 
     /// Found by this session's review: a `.minisig` was paired with the file its name less

@@ -361,18 +361,20 @@ public enum RecordWalker {
     /// Whether the bytes of `name` end with those of `suffix`, as Ruby and the file system
     /// compare them (a Swift string compares characters: `a\u{600}.scss` does not end with
     /// `.scss` there, the Arabic sign and the `.` being one character).
-    static func endsWith(_ name: String, _ suffix: String) -> Bool {
-        name.utf8.count >= suffix.utf8.count && name.utf8.suffix(suffix.utf8.count).elementsEqual(suffix.utf8)
+    static func endsWith(_ name: String, _ suffix: String, caseless: Bool = false) -> Bool {
+        // (ASCII letters only: `suffix` is a lowercase extension.)
+        name.utf8.count >= suffix.utf8.count
+            && name.utf8.suffix(suffix.utf8.count).elementsEqual(suffix.utf8) { caseless && $0 | 0x20 == $1 && $1 >= 0x61 && $1 <= 0x7A || $0 == $1 }
     }
 
     /// Whether `name` is a stylesheet Sass may import (`atTop`: at the site's top):
     /// jekyll-sass-converter compiles a page's Sass as if it lay at the site's top, so that
     /// `@import "colors"` reads `_colors.scss`, `colors.scss`, `colors/_index.scss` or
     /// `colors.css` from there before `_sass/`, and `@import "a/b"` reads `a/_b.scss`. Every Sass
-    /// file is taken, and the CSS files at the top (one that is not a page is published
+    /// file is taken (its extension in any case, as jekyll-sass-converter matches it), and the CSS files at the top (one that is not a page is published
     /// unchecked, or not at all, by Jekyll).
     static func isStylesheet(_ name: String, atTop: Bool) -> Bool {
-        endsWith(name, ".scss") || endsWith(name, ".sass") || atTop && endsWith(name, ".css")
+        endsWith(name, ".scss", caseless: true) || endsWith(name, ".sass", caseless: true) || atTop && endsWith(name, ".css", caseless: true)
     }
 
     /// Refuses a site that holds what `jekyll build` reads in place of rendering its files: its

@@ -17,48 +17,82 @@ enum SassImports {
         case variable(String)
     }
 
-    /// Whether `name` (a file's, by its bytes) is one Sass compiles (`.scss`, `.sass`).
+    /// Whether `name` (a file's, by its bytes) is one Sass compiles (`.scss`, `.sass`, in any
+    /// case: jekyll-sass-converter matches them so).
     static func isSass(_ name: String) -> Bool {
         RecordWalker.isStylesheet(name, atTop: false)
     }
 
     /// The names the `@import` rules in `bytes` give, in order. After `@import`: a list of
     /// quoted strings, `url(…)` and (in the indented syntax, or failing closed) bare names,
-    /// separated by commas; a name that is a plain CSS import (ending `.css`, or a URL: Sass
-    /// leaves it to the browser, which loads it from the published site) is left out.
+    /// separated by commas, with blanks and comments (`/* … */`, `// …` to the line's end)
+    /// around each, as libsass reads them; a name that is a plain CSS import (ending `.css`, or
+    /// a URL: Sass leaves it to the browser, which loads it from the published site) is left
+    /// out. Text a list took (a quoted name, a comment in it) is read again for `@import`:
+    /// `/* @import "x */ @import "y";` imports `y`.
     static func scan(_ bytes: UnsafeRawBufferPointer) -> [Item] {
         let keyword = Array("@import".utf8)
         var items: [Item] = []
-        var i = 0
         let n = bytes.count
         func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0C }
-        while i + keyword.count <= n {
-            guard bytes[i] == 0x40, (0..<keyword.count).allSatisfy({ bytes[i + $0] == keyword[$0] }) else { i += 1; continue }
-            i += keyword.count
+        /// Past blanks and comments from `i`.
+        func skipBlank(_ i: inout Int) {
+            while i < n {
+                if isSpace(bytes[i]) {
+                    i += 1
+                } else if bytes[i] == 0x2F, i + 1 < n, bytes[i + 1] == 0x2A { // `/* … */`
+                    i += 2
+                    while i < n, !(bytes[i] == 0x2A && i + 1 < n && bytes[i + 1] == 0x2F) { i += 1 }
+                    i = min(n, i + 2)
+                } else if bytes[i] == 0x2F, i + 1 < n, bytes[i + 1] == 0x2F { // `// …`
+                    while i < n, bytes[i] != 0x0A, bytes[i] != 0x0D, bytes[i] != 0x0C { i += 1 }
+                } else {
+                    return
+                }
+            }
+        }
+        /// The quoted string at `i` (its text, as written), past its closing quote (or the
+        /// line's end); `escaped`: it holds a backslash, whose next byte does not end it.
+        func quoted(_ i: inout Int, _ escaped: inout Bool) -> [UInt8] {
+            let quote = bytes[i]
+            var text: [UInt8] = []
+            i += 1
+            while i < n, bytes[i] != quote, bytes[i] != 0x0A, bytes[i] != 0x0D, bytes[i] != 0x0C {
+                if bytes[i] == 0x5C, i + 1 < n {
+                    escaped = true
+                    text.append(bytes[i])
+                    i += 1
+                }
+                text.append(bytes[i])
+                i += 1
+            }
+            if i < n, bytes[i] == quote { i += 1 }
+            return text
+        }
+        var at = 0
+        while at + keyword.count <= n {
+            guard bytes[at] == 0x40, (0..<keyword.count).allSatisfy({ bytes[at + $0] == keyword[$0] }) else { at += 1; continue }
+            at += keyword.count
+            var i = at
             list: while true {
-                while i < n, isSpace(bytes[i]) { i += 1 }
+                skipBlank(&i)
                 guard i < n else { break }
                 var text: [UInt8] = []
                 var escaped = false
                 if bytes[i] == 0x22 || bytes[i] == 0x27 { // a quoted name
-                    let quote = bytes[i]
-                    i += 1
-                    while i < n, bytes[i] != quote, bytes[i] != 0x0A {
-                        if bytes[i] == 0x5C { escaped = true }
-                        text.append(bytes[i])
-                        i += 1
-                    }
-                    if i < n, bytes[i] == quote { i += 1 }
+                    text = quoted(&i, &escaped)
                 } else if n - i >= 4, bytes[i] | 0x20 == 0x75, bytes[i + 1] | 0x20 == 0x72, bytes[i + 2] | 0x20 == 0x6C, bytes[i + 3] == 0x28 {
-                    // `url(…)`: a plain CSS import.
+                    // `url(…)`: a plain CSS import (a quoted URL may hold a `)`).
+                    i += 4
+                    skipBlank(&i)
+                    if i < n, bytes[i] == 0x22 || bytes[i] == 0x27 { _ = quoted(&i, &escaped) }
                     while i < n, bytes[i] != 0x29, bytes[i] != 0x0A { i += 1 }
                     if i < n, bytes[i] == 0x29 { i += 1 }
-                    text = []
-                    while i < n, bytes[i] == 0x20 || bytes[i] == 0x09 { i += 1 }
+                    skipBlank(&i)
                     if i < n, bytes[i] == 0x2C { i += 1; continue list }
                     break list
                 } else { // a bare name (the indented syntax), to a separator
-                    while i < n, ![0x2C, 0x3B, 0x0A, 0x0D, 0x7B, 0x7D].contains(bytes[i]) {
+                    while i < n, ![0x2C, 0x3B, 0x0A, 0x0D, 0x0C, 0x7B, 0x7D].contains(bytes[i]) {
                         if bytes[i] == 0x5C { escaped = true }
                         text.append(bytes[i])
                         i += 1
@@ -73,7 +107,7 @@ enum SassImports {
                 } else if !isPlainCSS(name) {
                     items.append(.name(name))
                 }
-                while i < n, bytes[i] == 0x20 || bytes[i] == 0x09 { i += 1 }
+                skipBlank(&i)
                 guard i < n, bytes[i] == 0x2C else { break list }
                 i += 1
             }
@@ -81,27 +115,61 @@ enum SassImports {
         return items
     }
 
-    /// Whether Sass leaves an import of `name` to the browser: a name ending `.css`, or a URL.
+    /// Whether Sass leaves an import of `name` to the browser: a name ending `.css` (after at
+    /// least one byte: libsass imports a file named `.css`), or a URL.
     static func isPlainCSS(_ name: String) -> Bool {
-        RecordWalker.endsWith(name, ".css") || name.hasPrefix("http://") || name.hasPrefix("https://") || name.hasPrefix("//")
+        name.utf8.count > 4 && RecordWalker.endsWith(name, ".css") || name.hasPrefix("http://") || name.hasPrefix("https://") || name.hasPrefix("//")
     }
 
     /// The paths, relative to a directory libsass looks in, that it may read for `name`: the
-    /// name as written and as a partial (`_` before its last part), each with no extension and
-    /// with `.scss`, `.sass` and `.css`, and the index files of a directory so named
-    /// (`name/_index.scss`, …). Taking more than libsass reads only checks more.
+    /// name as written and as a partial (`_` before its last part), each with `.scss`, `.sass`
+    /// and `.css` (the first ``looksFirst``: libsass looks for these in each directory before
+    /// any other, and takes the first directory where one is), then with no extension, and the
+    /// index files of a directory so named (`name/_index.scss`, …). Taking more than libsass
+    /// reads only checks more.
     static func candidates(_ name: String) -> [String] {
         let cut = name.utf8.lastIndex(of: 0x2F)
         let dir = cut.map { String(name[..<$0]) + "/" } ?? ""
         let base = cut.map { String(name[name.utf8.index(after: $0)...]) } ?? name
-        var out: [String] = []
-        for stem in [dir + base, dir + "_" + base] {
-            out.append(stem)
-            for ext in [".scss", ".sass", ".css"] { out.append(stem + ext) }
-        }
+        let stems = [dir + base, dir + "_" + base], extensions = [".scss", ".sass", ".css"]
+        var out = stems.flatMap { stem in extensions.map { stem + $0 } } + stems
         for index in ["index", "_index"] {
-            for ext in [".scss", ".sass", ".css"] { out.append(name + "/" + index + ext) }
+            for ext in extensions { out.append(name + "/" + index + ext) }
         }
         return out
+    }
+
+    /// The first Liquid markup in `bytes` (the text of a Sass page, which Jekyll renders before
+    /// Sass compiles what it writes) that may write an `@import` the scan cannot see: any `{%`
+    /// tag (`{% include x %}` pastes a file in) and any `{{ … }}` but `{{ site.baseurl }}` and
+    /// `{{ site.url }}` (a URL the site's configuration gives); nil when there is none.
+    static func liquid(_ bytes: [UInt8]) -> String? {
+        let allowed: Set<[UInt8]> = [Array("site.baseurl".utf8), Array("site.url".utf8)]
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0C }
+        var i = 0
+        while i + 1 < bytes.count {
+            defer { i += 1 }
+            guard bytes[i] == 0x7B, bytes[i + 1] == 0x25 || bytes[i + 1] == 0x7B else { continue }
+            let end = bytes[(i + 2)...].firstIndex(of: 0x7D) ?? bytes.count
+            let line = bytes[i..<min(bytes.count, end + 2, i + 40)]
+            let shown = String(decoding: line.prefix { $0 != 0x0A && $0 != 0x0D }, as: UTF8.self)
+            guard bytes[i + 1] == 0x7B, end + 1 < bytes.count, bytes[end + 1] == 0x7D else { return shown }
+            var inner = bytes[(i + 2)..<end]
+            inner = inner.drop { $0 == 0x2D || isSpace($0) } // `{{- x -}}` trims blanks
+            while let last = inner.last, last == 0x2D || isSpace(last) { inner = inner.dropLast() }
+            guard allowed.contains(Array(inner)) else { return shown }
+            i = end + 1
+        }
+        return nil
+    }
+
+    /// How many of ``candidates(_:)`` libsass looks for first in each directory.
+    static let looksFirst = 6
+
+    /// Whether `name` has a `..` after another part (`lib/../colors`): libsass folds only the
+    /// `../` it starts with, and the system resolves the rest, through `lib` where `lib` is a
+    /// link, where the walk would fold it (and check another file).
+    static func climbsAfterAPart(_ name: String) -> Bool {
+        name.split(separator: "/").drop { $0 == ".." || $0 == "." }.contains("..")
     }
 }

@@ -517,11 +517,14 @@ public struct RecordVerifier: Sendable {
     /// file, else a report added after the others (its reason saying which file imports it);
     /// and, since Sass reads it as it is, a front matter in it needs a detached signature
     /// that passes. libsass looks for a name beside the importing file, at the site's top (a
-    /// page's Sass compiles as if it lay there) and in `_sass/`; every file it may take there
-    /// is checked, and the files they import in turn. An import whose name is known only as
-    /// the file compiles, or that may read a file outside the site (one is there), fails the walked file with
-    /// ``VerifyPolicy/requireSignature`` (as an unsigned file would fail), as do more than
-    /// ``sassImportLimit`` files (always).
+    /// page's Sass compiles as if it lay there) and in `_sass/`, in turn, up to the first place
+    /// where one of the names it looks for first is (``SassImports/looksFirst``); every file it
+    /// may take there is checked, and the files they import in turn. An import whose name is
+    /// known only as the file compiles, that may read a file outside the site (one is there),
+    /// or that climbs after a directory (``SassImports/climbsAfterAPart(_:)``), Liquid in a
+    /// page that may write one (``SassImports/liquid(_:)``), and a Sass file that cannot be
+    /// read, fail the walked file with ``VerifyPolicy/requireSignature`` (as an unsigned file
+    /// would fail), as do more than ``sassImportLimit`` files (always).
     /// Returns the reports added, and why walked files fail (by index; `always`, else with
     /// ``VerifyPolicy/requireSignature``).
     private func followSassImports(_ files: [RecordWalker.Found], _ sassFiles: [Int], walked: [[UInt8]: Int])
@@ -536,8 +539,18 @@ public struct RecordVerifier: Sendable {
             var pending = [(rel: sitePath, path: files[i].path)]
             var count = 0
             following: while let (rel, path) = pending.popLast() {
-                // Its own check says what cannot be read.
-                guard let bytes = try? FileSystem.readSmall(path, limit: RecordLimits.fileBytes, what: "a Sass file", regularOnly: true) else { continue }
+                // One that cannot be read (too large, not a regular file) may be read by libsass.
+                let bytes: [UInt8]
+                do {
+                    bytes = try FileSystem.readSmall(path, limit: RecordLimits.fileBytes, what: "a Sass file", regularOnly: true)
+                } catch {
+                    fail(i, "\(error.message); its @import rules not read", false)
+                    continue
+                }
+                // A page (with front matter) is rendered by Liquid first, which may write imports.
+                if path == files[i].path, RecordDocument.hasFrontMatter(bytes), let markup = SassImports.liquid(bytes) {
+                    fail(i, "Liquid \"\(markup)\" in \(path), which Jekyll renders before Sass compiles it: the @import rules it may write are not read; not checked", false)
+                }
                 let here = rel.utf8.lastIndex(of: 0x2F).map { String(rel[..<$0]) } ?? ""
                 for item in bytes.withUnsafeBytes(SassImports.scan) {
                     let name: String
@@ -550,12 +563,17 @@ public struct RecordVerifier: Sendable {
                             fail(i, "@import \"\(text)\" in \(path): a file outside the site; not checked", false)
                             continue
                         }
+                        guard !SassImports.climbsAfterAPart(text) else {
+                            fail(i, "@import \"\(text)\" in \(path): a `..` after a directory, which a link may lead elsewhere; not checked", false)
+                            continue
+                        }
                         name = text
                     }
                     var bases = [here]
                     for base in ["", "_sass"] where !bases.contains(base) { bases.append(base) }
                     for base in bases {
-                        for candidate in SassImports.candidates(name) {
+                        var found = false // one that libsass looks for first is here: it looks no further
+                        for (n, candidate) in SassImports.candidates(name).enumerated() {
                             let parts = RecordSigner.lexicalParts(base.isEmpty ? candidate : base + "/" + candidate)
                             guard !parts.isEmpty else { continue }
                             let targetRel = parts.joined(separator: "/")
@@ -566,6 +584,7 @@ public struct RecordVerifier: Sendable {
                                 continue
                             }
                             guard (st.st_mode & S_IFMT) != S_IFDIR else { continue }
+                            if n < SassImports.looksFirst { found = true }
                             // A file there, above the site's top (`../x` from it): not checked.
                             guard parts.first != ".." else {
                                 fail(i, "@import \"\(name)\" in \(path): \(target), a file outside the site; not checked", false)
@@ -588,6 +607,7 @@ public struct RecordVerifier: Sendable {
                             }
                             pending.append((targetRel, target))
                         }
+                        if found { break }
                     }
                 }
             }
