@@ -39,6 +39,42 @@ extension FieldValue {
         }
     }
 
+    /// ``jsonText`` as a line of output: U+0085, U+2028 and U+2029, which JSON leaves as they
+    /// are, escaped (`\u2028`), so that a reader that splits lines at them too (Python's
+    /// `splitlines`, JavaScript's line terminators) does not cut the object. (Not for stored
+    /// text, whose bytes are hashed: a vault's log lines are ``jsonText``.)
+    public var jsonLine: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        appendJSONLine(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends ``jsonLine``'s UTF-8 to `out`.
+    public func appendJSONLine(to out: inout [UInt8]) {
+        let start = out.count
+        appendJSON(to: &out)
+        // Only in strings (no JSON token holds a byte above 0x7F), and only as these sequences.
+        guard out[start...].contains(where: { $0 == 0xC2 || $0 == 0xE2 }) else { return }
+        var line: [UInt8] = []
+        line.reserveCapacity(out.count - start + 16)
+        var i = start
+        while i < out.count {
+            let b = out[i]
+            if b == 0xC2, i + 1 < out.count, out[i + 1] == 0x85 {
+                line += Array("\\u0085".utf8)
+                i += 2
+            } else if b == 0xE2, i + 2 < out.count, out[i + 1] == 0x80, out[i + 2] == 0xA8 || out[i + 2] == 0xA9 {
+                line += Array((out[i + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8)
+                i += 3
+            } else {
+                line.append(b)
+                i += 1
+            }
+        }
+        out.replaceSubrange(start..., with: line)
+    }
+
     private static func append(_ s: StaticString, to out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }

@@ -122,6 +122,29 @@ struct DemoRing {
 }
 
 @Suite struct VerifyCLI {
+    /// JSON leaves U+2028, U+2029 and U+0085 as they are in a string, and a reader that splits
+    /// lines at them (Python's `splitlines`) cut a report of a file so named in two, neither
+    /// of which parsed: every `--json` line escapes them (`verify`, `audit` here).
+    @Test func jsonLinesHoldNoCharacterThatSplitsALine() throws {
+        let demo = try DemoRing()
+        defer { try? FileManager.default.removeItem(at: demo.dir) }
+        let content = demo.dir.appendingPathComponent("content")
+        try FileManager.default.createDirectory(at: content, withIntermediateDirectories: true)
+        for name in ["a\u{2028}b.md", "c\u{2029}d.md", "e\u{85}f.md"] {
+            try CLI.write("---\ntitle: x\n---\nbody\n", to: content.appendingPathComponent(name), mode: 0o644)
+        }
+        for command in [["verify", "--json"], ["audit", "--json"]] {
+            let r = try CLI.avault(command + [content.path, "--keyring", demo.ring])
+            #expect(r.code == 0 && r.err.isEmpty, "\(command): \(r.err)")
+            #expect(!r.out.unicodeScalars.contains { ["\u{2028}", "\u{2029}", "\u{85}"].contains($0) }, "\(command): \(r.out)")
+            for escaped in ["a\\u2028b.md", "c\\u2029d.md", "e\\u0085f.md"] { #expect(r.out.contains(escaped), "\(command): \(r.out)") }
+            for line in r.out.split(separator: "\n") {
+                let value = try JSONSerialization.jsonObject(with: Data(line.utf8))
+                #expect(value is [String: Any], "\(line)")
+            }
+        }
+    }
+
     @Test func aPublishingGateTrustsTheExitCode() throws {
         let demo = try DemoRing()
         defer { try? FileManager.default.removeItem(at: demo.dir) }

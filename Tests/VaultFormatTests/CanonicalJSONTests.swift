@@ -621,3 +621,20 @@ private func canonical(_ number: Double) -> String { canonical(.number(number)) 
         }
     }
 }
+
+/// The form of a line of CLI output (`jsonLine`): ``FieldValue/jsonText`` with the characters
+/// some readers split lines at escaped, and the same value when parsed back.
+@Suite struct JSONLineOutput {
+    @Test func lineSeparatorsAreEscapedInOutputOnly() throws {
+        let value = FieldValue.object([("path", .string("a\u{2028}b\u{2029}c\u{85}d é \u{2027}\u{2030}")), ("n", .number(1)),
+                                       ("list", .array([.string("\u{2028}")]))])
+        let line = value.jsonLine
+        #expect(line == #"{"path":"a\u2028b\u2029c\u0085d é ‧‰","n":1,"list":["\u2028"]}"#)
+        #expect(try JSONDocument.parse(Array(line.utf8)) == JSONDocument.parse(Array(value.jsonText.utf8)))
+        // The stored form (a vault's log lines, hashed) keeps them as RFC 8785 writes them.
+        #expect(value.jsonText.unicodeScalars.contains("\u{2028}"))
+        var out = Array("x".utf8)
+        FieldValue.string("plain").appendJSONLine(to: &out)
+        #expect(out == Array("x\"plain\"".utf8))
+    }
+}

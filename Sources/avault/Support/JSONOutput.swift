@@ -15,7 +15,7 @@ enum JSONOutput {
 
     /// A top-level object printed as one line.
     static func print(_ pairs: [(key: String, value: FieldValue)]) throws(AvaultError) {
-        try Terminal.writeStdout(document(pairs).jsonText + "\n")
+        try Terminal.writeStdout(document(pairs).jsonLine + "\n")
     }
 
     /// A count.

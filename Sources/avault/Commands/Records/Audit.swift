@@ -134,7 +134,7 @@ struct Audit: ParsableCommand {
                     .object([("path", .string($0.path)), ("pathEscaped", .bool($0.escaped)), ("reasons", .array($0.reasons.map(FieldValue.string)))])
                 })),
             ])
-            try Terminal.writeStdout(object.jsonText + "\n")
+            try Terminal.writeStdout(object.jsonLine + "\n")
             return
         }
         var out = "records: \(reports.count) (\(reports.count - failing) passed, \(failing) failed, \(outcomes["unsigned"] ?? 0) unsigned)\n"

@@ -133,7 +133,7 @@ struct Verify: ParsableCommand {
                     var text: [UInt8] = []
                     text.reserveCapacity(range.count * 400)
                     for r in reports[range] {
-                        r.json.appendJSON(to: &text)
+                        r.json.appendJSONLine(to: &text)
                         text.append(0x0A)
                     }
                     parts[run] = text
@@ -147,7 +147,7 @@ struct Verify: ParsableCommand {
                 ("seconds", .number((seconds * 1000).rounded() / 1000)),
             ])
             for part in parts { try Terminal.writeStdout(part) }
-            try Terminal.writeStdout(summary.jsonText + "\n")
+            try Terminal.writeStdout(summary.jsonLine + "\n")
             return
         }
         var out = ""

@@ -61,7 +61,7 @@ func storedText(_ stored: [(id: String, version: Int, size: Int)], json: Bool) -
     var out = ""
     for s in stored {
         out += json
-            ? JSONOutput.document([("id", .string(s.id)), ("version", .number(Double(s.version))), ("size", .number(Double(s.size)))]).jsonText + "\n"
+            ? JSONOutput.document([("id", .string(s.id)), ("version", .number(Double(s.version))), ("size", .number(Double(s.size)))]).jsonLine + "\n"
             : "stored \(Terminal.quoted(s.id)) version \(s.version) (\(s.size) bytes)\n"
     }
     return out

@@ -11,7 +11,7 @@ struct VaultVerify: ParsableCommand {
 
     func run() throws {
         let check = try options.open().verify()
-        try Terminal.writeStdout(json ? check.json.jsonText + "\n" : check.text)
+        try Terminal.writeStdout(json ? check.json.jsonLine + "\n" : check.text)
         if !check.ok { throw check.failure }
     }
 }
