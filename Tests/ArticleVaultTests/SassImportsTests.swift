@@ -19,6 +19,15 @@ import Testing
                      "@import/**/'a'/**/,/**/'.evil'", "@import \"a\",\u{0C}\".evil\""] {
             #expect(names(text) == both, "\(text.debugDescription)")
         }
+        for text in ["@import \"a\"\u{0B}, \".evil\";", "@import \"a\",\u{0B}\".evil\";"] { #expect(names(text) == both, "\(text.debugDescription)") }
+        #expect(names("@import\u{0B}\".evil\";") == [.name(".evil")])
+        // `url(…)` holds no comment, and runs over line breaks.
+        for url in ["url(//fonts.example.com/css?f=x)", "url(/*)", "url(x.css\n)", "url(\"x.css\"\n)"] {
+            #expect(names("@import \(url), \".evil\";\n") == [.name(".evil")], "\(url)")
+        }
+        // The indented syntax's bare names run to a comma or the line's end.
+        #expect(names("@import x{.css, .evil\n") == [.name("x"), .name(".evil")])
+        #expect(names("@import x;y.css, .evil\nb { c: d, e }") == [.name("x"), .name(".evil")])
         // A media query ends the list (libsass fails on a name after it).
         #expect(names("@import \"a\" screen, \".evil\";") == [.name("a")])
     }
@@ -28,6 +37,16 @@ import Testing
     @Test func textAListTookIsReadAgain() {
         #expect(names("/* @import \"x */ @import \".evil\";\n") == [.name("x */ @import "), .name(".evil")])
         #expect(names("@import \"a\\\"@import '.evil'\";") == [.variable("a\\\"@import '.evil'"), .name(".evil")])
+    }
+
+    /// Each `@import` may read to the text's end (an unclosed comment): the lists read at most
+    /// `scanWork` times the text, then the scan ends with `.unread`.
+    @Test func aScanReadsInBoundedTime() {
+        for unit in ["@import/*", "@import x", "@import \"a\", "] {
+            let items = names(String(repeating: unit, count: 80_000))
+            #expect(items.last == .unread, "\(unit)")
+        }
+        #expect(names(String(repeating: "@import \"a\";\n", count: 80_000)).count == 80_000)
     }
 
     /// `url(…)` is a plain CSS import, to its `)` outside quotes.
@@ -60,6 +79,15 @@ import Testing
         #expect(Array(SassImports.candidates("a/b").prefix(SassImports.looksFirst))
                 == ["a/b.scss", "a/b.sass", "a/b.css", "a/_b.scss", "a/_b.sass", "a/_b.css"])
         #expect(SassImports.candidates("a/b").dropFirst(SassImports.looksFirst).prefix(2) == ["a/b", "a/_b"])
+    }
+
+    /// The site's URLs rendered empty, with the blanks `{{-` and `-}}` trim.
+    @Test func theSiteURLsRenderedEmpty() {
+        func rendered(_ text: String) -> String? { SassImports.renderedEmpty(Array(text.utf8)).map { String(decoding: $0, as: UTF8.self) } }
+        #expect(rendered("@imp{{ site.baseurl }}ort \".l\";") == "@import \".l\";")
+        #expect(rendered("@imp \n{{- site.url -}}\t ort") == "@import")
+        #expect(rendered("a {{site.url}}{{ site.baseurl }} b") == "a  b")
+        #expect(rendered("no markup") == nil && rendered("{{ page.x }}") == nil)
     }
 
     /// Liquid in a Sass page may write an import: every tag and output but the site's URLs.

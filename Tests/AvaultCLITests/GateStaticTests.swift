@@ -460,6 +460,68 @@ extension PublishingGate {
         #expect(large.code == 1 && large.out.contains("\(c.path("_sass/_big.scss")): ") && large.out.contains("; its @import rules not read"), "\(large.out)")
     }
 
+    /// Found by a second review of the Sass import follow, each with a real `jekyll build`: a
+    /// list after `url(//host/x)` (read as a comment) or `url(x\n)`; a vertical tab before a
+    /// comma; an indented-syntax list (`x{.css, y`: sass2scss cuts at commas only); `@imp{{
+    /// site.baseurl }}ort` (rendered empty); Liquid in a post without front matter (rendered
+    /// all the same); a page's import looked for beside it first, where libsass does not look
+    /// (jekyll-sass-converter compiles a page by its name alone, from the directory the build
+    /// runs in), so a signed file there stopped the search; a scan quadratic in the number of
+    /// `@import`s (20,000 with an unclosed comment held the gate 27 s; 80,000, past 300 s). And a
+    /// false failure: a page importing a partial of its own name was taken for its own import.
+    @Test(.timeLimit(.minutes(30))) func sassReadAsLibsassReadsItAgain() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        func sign(_ names: [String], detached: Bool) throws {
+            for name in names {
+                let r = try CLI.avault(["sign"] + (detached ? ["--detached"] : []) + ["--site", c.content.path, c.path(name), "--key", "demo-desk"] + c.demo.args)
+                #expect(r.code == 0, "\(name): \(r.err)")
+            }
+        }
+        // (A post's `.minisig` would be a post too: Jekyll leaves them out, and so does the gate.)
+        try c.write("_config.yml", "title: t\nexclude: [\"*.minisig\"]\n")
+        try c.write("_sass/_a.scss", "a { b: c; }\n")
+        try c.write("_sass/_site.scss", "s { t: 'signed site'; }\n")
+        try c.write("assets/.t/_vars.scss", "w { x: 'signed beside'; }\n")
+        try sign(["_config.yml", "_sass/_a.scss", "_sass/_site.scss", "assets/.t/_vars.scss"], detached: true)
+        let pages = ["u.scss": "@import url(//fonts.example.com/css?f=x), \".u\";\n", "v.scss": "@import \"a\"\u{0B}, \".v\";\n",
+                     "k.sass": "@import x{.css, .k\n", "l.scss": "@imp{{ site.baseurl }}ort \".l\";\n",
+                     "assets/main.scss": "@import \".t/vars\";\n", "assets/css/site.scss": "@import \"site\";\n"]
+        for (name, body) in pages { try c.write(name, "---\n---\n" + body) }
+        try sign(pages.keys.sorted(), detached: false)
+        // (`assets/css/site.scss` without: the page is not its own import.)
+        try sign(pages.keys.sorted().filter { $0 != "assets/css/site.scss" }, detached: true)
+        let gate = ["verify", "--require-signature", "--require-place", c.content.path, "--exclude", "*.minisig"] + c.ring
+        let clean = try CLI.avault(gate)
+        #expect(clean.code == 0, "\(clean.out)")
+
+        for (name, mark) in [(".u.scss", "u"), (".v.scss", "v"), (".k.scss", "k"), (".l.scss", "l"), (".t/_vars.scss", "t"), ("_sass/.p.scss", "p")] {
+            try c.write(name, "u { v: 'unsigned \(mark)'; }\n")
+        }
+        // (A post's imports are looked for in the directory the build runs in, then `_sass/`.)
+        try c.write("_posts/2024-01-01-s.scss", "{{ \"@\" }}import \".p\";\n")
+        try sign(["_posts/2024-01-01-s.scss"], detached: true)
+        let site = try c.jekyllBuild()
+        for (page, mark) in [("u", "u"), ("v", "v"), ("k", "k"), ("l", "l"), ("assets/main", "t"), ("2024/01/01/s", "p"), ("assets/css/site", "signed site")] {
+            let css = try String(contentsOf: site.appendingPathComponent(page + ".css"), encoding: .utf8)
+            #expect(css.contains(mark), "Jekyll did not publish \(mark) in \(page).css: \(css)")
+        }
+        let r = try CLI.avault(gate)
+        #expect(r.code == 1, "\(r.out)")
+        for (file, page, name) in [(".u.scss", "u.scss", ".u"), (".v.scss", "v.scss", ".v"), (".k.scss", "k.sass", ".k"), (".l.scss", "l.scss", ".l"),
+                                   (".t/_vars.scss", "assets/main.scss", ".t/vars")] {
+            #expect(r.out.contains("\(c.path(file)): unsigned: no front matter; read into \(c.path(page)) by @import \"\(name)\""), "\(file): \(r.out)")
+        }
+        #expect(r.out.contains("Liquid \"{{ \"@\" }}\" in \(c.path("_posts/2024-01-01-s.scss")), which Jekyll renders"), "\(r.out)")
+        #expect(!r.out.contains("assets/css/site.scss"), "\(r.out)")
+
+        // Many `@import`s, each with a comment that does not close, in a Sass file: read in
+        // bounded time, failing closed.
+        try c.write("_sass/_many.scss", String(repeating: "@import/*", count: 20_000))
+        let many = try CLI.avault(gate + ["--include", "_sass/_many.scss"])
+        #expect(many.code == 1 && many.out.contains("\(c.path("_sass/_many.scss")): @import rules too many or too long to read; not checked"), "\(many.out)")
+    }
+
     /// Found by this session's review: a `.minisig` was paired with the file its name less
     /// `.minisig` names as Swift compares strings (canonical equivalence), and then neither
     /// taken as a file of its own nor read as anyone's signature (the reader opens the paired

@@ -15,6 +15,8 @@ enum SassImports {
         /// A name known only when the file is rendered or compiled (`#{…}` interpolation, a
         /// Liquid `{{`/`{%` in a page Jekyll renders first, an escape): not checked.
         case variable(String)
+        /// Lists too long to read (``scanWork``): what follows is not read.
+        case unread
     }
 
     /// Whether `name` (a file's, by its bytes) is one Sass compiles (`.scss`, `.sass`, in any
@@ -25,16 +27,23 @@ enum SassImports {
 
     /// The names the `@import` rules in `bytes` give, in order. After `@import`: a list of
     /// quoted strings, `url(…)` and (in the indented syntax, or failing closed) bare names,
-    /// separated by commas, with blanks and comments (`/* … */`, `// …` to the line's end)
-    /// around each, as libsass reads them; a name that is a plain CSS import (ending `.css`, or
-    /// a URL: Sass leaves it to the browser, which loads it from the published site) is left
-    /// out. Text a list took (a quoted name, a comment in it) is read again for `@import`:
-    /// `/* @import "x */ @import "y";` imports `y`.
+    /// separated by commas, with blanks (a vertical tab too) and comments (`/* … */`, `// …` to
+    /// the line's end) around each, as libsass reads them; a name that is a plain CSS import
+    /// (ending `.css`, or a URL: Sass leaves it to the browser, which loads it from the
+    /// published site) is left out. Text a list took (a quoted name, a comment in it) is read
+    /// again for `@import`: `/* @import "x */ @import "y";` imports `y`. A bare name runs to a
+    /// comma or the line's end, as the indented syntax's converter (sass2scss) cuts it
+    /// (`x{.css, y` imports `y`), and is taken up to a `;`, `{` or `}` too. Lists that read
+    /// more than ``scanWork`` times the text end the scan with ``Item/unread``.
     static func scan(_ bytes: UnsafeRawBufferPointer) -> [Item] {
         let keyword = Array("@import".utf8)
         var items: [Item] = []
         let n = bytes.count
-        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0C }
+        // What the lists read, in all (each may run to the text's end: a quadratic scan of
+        // an unclosed comment after each of many `@import`s would hold the gate for days).
+        var work = 0
+        let workLimit = scanWork * n + (1 << 20)
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
         /// Past blanks and comments from `i`.
         func skipBlank(_ i: inout Int) {
             while i < n {
@@ -69,51 +78,66 @@ enum SassImports {
             if i < n, bytes[i] == quote { i += 1 }
             return text
         }
+        func add(_ text: [UInt8], escaped: Bool) {
+            let name = String(decoding: text, as: UTF8.self)
+            let u = name.utf8
+            if escaped || u.contains(0x23) && name.contains("#{") || name.contains("{{") || name.contains("{%") || text.contains(0) {
+                items.append(.variable(name))
+            } else if !isPlainCSS(name) {
+                items.append(.name(name))
+            }
+        }
         var at = 0
         while at + keyword.count <= n {
             guard bytes[at] == 0x40, (0..<keyword.count).allSatisfy({ bytes[at + $0] == keyword[$0] }) else { at += 1; continue }
             at += keyword.count
             var i = at
+            defer { work += i - at }
             list: while true {
                 skipBlank(&i)
                 guard i < n else { break }
-                var text: [UInt8] = []
                 var escaped = false
                 if bytes[i] == 0x22 || bytes[i] == 0x27 { // a quoted name
-                    text = quoted(&i, &escaped)
+                    add(quoted(&i, &escaped), escaped: escaped)
                 } else if n - i >= 4, bytes[i] | 0x20 == 0x75, bytes[i + 1] | 0x20 == 0x72, bytes[i + 2] | 0x20 == 0x6C, bytes[i + 3] == 0x28 {
-                    // `url(…)`: a plain CSS import (a quoted URL may hold a `)`).
+                    // `url(…)`: a plain CSS import, to its `)` (a quoted URL may hold one; no
+                    // comment inside: `url(//host/x)`), over line breaks.
                     i += 4
-                    skipBlank(&i)
+                    while i < n, isSpace(bytes[i]) { i += 1 }
                     if i < n, bytes[i] == 0x22 || bytes[i] == 0x27 { _ = quoted(&i, &escaped) }
-                    while i < n, bytes[i] != 0x29, bytes[i] != 0x0A { i += 1 }
-                    if i < n, bytes[i] == 0x29 { i += 1 }
-                    skipBlank(&i)
-                    if i < n, bytes[i] == 0x2C { i += 1; continue list }
-                    break list
-                } else { // a bare name (the indented syntax), to a separator
-                    while i < n, ![0x2C, 0x3B, 0x0A, 0x0D, 0x0C, 0x7B, 0x7D].contains(bytes[i]) {
+                    while i < n, bytes[i] != 0x29 { i += 1 }
+                    if i < n { i += 1 }
+                } else { // a bare name (the indented syntax), to a comma or the line's end
+                    var text: [UInt8] = []
+                    while i < n, bytes[i] != 0x2C, bytes[i] != 0x0A {
                         if bytes[i] == 0x5C { escaped = true }
                         text.append(bytes[i])
                         i += 1
                     }
                     while let last = text.last, isSpace(last) { text.removeLast() }
                     guard !text.isEmpty else { break list }
-                }
-                let name = String(decoding: text, as: UTF8.self)
-                let u = name.utf8
-                if escaped || u.contains(0x23) && name.contains("#{") || name.contains("{{") || name.contains("{%") || text.contains(0) {
-                    items.append(.variable(name))
-                } else if !isPlainCSS(name) {
-                    items.append(.name(name))
+                    add(text, escaped: escaped)
+                    if let cut = text.firstIndex(where: { $0 == 0x3B || $0 == 0x7B || $0 == 0x7D }) {
+                        var head = Array(text[..<cut])
+                        while let last = head.last, isSpace(last) { head.removeLast() }
+                        if !head.isEmpty { add(head, escaped: escaped) }
+                    }
+                    guard i < n, bytes[i] == 0x2C else { break list }
                 }
                 skipBlank(&i)
                 guard i < n, bytes[i] == 0x2C else { break list }
                 i += 1
             }
+            if work + (i - at) > workLimit {
+                items.append(.unread)
+                return items
+            }
         }
         return items
     }
+
+    /// How many times its length a text's `@import` lists may read, in all (``scan(_:)``).
+    static let scanWork = 16
 
     /// Whether Sass leaves an import of `name` to the browser: a name ending `.css` (after at
     /// least one byte: libsass imports a file named `.css`), or a URL.
@@ -144,8 +168,38 @@ enum SassImports {
     /// tag (`{% include x %}` pastes a file in) and any `{{ … }}` but `{{ site.baseurl }}` and
     /// `{{ site.url }}` (a URL the site's configuration gives); nil when there is none.
     static func liquid(_ bytes: [UInt8]) -> String? {
+        switch markup(bytes) {
+        case .other(let shown): shown
+        case .allowed: nil
+        }
+    }
+
+    /// `bytes` with each `{{ site.baseurl }}` and `{{ site.url }}` taken out (rendered empty,
+    /// as for a site at the top of its host: `@imp{{ site.baseurl }}ort` is an `@import`), with
+    /// the blanks `{{-` and `-}}` trim;
+    /// nil when there is none (or other markup, which ``liquid(_:)`` fails).
+    static func renderedEmpty(_ bytes: [UInt8]) -> [UInt8]? {
+        guard case .allowed(let ranges) = markup(bytes), !ranges.isEmpty else { return nil }
+        var out: [UInt8] = []
+        var from = 0
+        for range in ranges {
+            out += bytes[from..<range.lowerBound]
+            from = range.upperBound
+        }
+        return out + bytes[from...]
+    }
+
+    private enum Markup {
+        /// Other markup, shown (its first line, up to 40 bytes).
+        case other(String)
+        /// Only the site's URLs, where they are.
+        case allowed([Range<Int>])
+    }
+
+    private static func markup(_ bytes: [UInt8]) -> Markup {
         let allowed: Set<[UInt8]> = [Array("site.baseurl".utf8), Array("site.url".utf8)]
-        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0C }
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
+        var ranges: [Range<Int>] = []
         var i = 0
         while i + 1 < bytes.count {
             defer { i += 1 }
@@ -153,14 +207,20 @@ enum SassImports {
             let end = bytes[(i + 2)...].firstIndex(of: 0x7D) ?? bytes.count
             let line = bytes[i..<min(bytes.count, end + 2, i + 40)]
             let shown = String(decoding: line.prefix { $0 != 0x0A && $0 != 0x0D }, as: UTF8.self)
-            guard bytes[i + 1] == 0x7B, end + 1 < bytes.count, bytes[end + 1] == 0x7D else { return shown }
+            guard bytes[i + 1] == 0x7B, end + 1 < bytes.count, bytes[end + 1] == 0x7D else { return .other(shown) }
             var inner = bytes[(i + 2)..<end]
             inner = inner.drop { $0 == 0x2D || isSpace($0) } // `{{- x -}}` trims blanks
             while let last = inner.last, last == 0x2D || isSpace(last) { inner = inner.dropLast() }
-            guard allowed.contains(Array(inner)) else { return shown }
-            i = end + 1
+            guard allowed.contains(Array(inner)) else { return .other(shown) }
+            // `{{-` and `-}}` take the blanks before and after away too.
+            var from = i, to = end + 2
+            if bytes[i + 2] == 0x2D { while from > 0, isSpace(bytes[from - 1]) { from -= 1 } }
+            if bytes[end - 1] == 0x2D, end - 1 > i + 2 { while to < bytes.count, isSpace(bytes[to]) { to += 1 } }
+            if let last = ranges.last, from < last.upperBound { from = last.upperBound }
+            ranges.append(from..<to)
+            i = to - 1
         }
-        return nil
+        return .allowed(ranges)
     }
 
     /// How many of ``candidates(_:)`` libsass looks for first in each directory.

@@ -516,10 +516,12 @@ public struct RecordVerifier: Sendable {
     /// `include_relative` targets are checked: the walk's own report when the walk took the
     /// file, else a report added after the others (its reason saying which file imports it);
     /// and, since Sass reads it as it is, a front matter in it needs a detached signature
-    /// that passes. libsass looks for a name beside the importing file, at the site's top (a
-    /// page's Sass compiles as if it lay there) and in `_sass/`, in turn, up to the first place
-    /// where one of the names it looks for first is (``SassImports/looksFirst``); every file it
-    /// may take there is checked, and the files they import in turn. An import whose name is
+    /// that passes. libsass looks for a name, in turn, at the site's top and in `_sass/` for a
+    /// page or post (compiled by its name alone, from the directory the build runs in), and
+    /// beside the importing file and in `_sass/` for a file imported (the site's top is checked
+    /// too), up to the first place where one of the names it looks for first is
+    /// (``SassImports/looksFirst``); every file it may take there is checked, and the files they
+    /// import in turn. An import whose name is
     /// known only as the file compiles, that may read a file outside the site (one is there),
     /// or that climbs after a directory (``SassImports/climbsAfterAPart(_:)``), Liquid in a
     /// page that may write one (``SassImports/liquid(_:)``), and a Sass file that cannot be
@@ -547,16 +549,39 @@ public struct RecordVerifier: Sendable {
                     fail(i, "\(error.message); its @import rules not read", false)
                     continue
                 }
-                // A page (with front matter) is rendered by Liquid first, which may write imports.
-                if path == files[i].path, RecordDocument.hasFrontMatter(bytes), let markup = SassImports.liquid(bytes) {
-                    fail(i, "Liquid \"\(markup)\" in \(path), which Jekyll renders before Sass compiles it: the @import rules it may write are not read; not checked", false)
+                // A walked file Jekyll may render (a page, a post: with front matter or none) goes
+                // through Liquid first, which may write imports: any markup but the site's URLs
+                // fails, and the text is read as it is and with those rendered empty.
+                var texts = [bytes]
+                if path == files[i].path {
+                    if let markup = SassImports.liquid(bytes) {
+                        fail(i, "Liquid \"\(markup)\" in \(path), which Jekyll renders before Sass compiles it: the @import rules it may write are not read; not checked", false)
+                    } else if let rendered = SassImports.renderedEmpty(bytes) {
+                        texts.append(rendered)
+                    }
                 }
+                // Where libsass looks, in turn, and whether it stops there at a name it looks for
+                // first (``SassImports/looksFirst``): for a page or a post, which
+                // jekyll-sass-converter compiles by its name alone, the directory the build runs
+                // in (the site's top) and `_sass/`; for a file imported, the directory it lies in
+                // and `_sass/` (and the site's top, checked but not stopped at).
                 let here = rel.utf8.lastIndex(of: 0x2F).map { String(rel[..<$0]) } ?? ""
-                for item in bytes.withUnsafeBytes(SassImports.scan) {
+                let compiled = path == files[i].path && (RecordDocument.hasFrontMatter(bytes) || files[i].isPost)
+                var bases: [(dir: String, stops: Bool)] = compiled ? [("", true)] : [(here, true), ("", false)]
+                if !bases.contains(where: { $0.dir == "_sass" }) { bases.append(("_sass", true)) }
+                if bases.count == 3, bases[0].dir == "" { bases.remove(at: 1) }
+                var items: [SassImports.Item] = []
+                for text in texts {
+                    for item in text.withUnsafeBytes(SassImports.scan) where !items.contains(item) { items.append(item) }
+                }
+                for item in items {
                     let name: String
                     switch item {
                     case .variable(let text):
                         fail(i, "@import \"\(text)\" in \(path): a name known only as it compiles; not checked", false)
+                        continue
+                    case .unread:
+                        fail(i, "\(path): @import rules too many or too long to read; not checked", false)
                         continue
                     case .name(let text):
                         guard !text.hasPrefix("/") else {
@@ -569,9 +594,7 @@ public struct RecordVerifier: Sendable {
                         }
                         name = text
                     }
-                    var bases = [here]
-                    for base in ["", "_sass"] where !bases.contains(base) { bases.append(base) }
-                    for base in bases {
+                    for (base, stops) in bases {
                         var found = false // one that libsass looks for first is here: it looks no further
                         for (n, candidate) in SassImports.candidates(name).enumerated() {
                             let parts = RecordSigner.lexicalParts(base.isEmpty ? candidate : base + "/" + candidate)
@@ -607,7 +630,7 @@ public struct RecordVerifier: Sendable {
                             }
                             pending.append((targetRel, target))
                         }
-                        if found { break }
+                        if found && stops { break }
                     }
                 }
             }
