@@ -394,12 +394,6 @@ extension PublishingGate {
     @Test(.timeLimit(.minutes(30))) func sassReadAsLibsassReadsIt() throws {
         let c = try Corpus()
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
-        func sign(_ names: [String], detached: Bool) throws {
-            for name in names {
-                let r = try CLI.avault(["sign"] + (detached ? ["--detached"] : []) + ["--site", c.content.path, c.path(name), "--key", "demo-desk"] + c.demo.args)
-                #expect(r.code == 0, "\(name): \(r.err)")
-            }
-        }
         try c.write("_config.yml", "title: t\n")
         try c.write("_sass/_a.scss", "a { b: c; }\n")
         try c.write("_includes/imports.html", "@import \".four\";\n")
@@ -408,14 +402,14 @@ extension PublishingGate {
         // `print.scss` at the top is signed as pages are.
         try c.write("_sass/_theme.scss", "@import \"print\";\n")
         try c.write("_sass/_print.scss", "p { q: 'signed print'; }\n")
-        try sign(["_config.yml", "_sass/_a.scss", "_includes/imports.html", "_colors.scss", "_sass/_theme.scss", "_sass/_print.scss"], detached: true)
+        try c.sign(["_config.yml", "_sass/_a.scss", "_includes/imports.html", "_colors.scss", "_sass/_theme.scss", "_sass/_print.scss"], detached: true)
         let pages = ["upper.Scss": "@import \".one\";\n", "list.scss": "@import\n  \"a\",      // reset\n  \".two\";  // theme\n",
                      "again.scss": "/* @import \"x */ @import \".three\";\n", "liquid.scss": "{% include imports.html %}\n",
                      "bare.scss": "@import \".css\";\n", "climb.scss": "@import \"lib/../colors\";\n",
                      "site.scss": "@import \"theme\";\n", "print.scss": "x { y: z; }\n"]
         for (name, body) in pages { try c.write(name, "---\n---\n" + body) }
-        try sign(pages.keys.sorted(), detached: false)
-        try sign(pages.keys.sorted().filter { $0 != "print.scss" }, detached: true)
+        try c.sign(pages.keys.sorted(), detached: false)
+        try c.sign(pages.keys.sorted().filter { $0 != "print.scss" }, detached: true)
         let gate = ["verify", "--require-signature", "--require-place", c.content.path] + c.ring
         // (Liquid and a climb after a directory fail closed, wherever they lead.)
         let clean = try CLI.avault(gate + ["--exclude", "/liquid.scss*", "--exclude", "/climb.scss*"])
@@ -450,12 +444,12 @@ extension PublishingGate {
         for page in pages.keys where page != "print.scss" { try FileManager.default.removeItem(atPath: c.path(page + ".minisig")) }
         try FileManager.default.removeItem(atPath: c.path("lib"))
         try c.write("big.scss", "---\n---\n@import \"big\";\n")
-        try sign(["big.scss"], detached: false)
-        try sign(["big.scss"], detached: true)
+        try c.sign(["big.scss"], detached: false)
+        try c.sign(["big.scss"], detached: true)
         var big = Data("@import \"../.one\";\n".utf8)
         big.append(Data(repeating: 0x0A, count: 64 << 20))
         try big.write(to: URL(fileURLWithPath: c.path("_sass/_big.scss")))
-        try sign(["_sass/_big.scss"], detached: true)
+        try c.sign(["_sass/_big.scss"], detached: true)
         let large = try CLI.avault(gate + ["--exclude", ".*"])
         #expect(large.code == 1 && large.out.contains("\(c.path("_sass/_big.scss")): ") && large.out.contains("; its @import rules not read"), "\(large.out)")
     }
@@ -472,25 +466,19 @@ extension PublishingGate {
     @Test(.timeLimit(.minutes(30))) func sassReadAsLibsassReadsItAgain() throws {
         let c = try Corpus()
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
-        func sign(_ names: [String], detached: Bool) throws {
-            for name in names {
-                let r = try CLI.avault(["sign"] + (detached ? ["--detached"] : []) + ["--site", c.content.path, c.path(name), "--key", "demo-desk"] + c.demo.args)
-                #expect(r.code == 0, "\(name): \(r.err)")
-            }
-        }
         // (A post's `.minisig` would be a post too: Jekyll leaves them out, and so does the gate.)
         try c.write("_config.yml", "title: t\nexclude: [\"*.minisig\"]\n")
         try c.write("_sass/_a.scss", "a { b: c; }\n")
         try c.write("_sass/_site.scss", "s { t: 'signed site'; }\n")
         try c.write("assets/.t/_vars.scss", "w { x: 'signed beside'; }\n")
-        try sign(["_config.yml", "_sass/_a.scss", "_sass/_site.scss", "assets/.t/_vars.scss"], detached: true)
+        try c.sign(["_config.yml", "_sass/_a.scss", "_sass/_site.scss", "assets/.t/_vars.scss"], detached: true)
         let pages = ["u.scss": "@import url(//fonts.example.com/css?f=x), \".u\";\n", "v.scss": "@import \"a\"\u{0B}, \".v\";\n",
                      "k.sass": "@import x{.css, .k\n", "l.scss": "@imp{{ site.baseurl }}ort \".l\";\n",
                      "assets/main.scss": "@import \".t/vars\";\n", "assets/css/site.scss": "@import \"site\";\n"]
         for (name, body) in pages { try c.write(name, "---\n---\n" + body) }
-        try sign(pages.keys.sorted(), detached: false)
+        try c.sign(pages.keys.sorted(), detached: false)
         // (`assets/css/site.scss` without: the page is not its own import.)
-        try sign(pages.keys.sorted().filter { $0 != "assets/css/site.scss" }, detached: true)
+        try c.sign(pages.keys.sorted().filter { $0 != "assets/css/site.scss" }, detached: true)
         let gate = ["verify", "--require-signature", "--require-place", c.content.path, "--exclude", "*.minisig"] + c.ring
         let clean = try CLI.avault(gate)
         #expect(clean.code == 0, "\(clean.out)")
@@ -500,7 +488,7 @@ extension PublishingGate {
         }
         // (A post's imports are looked for in the directory the build runs in, then `_sass/`.)
         try c.write("_posts/2024-01-01-s.scss", "{{ \"@\" }}import \".p\";\n")
-        try sign(["_posts/2024-01-01-s.scss"], detached: true)
+        try c.sign(["_posts/2024-01-01-s.scss"], detached: true)
         let site = try c.jekyllBuild()
         for (page, mark) in [("u", "u"), ("v", "v"), ("k", "k"), ("l", "l"), ("assets/main", "t"), ("2024/01/01/s", "p"), ("assets/css/site", "signed site")] {
             let css = try String(contentsOf: site.appendingPathComponent(page + ".css"), encoding: .utf8)
@@ -625,6 +613,15 @@ extension PublishingGate {
 }
 
 extension PublishingGate.Corpus {
+    /// Signs each of `names` (embedded, or `detached`) with the demo desk's key, bound to its
+    /// place in the site.
+    func sign(_ names: [String], detached: Bool) throws {
+        for name in names {
+            let r = try CLI.avault(["sign"] + (detached ? ["--detached"] : []) + ["--site", content.path, path(name), "--key", "demo-desk"] + demo.args)
+            #expect(r.code == 0, "\(name): \(r.err)")
+        }
+    }
+
     /// Builds `source` (C, after `_GNU_SOURCE` and `dlfcn.h`) into a shared library beside the
     /// corpus and returns the environment that loads it first in `avault` (`LD_PRELOAD`): to
     /// stand in for a file system, or an attacker, that the machine cannot provide on demand.
