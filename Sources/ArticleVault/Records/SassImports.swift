@@ -9,11 +9,12 @@
 /// there), and every file libsass may take for a name (``candidates(_:)``) is checked.
 enum SassImports {
     /// One name an `@import` gives.
-    enum Item: Equatable, Sendable {
+    enum Item: Hashable, Sendable {
         /// A name to resolve (quotes and escapes as written; never a plain CSS import).
         case name(String)
         /// A name known only when the file is rendered or compiled (`#{…}` interpolation, a
-        /// Liquid `{{`/`{%` in a page Jekyll renders first, an escape): not checked.
+        /// Liquid `{{`/`{%` in a page Jekyll renders first), or a list the scan does not read
+        /// (shown from its start): not checked.
         case variable(String)
         /// Lists too long to read (``scanWork``): what follows is not read.
         case unread
@@ -25,17 +26,22 @@ enum SassImports {
         RecordWalker.isStylesheet(name, atTop: false)
     }
 
-    /// The names the `@import` rules in `bytes` give, in order. After `@import`: a list of
-    /// quoted strings, `url(…)` and (in the indented syntax, or failing closed) bare names,
-    /// separated by commas, with blanks (a vertical tab too) and comments (`/* … */`, `// …` to
-    /// the line's end) around each, as libsass reads them; a name that is a plain CSS import
-    /// (ending `.css`, or a URL: Sass leaves it to the browser, which loads it from the
-    /// published site) is left out. Text a list took (a quoted name, a comment in it) is read
-    /// again for `@import`: `/* @import "x */ @import "y";` imports `y`. A bare name runs to a
-    /// comma or the line's end, as the indented syntax's converter (sass2scss) cuts it
-    /// (`x{.css, y` imports `y`), and is taken up to a `;`, `{` or `}` too. Lists that read
-    /// more than ``scanWork`` times the text end the scan with ``Item/unread``.
-    static func scan(_ bytes: UnsafeRawBufferPointer) -> [Item] {
+    /// The names the `@import` rules in `bytes` give, in order, read strictly: after
+    /// `@import`, a list of items separated by commas, with blanks and comments (`/* … */`,
+    /// `// …` to the line's end) around them, up to a `;`, a `}` or the text's end (in the
+    /// indented syntax, `indented`: on one line, no comment, to its end). An item is a quoted
+    /// name (on one line, no backslash), `url(…)` (a quoted name so, or a URL with no blank,
+    /// quote, parenthesis or backslash in it), or, in the indented syntax only, a bare name (to
+    /// a comma or the line's end, with none of `"'(){};\` or `/*`, `//`). A name that is a
+    /// plain CSS import (`url(…)`, ending `.css`, a URL: Sass leaves it to the browser, which
+    /// loads it from the published site) is left out; one with `#{` (Sass interpolation) or a
+    /// Liquid `{{`/`{%` is ``Item/variable(_:)``. Anything else, where libsass's lexers and a
+    /// scan may part ways (a string over a line break, `url(a(b))`, `url-x(`, a media query,
+    /// a NUL), is ``Item/variable(_:)`` too, failing closed. Every `@import` in the text is
+    /// read so, in comments and strings too: `/* @import "x */ @import "y";` imports `y`.
+    /// Lists that read more than ``scanWork`` times the text end the scan with
+    /// ``Item/unread``.
+    static func scan(_ bytes: UnsafeRawBufferPointer, indented: Bool = false) -> [Item] {
         let keyword = Array("@import".utf8)
         var items: [Item] = []
         let n = bytes.count
@@ -43,49 +49,56 @@ enum SassImports {
         // an unclosed comment after each of many `@import`s would hold the gate for days).
         var work = 0
         let workLimit = scanWork * n + (1 << 20)
-        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
-        /// Past blanks and comments from `i`.
-        func skipBlank(_ i: inout Int) {
+        func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || !indented && (b == 0x0A || b == 0x0D || b == 0x0C) }
+        /// Past blanks and comments from `i`; false at a comment that does not close (or any
+        /// comment, in the indented syntax).
+        func skipBlank(_ i: inout Int) -> Bool {
             while i < n {
-                if isSpace(bytes[i]) {
+                if isBlank(bytes[i]) {
                     i += 1
-                } else if bytes[i] == 0x2F, i + 1 < n, bytes[i + 1] == 0x2A { // `/* … */`
-                    i += 2
+                } else if bytes[i] == 0x2F, i + 1 < n, bytes[i + 1] == 0x2A || bytes[i + 1] == 0x2F {
+                    guard !indented else { return false }
+                    if bytes[i + 1] == 0x2F { // `// …`
+                        while i < n, bytes[i] != 0x0A, bytes[i] != 0x0D, bytes[i] != 0x0C { i += 1 }
+                        continue
+                    }
+                    i += 2 // `/* … */`
                     while i < n, !(bytes[i] == 0x2A && i + 1 < n && bytes[i + 1] == 0x2F) { i += 1 }
-                    i = min(n, i + 2)
-                } else if bytes[i] == 0x2F, i + 1 < n, bytes[i + 1] == 0x2F { // `// …`
-                    while i < n, bytes[i] != 0x0A, bytes[i] != 0x0D, bytes[i] != 0x0C { i += 1 }
+                    guard i < n else { return false }
+                    i += 2
                 } else {
-                    return
+                    return true
                 }
             }
+            return true
         }
-        /// The quoted string at `i` (its text, as written), past its closing quote (or the
-        /// line's end); `escaped`: it holds a backslash, whose next byte does not end it.
-        func quoted(_ i: inout Int, _ escaped: inout Bool) -> [UInt8] {
+        /// The quoted name at `i`, past its closing quote; nil for one that does not close on
+        /// its line, or holds a backslash or a NUL.
+        func quoted(_ i: inout Int) -> [UInt8]? {
             let quote = bytes[i]
             var text: [UInt8] = []
             i += 1
-            while i < n, bytes[i] != quote, bytes[i] != 0x0A, bytes[i] != 0x0D, bytes[i] != 0x0C {
-                if bytes[i] == 0x5C, i + 1 < n {
-                    escaped = true
-                    text.append(bytes[i])
-                    i += 1
-                }
+            while i < n, bytes[i] != quote {
+                guard ![0x0A, 0x0D, 0x0C, 0x5C, 0x00].contains(bytes[i]) else { return nil }
                 text.append(bytes[i])
                 i += 1
             }
-            if i < n, bytes[i] == quote { i += 1 }
+            guard i < n else { return nil }
+            i += 1
             return text
         }
-        func add(_ text: [UInt8], escaped: Bool) {
+        func add(_ text: [UInt8]) {
             let name = String(decoding: text, as: UTF8.self)
-            let u = name.utf8
-            if escaped || u.contains(0x23) && name.contains("#{") || name.contains("{{") || name.contains("{%") || text.contains(0) {
+            if name.contains("#{") || name.contains("{{") || name.contains("{%") {
                 items.append(.variable(name))
             } else if !isPlainCSS(name) {
                 items.append(.name(name))
             }
+        }
+        /// The list's text from `start`, shown (to the line's end, up to 60 bytes).
+        func shown(_ start: Int) -> String {
+            let line = bytes[start..<min(n, start + 60)].prefix { $0 != 0x0A && $0 != 0x0D }.drop { $0 == 0x20 || $0 == 0x09 }
+            return String(decoding: line, as: UTF8.self)
         }
         var at = 0
         while at + keyword.count <= n {
@@ -94,39 +107,45 @@ enum SassImports {
             var i = at
             defer { work += i - at }
             list: while true {
-                skipBlank(&i)
-                guard i < n else { break }
-                var escaped = false
+                guard skipBlank(&i), i < n else { items.append(.variable(shown(at))); break list }
                 if bytes[i] == 0x22 || bytes[i] == 0x27 { // a quoted name
-                    add(quoted(&i, &escaped), escaped: escaped)
-                } else if n - i >= 4, bytes[i] | 0x20 == 0x75, bytes[i + 1] | 0x20 == 0x72, bytes[i + 2] | 0x20 == 0x6C, bytes[i + 3] == 0x28 {
-                    // `url(…)`: a plain CSS import, to its `)` (a quoted URL may hold one; no
-                    // comment inside: `url(//host/x)`), over line breaks.
+                    guard let text = quoted(&i) else { items.append(.variable(shown(at))); break list }
+                    add(text)
+                } else if n - i >= 4, bytes[i] == 0x75, bytes[i + 1] == 0x72, bytes[i + 2] == 0x6C, bytes[i + 3] == 0x28 { // `url(…)`
                     i += 4
-                    while i < n, isSpace(bytes[i]) { i += 1 }
-                    if i < n, bytes[i] == 0x22 || bytes[i] == 0x27 { _ = quoted(&i, &escaped) }
-                    while i < n, bytes[i] != 0x29 { i += 1 }
-                    if i < n { i += 1 }
-                } else { // a bare name (the indented syntax), to a comma or the line's end
+                    while i < n, bytes[i] == 0x20 || bytes[i] == 0x09 { i += 1 }
+                    if i < n, bytes[i] == 0x22 || bytes[i] == 0x27 {
+                        guard let text = quoted(&i), !text.contains(0x23) else { items.append(.variable(shown(at))); break list }
+                        while i < n, bytes[i] == 0x20 || bytes[i] == 0x09 { i += 1 }
+                    } else {
+                        while i < n, !(bytes[i] == 0x29 || bytes[i] <= 0x20 || [0x22, 0x27, 0x28, 0x5C, 0x23, 0x7F].contains(bytes[i])) { i += 1 }
+                        while i < n, bytes[i] == 0x20 || bytes[i] == 0x09 { i += 1 }
+                    }
+                    guard i < n, bytes[i] == 0x29 else { items.append(.variable(shown(at))); break list }
+                    i += 1
+                } else if indented { // a bare name, to a comma or the line's end
                     var text: [UInt8] = []
-                    while i < n, bytes[i] != 0x2C, bytes[i] != 0x0A {
-                        if bytes[i] == 0x5C { escaped = true }
+                    while i < n, bytes[i] != 0x2C, bytes[i] != 0x0A, bytes[i] != 0x0D {
+                        if bytes[i] == 0x2F, i + 1 < n, bytes[i + 1] == 0x2A || bytes[i + 1] == 0x2F { break }
                         text.append(bytes[i])
                         i += 1
                     }
-                    while let last = text.last, isSpace(last) { text.removeLast() }
-                    guard !text.isEmpty else { break list }
-                    add(text, escaped: escaped)
-                    if let cut = text.firstIndex(where: { $0 == 0x3B || $0 == 0x7B || $0 == 0x7D }) {
-                        var head = Array(text[..<cut])
-                        while let last = head.last, isSpace(last) { head.removeLast() }
-                        if !head.isEmpty { add(head, escaped: escaped) }
+                    while let last = text.last, last == 0x20 || last == 0x09 { text.removeLast() }
+                    guard !text.isEmpty, !text.contains(where: { [0x22, 0x27, 0x28, 0x29, 0x7B, 0x7D, 0x3B, 0x5C, 0x00, 0x0C].contains($0) }) else {
+                        items.append(.variable(shown(at)))
+                        break list
                     }
-                    guard i < n, bytes[i] == 0x2C else { break list }
+                    add(text)
+                } else {
+                    items.append(.variable(shown(at)))
+                    break list
                 }
-                skipBlank(&i)
-                guard i < n, bytes[i] == 0x2C else { break list }
-                i += 1
+                guard skipBlank(&i) else { items.append(.variable(shown(at))); break list }
+                if i < n, bytes[i] == 0x2C { i += 1; continue list }
+                // The list's end: `;`, `}`, the text's (or, indented, the line's) end.
+                if i == n || bytes[i] == 0x3B || bytes[i] == 0x7D || indented && (bytes[i] == 0x0A || bytes[i] == 0x0D) { break list }
+                items.append(.variable(shown(at)))
+                break list
             }
             if work + (i - at) > workLimit {
                 items.append(.unread)
@@ -176,7 +195,8 @@ enum SassImports {
 
     /// `bytes` with each `{{ site.baseurl }}` and `{{ site.url }}` taken out (rendered empty,
     /// as for a site at the top of its host: `@imp{{ site.baseurl }}ort` is an `@import`), with
-    /// the blanks `{{-` and `-}}` trim;
+    /// the blanks (and NULs) `{{-` and `-}}` trim; a value the configuration gives is not
+    /// put in (the strict reading of ``scan(_:indented:)`` fails what it could make odd);
     /// nil when there is none (or other markup, which ``liquid(_:)`` fails).
     static func renderedEmpty(_ bytes: [UInt8]) -> [UInt8]? {
         guard case .allowed(let ranges) = markup(bytes), !ranges.isEmpty else { return nil }
@@ -198,7 +218,8 @@ enum SassImports {
 
     private static func markup(_ bytes: [UInt8]) -> Markup {
         let allowed: Set<[UInt8]> = [Array("site.baseurl".utf8), Array("site.url".utf8)]
-        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
+        // (What Ruby's `strip` takes away, as Liquid's `{{-`/`-}}` do: a NUL too.)
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) || b == 0 }
         var ranges: [Range<Int>] = []
         var i = 0
         while i + 1 < bytes.count {

@@ -526,7 +526,8 @@ public struct RecordVerifier: Sendable {
     /// or that climbs after a directory (``SassImports/climbsAfterAPart(_:)``), Liquid in a
     /// page that may write one (``SassImports/liquid(_:)``), and a Sass file that cannot be
     /// read, fail the walked file with ``VerifyPolicy/requireSignature`` (as an unsigned file
-    /// would fail), as do more than ``sassImportLimit`` files (always).
+    /// would fail), as do more than ``sassImportLimit`` files, or 4 times as many names
+    /// (always: each is looked for in many places).
     /// Returns the reports added, and why walked files fail (by index; `always`, else with
     /// ``VerifyPolicy/requireSignature``).
     private func followSassImports(_ files: [RecordWalker.Found], _ sassFiles: [Int], walked: [[UInt8]: Int])
@@ -539,7 +540,7 @@ public struct RecordVerifier: Sendable {
             guard let sitePath = files[i].sitePath, RecordWalker.endsWith(files[i].path, sitePath) else { continue }
             let top = String(decoding: files[i].path.utf8.dropLast(sitePath.utf8.count), as: UTF8.self)
             var pending = [(rel: sitePath, path: files[i].path)]
-            var count = 0
+            var count = 0, names = 0
             following: while let (rel, path) = pending.popLast() {
                 // One that cannot be read (too large, not a regular file) may be read by libsass.
                 let bytes: [UInt8]
@@ -570,20 +571,26 @@ public struct RecordVerifier: Sendable {
                 var bases: [(dir: String, stops: Bool)] = compiled ? [("", true)] : [(here, true), ("", false)]
                 if !bases.contains(where: { $0.dir == "_sass" }) { bases.append(("_sass", true)) }
                 if bases.count == 3, bases[0].dir == "" { bases.remove(at: 1) }
-                var items: [SassImports.Item] = []
+                var items: [SassImports.Item] = [], seen: Set<SassImports.Item> = []
+                let indented = RecordWalker.endsWith(path, ".sass", caseless: true)
                 for text in texts {
-                    for item in text.withUnsafeBytes(SassImports.scan) where !items.contains(item) { items.append(item) }
+                    for item in text.withUnsafeBytes({ SassImports.scan($0, indented: indented) }) where seen.insert(item).inserted { items.append(item) }
                 }
                 for item in items {
                     let name: String
                     switch item {
                     case .variable(let text):
-                        fail(i, "@import \"\(text)\" in \(path): a name known only as it compiles; not checked", false)
+                        fail(i, "@import \"\(text)\" in \(path): a name known only as it compiles, or a list the gate does not read; not checked", false)
                         continue
                     case .unread:
                         fail(i, "\(path): @import rules too many or too long to read; not checked", false)
                         continue
                     case .name(let text):
+                        names += 1
+                        guard names <= 4 * Self.sassImportLimit else {
+                            fail(i, "@import: more than \(4 * Self.sassImportLimit) names imported; not checked", true)
+                            break following
+                        }
                         guard !text.hasPrefix("/") else {
                             fail(i, "@import \"\(text)\" in \(path): a file outside the site; not checked", false)
                             continue
