@@ -36,7 +36,9 @@ import Testing
                     "@import \"a.css\" /\n, \".evil\";\n", "@import \"a.css\" //blog\n, \".evil\";\n", "@import \"a\" screen, \".evil\";",
                     "@import \"a\\\"@import '.evil'\";", "@import URL(x), \".evil\";", "@import \"a\"\u{0}, \".evil\";", "@import /* x, \".evil\";"]
         let sass = ["@import x{.css, .evil\n", "@import x;y.css, .evil\n", "@import x}.css, .evil\n", "@import x\u{0C}.css, .evil\n",
-                    "@import a, // x\n  .evil\n", "@import a,\n  .evil\n"]
+                    "@import a, // x\n  .evil\n", "@import a,\n  .evil\n",
+                    // (sass2scss trims a vertical tab around each name, as a blank.)
+                    "@import .evil\u{0B}\n", "@import x,\u{0B}.evil\n", "@import\u{0B}.evil\n", "@import \u{0B}.evil, b\n"]
         for (texts, indented) in [(scss, false), (sass, true)] {
             for text in texts {
                 let items = names(text, indented: indented)

@@ -32,7 +32,7 @@ enum SassImports {
     /// indented syntax, `indented`: on one line, no comment, to its end). An item is a quoted
     /// name (on one line, no backslash), `url(…)` (a quoted name so, or a URL with no blank,
     /// quote, parenthesis or backslash in it), or, in the indented syntax only, a bare name (to
-    /// a comma or the line's end, with none of `"'(){};\` or `/*`, `//`). A name that is a
+    /// a comma or the line's end, with none of `"'(){};\`, `/*`, `//` or a control byte but a tab). A name that is a
     /// plain CSS import (`url(…)`, ending `.css`, a URL: Sass leaves it to the browser, which
     /// loads it from the published site) is left out; one with `#{` (Sass interpolation) or a
     /// Liquid `{{`/`{%` is ``Item/variable(_:)``. Anything else, where libsass's lexers and a
@@ -131,7 +131,8 @@ enum SassImports {
                         i += 1
                     }
                     while let last = text.last, last == 0x20 || last == 0x09 { text.removeLast() }
-                    guard !text.isEmpty, !text.contains(where: { [0x22, 0x27, 0x28, 0x29, 0x7B, 0x7D, 0x3B, 0x5C, 0x00, 0x0C].contains($0) }) else {
+                    // (No control byte but a tab: sass2scss trims a vertical tab as a blank.)
+                    guard !text.isEmpty, !text.contains(where: { [0x22, 0x27, 0x28, 0x29, 0x7B, 0x7D, 0x3B, 0x5C, 0x7F].contains($0) || $0 < 0x20 && $0 != 0x09 }) else {
                         items.append(.variable(shown(at)))
                         break list
                     }
