@@ -84,6 +84,13 @@ import Testing
         #expect(!SassImports.climbsAfterAPart("../colors") && !SassImports.climbsAfterAPart("../../a/b") && !SassImports.climbsAfterAPart("a..b/c.."))
     }
 
+    /// Names libsass resolves otherwise than by their parts (a fifth review: `.//tmp/x` read
+    /// `/tmp/x`, `x:/y` the site's top, `.evil/.` `.evil.scss`).
+    @Test func namesLibsassResolvesOtherwise() {
+        for name in [".//tmp/x", "a//b", "x:/.y", "c:x", ".evil/.", "a/./b", "a/"] { #expect(SassImports.resolvesOtherwise(name), "\(name)") }
+        for name in ["a", "./a", "../a", "a/b", "_a.b", ".a/b..c"] { #expect(!SassImports.resolvesOtherwise(name), "\(name)") }
+    }
+
     /// libsass looks for the extended names first, in each directory in turn.
     @Test func theNamesLibsassLooksForFirst() {
         #expect(Array(SassImports.candidates("a/b").prefix(SassImports.looksFirst))

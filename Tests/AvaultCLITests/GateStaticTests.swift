@@ -544,6 +544,46 @@ extension PublishingGate {
         #expect(r.out.contains("\(c.path(".n.scss")): unsigned: no front matter; read into \(c.path("n.scss")) by @import \".n\""), "\(r.out)")
     }
 
+    /// Found by a fifth review, each with a real `jekyll build` publishing an unsigned file
+    /// while the gate passed: names libsass resolves otherwise than by their parts (`.//abs/e`
+    /// is the absolute `/abs/e`; `x:/.y` is absolute, read from the build's directory, not
+    /// beside the importing file, where a signed decoy stopped the gate's search; `.r/.` is
+    /// `.r`), and Sass compiled by Liquid's `scssify` filter in a page.
+    @Test(.timeLimit(.minutes(30))) func sassNamesLibsassResolvesOtherwiseFailClosed() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("_config.yml", "title: t\n")
+        try c.write("_sass/_a.scss", "a { b: c; }\n")
+        try c.write("_sass/_p.scss", "@import \"x:/.y\";\n")
+        try c.write("_sass/x:/.y.scss", "y { z: 'signed decoy'; }\n")
+        try c.sign(["_config.yml", "_sass/_a.scss", "_sass/_p.scss", "_sass/x:/.y.scss"], detached: true)
+        let outside = c.demo.dir.appendingPathComponent("outside")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        try CLI.write("u { v: 'unsigned e'; }\n", to: outside.appendingPathComponent("_e.scss"))
+        let pages = ["e.scss": "@import \"a\", \".//\(outside.path.dropFirst())/e\";\n", "r.scss": "@import \"a\", \".r/.\";\n", "q.scss": "@import \"a\", \"p\";\n"]
+        for (name, body) in pages { try c.write(name, "---\n---\n" + body) }
+        try c.write("index.md", "---\ntitle: home\n---\n<style>{{ \"@import '.f';\" | scssify }}</style>\n")
+        try c.sign(pages.keys.sorted() + ["index.md"], detached: false)
+        try c.sign(pages.keys.sorted(), detached: true)
+        for (name, mark) in [(".r.scss", "r"), ("x:/.y.scss", "q"), (".f.scss", "f")] { try c.write(name, "u { v: 'unsigned \(mark)'; }\n") }
+        // Built in the site's directory (as docs/cli.md asks): libsass reads `x:/.y` and what
+        // `scssify` imports from there.
+        let site = c.demo.dir.appendingPathComponent("site")
+        let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "--disable-disk-cache", "-s", c.content.path, "-d", site.path], cwd: c.content)
+        try #require(built.code == 0, "jekyll build: \(built.err)")
+        for (file, mark) in [("e.css", "e"), ("r.css", "r"), ("q.css", "q"), ("index.html", "f")] {
+            let text = try String(contentsOf: site.appendingPathComponent(file), encoding: .utf8)
+            #expect(text.contains("unsigned \(mark)"), "Jekyll did not publish \(mark) in \(file): \(text)")
+        }
+        let r = try CLI.avault(["verify", "--require-signature", "--require-place", c.content.path] + c.ring)
+        #expect(r.code == 1, "\(r.out)")
+        for (page, name) in [("e.scss", ".//\(outside.path.dropFirst())/e"), ("r.scss", ".r/."), ("_sass/_p.scss", "x:/.y")] {
+            #expect(r.out.contains("@import \"\(name)\" in \(c.path(page)): a name libsass may resolve otherwise (an empty or `.` part, a `:`); not checked"),
+                    "\(page): \(r.out)")
+        }
+        #expect(r.out.contains("Liquid's scssify filter in \(c.path("index.md")) compiles Sass whose imports are not read; not checked"), "\(r.out)")
+    }
+
     /// Found by this session's review: a `.minisig` was paired with the file its name less
     /// `.minisig` names as Swift compares strings (canonical equivalence), and then neither
     /// taken as a file of its own nor read as anyone's signature (the reader opens the paired

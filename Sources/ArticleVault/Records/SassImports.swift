@@ -156,7 +156,7 @@ enum SassImports {
         return items
     }
 
-    /// How many times its length a text's `@import` lists may read, in all (``scan(_:)``).
+    /// How many times its length a text's `@import` lists may read, in all (``scan(_:indented:)``).
     static let scanWork = 16
 
     /// Whether Sass leaves an import of `name` to the browser: a name ending `.css` (after at
@@ -253,5 +253,14 @@ enum SassImports {
     /// link, where the walk would fold it (and check another file).
     static func climbsAfterAPart(_ name: String) -> Bool {
         name.split(separator: "/").drop { $0 == ".." || $0 == "." }.contains("..")
+    }
+
+    /// Whether libsass may resolve `name` otherwise than by its parts from a directory it
+    /// looks in: an empty part (`.//tmp/x` is `/tmp/x` to it), a `.` part but a leading one
+    /// (`x/.` is `x`), or a `:` (`x:/y` is absolute to it, as a URL's scheme).
+    static func resolvesOtherwise(_ name: String) -> Bool {
+        let parts = name.utf8.split(separator: 0x2F, omittingEmptySubsequences: false)
+        return name.utf8.contains(0x3A) || parts.contains { $0.isEmpty }
+            || parts.dropFirst().contains { $0.elementsEqual(".".utf8) }
     }
 }

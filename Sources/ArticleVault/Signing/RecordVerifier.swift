@@ -368,6 +368,18 @@ public struct RecordVerifier: Sendable {
             && (files[i].readRaw || !files[i].named && access(files[i].path + ".minisig", F_OK) == 0) {
             if let (why, always) = rawSignatureProblem(files[i].path, place: sitePlace(files[i].sitePath)) { failReport(i, why, always: always) }
         }
+        // Liquid's `scssify` and `sassify` filters compile Sass inside a file Jekyll renders
+        // (a page, a post, a layout, an include), whose imports are not read: failing closed.
+        if policy.requireSignature {
+            let filters = [Array("scssify".utf8), Array("sassify".utf8)]
+            for i in files.indices where files[i].kind == .regular && !SassImports.isSass(files[i].path) {
+                guard let bytes = try? FileSystem.readSmall(files[i].path, limit: RecordLimits.fileBytes, what: "a file", regularOnly: true),
+                      files[i].inLayoutsOrIncludes || files[i].isPost || RecordDocument.hasFrontMatter(bytes),
+                      let filter = filters.first(where: { bytes.firstRange(of: $0) != nil })
+                else { continue }
+                failReport(i, "Liquid's \(String(decoding: filter, as: UTF8.self)) filter in \(files[i].path) compiles Sass whose imports are not read; not checked", always: false)
+            }
+        }
         let sassFiles = files.indices.filter { files[$0].kind == .regular && !files[$0].named && SassImports.isSass(files[$0].path) }
         let hasTags = scans.contains(where: { $0 != nil })
         guard hasTags || !sassFiles.isEmpty else { return reports }
@@ -593,6 +605,10 @@ public struct RecordVerifier: Sendable {
                         }
                         guard !text.hasPrefix("/") else {
                             fail(i, "@import \"\(text)\" in \(path): a file outside the site; not checked", false)
+                            continue
+                        }
+                        guard !SassImports.resolvesOtherwise(text) else {
+                            fail(i, "@import \"\(text)\" in \(path): a name libsass may resolve otherwise (an empty or `.` part, a `:`); not checked", false)
                             continue
                         }
                         guard !SassImports.climbsAfterAPart(text) else {
