@@ -61,8 +61,12 @@ public enum SiteConfig {
     /// other than `_plugins` (Jekyll reads any other from the directory it runs in, not from the
     /// site: `Site#plugins_path`). `cache_dir:` must be a name too. So is a `sass:` mapping that
     /// sets `sass_dir` or `load_paths` (jekyll-sass-converter reads partials there, where the
-    /// walk, which takes `_sass`, does not look), or that cannot be read for them (an alias, a
-    /// `<<` merge key).
+    /// walk, which takes `_sass`, does not look), or an `implementation` other than `sassc`
+    /// (Dart Sass reads what the gate does not follow), or that cannot be read for them (an
+    /// alias, a `<<` merge key).
+    /// Why a `sass: implementation:` other than `sassc` is refused.
+    static let implementationRefused = "sass: implementation: other than sassc (Dart Sass reads @use, @forward and imports beside a page, which avault does not follow)"
+
     public static func settings(in bytes: UnsafeRawBufferPointer) throws(FormatError) -> Settings? {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else { throw .invalidSiteConfig("out of memory", line: nil) }
@@ -84,6 +88,7 @@ public enum SiteConfig {
         var inSass = false // in the sass: mapping (its keys at depth 2)
         var sassAwaitingKey = true
         var inSassDir = false // the current key of the sass: mapping is sass_dir
+        var inSassImplementation = false // … is implementation
         var inSource = false // the current top-level key is source
         /// Whether a plain scalar is YAML's null (which Jekyll's merge of its defaults drops).
         func isNull(_ style: yaml_scalar_style_t, _ text: String) -> Bool {
@@ -175,8 +180,11 @@ public enum SiteConfig {
                             throw .invalidSiteConfig("sass: \(text), where Sass reads partials avault's walk does not take: keep them in _sass", line: line)
                         }
                         inSassDir = text == "sass_dir"
+                        inSassImplementation = text == "implementation"
                     } else if inSassDir, isTaggedOtherThanText(s.tag) || text != "_sass" && !isNull(s.style, text) {
                         throw .invalidSiteConfig("sass: sass_dir: other than _sass, where Sass reads partials avault's walk does not take: keep them in _sass", line: line)
+                    } else if inSassImplementation, isTaggedOtherThanText(s.tag) || text != "sassc" && !isNull(s.style, text) {
+                        throw .invalidSiteConfig(implementationRefused, line: line)
                     }
                     sassAwaitingKey.toggle()
                 default:
@@ -197,11 +205,12 @@ public enum SiteConfig {
                         // Psych makes a mapping of an `!!omap` sequence too.
                         let tag = isMapping ? event.data.mapping_start.tag : event.data.sequence_start.tag
                         guard isMapping, tag == nil else { throw .invalidSiteConfig("sass: is not a mapping, or has a tag: write it as one", line: line) }
-                        inSass = true; sassAwaitingKey = true; inSassDir = false
+                        inSass = true; sassAwaitingKey = true; inSassDir = false; inSassImplementation = false
                     }
                     if inSource { throw .invalidSiteConfig("source: is not a directory name", line: line) }
-                } else if depth == 2 && inSass && (sassAwaitingKey || inSassDir) {
-                    throw .invalidSiteConfig(sassAwaitingKey ? "a key that is not a string in sass:" : "sass: sass_dir: is not a directory name", line: line)
+                } else if depth == 2 && inSass && (sassAwaitingKey || inSassDir || inSassImplementation) {
+                    throw .invalidSiteConfig(sassAwaitingKey ? "a key that is not a string in sass:"
+                                             : inSassDir ? "sass: sass_dir: is not a directory name" : implementationRefused, line: line)
                 }
                 depth += 1
             case YAML_MAPPING_END_EVENT, YAML_SEQUENCE_END_EVENT:

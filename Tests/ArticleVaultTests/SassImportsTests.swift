@@ -74,7 +74,9 @@ import Testing
     /// jekyll-sass-converter compiles `.scss` and `.sass` in any case.
     @Test func sassExtensionsInAnyCase() {
         for name in ["main.scss", "main.SCSS", "main.Scss", "x.SASS", "_a.sAsS"] { #expect(SassImports.isSass(name), "\(name)") }
-        for name in ["main.css", "main.scs", "mainscss", "main.sc\u{17F}s"] { #expect(!SassImports.isSass(name), "\(name)") }
+        for name in ["main.css", "main.scs", "mainscss", "/a.\u{FC}/README", "caf\u{E9}.md"] { #expect(!SassImports.isSass(name), "\(name)") }
+        // Ruby's `/i` folds Unicode case: `.ſcss` (U+017F) and `.scß` are `.scss` to the converter.
+        for name in ["main.\u{17F}css", "main.sc\u{DF}", "x.\u{17F}ass", "_a.sc\u{17F}s"] { #expect(SassImports.isSass(name), "\(name)") }
     }
 
     /// A `..` after a directory name (`lib/../colors`) is resolved by the system through `lib`,

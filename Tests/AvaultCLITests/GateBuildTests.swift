@@ -157,8 +157,15 @@ extension PublishingGate {
             #expect(r.code == 2 && (r.err.contains("where Sass reads partials avault's walk does not take") || r.err.contains("sass: is not a mapping")),
                     "\(setting): \(r.err)")
         }
+        // Found by a review: Dart Sass (`implementation: sass-embedded`, which
+        // jekyll-sass-converter 2.2 takes) reads `@use`, `@forward` and imports beside a page.
+        for setting in ["sass:\n  implementation: sass-embedded\n", "sass: {implementation: [x]}\n", "sass:\n  implementation: !!binary c2Fzc2M=\n"] {
+            try Self.signConfig(c, "title: site\n" + setting)
+            let r = try CLI.avault(gate)
+            #expect(r.code == 2 && r.err.contains("sass: implementation: other than sassc"), "\(setting): \(r.err)")
+        }
         // Jekyll's own example, the default named.
-        try Self.signConfig(c, "title: site\nsass:\n  sass_dir: _sass\n  style: compressed\n")
+        try Self.signConfig(c, "title: site\nsass:\n  sass_dir: _sass\n  style: compressed\n  implementation: sassc\n")
         let named = try CLI.avault(gate)
         #expect(named.code == 0, "\(named.err) \(named.out)")
     }

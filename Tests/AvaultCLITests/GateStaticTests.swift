@@ -584,6 +584,48 @@ extension PublishingGate {
         #expect(r.out.contains("Liquid's scssify filter in \(c.path("index.md")) compiles Sass whose imports are not read; not checked"), "\(r.out)")
     }
 
+    /// Found by a sixth review, each with a real `jekyll build` publishing an unsigned file
+    /// while the gate passed: a Sass page named `main.ſcss` (Ruby's `/i` folds U+017F to `s`,
+    /// so jekyll-sass-converter compiles it; the gate took it for no Sass); `scssify` in a file
+    /// `include_relative` reads (the check looked only at pages, posts, layouts and includes);
+    /// and `scssify` in an include over 64 MiB (read whole only up to that size).
+    @Test(.timeLimit(.minutes(30))) func sassCompiledWhereverJekyllCompilesItIsSeen() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("_config.yml", "title: t\n")
+        try c.write("assets/main.\u{17F}css", "---\n---\n@import \".u\";\n")
+        try c.write("page.md", "---\ntitle: p\n---\n{% include_relative snip.txt %}\n")
+        try c.write("snip.txt", "{{ \"@import '.i';\" | scssify }}\n")
+        try c.sign(["assets/main.\u{17F}css", "page.md"], detached: false)
+        try c.sign(["_config.yml", "assets/main.\u{17F}css", "snip.txt"], detached: true)
+        for mark in ["u", "i"] { try c.write(".\(mark).scss", "u { v: 'unsigned \(mark)'; }\n") }
+        let site = c.demo.dir.appendingPathComponent("site")
+        let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "--disable-disk-cache", "-s", c.content.path, "-d", site.path], cwd: c.content)
+        try #require(built.code == 0, "jekyll build: \(built.err)")
+        for (file, mark) in [("assets/main.css", "u"), ("page.html", "i")] {
+            let text = try String(contentsOf: site.appendingPathComponent(file), encoding: .utf8)
+            #expect(text.contains("unsigned \(mark)"), "Jekyll did not publish \(mark) in \(file): \(text)")
+        }
+        let gate = ["verify", "--require-signature", "--require-place", c.content.path] + c.ring
+        let r = try CLI.avault(gate + ["--exclude", "/.*"])
+        #expect(r.code == 1, "\(r.out)")
+        #expect(r.out.contains("\(c.path(".u.scss")): unsigned: no front matter; read into \(c.path("assets/main.\u{17F}css")) by @import \".u\""), "\(r.out)")
+        #expect(r.out.contains("Liquid's scssify filter in \(c.path("snip.txt")) compiles Sass whose imports are not read; not checked"), "\(r.out)")
+
+        // An include over 64 MiB.
+        for name in ["assets/main.\u{17F}css", "assets/main.\u{17F}css.minisig", "page.md", "snip.txt", "snip.txt.minisig"] {
+            try FileManager.default.removeItem(atPath: c.path(name))
+        }
+        var big = Data("{{ \"@import '.i';\" | scssify }}\n{% comment %}".utf8)
+        big.append(Data(repeating: 0x78, count: 64 << 20))
+        big.append(Data("{% endcomment %}\n".utf8))
+        try FileManager.default.createDirectory(atPath: c.path("_includes"), withIntermediateDirectories: true)
+        try big.write(to: URL(fileURLWithPath: c.path("_includes/big.html")))
+        try c.sign(["_includes/big.html"], detached: true)
+        let large = try CLI.avault(gate + ["--exclude", "/.*"])
+        #expect(large.code == 1 && large.out.contains("Liquid's scssify filter in \(c.path("_includes/big.html")) compiles Sass"), "\(large.out)")
+    }
+
     /// Found by this session's review: a `.minisig` was paired with the file its name less
     /// `.minisig` names as Swift compares strings (canonical equivalence), and then neither
     /// taken as a file of its own nor read as anyone's signature (the reader opens the paired

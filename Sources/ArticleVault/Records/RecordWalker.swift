@@ -375,6 +375,15 @@ public enum RecordWalker {
     /// unchecked, or not at all, by Jekyll).
     static func isStylesheet(_ name: String, atTop: Bool) -> Bool {
         endsWith(name, ".scss", caseless: true) || endsWith(name, ".sass", caseless: true) || atTop && endsWith(name, ".css", caseless: true)
+            || hasNonASCIIExtension(name)
+    }
+
+    /// Whether the extension of `name` (after its last `.`) has a byte that is not ASCII: Ruby's
+    /// `/i` folds Unicode case (`.ſcss` is `.scss` to jekyll-sass-converter's `/^\.scss$/i`), so
+    /// such a file is taken as Sass, failing closed.
+    static func hasNonASCIIExtension(_ name: String) -> Bool {
+        guard let dot = name.utf8.lastIndex(of: 0x2E), !name.utf8[dot...].contains(0x2F) else { return false }
+        return name.utf8[dot...].contains { $0 >= 0x80 }
     }
 
     /// Refuses a site that holds what `jekyll build` reads in place of rendering its files: its

@@ -368,16 +368,12 @@ public struct RecordVerifier: Sendable {
             && (files[i].readRaw || !files[i].named && access(files[i].path + ".minisig", F_OK) == 0) {
             if let (why, always) = rawSignatureProblem(files[i].path, place: sitePlace(files[i].sitePath)) { failReport(i, why, always: always) }
         }
-        // Liquid's `scssify` and `sassify` filters compile Sass inside a file Jekyll renders
-        // (a page, a post, a layout, an include), whose imports are not read: failing closed.
+        // Liquid's `scssify` and `sassify` filters compile Sass inside a file Jekyll renders (a
+        // page, a post, a layout, an include, what `include_relative` reads: any file), whose
+        // imports are not read: failing closed.
         if policy.requireSignature {
-            let filters = [Array("scssify".utf8), Array("sassify".utf8)]
-            for i in files.indices where files[i].kind == .regular && !SassImports.isSass(files[i].path) {
-                guard let bytes = try? FileSystem.readSmall(files[i].path, limit: RecordLimits.fileBytes, what: "a file", regularOnly: true),
-                      files[i].inLayoutsOrIncludes || files[i].isPost || RecordDocument.hasFrontMatter(bytes),
-                      let filter = filters.first(where: { bytes.firstRange(of: $0) != nil })
-                else { continue }
-                failReport(i, "Liquid's \(String(decoding: filter, as: UTF8.self)) filter in \(files[i].path) compiles Sass whose imports are not read; not checked", always: false)
+            for i in files.indices where files[i].kind == .regular {
+                if let filter = Self.sassFilter(in: files[i].path) { failReport(i, Self.sassFilterReason(filter, files[i].path), always: false) }
             }
         }
         let sassFiles = files.indices.filter { files[$0].kind == .regular && !files[$0].named && SassImports.isSass(files[$0].path) }
@@ -473,6 +469,9 @@ public struct RecordVerifier: Sendable {
                     }
                     // Read as it is: a record signature over it is not enough.
                     if let (why, always) = rawSignatureProblem(target, place: sitePlace(targetPlace)) { fail("include_relative \(tag.name)\(place): \(why)", always: always) }
+                    if policy.requireSignature, walked[key] == nil, let filter = Self.sassFilter(in: target) {
+                        fail("include_relative \(tag.name)\(place): " + Self.sassFilterReason(filter, target), always: false)
+                    }
                     if let next { pending.append((next.tags, target, next.complete)) } // front matter included
                 }
             }
@@ -659,6 +658,34 @@ public struct RecordVerifier: Sendable {
             }
         }
         return (added, failures)
+    }
+
+    /// The name of the first of Liquid's `scssify` and `sassify` filters the file at `path`
+    /// holds (as a word anywhere: read whole, in pieces, whatever its size); nil when it holds
+    /// neither, or is not a regular file that opens (its own check says so).
+    static func sassFilter(in path: String) -> String? {
+        let filters = ["scssify", "sassify"].map { Array($0.utf8) }
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let overlap = 6 // a word cut by a piece's end is found in the next
+        var buffer = [UInt8](repeating: 0, count: (1 << 20) + overlap)
+        var kept = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + kept, $0.count - kept) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            let filled = kept + n
+            if let found = filters.first(where: { buffer[..<filled].firstRange(of: $0) != nil }) { return String(decoding: found, as: UTF8.self) }
+            kept = min(overlap, filled)
+            buffer.replaceSubrange(0..<kept, with: buffer[(filled - kept)..<filled])
+        }
+    }
+
+    static func sassFilterReason(_ filter: String, _ path: String) -> String {
+        "Liquid's \(filter) filter in \(path) compiles Sass whose imports are not read; not checked"
     }
 
     /// Why the file at `path`, which Jekyll reads into pages as it is (`include`,
