@@ -77,6 +77,8 @@ import Testing
         for name in ["main.css", "main.scs", "mainscss", "/a.\u{FC}/README", "caf\u{E9}.md"] { #expect(!SassImports.isSass(name), "\(name)") }
         // Ruby's `/i` folds Unicode case: `.ſcss` (U+017F) and `.scß` are `.scss` to the converter.
         for name in ["main.\u{17F}css", "main.sc\u{DF}", "x.\u{17F}ass", "_a.sc\u{17F}s"] { #expect(SassImports.isSass(name), "\(name)") }
+        // Ruby's `$` matches before a final line break: `main.scss\n` is Sass to the converter.
+        for name in ["main.scss\n", "site.SASS\nv2", "x.a\u{7F}"] { #expect(SassImports.isSass(name), "\(name.debugDescription)") }
     }
 
     /// A `..` after a directory name (`lib/../colors`) is resolved by the system through `lib`,

@@ -594,15 +594,17 @@ extension PublishingGate {
         defer { try? FileManager.default.removeItem(at: c.demo.dir) }
         try c.write("_config.yml", "title: t\n")
         try c.write("assets/main.\u{17F}css", "---\n---\n@import \".u\";\n")
+        // (Found by a seventh review: Ruby's `$` matches before a final line break.)
+        try c.write("nl.scss\n", "---\n---\n@import \".n\";\n")
         try c.write("page.md", "---\ntitle: p\n---\n{% include_relative snip.txt %}\n")
         try c.write("snip.txt", "{{ \"@import '.i';\" | scssify }}\n")
-        try c.sign(["assets/main.\u{17F}css", "page.md"], detached: false)
-        try c.sign(["_config.yml", "assets/main.\u{17F}css", "snip.txt"], detached: true)
-        for mark in ["u", "i"] { try c.write(".\(mark).scss", "u { v: 'unsigned \(mark)'; }\n") }
+        try c.sign(["assets/main.\u{17F}css", "page.md", "nl.scss\n"], detached: false)
+        try c.sign(["_config.yml", "assets/main.\u{17F}css", "snip.txt", "nl.scss\n"], detached: true)
+        for mark in ["u", "i", "n"] { try c.write(".\(mark).scss", "u { v: 'unsigned \(mark)'; }\n") }
         let site = c.demo.dir.appendingPathComponent("site")
         let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "--disable-disk-cache", "-s", c.content.path, "-d", site.path], cwd: c.content)
         try #require(built.code == 0, "jekyll build: \(built.err)")
-        for (file, mark) in [("assets/main.css", "u"), ("page.html", "i")] {
+        for (file, mark) in [("assets/main.css", "u"), ("page.html", "i"), ("nl.css", "n")] {
             let text = try String(contentsOf: site.appendingPathComponent(file), encoding: .utf8)
             #expect(text.contains("unsigned \(mark)"), "Jekyll did not publish \(mark) in \(file): \(text)")
         }
@@ -611,9 +613,10 @@ extension PublishingGate {
         #expect(r.code == 1, "\(r.out)")
         #expect(r.out.contains("\(c.path(".u.scss")): unsigned: no front matter; read into \(c.path("assets/main.\u{17F}css")) by @import \".u\""), "\(r.out)")
         #expect(r.out.contains("Liquid's scssify filter in \(c.path("snip.txt")) compiles Sass whose imports are not read; not checked"), "\(r.out)")
+        #expect(r.out.contains("\(c.path(".n.scss")): unsigned: no front matter; read into "), "\(r.out)")
 
         // An include over 64 MiB.
-        for name in ["assets/main.\u{17F}css", "assets/main.\u{17F}css.minisig", "page.md", "snip.txt", "snip.txt.minisig"] {
+        for name in ["assets/main.\u{17F}css", "assets/main.\u{17F}css.minisig", "page.md", "snip.txt", "snip.txt.minisig", "nl.scss\n", "nl.scss\n.minisig"] {
             try FileManager.default.removeItem(atPath: c.path(name))
         }
         var big = Data("{{ \"@import '.i';\" | scssify }}\n{% comment %}".utf8)

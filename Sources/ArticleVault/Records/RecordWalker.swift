@@ -375,15 +375,16 @@ public enum RecordWalker {
     /// unchecked, or not at all, by Jekyll).
     static func isStylesheet(_ name: String, atTop: Bool) -> Bool {
         endsWith(name, ".scss", caseless: true) || endsWith(name, ".sass", caseless: true) || atTop && endsWith(name, ".css", caseless: true)
-            || hasNonASCIIExtension(name)
+            || hasUnusualExtension(name)
     }
 
-    /// Whether the extension of `name` (after its last `.`) has a byte that is not ASCII: Ruby's
-    /// `/i` folds Unicode case (`.ſcss` is `.scss` to jekyll-sass-converter's `/^\.scss$/i`), so
-    /// such a file is taken as Sass, failing closed.
-    static func hasNonASCIIExtension(_ name: String) -> Bool {
+    /// Whether the extension of `name` (after its last `.`) has a byte that is not ASCII or is
+    /// a control character: Ruby's `/i` folds Unicode case (`.ſcss` is `.scss` to
+    /// jekyll-sass-converter's `/^\.scss$/i`), and its `$` matches before a final line break
+    /// (`main.scss\n`), so such a file is taken as Sass, failing closed.
+    static func hasUnusualExtension(_ name: String) -> Bool {
         guard let dot = name.utf8.lastIndex(of: 0x2E), !name.utf8[dot...].contains(0x2F) else { return false }
-        return name.utf8[dot...].contains { $0 >= 0x80 }
+        return name.utf8[dot...].contains { $0 >= 0x80 || $0 < 0x20 || $0 == 0x7F }
     }
 
     /// Refuses a site that holds what `jekyll build` reads in place of rendering its files: its

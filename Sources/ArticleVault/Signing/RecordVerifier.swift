@@ -371,8 +371,10 @@ public struct RecordVerifier: Sendable {
         // Liquid's `scssify` and `sassify` filters compile Sass inside a file Jekyll renders (a
         // page, a post, a layout, an include, what `include_relative` reads: any file), whose
         // imports are not read: failing closed.
+        // (A file that fails already is not read again: an unsigned file as large as an
+        // attacker likes costs nothing; a signed one was read whole by its check.)
         if policy.requireSignature {
-            for i in files.indices where files[i].kind == .regular {
+            for i in files.indices where files[i].kind == .regular && reports[i].passed {
                 if let filter = Self.sassFilter(in: files[i].path) { failReport(i, Self.sassFilterReason(filter, files[i].path), always: false) }
             }
         }
@@ -388,6 +390,7 @@ public struct RecordVerifier: Sendable {
         reports += sass.added
         guard hasTags else { return reports }
         var added: [[UInt8]: IncludeRelative.Scan?] = [:] // the files read for a tag, by path
+        var filterIn: [[UInt8]: String?] = [:] // the `scssify`/`sassify` each of those not walked holds
         for i in files.indices {
             guard let scan = scans[i] else { continue }
             let page = files[i]
@@ -463,13 +466,15 @@ public struct RecordVerifier: Sendable {
                         var found: IncludeRelative.Scan?
                         var report = verify(path: target, seenRegular: false, place: sitePlace(targetPlace), scanIncludes: true, includes: &found)
                         report.reason = (report.reason.map { $0 + "; " } ?? "") + "read into \(page.path) by include_relative"
+                        // (Read again only when it passes: an unsigned one fails the page anyway.)
+                        filterIn[key] = policy.requireSignature && report.passed ? Self.sassFilter(in: target) : nil
                         reports.append(report)
                         next = found.flatMap { $0.tags.isEmpty && $0.complete ? nil : $0 }
                         added[key] = next
                     }
                     // Read as it is: a record signature over it is not enough.
                     if let (why, always) = rawSignatureProblem(target, place: sitePlace(targetPlace)) { fail("include_relative \(tag.name)\(place): \(why)", always: always) }
-                    if policy.requireSignature, walked[key] == nil, let filter = Self.sassFilter(in: target) {
+                    if walked[key] == nil, let filter = filterIn[key] ?? nil {
                         fail("include_relative \(tag.name)\(place): " + Self.sassFilterReason(filter, target), always: false)
                     }
                     if let next { pending.append((next.tags, target, next.complete)) } // front matter included
@@ -664,23 +669,33 @@ public struct RecordVerifier: Sendable {
     /// holds (as a word anywhere: read whole, in pieces, whatever its size); nil when it holds
     /// neither, or is not a regular file that opens (its own check says so).
     static func sassFilter(in path: String) -> String? {
-        let filters = ["scssify", "sassify"].map { Array($0.utf8) }
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
         let overlap = 6 // a word cut by a piece's end is found in the next
-        var buffer = [UInt8](repeating: 0, count: (1 << 20) + overlap)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: (1 << 20) + overlap, alignment: 16)
+        defer { buffer.deallocate() }
+        let base = buffer.baseAddress!
         var kept = 0
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + kept, $0.count - kept) }
+            let n = read(fd, base + kept, buffer.count - kept)
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { return nil }
             let filled = kept + n
-            if let found = filters.first(where: { buffer[..<filled].firstRange(of: $0) != nil }) { return String(decoding: found, as: UTF8.self) }
+            // Each word's `f`, found by `memchr`, then the word around it.
+            var from = 0
+            while from < filled, let hit = memchr(base + from, 0x66, filled - from) {
+                let at = base.distance(to: hit)
+                from = at + 1
+                guard at >= 5, at + 2 <= filled else { continue }
+                let start = base + (at - 5)
+                if memcmp(start, "scssify", 7) == 0 { return "scssify" }
+                if memcmp(start, "sassify", 7) == 0 { return "sassify" }
+            }
             kept = min(overlap, filled)
-            buffer.replaceSubrange(0..<kept, with: buffer[(filled - kept)..<filled])
+            memmove(base, base + (filled - kept), kept)
         }
     }
 
