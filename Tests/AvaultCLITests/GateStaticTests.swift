@@ -568,9 +568,7 @@ extension PublishingGate {
         for (name, mark) in [(".r.scss", "r"), ("x:/.y.scss", "q"), (".f.scss", "f")] { try c.write(name, "u { v: 'unsigned \(mark)'; }\n") }
         // Built in the site's directory (as docs/cli.md asks): libsass reads `x:/.y` and what
         // `scssify` imports from there.
-        let site = c.demo.dir.appendingPathComponent("site")
-        let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "--disable-disk-cache", "-s", c.content.path, "-d", site.path], cwd: c.content)
-        try #require(built.code == 0, "jekyll build: \(built.err)")
+        let site = try c.jekyllBuild(inSite: true)
         for (file, mark) in [("e.css", "e"), ("r.css", "r"), ("q.css", "q"), ("index.html", "f")] {
             let text = try String(contentsOf: site.appendingPathComponent(file), encoding: .utf8)
             #expect(text.contains("unsigned \(mark)"), "Jekyll did not publish \(mark) in \(file): \(text)")
@@ -601,9 +599,7 @@ extension PublishingGate {
         try c.sign(["assets/main.\u{17F}css", "page.md", "nl.scss\n"], detached: false)
         try c.sign(["_config.yml", "assets/main.\u{17F}css", "snip.txt", "nl.scss\n"], detached: true)
         for mark in ["u", "i", "n"] { try c.write(".\(mark).scss", "u { v: 'unsigned \(mark)'; }\n") }
-        let site = c.demo.dir.appendingPathComponent("site")
-        let built = try CLI.run("/usr/bin/jekyll", ["build", "-q", "--disable-disk-cache", "-s", c.content.path, "-d", site.path], cwd: c.content)
-        try #require(built.code == 0, "jekyll build: \(built.err)")
+        let site = try c.jekyllBuild(inSite: true)
         for (file, mark) in [("assets/main.css", "u"), ("page.html", "i"), ("nl.css", "n")] {
             let text = try String(contentsOf: site.appendingPathComponent(file), encoding: .utf8)
             #expect(text.contains("unsigned \(mark)"), "Jekyll did not publish \(mark) in \(file): \(text)")

@@ -35,14 +35,16 @@ import Glibc
         }
 
         /// Builds the site with Jekyll (`jekyll build -q`, then `extra` arguments) into `site/`
-        /// beside the content, which it returns.
+        /// beside the content, which it returns; `inSite`: run in the site's directory (as
+        /// docs/cli.md asks: libsass resolves some imports from there).
         @discardableResult
-        func jekyllBuild(_ extra: [String] = []) throws -> URL {
+        func jekyllBuild(_ extra: [String] = [], inSite: Bool = false) throws -> URL {
             let jekyll = "/usr/bin/jekyll"
             try #require(FileManager.default.isExecutableFile(atPath: jekyll), "Debian's jekyll is needed (scripts/setup installs it)")
             let site = demo.dir.appendingPathComponent("site")
             // Without the disk cache, which Jekyll would leave in the site (and the gate refuses).
-            let built = try CLI.run(jekyll, ["build", "-q", "--disable-disk-cache"] + extra + ["-s", content.path, "-d", site.path])
+            let built = try CLI.run(jekyll, ["build", "-q", "--disable-disk-cache"] + extra + ["-s", content.path, "-d", site.path],
+                                    cwd: inSite ? content : nil)
             try #require(built.code == 0, "jekyll build: \(built.err)")
             return site
         }
