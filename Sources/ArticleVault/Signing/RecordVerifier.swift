@@ -584,9 +584,8 @@ public struct RecordVerifier: Sendable {
                 // and `_sass/` (and the site's top, checked but not stopped at).
                 let here = rel.utf8.lastIndex(of: 0x2F).map { String(rel[..<$0]) } ?? ""
                 let compiled = path == files[i].path && (RecordDocument.hasFrontMatter(bytes) || files[i].isPost)
-                var bases: [(dir: String, stops: Bool)] = compiled ? [("", true)] : [(here, true), ("", false)]
-                if !bases.contains(where: { $0.dir == "_sass" }) { bases.append(("_sass", true)) }
-                if bases.count == 3, bases[0].dir == "" { bases.remove(at: 1) }
+                let bases: [(dir: String, stops: Bool)] = compiled || here.isEmpty ? [("", true), ("_sass", true)]
+                    : here == "_sass" ? [("_sass", true), ("", false)] : [(here, true), ("", false), ("_sass", true)]
                 var items: [SassImports.Item] = [], seen: Set<SassImports.Item> = []
                 let indented = RecordWalker.endsWith(path, ".sass", caseless: true)
                 for text in texts {
