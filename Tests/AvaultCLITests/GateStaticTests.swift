@@ -625,6 +625,28 @@ extension PublishingGate {
         #expect(large.code == 1 && large.out.contains("Liquid's scssify filter in \(c.path("_includes/big.html")) compiles Sass"), "\(large.out)")
     }
 
+    /// The gate looks for Liquid's `scssify` and `sassify` in the bytes it has read to verify a
+    /// file: a signed page is opened once, not read whole a second time for the words (as
+    /// `strace` shows), and the words are still found in it.
+    @Test(.disabled(if: CLI.sanitized, "traces system calls"),
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/strace"), "needs strace"))
+    func aPassingFileIsReadOnceForLiquidsSassFilters() throws {
+        let c = try Corpus()
+        defer { try? FileManager.default.removeItem(at: c.demo.dir) }
+        try c.write("page.md", "---\ntitle: p\n---\nA page that passes.\n", sign: true)
+        try c.write("other.md", "---\ntitle: o\n---\n<style>{{ \"a { b: c; }\" | sassify }}</style>\n", sign: true)
+        let trace = c.demo.dir.appendingPathComponent("trace").path
+        let r = try CLI.run("/usr/bin/strace", ["-f", "-qq", "-e", "trace=open,openat", "-o", trace, CLI.avaultPath,
+                                                "verify", "--require-signature", c.content.path] + c.ring)
+        #expect(r.code == 1, "\(r.out)\(r.err)")
+        #expect(r.out.contains("\(c.path("other.md")): valid: Liquid's sassify filter in \(c.path("other.md")) compiles Sass"), "\(r.out)")
+        #expect(r.out.contains("2 records: 1 passed, 1 failed"), "\(r.out)")
+        let opens = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+        for name in ["page.md", "other.md"] {
+            #expect(opens.count { $0.contains("\"\(c.path(name))\"") } == 1, "\(name): \(opens.filter { $0.contains(name) })")
+        }
+    }
+
     /// Found by this session's review: a `.minisig` was paired with the file its name less
     /// `.minisig` names as Swift compares strings (canonical equivalence), and then neither
     /// taken as a file of its own nor read as anyone's signature (the reader opens the paired

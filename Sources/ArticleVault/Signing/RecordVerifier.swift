@@ -85,8 +85,8 @@ public struct RecordVerifier: Sendable {
     /// `seenRegular`: a walk found a regular file at `path` (see
     /// ``FileSystem/openRegularFile(_:seenRegular:)``).
     public func verify(path: String, seenRegular: Bool = false) -> RecordReport {
-        var unused: IncludeRelative.Scan?
-        return verify(path: path, seenRegular: seenRegular, place: nil, scanIncludes: false, includes: &unused)
+        var unused = Seen()
+        return verify(path: path, seenRegular: seenRegular, place: nil, publishing: false, seen: &unused)
     }
 
     /// The place in the site of a file at `sitePath` (``RecordWalker/Found/sitePath``), as
@@ -96,12 +96,13 @@ public struct RecordVerifier: Sendable {
     }
 
     /// ``verify(path:seenRegular:)``, with signatures checked against `place` (none when nil),
-    /// and with `scanIncludes` the file's `include_relative` tags into `includes` (looked for
-    /// in the bytes read for verifying it; nil when the file was not read).
+    /// and when `publishing`, what the gate needs of the bytes read for verifying it put in
+    /// `seen` (its `include_relative` tags, and with ``VerifyPolicy/requireSignature`` Liquid's
+    /// Sass filters).
     /// `staticLink`: the walk found the file as a symbolic link where Jekyll publishes a file
     /// without front matter as it is (``RecordWalker/Found/isLink``).
-    private func verify(path: String, seenRegular: Bool, place: TrustPolicy.Place?, staticLink: Bool = false, scanIncludes: Bool,
-                        includes: inout IncludeRelative.Scan?) -> RecordReport {
+    private func verify(path: String, seenRegular: Bool, place: TrustPolicy.Place?, staticLink: Bool = false, publishing: Bool,
+                        seen: inout Seen) -> RecordReport {
         let limit = RecordLimits.fileBytes
         let fd: Int32, size: Int
         var bytes: [UInt8]
@@ -119,8 +120,13 @@ public struct RecordVerifier: Sendable {
         } catch {
             return RecordReport(path: path, outcome: .malformed, passed: false, reason: error.message)
         }
-        if scanIncludes {
-            includes = bytes.withUnsafeBytes { IncludeRelative.scan(file: $0, complete: size <= limit && bytes.count <= limit) }
+        if publishing {
+            let whole = size <= limit && bytes.count <= limit
+            let scan = bytes.withUnsafeBytes { IncludeRelative.scan(file: $0, complete: whole) }
+            if !scan.tags.isEmpty || !scan.complete { seen.includes = scan }
+            if whole && policy.requireSignature {
+                seen.sassFilter = bytes.withUnsafeBytes { Self.sassFilter(in: $0) }.map { .found($0) } ?? .absent
+            }
         }
         if size > limit || bytes.count > limit {
             guard !RecordDocument.hasFrontMatter(bytes, isPrefix: true) else {
@@ -324,7 +330,7 @@ public struct RecordVerifier: Sendable {
     /// Reports come back in the order of `paths`, one for every path.
     public func verifyAll(_ files: [RecordWalker.Found], jobs: Int,
                           progress: (@Sendable (Int) -> Void)? = nil) -> [RecordReport] {
-        verifyEach(files, jobs: jobs, progress: progress, scanIncludes: false).reports
+        verifyEach(files, jobs: jobs, progress: progress, publishing: false).reports
     }
 
     /// The most files `include_relative` tags may read into one page, through one another,
@@ -355,7 +361,7 @@ public struct RecordVerifier: Sendable {
     /// the bytes already read.
     public func verifyForPublishing(_ files: [RecordWalker.Found], jobs: Int,
                                     progress: (@Sendable (Int) -> Void)? = nil) -> [RecordReport] {
-        var (reports, scans) = verifyEach(files, jobs: jobs, progress: progress, scanIncludes: true)
+        var (reports, seen) = verifyEach(files, jobs: jobs, progress: progress, publishing: true)
         /// Fails report `i` (`always`, or with `requireSignature` for what counts as unsigned),
         /// saying why after its own reason.
         func failReport(_ i: Int, _ why: String, always: Bool) {
@@ -364,22 +370,24 @@ public struct RecordVerifier: Sendable {
         }
         // Read as they are, or published beside a signature that must be theirs (a walked
         // file's `FILE.minisig` is checked with it, not as a file of its own).
-        for i in files.indices where files[i].kind == .regular
-            && (files[i].readRaw || !files[i].named && access(files[i].path + ".minisig", F_OK) == 0) {
+        for i in files.indices where files[i].kind == .regular && (files[i].readRaw || seen[i].signedBeside) {
             if let (why, always) = rawSignatureProblem(files[i].path, place: sitePlace(files[i].sitePath)) { failReport(i, why, always: always) }
         }
         // Liquid's `scssify` and `sassify` filters compile Sass inside a file Jekyll renders (a
         // page, a post, a layout, an include, what `include_relative` reads: any file), whose
         // imports are not read: failing closed.
-        // (A file that fails already is not read again: an unsigned file as large as an
-        // attacker likes costs nothing; a signed one was read whole by its check.)
+        // (Looked for in the bytes read to verify the file; a file too large to read whole is
+        // read again, only when it passes: an unsigned file as large as an attacker likes costs
+        // nothing, a signed one was read whole by its check.)
         if policy.requireSignature {
             for i in files.indices where files[i].kind == .regular && reports[i].passed {
-                if let filter = Self.sassFilter(in: files[i].path) { failReport(i, Self.sassFilterReason(filter, files[i].path), always: false) }
+                if let filter = seen[i].sassFilter.filter(orReading: files[i].path) {
+                    failReport(i, Self.sassFilterReason(filter, files[i].path), always: false)
+                }
             }
         }
         let sassFiles = files.indices.filter { files[$0].kind == .regular && !files[$0].named && SassImports.isSass(files[$0].path) }
-        let hasTags = scans.contains(where: { $0 != nil })
+        let hasTags = seen.contains(where: { $0.includes != nil })
         guard hasTags || !sassFiles.isEmpty else { return reports }
         // Paths by their bytes (Swift strings compare canonically equivalent ones equal, and
         // `cafe\u{301}.html` is another file than `café.html`).
@@ -392,7 +400,7 @@ public struct RecordVerifier: Sendable {
         var added: [[UInt8]: IncludeRelative.Scan?] = [:] // the files read for a tag, by path
         var filterIn: [[UInt8]: String?] = [:] // the `scssify`/`sassify` each of those not walked holds
         for i in files.indices {
-            guard let scan = scans[i] else { continue }
+            guard let scan = seen[i].includes else { continue }
             let page = files[i]
             /// Fails the page (`always`, or for a tag that cannot be followed, with
             /// `requireSignature`), saying why.
@@ -449,7 +457,7 @@ public struct RecordVerifier: Sendable {
                     }
                     let next: IncludeRelative.Scan?
                     if let k = walked[key] {
-                        next = scans[k] // its own report counts
+                        next = seen[k].includes // its own report counts
                     } else if let scan = added[key] {
                         next = scan
                     } else {
@@ -463,13 +471,14 @@ public struct RecordVerifier: Sendable {
                             fail("include_relative \(tag.name)\(place): \(target) is \(kind.rawValue)", always: true)
                             continue
                         }
-                        var found: IncludeRelative.Scan?
-                        var report = verify(path: target, seenRegular: false, place: sitePlace(targetPlace), scanIncludes: true, includes: &found)
+                        var found = Seen()
+                        var report = verify(path: target, seenRegular: false, place: sitePlace(targetPlace), publishing: true, seen: &found)
                         report.reason = (report.reason.map { $0 + "; " } ?? "") + "read into \(page.path) by include_relative"
-                        // (Read again only when it passes: an unsigned one fails the page anyway.)
-                        filterIn[key] = policy.requireSignature && report.passed ? Self.sassFilter(in: target) : nil
+                        // (Read again, when too large to have been read whole, only when it
+                        // passes: an unsigned one fails the page anyway.)
+                        filterIn[key] = policy.requireSignature && report.passed ? found.sassFilter.filter(orReading: target) : nil
                         reports.append(report)
-                        next = found.flatMap { $0.tags.isEmpty && $0.complete ? nil : $0 }
+                        next = found.includes
                         added[key] = next
                     }
                     // Read as it is: a record signature over it is not enough.
@@ -646,8 +655,8 @@ public struct RecordVerifier: Sendable {
                                 break following
                             }
                             if walked[Array(target.utf8)] == nil {
-                                var none: IncludeRelative.Scan?
-                                var report = verify(path: target, seenRegular: false, place: sitePlace(targetRel), scanIncludes: false, includes: &none)
+                                var none = Seen()
+                                var report = verify(path: target, seenRegular: false, place: sitePlace(targetRel), publishing: false, seen: &none)
                                 report.reason = (report.reason.map { $0 + "; " } ?? "") + "read into \(files[i].path) by @import \"\(name)\""
                                 added.append(report)
                             }
@@ -683,19 +692,27 @@ public struct RecordVerifier: Sendable {
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { return nil }
             let filled = kept + n
-            // Each word's `f`, found by `memchr`, then the word around it.
-            var from = 0
-            while from < filled, let hit = memchr(base + from, 0x66, filled - from) {
-                let at = base.distance(to: hit)
-                from = at + 1
-                guard at >= 5, at + 2 <= filled else { continue }
-                let start = base + (at - 5)
-                if memcmp(start, "scssify", 7) == 0 { return "scssify" }
-                if memcmp(start, "sassify", 7) == 0 { return "sassify" }
-            }
+            if let filter = sassFilter(in: UnsafeRawBufferPointer(start: base, count: filled)) { return filter }
             kept = min(overlap, filled)
             memmove(base, base + (filled - kept), kept)
         }
+    }
+
+    /// The name of the first of Liquid's `scssify` and `sassify` filters in `bytes`, as a word
+    /// anywhere; nil when they hold neither. (Each word's `f`, found by `memchr`, then the word
+    /// around it.)
+    static func sassFilter(in bytes: UnsafeRawBufferPointer) -> String? {
+        guard let base = bytes.baseAddress else { return nil }
+        var from = 0
+        while from < bytes.count, let hit = memchr(base + from, 0x66, bytes.count - from) {
+            let at = base.distance(to: UnsafeRawPointer(hit))
+            from = at + 1
+            guard at >= 5, at + 2 <= bytes.count else { continue }
+            let start = base + (at - 5)
+            if memcmp(start, "scssify", 7) == 0 { return "scssify" }
+            if memcmp(start, "sassify", 7) == 0 { return "sassify" }
+        }
+        return nil
     }
 
     static func sassFilterReason(_ filter: String, _ path: String) -> String {
@@ -730,22 +747,49 @@ public struct RecordVerifier: Sendable {
         }
     }
 
-    /// Verifies every file on `jobs` threads, with, when `scanIncludes`, one scan for each file
-    /// (nil for a file with no `include_relative` tag, and not too large to tell; no scans
-    /// without `scanIncludes`).
+    /// What the gate learns of a file as it verifies it (``verifyForPublishing(_:jobs:progress:)``).
+    struct Seen {
+        /// Its `include_relative` tags; nil when it has none and is not too large to tell, or
+        /// was not read.
+        var includes: IncludeRelative.Scan?
+        /// Whether a walked file has a `FILE.minisig` beside it.
+        var signedBeside = false
+        var sassFilter = SassFilterSeen.notLooked
+    }
+
+    /// Liquid's Sass filter a file holds, looked for in the bytes read to verify it.
+    enum SassFilterSeen {
+        /// Not looked for: not read whole, or not needed (without ``VerifyPolicy/requireSignature``).
+        case notLooked
+        case absent
+        case found(String)
+
+        /// The filter found, or when not looked for, the one ``sassFilter(in:)`` reads in `path`.
+        func filter(orReading path: String) -> String? {
+            switch self {
+            case .notLooked: RecordVerifier.sassFilter(in: path)
+            case .absent: nil
+            case .found(let filter): filter
+            }
+        }
+    }
+
+    /// Verifies every file on `jobs` threads, with, when `publishing`, what the gate learns of
+    /// each (all ``Seen`` empty without it; a file's `FILE.minisig` looked for on the same
+    /// threads, a lookup each).
     private func verifyEach(_ files: [RecordWalker.Found], jobs: Int, progress: (@Sendable (Int) -> Void)?,
-                            scanIncludes: Bool) -> (reports: [RecordReport], scans: [IncludeRelative.Scan?]) {
+                            publishing: Bool) -> (reports: [RecordReport], seen: [Seen]) {
         // One slot per file, each written by exactly one worker; `concurrentPerform` returning
         // orders every write before the reads below. (No lock: ThreadSanitizer cannot see the
         // futex inside Synchronization's Mutex and reported its users as racing.)
         let slots = UnsafeMutableBufferPointer<RecordReport?>.allocate(capacity: files.count)
         slots.initialize(repeating: nil)
         defer { slots.deinitialize().deallocate() }
-        let scanSlots = UnsafeMutableBufferPointer<IncludeRelative.Scan?>.allocate(capacity: scanIncludes ? files.count : 0)
-        scanSlots.initialize(repeating: nil)
-        defer { scanSlots.deinitialize().deallocate() }
+        let seenSlots = UnsafeMutableBufferPointer<Seen>.allocate(capacity: files.count)
+        seenSlots.initialize(repeating: Seen())
+        defer { seenSlots.deinitialize().deallocate() }
         nonisolated(unsafe) let results = slots
-        nonisolated(unsafe) let scans = scanSlots
+        nonisolated(unsafe) let seen = seenSlots
         let next = Atomic<Int>(0)
         let done = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, files.count))) { _ in
@@ -754,11 +798,10 @@ public struct RecordVerifier: Sendable {
                 guard i < files.count else { break }
                 let file = files[i]
                 if file.kind == .regular {
-                    var found: IncludeRelative.Scan?
                     results[i] = verify(path: file.path, seenRegular: true, place: sitePlace(file.sitePath),
                                         staticLink: file.isLink && !file.readRaw && !file.inLayoutsOrIncludes && !file.isPost,
-                                        scanIncludes: scanIncludes, includes: &found)
-                    if let found, !found.tags.isEmpty || !found.complete { scans[i] = found }
+                                        publishing: publishing, seen: &seen[i])
+                    if publishing && !file.readRaw && !file.named { seen[i].signedBeside = access(file.path + ".minisig", F_OK) == 0 }
                 } else {
                     results[i] = RecordReport(path: file.path, pathIsEscaped: file.kind == .undecodableName, outcome: .malformed, passed: false,
                                               reason: file.notReadReason + " (not opened)")
@@ -767,7 +810,7 @@ public struct RecordVerifier: Sendable {
                 if n % 256 == 0 { progress?(n) }
             }
         }
-        return (slots.compactMap { $0 }, Array(scanSlots))
+        return (slots.compactMap { $0 }, Array(seenSlots))
     }
 }
 
