@@ -120,6 +120,15 @@ public enum SecuredBlob: Equatable, Sendable {
     private static let noSemicolon =
         "expected '<base64 ciphertext>;<base64 iv>' (v1), 'v2;<kid>;<nonce>;<ciphertext>' (v2) or 'v3;<age file>' (v3), found no ';'"
 
+    /// The longest blob read whole from a file or standard input when it starts with a version
+    /// tag (a v2 blob is one authenticated message, a v3 blob one age file): a record's limit,
+    /// as a `secured` field is part of one. (A long v1 blob is streamed instead.)
+    public static let wholeLimit = RecordLimits.fileBytes
+
+    /// The longest plaintext `secured encrypt` takes: its blob, in base64 with its other
+    /// fields, stays under ``wholeLimit`` (48 MiB less 4 KiB).
+    public static let plaintextLimit = wholeLimit / 4 * 3 - 4096
+
     /// How many bytes from the start of a blob ``startsWithVersionTag(_:)`` wants to see.
     public static let versionTagWindow = 16
 

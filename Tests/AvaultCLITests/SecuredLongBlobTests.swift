@@ -3,6 +3,10 @@
 
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+import VaultFormat
 
 @Suite("secured decrypt and inspect of a v3 blob over 64 KiB from -i FILE and standard input")
 struct SecuredLongV3BlobTests {
@@ -55,5 +59,55 @@ struct SecuredLongV3BlobTests {
         // A short one names every form.
         let short = try CLI.avault(["secured", "inspect", "abc"])
         #expect(short.code == 1 && short.err.contains("(v2) or 'v3;<age file>' (v3), found no ';'"), "\(short.err)")
+    }
+}
+
+/// A blob read whole (one that starts with a version tag) is at most a record's size
+/// (``SecuredBlob/wholeLimit``): a larger one, from `-i FILE` or a pipe, is refused before it
+/// is read whole (it was read into memory whatever its size), and `secured encrypt` takes no
+/// plaintext whose blob would not fit (the largest it takes still opens).
+@Suite("secured blobs read whole are bounded by a record's size")
+struct SecuredBlobSizeTests {
+    @Test func aTaggedBlobLargerThanARecordIsRefused() throws {
+        let dir = try CLI.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = dir.appendingPathComponent("k.hex")
+        try CLI.write(String(repeating: "ab", count: 32), to: key)
+        let file = dir.appendingPathComponent("big.blob")
+        try CLI.write("v3;", to: file, mode: 0o644)
+        #expect(truncate(file.path, off_t(SecuredBlob.wholeLimit + 1)) == 0)
+        let refusal = "larger than \(SecuredBlob.wholeLimit) bytes, not a v2 or v3 blob (one authenticated message, read whole)"
+        for command in [["decrypt", "--key-file", key.path, "--context", "x"], ["inspect"]] {
+            let r = try CLI.avault(["secured"] + command + ["-i", file.path])
+            #expect(r.code == 2 && r.out.isEmpty && r.err.hasPrefix("avault: \(file.path): \(refusal)\n"), "\(command): \(r.code) \(r.err)")
+        }
+        var piped = Data("v2;".utf8)
+        piped.append(Data(repeating: 0x41, count: SecuredBlob.wholeLimit))
+        for command in [["decrypt", "--key-file", key.path, "--context", "x", "-"], ["inspect", "-"]] {
+            let r = try CLI.avault(["secured"] + command, stdin: piped)
+            #expect(r.code == 2 && r.out.isEmpty && r.err.hasPrefix("avault: standard input: \(refusal)\n"), "\(command): \(r.code) \(r.err)")
+        }
+    }
+
+    @Test func encryptTakesNoPlaintextWhoseBlobWouldNotFitARecord() throws {
+        let dir = try CLI.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = dir.appendingPathComponent("k.hex")
+        try CLI.write(String(repeating: "ab", count: 32), to: key)
+        let plain = dir.appendingPathComponent("draft.txt")
+        var text = Data(repeating: 0x61, count: SecuredBlob.plaintextLimit)
+        try text.write(to: plain)
+        let blob = dir.appendingPathComponent("draft.blob")
+        let made = try CLI.avault(["secured", "encrypt", "--key-file", key.path, "--context", "x", "-i", plain.path])
+        #expect(made.code == 0, "\(made.err)")
+        #expect(made.stdout.count <= SecuredBlob.wholeLimit + 1)
+        try made.stdout.write(to: blob)
+        let opened = try CLI.avault(["secured", "decrypt", "--key-file", key.path, "--context", "x", "-i", blob.path])
+        #expect(opened.code == 0 && opened.stdout == text, "\(opened.code) \(opened.err)")
+        text.append(0x61)
+        try text.write(to: plain)
+        let r = try CLI.avault(["secured", "encrypt", "--key-file", key.path, "--context", "x", "-i", plain.path])
+        #expect(r.code == 2 && r.out.isEmpty && r.err.hasPrefix(
+            "avault: \(plain.path): larger than \(SecuredBlob.plaintextLimit) bytes, not a plaintext for a secured blob, which must fit in a record\n"), "\(r.code) \(r.err)")
     }
 }

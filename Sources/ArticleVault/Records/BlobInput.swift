@@ -5,7 +5,8 @@ import VaultCrypto
 public import VaultFormat
 
 /// A `secured` blob read from standard input or a file: in memory when it is small or starts
-/// with a version tag (v2, v3: one authenticated message each), else — a long v1 blob — left
+/// with a version tag (v2, v3: one authenticated message each, at most
+/// ``SecuredBlob/wholeLimit``), else — a long v1 blob — left
 /// in a file and decrypted from it a piece at a time
 /// (``SecuredField/decrypt(_:using:legacy:into:)``), so memory stays bounded whatever its size.
 ///
@@ -45,9 +46,17 @@ public enum BlobInput {
         }
         // A pipe or a terminal: read what a small blob can be, and spool the rest.
         // (Room for the line break: a blob of exactly the threshold is still held whole.)
-        let limit = streamThreshold > Int.max - 3 ? Int.max : streamThreshold + 3
+        let limit = min(streamThreshold, SecuredBlob.wholeLimit) + 3
         let head = try FileSystem.readAll(fd: fd, name: name, limit: limit)
         if head.count < limit { return .text(text(of: head[...])) }
+        if SecuredBlob.startsWithVersionTag(head) {
+            // Held whole anyway: the rest read on into memory, up to the limit (not spooled).
+            let whole = SecuredBlob.wholeLimit + 3
+            let all = limit < whole ? head + (try FileSystem.readAll(fd: fd, name: name, limit: whole - head.count)) : head
+            let blob = text(of: all[...])
+            guard all.count < whole, blob.utf8.count <= SecuredBlob.wholeLimit else { throw tooLarge(name) }
+            return .text(blob)
+        }
         let spool = try Spool.create(name: name)
         do throws(AvaultError) {
             let copy = "the temporary copy of \(name)"
@@ -78,6 +87,7 @@ public enum BlobInput {
         if last2.last == UInt8(ascii: "\n") { length -= last2.count == 2 && last2.first == UInt8(ascii: "\r") ? 2 : 1 }
         let head = try FileSystem.pread(fd: fd, count: min(SecuredBlob.versionTagWindow, length), at: start, name: name)
         if length <= threshold || SecuredBlob.startsWithVersionTag(head) {
+            if length > SecuredBlob.wholeLimit && SecuredBlob.startsWithVersionTag(head) { throw tooLarge(name) }
             return .text(String(decoding: try FileSystem.pread(fd: fd, count: length, at: start, name: name), as: UTF8.self))
         }
         let window = min(length, SecuredBlob.v1TailWindow)
@@ -85,6 +95,11 @@ public enum BlobInput {
         let layout: SecuredBlob.V1Tail
         do { layout = try SecuredBlob.v1Tail(length: length, tail: tail) } catch { throw .malformed(error, file: nil) }
         return .legacyStream(LegacyBlobStream(fd: fd, closes: closes, start: start, layout: layout, name: name))
+    }
+
+    /// A v2 or v3 blob longer than ``SecuredBlob/wholeLimit``, refused before it is read whole.
+    private static func tooLarge(_ name: String) -> AvaultError {
+        .fileTooLarge(path: name, limit: SecuredBlob.wholeLimit, what: "a v2 or v3 blob (one authenticated message, read whole)")
     }
 
     /// The text of a small blob, one trailing line break removed.

@@ -103,7 +103,7 @@ extension SecuredField {
         // The key first: a missing key file is reported before standard input is waited on.
         var fileKey: SecretBytes?
         if case .file(let path) = source { fileKey = try RawKeys.load(path) }
-        var plaintext = try FileSystem.readInput(input ?? "-", limit: .max, what: "a plaintext")
+        var plaintext = try FileSystem.readInput(input ?? "-", limit: SecuredBlob.plaintextLimit, what: "a plaintext for a secured blob, which must fit in a record")
         defer { wipe(&plaintext) }
         if case let .keyring(keyring, name) = source {
             return try keyring.encrypt(plaintext, keyName: name, context: context, legacy: legacy)
