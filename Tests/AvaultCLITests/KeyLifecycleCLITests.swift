@@ -277,6 +277,43 @@ import Glibc
         }
     }
 
+    /// Found by an attack review: `rotate --trust` wrote the new version, then refused the
+    /// trust store (writable by others): the untrusted version signed from then on, and running
+    /// it again as the hint said made a third. The store is now refused before anything is
+    /// written; without `--trust`, a store that cannot be read does not fail the rotation.
+    @Test func aTrustStoreThatCannotBeUsedStopsRotateTrustBeforeItWrites() throws {
+        let f = try KeysFixture()
+        #expect(try f.avault(["keys", "generate", "desk", "--signing"]).code == 0)
+        let pub = f.path("desk.pub")
+        #expect(try f.avault(["keys", "export-public", "desk", "-o", pub]).code == 0)
+        #expect(try f.avault(["keys", "trust", "add", pub, "--name", "The Desk", "--role", "desk"]).code == 0)
+        let store = f.ring + "/trust.avt"
+        let keyring = try Data(contentsOf: URL(fileURLWithPath: f.keyringFile))
+        #expect(chmod(store, 0o664) == 0)
+        let r = try f.avault(["keys", "rotate", "desk", "--trust"])
+        #expect(r.code == 2 && r.out.isEmpty && r.err.contains("writable by group or others"), "\(r.code) \(r.out)\(r.err)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: f.keyringFile)) == keyring)
+        #expect(try f.listedKeys().count { $0["name"] as? String == "desk" } == 1)
+        let plain = try f.avault(["keys", "rotate", "desk"])
+        #expect(plain.code == 0 && plain.err.contains("avault keys trust add desk.pub --name desk"), "\(plain.code) \(plain.err)")
+    }
+
+    /// Found by an attack review: `rotate --trust` trusted the new version with no bound when
+    /// the publisher's entry had one, so a rotation outlasted the trust given to the key.
+    @Test func rotateTrustKeepsTheEntrysNotAfter() throws {
+        let f = try KeysFixture()
+        #expect(try f.avault(["keys", "generate", "desk", "--signing"]).code == 0)
+        let pub = f.path("desk.pub")
+        #expect(try f.avault(["keys", "export-public", "desk", "-o", pub]).code == 0)
+        #expect(try f.avault(["keys", "trust", "add", pub, "--name", "The Desk", "--not-after", "2031-01-01T00:00:00Z"]).code == 0)
+        let r = try f.avault(["keys", "rotate", "desk", "--trust"])
+        let v2 = try #require(try f.listed("desk", 2)["keyId"] as? String)
+        #expect(r.code == 0 && r.err.contains("trusted the new version (key id \(v2)) as 'The Desk', not after 2031-01-01T00:00:00Z, in "), "\(r.err)")
+        let entries = try #require(try f.json(["keys", "trust", "list"])["keys"] as? [[String: Any]])
+        let entry = try #require(entries.first { $0["keyId"] as? String == v2 })
+        #expect(entry["notAfter"] as? String == "2031-01-01T00:00:00Z", "\(entry)")
+    }
+
     @Test func rotatingASigningKeyNamesTheTrustStepOrTakesIt() throws {
         let f = try KeysFixture()
         #expect(try f.avault(["keys", "generate", "desk", "--signing"]).code == 0)

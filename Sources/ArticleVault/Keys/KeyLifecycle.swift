@@ -180,15 +180,17 @@ extension TrustStore {
         return nil
     }
 
-    /// After a rotation of a signing key: trusts `new` under the name and roles of the trust
-    /// store's entry for the newest of `previous` (the versions before it) that it holds, else
-    /// as `fallbackName` with no roles. Returns the name and roles used.
+    /// After a rotation of a signing key: trusts `new` under the name, roles and `notAfter` of
+    /// the trust store's entry for the newest of `previous` (the versions before it) that it
+    /// holds (a rotation does not outlast the trust given to the key), else as `fallbackName`
+    /// with no roles and no bound. Returns the name, roles and bound used.
     @discardableResult
-    public func trustRotated(previous: [KeyringFile.Entry], new: Minisign.PublicKey, fallbackName: String, now: Int64) throws(AvaultError) -> (name: String, roles: [String]) {
+    public func trustRotated(previous: [KeyringFile.Entry], new: Minisign.PublicKey, fallbackName: String,
+                             now: Int64) throws(AvaultError) -> (name: String, roles: [String], notAfter: Timestamp?) {
         let old = newestEntry(among: previous)
         let name = old?.name ?? fallbackName
         let roles = old?.roles ?? []
-        try add(new, name: name, roles: roles, notBefore: nil, notAfter: nil, now: now)
-        return (name, roles)
+        try add(new, name: name, roles: roles, notBefore: nil, notAfter: old?.notAfter, now: now)
+        return (name, roles, old?.notAfter)
     }
 }

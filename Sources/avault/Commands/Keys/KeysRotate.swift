@@ -30,20 +30,25 @@ struct KeysRotate: ParsableCommand {
 
     private func rotate() throws {
         let ring = try keyring.open()
+        let location = TrustStore.location(explicit: trustStore, keyringDirectory: ring.directory)
+        // With --trust, the store is read (and any refusal of it made) before the keyring is
+        // written: a store that cannot be used changes nothing.
+        let store = trust && ring.versions(of: name).first?.minisignPublicKey != nil ? try TrustStore(path: location) : nil
         let added = try ring.rotateKey(name: name, now: now())
         try printEntry(added, json: json, verb: "rotated to")
         guard let publicKey = added.minisignPublicKey else {
             if trust { Terminal.note("--trust does nothing for \(added.algorithm.kind.withArticle) key") }
             return
         }
-        let store = try TrustStore(path: TrustStore.location(explicit: trustStore, keyringDirectory: ring.directory))
         let previous = ring.versions(of: name).filter { $0.version != added.version }
-        if trust {
-            let (trustedName, roles) = try store.trustRotated(previous: previous, new: publicKey, fallbackName: name, now: now())
-            Terminal.note("trusted the new version (key id \(added.id)) as '\(trustedName)'\(roles.isEmpty ? "" : " with roles \(roles.joined(separator: ", "))") in \(store.path)")
+        if let store {
+            let (trustedName, roles, notAfter) = try store.trustRotated(previous: previous, new: publicKey, fallbackName: name, now: now())
+            Terminal.note("trusted the new version (key id \(added.id)) as '\(trustedName)'\(roles.isEmpty ? "" : " with roles \(roles.joined(separator: ", "))")"
+                          + (notAfter.map { ", not after \($0.text)," } ?? "") + " in \(store.path)")
             return
         }
-        let entry = store.newestEntry(among: previous)
+        // (Only for the hint: a store that cannot be read names no entry.)
+        let entry = (try? TrustStore(path: location))?.newestEntry(among: previous)
         let roles = (entry?.roles ?? []).map { " --role \(Terminal.shellWord($0))" }.joined()
         Terminal.note("the new version (key id \(added.id)) is not trusted yet: signatures it makes fail verification until it is")
         let pub = Terminal.shellWord(name + ".pub")
