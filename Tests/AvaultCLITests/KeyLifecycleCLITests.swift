@@ -314,6 +314,33 @@ import Glibc
         #expect(entry["notAfter"] as? String == "2031-01-01T00:00:00Z", "\(entry)")
     }
 
+    /// Found by an attack review: only the keyring directory's mode was checked. Root (through
+    /// `sudo -E`, or `AVAULT_KEYRING`) used a mode-700 keyring directory of another user's,
+    /// and its first write made `keyring.avk` root's, locking the user out; the other way
+    /// round, that directory's owner could replace or roll back root's keyring. A keyring
+    /// directory another user owns (root aside) is now refused, read or written.
+    @Test(.enabled(if: geteuid() == 0, "needs root to give a directory to another user"))
+    func aKeyringDirectoryAnotherUserOwnsIsRefused() throws {
+        let f = try KeysFixture()
+        #expect(try f.avault(["keys", "generate", "desk", "--signing"]).code == 0)
+        #expect(chown(f.ring, 65534, 65534) == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: f.keyringFile))
+        let message = "avault: \(f.ring): the keyring's directory is owned by uid 65534, neither you nor root: "
+        for args in [["keys", "list"], ["keys", "rotate", "desk"], ["keys", "generate", "more", "--secret"]] {
+            let r = try f.avault(args)
+            #expect(r.code == 2 && r.out.isEmpty && r.err.hasPrefix(message), "\(args): \(r.code) \(r.err)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: f.keyringFile)) == before)
+        var st = stat()
+        #expect(stat(f.keyringFile, &st) == 0 && st.st_uid == 0)
+        // An empty one (mode 700) is not made a keyring either.
+        let empty = f.path("theirs")
+        #expect(mkdir(empty, 0o700) == 0 && chown(empty, 65534, 65534) == 0)
+        let r = try f.avault(["keys", "generate", "desk", "--signing", "--keyring", empty], keyring: false)
+        #expect(r.code == 2 && r.err.hasPrefix("avault: \(empty): the keyring's directory is owned by uid 65534"), "\(r.code) \(r.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: empty).isEmpty)
+    }
+
     @Test func rotatingASigningKeyNamesTheTrustStepOrTakesIt() throws {
         let f = try KeysFixture()
         #expect(try f.avault(["keys", "generate", "desk", "--signing"]).code == 0)

@@ -117,6 +117,7 @@ public final class Keyring {
     private func load(_ dir: SecureDirectory) throws(AvaultError) -> Loaded? {
         guard try dir.kind(of: Self.fileName) != nil else { return nil }
         try dir.checkPrivate()
+        try Self.checkOwner(dir)
         guard var bytes = try dir.read(Self.fileName, secret: true, limit: FileLimits.keyring, what: "a keyring") else { return nil }
         defer { wipe(&bytes) }
         guard let text = String(validating: bytes, as: UTF8.self) else {
@@ -133,6 +134,13 @@ public final class Keyring {
             authenticated = Array(bytes[0..<(bytes.count - macLine)])
         }
         return Loaded(file: file, authenticated: authenticated)
+    }
+
+    /// Refuses a keyring directory another user owns (root aside): its owner could replace or
+    /// roll back the keyring, and a keyring written there would no longer be theirs.
+    private static func checkOwner(_ dir: SecureDirectory) throws(AvaultError) {
+        try dir.checkOwner(what: "the keyring's directory",
+                           risk: "its owner could replace the keyring or put back an older one, and one written there would no longer be theirs")
     }
 
     private func reload(_ dir: SecureDirectory) throws(AvaultError) {
@@ -192,6 +200,7 @@ public final class Keyring {
     @discardableResult
     public func update<T>(_ body: (Keyring) throws(AvaultError) -> T) throws(AvaultError) -> T {
         let dir = try SecureDirectory.create(path: directory, mode: 0o700, requirePrivate: true)
+        try Self.checkOwner(dir)
         let lock = try dir.lock(Self.lockName)
         defer { withExtendedLifetime(lock) {} }
         try reload(dir)
@@ -741,6 +750,7 @@ extension Keyring {
         let ring = Keyring(unloaded: directory, passphrase: passphrase)
         guard try ring.openDirectory() != nil else { throw .noKeyring(location: directory) }
         let dir = try SecureDirectory(path: directory, requirePrivate: true)
+        try checkOwner(dir)
         let lock = try dir.lock(lockName)
         defer { withExtendedLifetime(lock) {} }
         guard var bytes = try dir.read(fileName, secret: true, limit: FileLimits.keyring, what: "a keyring") else { throw .noKeyring(location: ring.path) }

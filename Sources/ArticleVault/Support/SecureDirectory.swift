@@ -51,6 +51,16 @@ public final class SecureDirectory {
         }
     }
 
+    /// Refuses the directory when another user than the effective one (root aside) owns it:
+    /// `what` names it in the message, `risk` says what its owner could do.
+    public func checkOwner(what: String, risk: String) throws(AvaultError) {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: FileSystem.errnoText()) }
+        if st.st_uid != geteuid(), st.st_uid != 0 {
+            throw .ownedByOther(path: path, owner: UInt32(st.st_uid), what: what, risk: risk)
+        }
+    }
+
     /// The path of an entry, for messages.
     public func pathOf(_ name: String) -> String { path.hasSuffix("/") ? path + name : path + "/" + name }
 
