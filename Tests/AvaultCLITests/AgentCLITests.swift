@@ -479,6 +479,25 @@ import Testing
         #expect(try f.avault(["agent", "stop"]).code == 0)
     }
 
+    /// Found by an attack review: the agent compared keyring paths as Swift strings, which
+    /// take canonically equivalent ones for equal, so a copy of its keyring at `cafe\u{301}`
+    /// (NFD) was served the key of the one at `caf\u{E9}` (NFC): two directories. Paths are
+    /// now compared by their bytes. (`keys list --verify` also says which key verified it.)
+    @Test func keyringPathsThatDifferOnlyInNormalisationAreTwoKeyrings() throws {
+        let f = try Fixture(vault: false)
+        let nfc = f.path("caf\u{E9}"), nfd = f.path("cafe\u{301}")
+        #expect(try f.avault(["keys", "generate", "k", "--secret"], env: ["AVAULT_KEYRING": nfc, "AVAULT_PASSPHRASE": f.passphrase]).code == 0)
+        try FileManager.default.copyItem(atPath: nfc, toPath: nfd)
+        _ = try f.startForeground(env: ["AVAULT_KEYRING": nfc])
+        let served = try f.avault(["keys", "list", "--verify"], env: ["AVAULT_KEYRING": nfc])
+        #expect(served.code == 0 && served.out.contains("(verified with the agent's key: "), "\(served.out)\(served.err)")
+        let other = try f.avault(["keys", "list", "--verify"], env: ["AVAULT_KEYRING": nfd])
+        #expect(other.code == 2 && other.err.contains("no keyring passphrase"), "\(other.code) \(other.out)\(other.err)")
+        let withPassphrase = try f.avault(["keys", "list", "--verify"], env: ["AVAULT_KEYRING": nfd, "AVAULT_PASSPHRASE": f.passphrase])
+        #expect(withPassphrase.code == 0 && withPassphrase.out.contains("(verified with the passphrase: "), "\(withPassphrase.out)")
+        #expect(try f.avault(["agent", "stop"]).code == 0)
+    }
+
     @Test func anIdleAgentWipesItsKeyRemovesItsSocketAndExits() throws {
         let f = try Fixture()
         let agent = try f.startForeground(["--timeout", "2s"])

@@ -191,7 +191,7 @@ public struct AgentClient: Sendable {
         case .unusable(let why, _):
             report(.warning("the new passphrase's key was not sent to the agent at \(socket): \(why)"))
             return
-        case .answer(.status(let status)) where status.keyring == keyring:
+        case .answer(.status(let status)) where AgentServer.samePath(status.keyring, keyring):
             break
         case .answer(.status):
             return // another keyring's agent

@@ -67,7 +67,7 @@ public final class AgentServer {
         self.idleTimeout = idleTimeout
         self.keyring = keyring
         self.held = Held(keyring: keyring, kdf: kdf, key: key)
-        self.deadline = AgentSocket.monotonicSeconds() + Double(idleTimeout)
+        self.deadline = Self.idleClock() + Double(idleTimeout)
         self.log = log
         guard let signals = Self.watchSignals() else {
             throw .agentStartFailed(reason: "cannot watch for signals: \(FileSystem.errnoText())")
@@ -88,11 +88,28 @@ public final class AgentServer {
         listener.removeSocketFile()
     }
 
+    /// Seconds on the clock the idle timeout runs on: `CLOCK_BOOTTIME`, which counts time
+    /// suspended (`CLOCK_MONOTONIC` does not: a laptop suspended overnight would wake with the
+    /// key still held), as OpenSSH's agent does.
+    static func idleClock() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// Whether two keyring paths are the same bytes (Swift's `==` takes canonically equivalent
+    /// strings for equal: `café` in NFC and NFD are two directories).
+    static func samePath(_ a: String, _ b: String) -> Bool { a.utf8.elementsEqual(b.utf8) }
+
+    /// The longest one `poll` waits: its timeout does not run while the machine is suspended,
+    /// so the deadline is looked at again at least this often once it wakes.
+    static let longestWait = 60.0
+
     private func serve() -> Ending {
         while true {
-            let now = AgentSocket.monotonicSeconds()
+            let now = Self.idleClock()
             if now >= deadline { return .idle }
-            let wait = Int32(min((deadline - now) * 1000 + 1, Double(Int32.max)))
+            let wait = Int32(min(deadline - now, Self.longestWait) * 1000 + 1)
             var fds = [pollfd(fd: listener.fd, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
             let n = poll(&fds, 2, wait)
@@ -105,6 +122,8 @@ public final class AgentServer {
                 _ = read(signals, &signal, 1)
                 return .signal(Int32(signal))
             }
+            // (A connection that woke it after the deadline, as after a suspend, gets nothing.)
+            if Self.idleClock() >= deadline { return .idle }
             if fds[0].revents & Int16(POLLIN) != 0 {
                 if let ending = serveOne() { return ending }
             } else if fds[0].revents != 0 {
@@ -139,12 +158,12 @@ public final class AgentServer {
         }
         switch request {
         case let .unlockKey(keyring, kdf):
-            guard let held, held.keyring == keyring else { return answer(client, .refused(.otherKeyring)) }
+            guard let held, Self.samePath(held.keyring, keyring) else { return answer(client, .refused(.otherKeyring)) }
             guard held.kdf == kdf else { return answer(client, .refused(.staleKey)) }
-            deadline = AgentSocket.monotonicSeconds() + Double(idleTimeout)
+            deadline = Self.idleClock() + Double(idleTimeout)
             return answer(client, .key(held.key))
         case .status:
-            let left = max(0, min(Double(idleTimeout), (deadline - AgentSocket.monotonicSeconds()).rounded(.up)))
+            let left = max(0, min(Double(idleTimeout), (deadline - Self.idleClock()).rounded(.up)))
             return answer(client, .status(AgentStatus(pid: UInt32(getpid()), keyring: held?.keyring ?? "/",
                                                        idleTimeout: idleTimeout, remaining: UInt32(left))))
         case .stop:
@@ -153,7 +172,7 @@ public final class AgentServer {
             _ = answer(client, .done)
             return .stopped(pid: peer.pid)
         case let .replace(keyring, old, new, key):
-            guard let held, held.keyring == keyring else { return answer(client, .refused(.otherKeyring)) }
+            guard let held, Self.samePath(held.keyring, keyring) else { return answer(client, .refused(.otherKeyring)) }
             guard held.kdf == old else { return answer(client, .refused(.staleKey)) }
             do { try key.lockInMemory() } catch {
                 log("the new key cannot be locked in memory: \(error); ending")
@@ -162,7 +181,7 @@ public final class AgentServer {
                 return .failed("the new key cannot be locked in memory")
             }
             self.held = Held(keyring: keyring, kdf: new, key: key)
-            deadline = AgentSocket.monotonicSeconds() + Double(idleTimeout)
+            deadline = Self.idleClock() + Double(idleTimeout)
             log("pid \(peer.pid) changed the keyring's passphrase: holding the new key")
             return answer(client, .done)
         case let .entriesKey(namingKey, vaultID):

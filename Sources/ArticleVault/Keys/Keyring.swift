@@ -56,7 +56,7 @@ public final class Keyring {
     /// The keys of the loaded KDF line, once derived (or given by the agent).
     var keys: UnlockedKeys?
     /// Whether ``keys`` came from the agent: it is running and holds this keyring's key.
-    private(set) var unlockedByAgent = false
+    public private(set) var unlockedByAgent = false
     /// The bytes the authentication code covers, as read (protected keyrings only).
     private var authenticatedBytes: [UInt8] = []
 

@@ -15,6 +15,6 @@ struct AgentStop: ParsableCommand {
     func run() throws {
         let socket = try AgentClient.socketForAgentCommands()
         guard try AgentClient(socket: socket, report: Terminal.agentNotice).stop() else { throw AvaultError.noAgent(socket: socket) }
-        try Terminal.writeStdout("stopped the agent at \(socket): key wiped, socket removed\n")
+        try Terminal.writeStdout("stopped the agent at \(Terminal.quoted(socket)): key wiped, socket removed\n")
     }
 }

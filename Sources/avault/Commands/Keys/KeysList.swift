@@ -52,7 +52,7 @@ struct KeysList: ParsableCommand {
         if !ring.isProtected {
             out += "(cannot be verified: the keyring has no passphrase, so nothing authenticates it)\n"
         } else if verified {
-            out += "(verified with the passphrase: the keyring's authentication code matches)\n"
+            out += "(verified with \(ring.unlockedByAgent ? "the agent's key" : "the passphrase"): the keyring's authentication code matches)\n"
         } else {
             out += "(not verified: listed without the passphrase; 'avault keys list --verify' checks the keyring's authentication code)\n"
         }
