@@ -105,7 +105,7 @@ final class CrashPointStorage: VaultStorage {
 
     func isEntryTemporary(_ file: String) -> Bool { inner.isEntryTemporary(file) }
 
-    func removeQuarantined(object name: String) throws(AvaultError) -> Int {
+    func removeQuarantined(object name: String?) throws(AvaultError) -> Int {
         if try begin() { throw Self.crash }
         return try inner.removeQuarantined(object: name)
     }

@@ -248,6 +248,40 @@ private struct TamperScene {
         #expect(lost.isEmpty, "fsck replaced earlier quarantined files: lost \(lost)")
     }
 
+    /// What `fsck` moves aside under names no ID has (a planted envelope-looking file, junk)
+    /// was cleared by no command (`vault purge ID` reaches only the ID's names): `vault purge
+    /// --quarantined --force` deletes all of it, logged, in both stores.
+    @Test(arguments: VaultStore.allCases) func purgeQuarantinedDeletesWhatFsckKept(store: VaultStore) throws {
+        let f = try VaultFixture(store: store)
+        #expect(try f.put("doc", Data("the draft".utf8)) == 1)
+        let stray = String(repeating: "ab", count: 16) + "-1"
+        if store.isPostgres {
+            _ = try f.psql("INSERT INTO avault_envelopes (name, chunk, bytes) VALUES ('\(stray)', 0, '\\x00')")
+        } else {
+            try CLI.write("stray envelope-looking file", to: URL(fileURLWithPath: f.objects + "/" + stray))
+            try CLI.write("junk", to: URL(fileURLWithPath: f.objects + "/README"))
+        }
+        #expect(try f.avault(["vault", "fsck"]).code == 1)
+        let kept = try f.verify().report.quarantined
+        #expect(kept.count == (store.isPostgres ? 1 : 2), "\(kept)")
+        for args in [["vault", "purge", "--quarantined"], ["vault", "purge", "--force"], ["vault", "purge", "doc", "--quarantined", "--force"]] {
+            let usage = try f.avault(args)
+            #expect(usage.code == 64 && usage.out.isEmpty, "\(args): \(usage.code) \(usage.err)")
+        }
+        #expect(try f.verify().report.quarantined == kept)
+        let purged = try f.avault(["vault", "purge", "--quarantined", "--force"])
+        #expect(purged.code == 0 && purged.out == "deleted \(kept.count) file\(kept.count == 1 ? "" : "s") kept in quarantine\n", "\(purged.out)\(purged.err)")
+        let (code, report) = try f.verify()
+        #expect(code == 0 && report.quarantined.isEmpty, "\(report)")
+        if !store.isPostgres { #expect(try FileManager.default.contentsOfDirectory(atPath: f.vault + "/quarantine").isEmpty) }
+        let log = try f.avault(["vault", "log", "--json"]).out
+        #expect(log.contains("\"op\":\"purge-quarantine\",\"quarantined\":\(kept.count)"), "\(log)")
+        #expect(try f.avault(["vault", "log", "--verify"]).code == 0)
+        #expect(try f.get("doc").stdout == Data("the draft".utf8))
+        let again = try f.avault(["vault", "purge", "--quarantined", "--force"])
+        #expect(again.code == 0 && again.out == "deleted 0 files kept in quarantine\n", "\(again.out)\(again.err)")
+    }
+
     /// A file whose name is not UTF-8 (or holds a `\`) planted among the envelopes is reported
     /// under its `\xNN` name, one name per file, and fsck moves that very file aside (read into
     /// a Swift string, `x<0xff>` would have been `x<U+FFFD>`: a name fsck could not move).

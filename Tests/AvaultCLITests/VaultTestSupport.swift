@@ -220,6 +220,7 @@ struct VerifyReport: CustomStringConvertible {
     var corrupt: [String]
     var unexpected: [String]
     var leftovers: [String]
+    var quarantined: [String]
     /// The IDs the corrupt and missing entries name (null entries left out).
     var namedIDs: [String]
 
@@ -235,6 +236,7 @@ struct VerifyReport: CustomStringConvertible {
         corrupt = files("corrupt")
         unexpected = files("unexpected")
         leftovers = files("leftovers")
+        quarantined = files("quarantined")
         namedIDs = ["missing", "corrupt"].flatMap { (o[$0] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String } }
     }
 

@@ -498,8 +498,12 @@ public final class PostgresVaultStorage: VaultStorage {
         return "avault_quarantine: " + target
     }
 
-    public func removeQuarantined(object name: String) throws(AvaultError) -> Int {
+    public func removeQuarantined(object name: String?) throws(AvaultError) -> Int {
         readsAhead = [:]
+        guard let name else {
+            let gone = try sql("WITH gone AS (DELETE FROM avault_quarantine RETURNING name) SELECT count(DISTINCT name) FROM gone")
+            return Int(gone.integer(0, 0) ?? 0)
+        }
         let gone = try sql("""
             WITH gone AS (DELETE FROM avault_quarantine WHERE left(name, length($1)) = $1 OR left(name, length($2)) = $2 RETURNING name)
             SELECT count(DISTINCT name) FROM gone

@@ -38,6 +38,17 @@ extension Vault {
         }
     }
 
+    /// Deletes everything recovery or `fsck` kept in quarantine, under any name (files no ID
+    /// names among them, which ``purge(_:)`` of an ID never reaches), durably, with a
+    /// `purge-quarantine` entry in the log. Returns how many were deleted.
+    public func purgeQuarantined() throws(AvaultError) -> Int {
+        try transaction { (tx: inout Transaction) throws(AvaultError) -> Int in
+            let deleted = try storage.removeQuarantined(object: nil)
+            if deleted > 0 { tx.entries.append([("op", .string("purge-quarantine")), ("quarantined", .number(Double(deleted)))]) }
+            return deleted
+        }
+    }
+
     /// The log entry of a purge (`quarantined` only when it deleted something there).
     private static func purgeEntry(object name: String, versions: Int, quarantined: Int) -> [(key: String, value: FieldValue)] {
         [("op", .string("purge")), ("object", .string(name)), ("versions", .number(Double(versions)))]

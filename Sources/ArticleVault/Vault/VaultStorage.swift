@@ -55,8 +55,8 @@ public protocol VaultStorage: AnyObject {
     func quarantine(_ file: String) throws(AvaultError) -> String
     /// Deletes what was moved aside from the envelope names of the object `name` (its envelopes,
     /// and its staged rewraps), durably: a purge leaves nothing of a draft that the vault's key
-    /// still opens. Returns how many were deleted.
-    func removeQuarantined(object name: String) throws(AvaultError) -> Int
+    /// still opens; everything moved aside when `name` is nil. Returns how many were deleted.
+    func removeQuarantined(object name: String?) throws(AvaultError) -> Int
     /// The names of everything moved aside (by recovery, `fsck`, a staged rewrap's leftover),
     /// sorted; empty when there is nothing.
     func quarantinedFiles() throws(AvaultError) -> [String]
@@ -530,10 +530,11 @@ public final class FileVaultStorage: VaultStorage {
         file.hasPrefix("../") ? try moveToQuarantine(from: try root(), String(file.dropFirst(3))) : try moveToQuarantine(from: try objects(), file)
     }
 
-    public func removeQuarantined(object name: String) throws(AvaultError) -> Int {
+    public func removeQuarantined(object name: String?) throws(AvaultError) -> Int {
         guard try root().kind(of: "quarantine") != nil else { return 0 }
         let quarantine = try root().subdirectory("quarantine")
-        let names = try quarantine.names(prefix: name + "-") + quarantine.names(prefix: VaultFiles.stagedPrefix + name + "-")
+        var names = try quarantine.names(prefix: name.map { $0 + "-" } ?? "")
+        if let name { names += try quarantine.names(prefix: VaultFiles.stagedPrefix + name + "-") }
         for file in names { try quarantine.removeListed(file) }
         if !names.isEmpty { try quarantine.sync() }
         return names.count
