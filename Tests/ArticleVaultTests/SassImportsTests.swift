@@ -1,5 +1,6 @@
 import Testing
 @testable import ArticleVault
+import VaultFormat
 
 /// The gate's reading of Sass (`SassImports`), against what libsass 3.6 (Debian's
 /// jekyll-sass-converter) reads: each case here was a way past the gate found by an attack

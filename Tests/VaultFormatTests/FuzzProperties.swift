@@ -39,6 +39,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case ageHeader = "age-header"
     case ageArmor = "age-armor"
     case recipientsFile = "recipients-file"
+    case sassImports = "sass-imports"
 
     /// Runs the target's parsers on `input` and checks their properties. A parser that
     /// refuses the input is fine; a parser that accepts it must keep every promise below.
@@ -61,6 +62,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .ageHeader: try FuzzChecks.ageHeader(input)
         case .ageArmor: try FuzzChecks.ageArmor(input)
         case .recipientsFile: try FuzzChecks.recipientsFile(input)
+        case .sassImports: try FuzzChecks.sassImports(input)
         }
     }
 
@@ -562,6 +564,44 @@ enum FuzzChecks {
             }
         }
         for path in paths { _ = rules.section(for: path) }
+    }
+
+    // MARK: Sass imports
+
+    /// The publishing gate's strict reading of Sass `@import` lists, in both syntaxes: it ends
+    /// (its work is bounded), reads the same twice, gives at most one item per byte and `.unread`
+    /// only last, and every name it gives is one the gate can look for as it is: on one line,
+    /// with no NUL or backslash, no interpolation or Liquid, and no plain CSS import (those
+    /// fail closed as `.variable`); each has its 14 candidates. Liquid markup is either other
+    /// markup (``SassImports/liquid(_:)``), which ``SassImports/renderedEmpty(_:)`` does not
+    /// render, or only the site's URLs, which it takes out.
+    static func sassImports(_ input: [UInt8]) throws(FuzzViolation) {
+        for indented in [false, true] {
+            let items = input.withUnsafeBytes { SassImports.scan($0, indented: indented) }
+            try require(items == input.withUnsafeBytes { SassImports.scan($0, indented: indented) }, "sass imports: two readings differ")
+            try require(items.count <= input.count, "sass imports: \(items.count) items from \(input.count) bytes")
+            for (k, item) in items.enumerated() {
+                switch item {
+                case .unread:
+                    try require(k == items.count - 1, "sass imports: .unread before the end")
+                case .variable:
+                    break
+                case .name(let name):
+                    try require(!name.utf8.contains { [0x00, 0x0A, 0x0D, 0x5C].contains($0) }, "sass imports: a name '\(name)' with a NUL, a backslash or a line break")
+                    try require(!name.contains("#{") && !name.contains("{{") && !name.contains("{%"), "sass imports: a name '\(name)' with interpolation or Liquid")
+                    try require(!SassImports.isPlainCSS(name), "sass imports: a plain CSS import '\(name)' given as a name")
+                    try require(SassImports.candidates(name).count == 14, "sass imports: not 14 candidates for '\(name)'")
+                    _ = SassImports.climbsAfterAPart(name)
+                    _ = SassImports.resolvesOtherwise(name)
+                }
+            }
+        }
+        let rendered = SassImports.renderedEmpty(input)
+        if SassImports.liquid(input) != nil {
+            try require(rendered == nil, "sass imports: other Liquid markup rendered")
+        } else if let rendered {
+            try require(rendered.count < input.count, "sass imports: the site's URLs taken out left \(rendered.count) of \(input.count) bytes")
+        }
     }
 
     // MARK: Envelope
