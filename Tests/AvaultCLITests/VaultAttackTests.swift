@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import VaultCrypto
 import VaultFormat
 #if canImport(Glibc)
@@ -49,7 +50,9 @@ import Glibc
     /// and hash were in the log they copied), then waits for a writer whose keyring saw only the
     /// older copy: its write declares the planted entry unapplied and chains it in. The keyring
     /// that saw the newer head used to take the entry for a rollback accepted on purpose, and
-    /// lose what it saw without a word. Only an applied `accept-rollback` entry counts.
+    /// lose what it saw without a word. Only an applied `accept-rollback` entry counts. (Since a
+    /// later review, the older keyring's write is refused too: the planted entry is numbered
+    /// above any head that keyring saw, which no interrupted write of its does.)
     @Test func aPlantedAcceptRollbackEntryLetsNothingGo() throws {
         let f = try VaultFixture()
         #expect(try f.put("doc", Data("first draft".utf8)) == 1)
@@ -73,7 +76,8 @@ import Glibc
             """#, f.vault + "/log", seen])
         #expect(planted.code == 0, "\(planted.err)")
         let put = try f.avault(["vault", "put", "other", "-"], stdin: Data("by the older keyring".utf8), env: ["AVAULT_KEYRING": older])
-        #expect(put.code == 0, "\(put.err)")
+        #expect(put.code == 1 && put.err.contains("the log was altered: entry 4 after the index's head follows entry 2, a number no interrupted write gives"),
+                "\(put.code) \(put.err)")
         #expect(try VaultLogTests.entries(f).contains { $0["op"] as? String == "accept-rollback" }, "the planted entry is in the log")
         try Self.expectRolledBack(f, "a planted accept-rollback entry")
     }
@@ -696,6 +700,105 @@ import Glibc
         let r = try f.avault(["vault", "log", "--verify"])
         #expect(r.code == 1 && r.out.contains("problem: a signed head is malformed"), "head seq \(number): \(r.code) \(r.out) \(r.err)")
         #expect(!r.err.contains("Fatal error"), "\(r.err)")
+    }
+}
+
+/// Nothing authenticates the log's lines after the index's head (an interrupted write's), and
+/// the chain has no key: anyone who can write the vault's directory can append one. Found by an
+/// attack review: a write took such lines on. An `accept-rollback` numbered 2^53 − 1 left every
+/// later write `the log is full` (an internal failure, while `vault verify` and `vault log
+/// --verify` said it was an interrupted write); a `put` of version 2^31 − 1 burned every later
+/// version of its ID, with no trace once the next write had chained it in. Such lines are now
+/// refused as an alteration of the log, by every command and by `verify`, and no write takes
+/// them on.
+@Suite struct VaultLogTailTests {
+    /// Appends `fields` (`"op":…`) to the log as one more line, numbered `seq`, chained to the last.
+    static func append(_ f: VaultFixture, seq: Int, _ fields: String) throws {
+        let text = String(decoding: try vaultRead(f.vault + "/log"), as: UTF8.self)
+        let last = try #require(text.split(separator: "\n").last)
+        let prev = Hex.encode(BLAKE2b.hash(Array(last.utf8), digestSize: 32))
+        let line = #"{"seq":\#(seq),"time":"2026-12-07T21:50:00Z",\#(fields),"prev":"\#(prev)"}"# + "\n"
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: f.vault + "/log"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(line.utf8))
+        try handle.close()
+    }
+
+    static func lastSeq(_ f: VaultFixture) throws -> (seq: Int, hash: String) {
+        let text = String(decoding: try vaultRead(f.vault + "/log"), as: UTF8.self)
+        let last = try #require(text.split(separator: "\n").last)
+        let seq = try #require((try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])?["seq"] as? Int)
+        return (seq, Hex.encode(BLAKE2b.hash(Array(last.utf8), digestSize: 32)))
+    }
+
+    @Test func aLogLineNumberedAboveWhatAnyWriteGivesIsRefused() throws {
+        let f = try VaultFixture()
+        #expect(try f.put("a", Data("first".utf8)) == 1)
+        let (seq, hash) = try Self.lastSeq(f)
+        let head = #"{"seq":\#(seq),"hash":"\#(hash)"}"#
+        try Self.append(f, seq: VaultFiles.maxInteger, #""op":"accept-rollback","forgotten":\#(head),"index":\#(head)"#)
+        let refusal = "the log was altered: entry \(VaultFiles.maxInteger) after the index's head follows entry \(seq), a number no interrupted write gives"
+        let put = try f.avault(["vault", "put", "b", "-"], stdin: Data("b".utf8))
+        #expect(put.code == 1 && put.err.contains(refusal) && !put.err.contains("the log is full"), "\(put.code) \(put.err)")
+        let verify = try f.avault(["vault", "verify"])
+        #expect(verify.code == 1 && verify.err.contains(refusal), "\(verify.code) \(verify.out)\(verify.err)")
+        let log = try f.avault(["vault", "log", "--verify"])
+        #expect(log.code == 1 && (log.out + log.err).contains(refusal), "\(log.code) \(log.out)\(log.err)")
+        let get = try f.get("a")
+        #expect(get.code == 1 && get.err.contains(refusal), "\(get.code) \(get.err)")
+    }
+
+    @Test func aPutLineThatSkipsVersionsIsNotTakenOn() throws {
+        let f = try VaultFixture()
+        #expect(try f.put("a", Data("first".utf8)) == 1)
+        let name = try #require(try f.envelopeFiles().envelopes.first.map { String($0.prefix(32)) })
+        let (seq, _) = try Self.lastSeq(f)
+        try Self.append(f, seq: seq + 1, #""op":"put","object":"\#(name)","version":\#(VaultFiles.maxVersion),"size":1,"kid":"0000000000000000""#)
+        let refusal = "the log was altered: entry \(seq + 1) after the index's head puts version \(VaultFiles.maxVersion) of an object whose next version is 2"
+        let put = try f.avault(["vault", "put", "a", "-"], stdin: Data("second".utf8))
+        #expect(put.code == 1 && put.err.contains(refusal), "\(put.code) \(put.err)")
+        let verify = try f.avault(["vault", "verify", "--json"])
+        #expect(verify.code == 1 && verify.out.contains(refusal), "\(verify.code) \(verify.out)\(verify.err)")
+        let log = try f.avault(["vault", "log", "--verify"])
+        #expect(log.code == 1 && (log.out + log.err).contains(refusal), "\(log.code) \(log.out)\(log.err)")
+        // An interrupted write's own line (the next version) is still taken on, as before.
+        let f2 = try VaultFixture()
+        #expect(try f2.put("a", Data("first".utf8)) == 1)
+        let name2 = try #require(try f2.envelopeFiles().envelopes.first.map { String($0.prefix(32)) })
+        let (seq2, _) = try Self.lastSeq(f2)
+        try Self.append(f2, seq: seq2 + 1, #""op":"put","object":"\#(name2)","version":2,"size":1,"kid":"0000000000000000""#)
+        #expect(try f2.avault(["vault", "verify"]).code == 0)
+        #expect(try f2.put("a", Data("second".utf8)) == 3)
+    }
+}
+
+/// Found by an attack review: `vault get` to standard output checks a large envelope's digest
+/// before it passes on a byte, reading the whole file: a sparse file of terabytes put under an
+/// envelope's name held it for hours (50 s for 10 GB here) before it failed. It now reads no
+/// further than the envelope of the version's size would be (with 1 MiB to spare), as `strace`
+/// shows by the bytes read.
+@Suite struct VaultSparseEnvelopeTests {
+    @Test(.disabled(if: CLI.sanitized, "traces system calls"),
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/strace"), "needs strace"))
+    func aFileLargerThanItsEnvelopeIsNotReadToItsEnd() throws {
+        let f = try VaultFixture()
+        var rng = SeededRNG(seed: 0x5BA2_5E)
+        let payload = rng.data(1_500_000)
+        #expect(try f.put("big", payload) == 1)
+        let envelope = f.objects + "/" + (try #require(try f.envelopeFiles().envelopes.first))
+        #expect(truncate(envelope, 256 << 20) == 0)
+        let trace = f.path("trace"), out = f.path("out"), err = f.path("err")
+        let exit = try VaultSpawn.run(["/usr/bin/strace", "-f", "-y", "-qq", "-e", "trace=read", "-o", trace, CLI.avaultPath, "vault", "get", "big"],
+                                      env: VaultSpawn.environment(f), stdout: out, stderr: err)
+        #expect(exit.code == 1, "\(exit)")
+        #expect(try String(contentsOfFile: err, encoding: .utf8).contains("is corrupt or was tampered with"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)).isEmpty)
+        // Bytes read from the envelope, by every read on a descriptor strace names it for.
+        var read = 0
+        for line in try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n") where line.contains(envelope + ">") {
+            if let eq = line.range(of: " = ", options: .backwards), let n = Int(line[eq.upperBound...].prefix { $0.isNumber }) { read += n }
+        }
+        #expect(read > 0 && read <= 4 << 20, "\(read) bytes read from the envelope")
     }
 }
 

@@ -491,7 +491,8 @@ public final class Vault {
                 memory = nil
                 // The rest of it, and then the whole file again from its start.
                 guard let whole = try storage.openEnvelope(candidate) else { continue }
-                matches = try digest(of: whole, buffers: buffers) == v.digest
+                // (Read no further than the envelope of `v.size` bytes is, with room to spare.)
+                matches = try digest(of: whole, buffers: buffers, upTo: VaultFiles.envelopeSize(plaintext: v.size) + Self.inMemoryLimit) == v.digest
             }
             if matches {
                 chosen = candidate

@@ -289,11 +289,21 @@ extension Vault {
 
     /// Reads an envelope through `source` to its end and returns the hex of its digest.
     func digest(of source: EnvelopeSource, buffers: EnvelopeBuffers) throws(AvaultError) -> String {
+        try digest(of: source, buffers: buffers, upTo: .max)!
+    }
+
+    /// ``digest(of:buffers:)``, or nil as soon as more than `limit` bytes were read (a file
+    /// larger than the envelope it should be, a sparse one of terabytes among them, is not read
+    /// to its end to find it does not match).
+    func digest(of source: EnvelopeSource, buffers: EnvelopeBuffers, upTo limit: Int) throws(AvaultError) -> String? {
         let digest = EnvelopeDigest()
         buffers.drain()
         let block = UnsafeMutableRawBufferPointer(rebasing: buffers.sealed[0][0..<EnvelopeBuffers.readBlock])
+        var total = 0
         while true {
             let n = try source.read(into: block)
+            total += n
+            guard total <= limit else { return nil }
             digest.update(UnsafeRawBufferPointer(rebasing: block[0..<n]))
             if n < block.count { break }
         }

@@ -321,7 +321,9 @@ extension Vault {
         if chain.problem == nil {
             do {
                 let state = try checkedState(wholeLog: true)
-                if let first = state.unindexed.first, let last = state.unindexed.last {
+                if let problem = Self.unindexedPutProblem(state) {
+                    report.entryProblem("the log was altered: \(problem)")
+                } else if let first = state.unindexed.first, let last = state.unindexed.last {
                     report.notes.append("entries \(first)–\(last) were written by an interrupted write whose index never landed (its changes did not happen); the next write records that")
                 }
             } catch .tampered(let message, _) {

@@ -219,7 +219,10 @@ extension Vault {
         check.unexpected += state.unexpectedEntries.map { "entries/" + $0 }
         check.leftovers.sort()
         check.unexpected.sort()
-        if let first = state.unindexed.first, let last = state.unindexed.last {
+        if let problem = Self.unindexedPutProblem(state) {
+            check.corrupt.append("log")
+            check.notes.append("the log was altered: \(problem)")
+        } else if let first = state.unindexed.first, let last = state.unindexed.last {
             check.notes.append("log entries \(first)–\(last) were written by an interrupted write whose index never landed (its changes did not happen)")
         }
         if state.interruptedRewrap { check.notes.append("the config was re-sealed by a rewrap interrupted before its index landed") }

@@ -141,6 +141,7 @@ extension Vault {
             throw altered("entry \(index.log.seq) of the log is not the one the index was written with: the log was rewritten")
         }
         if let problem = log.parseStrictly(from: indexPosition + 1) { throw altered("the log was altered: \(problem)") }
+        if let problem = Self.tailJump(log, after: indexPosition, seen: seen) { throw altered("the log was altered: \(problem)") }
         let unindexed = log.entries[(indexPosition + 1)...].map(\.seq)
         var pinProblem: String?, recipientsDigest: String?
         // A vault to recipients: the config's recipients are those the log last recorded (at or
@@ -418,6 +419,45 @@ extension Vault {
         }
     }
 
+    /// Where the entries after the index's head (nothing authenticates them: an interrupted
+    /// write's, or anyone's who can write the log) number themselves otherwise than an
+    /// interrupted write does: on from the head by one, or, adopting a rollback, from above the
+    /// head this keyring recorded (`seen`), never higher. A number taken on from such an entry
+    /// (up to the largest, which ends the log) would be every later write's. nil when they do not.
+    static func tailJump(_ log: VaultLog.Chain, after indexPosition: Int, seen: Keyring.VaultHead?) -> String? {
+        var previous = log.entries[indexPosition].seq
+        let ceiling = seen.map { Int(clamping: $0.seq) + 1 } ?? 0
+        for entry in log.entries[(indexPosition + 1)...] {
+            guard entry.seq == previous + 1 || entry.seq > previous && entry.seq <= ceiling else {
+                return "entry \(entry.seq) after the index's head follows entry \(previous), a number no interrupted write gives (above the head "
+                    + (seen.map { "this keyring recorded, \($0.seq)" } ?? "this keyring would have recorded") + "): it was written by hand"
+            }
+            previous = entry.seq
+        }
+        return nil
+    }
+
+    /// The first `put` entry after the index's head (``State/unindexed``) that no interrupted
+    /// write leaves: one that skips versions of its object (an interrupted write numbers on
+    /// from the versions the index and the entries before it give the name; a version taken on
+    /// up to the largest would leave the ID none to put). nil when there is none. `state` holds
+    /// the whole index.
+    static func unindexedPutProblem(_ state: State) -> String? {
+        var highest: [String: Int] = [:]
+        for o in state.index.objects { highest[o.name] = max(highest[o.name] ?? 0, o.versions.last?.number ?? 0) }
+        for (name, used) in state.index.used { highest[name] = max(highest[name] ?? 0, used) }
+        for seq in state.unindexed {
+            guard let entry = state.log.position(of: seq).map({ state.log.entries[$0] }), entry.op == "put",
+                  let name = entry.string("object"), let version = try? entry.integer("version", in: 1...VaultFiles.maxVersion) else { continue }
+            let next = (highest[name] ?? 0) + 1
+            guard version <= next else {
+                return "entry \(seq) after the index's head puts version \(version) of an object whose next version is \(next), which no interrupted write does: it was written by hand"
+            }
+            highest[name] = max(highest[name] ?? 0, version)
+        }
+        return nil
+    }
+
     /// Appends the entries, replaces the config if re-sealed, seals the index (bound to the
     /// new head), finishes what waited for the index, and records the head in the keyring.
     private func commit(_ state: State, _ tx: inout Transaction) throws(AvaultError) {
@@ -544,6 +584,7 @@ extension Vault {
     /// of it finds besides the index's envelopes was put there otherwise, and stays for `verify`
     /// to report and `fsck` to move aside (its version numbers are still never used again).
     private func recover(_ state: State, _ tx: inout Transaction) throws(AvaultError) {
+        if let problem = Self.unindexedPutProblem(state) { throw .tampered("the log was altered: \(problem)", area: .vaultState) }
         var survey = try survey(state.index)
         var foreign: [String] = []
         if storage.writesAreAtomic {
