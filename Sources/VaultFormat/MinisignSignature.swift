@@ -10,6 +10,14 @@ extension Minisign {
     public static let legacyAlgorithm = "Ed"
     /// `trusted comment: `
     public static let trustedCommentPrefix = "trusted comment: "
+    /// The longest trusted comment minisign reads: its line, with the prefix and the line
+    /// break, fills at most 8,191 bytes (`TRUSTEDCOMMENTMAXBYTES`, a NUL kept), measured with
+    /// minisign 0.11 here. A longer one is refused, read or written, so that what avault signs
+    /// and accepts `minisign -V` accepts too.
+    public static let trustedCommentLimit = 8191 - 17 - 1
+    /// The longest untrusted comment minisign reads: its line fills at most 1,023 bytes
+    /// (`COMMENTMAXBYTES`), measured likewise.
+    public static let untrustedCommentLimit = 1023 - 19 - 1
 
     /// A minisign signature: the four lines of a `.minisig` file, or an embedded entry.
     public struct Signature: Equatable, Sendable {
@@ -72,6 +80,12 @@ extension Minisign {
             }
             guard !Self.hasLineBreak(trustedComment) else {
                 throw .invalidSignature("the trusted comment spans several lines")
+            }
+            guard trustedComment.utf8.count <= Minisign.trustedCommentLimit else {
+                throw .invalidSignature("the trusted comment is longer than minisign reads (\(Minisign.trustedCommentLimit) bytes)")
+            }
+            guard untrustedComment.utf8.count <= Minisign.untrustedCommentLimit else {
+                throw .invalidSignature("the untrusted comment is longer than minisign reads (\(Minisign.untrustedCommentLimit) bytes)")
             }
             // A CR left at the end of line 1 (after the line ending's own CR) would be read as
             // part of the line ending once the file is written again.

@@ -22,9 +22,16 @@ public enum RecordSigner {
     /// ``checkCommentText(_:)``.
     public static func recordComment(path: String, now: Int64, text: String?, sitePath: String? = nil) throws(AvaultError) -> String {
         let place = sitePath.map { "\t" + placeField($0) } ?? ""
-        guard let text else { return defaultRecordComment(path: path, now: now) + place }
+        guard let text else { return try checkLength(defaultRecordComment(path: path, now: now) + place) }
         try checkCommentText(text)
-        return "timestamp:\(now)\t\(TrustPolicy.recordCanonField)" + (text.isEmpty ? "" : "\t" + text) + place
+        return try checkLength("timestamp:\(now)\t\(TrustPolicy.recordCanonField)" + (text.isEmpty ? "" : "\t" + text) + place)
+    }
+
+    /// `comment`, refused when minisign would not read it (longer than
+    /// ``Minisign/trustedCommentLimit``: no signature avault makes is one it refuses).
+    static func checkLength(_ comment: String) throws(AvaultError) -> String {
+        guard comment.utf8.count <= Minisign.trustedCommentLimit else { throw .trustedCommentTooLong(bytes: comment.utf8.count) }
+        return comment
     }
 
     /// The field that binds a signature to the file's path from its site's top
@@ -123,9 +130,9 @@ public enum RecordSigner {
     /// refuses and `verify --detached` (any domain) accepts, and the time is avault's.
     public static func detachedComment(path: String, now: Int64, text: String?, sitePath: String? = nil) throws(AvaultError) -> String {
         let place = sitePath.map { "\t" + placeField($0) } ?? ""
-        guard let text else { return defaultDetachedComment(path: path, now: now) + place }
+        guard let text else { return try checkLength(defaultDetachedComment(path: path, now: now) + place) }
         try checkCommentText(text)
-        return "timestamp:\(now)" + (text.isEmpty ? "" : "\t" + text) + place
+        return try checkLength("timestamp:\(now)" + (text.isEmpty ? "" : "\t" + text) + place)
     }
 
     /// The base name of `path` as a trusted comment's `file:` field holds it: one field on one

@@ -171,6 +171,9 @@ public enum AvaultError: Error, Sendable {
     /// A signer's text for a trusted comment (embedded or detached) holds a control character
     /// other than TAB.
     case trustedCommentControlCharacter
+    /// A trusted comment (the signer's text with the fields avault writes) longer than
+    /// minisign reads (``Minisign/trustedCommentLimit``).
+    case trustedCommentTooLong(bytes: Int)
     /// A record signature's trusted comment must start with `timestamp:` then
     /// `canon:avault-record-v1`.
     case notARecordComment
@@ -605,6 +608,8 @@ public enum AvaultError: Error, Sendable {
             return "the trusted comment text has a field avault writes itself (\(prefix)…)"
         case .trustedCommentControlCharacter:
             return "the trusted comment text holds a control character (only TAB, between fields, may be in it)"
+        case let .trustedCommentTooLong(bytes):
+            return "the trusted comment would be \(bytes) bytes, more than minisign reads (\(Minisign.trustedCommentLimit))"
         case .notARecordComment:
             return "a record signature's trusted comment must start with timestamp:… then \(TrustPolicy.recordCanonField)"
         case let .unauthenticatedLegacy(path):

@@ -48,7 +48,7 @@ extension AvaultError {
         case .noTrustStore, .notTrusted, .alreadyTrusted, .publicKeyAlreadyTrusted, .revokedKeyRemoval, .alreadyRevoked, .signingKeyRevoked, .signingKeyOutsideWindow, .invalidTrustedComment, .notARecordComment, .unauthenticatedLegacy, .signaturesNotChecked:
             return Exit.operational
         // What the command line asked for, refused before anything is read.
-        case .reservedTrustedCommentField, .trustedCommentControlCharacter, .notInSite:
+        case .reservedTrustedCommentField, .trustedCommentControlCharacter, .trustedCommentTooLong, .notInSite:
             return Exit.usage
         // A value the command line gave that is not one (a key or trusted key's name, a role, a
         // revocation reason, a validity window, a vault id, an idle timeout): a usage error, as
@@ -190,6 +190,8 @@ extension AvaultError {
             return "give --site the directory the gate walks (the site's top), and files inside it"
         case .trustedCommentControlCharacter:
             return "give one line of text; a TAB separates fields"
+        case .trustedCommentTooLong:
+            return "shorten --trusted-comment (the file's name and, with --site, its place count too)"
         case .notTrusted, .alreadyRevoked: return "see 'avault keys trust list'"
         case .signingKeyOutsideWindow: return "sign with a key the trust store trusts now: see 'avault keys trust list'"
         case .signingKeyRevoked: return "sign with a key the trust store has not revoked: see 'avault keys list' and 'avault keys trust list'"

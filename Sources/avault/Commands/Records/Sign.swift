@@ -87,9 +87,11 @@ struct Sign: ParsableCommand {
         let (signingKey, keyID) = (signing.key, signing.keyID)
         let time = now()
         if detached {
+            // Every comment before any file is written (one may be too long for minisign).
+            var comments: [String] = []
+            for file in files { comments.append(try RecordSigner.detachedComment(path: file, now: time, text: trustedComment, sitePath: places[file])) }
             return try Terminal.writingBatch {
-                for file in files {
-                    let comment = try RecordSigner.detachedComment(path: file, now: time, text: trustedComment, sitePath: places[file])
+                for (file, comment) in zip(files, comments) {
                     let out = try RecordSigner.signDetached(path: file, key: signingKey, keyID: keyID, trustedComment: comment, overwrite: force)
                     try Terminal.writeStdout("signed \(Terminal.quoted(file)) -> \(Terminal.quoted(out)) (key \(keyID.printed))\n")
                 }
