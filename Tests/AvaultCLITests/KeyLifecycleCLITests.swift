@@ -281,12 +281,18 @@ import Glibc
     /// trust store (writable by others): the untrusted version signed from then on, and running
     /// it again as the hint said made a third. The store is now refused before anything is
     /// written; without `--trust`, a store that cannot be read does not fail the rotation.
-    @Test func aTrustStoreThatCannotBeUsedStopsRotateTrustBeforeItWrites() throws {
+    /// A keyring with signing key `desk`, trusted in its trust store with `trust` (`add`'s options).
+    static func trustedDesk(_ trust: [String]) throws -> KeysFixture {
         let f = try KeysFixture()
         #expect(try f.avault(["keys", "generate", "desk", "--signing"]).code == 0)
         let pub = f.path("desk.pub")
         #expect(try f.avault(["keys", "export-public", "desk", "-o", pub]).code == 0)
-        #expect(try f.avault(["keys", "trust", "add", pub, "--name", "The Desk", "--role", "desk"]).code == 0)
+        #expect(try f.avault(["keys", "trust", "add", pub] + trust).code == 0)
+        return f
+    }
+
+    @Test func aTrustStoreThatCannotBeUsedStopsRotateTrustBeforeItWrites() throws {
+        let f = try Self.trustedDesk(["--name", "The Desk", "--role", "desk"])
         let store = f.ring + "/trust.avt"
         let keyring = try Data(contentsOf: URL(fileURLWithPath: f.keyringFile))
         #expect(chmod(store, 0o664) == 0)
@@ -301,11 +307,7 @@ import Glibc
     /// Found by an attack review: `rotate --trust` trusted the new version with no bound when
     /// the publisher's entry had one, so a rotation outlasted the trust given to the key.
     @Test func rotateTrustKeepsTheEntrysNotAfter() throws {
-        let f = try KeysFixture()
-        #expect(try f.avault(["keys", "generate", "desk", "--signing"]).code == 0)
-        let pub = f.path("desk.pub")
-        #expect(try f.avault(["keys", "export-public", "desk", "-o", pub]).code == 0)
-        #expect(try f.avault(["keys", "trust", "add", pub, "--name", "The Desk", "--not-after", "2031-01-01T00:00:00Z"]).code == 0)
+        let f = try Self.trustedDesk(["--name", "The Desk", "--not-after", "2031-01-01T00:00:00Z"])
         let r = try f.avault(["keys", "rotate", "desk", "--trust"])
         let v2 = try #require(try f.listed("desk", 2)["keyId"] as? String)
         #expect(r.code == 0 && r.err.contains("trusted the new version (key id \(v2)) as 'The Desk', not after 2031-01-01T00:00:00Z, in "), "\(r.err)")

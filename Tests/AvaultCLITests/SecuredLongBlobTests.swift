@@ -8,6 +8,14 @@ import Glibc
 #endif
 import VaultFormat
 
+/// A fresh temporary directory holding a key file (`k.hex`, mode 600).
+private func keyFile() throws -> (dir: URL, key: URL) {
+    let dir = try CLI.tempDirectory()
+    let key = dir.appendingPathComponent("k.hex")
+    try CLI.write(String(repeating: "ab", count: 32), to: key)
+    return (dir, key)
+}
+
 @Suite("secured decrypt and inspect of a v3 blob over 64 KiB from -i FILE and standard input")
 struct SecuredLongV3BlobTests {
     @Test func aLongV3BlobOpensFromAFileAndFromAPipe() throws {
@@ -44,10 +52,8 @@ struct SecuredLongV3BlobTests {
     }
 
     @Test func aLongBlobWithAnUnsupportedVersionTagIsReportedAsSuch() throws {
-        let dir = try CLI.tempDirectory()
+        let (dir, key) = try keyFile()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let key = dir.appendingPathComponent("k.hex")
-        try CLI.write(String(repeating: "ab", count: 32), to: key)
         let file = dir.appendingPathComponent("v9.blob")
         try CLI.write("v9;" + String(repeating: "A", count: 70000), to: file, mode: 0o644)
         let r = try CLI.avault(["secured", "decrypt", "-i", file.path, "--key-file", key.path])
@@ -69,10 +75,8 @@ struct SecuredLongV3BlobTests {
 @Suite("secured blobs read whole are bounded by a record's size")
 struct SecuredBlobSizeTests {
     @Test func aTaggedBlobLargerThanARecordIsRefused() throws {
-        let dir = try CLI.tempDirectory()
+        let (dir, key) = try keyFile()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let key = dir.appendingPathComponent("k.hex")
-        try CLI.write(String(repeating: "ab", count: 32), to: key)
         let file = dir.appendingPathComponent("big.blob")
         try CLI.write("v3;", to: file, mode: 0o644)
         #expect(truncate(file.path, off_t(SecuredBlob.wholeLimit + 1)) == 0)
@@ -90,10 +94,8 @@ struct SecuredBlobSizeTests {
     }
 
     @Test func encryptTakesNoPlaintextWhoseBlobWouldNotFitARecord() throws {
-        let dir = try CLI.tempDirectory()
+        let (dir, key) = try keyFile()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let key = dir.appendingPathComponent("k.hex")
-        try CLI.write(String(repeating: "ab", count: 32), to: key)
         let plain = dir.appendingPathComponent("draft.txt")
         var text = Data(repeating: 0x61, count: SecuredBlob.plaintextLimit)
         try text.write(to: plain)
