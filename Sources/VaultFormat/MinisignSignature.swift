@@ -96,6 +96,16 @@ extension Minisign {
                       trustedComment: trustedComment, globalSignature: global, untrustedComment: untrustedComment)
         }
 
+        /// Parses the bytes of a `.minisig` file, which must be UTF-8: minisign takes any bytes in
+        /// a comment, but read as text a byte that is not UTF-8 would change (U+FFFD), and the
+        /// signature then fail as if the comment had been altered.
+        public init(parsing bytes: [UInt8]) throws(FormatError) {
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw .invalidSignature("the file is not UTF-8 (avault reads a signature's comments as UTF-8 text; minisign takes any bytes)")
+            }
+            try self.init(parsing: text)
+        }
+
         /// Parses a `.minisig` file (LF or CRLF line endings).
         public init(parsing text: String) throws(FormatError) {
             var lines = TextLines.split(text, stripCR: true)

@@ -62,3 +62,27 @@ struct MinisignCommentLimitTests {
         }
     }
 }
+
+/// Found by an attack review: a genuine minisign signature whose trusted comment is not UTF-8
+/// (minisign takes any bytes) was read as text with U+FFFD in place of the bytes, and then
+/// reported as `the trusted comment … was altered`, which it was not. It is now malformed,
+/// saying why; still refused (fail closed).
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/minisign"), "needs minisign"))
+struct MinisignNonUTF8CommentTests {
+    @Test func aSignatureWhoseCommentIsNotUTF8IsMalformedNotAltered() throws {
+        let f = try KeysFixture()
+        #expect(try f.avault(["keys", "generate", "desk", "--signing", "--unprotected"]).code == 0)
+        let pub = f.path("desk.pub"), sec = f.path("desk.sec")
+        #expect(try f.avault(["keys", "export-public", "desk", "-o", pub]).code == 0)
+        #expect(try f.avault(["keys", "trust", "add", pub, "--name", "Desk"]).code == 0)
+        #expect(try f.avault(["keys", "export-minisign", "desk", "-o", sec, "--unprotected"]).code == 0)
+        let file = f.path("a.txt")
+        try CLI.write("hi\n", to: URL(fileURLWithPath: file), mode: 0o644)
+        // The comment's bytes go through a shell's printf: argv holds any bytes, a Swift String does not.
+        let signed = try CLI.run("/bin/sh", ["-c", #"minisign -S -s "$1" -m "$2" -t "$(printf 'timestamp:1700000000\tcaf\377')" </dev/null"#, "sh", sec, file])
+        #expect(signed.code == 0, "\(signed.err)")
+        #expect(try CLI.run("/usr/bin/minisign", ["-V", "-m", file, "-p", pub]).code == 0)
+        let r = try f.avault(["verify", "--detached", file])
+        #expect(r.code == 1 && r.err.contains("is not UTF-8") && !r.err.contains("altered"), "\(r.code) \(r.out)\(r.err)")
+    }
+}

@@ -199,7 +199,7 @@ public struct RecordVerifier: Sendable {
         let signature: Minisign.Signature
         do {
             let sigBytes = try FileSystem.readSmall(sigPath, limit: FileLimits.minisignFile, what: "a minisign signature", regularOnly: true)
-            signature = try Minisign.Signature(parsing: String(decoding: sigBytes, as: UTF8.self))
+            signature = try Minisign.Signature(parsing: sigBytes)
         } catch let error as AvaultError {
             return RecordReport(path: path, outcome: .malformed, passed: false, reason: "no front matter, and \(error.message)")
         } catch {
@@ -314,9 +314,8 @@ public struct RecordVerifier: Sendable {
         let what = "a minisign signature", limit = FileLimits.minisignFile
         let bytes = found ? try FileSystem.readSmall(signatureFile, limit: limit, what: what, regularOnly: true)
                           : try FileSystem.readInput(signatureFile, limit: limit, what: what)
-        let text = String(decoding: bytes, as: UTF8.self)
         let signature: Minisign.Signature
-        do { signature = try Minisign.Signature(parsing: text) } catch { throw .malformed(error, file: FileSystem.inputName(signatureFile)) }
+        do { signature = try Minisign.Signature(parsing: bytes) } catch { throw .malformed(error, file: FileSystem.inputName(signatureFile)) }
         var check: MinisignSigning.Check?
         if let key = policy.publicKey(for: signature.keyID) {
             check = try RecordSigner.verifyDetached(path: file, signature: signature, publicKey: key, allowLegacy: allowLegacy)
