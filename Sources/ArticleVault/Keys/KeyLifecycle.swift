@@ -194,3 +194,35 @@ extension TrustStore {
         return (name, roles, old?.notAfter)
     }
 }
+
+extension Keyring {
+    /// What ``rotateKey(name:now:trustStore:trust:)`` did.
+    public struct Rotation {
+        /// The new version.
+        public var added: KeyringFile.Entry
+        /// How the new version was trusted, and in which store: with `trust`, for a signing key.
+        public var trusted: (name: String, roles: [String], notAfter: Timestamp?, store: String)?
+        /// Without `trust`, for a signing key: the store's entry for the newest earlier version
+        /// (nil when it holds none, or cannot be read), whose name and roles a hint can give.
+        public var previousEntry: TrustStoreFile.Entry?
+    }
+
+    /// Rotates `name` (``rotateKey(name:now:)``); with `trust`, a new signing version is trusted
+    /// in the trust store at `location` as the previous one is (``TrustStore/trustRotated(previous:new:fallbackName:now:)``).
+    /// The store is read, and refused when it cannot be used, before the keyring is written: a
+    /// refusal changes nothing. Without `trust` it is only read for ``Rotation/previousEntry``.
+    public func rotateKey(name: String, now: Int64, trustStore location: String, trust: Bool) throws(AvaultError) -> Rotation {
+        let store = trust && versions(of: name).first?.minisignPublicKey != nil ? try TrustStore(path: location) : nil
+        let added = try rotateKey(name: name, now: now)
+        var rotation = Rotation(added: added)
+        guard let publicKey = added.minisignPublicKey else { return rotation }
+        let previous = versions(of: name).filter { $0.version != added.version }
+        if let store {
+            let t = try store.trustRotated(previous: previous, new: publicKey, fallbackName: name, now: now)
+            rotation.trusted = (t.name, t.roles, t.notAfter, store.path)
+        } else {
+            rotation.previousEntry = (try? TrustStore(path: location))?.newestEntry(among: previous)
+        }
+        return rotation
+    }
+}

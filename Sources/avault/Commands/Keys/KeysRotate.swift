@@ -30,25 +30,20 @@ struct KeysRotate: ParsableCommand {
 
     private func rotate() throws {
         let ring = try keyring.open()
-        let location = TrustStore.location(explicit: trustStore, keyringDirectory: ring.directory)
-        // With --trust, the store is read (and any refusal of it made) before the keyring is
-        // written: a store that cannot be used changes nothing.
-        let store = trust && ring.versions(of: name).first?.minisignPublicKey != nil ? try TrustStore(path: location) : nil
-        let added = try ring.rotateKey(name: name, now: now())
+        let rotation = try ring.rotateKey(name: name, now: now(), trustStore: TrustStore.location(explicit: trustStore, keyringDirectory: ring.directory),
+                                          trust: trust)
+        let added = rotation.added
         try printEntry(added, json: json, verb: "rotated to")
-        guard let publicKey = added.minisignPublicKey else {
+        guard added.minisignPublicKey != nil else {
             if trust { Terminal.note("--trust does nothing for \(added.algorithm.kind.withArticle) key") }
             return
         }
-        let previous = ring.versions(of: name).filter { $0.version != added.version }
-        if let store {
-            let (trustedName, roles, notAfter) = try store.trustRotated(previous: previous, new: publicKey, fallbackName: name, now: now())
-            Terminal.note("trusted the new version (key id \(added.id)) as '\(trustedName)'\(roles.isEmpty ? "" : " with roles \(roles.joined(separator: ", "))")"
-                          + (notAfter.map { ", not after \($0.text)," } ?? "") + " in \(store.path)")
+        if let t = rotation.trusted {
+            Terminal.note("trusted the new version (key id \(added.id)) as '\(t.name)'\(t.roles.isEmpty ? "" : " with roles \(t.roles.joined(separator: ", "))")"
+                          + (t.notAfter.map { ", not after \($0.text)," } ?? "") + " in \(t.store)")
             return
         }
-        // (Only for the hint: a store that cannot be read names no entry.)
-        let entry = (try? TrustStore(path: location))?.newestEntry(among: previous)
+        let entry = rotation.previousEntry
         let roles = (entry?.roles ?? []).map { " --role \(Terminal.shellWord($0))" }.joined()
         Terminal.note("the new version (key id \(added.id)) is not trusted yet: signatures it makes fail verification until it is")
         let pub = Terminal.shellWord(name + ".pub")
