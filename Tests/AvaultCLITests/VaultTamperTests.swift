@@ -269,6 +269,14 @@ private struct TamperScene {
             #expect(usage.code == 64 && usage.out.isEmpty, "\(args): \(usage.code) \(usage.err)")
         }
         #expect(try f.verify().report.quarantined == kept)
+        if !store.isPostgres {
+            // A directory planted there (nothing moves one aside) stops the purge before it deletes anything.
+            #expect(mkdir(f.vault + "/quarantine/planted", 0o700) == 0)
+            let refused = try f.avault(["vault", "purge", "--quarantined", "--force"])
+            #expect(refused.code == 2 && refused.err.contains("quarantine/planted: is a directory"), "\(refused.code) \(refused.err)")
+            #expect(try f.verify().report.quarantined == (kept + ["quarantine/planted"]).sorted())
+            #expect(rmdir(f.vault + "/quarantine/planted") == 0)
+        }
         let purged = try f.avault(["vault", "purge", "--quarantined", "--force"])
         #expect(purged.code == 0 && purged.out == "deleted \(kept.count) file\(kept.count == 1 ? "" : "s") kept in quarantine\n", "\(purged.out)\(purged.err)")
         let (code, report) = try f.verify()

@@ -535,6 +535,11 @@ public final class FileVaultStorage: VaultStorage {
         let quarantine = try root().subdirectory("quarantine")
         var names = try quarantine.names(prefix: name.map { $0 + "-" } ?? "")
         if let name { names += try quarantine.names(prefix: VaultFiles.stagedPrefix + name + "-") }
+        // Only files are moved aside: a directory planted there is refused before anything is
+        // deleted (removing the rest first would leave the purge half done, and unlogged).
+        for file in names where try quarantine.kind(of: file, listed: true) == .file(.directory) {
+            throw .io(path: quarantine.pathOf(file), reason: "is a directory, which no recovery or fsck puts in quarantine; remove it yourself")
+        }
         for file in names { try quarantine.removeListed(file) }
         if !names.isEmpty { try quarantine.sync() }
         return names.count

@@ -120,7 +120,7 @@ extension Vault.Check {
         for n in notes { out += "note: \(Terminal.shown(n))\n" }
         if !leftovers.isEmpty { out += "note: leftovers of interrupted writes are not a problem: 'avault vault fsck' removes them\n" }
         if !quarantined.isEmpty {
-            out += "note: what is kept in quarantine is not checked and may hold drafts the vault's key opens: 'avault vault purge ID' deletes a draft's\n"
+            out += "note: what is kept in quarantine is not checked and may hold drafts the vault's key opens: 'avault vault purge ID' deletes a draft's, 'avault vault purge --quarantined --force' all of it\n"
         }
         return out
     }
